@@ -1,0 +1,5 @@
+"""`python -m crlmboard` runs the command line."""
+
+from crlmboard.cli import entry
+
+entry()

@@ -1,0 +1,229 @@
+"""The command line: parse, call the Board, print.  No logic of its own.
+
+Exit status 0 on success, 2 on bad input (reasons on stderr, one per line), 1 otherwise;
+a traceback goes to the log file, never to the terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+
+from crlmboard.domain.validation import InvalidInput
+from crlmboard.services import Board, BoardError
+from crlmboard.services.log import log_path, setup_logging
+
+log = logging.getLogger("crlmboard.cli")
+
+EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class BadInput(Exception):
+    """Bad input from the command line; the message says what is wrong."""
+
+
+def _db(args: argparse.Namespace) -> str | None:
+    value: str | None = getattr(args, "db", None) or os.environ.get("CRLMBOARD_DB") or None
+    return value
+
+
+def _open(args: argparse.Namespace) -> Board:
+    return Board.open(_db(args))
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(text if text.endswith("\n") else text + "\n")
+
+
+# -- commands ---------------------------------------------------------------------------
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    from crlmboard.app import run_app
+
+    return run_app(_db(args))
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from crlmboard.services.demo import create_demo_database
+
+    board, summary = create_demo_database(_db(args))
+    for file, problems in summary.refused:
+        for problem in problems:
+            _err(f"{file}: {problem}")
+    _out(f"Demo database {board.location}: {len(summary.imported)} cases.")
+    board.close()
+    if summary.refused:
+        return EXIT_ERROR
+    if args.no_open:
+        return EXIT_OK
+    from crlmboard.app import run_app
+
+    return run_app(board.url)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    with _open(args) as board:
+        summary = board.cases.import_path(args.path, replace=args.replace)
+    for file, mrn in summary.imported:
+        _out(f"imported {mrn} from {file}")
+    for file, problems in summary.refused:
+        _err(f"refused {file}:")
+        for problem in problems:
+            _err(f"  {problem}")
+    _out(f"{len(summary.imported)} imported, {len(summary.refused)} refused.")
+    return EXIT_OK if summary.ok else EXIT_BAD_INPUT
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    with _open(args) as board:
+        if args.output == "-":
+            sys.stdout.write(board.cases.export_text(args.mrn))
+            return EXIT_OK
+        target = board.cases.export(args.mrn, args.output)
+    _out(f"exported {args.mrn} to {target}")
+    return EXIT_OK
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    with _open(args) as board:
+        today = board.today()
+        rows = board.cases.page(args.query or "", sort=args.sort, descending=args.descending,
+                                limit=args.limit)
+        total = board.cases.count(args.query or "")
+    if args.json:
+        _out(json.dumps([{
+            "mrn": r.mrn, "family_name": r.family_name, "given_name": r.given_name,
+            "birth_date": r.birth_date.isoformat() if r.birth_date else None,
+            "next_meeting": r.next_meeting.isoformat() if r.next_meeting else None,
+            "resectability": r.resectability, "current_response": r.current_response,
+            "open_warnings": r.open_warnings, "open_criticals": r.open_criticals,
+        } for r in rows], indent=2, ensure_ascii=False))
+        return EXIT_OK
+    header = f"{'MRN':<16} {'Name':<32} {'Age':>3}  {'Next meeting':<12}  {'Resectability':<13}"
+    _out(header + "  Resp  Crit  Warn")
+    for r in rows:
+        name = ", ".join(x for x in ((r.family_name or "").upper(), r.given_name or "") if x)
+        age = ""
+        if r.birth_date:
+            age = str(today.year - r.birth_date.year
+                      - ((today.month, today.day) < (r.birth_date.month, r.birth_date.day)))
+        meeting = r.next_meeting.isoformat() if r.next_meeting else ""
+        _out(f"{r.mrn:<16} {name[:32]:<32} {age:>3}  {meeting:<12}  {r.resectability or '':<13}"
+             f"  {r.current_response or '':<4}  {r.open_criticals:>4}  {r.open_warnings:>4}")
+    _out(f"{len(rows)} of {total} cases")
+    return EXIT_OK
+
+
+def cmd_version(_args: argparse.Namespace) -> int:
+    from crlmboard.services.board import versions
+
+    info = versions()
+    try:
+        import PySide6
+
+        info["qt"] = PySide6.__version__
+    except ImportError:  # pragma: no cover - PySide6 is a dependency
+        info["qt"] = "not installed"
+    _out(f"crlmboard {info['crlmboard']}")
+    _out(f"schema {info['schema']}")
+    _out(f"Python {info['python']}")
+    _out(f"Qt (PySide6) {info['qt']}")
+    _out(f"SQLite {info['sqlite']}")
+    return EXIT_OK
+
+
+# -- parser -----------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    db = argparse.ArgumentParser(add_help=False)
+    db.add_argument("--db", metavar="URL_OR_PATH", default=argparse.SUPPRESS,
+                    help="database: a SQLite file path or an SQLAlchemy URL "
+                         "(default: $CRLMBOARD_DB, else the per-user database)")
+    parser = argparse.ArgumentParser(
+        prog="crlmboard", parents=[db],
+        description="Case manager for tumor boards treating colorectal liver metastases.",
+    )
+    parser.add_argument("--version", action="store_true",
+                        help="print the app, schema, Python, Qt and SQLite versions")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, func: Callable[[argparse.Namespace], int],
+                help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, parents=[db], help=help_text, description=help_text)
+        p.set_defaults(func=func)
+        return p
+
+    p = command("demo", cmd_demo, "create a fresh demo database and open the app on it")
+    p.add_argument("--no-open", action="store_true", help="stop after creating it")
+    p = command("import", cmd_import, "import a case file or a folder of case files")
+    p.add_argument("path", help="a crlmboard.case/1 JSON file or a folder of them")
+    p.add_argument("--replace", action="store_true",
+                   help="update cases that already exist (their reviews are kept)")
+    p = command("export", cmd_export, "export a case as a crlmboard.case/1 file")
+    p.add_argument("mrn")
+    p.add_argument("-o", "--output", required=True, help="file to write ('-' for stdout)")
+    p = command("list", cmd_list, "list cases, filtered by MRN or name")
+    p.add_argument("query", nargs="?", default="")
+    p.add_argument("--sort", default="name",
+                   choices=["mrn", "name", "age", "next_meeting", "resectability", "response",
+                            "warnings"])
+    p.add_argument("--descending", action="store_true")
+    p.add_argument("--limit", type=int, default=1000)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    command("app", cmd_app, "open the app (the default)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return its exit status."""
+    setup_logging()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        return cmd_version(args)
+    func: Callable[[argparse.Namespace], int] = getattr(args, "func", cmd_app)
+    try:
+        return func(args)
+    except InvalidInput as error:
+        for problem in error.problems:
+            _err(str(problem))
+        return EXIT_BAD_INPUT
+    except (BadInput, argparse.ArgumentTypeError) as error:
+        _err(str(error))
+        return EXIT_BAD_INPUT
+    except BoardError as error:
+        _err(str(error))
+        return EXIT_BAD_INPUT if isinstance(error, LookupError) else EXIT_ERROR
+    except KeyboardInterrupt:
+        _err("Stopped.")
+        return EXIT_ERROR
+    except Exception:
+        log.exception("command %s failed", getattr(args, "command", None))
+        _err(f"Something went wrong; the details are in {log_path()}.")
+        return EXIT_ERROR
+
+
+def entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    entry()

@@ -1,0 +1,1 @@
+"""The clinical model and the guideline engine: pure Python, no I/O, no clock."""

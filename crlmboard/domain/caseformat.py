@@ -1,0 +1,268 @@
+"""`crlmboard.case/1` ⇄ `Case`: the public case-file contract, without files.
+
+`case_from_dict` checks a whole document and either returns a `Case` or raises
+`InvalidInput` listing every problem as `path: message`.  `case_to_dict` writes what was
+given: unknown (null) values are left out, derived values are never written.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from crlmboard.domain.case import TREATMENT_KINDS, Case, ImagingTimepoint, treatment_kind
+from crlmboard.domain.meeting import Review
+from crlmboard.domain.models import (
+    Attendee,
+    ExtrahepaticDisease,
+    FollowUp,
+    ImagingTimepointFields,
+    IsoDate,
+    LabResult,
+    LesionMeasurement,
+    MolecularProfile,
+    Patient,
+    PrimaryTumour,
+    Record,
+    ReviewAction,
+    ReviewFields,
+    SurgeryOutcome,
+    SurgicalPlan,
+)
+from crlmboard.domain.validation import InvalidInput, Problem, problems_from_error, scan_raw
+
+FORMAT = "crlmboard.case/1"
+
+_DATE: TypeAdapter[date] = TypeAdapter(IsoDate)
+
+TOP_LEVEL_KEYS = (
+    "format", "patient", "primary", "liver_metastases_diagnosis_date", "extrahepatic_disease",
+    "molecular", "labs", "treatments", "imaging", "plan", "surgery_outcomes", "reviews",
+)
+
+
+class _Reader:
+    """Collects problems while validating one document block by block."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def record(self, model: type[Record], data: Any, path: str) -> Any:
+        if not isinstance(data, dict):
+            self.problems.append(Problem(path, "must be an object"))
+            return None
+        try:
+            return model.model_validate(data)
+        except ValidationError as error:
+            self.problems.extend(problems_from_error(error, path))
+            return None
+
+    def items(self, data: Any, path: str) -> list[Any]:
+        if data is None:
+            return []
+        if not isinstance(data, list):
+            self.problems.append(Problem(path, "must be a list"))
+            return []
+        return data
+
+    def split(self, data: Any, path: str, keys: tuple[str, ...]) -> tuple[Any, dict[str, Any]]:
+        """Separate nested-list keys from a record's own fields."""
+        if not isinstance(data, dict):
+            return data, {}
+        own = {k: v for k, v in data.items() if k not in keys}
+        return own, {k: data[k] for k in keys if k in data}
+
+
+def case_from_dict(data: Any, today: date) -> Case:
+    """Validate a `crlmboard.case/1` document; raise `InvalidInput` with every problem."""
+    reader = _Reader()
+    problems = reader.problems
+    if not isinstance(data, dict):
+        raise InvalidInput([Problem("", "a case file must hold one JSON object")])
+    problems.extend(scan_raw(data))
+    for key in data:
+        if key not in TOP_LEVEL_KEYS:
+            problems.append(Problem(str(key), "unknown key"))
+    if data.get("format") != FORMAT:
+        problems.append(Problem("format", f"must be {FORMAT!r}"))
+    patient = None
+    if data.get("patient") is None:
+        problems.append(Problem("patient", "is required"))
+    else:
+        patient = reader.record(Patient, data["patient"], "patient")
+
+    primary = None
+    if data.get("primary") is not None:
+        primary = reader.record(PrimaryTumour, data["primary"], "primary")
+    molecular = None
+    if data.get("molecular") is not None:
+        molecular = reader.record(MolecularProfile, data["molecular"], "molecular")
+    plan = None
+    if data.get("plan") is not None:
+        plan = reader.record(SurgicalPlan, data["plan"], "plan")
+
+    diagnosis = None
+    if data.get("liver_metastases_diagnosis_date") is not None:
+        try:
+            diagnosis = _DATE.validate_python(data["liver_metastases_diagnosis_date"])
+        except ValidationError as error:
+            problems.extend(problems_from_error(error, "liver_metastases_diagnosis_date"))
+
+    def block(name: str, model: type[Record]) -> list[Any]:
+        items = reader.items(data.get(name), name)
+        return [reader.record(model, item, f"{name}[{i}]") for i, item in enumerate(items)]
+
+    extrahepatic = block("extrahepatic_disease", ExtrahepaticDisease)
+    labs = block("labs", LabResult)
+    outcomes = block("surgery_outcomes", SurgeryOutcome)
+
+    treatments: list[Any] = []
+    for i, item in enumerate(reader.items(data.get("treatments"), "treatments")):
+        path = f"treatments[{i}]"
+        if not isinstance(item, dict):
+            problems.append(Problem(path, "must be an object"))
+            continue
+        kind = item.get("kind")
+        if kind not in TREATMENT_KINDS:
+            problems.append(Problem(f"{path}.kind",
+                                    "must be one of: " + ", ".join(TREATMENT_KINDS)))
+            continue
+        fields = {k: v for k, v in item.items() if k != "kind"}
+        treatments.append(reader.record(TREATMENT_KINDS[kind], fields, path))
+
+    imaging: list[Any] = []
+    for i, item in enumerate(reader.items(data.get("imaging"), "imaging")):
+        path = f"imaging[{i}]"
+        own, nested = reader.split(item, path, ("lesions",))
+        fields = reader.record(ImagingTimepointFields, own, path)
+        lesions = [reader.record(LesionMeasurement, lesion, f"{path}.lesions[{j}]")
+                   for j, lesion in enumerate(reader.items(nested.get("lesions"),
+                                                           f"{path}.lesions"))]
+        if fields is not None and None not in lesions:
+            imaging.append(ImagingTimepoint(**_fields(fields), lesions=lesions))
+
+    reviews: list[Any] = []
+    for i, item in enumerate(reader.items(data.get("reviews"), "reviews")):
+        path = f"reviews[{i}]"
+        own, nested = reader.split(item, path,
+                                   ("actions", "attendees", "follow_up", "evaluation"))
+        fields = reader.record(ReviewFields, own, path)
+        actions = [reader.record(ReviewAction, a, f"{path}.actions[{j}]")
+                   for j, a in enumerate(reader.items(nested.get("actions"), f"{path}.actions"))]
+        attendees = [reader.record(Attendee, a, f"{path}.attendees[{j}]")
+                     for j, a in enumerate(reader.items(nested.get("attendees"),
+                                                        f"{path}.attendees"))]
+        follow_up = None
+        if nested.get("follow_up") is not None:
+            follow_up = reader.record(FollowUp, nested["follow_up"], f"{path}.follow_up")
+        evaluation = nested.get("evaluation")
+        if evaluation is not None and not isinstance(evaluation, dict):
+            problems.append(Problem(f"{path}.evaluation", "must be an object"))
+        if fields is not None and None not in actions and None not in attendees:
+            reviews.append(Review(**_fields(fields), actions=actions, attendees=attendees,
+                                  follow_up=follow_up, evaluation=evaluation))
+
+    if problems or patient is None:
+        raise InvalidInput(list(dict.fromkeys(problems)))
+    case = Case(
+        patient=patient, primary=primary, liver_metastases_diagnosis_date=diagnosis,
+        extrahepatic_disease=extrahepatic, molecular=molecular, labs=labs,
+        treatments=treatments, imaging=imaging, plan=plan, surgery_outcomes=outcomes,
+        reviews=reviews,
+    )
+    cross = case.problems(today)
+    if cross:
+        raise InvalidInput(cross)
+    return case
+
+
+def _fields(record: Record) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in type(record).model_fields}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, Record):
+        return _record(value)
+    if hasattr(value, "value") and isinstance(value.value, str):  # StrEnum
+        return value.value
+    return value
+
+
+def _record(record: Record) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in type(record).model_fields:
+        value = getattr(record, name)
+        if value is None:
+            continue
+        # a frozen evaluation is kept verbatim: its null facts are part of the document
+        out[name] = value if name == "evaluation" else _plain(value)
+    return out
+
+
+def case_to_dict(case: Case, *, with_reviews: bool = True) -> dict[str, Any]:
+    """The `crlmboard.case/1` document of a case (nulls left out, lists always written)."""
+    out: dict[str, Any] = {"format": FORMAT, "patient": _record(case.patient)}
+    if case.primary is not None:
+        out["primary"] = _record(case.primary)
+    if case.liver_metastases_diagnosis_date is not None:
+        out["liver_metastases_diagnosis_date"] = case.liver_metastases_diagnosis_date.isoformat()
+    out["extrahepatic_disease"] = [_record(x) for x in case.extrahepatic_disease]
+    if case.molecular is not None:
+        out["molecular"] = _record(case.molecular)
+    out["labs"] = [_record(x) for x in case.labs]
+    out["treatments"] = [{"kind": treatment_kind(t), **_record(t)} for t in case.treatments]
+    out["imaging"] = [_record(x) for x in case.imaging]
+    if case.plan is not None:
+        out["plan"] = _record(case.plan)
+    out["surgery_outcomes"] = [_record(x) for x in case.surgery_outcomes]
+    if with_reviews:
+        out["reviews"] = [_record(x) for x in case.reviews]
+    return out
+
+
+def canonical_json(case: Case) -> str:
+    """Canonical JSON of a case without reviews: sorted keys, compact separators."""
+    return json.dumps(case_to_dict(case, with_reviews=False), sort_keys=True,
+                      separators=(",", ":"), ensure_ascii=False)
+
+
+def dumps_case(case: Case) -> str:
+    """A case file's text (2-space indent, UTF-8)."""
+    return json.dumps(case_to_dict(case), indent=2, ensure_ascii=False) + "\n"
+
+
+def loads_case(text: str, today: date) -> Case:
+    """Parse a case file's text; malformed JSON is a problem like any other."""
+    def refuse_constant(name: str) -> float:
+        return float("nan")  # flagged by scan_raw with its path
+
+    try:
+        data = json.loads(text, parse_constant=refuse_constant)
+    except json.JSONDecodeError as error:
+        raise InvalidInput([Problem("", f"not valid JSON (line {error.lineno}, column "
+                                        f"{error.colno}: {error.msg})")]) from None
+    return case_from_dict(data, today)
+
+
+def normalised(document: Any) -> Any:
+    """A document for comparing content: nulls and empty lists left out (both mean "none
+    known"), integral floats as ints."""
+    if isinstance(document, dict):
+        return {k: normalised(v) for k, v in document.items() if v is not None and v != []}
+    if isinstance(document, list):
+        return [normalised(v) for v in document]
+    return _plain(document)

@@ -1,0 +1,1 @@
+"""Exchange formats other than the case file (mCODE FHIR bundles, CSV referrals)."""

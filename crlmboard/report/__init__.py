@@ -1,0 +1,1 @@
+"""Everything reportlab: case summaries, meeting packs and letters as PDF bytes."""

@@ -1,0 +1,65 @@
+"""The demo database: the packaged synthetic cases, loaded through the importer."""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+
+import platformdirs
+
+from crlmboard.services.board import Board, BoardError
+from crlmboard.services.cases import ImportSummary
+from crlmboard.store.database import (
+    database_url,
+    read_session,
+    sqlite_path,
+    write_session,
+)
+from crlmboard.store.repositories import CaseRepository, SettingRepository
+
+DEMO_MARK = "demo"
+
+
+def default_demo_database() -> Path:
+    """Where `crlmboard demo` keeps its database (never the user's own)."""
+    return Path(platformdirs.user_data_dir("crlmboard", appauthor=False)) / "demo.sqlite3"
+
+
+def demo_case_files() -> list[Path]:
+    """The packaged demo case files, in MRN order."""
+    folder = resources.files("crlmboard") / "resources" / "demo"
+    return sorted(Path(str(p)) for p in folder.iterdir() if str(p).endswith(".json"))
+
+
+def create_demo_database(
+        where: str | os.PathLike[str] | None = None) -> tuple[Board, ImportSummary]:
+    """A fresh demo database: an earlier demo database there is replaced, anything else
+    is left alone and refused."""
+    url = database_url(where if where is not None else default_demo_database())
+    path = sqlite_path(url)
+    if path is not None and path.exists():
+        board = Board.open(url)
+        with read_session(board.engine) as session:
+            is_demo = SettingRepository(session).get(DEMO_MARK) == "1"
+            has_cases = CaseRepository(session).count() > 0
+        board.close()
+        if has_cases and not is_demo:
+            raise BoardError(f"{path} holds cases that are not demo data; choose another file "
+                             "for the demo.")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    board = Board.open(url)
+    with read_session(board.engine) as session:
+        if CaseRepository(session).count() > 0 and SettingRepository(session).get(DEMO_MARK) != "1":
+            board.close()
+            raise BoardError("That database already holds cases; the demo needs an empty one.")
+    with write_session(board.engine) as session:
+        SettingRepository(session).put(DEMO_MARK, "1")
+    summary = ImportSummary()
+    for file in demo_case_files():
+        part = board.cases.import_path(file, replace=True)
+        summary.imported += part.imported
+        summary.refused += part.refused
+        summary.changes = summary.changes | part.changes
+    return board, summary

@@ -1,0 +1,42 @@
+"""The per-user log file: tracebacks go here, never to a person's screen.
+
+Log lines name operations and counts, never patient names or MRNs.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+from pathlib import Path
+
+import platformdirs
+
+_configured = False
+
+
+def log_path() -> Path:
+    folder = Path(os.environ.get("CRLMBOARD_LOG_DIR")
+                  or platformdirs.user_log_dir("crlmboard", appauthor=False))
+    return folder / "crlmboard.log"
+
+
+def setup_logging() -> Path:
+    """Send log records to the rotating per-user log file (once per process)."""
+    global _configured
+    path = log_path()
+    if _configured:
+        return path
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=2_000_000, backupCount=5, encoding="utf-8")
+        os.chmod(path, 0o600)
+    except OSError:
+        handler = logging.NullHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("crlmboard")
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    _configured = True
+    return path

@@ -1,0 +1,1 @@
+"""Everything SQL: engine and pragmas, tables, repositories, migrations."""

@@ -1,0 +1,112 @@
+"""Where the database is, how connections are set up, and how a transaction starts.
+
+SQLite connections get `busy_timeout` first, then `foreign_keys=ON` (asserted), WAL and
+`synchronous=FULL`; writes start with `BEGIN IMMEDIATE` so two writers never deadlock
+half-way.  Any SQLAlchemy URL works, PostgreSQL included; a plain path means a SQLite file.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+BUSY_TIMEOUT_MS = 5000
+_WRITE = "crlmboard_write"
+
+
+class StoreError(Exception):
+    """A database problem a person can act on (message is a sentence)."""
+
+
+def default_database_path() -> Path:
+    """The per-user database file."""
+    return Path(platformdirs.user_data_dir("crlmboard", appauthor=False)) / "crlmboard.sqlite3"
+
+
+def database_url(where: str | os.PathLike[str] | None) -> str:
+    """An SQLAlchemy URL for `--db`: a URL as given, a plain path as a SQLite file."""
+    if where is None or str(where) == "":
+        where = default_database_path()
+    text = str(where)
+    if "://" in text:
+        return text
+    return f"sqlite:///{Path(text).expanduser().resolve()}"
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a SQLite URL (None for memory or other back ends)."""
+    if not is_sqlite(url):
+        return None
+    database = sa.make_url(url).database
+    if not database or database == ":memory:":
+        return None
+    return Path(database)
+
+
+def create_database_engine(url: str) -> Engine:
+    """An engine with the connection set-up of reliability.md."""
+    if not is_sqlite(url):
+        return sa.create_engine(url, pool_pre_ping=True)
+    path = sqlite_path(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        # Autocommit at the driver level, so the pragmas below run outside a transaction
+        # (foreign_keys is silently ignored inside one) and "begin" below owns BEGIN.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        if cursor.execute("PRAGMA foreign_keys").fetchone()[0] != 1:
+            raise StoreError("This SQLite library cannot enforce foreign keys.")
+        if path is not None:
+            mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
+            if str(mode).lower() != "wal":
+                cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        if connection.get_execution_options().get(_WRITE):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+@contextmanager
+def write_session(engine: Engine) -> Iterator[Session]:
+    """One write transaction (BEGIN IMMEDIATE on SQLite), committed on success."""
+    with Session(engine.execution_options(**{_WRITE: True}),
+                 expire_on_commit=False) as session, session.begin():
+        yield session
+
+
+@contextmanager
+def read_session(engine: Engine) -> Iterator[Session]:
+    """A read-only unit of work."""
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        yield session
+
+
+def sqlite_library_version() -> str:
+    return sqlite3.sqlite_version

@@ -1,0 +1,198 @@
+"""Table models: each inherits its domain field set and adds keys, order and links.
+
+Rows never leave `store/`.  A case's records are children of its `patient` row and go with
+it (`ON DELETE CASCADE`); reviews and agenda items refuse the deletion of their case
+(`RESTRICT`), so a signed decision can never be removed by deleting a case.  Enumerations
+are stored as their text value, so a new value never needs a database type change.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from crlmboard.domain import models as m
+from crlmboard.domain.meeting import MeetingFields
+
+metadata = SQLModel.metadata
+# Stable constraint names, so migrations can name what they change on every back end.
+metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _json() -> Any:
+    return Field(default=None, sa_type=sa.JSON)
+
+
+def _case_fk(ondelete: Literal["CASCADE", "RESTRICT"] = "CASCADE") -> Any:
+    return Field(foreign_key="patient.id", ondelete=ondelete, index=True)
+
+
+class CaseRow(m.Patient, table=True):
+    """One patient's case: the patient fields, the case's version and its list summary."""
+
+    __tablename__ = "patient"
+    __table_args__ = (
+        sa.Index("ix_patient_names", "family_name", "given_name"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    mrn: str = Field(max_length=32, unique=True)
+    family_name: str | None = Field(default=None, max_length=100)
+    given_name: str | None = Field(default=None, max_length=100)
+    comorbidities: list[str] | None = _json()
+    liver_metastases_diagnosis_date: date | None = None
+    version: int = Field(default=1)
+    created_at: datetime
+    updated_at: datetime
+    # The case list's summary, recomputed by the services at every save.
+    resectability: str | None = Field(default=None, max_length=20, index=True)
+    current_response: str | None = Field(default=None, max_length=4)
+    open_warnings: int = Field(default=0)
+    open_criticals: int = Field(default=0)
+    search_text: str = Field(default="", index=True)
+
+
+class PrimaryTumourRow(m.PrimaryTumour, table=True):
+    __tablename__ = "primary_tumour"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="patient.id", ondelete="CASCADE", unique=True)
+
+
+class MolecularProfileRow(m.MolecularProfile, table=True):
+    __tablename__ = "molecular_profile"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="patient.id", ondelete="CASCADE", unique=True)
+
+
+class SurgicalPlanRow(m.SurgicalPlan, table=True):
+    __tablename__ = "surgical_plan"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="patient.id", ondelete="CASCADE", unique=True)
+    segments_to_resect: list[int] | None = _json()
+
+
+class ExtrahepaticDiseaseRow(m.ExtrahepaticDisease, table=True):
+    __tablename__ = "extrahepatic_disease"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = _case_fk()
+    position: int
+
+
+class LabResultRow(m.LabResult, table=True):
+    __tablename__ = "lab_result"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = _case_fk()
+    position: int
+
+
+class ChemotherapyCycleRow(m.ChemotherapyCycle, table=True):
+    __tablename__ = "chemotherapy_cycle"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = _case_fk()
+    position: int
+
+
+class ImmunotherapyDoseRow(m.ImmunotherapyDose, table=True):
+    __tablename__ = "immunotherapy_dose"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = _case_fk()
+    position: int
+
+
+class ProcedureRow(m.Procedure, table=True):
+    __tablename__ = "procedure"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = _case_fk()
+    position: int
+    segments: list[int] | None = _json()
+    lesion_ids: list[str] | None = _json()
+
+
+class ImagingTimepointRow(m.ImagingTimepointFields, table=True):
+    __tablename__ = "imaging_timepoint"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = _case_fk()
+    position: int
+
+
+class LesionMeasurementRow(m.LesionMeasurement, table=True):
+    """A lesion measurement; the lesion's label (`id` in the case file) is column `label`."""
+
+    __tablename__ = "lesion_measurement"
+    row_id: int | None = Field(default=None, primary_key=True)
+    id: str = Field(sa_column=sa.Column("label", sa.String(16), nullable=False))
+    timepoint_id: int = Field(foreign_key="imaging_timepoint.id", ondelete="CASCADE",
+                              index=True)
+    position: int
+
+
+class SurgeryOutcomeRow(m.SurgeryOutcome, table=True):
+    __tablename__ = "surgery_outcome"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = _case_fk()
+    position: int
+    recurrence_sites: list[str] | None = _json()
+
+
+class ReviewRow(m.ReviewFields, table=True):
+    """A board review; signed reviews are never changed (see `repositories`)."""
+
+    __tablename__ = "review"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = _case_fk("RESTRICT")
+    position: int
+    actions: list[dict[str, Any]] | None = _json()
+    attendees: list[dict[str, Any]] | None = _json()
+    follow_up: dict[str, Any] | None = _json()
+    evaluation: dict[str, Any] | None = _json()
+    content_sha256: str | None = Field(default=None, max_length=64)
+
+
+class MeetingRow(MeetingFields, table=True):
+    __tablename__ = "meeting"
+    __table_args__ = (sa.Index("ix_meeting_date", "date"),)
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class MeetingAttendeeRow(m.Attendee, table=True):
+    __tablename__ = "meeting_attendee"
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", ondelete="CASCADE", index=True)
+    position: int
+
+
+class AgendaItemRow(SQLModel, table=True):
+    __tablename__ = "agenda_item"
+    __table_args__ = (sa.Index("ix_agenda_item_case_meeting", "case_id", "meeting_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", ondelete="CASCADE", index=True)
+    case_id: int = Field(foreign_key="patient.id", ondelete="RESTRICT")
+    position: int
+    question: str = Field(max_length=2000)
+
+
+class SettingRow(SQLModel, table=True):
+    """Facts about the database itself (e.g. that it is a demo database)."""
+
+    __tablename__ = "setting"
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=4000)
+
+
+def _store_enums_as_text() -> None:
+    for table in metadata.tables.values():
+        for column in table.columns:
+            if isinstance(column.type, sa.Enum):
+                column.type = sa.String(40)
+
+
+_store_enums_as_text()

@@ -1,0 +1,1 @@
+"""Everything PySide6: windows, item models, dialogs.  Data only through services."""

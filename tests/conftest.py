@@ -1,0 +1,62 @@
+"""Shared fixtures: a fixed clock, case documents, real database files."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crlmboard.services import Board
+
+TODAY = date(2026, 11, 24)
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def golden_cases() -> list[Path]:
+    """The golden case files (not their expected evaluations)."""
+    return sorted(p for p in GOLDEN.glob("*.json") if not p.name.endswith(".expected.json"))
+
+
+@pytest.fixture(autouse=True)
+def _private_dirs(tmp_path_factory: pytest.TempPathFactory,
+                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never touch the real per-user folders or database."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    monkeypatch.setenv("CRLMBOARD_LOG_DIR", str(home / "log"))
+    monkeypatch.delenv("CRLMBOARD_DB", raising=False)
+
+
+@pytest.fixture
+def upfront() -> dict[str, Any]:
+    """A complete valid case document (the upfront-resection golden example)."""
+    data: dict[str, Any] = json.loads((GOLDEN / "upfront-resection.json").read_text("utf-8"))
+    return copy.deepcopy(data)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "board.sqlite3"
+
+
+@pytest.fixture
+def board(db_path: Path) -> Iterator[Board]:
+    with Board.open(db_path, clock=lambda: TODAY) as opened:
+        yield opened
+
+
+def postgres_url() -> str:
+    url = os.environ.get("CRLMBOARD_TEST_PG_URL")
+    if not url:
+        pytest.fail("CRLMBOARD_TEST_PG_URL is not set: run the suite with `bash .ci/run`, "
+                    "which starts a PostgreSQL server")
+    return url

@@ -1,0 +1,50 @@
+"""The main window's case list: real widgets on a real database, driven by qtbot."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from crlmboard.services import Board
+from crlmboard.services.demo import create_demo_database
+from crlmboard.ui.main_window import MainWindow
+from crlmboard.ui.models.case_list import CaseListModel
+from tests.conftest import GOLDEN
+
+pytestmark = [pytest.mark.ui, pytest.mark.db]
+
+
+def test_case_list_model_is_a_proper_model(board: Board, qtmodeltester: object) -> None:
+    board.cases.import_path(GOLDEN)
+    model = CaseListModel(board)
+    qtmodeltester.check(model)  # type: ignore[attr-defined]
+    assert model.rowCount() == 3
+    assert model.data(model.index(0, 1)) == "EXAMPLE, Ada"
+    assert model.data(model.index(0, 4)) == "resectable"
+
+
+def test_filter_as_you_type_and_sort(qtbot: QtBot, board: Board) -> None:
+    board.cases.import_path(GOLDEN)
+    window = MainWindow(board, user="coordinator")
+    qtbot.addWidget(window)
+    window.show()
+    assert "coordinator" in window.statusBar().currentMessage()
+    assert window.model.rowCount() == 3
+    qtbot.keyClicks(window.filter_edit, "bruno")
+    assert window.model.rowCount() == 1
+    assert window.model.data(window.model.index(0, 0)) == "EX-0002"
+    assert window.count_label.text() == "1 cases"
+    window.filter_edit.clear()
+    window.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+    assert [window.model.data(window.model.index(r, 0)) for r in range(3)] == [
+        "EX-0003", "EX-0002", "EX-0001"]
+
+
+def test_demo_database_lists_its_cases(qtbot: QtBot, tmp_path: object) -> None:
+    demo, summary = create_demo_database(str(tmp_path) + "/demo.sqlite3")  # type: ignore[operator]
+    assert summary.refused == []
+    window = MainWindow(demo)
+    qtbot.addWidget(window)
+    assert window.model.rowCount() >= 12
+    demo.close()
