@@ -7,6 +7,7 @@ import logging
 import sys
 from types import TracebackType
 
+import crlmboard.ui  # noqa: F401  (loads the domain before Qt; see crlmboard/ui/__init__.py)
 from crlmboard.services import Board, BoardError
 from crlmboard.services.log import log_path, setup_logging
 
@@ -24,24 +25,48 @@ def _excepthook(kind: type[BaseException], value: BaseException,
                              f"The details are in the log: {log_path()}")
 
 
-def run_app(where: str | None = None) -> int:
-    """Open the database and show the main window until it is closed."""
-    setup_logging()
-    from PySide6.QtWidgets import QApplication, QMessageBox
-
-    from crlmboard.ui.main_window import MainWindow
+def application() -> object:
+    """The one QApplication, with the names QSettings uses."""
+    from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     QApplication.setOrganizationName("crlmboard")
     QApplication.setApplicationName("crlmboard")
-    sys.excepthook = _excepthook
+    return app
+
+
+def open_window(where: str | None) -> tuple[object, Board] | None:
+    """Open the database and build the main window (not shown)."""
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QMessageBox
+
+    from crlmboard.ui.main_window import MainWindow
+
+    settings = QSettings()
+    where = where or (str(settings.value("default_database") or "") or None)
     try:
-        board = Board.open(where)
+        board = Board.open(where, profile=str(settings.value("profile") or "") or None)
     except BoardError as error:
         QMessageBox.critical(None, "crlmboard", str(error))
+        return None
+    except Exception as error:  # e.g. an unreadable profile
+        log.exception("cannot open")
+        QMessageBox.critical(None, "crlmboard", f"crlmboard cannot start: {error}")
+        return None
+    user = str(settings.value("user_name") or getpass.getuser())
+    return MainWindow(board, user=user), board
+
+
+def run_app(where: str | None = None) -> int:
+    """Open the database and show the main window until it is closed."""
+    setup_logging()
+    app = application()
+    sys.excepthook = _excepthook
+    opened = open_window(where)
+    if opened is None:
         return 1
-    window = MainWindow(board, user=getpass.getuser())
-    window.show()
-    status = app.exec()
+    window, board = opened
+    window.show()  # type: ignore[attr-defined]
+    status = app.exec()  # type: ignore[attr-defined]
     board.close()
     return int(status)

@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
+from pathlib import Path
 
 from crlmboard.domain.validation import InvalidInput
 from crlmboard.services import Board, BoardError
@@ -131,6 +132,46 @@ def cmd_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_screenshots(args: argparse.Namespace) -> int:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from crlmboard.app import application
+
+    application()
+    from crlmboard.ui.screenshots import take_screenshots
+
+    for path in take_screenshots(Path(args.outdir)):
+        _out(str(path))
+    return EXIT_OK
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from crlmboard.services.evaluation import evaluate_file
+
+    as_of = args.as_of or date.today()
+    sys.stdout.write(evaluate_file(args.file, as_of, args.profile))
+    return EXIT_OK
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from crlmboard.services.evaluation import load_profile, rule_catalogue, rule_catalogue_json
+
+    profile = load_profile(args.profile)
+    if args.json:
+        sys.stdout.write(rule_catalogue_json(profile))
+        return EXIT_OK
+    _out(f"Rule catalogue — profile {profile.name} (sha256 {profile.sha256[:12]})")
+    for rule in rule_catalogue(profile):
+        _out("")
+        _out(f"{rule['id']}  [{rule['severity']}]  {rule['title']}")
+        _out(f"  {rule['description']}")
+        for key in rule["profile_keys"]:
+            unit = f" {key['unit']}" if key.get("unit") else ""
+            _out(f"  threshold {key['key']} = {key['value']:g}{unit}")
+        for source in rule["sources"]:
+            _out(f"  [{source['key']}] {source['reference']}")
+    return EXIT_OK
+
+
 def cmd_version(_args: argparse.Namespace) -> int:
     from crlmboard.services.board import versions
 
@@ -188,6 +229,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--descending", action="store_true")
     p.add_argument("--limit", type=int, default=1000)
     p.add_argument("--json", action="store_true", help="print JSON")
+    p = command("evaluate", cmd_evaluate,
+                "print the guideline engine's evaluation of a case file (no database)")
+    p.add_argument("file")
+    p.add_argument("--as-of", type=_parse_date, metavar="DATE",
+                   help="evaluate as of this date (default: today)")
+    p.add_argument("--profile", metavar="FILE", help="institution profile (TOML)")
+    p = command("rules", cmd_rules, "show the rule catalogue")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--profile", metavar="FILE", help="institution profile (TOML)")
+    p = command("screenshots", cmd_screenshots,
+                "write PNGs of the main views on a fresh demo database (for review)")
+    p.add_argument("outdir")
     command("app", cmd_app, "open the app (the default)")
     return parser
 

@@ -11,6 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import types
+import typing
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -698,3 +701,62 @@ def field_unit(model: type[SQLModel], name: str) -> str | None:
     if isinstance(extra, dict) and isinstance(extra.get("unit"), str):
         return str(extra["unit"])
     return None
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """What a form needs to show and check one field (read from the model, never retyped)."""
+
+    name: str
+    label: str
+    unit: str | None
+    kind: str  # "text" | "integer" | "number" | "date" | "flag" | "choice" | "segments" | "texts"
+    required: bool
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+def _base_type(annotation: Any) -> Any:
+    """`Annotated[int, …] | None` → int; `list[…]` stays a list."""
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) in (types.UnionType, typing.Union) and len(args) == 1:
+        annotation = args[0]
+    if typing.get_origin(annotation) is Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return annotation
+
+
+def field_specs(model: type[SQLModel]) -> list[FieldSpec]:
+    """Every field of a record as a form shows it, in declaration order."""
+    specs = []
+    for name, info_ in model.model_fields.items():
+        base = _base_type(info_.annotation)
+        choices: tuple[str, ...] = ()
+        if isinstance(base, type) and issubclass(base, StrEnum):
+            kind, choices = "choice", tuple(v.value for v in base)
+        elif base is bool:
+            kind = "flag"
+        elif base is int:
+            kind = "integer"
+        elif base is float:
+            kind = "number"
+        elif base is dt.date:
+            kind = "date"
+        elif typing.get_origin(base) is list:
+            inner = _base_type(typing.get_args(base)[0])
+            kind = "segments" if inner is int else "texts"
+        else:
+            kind = "text"
+        minimum = maximum = None
+        for item in info_.metadata:
+            for attr, bound in (("ge", "min"), ("gt", "min"), ("le", "max"), ("lt", "max")):
+                value = getattr(item, attr, None)
+                if value is not None:
+                    if bound == "min":
+                        minimum = float(value)
+                    else:
+                        maximum = float(value)
+        specs.append(FieldSpec(name, field_label(model, name), field_unit(model, name), kind,
+                               info_.is_required(), choices, minimum, maximum))
+    return specs

@@ -48,17 +48,20 @@ class BoardError(Exception):
 class Board:
     """One open database."""
 
-    def __init__(self, engine: Engine, url: str, clock: Clock = date.today):
+    def __init__(self, engine: Engine, url: str, clock: Clock = date.today,
+                 profile: str | os.PathLike[str] | None = None):
         from crlmboard.services.cases import CaseService
+        from crlmboard.services.evaluation import EvaluationService
 
         self.engine = engine
         self.url = url
         self.today = clock
+        self.evaluation = EvaluationService(clock, profile)
         self.cases = CaseService(self)
 
     @classmethod
     def open(cls, where: str | os.PathLike[str] | None = None, *,
-             clock: Clock = date.today) -> Board:
+             clock: Clock = date.today, profile: str | os.PathLike[str] | None = None) -> Board:
         """Open (creating and migrating as needed) the database at a path or URL."""
         url = database_url(where)
         try:
@@ -69,7 +72,7 @@ class Board:
         except Exception as error:
             reason = getattr(error, "orig", None) or error
             raise BoardError(f"Cannot open the database {describe(url)}: {reason}.") from None
-        return cls(engine, url, clock)
+        return cls(engine, url, clock, profile)
 
     @property
     def location(self) -> str:

@@ -70,9 +70,17 @@ class CaseService:
         self.board = board
 
     def _summary(self, case: Case) -> CaseSummary:
+        """What the case list shows: resectability and the engine's view as of today."""
         plan = case.plan
         resectability = plan.resectability.value if plan and plan.resectability else None
-        return CaseSummary(resectability=resectability)
+        evaluation = self.board.evaluation.evaluate(case)
+        severities = [f.severity.value for f in evaluation.findings]
+        return CaseSummary(
+            resectability=resectability,
+            current_response=evaluation.facts.current_response,
+            open_warnings=severities.count("warning"),
+            open_criticals=severities.count("critical"),
+        )
 
     # -- reading --------------------------------------------------------------------
 

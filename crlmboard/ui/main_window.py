@@ -1,22 +1,39 @@
-"""The main window: the case list with filter-as-you-type (the workspace comes later)."""
+"""The main window: the case list on the left, the open case's workspace on the right, the
+menus, the status bar.  Behaviour lives in the workspace, dialogs and services."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QKeySequence
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QSettings, Qt, QTimer, QUrl
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFileDialog,
     QHeaderView,
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMessageBox,
+    QSplitter,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from crlmboard.services.board import Board
+from crlmboard.domain import models as m
+from crlmboard.domain.case import Case
+from crlmboard.services.board import Board, BoardError, ChangeSet, versions
+from crlmboard.services.log import log_path
+from crlmboard.ui.dialogs.record_dialog import RecordDialog
 from crlmboard.ui.models.case_list import CaseListModel
+from crlmboard.ui.ops import run_with_progress
+from crlmboard.ui.workspace import CaseWorkspace
+
+log = logging.getLogger("crlmboard.ui")
 
 
 class MainWindow(QMainWindow):
@@ -25,59 +42,376 @@ class MainWindow(QMainWindow):
     def __init__(self, board: Board, user: str = ""):
         super().__init__()
         self.board = board
+        self.user = user
         self.setWindowTitle("crlmboard — tumor board cases")
+        self.undo_stack = QUndoStack(self)
         self.model = CaseListModel(board, self)
+        self._threads: list[Any] = []
 
         self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText("Filter by MRN or name…")
+        self.filter_edit.setPlaceholderText("Filter by MRN or name…  (Ctrl+F)")
         self.filter_edit.setClearButtonEnabled(True)
-        self.filter_edit.textChanged.connect(self.model.set_query)
+        self.filter_edit.setAccessibleName("Filter cases")
+        self._filter_timer = QTimer(self)
+        self._filter_timer.setSingleShot(True)
+        self._filter_timer.setInterval(120)
+        self._filter_timer.timeout.connect(lambda: self.model.set_query(self.filter_edit.text()))
+        self.filter_edit.textChanged.connect(lambda _t: self._filter_timer.start())
 
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(1, Qt.SortOrder.AscendingOrder)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.resizeColumnsToContents()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for column, width in enumerate((96, 170, 40, 96, 100, 70, 120)):
+            self.table.setColumnWidth(column, width)
+        self.table.selectionModel().currentRowChanged.connect(self._row_changed)
+        self.model.modelReset.connect(self._update_count)
 
-        central = QWidget()
-        layout = QVBoxLayout(central)
-        layout.addWidget(self.filter_edit)
-        layout.addWidget(self.table)
-        self.setCentralWidget(central)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(4, 4, 4, 4)
+        left_layout.addWidget(self.filter_edit)
+        left_layout.addWidget(self.table)
+
+        self.workspace = CaseWorkspace(board, self.undo_stack)
+        self.workspace.case_saved.connect(self._case_saved)
+        self.workspace.rule_requested.connect(self.show_rule_catalogue)
+        self._add_timeline_tab()
+
+        self.splitter = QSplitter()
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.workspace)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([520, 900])
+        self.setCentralWidget(self.splitter)
 
         self.count_label = QLabel()
         self.statusBar().addPermanentWidget(self.count_label)
-        self.statusBar().showMessage(f"Database: {board.location}" +
-                                     (f"   User: {user}" if user else ""))
-        self.model.modelReset.connect(self._update_count)
+        self._show_location()
         self._update_count()
+        self._build_menus()
+        self._restore_settings()
 
-        find = QAction("Find case", self)
-        find.setShortcut(QKeySequence.StandardKey.Find)
-        find.triggered.connect(self.filter_edit.setFocus)
-        quit_action = QAction("Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        file_menu = self.menuBar().addMenu("&File")
-        file_menu.addAction(quit_action)
-        edit_menu = self.menuBar().addMenu("&Edit")
-        edit_menu.addAction(find)
+    # -- layout helpers ---------------------------------------------------------------
 
+    def _add_timeline_tab(self) -> None:
+        try:
+            from crlmboard.ui.views.timeline import TimelineView
+        except ImportError:  # the timeline view arrives with the timeline model
+            return
+        view = TimelineView()
+        self.workspace.timeline = view
+        self.workspace.insertTab(1, view, "&Timeline")
+
+    def _show_location(self) -> None:
+        who = f"   ·   User: {self.user}" if self.user else ""
+        self.statusBar().showMessage(f"Database: {self.board.location}{who}")
+
+    def _update_count(self) -> None:
+        shown = len(self.model.rows)
+        total = self.model.total
+        noun = "case" if total == 1 else "cases"
+        self.count_label.setText(f"{total} {noun}" if shown >= total
+                                 else f"{shown} of {total} {noun} loaded")
+
+    def _action(self, menu: Any, text: str, slot: Any, shortcut: Any = None,
+                tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self._action(file_menu, "&New database…", self.new_database, "Ctrl+Shift+N")
+        self._action(file_menu, "&Open database…", self.open_database,
+                     QKeySequence.StandardKey.Open)
+        self.recent_menu = file_menu.addMenu("&Recent")
+        self._fill_recent()
+        file_menu.addSeparator()
+        self._action(file_menu, "&Import case files…", self.import_files, "Ctrl+I")
+        self._action(file_menu, "Import a &folder of case files…", self.import_folder,
+                     "Ctrl+Shift+I")
+        self._action(file_menu, "&Export case…", self.export_case, "Ctrl+E")
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        edit_menu = bar.addMenu("&Edit")
+        undo = self.undo_stack.createUndoAction(self, "&Undo")
+        undo.setShortcut(QKeySequence.StandardKey.Undo)
+        redo = self.undo_stack.createRedoAction(self, "&Redo")
+        redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        edit_menu.addAction(undo)
+        edit_menu.addAction(redo)
+        edit_menu.addSeparator()
+        self._action(edit_menu, "&Find case", self.filter_edit.setFocus,
+                     QKeySequence.StandardKey.Find)
+
+        case_menu = bar.addMenu("&Case")
+        self._action(case_menu, "&New case…", self.new_case, QKeySequence.StandardKey.New)
+        self._action(case_menu, "Add &chemotherapy cycle…", self.workspace.add_cycle, "Ctrl+Alt+C")
+        self._action(case_menu, "Add &imaging timepoint…", self.workspace.add_timepoint,
+                     "Ctrl+Alt+I")
+        self._action(case_menu, "Add &procedure…", self.workspace.add_procedure, "Ctrl+Alt+P")
+        self._action(case_menu, "Add surgery &outcome…", self.workspace.add_outcome)
+
+        tools_menu = bar.addMenu("&Tools")
+        self._action(tools_menu, "&Rule catalogue", lambda: self.show_rule_catalogue(""),
+                     "Ctrl+R")
+        self._action(tools_menu, "&Preferences…", self.show_preferences,
+                     QKeySequence.StandardKey.Preferences)
+
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&About crlmboard", self.show_about)
+        self._action(help_menu, "Show &log", self.show_log)
+
+    # -- case list --------------------------------------------------------------------
+
+    def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if not current.isValid():
+            return
+        mrn = self.model.data(current, Qt.ItemDataRole.UserRole)
+        if mrn and (self.workspace.case is None or self.workspace.case.mrn != mrn):
+            self.open_case(str(mrn))
+
+    def open_case(self, mrn: str) -> None:
+        try:
+            self.workspace.open_case(mrn)
+        except BoardError as error:
+            QMessageBox.warning(self, "Cannot open the case", str(error))
+
+    def select_case(self, mrn: str) -> None:
+        """Show a case in the list (clearing a filter that hides it) and open it."""
+        row = self.model.row_of(mrn)
+        if row is None and self.filter_edit.text():
+            self.filter_edit.clear()
+            self.model.set_query("")
+            row = self.model.row_of(mrn)
+        if row is not None:
+            self.table.selectRow(row)
+            self.table.scrollTo(self.model.index(row, 0))
+        self.open_case(mrn)
+
+    def _case_saved(self, changes: ChangeSet) -> None:
+        if changes.cases:
+            self.model.refresh()
+            self._update_count()
+
+    # -- file -------------------------------------------------------------------------
+
+    def _switch_database(self, where: str) -> None:
+        try:
+            board = Board.open(where, profile=QSettings().value("profile") or None)
+        except BoardError as error:
+            QMessageBox.warning(self, "Cannot open the database", str(error))
+            return
+        old = self.board
+        self.board = board
+        self.workspace.board = board
+        self.workspace.case = None
+        self.workspace.setEnabled(False)
+        self.model.board = board
+        self.model.reload()
+        self.undo_stack.clear()
+        old.close()
+        self._show_location()
+        self._remember_recent(board.location)
+
+    def new_database(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "New database", "crlmboard.sqlite3",
+                                              "crlmboard database (*.sqlite3)")
+        if path:
+            if Path(path).exists():
+                QMessageBox.warning(self, "New database", f"{path} already exists; choose a "
+                                    "new file name or use Open database.")
+                return
+            self._switch_database(path)
+
+    def open_database(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open database", "",
+                                              "crlmboard database (*.sqlite3);;All files (*)")
+        if path:
+            self._switch_database(path)
+
+    def _remember_recent(self, location: str) -> None:
+        settings = QSettings()
+        recent = [x for x in (settings.value("recent") or []) if x != location]
+        settings.setValue("recent", [location, *recent][:8])
+        settings.setValue("last_database", location)
+        self._fill_recent()
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = QSettings().value("recent") or []
+        if isinstance(recent, str):
+            recent = [recent]
+        for location in recent:
+            action = self.recent_menu.addAction(location)
+            action.triggered.connect(lambda _c=False, where=location: self._switch_database(where))
+        self.recent_menu.setEnabled(bool(recent))
+
+    def import_files(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Import case files", "",
+                                                "Case files (*.json)")
+        if paths:
+            self._import(paths)
+
+    def import_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Import a folder of case files")
+        if folder:
+            self._import([folder])
+
+    def _import(self, paths: list[str]) -> None:
+        board = self.board
+
+        def work(progress: Any) -> Any:
+            from crlmboard.services.cases import ImportSummary
+
+            summary = ImportSummary()
+            for path in paths:
+                part = board.cases.import_path(path, progress=progress)
+                summary.imported += part.imported
+                summary.refused += part.refused
+                summary.changes = summary.changes | part.changes
+            return summary
+
+        def done(summary: Any) -> None:
+            self.model.refresh()
+            self._update_count()
+            lines = [f"{len(summary.imported)} case(s) imported, {len(summary.refused)} file(s) "
+                     "refused."]
+            for file, problems in summary.refused[:10]:
+                lines.append(f"\n{os.path.basename(file)}:")
+                lines.extend(f"  {p}" for p in problems[:8])
+            box = QMessageBox.information if summary.ok else QMessageBox.warning
+            box(self, "Import", "\n".join(lines))
+            if len(summary.imported) == 1:
+                self.select_case(summary.imported[0][1])
+
+        def failed(error: BaseException) -> None:
+            QMessageBox.warning(self, "Import", str(error) if isinstance(error, BoardError)
+                                else "The import stopped because of an error; the details "
+                                f"are in the log ({log_path()}).")
+
+        self._threads.append(run_with_progress(self, "Importing case files…", work, done,
+                                               failed))
+
+    def export_case(self) -> None:
+        case = self.workspace.case
+        if case is None:
+            QMessageBox.information(self, "Export case", "Open a case first.")
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export case", f"{case.mrn}.json",
+                                              "Case files (*.json)")
+        if path:
+            try:
+                target = self.board.cases.export(case.mrn, path)
+            except (BoardError, OSError) as error:
+                QMessageBox.warning(self, "Export case", f"The case was not exported: {error}")
+                return
+            self.statusBar().showMessage(f"Exported {case.mrn} to {target}", 8000)
+
+    # -- case -------------------------------------------------------------------------
+
+    def new_case(self) -> None:
+        dialog = RecordDialog(m.Patient, None, "New case", self, today=self.board.today(),
+                              note="Only the MRN is required; everything else can follow.")
+        if not dialog.exec() or dialog.result_record is None:
+            return
+        case = Case(patient=dialog.result_record)  # type: ignore[arg-type]
+        try:
+            self.board.cases.create(case)
+        except Exception as error:
+            from crlmboard.domain.validation import InvalidInput
+
+            if isinstance(error, InvalidInput | BoardError):
+                QMessageBox.warning(self, "New case", str(error))
+                return
+            raise
+        self.model.refresh()
+        self._update_count()
+        self.select_case(case.mrn)
+
+    # -- tools and help ---------------------------------------------------------------
+
+    def show_rule_catalogue(self, rule: str = "") -> None:
+        from crlmboard.ui.dialogs.rule_catalogue import RuleCatalogueDialog
+
+        dialog = RuleCatalogueDialog(self.board.evaluation.catalogue(),
+                                     self.board.evaluation.profile.name, self)
+        dialog.select_rule(rule)
+        dialog.exec()
+
+    def show_preferences(self) -> None:
+        from crlmboard.ui.dialogs.preferences import PreferencesDialog
+
+        dialog = PreferencesDialog(self)
+        if dialog.exec():
+            profile = QSettings().value("profile") or None
+            try:
+                self.board.evaluation.use_profile(profile)
+            except Exception as error:
+                QMessageBox.warning(self, "Institution profile", str(error))
+            self.user = str(QSettings().value("user_name") or self.user)
+            self._show_location()
+            if self.workspace.case is not None:
+                self.workspace.open_case(self.workspace.case.mrn)
+
+    def show_about(self) -> None:
+        info = versions()
+        try:
+            import PySide6
+
+            info["qt"] = PySide6.__version__
+        except ImportError:  # pragma: no cover
+            info["qt"] = "?"
+        QMessageBox.about(
+            self, "About crlmboard",
+            f"crlmboard {info['crlmboard']}\n\nCase manager for tumor boards treating "
+            "colorectal liver metastases. The guideline engine supports the board; it decides "
+            f"nothing.\n\nSchema {info['schema']} · Python {info['python']} · Qt "
+            f"{info['qt']} · SQLite {info['sqlite']}\nEngine "
+            f"{self.board.evaluation.profile.name} profile")
+
+    def show_log(self) -> None:
+        path = log_path()
+        if not path.exists():
+            QMessageBox.information(self, "Log", f"The log is empty ({path}).")
+            return
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+    # -- settings ---------------------------------------------------------------------
+
+    def _restore_settings(self) -> None:
         settings = QSettings()
         geometry = settings.value("main_window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
-            self.resize(1200, 760)
+            self.resize(1280, 720)
+        splitter = settings.value("main_window/splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+        columns = settings.value("case_list/header")
+        if columns is not None:
+            self.table.horizontalHeader().restoreState(columns)
 
-    def _update_count(self) -> None:
-        self.count_label.setText(f"{self.model.total} cases")
-
-    def closeEvent(self, event: object) -> None:
-        QSettings().setValue("main_window/geometry", self.saveGeometry())
-        super().closeEvent(event)  # type: ignore[arg-type]
+    def closeEvent(self, event: Any) -> None:
+        settings = QSettings()
+        settings.setValue("main_window/geometry", self.saveGeometry())
+        settings.setValue("main_window/splitter", self.splitter.saveState())
+        settings.setValue("case_list/header", self.table.horizontalHeader().saveState())
+        super().closeEvent(event)

@@ -32,10 +32,11 @@ def test_filter_as_you_type_and_sort(qtbot: QtBot, board: Board) -> None:
     assert "coordinator" in window.statusBar().currentMessage()
     assert window.model.rowCount() == 3
     qtbot.keyClicks(window.filter_edit, "bruno")
-    assert window.model.rowCount() == 1
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1)
     assert window.model.data(window.model.index(0, 0)) == "EX-0002"
-    assert window.count_label.text() == "1 cases"
+    assert window.count_label.text() == "1 case"
     window.filter_edit.clear()
+    qtbot.waitUntil(lambda: window.model.rowCount() == 3)
     window.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
     assert [window.model.data(window.model.index(r, 0)) for r in range(3)] == [
         "EX-0003", "EX-0002", "EX-0001"]

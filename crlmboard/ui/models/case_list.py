@@ -51,6 +51,25 @@ class CaseListModel(QAbstractTableModel):
                                           descending=self.descending, limit=PAGE_SIZE)
         self.endResetModel()
 
+    def refresh(self) -> None:
+        """Reload after a change, keeping as many rows loaded as before."""
+        loaded = max(len(self.rows), PAGE_SIZE)
+        self.beginResetModel()
+        self.total = self.board.cases.count(self.query)
+        self.rows = self.board.cases.page(self.query, sort=self.sort_key,
+                                          descending=self.descending, limit=loaded)
+        self.endResetModel()
+
+    def row_of(self, mrn: str) -> int | None:
+        """The row showing a case, loading further pages if needed (None if filtered out)."""
+        while True:
+            for row, entry in enumerate(self.rows):
+                if entry.mrn == mrn:
+                    return row
+            if not self.canFetchMore(QModelIndex()):
+                return None
+            self.fetchMore(QModelIndex())
+
     def set_query(self, text: str) -> None:
         self.query = text.strip()
         self.reload()

@@ -1,0 +1,187 @@
+"""RECIST 1.1 as the engine applies it to liver lesions (guideline-rules.md, eisenhauer-2009).
+
+Given the baseline imaging timepoint and the later timepoints of the assessment window,
+`assess` chooses the target lesions, sums their diameters per timepoint, tracks the nadir
+and classifies each timepoint as CR, PR, SD, PD or NE.  Threshold comparisons use exact
+decimal arithmetic (a sum of exactly 70 % of baseline is PR however the floats round).
+The 20 %, 5 mm and 30 % figures are the definition of RECIST 1.1, not institution
+thresholds, so they live here and not in the profile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from fractions import Fraction
+
+from crlmboard.domain.case import ImagingTimepoint
+from crlmboard.domain.models import LesionMeasurement, LesionStatus
+
+MEASURABLE_MIN_MM = Fraction(10)
+"""RECIST 1.1: a lesion is measurable with a longest diameter of at least 10 mm."""
+MAX_TARGETS_PER_ORGAN = 2
+"""RECIST 1.1: at most two target lesions per organ (our lesion list is liver only)."""
+PD_RATIO = Fraction(6, 5)
+"""PD: sum at least 20 % above the nadir …"""
+PD_ABSOLUTE_MM = Fraction(5)
+"""… and at least 5 mm above it."""
+PR_RATIO = Fraction(7, 10)
+"""PR: sum at most 70 % of the baseline sum (a fall of at least 30 %)."""
+
+CR, PR, SD, PD, NE = "CR", "PR", "SD", "PD", "NE"
+RESPONSE_RANK = {CR: 0, PR: 1, SD: 2, PD: 3}
+"""Best first: CR > PR > SD > PD (NE is never best)."""
+COHORT_TERMS = {CR: "regressive", PR: "regressive", SD: "stationary", PD: "progressive"}
+"""Display names in the cohort language of the literature (cairo-2024)."""
+
+
+def effective_status(lesion: LesionMeasurement) -> LesionStatus:
+    """The lesion's status; without one, 0 mm reads as disappeared and anything else present."""
+    if lesion.status is not None:
+        return lesion.status
+    if lesion.longest_diameter_mm == 0:
+        return LesionStatus.DISAPPEARED
+    return LesionStatus.PRESENT
+
+
+def exact(value: float) -> Fraction:
+    """The decimal a person typed (via the float's shortest repr), as an exact fraction."""
+    return Fraction(repr(value))
+
+
+@dataclass(frozen=True)
+class RecistBaseline:
+    """The baseline of the assessment: its targets and their sum."""
+
+    date: date
+    sum_mm: float | None
+    target_lesions: tuple[str, ...]
+    non_target_lesions: tuple[str, ...]
+    targets_chosen_by: str | None  # "marked" | "engine" | None when no measurable target
+
+    @property
+    def measurable(self) -> bool:
+        return self.sum_mm is not None
+
+
+@dataclass(frozen=True)
+class RecistTimepoint:
+    """One later timepoint's assessment."""
+
+    date: date
+    sum_mm: float | None
+    nadir_mm: float | None
+    change_from_baseline_percent: float | None
+    change_from_nadir_percent: float | None
+    response: str
+
+
+def _measurable(lesion: LesionMeasurement) -> bool:
+    return (effective_status(lesion) == LesionStatus.PRESENT
+            and lesion.longest_diameter_mm is not None
+            and exact(lesion.longest_diameter_mm) >= MEASURABLE_MIN_MM)
+
+
+def choose_targets(baseline: ImagingTimepoint) -> tuple[list[LesionMeasurement], str | None]:
+    """Targets: the measurable lesions marked `target`; if none is marked, the two largest."""
+    present = [lesion for lesion in baseline.lesions
+               if effective_status(lesion) == LesionStatus.PRESENT]
+    if any(lesion.target for lesion in baseline.lesions):
+        marked = [lesion for lesion in present if lesion.target and _measurable(lesion)]
+        return marked, ("marked" if marked else None)
+    candidates = [lesion for lesion in present if _measurable(lesion)]
+    # largest first; equal sizes keep the order of the baseline list (deterministic)
+    ranked = sorted(candidates, key=lambda lesion: -exact(lesion.longest_diameter_mm or 0.0))
+    chosen = ranked[:MAX_TARGETS_PER_ORGAN]
+    return chosen, ("engine" if chosen else None)
+
+
+def _percent(value: Fraction, reference: Fraction) -> float | None:
+    if reference == 0:
+        return None
+    return round((float(value) - float(reference)) / float(reference) * 100, 1)
+
+
+def _target_sum(timepoint: ImagingTimepoint, target_ids: Sequence[str]) -> Fraction | None:
+    """Sum of the targets' diameters (disappeared = 0); None if a target is not assessable."""
+    by_id = {lesion.id: lesion for lesion in timepoint.lesions}
+    total = Fraction(0)
+    for lesion_id in target_ids:
+        lesion = by_id.get(lesion_id)
+        if lesion is None:
+            return None
+        status = effective_status(lesion)
+        if status == LesionStatus.DISAPPEARED:
+            continue
+        if status != LesionStatus.PRESENT or lesion.longest_diameter_mm is None:
+            return None  # resected/ablated or unmeasured: not evaluable
+        total += exact(lesion.longest_diameter_mm)
+    return total
+
+
+def _all_disappeared(timepoint: ImagingTimepoint, lesion_ids: Sequence[str]) -> bool:
+    by_id = {lesion.id: lesion for lesion in timepoint.lesions}
+    return all(lesion_id in by_id
+               and effective_status(by_id[lesion_id]) == LesionStatus.DISAPPEARED
+               for lesion_id in lesion_ids)
+
+
+def assess(baseline: ImagingTimepoint, later: Sequence[ImagingTimepoint],
+           ) -> tuple[RecistBaseline, list[RecistTimepoint]]:
+    """RECIST 1.1 for each later timepoint against `baseline` (which has no response itself).
+
+    New lesions or unequivocal non-target progression are PD at any timepoint, even when a
+    target is missing or the baseline has no measurable target (RECIST 1.1 §4.3); otherwise a
+    missing target, or no measurable target at baseline, gives NE.
+    """
+    targets, chosen_by = choose_targets(baseline)
+    target_ids = [lesion.id for lesion in targets]
+    non_target_ids = [lesion.id for lesion in baseline.lesions
+                      if effective_status(lesion) == LesionStatus.PRESENT
+                      and lesion.id not in target_ids]
+    base_sum = sum((exact(lesion.longest_diameter_mm or 0.0) for lesion in targets),
+                   Fraction(0)) if targets else None
+    summary = RecistBaseline(
+        date=baseline.date, sum_mm=None if base_sum is None else float(base_sum),
+        target_lesions=tuple(target_ids), non_target_lesions=tuple(non_target_ids),
+        targets_chosen_by=chosen_by)
+
+    results: list[RecistTimepoint] = []
+    nadir = base_sum
+    for timepoint in later:
+        total = _target_sum(timepoint, target_ids) if base_sum is not None else None
+        unequivocal = bool(timepoint.new_lesions) or bool(timepoint.non_target_progression)
+        response = NE
+        if unequivocal:
+            response = PD
+        elif base_sum is not None and total is not None and nadir is not None:
+            if total >= PD_RATIO * nadir and total - nadir >= PD_ABSOLUTE_MM:
+                response = PD
+            elif (_all_disappeared(timepoint, target_ids)
+                  and _all_disappeared(timepoint, non_target_ids)):
+                response = CR
+            elif total <= PR_RATIO * base_sum:
+                response = PR
+            else:
+                response = SD
+        results.append(RecistTimepoint(
+            date=timepoint.date,
+            sum_mm=None if total is None else float(total),
+            nadir_mm=None if nadir is None or total is None else float(nadir),
+            change_from_baseline_percent=(None if total is None or base_sum is None
+                                          else _percent(total, base_sum)),
+            change_from_nadir_percent=(None if total is None or nadir is None
+                                       else _percent(total, nadir)),
+            response=response))
+        if total is not None and nadir is not None and total < nadir:
+            nadir = total
+    return summary, results
+
+
+def best_response(timepoints: Sequence[RecistTimepoint]) -> str | None:
+    """Best of CR > PR > SD > PD over the timepoints, NE ignored; None if there is none."""
+    ranked = [tp.response for tp in timepoints if tp.response in RESPONSE_RANK]
+    if not ranked:
+        return None
+    return min(ranked, key=lambda response: RESPONSE_RANK[response])

@@ -1,0 +1,111 @@
+"""The guideline engine as the app and the command line use it: profiles from files, the
+current evaluation of a case, the rule catalogue, and `crlmboard evaluate FILE`.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from crlmboard.domain.case import Case
+from crlmboard.domain.caseformat import loads_case
+from crlmboard.domain.engine import (
+    DEFAULT_PROFILE_RESOURCE,
+    Evaluation,
+    Profile,
+    catalogue,
+    catalogue_to_json,
+    evaluate,
+    evaluation_to_dict,
+    evaluation_to_json,
+    load_profile_text,
+)
+from crlmboard.domain.validation import InvalidInput, Problem
+
+__all__ = ["Evaluation", "Profile", "default_profile", "evaluate_case", "evaluate_file",
+           "evaluation_document", "load_profile", "rule_catalogue", "rule_catalogue_json"]
+
+
+def default_profile() -> Profile:
+    """The packaged institution profile."""
+    text = (resources.files("crlmboard") / "resources" / DEFAULT_PROFILE_RESOURCE).read_text(
+        encoding="utf-8")
+    return load_profile_text(text, "default")
+
+
+def load_profile(path: str | os.PathLike[str] | None) -> Profile:
+    """A profile file (its name is the file's stem), or the default one."""
+    if path is None or str(path) == "":
+        return default_profile()
+    source = Path(path)
+    try:
+        text = source.read_text(encoding="utf-8")
+    except OSError as error:
+        raise InvalidInput([Problem(str(source), f"cannot read the profile: "
+                                                 f"{error.strerror}")]) from None
+    except UnicodeDecodeError:
+        raise InvalidInput([Problem(str(source), "the profile is not UTF-8 text")]) from None
+    try:
+        return load_profile_text(text, source.stem)
+    except InvalidInput as error:
+        raise InvalidInput([Problem(f"{source.name}: {p.path}" if p.path else source.name,
+                                    p.message) for p in error.problems]) from None
+
+
+def evaluate_case(case: Case, as_of: date, profile: Profile) -> Evaluation:
+    return evaluate(case, as_of, profile)
+
+
+def evaluation_document(case: Case, as_of: date, profile: Profile) -> dict[str, Any]:
+    """The `crlmboard.evaluation/1` document of a case as plain data."""
+    return evaluation_to_dict(evaluate(case, as_of, profile))
+
+
+def evaluate_file(path: str | os.PathLike[str], as_of: date,
+                  profile_path: str | os.PathLike[str] | None = None) -> str:
+    """`crlmboard evaluate`: read one case file (no database) and return the JSON text."""
+    source = Path(path)
+    try:
+        text = source.read_text(encoding="utf-8")
+    except OSError as error:
+        raise InvalidInput([Problem("", f"cannot read {source}: {error.strerror}")]) from None
+    except UnicodeDecodeError:
+        raise InvalidInput([Problem("", f"{source} is not UTF-8 text")]) from None
+    profile = load_profile(profile_path)
+    # the file is checked against the real date; as_of only chooses what the engine sees
+    case = loads_case(text, max(date.today(), as_of))
+    return evaluation_to_json(evaluate(case, as_of, profile))
+
+
+def rule_catalogue(profile: Profile) -> list[dict[str, Any]]:
+    return catalogue(profile)
+
+
+def rule_catalogue_json(profile: Profile) -> str:
+    return catalogue_to_json(profile)
+
+
+class EvaluationService:
+    """`board.evaluation`: the engine on the open database's cases, with the profile in force."""
+
+    def __init__(self, today: Any, profile_path: str | os.PathLike[str] | None = None):
+        self._today = today
+        self.profile = load_profile(profile_path)
+
+    def use_profile(self, path: str | os.PathLike[str] | None) -> Profile:
+        """Switch to another institution profile (refused whole if it is invalid)."""
+        self.profile = load_profile(path)
+        return self.profile
+
+    def evaluate(self, case: Case, as_of: date | None = None) -> Evaluation:
+        return evaluate(case, as_of or self._today(), self.profile)
+
+    def document(self, case: Case, as_of: date | None = None) -> dict[str, Any]:
+        """The `crlmboard.evaluation/1` document of a case, as of today unless told."""
+        return evaluation_to_dict(self.evaluate(case, as_of))
+
+    def catalogue(self) -> list[dict[str, Any]]:
+        return catalogue(self.profile)

@@ -1,0 +1,223 @@
+"""Forms generated from the domain's field sets: label, unit, bounds and choices come from
+the model; each field is checked as you type and its reason is shown next to it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import ValidationError
+from PySide6.QtCore import QLocale, Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QWidget,
+)
+
+from crlmboard.domain.models import FieldSpec, Record, field_specs
+from crlmboard.domain.validation import Problem, problems_from_error
+
+UNKNOWN = "—"
+
+
+def choice_text(value: str) -> str:
+    """`non_anatomical` → `non anatomical` (what a person reads)."""
+    return value.replace("_", " ")
+
+
+def locale_date(value: dt.date | None) -> str:
+    """A date as the user's locale writes it (short format)."""
+    if value is None:
+        return ""
+    from PySide6.QtCore import QDate
+
+    locale = QLocale()
+    if locale.language() == QLocale.Language.C:  # no locale set: ISO is the clearest
+        return value.isoformat()
+    return locale.toString(QDate(value.year, value.month, value.day),
+                           QLocale.FormatType.ShortFormat)
+
+
+class FieldEditor(QWidget):
+    """One field's input widget with its unit and the reason it is refused."""
+
+    changed = Signal()
+
+    def __init__(self, spec: FieldSpec, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.spec = spec
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.combo: QComboBox | None = None
+        self.line: QLineEdit | None = None
+        if spec.kind in ("choice", "flag"):
+            self.combo = QComboBox()
+            self.combo.addItem(UNKNOWN if not spec.required else "", None)
+            options = spec.choices if spec.kind == "choice" else ("yes", "no")
+            for option in options:
+                value: Any = option if spec.kind == "choice" else option == "yes"
+                self.combo.addItem(choice_text(option), value)
+            self.combo.currentIndexChanged.connect(self.changed)
+            self.combo.setAccessibleName(spec.label)
+            layout.addWidget(self.combo, 1)
+        else:
+            self.line = QLineEdit()
+            self.line.setAccessibleName(spec.label)
+            self.line.setPlaceholderText(self._placeholder())
+            self.line.textEdited.connect(self.changed)
+            layout.addWidget(self.line, 1)
+        if spec.unit:
+            layout.addWidget(QLabel(spec.unit))
+        self.reason = QLabel()
+        self.reason.setObjectName("fieldReason")
+        self.reason.setStyleSheet("color: #b00020;")
+        self.reason.setWordWrap(True)
+        layout.addWidget(self.reason, 1)
+
+    def _placeholder(self) -> str:
+        spec = self.spec
+        if spec.kind == "date":
+            return "YYYY-MM-DD"
+        if spec.kind == "segments":
+            return "e.g. 5, 6, 7, 8"
+        if spec.kind == "texts":
+            return "separate with ;"
+        if spec.minimum is not None and spec.maximum is not None:
+            low = f"{spec.minimum:g}"
+            return f"{low}–{spec.maximum:g}"
+        return ""
+
+    def set_value(self, value: Any) -> None:
+        if self.combo is not None:
+            for index in range(self.combo.count()):
+                if self.combo.itemData(index) == value:
+                    self.combo.setCurrentIndex(index)
+                    break
+            else:
+                self.combo.setCurrentIndex(0)
+            return
+        assert self.line is not None
+        if value is None:
+            text = ""
+        elif self.spec.kind == "date":
+            text = value.isoformat()
+            self.line.setToolTip(locale_date(value))
+        elif self.spec.kind == "segments":
+            text = ", ".join(str(v) for v in value)
+        elif self.spec.kind == "texts":
+            text = "; ".join(value)
+        elif isinstance(value, float) and value.is_integer():
+            text = str(int(value))
+        else:
+            text = str(value)
+        self.line.setText(text)
+        self.show_reason(None)
+
+    def raw_value(self) -> tuple[Any, str | None]:
+        """The typed value entered, or a reason it cannot be read."""
+        if self.combo is not None:
+            return self.combo.currentData(), None
+        assert self.line is not None
+        text = self.line.text().strip()
+        if not text:
+            return None, None
+        kind = self.spec.kind
+        try:
+            if kind == "integer":
+                return int(text), None
+            if kind == "number":
+                return float(text.replace(",", ".")), None
+            if kind == "segments":
+                return [int(p) for p in text.replace(";", ",").split(",") if p.strip()], None
+        except ValueError:
+            return None, ("must be a whole number" if kind == "integer" else
+                          "must be a number" if kind == "number" else
+                          "segments are whole numbers 1–8, separated by commas")
+        if kind == "texts":
+            return [p.strip() for p in text.split(";") if p.strip()], None
+        return text, None  # dates are checked by the model
+
+    def show_reason(self, reason: str | None) -> None:
+        self.reason.setText(reason or "")
+        self.reason.setVisible(bool(reason))
+        self.setToolTip(reason or "")
+
+
+class RecordForm(QWidget):
+    """A form for one record type; `record()` returns a validated record or None."""
+
+    edited = Signal()
+
+    def __init__(self, model: type[Record], fields: list[str] | None = None,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.model = model
+        self.layout_ = QFormLayout(self)
+        self.layout_.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        self.editors: dict[str, FieldEditor] = {}
+        for spec in field_specs(model):
+            if fields is not None and spec.name not in fields:
+                continue
+            editor = FieldEditor(spec)
+            editor.changed.connect(self._on_change)
+            label = spec.label + (" *" if spec.required else "")
+            self.layout_.addRow(label, editor)
+            self.editors[spec.name] = editor
+        self.problems: list[Problem] = []
+        self.today = dt.date.today()
+
+    def set_record(self, record: Record | None) -> None:
+        for name, editor in self.editors.items():
+            editor.set_value(None if record is None else getattr(record, name))
+        self.problems = []
+
+    def values(self) -> tuple[dict[str, Any], list[Problem]]:
+        values: dict[str, Any] = {}
+        problems: list[Problem] = []
+        for name, editor in self.editors.items():
+            value, reason = editor.raw_value()
+            if reason:
+                problems.append(Problem(name, reason))
+            elif value is not None:
+                values[name] = value
+        return values, problems
+
+    def record(self, base: Record | None = None) -> Record | None:
+        """Validate what is entered (over `base`'s other fields); show reasons; None if bad."""
+        values, problems = self.values()
+        if base is not None:
+            merged = {k: getattr(base, k) for k in type(base).model_fields
+                      if k not in self.editors}
+            values = {**merged, **values}
+        record: Record | None = None
+        if not problems:
+            try:
+                record = self.model.model_validate(values)
+            except ValidationError as error:
+                problems = problems_from_error(error)
+        if record is not None and hasattr(record, "cross_checks"):
+            problems = [Problem(f, m) for f, m in record.cross_checks(self.today)]
+            if problems:
+                record = None
+        self.problems = problems
+        by_field: dict[str, str] = {}
+        for problem in problems:
+            by_field.setdefault(problem.path.split(".")[0].split("[")[0], problem.message)
+        for name, editor in self.editors.items():
+            editor.show_reason(by_field.get(name))
+        return record
+
+    def _on_change(self) -> None:
+        self.record()
+        self.edited.emit()
+
+    def focus_first(self) -> None:
+        first = next(iter(self.editors.values()), None)
+        if first is not None:
+            target = first.line or first.combo
+            if target is not None:
+                target.setFocus(Qt.FocusReason.OtherFocusReason)

@@ -1,0 +1,1 @@
+"""Views: layout of the workspace tabs and windows."""

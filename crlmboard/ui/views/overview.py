@@ -1,0 +1,220 @@
+"""The Overview tab: who, what presentation, which scores, what plan, and the engine's
+findings grouped by severity (icon and word, never colour alone)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QGroupBox,
+    QLabel,
+    QStyle,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crlmboard.domain.case import Case
+from crlmboard.ui.forms import choice_text, locale_date
+
+SEVERITIES = [
+    ("critical", "Critical", QStyle.StandardPixmap.SP_MessageBoxCritical),
+    ("warning", "Warning", QStyle.StandardPixmap.SP_MessageBoxWarning),
+    ("advice", "Advice", QStyle.StandardPixmap.SP_MessageBoxInformation),
+    ("info", "Info", QStyle.StandardPixmap.SP_FileDialogInfoView),
+]
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return choice_text(str(value))
+
+
+def _score(score: Any) -> str:
+    if not isinstance(score, dict):
+        return "—"
+    total = "incomplete" if score.get("score") is None else str(score["score"])
+    parts = [f"{k.replace('_', ' ')} {v}" for k, v in (score.get("points") or {}).items() if v]
+    text = total
+    if score.get("risk"):
+        text += f" ({score['risk']} risk)"
+    if parts:
+        text += " — " + ", ".join(parts)
+    if score.get("missing"):
+        text += " — missing: " + ", ".join(str(m).replace("_", " ") for m in score["missing"])
+    return text
+
+
+class OverviewView(QWidget):
+    """Identity, presentation, molecular summary, scores, plan and findings."""
+
+    rule_requested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        self.identity = QLabel()
+        self.identity.setTextFormat(Qt.TextFormat.PlainText)
+        self.identity.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignAbsolute)
+        self.identity.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
+        font = self.identity.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        font.setBold(True)
+        self.identity.setFont(font)
+        layout.addWidget(self.identity)
+
+        facts_box = QGroupBox("Summary")
+        self.grid = QGridLayout(facts_box)
+        self.values: dict[str, QLabel] = {}
+        rows = [
+            ("presentation", "Presentation"), ("sidedness", "Sidedness"),
+            ("molecular", "Molecular"), ("disease", "Liver disease"),
+            ("response", "Response (RECIST 1.1)"), ("flr", "Future liver remnant"),
+            ("fong", "Fong clinical risk score"), ("game", "GAME score"),
+            ("mcs", "Modified clinical score"), ("plan", "Plan"),
+            ("timing", "Timing"),
+        ]
+        for row, (key, label) in enumerate(rows):
+            title = QLabel(label + ":")
+            title.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+            value = QLabel()
+            value.setWordWrap(True)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.grid.addWidget(title, row, 0)
+            self.grid.addWidget(value, row, 1)
+            self.values[key] = value
+        self.grid.setColumnStretch(1, 1)
+        layout.addWidget(facts_box)
+
+        findings_box = QGroupBox("Guideline findings")
+        box_layout = QVBoxLayout(findings_box)
+        self.engine_note = QLabel()
+        self.engine_note.setWordWrap(True)
+        box_layout.addWidget(self.engine_note)
+        self.findings = QTreeWidget()
+        self.findings.setHeaderLabels(["Finding", "Rule"])
+        self.findings.setColumnWidth(0, 560)
+        self.findings.setAlternatingRowColors(True)
+        self.findings.itemActivated.connect(self._activated)
+        box_layout.addWidget(self.findings)
+        layout.addWidget(findings_box, 1)
+
+    def show_case(self, case: Case, evaluation: dict[str, Any] | None, age: int | None) -> None:
+        p = case.patient
+        name = case.display_name()
+        born = f"born {locale_date(p.birth_date)}" if p.birth_date else "birth date unknown"
+        age_text = f", {age} years" if age is not None else ""
+        # the name is isolated so a right-to-left name does not reorder the whole line
+        self.identity.setText(f"\u2068{name}\u2069   ·   MRN {p.mrn}   ·   {born}{age_text}")
+        facts: dict[str, Any] = (evaluation or {}).get("facts", {})
+        m = case.molecular
+        molecular = "not tested"
+        if m is not None:
+            molecular = (f"RAS {_text(facts.get('ras_status'))}, BRAF {_text(m.braf)}, "
+                         f"MMR {_text(facts.get('mmr_status'))}, HER2 {_text(m.her2)}")
+            if m.kras_variant:
+                molecular += f" (KRAS {m.kras_variant})"
+            if m.nras_variant:
+                molecular += f" (NRAS {m.nras_variant})"
+        interval = facts.get("disease_free_interval_months")
+        presentation = _text(facts.get("presentation"))
+        if interval is not None:
+            presentation += f"; disease-free interval {interval:g} months"
+        disease = "—"
+        if facts.get("lesion_count") is not None:
+            disease = (f"{facts['lesion_count']} lesion(s), largest "
+                       f"{_text(facts.get('largest_diameter_mm'))} mm, "
+                       f"{'bilobar' if facts.get('bilobar') else 'unilobar'}; tumour burden "
+                       f"score {_text(facts.get('tumor_burden_score'))}")
+        flr = facts.get("flr") or {}
+        flr_text = "—"
+        if flr:
+            measured = flr.get("measured_percent")
+            flr_text = (f"{'not measured' if measured is None else f'{measured:g} %'}; "
+                        f"required {_text(flr.get('required_percent'))} % "
+                        f"({_text(flr.get('basis'))})")
+        plan = case.plan
+        plan_text = "—"
+        if plan is not None:
+            parts = [_text(plan.resectability), _text(plan.intent), _text(plan.strategy)]
+            if plan.segments_to_resect:
+                parts.append("segments " + ", ".join(map(str, plan.segments_to_resect)))
+            if plan.planned_surgery_date:
+                parts.append(f"surgery {locale_date(plan.planned_surgery_date)}")
+            plan_text = "; ".join(x for x in parts if x != "—")
+        timing = []
+        if facts.get("earliest_safe_surgery_date"):
+            timing.append(f"earliest safe surgery {facts['earliest_safe_surgery_date']}")
+        if facts.get("next_restaging_due"):
+            timing.append(f"restaging due {facts['next_restaging_due']}")
+        response = _text(facts.get("current_response"))
+        if facts.get("best_response"):
+            response += f" (best {facts['best_response']})"
+        self.values["presentation"].setText(presentation)
+        self.values["sidedness"].setText(_text(facts.get("sidedness")))
+        self.values["molecular"].setText(molecular)
+        self.values["disease"].setText(disease)
+        self.values["response"].setText(response)
+        self.values["flr"].setText(flr_text)
+        self.values["fong"].setText(_score(facts.get("fong_crs")))
+        self.values["game"].setText(_score(facts.get("game_score")))
+        self.values["mcs"].setText(_score(facts.get("modified_clinical_score")))
+        self.values["plan"].setText(plan_text)
+        self.values["timing"].setText("; ".join(timing) or "—")
+        self._show_findings(evaluation)
+
+    def _show_findings(self, evaluation: dict[str, Any] | None) -> None:
+        self.findings.clear()
+        if evaluation is None:
+            self.engine_note.setText("The guideline engine could not evaluate this case.")
+            return
+        profile = evaluation.get("profile", {})
+        self.engine_note.setText(
+            f"As of {evaluation.get('as_of')}, engine {evaluation.get('engine_version')}, "
+            f"profile {profile.get('name')}. The engine supports the board; it decides nothing.")
+        style = self.style()
+        for severity, label, pixmap in SEVERITIES:
+            items = [f for f in evaluation.get("findings", []) if f["severity"] == severity]
+            if not items:
+                continue
+            group = QTreeWidgetItem([f"{label} ({len(items)})", ""])
+            group.setIcon(0, style.standardIcon(pixmap))
+            font = group.font(0)
+            font.setBold(True)
+            group.setFont(0, font)
+            self.findings.addTopLevelItem(group)
+            for finding in items:
+                item = QTreeWidgetItem([f"{label}: {finding['title']}", finding["rule"]])
+                item.setIcon(0, style.standardIcon(pixmap))
+                item.setData(0, Qt.ItemDataRole.UserRole, finding["rule"])
+                item.setToolTip(0, finding["message"])
+                group.addChild(item)
+                message = QTreeWidgetItem([finding["message"], ""])
+                message.setFirstColumnSpanned(True)
+                item.addChild(message)
+                values = ", ".join(f"{k.replace('_', ' ')} = {_text(v)}"
+                                   for k, v in finding.get("values", {}).items())
+                if values:
+                    item.addChild(QTreeWidgetItem([f"Values: {values}", ""]))
+                item.addChild(QTreeWidgetItem(
+                    ["Sources: " + ", ".join(finding.get("sources", [])), ""]))
+                for child in range(item.childCount()):
+                    sub = item.child(child)
+                    if sub is not None:
+                        sub.setData(0, Qt.ItemDataRole.UserRole, finding["rule"])
+            group.setExpanded(True)
+        if self.findings.topLevelItemCount() == 0:
+            self.findings.addTopLevelItem(QTreeWidgetItem(["No findings.", ""]))
+
+    def _activated(self, item: QTreeWidgetItem, _column: int) -> None:
+        rule = item.data(0, Qt.ItemDataRole.UserRole)
+        if rule:
+            self.rule_requested.emit(str(rule))

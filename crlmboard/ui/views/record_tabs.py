@@ -1,0 +1,409 @@
+"""The editing tabs of a case: staging & molecular, plan, chemotherapy, imaging, procedures &
+outcomes, reviews.  Each tab shows the case and asks the workspace to apply an edited case;
+it never saves by itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crlmboard.domain import models as m
+from crlmboard.domain.case import Case, ImagingTimepoint
+from crlmboard.ui.forms import RecordForm, choice_text, locale_date
+from crlmboard.ui.models.records import RecordTableModel
+
+Apply = Callable[[Case, str], bool]
+Index = QModelIndex | QPersistentModelIndex
+
+
+def _t(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dt.date):
+        return locale_date(value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return choice_text(str(value))
+
+
+def _table(model: QAbstractTableModel) -> QTableView:
+    view = QTableView()
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setAlternatingRowColors(True)
+    view.verticalHeader().hide()
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    view.horizontalHeader().setStretchLastSection(True)
+    return view
+
+
+class FormsTab(QScrollArea):
+    """Several record forms with Save (Enter) and Revert (Esc)."""
+
+    def __init__(self, apply: Apply, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.apply = apply
+        self.case: Case | None = None
+        self.setWidgetResizable(True)
+        inner = QWidget()
+        self.body = QVBoxLayout(inner)
+        self.setWidget(inner)
+        self.forms: dict[str, RecordForm] = {}
+        buttons = QHBoxLayout()
+        self.status = QLabel()
+        self.save_button = QPushButton("Save")
+        self.save_button.setToolTip("Save these fields (Enter)")
+        self.revert_button = QPushButton("Revert")
+        self.revert_button.setToolTip("Undo what you typed here (Esc)")
+        self.save_button.clicked.connect(self.save)
+        self.revert_button.clicked.connect(self.revert)
+        buttons.addWidget(self.status, 1)
+        buttons.addWidget(self.revert_button)
+        buttons.addWidget(self.save_button)
+        self.buttons = buttons
+        for key, handler in (("Return", self.save), ("Enter", self.save),
+                             ("Escape", self.revert)):
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(handler)
+
+    def add_form(self, key: str, title: str, model: type[m.Record],
+                 fields: list[str] | None = None) -> RecordForm:
+        box = QGroupBox(title)
+        layout = QVBoxLayout(box)
+        form = RecordForm(model, fields)
+        form.edited.connect(self._edited)
+        layout.addWidget(form)
+        self.body.addWidget(box)
+        self.forms[key] = form
+        return form
+
+    def finish(self) -> None:
+        self.body.addLayout(self.buttons)
+        self.body.addStretch(1)
+
+    def _edited(self) -> None:
+        problems = sum(len(f.problems) for f in self.forms.values())
+        self.status.setText(f"{problems} field(s) to correct before saving" if problems
+                            else "Unsaved changes" if self.dirty() else "")
+
+    def dirty(self) -> bool:
+        return self.case is not None and self.build(self.case) not in (None, self.case)
+
+    def set_today(self, today: dt.date) -> None:
+        for form in self.forms.values():
+            form.today = today
+
+    def show_case(self, case: Case) -> None:
+        self.case = case
+        self.load(case)
+        self.status.setText("")
+
+    def load(self, case: Case) -> None:
+        raise NotImplementedError
+
+    def build(self, case: Case) -> Case | None:
+        raise NotImplementedError
+
+    def save(self) -> None:
+        if self.case is None:
+            return
+        new = self.build(self.case)
+        if new is None:
+            self.status.setText("Correct the fields marked in red, then save.")
+            return
+        if new == self.case:
+            self.status.setText("Nothing to save.")
+            return
+        if self.apply(new, f"Edit {self.windowTitle().lower()}"):
+            self.status.setText("Saved.")
+
+    def revert(self) -> None:
+        if self.case is not None:
+            self.show_case(self.case)
+
+
+class StagingTab(FormsTab):
+    """Patient, primary tumour, liver metastases diagnosis and molecular profile."""
+
+    def __init__(self, apply: Apply, parent: QWidget | None = None):
+        super().__init__(apply, parent)
+        self.setWindowTitle("Staging & molecular")
+        self.add_form("patient", "Patient", m.Patient)
+        self.add_form("primary", "Primary tumour", m.PrimaryTumour)
+        self.add_form("liver", "Liver metastases", m.LabResult, ["date"])
+        label = self.forms["liver"].layout_.labelForField(self.forms["liver"].editors["date"])
+        if isinstance(label, QLabel):
+            label.setText("Diagnosed on")
+        self.add_form("molecular", "Molecular profile", m.MolecularProfile)
+        self.finish()
+
+    def load(self, case: Case) -> None:
+        self.forms["patient"].set_record(case.patient)
+        self.forms["primary"].set_record(case.primary)
+        self.forms["liver"].editors["date"].set_value(case.liver_metastases_diagnosis_date)
+        self.forms["molecular"].set_record(case.molecular)
+
+    def build(self, case: Case) -> Case | None:
+        patient = self.forms["patient"].record()
+        primary_values, _ = self.forms["primary"].values()
+        primary = self.forms["primary"].record() if primary_values else None
+        molecular_values, _ = self.forms["molecular"].values()
+        molecular = self.forms["molecular"].record() if molecular_values else None
+        liver_value, _ = self.forms["liver"].editors["date"].raw_value()
+        liver = None
+        if liver_value:
+            holder = self.forms["liver"].record()
+            if holder is None:
+                return None
+            liver = holder.date  # type: ignore[attr-defined]
+        bad = (patient is None or (primary_values and primary is None)
+               or (molecular_values and molecular is None))
+        if bad:
+            return None
+        return case.model_copy(update={"patient": patient, "primary": primary,
+                                       "molecular": molecular,
+                                       "liver_metastases_diagnosis_date": liver})
+
+
+class PlanTab(FormsTab):
+    """The board's current surgical plan."""
+
+    def __init__(self, apply: Apply, parent: QWidget | None = None):
+        super().__init__(apply, parent)
+        self.setWindowTitle("Plan")
+        self.add_form("plan", "Surgical plan", m.SurgicalPlan)
+        self.finish()
+
+    def load(self, case: Case) -> None:
+        self.forms["plan"].set_record(case.plan)
+
+    def build(self, case: Case) -> Case | None:
+        values, _ = self.forms["plan"].values()
+        if not values:
+            return case.model_copy(update={"plan": None})
+        plan = self.forms["plan"].record()
+        return None if plan is None else case.model_copy(update={"plan": plan})
+
+
+class ListTab(QWidget):
+    """A table of records with Add / Edit / Remove buttons."""
+
+    add_requested = Signal()
+    edit_requested = Signal(int)
+    remove_requested = Signal(int)
+
+    def __init__(self, title: str, columns: list[tuple[str, Callable[[Any], Any]]],
+                 add_text: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.model = RecordTableModel(columns, self)
+        self.view = _table(self.model)
+        self.view.doubleClicked.connect(lambda index: self.edit_requested.emit(index.row()))
+        layout = QVBoxLayout(self)
+        self.heading = QLabel(title)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.view, 1)
+        row = QHBoxLayout()
+        self.add_button = QPushButton(add_text)
+        self.edit_button = QPushButton("Edit…")
+        self.remove_button = QPushButton("Remove")
+        self.add_button.clicked.connect(self.add_requested)
+        self.edit_button.clicked.connect(lambda: self._with_row(self.edit_requested.emit))
+        self.remove_button.clicked.connect(lambda: self._with_row(self.remove_requested.emit))
+        row.addStretch(1)
+        for button in (self.add_button, self.edit_button, self.remove_button):
+            row.addWidget(button)
+        layout.addLayout(row)
+
+    def _with_row(self, emit: Callable[[int], None]) -> None:
+        rows = self.view.selectionModel().selectedRows()
+        if rows:
+            emit(rows[0].row())
+
+    def select_row(self, row: int) -> None:
+        if 0 <= row < self.model.rowCount():
+            self.view.selectRow(row)
+
+
+def chemotherapy_lines(cycles: list[m.ChemotherapyCycle]) -> list[int]:
+    """Line number of each cycle (in date order): a new line starts at cycle 1 or when the
+    regimen changes."""
+    lines: list[int] = []
+    line = 0
+    previous: m.ChemotherapyCycle | None = None
+    for cycle in cycles:
+        if previous is None or cycle.cycle <= previous.cycle or cycle.regimen != previous.regimen:
+            line += 1
+        lines.append(line)
+        previous = cycle
+    return lines
+
+
+class LesionMatrixModel(QAbstractTableModel):
+    """Rows = lesion ids, columns = imaging dates, cells = diameter (with the change shown
+    as an arrow and a colour); the last row is RECIST per timepoint."""
+
+    def __init__(self, parent: Any = None):
+        super().__init__(parent)
+        self.lesions: list[str] = []
+        self.timepoints: list[ImagingTimepoint] = []
+        self.responses: dict[str, str] = {}
+
+    def set_data(self, imaging: list[ImagingTimepoint], recist: list[dict[str, Any]]) -> None:
+        self.beginResetModel()
+        self.timepoints = sorted(imaging, key=lambda tp: tp.date)
+        seen: dict[str, None] = {}
+        for tp in self.timepoints:
+            for lesion in tp.lesions:
+                seen.setdefault(lesion.id, None)
+        self.lesions = sorted(seen, key=lambda x: (len(x), x))
+        self.responses = {}
+        for entry in recist:
+            label = entry.get("response") or ("baseline" if entry.get("sum_mm") is not None
+                                              else "")
+            if entry.get("sum_mm") is not None:
+                label = f"{label} · sum {entry['sum_mm']:g} mm" if label else \
+                    f"sum {entry['sum_mm']:g} mm"
+            self.responses[str(entry.get("date"))] = label
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.lesions) + 1
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.timepoints)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            if 0 <= section < len(self.timepoints):
+                tp = self.timepoints[section]
+                return f"{locale_date(tp.date)}\n{(tp.modality or '').upper().replace('_', ' ')}"
+            return None
+        if section < len(self.lesions):
+            return self.lesions[section]
+        return "RECIST"
+
+    def _measure(self, row: int, column: int) -> m.LesionMeasurement | None:
+        lesion_id = self.lesions[row]
+        for lesion in self.timepoints[column].lesions:
+            if lesion.id == lesion_id:
+                return lesion
+        return None
+
+    def _change(self, row: int, column: int) -> float | None:
+        now = self._measure(row, column)
+        if now is None or now.longest_diameter_mm is None:
+            return None
+        for earlier in range(column - 1, -1, -1):
+            before = self._measure(row, earlier)
+            if before is not None and before.longest_diameter_mm:
+                return (now.longest_diameter_mm - before.longest_diameter_mm) \
+                    / before.longest_diameter_mm * 100
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row, column = index.row(), index.column()
+        if row == len(self.lesions):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return self.responses.get(self.timepoints[column].date.isoformat(), "")
+            return None
+        lesion = self._measure(row, column)
+        change = self._change(row, column)
+        if role == Qt.ItemDataRole.DisplayRole:
+            if lesion is None:
+                return ""
+            text = _t(lesion.longest_diameter_mm) or "?"
+            if lesion.status and lesion.status != m.LesionStatus.PRESENT:
+                text += f" ({lesion.status.value})"
+            if lesion.target:
+                text += " T"
+            if change is not None and abs(change) >= 0.5:
+                text += f"  {'↑' if change > 0 else '↓'}{abs(change):.0f}%"
+            return text
+        if role == Qt.ItemDataRole.BackgroundRole and change is not None:
+            if change >= 20:
+                return QBrush(QColor("#f6c9c9"))
+            if change <= -30:
+                return QBrush(QColor("#cdeccd"))
+            return None
+        if role == Qt.ItemDataRole.ToolTipRole and lesion is not None:
+            return (f"{lesion.id}, segment {_t(lesion.segment) or '?'}: "
+                    f"{_t(lesion.longest_diameter_mm)} mm"
+                    + (f", depth {_t(lesion.depth_mm)} mm" if lesion.depth_mm is not None else "")
+                    + (f", change {change:+.0f} %" if change is not None else ""))
+        return None
+
+
+class ImagingTab(QWidget):
+    """Imaging timepoints, the lesion × timepoint matrix and FLR volumetry."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Imaging")
+        layout = QVBoxLayout(self)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        self.timepoints = ListTab("Imaging timepoints", [
+            ("Date", lambda tp: _t(tp.date)),
+            ("Modality", lambda tp: _t(tp.modality)),
+            ("Lesions", lambda tp: str(len(tp.lesions))),
+            ("New lesions", lambda tp: _t(tp.new_lesions)),
+            ("Non-target progression", lambda tp: _t(tp.non_target_progression)),
+            ("FLR", lambda tp: (f"{tp.flr_measure_percent:g} %"
+                                + (" (from volumes)" if tp.flr_percent is None else "")
+                                if tp.flr_measure_percent is not None else "")),
+            ("Volumes (FLR / total)", lambda tp: (
+                f"{_t(tp.flr_volume_ml)} / {_t(tp.total_liver_volume_ml)} mL"
+                if tp.total_liver_volume_ml is not None else "")),
+            ("Extrahepatic findings", lambda tp: tp.extrahepatic_findings or ""),
+        ], "Add timepoint…")
+        splitter.addWidget(self.timepoints)
+        matrix_box = QWidget()
+        matrix_layout = QVBoxLayout(matrix_box)
+        matrix_layout.setContentsMargins(0, 0, 0, 0)
+        legend = QLabel("Lesion × timepoint (longest diameter, mm). T = target lesion; "
+                        "↑/↓ change from the previous measurement (red ≥ 20 % larger, "
+                        "green ≥ 30 % smaller).")
+        legend.setWordWrap(True)
+        matrix_layout.addWidget(legend)
+        self.matrix = LesionMatrixModel(self)
+        self.matrix_view = _table(self.matrix)
+        self.matrix_view.verticalHeader().show()
+        self.matrix_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
+        self.matrix_view.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
+        matrix_layout.addWidget(self.matrix_view)
+        splitter.addWidget(matrix_box)
+        layout.addWidget(splitter)
+
+    def show_case(self, case: Case, recist: list[dict[str, Any]]) -> None:
+        self.timepoints.model.set_records(sorted(case.imaging, key=lambda tp: tp.date))
+        self.matrix.set_data(case.imaging, recist)

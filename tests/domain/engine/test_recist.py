@@ -1,0 +1,195 @@
+"""RECIST 1.1 edge cases: target choice, the 20 % + 5 mm rule, −30 %, nadir, NE, CR vs PR."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crlmboard.domain.case import ImagingTimepoint
+from crlmboard.domain.engine.recist import RecistTimepoint, assess, best_response
+
+
+def timepoints(cb: Any, *scans: dict[str, Any]) -> list[ImagingTimepoint]:
+    images: list[ImagingTimepoint] = cb.case(imaging=list(scans)).imaging
+    return images
+
+
+def run(cb: Any, baseline: list[Any], *later: list[Any], **flags: Any,
+        ) -> list[RecistTimepoint]:
+    scans = [cb.scan(f"2025-0{i + 1}-01", lesions, **(flags if i == len(later) else {}))
+             for i, lesions in enumerate([baseline, *later])]
+    images = timepoints(cb, *scans)
+    return assess(images[0], images[1:])[1]
+
+
+def test_exactly_minus_30_percent_is_pr(cb: Any) -> None:
+    # 0.7 × 90 is 62.99999999999999 in floating point: exact arithmetic keeps 63 a PR
+    result = run(cb, [cb.lesion("L1", 50, target=True), cb.lesion("L2", 40, target=True)],
+                 [cb.lesion("L1", 35, target=True), cb.lesion("L2", 28, target=True)])
+    assert result[0].sum_mm == 63
+    assert result[0].change_from_baseline_percent == -30.0
+    assert result[0].response == "PR"
+
+
+def test_minus_29_9_percent_is_sd(cb: Any) -> None:
+    result = run(cb, [cb.lesion("L1", 100)], [cb.lesion("L1", 70.1)])
+    assert result[0].response == "SD"
+    assert result[0].change_from_baseline_percent == -29.9
+
+
+def test_plus_20_percent_needs_5_mm(cb: Any) -> None:
+    # +20 % but only +4 mm: SD; +20 % and +5 mm: PD; +19.7 % and +5.9 mm: SD
+    assert run(cb, [cb.lesion("L1", 20)], [cb.lesion("L1", 24)])[0].response == "SD"
+    assert run(cb, [cb.lesion("L1", 25)], [cb.lesion("L1", 30)])[0].response == "PD"
+    assert run(cb, [cb.lesion("L1", 30)], [cb.lesion("L1", 35.9)])[0].response == "SD"
+
+
+def test_nadir_after_a_response(cb: Any) -> None:
+    # 100 → 60 (PR) → 72: still below baseline, but +20 % and +12 mm over the nadir = PD
+    result = run(cb, [cb.lesion("L1", 60), cb.lesion("L2", 40)],
+                 [cb.lesion("L1", 36), cb.lesion("L2", 24)],
+                 [cb.lesion("L1", 44), cb.lesion("L2", 28)])
+    assert [r.response for r in result] == ["PR", "PD"]
+    assert result[1].nadir_mm == 60
+    assert result[1].change_from_baseline_percent == -28.0
+    assert result[1].change_from_nadir_percent == 20.0
+    assert best_response(result) == "PR"
+
+
+def test_nadir_includes_the_baseline(cb: Any) -> None:
+    result = run(cb, [cb.lesion("L1", 50)], [cb.lesion("L1", 55)], [cb.lesion("L1", 60)])
+    assert [r.nadir_mm for r in result] == [50, 50]
+    assert [r.response for r in result] == ["SD", "PD"]
+
+
+def test_a_missing_target_is_ne(cb: Any) -> None:
+    result = run(cb, [cb.lesion("L1", 40), cb.lesion("L2", 30)], [cb.lesion("L1", 20)])
+    assert result[0].response == "NE"
+    assert result[0].sum_mm is None
+    assert result[0].change_from_baseline_percent is None
+    unmeasured = run(cb, [cb.lesion("L1", 40)], [{"id": "L1", "status": "present"}])
+    assert unmeasured[0].response == "NE"
+
+
+def test_ne_timepoints_do_not_set_the_nadir(cb: Any) -> None:
+    result = run(cb, [cb.lesion("L1", 40), cb.lesion("L2", 30)], [cb.lesion("L1", 10)],
+                 [cb.lesion("L1", 40), cb.lesion("L2", 32)])
+    assert [r.response for r in result] == ["NE", "SD"]
+    assert result[1].nadir_mm == 70
+    assert best_response(result) == "SD"
+
+
+def test_new_lesions_are_pd_even_when_a_target_is_missing(cb: Any) -> None:
+    result = run(cb, [cb.lesion("L1", 40), cb.lesion("L2", 30)], [cb.lesion("L1", 20)],
+                 new_lesions=True)
+    assert result[0].response == "PD"
+
+
+def test_non_target_progression_is_pd(cb: Any) -> None:
+    result = run(cb, [cb.lesion("L1", 40)], [cb.lesion("L1", 20)],
+                 non_target_progression=True)
+    assert result[0].response == "PD"
+
+
+def test_targets_chosen_when_none_is_marked(cb: Any) -> None:
+    images = timepoints(cb, cb.scan("2025-01-01", [
+        cb.lesion("L1", 12), cb.lesion("L2", 40), cb.lesion("L3", 9), cb.lesion("L4", 25)]))
+    baseline, _ = assess(images[0], [])
+    assert baseline.target_lesions == ("L2", "L4")
+    assert baseline.non_target_lesions == ("L1", "L3")
+    assert baseline.sum_mm == 65
+    assert baseline.targets_chosen_by == "engine"
+
+
+def test_equal_sizes_keep_list_order(cb: Any) -> None:
+    images = timepoints(cb, cb.scan("2025-01-01", [
+        cb.lesion("L3", 20), cb.lesion("L1", 20), cb.lesion("L2", 20)]))
+    assert assess(images[0], [])[0].target_lesions == ("L3", "L1")
+
+
+def test_marked_targets_win_over_size(cb: Any) -> None:
+    images = timepoints(cb, cb.scan("2025-01-01", [
+        cb.lesion("L1", 50), cb.lesion("L2", 15, target=True)]))
+    baseline, _ = assess(images[0], [])
+    assert baseline.target_lesions == ("L2",)
+    assert baseline.non_target_lesions == ("L1",)
+    assert baseline.targets_chosen_by == "marked"
+
+
+def test_auto_selection_needs_10_mm(cb: Any) -> None:
+    result = run(cb, [cb.lesion("L1", 9.9), cb.lesion("L2", 5)], [cb.lesion("L1", 3),
+                                                                  cb.lesion("L2", 2)])
+    assert result[0].response == "NE"
+    images = timepoints(cb, cb.scan("2025-01-01", [cb.lesion("L1", 10)]))
+    assert assess(images[0], [])[0].target_lesions == ("L1",)
+
+
+def test_no_measurable_baseline_is_ne_unless_new_lesions(cb: Any) -> None:
+    small = [cb.lesion("L1", 8, target=True)]
+    assert run(cb, small, [cb.lesion("L1", 4, target=True)])[0].response == "NE"
+    assert run(cb, small, [cb.lesion("L1", 4, target=True)],
+               new_lesions=True)[0].response == "PD"
+
+
+def test_cr_needs_every_lesion_gone(cb: Any) -> None:
+    result = run(cb, [cb.lesion("L1", 40)], [cb.lesion("L1", 0)])
+    assert result[0].response == "CR"
+    assert result[0].sum_mm == 0
+
+
+def test_targets_gone_with_a_non_target_present_is_pr(cb: Any) -> None:
+    baseline = [cb.lesion("L1", 40), cb.lesion("L2", 30), cb.lesion("L3", 8)]
+    result = run(cb, baseline, [cb.lesion("L1", 0), cb.lesion("L2", 0), cb.lesion("L3", 6)])
+    assert result[0].response == "PR"
+    # a non-target not reported at the timepoint cannot be called gone either
+    assert run(cb, baseline, [cb.lesion("L1", 0), cb.lesion("L2", 0)])[0].response == "PR"
+    gone = run(cb, baseline, [cb.lesion("L1", 0), cb.lesion("L2", 0), cb.lesion("L3", 0)])
+    assert gone[0].response == "CR"
+
+
+def test_reappearance_after_cr_is_pd(cb: Any) -> None:
+    result = run(cb, [cb.lesion("L1", 40)], [cb.lesion("L1", 0)], [cb.lesion("L1", 6)])
+    assert [r.response for r in result] == ["CR", "PD"]
+    assert result[1].change_from_nadir_percent is None  # nadir 0: no percentage
+
+
+def test_a_resected_target_is_not_evaluable(cb: Any) -> None:
+    result = run(cb, [cb.lesion("L1", 40)], [cb.lesion("L1", 40, status="resected")])
+    assert result[0].response == "NE"
+
+
+def test_best_response_ignores_ne() -> None:
+    from datetime import date
+
+    def tp(response: str) -> RecistTimepoint:
+        return RecistTimepoint(date(2025, 1, 1), None, None, None, None, response)
+
+    assert best_response([tp("NE"), tp("SD"), tp("PD")]) == "SD"
+    assert best_response([tp("NE")]) is None
+    assert best_response([]) is None
+    assert best_response([tp("PD"), tp("CR"), tp("PR")]) == "CR"
+
+
+def test_recist_facts_stop_at_the_first_liver_directed_procedure(cb: Any) -> None:
+    case = cb.case(
+        imaging=[cb.scan("2025-01-01", [cb.lesion("L1", 40)]),
+                 cb.scan("2025-02-01", [cb.lesion("L1", 30)]),
+                 cb.scan("2025-04-01", [cb.lesion("L1", 0, status="ablated")])],
+        treatments=[*cb.cycles("2025-01-02", 4),
+                    cb.procedure("2025-03-01", "thermal_ablation", lesion_ids=["L1"])])
+    facts = cb.evaluate(case).facts
+    assert [r.date.isoformat() for r in facts.recist] == ["2025-02-01"]
+    assert facts.best_response == "SD"
+    assert facts.current_response is None  # the current scan follows the ablation
+
+
+def test_baseline_is_the_latest_scan_before_treatment(cb: Any) -> None:
+    case = cb.case(
+        imaging=[cb.scan("2025-01-01", [cb.lesion("L1", 60)]),
+                 cb.scan("2025-02-01", [cb.lesion("L1", 50)]),
+                 cb.scan("2025-04-01", [cb.lesion("L1", 34)])],
+        treatments=cb.cycles("2025-02-03", 4))
+    facts = cb.evaluate(case).facts
+    assert facts.recist_baseline is not None
+    assert facts.recist_baseline.date.isoformat() == "2025-02-01"
+    assert [(r.sum_mm, r.response) for r in facts.recist] == [(34, "PR")]
+    assert facts.current_response == "PR"
