@@ -172,7 +172,7 @@ class RecordForm(QWidget):
 
     def set_record(self, record: Record | None) -> None:
         for name, editor in self.editors.items():
-            editor.set_value(None if record is None else getattr(record, name))
+            editor.set_value(None if record is None else getattr(record, name, None))
         self.problems = []
 
     def values(self) -> tuple[dict[str, Any], list[Problem]]:
@@ -190,7 +190,7 @@ class RecordForm(QWidget):
         """Validate what is entered (over `base`'s other fields); show reasons; None if bad."""
         values, problems = self.values()
         if base is not None:
-            merged = {k: getattr(base, k) for k in type(base).model_fields
+            merged = {k: getattr(base, k, None) for k in type(base).model_fields
                       if k not in self.editors}
             values = {**merged, **values}
         record: Record | None = None
