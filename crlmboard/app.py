@@ -32,7 +32,24 @@ def application() -> object:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     QApplication.setOrganizationName("crlmboard")
     QApplication.setApplicationName("crlmboard")
+    load_bundled_fonts()
     return app
+
+
+def load_bundled_fonts() -> int:
+    """Make the fonts shipped for the PDFs available on screen too, so names in any script
+    (Greek, Cyrillic, Arabic, Hebrew, CJK) show even where the system has no such font."""
+    from importlib import resources
+
+    from PySide6.QtGui import QFontDatabase
+
+    folder = resources.files("crlmboard") / "resources" / "fonts"
+    loaded = 0
+    if folder.is_dir():
+        for item in folder.iterdir():
+            if item.name.lower().endswith(".ttf"):
+                loaded += QFontDatabase.addApplicationFont(str(item)) >= 0
+    return loaded
 
 
 def open_window(where: str | None) -> tuple[object, Board] | None:

@@ -108,6 +108,7 @@ class MainWindow(QMainWindow):
         except ImportError:  # the timeline view arrives with the timeline model
             return
         view = TimelineView()
+        view.record_clicked.connect(self.workspace.show_record)
         self.workspace.timeline = view
         self.workspace.insertTab(1, view, "&Timeline")
 

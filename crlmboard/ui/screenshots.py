@@ -30,6 +30,9 @@ def _grab_dialog(dialog: QDialog, path: Path, written: list[Path]) -> None:
 
 def take_screenshots(outdir: Path, *, width: int = 1280, height: int = 720) -> list[Path]:
     """Write the screenshots and return their paths."""
+    from crlmboard.app import load_bundled_fonts
+
+    load_bundled_fonts()
     outdir.mkdir(parents=True, exist_ok=True)
     board, _summary = create_demo_database(outdir / "demo.sqlite3")
     window = MainWindow(board, user="demo coordinator")

@@ -130,6 +130,17 @@ class CaseWorkspace(QTabWidget):
             ("Clavien–Dindo", lambda o: _t(o.clavien_dindo).upper()),
             ("Recurrence", lambda o: _t(o.recurrence_date)),
         ], "Add outcome…")
+        self.labs = ListTab("Laboratory values", [
+            ("Date", lambda x: _t(x.date)), ("CEA ng/mL", lambda x: _t(x.cea_ng_ml)),
+            ("AST U/L", lambda x: _t(x.ast_u_l)), ("AST ULN U/L", lambda x: _t(x.ast_uln_u_l)),
+            ("Platelets 10⁹/L", lambda x: _t(x.platelets_10e9_l)),
+            ("Bilirubin µmol/L", lambda x: _t(x.bilirubin_umol_l)),
+            ("Albumin g/L", lambda x: _t(x.albumin_g_l)),
+        ], "Add lab values…")
+        self.extrahepatic = ListTab("Extrahepatic disease", [
+            ("Site", lambda x: _t(x.site)), ("Detected on", lambda x: _t(x.detected_on)),
+            ("Resectable", lambda x: _t(x.resectable)),
+        ], "Add site…")
         self.reviews = ListTab("Board reviews (read-only history)", [
             ("Meeting", lambda r: _t(r.meeting_date)), ("Question", lambda r: r.question or ""),
             ("Recommendation", lambda r: _t(r.recommendation)),
@@ -142,12 +153,14 @@ class CaseWorkspace(QTabWidget):
             button.hide()
 
         self.addTab(self.overview, "&Overview")
-        self.addTab(self.staging, "&Staging && molecular")
+        self.addTab(self.staging, "&Staging")
         self.addTab(self.plan, "&Plan")
         self.addTab(self.chemotherapy, "&Chemotherapy")
         self.addTab(self.imaging, "&Imaging")
-        self.addTab(self.procedures, "P&rocedures && outcomes")
+        self.addTab(self.procedures, "P&rocedures")
+        self.addTab(self.labs, "&Labs")
         self.addTab(self.reviews, "Re&views")
+        self.labs.layout().addWidget(self.extrahepatic)  # type: ignore[union-attr]
         # outcomes live on the procedures tab, under the procedures
         self.procedures.layout().addWidget(self.outcomes)  # type: ignore[union-attr]
 
@@ -160,6 +173,21 @@ class CaseWorkspace(QTabWidget):
         self.procedures.add_requested.connect(self.add_procedure)
         self.procedures.edit_requested.connect(self.edit_procedure)
         self.procedures.remove_requested.connect(self.remove_procedure)
+        self.labs.add_requested.connect(
+            lambda: self._add_record(m.LabResult, "labs", "Add lab values"))
+        self.labs.edit_requested.connect(
+            lambda row: self._edit_record(self.labs, row, "labs", "Edit lab values"))
+        self.labs.remove_requested.connect(
+            lambda row: self._remove_record(self.labs, row, "labs", "Remove lab values"))
+        self.extrahepatic.add_requested.connect(
+            lambda: self._add_record(m.ExtrahepaticDisease, "extrahepatic_disease",
+                                     "Add extrahepatic site"))
+        self.extrahepatic.edit_requested.connect(
+            lambda row: self._edit_record(self.extrahepatic, row, "extrahepatic_disease",
+                                          "Edit extrahepatic site"))
+        self.extrahepatic.remove_requested.connect(
+            lambda row: self._remove_record(self.extrahepatic, row, "extrahepatic_disease",
+                                            "Remove extrahepatic site"))
         self.outcomes.add_requested.connect(self.add_outcome)
         self.outcomes.edit_requested.connect(self.edit_outcome)
         self.outcomes.remove_requested.connect(self.remove_outcome)
@@ -204,6 +232,8 @@ class CaseWorkspace(QTabWidget):
         self.procedures.model.set_records(others)
         self.outcomes.model.set_records(sorted(case.surgery_outcomes, key=lambda o: o.date))
         self.reviews.model.set_records(case.reviews)
+        self.labs.model.set_records(sorted(case.labs, key=lambda x: x.date))
+        self.extrahepatic.model.set_records(case.extrahepatic_disease)
         if self.timeline is not None and hasattr(self.timeline, "show_case"):
             self.timeline.show_case(case, self.evaluation)
 
@@ -269,6 +299,44 @@ class CaseWorkspace(QTabWidget):
         assert self.case is not None
         items = [*getattr(self.case, block), new]
         return self.apply(self.case.model_copy(update={block: items}), text)
+
+    def _add_record(self, model: type[m.Record], block: str, text: str) -> None:
+        if self.case is None:
+            return
+        fields: dict[str, Any] = {"date": self.board.today()} \
+            if "date" in model.model_fields else {}
+        start = model.model_construct(**fields) if fields else None
+        record = self._dialog(model, start, text)
+        if record is not None:
+            self._append(record, block, text)
+
+    def _edit_record(self, tab: ListTab, row: int, block: str, text: str) -> None:
+        old = tab.model.records[row]
+        record = self._dialog(type(old), old, text)
+        if record is not None and record != old:
+            self._replace(old, record, block, text)
+
+    def _remove_record(self, tab: ListTab, row: int, block: str, text: str) -> None:
+        self._replace(tab.model.records[row], None, block, text)
+
+    def show_record(self, kind: str, when: dt.date) -> None:
+        """Bring the record drawn at `when` into view (a click on the timeline)."""
+        targets: dict[str, tuple[QWidget, ListTab | None]] = {
+            "chemotherapy": (self.chemotherapy, self.chemotherapy),
+            "imaging": (self.imaging, self.imaging.timepoints),
+            "procedure": (self.procedures, self.procedures),
+            "immunotherapy": (self.procedures, self.procedures),
+            "review": (self.reviews, self.reviews),
+            "cea": (self.labs, self.labs),
+            "milestone": (self.staging, None),
+        }
+        page, table = targets.get(kind, (self.overview, None))
+        self.setCurrentWidget(page)
+        if table is not None:
+            for row, record in enumerate(table.model.records):
+                if getattr(record, "date", getattr(record, "meeting_date", None)) == when:
+                    table.select_row(row)
+                    break
 
     def next_cycle(self) -> m.ChemotherapyCycle:
         """A new cycle copied from the latest, its date advanced by the cycle length."""
