@@ -476,10 +476,11 @@ def _pve(episode: Episode) -> PortalVeinEmbolisation | None:
         assert a.flr_measure_percent is not None and b.flr_measure_percent is not None
         hypertrophy = round(a.flr_measure_percent - b.flr_measure_percent, 1)
     if a is not None:
-        days = (a.date - pve.date).days
-        weeks = round(days / 7, 1)
+        # the rate divides the two shown values (hypertrophy, weeks to 1 decimal), so that a
+        # reader can check it by hand; `after` is dated after the PVE, so weeks ≥ 0.1
+        weeks = round((a.date - pve.date).days / 7, 1)
         if hypertrophy is not None:
-            rate = round(hypertrophy / (days / 7), 2)
+            rate = round(hypertrophy / weeks, 2)
     return PortalVeinEmbolisation(
         date=pve.date,
         flr_before_percent=b.flr_measure_percent if b else None,

@@ -15,13 +15,18 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QSplitter,
+    QStyle,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
-SEVERITY_MARK = {"critical": "⛔ critical", "warning": "⚠ warning", "advice": "➜ advice",
-                 "info": "ℹ info"}
+SEVERITY_MARK = {"critical": "Critical", "warning": "Warning", "advice": "Advice",
+                 "info": "Info"}
+SEVERITY_ICON = {"critical": QStyle.StandardPixmap.SP_MessageBoxCritical,
+                 "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,
+                 "advice": QStyle.StandardPixmap.SP_MessageBoxInformation,
+                 "info": QStyle.StandardPixmap.SP_FileDialogInfoView}
 
 
 class RuleCatalogueDialog(QDialog):
@@ -44,8 +49,10 @@ class RuleCatalogueDialog(QDialog):
         splitter = QSplitter()
         self.list = QListWidget()
         for rule in rules:
-            item = QListWidgetItem(f"{rule['id']}\n    {SEVERITY_MARK.get(rule['severity'], '')}"
-                                   f" — {rule['title']}")
+            item = QListWidgetItem(f"{rule['id']}\n{SEVERITY_MARK.get(rule['severity'], '')}"
+                                   f": {rule['title']}")
+            if rule["severity"] in SEVERITY_ICON:
+                item.setIcon(self.style().standardIcon(SEVERITY_ICON[rule["severity"]]))
             item.setData(Qt.ItemDataRole.UserRole, rule["id"])
             self.list.addItem(item)
         self.list.currentRowChanged.connect(self._show)

@@ -457,8 +457,9 @@ def test_major_hepatectomy(cb: Any, segments: list[int] | None, major: bool | No
 def test_morphologic_response(cb: Any, before: tuple[int, ...], after: tuple[int, ...],
                               response: str) -> None:
     def scan(when: str, groups: tuple[int, ...]) -> dict[str, Any]:
-        return cb.scan(when, [cb.lesion(f"L{i}", 30, morphology_group=g)
-                              for i, g in enumerate(groups)])
+        made: dict[str, Any] = cb.scan(when, [cb.lesion(f"L{i}", 30, morphology_group=g)
+                                              for i, g in enumerate(groups)])
+        return made
 
     result = facts(cb, imaging=[scan("2025-01-01", before), scan("2025-04-01", after)],
                    treatments=cb.cycles("2025-01-02", 4))

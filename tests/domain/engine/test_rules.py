@@ -691,6 +691,15 @@ def test_pve_low_growth(cb: Any) -> None:
     assert values["weeks"] == 4.0
 
 
+def test_pve_growth_rate_divides_the_shown_weeks(cb: Any) -> None:
+    # 31 days = 4.4 weeks (shown); +8.8 points / 4.4 = 2.0 %/week: not low
+    # (8.8 / 4.43 would be 1.99 and fire although the shown numbers give 2.0)
+    blocks = _pve(cb, 28.8)
+    blocks["imaging"][1]["date"] = "2025-05-02"
+    assert not fires(cb, "SURGERY.PVE_LOW_GROWTH", **blocks)
+    assert cb.evaluate(cb.case(**blocks)).facts.pve.kinetic_growth_rate == 2.0
+
+
 def test_r1_margin(cb: Any) -> None:
     def outcome(**fields: Any) -> list[Any]:
         return [{"date": "2025-05-01", "procedure": "hepatectomy", **fields}]

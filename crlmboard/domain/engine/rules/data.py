@@ -50,9 +50,11 @@ def no_baseline_imaging(ctx: Context) -> Hit | None:
     start = ctx.episode.treatment_start
     if start is None or any(t.date <= start for t in ctx.episode.imaging):
         return None
+    first = ctx.episode.imaging[0].date if ctx.episode.imaging else None
     return Hit(f"Systemic therapy started on {day(start)} with no imaging on or before that "
-               "day: response cannot be measured against a pre-treatment baseline.",
-               {"treatment_start": start})
+               f"day (first imaging {day(first)}): response cannot be measured against a "
+               "pre-treatment baseline.",
+               {"treatment_start": start, "first_imaging_date": first})
 
 
 @rule("DATA.FLR_NOT_MEASURED", Severity.WARNING,

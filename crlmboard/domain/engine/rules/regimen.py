@@ -127,7 +127,7 @@ def anti_egfr_resectable(ctx: Context) -> Hit | None:
 
 
 @rule("REGIMEN.IMMUNOTHERAPY_DMMR", Severity.ADVICE,
-      title="dMMR/MSI-H tumour without checkpoint inhibition",
+      title="MMR-deficient (dMMR/MSI-H) tumour without checkpoint inhibition",
       description="MMR status is deficient (dMMR or MSI-H) and no immunotherapy is planned or "
                   "given.",
       sources=("guo-2021", "keynote-177", "checkmate-8hw"))
