@@ -34,7 +34,9 @@ def _db(args: argparse.Namespace) -> str | None:
 
 
 def _open(args: argparse.Namespace) -> Board:
-    return Board.open(_db(args))
+    # A command holds the one-writer lock only while it writes, waiting a little for it.
+    wait = float(os.environ.get("CRLMBOARD_LOCK_WAIT") or 10)
+    return Board.open(_db(args), exclusive=False, wait=wait)
 
 
 def _parse_date(text: str) -> date:
@@ -84,6 +86,10 @@ def cmd_import(args: argparse.Namespace) -> int:
         summary = board.cases.import_path(args.path, replace=args.replace)
     for file, mrn in summary.imported:
         _out(f"imported {mrn} from {file}")
+    for file, notes in summary.notes:
+        _out(f"notes on {file}:")
+        for note in notes:
+            _out(f"  {note}")
     for file, problems in summary.refused:
         _err(f"refused {file}:")
         for problem in problems:
@@ -99,6 +105,16 @@ def cmd_export(args: argparse.Namespace) -> int:
             return EXIT_OK
         target = board.cases.export(args.mrn, args.output)
     _out(f"exported {args.mrn} to {target}")
+    return EXIT_OK
+
+
+def cmd_fhir(args: argparse.Namespace) -> int:
+    with _open(args) as board:
+        if args.output == "-":
+            sys.stdout.write(board.interop.fhir_text(args.mrn))
+            return EXIT_OK
+        target = board.interop.write_fhir(args.mrn, args.output)
+    _out(f"wrote the mCODE bundle of {args.mrn} to {target}")
     return EXIT_OK
 
 
@@ -172,6 +188,45 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _review_index(number: int | None) -> int | None:
+    """`--review N` counts from 1; the services count from 0."""
+    if number is None:
+        return None
+    if number < 1:
+        raise BadInput(f"--review {number}: reviews are numbered from 1.")
+    return number - 1
+
+
+def cmd_pdf(args: argparse.Namespace) -> int:
+    from crlmboard.services.reports import ReviewNotSigned
+
+    page_size = "letter" if args.letter_size else "A4"
+    with _open(args) as board:
+        try:
+            target = board.reports.write_case_summary(
+                args.mrn, args.output, _review_index(args.review), page_size=page_size)
+        except ReviewNotSigned as error:
+            raise BadInput(str(error)) from None
+    _out(f"wrote the case summary of {args.mrn} to {target}")
+    return EXIT_OK
+
+
+def cmd_letter(args: argparse.Namespace) -> int:
+    from crlmboard.services.reports import ReviewNotSigned
+
+    page_size = "letter" if args.letter_size else "A4"
+    index = _review_index(args.review)
+    assert index is not None
+    with _open(args) as board:
+        try:
+            target = board.reports.write_letter(args.mrn, index, args.output,
+                                                page_size=page_size)
+        except ReviewNotSigned as error:
+            raise BadInput(str(error)) from None
+    _out(f"wrote the outcome letter of {args.mrn} to {target}")
+    return EXIT_OK
+
+
 def cmd_version(_args: argparse.Namespace) -> int:
     from crlmboard.services.board import versions
 
@@ -187,6 +242,63 @@ def cmd_version(_args: argparse.Namespace) -> int:
     _out(f"Python {info['python']}")
     _out(f"Qt (PySide6) {info['qt']}")
     _out(f"SQLite {info['sqlite']}")
+    from crlmboard.services.maintenance import sqlite_warning
+
+    warning = sqlite_warning()
+    if warning:
+        _out(f"warning: {warning}")
+    return EXIT_OK
+
+
+# -- data safety (services/maintenance.py) ----------------------------------------------
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    def progress(step: str, done: int, total: int) -> None:
+        if not args.quiet:
+            _err(f"checking: {step}" + (f" {done}" if done and not total else ""))
+
+    with _open(args) as board:
+        report = board.maintenance.check(progress=progress)
+    for line in report.lines():
+        _out(line)
+    return EXIT_OK if report.ok else EXIT_ERROR
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    with _open(args) as board:
+        info = board.maintenance.backup(args.output)
+    from crlmboard.services.maintenance import describe_backup
+
+    _out(f"backup {describe_backup(info)}" + ("" if info.verified else " FAILED VERIFICATION"))
+    return EXIT_OK if info.verified else EXIT_ERROR
+
+
+def cmd_backups(args: argparse.Namespace) -> int:
+    from crlmboard.services.maintenance import describe_backup
+
+    with _open(args) as board:
+        found = board.maintenance.list_backups()
+        paused = board.maintenance.rotation_paused()
+    for info in found:
+        state = "verified" if info.verified else f"FAILED VERIFICATION: {info.problem}"
+        _out(f"{describe_backup(info)}  {info.reason or ''}  {state}")
+    _out(f"{len(found)} backups" + ("; rotation paused after a restore" if paused else ""))
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from crlmboard.services.maintenance import restore_database
+
+    result = restore_database(_db(args), args.file)
+    _out(f"restored {result.restored}")
+    if result.safety_backup:
+        _out(f"the state before the restore is backed up as {result.safety_backup}")
+    if result.kept_aside:
+        _out(f"the damaged database is kept as {result.kept_aside}")
+    for note in result.notes:
+        _out(note)
+    _out("Automatic thinning of backups is paused until the restore is confirmed in the app.")
     return EXIT_OK
 
 
@@ -214,11 +326,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("demo", cmd_demo, "create a fresh demo database and open the app on it")
     p.add_argument("--no-open", action="store_true", help="stop after creating it")
-    p = command("import", cmd_import, "import a case file or a folder of case files")
-    p.add_argument("path", help="a crlmboard.case/1 JSON file or a folder of them")
+    p = command("import", cmd_import, "import case files, mCODE bundles or a referral CSV")
+    p.add_argument("path", help="a crlmboard.case/1 JSON file, an mCODE bundle (JSON), a "
+                                "referral CSV, or a folder of JSON files")
     p.add_argument("--replace", action="store_true",
                    help="update cases that already exist (their reviews are kept)")
     p = command("export", cmd_export, "export a case as a crlmboard.case/1 file")
+    p.add_argument("mrn")
+    p.add_argument("-o", "--output", required=True, help="file to write ('-' for stdout)")
+    p = command("fhir", cmd_fhir, "export a case as an mCODE (FHIR R4) bundle")
     p.add_argument("mrn")
     p.add_argument("-o", "--output", required=True, help="file to write ('-' for stdout)")
     p = command("list", cmd_list, "list cases, filtered by MRN or name")
@@ -238,9 +354,33 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("rules", cmd_rules, "show the rule catalogue")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--profile", metavar="FILE", help="institution profile (TOML)")
+    p = command("pdf", cmd_pdf, "write a case's tumor-board summary as PDF")
+    p.add_argument("mrn")
+    p.add_argument("--review", type=int, metavar="N",
+                   help="the summary of the case's N-th review (1 = the first; default: the "
+                        "current evaluation)")
+    p.add_argument("--letter-size", action="store_true", help="US Letter pages (default A4)")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="PDF file to write")
+    p = command("letter", cmd_letter,
+                "write the outcome letter of a signed review as PDF (one page)")
+    p.add_argument("mrn")
+    p.add_argument("--review", type=int, metavar="N", required=True,
+                   help="the case's N-th review (1 = the first); it must be signed")
+    p.add_argument("--letter-size", action="store_true", help="US Letter pages (default A4)")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="PDF file to write")
     p = command("screenshots", cmd_screenshots,
                 "write PNGs of the main views on a fresh demo database (for review)")
     p.add_argument("outdir")
+    p = command("check", cmd_check, "check the database: integrity, foreign keys, audit "
+                                      "trail, signed reviews (exit 1 on any problem)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    p = command("backup", cmd_backup, "back up the database now")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="write the backup to FILE (default: the backups folder beside it)")
+    command("backups", cmd_backups, "list the database's backups, newest first")
+    p = command("restore", cmd_restore,
+                "replace the database with a backup (the current state is backed up first)")
+    p.add_argument("file", help="a backup file (see `crlmboard backups`)")
     command("app", cmd_app, "open the app (the default)")
     return parser
 

@@ -5,23 +5,28 @@ transaction; never imports Qt.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from crlmboard.store import migrate
+from crlmboard.store.audit import Actor
 from crlmboard.store.database import (
-    StoreError,
-    create_database_engine,
-    database_url,
     sqlite_library_version,
     sqlite_path,
 )
 
+if TYPE_CHECKING:
+    from crlmboard.services.maintenance import OpenedDatabase
+
 Clock = Callable[[], date]
+Now = Callable[[], datetime]
 
 
 @dataclass(frozen=True)
@@ -49,30 +54,94 @@ class Board:
     """One open database."""
 
     def __init__(self, engine: Engine, url: str, clock: Clock = date.today,
-                 profile: str | os.PathLike[str] | None = None):
+                 profile: str | os.PathLike[str] | None = None, *,
+                 opened: OpenedDatabase | None = None, user: str | None = None,
+                 now: Now | None = None):
         from crlmboard.services.cases import CaseService
         from crlmboard.services.evaluation import EvaluationService
+        from crlmboard.services.interop import InteropService
+        from crlmboard.services.maintenance import MaintenanceService
+        from crlmboard.services.reports import ReportService
 
         self.engine = engine
         self.url = url
         self.today = clock
         self.evaluation = EvaluationService(clock, profile)
         self.cases = CaseService(self)
+        self.reports = ReportService(self)
+        self.interop = InteropService(self)
+        # Data safety (services/maintenance.py): writer lock, read-only mode, who and when.
+        self.lock = opened.lock if opened else None
+        self.exclusive = opened.exclusive if opened else True
+        self.read_only = opened.read_only if opened else False
+        self.read_only_reason = opened.read_only_reason if opened else None  # banner text
+        self.lock_holder = opened.holder if opened else None
+        self.notes: list[str] = list(opened.notes) if opened else []  # messages from opening
+        self.actor = Actor.current(user)
+        self.now: Now = now or _utc_now
+        self.changed = False
+        self._closed = False
+        self.maintenance = MaintenanceService(self)
 
     @classmethod
     def open(cls, where: str | os.PathLike[str] | None = None, *,
-             clock: Clock = date.today, profile: str | os.PathLike[str] | None = None) -> Board:
-        """Open (creating and migrating as needed) the database at a path or URL."""
-        url = database_url(where)
-        try:
-            engine = create_database_engine(url)
-            migrate.upgrade(engine)
-        except StoreError as error:
-            raise BoardError(str(error)) from None
-        except Exception as error:
-            reason = getattr(error, "orig", None) or error
-            raise BoardError(f"Cannot open the database {describe(url)}: {reason}.") from None
-        return cls(engine, url, clock, profile)
+             clock: Clock = date.today, profile: str | os.PathLike[str] | None = None,
+             user: str | None = None, exclusive: bool = True, wait: float = 0.0,
+             now: Now | None = None) -> Board:
+        """Open (creating, checking, backing up and migrating as needed) the database at a
+        path or URL.  The app opens `exclusive` (holding the one-writer lock; read-only when
+        another app holds it); the command line does not, and its writes wait up to `wait`
+        seconds for the lock.  `user` is the app user named in the audit trail."""
+        from crlmboard.services.maintenance import open_database
+
+        opened = open_database(where, actor=Actor.current(user), now=now or _utc_now,
+                               exclusive=exclusive, wait=wait)
+        return cls(opened.engine, opened.url, clock, profile, opened=opened, user=user,
+                   now=now)
+
+    # -- data safety --------------------------------------------------------------------
+
+    @property
+    def user(self) -> str:
+        """The app user the audit trail names (a preference; the OS login by default)."""
+        return self.actor.app_user
+
+    def set_user(self, name: str) -> None:
+        """Change the app user; the change itself is audited."""
+        from crlmboard.services.maintenance import record_user_change
+
+        name = name.strip() or self.actor.os_login
+        if name != self.actor.app_user:
+            record_user_change(self, name)
+
+    def check_writable(self) -> None:
+        """Raise a clear BoardError when this Board may not change anything."""
+        if self.read_only:
+            from crlmboard.services.maintenance import ReadOnly
+
+            raise ReadOnly(f"The database {self.location} is read-only here "
+                           f"({self.read_only_reason}); nothing can be changed.")
+
+    def holding_lock(self) -> Any:
+        """The writer lock for one operation (a no-op when the Board holds it throughout)."""
+        lock = self.lock
+        if lock is None or lock.held:
+            return nullcontext()
+        from crlmboard.services.maintenance import hold_lock
+
+        return hold_lock(self, lock)
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """One write transaction (with its audit rows); the only way services write."""
+        from crlmboard.services.maintenance import writing
+
+        self.check_writable()
+        with self.holding_lock(), writing(self) as session:
+            yield session
+
+    def mark_changed(self) -> None:
+        self.changed = True
 
     @property
     def location(self) -> str:
@@ -80,13 +149,23 @@ class Board:
         return describe(self.url)
 
     def close(self) -> None:
-        self.engine.dispose()
+        """Back up if something changed, checkpoint, release the lock (safe to repeat)."""
+        if self._closed:
+            return
+        self._closed = True
+        from crlmboard.services.maintenance import close_database
+
+        close_database(self)
 
     def __enter__(self) -> Board:
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def describe(url: str) -> str:

@@ -15,7 +15,7 @@ from crlmboard.domain.case import Case
 from crlmboard.domain.caseformat import dumps_case, loads_case
 from crlmboard.domain.validation import InvalidInput, Problem
 from crlmboard.services.board import BoardError, ChangeSet
-from crlmboard.store.database import read_session, write_session
+from crlmboard.store.database import read_session
 from crlmboard.store.repositories import (
     SORT_KEYS,
     CaseListEntry,
@@ -56,6 +56,7 @@ class ImportSummary:
 
     imported: list[tuple[str, str]] = field(default_factory=list)  # (file, MRN)
     refused: list[tuple[str, list[Problem]]] = field(default_factory=list)
+    notes: list[tuple[str, list[str]]] = field(default_factory=list)  # (file, notes)
     changes: ChangeSet = field(default_factory=ChangeSet)
 
     @property
@@ -125,7 +126,7 @@ class CaseService:
         """Store a new case."""
         self.validate(case)
         try:
-            with write_session(self.board.engine) as session:
+            with self.board.writing() as session:
                 repository = CaseRepository(session)
                 if repository.exists(case.mrn):
                     raise InvalidInput([Problem("patient.mrn",
@@ -143,7 +144,7 @@ class CaseService:
         self.validate(case)
         old = mrn or case.mrn
         try:
-            with write_session(self.board.engine) as session:
+            with self.board.writing() as session:
                 repository = CaseRepository(session)
                 if not repository.exists(old):
                     raise CaseNotFound(f"There is no case with MRN {old}.")
@@ -167,7 +168,7 @@ class CaseService:
         """Import one case file's text, all or nothing; returns the MRN."""
         case = loads_case(text, self.board.today())
         try:
-            with write_session(self.board.engine) as session:
+            with self.board.writing() as session:
                 repository = CaseRepository(session)
                 if repository.exists(case.mrn):
                     if not replace:
@@ -191,7 +192,8 @@ class CaseService:
 
     def import_path(self, path: str | os.PathLike[str], *, replace: bool = False,
                     progress: Callable[[int, int], bool] | None = None) -> ImportSummary:
-        """Import a case file or every `*.json` file of a folder; each file all or nothing.
+        """Import a case file, an mCODE bundle, a referral CSV, or every `*.json` file of a
+        folder; each file all or nothing.
 
         `progress(done, total)` may return False to stop before the next file.
         """
@@ -199,6 +201,8 @@ class CaseService:
         if source.is_dir():
             files = sorted(p for p in source.iterdir() if p.suffix.lower() == ".json"
                            and p.is_file() and not p.name.endswith(".expected.json"))
+            self.board.check_writable()
+            self.board.maintenance.backup_before("folder import")
         elif source.is_file():
             files = [source]
         else:
@@ -210,8 +214,8 @@ class CaseService:
             try:
                 if file.stat().st_size > MAX_CASE_FILE_BYTES:
                     raise InvalidInput([Problem("", "the file is larger than 20 MB")])
-                text = file.read_text(encoding="utf-8")
-                mrn, changes = self.import_text(text, replace=replace)
+                # case file, mCODE bundle or referral CSV (services/interop.py)
+                imported = self.board.interop.import_file(file, replace=replace)
             except InvalidInput as error:
                 summary.refused.append((str(file), error.problems))
             except UnicodeDecodeError:
@@ -220,8 +224,10 @@ class CaseService:
                 summary.refused.append((str(file), [Problem("", f"cannot read it: "
                                                                  f"{error.strerror}")]))
             else:
-                summary.imported.append((str(file), mrn))
-                summary.changes = summary.changes | changes
+                summary.imported.extend((str(file), mrn) for mrn in imported.mrns)
+                if imported.notes:
+                    summary.notes.append((str(file), list(imported.notes)))
+                summary.changes = summary.changes | imported.changes
         if progress is not None:
             progress(len(files), len(files))
         return summary

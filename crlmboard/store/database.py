@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -47,41 +47,94 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+def is_read_only_url(url: str) -> bool:
+    """A SQLite URL that asks for read-only access (`file:...?mode=ro&uri=true`)."""
+    return is_sqlite(url) and sa.make_url(url).query.get("mode") == "ro"
+
+
 def sqlite_path(url: str) -> Path | None:
     """The file behind a SQLite URL (None for memory or other back ends)."""
     if not is_sqlite(url):
         return None
     database = sa.make_url(url).database
+    if database and database.startswith("file:"):
+        database = database[len("file:"):].split("?", 1)[0]
     if not database or database == ":memory:":
         return None
     return Path(database)
 
 
-def create_database_engine(url: str) -> Engine:
-    """An engine with the connection set-up of reliability.md."""
-    if not is_sqlite(url):
-        return sa.create_engine(url, pool_pre_ping=True)
-    path = sqlite_path(url)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+def read_only_url(path: Path) -> str:
+    return f"sqlite:///file:{path}?mode=ro&uri=true"
 
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
-        # Autocommit at the driver level, so the pragmas below run outside a transaction
-        # (foreign_keys is silently ignored inside one) and "begin" below owns BEGIN.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
+
+def apply_pragmas(connection: sqlite3.Connection, *, wal: bool = True) -> None:
+    """The connection set-up of reliability.md, for every SQLite connection the app makes
+    (pool, Alembic, backup, check): `busy_timeout` first, `foreign_keys=ON` (asserted),
+    WAL (when the file is writable) and `synchronous=FULL`."""
+    connection.isolation_level = None
+    cursor = connection.cursor()
+    try:
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys = ON")
         if cursor.execute("PRAGMA foreign_keys").fetchone()[0] != 1:
             raise StoreError("This SQLite library cannot enforce foreign keys.")
-        if path is not None:
+        if wal:
             mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
             if str(mode).lower() != "wal":
                 cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = FULL")
+    finally:
         cursor.close()
+
+
+def create_private_file(path: Path) -> None:
+    """Create an empty file readable by its owner only (0600), if there is none."""
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
+def connect_sqlite(path: Path, *, read_only: bool = False,
+                   wal: bool = True) -> sqlite3.Connection:
+    """A plain sqlite3 connection with the app's pragmas (backups, checks).  `wal=False`
+    leaves the file's journal mode as it is (a file that must not change, before an
+    upgrade)."""
+    if read_only:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True,
+                                     timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    else:
+        connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000,
+                                     isolation_level=None)
+    try:
+        apply_pragmas(connection, wal=wal and not read_only)
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def create_database_engine(url: str, *, read_only: bool = False) -> Engine:
+    """An engine with the connection set-up of reliability.md.
+
+    SQL parameters are left out of error messages, so a logged error never carries a name.
+    """
+    if not is_sqlite(url):
+        return sa.create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    path = sqlite_path(url)
+    read_only = read_only or is_read_only_url(url)
+    if path is not None and read_only:
+        url = read_only_url(path)
+    elif path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        create_private_file(path)
+    engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
+                              hide_parameters=True)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        # Autocommit at the driver level, so the pragmas run outside a transaction
+        # (foreign_keys is silently ignored inside one) and "begin" below owns BEGIN.
+        apply_pragmas(dbapi_connection, wal=path is not None and not read_only)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:

@@ -1,7 +1,18 @@
-"""Schema migrations (Alembic), run automatically when a database is opened."""
+"""Schema migrations (Alembic), run automatically when a database is opened.
+
+A database written by a newer app is refused.  An upgrade records a 'migrate' audit event
+(and, coming from a schema without an audit trail, a 'baseline' event per existing record)
+in the same transaction.  A SQLite file is never migrated in place: `upgrade_file` migrates
+a copy made with the backup API, checks it, and only then renames it over the original, so
+a failure (or a kill) at any step leaves the original as it was.  PostgreSQL runs the whole
+upgrade in one transaction (its schema changes are transactional).
+"""
 
 from __future__ import annotations
 
+import os
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -9,10 +20,18 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
-from crlmboard.store.database import StoreError
+from crlmboard.store import audit
+from crlmboard.store.database import (
+    StoreError,
+    connect_sqlite,
+    create_database_engine,
+    create_private_file,
+)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+COPY_MARK = ".migrating-"
 
 
 def _config() -> Config:
@@ -28,28 +47,154 @@ def head_revision() -> str:
     return head
 
 
+def revisions() -> list[str]:
+    """Every schema revision, oldest first."""
+    script = ScriptDirectory.from_config(_config())
+    return [r.revision for r in reversed(list(script.walk_revisions()))]
+
+
 def current_revision(engine: Engine) -> str | None:
     """The schema revision of a database (None when it has no schema yet)."""
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def upgrade(engine: Engine) -> tuple[str | None, str]:
-    """Bring a database to the head revision; refuse one written by a newer app."""
-    script = ScriptDirectory.from_config(_config())
+def refuse_newer(revision: str | None) -> None:
+    """Raise when a database's revision is unknown to this app (written by a newer one)."""
+    if revision is None:
+        return
+    try:
+        ScriptDirectory.from_config(_config()).get_revision(revision)
+    except Exception:
+        raise StoreError(
+            f"This database was written by a newer version of crlmboard (schema {revision});"
+            " install that version to open it."
+        ) from None
+
+
+def upgrade(engine: Engine, actor: audit.Actor | None = None,
+            target: str = "head") -> tuple[str | None, str]:
+    """Bring a database to `target` in one transaction; refuse one written by a newer app.
+
+    An upgrade of a database that had a schema records its audit events in the same
+    transaction (when `target` is the head)."""
     before = current_revision(engine)
-    if before is not None:
-        try:
-            script.get_revision(before)
-        except Exception:
-            raise StoreError(
-                f"This database was written by a newer version of crlmboard (schema {before});"
-                " install that version to open it."
-            ) from None
-    head = head_revision()
-    if before != head:
+    refuse_newer(before)
+    after = head_revision() if target == "head" else target
+    if before != after:
         config = _config()
         with engine.execution_options(crlmboard_write=True).begin() as connection:
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
-    return before, head
+            command.upgrade(config, target)
+            if before is not None and after == head_revision():
+                with Session(bind=connection) as session:
+                    session.info["actor"] = actor or audit.Actor.current()
+                    audit.baseline(session)
+                    audit.AuditLog.of(session).record(
+                        "migrate", "alembic_version", None, case_id=None,
+                        before={"schema": before}, after={"schema": after})
+                    audit.flush_session(session)
+    return before, after
+
+
+def downgrade(engine: Engine, target: str) -> None:
+    """Take a database back to an older revision (fixtures and tests only)."""
+    config = _config()
+    with engine.execution_options(crlmboard_write=True).begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, target)
+
+
+def file_revision(path: Path) -> str | None:
+    """The schema revision of a SQLite file, read without changing it."""
+    connection = connect_sqlite(path, read_only=True)
+    try:
+        found = connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+        ).fetchone()
+        if found is None:
+            return None
+        row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+        return None if row is None else str(row[0])
+    finally:
+        connection.close()
+
+
+def copy_path(database: Path) -> Path:
+    return database.with_name(f"{database.name}{COPY_MARK}{os.getpid()}")
+
+
+def leftover_copies(database: Path) -> list[Path]:
+    """Copies an interrupted upgrade left behind (with their -wal/-shm)."""
+    return sorted(database.parent.glob(f"{database.name}{COPY_MARK}*"))
+
+
+def _sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def upgrade_file(database: Path, actor: audit.Actor,
+                 check: Callable[[Path], list[str]] | None = None) -> tuple[str | None, str]:
+    """Upgrade a SQLite file on a copy that replaces the original only on success.
+
+    The caller holds the writer lock and has taken a verified backup.  `check(copy)` may
+    return problems that refuse the upgraded copy."""
+    original = connect_sqlite(database, wal=False)  # the original must not change
+    try:
+        mode = original.execute("PRAGMA journal_mode").fetchone()[0]
+        busy = mode == "wal" and original.execute(
+            "PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        if busy:
+            raise StoreError("The database is in use by another program; close it and open "
+                             "the database again to upgrade it.")
+        copy = copy_path(database)
+        _remove_with_sidecars(copy)
+        create_private_file(copy)
+        target = sqlite3.connect(copy, isolation_level=None)
+        try:
+            original.backup(target)
+        finally:
+            target.close()
+    finally:
+        original.close()
+    try:
+        engine = create_database_engine(_sqlite_url(copy))
+        try:
+            before, after = upgrade(engine, actor)
+            with engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            engine.dispose()
+        problems = check(copy) if check is not None else []
+        if problems:
+            raise StoreError("the upgraded copy failed its check: " + "; ".join(problems[:3]))
+        _fsync(copy)
+        wal = Path(f"{database}-wal")
+        if wal.exists() and wal.stat().st_size > 0:  # someone wrote after the checkpoint
+            raise StoreError("The database changed during its upgrade; open it again.")
+        for suffix in ("-wal", "-shm"):
+            Path(f"{database}{suffix}").unlink(missing_ok=True)
+        os.replace(copy, database)
+        _fsync(database.parent)
+    except BaseException:
+        _remove_with_sidecars(copy)
+        raise
+    finally:
+        for suffix in ("-wal", "-shm"):
+            Path(f"{copy}{suffix}").unlink(missing_ok=True)
+    return before, after
+
+
+def _remove_with_sidecars(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _fsync(path: Path) -> None:
+    if path.is_dir() and os.name == "nt":  # pragma: no cover
+        return
+    fd = os.open(path, os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if path.is_dir() else 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

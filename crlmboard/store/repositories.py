@@ -1,8 +1,9 @@
 """Repositories: read and write whole cases and the case list; they return domain objects.
 
-A case is written whole: its records are replaced inside the caller's transaction, its
-version is bumped only if it still has the version the editor started from (optimistic
-concurrency), and its reviews are only ever appended.
+A case is written whole inside the caller's transaction: its records are brought to the
+edited state (only what differs is written, each change with its audit row), its version is
+bumped only if it still has the version the editor started from (optimistic concurrency),
+and a signed review is never changed or removed.
 """
 
 from __future__ import annotations
@@ -20,6 +21,13 @@ from crlmboard.domain import models as m
 from crlmboard.domain.case import Case, ImagingTimepoint, Treatment
 from crlmboard.domain.meeting import Review
 from crlmboard.store import tables as t
+from crlmboard.store.audit import (
+    AuditLog,
+    jsonable,
+    primary_key_attribute,
+    record_values,
+    review_content_hash,
+)
 
 
 class ConflictError(Exception):
@@ -28,6 +36,18 @@ class ConflictError(Exception):
 
 class NotFound(LookupError):
     """No such case."""
+
+
+class SignedReviewChanged(Exception):
+    """An edit would change or remove a signed review (refused; amend it instead)."""
+
+    def __init__(self, case_id: int, review_id: int | None, position: int,
+                 signed_at: datetime | None):
+        super().__init__(f"review {review_id} of case {case_id} is signed")
+        self.case_id = case_id
+        self.review_id = review_id
+        self.position = position
+        self.signed_at = signed_at
 
 
 @dataclass(frozen=True)
@@ -225,103 +245,187 @@ class CaseRepository:
         return [CaseListEntry(*row) for row in self.session.execute(statement).all()]
 
     # -- writing --------------------------------------------------------------------
+    #
+    # A save pairs the stored rows of each table with the edited records by their order and
+    # writes only what differs: changed fields are updated in place, extra records inserted,
+    # missing ones deleted, each with its audit row (field, before, after) in the caller's
+    # transaction.  Reviews are history: a signed one must come back unchanged.
+
+    @property
+    def audit(self) -> AuditLog:
+        return AuditLog.of(self.session)
 
     def create(self, case: Case, summary: CaseSummary) -> int:
         """Insert a new case with its records and reviews; returns its id."""
         now = _now()
         row = t.CaseRow(
-            **_fields(case.patient, m.Patient),
-            liver_metastases_diagnosis_date=case.liver_metastases_diagnosis_date,
-            version=1, created_at=now, updated_at=now, search_text=_search_text(case.patient),
-            **vars(summary),
+            **_patient_values(case), version=1, created_at=now, updated_at=now,
+            search_text=_search_text(case.patient), **vars(summary),
         )
         self.session.add(row)
         self.session.flush()
         assert row.id is not None
+        self.audit.inserted(t.CaseRow, row, row.id)
         self._write_records(row.id, case)
-        self._append_reviews(row.id, case.reviews, 0)
+        self._write_reviews(row.id, case.reviews)
+        self.audit.flush()
         return row.id
 
     def update(self, case: Case, expected_version: int, summary: CaseSummary,
                *, rename_from: str | None = None) -> int:
-        """Replace a case's records if nobody saved it since `expected_version`."""
+        """Bring a case's records to `case` if nobody saved it since `expected_version`."""
         row = self._row(rename_from or case.mrn)
+        case_id = row.id
+        assert case_id is not None
+        before = record_values(row, t.CaseRow)
+        values = _patient_values(case)
         bumped = self.session.execute(
             sa.update(t.CaseRow)
-            .where(col(t.CaseRow.id) == row.id, col(t.CaseRow.version) == expected_version)
-            .values(
-                **_fields(case.patient, m.Patient),
-                liver_metastases_diagnosis_date=case.liver_metastases_diagnosis_date,
-                version=expected_version + 1, updated_at=_now(),
-                search_text=_search_text(case.patient), **vars(summary),
-            )
+            .where(col(t.CaseRow.id) == case_id, col(t.CaseRow.version) == expected_version)
+            .values(**values, version=expected_version + 1, updated_at=_now(),
+                    search_text=_search_text(case.patient), **vars(summary))
             .execution_options(synchronize_session=False)
         )
         if bumped.rowcount != 1:  # type: ignore[attr-defined]
             raise ConflictError(case.mrn)
-        assert row.id is not None
         self.session.expire(row)
-        self._delete_records(row.id)
-        self._write_records(row.id, case)
-        stored = len(self._children(t.ReviewRow, row.id))
-        self._append_reviews(row.id, case.reviews[stored:], stored)
+        after = {k: jsonable(v) for k, v in values.items() if jsonable(v) != before.get(k)}
+        if after:
+            self.audit.updated(t.CaseRow, row, case_id, {k: before.get(k) for k in after},
+                               after)
+        self._write_records(case_id, case)
+        self._write_reviews(case_id, case.reviews)
+        self.audit.flush()
         return expected_version + 1
 
-    def _delete_records(self, case_id: int) -> None:
-        for model in _CHILDREN:
-            self.session.execute(sa.delete(model).where(model.case_id == case_id))  # type: ignore[attr-defined]
-        self.session.execute(sa.delete(t.ImagingTimepointRow)
-                             .where(col(t.ImagingTimepointRow.case_id) == case_id))
+    def _sync(self, model: type[Any], stored: Sequence[Any],
+              wanted: Sequence[dict[str, Any]], case_id: int) -> list[Any]:
+        """Make one table's rows of a case equal `wanted` (paired by order); returns the
+        rows now stored, in order."""
+        audit = self.audit
+        result: list[Any] = []
+        inserted: list[Any] = []
+        removed: list[Any] = []
+        for i in range(max(len(stored), len(wanted))):
+            if i < len(stored) and i < len(wanted):
+                row, before, after = stored[i], {}, {}
+                for name, value in wanted[i].items():
+                    old, new = jsonable(getattr(row, name)), jsonable(value)
+                    if old != new:
+                        before[name], after[name] = old, new
+                        setattr(row, name, value)
+                if after:
+                    audit.updated(model, row, case_id, before, after)
+                result.append(row)
+            elif i < len(wanted):
+                row = model(**wanted[i])
+                self.session.add(row)
+                inserted.append(row)
+                result.append(row)
+            else:
+                removed.append(stored[i])
+        if removed:
+            key = primary_key_attribute(model)
+            for row in removed:
+                audit.deleted(model, row, case_id)
+                self.session.expunge(row)
+            self.session.execute(sa.delete(model).where(
+                getattr(model, key).in_([getattr(r, key) for r in removed])))
+        self.session.flush()
+        for row in inserted:
+            audit.inserted(model, row, case_id)
+        return result
 
     def _write_records(self, case_id: int, case: Case) -> None:
-        add = self.session.add
-        if case.primary is not None:
-            add(t.PrimaryTumourRow(**_fields(case.primary, m.PrimaryTumour), case_id=case_id))
-        if case.molecular is not None:
-            add(t.MolecularProfileRow(**_fields(case.molecular, m.MolecularProfile),
-                                      case_id=case_id))
-        if case.plan is not None:
-            add(t.SurgicalPlanRow(**_fields(case.plan, m.SurgicalPlan), case_id=case_id))
-        for i, e in enumerate(case.extrahepatic_disease):
-            add(t.ExtrahepaticDiseaseRow(**_fields(e, m.ExtrahepaticDisease), case_id=case_id,
-                                         position=i))
-        for i, lab in enumerate(case.labs):
-            add(t.LabResultRow(**_fields(lab, m.LabResult), case_id=case_id, position=i))
+        def one(model: type[Any], record: SQLModel | None,
+                fields: type[SQLModel]) -> None:
+            wanted = [] if record is None else [{**_fields(record, fields), "case_id": case_id}]
+            self._sync(model, self._children(model, case_id), wanted, case_id)
+
+        def many(model: type[Any], records: Sequence[SQLModel],
+                 fields: type[SQLModel]) -> None:
+            wanted = [{**_fields(r, fields), "case_id": case_id, "position": i}
+                      for i, r in enumerate(records)]
+            self._sync(model, self._children(model, case_id), wanted, case_id)
+
+        one(t.PrimaryTumourRow, case.primary, m.PrimaryTumour)
+        one(t.MolecularProfileRow, case.molecular, m.MolecularProfile)
+        one(t.SurgicalPlanRow, case.plan, m.SurgicalPlan)
+        many(t.ExtrahepaticDiseaseRow, case.extrahepatic_disease, m.ExtrahepaticDisease)
+        many(t.LabResultRow, case.labs, m.LabResult)
+        many(t.SurgeryOutcomeRow, case.surgery_outcomes, m.SurgeryOutcome)
+        by_table: dict[type[Any], list[dict[str, Any]]] = {r: [] for r in _TREATMENT_ROWS.values()}
         for i, treatment in enumerate(case.treatments):
             model = type(treatment)
-            add(_TREATMENT_ROWS[model](**_fields(treatment, model), case_id=case_id,
-                                       position=i))
-        for i, outcome in enumerate(case.surgery_outcomes):
-            add(t.SurgeryOutcomeRow(**_fields(outcome, m.SurgeryOutcome), case_id=case_id,
-                                    position=i))
-        for i, timepoint in enumerate(case.imaging):
-            tp = t.ImagingTimepointRow(**_fields(timepoint, m.ImagingTimepointFields),
-                                       case_id=case_id, position=i)
-            add(tp)
-            self.session.flush()
-            assert tp.id is not None
-            for j, lesion in enumerate(timepoint.lesions):
-                add(t.LesionMeasurementRow(**_fields(lesion, m.LesionMeasurement),
-                                           timepoint_id=tp.id, position=j))
-        self.session.flush()
+            by_table[_TREATMENT_ROWS[model]].append(
+                {**_fields(treatment, model), "case_id": case_id, "position": i})
+        for row_model, wanted in by_table.items():
+            self._sync(row_model, self._children(row_model, case_id), wanted, case_id)
+        self._write_imaging(case_id, case.imaging)
 
-    def _append_reviews(self, case_id: int, reviews: Sequence[Review], start: int) -> None:
-        for i, review in enumerate(reviews, start):
-            self.session.add(t.ReviewRow(
-                **_fields(review, m.ReviewFields), case_id=case_id, position=i,
-                actions=[a.model_dump(mode="json", exclude_none=True) for a in review.actions],
-                attendees=[a.model_dump(mode="json") for a in review.attendees],
-                follow_up=(review.follow_up.model_dump(mode="json", exclude_none=True)
-                           if review.follow_up else None),
-                evaluation=review.evaluation,
-            ))
-        self.session.flush()
+    def _write_imaging(self, case_id: int, imaging: Sequence[ImagingTimepoint]) -> None:
+        stored = self._children(t.ImagingTimepointRow, case_id)
+        lesions: dict[int, list[Any]] = {tp.id: [] for tp in stored}
+        if stored:
+            for lesion in self.session.execute(
+                    sa.select(t.LesionMeasurementRow)
+                    .where(col(t.LesionMeasurementRow.timepoint_id).in_(list(lesions)))
+                    .order_by(col(t.LesionMeasurementRow.position))).scalars():
+                lesions[lesion.timepoint_id].append(lesion)
+        for tp in stored[len(imaging):]:  # timepoints that go: their lesions first
+            self._sync(t.LesionMeasurementRow, lesions[tp.id], [], case_id)
+        wanted = [{**_fields(tp, m.ImagingTimepointFields), "case_id": case_id, "position": i}
+                  for i, tp in enumerate(imaging)]
+        rows = self._sync(t.ImagingTimepointRow, stored, wanted, case_id)
+        for tp_row, timepoint in zip(rows, imaging, strict=True):
+            self._sync(t.LesionMeasurementRow, lesions.get(tp_row.id, []), [
+                {**_fields(lesion, m.LesionMeasurement), "timepoint_id": tp_row.id,
+                 "position": j} for j, lesion in enumerate(timepoint.lesions)], case_id)
+
+    def _write_reviews(self, case_id: int, reviews: Sequence[Review]) -> None:
+        """Reviews are history: a signed one must come back unchanged and in its place;
+        drafts may change; a review signed now gets its content hash."""
+        stored = self._children(t.ReviewRow, case_id)
+        wanted = [_review_values(review, case_id, i) for i, review in enumerate(reviews)]
+        for i, row in enumerate(stored):
+            if row.signed_at is None:
+                continue
+            if i >= len(wanted) or any(jsonable(getattr(row, k)) != jsonable(v)
+                                       for k, v in wanted[i].items()):
+                raise SignedReviewChanged(case_id, row.id, i, row.signed_at)
+        for values in wanted:
+            if values["signed_at"] is not None:
+                values["content_sha256"] = review_content_hash(values)
+        self._sync(t.ReviewRow, stored, wanted, case_id)
 
     def delete(self, mrn: str) -> None:
         """Remove a case with no reviews and no agenda entries."""
         row = self._row(mrn)
+        case_id = row.id
+        assert case_id is not None
+        self._write_imaging(case_id, [])
+        for model in _CHILDREN:
+            self._sync(model, self._children(model, case_id), [], case_id)
+        self.audit.deleted(t.CaseRow, row, case_id)
         self.session.delete(row)
         self.session.flush()
+        self.audit.flush()
+
+
+def _patient_values(case: Case) -> dict[str, Any]:
+    return {**_fields(case.patient, m.Patient),
+            "liver_metastases_diagnosis_date": case.liver_metastases_diagnosis_date}
+
+
+def _review_values(review: Review, case_id: int, position: int) -> dict[str, Any]:
+    return {
+        **_fields(review, m.ReviewFields), "case_id": case_id, "position": position,
+        "actions": [a.model_dump(mode="json", exclude_none=True) for a in review.actions],
+        "attendees": [a.model_dump(mode="json") for a in review.attendees],
+        "follow_up": (review.follow_up.model_dump(mode="json", exclude_none=True)
+                      if review.follow_up else None),
+        "evaluation": review.evaluation,
+    }
 
 
 class SettingRepository:

@@ -144,7 +144,8 @@ class SurgeryOutcomeRow(m.SurgeryOutcome, table=True):
 
 
 class ReviewRow(m.ReviewFields, table=True):
-    """A board review; signed reviews are never changed (see `repositories`)."""
+    """A board review; a signed one is never changed or deleted (the repository refuses it
+    and so do triggers, migration 0002) and keeps the hash of its content."""
 
     __tablename__ = "review"
     id: int | None = Field(default=None, primary_key=True)
@@ -178,6 +179,31 @@ class AgendaItemRow(SQLModel, table=True):
     case_id: int = Field(foreign_key="patient.id", ondelete="RESTRICT")
     position: int
     question: str = Field(max_length=2000)
+
+
+class AuditEventRow(SQLModel, table=True):
+    """One row of the hash-chained, append-only audit trail (see `audit`).
+
+    `fields`, `before_json` and `after_json` hold canonical JSON text, so the row's hash can
+    be recomputed from what is stored on every back end.
+    """
+
+    __tablename__ = "audit_event"
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    at: str = Field(max_length=32)
+    app_user: str = Field(max_length=200)
+    os_login: str = Field(max_length=200)
+    host: str = Field(max_length=255)
+    app_version: str = Field(max_length=40)
+    action: str = Field(max_length=20)
+    table_name: str = Field(max_length=64)
+    record_id: str | None = Field(default=None, max_length=200)
+    case_id: int | None = Field(default=None, index=True)
+    fields: str = Field(sa_type=sa.Text)
+    before_json: str | None = Field(default=None, sa_type=sa.Text)
+    after_json: str | None = Field(default=None, sa_type=sa.Text)
+    prev_hash: str = Field(max_length=64)
+    row_hash: str = Field(max_length=64)
 
 
 class SettingRow(SQLModel, table=True):

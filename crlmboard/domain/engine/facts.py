@@ -361,31 +361,42 @@ def _presentation(case: Case, as_of: date) -> tuple[str, float | None]:
     return ("early_metachronous" if months <= 12 else "late_metachronous"), months
 
 
-def counted_lesions(timepoint: ImagingTimepoint) -> list[LesionMeasurement]:
-    """Present lesions of a timepoint (diameter > 0, or present with the diameter unknown)."""
+def present_lesions(timepoint: ImagingTimepoint) -> list[LesionMeasurement]:
+    """Lesions of a timepoint whose status is present (a recorded 0 mm is not present).
+
+    The lesion rules (marking, ablation) read these: a present lesion may be at risk by its
+    depth even when its diameter was not recorded.
+    """
     return [lesion for lesion in timepoint.lesions
             if recist.effective_status(lesion) == LesionStatus.PRESENT
             and (lesion.longest_diameter_mm is None or lesion.longest_diameter_mm > 0)]
 
 
+def counted_lesions(timepoint: ImagingTimepoint) -> list[LesionMeasurement]:
+    """The lesions of `lesion_count`: status present and diameter > 0 (an unmeasured lesion
+    is not counted)."""
+    return [lesion for lesion in present_lesions(timepoint)
+            if lesion.longest_diameter_mm is not None]
+
+
 def _burden(timepoint: ImagingTimepoint | None,
             ) -> tuple[int | None, float | None, bool | None]:
-    """(lesion_count, largest_diameter_mm, bilobar) at a timepoint."""
+    """(lesion_count, largest_diameter_mm, bilobar) at a timepoint.
+
+    Count and largest use the counted lesions (present, diameter > 0).  `bilobar` is true iff
+    present lesions lie in both segments 2–4 and segments 5–8; a lesion without a segment
+    (or in segment 1) counts for neither lobe, so it is false otherwise, also with no present
+    lesion.  All three are null only without imaging.
+    """
     if timepoint is None:
         return None, None, None
-    lesions = counted_lesions(timepoint)
-    diameters = [lesion.longest_diameter_mm for lesion in lesions]
-    largest: float | None = None
-    if lesions and all(d is not None for d in diameters):
-        largest = max(d for d in diameters if d is not None)
-    segments = {lesion.segment for lesion in lesions}
-    if segments & LEFT_LOBE_SEGMENTS and segments & RIGHT_LOBE_SEGMENTS:
-        bilobar: bool | None = True
-    elif None in segments:
-        bilobar = None  # an unplaced lesion could lie in the other lobe
-    else:
-        bilobar = False
-    return len(lesions), largest, bilobar
+    counted = counted_lesions(timepoint)
+    diameters = [lesion.longest_diameter_mm for lesion in counted
+                 if lesion.longest_diameter_mm is not None]
+    largest = max(diameters) if diameters else None
+    segments = {lesion.segment for lesion in present_lesions(timepoint)}
+    bilobar = bool(segments & LEFT_LOBE_SEGMENTS) and bool(segments & RIGHT_LOBE_SEGMENTS)
+    return len(counted), largest, bilobar
 
 
 def _cea(episode: Episode) -> tuple[LabResult | None, LabResult | None]:

@@ -77,20 +77,32 @@ class RecistTimepoint:
     response: str
 
 
-def _measurable(lesion: LesionMeasurement) -> bool:
+def _measured(lesion: LesionMeasurement) -> bool:
+    """Present at baseline with a diameter (> 0 mm): the least a target needs to be summed."""
     return (effective_status(lesion) == LesionStatus.PRESENT
             and lesion.longest_diameter_mm is not None
+            and lesion.longest_diameter_mm > 0)
+
+
+def _measurable(lesion: LesionMeasurement) -> bool:
+    """RECIST 1.1 measurable: present with a longest diameter of at least 10 mm."""
+    return (_measured(lesion) and lesion.longest_diameter_mm is not None
             and exact(lesion.longest_diameter_mm) >= MEASURABLE_MIN_MM)
 
 
 def choose_targets(baseline: ImagingTimepoint) -> tuple[list[LesionMeasurement], str | None]:
-    """Targets: the measurable lesions marked `target`; if none is marked, the two largest."""
-    present = [lesion for lesion in baseline.lesions
-               if effective_status(lesion) == LesionStatus.PRESENT]
+    """Targets: exactly the lesions marked `target` at baseline (present with a diameter);
+    only if none is marked, the engine's choice of the two largest lesions ≥ 10 mm.
+
+    The board's marks are taken as they are (the spec puts no size condition on them); a
+    marked lesion that is not present or has no diameter at baseline is followed as a
+    non-target, and if none of the marked lesions qualifies there is no measurable target
+    (the engine does not replace the board's marks with its own choice).
+    """
     if any(lesion.target for lesion in baseline.lesions):
-        marked = [lesion for lesion in present if lesion.target and _measurable(lesion)]
+        marked = [lesion for lesion in baseline.lesions if lesion.target and _measured(lesion)]
         return marked, ("marked" if marked else None)
-    candidates = [lesion for lesion in present if _measurable(lesion)]
+    candidates = [lesion for lesion in baseline.lesions if _measurable(lesion)]
     # largest first; equal sizes keep the order of the baseline list (deterministic)
     ranked = sorted(candidates, key=lambda lesion: -exact(lesion.longest_diameter_mm or 0.0))
     chosen = ranked[:MAX_TARGETS_PER_ORGAN]
@@ -120,6 +132,12 @@ def _target_sum(timepoint: ImagingTimepoint, target_ids: Sequence[str]) -> Fract
     return total
 
 
+def _target_absent(timepoint: ImagingTimepoint, target_ids: Sequence[str]) -> bool:
+    """A target lesion is not listed at the timepoint at all."""
+    listed = {lesion.id for lesion in timepoint.lesions}
+    return any(lesion_id not in listed for lesion_id in target_ids)
+
+
 def _all_disappeared(timepoint: ImagingTimepoint, lesion_ids: Sequence[str]) -> bool:
     by_id = {lesion.id: lesion for lesion in timepoint.lesions}
     return all(lesion_id in by_id
@@ -131,9 +149,12 @@ def assess(baseline: ImagingTimepoint, later: Sequence[ImagingTimepoint],
            ) -> tuple[RecistBaseline, list[RecistTimepoint]]:
     """RECIST 1.1 for each later timepoint against `baseline` (which has no response itself).
 
-    New lesions or unequivocal non-target progression are PD at any timepoint, even when a
-    target is missing or the baseline has no measurable target (RECIST 1.1 §4.3); otherwise a
-    missing target, or no measurable target at baseline, gives NE.
+    To the letter of guideline-rules.md, the NE lines come first: with no measurable target
+    at baseline every timepoint is NE, and a timepoint from which a target lesion is absent
+    is NE, even when it also has new lesions or non-target progression.  Otherwise new
+    lesions or non-target progression give PD, then the sum decides (PD, CR, PR, SD); a
+    target that is listed but not measurable (unmeasured, resected, ablated) leaves the sum
+    unknown and the timepoint NE unless it is PD by new lesions or non-target progression.
     """
     targets, chosen_by = choose_targets(baseline)
     target_ids = [lesion.id for lesion in targets]
@@ -152,10 +173,12 @@ def assess(baseline: ImagingTimepoint, later: Sequence[ImagingTimepoint],
     for timepoint in later:
         total = _target_sum(timepoint, target_ids) if base_sum is not None else None
         unequivocal = bool(timepoint.new_lesions) or bool(timepoint.non_target_progression)
-        response = NE
-        if unequivocal:
+        response = NE  # also when no target is measurable or one is absent (spec's NE lines)
+        if base_sum is None or _target_absent(timepoint, target_ids):
+            pass
+        elif unequivocal:
             response = PD
-        elif base_sum is not None and total is not None and nadir is not None:
+        elif total is not None and nadir is not None:
             if total >= PD_RATIO * nadir and total - nadir >= PD_ABSOLUTE_MM:
                 response = PD
             elif (_all_disappeared(timepoint, target_ids)

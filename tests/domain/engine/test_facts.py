@@ -252,18 +252,30 @@ def test_bilobar(cb: Any) -> None:
     both = facts(cb, imaging=[cb.scan("2025-04-01", [cb.lesion("L1", 20, segment=4),
                                                      cb.lesion("L2", 20, segment=5)])])
     assert both.bilobar is True
+    # a lesion without a segment counts for neither lobe: false, not null (letter of the spec)
     unplaced = facts(cb, imaging=[cb.scan("2025-04-01", [cb.lesion("L1", 20, segment=6),
                                                          cb.lesion("L2", 20, segment=None)])])
-    assert unplaced.bilobar is None
+    assert unplaced.bilobar is False
+    # a present lesion places its lobe even without a recorded diameter
+    unmeasured = facts(cb, imaging=[cb.scan("2025-04-01", [
+        cb.lesion("L1", 20, segment=6), {"id": "L2", "segment": 3, "status": "present"}])])
+    assert unmeasured.bilobar is True
+    assert unmeasured.lesion_count == 1
+    gone = facts(cb, imaging=[cb.scan("2025-04-01", [cb.lesion("L1", 0, segment=3)])])
+    assert gone.bilobar is False
+    assert facts(cb, imaging=[]).bilobar is None
 
 
 def test_a_present_lesion_without_a_size(cb: Any) -> None:
+    # lesion_count is "status present and diameter > 0": the unmeasured L2 is not counted
+    # and does not make the largest diameter unknown
     result = facts(cb, imaging=[cb.scan("2025-04-01", [
         cb.lesion("L1", 45), {"id": "L2", "segment": 6, "status": "present"}])])
-    assert result.lesion_count == 2
-    assert result.largest_diameter_mm is None  # L2 could be the largest
-    assert result.tumor_burden_score is None
-    assert "largest_diameter_mm" in result.fong_crs.missing
+    assert result.lesion_count == 1
+    assert result.largest_diameter_mm == 45
+    assert result.tumor_burden_score == 4.61
+    assert "largest_diameter_mm" not in result.fong_crs.missing
+    assert result.fong_crs.points["largest_over_50_mm"] == 0
 
 
 def test_no_present_lesion(cb: Any) -> None:

@@ -78,10 +78,22 @@ def test_ne_timepoints_do_not_set_the_nadir(cb: Any) -> None:
     assert best_response(result) == "SD"
 
 
-def test_new_lesions_are_pd_even_when_a_target_is_missing(cb: Any) -> None:
+def test_a_missing_target_is_ne_even_with_new_lesions(cb: Any) -> None:
+    # the spec's "a target lesion absent from the timepoint → NE" wins over its PD line
     result = run(cb, [cb.lesion("L1", 40), cb.lesion("L2", 30)], [cb.lesion("L1", 20)],
                  new_lesions=True)
+    assert result[0].response == "NE"
+    result = run(cb, [cb.lesion("L1", 40), cb.lesion("L2", 30)], [cb.lesion("L1", 20)],
+                 non_target_progression=True)
+    assert result[0].response == "NE"
+
+
+def test_an_unmeasured_target_with_new_lesions_is_pd(cb: Any) -> None:
+    # the target is listed (not absent), only its size is unknown: the PD line applies
+    result = run(cb, [cb.lesion("L1", 40)], [{"id": "L1", "status": "present"}],
+                 new_lesions=True)
     assert result[0].response == "PD"
+    assert result[0].sum_mm is None
 
 
 def test_non_target_progression_is_pd(cb: Any) -> None:
@@ -123,11 +135,43 @@ def test_auto_selection_needs_10_mm(cb: Any) -> None:
     assert assess(images[0], [])[0].target_lesions == ("L1",)
 
 
-def test_no_measurable_baseline_is_ne_unless_new_lesions(cb: Any) -> None:
+def test_no_measurable_baseline_is_ne_at_every_timepoint(cb: Any) -> None:
+    # "Baseline with no measurable target → every timepoint's response is NE", also with new
+    # lesions or non-target progression
+    small = [cb.lesion("L1", 8)]
+    assert run(cb, small, [cb.lesion("L1", 4)])[0].response == "NE"
+    assert run(cb, small, [cb.lesion("L1", 4)], new_lesions=True)[0].response == "NE"
+    assert run(cb, small, [cb.lesion("L1", 12)],
+               non_target_progression=True)[0].response == "NE"
+    # a marked lesion that is not present at baseline is no target either
+    gone = [cb.lesion("L1", 0, target=True), cb.lesion("L2", 30)]
+    result = run(cb, gone, [cb.lesion("L1", 0), cb.lesion("L2", 30)], new_lesions=True)
+    assert result[0].response == "NE"
+
+
+def test_marked_targets_have_no_size_condition(cb: Any) -> None:
+    # the ≥ 10 mm condition belongs to the engine's own choice, not to the board's marks
+    images = timepoints(cb, cb.scan("2025-01-01", [
+        cb.lesion("L1", 20, target=True), cb.lesion("L2", 8, target=True), cb.lesion("L3", 30)]))
+    baseline, _ = assess(images[0], [])
+    assert baseline.target_lesions == ("L1", "L2")
+    assert baseline.non_target_lesions == ("L3",)
+    assert baseline.sum_mm == 28
+    assert baseline.targets_chosen_by == "marked"
     small = [cb.lesion("L1", 8, target=True)]
-    assert run(cb, small, [cb.lesion("L1", 4, target=True)])[0].response == "NE"
-    assert run(cb, small, [cb.lesion("L1", 4, target=True)],
-               new_lesions=True)[0].response == "PD"
+    result = run(cb, small, [cb.lesion("L1", 4, target=True)])
+    assert result[0].sum_mm == 4
+    assert result[0].response == "PR"
+    # +5 mm and +62.5 %: PD by size
+    assert run(cb, small, [cb.lesion("L1", 13)])[0].response == "PD"
+
+
+def test_a_marked_lesion_without_a_diameter_is_a_non_target(cb: Any) -> None:
+    images = timepoints(cb, cb.scan("2025-01-01", [
+        cb.lesion("L1", 20, target=True), {"id": "L2", "status": "present", "target": True}]))
+    baseline, _ = assess(images[0], [])
+    assert baseline.target_lesions == ("L1",)
+    assert baseline.non_target_lesions == ("L2",)
 
 
 def test_cr_needs_every_lesion_gone(cb: Any) -> None:

@@ -623,12 +623,22 @@ def test_cea_rules_need_a_raised_baseline(cb: Any) -> None:
     assert "RESPONSE.CEA_NOT_FALLING" in cb.rules(cb.case(**_cea(cb, 5.1, 6.0)))
 
 
-def test_cea_rules_need_a_cycle_between_the_samples(cb: Any) -> None:
+def test_cea_rules_need_a_dose_on_or_after_the_baseline_sample(cb: Any) -> None:
+    # "≥ 1 cycle since baseline CEA": a dose dated on or after the baseline CEA's date; it
+    # need not come before the latest sample
     blocks = _cea(cb, 40, 45)
-    blocks["labs"][1]["date"] = "2025-03-03"  # drawn on the day of cycle 1, before it
-    assert not fires(cb, "RESPONSE.CEA_NOT_FALLING", **blocks)
-    blocks["labs"][1]["date"] = "2025-03-04"
+    blocks["labs"][1]["date"] = "2025-03-03"  # drawn on the day of cycle 1
     assert fires(cb, "RESPONSE.CEA_NOT_FALLING", **blocks)
+    # a single sample before the first cycle: change 0.0 %, every condition holds
+    blocks["labs"] = blocks["labs"][:1]
+    assert fires(cb, "RESPONSE.CEA_NOT_FALLING", **blocks)
+    # every sample after the last dose (the first of the episode is then the baseline): no
+    # dose since the baseline CEA
+    blocks["labs"] = [{"date": "2025-05-13", "cea_ng_ml": 40},
+                      {"date": "2025-05-20", "cea_ng_ml": 45}]   # last cycle 2025-05-12
+    assert not fires(cb, "RESPONSE.CEA_NOT_FALLING", as_of=date(2025, 5, 20), **blocks)
+    blocks["treatments"] = cb.cycles("2025-03-03", 7)             # cycle 7 on 2025-05-26
+    assert fires(cb, "RESPONSE.CEA_NOT_FALLING", as_of=date(2025, 5, 26), **blocks)
 
 
 def test_ct_only_restaging(cb: Any) -> None:
@@ -643,6 +653,22 @@ def test_ct_only_restaging(cb: Any) -> None:
     ct_baseline = cb.scan("2025-05-01", [cb.lesion("L1", 30)], modality="ct")
     assert not fires(cb, "RESPONSE.CT_ONLY_RESTAGING", imaging=[ct_baseline],
                      treatments=cb.cycles("2025-05-01", 2))
+
+
+def test_ct_only_restaging_counts_from_the_first_cycle_of_any_setting(cb: Any) -> None:
+    # "first cycle" is chemotherapy.first_cycle_date: adjuvant cycles count too
+    operated = [cb.procedure("2025-01-10", "hepatectomy"),
+                *cb.cycles("2025-02-10", 4, setting="adjuvant")]
+    ct = cb.scan("2025-04-20", [cb.lesion("L1", 0)], modality="ct")
+    assert fires(cb, "RESPONSE.CT_ONLY_RESTAGING", treatments=operated, imaging=[ct])
+    mri = cb.scan("2025-02-10", [cb.lesion("L1", 0)])
+    assert not fires(cb, "RESPONSE.CT_ONLY_RESTAGING", treatments=operated, imaging=[mri, ct])
+    # immunotherapy alone has no chemotherapy cycle
+    dose = [{"kind": "immunotherapy", "date": "2025-03-03", "agent": "pembrolizumab",
+             "cycle": 1, "setting": "palliative"}]
+    ct = cb.scan("2025-05-01", [cb.lesion("L1", 30)], modality="ct")
+    assert not fires(cb, "RESPONSE.CT_ONLY_RESTAGING", treatments=dose,
+                     imaging=[cb.scan("2025-03-01", [cb.lesion("L1", 32)]), ct])
 
 
 # --------------------------------------------------------------------------------------
@@ -708,11 +734,39 @@ def test_r1_margin(cb: Any) -> None:
     assert fires(cb, "SURGERY.R1_MARGIN", surgery_outcomes=outcome(margin_mm=0.9))
     assert not fires(cb, "SURGERY.R1_MARGIN",
                      surgery_outcomes=outcome(margin_status="r0", margin_mm=1.0))
-    assert fires(cb, "SURGERY.R1_MARGIN", surgery_outcomes=outcome(margin_status="r2"))
-    # a later R0 resection supersedes an earlier R1
+    # the spec names R1 only: R2 alone does not fire (R2 with a margin < 1 mm does)
+    assert not fires(cb, "SURGERY.R1_MARGIN", surgery_outcomes=outcome(margin_status="r2"))
+    assert fires(cb, "SURGERY.R1_MARGIN",
+                 surgery_outcomes=outcome(margin_status="r2", margin_mm=0))
+    # the latest outcome decides: a later R0 resection supersedes an earlier R1 …
     both = [*outcome(margin_status="r1"), {"date": "2025-05-20", "procedure": "hepatectomy",
                                            "margin_status": "r0", "margin_mm": 5}]
     assert not fires(cb, "SURGERY.R1_MARGIN", surgery_outcomes=both)
+    # … and so does a later outcome of any procedure, with or without margin data
+    colectomy = [*outcome(margin_status="r1"), {"date": "2025-05-20", "procedure": "colectomy",
+                                                "margin_status": "r0"}]
+    assert not fires(cb, "SURGERY.R1_MARGIN", surgery_outcomes=colectomy)
+    bare = [*outcome(margin_status="r1"), {"date": "2025-05-20", "procedure": "other"}]
+    assert not fires(cb, "SURGERY.R1_MARGIN", surgery_outcomes=bare)
+    # a later R1 of any procedure fires
+    rectum = [*outcome(margin_status="r0"), {"date": "2025-05-20", "procedure": "proctectomy",
+                                             "margin_status": "r1"}]
+    assert fires(cb, "SURGERY.R1_MARGIN", surgery_outcomes=rectum)
+    # outcomes after as_of are ignored
+    assert not fires(cb, "SURGERY.R1_MARGIN", as_of=date(2025, 4, 30),
+                     surgery_outcomes=outcome(margin_status="r1"))
+
+
+def test_r1_margin_same_day_outcomes_do_not_depend_on_file_order(cb: Any) -> None:
+    liver = {"date": "2025-05-01", "procedure": "hepatectomy", "margin_status": "r1",
+             "margin_mm": 0.5}
+    colon = {"date": "2025-05-01", "procedure": "colectomy", "margin_status": "r0"}
+    for outcomes in ([liver, colon], [colon, liver]):
+        evaluation = cb.evaluate(cb.case(surgery_outcomes=outcomes))
+        hits = [f for f in evaluation.findings if f.rule == "SURGERY.R1_MARGIN"]
+        assert len(hits) == 1
+        assert hits[0].values["procedure"] == "hepatectomy"
+        assert hits[0].values["margin_mm"] == 0.5
 
 
 def test_adjuvant_discussion(cb: Any) -> None:
@@ -750,3 +804,12 @@ def test_every_rule_has_a_firing_test() -> None:
     source = Path(__file__).read_text(encoding="utf-8")
     untested = [r.id for r in RULES if f'fires(cb, "{r.id}"' not in source]
     assert not untested
+
+
+def test_cea_not_falling_says_when_there_is_no_later_sample(cb: Any) -> None:
+    blocks = _cea(cb, 40, 45)
+    blocks["labs"] = blocks["labs"][:1]
+    message = cb.finding(cb.case(**blocks), "RESPONSE.CEA_NOT_FALLING").message
+    assert "No CEA has been measured after the baseline sample (40 ng/mL" in message
+    message = cb.finding(cb.case(**_cea(cb, 40, 45)), "RESPONSE.CEA_NOT_FALLING").message
+    assert "CEA went from 40 to 45 ng/mL (12.5 %)" in message

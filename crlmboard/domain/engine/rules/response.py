@@ -4,7 +4,7 @@ disease under treatment.
 
 from __future__ import annotations
 
-from crlmboard.domain.engine.facts import LESION_REMOVING_PROCEDURES, counted_lesions
+from crlmboard.domain.engine.facts import LESION_REMOVING_PROCEDURES, present_lesions
 from crlmboard.domain.engine.recist import effective_status
 from crlmboard.domain.engine.rules import Context, Hit, Rule, Severity, day, num, rule, words
 from crlmboard.domain.models import LesionStatus, Modality, ProcedureType
@@ -99,7 +99,7 @@ def mark_lesions_at_risk(ctx: Context) -> Hit | None:
     small_mm = ctx.profile.dlm_small_mm
     deep_mm = ctx.profile.dlm_deep_mm
     at_risk: dict[str, dict[str, float | None]] = {}
-    for lesion in counted_lesions(current):
+    for lesion in present_lesions(current):
         size, depth = lesion.longest_diameter_mm, lesion.depth_mm
         if (size is not None and size < small_mm) or (depth is not None and depth > deep_mm):
             at_risk[lesion.id] = {"diameter_mm": size, "depth_mm": depth}
@@ -117,21 +117,21 @@ def _cea_course(ctx: Context) -> tuple[float, float, float] | None:
     """(baseline, latest, change %) when the CEA rules apply, else None."""
     f = ctx.facts
     base, latest, change = f.cea_baseline, f.cea_latest, f.cea_change_percent
-    base_date, latest_date = f.cea_baseline_date, f.cea_latest_date
+    base_date = f.cea_baseline_date
     if (not f.chemotherapy.on_treatment or base is None or latest is None or change is None
-            or base_date is None or latest_date is None or base <= ctx.profile.cea_uln):
+            or base_date is None or base <= ctx.profile.cea_uln):
         return None
-    # at least one dose between the baseline sample and the latest one (same-day dose after
-    # the baseline sample counts; a dose on the day of the latest sample does not)
-    if not any(base_date <= when < latest_date for when in ctx.episode.systemic_dates):
+    # "≥ 1 cycle since baseline CEA": a systemic dose dated on or after the baseline sample
+    if not any(when >= base_date for when in ctx.episode.systemic_dates):
         return None
     return base, latest, change
 
 
 @rule("RESPONSE.CEA_NOT_FALLING", Severity.ADVICE,
       title="CEA not falling on treatment",
-      description="On treatment, at least one dose since the baseline CEA, baseline CEA > "
-                  "cea_uln, and the change from baseline is above −cea_decline_percent.",
+      description="On treatment, at least one systemic dose on or after the baseline CEA's "
+                  "date, baseline CEA > cea_uln, and the change from baseline is above "
+                  "−cea_decline_percent.",
       sources=("guo-2021",),
       profile_keys=("on_treatment_window_days", "cea_uln", "cea_decline_percent"))
 def cea_not_falling(ctx: Context) -> Hit | None:
@@ -141,9 +141,14 @@ def cea_not_falling(ctx: Context) -> Hit | None:
         return None
     base, latest, change = course
     f = ctx.facts
-    return Hit(f"CEA went from {num(base)} to {num(latest)} ng/mL ({num(change)} %), not the "
-               f"fall of at least {num(decline)} % that supports non-progression: correlate "
-               "with imaging.",
+    if f.cea_latest_date == f.cea_baseline_date:
+        # no later sample: the change is 0 % by definition, which the message must not hide
+        course_text = (f"No CEA has been measured after the baseline sample ({num(base)} "
+                       f"ng/mL on {day(f.cea_baseline_date)})")
+    else:
+        course_text = f"CEA went from {num(base)} to {num(latest)} ng/mL ({num(change)} %)"
+    return Hit(f"{course_text}, so the fall of at least {num(decline)} % that supports "
+               "non-progression is not shown: correlate with imaging.",
                {"cea_baseline": base, "cea_baseline_date": f.cea_baseline_date,
                 "cea_latest": latest, "cea_latest_date": f.cea_latest_date,
                 "cea_change_percent": change, "cea_decline_percent": decline,
@@ -152,8 +157,9 @@ def cea_not_falling(ctx: Context) -> Hit | None:
 
 @rule("RESPONSE.CEA_FALLING", Severity.INFO,
       title="CEA falling on treatment",
-      description="On treatment, at least one dose since the baseline CEA, baseline CEA > "
-                  "cea_uln, and the change from baseline is at or below −cea_decline_percent.",
+      description="On treatment, at least one systemic dose on or after the baseline CEA's "
+                  "date, baseline CEA > cea_uln, and the change from baseline is at or below "
+                  "−cea_decline_percent.",
       sources=("guo-2021",),
       profile_keys=("on_treatment_window_days", "cea_uln", "cea_decline_percent"))
 def cea_falling(ctx: Context) -> Hit | None:
@@ -174,21 +180,21 @@ def cea_falling(ctx: Context) -> Hit | None:
 
 @rule("RESPONSE.CT_ONLY_RESTAGING", Severity.ADVICE,
       title="Restaged by CT only after chemotherapy",
-      description="Curative intent, the current imaging after the start of systemic therapy is "
-                  "CT, and no MRI has been done since that start.",
+      description="Curative intent, the current imaging after the first chemotherapy cycle of "
+                  "the episode (any setting) is CT, and no MRI has been done since that cycle.",
       sources=("guo-2021",))
 def ct_only_restaging(ctx: Context) -> Hit | None:
-    start = ctx.episode.treatment_start
+    first = ctx.facts.chemotherapy.first_cycle_date
     current = ctx.episode.current
-    if (not ctx.curative or start is None or current is None or current.date <= start
+    if (not ctx.curative or first is None or current is None or current.date <= first
             or current.modality != Modality.CT
-            or any(t.modality == Modality.MRI and t.date >= start
+            or any(t.modality == Modality.MRI and t.date >= first
                    for t in ctx.episode.imaging)):
         return None
     return Hit(f"Restaging on {day(current.date)} was by CT and no MRI has been done since "
-               f"systemic therapy started ({day(start)}): after chemotherapy CT sensitivity "
-               "falls to 71 %; MRI is the most sensitive restaging test.",
-               {"imaging_date": current.date, "modality": "ct", "treatment_start": start})
+               f"the first chemotherapy cycle ({day(first)}): after chemotherapy CT "
+               "sensitivity falls to 71 %; MRI is the most sensitive restaging test.",
+               {"imaging_date": current.date, "modality": "ct", "first_cycle_date": first})
 
 
 RULES: tuple[Rule, ...] = (

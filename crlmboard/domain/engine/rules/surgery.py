@@ -7,10 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from crlmboard.domain.engine.rules import Context, Hit, Rule, Severity, day, num, rule
-from crlmboard.domain.models import LIVER_CLEARING_PROCEDURES, MarginStatus, ProcedureType
-
-LIVER_RESECTIONS = LIVER_CLEARING_PROCEDURES | {ProcedureType.TWO_STAGE_FIRST,
-                                               ProcedureType.ALPPS_STAGE_1}
+from crlmboard.domain.models import MarginStatus, SurgeryOutcome
 
 
 def _basis_text(ctx: Context) -> str:
@@ -72,31 +69,40 @@ def pve_low_growth(ctx: Context) -> Hit | None:
 
 @rule("SURGERY.R1_MARGIN", Severity.WARNING,
       title="Involved or narrow resection margin",
-      description="The latest liver resection outcome with margin data is R1 (or R2), or its "
-                  "margin is narrower than margin_min_mm.",
+      description="The latest surgery outcome (any procedure) has margin status R1, or a "
+                  "margin narrower than margin_min_mm.",
       sources=("guo-2021",), profile_keys=("margin_min_mm",))
 def r1_margin(ctx: Context) -> Hit | None:
-    outcomes = [o for o in ctx.episode.outcomes
-                if (o.procedure is None or o.procedure in LIVER_RESECTIONS)
-                and (o.margin_status is not None or o.margin_mm is not None)]
+    outcomes = ctx.episode.outcomes
     if not outcomes:
         return None
-    latest = outcomes[-1]
     limit = ctx.profile.margin_min_mm
-    involved = latest.margin_status in (MarginStatus.R1, MarginStatus.R2)
-    narrow = latest.margin_mm is not None and latest.margin_mm < limit
-    if not involved and not narrow:
+
+    def involved(o: SurgeryOutcome) -> bool:
+        return o.margin_status == MarginStatus.R1
+
+    def narrow(o: SurgeryOutcome) -> bool:
+        return o.margin_mm is not None and o.margin_mm < limit
+
+    # the latest outcome; outcomes recorded on that same day (e.g. a simultaneous colectomy
+    # and hepatectomy) are all "the latest", so the file order of one day does not matter
+    last_day = outcomes[-1].date
+    hits = [o for o in outcomes if o.date == last_day and (involved(o) or narrow(o))]
+    if not hits:
         return None
+    latest = hits[0]
     parts = []
     if latest.margin_status is not None:
         parts.append(latest.margin_status.value.upper())
     if latest.margin_mm is not None:
-        below = f" (< {num(limit)} mm)" if narrow else ""
+        below = f" (< {num(limit)} mm)" if narrow(latest) else ""
         parts.append(f"margin {num(latest.margin_mm)} mm{below}")
-    return Hit(f"The resection of {day(latest.date)} was {', '.join(parts)}: submillimetre "
-               "margins shorten survival (36 vs 65 months); plan close surveillance and discuss "
-               "adjuvant therapy.",
+    what = latest.procedure.value.replace("_", " ") if latest.procedure else "operation"
+    return Hit(f"The {what} of {day(latest.date)} was {', '.join(parts)}: "
+               "submillimetre margins shorten survival (36 vs 65 months); plan close "
+               "surveillance and discuss adjuvant therapy.",
                {"operation_date": latest.date,
+                "procedure": latest.procedure.value if latest.procedure else None,
                 "margin_status": latest.margin_status.value if latest.margin_status else None,
                 "margin_mm": latest.margin_mm, "margin_min_mm": limit})
 

@@ -1,0 +1,111 @@
+"""`board.reports`: PDF case summaries and outcome letters of the open database's cases.
+
+Joins the store (the case), the engine (the evaluation) and `crlmboard.report` (the PDF).
+A summary for a review prints the evaluation frozen in that review; without one (a review
+imported from an older file, or no review at all) it evaluates the case with the profile in
+force — as of the meeting date for a review, as of today otherwise.  Files are written to a
+temporary name and renamed into place.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from crlmboard import __version__
+from crlmboard.domain.case import Case
+from crlmboard.domain.meeting import Review
+from crlmboard.services.board import BoardError
+from crlmboard.services.cases import write_file_atomically
+
+if TYPE_CHECKING:
+    from crlmboard.services.board import Board
+
+__all__ = ["PAGE_SIZES", "ReportService", "ReviewNotFound", "ReviewNotSigned"]
+
+PAGE_SIZES = ("A4", "letter")
+
+
+class ReviewNotFound(BoardError, LookupError):
+    """The case has no review with this number."""
+
+
+class ReviewNotSigned(BoardError, ValueError):
+    """A letter was asked for a review the board has not signed."""
+
+
+class ReportService:
+    """PDFs of one Board's cases."""
+
+    def __init__(self, board: Board):
+        self.board = board
+
+    # -- building blocks ------------------------------------------------------------
+
+    def current_evaluation(self, case: Case) -> dict[str, Any]:
+        """The case's `crlmboard.evaluation/1` document as of today, with the profile in force."""
+        return self.board.evaluation.document(case, self.board.today())
+
+    def review(self, case: Case, review_index: int) -> Review:
+        """The review at `review_index` (0 = the first) or ReviewNotFound."""
+        if not 0 <= review_index < len(case.reviews):
+            count = len(case.reviews)
+            have = ("it has no reviews" if count == 0
+                    else f"it has {count} review{'s' if count != 1 else ''} (1–{count})")
+            raise ReviewNotFound(f"Case {case.mrn} has no review {review_index + 1}: {have}.")
+        return case.reviews[review_index]
+
+    def review_evaluation(self, case: Case, review: Review) -> dict[str, Any]:
+        """The evaluation a review was made on: its frozen one, else recomputed for its date."""
+        if review.evaluation:
+            return dict(review.evaluation)
+        return self.board.evaluation.document(case, review.meeting_date)
+
+    # -- documents ------------------------------------------------------------------
+
+    def case_summary(self, mrn: str, review_index: int | None = None, *,
+                     page_size: str = "A4") -> bytes:
+        """The case summary PDF: for a review (0-based index) or for the current evaluation."""
+        from crlmboard.report.case_summary import case_summary_pdf  # reportlab on demand
+
+        if page_size not in PAGE_SIZES:
+            raise BoardError(f"Unknown page size {page_size!r}: use A4 or letter.")
+        case = self.board.cases.get(mrn)
+        if review_index is None:
+            return case_summary_pdf(case, self.current_evaluation(case), None,
+                                    page_size=page_size, app_version=__version__)
+        review = self.review(case, review_index)
+        return case_summary_pdf(case, self.review_evaluation(case, review), review,
+                                page_size=page_size, app_version=__version__,
+                                review_number=review_index)
+
+    def letter(self, mrn: str, review_index: int, *, page_size: str = "A4") -> bytes:
+        """The one-page outcome letter of a signed review (0-based index)."""
+        from crlmboard.report.letter import outcome_letter_pdf  # reportlab on demand
+
+        if page_size not in PAGE_SIZES:
+            raise BoardError(f"Unknown page size {page_size!r}: use A4 or letter.")
+        case = self.board.cases.get(mrn)
+        review = self.review(case, review_index)
+        if not review.signed:
+            raise ReviewNotSigned(
+                f"Review {review_index + 1} of case {mrn} ({review.meeting_date.isoformat()}) "
+                "is not signed: an outcome letter is written only from a signed review. Sign "
+                "it first, or choose a signed review.")
+        return outcome_letter_pdf(case, review, self.review_evaluation(case, review),
+                                  page_size=page_size, app_version=__version__)
+
+    # -- files ----------------------------------------------------------------------
+
+    def write_case_summary(self, mrn: str, destination: str | os.PathLike[str],
+                           review_index: int | None = None, *, page_size: str = "A4") -> Path:
+        """Write the case summary atomically; returns the file written."""
+        data = self.case_summary(mrn, review_index, page_size=page_size)
+        return write_file_atomically(Path(destination), data)
+
+    def write_letter(self, mrn: str, review_index: int, destination: str | os.PathLike[str],
+                     *, page_size: str = "A4") -> Path:
+        """Write the outcome letter atomically; returns the file written."""
+        data = self.letter(mrn, review_index, page_size=page_size)
+        return write_file_atomically(Path(destination), data)

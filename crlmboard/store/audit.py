@@ -1,0 +1,460 @@
+"""The audit trail: who changed which clinical record, when, and from what to what.
+
+Every insert, update and delete of clinical data appends rows to `audit_event` in the same
+transaction as the change.  Each row holds the SHA-256 of its own content together with the
+previous row's hash, so an edited, deleted or reordered row breaks the chain; `verify_chain`
+finds the first broken link.  Triggers (migration 0002) make the table append-only in the
+database itself.  Values are stored as canonical JSON text, so a row's hash can be recomputed
+from what is stored on SQLite and PostgreSQL alike.  Rows name records by table and id and
+carry the case id; names and MRNs appear only inside before/after values, never in logs.
+"""
+
+from __future__ import annotations
+
+import enum
+import getpass
+import hashlib
+import json
+import socket
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+from sqlmodel import SQLModel
+
+from crlmboard.store import tables as t
+
+GENESIS = "0" * 64
+AUDIT = t.metadata.tables["audit_event"]
+_PG_AUDIT_LOCK = 7_311_900_517  # pg_advisory_xact_lock key: one chain writer at a time
+_SESSION_KEY = "crlmboard_audit_log"
+
+# Columns that the app derives or manages itself; they are not clinical content.
+NOT_AUDITED = frozenset({
+    "version", "created_at", "updated_at", "resectability", "current_response",
+    "open_warnings", "open_criticals", "search_text",
+})
+
+# Every table holding clinical data, by table name (meetings included).
+AUDITED_TABLES: dict[str, type[SQLModel]] = {
+    str(model.__tablename__): model
+    for model in (
+        t.CaseRow, t.PrimaryTumourRow, t.MolecularProfileRow, t.SurgicalPlanRow,
+        t.ExtrahepaticDiseaseRow, t.LabResultRow, t.ChemotherapyCycleRow,
+        t.ImmunotherapyDoseRow, t.ProcedureRow, t.ImagingTimepointRow,
+        t.LesionMeasurementRow, t.SurgeryOutcomeRow, t.ReviewRow, t.MeetingRow,
+        t.MeetingAttendeeRow, t.AgendaItemRow,
+    )
+}
+
+
+class AuditError(Exception):
+    """The audit trail could not be written."""
+
+
+# -- values ------------------------------------------------------------------------------
+
+
+def jsonable(value: Any) -> Any:
+    """A value as plain JSON data, the same whether it came from a form or from either
+    back end (dates as ISO text, times in UTC without offset, enums as their value)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value
+    if isinstance(value, enum.Enum):
+        return jsonable(value.value)
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value.isoformat(timespec="microseconds")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, SQLModel):
+        return jsonable(value.model_dump(mode="json"))
+    raise TypeError(f"cannot audit a value of type {type(value).__name__}")
+
+
+def canonical(value: Any) -> str:
+    """Canonical JSON text: sorted keys, no spaces, Unicode kept."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False)
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def primary_key_attribute(model: type[SQLModel]) -> str:
+    mapper = sa.inspect(model)
+    return str(mapper.get_property_by_column(mapper.primary_key[0]).key)
+
+
+def audited_fields(model: type[SQLModel]) -> tuple[str, ...]:
+    """The attributes of a table model the audit trail records (not its key)."""
+    key = primary_key_attribute(model)
+    return tuple(name for name in model.model_fields
+                 if name != key and name not in NOT_AUDITED)
+
+
+def record_values(row: Any, model: type[SQLModel]) -> dict[str, Any]:
+    """A row's audited values as JSON data."""
+    return {name: jsonable(getattr(row, name)) for name in audited_fields(model)}
+
+
+def review_content_hash(values: Mapping[str, Any]) -> str:
+    """The content hash of a signed review: every stored value except its key and the hash
+    itself.  Null values are left out, so adding a nullable column later keeps old hashes."""
+    content = {k: jsonable(v) for k, v in values.items()
+               if k not in ("id", "content_sha256") and v is not None}
+    return sha256_text(canonical(content))
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def format_time(moment: datetime) -> str:
+    """Audit time: UTC, microseconds, 'Z'."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_time(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+# -- who ---------------------------------------------------------------------------------
+
+
+def os_login() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (some containers, services)
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change: the app user (a preference), OS login, host and app version."""
+
+    app_user: str
+    os_login: str
+    host: str
+    app_version: str
+
+    @classmethod
+    def current(cls, app_user: str | None = None) -> Actor:
+        from crlmboard import __version__
+
+        login = os_login()
+        return cls(app_user=app_user or login, os_login=login, host=socket.gethostname(),
+                   app_version=__version__)
+
+
+# -- writing -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditHead:
+    """The newest row of the chain: its sequence number and hash."""
+
+    seq: int
+    hash: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"seq": self.seq, "hash": self.hash}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> AuditHead | None:
+        if not data:
+            return None
+        return cls(int(data["seq"]), str(data["hash"]))
+
+
+_HASHED = ("seq", "at", "app_user", "os_login", "host", "app_version", "action",
+           "table_name", "record_id", "case_id", "fields", "before_json", "after_json")
+
+
+def row_hash(prev_hash: str, row: Mapping[str, Any]) -> str:
+    """The hash of one audit row: its content (as stored) chained to the previous hash."""
+    return sha256_text(prev_hash + "|" + canonical([row[name] for name in _HASHED]))
+
+
+def read_head(connection: sa.Connection | Session) -> AuditHead | None:
+    found = connection.execute(
+        sa.select(AUDIT.c.seq, AUDIT.c.row_hash).order_by(AUDIT.c.seq.desc()).limit(1)
+    ).first()
+    return None if found is None else AuditHead(int(found[0]), str(found[1]))
+
+
+@dataclass
+class _Pending:
+    action: str
+    table: str
+    record_id: str | None
+    case_id: int | None
+    fields: list[str]
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+class AuditLog:
+    """The audit rows of one transaction; `flush` appends them to the chain."""
+
+    def __init__(self, session: Session, actor: Actor,
+                 clock: Callable[[], datetime] = utc_now):
+        self.session = session
+        self.actor = actor
+        self.clock = clock
+        self._pending: list[_Pending] = []
+        self._head: AuditHead | None = None
+        self._locked = False
+
+    @classmethod
+    def of(cls, session: Session) -> AuditLog:
+        """The audit log of a session (made on first use, with the session's actor)."""
+        log = session.info.get(_SESSION_KEY)
+        if log is None:
+            actor = session.info.get("actor") or Actor.current()
+            clock = session.info.get("clock") or utc_now
+            log = cls(session, actor, clock)
+            session.info[_SESSION_KEY] = log
+        assert isinstance(log, AuditLog)
+        return log
+
+    def record(self, action: str, table: str, record_id: object, *, case_id: int | None,
+               before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
+               fields: Sequence[str] | None = None) -> None:
+        if fields is None:
+            names = set(before or {}) | set(after or {})
+            fields = sorted(names)
+        self._pending.append(_Pending(action, table, None if record_id is None
+                                      else str(record_id), case_id, list(fields),
+                                      before, after))
+
+    def inserted(self, model: type[SQLModel], row: Any, case_id: int | None) -> None:
+        values = {k: v for k, v in record_values(row, model).items() if v is not None}
+        self.record("insert", model.__tablename__, getattr(row, primary_key_attribute(model)),  # type: ignore[arg-type]
+                    case_id=case_id, after=values)
+
+    def deleted(self, model: type[SQLModel], row: Any, case_id: int | None) -> None:
+        values = {k: v for k, v in record_values(row, model).items() if v is not None}
+        self.record("delete", model.__tablename__, getattr(row, primary_key_attribute(model)),  # type: ignore[arg-type]
+                    case_id=case_id, before=values)
+
+    def updated(self, model: type[SQLModel], row: Any, case_id: int | None,
+                before: dict[str, Any], after: dict[str, Any]) -> None:
+        self.record("update", model.__tablename__, getattr(row, primary_key_attribute(model)),  # type: ignore[arg-type]
+                    case_id=case_id, before=before, after=after, fields=sorted(after))
+
+    def _lock_chain(self) -> None:
+        if self._locked:
+            return
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_AUDIT_LOCK)))
+        self._locked = True
+
+    def flush(self) -> None:
+        """Append the pending rows to the chain (inside the caller's transaction)."""
+        if not self._pending:
+            return
+        self._lock_chain()
+        if self._head is None:
+            self._head = read_head(self.session) or AuditHead(0, GENESIS)
+        seq, previous = self._head.seq, self._head.hash
+        at = format_time(self.clock())
+        actor = self.actor
+        rows: list[dict[str, Any]] = []
+        for event in self._pending:
+            seq += 1
+            row: dict[str, Any] = {
+                "seq": seq, "at": at, "app_user": actor.app_user, "os_login": actor.os_login,
+                "host": actor.host, "app_version": actor.app_version, "action": event.action,
+                "table_name": event.table, "record_id": event.record_id,
+                "case_id": event.case_id, "fields": canonical(event.fields),
+                "before_json": None if event.before is None else canonical(event.before),
+                "after_json": None if event.after is None else canonical(event.after),
+                "prev_hash": previous,
+            }
+            row["row_hash"] = previous = row_hash(previous, row)
+            rows.append(row)
+        self.session.execute(sa.insert(AUDIT), rows)
+        self._head = AuditHead(seq, previous)
+        self._pending.clear()
+
+
+def flush_session(session: Session) -> None:
+    """Write the audit rows a session collected (called before commit)."""
+    log = session.info.get(_SESSION_KEY)
+    if isinstance(log, AuditLog):
+        log.flush()
+
+
+def baseline(session: Session) -> int:
+    """Record every existing clinical row as a 'baseline' event when the trail is empty
+    (a database upgraded from a schema without an audit trail); returns the rows recorded."""
+    if read_head(session) is not None:
+        return 0
+    log = AuditLog.of(session)
+    count = 0
+    for model in AUDITED_TABLES.values():
+        key = primary_key_attribute(model)
+        for row in session.execute(sa.select(model).order_by(getattr(model, key))).scalars():
+            values = {k: v for k, v in record_values(row, model).items() if v is not None}
+            log.record("baseline", model.__tablename__, getattr(row, key),  # type: ignore[arg-type]
+                       case_id=_case_of(session, model, row), after=values)
+            count += 1
+    log.flush()
+    return count
+
+
+def _case_of(session: Session, model: type[SQLModel], row: Any) -> int | None:
+    if model is t.CaseRow:
+        return int(row.id)
+    if model is t.LesionMeasurementRow:
+        tp = session.get(t.ImagingTimepointRow, row.timepoint_id)
+        return None if tp is None else int(tp.case_id)
+    case_id = getattr(row, "case_id", None)
+    return None if case_id is None else int(case_id)
+
+
+# -- reading and verifying ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One audit row, as the history view shows it."""
+
+    seq: int
+    at: datetime
+    app_user: str
+    os_login: str
+    host: str
+    app_version: str
+    action: str
+    table: str
+    record_id: str | None
+    case_id: int | None
+    fields: list[str]
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+def _entry(row: Any) -> AuditEntry:
+    return AuditEntry(
+        seq=int(row.seq), at=parse_time(row.at), app_user=row.app_user, os_login=row.os_login,
+        host=row.host, app_version=row.app_version, action=row.action, table=row.table_name,
+        record_id=row.record_id, case_id=row.case_id, fields=json.loads(row.fields),
+        before=None if row.before_json is None else json.loads(row.before_json),
+        after=None if row.after_json is None else json.loads(row.after_json),
+    )
+
+
+def history(session: Session, case_id: int) -> list[AuditEntry]:
+    """Every audit row of a case, oldest first."""
+    query = sa.select(AUDIT).where(AUDIT.c.case_id == case_id).order_by(AUDIT.c.seq)
+    return [_entry(row) for row in session.execute(query)]
+
+
+def entries(connection: sa.Connection | Session, *, after_seq: int = 0,
+            batch: int = 5000) -> Iterator[Any]:
+    """All audit rows in chain order, read in batches (constant memory)."""
+    last = after_seq
+    while True:
+        rows = connection.execute(
+            sa.select(AUDIT).where(AUDIT.c.seq > last).order_by(AUDIT.c.seq).limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        last = int(rows[-1].seq)
+
+
+@dataclass
+class ChainReport:
+    """The result of verifying the chain."""
+
+    rows: int = 0
+    head: AuditHead | None = None
+    first_broken: int | None = None
+    problem: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+CLOCK_SLACK = timedelta(minutes=5)
+
+
+def verify_chain(connection: sa.Connection | Session,
+                 progress: Callable[[int], object] | None = None) -> ChainReport:
+    """Walk the chain from the first row; stop at the first broken link."""
+    report = ChainReport()
+    previous_hash, expected, previous_at = GENESIS, 1, None
+    for row in entries(connection):
+        values = row._mapping
+        seq = int(values["seq"])
+        if seq != expected:
+            report.first_broken = expected
+            report.problem = (f"audit row {expected} is missing (the next row is {seq}): rows "
+                              "were deleted or renumbered")
+            return report
+        if values["prev_hash"] != previous_hash:
+            report.first_broken = seq
+            report.problem = (f"audit row {seq} does not follow row {seq - 1}: a row was "
+                              "removed, reordered or rewritten")
+            return report
+        if row_hash(previous_hash, values) != values["row_hash"]:
+            report.first_broken = seq
+            report.problem = f"audit row {seq} was changed after it was written"
+            return report
+        try:
+            at = parse_time(values["at"])
+        except ValueError:
+            report.first_broken = seq
+            report.problem = f"audit row {seq} has an unreadable time"
+            return report
+        if previous_at is not None and at < previous_at - CLOCK_SLACK and not report.warnings:
+            report.warnings.append(
+                f"the system clock went back: audit row {seq} is dated {values['at']}, "
+                f"earlier than row {seq - 1}")
+        previous_hash, previous_at, expected = values["row_hash"], at, seq + 1
+        report.rows += 1
+        if progress is not None and report.rows % 10_000 == 0:
+            progress(report.rows)
+    report.head = AuditHead(expected - 1, previous_hash) if expected > 1 else None
+    return report
+
+
+def hash_at(connection: sa.Connection | Session, seq: int) -> str | None:
+    """The stored hash of audit row `seq` (None when there is no such row)."""
+    value = connection.execute(sa.select(AUDIT.c.row_hash).where(AUDIT.c.seq == seq)).scalar()
+    return None if value is None else str(value)
+
+
+def replay(connection: sa.Connection | Session) -> dict[tuple[str, str], dict[str, Any]]:
+    """The state the audit trail describes: (table, record id) -> audited values."""
+    state: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in entries(connection):
+        key = (str(row.table_name), str(row.record_id))
+        if row.action in ("insert", "baseline"):
+            state[key] = json.loads(row.after_json or "{}")
+        elif row.action == "update":
+            state.setdefault(key, {}).update(json.loads(row.after_json or "{}"))
+        elif row.action == "delete":
+            state.pop(key, None)
+    return state

@@ -1,0 +1,518 @@
+"""Backups of a SQLite database: made, verified, listed, thinned and restored.
+
+A backup is made with SQLite's online backup API (never a file copy) into a temporary file,
+switched to a single-file journal, integrity-checked, fsynced and renamed into place; its
+manifest (time, app and schema version, patient count, per-table content hashes, audit-chain
+head, file hash) is written last, the same way.  A backup without a manifest, or whose file
+no longer matches its manifest, is not verified: it is never offered as good and never
+counts as kept.  Backups live in `backups/` beside the database (folder 0700, files 0600),
+named `<database stem>-<UTC time>.sqlite3` with `<name>.manifest.json` beside.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from crlmboard.store.audit import GENESIS, AuditHead, row_hash
+from crlmboard.store.database import StoreError, connect_sqlite, create_private_file
+from crlmboard.store.integrity import integrity_check
+
+MANIFEST_SUFFIX = ".manifest.json"
+MANIFEST_FORMAT = "crlmboard.backup/1"
+STAMP = "%Y%m%d-%H%M%S-%fZ"
+KEEP_LAST = 10
+KEEP_DAYS = 30
+PAUSE_MARK = ".rotation-paused"
+
+
+class BackupFailed(StoreError):
+    """A backup could not be made; older backups are left as they were."""
+
+
+def backup_dir(database: Path) -> Path:
+    return database.parent / "backups"
+
+
+def manifest_path(backup: Path) -> Path:
+    return backup.with_name(backup.name + MANIFEST_SUFFIX)
+
+
+def private_dir(folder: Path) -> Path:
+    """Create (or tighten) one of the app's own folders: 0700."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with contextlib.suppress(OSError):
+        os.chmod(folder, 0o700)
+    return folder
+
+
+def fsync_path(path: Path) -> None:
+    """fsync a file or a folder (folders: where the platform allows it)."""
+    flags = os.O_RDONLY
+    if path.is_dir():
+        if os.name == "nt":  # pragma: no cover - Windows cannot fsync a folder
+            return
+        flags |= getattr(os, "O_DIRECTORY", 0)
+    fd = os.open(path, flags)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_private_atomically(target: Path, data: bytes) -> None:
+    """Write a 0600 file: temporary name, fsync, rename, fsync of the folder."""
+    temporary = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    fsync_path(target.parent)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# -- what a database holds -----------------------------------------------------------------
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return {"hex": value.hex()}
+    return value
+
+
+def table_hashes(connection: sqlite3.Connection) -> dict[str, str]:
+    """A SHA-256 per table over its rows in rowid order (stored values as SQLite has them)."""
+    names = [str(r[0]) for r in connection.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+        "ORDER BY name")]
+    hashes = {}
+    for name in names:
+        digest = hashlib.sha256()
+        for row in connection.execute(f'SELECT * FROM "{name}" ORDER BY rowid'):
+            digest.update(json.dumps([_json_value(v) for v in row], ensure_ascii=False,
+                                     separators=(",", ":")).encode("utf-8"))
+            digest.update(b"\n")
+        hashes[name] = digest.hexdigest()
+    return hashes
+
+
+def _has_table(connection: sqlite3.Connection, name: str) -> bool:
+    return connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                              (name,)).fetchone() is not None
+
+
+def schema_revision(connection: sqlite3.Connection) -> str | None:
+    if not _has_table(connection, "alembic_version"):
+        return None
+    row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+    return None if row is None else str(row[0])
+
+
+def patient_count(connection: sqlite3.Connection) -> int:
+    if not _has_table(connection, "patient"):
+        return 0
+    return int(connection.execute("SELECT count(*) FROM patient").fetchone()[0])
+
+
+def audit_head(connection: sqlite3.Connection) -> AuditHead | None:
+    if not _has_table(connection, "audit_event"):
+        return None
+    row = connection.execute(
+        "SELECT seq, row_hash FROM audit_event ORDER BY seq DESC LIMIT 1").fetchone()
+    return None if row is None else AuditHead(int(row[0]), str(row[1]))
+
+
+def chain_verifies(connection: sqlite3.Connection) -> bool:
+    """The audit chain of a backup verifies from the first row."""
+    if not _has_table(connection, "audit_event"):
+        return True
+    connection.row_factory = sqlite3.Row
+    try:
+        previous, expected = GENESIS, 1
+        for row in connection.execute("SELECT * FROM audit_event ORDER BY seq"):
+            values = dict(row)
+            if values["seq"] != expected or values["prev_hash"] != previous \
+                    or row_hash(previous, values) != values["row_hash"]:
+                return False
+            previous, expected = values["row_hash"], expected + 1
+        return True
+    finally:
+        connection.row_factory = None
+
+
+def database_facts(connection: sqlite3.Connection) -> dict[str, Any]:
+    head = audit_head(connection)
+    return {
+        "schema": schema_revision(connection),
+        "patients": patient_count(connection),
+        "tables": table_hashes(connection),
+        "audit_head": None if head is None else head.as_dict(),
+    }
+
+
+# -- manifests and listing -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    """A backup file, its manifest, and whether it verified."""
+
+    path: Path
+    created: datetime | None
+    patients: int | None
+    schema: str | None
+    reason: str | None
+    audit_head: AuditHead | None
+    verified: bool
+    problem: str | None = None
+    manifest: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def size(self) -> int:
+        try:
+            return self.path.stat().st_size
+        except OSError:
+            return 0
+
+
+def read_manifest(backup: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(manifest_path(backup).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("format") != MANIFEST_FORMAT:
+        return None
+    return data
+
+
+def _info(backup: Path, manifest: dict[str, Any] | None, verified: bool,
+          problem: str | None) -> BackupInfo:
+    manifest = manifest or {}
+    created = None
+    with contextlib.suppress(KeyError, ValueError, TypeError):
+        created = datetime.fromisoformat(manifest["created"])
+    return BackupInfo(
+        path=backup, created=created, patients=manifest.get("patients"),
+        schema=manifest.get("schema"), reason=manifest.get("reason"),
+        audit_head=AuditHead.from_dict(manifest.get("audit_head")),
+        verified=verified, problem=problem, manifest=manifest)
+
+
+def verify_backup(backup: Path, *, deep: bool = False) -> BackupInfo:
+    """Check a backup against its manifest.
+
+    The quick check compares the file's size and SHA-256 with the manifest; the deep one
+    also opens it, runs integrity_check, verifies its audit chain and recomputes every
+    table hash."""
+    manifest = read_manifest(backup)
+    if not backup.is_file():
+        return _info(backup, manifest, False, "the file is missing")
+    if manifest is None:
+        return _info(backup, None, False, "it has no manifest (it was never completed)")
+    try:
+        if backup.stat().st_size != manifest.get("size") \
+                or file_sha256(backup) != manifest.get("sha256"):
+            return _info(backup, manifest, False, "the file changed since it was made")
+    except OSError as error:
+        return _info(backup, manifest, False, f"it cannot be read: {error.strerror}")
+    if deep:
+        problem = _deep_problem(backup, manifest)
+        if problem:
+            return _info(backup, manifest, False, problem)
+    return _info(backup, manifest, True, None)
+
+
+def _deep_problem(backup: Path, manifest: dict[str, Any]) -> str | None:
+    try:
+        connection = connect_sqlite(backup, read_only=True)
+    except sqlite3.DatabaseError as error:
+        return f"it cannot be opened: {error}"
+    try:
+        problems = integrity_check(connection)
+        if problems:
+            return f"integrity_check failed: {problems[0]}"
+        if not chain_verifies(connection):
+            return "its audit chain does not verify"
+        if table_hashes(connection) != manifest.get("tables"):
+            return "its content does not match its manifest"
+    except sqlite3.DatabaseError as error:
+        return f"it cannot be read: {error}"
+    finally:
+        connection.close()
+    return None
+
+
+def backup_stem(database: Path) -> str:
+    return database.stem + "-"
+
+
+def list_backups(database: Path) -> list[BackupInfo]:
+    """The backups of a database in its backups folder, newest first (quick verification)."""
+    found = [verify_backup(path) for path in _backups_of(database)]
+    epoch = datetime.min.replace(tzinfo=UTC)
+    found.sort(key=lambda b: (b.created or _stamp_time(b.path) or epoch, b.path.name),
+               reverse=True)
+    return found
+
+
+def _stamp_time(path: Path) -> datetime | None:
+    parts = path.name.removesuffix(".sqlite3").rsplit("-", 3)
+    if len(parts) != 4:
+        return None
+    try:
+        return datetime.strptime("-".join(parts[1:]), STAMP).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def _backups_of(database: Path) -> list[Path]:
+    """The files of the backups folder named as backups of this database."""
+    folder = backup_dir(database)
+    if not folder.is_dir():
+        return []
+    return [path for path in folder.glob(f"{backup_stem(database)}*.sqlite3")
+            if path.name.rsplit("-", 3)[0] == database.stem and _stamp_time(path) is not None]
+
+
+def newest_verified(database: Path) -> BackupInfo | None:
+    for info in list_backups(database):
+        if info.verified:
+            return info
+    return None
+
+
+# -- making one ----------------------------------------------------------------------------
+
+
+def create_backup(database: Path, *, reason: str, now: datetime, app_version: str,
+                  destination: Path | None = None,
+                  progress: Callable[[int, int], object] | None = None) -> BackupInfo:
+    """Back up a SQLite database (online, while others may read and write it; the backup's
+    own connection only reads)."""
+    if destination is None:
+        folder = private_dir(backup_dir(database))
+        final = folder / f"{backup_stem(database)}{now.astimezone(UTC).strftime(STAMP)}.sqlite3"
+    else:
+        final = destination.expanduser().resolve()
+        folder = final.parent
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    temporary = folder / f".{final.name}.tmp-{os.getpid()}"
+    temporary.unlink(missing_ok=True)
+    create_private_file(temporary)
+    try:
+        source = connect_sqlite(database, read_only=True)  # a backup only reads
+        try:
+            target = sqlite3.connect(temporary, isolation_level=None)
+            try:
+                def step(_status: int, remaining: int, total: int) -> None:
+                    if progress is not None:
+                        progress(total - remaining, total)
+
+                source.backup(target, pages=1024, progress=step)
+                target.execute("PRAGMA journal_mode = DELETE")
+                problems = integrity_check(target)
+                if problems:
+                    raise BackupFailed(f"The backup failed its integrity check: {problems[0]}")
+                facts = database_facts(target)
+            finally:
+                target.close()
+        finally:
+            source.close()
+        fsync_path(temporary)
+        for suffix in ("-journal", "-wal", "-shm"):
+            Path(f"{temporary}{suffix}").unlink(missing_ok=True)
+        os.replace(temporary, final)
+        fsync_path(folder)
+    except sqlite3.Error as error:
+        temporary.unlink(missing_ok=True)
+        raise BackupFailed(f"The backup could not be made in {folder}: {error}") from None
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise BackupFailed(f"The backup could not be written to {folder}: "
+                           f"{error.strerror}{_free_space(folder)}") from None
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    manifest = {
+        "format": MANIFEST_FORMAT,
+        "created": now.astimezone(UTC).isoformat(),
+        "reason": reason,
+        "database": database.name,
+        "app_version": app_version,
+        "sqlite_version": sqlite3.sqlite_version,
+        **facts,
+        "file": final.name,
+        "size": final.stat().st_size,
+        "sha256": file_sha256(final),
+    }
+    try:
+        write_private_atomically(manifest_path(final),
+                                 json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8"))
+    except OSError as error:
+        raise BackupFailed(f"The backup's manifest could not be written to {folder}: "
+                           f"{error.strerror}{_free_space(folder)}") from None
+    return verify_backup(final)
+
+
+def _free_space(folder: Path) -> str:
+    try:
+        free = os.statvfs(folder).f_bavail * os.statvfs(folder).f_frsize
+    except (OSError, AttributeError):
+        return ""
+    return f" ({free / 1e6:.1f} MB free)"
+
+
+def cleanup_unfinished(database: Path) -> list[Path]:
+    """Remove what an interrupted backup left: temporary files, and backup files whose
+    manifest was never written.  Returns what was removed."""
+    folder = backup_dir(database)
+    removed: list[Path] = []
+    if not folder.is_dir():
+        return removed
+    for path in folder.glob(f".{backup_stem(database)}*.tmp-*"):
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    for path in _backups_of(database):
+        if not manifest_path(path).exists():
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+# -- thinning ------------------------------------------------------------------------------
+
+
+def to_keep(backups: Iterable[BackupInfo], now: datetime, *, last: int = KEEP_LAST,
+            days: int = KEEP_DAYS) -> set[Path]:
+    """The verified backups retention keeps: the newest `last`, the newest of each UTC day
+    of the last `days` days, and any dated after `now` (the clock may have gone back)."""
+    verified = sorted((b for b in backups if b.verified and b.created is not None),
+                      key=lambda b: b.created or now, reverse=True)
+    keep = {b.path for b in verified[:last]}
+    cutoff = now - timedelta(days=days)
+    seen_days: set[Any] = set()
+    for b in verified:
+        assert b.created is not None
+        if b.created > now:
+            keep.add(b.path)
+            continue
+        day = b.created.astimezone(UTC).date()
+        if b.created >= cutoff and day not in seen_days:
+            seen_days.add(day)
+            keep.add(b.path)
+    return keep
+
+
+def prune(database: Path, now: datetime) -> list[Path]:
+    """Delete verified backups retention does not keep (never one that failed
+    verification unless it is older than the retention period).  Paused while a restore
+    waits for confirmation.  Returns the deleted files."""
+    if rotation_paused(database):
+        return []
+    backups = list_backups(database)
+    if not any(b.verified for b in backups):
+        return []
+    keep = to_keep(backups, now)
+    cutoff = now - timedelta(days=KEEP_DAYS)
+    removed = []
+    for b in backups:
+        if b.path in keep:
+            continue
+        if not b.verified and (b.created is None or b.created >= cutoff):
+            continue
+        b.path.unlink(missing_ok=True)
+        manifest_path(b.path).unlink(missing_ok=True)
+        removed.append(b.path)
+    return removed
+
+
+def pause_path(database: Path) -> Path:
+    return backup_dir(database) / (database.stem + PAUSE_MARK)
+
+
+def rotation_paused(database: Path) -> bool:
+    return pause_path(database).exists()
+
+
+def pause_rotation(database: Path, reason: str) -> None:
+    private_dir(backup_dir(database))
+    write_private_atomically(pause_path(database), reason.encode("utf-8"))
+
+
+def resume_rotation(database: Path) -> None:
+    pause_path(database).unlink(missing_ok=True)
+
+
+# -- restoring -----------------------------------------------------------------------------
+
+
+def corrupt_name(database: Path, now: datetime) -> Path:
+    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return database.with_name(f"{database.name}.corrupt-{stamp}")
+
+
+def move_aside(database: Path, target: Path) -> Path:
+    """Rename a database file and its -wal/-shm to `target` (+ the same suffixes)."""
+    for suffix in ("-wal", "-shm", "-journal"):
+        side = Path(f"{database}{suffix}")
+        if side.exists():
+            os.replace(side, Path(f"{target}{suffix}"))
+    if database.exists():
+        os.replace(database, target)
+    fsync_path(database.parent)
+    return target
+
+
+def restore_file(backup: Path, database: Path, aside: Path) -> None:
+    """Put a backup's content in place of `database`; the current file (with its -wal and
+    -shm) is first renamed to `aside`.  Either the old or the new database is in place at
+    every moment."""
+    temporary = database.with_name(f".{database.name}.restoring-{os.getpid()}")
+    temporary.unlink(missing_ok=True)
+    create_private_file(temporary)
+    try:
+        source = connect_sqlite(backup, read_only=True)
+        try:
+            target = sqlite3.connect(temporary, isolation_level=None)
+            try:
+                source.backup(target)
+                target.execute("PRAGMA journal_mode = DELETE")
+                problems = integrity_check(target)
+                if problems:
+                    raise BackupFailed(f"The restored copy failed its integrity check: "
+                                       f"{problems[0]}")
+            finally:
+                target.close()
+        finally:
+            source.close()
+        fsync_path(temporary)
+        Path(f"{temporary}-journal").unlink(missing_ok=True)
+        move_aside(database, aside)
+        os.replace(temporary, database)
+        fsync_path(database.parent)
+    except sqlite3.Error as error:
+        raise BackupFailed(f"The backup {backup.name} could not be restored: {error}") from None
+    finally:
+        temporary.unlink(missing_ok=True)

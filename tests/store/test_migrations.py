@@ -1,0 +1,183 @@
+"""Schema migrations: every released schema upgrades to head with its content intact (T29),
+a failure at any step leaves the original untouched (T27, the minimum-six fault 3), a
+database from a newer app is refused unchanged (T28), and migration 0002 works on
+PostgreSQL in both directions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import alembic.op
+import pytest
+import sqlalchemy as sa
+
+from crlmboard.services import Board, BoardError
+from crlmboard.store import backup, migrate
+from crlmboard.store.audit import verify_chain
+from crlmboard.store.database import create_database_engine
+from tests.conftest import TODAY, postgres_url
+
+pytestmark = pytest.mark.db
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+CHANGED_COLUMNS = {"review": {"content_sha256"}}  # columns a migration may fill in
+
+
+def fixture(revision: str, tmp_path: Path) -> Path:
+    target = tmp_path / "board.sqlite3"
+    shutil.copyfile(FIXTURES / f"schema-{revision}.sqlite3", target)
+    return target
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def content(path: Path) -> dict[str, tuple[int, str]]:
+    """Row count and a hash of every column a migration must not change, per table."""
+    connection = sqlite3.connect(path)
+    try:
+        tables = [r[0] for r in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "AND name NOT IN ('alembic_version', 'audit_event')")]
+        result = {}
+        for table in tables:
+            columns = [r[1] for r in connection.execute(f'PRAGMA table_info("{table}")')
+                       if r[1] not in CHANGED_COLUMNS.get(table, set())]
+            names = ", ".join(f'"{c}"' for c in sorted(columns))
+            rows = connection.execute(f'SELECT {names} FROM "{table}" ORDER BY rowid').fetchall()
+            result[table] = (len(rows), hashlib.sha256(json.dumps(rows).encode()).hexdigest())
+        return result
+    finally:
+        connection.close()
+
+
+def test_there_is_a_fixture_for_every_revision() -> None:
+    missing = [r for r in migrate.revisions()
+               if not (FIXTURES / f"schema-{r}.sqlite3").exists()]
+    assert not missing, ("run `.venv/bin/python -m tests.fixtures.make_fixtures` and commit "
+                         f"the databases for {missing}")
+
+
+@pytest.mark.parametrize("revision", migrate.revisions())
+def test_every_released_schema_upgrades_to_head(revision: str, tmp_path: Path) -> None:
+    """T29."""
+    path = fixture(revision, tmp_path)
+    before = content(path)
+    with Board.open(path, clock=lambda: TODAY) as board:
+        assert migrate.current_revision(board.engine) == migrate.head_revision()
+        report = board.maintenance.check()
+        assert report.ok, report.problems
+        assert board.cases.count() == 3
+        reviews = board.cases.get("EX-0001").reviews
+        assert [r.signed for r in reviews] == [True, False]
+        with board.engine.connect() as connection:
+            assert verify_chain(connection).ok
+            events = [r[0] for r in connection.exec_driver_sql(
+                "SELECT action FROM audit_event ORDER BY seq")]
+    after = content(path)
+    for table, (count, digest) in before.items():
+        assert after[table] == (count, digest), table
+    if revision != migrate.head_revision():
+        assert events[-1] == "migrate"
+        taken = backup.list_backups(path)
+        assert [b.schema for b in taken] == [revision]
+        assert backup.verify_backup(taken[0].path, deep=True).verified
+        assert not migrate.leftover_copies(path)
+
+
+def _fail_at(monkeypatch: pytest.MonkeyPatch, step: int) -> list[str]:
+    """Make the `step`-th schema operation of a migration raise (1-based)."""
+    calls: list[str] = []
+    for name in ("create_table", "execute", "batch_alter_table"):
+        real = getattr(alembic.op, name)
+
+        def wrapped(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
+            calls.append(_name)
+            if len(calls) == step:
+                raise RuntimeError(f"injected failure at step {step}")
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(alembic.op, name, wrapped)
+    return calls
+
+
+@pytest.mark.parametrize("step", [1, 2, 3, 5, 6])
+def test_a_migration_failing_half_way_leaves_the_original_unchanged(
+        step: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """T27 / minimum-six fault 3: a failure at step k of migration 0002."""
+    path = fixture("0001", tmp_path)
+    original = sha256(path)
+    calls = _fail_at(monkeypatch, step)
+    with pytest.raises(BoardError, match="left unchanged") as refused:
+        Board.open(path, clock=lambda: TODAY)
+    assert len(calls) == step
+    assert sha256(path) == original
+    assert "backup" in str(refused.value)
+    assert not migrate.leftover_copies(path)
+    assert migrate.file_revision(path) == "0001"  # the old app still opens it
+    monkeypatch.undo()
+    with Board.open(path, clock=lambda: TODAY) as board:  # and the retry succeeds
+        assert board.cases.count() == 3
+
+
+def test_an_upgraded_copy_that_fails_its_check_is_not_used(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import crlmboard.services.maintenance as maintenance
+
+    path = fixture("0001", tmp_path)
+    original = sha256(path)
+    monkeypatch.setattr(maintenance, "_copy_problems", lambda copy: ["injected problem"])
+    with pytest.raises(BoardError, match="injected problem"):
+        Board.open(path, clock=lambda: TODAY)
+    assert sha256(path) == original
+
+
+def test_a_database_from_a_newer_app_is_refused_unchanged(tmp_path: Path) -> None:
+    """T28."""
+    path = fixture("0002", tmp_path)
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '9999'")
+    connection.close()
+    before = sha256(path)
+    with pytest.raises(BoardError, match=r"newer version of crlmboard \(schema 9999\)"):
+        Board.open(path, clock=lambda: TODAY)
+    assert sha256(path) == before
+    assert backup.list_backups(path) == []
+
+
+@pytest.mark.postgres
+def test_migration_0002_on_postgresql_upgrades_with_a_baseline_and_downgrades() -> None:
+    engine = create_database_engine(postgres_url())
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        migrate.upgrade(engine, target="0001")
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO patient (id, mrn, version, created_at, updated_at, open_warnings, "
+                "open_criticals, search_text) VALUES (1, 'PG-1', 1, now(), now(), 0, 0, '')")
+            connection.exec_driver_sql(
+                "INSERT INTO review (case_id, position, meeting_date, decision, signed_by, "
+                "signed_at) VALUES (1, 0, '2025-02-04', 'Resect.', 'Dr A', now())")
+        migrate.upgrade(engine)
+        with engine.connect() as connection:
+            assert verify_chain(connection).ok
+            actions = [r[0] for r in connection.exec_driver_sql(
+                "SELECT action FROM audit_event ORDER BY seq")]
+            assert actions == ["baseline", "baseline", "migrate"]
+            assert connection.exec_driver_sql(
+                "SELECT content_sha256 FROM review").scalar() is not None
+        with pytest.raises(sa.exc.DatabaseError, match="signed review"), \
+                engine.begin() as connection:
+            connection.exec_driver_sql("UPDATE review SET decision = 'No.'")
+        migrate.downgrade(engine, "0001")
+        assert migrate.current_revision(engine) == "0001"
+        with engine.begin() as connection:
+            connection.exec_driver_sql("UPDATE review SET decision = 'No.'")
+    finally:
+        engine.dispose()
