@@ -147,6 +147,8 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "Import a &folder of case files…", self.import_folder,
                      "Ctrl+Shift+I")
         self._action(file_menu, "&Export case…", self.export_case, "Ctrl+E")
+        self._action(file_menu, "Export &PDF summary…", self.export_pdf, "Ctrl+P",
+                     "The tumor-board summary of the open case as PDF")
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
@@ -324,6 +326,31 @@ class MainWindow(QMainWindow):
                 QMessageBox.warning(self, "Export case", f"The case was not exported: {error}")
                 return
             self.statusBar().showMessage(f"Exported {case.mrn} to {target}", 8000)
+
+    def export_pdf(self) -> None:
+        case = self.workspace.case
+        if case is None:
+            QMessageBox.information(self, "Export PDF", "Open a case first.")
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export PDF summary",
+                                              f"{case.mrn}-summary.pdf", "PDF (*.pdf)")
+        if not path:
+            return
+        board, mrn = self.board, case.mrn
+
+        def work(_progress: Any) -> Any:
+            return board.reports.write_case_summary(mrn, path)
+
+        def done(target: Any) -> None:
+            self.statusBar().showMessage(f"Wrote the summary of {mrn} to {target}", 8000)
+
+        def failed(error: BaseException) -> None:
+            QMessageBox.warning(self, "Export PDF", str(error) if isinstance(error, BoardError)
+                                else "The PDF was not written; the details are in the log "
+                                f"({log_path()}).")
+
+        self._threads.append(run_with_progress(self, "Writing the PDF summary…", work, done,
+                                               failed))
 
     # -- case -------------------------------------------------------------------------
 

@@ -192,3 +192,35 @@ def test_rule_catalogue_opens_on_a_finding(window: MainWindow) -> None:
     assert "REGIMEN.ANTI_EGFR_RAS_MUTANT" in seen[0]
     assert "Sources" in seen[0]
     assert Qt  # keep the import used for readers of the test
+
+
+def test_export_pdf_from_the_menu(window: MainWindow, qtbot: QtBot, tmp_path: Any,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    target = tmp_path / "summary.pdf"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda *_a, **_k: (str(target), "PDF (*.pdf)"))
+    window.select_case("EX-0003")
+    window.export_pdf()
+    qtbot.waitUntil(target.exists, timeout=20000)
+    from pypdf import PdfReader
+
+    text = PdfReader(str(target)).pages[0].extract_text()
+    assert "EX-0003" in text
+
+
+def test_timeline_tab_draws_the_case(window: MainWindow) -> None:
+    from crlmboard.ui.views.timeline import TimelineView
+
+    window.select_case("EX-0003")
+    view = window.workspace.timeline
+    assert isinstance(view, TimelineView)
+    window.workspace.setCurrentWidget(view)
+    view.canvas.resize(1000, 600)
+    view.canvas.grab()  # paints
+    kinds = {hit.kind for hit in view.canvas.hits}
+    assert {"chemotherapy", "imaging", "cea", "milestone"} <= kinds
+    imaging = next(h for h in view.canvas.hits if h.kind == "imaging")
+    view.canvas.record_clicked.emit(imaging.kind, imaging.when)
+    assert window.workspace.currentWidget() is window.workspace.imaging
