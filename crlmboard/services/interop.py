@@ -217,6 +217,7 @@ class InteropService:
         """Create or fill in a case per row, all rows in one transaction or none."""
         referrals = self._referrals(path)
         self.board.check_writable()
+        self.board.maintenance.backup_before("referral import")
         try:
             with self.board.writing() as session:
                 repository = CaseRepository(session)

@@ -146,7 +146,9 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Import case files…", self.import_files, "Ctrl+I")
         self._action(file_menu, "Import a &folder of case files…", self.import_folder,
                      "Ctrl+Shift+I")
+        self._action(file_menu, "Import &referrals (CSV)…", self.import_referrals)
         self._action(file_menu, "&Export case…", self.export_case, "Ctrl+E")
+        self._action(file_menu, "Export FHIR (m&CODE) bundle…", self.export_fhir)
         self._action(file_menu, "Export &PDF summary…", self.export_pdf, "Ctrl+P",
                      "The tumor-board summary of the open case as PDF")
         file_menu.addSeparator()
@@ -326,6 +328,58 @@ class MainWindow(QMainWindow):
                 QMessageBox.warning(self, "Export case", f"The case was not exported: {error}")
                 return
             self.statusBar().showMessage(f"Exported {case.mrn} to {target}", 8000)
+
+    def export_fhir(self) -> None:
+        case = self.workspace.case
+        if case is None:
+            QMessageBox.information(self, "Export FHIR bundle", "Open a case first.")
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export FHIR (mCODE) bundle",
+                                              f"{case.mrn}-mcode.json", "FHIR JSON (*.json)")
+        if path:
+            try:
+                target = self.board.interop.write_fhir(case.mrn, path)
+            except (BoardError, OSError) as error:
+                QMessageBox.warning(self, "Export FHIR bundle", f"Not exported: {error}")
+                return
+            self.statusBar().showMessage(f"Wrote the mCODE bundle of {case.mrn} to {target}",
+                                         8000)
+
+    def import_referrals(self) -> None:
+        from crlmboard.domain.validation import InvalidInput
+
+        path, _ = QFileDialog.getOpenFileName(self, "Import referrals", "",
+                                              "Referral CSV (*.csv)")
+        if not path:
+            return
+        try:
+            preview = self.board.interop.preview_referrals(path)
+        except InvalidInput as error:
+            lines = [str(p) for p in error.problems[:30]]
+            QMessageBox.warning(self, "Import referrals",
+                                "Nothing was imported. Please correct the file:\n\n"
+                                + "\n".join(lines))
+            return
+        except (BoardError, OSError, UnicodeDecodeError) as error:
+            QMessageBox.warning(self, "Import referrals", f"Nothing was imported: {error}")
+            return
+        lines = [f"{plan.mrn}: {plan.action}" + (
+            f" (kept stored {', '.join(plan.kept)})" if plan.kept else "")
+            for plan in preview.rows[:40]]
+        answer = QMessageBox.question(
+            self, "Import referrals",
+            f"{preview.creates} new case(s), {preview.updates} case(s) to complete:\n\n"
+            + "\n".join(lines) + "\n\nImport them?")
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            result = self.board.interop.import_referrals(path)
+        except (InvalidInput, BoardError) as error:
+            QMessageBox.warning(self, "Import referrals", f"Nothing was imported: {error}")
+            return
+        self.model.refresh()
+        self._update_count()
+        self.statusBar().showMessage(f"Imported {len(result.mrns)} referral(s)", 8000)
 
     def export_pdf(self) -> None:
         case = self.workspace.case

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -337,8 +337,8 @@ def test_not_one_patients_bundle_is_refused(data: dict[str, Any], message: str) 
 signed = st.fixed_dictionaries({
     "signed_by": st.text(st.characters(whitelist_categories=["Lu", "Ll"]), min_size=1,
                          max_size=12),
-    "signed_at": st.datetimes(min_value=__import__("datetime").datetime(2024, 1, 1),
-                              max_value=__import__("datetime").datetime(2026, 1, 1)).map(
+    "signed_at": st.datetimes(min_value=datetime(2024, 1, 1),
+                              max_value=datetime(2026, 1, 1)).map(
         lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ")),
 })
 

@@ -224,3 +224,35 @@ def test_timeline_tab_draws_the_case(window: MainWindow) -> None:
     imaging = next(h for h in view.canvas.hits if h.kind == "imaging")
     view.canvas.record_clicked.emit(imaging.kind, imaging.when)
     assert window.workspace.currentWidget() is window.workspace.imaging
+
+
+def test_referral_import_with_preview_and_fhir_export(
+        window: MainWindow, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from PySide6.QtWidgets import QFileDialog
+
+    from crlmboard.interop.referrals import COLUMNS as TEMPLATE_COLUMNS
+
+    csv = tmp_path / "referrals.csv"
+    row = {"mrn": "REF-0001", "family_name": "Referralton", "given_name": "Rita",
+           "birth_date": "1960-01-02", "sex": "female"}
+    csv.write_text(",".join(TEMPLATE_COLUMNS) + "\n"
+                   + ",".join(row.get(c, "") for c in TEMPLATE_COLUMNS) + "\n", "utf-8")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *_a, **_k: (str(csv), ""))
+    asked: list[str] = []
+
+    def answer(_parent: Any, _title: str, text: str) -> Any:
+        asked.append(text)
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", answer)
+    window.import_referrals()
+    assert "1 new case(s)" in asked[0] and "REF-0001: create" in asked[0]
+    assert window.board.cases.get("REF-0001").patient.family_name == "Referralton"
+
+    target = tmp_path / "bundle.json"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(target), ""))
+    window.select_case("REF-0001")
+    window.export_fhir()
+    assert json.loads(target.read_text("utf-8"))["resourceType"] == "Bundle"
