@@ -56,9 +56,16 @@ def _utc_timestamp(value: Any) -> Any:
     raise PydanticCustomError("utc_time", "must be a UTC time YYYY-MM-DDTHH:MM:SSZ")
 
 
+def _has_lone_surrogate(value: str) -> bool:
+    return any("\ud800" <= ch <= "\udfff" for ch in value)
+
+
 def _clean_text(value: str) -> str:
     if "\x00" in value:
         raise PydanticCustomError("nul_character", "must not contain a NUL character")
+    if _has_lone_surrogate(value):
+        raise PydanticCustomError("surrogate", "must not contain invalid Unicode (a lone "
+                                                "surrogate)")
     return value
 
 

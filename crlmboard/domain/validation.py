@@ -111,6 +111,8 @@ def scan_raw(value: Any, path: str = "") -> list[Problem]:
         problems.append(Problem(path, "must be a finite number"))
     elif isinstance(value, str) and "\x00" in value:
         problems.append(Problem(path, "must not contain a NUL character"))
+    elif isinstance(value, str) and any("\ud800" <= ch <= "\udfff" for ch in value):
+        problems.append(Problem(path, "must not contain invalid Unicode (a lone surrogate)"))
     elif isinstance(value, dict):
         for key, item in value.items():
             if isinstance(key, str) and "\x00" in key:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import os
+from io import TextIOWrapper
 from pathlib import Path
 
 import platformdirs
@@ -21,6 +22,15 @@ def log_path() -> Path:
     return folder / "crlmboard.log"
 
 
+class PrivateLogFile(logging.handlers.RotatingFileHandler):
+    """A rotating log whose every file, the ones rotation starts included, is mode 0600."""
+
+    def _open(self) -> TextIOWrapper:
+        stream = super()._open()
+        os.chmod(self.baseFilename, 0o600)
+        return stream
+
+
 def setup_logging() -> Path:
     """Send log records to the rotating per-user log file (once per process)."""
     global _configured
@@ -29,9 +39,8 @@ def setup_logging() -> Path:
         return path
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+        handler: logging.Handler = PrivateLogFile(
             path, maxBytes=2_000_000, backupCount=5, encoding="utf-8")
-        os.chmod(path, 0o600)
     except OSError:
         handler = logging.NullHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

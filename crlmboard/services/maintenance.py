@@ -155,7 +155,7 @@ def _open_read_only(url: str, path: Path, reason: str,
                     holder: LockHolder | None = None) -> OpenedDatabase:
     if not path.exists():
         raise BoardError(f"There is no database at {path}.")
-    _refuse_if_corrupt(path, keep_aside=False)
+    _refuse_if_corrupt(path)
     revision = migrate.file_revision(path)
     migrate.refuse_newer(revision)
     if revision != migrate.head_revision():
@@ -180,7 +180,7 @@ def _open_file(url: str, path: Path, actor: Actor, now: Now, exclusive: bool,
         if not path.exists() or path.stat().st_size == 0 or \
                 migrate.file_revision(path) != migrate.head_revision():
             raise BoardError(str(LockBusy(path, holder)))
-        _refuse_if_corrupt(path, keep_aside=False)
+        _refuse_if_corrupt(path)
         engine = create_database_engine(url)
         per_write = DatabaseLock(path, actor.app_user, "command")
         per_write.wait = wait
@@ -208,12 +208,13 @@ def _open_file(url: str, path: Path, actor: Actor, now: Now, exclusive: bool,
 def prepare_file(path: Path, actor: Actor, now: Now, notes: list[str]) -> None:
     """With the writer lock held: clean up, check, refuse newer, upgrade older (on a copy,
     after a verified backup)."""
-    for leftover in migrate.leftover_copies(path):
+    for leftover in [*migrate.leftover_copies(path),
+                     *path.parent.glob(f".{path.name}.restoring-*")]:
         leftover.unlink(missing_ok=True)
     backup.cleanup_unfinished(path)
     if not path.exists() or path.stat().st_size == 0:
         return
-    _refuse_if_corrupt(path, keep_aside=False)
+    _refuse_if_corrupt(path)
     revision = migrate.file_revision(path)
     migrate.refuse_newer(revision)
     if revision is None or revision == migrate.head_revision():
@@ -242,7 +243,7 @@ def _copy_problems(copy: Path) -> list[str]:
     return checks["integrity"] + checks["foreign keys"]
 
 
-def _refuse_if_corrupt(path: Path, *, keep_aside: bool) -> None:
+def _refuse_if_corrupt(path: Path) -> None:
     try:
         problems = integrity.quick_check(path)
     except integrity.DatabaseCorrupt as error:
@@ -285,7 +286,7 @@ def maybe_backup(path: Path, reason: str, moment: datetime, *,
     head, patients, schema = current_state(path)
     if head is None and patients == 0:
         return None  # nothing to protect yet
-    newest = next(iter(backup.list_backups(path)), None)
+    newest = next(iter(backup.list_backups(path, hash_files=False)), None)
     if newest is not None and newest.verified and newest.audit_head == head \
             and newest.schema == schema:
         return None  # unchanged since the newest backup
@@ -363,12 +364,11 @@ class MaintenanceService:
         """Who changed what in a case, and when (oldest first)."""
         with read_session(self.board.engine) as session:
             try:
-                case_id = CaseRepository(session)._row(mrn).id
+                case_id = CaseRepository(session).id_of(mrn)
             except NotFound:
                 from crlmboard.services.cases import CaseNotFound
 
                 raise CaseNotFound(f"There is no case with MRN {mrn}.") from None
-            assert case_id is not None
             return audit.history(session, case_id)
 
     def audit_head(self) -> AuditHead | None:
@@ -422,6 +422,8 @@ class MaintenanceService:
             self.board.engine.dispose()
             try:
                 result = _restore(path, Path(source), self.board.actor, self.board.now)
+            except StoreError as error:
+                raise BoardError(str(error)) from None
             finally:
                 self.board.engine = create_database_engine(self.board.url)
         self.board.mark_changed()
@@ -472,7 +474,7 @@ class MaintenanceService:
                     report.problems.append(anchor)
                 elif compared is not None:
                     report.passed.append(f"audit chain agrees with the backup {compared}")
-                elif chain.head is not None:
+                elif chain.head is not None and path is not None:
                     report.warnings.append("no backup records this audit chain yet; make "
                                            "one with `crlmboard backup`")
             else:
@@ -572,8 +574,7 @@ def _restore(path: Path, source: Path, actor: Actor, now: Now) -> RestoreResult:
         _keep_aside(path, aside)
     else:
         _checkpoint(path)
-    backup.restore_file(source, path, aside or path.with_name(f".{path.name}.replaced"))
-    path.with_name(f".{path.name}.replaced").unlink(missing_ok=True)
+    backup.restore_file(source, path)
     notes: list[str] = []
     prepare_file(path, actor, now, notes)  # a backup from an older schema is upgraded
     engine = create_database_engine(f"sqlite:///{path}")

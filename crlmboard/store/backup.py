@@ -220,10 +220,11 @@ def _info(backup: Path, manifest: dict[str, Any] | None, verified: bool,
         verified=verified, problem=problem, manifest=manifest)
 
 
-def verify_backup(backup: Path, *, deep: bool = False) -> BackupInfo:
+def verify_backup(backup: Path, *, deep: bool = False, hash_file: bool = True) -> BackupInfo:
     """Check a backup against its manifest.
 
-    The quick check compares the file's size and SHA-256 with the manifest; the deep one
+    The usual check compares the file's size and SHA-256 with the manifest (without
+    `hash_file`, only the size: for deciding whether a new backup is due); the deep one
     also opens it, runs integrity_check, verifies its audit chain and recomputes every
     table hash."""
     manifest = read_manifest(backup)
@@ -233,7 +234,7 @@ def verify_backup(backup: Path, *, deep: bool = False) -> BackupInfo:
         return _info(backup, None, False, "it has no manifest (it was never completed)")
     try:
         if backup.stat().st_size != manifest.get("size") \
-                or file_sha256(backup) != manifest.get("sha256"):
+                or (hash_file and file_sha256(backup) != manifest.get("sha256")):
             return _info(backup, manifest, False, "the file changed since it was made")
     except OSError as error:
         return _info(backup, manifest, False, f"it cannot be read: {error.strerror}")
@@ -268,9 +269,10 @@ def backup_stem(database: Path) -> str:
     return database.stem + "-"
 
 
-def list_backups(database: Path) -> list[BackupInfo]:
-    """The backups of a database in its backups folder, newest first (quick verification)."""
-    found = [verify_backup(path) for path in _backups_of(database)]
+def list_backups(database: Path, *, hash_files: bool = True) -> list[BackupInfo]:
+    """The backups of a database in its backups folder, newest first, each checked against
+    its manifest (see `verify_backup`)."""
+    found = [verify_backup(path, hash_file=hash_files) for path in _backups_of(database)]
     epoch = datetime.min.replace(tzinfo=UTC)
     found.sort(key=lambda b: (b.created or _stamp_time(b.path) or epoch, b.path.name),
                reverse=True)
@@ -473,22 +475,12 @@ def corrupt_name(database: Path, now: datetime) -> Path:
     return database.with_name(f"{database.name}.corrupt-{stamp}")
 
 
-def move_aside(database: Path, target: Path) -> Path:
-    """Rename a database file and its -wal/-shm to `target` (+ the same suffixes)."""
-    for suffix in ("-wal", "-shm", "-journal"):
-        side = Path(f"{database}{suffix}")
-        if side.exists():
-            os.replace(side, Path(f"{target}{suffix}"))
-    if database.exists():
-        os.replace(database, target)
-    fsync_path(database.parent)
-    return target
+def restore_file(backup: Path, database: Path) -> None:
+    """Put a backup's content in place of `database` with one atomic rename.
 
-
-def restore_file(backup: Path, database: Path, aside: Path) -> None:
-    """Put a backup's content in place of `database`; the current file (with its -wal and
-    -shm) is first renamed to `aside`.  Either the old or the new database is in place at
-    every moment."""
+    The caller has checkpointed the current database (or moved its -wal aside): a -wal with
+    content would be applied to the restored file, so it is refused.  Either the old or the
+    new database is in place at every moment."""
     temporary = database.with_name(f".{database.name}.restoring-{os.getpid()}")
     temporary.unlink(missing_ok=True)
     create_private_file(temporary)
@@ -509,7 +501,12 @@ def restore_file(backup: Path, database: Path, aside: Path) -> None:
             source.close()
         fsync_path(temporary)
         Path(f"{temporary}-journal").unlink(missing_ok=True)
-        move_aside(database, aside)
+        wal = Path(f"{database}-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            raise BackupFailed("The database is still in use (its -wal file holds changes); "
+                               "close other programs using it and restore again.")
+        for suffix in ("-wal", "-shm"):
+            Path(f"{database}{suffix}").unlink(missing_ok=True)
         os.replace(temporary, database)
         fsync_path(database.parent)
     except sqlite3.Error as error:

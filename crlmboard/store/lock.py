@@ -99,7 +99,7 @@ def lock_path(database: Path) -> Path:
 class DatabaseLock:
     """The writer lock of one SQLite file (not re-entrant; one object per holder)."""
 
-    POLL_START, POLL_MAX = 0.002, 0.05
+    POLL_START, POLL_MAX = 0.0005, 0.005
 
     def __init__(self, database: Path, user: str, purpose: str = "app"):
         self.database = database

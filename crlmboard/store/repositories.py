@@ -126,6 +126,12 @@ class CaseRepository:
             raise NotFound(mrn)
         return row
 
+    def id_of(self, mrn: str) -> int:
+        """The case id of an MRN (audit rows name cases by id)."""
+        case_id = self._row(mrn).id
+        assert case_id is not None
+        return case_id
+
     def exists(self, mrn: str) -> bool:
         query = sa.select(col(t.CaseRow.id)).where(col(t.CaseRow.mrn) == mrn)
         return self.session.execute(query).first() is not None

@@ -287,7 +287,7 @@ def test_check_catches_a_shortened_or_rewritten_chain_by_the_backup_anchor(
     assert any("audit rows after row" in p and info.path.name in p for p in report.problems)
     assert not any("audit chain broken" in p for p in report.problems)
 
-    store_backup.restore_file(info.path, filled, filled.with_name("aside"))
+    store_backup.restore_file(info.path, filled)
     with raw(filled) as connection:
         connection.execute("DROP TRIGGER audit_event_no_update")
         connection.row_factory = sqlite3.Row
@@ -675,3 +675,58 @@ def test_sqlite_files_and_folders_are_private(tmp_path: Path) -> None:
     finally:
         os.umask(old)
 
+
+
+def test_log_files_are_private_after_rotation(tmp_path: Path) -> None:
+    """T17 for logs: the log and the files rotation starts are 0600."""
+    import logging
+
+    from crlmboard.services.log import PrivateLogFile
+
+    old = os.umask(0o022)
+    try:
+        handler = PrivateLogFile(tmp_path / "crlmboard.log", maxBytes=200, backupCount=2,
+                                 encoding="utf-8")
+        for i in range(60):
+            handler.emit(logging.LogRecord("crlmboard", logging.INFO, __file__, 1,
+                                           "operation %d done", (i,), None))
+        handler.close()
+    finally:
+        os.umask(old)
+    files = sorted(tmp_path.glob("crlmboard.log*"))
+    assert len(files) == 3
+    for file in files:
+        assert file.stat().st_mode & 0o777 == 0o600, file
+
+
+# -- PostgreSQL -----------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_the_board_on_postgresql_audits_protects_signed_reviews_and_checks(
+        tmp_path: Path, upfront: dict[str, Any]) -> None:
+    """The services' data-safety behaviour on a real PostgreSQL server."""
+    from tests.conftest import postgres_url
+    from tests.store.conftest import fresh_postgres
+
+    fresh_postgres().dispose()
+    upfront["reviews"] = [SIGNED]
+    with Board.open(postgres_url(), clock=lambda: TODAY, user="dr.pg") as board:
+        assert not board.read_only and board.lock is None
+        assert board.cases.import_path(GOLDEN).ok
+        board.cases.import_path(write_document(tmp_path, upfront), replace=True)
+        case, version = board.cases.get_with_version("EX-0001")
+        changed = case.reviews[0].model_copy(update={"decision": "Do not resect."})
+        with pytest.raises(SignedReviewLocked):
+            board.cases.save(case.model_copy(update={"reviews": [changed]}), version)
+        board.cases.save(case.model_copy(update={"labs": []}), version)
+        history = board.maintenance.case_history("EX-0001")
+        assert {e.app_user for e in history} == {"dr.pg"}
+        assert "refused" in [e.action for e in history]
+        report = board.maintenance.check()
+        assert report.ok, report.problems
+        assert report.audit_rows == len(history) + sum(
+            len(board.maintenance.case_history(m)) for m in ("EX-0002", "EX-0003"))
+        with pytest.raises(BoardError, match="pg_dump"):
+            board.maintenance.backup()
+        assert board.maintenance.list_backups() == []

@@ -8,7 +8,6 @@ from __future__ import annotations
 import copy
 import json
 import time
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,6 @@ from crlmboard.store.integrity import (
     trigger_problems,
 )
 from crlmboard.store.repositories import CaseRepository, CaseSummary, SignedReviewChanged
-from tests.conftest import postgres_url
 from tests.strategies import valid_case
 
 pytestmark = pytest.mark.db
@@ -42,25 +40,6 @@ SIGNED = {"meeting_date": "2025-02-04", "decision": "Resect segments 6 and 7.",
           "recommendation": "upfront_resection", "signed_by": "Dr Lind",
           "signed_at": "2025-02-04T13:00:00Z",
           "attendees": [{"name": "Dr Lind", "role": "hepatobiliary_surgeon"}]}
-
-
-def fresh_postgres() -> sa.Engine:
-    engine = create_database_engine(postgres_url())
-    with engine.begin() as connection:
-        connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-    migrate.upgrade(engine)
-    return engine
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
-    if request.param == "sqlite":
-        made = create_database_engine(database_url(tmp_path / "db.sqlite3"))
-        migrate.upgrade(made)
-    else:
-        made = fresh_postgres()
-    yield made
-    made.dispose()
 
 
 def make_case(upfront: dict[str, Any], **changes: Any) -> Case:
@@ -345,3 +324,27 @@ def test_replaying_the_trail_reproduces_the_stored_state(
         assert verify(engine).ok
     finally:
         engine.dispose()
+
+
+def test_a_clock_that_went_back_is_reported(tmp_path: Path, upfront: dict[str, Any]) -> None:
+    """T23 (the audit half): a row dated over 5 minutes before the previous one warns; the
+    chain still verifies."""
+    from datetime import UTC, datetime, timedelta
+
+    engine = create_database_engine(database_url(tmp_path / "db.sqlite3"))
+    migrate.upgrade(engine)
+    moments = iter([datetime(2026, 11, 24, 12, tzinfo=UTC),
+                    datetime(2026, 11, 24, 12, tzinfo=UTC) - timedelta(days=365)])
+    case = make_case(upfront)
+    for version, moment in enumerate(moments):
+        with write_session(engine) as session:
+            session.info["clock"] = lambda moment=moment: moment
+            repository = CaseRepository(session)
+            if version == 0:
+                repository.create(case, CaseSummary())
+            else:
+                repository.update(case.model_copy(update={"labs": []}), 1, CaseSummary())
+    report = verify(engine)
+    engine.dispose()
+    assert report.ok
+    assert len(report.warnings) == 1 and "clock went back" in report.warnings[0]

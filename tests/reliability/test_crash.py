@@ -1,0 +1,222 @@
+"""Crashes: SIGKILL during a stream of saves (T1, minimum-six fault 1) and during a schema
+upgrade (T3).  Children are fresh interpreters running the real services."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import random
+import shutil
+import signal
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crlmboard.domain.case import Case
+from crlmboard.domain.caseformat import case_from_dict
+from crlmboard.services import Board
+from crlmboard.store import migrate
+from tests.conftest import GOLDEN, TODAY
+from tests.reliability.conftest import child, trials
+
+pytestmark = [pytest.mark.db, pytest.mark.slow]
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+WRITER = """
+import sys
+from crlmboard.services import Board
+from tests.reliability.test_crash import TODAY, expected_case
+board = Board.open(sys.argv[1], clock=lambda: TODAY)
+print("ready", flush=True)
+i = 0
+while True:
+    case = expected_case(i)
+    board.cases.create(case)
+    print(case.mrn, flush=True)
+    i += 1
+"""
+
+
+def expected_case(i: int) -> Case:
+    """The i-th case the writer saves (varied, so every table sees different counts)."""
+    document: dict[str, Any] = json.loads(
+        (GOLDEN / "upfront-resection.json").read_text("utf-8"))
+    document = copy.deepcopy(document)
+    document["patient"]["mrn"] = f"T1-{i:05d}"
+    document["labs"] = document["labs"][: 1 + i % max(1, len(document["labs"]))]
+    document["imaging"] = document["imaging"][: 1 + i % max(1, len(document["imaging"]))]
+    return case_from_dict(document, TODAY)
+
+
+def sqlite_sound(path: Path) -> None:
+    connection = sqlite3.connect(path)
+    try:
+        assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
+    finally:
+        connection.close()
+
+
+def test_sigkill_during_a_stream_of_saves(tmp_path: Path) -> None:
+    """T1: acknowledged ⊆ stored, at most one more, every stored case whole and audited."""
+    for trial in range(trials("T1", 5)):
+        path = tmp_path / f"t1-{trial}.sqlite3"
+        process = child(WRITER, str(path))
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "ready", process.stderr
+        pause = random.Random(trial).uniform(0.1, 1.0)
+        try:
+            process.wait(timeout=pause)
+        except Exception:
+            process.send_signal(signal.SIGKILL)
+        out, err = process.communicate(timeout=30)
+        assert process.returncode == -signal.SIGKILL, err
+        acknowledged = {line for line in out.split("\n")[:-1] if line}  # complete lines
+        sqlite_sound(path)
+        with sqlite3.connect(path) as connection:
+            stored = {r[0] for r in connection.execute("SELECT mrn FROM patient")}
+        connection.close()
+        assert acknowledged <= stored
+        assert len(stored - acknowledged) <= 1
+        with Board.open(path, clock=lambda: TODAY) as board:
+            assert all("not closed properly" in note for note in board.notes)
+            for mrn in stored:
+                assert board.cases.get(mrn) == expected_case(int(mrn.split("-")[1])), mrn
+            report = board.maintenance.check()
+            assert report.ok, report.problems
+
+
+MIGRATOR = """
+import sys, time
+import alembic.op
+from crlmboard.store import migrate
+where = sys.argv[2]
+
+def pause():
+    print("paused", flush=True)
+    time.sleep(60)
+
+if where.startswith("op"):
+    step, calls, real = int(where[2:]), [], alembic.op.execute
+    def execute(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == step:
+            pause()
+        return real(*args, **kwargs)
+    alembic.op.execute = execute
+else:
+    real_fsync = migrate._fsync
+    def fsync(path):
+        is_folder = path.is_dir()
+        if where == "after-replace" and is_folder:
+            pause()
+        real_fsync(path)
+        if where == "before-replace" and not is_folder:
+            pause()
+    migrate._fsync = fsync
+from crlmboard.services import Board
+Board.open(sys.argv[1]).close()
+print("opened", flush=True)
+"""
+
+
+@pytest.mark.parametrize("where", ["op1", "op3", "before-replace", "after-replace"])
+def test_sigkill_during_a_schema_upgrade(tmp_path: Path, where: str) -> None:
+    """T3: on reopen the original is byte-identical or the upgrade completed, never a mix;
+    no temporary tables or copies remain."""
+    path = tmp_path / "board.sqlite3"
+    shutil.copyfile(FIXTURES / "schema-0001.sqlite3", path)
+    original = hashlib.sha256(path.read_bytes()).hexdigest()
+    process = child(MIGRATOR, str(path), where)
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "paused", process.communicate()[1]
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=30)
+    if where == "after-replace":
+        assert migrate.file_revision(path) == migrate.head_revision()
+    else:
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == original
+        assert migrate.leftover_copies(path)  # what the kill left behind
+    sqlite_sound(path)
+    with Board.open(path, clock=lambda: TODAY) as board:
+        assert board.cases.count() == 3
+        report = board.maintenance.check()
+        assert report.ok, report.problems
+    assert not migrate.leftover_copies(path)
+    with sqlite3.connect(path) as connection:
+        names = [r[0] for r in connection.execute("SELECT name FROM sqlite_master")]
+    connection.close()
+    assert not [n for n in names if n.startswith("_alembic")]
+    assert migrate.file_revision(path) == migrate.head_revision()
+
+
+BACKUP_KILLED = """
+import sys, time
+from crlmboard.store import backup
+from tests.conftest import TODAY
+where = sys.argv[2]
+
+def pause(*args, **kwargs):
+    print("paused", flush=True)
+    time.sleep(60)
+
+if where == "copying":
+    backup.integrity_check = pause          # the copy is written, not yet checked or renamed
+elif where == "manifest":
+    backup.write_private_atomically = pause  # renamed into place, manifest not yet written
+else:
+    real = backup.restore_file
+    def restore_file(source, database):
+        import os
+        real_replace = os.replace
+        def replace(a, b):
+            if str(b) == str(database):
+                pause()
+            real_replace(a, b)
+        os.replace = replace
+        real(source, database)
+    backup.restore_file = restore_file
+from crlmboard.services import Board
+with Board.open(sys.argv[1], clock=lambda: TODAY) as board:
+    if where == "restore":
+        board.maintenance.restore(sys.argv[3])
+    else:
+        board.maintenance.backup()
+"""
+
+
+@pytest.mark.parametrize("where", ["copying", "manifest", "restore"])
+def test_sigkill_during_a_backup_or_a_restore(tmp_path: Path, where: str) -> None:
+    """T2 (backup killed: the live database is untouched, the half-made backup is never
+    offered and is removed at the next start, nothing verified is pruned) and T4's restore
+    half (killed: the old or the new database, and the pre-restore backup exists)."""
+    from crlmboard.store import backup as store_backup
+    from tests.services.test_maintenance import table_hashes
+
+    path = tmp_path / "board.sqlite3"
+    with Board.open(path, clock=lambda: TODAY) as board:
+        board.cases.import_path(GOLDEN)
+    before = table_hashes(path)
+    kept = {b.path for b in store_backup.list_backups(path)}
+    assert kept
+    process = child(BACKUP_KILLED, str(path), where, str(next(iter(kept))))
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "paused", process.communicate()[1]
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=30)
+    sqlite_sound(path)
+    assert table_hashes(path) == before
+    listed = store_backup.list_backups(path)
+    assert {b.path for b in listed if b.verified} >= kept
+    if where == "restore":
+        assert any(b.reason == "before restore" and b.verified for b in listed)
+    with Board.open(path, clock=lambda: TODAY) as board:
+        assert board.cases.count() == 3
+        assert board.maintenance.check().ok
+    folder = path.parent / "backups"
+    assert not list(folder.glob(".*tmp*"))
+    assert all(b.verified for b in store_backup.list_backups(path))
+    assert not list(tmp_path.glob(".*restoring*"))
