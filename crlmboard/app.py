@@ -6,10 +6,14 @@ import getpass
 import logging
 import sys
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import crlmboard.ui  # noqa: F401  (loads the domain before Qt; see crlmboard/ui/__init__.py)
 from crlmboard.services import Board, BoardError
 from crlmboard.services.log import log_path, setup_logging
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QIcon
 
 log = logging.getLogger("crlmboard.app")
 
@@ -32,8 +36,29 @@ def application() -> object:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     QApplication.setOrganizationName("crlmboard")
     QApplication.setApplicationName("crlmboard")
+    QApplication.setDesktopFileName(DESKTOP_ID)  # the Linux desktop entry (packaging/linux)
+    QApplication.setWindowIcon(app_icon())
     load_bundled_fonts()
     return app
+
+
+DESKTOP_ID = "org.crlmboard.crlmboard"
+ICON_SIZES = (16, 32, 48, 64, 128, 256)
+
+
+def app_icon() -> QIcon:
+    """The application icon, from the PNGs packaged in crlmboard/resources/icons/."""
+    from importlib import resources
+
+    from PySide6.QtGui import QIcon
+
+    icon = QIcon()
+    folder = resources.files("crlmboard") / "resources" / "icons"
+    for size in ICON_SIZES:
+        item = folder / f"crlmboard-{size}.png"
+        if item.is_file():
+            icon.addFile(str(item))
+    return icon
 
 
 def load_bundled_fonts() -> int:

@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 QT_LIBS=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libglib2.0-0)
-bash scripts/setup.sh postgresql poppler-utils fonts-dejavu-core "${QT_LIBS[@]}"
+# desktop-file-utils and appstream: tests/packaging validates the Linux desktop files with them
+bash scripts/setup.sh postgresql poppler-utils fonts-dejavu-core desktop-file-utils appstream \
+  "${QT_LIBS[@]}"
 
 export QT_QPA_PLATFORM=offscreen
 export CRLMBOARD_LOG_DIR="${CRLMBOARD_LOG_DIR:-$(mktemp -d)}"
