@@ -227,6 +227,46 @@ def cmd_letter(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_meetings(args: argparse.Namespace) -> int:
+    with _open(args) as board:
+        meetings = board.meetings.list()
+        for meeting in meetings:
+            q = board.meetings.quorum(meeting)
+            where = f" {meeting.fields.time or ''} {meeting.fields.location or ''}".rstrip()
+            _out(f"{meeting.date.isoformat()}{where} — {len(meeting.agenda)} case(s); core "
+                 f"roles {len(q.present)}/{len(q.present) + len(q.missing)}"
+                 + (f" (missing: {', '.join(r.replace('_', ' ') for r in q.missing)})"
+                    if q.missing else ""))
+            for entry in meeting.agenda:
+                _out(f"  {entry.position + 1}. {entry.mrn} [{entry.status}] {entry.question}")
+    return EXIT_OK
+
+
+def cmd_meeting_pack(args: argparse.Namespace) -> int:
+    from crlmboard.services.cases import write_file_atomically
+
+    page_size = "letter" if args.letter_size else "A4"
+    with _open(args) as board:
+        meeting = board.meetings.on_date(args.date)
+        data = board.meetings.meeting_pack(meeting.id, page_size=page_size)
+    target = write_file_atomically(Path(args.output), data)
+    _out(f"wrote the meeting pack of {args.date.isoformat()} to {target}")
+    return EXIT_OK
+
+
+def cmd_figures(args: argparse.Namespace) -> int:
+    from crlmboard.services.cases import write_file_atomically
+
+    with _open(args) as board:
+        text = board.meetings.figures_csv(args.start, args.end)
+    if args.output == "-":
+        sys.stdout.write(text)
+        return EXIT_OK
+    target = write_file_atomically(Path(args.output), text.encode("utf-8"))
+    _out(f"wrote the board figures {args.start} to {args.end} to {target}")
+    return EXIT_OK
+
+
 def cmd_version(_args: argparse.Namespace) -> int:
     from crlmboard.services.board import versions
 
@@ -368,6 +408,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the case's N-th review (1 = the first); it must be signed")
     p.add_argument("--letter-size", action="store_true", help="US Letter pages (default A4)")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="PDF file to write")
+    command("meetings", cmd_meetings, "list meetings (upcoming first) with their agendas")
+    p = command("meeting-pack", cmd_meeting_pack,
+                "write the meeting pack (cover, agenda, every case's summary) as PDF")
+    p.add_argument("date", type=_parse_date, help="the meeting's date, YYYY-MM-DD")
+    p.add_argument("--letter-size", action="store_true", help="US Letter pages (default A4)")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="PDF file to write")
+    p = command("figures", cmd_figures, "board figures of a period as CSV")
+    p.add_argument("--from", dest="start", type=_parse_date, required=True, metavar="DATE")
+    p.add_argument("--to", dest="end", type=_parse_date, required=True, metavar="DATE")
+    p.add_argument("-o", "--output", required=True, metavar="FILE.csv",
+                   help="CSV file to write ('-' for stdout)")
     p = command("screenshots", cmd_screenshots,
                 "write PNGs of the main views on a fresh demo database (for review)")
     p.add_argument("outdir")
@@ -411,6 +462,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err("Stopped.")
         return EXIT_ERROR
+    except BrokenPipeError:  # e.g. `crlmboard list | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception:
         log.exception("command %s failed", getattr(args, "command", None))
         _err(f"Something went wrong; the details are in {log_path()}.")

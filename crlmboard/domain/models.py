@@ -688,6 +688,7 @@ class ReviewFields(Record):
     question: Text | None = info("Question for the board", max_length=2000)
     recommendation: Strategy | None = info("Recommendation")
     decision: Text | None = info("Decision", max_length=10000)
+    rationale: Text | None = info("Rationale", max_length=10000)
     next_review_date: IsoDate | None = info("Next review")
     signed_by: Text | None = info("Signed by", max_length=200)
     signed_at: UtcTime | None = info("Signed at")

@@ -82,6 +82,10 @@ class Board:
         self.changed = False
         self._closed = False
         self.maintenance = MaintenanceService(self)
+        from crlmboard.services.meetings import MeetingService, ReviewService
+
+        self.meetings = MeetingService(self)
+        self.reviews = ReviewService(self, self.now)
 
     @classmethod
     def open(cls, where: str | os.PathLike[str] | None = None, *,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 
@@ -62,4 +64,32 @@ def create_demo_database(
         summary.imported += part.imported
         summary.refused += part.refused
         summary.changes = summary.changes | part.changes
+    if not summary.refused:
+        load_demo_meetings(board)
     return board, summary
+
+
+def load_demo_meetings(board: Board) -> None:
+    """The demo's meetings (one last week with signed reviews, one next week with an agenda,
+    one after it), dated relative to today through the ordinary services."""
+    text = (resources.files("crlmboard") / "resources" / "demo" / "meetings"
+            / "meetings.json").read_text(encoding="utf-8")
+    today = board.today()
+    for spec in json.loads(text)["meetings"]:
+        when = today + timedelta(weeks=spec["weeks"])
+        meeting_id = board.meetings.create(when, spec.get("time"), spec.get("location"),
+                                           spec.get("attendees", []))
+        for item in spec.get("agenda", []):
+            board.meetings.add_to_agenda(meeting_id, item["mrn"], item["question"])
+            review = item.get("review")
+            if review is None:
+                continue
+            draft = board.reviews.start(meeting_id, item["mrn"])
+            actions = [{"text": a["text"], "owner": a.get("owner"),
+                        "due": when + timedelta(days=a["due_in_days"])}
+                       for a in review.get("actions", [])]
+            board.reviews.sign(draft, signer=spec["attendees"][0]["name"],
+                               recommendation=review.get("recommendation"),
+                               decision=review["decision"],
+                               rationale=review.get("rationale", ""), actions=actions,
+                               next_review_date=when + timedelta(weeks=6))

@@ -76,9 +76,11 @@ class ReportService:
             return case_summary_pdf(case, self.current_evaluation(case), None,
                                     page_size=page_size, app_version=__version__)
         review = self.review(case, review_index)
+        head = self.board.reviews.audit_head_at_signing(mrn, review_index) \
+            if review.signed else None
         return case_summary_pdf(case, self.review_evaluation(case, review), review,
                                 page_size=page_size, app_version=__version__,
-                                review_number=review_index)
+                                review_number=review_index, audit_head=head)
 
     def letter(self, mrn: str, review_index: int, *, page_size: str = "A4") -> bytes:
         """The one-page outcome letter of a signed review (0-based index)."""
@@ -94,7 +96,9 @@ class ReportService:
                 "is not signed: an outcome letter is written only from a signed review. Sign "
                 "it first, or choose a signed review.")
         return outcome_letter_pdf(case, review, self.review_evaluation(case, review),
-                                  page_size=page_size, app_version=__version__)
+                                  page_size=page_size, app_version=__version__,
+                                  audit_head=self.board.reviews.audit_head_at_signing(
+                                      mrn, review_index))
 
     # -- files ----------------------------------------------------------------------
 

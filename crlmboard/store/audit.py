@@ -47,7 +47,7 @@ AUDITED_TABLES: dict[str, type[SQLModel]] = {
         t.ExtrahepaticDiseaseRow, t.LabResultRow, t.ChemotherapyCycleRow,
         t.ImmunotherapyDoseRow, t.ProcedureRow, t.ImagingTimepointRow,
         t.LesionMeasurementRow, t.SurgeryOutcomeRow, t.ReviewRow, t.MeetingRow,
-        t.MeetingAttendeeRow, t.AgendaItemRow,
+        t.MeetingAttendeeRow, t.AgendaItemRow, t.ReviewFollowUpRow,
     )
 }
 
@@ -458,3 +458,14 @@ def replay(connection: sa.Connection | Session) -> dict[tuple[str, str], dict[st
         elif row.action == "delete":
             state.pop(key, None)
     return state
+
+
+def insert_hash(connection: sa.Connection | Session, table: str, record_id: object) -> str | None:
+    """The chain hash of the audit row that recorded a record's insertion (for a signed
+    review: the audit-chain head at its signing)."""
+    value = connection.execute(
+        sa.select(AUDIT.c.row_hash)
+        .where(AUDIT.c.table_name == table, AUDIT.c.record_id == str(record_id),
+               AUDIT.c.action == "insert")
+        .order_by(AUDIT.c.seq.desc()).limit(1)).scalar()
+    return None if value is None else str(value)

@@ -139,6 +139,32 @@ class CaseRepository:
     def version(self, mrn: str) -> int:
         return self._row(mrn).version
 
+    def case_id(self, mrn: str) -> int:
+        case_id = self._row(mrn).id
+        assert case_id is not None
+        return case_id
+
+    def mrn_of(self, case_id: int) -> str:
+        row = self.session.get(t.CaseRow, case_id)
+        if row is None:
+            raise NotFound(case_id)
+        return row.mrn
+
+    def review_id(self, mrn: str, position: int) -> int:
+        """The stored id of a case's review at `position` (0-based)."""
+        query = sa.select(col(t.ReviewRow.id)).where(
+            col(t.ReviewRow.case_id) == self.case_id(mrn), col(t.ReviewRow.position) == position)
+        found = self.session.execute(query).scalar()
+        if found is None:
+            raise NotFound(f"{mrn} review {position}")
+        return int(found)
+
+    def mrns_with_signed_reviews(self) -> list[str]:
+        query = (sa.select(col(t.CaseRow.mrn)).distinct()
+                 .join(t.ReviewRow, col(t.ReviewRow.case_id) == col(t.CaseRow.id))
+                 .where(col(t.ReviewRow.signed_at).is_not(None)).order_by(col(t.CaseRow.mrn)))
+        return [str(m) for m in self.session.execute(query).scalars()]
+
     def get(self, mrn: str) -> Case:
         """The whole case for an MRN."""
         row = self._row(mrn)
@@ -178,11 +204,15 @@ class CaseRepository:
                          for x in lesions]))
 
         reviews = []
+        follow_ups = {f.review_id: f for f in self._children(t.ReviewFollowUpRow, case_id)}
         for r in self._children(t.ReviewRow, case_id):
+            stored = follow_ups.get(r.id)
+            # the follow-up table wins; a follow-up inside the review row is from before 0003
+            follow_up = _row_values(stored, m.FollowUp) if stored is not None else r.follow_up
             reviews.append(Review.model_validate({
                 **_row_values(r, m.ReviewFields),
                 "actions": r.actions or [], "attendees": r.attendees or [],
-                "follow_up": r.follow_up, "evaluation": r.evaluation,
+                "follow_up": follow_up, "evaluation": r.evaluation,
             }))
 
         def many(row_model: type[Any], model: type[SQLModel]) -> list[Any]:
@@ -224,7 +254,9 @@ class CaseRepository:
         next_meeting = (
             sa.select(sa.func.min(col(t.MeetingRow.date)))
             .join(t.AgendaItemRow, col(t.AgendaItemRow.meeting_id) == col(t.MeetingRow.id))
-            .where(col(t.AgendaItemRow.case_id) == case.id)
+            .where(col(t.AgendaItemRow.case_id) == case.id,
+                   sa.or_(col(t.AgendaItemRow.status).is_(None),
+                          col(t.AgendaItemRow.status) == "planned"))
         )
         if today is not None:
             next_meeting = next_meeting.where(col(t.MeetingRow.date) >= today)
@@ -393,6 +425,10 @@ class CaseRepository:
         drafts may change; a review signed now gets its content hash."""
         stored = self._children(t.ReviewRow, case_id)
         wanted = [_review_values(review, case_id, i) for i, review in enumerate(reviews)]
+        for i, row in enumerate(stored[:len(wanted)]):
+            # a review row's own follow-up column is frozen as written; follow-ups live in
+            # review_follow_up (see _write_follow_ups)
+            wanted[i]["follow_up"] = row.follow_up
         for i, row in enumerate(stored):
             if row.signed_at is None:
                 continue
@@ -402,7 +438,42 @@ class CaseRepository:
         for values in wanted:
             if values["signed_at"] is not None:
                 values["content_sha256"] = review_content_hash(values)
-        self._sync(t.ReviewRow, stored, wanted, case_id)
+        rows = self._sync(t.ReviewRow, stored, wanted, case_id)
+        self._write_follow_ups(case_id, rows, reviews)
+
+    def _write_follow_ups(self, case_id: int, rows: Sequence[t.ReviewRow],
+                          reviews: Sequence[Review]) -> None:
+        """Each review's follow-up in review_follow_up (inserted, updated or removed)."""
+        stored = {f.review_id: f for f in self._children(t.ReviewFollowUpRow, case_id)}
+        for row, review in zip(rows, reviews, strict=True):
+            assert row.id is not None
+            existing = stored.get(row.id)
+            legacy = row.follow_up if existing is None else None
+            wanted = review.follow_up
+            if wanted is None:
+                if existing is not None:
+                    self.audit.deleted(t.ReviewFollowUpRow, existing, case_id)
+                    self.session.delete(existing)
+                continue
+            values = _fields(wanted, m.FollowUp)
+            if existing is None:
+                if legacy is not None and jsonable(wanted.model_dump(
+                        mode="json", exclude_none=True)) == jsonable(legacy):
+                    continue  # unchanged since before 0003: stays in the review row
+                follow_up = t.ReviewFollowUpRow(**values, review_id=row.id, case_id=case_id)
+                self.session.add(follow_up)
+                self.session.flush()
+                self.audit.inserted(t.ReviewFollowUpRow, follow_up, case_id)
+                continue
+            before, after = {}, {}
+            for name, value in values.items():
+                old, new = jsonable(getattr(existing, name)), jsonable(value)
+                if old != new:
+                    before[name], after[name] = old, new
+                    setattr(existing, name, value)
+            if after:
+                self.audit.updated(t.ReviewFollowUpRow, existing, case_id, before, after)
+        self.session.flush()
 
     def delete(self, mrn: str) -> None:
         """Remove a case with no reviews and no agenda entries."""
@@ -428,8 +499,7 @@ def _review_values(review: Review, case_id: int, position: int) -> dict[str, Any
         **_fields(review, m.ReviewFields), "case_id": case_id, "position": position,
         "actions": [a.model_dump(mode="json", exclude_none=True) for a in review.actions],
         "attendees": [a.model_dump(mode="json") for a in review.attendees],
-        "follow_up": (review.follow_up.model_dump(mode="json", exclude_none=True)
-                      if review.follow_up else None),
+        "follow_up": None,  # follow-ups live in review_follow_up
         "evaluation": review.evaluation,
     }
 

@@ -172,6 +172,10 @@ class MeetingAttendeeRow(m.Attendee, table=True):
 
 
 class AgendaItemRow(SQLModel, table=True):
+    """A case on a meeting's agenda: planned (status null), `discussed` (with its signed
+    review), `held` (moved to a later meeting by the coordinator, with a note) or `moved`
+    (not reached, carried to the next meeting)."""
+
     __tablename__ = "agenda_item"
     __table_args__ = (sa.Index("ix_agenda_item_case_meeting", "case_id", "meeting_id"),)
     id: int | None = Field(default=None, primary_key=True)
@@ -179,6 +183,18 @@ class AgendaItemRow(SQLModel, table=True):
     case_id: int = Field(foreign_key="patient.id", ondelete="RESTRICT")
     position: int
     question: str = Field(max_length=2000)
+    status: str | None = Field(default=None, max_length=20)
+    note: str | None = Field(default=None, max_length=2000)
+    review_id: int | None = Field(default=None, foreign_key="review.id", ondelete="RESTRICT")
+
+
+class ReviewFollowUpRow(m.FollowUp, table=True):
+    """The follow-up of a signed review, kept apart because a signed review never changes
+    while its follow-up does."""
+
+    __tablename__ = "review_follow_up"
+    review_id: int = Field(primary_key=True, foreign_key="review.id", ondelete="RESTRICT")
+    case_id: int = Field(foreign_key="patient.id", ondelete="RESTRICT", index=True)
 
 
 class AuditEventRow(SQLModel, table=True):

@@ -27,6 +27,7 @@ from crlmboard.services.maintenance import (
 )
 from crlmboard.store import backup as store_backup
 from crlmboard.store import lock as store_lock
+from crlmboard.store import migrate
 from crlmboard.store.integrity import wal_reset_affected
 from tests.conftest import GOLDEN, TODAY
 
@@ -328,7 +329,7 @@ def test_a_backup_has_a_manifest_and_private_modes(filled: Path, tmp_path: Path)
         info = board.maintenance.backup()
         chosen = board.maintenance.backup(tmp_path / "elsewhere" / "copy.sqlite3")
         listed = board.maintenance.list_backups()
-    assert info.verified and info.patients == 3 and info.schema == "0002"
+    assert info.verified and info.patients == 3 and info.schema == migrate.head_revision()
     manifest = info.manifest
     for key in ("created", "app_version", "schema", "patients", "tables", "audit_head",
                 "sha256", "sqlite_version"):

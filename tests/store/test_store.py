@@ -124,11 +124,11 @@ def test_golden_cases_round_trip_through_sqlite(tmp_path: Path, path: Path) -> N
     HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 def test_generated_cases_round_trip_through_sqlite(tmp_path: Path,
                                                    document: dict[str, Any]) -> None:
-    engine = sqlite_engine(tmp_path / "db.sqlite3")
-    with write_session(engine) as session:
-        session.execute(sa.text("DELETE FROM review"))
-        session.execute(sa.text("DELETE FROM patient"))
+    import uuid
+
+    engine = sqlite_engine(tmp_path / f"db-{uuid.uuid4().hex}.sqlite3")  # one per example
     assert normalised(store_and_load(engine, document)) == normalised(document)
+    engine.dispose()
 
 
 def test_version_check_refuses_a_stale_save(tmp_path: Path, upfront: dict[str, Any]) -> None:

@@ -1,0 +1,385 @@
+"""`board.meetings` and `board.reviews`: the tumor board meeting itself — meetings and their
+attendees, the agenda with its questions, the readiness check, reviews signed with the
+engine's frozen evaluation, amendments, follow-up, and the board figures."""
+
+from __future__ import annotations
+
+import builtins
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from crlmboard.domain.board_work import (
+    BoardFigures,
+    OverdueFollowUp,
+    Quorum,
+    ReadinessItem,
+    board_figures,
+    overdue_follow_ups,
+    quorum,
+    readiness,
+)
+from crlmboard.domain.case import Case
+from crlmboard.domain.meeting import AgendaItem, MeetingFields, Review
+from crlmboard.domain.models import Attendee, FollowUp, ReviewAction, Strategy
+from crlmboard.domain.validation import InvalidInput, Problem, problems_from_error
+from crlmboard.services.board import BoardError, ChangeSet
+from crlmboard.store import tables as t
+from crlmboard.store.audit import insert_hash
+from crlmboard.store.database import read_session
+from crlmboard.store.meetings import AgendaEntry, MeetingNotFound, MeetingRepository, MeetingSummary
+from crlmboard.store.repositories import CaseRepository, ConflictError, NotFound
+
+if TYPE_CHECKING:
+    from crlmboard.services.board import Board
+
+__all__ = ["AgendaEntry", "MeetingService", "MeetingSummary", "ReviewDraft", "ReviewService"]
+
+
+class MeetingMissing(BoardError, LookupError):
+    """No such meeting or agenda entry."""
+
+
+def _validated(model: Any, values: dict[str, Any], path: str = "") -> Any:
+    try:
+        return model.model_validate(values)
+    except ValidationError as error:
+        raise InvalidInput(problems_from_error(error, path)) from None
+
+
+class MeetingService:
+    """Meetings, agendas and the readiness check."""
+
+    def __init__(self, board: Board):
+        self.board = board
+
+    # -- reading --------------------------------------------------------------------
+
+    def get(self, meeting_id: int) -> MeetingSummary:
+        with read_session(self.board.engine) as session:
+            try:
+                return MeetingRepository(session).get(meeting_id)
+            except MeetingNotFound:
+                raise MeetingMissing(f"There is no meeting {meeting_id}.") from None
+
+    def list(self) -> list[MeetingSummary]:
+        """Upcoming meetings first (soonest first), then past ones (latest first)."""
+        today = self.board.today()
+        with read_session(self.board.engine) as session:
+            repository = MeetingRepository(session)
+            dated = repository.ids_by_date()
+            upcoming = [i for i, d in dated if d >= today]
+            past = [i for i, d in reversed(dated) if d < today]
+            return [repository.get(i) for i in upcoming + past]
+
+    def on_date(self, when: date) -> MeetingSummary:
+        with read_session(self.board.engine) as session:
+            repository = MeetingRepository(session)
+            found = repository.on_date(when)
+            if not found:
+                raise MeetingMissing(f"There is no meeting on {when.isoformat()}.")
+            return repository.get(found[0])
+
+    def quorum(self, meeting: MeetingSummary) -> Quorum:
+        """Core roles (from the institution profile) present and missing."""
+        return quorum(meeting.attendees, self.board.evaluation.profile.core_roles)
+
+    # -- meetings -------------------------------------------------------------------
+
+    def create(self, when: date | str, time: str | None = None, location: str | None = None,
+               attendees: Sequence[Attendee | dict[str, Any]] = ()) -> int:
+        fields = _validated(MeetingFields, {"date": when, "time": time or None,
+                                            "location": location or None})
+        people = [a if isinstance(a, Attendee) else _validated(Attendee, a, f"attendees[{i}]")
+                  for i, a in enumerate(attendees)]
+        with self.board.writing() as session:
+            return MeetingRepository(session).create(fields, people)
+
+    def update(self, meeting_id: int, when: date | str, time: str | None = None,
+               location: str | None = None,
+               attendees: Sequence[Attendee | dict[str, Any]] = ()) -> ChangeSet:
+        fields = _validated(MeetingFields, {"date": when, "time": time or None,
+                                            "location": location or None})
+        people = [a if isinstance(a, Attendee) else _validated(Attendee, a, f"attendees[{i}]")
+                  for i, a in enumerate(attendees)]
+        with self.board.writing() as session:
+            try:
+                MeetingRepository(session).update(meeting_id, fields, people)
+            except MeetingNotFound:
+                raise MeetingMissing(f"There is no meeting {meeting_id}.") from None
+        return ChangeSet(meetings=frozenset({meeting_id}))
+
+    def delete(self, meeting_id: int) -> ChangeSet:
+        meeting = self.get(meeting_id)
+        if any(e.status == "discussed" for e in meeting.agenda):
+            raise BoardError("This meeting has signed reviews; it cannot be deleted.")
+        with self.board.writing() as session:
+            MeetingRepository(session).delete(meeting_id)
+        return ChangeSet(meetings=frozenset({meeting_id}),
+                         cases=frozenset(e.mrn for e in meeting.agenda))
+
+    # -- agenda ---------------------------------------------------------------------
+
+    def add_to_agenda(self, meeting_id: int, mrn: str, question: str) -> int:
+        """Put a case on an agenda with its question for the board (mandatory)."""
+        _validated(AgendaItem, {"mrn": mrn, "question": question.strip()})
+        with self.board.writing() as session:
+            cases = CaseRepository(session)
+            meetings = MeetingRepository(session)
+            try:
+                case_id = cases.case_id(mrn)
+                meetings.get(meeting_id)
+            except NotFound:
+                raise InvalidInput([Problem("mrn", f"there is no case with MRN {mrn}")]) \
+                    from None
+            except MeetingNotFound:
+                raise MeetingMissing(f"There is no meeting {meeting_id}.") from None
+            existing = meetings.item_for_case(meeting_id, case_id)
+            if existing is not None and existing.status not in ("held", "moved"):
+                raise InvalidInput([Problem("mrn", f"case {mrn} is already on this agenda")])
+            return meetings.add_item(meeting_id, case_id, question.strip())
+
+    def edit_question(self, item_id: int, question: str) -> None:
+        _validated(AgendaItem, {"mrn": "X", "question": question.strip()})
+        with self.board.writing() as session:
+            MeetingRepository(session).update_item(item_id, question=question.strip())
+
+    def reorder(self, meeting_id: int, item_ids: Sequence[int]) -> None:
+        with self.board.writing() as session:
+            try:
+                MeetingRepository(session).reorder(meeting_id, list(item_ids))
+            except ValueError as error:
+                raise BoardError(str(error)) from None
+
+    def remove_from_agenda(self, item_id: int) -> None:
+        with self.board.writing() as session:
+            repository = MeetingRepository(session)
+            if repository.item(item_id).status == "discussed":
+                raise BoardError("This case was discussed and its review signed; it stays on "
+                                 "the agenda.")
+            repository.remove_item(item_id)
+
+    def _move_to_next(self, repository: MeetingRepository, item: t.AgendaItemRow,
+                      status: str, note: str | None) -> int:
+        following = repository.next_after(item.meeting_id)
+        if following is None:
+            raise BoardError("There is no later meeting to move the case to: create the next "
+                             "meeting first.")
+        repository.update_item(item.id or 0, status=status, note=note)
+        existing = repository.item_for_case(following, item.case_id)
+        if existing is None:
+            repository.add_item(following, item.case_id, item.question)
+        return following
+
+    def hold_back(self, item_id: int, note: str) -> int:
+        """Hold a case back to the next meeting with a note; returns that meeting's id."""
+        if not note.strip():
+            raise InvalidInput([Problem("note", "say why the case is held back")])
+        with self.board.writing() as session:
+            repository = MeetingRepository(session)
+            item = repository.item(item_id)
+            if item.status == "discussed":
+                raise BoardError("This case was already discussed.")
+            return self._move_to_next(repository, item, "held", note.strip())
+
+    def close(self, meeting_id: int) -> builtins.list[str]:
+        """After the meeting: agenda cases not discussed move to the next meeting."""
+        moved: builtins.list[str] = []
+        with self.board.writing() as session:
+            repository = MeetingRepository(session)
+            for entry in repository.agenda(meeting_id):
+                if entry.status == "planned":
+                    self._move_to_next(repository, repository.item(entry.id), "moved",
+                                       "not reached at the meeting")
+                    moved.append(entry.mrn)
+        return moved
+
+    def prepare(self, meeting_id: int
+                ) -> builtins.list[tuple[AgendaEntry, builtins.list[ReadinessItem]]]:
+        """The readiness check: per agenda case, what is missing or outdated as of the
+        meeting date."""
+        meeting = self.get(meeting_id)
+        result = []
+        for entry in meeting.agenda:
+            if entry.status in ("held", "moved"):
+                continue
+            case = self.board.cases.get(entry.mrn)
+            document = self.board.evaluation.document(case, meeting.date)
+            result.append((entry, readiness(document)))
+        return result
+
+    # -- figures --------------------------------------------------------------------
+
+    def figures(self, start: date, end: date) -> BoardFigures:
+        if end < start:
+            raise InvalidInput([Problem("to", "must not be before the start of the period")])
+        with read_session(self.board.engine) as session:
+            mrns = CaseRepository(session).mrns_with_signed_reviews()
+            attendance = MeetingRepository(session).attendance()
+        cases = [self.board.cases.get(mrn) for mrn in mrns]
+        return board_figures(cases, attendance, self.board.evaluation.profile.core_roles,
+                             start, end)
+
+    def figures_csv(self, start: date, end: date) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["figure", "value"])
+        writer.writerows(self.figures(start, end).rows())
+        return out.getvalue()
+
+    def worklist(self) -> builtins.list[OverdueFollowUp]:
+        """Signed recommendations with no follow-up past their due dates."""
+        with read_session(self.board.engine) as session:
+            mrns = CaseRepository(session).mrns_with_signed_reviews()
+        return overdue_follow_ups((self.board.cases.get(m) for m in mrns), self.board.today())
+
+    def meeting_pack(self, meeting_id: int, *, page_size: str = "A4") -> bytes:
+        """The meeting pack PDF: cover, agenda, every case's summary."""
+        from crlmboard import __version__
+        from crlmboard.domain.meeting import Meeting
+        from crlmboard.report.meeting_pack import meeting_pack_pdf
+
+        summary = self.get(meeting_id)
+        meeting = Meeting(date=summary.date, time=summary.fields.time,
+                          location=summary.fields.location, attendees=list(summary.attendees),
+                          agenda=[AgendaItem(mrn=e.mrn, question=e.question, position=i)
+                                  for i, e in enumerate(summary.agenda)
+                                  if e.status not in ("held", "moved")])
+        cases = []
+        for entry in summary.agenda:
+            if entry.status in ("held", "moved"):
+                continue
+            case = self.board.cases.get(entry.mrn)
+            review = None
+            if entry.review_id is not None:
+                review = next((r for r in reversed(case.reviews)
+                               if r.meeting_date == summary.date and r.signed), None)
+            evaluation = (review.evaluation if review is not None and review.evaluation
+                          else self.board.evaluation.document(case, summary.date))
+            cases.append((case, evaluation, review))
+        return meeting_pack_pdf(meeting, cases, page_size=page_size, app_version=__version__)
+
+
+@dataclass(frozen=True)
+class ReviewDraft:
+    """What the review dialog opens on: the case, the question and the frozen evaluation."""
+
+    meeting: MeetingSummary
+    entry: AgendaEntry
+    case: Case
+    evaluation: dict[str, Any]
+
+
+class ReviewService:
+    """Reviews: start (freeze the evaluation), sign, amend, follow up."""
+
+    def __init__(self, board: Board, now: Any = None):
+        self.board = board
+        self._now = now
+
+    def now(self) -> datetime:
+        moment = self._now() if self._now is not None else datetime.now(UTC)
+        return moment.astimezone(UTC).replace(microsecond=0)
+
+    def start(self, meeting_id: int, mrn: str) -> ReviewDraft:
+        """Open a case's review at a meeting: its evaluation as of the meeting date."""
+        meeting = self.board.meetings.get(meeting_id)
+        entry = next((e for e in meeting.agenda if e.mrn == mrn and e.status != "held"), None)
+        if entry is None:
+            raise MeetingMissing(f"Case {mrn} is not on the agenda of this meeting.")
+        case = self.board.cases.get(mrn)
+        return ReviewDraft(meeting, entry, case,
+                           self.board.evaluation.document(case, meeting.date))
+
+    def sign(self, draft: ReviewDraft, *, signer: str, recommendation: str | None,
+             decision: str, rationale: str = "",
+             actions: Sequence[ReviewAction | dict[str, Any]] = (),
+             next_review_date: date | str | None = None,
+             attendees: Sequence[Attendee] | None = None,
+             amends: int | None = None) -> int:
+        """Sign a review: stored with the frozen evaluation, never changed afterwards.
+        Returns the review's index in the case."""
+        if not signer.strip():
+            raise InvalidInput([Problem("signed_by", "the signer's name is required")])
+        if not decision.strip():
+            raise InvalidInput([Problem("decision", "record the board's decision")])
+        values: dict[str, Any] = {
+            "meeting_date": draft.meeting.date, "question": draft.entry.question,
+            "recommendation": recommendation or None, "decision": decision.strip(),
+            "rationale": rationale.strip() or None, "next_review_date": next_review_date,
+            "signed_by": signer.strip(), "signed_at": self.now(), "amends": amends,
+            "actions": list(actions),
+            "attendees": list(attendees if attendees is not None else draft.meeting.attendees),
+            "follow_up": {"status": "pending"},
+            "evaluation": draft.evaluation,
+        }
+        if recommendation is not None and recommendation not in {s.value for s in Strategy}:
+            raise InvalidInput([Problem("recommendation", "must be a plan strategy")])
+        review = _validated(Review, values)
+        problems = review.cross_checks(self.board.today())
+        if problems:
+            raise InvalidInput([Problem(f, msg) for f, msg in problems])
+        with self.board.writing() as session:
+            cases = CaseRepository(session)
+            meetings = MeetingRepository(session)
+            try:
+                case = cases.get(draft.case.mrn)
+                version = cases.version(draft.case.mrn)
+            except NotFound:
+                raise MeetingMissing(f"There is no case with MRN {draft.case.mrn}.") from None
+            if amends is not None and not (0 <= amends < len(case.reviews)
+                                           and case.reviews[amends].signed):
+                raise InvalidInput([Problem("amends", "must name a signed review of the case")])
+            updated = case.model_copy(update={"reviews": [*case.reviews, review]})
+            try:
+                cases.update(updated, version, self.board.cases._summary(updated))
+            except ConflictError:
+                raise BoardError("The case changed while the review was being signed; open "
+                                 "the review again.") from None
+            index = len(updated.reviews) - 1
+            review_id = cases.review_id(draft.case.mrn, index)
+            item = meetings.item(draft.entry.id)
+            if amends is None or item.review_id is None:
+                meetings.update_item(draft.entry.id, status="discussed", review_id=review_id)
+        return index
+
+    def amend(self, mrn: str, review_index: int, meeting_id: int, **fields: Any) -> int:
+        """A new signed review that corrects review `review_index` (which stays as it was)."""
+        draft = self.start(meeting_id, mrn)
+        return self.sign(draft, amends=review_index, **fields)
+
+    def set_follow_up(self, mrn: str, review_index: int, status: str,
+                      reason: str | None = None, note: str | None = None) -> ChangeSet:
+        """Record whether a signed recommendation was carried out."""
+        follow_up = _validated(FollowUp, {"status": status, "reason": reason or None,
+                                          "note": note or None,
+                                          "recorded_on": self.board.today()}, "follow_up")
+        problems = follow_up.cross_checks(self.board.today())
+        if problems:
+            raise InvalidInput([Problem(f"follow_up.{f}", msg) for f, msg in problems])
+        with self.board.writing() as session:
+            cases = CaseRepository(session)
+            case = cases.get(mrn)
+            if not 0 <= review_index < len(case.reviews) or \
+                    not case.reviews[review_index].signed:
+                raise InvalidInput([Problem("review", "must be a signed review of the case")])
+            reviews = list(case.reviews)
+            reviews[review_index] = reviews[review_index].model_copy(
+                update={"follow_up": follow_up})
+            updated = case.model_copy(update={"reviews": reviews})
+            cases.update(updated, cases.version(mrn), self.board.cases._summary(updated))
+        return ChangeSet(cases=frozenset({mrn}))
+
+    def audit_head_at_signing(self, mrn: str, review_index: int) -> str | None:
+        """The audit-chain head recorded when a review was signed (for its PDF footer)."""
+        with read_session(self.board.engine) as session:
+            try:
+                review_id = CaseRepository(session).review_id(mrn, review_index)
+            except NotFound:
+                return None
+            return insert_hash(session, "review", review_id)

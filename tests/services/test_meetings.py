@@ -1,0 +1,146 @@
+"""A full meeting through the services on a real database: create, agenda, prepare, review,
+sign, amend, follow-up, close, figures, meeting pack."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from crlmboard.domain.validation import InvalidInput
+from crlmboard.services import Board, BoardError
+from crlmboard.services.demo import create_demo_database
+from tests.conftest import GOLDEN, TODAY
+
+pytestmark = pytest.mark.db
+
+PEOPLE = [{"name": "Dr A", "role": "hepatobiliary_surgeon"},
+          {"name": "Dr B", "role": "medical_oncologist"},
+          {"name": "Dr C", "role": "radiologist"}]
+
+
+@pytest.fixture
+def meeting(board: Board) -> tuple[Board, int, int]:
+    board.cases.import_path(GOLDEN)
+    first = board.meetings.create("2026-12-01", "16:00", "Room 3", PEOPLE)
+    second = board.meetings.create("2026-12-08")
+    return board, first, second
+
+
+def test_a_full_meeting(meeting: tuple[Board, int, int]) -> None:
+    board, first, second = meeting
+    one = board.meetings.add_to_agenda(first, "EX-0001", "Resect now?")
+    two = board.meetings.add_to_agenda(first, "EX-0002", "Which conversion regimen?")
+    three = board.meetings.add_to_agenda(first, "EX-0003", "Ready for hepatectomy?")
+    board.meetings.reorder(first, [three, one, two])
+    assert [e.mrn for e in board.meetings.get(first).agenda] == ["EX-0003", "EX-0001",
+                                                                 "EX-0002"]
+    # the case list shows the next meeting
+    assert {r.mrn: r.next_meeting for r in board.cases.page()}["EX-0001"] == date(2026, 12, 1)
+    quorum = board.meetings.quorum(board.meetings.get(first))
+    assert quorum.missing == ("pathologist", "coordinator")
+
+    draft = board.reviews.start(first, "EX-0001")
+    assert draft.evaluation["as_of"] == "2026-12-01"
+    index = board.reviews.sign(
+        draft, signer="Dr A", recommendation="upfront_resection",
+        decision="Resect segment 6.", rationale="Solitary lesion, low risk.",
+        actions=[{"text": "Book theatre", "owner": "Coordinator", "due": "2026-12-05"}],
+        next_review_date="2027-01-12")
+    review = board.cases.get("EX-0001").reviews[index]
+    assert review.signed and review.signed_by == "Dr A"
+    assert review.evaluation is not None and review.evaluation["as_of"] == "2026-12-01"
+    assert review.question == "Resect now?" and review.rationale == "Solitary lesion, low risk."
+    assert [a.name for a in review.attendees] == ["Dr A", "Dr B", "Dr C"]
+    assert review.follow_up is not None and review.follow_up.status == "pending"
+    statuses = {e.mrn: e.status for e in board.meetings.get(first).agenda}
+    assert statuses["EX-0001"] == "discussed"
+
+    amended = board.reviews.amend("EX-0001", index, first, signer="Dr A",
+                                  recommendation="upfront_resection",
+                                  decision="Resect segments 6 and 7.")
+    reviews = board.cases.get("EX-0001").reviews
+    assert reviews[amended].amends == index
+    assert reviews[index].decision == "Resect segment 6."  # the original stays as it was
+
+    board.reviews.set_follow_up("EX-0001", index, "not_done", "patient_choice", "declined")
+    assert board.cases.get("EX-0001").reviews[index].follow_up.status == "not_done"  # type: ignore[union-attr]
+    with pytest.raises(InvalidInput, match="reason"):
+        board.reviews.set_follow_up("EX-0001", index, "changed")
+
+    held_to = board.meetings.hold_back(two, "awaiting RAS result")
+    assert held_to == second
+    moved = board.meetings.close(first)
+    assert moved == ["EX-0003"]
+    after = {e.mrn: (e.status, e.note) for e in board.meetings.get(first).agenda}
+    assert after["EX-0002"] == ("held", "awaiting RAS result")
+    assert after["EX-0003"][0] == "moved"
+    assert [e.mrn for e in board.meetings.get(second).agenda] == ["EX-0002", "EX-0003"]
+
+    figures = board.meetings.figures(date(2026, 1, 1), date(2026, 12, 31))
+    assert figures.cases_discussed == 1 and figures.reviews == 2
+    assert figures.decisions_with_follow_up == 1 and figures.decisions_carried_out == 0
+    assert board.maintenance.check().ok
+
+
+def test_signed_review_is_immutable_in_the_store(meeting: tuple[Board, int, int]) -> None:
+    board, first, _ = meeting
+    board.meetings.add_to_agenda(first, "EX-0001", "Resect now?")
+    board.reviews.sign(board.reviews.start(first, "EX-0001"), signer="Dr A",
+                       recommendation="upfront_resection", decision="Resect.")
+    with pytest.raises(sa.exc.DatabaseError), board.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE review SET decision = 'Changed' WHERE signed_at "
+                                   "IS NOT NULL")
+    case, version = board.cases.get_with_version("EX-0001")
+    edited = case.model_copy(deep=True)
+    edited.reviews[0].decision = "Changed through the app"
+    with pytest.raises(BoardError):
+        board.cases.save(edited, version)
+    assert board.cases.get("EX-0001").reviews[0].decision == "Resect."
+
+
+def test_agenda_refusals(meeting: tuple[Board, int, int]) -> None:
+    board, first, second = meeting
+    with pytest.raises(InvalidInput, match="question"):
+        board.meetings.add_to_agenda(first, "EX-0001", "  ")
+    with pytest.raises(InvalidInput, match="no case with MRN"):
+        board.meetings.add_to_agenda(first, "NOPE", "Why?")
+    board.meetings.add_to_agenda(first, "EX-0001", "Resect now?")
+    with pytest.raises(InvalidInput, match="already on this agenda"):
+        board.meetings.add_to_agenda(first, "EX-0001", "Again?")
+    last = board.meetings.add_to_agenda(second, "EX-0001", "Follow-up?")
+    with pytest.raises(BoardError, match="no later meeting"):
+        board.meetings.hold_back(last, "later")
+    with pytest.raises(InvalidInput):
+        board.meetings.create("2026-13-01")
+
+
+def test_readiness_names_what_is_missing(board: Board) -> None:
+    document = json.loads((GOLDEN / "upfront-resection.json").read_text("utf-8"))
+    del document["molecular"]
+    document["imaging"] = []
+    board.cases.import_text(json.dumps(document))
+    meeting = board.meetings.create("2026-12-01")
+    board.meetings.add_to_agenda(meeting, "EX-0001", "Work-up?")
+    [(entry, items)] = board.meetings.prepare(meeting)
+    assert entry.mrn == "EX-0001"
+    assert {i.code for i in items} >= {"DATA.MOLECULAR_INCOMPLETE", "DATA.NO_IMAGING"}
+
+
+def test_demo_has_an_upcoming_meeting_and_signed_reviews(tmp_path: Path) -> None:
+    demo, _summary = create_demo_database(tmp_path / "demo.sqlite3")
+    try:
+        meetings = demo.meetings.list()
+        upcoming = [m for m in meetings if m.date > demo.today()]
+        assert upcoming and len(upcoming[0].agenda) >= 6
+        past = [m for m in meetings if m.date < demo.today()]
+        assert all(e.status == "discussed" for e in past[0].agenda)
+        pdf = demo.meetings.meeting_pack(upcoming[0].id)
+        assert pdf.startswith(b"%PDF")
+        assert demo.maintenance.check().ok
+    finally:
+        demo.close()
+    assert TODAY  # the demo is dated relative to the real today
