@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 from datetime import UTC, date, datetime
+from enum import Enum
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -184,7 +185,26 @@ def _fields(record: Record) -> dict[str, Any]:
     return {name: getattr(record, name) for name in type(record).model_fields}
 
 
+_AS_IS = frozenset({str, int, bool, type(None)})  # written as they are (not subclasses)
+_FIELD_NAMES: dict[type[Record], tuple[str, ...]] = {}
+
+
+def _field_names(model: type[Record]) -> tuple[str, ...]:
+    """A record type's field names (looked up once: `_plain` runs for every value)."""
+    names = _FIELD_NAMES.get(model)
+    if names is None:
+        names = _FIELD_NAMES[model] = tuple(model.model_fields)
+    return names
+
+
 def _plain(value: Any) -> Any:
+    kind = type(value)
+    if kind in _AS_IS:
+        return value
+    if kind is float:
+        return int(value) if math.isfinite(value) and value.is_integer() else value
+    if isinstance(value, Enum) and isinstance(value._value_, str):  # StrEnum, fast path
+        return value._value_
     if isinstance(value, datetime):
         return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     if isinstance(value, date):
@@ -204,7 +224,7 @@ def _plain(value: Any) -> Any:
 
 def _record(record: Record) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for name in type(record).model_fields:
+    for name in _field_names(type(record)):
         value = getattr(record, name)
         if value is None:
             continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -189,6 +189,45 @@ class CaseService:
         except OperationalError as error:
             raise _busy(error) from None
         return case.mrn, ChangeSet(cases=frozenset({case.mrn}))
+
+    def import_many(self, texts: Iterable[str]) -> tuple[list[str], ChangeSet]:
+        """Import many new cases' file texts in one transaction, all or nothing (bulk loads
+        such as the benchmark cohort).  Each text is checked as `import_text` checks it and
+        written through the repository with its audit rows; a problem in any text, or an
+        MRN already stored or given twice, refuses the whole batch with every problem as
+        `[n].path: message`."""
+        today = self.board.today()
+        cases: list[Case] = []
+        problems: list[Problem] = []
+        for n, text in enumerate(texts):
+            try:
+                cases.append(loads_case(text, today))
+            except InvalidInput as error:
+                problems += [Problem(f"[{n}].{p.path}" if p.path else f"[{n}]", p.message)
+                             for p in error.problems]
+        seen: set[str] = set()
+        for n, case in enumerate(cases):
+            if case.mrn in seen:
+                problems.append(Problem(f"[{n}].patient.mrn", f"MRN {case.mrn} is given twice"))
+            seen.add(case.mrn)
+        if problems:
+            raise InvalidInput(problems)
+        summaries = [self._summary(case) for case in cases]  # the engine, outside the lock
+        try:
+            with self.board.writing() as session:
+                repository = CaseRepository(session)
+                for n, (case, summary) in enumerate(zip(cases, summaries, strict=True)):
+                    if repository.exists(case.mrn):
+                        raise InvalidInput([Problem(f"[{n}].patient.mrn", f"a case with MRN "
+                                                    f"{case.mrn} already exists")])
+                    repository.create(case, summary)
+        except IntegrityError as error:
+            raise InvalidInput([Problem("", f"the database refused the cases: {error.orig}")]) \
+                from None
+        except OperationalError as error:
+            raise _busy(error) from None
+        mrns = [case.mrn for case in cases]
+        return mrns, ChangeSet(cases=frozenset(mrns))
 
     def import_path(self, path: str | os.PathLike[str], *, replace: bool = False,
                     progress: Callable[[int, int], bool] | None = None) -> ImportSummary:

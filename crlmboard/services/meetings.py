@@ -132,7 +132,7 @@ class MeetingService:
             cases = CaseRepository(session)
             meetings = MeetingRepository(session)
             try:
-                case_id = cases.case_id(mrn)
+                case_id = cases.id_of(mrn)
                 meetings.get(meeting_id)
             except NotFound:
                 raise InvalidInput([Problem("mrn", f"there is no case with MRN {mrn}")]) \

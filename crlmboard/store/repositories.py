@@ -139,11 +139,6 @@ class CaseRepository:
     def version(self, mrn: str) -> int:
         return self._row(mrn).version
 
-    def case_id(self, mrn: str) -> int:
-        case_id = self._row(mrn).id
-        assert case_id is not None
-        return case_id
-
     def mrn_of(self, case_id: int) -> str:
         row = self.session.get(t.CaseRow, case_id)
         if row is None:
@@ -153,7 +148,7 @@ class CaseRepository:
     def review_id(self, mrn: str, position: int) -> int:
         """The stored id of a case's review at `position` (0-based)."""
         query = sa.select(col(t.ReviewRow.id)).where(
-            col(t.ReviewRow.case_id) == self.case_id(mrn), col(t.ReviewRow.position) == position)
+            col(t.ReviewRow.case_id) == self.id_of(mrn), col(t.ReviewRow.position) == position)
         found = self.session.execute(query).scalar()
         if found is None:
             raise NotFound(f"{mrn} review {position}")

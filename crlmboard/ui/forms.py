@@ -169,10 +169,19 @@ class RecordForm(QWidget):
             self.editors[spec.name] = editor
         self.problems: list[Problem] = []
         self.today = dt.date.today()
+        self._loading = self._changed_while_loading = False
 
     def set_record(self, record: Record | None) -> None:
-        for name, editor in self.editors.items():
-            editor.set_value(None if record is None else getattr(record, name, None))
+        # The form is checked once after the last field is set, not once per changed field
+        # (each check re-validates the record, and a tab re-validates all its forms).
+        self._loading, self._changed_while_loading = True, False
+        try:
+            for name, editor in self.editors.items():
+                editor.set_value(None if record is None else getattr(record, name, None))
+        finally:
+            self._loading = False
+        if self._changed_while_loading:
+            self._on_change()
         self.problems = []
 
     def values(self) -> tuple[dict[str, Any], list[Problem]]:
@@ -212,6 +221,9 @@ class RecordForm(QWidget):
         return record
 
     def _on_change(self) -> None:
+        if self._loading:
+            self._changed_while_loading = True
+            return
         self.record()
         self.edited.emit()
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QSplitter,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -31,6 +32,7 @@ from crlmboard.services.log import log_path
 from crlmboard.ui.dialogs.record_dialog import RecordDialog
 from crlmboard.ui.models.case_list import CaseListModel
 from crlmboard.ui.ops import run_with_progress
+from crlmboard.ui.views.meetings import FollowUpView, MeetingsView
 from crlmboard.ui.workspace import CaseWorkspace
 
 log = logging.getLogger("crlmboard.ui")
@@ -77,6 +79,11 @@ class MainWindow(QMainWindow):
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
+        self.banner = QLabel()
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet("background: #fff4c2; color: #3d3000; padding: 6px;"
+                                  "border: 1px solid #d9c36a;")
+        left_layout.addWidget(self.banner)
         left_layout.setContentsMargins(4, 4, 4, 4)
         left_layout.addWidget(self.filter_edit)
         left_layout.addWidget(self.table)
@@ -91,11 +98,31 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.workspace)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([520, 900])
-        self.setCentralWidget(self.splitter)
+
+        # the pages: Cases (list + workspace), Meetings, Follow-up (Ctrl+1/2/3)
+        self.meetings = MeetingsView(board, lambda: self.workspace.case.mrn
+                                     if self.workspace.case is not None else None)
+        self.meetings.changed.connect(self._meetings_changed)
+        self.meetings.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.follow_up = FollowUpView(board)
+        self.follow_up.case_requested.connect(self.show_case_page)
+        self.follow_up.changed.connect(self._meetings_changed)
+        self.workspace.case_saved.connect(lambda _c: self.follow_up.reload())
+        self.pages = QTabWidget()
+        self.pages.setDocumentMode(True)
+        self.pages.addTab(self.splitter, "Cases")
+        self.pages.addTab(self.meetings, "Meetings")
+        self.pages.addTab(self.follow_up, "Follow-up")
+        for page, tip in enumerate(("Case list and the open case (Ctrl+1)",
+                                    "Meetings and their agendas (Ctrl+2)",
+                                    "Recommendations waiting for their follow-up (Ctrl+3)")):
+            self.pages.setTabToolTip(page, tip)
+        self.setCentralWidget(self.pages)
 
         self.count_label = QLabel()
         self.statusBar().addPermanentWidget(self.count_label)
         self._show_location()
+        self._show_banner()
         self._update_count()
         self._build_menus()
         self._restore_settings()
@@ -111,6 +138,17 @@ class MainWindow(QMainWindow):
         view.record_clicked.connect(self.workspace.show_record)
         self.workspace.timeline = view
         self.workspace.insertTab(1, view, "&Timeline")
+
+    def _show_banner(self) -> None:
+        """A read-only database says so, with who holds it, above the case list."""
+        reason = getattr(self.board, "read_only_reason", None)
+        if getattr(self.board, "read_only", False):
+            self.banner.setText("⚠ Read-only: " + (reason or "another program is writing to "
+                                                   "this database.") + " You can look at "
+                                "cases; changes are not possible until it is closed there.")
+            self.banner.show()
+        else:
+            self.banner.hide()
 
     def _show_location(self) -> None:
         who = f"   ·   User: {self.user}" if self.user else ""
@@ -152,6 +190,9 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "Export &PDF summary…", self.export_pdf, "Ctrl+P",
                      "The tumor-board summary of the open case as PDF")
         file_menu.addSeparator()
+        self._action(file_menu, "&Backup now", self.backup_now, "Ctrl+Shift+B")
+        self._action(file_menu, "Res&tore a backup…", self.restore_backup)
+        file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
         edit_menu = bar.addMenu("&Edit")
@@ -172,10 +213,22 @@ class MainWindow(QMainWindow):
                      "Ctrl+Alt+I")
         self._action(case_menu, "Add &procedure…", self.workspace.add_procedure, "Ctrl+Alt+P")
         self._action(case_menu, "Add surgery &outcome…", self.workspace.add_outcome)
+        case_menu.addSeparator()
+        self._action(case_menu, "&History (who changed what)…", self.show_history, "Ctrl+H")
+
+        meeting_menu = bar.addMenu("&Meeting")
+        self.meetings.fill_menu(meeting_menu)
+
+        view_menu = bar.addMenu("&View")
+        for page, (text, key) in enumerate((("&Cases", "Ctrl+1"), ("&Meetings", "Ctrl+2"),
+                                            ("&Follow-up worklist", "Ctrl+3"))):
+            self._action(view_menu, text, lambda _c=False, p=page: self.pages.setCurrentIndex(p),
+                         key)
 
         tools_menu = bar.addMenu("&Tools")
         self._action(tools_menu, "&Rule catalogue", lambda: self.show_rule_catalogue(""),
                      "Ctrl+R")
+        self._action(tools_menu, "&Check database…", self.check_database)
         self._action(tools_menu, "&Preferences…", self.show_preferences,
                      QKeySequence.StandardKey.Preferences)
 
@@ -214,12 +267,35 @@ class MainWindow(QMainWindow):
         if changes.cases:
             self.model.refresh()
             self._update_count()
+            self.meetings.reload()
+
+    def _meetings_changed(self, changes: ChangeSet) -> None:
+        """After a change on the Meetings or Follow-up page: the case list's next meeting,
+        the open case's reviews, the worklist."""
+        self.model.refresh()
+        self._update_count()
+        case = self.workspace.case
+        if case is not None and case.mrn in changes.cases:
+            self.workspace.open_case(case.mrn)
+        if changes.reviews:  # a review signed or followed up: no undo of edits before it
+            self.undo_stack.clear()
+        if self.pages.currentWidget() is not self.follow_up:
+            self.follow_up.reload()
+
+    def show_case_page(self, mrn: str) -> None:
+        """Open a case on the Cases page (from the worklist or an agenda)."""
+        self.pages.setCurrentWidget(self.splitter)
+        self.select_case(mrn)
 
     # -- file -------------------------------------------------------------------------
 
-    def _switch_database(self, where: str) -> None:
+    def _switch_database(self, where: str, *, reopen: bool = False) -> None:
+        """Open another database (or, with `reopen`, the same one again after a restore)."""
+        if reopen:
+            self.board.close()  # gives up the writer lock so the new Board can take it
         try:
-            board = Board.open(where, profile=QSettings().value("profile") or None)
+            board = Board.open(where, profile=QSettings().value("profile") or None,
+                               user=self.user or None)
         except BoardError as error:
             QMessageBox.warning(self, "Cannot open the database", str(error))
             return
@@ -230,9 +306,12 @@ class MainWindow(QMainWindow):
         self.workspace.setEnabled(False)
         self.model.board = board
         self.model.reload()
+        self.meetings.set_board(board)
+        self.follow_up.set_board(board)
         self.undo_stack.clear()
         old.close()
         self._show_location()
+        self._show_banner()
         self._remember_recent(board.location)
 
     def new_database(self) -> None:
@@ -405,6 +484,72 @@ class MainWindow(QMainWindow):
 
         self._threads.append(run_with_progress(self, "Writing the PDF summary…", work, done,
                                                failed))
+
+    # -- data safety ------------------------------------------------------------------
+
+    def backup_now(self) -> None:
+        board = self.board
+
+        def done(info: Any) -> None:
+            state = "verified" if info.verified else "NOT verified"
+            self.statusBar().showMessage(f"Backup made ({state}): {info.path}", 10000)
+
+        def failed(error: BaseException) -> None:
+            QMessageBox.warning(self, "Backup", str(error) if isinstance(error, BoardError)
+                                else f"The backup failed; the details are in the log "
+                                f"({log_path()}).")
+
+        self._threads.append(run_with_progress(
+            self, "Backing up the database…", lambda _p: board.maintenance.backup(), done,
+            failed))
+
+    def restore_backup(self) -> None:
+        from crlmboard.ui.dialogs.safety import RestoreDialog
+
+        try:
+            backups = self.board.maintenance.list_backups()
+        except BoardError as error:
+            QMessageBox.warning(self, "Restore", str(error))
+            return
+        if not backups:
+            QMessageBox.information(self, "Restore", "This database has no backups yet.")
+            return
+        dialog = RestoreDialog(backups, self)
+        if not dialog.exec() or dialog.chosen() is None:
+            return
+        try:
+            result = self.board.maintenance.restore(dialog.chosen().path)
+        except BoardError as error:
+            QMessageBox.warning(self, "Restore", str(error))
+            return
+        self._switch_database(self.board.url, reopen=True)
+        QMessageBox.information(self, "Restore",
+                                f"Restored {result.restored}.\nThe state before the restore "
+                                f"is kept as {result.safety_backup}.")
+        self.board.maintenance.resume_rotation()
+
+    def check_database(self) -> None:
+        from crlmboard.ui.dialogs.safety import CheckReportDialog
+
+        board = self.board
+
+        def done(report: Any) -> None:
+            CheckReportDialog(report, self).exec()
+
+        def failed(error: BaseException) -> None:
+            QMessageBox.warning(self, "Check database", str(error))
+
+        self._threads.append(run_with_progress(
+            self, "Checking the database…", lambda _p: board.maintenance.check(), done, failed))
+
+    def show_history(self) -> None:
+        from crlmboard.ui.dialogs.safety import HistoryDialog
+
+        case = self.workspace.case
+        if case is None:
+            QMessageBox.information(self, "History", "Open a case first.")
+            return
+        HistoryDialog(case.mrn, self.board.maintenance.case_history(case.mrn), self).exec()
 
     # -- case -------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 log = logging.getLogger("crlmboard.ui")
@@ -39,6 +39,28 @@ class _Worker(QObject):
             self.finished.emit(result)
 
 
+class _Relay(QObject):
+    """Lives in the GUI thread: the worker's signals reach the callbacks through it, queued,
+    so every callback runs on the GUI thread (a plain function would run in the worker)."""
+
+    def __init__(self, parent: QObject, progressed: Callable[[int, int], None],
+                 finished: Callable[[Any], None], failed: Callable[[Any], None]):
+        super().__init__(parent)
+        self._progressed, self._finished, self._failed = progressed, finished, failed
+
+    @Slot(int, int)
+    def progressed(self, done: int, total: int) -> None:
+        self._progressed(done, total)
+
+    @Slot(object)
+    def finished(self, result: Any) -> None:
+        self._finished(result)
+
+    @Slot(object)
+    def failed(self, error: Any) -> None:
+        self._failed(error)
+
+
 def run_with_progress(parent: QWidget, label: str, work: Callable[[Progress], Any],
                       on_done: Callable[[Any], None],
                       on_error: Callable[[BaseException], None]) -> QThread:
@@ -67,9 +89,11 @@ def run_with_progress(parent: QWidget, label: str, work: Callable[[Progress], An
         log.error("background work failed", exc_info=error)
         on_error(error)
 
-    worker.progressed.connect(progressed)
-    worker.finished.connect(finish)
-    worker.failed.connect(fail)
+    relay = _Relay(parent, progressed, finish, fail)
+    worker.progressed.connect(relay.progressed)
+    worker.finished.connect(relay.finished)
+    worker.failed.connect(relay.failed)
+    thread.finished.connect(relay.deleteLater)
     dialog.canceled.connect(lambda: setattr(worker, "cancelled", True))
     thread.finished.connect(worker.deleteLater)
     thread._worker = worker  # type: ignore[attr-defined]  # keep it alive with the thread

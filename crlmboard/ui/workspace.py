@@ -18,6 +18,7 @@ from crlmboard.domain.validation import InvalidInput
 from crlmboard.services.board import Board, BoardError, ChangeSet
 from crlmboard.services.cases import CaseConflict
 from crlmboard.ui.dialogs.record_dialog import RecordDialog
+from crlmboard.ui.dialogs.review_dialog import amend_review, follow_up_text, record_follow_up
 from crlmboard.ui.dialogs.timepoint_dialog import TimepointDialog
 from crlmboard.ui.views.overview import OverviewView
 from crlmboard.ui.views.record_tabs import (
@@ -141,16 +142,22 @@ class CaseWorkspace(QTabWidget):
             ("Site", lambda x: _t(x.site)), ("Detected on", lambda x: _t(x.detected_on)),
             ("Resectable", lambda x: _t(x.resectable)),
         ], "Add site…")
-        self.reviews = ListTab("Board reviews (read-only history)", [
-            ("Meeting", lambda r: _t(r.meeting_date)), ("Question", lambda r: r.question or ""),
+        self.reviews = ListTab("Board reviews — signed reviews are never changed: Amend… "
+                               "signs a correction, Follow-up… records what was done", [
+            ("#", self._review_number), ("Meeting", lambda r: _t(r.meeting_date)),
             ("Recommendation", lambda r: _t(r.recommendation)),
-            ("Decision", lambda r: r.decision or ""),
+            ("Follow-up", follow_up_text),
+            ("Amends", lambda r: f"#{r.amends + 1}" if r.amends is not None else ""),
             ("Signed", lambda r: f"{r.signed_by}, {r.signed_at:%Y-%m-%d %H:%M} UTC"
              if r.signed_at else "not signed"),
-        ], "")
-        for button in (self.reviews.add_button, self.reviews.edit_button,
-                       self.reviews.remove_button):
-            button.hide()
+            ("Question", lambda r: r.question or ""), ("Decision", lambda r: r.decision or ""),
+        ], "&Follow-up…")
+        self.reviews.edit_button.setText("A&mend…")
+        self.reviews.remove_button.hide()
+        self.reviews.add_button.clicked.disconnect()
+        self.reviews.add_button.clicked.connect(
+            lambda: self.reviews._with_row(self.follow_up_review))
+        self.reviews.edit_requested.connect(self.amend_review)
 
         self.addTab(self.overview, "&Overview")
         self.addTab(self.staging, "&Staging")
@@ -318,6 +325,28 @@ class CaseWorkspace(QTabWidget):
 
     def _remove_record(self, tab: ListTab, row: int, block: str, text: str) -> None:
         self._replace(tab.model.records[row], None, block, text)
+
+    def _review_number(self, review: Any) -> str:
+        reviews = self.case.reviews if self.case is not None else []
+        return next((str(i + 1) for i, r in enumerate(reviews) if r is review), "")
+
+    def amend_review(self, row: int) -> None:
+        """Sign an amendment of the selected signed review (it stays as it was)."""
+        if self.case is not None and amend_review(self, self.board, self.case, row):
+            self._reviews_changed(len(self.case.reviews))
+
+    def follow_up_review(self, row: int) -> None:
+        """Record whether the selected signed review's recommendation was carried out."""
+        if self.case is not None and record_follow_up(self, self.board, self.case, row):
+            self._reviews_changed(row)
+
+    def _reviews_changed(self, index: int) -> None:
+        assert self.case is not None
+        mrn = self.case.mrn
+        self.undo_stack.clear()  # an undo must not reach past a signature or a follow-up
+        self.open_case(mrn)
+        self.reviews.select_row(index)
+        self.case_saved.emit(ChangeSet(cases=frozenset({mrn}), reviews=frozenset({index})))
 
     def show_record(self, kind: str, when: dt.date) -> None:
         """Bring the record drawn at `when` into view (a click on the timeline)."""

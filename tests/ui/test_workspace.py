@@ -33,8 +33,10 @@ def window(qtbot: QtBot, board: Board) -> Iterator[MainWindow]:
 def when_dialog(action: Any) -> None:
     """Run `action(dialog)` on the next modal dialog that opens."""
     def act() -> None:
+        from PySide6.QtWidgets import QProgressDialog
+
         dialog = QApplication.activeModalWidget()
-        if dialog is None:
+        if dialog is None or isinstance(dialog, QProgressDialog):
             QTimer.singleShot(20, act)
             return
         action(dialog)
@@ -256,3 +258,46 @@ def test_referral_import_with_preview_and_fhir_export(
     window.select_case("REF-0001")
     window.export_fhir()
     assert json.loads(target.read_text("utf-8"))["resourceType"] == "Bundle"
+
+
+def test_history_check_backup_and_restore(window: MainWindow, qtbot: QtBot,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from crlmboard.ui.dialogs.safety import CheckReportDialog, HistoryDialog, RestoreDialog
+
+    window.select_case("EX-0001")
+    seen: dict[str, Any] = {}
+
+    def look(dialog: QDialog) -> None:
+        seen[type(dialog).__name__] = dialog
+        dialog.reject()
+
+    when_dialog(look)
+    window.show_history()
+    history = seen["HistoryDialog"]
+    assert isinstance(history, HistoryDialog) and history.model.rowCount() > 0
+    assert history.model.data(history.model.index(0, 2)) == "insert"
+
+    when_dialog(look)
+    window.check_database()
+    qtbot.waitUntil(lambda: "CheckReportDialog" in seen, timeout=30000)
+    assert isinstance(seen["CheckReportDialog"], CheckReportDialog)
+
+    window.backup_now()
+    qtbot.waitUntil(lambda: len(window.board.maintenance.list_backups()) > 0, timeout=30000)
+    qtbot.waitUntil(lambda: all(not t.isRunning() for t in window._threads), timeout=30000)
+    staging = window.workspace.staging
+    staging.forms["patient"].editors["given_name"].line.setText("After backup")  # type: ignore[union-attr]
+    staging.save()
+    assert window.board.cases.get("EX-0001").patient.given_name == "After backup"
+
+    def restore(dialog: QDialog) -> None:
+        assert isinstance(dialog, RestoreDialog)
+        dialog.view.selectRow(0)
+        dialog.accept()
+        QTimer.singleShot(50, lambda: QApplication.activeModalWidget()
+                          and QApplication.activeModalWidget().accept())  # type: ignore[union-attr]
+
+    monkeypatch.setattr(QMessageBox, "information", lambda *_a, **_k: None)
+    when_dialog(restore)
+    window.restore_backup()
+    assert window.board.cases.get("EX-0001").patient.given_name == "Ada"

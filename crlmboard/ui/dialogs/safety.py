@@ -1,0 +1,148 @@
+"""Data-safety windows: a case's history (who changed what, when), the database check
+report, and the list of backups to restore from."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crlmboard.ui.models.records import RecordTableModel
+
+
+def _values(values: dict[str, Any] | None, fields: list[str]) -> str:
+    if not values:
+        return ""
+    shown = {k: values.get(k) for k in fields if k in values} or values
+    return "; ".join(f"{k.replace('_', ' ')}: {json.dumps(v, ensure_ascii=False)}"
+                     for k, v in shown.items())[:300]
+
+
+def _table(model: RecordTableModel) -> QTableView:
+    view = QTableView()
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setAlternatingRowColors(True)
+    view.verticalHeader().hide()
+    view.setWordWrap(True)
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    view.horizontalHeader().setStretchLastSection(True)
+    return view
+
+
+class HistoryDialog(QDialog):
+    """Every audited change of one case, oldest first."""
+
+    def __init__(self, mrn: str, entries: list[Any], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(f"History of case {mrn}")
+        self.resize(1100, 560)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(f"{len(entries)} recorded change(s). Times are UTC; the audit "
+                                "trail is hash-chained and cannot be edited."))
+        self.model = RecordTableModel([
+            ("When (UTC)", lambda e: e.at.strftime("%Y-%m-%d %H:%M:%S")),
+            ("Who", lambda e: f"{e.app_user} ({e.os_login}@{e.host})"),
+            ("Action", lambda e: e.action),
+            ("Record", lambda e: f"{e.table.replace('_', ' ')} {e.record_id or ''}"),
+            ("Before", lambda e: _values(e.before, e.fields)),
+            ("After", lambda e: _values(e.after, e.fields)),
+        ], self)
+        self.model.set_records(entries)
+        self.view = _table(self.model)
+        for column, width in enumerate((150, 200, 70, 150, 240)):
+            self.view.setColumnWidth(column, width)
+        layout.addWidget(self.view, 1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+
+class CheckReportDialog(QDialog):
+    """The result of Tools ▸ Check database."""
+
+    def __init__(self, report: Any, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Database check")
+        self.resize(760, 480)
+        layout = QVBoxLayout(self)
+        verdict = QLabel("No problem found." if report.ok else
+                         f"{len(report.problems)} problem(s) found: restore a verified backup "
+                         "(File ▸ Restore…) or ask your IT support before entering more data.")
+        verdict.setWordWrap(True)
+        font = verdict.font()
+        font.setBold(True)
+        verdict.setFont(font)
+        icon = self.style().standardIcon(
+            self.style().StandardPixmap.SP_DialogApplyButton if report.ok
+            else self.style().StandardPixmap.SP_MessageBoxCritical)
+        verdict_icon = QLabel()
+        verdict_icon.setPixmap(icon.pixmap(32, 32))
+        layout.addWidget(verdict_icon)
+        layout.addWidget(verdict)
+        text = QPlainTextEdit("\n".join(report.lines()))
+        text.setReadOnly(True)
+        layout.addWidget(text, 1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+
+class RestoreDialog(QDialog):
+    """The backups of this database, newest first; OK restores the chosen one."""
+
+    def __init__(self, backups: list[Any], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Restore a backup")
+        self.resize(820, 420)
+        self.backups = backups
+        layout = QVBoxLayout(self)
+        note = QLabel("Choose a backup to put in place of the database. The current state is "
+                      "backed up first, so a restore can itself be undone.")
+        note.setWordWrap(True)
+        layout.addWidget(note)
+        self.model = RecordTableModel([
+            ("Made (UTC)", lambda b: b.created.strftime("%Y-%m-%d %H:%M") if b.created else "?"),
+            ("Patients", lambda b: "" if b.patients is None else b.patients),
+            ("Schema", lambda b: b.schema or ""),
+            ("Why", lambda b: b.reason or ""),
+            ("State", lambda b: "verified" if b.verified else f"NOT usable: {b.problem}"),
+        ], self)
+        self.model.set_records(backups)
+        self.view = _table(self.model)
+        layout.addWidget(self.view, 1)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Restore")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        if backups:
+            self.view.selectRow(0)
+
+    def chosen(self) -> Any:
+        rows = self.view.selectionModel().selectedRows()
+        if not rows:
+            return None
+        backup = self.backups[rows[0].row()]
+        return backup if backup.verified else None
+
+    def accept(self) -> None:
+        if self.chosen() is None:
+            self.view.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
+        super().accept()
