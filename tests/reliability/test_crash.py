@@ -62,7 +62,7 @@ def sqlite_sound(path: Path) -> None:
 
 def test_sigkill_during_a_stream_of_saves(tmp_path: Path) -> None:
     """T1: acknowledged ⊆ stored, at most one more, every stored case whole and audited."""
-    for trial in range(trials("T1", 5)):
+    for trial in range(trials("T1", 20)):
         path = tmp_path / f"t1-{trial}.sqlite3"
         process = child(WRITER, str(path))
         assert process.stdout is not None
