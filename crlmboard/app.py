@@ -86,8 +86,10 @@ def open_window(where: str | None) -> tuple[object, Board] | None:
 
     settings = QSettings()
     where = where or (str(settings.value("default_database") or "") or None)
+    user = str(settings.value("user_name") or getpass.getuser())
     try:
-        board = Board.open(where, profile=str(settings.value("profile") or "") or None)
+        board = Board.open(where, profile=str(settings.value("profile") or "") or None,
+                           user=user)
     except BoardError as error:
         QMessageBox.critical(None, "crlmboard", str(error))
         return None
@@ -95,7 +97,6 @@ def open_window(where: str | None) -> tuple[object, Board] | None:
         log.exception("cannot open")
         QMessageBox.critical(None, "crlmboard", f"crlmboard cannot start: {error}")
         return None
-    user = str(settings.value("user_name") or getpass.getuser())
     return MainWindow(board, user=user), board
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -90,6 +90,7 @@ def _glyphs(font_name: str) -> frozenset[int]:
     return frozenset(font.face.charToGlyph)
 
 
+@cache  # a pure function of the character: every character of every string asks it
 def family_for(char: str) -> str:
     """The family whose font draws `char` (by script first, then by coverage)."""
     code = ord(char)
@@ -132,7 +133,12 @@ def visual(text: str) -> str:
 
 def runs(text: str) -> list[tuple[str, str]]:
     """(family, text) runs of `text` in drawing order (`visual` applied)."""
-    return _plain_runs(visual(text))
+    return list(_runs(text))
+
+
+@lru_cache(maxsize=4096)  # the same labels, names and footers come back on every page
+def _runs(text: str) -> tuple[tuple[str, str], ...]:
+    return tuple(_plain_runs(visual(text)))
 
 
 def _plain_runs(text: str) -> list[tuple[str, str]]:

@@ -107,7 +107,7 @@ class MainWindow(QMainWindow):
         self.follow_up = FollowUpView(board)
         self.follow_up.case_requested.connect(self.show_case_page)
         self.follow_up.changed.connect(self._meetings_changed)
-        self.workspace.case_saved.connect(lambda _c: self.follow_up.reload())
+        self.workspace.case_saved.connect(lambda _c: self.follow_up.invalidate())
         self.pages = QTabWidget()
         self.pages.setDocumentMode(True)
         self.pages.addTab(self.splitter, "Cases")
@@ -219,10 +219,10 @@ class MainWindow(QMainWindow):
         meeting_menu = bar.addMenu("&Meeting")
         self.meetings.fill_menu(meeting_menu)
 
-        view_menu = bar.addMenu("&View")
+        pages_menu = bar.addMenu("&Window")
         for page, (text, key) in enumerate((("&Cases", "Ctrl+1"), ("&Meetings", "Ctrl+2"),
                                             ("&Follow-up worklist", "Ctrl+3"))):
-            self._action(view_menu, text, lambda _c=False, p=page: self.pages.setCurrentIndex(p),
+            self._action(pages_menu, text, lambda _c=False, p=page: self.pages.setCurrentIndex(p),
                          key)
 
         tools_menu = bar.addMenu("&Tools")
@@ -267,7 +267,7 @@ class MainWindow(QMainWindow):
         if changes.cases:
             self.model.refresh()
             self._update_count()
-            self.meetings.reload()
+            self.meetings.invalidate()
 
     def _meetings_changed(self, changes: ChangeSet) -> None:
         """After a change on the Meetings or Follow-up page: the case list's next meeting,
@@ -279,8 +279,8 @@ class MainWindow(QMainWindow):
             self.workspace.open_case(case.mrn)
         if changes.reviews:  # a review signed or followed up: no undo of edits before it
             self.undo_stack.clear()
-        if self.pages.currentWidget() is not self.follow_up:
-            self.follow_up.reload()
+        if self.sender() is not self.follow_up:  # which has read its worklist again
+            self.follow_up.invalidate()
 
     def show_case_page(self, mrn: str) -> None:
         """Open a case on the Cases page (from the worklist or an agenda)."""
@@ -593,6 +593,11 @@ class MainWindow(QMainWindow):
             except Exception as error:
                 QMessageBox.warning(self, "Institution profile", str(error))
             self.user = str(QSettings().value("user_name") or self.user)
+            if not getattr(self.board, "read_only", False):
+                try:
+                    self.board.set_user(self.user)  # audited: who signs and changes from now
+                except BoardError as error:
+                    QMessageBox.warning(self, "User name", str(error))
             self._show_location()
             if self.workspace.case is not None:
                 self.workspace.open_case(self.workspace.case.mrn)

@@ -151,8 +151,8 @@ class CaseWorkspace(QTabWidget):
             ("Signed", lambda r: f"{r.signed_by}, {r.signed_at:%Y-%m-%d %H:%M} UTC"
              if r.signed_at else "not signed"),
             ("Question", lambda r: r.question or ""), ("Decision", lambda r: r.decision or ""),
-        ], "&Follow-up…")
-        self.reviews.edit_button.setText("A&mend…")
+        ], "Follow-&up…")
+        self.reviews.edit_button.setText("Ame&nd…")
         self.reviews.remove_button.hide()
         self.reviews.add_button.clicked.disconnect()
         self.reviews.add_button.clicked.connect(

@@ -126,6 +126,7 @@ class FiguresDialog(QDialog):
     def __init__(self, board: Board, parent: QWidget | None = None, *,
                  start: dt.date | None = None, end: dt.date | None = None):
         super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.board = board
         self.setWindowTitle("Board figures")
         self.resize(760, 560)

@@ -120,6 +120,7 @@ class MeetingDialog(QDialog):
                  parent: QWidget | None = None, *, template: MeetingSummary | None = None,
                  when: dt.date | None = None):
         super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.board = board
         self.meeting = meeting
         self.meeting_id: int | None = meeting.id if meeting is not None else None
@@ -277,6 +278,7 @@ class NoteDialog(QDialog):
                  text: str = "", required: str = "This is required.",
                  save: Any = None):
         super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowTitle(title)
         self.resize(560, 0)
         self.save = save
@@ -322,11 +324,13 @@ class AgendaDialog(QDialog):
     def __init__(self, board: Board, meetings: Sequence[MeetingSummary], meeting_id: int | None,
                  mrn: str = "", parent: QWidget | None = None):
         super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.board = board
         self.setWindowTitle("Add case to agenda")
         self.resize(620, 0)
         self.item_id: int | None = None
         self.meeting_id: int | None = None
+        self.mrn = ""
         layout = QVBoxLayout(self)
         form = QFormLayout()
         self.meeting_combo = QComboBox()
@@ -391,12 +395,14 @@ class AgendaDialog(QDialog):
             show_problems(self.problems, error_text(error))
             return
         self.meeting_id = int(meeting_id)
+        self.mrn = self.mrn_edit.text().strip()
         super().accept()
 
 
 def short_readiness(message: str) -> str:
-    """The first part of a readiness message (before its details)."""
-    return message.split(" — ")[0]
+    """What is missing, without its details: `molecular profile incomplete: request RAS,
+    BRAF and MMR/MSI — …` → `molecular profile incomplete`."""
+    return message.split(" — ")[0].split(": ")[0].split(" (")[0]
 
 
 class ReadinessDialog(QDialog):
@@ -407,10 +413,11 @@ class ReadinessDialog(QDialog):
 
     def __init__(self, board: Board, meeting_id: int, parent: QWidget | None = None):
         super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.board = board
         self.meeting_id = meeting_id
         self.setWindowTitle("Prepare meeting — readiness check")
-        self.resize(980, 600)
+        self.resize(1180, 620)
         layout = QVBoxLayout(self)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
@@ -469,12 +476,22 @@ class ReadinessDialog(QDialog):
             top.setFont(0, font)
             self.tree.addTopLevelItem(top)
             for item in items:
-                child = QTreeWidgetItem([f"Missing or outdated: {item.message}", item.code])
+                what, _, detail = item.message.partition(" — ")
+                child = QTreeWidgetItem([what, item.code])
                 child.setIcon(0, warn)
                 child.setToolTip(0, item.message)
                 child.setData(0, Qt.ItemDataRole.UserRole, entry.id)
                 top.addChild(child)
+                if detail:
+                    more = QTreeWidgetItem([detail, ""])
+                    more.setToolTip(0, detail)
+                    more.setData(0, Qt.ItemDataRole.UserRole, entry.id)
+                    child.addChild(more)
             top.setExpanded(True)
+            for index in range(top.childCount()):
+                child_item = top.child(index)
+                if child_item is not None:
+                    child_item.setExpanded(True)
             not_ready += bool(items)
         cases = len(self.results)
         self.summary.setText(

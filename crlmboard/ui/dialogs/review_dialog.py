@@ -101,6 +101,7 @@ class ReviewDialog(QDialog):
     def __init__(self, board: Board, draft: ReviewDraft, parent: QWidget | None = None, *,
                  amends: int | None = None, previous: Review | None = None):
         super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.board = board
         self.draft = draft
         self.amends = amends
@@ -129,12 +130,23 @@ class ReviewDialog(QDialog):
 
         splitter = QSplitter()
         self.overview = OverviewView()
-        self.overview.findings.setColumnWidth(0, 430)
+        self.overview.findings.setColumnWidth(0, 440)
         self.overview.rule_requested.connect(self._show_rule)
         self.overview.show_case(case, draft.evaluation,
                                 _age(case.patient.birth_date, meeting.date))
         self.overview.engine_note.setText(
             "Frozen with the review: " + self.overview.engine_note.text())
+        findings = self.overview.findings
+        findings.expandAll()  # each finding's message, values and sources
+        for group in range(findings.topLevelItemCount()):
+            top = findings.topLevelItem(group)
+            for number in range(top.childCount() if top is not None else 0):
+                finding = top.child(number) if top is not None else None
+                for line in range(finding.childCount() if finding is not None else 0):
+                    detail = finding.child(line) if finding is not None else None
+                    if detail is not None:  # the details use the rule column's width too
+                        detail.setFirstColumnSpanned(True)
+                        detail.setToolTip(0, detail.text(0))
         left = QScrollArea()
         left.setWidgetResizable(True)
         left.setFrameShape(QScrollArea.Shape.NoFrame)
@@ -145,7 +157,7 @@ class ReviewDialog(QDialog):
         splitter.addWidget(self._record_form(previous))
         splitter.setStretchFactor(0, 5)
         splitter.setStretchFactor(1, 4)
-        splitter.setSizes([680, 540])
+        splitter.setSizes([720, 500])
         layout.addWidget(splitter, 1)
 
         self.problems = problem_label()
@@ -405,6 +417,7 @@ class FollowUpDialog(QDialog):
     def __init__(self, board: Board, mrn: str, review_index: int, review: Review,
                  parent: QWidget | None = None):
         super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.board = board
         self.mrn = mrn
         self.review_index = review_index

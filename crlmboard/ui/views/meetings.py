@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStyle,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -342,7 +343,7 @@ class MeetingsView(QWidget):
         self.list_view.verticalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
-        for column, width in enumerate((96, 50, 50, 130)):
+        for column, width in enumerate((90, 44, 44, 124)):
             self.list_view.setColumnWidth(column, width)
         self.list_view.selectionModel().currentRowChanged.connect(
             lambda *_a: self._show_selected())
@@ -354,9 +355,9 @@ class MeetingsView(QWidget):
         left_layout.addWidget(self.list_view, 1)
         row = QHBoxLayout()
         self.new_button = QPushButton("&New meeting…")
-        self.edit_button = QPushButton("&Edit…")
+        self.edit_button = QPushButton("Ed&it…")
         self.delete_button = QPushButton("Delete…")
-        self.figures_button = QPushButton("Board &figures…")
+        self.figures_button = QPushButton("&Board figures…")
         for button in (self.new_button, self.edit_button, self.delete_button):
             row.addWidget(button)
         row.addStretch(1)
@@ -426,7 +427,7 @@ class MeetingsView(QWidget):
         self.up_button = QPushButton("Move &up")
         self.down_button = QPushButton("Move &down")
         self.remove_button = QPushButton("Remove")
-        self.hold_button = QPushButton("&Hold back…")
+        self.hold_button = QPushButton("H&old back…")
         self.review_button = QPushButton("&Review…")
         self.up_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_ArrowUp))
         self.down_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_ArrowDown))
@@ -443,7 +444,7 @@ class MeetingsView(QWidget):
         self.splitter.addWidget(left)
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([420, 860])
+        self.splitter.setSizes([430, 850])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)
@@ -477,8 +478,8 @@ class MeetingsView(QWidget):
             ("add", "&Add open case to agenda…", self.add_open_case, "Ctrl+Shift+A",
              "Put the case open in the workspace on a meeting's agenda, with its question"),
             ("question", "Edit &question…", self.edit_question, None, ""),
-            ("up", "Move case &up", lambda: self.move_entry(-1), "Ctrl+Shift+Up", ""),
-            ("down", "Move case do&wn", lambda: self.move_entry(1), "Ctrl+Shift+Down", ""),
+            ("up", "Move case &up", lambda: self.move_entry(-1), None, ""),
+            ("down", "Move case do&wn", lambda: self.move_entry(1), None, ""),
             ("remove", "Remo&ve case from agenda", self.remove_entry, None, ""),
             ("", "", lambda: None, None, ""),
             ("prepare", "&Prepare meeting (readiness)…", self.prepare, "Ctrl+Shift+R",
@@ -502,10 +503,23 @@ class MeetingsView(QWidget):
                 action.setShortcut(QKeySequence(shortcut))
             if tip:
                 action.setStatusTip(tip)
-            action.triggered.connect(lambda _checked=False, run=slot: run())
+            forward = key not in ("new", "add", "figures")  # these work from any page
+            action.triggered.connect(
+                lambda _checked=False, run=slot, show=forward: self._from_menu(run, show))
             menu.addAction(action)
             self.menu_actions[key] = action
         self._update_actions()
+
+    def _from_menu(self, run: Callable[[], Any], show: bool) -> None:
+        """Run a menu action; one on the selected meeting brings the page forward first,
+        so its effect is seen."""
+        if show:
+            holder = self.parentWidget()
+            while holder is not None and not isinstance(holder, QTabWidget):
+                holder = holder.parentWidget()
+            if isinstance(holder, QTabWidget):
+                holder.setCurrentWidget(self)
+        run()
 
     # -- reading ------------------------------------------------------------------------
 
@@ -513,6 +527,15 @@ class MeetingsView(QWidget):
         self.board = board
         self._readiness.clear()
         self.reload()
+
+    def invalidate(self) -> None:
+        """Cases changed elsewhere: read the meetings again (the readiness check runs
+        again when the page is shown)."""
+        self.reload()
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        self._show_selected()  # the readiness of the selected meeting, now that it shows
 
     def reload(self, keep: int | None = None, *, readiness: bool = True) -> None:
         """Read the meetings again, keeping the selected meeting (or selecting `keep`)."""
@@ -600,7 +623,9 @@ class MeetingsView(QWidget):
                                "Attendees: none recorded yet (Edit meeting… adds them).")
         self.quorum_line.show_quorum(self.board.meetings.quorum(meeting))
         current = self.selected_entry()
-        self.agenda_model.set_agenda(meeting.agenda, self.readiness(meeting))
+        # the readiness check runs the engine per case: only for a page that shows
+        readiness = self.readiness(meeting) if self.isVisible() else None
+        self.agenda_model.set_agenda(meeting.agenda, readiness)
         if current is not None and current.meeting_id == meeting.id:
             self.select_entry(current.id)
         elif meeting.agenda:
@@ -717,7 +742,7 @@ class MeetingsView(QWidget):
         dialog = AgendaDialog(self.board, meetings, selected if selected is not None
                               else meetings[0].id, mrn, self)
         if dialog.exec() and dialog.meeting_id is not None:
-            added = dialog.mrn_edit.text().strip()
+            added = dialog.mrn
             self._done(ChangeSet(cases=frozenset({added}),
                                  meetings=frozenset({dialog.meeting_id})),
                        f"Case {added} added to the agenda.", keep=dialog.meeting_id)
@@ -987,6 +1012,7 @@ class FollowUpView(QWidget):
     def __init__(self, board: Board, parent: QWidget | None = None):
         super().__init__(parent)
         self.board = board
+        self._stale = True
         layout = QVBoxLayout(self)
         self.heading = QLabel()
         self.heading.setWordWrap(True)
@@ -1007,7 +1033,7 @@ class FollowUpView(QWidget):
         row = QHBoxLayout()
         self.open_button = QPushButton("&Open case")
         self.open_button.clicked.connect(self.open_case)
-        self.follow_button = QPushButton("&Follow-up…")
+        self.follow_button = QPushButton("Follow-&up…")
         self.follow_button.setToolTip("Record whether the recommendation was carried out")
         self.follow_button.clicked.connect(self.follow_up)
         self.refresh_button = QPushButton("Refresh")
@@ -1016,13 +1042,21 @@ class FollowUpView(QWidget):
         for button in (self.refresh_button, self.open_button, self.follow_button):
             row.addWidget(button)
         layout.addLayout(row)
-        self.reload()
 
     def set_board(self, board: Board) -> None:
         self.board = board
-        self.reload()
+        self.invalidate()
+
+    def invalidate(self) -> None:
+        """Read again now if shown, else when next shown (the worklist reads every case
+        with a signed review)."""
+        if self.isVisible():
+            self.reload()
+        else:
+            self._stale = True
 
     def reload(self) -> None:
+        self._stale = False
         items = self.board.meetings.worklist()
         names: dict[str, str] = {}
         for mrn in {i.mrn for i in items}:
@@ -1041,7 +1075,8 @@ class FollowUpView(QWidget):
         self.follow_button.setEnabled(bool(count))
 
     def showEvent(self, event: Any) -> None:
-        self.reload()
+        if self._stale:
+            self.reload()
         super().showEvent(event)
 
     def selected(self) -> OverdueFollowUp | None:

@@ -1,0 +1,486 @@
+"""The Meetings and Follow-up pages driven like a coordinator would: a meeting created in its
+dialog, cases put on the agenda with their questions, reordered, checked for readiness, held
+back, reviewed and signed, amended, followed up; the board figures exported as CSV."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QModelIndex, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox
+from pytestqt.qtbot import QtBot
+
+from crlmboard.domain.models import Role
+from crlmboard.services import Board
+from crlmboard.ui.dialogs.figures_dialog import FiguresDialog
+from crlmboard.ui.dialogs.meeting_dialog import (
+    AgendaDialog,
+    MeetingDialog,
+    NoteDialog,
+    ReadinessDialog,
+)
+from crlmboard.ui.dialogs.review_dialog import FollowUpDialog, ReviewDialog
+from crlmboard.ui.main_window import MainWindow
+from crlmboard.ui.views.meetings import AgendaModel, MeetingListModel, WorklistModel
+from tests.conftest import GOLDEN
+
+pytestmark = [pytest.mark.ui, pytest.mark.db]
+
+PEOPLE = [{"name": "Dr Hepato", "role": "hepatobiliary_surgeon"},
+          {"name": "Dr Onco", "role": "medical_oncologist"},
+          {"name": "Dr Radio", "role": "radiologist"},
+          {"name": "Coordinator", "role": "coordinator"}]
+
+
+@pytest.fixture
+def window(qtbot: QtBot, board: Board) -> Iterator[MainWindow]:
+    board.cases.import_path(GOLDEN)
+    shown = MainWindow(board, user="coordinator")
+    qtbot.addWidget(shown)
+    shown.show()
+    yield shown
+
+
+@pytest.fixture
+def meeting(window: MainWindow) -> tuple[int, int]:
+    """A meeting on 2026-12-01 with three cases, and the one after it (empty)."""
+    board = window.board
+    first = board.meetings.create("2026-12-01", "16:00", "Room 3", PEOPLE)
+    second = board.meetings.create("2026-12-08", "16:00", "Room 3", PEOPLE)
+    for mrn, question in (("EX-0001", "Resect now?"), ("EX-0002", "Which regimen?"),
+                          ("EX-0003", "Ready for hepatectomy?")):
+        board.meetings.add_to_agenda(first, mrn, question)
+    window.meetings.reload(first)
+    window.pages.setCurrentWidget(window.meetings)
+    return first, second
+
+
+def when_dialog(action: Callable[[Any], None], kind: type[QDialog] = QDialog) -> None:
+    """Run `action(dialog)` on the next modal dialog of `kind` that opens."""
+    def act() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, kind):
+            QTimer.singleShot(20, act)
+            return
+        action(dialog)
+
+    QTimer.singleShot(0, act)
+
+
+def answer_yes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    asked: list[str] = []
+
+    def question(_parent: Any, _title: str, text: str, *_a: Any) -> Any:
+        asked.append(text)
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    return asked
+
+
+def agenda_column(window: MainWindow, column: int) -> list[str]:
+    model = window.meetings.agenda_model
+    return [model.data(model.index(row, column)) for row in range(model.rowCount())]
+
+
+def select_agenda_row(window: MainWindow, mrn: str) -> None:
+    row = agenda_column(window, 1).index(mrn)
+    window.meetings.agenda_view.setCurrentIndex(window.meetings.agenda_model.index(row, 0))
+
+
+def test_create_a_meeting_through_the_dialog(window: MainWindow, qtbot: QtBot) -> None:
+    refused: list[str] = []
+
+    def fill(dialog: MeetingDialog) -> None:
+        dialog.date_edit.clear()
+        qtbot.keyClicks(dialog.date_edit, "2026-12-32")
+        dialog.accept()  # refused: the reason is shown, the dialog stays open
+        refused.append(dialog.problems.text())
+        dialog.date_edit.clear()
+        qtbot.keyClicks(dialog.date_edit, "2026-12-15")
+        dialog.time_edit.setText("16:30")
+        dialog.location_edit.setText("Seminar room 1")
+        dialog.add_attendee("Dr Hepato", Role.HEPATOBILIARY_SURGEON)
+        dialog.add_attendee("Dr Onco", Role.MEDICAL_ONCOLOGIST)
+        refused.append(dialog.quorum_line.text.text())
+        dialog.accept()
+
+    when_dialog(fill, MeetingDialog)
+    window.meetings.menu_actions["new"].trigger()
+    assert refused[0].startswith("date: ")
+    assert refused[1] == ("Quorum incomplete: 2/5 core roles — missing radiologist, "
+                          "pathologist, coordinator")
+    [meeting] = window.board.meetings.list()
+    assert (meeting.date.isoformat(), meeting.fields.time, meeting.fields.location) == (
+        "2026-12-15", "16:30", "Seminar room 1")
+    assert [(a.name, a.role) for a in meeting.attendees] == [
+        ("Dr Hepato", Role.HEPATOBILIARY_SURGEON), ("Dr Onco", Role.MEDICAL_ONCOLOGIST)]
+    model = window.meetings.list_model
+    assert model.data(model.index(0, 3)) == "2/5 core roles"
+    assert "missing radiologist" in window.meetings.quorum_line.text.text()
+    assert window.meetings.selected_meeting_id() == meeting.id
+
+    def add_pathologist(dialog: MeetingDialog) -> None:
+        dialog.add_attendee("Dr Patho", Role.PATHOLOGIST)
+        dialog.accept()
+
+    when_dialog(add_pathologist, MeetingDialog)
+    window.meetings.edit_meeting()
+    assert model.data(model.index(0, 3)) == "3/5 core roles"
+
+
+def test_add_the_open_case_to_the_agenda_with_its_question(window: MainWindow,
+                                                           qtbot: QtBot) -> None:
+    board = window.board
+    first = board.meetings.create("2026-12-01", "16:00", "Room 3", PEOPLE)
+    window.meetings.reload(first)
+    window.select_case("EX-0002")
+    shown: list[str] = []
+
+    def fill(dialog: AgendaDialog) -> None:
+        assert dialog.mrn_edit.text() == "EX-0002"
+        dialog.accept()  # no question: refused
+        shown.append(dialog.problems.text())
+        qtbot.keyClicks(dialog.question_edit, "Start conversion chemotherapy?")
+        qtbot.keyClick(dialog.question_edit, Qt.Key.Key_Return)  # Enter saves
+
+    when_dialog(fill, AgendaDialog)
+    window.meetings.menu_actions["add"].trigger()
+    assert window.meetings.menu_actions["add"].shortcut().toString() == "Ctrl+Shift+A"
+    assert "question: is required" in shown[0]
+    [entry] = board.meetings.get(first).agenda
+    assert (entry.mrn, entry.question) == ("EX-0002", "Start conversion chemotherapy?")
+    assert agenda_column(window, 3) == ["Start conversion chemotherapy?"]
+    # the case list's next-meeting column follows
+    row = window.model.row_of("EX-0002")
+    assert row is not None
+    assert window.model.data(window.model.index(row, 3)) == "2026-12-01"
+
+
+def test_reorder_the_agenda(window: MainWindow, meeting: tuple[int, int]) -> None:
+    first, _ = meeting
+    select_agenda_row(window, "EX-0001")
+    window.meetings.down_button.click()
+    assert [e.mrn for e in window.board.meetings.get(first).agenda] == [
+        "EX-0002", "EX-0001", "EX-0003"]
+    assert agenda_column(window, 1) == ["EX-0002", "EX-0001", "EX-0003"]
+    assert window.meetings.selected_entry().mrn == "EX-0001"  # type: ignore[union-attr]
+    window.meetings.menu_actions["up"].trigger()
+    window.meetings.menu_actions["up"].trigger()  # already first: nothing happens
+    assert [e.mrn for e in window.board.meetings.get(first).agenda] == [
+        "EX-0001", "EX-0002", "EX-0003"]
+    # a drag of the last row onto the first moves it before the first
+    model = window.meetings.agenda_model
+    data = model.mimeData([model.index(2, 0)])
+    model.dropMimeData(data, Qt.DropAction.MoveAction, -1, -1, model.index(0, 0))
+    QApplication.processEvents()
+    assert [e.mrn for e in window.board.meetings.get(first).agenda] == [
+        "EX-0003", "EX-0001", "EX-0002"]
+
+
+def test_prepare_lists_what_a_case_lacks(window: MainWindow, meeting: tuple[int, int]) -> None:
+    board = window.board
+    document = json.loads((GOLDEN / "upfront-resection.json").read_text("utf-8"))
+    document["patient"]["mrn"] = "EX-0009"
+    del document["molecular"]
+    board.cases.import_text(json.dumps(document))
+    first, _ = meeting
+    board.meetings.add_to_agenda(first, "EX-0009", "Work-up complete?")
+    window.meetings.reload(first)
+    seen: dict[str, list[str]] = {}
+
+    def look(dialog: ReadinessDialog) -> None:
+        for row in range(dialog.tree.topLevelItemCount()):
+            top = dialog.tree.topLevelItem(row)
+            assert top is not None
+            seen[top.text(0).split()[1]] = [top.child(i).text(1)  # type: ignore[union-attr]
+                                            for i in range(top.childCount())]
+        dialog.reject()
+
+    when_dialog(look, ReadinessDialog)
+    window.meetings.menu_actions["prepare"].trigger()
+    assert "DATA.MOLECULAR_INCOMPLETE" in seen["EX-0009"]
+    assert "DATA.MOLECULAR_INCOMPLETE" not in seen["EX-0001"]
+    readiness = dict(zip(agenda_column(window, 1), agenda_column(window, 5), strict=True))
+    assert "molecular profile incomplete" in readiness["EX-0009"]
+
+
+def test_hold_back_from_the_readiness_check(window: MainWindow, meeting: tuple[int, int],
+                                            qtbot: QtBot) -> None:
+    first, second = meeting
+    notes: list[str] = []
+
+    def note(dialog: NoteDialog) -> None:
+        dialog.accept()  # no note: refused
+        notes.append(dialog.problems.text())
+        qtbot.keyClicks(dialog.edit, "awaiting MRI")
+        dialog.accept()
+
+    def readiness(dialog: ReadinessDialog) -> None:
+        dialog.select_case("EX-0002")
+        when_dialog(note, NoteDialog)
+        dialog.hold_button.click()
+        notes.append(dialog.summary.text())
+        dialog.reject()
+
+    when_dialog(readiness, ReadinessDialog)
+    window.meetings.prepare()
+    assert notes[0].startswith("Say why the case is held back")
+    assert "2 case(s) on the agenda" in notes[1]  # the held case left the check
+    statuses = {e.mrn: (e.status, e.note) for e in window.board.meetings.get(first).agenda}
+    assert statuses["EX-0002"] == ("held", "awaiting MRI")
+    assert [e.mrn for e in window.board.meetings.get(second).agenda] == ["EX-0002"]
+    assert "held back: awaiting MRI" in agenda_column(window, 5)
+
+
+def test_hold_back_from_the_agenda(window: MainWindow, meeting: tuple[int, int]) -> None:
+    _first, second = meeting
+    select_agenda_row(window, "EX-0003")
+
+    def note(dialog: NoteDialog) -> None:
+        dialog.edit.setText("patient unwell")
+        dialog.accept()
+
+    when_dialog(note, NoteDialog)
+    window.meetings.menu_actions["hold"].trigger()
+    assert [e.mrn for e in window.board.meetings.get(second).agenda] == ["EX-0003"]
+    assert agenda_column(window, 4)[2] == "held back"
+    window.meetings.select_meeting(second)
+    assert agenda_column(window, 1) == ["EX-0003"]
+    assert agenda_column(window, 3) == ["Ready for hepatectomy?"]
+
+
+def test_review_dialog_signs_the_review(window: MainWindow, meeting: tuple[int, int],
+                                        qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    first, _ = meeting
+    asked = answer_yes(monkeypatch)
+    window.select_case("EX-0001")
+    window.pages.setCurrentWidget(window.meetings)
+    select_agenda_row(window, "EX-0001")
+    shown: dict[str, Any] = {}
+
+    def review(dialog: ReviewDialog) -> None:
+        shown["findings"] = dialog.overview.findings.topLevelItemCount()
+        shown["signer"] = dialog.signer_edit.text()
+        shown["attendees"] = len(dialog.attendees())
+        dialog.accept()  # no decision: refused before asking to sign
+        shown["refused"] = dialog.problems.text()
+        combo = dialog.recommendation_combo
+        combo.setCurrentIndex(combo.findData("upfront_resection"))
+        qtbot.keyClicks(dialog.decision_edit, "Resect segment 6.")
+        dialog.rationale_edit.setPlainText("Solitary lesion.")
+        dialog.add_action()
+        dialog.actions_table.item(0, 0).setText("Book theatre")  # type: ignore[union-attr]
+        dialog.actions_table.item(0, 1).setText("Coordinator")  # type: ignore[union-attr]
+        dialog.actions_table.item(0, 2).setText("2026-12-05")  # type: ignore[union-attr]
+        dialog.next_review_edit.setText("2027-01-12")
+        dialog.signer_edit.setText("Dr Hepato")
+        dialog.accept()
+
+    when_dialog(review, ReviewDialog)
+    qtbot.keyClick(window.meetings.agenda_view, Qt.Key.Key_Return)  # Enter reviews the case
+    assert shown["findings"] >= 1
+    assert shown["signer"] == window.board.actor.app_user
+    assert shown["attendees"] == 4
+    assert "decision: record the board's decision" in shown["refused"]
+    assert "never changed" in asked[0]
+    review = window.board.cases.get("EX-0001").reviews[-1]
+    assert review.signed and review.signed_by == "Dr Hepato"
+    assert review.recommendation == "upfront_resection"
+    assert [(a.text, a.owner) for a in review.actions] == [("Book theatre", "Coordinator")]
+    assert review.evaluation is not None and review.evaluation["as_of"] == "2026-12-01"
+    assert agenda_column(window, 4)[0] == "discussed, signed"
+    # the open case's Reviews tab shows it, signed and pending its follow-up
+    tab = window.workspace.reviews.model
+    assert tab.rowCount() == 1
+    columns = {tab.headerData(c, Qt.Orientation.Horizontal): tab.data(tab.index(0, c))
+               for c in range(tab.columnCount())}
+    assert columns["Signed"].startswith("Dr Hepato, ")
+    assert columns["Follow-up"] == "pending"
+    assert not window.undo_stack.canUndo()
+
+    # Review… on a discussed row offers an amendment, which names the review it corrects
+    def amend(dialog: ReviewDialog) -> None:
+        assert dialog.decision_edit.toPlainText() == "Resect segment 6."
+        dialog.decision_edit.setPlainText("Resect segments 6 and 7.")
+        dialog.accept()
+
+    when_dialog(amend, ReviewDialog)
+    window.meetings.review_button.click()
+    reviews = window.board.cases.get("EX-0001").reviews
+    assert [r.decision for r in reviews] == ["Resect segment 6.", "Resect segments 6 and 7."]
+    assert reviews[1].amends == 0
+    assert first == window.meetings.selected_meeting_id()
+
+
+def test_amend_from_the_reviews_tab(window: MainWindow, meeting: tuple[int, int],
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    first, _ = meeting
+    board = window.board
+    board.reviews.sign(board.reviews.start(first, "EX-0002"), signer="Dr Onco",
+                       recommendation="conversion_chemotherapy", decision="FOLFOX.")
+    answer_yes(monkeypatch)
+    window.select_case("EX-0002")
+    window.workspace.reviews.select_row(0)
+
+    def amend(dialog: ReviewDialog) -> None:
+        assert dialog.amends == 0
+        dialog.decision_edit.setPlainText("FOLFOXIRI.")
+        dialog.accept()
+
+    when_dialog(amend, ReviewDialog)
+    window.workspace.reviews.edit_button.click()  # "Amend…"
+    reviews = board.cases.get("EX-0002").reviews
+    assert [(r.decision, r.amends) for r in reviews] == [("FOLFOX.", None), ("FOLFOXIRI.", 0)]
+    tab = window.workspace.reviews.model
+    assert tab.rowCount() == 2
+    assert tab.data(tab.index(1, 4)) == "#1"
+
+
+def test_follow_up_records_not_done_with_a_reason(window: MainWindow,
+                                                  meeting: tuple[int, int]) -> None:
+    first, _ = meeting
+    board = window.board
+    board.reviews.sign(board.reviews.start(first, "EX-0001"), signer="Dr Hepato",
+                       recommendation="upfront_resection", decision="Resect.")
+    window.select_case("EX-0001")
+    window.workspace.reviews.select_row(0)
+    shown: list[str] = []
+
+    def follow_up(dialog: FollowUpDialog) -> None:
+        dialog.status_combo.setCurrentIndex(dialog.status_combo.findData("not_done"))
+        dialog.accept()  # no reason: refused
+        shown.append(dialog.problems.text())
+        dialog.reason_combo.setCurrentIndex(dialog.reason_combo.findData("patient_choice"))
+        dialog.note_edit.setText("declined surgery")
+        dialog.accept()
+
+    when_dialog(follow_up, FollowUpDialog)
+    window.workspace.reviews.add_button.click()  # "Follow-up…"
+    assert "reason: required" in shown[0]
+    recorded = board.cases.get("EX-0001").reviews[0].follow_up
+    assert recorded is not None
+    assert (recorded.status, recorded.reason, recorded.note) == (
+        "not_done", "patient_choice", "declined surgery")
+    tab = window.workspace.reviews.model
+    assert tab.data(tab.index(0, 3)).startswith("not done — patient choice")
+
+
+def test_follow_up_worklist_opens_the_case(window: MainWindow, meeting: tuple[int, int],
+                                           qtbot: QtBot) -> None:
+    board = window.board
+    past = board.meetings.create("2026-11-10", "16:00", "Room 3", PEOPLE)
+    board.meetings.add_to_agenda(past, "EX-0003", "Hepatectomy?")
+    board.reviews.sign(board.reviews.start(past, "EX-0003"), signer="Dr Hepato",
+                       recommendation="upfront_resection", decision="Resect.",
+                       actions=[{"text": "Book theatre", "due": "2026-11-20"}])
+    view = window.follow_up
+    window.pages.setCurrentWidget(view)
+    assert view.model.rowCount() == 1
+    assert view.model.data(view.model.index(0, 0)) == "EX-0003"
+    assert view.model.data(view.model.index(0, 5)) == "4 days"
+    view.view.setCurrentIndex(view.proxy.index(0, 0))
+    qtbot.keyClick(view.view, Qt.Key.Key_Return)
+    assert window.pages.currentWidget() is window.splitter
+    assert window.workspace.case is not None and window.workspace.case.mrn == "EX-0003"
+
+    def done(dialog: FollowUpDialog) -> None:
+        dialog.status_combo.setCurrentIndex(dialog.status_combo.findData("done"))
+        dialog.accept()
+
+    window.pages.setCurrentWidget(view)
+    view.view.setCurrentIndex(view.proxy.index(0, 0))
+    when_dialog(done, FollowUpDialog)
+    view.follow_button.click()
+    assert view.model.rowCount() == 0
+
+
+def test_figures_dialog_exports_csv(window: MainWindow, meeting: tuple[int, int],
+                                    tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first, _ = meeting
+    board = window.board
+    board.reviews.sign(board.reviews.start(first, "EX-0001"), signer="Dr Hepato",
+                       recommendation="upfront_resection", decision="Resect.")
+    target = tmp_path / "figures.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda *_a, **_k: (str(target), "CSV (*.csv)"))
+    figures: dict[str, str] = {}
+
+    def export(dialog: FiguresDialog) -> None:
+        dialog.start_edit.setText("2026-12-31")
+        dialog.end_edit.setText("2026-01-01")
+        dialog.load()
+        figures["refused"] = dialog.problems.text()
+        dialog.start_edit.setText("2026-01-01")
+        dialog.end_edit.setText("2026-12-31")
+        dialog.load()
+        model = dialog.model
+        figures.update({model.data(model.index(r, 0), Qt.ItemDataRole.UserRole):
+                        model.data(model.index(r, 1)) for r in range(model.rowCount())})
+        dialog.export_button.click()
+        dialog.reject()
+
+    when_dialog(export, FiguresDialog)
+    window.meetings.menu_actions["figures"].trigger()
+    assert "to: must not be before the start of the period" in figures["refused"]
+    assert figures["cases_discussed"] == "1"
+    assert figures["core_roles_present_2026-12-01"] == "4/5"
+    rows = list(csv.reader(target.read_text("utf-8").splitlines()))
+    assert rows[0] == ["figure", "value"]
+    assert ["cases_discussed", "1"] in rows
+    assert target.read_text("utf-8") == board.meetings.figures_csv(date(2026, 1, 1),
+                                                                   date(2026, 12, 31))
+
+
+def test_close_meeting_moves_undiscussed_cases(window: MainWindow, meeting: tuple[int, int],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = meeting
+    board = window.board
+    board.reviews.sign(board.reviews.start(first, "EX-0001"), signer="Dr Hepato",
+                       recommendation="upfront_resection", decision="Resect.")
+    asked = answer_yes(monkeypatch)
+    window.meetings.reload(first)
+    window.meetings.menu_actions["close"].trigger()
+    assert "EX-0002, EX-0003" in asked[0]
+    assert [e.mrn for e in board.meetings.get(second).agenda] == ["EX-0002", "EX-0003"]
+    assert agenda_column(window, 4) == ["discussed, signed", "moved on", "moved on"]
+
+
+def test_meeting_pack_is_written_off_the_gui_thread(window: MainWindow,
+                                                    meeting: tuple[int, int], qtbot: QtBot,
+                                                    tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "pack.pdf"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda *_a, **_k: (str(target), "PDF (*.pdf)"))
+    window.meetings.menu_actions["pack"].trigger()
+    qtbot.waitUntil(lambda: target.exists() and target.stat().st_size > 0, timeout=30000)
+    assert target.read_bytes().startswith(b"%PDF")
+
+
+def test_item_models_pass_the_model_tester(window: MainWindow, meeting: tuple[int, int],
+                                           qtmodeltester: Any) -> None:
+    first, _ = meeting
+    board = window.board
+    board.reviews.sign(board.reviews.start(first, "EX-0001"), signer="Dr Hepato",
+                       recommendation="upfront_resection", decision="Resect.",
+                       actions=[{"text": "Book theatre", "due": "2026-11-20"}])
+    window.meetings.reload(first)
+    qtmodeltester.check(window.meetings.list_model)
+    qtmodeltester.check(window.meetings.proxy)
+    qtmodeltester.check(window.meetings.agenda_model)
+    window.follow_up.reload()
+    qtmodeltester.check(window.follow_up.model)
+    qtmodeltester.check(window.follow_up.proxy)
+    dialog = FiguresDialog(board, window)
+    qtmodeltester.check(dialog.model)
+    dialog.deleteLater()
+    for empty in (MeetingListModel(), AgendaModel(), WorklistModel()):
+        qtmodeltester.check(empty)
+    assert window.meetings.agenda_model.flags(QModelIndex()) == Qt.ItemFlag.ItemIsDropEnabled
