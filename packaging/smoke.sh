@@ -39,7 +39,11 @@ case "$KIND" in
     APP=$TARGET ;;
   deb)
     [ "$(id -u)" = 0 ] || fail "installing a .deb needs root"
-    dpkg -i "$TARGET" >/dev/null
+    # apt resolves the package's Depends (Qt's X11/xcb libraries) on a fresh machine
+    deb=$(readlink -f "$TARGET")
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$deb" \
+      >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y -qq --no-install-recommends "$deb" >/dev/null; }
     APP=/usr/bin/crlmboard ;;
   *) fail "unknown kind $KIND" ;;
 esac

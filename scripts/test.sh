@@ -24,11 +24,25 @@ source scripts/postgres.sh
 start_postgres
 
 echo "== pytest"
-status=0
-.venv/bin/python -m pytest -q "$@" || status=$?
+summary_file=$(mktemp)
+set +e
+.venv/bin/python -m pytest -q "$@" 2>&1 | tee "$summary_file"
+status=${PIPESTATUS[0]}
+set -e
 stop_postgres
 if [ "$status" = 5 ]; then
   echo "pytest collected no tests: that is a failure" >&2
   exit 1
 fi
-exit "$status"
+if [ "$status" != 0 ]; then
+  exit "$status"
+fi
+
+echo "== installable builds: wheel, frozen app, .deb, each smoke-tested outside the checkout"
+if [ "$(id -u)" = 0 ]; then
+  bash packaging/build.sh --install-deb
+else
+  bash packaging/build.sh  # installing the .deb needs root
+fi
+echo "== done; pytest said:"
+tail -n 1 "$summary_file"
