@@ -15,6 +15,7 @@ from crlmboard.interop.conformance import check_bundle
 from crlmboard.interop.mcode import covered
 from crlmboard.services import Board
 from crlmboard.services.cases import CaseNotFound
+from crlmboard.services.demo import demo_case_files
 from tests.conftest import GOLDEN, TODAY
 
 pytestmark = pytest.mark.db
@@ -32,7 +33,7 @@ def write(path: Path, text: str) -> Path:
 @pytest.fixture
 def demo_board(board: Board) -> Board:
     summary = board.cases.import_path(DEMO)
-    assert summary.ok and len(summary.imported) == 16
+    assert summary.ok and len(summary.imported) == len(demo_case_files())
     return board
 
 
