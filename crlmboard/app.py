@@ -85,7 +85,10 @@ def open_window(where: str | None) -> tuple[object, Board] | None:
     from crlmboard.ui.main_window import MainWindow
 
     settings = QSettings()
-    where = where or (str(settings.value("default_database") or "") or None)
+    # --db / CRLMBOARD_DB, else the default chosen in Preferences, else the database last
+    # opened with File > Open (a demo is always opened with an explicit --db)
+    where = where or (str(settings.value("default_database") or "") or None) \
+        or (str(settings.value("last_database") or "") or None)
     user = str(settings.value("user_name") or getpass.getuser())
     try:
         board = Board.open(where, profile=str(settings.value("profile") or "") or None,
