@@ -229,7 +229,7 @@ def _record(record: Record) -> dict[str, Any]:
         if value is None:
             continue
         # a frozen evaluation is kept verbatim: its null facts are part of the document
-        out[name] = value if name == "evaluation" else _plain(value)
+        out[name] = value if type(value) in _AS_IS or name == "evaluation" else _plain(value)
     return out
 
 

@@ -267,8 +267,14 @@ class CaseRepository:
         }
         if sort == "age":  # the youngest first when ascending by age
             descending = not descending
-        order = [c.desc() if descending else c.asc() for c in columns[sort]]
-        order = [o.nulls_last() for o in order] + [case.mrn.asc()]
+        if sort == "name" and not descending:
+            # written as the index ix_patient_list_name is, so a page reads it in order
+            # instead of sorting every patient: unknown names last, then by name and MRN
+            family, given = sa.func.lower(case.family_name), sa.func.lower(case.given_name)
+            order = [family.is_(None), family, given.is_(None), given, case.mrn]
+        else:
+            order = [c.desc() if descending else c.asc() for c in columns[sort]]
+            order = [o.nulls_last() for o in order] + [case.mrn.asc()]
         statement = sa.select(
             case.id, case.mrn, case.family_name, case.given_name, case.birth_date,
             next_meeting_col, case.resectability, case.current_response, case.open_warnings,

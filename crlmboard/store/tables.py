@@ -42,6 +42,10 @@ class CaseRow(m.Patient, table=True):
     __tablename__ = "patient"
     __table_args__ = (
         sa.Index("ix_patient_names", "family_name", "given_name"),
+        # the case list's default order (by name, unknown names last): see repositories.page
+        sa.Index("ix_patient_list_name", sa.text("lower(family_name) IS NULL"),
+                 sa.text("lower(family_name)"), sa.text("lower(given_name) IS NULL"),
+                 sa.text("lower(given_name)"), "mrn"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

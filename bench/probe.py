@@ -1,0 +1,265 @@
+"""What the benchmark suite measures inside a fresh process: start-up, memory, and the case
+list and case workspace driven as a person drives them (Qt offscreen).
+
+    python -m bench.probe KIND [--db PATH] [options]
+
+Prints one JSON object on its last line of stdout.  Kept free of heavy imports at module
+level, so a start-up measurement pays only for what the program under test imports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+from typing import Any
+
+
+def _peak_rss_mb() -> float:
+    """This program's peak resident memory.  VmHWM (Linux) belongs to the process image:
+    `ru_maxrss` would also count the parent's memory at fork time."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    scale = 1024 * 1024 if sys.platform == "darwin" else 1024  # bytes on macOS, else KiB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale
+
+
+def _done(result: dict[str, Any]) -> None:
+    """Print the result and leave at once: PySide6 can crash while the interpreter tears
+    down its objects, after the measurement (a known shutdown bug)."""
+    print(json.dumps(result), flush=True)
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def _wait_shown(app: Any, window: Any) -> None:
+    """Until the window is exposed and its first frame painted."""
+    from PySide6.QtTest import QTest
+
+    QTest.qWaitForWindowExposed(window, 5000)
+    app.processEvents()
+
+
+# -- B1: start-up ---------------------------------------------------------------------------
+
+
+def bare_start() -> None:
+    """The baseline: a bare PySide6 script that shows an empty QMainWindow."""
+    from PySide6.QtWidgets import QApplication, QMainWindow
+
+    app = QApplication(sys.argv[:1])
+    window = QMainWindow()
+    window.resize(1280, 720)
+    window.show()
+    _wait_shown(app, window)
+    _done({"shown_ns": time.monotonic_ns(), "peak_rss_mb": _peak_rss_mb()})
+
+
+def app_start(db: str) -> None:
+    """The app as `crlmboard --db PATH` starts it (crlmboard.app.run_app, up to exec)."""
+    import crlmboard.cli  # noqa: F401  (the command line is the entry point)
+    from crlmboard.app import application, open_window
+    from crlmboard.services.log import setup_logging
+
+    setup_logging()
+    app: Any = application()
+    opened = open_window(db)
+    assert opened is not None, "the database did not open"
+    window, board = opened
+    window.show()  # type: ignore[attr-defined]
+    _wait_shown(app, window)
+    shown = time.monotonic_ns()
+    rows = window.model.rowCount()  # type: ignore[attr-defined]
+    total = window.model.total  # type: ignore[attr-defined]
+    board.close()
+    _done({"shown_ns": shown, "rows": rows, "total": total, "peak_rss_mb": _peak_rss_mb()})
+
+
+# -- B8: memory -----------------------------------------------------------------------------
+
+
+def bare_memory() -> None:
+    from PySide6.QtWidgets import QApplication, QMainWindow
+
+    app = QApplication(sys.argv[:1])
+    window = QMainWindow()
+    window.resize(1280, 720)
+    window.show()
+    _wait_shown(app, window)
+    _done({"peak_rss_mb": _peak_rss_mb()})
+
+
+def app_memory(db: str, limit: float) -> None:
+    """Open the app on the database and scroll the case list from the first row to the last
+    (or until `limit` seconds have passed: then `reached_end` is false)."""
+    from crlmboard.app import application, open_window
+
+    app: Any = application()
+    opened = open_window(db)
+    assert opened is not None
+    window, board = opened
+    window.show()  # type: ignore[attr-defined]
+    _wait_shown(app, window)
+    table, model = window.table, window.model  # type: ignore[attr-defined]
+    started = time.perf_counter()
+    pages = 0
+    bar = table.verticalScrollBar()
+    while True:
+        bar.setValue(bar.maximum())  # the view asks the model for more at the bottom
+        app.processEvents()
+        pages += 1
+        if not model.canFetchMore(model.index(-1, -1).parent()):
+            break
+        if time.perf_counter() - started > limit:
+            break
+    table.scrollToBottom()
+    app.processEvents()
+    seconds = time.perf_counter() - started
+    rows, total = model.rowCount(), model.total
+    board.close()
+    _done({"peak_rss_mb": _peak_rss_mb(), "rows": rows, "total": total,
+           "reached_end": rows >= total, "scroll_seconds": round(seconds, 2),
+           "pages": pages})
+
+
+# -- B2 and B3: the case list and the workspace ---------------------------------------------
+
+# Keystrokes a coordinator types (50): names, a partial MRN, Cyrillic, corrections.
+KEYS: list[str] = [
+    *"tanaka", *["\b"] * 6,              # 12
+    *"bench-00421", *["\b"] * 11,        # 22
+    *"ivan", " ", *"тес", *["\b"] * 8,   # 16
+]
+assert len(KEYS) == 50
+
+
+def ui_ops(db: str, mrns: list[str], opens: int, today: str) -> None:
+    """B3 (open heavy cases) and B2 (filter keystrokes) in one window, plus the raw-sqlite3
+    baseline of B3."""
+    from datetime import date
+
+    from PySide6.QtCore import QEvent, Qt
+    from PySide6.QtGui import QKeyEvent
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    import crlmboard.ui  # noqa: F401  (the domain before Qt)
+    from crlmboard.services import Board
+    from crlmboard.ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    day = date.fromisoformat(today)
+    board = Board.open(db, clock=lambda: day)
+    window = MainWindow(board)
+    window.resize(1280, 720)
+    window.show()
+    _wait_shown(app, window)
+
+    # B3: open a heavy case (load + evaluate + every tab filled), then paint.
+    window.open_case(mrns[-1])  # warm-up: first use of each tab's code
+    app.processEvents()
+    open_times = []
+    for k in range(opens):
+        mrn = mrns[k % len(mrns)]
+        started = time.perf_counter()
+        window.open_case(mrn)
+        app.processEvents()
+        open_times.append(time.perf_counter() - started)
+        assert window.workspace.case is not None and window.workspace.case.mrn == mrn
+    raw_times = [raw_load(db, mrns[k % len(mrns)]) for k in range(opens)]
+
+    # B2: one keystroke to the list updated.  The filter waits 120 ms after the last key
+    # (a debounce timer) before querying; that idle wait is skipped here by firing the
+    # timer at once, so the figure is the work a keystroke causes.
+    edit, timer = window.filter_edit, window._filter_timer
+    edit.setFocus()
+    key_times = []
+    counts = []
+    for key in KEYS:
+        started = time.perf_counter()
+        if key == "\b":
+            QTest.keyClick(edit, Qt.Key.Key_Backspace)
+        elif key.isascii():
+            QTest.keyClicks(edit, key)
+        else:  # QTest maps ASCII only: a key event carrying the character's text
+            for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+                QApplication.sendEvent(edit, QKeyEvent(kind, 0, Qt.KeyboardModifier.NoModifier,
+                                                       key))
+        if timer.isActive():
+            timer.stop()
+            timer.timeout.emit()
+        app.processEvents()
+        key_times.append(time.perf_counter() - started)
+        counts.append(window.model.total)
+    board.close()
+    _done({"open_seconds": open_times, "raw_seconds": raw_times, "key_seconds": key_times,
+           "key_totals": counts, "debounce_ms": timer.interval(),
+           "peak_rss_mb": _peak_rss_mb()})
+
+
+def raw_load(db: str, mrn: str) -> float:
+    """B3's baseline: every row of one case with plain sqlite3 queries (a connection made
+    once per database and kept, as the app keeps its pool)."""
+    import sqlite3
+
+    connection = _RAW.get(db)
+    if connection is None:
+        connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        tables = [name for (name,) in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")
+            if any(c[1] == "case_id" for c in connection.execute(f"PRAGMA table_info({name})"))
+            and name not in ("audit_event", "agenda_item")]
+        _RAW[db] = connection
+        _RAW_TABLES[db] = tables
+    tables = _RAW_TABLES[db]
+    started = time.perf_counter()
+    case_id = connection.execute("SELECT id FROM patient WHERE mrn = ?", (mrn,)).fetchone()[0]
+    connection.execute("SELECT * FROM patient WHERE id = ?", (case_id,)).fetchall()
+    for name in tables:
+        connection.execute(f"SELECT * FROM {name} WHERE case_id = ?", (case_id,)).fetchall()
+    connection.execute(
+        "SELECT l.* FROM lesion_measurement l JOIN imaging_timepoint t ON l.timepoint_id = t.id "
+        "WHERE t.case_id = ? ORDER BY t.position, l.position", (case_id,)).fetchall()
+    return time.perf_counter() - started
+
+
+_RAW: dict[str, Any] = {}
+_RAW_TABLES: dict[str, list[str]] = {}
+
+
+def main(argv: list[str]) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m bench.probe")
+    parser.add_argument("kind", choices=["bare-start", "app-start", "bare-memory", "app-memory",
+                                         "ui-ops"])
+    parser.add_argument("--db")
+    parser.add_argument("--mrns", default="")
+    parser.add_argument("--opens", type=int, default=20)
+    parser.add_argument("--today", default="2026-11-24")
+    parser.add_argument("--limit", type=float, default=600.0,
+                        help="app-memory: seconds of scrolling at most")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if args.kind == "bare-start":
+        bare_start()
+    elif args.kind == "app-start":
+        app_start(args.db)
+    elif args.kind == "bare-memory":
+        bare_memory()
+    elif args.kind == "app-memory":
+        app_memory(args.db, args.limit)
+    else:
+        ui_ops(args.db, args.mrns.split(","), args.opens, args.today)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,571 @@
+"""`python -m bench [IDS…] [--smoke]`: benchmarks B1–B9 of performance.md, each with its
+baseline measured in the same run, and the growth of B2, B3 and B8 from 1,000 to 100,000
+patients.  Prints figure / baseline / ratio / target / pass and writes `bench/results.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench import cache, cohort
+
+IDS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9")
+RESULTS = cache.ROOT / "results.json"
+GROWTH_LIMIT = 1.5  # "flat": the 100,000-patient figure at most 1.5 × the 1,000-patient one
+
+
+@dataclass
+class Config:
+    smoke: bool
+    seed: int = 1
+    growth_sizes: tuple[int, ...] = (1_000, 10_000, 100_000)
+    start_size: int = 10_000       # B1
+    filter_size: int = 100_000     # B2
+    memory_size: int = 100_000     # B8
+    import_files: int = 10_000     # B5 (and B4's 10,000 evaluations)
+    start_runs: int = 5            # B1: runs of each program
+    opens: int = 20                # B3: opens of heavy cases
+    engine_runs: int = 200         # B4: evaluations of the heavy case
+    pdf_runs: int = 5              # B6
+    pack_cases: int = 20           # B7
+    pack_runs: int = 2             # B7
+    size_cases: int = 50           # B9: heavy cases written
+    scroll_limit: float = 150.0    # B8: seconds of scrolling at most, per cohort
+
+    def cap(self, patients: int) -> None:
+        self.growth_sizes = tuple(sorted({min(n, patients) for n in self.growth_sizes}))
+        self.start_size = min(self.start_size, patients)
+        self.filter_size = min(self.filter_size, patients)
+        self.memory_size = min(self.memory_size, patients)
+        self.import_files = min(self.import_files, patients)
+
+    @classmethod
+    def smoke_config(cls) -> Config:
+        return cls(smoke=True, growth_sizes=(200,), start_size=200, filter_size=200,
+                   memory_size=200, import_files=200, start_runs=1, opens=1, engine_runs=1,
+                   pdf_runs=1, pack_cases=20, pack_runs=1, size_cases=2)
+
+
+@dataclass
+class Result:
+    id: str
+    what: str
+    figure: float | None = None
+    unit: str = ""
+    baseline: float | None = None
+    ratio: float | None = None
+    target: str = ""
+    passed: bool | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+class Suite:
+    def __init__(self, config: Config, log: Callable[[str], None]):
+        self.config = config
+        self.log = log
+        self.cohorts: dict[int, dict[str, Any]] = {}
+        self.work = Path(tempfile.mkdtemp(prefix="crlmboard-bench-"))
+        self._ui: dict[int, dict[str, Any]] = {}
+        self._b6: float | None = None
+        self._baseline_seconds: float | None = None  # B5's baseline (files read + checked)
+        self._evaluate_seconds = 0.0  # the engine on those cases (B4)
+        self._pdf_db: Any = None
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def cohort(self, patients: int) -> Path:
+        path, record = cache.cohort_db(patients, self.config.seed, log=self.log)
+        self.cohorts[patients] = record
+        return path
+
+    def probe(self, *args: str) -> dict[str, Any]:
+        """Run `python -m bench.probe ARGS` in a fresh, isolated process."""
+        home = Path(tempfile.mkdtemp(prefix="probe-", dir=self.work))
+        done = subprocess.run([sys.executable, "-m", "bench.probe", *args],
+                              cwd=cache.ROOT.parent, env=cache.isolated_env(home),
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"probe {args[0]} failed:\n{done.stderr[-3000:]}")
+        return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+    def heavy_mrns(self, patients: int, count: int) -> list[str]:
+        """Heavy cases spread over the whole cohort (first, middle and last parts)."""
+        heavy = cohort.heavy_indexes(patients)
+        step = max(1, len(heavy) // count)
+        return [cohort.mrn_of(i) for i in heavy[::step][:count]]
+
+    def ui(self, patients: int) -> dict[str, Any]:
+        """B2 and B3 figures at one cohort size (one window, fresh process)."""
+        if patients not in self._ui:
+            db = self.cohort(patients)
+            mrns = self.heavy_mrns(patients, 5)
+            self._ui[patients] = self.probe("ui-ops", "--db", str(db), "--mrns", ",".join(mrns),
+                                            "--opens", str(self.config.opens),
+                                            "--today", cohort.TODAY.isoformat())
+        return self._ui[patients]
+
+    # -- B1 ---------------------------------------------------------------------------
+
+    def b1(self) -> Result:
+        result = Result("B1", f"start to window shown and list filled, "
+                              f"{self.config.start_size:,} patients", unit="s",
+                        target="≤ 1.5 × baseline")
+        db = self.cohort(self.config.start_size)
+        self.probe("app-start", "--db", str(db))  # warm the file cache and bytecode
+        app: list[float] = []
+        bare: list[float] = []
+        rows = 0
+        for _ in range(self.config.start_runs):
+            for kind, into in (("bare-start", bare), ("app-start", app)):
+                args = [kind] if kind == "bare-start" else [kind, "--db", str(db)]
+                started = time.monotonic_ns()
+                out = self.probe(*args)
+                into.append((out["shown_ns"] - started) / 1e9)
+                rows = out.get("rows", rows)
+        result.figure, result.baseline = median(app), median(bare)
+        result.ratio = result.figure / result.baseline
+        result.passed = result.ratio <= 1.5
+        result.details = {"app_runs_s": app, "bare_runs_s": bare, "rows_shown": rows}
+        return result
+
+    # -- B2 and B3, with growth ---------------------------------------------------------
+
+    def b2(self) -> Result:
+        result = Result("B2", f"filter: one keystroke to the list updated, "
+                              f"{self.config.filter_size:,} patients (median of 50)", unit="ms",
+                        target="≤ 30 ms median; flat 1k→100k")
+        growth = {}
+        for size in sorted({*self.config.growth_sizes, self.config.filter_size}):
+            out = self.ui(size)
+            keys = [s * 1000 for s in out["key_seconds"]]
+            growth[size] = {"median_ms": median(keys), "max_ms": max(keys),
+                            "p90_ms": sorted(keys)[int(0.9 * (len(keys) - 1))]}
+            if size == self.config.filter_size:
+                result.figure = median(keys)
+                result.details["keystrokes_ms"] = [round(k, 2) for k in keys]
+                result.details["matches"] = out["key_totals"]
+                result.details["debounce_ms_not_counted"] = out["debounce_ms"]
+        result.details["growth"] = growth
+        assert result.figure is not None
+        flat = self._flat(growth, "median_ms", result)
+        result.passed = result.figure <= 30 and flat
+        return result
+
+    def b3(self) -> Result:
+        result = Result("B3", "open a heavy case: load + evaluate + every tab filled",
+                        unit="ms", target="≤ 5 × baseline and ≤ 50 ms; flat 1k→100k")
+        growth = {}
+        for size in self.config.growth_sizes:
+            out = self.ui(size)
+            opened = median(out["open_seconds"]) * 1000
+            raw = median(out["raw_seconds"]) * 1000
+            growth[size] = {"median_ms": opened, "raw_ms": raw, "ratio": opened / raw}
+        largest = max(self.config.growth_sizes)
+        result.figure = growth[largest]["median_ms"]
+        result.baseline = growth[largest]["raw_ms"]
+        result.ratio = result.figure / result.baseline
+        result.details = {"growth": growth, "cohort": largest}
+        flat = self._flat(growth, "median_ms", result)
+        result.passed = result.ratio <= 5 and result.figure <= 50 and flat
+        return result
+
+    def _flat(self, growth: dict[int, dict[str, float]], key: str, result: Result) -> bool:
+        sizes = sorted(growth)
+        if len(sizes) < 2:
+            return True
+        factor = growth[sizes[-1]][key] / growth[sizes[0]][key]
+        result.details["growth_factor"] = factor
+        return factor <= GROWTH_LIMIT
+
+    # -- B4 and B5 ----------------------------------------------------------------------
+
+    def b4(self) -> Result:
+        from crlmboard.domain.case import Case
+        from crlmboard.domain.caseformat import loads_case
+        from crlmboard.domain.engine import evaluate
+        from crlmboard.services.evaluation import default_profile
+
+        result = Result("B4", "engine: evaluate() on a heavy case", unit="ms",
+                        target="≤ 1 × baseline; 10,000 cases ≤ 10 s")
+        profile = default_profile()
+        case = loads_case(cohort.case_text(0, self.config.seed, heavy=True), cohort.TODAY)
+        data = case.model_dump(mode="json")
+        runs = self.config.engine_runs
+        validate, engine = [], []
+        for _ in range(runs):
+            started = time.perf_counter()
+            Case.model_validate(data)
+            validate.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            evaluate(case, cohort.TODAY, profile)
+            engine.append(time.perf_counter() - started)
+        result.figure, result.baseline = median(engine) * 1000, median(validate) * 1000
+        result.ratio = result.figure / result.baseline
+        many = self._many_evaluations()
+        result.details = {"runs": runs, "evaluations": many}
+        result.passed = result.ratio <= 1 and many["seconds_per_10000"] <= 10
+        return result
+
+    def _many_evaluations(self) -> dict[str, Any]:
+        """The engine on every case of B5's files (timed apart from reading them)."""
+        self._files_baseline()
+        seconds = self._evaluate_seconds
+        count = self.config.import_files
+        return {"cases": count, "seconds": seconds,
+                "seconds_per_10000": seconds * 10_000 / count}
+
+    def _files_baseline(self) -> float:
+        """B5's baseline: read + json.loads + validation of every file; the engine on each
+        case is timed on the side for B4."""
+        if self._baseline_seconds is not None:
+            return self._baseline_seconds
+        from crlmboard.domain.caseformat import case_from_dict
+        from crlmboard.domain.engine import evaluate
+        from crlmboard.services.evaluation import default_profile
+
+        profile = default_profile()
+        folder = cache.case_files(self.config.import_files, self.config.seed)
+        files = sorted(folder.glob("*.json"))
+        parse = engine = 0.0
+        for file in files:
+            started = time.perf_counter()
+            case = case_from_dict(json.loads(file.read_text("utf-8")), cohort.TODAY)
+            middle = time.perf_counter()
+            evaluate(case, cohort.TODAY, profile)
+            engine += time.perf_counter() - middle
+            parse += middle - started
+        self._baseline_seconds, self._evaluate_seconds = parse, engine
+        return parse
+
+    def b5(self) -> Result:
+        from crlmboard.services import Board
+
+        count = self.config.import_files
+        result = Result("B5", f"import {count:,} case files (a folder)", unit="s",
+                        target="≤ 3 × baseline")
+        folder = cache.case_files(count, self.config.seed)
+        result.baseline = self._files_baseline()
+        target = self.work / "import" / "board.sqlite3"
+        target.parent.mkdir(parents=True)
+        board = Board.open(target, clock=lambda: cohort.TODAY, user="bench")
+        try:
+            started = time.perf_counter()
+            summary = board.cases.import_path(folder)
+            result.figure = time.perf_counter() - started
+        finally:
+            board.close()
+        assert summary.ok and len(summary.imported) == count, summary.refused[:3]
+        result.ratio = result.figure / result.baseline
+        result.passed = result.ratio <= 3
+        result.details = {"per_file_ms": result.figure / count * 1000,
+                          "baseline_per_file_ms": result.baseline / count * 1000}
+        shutil.rmtree(target.parent, ignore_errors=True)
+        return result
+
+    # -- B6 and B7: PDFs ----------------------------------------------------------------
+
+    def _pdf_board(self) -> Any:
+        """A small database with the heavy cases the PDFs are made of."""
+        if self._pdf_db is not None:
+            return self._pdf_db
+        from crlmboard.services import Board
+
+        path = self.work / "pdf" / "board.sqlite3"
+        path.parent.mkdir(parents=True)
+        board = Board.open(path, clock=lambda: cohort.TODAY, user="bench")
+        board.cases.import_many(
+            [cohort.case_text(i, self.config.seed, heavy=True)
+             for i in range(self.config.pack_cases)])
+        self._pdf_db = board
+        return board
+
+    def b6(self) -> Result:
+        result = Result("B6", "case-summary PDF of a heavy case", unit="ms",
+                        target="≤ 2 × baseline and ≤ 400 ms")
+        board = self._pdf_board()
+        mrn = cohort.mrn_of(0)
+        board.reports.case_summary(mrn)  # warm-up: fonts registered once per process
+        times, data = [], b""
+        for _ in range(self.config.pdf_runs):
+            started = time.perf_counter()
+            data = board.reports.case_summary(mrn)
+            times.append(time.perf_counter() - started)
+        pages = pdf_pages(data)
+        bare = [bare_pdf(pages) for _ in range(self.config.pdf_runs)]
+        result.figure = median(times) * 1000
+        result.baseline = median([seconds for seconds, _ in bare]) * 1000
+        result.ratio = result.figure / result.baseline
+        result.passed = result.ratio <= 2 and result.figure <= 400
+        result.details = {"pages": pages, "bytes": len(data),
+                          "baseline_pages": pdf_pages(bare[0][1])}
+        self._b6 = result.figure
+        return result
+
+    def b7(self) -> Result:
+        from crlmboard import __version__
+        from crlmboard.domain.meeting import AgendaItem, Meeting
+        from crlmboard.report.meeting_pack import meeting_pack_pdf
+
+        n = self.config.pack_cases
+        result = Result("B7", f"meeting pack of {n} heavy cases", unit="ms",
+                        target="≤ 1.1 × (20 × B6)")
+        if self._b6 is None:
+            self.b6()
+        assert self._b6 is not None
+        board = self._pdf_board()
+        mrns = [cohort.mrn_of(i) for i in range(n)]
+        service = getattr(board, "meetings", None)
+        if service is not None and hasattr(service, "meeting_pack"):
+            meeting_id = service.create(cohort.TODAY, "16:00", "Seminar room 2")
+            for mrn in mrns:
+                service.add_to_agenda(meeting_id, mrn, "Next step?")
+            via = "board.meetings.meeting_pack"
+
+            def pack() -> bytes:
+                return bytes(service.meeting_pack(meeting_id))
+        else:  # before the meetings service: what it does, with the report function
+            meeting = Meeting(date=cohort.TODAY, time="16:00", location="Seminar room 2",
+                              agenda=[AgendaItem(mrn=m, question="Next step?", position=k)
+                                      for k, m in enumerate(mrns)])
+            via = "report.meeting_pack.meeting_pack_pdf"
+
+            def pack() -> bytes:
+                cases = []
+                for mrn in mrns:
+                    case = board.cases.get(mrn)
+                    cases.append((case, board.reports.current_evaluation(case), None))
+                return meeting_pack_pdf(meeting, cases, app_version=__version__)
+        times, data = [], b""
+        for _ in range(self.config.pack_runs):
+            started = time.perf_counter()
+            data = pack()
+            times.append(time.perf_counter() - started)
+        result.figure = median(times) * 1000
+        result.baseline = n * self._b6
+        result.ratio = result.figure / result.baseline
+        result.passed = result.ratio <= 1.1
+        result.details = {"pages": pdf_pages(data), "bytes": len(data), "via": via}
+        return result
+
+    # -- B8: memory ---------------------------------------------------------------------
+
+    def b8(self) -> Result:
+        result = Result("B8", f"peak memory, {self.config.memory_size:,} patients open and the "
+                              "list scrolled end to end", unit="MB",
+                        target="≤ 250 MB above baseline; flat 1k→100k")
+        bare = self.probe("bare-memory")["peak_rss_mb"]
+        growth = {}
+        for size in sorted({*self.config.growth_sizes, self.config.memory_size}):
+            out = self.probe("app-memory", "--db", str(self.cohort(size)),
+                             "--limit", str(self.config.scroll_limit))
+            growth[size] = {"above_baseline_mb": out["peak_rss_mb"] - bare,
+                            "peak_rss_mb": out["peak_rss_mb"], "rows": out["rows"],
+                            "reached_end": out["reached_end"],
+                            "scroll_seconds": out["scroll_seconds"]}
+        top = growth[self.config.memory_size]
+        result.figure, result.baseline = top["above_baseline_mb"], bare
+        result.details = {"growth": growth}
+        if not top["reached_end"]:
+            result.details["note"] = (
+                f"the list did not reach its end in {self.config.scroll_limit:.0f} s "
+                f"({top['rows']:,} of {self.config.memory_size:,} rows loaded): the figure "
+                "is a lower bound")
+        flat = self._flat(growth, "peak_rss_mb", result)
+        result.passed = result.figure <= 250 and top["reached_end"] and flat
+        return result
+
+    # -- B9: size -----------------------------------------------------------------------
+
+    def b9(self) -> Result:
+        from crlmboard.services import Board
+
+        n = self.config.size_cases
+        result = Result("B9", "database size per heavy case", unit="KB",
+                        target="≤ 40 KB per heavy case")
+        path = self.work / "size" / "board.sqlite3"
+        path.parent.mkdir(parents=True)
+        board = Board.open(path, clock=lambda: cohort.TODAY, user="bench")
+        board.close()
+        empty = _settled_size(path)
+        tables_before = _table_bytes(path)
+        board = Board.open(path, clock=lambda: cohort.TODAY, user="bench")
+        board.cases.import_many([cohort.case_text(100_000 + i, self.config.seed, heavy=True)
+                                 for i in range(n)])
+        board.close()
+        full = _settled_size(path)
+        result.figure = (full - empty) / n / 1024
+        result.passed = result.figure <= 40
+        after = _table_bytes(path)
+        by_table = {name: round((after.get(name, 0) - tables_before.get(name, 0)) / n / 1024, 1)
+                    for name in after}
+        result.details = {"cases": n, "empty_bytes": empty, "bytes": full,
+                          "kb_per_case_by_table": dict(sorted(by_table.items(),
+                                                              key=lambda x: -x[1])[:12])}
+        return result
+
+    def close(self) -> None:
+        if self._pdf_db is not None:
+            self._pdf_db.close()
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+def _settled_size(path: Path) -> int:
+    """The file's size with the write-ahead log checkpointed into it."""
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    connection.close()
+    return path.stat().st_size
+
+
+def _table_bytes(path: Path) -> dict[str, int]:
+    connection = sqlite3.connect(path)
+    try:
+        return dict(connection.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name"))
+    except sqlite3.Error:  # no dbstat in this SQLite build
+        return {}
+    finally:
+        connection.close()
+
+
+def pdf_pages(data: bytes) -> int:
+    from pypdf import PdfReader
+
+    return len(PdfReader(io.BytesIO(data)).pages)
+
+
+def bare_pdf(pages: int) -> tuple[float, bytes]:
+    """B6's baseline: a bare reportlab document of `pages` pages of plain paragraphs (eight
+    of about six lines each fill an A4 page); returns the seconds it took and the PDF."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate
+
+    style = getSampleStyleSheet()["BodyText"]
+    text = ("The board discussed the case and the imaging. " * 12).strip()
+    started = time.perf_counter()
+    story: list[Any] = []
+    for page in range(pages):
+        story += [Paragraph(f"{page + 1}. {text}", style) for _ in range(8)]
+        if page < pages - 1:
+            story.append(PageBreak())
+    out = io.BytesIO()
+    SimpleDocTemplate(out, pagesize=A4).build(story)
+    return time.perf_counter() - started, out.getvalue()
+
+
+# -- the table and the file -----------------------------------------------------------------
+
+
+def fmt(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return "—"
+    if abs(value) >= 100:
+        text = f"{value:,.0f}"
+    elif abs(value) >= 10:
+        text = f"{value:.1f}"
+    else:
+        text = f"{value:.2f}"
+    return f"{text} {unit}".strip()
+
+
+def table(results: list[Result]) -> str:
+    rows = [("id", "what", "figure", "baseline", "ratio", "target", "pass")]
+    for r in results:
+        baseline_unit = "MB" if r.id == "B8" else r.unit
+        rows.append((r.id, r.what[:62], fmt(r.figure, r.unit), fmt(r.baseline, baseline_unit),
+                     fmt(r.ratio) if r.ratio is not None else "—", r.target,
+                     "ERROR" if r.error else ("pass" if r.passed else "MISS")))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+             for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    for r in results:
+        growth = r.details.get("growth")
+        if growth and len(growth) > 1:
+            key = "median_ms" if "median_ms" in next(iter(growth.values())) else \
+                "above_baseline_mb"
+            steps = ", ".join(f"{int(k):,}: {fmt(v[key])}" for k, v in sorted(
+                growth.items(), key=lambda kv: int(kv[0])))
+            factor = r.details.get("growth_factor", 0)
+            lines.append(f"{r.id} growth ({key}): {steps}  (× {factor:.2f})")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("ids", nargs="*", metavar="ID", help="benchmarks to run (default all)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="200 patients, every benchmark once (CI; timings not judged)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--max-patients", type=int, metavar="N",
+                        help="cap every cohort at N patients (a quicker, partial run)")
+    args = parser.parse_args(argv)
+    ids = [i.upper() for i in args.ids] or list(IDS)
+    unknown = [i for i in ids if i not in IDS]
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
+    config = Config.smoke_config() if args.smoke else Config(smoke=False)
+    config.seed = args.seed
+    if args.max_patients:
+        config.cap(args.max_patients)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+    def log(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    started = time.perf_counter()
+    suite = Suite(config, log)
+    results: list[Result] = []
+    try:
+        for benchmark in ids:
+            log(f"{benchmark} …")
+            t0 = time.perf_counter()
+            try:
+                result = getattr(suite, benchmark.lower())()
+            except Exception as error:  # one broken benchmark must not hide the others
+                import traceback
+
+                traceback.print_exc()
+                result = Result(benchmark, "", error=f"{type(error).__name__}: {error}")
+            result.details["seconds"] = round(time.perf_counter() - t0, 1)
+            results.append(result)
+            log(f"{benchmark}: {fmt(result.figure, result.unit)} "
+                f"({result.details['seconds']} s)")
+    finally:
+        suite.close()
+    seconds = time.perf_counter() - started
+    print(table(results))
+    print(f"\n{len(results)} benchmark(s) in {seconds:.0f} s"
+          + (" (smoke: timings not judged)" if config.smoke else ""))
+    document = {
+        "smoke": config.smoke, "max_patients": args.max_patients, "seed": config.seed,
+        "seconds": round(seconds, 1),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "sqlite": sqlite3.sqlite_version, "platform": platform.platform()},
+        "cohorts": {str(k): v for k, v in suite.cohorts.items()},
+        "results": [asdict(r) for r in results],
+    }
+    args.output.write_text(json.dumps(document, indent=2, default=str) + "\n", "utf-8")
+    errors = [r for r in results if r.error]
+    return 1 if errors else 0
