@@ -43,8 +43,8 @@ class CaseRow(m.Patient, table=True):
     __table_args__ = (
         sa.Index("ix_patient_names", "family_name", "given_name"),
         # the case list's default order (by name, unknown names last): see repositories.page
-        sa.Index("ix_patient_list_name", sa.text("lower(family_name) IS NULL"),
-                 sa.text("lower(family_name)"), sa.text("lower(given_name) IS NULL"),
+        sa.Index("ix_patient_list_name", sa.text("(lower(family_name) IS NULL)"),
+                 sa.text("lower(family_name)"), sa.text("(lower(given_name) IS NULL)"),
                  sa.text("lower(given_name)"), "mrn"),
     )
 
