@@ -85,6 +85,17 @@ def app_start(db: str) -> None:
 # -- B8: memory -----------------------------------------------------------------------------
 
 
+def _rss_mb() -> float:
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def bare_memory() -> None:
     from PySide6.QtWidgets import QApplication, QMainWindow
 
@@ -94,39 +105,6 @@ def bare_memory() -> None:
     window.show()
     _wait_shown(app, window)
     _done({"peak_rss_mb": _peak_rss_mb()})
-
-
-def app_memory(db: str, limit: float) -> None:
-    """Open the app on the database and scroll the case list from the first row to the last
-    (or until `limit` seconds have passed: then `reached_end` is false)."""
-    from crlmboard.app import application, open_window
-
-    app: Any = application()
-    opened = open_window(db)
-    assert opened is not None
-    window, board = opened
-    window.show()  # type: ignore[attr-defined]
-    _wait_shown(app, window)
-    table, model = window.table, window.model  # type: ignore[attr-defined]
-    started = time.perf_counter()
-    pages = 0
-    bar = table.verticalScrollBar()
-    while True:
-        bar.setValue(bar.maximum())  # the view asks the model for more at the bottom
-        app.processEvents()
-        pages += 1
-        if not model.canFetchMore(model.index(-1, -1).parent()):
-            break
-        if time.perf_counter() - started > limit:
-            break
-    table.scrollToBottom()
-    app.processEvents()
-    seconds = time.perf_counter() - started
-    rows, total = model.rowCount(), model.total
-    board.close()
-    _done({"peak_rss_mb": _peak_rss_mb(), "rows": rows, "total": total,
-           "reached_end": rows >= total, "scroll_seconds": round(seconds, 2),
-           "pages": pages})
 
 
 # -- B2 and B3: the case list and the workspace ---------------------------------------------
@@ -140,12 +118,14 @@ KEYS: list[str] = [
 assert len(KEYS) == 50
 
 
-def ui_ops(db: str, mrns: list[str], opens: int, today: str) -> None:
-    """B3 (open heavy cases) and B2 (filter keystrokes) in one window, plus the raw-sqlite3
-    baseline of B3."""
+def ui_ops(db: str, mrns: list[str], opens: int, today: str, limit: float) -> None:
+    """One window, opened once (opening a large database is slow): B8 (scroll the case
+    list from the first row to the last — or for `limit` seconds — and take the peak memory
+    so far), then B3 (open heavy cases) with its raw-sqlite3 baseline, then B2 (filter
+    keystrokes)."""
     from datetime import date
 
-    from PySide6.QtCore import QEvent, Qt
+    from PySide6.QtCore import QEvent, QModelIndex, Qt
     from PySide6.QtGui import QKeyEvent
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
@@ -156,11 +136,36 @@ def ui_ops(db: str, mrns: list[str], opens: int, today: str) -> None:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     day = date.fromisoformat(today)
+    started = time.perf_counter()
     board = Board.open(db, clock=lambda: day)
+    opened = time.perf_counter()
     window = MainWindow(board)
     window.resize(1280, 720)
     window.show()
     _wait_shown(app, window)
+    shown = time.perf_counter()
+    memory: dict[str, Any] = {"open_seconds": round(opened - started, 2),
+                              "window_seconds": round(shown - opened, 2),
+                              "rss_shown_mb": _rss_mb()}
+
+    # B8: the case list scrolled end to end (the view asks the model for more at the bottom).
+    table, model = window.table, window.model
+    bar = table.verticalScrollBar()
+    started, pages = time.perf_counter(), 0
+    while True:
+        bar.setValue(bar.maximum())
+        app.processEvents()
+        pages += 1
+        if not model.canFetchMore(QModelIndex()) or time.perf_counter() - started > limit:
+            break
+    table.scrollToBottom()
+    app.processEvents()
+    memory.update(peak_rss_mb=_peak_rss_mb(), rows=model.rowCount(), total=model.total,
+                  reached_end=model.rowCount() >= model.total, pages=pages,
+                  scroll_seconds=round(time.perf_counter() - started, 2))
+    table.scrollToTop()
+    model.set_query("")  # back to the first page
+    app.processEvents()
 
     # B3: open a heavy case (load + evaluate + every tab filled), then paint.
     window.open_case(mrns[-1])  # warm-up: first use of each tab's code
@@ -199,9 +204,9 @@ def ui_ops(db: str, mrns: list[str], opens: int, today: str) -> None:
         key_times.append(time.perf_counter() - started)
         counts.append(window.model.total)
     board.close()
-    _done({"open_seconds": open_times, "raw_seconds": raw_times, "key_seconds": key_times,
-           "key_totals": counts, "debounce_ms": timer.interval(),
-           "peak_rss_mb": _peak_rss_mb()})
+    _done({"case_open_seconds": open_times, "raw_seconds": raw_times,
+           "key_seconds": key_times, "key_totals": counts, "debounce_ms": timer.interval(),
+           "memory": memory})
 
 
 def raw_load(db: str, mrn: str) -> float:
@@ -238,14 +243,13 @@ def main(argv: list[str]) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m bench.probe")
-    parser.add_argument("kind", choices=["bare-start", "app-start", "bare-memory", "app-memory",
-                                         "ui-ops"])
+    parser.add_argument("kind", choices=["bare-start", "app-start", "bare-memory", "ui-ops"])
     parser.add_argument("--db")
     parser.add_argument("--mrns", default="")
     parser.add_argument("--opens", type=int, default=20)
     parser.add_argument("--today", default="2026-11-24")
     parser.add_argument("--limit", type=float, default=600.0,
-                        help="app-memory: seconds of scrolling at most")
+                        help="ui-ops: seconds of scrolling at most")
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     if args.kind == "bare-start":
@@ -254,10 +258,8 @@ def main(argv: list[str]) -> int:
         app_start(args.db)
     elif args.kind == "bare-memory":
         bare_memory()
-    elif args.kind == "app-memory":
-        app_memory(args.db, args.limit)
     else:
-        ui_ops(args.db, args.mrns.split(","), args.opens, args.today)
+        ui_ops(args.db, args.mrns.split(","), args.opens, args.today, args.limit)
     return 0
 
 

@@ -38,7 +38,7 @@ class Config:
     filter_size: int = 100_000     # B2
     memory_size: int = 100_000     # B8
     import_files: int = 10_000     # B5 (and B4's 10,000 evaluations)
-    start_runs: int = 5            # B1: runs of each program
+    start_runs: int = 3            # B1: runs of each program
     opens: int = 20                # B3: opens of heavy cases
     engine_runs: int = 200         # B4: evaluations of the heavy case
     pdf_runs: int = 5              # B6
@@ -46,6 +46,7 @@ class Config:
     pack_runs: int = 2             # B7
     size_cases: int = 50           # B9: heavy cases written
     scroll_limit: float = 150.0    # B8: seconds of scrolling at most, per cohort
+    import_limit: float = 150.0    # B5: seconds of importing at most (then extrapolated)
 
     def cap(self, patients: int) -> None:
         self.growth_sizes = tuple(sorted({min(n, patients) for n in self.growth_sizes}))
@@ -115,13 +116,14 @@ class Suite:
         return [cohort.mrn_of(i) for i in heavy[::step][:count]]
 
     def ui(self, patients: int) -> dict[str, Any]:
-        """B2 and B3 figures at one cohort size (one window, fresh process)."""
+        """B8, B3 and B2 figures at one cohort size (one window, fresh process)."""
         if patients not in self._ui:
             db = self.cohort(patients)
             mrns = self.heavy_mrns(patients, 5)
             self._ui[patients] = self.probe("ui-ops", "--db", str(db), "--mrns", ",".join(mrns),
                                             "--opens", str(self.config.opens),
-                                            "--today", cohort.TODAY.isoformat())
+                                            "--today", cohort.TODAY.isoformat(),
+                                            "--limit", str(self.config.scroll_limit))
         return self._ui[patients]
 
     # -- B1 ---------------------------------------------------------------------------
@@ -177,7 +179,7 @@ class Suite:
         growth = {}
         for size in self.config.growth_sizes:
             out = self.ui(size)
-            opened = median(out["open_seconds"]) * 1000
+            opened = median(out["case_open_seconds"]) * 1000
             raw = median(out["raw_seconds"]) * 1000
             growth[size] = {"median_ms": opened, "raw_ms": raw, "ratio": opened / raw}
         largest = max(self.config.growth_sizes)
@@ -268,17 +270,30 @@ class Suite:
         target = self.work / "import" / "board.sqlite3"
         target.parent.mkdir(parents=True)
         board = Board.open(target, clock=lambda: cohort.TODAY, user="bench")
+        limit = self.config.import_limit
+
+        def progress(done: int, total: int) -> bool:  # False stops before the next file
+            return time.perf_counter() - started < limit
+
         try:
             started = time.perf_counter()
-            summary = board.cases.import_path(folder)
-            result.figure = time.perf_counter() - started
+            summary = board.cases.import_path(folder, progress=progress)
+            seconds = time.perf_counter() - started
         finally:
             board.close()
-        assert summary.ok and len(summary.imported) == count, summary.refused[:3]
+        imported = len(summary.imported)
+        assert summary.ok and imported > 0, summary.refused[:3]
+        result.figure = seconds * count / imported
         result.ratio = result.figure / result.baseline
         result.passed = result.ratio <= 3
-        result.details = {"per_file_ms": result.figure / count * 1000,
-                          "baseline_per_file_ms": result.baseline / count * 1000}
+        result.details = {"per_file_ms": seconds / imported * 1000,
+                          "baseline_per_file_ms": result.baseline / count * 1000,
+                          "files_imported": imported}
+        if imported < count:
+            result.details["note"] = (
+                f"time-boxed: {imported:,} of {count:,} files imported in {seconds:.0f} s; the "
+                f"figure is that rate for {count:,} files (a full import that met the target "
+                f"would fit in the box)")
         shutil.rmtree(target.parent, ignore_errors=True)
         return result
 
@@ -376,12 +391,14 @@ class Suite:
         bare = self.probe("bare-memory")["peak_rss_mb"]
         growth = {}
         for size in sorted({*self.config.growth_sizes, self.config.memory_size}):
-            out = self.probe("app-memory", "--db", str(self.cohort(size)),
-                             "--limit", str(self.config.scroll_limit))
+            out = self.ui(size)["memory"]
             growth[size] = {"above_baseline_mb": out["peak_rss_mb"] - bare,
-                            "peak_rss_mb": out["peak_rss_mb"], "rows": out["rows"],
+                            "peak_rss_mb": out["peak_rss_mb"],
+                            "rss_window_shown_mb": out["rss_shown_mb"], "rows": out["rows"],
                             "reached_end": out["reached_end"],
-                            "scroll_seconds": out["scroll_seconds"]}
+                            "scroll_seconds": out["scroll_seconds"],
+                            "app_open_seconds": out["open_seconds"],
+                            "window_seconds": out["window_seconds"]}
         top = growth[self.config.memory_size]
         result.figure, result.baseline = top["above_baseline_mb"], bare
         result.details = {"growth": growth}

@@ -198,12 +198,20 @@ def _field_names(model: type[Record]) -> tuple[str, ...]:
 
 
 def _plain(value: Any) -> Any:
+    # fast paths by exact type first (this runs for every value of a case: canonical JSON,
+    # hence every evaluation's input hash); the general rules below decide the rest
     kind = type(value)
     if kind in _AS_IS:
         return value
+    if kind is list:
+        return [_plain(v) for v in value]
+    if kind is date:
+        return value.isoformat()
     if kind is float:
         return int(value) if math.isfinite(value) and value.is_integer() else value
-    if isinstance(value, Enum) and isinstance(value._value_, str):  # StrEnum, fast path
+    if isinstance(value, Record):
+        return _record(value)
+    if isinstance(value, Enum) and isinstance(value._value_, str):  # StrEnum
         return value._value_
     if isinstance(value, datetime):
         return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
