@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from crlmboard.domain.case import Case
-from crlmboard.domain.caseformat import canonical_json
+from crlmboard.domain.engine.canonical import canonical_text
 from crlmboard.domain.engine.catalogue import ENGINE_VERSION, RULES
 from crlmboard.domain.engine.facts import Facts, derive, facts_to_dict, plain
 from crlmboard.domain.engine.profile import Profile
@@ -47,9 +48,18 @@ class Evaluation:
     profile_sha256: str
     as_of: date
     mrn: str
-    input_sha256: str
     facts: Facts
     findings: tuple[Finding, ...]
+    case: Case = field(repr=False, compare=False)
+    """The case evaluated, as given (the engine never changes it)."""
+
+    @cached_property
+    def input_sha256(self) -> str:
+        """SHA-256 of the evaluated case's canonical JSON, computed when first read: the
+        document needs it, a summary of the findings (the case list, an import) does not.
+        Cases are values in the app (edits make a new `Case`), so it is the hash of the
+        case as it was evaluated."""
+        return input_sha256(self.case)
 
     def rule_ids(self) -> list[str]:
         """Ids of the findings, in order."""
@@ -58,7 +68,7 @@ class Evaluation:
 
 def input_sha256(case: Case) -> str:
     """SHA-256 of the canonical case JSON (sorted keys, compact, no reviews)."""
-    return hashlib.sha256(canonical_json(case).encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_text(case).encode("utf-8")).hexdigest()
 
 
 def evaluate(case: Case, as_of: date, profile: Profile) -> Evaluation:
@@ -72,8 +82,8 @@ def evaluate(case: Case, as_of: date, profile: Profile) -> Evaluation:
             findings.append(Finding(rule.id, rule.severity, rule.title, hit.message,
                                     hit.values, rule.sources))
     findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], f.rule))
-    return Evaluation(ENGINE_VERSION, profile.name, profile.sha256, as_of, case.mrn,
-                      input_sha256(case), facts, tuple(findings))
+    return Evaluation(ENGINE_VERSION, profile.name, profile.sha256, as_of, case.mrn, facts,
+                      tuple(findings), case)
 
 
 def evaluation_to_dict(evaluation: Evaluation) -> dict[str, Any]:

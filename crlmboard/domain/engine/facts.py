@@ -12,9 +12,11 @@ facts use the rounded values that are shown, so every number can be checked by h
 from __future__ import annotations
 
 import datetime
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from crlmboard.domain.case import Case, ImagingTimepoint
@@ -87,9 +89,12 @@ def months_between(start: date, end: date) -> float:
     return round((end - start).days / DAYS_PER_MONTH, 1)
 
 
+_DATE = attrgetter("date")
+
+
 def _by_date(records: Iterable[Dated], as_of: date) -> list[Dated]:
     """Records dated on or before `as_of`, oldest first (same-day records keep file order)."""
-    return sorted((r for r in records if r.date <= as_of), key=lambda r: r.date)
+    return sorted([r for r in records if r.date <= as_of], key=_DATE)
 
 
 # --------------------------------------------------------------------------------------
@@ -172,10 +177,15 @@ class Episode:
     current: ImagingTimepoint | None
     recist_window: list[ImagingTimepoint]
     """Timepoints after the baseline, up to the first liver-directed procedure after it."""
-
-    @property
-    def systemic_dates(self) -> list[date]:
-        return sorted([c.date for c in self.chemotherapy] + [d.date for d in self.immunotherapy])
+    # derived once here, read by several facts and rules
+    systemic_dates: list[date]
+    """Dates of every systemic dose of the episode, oldest first."""
+    biologics_given: tuple[Biologic, ...]
+    """The biologics of the episode's cycles (`none` included), by date, no repeats."""
+    current_lesions: list[LesionMeasurement]
+    """`present_lesions` of the current imaging (none without imaging)."""
+    flr_measures: list[ImagingTimepoint]
+    """The episode's imaging with an FLR measure, oldest first."""
 
     @property
     def has_systemic_therapy(self) -> bool:
@@ -238,30 +248,40 @@ class Facts:
 # Episode
 
 
-def _clearing_dates(case: Case, as_of: date) -> tuple[date, ...]:
-    """Dates of liver-clearing operations ≤ as_of, from procedures and surgery outcomes."""
-    dates = {p.date for p in case.procedures
-             if p.procedure in LIVER_CLEARING_PROCEDURES and p.date <= as_of}
-    dates |= {o.date for o in case.surgery_outcomes
-              if o.procedure in LIVER_CLEARING_PROCEDURES and o.date <= as_of}
+def _clearing_dates(procedures: list[Procedure], outcomes: list[SurgeryOutcome],
+                    ) -> tuple[date, ...]:
+    """Dates of liver-clearing operations, from procedures and surgery outcomes (≤ as_of)."""
+    dates = {p.date for p in procedures if p.procedure in LIVER_CLEARING_PROCEDURES}
+    dates |= {o.date for o in outcomes if o.procedure in LIVER_CLEARING_PROCEDURES}
     return tuple(sorted(dates))
 
 
 def build_episode(case: Case, as_of: date) -> Episode:
     """Filter the case to `as_of` and find the current episode and its key timepoints."""
-    clearing = _clearing_dates(case, as_of)
+    cycles: list[ChemotherapyCycle] = []
+    doses: list[ImmunotherapyDose] = []
+    operations: list[Procedure] = []
+    for treatment in case.treatments:  # as Case.chemotherapy etc., in one pass
+        if isinstance(treatment, ChemotherapyCycle):
+            cycles.append(treatment)
+        elif isinstance(treatment, ImmunotherapyDose):
+            doses.append(treatment)
+        elif isinstance(treatment, Procedure):
+            operations.append(treatment)
+    all_procedures = _by_date(operations, as_of)
+    outcomes = _by_date(case.surgery_outcomes, as_of)
+    clearing = _clearing_dates(all_procedures, outcomes)
     start = clearing[-1] + timedelta(days=1) if clearing else None
 
-    def in_episode(when: date) -> bool:
-        return start is None or when >= start
+    def in_episode(records: list[Dated]) -> list[Dated]:
+        return records if start is None else [r for r in records if r.date >= start]
 
-    imaging = [t for t in _by_date(case.imaging, as_of) if in_episode(t.date)]
-    chemotherapy = [c for c in _by_date(case.chemotherapy, as_of) if in_episode(c.date)]
-    immunotherapy = [d for d in _by_date(case.immunotherapy, as_of) if in_episode(d.date)]
-    all_procedures = _by_date(case.procedures, as_of)
-    procedures = [p for p in all_procedures if in_episode(p.date)]
+    imaging = in_episode(_by_date(case.imaging, as_of))
+    chemotherapy = in_episode(_by_date(cycles, as_of))
+    immunotherapy = in_episode(_by_date(doses, as_of))
+    procedures = in_episode(all_procedures)
     all_labs = _by_date(case.labs, as_of)
-    cea_labs = [lab for lab in all_labs if lab.cea_ng_ml is not None and in_episode(lab.date)]
+    cea_labs = in_episode([lab for lab in all_labs if lab.cea_ng_ml is not None])
     molecular = case.molecular
     if molecular is not None and molecular.tested_on is not None and molecular.tested_on > as_of:
         molecular = None  # the results were not known yet
@@ -292,11 +312,15 @@ def build_episode(case: Case, as_of: date) -> Episode:
         as_of=as_of, start=start, clearing_dates=clearing, imaging=imaging,
         chemotherapy=chemotherapy, immunotherapy=immunotherapy, procedures=procedures,
         cea_labs=cea_labs, all_procedures=all_procedures, all_labs=all_labs,
-        outcomes=_by_date(case.surgery_outcomes, as_of), extrahepatic=extrahepatic,
+        outcomes=outcomes, extrahepatic=extrahepatic,
         molecular=molecular, plan=case.plan or SurgicalPlan(), patient=case.patient,
         primary=case.primary,
         treatment_start=treatment_start, baseline=baseline, current=current,
-        recist_window=window)
+        recist_window=window,
+        systemic_dates=sorted([c.date for c in chemotherapy] + [d.date for d in immunotherapy]),
+        biologics_given=tuple(dict.fromkeys([c.effective_biologic for c in chemotherapy])),
+        current_lesions=[] if current is None else present_lesions(current),
+        flr_measures=[t for t in imaging if t.flr_measure_percent is not None])
 
 
 # --------------------------------------------------------------------------------------
@@ -379,24 +403,26 @@ def counted_lesions(timepoint: ImagingTimepoint) -> list[LesionMeasurement]:
             if lesion.longest_diameter_mm is not None]
 
 
-def _burden(timepoint: ImagingTimepoint | None,
+def _burden(timepoint: ImagingTimepoint | None, present: list[LesionMeasurement] | None = None,
             ) -> tuple[int | None, float | None, bool | None]:
     """(lesion_count, largest_diameter_mm, bilobar) at a timepoint.
 
     Count and largest use the counted lesions (present, diameter > 0).  `bilobar` is true iff
     present lesions lie in both segments 2–4 and segments 5–8; a lesion without a segment
     (or in segment 1) counts for neither lobe, so it is false otherwise, also with no present
-    lesion.  All three are null only without imaging.
+    lesion.  All three are null only without imaging.  `present` is `present_lesions` of the
+    timepoint when already known.
     """
     if timepoint is None:
         return None, None, None
-    counted = counted_lesions(timepoint)
-    diameters = [lesion.longest_diameter_mm for lesion in counted
-                 if lesion.longest_diameter_mm is not None]
+    if present is None:
+        present = present_lesions(timepoint)
+    diameters = [lesion.longest_diameter_mm for lesion in present
+                 if lesion.longest_diameter_mm is not None]  # the counted lesions' diameters
     largest = max(diameters) if diameters else None
-    segments = {lesion.segment for lesion in present_lesions(timepoint)}
+    segments = {lesion.segment for lesion in present}
     bilobar = bool(segments & LEFT_LOBE_SEGMENTS) and bool(segments & RIGHT_LOBE_SEGMENTS)
-    return len(counted), largest, bilobar
+    return len(diameters), largest, bilobar
 
 
 def _cea(episode: Episode) -> tuple[LabResult | None, LabResult | None]:
@@ -447,7 +473,10 @@ def _apri(labs: list[LabResult]) -> tuple[float | None, date | None]:
     assert lab.platelets_10e9_l is not None
     if lab.platelets_10e9_l == 0 or lab.ast_uln_u_l == 0:
         return None, lab.date
-    return round(lab.ast_u_l / lab.ast_uln_u_l / lab.platelets_10e9_l * 100, 2), lab.date
+    apri = round(lab.ast_u_l / lab.ast_uln_u_l / lab.platelets_10e9_l * 100, 2)
+    if not math.isfinite(apri):  # a vanishing platelet count overflows: not computable
+        return None, lab.date
+    return apri, lab.date
 
 
 def _flr(episode: Episode, background: LiverBackground | None, extensive: bool,
@@ -455,7 +484,7 @@ def _flr(episode: Episode, background: LiverBackground | None, extensive: bool,
     measured: float | None = None
     source: str | None = None
     when: date | None = None
-    measures = [t for t in episode.imaging if t.flr_measure_percent is not None]
+    measures = episode.flr_measures
     if measures:
         measured, source, when = measures[-1].flr_measure_percent, "imaging", measures[-1].date
     elif episode.plan.planned_flr_percent is not None:
@@ -477,7 +506,7 @@ def _pve(episode: Episode) -> PortalVeinEmbolisation | None:
     if not embolisations:
         return None
     pve = embolisations[-1]
-    measures = [t for t in episode.imaging if t.flr_measure_percent is not None]
+    measures = episode.flr_measures
     before = [t for t in measures if t.date <= pve.date]
     after = [t for t in measures if t.date > pve.date]
     b = before[-1] if before else None
@@ -574,8 +603,10 @@ def derive(case: Case, as_of: date, profile: Profile) -> tuple[Facts, Episode]:
     braf = molecular.braf if molecular and molecular.braf else BrafResult.UNKNOWN
     presentation, dfi = _presentation(case, as_of)
 
-    count, largest, bilobar = _burden(episode.current)
-    base_count, base_largest, _ = _burden(episode.baseline)
+    count, largest, bilobar = _burden(episode.current, episode.current_lesions)
+    base_count, base_largest, _ = _burden(
+        episode.baseline, episode.current_lesions if episode.baseline is episode.current
+        else None)
     tbs = tumor_burden_score(largest, count)
     tbs_baseline = tumor_burden_score(base_largest, base_count)
 
@@ -586,6 +617,8 @@ def derive(case: Case, as_of: date, profile: Profile) -> tuple[Facts, Episode]:
         if cea_base.cea_ng_ml > 0:
             cea_change = round((cea_last.cea_ng_ml - cea_base.cea_ng_ml)
                                / cea_base.cea_ng_ml * 100, 1)
+            if not math.isfinite(cea_change):  # a vanishing baseline overflows
+                cea_change = None
 
     exposure = _chemotherapy(episode, profile)
     extensive = exposure.preoperative_cycles > profile.prolonged_chemo_cycles or (

@@ -10,10 +10,12 @@ thresholds, so they live here and not in the profile.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
+from functools import lru_cache
 
 from crlmboard.domain.case import ImagingTimepoint
 from crlmboard.domain.models import LesionMeasurement, LesionStatus
@@ -45,9 +47,25 @@ def effective_status(lesion: LesionMeasurement) -> LesionStatus:
     return LesionStatus.PRESENT
 
 
+@lru_cache(maxsize=4096)
 def exact(value: float) -> Fraction:
-    """The decimal a person typed (via the float's shortest repr), as an exact fraction."""
+    """The decimal a person typed (via the float's shortest repr), as an exact fraction
+    (cached: lesion sizes repeat, and a Fraction is immutable)."""
     return Fraction(repr(value))
+
+
+@lru_cache(maxsize=4096)
+def _decimal(value: float) -> tuple[int, int]:
+    """`exact(value)` as (n, k) with exact(value) = n / 10**k (k as small as it can be).
+
+    The assessment sums and compares these as integers over one power of ten, which is the
+    exact arithmetic of `exact` without the cost of Fraction operations.
+    """
+    fraction = exact(value)
+    k = 0
+    while 10 ** k % fraction.denominator:  # a typed decimal: the denominator is 2^a 5^b
+        k += 1
+    return fraction.numerator * (10 ** k // fraction.denominator), k
 
 
 @dataclass(frozen=True)
@@ -109,40 +127,37 @@ def choose_targets(baseline: ImagingTimepoint) -> tuple[list[LesionMeasurement],
     return chosen, ("engine" if chosen else None)
 
 
-def _percent(value: Fraction, reference: Fraction) -> float | None:
+def _percent(value: int, reference: int, scale: int) -> float | None:
+    """(value − reference) / reference in percent, 1 decimal, from the shown sums (value and
+    reference are exact sums × scale)."""
     if reference == 0:
         return None
-    return round((float(value) - float(reference)) / float(reference) * 100, 1)
+    percent = round((value / scale - reference / scale) / (reference / scale) * 100, 1)
+    return percent if math.isfinite(percent) else None  # a vanishing reference overflows
 
 
-def _target_sum(timepoint: ImagingTimepoint, target_ids: Sequence[str]) -> Fraction | None:
-    """Sum of the targets' diameters (disappeared = 0); None if a target is not assessable."""
-    by_id = {lesion.id: lesion for lesion in timepoint.lesions}
-    total = Fraction(0)
-    for lesion_id in target_ids:
-        lesion = by_id.get(lesion_id)
-        if lesion is None:
-            return None
-        status = effective_status(lesion)
-        if status == LesionStatus.DISAPPEARED:
-            continue
-        if status != LesionStatus.PRESENT or lesion.longest_diameter_mm is None:
-            return None  # resected/ablated or unmeasured: not evaluable
-        total += exact(lesion.longest_diameter_mm)
-    return total
+def _at_least(value: int, ratio: Fraction, reference: int) -> bool:
+    """value ≥ ratio × reference, in integers."""
+    return value * ratio.denominator >= ratio.numerator * reference
 
 
-def _target_absent(timepoint: ImagingTimepoint, target_ids: Sequence[str]) -> bool:
-    """A target lesion is not listed at the timepoint at all."""
-    listed = {lesion.id for lesion in timepoint.lesions}
-    return any(lesion_id not in listed for lesion_id in target_ids)
+def _at_most(value: int, ratio: Fraction, reference: int) -> bool:
+    """value ≤ ratio × reference, in integers."""
+    return value * ratio.denominator <= ratio.numerator * reference
 
 
-def _all_disappeared(timepoint: ImagingTimepoint, lesion_ids: Sequence[str]) -> bool:
-    by_id = {lesion.id: lesion for lesion in timepoint.lesions}
-    return all(lesion_id in by_id
-               and effective_status(by_id[lesion_id]) == LesionStatus.DISAPPEARED
-               for lesion_id in lesion_ids)
+class _Sums:
+    """Diameters as integers over one power of ten (`scale`), so that sums and the RECIST
+    ratios are exact (a sum of exactly 70 % of baseline is PR however the floats round)."""
+
+    def __init__(self, diameters: list[float]) -> None:
+        self.digits = max((_decimal(d)[1] for d in diameters), default=0)
+        self.scale = 10 ** self.digits
+
+    def of(self, diameter: float) -> int:
+        n, k = _decimal(diameter)
+        shift: int = 10 ** (self.digits - k)
+        return n * shift
 
 
 def assess(baseline: ImagingTimepoint, later: Sequence[ImagingTimepoint],
@@ -161,45 +176,80 @@ def assess(baseline: ImagingTimepoint, later: Sequence[ImagingTimepoint],
     non_target_ids = [lesion.id for lesion in baseline.lesions
                       if effective_status(lesion) == LesionStatus.PRESENT
                       and lesion.id not in target_ids]
-    base_sum = sum((exact(lesion.longest_diameter_mm or 0.0) for lesion in targets),
-                   Fraction(0)) if targets else None
+    # every diameter that can enter a sum, to put them all over one power of ten
+    wanted = set(target_ids)
+    diameters = [lesion.longest_diameter_mm or 0.0 for lesion in targets]
+    if targets:
+        diameters += [lesion.longest_diameter_mm for timepoint in later
+                      for lesion in timepoint.lesions
+                      if lesion.id in wanted and lesion.longest_diameter_mm is not None]
+    sums = _Sums(diameters)
+    scale = sums.scale
+    base_sum = (sum(sums.of(lesion.longest_diameter_mm or 0.0) for lesion in targets)
+                if targets else None)
     summary = RecistBaseline(
-        date=baseline.date, sum_mm=None if base_sum is None else float(base_sum),
+        date=baseline.date, sum_mm=None if base_sum is None else base_sum / scale,
         target_lesions=tuple(target_ids), non_target_lesions=tuple(non_target_ids),
         targets_chosen_by=chosen_by)
 
     results: list[RecistTimepoint] = []
     nadir = base_sum
     for timepoint in later:
-        total = _target_sum(timepoint, target_ids) if base_sum is not None else None
+        by_id = {lesion.id: lesion for lesion in timepoint.lesions}
+        total = _target_sum(by_id, target_ids, sums) if base_sum is not None else None
         unequivocal = bool(timepoint.new_lesions) or bool(timepoint.non_target_progression)
         response = NE  # also when no target is measurable or one is absent (spec's NE lines)
-        if base_sum is None or _target_absent(timepoint, target_ids):
+        if base_sum is None or any(lesion_id not in by_id for lesion_id in target_ids):
             pass
         elif unequivocal:
             response = PD
         elif total is not None and nadir is not None:
-            if total >= PD_RATIO * nadir and total - nadir >= PD_ABSOLUTE_MM:
+            if _at_least(total, PD_RATIO, nadir) and _at_least(total - nadir,
+                                                                PD_ABSOLUTE_MM, scale):
                 response = PD
-            elif (_all_disappeared(timepoint, target_ids)
-                  and _all_disappeared(timepoint, non_target_ids)):
+            elif (_all_disappeared(by_id, target_ids)
+                  and _all_disappeared(by_id, non_target_ids)):
                 response = CR
-            elif total <= PR_RATIO * base_sum:
+            elif _at_most(total, PR_RATIO, base_sum):
                 response = PR
             else:
                 response = SD
         results.append(RecistTimepoint(
             date=timepoint.date,
-            sum_mm=None if total is None else float(total),
-            nadir_mm=None if nadir is None or total is None else float(nadir),
+            sum_mm=None if total is None else total / scale,
+            nadir_mm=None if nadir is None or total is None else nadir / scale,
             change_from_baseline_percent=(None if total is None or base_sum is None
-                                          else _percent(total, base_sum)),
+                                          else _percent(total, base_sum, scale)),
             change_from_nadir_percent=(None if total is None or nadir is None
-                                       else _percent(total, nadir)),
+                                       else _percent(total, nadir, scale)),
             response=response))
         if total is not None and nadir is not None and total < nadir:
             nadir = total
     return summary, results
+
+
+def _target_sum(by_id: dict[str, LesionMeasurement], target_ids: Sequence[str],
+                sums: _Sums) -> int | None:
+    """Sum of the targets' diameters (disappeared = 0) × scale; None if a target is not
+    assessable."""
+    total = 0
+    for lesion_id in target_ids:
+        lesion = by_id.get(lesion_id)
+        if lesion is None:
+            return None
+        status = effective_status(lesion)
+        if status == LesionStatus.DISAPPEARED:
+            continue
+        if status != LesionStatus.PRESENT or lesion.longest_diameter_mm is None:
+            return None  # resected/ablated or unmeasured: not evaluable
+        total += sums.of(lesion.longest_diameter_mm)
+    return total
+
+
+def _all_disappeared(by_id: dict[str, LesionMeasurement], lesion_ids: Sequence[str]) -> bool:
+    return all(lesion_id in by_id
+               and effective_status(by_id[lesion_id]) == LesionStatus.DISAPPEARED
+               for lesion_id in lesion_ids)
 
 
 def best_response(timepoints: Sequence[RecistTimepoint]) -> str | None:

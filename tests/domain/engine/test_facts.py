@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from crlmboard.domain.caseformat import case_from_dict
-from crlmboard.domain.engine import Profile, evaluate, evaluation_to_dict
+from crlmboard.domain.engine import Profile, evaluate, evaluation_to_dict, evaluation_to_json
 from crlmboard.domain.engine.facts import Facts
 
 AS_OF = date(2025, 6, 1)
@@ -397,6 +397,20 @@ def test_apri_uses_the_latest_complete_lab(cb: Any) -> None:
     assert result.apri == 0.42
     assert result.apri_date == date(2025, 3, 1)
     assert facts(cb, labs=labs[1:]).apri is None
+
+
+def test_a_ratio_that_overflows_is_not_computable(cb: Any) -> None:
+    # a vanishing (but valid, non-zero) platelet count or CEA baseline overflows the ratio
+    # to infinity, which is no fact and no JSON number: null, and the document still writes
+    labs = [{"date": "2025-03-01", "ast_u_l": 1, "ast_uln_u_l": 1, "platelets_10e9_l": 5e-324,
+             "cea_ng_ml": 5e-324},
+            {"date": "2025-04-01", "cea_ng_ml": 1}]
+    case = cb.case(labs=labs)
+    result = cb.evaluate(case).facts
+    assert (result.apri, result.apri_date) == (None, date(2025, 3, 1))
+    assert (result.cea_baseline, result.cea_latest) == (5e-324, 1)
+    assert result.cea_change_percent is None
+    assert evaluation_to_json(cb.evaluate(case))
 
 
 @pytest.mark.parametrize(("background", "cycles", "required", "basis"), [

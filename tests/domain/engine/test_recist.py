@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from crlmboard.domain.case import ImagingTimepoint
 from crlmboard.domain.engine.recist import RecistTimepoint, assess, best_response
@@ -237,3 +241,59 @@ def test_baseline_is_the_latest_scan_before_treatment(cb: Any) -> None:
     assert facts.recist_baseline.date.isoformat() == "2025-02-01"
     assert [(r.sum_mm, r.response) for r in facts.recist] == [(34, "PR")]
     assert facts.current_response == "PR"
+
+
+# The sums and thresholds are exact decimal arithmetic on what was typed; `assess` does it
+# in integers over one power of ten.  This reference does it with Fractions, as written.
+_typed = st.one_of(st.integers(1, 4000).map(lambda n: n / 10),
+                   st.integers(1, 400_000).map(lambda n: n / 1000),
+                   st.floats(min_value=1e-6, max_value=400, allow_nan=False))
+
+
+def _reference(base: list[float], later: list[list[float]]) -> list[tuple[Any, ...]]:
+    def exact(value: float) -> Fraction:
+        return Fraction(repr(value))
+
+    def percent(value: Fraction, reference: Fraction) -> float:
+        return round((float(value) - float(reference)) / float(reference) * 100, 1)
+
+    base_sum = sum((exact(d) for d in base), Fraction(0))
+    nadir = base_sum
+    out = []
+    for sizes in later:
+        total = sum((exact(d) for d in sizes), Fraction(0))
+        if total >= Fraction(6, 5) * nadir and total - nadir >= 5:
+            response = "PD"
+        elif total <= Fraction(7, 10) * base_sum:
+            response = "PR"
+        else:
+            response = "SD"
+        out.append((float(total), float(nadir), percent(total, base_sum),
+                    percent(total, nadir), response))
+        nadir = min(nadir, total)
+    return out
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(base=st.lists(_typed, min_size=1, max_size=2),
+       later=st.lists(st.lists(_typed, min_size=2, max_size=2), min_size=1, max_size=4))
+def test_sums_and_thresholds_are_exact_decimal_arithmetic(cb: Any, base: list[float],
+                                                          later: list[list[float]]) -> None:
+    ids = [f"L{i + 1}" for i in range(len(base))]
+    scans = [[cb.lesion(i, d, target=True) for i, d in zip(ids, base, strict=True)]]
+    scans += [[cb.lesion(i, d, target=True) for i, d in zip(ids, sizes, strict=False)]
+              for sizes in later]
+    results = run(cb, *scans)
+    expected = _reference(base, [sizes[:len(base)] for sizes in later])
+    assert [(r.sum_mm, r.nadir_mm, r.change_from_baseline_percent,
+             r.change_from_nadir_percent, r.response) for r in results] == expected
+
+
+def test_a_vanishing_baseline_sum_gives_no_percentage_rather_than_infinity(cb: Any) -> None:
+    # 5e-324 mm is a valid (> 0) diameter; dividing by it overflows to infinity
+    result = run(cb, [cb.lesion("L1", 5e-324, target=True)],
+                 [cb.lesion("L1", 30, target=True)])
+    assert result[0].change_from_baseline_percent is None
+    assert result[0].change_from_nadir_percent is None
+    assert result[0].response == "PD"

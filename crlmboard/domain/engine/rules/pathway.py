@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crlmboard.domain.engine.facts import months_between, present_lesions
+from crlmboard.domain.engine.facts import months_between
 from crlmboard.domain.engine.rules import Context, Hit, Rule, Severity, num, rule, words
 from crlmboard.domain.models import ExtrahepaticSite, Resectability, Sequence
 
@@ -172,7 +172,7 @@ def ablation_option(ctx: Context) -> Hit | None:
     limit = ctx.profile.ablation_max_mm
     if current is None or not ctx.curative:
         return None
-    small = {lesion.id: lesion.longest_diameter_mm for lesion in present_lesions(current)
+    small = {lesion.id: lesion.longest_diameter_mm for lesion in ctx.episode.current_lesions
              if lesion.longest_diameter_mm is not None and lesion.longest_diameter_mm <= limit}
     hard = ctx.plan.resectability in NOT_YET_RESECTABLE
     major = ctx.facts.major_hepatectomy is True

@@ -20,11 +20,11 @@ EGFR_ANTIBODIES_ALONE = frozenset({Biologic.CETUXIMAB, Biologic.PANITUMUMAB})
 
 def biologics_planned_or_given(ctx: Context) -> list[Biologic]:
     """Biologics in the plan or given in the episode (plan first, then by date, no repeats)."""
-    found: list[Biologic] = []
-    if ctx.plan.planned_biologic is not None:
-        found.append(ctx.plan.planned_biologic)
-    found += [c.effective_biologic for c in ctx.episode.chemotherapy]
-    return list(dict.fromkeys(found))
+    given = ctx.episode.biologics_given
+    planned = ctx.plan.planned_biologic
+    if planned is None:
+        return list(given)
+    return list(dict.fromkeys((planned, *given)))
 
 
 def anti_egfr(ctx: Context) -> list[str]:
@@ -165,8 +165,7 @@ def immunotherapy_pmmr(ctx: Context) -> Hit | None:
                   "or steatohepatitis.",
       sources=("rev-nct-2020", "guo-2021"), profile_keys=("irinotecan_bmi",))
 def irinotecan_steatohepatitis(ctx: Context) -> Hit | None:
-    regimens = irinotecan_regimens(ctx)
-    if not regimens or not ctx.curative:
+    if not ctx.curative:
         return None
     bmi = ctx.facts.bmi
     threshold = ctx.profile.irinotecan_bmi
@@ -174,6 +173,9 @@ def irinotecan_steatohepatitis(ctx: Context) -> Hit | None:
     heavy = bmi is not None and bmi > threshold
     fatty = background in (LiverBackground.STEATOSIS.value, LiverBackground.STEATOHEPATITIS.value)
     if not heavy and not fatty:
+        return None
+    regimens = irinotecan_regimens(ctx)
+    if not regimens:
         return None
     reason = f"BMI {num(bmi)} > {num(threshold)}" if heavy else f"a {background} liver"
     if heavy and fatty:

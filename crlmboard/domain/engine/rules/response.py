@@ -4,7 +4,7 @@ disease under treatment.
 
 from __future__ import annotations
 
-from crlmboard.domain.engine.facts import LESION_REMOVING_PROCEDURES, present_lesions
+from crlmboard.domain.engine.facts import LESION_REMOVING_PROCEDURES
 from crlmboard.domain.engine.recist import effective_status
 from crlmboard.domain.engine.rules import Context, Hit, Rule, Severity, day, num, rule, words
 from crlmboard.domain.models import LesionStatus, Modality, ProcedureType
@@ -99,7 +99,7 @@ def mark_lesions_at_risk(ctx: Context) -> Hit | None:
     small_mm = ctx.profile.dlm_small_mm
     deep_mm = ctx.profile.dlm_deep_mm
     at_risk: dict[str, dict[str, float | None]] = {}
-    for lesion in present_lesions(current):
+    for lesion in ctx.episode.current_lesions:
         size, depth = lesion.longest_diameter_mm, lesion.depth_mm
         if (size is not None and size < small_mm) or (depth is not None and depth > deep_mm):
             at_risk[lesion.id] = {"diameter_mm": size, "depth_mm": depth}
