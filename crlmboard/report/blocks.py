@@ -11,12 +11,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, TypeAlias
 
-from reportlab.platypus import Flowable, Paragraph, Table
+from reportlab.platypus import Flowable, Table
 
 from crlmboard.domain.case import Case
 from crlmboard.domain.labels import value_label
 from crlmboard.report.fonts import fallback, markup
 from crlmboard.report.styles import grid_style, key_value_style, styles
+from crlmboard.report.text import Text
 
 DASH = "—"
 _BOLD_STYLES = frozenset({"cell_bold", "cell_head", "title", "h2", "h3"})
@@ -100,26 +101,88 @@ def age_on(birth: date | None, when: date | None) -> int | None:
     return when.year - birth.year - ((when.month, when.day) < (birth.month, birth.day))
 
 
-def P(text: str, style: str = "body") -> Paragraph:
-    """A paragraph of markup written by the app, in one of the shared styles."""
-    return Paragraph(fallback(text, bold=style in _BOLD_STYLES), getattr(styles(), style))
+def P(text: str, style: str = "body") -> Text:
+    """A paragraph of markup written by the app, in one of the shared styles (a `Text`:
+    laid out and drawn as a Paragraph would be)."""
+    return Text(fallback(text, bold=style in _BOLD_STYLES), getattr(styles(), style))
 
 
-def U(text: str | None, style: str = "body", *, empty: str = DASH) -> Paragraph:
+def U(text: str | None, style: str = "body", *, empty: str = DASH) -> Text:
     """A paragraph of user text (escaped, fonts per script)."""
     bold = style in _BOLD_STYLES
-    return Paragraph(markup(text, bold=bold) if text else empty, getattr(styles(), style))
+    return Text(markup(text, bold=bold) if text else empty, getattr(styles(), style))
 
 
 def cell(value: Cell, style: str = "cell") -> Flowable:
-    """A table cell: flowables as they are, markup in a Paragraph of `style`."""
+    """A table cell: flowables as they are, markup in a `Text` of `style`."""
     if isinstance(value, Flowable):
         return value
-    return Paragraph(fallback(value, bold=style in _BOLD_STYLES), getattr(styles(), style))
+    return Text(fallback(value, bold=style in _BOLD_STYLES), getattr(styles(), style))
+
+
+class Grid(Table):  # type: ignore[misc]
+    """A reportlab `Table` that keeps its layout for a width, and draws a cell holding one
+    `Text` straight onto the canvas.
+
+    A table under a heading is measured twice at the same width — by the KeepTogether that
+    holds it with its heading, then by the frame — and reportlab measures every cell again
+    each time; a split (which lays the table out again) forgets the kept layout.
+    """
+
+    _laid_out_for: float | None = None
+
+    def _calc(self, availWidth: float, availHeight: float) -> None:
+        self._laid_out_for = None
+        super()._calc(availWidth, availHeight)
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        if self._laid_out_for is not None and self._laid_out_for == availWidth:
+            self.availWidth = availWidth
+            return self._width, self._height
+        size: tuple[float, float] = super().wrap(availWidth, availHeight)
+        if self._hmax == self._nrows:  # every row measured (not cut short by the height)
+            self._laid_out_for = availWidth
+        return size
+
+    def _drawCell(self, cellval: Any, cellstyle: Any, pos: tuple[float, float],
+                  size: tuple[float, float]) -> None:
+        value = cellval[0] if isinstance(cellval, list | tuple) and len(cellval) == 1 \
+            else cellval
+        just = cellstyle.alignment
+        if type(value) is not Text or just not in ("LEFT", "RIGHT", "CENTRE", "CENTER"):
+            super()._drawCell(cellval, cellstyle, pos, size)
+            return
+        canvas = self.canv
+        current: Any = getattr(self, "_curcellstyle", None)
+        if current is not cellstyle:  # as reportlab does for every cell
+            if current is None or cellstyle.color != current.color:
+                canvas.setFillColor(cellstyle.color)
+            if current is None or cellstyle.leading != current.leading \
+                    or cellstyle.fontname != current.fontname \
+                    or cellstyle.fontsize != current.fontsize:
+                canvas.setFont(cellstyle.fontname, cellstyle.fontsize, cellstyle.leading)
+            self._curcellstyle = cellstyle
+        (column, row), (width, height) = pos, size
+        left, right = cellstyle.leftPadding, cellstyle.rightPadding
+        top, bottom = cellstyle.topPadding, cellstyle.bottomPadding
+        w, h = value.wrapOn(canvas, width - left - right, height - top - bottom)
+        if cellstyle.valign == "TOP":
+            y = row + height - top
+        elif cellstyle.valign == "BOTTOM":
+            y = row + bottom + h
+        else:
+            y = row + (height + bottom - top + h) / 2.0
+        if just == "LEFT":
+            x = column + left
+        elif just == "RIGHT":
+            x = column + width - right - w
+        else:
+            x = column + (width + left - right - w) / 2.0
+        value.drawOn(canvas, x, y - h)
 
 
 def key_values(pairs: Sequence[tuple[str, Cell]], width: float, *, columns: int = 2,
-               label_share: float = 0.36) -> Table:
+               label_share: float = 0.36) -> Grid:
     """Label/value pairs laid out in `columns` column pairs (labels as markup)."""
     rows: list[list[Flowable]] = []
     per_row = max(columns, 1)
@@ -132,19 +195,19 @@ def key_values(pairs: Sequence[tuple[str, Cell]], width: float, *, columns: int 
         rows.append(row)
     pair_width = width / per_row
     widths = [pair_width * label_share, pair_width * (1 - label_share)] * per_row
-    table = Table(rows, colWidths=widths, hAlign="LEFT")
+    table = Grid(rows, colWidths=widths, hAlign="LEFT")
     table.setStyle(key_value_style())
     return table
 
 
 def data_table(header: Sequence[str], rows: Iterable[Sequence[Cell]], widths: Sequence[float],
                *, header_rows: Sequence[Sequence[Cell]] = (),
-               extra_style: Sequence[tuple[Any, ...]] = (), body_style: str = "cell") -> Table:
+               extra_style: Sequence[tuple[Any, ...]] = (), body_style: str = "cell") -> Grid:
     """A table with a bold header row (repeated on every page) and wrapped cells."""
     head = [[cell(h, "cell_head") for h in header]]
     head += [[cell(c, "cell_head") for c in extra] for extra in header_rows]
     body = [[cell(c, body_style) for c in row] for row in rows]
-    table = Table(head + body, colWidths=list(widths), repeatRows=len(head), hAlign="LEFT")
+    table = Grid(head + body, colWidths=list(widths), repeatRows=len(head), hAlign="LEFT")
     style = grid_style(header_rows=len(head), rows=len(head) + len(body))
     for command in extra_style:
         style.add(*command)

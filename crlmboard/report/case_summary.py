@@ -17,7 +17,7 @@ from typing import Any
 
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer, Table
+from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer
 
 from crlmboard.domain.case import Case, ImagingTimepoint
 from crlmboard.domain.engine import SOURCES, input_sha256
@@ -33,6 +33,7 @@ from crlmboard.domain.models import (
 from crlmboard.domain.timeline import Timeline, build_timeline
 from crlmboard.report.blocks import (
     DASH,
+    Grid,
     P,
     U,
     age_on,
@@ -222,7 +223,7 @@ class _Summary:
         name_cell = U(patient_name(case), "title")
         mrn_cell = P(f"<font size=8 color='#5f6368'>MRN</font><br/>"
                      f"<b><font size=13>{markup(case.mrn)}</font></b>", "body")
-        top = Table([[name_cell, mrn_cell]], colWidths=[self.width * 0.7, self.width * 0.3])
+        top = Grid([[name_cell, mrn_cell]], colWidths=[self.width * 0.7, self.width * 0.3])
         top.setStyle(table_style([("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
                                  ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                  ("RIGHTPADDING", (0, 0), (-1, -1), 0),
@@ -588,7 +589,7 @@ class _Summary:
     def _lesion_table(self, chunk: Sequence[ImagingTimepoint], lesion_ids: Sequence[str],
                       segments: Mapping[str, int | None], targets: set[str],
                       changes: Mapping[str, Mapping[str, Any]], marks: Mapping[date, Any],
-                      fixed: Sequence[float]) -> Table:
+                      fixed: Sequence[float]) -> Grid:
         column = (self.width - sum(fixed)) / len(chunk)
         header = ["Lesion", "Seg.", *[day(t.date) for t in chunk]]
         modality_row = ["", "", *[
@@ -817,7 +818,7 @@ class _Summary:
                 flowables.append(Spacer(1, 3))
         return flowables
 
-    def _finding(self, finding: Mapping[str, Any], severity: str) -> Table:
+    def _finding(self, finding: Mapping[str, Any], severity: str) -> Grid:
         colour = SEVERITY_COLOURS.get(severity, MUTED)
         fill = SEVERITY_FILLS.get(severity, HEADER_FILL)
         badge = P(f"<font color='#{colour.hexval()[2:]}'><b>"
@@ -835,7 +836,7 @@ class _Summary:
             parts.append(P(f"<font size=7>Values: {values_text(values)}</font>", "cell"))
         if cited:
             parts.append(P(f"<font size=7 color='#5f6368'>Sources: {cited}</font>", "cell"))
-        table = Table([[badge, parts]], colWidths=[0.12 * self.width, 0.88 * self.width])
+        table = Grid([[badge, parts]], colWidths=[0.12 * self.width, 0.88 * self.width])
         table.setStyle(table_style([
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("BACKGROUND", (0, 0), (0, 0), fill),
@@ -913,7 +914,7 @@ class _Summary:
                  markup(SOURCES.get(key, "(reference not in this version's catalogue)"))]
                 for key, number in self.source_numbers.items()]
         w = self.width
-        table = Table([[P(c, "small") for c in row] for row in rows],
+        table = Grid([[P(c, "small") for c in row] for row in rows],
                       colWidths=[0.07 * w, 0.16 * w, 0.77 * w], hAlign="LEFT")
         table.setStyle(table_style([("VALIGN", (0, 0), (-1, -1), "TOP"),
                                    ("LEFTPADDING", (0, 0), (-1, -1), 2),

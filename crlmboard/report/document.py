@@ -9,10 +9,12 @@ Footers are drawn when the document is saved, when the page count is known.
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from reportlab import rl_config
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
@@ -26,6 +28,9 @@ from crlmboard.report.styles import (
     PAGE_SIZES,
     RULE,
 )
+
+_SAVING = threading.Lock()
+"""Held while a document is written with reportlab's stream setting changed."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +110,15 @@ class _PagedCanvas(Canvas):  # type: ignore[misc]
             self.__dict__.update(state)
             self._draw_footer(number, total)
             super().showPage()
-        super().save()
+        # Page streams compressed only (reportlab's default also wraps them in ASCII85: a
+        # quarter bigger, and slow in pure Python); the setting is read while saving.
+        with _SAVING:
+            previous = rl_config.useA85
+            rl_config.useA85 = 0
+            try:
+                super().save()
+            finally:
+                rl_config.useA85 = previous
 
     def _info(self, number: int) -> FooterInfo:
         earlier = [page for page in self.footer_marks if page <= number]

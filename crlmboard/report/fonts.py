@@ -22,6 +22,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from crlmboard.report.text import fp, show
+
 FONT_DIR = Path(__file__).resolve().parent.parent / "resources" / "fonts"
 
 SANS = "CrlmSans"
@@ -194,10 +196,16 @@ _TAG = re.compile(r"(<[^>]*>)")
 def fallback(markup_text: str, *, bold: bool = False) -> str:
     """App-written markup with every character the body font lacks put in a font that has
     it (≥, →, − …); tags and entities are left alone."""
+    return _fallback(markup_text, bold)
+
+
+@lru_cache(maxsize=8192)  # every table cell comes through here: dates, numbers, labels
+def _fallback(markup_text: str, bold: bool) -> str:
     parts = _TAG.split(markup_text)
+    body = _glyphs(SANS)
     for index in range(0, len(parts), 2):  # even items are text between tags
         text = parts[index]
-        if not text or all(ord(c) in _glyphs(SANS) for c in text):
+        if not text or body.issuperset(map(ord, text)):
             continue
         pieces: list[str] = []
         for family, chunk in _plain_runs(text):
@@ -219,13 +227,18 @@ def face(family: str, bold: bool = False) -> str:
 def string_width(text: str, size: float, *, bold: bool = False) -> float:
     """Width in points of `text` drawn with `draw_string`."""
     register_fonts()
-    return float(sum(pdfmetrics.stringWidth(chunk, face(family, bold), size)
-                     for family, chunk in runs(text)))
+    return float(sum(_width(chunk, face(family, bold), size) for family, chunk in runs(text)))
+
+
+@lru_cache(maxsize=4096)
+def _width(text: str, font: str, size: float) -> float:
+    return float(pdfmetrics.stringWidth(text, font, size))
 
 
 def draw_string(canvas: Canvas, x: float, y: float, text: str, size: float, *,
                 bold: bool = False, align: str = "left") -> float:
-    """Draw `text` on a canvas at baseline `y`, each script in its font; returns its width.
+    """Draw `text` on a canvas at baseline `y`, each script in its font, in the current fill
+    colour; returns its width.
 
     `align` is `left` (x is the start), `right` (x is the end) or `centre`.
     """
@@ -237,7 +250,11 @@ def draw_string(canvas: Canvas, x: float, y: float, text: str, size: float, *,
         x -= width / 2
     for family, chunk in runs(text):
         name = face(family, bold)
-        canvas.setFont(name, size)
-        canvas.drawString(x, y, chunk)
-        x += pdfmetrics.stringWidth(chunk, name, size)
+        shown = show(canvas, chunk, name, size)
+        if shown is None:  # not an embedded TrueType face: reportlab's own text object
+            canvas.setFont(name, size)
+            canvas.drawString(x, y, chunk)
+        else:
+            canvas.addLiteral(f"BT 1 0 0 1 {fp(x)} {fp(y)} Tm {shown} ET")
+        x += _width(chunk, name, size)
     return width

@@ -11,11 +11,15 @@ on a second axis, the date axis, and a legend.  All text is real text in the bun
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import date
+from typing import Any, TypeVar
 
-from reportlab.graphics.shapes import Circle, Drawing, Group, Line, Polygon, PolyLine, Rect, String
+from reportlab.graphics.shapes import Circle, Drawing, Line, Polygon, PolyLine, Rect, String
 from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.pdfgen.pdfgeom import bezierArc
 
 from crlmboard.domain.labels import value_label
 from crlmboard.domain.timeline import Timeline
@@ -29,6 +33,9 @@ from crlmboard.report.styles import (
     RULE,
     SUM_COLOUR,
 )
+from crlmboard.report.text import fill_operator, fp, show
+
+T = TypeVar("T")
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 LABEL_SIZE = 6.5
@@ -51,9 +58,34 @@ def nice_ceiling(value: float) -> float:
     return float(10 * power)
 
 
+def _factory(kind: type[T], fields: tuple[str, ...], *example: Any) -> Callable[..., T]:
+    """A maker of `kind` shapes taking the constructor's arguments: the attributes the
+    constructor sets for `example`, then the given ones, without reportlab validating every
+    attribute of every shape again (a chart has hundreds; tests verify them)."""
+    defaults = dict(kind(*example).__dict__)
+
+    def make(*args: Any, **attributes: Any) -> T:
+        shape = kind.__new__(kind)
+        values = shape.__dict__
+        values.update(defaults)
+        values.update(zip(fields, args, strict=False))
+        values.update(attributes)
+        return shape
+
+    return make
+
+
+_rect = _factory(Rect, ("x", "y", "width", "height", "rx", "ry"), 0, 0, 0, 0)
+_line = _factory(Line, ("x1", "y1", "x2", "y2"), 0, 0, 0, 0)
+_polygon = _factory(Polygon, ("points",), [])
+_polyline = _factory(PolyLine, ("points",), [])
+_circle = _factory(Circle, ("cx", "cy", "r"), 0, 0, 0)
+_string = _factory(String, ("x", "y", "text"), 0, 0, "")
+
+
 def _text(x: float, y: float, text: str, *, size: float = LABEL_SIZE,
           colour: colors.Color = INK, anchor: str = "start", bold: bool = False) -> String:
-    return String(x, y, text, fontName=SANS_BOLD if bold else SANS, fontSize=size,
+    return _string(x, y, text, fontName=SANS_BOLD if bold else SANS, fontSize=size,
                   fillColor=colour, textAnchor=anchor)
 
 
@@ -110,38 +142,38 @@ def timeline_drawing(timeline: Timeline, width: float, *, plot_height: float = 1
     chemo_top = chemo_bottom + lane_chemo
     top = chemo_top + 2 + len(rows) * EVENT_ROW
     height = top + 2
-    drawing = Drawing(width, height, initialFontName=SANS, initialFontSize=LABEL_SIZE)
+    drawing = Chart(width, height, initialFontName=SANS, initialFontSize=LABEL_SIZE)
 
     if timeline.empty:
-        drawing.add(Rect(plot_left, plot_bottom, plot_width, plot_top - plot_bottom,
+        drawing.add(_rect(plot_left, plot_bottom, plot_width, plot_top - plot_bottom,
                          strokeColor=RULE, fillColor=None, strokeWidth=0.5))
         drawing.add(_text(width / 2, (plot_top + plot_bottom) / 2, "No dated records yet",
                           size=8, colour=MUTED, anchor="middle"))
         return drawing
 
     # frame and month grid
-    drawing.add(Rect(plot_left, plot_bottom, plot_width, plot_top - plot_bottom,
+    drawing.add(_rect(plot_left, plot_bottom, plot_width, plot_top - plot_bottom,
                      strokeColor=RULE, fillColor=None, strokeWidth=0.5))
     for tick in axis.ticks(max(2, int(plot_width // 62))):
         x = x_of(tick)
-        drawing.add(Line(x, plot_bottom, x, chemo_top, strokeColor=colors.HexColor("#eceff1"),
+        drawing.add(_line(x, plot_bottom, x, chemo_top, strokeColor=colors.HexColor("#eceff1"),
                          strokeWidth=0.4))
-        drawing.add(Line(x, axis_y - 2.5, x, axis_y, strokeColor=MUTED, strokeWidth=0.5))
+        drawing.add(_line(x, axis_y - 2.5, x, axis_y, strokeColor=MUTED, strokeWidth=0.5))
         drawing.add(_text(x, axis_y - 9, _month(tick), colour=MUTED, anchor="middle"))
 
     # events: dashed guides, flag and label
     for x, row, kind, label, flipped in placed:
         colour = EVENT_COLOURS.get(kind, MUTED)
         y_label = top - (row + 1) * EVENT_ROW + 2
-        drawing.add(Line(x, plot_bottom, x, y_label - 1.5, strokeColor=colour, strokeWidth=0.5,
+        drawing.add(_line(x, plot_bottom, x, y_label - 1.5, strokeColor=colour, strokeWidth=0.5,
                          strokeDashArray=[1.5, 1.5]))
         if kind == "review":
-            drawing.add(Rect(x - 2, y_label - 0.5, 4, 4, fillColor=colour, strokeColor=None))
+            drawing.add(_rect(x - 2, y_label - 0.5, 4, 4, fillColor=colour, strokeColor=None))
         elif kind == "milestone":
-            drawing.add(Polygon([x, y_label - 0.5, x + 2.3, y_label + 1.8, x, y_label + 4.1,
+            drawing.add(_polygon([x, y_label - 0.5, x + 2.3, y_label + 1.8, x, y_label + 4.1,
                                  x - 2.3, y_label + 1.8], fillColor=colour, strokeColor=None))
         else:
-            drawing.add(Polygon([x - 2.3, y_label + 3.5, x + 2.3, y_label + 3.5, x,
+            drawing.add(_polygon([x - 2.3, y_label + 3.5, x + 2.3, y_label + 3.5, x,
                                  y_label - 0.5], fillColor=colour, strokeColor=None))
         if flipped:
             drawing.add(_text(x - 3.5, y_label, label, colour=colour, anchor="end"))
@@ -156,19 +188,17 @@ def timeline_drawing(timeline: Timeline, width: float, *, plot_height: float = 1
                           anchor="end"))
         for cycle in timeline.chemotherapy:
             x0, x1 = x_of(cycle.date), x_of(cycle.end)
-            bar = Group()
-            bar.add(Rect(x0, chemo_bottom + 1.5, max(x1 - x0 - 0.6, 0.8), lane_chemo - 4,
-                         fillColor=palette[cycle.regimen], strokeColor=None))
+            drawing.add(_rect(x0, chemo_bottom + 1.5, max(x1 - x0 - 0.6, 0.8), lane_chemo - 4,
+                             fillColor=palette[cycle.regimen], strokeColor=None))
             if cycle.biologic:
-                bar.add(Rect(x0, chemo_bottom + lane_chemo - 5, max(x1 - x0 - 0.6, 0.8), 2.5,
-                             fillColor=BIOLOGIC_COLOUR, strokeColor=None))
-            drawing.add(bar)
+                drawing.add(_rect(x0, chemo_bottom + lane_chemo - 5, max(x1 - x0 - 0.6, 0.8),
+                                 2.5, fillColor=BIOLOGIC_COLOUR, strokeColor=None))
     if has_immuno:
         drawing.add(_text(plot_left - 3, immuno_bottom + 3, "IO", colour=MUTED, anchor="end"))
         for dose in timeline.immunotherapy:
             x = x_of(dose.date)
             y = immuno_bottom + lane_immuno / 2
-            drawing.add(Polygon([x, y - 3.5, x + 3, y, x, y + 3.5, x - 3, y],
+            drawing.add(_polygon([x, y - 3.5, x + 3, y, x, y + 3.5, x - 3, y],
                                 fillColor=IMMUNO_COLOUR, strokeColor=colors.white,
                                 strokeWidth=0.3))
 
@@ -187,11 +217,11 @@ def timeline_drawing(timeline: Timeline, width: float, *, plot_height: float = 1
         totals = [(x_of(m.date), y_sum(m.total_diameter_mm)) for m in timeline.imaging
                   if m.total_diameter_mm is not None]
         if len(totals) > 1:
-            drawing.add(PolyLine([c for point in totals for c in point],
+            drawing.add(_polyline([c for point in totals for c in point],
                                  strokeColor=colors.HexColor("#9aa5ad"), strokeWidth=0.8,
                                  strokeDashArray=[2, 1.5]))
         for x, y in totals:
-            drawing.add(Circle(x, y, 1.6, fillColor=colors.white,
+            drawing.add(_circle(x, y, 1.6, fillColor=colors.white,
                                strokeColor=colors.HexColor("#9aa5ad"), strokeWidth=0.7))
         segment: list[float] = []
         segments: list[list[float]] = []
@@ -206,12 +236,12 @@ def timeline_drawing(timeline: Timeline, width: float, *, plot_height: float = 1
             segments.append(segment)
         for points in segments:
             if len(points) >= 4:
-                drawing.add(PolyLine(points, strokeColor=SUM_COLOUR, strokeWidth=1.4))
+                drawing.add(_polyline(points, strokeColor=SUM_COLOUR, strokeWidth=1.4))
         for mark in timeline.imaging:
             if mark.target_sum_mm is None:
                 continue
             x, y = x_of(mark.date), y_sum(mark.target_sum_mm)
-            drawing.add(Circle(x, y, 2.2, fillColor=SUM_COLOUR, strokeColor=colors.white,
+            drawing.add(_circle(x, y, 2.2, fillColor=SUM_COLOUR, strokeColor=colors.white,
                                strokeWidth=0.5))
             tag = "BL" if mark.baseline else (mark.response or "")
             if tag:
@@ -222,7 +252,7 @@ def timeline_drawing(timeline: Timeline, width: float, *, plot_height: float = 1
                           colour=MUTED))
     for mark in timeline.imaging:  # imaging ticks along the bottom of the plot
         x = x_of(mark.date)
-        drawing.add(Line(x, plot_bottom, x, plot_bottom + 3, strokeColor=SUM_COLOUR,
+        drawing.add(_line(x, plot_bottom, x, plot_bottom + 3, strokeColor=SUM_COLOUR,
                          strokeWidth=0.8))
 
     max_cea = timeline.max_cea
@@ -233,20 +263,144 @@ def timeline_drawing(timeline: Timeline, width: float, *, plot_height: float = 1
         cea_points = [(x_of(m.date), plot_bottom + m.value / top_cea * inner_height)
                       for m in timeline.cea]
         if len(cea_points) > 1:
-            drawing.add(PolyLine([c for point in cea_points for c in point],
+            drawing.add(_polyline([c for point in cea_points for c in point],
                                  strokeColor=CEA_COLOUR, strokeWidth=1.0))
         for x, y in cea_points:
-            drawing.add(Rect(x - 1.5, y - 1.5, 3, 3, fillColor=CEA_COLOUR, strokeColor=None))
+            drawing.add(_rect(x - 1.5, y - 1.5, 3, 3, fillColor=CEA_COLOUR, strokeColor=None))
 
     if timeline.as_of is not None and axis.start <= timeline.as_of <= axis.end:
         x = x_of(timeline.as_of)
-        drawing.add(Line(x, plot_bottom, x, plot_top, strokeColor=colors.HexColor("#c62828"),
+        drawing.add(_line(x, plot_bottom, x, plot_top, strokeColor=colors.HexColor("#c62828"),
                          strokeWidth=0.6, strokeDashArray=[3, 2]))
         drawing.add(_text(x - 1.5, plot_top - 7, "as of", size=6,
                           colour=colors.HexColor("#c62828"), anchor="end"))
 
     _draw_legend(drawing, legend_rows, legend_y)
     return drawing
+
+
+class Chart(Drawing):  # type: ignore[misc]
+    """The timeline's Drawing, drawn by `_operators` — the PDF operators reportlab's renderer
+    writes for its rectangles, lines, polygons, circles and strings, without the renderer's
+    per-shape state machinery (a chart has hundreds of shapes).  Anything else it holds is
+    drawn by reportlab's renderer."""
+
+    def draw(self, showBoundary: Any = None) -> None:
+        code = _operators(self.canv, self)
+        if code is None:
+            super().draw()
+        else:
+            self.canv.addLiteral(code)
+
+
+_PAINT = {(False, False): "n", (True, False): "S", (False, True): "f*", (True, True): "B*"}
+"""The painting operator by (stroke, fill), even-odd fill as reportlab's canvas has it."""
+
+
+class _Pen:
+    """The PDF graphics and text state written so far, to write only what changes."""
+
+    def __init__(self, canvas: Canvas):
+        self.canvas = canvas
+        self.parts: list[str] = ["q 0 J 0 j [] 0 d"]  # renderPDF's initial state
+        self.stroke_colour: Any = None
+        self.fill_colour: Any = None
+        self.width: float | None = None
+        self.dash: Any = ()
+
+    def fill(self, colour: Any) -> bool:
+        if colour != self.fill_colour:
+            code = fill_operator(colour)
+            if code is None:
+                return False
+            self.parts.append(code)
+            self.fill_colour = colour
+        return True
+
+    def stroke(self, shape: Any) -> bool:
+        colour = shape.strokeColor
+        if colour != self.stroke_colour:
+            code = fill_operator(colour)
+            if code is None:
+                return False
+            self.parts.append(code[:-2] + "RG")
+            self.stroke_colour = colour
+        if shape.strokeWidth != self.width:
+            self.parts.append(f"{fp(shape.strokeWidth)} w")
+            self.width = shape.strokeWidth
+        dash = tuple(shape.strokeDashArray or ())
+        if dash != self.dash:
+            self.parts.append(f"[{' '.join(fp(d) for d in dash)}] 0 d")
+            self.dash = dash
+        return True
+
+
+def _operators(canvas: Canvas, drawing: Drawing) -> str | None:
+    """The operators that draw `drawing` (its origin at the current origin); None when it
+    holds a shape, option or colour this does not write."""
+    if getattr(canvas, "_enforceColorSpace", None) is not None \
+            or getattr(drawing, "renderScale", 1) != 1 \
+            or getattr(drawing, "background", None) is not None \
+            or getattr(drawing, "transform", (1, 0, 0, 1, 0, 0)) != (1, 0, 0, 1, 0, 0):
+        return None
+    pen = _Pen(canvas)
+    parts = pen.parts
+    for shape in drawing.contents:
+        kind = type(shape)
+        options: dict[str, Any] = shape.__dict__
+        if options.get("fillOpacity") not in (None, 1) \
+                or options.get("strokeOpacity") not in (None, 1) \
+                or options.get("strokeLineCap") or options.get("strokeLineJoin"):
+            return None
+        stroke = shape.strokeColor is not None if hasattr(shape, "strokeColor") else False
+        fill = getattr(shape, "fillColor", None) is not None
+        if (stroke and not pen.stroke(shape)) or (fill and not pen.fill(shape.fillColor)):
+            return None
+        if kind is Rect:
+            if shape.rx or shape.ry:
+                return None
+            parts.append(f"n {fp(shape.x)} {fp(shape.y)} {fp(shape.width)} "
+                         f"{fp(shape.height)} re {_PAINT[stroke, fill]}")
+        elif kind is Line:
+            if stroke:
+                parts.append(f"n {fp(shape.x1)} {fp(shape.y1)} m {fp(shape.x2)} "
+                             f"{fp(shape.y2)} l S")
+        elif kind in (Polygon, PolyLine):
+            points = shape.points
+            if len(points) < 4 or (kind is PolyLine and not stroke):
+                continue
+            path = [f"n {fp(points[0])} {fp(points[1])} m"]
+            path += [f"{fp(points[i])} {fp(points[i + 1])} l" for i in range(2, len(points), 2)]
+            if kind is Polygon:
+                path.append("h")
+                path.append(_PAINT[stroke, fill])
+            else:
+                path.append("S")
+            parts.append(" ".join(path))
+        elif kind is Circle:
+            r = shape.r
+            curves = bezierArc(shape.cx - r, shape.cy - r, shape.cx + r, shape.cy + r, 0, 360)
+            path = [f"n {fp(curves[0][0])} {fp(curves[0][1])} m"]
+            path += [" ".join(fp(c) for c in curve[2:]) + " c" for curve in curves]
+            path.append(_PAINT[stroke, fill])
+            parts.append(" ".join(path))
+        elif kind is String:
+            if not fill or options.get("textRenderMode"):
+                continue
+            x = shape.x
+            if shape.textAnchor in ("end", "middle"):
+                length = stringWidth(shape.text, shape.fontName, shape.fontSize)
+                x -= length if shape.textAnchor == "end" else length * 0.5
+            elif shape.textAnchor not in ("start", "inherited"):
+                return None
+            shown = show(canvas, shape.text, shape.fontName, shape.fontSize)
+            if shown is None:
+                return None
+            parts.append(f"BT 1 0 0 1 {fp(x)} {fp(shape.y)} Tm {shown} ET")
+        else:
+            return None  # a Group, Path, Image …: reportlab's renderer
+    parts.append("Q")
+    return " ".join(parts)
 
 
 def _events(timeline: Timeline) -> list[tuple[date, str, str]]:
@@ -268,7 +422,7 @@ def _value_axis(drawing: Drawing, x: float, bottom: float, height: float, top_va
     for i in range(5):
         value = top_value * i / 4
         y = bottom + height * i / 4
-        drawing.add(Line(x, y, x + 2.5 * sign, y, strokeColor=colour, strokeWidth=0.5))
+        drawing.add(_line(x, y, x + 2.5 * sign, y, strokeColor=colour, strokeWidth=0.5))
         text = f"{value:g}"
         drawing.add(_text(x + 4 * sign, y - 2, text, colour=colour, anchor=anchor))
     drawing.add(_text(x + 4 * sign, bottom + height + 6, unit, colour=colour, anchor=anchor,
@@ -317,26 +471,26 @@ def _draw_legend(drawing: Drawing, rows: list[list[tuple[float, LegendItem]]],
     for row in rows:
         for x, (shape, label, colour) in row:
             if shape == "bar":
-                drawing.add(Rect(x, y, 10, 5, fillColor=colour, strokeColor=None))
+                drawing.add(_rect(x, y, 10, 5, fillColor=colour, strokeColor=None))
             elif shape == "cap":
-                drawing.add(Rect(x, y, 10, 5, fillColor=colors.HexColor("#c8ced3"),
+                drawing.add(_rect(x, y, 10, 5, fillColor=colors.HexColor("#c8ced3"),
                                  strokeColor=None))
-                drawing.add(Rect(x, y + 3, 10, 2, fillColor=colour, strokeColor=None))
+                drawing.add(_rect(x, y + 3, 10, 2, fillColor=colour, strokeColor=None))
             elif shape == "diamond":
-                drawing.add(Polygon([x + 5, y - 1, x + 8, y + 2.5, x + 5, y + 6, x + 2, y + 2.5],
+                drawing.add(_polygon([x + 5, y - 1, x + 8, y + 2.5, x + 5, y + 6, x + 2, y + 2.5],
                                     fillColor=colour, strokeColor=None))
             elif shape in ("line", "dashed"):
                 dash = [2, 1.5] if shape == "dashed" else None
-                drawing.add(Line(x, y + 2.5, x + 10, y + 2.5, strokeColor=colour,
+                drawing.add(_line(x, y + 2.5, x + 10, y + 2.5, strokeColor=colour,
                                  strokeWidth=1.2, strokeDashArray=dash))
                 if shape == "line":
-                    drawing.add(Circle(x + 5, y + 2.5, 2, fillColor=colour, strokeColor=None))
+                    drawing.add(_circle(x + 5, y + 2.5, 2, fillColor=colour, strokeColor=None))
                 else:
-                    drawing.add(Circle(x + 5, y + 2.5, 1.6, fillColor=colors.white,
+                    drawing.add(_circle(x + 5, y + 2.5, 1.6, fillColor=colors.white,
                                        strokeColor=colour, strokeWidth=0.7))
             elif shape == "square":
-                drawing.add(Line(x, y + 2.5, x + 10, y + 2.5, strokeColor=colour,
+                drawing.add(_line(x, y + 2.5, x + 10, y + 2.5, strokeColor=colour,
                                  strokeWidth=1))
-                drawing.add(Rect(x + 3.5, y + 1, 3, 3, fillColor=colour, strokeColor=None))
+                drawing.add(_rect(x + 3.5, y + 1, 3, 3, fillColor=colour, strokeColor=None))
             drawing.add(_text(x + 14, y + 0.5, label, colour=INK))
         y -= 10
