@@ -4,6 +4,7 @@ transaction; never imports Qt.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -23,7 +24,8 @@ from crlmboard.store.database import (
 )
 
 if TYPE_CHECKING:
-    from crlmboard.services.maintenance import OpenedDatabase
+    from crlmboard.services.interop import InteropService
+    from crlmboard.services.maintenance import OpenedDatabase, WriteBatch
 
 Clock = Callable[[], date]
 Now = Callable[[], datetime]
@@ -59,7 +61,6 @@ class Board:
                  now: Now | None = None):
         from crlmboard.services.cases import CaseService
         from crlmboard.services.evaluation import EvaluationService
-        from crlmboard.services.interop import InteropService
         from crlmboard.services.maintenance import MaintenanceService
         from crlmboard.services.reports import ReportService
 
@@ -69,7 +70,6 @@ class Board:
         self.evaluation = EvaluationService(clock, profile)
         self.cases = CaseService(self)
         self.reports = ReportService(self)
-        self.interop = InteropService(self)
         # Data safety (services/maintenance.py): writer lock, read-only mode, who and when.
         self.lock = opened.lock if opened else None
         self.exclusive = opened.exclusive if opened else True
@@ -80,12 +80,20 @@ class Board:
         self.actor = Actor.current(user)
         self.now: Now = now or _utc_now
         self.changed = False
+        self.batch: WriteBatch | None = None  # writes sharing transactions (batched)
         self._closed = False
         self.maintenance = MaintenanceService(self)
         from crlmboard.services.meetings import MeetingService, ReviewService
 
         self.meetings = MeetingService(self)
         self.reviews = ReviewService(self, self.now)
+
+    @functools.cached_property
+    def interop(self) -> InteropService:
+        """mCODE FHIR bundles and referral CSVs (their modules are read on first use)."""
+        from crlmboard.services.interop import InteropService
+
+        return InteropService(self)
 
     @classmethod
     def open(cls, where: str | os.PathLike[str] | None = None, *,
@@ -143,6 +151,28 @@ class Board:
         self.check_writable()
         with self.holding_lock(), writing(self) as session:
             yield session
+
+    @contextmanager
+    def batched(self, *, seconds: float = 1.0, writes: int = 200) -> Iterator[None]:
+        """Writes inside share transactions, each still all or nothing (a savepoint), with
+        a commit every `seconds` or `writes` and at the end: a folder import pays one commit
+        per batch, not one per file.  An error that escapes rolls back what was not yet
+        committed (nothing was reported as done for it)."""
+        from crlmboard.services.maintenance import WriteBatch
+
+        if self.batch is not None:
+            yield
+            return
+        self.batch = batch = WriteBatch(self, seconds, writes)
+        try:
+            yield
+        except BaseException as error:
+            batch.rollback(error)
+            raise
+        else:
+            batch.commit()
+        finally:
+            self.batch = None
 
     def mark_changed(self) -> None:
         self.changed = True

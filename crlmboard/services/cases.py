@@ -97,6 +97,15 @@ class CaseService:
                                                 offset=offset, limit=limit,
                                                 today=self.board.today())
 
+    def position(self, mrn: str, query: str = "", *, sort: str = "name",
+                 descending: bool = False) -> int | None:
+        """The row of a case in the list `page` reads with the same query and order (None
+        when the query leaves it out)."""
+        with read_session(self.board.engine) as session:
+            return CaseRepository(session).position(mrn, query, sort=sort,
+                                                    descending=descending,
+                                                    today=self.board.today())
+
     def get(self, mrn: str) -> Case:
         with read_session(self.board.engine) as session:
             try:
@@ -247,6 +256,12 @@ class CaseService:
         else:
             raise BoardError(f"{source} is neither a case file nor a folder.")
         summary = ImportSummary()
+        with self.board.batched():
+            self._import_files(files, summary, replace, progress)
+        return summary
+
+    def _import_files(self, files: list[Path], summary: ImportSummary, replace: bool,
+                      progress: Callable[[int, int], bool] | None) -> None:
         for done, file in enumerate(files):
             if progress is not None and progress(done, len(files)) is False:
                 break
@@ -269,7 +284,6 @@ class CaseService:
                 summary.changes = summary.changes | imported.changes
         if progress is not None:
             progress(len(files), len(files))
-        return summary
 
     def export_text(self, mrn: str) -> str:
         """The case file of a case."""

@@ -18,6 +18,7 @@ import logging
 import os
 import shutil
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -653,13 +654,27 @@ def restore_database(where: str | os.PathLike[str] | None, source: str | os.Path
 def writing(board: Board) -> Iterator[Session]:
     """One write transaction of a Board, with its actor; a refused change to a signed review
     is audited in a transaction of its own; a full disk is said plainly."""
+    batch = board.batch
     try:
-        with write_session(board.engine) as session:
-            session.info["actor"] = board.actor
-            session.info["clock"] = board.now
-            yield session
-            audit.flush_session(session)
+        if batch is None:
+            with write_session(board.engine) as session:
+                session.info["actor"] = board.actor
+                session.info["clock"] = board.now
+                yield session
+                audit.flush_session(session)
+        else:
+            session = batch.session()
+            try:
+                with session.begin_nested():  # this write alone, all or nothing
+                    yield session
+                    audit.flush_session(session)
+            except BaseException:
+                audit.forget(session)  # its audit rows were rolled back with it
+                raise
+            batch.wrote()
     except SignedReviewChanged as refused:
+        if batch is not None:
+            batch.commit()  # the refusal is recorded in a transaction of its own
         _audit_refusal(board, refused)
         when = refused.signed_at.strftime("%Y-%m-%d") if refused.signed_at else "?"
         raise SignedReviewLocked(
@@ -704,6 +719,46 @@ def record_user_change(board: Board, name: str) -> None:
         audit.AuditLog.of(session).record("preference", "app_user", None, case_id=None,
                                           before={"app_user": before},
                                           after={"app_user": name})
+
+
+class WriteBatch:
+    """Writes that share transactions (see Board.batched): each write is a savepoint, the
+    transaction is committed every `seconds` or `writes` and at the end."""
+
+    def __init__(self, board: Board, seconds: float, writes: int):
+        self.board = board
+        self.seconds = seconds
+        self.writes = writes
+        self._open: contextlib.AbstractContextManager[Session] | None = None
+        self._session: Session | None = None
+        self._started = 0.0
+        self._count = 0
+
+    def session(self) -> Session:
+        if self._session is None:
+            self._open = write_session(self.board.engine)
+            self._session = self._open.__enter__()
+            self._session.info["actor"] = self.board.actor
+            self._session.info["clock"] = self.board.now
+            self._started, self._count = time.monotonic(), 0
+        return self._session
+
+    def wrote(self) -> None:
+        self._count += 1
+        if self._count >= self.writes or time.monotonic() - self._started >= self.seconds:
+            self.commit()
+
+    def commit(self) -> None:
+        if self._open is not None:
+            opened, self._open, self._session = self._open, None, None
+            opened.__exit__(None, None, None)
+            self.board.mark_changed()
+
+    def rollback(self, error: BaseException) -> None:
+        if self._open is not None:
+            opened, self._open, self._session = self._open, None, None
+            with contextlib.suppress(Exception):
+                opened.__exit__(type(error), error, error.__traceback__)
 
 
 def _audit_refusal(board: Board, refused: SignedReviewChanged) -> None:

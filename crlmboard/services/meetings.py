@@ -32,13 +32,20 @@ from crlmboard.services.board import BoardError, ChangeSet
 from crlmboard.store import tables as t
 from crlmboard.store.audit import insert_hash
 from crlmboard.store.database import read_session
-from crlmboard.store.meetings import AgendaEntry, MeetingNotFound, MeetingRepository, MeetingSummary
+from crlmboard.store.meetings import (
+    AgendaEntry,
+    MeetingListing,
+    MeetingNotFound,
+    MeetingRepository,
+    MeetingSummary,
+)
 from crlmboard.store.repositories import CaseRepository, ConflictError, NotFound
 
 if TYPE_CHECKING:
     from crlmboard.services.board import Board
 
-__all__ = ["AgendaEntry", "MeetingService", "MeetingSummary", "ReviewDraft", "ReviewService"]
+__all__ = ["AgendaEntry", "MeetingListing", "MeetingService", "MeetingSummary", "ReviewDraft",
+           "ReviewService"]
 
 
 class MeetingMissing(BoardError, LookupError):
@@ -77,6 +84,16 @@ class MeetingService:
             past = [i for i, d in reversed(dated) if d < today]
             return [repository.get(i) for i in upcoming + past]
 
+    def listing(self) -> builtins.list[MeetingListing]:
+        """The meetings in the order of `list` — upcoming first (soonest first), then past
+        ones (latest first) — each with its agenda counts but not its agenda: what a list
+        of meetings shows, read in two queries however many meetings there are."""
+        today = self.board.today()
+        with read_session(self.board.engine) as session:
+            dated = MeetingRepository(session).listing()
+        return [m for m in dated if m.date >= today] + \
+            [m for m in reversed(dated) if m.date < today]
+
     def on_date(self, when: date) -> MeetingSummary:
         with read_session(self.board.engine) as session:
             repository = MeetingRepository(session)
@@ -85,9 +102,13 @@ class MeetingService:
                 raise MeetingMissing(f"There is no meeting on {when.isoformat()}.")
             return repository.get(found[0])
 
-    def quorum(self, meeting: MeetingSummary) -> Quorum:
+    def quorum(self, meeting: MeetingSummary | MeetingListing) -> Quorum:
         """Core roles (from the institution profile) present and missing."""
-        return quorum(meeting.attendees, self.board.evaluation.profile.core_roles)
+        core = self.board.evaluation.profile.core_roles
+        if isinstance(meeting, MeetingListing):
+            return Quorum(tuple(r for r in core if r in meeting.roles),
+                          tuple(r for r in core if r not in meeting.roles))
+        return quorum(meeting.attendees, core)
 
     # -- meetings -------------------------------------------------------------------
 
@@ -379,7 +400,9 @@ class ReviewService:
         """The audit-chain head recorded when a review was signed (for its PDF footer)."""
         with read_session(self.board.engine) as session:
             try:
-                review_id = CaseRepository(session).review_id(mrn, review_index)
+                repository = CaseRepository(session)
+                review_id = repository.review_id(mrn, review_index)
+                case_id = repository.id_of(mrn)
             except NotFound:
                 return None
-            return insert_hash(session, "review", review_id)
+            return insert_hash(session, "review", review_id, case_id)

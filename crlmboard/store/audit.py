@@ -5,8 +5,15 @@ transaction as the change.  Each row holds the SHA-256 of its own content togeth
 previous row's hash, so an edited, deleted or reordered row breaks the chain; `verify_chain`
 finds the first broken link.  Triggers (migration 0002) make the table append-only in the
 database itself.  Values are stored as canonical JSON text, so a row's hash can be recomputed
-from what is stored on SQLite and PostgreSQL alike.  Rows name records by table and id and
-carry the case id; names and MRNs appear only inside before/after values, never in logs.
+from what is stored on SQLite and PostgreSQL alike (long text is compressed on SQLite; the
+hash is over the text).  Rows name records by table and id and carry the case id; names and
+MRNs appear only inside before/after values, never in logs.
+
+The changes one transaction makes to one case's records share one row, action `changes`:
+its `after_json` lists each record's change (action, table, record, before, after) and its
+`fields` the tables touched.  A case imported with 300 records is one row, not 300 — the
+trail keeps every value while the file stays small.  Readers (`history`, `replay`,
+`insert_hash`) give such a row back as one entry per record.
 """
 
 from __future__ import annotations
@@ -183,13 +190,15 @@ class AuditHead:
         return cls(int(data["seq"]), str(data["hash"]))
 
 
+CHANGES = "changes"  # the action of a row holding several records' changes
+
 _HASHED = ("seq", "at", "app_user", "os_login", "host", "app_version", "action",
            "table_name", "record_id", "case_id", "fields", "before_json", "after_json")
 
 
 def row_hash(prev_hash: str, row: Mapping[str, Any]) -> str:
     """The hash of one audit row: its content (as stored) chained to the previous hash."""
-    return sha256_text(prev_hash + "|" + canonical([row[name] for name in _HASHED]))
+    return sha256_text(prev_hash + "|" + canonical([t.unpack(row[name]) for name in _HASHED]))
 
 
 def read_head(connection: sa.Connection | Session) -> AuditHead | None:
@@ -207,7 +216,7 @@ class _Pending:
     case_id: int | None
     fields: list[str]
     before: dict[str, Any] | None
-    after: dict[str, Any] | None
+    after: Any  # the values; for a `changes` row, the list of changes
 
 
 class AuditLog:
@@ -267,7 +276,8 @@ class AuditLog:
         self._locked = True
 
     def flush(self) -> None:
-        """Append the pending rows to the chain (inside the caller's transaction)."""
+        """Append the pending rows to the chain (inside the caller's transaction): one row
+        per record change, or one `changes` row for a case with several."""
         if not self._pending:
             return
         self._lock_chain()
@@ -277,7 +287,7 @@ class AuditLog:
         at = format_time(self.clock())
         actor = self.actor
         rows: list[dict[str, Any]] = []
-        for event in self._pending:
+        for event in _grouped(self._pending):
             seq += 1
             row: dict[str, Any] = {
                 "seq": seq, "at": at, "app_user": actor.app_user, "os_login": actor.os_login,
@@ -293,6 +303,43 @@ class AuditLog:
         self.session.execute(sa.insert(AUDIT), rows)
         self._head = AuditHead(seq, previous)
         self._pending.clear()
+
+
+def _grouped(pending: Sequence[_Pending]) -> list[_Pending]:
+    """The rows to write: a case's several changes become one `changes` row (in the place
+    of its first change); a single change, or one with no case, stays a row of its own."""
+    by_case: dict[int, list[_Pending]] = {}
+    for event in pending:
+        if event.case_id is not None:
+            by_case.setdefault(event.case_id, []).append(event)
+    rows: list[_Pending] = []
+    for event in pending:
+        group = by_case.get(event.case_id) if event.case_id is not None else None
+        if group is None or len(group) == 1:
+            rows.append(event)
+        elif group[0] is event:
+            changes: list[Any] = []
+            for change in group:
+                item: dict[str, Any] = {"action": change.action, "table": change.table,
+                                        "record": change.record_id}
+                if change.fields != sorted(set(change.before or {}) | set(change.after or {})):
+                    item["fields"] = change.fields
+                if change.before is not None:
+                    item["before"] = change.before
+                if change.after is not None:
+                    item["after"] = change.after
+                changes.append(item)
+            rows.append(_Pending(CHANGES, "patient", str(event.case_id), event.case_id,
+                                 sorted({change.table for change in group}), None, changes))
+    return rows
+
+
+def forget(session: Session) -> None:
+    """After a rollback to a savepoint: drop the rows not written and re-read the head."""
+    log = session.info.get(_SESSION_KEY)
+    if isinstance(log, AuditLog):
+        log._pending.clear()
+        log._head = None
 
 
 def flush_session(session: Session) -> None:
@@ -352,20 +399,40 @@ class AuditEntry:
     after: dict[str, Any] | None
 
 
-def _entry(row: Any) -> AuditEntry:
-    return AuditEntry(
-        seq=int(row.seq), at=parse_time(row.at), app_user=row.app_user, os_login=row.os_login,
-        host=row.host, app_version=row.app_version, action=row.action, table=row.table_name,
-        record_id=row.record_id, case_id=row.case_id, fields=json.loads(row.fields),
-        before=None if row.before_json is None else json.loads(row.before_json),
-        after=None if row.after_json is None else json.loads(row.after_json),
-    )
+def _entries(row: Any) -> list[AuditEntry]:
+    """The entries of one stored row: one, or one per record of a `changes` row."""
+    common = {"seq": int(row.seq), "at": parse_time(row.at), "app_user": row.app_user,
+              "os_login": row.os_login, "host": row.host, "app_version": row.app_version,
+              "case_id": row.case_id}
+    if row.action == CHANGES:
+        return [AuditEntry(**common, action=c["action"], table=c["table"],
+                           record_id=c["record"], fields=_change_fields(c),
+                           before=c.get("before"), after=c.get("after"))
+                for c in json.loads(t.unpack(row.after_json) or "[]")]
+    return [AuditEntry(
+        **common, action=row.action, table=row.table_name, record_id=row.record_id,
+        fields=json.loads(row.fields),
+        before=None if row.before_json is None else json.loads(t.unpack(row.before_json)),
+        after=None if row.after_json is None else json.loads(t.unpack(row.after_json)),
+    )]
+
+
+def _change_fields(change: Mapping[str, Any]) -> list[str]:
+    if "fields" in change:
+        return list(change["fields"])
+    return sorted(set(change.get("before") or {}) | set(change.get("after") or {}))
+
+
+def expanded(rows: Iterator[Any]) -> Iterator[AuditEntry]:
+    """Stored rows as entries, one per record change."""
+    for row in rows:
+        yield from _entries(row)
 
 
 def history(session: Session, case_id: int) -> list[AuditEntry]:
-    """Every audit row of a case, oldest first."""
+    """Every audit entry of a case, oldest first (one per record change)."""
     query = sa.select(AUDIT).where(AUDIT.c.case_id == case_id).order_by(AUDIT.c.seq)
-    return [_entry(row) for row in session.execute(query)]
+    return list(expanded(iter(session.execute(query))))
 
 
 def entries(connection: sa.Connection | Session, *, after_seq: int = 0,
@@ -449,23 +516,36 @@ def hash_at(connection: sa.Connection | Session, seq: int) -> str | None:
 def replay(connection: sa.Connection | Session) -> dict[tuple[str, str], dict[str, Any]]:
     """The state the audit trail describes: (table, record id) -> audited values."""
     state: dict[tuple[str, str], dict[str, Any]] = {}
-    for row in entries(connection):
-        key = (str(row.table_name), str(row.record_id))
-        if row.action in ("insert", "baseline"):
-            state[key] = json.loads(row.after_json or "{}")
-        elif row.action == "update":
-            state.setdefault(key, {}).update(json.loads(row.after_json or "{}"))
-        elif row.action == "delete":
+    for entry in expanded(entries(connection)):
+        key = (entry.table, str(entry.record_id))
+        if entry.action in ("insert", "baseline"):
+            state[key] = dict(entry.after or {})
+        elif entry.action == "update":
+            state.setdefault(key, {}).update(entry.after or {})
+        elif entry.action == "delete":
             state.pop(key, None)
     return state
 
 
-def insert_hash(connection: sa.Connection | Session, table: str, record_id: object) -> str | None:
+def insert_hash(connection: sa.Connection | Session, table: str, record_id: object,
+                case_id: int | None = None) -> str | None:
     """The chain hash of the audit row that recorded a record's insertion (for a signed
-    review: the audit-chain head at its signing)."""
-    value = connection.execute(
-        sa.select(AUDIT.c.row_hash)
+    review: the audit-chain head at its signing).  Insertions inside a `changes` row are
+    found through the record's case."""
+    found = connection.execute(
+        sa.select(AUDIT.c.seq, AUDIT.c.row_hash)
         .where(AUDIT.c.table_name == table, AUDIT.c.record_id == str(record_id),
                AUDIT.c.action == "insert")
-        .order_by(AUDIT.c.seq.desc()).limit(1)).scalar()
-    return None if value is None else str(value)
+        .order_by(AUDIT.c.seq.desc()).limit(1)).first()
+    best = None if found is None else (int(found[0]), str(found[1]))
+    if case_id is not None:
+        for row in connection.execute(
+                sa.select(AUDIT).where(AUDIT.c.case_id == case_id, AUDIT.c.action == CHANGES)
+                .order_by(AUDIT.c.seq.desc())):
+            if best is not None and int(row.seq) < best[0]:
+                break
+            if any(e.action == "insert" and e.table == table and e.record_id == str(record_id)
+                   for e in _entries(row)):
+                best = (int(row.seq), str(row.row_hash))
+                break
+    return None if best is None else best[1]

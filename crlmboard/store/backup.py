@@ -103,10 +103,15 @@ def _json_value(value: Any) -> Any:
 
 
 def table_hashes(connection: sqlite3.Connection) -> dict[str, str]:
-    """A SHA-256 per table over its rows in rowid order (stored values as SQLite has them)."""
+    """A SHA-256 per table over its rows in rowid order (stored values as SQLite has them).
+
+    Full-text indexes (virtual tables and their shadow tables, migration 0005) are left
+    out: like the other indexes, they are derived from the tables."""
     names = [str(r[0]) for r in connection.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-        "ORDER BY name")]
+        "SELECT name FROM sqlite_master AS t WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+        "AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' AND NOT EXISTS (SELECT 1 FROM sqlite_master "
+        "AS v WHERE v.type = 'table' AND v.sql LIKE 'CREATE VIRTUAL TABLE%' "
+        "AND t.name LIKE v.name || '!_%' ESCAPE '!') ORDER BY name")]
     hashes = {}
     for name in names:
         digest = hashlib.sha256()

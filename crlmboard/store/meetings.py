@@ -52,6 +52,22 @@ class MeetingSummary:
         return self.fields.date
 
 
+@dataclass(frozen=True)
+class MeetingListing:
+    """A meeting as the meeting list shows it: its fields, its attendees' roles and the
+    counts of its agenda (not the agenda itself)."""
+
+    id: int
+    fields: MeetingFields
+    roles: tuple[str, ...]  # the attendees' roles (distinct, in attendee order)
+    cases: int  # on the agenda and not held back or moved on
+    discussed: int  # of those, discussed (review signed)
+
+    @property
+    def date(self) -> date:
+        return self.fields.date
+
+
 class MeetingRepository:
     """Meetings in one session."""
 
@@ -94,6 +110,37 @@ class MeetingRepository:
                             item.question, item.status or "planned", item.note,
                             item.review_id)
                 for item, mrn, family, given in self.session.execute(query).all()]
+
+    def listing(self) -> list[MeetingListing]:
+        """Every meeting in date order with its agenda counts and attendee roles: two
+        queries whatever the number of meetings (the meeting list, without agendas)."""
+        item = t.AgendaItemRow
+        moved = sa.func.coalesce(col(item.status), "planned").in_(("held", "moved"))
+        agenda = (sa.select(col(item.meeting_id).label("meeting_id"),
+                            sa.func.sum(sa.case((moved, 0), else_=1)).label("cases"),
+                            sa.func.sum(sa.case((col(item.status) == "discussed", 1),
+                                                else_=0)).label("discussed"))
+                  .group_by(col(item.meeting_id)).subquery())
+        query = (sa.select(col(t.MeetingRow.id), col(t.MeetingRow.date), col(t.MeetingRow.time),
+                           col(t.MeetingRow.location), agenda.c.cases, agenda.c.discussed)
+                 .outerjoin(agenda, agenda.c.meeting_id == col(t.MeetingRow.id))
+                 .order_by(col(t.MeetingRow.date), col(t.MeetingRow.time),
+                           col(t.MeetingRow.id)))
+        roles: dict[int, list[str]] = {}
+        for meeting_id, role in self.session.execute(
+                sa.select(col(t.MeetingAttendeeRow.meeting_id), col(t.MeetingAttendeeRow.role))
+                .order_by(col(t.MeetingAttendeeRow.meeting_id),
+                          col(t.MeetingAttendeeRow.position))).all():
+            value = str(getattr(role, "value", role))
+            held = roles.setdefault(int(meeting_id), [])
+            if value not in held:
+                held.append(value)
+        return [MeetingListing(int(i or 0),
+                               MeetingFields.model_validate({"date": d, "time": time,
+                                                             "location": location}),
+                               tuple(roles.get(int(i or 0), ())), int(cases or 0),
+                               int(discussed or 0))
+                for i, d, time, location, cases, discussed in self.session.execute(query).all()]
 
     def ids_by_date(self, *, since: date | None = None) -> list[tuple[int, date]]:
         """Meetings (id, date) in date order, from `since` on when given."""

@@ -10,15 +10,14 @@ upgrade in one transaction (its schema changes are transactional).
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -30,31 +29,71 @@ from crlmboard.store.database import (
     create_private_file,
 )
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic (and its import, a quarter of a second) is needed only when a migration runs: the
+# revisions a database is checked against at every opening are read from the scripts' own
+# `revision = ` and `down_revision = ` lines (Alembic's answer when they are not plain).
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 COPY_MARK = ".migrating-"
+_REVISION_LINE = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.M)
 
 
 def _config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return config
 
 
-def head_revision() -> str:
-    """The schema revision this app writes."""
+@functools.cache
+def _script_revisions() -> dict[str, str | None] | None:
+    """revision -> down_revision of every migration script, read as text; None when a
+    script is not the plain one-parent form (then Alembic answers)."""
+    found: dict[str, str | None] = {}
+    for script in sorted((MIGRATIONS_DIR / "versions").glob("*.py")):
+        values = dict(_REVISION_LINE.findall(script.read_text("utf-8")))
+        revision, down = values.get("revision", ""), values.get("down_revision", "")
+        plain = re.fullmatch(r"""(["'])([\w.-]+)\1""", revision)
+        parent = re.fullmatch(r"""(["'])([\w.-]+)\1""", down)
+        if plain is None or (down != "None" and parent is None):
+            return None
+        found[plain.group(2)] = parent.group(2) if parent else None
+    return found or None
+
+
+def _alembic_head() -> str:
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(_config()).get_current_head()
     assert head is not None
     return head
 
 
+def head_revision() -> str:
+    """The schema revision this app writes."""
+    scripts = _script_revisions()
+    if scripts is not None:
+        heads = set(scripts) - {down for down in scripts.values() if down is not None}
+        if len(heads) == 1:
+            return heads.pop()
+    return _alembic_head()
+
+
 def revisions() -> list[str]:
     """Every schema revision, oldest first."""
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(_config())
     return [r.revision for r in reversed(list(script.walk_revisions()))]
 
 
 def current_revision(engine: Engine) -> str | None:
     """The schema revision of a database (None when it has no schema yet)."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
@@ -63,6 +102,11 @@ def refuse_newer(revision: str | None) -> None:
     """Raise when a database's revision is unknown to this app (written by a newer one)."""
     if revision is None:
         return
+    scripts = _script_revisions()
+    if scripts is not None and revision in scripts:
+        return
+    from alembic.script import ScriptDirectory
+
     try:
         ScriptDirectory.from_config(_config()).get_revision(revision)
     except Exception:
@@ -82,6 +126,8 @@ def upgrade(engine: Engine, actor: audit.Actor | None = None,
     refuse_newer(before)
     after = head_revision() if target == "head" else target
     if before != after:
+        from alembic import command
+
         config = _config()
         with engine.execution_options(crlmboard_write=True).begin() as connection:
             config.attributes["connection"] = connection
@@ -99,6 +145,8 @@ def upgrade(engine: Engine, actor: audit.Actor | None = None,
 
 def downgrade(engine: Engine, target: str) -> None:
     """Take a database back to an older revision (fixtures and tests only)."""
+    from alembic import command
+
     config = _config()
     with engine.execution_options(crlmboard_write=True).begin() as connection:
         config.attributes["connection"] = connection

@@ -8,6 +8,8 @@ and a signed review is never changed or removed.
 
 from __future__ import annotations
 
+import functools
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -23,6 +25,7 @@ from crlmboard.domain.meeting import Review
 from crlmboard.store import tables as t
 from crlmboard.store.audit import (
     AuditLog,
+    audited_fields,
     jsonable,
     primary_key_attribute,
     record_values,
@@ -77,6 +80,16 @@ class CaseSummary:
     open_criticals: int = 0
 
 
+@dataclass(frozen=True)
+class _FewMatches:
+    """The cases a filter matches, when they are few: how many (`exact`, or else an upper
+    bound), and the conditions on the case table that select them by id."""
+
+    count: int
+    where: tuple[Any, ...]
+    exact: bool = True
+
+
 SORT_KEYS = ("mrn", "name", "age", "next_meeting", "resectability", "response", "warnings")
 
 _CHILDREN: tuple[type[SQLModel], ...] = (
@@ -95,6 +108,24 @@ _TREATMENT_ROWS: dict[type[Any], type[Any]] = {
 _CASE = t.metadata.tables["patient"].c  # typed columns of the case table, for SQL expressions
 
 
+@functools.cache
+def _column_keys(model: type[SQLModel]) -> dict[str, str]:
+    """Attribute name -> column key of a table model (a lesion's `id` is column `label`)."""
+    mapper = sa.inspect(model)
+    return {prop.key: prop.columns[0].key for prop in mapper.column_attrs}
+
+
+@functools.cache
+def _attribute_names(model: type[SQLModel]) -> dict[str, str]:
+    """Column key -> attribute name of a table model."""
+    return {column: name for name, column in _column_keys(model).items()}
+
+
+def _pick(values: dict[str, Any], model: type[SQLModel]) -> dict[str, Any]:
+    """The values of a domain model's fields out of a row's values."""
+    return {name: values[name] for name in model.model_fields}
+
+
 def _fields(record: SQLModel, model: type[SQLModel]) -> dict[str, Any]:
     return {name: getattr(record, name) for name in model.model_fields}
 
@@ -106,6 +137,72 @@ def _row_values(row: SQLModel, model: type[SQLModel]) -> dict[str, Any]:
 def _search_text(patient: m.Patient) -> str:
     parts = [patient.mrn, patient.family_name or "", patient.given_name or ""]
     return " ".join(p.casefold() for p in parts if p)
+
+
+# The case-list filter: every word of the query (case-folded as `_search_text` is) must be a
+# substring of a case's search text.  On SQLite, words of three characters or more are
+# looked up in the trigram index `patient_search` (migration 0005: case-sensitive trigrams
+# of the case-folded text, so a word's phrase matches exactly where LIKE does); shorter
+# words are matched with LIKE on those rows, or on the search-text index alone.  A filter
+# matching fewer than FEW_MATCHES cases is answered from their ids (counted; read and
+# sorted for a page, unless they are dense enough for walking the list's order to be
+# cheaper: see `page`).  One matching more keeps `LIKE` on each row (PostgreSQL always
+# does): its matches are dense, so walking the list's order finds a page within a few
+# thousand rows.
+SEARCH_INDEX = "patient_search"
+TRIGRAM = 3  # a shorter word has no trigram: it cannot use the index
+FEW_MATCHES = 4096
+WALK_FACTOR = 4  # see `page`
+_SEARCH = sa.table(SEARCH_INDEX, sa.column("rowid"), sa.column(SEARCH_INDEX))
+
+
+def filter_words(query: str) -> list[str]:
+    """The words of a case-list query, normalised as the stored search text is."""
+    return query.casefold().split()
+
+
+def _like(word: str) -> Any:
+    """`search_text LIKE '%word%'`, the word taken literally (`%`, `_` and `\\` escaped)."""
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return _CASE.search_text.like(f"%{escaped}%", escape="\\")
+
+
+def _indexable(word: str) -> bool:
+    """A word the trigram index can find: three characters or more (and no NUL, which ends
+    an FTS5 query string; LIKE handles it as it always has)."""
+    return len(word) >= TRIGRAM and "\x00" not in word
+
+
+def match_expression(words: Sequence[str]) -> str:
+    """An FTS5 query requiring every word, each as a phrase (its trigrams in a row, i.e. the
+    word as a substring); the word taken literally (a `"` doubled inside the quotes)."""
+    return " ".join('"' + word.replace('"', '""') + '"' for word in words)
+
+
+def trigram_supported() -> bool:
+    """Whether this SQLite library has FTS5 and its trigram tokenizer (3.34 and later)."""
+    return sqlite3.sqlite_version_info >= (3, 34, 0) and _fts5_trigram()
+
+
+@functools.cache
+def _fts5_trigram() -> bool:
+    connection = sqlite3.connect(":memory:")
+    try:
+        connection.execute("CREATE VIRTUAL TABLE probe USING fts5(x, tokenize='trigram')")
+        return True
+    except sqlite3.Error:
+        return False
+    finally:
+        connection.close()
+
+
+# the index and the triggers that keep it in step (migration 0005): used only when all are
+# there, as the index may be stale without them
+_SEARCH_OBJECTS = (SEARCH_INDEX, "patient_search_insert", "patient_search_delete",
+                   "patient_search_update")
+_SEARCH_OBJECTS_FOUND = (
+    "SELECT count(*) FROM sqlite_master WHERE type IN ('table', 'trigger') AND name IN ("
+    + ", ".join(f"'{name}'" for name in _SEARCH_OBJECTS) + ")")
 
 
 def _now() -> datetime:
@@ -171,9 +268,20 @@ class CaseRepository:
             query = query.order_by(model.position)
         return self.session.execute(query).scalars().all()
 
+    def _values(self, model: type[SQLModel], case_id: int) -> list[dict[str, Any]]:
+        """A table's rows of a case as plain values by attribute name, in order (read with
+        Core: no ORM objects for what is only turned into domain records)."""
+        table = model.__table__  # type: ignore[attr-defined]
+        query = sa.select(table).where(table.c.case_id == case_id)
+        if "position" in table.c:
+            query = query.order_by(table.c.position)
+        names = _attribute_names(model)
+        return [{names[k]: v for k, v in row.items()}
+                for row in self.session.connection().execute(query).mappings()]
+
     def _one(self, row_model: type[Any], model: type[SQLModel], case_id: int) -> Any:
-        rows = self._children(row_model, case_id)
-        return model.model_validate(_row_values(rows[0], model)) if rows else None
+        rows = self._values(row_model, case_id)
+        return model.model_validate(_pick(rows[0], model)) if rows else None
 
     def _case(self, row: t.CaseRow) -> Case:
         case_id = row.id
@@ -181,38 +289,43 @@ class CaseRepository:
         patient = m.Patient.model_validate(_row_values(row, m.Patient))
         treatments: list[tuple[int, Treatment]] = []
         for model, row_model in _TREATMENT_ROWS.items():
-            for child in self._children(row_model, case_id):
-                treatments.append((child.position, model.model_validate(
-                    _row_values(child, model))))
+            for child in self._values(row_model, case_id):
+                treatments.append((child["position"], model.model_validate(
+                    _pick(child, model))))
         treatments.sort(key=lambda pair: pair[0])
 
         imaging: list[ImagingTimepoint] = []
-        for tp in self._children(t.ImagingTimepointRow, case_id):
-            lesions = self.session.execute(
-                sa.select(t.LesionMeasurementRow)
-                .where(col(t.LesionMeasurementRow.timepoint_id) == tp.id)
-                .order_by(col(t.LesionMeasurementRow.position))
-            ).scalars().all()
+        timepoints = self._values(t.ImagingTimepointRow, case_id)
+        # the lesions of every timepoint in one query (not one per timepoint)
+        lesions: dict[Any, list[Any]] = {tp["id"]: [] for tp in timepoints}
+        if lesions:
+            table = t.LesionMeasurementRow.__table__  # type: ignore[attr-defined]
+            names = _attribute_names(t.LesionMeasurementRow)
+            for x in self.session.connection().execute(
+                    sa.select(table).where(table.c.timepoint_id.in_(list(lesions)))
+                    .order_by(table.c.timepoint_id, table.c.position)).mappings():
+                lesions[x["timepoint_id"]].append({names[k]: v for k, v in x.items()})
+        for tp in timepoints:
             imaging.append(ImagingTimepoint(
-                **_row_values(tp, m.ImagingTimepointFields),
-                lesions=[m.LesionMeasurement.model_validate(_row_values(x, m.LesionMeasurement))
-                         for x in lesions]))
+                **_pick(tp, m.ImagingTimepointFields),
+                lesions=[m.LesionMeasurement.model_validate(_pick(x, m.LesionMeasurement))
+                         for x in lesions[tp["id"]]]))
 
         reviews = []
-        follow_ups = {f.review_id: f for f in self._children(t.ReviewFollowUpRow, case_id)}
-        for r in self._children(t.ReviewRow, case_id):
-            stored = follow_ups.get(r.id)
+        follow_ups = {f["review_id"]: f for f in self._values(t.ReviewFollowUpRow, case_id)}
+        for r in self._values(t.ReviewRow, case_id):
+            stored = follow_ups.get(r["id"])
             # the follow-up table wins; a follow-up inside the review row is from before 0003
-            follow_up = _row_values(stored, m.FollowUp) if stored is not None else r.follow_up
+            follow_up = _pick(stored, m.FollowUp) if stored is not None else r["follow_up"]
             reviews.append(Review.model_validate({
-                **_row_values(r, m.ReviewFields),
-                "actions": r.actions or [], "attendees": r.attendees or [],
-                "follow_up": follow_up, "evaluation": r.evaluation,
+                **_pick(r, m.ReviewFields),
+                "actions": r["actions"] or [], "attendees": r["attendees"] or [],
+                "follow_up": follow_up, "evaluation": r["evaluation"],
             }))
 
         def many(row_model: type[Any], model: type[SQLModel]) -> list[Any]:
-            return [model.model_validate(_row_values(x, model))
-                    for x in self._children(row_model, case_id)]
+            return [model.model_validate(_pick(x, model))
+                    for x in self._values(row_model, case_id)]
 
         return Case(
             patient=patient,
@@ -229,16 +342,64 @@ class CaseRepository:
         )
 
     def count(self, query: str = "") -> int:
+        few = self._few_matches(filter_words(query), count=True)
+        if few is not None:
+            return few.count
         statement = sa.select(sa.func.count()).select_from(t.CaseRow)
         statement = self._filtered(statement, query)
         return int(self.session.execute(statement).scalar_one())
 
     @staticmethod
     def _filtered(statement: Any, query: str) -> Any:
-        for word in query.casefold().split():
-            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            statement = statement.where(_CASE.search_text.like(f"%{escaped}%", escape="\\"))
+        """`statement` keeping the cases whose search text holds every word (LIKE)."""
+        for word in filter_words(query):
+            statement = statement.where(_like(word))
         return statement
+
+    def has_search_index(self) -> bool:
+        """Whether the filter can use the trigram index: SQLite with FTS5's trigram
+        tokenizer, and the index with its triggers (made by migration 0005)."""
+        if self.session.get_bind().dialect.name != "sqlite" or not trigram_supported():
+            return False
+        found = self.session.connection().exec_driver_sql(_SEARCH_OBJECTS_FOUND).scalar()
+        return found == len(_SEARCH_OBJECTS)
+
+    def _few_matches(self, words: list[str], *, count: bool) -> _FewMatches | None:
+        """The cases matching every word when they are fewer than FEW_MATCHES (with their
+        number when `count`, else at most FEW_MATCHES); None when they are more, when there
+        are no words, or not on SQLite (the filter is then `_filtered`, LIKE on each row).
+
+        Through the trigram index when a word is long enough (it reads only the matches of
+        those words; shorter words are then checked on those rows), else — or when the
+        long words match many cases — by reading the search-text index until FEW_MATCHES
+        matches are found (soon when they are dense).
+        """
+        if not words or self.session.get_bind().dialect.name != "sqlite":
+            return None
+        indexed = [word for word in words if _indexable(word)]
+        short = [word for word in words if not _indexable(word)]
+        if indexed and self.has_search_index():
+            ids = sa.select(_SEARCH.c.rowid).where(
+                _SEARCH.c[SEARCH_INDEX].match(match_expression(indexed)))
+            found = self.session.execute(sa.select(sa.func.count()).select_from(
+                ids.limit(FEW_MATCHES).subquery())).scalar_one()
+            if found < FEW_MATCHES:
+                where = (_CASE.id.in_(ids), *map(_like, short))
+                exact = not short or not found
+                if not exact and count:  # the short words, on the rows found
+                    found = self.session.execute(
+                        sa.select(sa.func.count()).select_from(t.CaseRow).where(*where)
+                    ).scalar_one()
+                    exact = True
+                return _FewMatches(int(found), where, exact)
+            if not short:  # the long words alone match many cases
+                return None
+        ids = sa.select(_CASE.id).where(*map(_like, words)).correlate(None)
+        found = self.session.execute(sa.select(sa.func.count()).select_from(
+            ids.limit(FEW_MATCHES).subquery())).scalar_one()
+        if found >= FEW_MATCHES:
+            return None
+        return _FewMatches(int(found), (_CASE.id.in_(ids),))
 
     def page(self, query: str = "", *, sort: str = "name", descending: bool = False,
              offset: int = 0, limit: int = 200, today: date | None = None) -> list[CaseListEntry]:
@@ -280,8 +441,75 @@ class CaseRepository:
             next_meeting_col, case.resectability, case.current_response, case.open_warnings,
             case.open_criticals, case.version,
         )
-        statement = self._filtered(statement, query).order_by(*order).offset(offset).limit(limit)
+        few = self._few_matches(filter_words(query), count=False)
+        walkable = sort == "mrn" or (sort == "name" and not descending)  # an index's order
+        if few is not None and few.exact and few.count and walkable:
+            # sorting the matches costs about a row read each; walking the order, about
+            # (offset + limit) × size / matches row reads if they are spread evenly
+            size = self.session.execute(sa.select(sa.func.max(case.id))).scalar() or 0
+            if few.count ** 2 > WALK_FACTOR * (offset + limit) * size:
+                few = None  # dense: walk (WALK_FACTOR allows for matches bunched together)
+        if few is None:  # none or many matches: walk the order, LIMIT stops at the page
+            statement = self._filtered(statement, query)
+            statement = statement.order_by(*order).offset(offset).limit(limit)
+        elif few.count == 0:
+            return []
+        else:  # few matches: read them by id and sort them by their keys alone, then read
+            # the page's columns (the next meeting above all) for the page's rows only
+            chosen = (sa.select(case.id).where(*few.where).order_by(*order)
+                      .offset(offset).limit(limit).correlate(None))
+            statement = statement.where(case.id.in_(chosen)).order_by(*order)
         return [CaseListEntry(*row) for row in self.session.execute(statement).all()]
+
+    def position(self, mrn: str, query: str = "", *, sort: str = "name",
+                 descending: bool = False, today: date | None = None) -> int | None:
+        """The row (from 0) of a case in the list `page` reads with the same arguments, or
+        None when the filter leaves it out: how a windowed list finds a case it has not
+        read.  The order is `page`'s; the rows before the case are numbered in SQL."""
+        if sort not in SORT_KEYS:
+            raise ValueError(f"cannot sort by {sort!r}")
+        case = _CASE
+        if sort == "age":  # the youngest first when ascending by age (as `page`)
+            descending = not descending
+        if sort == "name" and not descending:
+            family, given = sa.func.lower(case.family_name), sa.func.lower(case.given_name)
+            order = [family.is_(None), family, given.is_(None), given, case.mrn]
+        else:
+            if sort == "next_meeting":
+                upcoming = (
+                    sa.select(sa.func.min(col(t.MeetingRow.date)))
+                    .join(t.AgendaItemRow,
+                          col(t.AgendaItemRow.meeting_id) == col(t.MeetingRow.id))
+                    .where(col(t.AgendaItemRow.case_id) == case.id,
+                           sa.or_(col(t.AgendaItemRow.status).is_(None),
+                                  col(t.AgendaItemRow.status) == "planned")))
+                if today is not None:
+                    upcoming = upcoming.where(col(t.MeetingRow.date) >= today)
+                keys: list[Any] = [upcoming.scalar_subquery()]
+            else:
+                by_key: dict[str, list[Any]] = {
+                    "mrn": [case.mrn], "age": [case.birth_date],
+                    "name": [sa.func.lower(case.family_name), sa.func.lower(case.given_name)],
+                    "resectability": [case.resectability],
+                    "response": [case.current_response],
+                    "warnings": [case.open_criticals, case.open_warnings]}
+                keys = by_key[sort]
+            order = [(c.desc() if descending else c.asc()).nulls_last() for c in keys] + \
+                [case.mrn.asc()]
+        few = self._few_matches(filter_words(query), count=False)
+        if few is not None:  # few matches (or none): their MRNs in order
+            if few.count == 0:
+                return None
+            listed = list(self.session.execute(
+                sa.select(case.mrn).where(*few.where).order_by(*order)).scalars())
+            return listed.index(mrn) if mrn in listed else None
+        numbered = self._filtered(
+            sa.select(case.mrn.label("mrn"),
+                      sa.func.row_number().over(order_by=order).label("row")),
+            query).subquery()
+        found = self.session.execute(
+            sa.select(numbered.c.row).where(numbered.c.mrn == mrn)).scalar()
+        return None if found is None else int(found) - 1
 
     # -- writing --------------------------------------------------------------------
     #
@@ -295,20 +523,91 @@ class CaseRepository:
         return AuditLog.of(self.session)
 
     def create(self, case: Case, summary: CaseSummary) -> int:
-        """Insert a new case with its records and reviews; returns its id."""
+        """Insert a new case with its records and reviews; returns its id.  Rows go in
+        table by table as multi-row inserts (no ORM objects: a case can have hundreds of
+        rows), each audited as an insert."""
         now = _now()
-        row = t.CaseRow(
-            **_patient_values(case), version=1, created_at=now, updated_at=now,
-            search_text=_search_text(case.patient), **vars(summary),
-        )
-        self.session.add(row)
-        self.session.flush()
-        assert row.id is not None
-        self.audit.inserted(t.CaseRow, row, row.id)
-        self._write_records(row.id, case)
-        self._write_reviews(row.id, case.reviews)
+        (case_id,) = self._insert(t.CaseRow, [{
+            **_patient_values(case), "version": 1, "created_at": now, "updated_at": now,
+            "search_text": _search_text(case.patient), **vars(summary)}], None)
+        for model, record, fields in ((t.PrimaryTumourRow, case.primary, m.PrimaryTumour),
+                                      (t.MolecularProfileRow, case.molecular,
+                                       m.MolecularProfile),
+                                      (t.SurgicalPlanRow, case.plan, m.SurgicalPlan)):
+            if record is not None:
+                self._insert(model, [{**_fields(record, fields), "case_id": case_id}], case_id)
+        listed: list[tuple[type[SQLModel], Sequence[SQLModel], type[SQLModel]]] = [
+            (t.ExtrahepaticDiseaseRow, case.extrahepatic_disease, m.ExtrahepaticDisease),
+            (t.LabResultRow, case.labs, m.LabResult),
+            (t.SurgeryOutcomeRow, case.surgery_outcomes, m.SurgeryOutcome)]
+        for row_model, records, record_fields in listed:
+            self._insert(row_model, [
+                {**_fields(r, record_fields), "case_id": case_id, "position": i}
+                for i, r in enumerate(records)], case_id)
+        by_table: dict[type[Any], list[dict[str, Any]]] = {r: [] for r in _TREATMENT_ROWS.values()}
+        for i, treatment in enumerate(case.treatments):
+            kind = type(treatment)
+            by_table[_TREATMENT_ROWS[kind]].append(
+                {**_fields(treatment, kind), "case_id": case_id, "position": i})
+        for row_model, rows in by_table.items():
+            self._insert(row_model, rows, case_id)
+        timepoint_ids = self._insert(t.ImagingTimepointRow, [
+            {**_fields(tp, m.ImagingTimepointFields), "case_id": case_id, "position": i}
+            for i, tp in enumerate(case.imaging)], case_id)
+        self._insert(t.LesionMeasurementRow, [
+            {**_fields(lesion, m.LesionMeasurement), "timepoint_id": tp_id, "position": j}
+            for tp_id, tp in zip(timepoint_ids, case.imaging, strict=True)
+            for j, lesion in enumerate(tp.lesions)], case_id)
+        reviews = [_review_values(review, case_id, i) for i, review in enumerate(case.reviews)]
+        for values in reviews:
+            values["content_sha256"] = (review_content_hash(values)
+                                        if values["signed_at"] is not None else None)
+        review_ids = self._insert(t.ReviewRow, reviews, case_id)
+        self._insert(t.ReviewFollowUpRow, [
+            {**_fields(review.follow_up, m.FollowUp), "review_id": review_id,
+             "case_id": case_id}
+            for review_id, review in zip(review_ids, case.reviews, strict=True)
+            if review.follow_up is not None], case_id)
         self.audit.flush()
-        return row.id
+        return case_id
+
+    def _insert(self, model: type[SQLModel], rows: list[dict[str, Any]],
+                case_id: int | None) -> list[int]:
+        """Insert rows (values by attribute name) in one statement; each is audited as an
+        insert of its case (`case_id` None: the case row itself, its own case).  Returns
+        the new keys in order."""
+        if not rows:
+            return []
+        table = model.__table__  # type: ignore[attr-defined]
+        key = primary_key_attribute(model)
+        columns = _column_keys(model)
+        values = [{columns[name]: value for name, value in row.items()} for row in rows]
+        connection = self.session.connection()  # Core: no ORM work per statement
+        if key == "review_id":  # keyed by its review: nothing to generate
+            ids = [row["review_id"] for row in rows]
+            connection.execute(sa.insert(table), values)
+        elif connection.dialect.name == "sqlite":
+            # the write transaction holds SQLite's only write lock: the next keys are ours
+            column = table.c[columns[key]]
+            last = connection.exec_driver_sql(
+                f'SELECT max("{column.name}") FROM "{table.name}"').scalar() or 0
+            ids = list(range(last + 1, last + 1 + len(rows)))
+            for row, new_id in zip(values, ids, strict=True):
+                row[column.key] = new_id
+            connection.execute(sa.insert(table), values)
+        else:
+            column = table.c[columns[key]]
+            found = connection.execute(
+                sa.insert(table).returning(column, sort_by_parameter_order=True), values)
+            ids = [int(r[0]) for r in found]
+        audit = self.audit
+        audited = audited_fields(model)
+        name = str(model.__tablename__)
+        for row, new_id in zip(rows, ids, strict=True):
+            after = {f: jsonable(row[f]) for f in audited if row.get(f) is not None}
+            audit.record("insert", name, new_id,
+                         case_id=new_id if case_id is None else case_id, after=after)
+        return ids
 
     def update(self, case: Case, expected_version: int, summary: CaseSummary,
                *, rename_from: str | None = None) -> int:

@@ -8,6 +8,8 @@ are stored as their text value, so a new value never needs a database type chang
 
 from __future__ import annotations
 
+import json
+import zlib
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -28,8 +30,73 @@ metadata.naming_convention = {
 }
 
 
+# Large values are stored zlib-compressed on SQLite (a BLOB in a TEXT/JSON column; SQLite
+# keeps a value's own type).  PostgreSQL compresses large values itself (TOAST), so there
+# they stay plain.  Reading accepts both forms: rows written before stay as they were.
+PACK_FROM_BYTES = 1024  # shorter values stay readable text (the sqlite3 shell shows them)
+
+
+def pack(text: str, dialect_name: str) -> str | bytes:
+    """A text value as stored: compressed on SQLite when it is long enough to gain."""
+    if dialect_name != "sqlite" or len(text) < PACK_FROM_BYTES:
+        return text
+    return zlib.compress(text.encode("utf-8"), 6)
+
+
+def unpack(value: Any) -> Any:
+    """A stored text value as text (compressed ones expanded); other values as they are."""
+    if isinstance(value, bytes | memoryview):
+        return zlib.decompress(bytes(value)).decode("utf-8")
+    return value
+
+
+class PackedText(sa.types.TypeDecorator[str]):
+    """Text stored compressed on SQLite when long (see `pack`)."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: sa.Dialect) -> Any:
+        return None if value is None else pack(value, dialect.name)
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> str | None:
+        text = unpack(value)
+        return None if text is None else str(text)
+
+
+class PackedJSON(sa.types.TypeDecorator[Any]):
+    """JSON stored compressed on SQLite when long; plain JSON elsewhere.  The column stays
+    a JSON column in the schema."""
+
+    impl = sa.JSON
+    cache_ok = True
+
+    def bind_processor(self, dialect: sa.Dialect) -> Any:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def process(value: Any) -> Any:
+            if value is None:
+                return None
+            return pack(json.dumps(value, ensure_ascii=False, separators=(",", ":")),
+                        dialect.name)
+        return process
+
+    def result_processor(self, dialect: sa.Dialect, coltype: object) -> Any:
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+
+        def process(value: Any) -> Any:
+            return None if value is None else json.loads(unpack(value))
+        return process
+
+
 def _json() -> Any:
     return Field(default=None, sa_type=sa.JSON)
+
+
+def _packed_json() -> Any:
+    return Field(default=None, sa_type=PackedJSON)
 
 
 def _case_fk(ondelete: Literal["CASCADE", "RESTRICT"] = "CASCADE") -> Any:
@@ -158,7 +225,7 @@ class ReviewRow(m.ReviewFields, table=True):
     actions: list[dict[str, Any]] | None = _json()
     attendees: list[dict[str, Any]] | None = _json()
     follow_up: dict[str, Any] | None = _json()
-    evaluation: dict[str, Any] | None = _json()
+    evaluation: dict[str, Any] | None = _packed_json()  # the frozen evaluation: large
     content_sha256: str | None = Field(default=None, max_length=64)
 
 
@@ -220,8 +287,8 @@ class AuditEventRow(SQLModel, table=True):
     record_id: str | None = Field(default=None, max_length=200)
     case_id: int | None = Field(default=None, index=True)
     fields: str = Field(sa_type=sa.Text)
-    before_json: str | None = Field(default=None, sa_type=sa.Text)
-    after_json: str | None = Field(default=None, sa_type=sa.Text)
+    before_json: str | None = Field(default=None, sa_type=PackedText)
+    after_json: str | None = Field(default=None, sa_type=PackedText)
     prev_hash: str = Field(max_length=64)
     row_hash: str = Field(max_length=64)
 

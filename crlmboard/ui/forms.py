@@ -5,6 +5,7 @@ the model; each field is checked as you type and its reason is shown next to it.
 from __future__ import annotations
 
 import datetime as dt
+from enum import Enum
 from typing import Any
 
 from pydantic import ValidationError
@@ -54,12 +55,15 @@ class FieldEditor(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.combo: QComboBox | None = None
         self.line: QLineEdit | None = None
+        self._indexes: dict[Any, int] = {}  # a choice's row in the combo
+        self._reason: str | None = None
         if spec.kind in ("choice", "flag"):
             self.combo = QComboBox()
             self.combo.addItem(UNKNOWN if not spec.required else "", None)
             options = spec.choices if spec.kind == "choice" else ("yes", "no")
             for option in options:
                 value: Any = option if spec.kind == "choice" else option == "yes"
+                self._indexes.setdefault(value, self.combo.count())
                 self.combo.addItem(choice_text(option), value)
             self.combo.currentIndexChanged.connect(self.changed)
             self.combo.setAccessibleName(spec.label)
@@ -93,12 +97,13 @@ class FieldEditor(QWidget):
 
     def set_value(self, value: Any) -> None:
         if self.combo is not None:
-            for index in range(self.combo.count()):
-                if self.combo.itemData(index) == value:
-                    self.combo.setCurrentIndex(index)
-                    break
-            else:
-                self.combo.setCurrentIndex(0)
+            if isinstance(value, Enum) and isinstance(value, str):
+                value = value.value  # equal to its text, hashed by its name
+            try:
+                index = self._indexes.get(value, 0) if value is not None else 0
+            except TypeError:  # not a choice
+                index = 0
+            self.combo.setCurrentIndex(index)
             return
         assert self.line is not None
         if value is None:
@@ -142,6 +147,9 @@ class FieldEditor(QWidget):
         return text, None  # dates are checked by the model
 
     def show_reason(self, reason: str | None) -> None:
+        if (reason or None) == self._reason:
+            return
+        self._reason = reason or None
         self.reason.setText(reason or "")
         self.reason.setVisible(bool(reason))
         self.setToolTip(reason or "")

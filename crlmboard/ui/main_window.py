@@ -29,7 +29,6 @@ from crlmboard.domain import models as m
 from crlmboard.domain.case import Case
 from crlmboard.services.board import Board, BoardError, ChangeSet, versions
 from crlmboard.services.log import log_path
-from crlmboard.ui.dialogs.record_dialog import RecordDialog
 from crlmboard.ui.models.case_list import CaseListModel
 from crlmboard.ui.ops import run_with_progress
 from crlmboard.ui.views.meetings import FollowUpView, MeetingsView
@@ -62,13 +61,17 @@ class MainWindow(QMainWindow):
 
         self.table = QTableView()
         self.table.setModel(self.model)
+        # the model reads the list by name already: the indicator first, so enabling the
+        # sorting asks for the order the model has (and reads nothing again)
+        self.table.horizontalHeader().setSortIndicator(1, Qt.SortOrder.AscendingOrder)
         self.table.setSortingEnabled(True)
-        self.table.sortByColumn(1, Qt.SortOrder.AscendingOrder)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().hide()
+        # one row height for all: the view never measures rows it does not show
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
@@ -155,11 +158,21 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Database: {self.board.location}{who}")
 
     def _update_count(self) -> None:
-        shown = len(self.model.rows)
         total = self.model.total
-        noun = "case" if total == 1 else "cases"
-        self.count_label.setText(f"{total} {noun}" if shown >= total
-                                 else f"{shown} of {total} {noun} loaded")
+        self.count_label.setText(f"{total} {'case' if total == 1 else 'cases'}")
+
+    def _refresh_list(self) -> None:
+        """Read the case list again after a change, the open case still selected if it is
+        still on the page of the list it was on."""
+        current = self.table.currentIndex()
+        mrn = self.workspace.case.mrn if self.workspace.case is not None else None
+        self.model.refresh()
+        self._update_count()
+        if mrn is not None and current.isValid():
+            self.model.entry(current.row())  # that page, read again
+            row = self.model.cached_row_of(mrn)
+            if row is not None:
+                self.table.selectRow(row)
 
     def _action(self, menu: Any, text: str, slot: Any, shortcut: Any = None,
                 tip: str = "") -> QAction:
@@ -258,22 +271,23 @@ class MainWindow(QMainWindow):
             self.filter_edit.clear()
             self.model.set_query("")
             row = self.model.row_of(mrn)
+        shown = self.workspace.case
         if row is not None:
-            self.table.selectRow(row)
+            self.table.selectRow(row)  # opens the case when the selection moves to it
             self.table.scrollTo(self.model.index(row, 0))
-        self.open_case(mrn)
+        if self.workspace.case is shown or self.workspace.case is None \
+                or self.workspace.case.mrn != mrn:
+            self.open_case(mrn)  # not opened by the selection (or opened before: again)
 
     def _case_saved(self, changes: ChangeSet) -> None:
         if changes.cases:
-            self.model.refresh()
-            self._update_count()
+            self._refresh_list()
             self.meetings.invalidate()
 
     def _meetings_changed(self, changes: ChangeSet) -> None:
         """After a change on the Meetings or Follow-up page: the case list's next meeting,
         the open case's reviews, the worklist."""
-        self.model.refresh()
-        self._update_count()
+        self._refresh_list()
         case = self.workspace.case
         if case is not None and case.mrn in changes.cases:
             self.workspace.open_case(case.mrn)
@@ -373,8 +387,7 @@ class MainWindow(QMainWindow):
             return summary
 
         def done(summary: Any) -> None:
-            self.model.refresh()
-            self._update_count()
+            self._refresh_list()
             lines = [f"{len(summary.imported)} case(s) imported, {len(summary.refused)} file(s) "
                      "refused."]
             for file, problems in summary.refused[:10]:
@@ -456,8 +469,7 @@ class MainWindow(QMainWindow):
         except (InvalidInput, BoardError) as error:
             QMessageBox.warning(self, "Import referrals", f"Nothing was imported: {error}")
             return
-        self.model.refresh()
-        self._update_count()
+        self._refresh_list()
         self.statusBar().showMessage(f"Imported {len(result.mrns)} referral(s)", 8000)
 
     def export_pdf(self) -> None:
@@ -554,6 +566,8 @@ class MainWindow(QMainWindow):
     # -- case -------------------------------------------------------------------------
 
     def new_case(self) -> None:
+        from crlmboard.ui.dialogs.record_dialog import RecordDialog
+
         dialog = RecordDialog(m.Patient, None, "New case", self, today=self.board.today(),
                               note="Only the MRN is required; everything else can follow.")
         if not dialog.exec() or dialog.result_record is None:
@@ -568,8 +582,7 @@ class MainWindow(QMainWindow):
                 QMessageBox.warning(self, "New case", str(error))
                 return
             raise
-        self.model.refresh()
-        self._update_count()
+        self._refresh_list()
         self.select_case(case.mrn)
 
     # -- tools and help ---------------------------------------------------------------

@@ -17,9 +17,6 @@ from crlmboard.domain.caseformat import case_to_dict
 from crlmboard.domain.validation import InvalidInput
 from crlmboard.services.board import Board, BoardError, ChangeSet
 from crlmboard.services.cases import CaseConflict
-from crlmboard.ui.dialogs.record_dialog import RecordDialog
-from crlmboard.ui.dialogs.review_dialog import amend_review, follow_up_text, record_follow_up
-from crlmboard.ui.dialogs.timepoint_dialog import TimepointDialog
 from crlmboard.ui.views.overview import OverviewView
 from crlmboard.ui.views.record_tabs import (
     ImagingTab,
@@ -37,6 +34,12 @@ def _age(birth: dt.date | None, today: dt.date) -> int | None:
     if birth is None:
         return None
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+
+
+def _follow_up_text(review: Any) -> str:
+    from crlmboard.ui.dialogs.review_dialog import follow_up_text  # the dialog, on demand
+
+    return follow_up_text(review)
 
 
 def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
@@ -146,7 +149,7 @@ class CaseWorkspace(QTabWidget):
                                "signs a correction, Follow-up… records what was done", [
             ("#", self._review_number), ("Meeting", lambda r: _t(r.meeting_date)),
             ("Recommendation", lambda r: _t(r.recommendation)),
-            ("Follow-up", follow_up_text),
+            ("Follow-up", _follow_up_text),
             ("Amends", lambda r: f"#{r.amends + 1}" if r.amends is not None else ""),
             ("Signed", lambda r: f"{r.signed_by}, {r.signed_at:%Y-%m-%d %H:%M} UTC"
              if r.signed_at else "not signed"),
@@ -287,6 +290,8 @@ class CaseWorkspace(QTabWidget):
 
     def _dialog(self, model: type[m.Record], record: m.Record | None, title: str,
                 note: str = "") -> Any:
+        from crlmboard.ui.dialogs.record_dialog import RecordDialog
+
         dialog = RecordDialog(model, record, title, self, today=self.board.today(), note=note)
         if dialog.exec():
             return dialog.result_record
@@ -332,11 +337,15 @@ class CaseWorkspace(QTabWidget):
 
     def amend_review(self, row: int) -> None:
         """Sign an amendment of the selected signed review (it stays as it was)."""
+        from crlmboard.ui.dialogs.review_dialog import amend_review
+
         if self.case is not None and amend_review(self, self.board, self.case, row):
             self._reviews_changed(len(self.case.reviews))
 
     def follow_up_review(self, row: int) -> None:
         """Record whether the selected signed review's recommendation was carried out."""
+        from crlmboard.ui.dialogs.review_dialog import record_follow_up
+
         if self.case is not None and record_follow_up(self, self.board, self.case, row):
             self._reviews_changed(row)
 
@@ -448,12 +457,16 @@ class CaseWorkspace(QTabWidget):
     def add_timepoint(self) -> None:
         if self.case is None:
             return
+        from crlmboard.ui.dialogs.timepoint_dialog import TimepointDialog
+
         dialog = TimepointDialog(self.next_timepoint(), "Add imaging timepoint", self,
                                  today=self.board.today())
         if dialog.exec() and dialog.result_timepoint is not None:
             self._append(dialog.result_timepoint, "imaging", "Add imaging timepoint")
 
     def edit_timepoint(self, row: int) -> None:
+        from crlmboard.ui.dialogs.timepoint_dialog import TimepointDialog
+
         old = self.imaging.timepoints.model.records[row]
         dialog = TimepointDialog(old, "Edit imaging timepoint", self, today=self.board.today())
         if dialog.exec() and dialog.result_timepoint is not None \

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from crlmboard.domain.case import Case
 from crlmboard.domain.caseformat import case_from_dict
 from crlmboard.store import audit, migrate
+from crlmboard.store import tables as t
 from crlmboard.store.database import (
     create_database_engine,
     database_url,
@@ -60,8 +61,9 @@ def update(engine: sa.Engine, case: Case, version: int) -> int:
 
 def rows(engine: sa.Engine, after: int = 0) -> list[audit.AuditEntry]:
     with read_session(engine) as session:
-        return [audit._entry(r) for r in session.execute(
-            sa.select(audit.AUDIT).where(audit.AUDIT.c.seq > after).order_by(audit.AUDIT.c.seq))]
+        return list(audit.expanded(iter(session.execute(
+            sa.select(audit.AUDIT).where(audit.AUDIT.c.seq > after)
+            .order_by(audit.AUDIT.c.seq)))))
 
 
 def head(engine: sa.Engine) -> int:
@@ -82,8 +84,8 @@ def clinical_rows(engine: sa.Engine) -> int:
             for model in audit.AUDITED_TABLES.values())
 
 
-def test_a_new_case_writes_one_audit_row_per_record(engine: sa.Engine,
-                                                    upfront: dict[str, Any]) -> None:
+def test_a_new_case_audits_every_record_in_one_chain_row(engine: sa.Engine,
+                                                         upfront: dict[str, Any]) -> None:
     case_id = create(engine, make_case(upfront, reviews=[SIGNED]))
     written = rows(engine)
     assert len(written) == clinical_rows(engine)
@@ -97,7 +99,11 @@ def test_a_new_case_writes_one_audit_row_per_record(engine: sa.Engine,
         assert entry.app_user and entry.os_login and entry.host and entry.app_version
         assert entry.record_id is not None and "EX-0001" not in entry.record_id
     report = verify(engine)
-    assert report.ok and report.rows == len(written)
+    assert report.ok and report.rows == 1  # the case's records share one `changes` row
+    with engine.connect() as connection:
+        stored = connection.execute(sa.select(audit.AUDIT)).one()
+    assert stored.action == audit.CHANGES and stored.case_id == case_id
+    assert json.loads(stored.fields) == sorted({e.table for e in written})
 
 
 def test_an_edit_audits_only_what_changed(engine: sa.Engine, upfront: dict[str, Any]) -> None:
@@ -243,19 +249,33 @@ def _disable_audit_triggers(connection: sa.Connection) -> None:
         connection.exec_driver_sql("ALTER TABLE audit_event DISABLE TRIGGER USER")
 
 
-@pytest.mark.parametrize("tamper", ["edit", "delete", "swap"])
+@pytest.mark.parametrize("tamper", ["edit", "edit-packed", "delete", "swap"])
 def test_tampering_reports_the_first_broken_link(engine: sa.Engine, upfront: dict[str, Any],
                                                  tamper: str) -> None:
-    """T32 a–c (d and e are caught by the backup anchor: tests/services)."""
-    create(engine, make_case(upfront))
-    total = head(engine)
-    assert total > 6
+    """T32 a–c (d and e are caught by the backup anchor: tests/services).  Rows 1–3 are
+    whole cases (`changes` rows, compressed on SQLite), rows 4–7 single-field edits."""
+    case = make_case(upfront)
+    create(engine, case)
+    for n in (2, 3):
+        create(engine, make_case(upfront, patient={**upfront["patient"], "mrn": f"EX-000{n}"}))
+    for version in range(1, 5):
+        patient = case.patient.model_copy(update={"weight_kg": 100.0 + version})
+        update(engine, case.model_copy(update={"patient": patient}), version)
+    assert head(engine) == 7
     with engine.begin() as connection:
         _disable_audit_triggers(connection)
         if tamper == "edit":
             connection.exec_driver_sql(
-                "UPDATE audit_event SET after_json = replace(after_json, '\"EX-0001\"', "
-                "'\"EX-9999\"') WHERE table_name = 'patient'")
+                "UPDATE audit_event SET after_json = replace(after_json, '101', '109') "
+                "WHERE seq = 4")
+            expected = 4
+        elif tamper == "edit-packed":  # as stored: expand, change the MRN, store again
+            stored = connection.execute(
+                sa.text("SELECT after_json FROM audit_event WHERE seq = 1")).scalar_one()
+            text = t.unpack(stored).replace('"EX-0001"', '"EX-9999"')
+            assert "EX-9999" in text
+            connection.execute(sa.text("UPDATE audit_event SET after_json = :v WHERE seq = 1"),
+                               {"v": t.pack(text, connection.dialect.name)})
             expected = 1
         elif tamper == "delete":
             connection.exec_driver_sql("DELETE FROM audit_event WHERE seq = 5")

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from crlmboard.services import Board, BoardError
-from crlmboard.store import backup, migrate
+from crlmboard.store import audit, backup, migrate
 from crlmboard.store.audit import verify_chain
 from crlmboard.store.database import create_database_engine
 from tests.conftest import TODAY, postgres_url
@@ -43,9 +43,8 @@ def content(path: Path, columns_of: dict[str, set[str]] | None = None
     `columns_of[table]` when given: columns a later revision adds are not compared)."""
     connection = sqlite3.connect(path)
     try:
-        tables = [r[0] for r in connection.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-            "AND name NOT IN ('alembic_version', 'audit_event')")]
+        tables = [name for name in backup.table_hashes(connection)  # no full-text index
+                  if name not in ('alembic_version', 'audit_event')]
         result = {}
         for table in tables:
             columns = [r[1] for r in connection.execute(f'PRAGMA table_info("{table}")')
@@ -184,8 +183,8 @@ def test_migration_0002_on_postgresql_upgrades_with_a_baseline_and_downgrades() 
         migrate.upgrade(engine)
         with engine.connect() as connection:
             assert verify_chain(connection).ok
-            actions = [r[0] for r in connection.exec_driver_sql(
-                "SELECT action FROM audit_event ORDER BY seq")]
+            actions = [e.action for e in audit.expanded(iter(connection.execute(
+                sa.select(audit.AUDIT).order_by(audit.AUDIT.c.seq))))]
             assert actions == ["baseline", "baseline", "migrate"]
             assert connection.exec_driver_sql(
                 "SELECT content_sha256 FROM review").scalar() is not None

@@ -48,9 +48,8 @@ def test_any_unicode_name_is_stored_exactly_and_found_as_typed(
         nfd, nfc = NAMES[0], NAMES[1]
         assert {e.mrn for e in repository.page(nfd)} == {"U-0"}
         assert {e.mrn for e in repository.page(nfc)} == {"U-1"}
-        after = [json.loads(row.after_json) for row in session.execute(
-            sa.select(audit.AUDIT).where(audit.AUDIT.c.table_name == "patient")
-            .order_by(audit.AUDIT.c.seq))]
+        after = [entry.after for entry in audit.expanded(iter(session.execute(
+            sa.select(audit.AUDIT).order_by(audit.AUDIT.c.seq)))) if entry.table == "patient"]
         assert [a["family_name"] for a in after] == NAMES
 
 

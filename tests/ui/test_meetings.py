@@ -484,3 +484,94 @@ def test_item_models_pass_the_model_tester(window: MainWindow, meeting: tuple[in
     for empty in (MeetingListModel(), AgendaModel(), WorklistModel()):
         qtmodeltester.check(empty)
     assert window.meetings.agenda_model.flags(QModelIndex()) == Qt.ItemFlag.ItemIsDropEnabled
+
+
+def test_the_meetings_page_reads_nothing_until_it_is_shown(qtbot: QtBot, board: Board,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    board.cases.import_path(GOLDEN)
+    past = board.meetings.create("2026-11-10", "16:00", "Room 1", PEOPLE[:2])
+    first = board.meetings.create("2026-12-01", "16:00", "Room 3", PEOPLE)
+    later = board.meetings.create("2026-12-08")
+    items = {mrn: board.meetings.add_to_agenda(first, mrn, "Resect?")
+             for mrn in ("EX-0001", "EX-0002", "EX-0003")}
+    board.meetings.hold_back(items["EX-0002"], "awaiting MRI")
+    board.reviews.sign(board.reviews.start(first, "EX-0001"), signer="Dr Hepato",
+                       recommendation="upfront_resection", decision="Resect.")
+    read: list[str] = []
+    for name in ("listing", "list", "get", "prepare"):
+        method = getattr(board.meetings, name)
+        monkeypatch.setattr(board.meetings, name,
+                            lambda *a, _m=method, _n=name, **k: read.append(_n) or _m(*a, **k))
+    window = MainWindow(board, user="coordinator")
+    qtbot.addWidget(window)
+    window.show()
+    view = window.meetings
+    assert read == [] and view.list_model.rowCount() == 0  # nothing read at start
+    assert view.menu_actions["edit"].isEnabled()  # offered; checked when triggered
+    view.invalidate()  # a case saved while the page is hidden: still nothing read
+    assert read == []
+
+    window.pages.setCurrentWidget(view)
+    # one light list, the selected meeting in full, its readiness (which reads it again)
+    assert read == ["listing", "get", "prepare", "get"]
+    model = view.list_model
+    assert [model.data(model.index(r, 0), Qt.ItemDataRole.UserRole)
+            for r in range(model.rowCount())] == [first, later, past]
+    assert [model.data(model.index(r, 2)) for r in range(3)] == ["2", "1", "0"]
+    assert model.data(model.index(0, 2), Qt.ItemDataRole.ToolTipRole) == \
+        "2 case(s) on the agenda, 1 discussed"
+    assert [model.data(model.index(r, 3)) for r in range(3)] == [
+        "4/5 core roles", "0/5 core roles", "2/5 core roles"]
+    assert model.data(model.index(2, 3), Qt.ItemDataRole.ToolTipRole) == \
+        "Missing: Radiologist, Pathologist, Coordinator"
+    assert model.data(model.index(0, 4)) == "Room 3"
+    assert view.selected_meeting_id() == first
+    assert agenda_column(window, 1) == ["EX-0001", "EX-0002", "EX-0003"]
+    assert agenda_column(window, 4) == ["discussed, signed", "held back", "planned"]
+    assert not view.menu_actions["hold"].isEnabled()  # the first entry is discussed
+
+    # changed while hidden: read again when next shown
+    window.pages.setCurrentWidget(window.splitter)
+    board.meetings.create("2026-12-15")
+    view.invalidate()
+    assert model.rowCount() == 3
+    window.pages.setCurrentWidget(view)
+    assert model.rowCount() == 4 and view.selected_meeting_id() == first
+
+
+def test_a_meeting_action_from_the_menu_reads_the_page_first(window: MainWindow) -> None:
+    board = window.board
+    first = board.meetings.create("2026-12-01", "16:00", "Room 3", PEOPLE)
+    board.meetings.add_to_agenda(first, "EX-0001", "Resect?")
+    window.meetings.set_board(board)  # as after File > Open: nothing read yet
+    assert window.meetings.list_model.rowCount() == 0
+    opened: list[int | None] = []
+
+    def look(dialog: MeetingDialog) -> None:
+        opened.append(dialog.meeting_id)
+        dialog.reject()
+
+    when_dialog(look, MeetingDialog)
+    window.meetings.menu_actions["edit"].trigger()  # Ctrl+Shift+E on the Cases page
+    assert opened == [first]
+    assert window.pages.currentWidget() is window.meetings
+    assert agenda_column(window, 1) == ["EX-0001"]
+
+
+def test_the_light_listing_agrees_with_the_full_list(window: MainWindow,
+                                                     meeting: tuple[int, int]) -> None:
+    board = window.board
+    first, _second = meeting
+    board.meetings.create("2026-11-03", None, "Room 9", PEOPLE[1:3])
+    entry = board.meetings.get(first).agenda[1]
+    board.meetings.hold_back(entry.id, "awaiting MRI")
+    full = board.meetings.list()
+    light = board.meetings.listing()
+    assert [m.id for m in light] == [m.id for m in full]
+    for summary, listed in zip(full, light, strict=True):
+        active = [e for e in summary.agenda if e.status not in ("held", "moved")]
+        assert listed.fields == summary.fields
+        assert listed.cases == len(active)
+        assert listed.discussed == sum(e.status == "discussed" for e in active)
+        assert board.meetings.quorum(listed) == board.meetings.quorum(summary)

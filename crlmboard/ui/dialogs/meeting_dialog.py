@@ -40,7 +40,7 @@ from crlmboard.domain.meeting import MeetingFields
 from crlmboard.domain.models import Attendee, Role
 from crlmboard.domain.validation import InvalidInput, Problem, problems_from_error
 from crlmboard.services.board import Board, BoardError
-from crlmboard.services.meetings import AgendaEntry, MeetingSummary
+from crlmboard.services.meetings import AgendaEntry, MeetingListing, MeetingSummary
 from crlmboard.ui.forms import locale_date
 
 
@@ -321,8 +321,8 @@ class NoteDialog(QDialog):
 class AgendaDialog(QDialog):
     """Put a case on a meeting's agenda with the question the board must answer."""
 
-    def __init__(self, board: Board, meetings: Sequence[MeetingSummary], meeting_id: int | None,
-                 mrn: str = "", parent: QWidget | None = None):
+    def __init__(self, board: Board, meetings: Sequence[MeetingSummary | MeetingListing],
+                 meeting_id: int | None, mrn: str = "", parent: QWidget | None = None):
         super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.board = board

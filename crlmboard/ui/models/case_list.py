@@ -1,7 +1,13 @@
-"""The case list model: light rows fetched page by page, sorted and filtered in SQL."""
+"""The case list model: a window on the list, sorted and filtered in SQL.
+
+The model has as many rows as the query matches (one count) but holds only a few pages of
+them: a row's page (`row // PAGE_SIZE`) is read when the view first asks for one of its rows,
+and the least recently used pages are dropped beyond CACHED_PAGES — so memory stays flat
+however far the list is scrolled, and a jump to the end reads only the pages it shows."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import date
 from typing import Any
 
@@ -11,6 +17,7 @@ from crlmboard.services.board import Board
 from crlmboard.services.cases import CaseListEntry
 
 PAGE_SIZE = 200
+CACHED_PAGES = 16
 
 COLUMNS: list[tuple[str, str]] = [
     ("mrn", "MRN"),
@@ -21,6 +28,8 @@ COLUMNS: list[tuple[str, str]] = [
     ("response", "Response"),
     ("warnings", "Open findings"),
 ]
+RIGHT_ALIGNED = frozenset(i for i, (key, _) in enumerate(COLUMNS) if key in ("age", "warnings"))
+ALIGN_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -31,8 +40,46 @@ def _age(birth: date | None, today: date) -> int | None:
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
+def row_texts(row: CaseListEntry, today: date) -> tuple[str, ...]:
+    """What each column shows of a case, in COLUMNS order."""
+    family = (row.family_name or "").upper()
+    age = _age(row.birth_date, today)
+    findings = []
+    if row.open_criticals:
+        findings.append(f"{row.open_criticals} critical")
+    if row.open_warnings:
+        findings.append(f"{row.open_warnings} warning{'s' if row.open_warnings > 1 else ''}")
+    return (row.mrn,
+            ", ".join(x for x in (family, row.given_name or "") if x),
+            "" if age is None else str(age),
+            row.next_meeting.isoformat() if row.next_meeting else "",
+            (row.resectability or "").replace("_", " "),
+            row.current_response or "",
+            ", ".join(findings))
+
+
+class _Page:
+    """One page of the list: its entries and the texts they show (each row's made the
+    first time the row is shown, then kept with the page)."""
+
+    __slots__ = ("entries", "texts", "today")
+
+    def __init__(self, entries: list[CaseListEntry], today: date):
+        self.entries = entries
+        self.texts: list[tuple[str, ...] | None] = [None] * len(entries)
+        self.today = today
+
+    def text(self, offset: int, column: int) -> str | None:
+        if not 0 <= offset < len(self.entries):
+            return None
+        texts = self.texts[offset]
+        if texts is None:
+            texts = self.texts[offset] = row_texts(self.entries[offset], self.today)
+        return texts[column]
+
+
 class CaseListModel(QAbstractTableModel):
-    """Rows of `board.cases.page`, loaded as the view scrolls."""
+    """`board.cases.count` rows, read page by page (`board.cases.page`) as they are shown."""
 
     def __init__(self, board: Board, parent: Any = None):
         super().__init__(parent)
@@ -40,62 +87,94 @@ class CaseListModel(QAbstractTableModel):
         self.query = ""
         self.sort_key = "name"
         self.descending = False
-        self.rows: list[CaseListEntry] = []
         self.total = 0
+        self.pages_read = 0  # pages read from the database since the model was made
+        self._pages: OrderedDict[int, _Page] = OrderedDict()
+        self._today = board.today()
         self.reload()
 
+    # -- reading ----------------------------------------------------------------------
+
     def reload(self) -> None:
+        """Read the list again (after a new query, order or database): the count and the
+        first page."""
         self.beginResetModel()
+        self._today = self.board.today()
+        self._pages.clear()
         self.total = self.board.cases.count(self.query)
-        self.rows = self.board.cases.page(self.query, sort=self.sort_key,
-                                          descending=self.descending, limit=PAGE_SIZE)
+        if self.total:
+            self._page(0)
         self.endResetModel()
 
     def refresh(self) -> None:
-        """Reload after a change, keeping as many rows loaded as before."""
-        loaded = max(len(self.rows), PAGE_SIZE)
-        self.beginResetModel()
-        self.total = self.board.cases.count(self.query)
-        self.rows = self.board.cases.page(self.query, sort=self.sort_key,
-                                          descending=self.descending, limit=loaded)
-        self.endResetModel()
+        """Read again after a change: the rows shown are read again when next painted."""
+        self.reload()
+
+    def _page(self, number: int) -> _Page:
+        page = self._pages.get(number)
+        if page is not None:
+            self._pages.move_to_end(number)
+            return page
+        entries = self.board.cases.page(self.query, sort=self.sort_key,
+                                        descending=self.descending,
+                                        offset=number * PAGE_SIZE, limit=PAGE_SIZE)
+        self.pages_read += 1
+        page = self._pages[number] = _Page(entries, self._today)
+        while len(self._pages) > CACHED_PAGES:
+            self._pages.popitem(last=False)
+        return page
+
+    def entry(self, row: int) -> CaseListEntry | None:
+        """The case at a row (its page read if needed); None past the rows read (the
+        database changed since the count)."""
+        if not 0 <= row < self.total:
+            return None
+        entries = self._page(row // PAGE_SIZE).entries
+        offset = row % PAGE_SIZE
+        return entries[offset] if offset < len(entries) else None
+
+    @property
+    def rows(self) -> list[CaseListEntry]:
+        """The rows held now (the pages read and kept), in list order."""
+        return [e for number in sorted(self._pages) for e in self._pages[number].entries]
+
+    def cached_row_of(self, mrn: str) -> int | None:
+        """The row of a case among the pages held now (no query)."""
+        for number, page in self._pages.items():
+            for offset, entry in enumerate(page.entries):
+                if entry.mrn == mrn:
+                    return number * PAGE_SIZE + offset
+        return None
 
     def row_of(self, mrn: str) -> int | None:
-        """The row showing a case, loading further pages if needed (None if filtered out)."""
-        while True:
-            for row, entry in enumerate(self.rows):
-                if entry.mrn == mrn:
-                    return row
-            if not self.canFetchMore(QModelIndex()):
-                return None
-            self.fetchMore(QModelIndex())
+        """The row showing a case (None if filtered out): among the pages held, else its
+        position asked of the database."""
+        row = self.cached_row_of(mrn)
+        if row is not None:
+            return row
+        row = self.board.cases.position(mrn, self.query, sort=self.sort_key,
+                                        descending=self.descending)
+        if row is None or not 0 <= row < self.total:
+            return None
+        return row
 
     def set_query(self, text: str) -> None:
         self.query = text.strip()
         self.reload()
 
+    # -- the model --------------------------------------------------------------------
+
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
+        return 0 if parent.isValid() else self.total
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def canFetchMore(self, parent: Index) -> bool:
-        return not parent.isValid() and len(self.rows) < self.total
-
-    def fetchMore(self, parent: Index) -> None:
-        if parent.isValid():
-            return
-        more = self.board.cases.page(self.query, sort=self.sort_key, descending=self.descending,
-                                     offset=len(self.rows), limit=PAGE_SIZE)
-        if more:
-            self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(more) - 1)
-            self.rows.extend(more)
-            self.endInsertRows()
-
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        self.sort_key = COLUMNS[column][0]
-        self.descending = order == Qt.SortOrder.DescendingOrder
+        key, descending = COLUMNS[column][0], order == Qt.SortOrder.DescendingOrder
+        if (key, descending) == (self.sort_key, self.descending):
+            return  # already in that order (the header asks again as it is set up)
+        self.sort_key, self.descending = key, descending
         self.reload()
 
     def headerData(self, section: int, orientation: Qt.Orientation,
@@ -105,36 +184,15 @@ class CaseListModel(QAbstractTableModel):
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.rows):
-            return None
-        row = self.rows[index.row()]
-        key = COLUMNS[index.column()][0]
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(row, key)
+            row = index.row()
+            if not index.isValid() or not 0 <= row < self.total:
+                return None
+            return self._page(row // PAGE_SIZE).text(row % PAGE_SIZE, index.column())
         if role == Qt.ItemDataRole.UserRole:
-            return row.mrn
-        if role == Qt.ItemDataRole.TextAlignmentRole and key in ("age", "warnings"):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            entry = self.entry(index.row()) if index.isValid() else None
+            return entry.mrn if entry is not None else None
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.isValid() \
+                and index.column() in RIGHT_ALIGNED:
+            return ALIGN_RIGHT
         return None
-
-    def _text(self, row: CaseListEntry, key: str) -> str:
-        if key == "mrn":
-            return row.mrn
-        if key == "name":
-            family = (row.family_name or "").upper()
-            return ", ".join(x for x in (family, row.given_name or "") if x)
-        if key == "age":
-            age = _age(row.birth_date, self.board.today())
-            return "" if age is None else str(age)
-        if key == "next_meeting":
-            return row.next_meeting.isoformat() if row.next_meeting else ""
-        if key == "resectability":
-            return (row.resectability or "").replace("_", " ")
-        if key == "response":
-            return row.current_response or ""
-        parts = []
-        if row.open_criticals:
-            parts.append(f"{row.open_criticals} critical")
-        if row.open_warnings:
-            parts.append(f"{row.open_warnings} warning{'s' if row.open_warnings > 1 else ''}")
-        return ", ".join(parts)

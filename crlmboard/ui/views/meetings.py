@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,7 @@ from crlmboard.domain.labels import value_label
 from crlmboard.domain.validation import InvalidInput
 from crlmboard.services.board import Board, BoardError, ChangeSet
 from crlmboard.services.log import log_path
-from crlmboard.services.meetings import AgendaEntry, MeetingSummary
+from crlmboard.services.meetings import AgendaEntry, MeetingListing, MeetingSummary
 from crlmboard.ui.dialogs.meeting_dialog import (
     AgendaDialog,
     MeetingDialog,
@@ -86,10 +87,6 @@ def _name(entry: AgendaEntry) -> str:
     return ", ".join(x for x in (family, entry.given_name or "") if x)
 
 
-def _active(meeting: MeetingSummary) -> list[AgendaEntry]:
-    return [e for e in meeting.agenda if e.status not in ("held", "moved")]
-
-
 def _table(model: Any) -> QTableView:
     view = QTableView()
     view.setModel(model)
@@ -103,30 +100,45 @@ def _table(model: Any) -> QTableView:
     return view
 
 
+@dataclass(frozen=True)
+class _ListRow:
+    """What the meeting list shows of one meeting, computed once."""
+
+    display: tuple[str, ...]
+    sort: tuple[Any, ...]
+    tips: tuple[str | None, ...]
+    complete: bool
+
+
 class MeetingListModel(QAbstractTableModel):
     """One row per meeting: date (and how far away), time, cases, quorum ("4/5 core
-    roles"), location."""
+    roles"), location.  Rows are light listings (no agenda); what a row shows is computed
+    the first time it is asked for and kept until the next `set_meetings`."""
 
     HEADERS = ("Date", "Time", "Cases", "Quorum", "Location")
 
     def __init__(self, parent: Any = None):
         super().__init__(parent)
-        self.meetings: list[MeetingSummary] = []
+        self.meetings: list[MeetingListing] = []
         self.quorums: list[Quorum] = []
         self.today = dt.date.today()
         self._icons: dict[bool, Any] = {}
+        self._rows: dict[int, _ListRow] = {}
+        self._ids: dict[int, int] = {}
 
-    def set_meetings(self, meetings: Sequence[MeetingSummary], quorums: Sequence[Quorum],
+    def set_meetings(self, meetings: Sequence[MeetingListing], quorums: Sequence[Quorum],
                      today: dt.date, icons: dict[bool, Any] | None = None) -> None:
         self.beginResetModel()
         self.meetings = list(meetings)
         self.quorums = list(quorums)
         self.today = today
         self._icons = icons or {}
+        self._rows = {}
+        self._ids = {m.id: row for row, m in enumerate(self.meetings)}
         self.endResetModel()
 
     def row_of(self, meeting_id: int) -> int | None:
-        return next((i for i, m in enumerate(self.meetings) if m.id == meeting_id), None)
+        return self._ids.get(meeting_id)
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.meetings)
@@ -141,36 +153,39 @@ class MeetingListModel(QAbstractTableModel):
             return self.HEADERS[section]
         return None
 
+    def _row(self, row: int) -> _ListRow:
+        found = self._rows.get(row)
+        if found is None:
+            meeting, quorum = self.meetings[row], self.quorums[row]
+            time, location = meeting.fields.time or "", meeting.fields.location or ""
+            total = len(quorum.present) + len(quorum.missing)
+            found = self._rows[row] = _ListRow(
+                (f"{locale_date(meeting.date)}\n{_relative(meeting.date, self.today)}", time,
+                 str(meeting.cases), f"{len(quorum.present)}/{total} core roles", location),
+                (meeting.date.isoformat() + time, time, meeting.cases, len(quorum.present),
+                 location),
+                (None, None,
+                 f"{meeting.cases} case(s) on the agenda, {meeting.discussed} discussed",
+                 "All core roles present" if quorum.complete else
+                 "Missing: " + ", ".join(role_text(r) for r in quorum.missing),
+                 location or None),
+                quorum.complete)
+        return found
+
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self.meetings):
             return None
-        meeting = self.meetings[index.row()]
-        found = self.quorums[index.row()]
         column = index.column()
-        active = _active(meeting)
-        discussed = sum(e.status == "discussed" for e in active)
         if role == Qt.ItemDataRole.DisplayRole:
-            total = len(found.present) + len(found.missing)
-            return (f"{locale_date(meeting.date)}\n{_relative(meeting.date, self.today)}",
-                    meeting.fields.time or "", str(len(active)),
-                    f"{len(found.present)}/{total} core roles",
-                    meeting.fields.location or "")[column]
+            return self._row(index.row()).display[column]
         if role == SORT_ROLE:
-            return (meeting.date.isoformat() + (meeting.fields.time or ""),
-                    meeting.fields.time or "", len(active), len(found.present),
-                    meeting.fields.location or "")[column]
+            return self._row(index.row()).sort[column]
         if role == Qt.ItemDataRole.UserRole:
-            return meeting.id
+            return self.meetings[index.row()].id
         if role == Qt.ItemDataRole.DecorationRole and column == 3 and self._icons:
-            return self._icons.get(found.complete)
+            return self._icons.get(self._row(index.row()).complete)
         if role == Qt.ItemDataRole.ToolTipRole:
-            if column == 3:
-                return ("All core roles present" if found.complete else
-                        "Missing: " + ", ".join(role_text(r) for r in found.missing))
-            if column == 2:
-                return f"{len(active)} case(s) on the agenda, {discussed} discussed"
-            if column == 4:
-                return meeting.fields.location or None
+            return self._row(index.row()).tips[column]
         if role == Qt.ItemDataRole.TextAlignmentRole and column == 2:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -340,8 +355,12 @@ class MeetingsView(QWidget):
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.list_view.setSortingEnabled(True)
         self.list_view.setWordWrap(True)
-        self.list_view.verticalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
+        # every row two lines high (the date and how far away it is; a long location wraps
+        # into them, whole in its tooltip): with thousands of past meetings, rows sized to
+        # their contents would be measured one by one whenever the list changes
+        rows = self.list_view.verticalHeader()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(2 * self.list_view.fontMetrics().lineSpacing() + 10)
         header.setStretchLastSection(True)
         for column, width in enumerate((90, 44, 44, 124)):
             self.list_view.setColumnWidth(column, width)
@@ -464,7 +483,10 @@ class MeetingsView(QWidget):
         self.hold_button.clicked.connect(self.hold_back)
         self.review_button.clicked.connect(self.review)
         self.menu_actions: dict[str, QAction] = {}
-        self.reload()
+        # Nothing is read until the page is first shown (or an action needs the meetings):
+        # `_stale` says the list must be read; `_current` is the selected meeting in full.
+        self._stale = True
+        self._current: MeetingSummary | None = None
 
     # -- menu ---------------------------------------------------------------------------
 
@@ -505,20 +527,27 @@ class MeetingsView(QWidget):
                 action.setStatusTip(tip)
             forward = key not in ("new", "add", "figures")  # these work from any page
             action.triggered.connect(
-                lambda _checked=False, run=slot, show=forward: self._from_menu(run, show))
+                lambda _checked=False, run=slot, show=forward, name=key:
+                self._from_menu(run, show, name))
             menu.addAction(action)
             self.menu_actions[key] = action
         self._update_actions()
 
-    def _from_menu(self, run: Callable[[], Any], show: bool) -> None:
+    def _from_menu(self, run: Callable[[], Any], show: bool, key: str = "") -> None:
         """Run a menu action; one on the selected meeting brings the page forward first,
-        so its effect is seen."""
+        so its effect is seen.  Before the page was first read every action is offered:
+        the meetings are read now and the action runs only if it still applies."""
         if show:
             holder = self.parentWidget()
             while holder is not None and not isinstance(holder, QTabWidget):
                 holder = holder.parentWidget()
             if isinstance(holder, QTabWidget):
                 holder.setCurrentWidget(self)
+        if self._stale:
+            self.reload()
+            action = self.menu_actions.get(key)
+            if action is not None and not action.isEnabled():
+                return
         run()
 
     # -- reading ------------------------------------------------------------------------
@@ -526,24 +555,44 @@ class MeetingsView(QWidget):
     def set_board(self, board: Board) -> None:
         self.board = board
         self._readiness.clear()
-        self.reload()
+        self._current = None
+        if self.isVisible():
+            self.reload()
+        else:  # nothing of the other database stays on the page
+            self.list_model.set_meetings([], [], board.today())
+            self._stale = True
+            self._show_selected()
 
     def invalidate(self) -> None:
-        """Cases changed elsewhere: read the meetings again (the readiness check runs
-        again when the page is shown)."""
-        self.reload()
+        """Cases changed elsewhere: read the meetings again now if the page shows, else
+        when it is next shown (the readiness check runs again then)."""
+        if self.isVisible():
+            self.reload()
+        else:
+            self._stale = True
+            self._update_actions()
+
+    def _ensure_loaded(self) -> None:
+        if self._stale:
+            self.reload()
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
-        self._show_selected()  # the readiness of the selected meeting, now that it shows
+        if self._stale:
+            self.reload()  # first shown, or changed while hidden
+        else:
+            self._show_selected()  # the readiness of the selected meeting, now that it shows
 
     def reload(self, keep: int | None = None, *, readiness: bool = True) -> None:
-        """Read the meetings again, keeping the selected meeting (or selecting `keep`)."""
+        """Read the meetings again, keeping the selected meeting (or selecting `keep`).
+        The list is light (no agendas); only the selected meeting is read in full."""
         selected = keep if keep is not None else self.selected_meeting_id()
         entry = self.selected_entry()
+        self._stale = False
+        self._current = None
         if readiness:
             self._readiness.clear()
-        meetings = self.board.meetings.list()
+        meetings = self.board.meetings.listing()
         quorums = [self.board.meetings.quorum(m) for m in meetings]
         icons = {True: self.icons["ready"], False: self.icons["missing"]}
         self.list_model.set_meetings(meetings, quorums, self.board.today(), icons)
@@ -567,16 +616,24 @@ class MeetingsView(QWidget):
         return True
 
     def selected_meeting(self) -> MeetingSummary | None:
+        """The selected meeting with its attendees and agenda (read once per selection)."""
+        meeting_id = self.selected_meeting_id()
+        if meeting_id is None:
+            return None
+        if self._current is None or self._current.id != meeting_id:
+            try:
+                self._current = self.board.meetings.get(meeting_id)
+            except BoardError:
+                return None
+        return self._current
+
+    def selected_meeting_id(self) -> int | None:
         index = self.list_view.currentIndex()
         if not index.isValid():
             return None
         row = self.proxy.mapToSource(index).row()
-        return self.list_model.meetings[row] if 0 <= row < len(self.list_model.meetings) \
+        return self.list_model.meetings[row].id if 0 <= row < len(self.list_model.meetings) \
             else None
-
-    def selected_meeting_id(self) -> int | None:
-        meeting = self.selected_meeting()
-        return meeting.id if meeting is not None else None
 
     def selected_entry(self) -> AgendaEntry | None:
         index = self.agenda_view.currentIndex()
@@ -633,7 +690,7 @@ class MeetingsView(QWidget):
         self._update_actions()
 
     def _update_actions(self) -> None:
-        meeting = self.selected_meeting() is not None
+        meeting = self.selected_meeting_id() is not None
         entry = self.selected_entry()
         planned = entry is not None and entry.status == "planned"
         states = {
@@ -642,6 +699,8 @@ class MeetingsView(QWidget):
             "down": entry is not None, "remove": planned, "hold": planned,
             "review": entry is not None and entry.status in ("planned", "discussed"),
         }
+        if self._stale:  # not read yet: offered, and checked again when triggered
+            states = dict.fromkeys(states, True)
         buttons = {"edit": self.edit_button, "delete": self.delete_button,
                    "prepare": self.prepare_button, "close": self.close_button,
                    "pack": self.pack_button, "question": self.question_button,
@@ -681,6 +740,7 @@ class MeetingsView(QWidget):
     # -- meetings -----------------------------------------------------------------------
 
     def new_meeting(self) -> None:
+        self._ensure_loaded()
         meetings = self.list_model.meetings
         latest = max(meetings, key=lambda m: m.date, default=None)
         today = self.board.today()
@@ -689,8 +749,15 @@ class MeetingsView(QWidget):
             when = latest.date + dt.timedelta(days=7)
             while when < today:
                 when += dt.timedelta(days=7)
-        template = next((m for m in sorted(meetings, key=lambda m: m.date, reverse=True)
-                         if m.attendees), latest)
+        # the attendees of the latest meeting that has some
+        attended = next((m for m in sorted(meetings, key=lambda m: m.date, reverse=True)
+                         if m.roles), None)
+        template = None
+        if attended is not None:
+            try:
+                template = self.board.meetings.get(attended.id)
+            except BoardError:
+                template = None
         dialog = MeetingDialog(self.board, None, self, template=template, when=when)
         if dialog.exec() and dialog.meeting_id is not None:
             self._done(ChangeSet(meetings=frozenset({dialog.meeting_id})),
@@ -729,6 +796,7 @@ class MeetingsView(QWidget):
 
     def add_case(self, mrn: str | None = None) -> None:
         """Put a case (the open case by default) on the selected meeting's agenda."""
+        self._ensure_loaded()
         meetings = [m for m in self.list_model.meetings if m.date >= self.board.today()] \
             or self.list_model.meetings
         if not meetings:

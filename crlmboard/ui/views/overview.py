@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont, QIcon
 from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
@@ -108,6 +109,9 @@ class OverviewView(QWidget):
         self.findings.setColumnWidth(0, 560)
         self.findings.setAlternatingRowColors(True)
         self.findings.itemActivated.connect(self._activated)
+        self._icons: dict[QStyle.StandardPixmap, QIcon] = {}
+        self._bold = QFont(self.findings.font())
+        self._bold.setBold(True)
         box_layout.addWidget(self.findings)
         layout.addWidget(findings_box, 1)
 
@@ -175,6 +179,12 @@ class OverviewView(QWidget):
         self.values["timing"].setText("; ".join(timing) or "—")
         self._show_findings(evaluation)
 
+    def _icon(self, pixmap: QStyle.StandardPixmap) -> QIcon:
+        icon = self._icons.get(pixmap)
+        if icon is None:
+            icon = self._icons[pixmap] = self.style().standardIcon(pixmap)
+        return icon
+
     def _show_findings(self, evaluation: dict[str, Any] | None) -> None:
         self.findings.clear()
         if evaluation is None:
@@ -184,38 +194,43 @@ class OverviewView(QWidget):
         self.engine_note.setText(
             f"As of {evaluation.get('as_of')}, engine {evaluation.get('engine_version')}, "
             f"profile {profile.get('name')}. The engine supports the board; it decides nothing.")
-        style = self.style()
+        groups: list[QTreeWidgetItem] = []
         for severity, label, pixmap in SEVERITIES:
             items = [f for f in evaluation.get("findings", []) if f["severity"] == severity]
             if not items:
                 continue
+            icon = self._icon(pixmap)
             group = QTreeWidgetItem([f"{label} ({len(items)})", ""])
-            group.setIcon(0, style.standardIcon(pixmap))
-            font = group.font(0)
-            font.setBold(True)
-            group.setFont(0, font)
-            self.findings.addTopLevelItem(group)
+            group.setIcon(0, icon)
+            group.setFont(0, self._bold)
             for finding in items:
-                item = QTreeWidgetItem([f"{label}: {finding['title']}", finding["rule"]])
-                item.setIcon(0, style.standardIcon(pixmap))
-                item.setData(0, Qt.ItemDataRole.UserRole, finding["rule"])
+                rule = finding["rule"]
+                item = QTreeWidgetItem([f"{label}: {finding['title']}", rule])
+                item.setIcon(0, icon)
                 item.setToolTip(0, finding["message"])
-                group.addChild(item)
                 message = QTreeWidgetItem([finding["message"], ""])
-                message.setFirstColumnSpanned(True)
-                item.addChild(message)
                 values = ", ".join(f"{k.replace('_', ' ')} = {_text(v)}"
                                    for k, v in finding.get("values", {}).items())
+                children = [message]
                 if values:
-                    item.addChild(QTreeWidgetItem([f"Values: {values}", ""]))
-                item.addChild(QTreeWidgetItem(
+                    children.append(QTreeWidgetItem([f"Values: {values}", ""]))
+                children.append(QTreeWidgetItem(
                     ["Sources: " + ", ".join(finding.get("sources", [])), ""]))
-                for child in range(item.childCount()):
-                    sub = item.child(child)
-                    if sub is not None:
-                        sub.setData(0, Qt.ItemDataRole.UserRole, finding["rule"])
+                for sub in (item, *children):
+                    sub.setData(0, Qt.ItemDataRole.UserRole, rule)
+                item.addChildren(children)
+                group.addChild(item)
+            groups.append(group)
+        # the tree is built detached and added at once (one insertion, one layout)
+        self.findings.addTopLevelItems(groups)
+        for group in groups:  # spanned once in the tree (the flag belongs to the view)
+            for row in range(group.childCount()):
+                shown = group.child(row)
+                first = shown.child(0) if shown is not None else None
+                if first is not None:
+                    first.setFirstColumnSpanned(True)
             group.setExpanded(True)
-        if self.findings.topLevelItemCount() == 0:
+        if not groups:
             self.findings.addTopLevelItem(QTreeWidgetItem(["No findings.", ""]))
 
     def _activated(self, item: QTreeWidgetItem, _column: int) -> None:

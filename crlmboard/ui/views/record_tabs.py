@@ -72,6 +72,7 @@ class FormsTab(QScrollArea):
         self.body = QVBoxLayout(inner)
         self.setWidget(inner)
         self.forms: dict[str, RecordForm] = {}
+        self._loading = False
         buttons = QHBoxLayout()
         self.status = QLabel()
         self.save_button = QPushButton("Save")
@@ -106,6 +107,8 @@ class FormsTab(QScrollArea):
         self.body.addStretch(1)
 
     def _edited(self) -> None:
+        if self._loading:  # the case as stored: nothing typed, nothing to check yet
+            return
         problems = sum(len(f.problems) for f in self.forms.values())
         self.status.setText(f"{problems} field(s) to correct before saving" if problems
                             else "Unsaved changes" if self.dirty() else "")
@@ -119,7 +122,11 @@ class FormsTab(QScrollArea):
 
     def show_case(self, case: Case) -> None:
         self.case = case
-        self.load(case)
+        self._loading = True
+        try:
+            self.load(case)
+        finally:
+            self._loading = False
         self.status.setText("")
 
     def load(self, case: Case) -> None:
