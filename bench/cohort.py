@@ -28,7 +28,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 TODAY = date(2026, 11, 24)  # the benchmark clock (as in the tests)
 HEAVY_EVERY = 50  # case 0, 50, 100, … is heavy
 MEETING_CASES = 20  # cases on each weekly agenda
