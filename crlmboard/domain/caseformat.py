@@ -273,13 +273,19 @@ def dumps_case(case: Case) -> str:
     return json.dumps(case_to_dict(case), indent=2, ensure_ascii=False) + "\n"
 
 
+def _refuse_constant(name: str) -> float:
+    return float("nan")  # NaN, Infinity: flagged by scan_raw with its path
+
+
+def parse_json(text: str) -> Any:
+    """A case file's JSON, read as `loads_case` reads it (raises JSONDecodeError)."""
+    return json.loads(text, parse_constant=_refuse_constant)
+
+
 def loads_case(text: str, today: date) -> Case:
     """Parse a case file's text; malformed JSON is a problem like any other."""
-    def refuse_constant(name: str) -> float:
-        return float("nan")  # flagged by scan_raw with its path
-
     try:
-        data = json.loads(text, parse_constant=refuse_constant)
+        data = parse_json(text)
     except json.JSONDecodeError as error:
         raise InvalidInput([Problem("", f"not valid JSON (line {error.lineno}, column "
                                         f"{error.colno}: {error.msg})")]) from None

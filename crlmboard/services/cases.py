@@ -7,12 +7,12 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from crlmboard.domain.case import Case
-from crlmboard.domain.caseformat import dumps_case, loads_case
+from crlmboard.domain.caseformat import case_from_dict, dumps_case, loads_case
 from crlmboard.domain.validation import InvalidInput, Problem
 from crlmboard.services.board import BoardError, ChangeSet
 from crlmboard.store.database import read_session
@@ -175,7 +175,14 @@ class CaseService:
 
     def import_text(self, text: str, *, replace: bool = False) -> tuple[str, ChangeSet]:
         """Import one case file's text, all or nothing; returns the MRN."""
-        case = loads_case(text, self.board.today())
+        return self._import_case(loads_case(text, self.board.today()), replace)
+
+    def import_document(self, data: dict[str, Any], *,
+                        replace: bool = False) -> tuple[str, ChangeSet]:
+        """Import one case file already read as JSON (`caseformat.parse_json`)."""
+        return self._import_case(case_from_dict(data, self.board.today()), replace)
+
+    def _import_case(self, case: Case, replace: bool) -> tuple[str, ChangeSet]:
         try:
             with self.board.writing() as session:
                 repository = CaseRepository(session)

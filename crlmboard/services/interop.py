@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from crlmboard.domain.case import Case
-from crlmboard.domain.caseformat import case_from_dict, case_to_dict, dumps_case
+from crlmboard.domain.caseformat import case_from_dict, case_to_dict, dumps_case, parse_json
 from crlmboard.domain.validation import InvalidInput, Problem
 from crlmboard.interop.mcode import case_to_bundle
 from crlmboard.interop.mcode_import import bundle_to_document, is_bundle
@@ -162,12 +162,15 @@ class InteropService:
             return self.import_referrals(file)
         text = file.read_text(encoding="utf-8")
         try:
-            data = json.loads(text)
+            data = parse_json(text)
         except json.JSONDecodeError:
             data = None  # the case-file reader reports it with line and column
         if is_bundle(data):
             return self.import_bundle(data, replace=replace)
-        mrn, changes = self.board.cases.import_text(text, replace=replace)
+        if isinstance(data, dict):  # read once, not again by import_text
+            mrn, changes = self.board.cases.import_document(data, replace=replace)
+        else:
+            mrn, changes = self.board.cases.import_text(text, replace=replace)
         return FileImport((mrn,), changes)
 
     # -- referral CSV -------------------------------------------------------------------

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel, col
 
@@ -142,13 +143,14 @@ def _search_text(patient: m.Patient) -> str:
 # The case-list filter: every word of the query (case-folded as `_search_text` is) must be a
 # substring of a case's search text.  On SQLite, words of three characters or more are
 # looked up in the trigram index `patient_search` (migration 0005: case-sensitive trigrams
-# of the case-folded text, so a word's phrase matches exactly where LIKE does); shorter
-# words are matched with LIKE on those rows, or on the search-text index alone.  A filter
+# of the case-folded text, so a word's phrase matches exactly where a substring test does);
+# shorter words are tested on those rows (`_like`: instr/strpos, the word taken literally),
+# or on the search-text index alone.  A filter
 # matching fewer than FEW_MATCHES cases is answered from their ids (counted; read and
 # sorted for a page, unless they are dense enough for walking the list's order to be
-# cheaper: see `page`).  One matching more keeps `LIKE` on each row (PostgreSQL always
-# does): its matches are dense, so walking the list's order finds a page within a few
-# thousand rows.
+# cheaper: see `page`).  One matching more keeps the substring test on each row
+# (PostgreSQL always does): its matches are dense, so walking the list's order finds a
+# page within a few thousand rows.
 SEARCH_INDEX = "patient_search"
 TRIGRAM = 3  # a shorter word has no trigram: it cannot use the index
 FEW_MATCHES = 4096
@@ -161,10 +163,28 @@ def filter_words(query: str) -> list[str]:
     return query.casefold().split()
 
 
+class _Holds(sa.sql.functions.GenericFunction[int]):
+    """The position of a word in a text, 0 when absent: a plain substring test, faster
+    than `LIKE '%word%'` and the same here (both sides are case-folded, and nothing in the
+    word is a wildcard)."""
+
+    type = sa.Integer()
+    inherit_cache = True
+
+
+@compiles(_Holds, "sqlite")
+def _holds_sqlite(element: _Holds, compiler: Any, **kw: Any) -> str:
+    return f"instr({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_Holds)
+def _holds_other(element: _Holds, compiler: Any, **kw: Any) -> str:
+    return f"strpos({compiler.process(element.clauses, **kw)})"
+
+
 def _like(word: str) -> Any:
-    """`search_text LIKE '%word%'`, the word taken literally (`%`, `_` and `\\` escaped)."""
-    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return _CASE.search_text.like(f"%{escaped}%", escape="\\")
+    """The search text holds the word as a substring (taken literally)."""
+    return _Holds(_CASE.search_text, word) > 0
 
 
 def _indexable(word: str) -> bool:
@@ -230,8 +250,8 @@ class CaseRepository:
         return case_id
 
     def exists(self, mrn: str) -> bool:
-        query = sa.select(col(t.CaseRow.id)).where(col(t.CaseRow.mrn) == mrn)
-        return self.session.execute(query).first() is not None
+        query = sa.select(_CASE.id).where(_CASE.mrn == mrn)
+        return self.session.connection().execute(query).first() is not None
 
     def version(self, mrn: str) -> int:
         return self._row(mrn).version
