@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from crlmboard import __version__
 from crlmboard.services.board import BoardError
-from crlmboard.store import audit, backup, integrity, migrate
+from crlmboard.store import audit, backup, integrity, migrate, search_index
 from crlmboard.store.audit import Actor, AuditEntry, AuditHead
 from crlmboard.store.backup import BackupFailed, BackupInfo
 from crlmboard.store.database import (
@@ -198,6 +198,9 @@ def _open_file(url: str, path: Path, actor: Actor, now: Now, exclusive: bool,
         else:
             with contextlib.suppress(BackupFailed):
                 maybe_backup(path, "open", now())
+        done = search_index.keep_usable(engine)
+        if done is not None:
+            log.info("%s (SQLite %s)", done, sqlite_library_version())
     except BaseException:
         lock.close()
         raise
