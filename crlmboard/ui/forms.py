@@ -11,11 +11,13 @@ from typing import Any
 from pydantic import ValidationError
 from PySide6.QtCore import QLocale, Qt, Signal
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QTableView,
     QWidget,
 )
 
@@ -241,3 +243,16 @@ class RecordForm(QWidget):
             target = first.line or first.combo
             if target is not None:
                 target.setFocus(Qt.FocusReason.OtherFocusReason)
+
+
+def read_only_table(model: Any) -> QTableView:
+    """A table view of a model: whole rows selected one at a time, not editable in place,
+    alternating row colours, no row numbers."""
+    view = QTableView()
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setAlternatingRowColors(True)
+    view.verticalHeader().hide()
+    return view

@@ -61,7 +61,7 @@ from crlmboard.ui.dialogs.meeting_dialog import (
     role_text,
     short_readiness,
 )
-from crlmboard.ui.forms import locale_date
+from crlmboard.ui.forms import locale_date, read_only_table
 
 Index = QModelIndex | QPersistentModelIndex
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -88,13 +88,7 @@ def _name(entry: AgendaEntry) -> str:
 
 
 def _table(model: Any) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.setAlternatingRowColors(True)
-    view.verticalHeader().hide()
+    view = read_only_table(model)
     view.setWordWrap(False)
     view.horizontalHeader().setHighlightSections(False)
     return view

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from crlmboard.domain import models as m
 from crlmboard.domain.case import Case, ImagingTimepoint
-from crlmboard.ui.forms import RecordForm, choice_text, locale_date
+from crlmboard.ui.forms import RecordForm, choice_text, locale_date, read_only_table
 from crlmboard.ui.models.records import RecordTableModel
 
 Apply = Callable[[Case, str], bool]
@@ -48,13 +48,7 @@ def _t(value: Any) -> str:
 
 
 def _table(model: QAbstractTableModel) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.setAlternatingRowColors(True)
-    view.verticalHeader().hide()
+    view = read_only_table(model)
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     view.horizontalHeader().setStretchLastSection(True)
     return view
