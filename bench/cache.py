@@ -35,10 +35,23 @@ def cohort_db(patients: int, seed: int, *, log: Any = print) -> tuple[Path, dict
     log(f"building the {patients:,}-patient cohort (seed {seed}) in {folder} …")
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "bench.cohort", "--patients", str(patients), "--seed", str(seed),
-         "--db", str(partial / "board.sqlite3")],
-        cwd=ROOT.parent, env=isolated_env(partial), stdout=subprocess.PIPE, text=True,
-        check=True)
+        [
+            sys.executable,
+            "-m",
+            "bench.cohort",
+            "--patients",
+            str(patients),
+            "--seed",
+            str(seed),
+            "--db",
+            str(partial / "board.sqlite3"),
+        ],
+        cwd=ROOT.parent,
+        env=isolated_env(partial),
+        stdout=subprocess.PIPE,
+        text=True,
+        check=True,
+    )
     record = json.loads(done.stdout.strip().splitlines()[-1])
     record["wall_seconds"] = round(time.perf_counter() - started, 1)
     (partial / "cohort.json").write_text(json.dumps(record, indent=2), "utf-8")
@@ -68,15 +81,18 @@ def isolated_env(home: Path) -> dict[str, str]:
     """The environment of a benchmark process: offscreen Qt, and settings, logs and data
     under `home` (never the real per-user ones)."""
     env = dict(os.environ)
-    for name, sub in (("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data"),
-                      ("XDG_STATE_HOME", "state"), ("XDG_CACHE_HOME", "xcache"),
-                      ("CRLMBOARD_LOG_DIR", "log")):
+    for name, sub in (
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_DATA_HOME", "data"),
+        ("XDG_STATE_HOME", "state"),
+        ("XDG_CACHE_HOME", "xcache"),
+        ("CRLMBOARD_LOG_DIR", "log"),
+    ):
         env[name] = str(home / "env" / sub)
     env["QT_QPA_PLATFORM"] = "offscreen"
     # Bytecode as an installed app has it, kept under the cache (never in the source tree).
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPYCACHEPREFIX"] = str(CACHE / "pycache")
     env.pop("CRLMBOARD_DB", None)
-    env["PYTHONPATH"] = os.pathsep.join(
-        [str(ROOT.parent), *filter(None, [env.get("PYTHONPATH")])])
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT.parent), *filter(None, [env.get("PYTHONPATH")])])
     return env

@@ -34,44 +34,207 @@ HEAVY_EVERY = 50  # case 0, 50, 100, … is heavy
 MEETING_CASES = 20  # cases on each weekly agenda
 
 FAMILY_NAMES = [
-    "Testperson", "Demoson", "Placeholder", "Sample", "Example", "Fictive", "Mustermann",
-    "Müller", "Schäfer", "Lefèvre", "García", "Núñez", "Øvergaard", "Kowalczyk", "Dvořák",
-    "Nakamura", "Tanaka", "Okafor", "Mensah", "O'Brien", "MacLeod", "van der Berg", "De Luca",
-    "Rossi", "Papadopoulos", "Παπαδόπουλος", "Ιωάννου", "Тестов", "Иванова", "Смирнов",
-    "Петренко", "Коваленко", "حداد", "منصور", "כהן", "לוי", "王", "李", "張", "山田", "佐藤",
-    "Kim", "Nguyễn", "Trần", "Singh", "Patel", "Haddad", "Yilmaz", "Öztürk", "Kaya",
-    "Johansson", "Andersson", "Virtanen", "Korhonen", "Nagy", "Horváth", "Popescu", "Ionescu",
-    "Silva", "Santos", "Ferreira", "Dubois", "Moreau", "Jansen", "De Vries", "Novak", "Horvat",
+    "Testperson",
+    "Demoson",
+    "Placeholder",
+    "Sample",
+    "Example",
+    "Fictive",
+    "Mustermann",
+    "Müller",
+    "Schäfer",
+    "Lefèvre",
+    "García",
+    "Núñez",
+    "Øvergaard",
+    "Kowalczyk",
+    "Dvořák",
+    "Nakamura",
+    "Tanaka",
+    "Okafor",
+    "Mensah",
+    "O'Brien",
+    "MacLeod",
+    "van der Berg",
+    "De Luca",
+    "Rossi",
+    "Papadopoulos",
+    "Παπαδόπουλος",
+    "Ιωάννου",
+    "Тестов",
+    "Иванова",
+    "Смирнов",
+    "Петренко",
+    "Коваленко",
+    "حداد",
+    "منصور",
+    "כהן",
+    "לוי",
+    "王",
+    "李",
+    "張",
+    "山田",
+    "佐藤",
+    "Kim",
+    "Nguyễn",
+    "Trần",
+    "Singh",
+    "Patel",
+    "Haddad",
+    "Yilmaz",
+    "Öztürk",
+    "Kaya",
+    "Johansson",
+    "Andersson",
+    "Virtanen",
+    "Korhonen",
+    "Nagy",
+    "Horváth",
+    "Popescu",
+    "Ionescu",
+    "Silva",
+    "Santos",
+    "Ferreira",
+    "Dubois",
+    "Moreau",
+    "Jansen",
+    "De Vries",
+    "Novak",
+    "Horvat",
 ]
-SYLLABLES = ["ka", "lo", "mi", "ra", "ten", "vo", "san", "del", "ber", "gu", "ni", "tor",
-             "wel", "ha", "jo", "ric", "sten", "mar", "quin", "zel"]
+SYLLABLES = [
+    "ka",
+    "lo",
+    "mi",
+    "ra",
+    "ten",
+    "vo",
+    "san",
+    "del",
+    "ber",
+    "gu",
+    "ni",
+    "tor",
+    "wel",
+    "ha",
+    "jo",
+    "ric",
+    "sten",
+    "mar",
+    "quin",
+    "zel",
+]
 GIVEN_NAMES = [
-    "Anna", "Clara", "Ivan", "Иван", "Мария", "Ελένη", "Γιώργος", "Fatima", "فاطمة", "Yosef",
-    "יוסף", "Hiro", "花子", "Wei", "伟", "José", "María", "Zoë", "Søren", "Åsa", "Noël",
-    "Pierre", "Élodie", "Jan", "Piotr", "Lars", "Ingrid", "Ahmed", "Amara", "Kofi", "Mei",
-    "Priya", "Ravi", "Olga", "Dmitri", "Sven", "Lucía", "Marco", "Giulia", "Hannah", "Tom",
+    "Anna",
+    "Clara",
+    "Ivan",
+    "Иван",
+    "Мария",
+    "Ελένη",
+    "Γιώργος",
+    "Fatima",
+    "فاطمة",
+    "Yosef",
+    "יוסף",
+    "Hiro",
+    "花子",
+    "Wei",
+    "伟",
+    "José",
+    "María",
+    "Zoë",
+    "Søren",
+    "Åsa",
+    "Noël",
+    "Pierre",
+    "Élodie",
+    "Jan",
+    "Piotr",
+    "Lars",
+    "Ingrid",
+    "Ahmed",
+    "Amara",
+    "Kofi",
+    "Mei",
+    "Priya",
+    "Ravi",
+    "Olga",
+    "Dmitri",
+    "Sven",
+    "Lucía",
+    "Marco",
+    "Giulia",
+    "Hannah",
+    "Tom",
 ]
-CLINICIANS = ["Dr Sample Oncologist", "Dr Demo Surgeon", "Dr Example Radiologist",
-              "Dr Test Hepatologist", "Dr Placeholder", "Dr Fictive Gastro"]
-COMORBIDITIES = ["hypertension", "type 2 diabetes", "atrial fibrillation",
-                 "chronic obstructive pulmonary disease", "chronic kidney disease stage 3",
-                 "ischaemic heart disease", "obesity", "hypothyroidism"]
-ROLES = ["hepatobiliary_surgeon", "colorectal_surgeon", "medical_oncologist",
-         "radiologist", "pathologist", "specialist_nurse", "coordinator"]
-SITES = ["caecum", "ascending", "hepatic_flexure", "transverse", "splenic_flexure",
-         "descending", "sigmoid", "rectosigmoid", "rectum"]
-STRATEGIES = ["upfront_resection", "perioperative_chemotherapy", "conversion_chemotherapy",
-              "two_stage_hepatectomy", "resection_plus_ablation", "palliative_systemic",
-              "surveillance"]
+CLINICIANS = [
+    "Dr Sample Oncologist",
+    "Dr Demo Surgeon",
+    "Dr Example Radiologist",
+    "Dr Test Hepatologist",
+    "Dr Placeholder",
+    "Dr Fictive Gastro",
+]
+COMORBIDITIES = [
+    "hypertension",
+    "type 2 diabetes",
+    "atrial fibrillation",
+    "chronic obstructive pulmonary disease",
+    "chronic kidney disease stage 3",
+    "ischaemic heart disease",
+    "obesity",
+    "hypothyroidism",
+]
+ROLES = [
+    "hepatobiliary_surgeon",
+    "colorectal_surgeon",
+    "medical_oncologist",
+    "radiologist",
+    "pathologist",
+    "specialist_nurse",
+    "coordinator",
+]
+SITES = [
+    "caecum",
+    "ascending",
+    "hepatic_flexure",
+    "transverse",
+    "splenic_flexure",
+    "descending",
+    "sigmoid",
+    "rectosigmoid",
+    "rectum",
+]
+STRATEGIES = [
+    "upfront_resection",
+    "perioperative_chemotherapy",
+    "conversion_chemotherapy",
+    "two_stage_hepatectomy",
+    "resection_plus_ablation",
+    "palliative_systemic",
+    "surveillance",
+]
 LINES = [  # (regimen, biologic, cycle length)
-    ("folfox", "bevacizumab", 14), ("capox", "bevacizumab", 21), ("folfox", "panitumumab", 14),
-    ("folfiri", "bevacizumab", 14), ("folfiri", "cetuximab", 14), ("folfoxiri", "bevacizumab", 14),
-    ("capox", "none", 21), ("fluorouracil_leucovorin", "panitumumab", 14),
-    ("trifluridine_tipiracil", "bevacizumab", 14), ("folfiri", "aflibercept", 14),
+    ("folfox", "bevacizumab", 14),
+    ("capox", "bevacizumab", 21),
+    ("folfox", "panitumumab", 14),
+    ("folfiri", "bevacizumab", 14),
+    ("folfiri", "cetuximab", 14),
+    ("folfoxiri", "bevacizumab", 14),
+    ("capox", "none", 21),
+    ("fluorouracil_leucovorin", "panitumumab", 14),
+    ("trifluridine_tipiracil", "bevacizumab", 14),
+    ("folfiri", "aflibercept", 14),
 ]
 SETTINGS = ["neoadjuvant", "conversion", "palliative", "adjuvant"]
-LIVER_PROCEDURES = ["hepatectomy", "portal_vein_embolization", "thermal_ablation",
-                    "two_stage_first", "tace", "fiducial_marking"]
+LIVER_PROCEDURES = [
+    "hepatectomy",
+    "portal_vein_embolization",
+    "thermal_ablation",
+    "two_stage_first",
+    "tace",
+    "fiducial_marking",
+]
 
 
 def family_name(rng: random.Random) -> str:
@@ -133,9 +296,13 @@ def case_document(index: int, seed: int, *, heavy: bool | None = None) -> dict[s
     calendar = _Dates(rng, diagnosis)
     mrn = mrn_of(index)
     patient: dict[str, Any] = {
-        "mrn": mrn, "family_name": family_name(rng), "given_name": rng.choice(GIVEN_NAMES),
-        "birth_date": _day(birth), "sex": rng.choice(["female", "male"]),
-        "ecog": rng.choice([0, 0, 1, 1, 2]), "height_cm": rng.randint(150, 195),
+        "mrn": mrn,
+        "family_name": family_name(rng),
+        "given_name": rng.choice(GIVEN_NAMES),
+        "birth_date": _day(birth),
+        "sex": rng.choice(["female", "male"]),
+        "ecog": rng.choice([0, 0, 1, 1, 2]),
+        "height_cm": rng.randint(150, 195),
         "weight_kg": rng.randint(48, 120),
         "liver_background": rng.choice(["normal", "normal", "steatosis", "steatohepatitis"]),
         "comorbidities": rng.sample(COMORBIDITIES, rng.randint(0, 3)),
@@ -144,9 +311,11 @@ def case_document(index: int, seed: int, *, heavy: bool | None = None) -> dict[s
     }
     resected = rng.random() < 0.7
     primary: dict[str, Any] = {
-        "site": rng.choice(SITES), "diagnosis_date": _day(diagnosis),
+        "site": rng.choice(SITES),
+        "diagnosis_date": _day(diagnosis),
         "histology": rng.choice(["adenocarcinoma"] * 5 + ["mucinous"]),
-        "grade": rng.choice(["g1", "g2", "g2", "g3"]), "t": rng.choice(["t2", "t3", "t4a"]),
+        "grade": rng.choice(["g1", "g2", "g2", "g3"]),
+        "t": rng.choice(["t2", "t3", "t4a"]),
         "n": rng.choice(["n0", "n1a", "n1b", "n2a"]),
         "staging_basis": "pathological" if resected else "clinical",
     }
@@ -154,9 +323,13 @@ def case_document(index: int, seed: int, *, heavy: bool | None = None) -> dict[s
         primary["resection_date"] = _day(diagnosis + timedelta(days=rng.randint(10, 40)))
     ras = rng.choice(["wild_type", "wild_type", "mutant"])
     molecular: dict[str, Any] = {
-        "kras": ras, "nras": "wild_type", "braf": rng.choice(["wild_type"] * 8 + ["v600e"]),
-        "mmr": rng.choice(["proficient"] * 9 + ["deficient"]), "msi": "mss",
-        "her2": "not_amplified", "tested_on": _day(diagnosis + timedelta(days=rng.randint(5, 30))),
+        "kras": ras,
+        "nras": "wild_type",
+        "braf": rng.choice(["wild_type"] * 8 + ["v600e"]),
+        "mmr": rng.choice(["proficient"] * 9 + ["deficient"]),
+        "msi": "mss",
+        "her2": "not_amplified",
+        "tested_on": _day(diagnosis + timedelta(days=rng.randint(5, 30))),
     }
     if ras == "mutant":
         molecular["kras_variant"] = rng.choice(["G12V", "G12D", "G13D"])
@@ -170,9 +343,13 @@ def case_document(index: int, seed: int, *, heavy: bool | None = None) -> dict[s
         cea = max(0.5, cea * rng.uniform(0.55, 1.25))
         lab: dict[str, Any] = {"date": _day(min(when, TODAY)), "cea_ng_ml": round(cea, 1)}
         if rng.random() < 0.5:
-            lab.update(ast_u_l=rng.randint(15, 80), ast_uln_u_l=40,
-                       platelets_10e9_l=rng.randint(90, 400),
-                       bilirubin_umol_l=rng.randint(4, 30), albumin_g_l=rng.randint(28, 48))
+            lab.update(
+                ast_u_l=rng.randint(15, 80),
+                ast_uln_u_l=40,
+                platelets_10e9_l=rng.randint(90, 400),
+                bilirubin_umol_l=rng.randint(4, 30),
+                albumin_g_l=rng.randint(28, 48),
+            )
         labs.append(lab)
 
     lesion_ids = [f"L{j + 1}" for j in range(n_lesions)]
@@ -183,8 +360,7 @@ def case_document(index: int, seed: int, *, heavy: bool | None = None) -> dict[s
 
     treatments: list[dict[str, Any]] = []
     imaging: list[dict[str, Any]] = []
-    per_line = [n_cycles // n_lines + (1 if k < n_cycles % n_lines else 0)
-                for k in range(n_lines)]
+    per_line = [n_cycles // n_lines + (1 if k < n_cycles % n_lines else 0) for k in range(n_lines)]
     timepoints_left = n_timepoints
 
     def scan(when: date, modality: str | None = None) -> None:
@@ -196,26 +372,36 @@ def case_document(index: int, seed: int, *, heavy: bool | None = None) -> dict[s
         for lid in lesion_ids:
             size[lid] = min(390.0, max(0.0, size[lid] * rng.uniform(0.7, 1.12)))
             lesion: dict[str, Any] = {
-                "id": lid, "segment": segments[lid],
-                "longest_diameter_mm": round(size[lid]), "depth_mm": depth[lid],
-                "target": lid in targets, "status": "present" if size[lid] >= 1 else "disappeared",
+                "id": lid,
+                "segment": segments[lid],
+                "longest_diameter_mm": round(size[lid]),
+                "depth_mm": depth[lid],
+                "target": lid in targets,
+                "status": "present" if size[lid] >= 1 else "disappeared",
             }
             if rng.random() < 0.3:
                 lesion["morphology_group"] = rng.randint(1, 3)
             lesions.append(lesion)
         point: dict[str, Any] = {
-            "date": _day(when), "modality": modality or rng.choice(["ct", "mri", "ct", "pet_ct"]),
-            "lesions": lesions, "new_lesions": rng.random() < 0.08,
+            "date": _day(when),
+            "modality": modality or rng.choice(["ct", "mri", "ct", "pet_ct"]),
+            "lesions": lesions,
+            "new_lesions": rng.random() < 0.08,
             "non_target_progression": rng.random() < 0.05,
         }
         if rng.random() < 0.25:
             total = rng.randint(1300, 2100)
-            point.update(total_liver_volume_ml=total,
-                         flr_volume_ml=round(total * rng.uniform(0.18, 0.55)))
+            point.update(
+                total_liver_volume_ml=total, flr_volume_ml=round(total * rng.uniform(0.18, 0.55))
+            )
         if rng.random() < 0.2:
-            point["extrahepatic_findings"] = rng.choice([
-                "No extrahepatic disease.", "Stable 4 mm lung nodule, likely benign.",
-                "Postoperative changes only."])
+            point["extrahepatic_findings"] = rng.choice(
+                [
+                    "No extrahepatic disease.",
+                    "Stable 4 mm lung nodule, likely benign.",
+                    "Postoperative changes only.",
+                ]
+            )
         imaging.append(point)
 
     scan(calendar.step(3, 15), "mri")  # baseline
@@ -225,12 +411,19 @@ def case_document(index: int, seed: int, *, heavy: bool | None = None) -> dict[s
         setting = SETTINGS[min(line, 2)] if line < 3 else "palliative"
         calendar.step(7, 30)
         for cycle in range(1, cycles + 1):
-            treatments.append({
-                "kind": "chemotherapy", "date": _day(calendar.at), "regimen": regimen,
-                "biologic": biologic, "cycle": cycle, "cycle_length_days": length,
-                "setting": setting, "dose_percent": rng.choice([100, 100, 100, 80, 75]),
-                "toxicity_grade": rng.choice([0, 1, 1, 2, 3]),
-            })
+            treatments.append(
+                {
+                    "kind": "chemotherapy",
+                    "date": _day(calendar.at),
+                    "regimen": regimen,
+                    "biologic": biologic,
+                    "cycle": cycle,
+                    "cycle_length_days": length,
+                    "setting": setting,
+                    "dose_percent": rng.choice([100, 100, 100, 80, 75]),
+                    "toxicity_grade": rng.choice([0, 1, 1, 2, 3]),
+                }
+            )
             calendar.step(length, length)
             if cycle % 4 == 0 and timepoints_left > 1:
                 scan(calendar.step(1, 6))
@@ -247,12 +440,16 @@ def case_document(index: int, seed: int, *, heavy: bool | None = None) -> dict[s
     outcomes = []
     for treatment in treatments:
         if treatment["kind"] == "procedure" and treatment["procedure"] == "hepatectomy":
-            outcomes.append({
-                "date": treatment["date"], "procedure": "hepatectomy",
-                "margin_mm": rng.randint(0, 15), "margin_status": rng.choice(["r0", "r0", "r1"]),
-                "pathological_response": rng.choice(["complete", "major", "partial", "none"]),
-                "clavien_dindo": rng.choice(["i", "ii", "iiia"]),
-            })
+            outcomes.append(
+                {
+                    "date": treatment["date"],
+                    "procedure": "hepatectomy",
+                    "margin_mm": rng.randint(0, 15),
+                    "margin_status": rng.choice(["r0", "r0", "r1"]),
+                    "pathological_response": rng.choice(["complete", "major", "partial", "none"]),
+                    "clavien_dindo": rng.choice(["i", "ii", "iiia"]),
+                }
+            )
 
     plan: dict[str, Any] = {
         "resectability": rng.choice(["resectable", "borderline", "unresectable", "unknown"]),
@@ -267,23 +464,39 @@ def case_document(index: int, seed: int, *, heavy: bool | None = None) -> dict[s
 
     extrahepatic = []
     if rng.random() < 0.15:
-        extrahepatic.append({"site": rng.choice(["lung", "peritoneum", "para_aortic_nodes"]),
-                             "detected_on": _day(diagnosis + timedelta(days=rng.randint(0, 60))),
-                             "resectable": rng.random() < 0.5})
+        extrahepatic.append(
+            {
+                "site": rng.choice(["lung", "peritoneum", "para_aortic_nodes"]),
+                "detected_on": _day(diagnosis + timedelta(days=rng.randint(0, 60))),
+                "resectable": rng.random() < 0.5,
+            }
+        )
 
     document: dict[str, Any] = {
-        "format": "crlmboard.case/1", "patient": patient, "primary": primary,
+        "format": "crlmboard.case/1",
+        "patient": patient,
+        "primary": primary,
         "liver_metastases_diagnosis_date": _day(diagnosis + timedelta(days=rng.randint(0, 10))),
-        "extrahepatic_disease": extrahepatic, "molecular": molecular,
-        "labs": sorted(labs, key=lambda x: x["date"]), "treatments": treatments,
-        "imaging": imaging, "plan": plan, "surgery_outcomes": outcomes, "reviews": [],
+        "extrahepatic_disease": extrahepatic,
+        "molecular": molecular,
+        "labs": sorted(labs, key=lambda x: x["date"]),
+        "treatments": treatments,
+        "imaging": imaging,
+        "plan": plan,
+        "surgery_outcomes": outcomes,
+        "reviews": [],
     }
     document["reviews"] = _reviews(rng, document, n_reviews, diagnosis)
     return document
 
 
-def _procedure(rng: random.Random, calendar: _Dates, treatments: list[dict[str, Any]],
-               lesion_ids: list[str], segments: dict[str, int]) -> None:
+def _procedure(
+    rng: random.Random,
+    calendar: _Dates,
+    treatments: list[dict[str, Any]],
+    lesion_ids: list[str],
+    segments: dict[str, int],
+) -> None:
     kind = rng.choice(LIVER_PROCEDURES)
     when = calendar.step(14, 35)
     item: dict[str, Any] = {"kind": "procedure", "date": _day(when), "procedure": kind}
@@ -291,8 +504,13 @@ def _procedure(rng: random.Random, calendar: _Dates, treatments: list[dict[str, 
         chosen = rng.sample(lesion_ids, max(1, len(lesion_ids) // 2))
         item["lesion_ids"] = chosen
         item["segments"] = sorted({segments[lid] for lid in chosen})
-    item["note"] = rng.choice(["Uneventful.", "Discussed at the board beforehand.",
-                               "Intraoperative ultrasound confirmed the lesions."])
+    item["note"] = rng.choice(
+        [
+            "Uneventful.",
+            "Discussed at the board beforehand.",
+            "Intraoperative ultrasound confirmed the lesions.",
+        ]
+    )
     treatments.append(item)
     calendar.step(10, 30)
 
@@ -302,8 +520,9 @@ def _procedure(rng: random.Random, calendar: _Dates, treatments: list[dict[str, 
 _freeze: Callable[[dict[str, Any], list[date]], list[dict[str, Any]]] | None = None
 
 
-def _reviews(rng: random.Random, document: dict[str, Any], count: int,
-             diagnosis: date) -> list[dict[str, Any]]:
+def _reviews(
+    rng: random.Random, document: dict[str, Any], count: int, diagnosis: date
+) -> list[dict[str, Any]]:
     reviews: list[dict[str, Any]] = []
     first = diagnosis + timedelta(days=14)
     gap = max(7, (TODAY - first).days // (count + 1)) if count else 0
@@ -313,35 +532,53 @@ def _reviews(rng: random.Random, document: dict[str, Any], count: int,
         signed = k < count - 1 or rng.random() < 0.5  # the newest one may be a draft
         review: dict[str, Any] = {
             "meeting_date": _day(meeting),
-            "question": rng.choice(["Resectable now?", "Next line of treatment?",
-                                    "Is the FLR sufficient for an extended hepatectomy?",
-                                    "Restaging after conversion chemotherapy: surgery?"]),
+            "question": rng.choice(
+                [
+                    "Resectable now?",
+                    "Next line of treatment?",
+                    "Is the FLR sufficient for an extended hepatectomy?",
+                    "Restaging after conversion chemotherapy: surgery?",
+                ]
+            ),
             "recommendation": rng.choice(STRATEGIES),
-            "decision": rng.choice([
-                "Proceed to surgery after restaging MRI; stop bevacizumab six weeks before.",
-                "Continue the current line for four more cycles and restage.",
-                "Refer for portal vein embolization; re-measure the FLR after four weeks.",
-                "Palliative systemic treatment; rediscuss on progression."]),
+            "decision": rng.choice(
+                [
+                    "Proceed to surgery after restaging MRI; stop bevacizumab six weeks before.",
+                    "Continue the current line for four more cycles and restage.",
+                    "Refer for portal vein embolization; re-measure the FLR after four weeks.",
+                    "Palliative systemic treatment; rediscuss on progression.",
+                ]
+            ),
             "next_review_date": _day(meeting + timedelta(days=rng.choice([28, 56, 84]))),
-            "attendees": [{"name": rng.choice(CLINICIANS), "role": role}
-                          for role in rng.sample(ROLES, rng.randint(3, 6))],
-            "actions": [{"text": "Book restaging MRI", "owner": rng.choice(CLINICIANS),
-                         "due": _day(meeting + timedelta(days=21))}],
+            "attendees": [
+                {"name": rng.choice(CLINICIANS), "role": role}
+                for role in rng.sample(ROLES, rng.randint(3, 6))
+            ],
+            "actions": [
+                {
+                    "text": "Book restaging MRI",
+                    "owner": rng.choice(CLINICIANS),
+                    "due": _day(meeting + timedelta(days=21)),
+                }
+            ],
         }
         if k > 0 and rng.random() < 0.15:
             review["amends"] = k - 1
         if signed:
             review["signed_by"] = rng.choice(CLINICIANS)
-            review["signed_at"] = (f"{_day(meeting)}T{rng.randint(8, 17):02d}:"
-                                   f"{rng.randint(0, 59):02d}:00Z")
+            review["signed_at"] = (
+                f"{_day(meeting)}T{rng.randint(8, 17):02d}:{rng.randint(0, 59):02d}:00Z"
+            )
             if k < count - 1:  # an older recommendation: whether it was carried out
                 status = rng.choice(["done", "done", "done", "changed"])
-                review["follow_up"] = {"status": status,
-                                       "recorded_on": _day(min(TODAY, meeting + timedelta(
-                                           days=rng.randint(20, 60))))}
+                review["follow_up"] = {
+                    "status": status,
+                    "recorded_on": _day(min(TODAY, meeting + timedelta(days=rng.randint(20, 60)))),
+                }
                 if status == "changed":
-                    review["follow_up"].update(reason="clinical_change",
-                                               note="Plan changed after restaging.")
+                    review["follow_up"].update(
+                        reason="clinical_change", note="Plan changed after restaging."
+                    )
         reviews.append(review)
     to_freeze = [r for r in reviews if "signed_at" in r]
     if to_freeze and _freeze is not None:
@@ -354,8 +591,7 @@ def _reviews(rng: random.Random, document: dict[str, Any], count: int,
 def case_text(index: int, seed: int, *, heavy: bool | None = None) -> str:
     """The case file's text, as the app exports it (2-space indent, UTF-8)."""
     _ensure_freezing()
-    return json.dumps(case_document(index, seed, heavy=heavy), ensure_ascii=False,
-                      indent=2) + "\n"
+    return json.dumps(case_document(index, seed, heavy=heavy), ensure_ascii=False, indent=2) + "\n"
 
 
 def _ensure_freezing() -> None:
@@ -390,8 +626,9 @@ def _chunk(job: tuple[int, int, int]) -> list[str]:
     return [case_text(index, seed) for index in range(start, stop)]
 
 
-def parallel_texts(patients: int, seed: int, *, chunk: int = 250,
-                   workers: int = 1) -> Iterator[list[str]]:
+def parallel_texts(
+    patients: int, seed: int, *, chunk: int = 250, workers: int = 1
+) -> Iterator[list[str]]:
     """The case files in order, in chunks, generated by `workers` other processes (so the
     importer in this one keeps the other core busy)."""
     jobs = [(start, min(start + chunk, patients), seed) for start in range(0, patients, chunk)]
@@ -414,9 +651,16 @@ def parallel_texts(patients: int, seed: int, *, chunk: int = 250,
 # -- building a database ------------------------------------------------------------------
 
 
-def build(db: Path, patients: int, seed: int, *, batch: int = 250, workers: int = 1,
-          progress: Callable[[int, int, float], None] | None = None,
-          meetings: bool = True) -> dict[str, Any]:
+def build(
+    db: Path,
+    patients: int,
+    seed: int,
+    *,
+    batch: int = 250,
+    workers: int = 1,
+    progress: Callable[[int, int, float], None] | None = None,
+    meetings: bool = True,
+) -> dict[str, Any]:
     """Write the cohort into a new database at `db`; returns what it took."""
     from crlmboard.services import Board
 
@@ -441,11 +685,16 @@ def build(db: Path, patients: int, seed: int, *, batch: int = 250, workers: int 
             agenda = add_meetings(board, seed)
     finally:
         board.close()
-    return {"patients": patients, "seed": seed, "generator": GENERATOR_VERSION,
-            "import_many": bulk, "agenda_items": agenda,
-            "import_seconds": round(imported_after, 1),
-            "total_seconds": round(time.perf_counter() - started, 1),
-            "bytes": db.stat().st_size}
+    return {
+        "patients": patients,
+        "seed": seed,
+        "generator": GENERATOR_VERSION,
+        "import_many": bulk,
+        "agenda_items": agenda,
+        "import_seconds": round(imported_after, 1),
+        "total_seconds": round(time.perf_counter() - started, 1),
+        "bytes": db.stat().st_size,
+    }
 
 
 UPCOMING_MEETINGS = 4
@@ -465,10 +714,14 @@ def add_meetings(board: Any, seed: int) -> int:
     from crlmboard.store.database import read_session
 
     with read_session(board.engine) as session:
-        held = session.execute(sa.select(t.ReviewRow.meeting_date, t.ReviewRow.case_id)  # type: ignore[call-overload]
-                               .order_by(t.ReviewRow.meeting_date, t.ReviewRow.case_id)).all()
-        case_ids = list(session.execute(sa.select(t.CaseRow.id).order_by(t.CaseRow.id))  # type: ignore[call-overload]
-                        .scalars())
+        held = session.execute(
+            sa.select(t.ReviewRow.meeting_date, t.ReviewRow.case_id).order_by(  # type: ignore[call-overload]
+                t.ReviewRow.meeting_date, t.ReviewRow.case_id
+            )
+        ).all()
+        case_ids = list(
+            session.execute(sa.select(t.CaseRow.id).order_by(t.CaseRow.id)).scalars()  # type: ignore[call-overload]
+        )
     rng = random.Random(seed * 7919 + 1)
     agenda: dict[date, list[int]] = {}
     for day, case_id in held:
@@ -487,17 +740,24 @@ def add_meetings(board: Any, seed: int) -> int:
             size += len(part[-1][1])
         with board.writing() as session:
             log = AuditLog.of(session)
-            meetings = [t.MeetingRow(date=day, time="16:00", location="Seminar room 2")
-                        for day, _ in part]
+            meetings = [
+                t.MeetingRow(date=day, time="16:00", location="Seminar room 2") for day, _ in part
+            ]
             session.add_all(meetings)
             session.flush()
             rows = []
             for meeting, (_day, cases) in zip(meetings, part, strict=True):
                 assert meeting.id is not None
                 log.inserted(t.MeetingRow, meeting, None)
-                rows += [t.AgendaItemRow(meeting_id=meeting.id, case_id=case_id,
-                                         position=position, question="Next step?")
-                         for position, case_id in enumerate(cases)]
+                rows += [
+                    t.AgendaItemRow(
+                        meeting_id=meeting.id,
+                        case_id=case_id,
+                        position=position,
+                        question="Next step?",
+                    )
+                    for position, case_id in enumerate(cases)
+                ]
             session.add_all(rows)
             session.flush()
             for row in rows:
@@ -508,15 +768,24 @@ def add_meetings(board: Any, seed: int) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.cohort",
-                                     description="Write a synthetic cohort through the importer.")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.cohort", description="Write a synthetic cohort through the importer."
+    )
     parser.add_argument("--patients", type=int, required=True)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--db", type=Path, required=True)
-    parser.add_argument("--batch", type=int, default=250,
-                        help="cases per transaction with import_many (default 250)")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="processes generating case files (0: none; default 1)")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=250,
+        help="cases per transaction with import_many (default 250)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes generating case files (0: none; default 1)",
+    )
     parser.add_argument("--no-meetings", action="store_true")
     parser.add_argument("--dump", type=Path, help="also write the case files to this folder")
     args = parser.parse_args(argv)
@@ -528,8 +797,15 @@ def main(argv: list[str] | None = None) -> int:
     def show(done: int, total: int, seconds: float) -> None:
         print(f"\r{done}/{total} cases, {seconds:.0f} s", end="", file=sys.stderr, flush=True)
 
-    result = build(args.db, args.patients, args.seed, batch=args.batch,
-                   workers=args.workers, progress=show, meetings=not args.no_meetings)
+    result = build(
+        args.db,
+        args.patients,
+        args.seed,
+        batch=args.batch,
+        workers=args.workers,
+        progress=show,
+        meetings=not args.no_meetings,
+    )
     print(file=sys.stderr)
     print(json.dumps(result))
     return 0

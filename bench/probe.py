@@ -111,9 +111,14 @@ def bare_memory() -> None:
 
 # Keystrokes a coordinator types (50): names, a partial MRN, Cyrillic, corrections.
 KEYS: list[str] = [
-    *"tanaka", *["\b"] * 6,              # 12
-    *"bench-00421", *["\b"] * 11,        # 22
-    *"ivan", " ", *"тес", *["\b"] * 8,   # 16
+    *"tanaka",
+    *["\b"] * 6,  # 12
+    *"bench-00421",
+    *["\b"] * 11,  # 22
+    *"ivan",
+    " ",
+    *"тес",
+    *["\b"] * 8,  # 16
 ]
 assert len(KEYS) == 50
 
@@ -144,9 +149,11 @@ def ui_ops(db: str, mrns: list[str], opens: int, today: str, limit: float) -> No
     window.show()
     _wait_shown(app, window)
     shown = time.perf_counter()
-    memory: dict[str, Any] = {"open_seconds": round(opened - started, 2),
-                              "window_seconds": round(shown - opened, 2),
-                              "rss_shown_mb": _rss_mb()}
+    memory: dict[str, Any] = {
+        "open_seconds": round(opened - started, 2),
+        "window_seconds": round(shown - opened, 2),
+        "rss_shown_mb": _rss_mb(),
+    }
 
     # B8: the case list scrolled end to end.  The case list model is a window on the list:
     # it reads a row's page when the view first shows one of its rows and keeps a few pages.
@@ -171,11 +178,17 @@ def ui_ops(db: str, mrns: list[str], opens: int, today: str, limit: float) -> No
     table.scrollToBottom()
     app.processEvents()
     last = table.rowAt(table.viewport().height() - 1)
-    memory.update(peak_rss_mb=_peak_rss_mb(), rows=model.rowCount(), total=model.total,
-                  reached_end=model.rowCount() >= model.total and bar.value() == bar.maximum()
-                  and (last < 0 or last == model.rowCount() - 1),
-                  pages=pages, pages_read=getattr(model, "pages_read", None),
-                  scroll_seconds=round(time.perf_counter() - started, 2))
+    memory.update(
+        peak_rss_mb=_peak_rss_mb(),
+        rows=model.rowCount(),
+        total=model.total,
+        reached_end=model.rowCount() >= model.total
+        and bar.value() == bar.maximum()
+        and (last < 0 or last == model.rowCount() - 1),
+        pages=pages,
+        pages_read=getattr(model, "pages_read", None),
+        scroll_seconds=round(time.perf_counter() - started, 2),
+    )
     table.scrollToTop()
     model.set_query("")  # back to the first page
     app.processEvents()
@@ -208,8 +221,9 @@ def ui_ops(db: str, mrns: list[str], opens: int, today: str, limit: float) -> No
             QTest.keyClicks(edit, key)
         else:  # QTest maps ASCII only: a key event carrying the character's text
             for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
-                QApplication.sendEvent(edit, QKeyEvent(kind, 0, Qt.KeyboardModifier.NoModifier,
-                                                       key))
+                QApplication.sendEvent(
+                    edit, QKeyEvent(kind, 0, Qt.KeyboardModifier.NoModifier, key)
+                )
         if timer.isActive():
             timer.stop()
             timer.timeout.emit()
@@ -217,9 +231,16 @@ def ui_ops(db: str, mrns: list[str], opens: int, today: str, limit: float) -> No
         key_times.append(time.perf_counter() - started)
         counts.append(window.model.total)
     board.close()
-    _done({"case_open_seconds": open_times, "raw_seconds": raw_times,
-           "key_seconds": key_times, "key_totals": counts, "debounce_ms": timer.interval(),
-           "memory": memory})
+    _done(
+        {
+            "case_open_seconds": open_times,
+            "raw_seconds": raw_times,
+            "key_seconds": key_times,
+            "key_totals": counts,
+            "debounce_ms": timer.interval(),
+            "memory": memory,
+        }
+    )
 
 
 def raw_load(db: str, mrn: str) -> float:
@@ -230,10 +251,12 @@ def raw_load(db: str, mrn: str) -> float:
     connection = _RAW.get(db)
     if connection is None:
         connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-        tables = [name for (name,) in connection.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'")
+        tables = [
+            name
+            for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
             if any(c[1] == "case_id" for c in connection.execute(f"PRAGMA table_info({name})"))
-            and name not in ("audit_event", "agenda_item")]
+            and name not in ("audit_event", "agenda_item")
+        ]
         _RAW[db] = connection
         _RAW_TABLES[db] = tables
     tables = _RAW_TABLES[db]
@@ -244,7 +267,9 @@ def raw_load(db: str, mrn: str) -> float:
         connection.execute(f"SELECT * FROM {name} WHERE case_id = ?", (case_id,)).fetchall()
     connection.execute(
         "SELECT l.* FROM lesion_measurement l JOIN imaging_timepoint t ON l.timepoint_id = t.id "
-        "WHERE t.case_id = ? ORDER BY t.position, l.position", (case_id,)).fetchall()
+        "WHERE t.case_id = ? ORDER BY t.position, l.position",
+        (case_id,),
+    ).fetchall()
     return time.perf_counter() - started
 
 
@@ -261,8 +286,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--mrns", default="")
     parser.add_argument("--opens", type=int, default=20)
     parser.add_argument("--today", default="2026-11-24")
-    parser.add_argument("--limit", type=float, default=600.0,
-                        help="ui-ops: seconds of scrolling at most")
+    parser.add_argument(
+        "--limit", type=float, default=600.0, help="ui-ops: seconds of scrolling at most"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     if args.kind == "bare-start":

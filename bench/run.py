@@ -34,19 +34,19 @@ class Config:
     smoke: bool
     seed: int = 1
     growth_sizes: tuple[int, ...] = (1_000, 10_000, 100_000)
-    start_size: int = 10_000       # B1
-    filter_size: int = 100_000     # B2
-    memory_size: int = 100_000     # B8
-    import_files: int = 10_000     # B5 (and B4's 10,000 evaluations)
-    start_runs: int = 3            # B1: runs of each program
-    opens: int = 20                # B3: opens of heavy cases
-    engine_runs: int = 200         # B4: evaluations of the heavy case
-    pdf_runs: int = 5              # B6
-    pack_cases: int = 20           # B7
-    pack_runs: int = 2             # B7
-    size_cases: int = 50           # B9: heavy cases written
-    scroll_limit: float = 150.0    # B8: seconds of scrolling at most, per cohort
-    import_limit: float = 150.0    # B5: seconds of importing at most (then extrapolated)
+    start_size: int = 10_000  # B1
+    filter_size: int = 100_000  # B2
+    memory_size: int = 100_000  # B8
+    import_files: int = 10_000  # B5 (and B4's 10,000 evaluations)
+    start_runs: int = 3  # B1: runs of each program
+    opens: int = 20  # B3: opens of heavy cases
+    engine_runs: int = 200  # B4: evaluations of the heavy case
+    pdf_runs: int = 5  # B6
+    pack_cases: int = 20  # B7
+    pack_runs: int = 2  # B7
+    size_cases: int = 50  # B9: heavy cases written
+    scroll_limit: float = 150.0  # B8: seconds of scrolling at most, per cohort
+    import_limit: float = 150.0  # B5: seconds of importing at most (then extrapolated)
 
     def cap(self, patients: int) -> None:
         self.growth_sizes = tuple(sorted({min(n, patients) for n in self.growth_sizes}))
@@ -57,9 +57,21 @@ class Config:
 
     @classmethod
     def smoke_config(cls) -> Config:
-        return cls(smoke=True, growth_sizes=(200,), start_size=200, filter_size=200,
-                   memory_size=200, import_files=200, start_runs=1, opens=1, engine_runs=1,
-                   pdf_runs=1, pack_cases=20, pack_runs=1, size_cases=2)
+        return cls(
+            smoke=True,
+            growth_sizes=(200,),
+            start_size=200,
+            filter_size=200,
+            memory_size=200,
+            import_files=200,
+            start_runs=1,
+            opens=1,
+            engine_runs=1,
+            pdf_runs=1,
+            pack_cases=20,
+            pack_runs=1,
+            size_cases=2,
+        )
 
 
 @dataclass
@@ -102,9 +114,13 @@ class Suite:
     def probe(self, *args: str) -> dict[str, Any]:
         """Run `python -m bench.probe ARGS` in a fresh, isolated process."""
         home = Path(tempfile.mkdtemp(prefix="probe-", dir=self.work))
-        done = subprocess.run([sys.executable, "-m", "bench.probe", *args],
-                              cwd=cache.ROOT.parent, env=cache.isolated_env(home),
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.probe", *args],
+            cwd=cache.ROOT.parent,
+            env=cache.isolated_env(home),
+            capture_output=True,
+            text=True,
+        )
         if done.returncode != 0:
             raise RuntimeError(f"probe {args[0]} failed:\n{done.stderr[-3000:]}")
         return dict(json.loads(done.stdout.strip().splitlines()[-1]))
@@ -120,18 +136,30 @@ class Suite:
         if patients not in self._ui:
             db = self.cohort(patients)
             mrns = self.heavy_mrns(patients, 5)
-            self._ui[patients] = self.probe("ui-ops", "--db", str(db), "--mrns", ",".join(mrns),
-                                            "--opens", str(self.config.opens),
-                                            "--today", cohort.TODAY.isoformat(),
-                                            "--limit", str(self.config.scroll_limit))
+            self._ui[patients] = self.probe(
+                "ui-ops",
+                "--db",
+                str(db),
+                "--mrns",
+                ",".join(mrns),
+                "--opens",
+                str(self.config.opens),
+                "--today",
+                cohort.TODAY.isoformat(),
+                "--limit",
+                str(self.config.scroll_limit),
+            )
         return self._ui[patients]
 
     # -- B1 ---------------------------------------------------------------------------
 
     def b1(self) -> Result:
-        result = Result("B1", f"start to window shown and list filled, "
-                              f"{self.config.start_size:,} patients", unit="s",
-                        target="≤ 1.5 × baseline")
+        result = Result(
+            "B1",
+            f"start to window shown and list filled, {self.config.start_size:,} patients",
+            unit="s",
+            target="≤ 1.5 × baseline",
+        )
         db = self.cohort(self.config.start_size)
         self.probe("app-start", "--db", str(db))  # warm the file cache and bytecode
         app: list[float] = []
@@ -153,15 +181,22 @@ class Suite:
     # -- B2 and B3, with growth ---------------------------------------------------------
 
     def b2(self) -> Result:
-        result = Result("B2", f"filter: one keystroke to the list updated, "
-                              f"{self.config.filter_size:,} patients (median of 50)", unit="ms",
-                        target="≤ 30 ms median; flat 1k→100k")
+        result = Result(
+            "B2",
+            f"filter: one keystroke to the list updated, "
+            f"{self.config.filter_size:,} patients (median of 50)",
+            unit="ms",
+            target="≤ 30 ms median; flat 1k→100k",
+        )
         growth = {}
         for size in sorted({*self.config.growth_sizes, self.config.filter_size}):
             out = self.ui(size)
             keys = [s * 1000 for s in out["key_seconds"]]
-            growth[size] = {"median_ms": median(keys), "max_ms": max(keys),
-                            "p90_ms": sorted(keys)[int(0.9 * (len(keys) - 1))]}
+            growth[size] = {
+                "median_ms": median(keys),
+                "max_ms": max(keys),
+                "p90_ms": sorted(keys)[int(0.9 * (len(keys) - 1))],
+            }
             if size == self.config.filter_size:
                 result.figure = median(keys)
                 result.details["keystrokes_ms"] = [round(k, 2) for k in keys]
@@ -174,8 +209,12 @@ class Suite:
         return result
 
     def b3(self) -> Result:
-        result = Result("B3", "open a heavy case: load + evaluate + every tab filled",
-                        unit="ms", target="≤ 5 × baseline and ≤ 50 ms; flat 1k→100k")
+        result = Result(
+            "B3",
+            "open a heavy case: load + evaluate + every tab filled",
+            unit="ms",
+            target="≤ 5 × baseline and ≤ 50 ms; flat 1k→100k",
+        )
         growth = {}
         for size in self.config.growth_sizes:
             out = self.ui(size)
@@ -207,8 +246,12 @@ class Suite:
         from crlmboard.domain.engine import evaluate
         from crlmboard.services.evaluation import default_profile
 
-        result = Result("B4", "engine: evaluate() on a heavy case", unit="ms",
-                        target="≤ 1 × baseline; 10,000 cases ≤ 10 s")
+        result = Result(
+            "B4",
+            "engine: evaluate() on a heavy case",
+            unit="ms",
+            target="≤ 1 × baseline; 10,000 cases ≤ 10 s",
+        )
         profile = default_profile()
         case = loads_case(cohort.case_text(0, self.config.seed, heavy=True), cohort.TODAY)
         data = case.model_dump(mode="json")
@@ -233,8 +276,7 @@ class Suite:
         self._files_baseline()
         seconds = self._evaluate_seconds
         count = self.config.import_files
-        return {"cases": count, "seconds": seconds,
-                "seconds_per_10000": seconds * 10_000 / count}
+        return {"cases": count, "seconds": seconds, "seconds_per_10000": seconds * 10_000 / count}
 
     def _files_baseline(self) -> float:
         """B5's baseline: read + json.loads + validation of every file; the engine on each
@@ -263,8 +305,9 @@ class Suite:
         from crlmboard.services import Board
 
         count = self.config.import_files
-        result = Result("B5", f"import {count:,} case files (a folder)", unit="s",
-                        target="≤ 3 × baseline")
+        result = Result(
+            "B5", f"import {count:,} case files (a folder)", unit="s", target="≤ 3 × baseline"
+        )
         folder = cache.case_files(count, self.config.seed)
         result.baseline = self._files_baseline()
         target = self.work / "import" / "board.sqlite3"
@@ -286,14 +329,17 @@ class Suite:
         result.figure = seconds * count / imported
         result.ratio = result.figure / result.baseline
         result.passed = result.ratio <= 3
-        result.details = {"per_file_ms": seconds / imported * 1000,
-                          "baseline_per_file_ms": result.baseline / count * 1000,
-                          "files_imported": imported}
+        result.details = {
+            "per_file_ms": seconds / imported * 1000,
+            "baseline_per_file_ms": result.baseline / count * 1000,
+            "files_imported": imported,
+        }
         if imported < count:
             result.details["note"] = (
                 f"time-boxed: {imported:,} of {count:,} files imported in {seconds:.0f} s; the "
                 f"figure is that rate for {count:,} files (a full import that met the target "
-                f"would fit in the box)")
+                f"would fit in the box)"
+            )
         shutil.rmtree(target.parent, ignore_errors=True)
         return result
 
@@ -309,14 +355,21 @@ class Suite:
         path.parent.mkdir(parents=True)
         board = Board.open(path, clock=lambda: cohort.TODAY, user="bench")
         board.cases.import_many(
-            [cohort.case_text(i, self.config.seed, heavy=True)
-             for i in range(self.config.pack_cases)])
+            [
+                cohort.case_text(i, self.config.seed, heavy=True)
+                for i in range(self.config.pack_cases)
+            ]
+        )
         self._pdf_db = board
         return board
 
     def b6(self) -> Result:
-        result = Result("B6", "case-summary PDF of a heavy case", unit="ms",
-                        target="≤ 2 × baseline and ≤ 400 ms")
+        result = Result(
+            "B6",
+            "case-summary PDF of a heavy case",
+            unit="ms",
+            target="≤ 2 × baseline and ≤ 400 ms",
+        )
         board = self._pdf_board()
         mrn = cohort.mrn_of(0)
         board.reports.case_summary(mrn)  # warm-up: fonts registered once per process
@@ -331,9 +384,12 @@ class Suite:
         result.baseline = median([seconds for seconds, _ in bare]) * 1000
         result.ratio = result.figure / result.baseline
         result.passed = result.ratio <= 2 and result.figure <= 400
-        result.details = {"pages": pages, "bytes": len(data),
-                          "baseline_pages": pdf_pages(bare[0][1]),
-                          **self._b6_parts(board, mrn, pages, result.baseline)}
+        result.details = {
+            "pages": pages,
+            "bytes": len(data),
+            "baseline_pages": pdf_pages(bare[0][1]),
+            **self._b6_parts(board, mrn, pages, result.baseline),
+        }
         self._b6 = result.figure
         return result
 
@@ -359,10 +415,14 @@ class Suite:
             build.append(time.perf_counter() - started)
         noto = [bare_pdf(pages, font=SANS) for _ in range(self.config.pdf_runs)]
         noto_ms = median([seconds for seconds, _ in noto]) * 1000
-        return {"read_case_ms": median(read) * 1000, "evaluate_ms": median(evaluate) * 1000,
-                "pdf_ms": median(build) * 1000, "baseline_noto_sans_ms": noto_ms,
-                "baseline_noto_sans_bytes": len(noto[0][1]),
-                "baseline_noto_sans_vs_helvetica": noto_ms / baseline_ms}
+        return {
+            "read_case_ms": median(read) * 1000,
+            "evaluate_ms": median(evaluate) * 1000,
+            "pdf_ms": median(build) * 1000,
+            "baseline_noto_sans_ms": noto_ms,
+            "baseline_noto_sans_bytes": len(noto[0][1]),
+            "baseline_noto_sans_vs_helvetica": noto_ms / baseline_ms,
+        }
 
     def b7(self) -> Result:
         from crlmboard import __version__
@@ -370,8 +430,9 @@ class Suite:
         from crlmboard.report.meeting_pack import meeting_pack_pdf
 
         n = self.config.pack_cases
-        result = Result("B7", f"meeting pack of {n} heavy cases", unit="ms",
-                        target="≤ 1.1 × (20 × B6)")
+        result = Result(
+            "B7", f"meeting pack of {n} heavy cases", unit="ms", target="≤ 1.1 × (20 × B6)"
+        )
         if self._b6 is None:
             self.b6()
         assert self._b6 is not None
@@ -387,9 +448,14 @@ class Suite:
             def pack() -> bytes:
                 return bytes(service.meeting_pack(meeting_id))
         else:  # before the meetings service: what it does, with the report function
-            meeting = Meeting(date=cohort.TODAY, time="16:00", location="Seminar room 2",
-                              agenda=[AgendaItem(mrn=m, question="Next step?", position=k)
-                                      for k, m in enumerate(mrns)])
+            meeting = Meeting(
+                date=cohort.TODAY,
+                time="16:00",
+                location="Seminar room 2",
+                agenda=[
+                    AgendaItem(mrn=m, question="Next step?", position=k) for k, m in enumerate(mrns)
+                ],
+            )
             via = "report.meeting_pack.meeting_pack_pdf"
 
             def pack() -> bytes:
@@ -398,6 +464,7 @@ class Suite:
                     case = board.cases.get(mrn)
                     cases.append((case, board.reports.current_evaluation(case), None))
                 return meeting_pack_pdf(meeting, cases, app_version=__version__)
+
         # warm-up, as B6 has one: B6 times a case already read and printed once; the first
         # pack is the first time the other 19 cases are read and printed in this process
         started = time.perf_counter()
@@ -412,27 +479,38 @@ class Suite:
         result.baseline = n * self._b6
         result.ratio = result.figure / result.baseline
         result.passed = result.ratio <= 1.1
-        result.details = {"pages": pdf_pages(data), "bytes": len(data), "via": via,
-                          "first_pack_ms": first * 1000}
+        result.details = {
+            "pages": pdf_pages(data),
+            "bytes": len(data),
+            "via": via,
+            "first_pack_ms": first * 1000,
+        }
         return result
 
     # -- B8: memory ---------------------------------------------------------------------
 
     def b8(self) -> Result:
-        result = Result("B8", f"peak memory, {self.config.memory_size:,} patients open and the "
-                              "list scrolled end to end", unit="MB",
-                        target="≤ 250 MB above baseline; flat 1k→100k")
+        result = Result(
+            "B8",
+            f"peak memory, {self.config.memory_size:,} patients open and the "
+            "list scrolled end to end",
+            unit="MB",
+            target="≤ 250 MB above baseline; flat 1k→100k",
+        )
         bare = self.probe("bare-memory")["peak_rss_mb"]
         growth = {}
         for size in sorted({*self.config.growth_sizes, self.config.memory_size}):
             out = self.ui(size)["memory"]
-            growth[size] = {"above_baseline_mb": out["peak_rss_mb"] - bare,
-                            "peak_rss_mb": out["peak_rss_mb"],
-                            "rss_window_shown_mb": out["rss_shown_mb"], "rows": out["rows"],
-                            "reached_end": out["reached_end"],
-                            "scroll_seconds": out["scroll_seconds"],
-                            "app_open_seconds": out["open_seconds"],
-                            "window_seconds": out["window_seconds"]}
+            growth[size] = {
+                "above_baseline_mb": out["peak_rss_mb"] - bare,
+                "peak_rss_mb": out["peak_rss_mb"],
+                "rss_window_shown_mb": out["rss_shown_mb"],
+                "rows": out["rows"],
+                "reached_end": out["reached_end"],
+                "scroll_seconds": out["scroll_seconds"],
+                "app_open_seconds": out["open_seconds"],
+                "window_seconds": out["window_seconds"],
+            }
         top = growth[self.config.memory_size]
         result.figure, result.baseline = top["above_baseline_mb"], bare
         result.details = {"growth": growth}
@@ -440,7 +518,8 @@ class Suite:
             result.details["note"] = (
                 f"the list did not reach its end in {self.config.scroll_limit:.0f} s "
                 f"({top['rows']:,} of {self.config.memory_size:,} rows loaded): the figure "
-                "is a lower bound")
+                "is a lower bound"
+            )
         flat = self._flat(growth, "peak_rss_mb", result)
         result.passed = result.figure <= 250 and top["reached_end"] and flat
         return result
@@ -451,8 +530,9 @@ class Suite:
         from crlmboard.services import Board
 
         n = self.config.size_cases
-        result = Result("B9", "database size per heavy case", unit="KB",
-                        target="≤ 40 KB per heavy case")
+        result = Result(
+            "B9", "database size per heavy case", unit="KB", target="≤ 40 KB per heavy case"
+        )
         path = self.work / "size" / "board.sqlite3"
         path.parent.mkdir(parents=True)
         board = Board.open(path, clock=lambda: cohort.TODAY, user="bench")
@@ -460,18 +540,24 @@ class Suite:
         empty = _settled_size(path)
         tables_before = _table_bytes(path)
         board = Board.open(path, clock=lambda: cohort.TODAY, user="bench")
-        board.cases.import_many([cohort.case_text(100_000 + i, self.config.seed, heavy=True)
-                                 for i in range(n)])
+        board.cases.import_many(
+            [cohort.case_text(100_000 + i, self.config.seed, heavy=True) for i in range(n)]
+        )
         board.close()
         full = _settled_size(path)
         result.figure = (full - empty) / n / 1024
         result.passed = result.figure <= 40
         after = _table_bytes(path)
-        by_table = {name: round((after.get(name, 0) - tables_before.get(name, 0)) / n / 1024, 1)
-                    for name in after}
-        result.details = {"cases": n, "empty_bytes": empty, "bytes": full,
-                          "kb_per_case_by_table": dict(sorted(by_table.items(),
-                                                              key=lambda x: -x[1])[:12])}
+        by_table = {
+            name: round((after.get(name, 0) - tables_before.get(name, 0)) / n / 1024, 1)
+            for name in after
+        }
+        result.details = {
+            "cases": n,
+            "empty_bytes": empty,
+            "bytes": full,
+            "kb_per_case_by_table": dict(sorted(by_table.items(), key=lambda x: -x[1])[:12]),
+        }
         return result
 
     def close(self) -> None:
@@ -548,20 +634,31 @@ def table(results: list[Result]) -> str:
     rows = [("id", "what", "figure", "baseline", "ratio", "target", "pass")]
     for r in results:
         baseline_unit = "MB" if r.id == "B8" else r.unit
-        rows.append((r.id, r.what[:62], fmt(r.figure, r.unit), fmt(r.baseline, baseline_unit),
-                     fmt(r.ratio) if r.ratio is not None else "—", r.target,
-                     "ERROR" if r.error else ("pass" if r.passed else "MISS")))
+        rows.append(
+            (
+                r.id,
+                r.what[:62],
+                fmt(r.figure, r.unit),
+                fmt(r.baseline, baseline_unit),
+                fmt(r.ratio) if r.ratio is not None else "—",
+                r.target,
+                "ERROR" if r.error else ("pass" if r.passed else "MISS"),
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-             for row in rows]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     for r in results:
         growth = r.details.get("growth")
         if growth and len(growth) > 1:
-            key = "median_ms" if "median_ms" in next(iter(growth.values())) else \
-                "above_baseline_mb"
-            steps = ", ".join(f"{int(k):,}: {fmt(v[key])}" for k, v in sorted(
-                growth.items(), key=lambda kv: int(kv[0])))
+            key = "median_ms" if "median_ms" in next(iter(growth.values())) else "above_baseline_mb"
+            steps = ", ".join(
+                f"{int(k):,}: {fmt(v[key])}"
+                for k, v in sorted(growth.items(), key=lambda kv: int(kv[0]))
+            )
             factor = r.details.get("growth_factor", 0)
             lines.append(f"{r.id} growth ({key}): {steps}  (× {factor:.2f})")
     return "\n".join(lines)
@@ -570,12 +667,19 @@ def table(results: list[Result]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("ids", nargs="*", metavar="ID", help="benchmarks to run (default all)")
-    parser.add_argument("--smoke", action="store_true",
-                        help="200 patients, every benchmark once (CI; timings not judged)")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="200 patients, every benchmark once (CI; timings not judged)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--output", type=Path, default=RESULTS)
-    parser.add_argument("--max-patients", type=int, metavar="N",
-                        help="cap every cohort at N patients (a quicker, partial run)")
+    parser.add_argument(
+        "--max-patients",
+        type=int,
+        metavar="N",
+        help="cap every cohort at N patients (a quicker, partial run)",
+    )
     args = parser.parse_args(argv)
     ids = [i.upper() for i in args.ids] or list(IDS)
     unknown = [i for i in ids if i not in IDS]
@@ -606,19 +710,26 @@ def main(argv: list[str] | None = None) -> int:
                 result = Result(benchmark, "", error=f"{type(error).__name__}: {error}")
             result.details["seconds"] = round(time.perf_counter() - t0, 1)
             results.append(result)
-            log(f"{benchmark}: {fmt(result.figure, result.unit)} "
-                f"({result.details['seconds']} s)")
+            log(f"{benchmark}: {fmt(result.figure, result.unit)} ({result.details['seconds']} s)")
     finally:
         suite.close()
     seconds = time.perf_counter() - started
     print(table(results))
-    print(f"\n{len(results)} benchmark(s) in {seconds:.0f} s"
-          + (" (smoke: timings not judged)" if config.smoke else ""))
+    print(
+        f"\n{len(results)} benchmark(s) in {seconds:.0f} s"
+        + (" (smoke: timings not judged)" if config.smoke else "")
+    )
     document = {
-        "smoke": config.smoke, "max_patients": args.max_patients, "seed": config.seed,
+        "smoke": config.smoke,
+        "max_patients": args.max_patients,
+        "seed": config.seed,
         "seconds": round(seconds, 1),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "sqlite": sqlite3.sqlite_version, "platform": platform.platform()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "sqlite": sqlite3.sqlite_version,
+            "platform": platform.platform(),
+        },
         "cohorts": {str(k): v for k, v in suite.cohorts.items()},
         "results": [asdict(r) for r in results],
     }

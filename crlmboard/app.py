@@ -18,15 +18,19 @@ if TYPE_CHECKING:
 log = logging.getLogger("crlmboard.app")
 
 
-def _excepthook(kind: type[BaseException], value: BaseException,
-                trace: TracebackType | None) -> None:
+def _excepthook(
+    kind: type[BaseException], value: BaseException, trace: TracebackType | None
+) -> None:
     log.error("unhandled error", exc_info=(kind, value, trace))
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     if QApplication.instance() is not None:
-        QMessageBox.critical(None, "crlmboard",
-                             "Something went wrong and that action was not completed.\n"
-                             f"The details are in the log: {log_path()}")
+        QMessageBox.critical(
+            None,
+            "crlmboard",
+            "Something went wrong and that action was not completed.\n"
+            f"The details are in the log: {log_path()}",
+        )
 
 
 def application() -> object:
@@ -87,12 +91,14 @@ def open_window(where: str | None) -> tuple[object, Board] | None:
     settings = QSettings()
     # --db / CRLMBOARD_DB, else the default chosen in Preferences, else the database last
     # opened with File > Open (a demo is always opened with an explicit --db)
-    where = where or (str(settings.value("default_database") or "") or None) \
+    where = (
+        where
+        or (str(settings.value("default_database") or "") or None)
         or (str(settings.value("last_database") or "") or None)
+    )
     user = str(settings.value("user_name") or getpass.getuser())
     try:
-        board = Board.open(where, profile=str(settings.value("profile") or "") or None,
-                           user=user)
+        board = Board.open(where, profile=str(settings.value("profile") or "") or None, user=user)
     except BoardError as error:
         QMessageBox.critical(None, "crlmboard", str(error))
         return None

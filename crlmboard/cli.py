@@ -121,17 +121,31 @@ def cmd_fhir(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     with _open(args) as board:
         today = board.today()
-        rows = board.cases.page(args.query or "", sort=args.sort, descending=args.descending,
-                                limit=args.limit)
+        rows = board.cases.page(
+            args.query or "", sort=args.sort, descending=args.descending, limit=args.limit
+        )
         total = board.cases.count(args.query or "")
     if args.json:
-        _out(json.dumps([{
-            "mrn": r.mrn, "family_name": r.family_name, "given_name": r.given_name,
-            "birth_date": r.birth_date.isoformat() if r.birth_date else None,
-            "next_meeting": r.next_meeting.isoformat() if r.next_meeting else None,
-            "resectability": r.resectability, "current_response": r.current_response,
-            "open_warnings": r.open_warnings, "open_criticals": r.open_criticals,
-        } for r in rows], indent=2, ensure_ascii=False))
+        _out(
+            json.dumps(
+                [
+                    {
+                        "mrn": r.mrn,
+                        "family_name": r.family_name,
+                        "given_name": r.given_name,
+                        "birth_date": r.birth_date.isoformat() if r.birth_date else None,
+                        "next_meeting": r.next_meeting.isoformat() if r.next_meeting else None,
+                        "resectability": r.resectability,
+                        "current_response": r.current_response,
+                        "open_warnings": r.open_warnings,
+                        "open_criticals": r.open_criticals,
+                    }
+                    for r in rows
+                ],
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
         return EXIT_OK
     header = f"{'MRN':<16} {'Name':<32} {'Age':>3}  {'Next meeting':<12}  {'Resectability':<13}"
     _out(header + "  Resp  Crit  Warn")
@@ -139,11 +153,16 @@ def cmd_list(args: argparse.Namespace) -> int:
         name = ", ".join(x for x in ((r.family_name or "").upper(), r.given_name or "") if x)
         age = ""
         if r.birth_date:
-            age = str(today.year - r.birth_date.year
-                      - ((today.month, today.day) < (r.birth_date.month, r.birth_date.day)))
+            age = str(
+                today.year
+                - r.birth_date.year
+                - ((today.month, today.day) < (r.birth_date.month, r.birth_date.day))
+            )
         meeting = r.next_meeting.isoformat() if r.next_meeting else ""
-        _out(f"{r.mrn:<16} {name[:32]:<32} {age:>3}  {meeting:<12}  {r.resectability or '':<13}"
-             f"  {r.current_response or '':<4}  {r.open_criticals:>4}  {r.open_warnings:>4}")
+        _out(
+            f"{r.mrn:<16} {name[:32]:<32} {age:>3}  {meeting:<12}  {r.resectability or '':<13}"
+            f"  {r.current_response or '':<4}  {r.open_criticals:>4}  {r.open_warnings:>4}"
+        )
     _out(f"{len(rows)} of {total} cases")
     return EXIT_OK
 
@@ -204,7 +223,8 @@ def cmd_pdf(args: argparse.Namespace) -> int:
     with _open(args) as board:
         try:
             target = board.reports.write_case_summary(
-                args.mrn, args.output, _review_index(args.review), page_size=page_size)
+                args.mrn, args.output, _review_index(args.review), page_size=page_size
+            )
         except ReviewNotSigned as error:
             raise BadInput(str(error)) from None
     _out(f"wrote the case summary of {args.mrn} to {target}")
@@ -219,8 +239,7 @@ def cmd_letter(args: argparse.Namespace) -> int:
     assert index is not None
     with _open(args) as board:
         try:
-            target = board.reports.write_letter(args.mrn, index, args.output,
-                                                page_size=page_size)
+            target = board.reports.write_letter(args.mrn, index, args.output, page_size=page_size)
         except ReviewNotSigned as error:
             raise BadInput(str(error)) from None
     _out(f"wrote the outcome letter of {args.mrn} to {target}")
@@ -233,10 +252,15 @@ def cmd_meetings(args: argparse.Namespace) -> int:
         for meeting in meetings:
             q = board.meetings.quorum(meeting)
             where = f" {meeting.fields.time or ''} {meeting.fields.location or ''}".rstrip()
-            _out(f"{meeting.date.isoformat()}{where} — {len(meeting.agenda)} case(s); core "
-                 f"roles {len(q.present)}/{len(q.present) + len(q.missing)}"
-                 + (f" (missing: {', '.join(r.replace('_', ' ') for r in q.missing)})"
-                    if q.missing else ""))
+            _out(
+                f"{meeting.date.isoformat()}{where} — {len(meeting.agenda)} case(s); core "
+                f"roles {len(q.present)}/{len(q.present) + len(q.missing)}"
+                + (
+                    f" (missing: {', '.join(r.replace('_', ' ') for r in q.missing)})"
+                    if q.missing
+                    else ""
+                )
+            )
             for entry in meeting.agenda:
                 _out(f"  {entry.position + 1}. {entry.mrn} [{entry.status}] {entry.question}")
     return EXIT_OK
@@ -347,19 +371,28 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     db = argparse.ArgumentParser(add_help=False)
-    db.add_argument("--db", metavar="URL_OR_PATH", default=argparse.SUPPRESS,
-                    help="database: a SQLite file path or an SQLAlchemy URL "
-                         "(default: $CRLMBOARD_DB, else the per-user database)")
+    db.add_argument(
+        "--db",
+        metavar="URL_OR_PATH",
+        default=argparse.SUPPRESS,
+        help="database: a SQLite file path or an SQLAlchemy URL "
+        "(default: $CRLMBOARD_DB, else the per-user database)",
+    )
     parser = argparse.ArgumentParser(
-        prog="crlmboard", parents=[db],
+        prog="crlmboard",
+        parents=[db],
         description="Case manager for tumor boards treating colorectal liver metastases.",
     )
-    parser.add_argument("--version", action="store_true",
-                        help="print the app, schema, Python, Qt and SQLite versions")
+    parser.add_argument(
+        "--version",
+        action="store_true",
+        help="print the app, schema, Python, Qt and SQLite versions",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def command(name: str, func: Callable[[argparse.Namespace], int],
-                help_text: str) -> argparse.ArgumentParser:
+    def command(
+        name: str, func: Callable[[argparse.Namespace], int], help_text: str
+    ) -> argparse.ArgumentParser:
         p = sub.add_parser(name, parents=[db], help=help_text, description=help_text)
         p.set_defaults(func=func)
         return p
@@ -367,10 +400,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("demo", cmd_demo, "create a fresh demo database and open the app on it")
     p.add_argument("--no-open", action="store_true", help="stop after creating it")
     p = command("import", cmd_import, "import case files, mCODE bundles or a referral CSV")
-    p.add_argument("path", help="a crlmboard.case/1 JSON file, an mCODE bundle (JSON), a "
-                                "referral CSV, or a folder of JSON files")
-    p.add_argument("--replace", action="store_true",
-                   help="update cases that already exist (their reviews are kept)")
+    p.add_argument(
+        "path",
+        help="a crlmboard.case/1 JSON file, an mCODE bundle (JSON), a "
+        "referral CSV, or a folder of JSON files",
+    )
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="update cases that already exist (their reviews are kept)",
+    )
     p = command("export", cmd_export, "export a case as a crlmboard.case/1 file")
     p.add_argument("mrn")
     p.add_argument("-o", "--output", required=True, help="file to write ('-' for stdout)")
@@ -379,58 +418,99 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="file to write ('-' for stdout)")
     p = command("list", cmd_list, "list cases, filtered by MRN or name")
     p.add_argument("query", nargs="?", default="")
-    p.add_argument("--sort", default="name",
-                   choices=["mrn", "name", "age", "next_meeting", "resectability", "response",
-                            "warnings"])
+    p.add_argument(
+        "--sort",
+        default="name",
+        choices=["mrn", "name", "age", "next_meeting", "resectability", "response", "warnings"],
+    )
     p.add_argument("--descending", action="store_true")
     p.add_argument("--limit", type=int, default=1000)
     p.add_argument("--json", action="store_true", help="print JSON")
-    p = command("evaluate", cmd_evaluate,
-                "print the guideline engine's evaluation of a case file (no database)")
+    p = command(
+        "evaluate",
+        cmd_evaluate,
+        "print the guideline engine's evaluation of a case file (no database)",
+    )
     p.add_argument("file")
-    p.add_argument("--as-of", type=_parse_date, metavar="DATE",
-                   help="evaluate as of this date (default: today)")
+    p.add_argument(
+        "--as-of",
+        type=_parse_date,
+        metavar="DATE",
+        help="evaluate as of this date (default: today)",
+    )
     p.add_argument("--profile", metavar="FILE", help="institution profile (TOML)")
     p = command("rules", cmd_rules, "show the rule catalogue")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--profile", metavar="FILE", help="institution profile (TOML)")
     p = command("pdf", cmd_pdf, "write a case's tumor-board summary as PDF")
     p.add_argument("mrn")
-    p.add_argument("--review", type=int, metavar="N",
-                   help="the summary of the case's N-th review (1 = the first; default: the "
-                        "current evaluation)")
+    p.add_argument(
+        "--review",
+        type=int,
+        metavar="N",
+        help="the summary of the case's N-th review (1 = the first; default: the "
+        "current evaluation)",
+    )
     p.add_argument("--letter-size", action="store_true", help="US Letter pages (default A4)")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="PDF file to write")
-    p = command("letter", cmd_letter,
-                "write the outcome letter of a signed review as PDF (one page)")
+    p = command(
+        "letter", cmd_letter, "write the outcome letter of a signed review as PDF (one page)"
+    )
     p.add_argument("mrn")
-    p.add_argument("--review", type=int, metavar="N", required=True,
-                   help="the case's N-th review (1 = the first); it must be signed")
+    p.add_argument(
+        "--review",
+        type=int,
+        metavar="N",
+        required=True,
+        help="the case's N-th review (1 = the first); it must be signed",
+    )
     p.add_argument("--letter-size", action="store_true", help="US Letter pages (default A4)")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="PDF file to write")
     command("meetings", cmd_meetings, "list meetings (upcoming first) with their agendas")
-    p = command("meeting-pack", cmd_meeting_pack,
-                "write the meeting pack (cover, agenda, every case's summary) as PDF")
+    p = command(
+        "meeting-pack",
+        cmd_meeting_pack,
+        "write the meeting pack (cover, agenda, every case's summary) as PDF",
+    )
     p.add_argument("date", type=_parse_date, help="the meeting's date, YYYY-MM-DD")
     p.add_argument("--letter-size", action="store_true", help="US Letter pages (default A4)")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="PDF file to write")
     p = command("figures", cmd_figures, "board figures of a period as CSV")
     p.add_argument("--from", dest="start", type=_parse_date, required=True, metavar="DATE")
     p.add_argument("--to", dest="end", type=_parse_date, required=True, metavar="DATE")
-    p.add_argument("-o", "--output", required=True, metavar="FILE.csv",
-                   help="CSV file to write ('-' for stdout)")
-    p = command("screenshots", cmd_screenshots,
-                "write PNGs of the main views on a fresh demo database (for review)")
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="FILE.csv",
+        help="CSV file to write ('-' for stdout)",
+    )
+    p = command(
+        "screenshots",
+        cmd_screenshots,
+        "write PNGs of the main views on a fresh demo database (for review)",
+    )
     p.add_argument("outdir")
-    p = command("check", cmd_check, "check the database: integrity, foreign keys, audit "
-                                      "trail, signed reviews (exit 1 on any problem)")
+    p = command(
+        "check",
+        cmd_check,
+        "check the database: integrity, foreign keys, audit "
+        "trail, signed reviews (exit 1 on any problem)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     p = command("backup", cmd_backup, "back up the database now")
-    p.add_argument("-o", "--output", metavar="FILE",
-                   help="write the backup to FILE (default: the backups folder beside it)")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write the backup to FILE (default: the backups folder beside it)",
+    )
     command("backups", cmd_backups, "list the database's backups, newest first")
-    p = command("restore", cmd_restore,
-                "replace the database with a backup (the current state is backed up first)")
+    p = command(
+        "restore",
+        cmd_restore,
+        "replace the database with a backup (the current state is backed up first)",
+    )
     p.add_argument("file", help="a backup file (see `crlmboard backups`)")
     command("app", cmd_app, "open the app (the default)")
     return parser

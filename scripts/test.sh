@@ -13,7 +13,8 @@ export QT_QPA_PLATFORM=offscreen
 export CRLMBOARD_LOG_DIR="${CRLMBOARD_LOG_DIR:-$(mktemp -d)}"
 
 echo "== ruff"
-.venv/bin/ruff check crlmboard tests
+.venv/bin/ruff check crlmboard tests bench
+.venv/bin/ruff format --check crlmboard tests bench scripts
 echo "== mypy"
 .venv/bin/mypy crlmboard
 echo "== import contracts"

@@ -24,8 +24,9 @@ def golden_cases() -> list[Path]:
 
 
 @pytest.fixture(autouse=True)
-def _private_dirs(tmp_path_factory: pytest.TempPathFactory,
-                  monkeypatch: pytest.MonkeyPatch) -> None:
+def _private_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Never touch the real per-user folders or database."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
@@ -57,6 +58,8 @@ def board(db_path: Path) -> Iterator[Board]:
 def postgres_url() -> str:
     url = os.environ.get("CRLMBOARD_TEST_PG_URL")
     if not url:
-        pytest.fail("CRLMBOARD_TEST_PG_URL is not set: run the suite with `bash .ci/run`, "
-                    "which starts a PostgreSQL server")
+        pytest.fail(
+            "CRLMBOARD_TEST_PG_URL is not set: run the suite with `bash .ci/run`, "
+            "which starts a PostgreSQL server"
+        )
     return url

@@ -46,13 +46,19 @@ def readiness(evaluation: dict[str, Any]) -> list[ReadinessItem]:
             items.append(ReadinessItem(rule, f"{text} — {finding.get('message', '')}".strip()))
     facts = evaluation.get("facts", {})
     last_cycle = (facts.get("chemotherapy") or {}).get("last_cycle_date")
-    current = (facts.get("current_imaging") or {}).get("date") \
-        if isinstance(facts.get("current_imaging"), dict) else facts.get("current_imaging")
+    current = (
+        (facts.get("current_imaging") or {}).get("date")
+        if isinstance(facts.get("current_imaging"), dict)
+        else facts.get("current_imaging")
+    )
     if last_cycle and (current is None or str(current) < str(last_cycle)):
         since = f"latest imaging {current}" if current else "no imaging"
-        items.append(ReadinessItem(
-            "IMAGING_BEFORE_LAST_CYCLE",
-            f"no imaging since the last chemotherapy cycle ({last_cycle}; {since})"))
+        items.append(
+            ReadinessItem(
+                "IMAGING_BEFORE_LAST_CYCLE",
+                f"no imaging since the last chemotherapy cycle ({last_cycle}; {since})",
+            )
+        )
     return items
 
 
@@ -71,8 +77,9 @@ class Quorum:
 def quorum(attendees: Iterable[Attendee], core_roles: Sequence[str]) -> Quorum:
     """The core roles present among the attendees, and those missing."""
     roles = {str(a.role.value if isinstance(a.role, Role) else a.role) for a in attendees}
-    return Quorum(tuple(r for r in core_roles if r in roles),
-                  tuple(r for r in core_roles if r not in roles))
+    return Quorum(
+        tuple(r for r in core_roles if r in roles), tuple(r for r in core_roles if r not in roles)
+    )
 
 
 @dataclass(frozen=True)
@@ -101,9 +108,15 @@ def overdue_follow_ups(cases: Iterable[Case], today: date) -> list[OverdueFollow
             if review.next_review_date is not None:
                 dues.append(review.next_review_date)
             if dues and min(dues) < today:
-                worklist.append(OverdueFollowUp(
-                    case.mrn, index, review.meeting_date,
-                    review.recommendation.value if review.recommendation else None, min(dues)))
+                worklist.append(
+                    OverdueFollowUp(
+                        case.mrn,
+                        index,
+                        review.meeting_date,
+                        review.recommendation.value if review.recommendation else None,
+                        min(dues),
+                    )
+                )
     return sorted(worklist, key=lambda item: (item.due, item.mrn))
 
 
@@ -133,22 +146,29 @@ class BoardFigures:
 
     def rows(self) -> list[tuple[str, str]]:
         """(figure, value) pairs for a table or a CSV file."""
+
         def show(value: object) -> str:
             return "" if value is None else str(value)
 
         rows = [
-            ("period_start", self.start.isoformat()), ("period_end", self.end.isoformat()),
+            ("period_start", self.start.isoformat()),
+            ("period_end", self.end.isoformat()),
             ("cases_discussed", show(self.cases_discussed)),
             ("reviews_signed", show(self.reviews)),
             ("rediscussions", show(self.rediscussions)),
-            ("median_days_liver_metastases_diagnosis_to_first_decision",
-             show(self.median_days_diagnosis_to_decision)),
-            ("median_days_referral_to_first_decision",
-             show(self.median_days_referral_to_decision)),
-            ("median_days_liver_metastases_diagnosis_to_first_treatment",
-             show(self.median_days_diagnosis_to_treatment)),
-            ("median_days_referral_to_first_treatment",
-             show(self.median_days_referral_to_treatment)),
+            (
+                "median_days_liver_metastases_diagnosis_to_first_decision",
+                show(self.median_days_diagnosis_to_decision),
+            ),
+            ("median_days_referral_to_first_decision", show(self.median_days_referral_to_decision)),
+            (
+                "median_days_liver_metastases_diagnosis_to_first_treatment",
+                show(self.median_days_diagnosis_to_treatment),
+            ),
+            (
+                "median_days_referral_to_first_treatment",
+                show(self.median_days_referral_to_treatment),
+            ),
             ("decisions_with_follow_up", show(self.decisions_with_follow_up)),
             ("decisions_carried_out", show(self.decisions_carried_out)),
             ("share_carried_out", show(self.share_carried_out)),
@@ -168,8 +188,13 @@ def first_treatment_after(case: Case, start: date) -> date | None:
     return min(dates, default=None)
 
 
-def board_figures(cases: Iterable[Case], meetings: Iterable[tuple[date, list[Attendee]]],
-                  core_roles: Sequence[str], start: date, end: date) -> BoardFigures:
+def board_figures(
+    cases: Iterable[Case],
+    meetings: Iterable[tuple[date, list[Attendee]]],
+    core_roles: Sequence[str],
+    start: date,
+    end: date,
+) -> BoardFigures:
     """Board figures for reviews signed with a meeting date in [start, end]."""
     figures = BoardFigures(start, end)
     discussed: set[str] = set()
@@ -178,8 +203,9 @@ def board_figures(cases: Iterable[Case], meetings: Iterable[tuple[date, list[Att
     to_treatment: list[int] = []
     referral_to_treatment: list[int] = []
     for case in cases:
-        signed: list[Review] = sorted((r for r in case.reviews if r.signed),
-                                      key=lambda r: r.meeting_date)
+        signed: list[Review] = sorted(
+            (r for r in case.reviews if r.signed), key=lambda r: r.meeting_date
+        )
         if not signed:
             continue
         first = signed[0].meeting_date
@@ -190,8 +216,7 @@ def board_figures(cases: Iterable[Case], meetings: Iterable[tuple[date, list[Att
             discussed.add(case.mrn)
             if review.meeting_date > first:
                 figures.rediscussions += 1
-            if review.follow_up is not None and review.follow_up.status != \
-                    FollowUpStatus.PENDING:
+            if review.follow_up is not None and review.follow_up.status != FollowUpStatus.PENDING:
                 figures.decisions_with_follow_up += 1
                 figures.decisions_carried_out += review.follow_up.status == FollowUpStatus.DONE
         if not start <= first <= end:

@@ -106,8 +106,12 @@ class Case(Record):
             seen: set[str] = set()
             for j, lesion in enumerate(timepoint.lesions):
                 if lesion.id in seen:
-                    found.append(Problem(f"imaging[{i}].lesions[{j}].id",
-                                         f"lesion {lesion.id} appears twice at this timepoint"))
+                    found.append(
+                        Problem(
+                            f"imaging[{i}].lesions[{j}].id",
+                            f"lesion {lesion.id} appears twice at this timepoint",
+                        )
+                    )
                 seen.add(lesion.id)
         for i, outcome in enumerate(self.surgery_outcomes):
             add(f"surgery_outcomes[{i}]", outcome.cross_checks(today))
@@ -116,8 +120,9 @@ class Case(Record):
             if review.follow_up is not None:
                 add(f"reviews[{i}].follow_up", review.follow_up.cross_checks(today))
             if review.amends is not None and review.amends >= i:
-                found.append(Problem(f"reviews[{i}].amends",
-                                     "must name an earlier review of this case"))
+                found.append(
+                    Problem(f"reviews[{i}].amends", "must name an earlier review of this case")
+                )
 
         # an implausible birth date is reported once, not against every other date
         birth = None if patient_checks else self.patient.birth_date
@@ -145,12 +150,14 @@ class Case(Record):
         collect("patient", self.patient)
         collect("primary", self.primary)
         if self.liver_metastases_diagnosis_date is not None:
-            dates.append(("liver_metastases_diagnosis_date",
-                          self.liver_metastases_diagnosis_date))
-        for block, items in (("extrahepatic_disease", self.extrahepatic_disease),
-                             ("labs", self.labs), ("treatments", self.treatments),
-                             ("imaging", self.imaging),
-                             ("surgery_outcomes", self.surgery_outcomes)):
+            dates.append(("liver_metastases_diagnosis_date", self.liver_metastases_diagnosis_date))
+        for block, items in (
+            ("extrahepatic_disease", self.extrahepatic_disease),
+            ("labs", self.labs),
+            ("treatments", self.treatments),
+            ("imaging", self.imaging),
+            ("surgery_outcomes", self.surgery_outcomes),
+        ):
             for i, item in enumerate(items):
                 collect(f"{block}[{i}]", item)
         collect("molecular", self.molecular)

@@ -41,8 +41,18 @@ FORMAT = "crlmboard.case/1"
 _DATE: TypeAdapter[date] = TypeAdapter(IsoDate)
 
 TOP_LEVEL_KEYS = (
-    "format", "patient", "primary", "liver_metastases_diagnosis_date", "extrahepatic_disease",
-    "molecular", "labs", "treatments", "imaging", "plan", "surgery_outcomes", "reviews",
+    "format",
+    "patient",
+    "primary",
+    "liver_metastases_diagnosis_date",
+    "extrahepatic_disease",
+    "molecular",
+    "labs",
+    "treatments",
+    "imaging",
+    "plan",
+    "surgery_outcomes",
+    "reviews",
 )
 
 
@@ -129,8 +139,9 @@ def case_from_dict(data: Any, today: date) -> Case:
             continue
         kind = item.get("kind")
         if kind not in TREATMENT_KINDS:
-            problems.append(Problem(f"{path}.kind",
-                                    "must be one of: " + ", ".join(TREATMENT_KINDS)))
+            problems.append(
+                Problem(f"{path}.kind", "must be one of: " + ", ".join(TREATMENT_KINDS))
+            )
             continue
         fields = {k: v for k, v in item.items() if k != "kind"}
         treatments.append(reader.record(TREATMENT_KINDS[kind], fields, path))
@@ -140,23 +151,26 @@ def case_from_dict(data: Any, today: date) -> Case:
         path = f"imaging[{i}]"
         own, nested = reader.split(item, path, ("lesions",))
         fields = reader.record(ImagingTimepointFields, own, path)
-        lesions = [reader.record(LesionMeasurement, lesion, f"{path}.lesions[{j}]")
-                   for j, lesion in enumerate(reader.items(nested.get("lesions"),
-                                                           f"{path}.lesions"))]
+        lesions = [
+            reader.record(LesionMeasurement, lesion, f"{path}.lesions[{j}]")
+            for j, lesion in enumerate(reader.items(nested.get("lesions"), f"{path}.lesions"))
+        ]
         if fields is not None and None not in lesions:
             imaging.append(ImagingTimepoint(**_fields(fields), lesions=lesions))
 
     reviews: list[Any] = []
     for i, item in enumerate(reader.items(data.get("reviews"), "reviews")):
         path = f"reviews[{i}]"
-        own, nested = reader.split(item, path,
-                                   ("actions", "attendees", "follow_up", "evaluation"))
+        own, nested = reader.split(item, path, ("actions", "attendees", "follow_up", "evaluation"))
         fields = reader.record(ReviewFields, own, path)
-        actions = [reader.record(ReviewAction, a, f"{path}.actions[{j}]")
-                   for j, a in enumerate(reader.items(nested.get("actions"), f"{path}.actions"))]
-        attendees = [reader.record(Attendee, a, f"{path}.attendees[{j}]")
-                     for j, a in enumerate(reader.items(nested.get("attendees"),
-                                                        f"{path}.attendees"))]
+        actions = [
+            reader.record(ReviewAction, a, f"{path}.actions[{j}]")
+            for j, a in enumerate(reader.items(nested.get("actions"), f"{path}.actions"))
+        ]
+        attendees = [
+            reader.record(Attendee, a, f"{path}.attendees[{j}]")
+            for j, a in enumerate(reader.items(nested.get("attendees"), f"{path}.attendees"))
+        ]
         follow_up = None
         if nested.get("follow_up") is not None:
             follow_up = reader.record(FollowUp, nested["follow_up"], f"{path}.follow_up")
@@ -164,15 +178,29 @@ def case_from_dict(data: Any, today: date) -> Case:
         if evaluation is not None and not isinstance(evaluation, dict):
             problems.append(Problem(f"{path}.evaluation", "must be an object"))
         if fields is not None and None not in actions and None not in attendees:
-            reviews.append(Review(**_fields(fields), actions=actions, attendees=attendees,
-                                  follow_up=follow_up, evaluation=evaluation))
+            reviews.append(
+                Review(
+                    **_fields(fields),
+                    actions=actions,
+                    attendees=attendees,
+                    follow_up=follow_up,
+                    evaluation=evaluation,
+                )
+            )
 
     if problems or patient is None:
         raise InvalidInput(list(dict.fromkeys(problems)))
     case = Case(
-        patient=patient, primary=primary, liver_metastases_diagnosis_date=diagnosis,
-        extrahepatic_disease=extrahepatic, molecular=molecular, labs=labs,
-        treatments=treatments, imaging=imaging, plan=plan, surgery_outcomes=outcomes,
+        patient=patient,
+        primary=primary,
+        liver_metastases_diagnosis_date=diagnosis,
+        extrahepatic_disease=extrahepatic,
+        molecular=molecular,
+        labs=labs,
+        treatments=treatments,
+        imaging=imaging,
+        plan=plan,
+        surgery_outcomes=outcomes,
         reviews=reviews,
     )
     cross = case.problems(today)
@@ -264,8 +292,12 @@ def case_to_dict(case: Case, *, with_reviews: bool = True) -> dict[str, Any]:
 
 def canonical_json(case: Case) -> str:
     """Canonical JSON of a case without reviews: sorted keys, compact separators."""
-    return json.dumps(case_to_dict(case, with_reviews=False), sort_keys=True,
-                      separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(
+        case_to_dict(case, with_reviews=False),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
 
 
 def dumps_case(case: Case) -> str:
@@ -287,8 +319,13 @@ def loads_case(text: str, today: date) -> Case:
     try:
         data = parse_json(text)
     except json.JSONDecodeError as error:
-        raise InvalidInput([Problem("", f"not valid JSON (line {error.lineno}, column "
-                                        f"{error.colno}: {error.msg})")]) from None
+        raise InvalidInput(
+            [
+                Problem(
+                    "", f"not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
+                )
+            ]
+        ) from None
     return case_from_dict(data, today)
 
 

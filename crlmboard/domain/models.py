@@ -64,8 +64,9 @@ def _clean_text(value: str) -> str:
     if "\x00" in value:
         raise PydanticCustomError("nul_character", "must not contain a NUL character")
     if _has_lone_surrogate(value):
-        raise PydanticCustomError("surrogate", "must not contain invalid Unicode (a lone "
-                                                "surrogate)")
+        raise PydanticCustomError(
+            "surrogate", "must not contain invalid Unicode (a lone surrogate)"
+        )
     return value
 
 
@@ -115,8 +116,9 @@ def info(label: str, unit: str | None = None, **field: Any) -> Any:
     extra = {"label": label}
     if unit:
         extra["unit"] = unit
-    return Field(default=field.pop("default", None), schema_extra={"json_schema_extra": extra},
-                 **field)
+    return Field(
+        default=field.pop("default", None), schema_extra={"json_schema_extra": extra}, **field
+    )
 
 
 class Record(SQLModel):
@@ -159,8 +161,7 @@ class PrimarySite(StrEnum):
 
 
 RIGHT_SIDED_SITES = frozenset(
-    {PrimarySite.CAECUM, PrimarySite.ASCENDING, PrimarySite.HEPATIC_FLEXURE,
-     PrimarySite.TRANSVERSE}
+    {PrimarySite.CAECUM, PrimarySite.ASCENDING, PrimarySite.HEPATIC_FLEXURE, PrimarySite.TRANSVERSE}
 )
 
 
@@ -317,8 +318,12 @@ class ProcedureType(StrEnum):
 
 
 LIVER_CLEARING_PROCEDURES = frozenset(
-    {ProcedureType.HEPATECTOMY, ProcedureType.TWO_STAGE_SECOND, ProcedureType.ALPPS_STAGE_2,
-     ProcedureType.LIVER_TRANSPLANT}
+    {
+        ProcedureType.HEPATECTOMY,
+        ProcedureType.TWO_STAGE_SECOND,
+        ProcedureType.ALPPS_STAGE_2,
+        ProcedureType.LIVER_TRANSPLANT,
+    }
 )
 
 
@@ -476,8 +481,11 @@ class PrimaryTumour(Record):
     resection_date: IsoDate | None = info("Resection date")
 
     def cross_checks(self, today: dt.date) -> list[tuple[str, str]]:
-        if (self.resection_date is not None and self.diagnosis_date is not None
-                and self.resection_date < self.diagnosis_date):
+        if (
+            self.resection_date is not None
+            and self.diagnosis_date is not None
+            and self.resection_date < self.diagnosis_date
+        ):
             return [("resection_date", "must not be before the diagnosis date")]
         return []
 
@@ -597,8 +605,11 @@ class ImagingTimepointFields(Record):
         return None
 
     def cross_checks(self, today: dt.date) -> list[tuple[str, str]]:
-        if (self.flr_volume_ml is not None and self.total_liver_volume_ml is not None
-                and self.flr_volume_ml > self.total_liver_volume_ml):
+        if (
+            self.flr_volume_ml is not None
+            and self.total_liver_volume_ml is not None
+            and self.flr_volume_ml > self.total_liver_volume_ml
+        ):
             return [("flr_volume_ml", "must not exceed total_liver_volume_ml")]
         return []
 
@@ -675,8 +686,7 @@ class FollowUp(Record):
     recorded_on: IsoDate | None = info("Recorded on")
 
     def cross_checks(self, today: dt.date) -> list[tuple[str, str]]:
-        if (self.status in (FollowUpStatus.CHANGED, FollowUpStatus.NOT_DONE)
-                and self.reason is None):
+        if self.status in (FollowUpStatus.CHANGED, FollowUpStatus.NOT_DONE) and self.reason is None:
             return [("reason", f"required when the status is {self.status.value}")]
         return []
 
@@ -765,6 +775,16 @@ def field_specs(model: type[SQLModel]) -> list[FieldSpec]:
                         minimum = float(value)
                     else:
                         maximum = float(value)
-        specs.append(FieldSpec(name, field_label(model, name), field_unit(model, name), kind,
-                               info_.is_required(), choices, minimum, maximum))
+        specs.append(
+            FieldSpec(
+                name,
+                field_label(model, name),
+                field_unit(model, name),
+                kind,
+                info_.is_required(),
+                choices,
+                minimum,
+                maximum,
+            )
+        )
     return specs

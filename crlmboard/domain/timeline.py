@@ -27,15 +27,27 @@ from crlmboard.domain.models import (
 )
 
 SHORT_LABELS: dict[str, str] = {
-    "primary_diagnosis": "Primary dx", "primary_resection": "Primary resected",
-    "liver_metastases": "CRLM dx", "recurrence": "Recurrence",
-    "planned_surgery": "Planned surgery", "portal_vein_embolization": "PVE",
-    "hepatic_artery_infusion": "HAI", "tace": "TACE", "debiri": "DEBIRI",
-    "radioembolization": "SIRT", "thermal_ablation": "Ablation",
-    "fiducial_marking": "Fiducials", "hepatectomy": "Hepatectomy",
-    "two_stage_first": "2-stage (1st)", "two_stage_second": "2-stage (2nd)",
-    "alpps_stage_1": "ALPPS 1", "alpps_stage_2": "ALPPS 2", "colectomy": "Colectomy",
-    "proctectomy": "Proctectomy", "liver_transplant": "Transplant", "other": "Procedure",
+    "primary_diagnosis": "Primary dx",
+    "primary_resection": "Primary resected",
+    "liver_metastases": "CRLM dx",
+    "recurrence": "Recurrence",
+    "planned_surgery": "Planned surgery",
+    "portal_vein_embolization": "PVE",
+    "hepatic_artery_infusion": "HAI",
+    "tace": "TACE",
+    "debiri": "DEBIRI",
+    "radioembolization": "SIRT",
+    "thermal_ablation": "Ablation",
+    "fiducial_marking": "Fiducials",
+    "hepatectomy": "Hepatectomy",
+    "two_stage_first": "2-stage (1st)",
+    "two_stage_second": "2-stage (2nd)",
+    "alpps_stage_1": "ALPPS 1",
+    "alpps_stage_2": "ALPPS 2",
+    "colectomy": "Colectomy",
+    "proctectomy": "Proctectomy",
+    "liver_transplant": "Transplant",
+    "other": "Procedure",
 }
 """Short names of milestones and procedures for a crowded chart."""
 
@@ -175,8 +187,11 @@ class TimelineAxis:
         limit = max(max_ticks, 1)
         step_index = 0
         while True:
-            step = (TICK_STEPS_MONTHS[step_index] if step_index < len(TICK_STEPS_MONTHS)
-                    else 120 * (step_index - len(TICK_STEPS_MONTHS) + 1))
+            step = (
+                TICK_STEPS_MONTHS[step_index]
+                if step_index < len(TICK_STEPS_MONTHS)
+                else 120 * (step_index - len(TICK_STEPS_MONTHS) + 1)
+            )
             ticks = self._month_ticks(step)
             if len(ticks) <= limit:
                 return ticks
@@ -216,8 +231,15 @@ class Timeline:
     @property
     def empty(self) -> bool:
         """Nothing dated to draw."""
-        return not (self.milestones or self.chemotherapy or self.immunotherapy
-                    or self.procedures or self.imaging or self.cea or self.reviews)
+        return not (
+            self.milestones
+            or self.chemotherapy
+            or self.immunotherapy
+            or self.procedures
+            or self.imaging
+            or self.cea
+            or self.reviews
+        )
 
     @property
     def regimens(self) -> tuple[str, ...]:
@@ -227,8 +249,9 @@ class Timeline:
     @property
     def max_sum_mm(self) -> float | None:
         """Largest diameter sum (target or total) for the size axis."""
-        values = [v for m in self.imaging for v in (m.target_sum_mm, m.total_diameter_mm)
-                  if v is not None]
+        values = [
+            v for m in self.imaging for v in (m.target_sum_mm, m.total_diameter_mm) if v is not None
+        ]
         return max(values) if values else None
 
     @property
@@ -245,8 +268,11 @@ def _present(timepoint: ImagingTimepoint) -> list[float | None]:
     for lesion in timepoint.lesions:
         status = lesion.status
         if status is None:
-            status = (LesionStatus.DISAPPEARED if lesion.longest_diameter_mm == 0
-                      else LesionStatus.PRESENT)
+            status = (
+                LesionStatus.DISAPPEARED
+                if lesion.longest_diameter_mm == 0
+                else LesionStatus.PRESENT
+            )
         if status == LesionStatus.PRESENT and lesion.longest_diameter_mm != 0:
             sizes.append(lesion.longest_diameter_mm)
     return sizes
@@ -258,8 +284,12 @@ def _group_cycles(cycles: Iterable[ChemotherapyCycle]) -> list[list[Chemotherapy
     groups: list[list[ChemotherapyCycle]] = []
     for cycle in sorted(cycles, key=lambda c: c.date):
         last = groups[-1][-1] if groups else None
-        if (last is None or cycle.regimen != last.regimen or cycle.setting != last.setting
-                or cycle.cycle <= last.cycle):
+        if (
+            last is None
+            or cycle.regimen != last.regimen
+            or cycle.setting != last.setting
+            or cycle.cycle <= last.cycle
+        ):
             groups.append([cycle])
         else:
             groups[-1].append(cycle)
@@ -276,16 +306,24 @@ def chemotherapy_lines(cycles: Iterable[ChemotherapyCycle]) -> list[Chemotherapy
                 key = cycle.effective_biologic.value
                 biologics[key] = biologics.get(key, 0) + 1
         last = group[-1]
-        lines.append(ChemotherapyLine(
-            number=number, regimen=group[0].regimen.value, setting=group[0].setting.value,
-            cycles=len(group), first_date=group[0].date, last_date=last.date,
-            end=last.date + timedelta(days=last.effective_cycle_length_days),
-            biologics=tuple(biologics.items())))
+        lines.append(
+            ChemotherapyLine(
+                number=number,
+                regimen=group[0].regimen.value,
+                setting=group[0].setting.value,
+                cycles=len(group),
+                first_date=group[0].date,
+                last_date=last.date,
+                end=last.date + timedelta(days=last.effective_cycle_length_days),
+                biologics=tuple(biologics.items()),
+            )
+        )
     return lines
 
 
-def _recist_by_date(facts: Mapping[str, Any] | None,
-                    ) -> tuple[date | None, float | None, dict[date, tuple[float | None, str]]]:
+def _recist_by_date(
+    facts: Mapping[str, Any] | None,
+) -> tuple[date | None, float | None, dict[date, tuple[float | None, str]]]:
     """(baseline date, baseline sum, {date: (sum, response)}) from evaluation facts."""
     if not facts:
         return None, None, {}
@@ -299,7 +337,9 @@ def _recist_by_date(facts: Mapping[str, Any] | None,
     for entry in facts.get("recist") or ():
         if isinstance(entry, Mapping) and entry.get("date"):
             assessed[date.fromisoformat(str(entry["date"]))] = (
-                _number(entry.get("sum_mm")), str(entry.get("response") or "NE"))
+                _number(entry.get("sum_mm")),
+                str(entry.get("response") or "NE"),
+            )
     return baseline_date, baseline_sum, assessed
 
 
@@ -309,8 +349,9 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
-def build_timeline(case: Case, facts: Mapping[str, Any] | None = None, *,
-                   as_of: date | None = None) -> Timeline:
+def build_timeline(
+    case: Case, facts: Mapping[str, Any] | None = None, *, as_of: date | None = None
+) -> Timeline:
     """The timeline of `case`, with records dated after `as_of` left out (when given).
 
     `facts` is the `facts` object of an evaluation document; its `recist_baseline` and
@@ -325,55 +366,94 @@ def build_timeline(case: Case, facts: Mapping[str, Any] | None = None, *,
     if primary is not None:
         if seen(primary.diagnosis_date):
             assert primary.diagnosis_date is not None
-            milestones.append(_milestone(primary.diagnosis_date, "primary_diagnosis",
-                                         "Primary diagnosed"))
+            milestones.append(
+                _milestone(primary.diagnosis_date, "primary_diagnosis", "Primary diagnosed")
+            )
         if seen(primary.resection_date):
             assert primary.resection_date is not None
-            milestones.append(_milestone(primary.resection_date, "primary_resection",
-                                         "Primary resected"))
+            milestones.append(
+                _milestone(primary.resection_date, "primary_resection", "Primary resected")
+            )
     if seen(case.liver_metastases_diagnosis_date):
         assert case.liver_metastases_diagnosis_date is not None
-        milestones.append(_milestone(case.liver_metastases_diagnosis_date, "liver_metastases",
-                                     "Liver metastases diagnosed"))
+        milestones.append(
+            _milestone(
+                case.liver_metastases_diagnosis_date,
+                "liver_metastases",
+                "Liver metastases diagnosed",
+            )
+        )
     for disease in case.extrahepatic_disease:
         if seen(disease.detected_on):
             assert disease.detected_on is not None
             site = value_label(disease.site).lower()
-            milestones.append(Milestone(disease.detected_on, "extrahepatic",
-                                        f"Extrahepatic disease: {site}", site.capitalize()))
+            milestones.append(
+                Milestone(
+                    disease.detected_on,
+                    "extrahepatic",
+                    f"Extrahepatic disease: {site}",
+                    site.capitalize(),
+                )
+            )
     for outcome in case.surgery_outcomes:
         if seen(outcome.recurrence_date):
             assert outcome.recurrence_date is not None
             milestones.append(_milestone(outcome.recurrence_date, "recurrence", "Recurrence"))
     plan = case.plan
-    if plan is not None and plan.planned_surgery_date is not None and (
-            as_of is None or plan.planned_surgery_date >= as_of):
-        milestones.append(_milestone(plan.planned_surgery_date, "planned_surgery",
-                                     "Planned surgery"))
+    if (
+        plan is not None
+        and plan.planned_surgery_date is not None
+        and (as_of is None or plan.planned_surgery_date >= as_of)
+    ):
+        milestones.append(
+            _milestone(plan.planned_surgery_date, "planned_surgery", "Planned surgery")
+        )
     milestones.sort(key=lambda m: m.date)
 
     cycles = [c for c in case.chemotherapy if seen(c.date)]
     lines = chemotherapy_lines(cycles)
-    chemotherapy = tuple(ChemotherapyMark(
-        date=c.date, end=c.date + timedelta(days=c.effective_cycle_length_days),
-        regimen=c.regimen.value,
-        biologic=None if c.effective_biologic == Biologic.NONE else c.effective_biologic.value,
-        cycle=c.cycle, setting=c.setting.value, line=number,
-        dose_percent=c.effective_dose_percent)
-        for number, group in enumerate(_group_cycles(cycles), start=1) for c in group)
+    chemotherapy = tuple(
+        ChemotherapyMark(
+            date=c.date,
+            end=c.date + timedelta(days=c.effective_cycle_length_days),
+            regimen=c.regimen.value,
+            biologic=None if c.effective_biologic == Biologic.NONE else c.effective_biologic.value,
+            cycle=c.cycle,
+            setting=c.setting.value,
+            line=number,
+            dose_percent=c.effective_dose_percent,
+        )
+        for number, group in enumerate(_group_cycles(cycles), start=1)
+        for c in group
+    )
 
-    immunotherapy = tuple(sorted((ImmunotherapyMark(d.date, d.agent.value, d.cycle,
-                                                    d.setting.value)
-                                  for d in case.immunotherapy if seen(d.date)),
-                                 key=lambda m: m.date))
-    procedures = tuple(sorted((ProcedureMark(p.date, p.procedure.value,
-                                             value_label(p.procedure),
-                                             SHORT_LABELS.get(p.procedure.value,
-                                                              value_label(p.procedure)),
-                                             tuple(p.segments or ()),
-                                             p.procedure in LIVER_CLEARING_PROCEDURES)
-                               for p in case.procedures if seen(p.date)),
-                              key=lambda m: m.date))
+    immunotherapy = tuple(
+        sorted(
+            (
+                ImmunotherapyMark(d.date, d.agent.value, d.cycle, d.setting.value)
+                for d in case.immunotherapy
+                if seen(d.date)
+            ),
+            key=lambda m: m.date,
+        )
+    )
+    procedures = tuple(
+        sorted(
+            (
+                ProcedureMark(
+                    p.date,
+                    p.procedure.value,
+                    value_label(p.procedure),
+                    SHORT_LABELS.get(p.procedure.value, value_label(p.procedure)),
+                    tuple(p.segments or ()),
+                    p.procedure in LIVER_CLEARING_PROCEDURES,
+                )
+                for p in case.procedures
+                if seen(p.date)
+            ),
+            key=lambda m: m.date,
+        )
+    )
 
     baseline_date, baseline_sum, assessed = _recist_by_date(facts)
     imaging: list[ImagingMark] = []
@@ -382,48 +462,75 @@ def build_timeline(case: Case, facts: Mapping[str, Any] | None = None, *,
         measured = [s for s in sizes if s is not None]
         total = float(sum(measured)) if measured or not sizes else None
         is_baseline = baseline_date is not None and timepoint.date == baseline_date
-        target_sum, response = (baseline_sum, None) if is_baseline else assessed.get(
-            timepoint.date, (None, None))
-        imaging.append(ImagingMark(
-            date=timepoint.date,
-            modality=timepoint.modality.value if timepoint.modality else None,
-            lesion_count=len(sizes), total_diameter_mm=total, target_sum_mm=target_sum,
-            response=response, baseline=is_baseline,
-            new_lesions=bool(timepoint.new_lesions),
-            flr_percent=timepoint.flr_measure_percent))
+        target_sum, response = (
+            (baseline_sum, None) if is_baseline else assessed.get(timepoint.date, (None, None))
+        )
+        imaging.append(
+            ImagingMark(
+                date=timepoint.date,
+                modality=timepoint.modality.value if timepoint.modality else None,
+                lesion_count=len(sizes),
+                total_diameter_mm=total,
+                target_sum_mm=target_sum,
+                response=response,
+                baseline=is_baseline,
+                new_lesions=bool(timepoint.new_lesions),
+                flr_percent=timepoint.flr_measure_percent,
+            )
+        )
 
-    cea = tuple(CeaMark(lab.date, lab.cea_ng_ml)
-                for lab in sorted(case.labs, key=lambda lab: lab.date)
-                if lab.cea_ng_ml is not None and seen(lab.date))
-    reviews = tuple(ReviewMark(r.meeting_date,
-                               r.recommendation.value if r.recommendation else None, r.signed)
-                    for r in sorted(case.reviews, key=lambda r: r.meeting_date)
-                    if seen(r.meeting_date))
+    cea = tuple(
+        CeaMark(lab.date, lab.cea_ng_ml)
+        for lab in sorted(case.labs, key=lambda lab: lab.date)
+        if lab.cea_ng_ml is not None and seen(lab.date)
+    )
+    reviews = tuple(
+        ReviewMark(r.meeting_date, r.recommendation.value if r.recommendation else None, r.signed)
+        for r in sorted(case.reviews, key=lambda r: r.meeting_date)
+        if seen(r.meeting_date)
+    )
 
-    course: list[date] = ([m.date for m in chemotherapy] + [m.end for m in chemotherapy]
-                          + [m.date for m in immunotherapy] + [m.date for m in procedures]
-                          + [m.date for m in imaging] + [m.date for m in cea]
-                          + [m.date for m in reviews])
+    course: list[date] = (
+        [m.date for m in chemotherapy]
+        + [m.end for m in chemotherapy]
+        + [m.date for m in immunotherapy]
+        + [m.date for m in procedures]
+        + [m.date for m in imaging]
+        + [m.date for m in cea]
+        + [m.date for m in reviews]
+    )
     plotted, before = _split_early(milestones, course)
     dates = course + [m.date for m in plotted]
     if as_of is not None and dates:
         dates.append(as_of)
     axis = _axis(dates, as_of)
-    return Timeline(axis=axis, as_of=as_of, milestones=tuple(plotted),
-                    before_axis=tuple(before), chemotherapy=chemotherapy, lines=tuple(lines),
-                    immunotherapy=immunotherapy, procedures=procedures, imaging=tuple(imaging),
-                    cea=cea, reviews=reviews)
+    return Timeline(
+        axis=axis,
+        as_of=as_of,
+        milestones=tuple(plotted),
+        before_axis=tuple(before),
+        chemotherapy=chemotherapy,
+        lines=tuple(lines),
+        immunotherapy=immunotherapy,
+        procedures=procedures,
+        imaging=tuple(imaging),
+        cea=cea,
+        reviews=reviews,
+    )
 
 
 def _milestone(when: date, kind: str, label: str) -> Milestone:
     return Milestone(when, kind, label, SHORT_LABELS.get(kind, label))
 
 
-def _split_early(milestones: Sequence[Milestone], course: Sequence[date],
-                 ) -> tuple[list[Milestone], list[Milestone]]:
+def _split_early(
+    milestones: Sequence[Milestone],
+    course: Sequence[date],
+) -> tuple[list[Milestone], list[Milestone]]:
     """Milestones to plot, and those so much earlier than the rest that they would squash it."""
-    later = list(course) + [m.date for m in milestones
-                            if m.kind not in ("primary_diagnosis", "primary_resection")]
+    later = list(course) + [
+        m.date for m in milestones if m.kind not in ("primary_diagnosis", "primary_resection")
+    ]
     if not later:
         return list(milestones), []
     first = min(later)

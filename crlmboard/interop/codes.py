@@ -74,11 +74,27 @@ MRN_SYSTEM = f"{PROJECT}:identifier:mrn"
 REVIEW_HASH_SYSTEM = f"{PROJECT}:identifier:review-sha256"
 EVALUATION_INPUT_SYSTEM = f"{PROJECT}:identifier:evaluation-input-sha256"
 
-STANDARD_SYSTEMS = frozenset({
-    SNOMED, LOINC, RXNORM, AJCC, HGNC, HGVS, ICDO3, UCUM, DICOM, V2_0074, V2_0203,
-    OBSERVATION_CATEGORY, CONDITION_CATEGORY, CONDITION_CLINICAL, CONDITION_VERIFICATION,
-    DATA_ABSENT_REASON, RESOURCE_TYPES,
-})
+STANDARD_SYSTEMS = frozenset(
+    {
+        SNOMED,
+        LOINC,
+        RXNORM,
+        AJCC,
+        HGNC,
+        HGVS,
+        ICDO3,
+        UCUM,
+        DICOM,
+        V2_0074,
+        V2_0203,
+        OBSERVATION_CATEGORY,
+        CONDITION_CATEGORY,
+        CONDITION_CLINICAL,
+        CONDITION_VERIFICATION,
+        DATA_ABSENT_REASON,
+        RESOURCE_TYPES,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -154,19 +170,36 @@ ATTENDEE_ROLE_EXTENSION = project_extension("attendee-role")
 
 MRN_TYPE = Code(V2_0203, "MR", "Medical record number")
 ECOG = Code(LOINC, "89247-1", "ECOG Performance Status score")
-ECOG_ANSWERS: dict[int, Code] = {   # LOINC answer list LL529-9
-    0: Code(LOINC, "LA9622-7", "Fully active, able to carry on all pre-disease performance "
-                               "without restriction"),
-    1: Code(LOINC, "LA9623-5", "Restricted in physically strenuous activity but ambulatory "
-                               "and able to carry out work of a light or sedentary nature, "
-                               "e.g., light house work, office work"),
-    2: Code(LOINC, "LA9624-3", "Ambulatory and capable of all selfcare but unable to carry "
-                               "out any work activities. Up and about more than 50% of "
-                               "waking hours"),
-    3: Code(LOINC, "LA9625-0", "Capable of only limited selfcare, confined to bed or chair "
-                               "more than 50% of waking hours"),
-    4: Code(LOINC, "LA9626-8", "Completely disabled. Cannot carry on any selfcare. Totally "
-                               "confined to bed or chair"),
+ECOG_ANSWERS: dict[int, Code] = {  # LOINC answer list LL529-9
+    0: Code(
+        LOINC,
+        "LA9622-7",
+        "Fully active, able to carry on all pre-disease performance without restriction",
+    ),
+    1: Code(
+        LOINC,
+        "LA9623-5",
+        "Restricted in physically strenuous activity but ambulatory "
+        "and able to carry out work of a light or sedentary nature, "
+        "e.g., light house work, office work",
+    ),
+    2: Code(
+        LOINC,
+        "LA9624-3",
+        "Ambulatory and capable of all selfcare but unable to carry "
+        "out any work activities. Up and about more than 50% of "
+        "waking hours",
+    ),
+    3: Code(
+        LOINC,
+        "LA9625-0",
+        "Capable of only limited selfcare, confined to bed or chair more than 50% of waking hours",
+    ),
+    4: Code(
+        LOINC,
+        "LA9626-8",
+        "Completely disabled. Cannot carry on any selfcare. Totally confined to bed or chair",
+    ),
 }
 SURVEY = Code(OBSERVATION_CATEGORY, "survey", "Survey")
 LABORATORY = Code(OBSERVATION_CATEGORY, "laboratory", "Laboratory")
@@ -197,37 +230,52 @@ RECTUM_CANCER = Code(SNOMED, "363351006", "Malignant tumor of rectum")
 # site in bodySite
 MALIGNANT_NEOPLASTIC_DISEASE = Code(SNOMED, "363346000", "Malignant neoplastic disease")
 PRIMARY_SITE_CONDITION: dict[PrimarySite, Code] = {
-    **{site: COLON_CANCER for site in PrimarySite
-       if site not in (PrimarySite.RECTUM, PrimarySite.RECTOSIGMOID)},
+    **{
+        site: COLON_CANCER
+        for site in PrimarySite
+        if site not in (PrimarySite.RECTUM, PrimarySite.RECTOSIGMOID)
+    },
     PrimarySite.RECTOSIGMOID: MALIGNANT_NEOPLASTIC_DISEASE,
     PrimarySite.RECTUM: RECTUM_CANCER,
 }
 HISTOLOGY: dict[Histology, tuple[Code, ...]] = {
     # 35917007 is reported as inactive in recent SNOMED CT releases; the ICD-O-3 morphology
     # next to it is certain.
-    Histology.ADENOCARCINOMA: (Code(SNOMED, "35917007", "Adenocarcinoma, no subtype"),
-                               Code(ICDO3, "8140/3", "Adenocarcinoma, NOS")),
-    Histology.MUCINOUS: (Code(SNOMED, "72495009", "Mucinous adenocarcinoma"),
-                         Code(ICDO3, "8480/3", "Mucinous adenocarcinoma")),
-    Histology.SIGNET_RING: (Code(SNOMED, "87737001", "Signet ring cell carcinoma"),
-                            Code(ICDO3, "8490/3", "Signet ring cell carcinoma")),
+    Histology.ADENOCARCINOMA: (
+        Code(SNOMED, "35917007", "Adenocarcinoma, no subtype"),
+        Code(ICDO3, "8140/3", "Adenocarcinoma, NOS"),
+    ),
+    Histology.MUCINOUS: (
+        Code(SNOMED, "72495009", "Mucinous adenocarcinoma"),
+        Code(ICDO3, "8480/3", "Mucinous adenocarcinoma"),
+    ),
+    Histology.SIGNET_RING: (
+        Code(SNOMED, "87737001", "Signet ring cell carcinoma"),
+        Code(ICDO3, "8490/3", "Signet ring cell carcinoma"),
+    ),
     Histology.OTHER: (local("histology", "other", "Other histology"),),
 }
 LIVER = Code(SNOMED, "10200004", "Liver structure")
 LIVER_METASTASES = Code(SNOMED, "94381002", "Secondary malignant neoplasm of liver")
-TUMOR_MORPHOLOGY = Code(SNOMED, "367651003", "Malignant neoplasm of primary, secondary, or "
-                                             "uncertain origin")
+TUMOR_MORPHOLOGY = Code(
+    SNOMED, "367651003", "Malignant neoplasm of primary, secondary, or uncertain origin"
+)
 BODY_STRUCTURE_TYPE = Code(RESOURCE_TYPES, "BodyStructure", "BodyStructure")
 
 # -- TNM (AJCC 8th edition) ---------------------------------------------------------------
 
-AJCC_8TH = Code(SNOMED, "897275008", "American Joint Commission on Cancer, Cancer Staging "
-                                     "Manual, 8th edition neoplasm staging system (tumor "
-                                     "staging)")
+AJCC_8TH = Code(
+    SNOMED,
+    "897275008",
+    "American Joint Commission on Cancer, Cancer Staging "
+    "Manual, 8th edition neoplasm staging system (tumor "
+    "staging)",
+)
 TNM_OBSERVATION: dict[tuple[str, StagingBasis], Code] = {
     ("stage", StagingBasis.CLINICAL): Code(SNOMED, "399537006", "Clinical TNM stage grouping"),
-    ("stage", StagingBasis.PATHOLOGICAL): Code(SNOMED, "399588009",
-                                               "Pathologic TNM stage grouping"),
+    ("stage", StagingBasis.PATHOLOGICAL): Code(
+        SNOMED, "399588009", "Pathologic TNM stage grouping"
+    ),
     ("t", StagingBasis.CLINICAL): Code(SNOMED, "399504009", "cT category"),
     ("t", StagingBasis.PATHOLOGICAL): Code(SNOMED, "384625004", "pT category"),
     ("n", StagingBasis.CLINICAL): Code(SNOMED, "399534004", "cN category"),
@@ -235,20 +283,32 @@ TNM_OBSERVATION: dict[tuple[str, StagingBasis], Code] = {
     ("m", StagingBasis.CLINICAL): Code(SNOMED, "399387003", "cM category"),
     ("m", StagingBasis.PATHOLOGICAL): Code(SNOMED, "371497001", "pM category"),
 }
-BASIS_PREFIX: dict[StagingBasis, str] = {StagingBasis.CLINICAL: "c",
-                                          StagingBasis.PATHOLOGICAL: "p"}
+BASIS_PREFIX: dict[StagingBasis, str] = {StagingBasis.CLINICAL: "c", StagingBasis.PATHOLOGICAL: "p"}
 T_CATEGORY: dict[TCategory, str] = {
-    TCategory.TX: "TX", TCategory.T0: "T0", TCategory.TIS: "Tis", TCategory.T1: "T1",
-    TCategory.T2: "T2", TCategory.T3: "T3", TCategory.T4A: "T4a", TCategory.T4B: "T4b",
+    TCategory.TX: "TX",
+    TCategory.T0: "T0",
+    TCategory.TIS: "Tis",
+    TCategory.T1: "T1",
+    TCategory.T2: "T2",
+    TCategory.T3: "T3",
+    TCategory.T4A: "T4a",
+    TCategory.T4B: "T4b",
 }
 N_CATEGORY: dict[NCategory, str] = {
-    NCategory.NX: "NX", NCategory.N0: "N0", NCategory.N1A: "N1a", NCategory.N1B: "N1b",
-    NCategory.N1C: "N1c", NCategory.N2A: "N2a", NCategory.N2B: "N2b",
+    NCategory.NX: "NX",
+    NCategory.N0: "N0",
+    NCategory.N1A: "N1a",
+    NCategory.N1B: "N1b",
+    NCategory.N1C: "N1c",
+    NCategory.N2A: "N2a",
+    NCategory.N2B: "N2b",
 }
 # liver metastases make every case M1: a (one organ), b (more than one), c (peritoneum)
 M_CATEGORY: dict[str, str] = {"m1a": "M1a", "m1b": "M1b", "m1c": "M1c"}
-STAGE_GROUP: dict[str, tuple[str, str]] = {   # M category → (AJCC code, display)
-    "m1a": ("4A", "IVA"), "m1b": ("4B", "IVB"), "m1c": ("4C", "IVC"),
+STAGE_GROUP: dict[str, tuple[str, str]] = {  # M category → (AJCC code, display)
+    "m1a": ("4A", "IVA"),
+    "m1b": ("4B", "IVB"),
+    "m1c": ("4C", "IVC"),
 }
 
 
@@ -274,8 +334,9 @@ GENES: dict[str, Code] = {
 BRAF_V600E = "V600E"
 BRAF_RESULTS = tuple(BrafResult)
 
-MSI = Code(LOINC, "81695-9", "Microsatellite instability [Interpretation] in Cancer "
-                             "specimen Qualitative")
+MSI = Code(
+    LOINC, "81695-9", "Microsatellite instability [Interpretation] in Cancer specimen Qualitative"
+)
 MSI_VALUES: dict[MsiResult, Code] = {
     MsiResult.MSS: Code(LOINC, "LA14122-8", "Stable"),
     MsiResult.MSI_LOW: Code(LOINC, "LA26202-4", "MSI-L"),
@@ -315,8 +376,7 @@ DRUGS: dict[str, Code] = {
     "ipilimumab": Code(RXNORM, "1094833", "ipilimumab"),
     # RxNorm ingredient codes not confirmed by the project
     "ramucirumab": local("drug", "ramucirumab", "ramucirumab"),
-    "trifluridine_tipiracil": local("drug", "trifluridine_tipiracil",
-                                    "trifluridine / tipiracil"),
+    "trifluridine_tipiracil": local("drug", "trifluridine_tipiracil", "trifluridine / tipiracil"),
     "other_chemotherapy": local("drug", "other_chemotherapy", "Other chemotherapy"),
     "other_immunotherapy": local("drug", "other_immunotherapy", "Other immunotherapy"),
 }
@@ -359,16 +419,15 @@ SETTING_INTENT: dict[TreatmentSetting, Code] = {
 
 HEPATECTOMY = Code(SNOMED, "107963000", "Hepatectomy")
 PROCEDURE_CODES: dict[ProcedureType, tuple[Code, ...]] = {
-    p: ((standard,) if standard is not None else ()) + (
-        local("procedure", p.value, p.value.replace("_", " ")),)
+    p: ((standard,) if standard is not None else ())
+    + (local("procedure", p.value, p.value.replace("_", " ")),)
     for p, standard in {
         ProcedureType.PORTAL_VEIN_EMBOLIZATION: None,
         ProcedureType.HEPATIC_ARTERY_INFUSION: None,
         ProcedureType.TACE: None,
         ProcedureType.DEBIRI: None,
         ProcedureType.RADIOEMBOLIZATION: None,
-        ProcedureType.THERMAL_ABLATION: Code(SNOMED, "5415002",
-                                             "Destruction of lesion of liver"),
+        ProcedureType.THERMAL_ABLATION: Code(SNOMED, "5415002", "Destruction of lesion of liver"),
         ProcedureType.FIDUCIAL_MARKING: None,
         ProcedureType.HEPATECTOMY: HEPATECTOMY,
         ProcedureType.TWO_STAGE_FIRST: HEPATECTOMY,
@@ -391,18 +450,22 @@ LONGEST_DIMENSION = Code(LOINC, "33728-7", "Size.maximum dimension in Tumor")
 MODALITY_DICOM: dict[Modality, tuple[Code, ...]] = {
     Modality.CT: (Code(DICOM, "CT", "Computed Tomography"),),
     Modality.MRI: (Code(DICOM, "MR", "Magnetic Resonance"),),
-    Modality.PET_CT: (Code(DICOM, "PT", "Positron emission tomography"),
-                      Code(DICOM, "CT", "Computed Tomography")),
+    Modality.PET_CT: (
+        Code(DICOM, "PT", "Positron emission tomography"),
+        Code(DICOM, "CT", "Computed Tomography"),
+    ),
     Modality.ULTRASOUND: (Code(DICOM, "US", "Ultrasound"),),
     Modality.INTRAOPERATIVE_ULTRASOUND: (Code(DICOM, "US", "Ultrasound"),),
 }
-MODALITY: dict[Modality, Code] = {m: local("modality", m.value, m.value.replace("_", " "))
-                                  for m in Modality}
+MODALITY: dict[Modality, Code] = {
+    m: local("modality", m.value, m.value.replace("_", " ")) for m in Modality
+}
 LESION_STATUS: dict[LesionStatus, Code] = {
-    s: local("lesion-status", s.value, s.value) for s in LesionStatus}
+    s: local("lesion-status", s.value, s.value) for s in LesionStatus
+}
 DISEASE_STATUS = Code(LOINC, "97509-4", "Cancer disease progression")
 IMAGING_EVIDENCE = Code(SNOMED, "363679005", "Imaging")
-RECIST_TREND: dict[str, Code] = {   # mCODE ConditionStatusTrendVS
+RECIST_TREND: dict[str, Code] = {  # mCODE ConditionStatusTrendVS
     "CR": Code(SNOMED, "268910001", "Patient's condition improved"),
     "PR": Code(SNOMED, "268910001", "Patient's condition improved"),
     "SD": Code(SNOMED, "359746009", "Patient's condition stable"),
@@ -412,8 +475,9 @@ RECIST_TREND: dict[str, Code] = {   # mCODE ConditionStatusTrendVS
 
 # -- board reviews ------------------------------------------------------------------------
 
-STRATEGY: dict[Strategy, Code] = {s: local("strategy", s.value, s.value.replace("_", " "))
-                                  for s in Strategy}
+STRATEGY: dict[Strategy, Code] = {
+    s: local("strategy", s.value, s.value.replace("_", " ")) for s in Strategy
+}
 ROLE: dict[Role, Code] = {r: local("role", r.value, r.value.replace("_", " ")) for r in Role}
 NEXT_REVIEW = local("care-plan-activity", "next-review", "Next board review")
 BOARD_ACTION = local("care-plan-activity", "action", "Action agreed by the board")
@@ -421,11 +485,12 @@ BOARD_ACTION = local("care-plan-activity", "action", "Action agreed by the board
 
 # -- lookups ------------------------------------------------------------------------------
 
+
 def reverse(table: Mapping[Any, Code | tuple[Code, ...]]) -> dict[tuple[str, str], Any]:
     """(system, code) → key, for codes that name exactly one key of a table."""
     seen: dict[tuple[str, str], list[Any]] = {}
     for key, value in table.items():
-        for code in (value if isinstance(value, tuple) else (value,)):
+        for code in value if isinstance(value, tuple) else (value,):
             seen.setdefault((code.system, code.code), []).append(key)
     return {pair: keys[0] for pair, keys in seen.items() if len(set(keys)) == 1}
 

@@ -22,20 +22,32 @@ from crlmboard.interop import codes as c
 
 P = c.PROFILES
 RESOURCE_TYPE: dict[str, str] = {
-    P["patient"]: "Patient", P["ecog"]: "Observation", P["primary"]: "Condition",
-    P["secondary"]: "Condition", P["stage_group"]: "Observation",
-    P["t_category"]: "Observation", P["n_category"]: "Observation",
-    P["m_category"]: "Observation", P["genomic_variant"]: "Observation",
-    P["tumor_marker"]: "Observation", P["genomics_report"]: "DiagnosticReport",
-    P["medication"]: "MedicationAdministration", P["procedure"]: "Procedure",
-    P["tumor"]: "BodyStructure", P["tumor_size"]: "Observation",
-    P["disease_status"]: "Observation", P["care_plan"]: "CarePlan",
-    P["imaging_study"]: "ImagingStudy", P["referral"]: "ServiceRequest",
+    P["patient"]: "Patient",
+    P["ecog"]: "Observation",
+    P["primary"]: "Condition",
+    P["secondary"]: "Condition",
+    P["stage_group"]: "Observation",
+    P["t_category"]: "Observation",
+    P["n_category"]: "Observation",
+    P["m_category"]: "Observation",
+    P["genomic_variant"]: "Observation",
+    P["tumor_marker"]: "Observation",
+    P["genomics_report"]: "DiagnosticReport",
+    P["medication"]: "MedicationAdministration",
+    P["procedure"]: "Procedure",
+    P["tumor"]: "BodyStructure",
+    P["tumor_size"]: "Observation",
+    P["disease_status"]: "Observation",
+    P["care_plan"]: "CarePlan",
+    P["imaging_study"]: "ImagingStudy",
+    P["referral"]: "ServiceRequest",
 }
 KNOWN_CODES: frozenset[tuple[str, str]] = frozenset(
-    (code.system, code.code) for _, code in c.all_codes())
+    (code.system, code.code) for _, code in c.all_codes()
+)
 PROJECT_CODES: frozenset[tuple[str, str]] = frozenset(
-    (code.system, code.code) for _, code in c.all_codes() if not code.confirmed)
+    (code.system, code.code) for _, code in c.all_codes() if not code.confirmed
+)
 
 
 @dataclass(frozen=True)
@@ -74,16 +86,19 @@ class _Check:
         if not _has(value, code):
             self.issue(where, f"{element} must be {code.system}|{code.code} ({code.display})")
 
-    def systems(self, where: str, value: Any, allowed: frozenset[str] | set[str],
-                element: str) -> None:
+    def systems(
+        self, where: str, value: Any, allowed: frozenset[str] | set[str], element: str
+    ) -> None:
         """At least one coding of the element is from the allowed systems."""
         found = {s for s, _ in _codings(value)}
         if not found & set(allowed):
-            self.issue(where, f"{element} must be coded in {' or '.join(sorted(allowed))}, "
-                              f"found {', '.join(sorted(found)) or 'no coding'}")
+            self.issue(
+                where,
+                f"{element} must be coded in {' or '.join(sorted(allowed))}, "
+                f"found {', '.join(sorted(found)) or 'no coding'}",
+            )
 
-    def target(self, where: str, reference: Any, profiles: tuple[str, ...],
-               element: str) -> None:
+    def target(self, where: str, reference: Any, profiles: tuple[str, ...], element: str) -> None:
         resource = self.by_url.get(str((reference or {}).get("reference")))
         if resource is None:
             return  # reported by the reference check
@@ -96,8 +111,7 @@ def _codings(value: Any) -> list[tuple[str, str]]:
     if not isinstance(value, dict):
         return []
     items = value.get("coding", [value])
-    return [(str(x.get("system")), str(x.get("code"))) for x in items or []
-            if isinstance(x, dict)]
+    return [(str(x.get("system")), str(x.get("code"))) for x in items or [] if isinstance(x, dict)]
 
 
 def _has(value: Any, code: c.Code) -> bool:
@@ -125,12 +139,14 @@ def _ext(resource: dict[str, Any], url: str) -> dict[str, Any] | None:
 
 # -- per profile --------------------------------------------------------------------------
 
+
 def _patient(k: _Check, w: str, r: dict[str, Any]) -> None:
     k.require(w, r, "identifier", "name")
     if r.get("gender") is None and "_gender" not in r:
         k.issue(w, "gender is required by the profile (or a data-absent reason)")
-    if not any(i.get("value") and _has(i.get("type"), c.MRN_TYPE)
-               for i in r.get("identifier") or []):
+    if not any(
+        i.get("value") and _has(i.get("type"), c.MRN_TYPE) for i in r.get("identifier") or []
+    ):
         k.issue(w, "identifier must hold the MRN (type v2-0203|MR)")
 
 
@@ -157,7 +173,8 @@ def _primary(k: _Check, w: str, r: dict[str, Any]) -> None:
     _condition(k, w, r)
     histology = _ext(r, c.HISTOLOGY_EXTENSION)
     if histology is not None and not set(_codings(histology.get("valueCodeableConcept"))) & (
-            KNOWN_CODES):
+        KNOWN_CODES
+    ):
         k.issue(w, "histologyMorphologyBehavior has no known SNOMED CT or ICD-O-3 code")
     for stage in r.get("stage") or []:
         for assessment in stage.get("assessment") or []:
@@ -169,8 +186,12 @@ def _secondary(k: _Check, w: str, r: dict[str, Any]) -> None:
     k.require(w, r, "bodySite")
     related = _ext(r, c.CONDITION_RELATED_EXTENSION)
     if related is not None:
-        k.target(w, related.get("valueReference"), (P["primary"],),
-                 "extension[relatedPrimaryCancerCondition]")
+        k.target(
+            w,
+            related.get("valueReference"),
+            (P["primary"],),
+            "extension[relatedPrimaryCancerCondition]",
+        )
 
 
 def _tnm(k: _Check, w: str, r: dict[str, Any]) -> None:
@@ -188,8 +209,7 @@ def _stage_group(k: _Check, w: str, r: dict[str, Any]) -> None:
     if "component" in r:
         k.issue(w, "component is not used by the profile")
     for member in r.get("hasMember") or []:
-        k.target(w, member, (P["t_category"], P["n_category"], P["m_category"]),
-                 "hasMember")
+        k.target(w, member, (P["t_category"], P["n_category"], P["m_category"]), "hasMember")
 
 
 def _variant(k: _Check, w: str, r: dict[str, Any]) -> None:
@@ -233,8 +253,7 @@ def _medication(k: _Check, w: str, r: dict[str, Any]) -> None:
     k.one_of(w, r, "reasonCode", "reasonReference")  # invariant mcode-reason-required
     for reason in r.get("reasonReference") or []:
         k.target(w, reason, (P["primary"], P["secondary"]), "reasonReference")
-    k.systems(w, r.get("medicationCodeableConcept"), {c.RXNORM} | _project_systems(),
-              "medication")
+    k.systems(w, r.get("medicationCodeableConcept"), {c.RXNORM} | _project_systems(), "medication")
 
 
 def _procedure(k: _Check, w: str, r: dict[str, Any]) -> None:
@@ -250,10 +269,11 @@ def _tumor(k: _Check, w: str, r: dict[str, Any]) -> None:
     k.fixed(w, r.get("morphology"), c.TUMOR_MORPHOLOGY, "morphology")
     k.systems(w, r.get("location"), {c.SNOMED}, "location")
     k.target(w, r.get("patient"), (P["patient"],), "patient")
-    if not any(i.get("value") and _has(i.get("type"), c.BODY_STRUCTURE_TYPE)
-               for i in r.get("identifier") or []):
-        k.issue(w, "identifier[tumorIdentifier] (type BodyStructure, with a value) is "
-                   "required")
+    if not any(
+        i.get("value") and _has(i.get("type"), c.BODY_STRUCTURE_TYPE)
+        for i in r.get("identifier") or []
+    ):
+        k.issue(w, "identifier[tumorIdentifier] (type BodyStructure, with a value) is required")
 
 
 def _tumor_size(k: _Check, w: str, r: dict[str, Any]) -> None:
@@ -263,14 +283,14 @@ def _tumor_size(k: _Check, w: str, r: dict[str, Any]) -> None:
         k.issue(w, "exactly one of focus or specimen is required")
     for focus in r.get("focus") or []:
         k.target(w, focus, (P["tumor"],), "focus")
-    longest = [x for x in r.get("component") or []
-               if _has(x.get("code"), c.LONGEST_DIMENSION)]
+    longest = [x for x in r.get("component") or [] if _has(x.get("code"), c.LONGEST_DIMENSION)]
     if len(longest) != 1:
         k.issue(w, "component[tumorLongestDimension] is required once")
     for item in longest:
         quantity = item.get("valueQuantity")
-        if quantity is not None and (quantity.get("system") != c.UCUM
-                                     or quantity.get("code") not in ("mm", "cm")):
+        if quantity is not None and (
+            quantity.get("system") != c.UCUM or quantity.get("code") not in ("mm", "cm")
+        ):
             k.issue(w, "the longest dimension must be in UCUM mm or cm")
 
 
@@ -311,13 +331,25 @@ def _project_systems() -> set[str]:
 
 
 RULES: dict[str, Callable[[_Check, str, dict[str, Any]], None]] = {
-    P["patient"]: _patient, P["ecog"]: _ecog, P["primary"]: _primary,
-    P["secondary"]: _secondary, P["stage_group"]: _stage_group, P["t_category"]: _tnm,
-    P["n_category"]: _tnm, P["m_category"]: _tnm, P["genomic_variant"]: _variant,
-    P["tumor_marker"]: _tumor_marker, P["genomics_report"]: _report,
-    P["medication"]: _medication, P["procedure"]: _procedure, P["tumor"]: _tumor,
-    P["tumor_size"]: _tumor_size, P["disease_status"]: _disease_status,
-    P["care_plan"]: _care_plan, P["imaging_study"]: _study, P["referral"]: _referral,
+    P["patient"]: _patient,
+    P["ecog"]: _ecog,
+    P["primary"]: _primary,
+    P["secondary"]: _secondary,
+    P["stage_group"]: _stage_group,
+    P["t_category"]: _tnm,
+    P["n_category"]: _tnm,
+    P["m_category"]: _tnm,
+    P["genomic_variant"]: _variant,
+    P["tumor_marker"]: _tumor_marker,
+    P["genomics_report"]: _report,
+    P["medication"]: _medication,
+    P["procedure"]: _procedure,
+    P["tumor"]: _tumor,
+    P["tumor_size"]: _tumor_size,
+    P["disease_status"]: _disease_status,
+    P["care_plan"]: _care_plan,
+    P["imaging_study"]: _study,
+    P["referral"]: _referral,
 }
 
 
@@ -341,19 +373,30 @@ def check_bundle(bundle: Any, case: Case | None = None) -> list[Issue]:
         profiles = (resource.get("meta") or {}).get("profile") or []
         profile = _profile(resource)
         if profile is None:
-            k.issue(where, "meta.profile names no profile of this mapping"
-                    + (f" ({', '.join(profiles)})" if profiles else ""))
+            k.issue(
+                where,
+                "meta.profile names no profile of this mapping"
+                + (f" ({', '.join(profiles)})" if profiles else ""),
+            )
         elif RESOURCE_TYPE[profile] != resource.get("resourceType"):
             k.issue(where, f"profile {profile} is for {RESOURCE_TYPE[profile]}")
         else:
             RULES[profile](k, where, resource)
         for path, value in _walk(resource, "resource"):
-            if (isinstance(value, dict) and isinstance(value.get("reference"), str)
-                    and value["reference"] not in k.by_url):
+            if (
+                isinstance(value, dict)
+                and isinstance(value.get("reference"), str)
+                and value["reference"] not in k.by_url
+            ):
                 k.issue(where, f"{path} → {value['reference']} is not in the bundle")
-            if (isinstance(value, dict) and "system" in value and "code" in value
-                    and isinstance(value.get("code"), str) and not path.endswith("Quantity")
-                    and not path.endswith("valueQuantity")):
+            if (
+                isinstance(value, dict)
+                and "system" in value
+                and "code" in value
+                and isinstance(value.get("code"), str)
+                and not path.endswith("Quantity")
+                and not path.endswith("valueQuantity")
+            ):
                 _check_coding(k, where, path, value)
     if case is not None:
         _must_support(k, bundle, case)
@@ -384,13 +427,17 @@ def _must_support(k: _Check, bundle: dict[str, Any], case: Case) -> None:
     def expect(what: str, count: int, profile: str) -> None:
         found = len(of(profile))
         if found != count:
-            k.issue("Bundle", f"{what}: expected {count} {profile.rsplit('/', 1)[-1]}, "
-                              f"found {found}")
+            k.issue(
+                "Bundle", f"{what}: expected {count} {profile.rsplit('/', 1)[-1]}, found {found}"
+            )
 
     patient = (of(P["patient"]) or [{}])[0]
     p = case.patient
-    for present, element in ((p.birth_date, "birthDate"), (p.sex, "gender"),
-                             (p.family_name or p.given_name, "name")):
+    for present, element in (
+        (p.birth_date, "birthDate"),
+        (p.sex, "gender"),
+        (p.family_name or p.given_name, "name"),
+    ):
         if present and not patient.get(element):
             k.issue("Patient", f"{element} is must-support and the case has it")
     expect("ECOG", int(p.ecog is not None), P["ecog"])
@@ -399,13 +446,17 @@ def _must_support(k: _Check, bundle: dict[str, Any], case: Case) -> None:
     expect("liver metastases", 1, P["secondary"])
     if primary is not None:
         condition = (of(P["primary"]) or [{}])[0]
-        for present, element in ((primary.site, "bodySite"),
-                                 (primary.diagnosis_date, "onsetDateTime")):
+        for present, element in (
+            (primary.site, "bodySite"),
+            (primary.diagnosis_date, "onsetDateTime"),
+        ):
             if present is not None and not condition.get(element):
                 k.issue("Condition (primary)", f"{element} is must-support and the case has it")
         if primary.histology is not None and _ext(condition, c.HISTOLOGY_EXTENSION) is None:
-            k.issue("Condition (primary)", "histologyMorphologyBehavior is must-support and "
-                                           "the case has the histology")
+            k.issue(
+                "Condition (primary)",
+                "histologyMorphologyBehavior is must-support and the case has the histology",
+            )
         staged = primary.t is not None or primary.n is not None
         expect("TNM stage group", int(staged), P["stage_group"])
         expect("T category", int(primary.t is not None), P["t_category"])
@@ -415,23 +466,24 @@ def _must_support(k: _Check, bundle: dict[str, Any], case: Case) -> None:
         genes = sum(x is not None for x in (molecular.kras, molecular.nras, molecular.braf))
         expect("RAS and BRAF results", genes, P["genomic_variant"])
         expect("genomics report", 1, P["genomics_report"])
-    markers = sum(x is not None for x in (molecular.msi, molecular.mmr, molecular.her2)) \
-        if molecular is not None else 0
+    markers = (
+        sum(x is not None for x in (molecular.msi, molecular.mmr, molecular.her2))
+        if molecular is not None
+        else 0
+    )
     cea = sum(lab.cea_ng_ml is not None for lab in case.labs)
     expect("CEA and MMR/MSI/HER2 results", cea + markers, P["tumor_marker"])
     administrations = 0
     for t in case.treatments:
         if isinstance(t, ChemotherapyCycle):
             administrations += len(c.REGIMEN_DRUGS[t.regimen]) + len(
-                c.BIOLOGIC_DRUGS[t.biologic or Biologic.NONE])
+                c.BIOLOGIC_DRUGS[t.biologic or Biologic.NONE]
+            )
         elif isinstance(t, ImmunotherapyDose):
             administrations += len(c.IMMUNOTHERAPY_DRUGS[t.agent])
     expect("administrations", administrations, P["medication"])
-    expect("procedures", sum(isinstance(t, Procedure) for t in case.treatments),
-           P["procedure"])
+    expect("procedures", sum(isinstance(t, Procedure) for t in case.treatments), P["procedure"])
     expect("imaging timepoints", len(case.imaging), P["imaging_study"])
-    expect("lesion measurements", sum(len(tp.lesions) for tp in case.imaging),
-           P["tumor_size"])
-    expect("lesions", len({lesion.id for tp in case.imaging for lesion in tp.lesions}),
-           P["tumor"])
+    expect("lesion measurements", sum(len(tp.lesions) for tp in case.imaging), P["tumor_size"])
+    expect("lesions", len({lesion.id for tp in case.imaging for lesion in tp.lesions}), P["tumor"])
     expect("signed reviews", sum(r.signed for r in case.reviews), P["care_plan"])

@@ -103,8 +103,11 @@ class _Bundle:
     def add(self, profile: str, resource: dict[str, Any], *key: object) -> str:
         """Add a resource; returns the reference to it."""
         rid = resource_id(self.mrn, resource["resourceType"], *key)
-        full = {"resourceType": resource["resourceType"], "id": rid,
-                "meta": {"profile": [c.PROFILES[profile]]}}
+        full = {
+            "resourceType": resource["resourceType"],
+            "id": rid,
+            "meta": {"profile": [c.PROFILES[profile]]},
+        }
         full.update({k: v for k, v in resource.items() if k != "resourceType"})
         url = f"urn:uuid:{rid}"
         self.entries.append({"fullUrl": url, "resource": full})
@@ -145,13 +148,15 @@ class _Exporter:
         self.add_imaging()
         self.add_disease_status()
         self.add_reviews()
-        bundle: dict[str, Any] = _prune({
-            "resourceType": "Bundle",
-            "id": resource_id(self.case.mrn, "Bundle"),
-            "type": "collection",
-            "timestamp": f"{self.as_of.isoformat()}T00:00:00Z",
-            "entry": self.out.entries,
-        })
+        bundle: dict[str, Any] = _prune(
+            {
+                "resourceType": "Bundle",
+                "id": resource_id(self.case.mrn, "Bundle"),
+                "type": "collection",
+                "timestamp": f"{self.as_of.isoformat()}T00:00:00Z",
+                "entry": self.out.entries,
+            }
+        )
         return bundle
 
     # -- patient ------------------------------------------------------------------------
@@ -160,8 +165,14 @@ class _Exporter:
         p = self.case.patient
         resource: dict[str, Any] = {
             "resourceType": "Patient",
-            "identifier": [{"use": "usual", "type": c.MRN_TYPE.concept(),
-                            "system": c.MRN_SYSTEM, "value": p.mrn}],
+            "identifier": [
+                {
+                    "use": "usual",
+                    "type": c.MRN_TYPE.concept(),
+                    "system": c.MRN_SYSTEM,
+                    "value": p.mrn,
+                }
+            ],
         }
         name: dict[str, Any] = {}
         if p.family_name:
@@ -174,8 +185,9 @@ class _Exporter:
         if p.sex is not None:
             resource["gender"] = p.sex.value
         else:
-            resource["_gender"] = {"extension": [{"url": DATA_ABSENT_EXTENSION,
-                                                  "valueCode": "unknown"}]}
+            resource["_gender"] = {
+                "extension": [{"url": DATA_ABSENT_EXTENSION, "valueCode": "unknown"}]
+            }
         if p.birth_date is not None:
             resource["birthDate"] = p.birth_date.isoformat()
         self.patient = self.out.add("patient", resource)
@@ -185,9 +197,12 @@ class _Exporter:
         if p.referring_clinician is None and p.referral_date is None:
             return
         resource: dict[str, Any] = {
-            "resourceType": "ServiceRequest", "status": "completed", "intent": "order",
+            "resourceType": "ServiceRequest",
+            "status": "completed",
+            "intent": "order",
             "code": {"text": "Referral to the colorectal liver metastases tumor board"},
-            **self.subject(), "reasonReference": [self.ref(self.secondary)],
+            **self.subject(),
+            "reasonReference": [self.ref(self.secondary)],
         }
         if p.referral_date is not None:
             resource["authoredOn"] = p.referral_date.isoformat()
@@ -200,8 +215,11 @@ class _Exporter:
         if p.ecog is None:
             return
         resource: dict[str, Any] = {
-            "resourceType": "Observation", "status": "final",
-            "category": [c.SURVEY.concept()], "code": c.ECOG.concept(), **self.subject(),
+            "resourceType": "Observation",
+            "status": "final",
+            "category": [c.SURVEY.concept()],
+            "code": c.ECOG.concept(),
+            **self.subject(),
             "valueInteger": p.ecog,
             "interpretation": [c.ECOG_ANSWERS[p.ecog].concept()],
         }
@@ -212,9 +230,14 @@ class _Exporter:
     # -- conditions and staging ---------------------------------------------------------
 
     def _condition(self, code: dict[str, Any]) -> dict[str, Any]:
-        return {"resourceType": "Condition",
-                "clinicalStatus": c.ACTIVE.concept(), "verificationStatus": c.CONFIRMED.concept(),
-                "category": [c.PROBLEM_LIST_ITEM.concept()], "code": code, **self.subject()}
+        return {
+            "resourceType": "Condition",
+            "clinicalStatus": c.ACTIVE.concept(),
+            "verificationStatus": c.CONFIRMED.concept(),
+            "category": [c.PROBLEM_LIST_ITEM.concept()],
+            "code": code,
+            **self.subject(),
+        }
 
     def add_conditions(self) -> None:
         primary = self.case.primary
@@ -227,8 +250,12 @@ class _Exporter:
             resource = self._condition(code)
             extensions = []
             if primary.histology is not None:
-                extensions.append({"url": c.HISTOLOGY_EXTENSION, "valueCodeableConcept":
-                                   c.concept(c.HISTOLOGY[primary.histology])})
+                extensions.append(
+                    {
+                        "url": c.HISTOLOGY_EXTENSION,
+                        "valueCodeableConcept": c.concept(c.HISTOLOGY[primary.histology]),
+                    }
+                )
             if extensions:
                 resource["extension"] = extensions
             if primary.site is not None:
@@ -240,8 +267,9 @@ class _Exporter:
             self.primary = self.out.add("primary", resource, "primary")
         resource = self._condition(c.LIVER_METASTASES.concept())
         if self.primary is not None:
-            resource["extension"] = [{"url": c.CONDITION_RELATED_EXTENSION,
-                                      "valueReference": self.ref(self.primary)}]
+            resource["extension"] = [
+                {"url": c.CONDITION_RELATED_EXTENSION, "valueReference": self.ref(self.primary)}
+            ]
         resource["bodySite"] = [c.LIVER.concept()]
         if self.case.liver_metastases_diagnosis_date is not None:
             resource["onsetDateTime"] = self.case.liver_metastases_diagnosis_date.isoformat()
@@ -259,9 +287,12 @@ class _Exporter:
         if primary is None or self.primary is None or (primary.t is None and primary.n is None):
             return
         basis = primary.staging_basis or StagingBasis.CLINICAL
-        common: dict[str, Any] = {"status": "final", **self.subject(),
-                                  "method": c.AJCC_8TH.concept(),
-                                  "focus": [self.ref(self.primary)]}
+        common: dict[str, Any] = {
+            "status": "final",
+            **self.subject(),
+            "method": c.AJCC_8TH.concept(),
+            "focus": [self.ref(self.primary)],
+        }
         if primary.diagnosis_date is not None:
             common["effectiveDateTime"] = primary.diagnosis_date.isoformat()
         members = []
@@ -273,24 +304,42 @@ class _Exporter:
         m = m_category(self.case)
         categories.append(("m", "m_category", StagingBasis.CLINICAL, c.M_CATEGORY[m]))
         for key, profile, category_basis, value in categories:
-            members.append(self.out.add(profile, {
-                "resourceType": "Observation", **common,
-                "code": c.TNM_OBSERVATION[(key, category_basis)].concept(),
-                "valueCodeableConcept": c.ajcc(category_basis, value).concept(),
-            }, "tnm", key))
+            members.append(
+                self.out.add(
+                    profile,
+                    {
+                        "resourceType": "Observation",
+                        **common,
+                        "code": c.TNM_OBSERVATION[(key, category_basis)].concept(),
+                        "valueCodeableConcept": c.ajcc(category_basis, value).concept(),
+                    },
+                    "tnm",
+                    key,
+                )
+            )
         group, display = c.STAGE_GROUP[m]
-        self.out.add("stage_group", {
-            "resourceType": "Observation", **common,
-            "code": c.TNM_OBSERVATION[("stage", basis)].concept(),
-            "valueCodeableConcept": c.Code(c.AJCC, group, display).concept(),
-            "hasMember": [self.ref(url) for url in members],
-        }, "tnm", "stage")
+        self.out.add(
+            "stage_group",
+            {
+                "resourceType": "Observation",
+                **common,
+                "code": c.TNM_OBSERVATION[("stage", basis)].concept(),
+                "valueCodeableConcept": c.Code(c.AJCC, group, display).concept(),
+                "hasMember": [self.ref(url) for url in members],
+            },
+            "tnm",
+            "stage",
+        )
 
     # -- molecular and CEA --------------------------------------------------------------
 
     def _lab(self) -> dict[str, Any]:
-        resource: dict[str, Any] = {"resourceType": "Observation", "status": "final",
-                                    "category": [c.LABORATORY.concept()], **self.subject()}
+        resource: dict[str, Any] = {
+            "resourceType": "Observation",
+            "status": "final",
+            "category": [c.LABORATORY.concept()],
+            **self.subject(),
+        }
         molecular = self.case.molecular
         if molecular is not None and molecular.tested_on is not None:
             resource["effectiveDateTime"] = molecular.tested_on.isoformat()
@@ -304,8 +353,8 @@ class _Exporter:
         genes: list[tuple[str, RasResult | BrafResult | None, str | None]] = [
             ("kras", molecular.kras, molecular.kras_variant),
             ("nras", molecular.nras, molecular.nras_variant),
-            ("braf", molecular.braf,
-             c.BRAF_V600E if molecular.braf == BrafResult.V600E else None)]
+            ("braf", molecular.braf, c.BRAF_V600E if molecular.braf == BrafResult.V600E else None),
+        ]
         for gene, result, variant in genes:
             if result is None:
                 continue
@@ -318,17 +367,23 @@ class _Exporter:
                 resource["valueCodeableConcept"] = c.ABSENT.concept()
             else:
                 resource["valueCodeableConcept"] = c.PRESENT.concept()
-            components = [{"code": c.GENE_STUDIED.concept(),
-                           "valueCodeableConcept": c.GENES[gene].concept()}]
+            components = [
+                {"code": c.GENE_STUDIED.concept(), "valueCodeableConcept": c.GENES[gene].concept()}
+            ]
             if variant is not None:
-                components.append({"code": c.AMINO_ACID_CHANGE.concept(),
-                                   "valueCodeableConcept": protein_change(variant)})
+                components.append(
+                    {
+                        "code": c.AMINO_ACID_CHANGE.concept(),
+                        "valueCodeableConcept": protein_change(variant),
+                    }
+                )
             resource["component"] = components
             results.append(self.out.add("genomic_variant", resource, "variant", gene))
         markers: list[tuple[str, c.Code, Any, dict[Any, c.Code]]] = [
             ("msi", c.MSI, molecular.msi, c.MSI_VALUES),
             ("mmr", c.MMR, molecular.mmr, c.MMR_VALUES),
-            ("her2", c.HER2, molecular.her2, c.HER2_VALUES)]
+            ("her2", c.HER2, molecular.her2, c.HER2_VALUES),
+        ]
         for key, test, value, table in markers:
             if value is None:
                 continue
@@ -340,9 +395,11 @@ class _Exporter:
                 resource["dataAbsentReason"] = c.UNKNOWN.concept()
             results.append(self.out.add("tumor_marker", resource, "marker", key))
         report: dict[str, Any] = {
-            "resourceType": "DiagnosticReport", "status": "final",
+            "resourceType": "DiagnosticReport",
+            "status": "final",
             "category": [c.GENETICS.concept(), c.LAB_SERVICE.concept()],
-            "code": c.GENOMICS_REPORT.concept(), **self.subject(),
+            "code": c.GENOMICS_REPORT.concept(),
+            **self.subject(),
         }
         if molecular.tested_on is not None:
             report["effectiveDateTime"] = molecular.tested_on.isoformat()
@@ -355,12 +412,20 @@ class _Exporter:
         for i, lab in enumerate(self.case.labs):
             if lab.cea_ng_ml is None:
                 continue
-            self.out.add("tumor_marker", {
-                "resourceType": "Observation", "status": "final",
-                "category": [c.LABORATORY.concept()], "code": c.CEA.concept(),
-                **self.subject(), "effectiveDateTime": lab.date.isoformat(),
-                "valueQuantity": {"value": lab.cea_ng_ml, **c.NG_PER_ML},
-            }, "cea", i)
+            self.out.add(
+                "tumor_marker",
+                {
+                    "resourceType": "Observation",
+                    "status": "final",
+                    "category": [c.LABORATORY.concept()],
+                    "code": c.CEA.concept(),
+                    **self.subject(),
+                    "effectiveDateTime": lab.date.isoformat(),
+                    "valueQuantity": {"value": lab.cea_ng_ml, **c.NG_PER_ML},
+                },
+                "cea",
+                i,
+            )
 
     # -- treatments ---------------------------------------------------------------------
 
@@ -374,22 +439,25 @@ class _Exporter:
             else:
                 self._procedure(key, treatment)
 
-    def _administration(self, drug: str, when: date, intent: c.Code,
-                        detail: dict[str, Any]) -> dict[str, Any]:
+    def _administration(
+        self, drug: str, when: date, intent: c.Code, detail: dict[str, Any]
+    ) -> dict[str, Any]:
         return {
             "resourceType": "MedicationAdministration",
-            "extension": [{"url": c.PROCEDURE_INTENT_EXTENSION,
-                           "valueCodeableConcept": intent.concept()}, detail],
+            "extension": [
+                {"url": c.PROCEDURE_INTENT_EXTENSION, "valueCodeableConcept": intent.concept()},
+                detail,
+            ],
             "status": "completed",
             "medicationCodeableConcept": c.DRUGS[drug].concept(c.DRUGS[drug].display),
-            **self.subject(), "effectiveDateTime": when.isoformat(),
+            **self.subject(),
+            "effectiveDateTime": when.isoformat(),
             "reasonReference": [self.ref(self.secondary)],
         }
 
     def _chemotherapy(self, key: str, cycle: ChemotherapyCycle) -> None:
         url = c.CHEMOTHERAPY_CYCLE_EXTENSION
-        parts = [_sub("key", "valueString", key),
-                 _sub("regimen", "valueCode", cycle.regimen.value)]
+        parts = [_sub("key", "valueString", key), _sub("regimen", "valueCode", cycle.regimen.value)]
         if cycle.biologic is not None:
             parts.append(_sub("biologic", "valueCode", cycle.biologic.value))
         parts.append(_sub("cycle", "valueInteger", cycle.cycle))
@@ -399,12 +467,14 @@ class _Exporter:
             parts.append(_sub("dosePercent", "valueDecimal", cycle.dose_percent))
         if cycle.toxicity_grade is not None:
             parts.append(_sub("toxicityGrade", "valueInteger", cycle.toxicity_grade))
-        drugs = [*c.REGIMEN_DRUGS[cycle.regimen],
-                 *c.BIOLOGIC_DRUGS[cycle.biologic or Biologic.NONE]]
+        drugs = [
+            *c.REGIMEN_DRUGS[cycle.regimen],
+            *c.BIOLOGIC_DRUGS[cycle.biologic or Biologic.NONE],
+        ]
         for drug in drugs:
-            resource = self._administration(drug, cycle.date,
-                                            c.SETTING_INTENT[cycle.setting],
-                                            {"url": url, "extension": parts})
+            resource = self._administration(
+                drug, cycle.date, c.SETTING_INTENT[cycle.setting], {"url": url, "extension": parts}
+            )
             if cycle.dose_percent is not None:
                 resource["dosage"] = {"text": f"{cycle.dose_percent:g} % of the planned dose"}
             self.out.add("medication", resource, key, drug)
@@ -414,9 +484,17 @@ class _Exporter:
         if dose.cycle is not None:
             parts.append(_sub("cycle", "valueInteger", dose.cycle))
         for drug in c.IMMUNOTHERAPY_DRUGS[dose.agent]:
-            self.out.add("medication", self._administration(
-                drug, dose.date, c.SETTING_INTENT[dose.setting],
-                {"url": c.IMMUNOTHERAPY_DOSE_EXTENSION, "extension": parts}), key, drug)
+            self.out.add(
+                "medication",
+                self._administration(
+                    drug,
+                    dose.date,
+                    c.SETTING_INTENT[dose.setting],
+                    {"url": c.IMMUNOTHERAPY_DOSE_EXTENSION, "extension": parts},
+                ),
+                key,
+                drug,
+            )
 
     def _procedure(self, key: str, procedure: Procedure) -> None:
         on_primary = procedure.procedure in c.PRIMARY_PROCEDURES
@@ -432,9 +510,11 @@ class _Exporter:
             "resourceType": "Procedure",
             "extension": [{"url": c.PROCEDURE_DETAILS_EXTENSION, "extension": parts}],
             "status": "completed",
-            "code": c.concept(c.PROCEDURE_CODES[procedure.procedure],
-                              procedure.procedure.value.replace("_", " ")),
-            **self.subject(), "performedDateTime": procedure.date.isoformat(),
+            "code": c.concept(
+                c.PROCEDURE_CODES[procedure.procedure], procedure.procedure.value.replace("_", " ")
+            ),
+            **self.subject(),
+            "performedDateTime": procedure.date.isoformat(),
             "reasonReference": [self.ref(reason)],
         }
         if not on_primary:
@@ -458,41 +538,61 @@ class _Exporter:
 
     def _study(self, key: str, timepoint: ImagingTimepoint) -> str:
         parts = [_sub("key", "valueString", key)]
-        flags = (("newLesions", timepoint.new_lesions),
-                 ("nonTargetProgression", timepoint.non_target_progression))
+        flags = (
+            ("newLesions", timepoint.new_lesions),
+            ("nonTargetProgression", timepoint.non_target_progression),
+        )
         parts += [_sub(name, "valueBoolean", value) for name, value in flags if value is not None]
-        volumes = (("totalLiverVolumeMl", timepoint.total_liver_volume_ml),
-                   ("flrVolumeMl", timepoint.flr_volume_ml),
-                   ("flrPercent", timepoint.flr_percent))
-        parts += [_sub(name, "valueDecimal", value) for name, value in volumes
-                  if value is not None]
+        volumes = (
+            ("totalLiverVolumeMl", timepoint.total_liver_volume_ml),
+            ("flrVolumeMl", timepoint.flr_volume_ml),
+            ("flrPercent", timepoint.flr_percent),
+        )
+        parts += [_sub(name, "valueDecimal", value) for name, value in volumes if value is not None]
         resource: dict[str, Any] = {
             "resourceType": "ImagingStudy",
             "extension": [{"url": c.IMAGING_TIMEPOINT_EXTENSION, "extension": parts}],
-            "status": "available", **self.subject(), "started": timepoint.date.isoformat(),
+            "status": "available",
+            **self.subject(),
+            "started": timepoint.date.isoformat(),
         }
         if timepoint.modality is not None:
-            resource["modality"] = [code.coding()
-                                    for code in c.MODALITY_DICOM[timepoint.modality]]
+            resource["modality"] = [code.coding() for code in c.MODALITY_DICOM[timepoint.modality]]
             resource["procedureCode"] = [c.MODALITY[timepoint.modality].concept()]
         if timepoint.extrahepatic_findings is not None:
             resource["note"] = [{"text": timepoint.extrahepatic_findings}]
         return self.out.add("imaging_study", resource, key)
 
     def _tumor(self, lesion_id: str) -> str:
-        return self.out.add("tumor", {
-            "resourceType": "BodyStructure",
-            "extension": [{"url": c.CONDITION_RELATED_EXTENSION,
-                           "valueReference": self.ref(self.secondary)}],
-            "identifier": [{"use": "usual", "type": c.BODY_STRUCTURE_TYPE.concept(),
-                            "value": lesion_id}],
-            "morphology": c.TUMOR_MORPHOLOGY.concept(),
-            "location": c.LIVER.concept(),
-            "patient": self.ref(self.patient),
-        }, "lesion", lesion_id)
+        return self.out.add(
+            "tumor",
+            {
+                "resourceType": "BodyStructure",
+                "extension": [
+                    {
+                        "url": c.CONDITION_RELATED_EXTENSION,
+                        "valueReference": self.ref(self.secondary),
+                    }
+                ],
+                "identifier": [
+                    {"use": "usual", "type": c.BODY_STRUCTURE_TYPE.concept(), "value": lesion_id}
+                ],
+                "morphology": c.TUMOR_MORPHOLOGY.concept(),
+                "location": c.LIVER.concept(),
+                "patient": self.ref(self.patient),
+            },
+            "lesion",
+            lesion_id,
+        )
 
-    def _tumor_size(self, key: str, timepoint: ImagingTimepoint, lesion: LesionMeasurement,
-                    tumor: str, study: str) -> None:
+    def _tumor_size(
+        self,
+        key: str,
+        timepoint: ImagingTimepoint,
+        lesion: LesionMeasurement,
+        tumor: str,
+        study: str,
+    ) -> None:
         parts = []
         if lesion.target is not None:
             parts.append(_sub("target", "valueBoolean", lesion.target))
@@ -510,15 +610,18 @@ class _Exporter:
         else:
             longest["dataAbsentReason"] = c.UNKNOWN.concept()
         resource: dict[str, Any] = {
-            "resourceType": "Observation", "status": "final",
-            "category": [c.IMAGING_CATEGORY.concept()], "code": c.TUMOR_SIZE.concept(),
-            **self.subject(), "focus": [self.ref(tumor)],
+            "resourceType": "Observation",
+            "status": "final",
+            "category": [c.IMAGING_CATEGORY.concept()],
+            "code": c.TUMOR_SIZE.concept(),
+            **self.subject(),
+            "focus": [self.ref(tumor)],
             "effectiveDateTime": timepoint.date.isoformat(),
-            "derivedFrom": [self.ref(study)], "component": [longest],
+            "derivedFrom": [self.ref(study)],
+            "component": [longest],
         }
         if parts:
-            resource["extension"] = [{"url": c.LESION_MEASUREMENT_EXTENSION,
-                                      "extension": parts}]
+            resource["extension"] = [{"url": c.LESION_MEASUREMENT_EXTENSION, "extension": parts}]
         self.out.add("tumor_size", resource, key, "lesion", lesion.id)
 
     def add_disease_status(self) -> None:
@@ -527,39 +630,65 @@ class _Exporter:
         for i, timepoint in enumerate(facts.recist):
             resource: dict[str, Any] = {
                 "resourceType": "Observation",
-                "extension": [{"url": c.EVIDENCE_TYPE_EXTENSION,
-                               "valueCodeableConcept": c.IMAGING_EVIDENCE.concept()}],
-                "status": "final", "code": c.DISEASE_STATUS.concept(), **self.subject(),
+                "extension": [
+                    {
+                        "url": c.EVIDENCE_TYPE_EXTENSION,
+                        "valueCodeableConcept": c.IMAGING_EVIDENCE.concept(),
+                    }
+                ],
+                "status": "final",
+                "code": c.DISEASE_STATUS.concept(),
+                **self.subject(),
                 "focus": [self.ref(self.secondary)],
                 "effectiveDateTime": timepoint.date.isoformat(),
                 "valueCodeableConcept": c.RECIST_TREND[timepoint.response].concept(
-                    f"RECIST 1.1 {timepoint.response}"),
-                "note": [{"text": self._recist_note(timepoint, facts.recist_baseline,
-                                                    evaluation.profile_name)}],
+                    f"RECIST 1.1 {timepoint.response}"
+                ),
+                "note": [
+                    {
+                        "text": self._recist_note(
+                            timepoint, facts.recist_baseline, evaluation.profile_name
+                        )
+                    }
+                ],
             }
-            study = next((self.studies[k] for k, tp in enumerate(self.case.imaging)
-                          if tp.date == timepoint.date), None)
+            study = next(
+                (
+                    self.studies[k]
+                    for k, tp in enumerate(self.case.imaging)
+                    if tp.date == timepoint.date
+                ),
+                None,
+            )
             if study is not None:
                 resource["derivedFrom"] = [self.ref(study)]
             self.out.add("disease_status", resource, "recist", i, timepoint.date)
 
-    def _recist_note(self, timepoint: RecistTimepoint, baseline: RecistBaseline | None,
-                     profile_name: str) -> str:
+    def _recist_note(
+        self, timepoint: RecistTimepoint, baseline: RecistBaseline | None, profile_name: str
+    ) -> str:
         """The evaluation in words: the response, the sums it used and the engine."""
         words = [f"RECIST 1.1: {timepoint.response}."]
         if timepoint.sum_mm is not None:
             words.append(f"Sum of target diameters {timepoint.sum_mm:g} mm")
-            if (timepoint.change_from_baseline_percent is not None and baseline is not None
-                    and baseline.sum_mm is not None):
-                words.append(f"({timepoint.change_from_baseline_percent:+.1f} % from the "
-                             f"baseline of {baseline.date.isoformat()}, "
-                             f"{baseline.sum_mm:g} mm)")
+            if (
+                timepoint.change_from_baseline_percent is not None
+                and baseline is not None
+                and baseline.sum_mm is not None
+            ):
+                words.append(
+                    f"({timepoint.change_from_baseline_percent:+.1f} % from the "
+                    f"baseline of {baseline.date.isoformat()}, "
+                    f"{baseline.sum_mm:g} mm)"
+                )
             if timepoint.nadir_mm is not None:
                 words.append(f"; nadir {timepoint.nadir_mm:g} mm.")
         else:
             words.append("Target lesions not evaluable at this timepoint.")
-        words.append(f"Guideline engine {ENGINE_VERSION}, profile {profile_name}, "
-                     f"as of {self.as_of.isoformat()}.")
+        words.append(
+            f"Guideline engine {ENGINE_VERSION}, profile {profile_name}, "
+            f"as of {self.as_of.isoformat()}."
+        )
         return " ".join(w for w in words if w)
 
     # -- reviews ------------------------------------------------------------------------
@@ -574,16 +703,20 @@ class _Exporter:
             identifiers = [{"system": c.REVIEW_HASH_SYSTEM, "value": review_sha256(review)}]
             evaluation = review.evaluation or {}
             if isinstance(evaluation.get("input_sha256"), str):
-                identifiers.append({"system": c.EVALUATION_INPUT_SYSTEM,
-                                    "value": evaluation["input_sha256"]})
+                identifiers.append(
+                    {"system": c.EVALUATION_INPUT_SYSTEM, "value": evaluation["input_sha256"]}
+                )
             status = "active"
             if i in amended:
                 status = "revoked"
             elif review.follow_up is not None and review.follow_up.status.value == "done":
                 status = "completed"
             resource: dict[str, Any] = {
-                "resourceType": "CarePlan", "identifier": identifiers, "status": status,
-                "intent": "plan", **self.subject(),
+                "resourceType": "CarePlan",
+                "identifier": identifiers,
+                "status": status,
+                "intent": "plan",
+                **self.subject(),
                 "period": {"start": review.meeting_date.isoformat()},
             }
             if review.question is not None:
@@ -596,29 +729,51 @@ class _Exporter:
                 resource["author"] = {"display": review.signed_by}
             if review.attendees:
                 resource["contributor"] = [
-                    {"extension": [{"url": c.ATTENDEE_ROLE_EXTENSION,
-                                    "valueCoding": c.ROLE[a.role].coding()}],
-                     "display": a.name} for a in review.attendees]
+                    {
+                        "extension": [
+                            {
+                                "url": c.ATTENDEE_ROLE_EXTENSION,
+                                "valueCoding": c.ROLE[a.role].coding(),
+                            }
+                        ],
+                        "display": a.name,
+                    }
+                    for a in review.attendees
+                ]
             if review.amends is not None and review.amends in urls:
                 resource["replaces"] = [self.ref(urls[review.amends])]
             activities = []
             if review.recommendation is not None:
-                activities.append({"detail": {
-                    "code": c.STRATEGY[review.recommendation].concept(),
-                    "status": "not-started",
-                    "description": review.recommendation.value.replace("_", " ")}})
+                activities.append(
+                    {
+                        "detail": {
+                            "code": c.STRATEGY[review.recommendation].concept(),
+                            "status": "not-started",
+                            "description": review.recommendation.value.replace("_", " "),
+                        }
+                    }
+                )
             for action in review.actions:
-                detail: dict[str, Any] = {"code": c.BOARD_ACTION.concept(),
-                                          "status": "not-started", "description": action.text}
+                detail: dict[str, Any] = {
+                    "code": c.BOARD_ACTION.concept(),
+                    "status": "not-started",
+                    "description": action.text,
+                }
                 if action.due is not None:
                     detail["scheduledPeriod"] = {"end": action.due.isoformat()}
                 if action.owner is not None:
                     detail["performer"] = [{"display": action.owner}]
                 activities.append({"detail": detail})
             if review.next_review_date is not None:
-                activities.append({"detail": {
-                    "code": c.NEXT_REVIEW.concept(), "status": "scheduled",
-                    "scheduledPeriod": {"start": review.next_review_date.isoformat()}}})
+                activities.append(
+                    {
+                        "detail": {
+                            "code": c.NEXT_REVIEW.concept(),
+                            "status": "scheduled",
+                            "scheduledPeriod": {"start": review.next_review_date.isoformat()},
+                        }
+                    }
+                )
             if activities:
                 resource["activity"] = activities
             urls[i] = self.out.add("care_plan", resource, "review", i)
@@ -626,11 +781,28 @@ class _Exporter:
 
 # -- what the mapping carries ---------------------------------------------------------------
 
-PATIENT_FIELDS = ("mrn", "family_name", "given_name", "birth_date", "sex", "ecog",
-                  "referring_clinician", "referral_date")
+PATIENT_FIELDS = (
+    "mrn",
+    "family_name",
+    "given_name",
+    "birth_date",
+    "sex",
+    "ecog",
+    "referring_clinician",
+    "referral_date",
+)
 PRIMARY_FIELDS = ("site", "diagnosis_date", "histology", "t", "n")
-REVIEW_FIELDS = ("meeting_date", "question", "recommendation", "decision", "actions",
-                 "next_review_date", "attendees", "signed_by", "signed_at")
+REVIEW_FIELDS = (
+    "meeting_date",
+    "question",
+    "recommendation",
+    "decision",
+    "actions",
+    "next_review_date",
+    "attendees",
+    "signed_by",
+    "signed_at",
+)
 
 
 def _texts(value: Any) -> Any:
@@ -648,9 +820,10 @@ def covered(document: dict[str, Any]) -> dict[str, Any]:
     A T or N category without a staging basis travels as clinical staging.  Reviews travel
     only once signed, without their follow-up, frozen evaluation and `amends` index.
     """
-    out: dict[str, Any] = {"format": document.get("format"),
-                           "patient": {k: v for k, v in document["patient"].items()
-                                       if k in PATIENT_FIELDS}}
+    out: dict[str, Any] = {
+        "format": document.get("format"),
+        "patient": {k: v for k, v in document["patient"].items() if k in PATIENT_FIELDS},
+    }
     primary = document.get("primary")
     if primary is not None:
         kept = {k: v for k, v in primary.items() if k in PRIMARY_FIELDS}
@@ -660,10 +833,15 @@ def covered(document: dict[str, Any]) -> dict[str, Any]:
     for key in ("liver_metastases_diagnosis_date", "molecular", "treatments", "imaging"):
         if document.get(key) is not None:
             out[key] = document[key]
-    out["labs"] = [{"date": lab["date"], "cea_ng_ml": lab["cea_ng_ml"]}
-                   for lab in document.get("labs") or [] if lab.get("cea_ng_ml") is not None]
-    out["reviews"] = [{k: v for k, v in review.items() if k in REVIEW_FIELDS}
-                      for review in document.get("reviews") or []
-                      if review.get("signed_at") is not None]
+    out["labs"] = [
+        {"date": lab["date"], "cea_ng_ml": lab["cea_ng_ml"]}
+        for lab in document.get("labs") or []
+        if lab.get("cea_ng_ml") is not None
+    ]
+    out["reviews"] = [
+        {k: v for k, v in review.items() if k in REVIEW_FIELDS}
+        for review in document.get("reviews") or []
+        if review.get("signed_at") is not None
+    ]
     result: dict[str, Any] = _texts(out)
     return result

@@ -31,8 +31,14 @@ from crlmboard.domain.models import (
 from crlmboard.domain.validation import InvalidInput, Problem
 from crlmboard.interop import codes as c
 
-DERIVED_PROFILES = frozenset({c.PROFILES["disease_status"], c.PROFILES["m_category"],
-                              c.PROFILES["stage_group"], c.PROFILES["tumor"]})
+DERIVED_PROFILES = frozenset(
+    {
+        c.PROFILES["disease_status"],
+        c.PROFILES["m_category"],
+        c.PROFILES["stage_group"],
+        c.PROFILES["tumor"],
+    }
+)
 """Profiles of resources the app computes from the case: read as structure only."""
 
 COMMON_KEYS = frozenset({"resourceType", "id", "meta", "text", "language", "implicitRules"})
@@ -55,8 +61,11 @@ def codings(value: Any) -> list[tuple[str, str]]:
     if not isinstance(value, dict):
         return []
     items = value.get("coding") if "coding" in value else [value]
-    return [(str(x.get("system")), str(x.get("code"))) for x in items or []
-            if isinstance(x, dict) and x.get("code") is not None]
+    return [
+        (str(x.get("system")), str(x.get("code")))
+        for x in items or []
+        if isinstance(x, dict) and x.get("code") is not None
+    ]
 
 
 def lookup(value: Any, table: dict[tuple[str, str], Any]) -> Any:
@@ -122,8 +131,12 @@ REV_ROLE = c.reverse(c.ROLE)
 REV_TNM = c.reverse(c.TNM_OBSERVATION)
 REV_T = {v: k for k, v in c.T_CATEGORY.items()}
 REV_N = {v: k for k, v in c.N_CATEGORY.items()}
-DICOM_MODALITY = {(c.DICOM, "CT"): Modality.CT, (c.DICOM, "MR"): Modality.MRI,
-                  (c.DICOM, "PT"): Modality.PET_CT, (c.DICOM, "US"): Modality.ULTRASOUND}
+DICOM_MODALITY = {
+    (c.DICOM, "CT"): Modality.CT,
+    (c.DICOM, "MR"): Modality.MRI,
+    (c.DICOM, "PT"): Modality.PET_CT,
+    (c.DICOM, "US"): Modality.ULTRASOUND,
+}
 
 
 def bundle_to_document(bundle: Any) -> BundleImport:
@@ -140,8 +153,7 @@ class _Reader:
         problems = []
         for i, entry in enumerate(bundle.get("entry") or []):
             resource = entry.get("resource") if isinstance(entry, dict) else None
-            if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"),
-                                                                str):
+            if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
                 problems.append(Problem(f"entry[{i}]", "has no resource"))
                 continue
             label = f"{resource['resourceType']}/{resource.get('id', i)}"
@@ -182,8 +194,9 @@ class _Reader:
     def read(self) -> BundleImport:
         patients = [(label, r) for label, r in self.entries if r["resourceType"] == "Patient"]
         if len(patients) != 1:
-            raise InvalidInput([Problem("entry", "a bundle must hold exactly one Patient, "
-                                                 f"found {len(patients)}")])
+            raise InvalidInput(
+                [Problem("entry", f"a bundle must hold exactly one Patient, found {len(patients)}")]
+            )
         self.read_patient(*patients[0])
         treatments: dict[int, dict[str, Any]] = {}
         imaging: dict[int, dict[str, Any]] = {}
@@ -210,14 +223,24 @@ class _Reader:
                 self.read_condition(label, resource, profile)
             elif kind == "Observation":
                 self.read_observation(label, resource, profile)
-            elif kind == "DiagnosticReport" and has_code(resource.get("code"),
-                                                         c.GENOMICS_REPORT):
+            elif kind == "DiagnosticReport" and has_code(resource.get("code"), c.GENOMICS_REPORT):
                 molecular = self.doc.setdefault("molecular", {})
                 when = date_part(resource.get("effectiveDateTime"))
                 if when is not None:
                     molecular.setdefault("tested_on", when)
-                self.leftover(label, resource, {"status", "category", "code", "subject",
-                                                "effectiveDateTime", "issued", "result"})
+                self.leftover(
+                    label,
+                    resource,
+                    {
+                        "status",
+                        "category",
+                        "code",
+                        "subject",
+                        "effectiveDateTime",
+                        "issued",
+                        "result",
+                    },
+                )
             elif kind == "ServiceRequest" and profile == c.PROFILES["referral"]:
                 self.read_referral(label, resource)
             else:
@@ -227,8 +250,9 @@ class _Reader:
         if treatments:
             self.doc["treatments"] = [treatments[i] for i in sorted(treatments)]
         if imaging:
-            self.doc["imaging"] = [{k: v for k, v in imaging[i].items() if k != "_url"}
-                                   for i in sorted(imaging)]
+            self.doc["imaging"] = [
+                {k: v for k, v in imaging[i].items() if k != "_url"} for i in sorted(imaging)
+            ]
         if reviews:
             self.read_reviews(reviews)
         return BundleImport(self.doc, self.notes)
@@ -240,8 +264,9 @@ class _Reader:
         mrn = mrn or next((i for i in identifiers if i.get("system") == c.MRN_SYSTEM), None)
         mrn = mrn or (identifiers[0] if identifiers else None)
         if mrn is None or not mrn.get("value"):
-            raise InvalidInput([Problem(f"{label}.identifier",
-                                        "the patient has no MRN identifier")])
+            raise InvalidInput(
+                [Problem(f"{label}.identifier", "the patient has no MRN identifier")]
+            )
         patient["mrn"] = mrn["value"]
         for i, other in enumerate(identifiers):
             if other is not mrn:
@@ -260,8 +285,7 @@ class _Reader:
         if resource.get("birthDate") is not None:
             patient["birth_date"] = resource["birthDate"]
         self.doc["patient"] = patient
-        self.leftover(label, resource, {"identifier", "name", "gender", "_gender",
-                                        "birthDate"})
+        self.leftover(label, resource, {"identifier", "name", "gender", "_gender", "birthDate"})
 
     def read_referral(self, label: str, resource: dict[str, Any]) -> None:
         patient = self.doc["patient"]
@@ -271,12 +295,24 @@ class _Reader:
         when = date_part(resource.get("authoredOn"))
         if when is not None:
             patient["referral_date"] = when
-        self.leftover(label, resource, {"status", "intent", "code", "subject", "authoredOn",
-                                        "requester", "reasonReference"})
+        self.leftover(
+            label,
+            resource,
+            {"status", "intent", "code", "subject", "authoredOn", "requester", "reasonReference"},
+        )
 
     def read_condition(self, label: str, resource: dict[str, Any], profile: str | None) -> None:
-        used = {"clinicalStatus", "verificationStatus", "category", "code", "subject",
-                "bodySite", "onsetDateTime", "extension", "stage"}
+        used = {
+            "clinicalStatus",
+            "verificationStatus",
+            "category",
+            "code",
+            "subject",
+            "bodySite",
+            "onsetDateTime",
+            "extension",
+            "stage",
+        }
         body = (resource.get("bodySite") or [None])[0]
         if profile == c.PROFILES["primary"] or (profile is None and lookup(body, REV_SITE)):
             primary = self.doc.setdefault("primary", {})
@@ -303,8 +339,10 @@ class _Reader:
             if when is not None:
                 self.doc["liver_metastases_diagnosis_date"] = when
         else:
-            self.note(label, "Condition not mapped (neither the colorectal primary nor the "
-                             "liver metastases)")
+            self.note(
+                label,
+                "Condition not mapped (neither the colorectal primary nor the liver metastases)",
+            )
             return
         self.leftover(label, resource, used)
 
@@ -318,9 +356,14 @@ class _Reader:
             if observation is None:
                 continue
             kind = lookup(observation.get("code"), REV_TNM)
-            value = next((code for system, code in
-                          codings(observation.get("valueCodeableConcept"))
-                          if system == c.AJCC), None)
+            value = next(
+                (
+                    code
+                    for system, code in codings(observation.get("valueCodeableConcept"))
+                    if system == c.AJCC
+                ),
+                None,
+            )
             if kind is None or value is None or kind[0] == "m":
                 continue
             axis, basis = kind
@@ -332,12 +375,24 @@ class _Reader:
             primary[axis] = table[category].value
             primary["staging_basis"] = StagingBasis(basis).value
 
-    def read_observation(self, label: str, resource: dict[str, Any],
-                         profile: str | None) -> None:
+    def read_observation(self, label: str, resource: dict[str, Any], profile: str | None) -> None:
         code = resource.get("code")
-        used = {"status", "category", "code", "subject", "effectiveDateTime",
-                "valueCodeableConcept", "valueQuantity", "valueInteger", "dataAbsentReason",
-                "interpretation", "component", "method", "focus", "hasMember"}
+        used = {
+            "status",
+            "category",
+            "code",
+            "subject",
+            "effectiveDateTime",
+            "valueCodeableConcept",
+            "valueQuantity",
+            "valueInteger",
+            "dataAbsentReason",
+            "interpretation",
+            "component",
+            "method",
+            "focus",
+            "hasMember",
+        }
         if has_code(code, c.ECOG):
             if isinstance(resource.get("valueInteger"), int):
                 self.doc["patient"]["ecog"] = resource["valueInteger"]
@@ -350,15 +405,19 @@ class _Reader:
             if quantity.get("code") not in (None, "ng/mL"):
                 self.note(label, f"CEA in {quantity.get('code')} not mapped (ng/mL expected)")
                 return
-            self.doc.setdefault("labs", []).append({"date": when,
-                                                    "cea_ng_ml": float(quantity["value"])})
+            self.doc.setdefault("labs", []).append(
+                {"date": when, "cea_ng_ml": float(quantity["value"])}
+            )
         elif has_code(code, c.GENETIC_VARIANT_ASSESSMENT):
             self.read_variant(label, resource)
         elif has_code(code, c.MSI) or has_code(code, c.MMR) or has_code(code, c.HER2):
             molecular = self.doc.setdefault("molecular", {})
             value = resource.get("valueCodeableConcept")
-            for test, key, table in ((c.MSI, "msi", REV_MSI), (c.MMR, "mmr", REV_MMR),
-                                     (c.HER2, "her2", REV_HER2)):
+            for test, key, table in (
+                (c.MSI, "msi", REV_MSI),
+                (c.MMR, "mmr", REV_MMR),
+                (c.HER2, "her2", REV_HER2),
+            ):
                 if has_code(code, test):
                     result = lookup(value, table)
                     if result is not None:
@@ -410,12 +469,24 @@ class _Reader:
         when = date_part(resource.get("effectiveDateTime"))
         if when is not None:
             molecular.setdefault("tested_on", when)
-        self.leftover(label, resource, {"status", "category", "code", "subject",
-                                        "effectiveDateTime", "valueCodeableConcept",
-                                        "dataAbsentReason", "component"})
+        self.leftover(
+            label,
+            resource,
+            {
+                "status",
+                "category",
+                "code",
+                "subject",
+                "effectiveDateTime",
+                "valueCodeableConcept",
+                "dataAbsentReason",
+                "component",
+            },
+        )
 
-    def read_administration(self, label: str, resource: dict[str, Any],
-                            treatments: dict[int, dict[str, Any]]) -> None:
+    def read_administration(
+        self, label: str, resource: dict[str, Any], treatments: dict[int, dict[str, Any]]
+    ) -> None:
         cycle = extension(resource, c.CHEMOTHERAPY_CYCLE_EXTENSION)
         dose = extension(resource, c.IMMUNOTHERAPY_DOSE_EXTENSION)
         detail = cycle or dose
@@ -425,35 +496,59 @@ class _Reader:
         setting = lookup((intent or {}).get("valueCodeableConcept"), REV_INTENT)
         if detail is None or index is None or when is None or setting is None:
             drug = lookup(resource.get("medicationCodeableConcept"), REV_DRUG)
-            self.note(label, f"administration of {drug or 'a medication'} not mapped "
-                             "(a case records whole chemotherapy cycles and immunotherapy "
-                             "doses: the cycle, setting and date are needed)")
+            self.note(
+                label,
+                f"administration of {drug or 'a medication'} not mapped "
+                "(a case records whole chemotherapy cycles and immunotherapy "
+                "doses: the cycle, setting and date are needed)",
+            )
             return
         if index in treatments:
             return  # another drug of the same cycle or dose
         if cycle is not None:
-            record: dict[str, Any] = {"kind": "chemotherapy", "date": when,
-                                      "regimen": part(cycle, "regimen"),
-                                      "cycle": part(cycle, "cycle"),
-                                      "setting": setting.value}
-            for name, key in (("biologic", "biologic"), ("cycleLengthDays", "cycle_length_days"),
-                              ("dosePercent", "dose_percent"),
-                              ("toxicityGrade", "toxicity_grade")):
+            record: dict[str, Any] = {
+                "kind": "chemotherapy",
+                "date": when,
+                "regimen": part(cycle, "regimen"),
+                "cycle": part(cycle, "cycle"),
+                "setting": setting.value,
+            }
+            for name, key in (
+                ("biologic", "biologic"),
+                ("cycleLengthDays", "cycle_length_days"),
+                ("dosePercent", "dose_percent"),
+                ("toxicityGrade", "toxicity_grade"),
+            ):
                 value = part(cycle, name)
                 if value is not None:
                     record[key] = float(value) if name == "dosePercent" else value
         else:
-            record = {"kind": "immunotherapy", "date": when, "agent": part(dose, "agent"),
-                      "setting": setting.value}
+            record = {
+                "kind": "immunotherapy",
+                "date": when,
+                "agent": part(dose, "agent"),
+                "setting": setting.value,
+            }
             if part(dose, "cycle") is not None:
                 record["cycle"] = part(dose, "cycle")
         treatments[index] = record
-        self.leftover(label, resource, {"extension", "status", "medicationCodeableConcept",
-                                        "subject", "effectiveDateTime", "reasonReference",
-                                        "dosage"})
+        self.leftover(
+            label,
+            resource,
+            {
+                "extension",
+                "status",
+                "medicationCodeableConcept",
+                "subject",
+                "effectiveDateTime",
+                "reasonReference",
+                "dosage",
+            },
+        )
 
-    def read_procedure(self, label: str, resource: dict[str, Any],
-                       treatments: dict[int, dict[str, Any]]) -> None:
+    def read_procedure(
+        self, label: str, resource: dict[str, Any], treatments: dict[int, dict[str, Any]]
+    ) -> None:
         procedure = lookup(resource.get("code"), REV_PROCEDURE)
         when = date_part(resource.get("performedDateTime"))
         detail = extension(resource, c.PROCEDURE_DETAILS_EXTENSION)
@@ -463,8 +558,11 @@ class _Reader:
             return
         if index is None:
             index = max([*treatments, 10_000]) + 1  # after every keyed treatment
-        record: dict[str, Any] = {"kind": "procedure", "date": when,
-                                  "procedure": ProcedureType(procedure).value}
+        record: dict[str, Any] = {
+            "kind": "procedure",
+            "date": when,
+            "procedure": ProcedureType(procedure).value,
+        }
         segments = [v for k, v in parts(detail) if k == "segment"]
         lesions = [v for k, v in parts(detail) if k == "lesion"]
         if segments or part(detail, "segments") == "none":
@@ -475,12 +573,24 @@ class _Reader:
         if notes:
             record["note"] = "\n".join(notes)
         treatments[index] = record
-        self.leftover(label, resource, {"extension", "status", "code", "subject",
-                                        "performedDateTime", "reasonReference", "bodySite",
-                                        "note"})
+        self.leftover(
+            label,
+            resource,
+            {
+                "extension",
+                "status",
+                "code",
+                "subject",
+                "performedDateTime",
+                "reasonReference",
+                "bodySite",
+                "note",
+            },
+        )
 
-    def read_study(self, label: str, resource: dict[str, Any],
-                   imaging: dict[int, dict[str, Any]]) -> None:
+    def read_study(
+        self, label: str, resource: dict[str, Any], imaging: dict[int, dict[str, Any]]
+    ) -> None:
         detail = extension(resource, c.IMAGING_TIMEPOINT_EXTENSION)
         when = date_part(resource.get("started"))
         if when is None:
@@ -497,10 +607,13 @@ class _Reader:
             modality = modality or lookup(coding, DICOM_MODALITY)
         if modality is not None:
             timepoint["modality"] = modality.value
-        for name, key in (("newLesions", "new_lesions"),
-                          ("nonTargetProgression", "non_target_progression"),
-                          ("totalLiverVolumeMl", "total_liver_volume_ml"),
-                          ("flrVolumeMl", "flr_volume_ml"), ("flrPercent", "flr_percent")):
+        for name, key in (
+            ("newLesions", "new_lesions"),
+            ("nonTargetProgression", "non_target_progression"),
+            ("totalLiverVolumeMl", "total_liver_volume_ml"),
+            ("flrVolumeMl", "flr_volume_ml"),
+            ("flrPercent", "flr_percent"),
+        ):
             value = part(detail, name)
             if value is not None:
                 timepoint[key] = value if isinstance(value, bool) else float(value)
@@ -509,17 +622,28 @@ class _Reader:
             timepoint["extrahepatic_findings"] = "\n".join(notes)
         timepoint["_url"] = next((url for url, r in self.by_url.items() if r is resource), "")
         imaging[index] = timepoint
-        self.leftover(label, resource, {"extension", "status", "subject", "started",
-                                        "modality", "procedureCode", "note"})
+        self.leftover(
+            label,
+            resource,
+            {"extension", "status", "subject", "started", "modality", "procedureCode", "note"},
+        )
 
-    def read_tumor_size(self, label: str, resource: dict[str, Any],
-                        imaging: dict[int, dict[str, Any]]) -> None:
+    def read_tumor_size(
+        self, label: str, resource: dict[str, Any], imaging: dict[int, dict[str, Any]]
+    ) -> None:
         study = self.resolve((resource.get("derivedFrom") or [None])[0])
-        timepoint = next((tp for tp in imaging.values()
-                          if study is not None and self.by_url.get(tp["_url"]) is study), None)
+        timepoint = next(
+            (
+                tp
+                for tp in imaging.values()
+                if study is not None and self.by_url.get(tp["_url"]) is study
+            ),
+            None,
+        )
         tumor = self.resolve((resource.get("focus") or [None])[0])
-        lesion_id = next((i.get("value") for i in (tumor or {}).get("identifier") or []
-                          if i.get("value")), None)
+        lesion_id = next(
+            (i.get("value") for i in (tumor or {}).get("identifier") or [] if i.get("value")), None
+        )
         if timepoint is None or lesion_id is None:
             self.note(label, "tumor size not mapped (no imaging study or no tumor identifier)")
             return
@@ -529,11 +653,16 @@ class _Reader:
                 quantity = component.get("valueQuantity") or {}
                 if quantity.get("value") is not None:
                     value = float(quantity["value"])
-                    lesion["longest_diameter_mm"] = value * 10 if quantity.get(
-                        "code") == "cm" else value
+                    lesion["longest_diameter_mm"] = (
+                        value * 10 if quantity.get("code") == "cm" else value
+                    )
         detail = extension(resource, c.LESION_MEASUREMENT_EXTENSION)
-        for name, key in (("target", "target"), ("segment", "segment"),
-                          ("depthMm", "depth_mm"), ("morphologyGroup", "morphology_group")):
+        for name, key in (
+            ("target", "target"),
+            ("segment", "segment"),
+            ("depthMm", "depth_mm"),
+            ("morphologyGroup", "morphology_group"),
+        ):
             value = part(detail, name)
             if value is not None:
                 lesion[key] = float(value) if name == "depthMm" else value
@@ -541,9 +670,22 @@ class _Reader:
         if status is not None:
             lesion["status"] = status.value
         timepoint["lesions"].append(lesion)
-        self.leftover(label, resource, {"extension", "status", "category", "code", "subject",
-                                        "focus", "effectiveDateTime", "derivedFrom",
-                                        "component", "method"})
+        self.leftover(
+            label,
+            resource,
+            {
+                "extension",
+                "status",
+                "category",
+                "code",
+                "subject",
+                "focus",
+                "effectiveDateTime",
+                "derivedFrom",
+                "component",
+                "method",
+            },
+        )
 
     def read_reviews(self, plans: list[tuple[str, dict[str, Any]]]) -> None:
         reviews = []
@@ -565,11 +707,17 @@ class _Reader:
                 review["signed_at"] = plan["created"]
             attendees = []
             for contributor in plan.get("contributor") or []:
-                role = lookup((extension(contributor, c.ATTENDEE_ROLE_EXTENSION) or {}).get(
-                    "valueCoding"), REV_ROLE)
+                role = lookup(
+                    (extension(contributor, c.ATTENDEE_ROLE_EXTENSION) or {}).get("valueCoding"),
+                    REV_ROLE,
+                )
                 if contributor.get("display"):
-                    attendees.append({"name": contributor["display"],
-                                      "role": (role.value if role is not None else "other")})
+                    attendees.append(
+                        {
+                            "name": contributor["display"],
+                            "role": (role.value if role is not None else "other"),
+                        }
+                    )
             if attendees:
                 review["attendees"] = attendees
             actions = []
@@ -587,8 +735,14 @@ class _Reader:
                     due = date_part((detail.get("scheduledPeriod") or {}).get("end"))
                     if due is not None:
                         action["due"] = due
-                    owner = next((p.get("display") for p in detail.get("performer") or []
-                                  if p.get("display")), None)
+                    owner = next(
+                        (
+                            p.get("display")
+                            for p in detail.get("performer") or []
+                            if p.get("display")
+                        ),
+                        None,
+                    )
                     if owner is not None:
                         action["owner"] = owner
                     actions.append(action)
@@ -601,9 +755,23 @@ class _Reader:
                 if target is not None and id(target) in index:
                     review["amends"] = index[id(target)]
             reviews.append(review)
-            self.leftover(label, plan, {"identifier", "status", "intent", "subject", "period",
-                                        "title", "description", "created", "author",
-                                        "contributor", "replaces", "activity"})
+            self.leftover(
+                label,
+                plan,
+                {
+                    "identifier",
+                    "status",
+                    "intent",
+                    "subject",
+                    "period",
+                    "title",
+                    "description",
+                    "created",
+                    "author",
+                    "contributor",
+                    "replaces",
+                    "activity",
+                },
+            )
         if reviews:
             self.doc["reviews"] = reviews
-

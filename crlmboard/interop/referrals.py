@@ -22,13 +22,29 @@ from crlmboard.domain.meeting import MeetingFields
 from crlmboard.domain.validation import InvalidInput, Problem
 
 COLUMNS: tuple[str, ...] = (
-    "mrn", "family_name", "given_name", "birth_date", "sex", "referring_clinician",
-    "referral_date", "primary_site", "diagnosis_date", "liver_metastases_diagnosis_date",
-    "question", "meeting_date",
+    "mrn",
+    "family_name",
+    "given_name",
+    "birth_date",
+    "sex",
+    "referring_clinician",
+    "referral_date",
+    "primary_site",
+    "diagnosis_date",
+    "liver_metastases_diagnosis_date",
+    "question",
+    "meeting_date",
 )
 REQUIRED = ("mrn",)
-PATIENT_COLUMNS = ("mrn", "family_name", "given_name", "birth_date", "sex",
-                   "referring_clinician", "referral_date")
+PATIENT_COLUMNS = (
+    "mrn",
+    "family_name",
+    "given_name",
+    "birth_date",
+    "sex",
+    "referring_clinician",
+    "referral_date",
+)
 PRIMARY_COLUMNS = {"primary_site": "site", "diagnosis_date": "diagnosis_date"}
 DELIMITERS = (",", ";")
 MAX_QUESTION = 2000
@@ -52,8 +68,9 @@ class Referral:
             if value is not None:
                 out[column] = value
         if "liver_metastases_diagnosis_date" in self.document:
-            out["liver_metastases_diagnosis_date"] = (
-                self.document["liver_metastases_diagnosis_date"])
+            out["liver_metastases_diagnosis_date"] = self.document[
+                "liver_metastases_diagnosis_date"
+            ]
         return out
 
 
@@ -67,19 +84,31 @@ def decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        row = data[:error.start].count(b"\n") + 1
-        raise InvalidInput([Problem(f"row {row}", "the file is not UTF-8 text; save it from "
-                                                  "the spreadsheet as 'CSV UTF-8'")]) from None
+        row = data[: error.start].count(b"\n") + 1
+        raise InvalidInput(
+            [
+                Problem(
+                    f"row {row}",
+                    "the file is not UTF-8 text; save it from the spreadsheet as 'CSV UTF-8'",
+                )
+            ]
+        ) from None
 
 
 def delimiter(header: str) -> str:
     counts = {d: header.count(d) for d in DELIMITERS}
     best = max(DELIMITERS, key=lambda d: counts[d])
     if counts[best] == 0 and header.strip() and header_name(header) not in COLUMNS:
-        found = next((f"'{d}'" if d != "\t" else "a tab" for d in ("\t", "|") if d in header),
-                     "none")
-        raise InvalidInput([Problem("row 1, header", "the fields must be separated by ',' "
-                                                     f"or ';' (found {found})")])
+        found = next(
+            (f"'{d}'" if d != "\t" else "a tab" for d in ("\t", "|") if d in header), "none"
+        )
+        raise InvalidInput(
+            [
+                Problem(
+                    "row 1, header", f"the fields must be separated by ',' or ';' (found {found})"
+                )
+            ]
+        )
     return best
 
 
@@ -88,21 +117,32 @@ def parse_referrals(data: bytes, today: date) -> list[Referral]:
     text = decode(data)
     lines = text.splitlines()
     if not lines or not lines[0].strip():
-        raise InvalidInput([Problem("row 1, header", "the file is empty; the first row must "
-                                                     "name the columns of the template")])
+        raise InvalidInput(
+            [
+                Problem(
+                    "row 1, header",
+                    "the file is empty; the first row must name the columns of the template",
+                )
+            ]
+        )
     sep = delimiter(lines[0])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
     try:
         rows = list(reader)
     except csv.Error as error:
-        raise InvalidInput([Problem(f"row {reader.line_num}", f"not readable as CSV "
-                                                              f"({error})")]) from None
+        raise InvalidInput(
+            [Problem(f"row {reader.line_num}", f"not readable as CSV ({error})")]
+        ) from None
     header = [header_name(h) for h in rows[0]]
     problems: list[Problem] = []
     for name in header:
         if name not in COLUMNS:
-            problems.append(Problem("row 1, header", f"unknown column '{name}' (the columns "
-                                                     f"are: {', '.join(COLUMNS)})"))
+            problems.append(
+                Problem(
+                    "row 1, header",
+                    f"unknown column '{name}' (the columns are: {', '.join(COLUMNS)})",
+                )
+            )
     for name in REQUIRED:
         if name not in header:
             problems.append(Problem("row 1, header", f"the column '{name}' is required"))
@@ -118,8 +158,9 @@ def parse_referrals(data: bytes, today: date) -> list[Referral]:
         if not any(cell.strip() for cell in cells):
             continue  # blank line
         if len(cells) != len(header):
-            problems.append(Problem(f"row {number}", f"has {len(cells)} fields, the header "
-                                                     f"has {len(header)}"))
+            problems.append(
+                Problem(f"row {number}", f"has {len(cells)} fields, the header has {len(header)}")
+            )
             continue
         values = {name: (cell.strip() or None) for name, cell in zip(header, cells, strict=True)}
         referral, row_problems = _row(number, values, today)
@@ -127,8 +168,9 @@ def parse_referrals(data: bytes, today: date) -> list[Referral]:
         mrn = values.get("mrn")
         if mrn is not None:
             if mrn in first_row:
-                problems.append(Problem(f"row {number}, mrn", f"{mrn} is also on row "
-                                                              f"{first_row[mrn]}"))
+                problems.append(
+                    Problem(f"row {number}, mrn", f"{mrn} is also on row {first_row[mrn]}")
+                )
             else:
                 first_row[mrn] = number
         if referral is not None:
@@ -148,15 +190,17 @@ def column_of(path: str) -> str:
     return path or "row"
 
 
-def _row(number: int, values: dict[str, str | None],
-         today: date) -> tuple[Referral | None, list[Problem]]:
+def _row(
+    number: int, values: dict[str, str | None], today: date
+) -> tuple[Referral | None, list[Problem]]:
     problems: list[Problem] = []
     if values.get("mrn") is None:
         problems.append(Problem(f"row {number}, mrn", "is required"))
     patient = {k: values[k] for k in PATIENT_COLUMNS if values.get(k) is not None}
     document: dict[str, Any] = {"format": FORMAT, "patient": patient}
-    primary = {key: values[col] for col, key in PRIMARY_COLUMNS.items()
-               if values.get(col) is not None}
+    primary = {
+        key: values[col] for col, key in PRIMARY_COLUMNS.items() if values.get(col) is not None
+    }
     if primary:
         document["primary"] = primary
     if values.get("liver_metastases_diagnosis_date") is not None:
@@ -165,19 +209,20 @@ def _row(number: int, values: dict[str, str | None],
         try:
             case_from_dict(document, today)
         except InvalidInput as error:
-            problems.extend(Problem(f"row {number}, {column_of(p.path)}", p.message)
-                            for p in error.problems)
+            problems.extend(
+                Problem(f"row {number}, {column_of(p.path)}", p.message) for p in error.problems
+            )
     question = values.get("question")
     if question is not None and len(question) > MAX_QUESTION:
-        problems.append(Problem(f"row {number}, question",
-                                f"must be at most {MAX_QUESTION} characters"))
+        problems.append(
+            Problem(f"row {number}, question", f"must be at most {MAX_QUESTION} characters")
+        )
     meeting: date | None = None
     if values.get("meeting_date") is not None:
         try:
             meeting = MeetingFields.model_validate({"date": values["meeting_date"]}).date
         except ValueError:
-            problems.append(Problem(f"row {number}, meeting_date",
-                                    "must be a date YYYY-MM-DD"))
+            problems.append(Problem(f"row {number}, meeting_date", "must be a date YYYY-MM-DD"))
     if problems:
         return None, problems
     return Referral(number, str(values["mrn"]), document, question, meeting), []

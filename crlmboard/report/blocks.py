@@ -144,10 +144,10 @@ class Grid(Table):  # type: ignore[misc]
             self._laid_out_for = availWidth
         return size
 
-    def _drawCell(self, cellval: Any, cellstyle: Any, pos: tuple[float, float],
-                  size: tuple[float, float]) -> None:
-        value = cellval[0] if isinstance(cellval, list | tuple) and len(cellval) == 1 \
-            else cellval
+    def _drawCell(
+        self, cellval: Any, cellstyle: Any, pos: tuple[float, float], size: tuple[float, float]
+    ) -> None:
+        value = cellval[0] if isinstance(cellval, list | tuple) and len(cellval) == 1 else cellval
         just = cellstyle.alignment
         if type(value) is not Text or just not in ("LEFT", "RIGHT", "CENTRE", "CENTER"):
             super()._drawCell(cellval, cellstyle, pos, size)
@@ -157,9 +157,12 @@ class Grid(Table):  # type: ignore[misc]
         if current is not cellstyle:  # as reportlab does for every cell
             if current is None or cellstyle.color != current.color:
                 canvas.setFillColor(cellstyle.color)
-            if current is None or cellstyle.leading != current.leading \
-                    or cellstyle.fontname != current.fontname \
-                    or cellstyle.fontsize != current.fontsize:
+            if (
+                current is None
+                or cellstyle.leading != current.leading
+                or cellstyle.fontname != current.fontname
+                or cellstyle.fontsize != current.fontsize
+            ):
                 canvas.setFont(cellstyle.fontname, cellstyle.fontsize, cellstyle.leading)
             self._curcellstyle = cellstyle
         (column, row), (width, height) = pos, size
@@ -181,14 +184,15 @@ class Grid(Table):  # type: ignore[misc]
         value.drawOn(canvas, x, y - h)
 
 
-def key_values(pairs: Sequence[tuple[str, Cell]], width: float, *, columns: int = 2,
-               label_share: float = 0.36) -> Grid:
+def key_values(
+    pairs: Sequence[tuple[str, Cell]], width: float, *, columns: int = 2, label_share: float = 0.36
+) -> Grid:
     """Label/value pairs laid out in `columns` column pairs (labels as markup)."""
     rows: list[list[Flowable]] = []
     per_row = max(columns, 1)
     for start in range(0, len(pairs), per_row):
         row: list[Flowable] = []
-        for name, value in pairs[start:start + per_row]:
+        for name, value in pairs[start : start + per_row]:
             row += [cell(name, "cell_bold"), cell(value)]
         while len(row) < 2 * per_row:
             row += [cell(""), cell("")]
@@ -200,9 +204,15 @@ def key_values(pairs: Sequence[tuple[str, Cell]], width: float, *, columns: int 
     return table
 
 
-def data_table(header: Sequence[str], rows: Iterable[Sequence[Cell]], widths: Sequence[float],
-               *, header_rows: Sequence[Sequence[Cell]] = (),
-               extra_style: Sequence[tuple[Any, ...]] = (), body_style: str = "cell") -> Grid:
+def data_table(
+    header: Sequence[str],
+    rows: Iterable[Sequence[Cell]],
+    widths: Sequence[float],
+    *,
+    header_rows: Sequence[Sequence[Cell]] = (),
+    extra_style: Sequence[tuple[Any, ...]] = (),
+    body_style: str = "cell",
+) -> Grid:
     """A table with a bold header row (repeated on every page) and wrapped cells."""
     head = [[cell(h, "cell_head") for h in header]]
     head += [[cell(c, "cell_head") for c in extra] for extra in header_rows]
@@ -217,8 +227,9 @@ def data_table(header: Sequence[str], rows: Iterable[Sequence[Cell]], widths: Se
 
 def values_text(values: Mapping[str, Any]) -> str:
     """A finding's values as markup: `key = value · key = value` (nested values inline)."""
-    return " · ".join(f"<font color='#5f6368'>{markup(str(k))}</font> = {_value(v)}"
-                      for k, v in values.items())
+    return " · ".join(
+        f"<font color='#5f6368'>{markup(str(k))}</font> = {_value(v)}" for k, v in values.items()
+    )
 
 
 def _value(value: Any) -> str:

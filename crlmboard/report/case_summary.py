@@ -73,10 +73,18 @@ from crlmboard.report.styles import (
 from crlmboard.report.timeline import timeline_drawing
 
 SECTIONS = (
-    "Clinical summary", "Staging and molecular profile", "Chemotherapy",
-    "Procedures and operations", "Imaging: lesions by timepoint", "CEA",
-    "Future liver remnant", "Timeline", "Scores",
-    "Findings of the guideline engine", "Board review", "Sources",
+    "Clinical summary",
+    "Staging and molecular profile",
+    "Chemotherapy",
+    "Procedures and operations",
+    "Imaging: lesions by timepoint",
+    "CEA",
+    "Future liver remnant",
+    "Timeline",
+    "Scores",
+    "Findings of the guideline engine",
+    "Board review",
+    "Sources",
 )
 """Section headings, in order (tests look for them)."""
 
@@ -97,9 +105,16 @@ SCORE_CRITERIA = {
 }
 
 
-def case_summary_pdf(case: Case, evaluation: Mapping[str, Any], review: Review | None = None,
-                     *, page_size: str = "A4", app_version: str = "",
-                     audit_head: str | None = None, review_number: int | None = None) -> bytes:
+def case_summary_pdf(
+    case: Case,
+    evaluation: Mapping[str, Any],
+    review: Review | None = None,
+    *,
+    page_size: str = "A4",
+    app_version: str = "",
+    audit_head: str | None = None,
+    review_number: int | None = None,
+) -> bytes:
     """The case summary as PDF bytes.
 
     `evaluation` is a `crlmboard.evaluation/1` document (the review's frozen one, or the
@@ -107,36 +122,68 @@ def case_summary_pdf(case: Case, evaluation: Mapping[str, Any], review: Review |
     `audit_head` is the audit-chain head at signing, printed in the footer when given.
     """
     width = content_width(page_size)
-    story = case_summary_story(case, evaluation, review, width=width, app_version=app_version,
-                               audit_head=audit_head, review_number=review_number)
+    story = case_summary_story(
+        case,
+        evaluation,
+        review,
+        width=width,
+        app_version=app_version,
+        audit_head=audit_head,
+        review_number=review_number,
+    )
     meeting = review.meeting_date.isoformat() if review else None
-    subject = (f"Tumor board case summary, meeting {meeting}" if meeting
-               else f"Case summary, evaluation as of {evaluation.get('as_of', '')}")
-    metadata = Metadata(title=f"{case.mrn} {patient_name(case)} — case summary",
-                        subject=subject, app_version=app_version,
-                        keywords=(case.mrn, "crlmboard", "tumor board"))
+    subject = (
+        f"Tumor board case summary, meeting {meeting}"
+        if meeting
+        else f"Case summary, evaluation as of {evaluation.get('as_of', '')}"
+    )
+    metadata = Metadata(
+        title=f"{case.mrn} {patient_name(case)} — case summary",
+        subject=subject,
+        app_version=app_version,
+        keywords=(case.mrn, "crlmboard", "tumor board"),
+    )
     return build_pdf(story, metadata, page_size=page_size)
 
 
-def footer_info(case: Case, evaluation: Mapping[str, Any], *, app_version: str,
-                audit_head: str | None, what: str = "case summary") -> FooterInfo:
+def footer_info(
+    case: Case,
+    evaluation: Mapping[str, Any],
+    *,
+    app_version: str,
+    audit_head: str | None,
+    what: str = "case summary",
+) -> FooterInfo:
     """The footer of a case's pages: who, and the versions the evaluation was made with."""
     profile = evaluation.get("profile")
     profile_name = profile.get("name") if isinstance(profile, Mapping) else None
     return FooterInfo(
-        identity=f"{case.mrn} · {patient_name(case)} · {what}", app_version=app_version,
-        engine_version=_text(evaluation.get("engine_version")), profile=_text(profile_name),
-        input_hash=_text(evaluation.get("input_sha256")), audit_head=audit_head)
+        identity=f"{case.mrn} · {patient_name(case)} · {what}",
+        app_version=app_version,
+        engine_version=_text(evaluation.get("engine_version")),
+        profile=_text(profile_name),
+        input_hash=_text(evaluation.get("input_sha256")),
+        audit_head=audit_head,
+    )
 
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def case_summary_story(case: Case, evaluation: Mapping[str, Any], review: Review | None, *,
-                       width: float, app_version: str = "", audit_head: str | None = None,
-                       review_number: int | None = None, outline_level: int = 0,
-                       key_prefix: str = "", question: str | None = None) -> list[Flowable]:
+def case_summary_story(
+    case: Case,
+    evaluation: Mapping[str, Any],
+    review: Review | None,
+    *,
+    width: float,
+    app_version: str = "",
+    audit_head: str | None = None,
+    review_number: int | None = None,
+    outline_level: int = 0,
+    key_prefix: str = "",
+    question: str | None = None,
+) -> list[Flowable]:
     """The summary's flowables, with footer marks and outline bookmarks.
 
     `question` is the agenda's question, shown when there is no review (meeting pack).
@@ -146,18 +193,34 @@ def case_summary_story(case: Case, evaluation: Mapping[str, Any], review: Review
     facts: Mapping[str, Any] = raw_facts if isinstance(raw_facts, Mapping) else {}
     shown = records_up_to(case, as_of)
     timeline = build_timeline(shown, facts, as_of=as_of)
-    summary = _Summary(case=case, shown=shown, evaluation=evaluation, facts=facts,
-                       review=review, as_of=as_of, width=width, timeline=timeline)
+    summary = _Summary(
+        case=case,
+        shown=shown,
+        evaluation=evaluation,
+        facts=facts,
+        review=review,
+        as_of=as_of,
+        width=width,
+        timeline=timeline,
+    )
     story: list[Flowable] = [
-        FooterMark(footer_info(case, evaluation, app_version=app_version,
-                               audit_head=audit_head)),
+        FooterMark(footer_info(case, evaluation, app_version=app_version, audit_head=audit_head)),
         Bookmark(f"{key_prefix}case", f"{case.mrn} {patient_name(case)}", outline_level),
     ]
     story += summary.header(review_number, question)
     sections = (
-        summary.clinical_summary, summary.staging, summary.chemotherapy, summary.procedures,
-        summary.imaging, summary.cea, summary.flr, summary.timeline_chart, summary.scores,
-        summary.findings, summary.board_review, summary.sources,
+        summary.clinical_summary,
+        summary.staging,
+        summary.chemotherapy,
+        summary.procedures,
+        summary.imaging,
+        summary.cea,
+        summary.flr,
+        summary.timeline_chart,
+        summary.scores,
+        summary.findings,
+        summary.board_review,
+        summary.sources,
     )
     for index, (title, section) in enumerate(zip(SECTIONS, sections, strict=True)):
         body = section()
@@ -176,22 +239,33 @@ def records_up_to(case: Case, as_of: date | None) -> Case:
     def keep(when: date | None) -> bool:
         return when is None or when <= as_of
 
-    return case.model_copy(update={
-        "labs": [r for r in case.labs if keep(r.date)],
-        "treatments": [t for t in case.treatments if keep(t.date)],
-        "imaging": [t for t in case.imaging if keep(t.date)],
-        "surgery_outcomes": [o for o in case.surgery_outcomes if keep(o.date)],
-        "extrahepatic_disease": [e for e in case.extrahepatic_disease if keep(e.detected_on)],
-        "reviews": [r for r in case.reviews if keep(r.meeting_date)],
-    })
+    return case.model_copy(
+        update={
+            "labs": [r for r in case.labs if keep(r.date)],
+            "treatments": [t for t in case.treatments if keep(t.date)],
+            "imaging": [t for t in case.imaging if keep(t.date)],
+            "surgery_outcomes": [o for o in case.surgery_outcomes if keep(o.date)],
+            "extrahepatic_disease": [e for e in case.extrahepatic_disease if keep(e.detected_on)],
+            "reviews": [r for r in case.reviews if keep(r.meeting_date)],
+        }
+    )
 
 
 class _Summary:
     """Builds each section of one case's summary."""
 
-    def __init__(self, *, case: Case, shown: Case, evaluation: Mapping[str, Any],
-                 facts: Mapping[str, Any], review: Review | None, as_of: date | None,
-                 width: float, timeline: Timeline):
+    def __init__(
+        self,
+        *,
+        case: Case,
+        shown: Case,
+        evaluation: Mapping[str, Any],
+        facts: Mapping[str, Any],
+        review: Review | None,
+        as_of: date | None,
+        width: float,
+        timeline: Timeline,
+    ):
         self.case = case
         self.shown = shown
         self.evaluation = evaluation
@@ -217,55 +291,96 @@ class _Summary:
         birth = patient.birth_date
         when = review.meeting_date if review else self.as_of
         age = age_on(birth, when)
-        born = DASH if birth is None else (
-            f"{birth.isoformat()}" + (f" ({age} years)" if age is not None else ""))
+        born = (
+            DASH
+            if birth is None
+            else (f"{birth.isoformat()}" + (f" ({age} years)" if age is not None else ""))
+        )
         bmi = self.fact("bmi")
         name_cell = U(patient_name(case), "title")
-        mrn_cell = P(f"<font size=8 color='#5f6368'>MRN</font><br/>"
-                     f"<b><font size=13>{markup(case.mrn)}</font></b>", "body")
+        mrn_cell = P(
+            f"<font size=8 color='#5f6368'>MRN</font><br/>"
+            f"<b><font size=13>{markup(case.mrn)}</font></b>",
+            "body",
+        )
         top = Grid([[name_cell, mrn_cell]], colWidths=[self.width * 0.7, self.width * 0.3])
-        top.setStyle(table_style([("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
-                                 ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                                 ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-                                 ("ALIGN", (1, 0), (1, 0), "RIGHT"),
-                                 ("LINEBELOW", (0, 0), (-1, 0), 1.2, ACCENT),
-                                 ("BOTTOMPADDING", (0, 0), (-1, -1), 4)]))
-        identity = key_values([
-            ("Birth date (age)", born),
-            ("Sex", label(patient.sex)),
-            ("Height, weight", DASH if patient.height_cm is None and patient.weight_kg is None
-             else f"{num(patient.height_cm, 'cm')}, {num(patient.weight_kg, 'kg')}"
-                  f" (BMI {num(bmi)})"),
-            ("ECOG", num(patient.ecog)),
-            ("Referring clinician", markup(patient.referring_clinician) or DASH),
-            ("Referral date", day(patient.referral_date)),
-        ], self.width)
+        top.setStyle(
+            table_style(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                    ("ALIGN", (1, 0), (1, 0), "RIGHT"),
+                    ("LINEBELOW", (0, 0), (-1, 0), 1.2, ACCENT),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+                ]
+            )
+        )
+        identity = key_values(
+            [
+                ("Birth date (age)", born),
+                ("Sex", label(patient.sex)),
+                (
+                    "Height, weight",
+                    DASH
+                    if patient.height_cm is None and patient.weight_kg is None
+                    else f"{num(patient.height_cm, 'cm')}, {num(patient.weight_kg, 'kg')}"
+                    f" (BMI {num(bmi)})",
+                ),
+                ("ECOG", num(patient.ecog)),
+                ("Referring clinician", markup(patient.referring_clinician) or DASH),
+                ("Referral date", day(patient.referral_date)),
+            ],
+            self.width,
+        )
         meeting_rows: list[tuple[str, str | Flowable]]
         if review is not None:
-            status = (f"signed by {markup(review.signed_by)} at {moment(review.signed_at)}"
-                      if review.signed else
-                      "<font color='#b3261e'><b>DRAFT — not signed</b></font>")
+            status = (
+                f"signed by {markup(review.signed_by)} at {moment(review.signed_at)}"
+                if review.signed
+                else "<font color='#b3261e'><b>DRAFT — not signed</b></font>"
+            )
             number = f" (review {review_number + 1})" if review_number is not None else ""
             meeting_rows = [
                 ("Meeting", f"<b>{day(review.meeting_date)}</b>{number} · {status}"),
                 ("Question for the board", U(review.question, "cell_bold")),
-                ("Recommendation", f"<b>{label(review.recommendation)}</b> (decision, actions "
-                                   "and attendees under Board review)"),
+                (
+                    "Recommendation",
+                    f"<b>{label(review.recommendation)}</b> (decision, actions "
+                    "and attendees under Board review)",
+                ),
             ]
         else:
             meeting_rows = [
-                ("Meeting", "No board review attached: this summary shows the current "
-                            "evaluation of the case."),
+                (
+                    "Meeting",
+                    "No board review attached: this summary shows the current "
+                    "evaluation of the case.",
+                ),
                 ("Question for the board", U(question, "cell_bold")),
             ]
         meeting_rows.append(("Evaluation", self._evaluation_line()))
         meeting = key_values(meeting_rows, self.width, columns=1, label_share=0.2)
-        meeting.setStyle(table_style([("BACKGROUND", (0, 0), (-1, -1), HEADER_FILL),
-                                     ("BOX", (0, 0), (-1, -1), 0.5, RULE)]))
+        meeting.setStyle(
+            table_style(
+                [
+                    ("BACKGROUND", (0, 0), (-1, -1), HEADER_FILL),
+                    ("BOX", (0, 0), (-1, -1), 0.5, RULE),
+                ]
+            )
+        )
         flowables: list[Flowable] = [
-            P("<font color='#1f4e79'><b>TUMOR BOARD CASE SUMMARY</b></font> · colorectal liver "
-              "metastases", "muted"),
-            top, Spacer(1, 3), identity, Spacer(1, 5), meeting]
+            P(
+                "<font color='#1f4e79'><b>TUMOR BOARD CASE SUMMARY</b></font> · colorectal liver "
+                "metastases",
+                "muted",
+            ),
+            top,
+            Spacer(1, 3),
+            identity,
+            Spacer(1, 5),
+            meeting,
+        ]
         changed = self._changed_notice()
         if changed:
             flowables += [Spacer(1, 3), P(changed, "muted")]
@@ -276,9 +391,11 @@ class _Summary:
         profile = evaluation.get("profile")
         profile_name = profile.get("name") if isinstance(profile, Mapping) else None
         digest = str(evaluation.get("input_sha256") or "")[:12]
-        return (f"as of {day(evaluation.get('as_of'))} · guideline engine "
-                f"{markup(str(evaluation.get('engine_version') or DASH))} · profile "
-                f"{markup(str(profile_name or DASH))} · input {markup(digest) or DASH}")
+        return (
+            f"as of {day(evaluation.get('as_of'))} · guideline engine "
+            f"{markup(str(evaluation.get('engine_version') or DASH))} · profile "
+            f"{markup(str(profile_name or DASH))} · input {markup(digest) or DASH}"
+        )
 
     def _changed_notice(self) -> str:
         recorded = self.evaluation.get("input_sha256")
@@ -287,9 +404,11 @@ class _Summary:
         current = input_sha256(self.case)
         if current == recorded:
             return ""
-        return ("The case record has changed since this evaluation was made (input "
-                f"{markup(str(recorded)[:12])}, now {current[:12]}). Tables show the current "
-                "record up to the evaluation date; findings and scores are the evaluation's.")
+        return (
+            "The case record has changed since this evaluation was made (input "
+            f"{markup(str(recorded)[:12])}, now {current[:12]}). Tables show the current "
+            "record up to the evaluation date; findings and scores are the evaluation's."
+        )
 
     # -- clinical summary ----------------------------------------------------------
 
@@ -303,22 +422,28 @@ class _Summary:
             if side in ("left", "right"):
                 site += f" ({side}-sided)"
             histology = label(primary.histology).lower() if primary.histology else "tumour"
-            prefix = {"pathological": "p", "clinical": "c"}.get(
-                str(primary.staging_basis), "")
+            prefix = {"pathological": "p", "clinical": "c"}.get(str(primary.staging_basis), "")
             stage = " ".join(prefix + value_label(x) for x in (primary.t, primary.n) if x)
-            grade = (f", grade {label(primary.grade)}"
-                     if primary.grade and primary.grade != "unknown" else "")
+            grade = (
+                f", grade {label(primary.grade)}"
+                if primary.grade and primary.grade != "unknown"
+                else ""
+            )
             text = f"<b>Primary:</b> {site} {histology}{grade}"
             if stage:
                 text += f", {stage}"
             text += f"; diagnosed {day(primary.diagnosis_date)}"
-            text += (f", resected {day(primary.resection_date)}." if primary.resection_date
-                     else ", <b>in situ</b>.")
+            text += (
+                f", resected {day(primary.resection_date)}."
+                if primary.resection_date
+                else ", <b>in situ</b>."
+            )
             sentences.append(text)
         liver = case.liver_metastases_diagnosis_date
         presentation = facts("presentation")
-        text = ("<b>Liver metastases:</b> " + (f"diagnosed {day(liver)}" if liver
-                                                else "diagnosis date not recorded"))
+        text = "<b>Liver metastases:</b> " + (
+            f"diagnosed {day(liver)}" if liver else "diagnosis date not recorded"
+        )
         if presentation and presentation != "unknown":
             text += f"; {label(presentation).lower()} presentation"
             dfi = facts("disease_free_interval_months")
@@ -329,29 +454,44 @@ class _Summary:
         if isinstance(current, Mapping) and current.get("date"):
             bilobar = facts("bilobar")
             lobes = {True: "bilobar", False: "one lobe"}.get(bilobar, "lobes unknown")
-            text = (f"<b>Current imaging</b> {day(current.get('date'))} "
-                    f"({label(current.get('modality'))}): {num(facts('lesion_count'))} "
-                    f"lesion(s), largest {num(facts('largest_diameter_mm'), 'mm')}, {lobes}; "
-                    f"tumour burden score {num(facts('tumor_burden_score'))}")
+            text = (
+                f"<b>Current imaging</b> {day(current.get('date'))} "
+                f"({label(current.get('modality'))}): {num(facts('lesion_count'))} "
+                f"lesion(s), largest {num(facts('largest_diameter_mm'), 'mm')}, {lobes}; "
+                f"tumour burden score {num(facts('tumor_burden_score'))}"
+            )
             zone = facts("tumor_burden_zone")
             text += f" ({zone})." if zone else "."
             response = facts("current_response")
             if response:
-                text += (f" RECIST now {response} ({RESPONSE_LABELS.get(response, response)}), "
-                         f"best {facts('best_response') or DASH}.")
+                text += (
+                    f" RECIST now {response} ({RESPONSE_LABELS.get(response, response)}), "
+                    f"best {facts('best_response') or DASH}."
+                )
             sentences.append(text)
         else:
             sentences.append("<b>Imaging:</b> none recorded.")
-        sites = [f"{label(e.site).lower()} ({day(e.detected_on)}"
-                 + ("" if e.resectable is None else
-                    ", resectable" if e.resectable else ", not resectable") + ")"
-                 for e in case.extrahepatic_disease]
-        sentences.append("<b>Extrahepatic disease:</b> "
-                         + ("; ".join(sites) + "." if sites else "none recorded."))
+        sites = [
+            f"{label(e.site).lower()} ({day(e.detected_on)}"
+            + (
+                ""
+                if e.resectable is None
+                else ", resectable"
+                if e.resectable
+                else ", not resectable"
+            )
+            + ")"
+            for e in case.extrahepatic_disease
+        ]
+        sentences.append(
+            "<b>Extrahepatic disease:</b> "
+            + ("; ".join(sites) + "." if sites else "none recorded.")
+        )
         sentences.append(f"<b>Molecular:</b> {self._molecular_text()}.")
         patient = case.patient
-        liver_background = label(patient.liver_background).lower() \
-            if patient.liver_background else "not recorded"
+        liver_background = (
+            label(patient.liver_background).lower() if patient.liver_background else "not recorded"
+        )
         text = f"<b>Patient:</b> liver background {liver_background}; BMI {num(facts('bmi'))}"
         if patient.comorbidities:
             text += "; comorbidities: " + ", ".join(markup(c) for c in patient.comorbidities)
@@ -359,25 +499,34 @@ class _Summary:
         plan = case.plan
         if plan is not None:
             parts = []
-            for name, value in (("resectability", plan.resectability), ("intent", plan.intent),
-                                ("strategy", plan.strategy), ("sequence", plan.sequence),
-                                ("approach", plan.approach),
-                                ("resection", plan.resection_type)):
+            for name, value in (
+                ("resectability", plan.resectability),
+                ("intent", plan.intent),
+                ("strategy", plan.strategy),
+                ("sequence", plan.sequence),
+                ("approach", plan.approach),
+                ("resection", plan.resection_type),
+            ):
                 if value is not None:
                     parts.append(f"{name} {label(value).lower()}")
             if plan.segments_to_resect:
                 parts.append("segments " + ", ".join(str(s) for s in plan.segments_to_resect))
             if plan.planned_regimen or plan.planned_biologic or plan.planned_immunotherapy:
-                drugs = [label(x) for x in (plan.planned_regimen, plan.planned_biologic,
-                                            plan.planned_immunotherapy)
-                         if x is not None and str(x) != "none"]
+                drugs = [
+                    label(x)
+                    for x in (
+                        plan.planned_regimen,
+                        plan.planned_biologic,
+                        plan.planned_immunotherapy,
+                    )
+                    if x is not None and str(x) != "none"
+                ]
                 parts.append("planned systemic therapy " + " + ".join(drugs))
             if plan.planned_surgery_date:
                 parts.append(f"surgery planned {day(plan.planned_surgery_date)}")
             if plan.surgeon:
                 parts.append(f"surgeon {markup(plan.surgeon)}")
-            sentences.append("<b>Current plan:</b> " + ("; ".join(parts) or "none recorded")
-                             + ".")
+            sentences.append("<b>Current plan:</b> " + ("; ".join(parts) or "none recorded") + ".")
         return [P(s) for s in sentences]
 
     def _molecular_text(self) -> str:
@@ -389,11 +538,13 @@ class _Summary:
             text = f"{name} {label(result).lower() if result else 'not recorded'}"
             return text + (f" ({markup(variant)})" if variant else "")
 
-        parts = [gene("KRAS", molecular.kras, molecular.kras_variant),
-                 gene("NRAS", molecular.nras, molecular.nras_variant),
-                 f"BRAF {label(molecular.braf) if molecular.braf else 'not recorded'}",
-                 f"MMR {label(molecular.mmr).lower() if molecular.mmr else 'not recorded'}",
-                 f"MSI {label(molecular.msi) if molecular.msi else 'not recorded'}"]
+        parts = [
+            gene("KRAS", molecular.kras, molecular.kras_variant),
+            gene("NRAS", molecular.nras, molecular.nras_variant),
+            f"BRAF {label(molecular.braf) if molecular.braf else 'not recorded'}",
+            f"MMR {label(molecular.mmr).lower() if molecular.mmr else 'not recorded'}",
+            f"MSI {label(molecular.msi) if molecular.msi else 'not recorded'}",
+        ]
         if molecular.her2:
             parts.append(f"HER2 {label(molecular.her2).lower()}")
         text = ", ".join(parts)
@@ -424,37 +575,58 @@ class _Summary:
             ("T", label(primary.t) if primary else DASH),
             ("N", n_text),
             ("Primary diagnosed", day(primary.diagnosis_date) if primary else DASH),
-            ("Primary resected", (day(primary.resection_date) if primary.resection_date
-                                  else "in situ") if primary else DASH),
+            (
+                "Primary resected",
+                (day(primary.resection_date) if primary.resection_date else "in situ")
+                if primary
+                else DASH,
+            ),
             ("Liver metastases diagnosed", day(case.liver_metastases_diagnosis_date)),
             ("Presentation", label(facts("presentation"))),
             ("Disease-free interval", num(dfi, "months")),
             ("Previous hepatectomies", num(facts("previous_hepatectomies"))),
-            ("Extrahepatic sites", ", ".join(label(e.site) for e in case.extrahepatic_disease)
-             or "none recorded"),
-            ("Episode start", day(facts("episode_start")) if facts("episode_start")
-             else "start of record"),
+            (
+                "Extrahepatic sites",
+                ", ".join(label(e.site) for e in case.extrahepatic_disease) or "none recorded",
+            ),
+            (
+                "Episode start",
+                day(facts("episode_start")) if facts("episode_start") else "start of record",
+            ),
         ]
         molecular_pairs: list[tuple[str, str | Flowable]] = [
             ("RAS status", label(facts("ras_status"))),
             ("BRAF status", label(facts("braf_status"))),
             ("MMR status", label(facts("mmr_status"))),
-            ("KRAS", label(molecular.kras) + (f" {markup(molecular.kras_variant)}"
-                                              if molecular.kras_variant else "")
-             if molecular else DASH),
-            ("NRAS", label(molecular.nras) + (f" {markup(molecular.nras_variant)}"
-                                              if molecular.nras_variant else "")
-             if molecular else DASH),
+            (
+                "KRAS",
+                label(molecular.kras)
+                + (f" {markup(molecular.kras_variant)}" if molecular.kras_variant else "")
+                if molecular
+                else DASH,
+            ),
+            (
+                "NRAS",
+                label(molecular.nras)
+                + (f" {markup(molecular.nras_variant)}" if molecular.nras_variant else "")
+                if molecular
+                else DASH,
+            ),
             ("BRAF", label(molecular.braf) if molecular else DASH),
             ("MMR", label(molecular.mmr) if molecular else DASH),
             ("MSI", label(molecular.msi) if molecular else DASH),
             ("HER2", label(molecular.her2) if molecular else DASH),
             ("Tested on", day(molecular.tested_on) if molecular else DASH),
         ]
-        return [key_values(pairs, self.width), Spacer(1, 4),
-                P("<b>Molecular profile</b> (status as the engine reads it, then the results)",
-                  "small"),
-                key_values(molecular_pairs, self.width)]
+        return [
+            key_values(pairs, self.width),
+            Spacer(1, 4),
+            P(
+                "<b>Molecular profile</b> (status as the engine reads it, then the results)",
+                "small",
+            ),
+            key_values(molecular_pairs, self.width),
+        ]
 
     # -- chemotherapy --------------------------------------------------------------
 
@@ -466,12 +638,24 @@ class _Summary:
             rows = []
             for line in lines:
                 biologics = ", ".join(f"{label(b)} ×{n}" for b, n in line.biologics) or "none"
-                rows.append([str(line.number), f"<b>{label(line.regimen)}</b>", biologics,
-                             label(line.setting), str(line.cycles), day(line.first_date),
-                             day(line.last_date)])
-            flowables.append(data_table(
-                ["Line", "Regimen", "Biologic (cycles)", "Setting", "Cycles", "First", "Last"],
-                rows, [0.07 * w, 0.16 * w, 0.27 * w, 0.14 * w, 0.08 * w, 0.14 * w, 0.14 * w]))
+                rows.append(
+                    [
+                        str(line.number),
+                        f"<b>{label(line.regimen)}</b>",
+                        biologics,
+                        label(line.setting),
+                        str(line.cycles),
+                        day(line.first_date),
+                        day(line.last_date),
+                    ]
+                )
+            flowables.append(
+                data_table(
+                    ["Line", "Regimen", "Biologic (cycles)", "Setting", "Cycles", "First", "Last"],
+                    rows,
+                    [0.07 * w, 0.16 * w, 0.27 * w, 0.14 * w, 0.08 * w, 0.14 * w, 0.14 * w],
+                )
+            )
         else:
             flowables.append(P("No chemotherapy recorded.", "muted"))
         doses = self.shown.immunotherapy
@@ -480,11 +664,17 @@ class _Summary:
             for dose in sorted(doses, key=lambda d: d.date):
                 by_agent.setdefault(dose.agent.value, []).append(dose.date)
             w = self.width
-            flowables += [Spacer(1, 4), data_table(
-                ["Immunotherapy", "Doses", "First", "Last"],
-                [[f"<b>{label(agent)}</b>", str(len(dates)), day(dates[0]), day(dates[-1])]
-                 for agent, dates in by_agent.items()],
-                [0.43 * w, 0.15 * w, 0.21 * w, 0.21 * w])]
+            flowables += [
+                Spacer(1, 4),
+                data_table(
+                    ["Immunotherapy", "Doses", "First", "Last"],
+                    [
+                        [f"<b>{label(agent)}</b>", str(len(dates)), day(dates[0]), day(dates[-1])]
+                        for agent, dates in by_agent.items()
+                    ],
+                    [0.43 * w, 0.15 * w, 0.21 * w, 0.21 * w],
+                ),
+            ]
         cycles = sorted(self.shown.chemotherapy, key=lambda c: c.date)
         total_ox = sum(1 for c in cycles if c.regimen in OXALIPLATIN_REGIMENS)
         total_iri = sum(1 for c in cycles if c.regimen in IRINOTECAN_REGIMENS)
@@ -496,14 +686,24 @@ class _Summary:
 
         pairs: list[tuple[str, str | Flowable]] = [
             ("Cycles in all", str(len(cycles))),
-            ("Preoperative cycles (episode)", num(get("preoperative_cycles"))
-             + (f" over {num(weeks)} weeks" if weeks is not None else "")),
-            ("Oxaliplatin cycles", f"{total_ox} in all; {num(get('oxaliplatin_cycles'))} "
-                                   "this episode"),
-            ("Irinotecan cycles", f"{total_iri} in all; {num(get('irinotecan_cycles'))} "
-                                  "this episode"),
-            ("First / last cycle", f"{day(cycles[0].date) if cycles else DASH} / "
-                                   f"{day(cycles[-1].date) if cycles else DASH}"),
+            (
+                "Preoperative cycles (episode)",
+                num(get("preoperative_cycles"))
+                + (f" over {num(weeks)} weeks" if weeks is not None else ""),
+            ),
+            (
+                "Oxaliplatin cycles",
+                f"{total_ox} in all; {num(get('oxaliplatin_cycles'))} this episode",
+            ),
+            (
+                "Irinotecan cycles",
+                f"{total_iri} in all; {num(get('irinotecan_cycles'))} this episode",
+            ),
+            (
+                "First / last cycle",
+                f"{day(cycles[0].date) if cycles else DASH} / "
+                f"{day(cycles[-1].date) if cycles else DASH}",
+            ),
             ("Last bevacizumab", day(max(bevacizumab)) if bevacizumab else "never given"),
             ("Extensive chemotherapy", yes_no(self.fact("extensive_chemotherapy"))),
             ("On treatment", yes_no(get("on_treatment"))),
@@ -520,29 +720,68 @@ class _Summary:
         flowables: list[Flowable] = []
         procedures = sorted(self.shown.procedures, key=lambda p: p.date)
         if procedures:
-            flowables.append(data_table(
-                ["Date", "Procedure", "Segments", "Lesions", "Note"],
-                [[day(p.date), f"<b>{label(p.procedure)}</b>",
-                  ", ".join(str(s) for s in p.segments or ()) or DASH,
-                  markup(", ".join(p.lesion_ids or ())) or DASH,
-                  U(p.note, "cell", empty=DASH)] for p in procedures],
-                [0.13 * w, 0.22 * w, 0.11 * w, 0.12 * w, 0.42 * w]))
+            flowables.append(
+                data_table(
+                    ["Date", "Procedure", "Segments", "Lesions", "Note"],
+                    [
+                        [
+                            day(p.date),
+                            f"<b>{label(p.procedure)}</b>",
+                            ", ".join(str(s) for s in p.segments or ()) or DASH,
+                            markup(", ".join(p.lesion_ids or ())) or DASH,
+                            U(p.note, "cell", empty=DASH),
+                        ]
+                        for p in procedures
+                    ],
+                    [0.13 * w, 0.22 * w, 0.11 * w, 0.12 * w, 0.42 * w],
+                )
+            )
         else:
             flowables.append(P("No procedures recorded.", "muted"))
         outcomes = sorted(self.shown.surgery_outcomes, key=lambda o: o.date)
         if outcomes:
-            flowables += [Spacer(1, 4), data_table(
-                ["Operation", "Procedure", "Margin", "Pathological response", "Clavien–Dindo",
-                 "Recurrence"],
-                [[day(o.date), label(o.procedure),
-                  " ".join(x for x in (label(o.margin_status) if o.margin_status else "",
-                                       num(o.margin_mm, "mm") if o.margin_mm is not None
-                                       else "") if x) or DASH,
-                  label(o.pathological_response), label(o.clavien_dindo),
-                  (day(o.recurrence_date) + (": " + markup(", ".join(o.recurrence_sites))
-                                             if o.recurrence_sites else ""))
-                  if o.recurrence_date else DASH] for o in outcomes],
-                [0.13 * w, 0.2 * w, 0.13 * w, 0.16 * w, 0.13 * w, 0.25 * w])]
+            flowables += [
+                Spacer(1, 4),
+                data_table(
+                    [
+                        "Operation",
+                        "Procedure",
+                        "Margin",
+                        "Pathological response",
+                        "Clavien–Dindo",
+                        "Recurrence",
+                    ],
+                    [
+                        [
+                            day(o.date),
+                            label(o.procedure),
+                            " ".join(
+                                x
+                                for x in (
+                                    label(o.margin_status) if o.margin_status else "",
+                                    num(o.margin_mm, "mm") if o.margin_mm is not None else "",
+                                )
+                                if x
+                            )
+                            or DASH,
+                            label(o.pathological_response),
+                            label(o.clavien_dindo),
+                            (
+                                day(o.recurrence_date)
+                                + (
+                                    ": " + markup(", ".join(o.recurrence_sites))
+                                    if o.recurrence_sites
+                                    else ""
+                                )
+                            )
+                            if o.recurrence_date
+                            else DASH,
+                        ]
+                        for o in outcomes
+                    ],
+                    [0.13 * w, 0.2 * w, 0.13 * w, 0.16 * w, 0.13 * w, 0.25 * w],
+                ),
+            ]
         return flowables
 
     # -- imaging -------------------------------------------------------------------
@@ -552,10 +791,14 @@ class _Summary:
         if not timepoints:
             return [P("No imaging recorded.", "muted")]
         baseline = self.fact("recist_baseline")
-        targets = set(baseline.get("target_lesions") or ()) \
-            if isinstance(baseline, Mapping) else set()
-        changes = {str(entry.get("date")): entry for entry in self.fact("recist") or ()
-                   if isinstance(entry, Mapping)}
+        targets = (
+            set(baseline.get("target_lesions") or ()) if isinstance(baseline, Mapping) else set()
+        )
+        changes = {
+            str(entry.get("date")): entry
+            for entry in self.fact("recist") or ()
+            if isinstance(entry, Mapping)
+        }
         marks = {m.date: m for m in self.timeline.imaging}
         lesion_ids = list(dict.fromkeys(lesion.id for t in timepoints for lesion in t.lesions))
         segments: dict[str, int | None] = {}
@@ -567,34 +810,62 @@ class _Summary:
         per_table = max(1, int((self.width - sum(fixed)) // MIN_DATE_COLUMN))
         chunks = math.ceil(len(timepoints) / per_table)
         size = math.ceil(len(timepoints) / chunks)
-        flowables: list[Flowable] = [P(
-            "Longest diameter in mm per lesion and timepoint; <b>T</b> = RECIST target lesion; "
-            "“gone” = no longer visible, “resected”/“ablated” = treated. Sums and RECIST "
-            "categories are the evaluation's (RECIST 1.1, liver lesions).", "small")]
+        flowables: list[Flowable] = [
+            P(
+                "Longest diameter in mm per lesion and timepoint; <b>T</b> = RECIST target lesion; "
+                "“gone” = no longer visible, “resected”/“ablated” = treated. Sums and RECIST "
+                "categories are the evaluation's (RECIST 1.1, liver lesions).",
+                "small",
+            )
+        ]
         for part in range(chunks):
-            chunk = timepoints[part * size:(part + 1) * size]
+            chunk = timepoints[part * size : (part + 1) * size]
             if chunks > 1:
-                flowables.append(P(f"Timepoints {part * size + 1}–{part * size + len(chunk)} "
-                                   f"of {len(timepoints)}", "h3"))
-            flowables.append(self._lesion_table(chunk, lesion_ids, segments, targets, changes,
-                                                marks, fixed))
+                flowables.append(
+                    P(
+                        f"Timepoints {part * size + 1}–{part * size + len(chunk)} "
+                        f"of {len(timepoints)}",
+                        "h3",
+                    )
+                )
+            flowables.append(
+                self._lesion_table(chunk, lesion_ids, segments, targets, changes, marks, fixed)
+            )
             flowables.append(Spacer(1, 4))
-        extrahepatic = [(t.date, t.extrahepatic_findings) for t in timepoints
-                        if t.extrahepatic_findings]
+        extrahepatic = [
+            (t.date, t.extrahepatic_findings) for t in timepoints if t.extrahepatic_findings
+        ]
         for when, text in extrahepatic:
-            flowables.append(P(f"<b>{day(when)}</b> extrahepatic findings: {markup(text)}",
-                               "small"))
+            flowables.append(
+                P(f"<b>{day(when)}</b> extrahepatic findings: {markup(text)}", "small")
+            )
         return flowables
 
-    def _lesion_table(self, chunk: Sequence[ImagingTimepoint], lesion_ids: Sequence[str],
-                      segments: Mapping[str, int | None], targets: set[str],
-                      changes: Mapping[str, Mapping[str, Any]], marks: Mapping[date, Any],
-                      fixed: Sequence[float]) -> Grid:
+    def _lesion_table(
+        self,
+        chunk: Sequence[ImagingTimepoint],
+        lesion_ids: Sequence[str],
+        segments: Mapping[str, int | None],
+        targets: set[str],
+        changes: Mapping[str, Mapping[str, Any]],
+        marks: Mapping[date, Any],
+        fixed: Sequence[float],
+    ) -> Grid:
         column = (self.width - sum(fixed)) / len(chunk)
         header = ["Lesion", "Seg.", *[day(t.date) for t in chunk]]
-        modality_row = ["", "", *[
-            label(t.modality) + (" · baseline" if marks.get(t.date) is not None
-                                 and marks[t.date].baseline else "") for t in chunk]]
+        modality_row = [
+            "",
+            "",
+            *[
+                label(t.modality)
+                + (
+                    " · baseline"
+                    if marks.get(t.date) is not None and marks[t.date].baseline
+                    else ""
+                )
+                for t in chunk
+            ],
+        ]
         rows: list[list[str]] = []
         for lesion_id in lesion_ids:
             tag = " <b>T</b>" if lesion_id in targets else ""
@@ -613,18 +884,26 @@ class _Summary:
         for timepoint in chunk:
             mark = marks.get(timepoint.date)
             totals.append(num(mark.total_diameter_mm) if mark else DASH)
-            sums.append(f"<b>{num(mark.target_sum_mm)}</b>" if mark and mark.target_sum_mm
-                        is not None else DASH)
+            sums.append(
+                f"<b>{num(mark.target_sum_mm)}</b>"
+                if mark and mark.target_sum_mm is not None
+                else DASH
+            )
             entry = changes.get(timepoint.date.isoformat())
-            change.append(signed_percent(entry.get("change_from_baseline_percent"))
-                          if entry else ("baseline" if mark and mark.baseline else DASH))
+            change.append(
+                signed_percent(entry.get("change_from_baseline_percent"))
+                if entry
+                else ("baseline" if mark and mark.baseline else DASH)
+            )
             response = mark.response if mark else None
             colour = RESPONSE_COLOURS.get(response or "", MUTED).hexval()[2:]
-            recist.append(f"<font color='#{colour}'><b>{response}</b></font>"
-                          if response else DASH)
+            recist.append(f"<font color='#{colour}'><b>{response}</b></font>" if response else DASH)
             extra.append("<b>yes</b>" if timepoint.new_lesions else "")
-            flr.append(num(timepoint.flr_measure_percent, "%")
-                       if timepoint.flr_measure_percent is not None else "")
+            flr.append(
+                num(timepoint.flr_measure_percent, "%")
+                if timepoint.flr_measure_percent is not None
+                else ""
+            )
         rows += [totals, sums, change, recist]
         if any(extra[2:]):
             rows.append(extra)
@@ -637,42 +916,65 @@ class _Summary:
         for index, timepoint in enumerate(chunk):
             mark = marks.get(timepoint.date)
             if mark is not None and mark.baseline:
-                style.append(("BACKGROUND", (2 + index, 0), (2 + index, 1),
-                              colors.HexColor("#d6e4f0")))
-        return data_table(header, rows, [*fixed, *([column] * len(chunk))],
-                          header_rows=[modality_row], extra_style=style)
+                style.append(
+                    ("BACKGROUND", (2 + index, 0), (2 + index, 1), colors.HexColor("#d6e4f0"))
+                )
+        return data_table(
+            header,
+            rows,
+            [*fixed, *([column] * len(chunk))],
+            header_rows=[modality_row],
+            extra_style=style,
+        )
 
     # -- CEA -----------------------------------------------------------------------
 
     def cea(self) -> list[Flowable]:
-        values = [(lab.date, lab.cea_ng_ml) for lab in sorted(self.shown.labs,
-                                                              key=lambda lab: lab.date)
-                  if lab.cea_ng_ml is not None]
+        values = [
+            (lab.date, lab.cea_ng_ml)
+            for lab in sorted(self.shown.labs, key=lambda lab: lab.date)
+            if lab.cea_ng_ml is not None
+        ]
         if not values:
             return [P("No CEA values recorded.", "muted")]
         facts = self.fact
-        flowables: list[Flowable] = [P(
-            f"Baseline {num(facts('cea_baseline'), 'ng/mL')} ({day(facts('cea_baseline_date'))})"
-            f" → latest {num(facts('cea_latest'), 'ng/mL')} ({day(facts('cea_latest_date'))}): "
-            f"<b>{signed_percent(facts('cea_change_percent'))}</b> in this episode.")]
+        flowables: list[Flowable] = [
+            P(
+                f"Baseline {num(facts('cea_baseline'), 'ng/mL')} "
+                f"({day(facts('cea_baseline_date'))})"
+                f" → latest {num(facts('cea_latest'), 'ng/mL')} ({day(facts('cea_latest_date'))}): "
+                f"<b>{signed_percent(facts('cea_change_percent'))}</b> in this episode."
+            )
+        ]
         per_row = max(1, int((self.width - 0.12 * self.width) // MIN_DATE_COLUMN))
         for start in range(0, len(values), per_row):
-            chunk = values[start:start + per_row]
+            chunk = values[start : start + per_row]
             column = (self.width - 0.12 * self.width) / per_row
-            table = data_table(["Date", *[day(d) for d, _ in chunk]],
-                               [["ng/mL", *[f"<b>{num(v)}</b>" for _, v in chunk]]],
-                               [0.12 * self.width, *([column] * len(chunk))])
+            table = data_table(
+                ["Date", *[day(d) for d, _ in chunk]],
+                [["ng/mL", *[f"<b>{num(v)}</b>" for _, v in chunk]]],
+                [0.12 * self.width, *([column] * len(chunk))],
+            )
             flowables += [table, Spacer(1, 3)]
-        other = [lab for lab in self.shown.labs if any(
-            x is not None for x in (lab.ast_u_l, lab.platelets_10e9_l, lab.bilirubin_umol_l,
-                                    lab.albumin_g_l))]
+        other = [
+            lab
+            for lab in self.shown.labs
+            if any(
+                x is not None
+                for x in (lab.ast_u_l, lab.platelets_10e9_l, lab.bilirubin_umol_l, lab.albumin_g_l)
+            )
+        ]
         if other:
             latest = max(other, key=lambda lab: lab.date)
-            flowables.append(P(
-                f"Latest liver tests {day(latest.date)}: AST {num(latest.ast_u_l, 'U/L')} "
-                f"(ULN {num(latest.ast_uln_u_l)}), platelets {num(latest.platelets_10e9_l)} "
-                f"×10⁹/L, bilirubin {num(latest.bilirubin_umol_l, 'µmol/L')}, albumin "
-                f"{num(latest.albumin_g_l, 'g/L')}; APRI {num(facts('apri'))}.", "small"))
+            flowables.append(
+                P(
+                    f"Latest liver tests {day(latest.date)}: AST {num(latest.ast_u_l, 'U/L')} "
+                    f"(ULN {num(latest.ast_uln_u_l)}), platelets {num(latest.platelets_10e9_l)} "
+                    f"×10⁹/L, bilirubin {num(latest.bilirubin_umol_l, 'µmol/L')}, albumin "
+                    f"{num(latest.albumin_g_l, 'g/L')}; APRI {num(facts('apri'))}.",
+                    "small",
+                )
+            )
         return flowables
 
     # -- FLR -----------------------------------------------------------------------
@@ -683,52 +985,89 @@ class _Summary:
         measured = flr.get("measured_percent")
         required = flr.get("required_percent")
         source = flr.get("measured_source")
-        where = {"imaging": f"volumetry {day(flr.get('measured_date'))}",
-                 "plan": "planned value"}.get(str(source), "")
+        where = {
+            "imaging": f"volumetry {day(flr.get('measured_date'))}",
+            "plan": "planned value",
+        }.get(str(source), "")
         status = DASH
         if isinstance(measured, int | float) and isinstance(required, int | float):
-            status = ("<font color='#b3261e'><b>below the required volume</b></font>"
-                      if measured < required else "meets the required volume")
+            status = (
+                "<font color='#b3261e'><b>below the required volume</b></font>"
+                if measured < required
+                else "meets the required volume"
+            )
         plan = self.shown.plan
         segments = plan.segments_to_resect if plan else None
         major = self.fact("major_hepatectomy")
         pairs: list[tuple[str, str | Flowable]] = [
-            ("Measured FLR", f"<b>{num(measured, '%')}</b>"
-                             + (f" ({where})" if where else "")),
-            ("Required FLR", f"<b>{num(required, '%')}</b> — basis: "
-                             f"{label(flr.get('basis')).lower()}"),
+            ("Measured FLR", f"<b>{num(measured, '%')}</b>" + (f" ({where})" if where else "")),
+            (
+                "Required FLR",
+                f"<b>{num(required, '%')}</b> — basis: {label(flr.get('basis')).lower()}",
+            ),
             ("Comparison", status),
-            ("Planned resection", (", ".join(str(s) for s in segments) if segments else DASH)
-             + ("" if major is None else (" (major hepatectomy)" if major
-                                          else " (minor hepatectomy)"))),
+            (
+                "Planned resection",
+                (", ".join(str(s) for s in segments) if segments else DASH)
+                + (
+                    ""
+                    if major is None
+                    else (" (major hepatectomy)" if major else " (minor hepatectomy)")
+                ),
+            ),
         ]
         flowables: list[Flowable] = [key_values(pairs, self.width)]
         pve = self.fact("pve")
         if isinstance(pve, Mapping):
-            flowables += [Spacer(1, 4), P("<b>Portal vein embolisation</b>", "small"),
-                          key_values([
-                              ("PVE date", day(pve.get("date"))),
-                              ("FLR before", f"{num(pve.get('flr_before_percent'), '%')} "
-                                             f"({day(pve.get('flr_before_date'))})"),
-                              ("FLR after", f"{num(pve.get('flr_after_percent'), '%')} "
-                                            f"({day(pve.get('flr_after_date'))})"),
-                              ("Hypertrophy", num(pve.get("degree_of_hypertrophy"),
-                                                  "percentage points")),
-                              ("Weeks to re-measure", num(pve.get("weeks"))),
-                              ("Kinetic growth rate", num(pve.get("kinetic_growth_rate"),
-                                                          "%/week")),
-                          ], self.width)]
-        volumetry = [t for t in sorted(self.shown.imaging, key=lambda t: t.date)
-                     if t.total_liver_volume_ml is not None or t.flr_volume_ml is not None
-                     or t.flr_percent is not None]
+            flowables += [
+                Spacer(1, 4),
+                P("<b>Portal vein embolisation</b>", "small"),
+                key_values(
+                    [
+                        ("PVE date", day(pve.get("date"))),
+                        (
+                            "FLR before",
+                            f"{num(pve.get('flr_before_percent'), '%')} "
+                            f"({day(pve.get('flr_before_date'))})",
+                        ),
+                        (
+                            "FLR after",
+                            f"{num(pve.get('flr_after_percent'), '%')} "
+                            f"({day(pve.get('flr_after_date'))})",
+                        ),
+                        ("Hypertrophy", num(pve.get("degree_of_hypertrophy"), "percentage points")),
+                        ("Weeks to re-measure", num(pve.get("weeks"))),
+                        ("Kinetic growth rate", num(pve.get("kinetic_growth_rate"), "%/week")),
+                    ],
+                    self.width,
+                ),
+            ]
+        volumetry = [
+            t
+            for t in sorted(self.shown.imaging, key=lambda t: t.date)
+            if t.total_liver_volume_ml is not None
+            or t.flr_volume_ml is not None
+            or t.flr_percent is not None
+        ]
         if volumetry:
             w = self.width
-            flowables += [Spacer(1, 4), data_table(
-                ["Volumetry", "Modality", "Total liver", "FLR volume", "FLR"],
-                [[day(t.date), label(t.modality), num(t.total_liver_volume_ml, "mL"),
-                  num(t.flr_volume_ml, "mL"), f"<b>{num(t.flr_measure_percent, '%')}</b>"]
-                 for t in volumetry],
-                [0.2 * w, 0.16 * w, 0.22 * w, 0.22 * w, 0.2 * w])]
+            flowables += [
+                Spacer(1, 4),
+                data_table(
+                    ["Volumetry", "Modality", "Total liver", "FLR volume", "FLR"],
+                    [
+                        [
+                            day(t.date),
+                            label(t.modality),
+                            num(t.total_liver_volume_ml, "mL"),
+                            num(t.flr_volume_ml, "mL"),
+                            f"<b>{num(t.flr_measure_percent, '%')}</b>",
+                        ]
+                        for t in volumetry
+                    ],
+                    [0.2 * w, 0.16 * w, 0.22 * w, 0.22 * w, 0.2 * w],
+                ),
+            ]
         return flowables
 
     # -- timeline ------------------------------------------------------------------
@@ -736,8 +1075,9 @@ class _Summary:
     def timeline_chart(self) -> list[Flowable]:
         flowables: list[Flowable] = [timeline_drawing(self.timeline, self.width)]
         if self.timeline.before_axis:
-            earlier = "; ".join(f"{markup(m.label.lower())} {day(m.date)}"
-                                for m in self.timeline.before_axis)
+            earlier = "; ".join(
+                f"{markup(m.label.lower())} {day(m.date)}" for m in self.timeline.before_axis
+            )
             flowables.append(P(f"Earlier, not on the chart: {earlier}.", "small"))
         return [KeepTogether(flowables)]
 
@@ -746,73 +1086,119 @@ class _Summary:
     def scores(self) -> list[Flowable]:
         w = self.width
         rows: list[list[str]] = []
-        for key, name, maximum in (("fong_crs", "Fong clinical risk score", 5),
-                                   ("game_score", "GAME score", 7),
-                                   ("modified_clinical_score", "Modified clinical score", 3)):
+        for key, name, maximum in (
+            ("fong_crs", "Fong clinical risk score", 5),
+            ("game_score", "GAME score", 7),
+            ("modified_clinical_score", "Modified clinical score", 3),
+        ):
             score = self.fact(key)
             if not isinstance(score, Mapping):
                 rows.append([f"<b>{name}</b>", DASH, "", "", self._cite_fact(key)])
                 continue
             points = score.get("points") or {}
-            criteria = "<br/>".join(f"{markup(SCORE_CRITERIA.get(k, k.replace('_', ' ')))}: "
-                                    f"<b>{num(v)}</b>" for k, v in points.items())
+            criteria = "<br/>".join(
+                f"{markup(SCORE_CRITERIA.get(k, k.replace('_', ' ')))}: <b>{num(v)}</b>"
+                for k, v in points.items()
+            )
             missing = score.get("missing") or []
             if missing:
-                criteria += ("<br/><font color='#b3261e'>missing: "
-                             + markup(", ".join(SCORE_CRITERIA.get(m, m.replace("_", " "))
-                                                for m in missing)) + "</font>")
-            value = (f"<b>{num(score.get('score'))}</b> / {maximum}"
-                     if score.get("score") is not None else "incomplete")
-            rows.append([f"<b>{name}</b>", value, criteria, label(score.get("risk")),
-                         self._cite_fact(key)])
-        tbs = (f"<b>{num(self.fact('tumor_burden_score'))}</b>")
-        rows.append(["<b>Tumour burden score</b>", tbs,
-                     f"now {num(self.fact('tumor_burden_score'))} "
-                     f"({self.fact('tumor_burden_zone') or DASH}); baseline "
-                     f"{num(self.fact('tumor_burden_score_baseline'))} "
-                     f"({self.fact('tumor_burden_zone_baseline') or DASH})",
-                     label(self.fact("tumor_burden_zone")),
-                     self._cite_fact("tumor_burden_score")])
+                criteria += (
+                    "<br/><font color='#b3261e'>missing: "
+                    + markup(", ".join(SCORE_CRITERIA.get(m, m.replace("_", " ")) for m in missing))
+                    + "</font>"
+                )
+            value = (
+                f"<b>{num(score.get('score'))}</b> / {maximum}"
+                if score.get("score") is not None
+                else "incomplete"
+            )
+            rows.append(
+                [f"<b>{name}</b>", value, criteria, label(score.get("risk")), self._cite_fact(key)]
+            )
+        tbs = f"<b>{num(self.fact('tumor_burden_score'))}</b>"
+        rows.append(
+            [
+                "<b>Tumour burden score</b>",
+                tbs,
+                f"now {num(self.fact('tumor_burden_score'))} "
+                f"({self.fact('tumor_burden_zone') or DASH}); baseline "
+                f"{num(self.fact('tumor_burden_score_baseline'))} "
+                f"({self.fact('tumor_burden_zone_baseline') or DASH})",
+                label(self.fact("tumor_burden_zone")),
+                self._cite_fact("tumor_burden_score"),
+            ]
+        )
         response = self.fact("current_response")
-        rows.append(["<b>RECIST 1.1</b>", f"<b>{response or DASH}</b>",
-                     f"current {markup(RESPONSE_LABELS.get(response or '', DASH))}; best "
-                     f"{self.fact('best_response') or DASH}", "", self._cite_fact("recist")])
-        rows.append(["<b>Morphologic response</b>",
-                     markup(str(self.fact("morphologic_response") or DASH)),
-                     "Chun criteria, least favourable lesion", "",
-                     self._cite_fact("morphologic_response")])
-        rows.append(["<b>APRI</b>", num(self.fact("apri")),
-                     f"latest complete liver tests {day(self.fact('apri_date'))}", "", ""])
-        return [data_table(["Score", "Value", "Points / basis", "Risk", "Source"], rows,
-                           [0.21 * w, 0.12 * w, 0.36 * w, 0.12 * w, 0.19 * w])]
+        rows.append(
+            [
+                "<b>RECIST 1.1</b>",
+                f"<b>{response or DASH}</b>",
+                f"current {markup(RESPONSE_LABELS.get(response or '', DASH))}; best "
+                f"{self.fact('best_response') or DASH}",
+                "",
+                self._cite_fact("recist"),
+            ]
+        )
+        rows.append(
+            [
+                "<b>Morphologic response</b>",
+                markup(str(self.fact("morphologic_response") or DASH)),
+                "Chun criteria, least favourable lesion",
+                "",
+                self._cite_fact("morphologic_response"),
+            ]
+        )
+        rows.append(
+            [
+                "<b>APRI</b>",
+                num(self.fact("apri")),
+                f"latest complete liver tests {day(self.fact('apri_date'))}",
+                "",
+                "",
+            ]
+        )
+        return [
+            data_table(
+                ["Score", "Value", "Points / basis", "Risk", "Source"],
+                rows,
+                [0.21 * w, 0.12 * w, 0.36 * w, 0.12 * w, 0.19 * w],
+            )
+        ]
 
     def _cite_fact(self, fact: str) -> str:
         from crlmboard.domain.engine.catalogue import FACT_SOURCES
 
         keys = FACT_SOURCES.get(fact, ())
-        return ", ".join(f"{markup(k)} [{self.source_numbers[k]}]" for k in keys
-                         if k in self.source_numbers)
+        return ", ".join(
+            f"{markup(k)} [{self.source_numbers[k]}]" for k in keys if k in self.source_numbers
+        )
 
     # -- findings ------------------------------------------------------------------
 
     def findings(self) -> list[Flowable]:
-        findings = [f for f in self.evaluation.get("findings") or ()
-                    if isinstance(f, Mapping)]
+        findings = [f for f in self.evaluation.get("findings") or () if isinstance(f, Mapping)]
         if not findings:
             return [P("The guideline engine found nothing to report.", "muted")]
         counts = {s: sum(1 for f in findings if f.get("severity") == s) for s in SEVERITY_ORDER}
-        flowables: list[Flowable] = [P(
-            "The engine supports the board; it decides nothing. Each finding shows the values "
-            "it compared and its sources. " + " · ".join(
-                f"{SEVERITY_TITLES[s]}: <b>{counts[s]}</b>" for s in SEVERITY_ORDER), "small")]
-        severities = [*SEVERITY_ORDER, *sorted({str(f.get("severity")) for f in findings}
-                                               - set(SEVERITY_ORDER))]
+        flowables: list[Flowable] = [
+            P(
+                "The engine supports the board; it decides nothing. Each finding shows the values "
+                "it compared and its sources. "
+                + " · ".join(f"{SEVERITY_TITLES[s]}: <b>{counts[s]}</b>" for s in SEVERITY_ORDER),
+                "small",
+            )
+        ]
+        severities = [
+            *SEVERITY_ORDER,
+            *sorted({str(f.get("severity")) for f in findings} - set(SEVERITY_ORDER)),
+        ]
         for severity in severities:
             group = [f for f in findings if f.get("severity") == severity]
             if not group:
                 continue
-            flowables.append(P(f"{SEVERITY_TITLES.get(severity, markup(severity))} "
-                               f"({len(group)})", "h3"))
+            flowables.append(
+                P(f"{SEVERITY_TITLES.get(severity, markup(severity))} ({len(group)})", "h3")
+            )
             for finding in group:
                 flowables.append(self._finding(finding, severity))
                 flowables.append(Spacer(1, 3))
@@ -821,15 +1207,18 @@ class _Summary:
     def _finding(self, finding: Mapping[str, Any], severity: str) -> Grid:
         colour = SEVERITY_COLOURS.get(severity, MUTED)
         fill = SEVERITY_FILLS.get(severity, HEADER_FILL)
-        badge = P(f"<font color='#{colour.hexval()[2:]}'><b>"
-                  f"{markup(severity.upper())}</b></font>", "cell")
+        badge = P(
+            f"<font color='#{colour.hexval()[2:]}'><b>{markup(severity.upper())}</b></font>", "cell"
+        )
         sources = [str(s) for s in finding.get("sources") or ()]
         cited = ", ".join(f"{markup(s)} [{self.source_numbers.get(s, '?')}]" for s in sources)
         values = finding.get("values")
         parts: list[Flowable] = [
-            P(f"<b>{markup(str(finding.get('title') or ''))}</b> "
-              f"<font color='#5f6368' size=7>{markup(str(finding.get('rule') or ''))}</font>",
-              "cell"),
+            P(
+                f"<b>{markup(str(finding.get('title') or ''))}</b> "
+                f"<font color='#5f6368' size=7>{markup(str(finding.get('rule') or ''))}</font>",
+                "cell",
+            ),
             U(str(finding.get("message") or ""), "cell"),
         ]
         if isinstance(values, Mapping) and values:
@@ -837,15 +1226,19 @@ class _Summary:
         if cited:
             parts.append(P(f"<font size=7 color='#5f6368'>Sources: {cited}</font>", "cell"))
         table = Grid([[badge, parts]], colWidths=[0.12 * self.width, 0.88 * self.width])
-        table.setStyle(table_style([
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("BACKGROUND", (0, 0), (0, 0), fill),
-            ("LINEBEFORE", (0, 0), (0, 0), 3, colour),
-            ("BOX", (0, 0), (-1, -1), 0.4, RULE),
-            ("LEFTPADDING", (0, 0), (-1, -1), 4),
-            ("TOPPADDING", (0, 0), (-1, -1), 2.5),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-        ]))
+        table.setStyle(
+            table_style(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("BACKGROUND", (0, 0), (0, 0), fill),
+                    ("LINEBEFORE", (0, 0), (0, 0), 3, colour),
+                    ("BOX", (0, 0), (-1, -1), 0.4, RULE),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 4),
+                    ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+                ]
+            )
+        )
         return table
 
     # -- review --------------------------------------------------------------------
@@ -853,13 +1246,19 @@ class _Summary:
     def board_review(self) -> list[Flowable]:
         review = self.review
         if review is None:
-            return [P("No board review is attached to this summary. It shows the evaluation "
-                      "of the case as of " + day(self.evaluation.get("as_of")) + ".", "muted")]
+            return [
+                P(
+                    "No board review is attached to this summary. It shows the evaluation "
+                    "of the case as of " + day(self.evaluation.get("as_of")) + ".",
+                    "muted",
+                )
+            ]
         w = self.width
-        status = (f"Signed by <b>{markup(review.signed_by)}</b> at {moment(review.signed_at)}"
-                  if review.signed else
-                  "<font color='#b3261e'><b>DRAFT — not signed; not a board decision "
-                  "yet.</b></font>")
+        status = (
+            f"Signed by <b>{markup(review.signed_by)}</b> at {moment(review.signed_at)}"
+            if review.signed
+            else "<font color='#b3261e'><b>DRAFT — not signed; not a board decision yet.</b></font>"
+        )
         pairs: list[tuple[str, str | Flowable]] = [
             ("Meeting", day(review.meeting_date)),
             ("Question", U(review.question, "cell")),
@@ -882,15 +1281,26 @@ class _Summary:
             pairs.append(("Follow-up", text))
         flowables: list[Flowable] = [key_values(pairs, w, columns=1, label_share=0.2)]
         if review.actions:
-            flowables += [Spacer(1, 4), data_table(
-                ["Action", "Owner", "Due"],
-                [[U(a.text, "cell"), markup(a.owner) or DASH, day(a.due)]
-                 for a in review.actions], [0.62 * w, 0.22 * w, 0.16 * w])]
+            flowables += [
+                Spacer(1, 4),
+                data_table(
+                    ["Action", "Owner", "Due"],
+                    [
+                        [U(a.text, "cell"), markup(a.owner) or DASH, day(a.due)]
+                        for a in review.actions
+                    ],
+                    [0.62 * w, 0.22 * w, 0.16 * w],
+                ),
+            ]
         if review.attendees:
-            flowables += [Spacer(1, 4), data_table(
-                ["Attendee", "Role"],
-                [[U(a.name, "cell"), label(a.role)] for a in review.attendees],
-                [0.5 * w, 0.5 * w])]
+            flowables += [
+                Spacer(1, 4),
+                data_table(
+                    ["Attendee", "Role"],
+                    [[U(a.name, "cell"), label(a.role)] for a in review.attendees],
+                    [0.5 * w, 0.5 * w],
+                ),
+            ]
         return flowables
 
     # -- sources -------------------------------------------------------------------
@@ -902,24 +1312,44 @@ class _Summary:
         for finding in self.evaluation.get("findings") or ():
             if isinstance(finding, Mapping):
                 keys += [str(s) for s in finding.get("sources") or ()]
-        for fact in ("fong_crs", "game_score", "modified_clinical_score", "tumor_burden_score",
-                     "recist", "morphologic_response"):
+        for fact in (
+            "fong_crs",
+            "game_score",
+            "modified_clinical_score",
+            "tumor_burden_score",
+            "recist",
+            "morphologic_response",
+        ):
             keys += FACT_SOURCES.get(fact, ())
         return {key: number for number, key in enumerate(dict.fromkeys(keys), start=1)}
 
     def sources(self) -> list[Flowable]:
         if not self.source_numbers:
             return [P("No sources cited.", "muted")]
-        rows = [[f"[{number}]", f"<b>{markup(key)}</b>",
-                 markup(SOURCES.get(key, "(reference not in this version's catalogue)"))]
-                for key, number in self.source_numbers.items()]
+        rows = [
+            [
+                f"[{number}]",
+                f"<b>{markup(key)}</b>",
+                markup(SOURCES.get(key, "(reference not in this version's catalogue)")),
+            ]
+            for key, number in self.source_numbers.items()
+        ]
         w = self.width
-        table = Grid([[P(c, "small") for c in row] for row in rows],
-                      colWidths=[0.07 * w, 0.16 * w, 0.77 * w], hAlign="LEFT")
-        table.setStyle(table_style([("VALIGN", (0, 0), (-1, -1), "TOP"),
-                                   ("LEFTPADDING", (0, 0), (-1, -1), 2),
-                                   ("TOPPADDING", (0, 0), (-1, -1), 1),
-                                   ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]))
+        table = Grid(
+            [[P(c, "small") for c in row] for row in rows],
+            colWidths=[0.07 * w, 0.16 * w, 0.77 * w],
+            hAlign="LEFT",
+        )
+        table.setStyle(
+            table_style(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 2),
+                    ("TOPPADDING", (0, 0), (-1, -1), 1),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+                ]
+            )
+        )
         return [table]
 
 
@@ -929,8 +1359,9 @@ def _lesion_cell(lesion: LesionMeasurement | None) -> str:
         return ""
     status = lesion.status
     if status is None:
-        status = LesionStatus.DISAPPEARED if lesion.longest_diameter_mm == 0 \
-            else LesionStatus.PRESENT
+        status = (
+            LesionStatus.DISAPPEARED if lesion.longest_diameter_mm == 0 else LesionStatus.PRESENT
+        )
     if status == LesionStatus.DISAPPEARED:
         return "<font color='#1b7f3b'>gone</font>"
     if status in (LesionStatus.RESECTED, LesionStatus.ABLATED):

@@ -138,8 +138,7 @@ class _PagedCanvas(Canvas):  # type: ignore[misc]
         page_width = draw_string(self, right, top, page_text, 8, bold=True, align="right")
         identity = info.identity
         if identity:
-            draw_string(self, left, top, _fit(identity, right - left - page_width - 12, 7.5),
-                        7.5)
+            draw_string(self, left, top, _fit(identity, right - left - page_width - 12, 7.5), 7.5)
         provenance = info.provenance()
         draw_string(self, left, top - 3.6 * mm, _fit(provenance, right - left, 6.5), 6.5)
         self.restoreState()
@@ -183,22 +182,44 @@ def page_dimensions(page_size: str) -> tuple[float, float]:
         raise ValueError(f"unknown page size {page_size!r}; use A4 or letter") from None
 
 
-def build_pdf(story: list[Flowable], metadata: Metadata, *, page_size: str = "A4",
-              footer: FooterInfo | None = None) -> bytes:
+def build_pdf(
+    story: list[Flowable],
+    metadata: Metadata,
+    *,
+    page_size: str = "A4",
+    footer: FooterInfo | None = None,
+) -> bytes:
     """Lay out `story` on pages of `page_size` and return the PDF bytes."""
     register_fonts()
     size = page_dimensions(page_size)
     buffer = io.BytesIO()
     document = BaseDocTemplate(
-        buffer, pagesize=size, leftMargin=MARGIN_X, rightMargin=MARGIN_X,
-        topMargin=MARGIN_TOP, bottomMargin=MARGIN_BOTTOM, title=metadata.title,
-        author=f"crlmboard {metadata.app_version}".strip(), subject=metadata.subject,
+        buffer,
+        pagesize=size,
+        leftMargin=MARGIN_X,
+        rightMargin=MARGIN_X,
+        topMargin=MARGIN_TOP,
+        bottomMargin=MARGIN_BOTTOM,
+        title=metadata.title,
+        author=f"crlmboard {metadata.app_version}".strip(),
+        subject=metadata.subject,
         creator=f"crlmboard {metadata.app_version}".strip(),
-        keywords=list(metadata.keywords), initialFontName=SANS, initialFontSize=9,
-        lang="en")
-    frame = Frame(MARGIN_X, MARGIN_BOTTOM, size[0] - 2 * MARGIN_X,
-                  size[1] - MARGIN_TOP - MARGIN_BOTTOM, id="body", leftPadding=0,
-                  rightPadding=0, topPadding=0, bottomPadding=0)
+        keywords=list(metadata.keywords),
+        initialFontName=SANS,
+        initialFontSize=9,
+        lang="en",
+    )
+    frame = Frame(
+        MARGIN_X,
+        MARGIN_BOTTOM,
+        size[0] - 2 * MARGIN_X,
+        size[1] - MARGIN_TOP - MARGIN_BOTTOM,
+        id="body",
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=0,
+        bottomPadding=0,
+    )
     document.addPageTemplates([PageTemplate(id="page", frames=[frame], pagesize=size)])
     if footer is not None:
         story = [FooterMark(footer), *story]

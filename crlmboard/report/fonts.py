@@ -48,20 +48,40 @@ class FontFamily:
 
 
 FAMILIES: tuple[FontFamily, ...] = (
-    FontFamily(SANS, "NotoSans-Regular.ttf", "NotoSans-Bold.ttf", "NotoSans-Italic.ttf",
-               "NotoSans-BoldItalic.ttf"),
+    FontFamily(
+        SANS,
+        "NotoSans-Regular.ttf",
+        "NotoSans-Bold.ttf",
+        "NotoSans-Italic.ttf",
+        "NotoSans-BoldItalic.ttf",
+    ),
     FontFamily(ARABIC, "NotoSansArabic-Regular.ttf", "NotoSansArabic-Bold.ttf"),
     FontFamily(HEBREW, "NotoSansHebrew-Regular.ttf", "NotoSansHebrew-Bold.ttf"),
     FontFamily(CJK, "DroidSansFallback.ttf", "DroidSansFallback.ttf"),
     FontFamily(SYMBOLS, "DejaVuSans.ttf", "DejaVuSans-Bold.ttf"),
 )
 
-_ARABIC_RANGES = ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF), (0xFB50, 0xFDFF),
-                  (0xFE70, 0xFEFF))
+_ARABIC_RANGES = (
+    (0x0600, 0x06FF),
+    (0x0750, 0x077F),
+    (0x08A0, 0x08FF),
+    (0xFB50, 0xFDFF),
+    (0xFE70, 0xFEFF),
+)
 _HEBREW_RANGES = ((0x0590, 0x05FF), (0xFB1D, 0xFB4F))
-_CJK_RANGES = ((0x1100, 0x11FF), (0x2E80, 0x2FDF), (0x3000, 0x303F), (0x3040, 0x30FF),
-               (0x3100, 0x31FF), (0x3200, 0x9FFF), (0xA960, 0xA97F), (0xAC00, 0xD7FF),
-               (0xF900, 0xFAFF), (0xFF00, 0xFFEF), (0x20000, 0x2FFFF))
+_CJK_RANGES = (
+    (0x1100, 0x11FF),
+    (0x2E80, 0x2FDF),
+    (0x3000, 0x303F),
+    (0x3040, 0x30FF),
+    (0x3100, 0x31FF),
+    (0x3200, 0x9FFF),
+    (0xA960, 0xA97F),
+    (0xAC00, 0xD7FF),
+    (0xF900, 0xFAFF),
+    (0xFF00, 0xFFEF),
+    (0x20000, 0x2FFFF),
+)
 
 
 def _in(code: int, ranges: tuple[tuple[int, int], ...]) -> bool:
@@ -80,9 +100,12 @@ def register_fonts() -> None:
         for suffix, file in faces.items():
             pdfmetrics.registerFont(TTFont(family.name + suffix, str(FONT_DIR / file)))
         pdfmetrics.registerFontFamily(
-            family.name, normal=family.name, bold=family.name + "-Bold",
+            family.name,
+            normal=family.name,
+            bold=family.name + "-Bold",
             italic=family.name + ("-Italic" if family.italic else ""),
-            boldItalic=family.name + ("-BoldItalic" if family.bold_italic else "-Bold"))
+            boldItalic=family.name + ("-BoldItalic" if family.bold_italic else "-Bold"),
+        )
 
 
 @cache
@@ -150,10 +173,12 @@ def _plain_runs(text: str) -> list[tuple[str, str]]:
     for index, char in enumerate(text):
         if not _is_neutral(char):
             continue
-        before = next((families[i] for i in range(index - 1, -1, -1)
-                       if not _is_neutral(text[i])), None)
-        after = next((families[i] for i in range(index + 1, len(text))
-                      if not _is_neutral(text[i])), None)
+        before = next(
+            (families[i] for i in range(index - 1, -1, -1) if not _is_neutral(text[i])), None
+        )
+        after = next(
+            (families[i] for i in range(index + 1, len(text)) if not _is_neutral(text[i])), None
+        )
         if before is not None and before == after and ord(char) in _glyphs(before):
             families[index] = before
     result: list[tuple[str, str]] = []
@@ -235,8 +260,16 @@ def _width(text: str, font: str, size: float) -> float:
     return float(pdfmetrics.stringWidth(text, font, size))
 
 
-def draw_string(canvas: Canvas, x: float, y: float, text: str, size: float, *,
-                bold: bool = False, align: str = "left") -> float:
+def draw_string(
+    canvas: Canvas,
+    x: float,
+    y: float,
+    text: str,
+    size: float,
+    *,
+    bold: bool = False,
+    align: str = "left",
+) -> float:
     """Draw `text` on a canvas at baseline `y`, each script in its font, in the current fill
     colour; returns its width.
 

@@ -45,19 +45,30 @@ SEVERITY_FILLS = {
     "info": colors.HexColor("#f1f3f4"),
 }
 SEVERITY_ORDER = ("critical", "warning", "advice", "info")
-SEVERITY_TITLES = {"critical": "Critical", "warning": "Warning", "advice": "Advice",
-                   "info": "Information"}
+SEVERITY_TITLES = {
+    "critical": "Critical",
+    "warning": "Warning",
+    "advice": "Advice",
+    "info": "Information",
+}
 
 RESPONSE_COLOURS = {
-    "CR": colors.HexColor("#1b7f3b"), "PR": colors.HexColor("#2e8b57"),
-    "SD": colors.HexColor("#8a6d00"), "PD": colors.HexColor("#b3261e"),
+    "CR": colors.HexColor("#1b7f3b"),
+    "PR": colors.HexColor("#2e8b57"),
+    "SD": colors.HexColor("#8a6d00"),
+    "PD": colors.HexColor("#b3261e"),
     "NE": colors.HexColor("#5f6368"),
 }
 
 REGIMEN_PALETTE = (
-    colors.HexColor("#4e79a7"), colors.HexColor("#f28e2b"), colors.HexColor("#59a14f"),
-    colors.HexColor("#b07aa1"), colors.HexColor("#9c755f"), colors.HexColor("#76b7b2"),
-    colors.HexColor("#edc948"), colors.HexColor("#e15759"),
+    colors.HexColor("#4e79a7"),
+    colors.HexColor("#f28e2b"),
+    colors.HexColor("#59a14f"),
+    colors.HexColor("#b07aa1"),
+    colors.HexColor("#9c755f"),
+    colors.HexColor("#76b7b2"),
+    colors.HexColor("#edc948"),
+    colors.HexColor("#e15759"),
 )
 CEA_COLOUR = colors.HexColor("#8e44ad")
 SUM_COLOUR = colors.HexColor("#1f4e79")
@@ -86,27 +97,61 @@ class Styles:
 def styles() -> Styles:
     """The shared paragraph styles (fonts registered first)."""
     register_fonts()
-    base = ParagraphStyle("body", fontName=SANS, fontSize=9, leading=12, textColor=INK,
-                          alignment=TA_LEFT, spaceAfter=3)
+    base = ParagraphStyle(
+        "body",
+        fontName=SANS,
+        fontSize=9,
+        leading=12,
+        textColor=INK,
+        alignment=TA_LEFT,
+        spaceAfter=3,
+    )
     cell = ParagraphStyle("cell", parent=base, fontSize=8, leading=10, spaceAfter=0)
     return Styles(
-        title=ParagraphStyle("title", parent=base, fontName=SANS_BOLD, fontSize=15,
-                             leading=19, spaceAfter=2, textColor=INK),
-        subtitle=ParagraphStyle("subtitle", parent=base, fontSize=9.5, leading=12.5,
-                                textColor=MUTED, spaceAfter=6),
-        h2=ParagraphStyle("h2", parent=base, fontName=SANS_BOLD, fontSize=11.5, leading=14,
-                          spaceBefore=9, spaceAfter=4, textColor=ACCENT, keepWithNext=True),
-        h3=ParagraphStyle("h3", parent=base, fontName=SANS_BOLD, fontSize=9.5, leading=12,
-                          spaceBefore=5, spaceAfter=2, keepWithNext=True),
+        title=ParagraphStyle(
+            "title",
+            parent=base,
+            fontName=SANS_BOLD,
+            fontSize=15,
+            leading=19,
+            spaceAfter=2,
+            textColor=INK,
+        ),
+        subtitle=ParagraphStyle(
+            "subtitle", parent=base, fontSize=9.5, leading=12.5, textColor=MUTED, spaceAfter=6
+        ),
+        h2=ParagraphStyle(
+            "h2",
+            parent=base,
+            fontName=SANS_BOLD,
+            fontSize=11.5,
+            leading=14,
+            spaceBefore=9,
+            spaceAfter=4,
+            textColor=ACCENT,
+            keepWithNext=True,
+        ),
+        h3=ParagraphStyle(
+            "h3",
+            parent=base,
+            fontName=SANS_BOLD,
+            fontSize=9.5,
+            leading=12,
+            spaceBefore=5,
+            spaceAfter=2,
+            keepWithNext=True,
+        ),
         body=base,
         small=ParagraphStyle("small", parent=base, fontSize=7.5, leading=9.5, spaceAfter=2),
-        muted=ParagraphStyle("muted", parent=base, fontName=SANS_ITALIC, fontSize=8,
-                             leading=10, textColor=MUTED),
+        muted=ParagraphStyle(
+            "muted", parent=base, fontName=SANS_ITALIC, fontSize=8, leading=10, textColor=MUTED
+        ),
         cell=cell,
         cell_bold=ParagraphStyle("cell_bold", parent=cell, fontName=SANS_BOLD),
         cell_right=ParagraphStyle("cell_right", parent=cell, alignment=TA_RIGHT),
-        cell_head=ParagraphStyle("cell_head", parent=cell, fontName=SANS_BOLD, fontSize=7.5,
-                                 leading=9.5, textColor=INK),
+        cell_head=ParagraphStyle(
+            "cell_head", parent=cell, fontName=SANS_BOLD, fontSize=7.5, leading=9.5, textColor=INK
+        ),
         letter=ParagraphStyle("letter", parent=base, fontSize=10, leading=14, spaceAfter=6),
         letter_cell=ParagraphStyle("letter_cell", parent=cell, fontSize=9.5, leading=12),
     )
@@ -114,12 +159,14 @@ def styles() -> Styles:
 
 def table_style(commands: list[tuple[object, ...]]) -> TableStyle:
     """A TableStyle in the bundled font (reportlab would set Helvetica for the table)."""
-    return TableStyle([("FONTNAME", (0, 0), (-1, -1), SANS), ("FONTSIZE", (0, 0), (-1, -1), 8),
-                       *commands])
+    return TableStyle(
+        [("FONTNAME", (0, 0), (-1, -1), SANS), ("FONTSIZE", (0, 0), (-1, -1), 8), *commands]
+    )
 
 
-def grid_style(*, header_rows: int = 1, zebra: bool = True, first_column_bold: bool = False,
-               rows: int = 0) -> TableStyle:
+def grid_style(
+    *, header_rows: int = 1, zebra: bool = True, first_column_bold: bool = False, rows: int = 0
+) -> TableStyle:
     """A data table: shaded header, hairlines between rows, optional zebra stripes."""
     commands: list[tuple[object, ...]] = [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -131,8 +178,10 @@ def grid_style(*, header_rows: int = 1, zebra: bool = True, first_column_bold: b
         ("BOX", (0, 0), (-1, -1), 0.5, RULE),
     ]
     if header_rows:
-        commands += [("BACKGROUND", (0, 0), (-1, header_rows - 1), HEADER_FILL),
-                     ("LINEBELOW", (0, header_rows - 1), (-1, header_rows - 1), 0.75, MUTED)]
+        commands += [
+            ("BACKGROUND", (0, 0), (-1, header_rows - 1), HEADER_FILL),
+            ("LINEBELOW", (0, header_rows - 1), (-1, header_rows - 1), 0.75, MUTED),
+        ]
     if zebra:
         for row in range(header_rows + 1, rows, 2):
             commands.append(("BACKGROUND", (0, row), (-1, row), ZEBRA_FILL))
@@ -143,11 +192,13 @@ def grid_style(*, header_rows: int = 1, zebra: bool = True, first_column_bold: b
 
 def key_value_style() -> TableStyle:
     """Label/value pairs: labels muted, no header, light rules."""
-    return table_style([
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-        ("TOPPADDING", (0, 0), (-1, -1), 1.5),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-        ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
-    ])
+    return table_style(
+        [
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 3),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+            ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+            ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
+        ]
+    )

@@ -43,9 +43,22 @@ _ENTITY = re.compile(r"&(?:lt|gt|amp);")
 _FUZZ = 1e-8  # reportlab's tolerance when it compares widths
 _TIE = 1e-6  # closer than this to a line's limit: let the Paragraph decide
 _BREAK = "\n"
-_SPECIAL_STYLE = ("leftIndent", "rightIndent", "firstLineIndent", "backColor", "borderWidth",
-                  "borderColor", "wordWrap", "endDots", "hyphenationLang", "embeddedHyphenation",
-                  "uriWasteReduce", "shaping", "bulletText", "justifyLastLine")
+_SPECIAL_STYLE = (
+    "leftIndent",
+    "rightIndent",
+    "firstLineIndent",
+    "backColor",
+    "borderWidth",
+    "borderColor",
+    "wordWrap",
+    "endDots",
+    "hyphenationLang",
+    "embeddedHyphenation",
+    "uriWasteReduce",
+    "shaping",
+    "bulletText",
+    "justifyLastLine",
+)
 """Style settings a Paragraph draws with more than plain lines: those paragraphs stay
 Paragraphs."""
 
@@ -55,8 +68,9 @@ class _NotSimple(Exception):
 
 
 @lru_cache(maxsize=8192)  # cell texts repeat: dashes, units, dates, labels, numbers
-def segments(markup: str, font_name: str, colour: Color,
-             size: float) -> tuple[tuple[Word, ...], ...] | None:
+def segments(
+    markup: str, font_name: str, colour: Color, size: float
+) -> tuple[tuple[Word, ...], ...] | None:
     """The words of each line that `<br/>` starts, as a Paragraph of a style in `font_name`,
     `colour` and `size` reads `markup`; None when that needs a real Paragraph."""
     try:
@@ -72,7 +86,7 @@ def _pieces(markup: str, font_name: str, colour: Color, size: float) -> list[Pie
     pieces: list[Piece] = []
     position = 0
     for match in _TAG.finditer(markup):
-        _add_text(pieces, markup[position:match.start()], family, bold, italic, colour, size)
+        _add_text(pieces, markup[position : match.start()], family, bold, italic, colour, size)
         position = match.end()
         tag = match.group(1).strip()
         if tag == "b":
@@ -82,8 +96,9 @@ def _pieces(markup: str, font_name: str, colour: Color, size: float) -> list[Pie
             pieces.append((_BREAK, "", colour, size))
         elif tag.startswith("font") and tag[4:5].isspace():
             stack.append(("font", family, bold, italic, colour, size))
-            family, bold, italic, colour, size = _font_tag(tag[5:].rstrip(), family, bold,
-                                                           italic, colour, size)
+            family, bold, italic, colour, size = _font_tag(
+                tag[5:].rstrip(), family, bold, italic, colour, size
+            )
         elif tag in ("/b", "/font"):
             if not stack or stack[-1][0] != tag[1:]:
                 raise _NotSimple
@@ -96,8 +111,9 @@ def _pieces(markup: str, font_name: str, colour: Color, size: float) -> list[Pie
     return pieces
 
 
-def _font_tag(attributes: str, family: str, bold: int, italic: int, colour: Color,
-              size: float) -> tuple[str, int, int, Color, float]:
+def _font_tag(
+    attributes: str, family: str, bold: int, italic: int, colour: Color, size: float
+) -> tuple[str, int, int, Color, float]:
     seen = 0
     while seen < len(attributes):
         attribute = _ATTRIBUTE.match(attributes, seen)
@@ -117,8 +133,9 @@ def _font_tag(attributes: str, family: str, bold: int, italic: int, colour: Colo
     return family, bold, italic, colour, size
 
 
-def _add_text(pieces: list[Piece], text: str, family: str, bold: int, italic: int,
-              colour: Color, size: float) -> None:
+def _add_text(
+    pieces: list[Piece], text: str, family: str, bold: int, italic: int, colour: Color, size: float
+) -> None:
     if not text:
         return
     if "&" in text:
@@ -171,12 +188,10 @@ def _words(pieces: list[Piece]) -> tuple[Word, ...]:
 
 def _word(pieces: list[Piece], space: Piece | None) -> Word:
     space_width = 0.0 if space is None else _width(" ", space[1], space[3])
-    return (tuple(pieces), sum(_width(text, f, s) for text, f, _, s in pieces),
-            space_width, space)
+    return (tuple(pieces), sum(_width(text, f, s) for text, f, _, s in pieces), space_width, space)
 
 
-def break_lines(words: tuple[Word, ...], width: float,
-                shrinkage: float) -> list[Line] | None:
+def break_lines(words: tuple[Word, ...], width: float, shrinkage: float) -> list[Line] | None:
     """The Paragraph's line breaking of `words` in `width` points: a word goes on the line
     while the line stays within `width` plus `shrinkage` of its spaces.  None when a word is
     wider than the line or a width is too close to call."""
@@ -209,7 +224,7 @@ def break_lines(words: tuple[Word, ...], width: float,
 def _line(words: list[Word], width: float) -> Line:
     pieces: list[Piece] = []
     for index, (word_pieces, _, _, space) in enumerate(words):
-        for piece in ((space, *word_pieces) if index and space else word_pieces):
+        for piece in (space, *word_pieces) if index and space else word_pieces:
             if pieces and pieces[-1][1:] == piece[1:]:
                 pieces[-1] = (pieces[-1][0] + piece[0], *piece[1:])
             else:
@@ -229,8 +244,7 @@ def _width(text: str, font: str, size: float) -> float:
 
 
 @lru_cache(maxsize=8192)  # by the markup and the style's identity: cheap to look up
-def _styled_segments(markup: str,
-                     style: ParagraphStyle) -> tuple[tuple[Word, ...], ...] | None:
+def _styled_segments(markup: str, style: ParagraphStyle) -> tuple[tuple[Word, ...], ...] | None:
     if not _plain(style):
         return None
     return segments(markup, style.fontName, style.textColor, style.fontSize)
@@ -239,9 +253,11 @@ def _styled_segments(markup: str,
 @lru_cache(maxsize=64)  # the shared styles, by identity
 def _plain(style: ParagraphStyle) -> bool:
     """Whether a Paragraph in `style` draws nothing but its lines of text."""
-    return style.alignment in (TA_LEFT, TA_RIGHT, TA_CENTER) and not any(
-        getattr(style, name, None) for name in _SPECIAL_STYLE) \
+    return (
+        style.alignment in (TA_LEFT, TA_RIGHT, TA_CENTER)
+        and not any(getattr(style, name, None) for name in _SPECIAL_STYLE)
         and getattr(style, "autoLeading", None) in (None, "", "off")
+    )
 
 
 class Text(Flowable):  # type: ignore[misc]
@@ -286,8 +302,9 @@ class Text(Flowable):  # type: ignore[misc]
             if lines is not None:
                 self._lines = lines
                 return width, len(lines) * self.style.leading
-        wrapped: tuple[float, float] = self._para().wrapOn(getattr(self, "canv", None), width,
-                                                           height)
+        wrapped: tuple[float, float] = self._para().wrapOn(
+            getattr(self, "canv", None), width, height
+        )
         return wrapped
 
     def split(self, available_width: float, available_height: float) -> list[Flowable]:
@@ -301,8 +318,10 @@ class Text(Flowable):  # type: ignore[misc]
 
     def getPlainText(self) -> str:
         if self._segments is not None:
-            return "\n".join(" ".join("".join(p[0] for p in word[0]) for word in words)
-                             for words in self._segments)
+            return "\n".join(
+                " ".join("".join(p[0] for p in word[0]) for word in words)
+                for words in self._segments
+            )
         return str(self._para().getPlainText())
 
     def drawOn(self, canvas: Canvas, x: float, y: float, _sW: float = 0) -> None:
@@ -313,8 +332,15 @@ class Text(Flowable):  # type: ignore[misc]
             return
         x = self._hAlignAdjust(x, _sW)
         first_size = max(piece[3] for piece in self._lines[0][0])
-        code = _operators(canvas, self._lines, x, y + self.height - first_size, self.width,
-                          self.style.leading, self.style.alignment)
+        code = _operators(
+            canvas,
+            self._lines,
+            x,
+            y + self.height - first_size,
+            self.width,
+            self.style.leading,
+            self.style.alignment,
+        )
         if code is None:  # a colour or font the operators do not write
             self._wrapped_at = None
             self._para().wrapOn(canvas, self.width, self.height)
@@ -323,8 +349,15 @@ class Text(Flowable):  # type: ignore[misc]
         canvas.addLiteral(code)
 
 
-def _operators(canvas: Canvas, lines: list[Line], x: float, baseline: float, width: float,
-               leading: float, alignment: int) -> str | None:
+def _operators(
+    canvas: Canvas,
+    lines: list[Line],
+    x: float,
+    baseline: float,
+    width: float,
+    leading: float,
+    alignment: int,
+) -> str | None:
     """The PDF operators that draw `lines`, in a saved graphics state so that the canvas's
     idea of the current font and colour stays true — the text, fonts and colours a
     Paragraph's text object writes, without its machinery; None when a colour or font needs
@@ -378,15 +411,19 @@ def show(canvas: Canvas, text: str, font_name: str, size: float) -> str | None:
         if not getattr(font, "_dynamicFont", False) or getattr(font, "shapable", False):
             return None
         doc = canvas._doc
-        code = " ".join(f"{font.getSubsetInternalName(subset, doc)} {_size(size)} Tf "
-                        f"({data.decode('latin-1').translate(_ESCAPES)}) Tj"
-                        for subset, data in font.splitString(text, doc))
+        code = " ".join(
+            f"{font.getSubsetInternalName(subset, doc)} {_size(size)} Tf "
+            f"({data.decode('latin-1').translate(_ESCAPES)}) Tj"
+            for subset, data in font.splitString(text, doc)
+        )
         shown[key] = code
     return code
 
 
-_ESCAPES = {code: f"\\{code:03o}" if code < 32 or code >= 127 else "\\" + chr(code)
-            for code in (*range(32), *range(127, 256), *map(ord, "\\()"))}
+_ESCAPES = {
+    code: f"\\{code:03o}" if code < 32 or code >= 127 else "\\" + chr(code)
+    for code in (*range(32), *range(127, 256), *map(ord, "\\()"))
+}
 """A PDF string's escapes, as reportlab's `escapePDF` writes them."""
 
 

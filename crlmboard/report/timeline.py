@@ -43,8 +43,11 @@ EVENT_ROW = 9.0
 MAX_EVENT_ROWS = 4
 BIOLOGIC_COLOUR = colors.HexColor("#222222")
 IMMUNO_COLOUR = colors.HexColor("#2a9d8f")
-EVENT_COLOURS = {"procedure": colors.HexColor("#37474f"), "milestone": colors.HexColor("#7b8a95"),
-                 "review": colors.HexColor("#1f4e79")}
+EVENT_COLOURS = {
+    "procedure": colors.HexColor("#37474f"),
+    "milestone": colors.HexColor("#7b8a95"),
+    "review": colors.HexColor("#1f4e79"),
+}
 
 
 def nice_ceiling(value: float) -> float:
@@ -83,10 +86,25 @@ _circle = _factory(Circle, ("cx", "cy", "r"), 0, 0, 0)
 _string = _factory(String, ("x", "y", "text"), 0, 0, "")
 
 
-def _text(x: float, y: float, text: str, *, size: float = LABEL_SIZE,
-          colour: colors.Color = INK, anchor: str = "start", bold: bool = False) -> String:
-    return _string(x, y, text, fontName=SANS_BOLD if bold else SANS, fontSize=size,
-                  fillColor=colour, textAnchor=anchor)
+def _text(
+    x: float,
+    y: float,
+    text: str,
+    *,
+    size: float = LABEL_SIZE,
+    colour: colors.Color = INK,
+    anchor: str = "start",
+    bold: bool = False,
+) -> String:
+    return _string(
+        x,
+        y,
+        text,
+        fontName=SANS_BOLD if bold else SANS,
+        fontSize=size,
+        fillColor=colour,
+        textAnchor=anchor,
+    )
 
 
 def _width(text: str, size: float = LABEL_SIZE, bold: bool = False) -> float:
@@ -145,19 +163,53 @@ def timeline_drawing(timeline: Timeline, width: float, *, plot_height: float = 1
     drawing = Chart(width, height, initialFontName=SANS, initialFontSize=LABEL_SIZE)
 
     if timeline.empty:
-        drawing.add(_rect(plot_left, plot_bottom, plot_width, plot_top - plot_bottom,
-                         strokeColor=RULE, fillColor=None, strokeWidth=0.5))
-        drawing.add(_text(width / 2, (plot_top + plot_bottom) / 2, "No dated records yet",
-                          size=8, colour=MUTED, anchor="middle"))
+        drawing.add(
+            _rect(
+                plot_left,
+                plot_bottom,
+                plot_width,
+                plot_top - plot_bottom,
+                strokeColor=RULE,
+                fillColor=None,
+                strokeWidth=0.5,
+            )
+        )
+        drawing.add(
+            _text(
+                width / 2,
+                (plot_top + plot_bottom) / 2,
+                "No dated records yet",
+                size=8,
+                colour=MUTED,
+                anchor="middle",
+            )
+        )
         return drawing
 
     # frame and month grid
-    drawing.add(_rect(plot_left, plot_bottom, plot_width, plot_top - plot_bottom,
-                     strokeColor=RULE, fillColor=None, strokeWidth=0.5))
+    drawing.add(
+        _rect(
+            plot_left,
+            plot_bottom,
+            plot_width,
+            plot_top - plot_bottom,
+            strokeColor=RULE,
+            fillColor=None,
+            strokeWidth=0.5,
+        )
+    )
     for tick in axis.ticks(max(2, int(plot_width // 62))):
         x = x_of(tick)
-        drawing.add(_line(x, plot_bottom, x, chemo_top, strokeColor=colors.HexColor("#eceff1"),
-                         strokeWidth=0.4))
+        drawing.add(
+            _line(
+                x,
+                plot_bottom,
+                x,
+                chemo_top,
+                strokeColor=colors.HexColor("#eceff1"),
+                strokeWidth=0.4,
+            )
+        )
         drawing.add(_line(x, axis_y - 2.5, x, axis_y, strokeColor=MUTED, strokeWidth=0.5))
         drawing.add(_text(x, axis_y - 9, _month(tick), colour=MUTED, anchor="middle"))
 
@@ -165,42 +217,92 @@ def timeline_drawing(timeline: Timeline, width: float, *, plot_height: float = 1
     for x, row, kind, label, flipped in placed:
         colour = EVENT_COLOURS.get(kind, MUTED)
         y_label = top - (row + 1) * EVENT_ROW + 2
-        drawing.add(_line(x, plot_bottom, x, y_label - 1.5, strokeColor=colour, strokeWidth=0.5,
-                         strokeDashArray=[1.5, 1.5]))
+        drawing.add(
+            _line(
+                x,
+                plot_bottom,
+                x,
+                y_label - 1.5,
+                strokeColor=colour,
+                strokeWidth=0.5,
+                strokeDashArray=[1.5, 1.5],
+            )
+        )
         if kind == "review":
             drawing.add(_rect(x - 2, y_label - 0.5, 4, 4, fillColor=colour, strokeColor=None))
         elif kind == "milestone":
-            drawing.add(_polygon([x, y_label - 0.5, x + 2.3, y_label + 1.8, x, y_label + 4.1,
-                                 x - 2.3, y_label + 1.8], fillColor=colour, strokeColor=None))
+            drawing.add(
+                _polygon(
+                    [
+                        x,
+                        y_label - 0.5,
+                        x + 2.3,
+                        y_label + 1.8,
+                        x,
+                        y_label + 4.1,
+                        x - 2.3,
+                        y_label + 1.8,
+                    ],
+                    fillColor=colour,
+                    strokeColor=None,
+                )
+            )
         else:
-            drawing.add(_polygon([x - 2.3, y_label + 3.5, x + 2.3, y_label + 3.5, x,
-                                 y_label - 0.5], fillColor=colour, strokeColor=None))
+            drawing.add(
+                _polygon(
+                    [x - 2.3, y_label + 3.5, x + 2.3, y_label + 3.5, x, y_label - 0.5],
+                    fillColor=colour,
+                    strokeColor=None,
+                )
+            )
         if flipped:
             drawing.add(_text(x - 3.5, y_label, label, colour=colour, anchor="end"))
         else:
             drawing.add(_text(x + 3.5, y_label, label, colour=colour))
 
     # chemotherapy cycles
-    palette = {regimen: REGIMEN_PALETTE[i % len(REGIMEN_PALETTE)]
-               for i, regimen in enumerate(timeline.regimens)}
+    palette = {
+        regimen: REGIMEN_PALETTE[i % len(REGIMEN_PALETTE)]
+        for i, regimen in enumerate(timeline.regimens)
+    }
     if has_chemo:
-        drawing.add(_text(plot_left - 3, chemo_bottom + 3.5, "Chemo", colour=MUTED,
-                          anchor="end"))
+        drawing.add(_text(plot_left - 3, chemo_bottom + 3.5, "Chemo", colour=MUTED, anchor="end"))
         for cycle in timeline.chemotherapy:
             x0, x1 = x_of(cycle.date), x_of(cycle.end)
-            drawing.add(_rect(x0, chemo_bottom + 1.5, max(x1 - x0 - 0.6, 0.8), lane_chemo - 4,
-                             fillColor=palette[cycle.regimen], strokeColor=None))
+            drawing.add(
+                _rect(
+                    x0,
+                    chemo_bottom + 1.5,
+                    max(x1 - x0 - 0.6, 0.8),
+                    lane_chemo - 4,
+                    fillColor=palette[cycle.regimen],
+                    strokeColor=None,
+                )
+            )
             if cycle.biologic:
-                drawing.add(_rect(x0, chemo_bottom + lane_chemo - 5, max(x1 - x0 - 0.6, 0.8),
-                                 2.5, fillColor=BIOLOGIC_COLOUR, strokeColor=None))
+                drawing.add(
+                    _rect(
+                        x0,
+                        chemo_bottom + lane_chemo - 5,
+                        max(x1 - x0 - 0.6, 0.8),
+                        2.5,
+                        fillColor=BIOLOGIC_COLOUR,
+                        strokeColor=None,
+                    )
+                )
     if has_immuno:
         drawing.add(_text(plot_left - 3, immuno_bottom + 3, "IO", colour=MUTED, anchor="end"))
         for dose in timeline.immunotherapy:
             x = x_of(dose.date)
             y = immuno_bottom + lane_immuno / 2
-            drawing.add(_polygon([x, y - 3.5, x + 3, y, x, y + 3.5, x - 3, y],
-                                fillColor=IMMUNO_COLOUR, strokeColor=colors.white,
-                                strokeWidth=0.3))
+            drawing.add(
+                _polygon(
+                    [x, y - 3.5, x + 3, y, x, y + 3.5, x - 3, y],
+                    fillColor=IMMUNO_COLOUR,
+                    strokeColor=colors.white,
+                    strokeWidth=0.3,
+                )
+            )
 
     # size axis (left) and CEA axis (right)
     inner_top = plot_top - 12  # room for RECIST labels
@@ -208,21 +310,38 @@ def timeline_drawing(timeline: Timeline, width: float, *, plot_height: float = 1
     max_sum = timeline.max_sum_mm
     if max_sum is not None:
         top_mm = nice_ceiling(max_sum * 1.05)
-        _value_axis(drawing, plot_left, plot_bottom, inner_height, top_mm, "mm", SUM_COLOUR,
-                    side="left")
+        _value_axis(
+            drawing, plot_left, plot_bottom, inner_height, top_mm, "mm", SUM_COLOUR, side="left"
+        )
 
         def y_sum(value: float) -> float:
             return plot_bottom + value / top_mm * inner_height
 
-        totals = [(x_of(m.date), y_sum(m.total_diameter_mm)) for m in timeline.imaging
-                  if m.total_diameter_mm is not None]
+        totals = [
+            (x_of(m.date), y_sum(m.total_diameter_mm))
+            for m in timeline.imaging
+            if m.total_diameter_mm is not None
+        ]
         if len(totals) > 1:
-            drawing.add(_polyline([c for point in totals for c in point],
-                                 strokeColor=colors.HexColor("#9aa5ad"), strokeWidth=0.8,
-                                 strokeDashArray=[2, 1.5]))
+            drawing.add(
+                _polyline(
+                    [c for point in totals for c in point],
+                    strokeColor=colors.HexColor("#9aa5ad"),
+                    strokeWidth=0.8,
+                    strokeDashArray=[2, 1.5],
+                )
+            )
         for x, y in totals:
-            drawing.add(_circle(x, y, 1.6, fillColor=colors.white,
-                               strokeColor=colors.HexColor("#9aa5ad"), strokeWidth=0.7))
+            drawing.add(
+                _circle(
+                    x,
+                    y,
+                    1.6,
+                    fillColor=colors.white,
+                    strokeColor=colors.HexColor("#9aa5ad"),
+                    strokeWidth=0.7,
+                )
+            )
         segment: list[float] = []
         segments: list[list[float]] = []
         for mark in timeline.imaging:
@@ -241,39 +360,73 @@ def timeline_drawing(timeline: Timeline, width: float, *, plot_height: float = 1
             if mark.target_sum_mm is None:
                 continue
             x, y = x_of(mark.date), y_sum(mark.target_sum_mm)
-            drawing.add(_circle(x, y, 2.2, fillColor=SUM_COLOUR, strokeColor=colors.white,
-                               strokeWidth=0.5))
+            drawing.add(
+                _circle(x, y, 2.2, fillColor=SUM_COLOUR, strokeColor=colors.white, strokeWidth=0.5)
+            )
             tag = "BL" if mark.baseline else (mark.response or "")
             if tag:
-                drawing.add(_text(x, y + 4, tag, size=6.5, bold=True, anchor="middle",
-                                  colour=RESPONSE_COLOURS.get(tag, SUM_COLOUR)))
+                drawing.add(
+                    _text(
+                        x,
+                        y + 4,
+                        tag,
+                        size=6.5,
+                        bold=True,
+                        anchor="middle",
+                        colour=RESPONSE_COLOURS.get(tag, SUM_COLOUR),
+                    )
+                )
     else:
-        drawing.add(_text(plot_left + 4, plot_top - 10, "No lesion measurements",
-                          colour=MUTED))
+        drawing.add(_text(plot_left + 4, plot_top - 10, "No lesion measurements", colour=MUTED))
     for mark in timeline.imaging:  # imaging ticks along the bottom of the plot
         x = x_of(mark.date)
-        drawing.add(_line(x, plot_bottom, x, plot_bottom + 3, strokeColor=SUM_COLOUR,
-                         strokeWidth=0.8))
+        drawing.add(
+            _line(x, plot_bottom, x, plot_bottom + 3, strokeColor=SUM_COLOUR, strokeWidth=0.8)
+        )
 
     max_cea = timeline.max_cea
     if max_cea is not None:
         top_cea = nice_ceiling(max_cea * 1.05)
-        _value_axis(drawing, plot_right, plot_bottom, inner_height, top_cea, "CEA", CEA_COLOUR,
-                    side="right")
-        cea_points = [(x_of(m.date), plot_bottom + m.value / top_cea * inner_height)
-                      for m in timeline.cea]
+        _value_axis(
+            drawing, plot_right, plot_bottom, inner_height, top_cea, "CEA", CEA_COLOUR, side="right"
+        )
+        cea_points = [
+            (x_of(m.date), plot_bottom + m.value / top_cea * inner_height) for m in timeline.cea
+        ]
         if len(cea_points) > 1:
-            drawing.add(_polyline([c for point in cea_points for c in point],
-                                 strokeColor=CEA_COLOUR, strokeWidth=1.0))
+            drawing.add(
+                _polyline(
+                    [c for point in cea_points for c in point],
+                    strokeColor=CEA_COLOUR,
+                    strokeWidth=1.0,
+                )
+            )
         for x, y in cea_points:
             drawing.add(_rect(x - 1.5, y - 1.5, 3, 3, fillColor=CEA_COLOUR, strokeColor=None))
 
     if timeline.as_of is not None and axis.start <= timeline.as_of <= axis.end:
         x = x_of(timeline.as_of)
-        drawing.add(_line(x, plot_bottom, x, plot_top, strokeColor=colors.HexColor("#c62828"),
-                         strokeWidth=0.6, strokeDashArray=[3, 2]))
-        drawing.add(_text(x - 1.5, plot_top - 7, "as of", size=6,
-                          colour=colors.HexColor("#c62828"), anchor="end"))
+        drawing.add(
+            _line(
+                x,
+                plot_bottom,
+                x,
+                plot_top,
+                strokeColor=colors.HexColor("#c62828"),
+                strokeWidth=0.6,
+                strokeDashArray=[3, 2],
+            )
+        )
+        drawing.add(
+            _text(
+                x - 1.5,
+                plot_top - 7,
+                "as of",
+                size=6,
+                colour=colors.HexColor("#c62828"),
+                anchor="end",
+            )
+        )
 
     _draw_legend(drawing, legend_rows, legend_y)
     return drawing
@@ -338,19 +491,24 @@ class _Pen:
 def _operators(canvas: Canvas, drawing: Drawing) -> str | None:
     """The operators that draw `drawing` (its origin at the current origin); None when it
     holds a shape, option or colour this does not write."""
-    if getattr(canvas, "_enforceColorSpace", None) is not None \
-            or getattr(drawing, "renderScale", 1) != 1 \
-            or getattr(drawing, "background", None) is not None \
-            or getattr(drawing, "transform", (1, 0, 0, 1, 0, 0)) != (1, 0, 0, 1, 0, 0):
+    if (
+        getattr(canvas, "_enforceColorSpace", None) is not None
+        or getattr(drawing, "renderScale", 1) != 1
+        or getattr(drawing, "background", None) is not None
+        or getattr(drawing, "transform", (1, 0, 0, 1, 0, 0)) != (1, 0, 0, 1, 0, 0)
+    ):
         return None
     pen = _Pen(canvas)
     parts = pen.parts
     for shape in drawing.contents:
         kind = type(shape)
         options: dict[str, Any] = shape.__dict__
-        if options.get("fillOpacity") not in (None, 1) \
-                or options.get("strokeOpacity") not in (None, 1) \
-                or options.get("strokeLineCap") or options.get("strokeLineJoin"):
+        if (
+            options.get("fillOpacity") not in (None, 1)
+            or options.get("strokeOpacity") not in (None, 1)
+            or options.get("strokeLineCap")
+            or options.get("strokeLineJoin")
+        ):
             return None
         stroke = shape.strokeColor is not None if hasattr(shape, "strokeColor") else False
         fill = getattr(shape, "fillColor", None) is not None
@@ -359,12 +517,13 @@ def _operators(canvas: Canvas, drawing: Drawing) -> str | None:
         if kind is Rect:
             if shape.rx or shape.ry:
                 return None
-            parts.append(f"n {fp(shape.x)} {fp(shape.y)} {fp(shape.width)} "
-                         f"{fp(shape.height)} re {_PAINT[stroke, fill]}")
+            parts.append(
+                f"n {fp(shape.x)} {fp(shape.y)} {fp(shape.width)} "
+                f"{fp(shape.height)} re {_PAINT[stroke, fill]}"
+            )
         elif kind is Line:
             if stroke:
-                parts.append(f"n {fp(shape.x1)} {fp(shape.y1)} m {fp(shape.x2)} "
-                             f"{fp(shape.y2)} l S")
+                parts.append(f"n {fp(shape.x1)} {fp(shape.y1)} m {fp(shape.x2)} {fp(shape.y2)} l S")
         elif kind in (Polygon, PolyLine):
             points = shape.points
             if len(points) < 4 or (kind is PolyLine and not stroke):
@@ -408,14 +567,24 @@ def _events(timeline: Timeline) -> list[tuple[date, str, str]]:
     events: list[tuple[date, str, str]] = []
     events += [(m.date, "milestone", m.short_label) for m in timeline.milestones]
     events += [(p.date, "procedure", p.short_label) for p in timeline.procedures]
-    events += [(r.date, "review", "Board" + ("" if r.signed else " (draft)"))
-               for r in timeline.reviews]
+    events += [
+        (r.date, "review", "Board" + ("" if r.signed else " (draft)")) for r in timeline.reviews
+    ]
     events.sort(key=lambda e: (e[0], e[1]))
     return events
 
 
-def _value_axis(drawing: Drawing, x: float, bottom: float, height: float, top_value: float,
-                unit: str, colour: colors.Color, *, side: str) -> None:
+def _value_axis(
+    drawing: Drawing,
+    x: float,
+    bottom: float,
+    height: float,
+    top_value: float,
+    unit: str,
+    colour: colors.Color,
+    *,
+    side: str,
+) -> None:
     """Four labelled ticks from 0 to `top_value` on one side of the plot."""
     sign = -1 if side == "left" else 1
     anchor = "end" if side == "left" else "start"
@@ -425,8 +594,9 @@ def _value_axis(drawing: Drawing, x: float, bottom: float, height: float, top_va
         drawing.add(_line(x, y, x + 2.5 * sign, y, strokeColor=colour, strokeWidth=0.5))
         text = f"{value:g}"
         drawing.add(_text(x + 4 * sign, y - 2, text, colour=colour, anchor=anchor))
-    drawing.add(_text(x + 4 * sign, bottom + height + 6, unit, colour=colour, anchor=anchor,
-                      bold=True))
+    drawing.add(
+        _text(x + 4 * sign, bottom + height + 6, unit, colour=colour, anchor=anchor, bold=True)
+    )
 
 
 LegendItem = tuple[str, str, colors.Color]
@@ -439,8 +609,15 @@ def _legend_items(timeline: Timeline) -> list[LegendItem]:
         items.append(("bar", value_label(regimen), REGIMEN_PALETTE[i % len(REGIMEN_PALETTE)]))
     biologics = sorted({m.biologic for m in timeline.chemotherapy if m.biologic})
     if biologics:
-        items.append(("cap", "with " + ", ".join(value_label(b) for b in biologics).lower()
-                      if len(biologics) < 3 else "biologic given", BIOLOGIC_COLOUR))
+        items.append(
+            (
+                "cap",
+                "with " + ", ".join(value_label(b) for b in biologics).lower()
+                if len(biologics) < 3
+                else "biologic given",
+                BIOLOGIC_COLOUR,
+            )
+        )
     agents = sorted({m.agent for m in timeline.immunotherapy})
     if agents:
         items.append(("diamond", ", ".join(value_label(a) for a in agents), IMMUNO_COLOUR))
@@ -466,31 +643,52 @@ def _legend_layout(items: list[LegendItem], width: float) -> list[list[tuple[flo
     return rows
 
 
-def _draw_legend(drawing: Drawing, rows: list[list[tuple[float, LegendItem]]],
-                 y: float) -> None:
+def _draw_legend(drawing: Drawing, rows: list[list[tuple[float, LegendItem]]], y: float) -> None:
     for row in rows:
         for x, (shape, label, colour) in row:
             if shape == "bar":
                 drawing.add(_rect(x, y, 10, 5, fillColor=colour, strokeColor=None))
             elif shape == "cap":
-                drawing.add(_rect(x, y, 10, 5, fillColor=colors.HexColor("#c8ced3"),
-                                 strokeColor=None))
+                drawing.add(
+                    _rect(x, y, 10, 5, fillColor=colors.HexColor("#c8ced3"), strokeColor=None)
+                )
                 drawing.add(_rect(x, y + 3, 10, 2, fillColor=colour, strokeColor=None))
             elif shape == "diamond":
-                drawing.add(_polygon([x + 5, y - 1, x + 8, y + 2.5, x + 5, y + 6, x + 2, y + 2.5],
-                                    fillColor=colour, strokeColor=None))
+                drawing.add(
+                    _polygon(
+                        [x + 5, y - 1, x + 8, y + 2.5, x + 5, y + 6, x + 2, y + 2.5],
+                        fillColor=colour,
+                        strokeColor=None,
+                    )
+                )
             elif shape in ("line", "dashed"):
                 dash = [2, 1.5] if shape == "dashed" else None
-                drawing.add(_line(x, y + 2.5, x + 10, y + 2.5, strokeColor=colour,
-                                 strokeWidth=1.2, strokeDashArray=dash))
+                drawing.add(
+                    _line(
+                        x,
+                        y + 2.5,
+                        x + 10,
+                        y + 2.5,
+                        strokeColor=colour,
+                        strokeWidth=1.2,
+                        strokeDashArray=dash,
+                    )
+                )
                 if shape == "line":
                     drawing.add(_circle(x + 5, y + 2.5, 2, fillColor=colour, strokeColor=None))
                 else:
-                    drawing.add(_circle(x + 5, y + 2.5, 1.6, fillColor=colors.white,
-                                       strokeColor=colour, strokeWidth=0.7))
+                    drawing.add(
+                        _circle(
+                            x + 5,
+                            y + 2.5,
+                            1.6,
+                            fillColor=colors.white,
+                            strokeColor=colour,
+                            strokeWidth=0.7,
+                        )
+                    )
             elif shape == "square":
-                drawing.add(_line(x, y + 2.5, x + 10, y + 2.5, strokeColor=colour,
-                                 strokeWidth=1))
+                drawing.add(_line(x, y + 2.5, x + 10, y + 2.5, strokeColor=colour, strokeWidth=1))
                 drawing.add(_rect(x + 3.5, y + 1, 3, 3, fillColor=colour, strokeColor=None))
             drawing.add(_text(x + 14, y + 0.5, label, colour=INK))
         y -= 10

@@ -40,8 +40,9 @@ class ChangeSet:
     reviews: frozenset[int] = field(default_factory=frozenset)
 
     def __or__(self, other: ChangeSet) -> ChangeSet:
-        return ChangeSet(self.cases | other.cases, self.meetings | other.meetings,
-                         self.reviews | other.reviews)
+        return ChangeSet(
+            self.cases | other.cases, self.meetings | other.meetings, self.reviews | other.reviews
+        )
 
     @property
     def empty(self) -> bool:
@@ -55,10 +56,17 @@ class BoardError(Exception):
 class Board:
     """One open database."""
 
-    def __init__(self, engine: Engine, url: str, clock: Clock = date.today,
-                 profile: str | os.PathLike[str] | None = None, *,
-                 opened: OpenedDatabase | None = None, user: str | None = None,
-                 now: Now | None = None):
+    def __init__(
+        self,
+        engine: Engine,
+        url: str,
+        clock: Clock = date.today,
+        profile: str | os.PathLike[str] | None = None,
+        *,
+        opened: OpenedDatabase | None = None,
+        user: str | None = None,
+        now: Now | None = None,
+    ):
         from crlmboard.services.cases import CaseService
         from crlmboard.services.evaluation import EvaluationService
         from crlmboard.services.maintenance import MaintenanceService
@@ -96,20 +104,27 @@ class Board:
         return InteropService(self)
 
     @classmethod
-    def open(cls, where: str | os.PathLike[str] | None = None, *,
-             clock: Clock = date.today, profile: str | os.PathLike[str] | None = None,
-             user: str | None = None, exclusive: bool = True, wait: float = 0.0,
-             now: Now | None = None) -> Board:
+    def open(
+        cls,
+        where: str | os.PathLike[str] | None = None,
+        *,
+        clock: Clock = date.today,
+        profile: str | os.PathLike[str] | None = None,
+        user: str | None = None,
+        exclusive: bool = True,
+        wait: float = 0.0,
+        now: Now | None = None,
+    ) -> Board:
         """Open (creating, checking, backing up and migrating as needed) the database at a
         path or URL.  The app opens `exclusive` (holding the one-writer lock; read-only when
         another app holds it); the command line does not, and its writes wait up to `wait`
         seconds for the lock.  `user` is the app user named in the audit trail."""
         from crlmboard.services.maintenance import open_database
 
-        opened = open_database(where, actor=Actor.current(user), now=now or _utc_now,
-                               exclusive=exclusive, wait=wait)
-        return cls(opened.engine, opened.url, clock, profile, opened=opened, user=user,
-                   now=now)
+        opened = open_database(
+            where, actor=Actor.current(user), now=now or _utc_now, exclusive=exclusive, wait=wait
+        )
+        return cls(opened.engine, opened.url, clock, profile, opened=opened, user=user, now=now)
 
     # -- data safety --------------------------------------------------------------------
 
@@ -131,8 +146,10 @@ class Board:
         if self.read_only:
             from crlmboard.services.maintenance import ReadOnly
 
-            raise ReadOnly(f"The database {self.location} is read-only here "
-                           f"({self.read_only_reason}); nothing can be changed.")
+            raise ReadOnly(
+                f"The database {self.location} is read-only here "
+                f"({self.read_only_reason}); nothing can be changed."
+            )
 
     def holding_lock(self) -> Any:
         """The writer lock for one operation (a no-op when the Board holds it throughout)."""

@@ -89,22 +89,35 @@ class CaseService:
         with read_session(self.board.engine) as session:
             return CaseRepository(session).count(query)
 
-    def page(self, query: str = "", *, sort: str = "name", descending: bool = False,
-             offset: int = 0, limit: int = 200) -> list[CaseListEntry]:
+    def page(
+        self,
+        query: str = "",
+        *,
+        sort: str = "name",
+        descending: bool = False,
+        offset: int = 0,
+        limit: int = 200,
+    ) -> list[CaseListEntry]:
         """A page of the case list; `query` matches MRN and names (every word)."""
         with read_session(self.board.engine) as session:
-            return CaseRepository(session).page(query, sort=sort, descending=descending,
-                                                offset=offset, limit=limit,
-                                                today=self.board.today())
+            return CaseRepository(session).page(
+                query,
+                sort=sort,
+                descending=descending,
+                offset=offset,
+                limit=limit,
+                today=self.board.today(),
+            )
 
-    def position(self, mrn: str, query: str = "", *, sort: str = "name",
-                 descending: bool = False) -> int | None:
+    def position(
+        self, mrn: str, query: str = "", *, sort: str = "name", descending: bool = False
+    ) -> int | None:
         """The row of a case in the list `page` reads with the same query and order (None
         when the query leaves it out)."""
         with read_session(self.board.engine) as session:
-            return CaseRepository(session).position(mrn, query, sort=sort,
-                                                    descending=descending,
-                                                    today=self.board.today())
+            return CaseRepository(session).position(
+                mrn, query, sort=sort, descending=descending, today=self.board.today()
+            )
 
     def get(self, mrn: str) -> Case:
         with read_session(self.board.engine) as session:
@@ -138,8 +151,9 @@ class CaseService:
             with self.board.writing() as session:
                 repository = CaseRepository(session)
                 if repository.exists(case.mrn):
-                    raise InvalidInput([Problem("patient.mrn",
-                                                f"a case with MRN {case.mrn} already exists")])
+                    raise InvalidInput(
+                        [Problem("patient.mrn", f"a case with MRN {case.mrn} already exists")]
+                    )
                 repository.create(case, self._summary(case))
         except OperationalError as error:
             raise _busy(error) from None
@@ -158,10 +172,12 @@ class CaseService:
                 if not repository.exists(old):
                     raise CaseNotFound(f"There is no case with MRN {old}.")
                 if old != case.mrn and repository.exists(case.mrn):
-                    raise InvalidInput([Problem("patient.mrn",
-                                                f"a case with MRN {case.mrn} already exists")])
-                version = repository.update(case, expected_version, self._summary(case),
-                                            rename_from=old)
+                    raise InvalidInput(
+                        [Problem("patient.mrn", f"a case with MRN {case.mrn} already exists")]
+                    )
+                version = repository.update(
+                    case, expected_version, self._summary(case), rename_from=old
+                )
         except ConflictError:
             raise CaseConflict(
                 f"Case {old} was changed by someone else after you opened it. Reopen it to see "
@@ -177,8 +193,9 @@ class CaseService:
         """Import one case file's text, all or nothing; returns the MRN."""
         return self._import_case(loads_case(text, self.board.today()), replace)
 
-    def import_document(self, data: dict[str, Any], *,
-                        replace: bool = False) -> tuple[str, ChangeSet]:
+    def import_document(
+        self, data: dict[str, Any], *, replace: bool = False
+    ) -> tuple[str, ChangeSet]:
         """Import one case file already read as JSON (`caseformat.parse_json`)."""
         return self._import_case(case_from_dict(data, self.board.today()), replace)
 
@@ -188,20 +205,27 @@ class CaseService:
                 repository = CaseRepository(session)
                 if repository.exists(case.mrn):
                     if not replace:
-                        raise InvalidInput([Problem(
-                            "patient.mrn",
-                            f"a case with MRN {case.mrn} already exists (use --replace to "
-                            "update it from this file)")])
+                        raise InvalidInput(
+                            [
+                                Problem(
+                                    "patient.mrn",
+                                    f"a case with MRN {case.mrn} already exists (use --replace to "
+                                    "update it from this file)",
+                                )
+                            ]
+                        )
                     stored = repository.get(case.mrn)
                     # Reviews already stored are history: the file cannot rewrite them.
-                    case = case.model_copy(update={
-                        "reviews": stored.reviews + case.reviews[len(stored.reviews):]})
+                    case = case.model_copy(
+                        update={"reviews": stored.reviews + case.reviews[len(stored.reviews) :]}
+                    )
                     repository.update(case, repository.version(case.mrn), self._summary(case))
                 else:
                     repository.create(case, self._summary(case))
         except IntegrityError as error:
-            raise InvalidInput([Problem("", f"the database refused the case: {error.orig}")]) \
-                from None
+            raise InvalidInput(
+                [Problem("", f"the database refused the case: {error.orig}")]
+            ) from None
         except OperationalError as error:
             raise _busy(error) from None
         return case.mrn, ChangeSet(cases=frozenset({case.mrn}))
@@ -219,8 +243,10 @@ class CaseService:
             try:
                 cases.append(loads_case(text, today))
             except InvalidInput as error:
-                problems += [Problem(f"[{n}].{p.path}" if p.path else f"[{n}]", p.message)
-                             for p in error.problems]
+                problems += [
+                    Problem(f"[{n}].{p.path}" if p.path else f"[{n}]", p.message)
+                    for p in error.problems
+                ]
         seen: set[str] = set()
         for n, case in enumerate(cases):
             if case.mrn in seen:
@@ -234,19 +260,31 @@ class CaseService:
                 repository = CaseRepository(session)
                 for n, (case, summary) in enumerate(zip(cases, summaries, strict=True)):
                     if repository.exists(case.mrn):
-                        raise InvalidInput([Problem(f"[{n}].patient.mrn", f"a case with MRN "
-                                                    f"{case.mrn} already exists")])
+                        raise InvalidInput(
+                            [
+                                Problem(
+                                    f"[{n}].patient.mrn",
+                                    f"a case with MRN {case.mrn} already exists",
+                                )
+                            ]
+                        )
                     repository.create(case, summary)
         except IntegrityError as error:
-            raise InvalidInput([Problem("", f"the database refused the cases: {error.orig}")]) \
-                from None
+            raise InvalidInput(
+                [Problem("", f"the database refused the cases: {error.orig}")]
+            ) from None
         except OperationalError as error:
             raise _busy(error) from None
         mrns = [case.mrn for case in cases]
         return mrns, ChangeSet(cases=frozenset(mrns))
 
-    def import_path(self, path: str | os.PathLike[str], *, replace: bool = False,
-                    progress: Callable[[int, int], bool] | None = None) -> ImportSummary:
+    def import_path(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        replace: bool = False,
+        progress: Callable[[int, int], bool] | None = None,
+    ) -> ImportSummary:
         """Import a case file, an mCODE bundle, a referral CSV, or every `*.json` file of a
         folder; each file all or nothing.
 
@@ -254,8 +292,13 @@ class CaseService:
         """
         source = Path(path)
         if source.is_dir():
-            files = sorted(p for p in source.iterdir() if p.suffix.lower() == ".json"
-                           and p.is_file() and not p.name.endswith(".expected.json"))
+            files = sorted(
+                p
+                for p in source.iterdir()
+                if p.suffix.lower() == ".json"
+                and p.is_file()
+                and not p.name.endswith(".expected.json")
+            )
             self.board.check_writable()
             self.board.maintenance.backup_before("folder import")
         elif source.is_file():
@@ -267,8 +310,13 @@ class CaseService:
             self._import_files(files, summary, replace, progress)
         return summary
 
-    def _import_files(self, files: list[Path], summary: ImportSummary, replace: bool,
-                      progress: Callable[[int, int], bool] | None) -> None:
+    def _import_files(
+        self,
+        files: list[Path],
+        summary: ImportSummary,
+        replace: bool,
+        progress: Callable[[int, int], bool] | None,
+    ) -> None:
         for done, file in enumerate(files):
             if progress is not None and progress(done, len(files)) is False:
                 break
@@ -282,8 +330,9 @@ class CaseService:
             except UnicodeDecodeError:
                 summary.refused.append((str(file), [Problem("", "the file is not UTF-8 text")]))
             except OSError as error:
-                summary.refused.append((str(file), [Problem("", f"cannot read it: "
-                                                                 f"{error.strerror}")]))
+                summary.refused.append(
+                    (str(file), [Problem("", f"cannot read it: {error.strerror}")])
+                )
             else:
                 summary.imported.extend((str(file), mrn) for mrn in imported.mrns)
                 if imported.notes:
@@ -321,6 +370,7 @@ def write_file_atomically(target: Path, data: bytes) -> Path:
 
 def _busy(error: OperationalError) -> BoardError:
     if "locked" in str(error).lower() or "busy" in str(error).lower():
-        return BoardError("The database is busy with another program's change; try again in "
-                          "a moment.")
+        return BoardError(
+            "The database is busy with another program's change; try again in a moment."
+        )
     return BoardError(f"The database could not complete the change: {error.orig}")

@@ -35,7 +35,8 @@ def demo_case_files() -> list[Path]:
 
 
 def create_demo_database(
-        where: str | os.PathLike[str] | None = None) -> tuple[Board, ImportSummary]:
+    where: str | os.PathLike[str] | None = None,
+) -> tuple[Board, ImportSummary]:
     """A fresh demo database: an earlier demo database there is replaced, anything else
     is left alone and refused."""
     url = database_url(where if where is not None else default_demo_database())
@@ -47,8 +48,9 @@ def create_demo_database(
             has_cases = CaseRepository(session).count() > 0
         board.close()
         if has_cases and not is_demo:
-            raise BoardError(f"{path} holds cases that are not demo data; choose another file "
-                             "for the demo.")
+            raise BoardError(
+                f"{path} holds cases that are not demo data; choose another file for the demo."
+            )
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     board = Board.open(url)
@@ -72,24 +74,35 @@ def create_demo_database(
 def load_demo_meetings(board: Board) -> None:
     """The demo's meetings (one last week with signed reviews, one next week with an agenda,
     one after it), dated relative to today through the ordinary services."""
-    text = (resources.files("crlmboard") / "resources" / "demo" / "meetings"
-            / "meetings.json").read_text(encoding="utf-8")
+    text = (
+        resources.files("crlmboard") / "resources" / "demo" / "meetings" / "meetings.json"
+    ).read_text(encoding="utf-8")
     today = board.today()
     for spec in json.loads(text)["meetings"]:
         when = today + timedelta(weeks=spec["weeks"])
-        meeting_id = board.meetings.create(when, spec.get("time"), spec.get("location"),
-                                           spec.get("attendees", []))
+        meeting_id = board.meetings.create(
+            when, spec.get("time"), spec.get("location"), spec.get("attendees", [])
+        )
         for item in spec.get("agenda", []):
             board.meetings.add_to_agenda(meeting_id, item["mrn"], item["question"])
             review = item.get("review")
             if review is None:
                 continue
             draft = board.reviews.start(meeting_id, item["mrn"])
-            actions = [{"text": a["text"], "owner": a.get("owner"),
-                        "due": when + timedelta(days=a["due_in_days"])}
-                       for a in review.get("actions", [])]
-            board.reviews.sign(draft, signer=spec["attendees"][0]["name"],
-                               recommendation=review.get("recommendation"),
-                               decision=review["decision"],
-                               rationale=review.get("rationale", ""), actions=actions,
-                               next_review_date=when + timedelta(weeks=6))
+            actions = [
+                {
+                    "text": a["text"],
+                    "owner": a.get("owner"),
+                    "due": when + timedelta(days=a["due_in_days"]),
+                }
+                for a in review.get("actions", [])
+            ]
+            board.reviews.sign(
+                draft,
+                signer=spec["attendees"][0]["name"],
+                recommendation=review.get("recommendation"),
+                decision=review["decision"],
+                rationale=review.get("rationale", ""),
+                actions=actions,
+                next_review_date=when + timedelta(weeks=6),
+            )

@@ -25,14 +25,24 @@ from crlmboard.domain.engine import (
 )
 from crlmboard.domain.validation import InvalidInput, Problem
 
-__all__ = ["Evaluation", "Profile", "default_profile", "evaluate_case", "evaluate_file",
-           "evaluation_document", "load_profile", "rule_catalogue", "rule_catalogue_json"]
+__all__ = [
+    "Evaluation",
+    "Profile",
+    "default_profile",
+    "evaluate_case",
+    "evaluate_file",
+    "evaluation_document",
+    "load_profile",
+    "rule_catalogue",
+    "rule_catalogue_json",
+]
 
 
 def default_profile() -> Profile:
     """The packaged institution profile."""
     text = (resources.files("crlmboard") / "resources" / DEFAULT_PROFILE_RESOURCE).read_text(
-        encoding="utf-8")
+        encoding="utf-8"
+    )
     return load_profile_text(text, "default")
 
 
@@ -44,15 +54,20 @@ def load_profile(path: str | os.PathLike[str] | None) -> Profile:
     try:
         text = source.read_text(encoding="utf-8")
     except OSError as error:
-        raise InvalidInput([Problem(str(source), f"cannot read the profile: "
-                                                 f"{error.strerror}")]) from None
+        raise InvalidInput(
+            [Problem(str(source), f"cannot read the profile: {error.strerror}")]
+        ) from None
     except UnicodeDecodeError:
         raise InvalidInput([Problem(str(source), "the profile is not UTF-8 text")]) from None
     try:
         return load_profile_text(text, source.stem)
     except InvalidInput as error:
-        raise InvalidInput([Problem(f"{source.name}: {p.path}" if p.path else source.name,
-                                    p.message) for p in error.problems]) from None
+        raise InvalidInput(
+            [
+                Problem(f"{source.name}: {p.path}" if p.path else source.name, p.message)
+                for p in error.problems
+            ]
+        ) from None
 
 
 def evaluate_case(case: Case, as_of: date, profile: Profile) -> Evaluation:
@@ -64,8 +79,9 @@ def evaluation_document(case: Case, as_of: date, profile: Profile) -> dict[str, 
     return evaluation_to_dict(evaluate(case, as_of, profile))
 
 
-def evaluate_file(path: str | os.PathLike[str], as_of: date,
-                  profile_path: str | os.PathLike[str] | None = None) -> str:
+def evaluate_file(
+    path: str | os.PathLike[str], as_of: date, profile_path: str | os.PathLike[str] | None = None
+) -> str:
     """`crlmboard evaluate`: read one case file (no database) and return the JSON text."""
     source = Path(path)
     try:

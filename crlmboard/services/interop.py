@@ -33,8 +33,10 @@ if TYPE_CHECKING:
 __all__ = ["FileImport", "InteropService", "ReferralPlan", "ReferralPreview"]
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
-MEETING_NOTE = ("the question for the board and the meeting date are not stored yet (they "
-                "need the Meetings feature); they are shown in the preview only")
+MEETING_NOTE = (
+    "the question for the board and the meeting date are not stored yet (they "
+    "need the Meetings feature); they are shown in the preview only"
+)
 
 
 @dataclass(frozen=True)
@@ -87,9 +89,9 @@ def _flat(document: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _merge(stored: dict[str, Any], referral: Referral) -> tuple[dict[str, Any],
-                                                                dict[str, Any],
-                                                                dict[str, tuple[Any, Any]]]:
+def _merge(
+    stored: dict[str, Any], referral: Referral
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, tuple[Any, Any]]]:
     """Fill only the empty fields of a stored case; returns (document, filled, kept)."""
     document = json.loads(json.dumps(stored))
     have = _flat(stored)
@@ -125,8 +127,7 @@ class InteropService:
     def export_fhir(self, mrn: str) -> dict[str, Any]:
         """The mCODE bundle of a case, as of today with the profile in force."""
         case = self.board.cases.get(mrn)
-        return case_to_bundle(case, as_of=self.board.today(),
-                              profile=self.board.evaluation.profile)
+        return case_to_bundle(case, as_of=self.board.today(), profile=self.board.evaluation.profile)
 
     def fhir_text(self, mrn: str) -> str:
         return json.dumps(self.export_fhir(mrn), indent=2, ensure_ascii=False) + "\n"
@@ -178,8 +179,9 @@ class InteropService:
     def _referrals(self, path: str | os.PathLike[str]) -> list[Referral]:
         return parse_referrals(Path(path).read_bytes(), self.board.today())
 
-    def _plan(self, referrals: list[Referral],
-              repository: CaseRepository) -> list[tuple[ReferralPlan, Case | None, int]]:
+    def _plan(
+        self, referrals: list[Referral], repository: CaseRepository
+    ) -> list[tuple[ReferralPlan, Case | None, int]]:
         """What each row will do, with the case to write (None: nothing) and its version."""
         today = self.board.today()
         plans: list[tuple[ReferralPlan, Case | None, int]] = []
@@ -197,12 +199,26 @@ class InteropService:
             try:
                 case = case_from_dict(document, today) if action != "unchanged" else None
             except InvalidInput as error:
-                problems.extend(Problem(f"row {referral.row}, {column_of(p.path)}", p.message)
-                                for p in error.problems)
+                problems.extend(
+                    Problem(f"row {referral.row}, {column_of(p.path)}", p.message)
+                    for p in error.problems
+                )
                 continue
-            plans.append((ReferralPlan(referral.row, referral.mrn, action, fields, kept,
-                                       referral.question, referral.meeting_date),
-                          case, version))
+            plans.append(
+                (
+                    ReferralPlan(
+                        referral.row,
+                        referral.mrn,
+                        action,
+                        fields,
+                        kept,
+                        referral.question,
+                        referral.meeting_date,
+                    ),
+                    case,
+                    version,
+                )
+            )
         if problems:
             raise InvalidInput(problems)
         return plans
@@ -234,18 +250,26 @@ class InteropService:
                     else:
                         repository.update(case, version, summary)
         except IntegrityError as error:
-            raise InvalidInput([Problem("", f"the database refused a case: {error.orig}")]) \
-                from None
+            raise InvalidInput(
+                [Problem("", f"the database refused a case: {error.orig}")]
+            ) from None
         except OperationalError as error:
-            raise BoardError(f"The database could not complete the import: {error.orig}") \
-                from None
+            raise BoardError(f"The database could not complete the import: {error.orig}") from None
         changed = frozenset(plan.mrn for plan, case, _ in plans if case is not None)
-        notes = [f"row {plan.row} ({plan.mrn}): kept the stored {column} {old!r}, the file "
-                 f"has {new!r}" for plan, _, _ in plans for column, (old, new) in
-                 plan.kept.items()]
-        notes += [f"row {plan.row} ({plan.mrn}): nothing to fill in" for plan, case, _ in plans
-                  if case is None]
+        notes = [
+            f"row {plan.row} ({plan.mrn}): kept the stored {column} {old!r}, the file has {new!r}"
+            for plan, _, _ in plans
+            for column, (old, new) in plan.kept.items()
+        ]
+        notes += [
+            f"row {plan.row} ({plan.mrn}): nothing to fill in"
+            for plan, case, _ in plans
+            if case is None
+        ]
         if any(plan.question or plan.meeting_date for plan, _, _ in plans):
             notes.append(MEETING_NOTE)
-        return FileImport(tuple(plan.mrn for plan, case, _ in plans if case is not None),
-                          ChangeSet(cases=changed), tuple(notes))
+        return FileImport(
+            tuple(plan.mrn for plan, case, _ in plans if case is not None),
+            ChangeSet(cases=changed),
+            tuple(notes),
+        )

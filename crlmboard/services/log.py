@@ -17,8 +17,10 @@ _configured = False
 
 
 def log_path() -> Path:
-    folder = Path(os.environ.get("CRLMBOARD_LOG_DIR")
-                  or platformdirs.user_log_dir("crlmboard", appauthor=False))
+    folder = Path(
+        os.environ.get("CRLMBOARD_LOG_DIR")
+        or platformdirs.user_log_dir("crlmboard", appauthor=False)
+    )
     return folder / "crlmboard.log"
 
 
@@ -40,7 +42,8 @@ def setup_logging() -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         handler: logging.Handler = PrivateLogFile(
-            path, maxBytes=2_000_000, backupCount=5, encoding="utf-8")
+            path, maxBytes=2_000_000, backupCount=5, encoding="utf-8"
+        )
     except OSError:
         handler = logging.NullHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

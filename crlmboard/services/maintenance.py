@@ -52,9 +52,18 @@ if TYPE_CHECKING:
     from crlmboard.services.board import Board
 
 __all__ = [
-    "AuditEntry", "AuditHead", "BackupInfo", "CheckReport", "DatabaseCorrupt",
-    "MaintenanceService", "ReadOnly", "RestoreResult", "SignedReviewLocked", "open_database",
-    "restore_database", "sqlite_warning",
+    "AuditEntry",
+    "AuditHead",
+    "BackupInfo",
+    "CheckReport",
+    "DatabaseCorrupt",
+    "MaintenanceService",
+    "ReadOnly",
+    "RestoreResult",
+    "SignedReviewLocked",
+    "open_database",
+    "restore_database",
+    "sqlite_warning",
 ]
 
 log = logging.getLogger("crlmboard.maintenance")
@@ -91,8 +100,11 @@ def sqlite_warning() -> str | None:
 
 
 def describe_backup(info: BackupInfo) -> str:
-    when = info.created.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if info.created \
+    when = (
+        info.created.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        if info.created
         else "unknown date"
+    )
     patients = "?" if info.patients is None else str(info.patients)
     return f"{info.path} ({when}, {patients} patients)"
 
@@ -115,8 +127,14 @@ class OpenedDatabase:
     notes: list[str] = field(default_factory=list)
 
 
-def open_database(where: str | os.PathLike[str] | None, *, actor: Actor, now: Now = utc_now,
-                  exclusive: bool = True, wait: float = 0.0) -> OpenedDatabase:
+def open_database(
+    where: str | os.PathLike[str] | None,
+    *,
+    actor: Actor,
+    now: Now = utc_now,
+    exclusive: bool = True,
+    wait: float = 0.0,
+) -> OpenedDatabase:
     """Open a database as reliability.md describes (see the module docstring).
 
     `exclusive`: hold the writer lock while open (the app); otherwise take it for the
@@ -152,23 +170,26 @@ def _writable(path: Path) -> bool:
     return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
 
 
-def _open_read_only(url: str, path: Path, reason: str,
-                    holder: LockHolder | None = None) -> OpenedDatabase:
+def _open_read_only(
+    url: str, path: Path, reason: str, holder: LockHolder | None = None
+) -> OpenedDatabase:
     if not path.exists():
         raise BoardError(f"There is no database at {path}.")
     _refuse_if_corrupt(path)
     revision = migrate.file_revision(path)
     migrate.refuse_newer(revision)
     if revision != migrate.head_revision():
-        raise BoardError(f"The database {path} uses an older schema ({revision}) and cannot "
-                         "be upgraded while it is read-only here.")
+        raise BoardError(
+            f"The database {path} uses an older schema ({revision}) and cannot "
+            "be upgraded while it is read-only here."
+        )
     engine = create_database_engine(url, read_only=True)
-    return OpenedDatabase(engine, url, path, read_only=True, read_only_reason=reason,
-                          holder=holder)
+    return OpenedDatabase(engine, url, path, read_only=True, read_only_reason=reason, holder=holder)
 
 
-def _open_file(url: str, path: Path, actor: Actor, now: Now, exclusive: bool,
-               wait: float) -> OpenedDatabase:
+def _open_file(
+    url: str, path: Path, actor: Actor, now: Now, exclusive: bool, wait: float
+) -> OpenedDatabase:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     lock = DatabaseLock(path, actor.app_user, "app" if exclusive else "command")
     lock.wait = wait
@@ -178,8 +199,11 @@ def _open_file(url: str, path: Path, actor: Actor, now: Now, exclusive: bool,
         if exclusive:
             who = holder.describe() if holder else "another program"
             return _open_read_only(url, path, f"open for writing by {who}", holder)
-        if not path.exists() or path.stat().st_size == 0 or \
-                migrate.file_revision(path) != migrate.head_revision():
+        if (
+            not path.exists()
+            or path.stat().st_size == 0
+            or migrate.file_revision(path) != migrate.head_revision()
+        ):
             raise BoardError(str(LockBusy(path, holder)))
         _refuse_if_corrupt(path)
         engine = create_database_engine(url)
@@ -189,8 +213,9 @@ def _open_file(url: str, path: Path, actor: Actor, now: Now, exclusive: bool,
     notes: list[str] = []
     try:
         if lock.took_over is not None:
-            notes.append("crlmboard was not closed properly last time; the database was "
-                         "checked and opened.")
+            notes.append(
+                "crlmboard was not closed properly last time; the database was checked and opened."
+            )
         prepare_file(path, actor, now, notes)
         engine = create_database_engine(url)
         if migrate.file_revision(path) is None:
@@ -212,8 +237,10 @@ def _open_file(url: str, path: Path, actor: Actor, now: Now, exclusive: bool,
 def prepare_file(path: Path, actor: Actor, now: Now, notes: list[str]) -> None:
     """With the writer lock held: clean up, check, refuse newer, upgrade older (on a copy,
     after a verified backup)."""
-    for leftover in [*migrate.leftover_copies(path),
-                     *path.parent.glob(f".{path.name}.restoring-*")]:
+    for leftover in [
+        *migrate.leftover_copies(path),
+        *path.parent.glob(f".{path.name}.restoring-*"),
+    ]:
         leftover.unlink(missing_ok=True)
     backup.cleanup_unfinished(path)
     if not path.exists() or path.stat().st_size == 0:
@@ -224,11 +251,17 @@ def prepare_file(path: Path, actor: Actor, now: Now, notes: list[str]) -> None:
     if revision is None or revision == migrate.head_revision():
         return
     try:
-        taken = backup.create_backup(path, reason=f"before upgrade from schema {revision}",
-                                     now=now(), app_version=__version__)
+        taken = backup.create_backup(
+            path,
+            reason=f"before upgrade from schema {revision}",
+            now=now(),
+            app_version=__version__,
+        )
     except BackupFailed as error:
-        raise BoardError(f"The database needs an upgrade, but the backup before it could "
-                         f"not be made: {error} Nothing was changed.") from None
+        raise BoardError(
+            f"The database needs an upgrade, but the backup before it could "
+            f"not be made: {error} Nothing was changed."
+        ) from None
     try:
         migrate.upgrade_file(path, actor, check=_copy_problems)
     except Exception as error:
@@ -236,9 +269,12 @@ def prepare_file(path: Path, actor: Actor, now: Now, notes: list[str]) -> None:
         raise BoardError(
             f"The upgrade of the database from schema {revision} failed ({error}); the "
             f"database was left unchanged. A backup was taken before: "
-            f"{describe_backup(taken)}.") from None
-    notes.append(f"The database was upgraded from schema {revision}; the backup taken before "
-                 f"is {taken.path.name}.")
+            f"{describe_backup(taken)}."
+        ) from None
+    notes.append(
+        f"The database was upgraded from schema {revision}; the backup taken before "
+        f"is {taken.path.name}."
+    )
     log.info("database upgraded from schema %s", revision)
 
 
@@ -259,13 +295,17 @@ def _refuse_if_corrupt(path: Path) -> None:
     log.error("quick_check failed at open (%d problems)", len(problems))
     newest = backup.newest_verified(path)
     if newest is not None:
-        offer = (f"The newest verified backup is {describe_backup(newest)}; restore it with "
-                 f"`crlmboard restore {newest.path}` (File ▸ Restore in the app).")
+        offer = (
+            f"The newest verified backup is {describe_backup(newest)}; restore it with "
+            f"`crlmboard restore {newest.path}` (File ▸ Restore in the app)."
+        )
     else:
         offer = "There is no verified backup of it."
     raise DatabaseCorrupt(
         f"The database {path} is damaged ({problems[0]}) and was not opened; it is kept as "
-        f"it is. {offer}", newest)
+        f"it is. {offer}",
+        newest,
+    )
 
 
 # -- backups -------------------------------------------------------------------------------
@@ -277,25 +317,37 @@ def current_state(path: Path) -> tuple[AuditHead | None, int, str | None]:
 
     connection = connect_sqlite(path, read_only=True)
     try:
-        return (backup.audit_head(connection), backup.patient_count(connection),
-                backup.schema_revision(connection))
+        return (
+            backup.audit_head(connection),
+            backup.patient_count(connection),
+            backup.schema_revision(connection),
+        )
     finally:
         connection.close()
 
 
-def maybe_backup(path: Path, reason: str, moment: datetime, *,
-                 throttle: bool = True) -> BackupInfo | None:
+def maybe_backup(
+    path: Path, reason: str, moment: datetime, *, throttle: bool = True
+) -> BackupInfo | None:
     """Back up when something changed since the newest backup (and, with `throttle`, when
     that backup is over an hour old); prune once the new backup verified."""
     head, patients, schema = current_state(path)
     if head is None and patients == 0:
         return None  # nothing to protect yet
     newest = next(iter(backup.list_backups(path, hash_files=False)), None)
-    if newest is not None and newest.verified and newest.audit_head == head \
-            and newest.schema == schema:
+    if (
+        newest is not None
+        and newest.verified
+        and newest.audit_head == head
+        and newest.schema == schema
+    ):
         return None  # unchanged since the newest backup
-    if throttle and newest is not None and newest.created is not None \
-            and timedelta(0) <= moment - newest.created < BACKUP_INTERVAL:
+    if (
+        throttle
+        and newest is not None
+        and newest.created is not None
+        and timedelta(0) <= moment - newest.created < BACKUP_INTERVAL
+    ):
         return None
     info = backup.create_backup(path, reason=reason, now=moment, app_version=__version__)
     if info.verified:
@@ -327,8 +379,7 @@ class CheckReport:
         out += [f"warning: {w}" for w in self.warnings]
         out += [f"ok: {p}" for p in self.passed]
         out += [f"PROBLEM: {p}" for p in self.problems]
-        out.append("No problems found." if self.ok
-                   else f"{len(self.problems)} problem(s) found.")
+        out.append("No problems found." if self.ok else f"{len(self.problems)} problem(s) found.")
         return out
 
 
@@ -358,8 +409,10 @@ class MaintenanceService:
     def _need_file(self, what: str) -> Path:
         path = self.path
         if path is None:
-            raise BoardError(f"{what} works on a SQLite database file; a PostgreSQL "
-                             "database is backed up with the server's own tools (pg_dump).")
+            raise BoardError(
+                f"{what} works on a SQLite database file; a PostgreSQL "
+                "database is backed up with the server's own tools (pg_dump)."
+            )
         return path
 
     # -- audit -------------------------------------------------------------------------
@@ -387,16 +440,23 @@ class MaintenanceService:
         path = self.path
         return [] if path is None else backup.list_backups(path)
 
-    def backup(self, destination: str | os.PathLike[str] | None = None,
-               progress: Callable[[int, int], object] | None = None) -> BackupInfo:
+    def backup(
+        self,
+        destination: str | os.PathLike[str] | None = None,
+        progress: Callable[[int, int], object] | None = None,
+    ) -> BackupInfo:
         """A backup now: into the backups folder (counted by retention) or to a file."""
         path = self._need_file("Backup")
         with self.board.holding_lock():
             try:
                 info = backup.create_backup(
-                    path, reason="on request", now=self.board.now(), app_version=__version__,
+                    path,
+                    reason="on request",
+                    now=self.board.now(),
+                    app_version=__version__,
                     destination=None if destination is None else Path(destination),
-                    progress=progress)
+                    progress=progress,
+                )
             except BackupFailed as error:
                 raise BoardError(str(error)) from None
             if destination is None and info.verified:
@@ -412,8 +472,7 @@ class MaintenanceService:
             return None
         with self.board.holding_lock():
             try:
-                return maybe_backup(path, f"before {operation}", self.board.now(),
-                                    throttle=False)
+                return maybe_backup(path, f"before {operation}", self.board.now(), throttle=False)
             except BackupFailed as error:
                 raise BoardError(f"{error} The {operation} was not started.") from None
 
@@ -467,8 +526,9 @@ class MaintenanceService:
                 report.passed.append("append-only and signed-review triggers present")
             if progress:
                 progress("audit chain", 0, 1)
-            chain = audit.verify_chain(session, lambda n: progress and progress(
-                "audit chain", n, 0))
+            chain = audit.verify_chain(
+                session, lambda n: progress and progress("audit chain", n, 0)
+            )
             report.audit_rows, report.audit_head = chain.rows, chain.head
             report.warnings += chain.warnings
             if chain.ok:
@@ -479,11 +539,13 @@ class MaintenanceService:
                 elif compared is not None:
                     report.passed.append(f"audit chain agrees with the backup {compared}")
                 elif chain.head is not None and path is not None:
-                    report.warnings.append("no backup records this audit chain yet; make "
-                                           "one with `crlmboard backup`")
+                    report.warnings.append(
+                        "no backup records this audit chain yet; make one with `crlmboard backup`"
+                    )
             else:
-                report.problems.append(f"audit chain broken at row {chain.first_broken}: "
-                                       f"{chain.problem}")
+                report.problems.append(
+                    f"audit chain broken at row {chain.first_broken}: {chain.problem}"
+                )
             if progress:
                 progress("signed reviews", 0, 1)
             reviews = integrity.signed_review_problems(session)
@@ -501,8 +563,9 @@ class MaintenanceService:
         log.info("check: %d problems, %d warnings", len(report.problems), len(report.warnings))
         return report
 
-    def _anchor_problem(self, session: Session,
-                        head: AuditHead | None) -> tuple[str | None, str | None]:
+    def _anchor_problem(
+        self, session: Session, head: AuditHead | None
+    ) -> tuple[str | None, str | None]:
         """Compare the chain with the head recorded in the newest verified backup of the
         current timeline (made since the last restore, or the restored one): a rewritten or
         shortened chain no longer matches it.  Returns (problem, backup compared with)."""
@@ -510,8 +573,11 @@ class MaintenanceService:
         if path is None:
             return None, None
         last_restore = session.execute(
-            audit.AUDIT.select().where(audit.AUDIT.c.action == "restore")
-            .order_by(audit.AUDIT.c.seq.desc()).limit(1)).first()
+            audit.AUDIT.select()
+            .where(audit.AUDIT.c.action == "restore")
+            .order_by(audit.AUDIT.c.seq.desc())
+            .limit(1)
+        ).first()
         since = restored = safety = None
         if last_restore is not None:
             since = audit.parse_time(last_restore.at)
@@ -520,17 +586,24 @@ class MaintenanceService:
         for info in backup.list_backups(path):
             if not info.verified or info.audit_head is None or info.path.name == safety:
                 continue
-            if since is not None and (info.created is None or info.created < since) \
-                    and info.path.name != restored:
+            if (
+                since is not None
+                and (info.created is None or info.created < since)
+                and info.path.name != restored
+            ):
                 continue
             anchor = info.audit_head
             name = info.path.name
             if head is None or anchor.seq > head.seq:
-                return (f"audit rows after row {head.seq if head else 0} are missing: the "
-                        f"backup {name} recorded row {anchor.seq} as the newest"), name
+                return (
+                    f"audit rows after row {head.seq if head else 0} are missing: the "
+                    f"backup {name} recorded row {anchor.seq} as the newest"
+                ), name
             if audit.hash_at(session, anchor.seq) != anchor.hash:
-                return (f"audit row {anchor.seq} is not the one the backup {name} recorded: "
-                        "the audit trail was rewritten"), name
+                return (
+                    f"audit row {anchor.seq} is not the one the backup {name} recorded: "
+                    "the audit trail was rewritten"
+                ), name
             return None, name
         return None, None
 
@@ -545,16 +618,19 @@ def _restore(path: Path, source: Path, actor: Actor, now: Now) -> RestoreResult:
         raise BoardError(f"There is no backup file {source}.")
     checked = backup.verify_backup(source, deep=True)
     if not checked.verified and checked.manifest:
-        raise BoardError(f"The backup {source.name} failed verification ({checked.problem}); "
-                         "choose another one.")
+        raise BoardError(
+            f"The backup {source.name} failed verification ({checked.problem}); choose another one."
+        )
     if not checked.manifest:  # a file made elsewhere: it must at least be a sound database
         try:
             problems = integrity.quick_check(source)
         except (integrity.DatabaseCorrupt, sqlite3.Error) as error:
             problems = [str(error)]
         if problems:
-            raise BoardError(f"{source.name} is not a sound crlmboard database "
-                             f"({problems[0]}); choose another one.")
+            raise BoardError(
+                f"{source.name} is not a sound crlmboard database "
+                f"({problems[0]}); choose another one."
+            )
     moment = now()
     safety: BackupInfo | None = None
     aside: Path | None = None
@@ -567,12 +643,15 @@ def _restore(path: Path, source: Path, actor: Actor, now: Now) -> RestoreResult:
             corrupt = True
         if not corrupt:
             try:
-                safety = backup.create_backup(path, reason="before restore", now=moment,
-                                              app_version=__version__)
+                safety = backup.create_backup(
+                    path, reason="before restore", now=moment, app_version=__version__
+                )
                 old_head = safety.audit_head
             except BackupFailed as error:
-                raise BoardError(f"The current database could not be backed up before the "
-                                 f"restore, so nothing was changed: {error}") from None
+                raise BoardError(
+                    f"The current database could not be backed up before the "
+                    f"restore, so nothing was changed: {error}"
+                ) from None
     if corrupt:
         aside = backup.corrupt_name(path, moment)
         _keep_aside(path, aside)
@@ -587,13 +666,19 @@ def _restore(path: Path, source: Path, actor: Actor, now: Now) -> RestoreResult:
             session.info["actor"] = actor
             session.info["clock"] = now
             log_ = audit.AuditLog.of(session)
-            log_.record("restore", "database", None, case_id=None, after={
-                "backup": source.name,
-                "backup_created": checked.created.isoformat() if checked.created else None,
-                "replaced_head": None if old_head is None else old_head.as_dict(),
-                "safety_backup": safety.path.name if safety else None,
-                "kept_aside": aside.name if aside else None,
-            })
+            log_.record(
+                "restore",
+                "database",
+                None,
+                case_id=None,
+                after={
+                    "backup": source.name,
+                    "backup_created": checked.created.isoformat() if checked.created else None,
+                    "replaced_head": None if old_head is None else old_head.as_dict(),
+                    "safety_backup": safety.path.name if safety else None,
+                    "kept_aside": aside.name if aside else None,
+                },
+            )
             log_.flush()
     finally:
         engine.dispose()
@@ -627,15 +712,22 @@ def _keep_aside(path: Path, aside: Path) -> None:
         os.chmod(aside, 0o600)
 
 
-def restore_database(where: str | os.PathLike[str] | None, source: str | os.PathLike[str], *,
-                     user: str | None = None, now: Now = utc_now,
-                     wait: float = COMMAND_LOCK_WAIT) -> RestoreResult:
+def restore_database(
+    where: str | os.PathLike[str] | None,
+    source: str | os.PathLike[str],
+    *,
+    user: str | None = None,
+    now: Now = utc_now,
+    wait: float = COMMAND_LOCK_WAIT,
+) -> RestoreResult:
     """Restore a backup without opening the database first (it may be damaged)."""
     url = database_url(where)
     path = sqlite_path(url)
     if path is None or not is_sqlite(url):
-        raise BoardError("Restore works on a SQLite database file; restore a PostgreSQL "
-                         "database with the server's own tools.")
+        raise BoardError(
+            "Restore works on a SQLite database file; restore a PostgreSQL "
+            "database with the server's own tools."
+        )
     actor = Actor.current(user)
     lock = DatabaseLock(path, actor.app_user, "command")
     if not lock.acquire(wait):
@@ -682,18 +774,22 @@ def writing(board: Board) -> Iterator[Session]:
         when = refused.signed_at.strftime("%Y-%m-%d") if refused.signed_at else "?"
         raise SignedReviewLocked(
             f"Review {refused.position + 1} of this case was signed on {when} and cannot "
-            "be changed or removed; record an amendment as a new review.") from None
+            "be changed or removed; record an amendment as a new review."
+        ) from None
     except OperationalError as error:
         text = str(error.orig).lower()
         path = sqlite_path(board.url)
         if "full" in text:
             where = str(path.parent) if path else board.location
             free = backup._free_space(path.parent) if path else ""
-            raise BoardError(f"The disk holding {where} is full{free}; nothing was saved. "
-                             "Free some space and save again.") from None
+            raise BoardError(
+                f"The disk holding {where} is full{free}; nothing was saved. "
+                "Free some space and save again."
+            ) from None
         if "readonly" in text.replace(" ", "") or "read-only" in text:
-            raise ReadOnly(f"The database {board.location} is read-only here; nothing was "
-                           "saved.") from None
+            raise ReadOnly(
+                f"The database {board.location} is read-only here; nothing was saved."
+            ) from None
         raise
     board.mark_changed()
 
@@ -719,9 +815,14 @@ def record_user_change(board: Board, name: str) -> None:
     if board.read_only:
         return
     with board.writing() as session:
-        audit.AuditLog.of(session).record("preference", "app_user", None, case_id=None,
-                                          before={"app_user": before},
-                                          after={"app_user": name})
+        audit.AuditLog.of(session).record(
+            "preference",
+            "app_user",
+            None,
+            case_id=None,
+            before={"app_user": before},
+            after={"app_user": name},
+        )
 
 
 class WriteBatch:
@@ -770,8 +871,13 @@ def _audit_refusal(board: Board, refused: SignedReviewChanged) -> None:
             session.info["actor"] = board.actor
             session.info["clock"] = board.now
             log_ = audit.AuditLog.of(session)
-            log_.record("refused", "review", refused.review_id, case_id=refused.case_id,
-                        after={"reason": "change to a signed review"})
+            log_.record(
+                "refused",
+                "review",
+                refused.review_id,
+                case_id=refused.case_id,
+                after={"reason": "change to a signed review"},
+            )
             log_.flush()
     except Exception:  # the refusal stands even if it cannot be recorded
         log.exception("could not audit a refused change to a signed review")

@@ -44,8 +44,14 @@ from crlmboard.store.repositories import CaseRepository, ConflictError, NotFound
 if TYPE_CHECKING:
     from crlmboard.services.board import Board
 
-__all__ = ["AgendaEntry", "MeetingListing", "MeetingService", "MeetingSummary", "ReviewDraft",
-           "ReviewService"]
+__all__ = [
+    "AgendaEntry",
+    "MeetingListing",
+    "MeetingService",
+    "MeetingSummary",
+    "ReviewDraft",
+    "ReviewService",
+]
 
 
 class MeetingMissing(BoardError, LookupError):
@@ -91,8 +97,9 @@ class MeetingService:
         today = self.board.today()
         with read_session(self.board.engine) as session:
             dated = MeetingRepository(session).listing()
-        return [m for m in dated if m.date >= today] + \
-            [m for m in reversed(dated) if m.date < today]
+        return [m for m in dated if m.date >= today] + [
+            m for m in reversed(dated) if m.date < today
+        ]
 
     def on_date(self, when: date) -> MeetingSummary:
         with read_session(self.board.engine) as session:
@@ -106,28 +113,46 @@ class MeetingService:
         """Core roles (from the institution profile) present and missing."""
         core = self.board.evaluation.profile.core_roles
         if isinstance(meeting, MeetingListing):
-            return Quorum(tuple(r for r in core if r in meeting.roles),
-                          tuple(r for r in core if r not in meeting.roles))
+            return Quorum(
+                tuple(r for r in core if r in meeting.roles),
+                tuple(r for r in core if r not in meeting.roles),
+            )
         return quorum(meeting.attendees, core)
 
     # -- meetings -------------------------------------------------------------------
 
-    def create(self, when: date | str, time: str | None = None, location: str | None = None,
-               attendees: Sequence[Attendee | dict[str, Any]] = ()) -> int:
-        fields = _validated(MeetingFields, {"date": when, "time": time or None,
-                                            "location": location or None})
-        people = [a if isinstance(a, Attendee) else _validated(Attendee, a, f"attendees[{i}]")
-                  for i, a in enumerate(attendees)]
+    def create(
+        self,
+        when: date | str,
+        time: str | None = None,
+        location: str | None = None,
+        attendees: Sequence[Attendee | dict[str, Any]] = (),
+    ) -> int:
+        fields = _validated(
+            MeetingFields, {"date": when, "time": time or None, "location": location or None}
+        )
+        people = [
+            a if isinstance(a, Attendee) else _validated(Attendee, a, f"attendees[{i}]")
+            for i, a in enumerate(attendees)
+        ]
         with self.board.writing() as session:
             return MeetingRepository(session).create(fields, people)
 
-    def update(self, meeting_id: int, when: date | str, time: str | None = None,
-               location: str | None = None,
-               attendees: Sequence[Attendee | dict[str, Any]] = ()) -> ChangeSet:
-        fields = _validated(MeetingFields, {"date": when, "time": time or None,
-                                            "location": location or None})
-        people = [a if isinstance(a, Attendee) else _validated(Attendee, a, f"attendees[{i}]")
-                  for i, a in enumerate(attendees)]
+    def update(
+        self,
+        meeting_id: int,
+        when: date | str,
+        time: str | None = None,
+        location: str | None = None,
+        attendees: Sequence[Attendee | dict[str, Any]] = (),
+    ) -> ChangeSet:
+        fields = _validated(
+            MeetingFields, {"date": when, "time": time or None, "location": location or None}
+        )
+        people = [
+            a if isinstance(a, Attendee) else _validated(Attendee, a, f"attendees[{i}]")
+            for i, a in enumerate(attendees)
+        ]
         with self.board.writing() as session:
             try:
                 MeetingRepository(session).update(meeting_id, fields, people)
@@ -141,8 +166,9 @@ class MeetingService:
             raise BoardError("This meeting has signed reviews; it cannot be deleted.")
         with self.board.writing() as session:
             MeetingRepository(session).delete(meeting_id)
-        return ChangeSet(meetings=frozenset({meeting_id}),
-                         cases=frozenset(e.mrn for e in meeting.agenda))
+        return ChangeSet(
+            meetings=frozenset({meeting_id}), cases=frozenset(e.mrn for e in meeting.agenda)
+        )
 
     # -- agenda ---------------------------------------------------------------------
 
@@ -156,8 +182,7 @@ class MeetingService:
                 case_id = cases.id_of(mrn)
                 meetings.get(meeting_id)
             except NotFound:
-                raise InvalidInput([Problem("mrn", f"there is no case with MRN {mrn}")]) \
-                    from None
+                raise InvalidInput([Problem("mrn", f"there is no case with MRN {mrn}")]) from None
             except MeetingNotFound:
                 raise MeetingMissing(f"There is no meeting {meeting_id}.") from None
             existing = meetings.item_for_case(meeting_id, case_id)
@@ -181,16 +206,19 @@ class MeetingService:
         with self.board.writing() as session:
             repository = MeetingRepository(session)
             if repository.item(item_id).status == "discussed":
-                raise BoardError("This case was discussed and its review signed; it stays on "
-                                 "the agenda.")
+                raise BoardError(
+                    "This case was discussed and its review signed; it stays on the agenda."
+                )
             repository.remove_item(item_id)
 
-    def _move_to_next(self, repository: MeetingRepository, item: t.AgendaItemRow,
-                      status: str, note: str | None) -> int:
+    def _move_to_next(
+        self, repository: MeetingRepository, item: t.AgendaItemRow, status: str, note: str | None
+    ) -> int:
         following = repository.next_after(item.meeting_id)
         if following is None:
-            raise BoardError("There is no later meeting to move the case to: create the next "
-                             "meeting first.")
+            raise BoardError(
+                "There is no later meeting to move the case to: create the next meeting first."
+            )
         repository.update_item(item.id or 0, status=status, note=note)
         existing = repository.item_for_case(following, item.case_id)
         if existing is None:
@@ -215,13 +243,15 @@ class MeetingService:
             repository = MeetingRepository(session)
             for entry in repository.agenda(meeting_id):
                 if entry.status == "planned":
-                    self._move_to_next(repository, repository.item(entry.id), "moved",
-                                       "not reached at the meeting")
+                    self._move_to_next(
+                        repository, repository.item(entry.id), "moved", "not reached at the meeting"
+                    )
                     moved.append(entry.mrn)
         return moved
 
-    def prepare(self, meeting_id: int
-                ) -> builtins.list[tuple[AgendaEntry, builtins.list[ReadinessItem]]]:
+    def prepare(
+        self, meeting_id: int
+    ) -> builtins.list[tuple[AgendaEntry, builtins.list[ReadinessItem]]]:
         """The readiness check: per agenda case, what is missing or outdated as of the
         meeting date."""
         meeting = self.get(meeting_id)
@@ -243,8 +273,9 @@ class MeetingService:
             mrns = CaseRepository(session).mrns_with_signed_reviews()
             attendance = MeetingRepository(session).attendance()
         cases = [self.board.cases.get(mrn) for mrn in mrns]
-        return board_figures(cases, attendance, self.board.evaluation.profile.core_roles,
-                             start, end)
+        return board_figures(
+            cases, attendance, self.board.evaluation.profile.core_roles, start, end
+        )
 
     def figures_csv(self, start: date, end: date) -> str:
         out = io.StringIO()
@@ -266,11 +297,17 @@ class MeetingService:
         from crlmboard.report.meeting_pack import meeting_pack_pdf
 
         summary = self.get(meeting_id)
-        meeting = Meeting(date=summary.date, time=summary.fields.time,
-                          location=summary.fields.location, attendees=list(summary.attendees),
-                          agenda=[AgendaItem(mrn=e.mrn, question=e.question, position=i)
-                                  for i, e in enumerate(summary.agenda)
-                                  if e.status not in ("held", "moved")])
+        meeting = Meeting(
+            date=summary.date,
+            time=summary.fields.time,
+            location=summary.fields.location,
+            attendees=list(summary.attendees),
+            agenda=[
+                AgendaItem(mrn=e.mrn, question=e.question, position=i)
+                for i, e in enumerate(summary.agenda)
+                if e.status not in ("held", "moved")
+            ],
+        )
         cases = []
         for entry in summary.agenda:
             if entry.status in ("held", "moved"):
@@ -278,10 +315,19 @@ class MeetingService:
             case = self.board.cases.get(entry.mrn)
             review = None
             if entry.review_id is not None:
-                review = next((r for r in reversed(case.reviews)
-                               if r.meeting_date == summary.date and r.signed), None)
-            evaluation = (review.evaluation if review is not None and review.evaluation
-                          else self.board.evaluation.document(case, summary.date))
+                review = next(
+                    (
+                        r
+                        for r in reversed(case.reviews)
+                        if r.meeting_date == summary.date and r.signed
+                    ),
+                    None,
+                )
+            evaluation = (
+                review.evaluation
+                if review is not None and review.evaluation
+                else self.board.evaluation.document(case, summary.date)
+            )
             cases.append((case, evaluation, review))
         return meeting_pack_pdf(meeting, cases, page_size=page_size, app_version=__version__)
 
@@ -314,15 +360,21 @@ class ReviewService:
         if entry is None:
             raise MeetingMissing(f"Case {mrn} is not on the agenda of this meeting.")
         case = self.board.cases.get(mrn)
-        return ReviewDraft(meeting, entry, case,
-                           self.board.evaluation.document(case, meeting.date))
+        return ReviewDraft(meeting, entry, case, self.board.evaluation.document(case, meeting.date))
 
-    def sign(self, draft: ReviewDraft, *, signer: str, recommendation: str | None,
-             decision: str, rationale: str = "",
-             actions: Sequence[ReviewAction | dict[str, Any]] = (),
-             next_review_date: date | str | None = None,
-             attendees: Sequence[Attendee] | None = None,
-             amends: int | None = None) -> int:
+    def sign(
+        self,
+        draft: ReviewDraft,
+        *,
+        signer: str,
+        recommendation: str | None,
+        decision: str,
+        rationale: str = "",
+        actions: Sequence[ReviewAction | dict[str, Any]] = (),
+        next_review_date: date | str | None = None,
+        attendees: Sequence[Attendee] | None = None,
+        amends: int | None = None,
+    ) -> int:
         """Sign a review: stored with the frozen evaluation, never changed afterwards.
         Returns the review's index in the case."""
         if not signer.strip():
@@ -330,10 +382,15 @@ class ReviewService:
         if not decision.strip():
             raise InvalidInput([Problem("decision", "record the board's decision")])
         values: dict[str, Any] = {
-            "meeting_date": draft.meeting.date, "question": draft.entry.question,
-            "recommendation": recommendation or None, "decision": decision.strip(),
-            "rationale": rationale.strip() or None, "next_review_date": next_review_date,
-            "signed_by": signer.strip(), "signed_at": self.now(), "amends": amends,
+            "meeting_date": draft.meeting.date,
+            "question": draft.entry.question,
+            "recommendation": recommendation or None,
+            "decision": decision.strip(),
+            "rationale": rationale.strip() or None,
+            "next_review_date": next_review_date,
+            "signed_by": signer.strip(),
+            "signed_at": self.now(),
+            "amends": amends,
             "actions": list(actions),
             "attendees": list(attendees if attendees is not None else draft.meeting.attendees),
             "follow_up": {"status": "pending"},
@@ -353,15 +410,17 @@ class ReviewService:
                 version = cases.version(draft.case.mrn)
             except NotFound:
                 raise MeetingMissing(f"There is no case with MRN {draft.case.mrn}.") from None
-            if amends is not None and not (0 <= amends < len(case.reviews)
-                                           and case.reviews[amends].signed):
+            if amends is not None and not (
+                0 <= amends < len(case.reviews) and case.reviews[amends].signed
+            ):
                 raise InvalidInput([Problem("amends", "must name a signed review of the case")])
             updated = case.model_copy(update={"reviews": [*case.reviews, review]})
             try:
                 cases.update(updated, version, self.board.cases._summary(updated))
             except ConflictError:
-                raise BoardError("The case changed while the review was being signed; open "
-                                 "the review again.") from None
+                raise BoardError(
+                    "The case changed while the review was being signed; open the review again."
+                ) from None
             index = len(updated.reviews) - 1
             review_id = cases.review_id(draft.case.mrn, index)
             item = meetings.item(draft.entry.id)
@@ -374,24 +433,37 @@ class ReviewService:
         draft = self.start(meeting_id, mrn)
         return self.sign(draft, amends=review_index, **fields)
 
-    def set_follow_up(self, mrn: str, review_index: int, status: str,
-                      reason: str | None = None, note: str | None = None) -> ChangeSet:
+    def set_follow_up(
+        self,
+        mrn: str,
+        review_index: int,
+        status: str,
+        reason: str | None = None,
+        note: str | None = None,
+    ) -> ChangeSet:
         """Record whether a signed recommendation was carried out."""
-        follow_up = _validated(FollowUp, {"status": status, "reason": reason or None,
-                                          "note": note or None,
-                                          "recorded_on": self.board.today()}, "follow_up")
+        follow_up = _validated(
+            FollowUp,
+            {
+                "status": status,
+                "reason": reason or None,
+                "note": note or None,
+                "recorded_on": self.board.today(),
+            },
+            "follow_up",
+        )
         problems = follow_up.cross_checks(self.board.today())
         if problems:
             raise InvalidInput([Problem(f"follow_up.{f}", msg) for f, msg in problems])
         with self.board.writing() as session:
             cases = CaseRepository(session)
             case = cases.get(mrn)
-            if not 0 <= review_index < len(case.reviews) or \
-                    not case.reviews[review_index].signed:
+            if not 0 <= review_index < len(case.reviews) or not case.reviews[review_index].signed:
                 raise InvalidInput([Problem("review", "must be a signed review of the case")])
             reviews = list(case.reviews)
             reviews[review_index] = reviews[review_index].model_copy(
-                update={"follow_up": follow_up})
+                update={"follow_up": follow_up}
+            )
             updated = case.model_copy(update={"reviews": reviews})
             cases.update(updated, cases.version(mrn), self.board.cases._summary(updated))
         return ChangeSet(cases=frozenset({mrn}))

@@ -51,8 +51,11 @@ class ReportService:
         """The review at `review_index` (0 = the first) or ReviewNotFound."""
         if not 0 <= review_index < len(case.reviews):
             count = len(case.reviews)
-            have = ("it has no reviews" if count == 0
-                    else f"it has {count} review{'s' if count != 1 else ''} (1–{count})")
+            have = (
+                "it has no reviews"
+                if count == 0
+                else f"it has {count} review{'s' if count != 1 else ''} (1–{count})"
+            )
             raise ReviewNotFound(f"Case {case.mrn} has no review {review_index + 1}: {have}.")
         return case.reviews[review_index]
 
@@ -64,8 +67,9 @@ class ReportService:
 
     # -- documents ------------------------------------------------------------------
 
-    def case_summary(self, mrn: str, review_index: int | None = None, *,
-                     page_size: str = "A4") -> bytes:
+    def case_summary(
+        self, mrn: str, review_index: int | None = None, *, page_size: str = "A4"
+    ) -> bytes:
         """The case summary PDF: for a review (0-based index) or for the current evaluation."""
         from crlmboard.report.case_summary import case_summary_pdf  # reportlab on demand
 
@@ -73,14 +77,26 @@ class ReportService:
             raise BoardError(f"Unknown page size {page_size!r}: use A4 or letter.")
         case = self.board.cases.get(mrn)
         if review_index is None:
-            return case_summary_pdf(case, self.current_evaluation(case), None,
-                                    page_size=page_size, app_version=__version__)
+            return case_summary_pdf(
+                case,
+                self.current_evaluation(case),
+                None,
+                page_size=page_size,
+                app_version=__version__,
+            )
         review = self.review(case, review_index)
-        head = self.board.reviews.audit_head_at_signing(mrn, review_index) \
-            if review.signed else None
-        return case_summary_pdf(case, self.review_evaluation(case, review), review,
-                                page_size=page_size, app_version=__version__,
-                                review_number=review_index, audit_head=head)
+        head = (
+            self.board.reviews.audit_head_at_signing(mrn, review_index) if review.signed else None
+        )
+        return case_summary_pdf(
+            case,
+            self.review_evaluation(case, review),
+            review,
+            page_size=page_size,
+            app_version=__version__,
+            review_number=review_index,
+            audit_head=head,
+        )
 
     def letter(self, mrn: str, review_index: int, *, page_size: str = "A4") -> bytes:
         """The one-page outcome letter of a signed review (0-based index)."""
@@ -94,22 +110,39 @@ class ReportService:
             raise ReviewNotSigned(
                 f"Review {review_index + 1} of case {mrn} ({review.meeting_date.isoformat()}) "
                 "is not signed: an outcome letter is written only from a signed review. Sign "
-                "it first, or choose a signed review.")
-        return outcome_letter_pdf(case, review, self.review_evaluation(case, review),
-                                  page_size=page_size, app_version=__version__,
-                                  audit_head=self.board.reviews.audit_head_at_signing(
-                                      mrn, review_index))
+                "it first, or choose a signed review."
+            )
+        return outcome_letter_pdf(
+            case,
+            review,
+            self.review_evaluation(case, review),
+            page_size=page_size,
+            app_version=__version__,
+            audit_head=self.board.reviews.audit_head_at_signing(mrn, review_index),
+        )
 
     # -- files ----------------------------------------------------------------------
 
-    def write_case_summary(self, mrn: str, destination: str | os.PathLike[str],
-                           review_index: int | None = None, *, page_size: str = "A4") -> Path:
+    def write_case_summary(
+        self,
+        mrn: str,
+        destination: str | os.PathLike[str],
+        review_index: int | None = None,
+        *,
+        page_size: str = "A4",
+    ) -> Path:
         """Write the case summary atomically; returns the file written."""
         data = self.case_summary(mrn, review_index, page_size=page_size)
         return write_file_atomically(Path(destination), data)
 
-    def write_letter(self, mrn: str, review_index: int, destination: str | os.PathLike[str],
-                     *, page_size: str = "A4") -> Path:
+    def write_letter(
+        self,
+        mrn: str,
+        review_index: int,
+        destination: str | os.PathLike[str],
+        *,
+        page_size: str = "A4",
+    ) -> Path:
         """Write the outcome letter atomically; returns the file written."""
         data = self.letter(mrn, review_index, page_size=page_size)
         return write_file_atomically(Path(destination), data)

@@ -41,20 +41,40 @@ _PG_AUDIT_LOCK = 7_311_900_517  # pg_advisory_xact_lock key: one chain writer at
 _SESSION_KEY = "crlmboard_audit_log"
 
 # Columns that the app derives or manages itself; they are not clinical content.
-NOT_AUDITED = frozenset({
-    "version", "created_at", "updated_at", "resectability", "current_response",
-    "open_warnings", "open_criticals", "search_text",
-})
+NOT_AUDITED = frozenset(
+    {
+        "version",
+        "created_at",
+        "updated_at",
+        "resectability",
+        "current_response",
+        "open_warnings",
+        "open_criticals",
+        "search_text",
+    }
+)
 
 # Every table holding clinical data, by table name (meetings included).
 AUDITED_TABLES: dict[str, type[SQLModel]] = {
     str(model.__tablename__): model
     for model in (
-        t.CaseRow, t.PrimaryTumourRow, t.MolecularProfileRow, t.SurgicalPlanRow,
-        t.ExtrahepaticDiseaseRow, t.LabResultRow, t.ChemotherapyCycleRow,
-        t.ImmunotherapyDoseRow, t.ProcedureRow, t.ImagingTimepointRow,
-        t.LesionMeasurementRow, t.SurgeryOutcomeRow, t.ReviewRow, t.MeetingRow,
-        t.MeetingAttendeeRow, t.AgendaItemRow, t.ReviewFollowUpRow,
+        t.CaseRow,
+        t.PrimaryTumourRow,
+        t.MolecularProfileRow,
+        t.SurgicalPlanRow,
+        t.ExtrahepaticDiseaseRow,
+        t.LabResultRow,
+        t.ChemotherapyCycleRow,
+        t.ImmunotherapyDoseRow,
+        t.ProcedureRow,
+        t.ImagingTimepointRow,
+        t.LesionMeasurementRow,
+        t.SurgeryOutcomeRow,
+        t.ReviewRow,
+        t.MeetingRow,
+        t.MeetingAttendeeRow,
+        t.AgendaItemRow,
+        t.ReviewFollowUpRow,
     )
 }
 
@@ -94,8 +114,9 @@ def jsonable(value: Any) -> Any:
 
 def canonical(value: Any) -> str:
     """Canonical JSON text: sorted keys, no spaces, Unicode kept."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False)
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
 
 
 def sha256_text(text: str) -> str:
@@ -110,8 +131,7 @@ def primary_key_attribute(model: type[SQLModel]) -> str:
 def audited_fields(model: type[SQLModel]) -> tuple[str, ...]:
     """The attributes of a table model the audit trail records (not its key)."""
     key = primary_key_attribute(model)
-    return tuple(name for name in model.model_fields
-                 if name != key and name not in NOT_AUDITED)
+    return tuple(name for name in model.model_fields if name != key and name not in NOT_AUDITED)
 
 
 def record_values(row: Any, model: type[SQLModel]) -> dict[str, Any]:
@@ -122,8 +142,11 @@ def record_values(row: Any, model: type[SQLModel]) -> dict[str, Any]:
 def review_content_hash(values: Mapping[str, Any]) -> str:
     """The content hash of a signed review: every stored value except its key and the hash
     itself.  Null values are left out, so adding a nullable column later keeps old hashes."""
-    content = {k: jsonable(v) for k, v in values.items()
-               if k not in ("id", "content_sha256") and v is not None}
+    content = {
+        k: jsonable(v)
+        for k, v in values.items()
+        if k not in ("id", "content_sha256") and v is not None
+    }
     return sha256_text(canonical(content))
 
 
@@ -166,8 +189,12 @@ class Actor:
         from crlmboard import __version__
 
         login = os_login()
-        return cls(app_user=app_user or login, os_login=login, host=socket.gethostname(),
-                   app_version=__version__)
+        return cls(
+            app_user=app_user or login,
+            os_login=login,
+            host=socket.gethostname(),
+            app_version=__version__,
+        )
 
 
 # -- writing -----------------------------------------------------------------------------
@@ -192,8 +219,21 @@ class AuditHead:
 
 CHANGES = "changes"  # the action of a row holding several records' changes
 
-_HASHED = ("seq", "at", "app_user", "os_login", "host", "app_version", "action",
-           "table_name", "record_id", "case_id", "fields", "before_json", "after_json")
+_HASHED = (
+    "seq",
+    "at",
+    "app_user",
+    "os_login",
+    "host",
+    "app_version",
+    "action",
+    "table_name",
+    "record_id",
+    "case_id",
+    "fields",
+    "before_json",
+    "after_json",
+)
 
 
 def row_hash(prev_hash: str, row: Mapping[str, Any]) -> str:
@@ -222,8 +262,7 @@ class _Pending:
 class AuditLog:
     """The audit rows of one transaction; `flush` appends them to the chain."""
 
-    def __init__(self, session: Session, actor: Actor,
-                 clock: Callable[[], datetime] = utc_now):
+    def __init__(self, session: Session, actor: Actor, clock: Callable[[], datetime] = utc_now):
         self.session = session
         self.actor = actor
         self.clock = clock
@@ -243,30 +282,69 @@ class AuditLog:
         assert isinstance(log, AuditLog)
         return log
 
-    def record(self, action: str, table: str, record_id: object, *, case_id: int | None,
-               before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
-               fields: Sequence[str] | None = None) -> None:
+    def record(
+        self,
+        action: str,
+        table: str,
+        record_id: object,
+        *,
+        case_id: int | None,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+        fields: Sequence[str] | None = None,
+    ) -> None:
         if fields is None:
             names = set(before or {}) | set(after or {})
             fields = sorted(names)
-        self._pending.append(_Pending(action, table, None if record_id is None
-                                      else str(record_id), case_id, list(fields),
-                                      before, after))
+        self._pending.append(
+            _Pending(
+                action,
+                table,
+                None if record_id is None else str(record_id),
+                case_id,
+                list(fields),
+                before,
+                after,
+            )
+        )
 
     def inserted(self, model: type[SQLModel], row: Any, case_id: int | None) -> None:
         values = {k: v for k, v in record_values(row, model).items() if v is not None}
-        self.record("insert", model.__tablename__, getattr(row, primary_key_attribute(model)),  # type: ignore[arg-type]
-                    case_id=case_id, after=values)
+        self.record(
+            "insert",
+            model.__tablename__,
+            getattr(row, primary_key_attribute(model)),  # type: ignore[arg-type]
+            case_id=case_id,
+            after=values,
+        )
 
     def deleted(self, model: type[SQLModel], row: Any, case_id: int | None) -> None:
         values = {k: v for k, v in record_values(row, model).items() if v is not None}
-        self.record("delete", model.__tablename__, getattr(row, primary_key_attribute(model)),  # type: ignore[arg-type]
-                    case_id=case_id, before=values)
+        self.record(
+            "delete",
+            model.__tablename__,
+            getattr(row, primary_key_attribute(model)),  # type: ignore[arg-type]
+            case_id=case_id,
+            before=values,
+        )
 
-    def updated(self, model: type[SQLModel], row: Any, case_id: int | None,
-                before: dict[str, Any], after: dict[str, Any]) -> None:
-        self.record("update", model.__tablename__, getattr(row, primary_key_attribute(model)),  # type: ignore[arg-type]
-                    case_id=case_id, before=before, after=after, fields=sorted(after))
+    def updated(
+        self,
+        model: type[SQLModel],
+        row: Any,
+        case_id: int | None,
+        before: dict[str, Any],
+        after: dict[str, Any],
+    ) -> None:
+        self.record(
+            "update",
+            model.__tablename__,
+            getattr(row, primary_key_attribute(model)),  # type: ignore[arg-type]
+            case_id=case_id,
+            before=before,
+            after=after,
+            fields=sorted(after),
+        )
 
     def _lock_chain(self) -> None:
         if self._locked:
@@ -290,10 +368,17 @@ class AuditLog:
         for event in _grouped(self._pending):
             seq += 1
             row: dict[str, Any] = {
-                "seq": seq, "at": at, "app_user": actor.app_user, "os_login": actor.os_login,
-                "host": actor.host, "app_version": actor.app_version, "action": event.action,
-                "table_name": event.table, "record_id": event.record_id,
-                "case_id": event.case_id, "fields": canonical(event.fields),
+                "seq": seq,
+                "at": at,
+                "app_user": actor.app_user,
+                "os_login": actor.os_login,
+                "host": actor.host,
+                "app_version": actor.app_version,
+                "action": event.action,
+                "table_name": event.table,
+                "record_id": event.record_id,
+                "case_id": event.case_id,
+                "fields": canonical(event.fields),
                 "before_json": None if event.before is None else canonical(event.before),
                 "after_json": None if event.after is None else canonical(event.after),
                 "prev_hash": previous,
@@ -320,8 +405,11 @@ def _grouped(pending: Sequence[_Pending]) -> list[_Pending]:
         elif group[0] is event:
             changes: list[Any] = []
             for change in group:
-                item: dict[str, Any] = {"action": change.action, "table": change.table,
-                                        "record": change.record_id}
+                item: dict[str, Any] = {
+                    "action": change.action,
+                    "table": change.table,
+                    "record": change.record_id,
+                }
                 if change.fields != sorted(set(change.before or {}) | set(change.after or {})):
                     item["fields"] = change.fields
                 if change.before is not None:
@@ -329,8 +417,17 @@ def _grouped(pending: Sequence[_Pending]) -> list[_Pending]:
                 if change.after is not None:
                     item["after"] = change.after
                 changes.append(item)
-            rows.append(_Pending(CHANGES, "patient", str(event.case_id), event.case_id,
-                                 sorted({change.table for change in group}), None, changes))
+            rows.append(
+                _Pending(
+                    CHANGES,
+                    "patient",
+                    str(event.case_id),
+                    event.case_id,
+                    sorted({change.table for change in group}),
+                    None,
+                    changes,
+                )
+            )
     return rows
 
 
@@ -360,8 +457,13 @@ def baseline(session: Session) -> int:
         key = primary_key_attribute(model)
         for row in session.execute(sa.select(model).order_by(getattr(model, key))).scalars():
             values = {k: v for k, v in record_values(row, model).items() if v is not None}
-            log.record("baseline", model.__tablename__, getattr(row, key),  # type: ignore[arg-type]
-                       case_id=_case_of(session, model, row), after=values)
+            log.record(
+                "baseline",
+                model.__tablename__,
+                getattr(row, key),  # type: ignore[arg-type]
+                case_id=_case_of(session, model, row),
+                after=values,
+            )
             count += 1
     log.flush()
     return count
@@ -401,20 +503,39 @@ class AuditEntry:
 
 def _entries(row: Any) -> list[AuditEntry]:
     """The entries of one stored row: one, or one per record of a `changes` row."""
-    common = {"seq": int(row.seq), "at": parse_time(row.at), "app_user": row.app_user,
-              "os_login": row.os_login, "host": row.host, "app_version": row.app_version,
-              "case_id": row.case_id}
+    common = {
+        "seq": int(row.seq),
+        "at": parse_time(row.at),
+        "app_user": row.app_user,
+        "os_login": row.os_login,
+        "host": row.host,
+        "app_version": row.app_version,
+        "case_id": row.case_id,
+    }
     if row.action == CHANGES:
-        return [AuditEntry(**common, action=c["action"], table=c["table"],
-                           record_id=c["record"], fields=_change_fields(c),
-                           before=c.get("before"), after=c.get("after"))
-                for c in json.loads(t.unpack(row.after_json) or "[]")]
-    return [AuditEntry(
-        **common, action=row.action, table=row.table_name, record_id=row.record_id,
-        fields=json.loads(row.fields),
-        before=None if row.before_json is None else json.loads(t.unpack(row.before_json)),
-        after=None if row.after_json is None else json.loads(t.unpack(row.after_json)),
-    )]
+        return [
+            AuditEntry(
+                **common,
+                action=c["action"],
+                table=c["table"],
+                record_id=c["record"],
+                fields=_change_fields(c),
+                before=c.get("before"),
+                after=c.get("after"),
+            )
+            for c in json.loads(t.unpack(row.after_json) or "[]")
+        ]
+    return [
+        AuditEntry(
+            **common,
+            action=row.action,
+            table=row.table_name,
+            record_id=row.record_id,
+            fields=json.loads(row.fields),
+            before=None if row.before_json is None else json.loads(t.unpack(row.before_json)),
+            after=None if row.after_json is None else json.loads(t.unpack(row.after_json)),
+        )
+    ]
 
 
 def _change_fields(change: Mapping[str, Any]) -> list[str]:
@@ -435,8 +556,9 @@ def history(session: Session, case_id: int) -> list[AuditEntry]:
     return list(expanded(iter(session.execute(query))))
 
 
-def entries(connection: sa.Connection | Session, *, after_seq: int = 0,
-            batch: int = 5000) -> Iterator[Any]:
+def entries(
+    connection: sa.Connection | Session, *, after_seq: int = 0, batch: int = 5000
+) -> Iterator[Any]:
     """All audit rows in chain order, read in batches (constant memory)."""
     last = after_seq
     while True:
@@ -467,8 +589,9 @@ class ChainReport:
 CLOCK_SLACK = timedelta(minutes=5)
 
 
-def verify_chain(connection: sa.Connection | Session,
-                 progress: Callable[[int], object] | None = None) -> ChainReport:
+def verify_chain(
+    connection: sa.Connection | Session, progress: Callable[[int], object] | None = None
+) -> ChainReport:
     """Walk the chain from the first row; stop at the first broken link."""
     report = ChainReport()
     previous_hash, expected, previous_at = GENESIS, 1, None
@@ -477,13 +600,17 @@ def verify_chain(connection: sa.Connection | Session,
         seq = int(values["seq"])
         if seq != expected:
             report.first_broken = expected
-            report.problem = (f"audit row {expected} is missing (the next row is {seq}): rows "
-                              "were deleted or renumbered")
+            report.problem = (
+                f"audit row {expected} is missing (the next row is {seq}): rows "
+                "were deleted or renumbered"
+            )
             return report
         if values["prev_hash"] != previous_hash:
             report.first_broken = seq
-            report.problem = (f"audit row {seq} does not follow row {seq - 1}: a row was "
-                              "removed, reordered or rewritten")
+            report.problem = (
+                f"audit row {seq} does not follow row {seq - 1}: a row was "
+                "removed, reordered or rewritten"
+            )
             return report
         if row_hash(previous_hash, values) != values["row_hash"]:
             report.first_broken = seq
@@ -498,7 +625,8 @@ def verify_chain(connection: sa.Connection | Session,
         if previous_at is not None and at < previous_at - CLOCK_SLACK and not report.warnings:
             report.warnings.append(
                 f"the system clock went back: audit row {seq} is dated {values['at']}, "
-                f"earlier than row {seq - 1}")
+                f"earlier than row {seq - 1}"
+            )
         previous_hash, previous_at, expected = values["row_hash"], at, seq + 1
         report.rows += 1
         if progress is not None and report.rows % 10_000 == 0:
@@ -527,25 +655,35 @@ def replay(connection: sa.Connection | Session) -> dict[tuple[str, str], dict[st
     return state
 
 
-def insert_hash(connection: sa.Connection | Session, table: str, record_id: object,
-                case_id: int | None = None) -> str | None:
+def insert_hash(
+    connection: sa.Connection | Session, table: str, record_id: object, case_id: int | None = None
+) -> str | None:
     """The chain hash of the audit row that recorded a record's insertion (for a signed
     review: the audit-chain head at its signing).  Insertions inside a `changes` row are
     found through the record's case."""
     found = connection.execute(
         sa.select(AUDIT.c.seq, AUDIT.c.row_hash)
-        .where(AUDIT.c.table_name == table, AUDIT.c.record_id == str(record_id),
-               AUDIT.c.action == "insert")
-        .order_by(AUDIT.c.seq.desc()).limit(1)).first()
+        .where(
+            AUDIT.c.table_name == table,
+            AUDIT.c.record_id == str(record_id),
+            AUDIT.c.action == "insert",
+        )
+        .order_by(AUDIT.c.seq.desc())
+        .limit(1)
+    ).first()
     best = None if found is None else (int(found[0]), str(found[1]))
     if case_id is not None:
         for row in connection.execute(
-                sa.select(AUDIT).where(AUDIT.c.case_id == case_id, AUDIT.c.action == CHANGES)
-                .order_by(AUDIT.c.seq.desc())):
+            sa.select(AUDIT)
+            .where(AUDIT.c.case_id == case_id, AUDIT.c.action == CHANGES)
+            .order_by(AUDIT.c.seq.desc())
+        ):
             if best is not None and int(row.seq) < best[0]:
                 break
-            if any(e.action == "insert" and e.table == table and e.record_id == str(record_id)
-                   for e in _entries(row)):
+            if any(
+                e.action == "insert" and e.table == table and e.record_id == str(record_id)
+                for e in _entries(row)
+            ):
                 best = (int(row.seq), str(row.row_hash))
                 break
     return None if best is None else best[1]

@@ -107,25 +107,36 @@ def table_hashes(connection: sqlite3.Connection) -> dict[str, str]:
 
     Full-text indexes (virtual tables and their shadow tables, migration 0005) are left
     out: like the other indexes, they are derived from the tables."""
-    names = [str(r[0]) for r in connection.execute(
-        "SELECT name FROM sqlite_master AS t WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-        "AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' AND NOT EXISTS (SELECT 1 FROM sqlite_master "
-        "AS v WHERE v.type = 'table' AND v.sql LIKE 'CREATE VIRTUAL TABLE%' "
-        "AND t.name LIKE v.name || '!_%' ESCAPE '!') ORDER BY name")]
+    names = [
+        str(r[0])
+        for r in connection.execute(
+            "SELECT name FROM sqlite_master AS t WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' AND NOT EXISTS (SELECT 1 FROM sqlite_master "
+            "AS v WHERE v.type = 'table' AND v.sql LIKE 'CREATE VIRTUAL TABLE%' "
+            "AND t.name LIKE v.name || '!_%' ESCAPE '!') ORDER BY name"
+        )
+    ]
     hashes = {}
     for name in names:
         digest = hashlib.sha256()
         for row in connection.execute(f'SELECT * FROM "{name}" ORDER BY rowid'):
-            digest.update(json.dumps([_json_value(v) for v in row], ensure_ascii=False,
-                                     separators=(",", ":")).encode("utf-8"))
+            digest.update(
+                json.dumps(
+                    [_json_value(v) for v in row], ensure_ascii=False, separators=(",", ":")
+                ).encode("utf-8")
+            )
             digest.update(b"\n")
         hashes[name] = digest.hexdigest()
     return hashes
 
 
 def _has_table(connection: sqlite3.Connection, name: str) -> bool:
-    return connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-                              (name,)).fetchone() is not None
+    return (
+        connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+        ).fetchone()
+        is not None
+    )
 
 
 def schema_revision(connection: sqlite3.Connection) -> str | None:
@@ -145,7 +156,8 @@ def audit_head(connection: sqlite3.Connection) -> AuditHead | None:
     if not _has_table(connection, "audit_event"):
         return None
     row = connection.execute(
-        "SELECT seq, row_hash FROM audit_event ORDER BY seq DESC LIMIT 1").fetchone()
+        "SELECT seq, row_hash FROM audit_event ORDER BY seq DESC LIMIT 1"
+    ).fetchone()
     return None if row is None else AuditHead(int(row[0]), str(row[1]))
 
 
@@ -158,8 +170,11 @@ def chain_verifies(connection: sqlite3.Connection) -> bool:
         previous, expected = GENESIS, 1
         for row in connection.execute("SELECT * FROM audit_event ORDER BY seq"):
             values = dict(row)
-            if values["seq"] != expected or values["prev_hash"] != previous \
-                    or row_hash(previous, values) != values["row_hash"]:
+            if (
+                values["seq"] != expected
+                or values["prev_hash"] != previous
+                or row_hash(previous, values) != values["row_hash"]
+            ):
                 return False
             previous, expected = values["row_hash"], expected + 1
         return True
@@ -212,17 +227,24 @@ def read_manifest(backup: Path) -> dict[str, Any] | None:
     return data
 
 
-def _info(backup: Path, manifest: dict[str, Any] | None, verified: bool,
-          problem: str | None) -> BackupInfo:
+def _info(
+    backup: Path, manifest: dict[str, Any] | None, verified: bool, problem: str | None
+) -> BackupInfo:
     manifest = manifest or {}
     created = None
     with contextlib.suppress(KeyError, ValueError, TypeError):
         created = datetime.fromisoformat(manifest["created"])
     return BackupInfo(
-        path=backup, created=created, patients=manifest.get("patients"),
-        schema=manifest.get("schema"), reason=manifest.get("reason"),
+        path=backup,
+        created=created,
+        patients=manifest.get("patients"),
+        schema=manifest.get("schema"),
+        reason=manifest.get("reason"),
         audit_head=AuditHead.from_dict(manifest.get("audit_head")),
-        verified=verified, problem=problem, manifest=manifest)
+        verified=verified,
+        problem=problem,
+        manifest=manifest,
+    )
 
 
 def verify_backup(backup: Path, *, deep: bool = False, hash_file: bool = True) -> BackupInfo:
@@ -238,8 +260,9 @@ def verify_backup(backup: Path, *, deep: bool = False, hash_file: bool = True) -
     if manifest is None:
         return _info(backup, None, False, "it has no manifest (it was never completed)")
     try:
-        if backup.stat().st_size != manifest.get("size") \
-                or (hash_file and file_sha256(backup) != manifest.get("sha256")):
+        if backup.stat().st_size != manifest.get("size") or (
+            hash_file and file_sha256(backup) != manifest.get("sha256")
+        ):
             return _info(backup, manifest, False, "the file changed since it was made")
     except OSError as error:
         return _info(backup, manifest, False, f"it cannot be read: {error.strerror}")
@@ -279,8 +302,7 @@ def list_backups(database: Path, *, hash_files: bool = True) -> list[BackupInfo]
     its manifest (see `verify_backup`)."""
     found = [verify_backup(path, hash_file=hash_files) for path in _backups_of(database)]
     epoch = datetime.min.replace(tzinfo=UTC)
-    found.sort(key=lambda b: (b.created or _stamp_time(b.path) or epoch, b.path.name),
-               reverse=True)
+    found.sort(key=lambda b: (b.created or _stamp_time(b.path) or epoch, b.path.name), reverse=True)
     return found
 
 
@@ -299,8 +321,11 @@ def _backups_of(database: Path) -> list[Path]:
     folder = backup_dir(database)
     if not folder.is_dir():
         return []
-    return [path for path in folder.glob(f"{backup_stem(database)}*.sqlite3")
-            if path.name.rsplit("-", 3)[0] == database.stem and _stamp_time(path) is not None]
+    return [
+        path
+        for path in folder.glob(f"{backup_stem(database)}*.sqlite3")
+        if path.name.rsplit("-", 3)[0] == database.stem and _stamp_time(path) is not None
+    ]
 
 
 def newest_verified(database: Path) -> BackupInfo | None:
@@ -313,9 +338,15 @@ def newest_verified(database: Path) -> BackupInfo | None:
 # -- making one ----------------------------------------------------------------------------
 
 
-def create_backup(database: Path, *, reason: str, now: datetime, app_version: str,
-                  destination: Path | None = None,
-                  progress: Callable[[int, int], object] | None = None) -> BackupInfo:
+def create_backup(
+    database: Path,
+    *,
+    reason: str,
+    now: datetime,
+    app_version: str,
+    destination: Path | None = None,
+    progress: Callable[[int, int], object] | None = None,
+) -> BackupInfo:
     """Back up a SQLite database (online, while others may read and write it; the backup's
     own connection only reads)."""
     if destination is None:
@@ -333,6 +364,7 @@ def create_backup(database: Path, *, reason: str, now: datetime, app_version: st
         try:
             target = sqlite3.connect(temporary, isolation_level=None)
             try:
+
                 def step(_status: int, remaining: int, total: int) -> None:
                     if progress is not None:
                         progress(total - remaining, total)
@@ -357,8 +389,9 @@ def create_backup(database: Path, *, reason: str, now: datetime, app_version: st
         raise BackupFailed(f"The backup could not be made in {folder}: {error}") from None
     except OSError as error:
         temporary.unlink(missing_ok=True)
-        raise BackupFailed(f"The backup could not be written to {folder}: "
-                           f"{error.strerror}{_free_space(folder)}") from None
+        raise BackupFailed(
+            f"The backup could not be written to {folder}: {error.strerror}{_free_space(folder)}"
+        ) from None
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
@@ -375,11 +408,14 @@ def create_backup(database: Path, *, reason: str, now: datetime, app_version: st
         "sha256": file_sha256(final),
     }
     try:
-        write_private_atomically(manifest_path(final),
-                                 json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8"))
+        write_private_atomically(
+            manifest_path(final), json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8")
+        )
     except OSError as error:
-        raise BackupFailed(f"The backup's manifest could not be written to {folder}: "
-                           f"{error.strerror}{_free_space(folder)}") from None
+        raise BackupFailed(
+            f"The backup's manifest could not be written to {folder}: "
+            f"{error.strerror}{_free_space(folder)}"
+        ) from None
     return verify_backup(final)
 
 
@@ -411,12 +447,16 @@ def cleanup_unfinished(database: Path) -> list[Path]:
 # -- thinning ------------------------------------------------------------------------------
 
 
-def to_keep(backups: Iterable[BackupInfo], now: datetime, *, last: int = KEEP_LAST,
-            days: int = KEEP_DAYS) -> set[Path]:
+def to_keep(
+    backups: Iterable[BackupInfo], now: datetime, *, last: int = KEEP_LAST, days: int = KEEP_DAYS
+) -> set[Path]:
     """The verified backups retention keeps: the newest `last`, the newest of each UTC day
     of the last `days` days, and any dated after `now` (the clock may have gone back)."""
-    verified = sorted((b for b in backups if b.verified and b.created is not None),
-                      key=lambda b: b.created or now, reverse=True)
+    verified = sorted(
+        (b for b in backups if b.verified and b.created is not None),
+        key=lambda b: b.created or now,
+        reverse=True,
+    )
     keep = {b.path for b in verified[:last]}
     cutoff = now - timedelta(days=days)
     seen_days: set[Any] = set()
@@ -498,8 +538,9 @@ def restore_file(backup: Path, database: Path) -> None:
                 target.execute("PRAGMA journal_mode = DELETE")
                 problems = integrity_check(target)
                 if problems:
-                    raise BackupFailed(f"The restored copy failed its integrity check: "
-                                       f"{problems[0]}")
+                    raise BackupFailed(
+                        f"The restored copy failed its integrity check: {problems[0]}"
+                    )
             finally:
                 target.close()
         finally:
@@ -508,8 +549,10 @@ def restore_file(backup: Path, database: Path) -> None:
         Path(f"{temporary}-journal").unlink(missing_ok=True)
         wal = Path(f"{database}-wal")
         if wal.exists() and wal.stat().st_size > 0:
-            raise BackupFailed("The database is still in use (its -wal file holds changes); "
-                               "close other programs using it and restore again.")
+            raise BackupFailed(
+                "The database is still in use (its -wal file holds changes); "
+                "close other programs using it and restore again."
+            )
         for suffix in ("-wal", "-shm"):
             Path(f"{database}{suffix}").unlink(missing_ok=True)
         os.replace(temporary, database)

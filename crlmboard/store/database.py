@@ -58,7 +58,7 @@ def sqlite_path(url: str) -> Path | None:
         return None
     database = sa.make_url(url).database
     if database and database.startswith("file:"):
-        database = database[len("file:"):].split("?", 1)[0]
+        database = database[len("file:") :].split("?", 1)[0]
     if not database or database == ":memory:":
         return None
     return Path(database)
@@ -94,17 +94,16 @@ def create_private_file(path: Path) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
-def connect_sqlite(path: Path, *, read_only: bool = False,
-                   wal: bool = True) -> sqlite3.Connection:
+def connect_sqlite(path: Path, *, read_only: bool = False, wal: bool = True) -> sqlite3.Connection:
     """A plain sqlite3 connection with the app's pragmas (backups, checks).  `wal=False`
     leaves the file's journal mode as it is (a file that must not change, before an
     upgrade)."""
     if read_only:
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True,
-                                     timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        connection = sqlite3.connect(
+            f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
+        )
     else:
-        connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000,
-                                     isolation_level=None)
+        connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     try:
         apply_pragmas(connection, wal=wal and not read_only)
     except BaseException:
@@ -127,8 +126,9 @@ def create_database_engine(url: str, *, read_only: bool = False) -> Engine:
     elif path is not None:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         create_private_file(path)
-    engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
-                              hide_parameters=True)
+    engine = sa.create_engine(
+        url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, hide_parameters=True
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
@@ -149,8 +149,10 @@ def create_database_engine(url: str, *, read_only: bool = False) -> Engine:
 @contextmanager
 def write_session(engine: Engine) -> Iterator[Session]:
     """One write transaction (BEGIN IMMEDIATE on SQLite), committed on success."""
-    with Session(engine.execution_options(**{_WRITE: True}),
-                 expire_on_commit=False) as session, session.begin():
+    with (
+        Session(engine.execution_options(**{_WRITE: True}), expire_on_commit=False) as session,
+        session.begin(),
+    ):
         yield session
 
 

@@ -51,9 +51,11 @@ def sqlite_version_warning(version: str | None = None) -> str | None:
     text = version or sqlite3.sqlite_version
     if not wal_reset_affected(parse_version(text)):
         return None
-    return (f"SQLite {text} has the WAL-reset bug (fixed in 3.51.3, 3.50.7 and 3.44.6): "
-            "crlmboard keeps to one writer per database file; do not open the file with "
-            "other programs while crlmboard writes to it.")
+    return (
+        f"SQLite {text} has the WAL-reset bug (fixed in 3.51.3, 3.50.7 and 3.44.6): "
+        "crlmboard keeps to one writer per database file; do not open the file with "
+        "other programs while crlmboard writes to it."
+    )
 
 
 # -- SQLite's checks -----------------------------------------------------------------------
@@ -108,16 +110,20 @@ def foreign_key_check(connection: sqlite3.Connection) -> list[str]:
 def signed_review_problems(session: Session) -> list[str]:
     """Signed reviews whose stored content no longer matches the hash taken at signing."""
     problems = []
-    rows = session.execute(sa.select(t.ReviewRow)
-                           .where(t.ReviewRow.signed_at.is_not(None))  # type: ignore[union-attr]
-                           .order_by(t.ReviewRow.id)).scalars()  # type: ignore[arg-type]
+    rows = session.execute(
+        sa.select(t.ReviewRow)
+        .where(t.ReviewRow.signed_at.is_not(None))  # type: ignore[union-attr]
+        .order_by(t.ReviewRow.id)
+    ).scalars()  # type: ignore[arg-type]
     for row in rows:
         values = audit.record_values(row, t.ReviewRow)
         if row.content_sha256 is None:
             problems.append(f"signed review {row.id} (case {row.case_id}) has no content hash")
         elif audit.review_content_hash(values) != row.content_sha256:
-            problems.append(f"signed review {row.id} (case {row.case_id}) was changed after "
-                            "it was signed: its content no longer matches its hash")
+            problems.append(
+                f"signed review {row.id} (case {row.case_id}) was changed after "
+                "it was signed: its content no longer matches its hash"
+            )
     return problems
 
 
@@ -134,45 +140,60 @@ def replay_problems(session: Session, limit: int = 50) -> list[str]:
             seen.add(record)
             expected = state.get((table, record))
             if expected is None:
-                problems.append(f"{table} row {record} has no audit history (written "
-                                "outside crlmboard)")
+                problems.append(
+                    f"{table} row {record} has no audit history (written outside crlmboard)"
+                )
                 continue
             for name, value in audit.record_values(row, model).items():
                 if expected.get(name) != value:
-                    problems.append(f"{table} row {record}, field {name}: the stored value "
-                                    "differs from its audit trail (changed outside crlmboard)")
-        for (other, record) in state:
+                    problems.append(
+                        f"{table} row {record}, field {name}: the stored value "
+                        "differs from its audit trail (changed outside crlmboard)"
+                    )
+        for other, record in state:
             if other == table and record not in seen:
-                problems.append(f"{table} row {record} is in the audit trail but missing "
-                                "from the table (deleted outside crlmboard)")
+                problems.append(
+                    f"{table} row {record} is in the audit trail but missing "
+                    "from the table (deleted outside crlmboard)"
+                )
         if len(problems) >= limit:
             return [*problems[:limit], "(more differences not listed)"]
     return problems
 
 
 EXPECTED_TRIGGERS = {
-    "sqlite": {"audit_event_no_update", "audit_event_no_delete", "review_signed_no_update",
-               "review_signed_no_delete"},
-    "postgresql": {"audit_event_append_only", "audit_event_no_truncate",
-                   "review_signed_immutable"},
+    "sqlite": {
+        "audit_event_no_update",
+        "audit_event_no_delete",
+        "review_signed_no_update",
+        "review_signed_no_delete",
+    },
+    "postgresql": {"audit_event_append_only", "audit_event_no_truncate", "review_signed_immutable"},
 }
 
 
 def trigger_problems(connection: sa.Connection | Session) -> list[str]:
     """The protective triggers that are missing."""
-    dialect = connection.get_bind().dialect.name if isinstance(connection, Session) \
+    dialect = (
+        connection.get_bind().dialect.name
+        if isinstance(connection, Session)
         else connection.dialect.name
+    )
     expected = EXPECTED_TRIGGERS.get(dialect)
     if expected is None:
         return []
     if dialect == "sqlite":
         query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
     else:
-        query = ("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgrelid IN "
-                 "('audit_event'::regclass, 'review'::regclass)")
+        query = (
+            "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgrelid IN "
+            "('audit_event'::regclass, 'review'::regclass)"
+        )
     present = {str(r[0]) for r in connection.execute(sa.text(query))}
-    return [f"the protective trigger {name} is missing (someone removed it)"
-            for name in sorted(expected - present)]
+    return [
+        f"the protective trigger {name} is missing (someone removed it)"
+        for name in sorted(expected - present)
+    ]
 
 
 Progress = Callable[[str, int, int], object]

@@ -48,17 +48,27 @@ class LockHolder:
         return f"{self.user} on {self.host} (process {self.pid}, since {since})"
 
     def as_json(self) -> str:
-        return json.dumps({"user": self.user, "host": self.host, "pid": self.pid,
-                           "since": self.since.astimezone(UTC).isoformat(),
-                           "purpose": self.purpose})
+        return json.dumps(
+            {
+                "user": self.user,
+                "host": self.host,
+                "pid": self.pid,
+                "since": self.since.astimezone(UTC).isoformat(),
+                "purpose": self.purpose,
+            }
+        )
 
     @classmethod
     def from_json(cls, text: str) -> LockHolder | None:
         try:
             data: dict[str, Any] = json.loads(text)
-            return cls(str(data["user"]), str(data["host"]), int(data["pid"]),
-                       datetime.fromisoformat(str(data["since"])), str(data.get("purpose",
-                                                                                "app")))
+            return cls(
+                str(data["user"]),
+                str(data["host"]),
+                int(data["pid"]),
+                datetime.fromisoformat(str(data["since"])),
+                str(data.get("purpose", "app")),
+            )
         except (ValueError, KeyError, TypeError):
             return None
 
@@ -73,8 +83,10 @@ class LockBusy(StoreError):
 
     def __init__(self, database: Path, holder: LockHolder | None):
         who = holder.describe() if holder else "another program"
-        super().__init__(f"The database {database} is open for writing by {who}; close it "
-                         "there, or try again when that program has finished.")
+        super().__init__(
+            f"The database {database} is open for writing by {who}; close it "
+            "there, or try again when that program has finished."
+        )
         self.holder = holder
 
 
@@ -133,8 +145,9 @@ class DatabaseLock:
         return True
 
     def _holder_text(self) -> str:
-        return LockHolder(self.user, socket.gethostname(), os.getpid(), datetime.now(UTC),
-                          self.purpose).as_json()
+        return LockHolder(
+            self.user, socket.gethostname(), os.getpid(), datetime.now(UTC), self.purpose
+        ).as_json()
 
     def _try_flock(self) -> bool:
         assert fcntl is not None
@@ -147,8 +160,9 @@ class DatabaseLock:
         previous = LockHolder.from_json(os.pread(self._fd, 4096, 0).decode("utf-8", "replace"))
         if previous is not None and self.purpose == "app":
             self.took_over = previous
-            log.warning("took over the writer lock left by process %s on %s", previous.pid,
-                        previous.host)
+            log.warning(
+                "took over the writer lock left by process %s on %s", previous.pid, previous.host
+            )
         data = self._holder_text().encode("utf-8")
         os.ftruncate(self._fd, 0)
         os.pwrite(self._fd, data, 0)

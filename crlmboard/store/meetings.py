@@ -88,64 +88,106 @@ class MeetingRepository:
 
     def get(self, meeting_id: int) -> MeetingSummary:
         row = self._meeting_row(meeting_id)
-        attendees = self.session.execute(
-            sa.select(t.MeetingAttendeeRow)
-            .where(col(t.MeetingAttendeeRow.meeting_id) == meeting_id)
-            .order_by(col(t.MeetingAttendeeRow.position))).scalars().all()
+        attendees = (
+            self.session.execute(
+                sa.select(t.MeetingAttendeeRow)
+                .where(col(t.MeetingAttendeeRow.meeting_id) == meeting_id)
+                .order_by(col(t.MeetingAttendeeRow.position))
+            )
+            .scalars()
+            .all()
+        )
         return MeetingSummary(
             meeting_id,
-            MeetingFields.model_validate({"date": row.date, "time": row.time,
-                                          "location": row.location}),
+            MeetingFields.model_validate(
+                {"date": row.date, "time": row.time, "location": row.location}
+            ),
             tuple(Attendee.model_validate({"name": a.name, "role": a.role}) for a in attendees),
-            tuple(self.agenda(meeting_id)))
+            tuple(self.agenda(meeting_id)),
+        )
 
     def agenda(self, meeting_id: int) -> list[AgendaEntry]:
         query = (
-            sa.select(t.AgendaItemRow, col(t.CaseRow.mrn), col(t.CaseRow.family_name),
-                      col(t.CaseRow.given_name))
+            sa.select(
+                t.AgendaItemRow,
+                col(t.CaseRow.mrn),
+                col(t.CaseRow.family_name),
+                col(t.CaseRow.given_name),
+            )
             .join(t.CaseRow, col(t.CaseRow.id) == col(t.AgendaItemRow.case_id))
             .where(col(t.AgendaItemRow.meeting_id) == meeting_id)
-            .order_by(col(t.AgendaItemRow.position), col(t.AgendaItemRow.id)))
-        return [AgendaEntry(int(item.id or 0), item.meeting_id, item.position, mrn, family, given,
-                            item.question, item.status or "planned", item.note,
-                            item.review_id)
-                for item, mrn, family, given in self.session.execute(query).all()]
+            .order_by(col(t.AgendaItemRow.position), col(t.AgendaItemRow.id))
+        )
+        return [
+            AgendaEntry(
+                int(item.id or 0),
+                item.meeting_id,
+                item.position,
+                mrn,
+                family,
+                given,
+                item.question,
+                item.status or "planned",
+                item.note,
+                item.review_id,
+            )
+            for item, mrn, family, given in self.session.execute(query).all()
+        ]
 
     def listing(self) -> list[MeetingListing]:
         """Every meeting in date order with its agenda counts and attendee roles: two
         queries whatever the number of meetings (the meeting list, without agendas)."""
         item = t.AgendaItemRow
         moved = sa.func.coalesce(col(item.status), "planned").in_(("held", "moved"))
-        agenda = (sa.select(col(item.meeting_id).label("meeting_id"),
-                            sa.func.sum(sa.case((moved, 0), else_=1)).label("cases"),
-                            sa.func.sum(sa.case((col(item.status) == "discussed", 1),
-                                                else_=0)).label("discussed"))
-                  .group_by(col(item.meeting_id)).subquery())
-        query = (sa.select(col(t.MeetingRow.id), col(t.MeetingRow.date), col(t.MeetingRow.time),
-                           col(t.MeetingRow.location), agenda.c.cases, agenda.c.discussed)
-                 .outerjoin(agenda, agenda.c.meeting_id == col(t.MeetingRow.id))
-                 .order_by(col(t.MeetingRow.date), col(t.MeetingRow.time),
-                           col(t.MeetingRow.id)))
+        agenda = (
+            sa.select(
+                col(item.meeting_id).label("meeting_id"),
+                sa.func.sum(sa.case((moved, 0), else_=1)).label("cases"),
+                sa.func.sum(sa.case((col(item.status) == "discussed", 1), else_=0)).label(
+                    "discussed"
+                ),
+            )
+            .group_by(col(item.meeting_id))
+            .subquery()
+        )
+        query = (
+            sa.select(
+                col(t.MeetingRow.id),
+                col(t.MeetingRow.date),
+                col(t.MeetingRow.time),
+                col(t.MeetingRow.location),
+                agenda.c.cases,
+                agenda.c.discussed,
+            )
+            .outerjoin(agenda, agenda.c.meeting_id == col(t.MeetingRow.id))
+            .order_by(col(t.MeetingRow.date), col(t.MeetingRow.time), col(t.MeetingRow.id))
+        )
         roles: dict[int, list[str]] = {}
         for meeting_id, role in self.session.execute(
-                sa.select(col(t.MeetingAttendeeRow.meeting_id), col(t.MeetingAttendeeRow.role))
-                .order_by(col(t.MeetingAttendeeRow.meeting_id),
-                          col(t.MeetingAttendeeRow.position))).all():
+            sa.select(
+                col(t.MeetingAttendeeRow.meeting_id), col(t.MeetingAttendeeRow.role)
+            ).order_by(col(t.MeetingAttendeeRow.meeting_id), col(t.MeetingAttendeeRow.position))
+        ).all():
             value = str(getattr(role, "value", role))
             held = roles.setdefault(int(meeting_id), [])
             if value not in held:
                 held.append(value)
-        return [MeetingListing(int(i or 0),
-                               MeetingFields.model_validate({"date": d, "time": time,
-                                                             "location": location}),
-                               tuple(roles.get(int(i or 0), ())), int(cases or 0),
-                               int(discussed or 0))
-                for i, d, time, location, cases, discussed in self.session.execute(query).all()]
+        return [
+            MeetingListing(
+                int(i or 0),
+                MeetingFields.model_validate({"date": d, "time": time, "location": location}),
+                tuple(roles.get(int(i or 0), ())),
+                int(cases or 0),
+                int(discussed or 0),
+            )
+            for i, d, time, location, cases, discussed in self.session.execute(query).all()
+        ]
 
     def ids_by_date(self, *, since: date | None = None) -> list[tuple[int, date]]:
         """Meetings (id, date) in date order, from `since` on when given."""
         query = sa.select(col(t.MeetingRow.id), col(t.MeetingRow.date)).order_by(
-            col(t.MeetingRow.date), col(t.MeetingRow.time), col(t.MeetingRow.id))
+            col(t.MeetingRow.date), col(t.MeetingRow.time), col(t.MeetingRow.id)
+        )
         if since is not None:
             query = query.where(col(t.MeetingRow.date) >= since)
         return [(int(i or 0), d) for i, d in self.session.execute(query).all()]
@@ -157,11 +199,17 @@ class MeetingRepository:
     def next_after(self, meeting_id: int) -> int | None:
         """The meeting that follows this one in date order."""
         row = self._meeting_row(meeting_id)
-        query = (sa.select(col(t.MeetingRow.id))
-                 .where(sa.or_(col(t.MeetingRow.date) > row.date,
-                               sa.and_(col(t.MeetingRow.date) == row.date,
-                                       col(t.MeetingRow.id) > meeting_id)))
-                 .order_by(col(t.MeetingRow.date), col(t.MeetingRow.id)).limit(1))
+        query = (
+            sa.select(col(t.MeetingRow.id))
+            .where(
+                sa.or_(
+                    col(t.MeetingRow.date) > row.date,
+                    sa.and_(col(t.MeetingRow.date) == row.date, col(t.MeetingRow.id) > meeting_id),
+                )
+            )
+            .order_by(col(t.MeetingRow.date), col(t.MeetingRow.id))
+            .limit(1)
+        )
         found = self.session.execute(query).scalar()
         return None if found is None else int(found)
 
@@ -173,8 +221,8 @@ class MeetingRepository:
 
     def item_for_case(self, meeting_id: int, case_id: int) -> t.AgendaItemRow | None:
         query = sa.select(t.AgendaItemRow).where(
-            col(t.AgendaItemRow.meeting_id) == meeting_id,
-            col(t.AgendaItemRow.case_id) == case_id)
+            col(t.AgendaItemRow.meeting_id) == meeting_id, col(t.AgendaItemRow.case_id) == case_id
+        )
         return self.session.execute(query).scalars().first()
 
     # -- writing --------------------------------------------------------------------
@@ -189,16 +237,18 @@ class MeetingRepository:
         self.audit.flush()
         return row.id
 
-    def update(self, meeting_id: int, fields: MeetingFields,
-               attendees: Sequence[Attendee]) -> None:
+    def update(self, meeting_id: int, fields: MeetingFields, attendees: Sequence[Attendee]) -> None:
         row = self._meeting_row(meeting_id)
-        self._set(t.MeetingRow, row, {"date": fields.date, "time": fields.time,
-                                      "location": fields.location}, None)
+        self._set(
+            t.MeetingRow,
+            row,
+            {"date": fields.date, "time": fields.time, "location": fields.location},
+            None,
+        )
         self._write_attendees(meeting_id, attendees)
         self.audit.flush()
 
-    def _set(self, model: type[Any], row: Any, values: dict[str, Any],
-             case_id: int | None) -> None:
+    def _set(self, model: type[Any], row: Any, values: dict[str, Any], case_id: int | None) -> None:
         before, after = {}, {}
         for name, value in values.items():
             old, new = jsonable(getattr(row, name)), jsonable(value)
@@ -210,17 +260,30 @@ class MeetingRepository:
         self.session.flush()
 
     def _write_attendees(self, meeting_id: int, attendees: Sequence[Attendee]) -> None:
-        stored = self.session.execute(
-            sa.select(t.MeetingAttendeeRow)
-            .where(col(t.MeetingAttendeeRow.meeting_id) == meeting_id)
-            .order_by(col(t.MeetingAttendeeRow.position))).scalars().all()
+        stored = (
+            self.session.execute(
+                sa.select(t.MeetingAttendeeRow)
+                .where(col(t.MeetingAttendeeRow.meeting_id) == meeting_id)
+                .order_by(col(t.MeetingAttendeeRow.position))
+            )
+            .scalars()
+            .all()
+        )
         for i in range(max(len(stored), len(attendees))):
             if i < len(stored) and i < len(attendees):
-                self._set(t.MeetingAttendeeRow, stored[i],
-                          {"name": attendees[i].name, "role": attendees[i].role.value}, None)
+                self._set(
+                    t.MeetingAttendeeRow,
+                    stored[i],
+                    {"name": attendees[i].name, "role": attendees[i].role.value},
+                    None,
+                )
             elif i < len(attendees):
-                row = t.MeetingAttendeeRow(name=attendees[i].name, role=attendees[i].role,
-                                           meeting_id=meeting_id, position=i)
+                row = t.MeetingAttendeeRow(
+                    name=attendees[i].name,
+                    role=attendees[i].role,
+                    meeting_id=meeting_id,
+                    position=i,
+                )
                 self.session.add(row)
                 self.session.flush()
                 self.audit.inserted(t.MeetingAttendeeRow, row, None)
@@ -233,10 +296,16 @@ class MeetingRepository:
         """Put a case at the end of an agenda."""
         self._meeting_row(meeting_id)
         last = self.session.execute(
-            sa.select(sa.func.max(col(t.AgendaItemRow.position)))
-            .where(col(t.AgendaItemRow.meeting_id) == meeting_id)).scalar()
-        row = t.AgendaItemRow(meeting_id=meeting_id, case_id=case_id,
-                              position=0 if last is None else int(last) + 1, question=question)
+            sa.select(sa.func.max(col(t.AgendaItemRow.position))).where(
+                col(t.AgendaItemRow.meeting_id) == meeting_id
+            )
+        ).scalar()
+        row = t.AgendaItemRow(
+            meeting_id=meeting_id,
+            case_id=case_id,
+            position=0 if last is None else int(last) + 1,
+            question=question,
+        )
         self.session.add(row)
         self.session.flush()
         assert row.id is not None
@@ -281,11 +350,12 @@ class MeetingRepository:
 
     def attendance(self) -> list[tuple[date, list[Attendee]]]:
         """Every meeting's date and attendees (for the board figures)."""
-        rows = self.session.execute(
-            sa.select(col(t.MeetingRow.id), col(t.MeetingRow.date))).all()
+        rows = self.session.execute(sa.select(col(t.MeetingRow.id), col(t.MeetingRow.date))).all()
         people: dict[int, list[Attendee]] = {int(i or 0): [] for i, _ in rows}
-        for a in self.session.execute(sa.select(t.MeetingAttendeeRow).order_by(
-                col(t.MeetingAttendeeRow.position))).scalars():
+        for a in self.session.execute(
+            sa.select(t.MeetingAttendeeRow).order_by(col(t.MeetingAttendeeRow.position))
+        ).scalars():
             people.setdefault(a.meeting_id, []).append(
-                Attendee.model_validate({"name": a.name, "role": a.role}))
+                Attendee.model_validate({"name": a.name, "role": a.role})
+            )
         return [(d, people[int(i or 0)]) for i, d in rows]

@@ -116,8 +116,9 @@ def refuse_newer(revision: str | None) -> None:
         ) from None
 
 
-def upgrade(engine: Engine, actor: audit.Actor | None = None,
-            target: str = "head") -> tuple[str | None, str]:
+def upgrade(
+    engine: Engine, actor: audit.Actor | None = None, target: str = "head"
+) -> tuple[str | None, str]:
     """Bring a database to `target` in one transaction; refuse one written by a newer app.
 
     An upgrade of a database that had a schema records its audit events in the same
@@ -137,8 +138,13 @@ def upgrade(engine: Engine, actor: audit.Actor | None = None,
                     session.info["actor"] = actor or audit.Actor.current()
                     audit.baseline(session)
                     audit.AuditLog.of(session).record(
-                        "migrate", "alembic_version", None, case_id=None,
-                        before={"schema": before}, after={"schema": after})
+                        "migrate",
+                        "alembic_version",
+                        None,
+                        case_id=None,
+                        before={"schema": before},
+                        after={"schema": after},
+                    )
                     audit.flush_session(session)
     return before, after
 
@@ -181,8 +187,9 @@ def _sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-def upgrade_file(database: Path, actor: audit.Actor,
-                 check: Callable[[Path], list[str]] | None = None) -> tuple[str | None, str]:
+def upgrade_file(
+    database: Path, actor: audit.Actor, check: Callable[[Path], list[str]] | None = None
+) -> tuple[str | None, str]:
     """Upgrade a SQLite file on a copy that replaces the original only on success.
 
     The caller holds the writer lock and has taken a verified backup.  `check(copy)` may
@@ -190,11 +197,12 @@ def upgrade_file(database: Path, actor: audit.Actor,
     original = connect_sqlite(database, wal=False)  # the original must not change
     try:
         mode = original.execute("PRAGMA journal_mode").fetchone()[0]
-        busy = mode == "wal" and original.execute(
-            "PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        busy = mode == "wal" and original.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
         if busy:
-            raise StoreError("The database is in use by another program; close it and open "
-                             "the database again to upgrade it.")
+            raise StoreError(
+                "The database is in use by another program; close it and open "
+                "the database again to upgrade it."
+            )
         copy = copy_path(database)
         _remove_with_sidecars(copy)
         create_private_file(copy)

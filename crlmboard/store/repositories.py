@@ -45,8 +45,9 @@ class NotFound(LookupError):
 class SignedReviewChanged(Exception):
     """An edit would change or remove a signed review (refused; amend it instead)."""
 
-    def __init__(self, case_id: int, review_id: int | None, position: int,
-                 signed_at: datetime | None):
+    def __init__(
+        self, case_id: int, review_id: int | None, position: int, signed_at: datetime | None
+    ):
         super().__init__(f"review {review_id} of case {case_id} is signed")
         self.case_id = case_id
         self.review_id = review_id
@@ -94,8 +95,14 @@ class _FewMatches:
 SORT_KEYS = ("mrn", "name", "age", "next_meeting", "resectability", "response", "warnings")
 
 _CHILDREN: tuple[type[SQLModel], ...] = (
-    t.PrimaryTumourRow, t.MolecularProfileRow, t.SurgicalPlanRow, t.ExtrahepaticDiseaseRow,
-    t.LabResultRow, t.ChemotherapyCycleRow, t.ImmunotherapyDoseRow, t.ProcedureRow,
+    t.PrimaryTumourRow,
+    t.MolecularProfileRow,
+    t.SurgicalPlanRow,
+    t.ExtrahepaticDiseaseRow,
+    t.LabResultRow,
+    t.ChemotherapyCycleRow,
+    t.ImmunotherapyDoseRow,
+    t.ProcedureRow,
     t.SurgeryOutcomeRow,
 )
 
@@ -218,11 +225,17 @@ def _fts5_trigram() -> bool:
 
 # the index and the triggers that keep it in step (migration 0005): used only when all are
 # there, as the index may be stale without them
-_SEARCH_OBJECTS = (SEARCH_INDEX, "patient_search_insert", "patient_search_delete",
-                   "patient_search_update")
+_SEARCH_OBJECTS = (
+    SEARCH_INDEX,
+    "patient_search_insert",
+    "patient_search_delete",
+    "patient_search_update",
+)
 _SEARCH_OBJECTS_FOUND = (
     "SELECT count(*) FROM sqlite_master WHERE type IN ('table', 'trigger') AND name IN ("
-    + ", ".join(f"'{name}'" for name in _SEARCH_OBJECTS) + ")")
+    + ", ".join(f"'{name}'" for name in _SEARCH_OBJECTS)
+    + ")"
+)
 
 
 def _now() -> datetime:
@@ -265,16 +278,21 @@ class CaseRepository:
     def review_id(self, mrn: str, position: int) -> int:
         """The stored id of a case's review at `position` (0-based)."""
         query = sa.select(col(t.ReviewRow.id)).where(
-            col(t.ReviewRow.case_id) == self.id_of(mrn), col(t.ReviewRow.position) == position)
+            col(t.ReviewRow.case_id) == self.id_of(mrn), col(t.ReviewRow.position) == position
+        )
         found = self.session.execute(query).scalar()
         if found is None:
             raise NotFound(f"{mrn} review {position}")
         return int(found)
 
     def mrns_with_signed_reviews(self) -> list[str]:
-        query = (sa.select(col(t.CaseRow.mrn)).distinct()
-                 .join(t.ReviewRow, col(t.ReviewRow.case_id) == col(t.CaseRow.id))
-                 .where(col(t.ReviewRow.signed_at).is_not(None)).order_by(col(t.CaseRow.mrn)))
+        query = (
+            sa.select(col(t.CaseRow.mrn))
+            .distinct()
+            .join(t.ReviewRow, col(t.ReviewRow.case_id) == col(t.CaseRow.id))
+            .where(col(t.ReviewRow.signed_at).is_not(None))
+            .order_by(col(t.CaseRow.mrn))
+        )
         return [str(m) for m in self.session.execute(query).scalars()]
 
     def get(self, mrn: str) -> Case:
@@ -296,8 +314,10 @@ class CaseRepository:
         if "position" in table.c:
             query = query.order_by(table.c.position)
         names = _attribute_names(model)
-        return [{names[k]: v for k, v in row.items()}
-                for row in self.session.connection().execute(query).mappings()]
+        return [
+            {names[k]: v for k, v in row.items()}
+            for row in self.session.connection().execute(query).mappings()
+        ]
 
     def _one(self, row_model: type[Any], model: type[SQLModel], case_id: int) -> Any:
         rows = self._values(row_model, case_id)
@@ -310,8 +330,7 @@ class CaseRepository:
         treatments: list[tuple[int, Treatment]] = []
         for model, row_model in _TREATMENT_ROWS.items():
             for child in self._values(row_model, case_id):
-                treatments.append((child["position"], model.model_validate(
-                    _pick(child, model))))
+                treatments.append((child["position"], model.model_validate(_pick(child, model))))
         treatments.sort(key=lambda pair: pair[0])
 
         imaging: list[ImagingTimepoint] = []
@@ -321,15 +340,26 @@ class CaseRepository:
         if lesions:
             table = t.LesionMeasurementRow.__table__  # type: ignore[attr-defined]
             names = _attribute_names(t.LesionMeasurementRow)
-            for x in self.session.connection().execute(
-                    sa.select(table).where(table.c.timepoint_id.in_(list(lesions)))
-                    .order_by(table.c.timepoint_id, table.c.position)).mappings():
+            for x in (
+                self.session.connection()
+                .execute(
+                    sa.select(table)
+                    .where(table.c.timepoint_id.in_(list(lesions)))
+                    .order_by(table.c.timepoint_id, table.c.position)
+                )
+                .mappings()
+            ):
                 lesions[x["timepoint_id"]].append({names[k]: v for k, v in x.items()})
         for tp in timepoints:
-            imaging.append(ImagingTimepoint(
-                **_pick(tp, m.ImagingTimepointFields),
-                lesions=[m.LesionMeasurement.model_validate(_pick(x, m.LesionMeasurement))
-                         for x in lesions[tp["id"]]]))
+            imaging.append(
+                ImagingTimepoint(
+                    **_pick(tp, m.ImagingTimepointFields),
+                    lesions=[
+                        m.LesionMeasurement.model_validate(_pick(x, m.LesionMeasurement))
+                        for x in lesions[tp["id"]]
+                    ],
+                )
+            )
 
         reviews = []
         follow_ups = {f["review_id"]: f for f in self._values(t.ReviewFollowUpRow, case_id)}
@@ -337,15 +367,20 @@ class CaseRepository:
             stored = follow_ups.get(r["id"])
             # the follow-up table wins; a follow-up inside the review row is from before 0003
             follow_up = _pick(stored, m.FollowUp) if stored is not None else r["follow_up"]
-            reviews.append(Review.model_validate({
-                **_pick(r, m.ReviewFields),
-                "actions": r["actions"] or [], "attendees": r["attendees"] or [],
-                "follow_up": follow_up, "evaluation": r["evaluation"],
-            }))
+            reviews.append(
+                Review.model_validate(
+                    {
+                        **_pick(r, m.ReviewFields),
+                        "actions": r["actions"] or [],
+                        "attendees": r["attendees"] or [],
+                        "follow_up": follow_up,
+                        "evaluation": r["evaluation"],
+                    }
+                )
+            )
 
         def many(row_model: type[Any], model: type[SQLModel]) -> list[Any]:
-            return [model.model_validate(_pick(x, model))
-                    for x in self._values(row_model, case_id)]
+            return [model.model_validate(_pick(x, model)) for x in self._values(row_model, case_id)]
 
         return Case(
             patient=patient,
@@ -400,9 +435,11 @@ class CaseRepository:
         short = [word for word in words if not _indexable(word)]
         if indexed and self.has_search_index():
             ids = sa.select(_SEARCH.c.rowid).where(
-                _SEARCH.c[SEARCH_INDEX].match(match_expression(indexed)))
-            found = self.session.execute(sa.select(sa.func.count()).select_from(
-                ids.limit(FEW_MATCHES).subquery())).scalar_one()
+                _SEARCH.c[SEARCH_INDEX].match(match_expression(indexed))
+            )
+            found = self.session.execute(
+                sa.select(sa.func.count()).select_from(ids.limit(FEW_MATCHES).subquery())
+            ).scalar_one()
             if found < FEW_MATCHES:
                 where = (_CASE.id.in_(ids), *map(_like, short))
                 exact = not short or not found
@@ -415,14 +452,23 @@ class CaseRepository:
             if not short:  # the long words alone match many cases
                 return None
         ids = sa.select(_CASE.id).where(*map(_like, words)).correlate(None)
-        found = self.session.execute(sa.select(sa.func.count()).select_from(
-            ids.limit(FEW_MATCHES).subquery())).scalar_one()
+        found = self.session.execute(
+            sa.select(sa.func.count()).select_from(ids.limit(FEW_MATCHES).subquery())
+        ).scalar_one()
         if found >= FEW_MATCHES:
             return None
         return _FewMatches(int(found), (_CASE.id.in_(ids),))
 
-    def page(self, query: str = "", *, sort: str = "name", descending: bool = False,
-             offset: int = 0, limit: int = 200, today: date | None = None) -> list[CaseListEntry]:
+    def page(
+        self,
+        query: str = "",
+        *,
+        sort: str = "name",
+        descending: bool = False,
+        offset: int = 0,
+        limit: int = 200,
+        today: date | None = None,
+    ) -> list[CaseListEntry]:
         """One page of the case list, filtered and sorted in SQL."""
         if sort not in SORT_KEYS:
             raise ValueError(f"cannot sort by {sort!r}")
@@ -430,9 +476,12 @@ class CaseRepository:
         next_meeting = (
             sa.select(sa.func.min(col(t.MeetingRow.date)))
             .join(t.AgendaItemRow, col(t.AgendaItemRow.meeting_id) == col(t.MeetingRow.id))
-            .where(col(t.AgendaItemRow.case_id) == case.id,
-                   sa.or_(col(t.AgendaItemRow.status).is_(None),
-                          col(t.AgendaItemRow.status) == "planned"))
+            .where(
+                col(t.AgendaItemRow.case_id) == case.id,
+                sa.or_(
+                    col(t.AgendaItemRow.status).is_(None), col(t.AgendaItemRow.status) == "planned"
+                ),
+            )
         )
         if today is not None:
             next_meeting = next_meeting.where(col(t.MeetingRow.date) >= today)
@@ -457,9 +506,17 @@ class CaseRepository:
             order = [c.desc() if descending else c.asc() for c in columns[sort]]
             order = [o.nulls_last() for o in order] + [case.mrn.asc()]
         statement = sa.select(
-            case.id, case.mrn, case.family_name, case.given_name, case.birth_date,
-            next_meeting_col, case.resectability, case.current_response, case.open_warnings,
-            case.open_criticals, case.version,
+            case.id,
+            case.mrn,
+            case.family_name,
+            case.given_name,
+            case.birth_date,
+            next_meeting_col,
+            case.resectability,
+            case.current_response,
+            case.open_warnings,
+            case.open_criticals,
+            case.version,
         )
         few = self._few_matches(filter_words(query), count=False)
         walkable = sort == "mrn" or (sort == "name" and not descending)  # an index's order
@@ -467,7 +524,7 @@ class CaseRepository:
             # sorting the matches costs about a row read each; walking the order, about
             # (offset + limit) × size / matches row reads if they are spread evenly
             size = self.session.execute(sa.select(sa.func.max(case.id))).scalar() or 0
-            if few.count ** 2 > WALK_FACTOR * (offset + limit) * size:
+            if few.count**2 > WALK_FACTOR * (offset + limit) * size:
                 few = None  # dense: walk (WALK_FACTOR allows for matches bunched together)
         if few is None:  # none or many matches: walk the order, LIMIT stops at the page
             statement = self._filtered(statement, query)
@@ -476,13 +533,26 @@ class CaseRepository:
             return []
         else:  # few matches: read them by id and sort them by their keys alone, then read
             # the page's columns (the next meeting above all) for the page's rows only
-            chosen = (sa.select(case.id).where(*few.where).order_by(*order)
-                      .offset(offset).limit(limit).correlate(None))
+            chosen = (
+                sa.select(case.id)
+                .where(*few.where)
+                .order_by(*order)
+                .offset(offset)
+                .limit(limit)
+                .correlate(None)
+            )
             statement = statement.where(case.id.in_(chosen)).order_by(*order)
         return [CaseListEntry(*row) for row in self.session.execute(statement).all()]
 
-    def position(self, mrn: str, query: str = "", *, sort: str = "name",
-                 descending: bool = False, today: date | None = None) -> int | None:
+    def position(
+        self,
+        mrn: str,
+        query: str = "",
+        *,
+        sort: str = "name",
+        descending: bool = False,
+        today: date | None = None,
+    ) -> int | None:
         """The row (from 0) of a case in the list `page` reads with the same arguments, or
         None when the filter leaves it out: how a windowed list finds a case it has not
         read.  The order is `page`'s; the rows before the case are numbered in SQL."""
@@ -498,37 +568,50 @@ class CaseRepository:
             if sort == "next_meeting":
                 upcoming = (
                     sa.select(sa.func.min(col(t.MeetingRow.date)))
-                    .join(t.AgendaItemRow,
-                          col(t.AgendaItemRow.meeting_id) == col(t.MeetingRow.id))
-                    .where(col(t.AgendaItemRow.case_id) == case.id,
-                           sa.or_(col(t.AgendaItemRow.status).is_(None),
-                                  col(t.AgendaItemRow.status) == "planned")))
+                    .join(t.AgendaItemRow, col(t.AgendaItemRow.meeting_id) == col(t.MeetingRow.id))
+                    .where(
+                        col(t.AgendaItemRow.case_id) == case.id,
+                        sa.or_(
+                            col(t.AgendaItemRow.status).is_(None),
+                            col(t.AgendaItemRow.status) == "planned",
+                        ),
+                    )
+                )
                 if today is not None:
                     upcoming = upcoming.where(col(t.MeetingRow.date) >= today)
                 keys: list[Any] = [upcoming.scalar_subquery()]
             else:
                 by_key: dict[str, list[Any]] = {
-                    "mrn": [case.mrn], "age": [case.birth_date],
+                    "mrn": [case.mrn],
+                    "age": [case.birth_date],
                     "name": [sa.func.lower(case.family_name), sa.func.lower(case.given_name)],
                     "resectability": [case.resectability],
                     "response": [case.current_response],
-                    "warnings": [case.open_criticals, case.open_warnings]}
+                    "warnings": [case.open_criticals, case.open_warnings],
+                }
                 keys = by_key[sort]
-            order = [(c.desc() if descending else c.asc()).nulls_last() for c in keys] + \
-                [case.mrn.asc()]
+            order = [(c.desc() if descending else c.asc()).nulls_last() for c in keys] + [
+                case.mrn.asc()
+            ]
         few = self._few_matches(filter_words(query), count=False)
         if few is not None:  # few matches (or none): their MRNs in order
             if few.count == 0:
                 return None
-            listed = list(self.session.execute(
-                sa.select(case.mrn).where(*few.where).order_by(*order)).scalars())
+            listed = list(
+                self.session.execute(
+                    sa.select(case.mrn).where(*few.where).order_by(*order)
+                ).scalars()
+            )
             return listed.index(mrn) if mrn in listed else None
         numbered = self._filtered(
-            sa.select(case.mrn.label("mrn"),
-                      sa.func.row_number().over(order_by=order).label("row")),
-            query).subquery()
+            sa.select(
+                case.mrn.label("mrn"), sa.func.row_number().over(order_by=order).label("row")
+            ),
+            query,
+        ).subquery()
         found = self.session.execute(
-            sa.select(numbered.c.row).where(numbered.c.mrn == mrn)).scalar()
+            sa.select(numbered.c.row).where(numbered.c.mrn == mrn)
+        ).scalar()
         return None if found is None else int(found) - 1
 
     # -- writing --------------------------------------------------------------------
@@ -547,52 +630,91 @@ class CaseRepository:
         table by table as multi-row inserts (no ORM objects: a case can have hundreds of
         rows), each audited as an insert."""
         now = _now()
-        (case_id,) = self._insert(t.CaseRow, [{
-            **_patient_values(case), "version": 1, "created_at": now, "updated_at": now,
-            "search_text": _search_text(case.patient), **vars(summary)}], None)
-        for model, record, fields in ((t.PrimaryTumourRow, case.primary, m.PrimaryTumour),
-                                      (t.MolecularProfileRow, case.molecular,
-                                       m.MolecularProfile),
-                                      (t.SurgicalPlanRow, case.plan, m.SurgicalPlan)):
+        (case_id,) = self._insert(
+            t.CaseRow,
+            [
+                {
+                    **_patient_values(case),
+                    "version": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                    "search_text": _search_text(case.patient),
+                    **vars(summary),
+                }
+            ],
+            None,
+        )
+        for model, record, fields in (
+            (t.PrimaryTumourRow, case.primary, m.PrimaryTumour),
+            (t.MolecularProfileRow, case.molecular, m.MolecularProfile),
+            (t.SurgicalPlanRow, case.plan, m.SurgicalPlan),
+        ):
             if record is not None:
                 self._insert(model, [{**_fields(record, fields), "case_id": case_id}], case_id)
         listed: list[tuple[type[SQLModel], Sequence[SQLModel], type[SQLModel]]] = [
             (t.ExtrahepaticDiseaseRow, case.extrahepatic_disease, m.ExtrahepaticDisease),
             (t.LabResultRow, case.labs, m.LabResult),
-            (t.SurgeryOutcomeRow, case.surgery_outcomes, m.SurgeryOutcome)]
+            (t.SurgeryOutcomeRow, case.surgery_outcomes, m.SurgeryOutcome),
+        ]
         for row_model, records, record_fields in listed:
-            self._insert(row_model, [
-                {**_fields(r, record_fields), "case_id": case_id, "position": i}
-                for i, r in enumerate(records)], case_id)
+            self._insert(
+                row_model,
+                [
+                    {**_fields(r, record_fields), "case_id": case_id, "position": i}
+                    for i, r in enumerate(records)
+                ],
+                case_id,
+            )
         by_table: dict[type[Any], list[dict[str, Any]]] = {r: [] for r in _TREATMENT_ROWS.values()}
         for i, treatment in enumerate(case.treatments):
             kind = type(treatment)
             by_table[_TREATMENT_ROWS[kind]].append(
-                {**_fields(treatment, kind), "case_id": case_id, "position": i})
+                {**_fields(treatment, kind), "case_id": case_id, "position": i}
+            )
         for row_model, rows in by_table.items():
             self._insert(row_model, rows, case_id)
-        timepoint_ids = self._insert(t.ImagingTimepointRow, [
-            {**_fields(tp, m.ImagingTimepointFields), "case_id": case_id, "position": i}
-            for i, tp in enumerate(case.imaging)], case_id)
-        self._insert(t.LesionMeasurementRow, [
-            {**_fields(lesion, m.LesionMeasurement), "timepoint_id": tp_id, "position": j}
-            for tp_id, tp in zip(timepoint_ids, case.imaging, strict=True)
-            for j, lesion in enumerate(tp.lesions)], case_id)
+        timepoint_ids = self._insert(
+            t.ImagingTimepointRow,
+            [
+                {**_fields(tp, m.ImagingTimepointFields), "case_id": case_id, "position": i}
+                for i, tp in enumerate(case.imaging)
+            ],
+            case_id,
+        )
+        self._insert(
+            t.LesionMeasurementRow,
+            [
+                {**_fields(lesion, m.LesionMeasurement), "timepoint_id": tp_id, "position": j}
+                for tp_id, tp in zip(timepoint_ids, case.imaging, strict=True)
+                for j, lesion in enumerate(tp.lesions)
+            ],
+            case_id,
+        )
         reviews = [_review_values(review, case_id, i) for i, review in enumerate(case.reviews)]
         for values in reviews:
-            values["content_sha256"] = (review_content_hash(values)
-                                        if values["signed_at"] is not None else None)
+            values["content_sha256"] = (
+                review_content_hash(values) if values["signed_at"] is not None else None
+            )
         review_ids = self._insert(t.ReviewRow, reviews, case_id)
-        self._insert(t.ReviewFollowUpRow, [
-            {**_fields(review.follow_up, m.FollowUp), "review_id": review_id,
-             "case_id": case_id}
-            for review_id, review in zip(review_ids, case.reviews, strict=True)
-            if review.follow_up is not None], case_id)
+        self._insert(
+            t.ReviewFollowUpRow,
+            [
+                {
+                    **_fields(review.follow_up, m.FollowUp),
+                    "review_id": review_id,
+                    "case_id": case_id,
+                }
+                for review_id, review in zip(review_ids, case.reviews, strict=True)
+                if review.follow_up is not None
+            ],
+            case_id,
+        )
         self.audit.flush()
         return case_id
 
-    def _insert(self, model: type[SQLModel], rows: list[dict[str, Any]],
-                case_id: int | None) -> list[int]:
+    def _insert(
+        self, model: type[SQLModel], rows: list[dict[str, Any]], case_id: int | None
+    ) -> list[int]:
         """Insert rows (values by attribute name) in one statement; each is audited as an
         insert of its case (`case_id` None: the case row itself, its own case).  Returns
         the new keys in order."""
@@ -609,8 +731,12 @@ class CaseRepository:
         elif connection.dialect.name == "sqlite":
             # the write transaction holds SQLite's only write lock: the next keys are ours
             column = table.c[columns[key]]
-            last = connection.exec_driver_sql(
-                f'SELECT max("{column.name}") FROM "{table.name}"').scalar() or 0
+            last = (
+                connection.exec_driver_sql(
+                    f'SELECT max("{column.name}") FROM "{table.name}"'
+                ).scalar()
+                or 0
+            )
             ids = list(range(last + 1, last + 1 + len(rows)))
             for row, new_id in zip(values, ids, strict=True):
                 row[column.key] = new_id
@@ -618,19 +744,27 @@ class CaseRepository:
         else:
             column = table.c[columns[key]]
             found = connection.execute(
-                sa.insert(table).returning(column, sort_by_parameter_order=True), values)
+                sa.insert(table).returning(column, sort_by_parameter_order=True), values
+            )
             ids = [int(r[0]) for r in found]
         audit = self.audit
         audited = audited_fields(model)
         name = str(model.__tablename__)
         for row, new_id in zip(rows, ids, strict=True):
             after = {f: jsonable(row[f]) for f in audited if row.get(f) is not None}
-            audit.record("insert", name, new_id,
-                         case_id=new_id if case_id is None else case_id, after=after)
+            audit.record(
+                "insert", name, new_id, case_id=new_id if case_id is None else case_id, after=after
+            )
         return ids
 
-    def update(self, case: Case, expected_version: int, summary: CaseSummary,
-               *, rename_from: str | None = None) -> int:
+    def update(
+        self,
+        case: Case,
+        expected_version: int,
+        summary: CaseSummary,
+        *,
+        rename_from: str | None = None,
+    ) -> int:
         """Bring a case's records to `case` if nobody saved it since `expected_version`."""
         row = self._row(rename_from or case.mrn)
         case_id = row.id
@@ -640,8 +774,13 @@ class CaseRepository:
         bumped = self.session.execute(
             sa.update(t.CaseRow)
             .where(col(t.CaseRow.id) == case_id, col(t.CaseRow.version) == expected_version)
-            .values(**values, version=expected_version + 1, updated_at=_now(),
-                    search_text=_search_text(case.patient), **vars(summary))
+            .values(
+                **values,
+                version=expected_version + 1,
+                updated_at=_now(),
+                search_text=_search_text(case.patient),
+                **vars(summary),
+            )
             .execution_options(synchronize_session=False)
         )
         if bumped.rowcount != 1:  # type: ignore[attr-defined]
@@ -649,15 +788,19 @@ class CaseRepository:
         self.session.expire(row)
         after = {k: jsonable(v) for k, v in values.items() if jsonable(v) != before.get(k)}
         if after:
-            self.audit.updated(t.CaseRow, row, case_id, {k: before.get(k) for k in after},
-                               after)
+            self.audit.updated(t.CaseRow, row, case_id, {k: before.get(k) for k in after}, after)
         self._write_records(case_id, case)
         self._write_reviews(case_id, case.reviews)
         self.audit.flush()
         return expected_version + 1
 
-    def _sync(self, model: type[Any], stored: Sequence[Any],
-              wanted: Sequence[dict[str, Any]], case_id: int) -> list[Any]:
+    def _sync(
+        self,
+        model: type[Any],
+        stored: Sequence[Any],
+        wanted: Sequence[dict[str, Any]],
+        case_id: int,
+    ) -> list[Any]:
         """Make one table's rows of a case equal `wanted` (paired by order); returns the
         rows now stored, in order."""
         audit = self.audit
@@ -687,23 +830,24 @@ class CaseRepository:
             for row in removed:
                 audit.deleted(model, row, case_id)
                 self.session.expunge(row)
-            self.session.execute(sa.delete(model).where(
-                getattr(model, key).in_([getattr(r, key) for r in removed])))
+            self.session.execute(
+                sa.delete(model).where(getattr(model, key).in_([getattr(r, key) for r in removed]))
+            )
         self.session.flush()
         for row in inserted:
             audit.inserted(model, row, case_id)
         return result
 
     def _write_records(self, case_id: int, case: Case) -> None:
-        def one(model: type[Any], record: SQLModel | None,
-                fields: type[SQLModel]) -> None:
+        def one(model: type[Any], record: SQLModel | None, fields: type[SQLModel]) -> None:
             wanted = [] if record is None else [{**_fields(record, fields), "case_id": case_id}]
             self._sync(model, self._children(model, case_id), wanted, case_id)
 
-        def many(model: type[Any], records: Sequence[SQLModel],
-                 fields: type[SQLModel]) -> None:
-            wanted = [{**_fields(r, fields), "case_id": case_id, "position": i}
-                      for i, r in enumerate(records)]
+        def many(model: type[Any], records: Sequence[SQLModel], fields: type[SQLModel]) -> None:
+            wanted = [
+                {**_fields(r, fields), "case_id": case_id, "position": i}
+                for i, r in enumerate(records)
+            ]
             self._sync(model, self._children(model, case_id), wanted, case_id)
 
         one(t.PrimaryTumourRow, case.primary, m.PrimaryTumour)
@@ -716,7 +860,8 @@ class CaseRepository:
         for i, treatment in enumerate(case.treatments):
             model = type(treatment)
             by_table[_TREATMENT_ROWS[model]].append(
-                {**_fields(treatment, model), "case_id": case_id, "position": i})
+                {**_fields(treatment, model), "case_id": case_id, "position": i}
+            )
         for row_model, wanted in by_table.items():
             self._sync(row_model, self._children(row_model, case_id), wanted, case_id)
         self._write_imaging(case_id, case.imaging)
@@ -726,34 +871,48 @@ class CaseRepository:
         lesions: dict[int, list[Any]] = {tp.id: [] for tp in stored}
         if stored:
             for lesion in self.session.execute(
-                    sa.select(t.LesionMeasurementRow)
-                    .where(col(t.LesionMeasurementRow.timepoint_id).in_(list(lesions)))
-                    .order_by(col(t.LesionMeasurementRow.position))).scalars():
+                sa.select(t.LesionMeasurementRow)
+                .where(col(t.LesionMeasurementRow.timepoint_id).in_(list(lesions)))
+                .order_by(col(t.LesionMeasurementRow.position))
+            ).scalars():
                 lesions[lesion.timepoint_id].append(lesion)
-        for tp in stored[len(imaging):]:  # timepoints that go: their lesions first
+        for tp in stored[len(imaging) :]:  # timepoints that go: their lesions first
             self._sync(t.LesionMeasurementRow, lesions[tp.id], [], case_id)
-        wanted = [{**_fields(tp, m.ImagingTimepointFields), "case_id": case_id, "position": i}
-                  for i, tp in enumerate(imaging)]
+        wanted = [
+            {**_fields(tp, m.ImagingTimepointFields), "case_id": case_id, "position": i}
+            for i, tp in enumerate(imaging)
+        ]
         rows = self._sync(t.ImagingTimepointRow, stored, wanted, case_id)
         for tp_row, timepoint in zip(rows, imaging, strict=True):
-            self._sync(t.LesionMeasurementRow, lesions.get(tp_row.id, []), [
-                {**_fields(lesion, m.LesionMeasurement), "timepoint_id": tp_row.id,
-                 "position": j} for j, lesion in enumerate(timepoint.lesions)], case_id)
+            self._sync(
+                t.LesionMeasurementRow,
+                lesions.get(tp_row.id, []),
+                [
+                    {
+                        **_fields(lesion, m.LesionMeasurement),
+                        "timepoint_id": tp_row.id,
+                        "position": j,
+                    }
+                    for j, lesion in enumerate(timepoint.lesions)
+                ],
+                case_id,
+            )
 
     def _write_reviews(self, case_id: int, reviews: Sequence[Review]) -> None:
         """Reviews are history: a signed one must come back unchanged and in its place;
         drafts may change; a review signed now gets its content hash."""
         stored = self._children(t.ReviewRow, case_id)
         wanted = [_review_values(review, case_id, i) for i, review in enumerate(reviews)]
-        for i, row in enumerate(stored[:len(wanted)]):
+        for i, row in enumerate(stored[: len(wanted)]):
             # a review row's own follow-up column is frozen as written; follow-ups live in
             # review_follow_up (see _write_follow_ups)
             wanted[i]["follow_up"] = row.follow_up
         for i, row in enumerate(stored):
             if row.signed_at is None:
                 continue
-            if i >= len(wanted) or any(jsonable(getattr(row, k)) != jsonable(v)
-                                       for k, v in wanted[i].items()):
+            if i >= len(wanted) or any(
+                jsonable(getattr(row, k)) != jsonable(v) for k, v in wanted[i].items()
+            ):
                 raise SignedReviewChanged(case_id, row.id, i, row.signed_at)
         for values in wanted:
             if values["signed_at"] is not None:
@@ -761,8 +920,9 @@ class CaseRepository:
         rows = self._sync(t.ReviewRow, stored, wanted, case_id)
         self._write_follow_ups(case_id, rows, reviews)
 
-    def _write_follow_ups(self, case_id: int, rows: Sequence[t.ReviewRow],
-                          reviews: Sequence[Review]) -> None:
+    def _write_follow_ups(
+        self, case_id: int, rows: Sequence[t.ReviewRow], reviews: Sequence[Review]
+    ) -> None:
         """Each review's follow-up in review_follow_up (inserted, updated or removed)."""
         stored = {f.review_id: f for f in self._children(t.ReviewFollowUpRow, case_id)}
         for row, review in zip(rows, reviews, strict=True):
@@ -777,8 +937,9 @@ class CaseRepository:
                 continue
             values = _fields(wanted, m.FollowUp)
             if existing is None:
-                if legacy is not None and jsonable(wanted.model_dump(
-                        mode="json", exclude_none=True)) == jsonable(legacy):
+                if legacy is not None and jsonable(
+                    wanted.model_dump(mode="json", exclude_none=True)
+                ) == jsonable(legacy):
                     continue  # unchanged since before 0003: stays in the review row
                 follow_up = t.ReviewFollowUpRow(**values, review_id=row.id, case_id=case_id)
                 self.session.add(follow_up)
@@ -810,13 +971,17 @@ class CaseRepository:
 
 
 def _patient_values(case: Case) -> dict[str, Any]:
-    return {**_fields(case.patient, m.Patient),
-            "liver_metastases_diagnosis_date": case.liver_metastases_diagnosis_date}
+    return {
+        **_fields(case.patient, m.Patient),
+        "liver_metastases_diagnosis_date": case.liver_metastases_diagnosis_date,
+    }
 
 
 def _review_values(review: Review, case_id: int, position: int) -> dict[str, Any]:
     return {
-        **_fields(review, m.ReviewFields), "case_id": case_id, "position": position,
+        **_fields(review, m.ReviewFields),
+        "case_id": case_id,
+        "position": position,
         "actions": [a.model_dump(mode="json", exclude_none=True) for a in review.actions],
         "attendees": [a.model_dump(mode="json") for a in review.attendees],
         "follow_up": None,  # follow-ups live in review_follow_up

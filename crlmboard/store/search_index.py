@@ -46,8 +46,12 @@ def trigram_available(connection: sa.Connection) -> bool:
 def present(connection: sa.Connection) -> set[str]:
     """The index's table and triggers found in the schema."""
     names = ", ".join(f"'{name}'" for name in (TABLE, *TRIGGERS))
-    return {str(r[0]) for r in connection.exec_driver_sql(
-        f"SELECT name FROM sqlite_master WHERE name IN ({names})")}
+    return {
+        str(r[0])
+        for r in connection.exec_driver_sql(
+            f"SELECT name FROM sqlite_master WHERE name IN ({names})"
+        )
+    }
 
 
 def keep_usable(engine: sa.Engine, *, available: bool | None = None) -> str | None:

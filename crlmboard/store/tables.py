@@ -78,8 +78,8 @@ class PackedJSON(sa.types.TypeDecorator[Any]):
         def process(value: Any) -> Any:
             if value is None:
                 return None
-            return pack(json.dumps(value, ensure_ascii=False, separators=(",", ":")),
-                        dialect.name)
+            return pack(json.dumps(value, ensure_ascii=False, separators=(",", ":")), dialect.name)
+
         return process
 
     def result_processor(self, dialect: sa.Dialect, coltype: object) -> Any:
@@ -88,6 +88,7 @@ class PackedJSON(sa.types.TypeDecorator[Any]):
 
         def process(value: Any) -> Any:
             return None if value is None else json.loads(unpack(value))
+
         return process
 
 
@@ -110,9 +111,14 @@ class CaseRow(m.Patient, table=True):
     __table_args__ = (
         sa.Index("ix_patient_names", "family_name", "given_name"),
         # the case list's default order (by name, unknown names last): see repositories.page
-        sa.Index("ix_patient_list_name", sa.text("(lower(family_name) IS NULL)"),
-                 sa.text("lower(family_name)"), sa.text("(lower(given_name) IS NULL)"),
-                 sa.text("lower(given_name)"), "mrn"),
+        sa.Index(
+            "ix_patient_list_name",
+            sa.text("(lower(family_name) IS NULL)"),
+            sa.text("lower(family_name)"),
+            sa.text("(lower(given_name) IS NULL)"),
+            sa.text("lower(given_name)"),
+            "mrn",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -201,8 +207,7 @@ class LesionMeasurementRow(m.LesionMeasurement, table=True):
     __tablename__ = "lesion_measurement"
     row_id: int | None = Field(default=None, primary_key=True)
     id: str = Field(sa_column=sa.Column("label", sa.String(16), nullable=False))
-    timepoint_id: int = Field(foreign_key="imaging_timepoint.id", ondelete="CASCADE",
-                              index=True)
+    timepoint_id: int = Field(foreign_key="imaging_timepoint.id", ondelete="CASCADE", index=True)
     position: int
 
 

@@ -41,8 +41,9 @@ def locale_date(value: dt.date | None) -> str:
     locale = QLocale()
     if locale.language() == QLocale.Language.C:  # no locale set: ISO is the clearest
         return value.isoformat()
-    return locale.toString(QDate(value.year, value.month, value.day),
-                           QLocale.FormatType.ShortFormat)
+    return locale.toString(
+        QDate(value.year, value.month, value.day), QLocale.FormatType.ShortFormat
+    )
 
 
 class FieldEditor(QWidget):
@@ -141,9 +142,13 @@ class FieldEditor(QWidget):
             if kind == "segments":
                 return [int(p) for p in text.replace(";", ",").split(",") if p.strip()], None
         except ValueError:
-            return None, ("must be a whole number" if kind == "integer" else
-                          "must be a number" if kind == "number" else
-                          "segments are whole numbers 1–8, separated by commas")
+            return None, (
+                "must be a whole number"
+                if kind == "integer"
+                else "must be a number"
+                if kind == "number"
+                else "segments are whole numbers 1–8, separated by commas"
+            )
         if kind == "texts":
             return [p.strip() for p in text.split(";") if p.strip()], None
         return text, None  # dates are checked by the model
@@ -162,8 +167,9 @@ class RecordForm(QWidget):
 
     edited = Signal()
 
-    def __init__(self, model: type[Record], fields: list[str] | None = None,
-                 parent: QWidget | None = None):
+    def __init__(
+        self, model: type[Record], fields: list[str] | None = None, parent: QWidget | None = None
+    ):
         super().__init__(parent)
         self.model = model
         self.layout_ = QFormLayout(self)
@@ -209,8 +215,9 @@ class RecordForm(QWidget):
         """Validate what is entered (over `base`'s other fields); show reasons; None if bad."""
         values, problems = self.values()
         if base is not None:
-            merged = {k: getattr(base, k, None) for k in type(base).model_fields
-                      if k not in self.editors}
+            merged = {
+                k: getattr(base, k, None) for k in type(base).model_fields if k not in self.editors
+            }
             values = {**merged, **values}
         record: Record | None = None
         if not problems:

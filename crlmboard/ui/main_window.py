@@ -84,8 +84,9 @@ class MainWindow(QMainWindow):
         left_layout = QVBoxLayout(left)
         self.banner = QLabel()
         self.banner.setWordWrap(True)
-        self.banner.setStyleSheet("background: #fff4c2; color: #3d3000; padding: 6px;"
-                                  "border: 1px solid #d9c36a;")
+        self.banner.setStyleSheet(
+            "background: #fff4c2; color: #3d3000; padding: 6px;border: 1px solid #d9c36a;"
+        )
         left_layout.addWidget(self.banner)
         left_layout.setContentsMargins(4, 4, 4, 4)
         left_layout.addWidget(self.filter_edit)
@@ -103,8 +104,9 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([520, 900])
 
         # the pages: Cases (list + workspace), Meetings, Follow-up (Ctrl+1/2/3)
-        self.meetings = MeetingsView(board, lambda: self.workspace.case.mrn
-                                     if self.workspace.case is not None else None)
+        self.meetings = MeetingsView(
+            board, lambda: self.workspace.case.mrn if self.workspace.case is not None else None
+        )
         self.meetings.changed.connect(self._meetings_changed)
         self.meetings.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.follow_up = FollowUpView(board)
@@ -116,9 +118,13 @@ class MainWindow(QMainWindow):
         self.pages.addTab(self.splitter, "Cases")
         self.pages.addTab(self.meetings, "Meetings")
         self.pages.addTab(self.follow_up, "Follow-up")
-        for page, tip in enumerate(("Case list and the open case (Ctrl+1)",
-                                    "Meetings and their agendas (Ctrl+2)",
-                                    "Recommendations waiting for their follow-up (Ctrl+3)")):
+        for page, tip in enumerate(
+            (
+                "Case list and the open case (Ctrl+1)",
+                "Meetings and their agendas (Ctrl+2)",
+                "Recommendations waiting for their follow-up (Ctrl+3)",
+            )
+        ):
             self.pages.setTabToolTip(page, tip)
         self.setCentralWidget(self.pages)
 
@@ -146,9 +152,12 @@ class MainWindow(QMainWindow):
         """A read-only database says so, with who holds it, above the case list."""
         reason = getattr(self.board, "read_only_reason", None)
         if getattr(self.board, "read_only", False):
-            self.banner.setText("⚠ Read-only: " + (reason or "another program is writing to "
-                                                   "this database.") + " You can look at "
-                                "cases; changes are not possible until it is closed there.")
+            self.banner.setText(
+                "⚠ Read-only: "
+                + (reason or "another program is writing to this database.")
+                + " You can look at "
+                "cases; changes are not possible until it is closed there."
+            )
             self.banner.show()
         else:
             self.banner.hide()
@@ -174,8 +183,9 @@ class MainWindow(QMainWindow):
             if row is not None:
                 self.table.selectRow(row)
 
-    def _action(self, menu: Any, text: str, slot: Any, shortcut: Any = None,
-                tip: str = "") -> QAction:
+    def _action(
+        self, menu: Any, text: str, slot: Any, shortcut: Any = None, tip: str = ""
+    ) -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
@@ -189,19 +199,26 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         self._action(file_menu, "&New database…", self.new_database, "Ctrl+Shift+N")
-        self._action(file_menu, "&Open database…", self.open_database,
-                     QKeySequence.StandardKey.Open)
+        self._action(
+            file_menu, "&Open database…", self.open_database, QKeySequence.StandardKey.Open
+        )
         self.recent_menu = file_menu.addMenu("&Recent")
         self._fill_recent()
         file_menu.addSeparator()
         self._action(file_menu, "&Import case files…", self.import_files, "Ctrl+I")
-        self._action(file_menu, "Import a &folder of case files…", self.import_folder,
-                     "Ctrl+Shift+I")
+        self._action(
+            file_menu, "Import a &folder of case files…", self.import_folder, "Ctrl+Shift+I"
+        )
         self._action(file_menu, "Import &referrals (CSV)…", self.import_referrals)
         self._action(file_menu, "&Export case…", self.export_case, "Ctrl+E")
         self._action(file_menu, "Export FHIR (m&CODE) bundle…", self.export_fhir)
-        self._action(file_menu, "Export &PDF summary…", self.export_pdf, "Ctrl+P",
-                     "The tumor-board summary of the open case as PDF")
+        self._action(
+            file_menu,
+            "Export &PDF summary…",
+            self.export_pdf,
+            "Ctrl+P",
+            "The tumor-board summary of the open case as PDF",
+        )
         file_menu.addSeparator()
         self._action(file_menu, "&Backup now", self.backup_now, "Ctrl+Shift+B")
         self._action(file_menu, "Res&tore a backup…", self.restore_backup)
@@ -216,14 +233,16 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(undo)
         edit_menu.addAction(redo)
         edit_menu.addSeparator()
-        self._action(edit_menu, "&Find case", self.filter_edit.setFocus,
-                     QKeySequence.StandardKey.Find)
+        self._action(
+            edit_menu, "&Find case", self.filter_edit.setFocus, QKeySequence.StandardKey.Find
+        )
 
         case_menu = bar.addMenu("&Case")
         self._action(case_menu, "&New case…", self.new_case, QKeySequence.StandardKey.New)
         self._action(case_menu, "Add &chemotherapy cycle…", self.workspace.add_cycle, "Ctrl+Alt+C")
-        self._action(case_menu, "Add &imaging timepoint…", self.workspace.add_timepoint,
-                     "Ctrl+Alt+I")
+        self._action(
+            case_menu, "Add &imaging timepoint…", self.workspace.add_timepoint, "Ctrl+Alt+I"
+        )
         self._action(case_menu, "Add &procedure…", self.workspace.add_procedure, "Ctrl+Alt+P")
         self._action(case_menu, "Add surgery &outcome…", self.workspace.add_outcome)
         case_menu.addSeparator()
@@ -233,17 +252,19 @@ class MainWindow(QMainWindow):
         self.meetings.fill_menu(meeting_menu)
 
         pages_menu = bar.addMenu("&Window")
-        for page, (text, key) in enumerate((("&Cases", "Ctrl+1"), ("&Meetings", "Ctrl+2"),
-                                            ("&Follow-up worklist", "Ctrl+3"))):
-            self._action(pages_menu, text, lambda _c=False, p=page: self.pages.setCurrentIndex(p),
-                         key)
+        for page, (text, key) in enumerate(
+            (("&Cases", "Ctrl+1"), ("&Meetings", "Ctrl+2"), ("&Follow-up worklist", "Ctrl+3"))
+        ):
+            self._action(
+                pages_menu, text, lambda _c=False, p=page: self.pages.setCurrentIndex(p), key
+            )
 
         tools_menu = bar.addMenu("&Tools")
-        self._action(tools_menu, "&Rule catalogue", lambda: self.show_rule_catalogue(""),
-                     "Ctrl+R")
+        self._action(tools_menu, "&Rule catalogue", lambda: self.show_rule_catalogue(""), "Ctrl+R")
         self._action(tools_menu, "&Check database…", self.check_database)
-        self._action(tools_menu, "&Preferences…", self.show_preferences,
-                     QKeySequence.StandardKey.Preferences)
+        self._action(
+            tools_menu, "&Preferences…", self.show_preferences, QKeySequence.StandardKey.Preferences
+        )
 
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&About crlmboard", self.show_about)
@@ -275,8 +296,11 @@ class MainWindow(QMainWindow):
         if row is not None:
             self.table.selectRow(row)  # opens the case when the selection moves to it
             self.table.scrollTo(self.model.index(row, 0))
-        if self.workspace.case is shown or self.workspace.case is None \
-                or self.workspace.case.mrn != mrn:
+        if (
+            self.workspace.case is shown
+            or self.workspace.case is None
+            or self.workspace.case.mrn != mrn
+        ):
             self.open_case(mrn)  # not opened by the selection (or opened before: again)
 
     def _case_saved(self, changes: ChangeSet) -> None:
@@ -308,8 +332,9 @@ class MainWindow(QMainWindow):
         if reopen:
             self.board.close()  # gives up the writer lock so the new Board can take it
         try:
-            board = Board.open(where, profile=QSettings().value("profile") or None,
-                               user=self.user or None)
+            board = Board.open(
+                where, profile=QSettings().value("profile") or None, user=self.user or None
+            )
         except BoardError as error:
             QMessageBox.warning(self, "Cannot open the database", str(error))
             return
@@ -329,18 +354,23 @@ class MainWindow(QMainWindow):
         self._remember_recent(board.location)
 
     def new_database(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "New database", "crlmboard.sqlite3",
-                                              "crlmboard database (*.sqlite3)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "New database", "crlmboard.sqlite3", "crlmboard database (*.sqlite3)"
+        )
         if path:
             if Path(path).exists():
-                QMessageBox.warning(self, "New database", f"{path} already exists; choose a "
-                                    "new file name or use Open database.")
+                QMessageBox.warning(
+                    self,
+                    "New database",
+                    f"{path} already exists; choose a new file name or use Open database.",
+                )
                 return
             self._switch_database(path)
 
     def open_database(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open database", "",
-                                              "crlmboard database (*.sqlite3);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open database", "", "crlmboard database (*.sqlite3);;All files (*)"
+        )
         if path:
             self._switch_database(path)
 
@@ -362,8 +392,9 @@ class MainWindow(QMainWindow):
         self.recent_menu.setEnabled(bool(recent))
 
     def import_files(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Import case files", "",
-                                                "Case files (*.json)")
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, "Import case files", "", "Case files (*.json)"
+        )
         if paths:
             self._import(paths)
 
@@ -388,8 +419,9 @@ class MainWindow(QMainWindow):
 
         def done(summary: Any) -> None:
             self._refresh_list()
-            lines = [f"{len(summary.imported)} case(s) imported, {len(summary.refused)} file(s) "
-                     "refused."]
+            lines = [
+                f"{len(summary.imported)} case(s) imported, {len(summary.refused)} file(s) refused."
+            ]
             for file, problems in summary.refused[:10]:
                 lines.append(f"\n{os.path.basename(file)}:")
                 lines.extend(f"  {p}" for p in problems[:8])
@@ -399,20 +431,25 @@ class MainWindow(QMainWindow):
                 self.select_case(summary.imported[0][1])
 
         def failed(error: BaseException) -> None:
-            QMessageBox.warning(self, "Import", str(error) if isinstance(error, BoardError)
-                                else "The import stopped because of an error; the details "
-                                f"are in the log ({log_path()}).")
+            QMessageBox.warning(
+                self,
+                "Import",
+                str(error)
+                if isinstance(error, BoardError)
+                else "The import stopped because of an error; the details "
+                f"are in the log ({log_path()}).",
+            )
 
-        self._threads.append(run_with_progress(self, "Importing case files…", work, done,
-                                               failed))
+        self._threads.append(run_with_progress(self, "Importing case files…", work, done, failed))
 
     def export_case(self) -> None:
         case = self.workspace.case
         if case is None:
             QMessageBox.information(self, "Export case", "Open a case first.")
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Export case", f"{case.mrn}.json",
-                                              "Case files (*.json)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export case", f"{case.mrn}.json", "Case files (*.json)"
+        )
         if path:
             try:
                 target = self.board.cases.export(case.mrn, path)
@@ -426,42 +463,48 @@ class MainWindow(QMainWindow):
         if case is None:
             QMessageBox.information(self, "Export FHIR bundle", "Open a case first.")
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Export FHIR (mCODE) bundle",
-                                              f"{case.mrn}-mcode.json", "FHIR JSON (*.json)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export FHIR (mCODE) bundle", f"{case.mrn}-mcode.json", "FHIR JSON (*.json)"
+        )
         if path:
             try:
                 target = self.board.interop.write_fhir(case.mrn, path)
             except (BoardError, OSError) as error:
                 QMessageBox.warning(self, "Export FHIR bundle", f"Not exported: {error}")
                 return
-            self.statusBar().showMessage(f"Wrote the mCODE bundle of {case.mrn} to {target}",
-                                         8000)
+            self.statusBar().showMessage(f"Wrote the mCODE bundle of {case.mrn} to {target}", 8000)
 
     def import_referrals(self) -> None:
         from crlmboard.domain.validation import InvalidInput
 
-        path, _ = QFileDialog.getOpenFileName(self, "Import referrals", "",
-                                              "Referral CSV (*.csv)")
+        path, _ = QFileDialog.getOpenFileName(self, "Import referrals", "", "Referral CSV (*.csv)")
         if not path:
             return
         try:
             preview = self.board.interop.preview_referrals(path)
         except InvalidInput as error:
             lines = [str(p) for p in error.problems[:30]]
-            QMessageBox.warning(self, "Import referrals",
-                                "Nothing was imported. Please correct the file:\n\n"
-                                + "\n".join(lines))
+            QMessageBox.warning(
+                self,
+                "Import referrals",
+                "Nothing was imported. Please correct the file:\n\n" + "\n".join(lines),
+            )
             return
         except (BoardError, OSError, UnicodeDecodeError) as error:
             QMessageBox.warning(self, "Import referrals", f"Nothing was imported: {error}")
             return
-        lines = [f"{plan.mrn}: {plan.action}" + (
-            f" (kept stored {', '.join(plan.kept)})" if plan.kept else "")
-            for plan in preview.rows[:40]]
+        lines = [
+            f"{plan.mrn}: {plan.action}"
+            + (f" (kept stored {', '.join(plan.kept)})" if plan.kept else "")
+            for plan in preview.rows[:40]
+        ]
         answer = QMessageBox.question(
-            self, "Import referrals",
+            self,
+            "Import referrals",
             f"{preview.creates} new case(s), {preview.updates} case(s) to complete:\n\n"
-            + "\n".join(lines) + "\n\nImport them?")
+            + "\n".join(lines)
+            + "\n\nImport them?",
+        )
         if answer != QMessageBox.StandardButton.Yes:
             return
         try:
@@ -477,8 +520,9 @@ class MainWindow(QMainWindow):
         if case is None:
             QMessageBox.information(self, "Export PDF", "Open a case first.")
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Export PDF summary",
-                                              f"{case.mrn}-summary.pdf", "PDF (*.pdf)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export PDF summary", f"{case.mrn}-summary.pdf", "PDF (*.pdf)"
+        )
         if not path:
             return
         board, mrn = self.board, case.mrn
@@ -490,12 +534,17 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Wrote the summary of {mrn} to {target}", 8000)
 
         def failed(error: BaseException) -> None:
-            QMessageBox.warning(self, "Export PDF", str(error) if isinstance(error, BoardError)
-                                else "The PDF was not written; the details are in the log "
-                                f"({log_path()}).")
+            QMessageBox.warning(
+                self,
+                "Export PDF",
+                str(error)
+                if isinstance(error, BoardError)
+                else f"The PDF was not written; the details are in the log ({log_path()}).",
+            )
 
-        self._threads.append(run_with_progress(self, "Writing the PDF summary…", work, done,
-                                               failed))
+        self._threads.append(
+            run_with_progress(self, "Writing the PDF summary…", work, done, failed)
+        )
 
     # -- data safety ------------------------------------------------------------------
 
@@ -507,13 +556,23 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Backup made ({state}): {info.path}", 10000)
 
         def failed(error: BaseException) -> None:
-            QMessageBox.warning(self, "Backup", str(error) if isinstance(error, BoardError)
-                                else f"The backup failed; the details are in the log "
-                                f"({log_path()}).")
+            QMessageBox.warning(
+                self,
+                "Backup",
+                str(error)
+                if isinstance(error, BoardError)
+                else f"The backup failed; the details are in the log ({log_path()}).",
+            )
 
-        self._threads.append(run_with_progress(
-            self, "Backing up the database…", lambda _p: board.maintenance.backup(), done,
-            failed))
+        self._threads.append(
+            run_with_progress(
+                self,
+                "Backing up the database…",
+                lambda _p: board.maintenance.backup(),
+                done,
+                failed,
+            )
+        )
 
     def restore_backup(self) -> None:
         from crlmboard.ui.dialogs.safety import RestoreDialog
@@ -535,9 +594,12 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Restore", str(error))
             return
         self._switch_database(self.board.url, reopen=True)
-        QMessageBox.information(self, "Restore",
-                                f"Restored {result.restored}.\nThe state before the restore "
-                                f"is kept as {result.safety_backup}.")
+        QMessageBox.information(
+            self,
+            "Restore",
+            f"Restored {result.restored}.\nThe state before the restore "
+            f"is kept as {result.safety_backup}.",
+        )
         self.board.maintenance.resume_rotation()
 
     def check_database(self) -> None:
@@ -551,8 +613,11 @@ class MainWindow(QMainWindow):
         def failed(error: BaseException) -> None:
             QMessageBox.warning(self, "Check database", str(error))
 
-        self._threads.append(run_with_progress(
-            self, "Checking the database…", lambda _p: board.maintenance.check(), done, failed))
+        self._threads.append(
+            run_with_progress(
+                self, "Checking the database…", lambda _p: board.maintenance.check(), done, failed
+            )
+        )
 
     def show_history(self) -> None:
         from crlmboard.ui.dialogs.safety import HistoryDialog
@@ -568,8 +633,14 @@ class MainWindow(QMainWindow):
     def new_case(self) -> None:
         from crlmboard.ui.dialogs.record_dialog import RecordDialog
 
-        dialog = RecordDialog(m.Patient, None, "New case", self, today=self.board.today(),
-                              note="Only the MRN is required; everything else can follow.")
+        dialog = RecordDialog(
+            m.Patient,
+            None,
+            "New case",
+            self,
+            today=self.board.today(),
+            note="Only the MRN is required; everything else can follow.",
+        )
         if not dialog.exec() or dialog.result_record is None:
             return
         case = Case(patient=dialog.result_record)  # type: ignore[arg-type]
@@ -590,8 +661,9 @@ class MainWindow(QMainWindow):
     def show_rule_catalogue(self, rule: str = "") -> None:
         from crlmboard.ui.dialogs.rule_catalogue import RuleCatalogueDialog
 
-        dialog = RuleCatalogueDialog(self.board.evaluation.catalogue(),
-                                     self.board.evaluation.profile.name, self)
+        dialog = RuleCatalogueDialog(
+            self.board.evaluation.catalogue(), self.board.evaluation.profile.name, self
+        )
         dialog.select_rule(rule)
         dialog.exec()
 
@@ -624,12 +696,14 @@ class MainWindow(QMainWindow):
         except ImportError:  # pragma: no cover
             info["qt"] = "?"
         QMessageBox.about(
-            self, "About crlmboard",
+            self,
+            "About crlmboard",
             f"crlmboard {info['crlmboard']}\n\nCase manager for tumor boards treating "
             "colorectal liver metastases. The guideline engine supports the board; it decides "
             f"nothing.\n\nSchema {info['schema']} · Python {info['python']} · Qt "
             f"{info['qt']} · SQLite {info['sqlite']}\nEngine "
-            f"{self.board.evaluation.profile.name} profile")
+            f"{self.board.evaluation.profile.name} profile",
+        )
 
     def show_log(self) -> None:
         path = log_path()

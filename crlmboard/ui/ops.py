@@ -43,8 +43,13 @@ class _Relay(QObject):
     """Lives in the GUI thread: the worker's signals reach the callbacks through it, queued,
     so every callback runs on the GUI thread (a plain function would run in the worker)."""
 
-    def __init__(self, parent: QObject, progressed: Callable[[int, int], None],
-                 finished: Callable[[Any], None], failed: Callable[[Any], None]):
+    def __init__(
+        self,
+        parent: QObject,
+        progressed: Callable[[int, int], None],
+        finished: Callable[[Any], None],
+        failed: Callable[[Any], None],
+    ):
         super().__init__(parent)
         self._progressed, self._finished, self._failed = progressed, finished, failed
 
@@ -61,9 +66,13 @@ class _Relay(QObject):
         self._failed(error)
 
 
-def run_with_progress(parent: QWidget, label: str, work: Callable[[Progress], Any],
-                      on_done: Callable[[Any], None],
-                      on_error: Callable[[BaseException], None]) -> QThread:
+def run_with_progress(
+    parent: QWidget,
+    label: str,
+    work: Callable[[Progress], Any],
+    on_done: Callable[[Any], None],
+    on_error: Callable[[BaseException], None],
+) -> QThread:
     """Run `work(progress)` on a worker thread; `progress(done, total)` returns False once
     the user pressed Cancel."""
     dialog = QProgressDialog(label, "Cancel", 0, 0, parent)

@@ -52,8 +52,9 @@ def take_screenshots(outdir: Path, *, width: int = 1280, height: int = 720) -> l
     from crlmboard.ui.dialogs.preferences import PreferencesDialog
     from crlmboard.ui.dialogs.rule_catalogue import RuleCatalogueDialog
 
-    catalogue = RuleCatalogueDialog(board.evaluation.catalogue(),
-                                    board.evaluation.profile.name, window)
+    catalogue = RuleCatalogueDialog(
+        board.evaluation.catalogue(), board.evaluation.profile.name, window
+    )
     catalogue.select_rule("SURGERY.FLR_BELOW_REQUIRED")
     _grab_dialog(catalogue, outdir / "20-rule-catalogue.png", written)
     _grab_dialog(PreferencesDialog(window), outdir / "21-preferences.png", written)
@@ -63,8 +64,9 @@ def take_screenshots(outdir: Path, *, width: int = 1280, height: int = 720) -> l
     return written
 
 
-def _meeting_screenshots(window: MainWindow, board: Board, outdir: Path,
-                         written: list[Path]) -> None:
+def _meeting_screenshots(
+    window: MainWindow, board: Board, outdir: Path, written: list[Path]
+) -> None:
     """The Meetings page on the upcoming demo meeting, its readiness check, the review
     dialog of its first case, the board figures, the follow-up worklist and a case's
     signed reviews."""

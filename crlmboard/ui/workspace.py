@@ -109,57 +109,98 @@ class CaseWorkspace(QTabWidget):
         self.timeline: QWidget | None = None
         self.staging = StagingTab(self.apply)
         self.plan = PlanTab(self.apply)
-        self.chemotherapy = ListTab("Chemotherapy cycles", [
-            ("Line", lambda c: ""), ("Date", lambda c: _t(c.date)),
-            ("Regimen", lambda c: _t(c.regimen).upper()),
-            ("Biologic", lambda c: _t(c.effective_biologic)), ("Cycle", lambda c: c.cycle),
-            ("Days", lambda c: c.effective_cycle_length_days),
-            ("Setting", lambda c: _t(c.setting)),
-            ("Dose %", lambda c: _t(c.effective_dose_percent)),
-            ("Toxicity", lambda c: _t(c.toxicity_grade)),
-        ], "Add cycle")
+        self.chemotherapy = ListTab(
+            "Chemotherapy cycles",
+            [
+                ("Line", lambda c: ""),
+                ("Date", lambda c: _t(c.date)),
+                ("Regimen", lambda c: _t(c.regimen).upper()),
+                ("Biologic", lambda c: _t(c.effective_biologic)),
+                ("Cycle", lambda c: c.cycle),
+                ("Days", lambda c: c.effective_cycle_length_days),
+                ("Setting", lambda c: _t(c.setting)),
+                ("Dose %", lambda c: _t(c.effective_dose_percent)),
+                ("Toxicity", lambda c: _t(c.toxicity_grade)),
+            ],
+            "Add cycle",
+        )
         self.imaging = ImagingTab()
-        self.procedures = ListTab("Procedures and immunotherapy", [
-            ("Date", lambda p: _t(p.date)),
-            ("What", lambda p: _t(getattr(p, "procedure", None) or getattr(p, "agent", ""))),
-            ("Segments / cycle", lambda p: _t(getattr(p, "segments", None)
-                                             or getattr(p, "cycle", None))),
-            ("Note", lambda p: getattr(p, "note", None) or _t(getattr(p, "setting", ""))),
-        ], "Add procedure…")
-        self.outcomes = ListTab("Surgery outcomes", [
-            ("Date", lambda o: _t(o.date)), ("Procedure", lambda o: _t(o.procedure)),
-            ("Margin", lambda o: f"{_t(o.margin_mm)} mm" if o.margin_mm is not None else ""),
-            ("Margin status", lambda o: _t(o.margin_status).upper()),
-            ("Pathological response", lambda o: _t(o.pathological_response)),
-            ("Clavien–Dindo", lambda o: _t(o.clavien_dindo).upper()),
-            ("Recurrence", lambda o: _t(o.recurrence_date)),
-        ], "Add outcome…")
-        self.labs = ListTab("Laboratory values", [
-            ("Date", lambda x: _t(x.date)), ("CEA ng/mL", lambda x: _t(x.cea_ng_ml)),
-            ("AST U/L", lambda x: _t(x.ast_u_l)), ("AST ULN U/L", lambda x: _t(x.ast_uln_u_l)),
-            ("Platelets 10⁹/L", lambda x: _t(x.platelets_10e9_l)),
-            ("Bilirubin µmol/L", lambda x: _t(x.bilirubin_umol_l)),
-            ("Albumin g/L", lambda x: _t(x.albumin_g_l)),
-        ], "Add lab values…")
-        self.extrahepatic = ListTab("Extrahepatic disease", [
-            ("Site", lambda x: _t(x.site)), ("Detected on", lambda x: _t(x.detected_on)),
-            ("Resectable", lambda x: _t(x.resectable)),
-        ], "Add site…")
-        self.reviews = ListTab("Board reviews — signed reviews are never changed: Amend… "
-                               "signs a correction, Follow-up… records what was done", [
-            ("#", self._review_number), ("Meeting", lambda r: _t(r.meeting_date)),
-            ("Recommendation", lambda r: _t(r.recommendation)),
-            ("Follow-up", _follow_up_text),
-            ("Amends", lambda r: f"#{r.amends + 1}" if r.amends is not None else ""),
-            ("Signed", lambda r: f"{r.signed_by}, {r.signed_at:%Y-%m-%d %H:%M} UTC"
-             if r.signed_at else "not signed"),
-            ("Question", lambda r: r.question or ""), ("Decision", lambda r: r.decision or ""),
-        ], "Follow-&up…")
+        self.procedures = ListTab(
+            "Procedures and immunotherapy",
+            [
+                ("Date", lambda p: _t(p.date)),
+                ("What", lambda p: _t(getattr(p, "procedure", None) or getattr(p, "agent", ""))),
+                (
+                    "Segments / cycle",
+                    lambda p: _t(getattr(p, "segments", None) or getattr(p, "cycle", None)),
+                ),
+                ("Note", lambda p: getattr(p, "note", None) or _t(getattr(p, "setting", ""))),
+            ],
+            "Add procedure…",
+        )
+        self.outcomes = ListTab(
+            "Surgery outcomes",
+            [
+                ("Date", lambda o: _t(o.date)),
+                ("Procedure", lambda o: _t(o.procedure)),
+                ("Margin", lambda o: f"{_t(o.margin_mm)} mm" if o.margin_mm is not None else ""),
+                ("Margin status", lambda o: _t(o.margin_status).upper()),
+                ("Pathological response", lambda o: _t(o.pathological_response)),
+                ("Clavien–Dindo", lambda o: _t(o.clavien_dindo).upper()),
+                ("Recurrence", lambda o: _t(o.recurrence_date)),
+            ],
+            "Add outcome…",
+        )
+        self.labs = ListTab(
+            "Laboratory values",
+            [
+                ("Date", lambda x: _t(x.date)),
+                ("CEA ng/mL", lambda x: _t(x.cea_ng_ml)),
+                ("AST U/L", lambda x: _t(x.ast_u_l)),
+                ("AST ULN U/L", lambda x: _t(x.ast_uln_u_l)),
+                ("Platelets 10⁹/L", lambda x: _t(x.platelets_10e9_l)),
+                ("Bilirubin µmol/L", lambda x: _t(x.bilirubin_umol_l)),
+                ("Albumin g/L", lambda x: _t(x.albumin_g_l)),
+            ],
+            "Add lab values…",
+        )
+        self.extrahepatic = ListTab(
+            "Extrahepatic disease",
+            [
+                ("Site", lambda x: _t(x.site)),
+                ("Detected on", lambda x: _t(x.detected_on)),
+                ("Resectable", lambda x: _t(x.resectable)),
+            ],
+            "Add site…",
+        )
+        self.reviews = ListTab(
+            "Board reviews — signed reviews are never changed: Amend… "
+            "signs a correction, Follow-up… records what was done",
+            [
+                ("#", self._review_number),
+                ("Meeting", lambda r: _t(r.meeting_date)),
+                ("Recommendation", lambda r: _t(r.recommendation)),
+                ("Follow-up", _follow_up_text),
+                ("Amends", lambda r: f"#{r.amends + 1}" if r.amends is not None else ""),
+                (
+                    "Signed",
+                    lambda r: (
+                        f"{r.signed_by}, {r.signed_at:%Y-%m-%d %H:%M} UTC"
+                        if r.signed_at
+                        else "not signed"
+                    ),
+                ),
+                ("Question", lambda r: r.question or ""),
+                ("Decision", lambda r: r.decision or ""),
+            ],
+            "Follow-&up…",
+        )
         self.reviews.edit_button.setText("Ame&nd…")
         self.reviews.remove_button.hide()
         self.reviews.add_button.clicked.disconnect()
         self.reviews.add_button.clicked.connect(
-            lambda: self.reviews._with_row(self.follow_up_review))
+            lambda: self.reviews._with_row(self.follow_up_review)
+        )
         self.reviews.edit_requested.connect(self.amend_review)
 
         self.addTab(self.overview, "&Overview")
@@ -184,20 +225,29 @@ class CaseWorkspace(QTabWidget):
         self.procedures.edit_requested.connect(self.edit_procedure)
         self.procedures.remove_requested.connect(self.remove_procedure)
         self.labs.add_requested.connect(
-            lambda: self._add_record(m.LabResult, "labs", "Add lab values"))
+            lambda: self._add_record(m.LabResult, "labs", "Add lab values")
+        )
         self.labs.edit_requested.connect(
-            lambda row: self._edit_record(self.labs, row, "labs", "Edit lab values"))
+            lambda row: self._edit_record(self.labs, row, "labs", "Edit lab values")
+        )
         self.labs.remove_requested.connect(
-            lambda row: self._remove_record(self.labs, row, "labs", "Remove lab values"))
+            lambda row: self._remove_record(self.labs, row, "labs", "Remove lab values")
+        )
         self.extrahepatic.add_requested.connect(
-            lambda: self._add_record(m.ExtrahepaticDisease, "extrahepatic_disease",
-                                     "Add extrahepatic site"))
+            lambda: self._add_record(
+                m.ExtrahepaticDisease, "extrahepatic_disease", "Add extrahepatic site"
+            )
+        )
         self.extrahepatic.edit_requested.connect(
-            lambda row: self._edit_record(self.extrahepatic, row, "extrahepatic_disease",
-                                          "Edit extrahepatic site"))
+            lambda row: self._edit_record(
+                self.extrahepatic, row, "extrahepatic_disease", "Edit extrahepatic site"
+            )
+        )
         self.extrahepatic.remove_requested.connect(
-            lambda row: self._remove_record(self.extrahepatic, row, "extrahepatic_disease",
-                                            "Remove extrahepatic site"))
+            lambda row: self._remove_record(
+                self.extrahepatic, row, "extrahepatic_disease", "Remove extrahepatic site"
+            )
+        )
         self.outcomes.add_requested.connect(self.add_outcome)
         self.outcomes.edit_requested.connect(self.edit_outcome)
         self.outcomes.remove_requested.connect(self.remove_outcome)
@@ -231,14 +281,18 @@ class CaseWorkspace(QTabWidget):
         summary = f"Chemotherapy cycles: {len(cycles)} in {max(lines, default=0)} line(s)"
         chemo = facts.get("chemotherapy") or {}
         if chemo.get("oxaliplatin_cycles") is not None:
-            summary += (f"; this episode: {chemo.get('oxaliplatin_cycles')} oxaliplatin, "
-                        f"{chemo.get('irinotecan_cycles')} irinotecan cycles")
+            summary += (
+                f"; this episode: {chemo.get('oxaliplatin_cycles')} oxaliplatin, "
+                f"{chemo.get('irinotecan_cycles')} irinotecan cycles"
+            )
         if chemo.get("last_bevacizumab_date"):
             summary += f"; last bevacizumab {chemo['last_bevacizumab_date']}"
         self.chemotherapy.heading.setText(summary)
         self.imaging.show_case(case, facts.get("recist") or [])
-        others = sorted([t for t in case.treatments if not isinstance(t, m.ChemotherapyCycle)],
-                        key=lambda t: t.date)
+        others = sorted(
+            [t for t in case.treatments if not isinstance(t, m.ChemotherapyCycle)],
+            key=lambda t: t.date,
+        )
         self.procedures.model.set_records(others)
         self.outcomes.model.set_records(sorted(case.surgery_outcomes, key=lambda o: o.date))
         self.reviews.model.set_records(case.reviews)
@@ -264,14 +318,15 @@ class CaseWorkspace(QTabWidget):
                 self.open_case(mrn)
             saved = self.board.cases.save(case, self.version, mrn=mrn)
         except InvalidInput as error:
-            self._tell("This change cannot be saved",
-                       "Please correct:\n" + "\n".join(str(p) for p in error.problems))
+            self._tell(
+                "This change cannot be saved",
+                "Please correct:\n" + "\n".join(str(p) for p in error.problems),
+            )
             return False
         except CaseConflict as error:
             theirs = self.board.cases.get(mrn)
             lines = differences(theirs, case)
-            self._tell("Someone else changed this case",
-                       f"{error}\n\n" + "\n".join(lines))
+            self._tell("Someone else changed this case", f"{error}\n\n" + "\n".join(lines))
             self.open_case(mrn)
             self.case_saved.emit(ChangeSet(cases=frozenset({mrn})))
             return False
@@ -288,8 +343,9 @@ class CaseWorkspace(QTabWidget):
 
     # -- list edits -------------------------------------------------------------------
 
-    def _dialog(self, model: type[m.Record], record: m.Record | None, title: str,
-                note: str = "") -> Any:
+    def _dialog(
+        self, model: type[m.Record], record: m.Record | None, title: str, note: str = ""
+    ) -> Any:
         from crlmboard.ui.dialogs.record_dialog import RecordDialog
 
         dialog = RecordDialog(model, record, title, self, today=self.board.today(), note=note)
@@ -315,8 +371,9 @@ class CaseWorkspace(QTabWidget):
     def _add_record(self, model: type[m.Record], block: str, text: str) -> None:
         if self.case is None:
             return
-        fields: dict[str, Any] = {"date": self.board.today()} \
-            if "date" in model.model_fields else {}
+        fields: dict[str, Any] = (
+            {"date": self.board.today()} if "date" in model.model_fields else {}
+        )
         start = model.model_construct(**fields) if fields else None
         record = self._dialog(model, start, text)
         if record is not None:
@@ -384,15 +441,23 @@ class CaseWorkspace(QTabWidget):
             # a partial record for the form: regimen and setting are still to be chosen
             return m.ChemotherapyCycle.model_construct(date=self.board.today(), cycle=1)
         last = cycles[-1]
-        return last.model_copy(update={
-            "date": last.date + dt.timedelta(days=last.effective_cycle_length_days),
-            "cycle": last.cycle + 1, "toxicity_grade": None})
+        return last.model_copy(
+            update={
+                "date": last.date + dt.timedelta(days=last.effective_cycle_length_days),
+                "cycle": last.cycle + 1,
+                "toxicity_grade": None,
+            }
+        )
 
     def add_cycle(self) -> None:
         if self.case is None:
             return
-        record = self._dialog(m.ChemotherapyCycle, self.next_cycle(), "Add chemotherapy cycle",
-                              "Copied from the previous cycle, dated one cycle length later.")
+        record = self._dialog(
+            m.ChemotherapyCycle,
+            self.next_cycle(),
+            "Add chemotherapy cycle",
+            "Copied from the previous cycle, dated one cycle length later.",
+        )
         if record is not None:
             self._append(record, "treatments", "Add chemotherapy cycle")
 
@@ -421,8 +486,7 @@ class CaseWorkspace(QTabWidget):
             self._replace(old, record, "treatments", "Edit procedure")
 
     def remove_procedure(self, row: int) -> None:
-        self._replace(self.procedures.model.records[row], None, "treatments",
-                      "Remove procedure")
+        self._replace(self.procedures.model.records[row], None, "treatments", "Remove procedure")
 
     def add_outcome(self) -> None:
         if self.case is None:
@@ -439,8 +503,9 @@ class CaseWorkspace(QTabWidget):
             self._replace(old, record, "surgery_outcomes", "Edit surgery outcome")
 
     def remove_outcome(self, row: int) -> None:
-        self._replace(self.outcomes.model.records[row], None, "surgery_outcomes",
-                      "Remove surgery outcome")
+        self._replace(
+            self.outcomes.model.records[row], None, "surgery_outcomes", "Remove surgery outcome"
+        )
 
     def next_timepoint(self) -> ImagingTimepoint:
         """A new timepoint dated today with the previous timepoint's lesions copied."""
@@ -448,19 +513,21 @@ class CaseWorkspace(QTabWidget):
         latest = max(self.case.imaging, key=lambda tp: tp.date, default=None)
         if latest is None:
             return ImagingTimepoint(date=self.board.today())
-        lesions = [lesion.model_copy() for lesion in latest.lesions
-                   if lesion.status in (None, m.LesionStatus.PRESENT,
-                                        m.LesionStatus.DISAPPEARED)]
-        return ImagingTimepoint(date=self.board.today(), modality=latest.modality,
-                                lesions=lesions)
+        lesions = [
+            lesion.model_copy()
+            for lesion in latest.lesions
+            if lesion.status in (None, m.LesionStatus.PRESENT, m.LesionStatus.DISAPPEARED)
+        ]
+        return ImagingTimepoint(date=self.board.today(), modality=latest.modality, lesions=lesions)
 
     def add_timepoint(self) -> None:
         if self.case is None:
             return
         from crlmboard.ui.dialogs.timepoint_dialog import TimepointDialog
 
-        dialog = TimepointDialog(self.next_timepoint(), "Add imaging timepoint", self,
-                                 today=self.board.today())
+        dialog = TimepointDialog(
+            self.next_timepoint(), "Add imaging timepoint", self, today=self.board.today()
+        )
         if dialog.exec() and dialog.result_timepoint is not None:
             self._append(dialog.result_timepoint, "imaging", "Add imaging timepoint")
 
@@ -469,10 +536,10 @@ class CaseWorkspace(QTabWidget):
 
         old = self.imaging.timepoints.model.records[row]
         dialog = TimepointDialog(old, "Edit imaging timepoint", self, today=self.board.today())
-        if dialog.exec() and dialog.result_timepoint is not None \
-                and dialog.result_timepoint != old:
+        if dialog.exec() and dialog.result_timepoint is not None and dialog.result_timepoint != old:
             self._replace(old, dialog.result_timepoint, "imaging", "Edit imaging timepoint")
 
     def remove_timepoint(self, row: int) -> None:
-        self._replace(self.imaging.timepoints.model.records[row], None, "imaging",
-                      "Remove imaging timepoint")
+        self._replace(
+            self.imaging.timepoints.model.records[row], None, "imaging", "Remove imaging timepoint"
+        )

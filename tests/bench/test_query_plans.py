@@ -49,8 +49,9 @@ class Captured:
     def __exit__(self, *_exc: object) -> None:
         sa.event.remove(self.engine, "before_cursor_execute", self._seen)
 
-    def _seen(self, _conn: Any, _cursor: Any, statement: str, parameters: Any,
-              _context: Any, _many: bool) -> None:
+    def _seen(
+        self, _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool
+    ) -> None:
         if statement.lstrip().upper().startswith("SELECT"):
             self.statements.append((statement, parameters))
 
@@ -59,8 +60,9 @@ class Captured:
         out = []
         with self.engine.connect() as connection:
             for statement, parameters in self.statements:
-                rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement,
-                                                  parameters).all()
+                rows = connection.exec_driver_sql(
+                    "EXPLAIN QUERY PLAN " + statement, parameters
+                ).all()
                 out.append((statement, [str(row[3]) for row in rows]))
         return out
 
@@ -72,22 +74,30 @@ def is_match_lookup(line: str) -> bool:
     return "VIRTUAL TABLE INDEX" in line and ":M" in words[-1]
 
 
-def full_scans(plans: list[tuple[str, list[str]]], *,
-               allowed: frozenset[str] = frozenset()) -> list[str]:
+def full_scans(
+    plans: list[tuple[str, list[str]]], *, allowed: frozenset[str] = frozenset()
+) -> list[str]:
     """Plan lines that read a whole patient-sized table (or all its rows through an index
     that does not bound the reading), with their statement."""
     bad = []
     for statement, lines in plans:
         scanning = False  # the statement walks a patient-sized table or index
         # subqueries run as co-routines or materialised (their own lines are checked)
-        subqueries = {line.split()[1] for line in lines
-                      if line.split()[:1] in (["CO-ROUTINE"], ["MATERIALIZE"])}
+        subqueries = {
+            line.split()[1]
+            for line in lines
+            if line.split()[:1] in (["CO-ROUTINE"], ["MATERIALIZE"])
+        }
         for line in lines:
             words = line.split()
             if words[:1] == ["SCAN"] and len(words) > 1:
                 table = words[1]
-                if table in SMALL_TABLES or table in allowed or table in subqueries \
-                        or is_match_lookup(line):
+                if (
+                    table in SMALL_TABLES
+                    or table in allowed
+                    or table in subqueries
+                    or is_match_lookup(line)
+                ):
                     continue
                 scanning = True
                 # an index walked in the list's order stops after the page (LIMIT)
@@ -116,7 +126,7 @@ def test_the_next_meeting_subquery_uses_the_agenda_index(board: Board) -> None:
     with Captured(board.engine) as seen:
         rows = board.cases.page("", sort="mrn", limit=50)
     assert any(r.next_meeting is not None for r in rows)
-    (statement, lines), = [p for p in seen.plans() if "agenda_item" in p[0]]
+    ((statement, lines),) = [p for p in seen.plans() if "agenda_item" in p[0]]
     subquery = [line for line in lines if "agenda_item" in line]
     assert subquery and all(line.startswith("SEARCH") for line in subquery), lines
     assert full_scans([(statement, lines)]) == []
@@ -137,7 +147,7 @@ def test_the_default_case_list_walks_an_index(board: Board) -> None:
 def test_counting_the_list_reads_one_small_index(board: Board) -> None:
     with Captured(board.engine) as seen:
         assert board.cases.count("") == PATIENTS
-    (_statement, lines), = seen.plans()
+    ((_statement, lines),) = seen.plans()
     assert len(lines) == 1 and "COVERING INDEX" in lines[0], lines
 
 
@@ -156,8 +166,10 @@ def test_the_filter_reads_only_the_matches_of_its_trigram_index(board: Board) ->
     assert full_scans(plans) == []
     assert any(is_match_lookup(line) for _s, lines in plans for line in lines), plans
     # by id; `SEARCH patient` alone is max(id), the size the page weighs the matches by
-    assert all(line.startswith("SEARCH patient USING INTEGER PRIMARY KEY")
-               or line == "SEARCH patient" for line in patient_lines(plans)), plans
+    assert all(
+        line.startswith("SEARCH patient USING INTEGER PRIMARY KEY") or line == "SEARCH patient"
+        for line in patient_lines(plans)
+    ), plans
 
 
 def test_a_short_filter_word_reads_the_search_text_index(board: Board) -> None:
@@ -169,12 +181,14 @@ def test_a_short_filter_word_reads_the_search_text_index(board: Board) -> None:
     plans = seen.plans()
     assert full_scans(plans, allowed=frozenset({"patient"})) == []
     scans = [line for line in patient_lines(plans) if line.startswith("SCAN")]
-    assert scans and all(line == "SCAN patient USING COVERING INDEX ix_patient_search_text"
-                         for line in scans), plans
+    assert scans and all(
+        line == "SCAN patient USING COVERING INDEX ix_patient_search_text" for line in scans
+    ), plans
 
 
 def test_a_filter_matching_many_walks_the_list_order(
-        board: Board, monkeypatch: pytest.MonkeyPatch) -> None:
+    board: Board, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """When the words match FEW_MATCHES patients or more, they are dense: the page walks the
     list's order index with LIKE on each row until it has its rows (no sort of the matches);
     the count reads the search-text index."""
@@ -188,8 +202,10 @@ def test_a_filter_matching_many_walks_the_list_order(
     assert patient_lines(page) == ["SCAN patient USING INDEX ix_patient_list_name"], page
     assert full_scans(page) == []
     scans = {line for line in patient_lines(plans) if line.startswith("SCAN")}
-    assert scans == {"SCAN patient USING COVERING INDEX ix_patient_search_text",
-                     "SCAN patient USING INDEX ix_patient_list_name"}, plans
+    assert scans == {
+        "SCAN patient USING COVERING INDEX ix_patient_search_text",
+        "SCAN patient USING INDEX ix_patient_list_name",
+    }, plans
 
 
 def test_a_short_page_of_dense_matches_walks_the_list_order(board: Board) -> None:
@@ -205,5 +221,6 @@ def test_a_short_page_of_dense_matches_walks_the_list_order(board: Board) -> Non
 def test_cohort_meetings_are_on_the_agenda(board: Board) -> None:
     with board.engine.connect() as connection:
         upcoming = connection.exec_driver_sql(
-            "SELECT count(*) FROM meeting WHERE date >= ?", (date.isoformat(TODAY),)).scalar()
+            "SELECT count(*) FROM meeting WHERE date >= ?", (date.isoformat(TODAY),)
+        ).scalar()
     assert upcoming == cohort.UPCOMING_MEETINGS

@@ -20,10 +20,19 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_the_smoke_suite_runs_every_benchmark(tmp_path: Path) -> None:
     output = tmp_path / "results.json"
-    env = {**os.environ, "CRLMBOARD_BENCH_CACHE": str(tmp_path / "cache"),
-           "QT_QPA_PLATFORM": "offscreen"}
-    done = subprocess.run([sys.executable, "-m", "bench", "--smoke", "--output", str(output)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    env = {
+        **os.environ,
+        "CRLMBOARD_BENCH_CACHE": str(tmp_path / "cache"),
+        "QT_QPA_PLATFORM": "offscreen",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--output", str(output)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stderr[-4000:]
     document = json.loads(output.read_text("utf-8"))
     assert document["smoke"] is True
@@ -38,6 +47,7 @@ def test_the_smoke_suite_runs_every_benchmark(tmp_path: Path) -> None:
 
 
 def test_a_subset_and_an_unknown_id(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "bench", "B42"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "B42"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 2 and "unknown benchmark" in done.stderr

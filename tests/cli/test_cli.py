@@ -18,8 +18,9 @@ pytestmark = pytest.mark.db
 
 
 def run(*args: str) -> tuple[int, str, str]:
-    completed = subprocess.run([sys.executable, "-m", "crlmboard", *args], capture_output=True,
-                               text=True, timeout=120)
+    completed = subprocess.run(
+        [sys.executable, "-m", "crlmboard", *args], capture_output=True, text=True, timeout=120
+    )
     return completed.returncode, completed.stdout, completed.stderr
 
 
@@ -30,8 +31,9 @@ def test_version_names_every_part() -> None:
         assert word in out
 
 
-def test_import_then_export_gives_back_the_content(tmp_path: Path,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_import_then_export_gives_back_the_content(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     db = str(tmp_path / "cli.sqlite3")
     assert main(["import", str(GOLDEN), "--db", db]) == 0
     assert "3 imported, 0 refused." in capsys.readouterr().out
@@ -41,8 +43,9 @@ def test_import_then_export_gives_back_the_content(tmp_path: Path,
     assert normalised(json.loads(out.read_text("utf-8"))) == normalised(source)
 
 
-def test_environment_names_the_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_environment_names_the_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("CRLMBOARD_DB", str(tmp_path / "env.sqlite3"))
     assert main(["import", str(GOLDEN / "upfront-resection.json")]) == 0
     assert (tmp_path / "env.sqlite3").exists()
@@ -53,7 +56,8 @@ def test_environment_names_the_database(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_broken_file_exit_2_with_path_qualified_reasons(
-        tmp_path: Path, upfront: dict[str, Any]) -> None:
+    tmp_path: Path, upfront: dict[str, Any]
+) -> None:
     db = tmp_path / "cli.sqlite3"
     assert run("import", str(GOLDEN / "upfront-resection.json"), "--db", str(db))[0] == 0
     before = db.read_bytes()
@@ -89,8 +93,9 @@ def test_unexpected_errors_go_to_the_log_not_the_terminal(tmp_path: Path) -> Non
     assert err.strip()
 
 
-def test_demo_creates_a_fresh_demo_database(tmp_path: Path,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_creates_a_fresh_demo_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     db = tmp_path / "demo.sqlite3"
     assert main(["demo", "--no-open", "--db", str(db)]) == 0
     first = capsys.readouterr().out
@@ -99,7 +104,16 @@ def test_demo_creates_a_fresh_demo_database(tmp_path: Path,
     assert count >= 12
     assert main(["demo", "--no-open", "--db", str(db)]) == 0  # replaced, not doubled
     assert f"{count} cases" in capsys.readouterr().out
-    assert main(["import", str(GOLDEN / "upfront-resection.json"), "--db",
-                 str(tmp_path / "mine.sqlite3")]) == 0
+    assert (
+        main(
+            [
+                "import",
+                str(GOLDEN / "upfront-resection.json"),
+                "--db",
+                str(tmp_path / "mine.sqlite3"),
+            ]
+        )
+        == 0
+    )
     assert main(["demo", "--no-open", "--db", str(tmp_path / "mine.sqlite3")]) == 1
     assert "not demo data" in capsys.readouterr().err

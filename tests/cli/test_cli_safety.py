@@ -26,8 +26,9 @@ def db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
 def test_check_exit_status(db: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "--db", db]) == 0
     captured = capsys.readouterr()
-    assert "No problems found." in captured.out and f"SQLite {sqlite3.sqlite_version}" in \
-        captured.out
+    assert (
+        "No problems found." in captured.out and f"SQLite {sqlite3.sqlite_version}" in captured.out
+    )
     assert "checking: audit chain" in captured.err
     with sqlite3.connect(db) as connection:  # the sqlite3 shell, in effect
         connection.execute("DROP TRIGGER audit_event_no_update")
@@ -39,8 +40,9 @@ def test_check_exit_status(db: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert "audit_event_no_update is missing" in captured.out and captured.err == ""
 
 
-def test_backup_list_and_restore(db: str, tmp_path: Path,
-                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_backup_list_and_restore(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["backup", "--db", db]) == 0
     made = capsys.readouterr().out
     assert "backup " in made and "3 patients" in made
@@ -63,14 +65,16 @@ def test_backup_list_and_restore(db: str, tmp_path: Path,
     assert "rotation paused" in capsys.readouterr().out
 
 
-def test_restore_of_a_missing_file_is_an_error(db: str, tmp_path: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_restore_of_a_missing_file_is_an_error(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["restore", str(tmp_path / "nope.sqlite3"), "--db", db]) == 1
     assert "There is no backup file" in capsys.readouterr().err
 
 
-def test_version_warns_about_an_affected_sqlite(monkeypatch: pytest.MonkeyPatch,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_version_warns_about_an_affected_sqlite(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     import crlmboard.services.maintenance as maintenance
 
     monkeypatch.setattr(maintenance, "sqlite_library_version", lambda: "3.45.1")
@@ -82,7 +86,8 @@ def test_version_warns_about_an_affected_sqlite(monkeypatch: pytest.MonkeyPatch,
 
 
 def test_a_command_write_waits_then_names_the_app_holding_the_database(
-        db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("CRLMBOARD_LOCK_WAIT", "0.2")
     with Board.open(db, clock=lambda: TODAY, user="alice"):
         assert main(["list", "--db", db]) == 0  # reading is fine
@@ -93,7 +98,8 @@ def test_a_command_write_waits_then_names_the_app_holding_the_database(
 
 
 def test_a_corrupt_database_is_refused_naming_the_backup(
-        db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with open(db, "r+b") as stream:
         stream.write(b"\xff" * 16)
     assert main(["list", "--db", db]) == 1

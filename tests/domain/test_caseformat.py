@@ -45,12 +45,26 @@ def test_generated_cases_round_trip(document: dict[str, Any]) -> None:
 
 
 def test_export_leaves_out_unknowns_and_defaults(upfront: dict[str, Any]) -> None:
-    upfront["treatments"] = [{"kind": "chemotherapy", "date": "2025-01-01", "regimen": "capox",
-                              "cycle": 1, "setting": "neoadjuvant", "toxicity_grade": None}]
+    upfront["treatments"] = [
+        {
+            "kind": "chemotherapy",
+            "date": "2025-01-01",
+            "regimen": "capox",
+            "cycle": 1,
+            "setting": "neoadjuvant",
+            "toxicity_grade": None,
+        }
+    ]
     exported = case_to_dict(case_from_dict(upfront, TODAY))
-    assert exported["treatments"] == [{"kind": "chemotherapy", "date": "2025-01-01",
-                                       "regimen": "capox", "cycle": 1,
-                                       "setting": "neoadjuvant"}]
+    assert exported["treatments"] == [
+        {
+            "kind": "chemotherapy",
+            "date": "2025-01-01",
+            "regimen": "capox",
+            "cycle": 1,
+            "setting": "neoadjuvant",
+        }
+    ]
 
 
 def test_canonical_json_has_no_reviews_and_sorted_compact_keys(upfront: dict[str, Any]) -> None:
@@ -63,8 +77,14 @@ def test_canonical_json_has_no_reviews_and_sorted_compact_keys(upfront: dict[str
 
 def test_frozen_evaluation_is_kept_verbatim(upfront: dict[str, Any]) -> None:
     evaluation = {"format": "crlmboard.evaluation/1", "facts": {"bmi": None, "apri": 0.25}}
-    upfront["reviews"] = [{"meeting_date": "2025-02-04", "signed_by": "A. Surgeon",
-                           "signed_at": "2025-02-04T17:42:00Z", "evaluation": evaluation}]
+    upfront["reviews"] = [
+        {
+            "meeting_date": "2025-02-04",
+            "signed_by": "A. Surgeon",
+            "signed_at": "2025-02-04T17:42:00Z",
+            "evaluation": evaluation,
+        }
+    ]
     exported = json.loads(dumps_case(case_from_dict(upfront, TODAY)))
     assert exported["reviews"][0]["evaluation"] == evaluation
     assert exported["reviews"][0]["signed_at"] == "2025-02-04T17:42:00Z"
@@ -72,8 +92,9 @@ def test_frozen_evaluation_is_kept_verbatim(upfront: dict[str, Any]) -> None:
 
 @given(valid_case, st.sampled_from(BREAKAGES))
 @settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
-def test_generated_broken_cases_are_refused_at_the_path(document: dict[str, Any],
-                                                        breakage: tuple[str, Any]) -> None:
+def test_generated_broken_cases_are_refused_at_the_path(
+    document: dict[str, Any], breakage: tuple[str, Any]
+) -> None:
     path, value = breakage
     parts = path.split(".")
     target = document

@@ -23,8 +23,13 @@ def problems(data: Any) -> list[str]:
 
 
 def chemo(**fields: Any) -> dict[str, Any]:
-    base = {"kind": "chemotherapy", "date": "2025-01-01", "regimen": "folfox", "cycle": 1,
-            "setting": "neoadjuvant"}
+    base = {
+        "kind": "chemotherapy",
+        "date": "2025-01-01",
+        "regimen": "folfox",
+        "cycle": 1,
+        "setting": "neoadjuvant",
+    }
     return {**base, **fields}
 
 
@@ -46,8 +51,12 @@ BOUNDS = [
     ("patient", "family_name", "x" * 101, "must be at most 100 characters"),
     ("patient", "given_name", "x" * 101, "must be at most 100 characters"),
     ("patient", "sex", "f", "must be one of: female, male, other, unknown"),
-    ("patient", "liver_background", "fatty",
-     "must be one of: normal, steatosis, steatohepatitis, cirrhosis, unknown"),
+    (
+        "patient",
+        "liver_background",
+        "fatty",
+        "must be one of: normal, steatosis, steatohepatitis, cirrhosis, unknown",
+    ),
     ("patient", "birth_date", "14/05/1962", "must be a date YYYY-MM-DD"),
     ("patient", "birth_date", "1962-02-30", "not a real calendar date"),
     ("patient", "birth_date", 19620514, "must be a date YYYY-MM-DD"),
@@ -57,13 +66,22 @@ BOUNDS = [
     ("patient", "mrn", "", "must be 1–32 characters of A–Z, a–z, 0–9, '-', '_', '/' or '.'"),
     ("patient", "mrn", "A" * 33, "must be 1–32 characters of A–Z, a–z, 0–9, '-', '_', '/' or '.'"),
     ("patient", "mrn", "AB 12", "must be 1–32 characters of A–Z, a–z, 0–9, '-', '_', '/' or '.'"),
-    ("primary", "site", "colon", "must be one of: caecum, ascending, hepatic_flexure, transverse, "
-     "splenic_flexure, descending, sigmoid, rectosigmoid, rectum"),
+    (
+        "primary",
+        "site",
+        "colon",
+        "must be one of: caecum, ascending, hepatic_flexure, transverse, "
+        "splenic_flexure, descending, sigmoid, rectosigmoid, rectum",
+    ),
     ("primary", "t", "T3", "must be one of: tx, t0, tis, t1, t2, t3, t4a, t4b"),
     ("primary", "n", "n3", "must be one of: nx, n0, n1a, n1b, n1c, n2a, n2b"),
     ("primary", "grade", "g4", "must be one of: g1, g2, g3, unknown"),
-    ("primary", "histology", "squamous",
-     "must be one of: adenocarcinoma, mucinous, signet_ring, other"),
+    (
+        "primary",
+        "histology",
+        "squamous",
+        "must be one of: adenocarcinoma, mucinous, signet_ring, other",
+    ),
     ("primary", "staging_basis", "radiological", "must be one of: clinical, pathological"),
     ("molecular", "kras", "positive", "must be one of: wild_type, mutant, unknown"),
     ("molecular", "braf", "mutant", "must be one of: wild_type, v600e, non_v600e, unknown"),
@@ -75,69 +93,111 @@ BOUNDS = [
     ("plan", "segments_to_resect", [0, 4], "Couinaud segments are 1–8, got 0"),
     ("plan", "segments_to_resect", [9], "Couinaud segments are 1–8, got 9"),
     ("plan", "segments_to_resect", [4, 4], "a segment is listed twice"),
-    ("plan", "strategy", "resection", "must be one of: upfront_resection, "
-     "perioperative_chemotherapy, conversion_chemotherapy, two_stage_hepatectomy, alpps, "
-     "resection_plus_ablation, thermal_ablation, transplant_evaluation, palliative_systemic, "
-     "surveillance"),
-    ("plan", "sequence", "reverse",
-     "must be one of: not_applicable, simultaneous, colon_first, liver_first"),
-    ("plan", "resectability", "maybe",
-     "must be one of: resectable, borderline, unresectable, unknown"),
+    (
+        "plan",
+        "strategy",
+        "resection",
+        "must be one of: upfront_resection, "
+        "perioperative_chemotherapy, conversion_chemotherapy, two_stage_hepatectomy, alpps, "
+        "resection_plus_ablation, thermal_ablation, transplant_evaluation, palliative_systemic, "
+        "surveillance",
+    ),
+    (
+        "plan",
+        "sequence",
+        "reverse",
+        "must be one of: not_applicable, simultaneous, colon_first, liver_first",
+    ),
+    (
+        "plan",
+        "resectability",
+        "maybe",
+        "must be one of: resectable, borderline, unresectable, unknown",
+    ),
     ("plan", "intent", "cure", "must be one of: curative, palliative"),
     ("plan", "approach", "hybrid", "must be one of: open, laparoscopic, robotic"),
     ("plan", "resection_type", "wedge", "must be one of: anatomical, non_anatomical, mixed"),
-    ("plan", "planned_immunotherapy", "ipilimumab",
-     "must be one of: pembrolizumab, nivolumab, nivolumab_ipilimumab, other"),
+    (
+        "plan",
+        "planned_immunotherapy",
+        "ipilimumab",
+        "must be one of: pembrolizumab, nivolumab, nivolumab_ipilimumab, other",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("block", "key", "value", "message"), BOUNDS)
 def test_field_bounds_are_refused_with_path_and_message(
-        upfront: dict[str, Any], block: str, key: str, value: Any, message: str) -> None:
+    upfront: dict[str, Any], block: str, key: str, value: Any, message: str
+) -> None:
     upfront.setdefault(block, {})[key] = value
     assert problems(upfront) == [f"{block}.{key}: {message}"]
 
 
-@pytest.mark.parametrize(("key", "value", "message"), [
-    ("cea_ng_ml", -0.1, "must be ≥ 0"),
-    ("ast_u_l", -1, "must be ≥ 0"),
-    ("ast_uln_u_l", 0, "must be > 0"),
-    ("platelets_10e9_l", -1, "must be ≥ 0"),
-    ("bilirubin_umol_l", -1, "must be ≥ 0"),
-    ("albumin_g_l", -1, "must be ≥ 0"),
-])
-def test_lab_values_are_not_negative(upfront: dict[str, Any], key: str, value: Any,
-                                     message: str) -> None:
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("cea_ng_ml", -0.1, "must be ≥ 0"),
+        ("ast_u_l", -1, "must be ≥ 0"),
+        ("ast_uln_u_l", 0, "must be > 0"),
+        ("platelets_10e9_l", -1, "must be ≥ 0"),
+        ("bilirubin_umol_l", -1, "must be ≥ 0"),
+        ("albumin_g_l", -1, "must be ≥ 0"),
+    ],
+)
+def test_lab_values_are_not_negative(
+    upfront: dict[str, Any], key: str, value: Any, message: str
+) -> None:
     upfront["labs"][0][key] = value
     assert problems(upfront) == [f"labs[0].{key}: {message}"]
 
 
-@pytest.mark.parametrize(("fields", "path", "message"), [
-    ({"regimen": "folfoxx"}, "regimen", "must be one of: folfox, capox, folfiri, capiri, "
-     "folfoxiri, fluorouracil_leucovorin, capecitabine, trifluridine_tipiracil, other"),
-    ({"biologic": "avastin"}, "biologic", "must be one of: none, bevacizumab, aflibercept, "
-     "ramucirumab, cetuximab, panitumumab, encorafenib_cetuximab, trastuzumab_based"),
-    ({"cycle": 0}, "cycle", "must be ≥ 1"),
-    ({"cycle_length_days": 28}, "cycle_length_days", "must be 14 or 21"),
-    ({"setting": "first_line"}, "setting",
-     "must be one of: neoadjuvant, conversion, adjuvant, palliative"),
-    ({"dose_percent": 0}, "dose_percent", "must be ≥ 1"),
-    ({"dose_percent": 151}, "dose_percent", "must be ≤ 150"),
-    ({"toxicity_grade": 6}, "toxicity_grade", "must be ≤ 5"),
-    ({"setting": None}, "setting",
-     "must be one of: neoadjuvant, conversion, adjuvant, palliative"),
-])
-def test_chemotherapy_cycle_rules(upfront: dict[str, Any], fields: dict[str, Any], path: str,
-                                  message: str) -> None:
+@pytest.mark.parametrize(
+    ("fields", "path", "message"),
+    [
+        (
+            {"regimen": "folfoxx"},
+            "regimen",
+            "must be one of: folfox, capox, folfiri, capiri, "
+            "folfoxiri, fluorouracil_leucovorin, capecitabine, trifluridine_tipiracil, other",
+        ),
+        (
+            {"biologic": "avastin"},
+            "biologic",
+            "must be one of: none, bevacizumab, aflibercept, "
+            "ramucirumab, cetuximab, panitumumab, encorafenib_cetuximab, trastuzumab_based",
+        ),
+        ({"cycle": 0}, "cycle", "must be ≥ 1"),
+        ({"cycle_length_days": 28}, "cycle_length_days", "must be 14 or 21"),
+        (
+            {"setting": "first_line"},
+            "setting",
+            "must be one of: neoadjuvant, conversion, adjuvant, palliative",
+        ),
+        ({"dose_percent": 0}, "dose_percent", "must be ≥ 1"),
+        ({"dose_percent": 151}, "dose_percent", "must be ≤ 150"),
+        ({"toxicity_grade": 6}, "toxicity_grade", "must be ≤ 5"),
+        (
+            {"setting": None},
+            "setting",
+            "must be one of: neoadjuvant, conversion, adjuvant, palliative",
+        ),
+    ],
+)
+def test_chemotherapy_cycle_rules(
+    upfront: dict[str, Any], fields: dict[str, Any], path: str, message: str
+) -> None:
     upfront["treatments"] = [chemo(**fields)]
     assert problems(upfront) == [f"treatments[0].{path}: {message}"]
 
 
 def test_required_treatment_fields(upfront: dict[str, Any]) -> None:
-    upfront["treatments"] = [{"kind": "chemotherapy", "date": "2025-01-01"},
-                             {"kind": "immunotherapy", "date": "2025-01-01"},
-                             {"kind": "procedure", "date": "2025-01-01"},
-                             {"kind": "radiotherapy", "date": "2025-01-01"}]
+    upfront["treatments"] = [
+        {"kind": "chemotherapy", "date": "2025-01-01"},
+        {"kind": "immunotherapy", "date": "2025-01-01"},
+        {"kind": "procedure", "date": "2025-01-01"},
+        {"kind": "radiotherapy", "date": "2025-01-01"},
+    ]
     assert problems(upfront) == [
         "treatments[0].regimen: is required",
         "treatments[0].cycle: is required",
@@ -151,10 +211,14 @@ def test_required_treatment_fields(upfront: dict[str, Any]) -> None:
 
 def test_procedure_segments_and_immunotherapy_agent(upfront: dict[str, Any]) -> None:
     upfront["treatments"] = [
-        {"kind": "procedure", "date": "2025-01-01", "procedure": "hepatectomy",
-         "segments": [2, 9]},
-        {"kind": "immunotherapy", "date": "2025-01-01", "agent": "atezolizumab", "cycle": 1,
-         "setting": "palliative"},
+        {"kind": "procedure", "date": "2025-01-01", "procedure": "hepatectomy", "segments": [2, 9]},
+        {
+            "kind": "immunotherapy",
+            "date": "2025-01-01",
+            "agent": "atezolizumab",
+            "cycle": 1,
+            "setting": "palliative",
+        },
     ]
     assert problems(upfront) == [
         "treatments[0].segments: Couinaud segments are 1–8, got 9",
@@ -163,39 +227,54 @@ def test_procedure_segments_and_immunotherapy_agent(upfront: dict[str, Any]) -> 
     ]
 
 
-@pytest.mark.parametrize(("fields", "path", "message"), [
-    ({"longest_diameter_mm": -1}, "longest_diameter_mm", "must be ≥ 0"),
-    ({"segment": 0}, "segment", "must be ≥ 1"),
-    ({"segment": 9}, "segment", "must be ≤ 8"),
-    ({"morphology_group": 4}, "morphology_group", "must be ≤ 3"),
-    ({"status": "gone"}, "status", "must be one of: present, disappeared, ablated, resected"),
-    ({"target": "yes"}, "target", "must be true or false"),
-    ({"depth_mm": -2}, "depth_mm", "must be ≥ 0"),
-    ({"id": ""}, "id", "must not be empty"),
-])
-def test_lesion_rules(upfront: dict[str, Any], fields: dict[str, Any], path: str,
-                      message: str) -> None:
+@pytest.mark.parametrize(
+    ("fields", "path", "message"),
+    [
+        ({"longest_diameter_mm": -1}, "longest_diameter_mm", "must be ≥ 0"),
+        ({"segment": 0}, "segment", "must be ≥ 1"),
+        ({"segment": 9}, "segment", "must be ≤ 8"),
+        ({"morphology_group": 4}, "morphology_group", "must be ≤ 3"),
+        ({"status": "gone"}, "status", "must be one of: present, disappeared, ablated, resected"),
+        ({"target": "yes"}, "target", "must be true or false"),
+        ({"depth_mm": -2}, "depth_mm", "must be ≥ 0"),
+        ({"id": ""}, "id", "must not be empty"),
+    ],
+)
+def test_lesion_rules(
+    upfront: dict[str, Any], fields: dict[str, Any], path: str, message: str
+) -> None:
     upfront["imaging"][1]["lesions"] = [lesion(**fields)]
     assert problems(upfront) == [f"imaging[1].lesions[0].{path}: {message}"]
 
 
 def test_the_spec_example_message(upfront: dict[str, Any]) -> None:
-    upfront["imaging"].append({"date": "2025-02-05", "modality": "ct",
-                               "lesions": [lesion(longest_diameter_mm=-3)]})
+    upfront["imaging"].append(
+        {"date": "2025-02-05", "modality": "ct", "lesions": [lesion(longest_diameter_mm=-3)]}
+    )
     assert problems(upfront) == ["imaging[2].lesions[0].longest_diameter_mm: must be ≥ 0"]
 
 
-@pytest.mark.parametrize(("fields", "path", "message"), [
-    ({"modality": "xray"}, "modality",
-     "must be one of: ct, mri, pet_ct, ultrasound, intraoperative_ultrasound"),
-    ({"flr_percent": 101}, "flr_percent", "must be ≤ 100"),
-    ({"total_liver_volume_ml": 0}, "total_liver_volume_ml", "must be > 0"),
-    ({"total_liver_volume_ml": 1000, "flr_volume_ml": 1001}, "flr_volume_ml",
-     "must not exceed total_liver_volume_ml"),
-    ({"new_lesions": 1}, "new_lesions", "must be true or false"),
-])
-def test_imaging_rules(upfront: dict[str, Any], fields: dict[str, Any], path: str,
-                       message: str) -> None:
+@pytest.mark.parametrize(
+    ("fields", "path", "message"),
+    [
+        (
+            {"modality": "xray"},
+            "modality",
+            "must be one of: ct, mri, pet_ct, ultrasound, intraoperative_ultrasound",
+        ),
+        ({"flr_percent": 101}, "flr_percent", "must be ≤ 100"),
+        ({"total_liver_volume_ml": 0}, "total_liver_volume_ml", "must be > 0"),
+        (
+            {"total_liver_volume_ml": 1000, "flr_volume_ml": 1001},
+            "flr_volume_ml",
+            "must not exceed total_liver_volume_ml",
+        ),
+        ({"new_lesions": 1}, "new_lesions", "must be true or false"),
+    ],
+)
+def test_imaging_rules(
+    upfront: dict[str, Any], fields: dict[str, Any], path: str, message: str
+) -> None:
     upfront["imaging"][0].update(fields)
     assert problems(upfront) == [f"imaging[0].{path}: {message}"]
 
@@ -208,8 +287,9 @@ def test_flr_volume_equal_to_total_is_accepted(upfront: dict[str, Any]) -> None:
 
 def test_lesion_id_once_per_timepoint(upfront: dict[str, Any]) -> None:
     upfront["imaging"][0]["lesions"].append(lesion(segment=7))
-    assert problems(upfront) == ["imaging[0].lesions[1].id: lesion L1 appears twice at this "
-                                 "timepoint"]
+    assert problems(upfront) == [
+        "imaging[0].lesions[1].id: lesion L1 appears twice at this timepoint"
+    ]
 
 
 def test_resection_not_before_diagnosis(upfront: dict[str, Any]) -> None:
@@ -247,18 +327,30 @@ def test_variant_only_with_mutant(upfront: dict[str, Any]) -> None:
 
 
 def test_follow_up_reason_required(upfront: dict[str, Any]) -> None:
-    upfront["reviews"] = [{"meeting_date": "2025-02-04", "recommendation": "upfront_resection",
-                           "follow_up": {"status": "not_done"}}]
-    assert problems(upfront) == ["reviews[0].follow_up.reason: required when the status is "
-                                 "not_done"]
+    upfront["reviews"] = [
+        {
+            "meeting_date": "2025-02-04",
+            "recommendation": "upfront_resection",
+            "follow_up": {"status": "not_done"},
+        }
+    ]
+    assert problems(upfront) == [
+        "reviews[0].follow_up.reason: required when the status is not_done"
+    ]
 
 
 def test_review_roles_and_amends(upfront: dict[str, Any]) -> None:
-    upfront["reviews"] = [{"meeting_date": "2025-02-04", "amends": 0,
-                           "attendees": [{"name": "A. Surgeon", "role": "surgeon"}]}]
+    upfront["reviews"] = [
+        {
+            "meeting_date": "2025-02-04",
+            "amends": 0,
+            "attendees": [{"name": "A. Surgeon", "role": "surgeon"}],
+        }
+    ]
     found = problems(upfront)
-    assert found[0].startswith("reviews[0].attendees[0].role: must be one of: "
-                               "hepatobiliary_surgeon, colorectal_surgeon")
+    assert found[0].startswith(
+        "reviews[0].attendees[0].role: must be one of: hepatobiliary_surgeon, colorectal_surgeon"
+    )
 
 
 def test_unknown_keys_everywhere(upfront: dict[str, Any]) -> None:
@@ -319,7 +411,8 @@ def test_forms_get_the_same_messages_as_files() -> None:
     with pytest.raises(ValidationError) as caught:
         LesionMeasurement(id="L1", longest_diameter_mm=-1)  # type: ignore[arg-type]
     assert [str(p) for p in problems_from_error(caught.value, "lesion")] == [
-        "lesion.longest_diameter_mm: must be ≥ 0"]
+        "lesion.longest_diameter_mm: must be ≥ 0"
+    ]
     patient = Patient(mrn="X1")
     with pytest.raises(ValidationError) as caught:
         patient.ecog = 7
@@ -327,8 +420,12 @@ def test_forms_get_the_same_messages_as_files() -> None:
 
 
 def test_defaults_are_derived_not_stored() -> None:
-    cycle = ChemotherapyCycle(date=date(2025, 1, 1), regimen="capox", cycle=1,  # type: ignore[arg-type]
-                              setting="neoadjuvant")  # type: ignore[arg-type]
+    cycle = ChemotherapyCycle(
+        date=date(2025, 1, 1),
+        regimen="capox",
+        cycle=1,  # type: ignore[arg-type]
+        setting="neoadjuvant",
+    )  # type: ignore[arg-type]
     assert cycle.biologic is None and cycle.effective_biologic == "none"
     assert cycle.effective_cycle_length_days == 21
     assert cycle.effective_dose_percent == 100

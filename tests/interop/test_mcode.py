@@ -41,8 +41,11 @@ def export(case: Case, profile: Profile = PROFILE) -> dict[str, Any]:
 
 
 def resources(bundle: dict[str, Any], profile: str) -> list[dict[str, Any]]:
-    return [e["resource"] for e in bundle["entry"]
-            if c.PROFILES[profile] in e["resource"]["meta"]["profile"]]
+    return [
+        e["resource"]
+        for e in bundle["entry"]
+        if c.PROFILES[profile] in e["resource"]["meta"]["profile"]
+    ]
 
 
 def by_url(bundle: dict[str, Any], reference: dict[str, str]) -> dict[str, Any]:
@@ -55,6 +58,7 @@ def round_trip(case: Case) -> tuple[Case, list[str]]:
 
 
 # -- every demo case and golden example ---------------------------------------------------
+
 
 @pytest.mark.parametrize("path", CASE_FILES, ids=lambda p: p.stem)
 def test_every_bundle_is_valid_fhir_and_passes_the_profile_checks(path: Path) -> None:
@@ -83,6 +87,7 @@ def test_export_is_deterministic() -> None:
 
 
 # -- content ------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def conversion() -> tuple[Case, dict[str, Any]]:
@@ -115,44 +120,52 @@ def test_conditions_and_tnm_stage(conversion: tuple[Case, dict[str, Any]]) -> No
     assert by_url(bundle, primary["stage"][0]["assessment"][0]) is group
     assert group["code"]["coding"][0]["code"] == "399588009"  # pathologic stage grouping
     assert group["valueCodeableConcept"]["coding"][0]["code"] == "4A"
-    members = [by_url(bundle, m)["valueCodeableConcept"]["coding"][0]["code"]
-               for m in group["hasMember"]]
+    members = [
+        by_url(bundle, m)["valueCodeableConcept"]["coding"][0]["code"] for m in group["hasMember"]
+    ]
     assert members == ["pT3", "pN1a", "cM1a"]
 
 
-def test_molecular_results_in_a_genomics_report(
-        conversion: tuple[Case, dict[str, Any]]) -> None:
+def test_molecular_results_in_a_genomics_report(conversion: tuple[Case, dict[str, Any]]) -> None:
     _, bundle = conversion
     (report,) = resources(bundle, "genomics_report")
     results = [by_url(bundle, r) for r in report["result"]]
     variants = [r for r in results if c.PROFILES["genomic_variant"] in r["meta"]["profile"]]
     genes = [v["component"][0]["valueCodeableConcept"]["coding"][0]["code"] for v in variants]
     assert genes == ["HGNC:6407", "HGNC:7989", "HGNC:1097"]
-    assert all(v["valueCodeableConcept"]["coding"][0]["code"] == c.ABSENT.code
-               for v in variants)  # all wild type
-    markers = {r["code"]["coding"][0]["code"]: r["valueCodeableConcept"]["coding"][0]["code"]
-               for r in results if c.PROFILES["tumor_marker"] in r["meta"]["profile"]}
+    assert all(
+        v["valueCodeableConcept"]["coding"][0]["code"] == c.ABSENT.code for v in variants
+    )  # all wild type
+    markers = {
+        r["code"]["coding"][0]["code"]: r["valueCodeableConcept"]["coding"][0]["code"]
+        for r in results
+        if c.PROFILES["tumor_marker"] in r["meta"]["profile"]
+    }
     assert markers == {"81695-9": "LA14122-8", "mmr-ihc": "proficient", "48676-1": "LA6577-6"}
 
 
 def test_every_cea_value_is_a_tumor_marker_test(conversion: tuple[Case, dict[str, Any]]) -> None:
     case, bundle = conversion
-    cea = [r for r in resources(bundle, "tumor_marker") if r["code"]["coding"][0]["code"]
-           == c.CEA.code]
+    cea = [
+        r for r in resources(bundle, "tumor_marker") if r["code"]["coding"][0]["code"] == c.CEA.code
+    ]
     assert [(r["effectiveDateTime"], r["valueQuantity"]["value"]) for r in cea] == [
-        (lab.date.isoformat(), lab.cea_ng_ml) for lab in case.labs]
+        (lab.date.isoformat(), lab.cea_ng_ml) for lab in case.labs
+    ]
     assert all(r["valueQuantity"]["code"] == "ng/mL" for r in cea)
 
 
 def test_each_drug_of_each_cycle_is_an_administration(
-        conversion: tuple[Case, dict[str, Any]]) -> None:
+    conversion: tuple[Case, dict[str, Any]],
+) -> None:
     _, bundle = conversion
     given = resources(bundle, "medication")
     assert len(given) == 8 * 4  # 8 cycles of FOLFOX + panitumumab
     first = [g["medicationCodeableConcept"]["coding"][0]["code"] for g in given[:4]]
     assert first == ["32592", "6313", "4492", "263034"]
-    assert {g["extension"][0]["valueCodeableConcept"]["coding"][0]["code"]
-            for g in given} == {"373808002"}  # conversion: curative intent
+    assert {g["extension"][0]["valueCodeableConcept"]["coding"][0]["code"] for g in given} == {
+        "373808002"
+    }  # conversion: curative intent
     (secondary,) = resources(bundle, "secondary")
     assert all(by_url(bundle, g["reasonReference"][0]) is secondary for g in given)
 
@@ -163,8 +176,7 @@ def test_procedures_name_their_reason(conversion: tuple[Case, dict[str, Any]]) -
     assert colectomy["code"]["coding"][0]["code"] == "23968004"
     assert hepatectomy["code"]["coding"][0]["code"] == "107963000"
     assert by_url(bundle, colectomy["reasonReference"][0]) is resources(bundle, "primary")[0]
-    assert (by_url(bundle, hepatectomy["reasonReference"][0])
-            is resources(bundle, "secondary")[0])
+    assert by_url(bundle, hepatectomy["reasonReference"][0]) is resources(bundle, "secondary")[0]
 
 
 def test_tumor_sizes_and_recist_per_timepoint(conversion: tuple[Case, dict[str, Any]]) -> None:
@@ -175,8 +187,12 @@ def test_tumor_sizes_and_recist_per_timepoint(conversion: tuple[Case, dict[str, 
     assert len(sizes) == sum(len(tp.lesions) for tp in case.imaging)
     first = sizes[0]
     assert by_url(bundle, first["focus"][0])["identifier"][0]["value"] == "L1"
-    assert first["component"][0]["valueQuantity"] == {"value": 58, "unit": "mm",
-                                                      "system": c.UCUM, "code": "mm"}
+    assert first["component"][0]["valueQuantity"] == {
+        "value": 58,
+        "unit": "mm",
+        "system": c.UCUM,
+        "code": "mm",
+    }
     assert resources(bundle, "disease_status") == []  # a new episode: nothing assessed yet
 
 
@@ -186,8 +202,10 @@ def test_recist_per_timepoint_is_the_engines() -> None:
     statuses = resources(bundle, "disease_status")
     facts = evaluate(case, TODAY, PROFILE).facts
     assert [(s["effectiveDateTime"], s["valueCodeableConcept"]["text"]) for s in statuses] == [
-        ("2026-07-13", "RECIST 1.1 SD"), ("2026-09-07", "RECIST 1.1 SD"),
-        ("2026-11-16", "RECIST 1.1 PD")]
+        ("2026-07-13", "RECIST 1.1 SD"),
+        ("2026-09-07", "RECIST 1.1 SD"),
+        ("2026-11-16", "RECIST 1.1 PD"),
+    ]
     assert len(statuses) == len(facts.recist)
     assert statuses[-1]["valueCodeableConcept"]["coding"][0]["code"] == "271299001"  # worse
     assert statuses[-1]["note"][0]["text"].startswith("RECIST 1.1: PD.")
@@ -197,13 +215,18 @@ def test_recist_per_timepoint_is_the_engines() -> None:
 
 def test_a_signed_review_is_a_care_plan(upfront: dict[str, Any]) -> None:
     upfront["reviews"] = [
-        {"meeting_date": "2025-02-04", "question": "Resect?", "recommendation":
-         "upfront_resection", "decision": "Laparoscopic wedge of segment 6.",
-         "actions": [{"text": "Book theatre", "owner": "HPB", "due": "2025-02-20"}],
-         "next_review_date": "2025-04-01",
-         "attendees": [{"name": "A. Surgeon", "role": "hepatobiliary_surgeon"}],
-         "signed_by": "A. Surgeon", "signed_at": "2025-02-04T17:42:00Z",
-         "evaluation": {"input_sha256": "ab" * 32}},
+        {
+            "meeting_date": "2025-02-04",
+            "question": "Resect?",
+            "recommendation": "upfront_resection",
+            "decision": "Laparoscopic wedge of segment 6.",
+            "actions": [{"text": "Book theatre", "owner": "HPB", "due": "2025-02-20"}],
+            "next_review_date": "2025-04-01",
+            "attendees": [{"name": "A. Surgeon", "role": "hepatobiliary_surgeon"}],
+            "signed_by": "A. Surgeon",
+            "signed_at": "2025-02-04T17:42:00Z",
+            "evaluation": {"input_sha256": "ab" * 32},
+        },
         {"meeting_date": "2025-02-11", "decision": "Not signed yet."},
     ]
     case = case_from_dict(upfront, TODAY)
@@ -214,7 +237,10 @@ def test_a_signed_review_is_a_care_plan(upfront: dict[str, Any]) -> None:
     assert plan["created"] == "2025-02-04T17:42:00Z"
     assert plan["identifier"][1] == {"system": c.EVALUATION_INPUT_SYSTEM, "value": "ab" * 32}
     assert [a["detail"]["code"]["coding"][0]["code"] for a in plan["activity"]] == [
-        "upfront_resection", "action", "next-review"]
+        "upfront_resection",
+        "action",
+        "next-review",
+    ]
     assert check_bundle(bundle, case) == []
     again, notes = round_trip(case)
     assert notes == []
@@ -222,6 +248,7 @@ def test_a_signed_review_is_a_care_plan(upfront: dict[str, Any]) -> None:
 
 
 # -- the checks catch what they should ----------------------------------------------------
+
 
 @pytest.fixture
 def good() -> tuple[Case, dict[str, Any]]:
@@ -242,8 +269,9 @@ def test_a_missing_profile_is_caught(good: tuple[Case, dict[str, Any]]) -> None:
 
 def test_a_wrong_code_system_is_caught(good: tuple[Case, dict[str, Any]]) -> None:
     _, bundle = good
-    cea = next(r for r in resources(bundle, "tumor_marker")
-               if r["code"]["coding"][0]["code"] == c.CEA.code)
+    cea = next(
+        r for r in resources(bundle, "tumor_marker") if r["code"]["coding"][0]["code"] == c.CEA.code
+    )
     cea["code"]["coding"][0]["system"] = "http://example.org/lab-codes"
     issues = [str(i) for i in check_bundle(bundle)]
     assert any("code must be coded in http://loinc.org" in i for i in issues)
@@ -253,24 +281,40 @@ def test_a_wrong_code_system_is_caught(good: tuple[Case, dict[str, Any]]) -> Non
 def test_a_dangling_reference_is_caught(good: tuple[Case, dict[str, Any]]) -> None:
     _, bundle = good
     entry_of(bundle, "medication")["reasonReference"][0]["reference"] = (
-        "urn:uuid:00000000-0000-4000-8000-000000000000")
+        "urn:uuid:00000000-0000-4000-8000-000000000000"
+    )
     issues = [str(i) for i in check_bundle(bundle)]
-    assert any("reasonReference[0] → urn:uuid:00000000" in i and "not in the bundle" in i
-               for i in issues)
+    assert any(
+        "reasonReference[0] → urn:uuid:00000000" in i and "not in the bundle" in i for i in issues
+    )
 
 
-@pytest.mark.parametrize("breakage", [
-    "unknown code", "reference to the wrong profile", "fixed code", "required element",
-    "must-support element", "profile on the wrong resource",
-])
+@pytest.mark.parametrize(
+    "breakage",
+    [
+        "unknown code",
+        "reference to the wrong profile",
+        "fixed code",
+        "required element",
+        "must-support element",
+        "profile on the wrong resource",
+    ],
+)
 def test_other_departures_are_caught(good: tuple[Case, dict[str, Any]], breakage: str) -> None:
     case, bundle = good
     if breakage == "unknown code":
         entry_of(bundle, "primary")["bodySite"][0]["coding"][0]["code"] = "123456789"
     elif breakage == "reference to the wrong profile":
         size = entry_of(bundle, "tumor_size")
-        size["focus"] = [{"reference": next(e["fullUrl"] for e in bundle["entry"]
-                                            if e["resource"]["resourceType"] == "Patient")}]
+        size["focus"] = [
+            {
+                "reference": next(
+                    e["fullUrl"]
+                    for e in bundle["entry"]
+                    if e["resource"]["resourceType"] == "Patient"
+                )
+            }
+        ]
     elif breakage == "fixed code":
         entry_of(bundle, "disease_status")["code"] = c.CEA.concept()
     elif breakage == "required element":
@@ -284,25 +328,46 @@ def test_other_departures_are_caught(good: tuple[Case, dict[str, Any]], breakage
 
 # -- import -------------------------------------------------------------------------------
 
+
 def test_what_a_case_cannot_hold_is_listed_not_dropped(upfront: dict[str, Any]) -> None:
     bundle = export(case_from_dict(upfront, TODAY))
     patient = resources(bundle, "patient")[0]
     patient["telecom"] = [{"system": "phone", "value": "+1 555 0100"}]
-    patient_ref = {"reference": next(e["fullUrl"] for e in bundle["entry"]
-                                     if e["resource"] is patient)}
+    patient_ref = {
+        "reference": next(e["fullUrl"] for e in bundle["entry"] if e["resource"] is patient)
+    }
     bundle["entry"] += [
-        {"fullUrl": "urn:uuid:11111111-1111-4111-8111-111111111111", "resource": {
-            "resourceType": "Observation", "id": "11111111-1111-4111-8111-111111111111",
-            "status": "final", "code": {"coding": [{"system": c.LOINC, "code": "718-7"}]},
-            "subject": patient_ref, "valueQuantity": {"value": 12.1}}},
-        {"fullUrl": "urn:uuid:22222222-2222-4222-8222-222222222222", "resource": {
-            "resourceType": "MedicationAdministration",
-            "id": "22222222-2222-4222-8222-222222222222", "status": "completed",
-            "medicationCodeableConcept": c.DRUGS["oxaliplatin"].concept(),
-            "subject": patient_ref, "effectiveDateTime": "2025-01-01"}},
-        {"fullUrl": "urn:uuid:33333333-3333-4333-8333-333333333333", "resource": {
-            "resourceType": "Encounter", "id": "33333333-3333-4333-8333-333333333333",
-            "status": "finished", "class": {"code": "AMB"}}},
+        {
+            "fullUrl": "urn:uuid:11111111-1111-4111-8111-111111111111",
+            "resource": {
+                "resourceType": "Observation",
+                "id": "11111111-1111-4111-8111-111111111111",
+                "status": "final",
+                "code": {"coding": [{"system": c.LOINC, "code": "718-7"}]},
+                "subject": patient_ref,
+                "valueQuantity": {"value": 12.1},
+            },
+        },
+        {
+            "fullUrl": "urn:uuid:22222222-2222-4222-8222-222222222222",
+            "resource": {
+                "resourceType": "MedicationAdministration",
+                "id": "22222222-2222-4222-8222-222222222222",
+                "status": "completed",
+                "medicationCodeableConcept": c.DRUGS["oxaliplatin"].concept(),
+                "subject": patient_ref,
+                "effectiveDateTime": "2025-01-01",
+            },
+        },
+        {
+            "fullUrl": "urn:uuid:33333333-3333-4333-8333-333333333333",
+            "resource": {
+                "resourceType": "Encounter",
+                "id": "33333333-3333-4333-8333-333333333333",
+                "status": "finished",
+                "class": {"code": "AMB"},
+            },
+        },
     ]
     mapped = bundle_to_document(bundle)
     assert any("telecom not mapped" in n for n in mapped.notes)
@@ -322,10 +387,13 @@ def test_a_bundle_goes_through_the_case_file_validation(upfront: dict[str, Any])
     assert [str(p) for p in caught.value.problems] == ["patient.ecog: must be ≤ 4"]
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"resourceType": "Patient"}, "must be 'Bundle'"),
-    ({"resourceType": "Bundle", "type": "collection", "entry": []}, "exactly one Patient"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"resourceType": "Patient"}, "must be 'Bundle'"),
+        ({"resourceType": "Bundle", "type": "collection", "entry": []}, "exactly one Patient"),
+    ],
+)
 def test_not_one_patients_bundle_is_refused(data: dict[str, Any], message: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         bundle_to_document(data)
@@ -334,13 +402,16 @@ def test_not_one_patients_bundle_is_refused(data: dict[str, Any], message: str) 
 
 # -- round trip by hypothesis -------------------------------------------------------------
 
-signed = st.fixed_dictionaries({
-    "signed_by": st.text(st.characters(whitelist_categories=["Lu", "Ll"]), min_size=1,
-                         max_size=12),
-    "signed_at": st.datetimes(min_value=datetime(2024, 1, 1),
-                              max_value=datetime(2026, 1, 1)).map(
-        lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ")),
-})
+signed = st.fixed_dictionaries(
+    {
+        "signed_by": st.text(
+            st.characters(whitelist_categories=["Lu", "Ll"]), min_size=1, max_size=12
+        ),
+        "signed_at": st.datetimes(
+            min_value=datetime(2024, 1, 1), max_value=datetime(2026, 1, 1)
+        ).map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ")),
+    }
+)
 
 
 @st.composite
@@ -374,7 +445,13 @@ def test_as_of_date_matters_only_for_the_engine() -> None:
     case = load(DEMO / "DEMO-0001-upfront-resection.json")
     early = case_to_bundle(case, as_of=date(2026, 1, 1), profile=PROFILE)
     late = case_to_bundle(case, as_of=TODAY, profile=PROFILE)
-    strip = [e for e in early["entry"] if c.PROFILES["disease_status"]
-             not in e["resource"]["meta"]["profile"]]
-    assert strip == [e for e in late["entry"] if c.PROFILES["disease_status"]
-                     not in e["resource"]["meta"]["profile"]]
+    strip = [
+        e
+        for e in early["entry"]
+        if c.PROFILES["disease_status"] not in e["resource"]["meta"]["profile"]
+    ]
+    assert strip == [
+        e
+        for e in late["entry"]
+        if c.PROFILES["disease_status"] not in e["resource"]["meta"]["profile"]
+    ]

@@ -11,11 +11,12 @@ from crlmboard.domain.validation import InvalidInput
 from crlmboard.interop.referrals import COLUMNS, parse_referrals, template_header
 from tests.conftest import TODAY
 
-TEMPLATE = (Path(__file__).parents[2] / "crlmboard" / "resources" / "templates"
-            / "referrals.csv")
+TEMPLATE = Path(__file__).parents[2] / "crlmboard" / "resources" / "templates" / "referrals.csv"
 HEADER = ",".join(COLUMNS)
-GOOD_ROW = ("REF-0001,Testperson,Anna,1961-04-02,female,Dr Sample Oncologist,2026-10-01,"
-            "sigmoid,2026-09-01,2026-09-15,Resectable upfront?,2026-12-01")
+GOOD_ROW = (
+    "REF-0001,Testperson,Anna,1961-04-02,female,Dr Sample Oncologist,2026-10-01,"
+    "sigmoid,2026-09-01,2026-09-15,Resectable upfront?,2026-12-01"
+)
 
 
 def problems(data: bytes) -> list[str]:
@@ -36,10 +37,15 @@ def test_a_good_file() -> None:
     assert first.row == 2 and first.mrn == "REF-0001"
     assert first.document == {
         "format": "crlmboard.case/1",
-        "patient": {"mrn": "REF-0001", "family_name": "Testperson", "given_name": "Anna",
-                    "birth_date": "1961-04-02", "sex": "female",
-                    "referring_clinician": "Dr Sample Oncologist",
-                    "referral_date": "2026-10-01"},
+        "patient": {
+            "mrn": "REF-0001",
+            "family_name": "Testperson",
+            "given_name": "Anna",
+            "birth_date": "1961-04-02",
+            "sex": "female",
+            "referring_clinician": "Dr Sample Oncologist",
+            "referral_date": "2026-10-01",
+        },
         "primary": {"site": "sigmoid", "diagnosis_date": "2026-09-01"},
         "liver_metastases_diagnosis_date": "2026-09-15",
     }
@@ -49,9 +55,11 @@ def test_a_good_file() -> None:
 
 
 def test_a_spreadsheet_file_with_bom_semicolons_and_column_titles() -> None:
-    header = ("MRN;Family name;Given name;Birth date;Sex;Referring clinician;Referral date;"
-              "Primary site;Diagnosis date;Liver metastases diagnosis date;Question;"
-              "Meeting date")
+    header = (
+        "MRN;Family name;Given name;Birth date;Sex;Referring clinician;Referral date;"
+        "Primary site;Diagnosis date;Liver metastases diagnosis date;Question;"
+        "Meeting date"
+    )
     row = GOOD_ROW.replace(",", ";")
     (referral,) = parse_referrals(("\ufeff" + header + "\r\n" + row + "\r\n").encode(), TODAY)
     assert referral.mrn == "REF-0001"
@@ -69,23 +77,33 @@ def test_columns_may_be_left_out_and_blank_lines_are_skipped() -> None:
     assert referral.document["patient"] == {"mrn": "REF-1", "sex": "male"}
 
 
-@pytest.mark.parametrize(("row", "expected"), [
-    ("REF-1,,,1961-02-30,,,,,,,,", "row 2, birth_date: not a real calendar date"),
-    ("REF-1,,,02/04/1961,,,,,,,,", "row 2, birth_date: must be a date YYYY-MM-DD"),
-    ("REF-1,,,2026-12-01,,,,,,,,", "row 2, birth_date: must not be in the future"),
-    ("REF-1,,,,F,,,,,,,", "row 2, sex: must be one of: female, male, other, unknown"),
-    ("REF-1,,,,,,,colon,,,,", "row 2, primary_site: must be one of: caecum, ascending, "
-                              "hepatic_flexure, transverse, splenic_flexure, descending, "
-                              "sigmoid, rectosigmoid, rectum"),
-    ("REF-1,,,,,,,,2026-13-01,,,", "row 2, diagnosis_date: not a real calendar date"),
-    ("REF-1,,,,,,,,,,,next week", "row 2, meeting_date: must be a date YYYY-MM-DD"),
-    ("REF 1,,,,,,,,,,,", "row 2, mrn: must be 1–32 characters of A–Z, a–z, 0–9, '-', '_', "
-                         "'/' or '.'"),
-    (",Testperson,,,,,,,,,,", "row 2, mrn: is required"),
-    ("REF-1,Testperson", "row 2: has 2 fields, the header has 12"),
-    ("REF-1,,,1950-01-01,,,,,,1940-01-01,,",
-     "row 2, liver_metastases_diagnosis_date: must not be before the birth date"),
-])
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        ("REF-1,,,1961-02-30,,,,,,,,", "row 2, birth_date: not a real calendar date"),
+        ("REF-1,,,02/04/1961,,,,,,,,", "row 2, birth_date: must be a date YYYY-MM-DD"),
+        ("REF-1,,,2026-12-01,,,,,,,,", "row 2, birth_date: must not be in the future"),
+        ("REF-1,,,,F,,,,,,,", "row 2, sex: must be one of: female, male, other, unknown"),
+        (
+            "REF-1,,,,,,,colon,,,,",
+            "row 2, primary_site: must be one of: caecum, ascending, "
+            "hepatic_flexure, transverse, splenic_flexure, descending, "
+            "sigmoid, rectosigmoid, rectum",
+        ),
+        ("REF-1,,,,,,,,2026-13-01,,,", "row 2, diagnosis_date: not a real calendar date"),
+        ("REF-1,,,,,,,,,,,next week", "row 2, meeting_date: must be a date YYYY-MM-DD"),
+        (
+            "REF 1,,,,,,,,,,,",
+            "row 2, mrn: must be 1–32 characters of A–Z, a–z, 0–9, '-', '_', '/' or '.'",
+        ),
+        (",Testperson,,,,,,,,,,", "row 2, mrn: is required"),
+        ("REF-1,Testperson", "row 2: has 2 fields, the header has 12"),
+        (
+            "REF-1,,,1950-01-01,,,,,,1940-01-01,,",
+            "row 2, liver_metastases_diagnosis_date: must not be before the birth date",
+        ),
+    ],
+)
 def test_each_kind_of_bad_row(row: str, expected: str) -> None:
     assert problems(f"{HEADER}\n{row}\n".encode()) == [expected]
 
@@ -98,19 +116,32 @@ def test_every_problem_of_every_row_is_listed() -> None:
     ]
 
 
-@pytest.mark.parametrize(("data", "expected"), [
-    (b"mrn\tsex\nREF-1\tmale\n", "row 1, header: the fields must be separated by ',' or ';' "
-                                 "(found a tab)"),
-    (b"mrn,sex\nREF-1,m\xe4le\n", "row 2: the file is not UTF-8 text; save it from the "
-                                  "spreadsheet as 'CSV UTF-8'"),
-    (b"", "row 1, header: the file is empty; the first row must name the columns of the "
-          "template"),
-    (b"mrn,gender\nREF-1,male\n", "row 1, header: unknown column 'gender' (the columns are: "
-                                  + ", ".join(COLUMNS) + ")"),
-    (b"family_name\nTestperson\n", "row 1, header: the column 'mrn' is required"),
-    (b"mrn,mrn\nA,B\n", "row 1, header: the column 'mrn' appears twice"),
-    (b'mrn,question\nREF-1,"open quote\n', "row 2: not readable as CSV (unexpected end of "
-                                           "data)"),
-])
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (
+            b"mrn\tsex\nREF-1\tmale\n",
+            "row 1, header: the fields must be separated by ',' or ';' (found a tab)",
+        ),
+        (
+            b"mrn,sex\nREF-1,m\xe4le\n",
+            "row 2: the file is not UTF-8 text; save it from the spreadsheet as 'CSV UTF-8'",
+        ),
+        (
+            b"",
+            "row 1, header: the file is empty; the first row must name the columns of the template",
+        ),
+        (
+            b"mrn,gender\nREF-1,male\n",
+            "row 1, header: unknown column 'gender' (the columns are: " + ", ".join(COLUMNS) + ")",
+        ),
+        (b"family_name\nTestperson\n", "row 1, header: the column 'mrn' is required"),
+        (b"mrn,mrn\nA,B\n", "row 1, header: the column 'mrn' appears twice"),
+        (
+            b'mrn,question\nREF-1,"open quote\n',
+            "row 2: not readable as CSV (unexpected end of data)",
+        ),
+    ],
+)
 def test_a_broken_file_is_refused_with_the_reason(data: bytes, expected: str) -> None:
     assert problems(data) == [expected]

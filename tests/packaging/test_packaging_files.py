@@ -58,7 +58,8 @@ def _spec_value(name: str) -> object:
     """The literal value assigned to `name` at the top level of the spec."""
     for node in ast.parse(SPEC.read_text(encoding="utf-8")).body:
         if isinstance(node, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            isinstance(t, ast.Name) and t.id == name for t in node.targets
+        ):
             return ast.literal_eval(node.value)
     raise AssertionError(f"{name} is not assigned in {SPEC.name}")
 
@@ -67,22 +68,28 @@ def _spec_value(name: str) -> object:
 
 
 def test_desktop_entry_validates() -> None:
-    result = subprocess.run([_tool("desktop-file-validate"), str(DESKTOP)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [_tool("desktop-file-validate"), str(DESKTOP)], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "error" not in result.stdout.lower() and "warning" not in result.stdout.lower(), \
+    assert "error" not in result.stdout.lower() and "warning" not in result.stdout.lower(), (
         result.stdout
+    )
 
 
 def test_metainfo_validates() -> None:
-    result = subprocess.run([_tool("appstreamcli"), "validate", "--no-net", str(METAINFO)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [_tool("appstreamcli"), "validate", "--no-net", str(METAINFO)],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_desktop_entry_metainfo_icon_and_app_agree() -> None:
-    entry = dict(line.split("=", 1) for line in DESKTOP.read_text("utf-8").splitlines()
-                 if "=" in line)
+    entry = dict(
+        line.split("=", 1) for line in DESKTOP.read_text("utf-8").splitlines() if "=" in line
+    )
     assert entry["Exec"].split()[0] in PYPROJECT["project"]["scripts"]
     assert entry["Icon"] == APP_ID
     assert app.DESKTOP_ID == APP_ID  # QApplication.setDesktopFileName (Wayland's app id)
@@ -126,9 +133,13 @@ def test_spec_carries_every_runtime_tree() -> None:
     assert isinstance(trees, list)
     assert set(trees) == set(RUNTIME_TREES)
     assert _runtime_files(), "no runtime files found"
-    for relative in ("store/migrations/env.py", "resources/profiles/default.toml",
-                     "resources/fonts/NotoSans-Regular.ttf", "resources/icons/crlmboard-256.png",
-                     "resources/demo/DEMO-0007-pve-flr-remeasured.json"):
+    for relative in (
+        "store/migrations/env.py",
+        "resources/profiles/default.toml",
+        "resources/fonts/NotoSans-Regular.ttf",
+        "resources/icons/crlmboard-256.png",
+        "resources/demo/DEMO-0007-pve-flr-remeasured.json",
+    ):
         assert relative in _runtime_files()
         assert any(relative.startswith(tree + "/") for tree in trees)
 
@@ -136,8 +147,16 @@ def test_spec_carries_every_runtime_tree() -> None:
 def test_spec_leaves_out_unused_qt_and_has_every_platform() -> None:
     unused = _spec_value("UNUSED_QT")
     assert isinstance(unused, list)
-    for module in ("QtWebEngineCore", "QtWebEngineWidgets", "Qt3DCore", "QtMultimedia",
-                   "QtQml", "QtQuick", "QtCharts", "QtPdf"):
+    for module in (
+        "QtWebEngineCore",
+        "QtWebEngineWidgets",
+        "Qt3DCore",
+        "QtMultimedia",
+        "QtQml",
+        "QtQuick",
+        "QtCharts",
+        "QtPdf",
+    ):
         assert module in unused
     used = {"QtCore", "QtGui", "QtWidgets"}
     assert not used & set(unused)
@@ -148,8 +167,15 @@ def test_spec_leaves_out_unused_qt_and_has_every_platform() -> None:
                 imported.add(node.module.split(".")[1])  # type: ignore[union-attr]
     assert imported <= used, f"the app now imports {imported - used}: update UNUSED_QT"
     text = SPEC.read_text("utf-8")
-    for needle in ("crlmboard.ico", "crlmboard.icns", "BUNDLE(", "console=not (WINDOWS or MACOS)",
-                   "hiddenimports", "sqlalchemy.dialects.sqlite", "psycopg_binary"):
+    for needle in (
+        "crlmboard.ico",
+        "crlmboard.icns",
+        "BUNDLE(",
+        "console=not (WINDOWS or MACOS)",
+        "hiddenimports",
+        "sqlalchemy.dialects.sqlite",
+        "psycopg_binary",
+    ):
         assert needle in text
 
 
@@ -169,8 +195,9 @@ def test_package_data_globs_cover_every_runtime_file() -> None:
     setuptools = PYPROJECT["tool"]["setuptools"]
     matched: set[str] = set()
     for pattern in setuptools["package-data"]["crlmboard"]:
-        matched.update(Path(p).as_posix() for p in
-                       glob.glob(pattern, root_dir=PACKAGE, recursive=True))
+        matched.update(
+            Path(p).as_posix() for p in glob.glob(pattern, root_dir=PACKAGE, recursive=True)
+        )
     excluded = setuptools.get("exclude-package-data", {}).get("crlmboard", [])
     missing = [f for f in _runtime_files() if f not in matched]
     assert not missing, f"not covered by [tool.setuptools.package-data]: {missing}"
@@ -186,22 +213,39 @@ def test_wheel_carries_every_runtime_file(tmp_path: Path) -> None:
     source.mkdir()
     shutil.copy(ROOT / "pyproject.toml", source)
     shutil.copy(ROOT / "README.md", source)
-    shutil.copytree(PACKAGE, source / "crlmboard",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(
+        PACKAGE, source / "crlmboard", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+    )
     # a stray bytecode file among the migrations must stay out of the wheel
     cache = source / "crlmboard" / "store" / "migrations" / "__pycache__"
     cache.mkdir()
     (cache / "env.cpython-311.pyc").write_bytes(b"stale")
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"),
-         str(source)], capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "-q",
+            "-w",
+            str(tmp_path / "dist"),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     (wheel,) = (tmp_path / "dist").glob("crlmboard-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     missing = [f for f in _runtime_files() if f"crlmboard/{f}" not in names]
     assert not missing, f"not in the wheel: {missing}"
-    modules = [p.relative_to(ROOT).as_posix() for p in PACKAGE.rglob("*.py")
-               if "__pycache__" not in p.parts]
+    modules = [
+        p.relative_to(ROOT).as_posix()
+        for p in PACKAGE.rglob("*.py")
+        if "__pycache__" not in p.parts
+    ]
     assert not [m for m in modules if m not in names]
     assert not [n for n in names if n.endswith(".pyc")]
     version = PYPROJECT["project"]["version"]

@@ -14,9 +14,15 @@ def child(code: str, *args: str, stdin: int | None = None) -> subprocess.Popen[s
     """A fresh Python process (spawn-like) running `code` with the repository importable;
     its stdout and stderr are pipes."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
-    return subprocess.Popen([sys.executable, "-c", code, *args], cwd=ROOT, env=env,
-                            stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        cwd=ROOT,
+        env=env,
+        stdin=stdin,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def trials(name: str, default: int) -> int:

@@ -49,8 +49,10 @@ def test_two_processes_save_through_the_services(db_path: Path) -> None:
     count = saves()
     with Board.open(db_path, clock=lambda: TODAY) as board:
         board.cases.import_path(GOLDEN)
-    writers = [child(SAVER, str(db_path), mrn, str(count), stdin=subprocess.PIPE)
-               for mrn in ("EX-0001", "EX-0002")]
+    writers = [
+        child(SAVER, str(db_path), mrn, str(count), stdin=subprocess.PIPE)
+        for mrn in ("EX-0001", "EX-0002")
+    ]
     for writer in writers:
         assert writer.stdout is not None and writer.stdout.readline().strip() == "ready"
     started = time.perf_counter()
@@ -114,8 +116,7 @@ def test_read_then_write_needs_begin_immediate(tmp_path: Path, mode: str) -> Non
         connection.exec_driver_sql("CREATE TABLE counter (n INTEGER)")
         connection.exec_driver_sql("INSERT INTO counter VALUES (0)")
     count = 300
-    workers = [child(GUARD, str(path), mode, str(count), stdin=subprocess.PIPE)
-               for _ in range(2)]
+    workers = [child(GUARD, str(path), mode, str(count), stdin=subprocess.PIPE) for _ in range(2)]
     for worker in workers:
         assert worker.stdout is not None and worker.stdout.readline().strip() == "ready"
     for worker in workers:

@@ -42,8 +42,7 @@ while True:
 
 def expected_case(i: int) -> Case:
     """The i-th case the writer saves (varied, so every table sees different counts)."""
-    document: dict[str, Any] = json.loads(
-        (GOLDEN / "upfront-resection.json").read_text("utf-8"))
+    document: dict[str, Any] = json.loads((GOLDEN / "upfront-resection.json").read_text("utf-8"))
     document = copy.deepcopy(document)
     document["patient"]["mrn"] = f"T1-{i:05d}"
     document["labs"] = document["labs"][: 1 + i % max(1, len(document["labs"]))]

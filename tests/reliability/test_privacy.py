@@ -25,8 +25,14 @@ SENTINELS = (NAME, GIVEN, MRN, "Ödön", "王")
 
 def sentinel_case(upfront: dict[str, Any], folder: Path) -> Path:
     upfront["patient"].update(mrn=MRN, family_name=NAME, given_name=GIVEN)
-    upfront["reviews"] = [{"meeting_date": "2025-02-04", "decision": "Resect.",
-                           "signed_by": "Dr Lind", "signed_at": "2025-02-04T13:00:00Z"}]
+    upfront["reviews"] = [
+        {
+            "meeting_date": "2025-02-04",
+            "decision": "Resect.",
+            "signed_by": "Dr Lind",
+            "signed_at": "2025-02-04T13:00:00Z",
+        }
+    ]
     path = folder / "sentinel.json"
     path.write_text(json.dumps(upfront, ensure_ascii=False), "utf-8")
     return path
@@ -37,10 +43,13 @@ def assert_clean(text: str, where: str) -> None:
         assert sentinel not in text, f"{sentinel!r} found in {where}"
 
 
-def test_no_names_or_mrns_in_logs(tmp_path: Path, upfront: dict[str, Any],
-                                  monkeypatch: pytest.MonkeyPatch,
-                                  caplog: pytest.LogCaptureFixture,
-                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_names_or_mrns_in_logs(
+    tmp_path: Path,
+    upfront: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     """T35: import, edit, refused edit of a signed review, evaluate, PDF, backup, restore,
     check and a forced unexpected exception leave no trace of the patient in the logs,
     backup manifests, lock file or error output."""
@@ -68,8 +77,9 @@ def test_no_names_or_mrns_in_logs(tmp_path: Path, upfront: dict[str, Any],
     outputs.append(capsys.readouterr())
 
     def unexpected(self: CaseRepository, case: Any, summary: Any) -> int:
-        self.session.execute(sa.text("SELECT :mrn, :name"),
-                             {"mrn": MRN, "name": {"family": NAME, "given": GIVEN}})
+        self.session.execute(
+            sa.text("SELECT :mrn, :name"), {"mrn": MRN, "name": {"family": NAME, "given": GIVEN}}
+        )
         raise AssertionError("not reached")
 
     monkeypatch.setattr(CaseRepository, "create", unexpected)
@@ -104,6 +114,7 @@ def test_nothing_touches_the_network(tmp_path: Path, monkeypatch: pytest.MonkeyP
         def blocked(*args: Any, **kwargs: Any) -> Any:
             attempts.append(name)
             raise OSError(f"network access attempted: {name}")
+
         return blocked
 
     monkeypatch.setattr(socket.socket, "connect", refuse("connect"))

@@ -73,8 +73,12 @@ def pdftotext(pdf: bytes, tmp_path: Path) -> str:
     so that Arabic presentation forms read as their letters."""
     source = tmp_path / "in.pdf"
     source.write_bytes(pdf)
-    completed = subprocess.run([tool("pdftotext"), "-enc", "UTF-8", str(source), "-"],
-                               capture_output=True, check=True, timeout=60)
+    completed = subprocess.run(
+        [tool("pdftotext"), "-enc", "UTF-8", str(source), "-"],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
     text = completed.stdout.decode("utf-8")
     text = "".join(c for c in text if unicodedata.category(c) != "Cf")  # bidi marks
     return unicodedata.normalize("NFKC", text)

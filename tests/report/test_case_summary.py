@@ -53,7 +53,8 @@ def check_snapshot(name: str, pdf: bytes) -> None:
         path.write_text(digest + "\n", "utf-8")
     assert path.read_text("utf-8").strip() == digest, (
         f"{name} changed; if the new layout is intended, rerun with "
-        "CRLMBOARD_UPDATE_SNAPSHOTS=1 and look at the PDF")
+        "CRLMBOARD_UPDATE_SNAPSHOTS=1 and look at the PDF"
+    )
 
 
 def test_review_summary_has_every_section_finding_and_identifier() -> None:
@@ -69,10 +70,20 @@ def test_review_summary_has_every_section_finding_and_identifier() -> None:
     for finding in evaluation["findings"]:
         assert finding["rule"] in text
         assert squash(finding["title"]) in text
-    for needle in (case.mrn, "EXAMPLE, Clara", "1956-08-30", "2025-03-24",
-                   "Resectable after 8 cycles?", value_label("two_stage_hepatectomy"),
-                   "Book right portal vein embolisation", "2025-04-28", "A. Surgeon",
-                   "2025-03-24 17:42 UTC", "guo-2021", "Guo M, Jin N"):
+    for needle in (
+        case.mrn,
+        "EXAMPLE, Clara",
+        "1956-08-30",
+        "2025-03-24",
+        "Resectable after 8 cycles?",
+        value_label("two_stage_hepatectomy"),
+        "Book right portal vein embolisation",
+        "2025-04-28",
+        "A. Surgeon",
+        "2025-03-24 17:42 UTC",
+        "guo-2021",
+        "Guo M, Jin N",
+    ):
         assert needle in text, needle
     # the lesion table, RECIST per timepoint, CEA and FLR values
     for needle in ("L1", "Σ targets", "RECIST", "PR", "48", "9.2", "26 %", "30 %"):
@@ -84,8 +95,7 @@ def test_footer_on_every_page_names_page_count_and_versions() -> None:
     review = case.reviews[0]
     evaluation = review.evaluation
     assert evaluation is not None
-    pdf = case_summary_pdf(case, evaluation, review, app_version="9.9.9",
-                           audit_head="ab" * 32)
+    pdf = case_summary_pdf(case, evaluation, review, app_version="9.9.9", audit_head="ab" * 32)
     pages = pages_text(pdf)
     assert len(pages) >= 3
     for number, page in enumerate(pages, start=1):
@@ -111,8 +121,7 @@ def test_current_evaluation_summary_without_review() -> None:
 def test_draft_review_is_marked_as_such() -> None:
     case = reviewed_case()
     draft = case.reviews[1]
-    pdf = case_summary_pdf(case, evaluation_of(case, draft.meeting_date), draft,
-                           review_number=1)
+    pdf = case_summary_pdf(case, evaluation_of(case, draft.meeting_date), draft, review_number=1)
     text = squash(" ".join(pages_text(pdf)))
     assert "DRAFT — not signed" in text
     assert "(review 2)" in text
@@ -123,26 +132,52 @@ def test_user_strings_are_escaped() -> None:
     data["patient"]["given_name"] = "Ada <b>&amp;"
     data["patient"]["comorbidities"] = ["T2 <N0 & M0", "</para> broken?"]
     data["patient"]["referring_clinician"] = "Dr <Smith> & Partners"
-    data["treatments"] = [{"kind": "procedure", "date": "2025-02-10", "procedure": "other",
-                           "note": "<font name='nope'>x</font> & <br/> <unclosed"}]
-    data["reviews"] = [{"meeting_date": "2025-03-04", "question": "T2 <N0 & M0>?",
-                        "decision": "Resect if <3 lesions & CEA > 5", "actions": [
-                            {"text": "<script>", "owner": "A & B", "due": "2025-03-11"}]}]
+    data["treatments"] = [
+        {
+            "kind": "procedure",
+            "date": "2025-02-10",
+            "procedure": "other",
+            "note": "<font name='nope'>x</font> & <br/> <unclosed",
+        }
+    ]
+    data["reviews"] = [
+        {
+            "meeting_date": "2025-03-04",
+            "question": "T2 <N0 & M0>?",
+            "decision": "Resect if <3 lesions & CEA > 5",
+            "actions": [{"text": "<script>", "owner": "A & B", "due": "2025-03-11"}],
+        }
+    ]
     case = case_from_dict(data, TODAY)
     pdf = case_summary_pdf(case, evaluation_of(case, date(2025, 3, 4)), case.reviews[0])
     text = squash(" ".join(pages_text(pdf)))
-    for needle in ("Ada <b>&amp;", "T2 <N0 & M0", "</para> broken?", "Dr <Smith> & Partners",
-                   "<font name='nope'>x</font> &", "<unclosed", "T2 <N0 & M0>?",
-                   "Resect if <3 lesions & CEA > 5", "<script>", "A & B"):
+    for needle in (
+        "Ada <b>&amp;",
+        "T2 <N0 & M0",
+        "</para> broken?",
+        "Dr <Smith> & Partners",
+        "<font name='nope'>x</font> &",
+        "<unclosed",
+        "T2 <N0 & M0>?",
+        "Resect if <3 lesions & CEA > 5",
+        "<script>",
+        "A & B",
+    ):
         assert needle in text, needle
 
 
-@pytest.mark.parametrize(("number", "family", "given"), [
-    ("0002", "ΔΟΚΙΜΉ", "Ελένη"), ("0003", "ТЕСТОВ", "Иван"), ("0006", "测试", "小明"),
-    ("0007", "تجريبي", "سارة"),
-])
-def test_non_latin_names_come_back_from_the_text_layer(number: str, family: str, given: str,
-                                                      tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("number", "family", "given"),
+    [
+        ("0002", "ΔΟΚΙΜΉ", "Ελένη"),
+        ("0003", "ТЕСТОВ", "Иван"),
+        ("0006", "测试", "小明"),
+        ("0007", "تجريبي", "سارة"),
+    ],
+)
+def test_non_latin_names_come_back_from_the_text_layer(
+    number: str, family: str, given: str, tmp_path: Path
+) -> None:
     case = demo_case(number)
     assert case.display_name().startswith(family)  # family names print in capitals
     text = pdftotext(case_summary_pdf(case, evaluation_of(case)), tmp_path)
@@ -176,8 +211,9 @@ def test_every_font_is_embedded_truetype() -> None:
         assert "/FontFile2" in descriptor, f"{entry['name']} is not an embedded TrueType font"
 
 
-@pytest.mark.parametrize(("page_size", "expected"), [("A4", (595.3, 841.9)),
-                                                      ("letter", (612.0, 792.0))])
+@pytest.mark.parametrize(
+    ("page_size", "expected"), [("A4", (595.3, 841.9)), ("letter", (612.0, 792.0))]
+)
 def test_page_sizes(page_size: str, expected: tuple[float, float]) -> None:
     case = demo_case("0011")
     pdf = case_summary_pdf(case, evaluation_of(case), page_size=page_size)
@@ -223,10 +259,8 @@ def test_output_is_deterministic_and_matches_its_snapshot() -> None:
     case = reviewed_case()
     review = case.reviews[0]
     assert review.evaluation is not None
-    first = case_summary_pdf(case, review.evaluation, review, app_version="0.0.0",
-                             review_number=0)
-    second = case_summary_pdf(case, review.evaluation, review, app_version="0.0.0",
-                              review_number=0)
+    first = case_summary_pdf(case, review.evaluation, review, app_version="0.0.0", review_number=0)
+    second = case_summary_pdf(case, review.evaluation, review, app_version="0.0.0", review_number=0)
     assert first == second
     check_snapshot("case-summary", first)
 
@@ -279,10 +313,22 @@ def heavy_case_data() -> dict[str, Any]:
         lesions = []
         for i in range(12):
             size = max(0.0, 40 - 3 * i - 2.5 * t)
-            lesions.append({"id": f"L{i + 1}", "segment": i % 8 + 1, "longest_diameter_mm": size,
-                            "target": i < 2, "status": "present" if size else "disappeared"})
-        data["imaging"].append({"date": (start + timedelta(days=42 * t)).isoformat(),
-                                "modality": "mri" if t % 2 else "ct", "lesions": lesions})
+            lesions.append(
+                {
+                    "id": f"L{i + 1}",
+                    "segment": i % 8 + 1,
+                    "longest_diameter_mm": size,
+                    "target": i < 2,
+                    "status": "present" if size else "disappeared",
+                }
+            )
+        data["imaging"].append(
+            {
+                "date": (start + timedelta(days=42 * t)).isoformat(),
+                "modality": "mri" if t % 2 else "ct",
+                "lesions": lesions,
+            }
+        )
     return data
 
 
@@ -304,8 +350,11 @@ def assert_pages_not_blank(pdf: bytes, tmp_path: Path) -> list[Path]:
     """Render every page with pdftoppm and check each has ink on it."""
     source = tmp_path / "render.pdf"
     source.write_bytes(pdf)
-    subprocess.run([tool("pdftoppm"), "-r", "40", "-png", str(source), str(tmp_path / "p")],
-                   check=True, timeout=120)
+    subprocess.run(
+        [tool("pdftoppm"), "-r", "40", "-png", str(source), str(tmp_path / "p")],
+        check=True,
+        timeout=120,
+    )
     images = sorted(tmp_path.glob("p-*.png"))
     assert len(images) == len(PdfReader(io.BytesIO(pdf)).pages)
     for image_path in images:

@@ -37,8 +37,7 @@ def test_bundled_fonts_are_truetype_small_and_licensed() -> None:
                 data = (FONT_DIR / name).read_bytes()[:4]
                 assert data == b"\x00\x01\x00\x00", f"{name} is not TrueType (glyf) outlines"
     names = {f.name for f in files}
-    assert {"OFL-1.1.txt", "LICENSE-Apache-2.0.txt", "LICENSE-DejaVu.txt",
-            "README.md"} <= names
+    assert {"OFL-1.1.txt", "LICENSE-Apache-2.0.txt", "LICENSE-DejaVu.txt", "README.md"} <= names
 
 
 def test_register_fonts_is_idempotent() -> None:
@@ -47,10 +46,22 @@ def test_register_fonts_is_idempotent() -> None:
     assert string_width("abc", 10) > 0
 
 
-@pytest.mark.parametrize(("char", "family"), [
-    ("a", SANS), ("é", SANS), ("Ω", SANS), ("Ж", SANS), ("ب", ARABIC), ("ש", HEBREW),
-    ("中", CJK), ("カ", CJK), ("한", CJK), ("≥", SYMBOLS), ("→", SYMBOLS),
-])
+@pytest.mark.parametrize(
+    ("char", "family"),
+    [
+        ("a", SANS),
+        ("é", SANS),
+        ("Ω", SANS),
+        ("Ж", SANS),
+        ("ب", ARABIC),
+        ("ש", HEBREW),
+        ("中", CJK),
+        ("カ", CJK),
+        ("한", CJK),
+        ("≥", SYMBOLS),
+        ("→", SYMBOLS),
+    ],
+)
 def test_each_script_has_its_font(char: str, family: str) -> None:
     assert family_for(char) == family
 

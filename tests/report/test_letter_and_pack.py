@@ -36,19 +36,30 @@ def squash(text: str) -> str:
 
 
 def test_letter_is_one_page_with_question_recommendation_actions_next_review(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     case = reviewed_case()
     review = case.reviews[0]
     pdf = outcome_letter_pdf(case, review, review.evaluation, app_version="9.9.9")
     pages = pages_text(pdf)
     assert len(pages) == 1
     text = squash(pages[0])
-    for needle in (LETTER_TITLE, "To: the referring clinician", "EXAMPLE, Clara", case.mrn,
-                   "Resectable after 8 cycles? Staging T2 <N0 & M0>",
-                   value_label("two_stage_hepatectomy"), "Book right portal vein embolisation",
-                   "Radiology <CT>", "2025-03-31", "Next review", "2025-04-28",
-                   "Signed for the board by A. Surgeon on 2025-03-24 17:42 UTC",
-                   "page 1 of 1", "outcome letter"):
+    for needle in (
+        LETTER_TITLE,
+        "To: the referring clinician",
+        "EXAMPLE, Clara",
+        case.mrn,
+        "Resectable after 8 cycles? Staging T2 <N0 & M0>",
+        value_label("two_stage_hepatectomy"),
+        "Book right portal vein embolisation",
+        "Radiology <CT>",
+        "2025-03-31",
+        "Next review",
+        "2025-04-28",
+        "Signed for the board by A. Surgeon on 2025-03-24 17:42 UTC",
+        "page 1 of 1",
+        "outcome letter",
+    ):
         assert needle in text, needle
     names = pdftotext(pdf, tmp_path)
     for name in ("Ελένη Ογκολόγου", "Иван Радиологов", "דוד כהן", "سارة المنسقة", "田中 花子"):
@@ -61,9 +72,12 @@ def test_letter_is_one_page_with_question_recommendation_actions_next_review(
 def test_long_letter_still_fits_one_page() -> None:
     case = reviewed_case()
     review = case.reviews[0]
-    long_review = review.model_copy(update={
-        "decision": "\n".join(f"Paragraph {i}: " + "long reasoning " * 40 for i in range(12)),
-        "actions": review.actions * 8})
+    long_review = review.model_copy(
+        update={
+            "decision": "\n".join(f"Paragraph {i}: " + "long reasoning " * 40 for i in range(12)),
+            "actions": review.actions * 8,
+        }
+    )
     pdf = outcome_letter_pdf(case, long_review, review.evaluation, page_size="letter")
     assert len(pages_text(pdf)) == 1
 
@@ -86,19 +100,25 @@ def pack_inputs() -> tuple[Meeting, list[tuple[object, ...]]]:
     reviewed = reviewed_case()
     greek = demo_case("0002")
     arabic = demo_case("0007")
-    meeting = Meeting(date=date(2026, 11, 24), time="16:00", location="Room <B> & C",
-                      attendees=[Attendee(name="A. Surgeon", role=Role.HEPATOBILIARY_SURGEON),
-                                 Attendee(name="Ελένη Ογκολόγου",
-                                          role=Role.MEDICAL_ONCOLOGIST)],
-                      agenda=[AgendaItem(mrn=reviewed.mrn, question="Proceed to PVE?",
-                                         position=0),
-                              AgendaItem(mrn=greek.mrn, question="Resect now? T2 <N0 & M0>",
-                                         position=1),
-                              AgendaItem(mrn=arabic.mrn, question="FLR now sufficient?",
-                                         position=2)])
-    cases = [(reviewed, reviewed.reviews[0].evaluation, reviewed.reviews[0]),
-             (greek, evaluation_of(greek), None),
-             (arabic, evaluation_of(arabic), None)]
+    meeting = Meeting(
+        date=date(2026, 11, 24),
+        time="16:00",
+        location="Room <B> & C",
+        attendees=[
+            Attendee(name="A. Surgeon", role=Role.HEPATOBILIARY_SURGEON),
+            Attendee(name="Ελένη Ογκολόγου", role=Role.MEDICAL_ONCOLOGIST),
+        ],
+        agenda=[
+            AgendaItem(mrn=reviewed.mrn, question="Proceed to PVE?", position=0),
+            AgendaItem(mrn=greek.mrn, question="Resect now? T2 <N0 & M0>", position=1),
+            AgendaItem(mrn=arabic.mrn, question="FLR now sufficient?", position=2),
+        ],
+    )
+    cases = [
+        (reviewed, reviewed.reviews[0].evaluation, reviewed.reviews[0]),
+        (greek, evaluation_of(greek), None),
+        (arabic, evaluation_of(arabic), None),
+    ]
     return meeting, cases
 
 
@@ -107,9 +127,17 @@ def test_meeting_pack_has_cover_agenda_every_case_and_an_outline(tmp_path: Path)
     pdf = meeting_pack_pdf(meeting, cases, app_version="9.9.9")  # type: ignore[arg-type]
     pages = pages_text(pdf)
     first = squash(pages[0])
-    for needle in ("TUMOR BOARD MEETING PACK", "2026-11-24", "16:00", "Room <B> & C",
-                   "A. Surgeon", "Agenda", "Proceed to PVE?", "Resect now? T2 <N0 & M0>",
-                   "FLR now sufficient?"):
+    for needle in (
+        "TUMOR BOARD MEETING PACK",
+        "2026-11-24",
+        "16:00",
+        "Room <B> & C",
+        "A. Surgeon",
+        "Agenda",
+        "Proceed to PVE?",
+        "Resect now? T2 <N0 & M0>",
+        "FLR now sufficient?",
+    ):
         assert needle in first, needle
     for number, page in enumerate(pages, start=1):
         assert f"page {number} of {len(pages)}" in page
@@ -123,8 +151,7 @@ def test_meeting_pack_has_cover_agenda_every_case_and_an_outline(tmp_path: Path)
     assert tops[0] == "Cover and agenda"
     assert [t.split(" ")[0] for t in tops[1:]] == [c[0].mrn for c in cases]  # type: ignore[attr-defined]
     sections = [entry for entry in outline if isinstance(entry, list)]
-    assert len(sections) == 3 and all([s.title for s in e] == list(SECTIONS)
-                                      for e in sections)
+    assert len(sections) == 3 and all([s.title for s in e] == list(SECTIONS) for e in sections)
     assert "Ελένη" in pdftotext(pdf, tmp_path)
 
 
@@ -142,14 +169,16 @@ def test_timeline_drawing_of_an_empty_and_a_full_case() -> None:
     drawing = timeline_drawing(empty, 400)
     assert drawing.width == 400 and drawing.height > 50
     case = demo_case("0011")
-    full = timeline_drawing(build_timeline(case, evaluation_of(case)["facts"],
-                                           as_of=date(2026, 11, 24)), 480)
+    full = timeline_drawing(
+        build_timeline(case, evaluation_of(case)["facts"], as_of=date(2026, 11, 24)), 480
+    )
     strings = [node.text for node in full.getContents() if hasattr(node, "text")]
     assert "BL" in strings and "PR" in strings
     assert any(s.startswith("FOLFOX") for s in strings)
 
 
-@pytest.mark.parametrize(("value", "top"), [(0, 1), (7, 8), (96, 100), (281, 300), (1.2, 1.5),
-                                            (388, 400), (5100, 6000)])
+@pytest.mark.parametrize(
+    ("value", "top"), [(0, 1), (7, 8), (96, 100), (281, 300), (1.2, 1.5), (388, 400), (5100, 6000)]
+)
 def test_axis_tops(value: float, top: float) -> None:
     assert nice_ceiling(value) == top

@@ -47,7 +47,8 @@ def test_review_summary_uses_the_frozen_evaluation(board: Board, reviewed: str) 
 
 
 def test_draft_review_without_evaluation_is_evaluated_for_its_meeting_date(
-        board: Board, reviewed: str) -> None:
+    board: Board, reviewed: str
+) -> None:
     text = squash(" ".join(pages_text(board.reports.case_summary(reviewed, 1))))
     assert "as of 2025-04-28" in text
     assert "DRAFT — not signed" in text
@@ -64,18 +65,20 @@ def test_refusals_say_what_is_wrong(board: Board, reviewed: str) -> None:
         board.reports.letter(reviewed, -1)
 
 
-def test_letter_and_files_are_written_whole(board: Board, reviewed: str,
-                                            tmp_path: Path) -> None:
+def test_letter_and_files_are_written_whole(board: Board, reviewed: str, tmp_path: Path) -> None:
     folder = tmp_path / "out"
     target = board.reports.write_letter(reviewed, 0, folder / "letter.pdf")
     assert target.read_bytes().startswith(b"%PDF-")
     assert len(PdfReader(target).pages) == 1
-    summary = board.reports.write_case_summary(reviewed, folder / "summary.pdf", 0,
-                                               page_size="letter")
+    summary = board.reports.write_case_summary(
+        reviewed, folder / "summary.pdf", 0, page_size="letter"
+    )
     box = PdfReader(summary).pages[0].mediabox
     assert (float(box.width), float(box.height)) == (612.0, 792.0)
     assert sorted(p.name for p in folder.iterdir()) == [
-        "letter.pdf", "summary.pdf"]  # no temporary files left behind
+        "letter.pdf",
+        "summary.pdf",
+    ]  # no temporary files left behind
 
 
 @pytest.fixture
@@ -87,14 +90,17 @@ def cli_db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
     return db
 
 
-def test_cli_pdf_and_letter(cli_db: str, tmp_path: Path,
-                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_pdf_and_letter(
+    cli_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "case.pdf"
     assert main(["pdf", "EX-0003", "--db", cli_db, "-o", str(out)]) == 0
     assert "wrote the case summary" in capsys.readouterr().out
     assert out.read_bytes().startswith(b"%PDF-")
-    assert main(["pdf", "EX-0003", "--db", cli_db, "--review", "1", "--letter-size",
-                 "-o", str(out)]) == 0
+    assert (
+        main(["pdf", "EX-0003", "--db", cli_db, "--review", "1", "--letter-size", "-o", str(out)])
+        == 0
+    )
     reader = PdfReader(io.BytesIO(out.read_bytes()))
     assert float(reader.pages[0].mediabox.width) == 612.0
     letter = tmp_path / "letter.pdf"
@@ -103,16 +109,19 @@ def test_cli_pdf_and_letter(cli_db: str, tmp_path: Path,
     assert "wrote the outcome letter" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["pdf", "NOPE-1"], "There is no case with MRN NOPE-1."),
-    (["pdf", "EX-0003", "--review", "9"], "has no review 9"),
-    (["pdf", "EX-0003", "--review", "0"], "reviews are numbered from 1"),
-    (["letter", "EX-0003", "--review", "2"], "is not signed"),
-    (["letter", "EX-0003", "--review", "3"], "has no review 3"),
-])
-def test_cli_exit_2_for_unknown_case_or_review(cli_db: str, tmp_path: Path,
-                                               capsys: pytest.CaptureFixture[str],
-                                               args: list[str], message: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["pdf", "NOPE-1"], "There is no case with MRN NOPE-1."),
+        (["pdf", "EX-0003", "--review", "9"], "has no review 9"),
+        (["pdf", "EX-0003", "--review", "0"], "reviews are numbered from 1"),
+        (["letter", "EX-0003", "--review", "2"], "is not signed"),
+        (["letter", "EX-0003", "--review", "3"], "has no review 3"),
+    ],
+)
+def test_cli_exit_2_for_unknown_case_or_review(
+    cli_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
     out = tmp_path / "x.pdf"
     assert main([*args, "--db", cli_db, "-o", str(out)]) == 2
     assert message in capsys.readouterr().err

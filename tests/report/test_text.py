@@ -32,15 +32,33 @@ from tests.report.conftest import demo_case, evaluation_of, reviewed_case, tool
 pytestmark = pytest.mark.pdf
 
 SAMPLES = [
-    "", "   ", "—", "26 %", "a  b   c", " lead", "trail ", "<b>PR</b>", "Σ targets <b>T</b>",
-    "x<br/>y", "<b>A</b> B <font color='#b3261e'>C D</font>",
-    "<font size=7>tiny</font> <b>big</b>", "<font size=7 color='#5f6368'>Sources: a [1]</font>",
-    "&lt;b&gt; T2 &lt;N0 &amp; M0&gt;", "8 oxaliplatin cycles (≥ 6) carry a risk of sinusoidal "
+    "",
+    "   ",
+    "—",
+    "26 %",
+    "a  b   c",
+    " lead",
+    "trail ",
+    "<b>PR</b>",
+    "Σ targets <b>T</b>",
+    "x<br/>y",
+    "<b>A</b> B <font color='#b3261e'>C D</font>",
+    "<font size=7>tiny</font> <b>big</b>",
+    "<font size=7 color='#5f6368'>Sources: a [1]</font>",
+    "&lt;b&gt; T2 &lt;N0 &amp; M0&gt;",
+    "8 oxaliplatin cycles (≥ 6) carry a risk of sinusoidal "
     "obstruction syndrome: check platelets, spleen size and APRI before hepatectomy.",
-    "<font size=13>L</font> s " * 20, "word " * 40, "Pneumonoultramicroscopicsilicovolcanoconiosis",
-    markup("Name: 测试 ≥ 3 سارة المنسقة"), markup("דוד כהן and Ελένη Ογκολόγου, Иван"),
+    "<font size=13>L</font> s " * 20,
+    "word " * 40,
+    "Pneumonoultramicroscopicsilicovolcanoconiosis",
+    markup("Name: 测试 ≥ 3 سارة المنسقة"),
+    markup("דוד כהן and Ελένη Ογκολόγου, Иван"),
     # handed to a Paragraph: other tags and entities, empty lines, no-break spaces
-    "<i>italic</i> text", "a&nbsp;b", "<br/>first line empty", "a\u00a0b", "<super>2</super>",
+    "<i>italic</i> text",
+    "a&nbsp;b",
+    "<br/>first line empty",
+    "a\u00a0b",
+    "<super>2</super>",
 ]
 
 
@@ -80,8 +98,14 @@ def test_text_breaks_lines_as_a_paragraph_does() -> None:
         for name in ("cell", "cell_bold", "cell_head", "body", "small", "muted", "h2"):
             style = getattr(shared, name)
             text = fallback(source, bold=name in ("cell_bold", "cell_head", "h2"))
-            for width in [30.0, 47.0, 100.0, 230.0, 480.0, *(rng.uniform(15, 500)
-                                                              for _ in range(4))]:
+            for width in [
+                30.0,
+                47.0,
+                100.0,
+                230.0,
+                480.0,
+                *(rng.uniform(15, 500) for _ in range(4)),
+            ]:
                 ours = Text(text, style)
                 size = ours.wrap(width, 1000)
                 paragraph = Paragraph(text, style)
@@ -94,8 +118,15 @@ def test_text_breaks_lines_as_a_paragraph_does() -> None:
     assert laid_out > 1000  # most texts take the fast path
 
 
-@pytest.mark.parametrize("source", ["<i>italic</i> text", "a&nbsp;b", "<br/>first line empty",
-                                    "Pneumonoultramicroscopicsilicovolcanoconiosis"])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "<i>italic</i> text",
+        "a&nbsp;b",
+        "<br/>first line empty",
+        "Pneumonoultramicroscopicsilicovolcanoconiosis",
+    ],
+)
 def test_text_hands_what_it_does_not_lay_out_to_a_paragraph(source: str) -> None:
     text = Text(source, styles().cell)
     assert text.wrap(40, 1000) == Paragraph(source, styles().cell).wrap(40, 1000)
@@ -104,26 +135,43 @@ def test_text_hands_what_it_does_not_lay_out_to_a_paragraph(source: str) -> None
 
 def test_numbers_and_strings_are_written_as_reportlab_writes_them() -> None:
     rng = random.Random(3)
-    values = [0, 1, -1, 0.5, -0.5, 1e-8, 2e-7, 7.5, 8, 123.45, 595.2755905511812, 999999.5,
-              1e7, *(rng.uniform(-1000, 1000) for _ in range(5000)),
-              *(rng.uniform(-2, 2) for _ in range(2000))]
+    values = [
+        0,
+        1,
+        -1,
+        0.5,
+        -0.5,
+        1e-8,
+        2e-7,
+        7.5,
+        8,
+        123.45,
+        595.2755905511812,
+        999999.5,
+        1e7,
+        *(rng.uniform(-1000, 1000) for _ in range(5000)),
+        *(rng.uniform(-2, 2) for _ in range(2000)),
+    ]
     assert [fp(v) for v in values] == [fp_str(v) for v in values]
     data = bytes(range(256)) * 2
     assert data.decode("latin-1").translate(_ESCAPES) == escapePDF(data)
 
 
-def render(story: Callable[[], list[Flowable]], tmp_path: Path,
-           name: str) -> tuple[str, list[Any]]:
+def render(story: Callable[[], list[Flowable]], tmp_path: Path, name: str) -> tuple[str, list[Any]]:
     """Every word's box on every page (poppler's text layer) and the pages as greyscale
     images, of a document of `story`."""
     buffer = io.BytesIO()
     SimpleDocTemplate(buffer, pagesize=A4, invariant=1).build(story())
     source = tmp_path / f"{name}.pdf"
     source.write_bytes(buffer.getvalue())
-    boxes = subprocess.run([tool("pdftotext"), "-bbox", str(source), "-"], check=True,
-                           capture_output=True, timeout=120).stdout.decode("utf-8")
-    subprocess.run([tool("pdftoppm"), "-r", "100", "-gray", "-png", str(source),
-                    str(tmp_path / name)], check=True, timeout=120)
+    boxes = subprocess.run(
+        [tool("pdftotext"), "-bbox", str(source), "-"], check=True, capture_output=True, timeout=120
+    ).stdout.decode("utf-8")
+    subprocess.run(
+        [tool("pdftoppm"), "-r", "100", "-gray", "-png", str(source), str(tmp_path / name)],
+        check=True,
+        timeout=120,
+    )
     pages = []
     for path in sorted(tmp_path.glob(f"{name}-*.png")):
         with Image.open(path) as image:
@@ -138,22 +186,24 @@ def assert_same_pages(ours: tuple[str, list[Any]], theirs: tuple[str, list[Any]]
     assert ours[0] == theirs[0]
     assert len(ours[1]) == len(theirs[1])
     for page, (a, b) in enumerate(zip(ours[1], theirs[1], strict=True), start=1):
-        changed = sum(ImageChops.difference(a, b).point(lambda v: 255 if v > 24 else 0)
-                      .histogram()[255:])
+        changed = sum(
+            ImageChops.difference(a, b).point(lambda v: 255 if v > 24 else 0).histogram()[255:]
+        )
         assert changed <= a.width * a.height / 2000, f"page {page}: {changed} pixels differ"
 
 
 def table_story(table: type[Table], flowable: Callable[[str, Any], Flowable]) -> list[Flowable]:
     """Long tables of cells (they split over pages) and paragraphs between them."""
     shared = styles()
-    rows = [[flowable(fallback(source), shared.cell) for source in (sample, "—", "12.5 mm")]
-            for sample in SAMPLES * 4]
+    rows = [
+        [flowable(fallback(source), shared.cell) for source in (sample, "—", "12.5 mm")]
+        for sample in SAMPLES * 4
+    ]
     story: list[Flowable] = []
     for widths in ([60, 140, 60], [150, 250, 80]):
         grid = table(rows, colWidths=widths, repeatRows=1)
         grid.setStyle(grid_style(rows=len(rows)))
-        story += [flowable(fallback(markup("Between tables: 测试 ≥ 3 " * 8)), shared.body),
-                  grid]
+        story += [flowable(fallback(markup("Between tables: 测试 ≥ 3 " * 8)), shared.body), grid]
     return story
 
 
@@ -183,5 +233,6 @@ def test_timeline_chart_draws_what_reportlabs_renderer_draws(tmp_path: Path) -> 
     assert timeline_module._operators(Canvas(io.BytesIO()), chart) is not None  # not the renderer
     plain = _Renderer(chart.width, chart.height)
     plain.contents = list(chart.contents)
-    assert_same_pages(render(lambda: [chart], tmp_path, "chart"),
-                      render(lambda: [plain], tmp_path, "renderer"))
+    assert_same_pages(
+        render(lambda: [chart], tmp_path, "chart"), render(lambda: [plain], tmp_path, "renderer")
+    )

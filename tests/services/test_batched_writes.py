@@ -34,14 +34,21 @@ def chain_ok(board: Board) -> bool:
 
 
 def test_a_folder_import_keeps_good_files_and_refuses_bad_ones(
-        board: Board, upfront: dict[str, Any], tmp_path: Path) -> None:
+    board: Board, upfront: dict[str, Any], tmp_path: Path
+) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     write(folder, "a.json", document(upfront, "BATCH-1"))
     write(folder, "b.json", "{ not json")
     write(folder, "c.json", document(upfront, "BATCH-1"))  # the same MRN again
-    write(folder, "d.json", {**document(upfront, "BATCH-2"),
-                             "patient": {**upfront["patient"], "mrn": "BATCH-2", "ecog": 9}})
+    write(
+        folder,
+        "d.json",
+        {
+            **document(upfront, "BATCH-2"),
+            "patient": {**upfront["patient"], "mrn": "BATCH-2", "ecog": 9},
+        },
+    )
     write(folder, "e.json", document(upfront, "BATCH-3"))
     summary = board.cases.import_path(folder)
     assert [mrn for _, mrn in summary.imported] == ["BATCH-1", "BATCH-3"]
@@ -54,7 +61,8 @@ def test_a_folder_import_keeps_good_files_and_refuses_bad_ones(
 
 
 def test_a_failed_write_inside_a_batch_leaves_the_chain_whole(
-        board: Board, upfront: dict[str, Any]) -> None:
+    board: Board, upfront: dict[str, Any]
+) -> None:
     first = case_from_dict(document(upfront, "KEEP-1"), TODAY)
     lost = case_from_dict(document(upfront, "LOST-1"), TODAY)
     second = case_from_dict(document(upfront, "KEEP-2"), TODAY)
@@ -72,7 +80,8 @@ def test_a_failed_write_inside_a_batch_leaves_the_chain_whole(
 
 
 def test_an_escaping_error_rolls_back_only_what_was_not_committed(
-        board: Board, upfront: dict[str, Any]) -> None:
+    board: Board, upfront: dict[str, Any]
+) -> None:
     with pytest.raises(RuntimeError), board.batched(writes=2):
         for n in range(3):
             board.cases.import_text(json.dumps(document(upfront, f"ESC-{n}")))
@@ -85,8 +94,9 @@ def test_an_escaping_error_rolls_back_only_what_was_not_committed(
     assert board.cases.count() == 3 and chain_ok(board)
 
 
-def test_another_writer_waits_at_most_one_batch(board: Board, upfront: dict[str, Any],
-                                                db_path: Path) -> None:
+def test_another_writer_waits_at_most_one_batch(
+    board: Board, upfront: dict[str, Any], db_path: Path
+) -> None:
     """A batch commits on its own schedule: what it committed is visible to a second
     connection while the batch goes on."""
     with board.batched(writes=1):
@@ -94,8 +104,11 @@ def test_another_writer_waits_at_most_one_batch(board: Board, upfront: dict[str,
         engine = sa.create_engine(f"sqlite:///{db_path}")
         try:
             with engine.connect() as connection:
-                seen = connection.exec_driver_sql(
-                    "SELECT mrn FROM patient ORDER BY mrn").scalars().all()
+                seen = (
+                    connection.exec_driver_sql("SELECT mrn FROM patient ORDER BY mrn")
+                    .scalars()
+                    .all()
+                )
         finally:
             engine.dispose()
     assert seen == ["SEEN-1"]

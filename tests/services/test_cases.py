@@ -34,7 +34,8 @@ def test_import_folder_then_export_gives_back_the_content(board: Board, tmp_path
 
 
 def test_a_broken_file_is_refused_whole_and_the_database_is_untouched(
-        board: Board, db_path: Path, tmp_path: Path, upfront: dict[str, Any]) -> None:
+    board: Board, db_path: Path, tmp_path: Path, upfront: dict[str, Any]
+) -> None:
     board.cases.import_path(GOLDEN / "conversion-ras-mutant.json")
     board.close()
     before = db_path.read_bytes()
@@ -45,12 +46,15 @@ def test_a_broken_file_is_refused_whole_and_the_database_is_untouched(
     reopened.close()
     assert summary.imported == []
     assert [str(p) for p in summary.refused[0][1]] == [
-        "patient.ecog: must be ≤ 4", "imaging[1].lesions[0].longest_diameter_mm: must be ≥ 0"]
+        "patient.ecog: must be ≤ 4",
+        "imaging[1].lesions[0].longest_diameter_mm: must be ≥ 0",
+    ]
     assert db_path.read_bytes() == before
 
 
-def test_folder_import_is_all_or_nothing_per_file(board: Board, tmp_path: Path,
-                                                  upfront: dict[str, Any]) -> None:
+def test_folder_import_is_all_or_nothing_per_file(
+    board: Board, tmp_path: Path, upfront: dict[str, Any]
+) -> None:
     write(tmp_path / "a-good.json", upfront)
     bad = json.loads(json.dumps(upfront))
     bad["patient"]["mrn"] = "EX-0009"
@@ -64,13 +68,15 @@ def test_folder_import_is_all_or_nothing_per_file(board: Board, tmp_path: Path,
     assert board.cases.count() == 1
 
 
-def test_duplicate_mrn_is_refused_unless_replacing(board: Board, tmp_path: Path,
-                                                   upfront: dict[str, Any]) -> None:
+def test_duplicate_mrn_is_refused_unless_replacing(
+    board: Board, tmp_path: Path, upfront: dict[str, Any]
+) -> None:
     path = write(tmp_path / "case.json", upfront)
     board.cases.import_path(path)
     summary = board.cases.import_path(path)
-    assert str(summary.refused[0][1][0]).startswith("patient.mrn: a case with MRN EX-0001 "
-                                                    "already exists")
+    assert str(summary.refused[0][1][0]).startswith(
+        "patient.mrn: a case with MRN EX-0001 already exists"
+    )
     upfront["patient"]["given_name"] = "Adele"
     summary = board.cases.import_path(write(tmp_path / "case.json", upfront), replace=True)
     assert summary.ok
@@ -99,18 +105,20 @@ def test_save_refuses_an_invalid_case(board: Board) -> None:
     broken.imaging[0].lesions.append(broken.imaging[0].lesions[0])
     with pytest.raises(InvalidInput) as caught:
         board.cases.save(broken, version)
-    assert str(caught.value.problems[0]) == ("imaging[0].lesions[1].id: lesion L1 appears twice "
-                                             "at this timepoint")
+    assert str(caught.value.problems[0]) == (
+        "imaging[0].lesions[1].id: lesion L1 appears twice at this timepoint"
+    )
 
 
 def test_list_filters_and_sorts_in_sql(board: Board) -> None:
     board.cases.import_path(GOLDEN)
     assert [r.mrn for r in board.cases.page("clara")] == ["EX-0003"]
-    assert [r.mrn for r in board.cases.page("ex-000 example")] == ["EX-0001", "EX-0002",
-                                                                   "EX-0003"]
+    assert [r.mrn for r in board.cases.page("ex-000 example")] == ["EX-0001", "EX-0002", "EX-0003"]
     assert [r.mrn for r in board.cases.page(sort="age")] == ["EX-0002", "EX-0001", "EX-0003"]
     assert [r.mrn for r in board.cases.page(sort="mrn", descending=True, limit=2)] == [
-        "EX-0003", "EX-0002"]
+        "EX-0003",
+        "EX-0002",
+    ]
     assert [r.mrn for r in board.cases.page(sort="mrn", offset=2)] == ["EX-0003"]
     assert board.cases.page("%") == []
     assert board.cases.count("nobody") == 0

@@ -25,8 +25,9 @@ def rows(board: Board, table: Any) -> int:
         return int(connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
 
 
-def test_many_cases_are_stored_like_single_imports(board: Board, upfront: dict[str, Any],
-                                                   tmp_path: Any) -> None:
+def test_many_cases_are_stored_like_single_imports(
+    board: Board, upfront: dict[str, Any], tmp_path: Any
+) -> None:
     mrns, changes = board.cases.import_many([text(upfront, f"MANY-{i}") for i in range(3)])
     assert mrns == ["MANY-0", "MANY-1", "MANY-2"] and changes.cases == set(mrns)
     single = Board.open(tmp_path / "single.sqlite3", clock=board.today)
@@ -49,8 +50,7 @@ def test_one_bad_file_refuses_the_whole_batch(board: Board, upfront: dict[str, A
     assert board.cases.count() == 0 and rows(board, t.AuditEventRow) == 0
 
 
-def test_a_repeated_or_stored_mrn_refuses_the_batch(board: Board,
-                                                    upfront: dict[str, Any]) -> None:
+def test_a_repeated_or_stored_mrn_refuses_the_batch(board: Board, upfront: dict[str, Any]) -> None:
     with pytest.raises(InvalidInput, match="given twice"):
         board.cases.import_many([text(upfront, "TWICE"), text(upfront, "TWICE")])
     board.cases.import_text(text(upfront, "STORED"))

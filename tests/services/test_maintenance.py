@@ -33,8 +33,12 @@ from tests.conftest import GOLDEN, TODAY
 
 pytestmark = pytest.mark.db
 
-SIGNED = {"meeting_date": "2025-02-04", "decision": "Resect segments 6 and 7.",
-          "signed_by": "Dr Lind", "signed_at": "2025-02-04T13:00:00Z"}
+SIGNED = {
+    "meeting_date": "2025-02-04",
+    "decision": "Resect segments 6 and 7.",
+    "signed_by": "Dr Lind",
+    "signed_at": "2025-02-04T13:00:00Z",
+}
 
 
 class Clock:
@@ -122,8 +126,9 @@ def test_command_writes_wait_then_fail_naming_the_holder(filled: Path) -> None:
 
 
 def test_a_stale_lock_is_taken_over(filled: Path) -> None:
-    holder = store_lock.LockHolder("bob", socket.gethostname(), 2**22 + 12345,
-                                   datetime(2026, 1, 1, tzinfo=UTC))
+    holder = store_lock.LockHolder(
+        "bob", socket.gethostname(), 2**22 + 12345, datetime(2026, 1, 1, tzinfo=UTC)
+    )
     store_lock.lock_path(filled).write_text(holder.as_json(), "utf-8")
     with open_board(filled) as board:
         assert not board.read_only
@@ -131,12 +136,14 @@ def test_a_stale_lock_is_taken_over(filled: Path) -> None:
 
 
 def test_without_flock_a_dead_holder_is_replaced_and_a_live_one_respected(
-        filled: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    filled: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(store_lock, "fcntl", None)
     path = store_lock.lock_path(filled)
     host = socket.gethostname()
-    path.write_text(store_lock.LockHolder("bob", host, 2**22 + 12345,
-                                          datetime.now(UTC)).as_json(), "utf-8")
+    path.write_text(
+        store_lock.LockHolder("bob", host, 2**22 + 12345, datetime.now(UTC)).as_json(), "utf-8"
+    )
     taker = store_lock.DatabaseLock(filled, "carol")
     assert taker.try_acquire() and taker.took_over is not None
     other = store_lock.DatabaseLock(filled, "dave")
@@ -152,8 +159,9 @@ def test_without_flock_a_dead_holder_is_replaced_and_a_live_one_respected(
 
 
 @pytest.mark.parametrize("keep_shm", [True, False])
-def test_a_read_only_database_opens_read_only(filled: Path, upfront: dict[str, Any],
-                                              tmp_path: Path, keep_shm: bool) -> None:
+def test_a_read_only_database_opens_read_only(
+    filled: Path, upfront: dict[str, Any], tmp_path: Path, keep_shm: bool
+) -> None:
     """T13 with a `mode=ro` URI (CI runs as root, where chmod 0444 does not stop writes)."""
     keeper = raw(filled) if keep_shm else None  # holds the -shm in place
     if keeper is not None:
@@ -209,7 +217,8 @@ def test_history_names_who_changed_what(filled: Path) -> None:
 
 
 def test_a_change_to_a_signed_review_is_refused_and_audited(
-        board: Board, tmp_path: Path, upfront: dict[str, Any]) -> None:
+    board: Board, tmp_path: Path, upfront: dict[str, Any]
+) -> None:
     """T34 through the Board."""
     upfront["reviews"] = [SIGNED]
     board.cases.import_path(write_document(tmp_path, upfront))
@@ -222,10 +231,10 @@ def test_a_change_to_a_signed_review_is_refused_and_audited(
     assert board.cases.get("EX-0001").reviews == case.reviews
     refusals = [e for e in board.maintenance.case_history("EX-0001") if e.action == "refused"]
     assert len(refusals) == 2 and refusals[0].table == "review"
-    amended = case.reviews[0].model_copy(update={"decision": "Resect segment 6.",
-                                                 "amends": 0})
-    saved = board.cases.save(case.model_copy(update={"reviews": [case.reviews[0], amended]}),
-                             version)
+    amended = case.reviews[0].model_copy(update={"decision": "Resect segment 6.", "amends": 0})
+    saved = board.cases.save(
+        case.model_copy(update={"reviews": [case.reviews[0], amended]}), version
+    )
     assert saved.version == version + 1
     assert board.maintenance.check().ok
 
@@ -261,8 +270,9 @@ def test_check_lists_an_orphan_and_changes_nothing(filled: Path) -> None:
     """T20: an orphan inserted with foreign_keys=OFF is listed by foreign_key_check."""
     with raw(filled) as connection:
         connection.execute("PRAGMA foreign_keys = OFF")
-        connection.execute("INSERT INTO lab_result (date, case_id, position) "
-                           "VALUES ('2025-01-01', 999, 0)")
+        connection.execute(
+            "INSERT INTO lab_result (date, case_id, position) VALUES ('2025-01-01', 999, 0)"
+        )
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     before = sha256(filled)
     with open_board(filled) as board:
@@ -271,8 +281,7 @@ def test_check_lists_an_orphan_and_changes_nothing(filled: Path) -> None:
     assert sha256(filled) == before
 
 
-def test_check_catches_a_shortened_or_rewritten_chain_by_the_backup_anchor(
-        filled: Path) -> None:
+def test_check_catches_a_shortened_or_rewritten_chain_by_the_backup_anchor(filled: Path) -> None:
     """T32 d (last rows deleted) and e (a row rewritten with every later hash recomputed):
     the chain still verifies, but no longer matches the head the newest backup recorded."""
     from crlmboard.store.audit import GENESIS, row_hash
@@ -298,9 +307,10 @@ def test_check_catches_a_shortened_or_rewritten_chain_by_the_backup_anchor(
         for row in rows:
             row["prev_hash"] = previous
             row["row_hash"] = previous = row_hash(previous, row)
-            connection.execute("UPDATE audit_event SET app_user = ?, prev_hash = ?, "
-                               "row_hash = ? WHERE seq = ?",
-                               (row["app_user"], row["prev_hash"], row["row_hash"], row["seq"]))
+            connection.execute(
+                "UPDATE audit_event SET app_user = ?, prev_hash = ?, row_hash = ? WHERE seq = ?",
+                (row["app_user"], row["prev_hash"], row["row_hash"], row["seq"]),
+            )
     with open_board(filled) as board:
         report = board.maintenance.check()
     assert any("was rewritten" in p for p in report.problems), report.problems
@@ -309,9 +319,17 @@ def test_check_catches_a_shortened_or_rewritten_chain_by_the_backup_anchor(
 
 def test_the_wal_reset_version_gate(monkeypatch: pytest.MonkeyPatch) -> None:
     """T10."""
-    for version, affected in [((3, 40, 1), True), ((3, 51, 2), True), ((3, 51, 3), False),
-                              ((3, 44, 6), False), ((3, 44, 5), True), ((3, 50, 7), False),
-                              ((3, 50, 6), True), ((3, 6, 23), False), ((3, 45, 0), True)]:
+    for version, affected in [
+        ((3, 40, 1), True),
+        ((3, 51, 2), True),
+        ((3, 51, 3), False),
+        ((3, 44, 6), False),
+        ((3, 44, 5), True),
+        ((3, 50, 7), False),
+        ((3, 50, 6), True),
+        ((3, 6, 23), False),
+        ((3, 45, 0), True),
+    ]:
         assert wal_reset_affected(version) is affected, version
     import crlmboard.services.maintenance as maintenance
 
@@ -331,8 +349,16 @@ def test_a_backup_has_a_manifest_and_private_modes(filled: Path, tmp_path: Path)
         listed = board.maintenance.list_backups()
     assert info.verified and info.patients == 3 and info.schema == migrate.head_revision()
     manifest = info.manifest
-    for key in ("created", "app_version", "schema", "patients", "tables", "audit_head",
-                "sha256", "sqlite_version"):
+    for key in (
+        "created",
+        "app_version",
+        "schema",
+        "patients",
+        "tables",
+        "audit_head",
+        "sha256",
+        "sqlite_version",
+    ):
         assert key in manifest
     assert set(manifest["tables"]) >= {"patient", "audit_event", "review"}
     assert info.path.parent == filled.parent / "backups"
@@ -381,8 +407,12 @@ def test_a_folder_import_is_preceded_by_a_backup(filled: Path) -> None:
 def test_retention_keeps_the_last_ten_and_one_per_day_for_thirty_days() -> None:
     """T22 (the rule, over 90 simulated days of hourly backups)."""
     start = datetime(2026, 1, 1, tzinfo=UTC)
-    infos = [store_backup.BackupInfo(Path(f"b{i:05d}"), start + timedelta(hours=i), 1, "0002",
-                                     "open", None, True) for i in range(90 * 24)]
+    infos = [
+        store_backup.BackupInfo(
+            Path(f"b{i:05d}"), start + timedelta(hours=i), 1, "0002", "open", None, True
+        )
+        for i in range(90 * 24)
+    ]
     now = infos[-1].created
     assert now is not None
     keep = store_backup.to_keep(infos, now)
@@ -394,11 +424,14 @@ def test_retention_keeps_the_last_ten_and_one_per_day_for_thirty_days() -> None:
             per_day[b.created.date()] = b.path
     assert keep == newest_ten | set(per_day.values())
     assert len(keep) == 10 + 30  # today's newest is among the last ten
-    failed = [*infos[:-1], store_backup.BackupInfo(Path("bad"), now, 1, "0002", "open", None,
-                                                   False)]
+    failed = [
+        *infos[:-1],
+        store_backup.BackupInfo(Path("bad"), now, 1, "0002", "open", None, False),
+    ]
     assert Path("bad") not in store_backup.to_keep(failed, now)
-    future = store_backup.BackupInfo(Path("later"), now + timedelta(days=365), 1, "0002",
-                                     "open", None, True)
+    future = store_backup.BackupInfo(
+        Path("later"), now + timedelta(days=365), 1, "0002", "open", None, True
+    )
     assert Path("later") in store_backup.to_keep([*infos, future], now)
 
 
@@ -424,7 +457,8 @@ def test_retention_with_real_files_under_simulated_time(db_path: Path) -> None:
 
 
 def test_backups_fsync_and_rename_and_write_the_manifest_last(
-        filled: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    filled: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """T25."""
     events: list[str] = []
     real_fsync, real_replace = os.fsync, os.replace
@@ -527,8 +561,9 @@ def test_restore_backs_up_first_pauses_rotation_and_is_audited(filled: Path) -> 
     # paused: nothing pruned although 60 days passed
     assert {taken.path, result.safety_backup} <= {b.path for b in backups}
     with raw(filled) as connection:
-        event = connection.execute("SELECT after_json FROM audit_event "
-                                   "WHERE action = 'restore'").fetchone()
+        event = connection.execute(
+            "SELECT after_json FROM audit_event WHERE action = 'restore'"
+        ).fetchone()
     assert json.loads(event[0])["backup"] == taken.path.name
     with open_board(filled, clock) as board:
         board.maintenance.resume_rotation()
@@ -586,7 +621,8 @@ def test_restore_from_an_open_but_damaged_database(filled: Path) -> None:
 
 
 def test_a_full_disk_fails_the_save_clearly_and_loses_nothing(
-        filled: Path, monkeypatch: pytest.MonkeyPatch, upfront: dict[str, Any]) -> None:
+    filled: Path, monkeypatch: pytest.MonkeyPatch, upfront: dict[str, Any]
+) -> None:
     """T12, portable variant: `PRAGMA max_page_count` caps the file at its current size."""
     import crlmboard.store.database as database
 
@@ -628,8 +664,9 @@ def test_a_clean_close_leaves_no_wal(filled: Path) -> None:
     assert not wal.exists() or wal.stat().st_size == 0
 
 
-def test_pragmas_on_every_connection(db_path: Path, tmp_path: Path,
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pragmas_on_every_connection(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """T5: every connection to the database (pool, Alembic, backup, check, restore, upgrade)
     gets busy_timeout, foreign_keys, WAL and synchronous=FULL."""
     import crlmboard.store.database as database
@@ -640,11 +677,16 @@ def test_pragmas_on_every_connection(db_path: Path, tmp_path: Path,
     def spy(connection: sqlite3.Connection, *, wal: bool = True) -> None:
         real(connection, wal=wal)
         names = [row[2] for row in connection.execute("PRAGMA database_list")]
-        checked.append((
-            names[0], connection.execute("PRAGMA busy_timeout").fetchone()[0],
-            connection.execute("PRAGMA foreign_keys").fetchone()[0],
-            connection.execute("PRAGMA synchronous").fetchone()[0],
-            connection.execute("PRAGMA journal_mode").fetchone()[0], wal))
+        checked.append(
+            (
+                names[0],
+                connection.execute("PRAGMA busy_timeout").fetchone()[0],
+                connection.execute("PRAGMA foreign_keys").fetchone()[0],
+                connection.execute("PRAGMA synchronous").fetchone()[0],
+                connection.execute("PRAGMA journal_mode").fetchone()[0],
+                wal,
+            )
+        )
 
     monkeypatch.setattr(database, "apply_pragmas", spy)
     with open_board(db_path) as board:
@@ -666,16 +708,20 @@ def test_sqlite_files_and_folders_are_private(tmp_path: Path) -> None:
         with Board.open(path, clock=lambda: TODAY) as board:
             board.cases.import_path(GOLDEN)
             info = board.maintenance.backup()
-            files = [path, Path(f"{path}-wal"), Path(f"{path}-shm"),
-                     store_lock.lock_path(path), info.path,
-                     store_backup.manifest_path(info.path)]
+            files = [
+                path,
+                Path(f"{path}-wal"),
+                Path(f"{path}-shm"),
+                store_lock.lock_path(path),
+                info.path,
+                store_backup.manifest_path(info.path),
+            ]
             for file in files:
                 assert file.stat().st_mode & 0o777 == 0o600, file
         for folder in (path.parent, info.path.parent):
             assert folder.stat().st_mode & 0o777 == 0o700, folder
     finally:
         os.umask(old)
-
 
 
 def test_log_files_are_private_after_rotation(tmp_path: Path) -> None:
@@ -686,11 +732,15 @@ def test_log_files_are_private_after_rotation(tmp_path: Path) -> None:
 
     old = os.umask(0o022)
     try:
-        handler = PrivateLogFile(tmp_path / "crlmboard.log", maxBytes=200, backupCount=2,
-                                 encoding="utf-8")
+        handler = PrivateLogFile(
+            tmp_path / "crlmboard.log", maxBytes=200, backupCount=2, encoding="utf-8"
+        )
         for i in range(60):
-            handler.emit(logging.LogRecord("crlmboard", logging.INFO, __file__, 1,
-                                           "operation %d done", (i,), None))
+            handler.emit(
+                logging.LogRecord(
+                    "crlmboard", logging.INFO, __file__, 1, "operation %d done", (i,), None
+                )
+            )
         handler.close()
     finally:
         os.umask(old)
@@ -705,7 +755,8 @@ def test_log_files_are_private_after_rotation(tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 def test_the_board_on_postgresql_audits_protects_signed_reviews_and_checks(
-        tmp_path: Path, upfront: dict[str, Any]) -> None:
+    tmp_path: Path, upfront: dict[str, Any]
+) -> None:
     """The services' data-safety behaviour on a real PostgreSQL server."""
     from tests.conftest import postgres_url
     from tests.store.conftest import fresh_postgres
@@ -728,8 +779,8 @@ def test_the_board_on_postgresql_audits_protects_signed_reviews_and_checks(
         assert report.ok, report.problems
         # chain rows: a case's changes in one transaction share a row
         assert report.audit_rows == len({e.seq for e in history}) + sum(
-            len({e.seq for e in board.maintenance.case_history(m)})
-            for m in ("EX-0002", "EX-0003"))
+            len({e.seq for e in board.maintenance.case_history(m)}) for m in ("EX-0002", "EX-0003")
+        )
         with pytest.raises(BoardError, match="pg_dump"):
             board.maintenance.backup()
         assert board.maintenance.list_backups() == []

@@ -17,9 +17,11 @@ from tests.conftest import GOLDEN, TODAY
 
 pytestmark = pytest.mark.db
 
-PEOPLE = [{"name": "Dr A", "role": "hepatobiliary_surgeon"},
-          {"name": "Dr B", "role": "medical_oncologist"},
-          {"name": "Dr C", "role": "radiologist"}]
+PEOPLE = [
+    {"name": "Dr A", "role": "hepatobiliary_surgeon"},
+    {"name": "Dr B", "role": "medical_oncologist"},
+    {"name": "Dr C", "role": "radiologist"},
+]
 
 
 @pytest.fixture
@@ -36,8 +38,7 @@ def test_a_full_meeting(meeting: tuple[Board, int, int]) -> None:
     two = board.meetings.add_to_agenda(first, "EX-0002", "Which conversion regimen?")
     three = board.meetings.add_to_agenda(first, "EX-0003", "Ready for hepatectomy?")
     board.meetings.reorder(first, [three, one, two])
-    assert [e.mrn for e in board.meetings.get(first).agenda] == ["EX-0003", "EX-0001",
-                                                                 "EX-0002"]
+    assert [e.mrn for e in board.meetings.get(first).agenda] == ["EX-0003", "EX-0001", "EX-0002"]
     # the case list shows the next meeting
     assert {r.mrn: r.next_meeting for r in board.cases.page()}["EX-0001"] == date(2026, 12, 1)
     quorum = board.meetings.quorum(board.meetings.get(first))
@@ -46,10 +47,14 @@ def test_a_full_meeting(meeting: tuple[Board, int, int]) -> None:
     draft = board.reviews.start(first, "EX-0001")
     assert draft.evaluation["as_of"] == "2026-12-01"
     index = board.reviews.sign(
-        draft, signer="Dr A", recommendation="upfront_resection",
-        decision="Resect segment 6.", rationale="Solitary lesion, low risk.",
+        draft,
+        signer="Dr A",
+        recommendation="upfront_resection",
+        decision="Resect segment 6.",
+        rationale="Solitary lesion, low risk.",
         actions=[{"text": "Book theatre", "owner": "Coordinator", "due": "2026-12-05"}],
-        next_review_date="2027-01-12")
+        next_review_date="2027-01-12",
+    )
     review = board.cases.get("EX-0001").reviews[index]
     assert review.signed and review.signed_by == "Dr A"
     assert review.evaluation is not None and review.evaluation["as_of"] == "2026-12-01"
@@ -59,9 +64,14 @@ def test_a_full_meeting(meeting: tuple[Board, int, int]) -> None:
     statuses = {e.mrn: e.status for e in board.meetings.get(first).agenda}
     assert statuses["EX-0001"] == "discussed"
 
-    amended = board.reviews.amend("EX-0001", index, first, signer="Dr A",
-                                  recommendation="upfront_resection",
-                                  decision="Resect segments 6 and 7.")
+    amended = board.reviews.amend(
+        "EX-0001",
+        index,
+        first,
+        signer="Dr A",
+        recommendation="upfront_resection",
+        decision="Resect segments 6 and 7.",
+    )
     reviews = board.cases.get("EX-0001").reviews
     assert reviews[amended].amends == index
     assert reviews[index].decision == "Resect segment 6."  # the original stays as it was
@@ -89,11 +99,16 @@ def test_a_full_meeting(meeting: tuple[Board, int, int]) -> None:
 def test_signed_review_is_immutable_in_the_store(meeting: tuple[Board, int, int]) -> None:
     board, first, _ = meeting
     board.meetings.add_to_agenda(first, "EX-0001", "Resect now?")
-    board.reviews.sign(board.reviews.start(first, "EX-0001"), signer="Dr A",
-                       recommendation="upfront_resection", decision="Resect.")
+    board.reviews.sign(
+        board.reviews.start(first, "EX-0001"),
+        signer="Dr A",
+        recommendation="upfront_resection",
+        decision="Resect.",
+    )
     with pytest.raises(sa.exc.DatabaseError), board.engine.begin() as connection:
-        connection.exec_driver_sql("UPDATE review SET decision = 'Changed' WHERE signed_at "
-                                   "IS NOT NULL")
+        connection.exec_driver_sql(
+            "UPDATE review SET decision = 'Changed' WHERE signed_at IS NOT NULL"
+        )
     case, version = board.cases.get_with_version("EX-0001")
     edited = case.model_copy(deep=True)
     edited.reviews[0].decision = "Changed through the app"

@@ -37,10 +37,14 @@ from tests.strategies import valid_case
 
 pytestmark = pytest.mark.db
 TODAY = date(2026, 11, 24)
-SIGNED = {"meeting_date": "2025-02-04", "decision": "Resect segments 6 and 7.",
-          "recommendation": "upfront_resection", "signed_by": "Dr Lind",
-          "signed_at": "2025-02-04T13:00:00Z",
-          "attendees": [{"name": "Dr Lind", "role": "hepatobiliary_surgeon"}]}
+SIGNED = {
+    "meeting_date": "2025-02-04",
+    "decision": "Resect segments 6 and 7.",
+    "recommendation": "upfront_resection",
+    "signed_by": "Dr Lind",
+    "signed_at": "2025-02-04T13:00:00Z",
+    "attendees": [{"name": "Dr Lind", "role": "hepatobiliary_surgeon"}],
+}
 
 
 def make_case(upfront: dict[str, Any], **changes: Any) -> Case:
@@ -61,9 +65,17 @@ def update(engine: sa.Engine, case: Case, version: int) -> int:
 
 def rows(engine: sa.Engine, after: int = 0) -> list[audit.AuditEntry]:
     with read_session(engine) as session:
-        return list(audit.expanded(iter(session.execute(
-            sa.select(audit.AUDIT).where(audit.AUDIT.c.seq > after)
-            .order_by(audit.AUDIT.c.seq)))))
+        return list(
+            audit.expanded(
+                iter(
+                    session.execute(
+                        sa.select(audit.AUDIT)
+                        .where(audit.AUDIT.c.seq > after)
+                        .order_by(audit.AUDIT.c.seq)
+                    )
+                )
+            )
+        )
 
 
 def head(engine: sa.Engine) -> int:
@@ -79,13 +91,15 @@ def verify(engine: sa.Engine) -> audit.ChainReport:
 
 def clinical_rows(engine: sa.Engine) -> int:
     with engine.connect() as connection:
-        return sum(int(connection.execute(
-            sa.select(sa.func.count()).select_from(model)).scalar_one())
-            for model in audit.AUDITED_TABLES.values())
+        return sum(
+            int(connection.execute(sa.select(sa.func.count()).select_from(model)).scalar_one())
+            for model in audit.AUDITED_TABLES.values()
+        )
 
 
-def test_a_new_case_audits_every_record_in_one_chain_row(engine: sa.Engine,
-                                                         upfront: dict[str, Any]) -> None:
+def test_a_new_case_audits_every_record_in_one_chain_row(
+    engine: sa.Engine, upfront: dict[str, Any]
+) -> None:
     case_id = create(engine, make_case(upfront, reviews=[SIGNED]))
     written = rows(engine)
     assert len(written) == clinical_rows(engine)
@@ -115,14 +129,23 @@ def test_an_edit_audits_only_what_changed(engine: sa.Engine, upfront: dict[str, 
 
     patient = case.patient.model_copy(update={"weight_kg": 70.5})
     timepoint = case.imaging[0].model_copy(
-        update={"lesions": [*case.imaging[0].lesions, case.imaging[0].lesions[0].model_copy(
-            update={"id": "L9"})]})
-    edited = case.model_copy(update={"patient": patient, "labs": case.labs[1:],
-                                     "imaging": [timepoint, *case.imaging[1:]]})
+        update={
+            "lesions": [
+                *case.imaging[0].lesions,
+                case.imaging[0].lesions[0].model_copy(update={"id": "L9"}),
+            ]
+        }
+    )
+    edited = case.model_copy(
+        update={
+            "patient": patient,
+            "labs": case.labs[1:],
+            "imaging": [timepoint, *case.imaging[1:]],
+        }
+    )
     update(engine, edited, 2)
     changes = rows(engine, start)
-    assert ("update", "patient", ["weight_kg"]) in [(e.action, e.table, e.fields)
-                                                   for e in changes]
+    assert ("update", "patient", ["weight_kg"]) in [(e.action, e.table, e.fields) for e in changes]
     weight = next(e for e in changes if e.table == "patient")
     assert weight.before == {"weight_kg": case.patient.weight_kg}
     assert weight.after == {"weight_kg": 70.5}
@@ -136,8 +159,9 @@ def test_an_edit_audits_only_what_changed(engine: sa.Engine, upfront: dict[str, 
     assert verify(engine).ok
 
 
-def test_audit_rows_share_the_transaction_of_the_change(engine: sa.Engine,
-                                                        upfront: dict[str, Any]) -> None:
+def test_audit_rows_share_the_transaction_of_the_change(
+    engine: sa.Engine, upfront: dict[str, Any]
+) -> None:
     with pytest.raises(RuntimeError), write_session(engine) as session:
         CaseRepository(session).create(make_case(upfront), CaseSummary())
         assert audit.read_head(session) is not None  # written, not yet committed
@@ -146,8 +170,7 @@ def test_audit_rows_share_the_transaction_of_the_change(engine: sa.Engine,
     assert clinical_rows(engine) == 0
 
 
-def test_deleting_a_case_audits_every_record(engine: sa.Engine,
-                                             upfront: dict[str, Any]) -> None:
+def test_deleting_a_case_audits_every_record(engine: sa.Engine, upfront: dict[str, Any]) -> None:
     case_id = create(engine, make_case(upfront))
     count = clinical_rows(engine)
     start = head(engine)
@@ -177,15 +200,15 @@ def test_history_of_a_case(engine: sa.Engine, upfront: dict[str, Any]) -> None:
 def test_the_audit_table_is_append_only(engine: sa.Engine, upfront: dict[str, Any]) -> None:
     """T33: UPDATE and DELETE on the audit table raise, through the app's own connection."""
     create(engine, make_case(upfront))
-    for statement in ("UPDATE audit_event SET action = 'x' WHERE seq = 1",
-                      "DELETE FROM audit_event WHERE seq = 1",
-                      "DELETE FROM audit_event"):
-        with pytest.raises(sa.exc.DatabaseError, match="append-only"), \
-                engine.begin() as connection:
+    for statement in (
+        "UPDATE audit_event SET action = 'x' WHERE seq = 1",
+        "DELETE FROM audit_event WHERE seq = 1",
+        "DELETE FROM audit_event",
+    ):
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"), engine.begin() as connection:
             connection.exec_driver_sql(statement)
     if engine.dialect.name == "postgresql":
-        with pytest.raises(sa.exc.DatabaseError, match="append-only"), \
-                engine.begin() as connection:
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"), engine.begin() as connection:
             connection.exec_driver_sql("TRUNCATE audit_event")
     assert verify(engine).ok
     with engine.connect() as connection:
@@ -203,22 +226,32 @@ def test_a_signed_review_cannot_be_changed(engine: sa.Engine, upfront: dict[str,
     review = stored.reviews[0]
     for reviews in ([review.model_copy(update={"decision": "Do not resect."})], []):
         with pytest.raises(SignedReviewChanged), write_session(engine) as session:
-            CaseRepository(session).update(stored.model_copy(update={"reviews": reviews}), 1,
-                                           CaseSummary())
+            CaseRepository(session).update(
+                stored.model_copy(update={"reviews": reviews}), 1, CaseSummary()
+            )
     for statement in ("UPDATE review SET decision = 'Do not resect.'", "DELETE FROM review"):
-        with pytest.raises(sa.exc.DatabaseError, match="signed review"), \
-                engine.begin() as connection:
+        with (
+            pytest.raises(sa.exc.DatabaseError, match="signed review"),
+            engine.begin() as connection,
+        ):
             connection.exec_driver_sql(statement)
 
-    amendment = review.model_copy(update={"decision": "Resect segment 6 only.", "amends": 0,
-                                          "signed_at": None, "signed_by": None})
+    amendment = review.model_copy(
+        update={
+            "decision": "Resect segment 6 only.",
+            "amends": 0,
+            "signed_at": None,
+            "signed_by": None,
+        }
+    )
     update(engine, stored.model_copy(update={"reviews": [review, amendment]}), 1)
     with read_session(engine) as session:
         reviews_now = CaseRepository(session).get("EX-0001").reviews
     assert reviews_now[0] == review and reviews_now[1].amends == 0
     # the draft amendment may still change, then be signed
-    signed_amendment = amendment.model_copy(update={"signed_by": "Dr Lind",
-                                                    "signed_at": review.signed_at})
+    signed_amendment = amendment.model_copy(
+        update={"signed_by": "Dr Lind", "signed_at": review.signed_at}
+    )
     update(engine, stored.model_copy(update={"reviews": [review, signed_amendment]}), 2)
     with read_session(engine) as session:
         assert signed_review_problems(session) == []
@@ -226,8 +259,9 @@ def test_a_signed_review_cannot_be_changed(engine: sa.Engine, upfront: dict[str,
 
     with engine.begin() as connection:
         _disable_review_triggers(connection)
-        connection.exec_driver_sql("UPDATE review SET decision = 'Never resect.' WHERE "
-                                   "position = 0")
+        connection.exec_driver_sql(
+            "UPDATE review SET decision = 'Never resect.' WHERE position = 0"
+        )
     with read_session(engine) as session:
         problems = signed_review_problems(session)
         assert len(problems) == 1 and "changed after it was signed" in problems[0]
@@ -250,8 +284,9 @@ def _disable_audit_triggers(connection: sa.Connection) -> None:
 
 
 @pytest.mark.parametrize("tamper", ["edit", "edit-packed", "delete", "swap"])
-def test_tampering_reports_the_first_broken_link(engine: sa.Engine, upfront: dict[str, Any],
-                                                 tamper: str) -> None:
+def test_tampering_reports_the_first_broken_link(
+    engine: sa.Engine, upfront: dict[str, Any], tamper: str
+) -> None:
     """T32 a–c (d and e are caught by the backup anchor: tests/services).  Rows 1–3 are
     whole cases (`changes` rows, compressed on SQLite), rows 4–7 single-field edits."""
     case = make_case(upfront)
@@ -267,15 +302,19 @@ def test_tampering_reports_the_first_broken_link(engine: sa.Engine, upfront: dic
         if tamper == "edit":
             connection.exec_driver_sql(
                 "UPDATE audit_event SET after_json = replace(after_json, '101', '109') "
-                "WHERE seq = 4")
+                "WHERE seq = 4"
+            )
             expected = 4
         elif tamper == "edit-packed":  # as stored: expand, change the MRN, store again
             stored = connection.execute(
-                sa.text("SELECT after_json FROM audit_event WHERE seq = 1")).scalar_one()
+                sa.text("SELECT after_json FROM audit_event WHERE seq = 1")
+            ).scalar_one()
             text = t.unpack(stored).replace('"EX-0001"', '"EX-9999"')
             assert "EX-9999" in text
-            connection.execute(sa.text("UPDATE audit_event SET after_json = :v WHERE seq = 1"),
-                               {"v": t.pack(text, connection.dialect.name)})
+            connection.execute(
+                sa.text("UPDATE audit_event SET after_json = :v WHERE seq = 1"),
+                {"v": t.pack(text, connection.dialect.name)},
+            )
             expected = 1
         elif tamper == "delete":
             connection.exec_driver_sql("DELETE FROM audit_event WHERE seq = 5")
@@ -290,8 +329,7 @@ def test_tampering_reports_the_first_broken_link(engine: sa.Engine, upfront: dic
     assert report.first_broken == expected, report.problem
 
 
-def test_the_chain_survives_many_saves_quickly(engine: sa.Engine,
-                                               upfront: dict[str, Any]) -> None:
+def test_the_chain_survives_many_saves_quickly(engine: sa.Engine, upfront: dict[str, Any]) -> None:
     """Auditing keeps a save fast: per-field diffs, one transaction."""
     case = make_case(upfront)
     create(engine, case)
@@ -307,15 +345,17 @@ def test_the_chain_survives_many_saves_quickly(engine: sa.Engine,
 
 
 @given(documents=st.lists(valid_case, min_size=1, max_size=4), data=st.data())
-@settings(max_examples=15, deadline=None, suppress_health_check=[
-    HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 def test_replaying_the_trail_reproduces_the_stored_state(
-        tmp_path_factory: pytest.TempPathFactory, documents: list[dict[str, Any]],
-        data: st.DataObject) -> None:
+    tmp_path_factory: pytest.TempPathFactory, documents: list[dict[str, Any]], data: st.DataObject
+) -> None:
     """T31 (in part): after any sequence of creates, edits and deletes, every clinical row
     equals the state its audit rows describe, and the chain verifies."""
-    engine = create_database_engine(database_url(
-        tmp_path_factory.mktemp("replay") / "db.sqlite3"))
+    engine = create_database_engine(database_url(tmp_path_factory.mktemp("replay") / "db.sqlite3"))
     migrate.upgrade(engine)
     try:
         versions: dict[str, int] = {}
@@ -334,10 +374,10 @@ def test_replaying_the_trail_reproduces_the_stored_state(
                     del versions[case.mrn]
                 else:
                     stored = repository.get(case.mrn)
-                    case = case.model_copy(update={
-                        "reviews": stored.reviews + case.reviews[len(stored.reviews):]})
-                    versions[case.mrn] = repository.update(case, versions[case.mrn],
-                                                           CaseSummary())
+                    case = case.model_copy(
+                        update={"reviews": stored.reviews + case.reviews[len(stored.reviews) :]}
+                    )
+                    versions[case.mrn] = repository.update(case, versions[case.mrn], CaseSummary())
         with read_session(engine) as session:
             assert replay_problems(session) == []
             assert signed_review_problems(session) == []
@@ -353,8 +393,12 @@ def test_a_clock_that_went_back_is_reported(tmp_path: Path, upfront: dict[str, A
 
     engine = create_database_engine(database_url(tmp_path / "db.sqlite3"))
     migrate.upgrade(engine)
-    moments = iter([datetime(2026, 11, 24, 12, tzinfo=UTC),
-                    datetime(2026, 11, 24, 12, tzinfo=UTC) - timedelta(days=365)])
+    moments = iter(
+        [
+            datetime(2026, 11, 24, 12, tzinfo=UTC),
+            datetime(2026, 11, 24, 12, tzinfo=UTC) - timedelta(days=365),
+        ]
+    )
     case = make_case(upfront)
     for version, moment in enumerate(moments):
         with write_session(engine) as session:

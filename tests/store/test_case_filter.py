@@ -38,30 +38,167 @@ NFD_ODON = unicodedata.normalize("NFD", "Ödön")
 # and dotless i, Cyrillic, Greek (final sigma), CJK, Arabic, Hebrew, an emoji sequence, short
 # names, FTS5 and LIKE syntax inside names, unknown names.
 NAMES: list[tuple[str | None, str | None]] = [
-    ("Horváth", "Ivan"), ("Horvath", "Iván"), ("Nguyễn", "Văn An"), ("Müller", "Jürgen"),
-    ("Muller", "Anna"), ("Straße", "Hans"), ("STRASSE", "Eva"), ("Øster", "Åse"),
-    ("Ærø", "Bjørn"), ("Çelik", "Ayşe"), ("Öztürk", "İnci"), ("Yılmaz", "Ilgaz"),
-    ("Ödön", "Zoë"), (NFD_ODON, "Zoe"), ("Иванов", "Иван"), ("Иванова", "Тесса"),
-    ("Тестов", "Ёж"), ("Ёлкин", "Пётр"), ("Σωκράτης", "Ελένη"), ("ΟΔΥΣΣΕΑΣ", "Νίκος"),
-    ("王", "芳"), ("李", "小龍"), ("田中", "太郎"), ("Tanaka", "Hiroshi"), ("Tanakawa", "Ai"),
-    ("مريم", "أحمد"), ("שרה", "כהן"), ("👩\u200d⚕️", "Doc"), ("Li", "Xu"), ("Ng", "O"),
-    ("O'Brien", "Anna"), ('Dou"ble', "Quote"), ("100%", "Sure"), ("a_b", "c%d"),
-    ("back\\slash", "x\\y"), ("Star*", "(Paren)"), ("Near", "And Or"), ("Not", "Nott"),
-    ("AND", "OR"), ("^caret", "col:on"), (None, "Solo"), ("Alone", None), (None, None),
-    ("van der Berg", "Jan"), ("Berg", "Ivanka"), ("Tanaka", "Ivan"),
+    ("Horváth", "Ivan"),
+    ("Horvath", "Iván"),
+    ("Nguyễn", "Văn An"),
+    ("Müller", "Jürgen"),
+    ("Muller", "Anna"),
+    ("Straße", "Hans"),
+    ("STRASSE", "Eva"),
+    ("Øster", "Åse"),
+    ("Ærø", "Bjørn"),
+    ("Çelik", "Ayşe"),
+    ("Öztürk", "İnci"),
+    ("Yılmaz", "Ilgaz"),
+    ("Ödön", "Zoë"),
+    (NFD_ODON, "Zoe"),
+    ("Иванов", "Иван"),
+    ("Иванова", "Тесса"),
+    ("Тестов", "Ёж"),
+    ("Ёлкин", "Пётр"),
+    ("Σωκράτης", "Ελένη"),
+    ("ΟΔΥΣΣΕΑΣ", "Νίκος"),
+    ("王", "芳"),
+    ("李", "小龍"),
+    ("田中", "太郎"),
+    ("Tanaka", "Hiroshi"),
+    ("Tanakawa", "Ai"),
+    ("مريم", "أحمد"),
+    ("שרה", "כהן"),
+    ("👩\u200d⚕️", "Doc"),
+    ("Li", "Xu"),
+    ("Ng", "O"),
+    ("O'Brien", "Anna"),
+    ('Dou"ble', "Quote"),
+    ("100%", "Sure"),
+    ("a_b", "c%d"),
+    ("back\\slash", "x\\y"),
+    ("Star*", "(Paren)"),
+    ("Near", "And Or"),
+    ("Not", "Nott"),
+    ("AND", "OR"),
+    ("^caret", "col:on"),
+    (None, "Solo"),
+    ("Alone", None),
+    (None, None),
+    ("van der Berg", "Jan"),
+    ("Berg", "Ivanka"),
+    ("Tanaka", "Ivan"),
 ]
 WORDS = [
-    "", "a", "an", "ann", "ANNA", "ivan", "IVAN", "iv", "iva", "ivan tanaka", "tanaka ivan",
-    "tan", "anaka", "kawa", "Ödön", NFD_ODON, "ödö", "zoë", "zoe", "müll", "MÜLLER", "strasse",
-    "straße", "ß", "ss", "sse", "øst", "ærø", "ayşe", "i̇nci", "İnci", "inci", "ılg", "ılgaz",
-    "иван", "ИВАН", "ив", "ова", "тес", "ёлк", "Ё", "петр", "пётр", "σωκ", "ΣΩΚΡΆΤΗΣ",
-    "σωκράτησ", "ς", "οδυσ", "ΟΔΥΣΣΕΑΣ", "王", "王芳", "小龍", "田中 太郎", "田中太", "مري",
-    "שרה", "👩", "⚕", "👩\u200d⚕️", "li", "xu", "ng", "o", "o'b", "o'brien", "'", '"', 'dou"',
-    'dou"ble', '"ble', "100%", "%", "%%", "0%", "_", "a_b", "a_", "_b", "c%d", "\\", "k\\s",
-    "back\\slash", "x\\y", "star*", "*", "(paren)", "(pa", "near", "and or", "and", "or",
-    "not", "nott", "^caret", "^ca", "col:on", "l:o", "solo", "alone", "van der", "der berg",
-    "berg", "f-0", "f-00", "f-01", "f-001", "f-0 ivan", "f-01 an", "zzz", "ivan zzz",
-    "an ив", "ova тес", "a b c",
+    "",
+    "a",
+    "an",
+    "ann",
+    "ANNA",
+    "ivan",
+    "IVAN",
+    "iv",
+    "iva",
+    "ivan tanaka",
+    "tanaka ivan",
+    "tan",
+    "anaka",
+    "kawa",
+    "Ödön",
+    NFD_ODON,
+    "ödö",
+    "zoë",
+    "zoe",
+    "müll",
+    "MÜLLER",
+    "strasse",
+    "straße",
+    "ß",
+    "ss",
+    "sse",
+    "øst",
+    "ærø",
+    "ayşe",
+    "i̇nci",
+    "İnci",
+    "inci",
+    "ılg",
+    "ılgaz",
+    "иван",
+    "ИВАН",
+    "ив",
+    "ова",
+    "тес",
+    "ёлк",
+    "Ё",
+    "петр",
+    "пётр",
+    "σωκ",
+    "ΣΩΚΡΆΤΗΣ",
+    "σωκράτησ",
+    "ς",
+    "οδυσ",
+    "ΟΔΥΣΣΕΑΣ",
+    "王",
+    "王芳",
+    "小龍",
+    "田中 太郎",
+    "田中太",
+    "مري",
+    "שרה",
+    "👩",
+    "⚕",
+    "👩\u200d⚕️",
+    "li",
+    "xu",
+    "ng",
+    "o",
+    "o'b",
+    "o'brien",
+    "'",
+    '"',
+    'dou"',
+    'dou"ble',
+    '"ble',
+    "100%",
+    "%",
+    "%%",
+    "0%",
+    "_",
+    "a_b",
+    "a_",
+    "_b",
+    "c%d",
+    "\\",
+    "k\\s",
+    "back\\slash",
+    "x\\y",
+    "star*",
+    "*",
+    "(paren)",
+    "(pa",
+    "near",
+    "and or",
+    "and",
+    "or",
+    "not",
+    "nott",
+    "^caret",
+    "^ca",
+    "col:on",
+    "l:o",
+    "solo",
+    "alone",
+    "van der",
+    "der berg",
+    "berg",
+    "f-0",
+    "f-00",
+    "f-01",
+    "f-001",
+    "f-0 ivan",
+    "f-01 an",
+    "zzz",
+    "ivan zzz",
+    "an ив",
+    "ova тес",
+    "a b c",
 ]
 
 
@@ -76,8 +213,11 @@ def _search_text(family: str | None, given: str | None, i: int) -> str:
 def expected(query: str) -> list[str]:
     """The MRNs a query must find (in MRN order): every case-folded word a substring."""
     words = query.casefold().split()
-    return [_mrn(i) for i, (family, given) in enumerate(NAMES)
-            if all(w in _search_text(family, given, i) for w in words)]
+    return [
+        _mrn(i)
+        for i, (family, given) in enumerate(NAMES)
+        if all(w in _search_text(family, given, i) for w in words)
+    ]
 
 
 def add_cases(engine: sa.Engine) -> None:
@@ -85,8 +225,10 @@ def add_cases(engine: sa.Engine) -> None:
         repository = CaseRepository(session)
         for i, (family, given) in enumerate(NAMES):
             patient = {"mrn": _mrn(i), "family_name": family, "given_name": given}
-            document = {"format": "crlmboard.case/1",
-                        "patient": {k: v for k, v in patient.items() if v is not None}}
+            document = {
+                "format": "crlmboard.case/1",
+                "patient": {k: v for k, v in patient.items() if v is not None},
+            }
             repository.create(case_from_dict(document, TODAY), CaseSummary())
 
 
@@ -134,34 +276,42 @@ def _plain_like(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 PAGES: list[dict[str, Any]] = [
-    {"sort": "name"}, {"sort": "name", "descending": True}, {"sort": "next_meeting"},
-    {"sort": "name", "offset": 2, "limit": 3}, {"sort": "mrn", "offset": 40, "limit": 5},
+    {"sort": "name"},
+    {"sort": "name", "descending": True},
+    {"sort": "next_meeting"},
+    {"sort": "name", "offset": 2, "limit": 3},
+    {"sort": "mrn", "offset": 40, "limit": 5},
     {"sort": "name", "limit": 1},  # a short page: dense matches walk the order
 ]
 
 
 def test_the_index_finds_what_like_on_every_row_finds(
-        sqlite_filled: sa.Engine, few_matches: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    sqlite_filled: sa.Engine, few_matches: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Counts and pages (sorts, offsets) equal the plain LIKE path's, word for word,
     including every substring of three and four characters of every name."""
     queries = list(WORDS)
     for family, given in NAMES:
         text = f"{family or ''} {given or ''}"
-        queries += [text[i:i + n] for n in (3, 4) for i in range(len(text) - n + 1)]
+        queries += [text[i : i + n] for n in (3, 4) for i in range(len(text) - n + 1)]
     queries = list(dict.fromkeys(q for q in queries if q.strip()))
     pasted = ["ivan\x00x", "tan\x00", "\x00", "ivan a\x00"]  # NUL ends SQLite's strings
     queries += pasted
     with read_session(sqlite_filled) as session:
         repository = CaseRepository(session)
-        got = {q: (repository.count(q), [_mrns(repository.page(q, **p)) for p in PAGES])
-               for q in queries}
+        got = {
+            q: (repository.count(q), [_mrns(repository.page(q, **p)) for p in PAGES])
+            for q in queries
+        }
     with monkeypatch.context() as patched:
         _plain_like(patched)
         with read_session(sqlite_filled) as session:
             repository = CaseRepository(session)
             for query in queries:
-                want = (repository.count(query),
-                        [_mrns(repository.page(query, **p)) for p in PAGES])
+                want = (
+                    repository.count(query),
+                    [_mrns(repository.page(query, **p)) for p in PAGES],
+                )
                 assert got[query] == want, query
                 if query not in pasted:
                     assert want[0] == len(expected(query)), query
@@ -173,8 +323,13 @@ def test_the_index_follows_every_change_of_a_patient(sqlite_filled: sa.Engine) -
     with write_session(sqlite_filled) as session:
         repository = CaseRepository(session)
         case = repository.get("F-014")  # Иванов Иван
-        renamed = case.model_copy(update={"patient": case.patient.model_copy(
-            update={"family_name": "Петров", "given_name": "Pavel"})})
+        renamed = case.model_copy(
+            update={
+                "patient": case.patient.model_copy(
+                    update={"family_name": "Петров", "given_name": "Pavel"}
+                )
+            }
+        )
         repository.update(renamed, repository.version("F-014"), CaseSummary())
         other = repository.get("F-023")  # Tanaka Hiroshi: an edit leaving the name alone
         repository.update(other, repository.version("F-023"), CaseSummary(open_warnings=2))
@@ -188,9 +343,11 @@ def test_the_index_follows_every_change_of_a_patient(sqlite_filled: sa.Engine) -
         assert repository.count("kawa") == 0
     with sqlite_filled.begin() as connection:
         connection.exec_driver_sql(
-            f"INSERT INTO {r.SEARCH_INDEX}({r.SEARCH_INDEX}, rank) VALUES ('integrity-check', 1)")
+            f"INSERT INTO {r.SEARCH_INDEX}({r.SEARCH_INDEX}, rank) VALUES ('integrity-check', 1)"
+        )
         indexed = connection.exec_driver_sql(
-            f"SELECT count(*) FROM {r.SEARCH_INDEX}_docsize").scalar()
+            f"SELECT count(*) FROM {r.SEARCH_INDEX}_docsize"
+        ).scalar()
     assert indexed == len(NAMES) - 1
 
 
@@ -198,8 +355,9 @@ def test_an_index_without_its_triggers_is_not_used(sqlite_filled: sa.Engine) -> 
     """Without a trigger the index may be stale: the filter goes back to LIKE."""
     with sqlite_filled.begin() as connection:
         connection.exec_driver_sql("DROP TRIGGER patient_search_update")
-        connection.exec_driver_sql("UPDATE patient SET search_text = 'f-014 renamed' "
-                                   "WHERE mrn = 'F-014'")
+        connection.exec_driver_sql(
+            "UPDATE patient SET search_text = 'f-014 renamed' WHERE mrn = 'F-014'"
+        )
     with read_session(sqlite_filled) as session:
         repository = CaseRepository(session)
         assert not repository.has_search_index()
@@ -208,12 +366,12 @@ def test_an_index_without_its_triggers_is_not_used(sqlite_filled: sa.Engine) -> 
 
 
 def test_match_expression_quotes_each_word() -> None:
-    assert r.match_expression(["ivan", 'dou"ble', "a*b", "or"]) == \
-        '"ivan" "dou""ble" "a*b" "or"'
+    assert r.match_expression(["ivan", 'dou"ble', "a*b", "or"]) == '"ivan" "dou""ble" "a*b" "or"'
 
 
 def test_without_the_trigram_tokenizer_the_filter_keeps_like(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A SQLite library older than 3.34: migration 0005 creates nothing, the filter reads
     every row as before, with the same answers."""
     monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 33, 0))
@@ -222,9 +380,12 @@ def test_without_the_trigram_tokenizer_the_filter_keeps_like(
         migrate.upgrade(engine)
         assert migrate.current_revision(engine) == migrate.head_revision()
         with engine.connect() as connection:
-            assert connection.exec_driver_sql(
-                "SELECT count(*) FROM sqlite_master WHERE name LIKE 'patient_search%'"
-            ).scalar() == 0
+            assert (
+                connection.exec_driver_sql(
+                    "SELECT count(*) FROM sqlite_master WHERE name LIKE 'patient_search%'"
+                ).scalar()
+                == 0
+            )
         add_cases(engine)
         with read_session(engine) as session:
             repository = CaseRepository(session)
@@ -242,14 +403,24 @@ def test_a_schema_0004_database_gets_a_filled_index(tmp_path: Path) -> None:
     shutil.copyfile(FIXTURES / "schema-0004.sqlite3", path)
     with Board.open(path, clock=lambda: TODAY) as board:
         with board.engine.connect() as connection:
-            connection.exec_driver_sql(f"INSERT INTO {r.SEARCH_INDEX}({r.SEARCH_INDEX}, rank) "
-                                       "VALUES ('integrity-check', 1)")
-            rows = connection.exec_driver_sql(
-                f"SELECT rowid FROM {r.SEARCH_INDEX} WHERE {r.SEARCH_INDEX} MATCH '\"ex-\"' "
-                "ORDER BY rowid").scalars().all()
+            connection.exec_driver_sql(
+                f"INSERT INTO {r.SEARCH_INDEX}({r.SEARCH_INDEX}, rank) "
+                "VALUES ('integrity-check', 1)"
+            )
+            rows = (
+                connection.exec_driver_sql(
+                    f"SELECT rowid FROM {r.SEARCH_INDEX} WHERE {r.SEARCH_INDEX} MATCH '\"ex-\"' "
+                    "ORDER BY rowid"
+                )
+                .scalars()
+                .all()
+            )
         assert len(rows) == board.cases.count() == 3
-        assert [e.mrn for e in board.cases.page("ex-000", sort="mrn")] == \
-            ["EX-0001", "EX-0002", "EX-0003"]
+        assert [e.mrn for e in board.cases.page("ex-000", sort="mrn")] == [
+            "EX-0001",
+            "EX-0002",
+            "EX-0003",
+        ]
         assert board.cases.count("EXAMPLE") == board.cases.count("xamp") > 0
 
 
@@ -260,9 +431,12 @@ def test_migration_0005_downgrades_and_upgrades_again(tmp_path: Path) -> None:
         add_cases(engine)
         migrate.downgrade(engine, "0004")
         with engine.connect() as connection:
-            assert connection.exec_driver_sql(
-                "SELECT count(*) FROM sqlite_master WHERE name LIKE 'patient_search%'"
-            ).scalar() == 0
+            assert (
+                connection.exec_driver_sql(
+                    "SELECT count(*) FROM sqlite_master WHERE name LIKE 'patient_search%'"
+                ).scalar()
+                == 0
+            )
         with read_session(engine) as session:
             assert CaseRepository(session).count("ivan") == len(expected("ivan"))
         migrate.upgrade(engine, target="0005")

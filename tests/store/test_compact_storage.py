@@ -27,22 +27,31 @@ from tests.conftest import TODAY
 
 pytestmark = pytest.mark.db
 
-EVALUATION = {"schema": "crlmboard.evaluation/1",
-              "findings": [{"rule": f"RULE.{i}", "message": "ž" * 60} for i in range(40)]}
+EVALUATION = {
+    "schema": "crlmboard.evaluation/1",
+    "findings": [{"rule": f"RULE.{i}", "message": "ž" * 60} for i in range(40)],
+}
 
 
 def signed_case(upfront: dict[str, Any]) -> Any:
     document = copy.deepcopy(upfront)
-    document["reviews"] = [{
-        "meeting_date": "2025-02-04", "decision": "Resect.", "recommendation":
-        "upfront_resection", "signed_by": "Dr Lind", "signed_at": "2025-02-04T13:00:00Z",
-        "attendees": [{"name": "Dr Lind", "role": "hepatobiliary_surgeon"}],
-        "evaluation": EVALUATION}]
+    document["reviews"] = [
+        {
+            "meeting_date": "2025-02-04",
+            "decision": "Resect.",
+            "recommendation": "upfront_resection",
+            "signed_by": "Dr Lind",
+            "signed_at": "2025-02-04T13:00:00Z",
+            "attendees": [{"name": "Dr Lind", "role": "hepatobiliary_surgeon"}],
+            "evaluation": EVALUATION,
+        }
+    ]
     return case_from_dict(document, TODAY)
 
 
 def test_large_values_are_compressed_on_sqlite_and_read_back_exactly(
-        tmp_path: Path, upfront: dict[str, Any]) -> None:
+    tmp_path: Path, upfront: dict[str, Any]
+) -> None:
     path = tmp_path / "db.sqlite3"
     engine = create_database_engine(database_url(path))
     migrate.upgrade(engine)
@@ -57,8 +66,7 @@ def test_large_values_are_compressed_on_sqlite_and_read_back_exactly(
     engine.dispose()
     connection = sqlite3.connect(path)
     try:
-        kinds = connection.execute(
-            "SELECT action, typeof(after_json) FROM audit_event").fetchall()
+        kinds = connection.execute("SELECT action, typeof(after_json) FROM audit_event").fetchall()
         assert kinds == [(audit.CHANGES, "blob")]
         assert connection.execute("SELECT typeof(evaluation) FROM review").fetchone() == ("blob",)
         # what a backup checks reads the stored bytes directly
@@ -75,10 +83,12 @@ def test_values_stored_as_text_before_still_read(tmp_path: Path) -> None:
         connection.exec_driver_sql(
             "INSERT INTO patient (id, mrn, version, created_at, updated_at, open_warnings, "
             "open_criticals, search_text) VALUES (1, 'OLD-1', 1, '2025-01-01 00:00:00', "
-            "'2025-01-01 00:00:00', 0, 0, 'old-1')")
+            "'2025-01-01 00:00:00', 0, 0, 'old-1')"
+        )
         connection.exec_driver_sql(
             "INSERT INTO review (case_id, position, meeting_date, decision, evaluation) "
-            f"VALUES (1, 0, '2025-02-04', 'Resect.', '{text}')")
+            f"VALUES (1, 0, '2025-02-04', 'Resect.', '{text}')"
+        )
     with engine.connect() as connection:
         stored = connection.execute(sa.select(t.ReviewRow.__table__.c.evaluation)).scalar()
     assert stored == {"a": "x" * 5000}

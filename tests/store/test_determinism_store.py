@@ -23,8 +23,11 @@ AS_OF = date(2025, 3, 20)
 @pytest.fixture
 def zones() -> Iterator[list[dict[str, str]]]:
     saved = {k: os.environ.get(k) for k in ("TZ", "LANG", "LC_ALL")}
-    yield [{"TZ": "Pacific/Kiritimati"}, {"TZ": "America/Adak"},
-           {"LANG": "tr_TR.UTF-8", "LC_ALL": "tr_TR.UTF-8"}]
+    yield [
+        {"TZ": "Pacific/Kiritimati"},
+        {"TZ": "America/Adak"},
+        {"LANG": "tr_TR.UTF-8", "LC_ALL": "tr_TR.UTF-8"},
+    ]
     for key, value in saved.items():
         if value is None:
             os.environ.pop(key, None)
@@ -34,7 +37,8 @@ def zones() -> Iterator[list[dict[str, str]]]:
 
 
 def test_t47_evaluation_identical_across_backends_zones_and_locales(
-        engine: sa.Engine, zones: list[dict[str, str]]) -> None:
+    engine: sa.Engine, zones: list[dict[str, str]]
+) -> None:
     profile = default_profile()
     for path in golden_cases():
         from_file = loads_case(path.read_text("utf-8"), date(2026, 11, 24))

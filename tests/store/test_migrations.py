@@ -37,19 +37,26 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def content(path: Path, columns_of: dict[str, set[str]] | None = None
-            ) -> dict[str, tuple[int, str]]:
+def content(
+    path: Path, columns_of: dict[str, set[str]] | None = None
+) -> dict[str, tuple[int, str]]:
     """Row count and a hash of every column a migration must not change, per table (only
     `columns_of[table]` when given: columns a later revision adds are not compared)."""
     connection = sqlite3.connect(path)
     try:
-        tables = [name for name in backup.table_hashes(connection)  # no full-text index
-                  if name not in ('alembic_version', 'audit_event')]
+        tables = [
+            name
+            for name in backup.table_hashes(connection)  # no full-text index
+            if name not in ("alembic_version", "audit_event")
+        ]
         result = {}
         for table in tables:
-            columns = [r[1] for r in connection.execute(f'PRAGMA table_info("{table}")')
-                       if r[1] not in CHANGED_COLUMNS.get(table, set())
-                       and (columns_of is None or r[1] in columns_of.get(table, set()))]
+            columns = [
+                r[1]
+                for r in connection.execute(f'PRAGMA table_info("{table}")')
+                if r[1] not in CHANGED_COLUMNS.get(table, set())
+                and (columns_of is None or r[1] in columns_of.get(table, set()))
+            ]
             if not columns:  # a table a later revision added
                 continue
             names = ", ".join(f'"{c}"' for c in sorted(columns))
@@ -63,19 +70,23 @@ def content(path: Path, columns_of: dict[str, set[str]] | None = None
 def table_columns(path: Path) -> dict[str, set[str]]:
     connection = sqlite3.connect(path)
     try:
-        tables = [r[0] for r in connection.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'")]
-        return {table: {r[1] for r in connection.execute(f'PRAGMA table_info("{table}")')}
-                for table in tables}
+        tables = [
+            r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        ]
+        return {
+            table: {r[1] for r in connection.execute(f'PRAGMA table_info("{table}")')}
+            for table in tables
+        }
     finally:
         connection.close()
 
 
 def test_there_is_a_fixture_for_every_revision() -> None:
-    missing = [r for r in migrate.revisions()
-               if not (FIXTURES / f"schema-{r}.sqlite3").exists()]
-    assert not missing, ("run `.venv/bin/python -m tests.fixtures.make_fixtures` and commit "
-                         f"the databases for {missing}")
+    missing = [r for r in migrate.revisions() if not (FIXTURES / f"schema-{r}.sqlite3").exists()]
+    assert not missing, (
+        "run `.venv/bin/python -m tests.fixtures.make_fixtures` and commit "
+        f"the databases for {missing}"
+    )
 
 
 @pytest.mark.parametrize("revision", migrate.revisions())
@@ -93,8 +104,10 @@ def test_every_released_schema_upgrades_to_head(revision: str, tmp_path: Path) -
         assert [r.signed for r in reviews] == [True, False]
         with board.engine.connect() as connection:
             assert verify_chain(connection).ok
-            events = [r[0] for r in connection.exec_driver_sql(
-                "SELECT action FROM audit_event ORDER BY seq")]
+            events = [
+                r[0]
+                for r in connection.exec_driver_sql("SELECT action FROM audit_event ORDER BY seq")
+            ]
     after = content(path, columns_of)
     for table, (count, digest) in before.items():
         assert after[table] == (count, digest), table
@@ -124,7 +137,8 @@ def _fail_at(monkeypatch: pytest.MonkeyPatch, step: int) -> list[str]:
 
 @pytest.mark.parametrize("step", [1, 2, 3, 5, 6])
 def test_a_migration_failing_half_way_leaves_the_original_unchanged(
-        step: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    step: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """T27 / minimum-six fault 3: a failure at step k of migration 0002."""
     path = fixture("0001", tmp_path)
     original = sha256(path)
@@ -142,7 +156,8 @@ def test_a_migration_failing_half_way_leaves_the_original_unchanged(
 
 
 def test_an_upgraded_copy_that_fails_its_check_is_not_used(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import crlmboard.services.maintenance as maintenance
 
     path = fixture("0001", tmp_path)
@@ -176,20 +191,29 @@ def test_migration_0002_on_postgresql_upgrades_with_a_baseline_and_downgrades() 
         with engine.begin() as connection:
             connection.exec_driver_sql(
                 "INSERT INTO patient (id, mrn, version, created_at, updated_at, open_warnings, "
-                "open_criticals, search_text) VALUES (1, 'PG-1', 1, now(), now(), 0, 0, '')")
+                "open_criticals, search_text) VALUES (1, 'PG-1', 1, now(), now(), 0, 0, '')"
+            )
             connection.exec_driver_sql(
                 "INSERT INTO review (case_id, position, meeting_date, decision, signed_by, "
-                "signed_at) VALUES (1, 0, '2025-02-04', 'Resect.', 'Dr A', now())")
+                "signed_at) VALUES (1, 0, '2025-02-04', 'Resect.', 'Dr A', now())"
+            )
         migrate.upgrade(engine)
         with engine.connect() as connection:
             assert verify_chain(connection).ok
-            actions = [e.action for e in audit.expanded(iter(connection.execute(
-                sa.select(audit.AUDIT).order_by(audit.AUDIT.c.seq))))]
+            actions = [
+                e.action
+                for e in audit.expanded(
+                    iter(connection.execute(sa.select(audit.AUDIT).order_by(audit.AUDIT.c.seq)))
+                )
+            ]
             assert actions == ["baseline", "baseline", "migrate"]
-            assert connection.exec_driver_sql(
-                "SELECT content_sha256 FROM review").scalar() is not None
-        with pytest.raises(sa.exc.DatabaseError, match="signed review"), \
-                engine.begin() as connection:
+            assert (
+                connection.exec_driver_sql("SELECT content_sha256 FROM review").scalar() is not None
+            )
+        with (
+            pytest.raises(sa.exc.DatabaseError, match="signed review"),
+            engine.begin() as connection,
+        ):
             connection.exec_driver_sql("UPDATE review SET decision = 'No.'")
         migrate.downgrade(engine, "0001")
         assert migrate.current_revision(engine) == "0001"

@@ -32,10 +32,11 @@ def test_a_newer_revision_is_still_refused() -> None:
 
 
 def test_the_command_line_and_the_app_start_without_alembic() -> None:
-    code = ("import sys, crlmboard.cli, crlmboard.app; from crlmboard.store import migrate; "
-            "migrate.head_revision(); migrate.refuse_newer(migrate.head_revision()); "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-            "('alembic', 'reportlab') or m.startswith('crlmboard.interop')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    code = (
+        "import sys, crlmboard.cli, crlmboard.app; from crlmboard.store import migrate; "
+        "migrate.head_revision(); migrate.refuse_newer(migrate.head_revision()); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('alembic', 'reportlab') or m.startswith('crlmboard.interop')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -20,8 +20,9 @@ pytestmark = pytest.mark.db
 
 
 def case_text(upfront: dict[str, Any], mrn: str, family: str) -> str:
-    return json.dumps({**upfront, "patient": {**upfront["patient"], "mrn": mrn,
-                                              "family_name": family}})
+    return json.dumps(
+        {**upfront, "patient": {**upfront["patient"], "mrn": mrn, "family_name": family}}
+    )
 
 
 def uses_index(board: Board) -> bool:
@@ -30,7 +31,8 @@ def uses_index(board: Board) -> bool:
 
 
 def test_the_index_is_dropped_where_unusable_and_built_again_where_usable(
-        db_path: Path, upfront: dict[str, Any]) -> None:
+    db_path: Path, upfront: dict[str, Any]
+) -> None:
     with Board.open(db_path, clock=lambda: TODAY) as board:
         if not uses_index(board):
             pytest.skip("this SQLite has no trigram tokenizer")
@@ -47,10 +49,10 @@ def test_the_index_is_dropped_where_unusable_and_built_again_where_usable(
     with Board.open(db_path, clock=lambda: TODAY) as board:  # a library with the tokenizer
         assert uses_index(board)
         with board.engine.connect() as connection:
-            assert search_index.present(connection) == {search_index.TABLE,
-                                                        *search_index.TRIGGERS}
+            assert search_index.present(connection) == {search_index.TABLE, *search_index.TRIGGERS}
             connection.exec_driver_sql(
-                "INSERT INTO patient_search(patient_search, rank) VALUES ('integrity-check', 1)")
+                "INSERT INTO patient_search(patient_search, rank) VALUES ('integrity-check', 1)"
+            )
         assert [e.mrn for e in board.cases.page("rautav")] == ["IDX-2"]
         assert [e.mrn for e in board.cases.page("quennev")] == ["IDX-1"]
         assert board.cases.count("vaara") == 1

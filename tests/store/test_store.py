@@ -52,8 +52,7 @@ def _not_the_search_index(name: str | None, kind: str, _parent: Any) -> bool:
 
 def schema_diff(connection: sa.Connection) -> list[Any]:
     """What differs between a migrated database and the table models."""
-    context = MigrationContext.configure(connection,
-                                         opts={"include_name": _not_the_search_index})
+    context = MigrationContext.configure(connection, opts={"include_name": _not_the_search_index})
     return list(compare_metadata(context, metadata))
 
 
@@ -74,8 +73,9 @@ def test_connection_pragmas(tmp_path: Path) -> None:
 def test_writes_begin_immediate(tmp_path: Path) -> None:
     engine = sqlite_engine(tmp_path / "db.sqlite3")
     seen: list[str] = []
-    sa.event.listen(engine, "before_cursor_execute",
-                    lambda _c, _cur, statement, *_a: seen.append(statement))
+    sa.event.listen(
+        engine, "before_cursor_execute", lambda _c, _cur, statement, *_a: seen.append(statement)
+    )
     with write_session(engine) as session:
         session.execute(sa.text("SELECT 1"))
     with read_session(engine) as session:
@@ -90,10 +90,8 @@ def test_a_second_writer_waits_then_fails_cleanly(tmp_path: Path) -> None:
     other.execute("BEGIN IMMEDIATE")
     try:
         fast = create_database_engine(database_url(path))
-        sa.event.listen(fast, "connect",
-                        lambda c, _r: c.execute("PRAGMA busy_timeout = 100"))
-        with pytest.raises(sa.exc.OperationalError, match="locked"), \
-                write_session(fast) as session:
+        sa.event.listen(fast, "connect", lambda c, _r: c.execute("PRAGMA busy_timeout = 100"))
+        with pytest.raises(sa.exc.OperationalError, match="locked"), write_session(fast) as session:
             session.execute(sa.text("SELECT 1"))
     finally:
         other.execute("ROLLBACK")
@@ -138,10 +136,14 @@ def test_golden_cases_round_trip_through_sqlite(tmp_path: Path, path: Path) -> N
 
 
 @given(valid_case)
-@settings(max_examples=40, deadline=None, suppress_health_check=[
-    HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-def test_generated_cases_round_trip_through_sqlite(tmp_path: Path,
-                                                   document: dict[str, Any]) -> None:
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+def test_generated_cases_round_trip_through_sqlite(
+    tmp_path: Path, document: dict[str, Any]
+) -> None:
     import uuid
 
     engine = sqlite_engine(tmp_path / f"db-{uuid.uuid4().hex}.sqlite3")  # one per example
@@ -164,7 +166,8 @@ def test_version_check_refuses_a_stale_save(tmp_path: Path, upfront: dict[str, A
 
 
 def test_deleting_a_case_removes_its_records_but_never_a_review(
-        tmp_path: Path, upfront: dict[str, Any]) -> None:
+    tmp_path: Path, upfront: dict[str, Any]
+) -> None:
     engine = sqlite_engine(tmp_path / "db.sqlite3")
     with write_session(engine) as session:
         CaseRepository(session).create(case_from_dict(upfront, TODAY), CaseSummary())
@@ -185,7 +188,8 @@ def test_foreign_keys_are_enforced_on_raw_sql(tmp_path: Path) -> None:
     engine = sqlite_engine(tmp_path / "db.sqlite3")
     with pytest.raises(sa.exc.IntegrityError), engine.begin() as connection:
         connection.exec_driver_sql(
-            "INSERT INTO lab_result (date, case_id, position) VALUES ('2025-01-01', 999, 0)")
+            "INSERT INTO lab_result (date, case_id, position) VALUES ('2025-01-01', 999, 0)"
+        )
 
 
 @pytest.mark.postgres

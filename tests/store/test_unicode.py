@@ -23,13 +23,21 @@ pytestmark = pytest.mark.db
 TODAY = date(2026, 11, 24)
 
 NAMES = [
-    unicodedata.normalize("NFD", "Ödön"), unicodedata.normalize("NFC", "Ödön"), "Zoë",
-    "مريم", "שרה", "王芳", "👩\u200d⚕️", "İnci", "ılgaz",
+    unicodedata.normalize("NFD", "Ödön"),
+    unicodedata.normalize("NFC", "Ödön"),
+    "Zoë",
+    "مريم",
+    "שרה",
+    "王芳",
+    "👩\u200d⚕️",
+    "İnci",
+    "ılgaz",
 ]
 
 
 def test_any_unicode_name_is_stored_exactly_and_found_as_typed(
-        engine: sa.Engine, upfront: dict[str, Any]) -> None:
+    engine: sa.Engine, upfront: dict[str, Any]
+) -> None:
     """T42: byte-exact storage (no normalisation: NFD and NFC stay distinct) on SQLite
     and PostgreSQL."""
     for i, name in enumerate(NAMES):
@@ -48,8 +56,13 @@ def test_any_unicode_name_is_stored_exactly_and_found_as_typed(
         nfd, nfc = NAMES[0], NAMES[1]
         assert {e.mrn for e in repository.page(nfd)} == {"U-0"}
         assert {e.mrn for e in repository.page(nfc)} == {"U-1"}
-        after = [entry.after for entry in audit.expanded(iter(session.execute(
-            sa.select(audit.AUDIT).order_by(audit.AUDIT.c.seq)))) if entry.table == "patient"]
+        after = [
+            entry.after
+            for entry in audit.expanded(
+                iter(session.execute(sa.select(audit.AUDIT).order_by(audit.AUDIT.c.seq)))
+            )
+            if entry.table == "patient"
+        ]
         assert [a["family_name"] for a in after] == NAMES
 
 
@@ -62,11 +75,12 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize(("where", "value", "path"), BAD, ids=["nul", "surrogate", "1mb",
-                                                                "nan", "inf"])
-def test_bad_values_are_refused_before_any_sql(engine: sa.Engine, upfront: dict[str, Any],
-                                               where: tuple[str, str], value: Any,
-                                               path: str) -> None:
+@pytest.mark.parametrize(
+    ("where", "value", "path"), BAD, ids=["nul", "surrogate", "1mb", "nan", "inf"]
+)
+def test_bad_values_are_refused_before_any_sql(
+    engine: sa.Engine, upfront: dict[str, Any], where: tuple[str, str], value: Any, path: str
+) -> None:
     """T41 (the store's share): refused by the domain model, with a field path, the same on
     both back ends, and nothing reaches the database."""
     document = copy.deepcopy(upfront)
@@ -74,8 +88,9 @@ def test_bad_values_are_refused_before_any_sql(engine: sa.Engine, upfront: dict[
     text = json.dumps(document, allow_nan=True)
     with pytest.raises(InvalidInput) as refused:
         loads_case(text, TODAY)
-    assert any(str(p).startswith(f"{path}:") for p in refused.value.problems), \
+    assert any(str(p).startswith(f"{path}:") for p in refused.value.problems), (
         refused.value.problems
+    )
     with read_session(engine) as session:
         assert CaseRepository(session).count() == 0
         assert audit.read_head(session) is None

@@ -37,10 +37,12 @@ def many(board: Board) -> Board:
     """33 cases: the golden three and 30 with names (some missing) and birth dates."""
     board.cases.import_path(GOLDEN)
     for i in range(30):
-        patient = m.Patient(mrn=f"LIST-{i:03d}", family_name=FAMILIES[i % len(FAMILIES)],
-                            given_name=GIVEN[(i * 5) % len(GIVEN)],
-                            birth_date=date(1940 + (i * 7) % 45, 1 + i % 12, 1 + i % 27)
-                            if i % 4 else None)
+        patient = m.Patient(
+            mrn=f"LIST-{i:03d}",
+            family_name=FAMILIES[i % len(FAMILIES)],
+            given_name=GIVEN[(i * 5) % len(GIVEN)],
+            birth_date=date(1940 + (i * 7) % 45, 1 + i % 12, 1 + i % 27) if i % 4 else None,
+        )
         board.cases.create(Case(patient=patient))
     return board
 
@@ -50,7 +52,8 @@ def column(model: CaseListModel, index: int) -> list[str]:
 
 
 def test_every_row_is_counted_but_only_the_pages_read_are_held(
-        many: Board, small_pages: None, qtmodeltester: object) -> None:
+    many: Board, small_pages: None, qtmodeltester: object
+) -> None:
     model = CaseListModel(many)
     entries = many.cases.page(limit=1000)
     expected = [e.mrn for e in entries]
@@ -67,14 +70,14 @@ def test_every_row_is_counted_but_only_the_pages_read_are_held(
 
 
 @pytest.mark.parametrize("descending", [False, True])
-def test_a_case_is_found_in_a_page_not_read(many: Board, small_pages: None,
-                                            descending: bool) -> None:
+def test_a_case_is_found_in_a_page_not_read(
+    many: Board, small_pages: None, descending: bool
+) -> None:
     model = CaseListModel(many)
     order = Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
     for number, (key, _title) in enumerate(COLUMNS):
         model.sort(number, order)
-        expected = [e.mrn for e in many.cases.page(sort=key, descending=descending,
-                                                   limit=1000)]
+        expected = [e.mrn for e in many.cases.page(sort=key, descending=descending, limit=1000)]
         for mrn in (expected[-1], expected[17], expected[1]):
             assert model.cached_row_of(mrn) is None or mrn == expected[1]
             row = model.row_of(mrn)
@@ -88,8 +91,7 @@ def test_a_case_is_found_in_a_page_not_read(many: Board, small_pages: None,
     assert model.row_of("EX-0001") is None  # filtered out
 
 
-def test_the_view_reads_the_pages_it_shows(qtbot: QtBot, many: Board,
-                                           small_pages: None) -> None:
+def test_the_view_reads_the_pages_it_shows(qtbot: QtBot, many: Board, small_pages: None) -> None:
     window = MainWindow(many)
     qtbot.addWidget(window)
     window.table.verticalHeader().setDefaultSectionSize(150)  # a few rows fill the view
@@ -112,8 +114,9 @@ def test_the_view_reads_the_pages_it_shows(qtbot: QtBot, many: Board,
     assert not model.canFetchMore(QModelIndex())
 
 
-def test_the_open_case_stays_selected_after_a_change(qtbot: QtBot, many: Board,
-                                                     small_pages: None) -> None:
+def test_the_open_case_stays_selected_after_a_change(
+    qtbot: QtBot, many: Board, small_pages: None
+) -> None:
     window = MainWindow(many)
     qtbot.addWidget(window)
     window.show()
@@ -123,8 +126,7 @@ def test_the_open_case_stays_selected_after_a_change(qtbot: QtBot, many: Board,
     assert window.table.currentIndex().row() == 21
     assert window.workspace.case is not None and window.workspace.case.mrn == mrn
     other, version = many.cases.get_with_version(expected[2])
-    changed = other.model_copy(update={"patient": other.patient.model_copy(
-        update={"ecog": 1})})
+    changed = other.model_copy(update={"patient": other.patient.model_copy(update={"ecog": 1})})
     many.cases.save(changed, version)
     window._case_saved(ChangeSet(cases=frozenset({other.mrn})))
     assert window.table.currentIndex().row() == 21

@@ -39,7 +39,10 @@ def test_filter_as_you_type_and_sort(qtbot: QtBot, board: Board) -> None:
     qtbot.waitUntil(lambda: window.model.rowCount() == 3)
     window.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
     assert [window.model.data(window.model.index(r, 0)) for r in range(3)] == [
-        "EX-0003", "EX-0002", "EX-0001"]
+        "EX-0003",
+        "EX-0002",
+        "EX-0001",
+    ]
 
 
 def test_demo_database_lists_its_cases(qtbot: QtBot, tmp_path: object) -> None:

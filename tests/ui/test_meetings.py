@@ -32,10 +32,12 @@ from tests.conftest import GOLDEN
 
 pytestmark = [pytest.mark.ui, pytest.mark.db]
 
-PEOPLE = [{"name": "Dr Hepato", "role": "hepatobiliary_surgeon"},
-          {"name": "Dr Onco", "role": "medical_oncologist"},
-          {"name": "Dr Radio", "role": "radiologist"},
-          {"name": "Coordinator", "role": "coordinator"}]
+PEOPLE = [
+    {"name": "Dr Hepato", "role": "hepatobiliary_surgeon"},
+    {"name": "Dr Onco", "role": "medical_oncologist"},
+    {"name": "Dr Radio", "role": "radiologist"},
+    {"name": "Coordinator", "role": "coordinator"},
+]
 
 
 @pytest.fixture
@@ -53,8 +55,11 @@ def meeting(window: MainWindow) -> tuple[int, int]:
     board = window.board
     first = board.meetings.create("2026-12-01", "16:00", "Room 3", PEOPLE)
     second = board.meetings.create("2026-12-08", "16:00", "Room 3", PEOPLE)
-    for mrn, question in (("EX-0001", "Resect now?"), ("EX-0002", "Which regimen?"),
-                          ("EX-0003", "Ready for hepatectomy?")):
+    for mrn, question in (
+        ("EX-0001", "Resect now?"),
+        ("EX-0002", "Which regimen?"),
+        ("EX-0003", "Ready for hepatectomy?"),
+    ):
         board.meetings.add_to_agenda(first, mrn, question)
     window.meetings.reload(first)
     window.pages.setCurrentWidget(window.meetings)
@@ -63,6 +68,7 @@ def meeting(window: MainWindow) -> tuple[int, int]:
 
 def when_dialog(action: Callable[[Any], None], kind: type[QDialog] = QDialog) -> None:
     """Run `action(dialog)` on the next modal dialog of `kind` that opens."""
+
     def act() -> None:
         dialog = QApplication.activeModalWidget()
         if not isinstance(dialog, kind):
@@ -114,13 +120,19 @@ def test_create_a_meeting_through_the_dialog(window: MainWindow, qtbot: QtBot) -
     when_dialog(fill, MeetingDialog)
     window.meetings.menu_actions["new"].trigger()
     assert refused[0].startswith("date: ")
-    assert refused[1] == ("Quorum incomplete: 2/5 core roles — missing radiologist, "
-                          "pathologist, coordinator")
+    assert refused[1] == (
+        "Quorum incomplete: 2/5 core roles — missing radiologist, pathologist, coordinator"
+    )
     [meeting] = window.board.meetings.list()
     assert (meeting.date.isoformat(), meeting.fields.time, meeting.fields.location) == (
-        "2026-12-15", "16:30", "Seminar room 1")
+        "2026-12-15",
+        "16:30",
+        "Seminar room 1",
+    )
     assert [(a.name, a.role) for a in meeting.attendees] == [
-        ("Dr Hepato", Role.HEPATOBILIARY_SURGEON), ("Dr Onco", Role.MEDICAL_ONCOLOGIST)]
+        ("Dr Hepato", Role.HEPATOBILIARY_SURGEON),
+        ("Dr Onco", Role.MEDICAL_ONCOLOGIST),
+    ]
     model = window.meetings.list_model
     assert model.data(model.index(0, 3)) == "2/5 core roles"
     assert "missing radiologist" in window.meetings.quorum_line.text.text()
@@ -135,8 +147,9 @@ def test_create_a_meeting_through_the_dialog(window: MainWindow, qtbot: QtBot) -
     assert model.data(model.index(0, 3)) == "3/5 core roles"
 
 
-def test_add_the_open_case_to_the_agenda_with_its_question(window: MainWindow,
-                                                           qtbot: QtBot) -> None:
+def test_add_the_open_case_to_the_agenda_with_its_question(
+    window: MainWindow, qtbot: QtBot
+) -> None:
     board = window.board
     first = board.meetings.create("2026-12-01", "16:00", "Room 3", PEOPLE)
     window.meetings.reload(first)
@@ -168,20 +181,29 @@ def test_reorder_the_agenda(window: MainWindow, meeting: tuple[int, int]) -> Non
     select_agenda_row(window, "EX-0001")
     window.meetings.down_button.click()
     assert [e.mrn for e in window.board.meetings.get(first).agenda] == [
-        "EX-0002", "EX-0001", "EX-0003"]
+        "EX-0002",
+        "EX-0001",
+        "EX-0003",
+    ]
     assert agenda_column(window, 1) == ["EX-0002", "EX-0001", "EX-0003"]
     assert window.meetings.selected_entry().mrn == "EX-0001"  # type: ignore[union-attr]
     window.meetings.menu_actions["up"].trigger()
     window.meetings.menu_actions["up"].trigger()  # already first: nothing happens
     assert [e.mrn for e in window.board.meetings.get(first).agenda] == [
-        "EX-0001", "EX-0002", "EX-0003"]
+        "EX-0001",
+        "EX-0002",
+        "EX-0003",
+    ]
     # a drag of the last row onto the first moves it before the first
     model = window.meetings.agenda_model
     data = model.mimeData([model.index(2, 0)])
     model.dropMimeData(data, Qt.DropAction.MoveAction, -1, -1, model.index(0, 0))
     QApplication.processEvents()
     assert [e.mrn for e in window.board.meetings.get(first).agenda] == [
-        "EX-0003", "EX-0001", "EX-0002"]
+        "EX-0003",
+        "EX-0001",
+        "EX-0002",
+    ]
 
 
 def test_prepare_lists_what_a_case_lacks(window: MainWindow, meeting: tuple[int, int]) -> None:
@@ -199,8 +221,10 @@ def test_prepare_lists_what_a_case_lacks(window: MainWindow, meeting: tuple[int,
         for row in range(dialog.tree.topLevelItemCount()):
             top = dialog.tree.topLevelItem(row)
             assert top is not None
-            seen[top.text(0).split()[1]] = [top.child(i).text(1)  # type: ignore[union-attr]
-                                            for i in range(top.childCount())]
+            seen[top.text(0).split()[1]] = [
+                top.child(i).text(1)  # type: ignore[union-attr]
+                for i in range(top.childCount())
+            ]
         dialog.reject()
 
     when_dialog(look, ReadinessDialog)
@@ -211,8 +235,9 @@ def test_prepare_lists_what_a_case_lacks(window: MainWindow, meeting: tuple[int,
     assert "molecular profile incomplete" in readiness["EX-0009"]
 
 
-def test_hold_back_from_the_readiness_check(window: MainWindow, meeting: tuple[int, int],
-                                            qtbot: QtBot) -> None:
+def test_hold_back_from_the_readiness_check(
+    window: MainWindow, meeting: tuple[int, int], qtbot: QtBot
+) -> None:
     first, second = meeting
     notes: list[str] = []
 
@@ -256,8 +281,9 @@ def test_hold_back_from_the_agenda(window: MainWindow, meeting: tuple[int, int])
     assert agenda_column(window, 3) == ["Ready for hepatectomy?"]
 
 
-def test_review_dialog_signs_the_review(window: MainWindow, meeting: tuple[int, int],
-                                        qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_review_dialog_signs_the_review(
+    window: MainWindow, meeting: tuple[int, int], qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
     first, _ = meeting
     asked = answer_yes(monkeypatch)
     window.select_case("EX-0001")
@@ -299,8 +325,10 @@ def test_review_dialog_signs_the_review(window: MainWindow, meeting: tuple[int, 
     # the open case's Reviews tab shows it, signed and pending its follow-up
     tab = window.workspace.reviews.model
     assert tab.rowCount() == 1
-    columns = {tab.headerData(c, Qt.Orientation.Horizontal): tab.data(tab.index(0, c))
-               for c in range(tab.columnCount())}
+    columns = {
+        tab.headerData(c, Qt.Orientation.Horizontal): tab.data(tab.index(0, c))
+        for c in range(tab.columnCount())
+    }
     assert columns["Signed"].startswith("Dr Hepato, ")
     assert columns["Follow-up"] == "pending"
     assert not window.undo_stack.canUndo()
@@ -319,12 +347,17 @@ def test_review_dialog_signs_the_review(window: MainWindow, meeting: tuple[int, 
     assert first == window.meetings.selected_meeting_id()
 
 
-def test_amend_from_the_reviews_tab(window: MainWindow, meeting: tuple[int, int],
-                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_amend_from_the_reviews_tab(
+    window: MainWindow, meeting: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
     first, _ = meeting
     board = window.board
-    board.reviews.sign(board.reviews.start(first, "EX-0002"), signer="Dr Onco",
-                       recommendation="conversion_chemotherapy", decision="FOLFOX.")
+    board.reviews.sign(
+        board.reviews.start(first, "EX-0002"),
+        signer="Dr Onco",
+        recommendation="conversion_chemotherapy",
+        decision="FOLFOX.",
+    )
     answer_yes(monkeypatch)
     window.select_case("EX-0002")
     window.workspace.reviews.select_row(0)
@@ -343,12 +376,17 @@ def test_amend_from_the_reviews_tab(window: MainWindow, meeting: tuple[int, int]
     assert tab.data(tab.index(1, 4)) == "#1"
 
 
-def test_follow_up_records_not_done_with_a_reason(window: MainWindow,
-                                                  meeting: tuple[int, int]) -> None:
+def test_follow_up_records_not_done_with_a_reason(
+    window: MainWindow, meeting: tuple[int, int]
+) -> None:
     first, _ = meeting
     board = window.board
-    board.reviews.sign(board.reviews.start(first, "EX-0001"), signer="Dr Hepato",
-                       recommendation="upfront_resection", decision="Resect.")
+    board.reviews.sign(
+        board.reviews.start(first, "EX-0001"),
+        signer="Dr Hepato",
+        recommendation="upfront_resection",
+        decision="Resect.",
+    )
     window.select_case("EX-0001")
     window.workspace.reviews.select_row(0)
     shown: list[str] = []
@@ -367,19 +405,27 @@ def test_follow_up_records_not_done_with_a_reason(window: MainWindow,
     recorded = board.cases.get("EX-0001").reviews[0].follow_up
     assert recorded is not None
     assert (recorded.status, recorded.reason, recorded.note) == (
-        "not_done", "patient_choice", "declined surgery")
+        "not_done",
+        "patient_choice",
+        "declined surgery",
+    )
     tab = window.workspace.reviews.model
     assert tab.data(tab.index(0, 3)).startswith("not done — patient choice")
 
 
-def test_follow_up_worklist_opens_the_case(window: MainWindow, meeting: tuple[int, int],
-                                           qtbot: QtBot) -> None:
+def test_follow_up_worklist_opens_the_case(
+    window: MainWindow, meeting: tuple[int, int], qtbot: QtBot
+) -> None:
     board = window.board
     past = board.meetings.create("2026-11-10", "16:00", "Room 3", PEOPLE)
     board.meetings.add_to_agenda(past, "EX-0003", "Hepatectomy?")
-    board.reviews.sign(board.reviews.start(past, "EX-0003"), signer="Dr Hepato",
-                       recommendation="upfront_resection", decision="Resect.",
-                       actions=[{"text": "Book theatre", "due": "2026-11-20"}])
+    board.reviews.sign(
+        board.reviews.start(past, "EX-0003"),
+        signer="Dr Hepato",
+        recommendation="upfront_resection",
+        decision="Resect.",
+        actions=[{"text": "Book theatre", "due": "2026-11-20"}],
+    )
     view = window.follow_up
     window.pages.setCurrentWidget(view)
     assert view.model.rowCount() == 1
@@ -401,15 +447,21 @@ def test_follow_up_worklist_opens_the_case(window: MainWindow, meeting: tuple[in
     assert view.model.rowCount() == 0
 
 
-def test_figures_dialog_exports_csv(window: MainWindow, meeting: tuple[int, int],
-                                    tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_figures_dialog_exports_csv(
+    window: MainWindow, meeting: tuple[int, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     first, _ = meeting
     board = window.board
-    board.reviews.sign(board.reviews.start(first, "EX-0001"), signer="Dr Hepato",
-                       recommendation="upfront_resection", decision="Resect.")
+    board.reviews.sign(
+        board.reviews.start(first, "EX-0001"),
+        signer="Dr Hepato",
+        recommendation="upfront_resection",
+        decision="Resect.",
+    )
     target = tmp_path / "figures.csv"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName",
-                        lambda *_a, **_k: (str(target), "CSV (*.csv)"))
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(target), "CSV (*.csv)")
+    )
     figures: dict[str, str] = {}
 
     def export(dialog: FiguresDialog) -> None:
@@ -421,8 +473,14 @@ def test_figures_dialog_exports_csv(window: MainWindow, meeting: tuple[int, int]
         dialog.end_edit.setText("2026-12-31")
         dialog.load()
         model = dialog.model
-        figures.update({model.data(model.index(r, 0), Qt.ItemDataRole.UserRole):
-                        model.data(model.index(r, 1)) for r in range(model.rowCount())})
+        figures.update(
+            {
+                model.data(model.index(r, 0), Qt.ItemDataRole.UserRole): model.data(
+                    model.index(r, 1)
+                )
+                for r in range(model.rowCount())
+            }
+        )
         dialog.export_button.click()
         dialog.reject()
 
@@ -434,16 +492,22 @@ def test_figures_dialog_exports_csv(window: MainWindow, meeting: tuple[int, int]
     rows = list(csv.reader(target.read_text("utf-8").splitlines()))
     assert rows[0] == ["figure", "value"]
     assert ["cases_discussed", "1"] in rows
-    assert target.read_text("utf-8") == board.meetings.figures_csv(date(2026, 1, 1),
-                                                                   date(2026, 12, 31))
+    assert target.read_text("utf-8") == board.meetings.figures_csv(
+        date(2026, 1, 1), date(2026, 12, 31)
+    )
 
 
-def test_close_meeting_moves_undiscussed_cases(window: MainWindow, meeting: tuple[int, int],
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_close_meeting_moves_undiscussed_cases(
+    window: MainWindow, meeting: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
     first, second = meeting
     board = window.board
-    board.reviews.sign(board.reviews.start(first, "EX-0001"), signer="Dr Hepato",
-                       recommendation="upfront_resection", decision="Resect.")
+    board.reviews.sign(
+        board.reviews.start(first, "EX-0001"),
+        signer="Dr Hepato",
+        recommendation="upfront_resection",
+        decision="Resect.",
+    )
     asked = answer_yes(monkeypatch)
     window.meetings.reload(first)
     window.meetings.menu_actions["close"].trigger()
@@ -452,25 +516,34 @@ def test_close_meeting_moves_undiscussed_cases(window: MainWindow, meeting: tupl
     assert agenda_column(window, 4) == ["discussed, signed", "moved on", "moved on"]
 
 
-def test_meeting_pack_is_written_off_the_gui_thread(window: MainWindow,
-                                                    meeting: tuple[int, int], qtbot: QtBot,
-                                                    tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_meeting_pack_is_written_off_the_gui_thread(
+    window: MainWindow,
+    meeting: tuple[int, int],
+    qtbot: QtBot,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     target = tmp_path / "pack.pdf"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName",
-                        lambda *_a, **_k: (str(target), "PDF (*.pdf)"))
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(target), "PDF (*.pdf)")
+    )
     window.meetings.menu_actions["pack"].trigger()
     qtbot.waitUntil(lambda: target.exists() and target.stat().st_size > 0, timeout=30000)
     assert target.read_bytes().startswith(b"%PDF")
 
 
-def test_item_models_pass_the_model_tester(window: MainWindow, meeting: tuple[int, int],
-                                           qtmodeltester: Any) -> None:
+def test_item_models_pass_the_model_tester(
+    window: MainWindow, meeting: tuple[int, int], qtmodeltester: Any
+) -> None:
     first, _ = meeting
     board = window.board
-    board.reviews.sign(board.reviews.start(first, "EX-0001"), signer="Dr Hepato",
-                       recommendation="upfront_resection", decision="Resect.",
-                       actions=[{"text": "Book theatre", "due": "2026-11-20"}])
+    board.reviews.sign(
+        board.reviews.start(first, "EX-0001"),
+        signer="Dr Hepato",
+        recommendation="upfront_resection",
+        decision="Resect.",
+        actions=[{"text": "Book theatre", "due": "2026-11-20"}],
+    )
     window.meetings.reload(first)
     qtmodeltester.check(window.meetings.list_model)
     qtmodeltester.check(window.meetings.proxy)
@@ -486,23 +559,30 @@ def test_item_models_pass_the_model_tester(window: MainWindow, meeting: tuple[in
     assert window.meetings.agenda_model.flags(QModelIndex()) == Qt.ItemFlag.ItemIsDropEnabled
 
 
-def test_the_meetings_page_reads_nothing_until_it_is_shown(qtbot: QtBot, board: Board,
-                                                           monkeypatch: pytest.MonkeyPatch
-                                                           ) -> None:
+def test_the_meetings_page_reads_nothing_until_it_is_shown(
+    qtbot: QtBot, board: Board, monkeypatch: pytest.MonkeyPatch
+) -> None:
     board.cases.import_path(GOLDEN)
     past = board.meetings.create("2026-11-10", "16:00", "Room 1", PEOPLE[:2])
     first = board.meetings.create("2026-12-01", "16:00", "Room 3", PEOPLE)
     later = board.meetings.create("2026-12-08")
-    items = {mrn: board.meetings.add_to_agenda(first, mrn, "Resect?")
-             for mrn in ("EX-0001", "EX-0002", "EX-0003")}
+    items = {
+        mrn: board.meetings.add_to_agenda(first, mrn, "Resect?")
+        for mrn in ("EX-0001", "EX-0002", "EX-0003")
+    }
     board.meetings.hold_back(items["EX-0002"], "awaiting MRI")
-    board.reviews.sign(board.reviews.start(first, "EX-0001"), signer="Dr Hepato",
-                       recommendation="upfront_resection", decision="Resect.")
+    board.reviews.sign(
+        board.reviews.start(first, "EX-0001"),
+        signer="Dr Hepato",
+        recommendation="upfront_resection",
+        decision="Resect.",
+    )
     read: list[str] = []
     for name in ("listing", "list", "get", "prepare"):
         method = getattr(board.meetings, name)
-        monkeypatch.setattr(board.meetings, name,
-                            lambda *a, _m=method, _n=name, **k: read.append(_n) or _m(*a, **k))
+        monkeypatch.setattr(
+            board.meetings, name, lambda *a, _m=method, _n=name, **k: read.append(_n) or _m(*a, **k)
+        )
     window = MainWindow(board, user="coordinator")
     qtbot.addWidget(window)
     window.show()
@@ -516,15 +596,23 @@ def test_the_meetings_page_reads_nothing_until_it_is_shown(qtbot: QtBot, board: 
     # one light list, the selected meeting in full, its readiness (which reads it again)
     assert read == ["listing", "get", "prepare", "get"]
     model = view.list_model
-    assert [model.data(model.index(r, 0), Qt.ItemDataRole.UserRole)
-            for r in range(model.rowCount())] == [first, later, past]
+    assert [
+        model.data(model.index(r, 0), Qt.ItemDataRole.UserRole) for r in range(model.rowCount())
+    ] == [first, later, past]
     assert [model.data(model.index(r, 2)) for r in range(3)] == ["2", "1", "0"]
-    assert model.data(model.index(0, 2), Qt.ItemDataRole.ToolTipRole) == \
-        "2 case(s) on the agenda, 1 discussed"
+    assert (
+        model.data(model.index(0, 2), Qt.ItemDataRole.ToolTipRole)
+        == "2 case(s) on the agenda, 1 discussed"
+    )
     assert [model.data(model.index(r, 3)) for r in range(3)] == [
-        "4/5 core roles", "0/5 core roles", "2/5 core roles"]
-    assert model.data(model.index(2, 3), Qt.ItemDataRole.ToolTipRole) == \
-        "Missing: Radiologist, Pathologist, Coordinator"
+        "4/5 core roles",
+        "0/5 core roles",
+        "2/5 core roles",
+    ]
+    assert (
+        model.data(model.index(2, 3), Qt.ItemDataRole.ToolTipRole)
+        == "Missing: Radiologist, Pathologist, Coordinator"
+    )
     assert model.data(model.index(0, 4)) == "Room 3"
     assert view.selected_meeting_id() == first
     assert agenda_column(window, 1) == ["EX-0001", "EX-0002", "EX-0003"]
@@ -559,8 +647,9 @@ def test_a_meeting_action_from_the_menu_reads_the_page_first(window: MainWindow)
     assert agenda_column(window, 1) == ["EX-0001"]
 
 
-def test_the_light_listing_agrees_with_the_full_list(window: MainWindow,
-                                                     meeting: tuple[int, int]) -> None:
+def test_the_light_listing_agrees_with_the_full_list(
+    window: MainWindow, meeting: tuple[int, int]
+) -> None:
     board = window.board
     first, _second = meeting
     board.meetings.create("2026-11-03", None, "Room 9", PEOPLE[1:3])

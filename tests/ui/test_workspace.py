@@ -32,6 +32,7 @@ def window(qtbot: QtBot, board: Board) -> Iterator[MainWindow]:
 
 def when_dialog(action: Any) -> None:
     """Run `action(dialog)` on the next modal dialog that opens."""
+
     def act() -> None:
         from PySide6.QtWidgets import QProgressDialog
 
@@ -68,8 +69,7 @@ def test_create_a_case_through_the_ui_and_find_it(window: MainWindow, qtbot: QtB
     assert window.model.data(window.model.index(0, 1)) == "NEWCASE, Nora"
 
 
-def test_invalid_value_shows_its_reason_and_is_not_saved(window: MainWindow,
-                                                         qtbot: QtBot) -> None:
+def test_invalid_value_shows_its_reason_and_is_not_saved(window: MainWindow, qtbot: QtBot) -> None:
     window.select_case("EX-0001")
     staging = window.workspace.staging
     ecog = staging.forms["patient"].editors["ecog"]
@@ -87,8 +87,7 @@ def test_invalid_value_shows_its_reason_and_is_not_saved(window: MainWindow,
     assert window.board.cases.get("EX-0001").patient.ecog == 1
 
 
-def test_add_a_cycle_changes_the_findings_and_undo_redo(window: MainWindow,
-                                                        qtbot: QtBot) -> None:
+def test_add_a_cycle_changes_the_findings_and_undo_redo(window: MainWindow, qtbot: QtBot) -> None:
     window.select_case("EX-0001")
     assert "PATHWAY.UPFRONT_RESECTION" in findings(window)
 
@@ -97,9 +96,11 @@ def test_add_a_cycle_changes_the_findings_and_undo_redo(window: MainWindow,
         editors = dialog.form.editors
         editors["date"].line.setText("2025-02-05")  # type: ignore[union-attr]
         editors["regimen"].combo.setCurrentIndex(  # type: ignore[union-attr]
-            editors["regimen"].combo.findData("folfox"))  # type: ignore[union-attr]
+            editors["regimen"].combo.findData("folfox")
+        )  # type: ignore[union-attr]
         editors["setting"].combo.setCurrentIndex(  # type: ignore[union-attr]
-            editors["setting"].combo.findData("neoadjuvant"))  # type: ignore[union-attr]
+            editors["setting"].combo.findData("neoadjuvant")
+        )  # type: ignore[union-attr]
         dialog.accept()
 
     when_dialog(fill)
@@ -121,7 +122,10 @@ def test_add_cycle_copies_the_previous_one_a_cycle_length_later(window: MainWind
     proposal = window.workspace.next_cycle()
     assert proposal.date == last.date + dt.timedelta(days=last.effective_cycle_length_days)
     assert (proposal.regimen, proposal.biologic, proposal.cycle) == (
-        last.regimen, last.biologic, last.cycle + 1)
+        last.regimen,
+        last.biologic,
+        last.cycle + 1,
+    )
 
 
 def test_add_timepoint_copies_lesions_and_shows_the_matrix(window: MainWindow) -> None:
@@ -144,8 +148,9 @@ def test_add_timepoint_copies_lesions_and_shows_the_matrix(window: MainWindow) -
     assert "↓22%" in matrix.data(matrix.index(0, 2))
 
 
-def test_conflicting_save_is_refused_with_both_values(window: MainWindow, qtbot: QtBot,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_conflicting_save_is_refused_with_both_values(
+    window: MainWindow, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
     window.select_case("EX-0001")
     other, version = window.board.cases.get_with_version("EX-0001")
     theirs = other.model_copy(deep=True)
@@ -174,8 +179,12 @@ def test_chemotherapy_lines() -> None:
     from crlmboard.domain.models import ChemotherapyCycle
 
     def c(day: int, regimen: str, number: int) -> ChemotherapyCycle:
-        return ChemotherapyCycle(date=dt.date(2025, 1, day), regimen=regimen,  # type: ignore[arg-type]
-                                 cycle=number, setting="palliative")  # type: ignore[arg-type]
+        return ChemotherapyCycle(
+            date=dt.date(2025, 1, day),
+            regimen=regimen,  # type: ignore[arg-type]
+            cycle=number,
+            setting="palliative",
+        )  # type: ignore[arg-type]
 
     cycles = [c(1, "folfox", 1), c(2, "folfox", 2), c(3, "folfiri", 3), c(4, "folfiri", 1)]
     assert chemotherapy_lines(cycles) == [1, 1, 2, 3]
@@ -196,13 +205,15 @@ def test_rule_catalogue_opens_on_a_finding(window: MainWindow) -> None:
     assert Qt  # keep the import used for readers of the test
 
 
-def test_export_pdf_from_the_menu(window: MainWindow, qtbot: QtBot, tmp_path: Any,
-                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_export_pdf_from_the_menu(
+    window: MainWindow, qtbot: QtBot, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from PySide6.QtWidgets import QFileDialog
 
     target = tmp_path / "summary.pdf"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName",
-                        lambda *_a, **_k: (str(target), "PDF (*.pdf)"))
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(target), "PDF (*.pdf)")
+    )
     window.select_case("EX-0003")
     window.export_pdf()
     qtbot.waitUntil(target.exists, timeout=20000)
@@ -229,7 +240,8 @@ def test_timeline_tab_draws_the_case(window: MainWindow) -> None:
 
 
 def test_referral_import_with_preview_and_fhir_export(
-        window: MainWindow, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    window: MainWindow, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import json
 
     from PySide6.QtWidgets import QFileDialog
@@ -237,10 +249,20 @@ def test_referral_import_with_preview_and_fhir_export(
     from crlmboard.interop.referrals import COLUMNS as TEMPLATE_COLUMNS
 
     csv = tmp_path / "referrals.csv"
-    row = {"mrn": "REF-0001", "family_name": "Referralton", "given_name": "Rita",
-           "birth_date": "1960-01-02", "sex": "female"}
-    csv.write_text(",".join(TEMPLATE_COLUMNS) + "\n"
-                   + ",".join(row.get(c, "") for c in TEMPLATE_COLUMNS) + "\n", "utf-8")
+    row = {
+        "mrn": "REF-0001",
+        "family_name": "Referralton",
+        "given_name": "Rita",
+        "birth_date": "1960-01-02",
+        "sex": "female",
+    }
+    csv.write_text(
+        ",".join(TEMPLATE_COLUMNS)
+        + "\n"
+        + ",".join(row.get(c, "") for c in TEMPLATE_COLUMNS)
+        + "\n",
+        "utf-8",
+    )
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *_a, **_k: (str(csv), ""))
     asked: list[str] = []
 
@@ -260,8 +282,9 @@ def test_referral_import_with_preview_and_fhir_export(
     assert json.loads(target.read_text("utf-8"))["resourceType"] == "Bundle"
 
 
-def test_history_check_backup_and_restore(window: MainWindow, qtbot: QtBot,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_history_check_backup_and_restore(
+    window: MainWindow, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from crlmboard.ui.dialogs.safety import CheckReportDialog, HistoryDialog, RestoreDialog
 
     window.select_case("EX-0001")
@@ -294,8 +317,10 @@ def test_history_check_backup_and_restore(window: MainWindow, qtbot: QtBot,
         assert isinstance(dialog, RestoreDialog)
         dialog.view.selectRow(0)
         dialog.accept()
-        QTimer.singleShot(50, lambda: QApplication.activeModalWidget()
-                          and QApplication.activeModalWidget().accept())  # type: ignore[union-attr]
+        QTimer.singleShot(
+            50,
+            lambda: QApplication.activeModalWidget() and QApplication.activeModalWidget().accept(),
+        )  # type: ignore[union-attr]
 
     monkeypatch.setattr(QMessageBox, "information", lambda *_a, **_k: None)
     when_dialog(restore)

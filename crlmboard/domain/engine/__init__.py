@@ -33,8 +33,24 @@ from crlmboard.domain.engine.profile import (
 from crlmboard.domain.engine.rules import Rule, Severity
 
 __all__ = [
-    "DEFAULT_PROFILE_RESOURCE", "ENGINE_VERSION", "FORMAT", "PROFILE_KEYS", "RULES",
-    "RULES_BY_ID", "SOURCES", "Evaluation", "Finding", "Profile", "Rule", "Severity",
-    "catalogue", "catalogue_document", "catalogue_to_json", "evaluate", "evaluation_to_dict",
-    "evaluation_to_json", "input_sha256", "load_profile_text",
+    "DEFAULT_PROFILE_RESOURCE",
+    "ENGINE_VERSION",
+    "FORMAT",
+    "PROFILE_KEYS",
+    "RULES",
+    "RULES_BY_ID",
+    "SOURCES",
+    "Evaluation",
+    "Finding",
+    "Profile",
+    "Rule",
+    "Severity",
+    "catalogue",
+    "catalogue_document",
+    "catalogue_to_json",
+    "evaluate",
+    "evaluation_to_dict",
+    "evaluation_to_json",
+    "input_sha256",
+    "load_profile_text",
 ]

@@ -91,36 +91,45 @@ def _field_code(name: str, annotation: Any, names: dict[str, Any]) -> list[str]:
     usual = _plain_type(annotation)
     general = f"out.append({key} + _value_text(v))"
     if usual is str:
-        return [f"if v.__class__ is str: out.append({key} + _encode_str(v))",
-                f"else: {general}"]
+        return [f"if v.__class__ is str: out.append({key} + _encode_str(v))", f"else: {general}"]
     if usual is int:
         return [f"if v.__class__ is int: out.append({formatted} % v)", f"else: {general}"]
     if usual is float:
-        return ["if v.__class__ is float and v.is_integer():",
-                f"    out.append({formatted} % v)",
-                f"else: {general}"]
+        return [
+            "if v.__class__ is float and v.is_integer():",
+            f"    out.append({formatted} % v)",
+            f"else: {general}",
+        ]
     if usual is bool:
-        return [f"if v is True: out.append({prefix + 'true'!r})",
-                f"elif v is False: out.append({prefix + 'false'!r})",
-                f"else: {general}"]
+        return [
+            f"if v is True: out.append({prefix + 'true'!r})",
+            f"elif v is False: out.append({prefix + 'false'!r})",
+            f"else: {general}",
+        ]
     if usual is date:
-        return [f"if v.__class__ is date: out.append({key} + '\"' + v.isoformat() + '\"')",
-                f"else: {general}"]
-    if isinstance(usual, type) and issubclass(usual, Enum) and all(
-            isinstance(member.value, str) for member in usual):
+        return [
+            f"if v.__class__ is date: out.append({key} + '\"' + v.isoformat() + '\"')",
+            f"else: {general}",
+        ]
+    if (
+        isinstance(usual, type)
+        and issubclass(usual, Enum)
+        and all(isinstance(member.value, str) for member in usual)
+    ):
         names[f"_type_{name}"] = usual
         names[f"_text_{name}"] = {member: prefix + _encode_str(member.value) for member in usual}
-        return [f"if v.__class__ is _type_{name}: out.append(_text_{name}[v])",
-                f"else: {general}"]
+        return [f"if v.__class__ is _type_{name}: out.append(_text_{name}[v])", f"else: {general}"]
     if typing.get_origin(usual) is list:
         (item,) = typing.get_args(usual)
         if isinstance(item, type) and issubclass(item, Record):
             names[f"_type_{name}"] = item
             names[f"_write_{name}"] = _writer(item)
-            return ["if v.__class__ is list:",
-                    f"    out.append({key} + '[' + ','.join([_write_{name}(x) if x.__class__ "
-                    f"is _type_{name} else _value_text(x) for x in v]) + ']')",
-                    f"else: {general}"]
+            return [
+                "if v.__class__ is list:",
+                f"    out.append({key} + '[' + ','.join([_write_{name}(x) if x.__class__ "
+                f"is _type_{name} else _value_text(x) for x in v]) + ']')",
+                f"else: {general}",
+            ]
     return [general]
 
 
@@ -137,22 +146,29 @@ def _writer(model: type[Record], with_kind: bool = False) -> Writer:
         hints = typing.get_type_hints(model)
     except (NameError, TypeError):
         hints = {}  # every field by the general path
-    names: dict[str, Any] = {"_value_text": _value_text, "_encode_str": _encode_str,
-                             "date": date, "_Unusual": _Unusual}
-    lines = ["def write(record, kind=None):",
-             "    try:",
-             "        d = record.__dict__",
-             "        out = []"]
+    names: dict[str, Any] = {
+        "_value_text": _value_text,
+        "_encode_str": _encode_str,
+        "date": date,
+        "_Unusual": _Unusual,
+    }
+    lines = [
+        "def write(record, kind=None):",
+        "    try:",
+        "        d = record.__dict__",
+        "        out = []",
+    ]
     for name in sorted([*fields, "kind"] if with_kind else fields):
         if name == "kind" and with_kind:
             lines.append("        out.append(kind)")
             continue
-        lines += [f"        v = d[{name!r}]",
-                  "        if v is not None:"]
+        lines += [f"        v = d[{name!r}]", "        if v is not None:"]
         lines += ["            " + line for line in _field_code(name, hints.get(name), names)]
-    lines += ["    except (AttributeError, KeyError):",  # not a plain record: the slow way
-              "        raise _Unusual from None",
-              "    return '{' + ','.join(out) + '}'"]
+    lines += [
+        "    except (AttributeError, KeyError):",  # not a plain record: the slow way
+        "        raise _Unusual from None",
+        "    return '{' + ','.join(out) + '}'",
+    ]
     exec("\n".join(lines), names)
     write: Writer = names["write"]
     _WRITERS[(model, with_kind)] = write
@@ -168,8 +184,9 @@ def _records_text(records: list[Any]) -> str:
     return "[" + ",".join(parts) + "]"
 
 
-_TREATMENT_KIND = {model: _encode_str("kind") + ":" + _encode_str(kind)
-                   for kind, model in TREATMENT_KINDS.items()}
+_TREATMENT_KIND = {
+    model: _encode_str("kind") + ":" + _encode_str(kind) for kind, model in TREATMENT_KINDS.items()
+}
 
 
 def _treatments_text(treatments: list[Any]) -> str:
@@ -188,13 +205,18 @@ def canonical_text(case: Case) -> str:
     if type(case) is not Case:
         return canonical_json(case)
     try:
-        parts = ['"extrahepatic_disease":' + _records_text(case.extrahepatic_disease),
-                 '"format":' + _encode_str(FORMAT),
-                 '"imaging":' + _records_text(case.imaging),
-                 '"labs":' + _records_text(case.labs)]
+        parts = [
+            '"extrahepatic_disease":' + _records_text(case.extrahepatic_disease),
+            '"format":' + _encode_str(FORMAT),
+            '"imaging":' + _records_text(case.imaging),
+            '"labs":' + _records_text(case.labs),
+        ]
         if case.liver_metastases_diagnosis_date is not None:
-            parts.append('"liver_metastases_diagnosis_date":"'
-                         + case.liver_metastases_diagnosis_date.isoformat() + '"')
+            parts.append(
+                '"liver_metastases_diagnosis_date":"'
+                + case.liver_metastases_diagnosis_date.isoformat()
+                + '"'
+            )
         if case.molecular is not None:
             parts.append('"molecular":' + _value_text(case.molecular))
         parts.append('"patient":' + _value_text(case.patient))

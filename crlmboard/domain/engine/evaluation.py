@@ -23,8 +23,16 @@ from crlmboard.domain.engine.rules import SEVERITY_ORDER, Context, Severity
 
 FORMAT = "crlmboard.evaluation/1"
 
-__all__ = ["ENGINE_VERSION", "FORMAT", "Evaluation", "Finding", "evaluate",
-           "evaluation_to_dict", "evaluation_to_json", "input_sha256"]
+__all__ = [
+    "ENGINE_VERSION",
+    "FORMAT",
+    "Evaluation",
+    "Finding",
+    "evaluate",
+    "evaluation_to_dict",
+    "evaluation_to_json",
+    "input_sha256",
+]
 
 
 @dataclass(frozen=True)
@@ -79,11 +87,13 @@ def evaluate(case: Case, as_of: date, profile: Profile) -> Evaluation:
     for rule in RULES:
         hit = rule.check(context)
         if hit is not None:
-            findings.append(Finding(rule.id, rule.severity, rule.title, hit.message,
-                                    hit.values, rule.sources))
+            findings.append(
+                Finding(rule.id, rule.severity, rule.title, hit.message, hit.values, rule.sources)
+            )
     findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], f.rule))
-    return Evaluation(ENGINE_VERSION, profile.name, profile.sha256, as_of, case.mrn, facts,
-                      tuple(findings), case)
+    return Evaluation(
+        ENGINE_VERSION, profile.name, profile.sha256, as_of, case.mrn, facts, tuple(findings), case
+    )
 
 
 def evaluation_to_dict(evaluation: Evaluation) -> dict[str, Any]:
@@ -97,13 +107,28 @@ def evaluation_to_dict(evaluation: Evaluation) -> dict[str, Any]:
         "input_sha256": evaluation.input_sha256,
         "facts": facts_to_dict(evaluation.facts),
         "findings": [
-            {"rule": f.rule, "severity": f.severity.value, "title": f.title,
-             "message": f.message, "values": plain(f.values), "sources": list(f.sources)}
-            for f in evaluation.findings],
+            {
+                "rule": f.rule,
+                "severity": f.severity.value,
+                "title": f.title,
+                "message": f.message,
+                "values": plain(f.values),
+                "sources": list(f.sources),
+            }
+            for f in evaluation.findings
+        ],
     }
 
 
 def evaluation_to_json(evaluation: Evaluation) -> str:
     """The document as text: 2-space indent, sorted keys, UTF-8 characters kept, final newline."""
-    return json.dumps(evaluation_to_dict(evaluation), indent=2, sort_keys=True,
-                      ensure_ascii=False, allow_nan=False) + "\n"
+    return (
+        json.dumps(
+            evaluation_to_dict(evaluation),
+            indent=2,
+            sort_keys=True,
+            ensure_ascii=False,
+            allow_nan=False,
+        )
+        + "\n"
+    )

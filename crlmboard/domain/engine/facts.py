@@ -65,23 +65,45 @@ DAYS_PER_MONTH = 30.4375
 LEFT_LOBE_SEGMENTS = frozenset({2, 3, 4})
 RIGHT_LOBE_SEGMENTS = frozenset({5, 6, 7, 8})
 PREOPERATIVE_SETTINGS = frozenset(
-    {TreatmentSetting.NEOADJUVANT, TreatmentSetting.CONVERSION, TreatmentSetting.PALLIATIVE})
-LIVER_DIRECTED_PROCEDURES = frozenset({
-    ProcedureType.THERMAL_ABLATION, ProcedureType.TACE, ProcedureType.DEBIRI,
-    ProcedureType.RADIOEMBOLIZATION, ProcedureType.HEPATECTOMY, ProcedureType.TWO_STAGE_FIRST,
-    ProcedureType.TWO_STAGE_SECOND, ProcedureType.ALPPS_STAGE_1, ProcedureType.ALPPS_STAGE_2,
-    ProcedureType.LIVER_TRANSPLANT,
-})
+    {TreatmentSetting.NEOADJUVANT, TreatmentSetting.CONVERSION, TreatmentSetting.PALLIATIVE}
+)
+LIVER_DIRECTED_PROCEDURES = frozenset(
+    {
+        ProcedureType.THERMAL_ABLATION,
+        ProcedureType.TACE,
+        ProcedureType.DEBIRI,
+        ProcedureType.RADIOEMBOLIZATION,
+        ProcedureType.HEPATECTOMY,
+        ProcedureType.TWO_STAGE_FIRST,
+        ProcedureType.TWO_STAGE_SECOND,
+        ProcedureType.ALPPS_STAGE_1,
+        ProcedureType.ALPPS_STAGE_2,
+        ProcedureType.LIVER_TRANSPLANT,
+    }
+)
 """Procedures that end the RECIST assessment window (ablation, TACE/DEBIRI, SIRT, resection)."""
-LESION_REMOVING_PROCEDURES = frozenset({
-    ProcedureType.THERMAL_ABLATION, ProcedureType.HEPATECTOMY, ProcedureType.TWO_STAGE_FIRST,
-    ProcedureType.TWO_STAGE_SECOND, ProcedureType.ALPPS_STAGE_1, ProcedureType.ALPPS_STAGE_2,
-    ProcedureType.LIVER_TRANSPLANT,
-})
+LESION_REMOVING_PROCEDURES = frozenset(
+    {
+        ProcedureType.THERMAL_ABLATION,
+        ProcedureType.HEPATECTOMY,
+        ProcedureType.TWO_STAGE_FIRST,
+        ProcedureType.TWO_STAGE_SECOND,
+        ProcedureType.ALPPS_STAGE_1,
+        ProcedureType.ALPPS_STAGE_2,
+        ProcedureType.LIVER_TRANSPLANT,
+    }
+)
 """Procedures that resect or ablate the lesions they name (disappearing-metastasis rule)."""
 
-Dated = TypeVar("Dated", ChemotherapyCycle, ImmunotherapyDose, Procedure, ImagingTimepoint,
-                LabResult, SurgeryOutcome)
+Dated = TypeVar(
+    "Dated",
+    ChemotherapyCycle,
+    ImmunotherapyDose,
+    Procedure,
+    ImagingTimepoint,
+    LabResult,
+    SurgeryOutcome,
+)
 
 
 def months_between(start: date, end: date) -> float:
@@ -248,8 +270,10 @@ class Facts:
 # Episode
 
 
-def _clearing_dates(procedures: list[Procedure], outcomes: list[SurgeryOutcome],
-                    ) -> tuple[date, ...]:
+def _clearing_dates(
+    procedures: list[Procedure],
+    outcomes: list[SurgeryOutcome],
+) -> tuple[date, ...]:
     """Dates of liver-clearing operations, from procedures and surgery outcomes (≤ as_of)."""
     dates = {p.date for p in procedures if p.procedure in LIVER_CLEARING_PROCEDURES}
     dates |= {o.date for o in outcomes if o.procedure in LIVER_CLEARING_PROCEDURES}
@@ -285,8 +309,9 @@ def build_episode(case: Case, as_of: date) -> Episode:
     molecular = case.molecular
     if molecular is not None and molecular.tested_on is not None and molecular.tested_on > as_of:
         molecular = None  # the results were not known yet
-    extrahepatic = [e for e in case.extrahepatic_disease
-                    if e.detected_on is None or e.detected_on <= as_of]
+    extrahepatic = [
+        e for e in case.extrahepatic_disease if e.detected_on is None or e.detected_on <= as_of
+    ]
 
     starts = [c.date for c in chemotherapy if c.setting != TreatmentSetting.ADJUVANT]
     starts += [d.date for d in immunotherapy if d.setting != TreatmentSetting.ADJUVANT]
@@ -303,24 +328,40 @@ def build_episode(case: Case, as_of: date) -> Episode:
     window: list[ImagingTimepoint] = []
     if baseline is not None:
         index = next(i for i, t in enumerate(imaging) if t is baseline)
-        cutoffs = [p.date for p in procedures
-                   if p.procedure in LIVER_DIRECTED_PROCEDURES and p.date > baseline.date]
+        cutoffs = [
+            p.date
+            for p in procedures
+            if p.procedure in LIVER_DIRECTED_PROCEDURES and p.date > baseline.date
+        ]
         cutoff = min(cutoffs) if cutoffs else None
-        window = [t for t in imaging[index + 1:] if cutoff is None or t.date < cutoff]
+        window = [t for t in imaging[index + 1 :] if cutoff is None or t.date < cutoff]
 
     return Episode(
-        as_of=as_of, start=start, clearing_dates=clearing, imaging=imaging,
-        chemotherapy=chemotherapy, immunotherapy=immunotherapy, procedures=procedures,
-        cea_labs=cea_labs, all_procedures=all_procedures, all_labs=all_labs,
-        outcomes=outcomes, extrahepatic=extrahepatic,
-        molecular=molecular, plan=case.plan or SurgicalPlan(), patient=case.patient,
+        as_of=as_of,
+        start=start,
+        clearing_dates=clearing,
+        imaging=imaging,
+        chemotherapy=chemotherapy,
+        immunotherapy=immunotherapy,
+        procedures=procedures,
+        cea_labs=cea_labs,
+        all_procedures=all_procedures,
+        all_labs=all_labs,
+        outcomes=outcomes,
+        extrahepatic=extrahepatic,
+        molecular=molecular,
+        plan=case.plan or SurgicalPlan(),
+        patient=case.patient,
         primary=case.primary,
-        treatment_start=treatment_start, baseline=baseline, current=current,
+        treatment_start=treatment_start,
+        baseline=baseline,
+        current=current,
         recist_window=window,
         systemic_dates=sorted([c.date for c in chemotherapy] + [d.date for d in immunotherapy]),
         biologics_given=tuple(dict.fromkeys([c.effective_biologic for c in chemotherapy])),
         current_lesions=[] if current is None else present_lesions(current),
-        flr_measures=[t for t in imaging if t.flr_measure_percent is not None])
+        flr_measures=[t for t in imaging if t.flr_measure_percent is not None],
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -354,8 +395,7 @@ def _mmr(molecular: MolecularProfile | None) -> str:
         return "unknown"
     if molecular.mmr == MmrResult.DEFICIENT or molecular.msi == MsiResult.MSI_HIGH:
         return "deficient"
-    if molecular.mmr == MmrResult.PROFICIENT or molecular.msi in (MsiResult.MSS,
-                                                                  MsiResult.MSI_LOW):
+    if molecular.mmr == MmrResult.PROFICIENT or molecular.msi in (MsiResult.MSS, MsiResult.MSI_LOW):
         return "proficient"
     return "unknown"
 
@@ -391,20 +431,26 @@ def present_lesions(timepoint: ImagingTimepoint) -> list[LesionMeasurement]:
     The lesion rules (marking, ablation) read these: a present lesion may be at risk by its
     depth even when its diameter was not recorded.
     """
-    return [lesion for lesion in timepoint.lesions
-            if recist.effective_status(lesion) == LesionStatus.PRESENT
-            and (lesion.longest_diameter_mm is None or lesion.longest_diameter_mm > 0)]
+    return [
+        lesion
+        for lesion in timepoint.lesions
+        if recist.effective_status(lesion) == LesionStatus.PRESENT
+        and (lesion.longest_diameter_mm is None or lesion.longest_diameter_mm > 0)
+    ]
 
 
 def counted_lesions(timepoint: ImagingTimepoint) -> list[LesionMeasurement]:
     """The lesions of `lesion_count`: status present and diameter > 0 (an unmeasured lesion
     is not counted)."""
-    return [lesion for lesion in present_lesions(timepoint)
-            if lesion.longest_diameter_mm is not None]
+    return [
+        lesion for lesion in present_lesions(timepoint) if lesion.longest_diameter_mm is not None
+    ]
 
 
-def _burden(timepoint: ImagingTimepoint | None, present: list[LesionMeasurement] | None = None,
-            ) -> tuple[int | None, float | None, bool | None]:
+def _burden(
+    timepoint: ImagingTimepoint | None,
+    present: list[LesionMeasurement] | None = None,
+) -> tuple[int | None, float | None, bool | None]:
     """(lesion_count, largest_diameter_mm, bilobar) at a timepoint.
 
     Count and largest use the counted lesions (present, diameter > 0).  `bilobar` is true iff
@@ -417,8 +463,9 @@ def _burden(timepoint: ImagingTimepoint | None, present: list[LesionMeasurement]
         return None, None, None
     if present is None:
         present = present_lesions(timepoint)
-    diameters = [lesion.longest_diameter_mm for lesion in present
-                 if lesion.longest_diameter_mm is not None]  # the counted lesions' diameters
+    diameters = [
+        lesion.longest_diameter_mm for lesion in present if lesion.longest_diameter_mm is not None
+    ]  # the counted lesions' diameters
     largest = max(diameters) if diameters else None
     segments = {lesion.segment for lesion in present}
     bilobar = bool(segments & LEFT_LOBE_SEGMENTS) and bool(segments & RIGHT_LOBE_SEGMENTS)
@@ -463,9 +510,13 @@ def _chemotherapy(episode: Episode, profile: Profile) -> ChemotherapyExposure:
 
 
 def _apri(labs: list[LabResult]) -> tuple[float | None, date | None]:
-    complete = [lab for lab in labs
-                if lab.ast_u_l is not None and lab.ast_uln_u_l is not None
-                and lab.platelets_10e9_l is not None]
+    complete = [
+        lab
+        for lab in labs
+        if lab.ast_u_l is not None
+        and lab.ast_uln_u_l is not None
+        and lab.platelets_10e9_l is not None
+    ]
     if not complete:
         return None, None
     lab = complete[-1]
@@ -479,8 +530,9 @@ def _apri(labs: list[LabResult]) -> tuple[float | None, date | None]:
     return apri, lab.date
 
 
-def _flr(episode: Episode, background: LiverBackground | None, extensive: bool,
-         profile: Profile) -> FutureLiverRemnant:
+def _flr(
+    episode: Episode, background: LiverBackground | None, extensive: bool, profile: Profile
+) -> FutureLiverRemnant:
     measured: float | None = None
     source: str | None = None
     when: date | None = None
@@ -501,8 +553,9 @@ def _flr(episode: Episode, background: LiverBackground | None, extensive: bool,
 
 
 def _pve(episode: Episode) -> PortalVeinEmbolisation | None:
-    embolisations = [p for p in episode.procedures
-                     if p.procedure == ProcedureType.PORTAL_VEIN_EMBOLIZATION]
+    embolisations = [
+        p for p in episode.procedures if p.procedure == ProcedureType.PORTAL_VEIN_EMBOLIZATION
+    ]
     if not embolisations:
         return None
     pve = embolisations[-1]
@@ -527,16 +580,24 @@ def _pve(episode: Episode) -> PortalVeinEmbolisation | None:
         flr_before_date=b.date if b else None,
         flr_after_percent=a.flr_measure_percent if a else None,
         flr_after_date=a.date if a else None,
-        degree_of_hypertrophy=hypertrophy, weeks=weeks, kinetic_growth_rate=rate)
+        degree_of_hypertrophy=hypertrophy,
+        weeks=weeks,
+        kinetic_growth_rate=rate,
+    )
 
 
-def _morphologic(baseline: ImagingTimepoint | None, current: ImagingTimepoint | None,
-                 ) -> str | None:
+def _morphologic(
+    baseline: ImagingTimepoint | None,
+    current: ImagingTimepoint | None,
+) -> str | None:
     """Chun criteria over lesions graded at baseline and current; the least favourable wins."""
     if baseline is None or current is None or baseline is current:
         return None
-    before = {lesion.id: lesion.morphology_group for lesion in baseline.lesions
-              if lesion.morphology_group is not None}
+    before = {
+        lesion.id: lesion.morphology_group
+        for lesion in baseline.lesions
+        if lesion.morphology_group is not None
+    }
     order = {"none": 0, "incomplete": 1, "optimal": 2}
     found: list[str] = []
     for lesion in current.lesions:
@@ -572,8 +633,9 @@ def _earliest_safe(exposure: ChemotherapyExposure, profile: Profile) -> date | N
         return None
     safe = exposure.last_cycle_date + timedelta(days=profile.chemo_washout_days)
     if exposure.last_bevacizumab_date is not None:
-        safe = max(safe, exposure.last_bevacizumab_date
-                   + timedelta(days=profile.bevacizumab_washout_days))
+        safe = max(
+            safe, exposure.last_bevacizumab_date + timedelta(days=profile.bevacizumab_washout_days)
+        )
     return safe
 
 
@@ -596,8 +658,7 @@ def derive(case: Case, as_of: date, profile: Profile) -> tuple[Facts, Episode]:
     primary = case.primary
 
     site = primary.site if primary else None
-    sidedness = "unknown" if site is None else ("right" if site in RIGHT_SIDED_SITES
-                                                else "left")
+    sidedness = "unknown" if site is None else ("right" if site in RIGHT_SIDED_SITES else "left")
     n = primary.n if primary else None
     node_positive = None if n in (None, NCategory.NX) else n != NCategory.N0
     braf = molecular.braf if molecular and molecular.braf else BrafResult.UNKNOWN
@@ -605,8 +666,8 @@ def derive(case: Case, as_of: date, profile: Profile) -> tuple[Facts, Episode]:
 
     count, largest, bilobar = _burden(episode.current, episode.current_lesions)
     base_count, base_largest, _ = _burden(
-        episode.baseline, episode.current_lesions if episode.baseline is episode.current
-        else None)
+        episode.baseline, episode.current_lesions if episode.baseline is episode.current else None
+    )
     tbs = tumor_burden_score(largest, count)
     tbs_baseline = tumor_burden_score(base_largest, base_count)
 
@@ -615,15 +676,17 @@ def derive(case: Case, as_of: date, profile: Profile) -> tuple[Facts, Episode]:
     if cea_base is not None and cea_last is not None:
         assert cea_base.cea_ng_ml is not None and cea_last.cea_ng_ml is not None
         if cea_base.cea_ng_ml > 0:
-            cea_change = round((cea_last.cea_ng_ml - cea_base.cea_ng_ml)
-                               / cea_base.cea_ng_ml * 100, 1)
+            cea_change = round(
+                (cea_last.cea_ng_ml - cea_base.cea_ng_ml) / cea_base.cea_ng_ml * 100, 1
+            )
             if not math.isfinite(cea_change):  # a vanishing baseline overflows
                 cea_change = None
 
     exposure = _chemotherapy(episode, profile)
     extensive = exposure.preoperative_cycles > profile.prolonged_chemo_cycles or (
         exposure.preoperative_weeks is not None
-        and exposure.preoperative_weeks > profile.prolonged_chemo_weeks)
+        and exposure.preoperative_weeks > profile.prolonged_chemo_weeks
+    )
     apri, apri_date = _apri(episode.all_labs)
     segments = episode.plan.segments_to_resect
     major = None if not segments else len(segments) >= profile.major_hepatectomy_segments
@@ -677,16 +740,27 @@ def derive(case: Case, as_of: date, profile: Profile) -> tuple[Facts, Episode]:
         earliest_safe_surgery_date=_earliest_safe(exposure, profile),
         next_restaging_due=_restaging_due(episode, exposure.on_treatment, profile),
         extrahepatic_sites=sites,
-        fong_crs=fong_crs(node_positive=node_positive, disease_free_interval_months=dfi,
-                          lesion_count=count, largest_diameter_mm=largest,
-                          cea_latest=cea_latest, high_risk_from=profile.fong_high_risk),
-        game_score=game_score(kras=molecular.kras.value if molecular and molecular.kras
-                              else None,
-                              cea_latest=cea_latest, node_positive=node_positive,
-                              tumor_burden=tbs, extrahepatic_disease=bool(sites)),
+        fong_crs=fong_crs(
+            node_positive=node_positive,
+            disease_free_interval_months=dfi,
+            lesion_count=count,
+            largest_diameter_mm=largest,
+            cea_latest=cea_latest,
+            high_risk_from=profile.fong_high_risk,
+        ),
+        game_score=game_score(
+            kras=molecular.kras.value if molecular and molecular.kras else None,
+            cea_latest=cea_latest,
+            node_positive=node_positive,
+            tumor_burden=tbs,
+            extrahepatic_disease=bool(sites),
+        ),
         modified_clinical_score=modified_clinical_score(
-            ras_status=ras, node_positive=node_positive, largest_diameter_mm=largest,
-            lesion_count=count),
+            ras_status=ras,
+            node_positive=node_positive,
+            largest_diameter_mm=largest,
+            lesion_count=count,
+        ),
         recist_baseline=recist_baseline,
         recist=timepoints,
         current_response=current_response,

@@ -63,9 +63,9 @@ def _decimal(value: float) -> tuple[int, int]:
     """
     fraction = exact(value)
     k = 0
-    while 10 ** k % fraction.denominator:  # a typed decimal: the denominator is 2^a 5^b
+    while 10**k % fraction.denominator:  # a typed decimal: the denominator is 2^a 5^b
         k += 1
-    return fraction.numerator * (10 ** k // fraction.denominator), k
+    return fraction.numerator * (10**k // fraction.denominator), k
 
 
 @dataclass(frozen=True)
@@ -97,15 +97,20 @@ class RecistTimepoint:
 
 def _measured(lesion: LesionMeasurement) -> bool:
     """Present at baseline with a diameter (> 0 mm): the least a target needs to be summed."""
-    return (effective_status(lesion) == LesionStatus.PRESENT
-            and lesion.longest_diameter_mm is not None
-            and lesion.longest_diameter_mm > 0)
+    return (
+        effective_status(lesion) == LesionStatus.PRESENT
+        and lesion.longest_diameter_mm is not None
+        and lesion.longest_diameter_mm > 0
+    )
 
 
 def _measurable(lesion: LesionMeasurement) -> bool:
     """RECIST 1.1 measurable: present with a longest diameter of at least 10 mm."""
-    return (_measured(lesion) and lesion.longest_diameter_mm is not None
-            and exact(lesion.longest_diameter_mm) >= MEASURABLE_MIN_MM)
+    return (
+        _measured(lesion)
+        and lesion.longest_diameter_mm is not None
+        and exact(lesion.longest_diameter_mm) >= MEASURABLE_MIN_MM
+    )
 
 
 def choose_targets(baseline: ImagingTimepoint) -> tuple[list[LesionMeasurement], str | None]:
@@ -152,7 +157,7 @@ class _Sums:
 
     def __init__(self, diameters: list[float]) -> None:
         self.digits = max((_decimal(d)[1] for d in diameters), default=0)
-        self.scale = 10 ** self.digits
+        self.scale = 10**self.digits
 
     def of(self, diameter: float) -> int:
         n, k = _decimal(diameter)
@@ -160,8 +165,10 @@ class _Sums:
         return n * shift
 
 
-def assess(baseline: ImagingTimepoint, later: Sequence[ImagingTimepoint],
-           ) -> tuple[RecistBaseline, list[RecistTimepoint]]:
+def assess(
+    baseline: ImagingTimepoint,
+    later: Sequence[ImagingTimepoint],
+) -> tuple[RecistBaseline, list[RecistTimepoint]]:
     """RECIST 1.1 for each later timepoint against `baseline` (which has no response itself).
 
     To the letter of guideline-rules.md, the NE lines come first: with no measurable target
@@ -173,24 +180,33 @@ def assess(baseline: ImagingTimepoint, later: Sequence[ImagingTimepoint],
     """
     targets, chosen_by = choose_targets(baseline)
     target_ids = [lesion.id for lesion in targets]
-    non_target_ids = [lesion.id for lesion in baseline.lesions
-                      if effective_status(lesion) == LesionStatus.PRESENT
-                      and lesion.id not in target_ids]
+    non_target_ids = [
+        lesion.id
+        for lesion in baseline.lesions
+        if effective_status(lesion) == LesionStatus.PRESENT and lesion.id not in target_ids
+    ]
     # every diameter that can enter a sum, to put them all over one power of ten
     wanted = set(target_ids)
     diameters = [lesion.longest_diameter_mm or 0.0 for lesion in targets]
     if targets:
-        diameters += [lesion.longest_diameter_mm for timepoint in later
-                      for lesion in timepoint.lesions
-                      if lesion.id in wanted and lesion.longest_diameter_mm is not None]
+        diameters += [
+            lesion.longest_diameter_mm
+            for timepoint in later
+            for lesion in timepoint.lesions
+            if lesion.id in wanted and lesion.longest_diameter_mm is not None
+        ]
     sums = _Sums(diameters)
     scale = sums.scale
-    base_sum = (sum(sums.of(lesion.longest_diameter_mm or 0.0) for lesion in targets)
-                if targets else None)
+    base_sum = (
+        sum(sums.of(lesion.longest_diameter_mm or 0.0) for lesion in targets) if targets else None
+    )
     summary = RecistBaseline(
-        date=baseline.date, sum_mm=None if base_sum is None else base_sum / scale,
-        target_lesions=tuple(target_ids), non_target_lesions=tuple(non_target_ids),
-        targets_chosen_by=chosen_by)
+        date=baseline.date,
+        sum_mm=None if base_sum is None else base_sum / scale,
+        target_lesions=tuple(target_ids),
+        non_target_lesions=tuple(non_target_ids),
+        targets_chosen_by=chosen_by,
+    )
 
     results: list[RecistTimepoint] = []
     nadir = base_sum
@@ -204,32 +220,38 @@ def assess(baseline: ImagingTimepoint, later: Sequence[ImagingTimepoint],
         elif unequivocal:
             response = PD
         elif total is not None and nadir is not None:
-            if _at_least(total, PD_RATIO, nadir) and _at_least(total - nadir,
-                                                                PD_ABSOLUTE_MM, scale):
+            if _at_least(total, PD_RATIO, nadir) and _at_least(
+                total - nadir, PD_ABSOLUTE_MM, scale
+            ):
                 response = PD
-            elif (_all_disappeared(by_id, target_ids)
-                  and _all_disappeared(by_id, non_target_ids)):
+            elif _all_disappeared(by_id, target_ids) and _all_disappeared(by_id, non_target_ids):
                 response = CR
             elif _at_most(total, PR_RATIO, base_sum):
                 response = PR
             else:
                 response = SD
-        results.append(RecistTimepoint(
-            date=timepoint.date,
-            sum_mm=None if total is None else total / scale,
-            nadir_mm=None if nadir is None or total is None else nadir / scale,
-            change_from_baseline_percent=(None if total is None or base_sum is None
-                                          else _percent(total, base_sum, scale)),
-            change_from_nadir_percent=(None if total is None or nadir is None
-                                       else _percent(total, nadir, scale)),
-            response=response))
+        results.append(
+            RecistTimepoint(
+                date=timepoint.date,
+                sum_mm=None if total is None else total / scale,
+                nadir_mm=None if nadir is None or total is None else nadir / scale,
+                change_from_baseline_percent=(
+                    None if total is None or base_sum is None else _percent(total, base_sum, scale)
+                ),
+                change_from_nadir_percent=(
+                    None if total is None or nadir is None else _percent(total, nadir, scale)
+                ),
+                response=response,
+            )
+        )
         if total is not None and nadir is not None and total < nadir:
             nadir = total
     return summary, results
 
 
-def _target_sum(by_id: dict[str, LesionMeasurement], target_ids: Sequence[str],
-                sums: _Sums) -> int | None:
+def _target_sum(
+    by_id: dict[str, LesionMeasurement], target_ids: Sequence[str], sums: _Sums
+) -> int | None:
     """Sum of the targets' diameters (disappeared = 0) × scale; None if a target is not
     assessable."""
     total = 0
@@ -247,9 +269,10 @@ def _target_sum(by_id: dict[str, LesionMeasurement], target_ids: Sequence[str],
 
 
 def _all_disappeared(by_id: dict[str, LesionMeasurement], lesion_ids: Sequence[str]) -> bool:
-    return all(lesion_id in by_id
-               and effective_status(by_id[lesion_id]) == LesionStatus.DISAPPEARED
-               for lesion_id in lesion_ids)
+    return all(
+        lesion_id in by_id and effective_status(by_id[lesion_id]) == LesionStatus.DISAPPEARED
+        for lesion_id in lesion_ids
+    )
 
 
 def best_response(timepoints: Sequence[RecistTimepoint]) -> str | None:

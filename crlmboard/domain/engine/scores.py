@@ -45,7 +45,7 @@ def tumor_burden_score(largest_mm: float | None, count: int | None) -> float | N
         return 0.0
     if largest_mm is None:
         return None
-    return round(math.sqrt((largest_mm / 10) ** 2 + count ** 2), 2)
+    return round(math.sqrt((largest_mm / 10) ** 2 + count**2), 2)
 
 
 def tumor_burden_zone(score: float | None) -> str | None:
@@ -84,30 +84,54 @@ class _Tally:
         return None if self.missing else sum(self.points.values())
 
 
-def fong_crs(*, node_positive: bool | None, disease_free_interval_months: float | None,
-             lesion_count: int | None, largest_diameter_mm: float | None,
-             cea_latest: float | None, high_risk_from: int) -> Score:
+def fong_crs(
+    *,
+    node_positive: bool | None,
+    disease_free_interval_months: float | None,
+    lesion_count: int | None,
+    largest_diameter_mm: float | None,
+    cea_latest: float | None,
+    high_risk_from: int,
+) -> Score:
     """Fong clinical risk score: one point per criterion; `high` at or above `high_risk_from`."""
     tally = _Tally()
     tally.add("node_positive", node_positive, 1, "node_positive")
-    tally.add("disease_free_interval_under_12_months",
-              None if disease_free_interval_months is None
-              else disease_free_interval_months < FONG_DFI_MONTHS,
-              1, "disease_free_interval_months")
-    tally.add("more_than_one_lesion", None if lesion_count is None else lesion_count > 1,
-              1, "lesion_count")
-    tally.add("largest_over_50_mm",
-              _largest_over(largest_diameter_mm, lesion_count, FONG_LARGEST_MM),
-              1, "largest_diameter_mm")
-    tally.add("cea_over_200", None if cea_latest is None else cea_latest > FONG_CEA,
-              1, "cea_latest")
+    tally.add(
+        "disease_free_interval_under_12_months",
+        None
+        if disease_free_interval_months is None
+        else disease_free_interval_months < FONG_DFI_MONTHS,
+        1,
+        "disease_free_interval_months",
+    )
+    tally.add(
+        "more_than_one_lesion",
+        None if lesion_count is None else lesion_count > 1,
+        1,
+        "lesion_count",
+    )
+    tally.add(
+        "largest_over_50_mm",
+        _largest_over(largest_diameter_mm, lesion_count, FONG_LARGEST_MM),
+        1,
+        "largest_diameter_mm",
+    )
+    tally.add(
+        "cea_over_200", None if cea_latest is None else cea_latest > FONG_CEA, 1, "cea_latest"
+    )
     total = tally.total()
     risk = None if total is None else ("high" if total >= high_risk_from else "low")
     return Score(total, tally.points, tuple(tally.missing), risk)
 
 
-def game_score(*, kras: str | None, cea_latest: float | None, node_positive: bool | None,
-               tumor_burden: float | None, extrahepatic_disease: bool | None) -> Score:
+def game_score(
+    *,
+    kras: str | None,
+    cea_latest: float | None,
+    node_positive: bool | None,
+    tumor_burden: float | None,
+    extrahepatic_disease: bool | None,
+) -> Score:
     """GAME score (Margonis 2018): `low` 0–1, `intermediate` 2–3, `high` ≥ 4.
 
     `kras` is the KRAS result (`mutant`, `wild_type`, or None/`unknown` when not known).
@@ -115,14 +139,16 @@ def game_score(*, kras: str | None, cea_latest: float | None, node_positive: boo
     tally = _Tally()
     kras_known = None if kras not in ("mutant", "wild_type") else kras == "mutant"
     tally.add("kras_mutant", kras_known, 1, "kras")
-    tally.add("cea_20_or_more", None if cea_latest is None else cea_latest >= GAME_CEA,
-              1, "cea_latest")
+    tally.add(
+        "cea_20_or_more", None if cea_latest is None else cea_latest >= GAME_CEA, 1, "cea_latest"
+    )
     tally.add("node_positive", node_positive, 1, "node_positive")
     if tumor_burden is None:
         tally.add("tumor_burden_score", None, 0, "tumor_burden_score")
     else:
-        tbs_points = 2 if tumor_burden >= GAME_TBS_HIGH else (
-            1 if tumor_burden >= GAME_TBS_LOW else 0)
+        tbs_points = (
+            2 if tumor_burden >= GAME_TBS_HIGH else (1 if tumor_burden >= GAME_TBS_LOW else 0)
+        )
         tally.points["tumor_burden_score"] = tbs_points
     tally.add("extrahepatic_disease", extrahepatic_disease, 2, "extrahepatic_disease")
     total = tally.total()
@@ -132,17 +158,24 @@ def game_score(*, kras: str | None, cea_latest: float | None, node_positive: boo
     return Score(total, tally.points, tuple(tally.missing), risk)
 
 
-def modified_clinical_score(*, ras_status: str, node_positive: bool | None,
-                            largest_diameter_mm: float | None,
-                            lesion_count: int | None) -> Score:
+def modified_clinical_score(
+    *,
+    ras_status: str,
+    node_positive: bool | None,
+    largest_diameter_mm: float | None,
+    lesion_count: int | None,
+) -> Score:
     """Modified clinical score (Brudvik 2019): `low` 0, `medium` 1–2, `high` 3."""
     tally = _Tally()
     ras_known = None if ras_status == "unknown" else ras_status == "mutant"
     tally.add("ras_mutant", ras_known, 1, "ras_status")
     tally.add("node_positive", node_positive, 1, "node_positive")
-    tally.add("largest_over_50_mm",
-              _largest_over(largest_diameter_mm, lesion_count, MCS_LARGEST_MM),
-              1, "largest_diameter_mm")
+    tally.add(
+        "largest_over_50_mm",
+        _largest_over(largest_diameter_mm, lesion_count, MCS_LARGEST_MM),
+        1,
+        "largest_diameter_mm",
+    )
     total = tally.total()
     risk = None
     if total is not None:

@@ -41,11 +41,13 @@ FIGURE_LABELS = {
     "cases_discussed": "Cases discussed",
     "reviews_signed": "Reviews signed",
     "rediscussions": "Re-discussions",
-    "median_days_liver_metastases_diagnosis_to_first_decision":
-        "Median days, liver metastases diagnosis → first board decision",
+    "median_days_liver_metastases_diagnosis_to_first_decision": (
+        "Median days, liver metastases diagnosis → first board decision"
+    ),
     "median_days_referral_to_first_decision": "Median days, referral → first board decision",
-    "median_days_liver_metastases_diagnosis_to_first_treatment":
-        "Median days, liver metastases diagnosis → first treatment",
+    "median_days_liver_metastases_diagnosis_to_first_treatment": (
+        "Median days, liver metastases diagnosis → first treatment"
+    ),
     "median_days_referral_to_first_treatment": "Median days, referral → first treatment",
     "decisions_with_follow_up": "Decisions with a follow-up recorded",
     "decisions_carried_out": "Decisions carried out",
@@ -91,10 +93,14 @@ class FiguresModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else 2
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < 2:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < 2
+        ):
             return self.HEADERS[section]
         return None
 
@@ -123,8 +129,14 @@ def _parse(text: str, field: str) -> tuple[dt.date | None, Problem | None]:
 class FiguresDialog(QDialog):
     """Choose a period, see its figures, export them as CSV."""
 
-    def __init__(self, board: Board, parent: QWidget | None = None, *,
-                 start: dt.date | None = None, end: dt.date | None = None):
+    def __init__(
+        self,
+        board: Board,
+        parent: QWidget | None = None,
+        *,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+    ):
         super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.board = board
@@ -152,8 +164,10 @@ class FiguresDialog(QDialog):
         period.addWidget(self.show_button)
         period.addStretch(1)
         layout.addLayout(period)
-        note = QLabel("Reviews signed at meetings in the period (dates inclusive); delays count "
-                      "each case's first board decision.")
+        note = QLabel(
+            "Reviews signed at meetings in the period (dates inclusive); delays count "
+            "each case's first board decision."
+        )
         note.setWordWrap(True)
         layout.addWidget(note)
         self.model = FiguresModel(self)
@@ -167,13 +181,15 @@ class FiguresDialog(QDialog):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.horizontalHeader().setSectionResizeMode(
-            1, QHeaderView.ResizeMode.ResizeToContents)
+            1, QHeaderView.ResizeMode.ResizeToContents
+        )
         layout.addWidget(self.table, 1)
         self.problems = problem_label()
         layout.addWidget(self.problems)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        self.export_button = buttons.addButton("&Export CSV…",
-                                               QDialogButtonBox.ButtonRole.ActionRole)
+        self.export_button = buttons.addButton(
+            "&Export CSV…", QDialogButtonBox.ButtonRole.ActionRole
+        )
         self.export_button.clicked.connect(self.export_csv)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
@@ -212,9 +228,11 @@ class FiguresDialog(QDialog):
         if period is None:
             return None
         path, _ = QFileDialog.getSaveFileName(
-            self, "Export board figures",
+            self,
+            "Export board figures",
             f"board-figures-{period[0].isoformat()}-{period[1].isoformat()}.csv",
-            "CSV (*.csv)")
+            "CSV (*.csv)",
+        )
         if not path:
             return None
         try:
@@ -225,8 +243,10 @@ class FiguresDialog(QDialog):
             show_problems(self.problems, error_text(error))
             return None
         except OSError as error:
-            show_problems(self.problems, f"The file was not written ({error.strerror}); "
-                          "choose another folder.")
+            show_problems(
+                self.problems,
+                f"The file was not written ({error.strerror}); choose another folder.",
+            )
             return None
         show_problems(self.problems, "")
         self.setWindowTitle(f"Board figures — exported to {target.name}")

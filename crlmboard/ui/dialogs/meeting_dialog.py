@@ -81,8 +81,11 @@ def quorum_text(found: Quorum) -> str:
 
 
 def quorum_icon(widget: QWidget, found: Quorum) -> Any:
-    pixmap = (QStyle.StandardPixmap.SP_DialogApplyButton if found.complete
-              else QStyle.StandardPixmap.SP_MessageBoxWarning)
+    pixmap = (
+        QStyle.StandardPixmap.SP_DialogApplyButton
+        if found.complete
+        else QStyle.StandardPixmap.SP_MessageBoxWarning
+    )
     return widget.style().standardIcon(pixmap)
 
 
@@ -116,9 +119,15 @@ def _iso(value: dt.date | None) -> str:
 class MeetingDialog(QDialog):
     """Create or edit a meeting; `meeting_id` holds the saved meeting after OK."""
 
-    def __init__(self, board: Board, meeting: MeetingSummary | None = None,
-                 parent: QWidget | None = None, *, template: MeetingSummary | None = None,
-                 when: dt.date | None = None):
+    def __init__(
+        self,
+        board: Board,
+        meeting: MeetingSummary | None = None,
+        parent: QWidget | None = None,
+        *,
+        template: MeetingSummary | None = None,
+        when: dt.date | None = None,
+    ):
         super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.board = board
@@ -147,7 +156,8 @@ class MeetingDialog(QDialog):
         self.table.setHorizontalHeaderLabels(["Name", "Role"])
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.horizontalHeader().setSectionResizeMode(
-            1, QHeaderView.ResizeMode.ResizeToContents)
+            1, QHeaderView.ResizeMode.ResizeToContents
+        )
         self.table.verticalHeader().hide()
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.itemChanged.connect(lambda _item: self._check())
@@ -167,8 +177,9 @@ class MeetingDialog(QDialog):
         layout.addWidget(self.quorum_line)
         self.problems = problem_label()
         layout.addWidget(self.problems)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
@@ -234,9 +245,11 @@ class MeetingDialog(QDialog):
     # -- checking and saving ------------------------------------------------------------
 
     def values(self) -> dict[str, Any]:
-        return {"date": self.date_edit.text().strip(),
-                "time": self.time_edit.text().strip() or None,
-                "location": self.location_edit.text().strip() or None}
+        return {
+            "date": self.date_edit.text().strip(),
+            "time": self.time_edit.text().strip() or None,
+            "location": self.location_edit.text().strip() or None,
+        }
 
     def _check(self, show: bool = True) -> list[Problem]:
         problems: list[Problem] = []
@@ -260,10 +273,12 @@ class MeetingDialog(QDialog):
         try:
             if self.meeting is None:
                 self.meeting_id = self.board.meetings.create(
-                    values["date"], values["time"], values["location"], people)
+                    values["date"], values["time"], values["location"], people
+                )
             else:
-                self.board.meetings.update(self.meeting.id, values["date"], values["time"],
-                                           values["location"], people)
+                self.board.meetings.update(
+                    self.meeting.id, values["date"], values["time"], values["location"], people
+                )
         except (InvalidInput, BoardError) as error:
             show_problems(self.problems, error_text(error))
             return
@@ -274,9 +289,16 @@ class NoteDialog(QDialog):
     """One line of required text (a hold-back note, a question); Enter saves, Esc cancels.
     `save(text)` is called on OK; what it raises is shown and the dialog stays open."""
 
-    def __init__(self, title: str, prompt: str, parent: QWidget | None = None, *,
-                 text: str = "", required: str = "This is required.",
-                 save: Any = None):
+    def __init__(
+        self,
+        title: str,
+        prompt: str,
+        parent: QWidget | None = None,
+        *,
+        text: str = "",
+        required: str = "This is required.",
+        save: Any = None,
+    ):
         super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowTitle(title)
@@ -294,8 +316,9 @@ class NoteDialog(QDialog):
         layout.addWidget(self.edit)
         self.problems = problem_label()
         layout.addWidget(self.problems)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
@@ -321,8 +344,14 @@ class NoteDialog(QDialog):
 class AgendaDialog(QDialog):
     """Put a case on a meeting's agenda with the question the board must answer."""
 
-    def __init__(self, board: Board, meetings: Sequence[MeetingSummary | MeetingListing],
-                 meeting_id: int | None, mrn: str = "", parent: QWidget | None = None):
+    def __init__(
+        self,
+        board: Board,
+        meetings: Sequence[MeetingSummary | MeetingListing],
+        meeting_id: int | None,
+        mrn: str = "",
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.board = board
@@ -357,8 +386,9 @@ class AgendaDialog(QDialog):
         layout.addLayout(form)
         self.problems = problem_label()
         layout.addWidget(self.problems)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
@@ -390,7 +420,8 @@ class AgendaDialog(QDialog):
             return
         try:
             self.item_id = self.board.meetings.add_to_agenda(
-                int(meeting_id), self.mrn_edit.text().strip(), self.question_edit.text())
+                int(meeting_id), self.mrn_edit.text().strip(), self.question_edit.text()
+            )
         except (InvalidInput, BoardError) as error:
             show_problems(self.problems, error_text(error))
             return
@@ -462,12 +493,17 @@ class ReadinessDialog(QDialog):
         ready = style.standardIcon(QStyle.StandardPixmap.SP_DialogApplyButton)
         not_ready = 0
         for position, (entry, items) in enumerate(self.results, 1):
-            name = ", ".join(x for x in ((entry.family_name or "").upper(),
-                                         entry.given_name or "") if x)
-            state = ("discussed" if entry.status == "discussed"
-                     else f"{len(items)} to complete" if items else "ready")
-            top = QTreeWidgetItem([f"{position}. {entry.mrn}  {name} — {entry.question}",
-                                   state])
+            name = ", ".join(
+                x for x in ((entry.family_name or "").upper(), entry.given_name or "") if x
+            )
+            state = (
+                "discussed"
+                if entry.status == "discussed"
+                else f"{len(items)} to complete"
+                if items
+                else "ready"
+            )
+            top = QTreeWidgetItem([f"{position}. {entry.mrn}  {name} — {entry.question}", state])
             top.setIcon(0, warn if items else ready)
             top.setData(0, Qt.ItemDataRole.UserRole, entry.id)
             top.setToolTip(0, entry.question)
@@ -497,7 +533,8 @@ class ReadinessDialog(QDialog):
         self.summary.setText(
             f"Meeting {locale_date(meeting.date)}: {cases} case(s) on the agenda, "
             f"{not_ready} with something missing or outdated as of the meeting date. "
-            "Select a case to hold it back to the next meeting.")
+            "Select a case to hold it back to the next meeting."
+        )
         first = self.tree.topLevelItem(0)
         if first is not None:
             self.tree.setCurrentItem(first)
@@ -533,14 +570,19 @@ class ReadinessDialog(QDialog):
 def hold_back_dialog(board: Board, entry: AgendaEntry, parent: QWidget) -> int | None:
     """Ask for the note and hold the case back; the next meeting's id, or None."""
     if entry.status == "discussed":
-        QMessageBox.information(parent, "Hold back", f"Case {entry.mrn} was already discussed "
-                                "at this meeting; it cannot be held back.")
+        QMessageBox.information(
+            parent,
+            "Hold back",
+            f"Case {entry.mrn} was already discussed at this meeting; it cannot be held back.",
+        )
         return None
     dialog = NoteDialog(
         "Hold back to next meeting",
         f"Why is case {entry.mrn} held back? It moves to the next meeting with its question.",
-        parent, required="Say why the case is held back (for example: awaiting MRI).",
-        save=lambda note: board.meetings.hold_back(entry.id, note))
+        parent,
+        required="Say why the case is held back (for example: awaiting MRI).",
+        save=lambda note: board.meetings.hold_back(entry.id, note),
+    )
     if dialog.exec():
         return int(dialog.result_value)
     return None

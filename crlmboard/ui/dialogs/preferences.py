@@ -52,18 +52,27 @@ class PreferencesDialog(QDialog):
         self.profile.setPlaceholderText("the packaged default profile")
         form = QFormLayout()
         form.addRow("User name (audit trail)", self.user_name)
-        form.addRow("Default database", _with_browse(
-            self.database, "Default database", "crlmboard database (*.sqlite3);;All files (*)"))
-        form.addRow("Institution profile", _with_browse(
-            self.profile, "Institution profile", "Profile (*.toml)"))
+        form.addRow(
+            "Default database",
+            _with_browse(
+                self.database, "Default database", "crlmboard database (*.sqlite3);;All files (*)"
+            ),
+        )
+        form.addRow(
+            "Institution profile",
+            _with_browse(self.profile, "Institution profile", "Profile (*.toml)"),
+        )
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        note = QLabel("The default database is used the next time crlmboard starts without "
-                      "--db. The profile's thresholds apply at once.")
+        note = QLabel(
+            "The default database is used the next time crlmboard starts without "
+            "--db. The profile's thresholds apply at once."
+        )
         note.setWordWrap(True)
         layout.addWidget(note)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)

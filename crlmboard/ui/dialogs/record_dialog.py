@@ -13,9 +13,16 @@ from crlmboard.ui.forms import RecordForm
 class RecordDialog(QDialog):
     """Edit or create one record; `result_record` holds the validated record after OK."""
 
-    def __init__(self, model: type[Record], record: Record | None, title: str,
-                 parent: QWidget | None = None, *, today: dt.date | None = None,
-                 note: str = ""):
+    def __init__(
+        self,
+        model: type[Record],
+        record: Record | None,
+        title: str,
+        parent: QWidget | None = None,
+        *,
+        today: dt.date | None = None,
+        note: str = "",
+    ):
         super().__init__(parent)
         self.setWindowTitle(title)
         self.form = RecordForm(model)
@@ -30,8 +37,9 @@ class RecordDialog(QDialog):
             hint.setWordWrap(True)
             layout.addWidget(hint)
         layout.addWidget(self.form)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)

@@ -60,8 +60,10 @@ from crlmboard.ui.views.overview import OverviewView
 FINAL = "A signed review is never changed; corrections are amendments."
 
 FOLLOW_UP_LABELS = {
-    FollowUpStatus.PENDING: "pending", FollowUpStatus.DONE: "done",
-    FollowUpStatus.CHANGED: "changed", FollowUpStatus.NOT_DONE: "not done",
+    FollowUpStatus.PENDING: "pending",
+    FollowUpStatus.DONE: "done",
+    FollowUpStatus.CHANGED: "changed",
+    FollowUpStatus.NOT_DONE: "not done",
 }
 
 
@@ -98,8 +100,15 @@ class ReviewDialog(QDialog):
     """Record and sign the board's review of one agenda case (or an amendment of a signed
     review when `amends` is given); `review_index` holds the signed review's index."""
 
-    def __init__(self, board: Board, draft: ReviewDraft, parent: QWidget | None = None, *,
-                 amends: int | None = None, previous: Review | None = None):
+    def __init__(
+        self,
+        board: Board,
+        draft: ReviewDraft,
+        parent: QWidget | None = None,
+        *,
+        amends: int | None = None,
+        previous: Review | None = None,
+    ):
         super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.board = board
@@ -107,8 +116,10 @@ class ReviewDialog(QDialog):
         self.amends = amends
         self.review_index: int | None = None
         case, meeting = draft.case, draft.meeting
-        self.setWindowTitle(("Amend review" if amends is not None else "Review") +
-                            f" — {case.mrn} at the meeting of {locale_date(meeting.date)}")
+        self.setWindowTitle(
+            ("Amend review" if amends is not None else "Review")
+            + f" — {case.mrn} at the meeting of {locale_date(meeting.date)}"
+        )
         self.resize(1240, 680)
         layout = QVBoxLayout(self)
 
@@ -121,10 +132,12 @@ class ReviewDialog(QDialog):
         question.setFont(font)
         layout.addWidget(question)
         if amends is not None and previous is not None:
-            note = QLabel(f"This amendment corrects review {amends + 1} (meeting "
-                          f"{locale_date(previous.meeting_date)}, signed by "
-                          f"{previous.signed_by}). That review stays as it was; the "
-                          "amendment is a new signed review that names it.")
+            note = QLabel(
+                f"This amendment corrects review {amends + 1} (meeting "
+                f"{locale_date(previous.meeting_date)}, signed by "
+                f"{previous.signed_by}). That review stays as it was; the "
+                "amendment is a new signed review that names it."
+            )
             note.setWordWrap(True)
             layout.addWidget(note)
 
@@ -132,10 +145,10 @@ class ReviewDialog(QDialog):
         self.overview = OverviewView()
         self.overview.findings.setColumnWidth(0, 440)
         self.overview.rule_requested.connect(self._show_rule)
-        self.overview.show_case(case, draft.evaluation,
-                                _age(case.patient.birth_date, meeting.date))
+        self.overview.show_case(case, draft.evaluation, _age(case.patient.birth_date, meeting.date))
         self.overview.engine_note.setText(
-            "Frozen with the review: " + self.overview.engine_note.text())
+            "Frozen with the review: " + self.overview.engine_note.text()
+        )
         findings = self.overview.findings
         findings.expandAll()  # each finding's message, values and sources
         for group in range(findings.topLevelItemCount()):
@@ -166,7 +179,8 @@ class ReviewDialog(QDialog):
         self.buttons = QDialogButtonBox()
         self.sign_button = self.buttons.addButton(
             "&Sign…" if amends is None else "&Sign amendment…",
-            QDialogButtonBox.ButtonRole.AcceptRole)
+            QDialogButtonBox.ButtonRole.AcceptRole,
+        )
         self.sign_button.setToolTip("Sign the review (Ctrl+Enter). " + FINAL)
         self.sign_button.setDefault(True)
         self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
@@ -246,8 +260,14 @@ class ReviewDialog(QDialog):
         if previous is not None:
             checked = {(a.name, a.role) for a in previous.attendees}
             present += [a for a in previous.attendees if a not in present]
-            self.recommendation_combo.setCurrentIndex(max(self.recommendation_combo.findData(
-                previous.recommendation.value if previous.recommendation else None), 0))
+            self.recommendation_combo.setCurrentIndex(
+                max(
+                    self.recommendation_combo.findData(
+                        previous.recommendation.value if previous.recommendation else None
+                    ),
+                    0,
+                )
+            )
             self.decision_edit.setPlainText(previous.decision or "")
             self.rationale_edit.setPlainText(previous.rationale or "")
             for action in previous.actions:
@@ -264,8 +284,9 @@ class ReviewDialog(QDialog):
             item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
             self.attendees_list.addItem(item)
         if not present:
-            self.attendees_list.addItem(QListWidgetItem(
-                "No attendees recorded for this meeting (Edit meeting… adds them)."))
+            self.attendees_list.addItem(
+                QListWidgetItem("No attendees recorded for this meeting (Edit meeting… adds them).")
+            )
 
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -275,8 +296,11 @@ class ReviewDialog(QDialog):
     def add_action(self, action: ReviewAction | None = None, *, edit: bool = False) -> None:
         row = self.actions_table.rowCount()
         self.actions_table.insertRow(row)
-        values = ("", "", "") if action is None else (
-            action.text, action.owner or "", action.due.isoformat() if action.due else "")
+        values = (
+            ("", "", "")
+            if action is None
+            else (action.text, action.owner or "", action.due.isoformat() if action.due else "")
+        )
         for column, value in enumerate(values):
             self.actions_table.setItem(row, column, QTableWidgetItem(value))
         if edit:
@@ -293,8 +317,9 @@ class ReviewDialog(QDialog):
     def _show_rule(self, rule: str) -> None:
         from crlmboard.ui.dialogs.rule_catalogue import RuleCatalogueDialog
 
-        dialog = RuleCatalogueDialog(self.board.evaluation.catalogue(),
-                                     self.board.evaluation.profile.name, self)
+        dialog = RuleCatalogueDialog(
+            self.board.evaluation.catalogue(), self.board.evaluation.profile.name, self
+        )
         dialog.select_rule(rule)
         dialog.exec()
 
@@ -309,8 +334,11 @@ class ReviewDialog(QDialog):
             if not (text or owner or due):
                 continue
             try:
-                found.append(ReviewAction.model_validate(
-                    {"text": text, "owner": owner or None, "due": due or None}))
+                found.append(
+                    ReviewAction.model_validate(
+                        {"text": text, "owner": owner or None, "due": due or None}
+                    )
+                )
             except ValidationError as error:
                 problems += problems_from_error(error, f"actions[{row}]")
         return found, problems
@@ -340,14 +368,18 @@ class ReviewDialog(QDialog):
         if not values["signer"]:
             problems.append(Problem("signed_by", "the signer's name is required"))
         try:
-            fields = ReviewFields.model_validate({
-                "meeting_date": self.draft.meeting.date,
-                "next_review_date": values["next_review_date"],
-                "recommendation": values["recommendation"]})
-            if fields.next_review_date is not None \
-                    and fields.next_review_date < self.draft.meeting.date:
-                problems.append(Problem("next_review_date",
-                                        "must not be before the meeting date"))
+            fields = ReviewFields.model_validate(
+                {
+                    "meeting_date": self.draft.meeting.date,
+                    "next_review_date": values["next_review_date"],
+                    "recommendation": values["recommendation"],
+                }
+            )
+            if (
+                fields.next_review_date is not None
+                and fields.next_review_date < self.draft.meeting.date
+            ):
+                problems.append(Problem("next_review_date", "must not be before the meeting date"))
         except ValidationError as error:
             problems += problems_from_error(error)
         actions, action_problems = self.review_actions()
@@ -358,17 +390,18 @@ class ReviewDialog(QDialog):
 
     def confirm(self, signer: str) -> bool:
         answer = QMessageBox.question(
-            self, "Sign the review",
+            self,
+            "Sign the review",
             f"Sign this review of {self.draft.case.mrn} as {signer}?\n\n{FINAL}",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.Yes)
+            QMessageBox.StandardButton.Yes,
+        )
         return answer == QMessageBox.StandardButton.Yes
 
     def accept(self) -> None:
         values, problems = self.values()
         if problems:
-            show_problems(self.problems,
-                          "Please correct:\n" + "\n".join(str(p) for p in problems))
+            show_problems(self.problems, "Please correct:\n" + "\n".join(str(p) for p in problems))
             return
         show_problems(self.problems, "")
         if not self.confirm(values["signer"]):
@@ -378,7 +411,8 @@ class ReviewDialog(QDialog):
                 self.review_index = self.board.reviews.sign(self.draft, **values)
             else:
                 self.review_index = self.board.reviews.amend(
-                    self.draft.case.mrn, self.amends, self.draft.meeting.id, **values)
+                    self.draft.case.mrn, self.amends, self.draft.meeting.id, **values
+                )
         except (InvalidInput, BoardError) as error:
             show_problems(self.problems, error_text(error))
             return
@@ -395,17 +429,23 @@ def amend_review(parent: QWidget, board: Board, case: Case, index: int) -> bool:
     """Open the review dialog prefilled from signed review `index` and sign an amendment at
     the meeting the review was made at.  True when an amendment was signed."""
     if not 0 <= index < len(case.reviews) or not case.reviews[index].signed:
-        QMessageBox.information(parent, "Amend review", "Only a signed review can be amended; "
-                                "select a signed review in the list.")
+        QMessageBox.information(
+            parent,
+            "Amend review",
+            "Only a signed review can be amended; select a signed review in the list.",
+        )
         return False
     review = case.reviews[index]
     try:
         meeting = board.meetings.on_date(review.meeting_date)
         draft = board.reviews.start(meeting.id, case.mrn)
     except BoardError as error:
-        QMessageBox.warning(parent, "Amend review",
-                            f"{error} An amendment is signed at the meeting the review was "
-                            "made at; that meeting and its agenda entry are needed.")
+        QMessageBox.warning(
+            parent,
+            "Amend review",
+            f"{error} An amendment is signed at the meeting the review was "
+            "made at; that meeting and its agenda entry are needed.",
+        )
         return False
     dialog = ReviewDialog(board, draft, parent, amends=index, previous=review)
     return bool(dialog.exec())
@@ -414,8 +454,14 @@ def amend_review(parent: QWidget, board: Board, case: Case, index: int) -> bool:
 class FollowUpDialog(QDialog):
     """Whether a signed recommendation was carried out: status, coded reason, note."""
 
-    def __init__(self, board: Board, mrn: str, review_index: int, review: Review,
-                 parent: QWidget | None = None):
+    def __init__(
+        self,
+        board: Board,
+        mrn: str,
+        review_index: int,
+        review: Review,
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.board = board
@@ -424,8 +470,10 @@ class FollowUpDialog(QDialog):
         self.setWindowTitle(f"Follow-up — {mrn}, review of {locale_date(review.meeting_date)}")
         self.resize(560, 0)
         layout = QVBoxLayout(self)
-        summary = QLabel(f"Recommendation: {value_label(review.recommendation)}\n"
-                         f"Decision: {review.decision or '—'}")
+        summary = QLabel(
+            f"Recommendation: {value_label(review.recommendation)}\n"
+            f"Decision: {review.decision or '—'}"
+        )
         summary.setWordWrap(True)
         summary.setTextFormat(Qt.TextFormat.PlainText)
         layout.addWidget(summary)
@@ -448,15 +496,18 @@ class FollowUpDialog(QDialog):
         layout.addLayout(form)
         current = review.follow_up
         if current is not None:
-            self.status_combo.setCurrentIndex(max(self.status_combo.findData(
-                current.status.value), 0))
-            self.reason_combo.setCurrentIndex(max(self.reason_combo.findData(
-                current.reason.value if current.reason else None), 0))
+            self.status_combo.setCurrentIndex(
+                max(self.status_combo.findData(current.status.value), 0)
+            )
+            self.reason_combo.setCurrentIndex(
+                max(self.reason_combo.findData(current.reason.value if current.reason else None), 0)
+            )
             self.note_edit.setText(current.note or "")
         self.problems = problem_label()
         layout.addWidget(self.problems)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
@@ -465,8 +516,10 @@ class FollowUpDialog(QDialog):
         self.status_combo.setFocus()
 
     def _needs_reason(self) -> bool:
-        return self.status_combo.currentData() in (FollowUpStatus.CHANGED.value,
-                                                   FollowUpStatus.NOT_DONE.value)
+        return self.status_combo.currentData() in (
+            FollowUpStatus.CHANGED.value,
+            FollowUpStatus.NOT_DONE.value,
+        )
 
     def _update_reason(self) -> None:
         needed = self._needs_reason()
@@ -477,14 +530,20 @@ class FollowUpDialog(QDialog):
 
     def accept(self) -> None:
         if self._needs_reason() and self.reason_combo.currentData() is None:
-            show_problems(self.problems, "Please correct:\nreason: required when the "
-                          f"status is {self.status_combo.currentText()} — choose why")
+            show_problems(
+                self.problems,
+                "Please correct:\nreason: required when the "
+                f"status is {self.status_combo.currentText()} — choose why",
+            )
             return
         try:
-            self.board.reviews.set_follow_up(self.mrn, self.review_index,
-                                             self.status_combo.currentData(),
-                                             self.reason_combo.currentData(),
-                                             self.note_edit.text().strip() or None)
+            self.board.reviews.set_follow_up(
+                self.mrn,
+                self.review_index,
+                self.status_combo.currentData(),
+                self.reason_combo.currentData(),
+                self.note_edit.text().strip() or None,
+            )
         except (InvalidInput, BoardError) as error:
             show_problems(self.problems, error_text(error))
             return
@@ -494,11 +553,20 @@ class FollowUpDialog(QDialog):
 def record_follow_up(parent: QWidget, board: Board, case: Case, index: int) -> bool:
     """Ask for the follow-up of signed review `index`; True when it was recorded."""
     if not 0 <= index < len(case.reviews) or not case.reviews[index].signed:
-        QMessageBox.information(parent, "Follow-up", "Follow-up is recorded for a signed "
-                                "review; select a signed review in the list.")
+        QMessageBox.information(
+            parent,
+            "Follow-up",
+            "Follow-up is recorded for a signed review; select a signed review in the list.",
+        )
         return False
     return bool(FollowUpDialog(board, case.mrn, index, case.reviews[index], parent).exec())
 
 
-__all__: Sequence[str] = ("FollowUpDialog", "ReviewDialog", "amend_review", "follow_up_text",
-                          "latest_review_at", "record_follow_up")
+__all__: Sequence[str] = (
+    "FollowUpDialog",
+    "ReviewDialog",
+    "amend_review",
+    "follow_up_text",
+    "latest_review_at",
+    "record_follow_up",
+)

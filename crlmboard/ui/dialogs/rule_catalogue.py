@@ -21,27 +21,33 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-SEVERITY_MARK = {"critical": "Critical", "warning": "Warning", "advice": "Advice",
-                 "info": "Info"}
-SEVERITY_ICON = {"critical": QStyle.StandardPixmap.SP_MessageBoxCritical,
-                 "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,
-                 "advice": QStyle.StandardPixmap.SP_MessageBoxInformation,
-                 "info": QStyle.StandardPixmap.SP_FileDialogInfoView}
+SEVERITY_MARK = {"critical": "Critical", "warning": "Warning", "advice": "Advice", "info": "Info"}
+SEVERITY_ICON = {
+    "critical": QStyle.StandardPixmap.SP_MessageBoxCritical,
+    "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,
+    "advice": QStyle.StandardPixmap.SP_MessageBoxInformation,
+    "info": QStyle.StandardPixmap.SP_FileDialogInfoView,
+}
 
 
 class RuleCatalogueDialog(QDialog):
     """All rules on the left, the chosen rule in full on the right."""
 
-    def __init__(self, rules: list[dict[str, Any]], profile_name: str,
-                 parent: QWidget | None = None):
+    def __init__(
+        self, rules: list[dict[str, Any]], profile_name: str, parent: QWidget | None = None
+    ):
         super().__init__(parent)
         self.setWindowTitle(f"Rule catalogue — profile {profile_name}")
         self.resize(1100, 680)
         self.rules = rules
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("The engine supports the board; it decides nothing. Each rule "
-                                "lists the thresholds it reads from the institution profile "
-                                "and the sources it rests on."))
+        layout.addWidget(
+            QLabel(
+                "The engine supports the board; it decides nothing. Each rule "
+                "lists the thresholds it reads from the institution profile "
+                "and the sources it rests on."
+            )
+        )
         self.search = QLineEdit()
         self.search.setPlaceholderText("Filter rules…")
         self.search.textChanged.connect(self._filter)
@@ -49,8 +55,9 @@ class RuleCatalogueDialog(QDialog):
         splitter = QSplitter()
         self.list = QListWidget()
         for rule in rules:
-            item = QListWidgetItem(f"{rule['id']}\n{SEVERITY_MARK.get(rule['severity'], '')}"
-                                   f": {rule['title']}")
+            item = QListWidgetItem(
+                f"{rule['id']}\n{SEVERITY_MARK.get(rule['severity'], '')}: {rule['title']}"
+            )
             if rule["severity"] in SEVERITY_ICON:
                 item.setIcon(self.style().standardIcon(SEVERITY_ICON[rule["severity"]]))
             item.setData(Qt.ItemDataRole.UserRole, rule["id"])
@@ -85,15 +92,19 @@ class RuleCatalogueDialog(QDialog):
             return
         rule = self.rules[row]
         e = html.escape
-        parts = [f"<h2>{e(rule['title'])}</h2>",
-                 f"<p><b>{e(rule['id'])}</b> — {e(SEVERITY_MARK.get(rule['severity'], ''))}</p>",
-                 f"<p>{e(rule['description'])}</p>"]
+        parts = [
+            f"<h2>{e(rule['title'])}</h2>",
+            f"<p><b>{e(rule['id'])}</b> — {e(SEVERITY_MARK.get(rule['severity'], ''))}</p>",
+            f"<p>{e(rule['description'])}</p>",
+        ]
         if rule["profile_keys"]:
             parts.append("<h3>Thresholds (institution profile)</h3><ul>")
             for key in rule["profile_keys"]:
                 unit = f" {e(str(key['unit']))}" if key.get("unit") else ""
-                parts.append(f"<li><code>{e(key['key'])}</code> = {key['value']:g}{unit} — "
-                             f"{e(str(key.get('meaning', '')))}</li>")
+                parts.append(
+                    f"<li><code>{e(key['key'])}</code> = {key['value']:g}{unit} — "
+                    f"{e(str(key.get('meaning', '')))}</li>"
+                )
             parts.append("</ul>")
         parts.append("<h3>Sources</h3><ul>")
         for source in rule["sources"]:

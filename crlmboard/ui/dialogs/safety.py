@@ -26,8 +26,9 @@ def _values(values: dict[str, Any] | None, fields: list[str]) -> str:
     if not values:
         return ""
     shown = {k: values.get(k) for k in fields if k in values} or values
-    return "; ".join(f"{k.replace('_', ' ')}: {json.dumps(v, ensure_ascii=False)}"
-                     for k, v in shown.items())[:300]
+    return "; ".join(
+        f"{k.replace('_', ' ')}: {json.dumps(v, ensure_ascii=False)}" for k, v in shown.items()
+    )[:300]
 
 
 def _table(model: RecordTableModel) -> QTableView:
@@ -46,16 +47,23 @@ class HistoryDialog(QDialog):
         self.setWindowTitle(f"History of case {mrn}")
         self.resize(1100, 560)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(f"{len(entries)} recorded change(s). Times are UTC; the audit "
-                                "trail is hash-chained and cannot be edited."))
-        self.model = RecordTableModel([
-            ("When (UTC)", lambda e: e.at.strftime("%Y-%m-%d %H:%M:%S")),
-            ("Who", lambda e: f"{e.app_user} ({e.os_login}@{e.host})"),
-            ("Action", lambda e: e.action),
-            ("Record", lambda e: f"{e.table.replace('_', ' ')} {e.record_id or ''}"),
-            ("Before", lambda e: _values(e.before, e.fields)),
-            ("After", lambda e: _values(e.after, e.fields)),
-        ], self)
+        layout.addWidget(
+            QLabel(
+                f"{len(entries)} recorded change(s). Times are UTC; the audit "
+                "trail is hash-chained and cannot be edited."
+            )
+        )
+        self.model = RecordTableModel(
+            [
+                ("When (UTC)", lambda e: e.at.strftime("%Y-%m-%d %H:%M:%S")),
+                ("Who", lambda e: f"{e.app_user} ({e.os_login}@{e.host})"),
+                ("Action", lambda e: e.action),
+                ("Record", lambda e: f"{e.table.replace('_', ' ')} {e.record_id or ''}"),
+                ("Before", lambda e: _values(e.before, e.fields)),
+                ("After", lambda e: _values(e.after, e.fields)),
+            ],
+            self,
+        )
         self.model.set_records(entries)
         self.view = _table(self.model)
         for column, width in enumerate((150, 200, 70, 150, 240)):
@@ -74,16 +82,21 @@ class CheckReportDialog(QDialog):
         self.setWindowTitle("Database check")
         self.resize(760, 480)
         layout = QVBoxLayout(self)
-        verdict = QLabel("No problem found." if report.ok else
-                         f"{len(report.problems)} problem(s) found: restore a verified backup "
-                         "(File ▸ Restore…) or ask your IT support before entering more data.")
+        verdict = QLabel(
+            "No problem found."
+            if report.ok
+            else f"{len(report.problems)} problem(s) found: restore a verified backup "
+            "(File ▸ Restore…) or ask your IT support before entering more data."
+        )
         verdict.setWordWrap(True)
         font = verdict.font()
         font.setBold(True)
         verdict.setFont(font)
         icon = self.style().standardIcon(
-            self.style().StandardPixmap.SP_DialogApplyButton if report.ok
-            else self.style().StandardPixmap.SP_MessageBoxCritical)
+            self.style().StandardPixmap.SP_DialogApplyButton
+            if report.ok
+            else self.style().StandardPixmap.SP_MessageBoxCritical
+        )
         verdict_icon = QLabel()
         verdict_icon.setPixmap(icon.pixmap(32, 32))
         layout.addWidget(verdict_icon)
@@ -105,22 +118,31 @@ class RestoreDialog(QDialog):
         self.resize(820, 420)
         self.backups = backups
         layout = QVBoxLayout(self)
-        note = QLabel("Choose a backup to put in place of the database. The current state is "
-                      "backed up first, so a restore can itself be undone.")
+        note = QLabel(
+            "Choose a backup to put in place of the database. The current state is "
+            "backed up first, so a restore can itself be undone."
+        )
         note.setWordWrap(True)
         layout.addWidget(note)
-        self.model = RecordTableModel([
-            ("Made (UTC)", lambda b: b.created.strftime("%Y-%m-%d %H:%M") if b.created else "?"),
-            ("Patients", lambda b: "" if b.patients is None else b.patients),
-            ("Schema", lambda b: b.schema or ""),
-            ("Why", lambda b: b.reason or ""),
-            ("State", lambda b: "verified" if b.verified else f"NOT usable: {b.problem}"),
-        ], self)
+        self.model = RecordTableModel(
+            [
+                (
+                    "Made (UTC)",
+                    lambda b: b.created.strftime("%Y-%m-%d %H:%M") if b.created else "?",
+                ),
+                ("Patients", lambda b: "" if b.patients is None else b.patients),
+                ("Schema", lambda b: b.schema or ""),
+                ("Why", lambda b: b.reason or ""),
+                ("State", lambda b: "verified" if b.verified else f"NOT usable: {b.problem}"),
+            ],
+            self,
+        )
         self.model.set_records(backups)
         self.view = _table(self.model)
         layout.addWidget(self.view, 1)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Restore")
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)

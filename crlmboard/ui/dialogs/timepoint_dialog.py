@@ -31,8 +31,14 @@ COLUMNS = [spec for spec in m.field_specs(m.LesionMeasurement)]
 class TimepointDialog(QDialog):
     """`result_timepoint` holds the validated timepoint after OK."""
 
-    def __init__(self, timepoint: ImagingTimepoint, title: str, parent: QWidget | None = None,
-                 *, today: dt.date | None = None):
+    def __init__(
+        self,
+        timepoint: ImagingTimepoint,
+        title: str,
+        parent: QWidget | None = None,
+        *,
+        today: dt.date | None = None,
+    ):
         super().__init__(parent)
         self.setWindowTitle(title)
         self.resize(900, 600)
@@ -47,8 +53,12 @@ class TimepointDialog(QDialog):
         layout.addWidget(self.flr)
         self.form.edited.connect(self._update_flr)
 
-        layout.addWidget(QLabel("Lesion measurements (one row per lesion; the same id at two "
-                                "dates is the same lesion)"))
+        layout.addWidget(
+            QLabel(
+                "Lesion measurements (one row per lesion; the same id at two "
+                "dates is the same lesion)"
+            )
+        )
         self.table = QTableWidget(0, len(COLUMNS))
         headers = [spec.label + (f" ({spec.unit})" if spec.unit else "") for spec in COLUMNS]
         self.table.setHorizontalHeaderLabels(headers)
@@ -69,8 +79,9 @@ class TimepointDialog(QDialog):
         self.problems_label.setStyleSheet("color: #b00020;")
         self.problems_label.setWordWrap(True)
         layout.addWidget(self.problems_label)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
@@ -80,8 +91,9 @@ class TimepointDialog(QDialog):
         values, _ = self.form.values()
         total, flr = values.get("total_liver_volume_ml"), values.get("flr_volume_ml")
         if values.get("flr_percent") is None and total and flr is not None:
-            self.flr.setText(f"Future liver remnant from the volumes: "
-                             f"{round(flr / total * 100, 1):g} %")
+            self.flr.setText(
+                f"Future liver remnant from the volumes: {round(flr / total * 100, 1):g} %"
+            )
         else:
             self.flr.setText("")
 
@@ -100,8 +112,10 @@ class TimepointDialog(QDialog):
                 combo = QComboBox()
                 combo.addItem("—", None)
                 options: list[tuple[str, Any]] = (
-                    [(c.replace("_", " "), c) for c in spec.choices] if spec.kind == "choice"
-                    else [("yes", True), ("no", False)])
+                    [(c.replace("_", " "), c) for c in spec.choices]
+                    if spec.kind == "choice"
+                    else [("yes", True), ("no", False)]
+                )
                 for text, data in options:
                     combo.addItem(text, data)
                 for index in range(combo.count()):
@@ -109,8 +123,11 @@ class TimepointDialog(QDialog):
                         combo.setCurrentIndex(index)
                 self.table.setCellWidget(row, column, combo)
             else:
-                shown = "" if value is None else (f"{value:g}" if isinstance(value, float)
-                                                  else str(value))
+                shown = (
+                    ""
+                    if value is None
+                    else (f"{value:g}" if isinstance(value, float) else str(value))
+                )
                 self.table.setItem(row, column, QTableWidgetItem(shown))
 
     def _remove_row(self) -> None:
@@ -139,11 +156,15 @@ class TimepointDialog(QDialog):
                     value = text or None
                     if text and spec.kind in ("integer", "number"):
                         try:
-                            value = int(text) if spec.kind == "integer" else \
-                                float(text.replace(",", "."))
+                            value = (
+                                int(text)
+                                if spec.kind == "integer"
+                                else float(text.replace(",", "."))
+                            )
                         except ValueError:
-                            problems.append(Problem(f"lesions[{row}].{spec.name}",
-                                                    "must be a number"))
+                            problems.append(
+                                Problem(f"lesions[{row}].{spec.name}", "must be a number")
+                            )
                             continue
                 if value is not None:
                     values[spec.name] = value
@@ -153,8 +174,11 @@ class TimepointDialog(QDialog):
                 problems.extend(problems_from_error(error, f"lesions[{row}]"))
                 continue
             if lesion.id in seen:
-                problems.append(Problem(f"lesions[{row}].id",
-                                        f"lesion {lesion.id} appears twice at this timepoint"))
+                problems.append(
+                    Problem(
+                        f"lesions[{row}].id", f"lesion {lesion.id} appears twice at this timepoint"
+                    )
+                )
             seen.add(lesion.id)
             lesions.append(lesion)
         return lesions, problems
@@ -167,5 +191,6 @@ class TimepointDialog(QDialog):
             return
         self.result_timepoint = ImagingTimepoint(
             **{name: getattr(fields, name) for name in m.ImagingTimepointFields.model_fields},
-            lesions=lesions)
+            lesions=lesions,
+        )
         super().accept()

@@ -49,13 +49,15 @@ def row_texts(row: CaseListEntry, today: date) -> tuple[str, ...]:
         findings.append(f"{row.open_criticals} critical")
     if row.open_warnings:
         findings.append(f"{row.open_warnings} warning{'s' if row.open_warnings > 1 else ''}")
-    return (row.mrn,
-            ", ".join(x for x in (family, row.given_name or "") if x),
-            "" if age is None else str(age),
-            row.next_meeting.isoformat() if row.next_meeting else "",
-            (row.resectability or "").replace("_", " "),
-            row.current_response or "",
-            ", ".join(findings))
+    return (
+        row.mrn,
+        ", ".join(x for x in (family, row.given_name or "") if x),
+        "" if age is None else str(age),
+        row.next_meeting.isoformat() if row.next_meeting else "",
+        (row.resectability or "").replace("_", " "),
+        row.current_response or "",
+        ", ".join(findings),
+    )
 
 
 class _Page:
@@ -115,9 +117,13 @@ class CaseListModel(QAbstractTableModel):
         if page is not None:
             self._pages.move_to_end(number)
             return page
-        entries = self.board.cases.page(self.query, sort=self.sort_key,
-                                        descending=self.descending,
-                                        offset=number * PAGE_SIZE, limit=PAGE_SIZE)
+        entries = self.board.cases.page(
+            self.query,
+            sort=self.sort_key,
+            descending=self.descending,
+            offset=number * PAGE_SIZE,
+            limit=PAGE_SIZE,
+        )
         self.pages_read += 1
         page = self._pages[number] = _Page(entries, self._today)
         while len(self._pages) > CACHED_PAGES:
@@ -152,8 +158,9 @@ class CaseListModel(QAbstractTableModel):
         row = self.cached_row_of(mrn)
         if row is not None:
             return row
-        row = self.board.cases.position(mrn, self.query, sort=self.sort_key,
-                                        descending=self.descending)
+        row = self.board.cases.position(
+            mrn, self.query, sort=self.sort_key, descending=self.descending
+        )
         if row is None or not 0 <= row < self.total:
             return None
         return row
@@ -177,8 +184,9 @@ class CaseListModel(QAbstractTableModel):
         self.sort_key, self.descending = key, descending
         self.reload()
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section][1]
         return None
@@ -192,7 +200,10 @@ class CaseListModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.UserRole:
             entry = self.entry(index.row()) if index.isValid() else None
             return entry.mrn if entry is not None else None
-        if role == Qt.ItemDataRole.TextAlignmentRole and index.isValid() \
-                and index.column() in RIGHT_ALIGNED:
+        if (
+            role == Qt.ItemDataRole.TextAlignmentRole
+            and index.isValid()
+            and index.column() in RIGHT_ALIGNED
+        ):
             return ALIGN_RIGHT
         return None

@@ -67,8 +67,12 @@ Index = QModelIndex | QPersistentModelIndex
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 AGENDA_MIME = "application/x-crlmboard-agenda-item"
 
-STATUS_TEXT = {"planned": "planned", "discussed": "discussed, signed",
-               "held": "held back", "moved": "moved on"}
+STATUS_TEXT = {
+    "planned": "planned",
+    "discussed": "discussed, signed",
+    "held": "held back",
+    "moved": "moved on",
+}
 
 
 def _relative(when: dt.date, today: dt.date) -> str:
@@ -120,8 +124,13 @@ class MeetingListModel(QAbstractTableModel):
         self._rows: dict[int, _ListRow] = {}
         self._ids: dict[int, int] = {}
 
-    def set_meetings(self, meetings: Sequence[MeetingListing], quorums: Sequence[Quorum],
-                     today: dt.date, icons: dict[bool, Any] | None = None) -> None:
+    def set_meetings(
+        self,
+        meetings: Sequence[MeetingListing],
+        quorums: Sequence[Quorum],
+        today: dt.date,
+        icons: dict[bool, Any] | None = None,
+    ) -> None:
         self.beginResetModel()
         self.meetings = list(meetings)
         self.quorums = list(quorums)
@@ -140,10 +149,14 @@ class MeetingListModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.HEADERS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(self.HEADERS):
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(self.HEADERS)
+        ):
             return self.HEADERS[section]
         return None
 
@@ -154,16 +167,31 @@ class MeetingListModel(QAbstractTableModel):
             time, location = meeting.fields.time or "", meeting.fields.location or ""
             total = len(quorum.present) + len(quorum.missing)
             found = self._rows[row] = _ListRow(
-                (f"{locale_date(meeting.date)}\n{_relative(meeting.date, self.today)}", time,
-                 str(meeting.cases), f"{len(quorum.present)}/{total} core roles", location),
-                (meeting.date.isoformat() + time, time, meeting.cases, len(quorum.present),
-                 location),
-                (None, None,
-                 f"{meeting.cases} case(s) on the agenda, {meeting.discussed} discussed",
-                 "All core roles present" if quorum.complete else
-                 "Missing: " + ", ".join(role_text(r) for r in quorum.missing),
-                 location or None),
-                quorum.complete)
+                (
+                    f"{locale_date(meeting.date)}\n{_relative(meeting.date, self.today)}",
+                    time,
+                    str(meeting.cases),
+                    f"{len(quorum.present)}/{total} core roles",
+                    location,
+                ),
+                (
+                    meeting.date.isoformat() + time,
+                    time,
+                    meeting.cases,
+                    len(quorum.present),
+                    location,
+                ),
+                (
+                    None,
+                    None,
+                    f"{meeting.cases} case(s) on the agenda, {meeting.discussed} discussed",
+                    "All core roles present"
+                    if quorum.complete
+                    else "Missing: " + ", ".join(role_text(r) for r in quorum.missing),
+                    location or None,
+                ),
+                quorum.complete,
+            )
         return found
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -198,8 +226,9 @@ class AgendaModel(QAbstractTableModel):
         self.reorder: Callable[[list[int]], None] | None = None
         self.icons: dict[str, Any] = {}
 
-    def set_agenda(self, entries: Sequence[AgendaEntry],
-                   readiness: dict[int, list[ReadinessItem]] | None) -> None:
+    def set_agenda(
+        self, entries: Sequence[AgendaEntry], readiness: dict[int, list[ReadinessItem]] | None
+    ) -> None:
         self.beginResetModel()
         self.entries = list(entries)
         self.readiness = readiness
@@ -214,10 +243,14 @@ class AgendaModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.HEADERS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(self.HEADERS):
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(self.HEADERS)
+        ):
             return self.HEADERS[section]
         return None
 
@@ -234,8 +267,11 @@ class AgendaModel(QAbstractTableModel):
         items = self.readiness[entry.id]
         if not items:
             return "ready", "Nothing missing or outdated as of the meeting date", "ready"
-        return ("; ".join(short_readiness(i.message) for i in items),
-                "\n".join(i.message for i in items), "missing")
+        return (
+            "; ".join(short_readiness(i.message) for i in items),
+            "\n".join(i.message for i in items),
+            "missing",
+        )
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self.entries):
@@ -245,8 +281,13 @@ class AgendaModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if column == 5:
                 return self._readiness(entry)[0]
-            return (str(index.row() + 1), entry.mrn, _name(entry), entry.question,
-                    STATUS_TEXT.get(entry.status, entry.status))[column]
+            return (
+                str(index.row() + 1),
+                entry.mrn,
+                _name(entry),
+                entry.question,
+                STATUS_TEXT.get(entry.status, entry.status),
+            )[column]
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == 3:
                 return entry.question
@@ -271,8 +312,12 @@ class AgendaModel(QAbstractTableModel):
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.ItemIsDropEnabled
-        return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-                | Qt.ItemFlag.ItemIsDragEnabled | Qt.ItemFlag.ItemIsDropEnabled)
+        return (
+            Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemIsDragEnabled
+            | Qt.ItemFlag.ItemIsDropEnabled
+        )
 
     def supportedDropActions(self) -> Qt.DropAction:
         return Qt.DropAction.MoveAction
@@ -290,8 +335,9 @@ class AgendaModel(QAbstractTableModel):
             data.setData(AGENDA_MIME, QByteArray(str(self.entries[rows[0]].id).encode()))
         return data
 
-    def dropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int,
-                     parent: Index) -> bool:
+    def dropMimeData(
+        self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: Index
+    ) -> bool:
         """Move the dragged entry before `row` (or before the row dropped on).  The new
         order is handed to `reorder` after the drop; False, so the view removes nothing."""
         if action != Qt.DropAction.MoveAction or not data.hasFormat(AGENDA_MIME):
@@ -300,8 +346,9 @@ class AgendaModel(QAbstractTableModel):
             item_id = int(bytes(data.data(AGENDA_MIME).data()).decode())
         except ValueError:
             return False
-        order = self.moved(item_id, row if row >= 0 else
-                           (parent.row() if parent.isValid() else len(self.entries)))
+        order = self.moved(
+            item_id, row if row >= 0 else (parent.row() if parent.isValid() else len(self.entries))
+        )
         if order is not None and self.reorder is not None:
             reorder = self.reorder
             QTimer.singleShot(0, lambda: reorder(order))
@@ -324,8 +371,12 @@ class MeetingsView(QWidget):
     changed = Signal(object)  # ChangeSet
     message = Signal(str)
 
-    def __init__(self, board: Board, current_case: Callable[[], str | None] | None = None,
-                 parent: QWidget | None = None):
+    def __init__(
+        self,
+        board: Board,
+        current_case: Callable[[], str | None] | None = None,
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self.board = board
         self.current_case = current_case or (lambda: None)
@@ -358,8 +409,7 @@ class MeetingsView(QWidget):
         header.setStretchLastSection(True)
         for column, width in enumerate((90, 44, 44, 124)):
             self.list_view.setColumnWidth(column, width)
-        self.list_view.selectionModel().currentRowChanged.connect(
-            lambda *_a: self._show_selected())
+        self.list_view.selectionModel().currentRowChanged.connect(lambda *_a: self._show_selected())
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(4, 4, 4, 4)
@@ -400,16 +450,18 @@ class MeetingsView(QWidget):
         self.prepare_button.setToolTip("Readiness check: what is missing or outdated per case")
         self.pack_button = QPushButton("Meeting pac&k PDF…")
         self.close_button = QPushButton("C&lose meeting…")
-        self.close_button.setToolTip("After the meeting: cases not discussed move to the "
-                                     "next meeting")
+        self.close_button.setToolTip(
+            "After the meeting: cases not discussed move to the next meeting"
+        )
         meeting_row.addWidget(self.prepare_button)
         meeting_row.addWidget(self.pack_button)
         meeting_row.addStretch(1)
         meeting_row.addWidget(self.close_button)
         right_layout.addLayout(meeting_row)
 
-        agenda_box = QGroupBox("Agenda (drag rows or use Move up / Move down to reorder; "
-                               "Enter reviews the case)")
+        agenda_box = QGroupBox(
+            "Agenda (drag rows or use Move up / Move down to reorder; Enter reviews the case)"
+        )
         agenda_layout = QVBoxLayout(agenda_box)
         self.agenda_model = AgendaModel(self)
         self.agenda_model.icons = self.icons
@@ -423,7 +475,8 @@ class MeetingsView(QWidget):
         self.agenda_view.setDefaultDropAction(Qt.DropAction.MoveAction)
         self.agenda_view.setWordWrap(True)
         self.agenda_view.verticalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
+            QHeaderView.ResizeMode.ResizeToContents
+        )
         agenda_header = self.agenda_view.horizontalHeader()
         agenda_header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         agenda_header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
@@ -432,7 +485,8 @@ class MeetingsView(QWidget):
             self.agenda_view.setColumnWidth(column, width)
         self.agenda_view.activated.connect(lambda _i: self.review())
         self.agenda_view.selectionModel().currentRowChanged.connect(
-            lambda *_a: self._update_actions())
+            lambda *_a: self._update_actions()
+        )
         agenda_layout.addWidget(self.agenda_view, 1)
         buttons = QHBoxLayout()
         self.add_button = QPushButton("&Add case…")
@@ -444,8 +498,13 @@ class MeetingsView(QWidget):
         self.review_button = QPushButton("&Review…")
         self.up_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_ArrowUp))
         self.down_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_ArrowDown))
-        for button in (self.add_button, self.question_button, self.up_button,
-                       self.down_button, self.remove_button):
+        for button in (
+            self.add_button,
+            self.question_button,
+            self.up_button,
+            self.down_button,
+            self.remove_button,
+        ):
             buttons.addWidget(button)
         buttons.addStretch(1)
         buttons.addWidget(self.hold_button)
@@ -491,21 +550,46 @@ class MeetingsView(QWidget):
             ("edit", "&Edit meeting…", self.edit_meeting, "Ctrl+Shift+E", ""),
             ("delete", "&Delete meeting…", self.delete_meeting, None, ""),
             ("", "", lambda: None, None, ""),
-            ("add", "&Add open case to agenda…", self.add_open_case, "Ctrl+Shift+A",
-             "Put the case open in the workspace on a meeting's agenda, with its question"),
+            (
+                "add",
+                "&Add open case to agenda…",
+                self.add_open_case,
+                "Ctrl+Shift+A",
+                "Put the case open in the workspace on a meeting's agenda, with its question",
+            ),
             ("question", "Edit &question…", self.edit_question, None, ""),
             ("up", "Move case &up", lambda: self.move_entry(-1), None, ""),
             ("down", "Move case do&wn", lambda: self.move_entry(1), None, ""),
             ("remove", "Remo&ve case from agenda", self.remove_entry, None, ""),
             ("", "", lambda: None, None, ""),
-            ("prepare", "&Prepare meeting (readiness)…", self.prepare, "Ctrl+Shift+R",
-             "What is missing or outdated for each agenda case"),
-            ("review", "&Review case…", self.review, None,
-             "Review the selected agenda case (Enter on an agenda row)"),
-            ("hold", "&Hold back…", self.hold_back, "Ctrl+Shift+H",
-             "Move the selected agenda case to the next meeting with a note"),
-            ("close", "&Close meeting…", self.close_meeting, None,
-             "Agenda cases not discussed move to the next meeting"),
+            (
+                "prepare",
+                "&Prepare meeting (readiness)…",
+                self.prepare,
+                "Ctrl+Shift+R",
+                "What is missing or outdated for each agenda case",
+            ),
+            (
+                "review",
+                "&Review case…",
+                self.review,
+                None,
+                "Review the selected agenda case (Enter on an agenda row)",
+            ),
+            (
+                "hold",
+                "&Hold back…",
+                self.hold_back,
+                "Ctrl+Shift+H",
+                "Move the selected agenda case to the next meeting with a note",
+            ),
+            (
+                "close",
+                "&Close meeting…",
+                self.close_meeting,
+                None,
+                "Agenda cases not discussed move to the next meeting",
+            ),
             ("", "", lambda: None, None, ""),
             ("pack", "Meeting pac&k PDF…", self.meeting_pack, "Ctrl+Shift+P", ""),
             ("figures", "Board &figures…", self.board_figures, "Ctrl+Shift+F", ""),
@@ -521,8 +605,10 @@ class MeetingsView(QWidget):
                 action.setStatusTip(tip)
             forward = key not in ("new", "add", "figures")  # these work from any page
             action.triggered.connect(
-                lambda _checked=False, run=slot, show=forward, name=key:
-                self._from_menu(run, show, name))
+                lambda _checked=False, run=slot, show=forward, name=key: self._from_menu(
+                    run, show, name
+                )
+            )
             menu.addAction(action)
             self.menu_actions[key] = action
         self._update_actions()
@@ -626,8 +712,9 @@ class MeetingsView(QWidget):
         if not index.isValid():
             return None
         row = self.proxy.mapToSource(index).row()
-        return self.list_model.meetings[row].id if 0 <= row < len(self.list_model.meetings) \
-            else None
+        return (
+            self.list_model.meetings[row].id if 0 <= row < len(self.list_model.meetings) else None
+        )
 
     def selected_entry(self) -> AgendaEntry | None:
         index = self.agenda_view.currentIndex()
@@ -648,7 +735,8 @@ class MeetingsView(QWidget):
         if meeting.id not in self._readiness:
             try:
                 self._readiness[meeting.id] = {
-                    entry.id: items for entry, items in self.board.meetings.prepare(meeting.id)}
+                    entry.id: items for entry, items in self.board.meetings.prepare(meeting.id)
+                }
             except BoardError:
                 return None
         return self._readiness[meeting.id]
@@ -670,8 +758,11 @@ class MeetingsView(QWidget):
             parts.append(meeting.fields.location)
         self.header.setText("  ·  ".join(parts))
         people = "; ".join(f"{a.name} ({role_text(a.role).lower()})" for a in meeting.attendees)
-        self.attendees.setText(f"Attendees: {people}" if people else
-                               "Attendees: none recorded yet (Edit meeting… adds them).")
+        self.attendees.setText(
+            f"Attendees: {people}"
+            if people
+            else "Attendees: none recorded yet (Edit meeting… adds them)."
+        )
         self.quorum_line.show_quorum(self.board.meetings.quorum(meeting))
         current = self.selected_entry()
         # the readiness check runs the engine per case: only for a page that shows
@@ -688,19 +779,33 @@ class MeetingsView(QWidget):
         entry = self.selected_entry()
         planned = entry is not None and entry.status == "planned"
         states = {
-            "edit": meeting, "delete": meeting, "prepare": meeting, "close": meeting,
-            "pack": meeting, "question": planned, "up": entry is not None,
-            "down": entry is not None, "remove": planned, "hold": planned,
+            "edit": meeting,
+            "delete": meeting,
+            "prepare": meeting,
+            "close": meeting,
+            "pack": meeting,
+            "question": planned,
+            "up": entry is not None,
+            "down": entry is not None,
+            "remove": planned,
+            "hold": planned,
             "review": entry is not None and entry.status in ("planned", "discussed"),
         }
         if self._stale:  # not read yet: offered, and checked again when triggered
             states = dict.fromkeys(states, True)
-        buttons = {"edit": self.edit_button, "delete": self.delete_button,
-                   "prepare": self.prepare_button, "close": self.close_button,
-                   "pack": self.pack_button, "question": self.question_button,
-                   "up": self.up_button, "down": self.down_button,
-                   "remove": self.remove_button, "hold": self.hold_button,
-                   "review": self.review_button}
+        buttons = {
+            "edit": self.edit_button,
+            "delete": self.delete_button,
+            "prepare": self.prepare_button,
+            "close": self.close_button,
+            "pack": self.pack_button,
+            "question": self.question_button,
+            "up": self.up_button,
+            "down": self.down_button,
+            "remove": self.remove_button,
+            "hold": self.hold_button,
+            "review": self.review_button,
+        }
         for key, enabled in states.items():
             buttons[key].setEnabled(enabled)
             if key in self.menu_actions:
@@ -711,8 +816,11 @@ class MeetingsView(QWidget):
     def _need_meeting(self, title: str) -> MeetingSummary | None:
         meeting = self.selected_meeting()
         if meeting is None:
-            QMessageBox.information(self, title, "Select a meeting first, or create one with "
-                                    "New meeting… (Ctrl+Shift+M).")
+            QMessageBox.information(
+                self,
+                title,
+                "Select a meeting first, or create one with New meeting… (Ctrl+Shift+M).",
+            )
         return meeting
 
     def _need_entry(self, title: str) -> AgendaEntry | None:
@@ -721,8 +829,9 @@ class MeetingsView(QWidget):
             QMessageBox.information(self, title, "Select a case on the agenda first.")
         return entry
 
-    def _done(self, changes: ChangeSet, text: str = "", *, keep: int | None = None,
-              readiness: bool = True) -> None:
+    def _done(
+        self, changes: ChangeSet, text: str = "", *, keep: int | None = None, readiness: bool = True
+    ) -> None:
         self.reload(keep, readiness=readiness)
         if text:
             self.message.emit(text)
@@ -744,8 +853,9 @@ class MeetingsView(QWidget):
             while when < today:
                 when += dt.timedelta(days=7)
         # the attendees of the latest meeting that has some
-        attended = next((m for m in sorted(meetings, key=lambda m: m.date, reverse=True)
-                         if m.roles), None)
+        attended = next(
+            (m for m in sorted(meetings, key=lambda m: m.date, reverse=True) if m.roles), None
+        )
         template = None
         if attended is not None:
             try:
@@ -754,8 +864,11 @@ class MeetingsView(QWidget):
                 template = None
         dialog = MeetingDialog(self.board, None, self, template=template, when=when)
         if dialog.exec() and dialog.meeting_id is not None:
-            self._done(ChangeSet(meetings=frozenset({dialog.meeting_id})),
-                       "Meeting created.", keep=dialog.meeting_id)
+            self._done(
+                ChangeSet(meetings=frozenset({dialog.meeting_id})),
+                "Meeting created.",
+                keep=dialog.meeting_id,
+            )
 
     def edit_meeting(self) -> None:
         meeting = self._need_meeting("Edit meeting")
@@ -763,20 +876,26 @@ class MeetingsView(QWidget):
             return
         dialog = MeetingDialog(self.board, meeting, self)
         if dialog.exec():
-            self._done(ChangeSet(meetings=frozenset({meeting.id}),
-                                 cases=frozenset(e.mrn for e in meeting.agenda)),
-                       "Meeting saved.", keep=meeting.id)
+            self._done(
+                ChangeSet(
+                    meetings=frozenset({meeting.id}), cases=frozenset(e.mrn for e in meeting.agenda)
+                ),
+                "Meeting saved.",
+                keep=meeting.id,
+            )
 
     def delete_meeting(self) -> None:
         meeting = self._need_meeting("Delete meeting")
         if meeting is None:
             return
         answer = QMessageBox.question(
-            self, "Delete meeting",
+            self,
+            "Delete meeting",
             f"Delete the meeting of {locale_date(meeting.date)} with its agenda of "
             f"{len(meeting.agenda)} case(s)? The cases themselves stay.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No)
+            QMessageBox.StandardButton.No,
+        )
         if answer != QMessageBox.StandardButton.Yes:
             return
         try:
@@ -791,32 +910,43 @@ class MeetingsView(QWidget):
     def add_case(self, mrn: str | None = None) -> None:
         """Put a case (the open case by default) on the selected meeting's agenda."""
         self._ensure_loaded()
-        meetings = [m for m in self.list_model.meetings if m.date >= self.board.today()] \
-            or self.list_model.meetings
+        meetings = [
+            m for m in self.list_model.meetings if m.date >= self.board.today()
+        ] or self.list_model.meetings
         if not meetings:
-            QMessageBox.information(self, "Add case to agenda", "There is no meeting yet: "
-                                    "create one with New meeting… (Ctrl+Shift+M) first.")
+            QMessageBox.information(
+                self,
+                "Add case to agenda",
+                "There is no meeting yet: create one with New meeting… (Ctrl+Shift+M) first.",
+            )
             return
         selected = self.selected_meeting_id()
         if selected not in {m.id for m in meetings}:
             meetings = [*meetings, *[m for m in self.list_model.meetings if m.id == selected]]
         mrn = mrn if mrn is not None else (self.current_case() or "")
-        dialog = AgendaDialog(self.board, meetings, selected if selected is not None
-                              else meetings[0].id, mrn, self)
+        dialog = AgendaDialog(
+            self.board, meetings, selected if selected is not None else meetings[0].id, mrn, self
+        )
         if dialog.exec() and dialog.meeting_id is not None:
             added = dialog.mrn
-            self._done(ChangeSet(cases=frozenset({added}),
-                                 meetings=frozenset({dialog.meeting_id})),
-                       f"Case {added} added to the agenda.", keep=dialog.meeting_id)
+            self._done(
+                ChangeSet(cases=frozenset({added}), meetings=frozenset({dialog.meeting_id})),
+                f"Case {added} added to the agenda.",
+                keep=dialog.meeting_id,
+            )
             if dialog.item_id is not None:
                 self.select_entry(dialog.item_id)
 
     def add_open_case(self) -> None:
         mrn = self.current_case()
         if not mrn:
-            QMessageBox.information(self, "Add case to agenda", "Open a case on the Cases "
-                                    "page first (or use Add case… on the agenda and type "
-                                    "its MRN).")
+            QMessageBox.information(
+                self,
+                "Add case to agenda",
+                "Open a case on the Cases "
+                "page first (or use Add case… on the agenda and type "
+                "its MRN).",
+            )
             return
         self.add_case(mrn)
 
@@ -824,14 +954,20 @@ class MeetingsView(QWidget):
         entry = self._need_entry("Edit question")
         if entry is None:
             return
-        dialog = NoteDialog("Question for the board", f"The question for case {entry.mrn}:",
-                            self, text=entry.question,
-                            required="The question is required: say what the board must "
-                                     "decide.",
-                            save=lambda text: self.board.meetings.edit_question(entry.id, text))
+        dialog = NoteDialog(
+            "Question for the board",
+            f"The question for case {entry.mrn}:",
+            self,
+            text=entry.question,
+            required="The question is required: say what the board must decide.",
+            save=lambda text: self.board.meetings.edit_question(entry.id, text),
+        )
         if dialog.exec():
-            self._done(ChangeSet(meetings=frozenset({entry.meeting_id})), "Question saved.",
-                       readiness=False)
+            self._done(
+                ChangeSet(meetings=frozenset({entry.meeting_id})),
+                "Question saved.",
+                readiness=False,
+            )
 
     def move_entry(self, step: int) -> None:
         entry = self._need_entry("Move case")
@@ -866,11 +1002,13 @@ class MeetingsView(QWidget):
         if entry is None:
             return
         answer = QMessageBox.question(
-            self, "Remove case from agenda",
+            self,
+            "Remove case from agenda",
             f"Remove case {entry.mrn} from this agenda? Use Hold back… instead to move it to "
             "the next meeting.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No)
+            QMessageBox.StandardButton.No,
+        )
         if answer != QMessageBox.StandardButton.Yes:
             return
         try:
@@ -878,9 +1016,10 @@ class MeetingsView(QWidget):
         except BoardError as error:
             self._fail("Remove case from agenda", error)
             return
-        self._done(ChangeSet(cases=frozenset({entry.mrn}),
-                             meetings=frozenset({entry.meeting_id})),
-                   f"Case {entry.mrn} removed from the agenda.")
+        self._done(
+            ChangeSet(cases=frozenset({entry.mrn}), meetings=frozenset({entry.meeting_id})),
+            f"Case {entry.mrn} removed from the agenda.",
+        )
 
     def hold_back(self) -> None:
         entry = self._need_entry("Hold back")
@@ -888,9 +1027,12 @@ class MeetingsView(QWidget):
             return
         target = hold_back_dialog(self.board, entry, self)
         if target is not None:
-            self._done(ChangeSet(cases=frozenset({entry.mrn}),
-                                 meetings=frozenset({entry.meeting_id, target})),
-                       f"Case {entry.mrn} held back to the next meeting.")
+            self._done(
+                ChangeSet(
+                    cases=frozenset({entry.mrn}), meetings=frozenset({entry.meeting_id, target})
+                ),
+                f"Case {entry.mrn} held back to the next meeting.",
+            )
 
     # -- the meeting --------------------------------------------------------------------
 
@@ -907,8 +1049,9 @@ class MeetingsView(QWidget):
         dialog.exec()
         self._readiness[meeting.id] = {e.id: items for e, items in dialog.results}
         if held:
-            self._done(ChangeSet(meetings=frozenset({meeting.id})),
-                       "Cases held back to the next meeting.")
+            self._done(
+                ChangeSet(meetings=frozenset({meeting.id})), "Cases held back to the next meeting."
+            )
         else:
             self._show_selected()
 
@@ -920,16 +1063,21 @@ class MeetingsView(QWidget):
         if meeting is None or entry is None:
             return
         if entry.status in ("held", "moved"):
-            QMessageBox.information(self, "Review case", f"Case {entry.mrn} was moved to the "
-                                    "next meeting; review it there.")
+            QMessageBox.information(
+                self,
+                "Review case",
+                f"Case {entry.mrn} was moved to the next meeting; review it there.",
+            )
             return
         changes = ChangeSet(cases=frozenset({entry.mrn}), meetings=frozenset({meeting.id}))
         if entry.status == "discussed":
             answer = QMessageBox.question(
-                self, "Review case",
+                self,
+                "Review case",
                 f"Case {entry.mrn} was reviewed at this meeting and the review is signed. "
                 "A signed review is never changed; amend it with a new review?",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            )
             if answer != QMessageBox.StandardButton.Yes:
                 return
             try:
@@ -939,8 +1087,11 @@ class MeetingsView(QWidget):
                 return
             index = latest_review_at(case, meeting.date)
             if index is not None and amend_review(self, self.board, case, index):
-                self._done(changes | ChangeSet(reviews=frozenset({len(case.reviews)})),
-                           f"Amendment of the review of {entry.mrn} signed.", keep=meeting.id)
+                self._done(
+                    changes | ChangeSet(reviews=frozenset({len(case.reviews)})),
+                    f"Amendment of the review of {entry.mrn} signed.",
+                    keep=meeting.id,
+                )
             return
         try:
             draft = self.board.reviews.start(meeting.id, entry.mrn)
@@ -949,8 +1100,11 @@ class MeetingsView(QWidget):
             return
         dialog = ReviewDialog(self.board, draft, self)
         if dialog.exec() and dialog.review_index is not None:
-            self._done(changes | ChangeSet(reviews=frozenset({dialog.review_index})),
-                       f"Review of {entry.mrn} signed.", keep=meeting.id)
+            self._done(
+                changes | ChangeSet(reviews=frozenset({dialog.review_index})),
+                f"Review of {entry.mrn} signed.",
+                keep=meeting.id,
+            )
             self.select_entry(entry.id)
 
     def close_meeting(self) -> None:
@@ -958,14 +1112,19 @@ class MeetingsView(QWidget):
         if meeting is None:
             return
         waiting = [e.mrn for e in meeting.agenda if e.status == "planned"]
-        text = (f"Close the meeting of {locale_date(meeting.date)}? "
-                + (f"The {len(waiting)} case(s) not discussed move to the next meeting: "
-                   f"{', '.join(waiting)}." if waiting else
-                   "Every case was discussed or held back; nothing moves."))
+        text = f"Close the meeting of {locale_date(meeting.date)}? " + (
+            f"The {len(waiting)} case(s) not discussed move to the next meeting: "
+            f"{', '.join(waiting)}."
+            if waiting
+            else "Every case was discussed or held back; nothing moves."
+        )
         answer = QMessageBox.question(
-            self, "Close meeting", text,
+            self,
+            "Close meeting",
+            text,
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No)
+            QMessageBox.StandardButton.No,
+        )
         if answer != QMessageBox.StandardButton.Yes:
             return
         try:
@@ -973,9 +1132,11 @@ class MeetingsView(QWidget):
         except BoardError as error:
             self._fail("Close meeting", error)
             return
-        self._done(ChangeSet(cases=frozenset(moved), meetings=frozenset({meeting.id})),
-                   f"Meeting closed; {len(moved)} case(s) moved to the next meeting.",
-                   keep=meeting.id)
+        self._done(
+            ChangeSet(cases=frozenset(moved), meetings=frozenset({meeting.id})),
+            f"Meeting closed; {len(moved)} case(s) moved to the next meeting.",
+            keep=meeting.id,
+        )
 
     def meeting_pack(self) -> None:
         from crlmboard.ui.ops import run_with_progress
@@ -984,8 +1145,8 @@ class MeetingsView(QWidget):
         if meeting is None:
             return
         path, _ = QFileDialog.getSaveFileName(
-            self, "Meeting pack PDF", f"meeting-pack-{meeting.date.isoformat()}.pdf",
-            "PDF (*.pdf)")
+            self, "Meeting pack PDF", f"meeting-pack-{meeting.date.isoformat()}.pdf", "PDF (*.pdf)"
+        )
         if not path:
             return
         board, meeting_id = self.board, meeting.id
@@ -999,13 +1160,18 @@ class MeetingsView(QWidget):
             self.message.emit(f"Wrote the meeting pack to {target}")
 
         def failed(error: BaseException) -> None:
-            QMessageBox.warning(self, "Meeting pack",
-                                error_text(error) if isinstance(error, BoardError | InvalidInput)
-                                else f"The meeting pack was not written ({error}); the "
-                                f"details are in the log ({log_path()}).")
+            QMessageBox.warning(
+                self,
+                "Meeting pack",
+                error_text(error)
+                if isinstance(error, BoardError | InvalidInput)
+                else f"The meeting pack was not written ({error}); the "
+                f"details are in the log ({log_path()}).",
+            )
 
-        self._threads.append(run_with_progress(self, "Writing the meeting pack…", work, done,
-                                               failed))
+        self._threads.append(
+            run_with_progress(self, "Writing the meeting pack…", work, done, failed)
+        )
 
     def board_figures(self) -> None:
         from crlmboard.ui.dialogs.figures_dialog import FiguresDialog
@@ -1024,8 +1190,9 @@ class WorklistModel(QAbstractTableModel):
         self.names: dict[str, str] = {}
         self.today = dt.date.today()
 
-    def set_items(self, items: Sequence[OverdueFollowUp], names: dict[str, str],
-                  today: dt.date) -> None:
+    def set_items(
+        self, items: Sequence[OverdueFollowUp], names: dict[str, str], today: dt.date
+    ) -> None:
         self.beginResetModel()
         self.items = list(items)
         self.names = dict(names)
@@ -1038,10 +1205,14 @@ class WorklistModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.HEADERS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(self.HEADERS):
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(self.HEADERS)
+        ):
             return self.HEADERS[section]
         return None
 
@@ -1051,13 +1222,23 @@ class WorklistModel(QAbstractTableModel):
         item = self.items[index.row()]
         late = (self.today - item.due).days
         if role == Qt.ItemDataRole.DisplayRole:
-            return (item.mrn, self.names.get(item.mrn, ""), locale_date(item.meeting_date),
-                    value_label(item.recommendation), locale_date(item.due),
-                    f"{late} day{'s' if late != 1 else ''}")[index.column()]
+            return (
+                item.mrn,
+                self.names.get(item.mrn, ""),
+                locale_date(item.meeting_date),
+                value_label(item.recommendation),
+                locale_date(item.due),
+                f"{late} day{'s' if late != 1 else ''}",
+            )[index.column()]
         if role == SORT_ROLE:
-            return (item.mrn, self.names.get(item.mrn, ""), item.meeting_date.isoformat(),
-                    value_label(item.recommendation), item.due.isoformat(),
-                    late)[index.column()]
+            return (
+                item.mrn,
+                self.names.get(item.mrn, ""),
+                item.meeting_date.isoformat(),
+                value_label(item.recommendation),
+                item.due.isoformat(),
+                late,
+            )[index.column()]
         if role == Qt.ItemDataRole.UserRole:
             return item.mrn
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 5:
@@ -1131,8 +1312,10 @@ class FollowUpView(QWidget):
         self.heading.setText(
             f"Signed recommendations with no follow-up past their due date: {count}. "
             "Double-click or Enter opens the case; Follow-up… records whether the "
-            "recommendation was carried out." if count else
-            "No signed recommendation is waiting for its follow-up past its due date.")
+            "recommendation was carried out."
+            if count
+            else "No signed recommendation is waiting for its follow-up past its due date."
+        )
         self.open_button.setEnabled(bool(count))
         self.follow_button.setEnabled(bool(count))
 
@@ -1167,5 +1350,6 @@ class FollowUpView(QWidget):
             return
         if record_follow_up(self, self.board, case, item.review_index):
             self.reload()
-            self.changed.emit(ChangeSet(cases=frozenset({item.mrn}),
-                                        reviews=frozenset({item.review_index})))
+            self.changed.emit(
+                ChangeSet(cases=frozenset({item.mrn}), reviews=frozenset({item.review_index}))
+            )

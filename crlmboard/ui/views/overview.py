@@ -80,11 +80,16 @@ class OverviewView(QWidget):
         self.grid = QGridLayout(facts_box)
         self.values: dict[str, QLabel] = {}
         rows = [
-            ("presentation", "Presentation"), ("sidedness", "Sidedness"),
-            ("molecular", "Molecular"), ("disease", "Liver disease"),
-            ("response", "Response (RECIST 1.1)"), ("flr", "Future liver remnant"),
-            ("fong", "Fong clinical risk score"), ("game", "GAME score"),
-            ("mcs", "Modified clinical score"), ("plan", "Plan"),
+            ("presentation", "Presentation"),
+            ("sidedness", "Sidedness"),
+            ("molecular", "Molecular"),
+            ("disease", "Liver disease"),
+            ("response", "Response (RECIST 1.1)"),
+            ("flr", "Future liver remnant"),
+            ("fong", "Fong clinical risk score"),
+            ("game", "GAME score"),
+            ("mcs", "Modified clinical score"),
+            ("plan", "Plan"),
             ("timing", "Timing"),
         ]
         for row, (key, label) in enumerate(rows):
@@ -126,8 +131,10 @@ class OverviewView(QWidget):
         m = case.molecular
         molecular = "not tested"
         if m is not None:
-            molecular = (f"RAS {_text(facts.get('ras_status'))}, BRAF {_text(m.braf)}, "
-                         f"MMR {_text(facts.get('mmr_status'))}, HER2 {_text(m.her2)}")
+            molecular = (
+                f"RAS {_text(facts.get('ras_status'))}, BRAF {_text(m.braf)}, "
+                f"MMR {_text(facts.get('mmr_status'))}, HER2 {_text(m.her2)}"
+            )
             if m.kras_variant:
                 molecular += f" (KRAS {m.kras_variant})"
             if m.nras_variant:
@@ -138,17 +145,21 @@ class OverviewView(QWidget):
             presentation += f"; disease-free interval {interval:g} months"
         disease = "—"
         if facts.get("lesion_count") is not None:
-            disease = (f"{facts['lesion_count']} lesion(s), largest "
-                       f"{_text(facts.get('largest_diameter_mm'))} mm, "
-                       f"{'bilobar' if facts.get('bilobar') else 'unilobar'}; tumour burden "
-                       f"score {_text(facts.get('tumor_burden_score'))}")
+            disease = (
+                f"{facts['lesion_count']} lesion(s), largest "
+                f"{_text(facts.get('largest_diameter_mm'))} mm, "
+                f"{'bilobar' if facts.get('bilobar') else 'unilobar'}; tumour burden "
+                f"score {_text(facts.get('tumor_burden_score'))}"
+            )
         flr = facts.get("flr") or {}
         flr_text = "—"
         if flr:
             measured = flr.get("measured_percent")
-            flr_text = (f"{'not measured' if measured is None else f'{measured:g} %'}; "
-                        f"required {_text(flr.get('required_percent'))} % "
-                        f"({_text(flr.get('basis'))})")
+            flr_text = (
+                f"{'not measured' if measured is None else f'{measured:g} %'}; "
+                f"required {_text(flr.get('required_percent'))} % "
+                f"({_text(flr.get('basis'))})"
+            )
         plan = case.plan
         plan_text = "—"
         if plan is not None:
@@ -193,7 +204,8 @@ class OverviewView(QWidget):
         profile = evaluation.get("profile", {})
         self.engine_note.setText(
             f"As of {evaluation.get('as_of')}, engine {evaluation.get('engine_version')}, "
-            f"profile {profile.get('name')}. The engine supports the board; it decides nothing.")
+            f"profile {profile.get('name')}. The engine supports the board; it decides nothing."
+        )
         groups: list[QTreeWidgetItem] = []
         for severity, label, pixmap in SEVERITIES:
             items = [f for f in evaluation.get("findings", []) if f["severity"] == severity]
@@ -209,13 +221,16 @@ class OverviewView(QWidget):
                 item.setIcon(0, icon)
                 item.setToolTip(0, finding["message"])
                 message = QTreeWidgetItem([finding["message"], ""])
-                values = ", ".join(f"{k.replace('_', ' ')} = {_text(v)}"
-                                   for k, v in finding.get("values", {}).items())
+                values = ", ".join(
+                    f"{k.replace('_', ' ')} = {_text(v)}"
+                    for k, v in finding.get("values", {}).items()
+                )
                 children = [message]
                 if values:
                     children.append(QTreeWidgetItem([f"Values: {values}", ""]))
-                children.append(QTreeWidgetItem(
-                    ["Sources: " + ", ".join(finding.get("sources", [])), ""]))
+                children.append(
+                    QTreeWidgetItem(["Sources: " + ", ".join(finding.get("sources", [])), ""])
+                )
                 for sub in (item, *children):
                     sub.setData(0, Qt.ItemDataRole.UserRole, rule)
                 item.addChildren(children)

@@ -79,14 +79,14 @@ class FormsTab(QScrollArea):
         buttons.addWidget(self.revert_button)
         buttons.addWidget(self.save_button)
         self.buttons = buttons
-        for key, handler in (("Return", self.save), ("Enter", self.save),
-                             ("Escape", self.revert)):
+        for key, handler in (("Return", self.save), ("Enter", self.save), ("Escape", self.revert)):
             shortcut = QShortcut(QKeySequence(key), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(handler)
 
-    def add_form(self, key: str, title: str, model: type[m.Record],
-                 fields: list[str] | None = None) -> RecordForm:
+    def add_form(
+        self, key: str, title: str, model: type[m.Record], fields: list[str] | None = None
+    ) -> RecordForm:
         box = QGroupBox(title)
         layout = QVBoxLayout(box)
         form = RecordForm(model, fields)
@@ -104,8 +104,13 @@ class FormsTab(QScrollArea):
         if self._loading:  # the case as stored: nothing typed, nothing to check yet
             return
         problems = sum(len(f.problems) for f in self.forms.values())
-        self.status.setText(f"{problems} field(s) to correct before saving" if problems
-                            else "Unsaved changes" if self.dirty() else "")
+        self.status.setText(
+            f"{problems} field(s) to correct before saving"
+            if problems
+            else "Unsaved changes"
+            if self.dirty()
+            else ""
+        )
 
     def dirty(self) -> bool:
         return self.case is not None and self.build(self.case) not in (None, self.case)
@@ -181,13 +186,21 @@ class StagingTab(FormsTab):
             if holder is None:
                 return None
             liver = holder.date  # type: ignore[attr-defined]
-        bad = (patient is None or (primary_values and primary is None)
-               or (molecular_values and molecular is None))
+        bad = (
+            patient is None
+            or (primary_values and primary is None)
+            or (molecular_values and molecular is None)
+        )
         if bad:
             return None
-        return case.model_copy(update={"patient": patient, "primary": primary,
-                                       "molecular": molecular,
-                                       "liver_metastases_diagnosis_date": liver})
+        return case.model_copy(
+            update={
+                "patient": patient,
+                "primary": primary,
+                "molecular": molecular,
+                "liver_metastases_diagnosis_date": liver,
+            }
+        )
 
 
 class PlanTab(FormsTab):
@@ -217,8 +230,13 @@ class ListTab(QWidget):
     edit_requested = Signal(int)
     remove_requested = Signal(int)
 
-    def __init__(self, title: str, columns: list[tuple[str, Callable[[Any], Any]]],
-                 add_text: str, parent: QWidget | None = None):
+    def __init__(
+        self,
+        title: str,
+        columns: list[tuple[str, Callable[[Any], Any]]],
+        add_text: str,
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self.setWindowTitle(title)
         self.model = RecordTableModel(columns, self)
@@ -284,11 +302,13 @@ class LesionMatrixModel(QAbstractTableModel):
         self.lesions = sorted(seen, key=lambda x: (len(x), x))
         self.responses = {}
         for entry in recist:
-            label = entry.get("response") or ("baseline" if entry.get("sum_mm") is not None
-                                              else "")
+            label = entry.get("response") or ("baseline" if entry.get("sum_mm") is not None else "")
             if entry.get("sum_mm") is not None:
-                label = f"{label} · sum {entry['sum_mm']:g} mm" if label else \
-                    f"sum {entry['sum_mm']:g} mm"
+                label = (
+                    f"{label} · sum {entry['sum_mm']:g} mm"
+                    if label
+                    else f"sum {entry['sum_mm']:g} mm"
+                )
             self.responses[str(entry.get("date"))] = label
         self.endResetModel()
 
@@ -298,8 +318,9 @@ class LesionMatrixModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.timepoints)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         if orientation == Qt.Orientation.Horizontal:
@@ -325,8 +346,11 @@ class LesionMatrixModel(QAbstractTableModel):
         for earlier in range(column - 1, -1, -1):
             before = self._measure(row, earlier)
             if before is not None and before.longest_diameter_mm:
-                return (now.longest_diameter_mm - before.longest_diameter_mm) \
-                    / before.longest_diameter_mm * 100
+                return (
+                    (now.longest_diameter_mm - before.longest_diameter_mm)
+                    / before.longest_diameter_mm
+                    * 100
+                )
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -357,10 +381,12 @@ class LesionMatrixModel(QAbstractTableModel):
                 return QBrush(QColor("#cdeccd"))
             return None
         if role == Qt.ItemDataRole.ToolTipRole and lesion is not None:
-            return (f"{lesion.id}, segment {_t(lesion.segment) or '?'}: "
-                    f"{_t(lesion.longest_diameter_mm)} mm"
-                    + (f", depth {_t(lesion.depth_mm)} mm" if lesion.depth_mm is not None else "")
-                    + (f", change {change:+.0f} %" if change is not None else ""))
+            return (
+                f"{lesion.id}, segment {_t(lesion.segment) or '?'}: "
+                f"{_t(lesion.longest_diameter_mm)} mm"
+                + (f", depth {_t(lesion.depth_mm)} mm" if lesion.depth_mm is not None else "")
+                + (f", change {change:+.0f} %" if change is not None else "")
+            )
         return None
 
 
@@ -372,27 +398,44 @@ class ImagingTab(QWidget):
         self.setWindowTitle("Imaging")
         layout = QVBoxLayout(self)
         splitter = QSplitter(Qt.Orientation.Vertical)
-        self.timepoints = ListTab("Imaging timepoints", [
-            ("Date", lambda tp: _t(tp.date)),
-            ("Modality", lambda tp: _t(tp.modality)),
-            ("Lesions", lambda tp: str(len(tp.lesions))),
-            ("New lesions", lambda tp: _t(tp.new_lesions)),
-            ("Non-target progression", lambda tp: _t(tp.non_target_progression)),
-            ("FLR", lambda tp: (f"{tp.flr_measure_percent:g} %"
-                                + (" (from volumes)" if tp.flr_percent is None else "")
-                                if tp.flr_measure_percent is not None else "")),
-            ("Volumes (FLR / total)", lambda tp: (
-                f"{_t(tp.flr_volume_ml)} / {_t(tp.total_liver_volume_ml)} mL"
-                if tp.total_liver_volume_ml is not None else "")),
-            ("Extrahepatic findings", lambda tp: tp.extrahepatic_findings or ""),
-        ], "Add timepoint…")
+        self.timepoints = ListTab(
+            "Imaging timepoints",
+            [
+                ("Date", lambda tp: _t(tp.date)),
+                ("Modality", lambda tp: _t(tp.modality)),
+                ("Lesions", lambda tp: str(len(tp.lesions))),
+                ("New lesions", lambda tp: _t(tp.new_lesions)),
+                ("Non-target progression", lambda tp: _t(tp.non_target_progression)),
+                (
+                    "FLR",
+                    lambda tp: (
+                        f"{tp.flr_measure_percent:g} %"
+                        + (" (from volumes)" if tp.flr_percent is None else "")
+                        if tp.flr_measure_percent is not None
+                        else ""
+                    ),
+                ),
+                (
+                    "Volumes (FLR / total)",
+                    lambda tp: (
+                        f"{_t(tp.flr_volume_ml)} / {_t(tp.total_liver_volume_ml)} mL"
+                        if tp.total_liver_volume_ml is not None
+                        else ""
+                    ),
+                ),
+                ("Extrahepatic findings", lambda tp: tp.extrahepatic_findings or ""),
+            ],
+            "Add timepoint…",
+        )
         splitter.addWidget(self.timepoints)
         matrix_box = QWidget()
         matrix_layout = QVBoxLayout(matrix_box)
         matrix_layout.setContentsMargins(0, 0, 0, 0)
-        legend = QLabel("Lesion × timepoint (longest diameter, mm). T = target lesion; "
-                        "↑/↓ change from the previous measurement (red ≥ 20 % larger, "
-                        "green ≥ 30 % smaller).")
+        legend = QLabel(
+            "Lesion × timepoint (longest diameter, mm). T = target lesion; "
+            "↑/↓ change from the previous measurement (red ≥ 20 % larger, "
+            "green ≥ 30 % smaller)."
+        )
         legend.setWordWrap(True)
         matrix_layout.addWidget(legend)
         self.matrix = LesionMatrixModel(self)
@@ -400,7 +443,8 @@ class ImagingTab(QWidget):
         self.matrix_view.verticalHeader().show()
         self.matrix_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
         self.matrix_view.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
+            QHeaderView.ResizeMode.ResizeToContents
+        )
         matrix_layout.addWidget(self.matrix_view)
         splitter.addWidget(matrix_box)
         layout.addWidget(splitter)

@@ -18,8 +18,7 @@ from PySide6.QtWidgets import QSizePolicy, QToolTip, QVBoxLayout, QWidget
 from crlmboard.domain.case import Case
 from crlmboard.domain.timeline import Timeline, build_timeline
 
-PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-           "#bcbd22"]
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
 SIZE_COLOUR = QColor("#1a1a1a")
 CEA_COLOUR = QColor("#c0392b")
 
@@ -64,8 +63,9 @@ class TimelineCanvas(QWidget):
         self.hits = []
         timeline = self.timeline
         if timeline is None or timeline.empty:
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter,
-                             "Nothing dated to show yet.")
+            painter.drawText(
+                self.rect(), Qt.AlignmentFlag.AlignCenter, "Nothing dated to show yet."
+            )
             return
         metrics = painter.fontMetrics()
         line_height = metrics.height()
@@ -74,26 +74,36 @@ class TimelineCanvas(QWidget):
         events_top = 8.0
         events = QRectF(left, events_top, width, line_height * 4.5)
         chemo = QRectF(left, events.bottom() + 8, width, line_height * 2.2)
-        chart = QRectF(left, chemo.bottom() + line_height * 1.2, width,
-                       max(self.height() - chemo.bottom() - line_height * 4.5 - 30, 120))
+        chart = QRectF(
+            left,
+            chemo.bottom() + line_height * 1.2,
+            width,
+            max(self.height() - chemo.bottom() - line_height * 4.5 - 30, 120),
+        )
         self._draw_axis(painter, timeline, chart, events)
         self._draw_events(painter, timeline, events)
         self._draw_chemotherapy(painter, timeline, chemo)
         self._draw_chart(painter, timeline, chart)
         self._draw_legend(painter, timeline, chart)
 
-    def _draw_axis(self, painter: QPainter, timeline: Timeline, chart: QRectF,
-                   events: QRectF) -> None:
+    def _draw_axis(
+        self, painter: QPainter, timeline: Timeline, chart: QRectF, events: QRectF
+    ) -> None:
         painter.setPen(QPen(QColor("#c8c8c8"), 1, Qt.PenStyle.DotLine))
         for tick in timeline.axis.ticks(max_ticks=max(int(chart.width() / 110), 2)):
             x = self._x(tick, chart)
             painter.drawLine(QPointF(x, events.top()), QPointF(x, chart.bottom()))
             painter.setPen(self.palette().text().color())
-            painter.drawText(QRectF(x - 40, chart.bottom() + 4, 80, 18),
-                             Qt.AlignmentFlag.AlignHCenter, tick.strftime("%b %Y"))
+            painter.drawText(
+                QRectF(x - 40, chart.bottom() + 4, 80, 18),
+                Qt.AlignmentFlag.AlignHCenter,
+                tick.strftime("%b %Y"),
+            )
             painter.setPen(QPen(QColor("#c8c8c8"), 1, Qt.PenStyle.DotLine))
-        if timeline.as_of is not None and timeline.axis.start <= timeline.as_of \
-                <= timeline.axis.end:
+        if (
+            timeline.as_of is not None
+            and timeline.axis.start <= timeline.as_of <= timeline.axis.end
+        ):
             x = self._x(timeline.as_of, chart)
             painter.setPen(QPen(QColor("#555555"), 1, Qt.PenStyle.DashLine))
             painter.drawLine(QPointF(x, events.top()), QPointF(x, chart.bottom()))
@@ -109,8 +119,15 @@ class TimelineCanvas(QWidget):
             items.append((p.date, p.short_label, p.label + segments, "procedure", colour))
         for r in timeline.reviews:
             text = f"Board review: {(r.recommendation or 'no recommendation').replace('_', ' ')}"
-            items.append((r.date, "MDT", text + (" (signed)" if r.signed else ""), "review",
-                          QColor("#7f8c8d")))
+            items.append(
+                (
+                    r.date,
+                    "MDT",
+                    text + (" (signed)" if r.signed else ""),
+                    "review",
+                    QColor("#7f8c8d"),
+                )
+            )
         items.sort(key=lambda item: item[0])
         metrics = painter.fontMetrics()
         rows: list[float] = []  # right edge of the last label in each row
@@ -132,23 +149,34 @@ class TimelineCanvas(QWidget):
             painter.drawEllipse(QPointF(x, y + height * 0.5), 3.5, 3.5)
             painter.setPen(colour.darker(130))
             painter.drawText(QPointF(start + (0 if flip else 6), y + height * 0.8), short)
-            self.hits.append(HitArea(QRectF(start - 5, y, label_width + 12, height), kind,
-                                     when, f"{when.isoformat()}: {text}"))
+            self.hits.append(
+                HitArea(
+                    QRectF(start - 5, y, label_width + 12, height),
+                    kind,
+                    when,
+                    f"{when.isoformat()}: {text}",
+                )
+            )
 
     def _draw_chemotherapy(self, painter: QPainter, timeline: Timeline, band: QRectF) -> None:
-        colours = {reg: QColor(PALETTE[i % len(PALETTE)])
-                   for i, reg in enumerate(timeline.regimens)}
+        colours = {
+            reg: QColor(PALETTE[i % len(PALETTE)]) for i, reg in enumerate(timeline.regimens)
+        }
         bar = QRectF(0, band.top() + band.height() * 0.35, 0, band.height() * 0.45)
         painter.setPen(self.palette().text().color())
-        painter.drawText(QRectF(0, band.top(), band.left() - 6, band.height()),
-                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                         "Systemic")
+        painter.drawText(
+            QRectF(0, band.top(), band.left() - 6, band.height()),
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+            "Systemic",
+        )
         for cycle in timeline.chemotherapy:
             x0, x1 = self._x(cycle.date, band), self._x(cycle.end, band)
             rect = QRectF(x0, bar.top(), max(x1 - x0 - 1, 2), bar.height())
             painter.fillRect(rect, colours[cycle.regimen])
-            text = (f"{cycle.date.isoformat()}: {cycle.regimen.upper()} cycle {cycle.cycle} "
-                    f"(line {cycle.line}, {cycle.setting})")
+            text = (
+                f"{cycle.date.isoformat()}: {cycle.regimen.upper()} cycle {cycle.cycle} "
+                f"(line {cycle.line}, {cycle.setting})"
+            )
             if cycle.biologic:
                 painter.setBrush(QColor("#000000"))
                 painter.setPen(Qt.PenStyle.NoPen)
@@ -156,8 +184,7 @@ class TimelineCanvas(QWidget):
                 text += f" + {cycle.biologic.replace('_', ' ')}"
             if cycle.dose_percent != 100:
                 text += f", dose {cycle.dose_percent:g} %"
-            self.hits.append(HitArea(rect.adjusted(0, -8, 0, 0), "chemotherapy", cycle.date,
-                                     text))
+            self.hits.append(HitArea(rect.adjusted(0, -8, 0, 0), "chemotherapy", cycle.date, text))
         for dose in timeline.immunotherapy:
             x = self._x(dose.date, band)
             path = QPainterPath()
@@ -168,9 +195,14 @@ class TimelineCanvas(QWidget):
             path.lineTo(x - 4, cy)
             path.closeSubpath()
             painter.fillPath(path, QColor("#16a085"))
-            self.hits.append(HitArea(QRectF(x - 5, cy - 5, 10, 10), "immunotherapy", dose.date,
-                                     f"{dose.date.isoformat()}: "
-                                     f"{dose.agent.replace('_', ' + ')} ({dose.setting})"))
+            self.hits.append(
+                HitArea(
+                    QRectF(x - 5, cy - 5, 10, 10),
+                    "immunotherapy",
+                    dose.date,
+                    f"{dose.date.isoformat()}: {dose.agent.replace('_', ' + ')} ({dose.setting})",
+                )
+            )
 
     def _draw_chart(self, painter: QPainter, timeline: Timeline, chart: QRectF) -> None:
         painter.setPen(QPen(QColor("#999999"), 1))
@@ -186,18 +218,24 @@ class TimelineCanvas(QWidget):
             return chart.bottom() - value / top_cea * chart.height()
 
         painter.setPen(SIZE_COLOUR)
-        painter.drawText(QRectF(0, chart.top() - 2, chart.left() - 6, 36),
-                         Qt.AlignmentFlag.AlignRight, f"{top_size:.0f} mm")
-        painter.drawText(QRectF(0, chart.bottom() - 16, chart.left() - 6, 16),
-                         Qt.AlignmentFlag.AlignRight, "0")
+        painter.drawText(
+            QRectF(0, chart.top() - 2, chart.left() - 6, 36),
+            Qt.AlignmentFlag.AlignRight,
+            f"{top_size:.0f} mm",
+        )
+        painter.drawText(
+            QRectF(0, chart.bottom() - 16, chart.left() - 6, 16), Qt.AlignmentFlag.AlignRight, "0"
+        )
         painter.setPen(CEA_COLOUR)
-        painter.drawText(QRectF(chart.right() + 6, chart.top() - 2, 64, 36),
-                         Qt.AlignmentFlag.AlignLeft, f"{top_cea:.0f}\nCEA ng/mL")
+        painter.drawText(
+            QRectF(chart.right() + 6, chart.top() - 2, 64, 36),
+            Qt.AlignmentFlag.AlignLeft,
+            f"{top_cea:.0f}\nCEA ng/mL",
+        )
 
         points: list[tuple[QPointF, Any]] = []
         for mark in timeline.imaging:
-            value = mark.target_sum_mm if mark.target_sum_mm is not None \
-                else mark.total_diameter_mm
+            value = mark.target_sum_mm if mark.target_sum_mm is not None else mark.total_diameter_mm
             x = self._x(mark.date, chart)
             if value is None:
                 painter.setPen(QPen(QColor("#777777"), 1, Qt.PenStyle.DashLine))
@@ -217,19 +255,21 @@ class TimelineCanvas(QWidget):
                 painter.setFont(bold)
                 painter.drawText(point + QPointF(-8, -9), label)
                 painter.setFont(self.font())
-            value = mark.target_sum_mm if mark.target_sum_mm is not None \
-                else mark.total_diameter_mm
+            value = mark.target_sum_mm if mark.target_sum_mm is not None else mark.total_diameter_mm
             kind = "target sum" if mark.target_sum_mm is not None else "sum of diameters"
-            text = (f"{mark.date.isoformat()}: {(mark.modality or 'imaging').upper()} — "
-                    f"{mark.lesion_count} lesion(s), {kind} {value:g} mm")
+            text = (
+                f"{mark.date.isoformat()}: {(mark.modality or 'imaging').upper()} — "
+                f"{mark.lesion_count} lesion(s), {kind} {value:g} mm"
+            )
             if mark.response:
                 text += f", RECIST {mark.response}"
             if mark.new_lesions:
                 text += ", new lesions"
             if mark.flr_percent is not None:
                 text += f", FLR {mark.flr_percent:g} %"
-            self.hits.append(HitArea(QRectF(point.x() - 7, point.y() - 20, 14, 28), "imaging",
-                                     mark.date, text))
+            self.hits.append(
+                HitArea(QRectF(point.x() - 7, point.y() - 20, 14, 28), "imaging", mark.date, text)
+            )
         cea_points = [QPointF(self._x(c.date, chart), y_cea(c.value)) for c in timeline.cea]
         painter.setPen(QPen(CEA_COLOUR, 1.5, Qt.PenStyle.DashLine))
         for a, b in itertools.pairwise(cea_points):
@@ -238,8 +278,14 @@ class TimelineCanvas(QWidget):
         for point, cea in zip(cea_points, timeline.cea, strict=True):
             painter.setPen(CEA_COLOUR)
             painter.drawRect(QRectF(point.x() - 3, point.y() - 3, 6, 6))
-            self.hits.append(HitArea(QRectF(point.x() - 6, point.y() - 6, 12, 12), "cea",
-                                     cea.date, f"{cea.date.isoformat()}: CEA {cea.value:g} ng/mL"))
+            self.hits.append(
+                HitArea(
+                    QRectF(point.x() - 6, point.y() - 6, 12, 12),
+                    "cea",
+                    cea.date,
+                    f"{cea.date.isoformat()}: CEA {cea.value:g} ng/mL",
+                )
+            )
 
     def _draw_legend(self, painter: QPainter, timeline: Timeline, chart: QRectF) -> None:
         metrics = painter.fontMetrics()
@@ -247,10 +293,13 @@ class TimelineCanvas(QWidget):
         x = chart.left()
         entries: list[tuple[QColor, str, str]] = [
             (QColor(PALETTE[i % len(PALETTE)]), regimen.upper(), "bar")
-            for i, regimen in enumerate(timeline.regimens)]
-        entries += [(QColor("#000000"), "biologic given", "dot"),
-                    (SIZE_COLOUR, "sum of target diameters (RECIST)", "line"),
-                    (CEA_COLOUR, "CEA", "dash")]
+            for i, regimen in enumerate(timeline.regimens)
+        ]
+        entries += [
+            (QColor("#000000"), "biologic given", "dot"),
+            (SIZE_COLOUR, "sum of target diameters (RECIST)", "line"),
+            (CEA_COLOUR, "CEA", "dash"),
+        ]
         for colour, text, shape in entries:
             if shape == "bar":
                 painter.fillRect(QRectF(x, y - 8, 14, 8), colour)

@@ -23,18 +23,47 @@ AS_OF = date(2025, 6, 1)
 
 BASE: dict[str, Any] = {
     "format": "crlmboard.case/1",
-    "patient": {"mrn": "T-0001", "birth_date": "1960-01-15", "sex": "female", "ecog": 0,
-                "height_cm": 170, "weight_kg": 65, "liver_background": "normal"},
-    "primary": {"site": "sigmoid", "diagnosis_date": "2023-01-10", "t": "t3", "n": "n0",
-                "resection_date": "2023-02-01"},
+    "patient": {
+        "mrn": "T-0001",
+        "birth_date": "1960-01-15",
+        "sex": "female",
+        "ecog": 0,
+        "height_cm": 170,
+        "weight_kg": 65,
+        "liver_background": "normal",
+    },
+    "primary": {
+        "site": "sigmoid",
+        "diagnosis_date": "2023-01-10",
+        "t": "t3",
+        "n": "n0",
+        "resection_date": "2023-02-01",
+    },
     "liver_metastases_diagnosis_date": "2025-04-01",
-    "molecular": {"kras": "wild_type", "nras": "wild_type", "braf": "wild_type",
-                  "mmr": "proficient", "msi": "mss"},
+    "molecular": {
+        "kras": "wild_type",
+        "nras": "wild_type",
+        "braf": "wild_type",
+        "mmr": "proficient",
+        "msi": "mss",
+    },
     "labs": [{"date": "2025-04-01", "cea_ng_ml": 3.0}],
     "treatments": [],
-    "imaging": [{"date": "2025-04-01", "modality": "mri",
-                 "lesions": [{"id": "L1", "segment": 6, "longest_diameter_mm": 32,
-                              "depth_mm": 5, "status": "present"}]}],
+    "imaging": [
+        {
+            "date": "2025-04-01",
+            "modality": "mri",
+            "lesions": [
+                {
+                    "id": "L1",
+                    "segment": 6,
+                    "longest_diameter_mm": 32,
+                    "depth_mm": 5,
+                    "status": "present",
+                }
+            ],
+        }
+    ],
 }
 
 
@@ -60,46 +89,71 @@ class CaseBuilder:
     def case(self, **blocks: Any) -> Case:
         return case_from_dict(self.data(**blocks), today=TODAY)
 
-    def evaluate(self, case: Case, as_of: date = AS_OF,
-                 profile: Profile | None = None) -> Evaluation:
+    def evaluate(
+        self, case: Case, as_of: date = AS_OF, profile: Profile | None = None
+    ) -> Evaluation:
         return evaluate(case, as_of, profile or Profile())
 
-    def rules(self, case: Case, as_of: date = AS_OF, profile: Profile | None = None,
-              ) -> set[str]:
+    def rules(
+        self,
+        case: Case,
+        as_of: date = AS_OF,
+        profile: Profile | None = None,
+    ) -> set[str]:
         return set(self.evaluate(case, as_of, profile).rule_ids())
 
-    def finding(self, case: Case, rule_id: str, as_of: date = AS_OF,
-                profile: Profile | None = None) -> Any:
+    def finding(
+        self, case: Case, rule_id: str, as_of: date = AS_OF, profile: Profile | None = None
+    ) -> Any:
         for found in self.evaluate(case, as_of, profile).findings:
             if found.rule == rule_id:
                 return found
         raise AssertionError(f"{rule_id} did not fire")
 
     @staticmethod
-    def lesion(lesion_id: str, mm: float | None, segment: int | None = 6, **extra: Any,
-               ) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": lesion_id, "segment": segment,
-                               "longest_diameter_mm": mm, **extra}
+    def lesion(
+        lesion_id: str,
+        mm: float | None,
+        segment: int | None = 6,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": lesion_id,
+            "segment": segment,
+            "longest_diameter_mm": mm,
+            **extra,
+        }
         out.setdefault("status", "disappeared" if mm == 0 else "present")
         return {k: v for k, v in out.items() if v is not None}
 
     @staticmethod
-    def scan(when: str | date, lesions: list[dict[str, Any]], modality: str = "mri",
-             **extra: Any) -> dict[str, Any]:
+    def scan(
+        when: str | date, lesions: list[dict[str, Any]], modality: str = "mri", **extra: Any
+    ) -> dict[str, Any]:
         return {"date": str(when), "modality": modality, "lesions": lesions, **extra}
 
     @staticmethod
-    def cycles(first: str | date, count: int, regimen: str = "folfox", every: int = 14,
-               setting: str = "neoadjuvant", biologic: str | None = None,
-               **extra: Any) -> list[dict[str, Any]]:
+    def cycles(
+        first: str | date,
+        count: int,
+        regimen: str = "folfox",
+        every: int = 14,
+        setting: str = "neoadjuvant",
+        biologic: str | None = None,
+        **extra: Any,
+    ) -> list[dict[str, Any]]:
         start = date.fromisoformat(str(first))
         out = []
         for i in range(count):
-            cycle: dict[str, Any] = {"kind": "chemotherapy",
-                                     "date": (start + timedelta(days=every * i)).isoformat(),
-                                     "regimen": regimen, "cycle": i + 1, "setting": setting,
-                                     "cycle_length_days": every if every in (14, 21) else None,
-                                     **extra}
+            cycle: dict[str, Any] = {
+                "kind": "chemotherapy",
+                "date": (start + timedelta(days=every * i)).isoformat(),
+                "regimen": regimen,
+                "cycle": i + 1,
+                "setting": setting,
+                "cycle_length_days": every if every in (14, 21) else None,
+                **extra,
+            }
             if biologic is not None:
                 cycle["biologic"] = biologic
             out.append({k: v for k, v in cycle.items() if v is not None})

@@ -57,19 +57,47 @@ def test_any_valid_case_is_written_the_same(data: dict[str, Any]) -> None:
 
 def test_escapes_scripts_and_numbers_are_written_as_json_dumps_writes_them(cb: Any) -> None:
     case = cb.case(
-        patient={"family_name": 'O\'Brien "\\ Δημήτρης\t\u0001 李 עברית 🙂',
-                 "given_name": "Ünïcödé\u2028x", "height_cm": 170.0, "weight_kg": 65.25,
-                 "comorbidities": ["a\"b", "", "\\"]},
-        imaging=[cb.scan("2025-04-01", [cb.lesion("L1", 1e-07), cb.lesion("L2", 399.99999),
-                                       cb.lesion("L\"3", 0, segment=None)],
-                         total_liver_volume_ml=1234567.0, flr_percent=33.3)],
-        treatments=[*cb.cycles("2025-04-02", 2, biologic="bevacizumab", dose_percent=80.0),
-                    cb.procedure("2025-05-01", "hepatectomy", segments=[7, 2, 8],
-                                 lesion_ids=["L1"], note="line\nbreak"),
-                    {"kind": "immunotherapy", "date": "2025-05-02", "agent": "pembrolizumab",
-                     "setting": "palliative"}],
-        plan={"resectability": "resectable", "segments_to_resect": [5, 6],
-              "planned_flr_percent": 40.0, "planned_surgery_date": "2025-07-01"},
+        patient={
+            "family_name": "O'Brien \"\\ Δημήτρης\t\u0001 李 עברית 🙂",
+            "given_name": "Ünïcödé\u2028x",
+            "height_cm": 170.0,
+            "weight_kg": 65.25,
+            "comorbidities": ['a"b', "", "\\"],
+        },
+        imaging=[
+            cb.scan(
+                "2025-04-01",
+                [
+                    cb.lesion("L1", 1e-07),
+                    cb.lesion("L2", 399.99999),
+                    cb.lesion('L"3', 0, segment=None),
+                ],
+                total_liver_volume_ml=1234567.0,
+                flr_percent=33.3,
+            )
+        ],
+        treatments=[
+            *cb.cycles("2025-04-02", 2, biologic="bevacizumab", dose_percent=80.0),
+            cb.procedure(
+                "2025-05-01",
+                "hepatectomy",
+                segments=[7, 2, 8],
+                lesion_ids=["L1"],
+                note="line\nbreak",
+            ),
+            {
+                "kind": "immunotherapy",
+                "date": "2025-05-02",
+                "agent": "pembrolizumab",
+                "setting": "palliative",
+            },
+        ],
+        plan={
+            "resectability": "resectable",
+            "segments_to_resect": [5, 6],
+            "planned_flr_percent": 40.0,
+            "planned_surgery_date": "2025-07-01",
+        },
         surgery_outcomes=[{"date": "2025-05-01", "margin_mm": 0.5, "recurrence_sites": ["x"]}],
         extrahepatic_disease=[{"site": "lung", "resectable": True}],
     )
@@ -79,8 +107,11 @@ def test_escapes_scripts_and_numbers_are_written_as_json_dumps_writes_them(cb: A
 def test_an_unusual_value_falls_back_to_canonical_json(cb: Any) -> None:
     case = cb.case()
     # not something validation lets in, but the hash must still be canonical_json's
-    odd = Patient.model_construct(mrn="X-1", comorbidities=("a", "b"),  # type: ignore[arg-type]
-                                  family_name={"nested": None, "k": 1.0})  # type: ignore[arg-type]
+    odd = Patient.model_construct(
+        mrn="X-1",
+        comorbidities=("a", "b"),  # type: ignore[arg-type]
+        family_name={"nested": None, "k": 1.0},
+    )  # type: ignore[arg-type]
     odd_case = case.model_copy(update={"patient": odd})
     same(odd_case, direct=False)
     assert canonical_json(odd_case) != canonical_json(case)

@@ -29,8 +29,10 @@ SPEC: dict[str, tuple[str, tuple[str, ...]]] = {
     "DATA.FLR_NOT_MEASURED": ("warning", ("guo-2021", "wjg-2014")),
     "DATA.SCORE_INCOMPLETE": ("info", ("fong-1999", "margonis-2018", "brudvik-2019")),
     "REGIMEN.ANTI_EGFR_RAS_MUTANT": ("critical", ("rev-nct-2020", "rev-treat-2021")),
-    "REGIMEN.ANTI_EGFR_BRAF_V600E": ("warning", ("rev-treat-2021", "breakwater-2025",
-                                                 "beacon-2019")),
+    "REGIMEN.ANTI_EGFR_BRAF_V600E": (
+        "warning",
+        ("rev-treat-2021", "breakwater-2025", "beacon-2019"),
+    ),
     "REGIMEN.ANTI_EGFR_UNTESTED": ("warning", ("rev-nct-2020",)),
     "REGIMEN.ANTI_EGFR_RIGHT_SIDED": ("advice", ("rev-nct-2020",)),
     "REGIMEN.ANTI_EGFR_RESECTABLE": ("warning", ("guo-2021", "rev-nct-2020")),
@@ -52,11 +54,12 @@ SPEC: dict[str, tuple[str, tuple[str, ...]]] = {
     "PATHWAY.PERITONEAL_LIVER_LIMIT": ("warning", ("wjg-2014",)),
     "TIMING.RESTAGING_OVERDUE": ("warning", ("rev-nct-2020", "guo-2021")),
     "TIMING.RESTAGING_DUE_SOON": ("info", ("rev-nct-2020",)),
-    "TIMING.SURGERY_TOO_SOON_AFTER_CHEMOTHERAPY": ("warning", ("rev-nct-2020",
-                                                               "rev-treat-2021")),
+    "TIMING.SURGERY_TOO_SOON_AFTER_CHEMOTHERAPY": ("warning", ("rev-nct-2020", "rev-treat-2021")),
     "TIMING.SURGERY_TOO_SOON_AFTER_BEVACIZUMAB": ("warning", ("rev-nct-2020", "guo-2021")),
-    "TIMING.PROLONGED_PREOPERATIVE_CHEMOTHERAPY": ("warning", ("guo-2021", "wjg-2014",
-                                                               "rev-nct-2020")),
+    "TIMING.PROLONGED_PREOPERATIVE_CHEMOTHERAPY": (
+        "warning",
+        ("guo-2021", "wjg-2014", "rev-nct-2020"),
+    ),
     "TIMING.PROCEED_TO_SURGERY": ("advice", ("rev-nct-2020", "guo-2021")),
     "TIMING.PVE_REASSESSMENT": ("advice", ("wjg-2014", "guo-2021")),
     "RESPONSE.PROGRESSION_ON_CHEMOTHERAPY": ("critical", ("wjg-2014",)),
@@ -73,10 +76,26 @@ SPEC: dict[str, tuple[str, tuple[str, ...]]] = {
     "SCORE.FONG_HIGH_RISK": ("advice", ("fong-1999", "guo-2021")),
 }
 SPEC_SOURCE_KEYS = {
-    "rev-nct-2020", "guo-2021", "rev-treat-2021", "wjg-2014", "cairo-2024", "nccn-colon",
-    "fong-1999", "margonis-2018", "brudvik-2019", "sasaki-2018", "eisenhauer-2009", "chun-2009",
-    "eortc-40983", "beacon-2019", "collision-2025", "breakwater-2025", "keynote-177",
-    "checkmate-8hw", "shindoh-2013", "transmet-2024",
+    "rev-nct-2020",
+    "guo-2021",
+    "rev-treat-2021",
+    "wjg-2014",
+    "cairo-2024",
+    "nccn-colon",
+    "fong-1999",
+    "margonis-2018",
+    "brudvik-2019",
+    "sasaki-2018",
+    "eisenhauer-2009",
+    "chun-2009",
+    "eortc-40983",
+    "beacon-2019",
+    "collision-2025",
+    "breakwater-2025",
+    "keynote-177",
+    "checkmate-8hw",
+    "shindoh-2013",
+    "transmet-2024",
 }
 GOLDEN = Path(__file__).resolve().parents[2] / "golden"
 
@@ -119,9 +138,12 @@ def test_catalogue_shows_current_thresholds_and_references() -> None:
     chemo = by_id["TIMING.SURGERY_TOO_SOON_AFTER_CHEMOTHERAPY"]
     assert chemo["severity"] == "warning"
     assert chemo["group"] == "TIMING"
-    assert {"key": "chemo_washout_days", "value": 35, "unit": "days",
-            "meaning": "minimum days from last chemotherapy to hepatectomy"} in chemo[
-        "profile_keys"]
+    assert {
+        "key": "chemo_washout_days",
+        "value": 35,
+        "unit": "days",
+        "meaning": "minimum days from last chemotherapy to hepatectomy",
+    } in chemo["profile_keys"]
     assert chemo["sources"][0] == {"key": "rev-nct-2020", "reference": SOURCES["rev-nct-2020"]}
 
 
@@ -148,24 +170,56 @@ class RecordingProfile:
 
 
 def _contexts(cb: Any) -> list[tuple[Any, date]]:
-    cases = [(loads_case(p.read_text(encoding="utf-8"), today=date(2030, 1, 1)),
-              date.fromisoformat(json.loads(p.with_suffix(".expected.json").read_text())["as_of"]))
-             for p in sorted(GOLDEN.glob("*.json")) if not p.name.endswith(".expected.json")]
-    cases.append((cb.case(
-        imaging=[cb.scan("2025-03-01", [cb.lesion("L1", 60), cb.lesion("L2", 8, depth_mm=20)],
-                         flr_percent=20),
-                 cb.scan("2025-05-01", [cb.lesion("L1", 75), cb.lesion("L2", 0)],
-                         flr_percent=24, modality="ct")],
-        labs=[{"date": "2025-03-01", "cea_ng_ml": 90}, {"date": "2025-05-02", "cea_ng_ml": 95}],
-        treatments=[*cb.cycles("2025-03-03", 6, biologic="bevacizumab"),
-                    cb.procedure("2025-04-01", "portal_vein_embolization")],
-        extrahepatic_disease=[{"site": "peritoneum"}, {"site": "celiac_nodes"}],
-        plan={"resectability": "resectable", "planned_surgery_date": "2025-06-02",
-              "sequence": "simultaneous", "segments_to_resect": [5, 6, 7, 8],
-              "planned_flr_percent": 25, "planned_regimen": "folfiri",
-              "planned_biologic": "cetuximab", "planned_immunotherapy": "nivolumab"},
-        surgery_outcomes=[{"date": "2025-01-01", "procedure": "hepatectomy",
-                           "margin_mm": 0.5}]), date(2025, 6, 1)))
+    cases = [
+        (
+            loads_case(p.read_text(encoding="utf-8"), today=date(2030, 1, 1)),
+            date.fromisoformat(json.loads(p.with_suffix(".expected.json").read_text())["as_of"]),
+        )
+        for p in sorted(GOLDEN.glob("*.json"))
+        if not p.name.endswith(".expected.json")
+    ]
+    cases.append(
+        (
+            cb.case(
+                imaging=[
+                    cb.scan(
+                        "2025-03-01",
+                        [cb.lesion("L1", 60), cb.lesion("L2", 8, depth_mm=20)],
+                        flr_percent=20,
+                    ),
+                    cb.scan(
+                        "2025-05-01",
+                        [cb.lesion("L1", 75), cb.lesion("L2", 0)],
+                        flr_percent=24,
+                        modality="ct",
+                    ),
+                ],
+                labs=[
+                    {"date": "2025-03-01", "cea_ng_ml": 90},
+                    {"date": "2025-05-02", "cea_ng_ml": 95},
+                ],
+                treatments=[
+                    *cb.cycles("2025-03-03", 6, biologic="bevacizumab"),
+                    cb.procedure("2025-04-01", "portal_vein_embolization"),
+                ],
+                extrahepatic_disease=[{"site": "peritoneum"}, {"site": "celiac_nodes"}],
+                plan={
+                    "resectability": "resectable",
+                    "planned_surgery_date": "2025-06-02",
+                    "sequence": "simultaneous",
+                    "segments_to_resect": [5, 6, 7, 8],
+                    "planned_flr_percent": 25,
+                    "planned_regimen": "folfiri",
+                    "planned_biologic": "cetuximab",
+                    "planned_immunotherapy": "nivolumab",
+                },
+                surgery_outcomes=[
+                    {"date": "2025-01-01", "procedure": "hepatectomy", "margin_mm": 0.5}
+                ],
+            ),
+            date(2025, 6, 1),
+        )
+    )
     return cases
 
 
@@ -175,8 +229,12 @@ def test_rules_read_only_the_profile_keys_they_declare(cb: Any) -> None:
         facts, episode = derive(case, as_of, Profile())
         for r in RULES:
             recorder = RecordingProfile(Profile())
-            context = Context(as_of=as_of, profile=recorder,  # type: ignore[arg-type]
-                              facts=facts, episode=episode)
+            context = Context(
+                as_of=as_of,
+                profile=recorder,  # type: ignore[arg-type]
+                facts=facts,
+                episode=episode,
+            )
             if r.check(context) is not None:
                 fired.add(r.id)
             assert recorder.read <= set(r.profile_keys), (r.id, recorder.read)
@@ -188,12 +246,14 @@ def test_findings_carry_the_catalogue_metadata(cb: Any) -> None:
         for finding in evaluate(case, as_of, Profile()).findings:
             r = next(x for x in RULES if x.id == finding.rule)
             assert (finding.title, finding.severity, finding.sources) == (
-                r.title, r.severity, r.sources)
+                r.title,
+                r.severity,
+                r.sources,
+            )
             assert finding.message.endswith(".")
             assert finding.values
 
 
 def test_rule_fields_are_complete() -> None:
     names = {f.name for f in fields(RULES[0])}
-    assert names == {"id", "severity", "title", "description", "profile_keys", "sources",
-                     "check"}
+    assert names == {"id", "severity", "title", "description", "profile_keys", "sources", "check"}

@@ -90,6 +90,7 @@ def test_input_hash_ignores_reviews() -> None:
     reviewed = case_from_dict(data, today=TODAY)
     assert input_sha256(plain) == input_sha256(reviewed)
     import hashlib
+
     assert input_sha256(plain) == hashlib.sha256(canonical_json(plain).encode()).hexdigest()
 
 
@@ -128,13 +129,23 @@ sys.stdout.buffer.write(text.encode("utf-8"))
 """
 
 
-@pytest.mark.parametrize("env", [{"TZ": "Pacific/Kiritimati"}, {"TZ": "America/Adak"},
-                                 {"LANG": "tr_TR.UTF-8", "LC_ALL": "tr_TR.UTF-8"},
-                                 {"LANG": "C", "LC_ALL": "C", "PYTHONIOENCODING": "ascii"}])
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"TZ": "Pacific/Kiritimati"},
+        {"TZ": "America/Adak"},
+        {"LANG": "tr_TR.UTF-8", "LC_ALL": "tr_TR.UTF-8"},
+        {"LANG": "C", "LC_ALL": "C", "PYTHONIOENCODING": "ascii"},
+    ],
+)
 def test_same_bytes_in_another_process(env: dict[str, str]) -> None:
-    run = subprocess.run([sys.executable, "-c", SCRIPT, str(GOLDEN)], capture_output=True,
-                         env={**os.environ, "PYTHONPATH": str(ROOT), **env}, check=True,
-                         timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(GOLDEN)],
+        capture_output=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        check=True,
+        timeout=120,
+    )
     assert run.stdout == golden_json().encode("utf-8")
 
 
@@ -142,7 +153,8 @@ def test_the_engine_reads_no_clock_no_file_and_no_outer_layer() -> None:
     forbidden = re.compile(
         r"date\.today|datetime\.now|datetime\.utcnow|time\.time\(|\bopen\(|read_text|"
         r"import (PySide6|reportlab|sqlalchemy|sqlmodel|random|os)\b|"
-        r"from (PySide6|reportlab|sqlalchemy|crlmboard\.(store|services|ui|report|cli))")
+        r"from (PySide6|reportlab|sqlalchemy|crlmboard\.(store|services|ui|report|cli))"
+    )
     sources = list((ROOT / "crlmboard" / "domain" / "engine").rglob("*.py"))
     assert len(sources) >= 14
     for path in sources:
@@ -175,14 +187,17 @@ def lesions(draw: st.DrawFn) -> list[dict[str, Any]]:
     ids = draw(st.lists(st.sampled_from(IDS), unique=True, max_size=5))
     out = []
     for lesion_id in ids:
-        lesion = {"id": lesion_id,
-                  "segment": draw(optional(st.integers(1, 8))),
-                  "longest_diameter_mm": draw(optional(st.integers(0, 120)
-                                                       | st.floats(0, 120, width=32))),
-                  "depth_mm": draw(optional(st.integers(0, 60))),
-                  "target": draw(optional(st.booleans())),
-                  "morphology_group": draw(optional(st.integers(1, 3))),
-                  "status": draw(optional(st.sampled_from(_values(LesionStatus))))}
+        lesion = {
+            "id": lesion_id,
+            "segment": draw(optional(st.integers(1, 8))),
+            "longest_diameter_mm": draw(
+                optional(st.integers(0, 120) | st.floats(0, 120, width=32))
+            ),
+            "depth_mm": draw(optional(st.integers(0, 60))),
+            "target": draw(optional(st.booleans())),
+            "morphology_group": draw(optional(st.integers(1, 3))),
+            "status": draw(optional(st.sampled_from(_values(LesionStatus)))),
+        }
         out.append({k: v for k, v in lesion.items() if v is not None})
     return out
 
@@ -190,12 +205,16 @@ def lesions(draw: st.DrawFn) -> list[dict[str, Any]]:
 @st.composite
 def imaging(draw: st.DrawFn) -> dict[str, Any]:
     total = draw(optional(st.integers(800, 2500)))
-    scan = {"date": draw(days()), "modality": draw(optional(st.sampled_from(_values(Modality)))),
-            "lesions": draw(lesions()), "new_lesions": draw(optional(st.booleans())),
-            "non_target_progression": draw(optional(st.booleans())),
-            "total_liver_volume_ml": total,
-            "flr_volume_ml": draw(optional(st.integers(0, total))) if total else None,
-            "flr_percent": draw(optional(st.floats(0, 100, width=32)))}
+    scan = {
+        "date": draw(days()),
+        "modality": draw(optional(st.sampled_from(_values(Modality)))),
+        "lesions": draw(lesions()),
+        "new_lesions": draw(optional(st.booleans())),
+        "non_target_progression": draw(optional(st.booleans())),
+        "total_liver_volume_ml": total,
+        "flr_volume_ml": draw(optional(st.integers(0, total))) if total else None,
+        "flr_percent": draw(optional(st.floats(0, 100, width=32))),
+    }
     return {k: v for k, v in scan.items() if v is not None}
 
 
@@ -204,71 +223,104 @@ def treatment(draw: st.DrawFn) -> dict[str, Any]:
     kind = draw(st.sampled_from(["chemotherapy", "immunotherapy", "procedure"]))
     when = draw(days())
     if kind == "chemotherapy":
-        item = {"regimen": draw(st.sampled_from(_values(Regimen))),
-                "biologic": draw(optional(st.sampled_from(_values(Biologic)))),
-                "cycle": draw(st.integers(1, 12)),
-                "cycle_length_days": draw(optional(st.sampled_from([14, 21]))),
-                "setting": draw(st.sampled_from(_values(TreatmentSetting)))}
+        item = {
+            "regimen": draw(st.sampled_from(_values(Regimen))),
+            "biologic": draw(optional(st.sampled_from(_values(Biologic)))),
+            "cycle": draw(st.integers(1, 12)),
+            "cycle_length_days": draw(optional(st.sampled_from([14, 21]))),
+            "setting": draw(st.sampled_from(_values(TreatmentSetting))),
+        }
     elif kind == "immunotherapy":
-        item = {"agent": draw(st.sampled_from(_values(ImmunotherapyAgent))),
-                "setting": draw(st.sampled_from(_values(TreatmentSetting)))}
+        item = {
+            "agent": draw(st.sampled_from(_values(ImmunotherapyAgent))),
+            "setting": draw(st.sampled_from(_values(TreatmentSetting))),
+        }
     else:
-        item = {"procedure": draw(st.sampled_from(_values(ProcedureType))),
-                "lesion_ids": draw(optional(st.lists(st.sampled_from(IDS), max_size=2)))}
+        item = {
+            "procedure": draw(st.sampled_from(_values(ProcedureType))),
+            "lesion_ids": draw(optional(st.lists(st.sampled_from(IDS), max_size=2))),
+        }
     return {"kind": kind, "date": when, **{k: v for k, v in item.items() if v is not None}}
 
 
 @st.composite
 def cases(draw: st.DrawFn) -> dict[str, Any]:
     diagnosed = draw(st.integers(0, 600))
-    primary = {"site": draw(optional(st.sampled_from(_values(PrimarySite)))),
-               "n": draw(optional(st.sampled_from(_values(NCategory)))),
-               "diagnosis_date": (DAY0 + timedelta(days=diagnosed)).isoformat(),
-               "resection_date": draw(optional(st.integers(diagnosed, 900).map(
-                   lambda d: (DAY0 + timedelta(days=d)).isoformat())))}
-    molecular = {"kras": draw(optional(st.sampled_from(_values(RasResult)))),
-                 "nras": draw(optional(st.sampled_from(_values(RasResult)))),
-                 "braf": draw(optional(st.sampled_from(_values(BrafResult)))),
-                 "mmr": draw(optional(st.sampled_from(_values(MmrResult)))),
-                 "msi": draw(optional(st.sampled_from(_values(MsiResult)))),
-                 "tested_on": draw(optional(days()))}
-    plan = {"resectability": draw(optional(st.sampled_from(_values(Resectability)))),
-            "intent": draw(optional(st.sampled_from(["curative", "palliative"]))),
-            "sequence": draw(optional(st.sampled_from(_values(Sequence)))),
-            "segments_to_resect": draw(optional(st.lists(st.integers(1, 8), unique=True))),
-            "planned_flr_percent": draw(optional(st.integers(0, 100))),
-            "planned_regimen": draw(optional(st.sampled_from(_values(Regimen)))),
-            "planned_biologic": draw(optional(st.sampled_from(_values(Biologic)))),
-            "planned_immunotherapy": draw(optional(st.sampled_from(
-                _values(ImmunotherapyAgent)))),
-            "planned_surgery_date": draw(optional(days()))}
-    labs = [{k: v for k, v in {"date": draw(days()),
-                               "cea_ng_ml": draw(optional(st.floats(0, 500, width=32))),
-                               "ast_u_l": draw(optional(st.integers(0, 300))),
-                               "ast_uln_u_l": draw(optional(st.integers(1, 60))),
-                               "platelets_10e9_l": draw(optional(st.integers(0, 600)))}.items()
-             if v is not None} for _ in range(draw(st.integers(0, 4)))]
-    outcomes = [{"date": draw(days()),
-                 "procedure": draw(optional(st.sampled_from(_values(ProcedureType)))),
-                 "margin_mm": draw(optional(st.floats(0, 20, width=32))),
-                 "margin_status": draw(optional(st.sampled_from(["r0", "r1", "r2"])))}
-                for _ in range(draw(st.integers(0, 2)))]
+    primary = {
+        "site": draw(optional(st.sampled_from(_values(PrimarySite)))),
+        "n": draw(optional(st.sampled_from(_values(NCategory)))),
+        "diagnosis_date": (DAY0 + timedelta(days=diagnosed)).isoformat(),
+        "resection_date": draw(
+            optional(
+                st.integers(diagnosed, 900).map(lambda d: (DAY0 + timedelta(days=d)).isoformat())
+            )
+        ),
+    }
+    molecular = {
+        "kras": draw(optional(st.sampled_from(_values(RasResult)))),
+        "nras": draw(optional(st.sampled_from(_values(RasResult)))),
+        "braf": draw(optional(st.sampled_from(_values(BrafResult)))),
+        "mmr": draw(optional(st.sampled_from(_values(MmrResult)))),
+        "msi": draw(optional(st.sampled_from(_values(MsiResult)))),
+        "tested_on": draw(optional(days())),
+    }
+    plan = {
+        "resectability": draw(optional(st.sampled_from(_values(Resectability)))),
+        "intent": draw(optional(st.sampled_from(["curative", "palliative"]))),
+        "sequence": draw(optional(st.sampled_from(_values(Sequence)))),
+        "segments_to_resect": draw(optional(st.lists(st.integers(1, 8), unique=True))),
+        "planned_flr_percent": draw(optional(st.integers(0, 100))),
+        "planned_regimen": draw(optional(st.sampled_from(_values(Regimen)))),
+        "planned_biologic": draw(optional(st.sampled_from(_values(Biologic)))),
+        "planned_immunotherapy": draw(optional(st.sampled_from(_values(ImmunotherapyAgent)))),
+        "planned_surgery_date": draw(optional(days())),
+    }
+    labs = [
+        {
+            k: v
+            for k, v in {
+                "date": draw(days()),
+                "cea_ng_ml": draw(optional(st.floats(0, 500, width=32))),
+                "ast_u_l": draw(optional(st.integers(0, 300))),
+                "ast_uln_u_l": draw(optional(st.integers(1, 60))),
+                "platelets_10e9_l": draw(optional(st.integers(0, 600))),
+            }.items()
+            if v is not None
+        }
+        for _ in range(draw(st.integers(0, 4)))
+    ]
+    outcomes = [
+        {
+            "date": draw(days()),
+            "procedure": draw(optional(st.sampled_from(_values(ProcedureType)))),
+            "margin_mm": draw(optional(st.floats(0, 20, width=32))),
+            "margin_status": draw(optional(st.sampled_from(["r0", "r1", "r2"]))),
+        }
+        for _ in range(draw(st.integers(0, 2)))
+    ]
     data = {
         "format": "crlmboard.case/1",
-        "patient": {k: v for k, v in {
-            "mrn": "HYP-1", "birth_date": draw(optional(st.sampled_from(
-                ["1940-02-29", "1955-07-01", "1970-12-31"]))),
-            "ecog": draw(optional(st.integers(0, 4))),
-            "height_cm": draw(optional(st.integers(140, 200))),
-            "weight_kg": draw(optional(st.floats(40, 150, width=32))),
-            "liver_background": draw(optional(st.sampled_from(_values(LiverBackground))))
-        }.items() if v is not None},
+        "patient": {
+            k: v
+            for k, v in {
+                "mrn": "HYP-1",
+                "birth_date": draw(
+                    optional(st.sampled_from(["1940-02-29", "1955-07-01", "1970-12-31"]))
+                ),
+                "ecog": draw(optional(st.integers(0, 4))),
+                "height_cm": draw(optional(st.integers(140, 200))),
+                "weight_kg": draw(optional(st.floats(40, 150, width=32))),
+                "liver_background": draw(optional(st.sampled_from(_values(LiverBackground)))),
+            }.items()
+            if v is not None
+        },
         "primary": {k: v for k, v in primary.items() if v is not None},
         "liver_metastases_diagnosis_date": draw(optional(days())),
         "molecular": {k: v for k, v in molecular.items() if v is not None},
         "extrahepatic_disease": [
             {"site": site, "detected_on": draw(optional(days()))}
-            for site in draw(st.lists(st.sampled_from(_values(ExtrahepaticSite)), max_size=3))],
+            for site in draw(st.lists(st.sampled_from(_values(ExtrahepaticSite)), max_size=3))
+        ],
         "labs": labs,
         "treatments": draw(st.lists(treatment(), max_size=12)),
         "imaging": draw(st.lists(imaging(), max_size=5)),
@@ -282,8 +334,9 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=cases(), as_of_offset=st.integers(0, 1700))
-def test_any_valid_case_evaluates_twice_identically(data: dict[str, Any],
-                                                    as_of_offset: int) -> None:
+def test_any_valid_case_evaluates_twice_identically(
+    data: dict[str, Any], as_of_offset: int
+) -> None:
     try:
         case = case_from_dict(data, today=TODAY)
     except InvalidInput:
@@ -300,8 +353,9 @@ def test_any_valid_case_evaluates_twice_identically(data: dict[str, Any],
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=valid_case, as_of_offset=st.integers(0, 13000))
-def test_shared_valid_cases_evaluate_twice_identically(data: dict[str, Any],
-                                                       as_of_offset: int) -> None:
+def test_shared_valid_cases_evaluate_twice_identically(
+    data: dict[str, Any], as_of_offset: int
+) -> None:
     """The project's shared case strategy (tests/strategies.py) as a second generator."""
     try:
         case = case_from_dict(data, today=TODAY)

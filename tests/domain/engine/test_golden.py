@@ -14,8 +14,9 @@ from crlmboard.domain.caseformat import loads_case
 from crlmboard.domain.engine import evaluate, evaluation_to_json, load_profile_text
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden"
-DEFAULT_TOML = (Path(__file__).resolve().parents[3] / "crlmboard" / "resources" / "profiles"
-                / "default.toml")
+DEFAULT_TOML = (
+    Path(__file__).resolve().parents[3] / "crlmboard" / "resources" / "profiles" / "default.toml"
+)
 PAIRS = sorted(p for p in GOLDEN.glob("*.json") if not p.name.endswith(".expected.json"))
 
 

@@ -19,15 +19,33 @@ RESOURCES = Path(__file__).resolve().parents[3] / "crlmboard" / "resources"
 DEFAULT_TEXT = (RESOURCES / DEFAULT_PROFILE_RESOURCE).read_text(encoding="utf-8")
 
 SPEC_TABLE = {
-    "chemo_washout_days": 28, "bevacizumab_washout_days": 42, "restaging_interval_days": 56,
-    "restaging_soon_days": 14, "on_treatment_window_days": 35, "prolonged_chemo_weeks": 12,
-    "prolonged_chemo_cycles": 6, "flr_required_normal": 20, "flr_required_injured": 30,
-    "flr_required_cirrhosis": 40, "major_hepatectomy_segments": 3, "pve_reassess_days": 21,
-    "dlm_small_mm": 20, "dlm_deep_mm": 10, "ablation_max_mm": 30, "cea_uln": 5.0,
-    "cea_decline_percent": 7.5, "irinotecan_bmi": 25, "oxaliplatin_sos_cycles": 6,
-    "margin_min_mm": 1, "fong_high_risk": 3, "upfront_max_lesions": 4,
-    "peritoneal_max_liver_lesions": 3, "transplant_min_systemic_weeks": 6,
-    "oslo_largest_mm": 55, "oslo_cea": 80, "oslo_interval_months": 24,
+    "chemo_washout_days": 28,
+    "bevacizumab_washout_days": 42,
+    "restaging_interval_days": 56,
+    "restaging_soon_days": 14,
+    "on_treatment_window_days": 35,
+    "prolonged_chemo_weeks": 12,
+    "prolonged_chemo_cycles": 6,
+    "flr_required_normal": 20,
+    "flr_required_injured": 30,
+    "flr_required_cirrhosis": 40,
+    "major_hepatectomy_segments": 3,
+    "pve_reassess_days": 21,
+    "dlm_small_mm": 20,
+    "dlm_deep_mm": 10,
+    "ablation_max_mm": 30,
+    "cea_uln": 5.0,
+    "cea_decline_percent": 7.5,
+    "irinotecan_bmi": 25,
+    "oxaliplatin_sos_cycles": 6,
+    "margin_min_mm": 1,
+    "fong_high_risk": 3,
+    "upfront_max_lesions": 4,
+    "peritoneal_max_liver_lesions": 3,
+    "transplant_min_systemic_weeks": 6,
+    "oslo_largest_mm": 55,
+    "oslo_cea": 80,
+    "oslo_interval_months": 24,
     "kgr_min_percent_per_week": 2.0,
 }
 
@@ -90,18 +108,21 @@ def test_the_hash_is_of_the_text() -> None:
     assert a.sha256 != b.sha256
 
 
-@pytest.mark.parametrize(("text", "path", "message"), [
-    ("chemo_washout_dayz = 28", "chemo_washout_dayz", "unknown key"),
-    ("chemo_washout_days = '28'", "chemo_washout_days", "must be a whole number"),
-    ("chemo_washout_days = 28.0", "chemo_washout_days", "must be a whole number"),
-    ("chemo_washout_days = true", "chemo_washout_days", "must be a number, not true/false"),
-    ("cea_uln = 'five'", "cea_uln", "must be a number"),
-    ("cea_uln = nan", "cea_uln", "must be a finite number"),
-    ("chemo_washout_days = -1", "chemo_washout_days", "must be ≥ 0"),
-    ("flr_required_normal = 101", "flr_required_normal", "must be ≤ 100"),
-    ("[thresholds]\nchemo_washout_days = 28", "thresholds", "unknown key"),
-    ("core_roles = ['surgeon']", "core_roles", "unknown role 'surgeon'"),
-])
+@pytest.mark.parametrize(
+    ("text", "path", "message"),
+    [
+        ("chemo_washout_dayz = 28", "chemo_washout_dayz", "unknown key"),
+        ("chemo_washout_days = '28'", "chemo_washout_days", "must be a whole number"),
+        ("chemo_washout_days = 28.0", "chemo_washout_days", "must be a whole number"),
+        ("chemo_washout_days = true", "chemo_washout_days", "must be a number, not true/false"),
+        ("cea_uln = 'five'", "cea_uln", "must be a number"),
+        ("cea_uln = nan", "cea_uln", "must be a finite number"),
+        ("chemo_washout_days = -1", "chemo_washout_days", "must be ≥ 0"),
+        ("flr_required_normal = 101", "flr_required_normal", "must be ≤ 100"),
+        ("[thresholds]\nchemo_washout_days = 28", "thresholds", "unknown key"),
+        ("core_roles = ['surgeon']", "core_roles", "unknown role 'surgeon'"),
+    ],
+)
 def test_refused(text: str, path: str, message: str) -> None:
     found = problems(text)
     assert len(found) == 1
@@ -125,9 +146,11 @@ def test_profile_is_frozen() -> None:
 
 
 def test_a_profile_changes_the_evaluation(cb: Any) -> None:
-    case = cb.case(imaging=[cb.scan("2025-03-20", [cb.lesion("L1", 32)])],
-                   treatments=cb.cycles("2025-03-25", 5),
-                   plan={"planned_surgery_date": "2025-06-17"})
+    case = cb.case(
+        imaging=[cb.scan("2025-03-20", [cb.lesion("L1", 32)])],
+        treatments=cb.cycles("2025-03-25", 5),
+        plan={"planned_surgery_date": "2025-06-17"},
+    )
     assert "TIMING.SURGERY_TOO_SOON_AFTER_CHEMOTHERAPY" not in cb.rules(case)
     strict = load_profile_text("chemo_washout_days = 29\n", "strict")
     evaluation = cb.evaluate(case, date(2025, 6, 1), strict)

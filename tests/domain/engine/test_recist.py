@@ -17,18 +17,27 @@ def timepoints(cb: Any, *scans: dict[str, Any]) -> list[ImagingTimepoint]:
     return images
 
 
-def run(cb: Any, baseline: list[Any], *later: list[Any], **flags: Any,
-        ) -> list[RecistTimepoint]:
-    scans = [cb.scan(f"2025-0{i + 1}-01", lesions, **(flags if i == len(later) else {}))
-             for i, lesions in enumerate([baseline, *later])]
+def run(
+    cb: Any,
+    baseline: list[Any],
+    *later: list[Any],
+    **flags: Any,
+) -> list[RecistTimepoint]:
+    scans = [
+        cb.scan(f"2025-0{i + 1}-01", lesions, **(flags if i == len(later) else {}))
+        for i, lesions in enumerate([baseline, *later])
+    ]
     images = timepoints(cb, *scans)
     return assess(images[0], images[1:])[1]
 
 
 def test_exactly_minus_30_percent_is_pr(cb: Any) -> None:
     # 0.7 × 90 is 62.99999999999999 in floating point: exact arithmetic keeps 63 a PR
-    result = run(cb, [cb.lesion("L1", 50, target=True), cb.lesion("L2", 40, target=True)],
-                 [cb.lesion("L1", 35, target=True), cb.lesion("L2", 28, target=True)])
+    result = run(
+        cb,
+        [cb.lesion("L1", 50, target=True), cb.lesion("L2", 40, target=True)],
+        [cb.lesion("L1", 35, target=True), cb.lesion("L2", 28, target=True)],
+    )
     assert result[0].sum_mm == 63
     assert result[0].change_from_baseline_percent == -30.0
     assert result[0].response == "PR"
@@ -49,9 +58,12 @@ def test_plus_20_percent_needs_5_mm(cb: Any) -> None:
 
 def test_nadir_after_a_response(cb: Any) -> None:
     # 100 → 60 (PR) → 72: still below baseline, but +20 % and +12 mm over the nadir = PD
-    result = run(cb, [cb.lesion("L1", 60), cb.lesion("L2", 40)],
-                 [cb.lesion("L1", 36), cb.lesion("L2", 24)],
-                 [cb.lesion("L1", 44), cb.lesion("L2", 28)])
+    result = run(
+        cb,
+        [cb.lesion("L1", 60), cb.lesion("L2", 40)],
+        [cb.lesion("L1", 36), cb.lesion("L2", 24)],
+        [cb.lesion("L1", 44), cb.lesion("L2", 28)],
+    )
     assert [r.response for r in result] == ["PR", "PD"]
     assert result[1].nadir_mm == 60
     assert result[1].change_from_baseline_percent == -28.0
@@ -75,8 +87,12 @@ def test_a_missing_target_is_ne(cb: Any) -> None:
 
 
 def test_ne_timepoints_do_not_set_the_nadir(cb: Any) -> None:
-    result = run(cb, [cb.lesion("L1", 40), cb.lesion("L2", 30)], [cb.lesion("L1", 10)],
-                 [cb.lesion("L1", 40), cb.lesion("L2", 32)])
+    result = run(
+        cb,
+        [cb.lesion("L1", 40), cb.lesion("L2", 30)],
+        [cb.lesion("L1", 10)],
+        [cb.lesion("L1", 40), cb.lesion("L2", 32)],
+    )
     assert [r.response for r in result] == ["NE", "SD"]
     assert result[1].nadir_mm == 70
     assert best_response(result) == "SD"
@@ -84,31 +100,39 @@ def test_ne_timepoints_do_not_set_the_nadir(cb: Any) -> None:
 
 def test_a_missing_target_is_ne_even_with_new_lesions(cb: Any) -> None:
     # the spec's "a target lesion absent from the timepoint → NE" wins over its PD line
-    result = run(cb, [cb.lesion("L1", 40), cb.lesion("L2", 30)], [cb.lesion("L1", 20)],
-                 new_lesions=True)
+    result = run(
+        cb, [cb.lesion("L1", 40), cb.lesion("L2", 30)], [cb.lesion("L1", 20)], new_lesions=True
+    )
     assert result[0].response == "NE"
-    result = run(cb, [cb.lesion("L1", 40), cb.lesion("L2", 30)], [cb.lesion("L1", 20)],
-                 non_target_progression=True)
+    result = run(
+        cb,
+        [cb.lesion("L1", 40), cb.lesion("L2", 30)],
+        [cb.lesion("L1", 20)],
+        non_target_progression=True,
+    )
     assert result[0].response == "NE"
 
 
 def test_an_unmeasured_target_with_new_lesions_is_pd(cb: Any) -> None:
     # the target is listed (not absent), only its size is unknown: the PD line applies
-    result = run(cb, [cb.lesion("L1", 40)], [{"id": "L1", "status": "present"}],
-                 new_lesions=True)
+    result = run(cb, [cb.lesion("L1", 40)], [{"id": "L1", "status": "present"}], new_lesions=True)
     assert result[0].response == "PD"
     assert result[0].sum_mm is None
 
 
 def test_non_target_progression_is_pd(cb: Any) -> None:
-    result = run(cb, [cb.lesion("L1", 40)], [cb.lesion("L1", 20)],
-                 non_target_progression=True)
+    result = run(cb, [cb.lesion("L1", 40)], [cb.lesion("L1", 20)], non_target_progression=True)
     assert result[0].response == "PD"
 
 
 def test_targets_chosen_when_none_is_marked(cb: Any) -> None:
-    images = timepoints(cb, cb.scan("2025-01-01", [
-        cb.lesion("L1", 12), cb.lesion("L2", 40), cb.lesion("L3", 9), cb.lesion("L4", 25)]))
+    images = timepoints(
+        cb,
+        cb.scan(
+            "2025-01-01",
+            [cb.lesion("L1", 12), cb.lesion("L2", 40), cb.lesion("L3", 9), cb.lesion("L4", 25)],
+        ),
+    )
     baseline, _ = assess(images[0], [])
     assert baseline.target_lesions == ("L2", "L4")
     assert baseline.non_target_lesions == ("L1", "L3")
@@ -117,14 +141,16 @@ def test_targets_chosen_when_none_is_marked(cb: Any) -> None:
 
 
 def test_equal_sizes_keep_list_order(cb: Any) -> None:
-    images = timepoints(cb, cb.scan("2025-01-01", [
-        cb.lesion("L3", 20), cb.lesion("L1", 20), cb.lesion("L2", 20)]))
+    images = timepoints(
+        cb, cb.scan("2025-01-01", [cb.lesion("L3", 20), cb.lesion("L1", 20), cb.lesion("L2", 20)])
+    )
     assert assess(images[0], [])[0].target_lesions == ("L3", "L1")
 
 
 def test_marked_targets_win_over_size(cb: Any) -> None:
-    images = timepoints(cb, cb.scan("2025-01-01", [
-        cb.lesion("L1", 50), cb.lesion("L2", 15, target=True)]))
+    images = timepoints(
+        cb, cb.scan("2025-01-01", [cb.lesion("L1", 50), cb.lesion("L2", 15, target=True)])
+    )
     baseline, _ = assess(images[0], [])
     assert baseline.target_lesions == ("L2",)
     assert baseline.non_target_lesions == ("L1",)
@@ -132,8 +158,9 @@ def test_marked_targets_win_over_size(cb: Any) -> None:
 
 
 def test_auto_selection_needs_10_mm(cb: Any) -> None:
-    result = run(cb, [cb.lesion("L1", 9.9), cb.lesion("L2", 5)], [cb.lesion("L1", 3),
-                                                                  cb.lesion("L2", 2)])
+    result = run(
+        cb, [cb.lesion("L1", 9.9), cb.lesion("L2", 5)], [cb.lesion("L1", 3), cb.lesion("L2", 2)]
+    )
     assert result[0].response == "NE"
     images = timepoints(cb, cb.scan("2025-01-01", [cb.lesion("L1", 10)]))
     assert assess(images[0], [])[0].target_lesions == ("L1",)
@@ -145,8 +172,7 @@ def test_no_measurable_baseline_is_ne_at_every_timepoint(cb: Any) -> None:
     small = [cb.lesion("L1", 8)]
     assert run(cb, small, [cb.lesion("L1", 4)])[0].response == "NE"
     assert run(cb, small, [cb.lesion("L1", 4)], new_lesions=True)[0].response == "NE"
-    assert run(cb, small, [cb.lesion("L1", 12)],
-               non_target_progression=True)[0].response == "NE"
+    assert run(cb, small, [cb.lesion("L1", 12)], non_target_progression=True)[0].response == "NE"
     # a marked lesion that is not present at baseline is no target either
     gone = [cb.lesion("L1", 0, target=True), cb.lesion("L2", 30)]
     result = run(cb, gone, [cb.lesion("L1", 0), cb.lesion("L2", 30)], new_lesions=True)
@@ -155,8 +181,17 @@ def test_no_measurable_baseline_is_ne_at_every_timepoint(cb: Any) -> None:
 
 def test_marked_targets_have_no_size_condition(cb: Any) -> None:
     # the ≥ 10 mm condition belongs to the engine's own choice, not to the board's marks
-    images = timepoints(cb, cb.scan("2025-01-01", [
-        cb.lesion("L1", 20, target=True), cb.lesion("L2", 8, target=True), cb.lesion("L3", 30)]))
+    images = timepoints(
+        cb,
+        cb.scan(
+            "2025-01-01",
+            [
+                cb.lesion("L1", 20, target=True),
+                cb.lesion("L2", 8, target=True),
+                cb.lesion("L3", 30),
+            ],
+        ),
+    )
     baseline, _ = assess(images[0], [])
     assert baseline.target_lesions == ("L1", "L2")
     assert baseline.non_target_lesions == ("L3",)
@@ -171,8 +206,13 @@ def test_marked_targets_have_no_size_condition(cb: Any) -> None:
 
 
 def test_a_marked_lesion_without_a_diameter_is_a_non_target(cb: Any) -> None:
-    images = timepoints(cb, cb.scan("2025-01-01", [
-        cb.lesion("L1", 20, target=True), {"id": "L2", "status": "present", "target": True}]))
+    images = timepoints(
+        cb,
+        cb.scan(
+            "2025-01-01",
+            [cb.lesion("L1", 20, target=True), {"id": "L2", "status": "present", "target": True}],
+        ),
+    )
     baseline, _ = assess(images[0], [])
     assert baseline.target_lesions == ("L1",)
     assert baseline.non_target_lesions == ("L2",)
@@ -219,11 +259,16 @@ def test_best_response_ignores_ne() -> None:
 
 def test_recist_facts_stop_at_the_first_liver_directed_procedure(cb: Any) -> None:
     case = cb.case(
-        imaging=[cb.scan("2025-01-01", [cb.lesion("L1", 40)]),
-                 cb.scan("2025-02-01", [cb.lesion("L1", 30)]),
-                 cb.scan("2025-04-01", [cb.lesion("L1", 0, status="ablated")])],
-        treatments=[*cb.cycles("2025-01-02", 4),
-                    cb.procedure("2025-03-01", "thermal_ablation", lesion_ids=["L1"])])
+        imaging=[
+            cb.scan("2025-01-01", [cb.lesion("L1", 40)]),
+            cb.scan("2025-02-01", [cb.lesion("L1", 30)]),
+            cb.scan("2025-04-01", [cb.lesion("L1", 0, status="ablated")]),
+        ],
+        treatments=[
+            *cb.cycles("2025-01-02", 4),
+            cb.procedure("2025-03-01", "thermal_ablation", lesion_ids=["L1"]),
+        ],
+    )
     facts = cb.evaluate(case).facts
     assert [r.date.isoformat() for r in facts.recist] == ["2025-02-01"]
     assert facts.best_response == "SD"
@@ -232,10 +277,13 @@ def test_recist_facts_stop_at_the_first_liver_directed_procedure(cb: Any) -> Non
 
 def test_baseline_is_the_latest_scan_before_treatment(cb: Any) -> None:
     case = cb.case(
-        imaging=[cb.scan("2025-01-01", [cb.lesion("L1", 60)]),
-                 cb.scan("2025-02-01", [cb.lesion("L1", 50)]),
-                 cb.scan("2025-04-01", [cb.lesion("L1", 34)])],
-        treatments=cb.cycles("2025-02-03", 4))
+        imaging=[
+            cb.scan("2025-01-01", [cb.lesion("L1", 60)]),
+            cb.scan("2025-02-01", [cb.lesion("L1", 50)]),
+            cb.scan("2025-04-01", [cb.lesion("L1", 34)]),
+        ],
+        treatments=cb.cycles("2025-02-03", 4),
+    )
     facts = cb.evaluate(case).facts
     assert facts.recist_baseline is not None
     assert facts.recist_baseline.date.isoformat() == "2025-02-01"
@@ -245,9 +293,11 @@ def test_baseline_is_the_latest_scan_before_treatment(cb: Any) -> None:
 
 # The sums and thresholds are exact decimal arithmetic on what was typed; `assess` does it
 # in integers over one power of ten.  This reference does it with Fractions, as written.
-_typed = st.one_of(st.integers(1, 4000).map(lambda n: n / 10),
-                   st.integers(1, 400_000).map(lambda n: n / 1000),
-                   st.floats(min_value=1e-6, max_value=400, allow_nan=False))
+_typed = st.one_of(
+    st.integers(1, 4000).map(lambda n: n / 10),
+    st.integers(1, 400_000).map(lambda n: n / 1000),
+    st.floats(min_value=1e-6, max_value=400, allow_nan=False),
+)
 
 
 def _reference(base: list[float], later: list[list[float]]) -> list[tuple[Any, ...]]:
@@ -268,32 +318,47 @@ def _reference(base: list[float], later: list[list[float]]) -> list[tuple[Any, .
             response = "PR"
         else:
             response = "SD"
-        out.append((float(total), float(nadir), percent(total, base_sum),
-                    percent(total, nadir), response))
+        out.append(
+            (float(total), float(nadir), percent(total, base_sum), percent(total, nadir), response)
+        )
         nadir = min(nadir, total)
     return out
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(base=st.lists(_typed, min_size=1, max_size=2),
-       later=st.lists(st.lists(_typed, min_size=2, max_size=2), min_size=1, max_size=4))
-def test_sums_and_thresholds_are_exact_decimal_arithmetic(cb: Any, base: list[float],
-                                                          later: list[list[float]]) -> None:
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    base=st.lists(_typed, min_size=1, max_size=2),
+    later=st.lists(st.lists(_typed, min_size=2, max_size=2), min_size=1, max_size=4),
+)
+def test_sums_and_thresholds_are_exact_decimal_arithmetic(
+    cb: Any, base: list[float], later: list[list[float]]
+) -> None:
     ids = [f"L{i + 1}" for i in range(len(base))]
     scans = [[cb.lesion(i, d, target=True) for i, d in zip(ids, base, strict=True)]]
-    scans += [[cb.lesion(i, d, target=True) for i, d in zip(ids, sizes, strict=False)]
-              for sizes in later]
+    scans += [
+        [cb.lesion(i, d, target=True) for i, d in zip(ids, sizes, strict=False)] for sizes in later
+    ]
     results = run(cb, *scans)
-    expected = _reference(base, [sizes[:len(base)] for sizes in later])
-    assert [(r.sum_mm, r.nadir_mm, r.change_from_baseline_percent,
-             r.change_from_nadir_percent, r.response) for r in results] == expected
+    expected = _reference(base, [sizes[: len(base)] for sizes in later])
+    assert [
+        (
+            r.sum_mm,
+            r.nadir_mm,
+            r.change_from_baseline_percent,
+            r.change_from_nadir_percent,
+            r.response,
+        )
+        for r in results
+    ] == expected
 
 
 def test_a_vanishing_baseline_sum_gives_no_percentage_rather_than_infinity(cb: Any) -> None:
     # 5e-324 mm is a valid (> 0) diameter; dividing by it overflows to infinity
-    result = run(cb, [cb.lesion("L1", 5e-324, target=True)],
-                 [cb.lesion("L1", 30, target=True)])
+    result = run(cb, [cb.lesion("L1", 5e-324, target=True)], [cb.lesion("L1", 30, target=True)])
     assert result[0].change_from_baseline_percent is None
     assert result[0].change_from_nadir_percent is None
     assert result[0].response == "PD"

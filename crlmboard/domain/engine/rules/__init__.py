@@ -28,8 +28,7 @@ class Severity(StrEnum):
     INFO = "info"
 
 
-SEVERITY_ORDER = {Severity.CRITICAL: 0, Severity.WARNING: 1, Severity.ADVICE: 2,
-                  Severity.INFO: 3}
+SEVERITY_ORDER = {Severity.CRITICAL: 0, Severity.WARNING: 1, Severity.ADVICE: 2, Severity.INFO: 3}
 
 
 @dataclass(frozen=True)
@@ -89,11 +88,20 @@ class Rule:
         return self.id.split(".", 1)[0]
 
 
-def rule(rule_id: str, severity: Severity, *, title: str, description: str,
-         sources: tuple[str, ...], profile_keys: tuple[str, ...] = ()) -> Callable[[Check], Rule]:
+def rule(
+    rule_id: str,
+    severity: Severity,
+    *,
+    title: str,
+    description: str,
+    sources: tuple[str, ...],
+    profile_keys: tuple[str, ...] = (),
+) -> Callable[[Check], Rule]:
     """Declare a rule: metadata here, condition in the decorated function."""
+
     def wrap(check: Check) -> Rule:
         return Rule(rule_id, severity, title, description, profile_keys, sources, check)
+
     return wrap
 
 

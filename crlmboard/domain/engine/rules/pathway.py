@@ -12,55 +12,77 @@ from crlmboard.domain.models import ExtrahepaticSite, Resectability, Sequence
 
 RESECTABLE = Resectability.RESECTABLE
 NOT_YET_RESECTABLE = (Resectability.BORDERLINE, Resectability.UNRESECTABLE)
-REGIONAL_NODES = (ExtrahepaticSite.HEPATIC_PEDICLE_NODES.value,
-                  ExtrahepaticSite.PORTOCAVAL_NODES.value)
+REGIONAL_NODES = (
+    ExtrahepaticSite.HEPATIC_PEDICLE_NODES.value,
+    ExtrahepaticSite.PORTOCAVAL_NODES.value,
+)
 DISTANT_NODES = (ExtrahepaticSite.CELIAC_NODES.value, ExtrahepaticSite.PARA_AORTIC_NODES.value)
 
 
 def _primary_unresected(ctx: Context) -> bool:
     primary = ctx.episode.primary
-    return primary is not None and (primary.resection_date is None
-                                     or primary.resection_date > ctx.as_of)
+    return primary is not None and (
+        primary.resection_date is None or primary.resection_date > ctx.as_of
+    )
 
 
-@rule("PATHWAY.UPFRONT_RESECTION", Severity.ADVICE,
-      title="Upfront resection is the guideline option",
-      description="Resectable, curative intent, no systemic therapy in the episode, lesion "
-                  "count ≤ upfront_max_lesions, not bilobar, Fong score known and < "
-                  "fong_high_risk, no extrahepatic disease.",
-      sources=("guo-2021", "rev-nct-2020", "eortc-40983"),
-      profile_keys=("upfront_max_lesions", "fong_high_risk"))
+@rule(
+    "PATHWAY.UPFRONT_RESECTION",
+    Severity.ADVICE,
+    title="Upfront resection is the guideline option",
+    description="Resectable, curative intent, no systemic therapy in the episode, lesion "
+    "count ≤ upfront_max_lesions, not bilobar, Fong score known and < "
+    "fong_high_risk, no extrahepatic disease.",
+    sources=("guo-2021", "rev-nct-2020", "eortc-40983"),
+    profile_keys=("upfront_max_lesions", "fong_high_risk"),
+)
 def upfront_resection(ctx: Context) -> Hit | None:
     f = ctx.facts
     limit = ctx.profile.upfront_max_lesions
     high = ctx.profile.fong_high_risk
     fong = f.fong_crs.score
-    if (ctx.plan.resectability != RESECTABLE or not ctx.curative
-            or ctx.episode.has_systemic_therapy or f.lesion_count is None
-            or f.lesion_count > limit or f.bilobar is not False or fong is None or fong >= high
-            or f.extrahepatic_sites):
+    if (
+        ctx.plan.resectability != RESECTABLE
+        or not ctx.curative
+        or ctx.episode.has_systemic_therapy
+        or f.lesion_count is None
+        or f.lesion_count > limit
+        or f.bilobar is not False
+        or fong is None
+        or fong >= high
+        or f.extrahepatic_sites
+    ):
         return None
-    return Hit(f"Resectable liver-only disease with {f.lesion_count} lesion(s) (≤ {limit}), "
-               f"unilobar, Fong score {fong} (< {high}): guidelines prefer upfront resection; "
-               "perioperative FOLFOX/CAPOX is optional (EORTC 40983: 3-year PFS 33.2 → 42.4 %, "
-               "no OS difference).",
-               {"lesion_count": f.lesion_count, "upfront_max_lesions": limit,
-                "bilobar": False, "fong_crs": fong, "fong_high_risk": high,
-                "extrahepatic_sites": []})
+    return Hit(
+        f"Resectable liver-only disease with {f.lesion_count} lesion(s) (≤ {limit}), "
+        f"unilobar, Fong score {fong} (< {high}): guidelines prefer upfront resection; "
+        "perioperative FOLFOX/CAPOX is optional (EORTC 40983: 3-year PFS 33.2 → 42.4 %, "
+        "no OS difference).",
+        {
+            "lesion_count": f.lesion_count,
+            "upfront_max_lesions": limit,
+            "bilobar": False,
+            "fong_crs": fong,
+            "fong_high_risk": high,
+            "extrahepatic_sites": [],
+        },
+    )
 
 
-@rule("PATHWAY.PERIOPERATIVE_CHEMOTHERAPY", Severity.ADVICE,
-      title="Perioperative chemotherapy to consider",
-      description="Resectable, curative intent, no systemic therapy in the episode, and any "
-                  "of: lesion count > upfront_max_lesions, bilobar, Fong score ≥ "
-                  "fong_high_risk, synchronous presentation, hepatic pedicle or portocaval "
-                  "node disease.",
-      sources=("rev-nct-2020", "guo-2021"),
-      profile_keys=("upfront_max_lesions", "fong_high_risk"))
+@rule(
+    "PATHWAY.PERIOPERATIVE_CHEMOTHERAPY",
+    Severity.ADVICE,
+    title="Perioperative chemotherapy to consider",
+    description="Resectable, curative intent, no systemic therapy in the episode, and any "
+    "of: lesion count > upfront_max_lesions, bilobar, Fong score ≥ "
+    "fong_high_risk, synchronous presentation, hepatic pedicle or portocaval "
+    "node disease.",
+    sources=("rev-nct-2020", "guo-2021"),
+    profile_keys=("upfront_max_lesions", "fong_high_risk"),
+)
 def perioperative_chemotherapy(ctx: Context) -> Hit | None:
     f = ctx.facts
-    if (ctx.plan.resectability != RESECTABLE or not ctx.curative
-            or ctx.episode.has_systemic_therapy):
+    if ctx.plan.resectability != RESECTABLE or not ctx.curative or ctx.episode.has_systemic_therapy:
         return None
     limit = ctx.profile.upfront_max_lesions
     high = ctx.profile.fong_high_risk
@@ -78,25 +100,39 @@ def perioperative_chemotherapy(ctx: Context) -> Hit | None:
         reasons.append(words([site.replace("_", " ") for site in nodes]))
     if not reasons:
         return None
-    return Hit(f"Resectable disease with {words(reasons)}: consider 2–3 months (≈ 6 cycles "
-               "FOLFOX or 4 CAPOX) before resection, restage, then resect; avoid anti-EGFR "
-               "agents in this setting.",
-               {"lesion_count": f.lesion_count, "upfront_max_lesions": limit,
-                "bilobar": f.bilobar, "fong_crs": f.fong_crs.score, "fong_high_risk": high,
-                "presentation": f.presentation, "regional_nodes": nodes})
+    return Hit(
+        f"Resectable disease with {words(reasons)}: consider 2–3 months (≈ 6 cycles "
+        "FOLFOX or 4 CAPOX) before resection, restage, then resect; avoid anti-EGFR "
+        "agents in this setting.",
+        {
+            "lesion_count": f.lesion_count,
+            "upfront_max_lesions": limit,
+            "bilobar": f.bilobar,
+            "fong_crs": f.fong_crs.score,
+            "fong_high_risk": high,
+            "presentation": f.presentation,
+            "regional_nodes": nodes,
+        },
+    )
 
 
-@rule("PATHWAY.CONVERSION_CHEMOTHERAPY", Severity.ADVICE,
-      title="Conversion chemotherapy options",
-      description="Borderline or unresectable, curative intent, no systemic therapy in the "
-                  "episode; lists the eligible regimens (FOLFOXIRI up to folfoxiri_max_ecog and "
-                  "below folfoxiri_max_age).",
-      sources=("rev-nct-2020", "guo-2021", "wjg-2014"),
-      profile_keys=("folfoxiri_max_ecog", "folfoxiri_max_age"))
+@rule(
+    "PATHWAY.CONVERSION_CHEMOTHERAPY",
+    Severity.ADVICE,
+    title="Conversion chemotherapy options",
+    description="Borderline or unresectable, curative intent, no systemic therapy in the "
+    "episode; lists the eligible regimens (FOLFOXIRI up to folfoxiri_max_ecog and "
+    "below folfoxiri_max_age).",
+    sources=("rev-nct-2020", "guo-2021", "wjg-2014"),
+    profile_keys=("folfoxiri_max_ecog", "folfoxiri_max_age"),
+)
 def conversion_chemotherapy(ctx: Context) -> Hit | None:
     f = ctx.facts
-    if (ctx.plan.resectability not in NOT_YET_RESECTABLE or not ctx.curative
-            or ctx.episode.has_systemic_therapy):
+    if (
+        ctx.plan.resectability not in NOT_YET_RESECTABLE
+        or not ctx.curative
+        or ctx.episode.has_systemic_therapy
+    ):
         return None
     max_ecog = ctx.profile.folfoxiri_max_ecog
     max_age = ctx.profile.folfoxiri_max_age
@@ -106,86 +142,126 @@ def conversion_chemotherapy(ctx: Context) -> Hit | None:
         if ecog <= max_ecog and f.age_years < max_age:
             options.append(f"FOLFOXIRI (ECOG {ecog}, age {f.age_years})")
     else:
-        options.append(f"FOLFOXIRI if ECOG ≤ {max_ecog} and age < {max_age} "
-                       f"(ECOG {num(ecog)}, age {num(f.age_years)})")
-    if (f.ras_status == "wild_type" and f.braf_status == "wild_type"
-            and f.sidedness == "left"):
+        options.append(
+            f"FOLFOXIRI if ECOG ≤ {max_ecog} and age < {max_age} "
+            f"(ECOG {num(ecog)}, age {num(f.age_years)})"
+        )
+    if f.ras_status == "wild_type" and f.braf_status == "wild_type" and f.sidedness == "left":
         options.append("+ anti-EGFR (RAS and BRAF wild type, left-sided)")
     else:
         options.append("+ bevacizumab")
     if f.mmr_status == "deficient":
         options.append("immunotherapy (dMMR/MSI-H)")
     resectability = ctx.plan.resectability.value if ctx.plan.resectability else None
-    return Hit(f"{str(resectability).capitalize()} disease before any systemic therapy: use the "
-               f"most active regimen tolerated — {'; '.join(options)}; reassess resectability "
-               "every 2 months and resect as soon as resectable.",
-               {"resectability": resectability, "options": options, "ecog": ecog,
-                "folfoxiri_max_ecog": max_ecog, "age_years": f.age_years,
-                "folfoxiri_max_age": max_age, "ras_status": f.ras_status,
-                "braf_status": f.braf_status, "sidedness": f.sidedness,
-                "mmr_status": f.mmr_status})
+    return Hit(
+        f"{str(resectability).capitalize()} disease before any systemic therapy: use the "
+        f"most active regimen tolerated — {'; '.join(options)}; reassess resectability "
+        "every 2 months and resect as soon as resectable.",
+        {
+            "resectability": resectability,
+            "options": options,
+            "ecog": ecog,
+            "folfoxiri_max_ecog": max_ecog,
+            "age_years": f.age_years,
+            "folfoxiri_max_age": max_age,
+            "ras_status": f.ras_status,
+            "braf_status": f.braf_status,
+            "sidedness": f.sidedness,
+            "mmr_status": f.mmr_status,
+        },
+    )
 
 
-@rule("PATHWAY.SYNCHRONOUS_SEQUENCE", Severity.ADVICE,
-      title="Sequence of primary and liver surgery to decide",
-      description="Synchronous presentation, primary unresected, curative intent, and no "
-                  "sequence chosen (plan.sequence absent or not_applicable).",
-      sources=("rev-treat-2021", "wjg-2014"))
+@rule(
+    "PATHWAY.SYNCHRONOUS_SEQUENCE",
+    Severity.ADVICE,
+    title="Sequence of primary and liver surgery to decide",
+    description="Synchronous presentation, primary unresected, curative intent, and no "
+    "sequence chosen (plan.sequence absent or not_applicable).",
+    sources=("rev-treat-2021", "wjg-2014"),
+)
 def synchronous_sequence(ctx: Context) -> Hit | None:
-    if (ctx.facts.presentation != "synchronous" or not _primary_unresected(ctx)
-            or not ctx.curative
-            or ctx.plan.sequence not in (None, Sequence.NOT_APPLICABLE)):
+    if (
+        ctx.facts.presentation != "synchronous"
+        or not _primary_unresected(ctx)
+        or not ctx.curative
+        or ctx.plan.sequence not in (None, Sequence.NOT_APPLICABLE)
+    ):
         return None
     sequence = ctx.plan.sequence.value if ctx.plan.sequence else None
-    return Hit("Synchronous liver metastases with the primary in situ and no sequence chosen: "
-               "decide between simultaneous resection (with a minor hepatectomy), colon-first "
-               "or liver-first.",
-               {"presentation": "synchronous", "primary_resected": False,
-                "sequence": sequence})
+    return Hit(
+        "Synchronous liver metastases with the primary in situ and no sequence chosen: "
+        "decide between simultaneous resection (with a minor hepatectomy), colon-first "
+        "or liver-first.",
+        {"presentation": "synchronous", "primary_resected": False, "sequence": sequence},
+    )
 
 
-@rule("PATHWAY.SIMULTANEOUS_MAJOR_HEPATECTOMY", Severity.WARNING,
-      title="Simultaneous colorectal and major liver resection",
-      description="plan.sequence is simultaneous and the planned hepatectomy is major "
-                  "(segments ≥ major_hepatectomy_segments).",
-      sources=("wjg-2014",), profile_keys=("major_hepatectomy_segments",))
+@rule(
+    "PATHWAY.SIMULTANEOUS_MAJOR_HEPATECTOMY",
+    Severity.WARNING,
+    title="Simultaneous colorectal and major liver resection",
+    description="plan.sequence is simultaneous and the planned hepatectomy is major "
+    "(segments ≥ major_hepatectomy_segments).",
+    sources=("wjg-2014",),
+    profile_keys=("major_hepatectomy_segments",),
+)
 def simultaneous_major_hepatectomy(ctx: Context) -> Hit | None:
     if ctx.plan.sequence != Sequence.SIMULTANEOUS or ctx.facts.major_hepatectomy is not True:
         return None
     segments = len(ctx.plan.segments_to_resect or [])
     threshold = ctx.profile.major_hepatectomy_segments
-    return Hit(f"A simultaneous colorectal and {segments}-segment (major, ≥ {threshold}) liver "
-               "resection is planned: operative mortality up to 17 % has been reported; a "
-               "staged approach is safer.",
-               {"sequence": "simultaneous", "segments_to_resect": segments,
-                "major_hepatectomy_segments": threshold})
+    return Hit(
+        f"A simultaneous colorectal and {segments}-segment (major, ≥ {threshold}) liver "
+        "resection is planned: operative mortality up to 17 % has been reported; a "
+        "staged approach is safer.",
+        {
+            "sequence": "simultaneous",
+            "segments_to_resect": segments,
+            "major_hepatectomy_segments": threshold,
+        },
+    )
 
 
-@rule("PATHWAY.ABLATION_OPTION", Severity.ADVICE,
-      title="Thermal ablation as an option",
-      description="Curative intent, a present lesion ≤ ablation_max_mm, and the disease is "
-                  "borderline/unresectable or the plan is a major hepatectomy.",
-      sources=("rev-treat-2021", "wjg-2014", "collision-2025"),
-      profile_keys=("ablation_max_mm", "major_hepatectomy_segments"))
+@rule(
+    "PATHWAY.ABLATION_OPTION",
+    Severity.ADVICE,
+    title="Thermal ablation as an option",
+    description="Curative intent, a present lesion ≤ ablation_max_mm, and the disease is "
+    "borderline/unresectable or the plan is a major hepatectomy.",
+    sources=("rev-treat-2021", "wjg-2014", "collision-2025"),
+    profile_keys=("ablation_max_mm", "major_hepatectomy_segments"),
+)
 def ablation_option(ctx: Context) -> Hit | None:
     current = ctx.episode.current
     limit = ctx.profile.ablation_max_mm
     if current is None or not ctx.curative:
         return None
-    small = {lesion.id: lesion.longest_diameter_mm for lesion in ctx.episode.current_lesions
-             if lesion.longest_diameter_mm is not None and lesion.longest_diameter_mm <= limit}
+    small = {
+        lesion.id: lesion.longest_diameter_mm
+        for lesion in ctx.episode.current_lesions
+        if lesion.longest_diameter_mm is not None and lesion.longest_diameter_mm <= limit
+    }
     hard = ctx.plan.resectability in NOT_YET_RESECTABLE
     major = ctx.facts.major_hepatectomy is True
     if not small or not (hard or major):
         return None
     listed = words([f"{lesion_id} {num(size)} mm" for lesion_id, size in small.items()])
-    context = (f"{ctx.plan.resectability.value} disease" if hard and ctx.plan.resectability
-               else "a planned major hepatectomy")
-    return Hit(f"With {context}, lesion(s) ≤ {limit} mm ({listed}) could be ablated, alone or "
-               "with resection, to spare parenchyma; outcomes are best below 25 mm.",
-               {"lesions_mm": small, "ablation_max_mm": limit,
-                "resectability": ctx.plan.resectability.value if ctx.plan.resectability
-                else None, "major_hepatectomy": ctx.facts.major_hepatectomy})
+    context = (
+        f"{ctx.plan.resectability.value} disease"
+        if hard and ctx.plan.resectability
+        else "a planned major hepatectomy"
+    )
+    return Hit(
+        f"With {context}, lesion(s) ≤ {limit} mm ({listed}) could be ablated, alone or "
+        "with resection, to spare parenchyma; outcomes are best below 25 mm.",
+        {
+            "lesions_mm": small,
+            "ablation_max_mm": limit,
+            "resectability": ctx.plan.resectability.value if ctx.plan.resectability else None,
+            "major_hepatectomy": ctx.facts.major_hepatectomy,
+        },
+    )
 
 
 def oslo_score(ctx: Context) -> dict[str, Any]:
@@ -215,120 +291,193 @@ def oslo_score(ctx: Context) -> dict[str, Any]:
         missing.append("current_response")
     else:
         points["progression_on_chemotherapy"] = int(f.current_response == "PD")
-    return {"score": None if missing else sum(points.values()), "points": points,
-            "missing": missing, "months_since_primary_resection": interval}
+    return {
+        "score": None if missing else sum(points.values()),
+        "points": points,
+        "missing": missing,
+        "months_since_primary_resection": interval,
+    }
 
 
-@rule("PATHWAY.TRANSPLANT_REFERRAL", Severity.ADVICE,
-      title="Liver transplantation to consider",
-      description="Unresectable, no extrahepatic disease, primary resected, ECOG ≤ "
-                  "transplant_max_ecog, BRAF not V600E, ≥ transplant_min_systemic_weeks of "
-                  "systemic therapy, current response not PD; shows the Oslo score (largest > "
-                  "oslo_largest_mm, CEA > oslo_cea, < oslo_interval_months from primary "
-                  "resection, PD).",
-      sources=("rev-treat-2021", "transmet-2024"),
-      profile_keys=("transplant_max_ecog", "transplant_min_systemic_weeks", "oslo_largest_mm",
-                    "oslo_cea", "oslo_interval_months"))
+@rule(
+    "PATHWAY.TRANSPLANT_REFERRAL",
+    Severity.ADVICE,
+    title="Liver transplantation to consider",
+    description="Unresectable, no extrahepatic disease, primary resected, ECOG ≤ "
+    "transplant_max_ecog, BRAF not V600E, ≥ transplant_min_systemic_weeks of "
+    "systemic therapy, current response not PD; shows the Oslo score (largest > "
+    "oslo_largest_mm, CEA > oslo_cea, < oslo_interval_months from primary "
+    "resection, PD).",
+    sources=("rev-treat-2021", "transmet-2024"),
+    profile_keys=(
+        "transplant_max_ecog",
+        "transplant_min_systemic_weeks",
+        "oslo_largest_mm",
+        "oslo_cea",
+        "oslo_interval_months",
+    ),
+)
 def transplant_referral(ctx: Context) -> Hit | None:
     f = ctx.facts
     p = ctx.profile
     ecog = ctx.episode.patient.ecog
     primary = ctx.episode.primary
     weeks = f.chemotherapy.preoperative_weeks
-    if (ctx.plan.resectability != Resectability.UNRESECTABLE or f.extrahepatic_sites
-            or primary is None or _primary_unresected(ctx)
-            or ecog is None or ecog > p.transplant_max_ecog or f.braf_status == "v600e"
-            or weeks is None or weeks < p.transplant_min_systemic_weeks
-            or f.current_response == "PD"):
+    if (
+        ctx.plan.resectability != Resectability.UNRESECTABLE
+        or f.extrahepatic_sites
+        or primary is None
+        or _primary_unresected(ctx)
+        or ecog is None
+        or ecog > p.transplant_max_ecog
+        or f.braf_status == "v600e"
+        or weeks is None
+        or weeks < p.transplant_min_systemic_weeks
+        or f.current_response == "PD"
+    ):
         return None
     oslo = oslo_score(ctx)
-    oslo_text = (f"Oslo score {oslo['score']}" if oslo["score"] is not None
-                 else f"Oslo score incomplete (missing {words(oslo['missing'])})")
-    return Hit(f"Unresectable liver-only disease after {num(weeks)} weeks of systemic therapy "
-               f"(≥ {p.transplant_min_systemic_weeks}), ECOG {ecog}, response "
-               f"{f.current_response or 'not assessed'}: liver transplantation can be considered "
-               f"(SECA-I 5-year OS 60 %; TRANSMET 57 % vs 13 % with chemotherapy alone); "
-               f"{oslo_text}.",
-               {"preoperative_weeks": weeks,
-                "transplant_min_systemic_weeks": p.transplant_min_systemic_weeks,
-                "ecog": ecog, "transplant_max_ecog": p.transplant_max_ecog,
-                "braf_status": f.braf_status, "current_response": f.current_response,
-                "oslo_score": oslo["score"], "oslo_points": oslo["points"],
-                "oslo_missing": oslo["missing"],
-                "months_since_primary_resection": oslo["months_since_primary_resection"],
-                "largest_diameter_mm": f.largest_diameter_mm, "cea_latest": f.cea_latest,
-                "oslo_largest_mm": p.oslo_largest_mm, "oslo_cea": p.oslo_cea,
-                "oslo_interval_months": p.oslo_interval_months})
+    oslo_text = (
+        f"Oslo score {oslo['score']}"
+        if oslo["score"] is not None
+        else f"Oslo score incomplete (missing {words(oslo['missing'])})"
+    )
+    return Hit(
+        f"Unresectable liver-only disease after {num(weeks)} weeks of systemic therapy "
+        f"(≥ {p.transplant_min_systemic_weeks}), ECOG {ecog}, response "
+        f"{f.current_response or 'not assessed'}: liver transplantation can be considered "
+        f"(SECA-I 5-year OS 60 %; TRANSMET 57 % vs 13 % with chemotherapy alone); "
+        f"{oslo_text}.",
+        {
+            "preoperative_weeks": weeks,
+            "transplant_min_systemic_weeks": p.transplant_min_systemic_weeks,
+            "ecog": ecog,
+            "transplant_max_ecog": p.transplant_max_ecog,
+            "braf_status": f.braf_status,
+            "current_response": f.current_response,
+            "oslo_score": oslo["score"],
+            "oslo_points": oslo["points"],
+            "oslo_missing": oslo["missing"],
+            "months_since_primary_resection": oslo["months_since_primary_resection"],
+            "largest_diameter_mm": f.largest_diameter_mm,
+            "cea_latest": f.cea_latest,
+            "oslo_largest_mm": p.oslo_largest_mm,
+            "oslo_cea": p.oslo_cea,
+            "oslo_interval_months": p.oslo_interval_months,
+        },
+    )
 
 
-@rule("PATHWAY.REPEAT_HEPATECTOMY", Severity.ADVICE,
-      title="Repeat hepatectomy for intrahepatic recurrence",
-      description="At least one previous liver-clearing operation, at least one present lesion, "
-                  "and the disease is resectable or borderline.",
-      sources=("wjg-2014", "rev-treat-2021"))
+@rule(
+    "PATHWAY.REPEAT_HEPATECTOMY",
+    Severity.ADVICE,
+    title="Repeat hepatectomy for intrahepatic recurrence",
+    description="At least one previous liver-clearing operation, at least one present lesion, "
+    "and the disease is resectable or borderline.",
+    sources=("wjg-2014", "rev-treat-2021"),
+)
 def repeat_hepatectomy(ctx: Context) -> Hit | None:
     f = ctx.facts
-    if (f.previous_hepatectomies < 1 or f.lesion_count is None or f.lesion_count < 1
-            or ctx.plan.resectability not in (Resectability.RESECTABLE,
-                                              Resectability.BORDERLINE)):
+    if (
+        f.previous_hepatectomies < 1
+        or f.lesion_count is None
+        or f.lesion_count < 1
+        or ctx.plan.resectability not in (Resectability.RESECTABLE, Resectability.BORDERLINE)
+    ):
         return None
     assert ctx.plan.resectability is not None
-    return Hit(f"{f.lesion_count} lesion(s) after {f.previous_hepatectomies} previous "
-               f"liver-clearing operation(s), judged {ctx.plan.resectability.value}: repeat "
-               "hepatectomy for intrahepatic recurrence gives survival comparable to the first "
-               "resection.",
-               {"previous_hepatectomies": f.previous_hepatectomies,
-                "lesion_count": f.lesion_count,
-                "resectability": ctx.plan.resectability.value})
+    return Hit(
+        f"{f.lesion_count} lesion(s) after {f.previous_hepatectomies} previous "
+        f"liver-clearing operation(s), judged {ctx.plan.resectability.value}: repeat "
+        "hepatectomy for intrahepatic recurrence gives survival comparable to the first "
+        "resection.",
+        {
+            "previous_hepatectomies": f.previous_hepatectomies,
+            "lesion_count": f.lesion_count,
+            "resectability": ctx.plan.resectability.value,
+        },
+    )
 
 
-@rule("PATHWAY.EXTRAHEPATIC_MULTIPLE_SITES", Severity.WARNING,
-      title="Extrahepatic disease at more than one site",
-      description="Curative intent and extrahepatic disease at two or more distinct sites.",
-      sources=("wjg-2014",))
+@rule(
+    "PATHWAY.EXTRAHEPATIC_MULTIPLE_SITES",
+    Severity.WARNING,
+    title="Extrahepatic disease at more than one site",
+    description="Curative intent and extrahepatic disease at two or more distinct sites.",
+    sources=("wjg-2014",),
+)
 def extrahepatic_multiple_sites(ctx: Context) -> Hit | None:
     sites = list(ctx.facts.extrahepatic_sites)
     if not ctx.curative or len(sites) < 2:
         return None
-    return Hit(f"Extrahepatic disease at {len(sites)} sites "
-               f"({words([s.replace('_', ' ') for s in sites])}) with curative intent: resection "
-               "of CRLM with more than one extrahepatic site has shown no benefit.",
-               {"extrahepatic_sites": sites, "site_count": len(sites)})
+    return Hit(
+        f"Extrahepatic disease at {len(sites)} sites "
+        f"({words([s.replace('_', ' ') for s in sites])}) with curative intent: resection "
+        "of CRLM with more than one extrahepatic site has shown no benefit.",
+        {"extrahepatic_sites": sites, "site_count": len(sites)},
+    )
 
 
-@rule("PATHWAY.EXTRAHEPATIC_DISTANT_NODES", Severity.WARNING,
-      title="Celiac or para-aortic node disease",
-      description="Curative intent and celiac or para-aortic node disease.",
-      sources=("wjg-2014",))
+@rule(
+    "PATHWAY.EXTRAHEPATIC_DISTANT_NODES",
+    Severity.WARNING,
+    title="Celiac or para-aortic node disease",
+    description="Curative intent and celiac or para-aortic node disease.",
+    sources=("wjg-2014",),
+)
 def extrahepatic_distant_nodes(ctx: Context) -> Hit | None:
     nodes = [s for s in ctx.facts.extrahepatic_sites if s in DISTANT_NODES]
     if not ctx.curative or not nodes:
         return None
-    return Hit(f"{words([s.replace('_', ' ') for s in nodes]).capitalize()} with curative intent: "
-               "there were no 5-year survivors with celiac/para-aortic nodes vs 25–27 % with "
-               "hepatic pedicle/portocaval nodes.", {"distant_nodes": nodes})
+    return Hit(
+        f"{words([s.replace('_', ' ') for s in nodes]).capitalize()} with curative intent: "
+        "there were no 5-year survivors with celiac/para-aortic nodes vs 25–27 % with "
+        "hepatic pedicle/portocaval nodes.",
+        {"distant_nodes": nodes},
+    )
 
 
-@rule("PATHWAY.PERITONEAL_LIVER_LIMIT", Severity.WARNING,
-      title="Peritoneal disease with too many liver lesions",
-      description="Curative intent, peritoneal metastases, and lesion count > "
-                  "peritoneal_max_liver_lesions.",
-      sources=("wjg-2014",), profile_keys=("peritoneal_max_liver_lesions",))
+@rule(
+    "PATHWAY.PERITONEAL_LIVER_LIMIT",
+    Severity.WARNING,
+    title="Peritoneal disease with too many liver lesions",
+    description="Curative intent, peritoneal metastases, and lesion count > "
+    "peritoneal_max_liver_lesions.",
+    sources=("wjg-2014",),
+    profile_keys=("peritoneal_max_liver_lesions",),
+)
 def peritoneal_liver_limit(ctx: Context) -> Hit | None:
     f = ctx.facts
     limit = ctx.profile.peritoneal_max_liver_lesions
-    if (not ctx.curative or ExtrahepaticSite.PERITONEUM.value not in f.extrahepatic_sites
-            or f.lesion_count is None or f.lesion_count <= limit):
+    if (
+        not ctx.curative
+        or ExtrahepaticSite.PERITONEUM.value not in f.extrahepatic_sites
+        or f.lesion_count is None
+        or f.lesion_count <= limit
+    ):
         return None
-    return Hit(f"Peritoneal metastases with {f.lesion_count} liver lesions (> {limit}): consensus "
-               f"limits resection to ≤ {limit} easily resectable liver lesions when the peritoneum "
-               "is involved.",
-               {"lesion_count": f.lesion_count, "peritoneal_max_liver_lesions": limit,
-                "extrahepatic_sites": list(f.extrahepatic_sites)})
+    return Hit(
+        f"Peritoneal metastases with {f.lesion_count} liver lesions (> {limit}): consensus "
+        f"limits resection to ≤ {limit} easily resectable liver lesions when the peritoneum "
+        "is involved.",
+        {
+            "lesion_count": f.lesion_count,
+            "peritoneal_max_liver_lesions": limit,
+            "extrahepatic_sites": list(f.extrahepatic_sites),
+        },
+    )
 
 
 RULES: tuple[Rule, ...] = (
-    upfront_resection, perioperative_chemotherapy, conversion_chemotherapy, synchronous_sequence,
-    simultaneous_major_hepatectomy, ablation_option, transplant_referral, repeat_hepatectomy,
-    extrahepatic_multiple_sites, extrahepatic_distant_nodes, peritoneal_liver_limit,
+    upfront_resection,
+    perioperative_chemotherapy,
+    conversion_chemotherapy,
+    synchronous_sequence,
+    simultaneous_major_hepatectomy,
+    ablation_option,
+    transplant_referral,
+    repeat_hepatectomy,
+    extrahepatic_multiple_sites,
+    extrahepatic_distant_nodes,
+    peritoneal_liver_limit,
 )

@@ -10,11 +10,13 @@ from crlmboard.domain.engine.rules import Context, Hit, Rule, Severity, day, num
 from crlmboard.domain.models import LesionStatus, Modality, ProcedureType
 
 
-@rule("RESPONSE.PROGRESSION_ON_CHEMOTHERAPY", Severity.CRITICAL,
-      title="Progression on systemic therapy",
-      description="The current RECIST response is PD and systemic therapy was given in the "
-                  "episode.",
-      sources=("wjg-2014",))
+@rule(
+    "RESPONSE.PROGRESSION_ON_CHEMOTHERAPY",
+    Severity.CRITICAL,
+    title="Progression on systemic therapy",
+    description="The current RECIST response is PD and systemic therapy was given in the episode.",
+    sources=("wjg-2014",),
+)
 def progression_on_chemotherapy(ctx: Context) -> Hit | None:
     f = ctx.facts
     if f.current_response != "PD" or not ctx.episode.has_systemic_therapy:
@@ -28,73 +30,107 @@ def progression_on_chemotherapy(ctx: Context) -> Hit | None:
     if current.non_target_progression:
         causes.append("non-target progression")
     if not causes:
-        causes.append(f"target sum {num(latest.sum_mm)} mm vs nadir {num(latest.nadir_mm)} mm "
-                      f"({'+' if (latest.change_from_nadir_percent or 0) > 0 else ''}"
-                      f"{num(latest.change_from_nadir_percent)} %)")
-    return Hit(f"Progressive disease on {day(current.date)} ({words(causes)}) during systemic "
-               "therapy: progression on chemotherapy predicts poor survival after resection "
-               "(5-year 8 % vs 37 % with response); re-discuss the strategy.",
-               {"current_response": "PD", "imaging_date": current.date,
-                "sum_mm": latest.sum_mm, "nadir_mm": latest.nadir_mm,
-                "change_from_nadir_percent": latest.change_from_nadir_percent,
-                "new_lesions": bool(current.new_lesions),
-                "non_target_progression": bool(current.non_target_progression)})
+        causes.append(
+            f"target sum {num(latest.sum_mm)} mm vs nadir {num(latest.nadir_mm)} mm "
+            f"({'+' if (latest.change_from_nadir_percent or 0) > 0 else ''}"
+            f"{num(latest.change_from_nadir_percent)} %)"
+        )
+    return Hit(
+        f"Progressive disease on {day(current.date)} ({words(causes)}) during systemic "
+        "therapy: progression on chemotherapy predicts poor survival after resection "
+        "(5-year 8 % vs 37 % with response); re-discuss the strategy.",
+        {
+            "current_response": "PD",
+            "imaging_date": current.date,
+            "sum_mm": latest.sum_mm,
+            "nadir_mm": latest.nadir_mm,
+            "change_from_nadir_percent": latest.change_from_nadir_percent,
+            "new_lesions": bool(current.new_lesions),
+            "non_target_progression": bool(current.non_target_progression),
+        },
+    )
 
 
-@rule("RESPONSE.COMPLETE_RADIOLOGICAL_RESPONSE", Severity.WARNING,
-      title="Complete radiological response",
-      description="The current RECIST response is CR.",
-      sources=("guo-2021", "rev-nct-2020"))
+@rule(
+    "RESPONSE.COMPLETE_RADIOLOGICAL_RESPONSE",
+    Severity.WARNING,
+    title="Complete radiological response",
+    description="The current RECIST response is CR.",
+    sources=("guo-2021", "rev-nct-2020"),
+)
 def complete_radiological_response(ctx: Context) -> Hit | None:
     f = ctx.facts
     if f.current_response != "CR":
         return None
     when = f.current_imaging.date if f.current_imaging else None
-    return Hit(f"Every lesion has disappeared on imaging ({day(when)}), but a complete "
-               "radiological response is not a cure: most sites hold viable tumour (83 %); "
-               "resect all original sites.",
-               {"current_response": "CR", "imaging_date": when})
+    return Hit(
+        f"Every lesion has disappeared on imaging ({day(when)}), but a complete "
+        "radiological response is not a cure: most sites hold viable tumour (83 %); "
+        "resect all original sites.",
+        {"current_response": "CR", "imaging_date": when},
+    )
 
 
 def _removed_lesion_ids(ctx: Context) -> set[str]:
     """Lesions a recorded resection or ablation names."""
-    return {lesion_id for p in ctx.episode.all_procedures
-            if p.procedure in LESION_REMOVING_PROCEDURES for lesion_id in (p.lesion_ids or [])}
+    return {
+        lesion_id
+        for p in ctx.episode.all_procedures
+        if p.procedure in LESION_REMOVING_PROCEDURES
+        for lesion_id in (p.lesion_ids or [])
+    }
 
 
-@rule("RESPONSE.DISAPPEARING_METASTASIS", Severity.WARNING,
-      title="Disappearing liver metastasis",
-      description="A lesion has disappeared at the current imaging, the response is not CR, and "
-                  "no resection or ablation of that lesion is recorded.",
-      sources=("guo-2021",))
+@rule(
+    "RESPONSE.DISAPPEARING_METASTASIS",
+    Severity.WARNING,
+    title="Disappearing liver metastasis",
+    description="A lesion has disappeared at the current imaging, the response is not CR, and "
+    "no resection or ablation of that lesion is recorded.",
+    sources=("guo-2021",),
+)
 def disappearing_metastasis(ctx: Context) -> Hit | None:
     current = ctx.episode.current
     if current is None or ctx.facts.current_response == "CR":
         return None
     removed = _removed_lesion_ids(ctx)
-    gone = [lesion.id for lesion in current.lesions
-            if effective_status(lesion) == LesionStatus.DISAPPEARED and lesion.id not in removed]
+    gone = [
+        lesion.id
+        for lesion in current.lesions
+        if effective_status(lesion) == LesionStatus.DISAPPEARED and lesion.id not in removed
+    ]
     if not gone:
         return None
-    return Hit(f"{words(gone)} {'has' if len(gone) == 1 else 'have'} disappeared on "
-               f"{day(current.date)} with no resection or ablation recorded: 61–83 % of "
-               "disappearing metastases hold residual disease; plan resection of the original "
-               "site, mapped with MRI and contrast-enhanced intraoperative ultrasound.",
-               {"disappeared_lesions": gone, "imaging_date": current.date,
-                "current_response": ctx.facts.current_response})
+    return Hit(
+        f"{words(gone)} {'has' if len(gone) == 1 else 'have'} disappeared on "
+        f"{day(current.date)} with no resection or ablation recorded: 61–83 % of "
+        "disappearing metastases hold residual disease; plan resection of the original "
+        "site, mapped with MRI and contrast-enhanced intraoperative ultrasound.",
+        {
+            "disappeared_lesions": gone,
+            "imaging_date": current.date,
+            "current_response": ctx.facts.current_response,
+        },
+    )
 
 
-@rule("RESPONSE.MARK_LESIONS_AT_RISK", Severity.ADVICE,
-      title="Lesions at risk of disappearing: consider marking",
-      description="On treatment, curative intent, a present lesion smaller than dlm_small_mm or "
-                  "deeper than dlm_deep_mm, and no fiducial marking in the episode.",
-      sources=("guo-2021", "rev-nct-2020"),
-      profile_keys=("on_treatment_window_days", "dlm_small_mm", "dlm_deep_mm"))
+@rule(
+    "RESPONSE.MARK_LESIONS_AT_RISK",
+    Severity.ADVICE,
+    title="Lesions at risk of disappearing: consider marking",
+    description="On treatment, curative intent, a present lesion smaller than dlm_small_mm or "
+    "deeper than dlm_deep_mm, and no fiducial marking in the episode.",
+    sources=("guo-2021", "rev-nct-2020"),
+    profile_keys=("on_treatment_window_days", "dlm_small_mm", "dlm_deep_mm"),
+)
 def mark_lesions_at_risk(ctx: Context) -> Hit | None:
     current = ctx.episode.current
-    if (current is None or not ctx.facts.chemotherapy.on_treatment or not ctx.curative
-            or any(p.procedure == ProcedureType.FIDUCIAL_MARKING
-                   for p in ctx.episode.procedures)):
+    if (
+        current is None
+        or not ctx.facts.chemotherapy.on_treatment
+        or not ctx.curative
+        or any(p.procedure == ProcedureType.FIDUCIAL_MARKING for p in ctx.episode.procedures)
+    ):
         return None
     small_mm = ctx.profile.dlm_small_mm
     deep_mm = ctx.profile.dlm_deep_mm
@@ -105,12 +141,18 @@ def mark_lesions_at_risk(ctx: Context) -> Hit | None:
             at_risk[lesion.id] = {"diameter_mm": size, "depth_mm": depth}
     if not at_risk:
         return None
-    listed = words([f"{lesion_id} ({num(v['diameter_mm'])} mm, {num(v['depth_mm'])} mm deep)"
-                    for lesion_id, v in at_risk.items()])
-    return Hit(f"{listed} {'is' if len(at_risk) == 1 else 'are'} smaller than {small_mm} mm or "
-               f"deeper than {deep_mm} mm and may disappear on chemotherapy: consider fiducial "
-               "marking before further cycles.",
-               {"lesions": at_risk, "dlm_small_mm": small_mm, "dlm_deep_mm": deep_mm})
+    listed = words(
+        [
+            f"{lesion_id} ({num(v['diameter_mm'])} mm, {num(v['depth_mm'])} mm deep)"
+            for lesion_id, v in at_risk.items()
+        ]
+    )
+    return Hit(
+        f"{listed} {'is' if len(at_risk) == 1 else 'are'} smaller than {small_mm} mm or "
+        f"deeper than {deep_mm} mm and may disappear on chemotherapy: consider fiducial "
+        "marking before further cycles.",
+        {"lesions": at_risk, "dlm_small_mm": small_mm, "dlm_deep_mm": deep_mm},
+    )
 
 
 def _cea_course(ctx: Context) -> tuple[float, float, float] | None:
@@ -118,8 +160,14 @@ def _cea_course(ctx: Context) -> tuple[float, float, float] | None:
     f = ctx.facts
     base, latest, change = f.cea_baseline, f.cea_latest, f.cea_change_percent
     base_date = f.cea_baseline_date
-    if (not f.chemotherapy.on_treatment or base is None or latest is None or change is None
-            or base_date is None or base <= ctx.profile.cea_uln):
+    if (
+        not f.chemotherapy.on_treatment
+        or base is None
+        or latest is None
+        or change is None
+        or base_date is None
+        or base <= ctx.profile.cea_uln
+    ):
         return None
     # "≥ 1 cycle since baseline CEA": a systemic dose dated on or after the baseline sample
     if not any(when >= base_date for when in ctx.episode.systemic_dates):
@@ -127,13 +175,16 @@ def _cea_course(ctx: Context) -> tuple[float, float, float] | None:
     return base, latest, change
 
 
-@rule("RESPONSE.CEA_NOT_FALLING", Severity.ADVICE,
-      title="CEA not falling on treatment",
-      description="On treatment, at least one systemic dose on or after the baseline CEA's "
-                  "date, baseline CEA > cea_uln, and the change from baseline is above "
-                  "−cea_decline_percent.",
-      sources=("guo-2021",),
-      profile_keys=("on_treatment_window_days", "cea_uln", "cea_decline_percent"))
+@rule(
+    "RESPONSE.CEA_NOT_FALLING",
+    Severity.ADVICE,
+    title="CEA not falling on treatment",
+    description="On treatment, at least one systemic dose on or after the baseline CEA's "
+    "date, baseline CEA > cea_uln, and the change from baseline is above "
+    "−cea_decline_percent.",
+    sources=("guo-2021",),
+    profile_keys=("on_treatment_window_days", "cea_uln", "cea_decline_percent"),
+)
 def cea_not_falling(ctx: Context) -> Hit | None:
     course = _cea_course(ctx)
     decline = ctx.profile.cea_decline_percent
@@ -143,25 +194,37 @@ def cea_not_falling(ctx: Context) -> Hit | None:
     f = ctx.facts
     if f.cea_latest_date == f.cea_baseline_date:
         # no later sample: the change is 0 % by definition, which the message must not hide
-        course_text = (f"No CEA has been measured after the baseline sample ({num(base)} "
-                       f"ng/mL on {day(f.cea_baseline_date)})")
+        course_text = (
+            f"No CEA has been measured after the baseline sample ({num(base)} "
+            f"ng/mL on {day(f.cea_baseline_date)})"
+        )
     else:
         course_text = f"CEA went from {num(base)} to {num(latest)} ng/mL ({num(change)} %)"
-    return Hit(f"{course_text}, so the fall of at least {num(decline)} % that supports "
-               "non-progression is not shown: correlate with imaging.",
-               {"cea_baseline": base, "cea_baseline_date": f.cea_baseline_date,
-                "cea_latest": latest, "cea_latest_date": f.cea_latest_date,
-                "cea_change_percent": change, "cea_decline_percent": decline,
-                "cea_uln": ctx.profile.cea_uln})
+    return Hit(
+        f"{course_text}, so the fall of at least {num(decline)} % that supports "
+        "non-progression is not shown: correlate with imaging.",
+        {
+            "cea_baseline": base,
+            "cea_baseline_date": f.cea_baseline_date,
+            "cea_latest": latest,
+            "cea_latest_date": f.cea_latest_date,
+            "cea_change_percent": change,
+            "cea_decline_percent": decline,
+            "cea_uln": ctx.profile.cea_uln,
+        },
+    )
 
 
-@rule("RESPONSE.CEA_FALLING", Severity.INFO,
-      title="CEA falling on treatment",
-      description="On treatment, at least one systemic dose on or after the baseline CEA's "
-                  "date, baseline CEA > cea_uln, and the change from baseline is at or below "
-                  "−cea_decline_percent.",
-      sources=("guo-2021",),
-      profile_keys=("on_treatment_window_days", "cea_uln", "cea_decline_percent"))
+@rule(
+    "RESPONSE.CEA_FALLING",
+    Severity.INFO,
+    title="CEA falling on treatment",
+    description="On treatment, at least one systemic dose on or after the baseline CEA's "
+    "date, baseline CEA > cea_uln, and the change from baseline is at or below "
+    "−cea_decline_percent.",
+    sources=("guo-2021",),
+    profile_keys=("on_treatment_window_days", "cea_uln", "cea_decline_percent"),
+)
 def cea_falling(ctx: Context) -> Hit | None:
     course = _cea_course(ctx)
     decline = ctx.profile.cea_decline_percent
@@ -169,35 +232,56 @@ def cea_falling(ctx: Context) -> Hit | None:
         return None
     base, latest, change = course
     f = ctx.facts
-    return Hit(f"CEA fell from {num(base)} to {num(latest)} ng/mL ({num(change)} %, at least "
-               f"{num(decline)} %), which supports non-progression (sensitivity 71.6 %, "
-               "specificity 76.2 %).",
-               {"cea_baseline": base, "cea_baseline_date": f.cea_baseline_date,
-                "cea_latest": latest, "cea_latest_date": f.cea_latest_date,
-                "cea_change_percent": change, "cea_decline_percent": decline,
-                "cea_uln": ctx.profile.cea_uln})
+    return Hit(
+        f"CEA fell from {num(base)} to {num(latest)} ng/mL ({num(change)} %, at least "
+        f"{num(decline)} %), which supports non-progression (sensitivity 71.6 %, "
+        "specificity 76.2 %).",
+        {
+            "cea_baseline": base,
+            "cea_baseline_date": f.cea_baseline_date,
+            "cea_latest": latest,
+            "cea_latest_date": f.cea_latest_date,
+            "cea_change_percent": change,
+            "cea_decline_percent": decline,
+            "cea_uln": ctx.profile.cea_uln,
+        },
+    )
 
 
-@rule("RESPONSE.CT_ONLY_RESTAGING", Severity.ADVICE,
-      title="Restaged by CT only after chemotherapy",
-      description="Curative intent, the current imaging after the first chemotherapy cycle of "
-                  "the episode (any setting) is CT, and no MRI has been done since that cycle.",
-      sources=("guo-2021",))
+@rule(
+    "RESPONSE.CT_ONLY_RESTAGING",
+    Severity.ADVICE,
+    title="Restaged by CT only after chemotherapy",
+    description="Curative intent, the current imaging after the first chemotherapy cycle of "
+    "the episode (any setting) is CT, and no MRI has been done since that cycle.",
+    sources=("guo-2021",),
+)
 def ct_only_restaging(ctx: Context) -> Hit | None:
     first = ctx.facts.chemotherapy.first_cycle_date
     current = ctx.episode.current
-    if (not ctx.curative or first is None or current is None or current.date <= first
-            or current.modality != Modality.CT
-            or any(t.modality == Modality.MRI and t.date >= first
-                   for t in ctx.episode.imaging)):
+    if (
+        not ctx.curative
+        or first is None
+        or current is None
+        or current.date <= first
+        or current.modality != Modality.CT
+        or any(t.modality == Modality.MRI and t.date >= first for t in ctx.episode.imaging)
+    ):
         return None
-    return Hit(f"Restaging on {day(current.date)} was by CT and no MRI has been done since "
-               f"the first chemotherapy cycle ({day(first)}): after chemotherapy CT "
-               "sensitivity falls to 71 %; MRI is the most sensitive restaging test.",
-               {"imaging_date": current.date, "modality": "ct", "first_cycle_date": first})
+    return Hit(
+        f"Restaging on {day(current.date)} was by CT and no MRI has been done since "
+        f"the first chemotherapy cycle ({day(first)}): after chemotherapy CT "
+        "sensitivity falls to 71 %; MRI is the most sensitive restaging test.",
+        {"imaging_date": current.date, "modality": "ct", "first_cycle_date": first},
+    )
 
 
 RULES: tuple[Rule, ...] = (
-    progression_on_chemotherapy, complete_radiological_response, disappearing_metastasis,
-    mark_lesions_at_risk, cea_not_falling, cea_falling, ct_only_restaging,
+    progression_on_chemotherapy,
+    complete_radiological_response,
+    disappearing_metastasis,
+    mark_lesions_at_risk,
+    cea_not_falling,
+    cea_falling,
+    ct_only_restaging,
 )

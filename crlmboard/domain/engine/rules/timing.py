@@ -12,13 +12,16 @@ from crlmboard.domain.models import LIVER_CLEARING_PROCEDURES, Resectability
 RESPONDING_OR_STABLE = ("CR", "PR", "SD")
 
 
-@rule("TIMING.RESTAGING_OVERDUE", Severity.WARNING,
-      title="Restaging imaging overdue",
-      description="On treatment (a systemic dose within on_treatment_window_days) and the date "
-                  "is past the restaging due date (last imaging, or first dose if none since, + "
-                  "restaging_interval_days).",
-      sources=("rev-nct-2020", "guo-2021"),
-      profile_keys=("on_treatment_window_days", "restaging_interval_days"))
+@rule(
+    "TIMING.RESTAGING_OVERDUE",
+    Severity.WARNING,
+    title="Restaging imaging overdue",
+    description="On treatment (a systemic dose within on_treatment_window_days) and the date "
+    "is past the restaging due date (last imaging, or first dose if none since, + "
+    "restaging_interval_days).",
+    sources=("rev-nct-2020", "guo-2021"),
+    profile_keys=("on_treatment_window_days", "restaging_interval_days"),
+)
 def restaging_overdue(ctx: Context) -> Hit | None:
     f = ctx.facts
     due = f.next_restaging_due
@@ -26,20 +29,28 @@ def restaging_overdue(ctx: Context) -> Hit | None:
         return None
     late = (ctx.as_of - due).days
     current = f.current_imaging.date if f.current_imaging else None
-    return Hit(f"Restaging imaging was due on {day(due)} ({late} days ago; last imaging "
-               f"{day(current)}): restage every 6–8 weeks on preoperative therapy, with MRI "
-               "preferred after chemotherapy.",
-               {"next_restaging_due": due, "days_overdue": late, "current_imaging_date": current,
-                "restaging_interval_days": ctx.profile.restaging_interval_days})
+    return Hit(
+        f"Restaging imaging was due on {day(due)} ({late} days ago; last imaging "
+        f"{day(current)}): restage every 6–8 weeks on preoperative therapy, with MRI "
+        "preferred after chemotherapy.",
+        {
+            "next_restaging_due": due,
+            "days_overdue": late,
+            "current_imaging_date": current,
+            "restaging_interval_days": ctx.profile.restaging_interval_days,
+        },
+    )
 
 
-@rule("TIMING.RESTAGING_DUE_SOON", Severity.INFO,
-      title="Restaging imaging due soon",
-      description="On treatment and the restaging due date is within restaging_soon_days "
-                  "(and not yet past).",
-      sources=("rev-nct-2020",),
-      profile_keys=("on_treatment_window_days", "restaging_interval_days",
-                    "restaging_soon_days"))
+@rule(
+    "TIMING.RESTAGING_DUE_SOON",
+    Severity.INFO,
+    title="Restaging imaging due soon",
+    description="On treatment and the restaging due date is within restaging_soon_days "
+    "(and not yet past).",
+    sources=("rev-nct-2020",),
+    profile_keys=("on_treatment_window_days", "restaging_interval_days", "restaging_soon_days"),
+)
 def restaging_due_soon(ctx: Context) -> Hit | None:
     f = ctx.facts
     due = f.next_restaging_due
@@ -49,17 +60,21 @@ def restaging_due_soon(ctx: Context) -> Hit | None:
     remaining = (due - ctx.as_of).days
     if remaining > window:
         return None
-    return Hit(f"Restaging imaging is due on {day(due)}, in {remaining} days.",
-               {"next_restaging_due": due, "days_until_due": remaining,
-                "restaging_soon_days": window})
+    return Hit(
+        f"Restaging imaging is due on {day(due)}, in {remaining} days.",
+        {"next_restaging_due": due, "days_until_due": remaining, "restaging_soon_days": window},
+    )
 
 
-@rule("TIMING.SURGERY_TOO_SOON_AFTER_CHEMOTHERAPY", Severity.WARNING,
-      title="Surgery planned too soon after chemotherapy",
-      description="plan.planned_surgery_date is earlier than the last chemotherapy cycle + "
-                  "chemo_washout_days.",
-      sources=("rev-nct-2020", "rev-treat-2021"),
-      profile_keys=("chemo_washout_days", "bevacizumab_washout_days"))
+@rule(
+    "TIMING.SURGERY_TOO_SOON_AFTER_CHEMOTHERAPY",
+    Severity.WARNING,
+    title="Surgery planned too soon after chemotherapy",
+    description="plan.planned_surgery_date is earlier than the last chemotherapy cycle + "
+    "chemo_washout_days.",
+    sources=("rev-nct-2020", "rev-treat-2021"),
+    profile_keys=("chemo_washout_days", "bevacizumab_washout_days"),
+)
 def surgery_too_soon_after_chemotherapy(ctx: Context) -> Hit | None:
     planned = ctx.plan.planned_surgery_date
     last = ctx.facts.chemotherapy.last_cycle_date
@@ -68,18 +83,29 @@ def surgery_too_soon_after_chemotherapy(ctx: Context) -> Hit | None:
         return None
     gap = (planned - last).days
     safe = ctx.facts.earliest_safe_surgery_date
-    return Hit(f"Surgery on {day(planned)} would be {gap} days after the last cycle "
-               f"({day(last)}), under the {washout}-day minimum: hepatectomy within 4 weeks of "
-               f"chemotherapy raises complications; earliest safe date {day(safe)}.",
-               {"planned_surgery_date": planned, "last_cycle_date": last, "days_between": gap,
-                "chemo_washout_days": washout, "earliest_safe_surgery_date": safe})
+    return Hit(
+        f"Surgery on {day(planned)} would be {gap} days after the last cycle "
+        f"({day(last)}), under the {washout}-day minimum: hepatectomy within 4 weeks of "
+        f"chemotherapy raises complications; earliest safe date {day(safe)}.",
+        {
+            "planned_surgery_date": planned,
+            "last_cycle_date": last,
+            "days_between": gap,
+            "chemo_washout_days": washout,
+            "earliest_safe_surgery_date": safe,
+        },
+    )
 
 
-@rule("TIMING.SURGERY_TOO_SOON_AFTER_BEVACIZUMAB", Severity.WARNING,
-      title="Surgery planned too soon after bevacizumab",
-      description="plan.planned_surgery_date is earlier than the last bevacizumab dose + "
-                  "bevacizumab_washout_days.",
-      sources=("rev-nct-2020", "guo-2021"), profile_keys=("bevacizumab_washout_days",))
+@rule(
+    "TIMING.SURGERY_TOO_SOON_AFTER_BEVACIZUMAB",
+    Severity.WARNING,
+    title="Surgery planned too soon after bevacizumab",
+    description="plan.planned_surgery_date is earlier than the last bevacizumab dose + "
+    "bevacizumab_washout_days.",
+    sources=("rev-nct-2020", "guo-2021"),
+    profile_keys=("bevacizumab_washout_days",),
+)
 def surgery_too_soon_after_bevacizumab(ctx: Context) -> Hit | None:
     planned = ctx.plan.planned_surgery_date
     last = ctx.facts.chemotherapy.last_bevacizumab_date
@@ -87,67 +113,98 @@ def surgery_too_soon_after_bevacizumab(ctx: Context) -> Hit | None:
     if planned is None or last is None or planned >= last + timedelta(days=washout):
         return None
     gap = (planned - last).days
-    return Hit(f"Surgery on {day(planned)} would be {gap} days after the last bevacizumab dose "
-               f"({day(last)}), under the {washout}-day minimum: bevacizumab impairs wound and "
-               f"liver healing; resect 6–8 weeks after the last dose, not before "
-               f"{day(last + timedelta(days=washout))}.",
-               {"planned_surgery_date": planned, "last_bevacizumab_date": last,
-                "days_between": gap, "bevacizumab_washout_days": washout})
+    return Hit(
+        f"Surgery on {day(planned)} would be {gap} days after the last bevacizumab dose "
+        f"({day(last)}), under the {washout}-day minimum: bevacizumab impairs wound and "
+        f"liver healing; resect 6–8 weeks after the last dose, not before "
+        f"{day(last + timedelta(days=washout))}.",
+        {
+            "planned_surgery_date": planned,
+            "last_bevacizumab_date": last,
+            "days_between": gap,
+            "bevacizumab_washout_days": washout,
+        },
+    )
 
 
-@rule("TIMING.PROLONGED_PREOPERATIVE_CHEMOTHERAPY", Severity.WARNING,
-      title="Prolonged preoperative chemotherapy",
-      description="Curative intent, resectable or borderline, preoperative chemotherapy longer "
-                  "than prolonged_chemo_weeks or more cycles than prolonged_chemo_cycles, and no "
-                  "liver-clearing operation yet in the episode.",
-      sources=("guo-2021", "wjg-2014", "rev-nct-2020"),
-      profile_keys=("prolonged_chemo_weeks", "prolonged_chemo_cycles"))
+@rule(
+    "TIMING.PROLONGED_PREOPERATIVE_CHEMOTHERAPY",
+    Severity.WARNING,
+    title="Prolonged preoperative chemotherapy",
+    description="Curative intent, resectable or borderline, preoperative chemotherapy longer "
+    "than prolonged_chemo_weeks or more cycles than prolonged_chemo_cycles, and no "
+    "liver-clearing operation yet in the episode.",
+    sources=("guo-2021", "wjg-2014", "rev-nct-2020"),
+    profile_keys=("prolonged_chemo_weeks", "prolonged_chemo_cycles"),
+)
 def prolonged_preoperative_chemotherapy(ctx: Context) -> Hit | None:
     f = ctx.facts
     operated = any(p.procedure in LIVER_CLEARING_PROCEDURES for p in ctx.episode.procedures)
-    if (not ctx.curative or not f.extensive_chemotherapy or operated
-            or ctx.plan.resectability not in (Resectability.RESECTABLE,
-                                              Resectability.BORDERLINE)):
+    if (
+        not ctx.curative
+        or not f.extensive_chemotherapy
+        or operated
+        or ctx.plan.resectability not in (Resectability.RESECTABLE, Resectability.BORDERLINE)
+    ):
         return None
     c = f.chemotherapy
     weeks_limit = ctx.profile.prolonged_chemo_weeks
     cycles_limit = ctx.profile.prolonged_chemo_cycles
-    return Hit(f"{c.preoperative_cycles} preoperative cycles over {num(c.preoperative_weeks)} "
-               f"weeks (limits {cycles_limit} cycles / {weeks_limit} weeks): longer chemotherapy "
-               "brings more complications, liver injury, atrophy and disappearing metastases; "
-               "operate as soon as resectable.",
-               {"preoperative_cycles": c.preoperative_cycles,
-                "preoperative_weeks": c.preoperative_weeks,
-                "prolonged_chemo_cycles": cycles_limit, "prolonged_chemo_weeks": weeks_limit})
+    return Hit(
+        f"{c.preoperative_cycles} preoperative cycles over {num(c.preoperative_weeks)} "
+        f"weeks (limits {cycles_limit} cycles / {weeks_limit} weeks): longer chemotherapy "
+        "brings more complications, liver injury, atrophy and disappearing metastases; "
+        "operate as soon as resectable.",
+        {
+            "preoperative_cycles": c.preoperative_cycles,
+            "preoperative_weeks": c.preoperative_weeks,
+            "prolonged_chemo_cycles": cycles_limit,
+            "prolonged_chemo_weeks": weeks_limit,
+        },
+    )
 
 
-@rule("TIMING.PROCEED_TO_SURGERY", Severity.ADVICE,
-      title="Resectable and responding: proceed to surgery",
-      description="Resectable, curative intent, at least one preoperative cycle, current "
-                  "response CR, PR or SD, and no planned surgery date.",
-      sources=("rev-nct-2020", "guo-2021"),
-      profile_keys=("chemo_washout_days", "bevacizumab_washout_days"))
+@rule(
+    "TIMING.PROCEED_TO_SURGERY",
+    Severity.ADVICE,
+    title="Resectable and responding: proceed to surgery",
+    description="Resectable, curative intent, at least one preoperative cycle, current "
+    "response CR, PR or SD, and no planned surgery date.",
+    sources=("rev-nct-2020", "guo-2021"),
+    profile_keys=("chemo_washout_days", "bevacizumab_washout_days"),
+)
 def proceed_to_surgery(ctx: Context) -> Hit | None:
     f = ctx.facts
-    if (ctx.plan.resectability != Resectability.RESECTABLE or not ctx.curative
-            or f.chemotherapy.preoperative_cycles < 1
-            or f.current_response not in RESPONDING_OR_STABLE
-            or ctx.plan.planned_surgery_date is not None):
+    if (
+        ctx.plan.resectability != Resectability.RESECTABLE
+        or not ctx.curative
+        or f.chemotherapy.preoperative_cycles < 1
+        or f.current_response not in RESPONDING_OR_STABLE
+        or ctx.plan.planned_surgery_date is not None
+    ):
         return None
     safe = f.earliest_safe_surgery_date
-    return Hit(f"Resectable with response {f.current_response} after "
-               f"{f.chemotherapy.preoperative_cycles} cycles and no operation date set: resect "
-               f"as soon as deemed resectable; earliest safe date {day(safe)}.",
-               {"current_response": f.current_response,
-                "preoperative_cycles": f.chemotherapy.preoperative_cycles,
-                "earliest_safe_surgery_date": safe})
+    return Hit(
+        f"Resectable with response {f.current_response} after "
+        f"{f.chemotherapy.preoperative_cycles} cycles and no operation date set: resect "
+        f"as soon as deemed resectable; earliest safe date {day(safe)}.",
+        {
+            "current_response": f.current_response,
+            "preoperative_cycles": f.chemotherapy.preoperative_cycles,
+            "earliest_safe_surgery_date": safe,
+        },
+    )
 
 
-@rule("TIMING.PVE_REASSESSMENT", Severity.ADVICE,
-      title="FLR not re-measured after portal vein embolisation",
-      description="Portal vein embolisation at least pve_reassess_days ago and no imaging with "
-                  "an FLR measure after it.",
-      sources=("wjg-2014", "guo-2021"), profile_keys=("pve_reassess_days",))
+@rule(
+    "TIMING.PVE_REASSESSMENT",
+    Severity.ADVICE,
+    title="FLR not re-measured after portal vein embolisation",
+    description="Portal vein embolisation at least pve_reassess_days ago and no imaging with "
+    "an FLR measure after it.",
+    sources=("wjg-2014", "guo-2021"),
+    profile_keys=("pve_reassess_days",),
+)
 def pve_reassessment(ctx: Context) -> Hit | None:
     pve = ctx.facts.pve
     wait = ctx.profile.pve_reassess_days
@@ -156,14 +213,20 @@ def pve_reassessment(ctx: Context) -> Hit | None:
     elapsed = (ctx.as_of - pve.date).days
     if elapsed < wait:
         return None
-    return Hit(f"Portal vein embolisation was {elapsed} days ago ({day(pve.date)}, ≥ {wait}) "
-               "and the FLR has not been re-measured: re-measure it (expected hypertrophy "
-               "20–40 % within 2–4 weeks).",
-               {"pve_date": pve.date, "days_since_pve": elapsed, "pve_reassess_days": wait})
+    return Hit(
+        f"Portal vein embolisation was {elapsed} days ago ({day(pve.date)}, ≥ {wait}) "
+        "and the FLR has not been re-measured: re-measure it (expected hypertrophy "
+        "20–40 % within 2–4 weeks).",
+        {"pve_date": pve.date, "days_since_pve": elapsed, "pve_reassess_days": wait},
+    )
 
 
 RULES: tuple[Rule, ...] = (
-    restaging_overdue, restaging_due_soon, surgery_too_soon_after_chemotherapy,
-    surgery_too_soon_after_bevacizumab, prolonged_preoperative_chemotherapy, proceed_to_surgery,
+    restaging_overdue,
+    restaging_due_soon,
+    surgery_too_soon_after_chemotherapy,
+    surgery_too_soon_after_bevacizumab,
+    prolonged_preoperative_chemotherapy,
+    proceed_to_surgery,
     pve_reassessment,
 )

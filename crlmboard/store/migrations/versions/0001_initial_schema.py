@@ -391,7 +391,6 @@ def upgrade() -> None:
             batch_op.f("ix_lesion_measurement_timepoint_id"), ["timepoint_id"], unique=False
         )
 
-
     op.create_table(
         "setting",
         sa.Column("key", sa.String(length=64), nullable=False),

@@ -73,14 +73,22 @@ POSTGRESQL_TRIGGERS = {
 # The review table as revision 0001 left it (frozen: later revisions may change the model).
 _review = sa.table(
     "review",
-    sa.column("id", sa.Integer()), sa.column("case_id", sa.Integer()),
-    sa.column("position", sa.Integer()), sa.column("meeting_date", sa.Date()),
-    sa.column("question", sa.String()), sa.column("recommendation", sa.String()),
-    sa.column("decision", sa.String()), sa.column("next_review_date", sa.Date()),
-    sa.column("signed_by", sa.String()), sa.column("signed_at", sa.DateTime(timezone=True)),
-    sa.column("amends", sa.Integer()), sa.column("actions", sa.JSON()),
-    sa.column("attendees", sa.JSON()), sa.column("follow_up", sa.JSON()),
-    sa.column("evaluation", sa.JSON()), sa.column("content_sha256", sa.String()),
+    sa.column("id", sa.Integer()),
+    sa.column("case_id", sa.Integer()),
+    sa.column("position", sa.Integer()),
+    sa.column("meeting_date", sa.Date()),
+    sa.column("question", sa.String()),
+    sa.column("recommendation", sa.String()),
+    sa.column("decision", sa.String()),
+    sa.column("next_review_date", sa.Date()),
+    sa.column("signed_by", sa.String()),
+    sa.column("signed_at", sa.DateTime(timezone=True)),
+    sa.column("amends", sa.Integer()),
+    sa.column("actions", sa.JSON()),
+    sa.column("attendees", sa.JSON()),
+    sa.column("follow_up", sa.JSON()),
+    sa.column("evaluation", sa.JSON()),
+    sa.column("content_sha256", sa.String()),
 )
 
 
@@ -140,13 +148,17 @@ def upgrade() -> None:
     # triggers make them unchangeable.
     bind = op.get_bind()
     signed = bind.execute(
-        sa.select(_review).where(_review.c.signed_at.is_not(None),
-                                 _review.c.content_sha256.is_(None))
+        sa.select(_review).where(
+            _review.c.signed_at.is_not(None), _review.c.content_sha256.is_(None)
+        )
     ).all()
     for row in signed:
         values = dict(row._mapping)
-        bind.execute(sa.update(_review).where(_review.c.id == values["id"])
-                     .values(content_sha256=review_content_hash(values)))
+        bind.execute(
+            sa.update(_review)
+            .where(_review.c.id == values["id"])
+            .values(content_sha256=review_content_hash(values))
+        )
     create_triggers()
 
 

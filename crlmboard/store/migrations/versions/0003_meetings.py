@@ -28,8 +28,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column("status", sa.String(length=20), nullable=True))
         batch.add_column(sa.Column("note", sa.String(length=2000), nullable=True))
         batch.add_column(sa.Column("review_id", sa.Integer(), nullable=True))
-        batch.create_foreign_key("fk_agenda_item_review_id_review", "review", ["review_id"],
-                                 ["id"], ondelete="RESTRICT")
+        batch.create_foreign_key(
+            "fk_agenda_item_review_id_review", "review", ["review_id"], ["id"], ondelete="RESTRICT"
+        )
     op.create_table(
         "review_follow_up",
         sa.Column("status", sa.String(length=40), nullable=False),
@@ -38,12 +39,18 @@ def upgrade() -> None:
         sa.Column("recorded_on", sa.Date(), nullable=True),
         sa.Column("review_id", sa.Integer(), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["case_id"], ["patient.id"],
-                                name=op.f("fk_review_follow_up_case_id_patient"),
-                                ondelete="RESTRICT"),
-        sa.ForeignKeyConstraint(["review_id"], ["review.id"],
-                                name=op.f("fk_review_follow_up_review_id_review"),
-                                ondelete="RESTRICT"),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["patient.id"],
+            name=op.f("fk_review_follow_up_case_id_patient"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["review_id"],
+            ["review.id"],
+            name=op.f("fk_review_follow_up_review_id_review"),
+            ondelete="RESTRICT",
+        ),
         sa.PrimaryKeyConstraint("review_id", name=op.f("pk_review_follow_up")),
     )
     op.create_index(op.f("ix_review_follow_up_case_id"), "review_follow_up", ["case_id"])

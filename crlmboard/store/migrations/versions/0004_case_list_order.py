@@ -20,9 +20,17 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_patient_list_name", "patient", [
-        sa.text("(lower(family_name) IS NULL)"), sa.text("lower(family_name)"),
-        sa.text("(lower(given_name) IS NULL)"), sa.text("lower(given_name)"), "mrn"])
+    op.create_index(
+        "ix_patient_list_name",
+        "patient",
+        [
+            sa.text("(lower(family_name) IS NULL)"),
+            sa.text("lower(family_name)"),
+            sa.text("(lower(given_name) IS NULL)"),
+            sa.text("lower(given_name)"),
+            "mrn",
+        ],
+    )
 
 
 def downgrade() -> None:

@@ -45,21 +45,25 @@ def upgrade() -> None:
         return
     op.execute(
         f"CREATE VIRTUAL TABLE {TABLE} USING fts5(search_text, content='patient', "
-        "content_rowid='id', tokenize='trigram case_sensitive 1')")
+        "content_rowid='id', tokenize='trigram case_sensitive 1')"
+    )
     op.execute(f"INSERT INTO {TABLE}({TABLE}) VALUES ('rebuild')")
     op.execute(
         f"CREATE TRIGGER patient_search_insert AFTER INSERT ON patient BEGIN "
-        f"INSERT INTO {TABLE}(rowid, search_text) VALUES (new.id, new.search_text); END")
+        f"INSERT INTO {TABLE}(rowid, search_text) VALUES (new.id, new.search_text); END"
+    )
     op.execute(
         f"CREATE TRIGGER patient_search_delete AFTER DELETE ON patient BEGIN "
         f"INSERT INTO {TABLE}({TABLE}, rowid, search_text) "
-        "VALUES ('delete', old.id, old.search_text); END")
+        "VALUES ('delete', old.id, old.search_text); END"
+    )
     op.execute(
         f"CREATE TRIGGER patient_search_update AFTER UPDATE OF id, search_text ON patient "
         "WHEN old.id IS NOT new.id OR old.search_text IS NOT new.search_text BEGIN "
         f"INSERT INTO {TABLE}({TABLE}, rowid, search_text) "
         "VALUES ('delete', old.id, old.search_text); "
-        f"INSERT INTO {TABLE}(rowid, search_text) VALUES (new.id, new.search_text); END")
+        f"INSERT INTO {TABLE}(rowid, search_text) VALUES (new.id, new.search_text); END"
+    )
 
 
 def downgrade() -> None:
