@@ -8,7 +8,6 @@ import functools
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from crlmboard.services.changes import BoardError as BoardError
+from crlmboard.services.changes import ChangeSet as ChangeSet
 from crlmboard.store import migrate
 from crlmboard.store.audit import Actor
 from crlmboard.store.database import (
@@ -29,28 +30,6 @@ if TYPE_CHECKING:
 
 Clock = Callable[[], date]
 Now = Callable[[], datetime]
-
-
-@dataclass(frozen=True)
-class ChangeSet:
-    """What a mutating call changed, so a view refreshes only that."""
-
-    cases: frozenset[str] = field(default_factory=frozenset)
-    meetings: frozenset[int] = field(default_factory=frozenset)
-    reviews: frozenset[int] = field(default_factory=frozenset)
-
-    def __or__(self, other: ChangeSet) -> ChangeSet:
-        return ChangeSet(
-            self.cases | other.cases, self.meetings | other.meetings, self.reviews | other.reviews
-        )
-
-    @property
-    def empty(self) -> bool:
-        return not (self.cases or self.meetings or self.reviews)
-
-
-class BoardError(Exception):
-    """A failure a person can act on; the message is a sentence that says what to do."""
 
 
 class Board:

@@ -312,8 +312,8 @@ class AuditLog:
         values = {k: v for k, v in record_values(row, model).items() if v is not None}
         self.record(
             "insert",
-            model.__tablename__,
-            getattr(row, primary_key_attribute(model)),  # type: ignore[arg-type]
+            model.__tablename__,  # type: ignore[arg-type]
+            getattr(row, primary_key_attribute(model)),
             case_id=case_id,
             after=values,
         )
@@ -322,8 +322,8 @@ class AuditLog:
         values = {k: v for k, v in record_values(row, model).items() if v is not None}
         self.record(
             "delete",
-            model.__tablename__,
-            getattr(row, primary_key_attribute(model)),  # type: ignore[arg-type]
+            model.__tablename__,  # type: ignore[arg-type]
+            getattr(row, primary_key_attribute(model)),
             case_id=case_id,
             before=values,
         )
@@ -338,8 +338,8 @@ class AuditLog:
     ) -> None:
         self.record(
             "update",
-            model.__tablename__,
-            getattr(row, primary_key_attribute(model)),  # type: ignore[arg-type]
+            model.__tablename__,  # type: ignore[arg-type]
+            getattr(row, primary_key_attribute(model)),
             case_id=case_id,
             before=before,
             after=after,
@@ -459,8 +459,8 @@ def baseline(session: Session) -> int:
             values = {k: v for k, v in record_values(row, model).items() if v is not None}
             log.record(
                 "baseline",
-                model.__tablename__,
-                getattr(row, key),  # type: ignore[arg-type]
+                model.__tablename__,  # type: ignore[arg-type]
+                getattr(row, key),
                 case_id=_case_of(session, model, row),
                 after=values,
             )

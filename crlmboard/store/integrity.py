@@ -113,8 +113,8 @@ def signed_review_problems(session: Session) -> list[str]:
     rows = session.execute(
         sa.select(t.ReviewRow)
         .where(t.ReviewRow.signed_at.is_not(None))  # type: ignore[union-attr]
-        .order_by(t.ReviewRow.id)
-    ).scalars()  # type: ignore[arg-type]
+        .order_by(t.ReviewRow.id)  # type: ignore[arg-type]
+    ).scalars()
     for row in rows:
         values = audit.record_values(row, t.ReviewRow)
         if row.content_sha256 is None:
