@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -21,11 +22,12 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from crlmboard.domain.case import Case
 from crlmboard.domain.caseformat import case_from_dict, case_to_dict, dumps_case, parse_json
 from crlmboard.domain.validation import InvalidInput, Problem
+from crlmboard.interop.codes import MRN_SYSTEM
 from crlmboard.interop.mcode import case_to_bundle
 from crlmboard.interop.mcode_import import bundle_to_document, is_bundle
-from crlmboard.interop.referrals import Referral, column_of, parse_referrals
+from crlmboard.interop.referrals import Referral, column_of, read_referrals
 from crlmboard.services.board import BoardError, ChangeSet
-from crlmboard.store.repositories import CaseRepository
+from crlmboard.store.repositories import CaseRepository, SettingRepository
 
 if TYPE_CHECKING:
     from crlmboard.services.board import Board
@@ -33,6 +35,8 @@ if TYPE_CHECKING:
 __all__ = ["FileImport", "InteropService", "ReferralPlan", "ReferralPreview"]
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
+MRN_SYSTEM_SETTING = "fhir.mrn_system"
+MRN_SYSTEM_SHAPE = re.compile(r"^(https?://[^\s]+|urn:oid:[0-2](\.(0|[1-9]\d*))+)$")
 MEETING_NOTE = (
     "the question for the board and the meeting date are not stored yet (they "
     "need the Meetings feature); they are shown in the preview only"
@@ -66,6 +70,7 @@ class ReferralPreview:
     """The whole file as it will be imported."""
 
     rows: tuple[ReferralPlan, ...]
+    notes: tuple[str, ...] = ()  # how the file was read (its encoding)
 
     @property
     def creates(self) -> int:
@@ -127,7 +132,37 @@ class InteropService:
     def export_fhir(self, mrn: str) -> dict[str, Any]:
         """The mCODE bundle of a case, as of today with the profile in force."""
         case = self.board.cases.get(mrn)
-        return case_to_bundle(case, as_of=self.board.today(), profile=self.board.evaluation.profile)
+        return case_to_bundle(
+            case,
+            as_of=self.board.today(),
+            profile=self.board.evaluation.profile,
+            mrn_system=self.mrn_system(),
+        )
+
+    def mrn_system(self) -> str:
+        """The site's MRN identifier system (set once per hospital by IT)."""
+        from crlmboard.store.database import read_session
+
+        with read_session(self.board.engine) as session:
+            stored = SettingRepository(session).get(MRN_SYSTEM_SETTING)
+        return stored or MRN_SYSTEM
+
+    def set_mrn_system(self, system: str) -> None:
+        """Set the site's MRN identifier system: an absolute URL or a `urn:oid:` OID."""
+        value = system.strip()
+        if not MRN_SYSTEM_SHAPE.match(value):
+            raise InvalidInput(
+                [
+                    Problem(
+                        "mrn_system",
+                        "must be an http(s) URL or urn:oid: followed by an OID, e.g. "
+                        "urn:oid:1.2.3.4.5 (your hospital's MRN namespace)",
+                    )
+                ]
+            )
+        self.board.check_writable()
+        with self.board.writing() as session:
+            SettingRepository(session).put(MRN_SYSTEM_SETTING, value)
 
     def fhir_text(self, mrn: str) -> str:
         return json.dumps(self.export_fhir(mrn), indent=2, ensure_ascii=False) + "\n"
@@ -139,6 +174,18 @@ class InteropService:
         return write_file_atomically(Path(destination), self.fhir_text(mrn).encode("utf-8"))
 
     # -- mCODE import -------------------------------------------------------------------
+
+    def preview_bundle(self, path: str | os.PathLike[str]) -> tuple[Case, list[str]]:
+        """The case a bundle file carries and every item not mapped or skipped; nothing is
+        written."""
+        file = Path(path)
+        if file.stat().st_size > MAX_FILE_BYTES:
+            raise InvalidInput([Problem("", "the file is larger than 20 MB")])
+        try:
+            data = parse_json(file.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise InvalidInput([Problem("", f"not a JSON file: {error}")]) from None
+        return self.bundle_case(data)
 
     def bundle_case(self, bundle: Any) -> tuple[Case, list[str]]:
         """The case a bundle carries (validated like a case file) and the unmapped notes."""
@@ -176,8 +223,8 @@ class InteropService:
 
     # -- referral CSV -------------------------------------------------------------------
 
-    def _referrals(self, path: str | os.PathLike[str]) -> list[Referral]:
-        return parse_referrals(Path(path).read_bytes(), self.board.today())
+    def _referrals(self, path: str | os.PathLike[str]) -> tuple[list[Referral], list[str]]:
+        return read_referrals(Path(path).read_bytes(), self.board.today())
 
     def _plan(
         self, referrals: list[Referral], repository: CaseRepository
@@ -225,16 +272,16 @@ class InteropService:
 
     def preview_referrals(self, path: str | os.PathLike[str]) -> ReferralPreview:
         """What importing the file would create and fill in; nothing is written."""
-        referrals = self._referrals(path)
+        referrals, notes = self._referrals(path)
         from crlmboard.store.database import read_session
 
         with read_session(self.board.engine) as session:
             plans = self._plan(referrals, CaseRepository(session))
-        return ReferralPreview(tuple(plan for plan, _, _ in plans))
+        return ReferralPreview(tuple(plan for plan, _, _ in plans), tuple(notes))
 
     def import_referrals(self, path: str | os.PathLike[str]) -> FileImport:
         """Create or fill in a case per row, all rows in one transaction or none."""
-        referrals = self._referrals(path)
+        referrals, read_notes = self._referrals(path)
         self.board.check_writable()
         self.board.maintenance.backup_before("referral import")
         try:
@@ -256,7 +303,8 @@ class InteropService:
         except OperationalError as error:
             raise BoardError(f"The database could not complete the import: {error.orig}") from None
         changed = frozenset(plan.mrn for plan, case, _ in plans if case is not None)
-        notes = [
+        notes = [*read_notes]
+        notes += [
             f"row {plan.row} ({plan.mrn}): kept the stored {column} {old!r}, the file has {new!r}"
             for plan, _, _ in plans
             for column, (old, new) in plan.kept.items()

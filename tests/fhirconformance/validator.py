@@ -125,7 +125,7 @@ class Definitions:
                         for t in element.get("type", []):
                             for ext in t.get("extension", []):
                                 if ext.get("url") == REGEX_EXTENSION:
-                                    pattern = re.compile(f"(?:{ext['valueString']})\\Z", re.S)
+                                    pattern = _xsd_regex(ext["valueString"])
             self._regex[type_code] = pattern
         return self._regex[type_code]
 
@@ -175,6 +175,34 @@ class Definitions:
                 return None
             out = nested if out is None else (out & nested) if system else (out | nested)
         return out or set()
+
+
+XSD_NOT_SPACE = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x21-\\U0010ffff"
+XSD_SPACE = " \\t\\n\\r"
+
+
+def _xsd_regex(text: str) -> re.Pattern[str]:
+    """An XML Schema regular expression (whole value) in Python's dialect: XSD's \\s is only
+    space, tab, CR and LF, where Python's also takes Unicode spaces."""
+    out, in_class, i = [], False, 0
+    while i < len(text):
+        char = text[i]
+        if char == "\\" and i + 1 < len(text):
+            pair = text[i : i + 2]
+            if pair in ("\\s", "\\S"):
+                chars = XSD_SPACE if pair == "\\s" else XSD_NOT_SPACE
+                out.append(chars if in_class else f"[{chars}]")
+            else:
+                out.append(pair)
+            i += 2
+            continue
+        if char == "[":
+            in_class = True
+        elif char == "]":
+            in_class = False
+        out.append(char)
+        i += 1
+    return re.compile(f"(?:{''.join(out)})\\Z", re.S)
 
 
 def _contains(expansion: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -235,6 +263,8 @@ class Validator:
         """Every issue of a resource (a Bundle with its entries, or one resource)."""
         run = _Run(self, resource)
         run.resource(resource, resource.get("resourceType", "?"), extra_profiles=profiles)
+        # a value checked against its base element and again against its slice is reported once
+        run.report.issues = list(dict.fromkeys(run.report.issues))
         return run.report
 
     def evaluate(
