@@ -424,8 +424,9 @@ class _Reader:
         expected = {"m1b": ("M1b", "4B"), "m1c": ("M1c", "4C")}
         sites = {d.get("site") for d in self.doc.get("extrahepatic_disease") or []}
         derived = "m1c" if "peritoneum" in sites else "m1b" if sites else "m1a"
+        bare = sent[1:] if sent[:1] in ("c", "p") else sent
         for m, codes in expected.items():
-            if sent in codes and derived != m:
+            if bare in codes and derived != m:
                 self.note(
                     label,
                     f"{sent} as sent: a case derives M and the stage group from its "
@@ -617,7 +618,6 @@ class _Reader:
             primary = self.doc.setdefault("primary", {})
             if axis in ("t", "n") and primary.get(axis) is None:
                 self.read_tnm(label, resource, primary)
-            return
         else:
             self.note(label, "Observation not mapped (no case-file field for this code)")
             return

@@ -183,7 +183,9 @@ class InteropService:
             raise InvalidInput([Problem("", "the file is larger than 20 MB")])
         try:
             data = parse_json(file.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        except UnicodeDecodeError:
+            raise InvalidInput([Problem("", "the file is not UTF-8 text")]) from None
+        except json.JSONDecodeError as error:
             raise InvalidInput([Problem("", f"not a JSON file: {error}")]) from None
         return self.bundle_case(data)
 

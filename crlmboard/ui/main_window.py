@@ -414,6 +414,7 @@ class MainWindow(QMainWindow):
                 part = board.cases.import_path(path, progress=progress)
                 summary.imported += part.imported
                 summary.refused += part.refused
+                summary.notes += part.notes
                 summary.changes = summary.changes | part.changes
             return summary
 
@@ -425,6 +426,11 @@ class MainWindow(QMainWindow):
             for file, problems in summary.refused[:10]:
                 lines.append(f"\n{os.path.basename(file)}:")
                 lines.extend(f"  {p}" for p in problems[:8])
+            for file, notes in summary.notes[:10]:  # what a bundle held that was not imported
+                lines.append(f"\n{os.path.basename(file)}, not imported:")
+                lines.extend(f"  {n}" for n in notes[:15])
+                if len(notes) > 15:
+                    lines.append(f"  … and {len(notes) - 15} more (crlmboard import --preview)")
             box = QMessageBox.information if summary.ok else QMessageBox.warning
             box(self, "Import", "\n".join(lines))
             if len(summary.imported) == 1:
@@ -501,7 +507,8 @@ class MainWindow(QMainWindow):
         answer = QMessageBox.question(
             self,
             "Import referrals",
-            f"{preview.creates} new case(s), {preview.updates} case(s) to complete:\n\n"
+            "".join(f"{note}\n\n" for note in preview.notes)
+            + f"{preview.creates} new case(s), {preview.updates} case(s) to complete:\n\n"
             + "\n".join(lines)
             + "\n\nImport them?",
         )
