@@ -147,7 +147,7 @@ class InteropService:
             stored = SettingRepository(session).get(MRN_SYSTEM_SETTING)
         return stored or MRN_SYSTEM
 
-    def set_mrn_system(self, system: str) -> None:
+    def set_mrn_system(self, system: str) -> ChangeSet:
         """Set the site's MRN identifier system: an absolute URL or a `urn:oid:` OID."""
         value = system.strip()
         if not MRN_SYSTEM_SHAPE.match(value):
@@ -163,6 +163,7 @@ class InteropService:
         self.board.check_writable()
         with self.board.writing() as session:
             SettingRepository(session).put(MRN_SYSTEM_SETTING, value)
+        return ChangeSet(settings=frozenset({"mrn_system"}))
 
     def fhir_text(self, mrn: str) -> str:
         return json.dumps(self.export_fhir(mrn), indent=2, ensure_ascii=False) + "\n"
