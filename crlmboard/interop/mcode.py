@@ -806,13 +806,18 @@ class _Exporter:
                 status = "completed"
             resource: dict[str, Any] = {
                 "resourceType": "CarePlan",
-                "extension": [{"url": c.REVIEW_RECORD_EXTENSION, "extension": record}],
                 "identifier": identifiers,
                 "status": status,
                 "intent": "plan",
                 **self.subject(),
                 "period": {"start": review.meeting_date.isoformat()},
             }
+            if record:  # an extension without sub-extensions or a value is not allowed (ext-1)
+                resource = {
+                    "resourceType": "CarePlan",
+                    "extension": [{"url": c.REVIEW_RECORD_EXTENSION, "extension": record}],
+                    **{k: v for k, v in resource.items() if k != "resourceType"},
+                }
             if review.question is not None:
                 resource["title"] = review.question
             if review.decision is not None:

@@ -40,6 +40,7 @@ from crlmboard.domain.models import (
 )
 from crlmboard.domain.validation import InvalidInput, Problem
 from crlmboard.interop import codes as c
+from crlmboard.interop.mcode import resource_id
 
 DERIVED_PROFILES = frozenset(
     {
@@ -272,6 +273,8 @@ class _Reader:
             raise InvalidInput(problems)
         self.notes: list[str] = []
         self.doc: dict[str, Any] = {"format": FORMAT}
+        self.bundle_id = bundle.get("id")
+        self.ours = False  # written by crlmboard for this MRN (known once the patient is read)
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -305,6 +308,7 @@ class _Reader:
             )
         self.refuse_if_not_crlm()
         self.read_patient(*patients[0])
+        self.ours = self.bundle_id == resource_id(self.doc["patient"]["mrn"], "Bundle")
         treatments: dict[int, dict[str, Any]] = {}
         imaging: dict[int, dict[str, Any]] = {}
         sizes: list[tuple[str, dict[str, Any]]] = []
@@ -414,7 +418,15 @@ class _Reader:
             )
 
     def read_derived(self, label: str, resource: dict[str, Any], profile: str | None) -> None:
-        """Derived resources are not data, except an M category the case cannot derive."""
+        """Derived resources are not data, except an M category the case cannot derive; from
+        another system they are listed, since their content is not taken over as sent."""
+        if not self.ours and profile != c.PROFILES["tumor"]:
+            what = (
+                "the response from the imaging"
+                if profile == c.PROFILES["disease_status"]
+                else "the M category and stage group from the extrahepatic disease"
+            )
+            self.note(label, f"not imported: crlmboard derives {what}")
         if profile not in (c.PROFILES["m_category"], c.PROFILES["stage_group"]):
             return
         value = resource.get("valueCodeableConcept")

@@ -393,10 +393,37 @@ class MainWindow(QMainWindow):
 
     def import_files(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(
-            self, "Import case files", "", "Case files (*.json)"
+            self, "Import case files", "", "Case files and mCODE bundles (*.json)"
         )
-        if paths:
+        if paths and self._confirm_bundles(paths):
             self._import(paths)
+
+    def _confirm_bundles(self, paths: list[str]) -> bool:
+        """Before an mCODE bundle is imported: the case it carries and, item by item, what of
+        it will not be imported (or why it will be refused).  False: the user said no."""
+        from crlmboard.domain.validation import InvalidInput
+
+        lines: list[str] = []
+        for path in paths:
+            if not _looks_like_bundle(path):
+                continue
+            name = os.path.basename(path)
+            try:
+                case, notes = self.board.interop.preview_bundle(path)
+            except InvalidInput as error:
+                lines.append(f"{name} will be refused:")
+                lines.extend(f"  {p}" for p in error.problems[:8])
+                continue
+            lines.append(f"{name}: the case {case.mrn}")
+            if notes:
+                lines.append(f"  not imported ({len(notes)}):")
+                lines.extend(f"  {n}" for n in notes[:25])
+                if len(notes) > 25:
+                    lines.append(f"  … and {len(notes) - 25} more (crlmboard import --preview)")
+        if not lines:
+            return True
+        answer = QMessageBox.question(self, "Import mCODE bundle", "\n".join(lines) + "\n\nImport?")
+        return answer == QMessageBox.StandardButton.Yes
 
     def import_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Import a folder of case files")
@@ -741,3 +768,13 @@ class MainWindow(QMainWindow):
         settings.setValue("main_window/splitter", self.splitter.saveState())
         settings.setValue("case_list/header", self.table.horizontalHeader().saveState())
         super().closeEvent(event)
+
+
+def _looks_like_bundle(path: str) -> bool:
+    """Whether a JSON file is a FHIR Bundle (read up to its first 4 kB)."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(4096)
+    except OSError:
+        return False
+    return b'"Bundle"' in head and b'"resourceType"' in head

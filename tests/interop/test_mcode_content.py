@@ -211,3 +211,15 @@ def test_cli_sets_the_mrn_system_and_refuses_a_bad_one(
 
 def test_engine_response_nn_is_stable() -> None:
     assert c.RECIST_TREND["NN"] == c.RECIST_TREND["SD"]
+
+
+def test_a_bare_signed_review_has_no_empty_extension(
+    fhir_validator: Validator, upfront: dict[str, Any]
+) -> None:
+    upfront["reviews"] = [
+        {"meeting_date": "2024-01-01", "signed_by": "A", "signed_at": "2024-01-01T00:00:00Z"}
+    ]
+    bundle = export(upfront)
+    (plan,) = of_profile(bundle, "care_plan")
+    assert "extension" not in plan
+    assert fhir_validator.validate(bundle).errors == []

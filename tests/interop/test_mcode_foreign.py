@@ -188,6 +188,7 @@ def foreign_colorectal_bundle() -> dict[str, Any]:
         hepatectomy,
         cancelled_ablation,
         ig_example("MedicationRequest-cancer-related-medication-request-cisplatin-stopped.json"),
+        ig_example("Observation-cancer-disease-status-improved.json"),
     )
 
 
@@ -216,6 +217,10 @@ def test_a_foreign_colorectal_bundle_is_read_with_its_statuses_honoured() -> Non
                for n in notes)  # fmt: skip
     assert any("Patient/cancer-patient-john-anyperson: extension" in n for n in notes)
     assert any("performer not mapped" in n for n in notes)
+    assert (
+        "Observation/cancer-disease-status-improved: not imported: crlmboard derives the "
+        "response from the imaging" in notes
+    )
 
 
 def test_the_igs_breast_cancer_bundle_is_refused() -> None:
