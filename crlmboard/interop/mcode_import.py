@@ -529,7 +529,11 @@ class _Reader:
                 self.doc["liver_metastases_diagnosis_date"] = when
             for item in resource.get("extension") or []:
                 if isinstance(item, dict) and item.get("url") == c.EXTRAHEPATIC_DISEASE_EXTENSION:
-                    disease: dict[str, Any] = {"site": ExtrahepaticSite(part(item, "site")).value}
+                    site = part(item, "site")
+                    if site not in set(ExtrahepaticSite):
+                        self.note(label, f"extrahepatic disease at {site!r} not mapped")
+                        continue
+                    disease: dict[str, Any] = {"site": ExtrahepaticSite(site).value}
                     if part(item, "detectedOn") is not None:
                         disease["detected_on"] = part(item, "detectedOn")
                     if part(item, "resectable") is not None:
