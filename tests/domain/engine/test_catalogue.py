@@ -268,3 +268,16 @@ def test_findings_carry_the_catalogue_metadata(cb: Any) -> None:
 def test_rule_fields_are_complete() -> None:
     names = {f.name for f in fields(RULES[0])}
     assert names == {"id", "severity", "title", "description", "profile_keys", "sources", "check"}
+
+
+def test_engine_1_1_0_has_53_rules_and_its_sources() -> None:
+    from crlmboard.domain.engine import ENGINE_VERSION
+
+    assert ENGINE_VERSION == "1.1.0"
+    assert len(RULES) == 53
+    assert list(SPEC) == [r.id for r in RULES]  # the spec's table order
+    assert SOURCES["breakwater-2025"].startswith("Elez E")
+    assert "N Engl J Med 2025;392:2425–2437" in SOURCES["breakwater-2025"]
+    for key in ("rev-nct-2020", "rev-treat-2021", "wjg-2014"):
+        # the supplied texts do not name their authors: say so, invent none
+        assert "not named in the supplied text" in SOURCES[key]
