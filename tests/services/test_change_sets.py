@@ -224,7 +224,7 @@ READS: dict[str, set[str]] = {
         "export_fhir", "fhir_text", "write_fhir", "bundle_case", "preview_referrals",
         "mrn_system", "preview_bundle",
     },
-    "evaluation": {"evaluate", "document", "catalogue"},
+    "evaluation": {"evaluate", "document", "catalogue", "engine_changes"},
 }  # fmt: skip
 PARTS = tuple(READS)
 # The Board's own methods: assembling and running the parts, not use cases.
