@@ -354,7 +354,7 @@ def cmd_backups(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     from crlmboard.services.maintenance import restore_database
 
-    result = restore_database(_db(args), args.file)
+    result = restore_database(_db(args), args.file, other_database=args.other_database)
     _out(f"restored {result.restored}")
     if result.safety_backup:
         _out(f"the state before the restore is backed up as {result.safety_backup}")
@@ -512,6 +512,11 @@ def build_parser() -> argparse.ArgumentParser:
         "replace the database with a backup (the current state is backed up first)",
     )
     p.add_argument("file", help="a backup file (see `crlmboard backups`)")
+    p.add_argument(
+        "--other-database",
+        action="store_true",
+        help="allow a backup of another database (by default refused)",
+    )
     command("app", cmd_app, "open the app (the default)")
     return parser
 
@@ -538,7 +543,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except BoardError as error:
         _err(str(error))
-        return EXIT_BAD_INPUT if isinstance(error, LookupError) else EXIT_ERROR
+        bad_input = isinstance(error, LookupError | ValueError)
+        return EXIT_BAD_INPUT if bad_input else EXIT_ERROR
     except KeyboardInterrupt:
         _err("Stopped.")
         return EXIT_ERROR

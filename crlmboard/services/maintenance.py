@@ -94,6 +94,11 @@ class SignedReviewLocked(BoardError):
     """An edit tried to change or remove a signed review (refused and audited)."""
 
 
+class OtherDatabase(BoardError, ValueError):
+    """A restore was asked to put another database's backup in place (refused unless the
+    caller says so explicitly)."""
+
+
 def sqlite_warning() -> str | None:
     """A warning line when the SQLite library has the WAL-reset bug (None otherwise)."""
     return integrity.sqlite_version_warning(sqlite_library_version())
@@ -476,15 +481,20 @@ class MaintenanceService:
             except BackupFailed as error:
                 raise BoardError(f"{error} The {operation} was not started.") from None
 
-    def restore(self, source: str | os.PathLike[str]) -> RestoreResult:
+    def restore(
+        self, source: str | os.PathLike[str], *, other_database: bool = False
+    ) -> RestoreResult:
         """Put a backup in place of this database (after backing up the current state);
-        automatic rotation then pauses until `resume_rotation`."""
+        automatic rotation then pauses until `resume_rotation`.  A backup of another
+        database is refused unless `other_database`."""
         path = self._need_file("Restore")
         self.board.check_writable()
         with self.board.holding_lock():
             self.board.engine.dispose()
             try:
-                result = _restore(path, Path(source), self.board.actor, self.board.now)
+                result = _restore(
+                    path, Path(source), self.board.actor, self.board.now, other_database
+                )
             except StoreError as error:
                 raise BoardError(str(error)) from None
             finally:
@@ -611,12 +621,24 @@ class MaintenanceService:
 # -- restore ---------------------------------------------------------------------------------
 
 
-def _restore(path: Path, source: Path, actor: Actor, now: Now) -> RestoreResult:
+def _restore(
+    path: Path, source: Path, actor: Actor, now: Now, other_database: bool = False
+) -> RestoreResult:
     """Restore with the writer lock held and no connection open."""
     source = source.expanduser().resolve()
     if not source.is_file():
         raise BoardError(f"There is no backup file {source}.")
     checked = backup.verify_backup(source, deep=True)
+    theirs = checked.manifest.get("database_id") or backup.file_database_id(source)
+    ours = backup.file_database_id(path)
+    if theirs and ours and theirs != ours and not other_database:
+        named = checked.manifest.get("database")
+        raise OtherDatabase(
+            f"The backup {source.name} is of another database"
+            + (f" ({named}, id {theirs})" if named else f" (id {theirs})")
+            + f", not of {path} (id {ours}); nothing was changed. To replace this database "
+            "with it anyway, restore with --other-database."
+        )
     if not checked.verified and checked.manifest:
         raise BoardError(
             f"The backup {source.name} failed verification ({checked.problem}); choose another one."
@@ -719,6 +741,7 @@ def restore_database(
     user: str | None = None,
     now: Now = utc_now,
     wait: float = COMMAND_LOCK_WAIT,
+    other_database: bool = False,
 ) -> RestoreResult:
     """Restore a backup without opening the database first (it may be damaged)."""
     url = database_url(where)
@@ -735,7 +758,7 @@ def restore_database(
         lock.close()
         raise BoardError(str(LockBusy(path, holder)))
     try:
-        return _restore(path, Path(source), actor, now)
+        return _restore(path, Path(source), actor, now, other_database)
     except StoreError as error:
         raise BoardError(str(error)) from None
     finally:
