@@ -34,9 +34,32 @@ def _db(args: argparse.Namespace) -> str | None:
 
 
 def _open(args: argparse.Namespace) -> Board:
+    """The database of a command; never a new one (that is `init`'s or `demo`'s)."""
+    from crlmboard.services.demo import default_demo_database
+    from crlmboard.services.maintenance import DatabaseMissing
+
     # A command holds the one-writer lock only while it writes, waiting a little for it.
     wait = float(os.environ.get("CRLMBOARD_LOCK_WAIT") or 10)
-    return Board.open(_db(args), exclusive=False, wait=wait)
+    try:
+        return Board.open(_db(args), exclusive=False, wait=wait, create=False)
+    except DatabaseMissing as error:
+        demo = default_demo_database()
+        if _db(args) is None and demo.exists():
+            raise DatabaseMissing(
+                f"{error} The demo database is another file: add --db {demo}"
+            ) from None
+        raise
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from crlmboard.services.maintenance import init_database
+
+    board = init_database(_db(args))
+    try:
+        _out(f"Created the database {board.location} (id {board.maintenance.database_id()}).")
+    finally:
+        board.close()
+    return EXIT_OK
 
 
 def _parse_date(text: str) -> date:
@@ -66,11 +89,16 @@ def cmd_app(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from crlmboard.services.demo import create_demo_database
 
-    board, summary = create_demo_database(_db(args))
+    wait = float(os.environ.get("CRLMBOARD_LOCK_WAIT") or 0)
+    board, summary = create_demo_database(_db(args), wait=wait)
     for file, problems in summary.refused:
         for problem in problems:
             _err(f"{file}: {problem}")
     _out(f"Demo database {board.location}: {len(summary.imported)} cases.")
+    for note in board.notes:
+        _out(note)
+    _out(f"Use it from the command line with --db {board.location}")
+    _out(f"  (for example: crlmboard list --db {board.location})")
     board.close()
     if summary.refused:
         return EXIT_ERROR
@@ -397,6 +425,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
+    command(
+        "init",
+        cmd_init,
+        "create a new, empty database (the only command that does; others refuse a "
+        "missing database)",
+    )
     p = command("demo", cmd_demo, "create a fresh demo database and open the app on it")
     p.add_argument("--no-open", action="store_true", help="stop after creating it")
     p = command("import", cmd_import, "import case files, mCODE bundles or a referral CSV")

@@ -37,6 +37,10 @@ class CaseNotFound(BoardError, LookupError):
     """No case has this MRN."""
 
 
+class InputNotFound(BoardError, LookupError):
+    """A file or folder to read does not exist."""
+
+
 class CaseConflict(BoardError):
     """Someone saved the case after it was opened here."""
 
@@ -304,7 +308,7 @@ class CaseService:
         elif source.is_file():
             files = [source]
         else:
-            raise BoardError(f"{source} is neither a case file nor a folder.")
+            raise InputNotFound(f"{source} is neither a case file nor a folder.")
         summary = ImportSummary()
         with self.board.batched():
             self._import_files(files, summary, replace, progress)

@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -37,6 +38,7 @@ from crlmboard.store.backup import BackupFailed, BackupInfo
 from crlmboard.store.database import (
     StoreError,
     create_database_engine,
+    database_id,
     database_url,
     is_read_only_url,
     is_sqlite,
@@ -94,6 +96,15 @@ class SignedReviewLocked(BoardError):
     """An edit tried to change or remove a signed review (refused and audited)."""
 
 
+class DatabaseMissing(BoardError, LookupError):
+    """There is no database where one was asked for; nothing was created."""
+
+
+class BadLocation(BoardError, ValueError):
+    """A database location that is no file path or database URL, or a file that is not a
+    crlmboard database (nothing was changed)."""
+
+
 class OtherDatabase(BoardError, ValueError):
     """A restore was asked to put another database's backup in place (refused unless the
     caller says so explicitly)."""
@@ -132,6 +143,81 @@ class OpenedDatabase:
     notes: list[str] = field(default_factory=list)
 
 
+def location_url(where: str | os.PathLike[str] | None) -> str:
+    """The URL of a database location (`--db`), refused plainly when it is none."""
+    try:
+        url = database_url(where)
+        sa.make_url(url)
+    except (RuntimeError, ValueError, sa.exc.ArgumentError) as error:
+        raise BadLocation(
+            f"{str(where)!r} is neither a database file path nor a database URL ({error})."
+        ) from None
+    if is_sqlite(url) and sqlite_path(url) is None:
+        raise BadLocation(
+            f"{url} is a database in memory: it starts empty and is gone when crlmboard "
+            "ends. Give the path of a database file."
+        )
+    return url
+
+
+def missing_database(path: Path, *, empty: bool = False) -> DatabaseMissing:
+    """The refusal for a missing (or 0-byte) database file, naming its newest backup."""
+    what = (
+        f"The database file {path} is empty (0 bytes)"
+        if empty
+        else f"There is no database at {path}"
+    )
+    newest = backup.newest_verified(path) if path.parent.is_dir() else None
+    if newest is not None:
+        return DatabaseMissing(
+            f"{what}, but it has backups: the newest verified backup is "
+            f"{describe_backup(newest)}. Nothing was created. Restore it with "
+            f"`crlmboard restore --db {path} {newest.path}`."
+        )
+    return DatabaseMissing(
+        f"{what}; nothing was created. Check the path, or create a new database with "
+        f"`crlmboard init --db {path}` (File ▸ New database in the app)."
+    )
+
+
+def _no_schema_problem(path: Path) -> str | None:
+    """Why an existing, non-empty SQLite file without a crlmboard schema is refused (None
+    when it has no tables at all: a blank database)."""
+    from crlmboard.store.database import connect_sqlite
+
+    connection = connect_sqlite(path, read_only=True)
+    try:
+        tables = connection.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+        ).fetchone()[0]
+    finally:
+        connection.close()
+    if tables:
+        return (
+            f"{path} is a SQLite file but not a crlmboard database; nothing was changed. "
+            "Choose another file."
+        )
+    return None
+
+
+def _check_can_open(url: str, path: Path, create: bool) -> None:
+    """Refuse, before anything is created (a file, a folder, a lock), a location that
+    holds no crlmboard database, unless `create`; never take over another program's file."""
+    if path.is_dir():
+        raise BadLocation(f"{path} is a folder, not a database file.")
+    if not path.exists() or path.stat().st_size == 0:
+        if not create:
+            raise missing_database(path, empty=path.exists())
+        return
+    _refuse_if_corrupt(path)
+    if migrate.file_revision(path) is None:
+        problem = _no_schema_problem(path)
+        if problem:
+            raise BadLocation(problem)
+        if not create:
+            raise missing_database(path, empty=True)
+
+
 def open_database(
     where: str | os.PathLike[str] | None,
     *,
@@ -139,20 +225,28 @@ def open_database(
     now: Now = utc_now,
     exclusive: bool = True,
     wait: float = 0.0,
+    create: bool = True,
 ) -> OpenedDatabase:
     """Open a database as reliability.md describes (see the module docstring).
 
     `exclusive`: hold the writer lock while open (the app); otherwise take it for the
-    open-time work and then per write transaction (command line), waiting up to `wait` s."""
-    url = database_url(where)
+    open-time work and then per write transaction (command line), waiting up to `wait` s.
+    Without `create`, a location holding no crlmboard database is refused and nothing is
+    created there (every command but `init` and `demo`; the app but File ▸ New)."""
+    url = location_url(where)
     path = sqlite_path(url)
     try:
         if not is_sqlite(url) or path is None:
             engine = create_database_engine(url)
+            if not create and migrate.current_revision(engine) is None:
+                engine.dispose()
+                raise DatabaseMissing(
+                    f"The database {_describe(url)} has no crlmboard tables yet; nothing was "
+                    f"created. Set it up with `crlmboard init --db URL`."
+                )
             migrate.upgrade(engine, actor)
             return OpenedDatabase(engine, url)
-        if path.is_dir():
-            raise BoardError(f"{path} is a folder, not a database file.")
+        _check_can_open(url, path, create)
         if is_read_only_url(url) or (path.exists() and not _writable(path)):
             return _open_read_only(url, path, "the database file is read-only")
         return _open_file(url, path, actor, now, exclusive, wait)
@@ -163,6 +257,50 @@ def open_database(
     except Exception as error:
         reason = getattr(error, "orig", None) or error
         raise BoardError(f"Cannot open the database {_describe(url)}: {reason}.") from None
+
+
+class DatabaseExists(BoardError, ValueError):
+    """`init` was asked for a location that already holds a database."""
+
+
+def init_database(
+    where: str | os.PathLike[str] | None, *, user: str | None = None, now: Now = utc_now
+) -> Board:
+    """Create a new, empty database (`crlmboard init`, File ▸ New database): only where
+    there is none — never over a database, another program's file, or a 0-byte file that
+    has backups (that one is restored, not replaced)."""
+    from crlmboard.services.board import Board
+
+    url = location_url(where)
+    path = sqlite_path(url)
+    if path is not None:
+        if path.is_dir():
+            raise BadLocation(f"{path} is a folder, not a database file.")
+        if path.exists() and path.stat().st_size > 0:
+            _refuse_if_corrupt(path)
+            revision = migrate.file_revision(path)
+            if revision is not None:
+                raise DatabaseExists(
+                    f"{path} already holds a crlmboard database (schema {revision}); "
+                    "nothing was changed."
+                )
+            problem = _no_schema_problem(path)
+            if problem:
+                raise BadLocation(problem)
+        if path.parent.is_dir() and backup.newest_verified(path) is not None:
+            raise missing_database(path, empty=path.exists())
+    else:
+        engine = create_database_engine(url)
+        try:
+            revision = migrate.current_revision(engine)
+        finally:
+            engine.dispose()
+        if revision is not None:
+            raise DatabaseExists(
+                f"The database {_describe(url)} already holds crlmboard tables (schema "
+                f"{revision}); nothing was changed."
+            )
+    return Board.open(url, user=user, now=now, exclusive=False, create=True)
 
 
 def _describe(url: str) -> str:
@@ -432,6 +570,10 @@ class MaintenanceService:
 
                 raise CaseNotFound(f"There is no case with MRN {mrn}.") from None
             return audit.history(session, case_id)
+
+    def database_id(self) -> str | None:
+        """The id that names this database for good (migration 0006)."""
+        return database_id(self.board.engine)
 
     def audit_head(self) -> AuditHead | None:
         """The newest audit row (sequence number and hash), e.g. for a signed PDF footer."""
