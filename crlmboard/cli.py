@@ -14,9 +14,13 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from crlmboard.domain.validation import InvalidInput
 from crlmboard.services import Board, BoardError
+
+if TYPE_CHECKING:
+    from crlmboard.services.cases import ImportSummary
 from crlmboard.services.log import log_path, setup_logging
 
 log = logging.getLogger("crlmboard.cli")
@@ -110,8 +114,27 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from crlmboard.services.cases import ImportStopped
+
     with _open(args) as board:
-        summary = board.cases.import_path(args.path, replace=args.replace)
+        try:
+            summary = board.cases.import_path(args.path, replace=args.replace)
+        except ImportStopped as stopped:
+            summary = stopped.summary
+            _print_import(summary)
+            _err(f"{len(summary.not_stored)} files NOT stored:")
+            for file, why in summary.not_stored:
+                _err(f"  {file} ({why})")
+            _err(str(stopped))
+            return EXIT_ERROR
+    _print_import(summary)
+    _out(f"{len(summary.imported)} imported, {len(summary.refused)} refused.")
+    if summary.internal_errors:
+        return EXIT_ERROR
+    return EXIT_OK if summary.ok else EXIT_BAD_INPUT
+
+
+def _print_import(summary: ImportSummary) -> None:
     for file, mrn in summary.imported:
         _out(f"imported {mrn} from {file}")
     for file, notes in summary.notes:
@@ -122,8 +145,6 @@ def cmd_import(args: argparse.Namespace) -> int:
         _err(f"refused {file}:")
         for problem in problems:
             _err(f"  {problem}")
-    _out(f"{len(summary.imported)} imported, {len(summary.refused)} refused.")
-    return EXIT_OK if summary.ok else EXIT_BAD_INPUT
 
 
 def cmd_export(args: argparse.Namespace) -> int:

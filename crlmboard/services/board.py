@@ -154,6 +154,10 @@ class Board:
         from crlmboard.services.maintenance import writing
 
         self.check_writable()
+        if self.batch is not None:  # the batch holds the lock for its transaction
+            with writing(self) as session:
+                yield session
+            return
         with self.holding_lock(), writing(self) as session:
             yield session
 

@@ -88,7 +88,20 @@ class DatabaseCorrupt(BoardError):
         self.backup = backup
 
 
-class ReadOnly(BoardError):
+class WriteStopped(BoardError):
+    """A write could not be made for a reason that stops every later one too (a full disk,
+    a read-only database, the writer lock held elsewhere): a folder import stops there."""
+
+
+class DiskFull(WriteStopped):
+    """The disk holding the database is full; the write was not stored."""
+
+
+class Busy(WriteStopped):
+    """Another program holds the database for writing."""
+
+
+class ReadOnly(WriteStopped):
     """The database is open read-only here; nothing can be changed."""
 
 
@@ -947,7 +960,12 @@ def writing(board: Board) -> Iterator[Session]:
         if "full" in text:
             where = str(path.parent) if path else board.location
             free = backup._free_space(path.parent) if path else ""
-            raise BoardError(
+            if batch is not None:
+                raise DiskFull(
+                    f"The disk holding {where} is full{free}; what was not yet committed "
+                    "was not stored. Free some space and try again."
+                ) from None
+            raise DiskFull(
                 f"The disk holding {where} is full{free}; nothing was saved. "
                 "Free some space and save again."
             ) from None
@@ -966,7 +984,7 @@ def hold_lock(board: Board, lock: DatabaseLock) -> Iterator[None]:
     if not lock.acquire(lock.wait):
         path = sqlite_path(board.url)
         assert path is not None
-        raise BoardError(str(LockBusy(path, lock.holder())))
+        raise Busy(str(LockBusy(path, lock.holder())))
     try:
         yield
     finally:
@@ -998,17 +1016,32 @@ class WriteBatch:
         self.board = board
         self.seconds = seconds
         self.writes = writes
-        self._open: contextlib.AbstractContextManager[Session] | None = None
+        self._open: contextlib.ExitStack | None = None
         self._session: Session | None = None
         self._started = 0.0
         self._count = 0
+        self.commits = 0  # transactions committed so far
+
+    @property
+    def in_transaction(self) -> bool:
+        """Writes are waiting for the next commit."""
+        return self._open is not None
 
     def session(self) -> Session:
+        """The open transaction, begun (with the writer lock taken, on the command line)
+        on first use: the lock is held from BEGIN to COMMIT, never released in between,
+        so two folder imports take turns by batch instead of deadlocking."""
         if self._session is None:
-            self._open = write_session(self.board.engine)
-            self._session = self._open.__enter__()
-            self._session.info["actor"] = self.board.actor
-            self._session.info["clock"] = self.board.now
+            stack = contextlib.ExitStack()
+            try:
+                stack.enter_context(self.board.holding_lock())
+                session = stack.enter_context(write_session(self.board.engine))
+            except BaseException:
+                stack.close()
+                raise
+            self._open, self._session = stack, session
+            session.info["actor"] = self.board.actor
+            session.info["clock"] = self.board.now
             self._started, self._count = time.monotonic(), 0
         return self._session
 
@@ -1020,7 +1053,8 @@ class WriteBatch:
     def commit(self) -> None:
         if self._open is not None:
             opened, self._open, self._session = self._open, None, None
-            opened.__exit__(None, None, None)
+            opened.close()  # COMMIT, then the lock is released
+            self.commits += 1
             self.board.mark_changed()
 
     def rollback(self, error: BaseException) -> None:
