@@ -801,6 +801,8 @@ def _restore(
         raise BoardError(
             f"The backup {source.name} failed verification ({checked.problem}); choose another one."
         )
+    if checked.manifest.get("schema") is None and migrate.file_revision(source) is None:
+        raise BoardError(f"{source.name} is not a crlmboard database; choose another file.")
     if not checked.manifest:  # a file made elsewhere: it must at least be a sound database
         try:
             problems = integrity.quick_check(source)
@@ -837,32 +839,45 @@ def _restore(
         _keep_aside(path, aside)
     else:
         _checkpoint(path)
-    backup.restore_file(source, path)
     notes: list[str] = []
-    prepare_file(path, actor, now, notes)  # a backup from an older schema is upgraded
-    engine = create_database_engine(f"sqlite:///{path}")
-    try:
-        with write_session(engine) as session:
-            session.info["actor"] = actor
-            session.info["clock"] = now
-            log_ = audit.AuditLog.of(session)
-            log_.record(
-                "restore",
-                "database",
-                None,
-                case_id=None,
-                after={
-                    "backup": source.name,
-                    "backup_created": checked.created.isoformat() if checked.created else None,
-                    "replaced_head": None if old_head is None else old_head.as_dict(),
-                    "safety_backup": safety.path.name if safety else None,
-                    "kept_aside": aside.name if aside else None,
-                },
-            )
-            log_.flush()
-    finally:
-        engine.dispose()
-    backup.pause_rotation(path, f"restored {source.name}")
+    details: dict[str, object] = {
+        "backup": source.name,
+        "backup_created": checked.created.isoformat() if checked.created else None,
+        "replaced_head": None if old_head is None else old_head.as_dict(),
+        "safety_backup": safety.path.name if safety else None,
+        "kept_aside": aside.name if aside else None,
+    }
+
+    def finish(copy: Path) -> None:
+        """On the restored copy, before it replaces the database: upgrade an older schema
+        and append the `restore` audit row, so the swap brings both at once (a kill right
+        after the swap leaves a restored, audited database; before it, the old one)."""
+        if ours and not theirs and backup.adopt_database_id(copy, ours):
+            details["database_id"] = ours  # a backup from before ids: still this database
+        engine = create_database_engine(f"sqlite:///{copy}")
+        try:
+            before, after = migrate.upgrade(engine, actor)
+            if before != after:
+                notes.append(
+                    f"The backup was of schema {before}; it was upgraded to {after} as it "
+                    "was restored."
+                )
+            with write_session(engine) as session:
+                session.info["actor"] = actor
+                session.info["clock"] = now
+                log_ = audit.AuditLog.of(session)
+                log_.record("restore", "database", None, case_id=None, after=details)
+                log_.flush()
+            with engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            engine.dispose()
+        for suffix in ("-wal", "-shm"):
+            Path(f"{copy}{suffix}").unlink(missing_ok=True)
+
+    backup.pause_rotation(path, f"restored {source.name}")  # before: never prune wrongly
+    backup.restore_file(source, path, finish)
+    prepare_file(path, actor, now, notes)
     log.info("restored a backup (rotation paused until confirmed)")
     return RestoreResult(source, safety.path if safety else None, aside, tuple(notes))
 
