@@ -40,8 +40,10 @@ from crlmboard.store.database import (
     create_database_engine,
     database_id,
     database_url,
+    has_wal_content,
     is_read_only_url,
     is_sqlite,
+    read_only_medium,
     read_session,
     sqlite_library_version,
     sqlite_path,
@@ -218,6 +220,13 @@ def _check_can_open(url: str, path: Path, create: bool) -> None:
     holds no crlmboard database, unless `create`; never take over another program's file."""
     if path.is_dir():
         raise BadLocation(f"{path} is a folder, not a database file.")
+    if path.exists() and read_only_medium(path) and has_wal_content(path):
+        raise BadLocation(
+            f"The database {path} is on a read-only medium (the folder {path.parent} cannot "
+            "be written) and was not closed cleanly: its -wal file holds changes that "
+            f"cannot be applied there. Copy the folder {path.parent} to a writable place "
+            "and open the copy."
+        )
     if not path.exists() or path.stat().st_size == 0:
         if not create:
             raise missing_database(path, empty=path.exists())
@@ -261,7 +270,12 @@ def open_database(
             return OpenedDatabase(engine, url)
         _check_can_open(url, path, create)
         if is_read_only_url(url) or (path.exists() and not _writable(path)):
-            return _open_read_only(url, path, "the database file is read-only")
+            reason = (
+                f"it is on a read-only medium ({path.parent})"
+                if read_only_medium(path)
+                else "the database file is read-only"
+            )
+            return _open_read_only(url, path, reason)
         return _open_file(url, path, actor, now, exclusive, wait)
     except BoardError:
         raise
@@ -269,6 +283,12 @@ def open_database(
         raise BoardError(str(error)) from None
     except Exception as error:
         reason = getattr(error, "orig", None) or error
+        if path is not None and path.parent.is_dir() and not os.access(path.parent, os.W_OK):
+            raise BadLocation(
+                f"Cannot open the database {path}: the folder {path.parent} is not writable, "
+                f"and SQLite needs to create files beside the database there ({reason}). Ask "
+                "for write access to the folder, or copy the database to a writable one."
+            ) from None
         raise BoardError(f"Cannot open the database {_describe(url)}: {reason}.") from None
 
 
