@@ -10,6 +10,7 @@ the bundle holds that a case cannot is returned as notes.  The referral CSV is p
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import dataclass, field
 from datetime import date
@@ -29,6 +30,8 @@ from crlmboard.store.repositories import CaseRepository
 
 if TYPE_CHECKING:
     from crlmboard.services.board import Board
+
+log = logging.getLogger("crlmboard.interop")
 
 __all__ = ["FileImport", "InteropService", "ReferralPlan", "ReferralPreview"]
 
@@ -142,7 +145,31 @@ class InteropService:
 
     def bundle_case(self, bundle: Any) -> tuple[Case, list[str]]:
         """The case a bundle carries (validated like a case file) and the unmapped notes."""
-        mapped = bundle_to_document(bundle)
+        try:
+            mapped = bundle_to_document(bundle)
+        except InvalidInput:
+            raise
+        except (
+            AttributeError,
+            KeyError,
+            IndexError,
+            TypeError,
+            ValueError,
+            RecursionError,
+        ) as error:
+            # A bundle of an unexpected shape the reader did not foresee: refused as bad
+            # input (exit 2), the type of the fault logged without values.
+            log.warning("an mCODE bundle could not be read (%s)", type(error).__name__)
+            raise InvalidInput(
+                [
+                    Problem(
+                        "",
+                        "the mCODE bundle has a structure crlmboard cannot read (a resource "
+                        f"or value of an unexpected type: {type(error).__name__}); nothing "
+                        "was imported",
+                    )
+                ]
+            ) from None
         case = case_from_dict(mapped.document, self.board.today())
         return case, mapped.notes
 

@@ -120,6 +120,14 @@ class BadLocation(BoardError, ValueError):
     crlmboard database (nothing was changed)."""
 
 
+class BackupMissing(BoardError, LookupError):
+    """There is no backup file where one was named."""
+
+
+class OutputUnwritable(BoardError, ValueError):
+    """A file asked for (`backup -o`) could not be written there."""
+
+
 class OtherDatabase(BoardError, ValueError):
     """A restore was asked to put another database's backup in place (refused unless the
     caller says so explicitly)."""
@@ -162,8 +170,8 @@ def location_url(where: str | os.PathLike[str] | None) -> str:
     """The URL of a database location (`--db`), refused plainly when it is none."""
     try:
         url = database_url(where)
-        sa.make_url(url)
-    except (RuntimeError, ValueError, sa.exc.ArgumentError) as error:
+        sa.make_url(url).get_dialect()
+    except (RuntimeError, ValueError, ImportError, sa.exc.ArgumentError) as error:
         raise BadLocation(
             f"{str(where)!r} is neither a database file path nor a database URL ({error})."
         ) from None
@@ -270,12 +278,12 @@ def open_database(
             return OpenedDatabase(engine, url)
         _check_can_open(url, path, create)
         if is_read_only_url(url) or (path.exists() and not _writable(path)):
-            reason = (
+            why = (
                 f"it is on a read-only medium ({path.parent})"
                 if read_only_medium(path)
                 else "the database file is read-only"
             )
-            return _open_read_only(url, path, reason)
+            return _open_read_only(url, path, why)
         return _open_file(url, path, actor, now, exclusive, wait)
     except BoardError:
         raise
@@ -639,7 +647,15 @@ class MaintenanceService:
                     progress=progress,
                 )
             except BackupFailed as error:
+                if destination is not None:
+                    raise OutputUnwritable(f"{destination}: {error}") from None
                 raise BoardError(str(error)) from None
+            except OSError as error:
+                if destination is None:
+                    raise
+                raise OutputUnwritable(
+                    f"{destination}: the backup cannot be written there ({error.strerror})."
+                ) from None
             if destination is None and info.verified:
                 backup.prune(path, self.board.now())
         log.info("backup made (%s)", "to a chosen file" if destination else "backups folder")
@@ -805,7 +821,7 @@ def _restore(
     """Restore with the writer lock held and no connection open."""
     source = source.expanduser().resolve()
     if not source.is_file():
-        raise BoardError(f"There is no backup file {source}.")
+        raise BackupMissing(f"There is no backup file {source}.")
     checked = backup.verify_backup(source, deep=True)
     theirs = checked.manifest.get("database_id") or backup.file_database_id(source)
     ours = backup.file_database_id(path)
