@@ -112,7 +112,12 @@ class SignedReviewLocked(BoardError):
 
 
 class DatabaseMissing(BoardError, LookupError):
-    """There is no database where one was asked for; nothing was created."""
+    """There is no database where one was asked for; nothing was created.  `backup` is its
+    newest verified backup, when it has one (then it must not be created anew)."""
+
+    def __init__(self, message: str, backup: BackupInfo | None = None):
+        super().__init__(message)
+        self.backup = backup
 
 
 class BadLocation(BoardError, ValueError):
@@ -183,19 +188,22 @@ def location_url(where: str | os.PathLike[str] | None) -> str:
     return url
 
 
-def missing_database(path: Path, *, empty: bool = False) -> DatabaseMissing:
-    """The refusal for a missing (or 0-byte) database file, naming its newest backup."""
-    what = (
-        f"The database file {path} is empty (0 bytes)"
-        if empty
-        else f"There is no database at {path}"
-    )
+def missing_database(path: Path, *, empty: bool = False, blank: bool = False) -> DatabaseMissing:
+    """The refusal for a missing (or 0-byte, or blank) database file, naming its newest
+    backup."""
+    if blank:
+        what = f"The file {path} holds no crlmboard database (a blank SQLite file)"
+    elif empty:
+        what = f"The database file {path} is empty (0 bytes)"
+    else:
+        what = f"There is no database at {path}"
     newest = backup.newest_verified(path) if path.parent.is_dir() else None
     if newest is not None:
         return DatabaseMissing(
             f"{what}, but it has backups: the newest verified backup is "
             f"{describe_backup(newest)}. Nothing was created. Restore it with "
-            f"`crlmboard restore --db {path} {newest.path}`."
+            f"`crlmboard restore --db {path} {newest.path}`.",
+            newest,
         )
     return DatabaseMissing(
         f"{what}; nothing was created. Check the path, or create a new database with "
@@ -245,7 +253,7 @@ def _check_can_open(url: str, path: Path, create: bool) -> None:
         if problem:
             raise BadLocation(problem)
         if not create:
-            raise missing_database(path, empty=True)
+            raise missing_database(path, blank=True)
 
 
 def open_database(
