@@ -201,6 +201,8 @@ def test_cli_sets_the_mrn_system_and_refuses_a_bad_one(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = str(tmp_path / "b.sqlite3")
+    assert main(["init", "--db", db]) == 0
+    capsys.readouterr()
     assert main(["mrn-system", "--db", db, "https://hospital.example.org/mrn"]) == 0
     assert capsys.readouterr().out.strip() == "https://hospital.example.org/mrn"
     assert main(["mrn-system", "--db", db, "not a uri"]) == 2

@@ -351,6 +351,7 @@ def test_cli_preview_lists_every_unmapped_item_and_writes_nothing(
     path = tmp_path / "foreign.json"
     path.write_text(json.dumps(foreign_colorectal_bundle()), "utf-8")
     db = str(tmp_path / "board.sqlite3")
+    assert main(["init", "--db", db]) == 0
     assert main(["import", "--db", db, "--preview", str(path)]) == 0
     out = capsys.readouterr().out
     assert "would be imported" in out and "nothing written" in out
@@ -366,6 +367,7 @@ def test_cli_preview_of_a_refused_bundle_exits_2(
     path = tmp_path / "breast.json"
     path.write_text(json.dumps(ig_example("Bundle-mcode-patient-bundle-jenny-m.json")), "utf-8")
     db = str(tmp_path / "board.sqlite3")
+    assert main(["init", "--db", db]) == 0
     assert main(["import", "--db", db, "--preview", str(path)]) == 2
     assert "not colorectal" in capsys.readouterr().err
     assert main(["import", "--db", db, str(path)]) == 2
