@@ -60,10 +60,10 @@ def _converter(annotation: Any) -> Convert | None:
         return lambda values: None if values is None else [each(v) for v in values]
     if isinstance(annotation, type):
         if issubclass(annotation, Enum):
-            kind, members = annotation, annotation._value2member_map_
+            kind, by_value = annotation, annotation._value2member_map_
 
             def member(value: Any) -> Any:
-                found = members.get(value)
+                found = by_value.get(value)
                 return found if found is not None else kind(value)
 
             return member

@@ -379,8 +379,8 @@ class CaseRepository:
                 .order_by(table.c.timepoint_id, table.c.position)
             )
             keys = [names[k] for k in found.keys()]  # noqa: SIM118 (a result, not a dict)
-            for values in found:
-                x = dict(zip(keys, values, strict=True))
+            for lesion in found:
+                x = dict(zip(keys, lesion, strict=True))
                 lesions[x["timepoint_id"]].append(x)
         for tp in timepoints:
             imaging.append(
