@@ -349,7 +349,7 @@ class CaseRepository:
         found = self.session.connection().execute(_rows_of_case(model), {"case_id": case_id})
         names = _attribute_names(model)
         keys = [names[k] for k in found.keys()]  # noqa: SIM118 (a result, not a dict)
-        return [dict(zip(keys, row, strict=True)) for row in found]
+        return [dict(zip(keys, row, strict=True)) for row in found.all()]
 
     def _one(self, row_model: type[Any], model: type[BaseModel], case_id: int) -> Any:
         rows = self._values(row_model, case_id)
@@ -379,7 +379,7 @@ class CaseRepository:
                 .order_by(table.c.timepoint_id, table.c.position)
             )
             keys = [names[k] for k in found.keys()]  # noqa: SIM118 (a result, not a dict)
-            for lesion in found:
+            for lesion in found.all():
                 x = dict(zip(keys, lesion, strict=True))
                 lesions[x["timepoint_id"]].append(x)
         for tp in timepoints:
