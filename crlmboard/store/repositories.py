@@ -295,6 +295,35 @@ class CaseRepository:
         )
         return [str(m) for m in self.session.execute(query).scalars()]
 
+    def stored_summaries(self, after: str = "", limit: int = 200) -> list[tuple[str, CaseSummary]]:
+        """The list summaries stored with the cases, by MRN, `limit` MRNs after `after`."""
+        query = (
+            sa.select(
+                _CASE.mrn,
+                _CASE.resectability,
+                _CASE.current_response,
+                _CASE.open_warnings,
+                _CASE.open_criticals,
+            )
+            .where(_CASE.mrn > after)
+            .order_by(_CASE.mrn)
+            .limit(limit)
+        )
+        return [
+            (str(r[0]), CaseSummary(r[1], r[2], int(r[3]), int(r[4])))
+            for r in self.session.connection().execute(query)
+        ]
+
+    def set_summary(self, mrn: str, summary: CaseSummary, version: int) -> bool:
+        """Store a case's list summary again, computed from the record at `version` (derived
+        data: no new version, no audit row); False when the case changed since."""
+        done = self.session.connection().execute(
+            sa.update(t.metadata.tables["patient"])
+            .where(_CASE.mrn == mrn, _CASE.version == version)
+            .values(**vars(summary))
+        )
+        return bool(done.rowcount == 1)
+
     def get(self, mrn: str) -> Case:
         """The whole case for an MRN."""
         row = self._row(mrn)
