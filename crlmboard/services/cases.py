@@ -10,6 +10,7 @@ from typing import Any
 
 from crlmboard.domain.case import Case
 from crlmboard.domain.caseformat import dumps_case
+from crlmboard.domain.engine import ENGINE_VERSION
 from crlmboard.domain.validation import InvalidInput, Problem
 from crlmboard.services.changes import CaseConflict, CaseNotFound, ChangeSet
 from crlmboard.services.database import Database
@@ -29,6 +30,7 @@ from crlmboard.store.repositories import (
     CaseRepository,
     ConflictError,
     NotFound,
+    SettingRepository,
 )
 
 __all__ = [
@@ -40,12 +42,22 @@ __all__ = [
     "ImportSummary",
     "ImportedCase",
     "ImportedCases",
+    "RefreshedSummaries",
     "SavedCase",
     "write_file_atomically",
 ]
 
 MAX_CASE_FILE_BYTES = MAX_FILE_BYTES
-SUMMARY_PAGE = 100  # cases per transaction when the list summaries are computed again
+SUMMARIES_STAMP = "case_list_summaries_as_of"  # setting: date, engine and profile last used
+
+
+@dataclass(frozen=True)
+class RefreshedSummaries:
+    """One step of `refresh_summaries`: the last MRN done (None when every case was), and
+    the cases whose summary changed."""
+
+    next_after: str | None
+    changes: ChangeSet
 
 
 @dataclass(frozen=True)
@@ -169,39 +181,45 @@ class CaseService:
             raise _refused(error) from None
         return SavedCase(case.mrn, version, ChangeSet(cases=frozenset({old, case.mrn})))
 
-    def refresh_summaries(self, progress: Callable[[int, int], bool] | None = None) -> ChangeSet:
-        """Compute every case's list summary (warnings, response, resectability) again as of
-        today with the profile in force, and store those that changed: the summary is
-        stored at each save and goes stale as days pass or when the profile changes.  Runs
-        in short transactions of its own; `progress(done, total)` may return False to stop
-        (what was stored stays).  Names the cases whose summary changed."""
-        total = self.count()
+    # -- the list's summaries ---------------------------------------------------------
+
+    def _summaries_stamp(self) -> str:
+        """What the stored summaries depend on besides the cases: the date, the engine
+        and the profile in force."""
+        profile = self.evaluation.profile
+        today = self.database.today().isoformat()
+        return f"{today} {ENGINE_VERSION} {profile.name} {profile.sha256}"
+
+    def refresh_summaries(
+        self, after: str | None = None, *, limit: int = 200
+    ) -> RefreshedSummaries:
+        """Recompute the case list's summary (open findings, response, resectability) of up
+        to `limit` cases after MRN `after`, as of today with the profile in force, and
+        store those that differ (no new case version, no audit row: the summary is derived
+        from the case).  Call again with `next_after` until it is None.  A pass from the
+        start does nothing when the summaries were last refreshed on the same date, engine
+        and profile, or when the database is read-only here.  A case saved meanwhile keeps
+        the summary its save stored."""
+        if self.database.read_only:
+            return RefreshedSummaries(None, ChangeSet())
+        stamp = self._summaries_stamp()
+        with self.database.read() as session:
+            if after is None and SettingRepository(session).get(SUMMARIES_STAMP) == stamp:
+                return RefreshedSummaries(None, ChangeSet())
+            repository = CaseRepository(session)
+            mrns = repository.mrns_after(after, limit)
+            cases = [(repository.get(mrn), repository.version(mrn)) for mrn in mrns]
+        summaries = [self.evaluation.summary(case) for case, _ in cases]  # outside the lock
         changed: set[str] = set()
-        done, after = 0, ""
-        while True:
-            with self.database.read() as session:
-                repository = CaseRepository(session)
-                stored = repository.stored_summaries(after, SUMMARY_PAGE)
-                cases = [
-                    (mrn, summary, repository.get(mrn), repository.version(mrn))
-                    for mrn, summary in stored
-                ]
-            if not cases:
-                break
-            fresh = {mrn: self.evaluation.summary(case) for mrn, _, case, _ in cases}
-            stale = [(mrn, v) for mrn, summary, _, v in cases if fresh[mrn] != summary]
-            if stale:
-                with self.database.write() as session:
-                    repository = CaseRepository(session)
-                    # a case saved meanwhile got its summary with that save
-                    changed.update(
-                        mrn for mrn, v in stale if repository.set_summary(mrn, fresh[mrn], v)
-                    )
-            done += len(cases)
-            after = cases[-1][0]
-            if progress is not None and progress(min(done, total), total) is False:
-                break
-        return ChangeSet(cases=frozenset(changed))
+        with self.database.write() as session:
+            repository = CaseRepository(session)
+            for mrn, (_, version), summary in zip(mrns, cases, summaries, strict=True):
+                if repository.set_summary(mrn, summary, version):
+                    changed.add(mrn)
+            if len(mrns) < limit:
+                SettingRepository(session).put(SUMMARIES_STAMP, stamp)
+        more = mrns[-1] if len(mrns) == limit else None
+        return RefreshedSummaries(more, ChangeSet(cases=frozenset(changed)))
 
     # -- files ----------------------------------------------------------------------
 
