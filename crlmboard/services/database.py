@@ -26,7 +26,6 @@ import contextlib
 import dataclasses
 import logging
 import os
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -487,7 +486,7 @@ class Database:
                     if self.changed:
                         try:
                             maybe_backup(path, "close", self.now())
-                        except (BackupFailed, sqlite3.Error) as error:
+                        except Exception as error:  # closing goes on; the next open backs up
                             log.error("backup at close failed: %s", type(error).__name__)
                     checkpoint(self.engine)
                 finally:
@@ -644,10 +643,10 @@ def _copy_problems(copy: Path) -> list[str]:
 def refuse_if_corrupt(path: Path) -> None:
     """Refuse a damaged file, naming the newest verified backup."""
     try:
-        problems = integrity.quick_check(path)
+        problems = integrity.check_file(path)
     except integrity.DatabaseCorrupt as error:
         problems = [str(error)]
-    except sqlite3.Error as error:
+    except integrity.FileUnreadable as error:
         raise BoardError(f"Cannot open the database {path}: {error}.") from None
     if not problems:
         return

@@ -12,7 +12,6 @@ import contextlib
 import logging
 import os
 import shutil
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -326,8 +325,8 @@ def _restore(path: Path, source: Path, actor: Actor, now: Now) -> RestoreResult:
         )
     if not checked.manifest:  # a file made elsewhere: it must at least be a sound database
         try:
-            problems = integrity.quick_check(source)
-        except (integrity.DatabaseCorrupt, sqlite3.Error) as error:
+            problems = integrity.check_file(source)
+        except (integrity.DatabaseCorrupt, integrity.FileUnreadable) as error:
             problems = [str(error)]
         if problems:
             raise BoardError(
@@ -341,8 +340,8 @@ def _restore(path: Path, source: Path, actor: Actor, now: Now) -> RestoreResult:
     corrupt = False
     if path.exists() and path.stat().st_size > 0:
         try:
-            corrupt = bool(integrity.quick_check(path))
-        except (integrity.DatabaseCorrupt, sqlite3.Error):
+            corrupt = bool(integrity.check_file(path))
+        except (integrity.DatabaseCorrupt, integrity.FileUnreadable):
             corrupt = True
         if not corrupt:
             try:
