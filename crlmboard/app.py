@@ -152,7 +152,7 @@ def _first_start(
         )
     choice = first_start_choice(text, can_create)
     if choice == CREATE:
-        from crlmboard.services.maintenance import init_database
+        from crlmboard.services.board import init_database
 
         init_database(where, user=user).close()
         return Board.open(where, profile=profile, user=user, create=False)

@@ -323,6 +323,28 @@ class CaseRepository:
         )
         return [str(m) for m in self.session.execute(query).scalars()]
 
+    def mrns_after(self, after: str | None, limit: int) -> list[str]:
+        """Up to `limit` MRNs in MRN order, after `after` (from the first when None)."""
+        query = sa.select(col(t.CaseRow.mrn)).order_by(col(t.CaseRow.mrn)).limit(limit)
+        if after is not None:
+            query = query.where(col(t.CaseRow.mrn) > after)
+        return [str(m) for m in self.session.execute(query).scalars()]
+
+    def set_summary(self, mrn: str, summary: CaseSummary, version: int | None = None) -> bool:
+        """Store a case's list summary when it differs from the one stored (no new version,
+        no audit row: the summary is derived from the case, not part of it); with
+        `version`, only if the case is still at that version (the summary was computed from
+        it).  True when it was written."""
+        values = vars(summary)
+        differs = sa.or_(*(getattr(_CASE, k).is_distinct_from(v) for k, v in values.items()))
+        query = sa.update(t.CaseRow).where(col(t.CaseRow.mrn) == mrn, differs)
+        if version is not None:
+            query = query.where(col(t.CaseRow.version) == version)
+        written = self.session.execute(
+            query.values(**values).execution_options(synchronize_session=False)
+        )
+        return bool(written.rowcount)  # type: ignore[attr-defined]
+
     def get(self, mrn: str) -> Case:
         """The whole case for an MRN."""
         return self.get_with_version(mrn)[0]

@@ -334,7 +334,7 @@ class MainWindow(QMainWindow):
             self.board.close()  # gives up the writer lock so the new Board can take it
         try:
             if create:
-                from crlmboard.services.maintenance import init_database
+                from crlmboard.services.board import init_database
 
                 init_database(where, user=self.user or None).close()
             board = Board.open(
