@@ -145,6 +145,7 @@ def open_database(
         if not is_sqlite(url) or path is None:
             engine = create_database_engine(url)
             migrate.upgrade(engine, actor)
+            _refresh_search_text(engine)
             return OpenedDatabase(engine, url)
         if path.is_dir():
             raise BoardError(f"{path} is a folder, not a database file.")
@@ -158,6 +159,14 @@ def open_database(
     except Exception as error:
         reason = getattr(error, "orig", None) or error
         raise BoardError(f"Cannot open the database {_describe(url)}: {reason}.") from None
+
+
+def _refresh_search_text(engine: Engine) -> None:
+    """Bring the case-list filter's stored text to the current form (accents folded since
+    search-text form 2); one pass over the patients, once per database."""
+    changed = search_index.refresh_search_text(engine)
+    if changed is not None:
+        log.info("case-list search text refreshed for %d case(s)", changed)
 
 
 def _describe(url: str) -> str:
@@ -226,6 +235,7 @@ def _open_file(
         done = search_index.keep_usable(engine)
         if done is not None:
             log.info("%s (SQLite %s)", done, sqlite_library_version())
+        _refresh_search_text(engine)
     except BaseException:
         lock.close()
         raise
