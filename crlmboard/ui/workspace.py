@@ -433,6 +433,38 @@ class CaseWorkspace(QTabWidget):
                     table.select_row(row)
                     break
 
+    def open_record(self, kind: str, record: Any) -> None:
+        """Open the record drawn on the timeline (Enter or a double click on it): its tab,
+        its row, and its edit dialog where it has one (a signed review is only shown)."""
+        when = getattr(record, "date", None) or getattr(record, "meeting_date", None)
+        if kind == "milestone" or when is None:
+            self.setCurrentWidget(self.staging if kind == "milestone" else self.overview)
+            return
+        self.show_record(kind, when)
+        tables: dict[str, tuple[ListTab, Any]] = {
+            "chemotherapy": (self.chemotherapy, self.edit_cycle),
+            "imaging": (self.imaging.timepoints, self.edit_timepoint),
+            "procedure": (self.procedures, self.edit_procedure),
+            "immunotherapy": (self.procedures, self.edit_procedure),
+            "cea": (
+                self.labs,
+                lambda row: self._edit_record(self.labs, row, "labs", "Edit lab values"),
+            ),
+            "review": (self.reviews, None),
+        }
+        table, edit = tables.get(kind, (None, None))
+        if table is None:
+            return
+        row = next((i for i, r in enumerate(table.model.records) if r is record), None)
+        if row is None:
+            row = next((i for i, r in enumerate(table.model.records) if r == record), None)
+        if row is None:
+            return
+        table.select_row(row)
+        table.view.setFocus()
+        if edit is not None:
+            edit(row)
+
     def next_cycle(self) -> m.ChemotherapyCycle:
         """A new cycle copied from the latest, its date advanced by the cycle length."""
         assert self.case is not None
