@@ -5,19 +5,23 @@ the model; each field is checked as you type and its reason is shown next to it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import Enum
 from typing import Any
 
 from pydantic import ValidationError
-from PySide6.QtCore import QLocale, Qt, Signal
+from PySide6.QtCore import QDate, QEvent, QLocale, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCalendarWidget,
     QComboBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QTableView,
+    QToolButton,
     QWidget,
 )
 
@@ -32,18 +36,147 @@ def choice_text(value: str) -> str:
     return value.replace("_", " ")
 
 
+def date_format(locale: QLocale | None = None) -> str:
+    """The one date format of every screen: the locale's short format with a four-digit
+    year (`M/d/yyyy`, `dd.MM.yyyy`, `yyyy-MM-dd`); ISO when no locale is set."""
+    locale = locale or QLocale()
+    if locale.language() == QLocale.Language.C:  # no locale set: ISO is the clearest
+        return "yyyy-MM-dd"
+    pattern = locale.dateFormat(QLocale.FormatType.ShortFormat)
+    if "yyyy" not in pattern:
+        pattern = re.sub(r"(?<!y)yy(?!y)", "yyyy", pattern)
+    return pattern
+
+
 def locale_date(value: dt.date | None) -> str:
-    """A date as the user's locale writes it (short format)."""
+    """A date as every screen shows it (`date_format`): never a two-digit year."""
     if value is None:
         return ""
-    from PySide6.QtCore import QDate
-
-    locale = QLocale()
-    if locale.language() == QLocale.Language.C:  # no locale set: ISO is the clearest
+    if QLocale().language() == QLocale.Language.C:
         return value.isoformat()
-    return locale.toString(
-        QDate(value.year, value.month, value.day), QLocale.FormatType.ShortFormat
-    )
+    return QLocale().toString(QDate(value.year, value.month, value.day), date_format())
+
+
+def date_hint() -> str:
+    """How to type a date here, for a placeholder: `M/d/yyyy or yyyy-mm-dd`."""
+    shown = date_format()
+    if shown == "yyyy-MM-dd":
+        return "yyyy-mm-dd"
+    return f"{shown.replace(chr(0x200F), '')} or yyyy-mm-dd"
+
+
+_ISO = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
+
+
+def parse_date(text: str, today: dt.date | None = None) -> dt.date | None:
+    """A typed date: ISO (`2026-06-22`) or the locale's own short format, with a four- or
+    two-digit year (`6/22/2026`, `6/22/26`; a two-digit year is the latest century that
+    puts it no more than a year after `today`).  None when it is not a date."""
+    text = text.strip()
+    if not text:
+        return None
+    iso = _ISO.match(text)
+    if iso:
+        try:
+            return dt.date(int(iso[1]), int(iso[2]), int(iso[3]))
+        except ValueError:
+            return None
+    locale = QLocale()
+    typed = text.replace("\u200f", "")
+    short = locale.dateFormat(QLocale.FormatType.ShortFormat).replace("\u200f", "")
+    patterns = [date_format().replace("\u200f", ""), short]
+    for pattern in dict.fromkeys(patterns):
+        loose = pattern.replace("dd", "d").replace("MM", "M")  # one or two digits
+        for candidate in (pattern, loose):
+            parsed = locale.toDate(typed, candidate)
+            if not parsed.isValid():
+                continue
+            year = parsed.year()
+            if "yyyy" not in candidate:  # a two-digit year: the right century
+                now = today or dt.date.today()
+                year = 2000 + year % 100
+                if year > now.year + 1:
+                    year -= 100
+            try:
+                return dt.date(year, parsed.month(), parsed.day())
+            except ValueError:
+                return None
+    return None
+
+
+def iso_text(text: str) -> str:
+    """A typed date as ISO for the model to read; other text as it is (the model then
+    names what is wrong with it)."""
+    parsed = parse_date(text)
+    return parsed.isoformat() if parsed is not None else text.strip()
+
+
+class DateEdit(QWidget):
+    """A date field: type it (ISO or the locale's format) or pick it from a calendar
+    (the button, F4 or Alt+Down)."""
+
+    picked = Signal()
+
+    def __init__(self, label: str = "Date", parent: QWidget | None = None):
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        self.line = QLineEdit()
+        self.line.setAccessibleName(label)
+        self.line.setPlaceholderText(date_hint())
+        self.button = QToolButton()
+        self.button.setText("▾")
+        self.button.setToolTip(f"Choose {label.lower()} from a calendar (F4)")
+        self.button.setAccessibleName(f"Choose {label.lower()} from a calendar")
+        self.button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # F4 or Alt+Down from the field
+        self.button.clicked.connect(self.show_calendar)
+        layout.addWidget(self.line, 1)
+        layout.addWidget(self.button)
+        self.line.installEventFilter(self)
+        self.calendar: QCalendarWidget | None = None
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """F4 or Alt+Down in the field opens the calendar."""
+        if watched is self.line and event.type() == QEvent.Type.KeyPress:
+            assert isinstance(event, QKeyEvent)
+            alt_down = event.key() == Qt.Key.Key_Down and bool(
+                event.modifiers() & Qt.KeyboardModifier.AltModifier
+            )
+            if event.key() == Qt.Key.Key_F4 or alt_down:
+                self.show_calendar()
+                return True
+        return super().eventFilter(watched, event)
+
+    def date(self) -> dt.date | None:
+        return parse_date(self.line.text())
+
+    def set_date(self, value: dt.date | None) -> None:
+        self.line.setText(locale_date(value))
+
+    def show_calendar(self) -> None:
+        """The calendar pop-up on the date typed (today when none): Enter or a click
+        takes the date, Esc closes it."""
+        calendar = QCalendarWidget(self)
+        calendar.setWindowFlags(Qt.WindowType.Popup)
+        calendar.setAccessibleName(self.line.accessibleName() + ": calendar")
+        calendar.setGridVisible(True)
+        shown = self.date() or dt.date.today()
+        calendar.setSelectedDate(QDate(shown.year, shown.month, shown.day))
+        calendar.activated.connect(self._take)
+        calendar.clicked.connect(self._take)
+        calendar.move(self.mapToGlobal(self.rect().bottomLeft()))
+        self.calendar = calendar
+        calendar.show()
+        calendar.setFocus()
+
+    def _take(self, chosen: QDate) -> None:
+        self.line.setText(locale_date(dt.date(chosen.year(), chosen.month(), chosen.day())))
+        if self.calendar is not None:
+            self.calendar.close()
+            self.calendar = None
+        self.line.setFocus()
+        self.picked.emit()
 
 
 class FieldEditor(QWidget):
@@ -58,6 +191,7 @@ class FieldEditor(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.combo: QComboBox | None = None
         self.line: QLineEdit | None = None
+        self.date_edit: DateEdit | None = None
         self._indexes: dict[Any, int] = {}  # a choice's row in the combo
         self._reason: str | None = None
         if spec.kind in ("choice", "flag"):
@@ -71,6 +205,12 @@ class FieldEditor(QWidget):
             self.combo.currentIndexChanged.connect(self.changed)
             self.combo.setAccessibleName(spec.label)
             layout.addWidget(self.combo, 1)
+        elif spec.kind == "date":
+            self.date_edit = DateEdit(spec.label)
+            self.line = self.date_edit.line
+            self.line.textEdited.connect(self.changed)
+            self.date_edit.picked.connect(self.changed)
+            layout.addWidget(self.date_edit, 1)
         else:
             self.line = QLineEdit()
             self.line.setAccessibleName(spec.label)
@@ -88,7 +228,7 @@ class FieldEditor(QWidget):
     def _placeholder(self) -> str:
         spec = self.spec
         if spec.kind == "date":
-            return "YYYY-MM-DD"
+            return date_hint()
         if spec.kind == "segments":
             return "e.g. 5, 6, 7, 8"
         if spec.kind == "texts":
@@ -112,8 +252,7 @@ class FieldEditor(QWidget):
         if value is None:
             text = ""
         elif self.spec.kind == "date":
-            text = value.isoformat()
-            self.line.setToolTip(locale_date(value))
+            text = locale_date(value)
         elif self.spec.kind == "segments":
             text = ", ".join(str(v) for v in value)
         elif self.spec.kind == "texts":
@@ -151,7 +290,12 @@ class FieldEditor(QWidget):
             )
         if kind == "texts":
             return [p.strip() for p in text.split(";") if p.strip()], None
-        return text, None  # dates are checked by the model
+        if kind == "date":
+            parsed = parse_date(text)
+            if parsed is None:
+                return None, f"not a date: write it as {date_hint()}"
+            return parsed, None
+        return text, None
 
     def show_reason(self, reason: str | None) -> None:
         if (reason or None) == self._reason:

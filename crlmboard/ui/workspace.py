@@ -17,6 +17,7 @@ from crlmboard.domain.caseformat import case_to_dict
 from crlmboard.domain.validation import InvalidInput
 from crlmboard.services.board import Board, BoardError, ChangeSet
 from crlmboard.services.cases import CaseConflict
+from crlmboard.ui.forms import locale_date
 from crlmboard.ui.views.overview import OverviewView
 from crlmboard.ui.views.record_tabs import (
     ImagingTab,
@@ -185,7 +186,7 @@ class CaseWorkspace(QTabWidget):
                 (
                     "Signed",
                     lambda r: (
-                        f"{r.signed_by}, {r.signed_at:%Y-%m-%d %H:%M} UTC"
+                        f"{r.signed_by}, {locale_date(r.signed_at.date())} {r.signed_at:%H:%M} UTC"
                         if r.signed_at
                         else "not signed"
                     ),
