@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from enum import Enum
 from typing import Any
 
@@ -22,13 +23,76 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QTableView,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
+from crlmboard.domain import models as m
+from crlmboard.domain.labels import value_label
 from crlmboard.domain.models import FieldSpec, Record, field_specs
 from crlmboard.domain.validation import Problem, problems_from_error
 
 UNKNOWN = "—"
+PLACEHOLDERS = {"cycle_length_days": "14, 21 or 28 (empty: the regimen's usual length)"}
+"""Hints for fields whose allowed values the model checks across fields."""
+
+# Where a problem's path starts: (what the form calls it, its record model).
+BLOCKS: dict[str, tuple[str, type[Any] | None]] = {
+    "patient": ("Patient", m.Patient),
+    "primary": ("Primary tumour", m.PrimaryTumour),
+    "molecular": ("Molecular profile", m.MolecularProfile),
+    "plan": ("Surgical plan", m.SurgicalPlan),
+    "labs": ("Lab values", m.LabResult),
+    "imaging": ("Imaging timepoint", m.ImagingTimepointFields),
+    "lesions": ("Row", m.LesionMeasurement),
+    "treatments": ("Treatment", None),
+    "surgery_outcomes": ("Surgery outcome", m.SurgeryOutcome),
+    "extrahepatic_disease": ("Extrahepatic site", m.ExtrahepaticDisease),
+    "reviews": ("Review", m.ReviewFields),
+    "actions": ("Action row", m.ReviewAction),
+    "attendees": ("Attendee row", m.Attendee),
+}
+_ALL_MODELS = [model for _label, model in BLOCKS.values() if model is not None] + [
+    m.ChemotherapyCycle,
+    m.ImmunotherapyDose,
+    m.Procedure,
+]
+
+
+def _label_of(model: type[Any] | None, name: str) -> str:
+    """What the form calls field `name` (of `model`, else of any record that has it)."""
+    for candidate in ([model] if model is not None else []) + _ALL_MODELS:
+        if name in candidate.model_fields:
+            return m.field_label(candidate, name)
+    return name.replace("_", " ").capitalize()
+
+
+def problem_text(problem: Problem, model: type[Any] | None = None) -> str:
+    """A problem in the words of the form: `Row 2, Longest diameter: must be a number`,
+    `Imaging timepoint 3, Row 1, Segment: must be ≤ 8` — labels as shown, rows counted
+    from 1 as shown — never `lesions[1].longest_diameter_mm`.  `model` is the record the
+    path starts in (a form's own fields)."""
+    words: list[str] = []
+    current = model
+    for name, index in re.findall(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?", problem.path):
+        if name in BLOCKS and (index or current is None or name not in current.model_fields):
+            label, current = BLOCKS[name]
+            words.append(f"{label} {int(index) + 1}" if index else label)
+        else:
+            words.append(_label_of(current, name))
+    return f"{', '.join(words)}: {problem.message}" if words else problem.message
+
+
+def problems_text(problems: Iterable[Problem], model: type[Any] | None = None) -> str:
+    return "\n".join(problem_text(p, model) for p in problems)
+
+
+def code_text(value: str) -> str:
+    """A coded value as the clinic writes it (`t3` → T3, `folfox` → FOLFOX, `ct` → CT);
+    text that is not a code stays as it is."""
+    if re.fullmatch(r"[a-z0-9_]+", value):
+        return value_label(value)
+    return value
 
 
 def choice_text(value: str) -> str:
@@ -187,8 +251,11 @@ class FieldEditor(QWidget):
     def __init__(self, spec: FieldSpec, parent: QWidget | None = None):
         super().__init__(parent)
         self.spec = spec
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(1)
+        layout = QHBoxLayout()
+        outer.addLayout(layout)
         self.combo: QComboBox | None = None
         self.line: QLineEdit | None = None
         self.date_edit: DateEdit | None = None
@@ -201,7 +268,7 @@ class FieldEditor(QWidget):
             for option in options:
                 value: Any = option if spec.kind == "choice" else option == "yes"
                 self._indexes.setdefault(value, self.combo.count())
-                self.combo.addItem(choice_text(option), value)
+                self.combo.addItem(value_label(option) if spec.kind == "choice" else option, value)
             self.combo.currentIndexChanged.connect(self.changed)
             self.combo.setAccessibleName(spec.label)
             layout.addWidget(self.combo, 1)
@@ -219,16 +286,21 @@ class FieldEditor(QWidget):
             layout.addWidget(self.line, 1)
         if spec.unit:
             layout.addWidget(QLabel(spec.unit))
+        # the reason goes under the field, where a long one has the form's whole width
         self.reason = QLabel()
         self.reason.setObjectName("fieldReason")
         self.reason.setStyleSheet("color: #b00020;")
         self.reason.setWordWrap(True)
-        layout.addWidget(self.reason, 1)
+        self.reason.setTextFormat(Qt.TextFormat.PlainText)
+        self.reason.hide()
+        outer.addWidget(self.reason)
 
     def _placeholder(self) -> str:
         spec = self.spec
         if spec.kind == "date":
             return date_hint()
+        if spec.name in PLACEHOLDERS:
+            return PLACEHOLDERS[spec.name]
         if spec.kind == "segments":
             return "e.g. 5, 6, 7, 8"
         if spec.kind == "texts":
@@ -327,6 +399,14 @@ class RecordForm(QWidget):
             label = spec.label + (" *" if spec.required else "")
             self.layout_.addRow(label, editor)
             self.editors[spec.name] = editor
+        # problems of fields this form does not show, in the words of the record
+        self.others = QLabel()
+        self.others.setObjectName("formProblems")
+        self.others.setStyleSheet("color: #b00020;")
+        self.others.setWordWrap(True)
+        self.others.setTextFormat(Qt.TextFormat.PlainText)
+        self.others.hide()
+        self.layout_.addRow(self.others)
         self.problems: list[Problem] = []
         self.today = dt.date.today()
         self._loading = self._changed_while_loading = False
@@ -375,10 +455,17 @@ class RecordForm(QWidget):
                 record = None
         self.problems = problems
         by_field: dict[str, str] = {}
+        unplaced: list[Problem] = []
         for problem in problems:
-            by_field.setdefault(problem.path.split(".")[0].split("[")[0], problem.message)
+            name = problem.path.split(".")[0].split("[")[0]
+            if name in self.editors:
+                by_field.setdefault(name, problem.message)
+            else:
+                unplaced.append(problem)
         for name, editor in self.editors.items():
             editor.show_reason(by_field.get(name))
+        self.others.setText(problems_text(unplaced, self.model))
+        self.others.setVisible(bool(unplaced))
         return record
 
     def _on_change(self) -> None:

@@ -41,13 +41,13 @@ from crlmboard.domain.models import Attendee, Role
 from crlmboard.domain.validation import InvalidInput, Problem, problems_from_error
 from crlmboard.services.board import Board, BoardError
 from crlmboard.services.meetings import AgendaEntry, MeetingListing, MeetingSummary
-from crlmboard.ui.forms import DateEdit, iso_text, locale_date
+from crlmboard.ui.forms import DateEdit, iso_text, locale_date, problems_text
 
 
 def error_text(error: BaseException) -> str:
     """The sentences a coordinator reads for a refused input or a failed service call."""
     if isinstance(error, InvalidInput):
-        return "Please correct:\n" + "\n".join(str(p) for p in error.problems)
+        return "Please correct:\n" + problems_text(error.problems)
     return str(error)
 
 
@@ -262,7 +262,7 @@ class MeetingDialog(QDialog):
         problems += attendee_problems
         self.quorum_line.show_quorum(quorum(people, self.core_roles))
         if show:
-            show_problems(self.problems, "\n".join(str(p) for p in problems))
+            show_problems(self.problems, problems_text(problems, MeetingFields))
         return problems
 
     def accept(self) -> None:

@@ -54,7 +54,7 @@ from crlmboard.domain.validation import InvalidInput, Problem, problems_from_err
 from crlmboard.services.board import Board, BoardError
 from crlmboard.services.meetings import ReviewDraft
 from crlmboard.ui.dialogs.meeting_dialog import error_text, problem_label, role_text, show_problems
-from crlmboard.ui.forms import DateEdit, iso_text, locale_date
+from crlmboard.ui.forms import DateEdit, iso_text, locale_date, problems_text
 from crlmboard.ui.views.overview import OverviewView
 
 FINAL = "A signed review is never changed; corrections are amendments."
@@ -400,7 +400,8 @@ class ReviewDialog(QDialog):
     def accept(self) -> None:
         values, problems = self.values()
         if problems:
-            show_problems(self.problems, "Please correct:\n" + "\n".join(str(p) for p in problems))
+            text = problems_text(problems, ReviewFields)
+            show_problems(self.problems, "Please correct:\n" + text)
             return
         show_problems(self.problems, "")
         if not self.confirm(values["signer"]):
