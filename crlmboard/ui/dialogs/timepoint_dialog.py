@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from pydantic import ValidationError
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -68,7 +68,9 @@ class TimepointDialog(QDialog):
         self.table = QTableWidget(0, len(COLUMNS))
         headers = [spec.label + (f" ({spec.unit})" if spec.unit else "") for spec in COLUMNS]
         self.table.setHorizontalHeaderLabels(headers)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()  # every heading readable in full
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
         layout.addWidget(self.table, 1)
         for lesion in timepoint.lesions:
             self._add_row(lesion)
@@ -213,8 +215,11 @@ class TimepointDialog(QDialog):
             first = first or (bad_row, bad_column)
         self.problems_label.setText(problems_text(problems, m.ImagingTimepointFields))
         self.problems_label.setVisible(bool(problems))
-        if first is not None:
-            self.table.setCurrentCell(*first)
+        if first is not None:  # focus on the first bad cell, its tint left visible
+            self.table.clearSelection()
+            self.table.selectionModel().setCurrentIndex(
+                self.table.model().index(*first), QItemSelectionModel.SelectionFlag.NoUpdate
+            )
             self.table.setFocus()
 
     def _mark(self, row: int, column: int, reason: str | None) -> None:

@@ -282,7 +282,8 @@ class ListTab(QWidget):
         box = QMessageBox(self)
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle(f"Remove {self.noun}")
-        box.setText(f"Remove this {self.noun}" + (f" from {whose}'s record?" if whose else "?"))
+        owner = f" from the record of {whose}" if whose else ""
+        box.setText(f"Remove this {self.noun}{owner}?")
         box.setInformativeText("\n".join(shown[:6]) + "\n\nEdit ▸ Undo can bring it back.")
         remove = box.addButton(f"Remove {self.noun}", QMessageBox.ButtonRole.DestructiveRole)
         keep = box.addButton("Keep", QMessageBox.ButtonRole.RejectRole)
