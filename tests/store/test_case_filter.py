@@ -421,6 +421,23 @@ def test_an_older_database_gets_its_search_text_refolded_at_open(db_path: Path) 
     engine.dispose()
 
 
+def test_the_refresh_refolds_old_search_text_on_both_back_ends(filled: sa.Engine) -> None:
+    """The open-time refresh, on SQLite and PostgreSQL: rows in the old form (case-folded
+    only) are rewritten once, and the filter then ignores their accents."""
+    with filled.begin() as connection:
+        connection.execute(
+            sa.text("UPDATE patient SET search_text = :text WHERE mrn = 'F-003'"),
+            {"text": "f-003 müller jürgen"},
+        )
+        connection.execute(sa.text("DELETE FROM setting WHERE key = 'search_text_form'"))
+    with read_session(filled) as session:
+        assert CaseRepository(session).count("jurgen") == 0
+    assert search_index.refresh_search_text(filled) == 1
+    assert search_index.refresh_search_text(filled) is None
+    with read_session(filled) as session:
+        assert _mrns(CaseRepository(session).page("muller jurgen")) == ["F-003"]
+
+
 def test_match_expression_quotes_each_word() -> None:
     assert r.match_expression(["ivan", 'dou"ble', "a*b", "or"]) == '"ivan" "dou""ble" "a*b" "or"'
 
