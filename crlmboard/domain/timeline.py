@@ -125,6 +125,7 @@ RESPONSE_INKS: dict[str, Ink] = {
     "CR": Ink("#1b7f3b", "#6fdc8c"),
     "PR": Ink("#2e8b57", "#7fd8a4"),
     "SD": Ink("#8a6d00", "#e8c65a"),
+    "NN": Ink("#8a6d00", "#e8c65a"),  # non-CR/non-PD: stationary, like SD
     "PD": Ink("#c0392b", "#ff8a7a"),
     "NE": Ink("#5f6368", "#a8adb3"),
 }

@@ -33,7 +33,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QVBoxLayout, QWidget
 
 from crlmboard.domain.case import Case
-from crlmboard.domain.labels import value_label
+from crlmboard.domain.labels import response_text, value_label
 from crlmboard.domain.timeline import (
     INKS,
     LINE_STYLES,
@@ -149,7 +149,7 @@ def stops_of(timeline: Timeline) -> list[Stop]:
         if i.baseline:
             text += ", RECIST baseline"
         elif i.response:
-            text += f", RECIST {i.response}"
+            text += f", RECIST {response_text(i.response)}"
         if i.new_lesions:
             text += ", new lesions"
         if i.flr_percent is not None:
