@@ -93,15 +93,24 @@ class Board:
         exclusive: bool = True,
         wait: float = 0.0,
         now: Now | None = None,
+        create: bool = True,
     ) -> Board:
-        """Open (creating, checking, backing up and migrating as needed) the database at a
-        path or URL.  The app opens `exclusive` (holding the one-writer lock; read-only when
-        another app holds it); the command line does not, and its writes wait up to `wait`
-        seconds for the lock.  `user` is the app user named in the audit trail."""
+        """Open (checking, backing up and migrating as needed) the database at a path or
+        URL, creating it when there is none only with `create` (the command line and the
+        app pass False except for `init`, `demo` and File ▸ New database: a mistyped path
+        must not become an empty database).  The app opens `exclusive` (holding the
+        one-writer lock; read-only when another app holds it); the command line does not,
+        and its writes wait up to `wait` seconds for the lock.  `user` is the app user named
+        in the audit trail."""
         from crlmboard.services.maintenance import open_database
 
         opened = open_database(
-            where, actor=Actor.current(user), now=now or _utc_now, exclusive=exclusive, wait=wait
+            where,
+            actor=Actor.current(user),
+            now=now or _utc_now,
+            exclusive=exclusive,
+            wait=wait,
+            create=create,
         )
         return cls(opened.engine, opened.url, clock, profile, opened=opened, user=user, now=now)
 
@@ -147,6 +156,10 @@ class Board:
         from crlmboard.services.maintenance import writing
 
         self.check_writable()
+        if self.batch is not None:  # the batch holds the lock for its transaction
+            with writing(self) as session:
+                yield session
+            return
         with self.holding_lock(), writing(self) as session:
             yield session
 
