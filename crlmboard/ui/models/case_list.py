@@ -15,6 +15,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 
 from crlmboard.services.board import Board
 from crlmboard.services.cases import CaseListEntry
+from crlmboard.ui.forms import locale_date
 
 PAGE_SIZE = 200
 CACHED_PAGES = 16
@@ -53,7 +54,7 @@ def row_texts(row: CaseListEntry, today: date) -> tuple[str, ...]:
         row.mrn,
         ", ".join(x for x in (family, row.given_name or "") if x),
         "" if age is None else str(age),
-        row.next_meeting.isoformat() if row.next_meeting else "",
+        locale_date(row.next_meeting),
         (row.resectability or "").replace("_", " "),
         row.current_response or "",
         ", ".join(findings),
