@@ -79,12 +79,12 @@ def test_invalid_value_shows_its_reason_and_is_not_saved(window: MainWindow, qtb
     assert not ecog.reason.isHidden()
     staging.save()
     assert "Correct the fields" in staging.status.text()
-    assert window.board.cases.get("EX-0001").patient.ecog == 0
+    assert window.door.board.cases.get("EX-0001").patient.ecog == 0
     ecog.line.clear()  # type: ignore[union-attr]
     qtbot.keyClicks(ecog.line, "1")
     assert ecog.reason.text() == ""
     staging.save()
-    assert window.board.cases.get("EX-0001").patient.ecog == 1
+    assert window.door.board.cases.get("EX-0001").patient.ecog == 1
 
 
 def test_add_a_cycle_changes_the_findings_and_undo_redo(window: MainWindow, qtbot: QtBot) -> None:
@@ -105,15 +105,15 @@ def test_add_a_cycle_changes_the_findings_and_undo_redo(window: MainWindow, qtbo
 
     when_dialog(fill)
     window.workspace.add_cycle()
-    assert len(window.board.cases.get("EX-0001").chemotherapy) == 1
+    assert len(window.door.board.cases.get("EX-0001").chemotherapy) == 1
     # systemic therapy in the episode: the upfront-resection advice no longer applies
     assert "PATHWAY.UPFRONT_RESECTION" not in findings(window)
     assert window.undo_stack.canUndo()
     window.undo_stack.undo()
-    assert window.board.cases.get("EX-0001").chemotherapy == []
+    assert window.door.board.cases.get("EX-0001").chemotherapy == []
     assert "PATHWAY.UPFRONT_RESECTION" in findings(window)
     window.undo_stack.redo()
-    assert len(window.board.cases.get("EX-0001").chemotherapy) == 1
+    assert len(window.door.board.cases.get("EX-0001").chemotherapy) == 1
 
 
 def test_add_cycle_copies_the_previous_one_a_cycle_length_later(window: MainWindow) -> None:
@@ -140,7 +140,7 @@ def test_add_timepoint_copies_lesions_and_shows_the_matrix(window: MainWindow) -
 
     when_dialog(accept)
     window.workspace.add_timepoint()
-    case = window.board.cases.get("EX-0001")
+    case = window.door.board.cases.get("EX-0001")
     assert [lesion.longest_diameter_mm for lesion in case.imaging[-1].lesions] == [25]
     matrix = window.workspace.imaging.matrix
     assert matrix.rowCount() == 2  # L1 + the RECIST row
@@ -152,10 +152,10 @@ def test_conflicting_save_is_refused_with_both_values(
     window: MainWindow, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     window.select_case("EX-0001")
-    other, version = window.board.cases.get_with_version("EX-0001")
+    other, version = window.door.board.cases.get_with_version("EX-0001")
     theirs = other.model_copy(deep=True)
     theirs.patient.given_name = "Theirs"
-    window.board.cases.save(theirs, version)
+    window.door.board.cases.save(theirs, version)
     shown: list[str] = []
     monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: shown.append(text))
     staging = window.workspace.staging
@@ -164,7 +164,7 @@ def test_conflicting_save_is_refused_with_both_values(
     staging.save()
     assert "changed by someone else" in shown[0]
     assert "patient.given_name: theirs Theirs → yours Mine" in shown[0]
-    assert window.board.cases.get("EX-0001").patient.given_name == "Theirs"
+    assert window.door.board.cases.get("EX-0001").patient.given_name == "Theirs"
 
 
 def test_item_models_pass_the_model_tester(window: MainWindow, qtmodeltester: Any) -> None:
@@ -273,7 +273,7 @@ def test_referral_import_with_preview_and_fhir_export(
     monkeypatch.setattr(QMessageBox, "question", answer)
     window.import_referrals()
     assert "1 new case(s)" in asked[0] and "REF-0001: create" in asked[0]
-    assert window.board.cases.get("REF-0001").patient.family_name == "Referralton"
+    assert window.door.board.cases.get("REF-0001").patient.family_name == "Referralton"
 
     target = tmp_path / "bundle.json"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(target), ""))
@@ -306,12 +306,11 @@ def test_history_check_backup_and_restore(
     assert isinstance(seen["CheckReportDialog"], CheckReportDialog)
 
     window.backup_now()
-    qtbot.waitUntil(lambda: len(window.board.maintenance.list_backups()) > 0, timeout=30000)
-    qtbot.waitUntil(lambda: all(not t.isRunning() for t in window._threads), timeout=30000)
+    qtbot.waitUntil(lambda: len(window.door.board.maintenance.list_backups()) > 0, timeout=30000)
     staging = window.workspace.staging
     staging.forms["patient"].editors["given_name"].line.setText("After backup")  # type: ignore[union-attr]
     staging.save()
-    assert window.board.cases.get("EX-0001").patient.given_name == "After backup"
+    assert window.door.board.cases.get("EX-0001").patient.given_name == "After backup"
 
     def restore(dialog: QDialog) -> None:
         assert isinstance(dialog, RestoreDialog)
@@ -325,4 +324,4 @@ def test_history_check_backup_and_restore(
     monkeypatch.setattr(QMessageBox, "information", lambda *_a, **_k: None)
     when_dialog(restore)
     window.restore_backup()
-    assert window.board.cases.get("EX-0001").patient.given_name == "Ada"
+    assert window.door.board.cases.get("EX-0001").patient.given_name == "Ada"

@@ -29,7 +29,7 @@ from crlmboard.domain.case import Case, ImagingTimepoint
 from crlmboard.ui.forms import RecordForm, choice_text, locale_date, read_only_table
 from crlmboard.ui.models.records import RecordTableModel
 
-Apply = Callable[[Case, str], bool]
+Apply = Callable[..., None]  # apply(edited case, undo text, done(saved: bool))
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -144,8 +144,12 @@ class FormsTab(QScrollArea):
         if new == self.case:
             self.status.setText("Nothing to save.")
             return
-        if self.apply(new, f"Edit {self.windowTitle().lower()}"):
-            self.status.setText("Saved.")
+        self.status.setText("Saving…")
+
+        def saved(ok: bool) -> None:
+            self.status.setText("Saved." if ok else "Not saved.")
+
+        self.apply(new, f"Edit {self.windowTitle().lower()}", saved)
 
     def revert(self) -> None:
         if self.case is not None:
