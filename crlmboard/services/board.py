@@ -112,13 +112,15 @@ class Board:
         """The app user the audit trail names (a preference; the OS login by default)."""
         return self.actor.app_user
 
-    def set_user(self, name: str) -> None:
+    def set_user(self, name: str) -> ChangeSet:
         """Change the app user; the change itself is audited."""
         from crlmboard.services.maintenance import record_user_change
 
         name = name.strip() or self.actor.os_login
-        if name != self.actor.app_user:
-            record_user_change(self, name)
+        if name == self.actor.app_user:
+            return ChangeSet()
+        record_user_change(self, name)
+        return ChangeSet(settings=frozenset({"user"}))
 
     def check_writable(self) -> None:
         """Raise a clear BoardError when this Board may not change anything."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import platformdirs
 
-from crlmboard.services.board import Board, BoardError
+from crlmboard.services.board import Board, BoardError, ChangeSet
 from crlmboard.services.cases import ImportSummary
 from crlmboard.store.database import (
     database_url,
@@ -68,23 +68,28 @@ def create_demo_database(
         summary.changes = summary.changes | part.changes
     if not summary.refused:
         load_demo_meetings(board)
+    summary.changes = ChangeSet.all()  # a new database
     return board, summary
 
 
-def load_demo_meetings(board: Board) -> None:
+def load_demo_meetings(board: Board) -> ChangeSet:
     """The demo's meetings (one last week with signed reviews, one next week with an agenda,
     one after it), dated relative to today through the ordinary services."""
     text = (
         resources.files("crlmboard") / "resources" / "demo" / "meetings" / "meetings.json"
     ).read_text(encoding="utf-8")
     today = board.today()
+    changes = ChangeSet()
     for spec in json.loads(text)["meetings"]:
         when = today + timedelta(weeks=spec["weeks"])
-        meeting_id = board.meetings.create(
+        created = board.meetings.create(
             when, spec.get("time"), spec.get("location"), spec.get("attendees", [])
         )
+        meeting_id, changes = created.meeting_id, changes | created.changes
         for item in spec.get("agenda", []):
-            board.meetings.add_to_agenda(meeting_id, item["mrn"], item["question"])
+            changes |= board.meetings.add_to_agenda(
+                meeting_id, item["mrn"], item["question"]
+            ).changes
             review = item.get("review")
             if review is None:
                 continue
@@ -97,7 +102,7 @@ def load_demo_meetings(board: Board) -> None:
                 }
                 for a in review.get("actions", [])
             ]
-            board.reviews.sign(
+            changes |= board.reviews.sign(
                 draft,
                 signer=spec["attendees"][0]["name"],
                 recommendation=review.get("recommendation"),
@@ -105,4 +110,5 @@ def load_demo_meetings(board: Board) -> None:
                 rationale=review.get("rationale", ""),
                 actions=actions,
                 next_review_date=when + timedelta(weeks=6),
-            )
+            ).changes
+    return changes

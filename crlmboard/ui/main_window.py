@@ -356,7 +356,8 @@ class MainWindow(QMainWindow):
         """What every change drives: the case list, the open case, the pages."""
         if changes.everything or changes.cases or changes.settings or changes.meetings:
             self._refresh_list()
-        if changes.reviews:  # a review signed or followed up: no undo of edits before it
+        if changes.reviews or changes.follow_ups:
+            # a review signed or followed up: no undo of edits made before it
             self.undo_stack.clear()
         if changes.settings & {"profile", "user"}:
             self._show_location()

@@ -69,7 +69,7 @@ EXPECTED = (BoardError, InvalidInput, OSError, UnicodeDecodeError)
 
 def changes_of(result: Any) -> ChangeSet:
     """The change set a service write returned: itself, its `.changes`, or one inside a
-    tuple; NO_CHANGE when it returned none."""
+    tuple (the door's own pairs); NO_CHANGE when it returned none (a read)."""
     if isinstance(result, ChangeSet):
         return result
     found = getattr(result, "changes", None)
@@ -541,7 +541,6 @@ class Door(QObject):
             done,
             failed,
             write=True,
-            changes=ChangeSet.of_cases(case.mrn),
             title="New case",
         )
 
@@ -607,7 +606,6 @@ class Door(QObject):
             done,
             failed,
             write=True,
-            changes=lambda result: ChangeSet(cases=frozenset(result.mrns)),
             title="Import referrals",
         )
 
@@ -668,16 +666,19 @@ class Door(QObject):
         board = self.board
 
         def changed(result: Any) -> None:
-            self.profile = result
+            self.profile = result[1]
             if done is not None:
-                done(result)
+                done(result[1])
+
+        def work() -> Any:
+            changes = board.evaluation.use_profile(profile)
+            return changes, board.evaluation.profile
 
         self._submit(
-            lambda: board.evaluation.use_profile(profile),
+            work,
             changed,
             failed,
             write=True,
-            changes=ChangeSet(settings=frozenset({"profile"})),
             title="Institution profile",
         )
 
@@ -694,7 +695,6 @@ class Door(QObject):
             changed,
             failed,
             write=True,
-            changes=ChangeSet(settings=frozenset({"user"})),
             title="User name",
         )
 
@@ -762,7 +762,6 @@ class Door(QObject):
             done,
             failed,
             write=True,
-            changes=lambda meeting_id: ChangeSet(meetings=frozenset({meeting_id})),
             title="New meeting",
         )
 
@@ -775,7 +774,6 @@ class Door(QObject):
             done,
             failed,
             write=True,
-            changes=ChangeSet(meetings=frozenset({meeting_id})),
             title="Edit meeting",
         )
 
@@ -798,7 +796,6 @@ class Door(QObject):
             done,
             failed,
             write=True,
-            changes=ChangeSet(meetings=frozenset({meeting_id}), cases=frozenset({mrn})),
             title="Agenda",
         )
 
@@ -811,7 +808,6 @@ class Door(QObject):
             done,
             failed,
             write=True,
-            changes=ChangeSet(meetings=frozenset({meeting_id})),
             title="Agenda",
         )
 
@@ -824,7 +820,6 @@ class Door(QObject):
             done,
             failed,
             write=True,
-            changes=ChangeSet(meetings=frozenset({meeting_id})),
             title="Agenda",
         )
 
@@ -837,7 +832,6 @@ class Door(QObject):
             done,
             failed,
             write=True,
-            changes=ChangeSet(meetings=frozenset({meeting_id}), cases=frozenset({mrn})),
             title="Agenda",
         )
 
@@ -851,8 +845,6 @@ class Door(QObject):
             done,
             failed,
             write=True,
-            # the next meeting is not known here: the meeting lists read again
-            changes=ChangeSet(meetings=frozenset({meeting_id}), cases=frozenset({mrn})),
             title="Hold back",
         )
 
@@ -863,9 +855,6 @@ class Door(QObject):
             done,
             failed,
             write=True,
-            changes=lambda moved: ChangeSet(
-                meetings=frozenset({meeting_id}), cases=frozenset(moved)
-            ),
             title="Close meeting",
         )
 
@@ -933,11 +922,6 @@ class Door(QObject):
             done,
             failed,
             write=True,
-            changes=lambda index: ChangeSet(
-                cases=frozenset({draft.entry.mrn}),
-                meetings=frozenset({draft.meeting.id}),
-                reviews=frozenset({index}),
-            ),
             title="Sign",
         )
 
@@ -956,11 +940,6 @@ class Door(QObject):
             done,
             failed,
             write=True,
-            changes=lambda new: ChangeSet(
-                cases=frozenset({mrn}),
-                meetings=frozenset({meeting_id}),
-                reviews=frozenset({new}),
-            ),
             title="Amend",
         )
 
@@ -973,7 +952,6 @@ class Door(QObject):
             done,
             failed,
             write=True,
-            changes=ChangeSet(cases=frozenset({mrn}), reviews=frozenset({index})),
             title="Follow-up",
         )
 

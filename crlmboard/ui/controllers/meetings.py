@@ -697,8 +697,8 @@ class MeetingsView(MeetingsLayout):
             return
         self.door.close_meeting(
             meeting.id,
-            lambda moved: self._done(
-                f"Meeting closed; {len(moved)} case(s) moved to the next meeting.",
+            lambda closed: self._done(
+                f"Meeting closed; {len(closed.moved)} case(s) moved to the next meeting.",
                 keep=meeting.id,
             ),
             self._fail("Close meeting"),

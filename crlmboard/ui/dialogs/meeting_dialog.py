@@ -279,7 +279,7 @@ class MeetingDialog(QDialog):
 
         def saved(result: Any) -> None:
             if self.meeting is None:
-                self.meeting_id = int(result)
+                self.meeting_id = result.meeting_id
             self.setEnabled(True)
             QDialog.accept(self)
 
@@ -444,9 +444,9 @@ class AgendaDialog(QDialog):
         mrn = self.mrn_edit.text().strip()
         self.setEnabled(False)
 
-        def added(item_id: Any) -> None:
+        def added(result: Any) -> None:
             self.setEnabled(True)
-            self.item_id = int(item_id)
+            self.item_id = result.item_id
             self.meeting_id = int(meeting_id)
             self.mrn = mrn
             QDialog.accept(self)
@@ -618,5 +618,5 @@ def hold_back_dialog(door: Door, entry: AgendaEntry, parent: QWidget) -> int | N
         ),
     )
     if dialog.exec():
-        return int(dialog.result_value)
+        return int(dialog.result_value.meeting_id)
     return None

@@ -408,9 +408,9 @@ class ReviewDialog(QDialog):
             return
         self.setEnabled(False)  # until the database answered
 
-        def signed(index: Any) -> None:
+        def signed(result: Any) -> None:
             self.setEnabled(True)
-            self.review_index = int(index)
+            self.review_index = result.index
             QDialog.accept(self)
 
         def refused(error: BaseException) -> None:
