@@ -453,7 +453,7 @@ class Door(QObject):
         """Recompute every case's list columns for today and the profile in force, in
         the background (batches of cases, queued like every other call)."""
         board = self.board
-        recompute = getattr(board.cases, "recompute_summaries", None)
+        recompute = getattr(board.cases, "refresh_summaries", None)
         if recompute is None:
             return
         self._submit(
