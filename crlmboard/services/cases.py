@@ -23,6 +23,7 @@ from crlmboard.store.repositories import (
     CaseSummary,
     ConflictError,
     NotFound,
+    SettingRepository,
 )
 
 if TYPE_CHECKING:
@@ -88,6 +89,18 @@ class ImportSummary:
         return not self.refused
 
 
+SUMMARIES_STAMP = "case_list_summaries_as_of"
+
+
+@dataclass(frozen=True)
+class RefreshedSummaries:
+    """One step of `refresh_summaries`: the last MRN done (None when every case was), and
+    the cases whose summary changed."""
+
+    next_after: str | None
+    changes: ChangeSet
+
+
 class CaseService:
     """Use cases on the cases of one Board."""
 
@@ -106,6 +119,43 @@ class CaseService:
             open_warnings=severities.count("warning"),
             open_criticals=severities.count("critical"),
         )
+
+    # -- the list's summaries ---------------------------------------------------------
+
+    def _summaries_stamp(self) -> str:
+        """What the stored summaries depend on besides the cases: the date, the engine
+        and the profile in force."""
+        from crlmboard.domain.engine import ENGINE_VERSION
+
+        profile = self.board.evaluation.profile
+        return f"{self.board.today().isoformat()} {ENGINE_VERSION} {profile.name} {profile.sha256}"
+
+    def refresh_summaries(
+        self, after: str | None = None, *, limit: int = 200
+    ) -> RefreshedSummaries:
+        """Recompute the case list's summary (open findings, response, resectability) of up
+        to `limit` cases after MRN `after`, as of today with the profile in force, and
+        store those that differ (no new case version: the summary is derived).  Call again
+        with `next_after` until it is None.  A pass from the start does nothing when the
+        summaries were last refreshed on the same date, engine and profile."""
+        stamp = self._summaries_stamp()
+        with read_session(self.board.engine) as session:
+            if after is None and SettingRepository(session).get(SUMMARIES_STAMP) == stamp:
+                return RefreshedSummaries(None, ChangeSet())
+            repository = CaseRepository(session)
+            mrns = repository.mrns_after(after, limit)
+            cases = [repository.get(mrn) for mrn in mrns]
+        summaries = [self._summary(case) for case in cases]  # the engine, outside the lock
+        changed: set[str] = set()
+        with self.board.writing() as session:
+            repository = CaseRepository(session)
+            for mrn, summary in zip(mrns, summaries, strict=True):
+                if repository.set_summary(mrn, summary):
+                    changed.add(mrn)
+            if len(mrns) < limit:
+                SettingRepository(session).put(SUMMARIES_STAMP, stamp)
+        more = mrns[-1] if len(mrns) == limit else None
+        return RefreshedSummaries(more, ChangeSet(cases=frozenset(changed)))
 
     # -- reading --------------------------------------------------------------------
 

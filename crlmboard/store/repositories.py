@@ -295,6 +295,26 @@ class CaseRepository:
         )
         return [str(m) for m in self.session.execute(query).scalars()]
 
+    def mrns_after(self, after: str | None, limit: int) -> list[str]:
+        """Up to `limit` MRNs in MRN order, after `after` (from the first when None)."""
+        query = sa.select(col(t.CaseRow.mrn)).order_by(col(t.CaseRow.mrn)).limit(limit)
+        if after is not None:
+            query = query.where(col(t.CaseRow.mrn) > after)
+        return [str(m) for m in self.session.execute(query).scalars()]
+
+    def set_summary(self, mrn: str, summary: CaseSummary) -> bool:
+        """Store a case's list summary when it differs from the one stored (no new version:
+        the summary is derived from the case, not part of it); True when it was written."""
+        values = vars(summary)
+        differs = sa.or_(*(getattr(_CASE, k).is_distinct_from(v) for k, v in values.items()))
+        written = self.session.execute(
+            sa.update(t.CaseRow)
+            .where(col(t.CaseRow.mrn) == mrn, differs)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(written.rowcount)  # type: ignore[attr-defined]
+
     def get(self, mrn: str) -> Case:
         """The whole case for an MRN."""
         row = self._row(mrn)
