@@ -63,6 +63,8 @@ Done = Callable[[Any], object]
 Failed = Callable[[BaseException], object]
 Changes = ChangeSet | Callable[[Any], ChangeSet] | None
 
+SUMMARY_STEP = 200  # cases whose list summary is recomputed per call on the worker
+
 #: failures a person can act on: their message is shown as it is
 EXPECTED = (BoardError, InvalidInput, OSError, UnicodeDecodeError)
 
@@ -147,6 +149,7 @@ class Door(QObject):
         self._ids = itertools.count(1)
         self._jobs: dict[int, _Job] = {}
         self._long = 0
+        self._recompute = 0  # the latest summary recompute asked for
         self.progress_dialog: QProgressDialog | None = None  # the long work's, while it runs
         self._remember(board)
         self._worker: _Worker | None = None
@@ -450,19 +453,36 @@ class Door(QObject):
         )
 
     def recompute_summaries(self, done: Done | None = None) -> None:
-        """Recompute every case's list columns for today and the profile in force, in
-        the background (batches of cases, queued like every other call)."""
-        board = self.board
-        recompute = getattr(board.cases, "refresh_summaries", None)
-        if recompute is None:
+        """Recompute the case list's summary columns for today and the profile in force,
+        in the background: a step of cases per call, so what the user asks for meanwhile
+        waits one step at most; the list reads again once, at the end, if any changed.  A
+        newer recompute (another day, another profile) supersedes one under way."""
+        if self.read_only:
             return
-        self._submit(
-            lambda: recompute(),
-            done,
-            lambda error: log.error("case list summaries not recomputed", exc_info=error),
-            write=True,
-            title="Case list",
-        )
+        self._recompute += 1
+        generation, total = self._recompute, [NO_CHANGE]
+
+        def step(after: str | None) -> None:
+            board = self.board
+            self._submit(
+                lambda: board.cases.refresh_summaries(after, limit=SUMMARY_STEP),
+                stepped,
+                lambda error: log.error("case list summaries not recomputed", exc_info=error),
+                title="Case list",
+            )
+
+        def stepped(result: Any) -> None:
+            if generation != self._recompute:
+                return
+            total[0] = total[0] | result.changes
+            if result.next_after is not None:
+                step(result.next_after)
+                return
+            self._announce(total[0], None)
+            if done is not None:
+                done(total[0])
+
+        step(None)
 
     # -- one case ---------------------------------------------------------------------
 

@@ -341,3 +341,49 @@ def test_no_service_call_runs_on_the_gui_thread(
     on_gui = sorted({name for name, gui in calls if gui})
     assert on_gui == [], f"service calls on the GUI thread: {on_gui}"
     assert told[0].startswith("2 case(s) imported")
+
+
+def test_the_case_list_follows_a_new_day_and_a_new_profile(
+    qtbot: QtBot, threaded: None, db_path: Path, tmp_path: Path
+) -> None:
+    """The list's summary columns were computed when each case was saved; a new day (the
+    midnight timer) or another profile recomputes them in the background."""
+    from datetime import timedelta
+    from importlib import resources
+
+    day = [TODAY]
+    board = Board.open(db_path, clock=lambda: day[0])
+    board.cases.import_path(Path(str(resources.files("crlmboard") / "resources" / "demo")))
+    window = MainWindow(board, user="coordinator")
+    qtbot.addWidget(window)
+    window.show()
+    settle(qtbot, window)
+
+    def findings(mrn: str) -> str:
+        model = window.model
+        for row in range(model.rowCount()):
+            if model.data(model.index(row, 0)) == mrn:
+                return str(model.data(model.index(row, 6)))
+        raise AssertionError(mrn)
+
+    assert findings("DEMO-0013") == "3 warnings"
+    day[0] = TODAY + timedelta(days=30)
+    window._new_day()  # what the midnight timer runs
+    open_case(qtbot, window, "DEMO-0001")  # the list is not blocked meanwhile
+    settle(qtbot, window)
+    assert findings("DEMO-0013") == "2 warnings"
+
+    strict = tmp_path / "strict.toml"
+    strict.write_text("restaging_interval_days = 7\n", "utf-8")
+    with Board.open(db_path, clock=lambda: day[0], profile=strict, exclusive=False) as other:
+        expected = {
+            e.mrn: other.cases._summary(other.cases.get(e.mrn)) for e in other.cases.page(limit=50)
+        }
+    window.door.use_profile(str(strict), lambda _p: window.door.recompute_summaries(), pytest.fail)
+    settle(qtbot, window)
+    assert window.door.profile.name == "strict"
+    summary = expected["DEMO-0013"]
+    words = [f"{summary.open_criticals} critical"] if summary.open_criticals else []
+    if summary.open_warnings:
+        words.append(f"{summary.open_warnings} warning{'s' if summary.open_warnings > 1 else ''}")
+    assert findings("DEMO-0013") == ", ".join(words)
