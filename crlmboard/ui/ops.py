@@ -29,6 +29,7 @@ from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
 from crlmboard.domain.case import Case
+from crlmboard.domain.engine.readmodel import EvaluationView
 from crlmboard.domain.validation import InvalidInput
 from crlmboard.services.board import Board, versions
 from crlmboard.services.cases import CaseConflict, CaseListEntry, ImportSummary, SavedCase
@@ -487,18 +488,13 @@ class Door(QObject):
     # -- one case ---------------------------------------------------------------------
 
     def open_case(self, mrn: str, done: Done, failed: Failed | None = None) -> None:
-        """The case, its version and its evaluation document (None when the engine
-        failed: that never keeps a case from opening)."""
+        """The case, its version and its evaluation (parsed once into its read model;
+        None when the engine failed: that never keeps a case from opening)."""
         board = self.board
 
         def work() -> Any:
             case, version = board.cases.get_with_version(mrn)
-            try:
-                document = board.evaluation.document(case)
-            except Exception:
-                log.exception("evaluation failed")
-                document = None
-            return case, version, document
+            return case, version, _evaluated(board, case)
 
         self._submit(work, done, failed, title="Open case")
 
@@ -532,17 +528,12 @@ class Door(QObject):
         origin: object = None,
     ) -> None:
         """Save an edited case with its version check; `done((SavedCase, its evaluation
-        document or None))`."""
+        or None))`."""
         board = self.board
 
         def work() -> Any:
             saved = board.cases.save(case, version, mrn=mrn)
-            try:
-                document = board.evaluation.document(case)
-            except Exception:
-                log.exception("evaluation failed")
-                document = None
-            return saved, document
+            return saved, _evaluated(board, case)
 
         self._submit(
             work,
@@ -974,6 +965,16 @@ class Door(QObject):
             write=True,
             title="Follow-up",
         )
+
+
+def _evaluated(board: Board, case: Case) -> EvaluationView | None:
+    """The case's evaluation as of today, as the views read it (None if the engine
+    failed: logged, and the case still opens)."""
+    try:
+        return EvaluationView.parse(board.evaluation.document(case), case)
+    except Exception:
+        log.exception("evaluation failed")
+        return None
 
 
 def open_demo_database(path: str | os.PathLike[str]) -> Board:

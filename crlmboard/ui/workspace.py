@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QMessageBox, QTabWidget, QWidget
 from crlmboard.domain import models as m
 from crlmboard.domain.case import Case, ImagingTimepoint
 from crlmboard.domain.caseformat import case_to_dict
+from crlmboard.domain.engine.readmodel import EvaluationView
 from crlmboard.domain.validation import InvalidInput
 from crlmboard.services.changes import BoardError, ChangeSet
 from crlmboard.ui.ops import CaseConflict, Door, failure_text
@@ -111,7 +112,7 @@ class CaseWorkspace(QTabWidget):
         self.undo_stack = undo_stack
         self.case: Case | None = None
         self.version = 0
-        self.evaluation: dict[str, Any] | None = None
+        self.evaluation: EvaluationView | None = None
         self.saving = False  # an edit on its way to the database
 
         self.overview = OverviewView()
@@ -268,9 +269,9 @@ class CaseWorkspace(QTabWidget):
     def open_case(self, mrn: str, then: Any = None) -> None:
         """Read a case (and its evaluation) and show it; `then()` after it is shown."""
 
-        def opened(found: tuple[Case, int, dict[str, Any] | None]) -> None:
-            case, version, document = found
-            self.show_case(case, version, document)
+        def opened(found: tuple[Case, int, EvaluationView | None]) -> None:
+            case, version, evaluation = found
+            self.show_case(case, version, evaluation)
             if then is not None:
                 then()
 
@@ -296,7 +297,7 @@ class CaseWorkspace(QTabWidget):
             self.open_case(case.mrn)
 
     def _reread(self, mrn: str, *, replaced: bool) -> None:
-        def opened(found: tuple[Case, int, dict[str, Any] | None]) -> None:
+        def opened(found: tuple[Case, int, EvaluationView | None]) -> None:
             if self.case is None or self.case.mrn != mrn:
                 return  # another case opened meanwhile
             self.show_case(*found)
@@ -315,12 +316,11 @@ class CaseWorkspace(QTabWidget):
 
         self.door.open_case(mrn, opened, gone)
 
-    def show_case(self, case: Case, version: int, evaluation: dict[str, Any] | None = None) -> None:
+    def show_case(self, case: Case, version: int, evaluation: EvaluationView | None = None) -> None:
         self.case, self.version = case, version
         self.setEnabled(True)
         today = self.door.today()
         self.evaluation = evaluation
-        facts = (self.evaluation or {}).get("facts", {})
         self.overview.show_case(case, self.evaluation, _age(case.patient.birth_date, today))
         for tab in (self.staging, self.plan):
             tab.set_today(today)
@@ -331,16 +331,16 @@ class CaseWorkspace(QTabWidget):
         self.chemotherapy.model.columns[0] = ("Line", lambda c: line_of.get(id(c), ""))
         self.chemotherapy.model.set_records(cycles)
         summary = f"Chemotherapy cycles: {len(cycles)} in {max(lines, default=0)} line(s)"
-        chemo = facts.get("chemotherapy") or {}
-        if chemo.get("oxaliplatin_cycles") is not None:
+        chemo = evaluation.facts.chemotherapy if evaluation is not None else None
+        if chemo is not None and chemo.oxaliplatin_cycles is not None:
             summary += (
-                f"; this episode: {chemo.get('oxaliplatin_cycles')} oxaliplatin, "
-                f"{chemo.get('irinotecan_cycles')} irinotecan cycles"
+                f"; this episode: {chemo.oxaliplatin_cycles} oxaliplatin, "
+                f"{chemo.irinotecan_cycles} irinotecan cycles"
             )
-        if chemo.get("last_bevacizumab_date"):
-            summary += f"; last bevacizumab {chemo['last_bevacizumab_date']}"
+        if chemo is not None and chemo.last_bevacizumab_date:
+            summary += f"; last bevacizumab {chemo.last_bevacizumab_date.isoformat()}"
         self.chemotherapy.heading.setText(summary)
-        self.imaging.show_case(case, facts.get("recist") or [])
+        self.imaging.show_case(case, evaluation)
         others = sorted(
             [t for t in case.treatments if not isinstance(t, m.ChemotherapyCycle)],
             key=lambda t: t.date,
@@ -385,10 +385,10 @@ class CaseWorkspace(QTabWidget):
             return
         self.saving = True
 
-        def saved(result: tuple[Any, dict[str, Any] | None]) -> None:
+        def saved(result: tuple[Any, EvaluationView | None]) -> None:
             self.saving = False
-            stored, document = result
-            self.show_case(case, stored.version, document)
+            stored, evaluation = result
+            self.show_case(case, stored.version, evaluation)
             if done is not None:
                 done(True)
 

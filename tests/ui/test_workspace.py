@@ -46,7 +46,8 @@ def when_dialog(action: Any) -> None:
 
 
 def findings(window: MainWindow) -> set[str]:
-    return {f["rule"] for f in (window.workspace.evaluation or {}).get("findings", [])}
+    evaluation = window.workspace.evaluation
+    return set(evaluation.rules()) if evaluation is not None else set()
 
 
 def test_create_a_case_through_the_ui_and_find_it(window: MainWindow, qtbot: QtBot) -> None:
@@ -325,3 +326,33 @@ def test_history_check_backup_and_restore(
     when_dialog(restore)
     window.restore_backup()
     assert window.door.board.cases.get("EX-0001").patient.given_name == "Ada"
+
+
+def test_the_lesion_matrix_shows_the_engines_reading_of_each_lesion(window: MainWindow) -> None:
+    """Status, change and targets in the matrix are the evaluation's (its read model):
+    0 mm without a status reads as disappeared, as the engine reads it."""
+    window.select_case("EX-0001")
+    case = window.workspace.case
+    assert case is not None
+    first = case.imaging[0]
+    later = first.model_copy(
+        update={
+            "date": first.date + dt.timedelta(days=60),
+            "lesions": [
+                x.model_copy(update={"longest_diameter_mm": 0, "status": None})
+                for x in first.lesions
+            ],
+        }
+    )
+    window.workspace.apply(case.model_copy(update={"imaging": [first, later]}), "Add imaging")
+    matrix = window.workspace.imaging.matrix
+    evaluation = window.workspace.evaluation
+    assert evaluation is not None
+    cell = evaluation.lesion(first.lesions[0].id, later.date)
+    assert cell is not None and cell.status == "disappeared" and cell.change_percent == -100
+    text = matrix.data(matrix.index(0, 1))
+    assert "(disappeared)" in text and "↓100%" in text
+    targets = evaluation.facts.recist_baseline.target_lesions  # type: ignore[union-attr]
+    assert text.endswith("↓100%") and ((" T" in text) == (first.lesions[0].id in targets))
+    response = evaluation.response_at(later.date)
+    assert response is not None and matrix.data(matrix.index(1, 1)).startswith(response.response)

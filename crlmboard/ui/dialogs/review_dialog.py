@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from crlmboard.domain.case import Case
+from crlmboard.domain.engine.readmodel import EvaluationView
 from crlmboard.domain.labels import value_label
 from crlmboard.domain.meeting import Review
 from crlmboard.domain.models import (
@@ -144,7 +145,8 @@ class ReviewDialog(QDialog):
         self.overview = OverviewView()
         self.overview.findings.setColumnWidth(0, 440)
         self.overview.rule_requested.connect(self._show_rule)
-        self.overview.show_case(case, draft.evaluation, _age(case.patient.birth_date, meeting.date))
+        self.evaluation = EvaluationView.parse(draft.evaluation, case)  # the frozen one
+        self.overview.show_case(case, self.evaluation, _age(case.patient.birth_date, meeting.date))
         self.overview.engine_note.setText(
             "Frozen with the review: " + self.overview.engine_note.text()
         )

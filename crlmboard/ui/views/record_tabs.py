@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from crlmboard.domain import models as m
 from crlmboard.domain.case import Case, ImagingTimepoint
+from crlmboard.domain.engine.readmodel import EvaluationView, LesionCell
 from crlmboard.ui.forms import RecordForm, choice_text, locale_date, read_only_table
 from crlmboard.ui.models.records import RecordTableModel
 
@@ -287,33 +288,41 @@ def chemotherapy_lines(cycles: list[m.ChemotherapyCycle]) -> list[int]:
 
 
 class LesionMatrixModel(QAbstractTableModel):
-    """Rows = lesion ids, columns = imaging dates, cells = diameter (with the change shown
-    as an arrow and a colour); the last row is RECIST per timepoint."""
+    """Rows = lesion ids, columns = imaging dates, cells = diameter with the engine's
+    status and change (an arrow and a colour); the last row is RECIST per timepoint.  The
+    status, the change and the targets are the evaluation's (its read model), computed
+    nowhere here."""
 
     def __init__(self, parent: Any = None):
         super().__init__(parent)
         self.lesions: list[str] = []
         self.timepoints: list[ImagingTimepoint] = []
-        self.responses: dict[str, str] = {}
+        self.responses: dict[dt.date, str] = {}
+        self.evaluation: EvaluationView | None = None
 
-    def set_data(self, imaging: list[ImagingTimepoint], recist: list[dict[str, Any]]) -> None:
+    def set_data(self, imaging: list[ImagingTimepoint], evaluation: EvaluationView | None) -> None:
         self.beginResetModel()
         self.timepoints = sorted(imaging, key=lambda tp: tp.date)
+        self.evaluation = evaluation
         seen: dict[str, None] = {}
         for tp in self.timepoints:
             for lesion in tp.lesions:
                 seen.setdefault(lesion.id, None)
         self.lesions = sorted(seen, key=lambda x: (len(x), x))
         self.responses = {}
-        for entry in recist:
-            label = entry.get("response") or ("baseline" if entry.get("sum_mm") is not None else "")
-            if entry.get("sum_mm") is not None:
+        facts = evaluation.facts if evaluation is not None else None
+        baseline = facts.recist_baseline if facts is not None else None
+        if baseline is not None and baseline.date is not None and baseline.sum_mm is not None:
+            self.responses[baseline.date] = f"baseline · sum {baseline.sum_mm:g} mm"
+        for point in facts.recist if facts is not None else ():
+            if point.date is None:
+                continue
+            label = point.response  # the engine's category, shown as it comes
+            if point.sum_mm is not None:
                 label = (
-                    f"{label} · sum {entry['sum_mm']:g} mm"
-                    if label
-                    else f"sum {entry['sum_mm']:g} mm"
+                    f"{label} · sum {point.sum_mm:g} mm" if label else f"sum {point.sum_mm:g} mm"
                 )
-            self.responses[str(entry.get("date"))] = label
+            self.responses[point.date] = label
         self.endResetModel()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
@@ -343,19 +352,10 @@ class LesionMatrixModel(QAbstractTableModel):
                 return lesion
         return None
 
-    def _change(self, row: int, column: int) -> float | None:
-        now = self._measure(row, column)
-        if now is None or now.longest_diameter_mm is None:
+    def _cell(self, row: int, column: int) -> LesionCell | None:
+        if self.evaluation is None:
             return None
-        for earlier in range(column - 1, -1, -1):
-            before = self._measure(row, earlier)
-            if before is not None and before.longest_diameter_mm:
-                return (
-                    (now.longest_diameter_mm - before.longest_diameter_mm)
-                    / before.longest_diameter_mm
-                    * 100
-                )
-        return None
+        return self.evaluation.lesion(self.lesions[row], self.timepoints[column].date)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -363,17 +363,18 @@ class LesionMatrixModel(QAbstractTableModel):
         row, column = index.row(), index.column()
         if row == len(self.lesions):
             if role == Qt.ItemDataRole.DisplayRole:
-                return self.responses.get(self.timepoints[column].date.isoformat(), "")
+                return self.responses.get(self.timepoints[column].date, "")
             return None
         lesion = self._measure(row, column)
-        change = self._change(row, column)
+        cell = self._cell(row, column)
+        change = cell.change_percent if cell is not None else None
         if role == Qt.ItemDataRole.DisplayRole:
             if lesion is None:
                 return ""
             text = _t(lesion.longest_diameter_mm) or "?"
-            if lesion.status and lesion.status != m.LesionStatus.PRESENT:
-                text += f" ({lesion.status.value})"
-            if lesion.target:
+            if cell is not None and cell.status != m.LesionStatus.PRESENT.value:
+                text += f" ({cell.status})"
+            if cell is not None and cell.target:
                 text += " T"
             if change is not None and abs(change) >= 0.5:
                 text += f"  {'↑' if change > 0 else '↓'}{abs(change):.0f}%"
@@ -453,6 +454,6 @@ class ImagingTab(QWidget):
         splitter.addWidget(matrix_box)
         layout.addWidget(splitter)
 
-    def show_case(self, case: Case, recist: list[dict[str, Any]]) -> None:
+    def show_case(self, case: Case, evaluation: EvaluationView | None) -> None:
         self.timepoints.model.set_records(sorted(case.imaging, key=lambda tp: tp.date))
-        self.matrix.set_data(case.imaging, recist)
+        self.matrix.set_data(case.imaging, evaluation)

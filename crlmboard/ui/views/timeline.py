@@ -16,6 +16,7 @@ from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPainterPath, QP
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QVBoxLayout, QWidget
 
 from crlmboard.domain.case import Case
+from crlmboard.domain.engine.readmodel import EvaluationView
 from crlmboard.domain.timeline import Timeline, build_timeline
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
@@ -350,9 +351,7 @@ class TimelineView(QWidget):
         self.canvas.record_clicked.connect(self.record_clicked)
         layout.addWidget(self.canvas)
 
-    def show_case(self, case: Case, evaluation: dict[str, Any] | None) -> None:
-        facts = (evaluation or {}).get("facts")
-        as_of = None
-        if evaluation and evaluation.get("as_of"):
-            as_of = date.fromisoformat(evaluation["as_of"])
+    def show_case(self, case: Case, evaluation: EvaluationView | None) -> None:
+        facts = evaluation.facts.raw if evaluation is not None else None
+        as_of = evaluation.as_of if evaluation is not None else None
         self.canvas.set_timeline(build_timeline(case, facts, as_of=as_of))
