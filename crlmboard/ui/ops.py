@@ -19,13 +19,12 @@ import itertools
 import logging
 import os
 import queue
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
 from crlmboard.domain.case import Case
@@ -354,11 +353,6 @@ class Door(QObject):
         from PySide6.QtCore import QCoreApplication
 
         QCoreApplication.sendPostedEvents(self)
-
-    def on_worker(self) -> bool:
-        """True on the database worker (or, synchronous, wherever the call runs)."""
-        worker = self._worker
-        return worker is None or threading.get_ident() == getattr(worker, "ident", None)
 
     # ==================================================================================
     # The operations, in the clinic's words.  `done(result)` runs on the GUI thread.
@@ -744,10 +738,6 @@ class Door(QObject):
         board = self.board
         self._submit(lambda: board.meetings.list(), done, None, title="Meetings")
 
-    def meeting_on(self, when: dt.date, done: Done, failed: Failed | None = None) -> None:
-        board = self.board
-        self._submit(lambda: board.meetings.on_date(when), done, failed, title="Meeting")
-
     def prepare(
         self,
         meeting_id: int,
@@ -810,9 +800,7 @@ class Door(QObject):
             title="Agenda",
         )
 
-    def edit_question(
-        self, meeting_id: int, item_id: int, question: str, done: Done, failed: Failed
-    ) -> None:
+    def edit_question(self, item_id: int, question: str, done: Done, failed: Failed) -> None:
         board = self.board
         self._submit(
             lambda: board.meetings.edit_question(item_id, question),
@@ -834,9 +822,7 @@ class Door(QObject):
             title="Agenda",
         )
 
-    def remove_from_agenda(
-        self, meeting_id: int, item_id: int, mrn: str, done: Done, failed: Failed
-    ) -> None:
+    def remove_from_agenda(self, item_id: int, done: Done, failed: Failed) -> None:
         board = self.board
         self._submit(
             lambda: board.meetings.remove_from_agenda(item_id),
@@ -846,9 +832,7 @@ class Door(QObject):
             title="Agenda",
         )
 
-    def hold_back(
-        self, meeting_id: int, item_id: int, mrn: str, note: str, done: Done, failed: Failed
-    ) -> None:
+    def hold_back(self, item_id: int, note: str, done: Done, failed: Failed) -> None:
         """Hold a case back to the next meeting; `done(the new agenda item id)`."""
         board = self.board
         self._submit(
@@ -988,13 +972,3 @@ def open_demo_database(path: str | os.PathLike[str]) -> Board:
 def about() -> dict[str, str]:
     """Versions of the app and what it runs on (no database)."""
     return versions()
-
-
-def show_failure(parent: QWidget | None, title: str, error: BaseException, what: str) -> None:
-    """A failure as a message box (its own sentence, or where the details are)."""
-    QMessageBox.warning(parent, title, failure_text(error, what))
-
-
-def later(callback: Callable[[], None]) -> None:
-    """Run on the GUI thread's next turn (after the current event)."""
-    QTimer.singleShot(0, callback)

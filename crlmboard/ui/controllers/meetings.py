@@ -543,9 +543,7 @@ class MeetingsView(MeetingsLayout):
             self,
             text=entry.question,
             required="The question is required: say what the board must decide.",
-            save=lambda text, done, failed: self.door.edit_question(
-                entry.meeting_id, entry.id, text, done, failed
-            ),
+            save=lambda text, done, failed: self.door.edit_question(entry.id, text, done, failed),
         )
         self._done(readiness=False)  # the refresh of the save keeps the readiness
         if dialog.exec():
@@ -589,9 +587,7 @@ class MeetingsView(MeetingsLayout):
         if answer != QMessageBox.StandardButton.Yes:
             return
         self.door.remove_from_agenda(
-            entry.meeting_id,
             entry.id,
-            entry.mrn,
             lambda _r: self._done(f"Case {entry.mrn} removed from the agenda."),
             self._fail("Remove case from agenda"),
         )

@@ -613,9 +613,7 @@ def hold_back_dialog(door: Door, entry: AgendaEntry, parent: QWidget) -> int | N
         f"Why is case {entry.mrn} held back? It moves to the next meeting with its question.",
         parent,
         required="Say why the case is held back (for example: awaiting MRI).",
-        save=lambda note, done, failed: door.hold_back(
-            entry.meeting_id, entry.id, entry.mrn, note, done, failed
-        ),
+        save=lambda note, done, failed: door.hold_back(entry.id, note, done, failed),
     )
     if dialog.exec():
         return int(dialog.result_value.meeting_id)
