@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QProgressDialog
 from pytestqt.qtbot import QtBot
 
 from crlmboard.services import Board
@@ -320,6 +320,19 @@ def test_no_service_call_runs_on_the_gui_thread(
     window.model.set_query("importcase")  # the filter
     settle(qtbot, window)
     assert window.model.rowCount() == 2
+    pdf = tmp_path / "summary.pdf"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(pdf), ""))
+    window.export_pdf()  # reportlab, on the worker
+    settle(qtbot, window)
+    assert pdf.read_bytes().startswith(b"%PDF")
+    when_modal(lambda dialog: dialog.reject())
+    window.check_database()  # the check
+    settle(qtbot, window)
+    backups: list[Any] = []
+    window.door.list_backups(backups.append, pytest.fail)
+    settle(qtbot, window)
+    window.door.restore(backups[0][0].path, None, lambda _r: None, pytest.fail)  # a restore
+    settle(qtbot, window)
     window.close()  # closes the database on the worker
 
     made = {name for name, _gui in calls}
@@ -336,6 +349,10 @@ def test_no_service_call_runs_on_the_gui_thread(
         "maintenance.backup",
         "maintenance.case_history",
         "evaluation.catalogue",
+        "reports.write_case_summary",
+        "maintenance.check",
+        "maintenance.list_backups",
+        "maintenance.restore",
     ):
         assert expected in made, expected
     on_gui = sorted({name for name, gui in calls if gui})
