@@ -106,8 +106,8 @@ def run_app(where: str | None = None) -> int:
     window, board = opened
     window.show()  # type: ignore[attr-defined]
     status = app.exec()  # type: ignore[attr-defined]
-    # the database open now (File > Open or a restore may have replaced the first one);
-    # closed on the worker when the window closed, this only makes sure of it
-    window.door.stop(close_board=True)  # type: ignore[attr-defined]
+    # the database open now (File > Open or a restore may have replaced the first one) was
+    # closed on the worker when the window closed; this makes sure of it
+    window.door.board.close()  # type: ignore[attr-defined]
     del board
     return int(status)

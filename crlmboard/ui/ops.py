@@ -150,6 +150,7 @@ class Door(QObject):
         self._jobs: dict[int, _Job] = {}
         self._long = 0
         self._recompute = 0  # the latest summary recompute asked for
+        self._stopped = False  # after stop(): nothing more is run
         self.progress_dialog: QProgressDialog | None = None  # the long work's, while it runs
         self._remember(board)
         self._worker: _Worker | None = None
@@ -202,6 +203,9 @@ class Door(QObject):
         cancellable: bool = False,
         progress: Callable[[_Job], Callable[[], Any]] | None = None,
     ) -> None:
+        if self._stopped:  # the window closed: nothing runs on a closed database
+            log.debug("%s asked after the door closed", title or "a call")
+            return
         job = _Job(next(self._ids), work, done, failed, changes, write, origin, title, on_failure)
         if progress is not None:
             job.work = progress(job)
@@ -338,10 +342,12 @@ class Door(QObject):
     # -- shutting down ----------------------------------------------------------------
 
     def stop(self, *, close_board: bool = False) -> None:
-        """Finish the queued calls and end the worker (closing the database if asked)."""
+        """Finish the queued calls and end the worker (closing the database if asked);
+        nothing asked afterwards runs.  Safe to repeat."""
         if close_board:
             board = self.board
             self._submit(board.close, None, lambda _e: None, title="Closing the database")
+        self._stopped = True
         worker, self._worker = self._worker, None
         if worker is not None:
             worker.jobs.put(None)
