@@ -404,3 +404,28 @@ def test_the_case_list_follows_a_new_day_and_a_new_profile(
     if summary.open_warnings:
         words.append(f"{summary.open_warnings} warning{'s' if summary.open_warnings > 1 else ''}")
     assert findings("DEMO-0013") == ", ".join(words)
+
+
+def test_a_persons_call_does_not_wait_for_the_whole_recompute(
+    qtbot: QtBot, threaded: None, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The summaries are recomputed a step at a time, in the background: a call asked for
+    meanwhile runs after the current step, not after all of them."""
+    from datetime import timedelta
+    from importlib import resources
+
+    from crlmboard.ui import ops
+
+    day = [TODAY]
+    board = Board.open(db_path, clock=lambda: day[0])
+    board.cases.import_path(Path(str(resources.files("crlmboard") / "resources" / "demo")))
+    window = MainWindow(board, user="coordinator")
+    qtbot.addWidget(window)
+    settle(qtbot, window)
+    monkeypatch.setattr(ops, "SUMMARY_STEP", 2)  # 20 cases: ten steps
+    day[0] = TODAY + timedelta(days=1)
+    order: list[str] = []
+    window.door.recompute_summaries(lambda _changes: order.append("recomputed"))
+    window.door.open_case("DEMO-0007", lambda _found: order.append("opened"))
+    settle(qtbot, window)
+    assert order == ["opened", "recomputed"]
