@@ -12,12 +12,7 @@ import platformdirs
 
 from crlmboard.services.board import Board, BoardError, ChangeSet
 from crlmboard.services.cases import ImportSummary
-from crlmboard.store.database import (
-    database_url,
-    read_session,
-    sqlite_path,
-    write_session,
-)
+from crlmboard.store.database import database_url, sqlite_path
 from crlmboard.store.repositories import CaseRepository, SettingRepository
 
 DEMO_MARK = "demo"
@@ -43,7 +38,7 @@ def create_demo_database(
     path = sqlite_path(url)
     if path is not None and path.exists():
         board = Board.open(url)
-        with read_session(board.engine) as session:
+        with board.database.read() as session:
             is_demo = SettingRepository(session).get(DEMO_MARK) == "1"
             has_cases = CaseRepository(session).count() > 0
         board.close()
@@ -54,11 +49,11 @@ def create_demo_database(
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     board = Board.open(url)
-    with read_session(board.engine) as session:
+    with board.database.read() as session:
         if CaseRepository(session).count() > 0 and SettingRepository(session).get(DEMO_MARK) != "1":
             board.close()
             raise BoardError("That database already holds cases; the demo needs an empty one.")
-    with write_session(board.engine) as session:
+    with board.database.write() as session:
         SettingRepository(session).put(DEMO_MARK, "1")
     summary = ImportSummary()
     for file in demo_case_files():

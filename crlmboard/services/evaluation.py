@@ -25,6 +25,7 @@ from crlmboard.domain.engine import (
 )
 from crlmboard.domain.validation import InvalidInput, Problem
 from crlmboard.services.changes import ChangeSet
+from crlmboard.store.repositories import CaseSummary
 
 __all__ = [
     "Evaluation",
@@ -127,3 +128,17 @@ class EvaluationService:
 
     def catalogue(self) -> list[dict[str, Any]]:
         return catalogue(self.profile)
+
+    def summary(self, case: Case) -> CaseSummary:
+        """What the case list shows of a case: resectability and the engine's view as of
+        today (stored with the case at every write)."""
+        plan = case.plan
+        resectability = plan.resectability.value if plan and plan.resectability else None
+        evaluation = self.evaluate(case)
+        severities = [f.severity.value for f in evaluation.findings]
+        return CaseSummary(
+            resectability=resectability,
+            current_response=evaluation.facts.current_response,
+            open_warnings=severities.count("warning"),
+            open_criticals=severities.count("critical"),
+        )

@@ -1,55 +1,53 @@
-"""`board.maintenance`: opening a database safely, backups, restore, check and the audit trail.
+"""`board.maintenance`: backups, restore, check and the audit trail of the open database.
 
-Opening a SQLite file takes the one-writer lock (a second app gets the database read-only,
-with the holder named for a banner), removes what an interrupted upgrade or backup left,
-runs `quick_check` (a damaged file is refused, naming the newest verified backup), refuses
-a database from a newer app, upgrades an older one on a copy after a verified backup, and
-backs up at open and close when something changed (at most hourly).  `check` runs every
-check there is; `restore` puts a backup back after backing up the current state.  None of
-this writes a patient's name or MRN to the log.
+Opening a database safely (lock, checks, upgrade, backups at open and close) is the
+`Database`'s own work (services/database.py).  Here: a backup on request, `restore` (puts a
+backup back after backing up the current state), `check` (every check there is) and the
+audit trail.  None of this writes a patient's name or MRN to the log.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import json
 import logging
 import os
 import shutil
-import sqlite3
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 
 from crlmboard import __version__
-from crlmboard.services.board import BoardError, ChangeSet
-from crlmboard.store import audit, backup, integrity, migrate, search_index
+from crlmboard.services.changes import (
+    BoardError,
+    CaseNotFound,
+    ChangeSet,
+    DatabaseCorrupt,
+    ReadOnly,
+    SignedReviewLocked,
+)
+from crlmboard.services.database import (
+    Database,
+    Now,
+    describe_backup,
+    prepare_file,
+    utc_now,
+)
+from crlmboard.store import audit, backup, integrity
 from crlmboard.store.audit import Actor, AuditEntry, AuditHead
 from crlmboard.store.backup import BackupFailed, BackupInfo
 from crlmboard.store.database import (
+    Session,
     StoreError,
+    audited_write,
+    checkpoint_file,
     create_database_engine,
     database_url,
-    is_read_only_url,
     is_sqlite,
-    read_session,
     sqlite_library_version,
     sqlite_path,
-    write_session,
 )
-from crlmboard.store.lock import DatabaseLock, LockBusy, LockHolder
-from crlmboard.store.repositories import CaseRepository, NotFound, SignedReviewChanged
-
-if TYPE_CHECKING:
-    from crlmboard.services.board import Board
+from crlmboard.store.lock import DatabaseLock, LockBusy
+from crlmboard.store.repositories import CaseRepository, NotFound
 
 __all__ = [
     "AuditEntry",
@@ -61,298 +59,20 @@ __all__ = [
     "ReadOnly",
     "RestoreResult",
     "SignedReviewLocked",
-    "open_database",
+    "describe_backup",
     "restore_database",
     "sqlite_warning",
 ]
 
 log = logging.getLogger("crlmboard.maintenance")
 
-BACKUP_INTERVAL = timedelta(hours=1)
 COMMAND_LOCK_WAIT = 10.0  # seconds a command-line write waits for the writer lock
-Now = Callable[[], datetime]
 Progress = Callable[[str, int, int], object]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-class DatabaseCorrupt(BoardError):
-    """The database file is damaged; it was not opened."""
-
-    def __init__(self, message: str, backup: BackupInfo | None = None):
-        super().__init__(message)
-        self.backup = backup
-
-
-class ReadOnly(BoardError):
-    """The database is open read-only here; nothing can be changed."""
-
-
-class SignedReviewLocked(BoardError):
-    """An edit tried to change or remove a signed review (refused and audited)."""
 
 
 def sqlite_warning() -> str | None:
     """A warning line when the SQLite library has the WAL-reset bug (None otherwise)."""
     return integrity.sqlite_version_warning(sqlite_library_version())
-
-
-def describe_backup(info: BackupInfo) -> str:
-    when = (
-        info.created.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        if info.created
-        else "unknown date"
-    )
-    patients = "?" if info.patients is None else str(info.patients)
-    return f"{info.path} ({when}, {patients} patients)"
-
-
-# -- opening -------------------------------------------------------------------------------
-
-
-@dataclass
-class OpenedDatabase:
-    """What `open_database` found and set up, for the Board."""
-
-    engine: Engine
-    url: str
-    path: Path | None = None
-    lock: DatabaseLock | None = None
-    exclusive: bool = True
-    read_only: bool = False
-    read_only_reason: str | None = None
-    holder: LockHolder | None = None
-    notes: list[str] = field(default_factory=list)
-
-
-def open_database(
-    where: str | os.PathLike[str] | None,
-    *,
-    actor: Actor,
-    now: Now = utc_now,
-    exclusive: bool = True,
-    wait: float = 0.0,
-) -> OpenedDatabase:
-    """Open a database as reliability.md describes (see the module docstring).
-
-    `exclusive`: hold the writer lock while open (the app); otherwise take it for the
-    open-time work and then per write transaction (command line), waiting up to `wait` s."""
-    url = database_url(where)
-    path = sqlite_path(url)
-    try:
-        if not is_sqlite(url) or path is None:
-            engine = create_database_engine(url)
-            migrate.upgrade(engine, actor)
-            return OpenedDatabase(engine, url)
-        if path.is_dir():
-            raise BoardError(f"{path} is a folder, not a database file.")
-        if is_read_only_url(url) or (path.exists() and not _writable(path)):
-            return _open_read_only(url, path, "the database file is read-only")
-        return _open_file(url, path, actor, now, exclusive, wait)
-    except BoardError:
-        raise
-    except StoreError as error:
-        raise BoardError(str(error)) from None
-    except Exception as error:
-        reason = getattr(error, "orig", None) or error
-        raise BoardError(f"Cannot open the database {_describe(url)}: {reason}.") from None
-
-
-def _describe(url: str) -> str:
-    from crlmboard.services.board import describe
-
-    return describe(url)
-
-
-def _writable(path: Path) -> bool:
-    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
-
-
-def _open_read_only(
-    url: str, path: Path, reason: str, holder: LockHolder | None = None
-) -> OpenedDatabase:
-    if not path.exists():
-        raise BoardError(f"There is no database at {path}.")
-    _refuse_if_corrupt(path)
-    revision = migrate.file_revision(path)
-    migrate.refuse_newer(revision)
-    if revision != migrate.head_revision():
-        raise BoardError(
-            f"The database {path} uses an older schema ({revision}) and cannot "
-            "be upgraded while it is read-only here."
-        )
-    engine = create_database_engine(url, read_only=True)
-    return OpenedDatabase(engine, url, path, read_only=True, read_only_reason=reason, holder=holder)
-
-
-def _open_file(
-    url: str, path: Path, actor: Actor, now: Now, exclusive: bool, wait: float
-) -> OpenedDatabase:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    lock = DatabaseLock(path, actor.app_user, "app" if exclusive else "command")
-    lock.wait = wait
-    if not lock.acquire(wait):
-        holder = lock.holder()
-        lock.close()
-        if exclusive:
-            who = holder.describe() if holder else "another program"
-            return _open_read_only(url, path, f"open for writing by {who}", holder)
-        if (
-            not path.exists()
-            or path.stat().st_size == 0
-            or migrate.file_revision(path) != migrate.head_revision()
-        ):
-            raise BoardError(str(LockBusy(path, holder)))
-        _refuse_if_corrupt(path)
-        engine = create_database_engine(url)
-        per_write = DatabaseLock(path, actor.app_user, "command")
-        per_write.wait = wait
-        return OpenedDatabase(engine, url, path, per_write, exclusive=False)
-    notes: list[str] = []
-    try:
-        if lock.took_over is not None:
-            notes.append(
-                "crlmboard was not closed properly last time; the database was checked and opened."
-            )
-        prepare_file(path, actor, now, notes)
-        engine = create_database_engine(url)
-        if migrate.file_revision(path) is None:
-            migrate.upgrade(engine, actor)  # a new database
-        else:
-            with contextlib.suppress(BackupFailed):
-                maybe_backup(path, "open", now())
-        done = search_index.keep_usable(engine)
-        if done is not None:
-            log.info("%s (SQLite %s)", done, sqlite_library_version())
-    except BaseException:
-        lock.close()
-        raise
-    if not exclusive:
-        lock.release()
-    return OpenedDatabase(engine, url, path, lock, exclusive=exclusive, notes=notes)
-
-
-def prepare_file(path: Path, actor: Actor, now: Now, notes: list[str]) -> None:
-    """With the writer lock held: clean up, check, refuse newer, upgrade older (on a copy,
-    after a verified backup)."""
-    for leftover in [
-        *migrate.leftover_copies(path),
-        *path.parent.glob(f".{path.name}.restoring-*"),
-    ]:
-        leftover.unlink(missing_ok=True)
-    backup.cleanup_unfinished(path)
-    if not path.exists() or path.stat().st_size == 0:
-        return
-    _refuse_if_corrupt(path)
-    revision = migrate.file_revision(path)
-    migrate.refuse_newer(revision)
-    if revision is None or revision == migrate.head_revision():
-        return
-    try:
-        taken = backup.create_backup(
-            path,
-            reason=f"before upgrade from schema {revision}",
-            now=now(),
-            app_version=__version__,
-        )
-    except BackupFailed as error:
-        raise BoardError(
-            f"The database needs an upgrade, but the backup before it could "
-            f"not be made: {error} Nothing was changed."
-        ) from None
-    try:
-        migrate.upgrade_file(path, actor, check=_copy_problems)
-    except Exception as error:
-        log.error("schema upgrade failed: %s", type(error).__name__)
-        raise BoardError(
-            f"The upgrade of the database from schema {revision} failed ({error}); the "
-            f"database was left unchanged. A backup was taken before: "
-            f"{describe_backup(taken)}."
-        ) from None
-    notes.append(
-        f"The database was upgraded from schema {revision}; the backup taken before "
-        f"is {taken.path.name}."
-    )
-    log.info("database upgraded from schema %s", revision)
-
-
-def _copy_problems(copy: Path) -> list[str]:
-    checks = integrity.sqlite_checks(copy)
-    return checks["integrity"] + checks["foreign keys"]
-
-
-def _refuse_if_corrupt(path: Path) -> None:
-    try:
-        problems = integrity.quick_check(path)
-    except integrity.DatabaseCorrupt as error:
-        problems = [str(error)]
-    except sqlite3.Error as error:
-        raise BoardError(f"Cannot open the database {path}: {error}.") from None
-    if not problems:
-        return
-    log.error("quick_check failed at open (%d problems)", len(problems))
-    newest = backup.newest_verified(path)
-    if newest is not None:
-        offer = (
-            f"The newest verified backup is {describe_backup(newest)}; restore it with "
-            f"`crlmboard restore {newest.path}` (File ▸ Restore in the app)."
-        )
-    else:
-        offer = "There is no verified backup of it."
-    raise DatabaseCorrupt(
-        f"The database {path} is damaged ({problems[0]}) and was not opened; it is kept as "
-        f"it is. {offer}",
-        newest,
-    )
-
-
-# -- backups -------------------------------------------------------------------------------
-
-
-def current_state(path: Path) -> tuple[AuditHead | None, int, str | None]:
-    """The audit head, patient count and schema revision of a SQLite file."""
-    from crlmboard.store.database import connect_sqlite
-
-    connection = connect_sqlite(path, read_only=True)
-    try:
-        return (
-            backup.audit_head(connection),
-            backup.patient_count(connection),
-            backup.schema_revision(connection),
-        )
-    finally:
-        connection.close()
-
-
-def maybe_backup(
-    path: Path, reason: str, moment: datetime, *, throttle: bool = True
-) -> BackupInfo | None:
-    """Back up when something changed since the newest backup (and, with `throttle`, when
-    that backup is over an hour old); prune once the new backup verified."""
-    head, patients, schema = current_state(path)
-    if head is None and patients == 0:
-        return None  # nothing to protect yet
-    newest = next(iter(backup.list_backups(path, hash_files=False)), None)
-    if (
-        newest is not None
-        and newest.verified
-        and newest.audit_head == head
-        and newest.schema == schema
-    ):
-        return None  # unchanged since the newest backup
-    if (
-        throttle
-        and newest is not None
-        and newest.created is not None
-        and timedelta(0) <= moment - newest.created < BACKUP_INTERVAL
-    ):
-        return None
-    info = backup.create_backup(path, reason=reason, now=moment, app_version=__version__)
-    if info.verified:
-        backup.prune(path, moment)
-    return info
 
 
 # -- check ---------------------------------------------------------------------------------
@@ -398,14 +118,14 @@ class RestoreResult:
 
 
 class MaintenanceService:
-    """Backups, restore, check and the audit trail of one Board."""
+    """Backups, restore, check and the audit trail of the open database."""
 
-    def __init__(self, board: Board):
-        self.board = board
+    def __init__(self, database: Database):
+        self.database = database
 
     @property
     def path(self) -> Path | None:
-        return sqlite_path(self.board.url)
+        return self.database.path
 
     def _need_file(self, what: str) -> Path:
         path = self.path
@@ -420,18 +140,16 @@ class MaintenanceService:
 
     def case_history(self, mrn: str) -> list[AuditEntry]:
         """Who changed what in a case, and when (oldest first)."""
-        with read_session(self.board.engine) as session:
+        with self.database.read() as session:
             try:
                 case_id = CaseRepository(session).id_of(mrn)
             except NotFound:
-                from crlmboard.services.cases import CaseNotFound
-
                 raise CaseNotFound(f"There is no case with MRN {mrn}.") from None
             return audit.history(session, case_id)
 
     def audit_head(self) -> AuditHead | None:
         """The newest audit row (sequence number and hash), e.g. for a signed PDF footer."""
-        with read_session(self.board.engine) as session:
+        with self.database.read() as session:
             return audit.read_head(session)
 
     # -- backups -----------------------------------------------------------------------
@@ -448,12 +166,12 @@ class MaintenanceService:
     ) -> BackupInfo:
         """A backup now: into the backups folder (counted by retention) or to a file."""
         path = self._need_file("Backup")
-        with self.board.holding_lock():
+        with self.database.holding_lock():
             try:
                 info = backup.create_backup(
                     path,
                     reason="on request",
-                    now=self.board.now(),
+                    now=self.database.now(),
                     app_version=__version__,
                     destination=None if destination is None else Path(destination),
                     progress=progress,
@@ -461,37 +179,24 @@ class MaintenanceService:
             except BackupFailed as error:
                 raise BoardError(str(error)) from None
             if destination is None and info.verified:
-                backup.prune(path, self.board.now())
+                backup.prune(path, self.database.now())
         log.info("backup made (%s)", "to a chosen file" if destination else "backups folder")
         return info
 
     def backup_before(self, operation: str) -> BackupInfo | None:
         """The backup taken before a risky operation (a folder import): made unless the
         newest backup already holds the current state; never throttled."""
-        path = self.path
-        if path is None or self.board.read_only:
-            return None
-        with self.board.holding_lock():
-            try:
-                return maybe_backup(path, f"before {operation}", self.board.now(), throttle=False)
-            except BackupFailed as error:
-                raise BoardError(f"{error} The {operation} was not started.") from None
+        return self.database.backup_before(operation)
 
     def restore(self, source: str | os.PathLike[str]) -> RestoreResult:
         """Put a backup in place of this database (after backing up the current state);
         automatic rotation then pauses until `resume_rotation`."""
-        path = self._need_file("Restore")
-        self.board.check_writable()
-        with self.board.holding_lock():
-            self.board.engine.dispose()
+        self._need_file("Restore")
+        with self.database.replacing_file() as path:
             try:
-                result = _restore(path, Path(source), self.board.actor, self.board.now)
+                return _restore(path, Path(source), self.database.actor, self.database.now)
             except StoreError as error:
                 raise BoardError(str(error)) from None
-            finally:
-                self.board.engine = create_database_engine(self.board.url)
-        self.board.mark_changed()
-        return result
 
     def rotation_paused(self) -> bool:
         path = self.path
@@ -509,7 +214,7 @@ class MaintenanceService:
 
     def check(self, progress: Progress | None = None) -> CheckReport:
         """Every check there is; never changes anything."""
-        report = CheckReport(self.board.location, sqlite_library_version())
+        report = CheckReport(self.database.location, sqlite_library_version())
         warning = sqlite_warning()
         if warning:
             report.warnings.append(warning)
@@ -522,7 +227,7 @@ class MaintenanceService:
                     report.problems += [f"{check_name}: {p}" for p in found]
                 else:
                     report.passed.append(check_name)
-        with read_session(self.board.engine) as session:
+        with self.database.read() as session:
             missing = integrity.trigger_problems(session)
             report.problems += missing
             if not missing:
@@ -575,16 +280,10 @@ class MaintenanceService:
         path = self.path
         if path is None:
             return None, None
-        last_restore = session.execute(
-            audit.AUDIT.select()
-            .where(audit.AUDIT.c.action == "restore")
-            .order_by(audit.AUDIT.c.seq.desc())
-            .limit(1)
-        ).first()
+        last_restore = audit.last_restore(session)
         since = restored = safety = None
         if last_restore is not None:
-            since = audit.parse_time(last_restore.at)
-            details = json.loads(last_restore.after_json or "{}")
+            since, details = last_restore
             restored, safety = details.get("backup"), details.get("safety_backup")
         for info in backup.list_backups(path):
             if not info.verified or info.audit_head is None or info.path.name == safety:
@@ -626,8 +325,8 @@ def _restore(path: Path, source: Path, actor: Actor, now: Now) -> RestoreResult:
         )
     if not checked.manifest:  # a file made elsewhere: it must at least be a sound database
         try:
-            problems = integrity.quick_check(source)
-        except (integrity.DatabaseCorrupt, sqlite3.Error) as error:
+            problems = integrity.check_file(source)
+        except (integrity.DatabaseCorrupt, integrity.FileUnreadable) as error:
             problems = [str(error)]
         if problems:
             raise BoardError(
@@ -641,8 +340,8 @@ def _restore(path: Path, source: Path, actor: Actor, now: Now) -> RestoreResult:
     corrupt = False
     if path.exists() and path.stat().st_size > 0:
         try:
-            corrupt = bool(integrity.quick_check(path))
-        except (integrity.DatabaseCorrupt, sqlite3.Error):
+            corrupt = bool(integrity.check_file(path))
+        except (integrity.DatabaseCorrupt, integrity.FileUnreadable):
             corrupt = True
         if not corrupt:
             try:
@@ -659,17 +358,14 @@ def _restore(path: Path, source: Path, actor: Actor, now: Now) -> RestoreResult:
         aside = backup.corrupt_name(path, moment)
         _keep_aside(path, aside)
     else:
-        _checkpoint(path)
+        checkpoint_file(path)
     backup.restore_file(source, path)
     notes: list[str] = []
     prepare_file(path, actor, now, notes)  # a backup from an older schema is upgraded
     engine = create_database_engine(f"sqlite:///{path}")
     try:
-        with write_session(engine) as session:
-            session.info["actor"] = actor
-            session.info["clock"] = now
-            log_ = audit.AuditLog.of(session)
-            log_.record(
+        with audited_write(engine, actor, now) as session:
+            audit.AuditLog.of(session).record(
                 "restore",
                 "database",
                 None,
@@ -682,22 +378,11 @@ def _restore(path: Path, source: Path, actor: Actor, now: Now) -> RestoreResult:
                     "kept_aside": aside.name if aside else None,
                 },
             )
-            log_.flush()
     finally:
         engine.dispose()
     backup.pause_rotation(path, f"restored {source.name}")
     log.info("restored a backup (rotation paused until confirmed)")
     return RestoreResult(source, safety.path if safety else None, aside, tuple(notes))
-
-
-def _checkpoint(path: Path) -> None:
-    from crlmboard.store.database import connect_sqlite
-
-    connection = connect_sqlite(path)
-    try:
-        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        connection.close()
 
 
 def _keep_aside(path: Path, aside: Path) -> None:
@@ -743,167 +428,3 @@ def restore_database(
         raise BoardError(str(error)) from None
     finally:
         lock.close()
-
-
-# -- used by the Board -------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def writing(board: Board) -> Iterator[Session]:
-    """One write transaction of a Board, with its actor; a refused change to a signed review
-    is audited in a transaction of its own; a full disk is said plainly."""
-    batch = board.batch
-    try:
-        if batch is None:
-            with write_session(board.engine) as session:
-                session.info["actor"] = board.actor
-                session.info["clock"] = board.now
-                yield session
-                audit.flush_session(session)
-        else:
-            session = batch.session()
-            try:
-                with session.begin_nested():  # this write alone, all or nothing
-                    yield session
-                    audit.flush_session(session)
-            except BaseException:
-                audit.forget(session)  # its audit rows were rolled back with it
-                raise
-            batch.wrote()
-    except SignedReviewChanged as refused:
-        if batch is not None:
-            batch.commit()  # the refusal is recorded in a transaction of its own
-        _audit_refusal(board, refused)
-        when = refused.signed_at.strftime("%Y-%m-%d") if refused.signed_at else "?"
-        raise SignedReviewLocked(
-            f"Review {refused.position + 1} of this case was signed on {when} and cannot "
-            "be changed or removed; record an amendment as a new review."
-        ) from None
-    except OperationalError as error:
-        text = str(error.orig).lower()
-        path = sqlite_path(board.url)
-        if "full" in text:
-            where = str(path.parent) if path else board.location
-            free = backup._free_space(path.parent) if path else ""
-            raise BoardError(
-                f"The disk holding {where} is full{free}; nothing was saved. "
-                "Free some space and save again."
-            ) from None
-        if "readonly" in text.replace(" ", "") or "read-only" in text:
-            raise ReadOnly(
-                f"The database {board.location} is read-only here; nothing was saved."
-            ) from None
-        raise
-    board.mark_changed()
-
-
-@contextlib.contextmanager
-def hold_lock(board: Board, lock: DatabaseLock) -> Iterator[None]:
-    """The writer lock for one operation of a command-line Board: wait a little for it,
-    then fail naming the holder."""
-    if not lock.acquire(lock.wait):
-        path = sqlite_path(board.url)
-        assert path is not None
-        raise BoardError(str(LockBusy(path, lock.holder())))
-    try:
-        yield
-    finally:
-        lock.release()
-
-
-def record_user_change(board: Board, name: str) -> None:
-    """Set the app user and audit the change (when the database can record it)."""
-    before = board.actor.app_user
-    board.actor = dataclasses.replace(board.actor, app_user=name)
-    if board.read_only:
-        return
-    with board.writing() as session:
-        audit.AuditLog.of(session).record(
-            "preference",
-            "app_user",
-            None,
-            case_id=None,
-            before={"app_user": before},
-            after={"app_user": name},
-        )
-
-
-class WriteBatch:
-    """Writes that share transactions (see Board.batched): each write is a savepoint, the
-    transaction is committed every `seconds` or `writes` and at the end."""
-
-    def __init__(self, board: Board, seconds: float, writes: int):
-        self.board = board
-        self.seconds = seconds
-        self.writes = writes
-        self._open: contextlib.AbstractContextManager[Session] | None = None
-        self._session: Session | None = None
-        self._started = 0.0
-        self._count = 0
-
-    def session(self) -> Session:
-        if self._session is None:
-            self._open = write_session(self.board.engine)
-            self._session = self._open.__enter__()
-            self._session.info["actor"] = self.board.actor
-            self._session.info["clock"] = self.board.now
-            self._started, self._count = time.monotonic(), 0
-        return self._session
-
-    def wrote(self) -> None:
-        self._count += 1
-        if self._count >= self.writes or time.monotonic() - self._started >= self.seconds:
-            self.commit()
-
-    def commit(self) -> None:
-        if self._open is not None:
-            opened, self._open, self._session = self._open, None, None
-            opened.__exit__(None, None, None)
-            self.board.mark_changed()
-
-    def rollback(self, error: BaseException) -> None:
-        if self._open is not None:
-            opened, self._open, self._session = self._open, None, None
-            with contextlib.suppress(Exception):
-                opened.__exit__(type(error), error, error.__traceback__)
-
-
-def _audit_refusal(board: Board, refused: SignedReviewChanged) -> None:
-    try:
-        with write_session(board.engine) as session:
-            session.info["actor"] = board.actor
-            session.info["clock"] = board.now
-            log_ = audit.AuditLog.of(session)
-            log_.record(
-                "refused",
-                "review",
-                refused.review_id,
-                case_id=refused.case_id,
-                after={"reason": "change to a signed review"},
-            )
-            log_.flush()
-    except Exception:  # the refusal stands even if it cannot be recorded
-        log.exception("could not audit a refused change to a signed review")
-    log.warning("refused a change to signed review %s", refused.review_id)
-
-
-def close_database(board: Board) -> None:
-    """Back up if something changed (at most hourly), checkpoint, release the lock."""
-    path = sqlite_path(board.url)
-    lock = board.lock
-    if path is not None and not board.read_only and lock is not None:
-        if lock.held or lock.try_acquire():
-            try:
-                if board.changed:
-                    try:
-                        maybe_backup(path, "close", board.now())
-                    except (BackupFailed, sqlite3.Error) as error:
-                        log.error("backup at close failed: %s", type(error).__name__)
-                with contextlib.suppress(Exception), board.engine.connect() as connection:
-                    connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-            finally:
-                board.engine.dispose()
-                lock.close()
-            return
-        lock.close()
-    board.engine.dispose()

@@ -302,16 +302,18 @@ class CaseRepository:
             query = query.where(col(t.CaseRow.mrn) > after)
         return [str(m) for m in self.session.execute(query).scalars()]
 
-    def set_summary(self, mrn: str, summary: CaseSummary) -> bool:
-        """Store a case's list summary when it differs from the one stored (no new version:
-        the summary is derived from the case, not part of it); True when it was written."""
+    def set_summary(self, mrn: str, summary: CaseSummary, version: int | None = None) -> bool:
+        """Store a case's list summary when it differs from the one stored (no new version,
+        no audit row: the summary is derived from the case, not part of it); with
+        `version`, only if the case is still at that version (the summary was computed from
+        it).  True when it was written."""
         values = vars(summary)
         differs = sa.or_(*(getattr(_CASE, k).is_distinct_from(v) for k, v in values.items()))
+        query = sa.update(t.CaseRow).where(col(t.CaseRow.mrn) == mrn, differs)
+        if version is not None:
+            query = query.where(col(t.CaseRow.version) == version)
         written = self.session.execute(
-            sa.update(t.CaseRow)
-            .where(col(t.CaseRow.mrn) == mrn, differs)
-            .values(**values)
-            .execution_options(synchronize_session=False)
+            query.values(**values).execution_options(synchronize_session=False)
         )
         return bool(written.rowcount)  # type: ignore[attr-defined]
 

@@ -37,7 +37,7 @@ def test_summaries_follow_the_date_in_steps_and_only_once_a_day(db_path: Path) -
         day[0] = TODAY + timedelta(days=30)  # a month on: DEMO-0013 has a warning less
         expected = {}
         for mrn in before:
-            summary = board.cases._summary(board.cases.get(mrn))
+            summary = board.evaluation.summary(board.cases.get(mrn))
             expected[mrn] = (
                 summary.current_response,
                 summary.open_warnings,
@@ -72,7 +72,7 @@ def test_a_new_profile_or_day_refreshes_again(db_path: Path, tmp_path: Path) -> 
         step = board.cases.refresh_summaries(limit=100)
         assert step.next_after is None
         for entry in board.cases.page(limit=100):
-            summary = board.cases._summary(board.cases.get(entry.mrn))
+            summary = board.evaluation.summary(board.cases.get(entry.mrn))
             assert (entry.open_warnings, entry.open_criticals) == (
                 summary.open_warnings,
                 summary.open_criticals,

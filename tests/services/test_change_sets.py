@@ -89,7 +89,7 @@ def _refresh_summaries(s: Scene) -> Any:
     """A summary gone stale in the database (as after a day passed), then refreshed."""
     from crlmboard.store.repositories import CaseRepository, CaseSummary
 
-    with s.board.writing() as session:
+    with s.board.database.write() as session:
         CaseRepository(session).set_summary("EX-0001", CaseSummary(open_warnings=99))
     return s.board.cases.refresh_summaries()
 
@@ -110,11 +110,11 @@ WRITES: dict[tuple[str, str], tuple[Callable[[Scene], Any], Callable[[Scene], Ch
         lambda s: s.board.cases.import_many([s.case_text("NEW-CS-4"), s.case_text("NEW-CS-5")]),
         lambda s: ChangeSet.of_cases("NEW-CS-4", "NEW-CS-5"),
     ),
+    ("cases", "refresh_summaries"): (_refresh_summaries, lambda s: ChangeSet.of_cases("EX-0001")),
     ("cases", "import_path"): (
         lambda s: s.board.cases.import_path(s.file("one.json", s.case_text("NEW-CS-6"))),
         lambda s: ChangeSet.of_cases("NEW-CS-6"),
     ),
-    ("cases", "refresh_summaries"): (_refresh_summaries, lambda s: ChangeSet.of_cases("EX-0001")),
     ("meetings", "create"): (
         lambda s: s.board.meetings.create("2026-12-15"),
         lambda s: ChangeSet(),
@@ -229,13 +229,11 @@ READS: dict[str, set[str]] = {
     "interop": {
         "export_fhir", "fhir_text", "write_fhir", "bundle_case", "preview_referrals",
     },
-    "evaluation": {"evaluate", "document", "catalogue"},
+    "evaluation": {"evaluate", "document", "catalogue", "summary"},
 }  # fmt: skip
 PARTS = tuple(READS)
 # The Board's own methods: assembling and running the parts, not use cases.
-BOARD_FRAME = {
-    "open", "close", "check_writable", "holding_lock", "writing", "batched", "mark_changed",
-}  # fmt: skip
+BOARD_FRAME = {"open", "close"}
 
 
 def public_methods(target: object) -> set[str]:

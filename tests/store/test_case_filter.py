@@ -402,7 +402,7 @@ def test_a_schema_0004_database_gets_a_filled_index(tmp_path: Path) -> None:
     path = tmp_path / "board.sqlite3"
     shutil.copyfile(FIXTURES / "schema-0004.sqlite3", path)
     with Board.open(path, clock=lambda: TODAY) as board:
-        with board.engine.connect() as connection:
+        with board.database.engine.connect() as connection:
             connection.exec_driver_sql(
                 f"INSERT INTO {r.SEARCH_INDEX}({r.SEARCH_INDEX}, rank) "
                 "VALUES ('integrity-check', 1)"

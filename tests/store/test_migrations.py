@@ -96,13 +96,13 @@ def test_every_released_schema_upgrades_to_head(revision: str, tmp_path: Path) -
     before = content(path)
     columns_of = table_columns(path)
     with Board.open(path, clock=lambda: TODAY) as board:
-        assert migrate.current_revision(board.engine) == migrate.head_revision()
+        assert migrate.current_revision(board.database.engine) == migrate.head_revision()
         report = board.maintenance.check()
         assert report.ok, report.problems
         assert board.cases.count() == 3
         reviews = board.cases.get("EX-0001").reviews
         assert [r.signed for r in reviews] == [True, False]
-        with board.engine.connect() as connection:
+        with board.database.engine.connect() as connection:
             assert verify_chain(connection).ok
             events = [
                 r[0]
@@ -158,11 +158,11 @@ def test_a_migration_failing_half_way_leaves_the_original_unchanged(
 def test_an_upgraded_copy_that_fails_its_check_is_not_used(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import crlmboard.services.maintenance as maintenance
+    import crlmboard.services.database as database
 
     path = fixture("0001", tmp_path)
     original = sha256(path)
-    monkeypatch.setattr(maintenance, "_copy_problems", lambda copy: ["injected problem"])
+    monkeypatch.setattr(database, "_copy_problems", lambda copy: ["injected problem"])
     with pytest.raises(BoardError, match="injected problem"):
         Board.open(path, clock=lambda: TODAY)
     assert sha256(path) == original

@@ -394,7 +394,8 @@ def test_the_case_list_follows_a_new_day_and_a_new_profile(
     strict.write_text("restaging_interval_days = 7\n", "utf-8")
     with Board.open(db_path, clock=lambda: day[0], profile=strict, exclusive=False) as other:
         expected = {
-            e.mrn: other.cases._summary(other.cases.get(e.mrn)) for e in other.cases.page(limit=50)
+            e.mrn: other.evaluation.summary(other.cases.get(e.mrn))
+            for e in other.cases.page(limit=50)
         }
     window.door.use_profile(str(strict), lambda _p: window.door.recompute_summaries(), pytest.fail)
     settle(qtbot, window)
