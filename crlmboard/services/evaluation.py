@@ -23,11 +23,13 @@ from crlmboard.domain.engine import (
     evaluation_to_json,
     load_profile_text,
 )
+from crlmboard.domain.engine.history import EngineChange, engine_changes
 from crlmboard.domain.validation import InvalidInput, Problem
 from crlmboard.services.changes import ChangeSet
 from crlmboard.store.repositories import CaseSummary
 
 __all__ = [
+    "EngineChange",
     "Evaluation",
     "Profile",
     "default_profile",
@@ -142,3 +144,8 @@ class EvaluationService:
             open_warnings=severities.count("warning"),
             open_criticals=severities.count("critical"),
         )
+
+    def engine_changes(self, case: Case) -> list[EngineChange]:
+        """Signed reviews made with another engine version whose rules today's engine reads
+        differently (shown on the case, never on the signed review)."""
+        return engine_changes(case, self.profile)

@@ -85,6 +85,7 @@ class ReportService:
                 None,
                 page_size=page_size,
                 app_version=__version__,
+                engine_changes=[c.text() for c in self.evaluation.engine_changes(case)],
             )
         review = self.review(case, review_index)
         head = self.reviews.audit_head_at_signing(mrn, review_index) if review.signed else None

@@ -506,13 +506,14 @@ class Door(QObject):
     # -- one case ---------------------------------------------------------------------
 
     def open_case(self, mrn: str, done: Done, failed: Failed | None = None) -> None:
-        """The case, its version and its evaluation (parsed once into its read model;
-        None when the engine failed: that never keeps a case from opening)."""
+        """The case, its version, its evaluation (parsed once into its read model; None
+        when the engine failed: that never keeps a case from opening) and the notes on
+        reviews signed with another engine that today's engine reads differently."""
         board = self.board
 
         def work() -> Any:
             case, version = board.cases.get_with_version(mrn)
-            return case, version, _evaluated(board, case)
+            return case, version, _evaluated(board, case), _engine_notes(board, case)
 
         self._submit(work, done, failed, title="Open case")
 
@@ -546,12 +547,12 @@ class Door(QObject):
         origin: object = None,
     ) -> None:
         """Save an edited case with its version check; `done((SavedCase, its evaluation
-        or None))`."""
+        or None, the engine notes))`."""
         board = self.board
 
         def work() -> Any:
             saved = board.cases.save(case, version, mrn=mrn)
-            return saved, _evaluated(board, case)
+            return saved, _evaluated(board, case), _engine_notes(board, case)
 
         self._submit(
             work,
@@ -983,6 +984,16 @@ def _evaluated(board: Board, case: Case) -> EvaluationView | None:
     except Exception:
         log.exception("evaluation failed")
         return None
+
+
+def _engine_notes(board: Board, case: Case) -> list[str]:
+    """Where today's engine reads a review signed with another engine differently (a note
+    about older reviews never keeps a case from opening)."""
+    try:
+        return [change.text() for change in board.evaluation.engine_changes(case)]
+    except Exception:
+        log.exception("engine comparison failed")
+        return []
 
 
 def open_demo_database(path: str | os.PathLike[str]) -> Board:

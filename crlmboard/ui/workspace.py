@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import QMessageBox, QTabWidget, QWidget
 from crlmboard.domain import models as m
 from crlmboard.domain.case import Case, ImagingTimepoint
 from crlmboard.domain.caseformat import case_to_dict
+from crlmboard.domain.engine.history import signed_engine_version
 from crlmboard.domain.engine.readmodel import EvaluationView
 from crlmboard.domain.validation import InvalidInput
 from crlmboard.services.changes import BoardError, ChangeSet
@@ -201,6 +203,7 @@ class CaseWorkspace(QTabWidget):
                         else "not signed"
                     ),
                 ),
+                ("Engine", lambda r: signed_engine_version(r.evaluation) or ""),
                 ("Question", lambda r: r.question or ""),
                 ("Decision", lambda r: r.decision or ""),
             ],
@@ -269,9 +272,8 @@ class CaseWorkspace(QTabWidget):
     def open_case(self, mrn: str, then: Any = None) -> None:
         """Read a case (and its evaluation) and show it; `then()` after it is shown."""
 
-        def opened(found: tuple[Case, int, EvaluationView | None]) -> None:
-            case, version, evaluation = found
-            self.show_case(case, version, evaluation)
+        def opened(found: tuple[Case, int, EvaluationView | None, list[str]]) -> None:
+            self.show_case(*found)
             if then is not None:
                 then()
 
@@ -297,7 +299,7 @@ class CaseWorkspace(QTabWidget):
             self.open_case(case.mrn)
 
     def _reread(self, mrn: str, *, replaced: bool) -> None:
-        def opened(found: tuple[Case, int, EvaluationView | None]) -> None:
+        def opened(found: tuple[Case, int, EvaluationView | None, list[str]]) -> None:
             if self.case is None or self.case.mrn != mrn:
                 return  # another case opened meanwhile
             self.show_case(*found)
@@ -316,12 +318,21 @@ class CaseWorkspace(QTabWidget):
 
         self.door.open_case(mrn, opened, gone)
 
-    def show_case(self, case: Case, version: int, evaluation: EvaluationView | None = None) -> None:
+    def show_case(
+        self,
+        case: Case,
+        version: int,
+        evaluation: EvaluationView | None = None,
+        engine_notes: Sequence[str] = (),
+    ) -> None:
+        """Show a case with its evaluation and the notes on reviews signed with another
+        engine (all read on the door's worker)."""
         self.case, self.version = case, version
         self.setEnabled(True)
         today = self.door.today()
         self.evaluation = evaluation
         self.overview.show_case(case, self.evaluation, _age(case.patient.birth_date, today))
+        self.overview.show_engine_changes(list(engine_notes))
         for tab in (self.staging, self.plan):
             tab.set_today(today)
             tab.show_case(case)
@@ -385,10 +396,10 @@ class CaseWorkspace(QTabWidget):
             return
         self.saving = True
 
-        def saved(result: tuple[Any, EvaluationView | None]) -> None:
+        def saved(result: tuple[Any, EvaluationView | None, list[str]]) -> None:
             self.saving = False
-            stored, evaluation = result
-            self.show_case(case, stored.version, evaluation)
+            stored, evaluation, notes = result
+            self.show_case(case, stored.version, evaluation, notes)
             if done is not None:
                 done(True)
 

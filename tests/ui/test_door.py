@@ -423,7 +423,7 @@ def test_a_persons_call_does_not_wait_for_the_whole_recompute(
     window = MainWindow(board, user="coordinator")
     qtbot.addWidget(window)
     settle(qtbot, window)
-    monkeypatch.setattr(ops, "SUMMARY_STEP", 2)  # 20 cases: ten steps
+    monkeypatch.setattr(ops, "SUMMARY_STEP", 2)  # the demo cases: a step per two
     day[0] = TODAY + timedelta(days=1)
     order: list[str] = []
     window.door.recompute_summaries(lambda _changes: order.append("recomputed"))

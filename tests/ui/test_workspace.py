@@ -356,3 +356,41 @@ def test_the_lesion_matrix_shows_the_engines_reading_of_each_lesion(window: Main
     assert text.endswith("↓100%") and ((" T" in text) == (first.lesions[0].id in targets))
     response = evaluation.response_at(later.date)
     assert response is not None and matrix.data(matrix.index(1, 1)).startswith(response.response)
+
+
+def test_signed_review_engine_version_and_todays_reading_on_the_case(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    fixtures = GOLDEN.parent / "services" / "fixtures"
+    window.door.board.cases.import_path(fixtures / "signed-review-engine-1.0.0.case.json")
+    window.select_case("SIGNED-100")
+    note = window.workspace.overview.engine_changes
+    assert note.isVisibleTo(window)
+    assert "Review 1 (meeting 2025-03-04) was signed with guideline engine 1.0.0" in note.text()
+    assert "RESPONSE.PROGRESSION_ON_CHEMOTHERAPY" in note.text()
+    model = window.workspace.reviews.model
+    headers = [
+        model.headerData(c, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole)
+        for c in range(model.columnCount())
+    ]
+    column = headers.index("Engine")
+    assert model.data(model.index(0, column)) == "1.0.0"
+    # a case without such a review shows no note
+    window.select_case("EX-0001")
+    assert not note.isVisibleTo(window)
+
+
+def test_nn_is_shown_in_the_lesion_matrix_and_overview(window: MainWindow) -> None:
+    from crlmboard.services.demo import demo_case_files
+
+    demo = next(p for p in demo_case_files() if p.name.startswith("DEMO-0022"))
+    window.door.board.cases.import_path(demo)
+    window.select_case("DEMO-0022")
+    matrix = window.workspace.imaging.matrix
+    row = matrix.rowCount() - 1
+    last = matrix.columnCount() - 1
+    assert matrix.data(matrix.index(row, last)) == "NN"
+    tooltip = matrix.data(matrix.index(row, last), Qt.ItemDataRole.ToolTipRole)
+    assert "non-CR/non-PD" in tooltip
+    response = window.workspace.overview.values["response"].text()
+    assert response.startswith("NN — non-CR/non-PD")

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from crlmboard.domain.case import Case
 from crlmboard.domain.engine.readmodel import EvaluationView, FactsView, ScoreView
+from crlmboard.domain.labels import response_text
 from crlmboard.ui.forms import choice_text, locale_date
 
 SEVERITIES = [
@@ -110,6 +111,12 @@ class OverviewView(QWidget):
         self.engine_note = QLabel()
         self.engine_note.setWordWrap(True)
         box_layout.addWidget(self.engine_note)
+        self.engine_changes = QLabel()
+        self.engine_changes.setObjectName("engine_changes")
+        self.engine_changes.setWordWrap(True)
+        self.engine_changes.setTextFormat(Qt.TextFormat.PlainText)
+        self.engine_changes.hide()
+        box_layout.addWidget(self.engine_changes)
         self.findings = QTreeWidget()
         self.findings.setHeaderLabels(["Finding", "Rule"])
         self.findings.setColumnWidth(0, 560)
@@ -128,6 +135,7 @@ class OverviewView(QWidget):
         age_text = f", {age} years" if age is not None else ""
         # the name is isolated so a right-to-left name does not reorder the whole line
         self.identity.setText(f"\u2068{name}\u2069   ·   MRN {p.mrn}   ·   {born}{age_text}")
+        self.show_engine_changes([])
         facts = evaluation.facts if evaluation is not None else FactsView()
         m = case.molecular
         molecular = "not tested"
@@ -175,8 +183,8 @@ class OverviewView(QWidget):
             timing.append(f"earliest safe surgery {facts.earliest_safe_surgery_date.isoformat()}")
         if facts.next_restaging_due:
             timing.append(f"restaging due {facts.next_restaging_due.isoformat()}")
-        # response categories are the engine's, shown as they come (CR, PR, SD, PD, NE, NN…)
-        response = facts.current_response or "—"
+        # response categories are the engine's, with their meaning where known (NN…)
+        response = response_text(facts.current_response)
         if facts.best_response:
             response += f" (best {facts.best_response})"
         self.values["presentation"].setText(presentation)
@@ -191,6 +199,12 @@ class OverviewView(QWidget):
         self.values["plan"].setText(plan_text)
         self.values["timing"].setText("; ".join(timing) or "—")
         self._show_findings(evaluation)
+
+    def show_engine_changes(self, notes: list[str]) -> None:
+        """Say where a review signed with an earlier engine reads differently today (the
+        signed review itself is never changed)."""
+        self.engine_changes.setText("\n".join(notes))
+        self.engine_changes.setVisible(bool(notes))
 
     def _icon(self, pixmap: QStyle.StandardPixmap) -> QIcon:
         icon = self._icons.get(pixmap)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from crlmboard.domain import models as m
 from crlmboard.domain.case import Case, ImagingTimepoint
 from crlmboard.domain.engine.readmodel import EvaluationView, LesionCell
+from crlmboard.domain.labels import response_text
 from crlmboard.ui.forms import RecordForm, choice_text, locale_date, read_only_table
 from crlmboard.ui.models.records import RecordTableModel
 
@@ -299,6 +300,7 @@ class LesionMatrixModel(QAbstractTableModel):
         self.timepoints: list[ImagingTimepoint] = []
         self.responses: dict[dt.date, str] = {}
         self.evaluation: EvaluationView | None = None
+        self.response_codes: dict[dt.date, str] = {}  # the engine's, per timepoint
 
     def set_data(self, imaging: list[ImagingTimepoint], evaluation: EvaluationView | None) -> None:
         self.beginResetModel()
@@ -310,6 +312,7 @@ class LesionMatrixModel(QAbstractTableModel):
                 seen.setdefault(lesion.id, None)
         self.lesions = sorted(seen, key=lambda x: (len(x), x))
         self.responses = {}
+        self.response_codes = {}
         facts = evaluation.facts if evaluation is not None else None
         baseline = facts.recist_baseline if facts is not None else None
         if baseline is not None and baseline.date is not None and baseline.sum_mm is not None:
@@ -318,6 +321,8 @@ class LesionMatrixModel(QAbstractTableModel):
             if point.date is None:
                 continue
             label = point.response  # the engine's category, shown as it comes
+            if point.response:
+                self.response_codes[point.date] = point.response
             if point.sum_mm is not None:
                 label = (
                     f"{label} · sum {point.sum_mm:g} mm" if label else f"sum {point.sum_mm:g} mm"
@@ -362,8 +367,11 @@ class LesionMatrixModel(QAbstractTableModel):
             return None
         row, column = index.row(), index.column()
         if row == len(self.lesions):
+            when = self.timepoints[column].date
             if role == Qt.ItemDataRole.DisplayRole:
-                return self.responses.get(self.timepoints[column].date, "")
+                return self.responses.get(when, "")
+            if role == Qt.ItemDataRole.ToolTipRole and when in self.response_codes:
+                return f"RECIST 1.1: {response_text(self.response_codes[when])}"
             return None
         lesion = self._measure(row, column)
         cell = self._cell(row, column)
