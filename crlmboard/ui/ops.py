@@ -521,21 +521,6 @@ class Door(QObject):
         board = self.board
         self._submit(lambda: board.cases.get(mrn), done, failed, title="Open case")
 
-    def case_names(self, mrns: Sequence[str], done: Done) -> None:
-        """Display names of cases (a case that is gone shows its MRN)."""
-        board = self.board
-
-        def work() -> dict[str, str]:
-            names = {}
-            for mrn in mrns:
-                try:
-                    names[mrn] = board.cases.get(mrn).display_name()
-                except BoardError:
-                    names[mrn] = mrn
-            return names
-
-        self._submit(work, done, None, title="Cases")
-
     def save_case(
         self,
         case: Case,
