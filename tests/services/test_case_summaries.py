@@ -29,7 +29,7 @@ def listed(board: Board) -> dict[str, tuple[object, ...]]:
 def test_summaries_follow_the_date_in_steps_and_only_once_a_day(db_path: Path) -> None:
     day = [TODAY]
     with Board.open(db_path, clock=lambda: day[0]) as board:
-        board.cases.import_path(DEMO)
+        board.cases.import_path(DEMO)  # the demo cases
         before = listed(board)
         assert board.cases.refresh_summaries().changes.empty  # as saved: nothing to do ...
         assert listed(board) == before
@@ -53,7 +53,7 @@ def test_summaries_follow_the_date_in_steps_and_only_once_a_day(db_path: Path) -
             after = step.next_after
             if after is None:
                 break
-        assert steps == len(before) // 7 + 1  # seven cases at a time (22 demo cases: 4)
+        assert steps == len(before) // 7 + 1  # seven at a time, and a last short step
         assert changed == {m for m in before if expected[m] != before[m]}
         assert listed(board) == expected
         # the same day again: nothing read, nothing written

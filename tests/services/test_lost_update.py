@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from crlmboard.services import Board, BoardError
 from crlmboard.services.cases import SavedCase
@@ -156,3 +157,31 @@ def test_two_imports_at_once_are_refused_plainly(opened: Board, tmp_path: Path) 
     summary = opened.cases.import_path(folder(tmp_path), progress=progress)
     assert summary.ok and len(summary.imported) == FILES
     assert "import is still running" in refused[0]
+
+
+def test_an_import_whose_work_could_not_be_committed_is_not_reported_done(
+    opened: Board, db_path: Path
+) -> None:
+    """The edit commits the import's batch first; when that commit fails (here a deferred
+    foreign key: SQLite checks it at COMMIT), the edit still lands and the import stops with
+    a sentence at its next write instead of reporting work that was rolled back."""
+    database = opened.database
+    saved: list[SavedCase] = []
+    with (
+        pytest.raises(BoardError, match="could not be saved"),
+        database.batched() as batch,
+    ):
+        with database.write(batch) as session:
+            session.execute(sa.text("PRAGMA defer_foreign_keys = ON"))
+            session.execute(
+                sa.text(
+                    "INSERT INTO agenda_item (meeting_id, case_id, position, question) "
+                    "VALUES (999, 999, 0, 'no such meeting')"
+                )
+            )
+        saved.append(edit(opened))  # the batch's commit fails; the edit goes on
+        with database.write(batch):  # the import's next write
+            pytest.fail("the import went on after its work was lost")
+    opened.close()
+    name, version, _mrns = stored(db_path)
+    assert (name, version) == ("Corrected", saved[0].version)
