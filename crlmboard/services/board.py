@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import functools
 import os
-import platform
 from datetime import date
 from pathlib import Path
 
-from crlmboard import __version__
+from crlmboard.services.about import schema_version as schema_version
+from crlmboard.services.about import versions as versions
 from crlmboard.services.cases import CaseService
 from crlmboard.services.changes import BadLocation, DatabaseExists
 from crlmboard.services.changes import BoardError as BoardError
@@ -42,7 +42,6 @@ from crlmboard.store.backup import newest_verified
 from crlmboard.store.database import (
     default_database_path,
     describe_url,
-    sqlite_library_version,
     sqlite_path,
 )
 from crlmboard.store.lock import LockHolder
@@ -189,20 +188,6 @@ def init_database(
 
 def describe(url: str) -> str:
     return describe_url(url)
-
-
-def schema_version() -> str:
-    return migrate.head_revision()
-
-
-def versions() -> dict[str, str]:
-    """Versions of the app and what it runs on (for --version and About)."""
-    return {
-        "crlmboard": __version__,
-        "schema": schema_version(),
-        "python": platform.python_version(),
-        "sqlite": sqlite_library_version(),
-    }
 
 
 def default_database() -> Path:

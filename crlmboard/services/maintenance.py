@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from crlmboard import __version__
+from crlmboard.services import about
 from crlmboard.services.changes import (
     BackupMissing,
     BadLocation,
@@ -98,7 +99,7 @@ Progress = Callable[[str, int, int], object]
 
 def sqlite_warning() -> str | None:
     """A warning line when the SQLite library has the WAL-reset bug (None otherwise)."""
-    return integrity.sqlite_version_warning(sqlite_library_version())
+    return about.sqlite_warning(sqlite_library_version())
 
 
 # -- check ---------------------------------------------------------------------------------

@@ -640,7 +640,7 @@ class MainWindow(QMainWindow):
         )
         if not dialog.exec() or dialog.result_record is None:
             return
-        case = Case(patient=dialog.result_record)  # type: ignore[arg-type]
+        case = Case(patient=dialog.result_record)
 
         def failed(error: BaseException) -> None:
             if not isinstance(error, InvalidInput | BoardError):
