@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
 )
 
 from crlmboard.domain.validation import InvalidInput, Problem
-from crlmboard.services.board import Board, BoardError
 from crlmboard.ui.dialogs.meeting_dialog import error_text, problem_label, show_problems
 from crlmboard.ui.forms import DateEdit, date_hint, parse_date
+from crlmboard.ui.ops import Door
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -131,7 +131,7 @@ class FiguresDialog(QDialog):
 
     def __init__(
         self,
-        board: Board,
+        door: Door,
         parent: QWidget | None = None,
         *,
         start: dt.date | None = None,
@@ -139,10 +139,10 @@ class FiguresDialog(QDialog):
     ):
         super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.board = board
+        self.door = door
         self.setWindowTitle("Board figures")
         self.resize(760, 560)
-        today = board.today()
+        today = door.today()
         layout = QVBoxLayout(self)
         period = QHBoxLayout()
         self.start_picker = DateEdit("Period from")
@@ -214,19 +214,22 @@ class FiguresDialog(QDialog):
         if period is None:
             self.model.set_rows([])
             return
-        try:
-            figures = self.board.meetings.figures(*period)
-        except (InvalidInput, BoardError) as error:
+
+        def found(figures: Any) -> None:
+            show_problems(self.problems, "")
+            self.model.set_rows(figures.rows())
+
+        def refused(error: BaseException) -> None:
             show_problems(self.problems, error_text(error))
             self.model.set_rows([])
-            return
-        show_problems(self.problems, "")
-        self.model.set_rows(figures.rows())
 
-    def export_csv(self) -> Path | None:
+        self.door.figures(*period, found, refused)
+
+    def export_csv(self) -> None:
+        """Write the figures of the period as CSV (the title names the file written)."""
         period = self.period()
         if period is None:
-            return None
+            return
         path, _ = QFileDialog.getSaveFileName(
             self,
             "Export board figures",
@@ -234,20 +237,21 @@ class FiguresDialog(QDialog):
             "CSV (*.csv)",
         )
         if not path:
-            return None
-        try:
-            text = self.board.meetings.figures_csv(*period)
-            target = Path(path)
-            target.write_text(text, encoding="utf-8")
-        except (InvalidInput, BoardError) as error:
-            show_problems(self.problems, error_text(error))
-            return None
-        except OSError as error:
-            show_problems(
-                self.problems,
-                f"The file was not written ({error.strerror}); choose another folder.",
-            )
-            return None
-        show_problems(self.problems, "")
-        self.setWindowTitle(f"Board figures — exported to {target.name}")
-        return target
+            return
+        target = Path(path)
+
+        def found(text: str) -> None:
+            try:
+                target.write_text(text, encoding="utf-8")
+            except OSError as error:
+                show_problems(
+                    self.problems,
+                    f"The file was not written ({error.strerror}); choose another folder.",
+                )
+                return
+            show_problems(self.problems, "")
+            self.setWindowTitle(f"Board figures — exported to {target.name}")
+
+        self.door.figures_csv(
+            *period, found, lambda error: show_problems(self.problems, error_text(error))
+        )

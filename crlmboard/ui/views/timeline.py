@@ -33,6 +33,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QVBoxLayout, QWidget
 
 from crlmboard.domain.case import Case
+from crlmboard.domain.engine.readmodel import EvaluationView
 from crlmboard.domain.labels import response_text, value_label
 from crlmboard.domain.timeline import (
     INKS,
@@ -823,11 +824,9 @@ class TimelineView(QWidget):
         layout.addWidget(self.canvas)
         self.setFocusProxy(self.canvas)
 
-    def show_case(self, case: Case, evaluation: dict[str, Any] | None) -> None:
-        facts = (evaluation or {}).get("facts")
-        as_of = None
-        if evaluation and evaluation.get("as_of"):
-            as_of = date.fromisoformat(evaluation["as_of"])
+    def show_case(self, case: Case, evaluation: EvaluationView | None) -> None:
+        facts = evaluation.facts.raw if evaluation is not None else None
+        as_of = evaluation.as_of if evaluation is not None else None
         patient = case.patient
         name = ", ".join(
             part for part in ((patient.family_name or "").upper(), patient.given_name or "") if part
