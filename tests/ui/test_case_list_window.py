@@ -167,7 +167,10 @@ def test_the_filter_finds_names_as_shown_and_without_accents(
     window = MainWindow(board)
     qtbot.addWidget(window)
     window.show()
-    shown = window.model.data(window.model.index(window.model.row_of("DEMO-0009") or 0, 1))
+    rows: list[int | None] = []
+    window.model.locate("DEMO-0009", rows.append)
+    qtbot.waitUntil(lambda: bool(rows))
+    shown = window.model.data(window.model.index(rows[0] or 0, 1))
     assert shown == "MOCKFORD, Julia"
     if typed.isascii():
         qtbot.keyClicks(window.filter_edit, typed)

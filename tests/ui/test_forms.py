@@ -287,7 +287,7 @@ def test_a_28_day_cycle_is_accepted(window: MainWindow, qtbot: QtBot) -> None:
 
     on_next_dialog(fill)
     window.workspace.add_cycle()
-    (cycle,) = window.board.cases.get("EX-0001").chemotherapy
+    (cycle,) = window.door.board.cases.get("EX-0001").chemotherapy
     assert cycle.cycle_length_days == 28 and cycle.regimen == "trifluridine_tipiracil"
 
 
@@ -319,7 +319,7 @@ def test_immunotherapy_doses_are_added_edited_and_removed_and_remove_asks(
 
     on_next_dialog(fill)
     qtbot.mouseClick(workspace.add_dose_button, Qt.MouseButton.LeftButton)
-    (dose,) = window.board.cases.get("EX-0001").immunotherapy
+    (dose,) = window.door.board.cases.get("EX-0001").immunotherapy
     assert (dose.agent, dose.cycle) == ("pembrolizumab", 1)
 
     tab = workspace.procedures
@@ -335,27 +335,27 @@ def test_immunotherapy_doses_are_added_edited_and_removed_and_remove_asks(
     tab.select_row(row)
     on_next_dialog(change)
     qtbot.mouseClick(tab.edit_button, Qt.MouseButton.LeftButton)
-    assert window.board.cases.get("EX-0001").immunotherapy[0].cycle == 2
+    assert window.door.board.cases.get("EX-0001").immunotherapy[0].cycle == 2
 
     row = next(i for i, r in enumerate(tab.model.records) if isinstance(r, m.ImmunotherapyDose))
     tab.select_row(row)
     answer_remove("Keep")
     qtbot.mouseClick(tab.remove_button, Qt.MouseButton.LeftButton)
-    assert len(window.board.cases.get("EX-0001").immunotherapy) == 1  # kept
+    assert len(window.door.board.cases.get("EX-0001").immunotherapy) == 1  # kept
     tab.select_row(row)
     answer_remove("Remove")
     qtbot.mouseClick(tab.remove_button, Qt.MouseButton.LeftButton)
-    assert window.board.cases.get("EX-0001").immunotherapy == []
+    assert window.door.board.cases.get("EX-0001").immunotherapy == []
 
 
 def test_removing_a_cycle_asks_first(window: MainWindow, qtbot: QtBot) -> None:
     window.select_case("EX-0003")
-    before = len(window.board.cases.get("EX-0003").chemotherapy)
+    before = len(window.door.board.cases.get("EX-0003").chemotherapy)
     tab = window.workspace.chemotherapy
     tab.select_row(0)
     answer_remove("Keep")
     qtbot.mouseClick(tab.remove_button, Qt.MouseButton.LeftButton)
-    assert len(window.board.cases.get("EX-0003").chemotherapy) == before
+    assert len(window.door.board.cases.get("EX-0003").chemotherapy) == before
     answer_remove("Remove")
     qtbot.mouseClick(tab.remove_button, Qt.MouseButton.LeftButton)
-    assert len(window.board.cases.get("EX-0003").chemotherapy) == before - 1
+    assert len(window.door.board.cases.get("EX-0003").chemotherapy) == before - 1

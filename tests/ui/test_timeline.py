@@ -19,6 +19,7 @@ from pytestqt.qtbot import QtBot
 from crlmboard.domain.caseformat import case_from_dict
 from crlmboard.domain.engine import evaluate, evaluation_to_dict
 from crlmboard.domain.engine.profile import Profile
+from crlmboard.domain.engine.readmodel import EvaluationView
 from crlmboard.domain.timeline import INKS, build_timeline
 from crlmboard.services import Board
 from crlmboard.ui.dialogs.timepoint_dialog import TimepointDialog
@@ -163,7 +164,7 @@ def test_readable_on_a_dark_palette(qtbot: QtBot) -> None:
     view.setPalette(palette)
     view.resize(1000, 600)
     view.show()
-    view.show_case(case, evaluation)
+    view.show_case(case, EvaluationView.parse(evaluation, case))
     canvas: TimelineCanvas = view.canvas
     image = canvas.grab().toImage()
     assert canvas.dark
@@ -188,7 +189,7 @@ def test_the_app_and_the_pdf_draw_one_encoding(qtbot: QtBot) -> None:
     qtbot.addWidget(view)
     view.resize(1200, 640)
     view.show()
-    view.show_case(case, evaluation)
+    view.show_case(case, EvaluationView.parse(evaluation, case))
     view.canvas.repaint()
     timeline = build_timeline(case, evaluation["facts"], as_of=TODAY)
     drawing = timeline_drawing(timeline, 520)
