@@ -63,3 +63,14 @@ def postgres_url() -> str:
             "which starts a PostgreSQL server"
         )
     return url
+
+
+@pytest.fixture(scope="session")
+def fhir_validator() -> Any:
+    """The validator loaded with the pinned published packages (mCODE 4.0.0, the core
+    extensions and the R4 definitions), fetched into the cache on first use."""
+    from tests.fhirconformance.packages import fetch_all
+    from tests.fhirconformance.validator import Definitions, Validator
+
+    folders = fetch_all()
+    return Validator(Definitions(folders.values()))

@@ -32,7 +32,7 @@ class ChangeSet:
     `cases` are MRNs (a renamed case names the old and the new one); `meetings` are meeting
     ids; `reviews` are the record ids of reviews signed; `follow_ups` are the record ids of
     the reviews whose follow-up was recorded; `settings` names the settings changed
-    ("profile", "user", "backup_rotation"); `everything` says the whole database was
+    ("profile", "user", "backup_rotation", "mrn_system"); `everything` says the whole database was
     replaced (restore, demo) and every view must reload.
     """
 

@@ -141,6 +141,7 @@ class ReferralPreview:
     """The whole file as it will be imported."""
 
     rows: tuple[ReferralPlan, ...]
+    notes: tuple[str, ...] = ()  # how the file was read (its encoding)
 
     @property
     def creates(self) -> int:
@@ -454,10 +455,11 @@ class Importer:
 
     # -- referral CSV ---------------------------------------------------------------------
 
-    def _referrals(self, path: str | os.PathLike[str]) -> list[Referral]:
-        from crlmboard.interop.referrals import parse_referrals
+    def _referrals(self, path: str | os.PathLike[str]) -> tuple[list[Referral], list[str]]:
+        """The file's rows and how it was read (its encoding)."""
+        from crlmboard.interop.referrals import read_referrals
 
-        return parse_referrals(Path(path).read_bytes(), self.database.today())
+        return read_referrals(Path(path).read_bytes(), self.database.today())
 
     def _plan(
         self, referrals: list[Referral], repository: CaseRepository
@@ -515,14 +517,14 @@ class Importer:
 
     def preview_referrals(self, path: str | os.PathLike[str]) -> ReferralPreview:
         """What importing the file would create and fill in; nothing is written."""
-        referrals = self._referrals(path)
+        referrals, notes = self._referrals(path)
         with self.database.read() as session:
             plans = self._plan(referrals, CaseRepository(session))
-        return ReferralPreview(tuple(plan for plan, _, _ in plans))
+        return ReferralPreview(tuple(plan for plan, _, _ in plans), tuple(notes))
 
     def referrals(self, path: str | os.PathLike[str]) -> FileImport:
         """Create or fill in a case per row, all rows in one transaction or none."""
-        referrals = self._referrals(path)
+        referrals, read_notes = self._referrals(path)
         self.database.check_writable()
         self.database.backup_before("referral import")
         try:
@@ -541,7 +543,8 @@ class Importer:
         except WriteFailed as error:
             raise _refused(error, "a case") from None
         changed = frozenset(plan.mrn for plan, case, _ in plans if case is not None)
-        notes = [
+        notes = [*read_notes]
+        notes += [
             f"row {plan.row} ({plan.mrn}): kept the stored {column} {old!r}, the file has {new!r}"
             for plan, _, _ in plans
             for column, (old, new) in plan.kept.items()

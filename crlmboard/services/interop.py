@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 from crlmboard.domain.case import Case
+from crlmboard.domain.caseformat import parse_json
+from crlmboard.domain.validation import InvalidInput, Problem
 from crlmboard.services.cases import CaseService
+from crlmboard.services.changes import ChangeSet
 from crlmboard.services.database import Database
 from crlmboard.services.evaluation import EvaluationService
 from crlmboard.services.files import write_file_atomically
@@ -27,6 +31,7 @@ from crlmboard.services.importing import (
     ReferralPlan,
     ReferralPreview,
 )
+from crlmboard.store.repositories import SettingRepository
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -36,6 +41,9 @@ __all__ = [
     "ReferralPlan",
     "ReferralPreview",
 ]
+
+MRN_SYSTEM_SETTING = "fhir.mrn_system"
+MRN_SYSTEM_SHAPE = re.compile(r"^(https?://[^\s]+|urn:oid:[0-2](\.(0|[1-9]\d*))+)$")
 
 
 class InteropService:
@@ -60,7 +68,38 @@ class InteropService:
         from crlmboard.interop.mcode import case_to_bundle  # read on first use (bench B1)
 
         case = self.cases.get(mrn)
-        return case_to_bundle(case, as_of=self.database.today(), profile=self.evaluation.profile)
+        return case_to_bundle(
+            case,
+            as_of=self.database.today(),
+            profile=self.evaluation.profile,
+            mrn_system=self.mrn_system(),
+        )
+
+    def mrn_system(self) -> str:
+        """The site's MRN identifier system (set once per hospital by IT)."""
+        from crlmboard.interop.codes import MRN_SYSTEM
+
+        with self.database.read() as session:
+            stored = SettingRepository(session).get(MRN_SYSTEM_SETTING)
+        return stored or MRN_SYSTEM
+
+    def set_mrn_system(self, system: str) -> ChangeSet:
+        """Set the site's MRN identifier system: an absolute URL or a `urn:oid:` OID."""
+        value = system.strip()
+        if not MRN_SYSTEM_SHAPE.match(value):
+            raise InvalidInput(
+                [
+                    Problem(
+                        "mrn_system",
+                        "must be an http(s) URL or urn:oid: followed by an OID, e.g. "
+                        "urn:oid:1.2.3.4.5 (your hospital's MRN namespace)",
+                    )
+                ]
+            )
+        self.database.check_writable()
+        with self.database.write() as session:
+            SettingRepository(session).put(MRN_SYSTEM_SETTING, value)
+        return ChangeSet(settings=frozenset({"mrn_system"}))
 
     def fhir_text(self, mrn: str) -> str:
         return json.dumps(self.export_fhir(mrn), indent=2, ensure_ascii=False) + "\n"
@@ -70,6 +109,20 @@ class InteropService:
         return write_file_atomically(Path(destination), self.fhir_text(mrn).encode("utf-8"))
 
     # -- imports ------------------------------------------------------------------------
+
+    def preview_bundle(self, path: str | os.PathLike[str]) -> tuple[Case, list[str]]:
+        """The case a bundle file carries and every item not mapped or skipped; nothing is
+        written."""
+        file = Path(path)
+        if file.stat().st_size > MAX_FILE_BYTES:
+            raise InvalidInput([Problem("", "the file is larger than 20 MB")])
+        try:
+            data = parse_json(file.read_text(encoding="utf-8"))
+        except UnicodeDecodeError:
+            raise InvalidInput([Problem("", "the file is not UTF-8 text")]) from None
+        except json.JSONDecodeError as error:
+            raise InvalidInput([Problem("", f"not a JSON file: {error}")]) from None
+        return self.bundle_case(data)
 
     def bundle_case(self, bundle: Any) -> tuple[Case, list[str]]:
         """The case a bundle carries (validated like a case file) and the unmapped notes."""

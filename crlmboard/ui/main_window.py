@@ -435,10 +435,41 @@ class MainWindow(QMainWindow):
 
     def import_files(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(
-            self, "Import case files", "", "Case files (*.json)"
+            self, "Import case files", "", "Case files and mCODE bundles (*.json)"
         )
-        if paths:
-            self._import(paths)
+        if not paths:
+            return
+
+        def previewed(previews: list[Any]) -> None:
+            if self._confirm_bundles(previews):
+                self._import(paths)
+
+        def failed(error: BaseException) -> None:
+            QMessageBox.warning(self, "Import", failure_text(error, "Reading the bundles"))
+
+        self.door.preview_bundles(paths, previewed, failed)
+
+    def _confirm_bundles(self, previews: list[Any]) -> bool:
+        """Before an mCODE bundle is imported: the case it carries and, item by item, what of
+        it will not be imported (or why it will be refused).  False: the user said no."""
+        lines: list[str] = []
+        for preview in previews:
+            name = os.path.basename(preview.path)
+            if preview.problems:
+                lines.append(f"{name} will be refused:")
+                lines.extend(f"  {p}" for p in preview.problems[:8])
+                continue
+            lines.append(f"{name}: the case {preview.mrn}")
+            notes = preview.notes
+            if notes:
+                lines.append(f"  not imported ({len(notes)}):")
+                lines.extend(f"  {n}" for n in notes[:25])
+                if len(notes) > 25:
+                    lines.append(f"  … and {len(notes) - 25} more (crlmboard import --preview)")
+        if not lines:
+            return True
+        answer = QMessageBox.question(self, "Import mCODE bundle", "\n".join(lines) + "\n\nImport?")
+        return answer == QMessageBox.StandardButton.Yes
 
     def import_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Import a folder of case files")
@@ -453,6 +484,11 @@ class MainWindow(QMainWindow):
             for file, problems in summary.refused[:10]:
                 lines.append(f"\n{os.path.basename(file)}:")
                 lines.extend(f"  {p}" for p in problems[:8])
+            for file, notes in summary.notes[:10]:  # what a bundle held that was not imported
+                lines.append(f"\n{os.path.basename(file)}, not imported:")
+                lines.extend(f"  {n}" for n in notes[:15])
+                if len(notes) > 15:
+                    lines.append(f"  … and {len(notes) - 15} more (crlmboard import --preview)")
             box = QMessageBox.information if summary.ok else QMessageBox.warning
             box(self, "Import", "\n".join(lines))
             if len(summary.imported) == 1:
@@ -530,7 +566,8 @@ class MainWindow(QMainWindow):
             answer = QMessageBox.question(
                 self,
                 "Import referrals",
-                f"{preview.creates} new case(s), {preview.updates} case(s) to complete:\n\n"
+                "".join(f"{note}\n\n" for note in preview.notes)
+                + f"{preview.creates} new case(s), {preview.updates} case(s) to complete:\n\n"
                 + "\n".join(lines)
                 + "\n\nImport them?",
             )

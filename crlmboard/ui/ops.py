@@ -41,6 +41,7 @@ from crlmboard.services.meetings import AgendaEntry, MeetingListing, MeetingSumm
 __all__ = [
     "AgendaEntry",
     "BoardError",
+    "BundlePreview",
     "CaseConflict",
     "CaseListEntry",
     "ChangeSet",
@@ -94,6 +95,27 @@ def failure_text(error: BaseException, what: str = "The work") -> str:
     if isinstance(error, EXPECTED):
         return str(error)
     return f"{what} stopped because of an error; the details are in the log ({log_path()})."
+
+
+@dataclass(frozen=True)
+class BundlePreview:
+    """One mCODE bundle file before it is imported: the case it carries and what of it will
+    not be imported, or why it will be refused."""
+
+    path: str
+    mrn: str = ""
+    notes: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+
+
+def _looks_like_bundle(path: str) -> bool:
+    """Whether a JSON file is a FHIR Bundle (read up to its first 4 kB)."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(4096)
+    except OSError:
+        return False
+    return b'"Bundle"' in head and b'"resourceType"' in head
 
 
 @dataclass(eq=False)
@@ -620,6 +642,27 @@ class Door(QObject):
             write=True,
             on_failure=ChangeSet.all(),
         )
+
+    def preview_bundles(self, paths: Sequence[str], done: Done, failed: Failed) -> None:
+        """`done(list[BundlePreview])`: each mCODE bundle among the files, read and mapped
+        without writing anything (case files and folders are left out)."""
+        board = self.board
+
+        def work() -> Any:
+            previews: list[BundlePreview] = []
+            for path in paths:
+                if not os.path.isfile(path) or not _looks_like_bundle(path):
+                    continue
+                try:
+                    case, notes = board.interop.preview_bundle(path)
+                except InvalidInput as error:
+                    problems = tuple(str(p) for p in error.problems)
+                    previews.append(BundlePreview(path, problems=problems))
+                else:
+                    previews.append(BundlePreview(path, case.mrn, tuple(notes)))
+            return previews
+
+        self._submit(work, done, failed, title="Import")
 
     def preview_referrals(self, path: str, done: Done, failed: Failed) -> None:
         board = self.board

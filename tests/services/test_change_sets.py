@@ -196,6 +196,10 @@ WRITES: dict[tuple[str, str], tuple[Callable[[Scene], Any], Callable[[Scene], Ch
         lambda s: s.board.interop.import_referrals(s.file("referrals.csv", REFERRALS)),
         lambda s: ChangeSet.of_cases("REF-CS-1"),
     ),
+    ("interop", "set_mrn_system"): (
+        lambda s: s.board.interop.set_mrn_system("urn:oid:1.2.3.4.5"),
+        lambda s: ChangeSet(settings=frozenset({"mrn_system"})),
+    ),
     ("evaluation", "use_profile"): (
         lambda s: s.board.evaluation.use_profile(None),
         lambda s: ChangeSet(settings=frozenset({"profile"})),
@@ -228,6 +232,7 @@ READS: dict[str, set[str]] = {
     },
     "interop": {
         "export_fhir", "fhir_text", "write_fhir", "bundle_case", "preview_referrals",
+        "mrn_system", "preview_bundle",
     },
     "evaluation": {"evaluate", "document", "catalogue", "summary", "engine_changes"},
 }  # fmt: skip

@@ -283,6 +283,37 @@ def test_referral_import_with_preview_and_fhir_export(
     assert json.loads(target.read_text("utf-8"))["resourceType"] == "Bundle"
 
 
+def test_a_bundle_is_previewed_before_it_is_imported(
+    window: MainWindow, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from PySide6.QtWidgets import QFileDialog
+
+    bundle = window.door.board.interop.export_fhir("EX-0001")
+    patient = next(
+        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient"
+    )
+    patient["identifier"][0]["value"] = "EX-BUNDLE"
+    patient["telecom"] = [{"system": "phone", "value": "+1 555 0100"}]
+    bundle["id"] = "from-another-system"
+    path = tmp_path / "other.json"
+    path.write_text(json.dumps(bundle), "utf-8")
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", lambda *_a, **_k: ([str(path)], ""))
+    asked: list[str] = []
+
+    def answer(_parent: Any, _title: str, text: str) -> Any:
+        asked.append(text)
+        return QMessageBox.StandardButton.No
+
+    monkeypatch.setattr(QMessageBox, "question", answer)
+    window.import_files()
+    assert "other.json: the case EX-BUNDLE" in asked[0]
+    assert "telecom not mapped" in asked[0]
+    assert "not imported: crlmboard derives the response from the imaging" in asked[0]
+    assert window.door.board.cases.count("EX-BUNDLE") == 0  # the user said no: nothing written
+
+
 def test_history_check_backup_and_restore(
     window: MainWindow, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
