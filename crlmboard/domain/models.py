@@ -1,9 +1,12 @@
 """Field sets of every clinical record, each field defined once.
 
-Every record of the `crlmboard.case/1` contract is an SQLModel model without a table: it
-validates on construction (units, bounds, enumerations), and the store's table models
-inherit it, the UI builds its forms from it (label, unit, bounds) and the case format uses
-its field names.  Nested lists of records live on the aggregate (`case.py`), not here.
+Every record of the `crlmboard.case/1` contract is a plain pydantic model: it validates on
+construction (units, bounds, enumerations), the store's SQLModel table models inherit it
+(`class LabResultRow(SQLModel, LabResult, table=True)`: the columns come from these
+fields), the UI builds its forms from it (label, unit, bounds) and the case format uses its
+field names.  The domain does not import SQLModel, so the engine and the case format run
+without SQLAlchemy (`crlmboard evaluate`, performance.md B10).  Nested lists of records
+live on the aggregate (`case.py`), not here.
 """
 
 from __future__ import annotations
@@ -13,14 +16,14 @@ import math
 import re
 import types
 import typing
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, ConfigDict, Strict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict
 from pydantic_core import PydanticCustomError
-from sqlmodel import Field, SQLModel
 
 # --------------------------------------------------------------------------------------
 # Value types shared by every record
@@ -76,9 +79,36 @@ def _finite(value: float) -> float:
     return value
 
 
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")  # fillers, blank braille
+
+
+def _visible(ch: str) -> bool:
+    if ch in INVISIBLE_LETTERS or ch.isspace():
+        return False
+    return unicodedata.category(ch) not in ("Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "Me", "Co", "Cn")
+
+
+def _name(value: str) -> str:
+    """A person's name: refused when it would show nothing, or could show as something
+    else (bidi embedding/override/isolate controls reorder the letters on screen)."""
+    if any(ch in BIDI_CONTROLS for ch in value):
+        raise PydanticCustomError(
+            "bidi_control",
+            "must not contain bidirectional override or isolate characters (U+202A–U+202E, "
+            "U+2066–U+2069): they can make a name show as another",
+        )
+    if value and not any(_visible(ch) for ch in value):
+        raise PydanticCustomError(
+            "invisible_name", "has no visible character (only spaces or invisible characters)"
+        )
+    return value
+
+
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 UtcTime = Annotated[datetime, BeforeValidator(_utc_timestamp)]
 Text = Annotated[str, Strict(), AfterValidator(_clean_text)]
+Name = Annotated[str, Strict(), AfterValidator(_clean_text), AfterValidator(_name)]
 Integer = Annotated[int, Strict()]
 Number = Annotated[float, Strict(), AfterValidator(_finite)]
 Flag = Annotated[bool, Strict()]
@@ -113,19 +143,20 @@ SegmentList = Annotated[list[Integer], AfterValidator(_segment_list)]
 
 def info(label: str, unit: str | None = None, **field: Any) -> Any:
     """A field with the label and unit the UI and PDF show."""
-    extra = {"label": label}
+    extra: dict[str, Any] = {"label": label}
     if unit:
         extra["unit"] = unit
-    return Field(
-        default=field.pop("default", None), schema_extra={"json_schema_extra": extra}, **field
-    )
+    return Field(default=field.pop("default", None), json_schema_extra=extra, **field)
 
 
-class Record(SQLModel):
+class Record(BaseModel):
     """Base of every clinical record: unknown keys, NaN and wrong types are refused."""
 
-    model_config = ConfigDict(  # type: ignore[assignment]
-        extra="forbid", allow_inf_nan=False, validate_assignment=True
+    model_config = ConfigDict(
+        extra="forbid",
+        allow_inf_nan=False,
+        validate_assignment=True,
+        hide_input_in_errors=True,  # an error's text never carries a name or MRN (logs)
     )
 
 
@@ -445,8 +476,8 @@ class Patient(Record):
     """Who the case is about."""
 
     mrn: Mrn = info("MRN", default=...)
-    family_name: Text | None = info("Family name", max_length=100)
-    given_name: Text | None = info("Given name", max_length=100)
+    family_name: Name | None = info("Family name", max_length=100)
+    given_name: Name | None = info("Given name", max_length=100)
     birth_date: IsoDate | None = info("Birth date")
     sex: Sex | None = info("Sex")
     ecog: Integer | None = info("ECOG performance status", ge=0, le=4)
@@ -705,7 +736,7 @@ class ReviewFields(Record):
     amends: Integer | None = info("Amends review", ge=0)
 
 
-def field_label(model: type[SQLModel], name: str) -> str:
+def field_label(model: type[BaseModel], name: str) -> str:
     """The label a person sees for a field."""
     extra = model.model_fields[name].json_schema_extra
     if isinstance(extra, dict) and isinstance(extra.get("label"), str):
@@ -713,7 +744,7 @@ def field_label(model: type[SQLModel], name: str) -> str:
     return name.replace("_", " ")
 
 
-def field_unit(model: type[SQLModel], name: str) -> str | None:
+def field_unit(model: type[BaseModel], name: str) -> str | None:
     """The unit of a field, if it has one."""
     extra = model.model_fields[name].json_schema_extra
     if isinstance(extra, dict) and isinstance(extra.get("unit"), str):
@@ -745,7 +776,7 @@ def _base_type(annotation: Any) -> Any:
     return annotation
 
 
-def field_specs(model: type[SQLModel]) -> list[FieldSpec]:
+def field_specs(model: type[BaseModel]) -> list[FieldSpec]:
     """Every field of a record as a form shows it, in declaration order."""
     specs = []
     for name, info_ in model.model_fields.items():

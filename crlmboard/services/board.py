@@ -12,15 +12,24 @@ from __future__ import annotations
 
 import functools
 import os
-import platform
 from datetime import date
 from pathlib import Path
 
-from crlmboard import __version__
+from crlmboard.services.about import schema_version as schema_version
+from crlmboard.services.about import versions as versions
 from crlmboard.services.cases import CaseService
+from crlmboard.services.changes import BadLocation, DatabaseExists
 from crlmboard.services.changes import BoardError as BoardError
 from crlmboard.services.changes import ChangeSet as ChangeSet
-from crlmboard.services.database import Clock, Database, Now
+from crlmboard.services.database import (
+    Clock,
+    Database,
+    Now,
+    location_url,
+    missing_database,
+    no_schema_problem,
+    refuse_if_corrupt,
+)
 from crlmboard.services.evaluation import EvaluationService
 from crlmboard.services.importing import Importer
 from crlmboard.services.interop import InteropService
@@ -29,10 +38,11 @@ from crlmboard.services.meetings import MeetingService, ReviewService
 from crlmboard.services.reports import ReportService
 from crlmboard.store import migrate
 from crlmboard.store.audit import Actor
+from crlmboard.store.backup import newest_verified
 from crlmboard.store.database import (
     default_database_path,
     describe_url,
-    sqlite_library_version,
+    sqlite_path,
 )
 from crlmboard.store.lock import LockHolder
 
@@ -66,13 +76,16 @@ class Board:
         exclusive: bool = True,
         wait: float = 0.0,
         now: Now | None = None,
+        create: bool = True,
     ) -> Board:
         """Open the database at a path or URL (see `Database.open`) and assemble the parts.
-        The app opens `exclusive` (holding the one-writer lock; read-only when another app
-        holds it); the command line does not, and its writes wait up to `wait` seconds for
-        the lock.  `user` is the app user named in the audit trail."""
+        It is created when there is none only with `create` (a mistyped path must not become
+        an empty database).  The app opens `exclusive` (holding the one-writer lock;
+        read-only when another app holds it); the command line does not, and its writes
+        wait up to `wait` seconds for the lock.  `user` is the app user named in the audit
+        trail."""
         database = Database.open(
-            where, clock=clock, user=user, exclusive=exclusive, wait=wait, now=now
+            where, clock=clock, user=user, exclusive=exclusive, wait=wait, now=now, create=create
         )
         try:
             return cls(database, profile)
@@ -139,22 +152,42 @@ class Board:
         self.close()
 
 
+def init_database(
+    where: str | os.PathLike[str] | None, *, user: str | None = None, now: Now | None = None
+) -> Board:
+    """Create a new, empty database (`crlmboard init`, File ▸ New database): only where
+    there is none — never over a database, another program's file, or a 0-byte file that
+    has backups (that one is restored, not replaced)."""
+    url = location_url(where)
+    path = sqlite_path(url)
+    if path is not None:
+        if path.is_dir():
+            raise BadLocation(f"{path} is a folder, not a database file.")
+        if path.exists() and path.stat().st_size > 0:
+            refuse_if_corrupt(path)
+            revision = migrate.file_revision(path)
+            if revision is not None:
+                raise DatabaseExists(
+                    f"{path} already holds a crlmboard database (schema {revision}); "
+                    "nothing was changed."
+                )
+            problem = no_schema_problem(path)
+            if problem:
+                raise BadLocation(problem)
+        if path.parent.is_dir() and newest_verified(path) is not None:
+            raise missing_database(path, empty=path.exists())
+    else:
+        revision = migrate.url_revision(url)
+        if revision is not None:
+            raise DatabaseExists(
+                f"The database {describe_url(url)} already holds crlmboard tables (schema "
+                f"{revision}); nothing was changed."
+            )
+    return Board.open(url, user=user, now=now, exclusive=False, create=True)
+
+
 def describe(url: str) -> str:
     return describe_url(url)
-
-
-def schema_version() -> str:
-    return migrate.head_revision()
-
-
-def versions() -> dict[str, str]:
-    """Versions of the app and what it runs on (for --version and About)."""
-    return {
-        "crlmboard": __version__,
-        "schema": schema_version(),
-        "python": platform.python_version(),
-        "sqlite": sqlite_library_version(),
-    }
 
 
 def default_database() -> Path:

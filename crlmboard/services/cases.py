@@ -12,7 +12,7 @@ from crlmboard.domain.case import Case
 from crlmboard.domain.caseformat import dumps_case
 from crlmboard.domain.engine import ENGINE_VERSION
 from crlmboard.domain.validation import InvalidInput, Problem
-from crlmboard.services.changes import CaseConflict, CaseNotFound, ChangeSet
+from crlmboard.services.changes import CaseConflict, CaseNotFound, ChangeSet, InputNotFound
 from crlmboard.services.database import Database
 from crlmboard.services.evaluation import EvaluationService
 from crlmboard.services.files import write_file_atomically
@@ -21,6 +21,7 @@ from crlmboard.services.importing import (
     ImportedCase,
     ImportedCases,
     Importer,
+    ImportStopped,
     ImportSummary,
 )
 from crlmboard.store.database import WriteFailed
@@ -39,9 +40,11 @@ __all__ = [
     "CaseListEntry",
     "CaseNotFound",
     "CaseService",
+    "ImportStopped",
     "ImportSummary",
     "ImportedCase",
     "ImportedCases",
+    "InputNotFound",
     "RefreshedSummaries",
     "SavedCase",
     "write_file_atomically",
@@ -125,7 +128,7 @@ class CaseService:
         with self.database.read() as session:
             repository = CaseRepository(session)
             try:
-                return repository.get(mrn), repository.version(mrn)
+                return repository.get_with_version(mrn)
             except NotFound:
                 raise CaseNotFound(f"There is no case with MRN {mrn}.") from None
 

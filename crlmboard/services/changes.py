@@ -94,7 +94,20 @@ class BoardError(Exception):
     """A failure a person can act on; the message is a sentence that says what to do."""
 
 
-class ReadOnly(BoardError):
+class WriteStopped(BoardError):
+    """A write could not be made for a reason that stops every later one too (a full disk,
+    a read-only database, the writer lock held elsewhere): a folder import stops there."""
+
+
+class DiskFull(WriteStopped):
+    """The disk holding the database is full; the write was not stored."""
+
+
+class Busy(WriteStopped):
+    """Another program holds the database for writing."""
+
+
+class ReadOnly(WriteStopped):
     """The database is open read-only here; nothing can be changed."""
 
 
@@ -128,3 +141,38 @@ class ReviewNotFound(BoardError, LookupError):
 
 class ReviewNotSigned(BoardError, ValueError):
     """A letter was asked for a review the board has not signed."""
+
+
+class InputNotFound(BoardError, LookupError):
+    """A file or folder to read does not exist."""
+
+
+class DatabaseMissing(BoardError, LookupError):
+    """There is no database where one was asked for; nothing was created.  `backup` is its
+    newest verified backup, when it has one (then it must not be created anew)."""
+
+    def __init__(self, message: str, backup: BackupInfo | None = None):
+        super().__init__(message)
+        self.backup = backup
+
+
+class DatabaseExists(BoardError, ValueError):
+    """`init` was asked for a location that already holds a database."""
+
+
+class BadLocation(BoardError, ValueError):
+    """A database location that is no file path or database URL, or a file that is not a
+    crlmboard database (nothing was changed)."""
+
+
+class BackupMissing(BoardError, LookupError):
+    """There is no backup file where one was named."""
+
+
+class OutputUnwritable(BoardError, ValueError):
+    """A file asked for (`backup -o`) could not be written there."""
+
+
+class OtherDatabase(BoardError, ValueError):
+    """A restore was asked to put another database's backup in place (refused unless the
+    caller says so explicitly)."""

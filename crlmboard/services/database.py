@@ -35,11 +35,16 @@ from typing import Any
 
 from crlmboard import __version__
 from crlmboard.services.changes import (
+    BadLocation,
     BoardError,
+    Busy,
     ChangeSet,
     DatabaseCorrupt,
+    DatabaseMissing,
+    DiskFull,
     ReadOnly,
     SignedReviewLocked,
+    WriteStopped,
 )
 from crlmboard.store import audit, backup, integrity, migrate, search_index
 from crlmboard.store.audit import Actor
@@ -53,13 +58,16 @@ from crlmboard.store.database import (
     audited_write,
     checkpoint,
     create_database_engine,
-    database_url,
     describe_url,
+    has_wal_content,
     is_read_only_url,
     is_sqlite,
+    read_only_medium,
     read_session,
     sqlite_library_version,
     sqlite_path,
+    table_count,
+    valid_url,
 )
 from crlmboard.store.lock import DatabaseLock, LockBusy, LockHolder
 from crlmboard.store.repositories import SignedReviewChanged
@@ -71,7 +79,9 @@ __all__ = [
     "Now",
     "WriteBatch",
     "describe_backup",
+    "location_url",
     "maybe_backup",
+    "missing_database",
     "prepare_file",
     "utc_now",
 ]
@@ -141,27 +151,38 @@ class Database:
         exclusive: bool = True,
         wait: float = 0.0,
         now: Now | None = None,
+        create: bool = True,
     ) -> Database:
-        """Open (creating, checking, backing up and migrating as needed) the database at a
-        path or URL.  `exclusive` (the app): hold the writer lock while open, read-only when
-        another app holds it; otherwise (the command line) take it for the open-time work
-        and then per write transaction, waiting up to `wait` seconds.  `user` is the app user
-        named in the audit trail."""
+        """Open (checking, backing up and migrating as needed) the database at a path or
+        URL, creating it when there is none only with `create` (the command line and the app
+        pass False except for `init`, `demo` and File ▸ New database: a mistyped path must
+        not become an empty database).  `exclusive` (the app): hold the writer lock while
+        open, read-only when another app holds it; otherwise (the command line) take it for
+        the open-time work and then per write transaction, waiting up to `wait` seconds.
+        `user` is the app user named in the audit trail."""
         actor = Actor.current(user)
         now = now or utc_now
-        url = database_url(where)
+        url = location_url(where)
         path = sqlite_path(url)
         try:
             if not is_sqlite(url) or path is None:
                 engine = create_database_engine(url)
+                if not create and migrate.current_revision(engine) is None:
+                    engine.dispose()
+                    raise DatabaseMissing(
+                        f"The database {describe_url(url)} has no crlmboard tables yet; "
+                        "nothing was created. Set it up with `crlmboard init --db URL`."
+                    )
                 migrate.upgrade(engine, actor)
                 return cls(engine, url, actor=actor, clock=clock, now=now)
-            if path.is_dir():
-                raise BoardError(f"{path} is a folder, not a database file.")
+            _check_can_open(path, create)
             if is_read_only_url(url) or (path.exists() and not _writable(path)):
-                return cls._open_read_only(
-                    url, path, "the database file is read-only", actor, clock, now
+                why = (
+                    f"it is on a read-only medium ({path.parent})"
+                    if read_only_medium(path)
+                    else "the database file is read-only"
                 )
+                return cls._open_read_only(url, path, why, actor, clock, now)
             return cls._open_file(url, path, actor, clock, now, exclusive, wait)
         except BoardError:
             raise
@@ -169,6 +190,13 @@ class Database:
             raise BoardError(str(error)) from None
         except Exception as error:
             reason = getattr(error, "orig", None) or error
+            if path is not None and path.parent.is_dir() and not os.access(path.parent, os.W_OK):
+                raise BadLocation(
+                    f"Cannot open the database {path}: the folder {path.parent} is not "
+                    f"writable, and SQLite needs to create files beside the database there "
+                    f"({reason}). Ask for write access to the folder, or copy the database "
+                    "to a writable one."
+                ) from None
             raise BoardError(f"Cannot open the database {describe_url(url)}: {reason}.") from None
 
     @classmethod
@@ -319,7 +347,7 @@ class Database:
         if not lock.acquire(lock.wait):
             path = self.path
             assert path is not None
-            raise BoardError(str(LockBusy(path, lock.holder())))
+            raise Busy(str(LockBusy(path, lock.holder())))
         try:
             yield
         finally:
@@ -355,24 +383,30 @@ class Database:
                     "cannot be changed or removed; record an amendment as a new review."
                 ) from None
             except WriteFailed as failed:
-                raise self._plain(failed) from None
+                raise self._plain(failed, batch=batch is not None) from None
             self.changed = True
 
-    def _plain(self, failed: WriteFailed) -> Exception:
+    def _plain(self, failed: WriteFailed, *, batch: bool = False) -> Exception:
         """A write error said plainly; a refused constraint is left to the part, which knows
-        what it was writing."""
+        what it was writing.  A full disk, a read-only database and a busy one stop every
+        later write too (`WriteStopped`: a folder import stops there)."""
         if failed.kind == "full":
             path = self.path
             where = str(path.parent) if path else self.location
             free = backup.free_space(path.parent) if path else ""
-            return BoardError(
+            if batch:
+                return DiskFull(
+                    f"The disk holding {where} is full{free}; what was not yet committed "
+                    "was not stored. Free some space and try again."
+                )
+            return DiskFull(
                 f"The disk holding {where} is full{free}; nothing was saved. "
                 "Free some space and save again."
             )
         if failed.kind == "read_only":
             return ReadOnly(f"The database {self.location} is read-only here; nothing was saved.")
         if failed.kind == "busy":
-            return BoardError(
+            return Busy(
                 "The database is busy with another program's change; try again in a moment."
             )
         if failed.kind == "refused":
@@ -497,6 +531,11 @@ class Database:
         self.engine.dispose()
 
 
+class WriteFailedForImport(WriteStopped):
+    """What a write batch wrote could not be committed (when another write made it commit
+    early); its operation stops."""
+
+
 class WriteBatch:
     """The writes of one operation that share transactions (see `Database.batched`): each
     write is a savepoint; the transaction is committed every `seconds` or `writes`, at the
@@ -511,11 +550,17 @@ class WriteBatch:
         self._started = 0.0
         self._count = 0
         self._failed: BaseException | None = None
+        self.commits = 0  # transactions committed so far
+
+    @property
+    def in_transaction(self) -> bool:
+        """Writes are waiting for the next commit."""
+        return self._transaction is not None
 
     @contextlib.contextmanager
     def savepoint(self) -> Iterator[Session]:
         if self._failed is not None:
-            raise BoardError(
+            raise WriteFailedForImport(
                 "The import's changes could not be saved when another change was made "
                 f"meanwhile ({self._failed}); the import stopped."
             ) from None
@@ -535,7 +580,7 @@ class WriteBatch:
             if not lock.acquire(lock.wait):
                 path = database.path
                 assert path is not None
-                raise BoardError(str(LockBusy(path, lock.holder())))
+                raise Busy(str(LockBusy(path, lock.holder())))
             self._took_lock = True
         try:
             self._transaction = SharedTransaction(database.engine, database.actor, database.now)
@@ -553,7 +598,7 @@ class WriteBatch:
         """Make what the batch wrote so far durable."""
         if self._transaction is None:
             if self._failed is not None:
-                raise BoardError(
+                raise WriteFailedForImport(
                     f"The import's changes could not be saved ({self._failed})."
                 ) from None
             return
@@ -561,9 +606,10 @@ class WriteBatch:
         try:
             transaction.commit()
         except WriteFailed as failed:
-            raise self.database._plain(failed) from None
+            raise self.database._plain(failed, batch=True) from None
         finally:
             self._release()
+        self.commits += 1
         self.database.changed = True
 
     def commit_for_another_write(self) -> None:
@@ -589,6 +635,81 @@ class WriteBatch:
 
 def _writable(path: Path) -> bool:
     return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def location_url(where: str | os.PathLike[str] | None) -> str:
+    """The URL of a database location (`--db`), refused plainly when it is none."""
+    try:
+        url = valid_url(where)
+    except ValueError as error:
+        raise BadLocation(
+            f"{str(where)!r} is neither a database file path nor a database URL ({error})."
+        ) from None
+    if is_sqlite(url) and sqlite_path(url) is None:
+        raise BadLocation(
+            f"{url} is a database in memory: it starts empty and is gone when crlmboard "
+            "ends. Give the path of a database file."
+        )
+    return url
+
+
+def missing_database(path: Path, *, empty: bool = False, blank: bool = False) -> DatabaseMissing:
+    """The refusal for a missing (or 0-byte, or blank) database file, naming its newest
+    backup."""
+    if blank:
+        what = f"The file {path} holds no crlmboard database (a blank SQLite file)"
+    elif empty:
+        what = f"The database file {path} is empty (0 bytes)"
+    else:
+        what = f"There is no database at {path}"
+    newest = backup.newest_verified(path) if path.parent.is_dir() else None
+    if newest is not None:
+        return DatabaseMissing(
+            f"{what}, but it has backups: the newest verified backup is "
+            f"{describe_backup(newest)}. Nothing was created. Restore it with "
+            f"`crlmboard restore --db {path} {newest.path}`.",
+            newest,
+        )
+    return DatabaseMissing(
+        f"{what}; nothing was created. Check the path, or create a new database with "
+        f"`crlmboard init --db {path}` (File ▸ New database in the app)."
+    )
+
+
+def no_schema_problem(path: Path) -> str | None:
+    """Why an existing, non-empty SQLite file without a crlmboard schema is refused (None
+    when it has no tables at all: a blank database)."""
+    if table_count(path):
+        return (
+            f"{path} is a SQLite file but not a crlmboard database; nothing was changed. "
+            "Choose another file."
+        )
+    return None
+
+
+def _check_can_open(path: Path, create: bool) -> None:
+    """Refuse, before anything is created (a file, a folder, a lock), a location that
+    holds no crlmboard database, unless `create`; never take over another program's file."""
+    if path.is_dir():
+        raise BadLocation(f"{path} is a folder, not a database file.")
+    if path.exists() and read_only_medium(path) and has_wal_content(path):
+        raise BadLocation(
+            f"The database {path} is on a read-only medium (the folder {path.parent} cannot "
+            "be written) and was not closed cleanly: its -wal file holds changes that "
+            f"cannot be applied there. Copy the folder {path.parent} to a writable place "
+            "and open the copy."
+        )
+    if not path.exists() or path.stat().st_size == 0:
+        if not create:
+            raise missing_database(path, empty=path.exists())
+        return
+    refuse_if_corrupt(path)
+    if migrate.file_revision(path) is None:
+        problem = no_schema_problem(path)
+        if problem:
+            raise BadLocation(problem)
+        if not create:
+            raise missing_database(path, blank=True)
 
 
 def prepare_file(path: Path, actor: Actor, now: Now, notes: list[str]) -> None:

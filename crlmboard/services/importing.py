@@ -10,7 +10,9 @@ notes.  A referral CSV is previewed (nothing written) or imported in one transac
 from __future__ import annotations
 
 import json
+import logging
 import os
+import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,11 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 from crlmboard.domain.case import Case
 from crlmboard.domain.caseformat import case_from_dict, case_to_dict, loads_case, parse_json
+from crlmboard.domain.meeting import MeetingFields
 from crlmboard.domain.validation import InvalidInput, Problem
-from crlmboard.services.changes import BoardError, ChangeSet
+from crlmboard.services.changes import BoardError, ChangeSet, InputNotFound, WriteStopped
 from crlmboard.services.database import Database, WriteBatch
 from crlmboard.services.evaluation import EvaluationService
-from crlmboard.store.database import WriteFailed
+from crlmboard.store.database import Session, WriteFailed
+from crlmboard.store.meetings import MeetingRepository
 from crlmboard.store.repositories import CaseRepository
 
 if TYPE_CHECKING:
@@ -34,8 +38,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_FILE_BYTES",
-    "MEETING_NOTE",
+    "QUESTION_NOTE",
     "FileImport",
+    "ImportStopped",
     "ImportSummary",
     "ImportedCase",
     "ImportedCases",
@@ -44,10 +49,12 @@ __all__ = [
     "ReferralPreview",
 ]
 
+log = logging.getLogger("crlmboard.cases")
+
 MAX_FILE_BYTES = 20 * 1024 * 1024
-MEETING_NOTE = (
-    "the question for the board and the meeting date are not stored yet (they "
-    "need the Meetings feature); they are shown in the preview only"
+QUESTION_NOTE = (
+    "row {row} ({mrn}): the question for the board is not stored without a meeting date; "
+    "put the case on a meeting's agenda with it"
 )
 Progress = Callable[[int, int], bool]
 
@@ -79,16 +86,41 @@ class FileImport:
 
 @dataclass
 class ImportSummary:
-    """What an import took in, and what it refused and why."""
+    """What an import took in (stored: committed), what it refused and why, and — when it
+    stopped (a full disk, the database taken by another program) — every file that is not
+    stored."""
 
-    imported: list[tuple[str, str]] = field(default_factory=list)  # (file, MRN)
+    imported: list[tuple[str, str]] = field(default_factory=list)  # (file, MRN), stored
     refused: list[tuple[str, list[Problem]]] = field(default_factory=list)
     notes: list[tuple[str, list[str]]] = field(default_factory=list)  # (file, notes)
     changes: ChangeSet = field(default_factory=ChangeSet)
+    not_stored: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
+    stopped: str | None = None  # why the import stopped before its end
+    internal_errors: int = 0  # files refused because of an error in crlmboard itself
 
     @property
     def ok(self) -> bool:
-        return not self.refused
+        return not self.refused and self.stopped is None
+
+
+class ImportStopped(BoardError):
+    """An import stopped part-way; `summary` says exactly which files are stored."""
+
+    def __init__(self, message: str, summary: ImportSummary):
+        super().__init__(message)
+        self.summary = summary
+
+
+@dataclass
+class _Done:
+    """A file written in the batch's transaction number `commits` (stored once that
+    transaction is committed)."""
+
+    file: str
+    mrns: tuple[str, ...]
+    notes: tuple[str, ...]
+    changes: ChangeSet
+    commits: int
 
 
 @dataclass(frozen=True)
@@ -259,7 +291,31 @@ class Importer:
         """The case a bundle carries (validated like a case file) and the unmapped notes."""
         from crlmboard.interop.mcode_import import bundle_to_document
 
-        mapped = bundle_to_document(bundle)
+        try:
+            mapped = bundle_to_document(bundle)
+        except InvalidInput:
+            raise
+        except (
+            AttributeError,
+            KeyError,
+            IndexError,
+            TypeError,
+            ValueError,
+            RecursionError,
+        ) as error:
+            # A bundle of an unexpected shape the reader did not foresee: refused as bad
+            # input (exit 2), the type of the fault logged without values.
+            log.warning("an mCODE bundle could not be read (%s)", type(error).__name__)
+            raise InvalidInput(
+                [
+                    Problem(
+                        "",
+                        "the mCODE bundle has a structure crlmboard cannot read (a resource "
+                        f"or value of an unexpected type: {type(error).__name__}); nothing "
+                        "was imported",
+                    )
+                ]
+            ) from None
         case = case_from_dict(mapped.document, self.database.today())
         return case, mapped.notes
 
@@ -299,7 +355,9 @@ class Importer:
         self, path: str | os.PathLike[str], replace: bool, progress: Progress | None
     ) -> ImportSummary:
         """A file, or every `*.json` file of a folder in one write batch (each file all or
-        nothing).  `progress(done, total)` may return False to stop before the next file."""
+        nothing).  `progress(done, total)` may return False to stop before the next file.
+        A full disk, a read-only database or the writer lock taken elsewhere stops the
+        import: `ImportStopped` carries the summary naming what is stored and what is not."""
         source = Path(path)
         if source.is_dir():
             files = sorted(
@@ -312,12 +370,20 @@ class Importer:
             self.database.check_writable()
             self.database.backup_before("folder import")
         elif source.is_file():
+            self.database.check_writable()
             files = [source]
         else:
-            raise BoardError(f"{source} is neither a case file nor a folder.")
+            raise InputNotFound(f"{source} is neither a case file nor a folder.")
         summary = ImportSummary()
-        with self.database.batched() as batch:
-            self._files(files, summary, replace, progress, batch)
+        pending: list[_Done] = []
+        tried: list[Path] = []
+        try:
+            with self.database.batched() as batch:
+                self._files(files, summary, replace, progress, batch, pending, tried)
+        except WriteStopped as error:
+            message = _stopped(summary, str(error), pending, files, tried)
+            raise ImportStopped(message, summary) from None
+        _stored(summary, pending)
         return summary
 
     def _files(
@@ -327,10 +393,15 @@ class Importer:
         replace: bool,
         progress: Progress | None,
         batch: WriteBatch,
+        pending: list[_Done],
+        tried: list[Path],
     ) -> None:
         for done, file in enumerate(files):
             if progress is not None and progress(done, len(files)) is False:
                 break
+            _stored(summary, pending, batch.commits)  # committed meanwhile (another write)
+            tried.append(file)
+            transaction = batch.commits
             try:
                 imported = self.file(file, replace, batch)
             except InvalidInput as error:
@@ -341,11 +412,43 @@ class Importer:
                 summary.refused.append(
                     (str(file), [Problem("", f"cannot read it: {error.strerror}")])
                 )
+            except WriteStopped:
+                raise  # the import stops here (`path` says what is stored)
+            except BoardError as error:
+                summary.refused.append((str(file), [Problem("", str(error))]))
+            except Exception as error:  # a fault in crlmboard: this file only, the rest go on
+                log.error(
+                    "importing a file failed (%s); traceback without values:\n%s",
+                    type(error).__name__,
+                    "".join(traceback.format_tb(error.__traceback__)),
+                )
+                summary.internal_errors += 1
+                summary.refused.append(
+                    (
+                        str(file),
+                        [
+                            Problem(
+                                "",
+                                f"crlmboard could not import it (an internal error, "
+                                f"{type(error).__name__}; the details are in the log); "
+                                "nothing of it was stored",
+                            )
+                        ],
+                    )
+                )
             else:
-                summary.imported.extend((str(file), mrn) for mrn in imported.mrns)
-                if imported.notes:
-                    summary.notes.append((str(file), list(imported.notes)))
-                summary.changes = summary.changes | imported.changes
+                # a referral CSV is committed in a transaction of its own
+                own = file.suffix.lower() == ".csv"
+                pending.append(
+                    _Done(
+                        str(file),
+                        tuple(imported.mrns),
+                        tuple(imported.notes),
+                        imported.changes,
+                        -1 if own else transaction,
+                    )
+                )
+            _stored(summary, pending, batch.commits)
         if progress is not None:
             progress(len(files), len(files))
 
@@ -366,6 +469,14 @@ class Importer:
         plans: list[tuple[ReferralPlan, Case | None, int]] = []
         problems: list[Problem] = []
         for referral in referrals:
+            if referral.meeting_date is not None and not (referral.question or "").strip():
+                problems.append(
+                    Problem(
+                        f"row {referral.row}, question",
+                        "the question for the board is needed to put the case on the agenda "
+                        f"of the meeting on {referral.meeting_date.isoformat()}",
+                    )
+                )
             if repository.exists(referral.mrn):
                 stored = case_to_dict(repository.get(referral.mrn))
                 document, filled, kept = _merge(stored, referral)
@@ -426,6 +537,7 @@ class Importer:
                         repository.create(case, summary)
                     else:
                         repository.update(case, version, summary)
+                agenda_notes, meetings = _put_on_agendas(session, repository, plans)
         except WriteFailed as error:
             raise _refused(error, "a case") from None
         changed = frozenset(plan.mrn for plan, case, _ in plans if case is not None)
@@ -439,10 +551,92 @@ class Importer:
             for plan, case, _ in plans
             if case is None
         ]
-        if any(plan.question or plan.meeting_date for plan, _, _ in plans):
-            notes.append(MEETING_NOTE)
+        notes += agenda_notes
+        notes += [
+            QUESTION_NOTE.format(row=plan.row, mrn=plan.mrn)
+            for plan, _, _ in plans
+            if plan.question and plan.meeting_date is None
+        ]
+        on_agenda = frozenset(plan.mrn for plan, _, _ in plans if plan.meeting_date)
         return FileImport(
             tuple(plan.mrn for plan, case, _ in plans if case is not None),
-            ChangeSet(cases=changed),
+            ChangeSet(cases=changed | on_agenda, meetings=meetings),
             tuple(notes),
         )
+
+
+def _stored(summary: ImportSummary, pending: list[_Done], commits: int | None = None) -> None:
+    """The files whose transaction is committed (all of them without `commits`, the
+    batch's count of commits) are stored: count them as imported."""
+    stored = [d for d in pending if commits is None or d.commits < commits]
+    for done in stored:
+        summary.imported.extend((done.file, mrn) for mrn in done.mrns)
+        if done.notes:
+            summary.notes.append((done.file, list(done.notes)))
+        summary.changes = summary.changes | done.changes
+    pending[:] = [d for d in pending if d not in stored]
+
+
+def _stopped(
+    summary: ImportSummary,
+    reason: str,
+    pending: list[_Done],
+    files: list[Path],
+    tried: list[Path],
+) -> str:
+    """Fill in what an import that stopped did not store; the message to show."""
+    summary.stopped = reason
+    summary.not_stored += [(done.file, "rolled back when the import stopped") for done in pending]
+    refused = {file for file, _problems in summary.refused}
+    summary.not_stored += [
+        (str(file), "not imported: the import stopped before it")
+        for file in files[len(tried) :]
+        if str(file) not in refused
+    ]
+    if (
+        tried
+        and str(tried[-1]) not in refused
+        and all(str(tried[-1]) != done.file for done in pending)
+        and all(str(tried[-1]) != file for file, _mrn in summary.imported)
+    ):
+        summary.not_stored.insert(
+            len(pending), (str(tried[-1]), "not stored: the import stopped at it")
+        )
+    stored = len({file for file, _mrn in summary.imported})
+    log.warning("an import stopped: %d files stored, %d not", stored, len(summary.not_stored))
+    return (
+        f"{reason} The import stopped: {stored} of {len(files)} files stored, "
+        f"{len(summary.not_stored)} not stored, {len(summary.refused)} refused."
+    )
+
+
+def _put_on_agendas(
+    session: Session, cases: CaseRepository, plans: list[tuple[ReferralPlan, Case | None, int]]
+) -> tuple[list[str], frozenset[int]]:
+    """Put each row with a meeting date on that meeting's agenda with its question (the
+    meeting is created when there is none that day), in the import's transaction.  A case
+    already on that agenda is left there.  Returns notes and the meetings changed."""
+    meetings = MeetingRepository(session)
+    notes: list[str] = []
+    changed: set[int] = set()
+    for plan, _case, _version in plans:
+        if plan.meeting_date is None or not plan.question:
+            continue
+        when = plan.meeting_date.isoformat()
+        found = meetings.on_date(plan.meeting_date)
+        if found:
+            meeting_id = found[0]
+        else:
+            meeting_id = meetings.create(MeetingFields(date=plan.meeting_date), [])
+            notes.append(f"created the meeting on {when}")
+        case_id = cases.id_of(plan.mrn)
+        existing = meetings.item_for_case(meeting_id, case_id)
+        if existing is not None and existing.status not in ("held", "moved"):
+            notes.append(
+                f"row {plan.row} ({plan.mrn}): already on the agenda of the meeting on {when}"
+            )
+            continue
+        meetings.add_item(meeting_id, case_id, plan.question.strip())
+        changed.add(meeting_id)
+        notes.append(f"row {plan.row} ({plan.mrn}): put on the agenda of the meeting on {when}")
+    return notes, frozenset(changed)

@@ -21,7 +21,7 @@ from crlmboard.services.evaluation import EvaluationService
 from crlmboard.services.files import write_file_atomically
 from crlmboard.services.importing import (
     MAX_FILE_BYTES,
-    MEETING_NOTE,
+    QUESTION_NOTE,
     FileImport,
     Importer,
     ReferralPlan,
@@ -30,7 +30,7 @@ from crlmboard.services.importing import (
 
 __all__ = [
     "MAX_FILE_BYTES",
-    "MEETING_NOTE",
+    "QUESTION_NOTE",
     "FileImport",
     "InteropService",
     "ReferralPlan",

@@ -17,30 +17,45 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from crlmboard import __version__
+from crlmboard.services import about
 from crlmboard.services.changes import (
+    BackupMissing,
+    BadLocation,
     BoardError,
+    Busy,
     CaseNotFound,
     ChangeSet,
     DatabaseCorrupt,
+    DatabaseExists,
+    DatabaseMissing,
+    DiskFull,
+    OtherDatabase,
+    OutputUnwritable,
     ReadOnly,
     SignedReviewLocked,
+    WriteStopped,
 )
 from crlmboard.services.database import (
     Database,
     Now,
     describe_backup,
+    location_url,
+    maybe_backup,
+    missing_database,
     prepare_file,
     utc_now,
 )
-from crlmboard.store import audit, backup, integrity
+from crlmboard.store import audit, backup, integrity, migrate
 from crlmboard.store.audit import Actor, AuditEntry, AuditHead
 from crlmboard.store.backup import BackupFailed, BackupInfo
 from crlmboard.store.database import (
     Session,
     StoreError,
     audited_write,
+    checkpoint,
     checkpoint_file,
     create_database_engine,
+    database_id,
     database_url,
     is_sqlite,
     sqlite_library_version,
@@ -53,13 +68,25 @@ __all__ = [
     "AuditEntry",
     "AuditHead",
     "BackupInfo",
+    "BackupMissing",
+    "BadLocation",
+    "Busy",
     "CheckReport",
     "DatabaseCorrupt",
+    "DatabaseExists",
+    "DatabaseMissing",
+    "DiskFull",
     "MaintenanceService",
+    "OtherDatabase",
+    "OutputUnwritable",
     "ReadOnly",
     "RestoreResult",
     "SignedReviewLocked",
+    "WriteStopped",
     "describe_backup",
+    "location_url",
+    "maybe_backup",
+    "missing_database",
     "restore_database",
     "sqlite_warning",
 ]
@@ -72,7 +99,7 @@ Progress = Callable[[str, int, int], object]
 
 def sqlite_warning() -> str | None:
     """A warning line when the SQLite library has the WAL-reset bug (None otherwise)."""
-    return integrity.sqlite_version_warning(sqlite_library_version())
+    return about.sqlite_warning(sqlite_library_version())
 
 
 # -- check ---------------------------------------------------------------------------------
@@ -147,6 +174,10 @@ class MaintenanceService:
                 raise CaseNotFound(f"There is no case with MRN {mrn}.") from None
             return audit.history(session, case_id)
 
+    def database_id(self) -> str | None:
+        """The id that names this database for good (migration 0006)."""
+        return database_id(self.database.engine)
+
     def audit_head(self) -> AuditHead | None:
         """The newest audit row (sequence number and hash), e.g. for a signed PDF footer."""
         with self.database.read() as session:
@@ -177,7 +208,15 @@ class MaintenanceService:
                     progress=progress,
                 )
             except BackupFailed as error:
+                if destination is not None:
+                    raise OutputUnwritable(f"{destination}: {error}") from None
                 raise BoardError(str(error)) from None
+            except OSError as error:
+                if destination is None:
+                    raise
+                raise OutputUnwritable(
+                    f"{destination}: the backup cannot be written there ({error.strerror})."
+                ) from None
             if destination is None and info.verified:
                 backup.prune(path, self.database.now())
         log.info("backup made (%s)", "to a chosen file" if destination else "backups folder")
@@ -188,13 +227,18 @@ class MaintenanceService:
         newest backup already holds the current state; never throttled."""
         return self.database.backup_before(operation)
 
-    def restore(self, source: str | os.PathLike[str]) -> RestoreResult:
+    def restore(
+        self, source: str | os.PathLike[str], *, other_database: bool = False
+    ) -> RestoreResult:
         """Put a backup in place of this database (after backing up the current state);
-        automatic rotation then pauses until `resume_rotation`."""
+        automatic rotation then pauses until `resume_rotation`.  A backup of another
+        database is refused unless `other_database`."""
         self._need_file("Restore")
         with self.database.replacing_file() as path:
             try:
-                return _restore(path, Path(source), self.database.actor, self.database.now)
+                return _restore(
+                    path, Path(source), self.database.actor, self.database.now, other_database
+                )
             except StoreError as error:
                 raise BoardError(str(error)) from None
 
@@ -313,16 +357,30 @@ class MaintenanceService:
 # -- restore ---------------------------------------------------------------------------------
 
 
-def _restore(path: Path, source: Path, actor: Actor, now: Now) -> RestoreResult:
+def _restore(
+    path: Path, source: Path, actor: Actor, now: Now, other_database: bool = False
+) -> RestoreResult:
     """Restore with the writer lock held and no connection open."""
     source = source.expanduser().resolve()
     if not source.is_file():
-        raise BoardError(f"There is no backup file {source}.")
+        raise BackupMissing(f"There is no backup file {source}.")
     checked = backup.verify_backup(source, deep=True)
+    theirs = checked.manifest.get("database_id") or backup.file_database_id(source)
+    ours = backup.file_database_id(path)
+    if theirs and ours and theirs != ours and not other_database:
+        named = checked.manifest.get("database")
+        raise OtherDatabase(
+            f"The backup {source.name} is of another database"
+            + (f" ({named}, id {theirs})" if named else f" (id {theirs})")
+            + f", not of {path} (id {ours}); nothing was changed. To replace this database "
+            "with it anyway, restore with --other-database."
+        )
     if not checked.verified and checked.manifest:
         raise BoardError(
             f"The backup {source.name} failed verification ({checked.problem}); choose another one."
         )
+    if checked.manifest.get("schema") is None and migrate.file_revision(source) is None:
+        raise BoardError(f"{source.name} is not a crlmboard database; choose another file.")
     if not checked.manifest:  # a file made elsewhere: it must at least be a sound database
         try:
             problems = integrity.check_file(source)
@@ -359,28 +417,42 @@ def _restore(path: Path, source: Path, actor: Actor, now: Now) -> RestoreResult:
         _keep_aside(path, aside)
     else:
         checkpoint_file(path)
-    backup.restore_file(source, path)
     notes: list[str] = []
-    prepare_file(path, actor, now, notes)  # a backup from an older schema is upgraded
-    engine = create_database_engine(f"sqlite:///{path}")
-    try:
-        with audited_write(engine, actor, now) as session:
-            audit.AuditLog.of(session).record(
-                "restore",
-                "database",
-                None,
-                case_id=None,
-                after={
-                    "backup": source.name,
-                    "backup_created": checked.created.isoformat() if checked.created else None,
-                    "replaced_head": None if old_head is None else old_head.as_dict(),
-                    "safety_backup": safety.path.name if safety else None,
-                    "kept_aside": aside.name if aside else None,
-                },
-            )
-    finally:
-        engine.dispose()
-    backup.pause_rotation(path, f"restored {source.name}")
+    details: dict[str, object] = {
+        "backup": source.name,
+        "backup_created": checked.created.isoformat() if checked.created else None,
+        "replaced_head": None if old_head is None else old_head.as_dict(),
+        "safety_backup": safety.path.name if safety else None,
+        "kept_aside": aside.name if aside else None,
+    }
+
+    def finish(copy: Path) -> None:
+        """On the restored copy, before it replaces the database: upgrade an older schema
+        and append the `restore` audit row, so the swap brings both at once (a kill right
+        after the swap leaves a restored, audited database; before it, the old one)."""
+        if ours and not theirs and backup.adopt_database_id(copy, ours):
+            details["database_id"] = ours  # a backup from before ids: still this database
+        engine = create_database_engine(f"sqlite:///{copy}")
+        try:
+            before, after = migrate.upgrade(engine, actor)
+            if before != after:
+                notes.append(
+                    f"The backup was of schema {before}; it was upgraded to {after} as it "
+                    "was restored."
+                )
+            with audited_write(engine, actor, now) as session:
+                audit.AuditLog.of(session).record(
+                    "restore", "database", None, case_id=None, after=details
+                )
+            checkpoint(engine)
+        finally:
+            engine.dispose()
+        for suffix in ("-wal", "-shm"):
+            Path(f"{copy}{suffix}").unlink(missing_ok=True)
+
+    backup.pause_rotation(path, f"restored {source.name}")  # before: never prune wrongly
+    backup.restore_file(source, path, finish)
+    prepare_file(path, actor, now, notes)
     log.info("restored a backup (rotation paused until confirmed)")
     return RestoreResult(source, safety.path if safety else None, aside, tuple(notes))
 
@@ -407,6 +479,7 @@ def restore_database(
     user: str | None = None,
     now: Now = utc_now,
     wait: float = COMMAND_LOCK_WAIT,
+    other_database: bool = False,
 ) -> RestoreResult:
     """Restore a backup without opening the database first (it may be damaged)."""
     url = database_url(where)
@@ -423,7 +496,7 @@ def restore_database(
         lock.close()
         raise BoardError(str(LockBusy(path, holder)))
     try:
-        return _restore(path, Path(source), actor, now)
+        return _restore(path, Path(source), actor, now, other_database)
     except StoreError as error:
         raise BoardError(str(error)) from None
     finally:

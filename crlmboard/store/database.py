@@ -102,8 +102,37 @@ def sqlite_path(url: str) -> Path | None:
     return Path(database)
 
 
+def read_only_medium(path: Path) -> bool:
+    """The file lies on a medium mounted read-only (a CD, a write-protected stick, a
+    read-only share): nothing can change it there."""
+    try:
+        return bool(os.statvfs(path.parent).f_flag & getattr(os, "ST_RDONLY", 1))
+    except (OSError, AttributeError):
+        return False
+
+
+def has_wal_content(path: Path) -> bool:
+    wal = Path(f"{path}-wal")
+    try:
+        return wal.stat().st_size > 0
+    except OSError:
+        return False
+
+
+def _read_only_uri(path: Path) -> str:
+    """`file:` URI of a read-only connection.  On a read-only medium SQLite cannot create the
+    -shm a WAL database needs even to read; there `immutable=1` (no locks, no -shm), which is
+    safe exactly because nothing can write the file — unless a -wal holds changes (the file
+    was not closed cleanly), which immutable would ignore: then plain `mode=ro`, which fails
+    and the caller names the folder."""
+    uri = f"file:{path}?mode=ro"
+    if read_only_medium(path) and not has_wal_content(path):
+        uri += "&immutable=1"
+    return uri
+
+
 def read_only_url(path: Path) -> str:
-    return f"sqlite:///file:{path}?mode=ro&uri=true"
+    return f"sqlite:///{_read_only_uri(path)}&uri=true"
 
 
 def apply_pragmas(connection: sqlite3.Connection, *, wal: bool = True) -> None:
@@ -138,7 +167,7 @@ def connect_sqlite(path: Path, *, read_only: bool = False, wal: bool = True) -> 
     upgrade)."""
     if read_only:
         connection = sqlite3.connect(
-            f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
+            _read_only_uri(path), uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
         )
     else:
         connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
@@ -272,3 +301,68 @@ def read_session(engine: Engine) -> Iterator[Session]:
 
 def sqlite_library_version() -> str:
     return sqlite3.sqlite_version
+
+
+DATABASE_ID_KEY = "database_id"
+_DATABASE_ID_SQL = "SELECT value FROM setting WHERE key = 'database_id'"
+
+
+def database_id(source: Session | Engine | sa.Connection | sqlite3.Connection) -> str | None:
+    """The id (UUID text) that names this database for good (migration 0006); None for a
+    database without one (no schema yet, or older than 0006)."""
+    try:
+        if isinstance(source, sqlite3.Connection):
+            row = source.execute(_DATABASE_ID_SQL).fetchone()
+            return None if row is None else str(row[0])
+        if isinstance(source, Engine):
+            with source.connect() as connection:
+                return database_id(connection)
+        value = source.execute(sa.text(_DATABASE_ID_SQL)).scalar()
+    except (sqlite3.OperationalError, sa.exc.OperationalError, sa.exc.ProgrammingError):
+        return None  # no setting table: a database without a schema
+    return None if value is None else str(value)
+
+
+def valid_url(where: str | os.PathLike[str] | None) -> str:
+    """The URL of a database location; ValueError naming why when it is none."""
+    try:
+        url = database_url(where)
+        sa.make_url(url).get_dialect()
+    except (RuntimeError, ValueError, ImportError, sa.exc.ArgumentError) as error:
+        raise ValueError(str(error)) from None
+    return url
+
+
+def table_count(path: Path) -> int:
+    """How many tables a SQLite file holds (0: a blank database)."""
+    connection = connect_sqlite(path, read_only=True)
+    try:
+        return int(
+            connection.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+            ).fetchone()[0]
+        )
+    finally:
+        connection.close()
+
+
+def patients_and_setting(
+    path: Path, key: str
+) -> tuple[list[tuple[str, str | None, str | None, str | None]], str | None]:
+    """Of a SQLite file read-only: every patient's (MRN, family name, given name, birth date)
+    and the value of one setting.  StoreError when it cannot be read or is not a crlmboard
+    database."""
+    try:
+        connection = connect_sqlite(path, read_only=True)
+    except sqlite3.Error as error:
+        raise StoreError(f"it cannot be read ({error})") from None
+    try:
+        rows = connection.execute(
+            "SELECT mrn, family_name, given_name, birth_date FROM patient"
+        ).fetchall()
+        value = connection.execute("SELECT value FROM setting WHERE key = ?", (key,)).fetchone()
+    except sqlite3.Error:
+        raise StoreError("it is not a crlmboard database") from None
+    finally:
+        connection.close()
+    return [tuple(r) for r in rows], None if value is None else str(value[0])

@@ -380,8 +380,9 @@ class MainWindow(QMainWindow):
 
     # -- file -------------------------------------------------------------------------
 
-    def _switch_database(self, where: str) -> None:
-        """Open another database; every view reloads from it."""
+    def _switch_database(self, where: str, *, create: bool = False) -> None:
+        """Open another database (a new one only with `create`, File ▸ New database);
+        every view reloads from it."""
         self.door.open_database(
             where,
             QSettings().value("profile") or None,
@@ -390,6 +391,7 @@ class MainWindow(QMainWindow):
             lambda error: QMessageBox.warning(
                 self, "Cannot open the database", failure_text(error, "Opening")
             ),
+            create=create,
         )
 
     def new_database(self) -> None:
@@ -404,7 +406,7 @@ class MainWindow(QMainWindow):
                     f"{path} already exists; choose a new file name or use Open database.",
                 )
                 return
-            self._switch_database(path)
+            self._switch_database(path, create=True)
 
     def open_database(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -638,7 +640,7 @@ class MainWindow(QMainWindow):
         )
         if not dialog.exec() or dialog.result_record is None:
             return
-        case = Case(patient=dialog.result_record)  # type: ignore[arg-type]
+        case = Case(patient=dialog.result_record)
 
         def failed(error: BaseException) -> None:
             if not isinstance(error, InvalidInput | BoardError):

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 from crlmboard.domain.case import Case
 from crlmboard.domain.engine.readmodel import EvaluationView
 from crlmboard.domain.validation import InvalidInput
-from crlmboard.services.board import Board, versions
+from crlmboard.services.board import Board, init_database, versions
 from crlmboard.services.cases import CaseConflict, CaseListEntry, ImportSummary, SavedCase
 from crlmboard.services.changes import NO_CHANGE, BoardError, ChangeSet
 from crlmboard.services.log import log_path
@@ -425,13 +425,26 @@ class Door(QObject):
         )
 
     def open_database(
-        self, where: str, profile: str | None, user: str | None, done: Done | None, failed: Failed
+        self,
+        where: str,
+        profile: str | None,
+        user: str | None,
+        done: Done | None,
+        failed: Failed,
+        *,
+        create: bool = False,
     ) -> None:
-        """Open another database (File > Open, New, Recent) in place of this one."""
+        """Open another database (File > Open, Recent) in place of this one; a new one is
+        made only with `create` (File > New database): a mistyped path never becomes an
+        empty database."""
         clock = self.board.today
-        self.replace_board(
-            lambda: Board.open(where, clock=clock, profile=profile, user=user), done, failed
-        )
+
+        def open_board() -> Board:
+            if create:
+                init_database(where, user=user).close()
+            return Board.open(where, clock=clock, profile=profile, user=user, create=False)
+
+        self.replace_board(open_board, done, failed)
 
     def resume_rotation(self) -> None:
         self._submit(lambda: self.board.maintenance.resume_rotation(), None, None)
@@ -651,7 +664,9 @@ class Door(QObject):
         old = self.board
 
         def open_again() -> Board:
-            return Board.open(old.url, clock=old.today, profile=profile, user=old.user)
+            return Board.open(
+                old.url, clock=old.today, profile=profile, user=old.user, create=False
+            )
 
         def restored(result: Any) -> None:
             self.resume_rotation()

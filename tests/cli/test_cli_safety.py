@@ -18,6 +18,7 @@ pytestmark = pytest.mark.db
 @pytest.fixture
 def db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
     path = str(tmp_path / "cli.sqlite3")
+    assert main(["init", "--db", path]) == 0
     assert main(["import", str(GOLDEN), "--db", path]) == 0
     capsys.readouterr()
     return path
@@ -68,19 +69,19 @@ def test_backup_list_and_restore(
 def test_restore_of_a_missing_file_is_an_error(
     db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["restore", str(tmp_path / "nope.sqlite3"), "--db", db]) == 1
+    assert main(["restore", str(tmp_path / "nope.sqlite3"), "--db", db]) == 2
     assert "There is no backup file" in capsys.readouterr().err
 
 
 def test_version_warns_about_an_affected_sqlite(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import crlmboard.services.maintenance as maintenance
+    import crlmboard.services.about as about
 
-    monkeypatch.setattr(maintenance, "sqlite_library_version", lambda: "3.45.1")
+    monkeypatch.setattr(about, "sqlite_library_version", lambda: "3.45.1")
     assert main(["--version"]) == 0
     assert "warning: SQLite 3.45.1 has the WAL-reset bug" in capsys.readouterr().out
-    monkeypatch.setattr(maintenance, "sqlite_library_version", lambda: "3.51.3")
+    monkeypatch.setattr(about, "sqlite_library_version", lambda: "3.51.3")
     assert main(["--version"]) == 0
     assert "warning" not in capsys.readouterr().out
 

@@ -66,7 +66,7 @@ def test_a_new_profile_or_day_refreshes_again(db_path: Path, tmp_path: Path) -> 
         board.cases.refresh_summaries()
         stamp_before = board.cases._summaries_stamp()
         profile = tmp_path / "strict.toml"
-        profile.write_text("restaging_interval_days = 7\n", "utf-8")
+        profile.write_text("restaging_interval_days = 7\nrestaging_soon_days = 3\n", "utf-8")
         board.evaluation.use_profile(profile)
         assert board.cases._summaries_stamp() != stamp_before
         step = board.cases.refresh_summaries(limit=100)

@@ -391,7 +391,7 @@ def test_the_case_list_follows_a_new_day_and_a_new_profile(
     assert findings("DEMO-0013") == "2 warnings"
 
     strict = tmp_path / "strict.toml"
-    strict.write_text("restaging_interval_days = 7\n", "utf-8")
+    strict.write_text("restaging_interval_days = 30\n", "utf-8")
     with Board.open(db_path, clock=lambda: day[0], profile=strict, exclusive=False) as other:
         expected = {
             e.mrn: other.evaluation.summary(other.cases.get(e.mrn))
