@@ -1076,11 +1076,6 @@ class _Summary:
 
     def timeline_chart(self) -> list[Flowable]:
         flowables: list[Flowable] = [timeline_drawing(self.timeline, self.width)]
-        if self.timeline.before_axis:
-            earlier = "; ".join(
-                f"{markup(m.label.lower())} {day(m.date)}" for m in self.timeline.before_axis
-            )
-            flowables.append(P(f"Earlier, not on the chart: {earlier}.", "small"))
         return [KeepTogether(flowables)]
 
     # -- scores --------------------------------------------------------------------

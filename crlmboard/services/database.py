@@ -174,6 +174,7 @@ class Database:
                         "nothing was created. Set it up with `crlmboard init --db URL`."
                     )
                 migrate.upgrade(engine, actor)
+                _refresh_search_text(engine)
                 return cls(engine, url, actor=actor, clock=clock, now=now)
             _check_can_open(path, create)
             if is_read_only_url(url) or (path.exists() and not _writable(path)):
@@ -284,6 +285,7 @@ class Database:
             done = search_index.keep_usable(engine)
             if done is not None:
                 log.info("%s (SQLite %s)", done, sqlite_library_version())
+            _refresh_search_text(engine)
         except BaseException:
             lock.close()
             raise
@@ -814,3 +816,11 @@ def maybe_backup(
     if info.verified:
         backup.prune(path, moment)
     return info
+
+
+def _refresh_search_text(engine: Engine) -> None:
+    """Bring the case-list filter's stored text to the current form (accents folded since
+    search-text form 2); one pass over the patients, once per database."""
+    changed = search_index.refresh_search_text(engine)
+    if changed is not None:
+        log.info("case-list search text refreshed for %d case(s)", changed)

@@ -25,6 +25,7 @@ from crlmboard.domain import models as m
 from crlmboard.domain.case import Case, ImagingTimepoint, Treatment
 from crlmboard.domain.meeting import Review
 from crlmboard.domain.trusted import construct
+from crlmboard.store import search_index
 from crlmboard.store import tables as t
 from crlmboard.store.audit import (
     AuditLog,
@@ -162,8 +163,7 @@ def _row_values(row: BaseModel, model: type[BaseModel]) -> dict[str, Any]:
 
 
 def _search_text(patient: m.Patient) -> str:
-    parts = [patient.mrn, patient.family_name or "", patient.given_name or ""]
-    return " ".join(p.casefold() for p in parts if p)
+    return search_index.search_text(patient.mrn, patient.family_name, patient.given_name)
 
 
 # The case-list filter: every word of the query (case-folded as `_search_text` is) must be a
@@ -185,8 +185,10 @@ _SEARCH = sa.table(SEARCH_INDEX, sa.column("rowid"), sa.column(SEARCH_INDEX))
 
 
 def filter_words(query: str) -> list[str]:
-    """The words of a case-list query, normalised as the stored search text is."""
-    return query.casefold().split()
+    """The words of a case-list query, folded as the stored search text is (case, accents);
+    commas are word breaks, so a name as the list shows it ("MOCKFORD, Julia") finds
+    its case."""
+    return search_index.fold(query.replace(",", " ")).split()
 
 
 class _Holds(sa.sql.functions.GenericFunction[int]):

@@ -157,6 +157,7 @@ class MainWindow(QMainWindow):
             return
         view = TimelineView()
         view.record_clicked.connect(self.workspace.show_record)
+        view.record_requested.connect(self.workspace.open_record)
         self.workspace.timeline = view
         self.workspace.insertTab(1, view, "&Timeline")
 

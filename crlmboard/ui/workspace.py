@@ -14,7 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
-from PySide6.QtWidgets import QMessageBox, QTabWidget, QWidget
+from PySide6.QtWidgets import QMessageBox, QPushButton, QTabWidget, QWidget
 
 from crlmboard.domain import models as m
 from crlmboard.domain.case import Case, ImagingTimepoint
@@ -23,6 +23,7 @@ from crlmboard.domain.engine.history import signed_engine_version
 from crlmboard.domain.engine.readmodel import EvaluationView
 from crlmboard.domain.validation import InvalidInput
 from crlmboard.services.changes import BoardError, ChangeSet
+from crlmboard.ui.forms import locale_date, problems_text
 from crlmboard.ui.ops import CaseConflict, Door, failure_text
 from crlmboard.ui.views.overview import OverviewView
 from crlmboard.ui.views.record_tabs import (
@@ -127,7 +128,7 @@ class CaseWorkspace(QTabWidget):
             [
                 ("Line", lambda c: ""),
                 ("Date", lambda c: _t(c.date)),
-                ("Regimen", lambda c: _t(c.regimen).upper()),
+                ("Regimen", lambda c: _t(c.regimen)),
                 ("Biologic", lambda c: _t(c.effective_biologic)),
                 ("Cycle", lambda c: c.cycle),
                 ("Days", lambda c: c.effective_cycle_length_days),
@@ -136,6 +137,7 @@ class CaseWorkspace(QTabWidget):
                 ("Toxicity", lambda c: _t(c.toxicity_grade)),
             ],
             "Add cycle",
+            noun="chemotherapy cycle",
         )
         self.imaging = ImagingTab()
         self.procedures = ListTab(
@@ -150,6 +152,7 @@ class CaseWorkspace(QTabWidget):
                 ("Note", lambda p: getattr(p, "note", None) or _t(getattr(p, "setting", ""))),
             ],
             "Add procedure…",
+            noun="procedure or dose",
         )
         self.outcomes = ListTab(
             "Surgery outcomes",
@@ -157,12 +160,13 @@ class CaseWorkspace(QTabWidget):
                 ("Date", lambda o: _t(o.date)),
                 ("Procedure", lambda o: _t(o.procedure)),
                 ("Margin", lambda o: f"{_t(o.margin_mm)} mm" if o.margin_mm is not None else ""),
-                ("Margin status", lambda o: _t(o.margin_status).upper()),
+                ("Margin status", lambda o: _t(o.margin_status)),
                 ("Pathological response", lambda o: _t(o.pathological_response)),
-                ("Clavien–Dindo", lambda o: _t(o.clavien_dindo).upper()),
+                ("Clavien–Dindo", lambda o: _t(o.clavien_dindo)),
                 ("Recurrence", lambda o: _t(o.recurrence_date)),
             ],
             "Add outcome…",
+            noun="surgery outcome",
         )
         self.labs = ListTab(
             "Laboratory values",
@@ -176,6 +180,7 @@ class CaseWorkspace(QTabWidget):
                 ("Albumin g/L", lambda x: _t(x.albumin_g_l)),
             ],
             "Add lab values…",
+            noun="lab result",
         )
         self.extrahepatic = ListTab(
             "Extrahepatic disease",
@@ -185,6 +190,7 @@ class CaseWorkspace(QTabWidget):
                 ("Resectable", lambda x: _t(x.resectable)),
             ],
             "Add site…",
+            noun="extrahepatic site",
         )
         self.reviews = ListTab(
             "Board reviews — signed reviews are never changed: Amend… "
@@ -198,7 +204,7 @@ class CaseWorkspace(QTabWidget):
                 (
                     "Signed",
                     lambda r: (
-                        f"{r.signed_by}, {r.signed_at:%Y-%m-%d %H:%M} UTC"
+                        f"{r.signed_by}, {locale_date(r.signed_at.date())} {r.signed_at:%H:%M} UTC"
                         if r.signed_at
                         else "not signed"
                     ),
@@ -236,6 +242,18 @@ class CaseWorkspace(QTabWidget):
         self.imaging.timepoints.edit_requested.connect(self.edit_timepoint)
         self.imaging.timepoints.remove_requested.connect(self.remove_timepoint)
         self.procedures.add_requested.connect(self.add_procedure)
+        self.add_dose_button = QPushButton("Add &immunotherapy dose…")
+        self.add_dose_button.clicked.connect(self.add_immunotherapy)
+        self.procedures.buttons.insertWidget(2, self.add_dose_button)
+        for tab in (
+            self.chemotherapy,
+            self.imaging.timepoints,
+            self.procedures,
+            self.outcomes,
+            self.labs,
+            self.extrahepatic,
+        ):
+            tab.whose = self._whose
         self.procedures.edit_requested.connect(self.edit_procedure)
         self.procedures.remove_requested.connect(self.remove_procedure)
         self.labs.add_requested.connect(
@@ -406,7 +424,10 @@ class CaseWorkspace(QTabWidget):
         def refused(error: BaseException) -> None:
             self.saving = False
             if isinstance(error, InvalidInput):
-                self._tell("This change cannot be saved", failure_text(error))
+                self._tell(
+                    "This change cannot be saved",
+                    "Please correct:\n" + problems_text(error.problems),
+                )
             elif isinstance(error, CaseConflict):
                 self.door.get_case(
                     mrn,
@@ -513,6 +534,38 @@ class CaseWorkspace(QTabWidget):
                     table.select_row(row)
                     break
 
+    def open_record(self, kind: str, record: Any) -> None:
+        """Open the record drawn on the timeline (Enter or a double click on it): its tab,
+        its row, and its edit dialog where it has one (a signed review is only shown)."""
+        when = getattr(record, "date", None) or getattr(record, "meeting_date", None)
+        if kind == "milestone" or when is None:
+            self.setCurrentWidget(self.staging if kind == "milestone" else self.overview)
+            return
+        self.show_record(kind, when)
+        tables: dict[str, tuple[ListTab, Any]] = {
+            "chemotherapy": (self.chemotherapy, self.edit_cycle),
+            "imaging": (self.imaging.timepoints, self.edit_timepoint),
+            "procedure": (self.procedures, self.edit_procedure),
+            "immunotherapy": (self.procedures, self.edit_procedure),
+            "cea": (
+                self.labs,
+                lambda row: self._edit_record(self.labs, row, "labs", "Edit lab values"),
+            ),
+            "review": (self.reviews, None),
+        }
+        table, edit = tables.get(kind, (None, None))
+        if table is None:
+            return
+        row = next((i for i, r in enumerate(table.model.records) if r is record), None)
+        if row is None:
+            row = next((i for i, r in enumerate(table.model.records) if r == record), None)
+        if row is None:
+            return
+        table.select_row(row)
+        table.view.setFocus()
+        if edit is not None:
+            edit(row)
+
     def next_cycle(self) -> m.ChemotherapyCycle:
         """A new cycle copied from the latest, its date advanced by the cycle length."""
         assert self.case is not None
@@ -559,14 +612,48 @@ class CaseWorkspace(QTabWidget):
         if record is not None:
             self._append(record, "treatments", "Add procedure")
 
+    def add_immunotherapy(self) -> None:
+        """Record a dose of a checkpoint inhibitor (agent and setting of the last one)."""
+        if self.case is None:
+            return
+        doses = sorted(self.case.immunotherapy, key=lambda d: d.date)
+        start = m.ImmunotherapyDose.model_construct(date=self.door.today())
+        note = ""
+        if doses:
+            last = doses[-1]
+            start = m.ImmunotherapyDose.model_construct(
+                date=self.door.today(),
+                agent=last.agent,
+                setting=last.setting,
+                cycle=last.cycle + 1 if last.cycle is not None else None,
+            )
+            note = f"Agent and setting copied from the dose of {locale_date(last.date)}."
+        record = self._dialog(m.ImmunotherapyDose, start, "Add immunotherapy dose", note)
+        if record is not None:
+            self._append(record, "treatments", "Add immunotherapy dose")
+
     def edit_procedure(self, row: int) -> None:
         old = self.procedures.model.records[row]
-        record = self._dialog(type(old), old, "Edit")
+        dose = isinstance(old, m.ImmunotherapyDose)
+        what = "immunotherapy dose" if dose else "procedure"
+        record = self._dialog(type(old), old, f"Edit {what}")
         if record is not None and record != old:
-            self._replace(old, record, "treatments", "Edit procedure")
+            self._replace(old, record, "treatments", f"Edit {what}")
 
     def remove_procedure(self, row: int) -> None:
-        self._replace(self.procedures.model.records[row], None, "treatments", "Remove procedure")
+        old = self.procedures.model.records[row]
+        what = "immunotherapy dose" if isinstance(old, m.ImmunotherapyDose) else "procedure"
+        self._replace(old, None, "treatments", f"Remove {what}")
+
+    def _whose(self) -> str:
+        """`DOE, Jane (MRN)`: whose record a removal changes."""
+        if self.case is None:
+            return ""
+        patient = self.case.patient
+        name = ", ".join(
+            part for part in ((patient.family_name or "").upper(), patient.given_name) if part
+        )
+        return f"{name} ({patient.mrn})" if name else patient.mrn
 
     def add_outcome(self) -> None:
         if self.case is None:

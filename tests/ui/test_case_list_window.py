@@ -5,6 +5,7 @@ Real database, real widgets; pages made small so a few dozen cases span many of 
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
@@ -140,3 +141,47 @@ def test_the_open_case_stays_selected_after_a_change(
     assert window.table.currentIndex().row() == 21
     assert window.model.data(window.table.currentIndex(), Qt.ItemDataRole.UserRole) == mrn
     assert window.workspace.case.mrn == mrn
+
+
+DEMO = Path(__file__).resolve().parents[2] / "crlmboard" / "resources" / "demo"
+
+
+@pytest.mark.parametrize(
+    ("typed", "mrn"),
+    [
+        ("Mockford, Julia", "DEMO-0009"),  # the name as the list shows it, pasted back
+        ("MOCKFORD, Julia", "DEMO-0009"),
+        ("ελενη", "DEMO-0002"),  # stored as Δοκιμή Ελένη
+        ("δοκιμη, ελενη", "DEMO-0002"),
+        ("testov ivan", None),  # Latin letters do not find Cyrillic names
+    ],
+)
+def test_the_filter_finds_names_as_shown_and_without_accents(
+    qtbot: QtBot, board: Board, typed: str, mrn: str | None
+) -> None:
+    """Issue 19, item 6: typed into the filter box of a real window over the demo cases."""
+    board.cases.import_path(DEMO)
+    board.cases.create(
+        Case(patient=m.Patient(mrn="ACC-0001", family_name="Müller", given_name="Jürgen"))
+    )
+    window = MainWindow(board)
+    qtbot.addWidget(window)
+    window.show()
+    rows: list[int | None] = []
+    window.model.locate("DEMO-0009", rows.append)
+    qtbot.waitUntil(lambda: bool(rows))
+    shown = window.model.data(window.model.index(rows[0] or 0, 1))
+    assert shown == "MOCKFORD, Julia"
+    if typed.isascii():
+        qtbot.keyClicks(window.filter_edit, typed)
+    else:  # QTest types ASCII only: as an input method would, the text at the cursor
+        window.filter_edit.insert(typed)
+    if mrn is None:
+        qtbot.waitUntil(lambda: window.model.rowCount() == 0)
+        return
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1)
+    assert window.model.data(window.model.index(0, 0)) == mrn
+    window.filter_edit.clear()
+    qtbot.keyClicks(window.filter_edit, "muller")
+    qtbot.waitUntil(lambda: window.model.data(window.model.index(0, 0)) == "ACC-0001")
+    assert window.model.rowCount() == 1

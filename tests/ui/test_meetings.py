@@ -122,7 +122,7 @@ def test_create_a_meeting_through_the_dialog(window: MainWindow, qtbot: QtBot) -
 
     when_dialog(fill, MeetingDialog)
     window.meetings.menu_actions["new"].trigger()
-    assert refused[0].startswith("date: ")
+    assert refused[0].startswith("Date: ")  # the field as the form names it
     assert refused[1] == (
         "Quorum incomplete: 2/5 core roles — missing radiologist, pathologist, coordinator"
     )
@@ -319,7 +319,7 @@ def test_review_dialog_signs_the_review(
     assert shown["findings"] >= 1
     assert shown["signer"] == window.door.board.actor.app_user
     assert shown["attendees"] == 0  # nobody pre-ticked present
-    assert "decision: record the board's decision" in shown["refused"]
+    assert "Decision: record the board's decision" in shown["refused"]
     assert "never changed" in asked[0]
     review = window.door.board.cases.get("EX-0001").reviews[-1]
     assert review.signed and review.signed_by == "Dr Hepato"
@@ -492,7 +492,7 @@ def test_figures_dialog_exports_csv(
 
     when_dialog(export, FiguresDialog)
     window.meetings.menu_actions["figures"].trigger()
-    assert "to: must not be before the start of the period" in figures["refused"]
+    assert "To: must not be before the start of the period" in figures["refused"]
     assert figures["cases_discussed"] == "1"
     assert figures["core_roles_present_2026-12-01"] == "4/5"
     rows = list(csv.reader(target.read_text("utf-8").splitlines()))

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from crlmboard.domain.validation import InvalidInput, Problem
 from crlmboard.ui.dialogs.meeting_dialog import error_text, problem_label, show_problems
+from crlmboard.ui.forms import DateEdit, date_hint, parse_date
 from crlmboard.ui.ops import Door
 
 Index = QModelIndex | QPersistentModelIndex
@@ -120,10 +120,10 @@ class FiguresModel(QAbstractTableModel):
 
 
 def _parse(text: str, field: str) -> tuple[dt.date | None, Problem | None]:
-    try:
-        return dt.date.fromisoformat(text.strip()), None
-    except ValueError:
-        return None, Problem(field, "must be a date YYYY-MM-DD")
+    parsed = parse_date(text)
+    if parsed is None:
+        return None, Problem(field, f"must be a date ({date_hint()})")
+    return parsed, None
 
 
 class FiguresDialog(QDialog):
@@ -145,12 +145,12 @@ class FiguresDialog(QDialog):
         today = door.today()
         layout = QVBoxLayout(self)
         period = QHBoxLayout()
-        self.start_edit = QLineEdit((start or today.replace(month=1, day=1)).isoformat())
-        self.start_edit.setAccessibleName("Period from")
-        self.start_edit.setPlaceholderText("YYYY-MM-DD")
-        self.end_edit = QLineEdit((end or today).isoformat())
-        self.end_edit.setAccessibleName("Period to")
-        self.end_edit.setPlaceholderText("YYYY-MM-DD")
+        self.start_picker = DateEdit("Period from")
+        self.start_edit = self.start_picker.line
+        self.start_picker.set_date(start or today.replace(month=1, day=1))
+        self.end_picker = DateEdit("Period to")
+        self.end_edit = self.end_picker.line
+        self.end_picker.set_date(end or today)
         start_label = QLabel("Period &from")
         start_label.setBuddy(self.start_edit)
         end_label = QLabel("&to")
@@ -158,9 +158,9 @@ class FiguresDialog(QDialog):
         self.show_button = QPushButton("&Show")
         self.show_button.clicked.connect(self.load)
         period.addWidget(start_label)
-        period.addWidget(self.start_edit)
+        period.addWidget(self.start_picker)
         period.addWidget(end_label)
-        period.addWidget(self.end_edit)
+        period.addWidget(self.end_picker)
         period.addWidget(self.show_button)
         period.addStretch(1)
         layout.addLayout(period)

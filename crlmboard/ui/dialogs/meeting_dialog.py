@@ -39,14 +39,14 @@ from crlmboard.domain.labels import value_label
 from crlmboard.domain.meeting import MeetingFields
 from crlmboard.domain.models import Attendee, Role
 from crlmboard.domain.validation import InvalidInput, Problem, problems_from_error
-from crlmboard.ui.forms import locale_date
+from crlmboard.ui.forms import DateEdit, iso_text, locale_date, problems_text
 from crlmboard.ui.ops import AgendaEntry, Door, MeetingListing, MeetingSummary
 
 
 def error_text(error: BaseException) -> str:
     """The sentences a coordinator reads for a refused input or a failed service call."""
     if isinstance(error, InvalidInput):
-        return "Please correct:\n" + "\n".join(str(p) for p in error.problems)
+        return "Please correct:\n" + problems_text(error.problems)
     return str(error)
 
 
@@ -112,7 +112,8 @@ class QuorumLine(QWidget):
 
 
 def _iso(value: dt.date | None) -> str:
-    return value.isoformat() if value is not None else ""
+    """A date in the field as every screen shows it (the name is historical)."""
+    return locale_date(value)
 
 
 class MeetingDialog(QDialog):
@@ -137,15 +138,15 @@ class MeetingDialog(QDialog):
         self.resize(640, 520)
         layout = QVBoxLayout(self)
         form = QFormLayout()
-        self.date_edit = QLineEdit()
-        self.date_edit.setPlaceholderText("YYYY-MM-DD")
-        self.date_edit.setAccessibleName("Meeting date")
+        self.date_picker = DateEdit("Meeting date")
+        self.date_edit = self.date_picker.line
+        self.date_picker.picked.connect(lambda: self._check())
         self.time_edit = QLineEdit()
         self.time_edit.setPlaceholderText("HH:MM")
         self.time_edit.setAccessibleName("Meeting time")
         self.location_edit = QLineEdit()
         self.location_edit.setAccessibleName("Location")
-        form.addRow("Date *", self.date_edit)
+        form.addRow("Date *", self.date_picker)
         form.addRow("Time", self.time_edit)
         form.addRow("Location", self.location_edit)
         layout.addLayout(form)
@@ -245,7 +246,7 @@ class MeetingDialog(QDialog):
 
     def values(self) -> dict[str, Any]:
         return {
-            "date": self.date_edit.text().strip(),
+            "date": iso_text(self.date_edit.text()),
             "time": self.time_edit.text().strip() or None,
             "location": self.location_edit.text().strip() or None,
         }
@@ -260,7 +261,7 @@ class MeetingDialog(QDialog):
         problems += attendee_problems
         self.quorum_line.show_quorum(quorum(people, self.core_roles))
         if show:
-            show_problems(self.problems, "\n".join(str(p) for p in problems))
+            show_problems(self.problems, problems_text(problems, MeetingFields))
         return problems
 
     def accept(self) -> None:

@@ -54,7 +54,7 @@ from crlmboard.domain.models import (
 )
 from crlmboard.domain.validation import Problem, problems_from_error
 from crlmboard.ui.dialogs.meeting_dialog import error_text, problem_label, role_text, show_problems
-from crlmboard.ui.forms import locale_date
+from crlmboard.ui.forms import DateEdit, iso_text, locale_date, problems_text
 from crlmboard.ui.ops import Door, ReviewDraft
 from crlmboard.ui.views.overview import OverviewView
 
@@ -286,10 +286,9 @@ class ReviewDialog(QDialog):
         actions_layout.addLayout(buttons)
         form.addRow("Actions", actions)
 
-        self.next_review_edit = QLineEdit()
-        self.next_review_edit.setPlaceholderText("YYYY-MM-DD")
-        self.next_review_edit.setAccessibleName("Next review date")
-        form.addRow("Next review", self.next_review_edit)
+        self.next_review_picker = DateEdit("Next review date")
+        self.next_review_edit = self.next_review_picker.line
+        form.addRow("Next review", self.next_review_picker)
 
         self.attendees_list = QListWidget()
         self.attendees_list.setAccessibleName("Attendees")
@@ -318,7 +317,7 @@ class ReviewDialog(QDialog):
             for action in previous.actions:
                 self.add_action(action)
             if previous.next_review_date is not None:
-                self.next_review_edit.setText(previous.next_review_date.isoformat())
+                self.next_review_edit.setText(locale_date(previous.next_review_date))
         # the attendees stay in Python: a row's data is its index in `self.people`
         self.people: list[Attendee] = present
         for number, attendee in enumerate(present):
@@ -345,7 +344,7 @@ class ReviewDialog(QDialog):
         values = (
             ("", "", "")
             if action is None
-            else (action.text, action.owner or "", action.due.isoformat() if action.due else "")
+            else (action.text, action.owner or "", locale_date(action.due))
         )
         for column, value in enumerate(values):
             self.actions_table.setItem(row, column, QTableWidgetItem(value))
@@ -383,7 +382,7 @@ class ReviewDialog(QDialog):
             try:
                 found.append(
                     ReviewAction.model_validate(
-                        {"text": text, "owner": owner or None, "due": due or None}
+                        {"text": text, "owner": owner or None, "due": iso_text(due) or None}
                     )
                 )
             except ValidationError as error:
@@ -407,7 +406,7 @@ class ReviewDialog(QDialog):
             "recommendation": self.recommendation_combo.currentData(),
             "decision": self.decision_edit.toPlainText().strip(),
             "rationale": self.rationale_edit.toPlainText().strip(),
-            "next_review_date": self.next_review_edit.text().strip() or None,
+            "next_review_date": iso_text(self.next_review_edit.text()) or None,
             "attendees": self.attendees(),
         }
         if not values["decision"]:
@@ -451,7 +450,8 @@ class ReviewDialog(QDialog):
     def accept(self) -> None:
         values, problems = self.values()
         if problems:
-            show_problems(self.problems, "Please correct:\n" + "\n".join(str(p) for p in problems))
+            text = problems_text(problems, ReviewFields)
+            show_problems(self.problems, "Please correct:\n" + text)
             return
         show_problems(self.problems, "")
         if not self.confirm(values["signer"]):

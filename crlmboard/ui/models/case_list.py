@@ -19,6 +19,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
+from crlmboard.ui.forms import locale_date
 from crlmboard.ui.ops import CaseListEntry, Door
 
 PAGE_SIZE = 200
@@ -58,7 +59,7 @@ def row_texts(row: CaseListEntry, today: date) -> tuple[str, ...]:
         row.mrn,
         ", ".join(x for x in (family, row.given_name or "") if x),
         "" if age is None else str(age),
-        row.next_meeting.isoformat() if row.next_meeting else "",
+        locale_date(row.next_meeting),
         (row.resectability or "").replace("_", " "),
         row.current_response or "",
         ", ".join(findings),

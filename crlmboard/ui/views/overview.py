@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from crlmboard.domain.case import Case
 from crlmboard.domain.engine.readmodel import EvaluationView, FactsView, ScoreView
 from crlmboard.domain.labels import response_text
-from crlmboard.ui.forms import choice_text, locale_date
+from crlmboard.ui.forms import code_text, locale_date
 
 SEVERITIES = [
     ("critical", "Critical", QStyle.StandardPixmap.SP_MessageBoxCritical),
@@ -42,7 +42,7 @@ def _text(value: Any) -> str:
         return ", ".join(f"{k} {_text(v)}" for k, v in value.items()) or "—"
     if isinstance(value, list | tuple):
         return ", ".join(_text(v) for v in value) or "—"
-    return choice_text(str(value))
+    return code_text(str(value))
 
 
 def _score(score: ScoreView | None) -> str:

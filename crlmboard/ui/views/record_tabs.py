@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -28,7 +29,7 @@ from crlmboard.domain import models as m
 from crlmboard.domain.case import Case, ImagingTimepoint
 from crlmboard.domain.engine.readmodel import EvaluationView, LesionCell
 from crlmboard.domain.labels import response_text
-from crlmboard.ui.forms import RecordForm, choice_text, locale_date, read_only_table
+from crlmboard.ui.forms import RecordForm, code_text, locale_date, read_only_table
 from crlmboard.ui.models.records import RecordTableModel
 
 Apply = Callable[..., None]  # apply(edited case, undo text, done(saved: bool))
@@ -46,7 +47,7 @@ def _t(value: Any) -> str:
         return f"{value:g}"
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
-    return choice_text(str(value))
+    return code_text(str(value))
 
 
 def _table(model: QAbstractTableModel) -> QTableView:
@@ -242,9 +243,13 @@ class ListTab(QWidget):
         columns: list[tuple[str, Callable[[Any], Any]]],
         add_text: str,
         parent: QWidget | None = None,
+        *,
+        noun: str = "record",
     ):
         super().__init__(parent)
         self.setWindowTitle(title)
+        self.noun = noun
+        self.whose: Callable[[], str] = lambda: ""
         self.model = RecordTableModel(columns, self)
         self.view = _table(self.model)
         self.view.doubleClicked.connect(lambda index: self.edit_requested.emit(index.row()))
@@ -258,16 +263,41 @@ class ListTab(QWidget):
         self.remove_button = QPushButton("Remove")
         self.add_button.clicked.connect(self.add_requested)
         self.edit_button.clicked.connect(lambda: self._with_row(self.edit_requested.emit))
-        self.remove_button.clicked.connect(lambda: self._with_row(self.remove_requested.emit))
+        self.remove_button.clicked.connect(lambda: self._with_row(self._confirm_remove))
         row.addStretch(1)
         for button in (self.add_button, self.edit_button, self.remove_button):
             row.addWidget(button)
         layout.addLayout(row)
+        self.buttons = row
 
     def _with_row(self, emit: Callable[[int], None]) -> None:
         rows = self.view.selectionModel().selectedRows()
         if rows:
             emit(rows[0].row())
+
+    def _confirm_remove(self, row: int) -> None:
+        """Ask before a record is removed (No is the default), naming it as the row shows it
+        and whose record it is; only Yes removes it."""
+        model = self.model
+        shown = [
+            f"{model.headerData(c, Qt.Orientation.Horizontal)}: {text}"
+            for c in range(model.columnCount())
+            if (text := str(model.data(model.index(row, c)) or "").strip())
+        ]
+        whose = self.whose()
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle(f"Remove {self.noun}")
+        owner = f" from the record of {whose}" if whose else ""
+        box.setText(f"Remove this {self.noun}{owner}?")
+        box.setInformativeText("\n".join(shown[:6]) + "\n\nEdit ▸ Undo can bring it back.")
+        remove = box.addButton(f"Remove {self.noun}", QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("Keep", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+        box.exec()
+        if box.clickedButton() is remove:
+            self.remove_requested.emit(row)
 
     def select_row(self, row: int) -> None:
         if 0 <= row < self.model.rowCount():
@@ -344,7 +374,7 @@ class LesionMatrixModel(QAbstractTableModel):
         if orientation == Qt.Orientation.Horizontal:
             if 0 <= section < len(self.timepoints):
                 tp = self.timepoints[section]
-                return f"{locale_date(tp.date)}\n{(tp.modality or '').upper().replace('_', ' ')}"
+                return f"{locale_date(tp.date)}\n{_t(tp.modality)}"
             return None
         if section < len(self.lesions):
             return self.lesions[section]
@@ -439,6 +469,7 @@ class ImagingTab(QWidget):
                 ("Extrahepatic findings", lambda tp: tp.extrahepatic_findings or ""),
             ],
             "Add timepoint…",
+            noun="imaging timepoint",
         )
         splitter.addWidget(self.timepoints)
         matrix_box = QWidget()
