@@ -26,7 +26,13 @@ from crlmboard.domain.board_work import (
     readiness,
 )
 from crlmboard.domain.case import Case
-from crlmboard.domain.meeting import AgendaItem, Meeting, MeetingFields, Review
+from crlmboard.domain.meeting import (
+    AgendaItem,
+    Meeting,
+    MeetingFields,
+    Review,
+    signing_too_early,
+)
 from crlmboard.domain.models import Attendee, FollowUp, ReviewAction, Strategy
 from crlmboard.domain.validation import InvalidInput, Problem, problems_from_error
 from crlmboard.services.cases import CaseService
@@ -450,6 +456,9 @@ class ReviewService:
             raise InvalidInput([Problem("signed_by", "the signer's name is required")])
         if not decision.strip():
             raise InvalidInput([Problem("decision", "record the board's decision")])
+        early = signing_too_early(draft.meeting.date, self.database.today())
+        if early:
+            raise InvalidInput([Problem("meeting_date", early)])
         values: dict[str, Any] = {
             "meeting_date": draft.meeting.date,
             "question": draft.entry.question,

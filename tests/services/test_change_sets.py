@@ -17,7 +17,7 @@ import pytest
 
 from crlmboard.services import Board, ChangeSet
 from crlmboard.services.changes import changes_of
-from tests.conftest import GOLDEN, TODAY
+from tests.conftest import GOLDEN, TODAY, turn_to
 
 pytestmark = pytest.mark.db
 
@@ -64,6 +64,7 @@ def scene(board: Board, tmp_path: Path) -> Scene:
         mrn: board.meetings.add_to_agenda(first, mrn, "Resect?").item_id
         for mrn in ("EX-0001", "EX-0002", "EX-0003")
     }
+    turn_to(board, "2026-12-01")  # the meeting's day: its reviews can be signed
     board.reviews.sign(
         board.reviews.start(first, "EX-0001"),
         signer="Dr Synthetic A",

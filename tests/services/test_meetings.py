@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from crlmboard.domain.validation import InvalidInput
 from crlmboard.services import Board, BoardError
 from crlmboard.services.demo import create_demo_database
-from tests.conftest import GOLDEN, TODAY
+from tests.conftest import GOLDEN, TODAY, turn_to
 
 pytestmark = pytest.mark.db
 
@@ -29,6 +29,7 @@ def meeting(board: Board) -> tuple[Board, int, int]:
     board.cases.import_path(GOLDEN)
     first = board.meetings.create("2026-12-01", "16:00", "Room 3", PEOPLE).meeting_id
     second = board.meetings.create("2026-12-08").meeting_id
+    turn_to(board, "2026-12-01")  # the first meeting's day: its reviews can be signed
     return board, first, second
 
 

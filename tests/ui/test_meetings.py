@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from crlmboard.domain.models import Role
+from crlmboard.domain.validation import InvalidInput
 from crlmboard.services import Board
 from crlmboard.services.changes import ChangeSet
 from crlmboard.ui.dialogs.figures_dialog import FiguresDialog
@@ -29,7 +30,7 @@ from crlmboard.ui.dialogs.meeting_dialog import (
 from crlmboard.ui.dialogs.review_dialog import FollowUpDialog, ReviewDialog
 from crlmboard.ui.main_window import MainWindow
 from crlmboard.ui.models.meetings import AgendaModel, MeetingListModel, WorklistModel
-from tests.conftest import GOLDEN
+from tests.conftest import GOLDEN, TODAY, turn_to
 
 pytestmark = [pytest.mark.ui, pytest.mark.db]
 
@@ -62,6 +63,7 @@ def meeting(window: MainWindow) -> tuple[int, int]:
         ("EX-0003", "Ready for hepatectomy?"),
     ):
         board.meetings.add_to_agenda(first, mrn, question)
+    turn_to(board, "2026-12-01")  # the first meeting's day: its reviews can be signed
     window.meetings.reload(first)
     window.pages.setCurrentWidget(window.meetings)
     return first, second
@@ -316,7 +318,7 @@ def test_review_dialog_signs_the_review(
     qtbot.keyClick(window.meetings.agenda_view, Qt.Key.Key_Return)  # Enter reviews the case
     assert shown["findings"] >= 1
     assert shown["signer"] == window.door.board.actor.app_user
-    assert shown["attendees"] == 4
+    assert shown["attendees"] == 0  # nobody pre-ticked present
     assert "Decision: record the board's decision" in shown["refused"]
     assert "never changed" in asked[0]
     review = window.door.board.cases.get("EX-0001").reviews[-1]
@@ -420,6 +422,7 @@ def test_follow_up_worklist_opens_the_case(
     window: MainWindow, meeting: tuple[int, int], qtbot: QtBot
 ) -> None:
     board = window.door.board
+    turn_to(board, TODAY)  # a week before the fixture's meeting; the overdue days count from it
     past = board.meetings.create("2026-11-10", "16:00", "Room 3", PEOPLE).meeting_id
     board.meetings.add_to_agenda(past, "EX-0003", "Hepatectomy?")
     board.reviews.sign(
@@ -574,12 +577,14 @@ def test_the_meetings_page_reads_nothing_until_it_is_shown(
         for mrn in ("EX-0001", "EX-0002", "EX-0003")
     }
     board.meetings.hold_back(items["EX-0002"], "awaiting MRI")
+    turn_to(board, "2026-12-01")  # signed on the meeting's day
     board.reviews.sign(
         board.reviews.start(first, "EX-0001"),
         signer="Dr Hepato",
         recommendation="upfront_resection",
         decision="Resect.",
     )
+    turn_to(board, TODAY)  # and the page looked at as the rest of this file does
     read: list[str] = []
     for name in ("listing", "list", "get", "prepare"):
         method = getattr(board.meetings, name)
@@ -667,3 +672,44 @@ def test_the_light_listing_agrees_with_the_full_list(
         assert listed.cases == len(active)
         assert listed.discussed == sum(e.status == "discussed" for e in active)
         assert board.meetings.quorum(listed) == board.meetings.quorum(summary)
+
+
+def test_signing_sanity_in_the_review_dialog(
+    window: MainWindow, meeting: tuple[int, int], qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19 item 7: no signing before the meeting's date (dialog and service), nobody
+    pre-ticked present, Recommendation first, Insert adds an action and Tab reaches its owner
+    and due date."""
+    first, _ = meeting
+    board = window.door.board
+    turn_to(board, "2026-11-30")  # the day before the meeting
+    answer_yes(monkeypatch)
+    draft = board.reviews.start(first, "EX-0001")
+    dialog = ReviewDialog(window.door, draft, window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.focusWidget() is dialog.recommendation_combo
+    assert dialog.attendees() == []
+    qtbot.keyClick(dialog.recommendation_combo, Qt.Key.Key_Tab)
+    assert dialog.focusWidget() is dialog.decision_edit
+    qtbot.keyClicks(dialog.decision_edit, "Resect.")
+    dialog.actions_table.setFocus()
+    qtbot.keyClick(dialog.actions_table, Qt.Key.Key_Insert)
+    assert dialog.actions_table.rowCount() == 1
+    table = dialog.actions_table
+    table.closePersistentEditor(table.item(0, 0))
+    table.setCurrentCell(0, 0)
+    qtbot.keyClick(table, Qt.Key.Key_Tab)
+    assert table.currentColumn() == 1  # owner
+    qtbot.keyClick(table, Qt.Key.Key_Tab)
+    assert table.currentColumn() == 2  # due date
+    qtbot.keyClick(table, Qt.Key.Key_Backtab)
+    assert table.currentColumn() == 1
+    dialog.accept()
+    assert "before" in dialog.problems.text() and "2026-12-01" in dialog.problems.text()
+    assert dialog.isVisible()
+    with pytest.raises(InvalidInput, match="2026-12-01"):
+        board.reviews.sign(draft, signer="Dr Hepato", recommendation=None, decision="Resect.")
+    assert board.cases.get("EX-0001").reviews == []
+    dialog.reject()

@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from pydantic import ValidationError
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractItemDelegate,
     QAbstractItemView,
     QComboBox,
     QDialog,
@@ -42,7 +43,7 @@ from PySide6.QtWidgets import (
 from crlmboard.domain.case import Case
 from crlmboard.domain.engine.readmodel import EvaluationView
 from crlmboard.domain.labels import value_label
-from crlmboard.domain.meeting import Review
+from crlmboard.domain.meeting import Review, signing_too_early
 from crlmboard.domain.models import (
     Attendee,
     FollowUpReason,
@@ -94,6 +95,46 @@ def _text_edit(name: str, lines: int) -> QPlainTextEdit:
     edit.setTabChangesFocus(True)  # Tab moves on, as in every other field
     edit.setFixedHeight(edit.fontMetrics().lineSpacing() * lines + 12)
     return edit
+
+
+class ActionsTable(QTableWidget):
+    """The review's actions, one row each (action, owner, due), kept keyboard-only: Insert
+    (or Space in an empty table) adds a row; Tab walks action → owner → due within the row
+    and then leaves the table, Shift+Tab walks back."""
+
+    add_requested = Signal()
+    LAST = 2
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key == Qt.Key.Key_Insert or (key == Qt.Key.Key_Space and self.rowCount() == 0):
+            self.add_requested.emit()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def focusNextPrevChild(self, next: bool) -> bool:
+        row, column = self.currentRow(), self.currentColumn()
+        if row >= 0:
+            step = 1 if next else -1
+            if 0 <= column + step <= self.LAST:
+                self.setCurrentCell(row, column + step)
+                return True
+        return super().focusNextPrevChild(next)
+
+    def closeEditor(self, editor: QWidget, hint: QAbstractItemDelegate.EndEditHint) -> None:
+        # Tab from the due date (Shift+Tab from the action) leaves the table instead of
+        # wrapping to the next row's cell
+        column = self.currentColumn()
+        leave = (
+            hint == QAbstractItemDelegate.EndEditHint.EditNextItem and column == self.LAST
+        ) or (hint == QAbstractItemDelegate.EndEditHint.EditPreviousItem and column == 0)
+        if not leave:
+            super().closeEditor(editor, hint)
+            return
+        super().closeEditor(editor, QAbstractItemDelegate.EndEditHint.NoHint)
+        forward = hint == QAbstractItemDelegate.EndEditHint.EditNextItem
+        super().focusNextPrevChild(forward)
 
 
 class ReviewDialog(QDialog):
@@ -193,7 +234,7 @@ class ReviewDialog(QDialog):
         layout.addLayout(row)
         for key in ("Ctrl+Return", "Ctrl+Enter"):
             QShortcut(QKeySequence(key), self).activated.connect(self.accept)
-        self.decision_edit.setFocus()
+        self.recommendation_combo.setFocus()
 
     # -- the form -----------------------------------------------------------------------
 
@@ -219,7 +260,9 @@ class ReviewDialog(QDialog):
         actions = QWidget()
         actions_layout = QVBoxLayout(actions)
         actions_layout.setContentsMargins(0, 0, 0, 0)
-        self.actions_table = QTableWidget(0, 3)
+        self.actions_table = ActionsTable(0, 3)
+        self.actions_table.setAccessibleName("Actions")
+        self.actions_table.add_requested.connect(lambda: self.add_action(edit=True))
         self.actions_table.setHorizontalHeaderLabels(["Action", "Owner", "Due (YYYY-MM-DD)"])
         header = self.actions_table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -231,6 +274,7 @@ class ReviewDialog(QDialog):
         actions_layout.addWidget(self.actions_table)
         buttons = QHBoxLayout()
         add = QPushButton("&Add action")
+        add.setToolTip("Add an action row (Insert in the table)")
         add.setAutoDefault(False)
         add.clicked.connect(lambda: self.add_action(edit=True))
         remove = QPushButton("Remove action")
@@ -280,7 +324,8 @@ class ReviewDialog(QDialog):
             item = QListWidgetItem(f"{attendee.name} — {role_text(attendee.role)}")
             item.setData(Qt.ItemDataRole.UserRole, number)
             item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
-            on = checked is None or (attendee.name, attendee.role) in checked
+            # nobody is ticked present by default: the board records who attended
+            on = checked is not None and (attendee.name, attendee.role) in checked
             item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
             self.attendees_list.addItem(item)
         if not present:
@@ -368,6 +413,9 @@ class ReviewDialog(QDialog):
             problems.append(Problem("decision", "record the board's decision"))
         if not values["signer"]:
             problems.append(Problem("signed_by", "the signer's name is required"))
+        early = signing_too_early(self.draft.meeting.date, self.door.today())
+        if early:
+            problems.append(Problem("meeting_date", early))
         try:
             fields = ReviewFields.model_validate(
                 {
