@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from crlmboard import __version__
 from crlmboard.services.board import BoardError
-from crlmboard.store import audit, backup, integrity, migrate, search_index
+from crlmboard.store import audit, backup, checkpoints, integrity, keys, migrate, search_index
 from crlmboard.store.audit import Actor, AuditEntry, AuditHead
 from crlmboard.store.backup import BackupFailed, BackupInfo
 from crlmboard.store.database import (
@@ -216,10 +216,13 @@ def _open_file(
             notes.append(
                 "crlmboard was not closed properly last time; the database was checked and opened."
             )
-        prepare_file(path, actor, now, notes)
+        upgraded = prepare_file(path, actor, now, notes)
         engine = create_database_engine(url)
+        if upgraded:
+            sign_head(engine, path, now(), to_file=True)  # the upgrade's audit rows
         if migrate.file_revision(path) is None:
             migrate.upgrade(engine, actor)  # a new database
+            sign_head(engine, path, now(), to_file=True)
         else:
             with contextlib.suppress(BackupFailed):
                 maybe_backup(path, "open", now())
@@ -234,9 +237,9 @@ def _open_file(
     return OpenedDatabase(engine, url, path, lock, exclusive=exclusive, notes=notes)
 
 
-def prepare_file(path: Path, actor: Actor, now: Now, notes: list[str]) -> None:
+def prepare_file(path: Path, actor: Actor, now: Now, notes: list[str]) -> bool:
     """With the writer lock held: clean up, check, refuse newer, upgrade older (on a copy,
-    after a verified backup)."""
+    after a verified backup).  Returns whether it upgraded the database."""
     for leftover in [
         *migrate.leftover_copies(path),
         *path.parent.glob(f".{path.name}.restoring-*"),
@@ -244,12 +247,12 @@ def prepare_file(path: Path, actor: Actor, now: Now, notes: list[str]) -> None:
         leftover.unlink(missing_ok=True)
     backup.cleanup_unfinished(path)
     if not path.exists() or path.stat().st_size == 0:
-        return
+        return False
     _refuse_if_corrupt(path)
     revision = migrate.file_revision(path)
     migrate.refuse_newer(revision)
     if revision is None or revision == migrate.head_revision():
-        return
+        return False
     try:
         taken = backup.create_backup(
             path,
@@ -276,6 +279,7 @@ def prepare_file(path: Path, actor: Actor, now: Now, notes: list[str]) -> None:
         f"is {taken.path.name}."
     )
     log.info("database upgraded from schema %s", revision)
+    return True
 
 
 def _copy_problems(copy: Path) -> list[str]:
@@ -349,10 +353,151 @@ def maybe_backup(
         and timedelta(0) <= moment - newest.created < BACKUP_INTERVAL
     ):
         return None
-    info = backup.create_backup(path, reason=reason, now=moment, app_version=__version__)
+    info = backup.create_backup(
+        path,
+        reason=reason,
+        now=moment,
+        app_version=__version__,
+        sign=_backup_signer(path),
+    )
     if info.verified:
         backup.prune(path, moment)
     return info
+
+
+# -- checkpoints -----------------------------------------------------------------------------
+
+
+def _ensure_database_id(engine: Engine) -> str:
+    """The database's id, made on first need.  (Until the database-id work lands, which
+    creates it at `init` and by migration, audited: this stand-in writes the setting.)"""
+    import uuid
+
+    with read_session(engine) as session:
+        found = checkpoints.database_id(session)
+    if found is not None:
+        return found
+    from crlmboard.store import tables as t
+
+    with write_session(engine) as session:
+        found = checkpoints.database_id(session)
+        if found is None:
+            found = str(uuid.uuid4())
+            session.add(t.SettingRow(key=checkpoints.DATABASE_ID, value=found))
+    return found
+
+
+_HEAD = -1  # `sign_head(after=_HEAD)`: nothing was written since the newest checkpoint
+
+
+def sign_head(
+    engine: Engine,
+    path: Path | None,
+    moment: datetime,
+    *,
+    after: int | None = None,
+    to_file: bool = False,
+    kind: str = checkpoints.CHECKPOINT,
+) -> checkpoints.Checkpoint | None:
+    """Sign the chain head of a SQLite database (with the writer lock held): kept as the
+    newest checkpoint with the key, and (`to_file`) appended to the checkpoint file beside
+    the database.
+
+    `after`: the row our transaction followed.  Rows between the newest checkpoint and it
+    were not signed by crlmboard; signing the head would bless them, so an *unsigned* mark
+    naming them goes to the checkpoint file and the key store first (and `check` reports
+    it).  A newest checkpoint the chain no longer matches is kept in the file likewise.
+    A checkpoint that cannot be written is logged, never fails the save."""
+    if path is None:
+        return None
+    try:
+        database_id = _ensure_database_id(engine)
+        key = keys.key_for(database_id)
+        with read_session(engine) as session:
+            head = audit.read_head(session)
+            if after == _HEAD:
+                after = 0 if head is None else head.seq
+            previous = _latest(database_id, key)
+            if previous is not None and after is not None:
+                _keep_evidence(session, path, key, database_id, previous, after, moment)
+        checkpoint = checkpoints.sign(key, database_id, head, moment, kind)
+        keys.save_latest(database_id, checkpoint.to_json())
+        if to_file:
+            checkpoints.append(path, checkpoint)
+    except (OSError, keys.KeyringUnavailable, sqlite3.Error, OperationalError) as error:
+        log.error("the audit checkpoint could not be written: %s", type(error).__name__)
+        return None
+    return checkpoint
+
+
+def _latest(database_id: str, key: bytes) -> checkpoints.Checkpoint | None:
+    text = keys.load_latest(database_id)
+    if text is None:
+        return None
+    try:
+        found = checkpoints.Checkpoint.from_dict(json.loads(text))
+    except ValueError:
+        return None
+    if found.database_id != database_id or not checkpoints.authentic(key, found):
+        return None
+    return found
+
+
+def _keep_evidence(
+    session: Session,
+    path: Path,
+    key: bytes,
+    database_id: str,
+    previous: checkpoints.Checkpoint,
+    after: int,
+    moment: datetime,
+) -> None:
+    """Before the newest checkpoint is replaced: keep it in the file if the chain no longer
+    matches it, and mark rows it does not cover that our transaction followed."""
+    if previous.seq > after or (
+        previous.seq > 0 and audit.hash_at(session, previous.seq) != previous.hash
+    ):
+        checkpoints.append(path, previous)
+        log.error("the audit chain no longer matches its newest checkpoint")
+    elif previous.seq < after:
+        found = audit.hash_at(session, after)
+        if found is not None:
+            mark = checkpoints.sign(
+                key, database_id, AuditHead(after, found), moment, checkpoints.UNSIGNED
+            )
+            checkpoints.append(path, mark)
+            keys.save_unsigned(database_id, mark.to_json())
+            log.error("audit rows not signed by crlmboard were found before a save")
+
+
+def _backup_signer(database: Path) -> Callable[[sqlite3.Connection], dict[str, object] | None]:
+    """What `create_backup` calls for the manifest's checkpoint: the newest checkpoint,
+    when the copy's chain holds that row with that hash (a backup never signs anything
+    itself: it would bless rows crlmboard did not write).  Also kept in the checkpoint
+    file."""
+
+    def sign(connection: sqlite3.Connection) -> dict[str, object] | None:
+        database_id = checkpoints.database_id_raw(connection)
+        if database_id is None:
+            return None
+        try:
+            key = keys.load_key(database_id)
+            latest = None if key is None else _latest(database_id, key)
+            if latest is None:
+                return None
+            found = connection.execute(
+                "SELECT row_hash FROM audit_event WHERE seq = ?", (latest.seq,)
+            ).fetchone()
+            if latest.seq > 0 and (found is None or found[0] != latest.hash):
+                log.error("the backup's audit chain does not hold the newest checkpoint")
+                return None
+            checkpoints.append(database, latest)
+        except (OSError, keys.KeyringUnavailable) as error:
+            log.error("the backup's checkpoint could not be kept: %s", type(error).__name__)
+            return None
+        return latest.as_dict()
+
+    return sign
 
 
 # -- check ---------------------------------------------------------------------------------
@@ -456,6 +601,7 @@ class MaintenanceService:
                     app_version=__version__,
                     destination=None if destination is None else Path(destination),
                     progress=progress,
+                    sign=_backup_signer(path),
                 )
             except BackupFailed as error:
                 raise BoardError(str(error)) from None
@@ -505,107 +651,184 @@ class MaintenanceService:
     # -- check -------------------------------------------------------------------------
 
     def check(self, progress: Progress | None = None) -> CheckReport:
-        """Every check there is; never changes anything."""
+        """Every check there is; never changes anything.  Each step reports what it finds
+        and the next one runs whatever the damage (a step that fails outright says so)."""
         report = CheckReport(self.board.location, sqlite_library_version())
         warning = sqlite_warning()
         if warning:
             report.warnings.append(warning)
         path = self.path
-        if path is not None:
-            results = integrity.sqlite_checks(path, progress)
-            for name, found in results.items():
-                check_name = "integrity_check" if name == "integrity" else "foreign_key_check"
-                if found:
-                    report.problems += [f"{check_name}: {p}" for p in found]
-                else:
-                    report.passed.append(check_name)
-        with read_session(self.board.engine) as session:
-            missing = integrity.trigger_problems(session)
-            report.problems += missing
-            if not missing:
-                report.passed.append("append-only and signed-review triggers present")
+
+        def step(name: str, work: Callable[[], None]) -> None:
             if progress:
-                progress("audit chain", 0, 1)
-            chain = audit.verify_chain(
-                session, lambda n: progress and progress("audit chain", n, 0)
-            )
-            report.audit_rows, report.audit_head = chain.rows, chain.head
-            report.warnings += chain.warnings
-            if chain.ok:
-                report.passed.append(f"audit chain ({chain.rows} rows)")
-                anchor, compared = self._anchor_problem(session, chain.head)
-                if anchor:
-                    report.problems.append(anchor)
-                elif compared is not None:
-                    report.passed.append(f"audit chain agrees with the backup {compared}")
-                elif chain.head is not None and path is not None:
-                    report.warnings.append(
-                        "no backup records this audit chain yet; make one with `crlmboard backup`"
-                    )
-            else:
+                progress(name, 0, 1)
+            try:
+                work()
+            except Exception as error:  # a damaged database may fail in ways not foreseen
+                log.error("check step %s failed: %s", name, type(error).__name__)
                 report.problems.append(
-                    f"audit chain broken at row {chain.first_broken}: {chain.problem}"
+                    f"the {name} check could not be completed ({type(error).__name__}): "
+                    "the database is damaged there"
                 )
-            if progress:
-                progress("signed reviews", 0, 1)
-            reviews = integrity.signed_review_problems(session)
-            report.problems += reviews
-            if not reviews:
-                report.passed.append("signed review hashes")
-            if progress:
-                progress("records against audit trail", 0, 1)
-            replayed = integrity.replay_problems(session)
-            report.problems += replayed
-            if not replayed:
-                report.passed.append("every clinical record matches its audit trail")
+
+        if path is not None:
+            step("SQLite", lambda: self._sqlite_checks(path, report, progress))
+        with read_session(self.board.engine) as session:
+            chain = audit.ChainReport()
+            step("trigger", lambda: self._trigger_check(session, report))
+
+            def walk() -> None:
+                nonlocal chain
+                chain = audit.verify_chain(
+                    session, lambda n: progress and progress("audit chain", n, 0)
+                )
+                report.audit_rows, report.audit_head = chain.rows, chain.head
+                report.warnings += chain.warnings
+                if chain.ok:
+                    report.passed.append(f"audit chain ({chain.rows} rows)")
+                else:
+                    report.problems.append(
+                        f"audit chain broken at row {chain.first_broken}: {chain.problem}"
+                    )
+                    report.problems += chain.problems[1:]
+
+            step("audit chain", walk)
+            step("checkpoint", lambda: self._checkpoint_check(session, report))
+
+            def records() -> None:
+                findings = integrity.Findings()
+                integrity.check_records(
+                    session,
+                    findings,
+                    unreadable_audit=chain.unreadable,
+                    progress=lambda done, total: (
+                        progress and progress("records against audit trail", done, total)
+                    ),
+                )
+                report.warnings += findings.warnings
+                found = findings.result()
+                report.problems += found
+                if not found:
+                    report.passed.append(
+                        "every clinical record, signed review and case-list summary matches "
+                        "its audit trail"
+                    )
+
+            step("records against audit trail", records)
         if progress:
             progress("done", 1, 1)
         log.info("check: %d problems, %d warnings", len(report.problems), len(report.warnings))
         return report
 
-    def _anchor_problem(
-        self, session: Session, head: AuditHead | None
-    ) -> tuple[str | None, str | None]:
-        """Compare the chain with the head recorded in the newest verified backup of the
-        current timeline (made since the last restore, or the restored one): a rewritten or
-        shortened chain no longer matches it.  Returns (problem, backup compared with)."""
+    def _sqlite_checks(self, path: Path, report: CheckReport, progress: Progress | None) -> None:
+        results = integrity.sqlite_checks(path, progress)
+        for name, found in results.items():
+            check_name = "integrity_check" if name == "integrity" else "foreign_key_check"
+            if found:
+                report.problems += [f"{check_name}: {p}" for p in found]
+            else:
+                report.passed.append(check_name)
+
+    def _trigger_check(self, session: Session, report: CheckReport) -> None:
+        missing = integrity.trigger_problems(session)
+        report.problems += missing
+        if not missing:
+            report.passed.append("append-only and signed-review triggers present")
+
+    def checkpoints_found(self, database_id: str) -> tuple[list[checkpoints.Found], list[str]]:
+        """Every checkpoint of this database there is to find: the checkpoint file beside
+        it, the manifests of its backups (verified or not), the key store's newest
+        checkpoint and unsigned-rows mark.  Also the problems of the places themselves."""
+        path = self.path
+        found: list[checkpoints.Found] = []
+        problems: list[str] = []
+        if path is None:
+            return found, problems
+        listed, bad = checkpoints.read_sidecar(path)
+        sidecar = checkpoints.sidecar_path(path).name
+        found += [checkpoints.Found(c, f"the checkpoint file {sidecar}") for c in listed]
+        if bad:
+            problems.append(
+                f"the checkpoint file {sidecar} holds lines that are not checkpoints "
+                f"({', '.join(bad[:3])}): it was edited or damaged"
+            )
+        for info in backup.list_backups(path, hash_files=False):
+            data = info.manifest.get("checkpoint")
+            if data is None:
+                continue
+            try:
+                found.append(
+                    checkpoints.Found(
+                        checkpoints.Checkpoint.from_dict(data), f"the backup {info.path.name}"
+                    )
+                )
+            except ValueError:
+                problems.append(
+                    f"the checkpoint in the manifest of the backup {info.path.name} is not "
+                    "readable: the manifest was edited"
+                )
+        for text, source in (
+            (keys.load_latest(database_id), "the key store"),
+            (keys.load_unsigned(database_id), "the key store"),
+        ):
+            if text is None:
+                continue
+            try:
+                found.append(
+                    checkpoints.Found(checkpoints.Checkpoint.from_dict(json.loads(text)), source)
+                )
+            except ValueError:
+                problems.append("the checkpoint kept with the audit key is not readable")
+        return found, problems
+
+    def _checkpoint_check(self, session: Session, report: CheckReport) -> None:
+        """The chain against every checkpoint of it (see `store/checkpoints.py`)."""
         path = self.path
         if path is None:
-            return None, None
-        last_restore = session.execute(
-            audit.AUDIT.select()
-            .where(audit.AUDIT.c.action == "restore")
-            .order_by(audit.AUDIT.c.seq.desc())
-            .limit(1)
-        ).first()
-        since = restored = safety = None
-        if last_restore is not None:
-            since = audit.parse_time(last_restore.at)
-            details = json.loads(last_restore.after_json or "{}")
-            restored, safety = details.get("backup"), details.get("safety_backup")
-        for info in backup.list_backups(path):
-            if not info.verified or info.audit_head is None or info.path.name == safety:
-                continue
-            if (
-                since is not None
-                and (info.created is None or info.created < since)
-                and info.path.name != restored
-            ):
-                continue
-            anchor = info.audit_head
-            name = info.path.name
-            if head is None or anchor.seq > head.seq:
-                return (
-                    f"audit rows after row {head.seq if head else 0} are missing: the "
-                    f"backup {name} recorded row {anchor.seq} as the newest"
-                ), name
-            if audit.hash_at(session, anchor.seq) != anchor.hash:
-                return (
-                    f"audit row {anchor.seq} is not the one the backup {name} recorded: "
-                    "the audit trail was rewritten"
-                ), name
-            return None, name
-        return None, None
+            return
+        database_id = checkpoints.database_id(session)
+        if database_id is None:
+            if audit.read_head(session) is not None:
+                report.warnings.append(
+                    "this database has no checkpoints yet (it was last changed by an older "
+                    "crlmboard); they are written from its next change on"
+                )
+            return
+        found, problems = self.checkpoints_found(database_id)
+        report.problems += problems
+        key = keys.load_key(database_id)
+        # The head now, from a connection of its own: a save may have been signed since
+        # this check's snapshot was taken.
+        with self.board.engine.connect() as fresh:
+            head = audit.read_head(fresh)
+
+            def hash_at(seq: int) -> str | None:
+                return audit.hash_at(fresh, seq)
+
+            verdict = checkpoints.verify(
+                found,
+                database_id=database_id,
+                key=key,
+                head=head,
+                hash_at=hash_at,
+                key_place=keys.where(),
+            )
+        report.problems += verdict.problems
+        report.warnings += verdict.warnings
+        if key is not None and not any(f.checkpoint.database_id == database_id for f in found):
+            if head is not None:
+                report.problems.append(
+                    "no checkpoint of this database was found although its audit key exists: "
+                    "the checkpoint file, the backups and the key store's checkpoint were removed"
+                )
+            return
+        unsigned = checkpoints.unsigned_rows(
+            None if verdict.newest is None else verdict.newest.checkpoint, head
+        )
+        if unsigned:
+            report.problems.append(unsigned)
+        if verdict.verified and not verdict.problems and not unsigned:
+            report.passed.append(f"audit chain agrees with {verdict.verified} signed checkpoint(s)")
 
 
 # -- restore ---------------------------------------------------------------------------------
@@ -644,7 +867,11 @@ def _restore(path: Path, source: Path, actor: Actor, now: Now) -> RestoreResult:
         if not corrupt:
             try:
                 safety = backup.create_backup(
-                    path, reason="before restore", now=moment, app_version=__version__
+                    path,
+                    reason="before restore",
+                    now=moment,
+                    app_version=__version__,
+                    sign=_backup_signer(path),
                 )
                 old_head = safety.audit_head
             except BackupFailed as error:
@@ -680,6 +907,7 @@ def _restore(path: Path, source: Path, actor: Actor, now: Now) -> RestoreResult:
                 },
             )
             log_.flush()
+        sign_head(engine, path, now(), to_file=True, kind=checkpoints.RESTORE)
     finally:
         engine.dispose()
     backup.pause_rotation(path, f"restored {source.name}")
@@ -757,6 +985,7 @@ def writing(board: Board) -> Iterator[Session]:
                 session.info["clock"] = board.now
                 yield session
                 audit.flush_session(session)
+            _signed(board, audit.first_written(session))
         else:
             session = batch.session()
             try:
@@ -792,6 +1021,12 @@ def writing(board: Board) -> Iterator[Session]:
             ) from None
         raise
     board.mark_changed()
+
+
+def _signed(board: Board, first: int | None) -> None:
+    """After a committed write that added audit rows: sign the new head."""
+    if first is not None:
+        sign_head(board.engine, sqlite_path(board.url), board.now(), after=first - 1)
 
 
 @contextlib.contextmanager
@@ -854,9 +1089,12 @@ class WriteBatch:
 
     def commit(self) -> None:
         if self._open is not None:
-            opened, self._open, self._session = self._open, None, None
+            opened, self._open, session = self._open, None, self._session
+            self._session = None
             opened.__exit__(None, None, None)
             self.board.mark_changed()
+            if session is not None:
+                _signed(self.board, audit.first_written(session))
 
     def rollback(self, error: BaseException) -> None:
         if self._open is not None:
@@ -879,6 +1117,7 @@ def _audit_refusal(board: Board, refused: SignedReviewChanged) -> None:
                 after={"reason": "change to a signed review"},
             )
             log_.flush()
+        _signed(board, audit.first_written(session))
     except Exception:  # the refusal stands even if it cannot be recorded
         log.exception("could not audit a refused change to a signed review")
     log.warning("refused a change to signed review %s", refused.review_id)
@@ -892,6 +1131,7 @@ def close_database(board: Board) -> None:
         if lock.held or lock.try_acquire():
             try:
                 if board.changed:
+                    sign_head(board.engine, path, board.now(), to_file=True, after=_HEAD)
                     try:
                         maybe_backup(path, "close", board.now())
                     except (BackupFailed, sqlite3.Error) as error:

@@ -346,9 +346,11 @@ def create_backup(
     app_version: str,
     destination: Path | None = None,
     progress: Callable[[int, int], object] | None = None,
+    sign: Callable[[sqlite3.Connection], dict[str, Any] | None] | None = None,
 ) -> BackupInfo:
     """Back up a SQLite database (online, while others may read and write it; the backup's
-    own connection only reads)."""
+    own connection only reads).  `sign` makes the checkpoint of the copy's audit head for
+    the manifest (services: it needs the key)."""
     if destination is None:
         folder = private_dir(backup_dir(database))
         final = folder / f"{backup_stem(database)}{now.astimezone(UTC).strftime(STAMP)}.sqlite3"
@@ -375,6 +377,9 @@ def create_backup(
                 if problems:
                     raise BackupFailed(f"The backup failed its integrity check: {problems[0]}")
                 facts = database_facts(target)
+                checkpoint = sign(target) if sign is not None else None
+                if checkpoint is not None:
+                    facts["checkpoint"] = checkpoint
             finally:
                 target.close()
         finally:
