@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import crlmboard.ui  # noqa: F401  (loads the domain before Qt; see crlmboard/ui/__init__.py)
 from crlmboard.services import Board, BoardError
 from crlmboard.services.log import log_path, setup_logging
+from crlmboard.services.maintenance import DatabaseMissing
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QIcon
@@ -97,8 +98,15 @@ def open_window(where: str | None) -> tuple[object, Board] | None:
         or (str(settings.value("last_database") or "") or None)
     )
     user = str(settings.value("user_name") or getpass.getuser())
+    profile = str(settings.value("profile") or "") or None
     try:
-        board = Board.open(where, profile=str(settings.value("profile") or "") or None, user=user)
+        try:
+            board = Board.open(where, profile=profile, user=user, create=False)
+        except DatabaseMissing as missing:
+            chosen = _first_start(where, missing, profile, user)
+            if chosen is None:
+                return None
+            board = chosen
     except BoardError as error:
         QMessageBox.critical(None, "crlmboard", str(error))
         return None
@@ -107,6 +115,56 @@ def open_window(where: str | None) -> tuple[object, Board] | None:
         QMessageBox.critical(None, "crlmboard", f"crlmboard cannot start: {error}")
         return None
     return MainWindow(board, user=user), board
+
+
+CREATE, DEMO, QUIT = "create", "demo", "quit"
+
+
+def first_start_choice(text: str, can_create: bool) -> str:
+    """Ask what to do when there is no database yet: CREATE, DEMO or QUIT."""
+    from PySide6.QtWidgets import QMessageBox
+
+    box = QMessageBox(QMessageBox.Icon.Question, "crlmboard", text)
+    create = box.addButton("Create the database", QMessageBox.ButtonRole.AcceptRole)
+    create.setEnabled(can_create)
+    demo = box.addButton("Open the demo", QMessageBox.ButtonRole.ActionRole)
+    box.addButton("Quit", QMessageBox.ButtonRole.RejectRole)
+    box.exec()
+    clicked = box.clickedButton()
+    return CREATE if clicked is create else DEMO if clicked is demo else QUIT
+
+
+def _first_start(
+    where: str | None, missing: BoardError, profile: str | None, user: str
+) -> Board | None:
+    """No database where the app was to open one.  A first start (nothing there and no
+    backups) offers to create it there or to open the demo; a database that is gone but
+    has backups is never recreated empty: the message names the newest backup."""
+    from crlmboard.services.board import default_database
+
+    text = str(missing)
+    can_create = "has backups" not in text
+    if can_create:
+        place = where or str(default_database())
+        text = (
+            f"crlmboard has no database at {place} yet.\n\nCreate a new, empty database "
+            "there, or look around in the demo database (synthetic patients) first?"
+        )
+    choice = first_start_choice(text, can_create)
+    if choice == CREATE:
+        from crlmboard.services.maintenance import init_database
+
+        init_database(where, user=user).close()
+        return Board.open(where, profile=profile, user=user, create=False)
+    if choice == DEMO:
+        from crlmboard.services.demo import create_demo_database, default_demo_database
+
+        if default_demo_database().exists():
+            return Board.open(default_demo_database(), profile=profile, user=user, create=False)
+        demo, _summary = create_demo_database()
+        demo.close()
+        return Board.open(demo.url, profile=profile, user=user, create=False)
+    return None
 
 
 def run_app(where: str | None = None) -> int:

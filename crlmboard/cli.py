@@ -14,9 +14,13 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from crlmboard.domain.validation import InvalidInput
 from crlmboard.services import Board, BoardError
+
+if TYPE_CHECKING:
+    from crlmboard.services.cases import ImportSummary
 from crlmboard.services.log import log_path, setup_logging
 
 log = logging.getLogger("crlmboard.cli")
@@ -34,9 +38,32 @@ def _db(args: argparse.Namespace) -> str | None:
 
 
 def _open(args: argparse.Namespace) -> Board:
+    """The database of a command; never a new one (that is `init`'s or `demo`'s)."""
+    from crlmboard.services.demo import default_demo_database
+    from crlmboard.services.maintenance import DatabaseMissing
+
     # A command holds the one-writer lock only while it writes, waiting a little for it.
     wait = float(os.environ.get("CRLMBOARD_LOCK_WAIT") or 10)
-    return Board.open(_db(args), exclusive=False, wait=wait)
+    try:
+        return Board.open(_db(args), exclusive=False, wait=wait, create=False)
+    except DatabaseMissing as error:
+        demo = default_demo_database()
+        if _db(args) is None and demo.exists():
+            raise DatabaseMissing(
+                f"{error} The demo database is another file: add --db {demo}"
+            ) from None
+        raise
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from crlmboard.services.maintenance import init_database
+
+    board = init_database(_db(args))
+    try:
+        _out(f"Created the database {board.location} (id {board.maintenance.database_id()}).")
+    finally:
+        board.close()
+    return EXIT_OK
 
 
 def _parse_date(text: str) -> date:
@@ -66,11 +93,16 @@ def cmd_app(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from crlmboard.services.demo import create_demo_database
 
-    board, summary = create_demo_database(_db(args))
+    wait = float(os.environ.get("CRLMBOARD_LOCK_WAIT") or 0)
+    board, summary = create_demo_database(_db(args), wait=wait)
     for file, problems in summary.refused:
         for problem in problems:
             _err(f"{file}: {problem}")
     _out(f"Demo database {board.location}: {len(summary.imported)} cases.")
+    for note in board.notes:
+        _out(note)
+    _out(f"Use it from the command line with --db {board.location}")
+    _out(f"  (for example: crlmboard list --db {board.location})")
     board.close()
     if summary.refused:
         return EXIT_ERROR
@@ -82,8 +114,27 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from crlmboard.services.cases import ImportStopped
+
     with _open(args) as board:
-        summary = board.cases.import_path(args.path, replace=args.replace)
+        try:
+            summary = board.cases.import_path(args.path, replace=args.replace)
+        except ImportStopped as stopped:
+            summary = stopped.summary
+            _print_import(summary)
+            _err(f"{len(summary.not_stored)} files NOT stored:")
+            for file, why in summary.not_stored:
+                _err(f"  {file} ({why})")
+            _err(str(stopped))
+            return EXIT_ERROR
+    _print_import(summary)
+    _out(f"{len(summary.imported)} imported, {len(summary.refused)} refused.")
+    if summary.internal_errors:
+        return EXIT_ERROR
+    return EXIT_OK if summary.ok else EXIT_BAD_INPUT
+
+
+def _print_import(summary: ImportSummary) -> None:
     for file, mrn in summary.imported:
         _out(f"imported {mrn} from {file}")
     for file, notes in summary.notes:
@@ -94,8 +145,6 @@ def cmd_import(args: argparse.Namespace) -> int:
         _err(f"refused {file}:")
         for problem in problems:
             _err(f"  {problem}")
-    _out(f"{len(summary.imported)} imported, {len(summary.refused)} refused.")
-    return EXIT_OK if summary.ok else EXIT_BAD_INPUT
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -354,7 +403,7 @@ def cmd_backups(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     from crlmboard.services.maintenance import restore_database
 
-    result = restore_database(_db(args), args.file)
+    result = restore_database(_db(args), args.file, other_database=args.other_database)
     _out(f"restored {result.restored}")
     if result.safety_backup:
         _out(f"the state before the restore is backed up as {result.safety_backup}")
@@ -397,6 +446,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
+    command(
+        "init",
+        cmd_init,
+        "create a new, empty database (the only command that does; others refuse a "
+        "missing database)",
+    )
     p = command("demo", cmd_demo, "create a fresh demo database and open the app on it")
     p.add_argument("--no-open", action="store_true", help="stop after creating it")
     p = command("import", cmd_import, "import case files, mCODE bundles or a referral CSV")
@@ -512,6 +567,11 @@ def build_parser() -> argparse.ArgumentParser:
         "replace the database with a backup (the current state is backed up first)",
     )
     p.add_argument("file", help="a backup file (see `crlmboard backups`)")
+    p.add_argument(
+        "--other-database",
+        action="store_true",
+        help="allow a backup of another database (by default refused)",
+    )
     command("app", cmd_app, "open the app (the default)")
     return parser
 
@@ -538,7 +598,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except BoardError as error:
         _err(str(error))
-        return EXIT_BAD_INPUT if isinstance(error, LookupError) else EXIT_ERROR
+        bad_input = isinstance(error, LookupError | ValueError)
+        return EXIT_BAD_INPUT if bad_input else EXIT_ERROR
     except KeyboardInterrupt:
         _err("Stopped.")
         return EXIT_ERROR

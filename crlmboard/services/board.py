@@ -93,15 +93,24 @@ class Board:
         exclusive: bool = True,
         wait: float = 0.0,
         now: Now | None = None,
+        create: bool = True,
     ) -> Board:
-        """Open (creating, checking, backing up and migrating as needed) the database at a
-        path or URL.  The app opens `exclusive` (holding the one-writer lock; read-only when
-        another app holds it); the command line does not, and its writes wait up to `wait`
-        seconds for the lock.  `user` is the app user named in the audit trail."""
+        """Open (checking, backing up and migrating as needed) the database at a path or
+        URL, creating it when there is none only with `create` (the command line and the
+        app pass False except for `init`, `demo` and File ▸ New database: a mistyped path
+        must not become an empty database).  The app opens `exclusive` (holding the
+        one-writer lock; read-only when another app holds it); the command line does not,
+        and its writes wait up to `wait` seconds for the lock.  `user` is the app user named
+        in the audit trail."""
         from crlmboard.services.maintenance import open_database
 
         opened = open_database(
-            where, actor=Actor.current(user), now=now or _utc_now, exclusive=exclusive, wait=wait
+            where,
+            actor=Actor.current(user),
+            now=now or _utc_now,
+            exclusive=exclusive,
+            wait=wait,
+            create=create,
         )
         return cls(opened.engine, opened.url, clock, profile, opened=opened, user=user, now=now)
 
@@ -112,13 +121,15 @@ class Board:
         """The app user the audit trail names (a preference; the OS login by default)."""
         return self.actor.app_user
 
-    def set_user(self, name: str) -> None:
+    def set_user(self, name: str) -> ChangeSet:
         """Change the app user; the change itself is audited."""
         from crlmboard.services.maintenance import record_user_change
 
         name = name.strip() or self.actor.os_login
-        if name != self.actor.app_user:
-            record_user_change(self, name)
+        if name == self.actor.app_user:
+            return ChangeSet()
+        record_user_change(self, name)
+        return ChangeSet(settings=frozenset({"user"}))
 
     def check_writable(self) -> None:
         """Raise a clear BoardError when this Board may not change anything."""
@@ -145,6 +156,10 @@ class Board:
         from crlmboard.services.maintenance import writing
 
         self.check_writable()
+        if self.batch is not None:  # the batch holds the lock for its transaction
+            with writing(self) as session:
+                yield session
+            return
         with self.holding_lock(), writing(self) as session:
             yield session
 

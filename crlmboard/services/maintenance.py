@@ -25,18 +25,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from crlmboard import __version__
-from crlmboard.services.board import BoardError
+from crlmboard.services.board import BoardError, ChangeSet
 from crlmboard.store import audit, backup, checkpoints, integrity, keys, migrate, search_index
 from crlmboard.store.audit import Actor, AuditEntry, AuditHead
 from crlmboard.store.backup import BackupFailed, BackupInfo
 from crlmboard.store.database import (
     StoreError,
     create_database_engine,
+    database_id,
     database_url,
     is_read_only_url,
     is_sqlite,
@@ -45,6 +47,7 @@ from crlmboard.store.database import (
     sqlite_path,
     write_session,
 )
+from crlmboard.store.database import database_id as store_database_id
 from crlmboard.store.lock import DatabaseLock, LockBusy, LockHolder
 from crlmboard.store.repositories import CaseRepository, NotFound, SignedReviewChanged
 
@@ -86,12 +89,39 @@ class DatabaseCorrupt(BoardError):
         self.backup = backup
 
 
-class ReadOnly(BoardError):
+class WriteStopped(BoardError):
+    """A write could not be made for a reason that stops every later one too (a full disk,
+    a read-only database, the writer lock held elsewhere): a folder import stops there."""
+
+
+class DiskFull(WriteStopped):
+    """The disk holding the database is full; the write was not stored."""
+
+
+class Busy(WriteStopped):
+    """Another program holds the database for writing."""
+
+
+class ReadOnly(WriteStopped):
     """The database is open read-only here; nothing can be changed."""
 
 
 class SignedReviewLocked(BoardError):
     """An edit tried to change or remove a signed review (refused and audited)."""
+
+
+class DatabaseMissing(BoardError, LookupError):
+    """There is no database where one was asked for; nothing was created."""
+
+
+class BadLocation(BoardError, ValueError):
+    """A database location that is no file path or database URL, or a file that is not a
+    crlmboard database (nothing was changed)."""
+
+
+class OtherDatabase(BoardError, ValueError):
+    """A restore was asked to put another database's backup in place (refused unless the
+    caller says so explicitly)."""
 
 
 def sqlite_warning() -> str | None:
@@ -127,6 +157,81 @@ class OpenedDatabase:
     notes: list[str] = field(default_factory=list)
 
 
+def location_url(where: str | os.PathLike[str] | None) -> str:
+    """The URL of a database location (`--db`), refused plainly when it is none."""
+    try:
+        url = database_url(where)
+        sa.make_url(url)
+    except (RuntimeError, ValueError, sa.exc.ArgumentError) as error:
+        raise BadLocation(
+            f"{str(where)!r} is neither a database file path nor a database URL ({error})."
+        ) from None
+    if is_sqlite(url) and sqlite_path(url) is None:
+        raise BadLocation(
+            f"{url} is a database in memory: it starts empty and is gone when crlmboard "
+            "ends. Give the path of a database file."
+        )
+    return url
+
+
+def missing_database(path: Path, *, empty: bool = False) -> DatabaseMissing:
+    """The refusal for a missing (or 0-byte) database file, naming its newest backup."""
+    what = (
+        f"The database file {path} is empty (0 bytes)"
+        if empty
+        else f"There is no database at {path}"
+    )
+    newest = backup.newest_verified(path) if path.parent.is_dir() else None
+    if newest is not None:
+        return DatabaseMissing(
+            f"{what}, but it has backups: the newest verified backup is "
+            f"{describe_backup(newest)}. Nothing was created. Restore it with "
+            f"`crlmboard restore --db {path} {newest.path}`."
+        )
+    return DatabaseMissing(
+        f"{what}; nothing was created. Check the path, or create a new database with "
+        f"`crlmboard init --db {path}` (File ▸ New database in the app)."
+    )
+
+
+def _no_schema_problem(path: Path) -> str | None:
+    """Why an existing, non-empty SQLite file without a crlmboard schema is refused (None
+    when it has no tables at all: a blank database)."""
+    from crlmboard.store.database import connect_sqlite
+
+    connection = connect_sqlite(path, read_only=True)
+    try:
+        tables = connection.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+        ).fetchone()[0]
+    finally:
+        connection.close()
+    if tables:
+        return (
+            f"{path} is a SQLite file but not a crlmboard database; nothing was changed. "
+            "Choose another file."
+        )
+    return None
+
+
+def _check_can_open(url: str, path: Path, create: bool) -> None:
+    """Refuse, before anything is created (a file, a folder, a lock), a location that
+    holds no crlmboard database, unless `create`; never take over another program's file."""
+    if path.is_dir():
+        raise BadLocation(f"{path} is a folder, not a database file.")
+    if not path.exists() or path.stat().st_size == 0:
+        if not create:
+            raise missing_database(path, empty=path.exists())
+        return
+    _refuse_if_corrupt(path)
+    if migrate.file_revision(path) is None:
+        problem = _no_schema_problem(path)
+        if problem:
+            raise BadLocation(problem)
+        if not create:
+            raise missing_database(path, empty=True)
+
+
 def open_database(
     where: str | os.PathLike[str] | None,
     *,
@@ -134,20 +239,28 @@ def open_database(
     now: Now = utc_now,
     exclusive: bool = True,
     wait: float = 0.0,
+    create: bool = True,
 ) -> OpenedDatabase:
     """Open a database as reliability.md describes (see the module docstring).
 
     `exclusive`: hold the writer lock while open (the app); otherwise take it for the
-    open-time work and then per write transaction (command line), waiting up to `wait` s."""
-    url = database_url(where)
+    open-time work and then per write transaction (command line), waiting up to `wait` s.
+    Without `create`, a location holding no crlmboard database is refused and nothing is
+    created there (every command but `init` and `demo`; the app but File ▸ New)."""
+    url = location_url(where)
     path = sqlite_path(url)
     try:
         if not is_sqlite(url) or path is None:
             engine = create_database_engine(url)
+            if not create and migrate.current_revision(engine) is None:
+                engine.dispose()
+                raise DatabaseMissing(
+                    f"The database {_describe(url)} has no crlmboard tables yet; nothing was "
+                    f"created. Set it up with `crlmboard init --db URL`."
+                )
             migrate.upgrade(engine, actor)
             return OpenedDatabase(engine, url)
-        if path.is_dir():
-            raise BoardError(f"{path} is a folder, not a database file.")
+        _check_can_open(url, path, create)
         if is_read_only_url(url) or (path.exists() and not _writable(path)):
             return _open_read_only(url, path, "the database file is read-only")
         return _open_file(url, path, actor, now, exclusive, wait)
@@ -158,6 +271,50 @@ def open_database(
     except Exception as error:
         reason = getattr(error, "orig", None) or error
         raise BoardError(f"Cannot open the database {_describe(url)}: {reason}.") from None
+
+
+class DatabaseExists(BoardError, ValueError):
+    """`init` was asked for a location that already holds a database."""
+
+
+def init_database(
+    where: str | os.PathLike[str] | None, *, user: str | None = None, now: Now = utc_now
+) -> Board:
+    """Create a new, empty database (`crlmboard init`, File ▸ New database): only where
+    there is none — never over a database, another program's file, or a 0-byte file that
+    has backups (that one is restored, not replaced)."""
+    from crlmboard.services.board import Board
+
+    url = location_url(where)
+    path = sqlite_path(url)
+    if path is not None:
+        if path.is_dir():
+            raise BadLocation(f"{path} is a folder, not a database file.")
+        if path.exists() and path.stat().st_size > 0:
+            _refuse_if_corrupt(path)
+            revision = migrate.file_revision(path)
+            if revision is not None:
+                raise DatabaseExists(
+                    f"{path} already holds a crlmboard database (schema {revision}); "
+                    "nothing was changed."
+                )
+            problem = _no_schema_problem(path)
+            if problem:
+                raise BadLocation(problem)
+        if path.parent.is_dir() and backup.newest_verified(path) is not None:
+            raise missing_database(path, empty=path.exists())
+    else:
+        engine = create_database_engine(url)
+        try:
+            revision = migrate.current_revision(engine)
+        finally:
+            engine.dispose()
+        if revision is not None:
+            raise DatabaseExists(
+                f"The database {_describe(url)} already holds crlmboard tables (schema "
+                f"{revision}); nothing was changed."
+            )
+    return Board.open(url, user=user, now=now, exclusive=False, create=True)
 
 
 def _describe(url: str) -> str:
@@ -368,25 +525,6 @@ def maybe_backup(
 # -- checkpoints -----------------------------------------------------------------------------
 
 
-def _ensure_database_id(engine: Engine) -> str:
-    """The database's id, made on first need.  (Until the database-id work lands, which
-    creates it at `init` and by migration, audited: this stand-in writes the setting.)"""
-    import uuid
-
-    with read_session(engine) as session:
-        found = checkpoints.database_id(session)
-    if found is not None:
-        return found
-    from crlmboard.store import tables as t
-
-    with write_session(engine) as session:
-        found = checkpoints.database_id(session)
-        if found is None:
-            found = str(uuid.uuid4())
-            session.add(t.SettingRow(key=checkpoints.DATABASE_ID, value=found))
-    return found
-
-
 _HEAD = -1  # `sign_head(after=_HEAD)`: nothing was written since the newest checkpoint
 
 
@@ -411,7 +549,9 @@ def sign_head(
     if path is None:
         return None
     try:
-        database_id = _ensure_database_id(engine)
+        database_id = store_database_id(engine)
+        if database_id is None:  # a database older than its id (upgraded at its next open)
+            return None
         key = keys.key_for(database_id)
         with read_session(engine) as session:
             head = audit.read_head(session)
@@ -477,7 +617,7 @@ def _backup_signer(database: Path) -> Callable[[sqlite3.Connection], dict[str, o
     file."""
 
     def sign(connection: sqlite3.Connection) -> dict[str, object] | None:
-        database_id = checkpoints.database_id_raw(connection)
+        database_id = store_database_id(connection)
         if database_id is None:
             return None
         try:
@@ -530,12 +670,13 @@ class CheckReport:
 
 @dataclass(frozen=True)
 class RestoreResult:
-    """What a restore did."""
+    """What a restore did; the whole database was replaced (`changes.everything`)."""
 
     restored: Path
     safety_backup: Path | None
     kept_aside: Path | None
     notes: tuple[str, ...] = ()
+    changes: ChangeSet = field(default_factory=ChangeSet.all)
 
 
 # -- the service ---------------------------------------------------------------------------
@@ -572,6 +713,10 @@ class MaintenanceService:
 
                 raise CaseNotFound(f"There is no case with MRN {mrn}.") from None
             return audit.history(session, case_id)
+
+    def database_id(self) -> str | None:
+        """The id that names this database for good (migration 0006)."""
+        return database_id(self.board.engine)
 
     def audit_head(self) -> AuditHead | None:
         """The newest audit row (sequence number and hash), e.g. for a signed PDF footer."""
@@ -622,15 +767,20 @@ class MaintenanceService:
             except BackupFailed as error:
                 raise BoardError(f"{error} The {operation} was not started.") from None
 
-    def restore(self, source: str | os.PathLike[str]) -> RestoreResult:
+    def restore(
+        self, source: str | os.PathLike[str], *, other_database: bool = False
+    ) -> RestoreResult:
         """Put a backup in place of this database (after backing up the current state);
-        automatic rotation then pauses until `resume_rotation`."""
+        automatic rotation then pauses until `resume_rotation`.  A backup of another
+        database is refused unless `other_database`."""
         path = self._need_file("Restore")
         self.board.check_writable()
         with self.board.holding_lock():
             self.board.engine.dispose()
             try:
-                result = _restore(path, Path(source), self.board.actor, self.board.now)
+                result = _restore(
+                    path, Path(source), self.board.actor, self.board.now, other_database
+                )
             except StoreError as error:
                 raise BoardError(str(error)) from None
             finally:
@@ -642,11 +792,13 @@ class MaintenanceService:
         path = self.path
         return path is not None and backup.rotation_paused(path)
 
-    def resume_rotation(self) -> None:
+    def resume_rotation(self) -> ChangeSet:
         """The user confirmed a restore: automatic thinning of backups may go on."""
         path = self.path
-        if path is not None:
-            backup.resume_rotation(path)
+        if path is None:
+            return ChangeSet()
+        backup.resume_rotation(path)
+        return ChangeSet(settings=frozenset({"backup_rotation"}))
 
     # -- check -------------------------------------------------------------------------
 
@@ -786,7 +938,7 @@ class MaintenanceService:
         path = self.path
         if path is None:
             return
-        database_id = checkpoints.database_id(session)
+        database_id = store_database_id(session)
         if database_id is None:
             if audit.read_head(session) is not None:
                 report.warnings.append(
@@ -834,12 +986,24 @@ class MaintenanceService:
 # -- restore ---------------------------------------------------------------------------------
 
 
-def _restore(path: Path, source: Path, actor: Actor, now: Now) -> RestoreResult:
+def _restore(
+    path: Path, source: Path, actor: Actor, now: Now, other_database: bool = False
+) -> RestoreResult:
     """Restore with the writer lock held and no connection open."""
     source = source.expanduser().resolve()
     if not source.is_file():
         raise BoardError(f"There is no backup file {source}.")
     checked = backup.verify_backup(source, deep=True)
+    theirs = checked.manifest.get("database_id") or backup.file_database_id(source)
+    ours = backup.file_database_id(path)
+    if theirs and ours and theirs != ours and not other_database:
+        named = checked.manifest.get("database")
+        raise OtherDatabase(
+            f"The backup {source.name} is of another database"
+            + (f" ({named}, id {theirs})" if named else f" (id {theirs})")
+            + f", not of {path} (id {ours}); nothing was changed. To replace this database "
+            "with it anyway, restore with --other-database."
+        )
     if not checked.verified and checked.manifest:
         raise BoardError(
             f"The backup {source.name} failed verification ({checked.problem}); choose another one."
@@ -947,6 +1111,7 @@ def restore_database(
     user: str | None = None,
     now: Now = utc_now,
     wait: float = COMMAND_LOCK_WAIT,
+    other_database: bool = False,
 ) -> RestoreResult:
     """Restore a backup without opening the database first (it may be damaged)."""
     url = database_url(where)
@@ -963,7 +1128,7 @@ def restore_database(
         lock.close()
         raise BoardError(str(LockBusy(path, holder)))
     try:
-        return _restore(path, Path(source), actor, now)
+        return _restore(path, Path(source), actor, now, other_database)
     except StoreError as error:
         raise BoardError(str(error)) from None
     finally:
@@ -1011,7 +1176,12 @@ def writing(board: Board) -> Iterator[Session]:
         if "full" in text:
             where = str(path.parent) if path else board.location
             free = backup._free_space(path.parent) if path else ""
-            raise BoardError(
+            if batch is not None:
+                raise DiskFull(
+                    f"The disk holding {where} is full{free}; what was not yet committed "
+                    "was not stored. Free some space and try again."
+                ) from None
+            raise DiskFull(
                 f"The disk holding {where} is full{free}; nothing was saved. "
                 "Free some space and save again."
             ) from None
@@ -1036,7 +1206,7 @@ def hold_lock(board: Board, lock: DatabaseLock) -> Iterator[None]:
     if not lock.acquire(lock.wait):
         path = sqlite_path(board.url)
         assert path is not None
-        raise BoardError(str(LockBusy(path, lock.holder())))
+        raise Busy(str(LockBusy(path, lock.holder())))
     try:
         yield
     finally:
@@ -1068,19 +1238,41 @@ class WriteBatch:
         self.board = board
         self.seconds = seconds
         self.writes = writes
-        self._open: contextlib.AbstractContextManager[Session] | None = None
+        self._open: contextlib.ExitStack | None = None
         self._session: Session | None = None
         self._started = 0.0
         self._count = 0
+        self.commits = 0  # transactions committed so far
+
+    @property
+    def in_transaction(self) -> bool:
+        """Writes are waiting for the next commit."""
+        return self._open is not None
 
     def session(self) -> Session:
+        """The open transaction, begun (with the writer lock taken, on the command line)
+        on first use: the lock is held from BEGIN to COMMIT, never released in between,
+        so two folder imports take turns by batch instead of deadlocking."""
         if self._session is None:
-            self._open = write_session(self.board.engine)
-            self._session = self._open.__enter__()
-            self._session.info["actor"] = self.board.actor
-            self._session.info["clock"] = self.board.now
+            stack = contextlib.ExitStack()
+            try:
+                stack.enter_context(self.board.holding_lock())
+                stack.callback(self._sign, stack)  # after the COMMIT, before the lock goes
+                session = stack.enter_context(write_session(self.board.engine))
+            except BaseException:
+                stack.close()
+                raise
+            self._open, self._session = stack, session
+            stack.crlmboard_session = session  # type: ignore[attr-defined]
+            session.info["actor"] = self.board.actor
+            session.info["clock"] = self.board.now
             self._started, self._count = time.monotonic(), 0
         return self._session
+
+    def _sign(self, stack: contextlib.ExitStack) -> None:
+        session = getattr(stack, "crlmboard_session", None)
+        if session is not None:
+            _signed(self.board, audit.first_written(session))
 
     def wrote(self) -> None:
         self._count += 1
@@ -1089,16 +1281,15 @@ class WriteBatch:
 
     def commit(self) -> None:
         if self._open is not None:
-            opened, self._open, session = self._open, None, self._session
-            self._session = None
-            opened.__exit__(None, None, None)
+            opened, self._open, self._session = self._open, None, None
+            opened.close()  # COMMIT, sign the new head, then the lock is released
+            self.commits += 1
             self.board.mark_changed()
-            if session is not None:
-                _signed(self.board, audit.first_written(session))
 
     def rollback(self, error: BaseException) -> None:
         if self._open is not None:
             opened, self._open, self._session = self._open, None, None
+            opened.crlmboard_session = None  # type: ignore[attr-defined]  # nothing to sign
             with contextlib.suppress(Exception):
                 opened.__exit__(type(error), error, error.__traceback__)
 

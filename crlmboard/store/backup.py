@@ -6,7 +6,12 @@ manifest (time, app and schema version, patient count, per-table content hashes,
 head, file hash) is written last, the same way.  A backup without a manifest, or whose file
 no longer matches its manifest, is not verified: it is never offered as good and never
 counts as kept.  Backups live in `backups/` beside the database (folder 0700, files 0600),
-named `<database stem>-<UTC time>.sqlite3` with `<name>.manifest.json` beside.
+named `<database file name>-<UTC time>.sqlite3` with `<name>.manifest.json` beside.
+
+Two databases may share a folder (`board.sqlite3`, `board.db`): a backup belongs to the
+database whose id (migration 0006) its manifest names, and only to it.  Backups made before
+there were ids (named `<database stem>-<UTC time>.sqlite3`, no id in the manifest) belong to
+the database their manifest names by file name.
 """
 
 from __future__ import annotations
@@ -23,7 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from crlmboard.store.audit import GENESIS, AuditHead, row_hash
-from crlmboard.store.database import StoreError, connect_sqlite, create_private_file
+from crlmboard.store.database import (
+    StoreError,
+    connect_sqlite,
+    create_private_file,
+    database_id,
+)
 from crlmboard.store.integrity import integrity_check
 
 MANIFEST_SUFFIX = ".manifest.json"
@@ -294,7 +304,25 @@ def _deep_problem(backup: Path, manifest: dict[str, Any]) -> str | None:
 
 
 def backup_stem(database: Path) -> str:
-    return database.stem + "-"
+    """The start of the names of a database's backups (its whole file name, so that
+    `board.sqlite3` and `board.db` never share one)."""
+    return database.name + "-"
+
+
+def file_database_id(database: Path) -> str | None:
+    """The id of a SQLite file (None when it has none, is missing or cannot be read)."""
+    if not database.is_file() or database.stat().st_size == 0:
+        return None
+    try:
+        connection = connect_sqlite(database, read_only=True)
+    except sqlite3.Error:
+        return None
+    try:
+        return database_id(connection)
+    except sqlite3.Error:
+        return None
+    finally:
+        connection.close()
 
 
 def list_backups(database: Path, *, hash_files: bool = True) -> list[BackupInfo]:
@@ -316,16 +344,31 @@ def _stamp_time(path: Path) -> datetime | None:
         return None
 
 
-def _backups_of(database: Path) -> list[Path]:
-    """The files of the backups folder named as backups of this database."""
+def _backups_of(database: Path, own_id: str | None = None, *, read_id: bool = True) -> list[Path]:
+    """The files of the backups folder that are backups of this database: named as its
+    backups, and (from their manifest) made of the database with its id — or, for a
+    backup without an id, or a database without one (missing, damaged), of a file of its
+    name.  A file without a manifest counts by its name alone."""
     folder = backup_dir(database)
     if not folder.is_dir():
         return []
-    return [
-        path
-        for path in folder.glob(f"{backup_stem(database)}*.sqlite3")
-        if path.name.rsplit("-", 3)[0] == database.stem and _stamp_time(path) is not None
-    ]
+    if own_id is None and read_id:
+        own_id = file_database_id(database)
+    found = []
+    for stem in dict.fromkeys((database.name, database.stem)):
+        for path in folder.glob(f"{stem}-*.sqlite3"):
+            if path.name.rsplit("-", 3)[0] != stem or _stamp_time(path) is None:
+                continue
+            manifest = read_manifest(path)
+            if manifest is None:
+                mine = stem == database.name
+            elif manifest.get("database_id") and own_id is not None:
+                mine = manifest["database_id"] == own_id
+            else:
+                mine = manifest.get("database") == database.name
+            if mine:
+                found.append(path)
+    return found
 
 
 def newest_verified(database: Path) -> BackupInfo | None:
@@ -377,6 +420,7 @@ def create_backup(
                 if problems:
                     raise BackupFailed(f"The backup failed its integrity check: {problems[0]}")
                 facts = database_facts(target)
+                facts["database_id"] = database_id(target)
                 checkpoint = sign(target) if sign is not None else None
                 if checkpoint is not None:
                     facts["checkpoint"] = checkpoint
@@ -442,8 +486,8 @@ def cleanup_unfinished(database: Path) -> list[Path]:
     for path in folder.glob(f".{backup_stem(database)}*.tmp-*"):
         path.unlink(missing_ok=True)
         removed.append(path)
-    for path in _backups_of(database):
-        if not manifest_path(path).exists():
+    for path in _backups_of(database, read_id=False):
+        if not manifest_path(path).exists() and path.name.startswith(backup_stem(database)):
             path.unlink(missing_ok=True)
             removed.append(path)
     return removed
@@ -501,11 +545,15 @@ def prune(database: Path, now: datetime) -> list[Path]:
 
 
 def pause_path(database: Path) -> Path:
+    return backup_dir(database) / (database.name + PAUSE_MARK)
+
+
+def _legacy_pause_path(database: Path) -> Path:
     return backup_dir(database) / (database.stem + PAUSE_MARK)
 
 
 def rotation_paused(database: Path) -> bool:
-    return pause_path(database).exists()
+    return pause_path(database).exists() or _legacy_pause_path(database).exists()
 
 
 def pause_rotation(database: Path, reason: str) -> None:
@@ -515,6 +563,7 @@ def pause_rotation(database: Path, reason: str) -> None:
 
 def resume_rotation(database: Path) -> None:
     pause_path(database).unlink(missing_ok=True)
+    _legacy_pause_path(database).unlink(missing_ok=True)
 
 
 # -- restoring -----------------------------------------------------------------------------

@@ -22,24 +22,18 @@ import hashlib
 import hmac
 import json
 import os
-import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.orm import Session
-
-from crlmboard.store import tables as t
 from crlmboard.store.audit import GENESIS, AuditHead, format_time
 
 CHECKPOINT = "crlmboard-checkpoint/1"
 RESTORE = "crlmboard-restore/1"
 UNSIGNED = "crlmboard-unsigned/1"  # rows up to `seq` were found unsigned at a save
 SIDECAR_SUFFIX = ".checkpoints"
-DATABASE_ID = "database_id"
 
 
 @dataclass(frozen=True)
@@ -126,29 +120,6 @@ def authentic(key: bytes, checkpoint: Checkpoint) -> bool:
         hashlib.sha256,
     ).hexdigest()
     return hmac.compare_digest(expected, checkpoint.mac)
-
-
-# -- the database id (until the database-id work lands: read from the settings table) ------
-
-
-def database_id(connection: sa.Connection | Session) -> str | None:
-    """The database's id (settings table), or None for a database that has none yet."""
-    setting = t.SettingRow.__table__  # type: ignore[attr-defined]
-    value = connection.execute(
-        sa.select(setting.c.value).where(setting.c.key == DATABASE_ID)
-    ).scalar()
-    return None if value is None else str(value)
-
-
-def database_id_raw(connection: sqlite3.Connection) -> str | None:
-    """The same, through a plain `sqlite3` connection (a backup being made)."""
-    try:
-        found = connection.execute(
-            "SELECT value FROM setting WHERE key = ?", (DATABASE_ID,)
-        ).fetchone()
-    except sqlite3.Error:  # a database from before the settings table
-        return None
-    return None if found is None else str(found[0])
 
 
 # -- the checkpoint file beside a SQLite database ------------------------------------------

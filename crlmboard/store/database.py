@@ -165,3 +165,23 @@ def read_session(engine: Engine) -> Iterator[Session]:
 
 def sqlite_library_version() -> str:
     return sqlite3.sqlite_version
+
+
+DATABASE_ID_KEY = "database_id"
+_DATABASE_ID_SQL = "SELECT value FROM setting WHERE key = 'database_id'"
+
+
+def database_id(source: Session | Engine | sa.Connection | sqlite3.Connection) -> str | None:
+    """The id (UUID text) that names this database for good (migration 0006); None for a
+    database without one (no schema yet, or older than 0006)."""
+    try:
+        if isinstance(source, sqlite3.Connection):
+            row = source.execute(_DATABASE_ID_SQL).fetchone()
+            return None if row is None else str(row[0])
+        if isinstance(source, Engine):
+            with source.connect() as connection:
+                return database_id(connection)
+        value = source.execute(sa.text(_DATABASE_ID_SQL)).scalar()
+    except (sqlite3.OperationalError, sa.exc.OperationalError, sa.exc.ProgrammingError):
+        return None  # no setting table: a database without a schema
+    return None if value is None else str(value)

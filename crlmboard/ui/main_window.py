@@ -327,13 +327,21 @@ class MainWindow(QMainWindow):
 
     # -- file -------------------------------------------------------------------------
 
-    def _switch_database(self, where: str, *, reopen: bool = False) -> None:
-        """Open another database (or, with `reopen`, the same one again after a restore)."""
+    def _switch_database(self, where: str, *, reopen: bool = False, create: bool = False) -> None:
+        """Open another database (or, with `reopen`, the same one again after a restore);
+        a new one only with `create` (File ▸ New database)."""
         if reopen:
             self.board.close()  # gives up the writer lock so the new Board can take it
         try:
+            if create:
+                from crlmboard.services.maintenance import init_database
+
+                init_database(where, user=self.user or None).close()
             board = Board.open(
-                where, profile=QSettings().value("profile") or None, user=self.user or None
+                where,
+                profile=QSettings().value("profile") or None,
+                user=self.user or None,
+                create=False,
             )
         except BoardError as error:
             QMessageBox.warning(self, "Cannot open the database", str(error))
@@ -365,7 +373,7 @@ class MainWindow(QMainWindow):
                     f"{path} already exists; choose a new file name or use Open database.",
                 )
                 return
-            self._switch_database(path)
+            self._switch_database(path, create=True)
 
     def open_database(self) -> None:
         path, _ = QFileDialog.getOpenFileName(

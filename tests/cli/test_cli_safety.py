@@ -18,6 +18,7 @@ pytestmark = pytest.mark.db
 @pytest.fixture
 def db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
     path = str(tmp_path / "cli.sqlite3")
+    assert main(["init", "--db", path]) == 0
     assert main(["import", str(GOLDEN), "--db", path]) == 0
     capsys.readouterr()
     return path

@@ -56,6 +56,7 @@ def test_no_names_or_mrns_in_logs(
     caplog.set_level(logging.DEBUG)
     db = str(tmp_path / "board.sqlite3")
     source = sentinel_case(upfront, tmp_path)
+    assert main(["init", "--db", db]) == 0
     assert main(["import", str(source), "--db", db]) == 0
     capsys.readouterr()  # the import lists what it imported, as asked: not a log
     with Board.open(db, clock=lambda: TODAY) as board:
@@ -72,7 +73,7 @@ def test_no_names_or_mrns_in_logs(
         code = main([*command, "--db", db])
         outputs.append(capsys.readouterr())
         assert code == 0, outputs[-1]
-    backup_file = next((tmp_path / "backups").glob("board-*.sqlite3"))
+    backup_file = next((tmp_path / "backups").glob("board.sqlite3-*.sqlite3"))
     assert main(["restore", str(backup_file), "--db", db]) == 0
     outputs.append(capsys.readouterr())
 

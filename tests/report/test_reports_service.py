@@ -26,8 +26,7 @@ def squash(text: str) -> str:
 @pytest.fixture
 def reviewed(board: Board) -> str:
     """The MRN of an imported case with a signed review and a draft one."""
-    mrn, _changes = board.cases.import_text(REVIEWED.read_text("utf-8"))
-    return mrn
+    return board.cases.import_text(REVIEWED.read_text("utf-8")).mrn
 
 
 def test_current_summary_uses_todays_evaluation(board: Board, reviewed: str) -> None:
@@ -85,6 +84,7 @@ def test_letter_and_files_are_written_whole(board: Board, reviewed: str, tmp_pat
 def cli_db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
     """A database file holding the reviewed case, made through the command line."""
     db = str(tmp_path / "cli.sqlite3")
+    assert main(["init", "--db", db]) == 0
     assert main(["import", str(REVIEWED), "--db", db]) == 0
     capsys.readouterr()
     return db

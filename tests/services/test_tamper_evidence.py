@@ -24,6 +24,7 @@ from crlmboard.services import Board
 from crlmboard.store import backup as store_backup
 from crlmboard.store import checkpoints, keys
 from crlmboard.store.audit import GENESIS, format_time, row_hash
+from crlmboard.store.database import database_id as read_database_id
 from tests.conftest import GOLDEN, TODAY
 
 pytestmark = pytest.mark.db
@@ -163,7 +164,7 @@ def test_a_sound_database_passes_with_its_checkpoints_verified(filled: Path) -> 
 
 def test_the_key_is_never_in_the_database_folder(filled: Path, key_store: str) -> None:
     with raw(filled) as connection:
-        database_id = checkpoints.database_id_raw(connection)
+        database_id = read_database_id(connection)
     key = keys.load_key(database_id)
     assert key is not None
     for file in filled.parent.rglob("*"):
@@ -315,7 +316,7 @@ def test_a_forged_checkpoint_line_is_not_authentic(filled: Path) -> None:
         seq, hash_ = connection.execute(
             "SELECT seq, row_hash FROM audit_event ORDER BY seq DESC"
         ).fetchone()
-        database_id = checkpoints.database_id_raw(connection)
+        database_id = read_database_id(connection)
     forged = checkpoints.sign(b"\0" * 32, database_id, None, datetime(2031, 1, 1, tzinfo=UTC))
     forged = checkpoints.Checkpoint(database_id, seq, hash_, forged.at, forged.mac)
     with checkpoints.sidecar_path(filled).open("a") as stream:
@@ -330,7 +331,7 @@ def test_without_the_key_check_warns_and_does_not_cry_tampering(filled: Path) ->
     import keyring
 
     with raw(filled) as connection:
-        database_id = checkpoints.database_id_raw(connection)
+        database_id = read_database_id(connection)
     (keys.key_folder() / f"{database_id}.key").unlink(missing_ok=True)
     if keys.keyring_backend() is not None:
         keyring.get_keyring().delete_password(keys.SERVICE, database_id)
