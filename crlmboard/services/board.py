@@ -64,6 +64,7 @@ class Board:
         self.read_only_reason = opened.read_only_reason if opened else None  # banner text
         self.lock_holder = opened.holder if opened else None
         self.notes: list[str] = list(opened.notes) if opened else []  # messages from opening
+        self.checks_pending = opened.checks_pending if opened else False
         self.actor = Actor.current(user)
         self.now: Now = now or _utc_now
         self.changed = False
@@ -94,6 +95,7 @@ class Board:
         wait: float = 0.0,
         now: Now | None = None,
         create: bool = True,
+        defer_checks: bool = False,
     ) -> Board:
         """Open (checking, backing up and migrating as needed) the database at a path or
         URL, creating it when there is none only with `create` (the command line and the
@@ -101,7 +103,8 @@ class Board:
         must not become an empty database).  The app opens `exclusive` (holding the
         one-writer lock; read-only when another app holds it); the command line does not,
         and its writes wait up to `wait` seconds for the lock.  `user` is the app user named
-        in the audit trail."""
+        in the audit trail.  `defer_checks` (the command line): `quick_check` and the
+        open-time backup run before the first write, not before the first read."""
         from crlmboard.services.maintenance import open_database
 
         opened = open_database(
@@ -111,6 +114,7 @@ class Board:
             exclusive=exclusive,
             wait=wait,
             create=create,
+            defer_checks=defer_checks,
         )
         return cls(opened.engine, opened.url, clock, profile, opened=opened, user=user, now=now)
 
@@ -160,8 +164,13 @@ class Board:
             with writing(self) as session:
                 yield session
             return
-        with self.holding_lock(), writing(self) as session:
-            yield session
+        with self.holding_lock():
+            if self.checks_pending:  # a deferred open: quick_check before the first write
+                from crlmboard.services.maintenance import before_first_write
+
+                before_first_write(self)
+            with writing(self) as session:
+                yield session
 
     @contextmanager
     def batched(self, *, seconds: float = 1.0, writes: int = 200) -> Iterator[None]:

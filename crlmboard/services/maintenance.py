@@ -155,6 +155,7 @@ class OpenedDatabase:
     read_only_reason: str | None = None
     holder: LockHolder | None = None
     notes: list[str] = field(default_factory=list)
+    checks_pending: bool = False  # quick_check and the open-time backup: before the first write
 
 
 def location_url(where: str | os.PathLike[str] | None) -> str:
@@ -214,17 +215,19 @@ def _no_schema_problem(path: Path) -> str | None:
     return None
 
 
-def _check_can_open(url: str, path: Path, create: bool) -> None:
+def _check_can_open(url: str, path: Path, create: bool, check: bool = True) -> None:
     """Refuse, before anything is created (a file, a folder, a lock), a location that
-    holds no crlmboard database, unless `create`; never take over another program's file."""
+    holds no crlmboard database, unless `create`; never take over another program's file.
+    Without `check`, only a file SQLite cannot read at all is refused as damaged here."""
     if path.is_dir():
         raise BadLocation(f"{path} is a folder, not a database file.")
     if not path.exists() or path.stat().st_size == 0:
         if not create:
             raise missing_database(path, empty=path.exists())
         return
-    _refuse_if_corrupt(path)
-    if migrate.file_revision(path) is None:
+    if check:
+        _refuse_if_corrupt(path)
+    if _revision(path) is None:
         problem = _no_schema_problem(path)
         if problem:
             raise BadLocation(problem)
@@ -240,8 +243,14 @@ def open_database(
     exclusive: bool = True,
     wait: float = 0.0,
     create: bool = True,
+    defer_checks: bool = False,
 ) -> OpenedDatabase:
     """Open a database as reliability.md describes (see the module docstring).
+
+    `defer_checks`: `quick_check` and the open-time backup wait for the first write
+    (`Board.before_first_write`) instead of delaying the first read (performance.md: no
+    read-only command waits for them).  A file SQLite cannot read at all is still refused
+    at once.
 
     `exclusive`: hold the writer lock while open (the app); otherwise take it for the
     open-time work and then per write transaction (command line), waiting up to `wait` s.
@@ -260,10 +269,12 @@ def open_database(
                 )
             migrate.upgrade(engine, actor)
             return OpenedDatabase(engine, url)
-        _check_can_open(url, path, create)
+        _check_can_open(url, path, create, check=not defer_checks)
         if is_read_only_url(url) or (path.exists() and not _writable(path)):
-            return _open_read_only(url, path, "the database file is read-only")
-        return _open_file(url, path, actor, now, exclusive, wait)
+            return _open_read_only(
+                url, path, "the database file is read-only", check=not defer_checks
+            )
+        return _open_file(url, path, actor, now, exclusive, wait, defer_checks)
     except BoardError:
         raise
     except StoreError as error:
@@ -328,12 +339,13 @@ def _writable(path: Path) -> bool:
 
 
 def _open_read_only(
-    url: str, path: Path, reason: str, holder: LockHolder | None = None
+    url: str, path: Path, reason: str, holder: LockHolder | None = None, check: bool = True
 ) -> OpenedDatabase:
     if not path.exists():
         raise BoardError(f"There is no database at {path}.")
-    _refuse_if_corrupt(path)
-    revision = migrate.file_revision(path)
+    if check:
+        _refuse_if_corrupt(path)
+    revision = _revision(path)
     migrate.refuse_newer(revision)
     if revision != migrate.head_revision():
         raise BoardError(
@@ -344,8 +356,23 @@ def _open_read_only(
     return OpenedDatabase(engine, url, path, read_only=True, read_only_reason=reason, holder=holder)
 
 
+def _revision(path: Path) -> str | None:
+    """The file's schema revision; a file SQLite cannot read is refused as damaged."""
+    try:
+        return migrate.file_revision(path)
+    except sqlite3.DatabaseError:
+        _refuse_if_corrupt(path)
+        raise
+
+
 def _open_file(
-    url: str, path: Path, actor: Actor, now: Now, exclusive: bool, wait: float
+    url: str,
+    path: Path,
+    actor: Actor,
+    now: Now,
+    exclusive: bool,
+    wait: float,
+    defer: bool = False,
 ) -> OpenedDatabase:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     lock = DatabaseLock(path, actor.app_user, "app" if exclusive else "command")
@@ -355,31 +382,35 @@ def _open_file(
         lock.close()
         if exclusive:
             who = holder.describe() if holder else "another program"
-            return _open_read_only(url, path, f"open for writing by {who}", holder)
+            return _open_read_only(url, path, f"open for writing by {who}", holder, check=not defer)
         if (
             not path.exists()
             or path.stat().st_size == 0
-            or migrate.file_revision(path) != migrate.head_revision()
+            or _revision(path) != migrate.head_revision()
         ):
             raise BoardError(str(LockBusy(path, holder)))
-        _refuse_if_corrupt(path)
+        if not defer:
+            _refuse_if_corrupt(path)
         engine = create_database_engine(url)
         per_write = DatabaseLock(path, actor.app_user, "command")
         per_write.wait = wait
-        return OpenedDatabase(engine, url, path, per_write, exclusive=False)
+        return OpenedDatabase(engine, url, path, per_write, exclusive=False, checks_pending=defer)
     notes: list[str] = []
     try:
         if lock.took_over is not None:
             notes.append(
                 "crlmboard was not closed properly last time; the database was checked and opened."
             )
-        upgraded = prepare_file(path, actor, now, notes)
+        upgraded = prepare_file(path, actor, now, notes, check=not defer)
         engine = create_database_engine(url)
+        pending = False
         if upgraded:
             sign_head(engine, path, now(), to_file=True)  # the upgrade's audit rows
         if migrate.file_revision(path) is None:
             migrate.upgrade(engine, actor)  # a new database
             sign_head(engine, path, now(), to_file=True)
+        elif defer and not upgraded:
+            pending = True
         else:
             with contextlib.suppress(BackupFailed):
                 maybe_backup(path, "open", now())
@@ -391,12 +422,18 @@ def _open_file(
         raise
     if not exclusive:
         lock.release()
-    return OpenedDatabase(engine, url, path, lock, exclusive=exclusive, notes=notes)
+    return OpenedDatabase(
+        engine, url, path, lock, exclusive=exclusive, notes=notes, checks_pending=pending
+    )
 
 
-def prepare_file(path: Path, actor: Actor, now: Now, notes: list[str]) -> bool:
+def prepare_file(
+    path: Path, actor: Actor, now: Now, notes: list[str], *, check: bool = True
+) -> bool:
     """With the writer lock held: clean up, check, refuse newer, upgrade older (on a copy,
-    after a verified backup).  Returns whether it upgraded the database."""
+    after a verified backup).  Returns whether it upgraded the database.  Without `check`
+    the `quick_check` is left for before the first write, unless an upgrade (a write)
+    is due."""
     for leftover in [
         *migrate.leftover_copies(path),
         *path.parent.glob(f".{path.name}.restoring-*"),
@@ -405,11 +442,14 @@ def prepare_file(path: Path, actor: Actor, now: Now, notes: list[str]) -> bool:
     backup.cleanup_unfinished(path)
     if not path.exists() or path.stat().st_size == 0:
         return False
-    _refuse_if_corrupt(path)
-    revision = migrate.file_revision(path)
+    if check:
+        _refuse_if_corrupt(path)
+    revision = _revision(path)
     migrate.refuse_newer(revision)
     if revision is None or revision == migrate.head_revision():
         return False
+    if not check:
+        _refuse_if_corrupt(path)
     try:
         taken = backup.create_backup(
             path,
@@ -762,6 +802,8 @@ class MaintenanceService:
         if path is None or self.board.read_only:
             return None
         with self.board.holding_lock():
+            if self.board.checks_pending:
+                before_first_write(self.board)
             try:
                 return maybe_backup(path, f"before {operation}", self.board.now(), throttle=False)
             except BackupFailed as error:
@@ -1193,6 +1235,24 @@ def writing(board: Board) -> Iterator[Session]:
     board.mark_changed()
 
 
+def before_first_write(board: Board) -> None:
+    """What a deferred open left for the first write (with the writer lock held):
+    `quick_check` (a damaged file: refused as at open, and the Board turns read-only),
+    then the open-time backup (when something changed since the newest, at most hourly)."""
+    path = sqlite_path(board.url)
+    board.checks_pending = False
+    if path is None:
+        return
+    try:
+        _refuse_if_corrupt(path)
+    except DatabaseCorrupt:
+        board.read_only = True
+        board.read_only_reason = "the database file is damaged"
+        raise
+    with contextlib.suppress(BackupFailed, sqlite3.Error):
+        maybe_backup(path, "open", board.now())
+
+
 def _signed(board: Board, first: int | None) -> None:
     """After a committed write that added audit rows: sign the new head."""
     if first is not None:
@@ -1257,6 +1317,8 @@ class WriteBatch:
             stack = contextlib.ExitStack()
             try:
                 stack.enter_context(self.board.holding_lock())
+                if self.board.checks_pending:
+                    before_first_write(self.board)
                 stack.callback(self._sign, stack)  # after the COMMIT, before the lock goes
                 session = stack.enter_context(write_session(self.board.engine))
             except BaseException:
