@@ -929,6 +929,41 @@ class MaintenanceService:
         if not missing:
             report.passed.append("append-only and signed-review triggers present")
 
+    def checkpoint(self) -> checkpoints.Checkpoint | None:
+        """The newest checkpoint of the audit chain, e.g. for a PDF: on PostgreSQL signed by
+        the server (`crlmboard_checkpoint()`, migration 0008: the key never leaves it); on
+        SQLite the one kept with the key at the last save."""
+        if self.path is None:
+            with read_session(self.board.engine) as session:
+                data = session.execute(sa.text("SELECT crlmboard_checkpoint()")).scalar()
+            return checkpoints.Checkpoint.from_dict(data)
+        database_id = self.database_id()
+        if database_id is None:
+            return None
+        key = keys.load_key(database_id)
+        return None if key is None else _latest(database_id, key)
+
+    def checkpoint_authentic(self, checkpoint: checkpoints.Checkpoint) -> bool | None:
+        """Whether a checkpoint (from a PDF, a manifest) was made with this database's key;
+        None when the key is not here."""
+        if self.path is None:
+            with read_session(self.board.engine) as session:
+                return bool(
+                    session.execute(
+                        sa.text("SELECT crlmboard_verify_checkpoint(:d, :s, :h, :a, :m, :k)"),
+                        {
+                            "d": checkpoint.database_id,
+                            "s": checkpoint.seq,
+                            "h": checkpoint.hash,
+                            "a": checkpoint.at,
+                            "m": checkpoint.mac,
+                            "k": checkpoint.kind,
+                        },
+                    ).scalar()
+                )
+        key = keys.load_key(checkpoint.database_id)
+        return None if key is None else checkpoints.authentic(key, checkpoint)
+
     def checkpoints_found(self, database_id: str) -> tuple[list[checkpoints.Found], list[str]]:
         """Every checkpoint of this database there is to find: the checkpoint file beside
         it, the manifests of its backups (verified or not), the key store's newest

@@ -413,3 +413,65 @@ def test_check_reports_an_unreadable_json_value(filled: Path) -> None:
         )
     report = check(filled)
     assert problems_about(report, f"patient row {case_id}, field comorbidities", "cannot be read")
+
+
+# -- PostgreSQL: the key stays in the server ----------------------------------------------------
+
+
+def test_on_postgresql_the_server_signs_and_the_key_is_the_owners_alone() -> None:
+    """Migration 0008: `crlmboard_checkpoint()` signs the head with a key in `audit_key`,
+    which a role other than the owner cannot read; `crlmboard_verify_checkpoint` refuses
+    an altered checkpoint; the MAC is the one `store/checkpoints.py` computes."""
+    import sqlalchemy as sa
+
+    from crlmboard.store import migrate
+    from crlmboard.store.database import create_database_engine
+    from tests.conftest import postgres_url
+
+    url = postgres_url()
+    engine = create_database_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+            connection.exec_driver_sql("DROP ROLE IF EXISTS crlmboard_test_clerk")
+            connection.exec_driver_sql("CREATE ROLE crlmboard_test_clerk LOGIN")
+            connection.exec_driver_sql("GRANT USAGE ON SCHEMA public TO crlmboard_test_clerk")
+        migrate.upgrade(engine)
+        with engine.begin() as connection:
+            connection.exec_driver_sql(  # what the app's roles are given: the data tables
+                "GRANT SELECT ON patient, setting, audit_event TO crlmboard_test_clerk"
+            )
+            key = bytes(connection.exec_driver_sql("SELECT key FROM audit_key").scalar())
+        with Board.open(url, clock=lambda: TODAY) as board:
+            board.cases.import_path(GOLDEN / "upfront-resection.json")
+            checkpoint = board.maintenance.checkpoint()
+            assert checkpoint is not None and checkpoint.seq == board.maintenance.audit_head().seq
+            assert checkpoint.database_id == board.maintenance.database_id()
+            assert checkpoints.authentic(key, checkpoint)
+            assert board.maintenance.checkpoint_authentic(checkpoint) is True
+            forged = checkpoints.Checkpoint(
+                checkpoint.database_id, checkpoint.seq, "f" * 64, checkpoint.at, checkpoint.mac
+            )
+            assert board.maintenance.checkpoint_authentic(forged) is False
+        clerk = create_database_engine(url.replace("//crlmboard@", "//crlmboard_test_clerk@"))
+        try:
+            with clerk.connect() as connection:
+                assert connection.execute(sa.text("SELECT count(*) FROM patient")).scalar() == 1
+                data = connection.execute(sa.text("SELECT crlmboard_checkpoint()")).scalar()
+                assert checkpoints.authentic(key, checkpoints.Checkpoint.from_dict(data))
+            for query in (
+                "SELECT key FROM audit_key",
+                "SELECT crlmboard_checkpoint_mac('x', 'y', 1, 'z', 'w')",  # a MAC of anything
+            ):
+                with (
+                    pytest.raises(sa.exc.ProgrammingError, match="permission denied"),
+                    clerk.connect() as connection,
+                ):
+                    connection.execute(sa.text(query))
+        finally:
+            clerk.dispose()
+        migrate.downgrade(engine, "0006")
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT to_regclass('audit_key')").scalar() is None
+    finally:
+        engine.dispose()
