@@ -114,12 +114,14 @@ def case_summary_pdf(
     app_version: str = "",
     audit_head: str | None = None,
     review_number: int | None = None,
+    checkpoint: Mapping[str, Any] | None = None,
 ) -> bytes:
     """The case summary as PDF bytes.
 
     `evaluation` is a `crlmboard.evaluation/1` document (the review's frozen one, or the
     current one); `review_number` is the review's index in the case, shown in the header;
-    `audit_head` is the audit-chain head at signing, printed in the footer when given.
+    `audit_head` is the audit-chain head at signing, printed in the footer when given;
+    `checkpoint` the audit chain's signed checkpoint (footer and document keywords).
     """
     width = content_width(page_size)
     story = case_summary_story(
@@ -130,6 +132,7 @@ def case_summary_pdf(
         app_version=app_version,
         audit_head=audit_head,
         review_number=review_number,
+        checkpoint=checkpoint,
     )
     meeting = review.meeting_date.isoformat() if review else None
     subject = (
@@ -142,6 +145,7 @@ def case_summary_pdf(
         subject=subject,
         app_version=app_version,
         keywords=(case.mrn, "crlmboard", "tumor board"),
+        checkpoint=checkpoint,
     )
     return build_pdf(story, metadata, page_size=page_size)
 
@@ -153,6 +157,7 @@ def footer_info(
     app_version: str,
     audit_head: str | None,
     what: str = "case summary",
+    checkpoint: Mapping[str, Any] | None = None,
 ) -> FooterInfo:
     """The footer of a case's pages: who, and the versions the evaluation was made with."""
     profile = evaluation.get("profile")
@@ -164,6 +169,7 @@ def footer_info(
         profile=_text(profile_name),
         input_hash=_text(evaluation.get("input_sha256")),
         audit_head=audit_head,
+        checkpoint=checkpoint,
     )
 
 
@@ -183,6 +189,7 @@ def case_summary_story(
     outline_level: int = 0,
     key_prefix: str = "",
     question: str | None = None,
+    checkpoint: Mapping[str, Any] | None = None,
 ) -> list[Flowable]:
     """The summary's flowables, with footer marks and outline bookmarks.
 
@@ -204,7 +211,15 @@ def case_summary_story(
         timeline=timeline,
     )
     story: list[Flowable] = [
-        FooterMark(footer_info(case, evaluation, app_version=app_version, audit_head=audit_head)),
+        FooterMark(
+            footer_info(
+                case,
+                evaluation,
+                app_version=app_version,
+                audit_head=audit_head,
+                checkpoint=checkpoint,
+            )
+        ),
         Bookmark(f"{key_prefix}case", f"{case.mrn} {patient_name(case)}", outline_level),
     ]
     story += summary.header(review_number, question)

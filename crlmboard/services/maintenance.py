@@ -943,6 +943,16 @@ class MaintenanceService:
         key = keys.load_key(database_id)
         return None if key is None else _latest(database_id, key)
 
+    def printed_checkpoint(self) -> dict[str, object] | None:
+        """The checkpoint a PDF carries (as data: the report module knows no store), or
+        None when there is none to give (never fails an export)."""
+        try:
+            found = self.checkpoint()
+        except Exception as error:  # e.g. PostgreSQL before migration 0008's functions
+            log.warning("no audit checkpoint for the PDF: %s", type(error).__name__)
+            return None
+        return None if found is None else found.as_dict()
+
     def checkpoint_authentic(self, checkpoint: checkpoints.Checkpoint) -> bool | None:
         """Whether a checkpoint (from a PDF, a manifest) was made with this database's key;
         None when the key is not here."""

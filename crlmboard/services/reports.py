@@ -83,6 +83,7 @@ class ReportService:
                 None,
                 page_size=page_size,
                 app_version=__version__,
+                checkpoint=self.board.maintenance.printed_checkpoint(),
             )
         review = self.review(case, review_index)
         head = (
@@ -96,6 +97,7 @@ class ReportService:
             app_version=__version__,
             review_number=review_index,
             audit_head=head,
+            checkpoint=self.board.maintenance.printed_checkpoint(),
         )
 
     def letter(self, mrn: str, review_index: int, *, page_size: str = "A4") -> bytes:
@@ -119,6 +121,7 @@ class ReportService:
             page_size=page_size,
             app_version=__version__,
             audit_head=self.board.reviews.audit_head_at_signing(mrn, review_index),
+            checkpoint=self.board.maintenance.printed_checkpoint(),
         )
 
     # -- files ----------------------------------------------------------------------

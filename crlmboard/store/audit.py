@@ -134,11 +134,12 @@ def record_values(row: Any, model: type[SQLModel]) -> dict[str, Any]:
     return {name: jsonable(getattr(row, name)) for name in audited_fields(model)}
 
 
-def review_content_hash(values: Mapping[str, Any]) -> str:
+def review_content_hash(values: Mapping[str, Any], *, json_ready: bool = False) -> str:
     """The content hash of a signed review: every stored value except its key and the hash
-    itself.  Null values are left out, so adding a nullable column later keeps old hashes."""
+    itself.  Null values are left out, so adding a nullable column later keeps old hashes.
+    `json_ready`: the values are JSON data already (no conversion walk)."""
     content = {
-        k: jsonable(v)
+        k: v if json_ready else jsonable(v)
         for k, v in values.items()
         if k not in ("id", "content_sha256") and v is not None
     }
@@ -540,6 +541,18 @@ def _entries(row: Any) -> list[AuditEntry]:
             after=None if row.after_json is None else json.loads(t.unpack(row.after_json)),
         )
     ]
+
+
+def changes_of(row: Any) -> list[tuple[str, str, str, dict[str, Any] | None]]:
+    """(action, table, record id, after) of each record change of a stored row — what a
+    replay needs, without building entries; raises on a damaged value."""
+    if row.action == CHANGES:
+        return [
+            (c["action"], c["table"], str(c["record"]), c.get("after"))
+            for c in json.loads(t.unpack(row.after_json) or "[]")
+        ]
+    after = None if row.after_json is None else json.loads(t.unpack(row.after_json))
+    return [(row.action, row.table_name, str(row.record_id), after)]
 
 
 def entries_of(row: Any) -> list[AuditEntry]:

@@ -10,7 +10,7 @@ ids and fields, never patient names or MRNs.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -151,10 +151,17 @@ def read_values(raw: Sequence[Any], columns: Sequence[_Column]) -> tuple[dict[st
     for value, column in zip(raw, columns, strict=True):
         try:
             converted = value if column.convert is None or value is None else column.convert(value)
-            values[column.name] = audit.jsonable(converted)
+            # JSON data (text, numbers, parsed JSON) is kept as it is: walking a frozen
+            # evaluation to convert nothing would be most of the check's time
+            values[column.name] = (
+                converted if isinstance(converted, _PLAIN) else audit.jsonable(converted)
+            )
         except Exception:  # whatever the damage: this field is reported, the check goes on
             unreadable.append(column.name)
     return values, unreadable
+
+
+_PLAIN = (str, int, float, dict, list, type(None))  # bool is an int
 
 
 class Findings:
@@ -183,6 +190,30 @@ def signed_review_problems(connection: sa.Connection | Session) -> list[str]:
     return findings.result()
 
 
+def _signed_review(
+    review: str, values: dict[str, Any], unreadable: list[str], findings: Findings
+) -> None:
+    """A signed review's content against the hash taken at signing."""
+    case = values.get("case_id", "?")
+    if unreadable:
+        findings.add(
+            f"signed review {review} (case {case}): the stored value of "
+            f"{', '.join(unreadable)} cannot be read (damaged)"
+        )
+    elif values.get("content_sha256") is None:
+        findings.add(f"signed review {review} (case {case}) has no content hash")
+    elif (
+        audit.review_content_hash(
+            {n: values.get(n) for n in audit.audited_fields(t.ReviewRow)}, json_ready=True
+        )
+        != values["content_sha256"]
+    ):
+        findings.add(
+            f"signed review {review} (case {case}) was changed after "
+            "it was signed: its content no longer matches its hash"
+        )
+
+
 def _signed_reviews(
     connection: sa.Connection | Session, findings: Findings, cases: tuple[int, int] | None
 ) -> None:
@@ -203,7 +234,10 @@ def _signed_reviews(
             )
         elif values.get("content_sha256") is None:
             findings.add(f"signed review {review} (case {case}) has no content hash")
-        elif audit.review_content_hash({n: values[n] for n in names}) != values["content_sha256"]:
+        elif (
+            audit.review_content_hash({n: values[n] for n in names}, json_ready=True)
+            != values["content_sha256"]
+        ):
             findings.add(
                 f"signed review {review} (case {case}) was changed after "
                 "it was signed: its content no longer matches its hash"
@@ -272,7 +306,6 @@ def check_records(
     while low < last:
         high = min(low + cases_at_once, last)
         _check_group(connection, findings, plans, stats, (low, high), unreadable_audit)
-        _signed_reviews(connection, findings, (low, high))
         low = high
         if progress is not None:
             progress(low, last)
@@ -303,25 +336,32 @@ def _check_group(
         where = sa.and_(audit.AUDIT.c.case_id > cases[0], audit.AUDIT.c.case_id <= cases[1])
     state: dict[tuple[str, str], dict[str, Any]] = {}
     damaged_cases: set[int | None] = set()
-    for row in audit.raw_entries(connection, where=where):
+    if cases is None:
+        rows: Iterable[Any] = audit.raw_entries(connection, where=where)
+    else:  # one group of cases, through the index on the case: bounded by the group
+        stored = [sa.type_coerce(c, sa.types.NullType()).label(c.name) for c in audit.AUDIT.columns]
+        rows = connection.execute(
+            sa.select(*stored).where(where).order_by(audit.AUDIT.c.case_id, audit.AUDIT.c.seq)
+        )
+    for row in rows:
         case_id = row.case_id
         if int(row.seq) in unreadable_audit or case_id in damaged_cases:
             damaged_cases.add(case_id)
             continue
         try:
-            entries = audit.entries_of(row)
+            changes = audit.changes_of(row)
         except Exception:  # damaged: the chain check names the row
             damaged_cases.add(case_id)
             continue
-        for entry in entries:
-            if cases is None and entry.table not in CASELESS:
+        for action, table, record, after in changes:
+            if cases is None and table not in CASELESS:
                 continue
-            key = (entry.table, str(entry.record_id))
-            if entry.action in ("insert", "baseline"):
-                state[key] = dict(entry.after or {})
-            elif entry.action == "update":
-                state.setdefault(key, {}).update(entry.after or {})
-            elif entry.action == "delete":
+            key = (table, record)
+            if action in ("insert", "baseline"):
+                state[key] = dict(after or {})
+            elif action == "update":
+                state.setdefault(key, {}).update(after or {})
+            elif action == "delete":
                 state.pop(key, None)
     stats.most_records_held = max(stats.most_records_held, len(state))
     for case_id in sorted(c for c in damaged_cases if c is not None):
@@ -345,6 +385,8 @@ def _check_group(
             values, unreadable = read_values(raw[: len(columns)], columns)
             record = str(raw[0])
             expected = state.pop((table, record), None)
+            if model is t.ReviewRow and values.get("signed_at") is not None:
+                _signed_review(record, values, unreadable, findings)
             if cases is not None and raw[-1] in damaged_cases:
                 continue
             for name in unreadable:
@@ -355,6 +397,16 @@ def _check_group(
                 )
                 continue
             recorded_summary = "open_criticals" in expected
+            if (
+                not unreadable
+                and (recorded_summary or model is not t.CaseRow)
+                and _same(values, expected, columns[0].name)
+            ):
+                if model is t.CaseRow:
+                    stats.cases += 1
+                elif model is t.SurgicalPlanRow:
+                    plan_of[int(values.get("case_id") or 0)] = values.get("resectability")
+                continue
             for name, value in values.items():
                 if name in unreadable or name == columns[0].name:
                     continue
@@ -383,6 +435,13 @@ def _check_group(
             f"{table} row {record} is in the audit trail but missing "
             "from the table (deleted outside crlmboard)"
         )
+
+
+def _same(values: dict[str, Any], expected: dict[str, Any], key: str) -> bool:
+    """A row's values equal those its trail describes (a field the trail never set, or set
+    to null, is null) — the fast path; a difference is then named field by field."""
+    stored = {k: v for k, v in values.items() if v is not None and k != key}
+    return stored == {k: v for k, v in expected.items() if v is not None}
 
 
 def _in_cases(query: Any, model: type[Any], cases: tuple[int, int]) -> Any:

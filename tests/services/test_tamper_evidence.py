@@ -475,3 +475,31 @@ def test_on_postgresql_the_server_signs_and_the_key_is_the_owners_alone() -> Non
             assert connection.exec_driver_sql("SELECT to_regclass('audit_key')").scalar() is None
     finally:
         engine.dispose()
+
+
+def test_a_pdf_carries_an_authentic_checkpoint(filled: Path) -> None:
+    """Written: in PDFs (the footer line and the document's keywords), read back with pypdf."""
+    import io
+    import re
+
+    from pypdf import PdfReader
+
+    with open_board(filled) as board:
+        data = board.reports.case_summary("EX-0002")
+        reader = PdfReader(io.BytesIO(data))
+        keywords = str(reader.metadata.get("/Keywords", ""))
+        found = re.search(r"crlmboard-checkpoint:(\{.*?\})", keywords)
+        assert found, keywords
+        checkpoint = checkpoints.Checkpoint.from_dict(json.loads(found.group(1)))
+        assert board.maintenance.checkpoint_authentic(checkpoint) is True
+        assert checkpoint.seq == board.maintenance.audit_head().seq
+        text = reader.pages[0].extract_text()
+        assert f"audit checkpoint seq {checkpoint.seq}" in text
+        altered = checkpoints.Checkpoint(
+            checkpoint.database_id,
+            checkpoint.seq + 1,
+            checkpoint.hash,
+            checkpoint.at,
+            checkpoint.mac,
+        )
+        assert board.maintenance.checkpoint_authentic(altered) is False
