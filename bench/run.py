@@ -1,6 +1,7 @@
 """`python -m bench [IDS…] [--smoke]`: benchmarks B1–B9, B11 and B12 of performance.md, each
 with its baseline measured in the same run, and the growth of B2, B3, B8, B11 and B12 from
-1,000 to 100,000 patients.  Prints figure / baseline / ratio / target / pass and writes `bench/results.json`.
+1,000 to 100,000 patients.  Prints figure / baseline / ratio / target / pass and writes
+`bench/results.json`.
 """
 
 from __future__ import annotations
