@@ -49,7 +49,7 @@ class FooterInfo:
     """The audit chain's signed checkpoint when the PDF was made (AUDIT-DESIGN.md)."""
 
     def provenance(self) -> str:
-        """`crlmboard 0.1.0 · engine 1.0.0 · profile default · input 0123456789ab · …`."""
+        """`crlmboard 0.1.0 · engine 1.1.0 · profile default · input 0123456789ab · …`."""
         parts = [f"crlmboard {self.app_version}".strip()]
         if self.engine_version:
             parts.append(f"engine {self.engine_version}")

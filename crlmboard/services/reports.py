@@ -84,6 +84,7 @@ class ReportService:
                 page_size=page_size,
                 app_version=__version__,
                 checkpoint=self.board.maintenance.printed_checkpoint(),
+                engine_changes=[c.text() for c in self.board.evaluation.engine_changes(case)],
             )
         review = self.review(case, review_index)
         head = (
