@@ -160,13 +160,22 @@ def load_key(database_id: str, *, strict: bool = False) -> bytes | None:
     return key if len(key) == KEY_BYTES else None
 
 
+_KEYS: dict[tuple[str, str], bytes] = {}  # (store, database id) -> key, for this process
+
+
 def key_for(database_id: str) -> bytes:
-    """The audit key of a database, made (and kept) on first use.  Raises
-    KeyringUnavailable when the keyring holds keys but cannot be read now."""
+    """The audit key of a database, made (and kept) on first use; remembered for the
+    process, so a save does not ask the keyring each time.  Raises KeyringUnavailable when
+    the keyring holds keys but cannot be read now."""
+    place = (where(), database_id)
+    key = _KEYS.get(place)
+    if key is not None:
+        return key
     key = load_key(database_id, strict=True)
     if key is None:
         key = secrets.token_bytes(KEY_BYTES)
         _write(database_id, f"{database_id}.key", key.hex())
+    _KEYS[place] = key
     return key
 
 
