@@ -135,7 +135,7 @@ def first_start_choice(text: str, can_create: bool) -> str:
 
 
 def _first_start(
-    where: str | None, missing: BoardError, profile: str | None, user: str
+    where: str | None, missing: DatabaseMissing, profile: str | None, user: str
 ) -> Board | None:
     """No database where the app was to open one.  A first start (nothing there and no
     backups) offers to create it there or to open the demo; a database that is gone but
@@ -143,7 +143,7 @@ def _first_start(
     from crlmboard.services.board import default_database
 
     text = str(missing)
-    can_create = "has backups" not in text
+    can_create = getattr(missing, "backup", None) is None
     if can_create:
         place = where or str(default_database())
         text = (

@@ -608,7 +608,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `crlmboard list | head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-    except Exception:
+    except Exception as error:
+        if isinstance(error, OSError) and error.filename is not None:
+            # a file or folder named on the command line (-o, an import path): bad input
+            why = error.strerror or type(error).__name__
+            _err(f"{error.filename}: {why}; nothing was done.")
+            return EXIT_BAD_INPUT
         log.exception("command %s failed", getattr(args, "command", None))
         _err(f"Something went wrong; the details are in {log_path()}.")
         return EXIT_ERROR

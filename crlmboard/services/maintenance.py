@@ -40,8 +40,10 @@ from crlmboard.store.database import (
     create_database_engine,
     database_id,
     database_url,
+    has_wal_content,
     is_read_only_url,
     is_sqlite,
+    read_only_medium,
     read_session,
     sqlite_library_version,
     sqlite_path,
@@ -111,12 +113,25 @@ class SignedReviewLocked(BoardError):
 
 
 class DatabaseMissing(BoardError, LookupError):
-    """There is no database where one was asked for; nothing was created."""
+    """There is no database where one was asked for; nothing was created.  `backup` is its
+    newest verified backup, when it has one (then it must not be created anew)."""
+
+    def __init__(self, message: str, backup: BackupInfo | None = None):
+        super().__init__(message)
+        self.backup = backup
 
 
 class BadLocation(BoardError, ValueError):
     """A database location that is no file path or database URL, or a file that is not a
     crlmboard database (nothing was changed)."""
+
+
+class BackupMissing(BoardError, LookupError):
+    """There is no backup file where one was named."""
+
+
+class OutputUnwritable(BoardError, ValueError):
+    """A file asked for (`backup -o`) could not be written there."""
 
 
 class OtherDatabase(BoardError, ValueError):
@@ -162,8 +177,8 @@ def location_url(where: str | os.PathLike[str] | None) -> str:
     """The URL of a database location (`--db`), refused plainly when it is none."""
     try:
         url = database_url(where)
-        sa.make_url(url)
-    except (RuntimeError, ValueError, sa.exc.ArgumentError) as error:
+        sa.make_url(url).get_dialect()
+    except (RuntimeError, ValueError, ImportError, sa.exc.ArgumentError) as error:
         raise BadLocation(
             f"{str(where)!r} is neither a database file path nor a database URL ({error})."
         ) from None
@@ -175,19 +190,22 @@ def location_url(where: str | os.PathLike[str] | None) -> str:
     return url
 
 
-def missing_database(path: Path, *, empty: bool = False) -> DatabaseMissing:
-    """The refusal for a missing (or 0-byte) database file, naming its newest backup."""
-    what = (
-        f"The database file {path} is empty (0 bytes)"
-        if empty
-        else f"There is no database at {path}"
-    )
+def missing_database(path: Path, *, empty: bool = False, blank: bool = False) -> DatabaseMissing:
+    """The refusal for a missing (or 0-byte, or blank) database file, naming its newest
+    backup."""
+    if blank:
+        what = f"The file {path} holds no crlmboard database (a blank SQLite file)"
+    elif empty:
+        what = f"The database file {path} is empty (0 bytes)"
+    else:
+        what = f"There is no database at {path}"
     newest = backup.newest_verified(path) if path.parent.is_dir() else None
     if newest is not None:
         return DatabaseMissing(
             f"{what}, but it has backups: the newest verified backup is "
             f"{describe_backup(newest)}. Nothing was created. Restore it with "
-            f"`crlmboard restore --db {path} {newest.path}`."
+            f"`crlmboard restore --db {path} {newest.path}`.",
+            newest,
         )
     return DatabaseMissing(
         f"{what}; nothing was created. Check the path, or create a new database with "
@@ -221,6 +239,13 @@ def _check_can_open(url: str, path: Path, create: bool, check: bool = True) -> N
     Without `check`, only a file SQLite cannot read at all is refused as damaged here."""
     if path.is_dir():
         raise BadLocation(f"{path} is a folder, not a database file.")
+    if path.exists() and read_only_medium(path) and has_wal_content(path):
+        raise BadLocation(
+            f"The database {path} is on a read-only medium (the folder {path.parent} cannot "
+            "be written) and was not closed cleanly: its -wal file holds changes that "
+            f"cannot be applied there. Copy the folder {path.parent} to a writable place "
+            "and open the copy."
+        )
     if not path.exists() or path.stat().st_size == 0:
         if not create:
             raise missing_database(path, empty=path.exists())
@@ -232,7 +257,7 @@ def _check_can_open(url: str, path: Path, create: bool, check: bool = True) -> N
         if problem:
             raise BadLocation(problem)
         if not create:
-            raise missing_database(path, empty=True)
+            raise missing_database(path, blank=True)
 
 
 def open_database(
@@ -271,9 +296,12 @@ def open_database(
             return OpenedDatabase(engine, url)
         _check_can_open(url, path, create, check=not defer_checks)
         if is_read_only_url(url) or (path.exists() and not _writable(path)):
-            return _open_read_only(
-                url, path, "the database file is read-only", check=not defer_checks
+            why = (
+                f"it is on a read-only medium ({path.parent})"
+                if read_only_medium(path)
+                else "the database file is read-only"
             )
+            return _open_read_only(url, path, why, check=not defer_checks)
         return _open_file(url, path, actor, now, exclusive, wait, defer_checks)
     except BoardError:
         raise
@@ -281,6 +309,12 @@ def open_database(
         raise BoardError(str(error)) from None
     except Exception as error:
         reason = getattr(error, "orig", None) or error
+        if path is not None and path.parent.is_dir() and not os.access(path.parent, os.W_OK):
+            raise BadLocation(
+                f"Cannot open the database {path}: the folder {path.parent} is not writable, "
+                f"and SQLite needs to create files beside the database there ({reason}). Ask "
+                "for write access to the folder, or copy the database to a writable one."
+            ) from None
         raise BoardError(f"Cannot open the database {_describe(url)}: {reason}.") from None
 
 
@@ -403,6 +437,9 @@ def _open_file(
             )
         upgraded = prepare_file(path, actor, now, notes, check=not defer)
         engine = create_database_engine(url)
+        if lock.took_over is not None:
+            _promote_restore_mark(engine, path)  # a restore killed right after its swap
+            _recover_unsigned(engine, path, now())
         pending = False
         if upgraded:
             sign_head(engine, path, now(), to_file=True)  # the upgrade's audit rows
@@ -623,6 +660,75 @@ def _latest(database_id: str, key: bytes) -> checkpoints.Checkpoint | None:
     return found
 
 
+def _pending_restore_mark(engine: Engine, moment: datetime) -> None:
+    """On a restored copy, before the swap: its restore mark, kept aside with the key (a
+    kill right after the swap must not leave the restore unsigned)."""
+    try:
+        database_id = store_database_id(engine)
+        if database_id is None:
+            return
+        with read_session(engine) as session:
+            head = audit.read_head(session)
+        mark = checkpoints.sign(
+            keys.key_for(database_id), database_id, head, moment, checkpoints.RESTORE
+        )
+        keys.save_pending(database_id, mark.to_json())
+    except (OSError, keys.KeyringUnavailable, sqlite3.Error, OperationalError) as error:
+        log.error("the restore mark could not be made: %s", type(error).__name__)
+
+
+def _promote_restore_mark(engine: Engine, path: Path) -> bool:
+    """After a restore's swap (or at the open after one was killed): the pending restore
+    mark, if the chain holds its row, becomes the newest checkpoint and goes to the
+    checkpoint file.  Returns whether it did."""
+    try:
+        database_id = store_database_id(engine)
+        text = None if database_id is None else keys.load_pending(database_id)
+        if database_id is None or not text:
+            return False
+        key = keys.load_key(database_id)
+        mark = checkpoints.Checkpoint.from_dict(json.loads(text))
+        with read_session(engine) as session:
+            matches = audit.hash_at(session, mark.seq) == mark.hash
+        if key is None or not checkpoints.authentic(key, mark) or not matches:
+            keys.clear_pending(database_id)  # the swap did not happen
+            return False
+        checkpoints.append(path, mark)
+        keys.save_latest(database_id, mark.to_json())
+        keys.clear_pending(database_id)
+        return True
+    except (OSError, ValueError, keys.KeyringUnavailable, sqlite3.Error, OperationalError) as e:
+        log.error("the restore mark could not be kept: %s", type(e).__name__)
+        return False
+
+
+def _recover_unsigned(engine: Engine, path: Path, moment: datetime) -> None:
+    """After crlmboard was stopped without closing (the lock was taken over): rows after
+    the newest checkpoint are most likely its last save, committed but not yet signed.
+    They are signed with a *recovery* mark, which `check` names as a warning."""
+    try:
+        database_id = store_database_id(engine)
+        key = None if database_id is None else keys.load_key(database_id)
+        if database_id is None or key is None:
+            return
+        previous = _latest(database_id, key)
+        with read_session(engine) as session:
+            head = audit.read_head(session)
+            if (
+                previous is None
+                or head is None
+                or head.seq <= previous.seq
+                or (previous.seq > 0 and audit.hash_at(session, previous.seq) != previous.hash)
+            ):
+                return
+        mark = checkpoints.sign(key, database_id, head, moment, checkpoints.RECOVERED)
+        checkpoints.append(path, mark)
+        keys.save_latest(database_id, mark.to_json())
+        log.warning("audit rows left unsigned by a stopped crlmboard were signed at open")
+    except (OSError, keys.KeyringUnavailable, sqlite3.Error, OperationalError) as error:
+        log.error("the audit chain could not be signed after a stop: %s", type(error).__name__)
+
+
 def _keep_evidence(
     session: Session,
     path: Path,
@@ -789,7 +895,15 @@ class MaintenanceService:
                     sign=_backup_signer(path),
                 )
             except BackupFailed as error:
+                if destination is not None:
+                    raise OutputUnwritable(f"{destination}: {error}") from None
                 raise BoardError(str(error)) from None
+            except OSError as error:
+                if destination is None:
+                    raise
+                raise OutputUnwritable(
+                    f"{destination}: the backup cannot be written there ({error.strerror})."
+                ) from None
             if destination is None and info.verified:
                 backup.prune(path, self.board.now())
         log.info("backup made (%s)", "to a chosen file" if destination else "backups folder")
@@ -1079,7 +1193,7 @@ def _restore(
     """Restore with the writer lock held and no connection open."""
     source = source.expanduser().resolve()
     if not source.is_file():
-        raise BoardError(f"There is no backup file {source}.")
+        raise BackupMissing(f"There is no backup file {source}.")
     checked = backup.verify_backup(source, deep=True)
     theirs = checked.manifest.get("database_id") or backup.file_database_id(source)
     ours = backup.file_database_id(path)
@@ -1095,6 +1209,8 @@ def _restore(
         raise BoardError(
             f"The backup {source.name} failed verification ({checked.problem}); choose another one."
         )
+    if checked.manifest.get("schema") is None and migrate.file_revision(source) is None:
+        raise BoardError(f"{source.name} is not a crlmboard database; choose another file.")
     if not checked.manifest:  # a file made elsewhere: it must at least be a sound database
         try:
             problems = integrity.quick_check(source)
@@ -1135,33 +1251,51 @@ def _restore(
         _keep_aside(path, aside)
     else:
         _checkpoint(path)
-    backup.restore_file(source, path)
     notes: list[str] = []
-    prepare_file(path, actor, now, notes)  # a backup from an older schema is upgraded
+    details: dict[str, object] = {
+        "backup": source.name,
+        "backup_created": checked.created.isoformat() if checked.created else None,
+        "replaced_head": None if old_head is None else old_head.as_dict(),
+        "safety_backup": safety.path.name if safety else None,
+        "kept_aside": aside.name if aside else None,
+    }
+
+    def finish(copy: Path) -> None:
+        """On the restored copy, before it replaces the database: upgrade an older schema
+        and append the `restore` audit row, so the swap brings both at once (a kill right
+        after the swap leaves a restored, audited database; before it, the old one)."""
+        if ours and not theirs and backup.adopt_database_id(copy, ours):
+            details["database_id"] = ours  # a backup from before ids: still this database
+        engine = create_database_engine(f"sqlite:///{copy}")
+        try:
+            before, after = migrate.upgrade(engine, actor)
+            if before != after:
+                notes.append(
+                    f"The backup was of schema {before}; it was upgraded to {after} as it "
+                    "was restored."
+                )
+            with write_session(engine) as session:
+                session.info["actor"] = actor
+                session.info["clock"] = now
+                log_ = audit.AuditLog.of(session)
+                log_.record("restore", "database", None, case_id=None, after=details)
+                log_.flush()
+            with engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            _pending_restore_mark(engine, now())
+        finally:
+            engine.dispose()
+        for suffix in ("-wal", "-shm"):
+            Path(f"{copy}{suffix}").unlink(missing_ok=True)
+
+    backup.pause_rotation(path, f"restored {source.name}")  # before: never prune wrongly
+    backup.restore_file(source, path, finish)
+    prepare_file(path, actor, now, notes)
     engine = create_database_engine(f"sqlite:///{path}")
-    try:
-        with write_session(engine) as session:
-            session.info["actor"] = actor
-            session.info["clock"] = now
-            log_ = audit.AuditLog.of(session)
-            log_.record(
-                "restore",
-                "database",
-                None,
-                case_id=None,
-                after={
-                    "backup": source.name,
-                    "backup_created": checked.created.isoformat() if checked.created else None,
-                    "replaced_head": None if old_head is None else old_head.as_dict(),
-                    "safety_backup": safety.path.name if safety else None,
-                    "kept_aside": aside.name if aside else None,
-                },
-            )
-            log_.flush()
-        sign_head(engine, path, now(), to_file=True, kind=checkpoints.RESTORE)
+    try:  # the restore's signed mark: checkpoints before it describe the replaced chain
+        _promote_restore_mark(engine, path)
     finally:
         engine.dispose()
-    backup.pause_rotation(path, f"restored {source.name}")
     log.info("restored a backup (rotation paused until confirmed)")
     return RestoreResult(source, safety.path if safety else None, aside, tuple(notes))
 

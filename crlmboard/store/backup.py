@@ -428,6 +428,19 @@ def file_database_id(database: Path) -> str | None:
         connection.close()
 
 
+def adopt_database_id(path: Path, value: str) -> bool:
+    """Give a database without an id (a copy of a backup made before ids) the id `value`,
+    so that restoring an old backup keeps the database's identity.  Returns whether it did."""
+    connection = connect_sqlite(path, wal=False)
+    try:
+        if database_id(connection) is not None or not _has_table(connection, "setting"):
+            return False
+        connection.execute("INSERT INTO setting (key, value) VALUES ('database_id', ?)", (value,))
+        return True
+    finally:
+        connection.close()
+
+
 def list_backups(database: Path, *, hash_files: bool = True) -> list[BackupInfo]:
     """The backups of a database in its backups folder, newest first, each checked against
     its manifest (see `verify_backup`)."""
@@ -680,12 +693,16 @@ def corrupt_name(database: Path, now: datetime) -> Path:
     return database.with_name(f"{database.name}.corrupt-{stamp}")
 
 
-def restore_file(backup: Path, database: Path) -> None:
+def restore_file(
+    backup: Path, database: Path, finish: Callable[[Path], object] | None = None
+) -> None:
     """Put a backup's content in place of `database` with one atomic rename.
 
-    The caller has checkpointed the current database (or moved its -wal aside): a -wal with
-    content would be applied to the restored file, so it is refused.  Either the old or the
-    new database is in place at every moment."""
+    `finish(copy)` completes the restored copy before the rename (the services upgrade it
+    and append the `restore` audit row there, so the row comes with the swap).  The caller
+    has checkpointed the current database (or moved its -wal aside): a -wal with content
+    would be applied to the restored file, so it is refused.  Either the old or the new
+    database is in place at every moment."""
     temporary = database.with_name(f".{database.name}.restoring-{os.getpid()}")
     temporary.unlink(missing_ok=True)
     create_private_file(temporary)
@@ -705,8 +722,10 @@ def restore_file(backup: Path, database: Path) -> None:
                 target.close()
         finally:
             source.close()
-        fsync_path(temporary)
         Path(f"{temporary}-journal").unlink(missing_ok=True)
+        if finish is not None:
+            finish(temporary)
+        fsync_path(temporary)
         wal = Path(f"{database}-wal")
         if wal.exists() and wal.stat().st_size > 0:
             raise BackupFailed(

@@ -33,6 +33,7 @@ from crlmboard.store.audit import GENESIS, AuditHead, format_time
 CHECKPOINT = "crlmboard-checkpoint/1"
 RESTORE = "crlmboard-restore/1"
 UNSIGNED = "crlmboard-unsigned/1"  # rows up to `seq` were found unsigned at a save
+RECOVERED = "crlmboard-recovered/1"  # rows up to `seq` signed at the open after a crash
 SIDECAR_SUFFIX = ".checkpoints"
 
 
@@ -78,15 +79,20 @@ class Checkpoint:
             )
         except (KeyError, TypeError, ValueError):
             raise ValueError("not a checkpoint") from None
-        if checkpoint.kind not in (CHECKPOINT, RESTORE, UNSIGNED) or checkpoint.seq < 0:
+        if checkpoint.kind not in KINDS or checkpoint.seq < 0:
             raise ValueError("not a checkpoint")
         return checkpoint
 
     def describe(self) -> str:
-        what = {RESTORE: "restore mark", UNSIGNED: "unsigned-rows mark"}.get(
-            self.kind, "checkpoint"
-        )
+        what = {
+            RESTORE: "restore mark",
+            UNSIGNED: "unsigned-rows mark",
+            RECOVERED: "recovery mark",
+        }.get(self.kind, "checkpoint")
         return f"{what} of audit row {self.seq} ({self.at})"
+
+
+KINDS = (CHECKPOINT, RESTORE, UNSIGNED, RECOVERED)
 
 
 def message(kind: str, database_id: str, seq: int, hash_: str, at: str) -> bytes:
@@ -244,6 +250,19 @@ def verify(
             )
         else:
             verdict.verified += 1
+        if checkpoint.kind == RECOVERED:
+            before = [
+                f.checkpoint.seq
+                for f in good
+                if f.checkpoint.kind in (CHECKPOINT, RESTORE) and f.checkpoint.seq < checkpoint.seq
+            ]
+            first = max(before, default=0) + 1
+            rows = f"row {first}" if first == checkpoint.seq else f"rows {first}–{checkpoint.seq}"
+            verdict.warnings.append(
+                f"audit {rows} were signed only when the database was next opened "
+                f"({checkpoint.at}), after crlmboard had been stopped while saving; if no such "
+                "stop is known, review them"
+            )
         if checkpoint.kind == UNSIGNED:
             before = [
                 f.checkpoint.seq

@@ -64,8 +64,37 @@ def sqlite_path(url: str) -> Path | None:
     return Path(database)
 
 
+def read_only_medium(path: Path) -> bool:
+    """The file lies on a medium mounted read-only (a CD, a write-protected stick, a
+    read-only share): nothing can change it there."""
+    try:
+        return bool(os.statvfs(path.parent).f_flag & getattr(os, "ST_RDONLY", 1))
+    except (OSError, AttributeError):
+        return False
+
+
+def has_wal_content(path: Path) -> bool:
+    wal = Path(f"{path}-wal")
+    try:
+        return wal.stat().st_size > 0
+    except OSError:
+        return False
+
+
+def _read_only_uri(path: Path) -> str:
+    """`file:` URI of a read-only connection.  On a read-only medium SQLite cannot create the
+    -shm a WAL database needs even to read; there `immutable=1` (no locks, no -shm), which is
+    safe exactly because nothing can write the file — unless a -wal holds changes (the file
+    was not closed cleanly), which immutable would ignore: then plain `mode=ro`, which fails
+    and the caller names the folder."""
+    uri = f"file:{path}?mode=ro"
+    if read_only_medium(path) and not has_wal_content(path):
+        uri += "&immutable=1"
+    return uri
+
+
 def read_only_url(path: Path) -> str:
-    return f"sqlite:///file:{path}?mode=ro&uri=true"
+    return f"sqlite:///{_read_only_uri(path)}&uri=true"
 
 
 def apply_pragmas(connection: sqlite3.Connection, *, wal: bool = True) -> None:
@@ -100,7 +129,7 @@ def connect_sqlite(path: Path, *, read_only: bool = False, wal: bool = True) -> 
     upgrade)."""
     if read_only:
         connection = sqlite3.connect(
-            f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
+            _read_only_uri(path), uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
         )
     else:
         connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)

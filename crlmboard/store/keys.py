@@ -190,6 +190,24 @@ def save_latest(database_id: str, text: str) -> None:
     _write(f"{database_id}/checkpoint", f"{database_id}.checkpoint", text, durable=False)
 
 
+def load_pending(database_id: str) -> str | None:
+    """A restore's mark made before its file swap (JSON text), if the swap may not have
+    happened yet."""
+    _check_id(database_id)
+    return _read(f"{database_id}/pending", f"{database_id}.pending")
+
+
+def save_pending(database_id: str, text: str) -> None:
+    _check_id(database_id)
+    _write(f"{database_id}/pending", f"{database_id}.pending", text)
+
+
+def clear_pending(database_id: str) -> None:
+    _check_id(database_id)
+    if not _write_keyring(f"{database_id}/pending", ""):
+        _file(f"{database_id}.pending").unlink(missing_ok=True)
+
+
 def load_unsigned(database_id: str) -> str | None:
     """The newest mark of rows found unsigned at a save (JSON text), if any."""
     _check_id(database_id)

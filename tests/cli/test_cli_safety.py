@@ -69,7 +69,7 @@ def test_backup_list_and_restore(
 def test_restore_of_a_missing_file_is_an_error(
     db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["restore", str(tmp_path / "nope.sqlite3"), "--db", db]) == 1
+    assert main(["restore", str(tmp_path / "nope.sqlite3"), "--db", db]) == 2
     assert "There is no backup file" in capsys.readouterr().err
 
 

@@ -142,7 +142,7 @@ def test_import_creates_new_cases_and_fills_only_empty_fields(
         "row 3 (REF-0002): kept the stored family_name 'Testperson', the file has 'Otherperson'"
     )
     assert notes[1] == "row 4 (DEMO-0001): nothing to fill in"
-    assert "Meetings feature" in notes[2]
+    assert "row 2 (REF-0001): put on the agenda of the meeting on 2026-12-01" in notes
     new = stored.cases.get("REF-0001")
     assert new.primary is not None and new.primary.site is not None
     assert new.primary.site.value == "sigmoid"
