@@ -62,7 +62,7 @@ def _open(args: argparse.Namespace) -> Board:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from crlmboard.services.maintenance import init_database
+    from crlmboard.services.board import init_database
 
     board = init_database(_db(args))
     try:
