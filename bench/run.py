@@ -648,6 +648,7 @@ class Suite:
         result.details = {"growth": growth}
         self._flat(growth, "seconds", result)  # shown, not judged (the target is the ratio)
         result.passed = result.ratio <= 2
+        return result
 
     # -- B10: the command line ---------------------------------------------------------
 
