@@ -49,7 +49,9 @@ def _open(args: argparse.Namespace) -> Board:
     # A command holds the one-writer lock only while it writes, waiting a little for it.
     wait = float(os.environ.get("CRLMBOARD_LOCK_WAIT") or 10)
     try:
-        return Board.open(_db(args), exclusive=False, wait=wait, create=False)
+        # quick_check and the open-time backup wait for the command's first write: a
+        # read-only command never waits for them (performance.md)
+        return Board.open(_db(args), exclusive=False, wait=wait, create=False, defer_checks=True)
     except DatabaseMissing as error:
         demo = default_demo_database()
         if _db(args) is None and demo.exists():

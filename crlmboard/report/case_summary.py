@@ -115,6 +115,7 @@ def case_summary_pdf(
     app_version: str = "",
     audit_head: str | None = None,
     review_number: int | None = None,
+    checkpoint: Mapping[str, Any] | None = None,
     engine_changes: Sequence[str] = (),
 ) -> bytes:
     """The case summary as PDF bytes.
@@ -122,6 +123,7 @@ def case_summary_pdf(
     `evaluation` is a `crlmboard.evaluation/1` document (the review's frozen one, or the
     current one); `review_number` is the review's index in the case, shown in the header;
     `audit_head` is the audit-chain head at signing, printed in the footer when given;
+    `checkpoint` is the audit chain's signed checkpoint (footer and document keywords);
     `engine_changes` are notes on signed reviews that today's engine reads differently,
     shown on the summary of the case (never on a review's own summary).
     """
@@ -134,6 +136,7 @@ def case_summary_pdf(
         app_version=app_version,
         audit_head=audit_head,
         review_number=review_number,
+        checkpoint=checkpoint,
         engine_changes=() if review is not None else engine_changes,
     )
     meeting = review.meeting_date.isoformat() if review else None
@@ -147,6 +150,7 @@ def case_summary_pdf(
         subject=subject,
         app_version=app_version,
         keywords=(case.mrn, "crlmboard", "tumor board"),
+        checkpoint=checkpoint,
     )
     return build_pdf(story, metadata, page_size=page_size)
 
@@ -158,6 +162,7 @@ def footer_info(
     app_version: str,
     audit_head: str | None,
     what: str = "case summary",
+    checkpoint: Mapping[str, Any] | None = None,
 ) -> FooterInfo:
     """The footer of a case's pages: who, and the versions the evaluation was made with."""
     profile = evaluation.get("profile")
@@ -169,6 +174,7 @@ def footer_info(
         profile=_text(profile_name),
         input_hash=_text(evaluation.get("input_sha256")),
         audit_head=audit_head,
+        checkpoint=checkpoint,
     )
 
 
@@ -188,6 +194,7 @@ def case_summary_story(
     outline_level: int = 0,
     key_prefix: str = "",
     question: str | None = None,
+    checkpoint: Mapping[str, Any] | None = None,
     engine_changes: Sequence[str] = (),
 ) -> list[Flowable]:
     """The summary's flowables, with footer marks and outline bookmarks.
@@ -210,7 +217,15 @@ def case_summary_story(
         timeline=timeline,
     )
     story: list[Flowable] = [
-        FooterMark(footer_info(case, evaluation, app_version=app_version, audit_head=audit_head)),
+        FooterMark(
+            footer_info(
+                case,
+                evaluation,
+                app_version=app_version,
+                audit_head=audit_head,
+                checkpoint=checkpoint,
+            )
+        ),
         Bookmark(f"{key_prefix}case", f"{case.mrn} {patient_name(case)}", outline_level),
     ]
     story += summary.header(review_number, question)

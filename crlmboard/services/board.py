@@ -77,15 +77,24 @@ class Board:
         wait: float = 0.0,
         now: Now | None = None,
         create: bool = True,
+        defer_checks: bool = False,
     ) -> Board:
         """Open the database at a path or URL (see `Database.open`) and assemble the parts.
         It is created when there is none only with `create` (a mistyped path must not become
         an empty database).  The app opens `exclusive` (holding the one-writer lock;
         read-only when another app holds it); the command line does not, and its writes
         wait up to `wait` seconds for the lock.  `user` is the app user named in the audit
-        trail."""
+        trail.  `defer_checks` (the command line): `quick_check` and the open-time backup
+        run before the first write, not before the first read."""
         database = Database.open(
-            where, clock=clock, user=user, exclusive=exclusive, wait=wait, now=now, create=create
+            where,
+            clock=clock,
+            user=user,
+            exclusive=exclusive,
+            wait=wait,
+            now=now,
+            create=create,
+            defer_checks=defer_checks,
         )
         try:
             return cls(database, profile)

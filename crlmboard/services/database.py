@@ -46,7 +46,16 @@ from crlmboard.services.changes import (
     SignedReviewLocked,
     WriteStopped,
 )
-from crlmboard.store import audit, backup, integrity, migrate, search_index
+from crlmboard.store import (
+    audit,
+    backup,
+    checkpoints,
+    integrity,
+    keys,
+    migrate,
+    search_index,
+    signing,
+)
 from crlmboard.store.audit import Actor
 from crlmboard.store.backup import BackupFailed, BackupInfo
 from crlmboard.store.database import (
@@ -69,6 +78,7 @@ from crlmboard.store.database import (
     table_count,
     valid_url,
 )
+from crlmboard.store.database import database_id as store_database_id
 from crlmboard.store.lock import DatabaseLock, LockBusy, LockHolder
 from crlmboard.store.repositories import SignedReviewChanged
 
@@ -124,6 +134,7 @@ class Database:
         read_only_reason: str | None = None,
         holder: LockHolder | None = None,
         notes: list[str] | None = None,
+        checks_pending: bool = False,
     ):
         self.engine = engine
         self.url = url
@@ -136,6 +147,8 @@ class Database:
         self.read_only_reason = read_only_reason  # banner text
         self.lock_holder = holder
         self.notes: list[str] = list(notes or ())  # messages from opening
+        # quick_check and the open-time backup, deferred to before the first write
+        self.checks_pending = checks_pending
         self.changed = False  # something was written since opening (a backup at close)
         self._writer = threading.RLock()  # one write at a time in this process
         self._batch: WriteBatch | None = None
@@ -152,6 +165,7 @@ class Database:
         wait: float = 0.0,
         now: Now | None = None,
         create: bool = True,
+        defer_checks: bool = False,
     ) -> Database:
         """Open (checking, backing up and migrating as needed) the database at a path or
         URL, creating it when there is none only with `create` (the command line and the app
@@ -159,7 +173,12 @@ class Database:
         not become an empty database).  `exclusive` (the app): hold the writer lock while
         open, read-only when another app holds it; otherwise (the command line) take it for
         the open-time work and then per write transaction, waiting up to `wait` seconds.
-        `user` is the app user named in the audit trail."""
+        `user` is the app user named in the audit trail.
+
+        `defer_checks` (the command line): `quick_check` and the open-time backup wait for
+        the first write (`before_first_write`) instead of delaying the first read
+        (performance.md: no read-only command waits for them).  A file SQLite cannot read
+        at all is still refused at once."""
         actor = Actor.current(user)
         now = now or utc_now
         url = location_url(where)
@@ -176,15 +195,17 @@ class Database:
                 migrate.upgrade(engine, actor)
                 _refresh_search_text(engine)
                 return cls(engine, url, actor=actor, clock=clock, now=now)
-            _check_can_open(path, create)
+            _check_can_open(path, create, check=not defer_checks)
             if is_read_only_url(url) or (path.exists() and not _writable(path)):
                 why = (
                     f"it is on a read-only medium ({path.parent})"
                     if read_only_medium(path)
                     else "the database file is read-only"
                 )
-                return cls._open_read_only(url, path, why, actor, clock, now)
-            return cls._open_file(url, path, actor, clock, now, exclusive, wait)
+                return cls._open_read_only(
+                    url, path, why, actor, clock, now, check=not defer_checks
+                )
+            return cls._open_file(url, path, actor, clock, now, exclusive, wait, defer_checks)
         except BoardError:
             raise
         except StoreError as error:
@@ -210,11 +231,14 @@ class Database:
         clock: Clock,
         now: Now,
         holder: LockHolder | None = None,
+        *,
+        check: bool = True,
     ) -> Database:
         if not path.exists():
             raise BoardError(f"There is no database at {path}.")
-        refuse_if_corrupt(path)
-        revision = migrate.file_revision(path)
+        if check:
+            refuse_if_corrupt(path)
+        revision = _revision(path)
         migrate.refuse_newer(revision)
         if revision != migrate.head_revision():
             raise BoardError(
@@ -243,6 +267,7 @@ class Database:
         now: Now,
         exclusive: bool,
         wait: float,
+        defer: bool = False,
     ) -> Database:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         lock = DatabaseLock(path, actor.app_user, "app" if exclusive else "command")
@@ -253,20 +278,35 @@ class Database:
             if exclusive:
                 who = holder.describe() if holder else "another program"
                 return cls._open_read_only(
-                    url, path, f"open for writing by {who}", actor, clock, now, holder
+                    url,
+                    path,
+                    f"open for writing by {who}",
+                    actor,
+                    clock,
+                    now,
+                    holder,
+                    check=not defer,
                 )
             if (
                 not path.exists()
                 or path.stat().st_size == 0
-                or migrate.file_revision(path) != migrate.head_revision()
+                or _revision(path) != migrate.head_revision()
             ):
                 raise BoardError(str(LockBusy(path, holder)))
-            refuse_if_corrupt(path)
+            if not defer:
+                refuse_if_corrupt(path)
             engine = create_database_engine(url)
             per_write = DatabaseLock(path, actor.app_user, "command")
             per_write.wait = wait
             return cls(
-                engine, url, actor=actor, clock=clock, now=now, lock=per_write, exclusive=False
+                engine,
+                url,
+                actor=actor,
+                clock=clock,
+                now=now,
+                lock=per_write,
+                exclusive=False,
+                checks_pending=defer,
             )
         notes: list[str] = []
         try:
@@ -275,10 +315,19 @@ class Database:
                     "crlmboard was not closed properly last time; the database was checked "
                     "and opened."
                 )
-            prepare_file(path, actor, now, notes)
+            upgraded = prepare_file(path, actor, now, notes, check=not defer)
             engine = create_database_engine(url)
+            if lock.took_over is not None:
+                signing.promote_restore_mark(engine, path)  # a restore killed after its swap
+                signing.recover_unsigned(engine, path, now())
+            pending = False
+            if upgraded:
+                signing.sign_head(engine, path, now(), to_file=True)  # the upgrade's audit rows
             if migrate.file_revision(path) is None:
                 migrate.upgrade(engine, actor)  # a new database
+                signing.sign_head(engine, path, now(), to_file=True)
+            elif defer and not upgraded:
+                pending = True
             else:
                 with contextlib.suppress(BackupFailed):
                     maybe_backup(path, "open", now())
@@ -300,6 +349,7 @@ class Database:
             lock=lock,
             exclusive=exclusive,
             notes=notes,
+            checks_pending=pending,
         )
 
     # -- what it is ------------------------------------------------------------------------
@@ -373,8 +423,12 @@ class Database:
                 else:
                     if self._batch is not None:
                         self._batch.commit_for_another_write()
-                    with self.holding_lock(), audited_write(self.engine, self.actor, self.now) as s:
-                        yield s
+                    with self.holding_lock():
+                        if self.checks_pending:  # a deferred open: quick_check first
+                            self.before_first_write()
+                        with audited_write(self.engine, self.actor, self.now) as s:
+                            yield s
+                        self._signed(audit.first_written(s))  # committed; lock still held
             except SignedReviewChanged as refused:
                 if self._batch is not None:
                     self._batch.commit_for_another_write()  # the refusal gets its own transaction
@@ -425,6 +479,7 @@ class Database:
                     case_id=refused.case_id,
                     after={"reason": "change to a signed review"},
                 )
+            self._signed(audit.first_written(session))
         except Exception:  # the refusal stands even if it cannot be recorded
             log.exception("could not audit a refused change to a signed review")
         log.warning("refused a change to signed review %s", refused.review_id)
@@ -453,6 +508,55 @@ class Database:
         finally:
             with self._writer:
                 self._batch = None
+
+    def before_first_write(self) -> None:
+        """What a deferred open left for the first write (with the writer lock held):
+        `quick_check` (a damaged file: refused as at open, and the database turns
+        read-only here), then the open-time backup (when something changed since the
+        newest, at most hourly)."""
+        path = self.path
+        self.checks_pending = False
+        if path is None:
+            return
+        try:
+            refuse_if_corrupt(path)
+        except DatabaseCorrupt:
+            self.read_only = True
+            self.read_only_reason = "the database file is damaged"
+            raise
+        try:
+            maybe_backup(path, "open", self.now())
+        except Exception as error:  # the write goes on; the next open or close backs up
+            log.error("backup before the first write failed: %s", type(error).__name__)
+
+    def _signed(self, first: int | None) -> None:
+        """After a committed write that added audit rows: sign the new head."""
+        if first is not None:
+            signing.sign_head(self.engine, self.path, self.now(), after=first - 1)
+
+    # -- the audit chain's checkpoints -----------------------------------------------------
+
+    def checkpoint(self) -> checkpoints.Checkpoint | None:
+        """The newest checkpoint of the audit chain, e.g. for a PDF: on PostgreSQL signed by
+        the server (`crlmboard_checkpoint()`, migration 0008: the key never leaves it); on
+        SQLite the one kept with the key at the last save."""
+        if self.path is None:
+            return signing.server_checkpoint(self.engine)
+        database_id = store_database_id(self.engine)
+        if database_id is None:
+            return None
+        key = keys.load_key(database_id)
+        return None if key is None else signing.latest(database_id, key)
+
+    def printed_checkpoint(self) -> dict[str, object] | None:
+        """The checkpoint a PDF carries (as data: the report module knows no store), or
+        None when there is none to give (never fails an export)."""
+        try:
+            found = self.checkpoint()
+        except Exception as error:  # e.g. PostgreSQL before migration 0008's functions
+            log.warning("no audit checkpoint for the PDF: %s", type(error).__name__)
+            return None
+        return None if found is None else found.as_dict()
 
     # -- around the data -------------------------------------------------------------------
 
@@ -484,6 +588,8 @@ class Database:
         with self._writer, self.holding_lock():
             if self._batch is not None:
                 self._batch.commit_for_another_write()
+            if self.checks_pending:
+                self.before_first_write()
             try:
                 return maybe_backup(path, f"before {operation}", self.now(), throttle=False)
             except BackupFailed as error:
@@ -520,6 +626,9 @@ class Database:
             if lock.held or lock.try_acquire():
                 try:
                     if self.changed:
+                        signing.sign_head(
+                            self.engine, path, self.now(), to_file=True, after=signing.HEAD
+                        )
                         try:
                             maybe_backup(path, "close", self.now())
                         except Exception as error:  # closing goes on; the next open backs up
@@ -585,6 +694,8 @@ class WriteBatch:
                 raise Busy(str(LockBusy(path, lock.holder())))
             self._took_lock = True
         try:
+            if database.checks_pending:
+                database.before_first_write()
             self._transaction = SharedTransaction(database.engine, database.actor, database.now)
         except BaseException:
             self._release()
@@ -607,6 +718,8 @@ class WriteBatch:
         transaction, self._transaction = self._transaction, None
         try:
             transaction.commit()
+            # the new head signed after the COMMIT, before the lock is released
+            self.database._signed(audit.first_written(transaction.session))
         except WriteFailed as failed:
             raise self.database._plain(failed, batch=True) from None
         finally:
@@ -689,9 +802,10 @@ def no_schema_problem(path: Path) -> str | None:
     return None
 
 
-def _check_can_open(path: Path, create: bool) -> None:
+def _check_can_open(path: Path, create: bool, check: bool = True) -> None:
     """Refuse, before anything is created (a file, a folder, a lock), a location that
-    holds no crlmboard database, unless `create`; never take over another program's file."""
+    holds no crlmboard database, unless `create`; never take over another program's file.
+    Without `check`, only a file SQLite cannot read at all is refused as damaged here."""
     if path.is_dir():
         raise BadLocation(f"{path} is a folder, not a database file.")
     if path.exists() and read_only_medium(path) and has_wal_content(path):
@@ -705,8 +819,9 @@ def _check_can_open(path: Path, create: bool) -> None:
         if not create:
             raise missing_database(path, empty=path.exists())
         return
-    refuse_if_corrupt(path)
-    if migrate.file_revision(path) is None:
+    if check:
+        refuse_if_corrupt(path)
+    if _revision(path) is None:
         problem = no_schema_problem(path)
         if problem:
             raise BadLocation(problem)
@@ -714,9 +829,13 @@ def _check_can_open(path: Path, create: bool) -> None:
             raise missing_database(path, blank=True)
 
 
-def prepare_file(path: Path, actor: Actor, now: Now, notes: list[str]) -> None:
+def prepare_file(
+    path: Path, actor: Actor, now: Now, notes: list[str], *, check: bool = True
+) -> bool:
     """With the writer lock held: clean up, check, refuse newer, upgrade older (on a copy,
-    after a verified backup)."""
+    after a verified backup).  Returns whether it upgraded the database.  Without `check`
+    the `quick_check` is left for before the first write, unless an upgrade (a write)
+    is due."""
     for leftover in [
         *migrate.leftover_copies(path),
         *path.parent.glob(f".{path.name}.restoring-*"),
@@ -724,12 +843,15 @@ def prepare_file(path: Path, actor: Actor, now: Now, notes: list[str]) -> None:
         leftover.unlink(missing_ok=True)
     backup.cleanup_unfinished(path)
     if not path.exists() or path.stat().st_size == 0:
-        return
-    refuse_if_corrupt(path)
-    revision = migrate.file_revision(path)
+        return False
+    if check:
+        refuse_if_corrupt(path)
+    revision = _revision(path)
     migrate.refuse_newer(revision)
     if revision is None or revision == migrate.head_revision():
-        return
+        return False
+    if not check:
+        refuse_if_corrupt(path)
     try:
         taken = backup.create_backup(
             path,
@@ -756,6 +878,16 @@ def prepare_file(path: Path, actor: Actor, now: Now, notes: list[str]) -> None:
         f"is {taken.path.name}."
     )
     log.info("database upgraded from schema %s", revision)
+    return True
+
+
+def _revision(path: Path) -> str | None:
+    """The file's schema revision; a file SQLite cannot read is refused as damaged."""
+    try:
+        return migrate.file_revision(path)
+    except Exception:
+        refuse_if_corrupt(path)
+        raise
 
 
 def _copy_problems(copy: Path) -> list[str]:
@@ -812,7 +944,13 @@ def maybe_backup(
         and timedelta(0) <= moment - newest.created < BACKUP_INTERVAL
     ):
         return None
-    info = backup.create_backup(path, reason=reason, now=moment, app_version=__version__)
+    info = backup.create_backup(
+        path,
+        reason=reason,
+        now=moment,
+        app_version=__version__,
+        sign=signing.backup_signer(path),
+    )
     if info.verified:
         backup.prune(path, moment)
     return info

@@ -9,6 +9,7 @@ audit trail.  None of this writes a patient's name or MRN to the log.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import shutil
@@ -45,7 +46,7 @@ from crlmboard.services.database import (
     prepare_file,
     utc_now,
 )
-from crlmboard.store import audit, backup, integrity, migrate
+from crlmboard.store import audit, backup, checkpoints, integrity, keys, migrate, signing
 from crlmboard.store.audit import Actor, AuditEntry, AuditHead
 from crlmboard.store.backup import BackupFailed, BackupInfo
 from crlmboard.store.database import (
@@ -61,6 +62,7 @@ from crlmboard.store.database import (
     sqlite_library_version,
     sqlite_path,
 )
+from crlmboard.store.database import database_id as store_database_id
 from crlmboard.store.lock import DatabaseLock, LockBusy
 from crlmboard.store.repositories import CaseRepository, NotFound
 
@@ -206,6 +208,7 @@ class MaintenanceService:
                     app_version=__version__,
                     destination=None if destination is None else Path(destination),
                     progress=progress,
+                    sign=signing.backup_signer(path),
                 )
             except BackupFailed as error:
                 if destination is not None:
@@ -257,101 +260,187 @@ class MaintenanceService:
     # -- check -------------------------------------------------------------------------
 
     def check(self, progress: Progress | None = None) -> CheckReport:
-        """Every check there is; never changes anything."""
+        """Every check there is; never changes anything.  Each step reports what it finds
+        and the next one runs whatever the damage (a step that fails outright says so)."""
         report = CheckReport(self.database.location, sqlite_library_version())
         warning = sqlite_warning()
         if warning:
             report.warnings.append(warning)
         path = self.path
-        if path is not None:
-            results = integrity.sqlite_checks(path, progress)
-            for name, found in results.items():
-                check_name = "integrity_check" if name == "integrity" else "foreign_key_check"
-                if found:
-                    report.problems += [f"{check_name}: {p}" for p in found]
-                else:
-                    report.passed.append(check_name)
-        with self.database.read() as session:
-            missing = integrity.trigger_problems(session)
-            report.problems += missing
-            if not missing:
-                report.passed.append("append-only and signed-review triggers present")
+
+        def step(name: str, work: Callable[[], None]) -> None:
             if progress:
-                progress("audit chain", 0, 1)
-            chain = audit.verify_chain(
-                session, lambda n: progress and progress("audit chain", n, 0)
-            )
-            report.audit_rows, report.audit_head = chain.rows, chain.head
-            report.warnings += chain.warnings
-            if chain.ok:
-                report.passed.append(f"audit chain ({chain.rows} rows)")
-                anchor, compared = self._anchor_problem(session, chain.head)
-                if anchor:
-                    report.problems.append(anchor)
-                elif compared is not None:
-                    report.passed.append(f"audit chain agrees with the backup {compared}")
-                elif chain.head is not None and path is not None:
-                    report.warnings.append(
-                        "no backup records this audit chain yet; make one with `crlmboard backup`"
-                    )
-            else:
+                progress(name, 0, 1)
+            try:
+                work()
+            except Exception as error:  # a damaged database may fail in ways not foreseen
+                log.error("check step %s failed: %s", name, type(error).__name__)
                 report.problems.append(
-                    f"audit chain broken at row {chain.first_broken}: {chain.problem}"
+                    f"the {name} check could not be completed ({type(error).__name__}): "
+                    "the database is damaged there"
                 )
-            if progress:
-                progress("signed reviews", 0, 1)
-            reviews = integrity.signed_review_problems(session)
-            report.problems += reviews
-            if not reviews:
-                report.passed.append("signed review hashes")
-            if progress:
-                progress("records against audit trail", 0, 1)
-            replayed = integrity.replay_problems(session)
-            report.problems += replayed
-            if not replayed:
-                report.passed.append("every clinical record matches its audit trail")
+
+        if path is not None:
+            step("SQLite", lambda: self._sqlite_checks(path, report, progress))
+        with self.database.read() as session:
+            chain = audit.ChainReport()
+            step("trigger", lambda: self._trigger_check(session, report))
+
+            def walk() -> None:
+                nonlocal chain
+                chain = audit.verify_chain(
+                    session, lambda n: progress and progress("audit chain", n, 0)
+                )
+                report.audit_rows, report.audit_head = chain.rows, chain.head
+                report.warnings += chain.warnings
+                if chain.ok:
+                    report.passed.append(f"audit chain ({chain.rows} rows)")
+                else:
+                    report.problems.append(
+                        f"audit chain broken at row {chain.first_broken}: {chain.problem}"
+                    )
+                    report.problems += chain.problems[1:]
+
+            step("audit chain", walk)
+            step("checkpoint", lambda: self._checkpoint_check(session, report))
+
+            def records() -> None:
+                findings = integrity.Findings()
+                integrity.check_records(
+                    session,
+                    findings,
+                    unreadable_audit=chain.unreadable,
+                    progress=lambda done, total: (
+                        progress and progress("records against audit trail", done, total)
+                    ),
+                )
+                report.warnings += findings.warnings
+                found = findings.result()
+                report.problems += found
+                if not found:
+                    report.passed.append(
+                        "every clinical record, signed review and case-list summary matches "
+                        "its audit trail"
+                    )
+
+            step("records against audit trail", records)
         if progress:
             progress("done", 1, 1)
         log.info("check: %d problems, %d warnings", len(report.problems), len(report.warnings))
         return report
 
-    def _anchor_problem(
-        self, session: Session, head: AuditHead | None
-    ) -> tuple[str | None, str | None]:
-        """Compare the chain with the head recorded in the newest verified backup of the
-        current timeline (made since the last restore, or the restored one): a rewritten or
-        shortened chain no longer matches it.  Returns (problem, backup compared with)."""
+    def _sqlite_checks(self, path: Path, report: CheckReport, progress: Progress | None) -> None:
+        results = integrity.sqlite_checks(path, progress)
+        for name, found in results.items():
+            check_name = "integrity_check" if name == "integrity" else "foreign_key_check"
+            if found:
+                report.problems += [f"{check_name}: {p}" for p in found]
+            else:
+                report.passed.append(check_name)
+
+    def _trigger_check(self, session: Session, report: CheckReport) -> None:
+        missing = integrity.trigger_problems(session)
+        report.problems += missing
+        if not missing:
+            report.passed.append("append-only and signed-review triggers present")
+
+    def checkpoint(self) -> checkpoints.Checkpoint | None:
+        """The newest checkpoint of the audit chain (see `Database.checkpoint`)."""
+        return self.database.checkpoint()
+
+    def printed_checkpoint(self) -> dict[str, object] | None:
+        """The checkpoint a PDF carries, or None (never fails an export)."""
+        return self.database.printed_checkpoint()
+
+    def checkpoint_authentic(self, checkpoint: checkpoints.Checkpoint) -> bool | None:
+        """Whether a checkpoint (from a PDF, a manifest) was made with this database's key;
+        None when the key is not here."""
+        if self.path is None:
+            return signing.server_verifies(self.database.engine, checkpoint)
+        key = keys.load_key(checkpoint.database_id)
+        return None if key is None else checkpoints.authentic(key, checkpoint)
+
+    def checkpoints_found(self, database_id: str) -> tuple[list[checkpoints.Found], list[str]]:
+        """Every checkpoint of this database there is to find: the checkpoint file beside
+        it, the manifests of its backups (verified or not), the key store's newest
+        checkpoint and unsigned-rows mark.  Also the problems of the places themselves."""
+        path = self.path
+        found: list[checkpoints.Found] = []
+        problems: list[str] = []
+        if path is None:
+            return found, problems
+        listed, bad = checkpoints.read_sidecar(path)
+        sidecar = checkpoints.sidecar_path(path).name
+        found += [checkpoints.Found(c, f"the checkpoint file {sidecar}") for c in listed]
+        if bad:
+            problems.append(
+                f"the checkpoint file {sidecar} holds lines that are not checkpoints "
+                f"({', '.join(bad[:3])}): it was edited or damaged"
+            )
+        for info in backup.list_backups(path, hash_files=False):
+            data = info.manifest.get("checkpoint")
+            if data is None:
+                continue
+            try:
+                found.append(
+                    checkpoints.Found(
+                        checkpoints.Checkpoint.from_dict(data), f"the backup {info.path.name}"
+                    )
+                )
+            except ValueError:
+                problems.append(
+                    f"the checkpoint in the manifest of the backup {info.path.name} is not "
+                    "readable: the manifest was edited"
+                )
+        for text, source in (
+            (keys.load_latest(database_id), "the key store"),
+            (keys.load_unsigned(database_id), "the key store"),
+        ):
+            if text is None:
+                continue
+            try:
+                found.append(
+                    checkpoints.Found(checkpoints.Checkpoint.from_dict(json.loads(text)), source)
+                )
+            except ValueError:
+                problems.append("the checkpoint kept with the audit key is not readable")
+        return found, problems
+
+    def _checkpoint_check(self, session: Session, report: CheckReport) -> None:
+        """The chain against every checkpoint of it (see `store/checkpoints.py`)."""
         path = self.path
         if path is None:
-            return None, None
-        last_restore = audit.last_restore(session)
-        since = restored = safety = None
-        if last_restore is not None:
-            since, details = last_restore
-            restored, safety = details.get("backup"), details.get("safety_backup")
-        for info in backup.list_backups(path):
-            if not info.verified or info.audit_head is None or info.path.name == safety:
-                continue
-            if (
-                since is not None
-                and (info.created is None or info.created < since)
-                and info.path.name != restored
-            ):
-                continue
-            anchor = info.audit_head
-            name = info.path.name
-            if head is None or anchor.seq > head.seq:
-                return (
-                    f"audit rows after row {head.seq if head else 0} are missing: the "
-                    f"backup {name} recorded row {anchor.seq} as the newest"
-                ), name
-            if audit.hash_at(session, anchor.seq) != anchor.hash:
-                return (
-                    f"audit row {anchor.seq} is not the one the backup {name} recorded: "
-                    "the audit trail was rewritten"
-                ), name
-            return None, name
-        return None, None
+            return
+        database_id = store_database_id(session)
+        if database_id is None:
+            if audit.read_head(session) is not None:
+                report.warnings.append(
+                    "this database has no checkpoints yet (it was last changed by an older "
+                    "crlmboard); they are written from its next change on"
+                )
+            return
+        found, problems = self.checkpoints_found(database_id)
+        report.problems += problems
+        key = keys.load_key(database_id)
+        # The head now, from a connection of its own: a save may have been signed since
+        # this check's snapshot was taken.
+        verdict, head = signing.verify_now(self.database.engine, found, database_id, key)
+        report.problems += verdict.problems
+        report.warnings += verdict.warnings
+        if key is not None and not any(f.checkpoint.database_id == database_id for f in found):
+            if head is not None:
+                report.problems.append(
+                    "no checkpoint of this database was found although its audit key exists: "
+                    "the checkpoint file, the backups and the key store's checkpoint were removed"
+                )
+            return
+        unsigned = checkpoints.unsigned_rows(
+            None if verdict.newest is None else verdict.newest.checkpoint, head
+        )
+        if unsigned:
+            report.problems.append(unsigned)
+        if verdict.verified and not verdict.problems and not unsigned:
+            report.passed.append(f"audit chain agrees with {verdict.verified} signed checkpoint(s)")
 
 
 # -- restore ---------------------------------------------------------------------------------
@@ -404,7 +493,11 @@ def _restore(
         if not corrupt:
             try:
                 safety = backup.create_backup(
-                    path, reason="before restore", now=moment, app_version=__version__
+                    path,
+                    reason="before restore",
+                    now=moment,
+                    app_version=__version__,
+                    sign=signing.backup_signer(path),
                 )
                 old_head = safety.audit_head
             except BackupFailed as error:
@@ -445,6 +538,7 @@ def _restore(
                     "restore", "database", None, case_id=None, after=details
                 )
             checkpoint(engine)
+            signing.pending_restore_mark(engine, now())
         finally:
             engine.dispose()
         for suffix in ("-wal", "-shm"):
@@ -453,6 +547,11 @@ def _restore(
     backup.pause_rotation(path, f"restored {source.name}")  # before: never prune wrongly
     backup.restore_file(source, path, finish)
     prepare_file(path, actor, now, notes)
+    engine = create_database_engine(f"sqlite:///{path}")
+    try:  # the restore's signed mark: checkpoints before it describe the replaced chain
+        signing.promote_restore_mark(engine, path)
+    finally:
+        engine.dispose()
     log.info("restored a backup (rotation paused until confirmed)")
     return RestoreResult(source, safety.path if safety else None, aside, tuple(notes))
 

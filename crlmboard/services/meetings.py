@@ -398,7 +398,13 @@ class MeetingService:
                 else self.evaluation.document(case, summary.date)
             )
             cases.append((case, evaluation, review))
-        return meeting_pack_pdf(meeting, cases, page_size=page_size, app_version=__version__)
+        return meeting_pack_pdf(
+            meeting,
+            cases,
+            page_size=page_size,
+            app_version=__version__,
+            checkpoint=self.database.printed_checkpoint(),
+        )
 
 
 @dataclass(frozen=True)

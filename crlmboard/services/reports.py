@@ -85,6 +85,7 @@ class ReportService:
                 None,
                 page_size=page_size,
                 app_version=__version__,
+                checkpoint=self.database.printed_checkpoint(),
                 engine_changes=[c.text() for c in self.evaluation.engine_changes(case)],
             )
         review = self.review(case, review_index)
@@ -97,6 +98,7 @@ class ReportService:
             app_version=__version__,
             review_number=review_index,
             audit_head=head,
+            checkpoint=self.database.printed_checkpoint(),
         )
 
     def letter(self, mrn: str, review_index: int, *, page_size: str = "A4") -> bytes:
@@ -119,6 +121,7 @@ class ReportService:
             self.review_evaluation(case, review),
             page_size=page_size,
             app_version=__version__,
+            checkpoint=self.database.printed_checkpoint(),
             audit_head=self.reviews.audit_head_at_signing(mrn, review_index),
         )
 

@@ -847,7 +847,8 @@ class CaseRepository:
         if bumped.rowcount != 1:  # type: ignore[attr-defined]
             raise ConflictError(case.mrn)
         self.session.expire(row)
-        after = {k: jsonable(v) for k, v in values.items() if jsonable(v) != before.get(k)}
+        audited = {**values, **vars(summary)}  # the list's summary is audited too
+        after = {k: jsonable(v) for k, v in audited.items() if jsonable(v) != before.get(k)}
         if after:
             self.audit.updated(t.CaseRow, row, case_id, {k: before.get(k) for k in after}, after)
         self._write_records(case_id, case)

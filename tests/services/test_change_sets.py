@@ -229,7 +229,8 @@ READS: dict[str, set[str]] = {
     },
     "maintenance": {
         "case_history", "audit_head", "list_backups", "backup", "backup_before",
-        "rotation_paused", "check", "database_id",
+        "rotation_paused", "check", "database_id", "checkpoint", "printed_checkpoint",
+        "checkpoint_authentic", "checkpoints_found",
     },
     "interop": {
         "export_fhir", "fhir_text", "write_fhir", "bundle_case", "preview_referrals",
