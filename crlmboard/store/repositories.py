@@ -333,19 +333,34 @@ class CaseRepository:
         return [str(m) for m in self.session.execute(query).scalars()]
 
     def set_summary(self, mrn: str, summary: CaseSummary, version: int | None = None) -> bool:
-        """Store a case's list summary when it differs from the one stored (no new version,
-        no audit row: the summary is derived from the case, not part of it); with
-        `version`, only if the case is still at that version (the summary was computed from
-        it).  True when it was written."""
+        """Store a case's list summary when it differs from the one stored (no new version);
+        with `version`, only if the case is still at that version (the summary was computed
+        from it).  The change is audited, as a save's summary is: `check` compares these
+        columns with the trail, so a recompute must not look like tampering.  True when it
+        was written."""
         values = vars(summary)
-        differs = sa.or_(*(getattr(_CASE, k).is_distinct_from(v) for k, v in values.items()))
-        query = sa.update(t.CaseRow).where(col(t.CaseRow.mrn) == mrn, differs)
+        columns = [getattr(_CASE, k) for k in values]
+        query = sa.select(_CASE.id, *columns).where(_CASE.mrn == mrn)
         if version is not None:
-            query = query.where(col(t.CaseRow.version) == version)
-        written = self.session.execute(
-            query.values(**values).execution_options(synchronize_session=False)
+            query = query.where(_CASE.version == version)
+        found = self.session.connection().execute(query).mappings().first()
+        if found is None:
+            return False
+        before = {k: found[k] for k in values}
+        if before == values:
+            return False
+        update = sa.update(t.CaseRow).where(col(t.CaseRow.id) == found["id"])
+        self.session.execute(update.values(**values).execution_options(synchronize_session=False))
+        changed = [k for k in values if before[k] != values[k]]
+        AuditLog.of(self.session).record(
+            "update",
+            "patient",
+            found["id"],
+            case_id=int(found["id"]),
+            before={k: before[k] for k in changed},
+            after={k: values[k] for k in changed},
         )
-        return bool(written.rowcount)  # type: ignore[attr-defined]
+        return True
 
     def get(self, mrn: str) -> Case:
         """The whole case for an MRN."""

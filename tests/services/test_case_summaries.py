@@ -77,3 +77,25 @@ def test_a_new_profile_or_day_refreshes_again(db_path: Path, tmp_path: Path) -> 
                 summary.open_warnings,
                 summary.open_criticals,
             )
+
+
+def test_a_recomputed_summary_is_audited_and_check_still_passes(db_path: Path) -> None:
+    """`check` compares the case list's summary columns with the audit trail, so the daily
+    recompute writes its change there too: a new day is never taken for tampering."""
+    day = [TODAY]
+    with Board.open(db_path, clock=lambda: day[0]) as board:
+        board.cases.import_path(DEMO)
+        day[0] = TODAY + timedelta(days=30)
+        after = None
+        changed: set[str] = set()
+        while True:
+            step = board.cases.refresh_summaries(after, limit=50)
+            changed |= step.changes.cases
+            after = step.next_after
+            if after is None:
+                break
+        assert "DEMO-0013" in changed
+        history = board.maintenance.case_history("DEMO-0013")
+        assert any(e.action == "update" and "open_warnings" in (e.after or {}) for e in history)
+        report = board.maintenance.check()
+        assert report.ok, report.lines()
