@@ -224,12 +224,14 @@ class Importer:
                                 )
                             ]
                         )
+                    # the version before the case (see ReviewService.sign): a save committed
+                    # in between is refused by the version check, never overwritten
+                    version = repository.version(case.mrn)
                     stored = repository.get(case.mrn)
                     # Reviews already stored are history: the file cannot rewrite them.
                     case = case.model_copy(
                         update={"reviews": stored.reviews + case.reviews[len(stored.reviews) :]}
                     )
-                    version = repository.version(case.mrn)
                     repository.update(case, version, self.evaluation.summary(case))
                 else:
                     repository.create(case, self.evaluation.summary(case))
