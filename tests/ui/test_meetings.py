@@ -150,6 +150,24 @@ def test_create_a_meeting_through_the_dialog(window: MainWindow, qtbot: QtBot) -
     assert model.data(model.index(0, 3)) == "3/5 core roles"
 
 
+def test_a_new_meeting_from_the_last_one_opens_without_a_false_problem(
+    window: MainWindow, meeting: tuple[int, int], qtbot: QtBot
+) -> None:
+    """New meeting copies the attendees of the last meeting; adding each row used to check
+    the row before its role box existed and showed "Attendee row 4, Role: must be one of:
+    hepatobiliary_surgeon, …" under a correct list (seen in the screenshots)."""
+    seen: list[tuple[bool, str, int]] = []
+
+    def look(dialog: MeetingDialog) -> None:
+        seen.append((dialog.problems.isVisible(), dialog.problems.text(), dialog.table.rowCount()))
+        dialog.reject()
+
+    when_dialog(look, MeetingDialog)
+    window.meetings.new_meeting()
+    qtbot.waitUntil(lambda: bool(seen))
+    assert seen == [(False, "", 4)]
+
+
 def test_add_the_open_case_to_the_agenda_with_its_question(
     window: MainWindow, qtbot: QtBot
 ) -> None:

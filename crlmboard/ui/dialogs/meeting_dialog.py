@@ -203,8 +203,11 @@ class MeetingDialog(QDialog):
 
     def add_attendee(self, name: str, role: Role | str, *, edit: bool = False) -> None:
         row = self.table.rowCount()
+        # the row is checked once it is whole (name and role), not when its name arrives
+        self.table.blockSignals(True)
         self.table.insertRow(row)
         self.table.setItem(row, 0, QTableWidgetItem(name))
+        self.table.blockSignals(False)
         combo = QComboBox()
         combo.setAccessibleName("Role")
         for value in Role:
