@@ -31,6 +31,7 @@ from crlmboard.domain import models as m
 from crlmboard.domain.labels import value_label
 from crlmboard.domain.models import FieldSpec, Record, field_specs
 from crlmboard.domain.validation import Problem, problems_from_error
+from crlmboard.ui.colours import problem_style
 
 UNKNOWN = "—"
 PLACEHOLDERS = {"cycle_length_days": "14, 21 or 28 (empty: the regimen's usual length)"}
@@ -289,7 +290,7 @@ class FieldEditor(QWidget):
         # the reason goes under the field, where a long one has the form's whole width
         self.reason = QLabel()
         self.reason.setObjectName("fieldReason")
-        self.reason.setStyleSheet("color: #b00020;")
+        self.reason.setStyleSheet(problem_style())
         self.reason.setWordWrap(True)
         self.reason.setTextFormat(Qt.TextFormat.PlainText)
         self.reason.hide()
@@ -402,7 +403,7 @@ class RecordForm(QWidget):
         # problems of fields this form does not show, in the words of the record
         self.others = QLabel()
         self.others.setObjectName("formProblems")
-        self.others.setStyleSheet("color: #b00020;")
+        self.others.setStyleSheet(problem_style())
         self.others.setWordWrap(True)
         self.others.setTextFormat(Qt.TextFormat.PlainText)
         self.others.hide()

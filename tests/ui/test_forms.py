@@ -359,3 +359,49 @@ def test_removing_a_cycle_asks_first(window: MainWindow, qtbot: QtBot) -> None:
     answer_remove("Remove")
     qtbot.mouseClick(tab.remove_button, Qt.MouseButton.LeftButton)
     assert len(window.door.board.cases.get("EX-0003").chemotherapy) == before - 1
+
+
+@pytest.fixture
+def dark_palette() -> Iterator[None]:
+    from crlmboard.ui.screenshots import dark_palette as palette
+
+    before = QApplication.palette()
+    QApplication.setPalette(palette())
+    yield
+    QApplication.setPalette(before)
+
+
+def _contrast(one: Any, other: Any) -> float:
+    """WCAG contrast ratio of two QColors."""
+
+    def luminance(colour: Any) -> float:
+        def channel(c: float) -> float:
+            return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+        r, g, b = (channel(x) for x in (colour.redF(), colour.greenF(), colour.blueF()))
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    high, low = sorted((luminance(one), luminance(other)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("look", ["light", "dark"])
+def test_a_refusal_reads_on_a_light_and_on_a_dark_palette(
+    qtbot: QtBot, look: str, request: pytest.FixtureRequest
+) -> None:
+    """The reason under a field is red on the form's own background, readable (contrast
+    ≥ 4.5, WCAG AA) in both; a dark desktop used to get #b00020 on dark grey (1.9)."""
+    if look == "dark":
+        request.getfixturevalue("dark_palette")
+    dialog = RecordDialog(m.Patient, None, "New case")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.form.editors["height_cm"].line, "1.72")
+    reason = dialog.form.editors["height_cm"].reason
+    assert reason.isVisible() and reason.text()
+    match = re.search(r"color:\s*(#[0-9a-fA-F]{6})", reason.styleSheet())
+    assert match is not None
+    from PySide6.QtGui import QColor, QPalette
+
+    background = dialog.palette().color(QPalette.ColorRole.Window)
+    assert _contrast(QColor(match.group(1)), background) >= 4.5
