@@ -31,6 +31,18 @@ def _values(values: dict[str, Any] | None, fields: list[str]) -> str:
     )[:300]
 
 
+# why a backup was made, as its manifest records it -> as the list says it
+BACKUP_REASONS = {
+    "open": "on opening the database",
+    "close": "on closing the database",
+}
+
+
+def backup_reason(reason: str | None) -> str:
+    """Why a backup was made, in words ("open" -> "on opening the database")."""
+    return BACKUP_REASONS.get(reason or "", reason or "")
+
+
 def _table(model: RecordTableModel) -> QTableView:
     view = read_only_table(model)
     view.setWordWrap(True)
@@ -132,13 +144,15 @@ class RestoreDialog(QDialog):
                 ),
                 ("Patients", lambda b: "" if b.patients is None else b.patients),
                 ("Schema", lambda b: b.schema or ""),
-                ("Why", lambda b: b.reason or ""),
+                ("Why", lambda b: backup_reason(b.reason)),
                 ("State", lambda b: "verified" if b.verified else f"NOT usable: {b.problem}"),
             ],
             self,
         )
         self.model.set_records(backups)
         self.view = _table(self.model)
+        # the time a backup was made is what one chooses by: never cut to "2026-12-07 …"
+        self.view.resizeColumnsToContents()
         layout.addWidget(self.view, 1)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
