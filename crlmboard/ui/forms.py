@@ -285,8 +285,10 @@ class FieldEditor(QWidget):
             self.line.setPlaceholderText(self._placeholder())
             self.line.textEdited.connect(self.changed)
             layout.addWidget(self.line, 1)
+        self.unit: QLabel | None = None
         if spec.unit:
-            layout.addWidget(QLabel(spec.unit))
+            self.unit = QLabel(spec.unit)
+            layout.addWidget(self.unit)
         # the reason goes under the field, where a long one has the form's whole width
         self.reason = QLabel()
         self.reason.setObjectName("fieldReason")
@@ -400,6 +402,11 @@ class RecordForm(QWidget):
             label = spec.label + (" *" if spec.required else "")
             self.layout_.addRow(label, editor)
             self.editors[spec.name] = editor
+        # every unit as wide as the widest: the fields with a unit end in one line
+        units = [e.unit for e in self.editors.values() if e.unit is not None]
+        widest = max((unit.sizeHint().width() for unit in units), default=0)
+        for unit in units:
+            unit.setMinimumWidth(widest)
         # problems of fields this form does not show, in the words of the record
         self.others = QLabel()
         self.others.setObjectName("formProblems")

@@ -405,3 +405,20 @@ def test_a_refusal_reads_on_a_light_and_on_a_dark_palette(
 
     background = dialog.palette().color(QPalette.ColorRole.Window)
     assert _contrast(QColor(match.group(1)), background) >= 4.5
+
+
+def test_fields_with_a_unit_end_in_one_line(qtbot: QtBot) -> None:
+    """Seen in the screenshots: Height (cm) ended further right than Weight (kg), Volume (mL)
+    than FLR (%): the units were as wide as their text."""
+    form = RecordForm(m.Patient)
+    qtbot.addWidget(form)
+    form.resize(600, 500)
+    form.show()
+    qtbot.waitExposed(form)
+    ends = {
+        name: editor.line.mapTo(form, editor.line.rect().topRight()).x()
+        for name, editor in form.editors.items()
+        if editor.unit is not None and editor.line is not None
+    }
+    assert set(ends) == {"height_cm", "weight_kg"}
+    assert len(set(ends.values())) == 1, ends
