@@ -370,6 +370,30 @@ def test_review_dialog_signs_the_review(
     assert first == window.meetings.selected_meeting_id()
 
 
+def test_review_actions_have_room_for_an_owner_and_name_no_other_date_format(
+    window: MainWindow, meeting: tuple[int, int], qtbot: QtBot
+) -> None:
+    """Seen in the screenshots: the Owner column was as narrow as its heading, and the due
+    column said "YYYY-MM-DD" where the dialog takes and shows the locale's dates."""
+    window.select_case("EX-0001")
+    window.pages.setCurrentWidget(window.meetings)
+    select_agenda_row(window, "EX-0001")
+    seen: dict[str, Any] = {}
+
+    def look(dialog: ReviewDialog) -> None:
+        table = dialog.actions_table
+        dialog.add_action()
+        metrics = table.fontMetrics()
+        seen["owner"] = table.columnWidth(1) >= metrics.horizontalAdvance("Medical oncology")
+        seen["headers"] = [table.horizontalHeaderItem(c).text() for c in range(3)]  # type: ignore[union-attr]
+        dialog.reject()
+
+    when_dialog(look, ReviewDialog)
+    window.meetings.review()
+    qtbot.waitUntil(lambda: bool(seen))
+    assert seen == {"owner": True, "headers": ["Action", "Owner", "Due"]}
+
+
 def test_amend_from_the_reviews_tab(
     window: MainWindow, meeting: tuple[int, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
