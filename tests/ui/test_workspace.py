@@ -330,7 +330,11 @@ def test_history_check_backup_and_restore(
     window.show_history()
     history = seen["HistoryDialog"]
     assert isinstance(history, HistoryDialog) and history.model.rowCount() > 0
-    assert history.model.data(history.model.index(0, 2)) == "insert"
+    # in words, with the fields named as the forms name them (not "insert", "case id: 1",
+    # "birth date" or "cea ng ml", seen in the screenshots)
+    assert history.model.data(history.model.index(0, 2)) == "added"
+    after = history.model.data(history.model.index(0, 5))
+    assert "Birth date" in after and "case id" not in after
 
     when_dialog(look)
     window.check_database()
