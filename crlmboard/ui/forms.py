@@ -495,6 +495,7 @@ def read_only_table(model: Any) -> QTableView:
     """A table view of a model: whole rows selected one at a time, not editable in place,
     alternating row colours, no row numbers."""
     view = QTableView()
+    view.setTabKeyNavigation(False)  # Tab goes on to the next control, not the next cell
     view.setModel(model)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
