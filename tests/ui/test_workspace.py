@@ -429,3 +429,17 @@ def test_nn_is_shown_in_the_lesion_matrix_and_overview(window: MainWindow) -> No
     assert "non-CR/non-PD" in tooltip
     response = window.workspace.overview.values["response"].text()
     assert response.startswith("NN — non-CR/non-PD")
+
+
+def test_the_overview_never_cuts_its_lines_on_a_short_window(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    """Seen under Xvfb on a 1280×720 screen (window 1264×656): the summary's lines were
+    squeezed until their text was cut; the findings list gives way instead."""
+    window.select_case("EX-0001")
+    window.workspace.setCurrentWidget(window.workspace.overview)
+    window.resize(780, 560)
+    qtbot.wait(50)
+    overview = window.workspace.overview
+    for label in overview.values.values():
+        assert label.height() >= label.fontMetrics().lineSpacing(), label.text()
