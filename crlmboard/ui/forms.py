@@ -452,11 +452,17 @@ class RecordForm(QWidget):
             }
             values = {**merged, **values}
         record: Record | None = None
-        if not problems:
-            try:
-                record = self.model.model_validate(values)
-            except ValidationError as error:
-                problems = problems_from_error(error)
+        try:
+            record = self.model.model_validate(values)
+        except ValidationError as error:
+            # every field's problem at once, not the others only after a date is mended
+            # (a field that could not be read is reported as such, not also as missing)
+            unread = {p.path for p in problems}
+            problems += [
+                p for p in problems_from_error(error) if p.path.split(".")[0] not in unread
+            ]
+        if problems:
+            record = None
         if record is not None and hasattr(record, "cross_checks"):
             problems = [Problem(f, m) for f, m in record.cross_checks(self.today)]
             if problems:

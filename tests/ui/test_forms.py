@@ -422,3 +422,18 @@ def test_fields_with_a_unit_end_in_one_line(qtbot: QtBot) -> None:
     }
     assert set(ends) == {"height_cm", "weight_kg"}
     assert len(set(ends.values())) == 1, ends
+
+
+def test_every_bad_field_says_so_at_once(qtbot: QtBot) -> None:
+    """Seen in the screenshots: with a date that cannot be read, an MRN with a space and a
+    height of 1.72 cm, only the date was marked; the others appeared after it was mended."""
+    dialog = RecordDialog(m.Patient, None, "New case")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    editors = dialog.form.editors
+    qtbot.keyClicks(editors["mrn"].line, "DEMO 0099/?")
+    qtbot.keyClicks(editors["birth_date"].line, "31.02.1961")
+    qtbot.keyClicks(editors["height_cm"].line, "1.72")
+    marked = {name for name, editor in editors.items() if editor.reason.isVisible()}
+    assert marked == {"mrn", "birth_date", "height_cm"}
+    assert not dialog.buttons.button(dialog.buttons.StandardButton.Ok).isEnabled()
