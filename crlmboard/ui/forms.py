@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from PySide6.QtCore import QDate, QEvent, QLocale, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCalendarWidget,
@@ -497,10 +497,32 @@ class RecordForm(QWidget):
                 target.setFocus(Qt.FocusReason.OtherFocusReason)
 
 
-def read_only_table(model: Any) -> QTableView:
+class ListView(QTableView):
+    """A table that says so when it has no rows (`placeholder`), instead of an empty grid
+    that could be a list still loading or a list that failed."""
+
+    placeholder = "None recorded."
+
+    def paintEvent(self, event: Any) -> None:
+        super().paintEvent(event)
+        model = self.model()
+        if model is None or model.rowCount() > 0 or not self.placeholder:
+            return
+        painter = QPainter(self.viewport())
+        painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+        painter.drawText(
+            self.viewport().rect().adjusted(8, 8, -8, -8),
+            int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop),
+            self.placeholder,
+        )
+        painter.end()
+
+
+def read_only_table(model: Any, placeholder: str = ListView.placeholder) -> ListView:
     """A table view of a model: whole rows selected one at a time, not editable in place,
-    alternating row colours, no row numbers."""
-    view = QTableView()
+    alternating row colours, no row numbers; `placeholder` is shown while it has no rows."""
+    view = ListView()
+    view.placeholder = placeholder
     view.setTabKeyNavigation(False)  # Tab goes on to the next control, not the next cell
     view.setModel(model)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

@@ -443,3 +443,22 @@ def test_the_overview_never_cuts_its_lines_on_a_short_window(
     overview = window.workspace.overview
     for label in overview.values.values():
         assert label.height() >= label.fontMetrics().lineSpacing(), label.text()
+
+
+def test_an_empty_list_says_none_recorded(window: MainWindow, qtbot: QtBot) -> None:
+    """Seen in the screenshots: an empty Surgery outcomes or Reviews list was a bare grid
+    that could as well be a list still loading."""
+    from PySide6.QtGui import QImage
+
+    window.select_case("EX-0001")
+    tab = window.workspace.outcomes
+    window.workspace.setCurrentWidget(window.workspace.procedures)
+    qtbot.waitUntil(lambda: tab.view.isVisible())
+    assert tab.model.rowCount() == 0
+
+    def ink(view: Any) -> int:
+        image = view.viewport().grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+        return len({image.pixel(x, y) for y in range(0, 40) for x in range(image.width())})
+
+    assert ink(tab.view) > 3  # the text is drawn; an empty grid is one or two colours
+    assert tab.view.placeholder == "None recorded."
