@@ -5,7 +5,7 @@ red of a refusal was near-invisible on a dark desktop)."""
 from __future__ import annotations
 
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 # role -> (on a light palette, on a dark palette)
 COLOURS: dict[str, tuple[str, str]] = {
@@ -31,3 +31,13 @@ def colour(role: str, palette: QPalette | None = None) -> QColor:
 def problem_style() -> str:
     """The style sheet of a label that gives a refusal's reasons."""
     return f"color: {colour('problem').name()};"
+
+
+def visible_outlines(widget: QWidget) -> None:
+    """On a dark palette, give `widget` a light window colour: Qt's Fusion style draws the
+    outline of a check box a shade darker than the window colour, which on a dark palette
+    left the attendance boxes of a review nearly invisible (seen in the dark screenshots)."""
+    palette = widget.palette()
+    if dark(palette):
+        palette.setColor(QPalette.ColorRole.Window, QColor("#a0a0a0"))
+        widget.setPalette(palette)

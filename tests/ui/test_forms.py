@@ -361,16 +361,6 @@ def test_removing_a_cycle_asks_first(window: MainWindow, qtbot: QtBot) -> None:
     assert len(window.door.board.cases.get("EX-0003").chemotherapy) == before - 1
 
 
-@pytest.fixture
-def dark_palette() -> Iterator[None]:
-    from crlmboard.ui.screenshots import dark_palette as palette
-
-    before = QApplication.palette()
-    QApplication.setPalette(palette())
-    yield
-    QApplication.setPalette(before)
-
-
 def _contrast(one: Any, other: Any) -> float:
     """WCAG contrast ratio of two QColors."""
 

@@ -394,6 +394,32 @@ def test_review_actions_have_room_for_an_owner_and_name_no_other_date_format(
     assert seen == {"owner": True, "headers": ["Action", "Owner", "Due"]}
 
 
+def test_attendance_boxes_are_visible_on_a_dark_palette(
+    window: MainWindow, meeting: tuple[int, int], qtbot: QtBot, dark_palette: None
+) -> None:
+    """Fusion outlines a check box a shade darker than the window colour: on a dark palette
+    the review's attendance boxes were near-invisible (seen in the dark screenshots)."""
+    from PySide6.QtGui import QPalette
+
+    from tests.ui.test_forms import _contrast
+
+    window.select_case("EX-0001")
+    window.pages.setCurrentWidget(window.meetings)
+    select_agenda_row(window, "EX-0001")
+    seen: list[float] = []
+
+    def look(dialog: ReviewDialog) -> None:
+        palette = dialog.attendees_list.palette()
+        outline = palette.color(QPalette.ColorRole.Window).darker(140)
+        seen.append(_contrast(outline, palette.color(QPalette.ColorRole.Base)))
+        dialog.reject()
+
+    when_dialog(look, ReviewDialog)
+    window.meetings.review()
+    qtbot.waitUntil(lambda: bool(seen))
+    assert seen[0] >= 3
+
+
 def test_amend_from_the_reviews_tab(
     window: MainWindow, meeting: tuple[int, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -53,6 +53,7 @@ from crlmboard.domain.models import (
     Strategy,
 )
 from crlmboard.domain.validation import Problem, problems_from_error
+from crlmboard.ui.colours import visible_outlines
 from crlmboard.ui.dialogs.meeting_dialog import error_text, problem_label, role_text, show_problems
 from crlmboard.ui.forms import DateEdit, date_hint, iso_text, locale_date, problems_text
 from crlmboard.ui.ops import Door, ReviewDraft
@@ -304,6 +305,7 @@ class ReviewDialog(QDialog):
         self.attendees_list.setAccessibleName("Attendees")
         self.attendees_list.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.attendees_list.setMinimumHeight(self.fontMetrics().lineSpacing() * 5)
+        visible_outlines(self.attendees_list)  # its check boxes, on a dark palette too
         form.addRow("Attendees", self.attendees_list)
         self.signer_edit = QLineEdit(self.door.user)
         self.signer_edit.setAccessibleName("Signed by")
