@@ -301,6 +301,8 @@ def take_screenshots(outdir: Path, suffix: str = "", scratch: Path | None = None
     with tempfile.TemporaryDirectory(prefix="crlmboard-demo-") as temporary:
         board = open_demo_database(Path(scratch or temporary) / "demo.sqlite3")
         window = MainWindow(board, user="demo coordinator")
+        # the pictures' user signs and changes too (not the login running the command)
+        window.door.set_user("demo coordinator", None, lambda _error: None)
         window.resize(WIDTH, HEIGHT)
         window.move(0, 0)
         window.show()
