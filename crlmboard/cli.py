@@ -276,6 +276,10 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_screenshots(args: argparse.Namespace) -> int:
+    if args.look:  # one look, in the process take_all started for it
+        from crlmboard.ui.screenshots import take_look
+
+        return take_look(Path(args.outdir), args.look)
     from crlmboard.ui.screenshots import take_all
 
     for path in take_all(Path(args.outdir)):
@@ -612,6 +616,7 @@ def build_parser() -> argparse.ArgumentParser:
         "and in a dark palette (for review)",
     )
     p.add_argument("outdir")
+    p.add_argument("--look", choices=("light", "200", "dark"), help=argparse.SUPPRESS)
     p = command(
         "check",
         cmd_check,

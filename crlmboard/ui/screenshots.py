@@ -37,6 +37,8 @@ RECURRENCE = "DEMO-0012"  # hepatectomy in 2025, new lesions in 2026: two episod
 
 # suffix of the file names -> (scale, dark palette)
 VARIANTS: dict[str, tuple[int, bool]] = {"": (1, False), "@2x": (2, False), "-dark": (1, True)}
+# the look's name on the command line (`crlmboard screenshots OUTDIR --look NAME`) -> suffix
+LOOKS = {"light": "", "200": "@2x", "dark": "-dark"}
 
 # the pictures, in the order they are taken (each written once per variant)
 NAMES = (
@@ -93,7 +95,8 @@ def take_all(outdir: Path) -> list[Path]:
     """Write every variant, each in its own process; the paths written."""
     outdir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for suffix, (scale, _dark) in VARIANTS.items():
+    for look, suffix in LOOKS.items():
+        scale = VARIANTS[suffix][0]
         with tempfile.TemporaryDirectory(prefix="crlmboard-shots-") as scratch:
             home = Path(scratch)
             screen = home / "screen.json"
@@ -129,7 +132,7 @@ def take_all(outdir: Path) -> list[Path]:
             for name in ("QT_SCREEN_SCALE_FACTORS", "QT_AUTO_SCREEN_SCALE_FACTOR", "CRLMBOARD_DB"):
                 env.pop(name, None)
             run = subprocess.run(
-                [sys.executable, "-m", "crlmboard.ui.screenshots", str(outdir), suffix, scratch],
+                [*_this_program(), "screenshots", str(outdir), "--look", look],
                 env=env,
                 capture_output=True,
                 text=True,
@@ -142,6 +145,14 @@ def take_all(outdir: Path) -> list[Path]:
                 )
             written.extend(Path(line) for line in run.stdout.splitlines() if line.endswith(".png"))
     return written
+
+
+def _this_program() -> list[str]:
+    """The command that runs this program again: the frozen app's own executable, or this
+    Python with the package."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable]
+    return [sys.executable, "-m", "crlmboard"]
 
 
 def dark_palette() -> QPalette:
@@ -293,13 +304,13 @@ class _Camera:
         _settle(self.door)
 
 
-def take_screenshots(outdir: Path, suffix: str = "", scratch: Path | None = None) -> list[Path]:
+def take_screenshots(outdir: Path, suffix: str = "") -> list[Path]:
     """Write one look's pictures (this process's scale and palette) and return their
-    paths; the demo database is made in `scratch` (a temporary folder by default)."""
+    paths; the demo database is made in a temporary folder."""
     load_bundled_fonts()
     outdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="crlmboard-demo-") as temporary:
-        board = open_demo_database(Path(scratch or temporary) / "demo.sqlite3")
+        board = open_demo_database(Path(temporary) / "demo.sqlite3")
         window = MainWindow(board, user="demo coordinator")
         # the pictures' user signs and changes too (not the login running the command)
         window.door.set_user("demo coordinator", None, lambda _error: None)
@@ -447,10 +458,10 @@ def _meeting_screenshots(camera: _Camera) -> None:
     camera.dialog("42-record-follow-up", lambda: tabs.follow_up_review(0))
 
 
-def main(argv: list[str]) -> int:
-    """One look: `python -m crlmboard.ui.screenshots OUTDIR SUFFIX SCRATCH` (run by
-    `take_all` with the scale and screen in its environment)."""
-    outdir, suffix, scratch = Path(argv[0]), argv[1], Path(argv[2])
+def take_look(outdir: Path, look: str) -> int:
+    """One look, in this process: `crlmboard screenshots OUTDIR --look NAME`, run by
+    `take_all` with the scale and the screen in its environment."""
+    suffix = LOOKS[look]
     from crlmboard.app import application
 
     application()
@@ -466,7 +477,7 @@ def main(argv: list[str]) -> int:
         # inside the event loop, as the app's own calls are: Qt deletes what was given
         # to deleteLater (a closed progress dialog) only when control is back in a loop
         try:
-            for path in take_screenshots(outdir, suffix, scratch):
+            for path in take_screenshots(outdir, suffix):
                 print(path, flush=True)
         except BaseException as error:  # reported by the parent process
             failure.append(error)
@@ -477,7 +488,3 @@ def main(argv: list[str]) -> int:
     QTimer.singleShot(0, run)
     QApplication.exec()
     return 1 if failure else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
