@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QPoint, QRect, Qt, QThread, QTimer
-from PySide6.QtGui import QColor, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication, QDialog, QProgressDialog, QWidget
 
 from crlmboard.ui.fonts import load_bundled_fonts
@@ -223,6 +223,16 @@ def _modal_dialog() -> QDialog | None:
     return None
 
 
+def _type(widget: QWidget, text: str) -> None:
+    """Type `text` into a field as a person does, key by key (QtTest is not in the frozen
+    app)."""
+    for character in text:
+        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            QApplication.sendEvent(
+                widget, QKeyEvent(kind, 0, Qt.KeyboardModifier.NoModifier, character)
+            )
+
+
 def over_window(window: QWidget, dialog: QWidget) -> QPixmap:
     """The window's picture with the dialog drawn where it is on the screen, under a plain
     title bar (a window manager's) with its title."""
@@ -368,12 +378,10 @@ def _case_screenshots(camera: _Camera) -> None:
     camera.dialog("12-new-case", window.new_case)
 
     def bad_entries(dialog: Any) -> None:
-        from PySide6.QtTest import QTest
-
         editors = dialog.form.editors
-        QTest.keyClicks(editors["mrn"].line, "DEMO 0099/?")
-        QTest.keyClicks(editors["birth_date"].line, "31.02.1961")
-        QTest.keyClicks(editors["height_cm"].line, "1.72")
+        _type(editors["mrn"].line, "DEMO 0099/?")
+        _type(editors["birth_date"].line, "31.02.1961")
+        _type(editors["height_cm"].line, "1.72")
 
     camera.dialog("13-new-case-problems", window.new_case, bad_entries)
     tabs.setCurrentWidget(tabs.chemotherapy)
