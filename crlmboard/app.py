@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import logging
 import sys
 from types import TracebackType
@@ -96,9 +95,8 @@ def open_window(where: str | None) -> tuple[object, Board] | None:
         or (str(settings.value("default_database") or "") or None)
         or (str(settings.value("last_database") or "") or None)
     )
-    user = str(settings.value("user_name") or getpass.getuser())
     try:
-        board = Board.open(where, profile=str(settings.value("profile") or "") or None, user=user)
+        board = Board.open(where, profile=str(settings.value("profile") or "") or None)
     except BoardError as error:
         QMessageBox.critical(None, "crlmboard", str(error))
         return None
@@ -106,7 +104,7 @@ def open_window(where: str | None) -> tuple[object, Board] | None:
         log.exception("cannot open")
         QMessageBox.critical(None, "crlmboard", f"crlmboard cannot start: {error}")
         return None
-    return MainWindow(board, user=user), board
+    return MainWindow(board), board
 
 
 def run_app(where: str | None = None) -> int:

@@ -27,6 +27,8 @@ from crlmboard.store.database import (
 if TYPE_CHECKING:
     from crlmboard.services.interop import InteropService
     from crlmboard.services.maintenance import OpenedDatabase, WriteBatch
+    from crlmboard.services.users import UserService
+    from crlmboard.store.identity import Identity
 
 Clock = Callable[[], date]
 Now = Callable[[], datetime]
@@ -43,7 +45,6 @@ class Board:
         profile: str | os.PathLike[str] | None = None,
         *,
         opened: OpenedDatabase | None = None,
-        user: str | None = None,
         now: Now | None = None,
     ):
         from crlmboard.services.cases import CaseService
@@ -64,7 +65,9 @@ class Board:
         self.read_only_reason = opened.read_only_reason if opened else None  # banner text
         self.lock_holder = opened.holder if opened else None
         self.notes: list[str] = list(opened.notes) if opened else []  # messages from opening
-        self.actor = Actor.current(user)
+        self.actor = Actor.current()
+        self.password = opened.password if opened else None  # PostgreSQL login, memory only
+        self.passphrase = opened.passphrase if opened else None  # SQLCipher key, memory only
         self.now: Now = now or _utc_now
         self.changed = False
         self.batch: WriteBatch | None = None  # writes sharing transactions (batched)
@@ -82,6 +85,13 @@ class Board:
 
         return InteropService(self)
 
+    @functools.cached_property
+    def users(self) -> UserService:
+        """Users and roles of a department's PostgreSQL store."""
+        from crlmboard.services.users import UserService
+
+        return UserService(self)
+
     @classmethod
     def open(
         cls,
@@ -89,36 +99,45 @@ class Board:
         *,
         clock: Clock = date.today,
         profile: str | os.PathLike[str] | None = None,
-        user: str | None = None,
         exclusive: bool = True,
         wait: float = 0.0,
         now: Now | None = None,
+        password: str | None = None,
+        passphrase: str | None = None,
     ) -> Board:
         """Open (creating, checking, backing up and migrating as needed) the database at a
         path or URL.  The app opens `exclusive` (holding the one-writer lock; read-only when
         another app holds it); the command line does not, and its writes wait up to `wait`
-        seconds for the lock.  `user` is the app user named in the audit trail."""
+        seconds for the lock.  `password` logs in to a PostgreSQL server (else libpq's
+        PGPASSWORD or .pgpass); `passphrase` opens an encrypted SQLite file.  Neither is
+        written anywhere."""
         from crlmboard.services.maintenance import open_database
 
         opened = open_database(
-            where, actor=Actor.current(user), now=now or _utc_now, exclusive=exclusive, wait=wait
+            where,
+            actor=Actor.current(),
+            now=now or _utc_now,
+            exclusive=exclusive,
+            wait=wait,
+            password=password,
+            passphrase=passphrase,
         )
-        return cls(opened.engine, opened.url, clock, profile, opened=opened, user=user, now=now)
+        return cls(opened.engine, opened.url, clock, profile, opened=opened, now=now)
 
     # -- data safety --------------------------------------------------------------------
 
+    @functools.cached_property
+    def identity(self) -> Identity:
+        """Who is acting: on PostgreSQL the session user with their printed name and roles
+        (as the server says); on SQLite the OS account, who may do everything."""
+        from crlmboard.services.users import current_identity
+
+        return current_identity(self)
+
     @property
     def user(self) -> str:
-        """The app user the audit trail names (a preference; the OS login by default)."""
-        return self.actor.app_user
-
-    def set_user(self, name: str) -> None:
-        """Change the app user; the change itself is audited."""
-        from crlmboard.services.maintenance import record_user_change
-
-        name = name.strip() or self.actor.os_login
-        if name != self.actor.app_user:
-            record_user_change(self, name)
+        """The user the audit trail names (the OS account; the login on PostgreSQL)."""
+        return self.identity.login
 
     def check_writable(self) -> None:
         """Raise a clear BoardError when this Board may not change anything."""

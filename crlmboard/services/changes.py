@@ -62,3 +62,7 @@ NO_CHANGE = ChangeSet()
 
 class BoardError(Exception):
     """A failure a person can act on; the message is a sentence that says what to do."""
+
+
+class NotAllowed(BoardError, PermissionError):
+    """The user's role does not allow this; the database refused it (or would)."""

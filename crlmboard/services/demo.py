@@ -10,6 +10,7 @@ from pathlib import Path
 
 import platformdirs
 
+from crlmboard.domain.meeting import Review
 from crlmboard.services.board import Board, BoardError
 from crlmboard.services.cases import ImportSummary
 from crlmboard.store.database import (
@@ -97,12 +98,22 @@ def load_demo_meetings(board: Board) -> None:
                 }
                 for a in review.get("actions", [])
             ]
-            board.reviews.sign(
+            board.reviews.record_signature(
                 draft,
-                signer=spec["attendees"][0]["name"],
-                recommendation=review.get("recommendation"),
-                decision=review["decision"],
-                rationale=review.get("rationale", ""),
-                actions=actions,
-                next_review_date=when + timedelta(weeks=6),
+                Review.model_validate(
+                    {
+                        "meeting_date": when,
+                        "question": draft.entry.question,
+                        "recommendation": review.get("recommendation"),
+                        "decision": review["decision"],
+                        "rationale": review.get("rationale") or None,
+                        "actions": actions,
+                        "next_review_date": when + timedelta(weeks=6),
+                        "signed_by": board.identity.name,
+                        "signed_at": board.reviews.now(),
+                        "attendees": draft.meeting.attendees,
+                        "follow_up": {"status": "pending"},
+                        "evaluation": draft.evaluation,
+                    }
+                ),
             )

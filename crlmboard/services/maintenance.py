@@ -12,12 +12,10 @@ this writes a patient's name or MRN to the log.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import logging
 import os
 import shutil
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,15 +24,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from crlmboard import __version__
 from crlmboard.services.board import BoardError
-from crlmboard.store import audit, backup, integrity, migrate, search_index
+from crlmboard.services.changes import NotAllowed
+from crlmboard.store import audit, backup, cipher, encryption, integrity, migrate, search_index
 from crlmboard.store.audit import Actor, AuditEntry, AuditHead
 from crlmboard.store.backup import BackupFailed, BackupInfo
 from crlmboard.store.database import (
+    SQLITE_ERRORS,
     StoreError,
     create_database_engine,
     database_url,
@@ -68,6 +68,8 @@ __all__ = [
 
 log = logging.getLogger("crlmboard.maintenance")
 
+_CORRUPT_OR_UNREADABLE: tuple[type[Exception], ...] = (integrity.DatabaseCorrupt, *SQLITE_ERRORS)
+_BACKUP_ERRORS: tuple[type[Exception], ...] = (BackupFailed, *SQLITE_ERRORS)
 BACKUP_INTERVAL = timedelta(hours=1)
 COMMAND_LOCK_WAIT = 10.0  # seconds a command-line write waits for the writer lock
 Now = Callable[[], datetime]
@@ -125,6 +127,8 @@ class OpenedDatabase:
     read_only_reason: str | None = None
     holder: LockHolder | None = None
     notes: list[str] = field(default_factory=list)
+    password: str | None = field(default=None, repr=False)
+    passphrase: str | None = field(default=None, repr=False)
 
 
 def open_database(
@@ -134,6 +138,8 @@ def open_database(
     now: Now = utc_now,
     exclusive: bool = True,
     wait: float = 0.0,
+    password: str | None = None,
+    passphrase: str | None = None,
 ) -> OpenedDatabase:
     """Open a database as reliability.md describes (see the module docstring).
 
@@ -143,14 +149,16 @@ def open_database(
     path = sqlite_path(url)
     try:
         if not is_sqlite(url) or path is None:
-            engine = create_database_engine(url)
-            migrate.upgrade(engine, actor)
-            return OpenedDatabase(engine, url)
+            return _open_server(url, actor, password)
         if path.is_dir():
             raise BoardError(f"{path} is a folder, not a database file.")
+        passphrase = unlock(path, passphrase)
         if is_read_only_url(url) or (path.exists() and not _writable(path)):
-            return _open_read_only(url, path, "the database file is read-only")
-        return _open_file(url, path, actor, now, exclusive, wait)
+            opened = _open_read_only(url, path, "the database file is read-only")
+        else:
+            opened = _open_file(url, path, actor, now, exclusive, wait)
+        opened.passphrase = passphrase
+        return opened
     except BoardError:
         raise
     except StoreError as error:
@@ -158,6 +166,77 @@ def open_database(
     except Exception as error:
         reason = getattr(error, "orig", None) or error
         raise BoardError(f"Cannot open the database {_describe(url)}: {reason}.") from None
+
+
+def _first_line(error: Exception) -> str:
+    original = getattr(error, "orig", None) or error
+    diag = getattr(original, "diag", None)
+    text = str(getattr(diag, "message_primary", None) or original).splitlines()[0].strip()
+    return text + ("" if text.endswith(".") else ".")
+
+
+class LoginRequired(BoardError):
+    """The server wants a password (none was given, or PGPASSWORD/.pgpass had none)."""
+
+
+class LoginFailed(BoardError):
+    """The server refused the user name or password (or the login is disabled)."""
+
+
+class PassphraseRequired(BoardError):
+    """The database file is encrypted and no passphrase was given."""
+
+
+class WrongPassphrase(BoardError):
+    """The passphrase does not open the encrypted database (nothing was changed)."""
+
+
+def _open_server(url: str, actor: Actor, password: str | None) -> OpenedDatabase:
+    """A PostgreSQL database, as the person whose login the URL (or libpq) names."""
+    engine = create_database_engine(url, password=password)
+    try:
+        with engine.connect():
+            pass
+    except OperationalError as error:
+        engine.dispose()
+        text = str(error.orig)
+        where = _describe(url)
+        if "no password supplied" in text:
+            raise LoginRequired(f"The server {where} asks for a password.") from None
+        if "authentication failed" in text or "not permitted to log in" in text:
+            raise LoginFailed(
+                f"The server {where} refused the login: wrong user name or password, "
+                "or the user is disabled."
+            ) from None
+        raise
+    try:
+        migrate.upgrade(engine, actor)
+    except ProgrammingError as error:
+        engine.dispose()
+        if "permission denied" in str(error.orig) or "must be owner" in str(error.orig):
+            raise BoardError(
+                f"The database {_describe(url)} has an older schema than this app; its "
+                "owner must open it once to upgrade it (your login may not change the schema)."
+            ) from None
+        raise
+    return OpenedDatabase(engine, url, password=password)
+
+
+def unlock(path: Path, passphrase: str | None) -> str | None:
+    """The passphrase of an encrypted database file (remembered in memory for this
+    process), None for a plain one; a clear refusal when it is missing or wrong."""
+    if not encryption.is_encrypted(path):
+        return None
+    newest = next(iter(backup.list_backups(path, hash_files=False)), None)
+    if newest is not None and newest.manifest.get("encrypted") is False:
+        _refuse_if_corrupt(path)  # backed up unencrypted: a damaged file, not an encrypted one
+    try:
+        return encryption.require(path, passphrase)
+    except encryption.PassphraseNeeded as error:
+        raise PassphraseRequired(str(error)) from None
+    except encryption.PassphraseWrong as error:
+        log.warning("a wrong passphrase was given for an encrypted database")
+        raise WrongPassphrase(str(error)) from None
 
 
 def _describe(url: str) -> str:
@@ -288,7 +367,7 @@ def _refuse_if_corrupt(path: Path) -> None:
         problems = integrity.quick_check(path)
     except integrity.DatabaseCorrupt as error:
         problems = [str(error)]
-    except sqlite3.Error as error:
+    except SQLITE_ERRORS as error:
         raise BoardError(f"Cannot open the database {path}: {error}.") from None
     if not problems:
         return
@@ -624,7 +703,7 @@ def _restore(path: Path, source: Path, actor: Actor, now: Now) -> RestoreResult:
     if not checked.manifest:  # a file made elsewhere: it must at least be a sound database
         try:
             problems = integrity.quick_check(source)
-        except (integrity.DatabaseCorrupt, sqlite3.Error) as error:
+        except _CORRUPT_OR_UNREADABLE as error:
             problems = [str(error)]
         if problems:
             raise BoardError(
@@ -639,7 +718,7 @@ def _restore(path: Path, source: Path, actor: Actor, now: Now) -> RestoreResult:
     if path.exists() and path.stat().st_size > 0:
         try:
             corrupt = bool(integrity.quick_check(path))
-        except (integrity.DatabaseCorrupt, sqlite3.Error):
+        except _CORRUPT_OR_UNREADABLE:
             corrupt = True
         if not corrupt:
             try:
@@ -716,11 +795,12 @@ def restore_database(
     where: str | os.PathLike[str] | None,
     source: str | os.PathLike[str],
     *,
-    user: str | None = None,
     now: Now = utc_now,
     wait: float = COMMAND_LOCK_WAIT,
+    passphrase: str | None = None,
 ) -> RestoreResult:
-    """Restore a backup without opening the database first (it may be damaged)."""
+    """Restore a backup without opening the database first (it may be damaged).  An
+    encrypted backup needs the passphrase it was made with."""
     url = database_url(where)
     path = sqlite_path(url)
     if path is None or not is_sqlite(url):
@@ -728,7 +808,12 @@ def restore_database(
             "Restore works on a SQLite database file; restore a PostgreSQL "
             "database with the server's own tools."
         )
-    actor = Actor.current(user)
+    backup_file = Path(source).expanduser().resolve()
+    if backup_file.is_file() and encryption.is_encrypted(backup_file):
+        unlock(backup_file, passphrase)
+        if passphrase is not None:
+            encryption.remember(path, passphrase)
+    actor = Actor.current()
     lock = DatabaseLock(path, actor.app_user, "command")
     if not lock.acquire(wait):
         holder = lock.holder()
@@ -776,6 +861,15 @@ def writing(board: Board) -> Iterator[Session]:
             f"Review {refused.position + 1} of this case was signed on {when} and cannot "
             "be changed or removed; record an amendment as a new review."
         ) from None
+    except ProgrammingError as error:
+        if getattr(error.orig, "sqlstate", None) == "42501":  # insufficient_privilege
+            who = board.identity
+            log.warning("the server refused a write for lack of privilege")
+            raise NotAllowed(
+                f"{who.name} ({who.role_text}) may not do this; the database refused it: "
+                f"{_first_line(error)}"
+            ) from None
+        raise
     except OperationalError as error:
         text = str(error.orig).lower()
         path = sqlite_path(board.url)
@@ -806,23 +900,6 @@ def hold_lock(board: Board, lock: DatabaseLock) -> Iterator[None]:
         yield
     finally:
         lock.release()
-
-
-def record_user_change(board: Board, name: str) -> None:
-    """Set the app user and audit the change (when the database can record it)."""
-    before = board.actor.app_user
-    board.actor = dataclasses.replace(board.actor, app_user=name)
-    if board.read_only:
-        return
-    with board.writing() as session:
-        audit.AuditLog.of(session).record(
-            "preference",
-            "app_user",
-            None,
-            case_id=None,
-            before={"app_user": before},
-            after={"app_user": name},
-        )
 
 
 class WriteBatch:
@@ -894,7 +971,7 @@ def close_database(board: Board) -> None:
                 if board.changed:
                     try:
                         maybe_backup(path, "close", board.now())
-                    except (BackupFailed, sqlite3.Error) as error:
+                    except _BACKUP_ERRORS as error:
                         log.error("backup at close failed: %s", type(error).__name__)
                 with contextlib.suppress(Exception), board.engine.connect() as connection:
                     connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -904,3 +981,127 @@ def close_database(board: Board) -> None:
             return
         lock.close()
     board.engine.dispose()
+
+
+# -- encryption at rest (SQLCipher) -----------------------------------------------------------
+
+MIN_PASSPHRASE = 12
+PASSPHRASE_WARNING = (
+    "Keep the passphrase safe (a password manager, or sealed on paper with the department's "
+    "IT): without it neither the database nor its backups can be opened, by anyone — there "
+    "is no recovery."
+)
+
+
+def _file_of(where: str | os.PathLike[str] | None, what: str) -> Path:
+    url = database_url(where)
+    path = sqlite_path(url)
+    if path is None or not is_sqlite(url):
+        raise BoardError(
+            f"{what} works on a SQLite database file; a PostgreSQL server encrypts its "
+            "storage and connections itself."
+        )
+    if not path.is_file() or path.stat().st_size == 0:
+        raise BoardError(f"There is no database at {path}.")
+    return path
+
+
+def _check_new_passphrase(passphrase: str) -> None:
+    from crlmboard.domain.validation import InvalidInput, Problem
+
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise InvalidInput(
+            [Problem("passphrase", f"use at least {MIN_PASSPHRASE} characters (a few words)")]
+        )
+
+
+@contextlib.contextmanager
+def _locked_for_command(path: Path, actor: Actor, wait: float) -> Iterator[None]:
+    lock = DatabaseLock(path, actor.app_user, "command")
+    if not lock.acquire(wait):
+        holder = lock.holder()
+        lock.close()
+        raise BoardError(str(LockBusy(path, holder)))
+    try:
+        yield
+    finally:
+        lock.close()
+
+
+def _audit_file_event(path: Path, now: Now, action: str, after: dict[str, object]) -> None:
+    engine = create_database_engine(f"sqlite:///{path}")
+    try:
+        with write_session(engine) as session:
+            session.info["actor"] = Actor.current()
+            session.info["clock"] = now
+            log_ = audit.AuditLog.of(session)
+            log_.record(action, "database", None, case_id=None, after=after)
+            log_.flush()
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        engine.dispose()
+
+
+def encrypt_database(
+    where: str | os.PathLike[str] | None,
+    passphrase: str,
+    *,
+    now: Now = utc_now,
+    wait: float = COMMAND_LOCK_WAIT,
+) -> int:
+    """Encrypt a plain SQLite database and the backups in its backups folder with
+    SQLCipher (each a verified copy swapped in); returns the number of backups encrypted.
+    The event is audited (without the passphrase)."""
+    path = _file_of(where, "Encryption")
+    if encryption.is_encrypted(path):
+        raise BoardError(
+            f"The database {path} is already encrypted; `crlmboard rekey` changes its passphrase."
+        )
+    _check_new_passphrase(passphrase)
+    _refuse_if_corrupt(path)
+    with _locked_for_command(path, Actor.current(), wait):
+        try:
+            done = cipher.encrypt_file(path, passphrase)
+        except StoreError as error:
+            raise BoardError(f"{error} The database was left as it was.") from None
+        _audit_file_event(
+            path, now, "encrypt", {"cipher": "SQLCipher 4", "backups_encrypted": done}
+        )
+    log.info("database encrypted (%d backups)", done)
+    return done
+
+
+def rekey_database(
+    where: str | os.PathLike[str] | None,
+    passphrase: str,
+    new_passphrase: str,
+    *,
+    now: Now = utc_now,
+    wait: float = COMMAND_LOCK_WAIT,
+) -> int:
+    """Change the passphrase of an encrypted database and of its backups made with the
+    same one; returns the number of backups changed."""
+    path = _file_of(where, "Changing the passphrase")
+    if not encryption.is_encrypted(path):
+        raise BoardError(f"The database {path} is not encrypted; `crlmboard encrypt` encrypts it.")
+    unlock(path, passphrase)
+    _check_new_passphrase(new_passphrase)
+    with _locked_for_command(path, Actor.current(), wait):
+        try:
+            done = cipher.rekey_file(path, passphrase, new_passphrase)
+        except StoreError as error:
+            raise BoardError(f"{error} The passphrase was left as it was.") from None
+        _audit_file_event(path, now, "rekey", {"backups_rekeyed": done})
+    log.info("database passphrase changed (%d backups)", done)
+    return done
+
+
+def remember_passphrase(where: str | os.PathLike[str] | None, passphrase: str) -> None:
+    """Keep an encrypted database's passphrase in the OS keyring (only when asked)."""
+    path = _file_of(where, "The keyring")
+    unlock(path, passphrase)
+    try:
+        encryption.keyring_store(path, passphrase)
+    except encryption.EncryptionError as error:
+        raise BoardError(str(error)) from None

@@ -362,11 +362,40 @@ class ReviewService:
         case = self.board.cases.get(mrn)
         return ReviewDraft(meeting, entry, case, self.board.evaluation.document(case, meeting.date))
 
+    @property
+    def needs_password(self) -> bool:
+        """Whether signing asks the signer to re-enter their password (PostgreSQL) or the
+        database's passphrase (an encrypted file): 21 CFR 11.200."""
+        return self.board.engine.dialect.name == "postgresql" or self.board.passphrase is not None
+
+    def check_signer(self, password: str | None) -> None:
+        """Refuse unless the user may sign and `password` authenticates them again."""
+        from crlmboard.services.users import NotAllowed
+        from crlmboard.store.identity import CAN_SIGN, verify_password
+
+        who = self.board.identity
+        if not who.can(CAN_SIGN):
+            raise NotAllowed(
+                f"Only a clinician can sign or amend a review; {who.name} is {who.role_text}."
+            )
+        if not self.needs_password:
+            return
+        if not password:
+            raise InvalidInput([Problem("password", "re-enter your password to sign")])
+        if self.board.engine.dialect.name == "postgresql":
+            if not verify_password(self.board.url, who.login, password):
+                raise InvalidInput(
+                    [Problem("password", "the password is not right; nothing was signed")]
+                )
+        elif password != self.board.passphrase:
+            raise InvalidInput(
+                [Problem("password", "the passphrase is not right; nothing was signed")]
+            )
+
     def sign(
         self,
         draft: ReviewDraft,
         *,
-        signer: str,
         recommendation: str | None,
         decision: str,
         rationale: str = "",
@@ -374,11 +403,15 @@ class ReviewService:
         next_review_date: date | str | None = None,
         attendees: Sequence[Attendee] | None = None,
         amends: int | None = None,
+        password: str | None = None,
     ) -> int:
         """Sign a review: stored with the frozen evaluation, never changed afterwards.
-        Returns the review's index in the case."""
-        if not signer.strip():
-            raise InvalidInput([Problem("signed_by", "the signer's name is required")])
+        Returns the review's index in the case.
+
+        The signer is who is acting, never a name typed in: on PostgreSQL the server gives
+        the printed name of the session user and its own time (and refuses anyone but a
+        clinician); on SQLite the OS account and this computer's clock.  `password`
+        re-authenticates the signer where the database has one (see `needs_password`)."""
         if not decision.strip():
             raise InvalidInput([Problem("decision", "record the board's decision")])
         values: dict[str, Any] = {
@@ -388,7 +421,7 @@ class ReviewService:
             "decision": decision.strip(),
             "rationale": rationale.strip() or None,
             "next_review_date": next_review_date,
-            "signed_by": signer.strip(),
+            "signed_by": self.board.identity.name,
             "signed_at": self.now(),
             "amends": amends,
             "actions": list(actions),
@@ -402,7 +435,23 @@ class ReviewService:
         problems = review.cross_checks(self.board.today())
         if problems:
             raise InvalidInput([Problem(f, msg) for f, msg in problems])
+        self.check_signer(password)
+        return self.record_signature(draft, review)
+
+    def record_signature(self, draft: ReviewDraft, review: Review) -> int:
+        """Store a signed review whose signer `check_signer` authenticated (the demo's
+        reviews skip that step; the database still enforces who may sign)."""
+        amends = review.amends
         with self.board.writing() as session:
+            if self.board.engine.dialect.name == "postgresql":
+                from crlmboard.services.users import NotAllowed
+                from crlmboard.store.identity import IdentityError, server_signature
+
+                try:
+                    signer, moment = server_signature(session)
+                except IdentityError as error:
+                    raise NotAllowed(str(error)) from None
+                review = review.model_copy(update={"signed_by": signer, "signed_at": moment})
             cases = CaseRepository(session)
             meetings = MeetingRepository(session)
             try:
@@ -429,7 +478,8 @@ class ReviewService:
         return index
 
     def amend(self, mrn: str, review_index: int, meeting_id: int, **fields: Any) -> int:
-        """A new signed review that corrects review `review_index` (which stays as it was)."""
+        """A new signed review that corrects review `review_index` (which stays as it was),
+        signed the same way."""
         draft = self.start(meeting_id, mrn)
         return self.sign(draft, amends=review_index, **fields)
 

@@ -23,7 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from crlmboard.store.audit import GENESIS, AuditHead, row_hash
-from crlmboard.store.database import StoreError, connect_sqlite, create_private_file
+from crlmboard.store.database import (
+    SQLITE_DATABASE_ERRORS,
+    SQLITE_ERRORS,
+    StoreError,
+    connect_sqlite,
+    create_private_file,
+    new_sqlite_file,
+)
+from crlmboard.store.encryption import is_encrypted
 from crlmboard.store.integrity import integrity_check
 
 MANIFEST_SUFFIX = ".manifest.json"
@@ -276,7 +284,7 @@ def verify_backup(backup: Path, *, deep: bool = False, hash_file: bool = True) -
 def _deep_problem(backup: Path, manifest: dict[str, Any]) -> str | None:
     try:
         connection = connect_sqlite(backup, read_only=True)
-    except sqlite3.DatabaseError as error:
+    except SQLITE_DATABASE_ERRORS as error:
         return f"it cannot be opened: {error}"
     try:
         problems = integrity_check(connection)
@@ -286,7 +294,7 @@ def _deep_problem(backup: Path, manifest: dict[str, Any]) -> str | None:
             return "its audit chain does not verify"
         if table_hashes(connection) != manifest.get("tables"):
             return "its content does not match its manifest"
-    except sqlite3.DatabaseError as error:
+    except SQLITE_DATABASE_ERRORS as error:
         return f"it cannot be read: {error}"
     finally:
         connection.close()
@@ -362,7 +370,7 @@ def create_backup(
     try:
         source = connect_sqlite(database, read_only=True)  # a backup only reads
         try:
-            target = sqlite3.connect(temporary, isolation_level=None)
+            target = new_sqlite_file(temporary, like=database)
             try:
 
                 def step(_status: int, remaining: int, total: int) -> None:
@@ -384,7 +392,7 @@ def create_backup(
             Path(f"{temporary}{suffix}").unlink(missing_ok=True)
         os.replace(temporary, final)
         fsync_path(folder)
-    except sqlite3.Error as error:
+    except SQLITE_ERRORS as error:
         temporary.unlink(missing_ok=True)
         raise BackupFailed(f"The backup could not be made in {folder}: {error}") from None
     except OSError as error:
@@ -402,6 +410,7 @@ def create_backup(
         "database": database.name,
         "app_version": app_version,
         "sqlite_version": sqlite3.sqlite_version,
+        "encrypted": is_encrypted(final),
         **facts,
         "file": final.name,
         "size": final.stat().st_size,
@@ -526,13 +535,18 @@ def restore_file(backup: Path, database: Path) -> None:
     The caller has checkpointed the current database (or moved its -wal aside): a -wal with
     content would be applied to the restored file, so it is refused.  Either the old or the
     new database is in place at every moment."""
+    if is_encrypted(database) and not is_encrypted(backup):
+        raise BackupFailed(
+            f"The backup {backup.name} is not encrypted and the database is: restoring it "
+            "would leave the patients' data unencrypted. Nothing was changed."
+        )
     temporary = database.with_name(f".{database.name}.restoring-{os.getpid()}")
     temporary.unlink(missing_ok=True)
     create_private_file(temporary)
     try:
         source = connect_sqlite(backup, read_only=True)
         try:
-            target = sqlite3.connect(temporary, isolation_level=None)
+            target = new_sqlite_file(temporary, like=backup)
             try:
                 source.backup(target)
                 target.execute("PRAGMA journal_mode = DELETE")
@@ -557,7 +571,7 @@ def restore_file(backup: Path, database: Path) -> None:
             Path(f"{database}{suffix}").unlink(missing_ok=True)
         os.replace(temporary, database)
         fsync_path(database.parent)
-    except sqlite3.Error as error:
+    except SQLITE_ERRORS as error:
         raise BackupFailed(f"The backup {backup.name} could not be restored: {error}") from None
     finally:
         temporary.unlink(missing_ok=True)

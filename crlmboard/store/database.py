@@ -20,7 +20,12 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from crlmboard.store import encryption
+
 BUSY_TIMEOUT_MS = 5000
+# What either SQLite library (plain, or SQLCipher for an encrypted file) raises
+SQLITE_ERRORS: tuple[type[Exception], ...] = encryption.errors()
+SQLITE_DATABASE_ERRORS: tuple[type[Exception], ...] = encryption.database_errors()
 _WRITE = "crlmboard_write"
 
 
@@ -94,16 +99,38 @@ def create_private_file(path: Path) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
-def connect_sqlite(path: Path, *, read_only: bool = False, wal: bool = True) -> sqlite3.Connection:
-    """A plain sqlite3 connection with the app's pragmas (backups, checks).  `wal=False`
-    leaves the file's journal mode as it is (a file that must not change, before an
-    upgrade)."""
-    if read_only:
+class PassphraseNeeded(StoreError):
+    """An encrypted database file whose passphrase this process does not know."""
+
+
+def connect_sqlite(
+    path: Path,
+    *,
+    read_only: bool = False,
+    wal: bool = True,
+    passphrase: str | None = None,
+) -> sqlite3.Connection:
+    """A DB-API connection with the app's pragmas (backups, checks).  `wal=False` leaves the
+    file's journal mode as it is (a file that must not change, before an upgrade).
+
+    An encrypted file (or one given a `passphrase`: a new encrypted file) is opened with
+    SQLCipher, keyed with its passphrase (see `encryption`); the connection behaves as a
+    sqlite3 one."""
+    timeout = BUSY_TIMEOUT_MS / 1000
+    if passphrase is None and encryption.is_encrypted(path):
+        passphrase = encryption.known_passphrase(path)
+        if passphrase is None:
+            raise PassphraseNeeded(f"The database {path} is encrypted; its passphrase is needed.")
+    connection: sqlite3.Connection
+    if passphrase is not None:
+        target = f"file:{path}?mode=ro" if read_only else str(path)
+        connection = encryption.connect(target, passphrase, uri=read_only, timeout=timeout)
+    elif read_only:
         connection = sqlite3.connect(
-            f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
+            f"file:{path}?mode=ro", uri=True, timeout=timeout, isolation_level=None
         )
     else:
-        connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        connection = sqlite3.connect(path, timeout=timeout, isolation_level=None)
     try:
         apply_pragmas(connection, wal=wal and not read_only)
     except BaseException:
@@ -112,22 +139,57 @@ def connect_sqlite(path: Path, *, read_only: bool = False, wal: bool = True) -> 
     return connection
 
 
-def create_database_engine(url: str, *, read_only: bool = False) -> Engine:
+def new_sqlite_file(path: Path, *, like: Path) -> sqlite3.Connection:
+    """A connection to a new file (a backup or copy) encrypted as the database `like` is:
+    with its passphrase, or plain."""
+    passphrase = encryption.known_passphrase(like) if encryption.is_encrypted(like) else None
+    if passphrase is None:
+        return sqlite3.connect(path, isolation_level=None)
+    connection: sqlite3.Connection = encryption.connect(path, passphrase)
+    return connection
+
+
+def create_database_engine(
+    url: str, *, read_only: bool = False, password: str | None = None
+) -> Engine:
     """An engine with the connection set-up of reliability.md.
 
     SQL parameters are left out of error messages, so a logged error never carries a name.
+    A server `password` goes to the driver only, never into the URL (which may be shown).
     """
     if not is_sqlite(url):
-        return sa.create_engine(url, pool_pre_ping=True, hide_parameters=True)
+        return sa.create_engine(
+            url,
+            pool_pre_ping=True,
+            hide_parameters=True,
+            connect_args={} if password is None else {"password": password},
+        )
     path = sqlite_path(url)
     read_only = read_only or is_read_only_url(url)
+    passphrase = None
+    if path is not None and encryption.is_encrypted(path):
+        passphrase = encryption.known_passphrase(path)
+        if passphrase is None:
+            raise PassphraseNeeded(f"The database {path} is encrypted; its passphrase is needed.")
     if path is not None and read_only:
         url = read_only_url(path)
     elif path is not None:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         create_private_file(path)
+    target: str | sa.URL = url
+    options: dict[str, Any] = {}
+    if passphrase is not None:
+        # SQLAlchemy's SQLCipher dialect keys each connection with the URL's password; the
+        # URL object stays inside the engine (the Board's URL never holds it)
+        made = sa.make_url(url)
+        target = made.set(drivername="sqlite+pysqlcipher", password=passphrase)
+        options["poolclass"] = sa.pool.QueuePool  # as for plain files (not one per thread)
+        options["module"] = encryption.cipher_module()
     engine = sa.create_engine(
-        url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, hide_parameters=True
+        target,
+        connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        hide_parameters=True,
+        **options,
     )
 
     @event.listens_for(engine, "connect")

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from crlmboard.store import audit
 from crlmboard.store import tables as t
-from crlmboard.store.database import connect_sqlite
+from crlmboard.store.database import SQLITE_DATABASE_ERRORS, connect_sqlite
 
 CORRUPT_ERRORS = ("file is not a database", "malformed", "disk image", "corrupt")
 
@@ -61,7 +61,7 @@ def sqlite_version_warning(version: str | None = None) -> str | None:
 # -- SQLite's checks -----------------------------------------------------------------------
 
 
-def _is_corruption(error: sqlite3.DatabaseError) -> bool:
+def _is_corruption(error: Exception) -> bool:
     text = str(error).lower()
     return any(word in text for word in CORRUPT_ERRORS)
 
@@ -72,13 +72,13 @@ def quick_check(path: Path) -> list[str]:
     Raises DatabaseCorrupt when SQLite cannot even read it as a database."""
     try:
         connection = connect_sqlite(path, read_only=True)
-    except sqlite3.DatabaseError as error:
+    except SQLITE_DATABASE_ERRORS as error:
         if _is_corruption(error):
             raise DatabaseCorrupt(str(error)) from None
         raise
     try:
         rows = connection.execute("PRAGMA quick_check").fetchall()
-    except sqlite3.DatabaseError as error:
+    except SQLITE_DATABASE_ERRORS as error:
         if _is_corruption(error):
             raise DatabaseCorrupt(str(error)) from None
         raise
@@ -91,7 +91,7 @@ def quick_check(path: Path) -> list[str]:
 def integrity_check(connection: sqlite3.Connection) -> list[str]:
     try:
         found = [str(r[0]) for r in connection.execute("PRAGMA integrity_check").fetchall()]
-    except sqlite3.DatabaseError as error:
+    except SQLITE_DATABASE_ERRORS as error:
         return [str(error)]
     return [] if found == ["ok"] else found
 
@@ -204,7 +204,7 @@ def sqlite_checks(path: Path, progress: Progress | None = None) -> dict[str, lis
     results: dict[str, Any] = {}
     try:
         connection = connect_sqlite(path, read_only=True)
-    except sqlite3.DatabaseError as error:
+    except SQLITE_DATABASE_ERRORS as error:
         return {"integrity": [str(error)], "foreign keys": []}
     try:
         if progress:
@@ -214,7 +214,7 @@ def sqlite_checks(path: Path, progress: Progress | None = None) -> dict[str, lis
             progress("foreign_key_check", 0, 1)
         try:
             results["foreign keys"] = foreign_key_check(connection)
-        except sqlite3.DatabaseError as error:
+        except SQLITE_DATABASE_ERRORS as error:
             results["foreign keys"] = [str(error)]
     finally:
         connection.close()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import os
 import re
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +26,7 @@ from crlmboard.store.database import (
     connect_sqlite,
     create_database_engine,
     create_private_file,
+    new_sqlite_file,
 )
 
 if TYPE_CHECKING:
@@ -206,7 +206,7 @@ def upgrade_file(
         copy = copy_path(database)
         _remove_with_sidecars(copy)
         create_private_file(copy)
-        target = sqlite3.connect(copy, isolation_level=None)
+        target = new_sqlite_file(copy, like=database)
         try:
             original.backup(target)
         finally:

@@ -40,10 +40,9 @@ log = logging.getLogger("crlmboard.ui")
 class MainWindow(QMainWindow):
     """The window a coordinator keeps open all day."""
 
-    def __init__(self, board: Board, user: str = ""):
+    def __init__(self, board: Board):
         super().__init__()
         self.board = board
-        self.user = user
         self.setWindowTitle("crlmboard — tumor board cases")
         self.undo_stack = QUndoStack(self)
         self.model = CaseListModel(board, self)
@@ -163,8 +162,10 @@ class MainWindow(QMainWindow):
             self.banner.hide()
 
     def _show_location(self) -> None:
-        who = f"   ·   User: {self.user}" if self.user else ""
-        self.statusBar().showMessage(f"Database: {self.board.location}{who}")
+        who = self.board.identity  # the OS account, or the server's session user
+        self.statusBar().showMessage(
+            f"Database: {self.board.location}   ·   User: {who.name} ({who.role_text})"
+        )
 
     def _update_count(self) -> None:
         total = self.model.total
@@ -332,9 +333,7 @@ class MainWindow(QMainWindow):
         if reopen:
             self.board.close()  # gives up the writer lock so the new Board can take it
         try:
-            board = Board.open(
-                where, profile=QSettings().value("profile") or None, user=self.user or None
-            )
+            board = Board.open(where, profile=QSettings().value("profile") or None)
         except BoardError as error:
             QMessageBox.warning(self, "Cannot open the database", str(error))
             return
@@ -677,12 +676,6 @@ class MainWindow(QMainWindow):
                 self.board.evaluation.use_profile(profile)
             except Exception as error:
                 QMessageBox.warning(self, "Institution profile", str(error))
-            self.user = str(QSettings().value("user_name") or self.user)
-            if not getattr(self.board, "read_only", False):
-                try:
-                    self.board.set_user(self.user)  # audited: who signs and changes from now
-                except BoardError as error:
-                    QMessageBox.warning(self, "User name", str(error))
             self._show_location()
             if self.workspace.case is not None:
                 self.workspace.open_case(self.workspace.case.mrn)

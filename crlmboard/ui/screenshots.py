@@ -37,7 +37,7 @@ def take_screenshots(outdir: Path, *, width: int = 1280, height: int = 720) -> l
     load_bundled_fonts()
     outdir.mkdir(parents=True, exist_ok=True)
     board, _summary = create_demo_database(outdir / "demo.sqlite3")
-    window = MainWindow(board, user="demo coordinator")
+    window = MainWindow(board)
     window.resize(width, height)
     window.show()
     written = [_grab(window, outdir / "01-case-list.png")]
