@@ -173,11 +173,12 @@ def chain_verifies(connection: sqlite3.Connection) -> bool:
     """The audit chain of a backup verifies from the first row."""
     if not _has_table(connection, "audit_event"):
         return True
-    connection.row_factory = sqlite3.Row
+    previous, expected = GENESIS, 1
+    cursor = connection.execute("SELECT * FROM audit_event ORDER BY seq")
+    names = [d[0] for d in cursor.description]
     try:
-        previous, expected = GENESIS, 1
-        for row in connection.execute("SELECT * FROM audit_event ORDER BY seq"):
-            values = dict(row)
+        for row in cursor:
+            values = dict(zip(names, row, strict=True))
             if (
                 values["seq"] != expected
                 or values["prev_hash"] != previous
@@ -187,7 +188,7 @@ def chain_verifies(connection: sqlite3.Connection) -> bool:
             previous, expected = values["row_hash"], expected + 1
         return True
     finally:
-        connection.row_factory = None
+        cursor.close()
 
 
 def database_facts(connection: sqlite3.Connection) -> dict[str, Any]:
