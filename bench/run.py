@@ -440,7 +440,7 @@ class Suite:
         mrns = [cohort.mrn_of(i) for i in range(n)]
         service = getattr(board, "meetings", None)
         if service is not None and hasattr(service, "meeting_pack"):
-            meeting_id = service.create(cohort.TODAY, "16:00", "Seminar room 2")
+            meeting_id = service.create(cohort.TODAY, "16:00", "Seminar room 2").meeting_id
             for mrn in mrns:
                 service.add_to_agenda(meeting_id, mrn, "Next step?")
             via = "board.meetings.meeting_pack"

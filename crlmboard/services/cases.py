@@ -28,7 +28,15 @@ from crlmboard.store.repositories import (
 if TYPE_CHECKING:
     from crlmboard.services.board import Board
 
-__all__ = ["SORT_KEYS", "CaseListEntry", "CaseService", "ImportSummary", "SavedCase"]
+__all__ = [
+    "SORT_KEYS",
+    "CaseListEntry",
+    "CaseService",
+    "ImportSummary",
+    "ImportedCase",
+    "ImportedCases",
+    "SavedCase",
+]
 
 MAX_CASE_FILE_BYTES = 20 * 1024 * 1024
 
@@ -47,6 +55,22 @@ class SavedCase:
 
     mrn: str
     version: int
+    changes: ChangeSet
+
+
+@dataclass(frozen=True)
+class ImportedCase:
+    """One case file imported: its MRN and what changed."""
+
+    mrn: str
+    changes: ChangeSet
+
+
+@dataclass(frozen=True)
+class ImportedCases:
+    """Many case files imported in one transaction: their MRNs (in order) and what changed."""
+
+    mrns: tuple[str, ...]
     changes: ChangeSet
 
 
@@ -189,17 +213,15 @@ class CaseService:
 
     # -- files ----------------------------------------------------------------------
 
-    def import_text(self, text: str, *, replace: bool = False) -> tuple[str, ChangeSet]:
-        """Import one case file's text, all or nothing; returns the MRN."""
+    def import_text(self, text: str, *, replace: bool = False) -> ImportedCase:
+        """Import one case file's text, all or nothing."""
         return self._import_case(loads_case(text, self.board.today()), replace)
 
-    def import_document(
-        self, data: dict[str, Any], *, replace: bool = False
-    ) -> tuple[str, ChangeSet]:
+    def import_document(self, data: dict[str, Any], *, replace: bool = False) -> ImportedCase:
         """Import one case file already read as JSON (`caseformat.parse_json`)."""
         return self._import_case(case_from_dict(data, self.board.today()), replace)
 
-    def _import_case(self, case: Case, replace: bool) -> tuple[str, ChangeSet]:
+    def _import_case(self, case: Case, replace: bool) -> ImportedCase:
         try:
             with self.board.writing() as session:
                 repository = CaseRepository(session)
@@ -228,9 +250,9 @@ class CaseService:
             ) from None
         except OperationalError as error:
             raise _busy(error) from None
-        return case.mrn, ChangeSet(cases=frozenset({case.mrn}))
+        return ImportedCase(case.mrn, ChangeSet(cases=frozenset({case.mrn})))
 
-    def import_many(self, texts: Iterable[str]) -> tuple[list[str], ChangeSet]:
+    def import_many(self, texts: Iterable[str]) -> ImportedCases:
         """Import many new cases' file texts in one transaction, all or nothing (bulk loads
         such as the benchmark cohort).  Each text is checked as `import_text` checks it and
         written through the repository with its audit rows; a problem in any text, or an
@@ -275,8 +297,8 @@ class CaseService:
             ) from None
         except OperationalError as error:
             raise _busy(error) from None
-        mrns = [case.mrn for case in cases]
-        return mrns, ChangeSet(cases=frozenset(mrns))
+        mrns = tuple(case.mrn for case in cases)
+        return ImportedCases(mrns, ChangeSet(cases=frozenset(mrns)))
 
     def import_path(
         self,

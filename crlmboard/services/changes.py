@@ -1,21 +1,34 @@
 """What a write changed, and the errors a person can act on.
 
-Every mutating service call returns a `ChangeSet`; the UI's door turns it into one
-"changes applied" signal that drives every refresh.  Kept apart from the Board so that every
-service part (and the UI) can name it without importing the Board.
+Every call that changes the database (or the Board's settings) tells what it changed, so the
+UI's door can turn it into one "changes applied" signal that drives every refresh:
+
+- a write with nothing else to say returns the `ChangeSet` itself;
+- a write that also produces something (the id of a new meeting, a case's new version, an
+  import summary) returns a small frozen result dataclass naming it, with the change set in
+  its `changes` field (`SavedCase`, `ImportedCase`, `NewMeeting`, `SignedReview`,
+  `ImportSummary`, `FileImport`, `RestoreResult`…) — never a bare tuple;
+- `changes_of(result)` gives the change set of either.
+
+Reads, exports, PDFs and backups change nothing in the database and return what they read or
+wrote.  Kept apart from the Board so that every service part (and the UI) can name these
+without importing the Board.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
 class ChangeSet:
     """What a mutating call changed, so a view refreshes only that.
 
-    `cases` are MRNs; `meetings`, `reviews` and `follow_ups` are record ids; `settings`
-    names the settings changed (profile, user…); `everything` says the whole database was
+    `cases` are MRNs (a renamed case names the old and the new one); `meetings` are meeting
+    ids; `reviews` are the record ids of reviews signed; `follow_ups` are the record ids of
+    the reviews whose follow-up was recorded; `settings` names the settings changed
+    ("profile", "user", "backup_rotation"); `everything` says the whole database was
     replaced (restore, demo) and every view must reload.
     """
 
@@ -58,6 +71,19 @@ class ChangeSet:
 
 
 NO_CHANGE = ChangeSet()
+
+
+@runtime_checkable
+class Changed(Protocol):
+    """A write's result that carries what it changed besides what it produced."""
+
+    @property
+    def changes(self) -> ChangeSet: ...
+
+
+def changes_of(result: ChangeSet | Changed) -> ChangeSet:
+    """The change set a write returned, whether bare or inside its result."""
+    return result if isinstance(result, ChangeSet) else result.changes
 
 
 class BoardError(Exception):

@@ -11,7 +11,7 @@ from pathlib import Path
 import platformdirs
 
 from crlmboard.domain.meeting import Review
-from crlmboard.services.board import Board, BoardError
+from crlmboard.services.board import Board, BoardError, ChangeSet
 from crlmboard.services.cases import ImportSummary
 from crlmboard.store.database import (
     database_url,
@@ -69,23 +69,28 @@ def create_demo_database(
         summary.changes = summary.changes | part.changes
     if not summary.refused:
         load_demo_meetings(board)
+    summary.changes = ChangeSet.all()  # a new database
     return board, summary
 
 
-def load_demo_meetings(board: Board) -> None:
+def load_demo_meetings(board: Board) -> ChangeSet:
     """The demo's meetings (one last week with signed reviews, one next week with an agenda,
     one after it), dated relative to today through the ordinary services."""
     text = (
         resources.files("crlmboard") / "resources" / "demo" / "meetings" / "meetings.json"
     ).read_text(encoding="utf-8")
     today = board.today()
+    changes = ChangeSet()
     for spec in json.loads(text)["meetings"]:
         when = today + timedelta(weeks=spec["weeks"])
-        meeting_id = board.meetings.create(
+        created = board.meetings.create(
             when, spec.get("time"), spec.get("location"), spec.get("attendees", [])
         )
+        meeting_id, changes = created.meeting_id, changes | created.changes
         for item in spec.get("agenda", []):
-            board.meetings.add_to_agenda(meeting_id, item["mrn"], item["question"])
+            changes |= board.meetings.add_to_agenda(
+                meeting_id, item["mrn"], item["question"]
+            ).changes
             review = item.get("review")
             if review is None:
                 continue
@@ -98,7 +103,7 @@ def load_demo_meetings(board: Board) -> None:
                 }
                 for a in review.get("actions", [])
             ]
-            board.reviews.record_signature(
+            changes |= board.reviews._store_signed(
                 draft,
                 Review.model_validate(
                     {
@@ -116,4 +121,5 @@ def load_demo_meetings(board: Board) -> None:
                         "evaluation": draft.evaluation,
                     }
                 ),
-            )
+            ).changes
+    return changes

@@ -24,6 +24,7 @@ from crlmboard.domain.engine import (
     load_profile_text,
 )
 from crlmboard.domain.validation import InvalidInput, Problem
+from crlmboard.services.changes import ChangeSet
 
 __all__ = [
     "Evaluation",
@@ -111,10 +112,11 @@ class EvaluationService:
         self._today = today
         self.profile = load_profile(profile_path)
 
-    def use_profile(self, path: str | os.PathLike[str] | None) -> Profile:
-        """Switch to another institution profile (refused whole if it is invalid)."""
+    def use_profile(self, path: str | os.PathLike[str] | None) -> ChangeSet:
+        """Switch to another institution profile (refused whole if it is invalid); the
+        profile in force is then `profile`."""
         self.profile = load_profile(path)
-        return self.profile
+        return ChangeSet(settings=frozenset({"profile"}))
 
     def evaluate(self, case: Case, as_of: date | None = None) -> Evaluation:
         return evaluate(case, as_of or self._today(), self.profile)

@@ -148,8 +148,8 @@ class InteropService:
 
     def import_bundle(self, bundle: Any, *, replace: bool = False) -> FileImport:
         case, notes = self.bundle_case(bundle)
-        mrn, changes = self.board.cases.import_text(dumps_case(case), replace=replace)
-        return FileImport((mrn,), changes, tuple(notes))
+        imported = self.board.cases.import_text(dumps_case(case), replace=replace)
+        return FileImport((imported.mrn,), imported.changes, tuple(notes))
 
     # -- files, as `crlmboard import` meets them ----------------------------------------
 
@@ -169,10 +169,10 @@ class InteropService:
         if is_bundle(data):
             return self.import_bundle(data, replace=replace)
         if isinstance(data, dict):  # read once, not again by import_text
-            mrn, changes = self.board.cases.import_document(data, replace=replace)
+            imported = self.board.cases.import_document(data, replace=replace)
         else:
-            mrn, changes = self.board.cases.import_text(text, replace=replace)
-        return FileImport((mrn,), changes)
+            imported = self.board.cases.import_text(text, replace=replace)
+        return FileImport((imported.mrn,), imported.changes)
 
     # -- referral CSV -------------------------------------------------------------------
 

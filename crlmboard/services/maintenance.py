@@ -28,7 +28,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from crlmboard import __version__
-from crlmboard.services.board import BoardError
+from crlmboard.services.board import BoardError, ChangeSet
 from crlmboard.services.changes import NotAllowed
 from crlmboard.store import audit, backup, cipher, encryption, integrity, migrate, search_index
 from crlmboard.store.audit import Actor, AuditEntry, AuditHead
@@ -464,12 +464,13 @@ class CheckReport:
 
 @dataclass(frozen=True)
 class RestoreResult:
-    """What a restore did."""
+    """What a restore did; the whole database was replaced (`changes.everything`)."""
 
     restored: Path
     safety_backup: Path | None
     kept_aside: Path | None
     notes: tuple[str, ...] = ()
+    changes: ChangeSet = field(default_factory=ChangeSet.all)
 
 
 # -- the service ---------------------------------------------------------------------------
@@ -575,11 +576,13 @@ class MaintenanceService:
         path = self.path
         return path is not None and backup.rotation_paused(path)
 
-    def resume_rotation(self) -> None:
+    def resume_rotation(self) -> ChangeSet:
         """The user confirmed a restore: automatic thinning of backups may go on."""
         path = self.path
-        if path is not None:
-            backup.resume_rotation(path)
+        if path is None:
+            return ChangeSet()
+        backup.resume_rotation(path)
+        return ChangeSet(settings=frozenset({"backup_rotation"}))
 
     # -- check -------------------------------------------------------------------------
 

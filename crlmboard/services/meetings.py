@@ -45,17 +45,65 @@ if TYPE_CHECKING:
     from crlmboard.services.board import Board
 
 __all__ = [
+    "AddedToAgenda",
     "AgendaEntry",
+    "ClosedMeeting",
+    "CreatedMeeting",
+    "HeldBack",
     "MeetingListing",
     "MeetingService",
     "MeetingSummary",
     "ReviewDraft",
     "ReviewService",
+    "SignedReview",
 ]
 
 
 class MeetingMissing(BoardError, LookupError):
     """No such meeting or agenda entry."""
+
+
+@dataclass(frozen=True)
+class CreatedMeeting:
+    """A new meeting: its id and what changed."""
+
+    meeting_id: int
+    changes: ChangeSet
+
+
+@dataclass(frozen=True)
+class AddedToAgenda:
+    """A case put on an agenda: the agenda item's id and what changed."""
+
+    item_id: int
+    changes: ChangeSet
+
+
+@dataclass(frozen=True)
+class HeldBack:
+    """A case held back: the meeting it now waits for, and what changed."""
+
+    meeting_id: int
+    changes: ChangeSet
+
+
+@dataclass(frozen=True)
+class ClosedMeeting:
+    """A meeting closed: the MRNs moved to the next meeting, and what changed."""
+
+    moved: tuple[str, ...]
+    changes: ChangeSet
+
+
+@dataclass(frozen=True)
+class SignedReview:
+    """A review signed: its case, its index in the case (0 = the first), its record id, and
+    what changed."""
+
+    mrn: str
+    index: int
+    review_id: int
+    changes: ChangeSet
 
 
 def _validated(model: Any, values: dict[str, Any], path: str = "") -> Any:
@@ -127,7 +175,7 @@ class MeetingService:
         time: str | None = None,
         location: str | None = None,
         attendees: Sequence[Attendee | dict[str, Any]] = (),
-    ) -> int:
+    ) -> CreatedMeeting:
         fields = _validated(
             MeetingFields, {"date": when, "time": time or None, "location": location or None}
         )
@@ -136,7 +184,8 @@ class MeetingService:
             for i, a in enumerate(attendees)
         ]
         with self.board.writing() as session:
-            return MeetingRepository(session).create(fields, people)
+            meeting_id = MeetingRepository(session).create(fields, people)
+        return CreatedMeeting(meeting_id, ChangeSet(meetings=frozenset({meeting_id})))
 
     def update(
         self,
@@ -154,11 +203,14 @@ class MeetingService:
             for i, a in enumerate(attendees)
         ]
         with self.board.writing() as session:
+            repository = MeetingRepository(session)
             try:
-                MeetingRepository(session).update(meeting_id, fields, people)
+                repository.update(meeting_id, fields, people)
+                agenda = repository.agenda(meeting_id)
             except MeetingNotFound:
                 raise MeetingMissing(f"There is no meeting {meeting_id}.") from None
-        return ChangeSet(meetings=frozenset({meeting_id}))
+        # the agenda's cases: their next meeting may have moved with the date
+        return ChangeSet(meetings=frozenset({meeting_id}), cases=frozenset(e.mrn for e in agenda))
 
     def delete(self, meeting_id: int) -> ChangeSet:
         meeting = self.get(meeting_id)
@@ -172,7 +224,7 @@ class MeetingService:
 
     # -- agenda ---------------------------------------------------------------------
 
-    def add_to_agenda(self, meeting_id: int, mrn: str, question: str) -> int:
+    def add_to_agenda(self, meeting_id: int, mrn: str, question: str) -> AddedToAgenda:
         """Put a case on an agenda with its question for the board (mandatory)."""
         _validated(AgendaItem, {"mrn": mrn, "question": question.strip()})
         with self.board.writing() as session:
@@ -188,28 +240,38 @@ class MeetingService:
             existing = meetings.item_for_case(meeting_id, case_id)
             if existing is not None and existing.status not in ("held", "moved"):
                 raise InvalidInput([Problem("mrn", f"case {mrn} is already on this agenda")])
-            return meetings.add_item(meeting_id, case_id, question.strip())
+            item_id = meetings.add_item(meeting_id, case_id, question.strip())
+        return AddedToAgenda(
+            item_id, ChangeSet(cases=frozenset({mrn}), meetings=frozenset({meeting_id}))
+        )
 
-    def edit_question(self, item_id: int, question: str) -> None:
+    def edit_question(self, item_id: int, question: str) -> ChangeSet:
         _validated(AgendaItem, {"mrn": "X", "question": question.strip()})
         with self.board.writing() as session:
-            MeetingRepository(session).update_item(item_id, question=question.strip())
+            repository = MeetingRepository(session)
+            repository.update_item(item_id, question=question.strip())
+            meeting_id = repository.item(item_id).meeting_id
+        return ChangeSet(meetings=frozenset({meeting_id}))
 
-    def reorder(self, meeting_id: int, item_ids: Sequence[int]) -> None:
+    def reorder(self, meeting_id: int, item_ids: Sequence[int]) -> ChangeSet:
         with self.board.writing() as session:
             try:
                 MeetingRepository(session).reorder(meeting_id, list(item_ids))
             except ValueError as error:
                 raise BoardError(str(error)) from None
+        return ChangeSet(meetings=frozenset({meeting_id}))
 
-    def remove_from_agenda(self, item_id: int) -> None:
+    def remove_from_agenda(self, item_id: int) -> ChangeSet:
         with self.board.writing() as session:
             repository = MeetingRepository(session)
-            if repository.item(item_id).status == "discussed":
+            item = repository.item(item_id)
+            if item.status == "discussed":
                 raise BoardError(
                     "This case was discussed and its review signed; it stays on the agenda."
                 )
+            meeting_id, mrn = item.meeting_id, CaseRepository(session).mrn_of(item.case_id)
             repository.remove_item(item_id)
+        return ChangeSet(cases=frozenset({mrn}), meetings=frozenset({meeting_id}))
 
     def _move_to_next(
         self, repository: MeetingRepository, item: t.AgendaItemRow, status: str, note: str | None
@@ -225,8 +287,8 @@ class MeetingService:
             repository.add_item(following, item.case_id, item.question)
         return following
 
-    def hold_back(self, item_id: int, note: str) -> int:
-        """Hold a case back to the next meeting with a note; returns that meeting's id."""
+    def hold_back(self, item_id: int, note: str) -> HeldBack:
+        """Hold a case back to the next meeting with a note."""
         if not note.strip():
             raise InvalidInput([Problem("note", "say why the case is held back")])
         with self.board.writing() as session:
@@ -234,20 +296,33 @@ class MeetingService:
             item = repository.item(item_id)
             if item.status == "discussed":
                 raise BoardError("This case was already discussed.")
-            return self._move_to_next(repository, item, "held", note.strip())
+            source, mrn = item.meeting_id, CaseRepository(session).mrn_of(item.case_id)
+            following = self._move_to_next(repository, item, "held", note.strip())
+        return HeldBack(
+            following,
+            ChangeSet(cases=frozenset({mrn}), meetings=frozenset({source, following})),
+        )
 
-    def close(self, meeting_id: int) -> builtins.list[str]:
+    def close(self, meeting_id: int) -> ClosedMeeting:
         """After the meeting: agenda cases not discussed move to the next meeting."""
         moved: builtins.list[str] = []
+        meetings = {meeting_id}
         with self.board.writing() as session:
             repository = MeetingRepository(session)
             for entry in repository.agenda(meeting_id):
                 if entry.status == "planned":
-                    self._move_to_next(
-                        repository, repository.item(entry.id), "moved", "not reached at the meeting"
+                    meetings.add(
+                        self._move_to_next(
+                            repository,
+                            repository.item(entry.id),
+                            "moved",
+                            "not reached at the meeting",
+                        )
                     )
                     moved.append(entry.mrn)
-        return moved
+        return ClosedMeeting(
+            tuple(moved), ChangeSet(cases=frozenset(moved), meetings=frozenset(meetings))
+        )
 
     def prepare(
         self, meeting_id: int
@@ -404,9 +479,8 @@ class ReviewService:
         attendees: Sequence[Attendee] | None = None,
         amends: int | None = None,
         password: str | None = None,
-    ) -> int:
+    ) -> SignedReview:
         """Sign a review: stored with the frozen evaluation, never changed afterwards.
-        Returns the review's index in the case.
 
         The signer is who is acting, never a name typed in: on PostgreSQL the server gives
         the printed name of the session user and its own time (and refuses anyone but a
@@ -436,9 +510,9 @@ class ReviewService:
         if problems:
             raise InvalidInput([Problem(f, msg) for f, msg in problems])
         self.check_signer(password)
-        return self.record_signature(draft, review)
+        return self._store_signed(draft, review)
 
-    def record_signature(self, draft: ReviewDraft, review: Review) -> int:
+    def _store_signed(self, draft: ReviewDraft, review: Review) -> SignedReview:
         """Store a signed review whose signer `check_signer` authenticated (the demo's
         reviews skip that step; the database still enforces who may sign)."""
         amends = review.amends
@@ -475,9 +549,18 @@ class ReviewService:
             item = meetings.item(draft.entry.id)
             if amends is None or item.review_id is None:
                 meetings.update_item(draft.entry.id, status="discussed", review_id=review_id)
-        return index
+        return SignedReview(
+            draft.case.mrn,
+            index,
+            review_id,
+            ChangeSet(
+                cases=frozenset({draft.case.mrn}),
+                meetings=frozenset({draft.meeting.id}),
+                reviews=frozenset({review_id}),
+            ),
+        )
 
-    def amend(self, mrn: str, review_index: int, meeting_id: int, **fields: Any) -> int:
+    def amend(self, mrn: str, review_index: int, meeting_id: int, **fields: Any) -> SignedReview:
         """A new signed review that corrects review `review_index` (which stays as it was),
         signed the same way."""
         draft = self.start(meeting_id, mrn)
@@ -516,7 +599,8 @@ class ReviewService:
             )
             updated = case.model_copy(update={"reviews": reviews})
             cases.update(updated, cases.version(mrn), self.board.cases._summary(updated))
-        return ChangeSet(cases=frozenset({mrn}))
+            review_id = cases.review_id(mrn, review_index)
+        return ChangeSet(cases=frozenset({mrn}), follow_ups=frozenset({review_id}))
 
     def audit_head_at_signing(self, mrn: str, review_index: int) -> str | None:
         """The audit-chain head recorded when a review was signed (for its PDF footer)."""

@@ -26,8 +26,7 @@ def squash(text: str) -> str:
 @pytest.fixture
 def reviewed(board: Board) -> str:
     """The MRN of an imported case with a signed review and a draft one."""
-    mrn, _changes = board.cases.import_text(REVIEWED.read_text("utf-8"))
-    return mrn
+    return board.cases.import_text(REVIEWED.read_text("utf-8")).mrn
 
 
 def test_current_summary_uses_todays_evaluation(board: Board, reviewed: str) -> None:

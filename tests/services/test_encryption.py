@@ -220,7 +220,7 @@ def test_an_older_encrypted_database_is_upgraded_on_an_encrypted_copy(tmp_path: 
 def test_signing_on_an_encrypted_database_asks_for_the_passphrase_again(plain: Path) -> None:
     encrypt_database(plain, PASSPHRASE)
     with Board.open(plain, clock=lambda: TODAY, passphrase=PASSPHRASE) as board:
-        meeting = board.meetings.create("2026-12-01", "16:00", "Room 3")
+        meeting = board.meetings.create("2026-12-01", "16:00", "Room 3").meeting_id
         board.meetings.add_to_agenda(meeting, "EX-0001", "Resect now?")
         draft = board.reviews.start(meeting, "EX-0001")
         assert board.reviews.needs_password
@@ -230,7 +230,7 @@ def test_signing_on_an_encrypted_database_asks_for_the_passphrase_again(plain: P
             board.reviews.sign(draft, recommendation=None, decision="Resect.", password="nope")
         index = board.reviews.sign(
             draft, recommendation=None, decision="Resect.", password=PASSPHRASE
-        )
+        ).index
         assert board.cases.get("EX-0001").reviews[index].signed
 
 

@@ -90,7 +90,7 @@ def department() -> Iterator[Department]:
     }
     with Board.open(postgres_url(), clock=lambda: TODAY) as owner:
         assert owner.cases.import_path(GOLDEN).ok
-        meeting = owner.meetings.create("2026-12-01", "16:00", "Room 3", PEOPLE)
+        meeting = owner.meetings.create("2026-12-01", "16:00", "Room 3", PEOPLE).meeting_id
         for mrn in ("EX-0001", "EX-0002", "EX-0003"):
             owner.meetings.add_to_agenda(meeting, mrn, "Resect now?")
         admin = logins["admin"]
@@ -200,7 +200,7 @@ def test_a_clinicians_signature_carries_their_own_name_and_the_servers_time(
             board.reviews.sign(draft, recommendation=None, decision="Resect.", password="wrong")
         index = board.reviews.sign(
             draft, recommendation=None, decision="Resect.", password=clinician.password
-        )
+        ).index
         review = board.cases.get("EX-0001").reviews[index]
         history = board.maintenance.case_history("EX-0001")
         report = board.maintenance.check()
@@ -212,7 +212,7 @@ def test_a_clinicians_signature_carries_their_own_name_and_the_servers_time(
             recommendation=None,
             decision="Resect segment 6 only.",
             password=clinician.password,
-        )
+        ).index
         amendment = board.cases.get("EX-0001").reviews[amended]
     with engine.connect() as connection:
         after = connection.exec_driver_sql("SELECT now()").scalar()

@@ -28,8 +28,9 @@ def rows(board: Board, table: Any) -> int:
 def test_many_cases_are_stored_like_single_imports(
     board: Board, upfront: dict[str, Any], tmp_path: Any
 ) -> None:
-    mrns, changes = board.cases.import_many([text(upfront, f"MANY-{i}") for i in range(3)])
-    assert mrns == ["MANY-0", "MANY-1", "MANY-2"] and changes.cases == set(mrns)
+    imported = board.cases.import_many([text(upfront, f"MANY-{i}") for i in range(3)])
+    assert imported.mrns == ("MANY-0", "MANY-1", "MANY-2")
+    assert imported.changes.cases == set(imported.mrns)
     single = Board.open(tmp_path / "single.sqlite3", clock=board.today)
     try:
         single.cases.import_text(text(upfront, "MANY-0"))

@@ -28,17 +28,17 @@ PEOPLE = [
 @pytest.fixture
 def meeting(board: Board) -> tuple[Board, int, int]:
     board.cases.import_path(GOLDEN)
-    first = board.meetings.create("2026-12-01", "16:00", "Room 3", PEOPLE)
-    second = board.meetings.create("2026-12-08")
+    first = board.meetings.create("2026-12-01", "16:00", "Room 3", PEOPLE).meeting_id
+    second = board.meetings.create("2026-12-08").meeting_id
     return board, first, second
 
 
 def test_a_full_meeting(meeting: tuple[Board, int, int]) -> None:
     board, first, second = meeting
-    one = board.meetings.add_to_agenda(first, "EX-0001", "Resect now?")
-    two = board.meetings.add_to_agenda(first, "EX-0002", "Which conversion regimen?")
-    three = board.meetings.add_to_agenda(first, "EX-0003", "Ready for hepatectomy?")
-    board.meetings.reorder(first, [three, one, two])
+    one = board.meetings.add_to_agenda(first, "EX-0001", "Resect now?").item_id
+    two = board.meetings.add_to_agenda(first, "EX-0002", "Which conversion regimen?").item_id
+    three = board.meetings.add_to_agenda(first, "EX-0003", "Ready for hepatectomy?").item_id
+    assert board.meetings.reorder(first, [three, one, two]).meetings == {first}
     assert [e.mrn for e in board.meetings.get(first).agenda] == ["EX-0003", "EX-0001", "EX-0002"]
     # the case list shows the next meeting
     assert {r.mrn: r.next_meeting for r in board.cases.page()}["EX-0001"] == date(2026, 12, 1)
@@ -47,7 +47,7 @@ def test_a_full_meeting(meeting: tuple[Board, int, int]) -> None:
 
     draft = board.reviews.start(first, "EX-0001")
     assert draft.evaluation["as_of"] == "2026-12-01"
-    index = board.reviews.sign(
+    signed = board.reviews.sign(
         draft,
         recommendation="upfront_resection",
         decision="Resect segment 6.",
@@ -55,6 +55,9 @@ def test_a_full_meeting(meeting: tuple[Board, int, int]) -> None:
         actions=[{"text": "Book theatre", "owner": "Coordinator", "due": "2026-12-05"}],
         next_review_date="2027-01-12",
     )
+    index = signed.index
+    assert signed.changes.cases == {"EX-0001"} and signed.changes.meetings == {first}
+    assert signed.changes.reviews == {signed.review_id}
     review = board.cases.get("EX-0001").reviews[index]
     assert review.signed and review.signed_by == getpass.getuser()  # the OS account
     assert review.meaning == "approved as the board's decision"
@@ -71,20 +74,25 @@ def test_a_full_meeting(meeting: tuple[Board, int, int]) -> None:
         first,
         recommendation="upfront_resection",
         decision="Resect segments 6 and 7.",
-    )
+    ).index
     reviews = board.cases.get("EX-0001").reviews
     assert reviews[amended].amends == index
     assert reviews[index].decision == "Resect segment 6."  # the original stays as it was
 
-    board.reviews.set_follow_up("EX-0001", index, "not_done", "patient_choice", "declined")
+    followed = board.reviews.set_follow_up(
+        "EX-0001", index, "not_done", "patient_choice", "declined"
+    )
+    assert followed.cases == {"EX-0001"} and followed.follow_ups == {signed.review_id}
     assert board.cases.get("EX-0001").reviews[index].follow_up.status == "not_done"  # type: ignore[union-attr]
     with pytest.raises(InvalidInput, match="reason"):
         board.reviews.set_follow_up("EX-0001", index, "changed")
 
-    held_to = board.meetings.hold_back(two, "awaiting RAS result")
-    assert held_to == second
-    moved = board.meetings.close(first)
-    assert moved == ["EX-0003"]
+    held = board.meetings.hold_back(two, "awaiting RAS result")
+    assert held.meeting_id == second
+    assert held.changes.cases == {"EX-0002"} and held.changes.meetings == {first, second}
+    closed = board.meetings.close(first)
+    assert closed.moved == ("EX-0003",)
+    assert closed.changes.cases == {"EX-0003"} and closed.changes.meetings == {first, second}
     after = {e.mrn: (e.status, e.note) for e in board.meetings.get(first).agenda}
     assert after["EX-0002"] == ("held", "awaiting RAS result")
     assert after["EX-0003"][0] == "moved"
@@ -125,7 +133,7 @@ def test_agenda_refusals(meeting: tuple[Board, int, int]) -> None:
     board.meetings.add_to_agenda(first, "EX-0001", "Resect now?")
     with pytest.raises(InvalidInput, match="already on this agenda"):
         board.meetings.add_to_agenda(first, "EX-0001", "Again?")
-    last = board.meetings.add_to_agenda(second, "EX-0001", "Follow-up?")
+    last = board.meetings.add_to_agenda(second, "EX-0001", "Follow-up?").item_id
     with pytest.raises(BoardError, match="no later meeting"):
         board.meetings.hold_back(last, "later")
     with pytest.raises(InvalidInput):
@@ -137,7 +145,7 @@ def test_readiness_names_what_is_missing(board: Board) -> None:
     del document["molecular"]
     document["imaging"] = []
     board.cases.import_text(json.dumps(document))
-    meeting = board.meetings.create("2026-12-01")
+    meeting = board.meetings.create("2026-12-01").meeting_id
     board.meetings.add_to_agenda(meeting, "EX-0001", "Work-up?")
     [(entry, items)] = board.meetings.prepare(meeting)
     assert entry.mrn == "EX-0001"

@@ -54,8 +54,8 @@ def window(qtbot: QtBot, board: Board) -> Iterator[MainWindow]:
 def meeting(window: MainWindow) -> tuple[int, int]:
     """A meeting on 2026-12-01 with three cases, and the one after it (empty)."""
     board = window.board
-    first = board.meetings.create("2026-12-01", "16:00", "Room 3", PEOPLE)
-    second = board.meetings.create("2026-12-08", "16:00", "Room 3", PEOPLE)
+    first = board.meetings.create("2026-12-01", "16:00", "Room 3", PEOPLE).meeting_id
+    second = board.meetings.create("2026-12-08", "16:00", "Room 3", PEOPLE).meeting_id
     for mrn, question in (
         ("EX-0001", "Resect now?"),
         ("EX-0002", "Which regimen?"),
@@ -152,7 +152,7 @@ def test_add_the_open_case_to_the_agenda_with_its_question(
     window: MainWindow, qtbot: QtBot
 ) -> None:
     board = window.board
-    first = board.meetings.create("2026-12-01", "16:00", "Room 3", PEOPLE)
+    first = board.meetings.create("2026-12-01", "16:00", "Room 3", PEOPLE).meeting_id
     window.meetings.reload(first)
     window.select_case("EX-0002")
     shown: list[str] = []
@@ -420,7 +420,7 @@ def test_follow_up_worklist_opens_the_case(
     window: MainWindow, meeting: tuple[int, int], qtbot: QtBot
 ) -> None:
     board = window.board
-    past = board.meetings.create("2026-11-10", "16:00", "Room 3", PEOPLE)
+    past = board.meetings.create("2026-11-10", "16:00", "Room 3", PEOPLE).meeting_id
     board.meetings.add_to_agenda(past, "EX-0003", "Hepatectomy?")
     board.reviews.sign(
         board.reviews.start(past, "EX-0003"),
@@ -562,11 +562,11 @@ def test_the_meetings_page_reads_nothing_until_it_is_shown(
     qtbot: QtBot, board: Board, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     board.cases.import_path(GOLDEN)
-    past = board.meetings.create("2026-11-10", "16:00", "Room 1", PEOPLE[:2])
-    first = board.meetings.create("2026-12-01", "16:00", "Room 3", PEOPLE)
-    later = board.meetings.create("2026-12-08")
+    past = board.meetings.create("2026-11-10", "16:00", "Room 1", PEOPLE[:2]).meeting_id
+    first = board.meetings.create("2026-12-01", "16:00", "Room 3", PEOPLE).meeting_id
+    later = board.meetings.create("2026-12-08").meeting_id
     items = {
-        mrn: board.meetings.add_to_agenda(first, mrn, "Resect?")
+        mrn: board.meetings.add_to_agenda(first, mrn, "Resect?").item_id
         for mrn in ("EX-0001", "EX-0002", "EX-0003")
     }
     board.meetings.hold_back(items["EX-0002"], "awaiting MRI")
@@ -628,7 +628,7 @@ def test_the_meetings_page_reads_nothing_until_it_is_shown(
 
 def test_a_meeting_action_from_the_menu_reads_the_page_first(window: MainWindow) -> None:
     board = window.board
-    first = board.meetings.create("2026-12-01", "16:00", "Room 3", PEOPLE)
+    first = board.meetings.create("2026-12-01", "16:00", "Room 3", PEOPLE).meeting_id
     board.meetings.add_to_agenda(first, "EX-0001", "Resect?")
     window.meetings.set_board(board)  # as after File > Open: nothing read yet
     assert window.meetings.list_model.rowCount() == 0

@@ -274,7 +274,7 @@ class MeetingDialog(QDialog):
             if self.meeting is None:
                 self.meeting_id = self.board.meetings.create(
                     values["date"], values["time"], values["location"], people
-                )
+                ).meeting_id
             else:
                 self.board.meetings.update(
                     self.meeting.id, values["date"], values["time"], values["location"], people
@@ -421,7 +421,7 @@ class AgendaDialog(QDialog):
         try:
             self.item_id = self.board.meetings.add_to_agenda(
                 int(meeting_id), self.mrn_edit.text().strip(), self.question_edit.text()
-            )
+            ).item_id
         except (InvalidInput, BoardError) as error:
             show_problems(self.problems, error_text(error))
             return
@@ -584,5 +584,5 @@ def hold_back_dialog(board: Board, entry: AgendaEntry, parent: QWidget) -> int |
         save=lambda note: board.meetings.hold_back(entry.id, note),
     )
     if dialog.exec():
-        return int(dialog.result_value)
+        return int(dialog.result_value.meeting_id)
     return None

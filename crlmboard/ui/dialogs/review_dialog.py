@@ -435,11 +435,11 @@ class ReviewDialog(QDialog):
             return
         try:
             if self.amends is None:
-                self.review_index = self.board.reviews.sign(self.draft, **values)
+                self.review_index = self.board.reviews.sign(self.draft, **values).index
             else:
                 self.review_index = self.board.reviews.amend(
                     self.draft.case.mrn, self.amends, self.draft.meeting.id, **values
-                )
+                ).index
         except (InvalidInput, BoardError) as error:
             show_problems(self.problems, error_text(error))
             return

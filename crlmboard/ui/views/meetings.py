@@ -1128,7 +1128,7 @@ class MeetingsView(QWidget):
         if answer != QMessageBox.StandardButton.Yes:
             return
         try:
-            moved = self.board.meetings.close(meeting.id)
+            moved = list(self.board.meetings.close(meeting.id).moved)
         except BoardError as error:
             self._fail("Close meeting", error)
             return
