@@ -237,8 +237,9 @@ class FiguresDialog(QDialog):
             return None
         try:
             text = self.board.meetings.figures_csv(*period)
-            target = Path(path)
-            target.write_text(text, encoding="utf-8")
+            from crlmboard.services.cases import write_file_atomically
+
+            target = write_file_atomically(Path(path), text.encode("utf-8"))  # owner-only
         except (InvalidInput, BoardError) as error:
             show_problems(self.problems, error_text(error))
             return None

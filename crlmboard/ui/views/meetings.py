@@ -1152,9 +1152,10 @@ class MeetingsView(QWidget):
         board, meeting_id = self.board, meeting.id
 
         def work(_progress: Any) -> Path:
-            target = Path(path)
-            target.write_bytes(board.meetings.meeting_pack(meeting_id))
-            return target
+            from crlmboard.services.cases import write_file_atomically
+
+            # patients' data: written owner-only (0600) and whole, as every export
+            return write_file_atomically(Path(path), board.meetings.meeting_pack(meeting_id))
 
         def done(target: Any) -> None:
             self.message.emit(f"Wrote the meeting pack to {target}")
