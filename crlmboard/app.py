@@ -96,7 +96,7 @@ def open_window(where: str | None) -> tuple[object, Board] | None:
         or (str(settings.value("last_database") or "") or None)
     )
     try:
-        board = Board.open(where, profile=str(settings.value("profile") or "") or None)
+        board = open_with_login(where, str(settings.value("profile") or "") or None)
     except BoardError as error:
         QMessageBox.critical(None, "crlmboard", str(error))
         return None
@@ -104,7 +104,66 @@ def open_window(where: str | None) -> tuple[object, Board] | None:
         log.exception("cannot open")
         QMessageBox.critical(None, "crlmboard", f"crlmboard cannot start: {error}")
         return None
+    if board is None:
+        return None  # the user cancelled the login
     return MainWindow(board), board
+
+
+def open_with_login(where: str | None, profile: str | None) -> Board | None:
+    """Open a database, asking for a server login (a `postgresql+psycopg://` URL without
+    a password that libpq cannot find either) or an encrypted file's passphrase; None when
+    the user cancels.  A secret goes to the keyring only when "remember" is ticked."""
+    import getpass
+
+    from crlmboard.services import credentials
+    from crlmboard.services.board import describe
+    from crlmboard.services.maintenance import (
+        LoginFailed,
+        LoginRequired,
+        PassphraseRequired,
+        WrongPassphrase,
+        remember_passphrase,
+    )
+    from crlmboard.ui.dialogs.login import SecretDialog
+
+    url = where
+    password = credentials.remembered_password(url) if url else None
+    passphrase: str | None = None
+    remember_login = remember_key = False
+    for _attempt in range(10):
+        try:
+            board = Board.open(url, profile=profile, password=password, passphrase=passphrase)
+        except (LoginRequired, LoginFailed) as error:
+            assert url is not None
+            dialog = SecretDialog(
+                "Log in",
+                f"{error}\n\nLog in to {describe(url)} with your own user name.",
+                user=credentials.login_of(url) or getpass.getuser(),
+                ask_user=True,
+                keyring=credentials.keyring_available(),
+            )
+            if not dialog.exec() or not dialog.user:
+                return None
+            url = credentials.with_login(url, dialog.user)
+            password, remember_login = dialog.secret, dialog.remember.isChecked()
+            continue
+        except (PassphraseRequired, WrongPassphrase) as error:
+            dialog = SecretDialog(
+                "Encrypted database",
+                str(error),
+                secret_label="Passphrase",
+                keyring=credentials.keyring_available(),
+            )
+            if not dialog.exec():
+                return None
+            passphrase, remember_key = dialog.secret, dialog.remember.isChecked()
+            continue
+        if remember_login and url and password:
+            credentials.remember_password(url, password)
+        if remember_key and passphrase:
+            remember_passphrase(url, passphrase)
+        return board
+    raise BoardError("Too many attempts to log in; crlmboard stops here.")
 
 
 def run_app(where: str | None = None) -> int:

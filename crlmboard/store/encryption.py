@@ -193,6 +193,11 @@ def open_source(path: Path, passphrase: str | None) -> Any:
 # -- the OS keyring (only when the user asks) ------------------------------------------------
 
 
+def keyring_module() -> Any:
+    """The `keyring` module when an OS keyring backend is there, else None."""
+    return _keyring()
+
+
 def _keyring() -> Any:
     try:
         import keyring
