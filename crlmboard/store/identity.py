@@ -59,6 +59,22 @@ class Identity:
         return self.owner or bool(self.roles & allowed)
 
     @property
+    def can_edit(self) -> bool:
+        return self.can(CAN_EDIT)
+
+    @property
+    def can_sign(self) -> bool:
+        return self.can(CAN_SIGN)
+
+    @property
+    def can_administer(self) -> bool:
+        return self.can(CAN_ADMINISTER)
+
+    def refusal(self, needed: str) -> str:
+        """Why an action is not offered: `needed` is who may do it ("a clinician")."""
+        return f"Only {needed} can do this; {self.name} is {self.role_text}."
+
+    @property
     def role_text(self) -> str:
         if self.local:
             return "this computer's account"

@@ -133,6 +133,7 @@ class MainWindow(QMainWindow):
         self._show_banner()
         self._update_count()
         self._build_menus()
+        self._apply_role()
         self._restore_settings()
 
     # -- layout helpers ---------------------------------------------------------------
@@ -166,6 +167,30 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(
             f"Database: {self.board.location}   ·   User: {who.name} ({who.role_text})"
         )
+        self._apply_role()
+
+    def _apply_role(self) -> None:
+        """Offer only what the user's role allows, saying why in the tooltip (the database
+        refuses the rest anyway)."""
+        who = self.board.identity
+        for action in getattr(self, "_edit_actions", []):
+            action.setEnabled(who.can_edit)
+            action.setToolTip("" if who.can_edit else who.refusal("a coordinator or a clinician"))
+        users = getattr(self, "users_action", None)
+        if users is not None:
+            server = self.board.engine.dialect.name == "postgresql"
+            users.setEnabled(server and who.can_administer)
+            users.setToolTip(
+                "Users are managed on a department's PostgreSQL store; on this computer's "
+                "file your account is the only user."
+                if not server
+                else ("" if who.can_administer else who.refusal("an administrator"))
+            )
+
+    def show_users(self) -> None:
+        from crlmboard.ui.dialogs.users_dialog import UsersDialog
+
+        UsersDialog(self.board, self).exec()
 
     def _update_count(self) -> None:
         total = self.model.total
@@ -206,11 +231,13 @@ class MainWindow(QMainWindow):
         self.recent_menu = file_menu.addMenu("&Recent")
         self._fill_recent()
         file_menu.addSeparator()
-        self._action(file_menu, "&Import case files…", self.import_files, "Ctrl+I")
-        self._action(
-            file_menu, "Import a &folder of case files…", self.import_folder, "Ctrl+Shift+I"
-        )
-        self._action(file_menu, "Import &referrals (CSV)…", self.import_referrals)
+        self._edit_actions = [
+            self._action(file_menu, "&Import case files…", self.import_files, "Ctrl+I"),
+            self._action(
+                file_menu, "Import a &folder of case files…", self.import_folder, "Ctrl+Shift+I"
+            ),
+            self._action(file_menu, "Import &referrals (CSV)…", self.import_referrals),
+        ]
         self._action(file_menu, "&Export case…", self.export_case, "Ctrl+E")
         self._action(file_menu, "Export FHIR (m&CODE) bundle…", self.export_fhir)
         self._action(
@@ -239,13 +266,17 @@ class MainWindow(QMainWindow):
         )
 
         case_menu = bar.addMenu("&Case")
-        self._action(case_menu, "&New case…", self.new_case, QKeySequence.StandardKey.New)
-        self._action(case_menu, "Add &chemotherapy cycle…", self.workspace.add_cycle, "Ctrl+Alt+C")
-        self._action(
-            case_menu, "Add &imaging timepoint…", self.workspace.add_timepoint, "Ctrl+Alt+I"
-        )
-        self._action(case_menu, "Add &procedure…", self.workspace.add_procedure, "Ctrl+Alt+P")
-        self._action(case_menu, "Add surgery &outcome…", self.workspace.add_outcome)
+        self._edit_actions += [
+            self._action(case_menu, "&New case…", self.new_case, QKeySequence.StandardKey.New),
+            self._action(
+                case_menu, "Add &chemotherapy cycle…", self.workspace.add_cycle, "Ctrl+Alt+C"
+            ),
+            self._action(
+                case_menu, "Add &imaging timepoint…", self.workspace.add_timepoint, "Ctrl+Alt+I"
+            ),
+            self._action(case_menu, "Add &procedure…", self.workspace.add_procedure, "Ctrl+Alt+P"),
+            self._action(case_menu, "Add surgery &outcome…", self.workspace.add_outcome),
+        ]
         case_menu.addSeparator()
         self._action(case_menu, "&History (who changed what)…", self.show_history, "Ctrl+H")
 
@@ -263,6 +294,9 @@ class MainWindow(QMainWindow):
         tools_menu = bar.addMenu("&Tools")
         self._action(tools_menu, "&Rule catalogue", lambda: self.show_rule_catalogue(""), "Ctrl+R")
         self._action(tools_menu, "&Check database…", self.check_database)
+        self.users_action = self._action(tools_menu, "&Users…", self.show_users)
+        for menu in (file_menu, case_menu, tools_menu):
+            menu.setToolTipsVisible(True)  # the reason an action is not offered
         self._action(
             tools_menu, "&Preferences…", self.show_preferences, QKeySequence.StandardKey.Preferences
         )
