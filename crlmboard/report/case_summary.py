@@ -1255,7 +1255,8 @@ class _Summary:
             ]
         w = self.width
         status = (
-            f"Signed by <b>{markup(review.signed_by)}</b> at {moment(review.signed_at)}"
+            f"Signed by <b>{markup(review.signed_by)}</b> at {moment(review.signed_at)}, "
+            f"meaning: {markup(review.meaning)}"
             if review.signed
             else "<font color='#b3261e'><b>DRAFT — not signed; not a board decision yet.</b></font>"
         )
