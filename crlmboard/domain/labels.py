@@ -116,9 +116,19 @@ RESPONSE_LABELS: dict[str, str] = {
     "CR": "complete response",
     "PR": "partial response",
     "SD": "stable disease",
+    "NN": "non-CR/non-PD (non-target disease only)",
     "PD": "progressive disease",
     "NE": "not evaluable",
 }
+
+
+def response_text(code: str | None, empty: str = "—") -> str:
+    """A RECIST category with its meaning, e.g. `NN (non-CR/non-PD (non-target disease only))`
+    reads `NN — non-CR/non-PD (non-target disease only)`."""
+    if not code:
+        return empty
+    label = RESPONSE_LABELS.get(code)
+    return f"{code} — {label}" if label else code
 
 
 def value_label(value: str | Enum | None, empty: str = "—") -> str:

@@ -469,6 +469,7 @@ RECIST_TREND: dict[str, Code] = {  # mCODE ConditionStatusTrendVS
     "CR": Code(SNOMED, "268910001", "Patient's condition improved"),
     "PR": Code(SNOMED, "268910001", "Patient's condition improved"),
     "SD": Code(SNOMED, "359746009", "Patient's condition stable"),
+    "NN": Code(SNOMED, "359746009", "Patient's condition stable"),  # non-CR/non-PD
     "PD": Code(SNOMED, "271299001", "Patient's condition worsened"),
     "NE": Code(SNOMED, "709137006", "Patient condition undetermined"),
 }

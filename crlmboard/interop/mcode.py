@@ -683,6 +683,8 @@ class _Exporter:
                 )
             if timepoint.nadir_mm is not None:
                 words.append(f"; nadir {timepoint.nadir_mm:g} mm.")
+        elif timepoint.response == "NN":
+            words.append("Non-target disease only: non-CR/non-PD.")
         else:
             words.append("Target lesions not evaluable at this timepoint.")
         words.append(

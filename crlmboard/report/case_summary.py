@@ -114,12 +114,15 @@ def case_summary_pdf(
     app_version: str = "",
     audit_head: str | None = None,
     review_number: int | None = None,
+    engine_changes: Sequence[str] = (),
 ) -> bytes:
     """The case summary as PDF bytes.
 
     `evaluation` is a `crlmboard.evaluation/1` document (the review's frozen one, or the
     current one); `review_number` is the review's index in the case, shown in the header;
-    `audit_head` is the audit-chain head at signing, printed in the footer when given.
+    `audit_head` is the audit-chain head at signing, printed in the footer when given;
+    `engine_changes` are notes on signed reviews that today's engine reads differently,
+    shown on the summary of the case (never on a review's own summary).
     """
     width = content_width(page_size)
     story = case_summary_story(
@@ -130,6 +133,7 @@ def case_summary_pdf(
         app_version=app_version,
         audit_head=audit_head,
         review_number=review_number,
+        engine_changes=() if review is not None else engine_changes,
     )
     meeting = review.meeting_date.isoformat() if review else None
     subject = (
@@ -183,6 +187,7 @@ def case_summary_story(
     outline_level: int = 0,
     key_prefix: str = "",
     question: str | None = None,
+    engine_changes: Sequence[str] = (),
 ) -> list[Flowable]:
     """The summary's flowables, with footer marks and outline bookmarks.
 
@@ -208,6 +213,8 @@ def case_summary_story(
         Bookmark(f"{key_prefix}case", f"{case.mrn} {patient_name(case)}", outline_level),
     ]
     story += summary.header(review_number, question)
+    for note in engine_changes:
+        story += [Spacer(1, 3), P(markup(note), "muted")]
     sections = (
         summary.clinical_summary,
         summary.staging,
@@ -335,8 +342,10 @@ class _Summary:
         )
         meeting_rows: list[tuple[str, str | Flowable]]
         if review is not None:
+            signed_with = str(self.evaluation.get("engine_version") or DASH)
             status = (
-                f"signed by {markup(review.signed_by)} at {moment(review.signed_at)}"
+                f"signed by {markup(review.signed_by)} at {moment(review.signed_at)} with "
+                f"guideline engine {markup(signed_with)}"
                 if review.signed
                 else "<font color='#b3261e'><b>DRAFT — not signed</b></font>"
             )
@@ -1255,7 +1264,8 @@ class _Summary:
             ]
         w = self.width
         status = (
-            f"Signed by <b>{markup(review.signed_by)}</b> at {moment(review.signed_at)}, "
+            f"Signed by <b>{markup(review.signed_by)}</b> at {moment(review.signed_at)} with "
+            f"guideline engine {markup(str(self.evaluation.get('engine_version') or DASH))}, "
             f"meaning: {markup(review.meaning)}"
             if review.signed
             else "<font color='#b3261e'><b>DRAFT — not signed; not a board decision yet.</b></font>"

@@ -46,7 +46,7 @@ class FooterInfo:
     audit_head: str | None = None
 
     def provenance(self) -> str:
-        """`crlmboard 0.1.0 · engine 1.0.0 · profile default · input 0123456789ab · …`."""
+        """`crlmboard 0.1.0 · engine 1.1.0 · profile default · input 0123456789ab · …`."""
         parts = [f"crlmboard {self.app_version}".strip()]
         if self.engine_version:
             parts.append(f"engine {self.engine_version}")

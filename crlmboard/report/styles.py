@@ -56,6 +56,7 @@ RESPONSE_COLOURS = {
     "CR": colors.HexColor("#1b7f3b"),
     "PR": colors.HexColor("#2e8b57"),
     "SD": colors.HexColor("#8a6d00"),
+    "NN": colors.HexColor("#8a6d00"),  # non-CR/non-PD: stationary, like SD
     "PD": colors.HexColor("#b3261e"),
     "NE": colors.HexColor("#5f6368"),
 }

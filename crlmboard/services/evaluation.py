@@ -23,10 +23,12 @@ from crlmboard.domain.engine import (
     evaluation_to_json,
     load_profile_text,
 )
+from crlmboard.domain.engine.history import EngineChange, engine_changes
 from crlmboard.domain.validation import InvalidInput, Problem
 from crlmboard.services.changes import ChangeSet
 
 __all__ = [
+    "EngineChange",
     "Evaluation",
     "Profile",
     "default_profile",
@@ -127,3 +129,8 @@ class EvaluationService:
 
     def catalogue(self) -> list[dict[str, Any]]:
         return catalogue(self.profile)
+
+    def engine_changes(self, case: Case) -> list[EngineChange]:
+        """Signed reviews made with another engine version whose rules today's engine reads
+        differently (shown on the case, never on the signed review)."""
+        return engine_changes(case, self.profile)

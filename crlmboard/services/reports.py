@@ -83,6 +83,7 @@ class ReportService:
                 None,
                 page_size=page_size,
                 app_version=__version__,
+                engine_changes=[c.text() for c in self.board.evaluation.engine_changes(case)],
             )
         review = self.review(case, review_index)
         head = (

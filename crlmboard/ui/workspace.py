@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QMessageBox, QTabWidget, QWidget
 from crlmboard.domain import models as m
 from crlmboard.domain.case import Case, ImagingTimepoint
 from crlmboard.domain.caseformat import case_to_dict
+from crlmboard.domain.engine.history import signed_engine_version
 from crlmboard.domain.validation import InvalidInput
 from crlmboard.services.board import Board, BoardError, ChangeSet
 from crlmboard.services.cases import CaseConflict
@@ -190,6 +191,7 @@ class CaseWorkspace(QTabWidget):
                         else "not signed"
                     ),
                 ),
+                ("Engine", lambda r: signed_engine_version(r.evaluation) or ""),
                 ("Question", lambda r: r.question or ""),
                 ("Decision", lambda r: r.decision or ""),
             ],
@@ -270,6 +272,12 @@ class CaseWorkspace(QTabWidget):
             self.evaluation = None
         facts = (self.evaluation or {}).get("facts", {})
         self.overview.show_case(case, self.evaluation, _age(case.patient.birth_date, today))
+        try:
+            changes = self.board.evaluation.engine_changes(case)
+        except Exception:  # a note about older reviews must never keep a case from opening
+            log.exception("engine comparison failed")
+            changes = []
+        self.overview.show_engine_changes([change.text() for change in changes])
         for tab in (self.staging, self.plan):
             tab.set_today(today)
             tab.show_case(case)

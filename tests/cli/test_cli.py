@@ -117,3 +117,18 @@ def test_demo_creates_a_fresh_demo_database(
     )
     assert main(["demo", "--no-open", "--db", str(tmp_path / "mine.sqlite3")]) == 1
     assert "not demo data" in capsys.readouterr().err
+
+
+def test_rules_lists_the_53_rules_of_engine_1_1_0_with_sources(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["rules", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["engine_version"] == "1.1.0"
+    assert len(document["rules"]) == 53
+    assert all(rule["sources"] for rule in document["rules"])
+    breakwater = document["sources"]["breakwater-2025"]
+    assert breakwater.startswith("Elez E") and "392:2425–2437" in breakwater
+    assert main(["rules"]) == 0
+    text = capsys.readouterr().out
+    assert "SURGERY.SECOND_STAGE_PENDING" in text and "[breakwater-2025] Elez E" in text

@@ -213,6 +213,15 @@ def test_recist_per_timepoint_is_the_engines() -> None:
     assert study["resourceType"] == "ImagingStudy" and study["started"] == "2026-11-16"
 
 
+def test_nn_is_exported_as_stable() -> None:
+    """Non-target-only disease (RECIST NN, non-CR/non-PD) maps to "condition stable"."""
+    case = load(DEMO / "DEMO-0022-non-target-disease-capox.json")
+    statuses = resources(export(case), "disease_status")
+    assert [s["valueCodeableConcept"]["text"] for s in statuses] == ["RECIST 1.1 NN"]
+    assert statuses[0]["valueCodeableConcept"]["coding"][0]["code"] == "359746009"  # stable
+    assert "non-CR/non-PD" in statuses[0]["note"][0]["text"]
+
+
 def test_a_signed_review_is_a_care_plan(upfront: dict[str, Any]) -> None:
     upfront["reviews"] = [
         {

@@ -374,3 +374,11 @@ def test_rendered_pages_are_not_blank(tmp_path: Path) -> None:
     images = assert_pages_not_blank(pdf, tmp_path)
     with Image.open(images[0]) as first:
         assert first.width < first.height  # portrait
+
+
+def test_nn_is_shown_with_its_meaning() -> None:
+    """Non-target-only disease (DEMO-0022) reads NN, non-CR/non-PD, in the summary."""
+    case = demo_case("0022")
+    text = squash(" ".join(pages_text(case_summary_pdf(case, evaluation_of(case)))))
+    assert "RECIST now NN (non-CR/non-PD (non-target disease only))" in text
+    assert "DATA.TARGET_NOT_MEASURABLE" in text or "Marked target lesion followed" in text

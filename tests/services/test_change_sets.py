@@ -213,7 +213,7 @@ READS: dict[str, set[str]] = {
     "interop": {
         "export_fhir", "fhir_text", "write_fhir", "bundle_case", "preview_referrals",
     },
-    "evaluation": {"evaluate", "document", "catalogue"},
+    "evaluation": {"evaluate", "document", "catalogue", "engine_changes"},
 }  # fmt: skip
 PARTS = tuple(READS)
 # The Board's own methods: assembling and running the parts, not use cases.

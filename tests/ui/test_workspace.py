@@ -326,3 +326,41 @@ def test_history_check_backup_and_restore(
     when_dialog(restore)
     window.restore_backup()
     assert window.board.cases.get("EX-0001").patient.given_name == "Ada"
+
+
+def test_signed_review_engine_version_and_todays_reading_on_the_case(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    fixtures = GOLDEN.parent / "services" / "fixtures"
+    window.board.cases.import_path(fixtures / "signed-review-engine-1.0.0.case.json")
+    window.select_case("SIGNED-100")
+    note = window.workspace.overview.engine_changes
+    assert note.isVisibleTo(window)
+    assert "Review 1 (meeting 2025-03-04) was signed with guideline engine 1.0.0" in note.text()
+    assert "RESPONSE.PROGRESSION_ON_CHEMOTHERAPY" in note.text()
+    model = window.workspace.reviews.model
+    headers = [
+        model.headerData(c, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole)
+        for c in range(model.columnCount())
+    ]
+    column = headers.index("Engine")
+    assert model.data(model.index(0, column)) == "1.0.0"
+    # a case without such a review shows no note
+    window.select_case("EX-0001")
+    assert not note.isVisibleTo(window)
+
+
+def test_nn_is_shown_in_the_lesion_matrix_and_overview(window: MainWindow) -> None:
+    from crlmboard.services.demo import demo_case_files
+
+    demo = next(p for p in demo_case_files() if p.name.startswith("DEMO-0022"))
+    window.board.cases.import_path(demo)
+    window.select_case("DEMO-0022")
+    matrix = window.workspace.imaging.matrix
+    row = matrix.rowCount() - 1
+    last = matrix.columnCount() - 1
+    assert matrix.data(matrix.index(row, last)) == "NN"
+    tooltip = matrix.data(matrix.index(row, last), Qt.ItemDataRole.ToolTipRole)
+    assert "non-CR/non-PD" in tooltip
+    response = window.workspace.overview.values["response"].text()
+    assert response.startswith("NN — non-CR/non-PD")

@@ -23,7 +23,7 @@ from crlmboard.domain.engine.rules import (
 )
 from crlmboard.domain.engine.rules import score as score_rules
 
-ENGINE_VERSION = "1.0.0"
+ENGINE_VERSION = "1.1.0"
 """Version of the rule set and fact definitions; bumped whenever an output can change."""
 
 GROUPS: tuple[str, ...] = ("DATA", "REGIMEN", "PATHWAY", "TIMING", "RESPONSE", "SURGERY", "SCORE")
@@ -45,11 +45,13 @@ SOURCES: dict[str, str] = {
     # The five papers of ../literature/ (README there).  Bibliographic details are given as
     # far as the supplied texts state them; see DECISIONS.md.
     "rev-nct-2020": (
-        "Review: neoadjuvant therapy for colorectal liver metastases — standard regimens, "
-        "chemotherapy liver toxicity (oxaliplatin SOS, irinotecan steatohepatitis, BMI > 25), "
-        "NCCN/ESMO guidance for initially resectable and unresectable disease, timing "
-        "(restaging every 6–8 weeks, surgery ≥ 4 weeks after chemotherapy, 6–8 weeks after "
-        "bevacizumab). 2020. Project literature file 000_ad2042e9ca90651a.txt."
+        "Review: neoadjuvant therapy for colorectal liver metastases (key words: colorectal "
+        "cancer, liver metastases, neoadjuvant chemotherapy, resection, immune checkpoint "
+        "blockade) — standard regimens, chemotherapy liver toxicity (oxaliplatin SOS, "
+        "irinotecan steatohepatitis, BMI > 25), NCCN/ESMO guidance for initially resectable "
+        "and unresectable disease, timing (restaging every 6–8 weeks, surgery ≥ 4 weeks after "
+        "chemotherapy, 6–8 weeks after bevacizumab). 2020. Authors, title and journal are not "
+        "named in the supplied text. Project literature file 000_ad2042e9ca90651a.txt."
     ),
     "guo-2021": (
         "Guo M, Jin N, Pawlik T, Cloyd JM. Neoadjuvant chemotherapy for colorectal liver "
@@ -60,16 +62,19 @@ SOURCES: dict[str, str] = {
         "Review of colorectal liver metastasis treatment options: resection (laparoscopic vs "
         "open, synchronous vs staged), ALPPS vs two-stage hepatectomy, hepatic arterial "
         "infusion, liver transplantation (SECA criteria), radiofrequency ablation, "
-        "chemotherapy and targeted drugs by KRAS/BRAF/TP53, immunotherapy. 2021. Project "
-        "literature file 002_4d2c838e25375506.txt."
+        "chemotherapy and targeted drugs by KRAS/BRAF/TP53, immunotherapy. 2021. Authors, "
+        "title and journal are not named in the supplied text. Project literature file "
+        "002_4d2c838e25375506.txt."
     ),
     "wjg-2014": (
-        "Review: surgical management of colorectal liver metastases — indications for "
-        "resection, resectability groups, OncoSurge, JSCCR criteria, M1a/M1b/M1c staging, "
-        "prognostic factors, portal vein embolisation, two-stage hepatectomy, extrahepatic "
-        "disease, simultaneous vs staged resection, adjuvant and preoperative chemotherapy, "
-        "repeat resection, peritoneal metastases, ablation. World J Gastroenterol 2014 "
-        "(Baishideng Publishing Group). Project literature file 003_5197b5a688cbb4f5.txt."
+        "Review: surgical management of colorectal liver metastases (key words: colorectal "
+        "cancer; metastasis; liver; prognosis) — indications for resection, resectability "
+        "groups, OncoSurge, JSCCR criteria, M1a/M1b/M1c staging, prognostic factors, portal "
+        "vein embolisation, two-stage hepatectomy, extrahepatic disease, simultaneous vs "
+        "staged resection, adjuvant and preoperative chemotherapy, repeat resection, "
+        "peritoneal metastases, ablation. World J Gastroenterol 2014 (© 2014 Baishideng "
+        "Publishing Group Inc.). Authors, title and volume are not named in the supplied "
+        "text. Project literature file 003_5197b5a688cbb4f5.txt."
     ),
     "cairo-2024": (
         "Mohamed AY, Salem SE, Othman HF, Mahmoud AM. Radiological response after neoadjuvant "
@@ -113,8 +118,9 @@ SOURCES: dict[str, str] = {
         "colorectal liver metastases (COLLISION). Lancet Oncol 2025."
     ),
     "breakwater-2025": (
-        "Kopetz S et al. Encorafenib, cetuximab, and mFOLFOX6 in BRAF V600E–mutated "
-        "colorectal cancer (BREAKWATER). N Engl J Med 2025."
+        "Elez E, Yoshino T, Shen L, et al. (Kopetz S, senior author). Encorafenib, cetuximab, "
+        "and mFOLFOX6 in BRAF V600E–mutated metastatic colorectal cancer (BREAKWATER). "
+        "N Engl J Med 2025;392:2425–2437."
     ),
     "keynote-177": (
         "André T et al. Pembrolizumab in microsatellite-instability-high advanced colorectal "

@@ -55,6 +55,7 @@ from crlmboard.domain.models import (
     Procedure,
     ProcedureType,
     RasResult,
+    Regimen,
     SurgeryOutcome,
     SurgicalPlan,
     TreatmentSetting,
@@ -94,6 +95,8 @@ LESION_REMOVING_PROCEDURES = frozenset(
     }
 )
 """Procedures that resect or ablate the lesions they name (disappearing-metastasis rule)."""
+CAPECITABINE_REGIMENS = frozenset({Regimen.CAPOX, Regimen.CAPIRI, Regimen.CAPECITABINE})
+"""Regimens with an oral capecitabine course (day 1 to day 14 of the cycle)."""
 
 Dated = TypeVar(
     "Dated",
@@ -141,6 +144,9 @@ class ChemotherapyExposure:
     irinotecan_cycles: int
     first_cycle_date: date | None
     last_cycle_date: date | None
+    last_drug_delivery_date: date | None
+    """End of the last cycle's drug delivery: the cycle date, or for capecitabine-based
+    regimens the last day of the oral course (capecitabine_course_days)."""
     last_bevacizumab_date: date | None
     anti_egfr_given: bool
     immunotherapy_given: bool
@@ -198,7 +204,8 @@ class Episode:
     baseline: ImagingTimepoint | None
     current: ImagingTimepoint | None
     recist_window: list[ImagingTimepoint]
-    """Timepoints after the baseline, up to the first liver-directed procedure after it."""
+    """Timepoints after the baseline, up to the day before the first liver-directed procedure
+    on or after the baseline's date."""
     # derived once here, read by several facts and rules
     systemic_dates: list[date]
     """Dates of every systemic dose of the episode, oldest first."""
@@ -328,10 +335,11 @@ def build_episode(case: Case, as_of: date) -> Episode:
     window: list[ImagingTimepoint] = []
     if baseline is not None:
         index = next(i for i, t in enumerate(imaging) if t is baseline)
+        # imaging on the day of a liver-directed procedure is peri-procedural: not assessed
         cutoffs = [
             p.date
             for p in procedures
-            if p.procedure in LIVER_DIRECTED_PROCEDURES and p.date > baseline.date
+            if p.procedure in LIVER_DIRECTED_PROCEDURES and p.date >= baseline.date
         ]
         cutoff = min(cutoffs) if cutoffs else None
         window = [t for t in imaging[index + 1 :] if cutoff is None or t.date < cutoff]
@@ -501,12 +509,21 @@ def _chemotherapy(episode: Episode, profile: Profile) -> ChemotherapyExposure:
         irinotecan_cycles=sum(1 for c in cycles if c.regimen in IRINOTECAN_REGIMENS),
         first_cycle_date=cycles[0].date if cycles else None,
         last_cycle_date=cycles[-1].date if cycles else None,
+        last_drug_delivery_date=max((_delivery_end(c, profile) for c in cycles), default=None),
         last_bevacizumab_date=bevacizumab[-1] if bevacizumab else None,
         anti_egfr_given=any(c.effective_biologic in ANTI_EGFR_BIOLOGICS for c in cycles),
         immunotherapy_given=bool(episode.immunotherapy),
         on_treatment=last_systemic is not None and last_systemic >= window_start,
         last_systemic_date=last_systemic,
     )
+
+
+def _delivery_end(cycle: ChemotherapyCycle, profile: Profile) -> date:
+    """The last day a cycle delivers drug: capox, capiri and capecitabine run an oral course
+    from day 1 to day `capecitabine_course_days`; infusional regimens end on the cycle date."""
+    if cycle.regimen in CAPECITABINE_REGIMENS:
+        return cycle.date + timedelta(days=profile.capecitabine_course_days - 1)
+    return cycle.date
 
 
 def _apri(labs: list[LabResult]) -> tuple[float | None, date | None]:
@@ -629,9 +646,9 @@ def _restaging_due(episode: Episode, on_treatment: bool, profile: Profile) -> da
 
 
 def _earliest_safe(exposure: ChemotherapyExposure, profile: Profile) -> date | None:
-    if exposure.last_cycle_date is None:
+    if exposure.last_drug_delivery_date is None:
         return None
-    safe = exposure.last_cycle_date + timedelta(days=profile.chemo_washout_days)
+    safe = exposure.last_drug_delivery_date + timedelta(days=profile.chemo_washout_days)
     if exposure.last_bevacizumab_date is not None:
         safe = max(
             safe, exposure.last_bevacizumab_date + timedelta(days=profile.bevacizumab_washout_days)

@@ -197,8 +197,34 @@ PROFILE_KEYS: tuple[ProfileKey, ...] = (
         "%/week",
         "kinetic growth rate after PVE below this is insufficient",
     ),
-    # Thresholds the spec's rules use but its table does not name (see DECISIONS.md):
-    # kept here so that no rule holds a literal threshold.
+    ProfileKey(
+        "capecitabine_course_days",
+        int,
+        14,
+        1,
+        28,
+        "days",
+        "days of oral capecitabine in a capecitabine-based cycle (washout counts from its "
+        "last day)",
+    ),
+    ProfileKey(
+        "surgery_fitness_ecog",
+        int,
+        2,
+        0,
+        5,
+        "ECOG",
+        "ECOG at or above this calls for a fitness-for-surgery assessment",
+    ),
+    ProfileKey(
+        "surgery_fitness_age",
+        int,
+        80,
+        0,
+        130,
+        "years",
+        "age in years at or above this calls for a fitness-for-surgery assessment",
+    ),
     ProfileKey(
         "folfoxiri_max_ecog",
         int,
@@ -287,6 +313,9 @@ class Profile:
     folfoxiri_max_age: int = 75
     transplant_max_ecog: int = 1
     adjuvant_discussion_weeks: int = 12
+    capecitabine_course_days: int = 14
+    surgery_fitness_ecog: int = 2
+    surgery_fitness_age: int = 80
     core_roles: tuple[str, ...] = DEFAULT_CORE_ROLES
 
     def value(self, key: str) -> float:

@@ -1,11 +1,13 @@
 """RECIST 1.1 as the engine applies it to liver lesions (guideline-rules.md, eisenhauer-2009).
 
 Given the baseline imaging timepoint and the later timepoints of the assessment window,
-`assess` chooses the target lesions, sums their diameters per timepoint, tracks the nadir
-and classifies each timepoint as CR, PR, SD, PD or NE.  Threshold comparisons use exact
-decimal arithmetic (a sum of exactly 70 % of baseline is PR however the floats round).
-The 20 %, 5 mm and 30 % figures are the definition of RECIST 1.1, not institution
-thresholds, so they live here and not in the profile.
+`assess` chooses the target lesions (measurable: ≥ 10 mm, at most 2), sums their diameters per
+timepoint, tracks the nadir and classifies each timepoint as CR, PR, SD, PD, NN (non-CR/
+non-PD, for non-target-only disease) or NE.  New lesions or non-target progression are PD in
+every case, before anything else.  Threshold comparisons use exact decimal arithmetic (63 mm
+against a 90 mm baseline is PR however the floats round).  The 20 %, 5 mm, 30 % and 10 mm
+figures are the definition of RECIST 1.1, not institution thresholds, so they live here and
+not in the profile.
 """
 
 from __future__ import annotations
@@ -31,10 +33,18 @@ PD_ABSOLUTE_MM = Fraction(5)
 PR_RATIO = Fraction(7, 10)
 """PR: sum at most 70 % of the baseline sum (a fall of at least 30 %)."""
 
-CR, PR, SD, PD, NE = "CR", "PR", "SD", "PD", "NE"
-RESPONSE_RANK = {CR: 0, PR: 1, SD: 2, PD: 3}
-"""Best first: CR > PR > SD > PD (NE is never best)."""
-COHORT_TERMS = {CR: "regressive", PR: "regressive", SD: "stationary", PD: "progressive"}
+CR, PR, SD, NN, PD, NE = "CR", "PR", "SD", "NN", "PD", "NE"
+RESPONSE_RANK = {CR: 0, PR: 1, SD: 2, NN: 3, PD: 4}
+"""Best first: CR > PR > SD > NN > PD (NE is never best)."""
+NON_PROGRESSION = (CR, PR, SD, NN)
+"""Documented responses that are not progression."""
+COHORT_TERMS = {
+    CR: "regressive",
+    PR: "regressive",
+    SD: "stationary",
+    NN: "stationary",
+    PD: "progressive",
+}
 """Display names in the cohort language of the literature (cairo-2024)."""
 
 
@@ -69,6 +79,15 @@ def _decimal(value: float) -> tuple[int, int]:
 
 
 @dataclass(frozen=True)
+class DemotedTarget:
+    """A lesion the board marked `target` that is not a RECIST target lesion."""
+
+    id: str
+    diameter_mm: float | None
+    reason: str  # "below_10_mm" | "not_present" | "no_diameter" | "beyond_second"
+
+
+@dataclass(frozen=True)
 class RecistBaseline:
     """The baseline of the assessment: its targets and their sum."""
 
@@ -77,6 +96,7 @@ class RecistBaseline:
     target_lesions: tuple[str, ...]
     non_target_lesions: tuple[str, ...]
     targets_chosen_by: str | None  # "marked" | "engine" | None when no measurable target
+    demoted_targets: tuple[DemotedTarget, ...] = ()
 
     @property
     def measurable(self) -> bool:
@@ -93,10 +113,13 @@ class RecistTimepoint:
     change_from_baseline_percent: float | None
     change_from_nadir_percent: float | None
     response: str
+    missing_targets: tuple[str, ...] = ()
+    """Targets absent from the timepoint or listed without a diameter."""
+    measured_sum_mm: float | None = None
+    """With missing targets: the sum of those that were measured (null otherwise)."""
 
 
-def _measured(lesion: LesionMeasurement) -> bool:
-    """Present at baseline with a diameter (> 0 mm): the least a target needs to be summed."""
+def _present_with_diameter(lesion: LesionMeasurement) -> bool:
     return (
         effective_status(lesion) == LesionStatus.PRESENT
         and lesion.longest_diameter_mm is not None
@@ -107,29 +130,52 @@ def _measured(lesion: LesionMeasurement) -> bool:
 def _measurable(lesion: LesionMeasurement) -> bool:
     """RECIST 1.1 measurable: present with a longest diameter of at least 10 mm."""
     return (
-        _measured(lesion)
+        _present_with_diameter(lesion)
         and lesion.longest_diameter_mm is not None
         and exact(lesion.longest_diameter_mm) >= MEASURABLE_MIN_MM
     )
 
 
-def choose_targets(baseline: ImagingTimepoint) -> tuple[list[LesionMeasurement], str | None]:
-    """Targets: exactly the lesions marked `target` at baseline (present with a diameter);
-    only if none is marked, the engine's choice of the two largest lesions ≥ 10 mm.
+def _demotion(lesion: LesionMeasurement) -> str | None:
+    """Why a marked lesion cannot be a target (None if it is measurable)."""
+    if effective_status(lesion) != LesionStatus.PRESENT:
+        return "not_present"
+    if lesion.longest_diameter_mm is None:
+        return "no_diameter"
+    if not _measurable(lesion):
+        return "below_10_mm"
+    return None
 
-    The board's marks are taken as they are (the spec puts no size condition on them); a
-    marked lesion that is not present or has no diameter at baseline is followed as a
-    non-target, and if none of the marked lesions qualifies there is no measurable target
-    (the engine does not replace the board's marks with its own choice).
+
+def choose_targets(
+    baseline: ImagingTimepoint,
+) -> tuple[list[LesionMeasurement], str | None, list[DemotedTarget]]:
+    """The target lesions, who chose them, and the marked lesions that could not be targets.
+
+    Targets are the lesions marked `target` that are measurable (present, ≥ 10 mm), at most
+    two, in the order listed.  A marked lesion that is not measurable, or beyond the second,
+    is followed as a non-target and reported.  If no marked lesion qualifies, the engine
+    chooses the two largest measurable lesions (ties: the order listed).
     """
-    if any(lesion.target for lesion in baseline.lesions):
-        marked = [lesion for lesion in baseline.lesions if lesion.target and _measured(lesion)]
-        return marked, ("marked" if marked else None)
+    marked: list[LesionMeasurement] = []
+    demoted: list[DemotedTarget] = []
+    for lesion in baseline.lesions:
+        if not lesion.target:
+            continue
+        reason = _demotion(lesion)
+        if reason is None and len(marked) >= MAX_TARGETS_PER_ORGAN:
+            reason = "beyond_second"
+        if reason is None:
+            marked.append(lesion)
+        else:
+            demoted.append(DemotedTarget(lesion.id, lesion.longest_diameter_mm, reason))
+    if marked:
+        return marked, "marked", demoted
     candidates = [lesion for lesion in baseline.lesions if _measurable(lesion)]
     # largest first; equal sizes keep the order of the baseline list (deterministic)
     ranked = sorted(candidates, key=lambda lesion: -exact(lesion.longest_diameter_mm or 0.0))
     chosen = ranked[:MAX_TARGETS_PER_ORGAN]
-    return chosen, ("engine" if chosen else None)
+    return chosen, ("engine" if chosen else None), demoted
 
 
 def _percent(value: int, reference: int, scale: int) -> float | None:
@@ -165,20 +211,43 @@ class _Sums:
         return n * shift
 
 
+def _progressed(total: int, nadir: int, scale: int) -> bool:
+    """RECIST PD by the sum: at least 20 % and at least 5 mm above the nadir."""
+    return _at_least(total, PD_RATIO, nadir) and _at_least(total - nadir, PD_ABSOLUTE_MM, scale)
+
+
+def _gone(lesion: LesionMeasurement | None) -> bool:
+    return lesion is not None and effective_status(lesion) == LesionStatus.DISAPPEARED
+
+
+def _assessed(lesion: LesionMeasurement | None) -> bool:
+    """Listed at the timepoint as present or disappeared (resected/ablated says nothing of
+    the response)."""
+    return lesion is not None and effective_status(lesion) in (
+        LesionStatus.PRESENT,
+        LesionStatus.DISAPPEARED,
+    )
+
+
+def _everything_gone(timepoint: ImagingTimepoint, baseline_ids: Sequence[str]) -> bool:
+    """CR: every baseline lesion listed as disappeared, and no lesion present at all."""
+    by_id = {lesion.id: lesion for lesion in timepoint.lesions}
+    if not all(_gone(by_id.get(lesion_id)) for lesion_id in baseline_ids):
+        return False
+    return not any(effective_status(lesion) == LesionStatus.PRESENT for lesion in timepoint.lesions)
+
+
 def assess(
     baseline: ImagingTimepoint,
     later: Sequence[ImagingTimepoint],
 ) -> tuple[RecistBaseline, list[RecistTimepoint]]:
     """RECIST 1.1 for each later timepoint against `baseline` (which has no response itself).
 
-    To the letter of guideline-rules.md, the NE lines come first: with no measurable target
-    at baseline every timepoint is NE, and a timepoint from which a target lesion is absent
-    is NE, even when it also has new lesions or non-target progression.  Otherwise new
-    lesions or non-target progression give PD, then the sum decides (PD, CR, PR, SD); a
-    target that is listed but not measurable (unmeasured, resected, ablated) leaves the sum
-    unknown and the timepoint NE unless it is PD by new lesions or non-target progression.
+    In this order: PD with new lesions or non-target progression, always; without a
+    measurable target at baseline CR / NN / NE (RECIST Table 2); with a target missing, PD if
+    the measured targets already progress, else NE; otherwise the sum decides PD, CR, PR, SD.
     """
-    targets, chosen_by = choose_targets(baseline)
+    targets, chosen_by, demoted = choose_targets(baseline)
     target_ids = [lesion.id for lesion in targets]
     non_target_ids = [
         lesion.id
@@ -206,30 +275,48 @@ def assess(
         target_lesions=tuple(target_ids),
         non_target_lesions=tuple(non_target_ids),
         targets_chosen_by=chosen_by,
+        demoted_targets=tuple(demoted),
     )
 
     results: list[RecistTimepoint] = []
     nadir = base_sum
     for timepoint in later:
         by_id = {lesion.id: lesion for lesion in timepoint.lesions}
-        total = _target_sum(by_id, target_ids, sums) if base_sum is not None else None
         unequivocal = bool(timepoint.new_lesions) or bool(timepoint.non_target_progression)
-        response = NE  # also when no target is measurable or one is absent (spec's NE lines)
-        if base_sum is None or any(lesion_id not in by_id for lesion_id in target_ids):
-            pass
-        elif unequivocal:
-            response = PD
-        elif total is not None and nadir is not None:
-            if _at_least(total, PD_RATIO, nadir) and _at_least(
-                total - nadir, PD_ABSOLUTE_MM, scale
-            ):
+        total: int | None = None
+        measured: int | None = None
+        missing: list[str] = []
+        if base_sum is None or nadir is None:
+            # non-target disease only (RECIST Table 2)
+            if unequivocal:
                 response = PD
-            elif _all_disappeared(by_id, target_ids) and _all_disappeared(by_id, non_target_ids):
+            elif non_target_ids and _everything_gone(timepoint, non_target_ids):
                 response = CR
-            elif _at_most(total, PR_RATIO, base_sum):
-                response = PR
+            elif non_target_ids and all(_assessed(by_id.get(i)) for i in non_target_ids):
+                response = NN
             else:
-                response = SD
+                response = NE  # a baseline lesion not assessed, or no baseline disease at all
+        else:
+            measured, missing = _target_sum(by_id, target_ids, sums)
+            if not missing:
+                total = measured
+                measured = None
+            if unequivocal:
+                response = PD
+            elif missing:
+                # RECIST §4.3.4: a missing target cannot undo progression the others show
+                assert measured is not None
+                response = PD if _progressed(measured, nadir, scale) else NE
+            else:
+                assert total is not None
+                if _progressed(total, nadir, scale):
+                    response = PD
+                elif _everything_gone(timepoint, [*target_ids, *non_target_ids]):
+                    response = CR
+                elif _at_most(total, PR_RATIO, base_sum):
+                    response = PR
+                else:
+                    response = SD
         results.append(
             RecistTimepoint(
                 date=timepoint.date,
@@ -242,6 +329,8 @@ def assess(
                     None if total is None or nadir is None else _percent(total, nadir, scale)
                 ),
                 response=response,
+                missing_targets=tuple(missing),
+                measured_sum_mm=None if measured is None else measured / scale,
             )
         )
         if total is not None and nadir is not None and total < nadir:
@@ -251,32 +340,31 @@ def assess(
 
 def _target_sum(
     by_id: dict[str, LesionMeasurement], target_ids: Sequence[str], sums: _Sums
-) -> int | None:
-    """Sum of the targets' diameters (disappeared = 0) × scale; None if a target is not
-    assessable."""
+) -> tuple[int, list[str]]:
+    """(sum of the measured targets' diameters × scale, targets that could not be measured).
+
+    A disappeared target counts 0; a target absent from the timepoint, listed without a
+    diameter, or resected/ablated is missing.
+    """
     total = 0
+    missing: list[str] = []
     for lesion_id in target_ids:
         lesion = by_id.get(lesion_id)
         if lesion is None:
-            return None
+            missing.append(lesion_id)
+            continue
         status = effective_status(lesion)
         if status == LesionStatus.DISAPPEARED:
             continue
         if status != LesionStatus.PRESENT or lesion.longest_diameter_mm is None:
-            return None  # resected/ablated or unmeasured: not evaluable
+            missing.append(lesion_id)
+            continue
         total += sums.of(lesion.longest_diameter_mm)
-    return total
-
-
-def _all_disappeared(by_id: dict[str, LesionMeasurement], lesion_ids: Sequence[str]) -> bool:
-    return all(
-        lesion_id in by_id and effective_status(by_id[lesion_id]) == LesionStatus.DISAPPEARED
-        for lesion_id in lesion_ids
-    )
+    return total, missing
 
 
 def best_response(timepoints: Sequence[RecistTimepoint]) -> str | None:
-    """Best of CR > PR > SD > PD over the timepoints, NE ignored; None if there is none."""
+    """Best of CR > PR > SD > NN > PD over the timepoints, NE ignored; None if there is none."""
     ranked = [tp.response for tp in timepoints if tp.response in RESPONSE_RANK]
     if not ranked:
         return None

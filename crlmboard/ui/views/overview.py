@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from crlmboard.domain.case import Case
+from crlmboard.domain.labels import response_text
 from crlmboard.ui.forms import choice_text, locale_date
 
 SEVERITIES = [
@@ -109,6 +110,12 @@ class OverviewView(QWidget):
         self.engine_note = QLabel()
         self.engine_note.setWordWrap(True)
         box_layout.addWidget(self.engine_note)
+        self.engine_changes = QLabel()
+        self.engine_changes.setObjectName("engine_changes")
+        self.engine_changes.setWordWrap(True)
+        self.engine_changes.setTextFormat(Qt.TextFormat.PlainText)
+        self.engine_changes.hide()
+        box_layout.addWidget(self.engine_changes)
         self.findings = QTreeWidget()
         self.findings.setHeaderLabels(["Finding", "Rule"])
         self.findings.setColumnWidth(0, 560)
@@ -127,6 +134,7 @@ class OverviewView(QWidget):
         age_text = f", {age} years" if age is not None else ""
         # the name is isolated so a right-to-left name does not reorder the whole line
         self.identity.setText(f"\u2068{name}\u2069   ·   MRN {p.mrn}   ·   {born}{age_text}")
+        self.show_engine_changes([])
         facts: dict[str, Any] = (evaluation or {}).get("facts", {})
         m = case.molecular
         molecular = "not tested"
@@ -174,7 +182,7 @@ class OverviewView(QWidget):
             timing.append(f"earliest safe surgery {facts['earliest_safe_surgery_date']}")
         if facts.get("next_restaging_due"):
             timing.append(f"restaging due {facts['next_restaging_due']}")
-        response = _text(facts.get("current_response"))
+        response = response_text(facts.get("current_response"))
         if facts.get("best_response"):
             response += f" (best {facts['best_response']})"
         self.values["presentation"].setText(presentation)
@@ -189,6 +197,12 @@ class OverviewView(QWidget):
         self.values["plan"].setText(plan_text)
         self.values["timing"].setText("; ".join(timing) or "—")
         self._show_findings(evaluation)
+
+    def show_engine_changes(self, notes: list[str]) -> None:
+        """Say where a review signed with an earlier engine reads differently today (the
+        signed review itself is never changed)."""
+        self.engine_changes.setText("\n".join(notes))
+        self.engine_changes.setVisible(bool(notes))
 
     def _icon(self, pixmap: QStyle.StandardPixmap) -> QIcon:
         icon = self._icons.get(pixmap)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from crlmboard.domain import models as m
 from crlmboard.domain.case import Case, ImagingTimepoint
+from crlmboard.domain.labels import response_text
 from crlmboard.ui.forms import RecordForm, choice_text, locale_date, read_only_table
 from crlmboard.ui.models.records import RecordTableModel
 
@@ -291,6 +292,7 @@ class LesionMatrixModel(QAbstractTableModel):
         self.lesions: list[str] = []
         self.timepoints: list[ImagingTimepoint] = []
         self.responses: dict[str, str] = {}
+        self.response_codes: dict[str, str] = {}
 
     def set_data(self, imaging: list[ImagingTimepoint], recist: list[dict[str, Any]]) -> None:
         self.beginResetModel()
@@ -301,6 +303,11 @@ class LesionMatrixModel(QAbstractTableModel):
                 seen.setdefault(lesion.id, None)
         self.lesions = sorted(seen, key=lambda x: (len(x), x))
         self.responses = {}
+        self.response_codes = {
+            str(entry.get("date")): str(entry["response"])
+            for entry in recist
+            if entry.get("response")
+        }
         for entry in recist:
             label = entry.get("response") or ("baseline" if entry.get("sum_mm") is not None else "")
             if entry.get("sum_mm") is not None:
@@ -358,8 +365,11 @@ class LesionMatrixModel(QAbstractTableModel):
             return None
         row, column = index.row(), index.column()
         if row == len(self.lesions):
+            when = self.timepoints[column].date.isoformat()
             if role == Qt.ItemDataRole.DisplayRole:
-                return self.responses.get(self.timepoints[column].date.isoformat(), "")
+                return self.responses.get(when, "")
+            if role == Qt.ItemDataRole.ToolTipRole and when in self.response_codes:
+                return f"RECIST 1.1: {response_text(self.response_codes[when])}"
             return None
         lesion = self._measure(row, column)
         change = self._change(row, column)

@@ -16,6 +16,7 @@ from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPainterPath, QP
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QVBoxLayout, QWidget
 
 from crlmboard.domain.case import Case
+from crlmboard.domain.labels import response_text
 from crlmboard.domain.timeline import Timeline, build_timeline
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
@@ -262,7 +263,7 @@ class TimelineCanvas(QWidget):
                 f"{mark.lesion_count} lesion(s), {kind} {value:g} mm"
             )
             if mark.response:
-                text += f", RECIST {mark.response}"
+                text += f", RECIST {response_text(mark.response)}"
             if mark.new_lesions:
                 text += ", new lesions"
             if mark.flr_percent is not None:

@@ -27,6 +27,8 @@ SPEC: dict[str, tuple[str, tuple[str, ...]]] = {
     "DATA.NO_IMAGING": ("warning", ("wjg-2014",)),
     "DATA.NO_BASELINE_IMAGING": ("warning", ("eisenhauer-2009",)),
     "DATA.FLR_NOT_MEASURED": ("warning", ("guo-2021", "wjg-2014")),
+    "DATA.TARGET_NOT_MEASURABLE": ("info", ("eisenhauer-2009",)),
+    "DATA.CEA_NOT_REMEASURED": ("info", ("guo-2021",)),
     "DATA.SCORE_INCOMPLETE": ("info", ("fong-1999", "margonis-2018", "brudvik-2019")),
     "REGIMEN.ANTI_EGFR_RAS_MUTANT": ("critical", ("rev-nct-2020", "rev-treat-2021")),
     "REGIMEN.ANTI_EGFR_BRAF_V600E": (
@@ -52,6 +54,13 @@ SPEC: dict[str, tuple[str, tuple[str, ...]]] = {
     "PATHWAY.EXTRAHEPATIC_MULTIPLE_SITES": ("warning", ("wjg-2014",)),
     "PATHWAY.EXTRAHEPATIC_DISTANT_NODES": ("warning", ("wjg-2014",)),
     "PATHWAY.PERITONEAL_LIVER_LIMIT": ("warning", ("wjg-2014",)),
+    "PATHWAY.EXTRAHEPATIC_UNRESECTABLE": ("warning", ("wjg-2014", "guo-2021")),
+    "PATHWAY.REASSESS_RESECTABILITY": (
+        "advice",
+        ("guo-2021", "rev-nct-2020", "wjg-2014", "nccn-colon"),
+    ),
+    "PATHWAY.FITNESS_FOR_SURGERY": ("warning", ("rev-nct-2020", "wjg-2014", "rev-treat-2021")),
+    "PATHWAY.REGIONAL_THERAPY_OPTION": ("advice", ("guo-2021", "rev-treat-2021", "wjg-2014")),
     "TIMING.RESTAGING_OVERDUE": ("warning", ("rev-nct-2020", "guo-2021")),
     "TIMING.RESTAGING_DUE_SOON": ("info", ("rev-nct-2020",)),
     "TIMING.SURGERY_TOO_SOON_AFTER_CHEMOTHERAPY": ("warning", ("rev-nct-2020", "rev-treat-2021")),
@@ -72,6 +81,8 @@ SPEC: dict[str, tuple[str, tuple[str, ...]]] = {
     "SURGERY.FLR_BELOW_REQUIRED": ("critical", ("guo-2021", "wjg-2014", "rev-treat-2021")),
     "SURGERY.PVE_LOW_GROWTH": ("warning", ("shindoh-2013",)),
     "SURGERY.R1_MARGIN": ("warning", ("guo-2021",)),
+    "SURGERY.R2_RESIDUAL_DISEASE": ("critical", ("rev-treat-2021", "wjg-2014")),
+    "SURGERY.SECOND_STAGE_PENDING": ("advice", ("rev-treat-2021", "wjg-2014")),
     "SURGERY.ADJUVANT_DISCUSSION": ("advice", ("guo-2021", "rev-nct-2020")),
     "SCORE.FONG_HIGH_RISK": ("advice", ("fong-1999", "guo-2021")),
 }
@@ -257,3 +268,16 @@ def test_findings_carry_the_catalogue_metadata(cb: Any) -> None:
 def test_rule_fields_are_complete() -> None:
     names = {f.name for f in fields(RULES[0])}
     assert names == {"id", "severity", "title", "description", "profile_keys", "sources", "check"}
+
+
+def test_engine_1_1_0_has_53_rules_and_its_sources() -> None:
+    from crlmboard.domain.engine import ENGINE_VERSION
+
+    assert ENGINE_VERSION == "1.1.0"
+    assert len(RULES) == 53
+    assert list(SPEC) == [r.id for r in RULES]  # the spec's table order
+    assert SOURCES["breakwater-2025"].startswith("Elez E")
+    assert "N Engl J Med 2025;392:2425–2437" in SOURCES["breakwater-2025"]
+    for key in ("rev-nct-2020", "rev-treat-2021", "wjg-2014"):
+        # the supplied texts do not name their authors: say so, invent none
+        assert "not named in the supplied text" in SOURCES[key]

@@ -69,7 +69,7 @@ def test_document_layout() -> None:
     document = json.loads(text)
     assert text == json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     assert document["format"] == "crlmboard.evaluation/1"
-    assert document["engine_version"] == ENGINE_VERSION == "1.0.0"
+    assert document["engine_version"] == ENGINE_VERSION == "1.1.0"
     assert document["profile"] == {"name": "default", "sha256": "x"}
     assert document["as_of"] == "2025-03-24"
     assert document["mrn"] == "EX-0003"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -724,3 +725,40 @@ def test_morphologic_response_needs_a_lesion_graded_twice(cb: Any) -> None:
     ]
     assert facts(cb, imaging=imaging).morphologic_response is None
     assert facts(cb, imaging=imaging[:1]).morphologic_response is None
+
+
+def test_recist_facts_in_the_document_for_non_target_disease(cb: Any) -> None:
+    """Engine 1.1.0: NN, the demoted marks and the missing-target fields are in the JSON."""
+    case = cb.case(
+        imaging=[
+            cb.scan("2025-03-01", [cb.lesion("L1", 9, target=True), cb.lesion("L2", 6)]),
+            cb.scan("2025-05-01", [cb.lesion("L1", 7), cb.lesion("L2", 6)]),
+        ],
+        treatments=cb.cycles("2025-03-03", 4),
+    )
+    facts = json.loads(evaluation_to_json(cb.evaluate(case)))["facts"]
+    assert facts["recist_baseline"] == {
+        "date": "2025-03-01",
+        "sum_mm": None,
+        "target_lesions": [],
+        "non_target_lesions": ["L1", "L2"],
+        "targets_chosen_by": None,
+        "demoted_targets": [{"id": "L1", "diameter_mm": 9, "reason": "below_10_mm"}],
+        "measurable": False,
+    }
+    assert facts["recist"] == [
+        {
+            "date": "2025-05-01",
+            "sum_mm": None,
+            "nadir_mm": None,
+            "change_from_baseline_percent": None,
+            "change_from_nadir_percent": None,
+            "response": "NN",
+            "missing_targets": [],
+            "measured_sum_mm": None,
+        }
+    ]
+    assert facts["current_response"] == "NN"
+    assert facts["best_response"] == "NN"
+    assert facts["baseline_imaging"] == {"date": "2025-03-01", "modality": "mri"}
+    assert facts["current_imaging"] == {"date": "2025-05-01", "modality": "mri"}

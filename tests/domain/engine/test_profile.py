@@ -47,6 +47,14 @@ SPEC_TABLE = {
     "oslo_cea": 80,
     "oslo_interval_months": 24,
     "kgr_min_percent_per_week": 2.0,
+    # engine 1.1.0: the keys the 1.0.0 implementation had to add, and three new ones
+    "capecitabine_course_days": 14,
+    "surgery_fitness_ecog": 2,
+    "surgery_fitness_age": 80,
+    "adjuvant_discussion_weeks": 12,
+    "folfoxiri_max_ecog": 1,
+    "folfoxiri_max_age": 75,
+    "transplant_max_ecog": 1,
 }
 
 
@@ -60,6 +68,7 @@ def test_defaults_are_the_spec_table() -> None:
     profile = Profile()
     for key, value in SPEC_TABLE.items():
         assert profile.value(key) == value, key
+    assert {key.name for key in PROFILE_KEYS} == set(SPEC_TABLE)
 
 
 def test_every_key_has_metadata_and_a_field() -> None:

@@ -1,4 +1,6 @@
-"""RECIST 1.1 edge cases: target choice, the 20 % + 5 mm rule, −30 %, nadir, NE, CR vs PR."""
+"""RECIST 1.1 edge cases: target choice, the 20 % + 5 mm rule, −30 %, nadir, NE, NN, CR vs PR.
+
+One test per line of guideline-rules.md's rewritten RECIST section (engine 1.1.0)."""
 
 from __future__ import annotations
 
@@ -98,19 +100,46 @@ def test_ne_timepoints_do_not_set_the_nadir(cb: Any) -> None:
     assert best_response(result) == "SD"
 
 
-def test_a_missing_target_is_ne_even_with_new_lesions(cb: Any) -> None:
-    # the spec's "a target lesion absent from the timepoint → NE" wins over its PD line
+def test_new_lesions_are_pd_even_with_a_missing_target(cb: Any) -> None:
+    # RECIST 1.1: new lesions or non-target progression are PD in every case
     result = run(
         cb, [cb.lesion("L1", 40), cb.lesion("L2", 30)], [cb.lesion("L1", 20)], new_lesions=True
     )
-    assert result[0].response == "NE"
+    assert result[0].response == "PD"
+    assert result[0].missing_targets == ("L2",)
     result = run(
         cb,
         [cb.lesion("L1", 40), cb.lesion("L2", 30)],
         [cb.lesion("L1", 20)],
         non_target_progression=True,
     )
+    assert result[0].response == "PD"
+
+
+def test_a_missing_target_gives_pd_when_the_measured_ones_already_progress(cb: Any) -> None:
+    # baseline (= nadir) 40 + 30 = 70; L2 not measured: L1 alone at 84 is +20 % and +14 mm
+    baseline = [cb.lesion("L1", 40), cb.lesion("L2", 30)]
+    result = run(cb, baseline, [cb.lesion("L1", 84)])
+    assert result[0].response == "PD"
+    assert result[0].sum_mm is None
+    assert result[0].measured_sum_mm == 84
+    assert result[0].missing_targets == ("L2",)
+    # one millimetre less (83 < 1.2 × 70 = 84) cannot show progression: NE
+    result = run(cb, baseline, [cb.lesion("L1", 83)])
     assert result[0].response == "NE"
+    assert result[0].measured_sum_mm == 83
+    # listed without a diameter counts as missing too
+    result = run(cb, baseline, [cb.lesion("L1", 84), {"id": "L2", "status": "present"}])
+    assert result[0].response == "PD"
+
+
+def test_a_missing_target_progresses_against_the_nadir(cb: Any) -> None:
+    # nadir 20 + 10 = 30 after a PR; L1 alone at 36 is +20 % and +6 mm over it: PD
+    baseline = [cb.lesion("L1", 40), cb.lesion("L2", 30)]
+    result = run(cb, baseline, [cb.lesion("L1", 20), cb.lesion("L2", 10)], [cb.lesion("L1", 36)])
+    assert [r.response for r in result] == ["PR", "PD"]
+    result = run(cb, baseline, [cb.lesion("L1", 20), cb.lesion("L2", 10)], [cb.lesion("L1", 35)])
+    assert [r.response for r in result] == ["PR", "NE"]
 
 
 def test_an_unmeasured_target_with_new_lesions_is_pd(cb: Any) -> None:
@@ -158,51 +187,107 @@ def test_marked_targets_win_over_size(cb: Any) -> None:
 
 
 def test_auto_selection_needs_10_mm(cb: Any) -> None:
+    # no lesion ≥ 10 mm: no target; non-target disease only reads NN while lesions remain
     result = run(
         cb, [cb.lesion("L1", 9.9), cb.lesion("L2", 5)], [cb.lesion("L1", 3), cb.lesion("L2", 2)]
     )
-    assert result[0].response == "NE"
+    assert result[0].response == "NN"
+    assert result[0].sum_mm is None
     images = timepoints(cb, cb.scan("2025-01-01", [cb.lesion("L1", 10)]))
     assert assess(images[0], [])[0].target_lesions == ("L1",)
 
 
-def test_no_measurable_baseline_is_ne_at_every_timepoint(cb: Any) -> None:
-    # "Baseline with no measurable target → every timepoint's response is NE", also with new
-    # lesions or non-target progression
+def test_no_measurable_baseline_with_new_lesions_is_pd(cb: Any) -> None:
+    # the critical 1.0.0 miss: new lesions are progression, measurable baseline or not
     small = [cb.lesion("L1", 8)]
-    assert run(cb, small, [cb.lesion("L1", 4)])[0].response == "NE"
-    assert run(cb, small, [cb.lesion("L1", 4)], new_lesions=True)[0].response == "NE"
-    assert run(cb, small, [cb.lesion("L1", 12)], non_target_progression=True)[0].response == "NE"
+    assert run(cb, small, [cb.lesion("L1", 4)], new_lesions=True)[0].response == "PD"
+    assert run(cb, small, [cb.lesion("L1", 12)], non_target_progression=True)[0].response == "PD"
     # a marked lesion that is not present at baseline is no target either
     gone = [cb.lesion("L1", 0, target=True), cb.lesion("L2", 30)]
     result = run(cb, gone, [cb.lesion("L1", 0), cb.lesion("L2", 30)], new_lesions=True)
-    assert result[0].response == "NE"
+    assert result[0].response == "PD"
 
 
-def test_marked_targets_have_no_size_condition(cb: Any) -> None:
-    # the ≥ 10 mm condition belongs to the engine's own choice, not to the board's marks
+def test_non_target_only_disease_reads_cr_nn_or_ne(cb: Any) -> None:
+    # RECIST Table 2: CR when every lesion has gone, NN while any remains (all assessed),
+    # NE when a baseline lesion was not assessed
+    small = [cb.lesion("L1", 8), cb.lesion("L2", 6)]
+    assert run(cb, small, [cb.lesion("L1", 8), cb.lesion("L2", 0)])[0].response == "NN"
+    assert run(cb, small, [cb.lesion("L1", 14), cb.lesion("L2", 9)])[0].response == "NN"
+    assert run(cb, small, [cb.lesion("L1", 0), cb.lesion("L2", 0)])[0].response == "CR"
+    assert run(cb, small, [cb.lesion("L1", 0)])[0].response == "NE"
+    assert run(cb, small, [cb.lesion("L1", 4), {"id": "L2"}])[0].response == "NN"
+    resected = [cb.lesion("L1", 4), cb.lesion("L2", 5, status="resected")]
+    assert run(cb, small, resected)[0].response == "NE"
+    # a present lesion under a new id keeps CR from being called
+    assert (
+        run(cb, small, [cb.lesion("L1", 0), cb.lesion("L2", 0), cb.lesion("L9", 7)])[0].response
+        == "NN"
+    )
+
+
+def test_no_baseline_disease_is_not_evaluable(cb: Any) -> None:
+    # nothing to follow (e.g. after a clearing operation): NE unless new lesions appear
+    assert run(cb, [], [cb.lesion("L1", 0)])[0].response == "NE"
+    assert run(cb, [], [cb.lesion("L4", 12)], new_lesions=True)[0].response == "PD"
+
+
+def test_a_marked_6_mm_target_is_demoted(cb: Any) -> None:
+    # RECIST 1.1: measurable means ≥ 10 mm, whatever the board marked
     images = timepoints(
         cb,
         cb.scan(
             "2025-01-01",
             [
                 cb.lesion("L1", 20, target=True),
-                cb.lesion("L2", 8, target=True),
+                cb.lesion("L2", 6, target=True),
                 cb.lesion("L3", 30),
+            ],
+        ),
+    )
+    baseline, _ = assess(images[0], [])
+    assert baseline.target_lesions == ("L1",)
+    assert baseline.non_target_lesions == ("L2", "L3")
+    assert baseline.sum_mm == 20
+    assert baseline.targets_chosen_by == "marked"
+    assert [(d.id, d.diameter_mm, d.reason) for d in baseline.demoted_targets] == [
+        ("L2", 6, "below_10_mm")
+    ]
+    # 10 mm exactly is measurable
+    images = timepoints(cb, cb.scan("2025-01-01", [cb.lesion("L1", 10, target=True)]))
+    assert assess(images[0], [])[0].demoted_targets == ()
+
+
+def test_only_marked_lesions_below_10_mm_let_the_engine_choose(cb: Any) -> None:
+    images = timepoints(
+        cb,
+        cb.scan(
+            "2025-01-01",
+            [cb.lesion("L1", 6, target=True), cb.lesion("L2", 12), cb.lesion("L3", 30)],
+        ),
+    )
+    baseline, _ = assess(images[0], [])
+    assert baseline.target_lesions == ("L3", "L2")
+    assert baseline.targets_chosen_by == "engine"
+    assert [d.id for d in baseline.demoted_targets] == ["L1"]
+
+
+def test_at_most_two_targets(cb: Any) -> None:
+    images = timepoints(
+        cb,
+        cb.scan(
+            "2025-01-01",
+            [
+                cb.lesion("L1", 20, target=True),
+                cb.lesion("L2", 15, target=True),
+                cb.lesion("L3", 40, target=True),
             ],
         ),
     )
     baseline, _ = assess(images[0], [])
     assert baseline.target_lesions == ("L1", "L2")
     assert baseline.non_target_lesions == ("L3",)
-    assert baseline.sum_mm == 28
-    assert baseline.targets_chosen_by == "marked"
-    small = [cb.lesion("L1", 8, target=True)]
-    result = run(cb, small, [cb.lesion("L1", 4, target=True)])
-    assert result[0].sum_mm == 4
-    assert result[0].response == "PR"
-    # +5 mm and +62.5 %: PD by size
-    assert run(cb, small, [cb.lesion("L1", 13)])[0].response == "PD"
+    assert [(d.id, d.reason) for d in baseline.demoted_targets] == [("L3", "beyond_second")]
 
 
 def test_a_marked_lesion_without_a_diameter_is_a_non_target(cb: Any) -> None:
@@ -216,6 +301,7 @@ def test_a_marked_lesion_without_a_diameter_is_a_non_target(cb: Any) -> None:
     baseline, _ = assess(images[0], [])
     assert baseline.target_lesions == ("L1",)
     assert baseline.non_target_lesions == ("L2",)
+    assert [(d.id, d.reason) for d in baseline.demoted_targets] == [("L2", "no_diameter")]
 
 
 def test_cr_needs_every_lesion_gone(cb: Any) -> None:
@@ -255,6 +341,8 @@ def test_best_response_ignores_ne() -> None:
     assert best_response([tp("NE")]) is None
     assert best_response([]) is None
     assert best_response([tp("PD"), tp("CR"), tp("PR")]) == "CR"
+    assert best_response([tp("PD"), tp("NN")]) == "NN"
+    assert best_response([tp("NN"), tp("SD")]) == "SD"
 
 
 def test_recist_facts_stop_at_the_first_liver_directed_procedure(cb: Any) -> None:
@@ -273,6 +361,29 @@ def test_recist_facts_stop_at_the_first_liver_directed_procedure(cb: Any) -> Non
     assert [r.date.isoformat() for r in facts.recist] == ["2025-02-01"]
     assert facts.best_response == "SD"
     assert facts.current_response is None  # the current scan follows the ablation
+
+
+def test_imaging_on_the_day_of_a_liver_directed_procedure_is_not_assessed(cb: Any) -> None:
+    def facts(procedure_day: str) -> Any:
+        case = cb.case(
+            imaging=[
+                cb.scan("2025-01-01", [cb.lesion("L1", 40)]),
+                cb.scan("2025-02-01", [cb.lesion("L1", 30)]),
+                cb.scan("2025-03-01", [cb.lesion("L1", 26)]),
+            ],
+            treatments=[
+                *cb.cycles("2025-01-02", 4),
+                cb.procedure(procedure_day, "tace"),
+            ],
+        )
+        return cb.evaluate(case).facts
+
+    same_day = facts("2025-03-01")
+    assert [r.date.isoformat() for r in same_day.recist] == ["2025-02-01"]
+    assert same_day.current_response is None
+    day_after = facts("2025-03-02")
+    assert [r.date.isoformat() for r in day_after.recist] == ["2025-02-01", "2025-03-01"]
+    assert day_after.current_response == "PR"
 
 
 def test_baseline_is_the_latest_scan_before_treatment(cb: Any) -> None:
@@ -331,7 +442,7 @@ def _reference(base: list[float], later: list[list[float]]) -> list[tuple[Any, .
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(
-    base=st.lists(_typed, min_size=1, max_size=2),
+    base=st.lists(_typed.filter(lambda d: Fraction(repr(d)) >= 10), min_size=1, max_size=2),
     later=st.lists(st.lists(_typed, min_size=2, max_size=2), min_size=1, max_size=4),
 )
 def test_sums_and_thresholds_are_exact_decimal_arithmetic(
@@ -356,9 +467,13 @@ def test_sums_and_thresholds_are_exact_decimal_arithmetic(
     ] == expected
 
 
-def test_a_vanishing_baseline_sum_gives_no_percentage_rather_than_infinity(cb: Any) -> None:
-    # 5e-324 mm is a valid (> 0) diameter; dividing by it overflows to infinity
-    result = run(cb, [cb.lesion("L1", 5e-324, target=True)], [cb.lesion("L1", 30, target=True)])
-    assert result[0].change_from_baseline_percent is None
-    assert result[0].change_from_nadir_percent is None
-    assert result[0].response == "PD"
+def test_a_vanishing_nadir_gives_no_percentage_rather_than_infinity(cb: Any) -> None:
+    # 5e-324 mm is a valid (> 0) diameter; dividing by it as the nadir overflows to infinity
+    result = run(
+        cb,
+        [cb.lesion("L1", 30, target=True)],
+        [cb.lesion("L1", 5e-324, target=True)],
+        [cb.lesion("L1", 30, target=True)],
+    )
+    assert result[1].change_from_nadir_percent is None
+    assert result[1].response == "PD"

@@ -474,24 +474,33 @@ def test_ablation_option(cb: Any) -> None:
         plan=unresectable,
         imaging=[cb.scan("2025-04-01", [cb.lesion("L1", 31)])],
     )
-    small = [cb.scan("2025-04-01", [cb.lesion("L1", 30)])]
+    # resectable: a planned major hepatectomy, or the COLLISION population
+    small_and_large = [cb.scan("2025-04-01", [cb.lesion("L1", 30), cb.lesion("L2", 31)])]
     assert fires(
         cb,
         "PATHWAY.ABLATION_OPTION",
-        imaging=small,
+        imaging=small_and_large,
         plan={"resectability": "resectable", "segments_to_resect": [5, 6, 7]},
     )
     assert not fires(
         cb,
         "PATHWAY.ABLATION_OPTION",
-        imaging=small,
+        imaging=small_and_large,
         plan={"resectability": "resectable", "segments_to_resect": [6, 7]},
     )
+    small = [cb.scan("2025-04-01", [cb.lesion("L1", 30)])]
     assert not fires(
         cb,
         "PATHWAY.ABLATION_OPTION",
         imaging=small,
         plan={"resectability": "unresectable", "intent": "palliative"},
+    )
+    assert not fires(
+        cb,
+        "PATHWAY.ABLATION_OPTION",
+        imaging=small,
+        plan=unresectable,
+        extrahepatic_disease=[{"site": "lung"}],
     )
     assert fires(
         cb,
@@ -500,6 +509,19 @@ def test_ablation_option(cb: Any) -> None:
         imaging=[cb.scan("2025-04-01", [cb.lesion("L1", 31)])],
         profile=Profile(ablation_max_mm=31),
     )
+
+
+def test_ablation_option_covers_the_collision_population(cb: Any) -> None:
+    # every present lesion ≤ 30 mm and at most 10 of them, resectable, minor resection
+    def scan(count: int, size: float = 30) -> list[Any]:
+        return [cb.scan("2025-04-01", lesions(count, size))]
+
+    resectable = {"resectability": "resectable"}
+    assert fires(cb, "PATHWAY.ABLATION_OPTION", imaging=scan(1), plan=resectable)
+    assert fires(cb, "PATHWAY.ABLATION_OPTION", imaging=scan(10), plan=resectable)
+    assert not fires(cb, "PATHWAY.ABLATION_OPTION", imaging=scan(11), plan=resectable)
+    assert not fires(cb, "PATHWAY.ABLATION_OPTION", imaging=scan(1, 31), plan=resectable)
+    assert fires(cb, "PATHWAY.ABLATION_OPTION", imaging=scan(1))  # no plan: curative
 
 
 def _transplant_case(cb: Any, cycles: int = 3, ecog: int = 1, **blocks: Any) -> Any:
@@ -538,6 +560,25 @@ def test_transplant_referral_not_on_progression(cb: Any) -> None:
     blocks = _transplant_case(cb)
     blocks["imaging"][1]["new_lesions"] = True
     assert not fires(cb, "PATHWAY.TRANSPLANT_REFERRAL", **blocks)
+
+
+def test_transplant_referral_needs_a_documented_non_progression(cb: Any) -> None:
+    # SECA-II and TRANSMET required response or stability: NE or no response does not pass
+    no_restaging = _transplant_case(cb)
+    no_restaging["imaging"] = no_restaging["imaging"][:1]
+    assert not fires(cb, "PATHWAY.TRANSPLANT_REFERRAL", **no_restaging)
+    missing_target = _transplant_case(cb)
+    missing_target["imaging"][1]["lesions"] = []
+    assert not fires(cb, "PATHWAY.TRANSPLANT_REFERRAL", **missing_target)
+    # non-target-only disease documented as NN passes
+    nn = _transplant_case(cb)
+    nn["imaging"] = [
+        cb.scan("2025-03-01", [cb.lesion("L1", 8)]),
+        cb.scan("2025-04-20", [cb.lesion("L1", 7)]),
+    ]
+    evaluation = cb.evaluate(cb.case(**nn))
+    assert evaluation.facts.current_response == "NN"
+    assert "PATHWAY.TRANSPLANT_REFERRAL" in evaluation.rule_ids()
 
 
 def test_transplant_referral_shows_the_oslo_score(cb: Any) -> None:
@@ -907,6 +948,38 @@ def test_mark_lesions_at_risk(cb: Any) -> None:
     assert fires(cb, "RESPONSE.MARK_LESIONS_AT_RISK", as_of=date(2025, 6, 17), **blocks(19, 5))
 
 
+def test_mark_lesions_at_risk_before_the_first_cycle(cb: Any) -> None:
+    # systemic therapy planned and none given yet: mark before the first cycle
+    small = [cb.scan("2025-03-01", [cb.lesion("L1", 19, depth_mm=5)])]
+    finding = cb.finding(
+        cb.case(imaging=small, plan={"planned_regimen": "folfoxiri"}),
+        "RESPONSE.MARK_LESIONS_AT_RISK",
+    )
+    assert "before the first cycle" in finding.message
+    assert fires(
+        cb,
+        "RESPONSE.MARK_LESIONS_AT_RISK",
+        imaging=small,
+        plan={"planned_immunotherapy": "pembrolizumab"},
+    )
+    # nothing planned: nothing to mark for
+    assert not fires(cb, "RESPONSE.MARK_LESIONS_AT_RISK", imaging=small)
+    assert not fires(
+        cb,
+        "RESPONSE.MARK_LESIONS_AT_RISK",
+        imaging=[cb.scan("2025-03-01", [cb.lesion("L1", 20, depth_mm=10)])],
+        plan={"planned_regimen": "folfox"},
+    )
+    # planned but given long ago (no longer on treatment): not "none given yet"
+    assert not fires(
+        cb,
+        "RESPONSE.MARK_LESIONS_AT_RISK",
+        imaging=small,
+        plan={"planned_regimen": "folfox"},
+        treatments=cb.cycles("2025-03-02", 2),
+    )
+
+
 def _cea(cb: Any, baseline: float, latest: float) -> dict[str, Any]:
     return dict(
         imaging=[cb.scan("2025-03-01", [cb.lesion("L1", 32)])],
@@ -936,24 +1009,28 @@ def test_cea_rules_need_a_raised_baseline(cb: Any) -> None:
     assert "RESPONSE.CEA_NOT_FALLING" in cb.rules(cb.case(**_cea(cb, 5.1, 6.0)))
 
 
-def test_cea_rules_need_a_dose_on_or_after_the_baseline_sample(cb: Any) -> None:
-    # "≥ 1 cycle since baseline CEA": a dose dated on or after the baseline CEA's date; it
-    # need not come before the latest sample
+def test_cea_rules_need_an_on_treatment_sample(cb: Any) -> None:
+    # the latest CEA after the baseline one, with a dose on/after the baseline sample's day
+    # and before the latest sample's day
     blocks = _cea(cb, 40, 45)
-    blocks["labs"][1]["date"] = "2025-03-03"  # drawn on the day of cycle 1
+    blocks["labs"][1]["date"] = "2025-03-04"  # the day after cycle 1
     assert fires(cb, "RESPONSE.CEA_NOT_FALLING", **blocks)
-    # a single sample before the first cycle: change 0.0 %, every condition holds
+    blocks["labs"][1]["date"] = "2025-03-03"  # drawn on the day of cycle 1: pre-dose
+    assert not fires(cb, "RESPONSE.CEA_NOT_FALLING", **blocks)
+    # the latest CEA is the baseline itself: never compared with itself
     blocks["labs"] = blocks["labs"][:1]
-    assert fires(cb, "RESPONSE.CEA_NOT_FALLING", **blocks)
+    assert not fires(cb, "RESPONSE.CEA_NOT_FALLING", **blocks)
+    assert not fires(cb, "RESPONSE.CEA_FALLING", **blocks)
     # every sample after the last dose (the first of the episode is then the baseline): no
-    # dose since the baseline CEA
+    # dose between the two samples
     blocks["labs"] = [
         {"date": "2025-05-13", "cea_ng_ml": 40},
         {"date": "2025-05-20", "cea_ng_ml": 45},
     ]  # last cycle 2025-05-12
     assert not fires(cb, "RESPONSE.CEA_NOT_FALLING", as_of=date(2025, 5, 20), **blocks)
     blocks["treatments"] = cb.cycles("2025-03-03", 7)  # cycle 7 on 2025-05-26
-    assert fires(cb, "RESPONSE.CEA_NOT_FALLING", as_of=date(2025, 5, 26), **blocks)
+    blocks["labs"].append({"date": "2025-05-27", "cea_ng_ml": 45})
+    assert fires(cb, "RESPONSE.CEA_NOT_FALLING", as_of=date(2025, 5, 27), **blocks)
 
 
 def test_ct_only_restaging(cb: Any) -> None:
@@ -962,11 +1039,19 @@ def test_ct_only_restaging(cb: Any) -> None:
     assert fires(
         cb, "RESPONSE.CT_ONLY_RESTAGING", imaging=[mri, ct], treatments=cb.cycles("2025-03-03", 4)
     )
-    mri_since = cb.scan("2025-03-03", [cb.lesion("L1", 32)])
+    # an MRI on the first cycle's day is the pre-treatment baseline, not a restaging MRI
+    mri_same_day = cb.scan("2025-03-03", [cb.lesion("L1", 32)])
+    assert fires(
+        cb,
+        "RESPONSE.CT_ONLY_RESTAGING",
+        imaging=[mri, mri_same_day, ct],
+        treatments=cb.cycles("2025-03-03", 4),
+    )
+    mri_after = cb.scan("2025-03-04", [cb.lesion("L1", 32)])
     assert not fires(
         cb,
         "RESPONSE.CT_ONLY_RESTAGING",
-        imaging=[mri, mri_since, ct],
+        imaging=[mri, mri_after, ct],
         treatments=cb.cycles("2025-03-03", 4),
     )
     # CT on the day chemotherapy starts is the baseline, not a restaging
@@ -987,7 +1072,7 @@ def test_ct_only_restaging_counts_from_the_first_cycle_of_any_setting(cb: Any) -
     ]
     ct = cb.scan("2025-04-20", [cb.lesion("L1", 0)], modality="ct")
     assert fires(cb, "RESPONSE.CT_ONLY_RESTAGING", treatments=operated, imaging=[ct])
-    mri = cb.scan("2025-02-10", [cb.lesion("L1", 0)])
+    mri = cb.scan("2025-02-11", [cb.lesion("L1", 0)])
     assert not fires(cb, "RESPONSE.CT_ONLY_RESTAGING", treatments=operated, imaging=[mri, ct])
     # immunotherapy alone has no chemotherapy cycle
     dose = [
@@ -1083,35 +1168,65 @@ def test_r1_margin(cb: Any) -> None:
     assert not fires(
         cb, "SURGERY.R1_MARGIN", surgery_outcomes=outcome(margin_status="r0", margin_mm=1.0)
     )
-    # the spec names R1 only: R2 alone does not fire (R2 with a margin < 1 mm does)
+    # R2 is SURGERY.R2_RESIDUAL_DISEASE, also with a margin below the limit
     assert not fires(cb, "SURGERY.R1_MARGIN", surgery_outcomes=outcome(margin_status="r2"))
-    assert fires(cb, "SURGERY.R1_MARGIN", surgery_outcomes=outcome(margin_status="r2", margin_mm=0))
-    # the latest outcome decides: a later R0 resection supersedes an earlier R1 …
+    assert not fires(
+        cb, "SURGERY.R1_MARGIN", surgery_outcomes=outcome(margin_status="r2", margin_mm=0)
+    )
+    # the latest liver resection decides: a later R0 resection supersedes an earlier R1 …
     both = [
         *outcome(margin_status="r1"),
         {"date": "2025-05-20", "procedure": "hepatectomy", "margin_status": "r0", "margin_mm": 5},
     ]
     assert not fires(cb, "SURGERY.R1_MARGIN", surgery_outcomes=both)
-    # … and so does a later outcome of any procedure, with or without margin data
-    colectomy = [
-        *outcome(margin_status="r1"),
-        {"date": "2025-05-20", "procedure": "colectomy", "margin_status": "r0"},
-    ]
-    assert not fires(cb, "SURGERY.R1_MARGIN", surgery_outcomes=colectomy)
-    bare = [*outcome(margin_status="r1"), {"date": "2025-05-20", "procedure": "other"}]
-    assert not fires(cb, "SURGERY.R1_MARGIN", surgery_outcomes=bare)
-    # a later R1 of any procedure fires
+    # … but a later colectomy or proctectomy says nothing of the liver (liver-first pathway)
+    for later in ("colectomy", "proctectomy", "other"):
+        after = [
+            *outcome(margin_status="r1"),
+            {"date": "2025-05-20", "procedure": later, "margin_status": "r0"},
+        ]
+        assert fires(cb, "SURGERY.R1_MARGIN", surgery_outcomes=after), later
     rectum = [
         *outcome(margin_status="r0"),
         {"date": "2025-05-20", "procedure": "proctectomy", "margin_status": "r1"},
     ]
-    assert fires(cb, "SURGERY.R1_MARGIN", surgery_outcomes=rectum)
+    assert not fires(cb, "SURGERY.R1_MARGIN", surgery_outcomes=rectum)
+    # first stages count as liver resections
+    first = [{"date": "2025-05-01", "procedure": "two_stage_first", "margin_status": "r1"}]
+    assert fires(cb, "SURGERY.R1_MARGIN", surgery_outcomes=first)
     # outcomes after as_of are ignored
     assert not fires(
         cb,
         "SURGERY.R1_MARGIN",
         as_of=date(2025, 4, 30),
         surgery_outcomes=outcome(margin_status="r1"),
+    )
+
+
+def test_r1_margin_adjuvant_sentence_only_within_the_discussion_window(cb: Any) -> None:
+    outcome = [{"date": "2025-03-09", "procedure": "hepatectomy", "margin_status": "r1"}]
+    recent = cb.finding(cb.case(surgery_outcomes=outcome), "SURGERY.R1_MARGIN")  # 84 days
+    assert "discuss adjuvant therapy" in recent.message
+    later = cb.finding(
+        cb.case(surgery_outcomes=outcome), "SURGERY.R1_MARGIN", as_of=date(2025, 6, 2)
+    )  # 85 days
+    assert "adjuvant" not in later.message
+    assert "recurrence now follows an R1 resection" in later.message
+
+
+def test_r1_margin_outcome_without_procedure_reads_the_same_day_operation(cb: Any) -> None:
+    outcome = [{"date": "2025-05-01", "margin_status": "r1"}]
+    assert fires(
+        cb,
+        "SURGERY.R1_MARGIN",
+        surgery_outcomes=outcome,
+        treatments=[cb.procedure("2025-05-01", "hepatectomy")],
+    )
+    assert not fires(
+        cb,
+        "SURGERY.R1_MARGIN",
+        surgery_outcomes=outcome,
+        treatments=[cb.procedure("2025-05-01", "colectomy")],
     )
 
 
@@ -1143,6 +1258,18 @@ def test_adjuvant_discussion(cb: Any) -> None:
     assert not fires(
         cb, "SURGERY.ADJUVANT_DISCUSSION", treatments=operated("2025-03-09", *adjuvant)
     )
+    # not after an R2 operation (residual disease, not adjuvant)
+    for margin, expected in (("r2", False), ("r1", True), ("r0", True)):
+        outcome = [{"date": "2025-03-09", "procedure": "hepatectomy", "margin_status": margin}]
+        assert (
+            fires(
+                cb,
+                "SURGERY.ADJUVANT_DISCUSSION",
+                treatments=operated("2025-03-09"),
+                surgery_outcomes=outcome,
+            )
+            is expected
+        ), margin
 
 
 # --------------------------------------------------------------------------------------
@@ -1164,19 +1291,312 @@ def test_fong_high_risk(cb: Any) -> None:
 # Every rule is covered
 
 
-def test_every_rule_has_a_firing_test() -> None:
-    """Every catalogue rule id is exercised by a `fires(...)` call in this module."""
+def test_every_rule_has_a_firing_and_a_missing_test() -> None:
+    """Every catalogue rule id is exercised by a `fires(...)` call in this module (a case that
+    fires it) and by a `not fires(...)` call (a case that just misses it)."""
     source = Path(__file__).read_text(encoding="utf-8")
     untested = [
-        r.id for r in RULES if not re.search(rf'fires\(\s*cb,\s*"{re.escape(r.id)}"', source)
+        r.id
+        for r in RULES
+        if not re.search(r'(?<!not )fires\(\s*cb,\s*"' + re.escape(r.id), source)
     ]
-    assert not untested
+    assert not untested, untested
+    unmissed = [
+        r.id for r in RULES if not re.search(r'not fires\(\s*cb,\s*"' + re.escape(r.id), source)
+    ]
+    assert not unmissed, unmissed
+    assert len(RULES) == 53
 
 
-def test_cea_not_falling_says_when_there_is_no_later_sample(cb: Any) -> None:
-    blocks = _cea(cb, 40, 45)
-    blocks["labs"] = blocks["labs"][:1]
-    message = cb.finding(cb.case(**blocks), "RESPONSE.CEA_NOT_FALLING").message
-    assert "No CEA has been measured after the baseline sample (40 ng/mL" in message
-    message = cb.finding(cb.case(**_cea(cb, 40, 45)), "RESPONSE.CEA_NOT_FALLING").message
-    assert "CEA went from 40 to 45 ng/mL (12.5 %)" in message
+# --------------------------------------------------------------------------------------
+# Engine 1.1.0: the new rules and the corrected ones (fire / just miss)
+
+
+def test_target_not_measurable(cb: Any) -> None:
+    def marked(mm: float) -> list[Any]:
+        return [cb.scan("2025-04-01", [cb.lesion("L1", 32), cb.lesion("L2", mm, target=True)])]
+
+    assert fires(cb, "DATA.TARGET_NOT_MEASURABLE", imaging=marked(6))
+    assert fires(cb, "DATA.TARGET_NOT_MEASURABLE", imaging=marked(9.9))
+    assert not fires(cb, "DATA.TARGET_NOT_MEASURABLE", imaging=marked(10))
+    finding = cb.finding(cb.case(imaging=marked(6)), "DATA.TARGET_NOT_MEASURABLE")
+    assert "L2 (6 mm)" in finding.message
+    assert finding.values["demoted"] == [
+        {"lesion": "L2", "diameter_mm": 6, "reason": "below_10_mm"}
+    ]
+    # a third marked lesion is beyond the two RECIST allows
+    three = [
+        cb.scan(
+            "2025-04-01",
+            [cb.lesion(f"L{i}", 20, target=True) for i in (1, 2, 3)],
+        )
+    ]
+    assert fires(cb, "DATA.TARGET_NOT_MEASURABLE", imaging=three)
+    assert not fires(
+        cb, "DATA.TARGET_NOT_MEASURABLE", imaging=[{**three[0], "lesions": three[0]["lesions"][:2]}]
+    )
+
+
+def _raised_cea_on_treatment(cb: Any, *later: dict[str, Any]) -> dict[str, Any]:
+    return dict(
+        imaging=[cb.scan("2025-04-01", [cb.lesion("L1", 32)])],
+        labs=[{"date": "2025-04-01", "cea_ng_ml": 40}, *later],
+        treatments=cb.cycles("2025-04-02", 4),  # to 2025-05-14: on treatment on 2025-06-01
+    )
+
+
+def test_cea_not_remeasured(cb: Any) -> None:
+    assert fires(cb, "DATA.CEA_NOT_REMEASURED", **_raised_cea_on_treatment(cb))
+    # a sample on the day of the first dose is not after it …
+    same_day = {"date": "2025-04-02", "cea_ng_ml": 30}
+    assert fires(cb, "DATA.CEA_NOT_REMEASURED", **_raised_cea_on_treatment(cb, same_day))
+    # … the day after is
+    after = {"date": "2025-04-03", "cea_ng_ml": 30}
+    assert not fires(cb, "DATA.CEA_NOT_REMEASURED", **_raised_cea_on_treatment(cb, after))
+    # a normal baseline (≤ cea_uln) needs no trend
+    normal = _raised_cea_on_treatment(cb)
+    normal["labs"] = [{"date": "2025-04-01", "cea_ng_ml": 5.0}]
+    assert not fires(cb, "DATA.CEA_NOT_REMEASURED", **normal)
+    normal["labs"] = [{"date": "2025-04-01", "cea_ng_ml": 5.1}]
+    assert fires(cb, "DATA.CEA_NOT_REMEASURED", **normal)
+    # not on treatment (last dose 2025-05-14 + 35 days = 2025-06-18)
+    assert not fires(
+        cb, "DATA.CEA_NOT_REMEASURED", as_of=date(2025, 6, 19), **_raised_cea_on_treatment(cb)
+    )
+
+
+def test_extrahepatic_unresectable(cb: Any) -> None:
+    assert fires(
+        cb,
+        "PATHWAY.EXTRAHEPATIC_UNRESECTABLE",
+        extrahepatic_disease=[{"site": "lung", "resectable": False}],
+    )
+    assert not fires(
+        cb,
+        "PATHWAY.EXTRAHEPATIC_UNRESECTABLE",
+        extrahepatic_disease=[{"site": "lung", "resectable": True}],
+    )
+    assert not fires(
+        cb, "PATHWAY.EXTRAHEPATIC_UNRESECTABLE", extrahepatic_disease=[{"site": "lung"}]
+    )
+    for site in ("bone", "brain"):
+        assert fires(
+            cb,
+            "PATHWAY.EXTRAHEPATIC_UNRESECTABLE",
+            extrahepatic_disease=[{"site": site, "resectable": True}],
+        )
+    assert not fires(
+        cb,
+        "PATHWAY.EXTRAHEPATIC_UNRESECTABLE",
+        extrahepatic_disease=[{"site": "bone"}],
+        plan={"intent": "palliative"},
+    )
+
+
+def _converting(cb: Any, later_mm: float, setting: str = "conversion") -> dict[str, Any]:
+    return dict(
+        plan={"resectability": "unresectable"},
+        imaging=[
+            cb.scan("2025-03-01", [cb.lesion("L1", 50)]),
+            cb.scan("2025-05-01", [cb.lesion("L1", later_mm)]),
+        ],
+        treatments=cb.cycles("2025-03-03", 4, setting=setting),
+    )
+
+
+def test_reassess_resectability(cb: Any) -> None:
+    # 35 of 50 mm = −30 %: PR; 35.1 = SD
+    assert fires(cb, "PATHWAY.REASSESS_RESECTABILITY", **_converting(cb, 35))
+    assert not fires(cb, "PATHWAY.REASSESS_RESECTABILITY", **_converting(cb, 35.1))
+    assert fires(cb, "PATHWAY.REASSESS_RESECTABILITY", **_converting(cb, 35, "neoadjuvant"))
+    assert not fires(cb, "PATHWAY.REASSESS_RESECTABILITY", **_converting(cb, 35, "palliative"))
+    borderline = _converting(cb, 0)
+    borderline["plan"] = {"resectability": "borderline"}
+    assert fires(cb, "PATHWAY.REASSESS_RESECTABILITY", **borderline)  # CR
+    resectable = _converting(cb, 35)
+    resectable["plan"] = {"resectability": "resectable"}
+    assert not fires(cb, "PATHWAY.REASSESS_RESECTABILITY", **resectable)
+
+
+def test_fitness_for_surgery(cb: Any) -> None:
+    planned = {"segments_to_resect": [6, 7]}
+    assert fires(cb, "PATHWAY.FITNESS_FOR_SURGERY", patient={"ecog": 2}, plan=planned)
+    assert not fires(cb, "PATHWAY.FITNESS_FOR_SURGERY", patient={"ecog": 1}, plan=planned)
+    # born 1945-06-01: 80 on 2025-06-01; a day later born, 79
+    assert fires(
+        cb, "PATHWAY.FITNESS_FOR_SURGERY", patient={"birth_date": "1945-06-01"}, plan=planned
+    )
+    assert not fires(
+        cb, "PATHWAY.FITNESS_FOR_SURGERY", patient={"birth_date": "1945-06-02"}, plan=planned
+    )
+    for strategy in ("upfront_resection", "two_stage_hepatectomy", "alpps"):
+        assert fires(
+            cb, "PATHWAY.FITNESS_FOR_SURGERY", patient={"ecog": 3}, plan={"strategy": strategy}
+        )
+    # no resection planned, or not curative
+    assert not fires(
+        cb,
+        "PATHWAY.FITNESS_FOR_SURGERY",
+        patient={"ecog": 3},
+        plan={"strategy": "thermal_ablation"},
+    )
+    assert not fires(
+        cb,
+        "PATHWAY.FITNESS_FOR_SURGERY",
+        patient={"ecog": 3},
+        plan={**planned, "intent": "palliative"},
+    )
+
+
+def test_regional_therapy_option(cb: Any) -> None:
+    two_lines = [*cb.cycles("2025-01-06", 4), *cb.cycles("2025-03-03", 4, regimen="folfiri")]
+    unresectable = {"resectability": "unresectable"}
+    assert fires(cb, "PATHWAY.REGIONAL_THERAPY_OPTION", plan=unresectable, treatments=two_lines)
+    one_line = cb.cycles("2025-01-06", 8)
+    assert not fires(cb, "PATHWAY.REGIONAL_THERAPY_OPTION", plan=unresectable, treatments=one_line)
+    assert not fires(
+        cb,
+        "PATHWAY.REGIONAL_THERAPY_OPTION",
+        plan={"resectability": "borderline"},
+        treatments=two_lines,
+    )
+    assert not fires(
+        cb,
+        "PATHWAY.REGIONAL_THERAPY_OPTION",
+        plan=unresectable,
+        treatments=two_lines,
+        extrahepatic_disease=[{"site": "lung"}],
+    )
+    # progression on one regimen
+    progressing = [
+        cb.scan("2025-01-01", [cb.lesion("L1", 40)]),
+        cb.scan("2025-04-01", [cb.lesion("L1", 40)], new_lesions=True),
+    ]
+    assert fires(
+        cb,
+        "PATHWAY.REGIONAL_THERAPY_OPTION",
+        plan=unresectable,
+        treatments=one_line,
+        imaging=progressing,
+    )
+
+
+def test_r2_residual_disease(cb: Any) -> None:
+    def outcome(margin: str, procedure: str = "hepatectomy") -> list[Any]:
+        return [{"date": "2025-05-01", "procedure": procedure, "margin_status": margin}]
+
+    assert fires(cb, "SURGERY.R2_RESIDUAL_DISEASE", surgery_outcomes=outcome("r2"))
+    assert not fires(cb, "SURGERY.R2_RESIDUAL_DISEASE", surgery_outcomes=outcome("r1"))
+    assert not fires(cb, "SURGERY.R2_RESIDUAL_DISEASE", surgery_outcomes=outcome("r2", "colectomy"))
+    assert fires(cb, "SURGERY.R2_RESIDUAL_DISEASE", surgery_outcomes=outcome("r2", "alpps_stage_1"))
+    # a later R0 liver resection supersedes it; a later proctectomy does not
+    later_r0 = [
+        *outcome("r2"),
+        {"date": "2025-05-20", "procedure": "hepatectomy", "margin_status": "r0"},
+    ]
+    assert not fires(cb, "SURGERY.R2_RESIDUAL_DISEASE", surgery_outcomes=later_r0)
+    later_rectum = [
+        *outcome("r2"),
+        {"date": "2025-05-20", "procedure": "proctectomy", "margin_status": "r0"},
+    ]
+    assert fires(cb, "SURGERY.R2_RESIDUAL_DISEASE", surgery_outcomes=later_rectum)
+    evaluation = cb.evaluate(cb.case(surgery_outcomes=outcome("r2")))
+    assert evaluation.findings[0].rule == "SURGERY.R2_RESIDUAL_DISEASE"
+    assert evaluation.findings[0].severity == Severity.CRITICAL
+
+
+def test_second_stage_pending(cb: Any) -> None:
+    first = [cb.procedure("2025-04-01", "two_stage_first")]
+    assert fires(cb, "SURGERY.SECOND_STAGE_PENDING", treatments=first)
+    assert fires(
+        cb, "SURGERY.SECOND_STAGE_PENDING", treatments=[cb.procedure("2025-04-01", "alpps_stage_1")]
+    )
+    done = [*first, cb.procedure("2025-05-20", "two_stage_second")]
+    assert not fires(cb, "SURGERY.SECOND_STAGE_PENDING", treatments=done)
+    # the second stage after as_of has not happened yet
+    assert fires(cb, "SURGERY.SECOND_STAGE_PENDING", treatments=done, as_of=date(2025, 5, 19))
+    # PVE between the stages does not end the wait; an outcome alone counts as the operation
+    with_pve = [*first, cb.procedure("2025-04-20", "portal_vein_embolization")]
+    assert fires(cb, "SURGERY.SECOND_STAGE_PENDING", treatments=with_pve)
+    assert fires(
+        cb,
+        "SURGERY.SECOND_STAGE_PENDING",
+        surgery_outcomes=[{"date": "2025-04-01", "procedure": "two_stage_first"}],
+    )
+    assert not fires(
+        cb, "SURGERY.SECOND_STAGE_PENDING", treatments=[cb.procedure("2025-04-01", "hepatectomy")]
+    )
+
+
+def test_surgery_too_soon_after_capecitabine(cb: Any) -> None:
+    # CAPOX on 2025-04-01: oral capecitabine to 2025-04-14, so the 28-day washout ends
+    # 2025-05-12 (not 2025-04-29 as counted from the cycle date)
+    capox = dict(
+        imaging=[cb.scan("2025-03-20", [cb.lesion("L1", 32)])],
+        treatments=cb.cycles("2025-04-01", 1, regimen="capox", every=21),
+    )
+    assert fires(
+        cb,
+        "TIMING.SURGERY_TOO_SOON_AFTER_CHEMOTHERAPY",
+        plan={"planned_surgery_date": "2025-05-11"},
+        **capox,
+    )
+    assert not fires(
+        cb,
+        "TIMING.SURGERY_TOO_SOON_AFTER_CHEMOTHERAPY",
+        plan={"planned_surgery_date": "2025-05-12"},
+        **capox,
+    )
+    facts = cb.evaluate(cb.case(**capox)).facts
+    assert facts.earliest_safe_surgery_date == date(2025, 5, 12)
+    assert facts.chemotherapy.last_drug_delivery_date == date(2025, 4, 14)
+    shorter = Profile(capecitabine_course_days=7)
+    assert not fires(
+        cb,
+        "TIMING.SURGERY_TOO_SOON_AFTER_CHEMOTHERAPY",
+        plan={"planned_surgery_date": "2025-05-05"},
+        profile=shorter,
+        **capox,
+    )
+
+
+def test_proceed_to_surgery_accepts_nn(cb: Any) -> None:
+    nn = dict(
+        plan={"resectability": "resectable"},
+        imaging=[
+            cb.scan("2025-03-01", [cb.lesion("L1", 8)]),
+            cb.scan("2025-05-01", [cb.lesion("L1", 7)]),
+        ],
+        treatments=cb.cycles("2025-03-03", 4),
+    )
+    assert cb.evaluate(cb.case(**nn)).facts.current_response == "NN"
+    assert fires(cb, "TIMING.PROCEED_TO_SURGERY", **nn)
+    nn["imaging"][1]["new_lesions"] = True
+    assert not fires(cb, "TIMING.PROCEED_TO_SURGERY", **nn)
+
+
+def test_progression_on_chemotherapy_with_new_lesions_and_no_measurable_baseline(cb: Any) -> None:
+    """The clinical review's worst case: new lesions, no measurable target at baseline."""
+    blocks = dict(
+        plan={"resectability": "unresectable"},
+        patient={"ecog": 0},
+        imaging=[
+            cb.scan("2025-03-01", [cb.lesion("L1", 8)]),
+            cb.scan("2025-05-01", [cb.lesion("L1", 8)], new_lesions=True),
+        ],
+        treatments=cb.cycles("2025-03-03", 4),
+    )
+    rules = cb.rules(cb.case(**blocks))
+    assert "RESPONSE.PROGRESSION_ON_CHEMOTHERAPY" in rules
+    assert "PATHWAY.TRANSPLANT_REFERRAL" not in rules
+    blocks["imaging"][1]["new_lesions"] = False
+    assert not fires(cb, "RESPONSE.PROGRESSION_ON_CHEMOTHERAPY", **blocks)
+
+
+def test_anti_egfr_resectable_says_overall_survival(cb: Any) -> None:
+    finding = cb.finding(
+        cb.case(plan={"resectability": "resectable", "planned_biologic": "cetuximab"}),
+        "REGIMEN.ANTI_EGFR_RESECTABLE",
+    )
+    assert "overall survival (81.0 vs 55.4 months" in finding.message
+    assert "PFS difference was not significant" in finding.message

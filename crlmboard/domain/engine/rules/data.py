@@ -5,7 +5,15 @@ These turn `null` facts into explicit findings so that no gap hides a decision.
 
 from __future__ import annotations
 
-from crlmboard.domain.engine.rules import Context, Hit, Rule, Severity, day, rule, words
+from crlmboard.domain.engine.recist import MAX_TARGETS_PER_ORGAN, MEASURABLE_MIN_MM
+from crlmboard.domain.engine.rules import Context, Hit, Rule, Severity, day, num, rule, words
+
+DEMOTION_TEXT = {
+    "below_10_mm": "below the 10 mm a measurable lesion needs",
+    "not_present": "not present at baseline",
+    "no_diameter": "listed without a diameter",
+    "beyond_second": "beyond the 2 target lesions RECIST 1.1 allows in the liver",
+}
 
 
 @rule(
@@ -104,6 +112,79 @@ def flr_not_measured(ctx: Context) -> Hit | None:
 
 
 @rule(
+    "DATA.TARGET_NOT_MEASURABLE",
+    Severity.INFO,
+    title="Marked target lesion followed as non-target",
+    description="A lesion marked `target` at baseline is not a RECIST 1.1 target lesion (below "
+    "10 mm, not present, or beyond the second marked): it is followed as a non-target.",
+    sources=("eisenhauer-2009",),
+)
+def target_not_measurable(ctx: Context) -> Hit | None:
+    """Names each demoted mark, its diameter and why."""
+    baseline = ctx.facts.recist_baseline
+    if baseline is None or not baseline.demoted_targets:
+        return None
+    parts = [
+        f"{d.id} ({num(d.diameter_mm)} mm) is {DEMOTION_TEXT[d.reason]}"
+        for d in baseline.demoted_targets
+    ]
+    targets = list(baseline.target_lesions)
+    chosen = (
+        f"the targets are {words(targets)} ({baseline.targets_chosen_by})"
+        if targets
+        else "there is no measurable target, so response is read from non-target disease"
+    )
+    followed = "it as a non-target lesion" if len(parts) == 1 else "them as non-target lesions"
+    return Hit(
+        f"Marked as target on the baseline imaging of {day(baseline.date)}: {'; '.join(parts)}, "
+        f"so RECIST 1.1 follows {followed}; {chosen}.",
+        {
+            "baseline_date": baseline.date,
+            "demoted": [
+                {"lesion": d.id, "diameter_mm": d.diameter_mm, "reason": d.reason}
+                for d in baseline.demoted_targets
+            ],
+            "target_lesions": targets,
+            "targets_chosen_by": baseline.targets_chosen_by,
+            "measurable_min_mm": int(MEASURABLE_MIN_MM),
+            "max_targets": MAX_TARGETS_PER_ORGAN,
+        },
+    )
+
+
+@rule(
+    "DATA.CEA_NOT_REMEASURED",
+    Severity.INFO,
+    title="CEA not re-measured on treatment",
+    description="On treatment, baseline CEA > cea_uln, and no CEA dated after the first "
+    "systemic dose of the episode.",
+    sources=("guo-2021",),
+    profile_keys=("on_treatment_window_days", "cea_uln"),
+)
+def cea_not_remeasured(ctx: Context) -> Hit | None:
+    f = ctx.facts
+    uln = ctx.profile.cea_uln
+    systemic = ctx.episode.systemic_dates
+    if not f.chemotherapy.on_treatment or f.cea_baseline is None or f.cea_baseline <= uln:
+        return None
+    first = systemic[0]
+    if any(lab.date > first for lab in ctx.episode.cea_labs):
+        return None
+    return Hit(
+        f"CEA was {num(f.cea_baseline)} ng/mL (above {num(uln)}) on {day(f.cea_baseline_date)} "
+        f"and has not been measured since systemic therapy started on {day(first)}: measure "
+        "it at restaging to read the marker trend.",
+        {
+            "cea_baseline": f.cea_baseline,
+            "cea_baseline_date": f.cea_baseline_date,
+            "cea_uln": uln,
+            "first_systemic_date": first,
+            "cea_latest_date": f.cea_latest_date,
+        },
+    )
+
+
+@rule(
     "DATA.SCORE_INCOMPLETE",
     Severity.INFO,
     title="Risk scores incomplete",
@@ -135,5 +216,7 @@ RULES: tuple[Rule, ...] = (
     no_imaging,
     no_baseline_imaging,
     flr_not_measured,
+    target_not_measurable,
+    cea_not_remeasured,
     score_incomplete,
 )

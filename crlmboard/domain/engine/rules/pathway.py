@@ -7,8 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 from crlmboard.domain.engine.facts import months_between
+from crlmboard.domain.engine.recist import NON_PROGRESSION
 from crlmboard.domain.engine.rules import Context, Hit, Rule, Severity, num, rule, words
-from crlmboard.domain.models import ExtrahepaticSite, Resectability, Sequence
+from crlmboard.domain.models import (
+    ExtrahepaticSite,
+    Resectability,
+    Sequence,
+    Strategy,
+    TreatmentSetting,
+)
 
 RESECTABLE = Resectability.RESECTABLE
 NOT_YET_RESECTABLE = (Resectability.BORDERLINE, Resectability.UNRESECTABLE)
@@ -17,6 +24,21 @@ REGIONAL_NODES = (
     ExtrahepaticSite.PORTOCAVAL_NODES.value,
 )
 DISTANT_NODES = (ExtrahepaticSite.CELIAC_NODES.value, ExtrahepaticSite.PARA_AORTIC_NODES.value)
+UNCONTROLLABLE_SITES = (ExtrahepaticSite.BONE, ExtrahepaticSite.BRAIN)
+"""Extrahepatic sites that a curative liver resection cannot count as controllable."""
+COLLISION_MAX_LESIONS = 10
+"""COLLISION (collision-2025) enrolled patients with at most 10 lesions, all ≤ 3 cm: a trial's
+population definition (like RECIST's cut-offs), not an institution threshold."""
+RESECTION_STRATEGIES = frozenset(
+    {
+        Strategy.UPFRONT_RESECTION,
+        Strategy.PERIOPERATIVE_CHEMOTHERAPY,
+        Strategy.TWO_STAGE_HEPATECTOMY,
+        Strategy.ALPPS,
+        Strategy.RESECTION_PLUS_ABLATION,
+    }
+)
+"""Plan strategies that include a liver resection."""
 
 
 def _primary_unresected(ctx: Context) -> bool:
@@ -227,39 +249,50 @@ def simultaneous_major_hepatectomy(ctx: Context) -> Hit | None:
     "PATHWAY.ABLATION_OPTION",
     Severity.ADVICE,
     title="Thermal ablation as an option",
-    description="Curative intent, a present lesion ≤ ablation_max_mm, and the disease is "
-    "borderline/unresectable or the plan is a major hepatectomy.",
+    description="Curative intent, no extrahepatic disease, a present lesion ≤ ablation_max_mm, "
+    "and the disease is borderline/unresectable, or the plan is a major hepatectomy, or every "
+    "present lesion is ≤ ablation_max_mm with at most 10 lesions (the COLLISION population).",
     sources=("rev-treat-2021", "wjg-2014", "collision-2025"),
     profile_keys=("ablation_max_mm", "major_hepatectomy_segments"),
 )
 def ablation_option(ctx: Context) -> Hit | None:
     current = ctx.episode.current
     limit = ctx.profile.ablation_max_mm
-    if current is None or not ctx.curative:
+    if current is None or not ctx.curative or ctx.facts.extrahepatic_sites:
         return None
+    present = ctx.episode.current_lesions
     small = {
         lesion.id: lesion.longest_diameter_mm
-        for lesion in ctx.episode.current_lesions
+        for lesion in present
         if lesion.longest_diameter_mm is not None and lesion.longest_diameter_mm <= limit
     }
     hard = ctx.plan.resectability in NOT_YET_RESECTABLE
     major = ctx.facts.major_hepatectomy is True
-    if not small or not (hard or major):
+    count = ctx.facts.lesion_count
+    collision = len(small) == len(present) and count is not None and count <= COLLISION_MAX_LESIONS
+    if not small or not (hard or major or collision):
         return None
     listed = words([f"{lesion_id} {num(size)} mm" for lesion_id, size in small.items()])
-    context = (
-        f"{ctx.plan.resectability.value} disease"
-        if hard and ctx.plan.resectability
-        else "a planned major hepatectomy"
-    )
+    if hard and ctx.plan.resectability:
+        context = f"With {ctx.plan.resectability.value} disease"
+    elif major:
+        context = "With a planned major hepatectomy"
+    else:
+        context = (
+            f"With {count} lesion(s), all ≤ {limit} mm (the COLLISION population: "
+            f"≤ {COLLISION_MAX_LESIONS} lesions ≤ 3 cm)"
+        )
     return Hit(
-        f"With {context}, lesion(s) ≤ {limit} mm ({listed}) could be ablated, alone or "
-        "with resection, to spare parenchyma; outcomes are best below 25 mm.",
+        f"{context}, lesion(s) ≤ {limit} mm ({listed}) could be ablated, alone or with "
+        "resection, to spare parenchyma; outcomes are best below 25 mm.",
         {
             "lesions_mm": small,
             "ablation_max_mm": limit,
             "resectability": ctx.plan.resectability.value if ctx.plan.resectability else None,
             "major_hepatectomy": ctx.facts.major_hepatectomy,
+            "lesion_count": count,
+            "all_lesions_within_limit": len(small) == len(present),
+            "collision_max_lesions": COLLISION_MAX_LESIONS,
         },
     )
 
@@ -305,9 +338,9 @@ def oslo_score(ctx: Context) -> dict[str, Any]:
     title="Liver transplantation to consider",
     description="Unresectable, no extrahepatic disease, primary resected, ECOG ≤ "
     "transplant_max_ecog, BRAF not V600E, ≥ transplant_min_systemic_weeks of "
-    "systemic therapy, current response not PD; shows the Oslo score (largest > "
-    "oslo_largest_mm, CEA > oslo_cea, < oslo_interval_months from primary "
-    "resection, PD).",
+    "systemic therapy, current response documented as CR, PR, SD or NN; shows the Oslo "
+    "score (largest > oslo_largest_mm, CEA > oslo_cea, < oslo_interval_months from "
+    "primary resection, PD).",
     sources=("rev-treat-2021", "transmet-2024"),
     profile_keys=(
         "transplant_max_ecog",
@@ -333,9 +366,9 @@ def transplant_referral(ctx: Context) -> Hit | None:
         or f.braf_status == "v600e"
         or weeks is None
         or weeks < p.transplant_min_systemic_weeks
-        or f.current_response == "PD"
+        or f.current_response not in NON_PROGRESSION
     ):
-        return None
+        return None  # SECA-II and TRANSMET required response or stability on chemotherapy
     oslo = oslo_score(ctx)
     oslo_text = (
         f"Oslo score {oslo['score']}"
@@ -345,7 +378,7 @@ def transplant_referral(ctx: Context) -> Hit | None:
     return Hit(
         f"Unresectable liver-only disease after {num(weeks)} weeks of systemic therapy "
         f"(≥ {p.transplant_min_systemic_weeks}), ECOG {ecog}, response "
-        f"{f.current_response or 'not assessed'}: liver transplantation can be considered "
+        f"{f.current_response}: liver transplantation can be considered "
         f"(SECA-I 5-year OS 60 %; TRANSMET 57 % vs 13 % with chemotherapy alone); "
         f"{oslo_text}.",
         {
@@ -468,6 +501,144 @@ def peritoneal_liver_limit(ctx: Context) -> Hit | None:
     )
 
 
+@rule(
+    "PATHWAY.EXTRAHEPATIC_UNRESECTABLE",
+    Severity.WARNING,
+    title="Extrahepatic disease that cannot be resected or controlled",
+    description="Curative intent and an extrahepatic site recorded as not resectable, or in "
+    "bone or brain.",
+    sources=("wjg-2014", "guo-2021"),
+)
+def extrahepatic_unresectable(ctx: Context) -> Hit | None:
+    if not ctx.curative:
+        return None
+    sites = sorted(
+        {
+            e.site.value
+            for e in ctx.episode.extrahepatic
+            if e.resectable is False or e.site in UNCONTROLLABLE_SITES
+        }
+    )
+    if not sites:
+        return None
+    return Hit(
+        f"Extrahepatic disease that is not resectable or controllable "
+        f"({words([s.replace('_', ' ') for s in sites])}) with curative intent: a curative "
+        "liver resection requires all extrahepatic disease to be resectable or controllable "
+        "(JSCCR criteria; EORTC 40983 excluded extrahepatic disease).",
+        {"sites": sites},
+    )
+
+
+@rule(
+    "PATHWAY.REASSESS_RESECTABILITY",
+    Severity.ADVICE,
+    title="Responding to conversion therapy: reassess resectability",
+    description="Borderline or unresectable, curative intent, at least one chemotherapy cycle "
+    "in the conversion or neoadjuvant setting in the episode, and current response CR or PR.",
+    sources=("guo-2021", "rev-nct-2020", "wjg-2014", "nccn-colon"),
+)
+def reassess_resectability(ctx: Context) -> Hit | None:
+    f = ctx.facts
+    cycles = sum(
+        1
+        for c in ctx.episode.chemotherapy
+        if c.setting in (TreatmentSetting.CONVERSION, TreatmentSetting.NEOADJUVANT)
+    )
+    if (
+        ctx.plan.resectability not in NOT_YET_RESECTABLE
+        or not ctx.curative
+        or cycles < 1
+        or f.current_response not in ("CR", "PR")
+    ):
+        return None
+    assert ctx.plan.resectability is not None
+    when = f.current_imaging.date if f.current_imaging else None
+    return Hit(
+        f"{ctx.plan.resectability.value.capitalize()} disease with response "
+        f"{f.current_response} ({when.isoformat() if when else 'unknown'}) after {cycles} "
+        "conversion/neoadjuvant cycle(s): re-present it to the liver surgeons now and resect "
+        "as soon as it is resectable (re-evaluate every 2 months; operate between maximum "
+        "response and progression).",
+        {
+            "resectability": ctx.plan.resectability.value,
+            "current_response": f.current_response,
+            "conversion_cycles": cycles,
+            "imaging_date": when,
+        },
+    )
+
+
+@rule(
+    "PATHWAY.FITNESS_FOR_SURGERY",
+    Severity.WARNING,
+    title="Fitness for hepatectomy to assess",
+    description="Curative intent, a resection planned (segments to resect, or strategy upfront "
+    "resection, perioperative chemotherapy, two-stage hepatectomy, ALPPS or resection plus "
+    "ablation), and ECOG ≥ surgery_fitness_ecog or age ≥ surgery_fitness_age.",
+    sources=("rev-nct-2020", "wjg-2014", "rev-treat-2021"),
+    profile_keys=("surgery_fitness_ecog", "surgery_fitness_age"),
+)
+def fitness_for_surgery(ctx: Context) -> Hit | None:
+    p = ctx.profile
+    ecog = ctx.episode.patient.ecog
+    age = ctx.facts.age_years
+    planned = bool(ctx.plan.segments_to_resect) or ctx.plan.strategy in RESECTION_STRATEGIES
+    reasons = []
+    if ecog is not None and ecog >= p.surgery_fitness_ecog:
+        reasons.append(f"ECOG {ecog} (≥ {p.surgery_fitness_ecog})")
+    if age is not None and age >= p.surgery_fitness_age:
+        reasons.append(f"age {age} (≥ {p.surgery_fitness_age})")
+    if not ctx.curative or not planned or not reasons:
+        return None
+    return Hit(
+        f"A liver resection is planned with {words(reasons)}: assess fitness for hepatectomy "
+        "(performance status, comorbidity, age) before planning; for a patient unfit for "
+        "resection, thermal ablation and systemic therapy are the alternatives.",
+        {
+            "ecog": ecog,
+            "surgery_fitness_ecog": p.surgery_fitness_ecog,
+            "age_years": age,
+            "surgery_fitness_age": p.surgery_fitness_age,
+            "strategy": ctx.plan.strategy.value if ctx.plan.strategy else None,
+            "segments_to_resect": len(ctx.plan.segments_to_resect or []),
+        },
+    )
+
+
+@rule(
+    "PATHWAY.REGIONAL_THERAPY_OPTION",
+    Severity.ADVICE,
+    title="Liver-directed regional therapy as an option",
+    description="Unresectable, no extrahepatic disease, and progression (PD) on systemic "
+    "therapy in the episode or chemotherapy of two or more regimens in the episode.",
+    sources=("guo-2021", "rev-treat-2021", "wjg-2014"),
+)
+def regional_therapy_option(ctx: Context) -> Hit | None:
+    f = ctx.facts
+    if ctx.plan.resectability != Resectability.UNRESECTABLE or f.extrahepatic_sites:
+        return None
+    regimens = list(dict.fromkeys(c.regimen.value for c in ctx.episode.chemotherapy))
+    progression = f.current_response == "PD" and ctx.episode.has_systemic_therapy
+    if not progression and len(regimens) < 2:
+        return None
+    reasons = []
+    if progression:
+        reasons.append("progression on systemic therapy")
+    if len(regimens) >= 2:
+        reasons.append(f"{len(regimens)} chemotherapy regimens ({', '.join(regimens)})")
+    return Hit(
+        f"Unresectable liver-only disease with {words(reasons)}: hepatic arterial infusion or "
+        "DEBIRI in an experienced centre can convert about 30 % to resection.",
+        {
+            "resectability": "unresectable",
+            "current_response": f.current_response,
+            "regimens": regimens,
+            "regimen_count": len(regimens),
+        },
+    )
+
+
 RULES: tuple[Rule, ...] = (
     upfront_resection,
     perioperative_chemotherapy,
@@ -480,4 +651,8 @@ RULES: tuple[Rule, ...] = (
     extrahepatic_multiple_sites,
     extrahepatic_distant_nodes,
     peritoneal_liver_limit,
+    extrahepatic_unresectable,
+    reassess_resectability,
+    fitness_for_surgery,
+    regional_therapy_option,
 )

@@ -151,7 +151,8 @@ def anti_egfr_resectable(ctx: Context) -> Hit | None:
         return None
     return Hit(
         f"{_agents(agents)} is planned or given with resectable metastases: in New EPOC, "
-        "adding cetuximab to perioperative chemotherapy shortened PFS and OS.",
+        "adding cetuximab to perioperative chemotherapy shortened overall survival (81.0 vs "
+        "55.4 months; the PFS difference was not significant in the final analysis).",
         {"anti_egfr": agents, "resectability": "resectable"},
     )
 

@@ -29,7 +29,12 @@ def progression_on_chemotherapy(ctx: Context) -> Hit | None:
         causes.append("new lesions")
     if current.non_target_progression:
         causes.append("non-target progression")
-    if not causes:
+    if not causes and latest.missing_targets:
+        causes.append(
+            f"measured targets already sum {num(latest.measured_sum_mm)} mm, at least 20 % "
+            f"and 5 mm above the nadir, with {words(list(latest.missing_targets))} not measured"
+        )
+    elif not causes:
         causes.append(
             f"target sum {num(latest.sum_mm)} mm vs nadir {num(latest.nadir_mm)} mm "
             f"({'+' if (latest.change_from_nadir_percent or 0) > 0 else ''}"
@@ -47,6 +52,8 @@ def progression_on_chemotherapy(ctx: Context) -> Hit | None:
             "change_from_nadir_percent": latest.change_from_nadir_percent,
             "new_lesions": bool(current.new_lesions),
             "non_target_progression": bool(current.non_target_progression),
+            "missing_targets": list(latest.missing_targets),
+            "measured_sum_mm": latest.measured_sum_mm,
         },
     )
 
@@ -118,16 +125,21 @@ def disappearing_metastasis(ctx: Context) -> Hit | None:
     "RESPONSE.MARK_LESIONS_AT_RISK",
     Severity.ADVICE,
     title="Lesions at risk of disappearing: consider marking",
-    description="On treatment, curative intent, a present lesion smaller than dlm_small_mm or "
-    "deeper than dlm_deep_mm, and no fiducial marking in the episode.",
+    description="Curative intent, on treatment or systemic therapy planned (plan regimen or "
+    "immunotherapy) with none given yet in the episode, a present lesion smaller than "
+    "dlm_small_mm or deeper than dlm_deep_mm, and no fiducial marking in the episode.",
     sources=("guo-2021", "rev-nct-2020"),
     profile_keys=("on_treatment_window_days", "dlm_small_mm", "dlm_deep_mm"),
 )
 def mark_lesions_at_risk(ctx: Context) -> Hit | None:
     current = ctx.episode.current
+    on_treatment = ctx.facts.chemotherapy.on_treatment
+    planned = (
+        ctx.plan.planned_regimen is not None or ctx.plan.planned_immunotherapy is not None
+    ) and not ctx.episode.has_systemic_therapy
     if (
         current is None
-        or not ctx.facts.chemotherapy.on_treatment
+        or not (on_treatment or planned)
         or not ctx.curative
         or any(p.procedure == ProcedureType.FIDUCIAL_MARKING for p in ctx.episode.procedures)
     ):
@@ -147,11 +159,19 @@ def mark_lesions_at_risk(ctx: Context) -> Hit | None:
             for lesion_id, v in at_risk.items()
         ]
     )
+    when = "the next cycle" if on_treatment else "the first cycle"
     return Hit(
         f"{listed} {'is' if len(at_risk) == 1 else 'are'} smaller than {small_mm} mm or "
-        f"deeper than {deep_mm} mm and may disappear on chemotherapy: consider fiducial "
-        "marking before further cycles.",
-        {"lesions": at_risk, "dlm_small_mm": small_mm, "dlm_deep_mm": deep_mm},
+        f"deeper than {deep_mm} mm and may disappear on chemotherapy: mark "
+        f"{'it' if len(at_risk) == 1 else 'them'} (fiducials) before {when}, or, for the "
+        "highest-risk lesions, consider resection before chemotherapy.",
+        {
+            "lesions": at_risk,
+            "dlm_small_mm": small_mm,
+            "dlm_deep_mm": deep_mm,
+            "on_treatment": on_treatment,
+            "systemic_therapy_planned": planned,
+        },
     )
 
 
@@ -169,8 +189,12 @@ def _cea_course(ctx: Context) -> tuple[float, float, float] | None:
         or base <= ctx.profile.cea_uln
     ):
         return None
-    # "≥ 1 cycle since baseline CEA": a systemic dose dated on or after the baseline sample
-    if not any(when >= base_date for when in ctx.episode.systemic_dates):
+    # an on-treatment sample: the latest CEA after the baseline one, with a systemic dose on
+    # or after the baseline sample's day and before the latest sample's day
+    latest_date = f.cea_latest_date
+    if latest_date is None or latest_date <= base_date:
+        return None
+    if not any(base_date <= when < latest_date for when in ctx.episode.systemic_dates):
         return None
     return base, latest, change
 
@@ -179,8 +203,8 @@ def _cea_course(ctx: Context) -> tuple[float, float, float] | None:
     "RESPONSE.CEA_NOT_FALLING",
     Severity.ADVICE,
     title="CEA not falling on treatment",
-    description="On treatment, at least one systemic dose on or after the baseline CEA's "
-    "date, baseline CEA > cea_uln, and the change from baseline is above "
+    description="On treatment, baseline CEA > cea_uln, an on-treatment CEA (after the baseline "
+    "sample, with a systemic dose between them), and the change from baseline is above "
     "−cea_decline_percent.",
     sources=("guo-2021",),
     profile_keys=("on_treatment_window_days", "cea_uln", "cea_decline_percent"),
@@ -192,16 +216,9 @@ def cea_not_falling(ctx: Context) -> Hit | None:
         return None
     base, latest, change = course
     f = ctx.facts
-    if f.cea_latest_date == f.cea_baseline_date:
-        # no later sample: the change is 0 % by definition, which the message must not hide
-        course_text = (
-            f"No CEA has been measured after the baseline sample ({num(base)} "
-            f"ng/mL on {day(f.cea_baseline_date)})"
-        )
-    else:
-        course_text = f"CEA went from {num(base)} to {num(latest)} ng/mL ({num(change)} %)"
     return Hit(
-        f"{course_text}, so the fall of at least {num(decline)} % that supports "
+        f"CEA went from {num(base)} to {num(latest)} ng/mL ({num(change)} %) on treatment, "
+        "so the fall of at least {num(decline)} % that supports "
         "non-progression is not shown: correlate with imaging.",
         {
             "cea_baseline": base,
@@ -219,9 +236,9 @@ def cea_not_falling(ctx: Context) -> Hit | None:
     "RESPONSE.CEA_FALLING",
     Severity.INFO,
     title="CEA falling on treatment",
-    description="On treatment, at least one systemic dose on or after the baseline CEA's "
-    "date, baseline CEA > cea_uln, and the change from baseline is at or below "
-    "−cea_decline_percent.",
+    description="On treatment, baseline CEA > cea_uln, an on-treatment CEA (after the baseline "
+    "sample, with a systemic dose between them), and the change from baseline is at or "
+    "below −cea_decline_percent.",
     sources=("guo-2021",),
     profile_keys=("on_treatment_window_days", "cea_uln", "cea_decline_percent"),
 )
@@ -253,7 +270,8 @@ def cea_falling(ctx: Context) -> Hit | None:
     Severity.ADVICE,
     title="Restaged by CT only after chemotherapy",
     description="Curative intent, the current imaging after the first chemotherapy cycle of "
-    "the episode (any setting) is CT, and no MRI has been done since that cycle.",
+    "the episode (any setting) is CT, and no MRI is dated strictly after that cycle (an MRI "
+    "on the first cycle's day is the pre-treatment baseline).",
     sources=("guo-2021",),
 )
 def ct_only_restaging(ctx: Context) -> Hit | None:
@@ -265,7 +283,7 @@ def ct_only_restaging(ctx: Context) -> Hit | None:
         or current is None
         or current.date <= first
         or current.modality != Modality.CT
-        or any(t.modality == Modality.MRI and t.date >= first for t in ctx.episode.imaging)
+        or any(t.modality == Modality.MRI and t.date > first for t in ctx.episode.imaging)
     ):
         return None
     return Hit(

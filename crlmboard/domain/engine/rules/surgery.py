@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from crlmboard.domain.engine.rules import Context, Hit, Rule, Severity, day, num, rule
-from crlmboard.domain.models import MarginStatus, SurgeryOutcome
+from crlmboard.domain.models import MarginStatus, ProcedureType, SurgeryOutcome
 
 
 def _basis_text(ctx: Context) -> str:
@@ -93,52 +93,160 @@ def pve_low_growth(ctx: Context) -> Hit | None:
     )
 
 
+LIVER_RESECTIONS = frozenset(
+    {
+        ProcedureType.HEPATECTOMY,
+        ProcedureType.TWO_STAGE_FIRST,
+        ProcedureType.TWO_STAGE_SECOND,
+        ProcedureType.ALPPS_STAGE_1,
+        ProcedureType.ALPPS_STAGE_2,
+        ProcedureType.LIVER_TRANSPLANT,
+    }
+)
+"""Operations on the liver whose margin says something of the liver disease."""
+FIRST_STAGES = frozenset({ProcedureType.TWO_STAGE_FIRST, ProcedureType.ALPPS_STAGE_1})
+SECOND_STAGES = frozenset({ProcedureType.TWO_STAGE_SECOND, ProcedureType.ALPPS_STAGE_2})
+
+
+def _outcome_procedure(ctx: Context, outcome: SurgeryOutcome) -> ProcedureType | None:
+    """The outcome's procedure; without one, the liver resection recorded on its day."""
+    if outcome.procedure is not None:
+        return outcome.procedure
+    same_day = [
+        p.procedure
+        for p in ctx.episode.all_procedures
+        if p.date == outcome.date and p.procedure in LIVER_RESECTIONS
+    ]
+    return same_day[0] if same_day else None
+
+
+def latest_liver_outcomes(ctx: Context) -> list[tuple[SurgeryOutcome, ProcedureType]]:
+    """The outcomes of the latest liver resection ≤ as_of (all of that day's, so that the file
+    order of one day does not matter); a colectomy or proctectomy never counts."""
+    liver = [
+        (o, procedure)
+        for o in ctx.episode.outcomes
+        if (procedure := _outcome_procedure(ctx, o)) in LIVER_RESECTIONS
+    ]
+    if not liver:
+        return []
+    last_day = liver[-1][0].date
+    return [(o, procedure) for o, procedure in liver if o.date == last_day]
+
+
+def _procedure_text(procedure: ProcedureType) -> str:
+    return procedure.value.replace("_", " ")
+
+
 @rule(
     "SURGERY.R1_MARGIN",
     Severity.WARNING,
     title="Involved or narrow resection margin",
-    description="The latest surgery outcome (any procedure) has margin status R1, or a "
-    "margin narrower than margin_min_mm.",
+    description="The latest liver resection (hepatectomy, two-stage or ALPPS stage, liver "
+    "transplant; never a colectomy or proctectomy) has margin status R1, or a margin "
+    "narrower than margin_min_mm and is not R2.",
     sources=("guo-2021",),
-    profile_keys=("margin_min_mm",),
+    profile_keys=("margin_min_mm", "adjuvant_discussion_weeks"),
 )
 def r1_margin(ctx: Context) -> Hit | None:
-    outcomes = ctx.episode.outcomes
-    if not outcomes:
-        return None
     limit = ctx.profile.margin_min_mm
 
     def involved(o: SurgeryOutcome) -> bool:
         return o.margin_status == MarginStatus.R1
 
     def narrow(o: SurgeryOutcome) -> bool:
-        return o.margin_mm is not None and o.margin_mm < limit
+        return (
+            o.margin_mm is not None and o.margin_mm < limit and o.margin_status != MarginStatus.R2
+        )
 
-    # the latest outcome; outcomes recorded on that same day (e.g. a simultaneous colectomy
-    # and hepatectomy) are all "the latest", so the file order of one day does not matter
-    last_day = outcomes[-1].date
-    hits = [o for o in outcomes if o.date == last_day and (involved(o) or narrow(o))]
+    hits = [(o, p) for o, p in latest_liver_outcomes(ctx) if involved(o) or narrow(o)]
     if not hits:
         return None
-    latest = hits[0]
+    latest, procedure = hits[0]
     parts = []
     if latest.margin_status is not None:
         parts.append(latest.margin_status.value.upper())
     if latest.margin_mm is not None:
-        below = f" (< {num(limit)} mm)" if narrow(latest) else ""
+        below = f" (< {num(limit)} mm)" if latest.margin_mm < limit else ""
         parts.append(f"margin {num(latest.margin_mm)} mm{below}")
-    what = latest.procedure.value.replace("_", " ") if latest.procedure else "operation"
+    weeks = ctx.profile.adjuvant_discussion_weeks
+    elapsed = (ctx.as_of - latest.date).days
+    recent = elapsed <= weeks * 7
+    advice = (
+        "plan close surveillance and discuss adjuvant therapy"
+        if recent
+        else "plan close surveillance; a recurrence now follows an R1 resection"
+    )
     return Hit(
-        f"The {what} of {day(latest.date)} was {', '.join(parts)}: "
-        "submillimetre margins shorten survival (36 vs 65 months); plan close "
-        "surveillance and discuss adjuvant therapy.",
+        f"The {_procedure_text(procedure)} of {day(latest.date)} was {', '.join(parts)}: "
+        f"submillimetre margins shorten survival (36 vs 65 months); {advice}.",
         {
             "operation_date": latest.date,
-            "procedure": latest.procedure.value if latest.procedure else None,
+            "procedure": procedure.value,
             "margin_status": latest.margin_status.value if latest.margin_status else None,
             "margin_mm": latest.margin_mm,
             "margin_min_mm": limit,
+            "days_since_operation": elapsed,
+            "adjuvant_discussion_weeks": weeks,
         },
+    )
+
+
+@rule(
+    "SURGERY.R2_RESIDUAL_DISEASE",
+    Severity.CRITICAL,
+    title="Macroscopic residual liver disease (R2)",
+    description="The latest liver resection has margin status R2.",
+    sources=("rev-treat-2021", "wjg-2014"),
+)
+def r2_residual_disease(ctx: Context) -> Hit | None:
+    hits = [(o, p) for o, p in latest_liver_outcomes(ctx) if o.margin_status == MarginStatus.R2]
+    if not hits:
+        return None
+    latest, procedure = hits[0]
+    return Hit(
+        f"The {_procedure_text(procedure)} of {day(latest.date)} was R2: macroscopic tumour "
+        "was left behind and the patient still has liver disease; restage and plan "
+        "completion treatment (re-resection, ablation or systemic therapy); adjuvant advice "
+        "does not apply.",
+        {
+            "operation_date": latest.date,
+            "procedure": procedure.value,
+            "margin_status": "r2",
+        },
+    )
+
+
+@rule(
+    "SURGERY.SECOND_STAGE_PENDING",
+    Severity.ADVICE,
+    title="Second stage pending",
+    description="The latest liver resection of the record is a two-stage first stage or ALPPS "
+    "stage 1, with no second stage after it.",
+    sources=("rev-treat-2021", "wjg-2014"),
+)
+def second_stage_pending(ctx: Context) -> Hit | None:
+    operations = [
+        (p.date, p.procedure) for p in ctx.episode.all_procedures if p.procedure in LIVER_RESECTIONS
+    ]
+    operations += [
+        (o.date, o.procedure) for o in ctx.episode.outcomes if o.procedure in LIVER_RESECTIONS
+    ]
+    if not operations:
+        return None
+    last_day = max(when for when, _ in operations)
+    latest = {procedure for when, procedure in operations if when == last_day}
+    if latest & SECOND_STAGES or not latest & FIRST_STAGES:
+        return None
+    first = sorted(latest & FIRST_STAGES)[0]
+    assert first is not None
+    elapsed = (ctx.as_of - last_day).days
+    return Hit(
+        f"The {_procedure_text(first)} of {day(last_day)} ({elapsed} days ago) has no second "
+        "stage yet: restage and re-measure the FLR before the second stage; 25–38 % of "
+        "patients drop out between the stages (progression or insufficient growth), and "
+        "ALPPS completes more often (LIGRO 92 % vs 57–75 %).",
+        {"first_stage_date": last_day, "procedure": first.value, "days_since": elapsed},
     )
 
 
@@ -146,8 +254,8 @@ def r1_margin(ctx: Context) -> Hit | None:
     "SURGERY.ADJUVANT_DISCUSSION",
     Severity.ADVICE,
     title="Postoperative chemotherapy to discuss",
-    description="The latest liver-clearing operation was within adjuvant_discussion_weeks "
-    "and no chemotherapy has been given after it.",
+    description="The latest liver-clearing operation was within adjuvant_discussion_weeks, its "
+    "outcome is not R2, and no chemotherapy has been given after it.",
     sources=("guo-2021", "rev-nct-2020"),
     profile_keys=("adjuvant_discussion_weeks",),
 )
@@ -157,6 +265,10 @@ def adjuvant_discussion(ctx: Context) -> Hit | None:
     if not dates or ctx.episode.chemotherapy:
         return None
     operation = dates[-1]
+    if any(
+        o.date == operation and o.margin_status == MarginStatus.R2 for o in ctx.episode.outcomes
+    ):
+        return None  # residual disease: SURGERY.R2_RESIDUAL_DISEASE, not adjuvant advice
     elapsed = (ctx.as_of - operation).days
     if elapsed > weeks * 7:
         return None
@@ -173,4 +285,11 @@ def adjuvant_discussion(ctx: Context) -> Hit | None:
     )
 
 
-RULES: tuple[Rule, ...] = (flr_below_required, pve_low_growth, r1_margin, adjuvant_discussion)
+RULES: tuple[Rule, ...] = (
+    flr_below_required,
+    pve_low_growth,
+    r1_margin,
+    r2_residual_disease,
+    second_stage_pending,
+    adjuvant_discussion,
+)

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from crlmboard.domain.engine.recist import NON_PROGRESSION
 from crlmboard.domain.engine.rules import Context, Hit, Rule, Severity, day, num, rule
 from crlmboard.domain.models import LIVER_CLEARING_PROCEDURES, Resectability
 
-RESPONDING_OR_STABLE = ("CR", "PR", "SD")
+RESPONDING_OR_STABLE = NON_PROGRESSION  # CR, PR, SD and NN
 
 
 @rule(
@@ -70,28 +71,33 @@ def restaging_due_soon(ctx: Context) -> Hit | None:
     "TIMING.SURGERY_TOO_SOON_AFTER_CHEMOTHERAPY",
     Severity.WARNING,
     title="Surgery planned too soon after chemotherapy",
-    description="plan.planned_surgery_date is earlier than the last chemotherapy cycle + "
-    "chemo_washout_days.",
+    description="plan.planned_surgery_date is earlier than the end of the last cycle's drug "
+    "delivery (the cycle date; for capox, capiri and capecitabine the last day of the "
+    "capecitabine_course_days oral course) + chemo_washout_days.",
     sources=("rev-nct-2020", "rev-treat-2021"),
-    profile_keys=("chemo_washout_days", "bevacizumab_washout_days"),
+    profile_keys=("chemo_washout_days", "capecitabine_course_days", "bevacizumab_washout_days"),
 )
 def surgery_too_soon_after_chemotherapy(ctx: Context) -> Hit | None:
     planned = ctx.plan.planned_surgery_date
-    last = ctx.facts.chemotherapy.last_cycle_date
+    chemo = ctx.facts.chemotherapy
+    last = chemo.last_drug_delivery_date
     washout = ctx.profile.chemo_washout_days
     if planned is None or last is None or planned >= last + timedelta(days=washout):
         return None
     gap = (planned - last).days
     safe = ctx.facts.earliest_safe_surgery_date
+    oral = f" (oral capecitabine to {day(last)})" if chemo.last_cycle_date != last else ""
     return Hit(
-        f"Surgery on {day(planned)} would be {gap} days after the last cycle "
-        f"({day(last)}), under the {washout}-day minimum: hepatectomy within 4 weeks of "
-        f"chemotherapy raises complications; earliest safe date {day(safe)}.",
+        f"Surgery on {day(planned)} would be {gap} days after the last chemotherapy "
+        f"({day(chemo.last_cycle_date)}{oral}), under the {washout}-day minimum: hepatectomy "
+        f"within 4 weeks of chemotherapy raises complications; earliest safe date {day(safe)}.",
         {
             "planned_surgery_date": planned,
-            "last_cycle_date": last,
+            "last_cycle_date": chemo.last_cycle_date,
+            "last_drug_delivery_date": last,
             "days_between": gap,
             "chemo_washout_days": washout,
+            "capecitabine_course_days": ctx.profile.capecitabine_course_days,
             "earliest_safe_surgery_date": safe,
         },
     )
@@ -169,7 +175,7 @@ def prolonged_preoperative_chemotherapy(ctx: Context) -> Hit | None:
     Severity.ADVICE,
     title="Resectable and responding: proceed to surgery",
     description="Resectable, curative intent, at least one preoperative cycle, current "
-    "response CR, PR or SD, and no planned surgery date.",
+    "response CR, PR, SD or NN, and no planned surgery date.",
     sources=("rev-nct-2020", "guo-2021"),
     profile_keys=("chemo_washout_days", "bevacizumab_washout_days"),
 )

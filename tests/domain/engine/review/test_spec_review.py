@@ -211,7 +211,7 @@ def test_document_keys_and_header() -> None:
         "findings",
     }
     assert doc["format"] == "crlmboard.evaluation/1"
-    assert doc["engine_version"] == "1.0.0"
+    assert doc["engine_version"] == "1.1.0"
     assert doc["profile"] == {
         "name": "default",
         "sha256": hashlib.sha256(PROFILE_TEXT.encode()).hexdigest(),
@@ -237,6 +237,8 @@ def test_rule_catalogue_ids_severities_sources_match_spec() -> None:
         "DATA.NO_IMAGING": ("warning", "wjg-2014"),
         "DATA.NO_BASELINE_IMAGING": ("warning", "eisenhauer-2009"),
         "DATA.FLR_NOT_MEASURED": ("warning", "guo-2021, wjg-2014"),
+        "DATA.TARGET_NOT_MEASURABLE": ("info", "eisenhauer-2009"),
+        "DATA.CEA_NOT_REMEASURED": ("info", "guo-2021"),
         "DATA.SCORE_INCOMPLETE": ("info", "fong-1999, margonis-2018, brudvik-2019"),
         "REGIMEN.ANTI_EGFR_RAS_MUTANT": ("critical", "rev-nct-2020, rev-treat-2021"),
         "REGIMEN.ANTI_EGFR_BRAF_V600E": ("warning", "rev-treat-2021, breakwater-2025, beacon-2019"),
@@ -259,6 +261,13 @@ def test_rule_catalogue_ids_severities_sources_match_spec() -> None:
         "PATHWAY.EXTRAHEPATIC_MULTIPLE_SITES": ("warning", "wjg-2014"),
         "PATHWAY.EXTRAHEPATIC_DISTANT_NODES": ("warning", "wjg-2014"),
         "PATHWAY.PERITONEAL_LIVER_LIMIT": ("warning", "wjg-2014"),
+        "PATHWAY.EXTRAHEPATIC_UNRESECTABLE": ("warning", "wjg-2014, guo-2021"),
+        "PATHWAY.REASSESS_RESECTABILITY": (
+            "advice",
+            "guo-2021, rev-nct-2020, wjg-2014, nccn-colon",
+        ),
+        "PATHWAY.FITNESS_FOR_SURGERY": ("warning", "rev-nct-2020, wjg-2014, rev-treat-2021"),
+        "PATHWAY.REGIONAL_THERAPY_OPTION": ("advice", "guo-2021, rev-treat-2021, wjg-2014"),
         "TIMING.RESTAGING_OVERDUE": ("warning", "rev-nct-2020, guo-2021"),
         "TIMING.RESTAGING_DUE_SOON": ("info", "rev-nct-2020"),
         "TIMING.SURGERY_TOO_SOON_AFTER_CHEMOTHERAPY": ("warning", "rev-nct-2020, rev-treat-2021"),
@@ -279,6 +288,8 @@ def test_rule_catalogue_ids_severities_sources_match_spec() -> None:
         "SURGERY.FLR_BELOW_REQUIRED": ("critical", "guo-2021, wjg-2014, rev-treat-2021"),
         "SURGERY.PVE_LOW_GROWTH": ("warning", "shindoh-2013"),
         "SURGERY.R1_MARGIN": ("warning", "guo-2021"),
+        "SURGERY.R2_RESIDUAL_DISEASE": ("critical", "rev-treat-2021, wjg-2014"),
+        "SURGERY.SECOND_STAGE_PENDING": ("advice", "rev-treat-2021, wjg-2014"),
         "SURGERY.ADJUVANT_DISCUSSION": ("advice", "guo-2021, rev-nct-2020"),
         "SCORE.FONG_HIGH_RISK": ("advice", "fong-1999, guo-2021"),
     }
@@ -1026,13 +1037,14 @@ def test_recist_marked_targets_win() -> None:
 
 
 def test_recist_marked_target_below_10mm() -> None:
-    # AMBIGUOUS: "Target lesions: those marked `target` at baseline" has no size condition
-    # (the ≥ 10 mm condition is attached to the engine's own choice).  Read literally, a
-    # marked 8 mm lesion is a target and the sum is 8 + 20.
+    # 1.1.0 (RECIST 1.1): a marked target must be measurable (≥ 10 mm); the 8 mm mark is
+    # followed as a non-target and DATA.TARGET_NOT_MEASURABLE says so.
     base = [lesion("L1", 20, target=True), lesion("L2", 8, 7, target=True)]
     later = [lesion("L1", 20), lesion("L2", 8, 7)]
     doc = run(_recist(base, ("2025-02-25", later, {})))
-    assert fact(doc, "recist.0.sum_mm") == 28
+    assert fact(doc, "recist.0.sum_mm") == 20
+    assert fact(doc, "recist_baseline.non_target_lesions") == ["L2"]
+    assert "DATA.TARGET_NOT_MEASURABLE" in ids(doc)
 
 
 @pytest.mark.parametrize(("mm", "response"), [(24, "SD"), (25, "PD")])
@@ -1092,15 +1104,14 @@ def test_recist_absent_target_is_ne() -> None:
 
 
 def test_recist_absent_target_with_new_lesions() -> None:
-    # AMBIGUOUS: "A target lesion absent from the timepoint → NE" vs "PD if new_lesions".
-    # The spec states NE without exception; RECIST 1.1 proper would say PD.  Letter: NE.
+    # 1.1.0 (RECIST 1.1): new lesions are PD in every case, also with a target absent.
     base = [lesion("L1", 30), lesion("L2", 20, 7)]
     doc = run(_recist(base, ("2025-02-25", [lesion("L1", 10)], {"new_lesions": True})))
-    assert fact(doc, "recist.0.response") == "NE"
+    assert fact(doc, "recist.0.response") == "PD"
 
 
-def test_recist_no_measurable_baseline_every_timepoint_ne() -> None:
-    # "Baseline with no measurable target → every timepoint's response is NE."
+def test_recist_no_measurable_baseline_reads_nn_then_pd() -> None:
+    # 1.1.0 (RECIST Table 2): non-target disease only reads NN; new lesions are PD.
     doc = run(
         _recist(
             [lesion("L1", 8)],
@@ -1108,8 +1119,8 @@ def test_recist_no_measurable_baseline_every_timepoint_ne() -> None:
             ("2025-02-25", [lesion("L1", 9)], {"new_lesions": True}),
         )
     )
-    assert fact(doc, "recist.0.response") == "NE"
-    assert fact(doc, "recist.1.response") == "NE"
+    assert fact(doc, "recist.0.response") == "NN"
+    assert fact(doc, "recist.1.response") == "PD"
 
 
 def test_recist_disappeared_target_counts_zero() -> None:
@@ -1405,7 +1416,9 @@ def test_simultaneous_major_hepatectomy() -> None:
             },
             True,
         ),
-        (25, {"resectability": "resectable", "segments_to_resect": [6]}, False),
+        # 1.1.0: a single 25 mm lesion is the COLLISION population (≤ 10 lesions ≤ 3 cm)
+        (25, {"resectability": "resectable", "segments_to_resect": [6]}, True),
+        (31, {"resectability": "resectable", "segments_to_resect": [6]}, False),
     ],
 )
 def test_ablation_option(mm: float, plan: dict[str, Any], fires: bool) -> None:
@@ -1416,16 +1429,26 @@ def test_ablation_option(mm: float, plan: dict[str, Any], fires: bool) -> None:
 @pytest.mark.parametrize(("n", "fires"), [(3, True), (2, False)])
 def test_transplant_referral_weeks(n: int, fires: bool) -> None:
     # 3 q14 cycles: (28 + 14) / 7 = 6.0 weeks ≥ 6; 2 cycles: 4.0
+    # 1.1.0: the referral needs a documented CR/PR/SD/NN, so the case is restaged (SD)
     data = build(
         patient={"ecog": 1},
         plan={"resectability": "unresectable", "intent": "palliative"},
         treatments=cycles("2025-01-07", n),
+        imaging=[scan("2025-01-06", ONE), scan("2025-02-25", ONE)],
     )
     assert ("PATHWAY.TRANSPLANT_REFERRAL" in ids(run(data))) is fires
 
 
 def test_transplant_referral_exclusions() -> None:
-    base = {"plan": {"resectability": "unresectable"}, "treatments": cycles("2025-01-07", 3)}
+    base = {
+        "plan": {"resectability": "unresectable"},
+        "treatments": cycles("2025-01-07", 3),
+        "imaging": [scan("2025-01-06", ONE), scan("2025-02-25", ONE)],
+    }
+    # without a restaging there is no documented non-progression
+    assert "PATHWAY.TRANSPLANT_REFERRAL" not in ids(
+        run(build(**{**base, "imaging": [scan("2025-01-06", ONE)]}))
+    )
     assert "PATHWAY.TRANSPLANT_REFERRAL" in ids(run(build(**base)))
     assert "PATHWAY.TRANSPLANT_REFERRAL" not in ids(run(build(**base, patient={"ecog": 2})))
     assert "PATHWAY.TRANSPLANT_REFERRAL" not in ids(run(build(**base, molecular={"braf": "v600e"})))
@@ -1600,13 +1623,13 @@ def test_cea_rules_need_on_treatment() -> None:
 
 
 def test_cea_not_falling_single_sample() -> None:
-    # AMBIGUOUS (letter vs intent): on treatment, ≥ 1 cycle since the baseline CEA, baseline
-    # 40 > 5, change 0.0 > −7.5: every condition of the table holds although no CEA was taken
-    # after treatment started.  Letter: CEA_NOT_FALLING fires.
+    # 1.1.0: the CEA rules need an on-treatment sample; the baseline is never compared with
+    # itself.  DATA.CEA_NOT_REMEASURED asks for the sample instead.
     data = build(labs=[{"date": "2025-01-06", "cea_ng_ml": 40}], treatments=cycles("2025-01-07", 4))
     doc = run(data)
     assert fact(doc, "cea_change_percent") == 0.0
-    assert "RESPONSE.CEA_NOT_FALLING" in ids(doc)
+    assert "RESPONSE.CEA_NOT_FALLING" not in ids(doc)
+    assert "DATA.CEA_NOT_REMEASURED" in ids(doc)
 
 
 def test_ct_only_restaging() -> None:
@@ -1655,8 +1678,7 @@ def test_r1_margin(outcome: dict[str, Any], fires: bool) -> None:
 
 
 def test_r1_margin_r2_letter() -> None:
-    # AMBIGUOUS: the spec names only `r1` (or margin_mm < 1).  Letter: R2 without a margin
-    # in mm does not fire.
+    # R2 is SURGERY.R2_RESIDUAL_DISEASE, not R1_MARGIN.
     data = build(
         treatments=[proc("2024-06-01", "hepatectomy")],
         surgery_outcomes=[
@@ -1667,7 +1689,8 @@ def test_r1_margin_r2_letter() -> None:
 
 
 def test_r1_margin_uses_latest_outcome() -> None:
-    # "latest outcome margin_status r1": a later R0 colectomy outcome is the latest outcome.
+    # 1.1.0: the latest *liver* resection decides; a later R0 colectomy says nothing of the
+    # liver, so the R1 hepatectomy still fires.
     data = build(
         treatments=[proc("2024-06-01", "hepatectomy"), proc("2024-09-01", "colectomy")],
         surgery_outcomes=[
@@ -1675,7 +1698,7 @@ def test_r1_margin_uses_latest_outcome() -> None:
             {"date": "2024-09-01", "procedure": "colectomy", "margin_status": "r0", "margin_mm": 5},
         ],
     )
-    assert "SURGERY.R1_MARGIN" not in ids(run(data))
+    assert "SURGERY.R1_MARGIN" in ids(run(data))
 
 
 @pytest.mark.parametrize(("days", "fires"), [(84, True), (85, False)])

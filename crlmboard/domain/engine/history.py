@@ -1,0 +1,89 @@
+"""Signed reviews and the engine of today: which findings a newer engine reads differently.
+
+A signed review keeps the evaluation frozen in it, byte for byte, whatever engine made it.
+When that engine is not today's, `engine_changes` re-evaluates the same case as of the same
+date with today's engine and lists the rules that fire now but not then, and the other way
+round, so the case (never the signed review) can say so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from crlmboard.domain.case import Case
+from crlmboard.domain.engine.catalogue import ENGINE_VERSION
+from crlmboard.domain.engine.evaluation import evaluate
+from crlmboard.domain.engine.profile import Profile
+
+
+@dataclass(frozen=True)
+class EngineChange:
+    """One signed review whose findings today's engine reads differently."""
+
+    review_index: int
+    meeting_date: date
+    signed_engine_version: str
+    as_of: date
+    rules_added: tuple[str, ...]
+    """Rules today's engine gives that the signed evaluation did not."""
+    rules_removed: tuple[str, ...]
+    """Rules of the signed evaluation that today's engine no longer gives."""
+
+    def text(self) -> str:
+        """One or two sentences for the case page and the case summary."""
+        parts = []
+        if self.rules_added:
+            parts.append("adds " + ", ".join(self.rules_added))
+        if self.rules_removed:
+            parts.append("no longer gives " + ", ".join(self.rules_removed))
+        return (
+            f"Review {self.review_index + 1} (meeting {self.meeting_date.isoformat()}) was "
+            f"signed with guideline engine {self.signed_engine_version}. Engine "
+            f"{ENGINE_VERSION}, on the same case as of {self.as_of.isoformat()}, "
+            f"{' and '.join(parts)}. The signed review stays as it was."
+        )
+
+
+def signed_engine_version(evaluation: Mapping[str, Any] | None) -> str | None:
+    """The engine version a frozen evaluation names (None without one)."""
+    if not isinstance(evaluation, Mapping):
+        return None
+    version = evaluation.get("engine_version")
+    return str(version) if version else None
+
+
+def engine_changes(case: Case, profile: Profile) -> list[EngineChange]:
+    """The signed reviews made with another engine whose rules today's engine reads
+    differently, oldest first (the reviews themselves are never touched)."""
+    changes: list[EngineChange] = []
+    for index, review in enumerate(case.reviews):
+        frozen = review.evaluation
+        version = signed_engine_version(frozen)
+        if not review.signed or frozen is None or version is None or version == ENGINE_VERSION:
+            continue
+        try:
+            as_of = date.fromisoformat(str(frozen.get("as_of")))
+        except ValueError:
+            as_of = review.meeting_date
+        then = {
+            str(f.get("rule"))
+            for f in frozen.get("findings") or []
+            if isinstance(f, Mapping) and f.get("rule")
+        }
+        now = set(evaluate(case, as_of, profile).rule_ids())
+        if now == then:
+            continue
+        changes.append(
+            EngineChange(
+                review_index=index,
+                meeting_date=review.meeting_date,
+                signed_engine_version=version,
+                as_of=as_of,
+                rules_added=tuple(sorted(now - then)),
+                rules_removed=tuple(sorted(then - now)),
+            )
+        )
+    return changes
