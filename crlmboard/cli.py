@@ -428,7 +428,7 @@ def _new_passphrase(args: argparse.Namespace) -> str:
     return first
 
 
-def _current_passphrase(db: str | None) -> str:
+def _current_passphrase() -> str:
     passphrase = os.environ.get("CRLMBOARD_PASSPHRASE") or _ask(
         "The database's current passphrase: "
     )
@@ -440,6 +440,13 @@ def _current_passphrase(db: str | None) -> str:
 def cmd_encrypt(args: argparse.Namespace) -> int:
     from crlmboard.services.maintenance import PASSPHRASE_WARNING, encrypt_database
 
+    if args.remember:
+        from crlmboard.services.credentials import keyring_available
+
+        if not keyring_available():
+            raise BadInput(
+                "There is no OS keyring here to keep the passphrase in; nothing was changed."
+            )
     _err(PASSPHRASE_WARNING)
     passphrase = _new_passphrase(args)
     done = encrypt_database(_db(args), passphrase)
@@ -459,7 +466,7 @@ def cmd_encrypt(args: argparse.Namespace) -> int:
 def cmd_rekey(args: argparse.Namespace) -> int:
     from crlmboard.services.maintenance import PASSPHRASE_WARNING, rekey_database
 
-    current = _current_passphrase(_db(args))
+    current = _current_passphrase()
     _err(PASSPHRASE_WARNING)
     done = rekey_database(_db(args), current, _new_passphrase(args))
     _out(f"changed the passphrase of the database and of {done} backups")

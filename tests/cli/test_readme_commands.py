@@ -87,10 +87,10 @@ def _crlmboard(line: str) -> list[str]:
 @pytest.mark.postgres
 def test_setting_up_a_department_as_the_readme_says(tmp_path: Path) -> None:
     server = sa.make_url(postgres_url())
-    bindir = Path(
-        subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout.strip()
-        or "/usr/bin"
-    )
+    # the server's client programs (createuser, createdb, psql), as scripts/postgres.sh finds
+    # the server's; Debian also has them in /usr/bin
+    installed = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
+    bindir = installed[-1] if installed else Path("/usr/bin")
     tag = secrets.token_hex(3)
     database = f"crlmboard_readme_{tag}"
     passwords = {

@@ -242,3 +242,26 @@ def test_encrypting_twice_or_a_missing_file_is_refused(plain: Path, tmp_path: Pa
         encrypt_database(tmp_path / "none.sqlite3", PASSPHRASE)
     with pytest.raises(InvalidInput, match="at least"):
         rekey_database(plain, PASSPHRASE, "x")
+
+
+def test_command_line_refusals_change_nothing(
+    plain: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = sha256(plain)
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSPHRASE + "\n"))
+    # no OS keyring on this machine: --remember is refused before anything is done
+    assert main(["encrypt", "--remember", "--passphrase-stdin", "--db", str(plain)]) == 2
+    assert "no OS keyring" in capsys.readouterr().err
+    assert sha256(plain) == before and not encryption.is_encrypted(plain)
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main(["encrypt", "--passphrase-stdin", "--db", str(plain)]) == 2
+    assert "at least" in capsys.readouterr().err and sha256(plain) == before
+    encrypt_database(plain, PASSPHRASE)
+    encryption._passphrases.clear()
+    encrypted = sha256(plain)
+    monkeypatch.setenv("CRLMBOARD_PASSPHRASE", "a wrong synthetic passphrase")
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert main(["list", "--db", str(plain)]) == 2
+    err = capsys.readouterr().err
+    assert "passphrase does not open" in err and "Traceback" not in err
+    assert sha256(plain) == encrypted
