@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import crlmboard.ui  # noqa: F401  (loads the domain before Qt; see crlmboard/ui/__init__.py)
 from crlmboard.services import Board, BoardError
 from crlmboard.services.log import log_path, setup_logging
+from crlmboard.services.maintenance import DatabaseMissing
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QIcon
@@ -95,8 +96,15 @@ def open_window(where: str | None) -> tuple[object, Board] | None:
         or (str(settings.value("default_database") or "") or None)
         or (str(settings.value("last_database") or "") or None)
     )
+    profile = str(settings.value("profile") or "") or None
     try:
-        board = open_with_login(where, str(settings.value("profile") or "") or None)
+        try:
+            board = open_with_login(where, profile)
+        except DatabaseMissing as missing:
+            chosen = _first_start(where, missing, profile)
+            if chosen is None:
+                return None
+            board = chosen
     except BoardError as error:
         QMessageBox.critical(None, "crlmboard", str(error))
         return None
@@ -132,7 +140,9 @@ def open_with_login(where: str | None, profile: str | None) -> Board | None:
     remember_login = remember_key = False
     for _attempt in range(10):
         try:
-            board = Board.open(url, profile=profile, password=password, passphrase=passphrase)
+            board = Board.open(
+                url, profile=profile, password=password, passphrase=passphrase, create=False
+            )
         except (LoginRequired, LoginFailed) as error:
             assert url is not None
             dialog = SecretDialog(
@@ -164,6 +174,54 @@ def open_with_login(where: str | None, profile: str | None) -> Board | None:
             remember_passphrase(url, passphrase)
         return board
     raise BoardError("Too many attempts to log in; crlmboard stops here.")
+
+
+CREATE, DEMO, QUIT = "create", "demo", "quit"
+
+
+def first_start_choice(text: str, can_create: bool) -> str:
+    """Ask what to do when there is no database yet: CREATE, DEMO or QUIT."""
+    from PySide6.QtWidgets import QMessageBox
+
+    box = QMessageBox(QMessageBox.Icon.Question, "crlmboard", text)
+    create = box.addButton("Create the database", QMessageBox.ButtonRole.AcceptRole)
+    create.setEnabled(can_create)
+    demo = box.addButton("Open the demo", QMessageBox.ButtonRole.ActionRole)
+    box.addButton("Quit", QMessageBox.ButtonRole.RejectRole)
+    box.exec()
+    clicked = box.clickedButton()
+    return CREATE if clicked is create else DEMO if clicked is demo else QUIT
+
+
+def _first_start(where: str | None, missing: DatabaseMissing, profile: str | None) -> Board | None:
+    """No database where the app was to open one.  A first start (nothing there and no
+    backups) offers to create it there or to open the demo; a database that is gone but
+    has backups is never recreated empty: the message names the newest backup."""
+    from crlmboard.services.board import default_database
+
+    text = str(missing)
+    can_create = getattr(missing, "backup", None) is None
+    if can_create:
+        place = where or str(default_database())
+        text = (
+            f"crlmboard has no database at {place} yet.\n\nCreate a new, empty database "
+            "there, or look around in the demo database (synthetic patients) first?"
+        )
+    choice = first_start_choice(text, can_create)
+    if choice == CREATE:
+        from crlmboard.services.maintenance import init_database
+
+        init_database(where).close()
+        return Board.open(where, profile=profile, create=False)
+    if choice == DEMO:
+        from crlmboard.services.demo import create_demo_database, default_demo_database
+
+        if default_demo_database().exists():
+            return Board.open(default_demo_database(), profile=profile, create=False)
+        demo, _summary = create_demo_database()
+        demo.close()
+        return Board.open(demo.url, profile=profile, create=False)
+    return None
 
 
 def run_app(where: str | None = None) -> int:

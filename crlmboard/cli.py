@@ -14,9 +14,13 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from crlmboard.domain.validation import InvalidInput
 from crlmboard.services import Board, BoardError
+
+if TYPE_CHECKING:
+    from crlmboard.services.cases import ImportSummary
 from crlmboard.services.log import log_path, setup_logging
 
 log = logging.getLogger("crlmboard.cli")
@@ -43,21 +47,34 @@ def _ask(prompt: str) -> str | None:
 
 
 def _open(args: argparse.Namespace) -> Board:
-    """The database of `--db`, logging in as needed: a server password comes from libpq
-    (PGPASSWORD, ~/.pgpass) or a prompt; an encrypted file's passphrase from
-    $CRLMBOARD_PASSPHRASE, the OS keyring (when chosen) or a prompt.  Neither is printed,
-    logged or kept."""
-    from crlmboard.services.maintenance import LoginRequired, PassphraseRequired
+    """The database of `--db` (never a new one: that is `init`'s or `demo`'s), logging in
+    as needed: a server password comes from libpq (PGPASSWORD, ~/.pgpass) or a prompt; an
+    encrypted file's passphrase from $CRLMBOARD_PASSPHRASE, the OS keyring (when chosen) or
+    a prompt.  Neither is printed, logged or kept."""
+    from crlmboard.services.demo import default_demo_database
+    from crlmboard.services.maintenance import DatabaseMissing, LoginRequired, PassphraseRequired
 
     # A command holds the one-writer lock only while it writes, waiting a little for it.
     wait = float(os.environ.get("CRLMBOARD_LOCK_WAIT") or 10)
     password: str | None = None
     passphrase = os.environ.get("CRLMBOARD_PASSPHRASE") or None
-    for _attempt in range(3):
+    for _attempt in range(4):
         try:
             return Board.open(
-                _db(args), exclusive=False, wait=wait, password=password, passphrase=passphrase
+                _db(args),
+                exclusive=False,
+                wait=wait,
+                create=False,
+                password=password,
+                passphrase=passphrase,
             )
+        except DatabaseMissing as error:
+            demo = default_demo_database()
+            if _db(args) is None and demo.exists():
+                raise DatabaseMissing(
+                    f"{error} The demo database is another file: add --db {demo}"
+                ) from None
+            raise
         except LoginRequired as error:
             password = _ask(f"{error} Password: ")
             if password is None:
@@ -70,9 +87,26 @@ def _open(args: argparse.Namespace) -> Board:
                 raise PassphraseRequired(
                     f"{error} Set CRLMBOARD_PASSPHRASE or run the command at a terminal."
                 ) from None
-    return Board.open(
-        _db(args), exclusive=False, wait=wait, password=password, passphrase=passphrase
-    )
+    raise BadInput("Too many attempts to log in.")
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from crlmboard.services.maintenance import LoginRequired, init_database
+
+    try:
+        board = init_database(_db(args))
+    except LoginRequired as error:
+        password = _ask(f"{error} Password: ")
+        if password is None:
+            raise LoginRequired(
+                f"{error} Set PGPASSWORD, use ~/.pgpass, or run the command at a terminal."
+            ) from None
+        board = init_database(_db(args), password=password)
+    try:
+        _out(f"Created the database {board.location} (id {board.maintenance.database_id()}).")
+    finally:
+        board.close()
+    return EXIT_OK
 
 
 def _parse_date(text: str) -> date:
@@ -102,11 +136,16 @@ def cmd_app(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from crlmboard.services.demo import create_demo_database
 
-    board, summary = create_demo_database(_db(args))
+    wait = float(os.environ.get("CRLMBOARD_LOCK_WAIT") or 0)
+    board, summary = create_demo_database(_db(args), wait=wait)
     for file, problems in summary.refused:
         for problem in problems:
             _err(f"{file}: {problem}")
     _out(f"Demo database {board.location}: {len(summary.imported)} cases.")
+    for note in board.notes:
+        _out(note)
+    _out(f"Use it from the command line with --db {board.location}")
+    _out(f"  (for example: crlmboard list --db {board.location})")
     board.close()
     if summary.refused:
         return EXIT_ERROR
@@ -118,8 +157,27 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from crlmboard.services.cases import ImportStopped
+
     with _open(args) as board:
-        summary = board.cases.import_path(args.path, replace=args.replace)
+        try:
+            summary = board.cases.import_path(args.path, replace=args.replace)
+        except ImportStopped as stopped:
+            summary = stopped.summary
+            _print_import(summary)
+            _err(f"{len(summary.not_stored)} files NOT stored:")
+            for file, why in summary.not_stored:
+                _err(f"  {file} ({why})")
+            _err(str(stopped))
+            return EXIT_ERROR
+    _print_import(summary)
+    _out(f"{len(summary.imported)} imported, {len(summary.refused)} refused.")
+    if summary.internal_errors:
+        return EXIT_ERROR
+    return EXIT_OK if summary.ok else EXIT_BAD_INPUT
+
+
+def _print_import(summary: ImportSummary) -> None:
     for file, mrn in summary.imported:
         _out(f"imported {mrn} from {file}")
     for file, notes in summary.notes:
@@ -130,8 +188,6 @@ def cmd_import(args: argparse.Namespace) -> int:
         _err(f"refused {file}:")
         for problem in problems:
             _err(f"  {problem}")
-    _out(f"{len(summary.imported)} imported, {len(summary.refused)} refused.")
-    return EXIT_OK if summary.ok else EXIT_BAD_INPUT
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -392,12 +448,16 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
     passphrase = os.environ.get("CRLMBOARD_PASSPHRASE") or None
     try:
-        result = restore_database(_db(args), args.file, passphrase=passphrase)
+        result = restore_database(
+            _db(args), args.file, other_database=args.other_database, passphrase=passphrase
+        )
     except PassphraseRequired as error:
         passphrase = _ask(f"{error} Passphrase: ")
         if passphrase is None:
             raise
-        result = restore_database(_db(args), args.file, passphrase=passphrase)
+        result = restore_database(
+            _db(args), args.file, other_database=args.other_database, passphrase=passphrase
+        )
     _out(f"restored {result.restored}")
     if result.safety_backup:
         _out(f"the state before the restore is backed up as {result.safety_backup}")
@@ -556,6 +616,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
+    command(
+        "init",
+        cmd_init,
+        "create a new, empty database (the only command that does; others refuse a "
+        "missing database)",
+    )
     p = command("demo", cmd_demo, "create a fresh demo database and open the app on it")
     p.add_argument("--no-open", action="store_true", help="stop after creating it")
     p = command("import", cmd_import, "import case files, mCODE bundles or a referral CSV")
@@ -671,6 +737,11 @@ def build_parser() -> argparse.ArgumentParser:
         "replace the database with a backup (the current state is backed up first)",
     )
     p.add_argument("file", help="a backup file (see `crlmboard backups`)")
+    p.add_argument(
+        "--other-database",
+        action="store_true",
+        help="allow a backup of another database (by default refused)",
+    )
     p = command(
         "encrypt",
         cmd_encrypt,
@@ -746,15 +817,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
 
         _err(str(error))
-        refused = (LookupError, LoginFailed, LoginRequired, PassphraseRequired, WrongPassphrase)
-        return EXIT_BAD_INPUT if isinstance(error, refused) else EXIT_ERROR
+        refused = (LookupError, ValueError, LoginFailed, LoginRequired)
+        bad_input = isinstance(error, (*refused, PassphraseRequired, WrongPassphrase))
+        return EXIT_BAD_INPUT if bad_input else EXIT_ERROR
     except KeyboardInterrupt:
         _err("Stopped.")
         return EXIT_ERROR
     except BrokenPipeError:  # e.g. `crlmboard list | head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-    except Exception:
+    except Exception as error:
+        if isinstance(error, OSError) and error.filename is not None:
+            # a file or folder named on the command line (-o, an import path): bad input
+            why = error.strerror or type(error).__name__
+            _err(f"{error.filename}: {why}; nothing was done.")
+            return EXIT_BAD_INPUT
         log.exception("command %s failed", getattr(args, "command", None))
         _err(f"Something went wrong; the details are in {log_path()}.")
         return EXIT_ERROR

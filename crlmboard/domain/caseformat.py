@@ -309,9 +309,70 @@ def _refuse_constant(name: str) -> float:
     return float("nan")  # NaN, Infinity: flagged by scan_raw with its path
 
 
+MAX_JSON_DEPTH = 100  # a case file nests 6 levels, an mCODE bundle about 10
+MAX_NUMBER_CHARACTERS = 50
+
+
+class _Refused(ValueError):
+    """A JSON text this reader refuses whole (the message says why)."""
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            shown = key if len(key) <= 40 else key[:40] + "…"
+            raise _Refused(f"the key {shown!r} appears twice in one object (refused, not guessed)")
+        found[key] = value
+    return found
+
+
+def _number(text: str, kind: type[int] | type[float]) -> int | float:
+    if len(text) > MAX_NUMBER_CHARACTERS:
+        raise _Refused(
+            f"a number of {len(text)} digits is too long to be a measurement "
+            f"(at most {MAX_NUMBER_CHARACTERS} characters)"
+        )
+    return kind(text)
+
+
+def _depth(data: Any) -> int:
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, level = stack.pop()
+        if isinstance(value, dict | list):
+            deepest = max(deepest, level)
+            if level > MAX_JSON_DEPTH:
+                break
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
 def parse_json(text: str) -> Any:
-    """A case file's JSON, read as `loads_case` reads it (raises JSONDecodeError)."""
-    return json.loads(text, parse_constant=_refuse_constant)
+    """A case file's (or bundle's) JSON, read as `loads_case` reads it.  Raises
+    JSONDecodeError for text that is not JSON, and InvalidInput for JSON this reader
+    refuses whole: a key given twice in one object (never resolved last-wins), nesting
+    deeper than MAX_JSON_DEPTH, a number too long to be a measurement."""
+    try:
+        data = json.loads(
+            text,
+            parse_constant=_refuse_constant,
+            object_pairs_hook=_no_duplicate_keys,
+            parse_int=lambda t: _number(t, int),
+            parse_float=lambda t: _number(t, float),
+        )
+    except _Refused as refused:
+        raise InvalidInput([Problem("", str(refused))]) from None
+    except RecursionError:
+        data, too_deep = None, True
+    else:
+        too_deep = _depth(data) > MAX_JSON_DEPTH
+    if too_deep:
+        raise InvalidInput(
+            [Problem("", f"the JSON is nested too deeply (more than {MAX_JSON_DEPTH} levels)")]
+        )
+    return data
 
 
 def loads_case(text: str, today: date) -> Case:

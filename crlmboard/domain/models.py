@@ -13,6 +13,7 @@ import math
 import re
 import types
 import typing
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -76,9 +77,36 @@ def _finite(value: float) -> float:
     return value
 
 
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")  # fillers, blank braille
+
+
+def _visible(ch: str) -> bool:
+    if ch in INVISIBLE_LETTERS or ch.isspace():
+        return False
+    return unicodedata.category(ch) not in ("Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "Me", "Co", "Cn")
+
+
+def _name(value: str) -> str:
+    """A person's name: refused when it would show nothing, or could show as something
+    else (bidi embedding/override/isolate controls reorder the letters on screen)."""
+    if any(ch in BIDI_CONTROLS for ch in value):
+        raise PydanticCustomError(
+            "bidi_control",
+            "must not contain bidirectional override or isolate characters (U+202A–U+202E, "
+            "U+2066–U+2069): they can make a name show as another",
+        )
+    if value and not any(_visible(ch) for ch in value):
+        raise PydanticCustomError(
+            "invisible_name", "has no visible character (only spaces or invisible characters)"
+        )
+    return value
+
+
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 UtcTime = Annotated[datetime, BeforeValidator(_utc_timestamp)]
 Text = Annotated[str, Strict(), AfterValidator(_clean_text)]
+Name = Annotated[str, Strict(), AfterValidator(_clean_text), AfterValidator(_name)]
 Integer = Annotated[int, Strict()]
 Number = Annotated[float, Strict(), AfterValidator(_finite)]
 Flag = Annotated[bool, Strict()]
@@ -125,7 +153,10 @@ class Record(SQLModel):
     """Base of every clinical record: unknown keys, NaN and wrong types are refused."""
 
     model_config = ConfigDict(  # type: ignore[assignment]
-        extra="forbid", allow_inf_nan=False, validate_assignment=True
+        extra="forbid",
+        allow_inf_nan=False,
+        validate_assignment=True,
+        hide_input_in_errors=True,  # an error's text never carries a name or MRN (logs)
     )
 
 
@@ -445,8 +476,8 @@ class Patient(Record):
     """Who the case is about."""
 
     mrn: Mrn = info("MRN", default=...)
-    family_name: Text | None = info("Family name", max_length=100)
-    given_name: Text | None = info("Given name", max_length=100)
+    family_name: Name | None = info("Family name", max_length=100)
+    given_name: Name | None = info("Given name", max_length=100)
     birth_date: IsoDate | None = info("Birth date")
     sex: Sex | None = info("Sex")
     ecog: Integer | None = info("ECOG performance status", ge=0, le=4)

@@ -5,7 +5,8 @@ without a byte-order mark, with `,` or `;` between the fields.  Each row names o
 its fields go through the same domain validation as a case file.  A file with any bad row is
 refused whole, with every problem as `row N, column: message` (row 1 is the header, so N is
 the row number a spreadsheet shows).  The question for the board and the meeting date are
-parsed and checked here; storing them waits for the Meetings feature.
+parsed and checked here; the import (services/interop.py) puts the case on that meeting's
+agenda.
 """
 
 from __future__ import annotations

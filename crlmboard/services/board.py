@@ -104,13 +104,16 @@ class Board:
         now: Now | None = None,
         password: str | None = None,
         passphrase: str | None = None,
+        create: bool = True,
     ) -> Board:
-        """Open (creating, checking, backing up and migrating as needed) the database at a
-        path or URL.  The app opens `exclusive` (holding the one-writer lock; read-only when
-        another app holds it); the command line does not, and its writes wait up to `wait`
-        seconds for the lock.  `password` logs in to a PostgreSQL server (else libpq's
-        PGPASSWORD or .pgpass); `passphrase` opens an encrypted SQLite file.  Neither is
-        written anywhere."""
+        """Open (checking, backing up and migrating as needed) the database at a path or
+        URL, creating it when there is none only with `create` (the command line and the
+        app pass False except for `init`, `demo` and File ▸ New database: a mistyped path
+        must not become an empty database).  The app opens `exclusive` (holding the
+        one-writer lock; read-only when another app holds it); the command line does not,
+        and its writes wait up to `wait` seconds for the lock.  `password` logs in to a
+        PostgreSQL server (else libpq's PGPASSWORD or .pgpass); `passphrase` opens an
+        encrypted SQLite file.  Neither is written anywhere."""
         from crlmboard.services.maintenance import open_database
 
         opened = open_database(
@@ -119,6 +122,7 @@ class Board:
             now=now or _utc_now,
             exclusive=exclusive,
             wait=wait,
+            create=create,
             password=password,
             passphrase=passphrase,
         )
@@ -164,6 +168,10 @@ class Board:
         from crlmboard.services.maintenance import writing
 
         self.check_writable()
+        if self.batch is not None:  # the batch holds the lock for its transaction
+            with writing(self) as session:
+                yield session
+            return
         with self.holding_lock(), writing(self) as session:
             yield session
 

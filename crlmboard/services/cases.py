@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
+import logging
 import os
 import tempfile
+import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +18,7 @@ from crlmboard.domain.case import Case
 from crlmboard.domain.caseformat import case_from_dict, dumps_case, loads_case
 from crlmboard.domain.validation import InvalidInput, Problem
 from crlmboard.services.board import BoardError, ChangeSet
+from crlmboard.services.maintenance import Busy, DiskFull, WriteStopped
 from crlmboard.store.database import read_session
 from crlmboard.store.repositories import (
     SORT_KEYS,
@@ -32,17 +36,24 @@ __all__ = [
     "SORT_KEYS",
     "CaseListEntry",
     "CaseService",
+    "ImportStopped",
     "ImportSummary",
     "ImportedCase",
     "ImportedCases",
     "SavedCase",
 ]
 
+log = logging.getLogger("crlmboard.cases")
+
 MAX_CASE_FILE_BYTES = 20 * 1024 * 1024
 
 
 class CaseNotFound(BoardError, LookupError):
     """No case has this MRN."""
+
+
+class InputNotFound(BoardError, LookupError):
+    """A file or folder to read does not exist."""
 
 
 class CaseConflict(BoardError):
@@ -76,16 +87,39 @@ class ImportedCases:
 
 @dataclass
 class ImportSummary:
-    """What an import took in, and what it refused and why."""
+    """What an import took in (stored: committed), what it refused and why, and — when it
+    stopped (a full disk, the database taken by another program) — every file that is not
+    stored."""
 
-    imported: list[tuple[str, str]] = field(default_factory=list)  # (file, MRN)
+    imported: list[tuple[str, str]] = field(default_factory=list)  # (file, MRN), stored
     refused: list[tuple[str, list[Problem]]] = field(default_factory=list)
     notes: list[tuple[str, list[str]]] = field(default_factory=list)  # (file, notes)
     changes: ChangeSet = field(default_factory=ChangeSet)
+    not_stored: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
+    stopped: str | None = None  # why the import stopped before its end
+    internal_errors: int = 0  # files refused because of an error in crlmboard itself
 
     @property
     def ok(self) -> bool:
-        return not self.refused
+        return not self.refused and self.stopped is None
+
+
+class ImportStopped(BoardError):
+    """An import stopped part-way; `summary` says exactly which files are stored."""
+
+    def __init__(self, message: str, summary: ImportSummary):
+        super().__init__(message)
+        self.summary = summary
+
+
+@dataclass
+class _Done:
+    """A file written in the open batch transaction (stored once it commits)."""
+
+    file: str
+    mrns: tuple[str, ...]
+    notes: tuple[str, ...]
+    changes: ChangeSet
 
 
 class CaseService:
@@ -324,13 +358,56 @@ class CaseService:
             self.board.check_writable()
             self.board.maintenance.backup_before("folder import")
         elif source.is_file():
+            self.board.check_writable()
             files = [source]
         else:
-            raise BoardError(f"{source} is neither a case file nor a folder.")
+            raise InputNotFound(f"{source} is neither a case file nor a folder.")
         summary = ImportSummary()
-        with self.board.batched():
-            self._import_files(files, summary, replace, progress)
+        pending: list[_Done] = []
+        tried: list[Path] = []
+        try:
+            with self.board.batched():
+                self._import_files(files, summary, replace, progress, pending, tried)
+        except (WriteStopped, OperationalError) as error:
+            reason = str(error) if isinstance(error, BoardError) else str(_busy(error))
+            message = self._stopped(summary, reason, pending, files, tried)
+            raise ImportStopped(message, summary) from None
+        _stored(summary, pending)
         return summary
+
+    def _stopped(
+        self,
+        summary: ImportSummary,
+        reason: str,
+        pending: list[_Done],
+        files: list[Path],
+        tried: list[Path],
+    ) -> str:
+        """Fill in what an import that stopped did not store; the message to show."""
+        summary.stopped = reason
+        summary.not_stored += [
+            (done.file, "rolled back when the import stopped") for done in pending
+        ]
+        refused = {file for file, _problems in summary.refused}
+        summary.not_stored += [
+            (str(file), "not imported: the import stopped before it")
+            for file in files[len(tried) :]
+            if str(file) not in refused
+        ]
+        if (
+            tried
+            and str(tried[-1]) not in refused
+            and all(str(tried[-1]) != done.file for done in pending)
+        ):
+            summary.not_stored.insert(
+                len(pending), (str(tried[-1]), "not stored: the import stopped at it")
+            )
+        stored = len({file for file, _mrn in summary.imported})
+        log.warning("an import stopped: %d files stored, %d not", stored, len(summary.not_stored))
+        return (
+            f"{reason} The import stopped: {stored} of {len(files)} files stored, "
+            f"{len(summary.not_stored)} not stored, {len(summary.refused)} refused."
+        )
 
     def _import_files(
         self,
@@ -338,10 +415,13 @@ class CaseService:
         summary: ImportSummary,
         replace: bool,
         progress: Callable[[int, int], bool] | None,
+        pending: list[_Done],
+        tried: list[Path],
     ) -> None:
         for done, file in enumerate(files):
             if progress is not None and progress(done, len(files)) is False:
                 break
+            tried.append(file)
             try:
                 if file.stat().st_size > MAX_CASE_FILE_BYTES:
                     raise InvalidInput([Problem("", "the file is larger than 20 MB")])
@@ -355,11 +435,37 @@ class CaseService:
                 summary.refused.append(
                     (str(file), [Problem("", f"cannot read it: {error.strerror}")])
                 )
+            except (WriteStopped, OperationalError):
+                raise  # the import stops here (import_path says what is stored)
+            except BoardError as error:
+                summary.refused.append((str(file), [Problem("", str(error))]))
+            except Exception as error:  # a fault in crlmboard: this file only, the rest go on
+                log.error(
+                    "importing a file failed (%s); traceback without values:\n%s",
+                    type(error).__name__,
+                    "".join(traceback.format_tb(error.__traceback__)),
+                )
+                summary.internal_errors += 1
+                summary.refused.append(
+                    (
+                        str(file),
+                        [
+                            Problem(
+                                "",
+                                f"crlmboard could not import it (an internal error, "
+                                f"{type(error).__name__}; the details are in the log); "
+                                "nothing of it was stored",
+                            )
+                        ],
+                    )
+                )
             else:
-                summary.imported.extend((str(file), mrn) for mrn in imported.mrns)
-                if imported.notes:
-                    summary.notes.append((str(file), list(imported.notes)))
-                summary.changes = summary.changes | imported.changes
+                pending.append(
+                    _Done(str(file), tuple(imported.mrns), tuple(imported.notes), imported.changes)
+                )
+            batch = self.board.batch
+            if batch is None or not batch.in_transaction:
+                _stored(summary, pending)  # committed
         if progress is not None:
             progress(len(files), len(files))
 
@@ -376,23 +482,42 @@ class CaseService:
 def write_file_atomically(target: Path, data: bytes) -> Path:
     """Write `data` so that `target` is either the old file or the whole new one."""
     target = target.expanduser().resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        if target.is_dir():
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(target))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    except OSError as error:  # named as the file asked for, not a temporary one
+        raise OSError(error.errno, error.strerror, str(target)) from None
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, target)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise OSError(error.errno, error.strerror, str(target)) from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
     return target
 
 
+def _stored(summary: ImportSummary, pending: list[_Done]) -> None:
+    """The files of a committed transaction are stored: count them as imported."""
+    for done in pending:
+        summary.imported.extend((done.file, mrn) for mrn in done.mrns)
+        if done.notes:
+            summary.notes.append((done.file, list(done.notes)))
+        summary.changes = summary.changes | done.changes
+    pending.clear()
+
+
 def _busy(error: OperationalError) -> BoardError:
-    if "locked" in str(error).lower() or "busy" in str(error).lower():
-        return BoardError(
-            "The database is busy with another program's change; try again in a moment."
-        )
+    text = str(error.orig).lower()
+    if "locked" in text or "busy" in text:
+        return Busy("The database is busy with another program's change; try again in a moment.")
+    if "full" in text:
+        return DiskFull("The disk holding the database is full; the change was not stored.")
     return BoardError(f"The database could not complete the change: {error.orig}")

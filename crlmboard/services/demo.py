@@ -4,22 +4,31 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import timedelta
+import shutil
+import sqlite3
+import tempfile
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
 import platformdirs
 
+from crlmboard import __version__
 from crlmboard.domain.meeting import Review
 from crlmboard.services.board import Board, BoardError, ChangeSet
 from crlmboard.services.cases import ImportSummary
+from crlmboard.services.maintenance import missing_database
+from crlmboard.store import backup
+from crlmboard.store.audit import os_login
+from crlmboard.store.backup import fsync_path, private_dir
 from crlmboard.store.database import (
+    connect_sqlite,
     database_url,
-    read_session,
     sqlite_path,
     write_session,
 )
-from crlmboard.store.repositories import CaseRepository, SettingRepository
+from crlmboard.store.lock import DatabaseLock, LockBusy
+from crlmboard.store.repositories import SettingRepository
 
 DEMO_MARK = "demo"
 
@@ -35,30 +44,124 @@ def demo_case_files() -> list[Path]:
     return sorted(Path(str(p)) for p in folder.iterdir() if str(p).endswith(".json"))
 
 
+class NotDemoData(BoardError, ValueError):
+    """The file holds data that is not the packaged demo: the demo leaves it alone."""
+
+
+def demo_patients() -> dict[str, tuple[str | None, str | None, str | None]]:
+    """MRN -> (family name, given name, birth date) of every packaged demo case."""
+    found = {}
+    for file in demo_case_files():
+        patient = json.loads(file.read_text("utf-8"))["patient"]
+        found[patient["mrn"]] = (
+            patient.get("family_name"),
+            patient.get("given_name"),
+            patient.get("birth_date"),
+        )
+    return found
+
+
+def _demo_problem(path: Path) -> str | None:
+    """Why an existing database is not (only) demo data, or None when every case in it is
+    one of the packaged demo cases, unchanged in who it names.  The `demo` setting alone
+    proves nothing (anyone can write it, unaudited); the cases themselves must be the
+    synthetic ones."""
+    try:
+        connection = connect_sqlite(path, read_only=True)
+    except sqlite3.Error as error:
+        return f"it cannot be read ({error})"
+    try:
+        rows = connection.execute(
+            "SELECT mrn, family_name, given_name, birth_date FROM patient"
+        ).fetchall()
+        marked = connection.execute("SELECT value FROM setting WHERE key = 'demo'").fetchone()
+    except sqlite3.Error:
+        return "it is not a crlmboard database"
+    finally:
+        connection.close()
+    known = demo_patients()
+    for mrn, family, given, born in rows:
+        if known.get(mrn) != (family, given, born):
+            return "it holds cases that are not demo data"
+    if not rows and (marked is None or marked[0] != "1"):
+        return "it holds no demo cases (an empty database of its own)"
+    return None
+
+
 def create_demo_database(
-    where: str | os.PathLike[str] | None = None,
+    where: str | os.PathLike[str] | None = None, *, wait: float = 0.0
 ) -> tuple[Board, ImportSummary]:
-    """A fresh demo database: an earlier demo database there is replaced, anything else
-    is left alone and refused."""
+    """A fresh demo database, built beside the target and moved into place only when
+    complete.  The target must be a new file or hold nothing but demo cases; an earlier
+    demo database is backed up, then replaced, with its writer lock held throughout (an
+    app that has it open keeps it: the demo is refused).  The Board's `notes` name the
+    backup of the replaced demo database."""
     url = database_url(where if where is not None else default_demo_database())
     path = sqlite_path(url)
-    if path is not None and path.exists():
-        board = Board.open(url)
-        with read_session(board.engine) as session:
-            is_demo = SettingRepository(session).get(DEMO_MARK) == "1"
-            has_cases = CaseRepository(session).count() > 0
-        board.close()
-        if has_cases and not is_demo:
-            raise BoardError(
-                f"{path} holds cases that are not demo data; choose another file for the demo."
+    if path is None:
+        raise BoardError("The demo is written to a SQLite database file; give a file path.")
+    existing = path.exists() and path.stat().st_size > 0
+    if path.exists() and not existing and backup.newest_verified(path) is not None:
+        raise missing_database(path, empty=True)
+    if existing:
+        problem = _demo_problem(path)
+        if problem is not None:
+            raise NotDemoData(
+                f"{path} is left alone: {problem}. The demo only replaces an earlier demo "
+                "database; choose another file for it."
             )
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-    board = Board.open(url)
-    with read_session(board.engine) as session:
-        if CaseRepository(session).count() > 0 and SettingRepository(session).get(DEMO_MARK) != "1":
+    private_dir(path.parent)
+    lock = DatabaseLock(path, os_login(), "demo")
+    if not lock.acquire(wait):
+        holder = lock.holder()
+        lock.close()
+        raise BoardError(str(LockBusy(path, holder)))
+    workdir = Path(tempfile.mkdtemp(prefix=f".{path.name}.demo-", dir=path.parent))
+    try:
+        if existing and _demo_problem(path) is not None:  # changed before the lock was ours
+            raise NotDemoData(f"{path} changed and now holds other data; it is left alone.")
+        built = workdir / path.name
+        board = Board.open(built, create=True)
+        try:
+            summary = _fill(board)
+            if summary.refused:
+                return board, summary
+        finally:
+            board.changed = False  # no backup of the half-way file
             board.close()
-            raise BoardError("That database already holds cases; the demo needs an empty one.")
+        kept: Path | None = None
+        if existing:
+            taken = backup.create_backup(
+                path,
+                reason="before the demo replaced it",
+                now=datetime.now(UTC),
+                app_version=__version__,
+            )
+            if not taken.verified:
+                raise BoardError(
+                    f"The demo database {path} could not be backed up before it was "
+                    f"replaced ({taken.problem}); it was left as it is."
+                )
+            kept = taken.path
+            checkpoint = connect_sqlite(path)
+            try:
+                checkpoint.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                checkpoint.close()
+        for suffix in ("-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        os.replace(built, path)
+        fsync_path(path.parent)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+        lock.close()
+    board = Board.open(path, create=False)
+    if kept is not None:
+        board.notes.append(f"The earlier demo database was backed up as {kept}.")
+    return board, summary
+
+
+def _fill(board: Board) -> ImportSummary:
     with write_session(board.engine) as session:
         SettingRepository(session).put(DEMO_MARK, "1")
     summary = ImportSummary()
@@ -70,7 +173,7 @@ def create_demo_database(
     if not summary.refused:
         load_demo_meetings(board)
     summary.changes = ChangeSet.all()  # a new database
-    return board, summary
+    return summary
 
 
 def load_demo_meetings(board: Board) -> ChangeSet:

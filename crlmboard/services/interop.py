@@ -10,6 +10,7 @@ the bundle holds that a case cannot is returned as notes.  The referral CSV is p
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import dataclass, field
 from datetime import date
@@ -30,12 +31,14 @@ from crlmboard.store.repositories import CaseRepository
 if TYPE_CHECKING:
     from crlmboard.services.board import Board
 
+log = logging.getLogger("crlmboard.interop")
+
 __all__ = ["FileImport", "InteropService", "ReferralPlan", "ReferralPreview"]
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
-MEETING_NOTE = (
-    "the question for the board and the meeting date are not stored yet (they "
-    "need the Meetings feature); they are shown in the preview only"
+QUESTION_NOTE = (
+    "row {row} ({mrn}): the question for the board is not stored without a meeting date; "
+    "put the case on a meeting's agenda with it"
 )
 
 
@@ -142,7 +145,31 @@ class InteropService:
 
     def bundle_case(self, bundle: Any) -> tuple[Case, list[str]]:
         """The case a bundle carries (validated like a case file) and the unmapped notes."""
-        mapped = bundle_to_document(bundle)
+        try:
+            mapped = bundle_to_document(bundle)
+        except InvalidInput:
+            raise
+        except (
+            AttributeError,
+            KeyError,
+            IndexError,
+            TypeError,
+            ValueError,
+            RecursionError,
+        ) as error:
+            # A bundle of an unexpected shape the reader did not foresee: refused as bad
+            # input (exit 2), the type of the fault logged without values.
+            log.warning("an mCODE bundle could not be read (%s)", type(error).__name__)
+            raise InvalidInput(
+                [
+                    Problem(
+                        "",
+                        "the mCODE bundle has a structure crlmboard cannot read (a resource "
+                        f"or value of an unexpected type: {type(error).__name__}); nothing "
+                        "was imported",
+                    )
+                ]
+            ) from None
         case = case_from_dict(mapped.document, self.board.today())
         return case, mapped.notes
 
@@ -187,6 +214,14 @@ class InteropService:
         plans: list[tuple[ReferralPlan, Case | None, int]] = []
         problems: list[Problem] = []
         for referral in referrals:
+            if referral.meeting_date is not None and not (referral.question or "").strip():
+                problems.append(
+                    Problem(
+                        f"row {referral.row}, question",
+                        "the question for the board is needed to put the case on the agenda "
+                        f"of the meeting on {referral.meeting_date.isoformat()}",
+                    )
+                )
             if repository.exists(referral.mrn):
                 stored = case_to_dict(repository.get(referral.mrn))
                 document, filled, kept = _merge(stored, referral)
@@ -249,6 +284,7 @@ class InteropService:
                         repository.create(case, summary)
                     else:
                         repository.update(case, version, summary)
+                agenda_notes, meetings = _put_on_agendas(session, repository, plans)
         except IntegrityError as error:
             raise InvalidInput(
                 [Problem("", f"the database refused a case: {error.orig}")]
@@ -266,10 +302,50 @@ class InteropService:
             for plan, case, _ in plans
             if case is None
         ]
-        if any(plan.question or plan.meeting_date for plan, _, _ in plans):
-            notes.append(MEETING_NOTE)
+        notes += agenda_notes
+        notes += [
+            QUESTION_NOTE.format(row=plan.row, mrn=plan.mrn)
+            for plan, _, _ in plans
+            if plan.question and plan.meeting_date is None
+        ]
+        on_agenda = frozenset(plan.mrn for plan, _, _ in plans if plan.meeting_date)
         return FileImport(
             tuple(plan.mrn for plan, case, _ in plans if case is not None),
-            ChangeSet(cases=changed),
+            ChangeSet(cases=changed | on_agenda, meetings=meetings),
             tuple(notes),
         )
+
+
+def _put_on_agendas(
+    session: Any, cases: CaseRepository, plans: list[tuple[ReferralPlan, Case | None, int]]
+) -> tuple[list[str], frozenset[int]]:
+    """Put each row with a meeting date on that meeting's agenda with its question (the
+    meeting is created when there is none that day), in the import's transaction.  A case
+    already on that agenda is left there.  Returns notes and the meetings changed."""
+    from crlmboard.domain.meeting import MeetingFields
+    from crlmboard.store.meetings import MeetingRepository
+
+    meetings = MeetingRepository(session)
+    notes: list[str] = []
+    changed: set[int] = set()
+    for plan, _case, _version in plans:
+        if plan.meeting_date is None or not plan.question:
+            continue
+        when = plan.meeting_date.isoformat()
+        found = meetings.on_date(plan.meeting_date)
+        if found:
+            meeting_id = found[0]
+        else:
+            meeting_id = meetings.create(MeetingFields(date=plan.meeting_date), [])
+            notes.append(f"created the meeting on {when}")
+        case_id = cases.id_of(plan.mrn)
+        existing = meetings.item_for_case(meeting_id, case_id)
+        if existing is not None and existing.status not in ("held", "moved"):
+            notes.append(
+                f"row {plan.row} ({plan.mrn}): already on the agenda of the meeting on {when}"
+            )
+            continue
+        meetings.add_item(meeting_id, case_id, plan.question.strip())
+        changed.add(meeting_id)
+        notes.append(f"row {plan.row} ({plan.mrn}): put on the agenda of the meeting on {when}")
+    return notes, frozenset(changed)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import os
+import re
 from io import TextIOWrapper
 from pathlib import Path
 
@@ -33,6 +34,17 @@ class PrivateLogFile(logging.handlers.RotatingFileHandler):
         return stream
 
 
+_INPUT_VALUE = re.compile(r"input_value=.*?(?=, input_type=|\]$|$)", re.M | re.S)
+
+
+class PrivateFormatter(logging.Formatter):
+    """The log's format, with every `input_value=…` of a validation error (pydantic puts
+    the refused value there: a name, an MRN) replaced, in messages and tracebacks alike."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return _INPUT_VALUE.sub("input_value=<not logged>", super().format(record))
+
+
 def setup_logging() -> Path:
     """Send log records to the rotating per-user log file (once per process)."""
     global _configured
@@ -46,7 +58,7 @@ def setup_logging() -> Path:
         )
     except OSError:
         handler = logging.NullHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(PrivateFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("crlmboard")
     root.addHandler(handler)
     root.setLevel(logging.INFO)

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
@@ -37,9 +38,12 @@ from crlmboard.store.database import (
     SQLITE_ERRORS,
     StoreError,
     create_database_engine,
+    database_id,
     database_url,
+    has_wal_content,
     is_read_only_url,
     is_sqlite,
+    read_only_medium,
     read_session,
     sqlite_library_version,
     sqlite_path,
@@ -88,12 +92,52 @@ class DatabaseCorrupt(BoardError):
         self.backup = backup
 
 
-class ReadOnly(BoardError):
+class WriteStopped(BoardError):
+    """A write could not be made for a reason that stops every later one too (a full disk,
+    a read-only database, the writer lock held elsewhere): a folder import stops there."""
+
+
+class DiskFull(WriteStopped):
+    """The disk holding the database is full; the write was not stored."""
+
+
+class Busy(WriteStopped):
+    """Another program holds the database for writing."""
+
+
+class ReadOnly(WriteStopped):
     """The database is open read-only here; nothing can be changed."""
 
 
 class SignedReviewLocked(BoardError):
     """An edit tried to change or remove a signed review (refused and audited)."""
+
+
+class DatabaseMissing(BoardError, LookupError):
+    """There is no database where one was asked for; nothing was created.  `backup` is its
+    newest verified backup, when it has one (then it must not be created anew)."""
+
+    def __init__(self, message: str, backup: BackupInfo | None = None):
+        super().__init__(message)
+        self.backup = backup
+
+
+class BadLocation(BoardError, ValueError):
+    """A database location that is no file path or database URL, or a file that is not a
+    crlmboard database (nothing was changed)."""
+
+
+class BackupMissing(BoardError, LookupError):
+    """There is no backup file where one was named."""
+
+
+class OutputUnwritable(BoardError, ValueError):
+    """A file asked for (`backup -o`) could not be written there."""
+
+
+class OtherDatabase(BoardError, ValueError):
+    """A restore was asked to put another database's backup in place (refused unless the
+    caller says so explicitly)."""
 
 
 def sqlite_warning() -> str | None:
@@ -131,6 +175,91 @@ class OpenedDatabase:
     passphrase: str | None = field(default=None, repr=False)
 
 
+def location_url(where: str | os.PathLike[str] | None) -> str:
+    """The URL of a database location (`--db`), refused plainly when it is none."""
+    try:
+        url = database_url(where)
+        sa.make_url(url).get_dialect()
+    except (RuntimeError, ValueError, ImportError, sa.exc.ArgumentError) as error:
+        raise BadLocation(
+            f"{str(where)!r} is neither a database file path nor a database URL ({error})."
+        ) from None
+    if is_sqlite(url) and sqlite_path(url) is None:
+        raise BadLocation(
+            f"{url} is a database in memory: it starts empty and is gone when crlmboard "
+            "ends. Give the path of a database file."
+        )
+    return url
+
+
+def missing_database(path: Path, *, empty: bool = False, blank: bool = False) -> DatabaseMissing:
+    """The refusal for a missing (or 0-byte, or blank) database file, naming its newest
+    backup."""
+    if blank:
+        what = f"The file {path} holds no crlmboard database (a blank SQLite file)"
+    elif empty:
+        what = f"The database file {path} is empty (0 bytes)"
+    else:
+        what = f"There is no database at {path}"
+    newest = backup.newest_verified(path) if path.parent.is_dir() else None
+    if newest is not None:
+        return DatabaseMissing(
+            f"{what}, but it has backups: the newest verified backup is "
+            f"{describe_backup(newest)}. Nothing was created. Restore it with "
+            f"`crlmboard restore --db {path} {newest.path}`.",
+            newest,
+        )
+    return DatabaseMissing(
+        f"{what}; nothing was created. Check the path, or create a new database with "
+        f"`crlmboard init --db {path}` (File ▸ New database in the app)."
+    )
+
+
+def _no_schema_problem(path: Path) -> str | None:
+    """Why an existing, non-empty SQLite file without a crlmboard schema is refused (None
+    when it has no tables at all: a blank database)."""
+    from crlmboard.store.database import connect_sqlite
+
+    connection = connect_sqlite(path, read_only=True)
+    try:
+        tables = connection.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+        ).fetchone()[0]
+    finally:
+        connection.close()
+    if tables:
+        return (
+            f"{path} is a SQLite file but not a crlmboard database; nothing was changed. "
+            "Choose another file."
+        )
+    return None
+
+
+def _check_can_open(url: str, path: Path, create: bool) -> None:
+    """Refuse, before anything is created (a file, a folder, a lock), a location that
+    holds no crlmboard database, unless `create`; never take over another program's file."""
+    if path.is_dir():
+        raise BadLocation(f"{path} is a folder, not a database file.")
+    if path.exists() and read_only_medium(path) and has_wal_content(path):
+        raise BadLocation(
+            f"The database {path} is on a read-only medium (the folder {path.parent} cannot "
+            "be written) and was not closed cleanly: its -wal file holds changes that "
+            f"cannot be applied there. Copy the folder {path.parent} to a writable place "
+            "and open the copy."
+        )
+    if not path.exists() or path.stat().st_size == 0:
+        if not create:
+            raise missing_database(path, empty=path.exists())
+        return
+    _refuse_if_corrupt(path)
+    if migrate.file_revision(path) is None:
+        problem = _no_schema_problem(path)
+        if problem:
+            raise BadLocation(problem)
+        if not create:
+            raise missing_database(path, blank=True)
+
+
 def open_database(
     where: str | os.PathLike[str] | None,
     *,
@@ -140,21 +269,29 @@ def open_database(
     wait: float = 0.0,
     password: str | None = None,
     passphrase: str | None = None,
+    create: bool = True,
 ) -> OpenedDatabase:
     """Open a database as reliability.md describes (see the module docstring).
 
     `exclusive`: hold the writer lock while open (the app); otherwise take it for the
-    open-time work and then per write transaction (command line), waiting up to `wait` s."""
-    url = database_url(where)
+    open-time work and then per write transaction (command line), waiting up to `wait` s.
+    Without `create`, a location holding no crlmboard database is refused and nothing is
+    created there (every command but `init` and `demo`; the app but File ▸ New)."""
+    url = location_url(where)
     path = sqlite_path(url)
     try:
         if not is_sqlite(url) or path is None:
-            return _open_server(url, actor, password)
-        if path.is_dir():
-            raise BoardError(f"{path} is a folder, not a database file.")
-        passphrase = unlock(path, passphrase)
+            return _open_server(url, actor, password, create)
+        if path.is_file():
+            passphrase = unlock(path, passphrase)  # before any check reads the file
+        _check_can_open(url, path, create)
         if is_read_only_url(url) or (path.exists() and not _writable(path)):
-            opened = _open_read_only(url, path, "the database file is read-only")
+            why = (
+                f"it is on a read-only medium ({path.parent})"
+                if read_only_medium(path)
+                else "the database file is read-only"
+            )
+            opened = _open_read_only(url, path, why)
         else:
             opened = _open_file(url, path, actor, now, exclusive, wait)
         opened.passphrase = passphrase
@@ -165,6 +302,12 @@ def open_database(
         raise BoardError(str(error)) from None
     except Exception as error:
         reason = getattr(error, "orig", None) or error
+        if path is not None and path.parent.is_dir() and not os.access(path.parent, os.W_OK):
+            raise BadLocation(
+                f"Cannot open the database {path}: the folder {path.parent} is not writable, "
+                f"and SQLite needs to create files beside the database there ({reason}). Ask "
+                "for write access to the folder, or copy the database to a writable one."
+            ) from None
         raise BoardError(f"Cannot open the database {_describe(url)}: {reason}.") from None
 
 
@@ -191,8 +334,9 @@ class WrongPassphrase(BoardError):
     """The passphrase does not open the encrypted database (nothing was changed)."""
 
 
-def _open_server(url: str, actor: Actor, password: str | None) -> OpenedDatabase:
-    """A PostgreSQL database, as the person whose login the URL (or libpq) names."""
+def _server_engine(url: str, password: str | None) -> Engine:
+    """An engine for a PostgreSQL server that has let the person log in (else a clear
+    LoginRequired or LoginFailed)."""
     engine = create_database_engine(url, password=password)
     try:
         with engine.connect():
@@ -209,6 +353,20 @@ def _open_server(url: str, actor: Actor, password: str | None) -> OpenedDatabase
                 "or the user is disabled."
             ) from None
         raise
+    return engine
+
+
+def _open_server(
+    url: str, actor: Actor, password: str | None, create: bool = True
+) -> OpenedDatabase:
+    """A PostgreSQL database, as the person whose login the URL (or libpq) names."""
+    engine = _server_engine(url, password)
+    if not create and migrate.current_revision(engine) is None:
+        engine.dispose()
+        raise DatabaseMissing(
+            f"The database {_describe(url)} has no crlmboard tables yet; nothing was "
+            f"created. Set it up with `crlmboard init --db URL`."
+        )
     try:
         migrate.upgrade(engine, actor)
     except ProgrammingError as error:
@@ -237,6 +395,50 @@ def unlock(path: Path, passphrase: str | None) -> str | None:
     except encryption.PassphraseWrong as error:
         log.warning("a wrong passphrase was given for an encrypted database")
         raise WrongPassphrase(str(error)) from None
+
+
+class DatabaseExists(BoardError, ValueError):
+    """`init` was asked for a location that already holds a database."""
+
+
+def init_database(
+    where: str | os.PathLike[str] | None, *, now: Now = utc_now, password: str | None = None
+) -> Board:
+    """Create a new, empty database (`crlmboard init`, File ▸ New database): only where
+    there is none — never over a database, another program's file, or a 0-byte file that
+    has backups (that one is restored, not replaced)."""
+    from crlmboard.services.board import Board
+
+    url = location_url(where)
+    path = sqlite_path(url)
+    if path is not None:
+        if path.is_dir():
+            raise BadLocation(f"{path} is a folder, not a database file.")
+        if path.exists() and path.stat().st_size > 0:
+            _refuse_if_corrupt(path)
+            revision = migrate.file_revision(path)
+            if revision is not None:
+                raise DatabaseExists(
+                    f"{path} already holds a crlmboard database (schema {revision}); "
+                    "nothing was changed."
+                )
+            problem = _no_schema_problem(path)
+            if problem:
+                raise BadLocation(problem)
+        if path.parent.is_dir() and backup.newest_verified(path) is not None:
+            raise missing_database(path, empty=path.exists())
+    else:
+        engine = _server_engine(url, password)
+        try:
+            revision = migrate.current_revision(engine)
+        finally:
+            engine.dispose()
+        if revision is not None:
+            raise DatabaseExists(
+                f"The database {_describe(url)} already holds crlmboard tables (schema "
+                f"{revision}); nothing was changed."
+            )
+    return Board.open(url, now=now, exclusive=False, create=True, password=password)
 
 
 def _describe(url: str) -> str:
@@ -508,6 +710,10 @@ class MaintenanceService:
                 raise CaseNotFound(f"There is no case with MRN {mrn}.") from None
             return audit.history(session, case_id)
 
+    def database_id(self) -> str | None:
+        """The id that names this database for good (migration 0006)."""
+        return database_id(self.board.engine)
+
     def audit_head(self) -> AuditHead | None:
         """The newest audit row (sequence number and hash), e.g. for a signed PDF footer."""
         with read_session(self.board.engine) as session:
@@ -538,7 +744,15 @@ class MaintenanceService:
                     progress=progress,
                 )
             except BackupFailed as error:
+                if destination is not None:
+                    raise OutputUnwritable(f"{destination}: {error}") from None
                 raise BoardError(str(error)) from None
+            except OSError as error:
+                if destination is None:
+                    raise
+                raise OutputUnwritable(
+                    f"{destination}: the backup cannot be written there ({error.strerror})."
+                ) from None
             if destination is None and info.verified:
                 backup.prune(path, self.board.now())
         log.info("backup made (%s)", "to a chosen file" if destination else "backups folder")
@@ -556,15 +770,20 @@ class MaintenanceService:
             except BackupFailed as error:
                 raise BoardError(f"{error} The {operation} was not started.") from None
 
-    def restore(self, source: str | os.PathLike[str]) -> RestoreResult:
+    def restore(
+        self, source: str | os.PathLike[str], *, other_database: bool = False
+    ) -> RestoreResult:
         """Put a backup in place of this database (after backing up the current state);
-        automatic rotation then pauses until `resume_rotation`."""
+        automatic rotation then pauses until `resume_rotation`.  A backup of another
+        database is refused unless `other_database`."""
         path = self._need_file("Restore")
         self.board.check_writable()
         with self.board.holding_lock():
             self.board.engine.dispose()
             try:
-                result = _restore(path, Path(source), self.board.actor, self.board.now)
+                result = _restore(
+                    path, Path(source), self.board.actor, self.board.now, other_database
+                )
             except StoreError as error:
                 raise BoardError(str(error)) from None
             finally:
@@ -693,16 +912,30 @@ class MaintenanceService:
 # -- restore ---------------------------------------------------------------------------------
 
 
-def _restore(path: Path, source: Path, actor: Actor, now: Now) -> RestoreResult:
+def _restore(
+    path: Path, source: Path, actor: Actor, now: Now, other_database: bool = False
+) -> RestoreResult:
     """Restore with the writer lock held and no connection open."""
     source = source.expanduser().resolve()
     if not source.is_file():
-        raise BoardError(f"There is no backup file {source}.")
+        raise BackupMissing(f"There is no backup file {source}.")
     checked = backup.verify_backup(source, deep=True)
+    theirs = checked.manifest.get("database_id") or backup.file_database_id(source)
+    ours = backup.file_database_id(path)
+    if theirs and ours and theirs != ours and not other_database:
+        named = checked.manifest.get("database")
+        raise OtherDatabase(
+            f"The backup {source.name} is of another database"
+            + (f" ({named}, id {theirs})" if named else f" (id {theirs})")
+            + f", not of {path} (id {ours}); nothing was changed. To replace this database "
+            "with it anyway, restore with --other-database."
+        )
     if not checked.verified and checked.manifest:
         raise BoardError(
             f"The backup {source.name} failed verification ({checked.problem}); choose another one."
         )
+    if checked.manifest.get("schema") is None and migrate.file_revision(source) is None:
+        raise BoardError(f"{source.name} is not a crlmboard database; choose another file.")
     if not checked.manifest:  # a file made elsewhere: it must at least be a sound database
         try:
             problems = integrity.quick_check(source)
@@ -739,32 +972,45 @@ def _restore(path: Path, source: Path, actor: Actor, now: Now) -> RestoreResult:
         _keep_aside(path, aside)
     else:
         _checkpoint(path)
-    backup.restore_file(source, path)
     notes: list[str] = []
-    prepare_file(path, actor, now, notes)  # a backup from an older schema is upgraded
-    engine = create_database_engine(f"sqlite:///{path}")
-    try:
-        with write_session(engine) as session:
-            session.info["actor"] = actor
-            session.info["clock"] = now
-            log_ = audit.AuditLog.of(session)
-            log_.record(
-                "restore",
-                "database",
-                None,
-                case_id=None,
-                after={
-                    "backup": source.name,
-                    "backup_created": checked.created.isoformat() if checked.created else None,
-                    "replaced_head": None if old_head is None else old_head.as_dict(),
-                    "safety_backup": safety.path.name if safety else None,
-                    "kept_aside": aside.name if aside else None,
-                },
-            )
-            log_.flush()
-    finally:
-        engine.dispose()
-    backup.pause_rotation(path, f"restored {source.name}")
+    details: dict[str, object] = {
+        "backup": source.name,
+        "backup_created": checked.created.isoformat() if checked.created else None,
+        "replaced_head": None if old_head is None else old_head.as_dict(),
+        "safety_backup": safety.path.name if safety else None,
+        "kept_aside": aside.name if aside else None,
+    }
+
+    def finish(copy: Path) -> None:
+        """On the restored copy, before it replaces the database: upgrade an older schema
+        and append the `restore` audit row, so the swap brings both at once (a kill right
+        after the swap leaves a restored, audited database; before it, the old one)."""
+        if ours and not theirs and backup.adopt_database_id(copy, ours):
+            details["database_id"] = ours  # a backup from before ids: still this database
+        engine = create_database_engine(f"sqlite:///{copy}")
+        try:
+            before, after = migrate.upgrade(engine, actor)
+            if before != after:
+                notes.append(
+                    f"The backup was of schema {before}; it was upgraded to {after} as it "
+                    "was restored."
+                )
+            with write_session(engine) as session:
+                session.info["actor"] = actor
+                session.info["clock"] = now
+                log_ = audit.AuditLog.of(session)
+                log_.record("restore", "database", None, case_id=None, after=details)
+                log_.flush()
+            with engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            engine.dispose()
+        for suffix in ("-wal", "-shm"):
+            Path(f"{copy}{suffix}").unlink(missing_ok=True)
+
+    backup.pause_rotation(path, f"restored {source.name}")  # before: never prune wrongly
+    backup.restore_file(source, path, finish)
+    prepare_file(path, actor, now, notes)
     log.info("restored a backup (rotation paused until confirmed)")
     return RestoreResult(source, safety.path if safety else None, aside, tuple(notes))
 
@@ -800,6 +1046,7 @@ def restore_database(
     *,
     now: Now = utc_now,
     wait: float = COMMAND_LOCK_WAIT,
+    other_database: bool = False,
     passphrase: str | None = None,
 ) -> RestoreResult:
     """Restore a backup without opening the database first (it may be damaged).  An
@@ -823,7 +1070,7 @@ def restore_database(
         lock.close()
         raise BoardError(str(LockBusy(path, holder)))
     try:
-        return _restore(path, Path(source), actor, now)
+        return _restore(path, Path(source), actor, now, other_database)
     except StoreError as error:
         raise BoardError(str(error)) from None
     finally:
@@ -879,7 +1126,12 @@ def writing(board: Board) -> Iterator[Session]:
         if "full" in text:
             where = str(path.parent) if path else board.location
             free = backup._free_space(path.parent) if path else ""
-            raise BoardError(
+            if batch is not None:
+                raise DiskFull(
+                    f"The disk holding {where} is full{free}; what was not yet committed "
+                    "was not stored. Free some space and try again."
+                ) from None
+            raise DiskFull(
                 f"The disk holding {where} is full{free}; nothing was saved. "
                 "Free some space and save again."
             ) from None
@@ -898,7 +1150,7 @@ def hold_lock(board: Board, lock: DatabaseLock) -> Iterator[None]:
     if not lock.acquire(lock.wait):
         path = sqlite_path(board.url)
         assert path is not None
-        raise BoardError(str(LockBusy(path, lock.holder())))
+        raise Busy(str(LockBusy(path, lock.holder())))
     try:
         yield
     finally:
@@ -913,17 +1165,32 @@ class WriteBatch:
         self.board = board
         self.seconds = seconds
         self.writes = writes
-        self._open: contextlib.AbstractContextManager[Session] | None = None
+        self._open: contextlib.ExitStack | None = None
         self._session: Session | None = None
         self._started = 0.0
         self._count = 0
+        self.commits = 0  # transactions committed so far
+
+    @property
+    def in_transaction(self) -> bool:
+        """Writes are waiting for the next commit."""
+        return self._open is not None
 
     def session(self) -> Session:
+        """The open transaction, begun (with the writer lock taken, on the command line)
+        on first use: the lock is held from BEGIN to COMMIT, never released in between,
+        so two folder imports take turns by batch instead of deadlocking."""
         if self._session is None:
-            self._open = write_session(self.board.engine)
-            self._session = self._open.__enter__()
-            self._session.info["actor"] = self.board.actor
-            self._session.info["clock"] = self.board.now
+            stack = contextlib.ExitStack()
+            try:
+                stack.enter_context(self.board.holding_lock())
+                session = stack.enter_context(write_session(self.board.engine))
+            except BaseException:
+                stack.close()
+                raise
+            self._open, self._session = stack, session
+            session.info["actor"] = self.board.actor
+            session.info["clock"] = self.board.now
             self._started, self._count = time.monotonic(), 0
         return self._session
 
@@ -935,7 +1202,8 @@ class WriteBatch:
     def commit(self) -> None:
         if self._open is not None:
             opened, self._open, self._session = self._open, None, None
-            opened.__exit__(None, None, None)
+            opened.close()  # COMMIT, then the lock is released
+            self.commits += 1
             self.board.mark_changed()
 
     def rollback(self, error: BaseException) -> None:

@@ -6,7 +6,12 @@ manifest (time, app and schema version, patient count, per-table content hashes,
 head, file hash) is written last, the same way.  A backup without a manifest, or whose file
 no longer matches its manifest, is not verified: it is never offered as good and never
 counts as kept.  Backups live in `backups/` beside the database (folder 0700, files 0600),
-named `<database stem>-<UTC time>.sqlite3` with `<name>.manifest.json` beside.
+named `<database file name>-<UTC time>.sqlite3` with `<name>.manifest.json` beside.
+
+Two databases may share a folder (`board.sqlite3`, `board.db`): a backup belongs to the
+database whose id (migration 0006) its manifest names, and only to it.  Backups made before
+there were ids (named `<database stem>-<UTC time>.sqlite3`, no id in the manifest) belong to
+the database their manifest names by file name.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from crlmboard.store.database import (
     StoreError,
     connect_sqlite,
     create_private_file,
+    database_id,
     new_sqlite_file,
 )
 from crlmboard.store.encryption import is_encrypted
@@ -40,6 +46,9 @@ STAMP = "%Y%m%d-%H%M%S-%fZ"
 KEEP_LAST = 10
 KEEP_DAYS = 30
 PAUSE_MARK = ".rotation-paused"
+
+
+_UNREADABLE: tuple[type[Exception], ...] = (StoreError, *SQLITE_ERRORS)
 
 
 class BackupFailed(StoreError):
@@ -303,7 +312,38 @@ def _deep_problem(backup: Path, manifest: dict[str, Any]) -> str | None:
 
 
 def backup_stem(database: Path) -> str:
-    return database.stem + "-"
+    """The start of the names of a database's backups (its whole file name, so that
+    `board.sqlite3` and `board.db` never share one)."""
+    return database.name + "-"
+
+
+def file_database_id(database: Path) -> str | None:
+    """The id of a SQLite file (None when it has none, is missing or cannot be read)."""
+    if not database.is_file() or database.stat().st_size == 0:
+        return None
+    try:
+        connection = connect_sqlite(database, read_only=True)
+    except _UNREADABLE:  # damaged, or encrypted with a passphrase not known yet
+        return None
+    try:
+        return database_id(connection)
+    except _UNREADABLE:
+        return None
+    finally:
+        connection.close()
+
+
+def adopt_database_id(path: Path, value: str) -> bool:
+    """Give a database without an id (a copy of a backup made before ids) the id `value`,
+    so that restoring an old backup keeps the database's identity.  Returns whether it did."""
+    connection = connect_sqlite(path, wal=False)
+    try:
+        if database_id(connection) is not None or not _has_table(connection, "setting"):
+            return False
+        connection.execute("INSERT INTO setting (key, value) VALUES ('database_id', ?)", (value,))
+        return True
+    finally:
+        connection.close()
 
 
 def list_backups(database: Path, *, hash_files: bool = True) -> list[BackupInfo]:
@@ -325,16 +365,31 @@ def _stamp_time(path: Path) -> datetime | None:
         return None
 
 
-def _backups_of(database: Path) -> list[Path]:
-    """The files of the backups folder named as backups of this database."""
+def _backups_of(database: Path, own_id: str | None = None, *, read_id: bool = True) -> list[Path]:
+    """The files of the backups folder that are backups of this database: named as its
+    backups, and (from their manifest) made of the database with its id — or, for a
+    backup without an id, or a database without one (missing, damaged), of a file of its
+    name.  A file without a manifest counts by its name alone."""
     folder = backup_dir(database)
     if not folder.is_dir():
         return []
-    return [
-        path
-        for path in folder.glob(f"{backup_stem(database)}*.sqlite3")
-        if path.name.rsplit("-", 3)[0] == database.stem and _stamp_time(path) is not None
-    ]
+    if own_id is None and read_id:
+        own_id = file_database_id(database)
+    found = []
+    for stem in dict.fromkeys((database.name, database.stem)):
+        for path in folder.glob(f"{stem}-*.sqlite3"):
+            if path.name.rsplit("-", 3)[0] != stem or _stamp_time(path) is None:
+                continue
+            manifest = read_manifest(path)
+            if manifest is None:
+                mine = stem == database.name
+            elif manifest.get("database_id") and own_id is not None:
+                mine = manifest["database_id"] == own_id
+            else:
+                mine = manifest.get("database") == database.name
+            if mine:
+                found.append(path)
+    return found
 
 
 def newest_verified(database: Path) -> BackupInfo | None:
@@ -384,6 +439,7 @@ def create_backup(
                 if problems:
                     raise BackupFailed(f"The backup failed its integrity check: {problems[0]}")
                 facts = database_facts(target)
+                facts["database_id"] = database_id(target)
             finally:
                 target.close()
         finally:
@@ -447,8 +503,8 @@ def cleanup_unfinished(database: Path) -> list[Path]:
     for path in folder.glob(f".{backup_stem(database)}*.tmp-*"):
         path.unlink(missing_ok=True)
         removed.append(path)
-    for path in _backups_of(database):
-        if not manifest_path(path).exists():
+    for path in _backups_of(database, read_id=False):
+        if not manifest_path(path).exists() and path.name.startswith(backup_stem(database)):
             path.unlink(missing_ok=True)
             removed.append(path)
     return removed
@@ -506,11 +562,15 @@ def prune(database: Path, now: datetime) -> list[Path]:
 
 
 def pause_path(database: Path) -> Path:
+    return backup_dir(database) / (database.name + PAUSE_MARK)
+
+
+def _legacy_pause_path(database: Path) -> Path:
     return backup_dir(database) / (database.stem + PAUSE_MARK)
 
 
 def rotation_paused(database: Path) -> bool:
-    return pause_path(database).exists()
+    return pause_path(database).exists() or _legacy_pause_path(database).exists()
 
 
 def pause_rotation(database: Path, reason: str) -> None:
@@ -520,6 +580,7 @@ def pause_rotation(database: Path, reason: str) -> None:
 
 def resume_rotation(database: Path) -> None:
     pause_path(database).unlink(missing_ok=True)
+    _legacy_pause_path(database).unlink(missing_ok=True)
 
 
 # -- restoring -----------------------------------------------------------------------------
@@ -530,12 +591,16 @@ def corrupt_name(database: Path, now: datetime) -> Path:
     return database.with_name(f"{database.name}.corrupt-{stamp}")
 
 
-def restore_file(backup: Path, database: Path) -> None:
+def restore_file(
+    backup: Path, database: Path, finish: Callable[[Path], object] | None = None
+) -> None:
     """Put a backup's content in place of `database` with one atomic rename.
 
-    The caller has checkpointed the current database (or moved its -wal aside): a -wal with
-    content would be applied to the restored file, so it is refused.  Either the old or the
-    new database is in place at every moment."""
+    `finish(copy)` completes the restored copy before the rename (the services upgrade it
+    and append the `restore` audit row there, so the row comes with the swap).  The caller
+    has checkpointed the current database (or moved its -wal aside): a -wal with content
+    would be applied to the restored file, so it is refused.  Either the old or the new
+    database is in place at every moment."""
     if is_encrypted(database) and not is_encrypted(backup):
         raise BackupFailed(
             f"The backup {backup.name} is not encrypted and the database is: restoring it "
@@ -560,8 +625,10 @@ def restore_file(backup: Path, database: Path) -> None:
                 target.close()
         finally:
             source.close()
-        fsync_path(temporary)
         Path(f"{temporary}-journal").unlink(missing_ok=True)
+        if finish is not None:
+            finish(temporary)
+        fsync_path(temporary)
         wal = Path(f"{database}-wal")
         if wal.exists() and wal.stat().st_size > 0:
             raise BackupFailed(

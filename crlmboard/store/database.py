@@ -26,6 +26,12 @@ BUSY_TIMEOUT_MS = 5000
 # What either SQLite library (plain, or SQLCipher for an encrypted file) raises
 SQLITE_ERRORS: tuple[type[Exception], ...] = encryption.errors()
 SQLITE_DATABASE_ERRORS: tuple[type[Exception], ...] = encryption.database_errors()
+_NO_SETTING_TABLE: tuple[type[Exception], ...] = (
+    sqlite3.OperationalError,
+    encryption.cipher_module().OperationalError,
+    sa.exc.OperationalError,
+    sa.exc.ProgrammingError,
+)
 _WRITE = "crlmboard_write"
 
 
@@ -69,8 +75,37 @@ def sqlite_path(url: str) -> Path | None:
     return Path(database)
 
 
+def read_only_medium(path: Path) -> bool:
+    """The file lies on a medium mounted read-only (a CD, a write-protected stick, a
+    read-only share): nothing can change it there."""
+    try:
+        return bool(os.statvfs(path.parent).f_flag & getattr(os, "ST_RDONLY", 1))
+    except (OSError, AttributeError):
+        return False
+
+
+def has_wal_content(path: Path) -> bool:
+    wal = Path(f"{path}-wal")
+    try:
+        return wal.stat().st_size > 0
+    except OSError:
+        return False
+
+
+def _read_only_uri(path: Path) -> str:
+    """`file:` URI of a read-only connection.  On a read-only medium SQLite cannot create the
+    -shm a WAL database needs even to read; there `immutable=1` (no locks, no -shm), which is
+    safe exactly because nothing can write the file — unless a -wal holds changes (the file
+    was not closed cleanly), which immutable would ignore: then plain `mode=ro`, which fails
+    and the caller names the folder."""
+    uri = f"file:{path}?mode=ro"
+    if read_only_medium(path) and not has_wal_content(path):
+        uri += "&immutable=1"
+    return uri
+
+
 def read_only_url(path: Path) -> str:
-    return f"sqlite:///file:{path}?mode=ro&uri=true"
+    return f"sqlite:///{_read_only_uri(path)}&uri=true"
 
 
 def apply_pragmas(connection: sqlite3.Connection, *, wal: bool = True) -> None:
@@ -123,11 +158,11 @@ def connect_sqlite(
             raise PassphraseNeeded(f"The database {path} is encrypted; its passphrase is needed.")
     connection: sqlite3.Connection
     if passphrase is not None:
-        target = f"file:{path}?mode=ro" if read_only else str(path)
+        target = _read_only_uri(path) if read_only else str(path)
         connection = encryption.connect(target, passphrase, uri=read_only, timeout=timeout)
     elif read_only:
         connection = sqlite3.connect(
-            f"file:{path}?mode=ro", uri=True, timeout=timeout, isolation_level=None
+            _read_only_uri(path), uri=True, timeout=timeout, isolation_level=None
         )
     else:
         connection = sqlite3.connect(path, timeout=timeout, isolation_level=None)
@@ -227,3 +262,23 @@ def read_session(engine: Engine) -> Iterator[Session]:
 
 def sqlite_library_version() -> str:
     return sqlite3.sqlite_version
+
+
+DATABASE_ID_KEY = "database_id"
+_DATABASE_ID_SQL = "SELECT value FROM setting WHERE key = 'database_id'"
+
+
+def database_id(source: Session | Engine | sa.Connection | sqlite3.Connection) -> str | None:
+    """The id (UUID text) that names this database for good (migration 0006); None for a
+    database without one (no schema yet, or older than 0006)."""
+    try:
+        if isinstance(source, Engine):
+            with source.connect() as connection:
+                return database_id(connection)
+        if not isinstance(source, Session | sa.Connection):  # sqlite3, or SQLCipher's
+            row = source.execute(_DATABASE_ID_SQL).fetchone()
+            return None if row is None else str(row[0])
+        value = source.execute(sa.text(_DATABASE_ID_SQL)).scalar()
+    except _NO_SETTING_TABLE:
+        return None  # no setting table: a database without a schema
+    return None if value is None else str(value)

@@ -22,10 +22,12 @@ from sqlalchemy.orm import Session
 
 from crlmboard.store import audit
 from crlmboard.store.database import (
+    DATABASE_ID_KEY,
     StoreError,
     connect_sqlite,
     create_database_engine,
     create_private_file,
+    database_id,
     new_sqlite_file,
 )
 
@@ -131,12 +133,23 @@ def upgrade(
 
         config = _config()
         with engine.execution_options(crlmboard_write=True).begin() as connection:
+            had_id = before is not None and database_id(connection) is not None
             config.attributes["connection"] = connection
             command.upgrade(config, target)
             if before is not None and after == head_revision():
                 with Session(bind=connection) as session:
                     session.info["actor"] = actor or audit.Actor.current()
                     audit.baseline(session)
+                    given = database_id(session)
+                    if not had_id and given is not None:
+                        audit.AuditLog.of(session).record(
+                            "setting",
+                            "setting",
+                            DATABASE_ID_KEY,
+                            case_id=None,
+                            before={DATABASE_ID_KEY: None},
+                            after={DATABASE_ID_KEY: given},
+                        )
                     audit.AuditLog.of(session).record(
                         "migrate",
                         "alembic_version",

@@ -362,12 +362,17 @@ class MainWindow(QMainWindow):
 
     # -- file -------------------------------------------------------------------------
 
-    def _switch_database(self, where: str, *, reopen: bool = False) -> None:
-        """Open another database (or, with `reopen`, the same one again after a restore)."""
+    def _switch_database(self, where: str, *, reopen: bool = False, create: bool = False) -> None:
+        """Open another database (or, with `reopen`, the same one again after a restore);
+        a new one only with `create` (File ▸ New database)."""
         if reopen:
             self.board.close()  # gives up the writer lock so the new Board can take it
         try:
-            board = Board.open(where, profile=QSettings().value("profile") or None)
+            if create:
+                from crlmboard.services.maintenance import init_database
+
+                init_database(where).close()
+            board = Board.open(where, profile=QSettings().value("profile") or None, create=False)
         except BoardError as error:
             QMessageBox.warning(self, "Cannot open the database", str(error))
             return
@@ -398,7 +403,7 @@ class MainWindow(QMainWindow):
                     f"{path} already exists; choose a new file name or use Open database.",
                 )
                 return
-            self._switch_database(path)
+            self._switch_database(path, create=True)
 
     def open_database(self) -> None:
         path, _ = QFileDialog.getOpenFileName(

@@ -35,6 +35,7 @@ def test_import_then_export_gives_back_the_content(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = str(tmp_path / "cli.sqlite3")
+    assert main(["init", "--db", db]) == 0
     assert main(["import", str(GOLDEN), "--db", db]) == 0
     assert "3 imported, 0 refused." in capsys.readouterr().out
     out = tmp_path / "out.json"
@@ -47,6 +48,7 @@ def test_environment_names_the_database(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("CRLMBOARD_DB", str(tmp_path / "env.sqlite3"))
+    assert main(["init"]) == 0
     assert main(["import", str(GOLDEN / "upfront-resection.json")]) == 0
     assert (tmp_path / "env.sqlite3").exists()
     capsys.readouterr()
@@ -59,6 +61,7 @@ def test_broken_file_exit_2_with_path_qualified_reasons(
     tmp_path: Path, upfront: dict[str, Any]
 ) -> None:
     db = tmp_path / "cli.sqlite3"
+    assert run("init", "--db", str(db))[0] == 0
     assert run("import", str(GOLDEN / "upfront-resection.json"), "--db", str(db))[0] == 0
     before = db.read_bytes()
     upfront["patient"]["mrn"] = "EX-0099"
@@ -76,19 +79,20 @@ def test_broken_file_exit_2_with_path_qualified_reasons(
 
 def test_unknown_mrn_and_bad_arguments_are_bad_input(tmp_path: Path) -> None:
     db = str(tmp_path / "cli.sqlite3")
+    assert run("init", "--db", db)[0] == 0
     code, _, err = run("export", "NOPE", "-o", str(tmp_path / "x.json"), "--db", db)
     assert (code, err.strip()) == (2, "There is no case with MRN NOPE.")
     code, _, err = run("export", "NOPE", "--db", db)
     assert code == 2 and "-o/--output" in err
     code, _, err = run("import", str(tmp_path / "missing.json"), "--db", db)
-    assert code == 1 and "is neither a case file nor a folder" in err and "Traceback" not in err
+    assert code == 2 and "is neither a case file nor a folder" in err and "Traceback" not in err
 
 
 def test_unexpected_errors_go_to_the_log_not_the_terminal(tmp_path: Path) -> None:
     folder = tmp_path / "not-a-db"
     folder.mkdir()
     code, _, err = run("list", "--db", str(folder))
-    assert code == 1
+    assert code == 2 and "is a folder" in err
     assert "Traceback" not in err
     assert err.strip()
 
@@ -100,22 +104,14 @@ def test_demo_creates_a_fresh_demo_database(
     assert main(["demo", "--no-open", "--db", str(db)]) == 0
     first = capsys.readouterr().out
     assert "Demo database" in first
-    count = int(first.rsplit(":", 1)[1].split()[0])
+    count = int(first.split("\n")[0].rsplit(":", 1)[1].split()[0])
     assert count >= 12
     assert main(["demo", "--no-open", "--db", str(db)]) == 0  # replaced, not doubled
     assert f"{count} cases" in capsys.readouterr().out
-    assert (
-        main(
-            [
-                "import",
-                str(GOLDEN / "upfront-resection.json"),
-                "--db",
-                str(tmp_path / "mine.sqlite3"),
-            ]
-        )
-        == 0
-    )
-    assert main(["demo", "--no-open", "--db", str(tmp_path / "mine.sqlite3")]) == 1
+    mine = str(tmp_path / "mine.sqlite3")
+    assert main(["init", "--db", mine]) == 0
+    assert main(["import", str(GOLDEN / "upfront-resection.json"), "--db", mine]) == 0
+    assert main(["demo", "--no-open", "--db", mine]) == 2
     assert "not demo data" in capsys.readouterr().err
 
 

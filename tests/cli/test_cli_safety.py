@@ -19,6 +19,7 @@ pytestmark = pytest.mark.db
 @pytest.fixture
 def db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
     path = str(tmp_path / "cli.sqlite3")
+    assert main(["init", "--db", path]) == 0
     assert main(["import", str(GOLDEN), "--db", path]) == 0
     capsys.readouterr()
     return path
@@ -69,7 +70,7 @@ def test_backup_list_and_restore(
 def test_restore_of_a_missing_file_is_an_error(
     db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["restore", str(tmp_path / "nope.sqlite3"), "--db", db]) == 1
+    assert main(["restore", str(tmp_path / "nope.sqlite3"), "--db", db]) == 2
     assert "There is no backup file" in capsys.readouterr().err
 
 

@@ -108,7 +108,7 @@ def test_setting_up_a_department_as_the_readme_says(tmp_path: Path) -> None:
     env.pop("PGPASSWORD", None)
     answers = {
         "psql": [passwords["owner"], passwords["owner"]],
-        "whoami": [passwords["owner"]],
+        "init": [passwords["owner"]],
         "ada": [passwords["owner"], passwords["ada"], passwords["ada"]],
         "lind": [passwords["ada"], passwords["lind"], passwords["lind"]],
         "berg": [passwords["ada"], passwords["berg"], passwords["berg"]],

@@ -142,7 +142,7 @@ def test_import_creates_new_cases_and_fills_only_empty_fields(
         "row 3 (REF-0002): kept the stored family_name 'Testperson', the file has 'Otherperson'"
     )
     assert notes[1] == "row 4 (DEMO-0001): nothing to fill in"
-    assert "Meetings feature" in notes[2]
+    assert "row 2 (REF-0001): put on the agenda of the meeting on 2026-12-01" in notes
     new = stored.cases.get("REF-0001")
     assert new.primary is not None and new.primary.site is not None
     assert new.primary.site.value == "sigmoid"
@@ -187,6 +187,7 @@ def test_a_bad_row_refuses_the_file_and_the_database_is_untouched(
 
 def test_cli_fhir_and_import(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db, other = str(tmp_path / "a.sqlite3"), str(tmp_path / "b.sqlite3")
+    assert main(["init", "--db", db]) == main(["init", "--db", other]) == 0
     assert main(["import", str(DEMO / "DEMO-0002-perioperative-capox.json"), "--db", db]) == 0
     out = tmp_path / "bundle.json"
     assert main(["fhir", "DEMO-0002", "-o", str(out), "--db", db]) == 0
@@ -208,6 +209,7 @@ def test_cli_imports_referrals_with_row_errors(
         tmp_path / "good.csv",
         HEADER.replace(",", ";") + "\n" + "REF-9;Testperson;;;;;;rectum;;;;\n",
     )
+    assert main(["init", "--db", db]) == 0
     assert main(["import", str(good), "--db", db]) == 0
     assert "imported REF-9" in capsys.readouterr().out
     bad = write(tmp_path / "bad.csv", "mrn,sex\nREF-8,F\n")
@@ -221,6 +223,7 @@ def test_cli_prints_bundle_notes(
 ) -> None:
     db = str(tmp_path / "a.sqlite3")
     source = write(tmp_path / "case.json", json.dumps(upfront))
+    assert main(["init", "--db", db]) == main(["init", "--db", str(tmp_path / "c.sqlite3")]) == 0
     assert main(["import", str(source), "--db", db]) == 0
     out = tmp_path / "b.json"
     assert main(["fhir", upfront["patient"]["mrn"], "-o", str(out), "--db", db]) == 0

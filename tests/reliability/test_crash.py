@@ -188,7 +188,7 @@ elif where == "manifest":
     backup.write_private_atomically = pause  # renamed into place, manifest not yet written
 else:
     real = backup.restore_file
-    def restore_file(source, database):
+    def restore_file(source, database, *more):
         import os
         real_replace = os.replace
         def replace(a, b):
@@ -196,7 +196,7 @@ else:
                 pause()
             real_replace(a, b)
         os.replace = replace
-        real(source, database)
+        real(source, database, *more)
     backup.restore_file = restore_file
 from crlmboard.services import Board
 with Board.open(sys.argv[1], clock=lambda: TODAY) as board:
@@ -239,3 +239,66 @@ def test_sigkill_during_a_backup_or_a_restore(tmp_path: Path, where: str) -> Non
     assert not list(folder.glob(".*tmp*"))
     assert all(b.verified for b in store_backup.list_backups(path))
     assert not list(tmp_path.glob(".*restoring*"))
+
+
+RESTORE_KILLED_AFTER_SWAP = """
+import os, signal, sys
+database = sys.argv[1]
+real_replace = os.replace
+
+def replace(source, target):
+    real_replace(source, target)
+    if str(target) == database:  # the restored file is in place: die before anything else
+        os.kill(os.getpid(), signal.SIGKILL)
+
+os.replace = replace
+from crlmboard.services.maintenance import restore_database
+restore_database(database, sys.argv[2])
+print("not killed", flush=True)
+"""
+
+
+@pytest.mark.parametrize("older_schema", [False, True], ids=["same-schema", "schema-0005"])
+def test_sigkill_right_after_the_restore_swap_keeps_the_restore_audited(
+    tmp_path: Path, older_schema: bool
+) -> None:
+    """Issue 23 item 8: the `restore` audit row and the file swap are one step — killed
+    right after the swap, the database is the backup's content with its restore row, and
+    `check` reports no tampering."""
+    from crlmboard.store import audit
+    from crlmboard.store import backup as store_backup
+    from tests.services.test_maintenance import table_hashes
+
+    path = tmp_path / "board.sqlite3"
+    if older_schema:
+        shutil.copyfile(FIXTURES / "schema-0005.sqlite3", path)
+        chosen = tmp_path / "old.sqlite3"
+        shutil.copyfile(path, chosen)  # a database file of the older schema, no manifest
+        with Board.open(path, clock=lambda: TODAY) as board:
+            board.cases.import_path(GOLDEN, replace=True)
+    else:
+        with Board.open(path, clock=lambda: TODAY) as board:
+            board.cases.import_path(GOLDEN)
+            chosen = board.maintenance.backup().path
+            case, version = board.cases.get_with_version("EX-0001")
+            board.cases.save(case.model_copy(update={"labs": []}), version)
+    expected = table_hashes(chosen)
+    process = child(RESTORE_KILLED_AFTER_SWAP, str(path), str(chosen))
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == -signal.SIGKILL, out + err
+    sqlite_sound(path)
+    with Board.open(path, clock=lambda: TODAY) as board:
+        report = board.maintenance.check()
+        assert report.ok, report.problems
+        with board.engine.connect() as connection:
+            last = connection.execute(
+                audit.AUDIT.select().order_by(audit.AUDIT.c.seq.desc()).limit(1)
+            ).one()
+        assert last.action == "restore" and chosen.name in (last.after_json or "")
+        assert board.cases.get("EX-0001").labs  # the backup's content
+    restored = table_hashes(path)
+    if not older_schema:
+        assert {t: h for t, h in restored.items() if t != "audit_event"} == {
+            t: h for t, h in expected.items() if t != "audit_event"
+        }
+    assert any(b.reason == "before restore" for b in store_backup.list_backups(path))

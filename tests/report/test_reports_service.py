@@ -84,6 +84,7 @@ def test_letter_and_files_are_written_whole(board: Board, reviewed: str, tmp_pat
 def cli_db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
     """A database file holding the reviewed case, made through the command line."""
     db = str(tmp_path / "cli.sqlite3")
+    assert main(["init", "--db", db]) == 0
     assert main(["import", str(REVIEWED), "--db", db]) == 0
     capsys.readouterr()
     return db

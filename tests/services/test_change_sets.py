@@ -208,7 +208,7 @@ READS: dict[str, set[str]] = {
     },
     "maintenance": {
         "case_history", "audit_head", "list_backups", "backup", "backup_before",
-        "rotation_paused", "check",
+        "rotation_paused", "check", "database_id",
     },
     "interop": {
         "export_fhir", "fhir_text", "write_fhir", "bundle_case", "preview_referrals",

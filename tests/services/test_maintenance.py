@@ -490,9 +490,9 @@ def test_an_interrupted_backup_is_never_offered_and_is_cleaned_up(filled: Path) 
     with open_board(filled) as board:
         good = board.maintenance.backup()
     folder = good.path.parent
-    half = folder / f"{filled.stem}-20991231-235959-000000Z.sqlite3"
+    half = folder / f"{filled.name}-20991231-235959-000000Z.sqlite3"
     half.write_bytes(good.path.read_bytes()[:4096])
-    temporary = folder / f".{filled.stem}-20991231-235958-000000Z.sqlite3.tmp-99"
+    temporary = folder / f".{filled.name}-20991231-235958-000000Z.sqlite3.tmp-99"
     temporary.write_bytes(b"partial")
     listed = store_backup.list_backups(filled)
     assert not next(b for b in listed if b.path == half).verified

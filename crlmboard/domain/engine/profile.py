@@ -365,14 +365,48 @@ def _check_roles(value: Any) -> tuple[tuple[str, ...] | None, str | None]:
     return tuple(value), None
 
 
+MAX_PROFILE_CHARACTERS = 100_000  # the full table with comments is about 5,000
+
+# Thresholds that must keep an order (the first at most the second, or below it): a profile
+# that reverses them contradicts itself and is refused rather than evaluated.
+ORDERED_THRESHOLDS: tuple[tuple[str, str, bool], ...] = (
+    ("flr_required_normal", "flr_required_injured", False),
+    ("flr_required_injured", "flr_required_cirrhosis", False),
+    ("restaging_soon_days", "restaging_interval_days", True),
+)
+
+
+def _contradictions(values: dict[str, Any]) -> list[Problem]:
+    problems = []
+    for low, high, strict in ORDERED_THRESHOLDS:
+        if values[low] > values[high] or (strict and values[low] == values[high]):
+            relation = "below" if strict else "at most"
+            problems.append(
+                Problem(
+                    low,
+                    f"{_plain(values[low])} contradicts {high} = {_plain(values[high])} "
+                    f"({low} must be {relation} {high})",
+                )
+            )
+    return problems
+
+
 def load_profile_text(text: str, name: str) -> Profile:
     """Parse a profile's TOML text; unspecified keys keep their defaults.
 
     Raises `InvalidInput` listing every unknown key and every wrong type or bound.
     """
+    if len(text) > MAX_PROFILE_CHARACTERS:
+        raise InvalidInput(
+            [Problem("", f"the file is too large for a profile ({len(text):,} characters)")]
+        )
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
+        raise InvalidInput([Problem("", f"not valid TOML: {error}")]) from None
+    except RecursionError:
+        raise InvalidInput([Problem("", "the TOML is nested too deeply")]) from None
+    except ValueError as error:  # e.g. an integer of thousands of digits
         raise InvalidInput([Problem("", f"not valid TOML: {error}")]) from None
     problems: list[Problem] = []
     values: dict[str, Any] = {}
@@ -397,6 +431,8 @@ def load_profile_text(text: str, name: str) -> Profile:
             problems.append(Problem(key, reason))
         else:
             values[key] = int(number) if spec.kind is int and number is not None else number
+    if not problems:
+        problems += _contradictions({**Profile().thresholds(), **values})
     if problems:
         raise InvalidInput(problems)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -27,7 +27,7 @@ The role and login names are quoted with `format('%I')`; passwords arrive as SCR
 verifiers made by the client (libpq's PQencryptPasswordConn), never in clear text.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-07
 """
 
@@ -36,7 +36,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,81 @@
+"""Issue 23 item 13 (T13/T14 on a real read-only mount): a database on a read-only medium,
+closed cleanly (no -wal, no -shm), opens read-only (SQLite's `immutable=1`, which is safe
+only because nothing can write there); one not closed cleanly is refused naming the folder.
+Mounting needs root (CI runs as root); the file's bytes never change."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from crlmboard.cli import main
+from crlmboard.services import Board, BoardError
+from tests.conftest import GOLDEN, TODAY
+
+pytestmark = [pytest.mark.db, pytest.mark.slow]
+
+
+@pytest.fixture
+def medium(tmp_path: Path) -> Iterator[Path]:
+    """A small tmpfs that the test can remount read-only."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting needs root")
+    mount = tmp_path / "medium"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)], check=True)
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def read_only(mount: Path) -> None:
+    subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_cleanly_closed_database_on_a_read_only_mount_opens_read_only(
+    medium: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = medium / "board.sqlite3"
+    with Board.open(db, clock=lambda: TODAY) as board:
+        assert board.cases.import_path(GOLDEN).ok
+    shutil.rmtree(medium / "backups")
+    assert not Path(f"{db}-shm").exists() and not Path(f"{db}-wal").exists()
+    read_only(medium)
+    before = sha256(db)
+    with Board.open(db, clock=lambda: TODAY, create=False) as board:
+        assert board.read_only and "read-only" in (board.read_only_reason or "")
+        assert board.cases.count() == 3
+        assert board.cases.get("EX-0001").patient.mrn == "EX-0001"
+        with pytest.raises(BoardError, match="read-only"):
+            board.cases.import_path(GOLDEN, replace=True)
+    capsys.readouterr()
+    assert main(["list", "--db", str(db)]) == 0
+    assert "3 of 3 cases" in capsys.readouterr().out
+    assert main(["check", "-q", "--db", str(db)]) == 0
+    assert sha256(db) == before
+    assert sorted(p.name for p in medium.iterdir()) == ["board.sqlite3", "board.sqlite3.lock"]
+
+
+def test_a_database_left_with_a_wal_on_a_read_only_mount_names_the_folder(
+    medium: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = medium / "board.sqlite3"
+    with Board.open(db, clock=lambda: TODAY) as board:
+        assert board.cases.import_path(GOLDEN).ok
+    wal = Path(f"{db}-wal")
+    wal.write_bytes(b"\0" * 4096)  # as if it had not been closed cleanly
+    read_only(medium)
+    assert main(["list", "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert str(medium) in err and "read-only" in err and "Traceback" not in err
