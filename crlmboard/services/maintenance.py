@@ -29,6 +29,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from crlmboard import __version__
+from crlmboard.services import about
 from crlmboard.services.board import BoardError, ChangeSet
 from crlmboard.services.changes import NotAllowed
 from crlmboard.store import audit, backup, cipher, encryption, integrity, migrate, search_index
@@ -142,7 +143,7 @@ class OtherDatabase(BoardError, ValueError):
 
 def sqlite_warning() -> str | None:
     """A warning line when the SQLite library has the WAL-reset bug (None otherwise)."""
-    return integrity.sqlite_version_warning(sqlite_library_version())
+    return about.sqlite_warning(sqlite_library_version())
 
 
 def describe_backup(info: BackupInfo) -> str:
