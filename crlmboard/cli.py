@@ -95,7 +95,8 @@ def _open(args: argparse.Namespace) -> Board:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from crlmboard.services.maintenance import LoginRequired, init_database
+    from crlmboard.services.board import init_database
+    from crlmboard.services.maintenance import LoginRequired
 
     try:
         board = init_database(_db(args))

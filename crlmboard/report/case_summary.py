@@ -21,13 +21,14 @@ from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer
 
 from crlmboard.domain.case import Case, ImagingTimepoint
 from crlmboard.domain.engine import SOURCES, input_sha256
+from crlmboard.domain.engine.lesions import LesionCell
+from crlmboard.domain.engine.readmodel import EvaluationView
 from crlmboard.domain.labels import RESPONSE_LABELS, value_label
 from crlmboard.domain.meeting import Review
 from crlmboard.domain.models import (
     IRINOTECAN_REGIMENS,
     OXALIPLATIN_REGIMENS,
     Biologic,
-    LesionMeasurement,
     LesionStatus,
 )
 from crlmboard.domain.timeline import Timeline, build_timeline
@@ -281,6 +282,9 @@ class _Summary:
         self.as_of = as_of
         self.width = width
         self.timeline = timeline
+        # the evaluation's read model: the lesions' status and change, the targets and the
+        # RECIST assessments, as the engine gave them (the tables compute none of them)
+        self.view = EvaluationView.parse(evaluation, shown)
         self.source_numbers = self._number_sources()
 
     def fact(self, *path: str) -> Any:
@@ -799,15 +803,8 @@ class _Summary:
         timepoints = sorted(self.shown.imaging, key=lambda t: t.date)
         if not timepoints:
             return [P("No imaging recorded.", "muted")]
-        baseline = self.fact("recist_baseline")
-        targets = (
-            set(baseline.get("target_lesions") or ()) if isinstance(baseline, Mapping) else set()
-        )
-        changes = {
-            str(entry.get("date")): entry
-            for entry in self.fact("recist") or ()
-            if isinstance(entry, Mapping)
-        }
+        baseline = self.view.facts.recist_baseline
+        targets = set(baseline.target_lesions) if baseline is not None else set()
         marks = {m.date: m for m in self.timeline.imaging}
         lesion_ids = list(dict.fromkeys(lesion.id for t in timepoints for lesion in t.lesions))
         segments: dict[str, int | None] = {}
@@ -837,9 +834,7 @@ class _Summary:
                         "h3",
                     )
                 )
-            flowables.append(
-                self._lesion_table(chunk, lesion_ids, segments, targets, changes, marks, fixed)
-            )
+            flowables.append(self._lesion_table(chunk, lesion_ids, segments, targets, marks, fixed))
             flowables.append(Spacer(1, 4))
         extrahepatic = [
             (t.date, t.extrahepatic_findings) for t in timepoints if t.extrahepatic_findings
@@ -856,7 +851,6 @@ class _Summary:
         lesion_ids: Sequence[str],
         segments: Mapping[str, int | None],
         targets: set[str],
-        changes: Mapping[str, Mapping[str, Any]],
         marks: Mapping[date, Any],
         fixed: Sequence[float],
     ) -> Grid:
@@ -880,8 +874,7 @@ class _Summary:
             tag = " <b>T</b>" if lesion_id in targets else ""
             row = [f"{markup(lesion_id)}{tag}", num(segments.get(lesion_id))]
             for timepoint in chunk:
-                found = next((x for x in timepoint.lesions if x.id == lesion_id), None)
-                row.append(_lesion_cell(found))
+                row.append(_lesion_cell(self.view.lesion(lesion_id, timepoint.date)))
             rows.append(row)
         first_summary = len(rows)
         totals = ["Σ all lesions", ""]
@@ -898,9 +891,9 @@ class _Summary:
                 if mark and mark.target_sum_mm is not None
                 else DASH
             )
-            entry = changes.get(timepoint.date.isoformat())
+            entry = self.view.response_at(timepoint.date)
             change.append(
-                signed_percent(entry.get("change_from_baseline_percent"))
+                signed_percent(entry.change_from_baseline_percent)
                 if entry
                 else ("baseline" if mark and mark.baseline else DASH)
             )
@@ -1083,11 +1076,6 @@ class _Summary:
 
     def timeline_chart(self) -> list[Flowable]:
         flowables: list[Flowable] = [timeline_drawing(self.timeline, self.width)]
-        if self.timeline.before_axis:
-            earlier = "; ".join(
-                f"{markup(m.label.lower())} {day(m.date)}" for m in self.timeline.before_axis
-            )
-            flowables.append(P(f"Earlier, not on the chart: {earlier}.", "small"))
         return [KeepTogether(flowables)]
 
     # -- scores --------------------------------------------------------------------
@@ -1364,17 +1352,12 @@ class _Summary:
         return [table]
 
 
-def _lesion_cell(lesion: LesionMeasurement | None) -> str:
-    """One lesion's entry at one timepoint."""
-    if lesion is None:
+def _lesion_cell(cell: LesionCell | None) -> str:
+    """One lesion's entry at one timepoint, with the status the engine reads."""
+    if cell is None:
         return ""
-    status = lesion.status
-    if status is None:
-        status = (
-            LesionStatus.DISAPPEARED if lesion.longest_diameter_mm == 0 else LesionStatus.PRESENT
-        )
-    if status == LesionStatus.DISAPPEARED:
+    if cell.status == LesionStatus.DISAPPEARED.value:
         return "<font color='#1b7f3b'>gone</font>"
-    if status in (LesionStatus.RESECTED, LesionStatus.ABLATED):
-        return f"<font color='#5f6368'>{status.value}</font>"
-    return num(lesion.longest_diameter_mm) if lesion.longest_diameter_mm is not None else "?"
+    if cell.status in (LesionStatus.RESECTED.value, LesionStatus.ABLATED.value):
+        return f"<font color='#5f6368'>{cell.status}</font>"
+    return num(cell.diameter_mm) if cell.diameter_mm is not None else "?"

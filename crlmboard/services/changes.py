@@ -11,14 +11,18 @@ UI's door can turn it into one "changes applied" signal that drives every refres
 - `changes_of(result)` gives the change set of either.
 
 Reads, exports, PDFs and backups change nothing in the database and return what they read or
-wrote.  Kept apart from the Board so that every service part (and the UI) can name these
-without importing the Board.
+wrote.  The errors a service raises are here too, all of them `BoardError`s whose message is
+a sentence for the person.  Kept apart from the Board so that every service part (and the
+UI) can name these without importing the Board.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from crlmboard.store.backup import BackupInfo
 
 
 @dataclass(frozen=True)
@@ -90,5 +94,105 @@ class BoardError(Exception):
     """A failure a person can act on; the message is a sentence that says what to do."""
 
 
+class WriteStopped(BoardError):
+    """A write could not be made for a reason that stops every later one too (a full disk,
+    a read-only database, the writer lock held elsewhere): a folder import stops there."""
+
+
+class DiskFull(WriteStopped):
+    """The disk holding the database is full; the write was not stored."""
+
+
+class Busy(WriteStopped):
+    """Another program holds the database for writing."""
+
+
+class ReadOnly(WriteStopped):
+    """The database is open read-only here; nothing can be changed."""
+
+
+class SignedReviewLocked(BoardError):
+    """An edit tried to change or remove a signed review (refused and audited)."""
+
+
+class DatabaseCorrupt(BoardError):
+    """The database file is damaged; it was not opened."""
+
+    def __init__(self, message: str, backup: BackupInfo | None = None):
+        super().__init__(message)
+        self.backup = backup
+
+
+class CaseNotFound(BoardError, LookupError):
+    """No case has this MRN."""
+
+
+class CaseConflict(BoardError):
+    """Someone saved the case after it was opened here."""
+
+
+class MeetingMissing(BoardError, LookupError):
+    """No such meeting or agenda entry."""
+
+
+class ReviewNotFound(BoardError, LookupError):
+    """The case has no review with this number."""
+
+
+class ReviewNotSigned(BoardError, ValueError):
+    """A letter was asked for a review the board has not signed."""
+
+
+class InputNotFound(BoardError, LookupError):
+    """A file or folder to read does not exist."""
+
+
+class DatabaseMissing(BoardError, LookupError):
+    """There is no database where one was asked for; nothing was created.  `backup` is its
+    newest verified backup, when it has one (then it must not be created anew)."""
+
+    def __init__(self, message: str, backup: BackupInfo | None = None):
+        super().__init__(message)
+        self.backup = backup
+
+
+class DatabaseExists(BoardError, ValueError):
+    """`init` was asked for a location that already holds a database."""
+
+
+class BadLocation(BoardError, ValueError):
+    """A database location that is no file path or database URL, or a file that is not a
+    crlmboard database (nothing was changed)."""
+
+
+class BackupMissing(BoardError, LookupError):
+    """There is no backup file where one was named."""
+
+
+class OutputUnwritable(BoardError, ValueError):
+    """A file asked for (`backup -o`) could not be written there."""
+
+
+class OtherDatabase(BoardError, ValueError):
+    """A restore was asked to put another database's backup in place (refused unless the
+    caller says so explicitly)."""
+
+
 class NotAllowed(BoardError, PermissionError):
     """The user's role does not allow this; the database refused it (or would)."""
+
+
+class LoginRequired(BoardError):
+    """The server wants a password (none was given, or PGPASSWORD/.pgpass had none)."""
+
+
+class LoginFailed(BoardError):
+    """The server refused the user name or password (or the login is disabled)."""
+
+
+class PassphraseRequired(BoardError):
+    """The database file is encrypted and no passphrase was given."""
+
+
+class WrongPassphrase(BoardError):
+    """The passphrase does not open the encrypted database (nothing was changed)."""

@@ -7,10 +7,8 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from sqlalchemy import make_url
-
 from crlmboard.store import encryption
-from crlmboard.store.database import is_sqlite
+from crlmboard.store.database import is_sqlite, url_account, url_login, url_with_login
 
 LOGIN_SERVICE = "crlmboard-login"
 
@@ -21,17 +19,16 @@ def is_server(url: str) -> bool:
 
 def login_of(url: str) -> str | None:
     """The user name a server URL names (None when it names none)."""
-    return make_url(url).username if is_server(url) else None
+    return url_login(url) if is_server(url) else None
 
 
 def with_login(url: str, user: str) -> str:
     """The URL with this user name and without any password in it."""
-    return make_url(url).set(username=user, password=None).render_as_string(hide_password=False)
+    return url_with_login(url, user)
 
 
 def _account(url: str) -> str:
-    made = make_url(url)
-    return f"{made.username}@{made.host}:{made.port or 5432}/{made.database}"
+    return url_account(url)
 
 
 def _ring() -> Any:

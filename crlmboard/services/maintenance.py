@@ -1,640 +1,119 @@
-"""`board.maintenance`: opening a database safely, backups, restore, check and the audit trail.
+"""`board.maintenance`: backups, restore, check and the audit trail of the open database.
 
-Opening a SQLite file takes the one-writer lock (a second app gets the database read-only,
-with the holder named for a banner), removes what an interrupted upgrade or backup left,
-runs `quick_check` (a damaged file is refused, naming the newest verified backup), refuses
-a database from a newer app, upgrades an older one on a copy after a verified backup, and
-backs up at open and close when something changed (at most hourly).  `check` runs every
-check there is; `restore` puts a backup back after backing up the current state.  None of
-this writes a patient's name or MRN to the log.
+Opening a database safely (lock, checks, upgrade, backups at open and close) is the
+`Database`'s own work (services/database.py).  Here: a backup on request, `restore` (puts a
+backup back after backing up the current state), `check` (every check there is) and the
+audit trail.  None of this writes a patient's name or MRN to the log.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import shutil
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-import sqlalchemy as sa
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError, ProgrammingError
-from sqlalchemy.orm import Session
 
 from crlmboard import __version__
+from crlmboard.domain.validation import InvalidInput, Problem
 from crlmboard.services import about
-from crlmboard.services.board import BoardError, ChangeSet
-from crlmboard.services.changes import NotAllowed
-from crlmboard.store import audit, backup, cipher, encryption, integrity, migrate, search_index
+from crlmboard.services.changes import (
+    BackupMissing,
+    BadLocation,
+    BoardError,
+    Busy,
+    CaseNotFound,
+    ChangeSet,
+    DatabaseCorrupt,
+    DatabaseExists,
+    DatabaseMissing,
+    DiskFull,
+    LoginFailed,
+    LoginRequired,
+    NotAllowed,
+    OtherDatabase,
+    OutputUnwritable,
+    PassphraseRequired,
+    ReadOnly,
+    SignedReviewLocked,
+    WriteStopped,
+    WrongPassphrase,
+)
+from crlmboard.services.database import (
+    Database,
+    Now,
+    describe_backup,
+    location_url,
+    maybe_backup,
+    missing_database,
+    prepare_file,
+    refuse_if_corrupt,
+    unlock,
+    utc_now,
+)
+from crlmboard.store import audit, backup, cipher, encryption, integrity, migrate
 from crlmboard.store.audit import Actor, AuditEntry, AuditHead
 from crlmboard.store.backup import BackupFailed, BackupInfo
 from crlmboard.store.database import (
-    SQLITE_ERRORS,
+    Session,
     StoreError,
+    audited_write,
+    checkpoint,
+    checkpoint_file,
     create_database_engine,
     database_id,
     database_url,
-    has_wal_content,
-    is_read_only_url,
     is_sqlite,
-    read_only_medium,
-    read_session,
     sqlite_library_version,
     sqlite_path,
-    write_session,
 )
-from crlmboard.store.lock import DatabaseLock, LockBusy, LockHolder
-from crlmboard.store.repositories import CaseRepository, NotFound, SignedReviewChanged
-
-if TYPE_CHECKING:
-    from crlmboard.services.board import Board
+from crlmboard.store.lock import DatabaseLock, LockBusy
+from crlmboard.store.repositories import CaseRepository, NotFound
 
 __all__ = [
     "AuditEntry",
     "AuditHead",
     "BackupInfo",
+    "BackupMissing",
+    "BadLocation",
+    "Busy",
     "CheckReport",
     "DatabaseCorrupt",
+    "DatabaseExists",
+    "DatabaseMissing",
+    "DiskFull",
+    "LoginFailed",
+    "LoginRequired",
     "MaintenanceService",
+    "NotAllowed",
+    "OtherDatabase",
+    "OutputUnwritable",
+    "PassphraseRequired",
     "ReadOnly",
     "RestoreResult",
     "SignedReviewLocked",
-    "open_database",
+    "WriteStopped",
+    "WrongPassphrase",
+    "describe_backup",
+    "location_url",
+    "maybe_backup",
+    "missing_database",
     "restore_database",
     "sqlite_warning",
+    "unlock",
 ]
 
 log = logging.getLogger("crlmboard.maintenance")
 
-_CORRUPT_OR_UNREADABLE: tuple[type[Exception], ...] = (integrity.DatabaseCorrupt, *SQLITE_ERRORS)
-_BACKUP_ERRORS: tuple[type[Exception], ...] = (BackupFailed, *SQLITE_ERRORS)
-BACKUP_INTERVAL = timedelta(hours=1)
 COMMAND_LOCK_WAIT = 10.0  # seconds a command-line write waits for the writer lock
-Now = Callable[[], datetime]
 Progress = Callable[[str, int, int], object]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-class DatabaseCorrupt(BoardError):
-    """The database file is damaged; it was not opened."""
-
-    def __init__(self, message: str, backup: BackupInfo | None = None):
-        super().__init__(message)
-        self.backup = backup
-
-
-class WriteStopped(BoardError):
-    """A write could not be made for a reason that stops every later one too (a full disk,
-    a read-only database, the writer lock held elsewhere): a folder import stops there."""
-
-
-class DiskFull(WriteStopped):
-    """The disk holding the database is full; the write was not stored."""
-
-
-class Busy(WriteStopped):
-    """Another program holds the database for writing."""
-
-
-class ReadOnly(WriteStopped):
-    """The database is open read-only here; nothing can be changed."""
-
-
-class SignedReviewLocked(BoardError):
-    """An edit tried to change or remove a signed review (refused and audited)."""
-
-
-class DatabaseMissing(BoardError, LookupError):
-    """There is no database where one was asked for; nothing was created.  `backup` is its
-    newest verified backup, when it has one (then it must not be created anew)."""
-
-    def __init__(self, message: str, backup: BackupInfo | None = None):
-        super().__init__(message)
-        self.backup = backup
-
-
-class BadLocation(BoardError, ValueError):
-    """A database location that is no file path or database URL, or a file that is not a
-    crlmboard database (nothing was changed)."""
-
-
-class BackupMissing(BoardError, LookupError):
-    """There is no backup file where one was named."""
-
-
-class OutputUnwritable(BoardError, ValueError):
-    """A file asked for (`backup -o`) could not be written there."""
-
-
-class OtherDatabase(BoardError, ValueError):
-    """A restore was asked to put another database's backup in place (refused unless the
-    caller says so explicitly)."""
 
 
 def sqlite_warning() -> str | None:
     """A warning line when the SQLite library has the WAL-reset bug (None otherwise)."""
     return about.sqlite_warning(sqlite_library_version())
-
-
-def describe_backup(info: BackupInfo) -> str:
-    when = (
-        info.created.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        if info.created
-        else "unknown date"
-    )
-    patients = "?" if info.patients is None else str(info.patients)
-    return f"{info.path} ({when}, {patients} patients)"
-
-
-# -- opening -------------------------------------------------------------------------------
-
-
-@dataclass
-class OpenedDatabase:
-    """What `open_database` found and set up, for the Board."""
-
-    engine: Engine
-    url: str
-    path: Path | None = None
-    lock: DatabaseLock | None = None
-    exclusive: bool = True
-    read_only: bool = False
-    read_only_reason: str | None = None
-    holder: LockHolder | None = None
-    notes: list[str] = field(default_factory=list)
-    password: str | None = field(default=None, repr=False)
-    passphrase: str | None = field(default=None, repr=False)
-
-
-def location_url(where: str | os.PathLike[str] | None) -> str:
-    """The URL of a database location (`--db`), refused plainly when it is none."""
-    try:
-        url = database_url(where)
-        sa.make_url(url).get_dialect()
-    except (RuntimeError, ValueError, ImportError, sa.exc.ArgumentError) as error:
-        raise BadLocation(
-            f"{str(where)!r} is neither a database file path nor a database URL ({error})."
-        ) from None
-    if is_sqlite(url) and sqlite_path(url) is None:
-        raise BadLocation(
-            f"{url} is a database in memory: it starts empty and is gone when crlmboard "
-            "ends. Give the path of a database file."
-        )
-    return url
-
-
-def missing_database(path: Path, *, empty: bool = False, blank: bool = False) -> DatabaseMissing:
-    """The refusal for a missing (or 0-byte, or blank) database file, naming its newest
-    backup."""
-    if blank:
-        what = f"The file {path} holds no crlmboard database (a blank SQLite file)"
-    elif empty:
-        what = f"The database file {path} is empty (0 bytes)"
-    else:
-        what = f"There is no database at {path}"
-    newest = backup.newest_verified(path) if path.parent.is_dir() else None
-    if newest is not None:
-        return DatabaseMissing(
-            f"{what}, but it has backups: the newest verified backup is "
-            f"{describe_backup(newest)}. Nothing was created. Restore it with "
-            f"`crlmboard restore --db {path} {newest.path}`.",
-            newest,
-        )
-    return DatabaseMissing(
-        f"{what}; nothing was created. Check the path, or create a new database with "
-        f"`crlmboard init --db {path}` (File ▸ New database in the app)."
-    )
-
-
-def _no_schema_problem(path: Path) -> str | None:
-    """Why an existing, non-empty SQLite file without a crlmboard schema is refused (None
-    when it has no tables at all: a blank database)."""
-    from crlmboard.store.database import connect_sqlite
-
-    connection = connect_sqlite(path, read_only=True)
-    try:
-        tables = connection.execute(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-        ).fetchone()[0]
-    finally:
-        connection.close()
-    if tables:
-        return (
-            f"{path} is a SQLite file but not a crlmboard database; nothing was changed. "
-            "Choose another file."
-        )
-    return None
-
-
-def _check_can_open(url: str, path: Path, create: bool) -> None:
-    """Refuse, before anything is created (a file, a folder, a lock), a location that
-    holds no crlmboard database, unless `create`; never take over another program's file."""
-    if path.is_dir():
-        raise BadLocation(f"{path} is a folder, not a database file.")
-    if path.exists() and read_only_medium(path) and has_wal_content(path):
-        raise BadLocation(
-            f"The database {path} is on a read-only medium (the folder {path.parent} cannot "
-            "be written) and was not closed cleanly: its -wal file holds changes that "
-            f"cannot be applied there. Copy the folder {path.parent} to a writable place "
-            "and open the copy."
-        )
-    if not path.exists() or path.stat().st_size == 0:
-        if not create:
-            raise missing_database(path, empty=path.exists())
-        return
-    _refuse_if_corrupt(path)
-    if migrate.file_revision(path) is None:
-        problem = _no_schema_problem(path)
-        if problem:
-            raise BadLocation(problem)
-        if not create:
-            raise missing_database(path, blank=True)
-
-
-def open_database(
-    where: str | os.PathLike[str] | None,
-    *,
-    actor: Actor,
-    now: Now = utc_now,
-    exclusive: bool = True,
-    wait: float = 0.0,
-    password: str | None = None,
-    passphrase: str | None = None,
-    create: bool = True,
-) -> OpenedDatabase:
-    """Open a database as reliability.md describes (see the module docstring).
-
-    `exclusive`: hold the writer lock while open (the app); otherwise take it for the
-    open-time work and then per write transaction (command line), waiting up to `wait` s.
-    Without `create`, a location holding no crlmboard database is refused and nothing is
-    created there (every command but `init` and `demo`; the app but File ▸ New)."""
-    url = location_url(where)
-    path = sqlite_path(url)
-    try:
-        if not is_sqlite(url) or path is None:
-            return _open_server(url, actor, password, create)
-        if path.is_file():
-            passphrase = unlock(path, passphrase)  # before any check reads the file
-        _check_can_open(url, path, create)
-        if is_read_only_url(url) or (path.exists() and not _writable(path)):
-            why = (
-                f"it is on a read-only medium ({path.parent})"
-                if read_only_medium(path)
-                else "the database file is read-only"
-            )
-            opened = _open_read_only(url, path, why)
-        else:
-            opened = _open_file(url, path, actor, now, exclusive, wait)
-        opened.passphrase = passphrase
-        return opened
-    except BoardError:
-        raise
-    except StoreError as error:
-        raise BoardError(str(error)) from None
-    except Exception as error:
-        reason = getattr(error, "orig", None) or error
-        if path is not None and path.parent.is_dir() and not os.access(path.parent, os.W_OK):
-            raise BadLocation(
-                f"Cannot open the database {path}: the folder {path.parent} is not writable, "
-                f"and SQLite needs to create files beside the database there ({reason}). Ask "
-                "for write access to the folder, or copy the database to a writable one."
-            ) from None
-        raise BoardError(f"Cannot open the database {_describe(url)}: {reason}.") from None
-
-
-def _first_line(error: Exception) -> str:
-    original = getattr(error, "orig", None) or error
-    diag = getattr(original, "diag", None)
-    text = str(getattr(diag, "message_primary", None) or original).splitlines()[0].strip()
-    return text + ("" if text.endswith(".") else ".")
-
-
-class LoginRequired(BoardError):
-    """The server wants a password (none was given, or PGPASSWORD/.pgpass had none)."""
-
-
-class LoginFailed(BoardError):
-    """The server refused the user name or password (or the login is disabled)."""
-
-
-class PassphraseRequired(BoardError):
-    """The database file is encrypted and no passphrase was given."""
-
-
-class WrongPassphrase(BoardError):
-    """The passphrase does not open the encrypted database (nothing was changed)."""
-
-
-def _server_engine(url: str, password: str | None) -> Engine:
-    """An engine for a PostgreSQL server that has let the person log in (else a clear
-    LoginRequired or LoginFailed)."""
-    engine = create_database_engine(url, password=password)
-    try:
-        with engine.connect():
-            pass
-    except OperationalError as error:
-        engine.dispose()
-        text = str(error.orig)
-        where = _describe(url)
-        if "no password supplied" in text:
-            raise LoginRequired(f"The server {where} asks for a password.") from None
-        if "authentication failed" in text or "not permitted to log in" in text:
-            raise LoginFailed(
-                f"The server {where} refused the login: wrong user name or password, "
-                "or the user is disabled."
-            ) from None
-        raise
-    return engine
-
-
-def _open_server(
-    url: str, actor: Actor, password: str | None, create: bool = True
-) -> OpenedDatabase:
-    """A PostgreSQL database, as the person whose login the URL (or libpq) names."""
-    engine = _server_engine(url, password)
-    if not create and migrate.current_revision(engine) is None:
-        engine.dispose()
-        raise DatabaseMissing(
-            f"The database {_describe(url)} has no crlmboard tables yet; nothing was "
-            f"created. Set it up with `crlmboard init --db URL`."
-        )
-    try:
-        migrate.upgrade(engine, actor)
-    except ProgrammingError as error:
-        engine.dispose()
-        if "permission denied" in str(error.orig) or "must be owner" in str(error.orig):
-            raise BoardError(
-                f"The database {_describe(url)} has an older schema than this app; its "
-                "owner must open it once to upgrade it (your login may not change the schema)."
-            ) from None
-        raise
-    return OpenedDatabase(engine, url, password=password)
-
-
-def unlock(path: Path, passphrase: str | None) -> str | None:
-    """The passphrase of an encrypted database file (remembered in memory for this
-    process), None for a plain one; a clear refusal when it is missing or wrong."""
-    if not encryption.is_encrypted(path):
-        return None
-    newest = next(iter(backup.list_backups(path, hash_files=False)), None)
-    if newest is not None and newest.manifest.get("encrypted") is False:
-        _refuse_if_corrupt(path)  # backed up unencrypted: a damaged file, not an encrypted one
-    try:
-        return encryption.require(path, passphrase)
-    except encryption.PassphraseNeeded as error:
-        raise PassphraseRequired(str(error)) from None
-    except encryption.PassphraseWrong as error:
-        log.warning("a wrong passphrase was given for an encrypted database")
-        raise WrongPassphrase(str(error)) from None
-
-
-class DatabaseExists(BoardError, ValueError):
-    """`init` was asked for a location that already holds a database."""
-
-
-def init_database(
-    where: str | os.PathLike[str] | None, *, now: Now = utc_now, password: str | None = None
-) -> Board:
-    """Create a new, empty database (`crlmboard init`, File ▸ New database): only where
-    there is none — never over a database, another program's file, or a 0-byte file that
-    has backups (that one is restored, not replaced)."""
-    from crlmboard.services.board import Board
-
-    url = location_url(where)
-    path = sqlite_path(url)
-    if path is not None:
-        if path.is_dir():
-            raise BadLocation(f"{path} is a folder, not a database file.")
-        if path.exists() and path.stat().st_size > 0:
-            _refuse_if_corrupt(path)
-            revision = migrate.file_revision(path)
-            if revision is not None:
-                raise DatabaseExists(
-                    f"{path} already holds a crlmboard database (schema {revision}); "
-                    "nothing was changed."
-                )
-            problem = _no_schema_problem(path)
-            if problem:
-                raise BadLocation(problem)
-        if path.parent.is_dir() and backup.newest_verified(path) is not None:
-            raise missing_database(path, empty=path.exists())
-    else:
-        engine = _server_engine(url, password)
-        try:
-            revision = migrate.current_revision(engine)
-        finally:
-            engine.dispose()
-        if revision is not None:
-            raise DatabaseExists(
-                f"The database {_describe(url)} already holds crlmboard tables (schema "
-                f"{revision}); nothing was changed."
-            )
-    return Board.open(url, now=now, exclusive=False, create=True, password=password)
-
-
-def _describe(url: str) -> str:
-    from crlmboard.services.board import describe
-
-    return describe(url)
-
-
-def _writable(path: Path) -> bool:
-    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
-
-
-def _open_read_only(
-    url: str, path: Path, reason: str, holder: LockHolder | None = None
-) -> OpenedDatabase:
-    if not path.exists():
-        raise BoardError(f"There is no database at {path}.")
-    _refuse_if_corrupt(path)
-    revision = migrate.file_revision(path)
-    migrate.refuse_newer(revision)
-    if revision != migrate.head_revision():
-        raise BoardError(
-            f"The database {path} uses an older schema ({revision}) and cannot "
-            "be upgraded while it is read-only here."
-        )
-    engine = create_database_engine(url, read_only=True)
-    return OpenedDatabase(engine, url, path, read_only=True, read_only_reason=reason, holder=holder)
-
-
-def _open_file(
-    url: str, path: Path, actor: Actor, now: Now, exclusive: bool, wait: float
-) -> OpenedDatabase:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    lock = DatabaseLock(path, actor.app_user, "app" if exclusive else "command")
-    lock.wait = wait
-    if not lock.acquire(wait):
-        holder = lock.holder()
-        lock.close()
-        if exclusive:
-            who = holder.describe() if holder else "another program"
-            return _open_read_only(url, path, f"open for writing by {who}", holder)
-        if (
-            not path.exists()
-            or path.stat().st_size == 0
-            or migrate.file_revision(path) != migrate.head_revision()
-        ):
-            raise BoardError(str(LockBusy(path, holder)))
-        _refuse_if_corrupt(path)
-        engine = create_database_engine(url)
-        per_write = DatabaseLock(path, actor.app_user, "command")
-        per_write.wait = wait
-        return OpenedDatabase(engine, url, path, per_write, exclusive=False)
-    notes: list[str] = []
-    try:
-        if lock.took_over is not None:
-            notes.append(
-                "crlmboard was not closed properly last time; the database was checked and opened."
-            )
-        prepare_file(path, actor, now, notes)
-        engine = create_database_engine(url)
-        if migrate.file_revision(path) is None:
-            migrate.upgrade(engine, actor)  # a new database
-        else:
-            with contextlib.suppress(BackupFailed):
-                maybe_backup(path, "open", now())
-        done = search_index.keep_usable(engine)
-        if done is not None:
-            log.info("%s (SQLite %s)", done, sqlite_library_version())
-    except BaseException:
-        lock.close()
-        raise
-    if not exclusive:
-        lock.release()
-    return OpenedDatabase(engine, url, path, lock, exclusive=exclusive, notes=notes)
-
-
-def prepare_file(path: Path, actor: Actor, now: Now, notes: list[str]) -> None:
-    """With the writer lock held: clean up, check, refuse newer, upgrade older (on a copy,
-    after a verified backup)."""
-    for leftover in [
-        *migrate.leftover_copies(path),
-        *path.parent.glob(f".{path.name}.restoring-*"),
-    ]:
-        leftover.unlink(missing_ok=True)
-    backup.cleanup_unfinished(path)
-    if not path.exists() or path.stat().st_size == 0:
-        return
-    _refuse_if_corrupt(path)
-    revision = migrate.file_revision(path)
-    migrate.refuse_newer(revision)
-    if revision is None or revision == migrate.head_revision():
-        return
-    try:
-        taken = backup.create_backup(
-            path,
-            reason=f"before upgrade from schema {revision}",
-            now=now(),
-            app_version=__version__,
-        )
-    except BackupFailed as error:
-        raise BoardError(
-            f"The database needs an upgrade, but the backup before it could "
-            f"not be made: {error} Nothing was changed."
-        ) from None
-    try:
-        migrate.upgrade_file(path, actor, check=_copy_problems)
-    except Exception as error:
-        log.error("schema upgrade failed: %s", type(error).__name__)
-        raise BoardError(
-            f"The upgrade of the database from schema {revision} failed ({error}); the "
-            f"database was left unchanged. A backup was taken before: "
-            f"{describe_backup(taken)}."
-        ) from None
-    notes.append(
-        f"The database was upgraded from schema {revision}; the backup taken before "
-        f"is {taken.path.name}."
-    )
-    log.info("database upgraded from schema %s", revision)
-
-
-def _copy_problems(copy: Path) -> list[str]:
-    checks = integrity.sqlite_checks(copy)
-    return checks["integrity"] + checks["foreign keys"]
-
-
-def _refuse_if_corrupt(path: Path) -> None:
-    try:
-        problems = integrity.quick_check(path)
-    except integrity.DatabaseCorrupt as error:
-        problems = [str(error)]
-    except SQLITE_ERRORS as error:
-        raise BoardError(f"Cannot open the database {path}: {error}.") from None
-    if not problems:
-        return
-    log.error("quick_check failed at open (%d problems)", len(problems))
-    newest = backup.newest_verified(path)
-    if newest is not None:
-        offer = (
-            f"The newest verified backup is {describe_backup(newest)}; restore it with "
-            f"`crlmboard restore {newest.path}` (File ▸ Restore in the app)."
-        )
-    else:
-        offer = "There is no verified backup of it."
-    raise DatabaseCorrupt(
-        f"The database {path} is damaged ({problems[0]}) and was not opened; it is kept as "
-        f"it is. {offer}",
-        newest,
-    )
-
-
-# -- backups -------------------------------------------------------------------------------
-
-
-def current_state(path: Path) -> tuple[AuditHead | None, int, str | None]:
-    """The audit head, patient count and schema revision of a SQLite file."""
-    from crlmboard.store.database import connect_sqlite
-
-    connection = connect_sqlite(path, read_only=True)
-    try:
-        return (
-            backup.audit_head(connection),
-            backup.patient_count(connection),
-            backup.schema_revision(connection),
-        )
-    finally:
-        connection.close()
-
-
-def maybe_backup(
-    path: Path, reason: str, moment: datetime, *, throttle: bool = True
-) -> BackupInfo | None:
-    """Back up when something changed since the newest backup (and, with `throttle`, when
-    that backup is over an hour old); prune once the new backup verified."""
-    head, patients, schema = current_state(path)
-    if head is None and patients == 0:
-        return None  # nothing to protect yet
-    newest = next(iter(backup.list_backups(path, hash_files=False)), None)
-    if (
-        newest is not None
-        and newest.verified
-        and newest.audit_head == head
-        and newest.schema == schema
-    ):
-        return None  # unchanged since the newest backup
-    if (
-        throttle
-        and newest is not None
-        and newest.created is not None
-        and timedelta(0) <= moment - newest.created < BACKUP_INTERVAL
-    ):
-        return None
-    info = backup.create_backup(path, reason=reason, now=moment, app_version=__version__)
-    if info.verified:
-        backup.prune(path, moment)
-    return info
 
 
 # -- check ---------------------------------------------------------------------------------
@@ -680,14 +159,14 @@ class RestoreResult:
 
 
 class MaintenanceService:
-    """Backups, restore, check and the audit trail of one Board."""
+    """Backups, restore, check and the audit trail of the open database."""
 
-    def __init__(self, board: Board):
-        self.board = board
+    def __init__(self, database: Database):
+        self.database = database
 
     @property
     def path(self) -> Path | None:
-        return sqlite_path(self.board.url)
+        return self.database.path
 
     def _need_file(self, what: str) -> Path:
         path = self.path
@@ -702,22 +181,20 @@ class MaintenanceService:
 
     def case_history(self, mrn: str) -> list[AuditEntry]:
         """Who changed what in a case, and when (oldest first)."""
-        with read_session(self.board.engine) as session:
+        with self.database.read() as session:
             try:
                 case_id = CaseRepository(session).id_of(mrn)
             except NotFound:
-                from crlmboard.services.cases import CaseNotFound
-
                 raise CaseNotFound(f"There is no case with MRN {mrn}.") from None
             return audit.history(session, case_id)
 
     def database_id(self) -> str | None:
         """The id that names this database for good (migration 0006)."""
-        return database_id(self.board.engine)
+        return database_id(self.database.engine)
 
     def audit_head(self) -> AuditHead | None:
         """The newest audit row (sequence number and hash), e.g. for a signed PDF footer."""
-        with read_session(self.board.engine) as session:
+        with self.database.read() as session:
             return audit.read_head(session)
 
     # -- backups -----------------------------------------------------------------------
@@ -734,12 +211,12 @@ class MaintenanceService:
     ) -> BackupInfo:
         """A backup now: into the backups folder (counted by retention) or to a file."""
         path = self._need_file("Backup")
-        with self.board.holding_lock():
+        with self.database.holding_lock():
             try:
                 info = backup.create_backup(
                     path,
                     reason="on request",
-                    now=self.board.now(),
+                    now=self.database.now(),
                     app_version=__version__,
                     destination=None if destination is None else Path(destination),
                     progress=progress,
@@ -755,21 +232,14 @@ class MaintenanceService:
                     f"{destination}: the backup cannot be written there ({error.strerror})."
                 ) from None
             if destination is None and info.verified:
-                backup.prune(path, self.board.now())
+                backup.prune(path, self.database.now())
         log.info("backup made (%s)", "to a chosen file" if destination else "backups folder")
         return info
 
     def backup_before(self, operation: str) -> BackupInfo | None:
         """The backup taken before a risky operation (a folder import): made unless the
         newest backup already holds the current state; never throttled."""
-        path = self.path
-        if path is None or self.board.read_only:
-            return None
-        with self.board.holding_lock():
-            try:
-                return maybe_backup(path, f"before {operation}", self.board.now(), throttle=False)
-            except BackupFailed as error:
-                raise BoardError(f"{error} The {operation} was not started.") from None
+        return self.database.backup_before(operation)
 
     def restore(
         self, source: str | os.PathLike[str], *, other_database: bool = False
@@ -777,20 +247,14 @@ class MaintenanceService:
         """Put a backup in place of this database (after backing up the current state);
         automatic rotation then pauses until `resume_rotation`.  A backup of another
         database is refused unless `other_database`."""
-        path = self._need_file("Restore")
-        self.board.check_writable()
-        with self.board.holding_lock():
-            self.board.engine.dispose()
+        self._need_file("Restore")
+        with self.database.replacing_file() as path:
             try:
-                result = _restore(
-                    path, Path(source), self.board.actor, self.board.now, other_database
+                return _restore(
+                    path, Path(source), self.database.actor, self.database.now, other_database
                 )
             except StoreError as error:
                 raise BoardError(str(error)) from None
-            finally:
-                self.board.engine = create_database_engine(self.board.url)
-        self.board.mark_changed()
-        return result
 
     def rotation_paused(self) -> bool:
         path = self.path
@@ -808,7 +272,7 @@ class MaintenanceService:
 
     def check(self, progress: Progress | None = None) -> CheckReport:
         """Every check there is; never changes anything."""
-        report = CheckReport(self.board.location, sqlite_library_version())
+        report = CheckReport(self.database.location, sqlite_library_version())
         warning = sqlite_warning()
         if warning:
             report.warnings.append(warning)
@@ -821,7 +285,7 @@ class MaintenanceService:
                     report.problems += [f"{check_name}: {p}" for p in found]
                 else:
                     report.passed.append(check_name)
-        with read_session(self.board.engine) as session:
+        with self.database.read() as session:
             missing = integrity.trigger_problems(session)
             report.problems += missing
             if not missing:
@@ -874,16 +338,10 @@ class MaintenanceService:
         path = self.path
         if path is None:
             return None, None
-        last_restore = session.execute(
-            audit.AUDIT.select()
-            .where(audit.AUDIT.c.action == "restore")
-            .order_by(audit.AUDIT.c.seq.desc())
-            .limit(1)
-        ).first()
+        last_restore = audit.last_restore(session)
         since = restored = safety = None
         if last_restore is not None:
-            since = audit.parse_time(last_restore.at)
-            details = json.loads(last_restore.after_json or "{}")
+            since, details = last_restore
             restored, safety = details.get("backup"), details.get("safety_backup")
         for info in backup.list_backups(path):
             if not info.verified or info.audit_head is None or info.path.name == safety:
@@ -939,8 +397,8 @@ def _restore(
         raise BoardError(f"{source.name} is not a crlmboard database; choose another file.")
     if not checked.manifest:  # a file made elsewhere: it must at least be a sound database
         try:
-            problems = integrity.quick_check(source)
-        except _CORRUPT_OR_UNREADABLE as error:
+            problems = integrity.check_file(source)
+        except (integrity.DatabaseCorrupt, integrity.FileUnreadable) as error:
             problems = [str(error)]
         if problems:
             raise BoardError(
@@ -954,8 +412,8 @@ def _restore(
     corrupt = False
     if path.exists() and path.stat().st_size > 0:
         try:
-            corrupt = bool(integrity.quick_check(path))
-        except _CORRUPT_OR_UNREADABLE:
+            corrupt = bool(integrity.check_file(path))
+        except (integrity.DatabaseCorrupt, integrity.FileUnreadable):
             corrupt = True
         if not corrupt:
             try:
@@ -972,7 +430,7 @@ def _restore(
         aside = backup.corrupt_name(path, moment)
         _keep_aside(path, aside)
     else:
-        _checkpoint(path)
+        checkpoint_file(path)
     notes: list[str] = []
     details: dict[str, object] = {
         "backup": source.name,
@@ -996,14 +454,11 @@ def _restore(
                     f"The backup was of schema {before}; it was upgraded to {after} as it "
                     "was restored."
                 )
-            with write_session(engine) as session:
-                session.info["actor"] = actor
-                session.info["clock"] = now
-                log_ = audit.AuditLog.of(session)
-                log_.record("restore", "database", None, case_id=None, after=details)
-                log_.flush()
-            with engine.connect() as connection:
-                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            with audited_write(engine, actor, now) as session:
+                audit.AuditLog.of(session).record(
+                    "restore", "database", None, case_id=None, after=details
+                )
+            checkpoint(engine)
         finally:
             engine.dispose()
         for suffix in ("-wal", "-shm"):
@@ -1014,16 +469,6 @@ def _restore(
     prepare_file(path, actor, now, notes)
     log.info("restored a backup (rotation paused until confirmed)")
     return RestoreResult(source, safety.path if safety else None, aside, tuple(notes))
-
-
-def _checkpoint(path: Path) -> None:
-    from crlmboard.store.database import connect_sqlite
-
-    connection = connect_sqlite(path)
-    try:
-        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        connection.close()
 
 
 def _keep_aside(path: Path, aside: Path) -> None:
@@ -1078,183 +523,6 @@ def restore_database(
         lock.close()
 
 
-# -- used by the Board -------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def writing(board: Board) -> Iterator[Session]:
-    """One write transaction of a Board, with its actor; a refused change to a signed review
-    is audited in a transaction of its own; a full disk is said plainly."""
-    batch = board.batch
-    try:
-        if batch is None:
-            with write_session(board.engine) as session:
-                session.info["actor"] = board.actor
-                session.info["clock"] = board.now
-                yield session
-                audit.flush_session(session)
-        else:
-            session = batch.session()
-            try:
-                with session.begin_nested():  # this write alone, all or nothing
-                    yield session
-                    audit.flush_session(session)
-            except BaseException:
-                audit.forget(session)  # its audit rows were rolled back with it
-                raise
-            batch.wrote()
-    except SignedReviewChanged as refused:
-        if batch is not None:
-            batch.commit()  # the refusal is recorded in a transaction of its own
-        _audit_refusal(board, refused)
-        when = refused.signed_at.strftime("%Y-%m-%d") if refused.signed_at else "?"
-        raise SignedReviewLocked(
-            f"Review {refused.position + 1} of this case was signed on {when} and cannot "
-            "be changed or removed; record an amendment as a new review."
-        ) from None
-    except ProgrammingError as error:
-        if getattr(error.orig, "sqlstate", None) == "42501":  # insufficient_privilege
-            who = board.identity
-            log.warning("the server refused a write for lack of privilege")
-            raise NotAllowed(
-                f"{who.name} ({who.role_text}) may not do this; the database refused it: "
-                f"{_first_line(error)}"
-            ) from None
-        raise
-    except OperationalError as error:
-        text = str(error.orig).lower()
-        path = sqlite_path(board.url)
-        if "full" in text:
-            where = str(path.parent) if path else board.location
-            free = backup._free_space(path.parent) if path else ""
-            if batch is not None:
-                raise DiskFull(
-                    f"The disk holding {where} is full{free}; what was not yet committed "
-                    "was not stored. Free some space and try again."
-                ) from None
-            raise DiskFull(
-                f"The disk holding {where} is full{free}; nothing was saved. "
-                "Free some space and save again."
-            ) from None
-        if "readonly" in text.replace(" ", "") or "read-only" in text:
-            raise ReadOnly(
-                f"The database {board.location} is read-only here; nothing was saved."
-            ) from None
-        raise
-    board.mark_changed()
-
-
-@contextlib.contextmanager
-def hold_lock(board: Board, lock: DatabaseLock) -> Iterator[None]:
-    """The writer lock for one operation of a command-line Board: wait a little for it,
-    then fail naming the holder."""
-    if not lock.acquire(lock.wait):
-        path = sqlite_path(board.url)
-        assert path is not None
-        raise Busy(str(LockBusy(path, lock.holder())))
-    try:
-        yield
-    finally:
-        lock.release()
-
-
-class WriteBatch:
-    """Writes that share transactions (see Board.batched): each write is a savepoint, the
-    transaction is committed every `seconds` or `writes` and at the end."""
-
-    def __init__(self, board: Board, seconds: float, writes: int):
-        self.board = board
-        self.seconds = seconds
-        self.writes = writes
-        self._open: contextlib.ExitStack | None = None
-        self._session: Session | None = None
-        self._started = 0.0
-        self._count = 0
-        self.commits = 0  # transactions committed so far
-
-    @property
-    def in_transaction(self) -> bool:
-        """Writes are waiting for the next commit."""
-        return self._open is not None
-
-    def session(self) -> Session:
-        """The open transaction, begun (with the writer lock taken, on the command line)
-        on first use: the lock is held from BEGIN to COMMIT, never released in between,
-        so two folder imports take turns by batch instead of deadlocking."""
-        if self._session is None:
-            stack = contextlib.ExitStack()
-            try:
-                stack.enter_context(self.board.holding_lock())
-                session = stack.enter_context(write_session(self.board.engine))
-            except BaseException:
-                stack.close()
-                raise
-            self._open, self._session = stack, session
-            session.info["actor"] = self.board.actor
-            session.info["clock"] = self.board.now
-            self._started, self._count = time.monotonic(), 0
-        return self._session
-
-    def wrote(self) -> None:
-        self._count += 1
-        if self._count >= self.writes or time.monotonic() - self._started >= self.seconds:
-            self.commit()
-
-    def commit(self) -> None:
-        if self._open is not None:
-            opened, self._open, self._session = self._open, None, None
-            opened.close()  # COMMIT, then the lock is released
-            self.commits += 1
-            self.board.mark_changed()
-
-    def rollback(self, error: BaseException) -> None:
-        if self._open is not None:
-            opened, self._open, self._session = self._open, None, None
-            with contextlib.suppress(Exception):
-                opened.__exit__(type(error), error, error.__traceback__)
-
-
-def _audit_refusal(board: Board, refused: SignedReviewChanged) -> None:
-    try:
-        with write_session(board.engine) as session:
-            session.info["actor"] = board.actor
-            session.info["clock"] = board.now
-            log_ = audit.AuditLog.of(session)
-            log_.record(
-                "refused",
-                "review",
-                refused.review_id,
-                case_id=refused.case_id,
-                after={"reason": "change to a signed review"},
-            )
-            log_.flush()
-    except Exception:  # the refusal stands even if it cannot be recorded
-        log.exception("could not audit a refused change to a signed review")
-    log.warning("refused a change to signed review %s", refused.review_id)
-
-
-def close_database(board: Board) -> None:
-    """Back up if something changed (at most hourly), checkpoint, release the lock."""
-    path = sqlite_path(board.url)
-    lock = board.lock
-    if path is not None and not board.read_only and lock is not None:
-        if lock.held or lock.try_acquire():
-            try:
-                if board.changed:
-                    try:
-                        maybe_backup(path, "close", board.now())
-                    except _BACKUP_ERRORS as error:
-                        log.error("backup at close failed: %s", type(error).__name__)
-                with contextlib.suppress(Exception), board.engine.connect() as connection:
-                    connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-            finally:
-                board.engine.dispose()
-                lock.close()
-            return
-        lock.close()
-    board.engine.dispose()
-
-
 # -- encryption at rest (SQLCipher) -----------------------------------------------------------
 
 MIN_PASSPHRASE = 12
@@ -1279,8 +547,6 @@ def _file_of(where: str | os.PathLike[str] | None, what: str) -> Path:
 
 
 def _check_new_passphrase(passphrase: str) -> None:
-    from crlmboard.domain.validation import InvalidInput, Problem
-
     if len(passphrase) < MIN_PASSPHRASE:
         raise InvalidInput(
             [Problem("passphrase", f"use at least {MIN_PASSPHRASE} characters (a few words)")]
@@ -1303,14 +569,11 @@ def _locked_for_command(path: Path, actor: Actor, wait: float) -> Iterator[None]
 def _audit_file_event(path: Path, now: Now, action: str, after: dict[str, object]) -> None:
     engine = create_database_engine(f"sqlite:///{path}")
     try:
-        with write_session(engine) as session:
-            session.info["actor"] = Actor.current()
-            session.info["clock"] = now
+        with audited_write(engine, Actor.current(), now) as session:
             log_ = audit.AuditLog.of(session)
             log_.record(action, "database", None, case_id=None, after=after)
             log_.flush()
-        with engine.connect() as connection:
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        checkpoint(engine)
     finally:
         engine.dispose()
 
@@ -1331,7 +594,7 @@ def encrypt_database(
             f"The database {path} is already encrypted; `crlmboard rekey` changes its passphrase."
         )
     _check_new_passphrase(passphrase)
-    _refuse_if_corrupt(path)
+    refuse_if_corrupt(path)
     with _locked_for_command(path, Actor.current(), wait):
         try:
             done = cipher.encrypt_file(path, passphrase)

@@ -10,18 +10,12 @@ from __future__ import annotations
 
 import builtins
 import logging
-from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import DBAPIError
-
-from crlmboard.services.board import BoardError, ChangeSet
-from crlmboard.services.changes import NotAllowed
+from crlmboard.domain.validation import InvalidInput, Problem
+from crlmboard.services.changes import BoardError, ChangeSet, NotAllowed
+from crlmboard.services.database import Database
 from crlmboard.store import audit, identity
-from crlmboard.store.database import read_session
 from crlmboard.store.identity import ROLES, BoardUser, Identity, IdentityError
-
-if TYPE_CHECKING:
-    from crlmboard.services.board import Board
 
 __all__ = ["ROLES", "BoardUser", "Identity", "NotAllowed", "UserService", "current_identity"]
 
@@ -30,17 +24,15 @@ log = logging.getLogger("crlmboard.users")
 MIN_PASSWORD = 12
 
 
-def current_identity(board: Board) -> Identity:
-    if board.engine.dialect.name != "postgresql":
+def current_identity(database: Database) -> Identity:
+    if not database.is_server:
         login = audit.os_login()
         return Identity(login, login, frozenset(ROLES), owner=True, local=True)
-    with read_session(board.engine) as session:
+    with database.read() as session:
         return identity.identity(session)
 
 
 def _check_password(password: str) -> None:
-    from crlmboard.domain.validation import InvalidInput, Problem
-
     if len(password) < MIN_PASSWORD:
         raise InvalidInput([Problem("password", f"use at least {MIN_PASSWORD} characters")])
 
@@ -48,11 +40,11 @@ def _check_password(password: str) -> None:
 class UserService:
     """Users and roles (PostgreSQL)."""
 
-    def __init__(self, board: Board):
-        self.board = board
+    def __init__(self, database: Database):
+        self.database = database
 
     def _need_server(self) -> None:
-        if self.board.engine.dialect.name != "postgresql":
+        if not self.database.is_server:
             raise BoardError(
                 "Users are managed on a department's PostgreSQL store; on a SQLite file "
                 "the computer's own account is the user."
@@ -60,15 +52,15 @@ class UserService:
 
     def list(self) -> list[BoardUser]:
         self._need_server()
-        with read_session(self.board.engine) as session:
+        with self.database.read() as session:
             return identity.list_users(session)
 
     def _change(self, action: str, login: str, after: dict[str, object], call: object) -> None:
         """Run a server user function and its audit row in one transaction."""
         self._need_server()
-        self.board.check_writable()
+        self.database.check_writable()
         try:
-            with self.board.writing() as session:
+            with self.database.write() as session:
                 connection = session.connection()
                 assert callable(call)
                 call(connection)
@@ -79,10 +71,8 @@ class UserService:
             if "administrator" in str(error):
                 raise NotAllowed(str(error)) from None
             raise BoardError(str(error)) from None
-        except DBAPIError as error:
-            if "permission denied" in str(error.orig):
-                raise NotAllowed("Only a crlmboard administrator can manage users.") from None
-            raise
+        except NotAllowed:
+            raise NotAllowed("Only a crlmboard administrator can manage users.") from None
         log.info("user management: %s", action)
 
     def add(

@@ -642,6 +642,16 @@ def verify_chain(
     return report
 
 
+def last_restore(session: Session) -> tuple[datetime, dict[str, Any]] | None:
+    """When the newest restore was recorded, and what it recorded (backup, safety backup)."""
+    row = session.execute(
+        AUDIT.select().where(AUDIT.c.action == "restore").order_by(AUDIT.c.seq.desc()).limit(1)
+    ).first()
+    if row is None:
+        return None
+    return parse_time(row.at), json.loads(row.after_json or "{}")
+
+
 def hash_at(connection: sa.Connection | Session, seq: int) -> str | None:
     """The stored hash of audit row `seq` (None when there is no such row)."""
     value = connection.execute(sa.select(AUDIT.c.row_hash).where(AUDIT.c.seq == seq)).scalar()

@@ -178,6 +178,20 @@ def audit_head(connection: sqlite3.Connection) -> AuditHead | None:
     return None if row is None else AuditHead(int(row[0]), str(row[1]))
 
 
+def current_state(path: Path) -> tuple[AuditHead | None, int, str | None]:
+    """The audit head, patient count and schema revision of a SQLite file."""
+    connection = connect_sqlite(path, read_only=True)
+    try:
+        return audit_head(connection), patient_count(connection), schema_revision(connection)
+    finally:
+        connection.close()
+
+
+def free_space(folder: Path) -> str:
+    """The free space of a folder for a message (" (12.3 MB free)"), or "" if unknown."""
+    return _free_space(folder)
+
+
 def chain_verifies(connection: sqlite3.Connection) -> bool:
     """The audit chain of a backup verifies from the first row."""
     if not _has_table(connection, "audit_event"):

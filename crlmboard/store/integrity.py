@@ -19,7 +19,12 @@ from sqlalchemy.orm import Session
 
 from crlmboard.store import audit
 from crlmboard.store import tables as t
-from crlmboard.store.database import SQLITE_DATABASE_ERRORS, connect_sqlite
+from crlmboard.store.database import (
+    SQLITE_DATABASE_ERRORS,
+    SQLITE_ERRORS,
+    StoreError,
+    connect_sqlite,
+)
 from crlmboard.store.sqlite_version import parse_version as parse_version
 from crlmboard.store.sqlite_version import sqlite_version_warning as sqlite_version_warning
 from crlmboard.store.sqlite_version import wal_reset_affected as wal_reset_affected
@@ -59,6 +64,20 @@ def quick_check(path: Path) -> list[str]:
         connection.close()
     found = [str(r[0]) for r in rows]
     return [] if found == ["ok"] else found
+
+
+class FileUnreadable(StoreError):
+    """SQLite could not read the file for a reason other than damage (its message says)."""
+
+
+def check_file(path: Path) -> list[str]:
+    """`quick_check` for the layers above: [] when sound, the problems otherwise; raises
+    DatabaseCorrupt when SQLite cannot read it as a database, FileUnreadable when it cannot
+    read it at all (permissions, a lock, an I/O error)."""
+    try:
+        return quick_check(path)
+    except SQLITE_ERRORS as error:
+        raise FileUnreadable(str(error)) from None
 
 
 def integrity_check(connection: sqlite3.Connection) -> list[str]:

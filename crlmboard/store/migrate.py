@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -146,6 +147,15 @@ def downgrade(engine: Engine, target: str) -> None:
         command.downgrade(config, target)
 
 
+def url_revision(url: str) -> str | None:
+    """The schema revision of the database at a URL (None: no crlmboard tables)."""
+    engine = create_database_engine(url)
+    try:
+        return current_revision(engine)
+    finally:
+        engine.dispose()
+
+
 def file_revision(path: Path) -> str | None:
     """The schema revision of a SQLite file, read without changing it."""
     connection = connect_sqlite(path, read_only=True)
@@ -241,3 +251,18 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def upgrade_server(engine: Engine, actor: audit.Actor | None, where: str) -> None:
+    """`upgrade` for a server database opened by someone who may not own its schema."""
+    from crlmboard.store.database import SchemaNotOwned, is_permission_error
+
+    try:
+        upgrade(engine, actor)
+    except sa.exc.ProgrammingError as error:
+        if is_permission_error(error):
+            raise SchemaNotOwned(
+                f"The database {where} has an older schema than this app; its owner must "
+                "open it once to upgrade it (your login may not change the schema)."
+            ) from None
+        raise

@@ -197,7 +197,7 @@ def _database_events(board: Board) -> list[Any]:
     from crlmboard.store import audit
     from crlmboard.store.database import read_session
 
-    with read_session(board.engine) as session:
+    with read_session(board.database.engine) as session:
         return [e for e in audit.expanded(audit.entries(session)) if e.table == "database"]
 
 

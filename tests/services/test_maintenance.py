@@ -608,7 +608,7 @@ def test_restore_from_an_open_but_damaged_database(filled: Path) -> None:
     info = store_backup.newest_verified(filled)
     assert info is not None
     with open_board(filled) as board:
-        board.engine.dispose()
+        board.database.engine.dispose()
         with filled.open("r+b") as stream:
             stream.seek(4096 * 2)
             stream.write(b"\0" * 4096 * 3)
@@ -647,7 +647,7 @@ def test_a_full_disk_fails_the_save_clearly_and_loses_nothing(
             board.cases.create(case)
         assert board.cases.count() == 3
         pages["limit"] = 0
-        board.engine.dispose()
+        board.database.engine.dispose()
         board.cases.create(case)  # space freed: the retry succeeds
         assert board.cases.count() == 4
     after = table_hashes(filled)
@@ -764,7 +764,7 @@ def test_the_board_on_postgresql_audits_protects_signed_reviews_and_checks(
     fresh_postgres().dispose()
     upfront["reviews"] = [SIGNED]
     with Board.open(postgres_url(), clock=lambda: TODAY) as board:
-        assert not board.read_only and board.lock is None
+        assert not board.read_only and board.database.lock is None
         assert board.cases.import_path(GOLDEN).ok
         board.cases.import_path(write_document(tmp_path, upfront), replace=True)
         case, version = board.cases.get_with_version("EX-0001")

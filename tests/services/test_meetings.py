@@ -112,7 +112,7 @@ def test_signed_review_is_immutable_in_the_store(meeting: tuple[Board, int, int]
         recommendation="upfront_resection",
         decision="Resect.",
     )
-    with pytest.raises(sa.exc.DatabaseError), board.engine.begin() as connection:
+    with pytest.raises(sa.exc.DatabaseError), board.database.engine.begin() as connection:
         connection.exec_driver_sql(
             "UPDATE review SET decision = 'Changed' WHERE signed_at IS NOT NULL"
         )

@@ -19,6 +19,7 @@ from pytestqt.qtbot import QtBot
 
 from crlmboard.domain.models import Role
 from crlmboard.services import Board
+from crlmboard.services.changes import ChangeSet
 from crlmboard.ui.dialogs.figures_dialog import FiguresDialog
 from crlmboard.ui.dialogs.meeting_dialog import (
     AgendaDialog,
@@ -28,7 +29,7 @@ from crlmboard.ui.dialogs.meeting_dialog import (
 )
 from crlmboard.ui.dialogs.review_dialog import FollowUpDialog, ReviewDialog
 from crlmboard.ui.main_window import MainWindow
-from crlmboard.ui.views.meetings import AgendaModel, MeetingListModel, WorklistModel
+from crlmboard.ui.models.meetings import AgendaModel, MeetingListModel, WorklistModel
 from tests.conftest import GOLDEN
 
 pytestmark = [pytest.mark.ui, pytest.mark.db]
@@ -53,7 +54,7 @@ def window(qtbot: QtBot, board: Board) -> Iterator[MainWindow]:
 @pytest.fixture
 def meeting(window: MainWindow) -> tuple[int, int]:
     """A meeting on 2026-12-01 with three cases, and the one after it (empty)."""
-    board = window.board
+    board = window.door.board
     first = board.meetings.create("2026-12-01", "16:00", "Room 3", PEOPLE).meeting_id
     second = board.meetings.create("2026-12-08", "16:00", "Room 3", PEOPLE).meeting_id
     for mrn, question in (
@@ -120,11 +121,11 @@ def test_create_a_meeting_through_the_dialog(window: MainWindow, qtbot: QtBot) -
 
     when_dialog(fill, MeetingDialog)
     window.meetings.menu_actions["new"].trigger()
-    assert refused[0].startswith("date: ")
+    assert refused[0].startswith("Date: ")  # the field as the form names it
     assert refused[1] == (
         "Quorum incomplete: 2/5 core roles — missing radiologist, pathologist, coordinator"
     )
-    [meeting] = window.board.meetings.list()
+    [meeting] = window.door.board.meetings.list()
     assert (meeting.date.isoformat(), meeting.fields.time, meeting.fields.location) == (
         "2026-12-15",
         "16:30",
@@ -151,7 +152,7 @@ def test_create_a_meeting_through_the_dialog(window: MainWindow, qtbot: QtBot) -
 def test_add_the_open_case_to_the_agenda_with_its_question(
     window: MainWindow, qtbot: QtBot
 ) -> None:
-    board = window.board
+    board = window.door.board
     first = board.meetings.create("2026-12-01", "16:00", "Room 3", PEOPLE).meeting_id
     window.meetings.reload(first)
     window.select_case("EX-0002")
@@ -172,7 +173,9 @@ def test_add_the_open_case_to_the_agenda_with_its_question(
     assert (entry.mrn, entry.question) == ("EX-0002", "Start conversion chemotherapy?")
     assert agenda_column(window, 3) == ["Start conversion chemotherapy?"]
     # the case list's next-meeting column follows
-    row = window.model.row_of("EX-0002")
+    found: list[int | None] = []
+    window.model.locate("EX-0002", found.append)
+    row = found[0]
     assert row is not None
     assert window.model.data(window.model.index(row, 3)) == "2026-12-01"
 
@@ -181,7 +184,7 @@ def test_reorder_the_agenda(window: MainWindow, meeting: tuple[int, int]) -> Non
     first, _ = meeting
     select_agenda_row(window, "EX-0001")
     window.meetings.down_button.click()
-    assert [e.mrn for e in window.board.meetings.get(first).agenda] == [
+    assert [e.mrn for e in window.door.board.meetings.get(first).agenda] == [
         "EX-0002",
         "EX-0001",
         "EX-0003",
@@ -190,7 +193,7 @@ def test_reorder_the_agenda(window: MainWindow, meeting: tuple[int, int]) -> Non
     assert window.meetings.selected_entry().mrn == "EX-0001"  # type: ignore[union-attr]
     window.meetings.menu_actions["up"].trigger()
     window.meetings.menu_actions["up"].trigger()  # already first: nothing happens
-    assert [e.mrn for e in window.board.meetings.get(first).agenda] == [
+    assert [e.mrn for e in window.door.board.meetings.get(first).agenda] == [
         "EX-0001",
         "EX-0002",
         "EX-0003",
@@ -200,7 +203,7 @@ def test_reorder_the_agenda(window: MainWindow, meeting: tuple[int, int]) -> Non
     data = model.mimeData([model.index(2, 0)])
     model.dropMimeData(data, Qt.DropAction.MoveAction, -1, -1, model.index(0, 0))
     QApplication.processEvents()
-    assert [e.mrn for e in window.board.meetings.get(first).agenda] == [
+    assert [e.mrn for e in window.door.board.meetings.get(first).agenda] == [
         "EX-0003",
         "EX-0001",
         "EX-0002",
@@ -208,7 +211,7 @@ def test_reorder_the_agenda(window: MainWindow, meeting: tuple[int, int]) -> Non
 
 
 def test_prepare_lists_what_a_case_lacks(window: MainWindow, meeting: tuple[int, int]) -> None:
-    board = window.board
+    board = window.door.board
     document = json.loads((GOLDEN / "upfront-resection.json").read_text("utf-8"))
     document["patient"]["mrn"] = "EX-0009"
     del document["molecular"]
@@ -259,9 +262,9 @@ def test_hold_back_from_the_readiness_check(
     window.meetings.prepare()
     assert notes[0].startswith("Say why the case is held back")
     assert "2 case(s) on the agenda" in notes[1]  # the held case left the check
-    statuses = {e.mrn: (e.status, e.note) for e in window.board.meetings.get(first).agenda}
+    statuses = {e.mrn: (e.status, e.note) for e in window.door.board.meetings.get(first).agenda}
     assert statuses["EX-0002"] == ("held", "awaiting MRI")
-    assert [e.mrn for e in window.board.meetings.get(second).agenda] == ["EX-0002"]
+    assert [e.mrn for e in window.door.board.meetings.get(second).agenda] == ["EX-0002"]
     assert "held back: awaiting MRI" in agenda_column(window, 5)
 
 
@@ -275,7 +278,7 @@ def test_hold_back_from_the_agenda(window: MainWindow, meeting: tuple[int, int])
 
     when_dialog(note, NoteDialog)
     window.meetings.menu_actions["hold"].trigger()
-    assert [e.mrn for e in window.board.meetings.get(second).agenda] == ["EX-0003"]
+    assert [e.mrn for e in window.door.board.meetings.get(second).agenda] == ["EX-0003"]
     assert agenda_column(window, 4)[2] == "held back"
     window.meetings.select_meeting(second)
     assert agenda_column(window, 1) == ["EX-0003"]
@@ -319,9 +322,9 @@ def test_review_dialog_signs_the_review(
     assert me in shown["signer"] and "approved as the board's decision" in shown["signer"]
     assert not shown["password shown"]
     assert shown["attendees"] == 4
-    assert "decision: record the board's decision" in shown["refused"]
+    assert "Decision: record the board's decision" in shown["refused"]
     assert "never changed" in asked[0]
-    review = window.board.cases.get("EX-0001").reviews[-1]
+    review = window.door.board.cases.get("EX-0001").reviews[-1]
     assert review.signed and review.signed_by == me
     assert review.recommendation == "upfront_resection"
     assert [(a.text, a.owner) for a in review.actions] == [("Book theatre", "Coordinator")]
@@ -346,7 +349,7 @@ def test_review_dialog_signs_the_review(
 
     when_dialog(amend, ReviewDialog)
     window.meetings.review_button.click()
-    reviews = window.board.cases.get("EX-0001").reviews
+    reviews = window.door.board.cases.get("EX-0001").reviews
     assert [r.decision for r in reviews] == ["Resect segment 6.", "Resect segments 6 and 7."]
     assert reviews[1].amends == 0
     assert first == window.meetings.selected_meeting_id()
@@ -356,7 +359,7 @@ def test_amend_from_the_reviews_tab(
     window: MainWindow, meeting: tuple[int, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first, _ = meeting
-    board = window.board
+    board = window.door.board
     board.reviews.sign(
         board.reviews.start(first, "EX-0002"),
         recommendation="conversion_chemotherapy",
@@ -384,7 +387,7 @@ def test_follow_up_records_not_done_with_a_reason(
     window: MainWindow, meeting: tuple[int, int]
 ) -> None:
     first, _ = meeting
-    board = window.board
+    board = window.door.board
     board.reviews.sign(
         board.reviews.start(first, "EX-0001"),
         recommendation="upfront_resection",
@@ -419,7 +422,7 @@ def test_follow_up_records_not_done_with_a_reason(
 def test_follow_up_worklist_opens_the_case(
     window: MainWindow, meeting: tuple[int, int], qtbot: QtBot
 ) -> None:
-    board = window.board
+    board = window.door.board
     past = board.meetings.create("2026-11-10", "16:00", "Room 3", PEOPLE).meeting_id
     board.meetings.add_to_agenda(past, "EX-0003", "Hepatectomy?")
     board.reviews.sign(
@@ -453,7 +456,7 @@ def test_figures_dialog_exports_csv(
     window: MainWindow, meeting: tuple[int, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first, _ = meeting
-    board = window.board
+    board = window.door.board
     board.reviews.sign(
         board.reviews.start(first, "EX-0001"),
         recommendation="upfront_resection",
@@ -487,7 +490,7 @@ def test_figures_dialog_exports_csv(
 
     when_dialog(export, FiguresDialog)
     window.meetings.menu_actions["figures"].trigger()
-    assert "to: must not be before the start of the period" in figures["refused"]
+    assert "To: must not be before the start of the period" in figures["refused"]
     assert figures["cases_discussed"] == "1"
     assert figures["core_roles_present_2026-12-01"] == "4/5"
     rows = list(csv.reader(target.read_text("utf-8").splitlines()))
@@ -502,7 +505,7 @@ def test_close_meeting_moves_undiscussed_cases(
     window: MainWindow, meeting: tuple[int, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first, second = meeting
-    board = window.board
+    board = window.door.board
     board.reviews.sign(
         board.reviews.start(first, "EX-0001"),
         recommendation="upfront_resection",
@@ -536,7 +539,7 @@ def test_item_models_pass_the_model_tester(
     window: MainWindow, meeting: tuple[int, int], qtmodeltester: Any
 ) -> None:
     first, _ = meeting
-    board = window.board
+    board = window.door.board
     board.reviews.sign(
         board.reviews.start(first, "EX-0001"),
         recommendation="upfront_resection",
@@ -550,7 +553,7 @@ def test_item_models_pass_the_model_tester(
     window.follow_up.reload()
     qtmodeltester.check(window.follow_up.model)
     qtmodeltester.check(window.follow_up.proxy)
-    dialog = FiguresDialog(board, window)
+    dialog = FiguresDialog(window.door, window)
     qtmodeltester.check(dialog.model)
     dialog.deleteLater()
     for empty in (MeetingListModel(), AgendaModel(), WorklistModel()):
@@ -627,10 +630,10 @@ def test_the_meetings_page_reads_nothing_until_it_is_shown(
 
 
 def test_a_meeting_action_from_the_menu_reads_the_page_first(window: MainWindow) -> None:
-    board = window.board
+    board = window.door.board
     first = board.meetings.create("2026-12-01", "16:00", "Room 3", PEOPLE).meeting_id
     board.meetings.add_to_agenda(first, "EX-0001", "Resect?")
-    window.meetings.set_board(board)  # as after File > Open: nothing read yet
+    window.meetings.changes_applied(ChangeSet.all(), None)  # as after File > Open
     assert window.meetings.list_model.rowCount() == 0
     opened: list[int | None] = []
 
@@ -648,7 +651,7 @@ def test_a_meeting_action_from_the_menu_reads_the_page_first(window: MainWindow)
 def test_the_light_listing_agrees_with_the_full_list(
     window: MainWindow, meeting: tuple[int, int]
 ) -> None:
-    board = window.board
+    board = window.door.board
     first, _second = meeting
     board.meetings.create("2026-11-03", None, "Room 9", PEOPLE[1:3])
     entry = board.meetings.get(first).agenda[1]

@@ -60,7 +60,7 @@ def test_a_viewer_is_offered_no_edits_and_a_coordinator_no_signature(
         viewer.meetings.reload()
         assert not viewer.meetings.new_button.isEnabled()
     finally:
-        viewer.board.close()
+        viewer.door.board.close()
     coordinator = open_as(qtbot, *logins["coordinator"])
     try:
         assert all(a.isEnabled() for a in coordinator._edit_actions)
@@ -72,7 +72,7 @@ def test_a_viewer_is_offered_no_edits_and_a_coordinator_no_signature(
         assert not view.review_button.isEnabled()
         assert "Only a clinician" in view.review_button.toolTip()
     finally:
-        coordinator.board.close()
+        coordinator.door.board.close()
 
 
 def test_an_administrator_adds_and_disables_a_user_in_tools_users(
@@ -83,7 +83,7 @@ def test_an_administrator_adds_and_disables_a_user_in_tools_users(
     new_password = secrets.token_urlsafe(16)
     try:
         assert admin.users_action.isEnabled()
-        dialog = UsersDialog(admin.board, admin)
+        dialog = UsersDialog(admin.door, admin)
         qtbot.addWidget(dialog)
         assert dialog.table.rowCount() == 3
 
@@ -108,7 +108,7 @@ def test_an_administrator_adds_and_disables_a_user_in_tools_users(
         row = {dialog.table.item(r, 0).text(): r for r in range(dialog.table.rowCount())}[new_login]  # type: ignore[union-attr]
         assert dialog.table.item(row, 3).text() == "disabled"  # type: ignore[union-attr]
     finally:
-        admin.board.close()
+        admin.door.board.close()
     from crlmboard.services.maintenance import LoginFailed
 
     url = sa.make_url(postgres_url()).set(username=new_login).render_as_string(False)

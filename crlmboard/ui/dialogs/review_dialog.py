@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 )
 
 from crlmboard.domain.case import Case
+from crlmboard.domain.engine.readmodel import EvaluationView
 from crlmboard.domain.labels import value_label
 from crlmboard.domain.meeting import SIGNATURE_MEANING, Review
 from crlmboard.domain.models import (
@@ -51,11 +52,10 @@ from crlmboard.domain.models import (
     ReviewFields,
     Strategy,
 )
-from crlmboard.domain.validation import InvalidInput, Problem, problems_from_error
-from crlmboard.services.board import Board, BoardError
-from crlmboard.services.meetings import ReviewDraft
+from crlmboard.domain.validation import Problem, problems_from_error
 from crlmboard.ui.dialogs.meeting_dialog import error_text, problem_label, role_text, show_problems
-from crlmboard.ui.forms import locale_date
+from crlmboard.ui.forms import DateEdit, iso_text, locale_date, problems_text
+from crlmboard.ui.ops import Door, ReviewDraft
 from crlmboard.ui.views.overview import OverviewView
 
 FINAL = "A signed review is never changed; corrections are amendments."
@@ -103,7 +103,7 @@ class ReviewDialog(QDialog):
 
     def __init__(
         self,
-        board: Board,
+        door: Door,
         draft: ReviewDraft,
         parent: QWidget | None = None,
         *,
@@ -112,7 +112,7 @@ class ReviewDialog(QDialog):
     ):
         super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.board = board
+        self.door = door
         self.draft = draft
         self.amends = amends
         self.review_index: int | None = None
@@ -146,7 +146,8 @@ class ReviewDialog(QDialog):
         self.overview = OverviewView()
         self.overview.findings.setColumnWidth(0, 440)
         self.overview.rule_requested.connect(self._show_rule)
-        self.overview.show_case(case, draft.evaluation, _age(case.patient.birth_date, meeting.date))
+        self.evaluation = EvaluationView.parse(draft.evaluation, case)  # the frozen one
+        self.overview.show_case(case, self.evaluation, _age(case.patient.birth_date, meeting.date))
         self.overview.engine_note.setText(
             "Frozen with the review: " + self.overview.engine_note.text()
         )
@@ -242,10 +243,9 @@ class ReviewDialog(QDialog):
         actions_layout.addLayout(buttons)
         form.addRow("Actions", actions)
 
-        self.next_review_edit = QLineEdit()
-        self.next_review_edit.setPlaceholderText("YYYY-MM-DD")
-        self.next_review_edit.setAccessibleName("Next review date")
-        form.addRow("Next review", self.next_review_edit)
+        self.next_review_picker = DateEdit("Next review date")
+        self.next_review_edit = self.next_review_picker.line
+        form.addRow("Next review", self.next_review_picker)
 
         self.attendees_list = QListWidget()
         self.attendees_list.setAccessibleName("Attendees")
@@ -254,15 +254,13 @@ class ReviewDialog(QDialog):
         form.addRow("Attendees", self.attendees_list)
         # Who signs is who is logged in (the server's session user, or the OS account):
         # never a name typed here (21 CFR 11.50: printed name, time with zone, meaning).
-        signer = self.board.identity.name
+        signer = self.door.identity.name
         meaning = (
             SIGNATURE_MEANING
             if self.amends is None
             else f"amendment of review {self.amends + 1} approved as the board's decision"
         )
-        clock = (
-            "the server's" if self.board.engine.dialect.name == "postgresql" else "this computer's"
-        )
+        clock = "the server's" if self.door.is_server else "this computer's"
         self.signer_label = QLabel(
             f"<b>{escape(signer, quote=False)}</b> — dated by {clock} clock when you sign "
             f"(UTC) — meaning: <i>{escape(meaning, quote=False)}</i>"
@@ -273,8 +271,8 @@ class ReviewDialog(QDialog):
         self.password_edit = QLineEdit()
         self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.password_edit.setAccessibleName("Password")
-        if self.board.reviews.needs_password:
-            what = "passphrase" if self.board.passphrase is not None else "password"
+        if self.door.needs_password:
+            what = "passphrase" if self.door.encrypted else "password"
             self.password_edit.setPlaceholderText(f"re-enter your {what} to sign")
             form.addRow(f"Your {what} *", self.password_edit)
         else:
@@ -298,7 +296,7 @@ class ReviewDialog(QDialog):
             for action in previous.actions:
                 self.add_action(action)
             if previous.next_review_date is not None:
-                self.next_review_edit.setText(previous.next_review_date.isoformat())
+                self.next_review_edit.setText(locale_date(previous.next_review_date))
         # the attendees stay in Python: a row's data is its index in `self.people`
         self.people: list[Attendee] = present
         for number, attendee in enumerate(present):
@@ -324,7 +322,7 @@ class ReviewDialog(QDialog):
         values = (
             ("", "", "")
             if action is None
-            else (action.text, action.owner or "", action.due.isoformat() if action.due else "")
+            else (action.text, action.owner or "", locale_date(action.due))
         )
         for column, value in enumerate(values):
             self.actions_table.setItem(row, column, QTableWidgetItem(value))
@@ -342,11 +340,12 @@ class ReviewDialog(QDialog):
     def _show_rule(self, rule: str) -> None:
         from crlmboard.ui.dialogs.rule_catalogue import RuleCatalogueDialog
 
-        dialog = RuleCatalogueDialog(
-            self.board.evaluation.catalogue(), self.board.evaluation.profile.name, self
-        )
-        dialog.select_rule(rule)
-        dialog.exec()
+        def show(found: tuple[list[dict[str, Any]], str]) -> None:
+            dialog = RuleCatalogueDialog(found[0], found[1], self)
+            dialog.select_rule(rule)
+            dialog.exec()
+
+        self.door.rule_catalogue(show)
 
     # -- values -------------------------------------------------------------------------
 
@@ -361,7 +360,7 @@ class ReviewDialog(QDialog):
             try:
                 found.append(
                     ReviewAction.model_validate(
-                        {"text": text, "owner": owner or None, "due": due or None}
+                        {"text": text, "owner": owner or None, "due": iso_text(due) or None}
                     )
                 )
             except ValidationError as error:
@@ -384,12 +383,12 @@ class ReviewDialog(QDialog):
             "recommendation": self.recommendation_combo.currentData(),
             "decision": self.decision_edit.toPlainText().strip(),
             "rationale": self.rationale_edit.toPlainText().strip(),
-            "next_review_date": self.next_review_edit.text().strip() or None,
+            "next_review_date": iso_text(self.next_review_edit.text()) or None,
             "attendees": self.attendees(),
         }
         if not values["decision"]:
             problems.append(Problem("decision", "record the board's decision"))
-        if self.board.reviews.needs_password:
+        if self.door.needs_password:
             values["password"] = self.password_edit.text()
             if not values["password"]:
                 problems.append(Problem("password", "re-enter your password to sign"))
@@ -428,22 +427,29 @@ class ReviewDialog(QDialog):
     def accept(self) -> None:
         values, problems = self.values()
         if problems:
-            show_problems(self.problems, "Please correct:\n" + "\n".join(str(p) for p in problems))
+            text = problems_text(problems, ReviewFields)
+            show_problems(self.problems, "Please correct:\n" + text)
             return
         show_problems(self.problems, "")
-        if not self.confirm(self.board.identity.name):
+        if not self.confirm(self.door.identity.name):
             return
-        try:
-            if self.amends is None:
-                self.review_index = self.board.reviews.sign(self.draft, **values).index
-            else:
-                self.review_index = self.board.reviews.amend(
-                    self.draft.case.mrn, self.amends, self.draft.meeting.id, **values
-                ).index
-        except (InvalidInput, BoardError) as error:
+        self.setEnabled(False)  # until the database answered
+
+        def signed(result: Any) -> None:
+            self.setEnabled(True)
+            self.review_index = result.index
+            QDialog.accept(self)
+
+        def refused(error: BaseException) -> None:
+            self.setEnabled(True)
             show_problems(self.problems, error_text(error))
-            return
-        super().accept()
+
+        if self.amends is None:
+            self.door.sign_review(self.draft, values, signed, refused)
+        else:
+            self.door.amend_review(
+                self.draft.case.mrn, self.amends, self.draft.meeting.id, values, signed, refused
+            )
 
 
 def latest_review_at(case: Case, meeting_date: dt.date) -> int | None:
@@ -452,30 +458,33 @@ def latest_review_at(case: Case, meeting_date: dt.date) -> int | None:
     return found[-1] if found else None
 
 
-def amend_review(parent: QWidget, board: Board, case: Case, index: int) -> bool:
+def amend_review(parent: QWidget, door: Door, case: Case, index: int, done: Any = None) -> None:
     """Open the review dialog prefilled from signed review `index` and sign an amendment at
-    the meeting the review was made at.  True when an amendment was signed."""
+    the meeting the review was made at; `done(index of the amendment)` when one was
+    signed."""
     if not 0 <= index < len(case.reviews) or not case.reviews[index].signed:
         QMessageBox.information(
             parent,
             "Amend review",
             "Only a signed review can be amended; select a signed review in the list.",
         )
-        return False
+        return
     review = case.reviews[index]
-    try:
-        meeting = board.meetings.on_date(review.meeting_date)
-        draft = board.reviews.start(meeting.id, case.mrn)
-    except BoardError as error:
+
+    def refused(error: BaseException) -> None:
         QMessageBox.warning(
             parent,
             "Amend review",
             f"{error} An amendment is signed at the meeting the review was "
             "made at; that meeting and its agenda entry are needed.",
         )
-        return False
-    dialog = ReviewDialog(board, draft, parent, amends=index, previous=review)
-    return bool(dialog.exec())
+
+    def started(draft: ReviewDraft) -> None:
+        dialog = ReviewDialog(door, draft, parent, amends=index, previous=review)
+        if dialog.exec() and dialog.review_index is not None and done is not None:
+            done(dialog.review_index)
+
+    door.amendment(case.mrn, review.meeting_date, started, refused)
 
 
 class FollowUpDialog(QDialog):
@@ -483,7 +492,7 @@ class FollowUpDialog(QDialog):
 
     def __init__(
         self,
-        board: Board,
+        door: Door,
         mrn: str,
         review_index: int,
         review: Review,
@@ -491,7 +500,7 @@ class FollowUpDialog(QDialog):
     ):
         super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.board = board
+        self.door = door
         self.mrn = mrn
         self.review_index = review_index
         self.setWindowTitle(f"Follow-up — {mrn}, review of {locale_date(review.meeting_date)}")
@@ -563,21 +572,25 @@ class FollowUpDialog(QDialog):
                 f"status is {self.status_combo.currentText()} — choose why",
             )
             return
-        try:
-            self.board.reviews.set_follow_up(
-                self.mrn,
-                self.review_index,
-                self.status_combo.currentData(),
-                self.reason_combo.currentData(),
-                self.note_edit.text().strip() or None,
-            )
-        except (InvalidInput, BoardError) as error:
+        fields = {
+            "status": self.status_combo.currentData(),
+            "reason": self.reason_combo.currentData(),
+            "note": self.note_edit.text().strip() or None,
+        }
+        self.setEnabled(False)
+
+        def recorded(_changes: Any) -> None:
+            self.setEnabled(True)
+            QDialog.accept(self)
+
+        def refused(error: BaseException) -> None:
+            self.setEnabled(True)
             show_problems(self.problems, error_text(error))
-            return
-        super().accept()
+
+        self.door.set_follow_up(self.mrn, self.review_index, fields, recorded, refused)
 
 
-def record_follow_up(parent: QWidget, board: Board, case: Case, index: int) -> bool:
+def record_follow_up(parent: QWidget, door: Door, case: Case, index: int) -> bool:
     """Ask for the follow-up of signed review `index`; True when it was recorded."""
     if not 0 <= index < len(case.reviews) or not case.reviews[index].signed:
         QMessageBox.information(
@@ -586,7 +599,7 @@ def record_follow_up(parent: QWidget, board: Board, case: Case, index: int) -> b
             "Follow-up is recorded for a signed review; select a signed review in the list.",
         )
         return False
-    return bool(FollowUpDialog(board, case.mrn, index, case.reviews[index], parent).exec())
+    return bool(FollowUpDialog(door, case.mrn, index, case.reviews[index], parent).exec())
 
 
 __all__: Sequence[str] = (

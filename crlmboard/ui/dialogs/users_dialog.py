@@ -20,8 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from crlmboard.domain.validation import InvalidInput
-from crlmboard.services.board import Board, BoardError
-from crlmboard.services.users import ROLES
+from crlmboard.ui.ops import ROLES, BoardError, BoardUser, Door
 
 COLUMNS = ("Login", "Printed name", "Role", "State")
 
@@ -29,9 +28,9 @@ COLUMNS = ("Login", "Printed name", "Role", "State")
 class UsersDialog(QDialog):
     """The users table with Add…, Disable and Enable."""
 
-    def __init__(self, board: Board, parent: QWidget | None = None):
+    def __init__(self, door: Door, parent: QWidget | None = None):
         super().__init__(parent)
-        self.board = board
+        self.door = door
         self.setWindowTitle("Users")
         self.resize(640, 360)
         layout = QVBoxLayout(self)
@@ -62,11 +61,13 @@ class UsersDialog(QDialog):
         self.refresh()
 
     def refresh(self) -> None:
-        try:
-            users = self.board.users.list()
-        except BoardError as error:
-            self.message.setText(str(error))
-            users = []
+        def failed(error: BaseException) -> None:
+            self.message.setText(_text(error))
+            self._show([])
+
+        self.door.list_users(self._show, failed)
+
+    def _show(self, users: list[BoardUser]) -> None:
         self.table.setRowCount(len(users))
         for row, user in enumerate(users):
             values = (
@@ -90,41 +91,59 @@ class UsersDialog(QDialog):
         if login is None:
             self.message.setText("Select a user first.")
             return
-        try:
-            if action == "disable":
-                self.board.users.disable(login)
-                self.message.setText(f"{login} can no longer log in; their history stays.")
-            else:
-                self.board.users.enable(login)
-                self.message.setText(f"{login} can log in again.")
-        except BoardError as error:
-            self.message.setText(str(error))
-        self.refresh()
 
-    def add_user(self) -> None:
-        dialog = AddUserDialog(self)
-        while dialog.exec():
-            if dialog.password.text() != dialog.again.text():
-                dialog.problem.setText("The two passwords differ.")
-                continue
-            try:
-                self.board.users.add(
-                    dialog.login.text().strip(),
-                    dialog.name.text().strip(),
-                    [str(dialog.role.currentData())],
-                    dialog.password.text(),
-                )
-            except (InvalidInput, BoardError) as error:
-                text = (
-                    "\n".join(str(p) for p in error.problems)
-                    if isinstance(error, InvalidInput)
-                    else str(error)
-                )
-                dialog.problem.setText(text)
-                continue
-            self.message.setText(f"Added {dialog.login.text().strip()}.")
-            break
-        self.refresh()
+        def done(_changes: object) -> None:
+            self.message.setText(
+                f"{login} can no longer log in; their history stays."
+                if action == "disable"
+                else f"{login} can log in again."
+            )
+            self.refresh()
+
+        def failed(error: BaseException) -> None:
+            self.message.setText(_text(error))
+            self.refresh()
+
+        if action == "disable":
+            self.door.disable_user(login, done, failed)
+        else:
+            self.door.enable_user(login, done, failed)
+
+    def add_user(self, dialog: AddUserDialog | None = None) -> None:
+        """Ask for the new user; on a refusal the dialog opens again, saying why."""
+        dialog = dialog or AddUserDialog(self)
+        if not dialog.exec():
+            return
+        if dialog.password.text() != dialog.again.text():
+            dialog.problem.setText("The two passwords differ.")
+            self.add_user(dialog)
+            return
+        login = dialog.login.text().strip()
+
+        def added(_changes: object) -> None:
+            self.message.setText(f"Added {login}.")
+            self.refresh()
+
+        def refused(error: BaseException) -> None:
+            dialog.problem.setText(_text(error))
+            self.add_user(dialog)
+
+        self.door.add_user(
+            login,
+            dialog.name.text().strip(),
+            [str(dialog.role.currentData())],
+            dialog.password.text(),
+            added,
+            refused,
+        )
+
+
+def _text(error: BaseException) -> str:
+    if isinstance(error, InvalidInput):
+        return "\n".join(str(p) for p in error.problems)
+    if isinstance(error, BoardError):
+        return str(error)
+    return f"The server did not complete it ({type(error).__name__})."
 
 
 class AddUserDialog(QDialog):
