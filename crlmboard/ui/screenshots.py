@@ -321,9 +321,7 @@ def take_screenshots(outdir: Path, suffix: str = "") -> list[Path]:
     outdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="crlmboard-demo-") as temporary:
         board = open_demo_database(Path(temporary) / "demo.sqlite3")
-        window = MainWindow(board, user="demo coordinator")
-        # the pictures' user signs and changes too (not the login running the command)
-        window.door.set_user("demo coordinator", None, lambda _error: None)
+        window = MainWindow(board)  # the user is the login running the command
         window.resize(WIDTH, HEIGHT)
         window.move(0, 0)
         window.show()
@@ -473,9 +471,6 @@ def take_look(outdir: Path, look: str) -> int:
     from crlmboard.app import application
 
     application()
-    from PySide6.QtCore import QSettings
-
-    QSettings().setValue("user_name", "demo coordinator")  # a throw-away user's settings
     if VARIANTS[suffix][1]:
         QApplication.setStyle("Fusion")
         QApplication.setPalette(dark_palette())
