@@ -349,7 +349,11 @@ class MainWindow(QMainWindow):
     # -- case list --------------------------------------------------------------------
 
     def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        if not current.isValid():
+        # a row made current without being selected (Qt does so when the list gets the
+        # focus) is no one's choice: only a selected row opens its case
+        if not current.isValid() or not self.table.selectionModel().isRowSelected(
+            current.row(), QModelIndex()
+        ):
             return
         mrn = self.model.data(current, Qt.ItemDataRole.UserRole)
         if mrn and (self.workspace.case is None or self.workspace.case.mrn != mrn):

@@ -34,6 +34,9 @@ def test_the_case_list_has_the_keyboard_at_start(window: MainWindow, qtbot: QtBo
     Meetings."""
     qtbot.waitUntil(lambda: QApplication.focusWidget() is not None)
     assert QApplication.focusWidget() is window.table
+    # the focus alone opens no one's case (Qt makes the first row current, unselected)
+    qtbot.wait(50)
+    assert window.workspace.case is None
 
 
 def test_a_dialog_is_modal_to_the_window_and_gives_the_focus_back(
