@@ -321,13 +321,13 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_screenshots(args: argparse.Namespace) -> int:
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from crlmboard.app import application
+    if args.look:  # one look, in the process take_all started for it
+        from crlmboard.ui.screenshots import take_look
 
-    application()
-    from crlmboard.ui.screenshots import take_screenshots
+        return take_look(Path(args.outdir), args.look)
+    from crlmboard.ui.screenshots import take_all
 
-    for path in take_screenshots(Path(args.outdir)):
+    for path in take_all(Path(args.outdir)):
         _out(str(path))
     return EXIT_OK
 
@@ -784,9 +784,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(
         "screenshots",
         cmd_screenshots,
-        "write PNGs of the main views on a fresh demo database (for review)",
+        "write PNGs of every view and dialog on a fresh demo database, at 100 %% and 200 %% "
+        "and in a dark palette (for review)",
     )
     p.add_argument("outdir")
+    p.add_argument("--look", choices=("light", "200", "dark"), help=argparse.SUPPRESS)
     p = command(
         "check",
         cmd_check,

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from PySide6.QtCore import QDate, QEvent, QLocale, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCalendarWidget,
@@ -31,6 +31,7 @@ from crlmboard.domain import models as m
 from crlmboard.domain.labels import value_label
 from crlmboard.domain.models import FieldSpec, Record, field_specs
 from crlmboard.domain.validation import Problem, problems_from_error
+from crlmboard.ui.colours import problem_style
 
 UNKNOWN = "—"
 PLACEHOLDERS = {"cycle_length_days": "14, 21 or 28 (empty: the regimen's usual length)"}
@@ -284,12 +285,14 @@ class FieldEditor(QWidget):
             self.line.setPlaceholderText(self._placeholder())
             self.line.textEdited.connect(self.changed)
             layout.addWidget(self.line, 1)
+        self.unit: QLabel | None = None
         if spec.unit:
-            layout.addWidget(QLabel(spec.unit))
+            self.unit = QLabel(spec.unit)
+            layout.addWidget(self.unit)
         # the reason goes under the field, where a long one has the form's whole width
         self.reason = QLabel()
         self.reason.setObjectName("fieldReason")
-        self.reason.setStyleSheet("color: #b00020;")
+        self.reason.setStyleSheet(problem_style())
         self.reason.setWordWrap(True)
         self.reason.setTextFormat(Qt.TextFormat.PlainText)
         self.reason.hide()
@@ -399,10 +402,15 @@ class RecordForm(QWidget):
             label = spec.label + (" *" if spec.required else "")
             self.layout_.addRow(label, editor)
             self.editors[spec.name] = editor
+        # every unit as wide as the widest: the fields with a unit end in one line
+        units = [e.unit for e in self.editors.values() if e.unit is not None]
+        widest = max((unit.sizeHint().width() for unit in units), default=0)
+        for unit in units:
+            unit.setMinimumWidth(widest)
         # problems of fields this form does not show, in the words of the record
         self.others = QLabel()
         self.others.setObjectName("formProblems")
-        self.others.setStyleSheet("color: #b00020;")
+        self.others.setStyleSheet(problem_style())
         self.others.setWordWrap(True)
         self.others.setTextFormat(Qt.TextFormat.PlainText)
         self.others.hide()
@@ -444,11 +452,17 @@ class RecordForm(QWidget):
             }
             values = {**merged, **values}
         record: Record | None = None
-        if not problems:
-            try:
-                record = self.model.model_validate(values)
-            except ValidationError as error:
-                problems = problems_from_error(error)
+        try:
+            record = self.model.model_validate(values)
+        except ValidationError as error:
+            # every field's problem at once, not the others only after a date is mended
+            # (a field that could not be read is reported as such, not also as missing)
+            unread = {p.path for p in problems}
+            problems += [
+                p for p in problems_from_error(error) if p.path.split(".")[0] not in unread
+            ]
+        if problems:
+            record = None
         if record is not None and hasattr(record, "cross_checks"):
             problems = [Problem(f, m) for f, m in record.cross_checks(self.today)]
             if problems:
@@ -483,10 +497,33 @@ class RecordForm(QWidget):
                 target.setFocus(Qt.FocusReason.OtherFocusReason)
 
 
-def read_only_table(model: Any) -> QTableView:
+class ListView(QTableView):
+    """A table that says so when it has no rows (`placeholder`), instead of an empty grid
+    that could be a list still loading or a list that failed."""
+
+    placeholder = "None recorded."
+
+    def paintEvent(self, event: Any) -> None:
+        super().paintEvent(event)
+        model = self.model()
+        if model is None or model.rowCount() > 0 or not self.placeholder:
+            return
+        painter = QPainter(self.viewport())
+        painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+        painter.drawText(
+            self.viewport().rect().adjusted(8, 8, -8, -8),
+            int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop),
+            self.placeholder,
+        )
+        painter.end()
+
+
+def read_only_table(model: Any, placeholder: str = ListView.placeholder) -> ListView:
     """A table view of a model: whole rows selected one at a time, not editable in place,
-    alternating row colours, no row numbers."""
-    view = QTableView()
+    alternating row colours, no row numbers; `placeholder` is shown while it has no rows."""
+    view = ListView()
+    view.placeholder = placeholder
+    view.setTabKeyNavigation(False)  # Tab goes on to the next control, not the next cell
     view.setModel(model)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

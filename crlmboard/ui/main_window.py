@@ -73,6 +73,7 @@ class MainWindow(QMainWindow):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setTabKeyNavigation(False)  # Tab leaves the list (rows, not cells)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().hide()
         # one row height for all: the view never measures rows it does not show
@@ -147,6 +148,7 @@ class MainWindow(QMainWindow):
         self._midnight.timeout.connect(self._new_day)
         self._arm_midnight()
         self.door.recompute_summaries()  # the list's columns as of today and this profile
+        self.table.setFocus()  # the keyboard starts in the case list (not the page tabs)
 
     # -- layout helpers ---------------------------------------------------------------
 
@@ -347,7 +349,11 @@ class MainWindow(QMainWindow):
     # -- case list --------------------------------------------------------------------
 
     def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        if not current.isValid():
+        # a row made current without being selected (Qt does so when the list gets the
+        # focus) is no one's choice: only a selected row opens its case
+        if not current.isValid() or not self.table.selectionModel().isRowSelected(
+            current.row(), QModelIndex()
+        ):
             return
         mrn = self.model.data(current, Qt.ItemDataRole.UserRole)
         if mrn and (self.workspace.case is None or self.workspace.case.mrn != mrn):
@@ -784,7 +790,10 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
-            self.resize(1280, 720)
+            # 1280×720, or less so that it fits on the screen with its frame (on a 1280×720
+            # screen the status bar was below the screen's edge)
+            available = self.screen().availableGeometry()
+            self.resize(min(1280, available.width() - 16), min(720, available.height() - 64))
         splitter = settings.value("main_window/splitter")
         if splitter is not None:
             self.splitter.restoreState(splitter)

@@ -28,3 +28,17 @@ def threaded(monkeypatch: pytest.MonkeyPatch) -> None:
     from crlmboard.ui import ops
 
     monkeypatch.setattr(ops, "SYNCHRONOUS", False)
+
+
+@pytest.fixture
+def dark_palette() -> Iterator[None]:
+    """The application in the dark palette `crlmboard screenshots` pictures (as on a dark
+    desktop), the light one again afterwards."""
+    from PySide6.QtWidgets import QApplication
+
+    from crlmboard.ui.screenshots import dark_palette as palette
+
+    before = QApplication.palette()
+    QApplication.setPalette(palette())
+    yield
+    QApplication.setPalette(before)

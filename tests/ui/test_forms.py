@@ -359,3 +359,71 @@ def test_removing_a_cycle_asks_first(window: MainWindow, qtbot: QtBot) -> None:
     answer_remove("Remove")
     qtbot.mouseClick(tab.remove_button, Qt.MouseButton.LeftButton)
     assert len(window.door.board.cases.get("EX-0003").chemotherapy) == before - 1
+
+
+def _contrast(one: Any, other: Any) -> float:
+    """WCAG contrast ratio of two QColors."""
+
+    def luminance(colour: Any) -> float:
+        def channel(c: float) -> float:
+            return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+        r, g, b = (channel(x) for x in (colour.redF(), colour.greenF(), colour.blueF()))
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    high, low = sorted((luminance(one), luminance(other)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("look", ["light", "dark"])
+def test_a_refusal_reads_on_a_light_and_on_a_dark_palette(
+    qtbot: QtBot, look: str, request: pytest.FixtureRequest
+) -> None:
+    """The reason under a field is red on the form's own background, readable (contrast
+    ≥ 4.5, WCAG AA) in both; a dark desktop used to get #b00020 on dark grey (1.9)."""
+    if look == "dark":
+        request.getfixturevalue("dark_palette")
+    dialog = RecordDialog(m.Patient, None, "New case")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.form.editors["height_cm"].line, "1.72")
+    reason = dialog.form.editors["height_cm"].reason
+    assert reason.isVisible() and reason.text()
+    match = re.search(r"color:\s*(#[0-9a-fA-F]{6})", reason.styleSheet())
+    assert match is not None
+    from PySide6.QtGui import QColor, QPalette
+
+    background = dialog.palette().color(QPalette.ColorRole.Window)
+    assert _contrast(QColor(match.group(1)), background) >= 4.5
+
+
+def test_fields_with_a_unit_end_in_one_line(qtbot: QtBot) -> None:
+    """Seen in the screenshots: Height (cm) ended further right than Weight (kg), Volume (mL)
+    than FLR (%): the units were as wide as their text."""
+    form = RecordForm(m.Patient)
+    qtbot.addWidget(form)
+    form.resize(600, 500)
+    form.show()
+    qtbot.waitExposed(form)
+    ends = {
+        name: editor.line.mapTo(form, editor.line.rect().topRight()).x()
+        for name, editor in form.editors.items()
+        if editor.unit is not None and editor.line is not None
+    }
+    assert set(ends) == {"height_cm", "weight_kg"}
+    assert len(set(ends.values())) == 1, ends
+
+
+def test_every_bad_field_says_so_at_once(qtbot: QtBot) -> None:
+    """Seen in the screenshots: with a date that cannot be read, an MRN with a space and a
+    height of 1.72 cm, only the date was marked; the others appeared after it was mended."""
+    dialog = RecordDialog(m.Patient, None, "New case")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    editors = dialog.form.editors
+    qtbot.keyClicks(editors["mrn"].line, "DEMO 0099/?")
+    qtbot.keyClicks(editors["birth_date"].line, "31.02.1961")
+    qtbot.keyClicks(editors["height_cm"].line, "1.72")
+    marked = {name for name, editor in editors.items() if editor.reason.isVisible()}
+    assert marked == {"mrn", "birth_date", "height_cm"}
+    assert not dialog.buttons.button(dialog.buttons.StandardButton.Ok).isEnabled()

@@ -151,6 +151,24 @@ def test_create_a_meeting_through_the_dialog(window: MainWindow, qtbot: QtBot) -
     assert model.data(model.index(0, 3)) == "3/5 core roles"
 
 
+def test_a_new_meeting_from_the_last_one_opens_without_a_false_problem(
+    window: MainWindow, meeting: tuple[int, int], qtbot: QtBot
+) -> None:
+    """New meeting copies the attendees of the last meeting; adding each row used to check
+    the row before its role box existed and showed "Attendee row 4, Role: must be one of:
+    hepatobiliary_surgeon, …" under a correct list (seen in the screenshots)."""
+    seen: list[tuple[bool, str, int]] = []
+
+    def look(dialog: MeetingDialog) -> None:
+        seen.append((dialog.problems.isVisible(), dialog.problems.text(), dialog.table.rowCount()))
+        dialog.reject()
+
+    when_dialog(look, MeetingDialog)
+    window.meetings.new_meeting()
+    qtbot.waitUntil(lambda: bool(seen))
+    assert seen == [(False, "", 4)]
+
+
 def test_add_the_open_case_to_the_agenda_with_its_question(
     window: MainWindow, qtbot: QtBot
 ) -> None:
@@ -355,6 +373,56 @@ def test_review_dialog_signs_the_review(
     assert [r.decision for r in reviews] == ["Resect segment 6.", "Resect segments 6 and 7."]
     assert reviews[1].amends == 0
     assert first == window.meetings.selected_meeting_id()
+
+
+def test_review_actions_have_room_for_an_owner_and_name_no_other_date_format(
+    window: MainWindow, meeting: tuple[int, int], qtbot: QtBot
+) -> None:
+    """Seen in the screenshots: the Owner column was as narrow as its heading, and the due
+    column said "YYYY-MM-DD" where the dialog takes and shows the locale's dates."""
+    window.select_case("EX-0001")
+    window.pages.setCurrentWidget(window.meetings)
+    select_agenda_row(window, "EX-0001")
+    seen: dict[str, Any] = {}
+
+    def look(dialog: ReviewDialog) -> None:
+        table = dialog.actions_table
+        dialog.add_action()
+        metrics = table.fontMetrics()
+        seen["owner"] = table.columnWidth(1) >= metrics.horizontalAdvance("Medical oncology")
+        seen["headers"] = [table.horizontalHeaderItem(c).text() for c in range(3)]  # type: ignore[union-attr]
+        dialog.reject()
+
+    when_dialog(look, ReviewDialog)
+    window.meetings.review()
+    qtbot.waitUntil(lambda: bool(seen))
+    assert seen == {"owner": True, "headers": ["Action", "Owner", "Due"]}
+
+
+def test_attendance_boxes_are_visible_on_a_dark_palette(
+    window: MainWindow, meeting: tuple[int, int], qtbot: QtBot, dark_palette: None
+) -> None:
+    """Fusion outlines a check box a shade darker than the window colour: on a dark palette
+    the review's attendance boxes were near-invisible (seen in the dark screenshots)."""
+    from PySide6.QtGui import QPalette
+
+    from tests.ui.test_forms import _contrast
+
+    window.select_case("EX-0001")
+    window.pages.setCurrentWidget(window.meetings)
+    select_agenda_row(window, "EX-0001")
+    seen: list[float] = []
+
+    def look(dialog: ReviewDialog) -> None:
+        palette = dialog.attendees_list.palette()
+        outline = palette.color(QPalette.ColorRole.Window).darker(140)
+        seen.append(_contrast(outline, palette.color(QPalette.ColorRole.Base)))
+        dialog.reject()
+
+    when_dialog(look, ReviewDialog)
+    window.meetings.review()
+    qtbot.waitUntil(lambda: bool(seen))
+    assert seen[0] >= 3
 
 
 def test_amend_from_the_reviews_tab(

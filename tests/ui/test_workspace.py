@@ -330,7 +330,11 @@ def test_history_check_backup_and_restore(
     window.show_history()
     history = seen["HistoryDialog"]
     assert isinstance(history, HistoryDialog) and history.model.rowCount() > 0
-    assert history.model.data(history.model.index(0, 2)) == "insert"
+    # in words, with the fields named as the forms name them (not "insert", "case id: 1",
+    # "birth date" or "cea ng ml", seen in the screenshots)
+    assert history.model.data(history.model.index(0, 2)) == "added"
+    after = history.model.data(history.model.index(0, 5))
+    assert "Birth date" in after and "case id" not in after
 
     when_dialog(look)
     window.check_database()
@@ -425,3 +429,36 @@ def test_nn_is_shown_in_the_lesion_matrix_and_overview(window: MainWindow) -> No
     assert "non-CR/non-PD" in tooltip
     response = window.workspace.overview.values["response"].text()
     assert response.startswith("NN — non-CR/non-PD")
+
+
+def test_the_overview_never_cuts_its_lines_on_a_short_window(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    """Seen under Xvfb on a 1280×720 screen (window 1264×656): the summary's lines were
+    squeezed until their text was cut; the findings list gives way instead."""
+    window.select_case("EX-0001")
+    window.workspace.setCurrentWidget(window.workspace.overview)
+    window.resize(780, 560)
+    qtbot.wait(50)
+    overview = window.workspace.overview
+    for label in overview.values.values():
+        assert label.height() >= label.fontMetrics().lineSpacing(), label.text()
+
+
+def test_an_empty_list_says_none_recorded(window: MainWindow, qtbot: QtBot) -> None:
+    """Seen in the screenshots: an empty Surgery outcomes or Reviews list was a bare grid
+    that could as well be a list still loading."""
+    from PySide6.QtGui import QImage
+
+    window.select_case("EX-0001")
+    tab = window.workspace.outcomes
+    window.workspace.setCurrentWidget(window.workspace.procedures)
+    qtbot.waitUntil(lambda: tab.view.isVisible())
+    assert tab.model.rowCount() == 0
+
+    def ink(view: Any) -> int:
+        image = view.viewport().grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+        return len({image.pixel(x, y) for y in range(0, 40) for x in range(image.width())})
+
+    assert ink(tab.view) > 3  # the text is drawn; an empty grid is one or two colours
+    assert tab.view.placeholder == "None recorded."

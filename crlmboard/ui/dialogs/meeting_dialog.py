@@ -39,6 +39,7 @@ from crlmboard.domain.labels import value_label
 from crlmboard.domain.meeting import MeetingFields
 from crlmboard.domain.models import Attendee, Role
 from crlmboard.domain.validation import InvalidInput, Problem, problems_from_error
+from crlmboard.ui.colours import problem_style
 from crlmboard.ui.forms import DateEdit, iso_text, locale_date, problems_text
 from crlmboard.ui.ops import AgendaEntry, Door, MeetingListing, MeetingSummary
 
@@ -54,7 +55,7 @@ def problem_label() -> QLabel:
     """A label for refusals: red text that also starts with a word, never colour alone."""
     label = QLabel()
     label.setObjectName("problems")
-    label.setStyleSheet("color: #b00020;")
+    label.setStyleSheet(problem_style())
     label.setWordWrap(True)
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.hide()
@@ -203,8 +204,11 @@ class MeetingDialog(QDialog):
 
     def add_attendee(self, name: str, role: Role | str, *, edit: bool = False) -> None:
         row = self.table.rowCount()
+        # the row is checked once it is whole (name and role), not when its name arrives
+        self.table.blockSignals(True)
         self.table.insertRow(row)
         self.table.setItem(row, 0, QTableWidgetItem(name))
+        self.table.blockSignals(False)
         combo = QComboBox()
         combo.setAccessibleName("Role")
         for value in Role:

@@ -54,8 +54,9 @@ from crlmboard.domain.models import (
     Strategy,
 )
 from crlmboard.domain.validation import Problem, problems_from_error
+from crlmboard.ui.colours import visible_outlines
 from crlmboard.ui.dialogs.meeting_dialog import error_text, problem_label, role_text, show_problems
-from crlmboard.ui.forms import DateEdit, iso_text, locale_date, problems_text
+from crlmboard.ui.forms import DateEdit, date_hint, iso_text, locale_date, problems_text
 from crlmboard.ui.ops import Door, ReviewDraft
 from crlmboard.ui.views.overview import OverviewView
 
@@ -264,11 +265,21 @@ class ReviewDialog(QDialog):
         self.actions_table = ActionsTable(0, 3)
         self.actions_table.setAccessibleName("Actions")
         self.actions_table.add_requested.connect(lambda: self.add_action(edit=True))
-        self.actions_table.setHorizontalHeaderLabels(["Action", "Owner", "Due (YYYY-MM-DD)"])
+        # the due date is typed and shown as every date field takes it (not only ISO)
+        self.actions_table.setHorizontalHeaderLabels(["Action", "Owner", "Due"])
+        due_header = self.actions_table.horizontalHeaderItem(2)
+        if due_header is not None:
+            due_header.setToolTip(f"Due date: {date_hint()}")
         header = self.actions_table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        # an owner's name has room before it is typed (it was as narrow as "Owner")
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
+        metrics = self.actions_table.fontMetrics()
+        self.actions_table.setColumnWidth(1, metrics.horizontalAdvance("Medical oncology") + 16)
+        self.actions_table.setColumnWidth(
+            2, metrics.horizontalAdvance(locale_date(dt.date(2026, 12, 28))) + 24
+        )
         self.actions_table.verticalHeader().hide()
         self.actions_table.setMinimumHeight(self.fontMetrics().lineSpacing() * 6)
         self.actions_table.setTabKeyNavigation(False)
@@ -295,6 +306,7 @@ class ReviewDialog(QDialog):
         self.attendees_list.setAccessibleName("Attendees")
         self.attendees_list.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.attendees_list.setMinimumHeight(self.fontMetrics().lineSpacing() * 5)
+        visible_outlines(self.attendees_list)  # its check boxes, on a dark palette too
         form.addRow("Attendees", self.attendees_list)
         # Who signs is who is logged in (the server's session user, or the OS account):
         # never a name typed here (21 CFR 11.50: printed name, time with zone, meaning).

@@ -4,6 +4,7 @@ report, and the list of backups to restore from."""
 from __future__ import annotations
 
 import json
+from functools import cache
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -21,14 +22,52 @@ from PySide6.QtWidgets import (
 from crlmboard.ui.forms import read_only_table
 from crlmboard.ui.models.records import RecordTableModel
 
+# the audit trail's words for what happened -> the history's
+ACTIONS = {"insert": "added", "update": "changed", "delete": "removed"}
+# the database's keys: no one's record, only how rows point at each other
+HIDDEN_COLUMNS = frozenset({"id", "case_id"})
+
+
+@cache
+def _labels() -> dict[str, str]:
+    """Every record field's label by its name, as the forms show it (`cea_ng_ml` ->
+    "CEA")."""
+    from pydantic import BaseModel
+
+    from crlmboard.domain import models as m
+
+    found: dict[str, str] = {}
+    for value in vars(m).values():
+        if isinstance(value, type) and issubclass(value, BaseModel) and value is not BaseModel:
+            for name in value.model_fields:
+                label = m.field_label(value, name)
+                if label != name.replace("_", " "):
+                    found.setdefault(name, label)
+    return found
+
 
 def _values(values: dict[str, Any] | None, fields: list[str]) -> str:
     if not values:
         return ""
     shown = {k: values.get(k) for k in fields if k in values} or values
+    labels = _labels()
     return "; ".join(
-        f"{k.replace('_', ' ')}: {json.dumps(v, ensure_ascii=False)}" for k, v in shown.items()
+        f"{labels.get(k, k.replace('_', ' '))}: {json.dumps(v, ensure_ascii=False)}"
+        for k, v in shown.items()
+        if k not in HIDDEN_COLUMNS
     )[:300]
+
+
+# why a backup was made, as its manifest records it -> as the list says it
+BACKUP_REASONS = {
+    "open": "on opening the database",
+    "close": "on closing the database",
+}
+
+
+def backup_reason(reason: str | None) -> str:
+    """Why a backup was made, in words ("open" -> "on opening the database")."""
+    return BACKUP_REASONS.get(reason or "", reason or "")
 
 
 def _table(model: RecordTableModel) -> QTableView:
@@ -57,7 +96,7 @@ class HistoryDialog(QDialog):
             [
                 ("When (UTC)", lambda e: e.at.strftime("%Y-%m-%d %H:%M:%S")),
                 ("Who", lambda e: f"{e.app_user} ({e.os_login}@{e.host})"),
-                ("Action", lambda e: e.action),
+                ("Action", lambda e: ACTIONS.get(e.action, e.action)),
                 ("Record", lambda e: f"{e.table.replace('_', ' ')} {e.record_id or ''}"),
                 ("Before", lambda e: _values(e.before, e.fields)),
                 ("After", lambda e: _values(e.after, e.fields)),
@@ -132,13 +171,15 @@ class RestoreDialog(QDialog):
                 ),
                 ("Patients", lambda b: "" if b.patients is None else b.patients),
                 ("Schema", lambda b: b.schema or ""),
-                ("Why", lambda b: b.reason or ""),
+                ("Why", lambda b: backup_reason(b.reason)),
                 ("State", lambda b: "verified" if b.verified else f"NOT usable: {b.problem}"),
             ],
             self,
         )
         self.model.set_records(backups)
         self.view = _table(self.model)
+        # the time a backup was made is what one chooses by: never cut to "2026-12-07 …"
+        self.view.resizeColumnsToContents()
         layout.addWidget(self.view, 1)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel

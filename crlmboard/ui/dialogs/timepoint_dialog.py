@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from PySide6.QtCore import QItemSelectionModel, Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -27,6 +27,7 @@ from crlmboard.domain import models as m
 from crlmboard.domain.case import ImagingTimepoint
 from crlmboard.domain.labels import value_label
 from crlmboard.domain.validation import Problem, problems_from_error
+from crlmboard.ui.colours import colour, problem_style
 from crlmboard.ui.forms import RecordForm, problems_text
 
 COLUMNS = [spec for spec in m.field_specs(m.LesionMeasurement)]
@@ -84,7 +85,7 @@ class TimepointDialog(QDialog):
         row.addWidget(remove)
         layout.addLayout(row)
         self.problems_label = QLabel()
-        self.problems_label.setStyleSheet("color: #b00020;")
+        self.problems_label.setStyleSheet(problem_style())
         self.problems_label.setWordWrap(True)
         layout.addWidget(self.problems_label)
         buttons = QDialogButtonBox(
@@ -226,7 +227,7 @@ class TimepointDialog(QDialog):
         """A bad cell: tinted, with its reason as tooltip (and the list below says it)."""
         widget = self.table.cellWidget(row, column)
         if widget is not None:
-            widget.setStyleSheet("background: #f8d7da;" if reason else "")
+            widget.setStyleSheet(f"background: {colour('bad_cell').name()};" if reason else "")
             widget.setToolTip(reason or "")
             return
         item = self.table.item(row, column)
@@ -235,7 +236,7 @@ class TimepointDialog(QDialog):
         if item is None:
             item = QTableWidgetItem("")
             self.table.setItem(row, column, item)
-        item.setBackground(QColor("#f8d7da") if reason else QBrush())
+        item.setBackground(colour("bad_cell") if reason else QBrush())
         item.setToolTip(reason or "")
         item.setData(BAD_CELL, bool(reason))
 

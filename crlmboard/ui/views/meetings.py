@@ -15,13 +15,12 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStyle,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from crlmboard.ui.dialogs.meeting_dialog import QuorumLine
-from crlmboard.ui.forms import read_only_table
+from crlmboard.ui.forms import ListView, read_only_table
 from crlmboard.ui.models.meetings import (
     SORT_ROLE,
     AgendaModel,
@@ -30,7 +29,7 @@ from crlmboard.ui.models.meetings import (
 )
 
 
-def table(model: Any) -> QTableView:
+def table(model: Any) -> ListView:
     view = read_only_table(model)
     view.setWordWrap(False)
     view.horizontalHeader().setHighlightSections(False)
@@ -125,6 +124,7 @@ class MeetingsLayout(QWidget):
         self.agenda_model = AgendaModel(self)
         self.agenda_model.icons = self.icons
         self.agenda_view = table(self.agenda_model)
+        self.agenda_view.placeholder = "No case on this agenda yet: Add case…"
         self.agenda_view.setAccessibleName("Agenda")
         self.agenda_view.setDragEnabled(True)
         self.agenda_view.setAcceptDrops(True)
@@ -191,6 +191,7 @@ class FollowUpLayout(QWidget):
         self.proxy.setSortRole(SORT_ROLE)
         self.view = table(self.proxy)
         self.view.setAccessibleName("Follow-up worklist")
+        self.view.placeholder = "No recommendation is waiting for its follow-up."
         self.view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.view.setSortingEnabled(True)
         for column, width in enumerate((110, 220, 110, 240, 110)):

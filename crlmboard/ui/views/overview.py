@@ -100,6 +100,10 @@ class OverviewView(QWidget):
             value = QLabel()
             value.setWordWrap(True)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            # a line is never squeezed below its own height (on a short window the lines
+            # were cut, seen at 1264×656); the findings list below gives way instead
+            for line in (title, value):
+                line.setMinimumHeight(line.fontMetrics().lineSpacing())
             self.grid.addWidget(title, row, 0)
             self.grid.addWidget(value, row, 1)
             self.values[key] = value

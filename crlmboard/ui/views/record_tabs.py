@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
+from PySide6.QtGui import QBrush, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGroupBox,
@@ -29,6 +29,7 @@ from crlmboard.domain import models as m
 from crlmboard.domain.case import Case, ImagingTimepoint
 from crlmboard.domain.engine.readmodel import EvaluationView, LesionCell
 from crlmboard.domain.labels import response_text
+from crlmboard.ui.colours import colour
 from crlmboard.ui.forms import RecordForm, code_text, locale_date, read_only_table
 from crlmboard.ui.models.records import RecordTableModel
 
@@ -419,9 +420,9 @@ class LesionMatrixModel(QAbstractTableModel):
             return text
         if role == Qt.ItemDataRole.BackgroundRole and change is not None:
             if change >= 20:
-                return QBrush(QColor("#f6c9c9"))
+                return QBrush(colour("larger"))
             if change <= -30:
-                return QBrush(QColor("#cdeccd"))
+                return QBrush(colour("smaller"))
             return None
         if role == Qt.ItemDataRole.ToolTipRole and lesion is not None:
             return (
