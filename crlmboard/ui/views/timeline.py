@@ -825,11 +825,10 @@ class TimelineView(QWidget):
         self.setFocusProxy(self.canvas)
 
     def show_case(self, case: Case, evaluation: EvaluationView | None) -> None:
-        facts = evaluation.facts.raw if evaluation is not None else None
         as_of = evaluation.as_of if evaluation is not None else None
         patient = case.patient
         name = ", ".join(
             part for part in ((patient.family_name or "").upper(), patient.given_name or "") if part
         )
         title = f"{name} ({case.mrn})" if name else case.mrn
-        self.canvas.set_timeline(build_timeline(case, facts, as_of=as_of), title)
+        self.canvas.set_timeline(build_timeline(case, evaluation, as_of=as_of), title)
