@@ -25,6 +25,7 @@ from typing import Any
 
 from crlmboard.domain.case import Case, ImagingTimepoint
 from crlmboard.domain.engine.readmodel import EpisodeSpan, EvaluationView, episode_spans
+from crlmboard.domain.engine.recist import effective_status
 from crlmboard.domain.labels import value_label
 from crlmboard.domain.models import (
     LIVER_CLEARING_PROCEDURES,
@@ -571,19 +572,13 @@ class Timeline:
 
 
 def _present(timepoint: ImagingTimepoint) -> list[float | None]:
-    """Diameters of the present lesions (None where the diameter is unknown)."""
-    sizes: list[float | None] = []
-    for lesion in timepoint.lesions:
-        status = lesion.status
-        if status is None:
-            status = (
-                LesionStatus.DISAPPEARED
-                if lesion.longest_diameter_mm == 0
-                else LesionStatus.PRESENT
-            )
-        if status == LesionStatus.PRESENT and lesion.longest_diameter_mm != 0:
-            sizes.append(lesion.longest_diameter_mm)
-    return sizes
+    """Diameters of the present lesions, read as the engine reads a lesion's status (None
+    where the diameter is unknown)."""
+    return [
+        lesion.longest_diameter_mm
+        for lesion in timepoint.lesions
+        if effective_status(lesion) == LesionStatus.PRESENT and lesion.longest_diameter_mm != 0
+    ]
 
 
 def _group_cycles(cycles: Iterable[ChemotherapyCycle]) -> list[list[ChemotherapyCycle]]:
