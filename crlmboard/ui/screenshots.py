@@ -101,7 +101,7 @@ def _meeting_screenshots(window: MainWindow, door: Door, outdir: Path, written: 
 
     today = door.today()
     upcoming = next(m for m in _ask(door, door.meetings) if m.date >= today and m.agenda)
-    window.pages.setCurrentWidget(window.meetings)
+    window.pages.setCurrentWidget(window.meetings.view)
     _settle(door)
     window.meetings.select_meeting(upcoming.id)
     _settle(door)
@@ -118,7 +118,7 @@ def _meeting_screenshots(window: MainWindow, door: Door, outdir: Path, written: 
     figures = FiguresDialog(door, window, start=today - timedelta(days=90), end=today)
     _settle(door)
     _grab_dialog(figures, outdir / "33-board-figures.png", written)
-    window.pages.setCurrentWidget(window.follow_up)
+    window.pages.setCurrentWidget(window.follow_up.view)
     _settle(door)
     written.append(_grab(window, outdir / "34-follow-up.png"))
     window.pages.setCurrentWidget(window.splitter)
