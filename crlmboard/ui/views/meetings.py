@@ -37,6 +37,21 @@ def table(model: Any) -> QTableView:
     return view
 
 
+def sortable_table(
+    model: Any, name: str, parent: QWidget
+) -> tuple[QSortFilterProxyModel, QTableView]:
+    """A table of `model` sorted by its SORT_ROLE through a proxy (in the model's order
+    until a header is clicked), with its accessible name."""
+    proxy = QSortFilterProxyModel(parent)
+    proxy.setSourceModel(model)
+    proxy.setSortRole(SORT_ROLE)
+    view = table(proxy)
+    view.setAccessibleName(name)
+    view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+    view.setSortingEnabled(True)
+    return proxy, view
+
+
 class MeetingsLayout(QWidget):
     """Meetings on the left, the selected meeting with its agenda on the right."""
 
@@ -51,14 +66,8 @@ class MeetingsLayout(QWidget):
 
         # left: the meetings
         self.list_model = MeetingListModel(self)
-        self.proxy = QSortFilterProxyModel(self)
-        self.proxy.setSourceModel(self.list_model)
-        self.proxy.setSortRole(SORT_ROLE)
-        self.list_view = table(self.proxy)
-        self.list_view.setAccessibleName("Meetings")
+        self.proxy, self.list_view = sortable_table(self.list_model, "Meetings", self)
         header = self.list_view.horizontalHeader()
-        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-        self.list_view.setSortingEnabled(True)
         self.list_view.setWordWrap(True)
         # every row two lines high (the date and how far away it is; a long location wraps
         # into them, whole in its tooltip): with thousands of past meetings, rows sized to
@@ -186,13 +195,7 @@ class FollowUpLayout(QWidget):
         self.heading.setWordWrap(True)
         layout.addWidget(self.heading)
         self.model = WorklistModel(self)
-        self.proxy = QSortFilterProxyModel(self)
-        self.proxy.setSourceModel(self.model)
-        self.proxy.setSortRole(SORT_ROLE)
-        self.worklist = table(self.proxy)
-        self.worklist.setAccessibleName("Follow-up worklist")
-        self.worklist.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-        self.worklist.setSortingEnabled(True)
+        self.proxy, self.worklist = sortable_table(self.model, "Follow-up worklist", self)
         for column, width in enumerate((110, 220, 110, 240, 110)):
             self.worklist.setColumnWidth(column, width)
         self.worklist.horizontalHeader().setStretchLastSection(True)
