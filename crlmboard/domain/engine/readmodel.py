@@ -17,12 +17,13 @@ operation that ended it.  The document itself is never changed."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from crlmboard.domain.case import Case
 from crlmboard.domain.engine import recist
@@ -95,6 +96,34 @@ def _items(value: Any) -> list[Mapping[str, Any]]:
     return [x for x in value if isinstance(x, Mapping)]
 
 
+_READERS: dict[str, Callable[[Any], Any]] = {
+    "date | None": _day,
+    "dt.date | None": _day,
+    "float | None": _number,
+    "int | None": _whole,
+    "bool | None": _flag,
+    "str | None": _text,
+    "str": lambda value: str(value or ""),
+    "tuple[str, ...]": _texts,
+}
+"""How a field of each declared type is read from JSON."""
+
+View = TypeVar("View")
+
+
+def _read(cls: type[View], data: Mapping[str, Any], **given: Any) -> View:
+    """The view `cls` of `data`: each field is the document's key of the same name, read by
+    its declared type (another view by its own `parse`); `given` fields the caller read."""
+    values: dict[str, Any] = dict(given)
+    for spec in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if spec.name in given or not spec.init:
+            continue
+        kind = str(spec.type)
+        reader = _READERS.get(kind) or globals()[kind.removesuffix(" | None")].parse
+        values[spec.name] = reader(data.get(spec.name))
+    return cls(**values)
+
+
 # -- the parts of the facts --------------------------------------------------------------
 
 
@@ -113,14 +142,7 @@ class FindingView:
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> FindingView:
-        return cls(
-            rule=str(data.get("rule") or ""),
-            severity=str(data.get("severity") or ""),
-            title=str(data.get("title") or ""),
-            message=str(data.get("message") or ""),
-            values=tuple(_mapping(data.get("values")).items()),
-            sources=_texts(data.get("sources")),
-        )
+        return _read(cls, data, values=tuple(_mapping(data.get("values")).items()))
 
 
 @dataclass(frozen=True)
@@ -141,12 +163,7 @@ class ScoreView:
             for k, v in _mapping(data.get("points")).items()
             if _whole(v) is not None
         )
-        return cls(
-            _whole(data.get("score")),
-            points,
-            _texts(data.get("missing")),
-            _text(data.get("risk")),
-        )
+        return _read(cls, data, points=points)
 
 
 @dataclass(frozen=True)
@@ -159,7 +176,7 @@ class ImagingRef:
     @classmethod
     def parse(cls, data: Any) -> ImagingRef | None:
         if isinstance(data, Mapping):
-            return cls(_day(data.get("date")), _text(data.get("modality")))
+            return _read(cls, data)
         when = _day(data)  # a bare date, as an engine before 1.1.0 may have written it
         return cls(when, None) if when is not None else None
 
@@ -174,15 +191,7 @@ class FutureLiverRemnantView:
 
     @classmethod
     def parse(cls, data: Any) -> FutureLiverRemnantView | None:
-        if not isinstance(data, Mapping):
-            return None
-        return cls(
-            _number(data.get("measured_percent")),
-            _text(data.get("measured_source")),
-            _day(data.get("measured_date")),
-            _number(data.get("required_percent")),
-            _text(data.get("basis")),
-        )
+        return _read(cls, data) if isinstance(data, Mapping) else None
 
 
 @dataclass(frozen=True)
@@ -200,18 +209,7 @@ class PortalVeinEmbolisationView:
 
     @classmethod
     def parse(cls, data: Any) -> PortalVeinEmbolisationView | None:
-        if not isinstance(data, Mapping):
-            return None
-        return cls(
-            _day(data.get("date")),
-            _number(data.get("flr_before_percent")),
-            _day(data.get("flr_before_date")),
-            _number(data.get("flr_after_percent")),
-            _day(data.get("flr_after_date")),
-            _number(data.get("degree_of_hypertrophy")),
-            _number(data.get("weeks")),
-            _number(data.get("kinetic_growth_rate")),
-        )
+        return _read(cls, data) if isinstance(data, Mapping) else None
 
 
 @dataclass(frozen=True)
@@ -233,22 +231,7 @@ class ChemotherapyView:
 
     @classmethod
     def parse(cls, data: Any) -> ChemotherapyView | None:
-        if not isinstance(data, Mapping):
-            return None
-        return cls(
-            preoperative_cycles=_whole(data.get("preoperative_cycles")),
-            oxaliplatin_cycles=_whole(data.get("oxaliplatin_cycles")),
-            irinotecan_cycles=_whole(data.get("irinotecan_cycles")),
-            last_bevacizumab_date=_day(data.get("last_bevacizumab_date")),
-            preoperative_weeks=_number(data.get("preoperative_weeks")),
-            first_cycle_date=_day(data.get("first_cycle_date")),
-            last_cycle_date=_day(data.get("last_cycle_date")),
-            last_drug_delivery_date=_day(data.get("last_drug_delivery_date")),
-            last_systemic_date=_day(data.get("last_systemic_date")),
-            anti_egfr_given=_flag(data.get("anti_egfr_given")),
-            immunotherapy_given=_flag(data.get("immunotherapy_given")),
-            on_treatment=_flag(data.get("on_treatment")),
-        )
+        return _read(cls, data) if isinstance(data, Mapping) else None
 
 
 @dataclass(frozen=True)
@@ -275,20 +258,15 @@ class RecistBaselineView:
     def parse(cls, data: Any) -> RecistBaselineView | None:
         if not isinstance(data, Mapping):
             return None
-        sum_mm = _number(data.get("sum_mm"))
-        measurable = _flag(data.get("measurable"))
-        return cls(
-            _day(data.get("date")),
-            sum_mm,
-            _texts(data.get("target_lesions")),
-            _texts(data.get("non_target_lesions")),
-            _text(data.get("targets_chosen_by")),
-            measurable if measurable is not None else sum_mm is not None,
-            tuple(
-                DemotedTargetView(
-                    str(d.get("id") or ""), _number(d.get("diameter_mm")), str(d.get("reason"))
-                )
-                for d in _items(data.get("demoted_targets"))
+        measurable = _flag(data.get("measurable"))  # engine 1.0.0 too; else from the sum
+        return _read(
+            cls,
+            data,
+            measurable=measurable
+            if measurable is not None
+            else _number(data.get("sum_mm")) is not None,
+            demoted_targets=tuple(
+                _read(DemotedTargetView, d) for d in _items(data.get("demoted_targets"))
             ),
         )
 
@@ -323,16 +301,7 @@ class RecistPoint:
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> RecistPoint:
-        return cls(
-            _day(data.get("date")),
-            _number(data.get("sum_mm")),
-            _number(data.get("nadir_mm")),
-            _number(data.get("change_from_baseline_percent")),
-            _number(data.get("change_from_nadir_percent")),
-            str(data.get("response") or ""),
-            _texts(data.get("missing_targets")),
-            _number(data.get("measured_sum_mm")),
-        )
+        return _read(cls, data)
 
     @classmethod
     def of(cls, point: recist.RecistTimepoint) -> RecistPoint:
@@ -400,51 +369,8 @@ class FactsView:
     @classmethod
     def parse(cls, data: Any) -> FactsView:
         facts = _mapping(data)
-        return cls(
-            episode_start=_day(facts.get("episode_start")),
-            previous_hepatectomies=_whole(facts.get("previous_hepatectomies")),
-            age_years=_whole(facts.get("age_years")),
-            bmi=_number(facts.get("bmi")),
-            sidedness=_text(facts.get("sidedness")),
-            node_positive=_flag(facts.get("node_positive")),
-            ras_status=_text(facts.get("ras_status")),
-            braf_status=_text(facts.get("braf_status")),
-            mmr_status=_text(facts.get("mmr_status")),
-            presentation=_text(facts.get("presentation")),
-            disease_free_interval_months=_number(facts.get("disease_free_interval_months")),
-            baseline_imaging=ImagingRef.parse(facts.get("baseline_imaging")),
-            current_imaging=ImagingRef.parse(facts.get("current_imaging")),
-            lesion_count=_whole(facts.get("lesion_count")),
-            largest_diameter_mm=_number(facts.get("largest_diameter_mm")),
-            bilobar=_flag(facts.get("bilobar")),
-            tumor_burden_score=_number(facts.get("tumor_burden_score")),
-            tumor_burden_zone=_text(facts.get("tumor_burden_zone")),
-            tumor_burden_score_baseline=_number(facts.get("tumor_burden_score_baseline")),
-            tumor_burden_zone_baseline=_text(facts.get("tumor_burden_zone_baseline")),
-            cea_baseline=_number(facts.get("cea_baseline")),
-            cea_baseline_date=_day(facts.get("cea_baseline_date")),
-            cea_latest=_number(facts.get("cea_latest")),
-            cea_latest_date=_day(facts.get("cea_latest_date")),
-            cea_change_percent=_number(facts.get("cea_change_percent")),
-            chemotherapy=ChemotherapyView.parse(facts.get("chemotherapy")),
-            extensive_chemotherapy=_flag(facts.get("extensive_chemotherapy")),
-            apri=_number(facts.get("apri")),
-            apri_date=_day(facts.get("apri_date")),
-            flr=FutureLiverRemnantView.parse(facts.get("flr")),
-            pve=PortalVeinEmbolisationView.parse(facts.get("pve")),
-            major_hepatectomy=_flag(facts.get("major_hepatectomy")),
-            earliest_safe_surgery_date=_day(facts.get("earliest_safe_surgery_date")),
-            next_restaging_due=_day(facts.get("next_restaging_due")),
-            extrahepatic_sites=_texts(facts.get("extrahepatic_sites")),
-            fong_crs=ScoreView.parse(facts.get("fong_crs")),
-            game_score=ScoreView.parse(facts.get("game_score")),
-            modified_clinical_score=ScoreView.parse(facts.get("modified_clinical_score")),
-            recist_baseline=RecistBaselineView.parse(facts.get("recist_baseline")),
-            recist=tuple(RecistPoint.parse(entry) for entry in _items(facts.get("recist"))),
-            current_response=_text(facts.get("current_response")),
-            best_response=_text(facts.get("best_response")),
-            morphologic_response=_text(facts.get("morphologic_response")),
-        )
+        recist = tuple(RecistPoint.parse(entry) for entry in _items(facts.get("recist")))
+        return _read(cls, facts, recist=recist)
 
 
 # -- episodes ----------------------------------------------------------------------------

@@ -20,7 +20,19 @@ from crlmboard.domain.caseformat import loads_case
 from crlmboard.domain.engine import evaluate, evaluation_to_dict
 from crlmboard.domain.engine.lesions import lesion_courses
 from crlmboard.domain.engine.profile import Profile
-from crlmboard.domain.engine.readmodel import EvaluationView, ImagingRef, ScoreView
+from crlmboard.domain.engine.readmodel import (
+    ChemotherapyView,
+    DemotedTargetView,
+    EvaluationView,
+    FactsView,
+    FindingView,
+    FutureLiverRemnantView,
+    ImagingRef,
+    PortalVeinEmbolisationView,
+    RecistBaselineView,
+    RecistPoint,
+    ScoreView,
+)
 from crlmboard.domain.models import LesionMeasurement
 
 DEMO = Path(str(resources.files("crlmboard") / "resources" / "demo"))
@@ -219,3 +231,31 @@ def test_the_episodes_of_the_record_each_with_its_recist() -> None:
     (own,) = EvaluationView.parse(document).episodes
     assert (own.span.number, own.span.start, own.current) == (2, date(2025, 3, 18), True)
     assert own.recist == view.facts.recist
+
+
+def test_every_part_reads_an_empty_object_and_a_demoted_target() -> None:
+    """Each part of the view reads `{}` (every field of every declared type has a reader),
+    and 1.1.0's demoted targets come through with their reasons."""
+    for part in (
+        FactsView,
+        ChemotherapyView,
+        FutureLiverRemnantView,
+        PortalVeinEmbolisationView,
+        RecistBaselineView,
+        ImagingRef,
+        ScoreView,
+    ):
+        assert part.parse({}) is not None, part
+    assert RecistPoint.parse({}).response == ""
+    assert FindingView.parse({}) == FindingView("", "", "", "", (), ())
+    baseline = RecistBaselineView.parse(
+        {
+            "date": "2025-01-06",
+            "sum_mm": None,
+            "target_lesions": [],
+            "non_target_lesions": ["L1"],
+            "demoted_targets": [{"id": "L1", "diameter_mm": 8, "reason": "below_10_mm"}],
+        }
+    )
+    assert baseline is not None and not baseline.measurable  # no measurable target: no sum
+    assert baseline.demoted_targets == (DemotedTargetView("L1", 8.0, "below_10_mm"),)
