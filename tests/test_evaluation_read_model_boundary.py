@@ -20,6 +20,7 @@ DOCUMENT_NAMES = frozenset(
     {
         "raw",
         "document",
+        "doc",
         "evaluation",
         "frozen",
         "facts",
