@@ -17,6 +17,7 @@ operation that ended it.  The document itself is never changed."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import itertools
@@ -142,7 +143,9 @@ class FindingView:
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> FindingView:
-        return _read(cls, data, values=tuple(_mapping(data.get("values")).items()))
+        # a copy: the view never shares a mutable part with the (possibly signed) document
+        values = copy.deepcopy(dict(_mapping(data.get("values"))))
+        return _read(cls, data, values=tuple(values.items()))
 
 
 @dataclass(frozen=True)

@@ -259,3 +259,18 @@ def test_every_part_reads_an_empty_object_and_a_demoted_target() -> None:
     )
     assert baseline is not None and not baseline.measurable  # no measurable target: no sum
     assert baseline.demoted_targets == (DemotedTargetView("L1", 8.0, "below_10_mm"),)
+
+
+def test_the_view_shares_nothing_mutable_with_the_document() -> None:
+    """A signed review's frozen document stays byte for byte what it was, whatever a reader
+    of its view does."""
+    frozen = ENGINE_1_0_0.read_text("utf-8")
+    document = json.loads(frozen)
+    view = EvaluationView.parse(document)
+    for finding in view.findings:
+        for _name, value in finding.values:
+            if isinstance(value, dict):
+                value.clear()
+            elif isinstance(value, list):
+                value.append("changed")
+    assert json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n" == frozen
