@@ -18,14 +18,14 @@ import dataclasses
 import datetime as dt
 import itertools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from crlmboard.domain.case import Case, ImagingTimepoint
-from crlmboard.domain.engine import recist
-from crlmboard.domain.engine.facts import build_episode
+from crlmboard.domain.engine.readmodel import EpisodeSpan, EvaluationView, episode_spans
+from crlmboard.domain.engine.recist import effective_status
 from crlmboard.domain.labels import value_label
 from crlmboard.domain.models import (
     LIVER_CLEARING_PROCEDURES,
@@ -275,21 +275,9 @@ class ReviewMark:
     """The record it was drawn from (the app opens it); not part of the mark's value."""
 
 
-@dataclass(frozen=True)
-class Episode:
-    """A stretch of the disease course measured against one RECIST baseline: the record up
-    to the first liver-clearing operation, then from the day after each."""
-
-    number: int
-    start: dt.date | None
-    """The day after the operation that began it; None for the first episode."""
-    operation: str | None
-    """The liver-clearing operation that began it (`hepatectomy` …); None for the first."""
-    operation_date: dt.date | None
-
-    @property
-    def label(self) -> str:
-        return f"Episode {self.number}"
+Episode = EpisodeSpan
+"""A stretch of the disease course measured against one RECIST baseline (the read model's
+episode: the record up to the first liver-clearing operation, then from the day after each)."""
 
 
 @dataclass(frozen=True)
@@ -584,19 +572,13 @@ class Timeline:
 
 
 def _present(timepoint: ImagingTimepoint) -> list[float | None]:
-    """Diameters of the present lesions (None where the diameter is unknown)."""
-    sizes: list[float | None] = []
-    for lesion in timepoint.lesions:
-        status = lesion.status
-        if status is None:
-            status = (
-                LesionStatus.DISAPPEARED
-                if lesion.longest_diameter_mm == 0
-                else LesionStatus.PRESENT
-            )
-        if status == LesionStatus.PRESENT and lesion.longest_diameter_mm != 0:
-            sizes.append(lesion.longest_diameter_mm)
-    return sizes
+    """Diameters of the present lesions, read as the engine reads a lesion's status (None
+    where the diameter is unknown)."""
+    return [
+        lesion.longest_diameter_mm
+        for lesion in timepoint.lesions
+        if effective_status(lesion) == LesionStatus.PRESENT and lesion.longest_diameter_mm != 0
+    ]
 
 
 def _group_cycles(cycles: Iterable[ChemotherapyCycle]) -> list[list[ChemotherapyCycle]]:
@@ -646,56 +628,18 @@ Assessed = dict[date, tuple[float | None, str | None, bool]]
 """{timepoint date: (target sum, RECIST category, baseline?)}."""
 
 
-def _recist_of_facts(facts: Mapping[str, Any]) -> Assessed:
-    """The current episode's baseline and assessments, from evaluation facts."""
+def _assessed(evaluation: EvaluationView) -> Assessed:
+    """Every episode's baseline and assessments, as the read model holds them (an earlier
+    episode's as the engine made them on its last day, the current one's the document's)."""
     assessed: Assessed = {}
-    baseline = facts.get("recist_baseline")
-    if isinstance(baseline, Mapping) and baseline.get("date"):
-        when = date.fromisoformat(str(baseline["date"]))
-        assessed[when] = (_number(baseline.get("sum_mm")), None, True)
-    for entry in facts.get("recist") or ():
-        if isinstance(entry, Mapping) and entry.get("date"):
-            assessed[date.fromisoformat(str(entry["date"]))] = (
-                _number(entry.get("sum_mm")),
-                str(entry.get("response") or "NE"),
-                False,
-            )
+    for episode in evaluation.episodes:
+        baseline = episode.baseline
+        if baseline is not None and baseline.date is not None:
+            assessed[baseline.date] = (baseline.sum_mm, None, True)
+        for point in episode.recist:
+            if point.date is not None:
+                assessed[point.date] = (point.sum_mm, point.response or "NE", False)
     return assessed
-
-
-def _recist_of_episode(case: Case, last_day: date) -> Assessed:
-    """An earlier episode's baseline and assessments, as the engine made them on its last
-    day (the day before the operation that ended it)."""
-    episode = build_episode(case, last_day)
-    if episode.baseline is None:
-        return {}
-    baseline, points = recist.assess(episode.baseline, episode.recist_window)
-    assessed: Assessed = {baseline.date: (baseline.sum_mm, None, True)}
-    for point in points:
-        assessed[point.date] = (point.sum_mm, point.response, False)
-    return assessed
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
-def _episodes(case: Case, seen: Any) -> tuple[Episode, ...]:
-    """The episodes of the record: a new one the day after each liver-clearing operation
-    (from the procedures and the surgery outcomes, as the engine finds them)."""
-    operations: dict[date, str] = {}
-    for outcome in case.surgery_outcomes:
-        if outcome.procedure in LIVER_CLEARING_PROCEDURES and seen(outcome.date):
-            operations.setdefault(outcome.date, outcome.procedure.value)
-    for procedure in case.procedures:  # a procedure names it before an outcome does
-        if procedure.procedure in LIVER_CLEARING_PROCEDURES and seen(procedure.date):
-            operations[procedure.date] = procedure.procedure.value
-    episodes = [Episode(1, None, None, None)]
-    for number, when in enumerate(sorted(operations), start=2):
-        episodes.append(Episode(number, when + timedelta(days=1), operations[when], when))
-    return tuple(episodes)
 
 
 def _episode_of(episodes: Sequence[Episode], when: date) -> int:
@@ -707,14 +651,14 @@ def _episode_of(episodes: Sequence[Episode], when: date) -> int:
 
 
 def build_timeline(
-    case: Case, facts: Mapping[str, Any] | None = None, *, as_of: date | None = None
+    case: Case, evaluation: EvaluationView | None = None, *, as_of: date | None = None
 ) -> Timeline:
     """The timeline of `case`, with records dated after `as_of` left out (when given).
 
-    `facts` is the `facts` object of an evaluation document; its `recist_baseline` and
-    `recist` entries give the target sums and RECIST categories of the current episode.
-    With them, each earlier episode gets its own baseline and categories, as the engine
-    assessed it on the day before the operation that ended it.
+    `evaluation` (the read model of an evaluation of `case`, parsed with it) gives the
+    target sums and RECIST categories of every episode: the current one's from the
+    document, each earlier one's as the engine assessed it on the day before the operation
+    that ended it.
     """
 
     def seen(when: date | None) -> bool:
@@ -819,13 +763,8 @@ def build_timeline(
         )
     )
 
-    episodes = _episodes(case, seen)
-    assessed: Assessed = {}
-    if facts:
-        for following in episodes[1:]:
-            assert following.operation_date is not None
-            assessed.update(_recist_of_episode(case, following.operation_date - timedelta(days=1)))
-        assessed.update(_recist_of_facts(facts))
+    episodes = episode_spans(case, as_of)
+    assessed = _assessed(evaluation) if evaluation is not None else {}
     imaging: list[ImagingMark] = []
     for timepoint in sorted((t for t in case.imaging if seen(t.date)), key=lambda t: t.date):
         sizes = _present(timepoint)

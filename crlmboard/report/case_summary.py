@@ -3,9 +3,11 @@ as a complete, self-explanatory PDF for the meeting and the records.
 
 `case_summary_pdf(case, evaluation, review)` renders from exactly what a signed review
 freezes — the case, the `crlmboard.evaluation/1` document and the review — so a past review
-prints the same way years later.  Tables show the records dated up to the evaluation's
-`as_of`; findings, scores and RECIST come from the evaluation document, never recomputed.
-`case_summary_story` gives the same content as flowables for the meeting pack.
+prints the same way years later.  The document is parsed once into its read model
+(`EvaluationView`), which is all the summary reads: tables show the records dated up to the
+evaluation's `as_of`; findings, scores, RECIST and each lesion's status and change are the
+evaluation's, never recomputed.  `case_summary_story` gives the same content as flowables
+for the meeting pack.
 """
 
 from __future__ import annotations
@@ -22,7 +24,12 @@ from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer
 from crlmboard.domain.case import Case, ImagingTimepoint
 from crlmboard.domain.engine import SOURCES, input_sha256
 from crlmboard.domain.engine.lesions import LesionCell
-from crlmboard.domain.engine.readmodel import EvaluationView
+from crlmboard.domain.engine.readmodel import (
+    ChemotherapyView,
+    EvaluationView,
+    FindingView,
+    FutureLiverRemnantView,
+)
 from crlmboard.domain.labels import RESPONSE_LABELS, value_label
 from crlmboard.domain.meeting import Review
 from crlmboard.domain.models import (
@@ -44,7 +51,6 @@ from crlmboard.report.blocks import (
     label,
     moment,
     num,
-    parse_day,
     patient_name,
     signed_percent,
     values_text,
@@ -128,9 +134,10 @@ def case_summary_pdf(
     shown on the summary of the case (never on a review's own summary).
     """
     width = content_width(page_size)
+    view = EvaluationView.parse(evaluation, case)
     story = case_summary_story(
         case,
-        evaluation,
+        view,
         review,
         width=width,
         app_version=app_version,
@@ -143,7 +150,7 @@ def case_summary_pdf(
     subject = (
         f"Tumor board case summary, meeting {meeting}"
         if meeting
-        else f"Case summary, evaluation as of {evaluation.get('as_of', '')}"
+        else f"Case summary, evaluation as of {view.as_of.isoformat() if view.as_of else ''}"
     )
     metadata = Metadata(
         title=f"{case.mrn} {patient_name(case)} — case summary",
@@ -157,7 +164,7 @@ def case_summary_pdf(
 
 def footer_info(
     case: Case,
-    evaluation: Mapping[str, Any],
+    evaluation: EvaluationView,
     *,
     app_version: str,
     audit_head: str | None,
@@ -165,26 +172,20 @@ def footer_info(
     checkpoint: Mapping[str, Any] | None = None,
 ) -> FooterInfo:
     """The footer of a case's pages: who, and the versions the evaluation was made with."""
-    profile = evaluation.get("profile")
-    profile_name = profile.get("name") if isinstance(profile, Mapping) else None
     return FooterInfo(
         identity=f"{case.mrn} · {patient_name(case)} · {what}",
         app_version=app_version,
-        engine_version=_text(evaluation.get("engine_version")),
-        profile=_text(profile_name),
-        input_hash=_text(evaluation.get("input_sha256")),
+        engine_version=evaluation.engine_version or None,
+        profile=evaluation.profile_name or None,
+        input_hash=evaluation.input_sha256 or None,
         audit_head=audit_head,
         checkpoint=checkpoint,
     )
 
 
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
 def case_summary_story(
     case: Case,
-    evaluation: Mapping[str, Any],
+    evaluation: EvaluationView,
     review: Review | None,
     *,
     width: float,
@@ -199,18 +200,16 @@ def case_summary_story(
 ) -> list[Flowable]:
     """The summary's flowables, with footer marks and outline bookmarks.
 
-    `question` is the agenda's question, shown when there is no review (meeting pack).
+    `evaluation` is the read model of the evaluation, parsed with `case`; `question` is the
+    agenda's question, shown when there is no review (meeting pack).
     """
-    as_of = parse_day(evaluation.get("as_of"))
-    raw_facts = evaluation.get("facts")
-    facts: Mapping[str, Any] = raw_facts if isinstance(raw_facts, Mapping) else {}
+    as_of = evaluation.as_of
     shown = records_up_to(case, as_of)
-    timeline = build_timeline(shown, facts, as_of=as_of)
+    timeline = build_timeline(shown, evaluation, as_of=as_of)
     summary = _Summary(
         case=case,
         shown=shown,
         evaluation=evaluation,
-        facts=facts,
         review=review,
         as_of=as_of,
         width=width,
@@ -282,8 +281,7 @@ class _Summary:
         *,
         case: Case,
         shown: Case,
-        evaluation: Mapping[str, Any],
-        facts: Mapping[str, Any],
+        evaluation: EvaluationView,
         review: Review | None,
         as_of: date | None,
         width: float,
@@ -291,24 +289,15 @@ class _Summary:
     ):
         self.case = case
         self.shown = shown
+        # the evaluation's read model: the facts, the lesions' status and change, the
+        # targets and the RECIST assessments as the engine gave them (computed nowhere here)
         self.evaluation = evaluation
-        self.facts = facts
+        self.facts = evaluation.facts
         self.review = review
         self.as_of = as_of
         self.width = width
         self.timeline = timeline
-        # the evaluation's read model: the lesions' status and change, the targets and the
-        # RECIST assessments, as the engine gave them (the tables compute none of them)
-        self.view = EvaluationView.parse(evaluation, shown)
         self.source_numbers = self._number_sources()
-
-    def fact(self, *path: str) -> Any:
-        value: Any = self.facts
-        for key in path:
-            if not isinstance(value, Mapping):
-                return None
-            value = value.get(key)
-        return value
 
     # -- header --------------------------------------------------------------------
 
@@ -322,7 +311,7 @@ class _Summary:
             if birth is None
             else (f"{birth.isoformat()}" + (f" ({age} years)" if age is not None else ""))
         )
-        bmi = self.fact("bmi")
+        bmi = self.facts.bmi
         name_cell = U(patient_name(case), "title")
         mrn_cell = P(
             f"<font size=8 color='#5f6368'>MRN</font><br/>"
@@ -361,7 +350,7 @@ class _Summary:
         )
         meeting_rows: list[tuple[str, str | Flowable]]
         if review is not None:
-            signed_with = str(self.evaluation.get("engine_version") or DASH)
+            signed_with = self.evaluation.engine_version or DASH
             status = (
                 f"signed by {markup(review.signed_by)} at {moment(review.signed_at)} with "
                 f"guideline engine {markup(signed_with)}"
@@ -416,17 +405,15 @@ class _Summary:
 
     def _evaluation_line(self) -> str:
         evaluation = self.evaluation
-        profile = evaluation.get("profile")
-        profile_name = profile.get("name") if isinstance(profile, Mapping) else None
-        digest = str(evaluation.get("input_sha256") or "")[:12]
+        digest = evaluation.input_sha256[:12]
         return (
-            f"as of {day(evaluation.get('as_of'))} · guideline engine "
-            f"{markup(str(evaluation.get('engine_version') or DASH))} · profile "
-            f"{markup(str(profile_name or DASH))} · input {markup(digest) or DASH}"
+            f"as of {day(evaluation.as_of)} · guideline engine "
+            f"{markup(evaluation.engine_version or DASH)} · profile "
+            f"{markup(evaluation.profile_name or DASH)} · input {markup(digest) or DASH}"
         )
 
     def _changed_notice(self) -> str:
-        recorded = self.evaluation.get("input_sha256")
+        recorded = self.evaluation.input_sha256
         if not recorded:
             return ""
         current = input_sha256(self.case)
@@ -434,18 +421,18 @@ class _Summary:
             return ""
         return (
             "The case record has changed since this evaluation was made (input "
-            f"{markup(str(recorded)[:12])}, now {current[:12]}). Tables show the current "
+            f"{markup(recorded[:12])}, now {current[:12]}). Tables show the current "
             "record up to the evaluation date; findings and scores are the evaluation's."
         )
 
     # -- clinical summary ----------------------------------------------------------
 
     def clinical_summary(self) -> list[Flowable]:
-        case, facts = self.shown, self.fact
+        case, facts = self.shown, self.facts
         sentences: list[str] = []
         primary = case.primary
         if primary is not None:
-            side = facts("sidedness")
+            side = facts.sidedness
             site = label(primary.site) if primary.site else "Site unknown"
             if side in ("left", "right"):
                 site += f" ({side}-sided)"
@@ -468,33 +455,32 @@ class _Summary:
             )
             sentences.append(text)
         liver = case.liver_metastases_diagnosis_date
-        presentation = facts("presentation")
+        presentation = facts.presentation
         text = "<b>Liver metastases:</b> " + (
             f"diagnosed {day(liver)}" if liver else "diagnosis date not recorded"
         )
         if presentation and presentation != "unknown":
             text += f"; {label(presentation).lower()} presentation"
-            dfi = facts("disease_free_interval_months")
+            dfi = facts.disease_free_interval_months
             if dfi is not None and presentation != "synchronous":
                 text += f" (disease-free interval {num(dfi)} months)"
         sentences.append(text + ".")
-        current = facts("current_imaging")
-        if isinstance(current, Mapping) and current.get("date"):
-            bilobar = facts("bilobar")
-            lobes = {True: "bilobar", False: "one lobe"}.get(bilobar, "lobes unknown")
+        current = facts.current_imaging
+        if current is not None and current.date is not None:
+            lobes = {True: "bilobar", False: "one lobe", None: "lobes unknown"}[facts.bilobar]
             text = (
-                f"<b>Current imaging</b> {day(current.get('date'))} "
-                f"({label(current.get('modality'))}): {num(facts('lesion_count'))} "
-                f"lesion(s), largest {num(facts('largest_diameter_mm'), 'mm')}, {lobes}; "
-                f"tumour burden score {num(facts('tumor_burden_score'))}"
+                f"<b>Current imaging</b> {day(current.date)} "
+                f"({label(current.modality)}): {num(facts.lesion_count)} "
+                f"lesion(s), largest {num(facts.largest_diameter_mm, 'mm')}, {lobes}; "
+                f"tumour burden score {num(facts.tumor_burden_score)}"
             )
-            zone = facts("tumor_burden_zone")
+            zone = facts.tumor_burden_zone
             text += f" ({zone})." if zone else "."
-            response = facts("current_response")
+            response = facts.current_response
             if response:
                 text += (
                     f" RECIST now {response} ({RESPONSE_LABELS.get(response, response)}), "
-                    f"best {facts('best_response') or DASH}."
+                    f"best {facts.best_response or DASH}."
                 )
             sentences.append(text)
         else:
@@ -520,7 +506,7 @@ class _Summary:
         liver_background = (
             label(patient.liver_background).lower() if patient.liver_background else "not recorded"
         )
-        text = f"<b>Patient:</b> liver background {liver_background}; BMI {num(facts('bmi'))}"
+        text = f"<b>Patient:</b> liver background {liver_background}; BMI {num(facts.bmi)}"
         if patient.comorbidities:
             text += "; comorbidities: " + ", ".join(markup(c) for c in patient.comorbidities)
         sentences.append(text + ".")
@@ -583,18 +569,18 @@ class _Summary:
     # -- staging and molecular -----------------------------------------------------
 
     def staging(self) -> list[Flowable]:
-        case, facts = self.shown, self.fact
+        case, facts = self.shown, self.facts
         primary = case.primary
         molecular = case.molecular
-        side = facts("sidedness")
+        side = facts.sidedness
         site = DASH
         if primary is not None and primary.site:
             site = label(primary.site) + (f" ({side})" if side in ("left", "right") else "")
-        node = facts("node_positive")
+        node = facts.node_positive
         n_text = label(primary.n) if primary and primary.n else DASH
         if node is not None and n_text != DASH:
             n_text += " (node-positive)" if node else " (node-negative)"
-        dfi = facts("disease_free_interval_months")
+        dfi = facts.disease_free_interval_months
         pairs: list[tuple[str, str | Flowable]] = [
             ("Primary site", site),
             ("Histology", label(primary.histology) if primary else DASH),
@@ -610,22 +596,22 @@ class _Summary:
                 else DASH,
             ),
             ("Liver metastases diagnosed", day(case.liver_metastases_diagnosis_date)),
-            ("Presentation", label(facts("presentation"))),
+            ("Presentation", label(facts.presentation)),
             ("Disease-free interval", num(dfi, "months")),
-            ("Previous hepatectomies", num(facts("previous_hepatectomies"))),
+            ("Previous hepatectomies", num(facts.previous_hepatectomies)),
             (
                 "Extrahepatic sites",
                 ", ".join(label(e.site) for e in case.extrahepatic_disease) or "none recorded",
             ),
             (
                 "Episode start",
-                day(facts("episode_start")) if facts("episode_start") else "start of record",
+                day(facts.episode_start) if facts.episode_start else "start of record",
             ),
         ]
         molecular_pairs: list[tuple[str, str | Flowable]] = [
-            ("RAS status", label(facts("ras_status"))),
-            ("BRAF status", label(facts("braf_status"))),
-            ("MMR status", label(facts("mmr_status"))),
+            ("RAS status", label(facts.ras_status)),
+            ("BRAF status", label(facts.braf_status)),
+            ("MMR status", label(facts.mmr_status)),
             (
                 "KRAS",
                 label(molecular.kras)
@@ -707,25 +693,22 @@ class _Summary:
         total_ox = sum(1 for c in cycles if c.regimen in OXALIPLATIN_REGIMENS)
         total_iri = sum(1 for c in cycles if c.regimen in IRINOTECAN_REGIMENS)
         bevacizumab = [c.date for c in cycles if c.effective_biologic == Biologic.BEVACIZUMAB]
-        weeks = self.fact("chemotherapy", "preoperative_weeks")
-
-        def get(key: str) -> Any:
-            return self.fact("chemotherapy", key)
-
+        chemo = self.facts.chemotherapy or ChemotherapyView(None, None, None, None)
+        weeks = chemo.preoperative_weeks
         pairs: list[tuple[str, str | Flowable]] = [
             ("Cycles in all", str(len(cycles))),
             (
                 "Preoperative cycles (episode)",
-                num(get("preoperative_cycles"))
+                num(chemo.preoperative_cycles)
                 + (f" over {num(weeks)} weeks" if weeks is not None else ""),
             ),
             (
                 "Oxaliplatin cycles",
-                f"{total_ox} in all; {num(get('oxaliplatin_cycles'))} this episode",
+                f"{total_ox} in all; {num(chemo.oxaliplatin_cycles)} this episode",
             ),
             (
                 "Irinotecan cycles",
-                f"{total_iri} in all; {num(get('irinotecan_cycles'))} this episode",
+                f"{total_iri} in all; {num(chemo.irinotecan_cycles)} this episode",
             ),
             (
                 "First / last cycle",
@@ -733,10 +716,10 @@ class _Summary:
                 f"{day(cycles[-1].date) if cycles else DASH}",
             ),
             ("Last bevacizumab", day(max(bevacizumab)) if bevacizumab else "never given"),
-            ("Extensive chemotherapy", yes_no(self.fact("extensive_chemotherapy"))),
-            ("On treatment", yes_no(get("on_treatment"))),
-            ("Earliest safe surgery", day(self.fact("earliest_safe_surgery_date"))),
-            ("Next restaging due", day(self.fact("next_restaging_due"))),
+            ("Extensive chemotherapy", yes_no(self.facts.extensive_chemotherapy)),
+            ("On treatment", yes_no(chemo.on_treatment)),
+            ("Earliest safe surgery", day(self.facts.earliest_safe_surgery_date)),
+            ("Next restaging due", day(self.facts.next_restaging_due)),
         ]
         flowables += [Spacer(1, 4), key_values(pairs, self.width)]
         return flowables
@@ -818,7 +801,7 @@ class _Summary:
         timepoints = sorted(self.shown.imaging, key=lambda t: t.date)
         if not timepoints:
             return [P("No imaging recorded.", "muted")]
-        baseline = self.view.facts.recist_baseline
+        baseline = self.facts.recist_baseline
         targets = set(baseline.target_lesions) if baseline is not None else set()
         marks = {m.date: m for m in self.timeline.imaging}
         lesion_ids = list(dict.fromkeys(lesion.id for t in timepoints for lesion in t.lesions))
@@ -889,7 +872,7 @@ class _Summary:
             tag = " <b>T</b>" if lesion_id in targets else ""
             row = [f"{markup(lesion_id)}{tag}", num(segments.get(lesion_id))]
             for timepoint in chunk:
-                row.append(_lesion_cell(self.view.lesion(lesion_id, timepoint.date)))
+                row.append(_lesion_cell(self.evaluation.lesion(lesion_id, timepoint.date)))
             rows.append(row)
         first_summary = len(rows)
         totals = ["Σ all lesions", ""]
@@ -906,7 +889,7 @@ class _Summary:
                 if mark and mark.target_sum_mm is not None
                 else DASH
             )
-            entry = self.view.response_at(timepoint.date)
+            entry = self.evaluation.response_at(timepoint.date)
             change.append(
                 signed_percent(entry.change_from_baseline_percent)
                 if entry
@@ -954,13 +937,13 @@ class _Summary:
         ]
         if not values:
             return [P("No CEA values recorded.", "muted")]
-        facts = self.fact
+        facts = self.facts
         flowables: list[Flowable] = [
             P(
-                f"Baseline {num(facts('cea_baseline'), 'ng/mL')} "
-                f"({day(facts('cea_baseline_date'))})"
-                f" → latest {num(facts('cea_latest'), 'ng/mL')} ({day(facts('cea_latest_date'))}): "
-                f"<b>{signed_percent(facts('cea_change_percent'))}</b> in this episode."
+                f"Baseline {num(facts.cea_baseline, 'ng/mL')} "
+                f"({day(facts.cea_baseline_date)})"
+                f" → latest {num(facts.cea_latest, 'ng/mL')} ({day(facts.cea_latest_date)}): "
+                f"<b>{signed_percent(facts.cea_change_percent)}</b> in this episode."
             )
         ]
         per_row = max(1, int((self.width - 0.12 * self.width) // MIN_DATE_COLUMN))
@@ -988,7 +971,7 @@ class _Summary:
                     f"Latest liver tests {day(latest.date)}: AST {num(latest.ast_u_l, 'U/L')} "
                     f"(ULN {num(latest.ast_uln_u_l)}), platelets {num(latest.platelets_10e9_l)} "
                     f"×10⁹/L, bilirubin {num(latest.bilirubin_umol_l, 'µmol/L')}, albumin "
-                    f"{num(latest.albumin_g_l, 'g/L')}; APRI {num(facts('apri'))}.",
+                    f"{num(latest.albumin_g_l, 'g/L')}; APRI {num(facts.apri)}.",
                     "small",
                 )
             )
@@ -997,17 +980,15 @@ class _Summary:
     # -- FLR -----------------------------------------------------------------------
 
     def flr(self) -> list[Flowable]:
-        flr = self.fact("flr")
-        flr = flr if isinstance(flr, Mapping) else {}
-        measured = flr.get("measured_percent")
-        required = flr.get("required_percent")
-        source = flr.get("measured_source")
+        flr = self.facts.flr or FutureLiverRemnantView(None, None, None, None, None)
+        measured = flr.measured_percent
+        required = flr.required_percent
         where = {
-            "imaging": f"volumetry {day(flr.get('measured_date'))}",
+            "imaging": f"volumetry {day(flr.measured_date)}",
             "plan": "planned value",
-        }.get(str(source), "")
+        }.get(str(flr.measured_source), "")
         status = DASH
-        if isinstance(measured, int | float) and isinstance(required, int | float):
+        if measured is not None and required is not None:
             status = (
                 "<font color='#b3261e'><b>below the required volume</b></font>"
                 if measured < required
@@ -1015,12 +996,12 @@ class _Summary:
             )
         plan = self.shown.plan
         segments = plan.segments_to_resect if plan else None
-        major = self.fact("major_hepatectomy")
+        major = self.facts.major_hepatectomy
         pairs: list[tuple[str, str | Flowable]] = [
             ("Measured FLR", f"<b>{num(measured, '%')}</b>" + (f" ({where})" if where else "")),
             (
                 "Required FLR",
-                f"<b>{num(required, '%')}</b> — basis: {label(flr.get('basis')).lower()}",
+                f"<b>{num(required, '%')}</b> — basis: {label(flr.basis).lower()}",
             ),
             ("Comparison", status),
             (
@@ -1034,27 +1015,25 @@ class _Summary:
             ),
         ]
         flowables: list[Flowable] = [key_values(pairs, self.width)]
-        pve = self.fact("pve")
-        if isinstance(pve, Mapping):
+        pve = self.facts.pve
+        if pve is not None:
             flowables += [
                 Spacer(1, 4),
                 P("<b>Portal vein embolisation</b>", "small"),
                 key_values(
                     [
-                        ("PVE date", day(pve.get("date"))),
+                        ("PVE date", day(pve.date)),
                         (
                             "FLR before",
-                            f"{num(pve.get('flr_before_percent'), '%')} "
-                            f"({day(pve.get('flr_before_date'))})",
+                            f"{num(pve.flr_before_percent, '%')} ({day(pve.flr_before_date)})",
                         ),
                         (
                             "FLR after",
-                            f"{num(pve.get('flr_after_percent'), '%')} "
-                            f"({day(pve.get('flr_after_date'))})",
+                            f"{num(pve.flr_after_percent, '%')} ({day(pve.flr_after_date)})",
                         ),
-                        ("Hypertrophy", num(pve.get("degree_of_hypertrophy"), "percentage points")),
-                        ("Weeks to re-measure", num(pve.get("weeks"))),
-                        ("Kinetic growth rate", num(pve.get("kinetic_growth_rate"), "%/week")),
+                        ("Hypertrophy", num(pve.degree_of_hypertrophy, "percentage points")),
+                        ("Weeks to re-measure", num(pve.weeks)),
+                        ("Kinetic growth rate", num(pve.kinetic_growth_rate, "%/week")),
                     ],
                     self.width,
                 ),
@@ -1098,55 +1077,57 @@ class _Summary:
     def scores(self) -> list[Flowable]:
         w = self.width
         rows: list[list[str]] = []
-        for key, name, maximum in (
-            ("fong_crs", "Fong clinical risk score", 5),
-            ("game_score", "GAME score", 7),
-            ("modified_clinical_score", "Modified clinical score", 3),
+        facts = self.facts
+        for key, score, name, maximum in (
+            ("fong_crs", facts.fong_crs, "Fong clinical risk score", 5),
+            ("game_score", facts.game_score, "GAME score", 7),
+            (
+                "modified_clinical_score",
+                facts.modified_clinical_score,
+                "Modified clinical score",
+                3,
+            ),
         ):
-            score = self.fact(key)
-            if not isinstance(score, Mapping):
+            if score is None:
                 rows.append([f"<b>{name}</b>", DASH, "", "", self._cite_fact(key)])
                 continue
-            points = score.get("points") or {}
             criteria = "<br/>".join(
                 f"{markup(SCORE_CRITERIA.get(k, k.replace('_', ' ')))}: <b>{num(v)}</b>"
-                for k, v in points.items()
+                for k, v in score.points
             )
-            missing = score.get("missing") or []
+            missing = score.missing
             if missing:
                 criteria += (
                     "<br/><font color='#b3261e'>missing: "
                     + markup(", ".join(SCORE_CRITERIA.get(m, m.replace("_", " ")) for m in missing))
                     + "</font>"
                 )
-            value = (
-                f"<b>{num(score.get('score'))}</b> / {maximum}"
-                if score.get("score") is not None
-                else "incomplete"
-            )
+            value = "incomplete"
+            if score.score is not None:
+                value = f"<b>{num(score.score)}</b> / {maximum}"
             rows.append(
-                [f"<b>{name}</b>", value, criteria, label(score.get("risk")), self._cite_fact(key)]
+                [f"<b>{name}</b>", value, criteria, label(score.risk), self._cite_fact(key)]
             )
-        tbs = f"<b>{num(self.fact('tumor_burden_score'))}</b>"
+        tbs = f"<b>{num(facts.tumor_burden_score)}</b>"
         rows.append(
             [
                 "<b>Tumour burden score</b>",
                 tbs,
-                f"now {num(self.fact('tumor_burden_score'))} "
-                f"({self.fact('tumor_burden_zone') or DASH}); baseline "
-                f"{num(self.fact('tumor_burden_score_baseline'))} "
-                f"({self.fact('tumor_burden_zone_baseline') or DASH})",
-                label(self.fact("tumor_burden_zone")),
+                f"now {num(facts.tumor_burden_score)} "
+                f"({facts.tumor_burden_zone or DASH}); baseline "
+                f"{num(facts.tumor_burden_score_baseline)} "
+                f"({facts.tumor_burden_zone_baseline or DASH})",
+                label(facts.tumor_burden_zone),
                 self._cite_fact("tumor_burden_score"),
             ]
         )
-        response = self.fact("current_response")
+        response = facts.current_response
         rows.append(
             [
                 "<b>RECIST 1.1</b>",
                 f"<b>{response or DASH}</b>",
                 f"current {markup(RESPONSE_LABELS.get(response or '', DASH))}; best "
-                f"{self.fact('best_response') or DASH}",
+                f"{facts.best_response or DASH}",
                 "",
                 self._cite_fact("recist"),
             ]
@@ -1154,7 +1135,7 @@ class _Summary:
         rows.append(
             [
                 "<b>Morphologic response</b>",
-                markup(str(self.fact("morphologic_response") or DASH)),
+                markup(facts.morphologic_response or DASH),
                 "Chun criteria, least favourable lesion",
                 "",
                 self._cite_fact("morphologic_response"),
@@ -1163,8 +1144,8 @@ class _Summary:
         rows.append(
             [
                 "<b>APRI</b>",
-                num(self.fact("apri")),
-                f"latest complete liver tests {day(self.fact('apri_date'))}",
+                num(facts.apri),
+                f"latest complete liver tests {day(facts.apri_date)}",
                 "",
                 "",
             ]
@@ -1188,10 +1169,10 @@ class _Summary:
     # -- findings ------------------------------------------------------------------
 
     def findings(self) -> list[Flowable]:
-        findings = [f for f in self.evaluation.get("findings") or () if isinstance(f, Mapping)]
+        findings = self.evaluation.findings
         if not findings:
             return [P("The guideline engine found nothing to report.", "muted")]
-        counts = {s: sum(1 for f in findings if f.get("severity") == s) for s in SEVERITY_ORDER}
+        counts = {s: sum(1 for f in findings if f.severity == s) for s in SEVERITY_ORDER}
         flowables: list[Flowable] = [
             P(
                 "The engine supports the board; it decides nothing. Each finding shows the values "
@@ -1202,10 +1183,10 @@ class _Summary:
         ]
         severities = [
             *SEVERITY_ORDER,
-            *sorted({str(f.get("severity")) for f in findings} - set(SEVERITY_ORDER)),
+            *sorted({f.severity for f in findings} - set(SEVERITY_ORDER)),
         ]
         for severity in severities:
-            group = [f for f in findings if f.get("severity") == severity]
+            group = [f for f in findings if f.severity == severity]
             if not group:
                 continue
             flowables.append(
@@ -1216,25 +1197,27 @@ class _Summary:
                 flowables.append(Spacer(1, 3))
         return flowables
 
-    def _finding(self, finding: Mapping[str, Any], severity: str) -> Grid:
+    def _finding(self, finding: FindingView, severity: str) -> Grid:
         colour = SEVERITY_COLOURS.get(severity, MUTED)
         fill = SEVERITY_FILLS.get(severity, HEADER_FILL)
         badge = P(
             f"<font color='#{colour.hexval()[2:]}'><b>{markup(severity.upper())}</b></font>", "cell"
         )
-        sources = [str(s) for s in finding.get("sources") or ()]
-        cited = ", ".join(f"{markup(s)} [{self.source_numbers.get(s, '?')}]" for s in sources)
-        values = finding.get("values")
+        cited = ", ".join(
+            f"{markup(s)} [{self.source_numbers.get(s, '?')}]" for s in finding.sources
+        )
         parts: list[Flowable] = [
             P(
-                f"<b>{markup(str(finding.get('title') or ''))}</b> "
-                f"<font color='#5f6368' size=7>{markup(str(finding.get('rule') or ''))}</font>",
+                f"<b>{markup(finding.title)}</b> "
+                f"<font color='#5f6368' size=7>{markup(finding.rule)}</font>",
                 "cell",
             ),
-            U(str(finding.get("message") or ""), "cell"),
+            U(finding.message, "cell"),
         ]
-        if isinstance(values, Mapping) and values:
-            parts.append(P(f"<font size=7>Values: {values_text(values)}</font>", "cell"))
+        if finding.values:
+            parts.append(
+                P(f"<font size=7>Values: {values_text(dict(finding.values))}</font>", "cell")
+            )
         if cited:
             parts.append(P(f"<font size=7 color='#5f6368'>Sources: {cited}</font>", "cell"))
         table = Grid([[badge, parts]], colWidths=[0.12 * self.width, 0.88 * self.width])
@@ -1261,14 +1244,14 @@ class _Summary:
             return [
                 P(
                     "No board review is attached to this summary. It shows the evaluation "
-                    "of the case as of " + day(self.evaluation.get("as_of")) + ".",
+                    "of the case as of " + day(self.evaluation.as_of) + ".",
                     "muted",
                 )
             ]
         w = self.width
         status = (
             f"Signed by <b>{markup(review.signed_by)}</b> at {moment(review.signed_at)} with "
-            f"guideline engine {markup(str(self.evaluation.get('engine_version') or DASH))}, "
+            f"guideline engine {markup(self.evaluation.engine_version or DASH)}, "
             f"meaning: {markup(review.meaning)}"
             if review.signed
             else "<font color='#b3261e'><b>DRAFT — not signed; not a board decision yet.</b></font>"
@@ -1322,10 +1305,7 @@ class _Summary:
     def _number_sources(self) -> dict[str, int]:
         from crlmboard.domain.engine.catalogue import FACT_SOURCES
 
-        keys: list[str] = []
-        for finding in self.evaluation.get("findings") or ():
-            if isinstance(finding, Mapping):
-                keys += [str(s) for s in finding.get("sources") or ()]
+        keys: list[str] = list(self.evaluation.sources())
         for fact in (
             "fong_crs",
             "game_score",

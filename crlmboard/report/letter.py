@@ -11,6 +11,7 @@ from typing import Any
 from reportlab.platypus import Flowable, KeepInFrame, Spacer, Table
 
 from crlmboard.domain.case import Case
+from crlmboard.domain.engine.readmodel import EvaluationView
 from crlmboard.domain.meeting import Review
 from crlmboard.report.blocks import DASH, P, U, age_on, data_table, day, label, moment
 from crlmboard.report.case_summary import footer_info
@@ -39,7 +40,7 @@ def outcome_letter_pdf(
     frame = KeepInFrame(width, content_height(page_size) - 4, body, mode="shrink")
     footer = footer_info(
         case,
-        evaluation or {},
+        EvaluationView.parse(evaluation or {}),
         app_version=app_version,
         audit_head=audit_head,
         what="outcome letter",

@@ -2,8 +2,9 @@
 attendees), the agenda with each case's question, then every case's summary, each starting
 on a new page, with an outline (bookmarks) per case and per section.
 
-A pure function of a domain `Meeting` and the (case, evaluation, review) of each agenda case;
-finding those is the services' job.
+A pure function of a domain `Meeting` and the (case, evaluation document, review) of each
+agenda case; finding those is the services' job.  Each document is parsed once into its read
+model (`EvaluationView`), which is all the summary reads.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from reportlab.platypus import Flowable, PageBreak, Spacer
 
 from crlmboard.domain.case import Case
+from crlmboard.domain.engine.readmodel import EvaluationView
 from crlmboard.domain.meeting import Meeting, Review
 from crlmboard.report.blocks import DASH, P, U, data_table, day, key_values, label
 from crlmboard.report.case_summary import case_summary_story
@@ -98,7 +100,7 @@ def meeting_pack_pdf(
         story.append(PageBreak())
         story += case_summary_story(
             case,
-            evaluation,
+            EvaluationView.parse(evaluation, case),  # the document, read once
             review,
             width=width,
             app_version=app_version,

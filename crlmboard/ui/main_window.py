@@ -33,7 +33,7 @@ from crlmboard.domain.case import Case
 from crlmboard.domain.validation import InvalidInput
 from crlmboard.services.changes import BoardError, ChangeSet
 from crlmboard.ui import ops
-from crlmboard.ui.controllers.meetings import FollowUpView, MeetingsView
+from crlmboard.ui.controllers.meetings import FollowUpController, MeetingsController
 from crlmboard.ui.models.case_list import CaseListModel
 from crlmboard.ui.ops import Door, failure_text, log_path
 from crlmboard.ui.workspace import CaseWorkspace
@@ -109,12 +109,12 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([520, 900])
 
         # the pages: Cases (list + workspace), Meetings, Follow-up (Ctrl+1/2/3)
-        self.meetings = MeetingsView(
+        self.meetings = MeetingsController(
             self.door,
             lambda: self.workspace.case.mrn if self.workspace.case is not None else None,
         )
         self.meetings.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
-        self.follow_up = FollowUpView(self.door)
+        self.follow_up = FollowUpController(self.door)
         self.follow_up.case_requested.connect(self.show_case_page)
         # one signal drives every refresh: the list here, the open case, the pages
         self.door.changes_applied.connect(self._changes_applied)
@@ -122,8 +122,8 @@ class MainWindow(QMainWindow):
         self.pages = QTabWidget()
         self.pages.setDocumentMode(True)
         self.pages.addTab(self.splitter, "Cases")
-        self.pages.addTab(self.meetings, "Meetings")
-        self.pages.addTab(self.follow_up, "Follow-up")
+        self.pages.addTab(self.meetings.view, "Meetings")
+        self.pages.addTab(self.follow_up.view, "Follow-up")
         for page, tip in enumerate(
             (
                 "Case list and the open case (Ctrl+1)",

@@ -420,7 +420,7 @@ def _meeting_screenshots(camera: _Camera) -> None:
     meetings = window.meetings
     today = door.today()
     upcoming = next(m for m in _ask(door, door.meetings) if m.date >= today and m.agenda)
-    window.pages.setCurrentWidget(meetings)
+    window.pages.setCurrentWidget(meetings.view)
     _settle(door)
     meetings.select_meeting(upcoming.id)
     _settle(door)
@@ -437,11 +437,7 @@ def _meeting_screenshots(camera: _Camera) -> None:
 
     meetings.select_entry(upcoming.agenda[0].id)
     _settle(door)
-    camera.dialog("32-review", meetings.review, typed)
-    camera.dialog("33-board-figures", meetings.board_figures)
-    window.pages.setCurrentWidget(window.follow_up)
-    camera.view("34-follow-up")
-    window.pages.setCurrentWidget(meetings)
+    window.pages.setCurrentWidget(meetings.view)
     _settle(door)
     camera.dialog("36-new-meeting", meetings.new_meeting)
     meetings.select_meeting(upcoming.id)

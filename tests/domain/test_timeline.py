@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from crlmboard.domain.caseformat import case_from_dict
 from crlmboard.domain.engine import evaluate, evaluation_to_dict
 from crlmboard.domain.engine.profile import Profile
+from crlmboard.domain.engine.readmodel import EvaluationView
 from crlmboard.domain.labels import value_label
 from crlmboard.domain.timeline import (
     BREAK_MIN_DAYS,
@@ -133,8 +134,9 @@ def test_imaging_marks_take_target_sums_and_recist_from_the_evaluation() -> None
     data = load(GOLDEN / "flr-after-chemotherapy.json")
     case = case_from_dict(data, TODAY)
     as_of = date(2025, 3, 24)
-    facts = evaluation_to_dict(evaluate(case, as_of, Profile()))["facts"]
-    timeline = build_timeline(case, facts, as_of=as_of)
+    document = evaluation_to_dict(evaluate(case, as_of, Profile()))
+    facts = document["facts"]
+    timeline = build_timeline(case, EvaluationView.parse(document, case), as_of=as_of)
     baseline = [m for m in timeline.imaging if m.baseline]
     assert len(baseline) == 1
     assert baseline[0].date.isoformat() == facts["recist_baseline"]["date"]
@@ -262,8 +264,8 @@ def test_early_milestones_stay_on_the_axis_with_the_empty_years_as_a_break() -> 
 
 def demo_timeline(number: str, as_of: date = TODAY) -> Any:
     case = case_from_dict(demo(number), TODAY)
-    facts = evaluation_to_dict(evaluate(case, as_of, Profile()))["facts"]
-    return build_timeline(case, facts, as_of=as_of)
+    document = evaluation_to_dict(evaluate(case, as_of, Profile()))
+    return build_timeline(case, EvaluationView.parse(document, case), as_of=as_of)
 
 
 def test_a_hepatectomy_starts_a_new_episode_never_a_fall_to_zero() -> None:
@@ -312,8 +314,8 @@ def test_each_episode_with_treatment_has_its_own_recist_line() -> None:
         }
     )
     case = case_from_dict(data, TODAY)
-    facts = evaluation_to_dict(evaluate(case, TODAY, Profile()))["facts"]
-    timeline = build_timeline(case, facts, as_of=TODAY)
+    document = evaluation_to_dict(evaluate(case, TODAY, Profile()))
+    timeline = build_timeline(case, EvaluationView.parse(document, case), as_of=TODAY)
     runs = timeline.series("target_sum")
     assert [[m.tag for m in run] for run in runs] == [["BL", "SD", "PR"], ["BL", "PR"]]
     assert [run[0].target_sum_mm for run in runs] == [60, 39]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from crlmboard.domain.engine.readmodel import EvaluationView
 from crlmboard.domain.labels import value_label
 from crlmboard.domain.meeting import AgendaItem, Meeting
 from crlmboard.domain.models import Attendee, Role
@@ -171,7 +172,10 @@ def test_timeline_drawing_of_an_empty_and_a_full_case() -> None:
     assert drawing.width == 400 and drawing.height > 50
     case = demo_case("0011")
     full = timeline_drawing(
-        build_timeline(case, evaluation_of(case)["facts"], as_of=date(2026, 11, 24)), 480
+        build_timeline(
+            case, EvaluationView.parse(evaluation_of(case), case), as_of=date(2026, 11, 24)
+        ),
+        480,
     )
     strings = [node.text for node in full.getContents() if hasattr(node, "text")]
     assert "BL" in strings and "PR" in strings
@@ -186,7 +190,9 @@ def test_timeline_drawing_of_a_hepatectomy_and_a_recurrence() -> None:
 
     case = demo_case("0012")
     as_of = date(2026, 11, 24)
-    timeline = build_timeline(case, evaluation_of(case, as_of)["facts"], as_of=as_of)
+    timeline = build_timeline(
+        case, EvaluationView.parse(evaluation_of(case, as_of), case), as_of=as_of
+    )
     drawing = timeline_drawing(timeline, 480)
     strings = [node.text for node in drawing.contents if isinstance(node, String)]
     assert "Episode 2" in strings and "Hepatectomy" in strings

@@ -19,6 +19,7 @@ from reportlab.lib.rl_accel import escapePDF, fp_str
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Table
 
+from crlmboard.domain.engine.readmodel import EvaluationView
 from crlmboard.domain.timeline import build_timeline
 from crlmboard.report import timeline as timeline_module
 from crlmboard.report.blocks import Grid, cell
@@ -226,7 +227,9 @@ class _Renderer(Drawing):  # type: ignore[misc]
 
 def test_timeline_chart_draws_what_reportlabs_renderer_draws(tmp_path: Path) -> None:
     case = demo_case("0011")
-    chart = timeline_drawing(build_timeline(case, evaluation_of(case)["facts"]), 480)
+    chart = timeline_drawing(
+        build_timeline(case, EvaluationView.parse(evaluation_of(case), case)), 480
+    )
     for node in chart.getContents():  # every shape as reportlab would have validated it
         for attribute, value in node.__dict__.items():
             assert node._attrMap[attribute].validate(value), (node, attribute, value)

@@ -301,10 +301,10 @@ def test_no_service_call_runs_on_the_gui_thread(
     qtbot.waitUntil(lambda: window.workspace.staging.status.text() == "Saved.", timeout=WAIT)
     window.undo_stack.undo()  # undo: a save too
     settle(qtbot, window)
-    window.pages.setCurrentWidget(window.meetings)  # meetings, agenda, readiness
+    window.pages.setCurrentWidget(window.meetings.view)  # meetings, agenda, readiness
     settle(qtbot, window)
-    assert window.meetings.list_model.rowCount() == 1
-    window.pages.setCurrentWidget(window.follow_up)  # the follow-up worklist
+    assert window.meetings.view.list_model.rowCount() == 1
+    window.pages.setCurrentWidget(window.follow_up.view)  # the follow-up worklist
     settle(qtbot, window)
     window.pages.setCurrentWidget(window.splitter)
     window._import([str(case_folder(tmp_path, 2))])  # a folder import

@@ -74,7 +74,7 @@ def test_tab_leaves_a_list_instead_of_walking_its_cells(window: MainWindow, qtbo
     assert QApplication.focusWidget() is not window.table
 
     window.pages.setCurrentWidget(window.meetings)
-    meetings = window.meetings.list_view
+    meetings = window.meetings.view.list_view
     meetings.setFocus()
     qtbot.waitUntil(lambda: QApplication.focusWidget() is meetings)
     qtbot.keyClick(meetings, Qt.Key.Key_Tab)

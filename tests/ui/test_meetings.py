@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from crlmboard.domain.models import Role
@@ -31,6 +31,7 @@ from crlmboard.ui.dialogs.meeting_dialog import (
 from crlmboard.ui.dialogs.review_dialog import FollowUpDialog, ReviewDialog
 from crlmboard.ui.main_window import MainWindow
 from crlmboard.ui.models.meetings import AgendaModel, MeetingListModel, WorklistModel
+from crlmboard.ui.views.meetings import FollowUpLayout, MeetingsLayout
 from tests.conftest import GOLDEN, TODAY, turn_to
 
 pytestmark = [pytest.mark.ui, pytest.mark.db]
@@ -66,7 +67,7 @@ def meeting(window: MainWindow) -> tuple[int, int]:
         board.meetings.add_to_agenda(first, mrn, question)
     turn_to(board, "2026-12-01")  # the first meeting's day: its reviews can be signed
     window.meetings.reload(first)
-    window.pages.setCurrentWidget(window.meetings)
+    window.pages.setCurrentWidget(window.meetings.view)
     return first, second
 
 
@@ -95,13 +96,15 @@ def answer_yes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def agenda_column(window: MainWindow, column: int) -> list[str]:
-    model = window.meetings.agenda_model
+    model = window.meetings.view.agenda_model
     return [model.data(model.index(row, column)) for row in range(model.rowCount())]
 
 
 def select_agenda_row(window: MainWindow, mrn: str) -> None:
     row = agenda_column(window, 1).index(mrn)
-    window.meetings.agenda_view.setCurrentIndex(window.meetings.agenda_model.index(row, 0))
+    window.meetings.view.agenda_view.setCurrentIndex(
+        window.meetings.view.agenda_model.index(row, 0)
+    )
 
 
 def test_create_a_meeting_through_the_dialog(window: MainWindow, qtbot: QtBot) -> None:
@@ -137,9 +140,9 @@ def test_create_a_meeting_through_the_dialog(window: MainWindow, qtbot: QtBot) -
         ("Dr Hepato", Role.HEPATOBILIARY_SURGEON),
         ("Dr Onco", Role.MEDICAL_ONCOLOGIST),
     ]
-    model = window.meetings.list_model
+    model = window.meetings.view.list_model
     assert model.data(model.index(0, 3)) == "2/5 core roles"
-    assert "missing radiologist" in window.meetings.quorum_line.text.text()
+    assert "missing radiologist" in window.meetings.view.quorum_line.text.text()
     assert window.meetings.selected_meeting_id() == meeting.id
 
     def add_pathologist(dialog: MeetingDialog) -> None:
@@ -203,7 +206,7 @@ def test_add_the_open_case_to_the_agenda_with_its_question(
 def test_reorder_the_agenda(window: MainWindow, meeting: tuple[int, int]) -> None:
     first, _ = meeting
     select_agenda_row(window, "EX-0001")
-    window.meetings.down_button.click()
+    window.meetings.view.down_button.click()
     assert [e.mrn for e in window.door.board.meetings.get(first).agenda] == [
         "EX-0002",
         "EX-0001",
@@ -219,7 +222,7 @@ def test_reorder_the_agenda(window: MainWindow, meeting: tuple[int, int]) -> Non
         "EX-0003",
     ]
     # a drag of the last row onto the first moves it before the first
-    model = window.meetings.agenda_model
+    model = window.meetings.view.agenda_model
     data = model.mimeData([model.index(2, 0)])
     model.dropMimeData(data, Qt.DropAction.MoveAction, -1, -1, model.index(0, 0))
     QApplication.processEvents()
@@ -311,7 +314,7 @@ def test_review_dialog_signs_the_review(
     first, _ = meeting
     asked = answer_yes(monkeypatch)
     window.select_case("EX-0001")
-    window.pages.setCurrentWidget(window.meetings)
+    window.pages.setCurrentWidget(window.meetings.view)
     select_agenda_row(window, "EX-0001")
     shown: dict[str, Any] = {}
 
@@ -334,7 +337,7 @@ def test_review_dialog_signs_the_review(
         dialog.accept()
 
     when_dialog(review, ReviewDialog)
-    qtbot.keyClick(window.meetings.agenda_view, Qt.Key.Key_Return)  # Enter reviews the case
+    qtbot.keyClick(window.meetings.view.agenda_view, Qt.Key.Key_Return)  # Enter reviews the case
     assert shown["findings"] >= 1
     # the signer is the OS account (no name typed in), with the meaning of the signature;
     # a plain SQLite file has no password to re-enter
@@ -368,7 +371,7 @@ def test_review_dialog_signs_the_review(
         dialog.accept()
 
     when_dialog(amend, ReviewDialog)
-    window.meetings.review_button.click()
+    window.meetings.view.review_button.click()
     reviews = window.door.board.cases.get("EX-0001").reviews
     assert [r.decision for r in reviews] == ["Resect segment 6.", "Resect segments 6 and 7."]
     assert reviews[1].amends == 0
@@ -502,13 +505,13 @@ def test_follow_up_worklist_opens_the_case(
         decision="Resect.",
         actions=[{"text": "Book theatre", "due": "2026-11-20"}],
     )
-    view = window.follow_up
-    window.pages.setCurrentWidget(view)
-    assert view.model.rowCount() == 1
-    assert view.model.data(view.model.index(0, 0)) == "EX-0003"
-    assert view.model.data(view.model.index(0, 5)) == "4 days"
-    view.view.setCurrentIndex(view.proxy.index(0, 0))
-    qtbot.keyClick(view.view, Qt.Key.Key_Return)
+    page = window.follow_up.view
+    window.pages.setCurrentWidget(page)
+    assert page.model.rowCount() == 1
+    assert page.model.data(page.model.index(0, 0)) == "EX-0003"
+    assert page.model.data(page.model.index(0, 5)) == "4 days"
+    page.worklist.setCurrentIndex(page.proxy.index(0, 0))
+    qtbot.keyClick(page.worklist, Qt.Key.Key_Return)
     assert window.pages.currentWidget() is window.splitter
     assert window.workspace.case is not None and window.workspace.case.mrn == "EX-0003"
 
@@ -516,11 +519,11 @@ def test_follow_up_worklist_opens_the_case(
         dialog.status_combo.setCurrentIndex(dialog.status_combo.findData("done"))
         dialog.accept()
 
-    window.pages.setCurrentWidget(view)
-    view.view.setCurrentIndex(view.proxy.index(0, 0))
+    window.pages.setCurrentWidget(page)
+    page.worklist.setCurrentIndex(page.proxy.index(0, 0))
     when_dialog(done, FollowUpDialog)
-    view.follow_button.click()
-    assert view.model.rowCount() == 0
+    page.follow_button.click()
+    assert page.model.rowCount() == 0
 
 
 def test_figures_dialog_exports_csv(
@@ -618,18 +621,18 @@ def test_item_models_pass_the_model_tester(
         actions=[{"text": "Book theatre", "due": "2026-11-20"}],
     )
     window.meetings.reload(first)
-    qtmodeltester.check(window.meetings.list_model)
-    qtmodeltester.check(window.meetings.proxy)
-    qtmodeltester.check(window.meetings.agenda_model)
+    qtmodeltester.check(window.meetings.view.list_model)
+    qtmodeltester.check(window.meetings.view.proxy)
+    qtmodeltester.check(window.meetings.view.agenda_model)
     window.follow_up.reload()
-    qtmodeltester.check(window.follow_up.model)
-    qtmodeltester.check(window.follow_up.proxy)
+    qtmodeltester.check(window.follow_up.view.model)
+    qtmodeltester.check(window.follow_up.view.proxy)
     dialog = FiguresDialog(window.door, window)
     qtmodeltester.check(dialog.model)
     dialog.deleteLater()
     for empty in (MeetingListModel(), AgendaModel(), WorklistModel()):
         qtmodeltester.check(empty)
-    assert window.meetings.agenda_model.flags(QModelIndex()) == Qt.ItemFlag.ItemIsDropEnabled
+    assert window.meetings.view.agenda_model.flags(QModelIndex()) == Qt.ItemFlag.ItemIsDropEnabled
 
 
 def test_the_meetings_page_reads_nothing_until_it_is_shown(
@@ -660,16 +663,16 @@ def test_the_meetings_page_reads_nothing_until_it_is_shown(
     window = MainWindow(board)
     qtbot.addWidget(window)
     window.show()
-    view = window.meetings
-    assert read == [] and view.list_model.rowCount() == 0  # nothing read at start
-    assert view.menu_actions["edit"].isEnabled()  # offered; checked when triggered
-    view.invalidate()  # a case saved while the page is hidden: still nothing read
+    page = window.meetings
+    assert read == [] and page.view.list_model.rowCount() == 0  # nothing read at start
+    assert page.menu_actions["edit"].isEnabled()  # offered; checked when triggered
+    page.invalidate()  # a case saved while the page is hidden: still nothing read
     assert read == []
 
-    window.pages.setCurrentWidget(view)
+    window.pages.setCurrentWidget(page.view)
     # one light list, the selected meeting in full, its readiness (which reads it again)
     assert read == ["listing", "get", "prepare", "get"]
-    model = view.list_model
+    model = page.view.list_model
     assert [
         model.data(model.index(r, 0), Qt.ItemDataRole.UserRole) for r in range(model.rowCount())
     ] == [first, later, past]
@@ -688,18 +691,18 @@ def test_the_meetings_page_reads_nothing_until_it_is_shown(
         == "Missing: Radiologist, Pathologist, Coordinator"
     )
     assert model.data(model.index(0, 4)) == "Room 3"
-    assert view.selected_meeting_id() == first
+    assert page.selected_meeting_id() == first
     assert agenda_column(window, 1) == ["EX-0001", "EX-0002", "EX-0003"]
     assert agenda_column(window, 4) == ["discussed, signed", "held back", "planned"]
-    assert not view.menu_actions["hold"].isEnabled()  # the first entry is discussed
+    assert not page.menu_actions["hold"].isEnabled()  # the first entry is discussed
 
     # changed while hidden: read again when next shown
     window.pages.setCurrentWidget(window.splitter)
     board.meetings.create("2026-12-15")
-    view.invalidate()
+    page.invalidate()
     assert model.rowCount() == 3
-    window.pages.setCurrentWidget(view)
-    assert model.rowCount() == 4 and view.selected_meeting_id() == first
+    window.pages.setCurrentWidget(page.view)
+    assert model.rowCount() == 4 and page.selected_meeting_id() == first
 
 
 def test_a_meeting_action_from_the_menu_reads_the_page_first(window: MainWindow) -> None:
@@ -707,7 +710,7 @@ def test_a_meeting_action_from_the_menu_reads_the_page_first(window: MainWindow)
     first = board.meetings.create("2026-12-01", "16:00", "Room 3", PEOPLE).meeting_id
     board.meetings.add_to_agenda(first, "EX-0001", "Resect?")
     window.meetings.changes_applied(ChangeSet.all(), None)  # as after File > Open
-    assert window.meetings.list_model.rowCount() == 0
+    assert window.meetings.view.list_model.rowCount() == 0
     opened: list[int | None] = []
 
     def look(dialog: MeetingDialog) -> None:
@@ -717,7 +720,7 @@ def test_a_meeting_action_from_the_menu_reads_the_page_first(window: MainWindow)
     when_dialog(look, MeetingDialog)
     window.meetings.menu_actions["edit"].trigger()  # Ctrl+Shift+E on the Cases page
     assert opened == [first]
-    assert window.pages.currentWidget() is window.meetings
+    assert window.pages.currentWidget() is window.meetings.view
     assert agenda_column(window, 1) == ["EX-0001"]
 
 
@@ -779,3 +782,22 @@ def test_signing_sanity_in_the_review_dialog(
         board.reviews.sign(draft, recommendation=None, decision="Resect.")
     assert board.cases.get("EX-0001").reviews == []
     dialog.reject()
+
+
+def test_the_pages_controllers_own_their_views(window: MainWindow) -> None:
+    """Composition: each controller holds its page's layout (a plain, behaviour-free
+    widget) rather than being it; the window shows the layouts, and the controllers
+    still learn when their page is first shown."""
+    for controller, layout in (
+        (window.meetings, MeetingsLayout),
+        (window.follow_up, FollowUpLayout),
+    ):
+        assert not isinstance(controller, QWidget)
+        assert type(controller.view) is layout
+        assert window.pages.indexOf(controller.view) >= 0
+        assert controller.parent() is controller.view  # deleted with its view
+    board = window.door.board
+    board.meetings.create("2026-12-01", "16:00", "Room 3", PEOPLE)
+    assert window.meetings.view.list_model.rowCount() == 0  # not read while hidden
+    window.pages.setCurrentWidget(window.meetings.view)
+    assert window.meetings.view.list_model.rowCount() == 1  # read when first shown

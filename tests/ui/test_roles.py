@@ -60,17 +60,17 @@ def test_a_viewer_is_offered_no_edits_and_a_coordinator_no_signature(
         assert "Only a coordinator or a clinician" in viewer._edit_actions[0].toolTip()
         assert "Synthetic Viewer is viewer" in viewer._edit_actions[0].toolTip()
         assert not viewer.users_action.isEnabled()
-        viewer.pages.setCurrentWidget(viewer.meetings)
+        viewer.pages.setCurrentWidget(viewer.meetings.view)
         viewer.meetings.reload()
-        assert not viewer.meetings.new_button.isEnabled()
+        assert not viewer.meetings.view.new_button.isEnabled()
     finally:
         viewer.door.board.close()
     coordinator = open_as(qtbot, *logins["coordinator"])
     try:
         assert all(a.isEnabled() for a in coordinator._edit_actions)
-        coordinator.pages.setCurrentWidget(coordinator.meetings)
+        coordinator.pages.setCurrentWidget(coordinator.meetings.view)
         coordinator.meetings.reload()
-        view = coordinator.meetings
+        view = coordinator.meetings.view
         view.agenda_view.setCurrentIndex(view.agenda_model.index(0, 0))
         assert view.hold_button.isEnabled()
         assert not view.review_button.isEnabled()

@@ -191,7 +191,7 @@ def test_the_app_and_the_pdf_draw_one_encoding(qtbot: QtBot) -> None:
     view.show()
     view.show_case(case, EvaluationView.parse(evaluation, case))
     view.canvas.repaint()
-    timeline = build_timeline(case, evaluation["facts"], as_of=TODAY)
+    timeline = build_timeline(case, EvaluationView.parse(evaluation, case), as_of=TODAY)
     drawing = timeline_drawing(timeline, 520)
     strings = [s.text for s in drawing.contents if isinstance(s, String)]
     for label in view.canvas.legend_labels:

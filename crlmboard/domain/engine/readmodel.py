@@ -1,33 +1,57 @@
 """The evaluation as the UI and the PDF read it: a typed, frozen view parsed once from a
-`crlmboard.evaluation/1` document (the engine's output, or a signed review's frozen copy),
-so no view reads the document by string keys or re-computes an engine value.
+`crlmboard.evaluation/1` document (the engine's output, or a signed review's frozen copy,
+of engine 1.0.0 or 1.1.0), so no view reads the document by string keys or re-computes an
+engine value.
 
-Response categories (CR, PR, SD, PD, NE, and whatever a later engine adds) are kept as the
-document gives them: opaque strings to show.  The lesions' course (status and change per
-timepoint) comes from `engine.lesions`, computed here once from the case's imaging and the
-assessment's targets; the document itself is unchanged."""
+Every fact of guideline-rules.md has a typed field here (`FactsView`); a fact the document
+does not hold (an older engine's) is None, never guessed.  Response categories (CR, PR, SD,
+NN, PD, NE, and whatever a later engine adds) are kept as the document gives them: opaque
+strings to show.  Findings keep their values and sources.
+
+Parsed with the case, the view also holds what the engine reads from the case's records as
+of the document's date, computed here once: each lesion's course (status and change per
+timepoint, `engine.lesions`) and the episodes of the record (a liver-clearing operation
+starts a new one), each with its RECIST baseline and assessments — the current episode's
+from the document, an earlier one's as the engine assessed it on the day before the
+operation that ended it.  The document itself is never changed."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import copy
+import dataclasses
+import datetime as dt
+import itertools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
+from datetime import date, timedelta
+from typing import Any, TypeVar
 
 from crlmboard.domain.case import Case
+from crlmboard.domain.engine import recist
+from crlmboard.domain.engine.facts import build_episode
 from crlmboard.domain.engine.lesions import LesionCell, lesion_courses
+from crlmboard.domain.models import LIVER_CLEARING_PROCEDURES
 
 __all__ = [
     "ChemotherapyView",
+    "DemotedTargetView",
+    "EpisodeSpan",
+    "EpisodeView",
     "EvaluationView",
     "FactsView",
     "FindingView",
     "FutureLiverRemnantView",
+    "ImagingRef",
     "LesionCell",
+    "PortalVeinEmbolisationView",
     "RecistBaselineView",
     "RecistPoint",
     "ScoreView",
+    "episode_spans",
 ]
+
+
+# -- reading JSON values -----------------------------------------------------------------
 
 
 def _day(value: Any) -> date | None:
@@ -49,24 +73,79 @@ def _whole(value: Any) -> int | None:
     return int(value) if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _flag(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+def _texts(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple):
+        return ()
+    return tuple(str(x) for x in value)
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
+def _items(value: Any) -> list[Mapping[str, Any]]:
+    if not isinstance(value, list | tuple):
+        return []
+    return [x for x in value if isinstance(x, Mapping)]
+
+
+_READERS: dict[str, Callable[[Any], Any]] = {
+    "date | None": _day,
+    "dt.date | None": _day,
+    "float | None": _number,
+    "int | None": _whole,
+    "bool | None": _flag,
+    "str | None": _text,
+    "str": lambda value: str(value or ""),
+    "tuple[str, ...]": _texts,
+}
+"""How a field of each declared type is read from JSON."""
+
+View = TypeVar("View")
+
+
+def _read(cls: type[View], data: Mapping[str, Any], **given: Any) -> View:
+    """The view `cls` of `data`: each field is the document's key of the same name, read by
+    its declared type (another view by its own `parse`); `given` fields the caller read."""
+    values: dict[str, Any] = dict(given)
+    for spec in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if spec.name in given or not spec.init:
+            continue
+        kind = str(spec.type)
+        reader = _READERS.get(kind) or globals()[kind.removesuffix(" | None")].parse
+        values[spec.name] = reader(data.get(spec.name))
+    return cls(**values)
+
+
+# -- the parts of the facts --------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class FindingView:
-    """One rule that fired."""
+    """One rule that fired: what it says, the values it compared and its sources."""
 
     rule: str
-    severity: str  # info | warning | critical
+    severity: str  # critical | warning | advice | info (or what a later engine adds)
     title: str
     message: str
     values: tuple[tuple[str, Any], ...]
+    """(name, value) in the document's order; a value is JSON (number, text, list, object)."""
     sources: tuple[str, ...]
+    """Keys of the engine's Sources table."""
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> FindingView:
+        # a copy: the view never shares a mutable part with the (possibly signed) document
+        values = copy.deepcopy(dict(_mapping(data.get("values"))))
+        return _read(cls, data, values=tuple(values.items()))
 
 
 @dataclass(frozen=True)
@@ -87,29 +166,84 @@ class ScoreView:
             for k, v in _mapping(data.get("points")).items()
             if _whole(v) is not None
         )
-        return cls(
-            _whole(data.get("score")),
-            points,
-            tuple(str(x) for x in data.get("missing") or ()),
-            _text(data.get("risk")),
-        )
+        return _read(cls, data, points=points)
+
+
+@dataclass(frozen=True)
+class ImagingRef:
+    """An imaging timepoint the facts refer to (`baseline_imaging`, `current_imaging`)."""
+
+    date: date | None
+    modality: str | None
+
+    @classmethod
+    def parse(cls, data: Any) -> ImagingRef | None:
+        if isinstance(data, Mapping):
+            return _read(cls, data)
+        when = _day(data)  # a bare date, as an engine before 1.1.0 may have written it
+        return cls(when, None) if when is not None else None
 
 
 @dataclass(frozen=True)
 class FutureLiverRemnantView:
     measured_percent: float | None
-    measured_source: str | None
+    measured_source: str | None  # imaging | plan
     measured_date: date | None
     required_percent: float | None
     basis: str | None
 
+    @classmethod
+    def parse(cls, data: Any) -> FutureLiverRemnantView | None:
+        return _read(cls, data) if isinstance(data, Mapping) else None
+
+
+@dataclass(frozen=True)
+class PortalVeinEmbolisationView:
+    """Hypertrophy after the latest portal vein embolisation."""
+
+    date: date | None
+    flr_before_percent: float | None
+    flr_before_date: dt.date | None
+    flr_after_percent: float | None
+    flr_after_date: dt.date | None
+    degree_of_hypertrophy: float | None
+    weeks: float | None
+    kinetic_growth_rate: float | None
+
+    @classmethod
+    def parse(cls, data: Any) -> PortalVeinEmbolisationView | None:
+        return _read(cls, data) if isinstance(data, Mapping) else None
+
 
 @dataclass(frozen=True)
 class ChemotherapyView:
+    """Systemic therapy of the current episode."""
+
     preoperative_cycles: int | None
     oxaliplatin_cycles: int | None
     irinotecan_cycles: int | None
     last_bevacizumab_date: date | None
+    preoperative_weeks: float | None = None
+    first_cycle_date: date | None = None
+    last_cycle_date: date | None = None
+    last_drug_delivery_date: date | None = None  # engine 1.1.0
+    last_systemic_date: date | None = None
+    anti_egfr_given: bool | None = None
+    immunotherapy_given: bool | None = None
+    on_treatment: bool | None = None
+
+    @classmethod
+    def parse(cls, data: Any) -> ChemotherapyView | None:
+        return _read(cls, data) if isinstance(data, Mapping) else None
+
+
+@dataclass(frozen=True)
+class DemotedTargetView:
+    """A lesion marked as target that RECIST follows as non-target (engine 1.1.0)."""
+
+    id: str
+    diameter_mm: float | None
+    reason: str  # below_10_mm | not_present | no_diameter | beyond_second
 
 
 @dataclass(frozen=True)
@@ -118,11 +252,41 @@ class RecistBaselineView:
     sum_mm: float | None
     target_lesions: tuple[str, ...]
     non_target_lesions: tuple[str, ...]
-    targets_chosen_by: str | None
+    targets_chosen_by: str | None  # marked | engine | None
+    measurable: bool = False
+    """The baseline has a measurable target (RECIST: else non-target disease only)."""
+    demoted_targets: tuple[DemotedTargetView, ...] = ()
 
-    @property
-    def measurable(self) -> bool:
-        return self.sum_mm is not None
+    @classmethod
+    def parse(cls, data: Any) -> RecistBaselineView | None:
+        if not isinstance(data, Mapping):
+            return None
+        measurable = _flag(data.get("measurable"))  # engine 1.0.0 too; else from the sum
+        return _read(
+            cls,
+            data,
+            measurable=measurable
+            if measurable is not None
+            else _number(data.get("sum_mm")) is not None,
+            demoted_targets=tuple(
+                _read(DemotedTargetView, d) for d in _items(data.get("demoted_targets"))
+            ),
+        )
+
+    @classmethod
+    def of(cls, baseline: recist.RecistBaseline) -> RecistBaselineView:
+        """The engine's own baseline (an earlier episode's, assessed here)."""
+        return cls(
+            baseline.date,
+            baseline.sum_mm,
+            baseline.target_lesions,
+            baseline.non_target_lesions,
+            baseline.targets_chosen_by,
+            baseline.measurable,
+            tuple(
+                DemotedTargetView(d.id, d.diameter_mm, d.reason) for d in baseline.demoted_targets
+            ),
+        )
 
 
 @dataclass(frozen=True)
@@ -134,28 +298,68 @@ class RecistPoint:
     nadir_mm: float | None
     change_from_baseline_percent: float | None
     change_from_nadir_percent: float | None
-    response: str  # opaque: shown as given
+    response: str  # opaque: shown as given ("" when the document has none)
+    missing_targets: tuple[str, ...] = ()
+    measured_sum_mm: float | None = None
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> RecistPoint:
+        return _read(cls, data)
+
+    @classmethod
+    def of(cls, point: recist.RecistTimepoint) -> RecistPoint:
+        return cls(
+            point.date,
+            point.sum_mm,
+            point.nadir_mm,
+            point.change_from_baseline_percent,
+            point.change_from_nadir_percent,
+            point.response,
+            point.missing_targets,
+            point.measured_sum_mm,
+        )
 
 
 @dataclass(frozen=True)
 class FactsView:
-    """The facts the app shows; `raw` keeps the document's whole facts object for what
-    reads every fact (the timeline, the PDF's citations)."""
+    """Every fact of the document, typed (None: not known, or not in this engine's
+    document)."""
 
-    presentation: str | None = None
+    episode_start: date | None = None
+    previous_hepatectomies: int | None = None
+    age_years: int | None = None
+    bmi: float | None = None
     sidedness: str | None = None
+    node_positive: bool | None = None
     ras_status: str | None = None
     braf_status: str | None = None
     mmr_status: str | None = None
+    presentation: str | None = None
     disease_free_interval_months: float | None = None
+    baseline_imaging: ImagingRef | None = None
+    current_imaging: ImagingRef | None = None
     lesion_count: int | None = None
     largest_diameter_mm: float | None = None
     bilobar: bool | None = None
     tumor_burden_score: float | None = None
-    flr: FutureLiverRemnantView | None = None
+    tumor_burden_zone: str | None = None
+    tumor_burden_score_baseline: float | None = None
+    tumor_burden_zone_baseline: str | None = None
+    cea_baseline: float | None = None
+    cea_baseline_date: date | None = None
+    cea_latest: float | None = None
+    cea_latest_date: date | None = None
+    cea_change_percent: float | None = None
     chemotherapy: ChemotherapyView | None = None
+    extensive_chemotherapy: bool | None = None
+    apri: float | None = None
+    apri_date: date | None = None
+    flr: FutureLiverRemnantView | None = None
+    pve: PortalVeinEmbolisationView | None = None
+    major_hepatectomy: bool | None = None
     earliest_safe_surgery_date: date | None = None
     next_restaging_due: date | None = None
+    extrahepatic_sites: tuple[str, ...] = ()
     fong_crs: ScoreView | None = None
     game_score: ScoreView | None = None
     modified_clinical_score: ScoreView | None = None
@@ -163,73 +367,83 @@ class FactsView:
     recist: tuple[RecistPoint, ...] = ()
     current_response: str | None = None
     best_response: str | None = None
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    morphologic_response: str | None = None
 
     @classmethod
     def parse(cls, data: Any) -> FactsView:
         facts = _mapping(data)
-        flr = facts.get("flr")
-        chemo = facts.get("chemotherapy")
-        baseline = facts.get("recist_baseline")
-        bilobar = facts.get("bilobar")
-        return cls(
-            presentation=_text(facts.get("presentation")),
-            sidedness=_text(facts.get("sidedness")),
-            ras_status=_text(facts.get("ras_status")),
-            braf_status=_text(facts.get("braf_status")),
-            mmr_status=_text(facts.get("mmr_status")),
-            disease_free_interval_months=_number(facts.get("disease_free_interval_months")),
-            lesion_count=_whole(facts.get("lesion_count")),
-            largest_diameter_mm=_number(facts.get("largest_diameter_mm")),
-            bilobar=bilobar if isinstance(bilobar, bool) else None,
-            tumor_burden_score=_number(facts.get("tumor_burden_score")),
-            flr=FutureLiverRemnantView(
-                _number(flr.get("measured_percent")),
-                _text(flr.get("measured_source")),
-                _day(flr.get("measured_date")),
-                _number(flr.get("required_percent")),
-                _text(flr.get("basis")),
-            )
-            if isinstance(flr, Mapping)
-            else None,
-            chemotherapy=ChemotherapyView(
-                _whole(chemo.get("preoperative_cycles")),
-                _whole(chemo.get("oxaliplatin_cycles")),
-                _whole(chemo.get("irinotecan_cycles")),
-                _day(chemo.get("last_bevacizumab_date")),
-            )
-            if isinstance(chemo, Mapping)
-            else None,
-            earliest_safe_surgery_date=_day(facts.get("earliest_safe_surgery_date")),
-            next_restaging_due=_day(facts.get("next_restaging_due")),
-            fong_crs=ScoreView.parse(facts.get("fong_crs")),
-            game_score=ScoreView.parse(facts.get("game_score")),
-            modified_clinical_score=ScoreView.parse(facts.get("modified_clinical_score")),
-            recist_baseline=RecistBaselineView(
-                _day(baseline.get("date")),
-                _number(baseline.get("sum_mm")),
-                tuple(str(x) for x in baseline.get("target_lesions") or ()),
-                tuple(str(x) for x in baseline.get("non_target_lesions") or ()),
-                _text(baseline.get("targets_chosen_by")),
-            )
-            if isinstance(baseline, Mapping)
-            else None,
-            recist=tuple(
-                RecistPoint(
-                    _day(entry.get("date")),
-                    _number(entry.get("sum_mm")),
-                    _number(entry.get("nadir_mm")),
-                    _number(entry.get("change_from_baseline_percent")),
-                    _number(entry.get("change_from_nadir_percent")),
-                    str(entry.get("response") or ""),
-                )
-                for entry in facts.get("recist") or ()
-                if isinstance(entry, Mapping)
-            ),
-            current_response=_text(facts.get("current_response")),
-            best_response=_text(facts.get("best_response")),
-            raw=facts,
-        )
+        recist = tuple(RecistPoint.parse(entry) for entry in _items(facts.get("recist")))
+        return _read(cls, facts, recist=recist)
+
+
+# -- episodes ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EpisodeSpan:
+    """A stretch of the record measured against one RECIST baseline: the record up to the
+    first liver-clearing operation, then from the day after each."""
+
+    number: int
+    start: date | None
+    """The day after the operation that began it; None for the first episode."""
+    operation: str | None
+    """The liver-clearing operation that began it (`hepatectomy` …); None for the first."""
+    operation_date: date | None
+
+    @property
+    def label(self) -> str:
+        return f"Episode {self.number}"
+
+
+def episode_spans(case: Case, as_of: date | None = None) -> tuple[EpisodeSpan, ...]:
+    """The episodes of `case` up to `as_of` (all of them without): a new one the day after
+    each liver-clearing operation, from the procedures and the surgery outcomes as the
+    engine finds them (a procedure names the operation before an outcome does)."""
+
+    def seen(when: date) -> bool:
+        return as_of is None or when <= as_of
+
+    operations: dict[date, str] = {}
+    for outcome in case.surgery_outcomes:
+        if outcome.procedure in LIVER_CLEARING_PROCEDURES and seen(outcome.date):
+            operations.setdefault(outcome.date, outcome.procedure.value)
+    for procedure in case.procedures:
+        if procedure.procedure in LIVER_CLEARING_PROCEDURES and seen(procedure.date):
+            operations[procedure.date] = procedure.procedure.value
+    spans = [EpisodeSpan(1, None, None, None)]
+    for number, when in enumerate(sorted(operations), start=2):
+        spans.append(EpisodeSpan(number, when + timedelta(days=1), operations[when], when))
+    return tuple(spans)
+
+
+@dataclass(frozen=True)
+class EpisodeView:
+    """One episode with its RECIST baseline and the assessments after it."""
+
+    span: EpisodeSpan
+    baseline: RecistBaselineView | None
+    recist: tuple[RecistPoint, ...]
+    current: bool
+    """The evaluation's own episode (its assessments are the document's)."""
+
+
+def _earlier_episode(case: Case, span: EpisodeSpan, ended: date) -> EpisodeView:
+    """An earlier episode as the engine assessed it on `ended` (the day before the
+    operation that ended it)."""
+    episode = build_episode(case, ended)
+    if episode.baseline is None:
+        return EpisodeView(span, None, (), current=False)
+    baseline, points = recist.assess(episode.baseline, episode.recist_window)
+    return EpisodeView(
+        span,
+        RecistBaselineView.of(baseline),
+        tuple(RecistPoint.of(p) for p in points),
+        current=False,
+    )
+
+
+# -- the evaluation ----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -245,20 +459,38 @@ class EvaluationView:
     facts: FactsView
     findings: tuple[FindingView, ...]
     lesions: tuple[LesionCell, ...] = ()
-    document: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    """Each lesion at each timepoint the evaluation saw (with the case only)."""
+    episodes: tuple[EpisodeView, ...] = ()
+    """The record's episodes, oldest first, the evaluation's own last (with the case; without
+    it, only the evaluation's own)."""
+    _cells: Mapping[tuple[str, date], LesionCell] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_cells", {(c.lesion_id, c.date): c for c in self.lesions})
 
     @classmethod
     def parse(cls, document: Mapping[str, Any], case: Case | None = None) -> EvaluationView:
-        """The view of a document; with the case, its lesions' course as of the
-        document's date, with the assessment's targets marked."""
+        """The view of a document; with the case, its lesions' course and its episodes as of
+        the document's date, with the assessment's targets marked."""
         profile = _mapping(document.get("profile"))
         facts = FactsView.parse(document.get("facts"))
         as_of = _day(document.get("as_of"))
         lesions: tuple[LesionCell, ...] = ()
+        own = EpisodeSpan((facts.previous_hepatectomies or 0) + 1, facts.episode_start, None, None)
+        episodes: list[EpisodeView] = []
         if case is not None:
             imaging = [tp for tp in case.imaging if as_of is None or tp.date <= as_of]
             targets = facts.recist_baseline.target_lesions if facts.recist_baseline else ()
             lesions = lesion_courses(imaging, targets)
+            spans = episode_spans(case, as_of)
+            if isinstance(document.get("facts"), Mapping) and document.get("facts"):
+                episodes = [
+                    _earlier_episode(case, span, following.operation_date - timedelta(days=1))
+                    for span, following in itertools.pairwise(spans)
+                    if following.operation_date is not None
+                ]
+            own = spans[-1]
+        episodes.append(EpisodeView(own, facts.recist_baseline, facts.recist, current=True))
         return cls(
             engine_version=str(document.get("engine_version") or ""),
             profile_name=str(profile.get("name") or ""),
@@ -267,20 +499,9 @@ class EvaluationView:
             mrn=str(document.get("mrn") or ""),
             input_sha256=str(document.get("input_sha256") or ""),
             facts=facts,
-            findings=tuple(
-                FindingView(
-                    rule=str(f.get("rule") or ""),
-                    severity=str(f.get("severity") or ""),
-                    title=str(f.get("title") or ""),
-                    message=str(f.get("message") or ""),
-                    values=tuple(_mapping(f.get("values")).items()),
-                    sources=tuple(str(s) for s in f.get("sources") or ()),
-                )
-                for f in document.get("findings") or ()
-                if isinstance(f, Mapping)
-            ),
+            findings=tuple(FindingView.parse(f) for f in _items(document.get("findings"))),
             lesions=lesions,
-            document=document,
+            episodes=tuple(episodes),
         )
 
     def rules(self) -> list[str]:
@@ -291,14 +512,10 @@ class EvaluationView:
         """A lesion's cell at a timepoint (None when it was not recorded there)."""
         return self._cells.get((lesion_id, when))
 
-    @property
-    def _cells(self) -> Mapping[tuple[str, date], LesionCell]:
-        cells = self.__dict__.get("_cell_index")
-        if cells is None:
-            cells = {(c.lesion_id, c.date): c for c in self.lesions}
-            object.__setattr__(self, "_cell_index", cells)
-        return cells
-
     def response_at(self, when: date) -> RecistPoint | None:
-        """The RECIST assessment of a later timepoint."""
+        """The RECIST assessment of a later timepoint of the evaluation's own episode."""
         return next((p for p in self.facts.recist if p.date == when), None)
+
+    def sources(self) -> tuple[str, ...]:
+        """Every source the findings cite, in order of first citation."""
+        return tuple(dict.fromkeys(s for f in self.findings for s in f.sources))

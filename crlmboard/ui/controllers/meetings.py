@@ -1,6 +1,7 @@
 """The behaviour of the Meetings and Follow-up pages: what each button and menu action
-does, reading and writing through the door (ui/ops.py).  Their widgets are laid out in
-ui/views/meetings.py and their rows held by ui/models/meetings.py.
+does, reading and writing through the door (ui/ops.py).  Each controller owns its page's
+widgets (`view`, laid out in ui/views/meetings.py, behaviour-free) and learns from them by
+signals and an event filter; the rows are held by ui/models/meetings.py.
 
 Nothing is read until a page is first shown (or an action needs the meetings); after that
 the door's "changes applied" signal reads them again when a change touched them."""
@@ -12,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QTabWidget, QWidget
 
@@ -33,8 +34,9 @@ from crlmboard.ui.ops import AgendaEntry, Door, MeetingSummary, failure_text
 from crlmboard.ui.views.meetings import FollowUpLayout, MeetingsLayout
 
 
-class MeetingsView(MeetingsLayout):
-    """Meetings on the left, the selected meeting with its agenda on the right."""
+class MeetingsController(QObject):
+    """The Meetings page's behaviour; it owns the page's layout (`view`, the widget to
+    show), which is a child of nothing else of it and is deleted with it."""
 
     message = Signal(str)
 
@@ -44,30 +46,35 @@ class MeetingsView(MeetingsLayout):
         current_case: Callable[[], str | None] | None = None,
         parent: QWidget | None = None,
     ):
-        super().__init__(parent)
+        view = MeetingsLayout(parent)
+        super().__init__(view)  # lives as long as its view
+        self.view = view
+        view.installEventFilter(self)
         self.door = door
         self.current_case = current_case or (lambda: None)
         self._readiness: dict[int, dict[int, list[ReadinessItem]]] = {}
-        self.agenda_model.reorder = self._reorder_to
-        self.list_view.selectionModel().currentRowChanged.connect(lambda *_a: self._show_selected())
-        self.agenda_view.activated.connect(lambda _i: self.review())
-        self.agenda_view.selectionModel().currentRowChanged.connect(
+        self.view.agenda_model.reorder = self._reorder_to
+        self.view.list_view.selectionModel().currentRowChanged.connect(
+            lambda *_a: self._show_selected()
+        )
+        self.view.agenda_view.activated.connect(lambda _i: self.review())
+        self.view.agenda_view.selectionModel().currentRowChanged.connect(
             lambda *_a: self._update_actions()
         )
-        self.new_button.clicked.connect(self.new_meeting)
-        self.edit_button.clicked.connect(self.edit_meeting)
-        self.delete_button.clicked.connect(self.delete_meeting)
-        self.figures_button.clicked.connect(self.board_figures)
-        self.prepare_button.clicked.connect(self.prepare)
-        self.pack_button.clicked.connect(self.meeting_pack)
-        self.close_button.clicked.connect(self.close_meeting)
-        self.add_button.clicked.connect(self.add_case)
-        self.question_button.clicked.connect(self.edit_question)
-        self.up_button.clicked.connect(lambda: self.move_entry(-1))
-        self.down_button.clicked.connect(lambda: self.move_entry(1))
-        self.remove_button.clicked.connect(self.remove_entry)
-        self.hold_button.clicked.connect(self.hold_back)
-        self.review_button.clicked.connect(self.review)
+        self.view.new_button.clicked.connect(self.new_meeting)
+        self.view.edit_button.clicked.connect(self.edit_meeting)
+        self.view.delete_button.clicked.connect(self.delete_meeting)
+        self.view.figures_button.clicked.connect(self.board_figures)
+        self.view.prepare_button.clicked.connect(self.prepare)
+        self.view.pack_button.clicked.connect(self.meeting_pack)
+        self.view.close_button.clicked.connect(self.close_meeting)
+        self.view.add_button.clicked.connect(self.add_case)
+        self.view.question_button.clicked.connect(self.edit_question)
+        self.view.up_button.clicked.connect(lambda: self.move_entry(-1))
+        self.view.down_button.clicked.connect(lambda: self.move_entry(1))
+        self.view.remove_button.clicked.connect(self.remove_entry)
+        self.view.hold_button.clicked.connect(self.hold_back)
+        self.view.review_button.clicked.connect(self.review)
         self.menu_actions: dict[str, QAction] = {}
         # `_stale`: the list must be read; `_current`: the selected meeting in full, with
         # its quorum; `_keep`: the meeting to select after the next read
@@ -156,11 +163,11 @@ class MeetingsView(MeetingsLayout):
         so its effect is seen.  Before the page was first read every action is offered:
         the meetings are read first and the action runs only if it still applies."""
         if show:
-            holder = self.parentWidget()
+            holder = self.view.parentWidget()
             while holder is not None and not isinstance(holder, QTabWidget):
                 holder = holder.parentWidget()
             if isinstance(holder, QTabWidget):
-                holder.setCurrentWidget(self)
+                holder.setCurrentWidget(self.view)
         if self._stale:
 
             def then() -> None:
@@ -180,8 +187,8 @@ class MeetingsView(MeetingsLayout):
             self._readiness.clear()
             self._current = None
             self._keep = None
-            if not self.isVisible():  # nothing of the other database stays on the page
-                self.list_model.set_meetings([], [], self.door.today())
+            if not self.view.isVisible():  # nothing of the other database stays on the page
+                self.view.list_model.set_meetings([], [], self.door.today())
                 self._show_selected()
         if not (
             changes.everything
@@ -191,7 +198,7 @@ class MeetingsView(MeetingsLayout):
             or changes.settings
         ):
             return
-        if self.isVisible() or self._expecting:  # shown, or this page's own change
+        if self.view.isVisible() or self._expecting:  # shown, or this page's own change
             self.reload(self._keep, readiness=not self._keep_readiness)
         else:
             self._stale = True
@@ -202,8 +209,12 @@ class MeetingsView(MeetingsLayout):
         """Read again now if shown, else when next shown."""
         self.changes_applied(ChangeSet(settings=frozenset({"meetings"})), None)
 
-    def showEvent(self, event: Any) -> None:
-        super().showEvent(event)
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.view and event.type() == QEvent.Type.Show:
+            self._shown()
+        return False
+
+    def _shown(self) -> None:
         if self._stale:
             self.reload()  # first shown, or changed while hidden
         else:
@@ -227,8 +238,8 @@ class MeetingsView(MeetingsLayout):
             self._current = None
             if readiness:
                 self._readiness.clear()
-            icons = {True: self.icons["ready"], False: self.icons["missing"]}
-            self.list_model.set_meetings(meetings, quorums, self.door.today(), icons)
+            icons = {True: self.view.icons["ready"], False: self.view.icons["missing"]}
+            self.view.list_model.set_meetings(meetings, quorums, self.door.today(), icons)
             if not self.select_meeting(selected) and meetings:
                 self.select_meeting(meetings[0].id)
             if not meetings:
@@ -243,12 +254,12 @@ class MeetingsView(MeetingsLayout):
     def select_meeting(self, meeting_id: int | None) -> bool:
         if meeting_id is None:
             return False
-        row = self.list_model.row_of(meeting_id)
+        row = self.view.list_model.row_of(meeting_id)
         if row is None:
             return False
-        index = self.proxy.mapFromSource(self.list_model.index(row, 0))
-        self.list_view.setCurrentIndex(index)
-        self.list_view.selectRow(index.row())
+        index = self.view.proxy.mapFromSource(self.view.list_model.index(row, 0))
+        self.view.list_view.setCurrentIndex(index)
+        self.view.list_view.selectRow(index.row())
         self._show_selected()
         return True
 
@@ -260,25 +271,27 @@ class MeetingsView(MeetingsLayout):
         return self._current
 
     def selected_meeting_id(self) -> int | None:
-        index = self.list_view.currentIndex()
+        index = self.view.list_view.currentIndex()
         if not index.isValid():
             return None
-        row = self.proxy.mapToSource(index).row()
+        row = self.view.proxy.mapToSource(index).row()
         return (
-            self.list_model.meetings[row].id if 0 <= row < len(self.list_model.meetings) else None
+            self.view.list_model.meetings[row].id
+            if 0 <= row < len(self.view.list_model.meetings)
+            else None
         )
 
     def selected_entry(self) -> AgendaEntry | None:
-        index = self.agenda_view.currentIndex()
-        if not index.isValid() or not 0 <= index.row() < len(self.agenda_model.entries):
+        index = self.view.agenda_view.currentIndex()
+        if not index.isValid() or not 0 <= index.row() < len(self.view.agenda_model.entries):
             return None
-        return self.agenda_model.entries[index.row()]
+        return self.view.agenda_model.entries[index.row()]
 
     def select_entry(self, item_id: int) -> None:
-        row = self.agenda_model.row_of(item_id)
+        row = self.view.agenda_model.row_of(item_id)
         if row is not None:
-            self.agenda_view.setCurrentIndex(self.agenda_model.index(row, 0))
-            self.agenda_view.selectRow(row)
+            self.view.agenda_view.setCurrentIndex(self.view.agenda_model.index(row, 0))
+            self.view.agenda_view.selectRow(row)
 
     def _show_selected(self) -> None:
         """Show the selected meeting, reading it in full first when needed."""
@@ -309,10 +322,10 @@ class MeetingsView(MeetingsLayout):
 
     def _render(self, meeting: MeetingSummary | None) -> None:
         if meeting is None:
-            self.header.setText("No meeting yet: New meeting… (Ctrl+Shift+M) creates one.")
-            self.attendees.clear()
-            self.quorum_line.show_quorum(None)
-            self.agenda_model.set_agenda([], None)
+            self.view.header.setText("No meeting yet: New meeting… (Ctrl+Shift+M) creates one.")
+            self.view.attendees.clear()
+            self.view.quorum_line.show_quorum(None)
+            self.view.agenda_model.set_agenda([], None)
             self._update_actions()
             return
         when = locale_date(meeting.date)
@@ -321,20 +334,20 @@ class MeetingsView(MeetingsLayout):
             parts.append(meeting.fields.time)
         if meeting.fields.location:
             parts.append(meeting.fields.location)
-        self.header.setText("  ·  ".join(parts))
+        self.view.header.setText("  ·  ".join(parts))
         people = "; ".join(f"{a.name} ({role_text(a.role).lower()})" for a in meeting.attendees)
-        self.attendees.setText(
+        self.view.attendees.setText(
             f"Attendees: {people}"
             if people
             else "Attendees: none recorded yet (Edit meeting… adds them)."
         )
-        self.quorum_line.show_quorum(self._quorum)
+        self.view.quorum_line.show_quorum(self._quorum)
         current = self.selected_entry()
         # the readiness check runs the engine per case: only for a page that shows
         readiness = self._readiness.get(meeting.id)
-        if readiness is None and self.isVisible() and meeting.date >= self.door.today():
+        if readiness is None and self.view.isVisible() and meeting.date >= self.door.today():
             self._ask_readiness(meeting.id)
-        self.agenda_model.set_agenda(meeting.agenda, readiness)
+        self.view.agenda_model.set_agenda(meeting.agenda, readiness)
         if current is not None and current.meeting_id == meeting.id:
             self.select_entry(current.id)
         elif meeting.agenda:
@@ -376,17 +389,17 @@ class MeetingsView(MeetingsLayout):
         if self._stale:  # not read yet: offered, and checked again when triggered
             states = dict.fromkeys(states, True)
         buttons = {
-            "edit": self.edit_button,
-            "delete": self.delete_button,
-            "prepare": self.prepare_button,
-            "close": self.close_button,
-            "pack": self.pack_button,
-            "question": self.question_button,
-            "up": self.up_button,
-            "down": self.down_button,
-            "remove": self.remove_button,
-            "hold": self.hold_button,
-            "review": self.review_button,
+            "edit": self.view.edit_button,
+            "delete": self.view.delete_button,
+            "prepare": self.view.prepare_button,
+            "close": self.view.close_button,
+            "pack": self.view.pack_button,
+            "question": self.view.question_button,
+            "up": self.view.up_button,
+            "down": self.view.down_button,
+            "remove": self.view.remove_button,
+            "hold": self.view.hold_button,
+            "review": self.view.review_button,
         }
         # What the user's role does not allow is not offered (the database refuses it too)
         who = self.door.identity
@@ -400,7 +413,7 @@ class MeetingsView(MeetingsLayout):
             buttons[key].setToolTip("" if allowed[key] else reasons[key])
             if key in self.menu_actions:
                 self.menu_actions[key].setEnabled(enabled and allowed[key])
-        for button in (self.new_button, self.add_button):
+        for button in (self.view.new_button, self.view.add_button):
             button.setEnabled(who.can_edit)
             button.setToolTip("" if who.can_edit else reasons["edit"])
 
@@ -410,7 +423,7 @@ class MeetingsView(MeetingsLayout):
         meeting = self.selected_meeting()
         if meeting is None:
             QMessageBox.information(
-                self,
+                self.view,
                 title,
                 "Select a meeting first, or create one with New meeting… (Ctrl+Shift+M).",
             )
@@ -419,7 +432,7 @@ class MeetingsView(MeetingsLayout):
     def _need_entry(self, title: str) -> AgendaEntry | None:
         entry = self.selected_entry()
         if entry is None:
-            QMessageBox.information(self, title, "Select a case on the agenda first.")
+            QMessageBox.information(self.view, title, "Select a case on the agenda first.")
         return entry
 
     def _done(self, text: str = "", *, keep: int | None = None, readiness: bool = True) -> None:
@@ -432,7 +445,7 @@ class MeetingsView(MeetingsLayout):
             self.message.emit(text)
 
     def _fail(self, title: str) -> Callable[[BaseException], object]:
-        return lambda error: QMessageBox.warning(self, title, error_text(error))
+        return lambda error: QMessageBox.warning(self.view, title, error_text(error))
 
     def _with_meetings(self, then: Callable[[], None]) -> None:
         if self._stale:
@@ -446,7 +459,7 @@ class MeetingsView(MeetingsLayout):
         self._with_meetings(self._new_meeting)
 
     def _new_meeting(self) -> None:
-        meetings = self.list_model.meetings
+        meetings = self.view.list_model.meetings
         latest = max(meetings, key=lambda m: m.date, default=None)
         today = self.door.today()
         when = today
@@ -460,7 +473,7 @@ class MeetingsView(MeetingsLayout):
         )
 
         def ask(template: MeetingSummary | None) -> None:
-            dialog = MeetingDialog(self.door, None, self, template=template, when=when)
+            dialog = MeetingDialog(self.door, None, self.view, template=template, when=when)
             if dialog.exec() and dialog.meeting_id is not None:
                 self.message.emit("Meeting created.")
                 self.reload(dialog.meeting_id)  # the new meeting selected
@@ -474,7 +487,7 @@ class MeetingsView(MeetingsLayout):
         meeting = self._need_meeting("Edit meeting")
         if meeting is None:
             return
-        dialog = MeetingDialog(self.door, meeting, self)
+        dialog = MeetingDialog(self.door, meeting, self.view)
         self._done(keep=meeting.id)  # kept selected when the saved change reads again
         if dialog.exec():
             self.message.emit("Meeting saved.")
@@ -484,7 +497,7 @@ class MeetingsView(MeetingsLayout):
         if meeting is None:
             return
         answer = QMessageBox.question(
-            self,
+            self.view,
             "Delete meeting",
             f"Delete the meeting of {locale_date(meeting.date)} with its agenda of "
             f"{len(meeting.agenda)} case(s)? The cases themselves stay.",
@@ -505,21 +518,25 @@ class MeetingsView(MeetingsLayout):
 
     def _add_case(self, mrn: str | None) -> None:
         meetings = [
-            m for m in self.list_model.meetings if m.date >= self.door.today()
-        ] or self.list_model.meetings
+            m for m in self.view.list_model.meetings if m.date >= self.door.today()
+        ] or self.view.list_model.meetings
         if not meetings:
             QMessageBox.information(
-                self,
+                self.view,
                 "Add case to agenda",
                 "There is no meeting yet: create one with New meeting… (Ctrl+Shift+M) first.",
             )
             return
         selected = self.selected_meeting_id()
         if selected not in {m.id for m in meetings}:
-            meetings = [*meetings, *[m for m in self.list_model.meetings if m.id == selected]]
+            meetings = [*meetings, *[m for m in self.view.list_model.meetings if m.id == selected]]
         mrn = mrn if mrn is not None else (self.current_case() or "")
         dialog = AgendaDialog(
-            self.door, meetings, selected if selected is not None else meetings[0].id, mrn, self
+            self.door,
+            meetings,
+            selected if selected is not None else meetings[0].id,
+            mrn,
+            self.view,
         )
         if dialog.exec() and dialog.meeting_id is not None:
             self.message.emit(f"Case {dialog.mrn} added to the agenda.")
@@ -535,7 +552,7 @@ class MeetingsView(MeetingsLayout):
         mrn = self.current_case()
         if not mrn:
             QMessageBox.information(
-                self,
+                self.view,
                 "Add case to agenda",
                 "Open a case on the Cases "
                 "page first (or use Add case… on the agenda and type "
@@ -551,7 +568,7 @@ class MeetingsView(MeetingsLayout):
         dialog = NoteDialog(
             "Question for the board",
             f"The question for case {entry.mrn}:",
-            self,
+            self.view,
             text=entry.question,
             required="The question is required: say what the board must decide.",
             save=lambda text, done, failed: self.door.edit_question(entry.id, text, done, failed),
@@ -564,10 +581,10 @@ class MeetingsView(MeetingsLayout):
         entry = self._need_entry("Move case")
         if entry is None:
             return
-        row = self.agenda_model.row_of(entry.id)
+        row = self.view.agenda_model.row_of(entry.id)
         if row is None:
             return
-        ids = [e.id for e in self.agenda_model.entries]
+        ids = [e.id for e in self.view.agenda_model.entries]
         target = row + step
         if not 0 <= target < len(ids):
             return
@@ -588,7 +605,7 @@ class MeetingsView(MeetingsLayout):
         if entry is None:
             return
         answer = QMessageBox.question(
-            self,
+            self.view,
             "Remove case from agenda",
             f"Remove case {entry.mrn} from this agenda? Use Hold back… instead to move it to "
             "the next meeting.",
@@ -608,7 +625,7 @@ class MeetingsView(MeetingsLayout):
         if entry is None:
             return
         self._done()
-        if hold_back_dialog(self.door, entry, self) is not None:
+        if hold_back_dialog(self.door, entry, self.view) is not None:
             self.message.emit(f"Case {entry.mrn} held back to the next meeting.")
 
     # -- the meeting --------------------------------------------------------------------
@@ -617,7 +634,7 @@ class MeetingsView(MeetingsLayout):
         meeting = self._need_meeting("Prepare meeting")
         if meeting is None:
             return
-        dialog = ReadinessDialog(self.door, meeting.id, self)
+        dialog = ReadinessDialog(self.door, meeting.id, self.view)
         held: list[bool] = []
         dialog.changed.connect(lambda: held.append(True))
         entry = self.selected_entry()
@@ -641,14 +658,14 @@ class MeetingsView(MeetingsLayout):
             return
         if entry.status in ("held", "moved"):
             QMessageBox.information(
-                self,
+                self.view,
                 "Review case",
                 f"Case {entry.mrn} was moved to the next meeting; review it there.",
             )
             return
         if entry.status == "discussed":
             answer = QMessageBox.question(
-                self,
+                self.view,
                 "Review case",
                 f"Case {entry.mrn} was reviewed at this meeting and the review is signed. "
                 "A signed review is never changed; amend it with a new review?",
@@ -663,7 +680,7 @@ class MeetingsView(MeetingsLayout):
                     return
                 self._done(keep=meeting.id)
                 amend_review(
-                    self,
+                    self.view,
                     self.door,
                     case,
                     index,
@@ -674,7 +691,7 @@ class MeetingsView(MeetingsLayout):
             return
 
         def started(draft: Any) -> None:
-            dialog = ReviewDialog(self.door, draft, self)
+            dialog = ReviewDialog(self.door, draft, self.view)
             self._done(keep=meeting.id)
             if dialog.exec() and dialog.review_index is not None:
                 self.message.emit(f"Review of {entry.mrn} signed.")
@@ -694,7 +711,7 @@ class MeetingsView(MeetingsLayout):
             else "Every case was discussed or held back; nothing moves."
         )
         answer = QMessageBox.question(
-            self,
+            self.view,
             "Close meeting",
             text,
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
@@ -716,13 +733,16 @@ class MeetingsView(MeetingsLayout):
         if meeting is None:
             return
         path, _ = QFileDialog.getSaveFileName(
-            self, "Meeting pack PDF", f"meeting-pack-{meeting.date.isoformat()}.pdf", "PDF (*.pdf)"
+            self.view,
+            "Meeting pack PDF",
+            f"meeting-pack-{meeting.date.isoformat()}.pdf",
+            "PDF (*.pdf)",
         )
         if not path:
             return
 
         def failed(error: BaseException) -> None:
-            QMessageBox.warning(self, "Meeting pack", failure_text(error, "The meeting pack"))
+            QMessageBox.warning(self.view, "Meeting pack", failure_text(error, "The meeting pack"))
 
         self.door.meeting_pack(
             meeting.id,
@@ -734,22 +754,26 @@ class MeetingsView(MeetingsLayout):
     def board_figures(self) -> None:
         from crlmboard.ui.dialogs.figures_dialog import FiguresDialog
 
-        FiguresDialog(self.door, self).exec()
+        FiguresDialog(self.door, self.view).exec()
 
 
-class FollowUpView(FollowUpLayout):
-    """The follow-up worklist; double-click (or Enter) opens the case."""
+class FollowUpController(QObject):
+    """The follow-up worklist's behaviour (double-click or Enter opens the case); it owns
+    the page's layout (`view`)."""
 
     case_requested = Signal(str)
 
     def __init__(self, door: Door, parent: QWidget | None = None):
-        super().__init__(parent)
+        view = FollowUpLayout(parent)
+        super().__init__(view)  # lives as long as its view
+        self.view = view
+        view.installEventFilter(self)
         self.door = door
         self._stale = True
-        self.view.activated.connect(lambda _i: self.open_case())
-        self.open_button.clicked.connect(self.open_case)
-        self.follow_button.clicked.connect(self.follow_up)
-        self.refresh_button.clicked.connect(self.reload)
+        self.view.worklist.activated.connect(lambda _i: self.open_case())
+        self.view.open_button.clicked.connect(self.open_case)
+        self.view.follow_button.clicked.connect(self.follow_up)
+        self.view.refresh_button.clicked.connect(self.reload)
 
     def changes_applied(self, changes: ChangeSet, _origin: object) -> None:
         if changes.everything or changes.cases or changes.reviews or changes.settings:
@@ -758,7 +782,7 @@ class FollowUpView(FollowUpLayout):
     def invalidate(self) -> None:
         """Read again now if shown, else when next shown (the worklist reads every case
         with a signed review)."""
-        if self.isVisible():
+        if self.view.isVisible():
             self.reload()
         else:
             self._stale = True
@@ -769,29 +793,29 @@ class FollowUpView(FollowUpLayout):
 
     def _show(self, found: tuple[list[OverdueFollowUp], dict[str, str]]) -> None:
         items, names = found
-        self.model.set_items(items, names, self.door.today())
+        self.view.model.set_items(items, names, self.door.today())
         count = len(items)
-        self.heading.setText(
+        self.view.heading.setText(
             f"Signed recommendations with no follow-up past their due date: {count}. "
             "Double-click or Enter opens the case; Follow-up… records whether the "
             "recommendation was carried out."
             if count
             else "No signed recommendation is waiting for its follow-up past its due date."
         )
-        self.open_button.setEnabled(bool(count))
-        self.follow_button.setEnabled(bool(count))
+        self.view.open_button.setEnabled(bool(count))
+        self.view.follow_button.setEnabled(bool(count))
 
-    def showEvent(self, event: Any) -> None:
-        if self._stale:
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.view and event.type() == QEvent.Type.Show and self._stale:
             self.reload()
-        super().showEvent(event)
+        return False
 
     def selected(self) -> OverdueFollowUp | None:
-        index = self.view.currentIndex()
+        index = self.view.worklist.currentIndex()
         if not index.isValid():
             return None
-        row = self.proxy.mapToSource(index).row()
-        return self.model.items[row] if 0 <= row < len(self.model.items) else None
+        row = self.view.proxy.mapToSource(index).row()
+        return self.view.model.items[row] if 0 <= row < len(self.view.model.items) else None
 
     def open_case(self) -> None:
         item = self.selected()
@@ -803,10 +827,10 @@ class FollowUpView(FollowUpLayout):
 
         item = self.selected()
         if item is None:
-            QMessageBox.information(self, "Follow-up", "Select a recommendation first.")
+            QMessageBox.information(self.view, "Follow-up", "Select a recommendation first.")
             return
         self.door.get_case(
             item.mrn,
-            lambda case: record_follow_up(self, self.door, case, item.review_index),
-            lambda error: QMessageBox.warning(self, "Follow-up", error_text(error)),
+            lambda case: record_follow_up(self.view, self.door, case, item.review_index),
+            lambda error: QMessageBox.warning(self.view, "Follow-up", error_text(error)),
         )

@@ -54,52 +54,46 @@ def agenda_name(entry: AgendaEntry) -> str:
 
 
 @dataclass(frozen=True)
-class _ListRow:
-    """What the meeting list shows of one meeting, computed once."""
+class Row:
+    """What a table shows of one record, formatted once: per column its text, the value
+    it sorts by (its text when None), its tooltip and its icon."""
 
     display: tuple[str, ...]
-    sort: tuple[Any, ...]
-    tips: tuple[str | None, ...]
-    complete: bool
+    sort: tuple[Any, ...] | None = None
+    tips: tuple[str | None, ...] = ()
+    icons: tuple[Any, ...] = ()
 
 
-class MeetingListModel(QAbstractTableModel):
-    """One row per meeting: date (and how far away), time, cases, quorum ("4/5 core
-    roles"), location.  Rows are light listings (no agenda); what a row shows is computed
-    the first time it is asked for and kept until the next `set_meetings`."""
+class RowTableModel(QAbstractTableModel):
+    """A read-only table of fixed `HEADERS` whose rows come from one formatter,
+    `format_row(row)`, asked once per row until the next reset; `key(row)` is the row's
+    UserRole value, and the columns in `RIGHT_ALIGNED` hold numbers."""
 
-    HEADERS = ("Date", "Time", "Cases", "Quorum", "Location")
+    HEADERS: tuple[str, ...] = ()
+    RIGHT_ALIGNED: frozenset[int] = frozenset()
 
     def __init__(self, parent: Any = None):
         super().__init__(parent)
-        self.meetings: list[MeetingListing] = []
-        self.quorums: list[Quorum] = []
-        self.today = dt.date.today()
-        self._icons: dict[bool, Any] = {}
-        self._rows: dict[int, _ListRow] = {}
-        self._ids: dict[int, int] = {}
+        self._formatted: dict[int, Row] = {}
+        self.modelAboutToBeReset.connect(self._formatted.clear)
 
-    def set_meetings(
-        self,
-        meetings: Sequence[MeetingListing],
-        quorums: Sequence[Quorum],
-        today: dt.date,
-        icons: dict[bool, Any] | None = None,
-    ) -> None:
-        self.beginResetModel()
-        self.meetings = list(meetings)
-        self.quorums = list(quorums)
-        self.today = today
-        self._icons = icons or {}
-        self._rows = {}
-        self._ids = {m.id: row for row, m in enumerate(self.meetings)}
-        self.endResetModel()
+    def count(self) -> int:
+        raise NotImplementedError
 
-    def row_of(self, meeting_id: int) -> int | None:
-        return self._ids.get(meeting_id)
+    def format_row(self, row: int) -> Row:
+        raise NotImplementedError
+
+    def key(self, row: int) -> Any:
+        raise NotImplementedError
+
+    def row(self, row: int) -> Row:
+        found = self._formatted.get(row)
+        if found is None:
+            found = self._formatted[row] = self.format_row(row)
+        return found
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.meetings)
+        return 0 if parent.isValid() else self.count()
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.HEADERS)
@@ -115,64 +109,106 @@ class MeetingListModel(QAbstractTableModel):
             return self.HEADERS[section]
         return None
 
-    def _row(self, row: int) -> _ListRow:
-        found = self._rows.get(row)
-        if found is None:
-            meeting, quorum = self.meetings[row], self.quorums[row]
-            time, location = meeting.fields.time or "", meeting.fields.location or ""
-            total = len(quorum.present) + len(quorum.missing)
-            found = self._rows[row] = _ListRow(
-                (
-                    f"{locale_date(meeting.date)}\n{relative(meeting.date, self.today)}",
-                    time,
-                    str(meeting.cases),
-                    f"{len(quorum.present)}/{total} core roles",
-                    location,
-                ),
-                (
-                    meeting.date.isoformat() + time,
-                    time,
-                    meeting.cases,
-                    len(quorum.present),
-                    location,
-                ),
-                (
-                    None,
-                    None,
-                    f"{meeting.cases} case(s) on the agenda, {meeting.discussed} discussed",
-                    "All core roles present"
-                    if quorum.complete
-                    else "Missing: " + ", ".join(role_text(r) for r in quorum.missing),
-                    location or None,
-                ),
-                quorum.complete,
-            )
-        return found
-
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.meetings):
+        if not index.isValid() or not 0 <= index.row() < self.count():
             return None
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._row(index.row()).display[column]
+            return self.row(index.row()).display[column]
         if role == SORT_ROLE:
-            return self._row(index.row()).sort[column]
-        if role == Qt.ItemDataRole.UserRole:
-            return self.meetings[index.row()].id
-        if role == Qt.ItemDataRole.DecorationRole and column == 3 and self._icons:
-            return self._icons.get(self._row(index.row()).complete)
+            row = self.row(index.row())
+            return (row.sort or row.display)[column]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return self._row(index.row()).tips[column]
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == 2:
+            tips = self.row(index.row()).tips
+            return tips[column] if tips else None
+        if role == Qt.ItemDataRole.DecorationRole:
+            icons = self.row(index.row()).icons
+            return icons[column] if icons else None
+        if role == Qt.ItemDataRole.UserRole:
+            return self.key(index.row())
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in self.RIGHT_ALIGNED:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
 
-class AgendaModel(QAbstractTableModel):
+class MeetingListModel(RowTableModel):
+    """One row per meeting: date (and how far away), time, cases, quorum ("4/5 core
+    roles"), location.  Rows are light listings (no agenda); what a row shows is formatted
+    the first time it is asked for and kept until the next `set_meetings`."""
+
+    HEADERS = ("Date", "Time", "Cases", "Quorum", "Location")
+    RIGHT_ALIGNED = frozenset({2})
+
+    def __init__(self, parent: Any = None):
+        super().__init__(parent)
+        self.meetings: list[MeetingListing] = []
+        self.quorums: list[Quorum] = []
+        self.today = dt.date.today()
+        self._icons: dict[bool, Any] = {}
+        self._ids: dict[int, int] = {}
+
+    def set_meetings(
+        self,
+        meetings: Sequence[MeetingListing],
+        quorums: Sequence[Quorum],
+        today: dt.date,
+        icons: dict[bool, Any] | None = None,
+    ) -> None:
+        self.beginResetModel()
+        self.meetings = list(meetings)
+        self.quorums = list(quorums)
+        self.today = today
+        self._icons = icons or {}
+        self._ids = {m.id: row for row, m in enumerate(self.meetings)}
+        self.endResetModel()
+
+    def row_of(self, meeting_id: int) -> int | None:
+        return self._ids.get(meeting_id)
+
+    def count(self) -> int:
+        return len(self.meetings)
+
+    def key(self, row: int) -> int:
+        return self.meetings[row].id
+
+    def format_row(self, row: int) -> Row:
+        meeting, quorum = self.meetings[row], self.quorums[row]
+        time, location = meeting.fields.time or "", meeting.fields.location or ""
+        total = len(quorum.present) + len(quorum.missing)
+        return Row(
+            display=(
+                f"{locale_date(meeting.date)}\n{relative(meeting.date, self.today)}",
+                time,
+                str(meeting.cases),
+                f"{len(quorum.present)}/{total} core roles",
+                location,
+            ),
+            sort=(
+                meeting.date.isoformat() + time,
+                time,
+                meeting.cases,
+                len(quorum.present),
+                location,
+            ),
+            tips=(
+                None,
+                None,
+                f"{meeting.cases} case(s) on the agenda, {meeting.discussed} discussed",
+                "All core roles present"
+                if quorum.complete
+                else "Missing: " + ", ".join(role_text(r) for r in quorum.missing),
+                location or None,
+            ),
+            icons=(None, None, None, self._icons.get(quorum.complete), None),
+        )
+
+
+class AgendaModel(RowTableModel):
     """The agenda in its order: position, MRN, name, question, status, readiness.  Rows can
     be dragged to a new place; the new order goes to `reorder(item_ids)`."""
 
     HEADERS = ("#", "MRN", "Name", "Question for the board", "Status", "Readiness")
+    RIGHT_ALIGNED = frozenset({0})
 
     def __init__(self, parent: Any = None):
         super().__init__(parent)
@@ -192,22 +228,11 @@ class AgendaModel(QAbstractTableModel):
     def row_of(self, item_id: int) -> int | None:
         return next((i for i, e in enumerate(self.entries) if e.id == item_id), None)
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.entries)
+    def count(self) -> int:
+        return len(self.entries)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(self.HEADERS)
-        ):
-            return self.HEADERS[section]
-        return None
+    def key(self, row: int) -> int:
+        return self.entries[row].id
 
     def _readiness(self, entry: AgendaEntry) -> tuple[str, str, str | None]:
         """(text, tooltip, icon key) of the readiness column."""
@@ -228,39 +253,29 @@ class AgendaModel(QAbstractTableModel):
             "missing",
         )
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.entries):
-            return None
-        entry = self.entries[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == 5:
-                return self._readiness(entry)[0]
-            return (
-                str(index.row() + 1),
+    def format_row(self, row: int) -> Row:
+        entry = self.entries[row]
+        readiness, readiness_tip, readiness_icon = self._readiness(entry)
+        status_icon = {"discussed": "ready", "held": "moved", "moved": "moved"}.get(entry.status)
+        return Row(
+            display=(
+                str(row + 1),
                 entry.mrn,
                 agenda_name(entry),
                 entry.question,
                 STATUS_TEXT.get(entry.status, entry.status),
-            )[column]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if column == 3:
-                return entry.question
-            if column == 5:
-                return self._readiness(entry)[1] or None
-        if role == Qt.ItemDataRole.DecorationRole:
-            if column == 4 and entry.status == "discussed":
-                return self.icons.get("ready")
-            if column == 4 and entry.status in ("held", "moved"):
-                return self.icons.get("moved")
-            if column == 5:
-                key = self._readiness(entry)[2]
-                return self.icons.get(key) if key else None
-        if role == Qt.ItemDataRole.UserRole:
-            return entry.id
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == 0:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
+                readiness,
+            ),
+            tips=(None, None, None, entry.question, None, readiness_tip or None),
+            icons=(
+                None,
+                None,
+                None,
+                None,
+                self.icons.get(status_icon) if status_icon else None,
+                self.icons.get(readiness_icon) if readiness_icon else None,
+            ),
+        )
 
     # -- drag and drop reordering ----------------------------------------------------------
 
@@ -320,10 +335,11 @@ class AgendaModel(QAbstractTableModel):
         return None if ids == [e.id for e in self.entries] else ids
 
 
-class WorklistModel(QAbstractTableModel):
+class WorklistModel(RowTableModel):
     """Overdue follow-ups: MRN, name, meeting, recommendation, due, days overdue."""
 
     HEADERS = ("MRN", "Name", "Meeting", "Recommendation", "Due", "Overdue")
+    RIGHT_ALIGNED = frozenset({5})
 
     def __init__(self, parent: Any = None):
         super().__init__(parent)
@@ -340,48 +356,31 @@ class WorklistModel(QAbstractTableModel):
         self.today = today
         self.endResetModel()
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.items)
+    def count(self) -> int:
+        return len(self.items)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
+    def key(self, row: int) -> str:
+        return self.items[row].mrn
 
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(self.HEADERS)
-        ):
-            return self.HEADERS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.items):
-            return None
-        item = self.items[index.row()]
+    def format_row(self, row: int) -> Row:
+        item = self.items[row]
         late = (self.today - item.due).days
-        if role == Qt.ItemDataRole.DisplayRole:
-            return (
+        name, recommendation = self.names.get(item.mrn, ""), value_label(item.recommendation)
+        return Row(
+            display=(
                 item.mrn,
-                self.names.get(item.mrn, ""),
+                name,
                 locale_date(item.meeting_date),
-                value_label(item.recommendation),
+                recommendation,
                 locale_date(item.due),
                 f"{late} day{'s' if late != 1 else ''}",
-            )[index.column()]
-        if role == SORT_ROLE:
-            return (
+            ),
+            sort=(
                 item.mrn,
-                self.names.get(item.mrn, ""),
+                name,
                 item.meeting_date.isoformat(),
-                value_label(item.recommendation),
+                recommendation,
                 item.due.isoformat(),
                 late,
-            )[index.column()]
-        if role == Qt.ItemDataRole.UserRole:
-            return item.mrn
-        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 5:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
+            ),
+        )

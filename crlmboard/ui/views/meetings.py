@@ -36,6 +36,21 @@ def table(model: Any) -> ListView:
     return view
 
 
+def sortable_table(
+    model: Any, name: str, parent: QWidget
+) -> tuple[QSortFilterProxyModel, ListView]:
+    """A table of `model` sorted by its SORT_ROLE through a proxy (in the model's order
+    until a header is clicked), with its accessible name."""
+    proxy = QSortFilterProxyModel(parent)
+    proxy.setSourceModel(model)
+    proxy.setSortRole(SORT_ROLE)
+    view = table(proxy)
+    view.setAccessibleName(name)
+    view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+    view.setSortingEnabled(True)
+    return proxy, view
+
+
 class MeetingsLayout(QWidget):
     """Meetings on the left, the selected meeting with its agenda on the right."""
 
@@ -50,14 +65,8 @@ class MeetingsLayout(QWidget):
 
         # left: the meetings
         self.list_model = MeetingListModel(self)
-        self.proxy = QSortFilterProxyModel(self)
-        self.proxy.setSourceModel(self.list_model)
-        self.proxy.setSortRole(SORT_ROLE)
-        self.list_view = table(self.proxy)
-        self.list_view.setAccessibleName("Meetings")
+        self.proxy, self.list_view = sortable_table(self.list_model, "Meetings", self)
         header = self.list_view.horizontalHeader()
-        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-        self.list_view.setSortingEnabled(True)
         self.list_view.setWordWrap(True)
         # every row two lines high (the date and how far away it is; a long location wraps
         # into them, whole in its tooltip): with thousands of past meetings, rows sized to
@@ -186,18 +195,12 @@ class FollowUpLayout(QWidget):
         self.heading.setWordWrap(True)
         layout.addWidget(self.heading)
         self.model = WorklistModel(self)
-        self.proxy = QSortFilterProxyModel(self)
-        self.proxy.setSourceModel(self.model)
-        self.proxy.setSortRole(SORT_ROLE)
-        self.view = table(self.proxy)
-        self.view.setAccessibleName("Follow-up worklist")
-        self.view.placeholder = "No recommendation is waiting for its follow-up."
-        self.view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-        self.view.setSortingEnabled(True)
+        self.proxy, self.worklist = sortable_table(self.model, "Follow-up worklist", self)
+        self.worklist.placeholder = "No recommendation is waiting for its follow-up."
         for column, width in enumerate((110, 220, 110, 240, 110)):
-            self.view.setColumnWidth(column, width)
-        self.view.horizontalHeader().setStretchLastSection(True)
-        layout.addWidget(self.view, 1)
+            self.worklist.setColumnWidth(column, width)
+        self.worklist.horizontalHeader().setStretchLastSection(True)
+        layout.addWidget(self.worklist, 1)
         row = QHBoxLayout()
         self.open_button = QPushButton("&Open case")
         self.follow_button = QPushButton("Follow-&up…")

@@ -172,6 +172,7 @@ class TimelineCanvas(QWidget):
         super().__init__(parent)
         self.timeline: Timeline | None = None
         self.stops: list[Stop] = []
+        self._stop_of: dict[int, int] = {}  # id of a drawn record: its stop
         self.hits: list[HitArea] = []
         self.current: int | None = None
         # what the last paint drew, for the accessible summary and the tests
@@ -189,6 +190,7 @@ class TimelineCanvas(QWidget):
     def set_timeline(self, timeline: Timeline | None, title: str = "") -> None:
         self.timeline = timeline
         self.stops = stops_of(timeline) if timeline is not None else []
+        self._stop_of = {id(s.record): i for i, s in enumerate(self.stops) if s.record is not None}
         self.current = None
         self.setAccessibleName(f"Timeline of {title}" if title else "Timeline")
         self.setAccessibleDescription(
@@ -400,18 +402,17 @@ class TimelineCanvas(QWidget):
                 HitArea(rect, self.stops[stop].kind, when, self.stops[stop].text, stop)
             )
 
+    def _hit(self, rect: QRectF, kind: str, when: date, record: Any) -> None:
+        """Make `rect` a hit area of the stop that drew `record`."""
+        stop = self._stop_of[id(record)]
+        self.hits.append(HitArea(rect, kind, when, self.stops[stop].text, stop))
+
     def _draw_therapy(
         self, painter: QPainter, timeline: Timeline, chemo: QRectF, immuno: QRectF
     ) -> None:
         muted = self.colour(INKS["muted"])
-        stop_of = {id(s.record): i for i, s in enumerate(self.stops) if s.record is not None}
         if timeline.chemotherapy:
-            painter.setPen(muted)
-            painter.drawText(
-                QRectF(0, chemo.top(), chemo.left() - 6, chemo.height()),
-                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                "Chemo",
-            )
+            _lane_label(painter, chemo, "Chemo", muted)
             biologic = self.colour(INKS["biologic"])
             for cycle in timeline.chemotherapy:
                 x0, x1 = self._x(cycle.date, chemo), self._x(cycle.end, chemo)
@@ -419,17 +420,9 @@ class TimelineCanvas(QWidget):
                 painter.fillRect(rect, self.colour(regimen_ink(timeline, cycle.regimen)))
                 if cycle.biologic:
                     painter.fillRect(QRectF(rect.left(), rect.top(), rect.width(), 4), biologic)
-                stop = stop_of[id(cycle.record)]
-                self.hits.append(
-                    HitArea(rect, "chemotherapy", cycle.date, self.stops[stop].text, stop)
-                )
+                self._hit(rect, "chemotherapy", cycle.date, cycle.record)
         if timeline.immunotherapy:
-            painter.setPen(muted)
-            painter.drawText(
-                QRectF(0, immuno.top(), immuno.left() - 6, immuno.height()),
-                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                "IO",
-            )
+            _lane_label(painter, immuno, "IO", muted)
             colour = self.colour(INKS["immunotherapy"])
             for dose in timeline.immunotherapy:
                 x = self._x(dose.date, immuno)
@@ -441,21 +434,11 @@ class TimelineCanvas(QWidget):
                 path.lineTo(x - 4.5, cy)
                 path.closeSubpath()
                 painter.fillPath(path, colour)
-                stop = stop_of[id(dose.record)]
-                self.hits.append(
-                    HitArea(
-                        QRectF(x - 6, cy - 6, 12, 12),
-                        "immunotherapy",
-                        dose.date,
-                        self.stops[stop].text,
-                        stop,
-                    )
-                )
+                self._hit(QRectF(x - 6, cy - 6, 12, 12), "immunotherapy", dose.date, dose.record)
 
     def _draw_plot(self, painter: QPainter, timeline: Timeline, plot: QRectF, line: float) -> None:
         metrics = painter.fontMetrics()
         inner = self._inner(plot)  # room for the units and RECIST labels at the top
-        stop_of = {id(s.record): i for i, s in enumerate(self.stops) if s.record is not None}
         size = self.colour(INKS["target_sum"])
         top_mm, step_mm = value_scale(timeline.max_sum_mm)
         if timeline.max_sum_mm is not None:
@@ -497,20 +480,12 @@ class TimelineCanvas(QWidget):
                 points[mark.date] = point
                 taken.append((point.x() - 5, point.y() - 5, point.x() + 5, point.y() + 5))
         for mark in timeline.imaging:
-            stop = stop_of[id(mark.record)]
             x = self._x(mark.date, plot)
             painter.setPen(QPen(size, 1.5))
             painter.drawLine(QPointF(x, plot.bottom()), QPointF(x, plot.bottom() - 5))
             point = points.get(mark.date, QPointF(x, plot.bottom() - 3))
-            self.hits.append(
-                HitArea(
-                    QRectF(point.x() - 7, point.y() - 7, 14, 14),
-                    "imaging",
-                    mark.date,
-                    self.stops[stop].text,
-                    stop,
-                )
-            )
+            rect = QRectF(point.x() - 7, point.y() - 7, 14, 14)
+            self._hit(rect, "imaging", mark.date, mark.record)
 
         if timeline.cea:
             cea = self.colour(INKS["cea"])
@@ -528,16 +503,8 @@ class TimelineCanvas(QWidget):
             for value, point in zip(timeline.cea, xy, strict=True):
                 painter.fillRect(QRectF(point.x() - 3, point.y() - 3, 6, 6), cea)
                 taken.append((point.x() - 3, point.y() - 3, point.x() + 3, point.y() + 3))
-                stop = stop_of[id(value.record)]
-                self.hits.append(
-                    HitArea(
-                        QRectF(point.x() - 6, point.y() - 6, 12, 12),
-                        "cea",
-                        value.date,
-                        self.stops[stop].text,
-                        stop,
-                    )
-                )
+                rect = QRectF(point.x() - 6, point.y() - 6, 12, 12)
+                self._hit(rect, "cea", value.date, value.record)
 
         bold = QFont(painter.font())
         bold.setBold(True)
@@ -809,6 +776,16 @@ class TimelineCanvas(QWidget):
             super().keyPressEvent(event)
 
 
+def _lane_label(painter: QPainter, lane: QRectF, text: str, colour: QColor) -> None:
+    """The name of a therapy lane, right-aligned in the margin left of it."""
+    painter.setPen(colour)
+    painter.drawText(
+        QRectF(0, lane.top(), lane.left() - 6, lane.height()),
+        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+        text,
+    )
+
+
 class TimelineView(QWidget):
     """The Timeline tab."""
 
@@ -825,11 +802,10 @@ class TimelineView(QWidget):
         self.setFocusProxy(self.canvas)
 
     def show_case(self, case: Case, evaluation: EvaluationView | None) -> None:
-        facts = evaluation.facts.raw if evaluation is not None else None
         as_of = evaluation.as_of if evaluation is not None else None
         patient = case.patient
         name = ", ".join(
             part for part in ((patient.family_name or "").upper(), patient.given_name or "") if part
         )
         title = f"{name} ({case.mrn})" if name else case.mrn
-        self.canvas.set_timeline(build_timeline(case, facts, as_of=as_of), title)
+        self.canvas.set_timeline(build_timeline(case, evaluation, as_of=as_of), title)

@@ -8,7 +8,6 @@ what its rule needs.
 
 from __future__ import annotations
 
-import copy
 from datetime import date, timedelta
 from typing import Any
 
@@ -17,6 +16,7 @@ import pytest
 from crlmboard.domain.case import Case
 from crlmboard.domain.caseformat import case_from_dict
 from crlmboard.domain.engine import Evaluation, Profile, evaluate
+from tests.domain.engine.spec_tables import COMPLETE_MOLECULAR, merged, quiet_scan
 
 TODAY = date(2030, 1, 1)
 AS_OF = date(2025, 6, 1)
@@ -40,30 +40,10 @@ BASE: dict[str, Any] = {
         "resection_date": "2023-02-01",
     },
     "liver_metastases_diagnosis_date": "2025-04-01",
-    "molecular": {
-        "kras": "wild_type",
-        "nras": "wild_type",
-        "braf": "wild_type",
-        "mmr": "proficient",
-        "msi": "mss",
-    },
+    "molecular": COMPLETE_MOLECULAR,
     "labs": [{"date": "2025-04-01", "cea_ng_ml": 3.0}],
     "treatments": [],
-    "imaging": [
-        {
-            "date": "2025-04-01",
-            "modality": "mri",
-            "lesions": [
-                {
-                    "id": "L1",
-                    "segment": 6,
-                    "longest_diameter_mm": 32,
-                    "depth_mm": 5,
-                    "status": "present",
-                }
-            ],
-        }
-    ],
+    "imaging": [quiet_scan("2025-04-01")],
 }
 
 
@@ -75,16 +55,7 @@ class CaseBuilder:
 
     def data(self, **blocks: Any) -> dict[str, Any]:
         """The base document with blocks replaced (lists) or merged (objects); None drops."""
-        data = copy.deepcopy(BASE)
-        for key, value in blocks.items():
-            if value is None:
-                data.pop(key, None)
-            elif isinstance(value, dict) and isinstance(data.get(key), dict):
-                merged = {**data[key], **value}
-                data[key] = {k: v for k, v in merged.items() if v is not None}
-            else:
-                data[key] = value
-        return data
+        return merged(BASE, **blocks)
 
     def case(self, **blocks: Any) -> Case:
         return case_from_dict(self.data(**blocks), today=TODAY)

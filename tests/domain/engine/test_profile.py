@@ -14,48 +14,10 @@ import pytest
 from crlmboard.domain.engine import PROFILE_KEYS, Profile, load_profile_text
 from crlmboard.domain.engine.profile import DEFAULT_PROFILE_RESOURCE, profile_field_names
 from crlmboard.domain.validation import InvalidInput
+from tests.domain.engine.spec_tables import PROFILE_DEFAULTS
 
 RESOURCES = Path(__file__).resolve().parents[3] / "crlmboard" / "resources"
 DEFAULT_TEXT = (RESOURCES / DEFAULT_PROFILE_RESOURCE).read_text(encoding="utf-8")
-
-SPEC_TABLE = {
-    "chemo_washout_days": 28,
-    "bevacizumab_washout_days": 42,
-    "restaging_interval_days": 56,
-    "restaging_soon_days": 14,
-    "on_treatment_window_days": 35,
-    "prolonged_chemo_weeks": 12,
-    "prolonged_chemo_cycles": 6,
-    "flr_required_normal": 20,
-    "flr_required_injured": 30,
-    "flr_required_cirrhosis": 40,
-    "major_hepatectomy_segments": 3,
-    "pve_reassess_days": 21,
-    "dlm_small_mm": 20,
-    "dlm_deep_mm": 10,
-    "ablation_max_mm": 30,
-    "cea_uln": 5.0,
-    "cea_decline_percent": 7.5,
-    "irinotecan_bmi": 25,
-    "oxaliplatin_sos_cycles": 6,
-    "margin_min_mm": 1,
-    "fong_high_risk": 3,
-    "upfront_max_lesions": 4,
-    "peritoneal_max_liver_lesions": 3,
-    "transplant_min_systemic_weeks": 6,
-    "oslo_largest_mm": 55,
-    "oslo_cea": 80,
-    "oslo_interval_months": 24,
-    "kgr_min_percent_per_week": 2.0,
-    # engine 1.1.0: the keys the 1.0.0 implementation had to add, and three new ones
-    "capecitabine_course_days": 14,
-    "surgery_fitness_ecog": 2,
-    "surgery_fitness_age": 80,
-    "adjuvant_discussion_weeks": 12,
-    "folfoxiri_max_ecog": 1,
-    "folfoxiri_max_age": 75,
-    "transplant_max_ecog": 1,
-}
 
 
 def problems(text: str) -> list[tuple[str, str]]:
@@ -66,15 +28,15 @@ def problems(text: str) -> list[tuple[str, str]]:
 
 def test_defaults_are_the_spec_table() -> None:
     profile = Profile()
-    for key, value in SPEC_TABLE.items():
+    for key, value in PROFILE_DEFAULTS.items():
         assert profile.value(key) == value, key
-    assert {key.name for key in PROFILE_KEYS} == set(SPEC_TABLE)
+    assert {key.name for key in PROFILE_KEYS} == set(PROFILE_DEFAULTS)
 
 
 def test_every_key_has_metadata_and_a_field() -> None:
     names = {f.name for f in fields(Profile)} - {"name", "sha256", "core_roles"}
     assert names == {key.name for key in PROFILE_KEYS}
-    assert set(SPEC_TABLE) <= names
+    assert set(PROFILE_DEFAULTS) <= names
     for key in PROFILE_KEYS:
         assert getattr(Profile(), key.name) == key.default, key.name
         assert isinstance(getattr(Profile(), key.name), key.kind), key.name

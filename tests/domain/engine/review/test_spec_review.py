@@ -7,7 +7,6 @@ are marked `AMBIGUOUS:` with the reading chosen.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 from datetime import date, timedelta
@@ -25,6 +24,15 @@ from crlmboard.domain.engine import (
     load_profile_text,
 )
 from crlmboard.domain.validation import InvalidInput
+from tests.domain.engine.spec_tables import (
+    CHEMOTHERAPY_FACTS,
+    COMPLETE_MOLECULAR,
+    PROFILE_DEFAULTS,
+    SIDEDNESS,
+    SPEC_FACTS,
+    merged,
+    quiet_scan,
+)
 
 TODAY = date(2030, 1, 1)
 AS_OF = date(2025, 3, 1)
@@ -54,30 +62,10 @@ BASE: dict[str, Any] = {
     },
     "liver_metastases_diagnosis_date": "2025-01-06",
     "extrahepatic_disease": [],
-    "molecular": {
-        "kras": "wild_type",
-        "nras": "wild_type",
-        "braf": "wild_type",
-        "mmr": "proficient",
-        "msi": "mss",
-    },
+    "molecular": COMPLETE_MOLECULAR,
     "labs": [{"date": "2025-01-06", "cea_ng_ml": 3}],
     "treatments": [],
-    "imaging": [
-        {
-            "date": "2025-01-06",
-            "modality": "mri",
-            "lesions": [
-                {
-                    "id": "L1",
-                    "segment": 6,
-                    "longest_diameter_mm": 32,
-                    "depth_mm": 5,
-                    "status": "present",
-                }
-            ],
-        }
-    ],
+    "imaging": [quiet_scan("2025-01-06")],
     "surgery_outcomes": [],
 }
 
@@ -88,16 +76,7 @@ BASE: dict[str, Any] = {
 
 def build(**blocks: Any) -> dict[str, Any]:
     """BASE with blocks replaced (lists/scalars) or merged (dicts; a None value drops a key)."""
-    data = copy.deepcopy(BASE)
-    for key, value in blocks.items():
-        if value is None:
-            data.pop(key, None)
-        elif isinstance(value, dict) and isinstance(data.get(key), dict):
-            merged = {**data[key], **value}
-            data[key] = {k: v for k, v in merged.items() if v is not None}
-        else:
-            data[key] = value
-    return data
+    return merged(BASE, **blocks)
 
 
 def run(data: dict[str, Any], as_of: date | str = AS_OF) -> dict[str, Any]:
@@ -332,17 +311,7 @@ def test_bmi_one_decimal() -> None:
 
 @pytest.mark.parametrize(
     ("site", "side"),
-    [
-        ("caecum", "right"),
-        ("ascending", "right"),
-        ("hepatic_flexure", "right"),
-        ("transverse", "right"),
-        ("splenic_flexure", "left"),
-        ("descending", "left"),
-        ("sigmoid", "left"),
-        ("rectosigmoid", "left"),
-        ("rectum", "left"),
-    ],
+    SIDEDNESS,
 )
 def test_sidedness(site: str, side: str) -> None:
     assert fact(run(build(primary={"site": site})), "sidedness") == side
@@ -1756,57 +1725,9 @@ def test_every_fact_present_even_when_null() -> None:
         )
     )
     facts = doc["facts"]
-    for key in (
-        "episode_start",
-        "previous_hepatectomies",
-        "age_years",
-        "bmi",
-        "sidedness",
-        "node_positive",
-        "ras_status",
-        "braf_status",
-        "mmr_status",
-        "presentation",
-        "disease_free_interval_months",
-        "baseline_imaging",
-        "current_imaging",
-        "lesion_count",
-        "largest_diameter_mm",
-        "bilobar",
-        "tumor_burden_score",
-        "tumor_burden_score_baseline",
-        "cea_baseline",
-        "cea_latest",
-        "cea_change_percent",
-        "chemotherapy",
-        "extensive_chemotherapy",
-        "apri",
-        "flr",
-        "pve",
-        "major_hepatectomy",
-        "earliest_safe_surgery_date",
-        "next_restaging_due",
-        "fong_crs",
-        "game_score",
-        "modified_clinical_score",
-        "recist",
-        "current_response",
-        "best_response",
-        "morphologic_response",
-    ):
+    for key in SPEC_FACTS:
         assert key in facts, key
-    for key in (
-        "preoperative_cycles",
-        "preoperative_weeks",
-        "oxaliplatin_cycles",
-        "irinotecan_cycles",
-        "first_cycle_date",
-        "last_cycle_date",
-        "last_bevacizumab_date",
-        "anti_egfr_given",
-        "immunotherapy_given",
-        "on_treatment",
-    ):
+    for key in CHEMOTHERAPY_FACTS:
         assert key in facts["chemotherapy"], key
     for key in ("measured_percent", "required_percent", "basis"):
         assert key in facts["flr"], key
@@ -1818,36 +1739,7 @@ def test_every_fact_present_even_when_null() -> None:
 
 
 def test_profile_defaults_match_spec_table() -> None:
-    spec = {
-        "chemo_washout_days": 28,
-        "bevacizumab_washout_days": 42,
-        "restaging_interval_days": 56,
-        "restaging_soon_days": 14,
-        "on_treatment_window_days": 35,
-        "prolonged_chemo_weeks": 12,
-        "prolonged_chemo_cycles": 6,
-        "flr_required_normal": 20,
-        "flr_required_injured": 30,
-        "flr_required_cirrhosis": 40,
-        "major_hepatectomy_segments": 3,
-        "pve_reassess_days": 21,
-        "dlm_small_mm": 20,
-        "dlm_deep_mm": 10,
-        "ablation_max_mm": 30,
-        "cea_uln": 5.0,
-        "cea_decline_percent": 7.5,
-        "irinotecan_bmi": 25,
-        "oxaliplatin_sos_cycles": 6,
-        "margin_min_mm": 1,
-        "fong_high_risk": 3,
-        "upfront_max_lesions": 4,
-        "peritoneal_max_liver_lesions": 3,
-        "transplant_min_systemic_weeks": 6,
-        "oslo_largest_mm": 55,
-        "oslo_cea": 80,
-        "oslo_interval_months": 24,
-        "kgr_min_percent_per_week": 2.0,
-    }
+    spec = PROFILE_DEFAULTS
     for key, value in spec.items():
         assert getattr(PROFILE, key) == value, key
         assert getattr(load_profile_text("", "empty"), key) == value, key
