@@ -134,6 +134,8 @@ class MainWindow(QMainWindow):
         self.workspace.rule_requested.connect(self.show_rule_catalogue)
         self.workspace.case_shown.connect(self._case_shown)
         self._add_timeline_tab()
+        for field in self.workspace.findChildren(QLineEdit):  # Ctrl+Z after a save
+            field.installEventFilter(self)
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(4, 4, 4, 4)
@@ -301,7 +303,7 @@ class MainWindow(QMainWindow):
         self._action(
             file_menu, "Import a &folder of case files…", self.import_folder, "Ctrl+Shift+I"
         )
-        self._action(file_menu, "Import &referrals (CSV)…", self.import_referrals)
+        self._action(file_menu, "Import referra&ls (CSV)…", self.import_referrals)
         self._action(file_menu, "&Export case…", self.export_case, "Ctrl+E")
         self._action(file_menu, "Export FHIR (m&CODE) bundle…", self.export_fhir)
         self._action(
@@ -421,6 +423,20 @@ class MainWindow(QMainWindow):
                     self.model.index(0, 0), self.table.selectionModel().SelectionFlag.NoUpdate
                 )
             return False
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(watched, QLineEdit)
+            and isinstance(event, QKeyEvent)
+        ):
+            # a field with nothing typed to undo lets Ctrl+Z reach Edit ▸ Undo (the save
+            # just made); with typing of its own, the field undoes that first
+            if event.matches(QKeySequence.StandardKey.Undo):
+                return not watched.isUndoAvailable()
+            if event.matches(QKeySequence.StandardKey.Redo) or event.keyCombination() == (
+                Qt.KeyboardModifier.ControlModifier | Qt.Key.Key_Y
+            ):
+                return not watched.isRedoAvailable()
+            return False
         if event.type() != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
             return False
         key, modifiers = event.key(), event.modifiers()
@@ -467,7 +483,8 @@ class MainWindow(QMainWindow):
             else:
                 self.statusBar().showMessage("No case matches the filter.", 5000)
 
-        if self._filter_now() or self.model.reloading:
+        self._filter_now()
+        if self.model.reloading:  # the list with what is typed is on its way
             self.model.modelReset.connect(first, Qt.ConnectionType.SingleShotConnection)
         else:
             first()
