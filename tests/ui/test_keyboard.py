@@ -36,7 +36,7 @@ SHIFT = Qt.KeyboardModifier.ShiftModifier
 @pytest.fixture
 def window(qtbot: QtBot, board: Board) -> Iterator[MainWindow]:
     board.cases.import_path(GOLDEN)
-    shown = MainWindow(board, user="coordinator")
+    shown = MainWindow(board)
     qtbot.addWidget(shown)
     shown.show()
     shown.activateWindow()

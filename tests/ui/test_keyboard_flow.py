@@ -70,7 +70,7 @@ def key_count(flow: list[Any]) -> int:
 @pytest.fixture
 def window(qtbot: QtBot, board: Board) -> Iterator[MainWindow]:
     board.cases.import_path(GOLDEN)
-    shown = MainWindow(board, user="coordinator")
+    shown = MainWindow(board)
     qtbot.addWidget(shown)
     shown.show()
     shown.activateWindow()

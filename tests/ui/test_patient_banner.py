@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.ui, pytest.mark.db]
 @pytest.fixture
 def window(qtbot: QtBot, board: Board) -> Iterator[MainWindow]:
     board.cases.import_path(GOLDEN)
-    shown = MainWindow(board, user="coordinator")
+    shown = MainWindow(board)
     qtbot.addWidget(shown)
     shown.show()
     shown.select_case("EX-0003")  # EXAMPLE, Clara: cycles, timepoints, labs
@@ -97,7 +97,6 @@ def test_review_amend_and_follow_up_dialogs_name_the_patient(
     review.reject()
     board.reviews.sign(
         board.reviews.start(meeting, "EX-0003"),
-        signer="Dr Hepato",
         recommendation="upfront_resection",
         decision="Resect.",
     )
