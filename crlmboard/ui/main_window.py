@@ -1,7 +1,13 @@
 """The main window: the case list on the left, the open case's workspace on the right, the
 menus, the status bar.  Behaviour lives in the workspace, dialogs and pages; every call to
 the data goes through the door (`self.door`, ui/ops.py), and its one "changes applied"
-signal refreshes the list, the open case and the pages."""
+signal refreshes the list, the open case and the pages.
+
+The workspace changes patient in one place, `open_case`, and only on an explicit action: a
+click, Enter or F2 on a row of the list, New case, a case opened from a page, an import of
+one case.  Reading the list again (after a change, a filter, a sort, a new page) or moving
+the list's selection with the arrow keys never opens another case; the list's selection
+follows the open case where it is shown."""
 
 from __future__ import annotations
 
@@ -11,10 +17,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QSettings, Qt, QTimer, QUrl
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence, QUndoStack
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QSettings, Qt, QTimer, QUrl
+from PySide6.QtGui import QAction, QDesktopServices, QKeyEvent, QKeySequence, QShortcut, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QFileDialog,
     QHeaderView,
     QLabel,
@@ -36,9 +43,30 @@ from crlmboard.ui import ops
 from crlmboard.ui.controllers.meetings import FollowUpController, MeetingsController
 from crlmboard.ui.models.case_list import CaseListModel
 from crlmboard.ui.ops import Door, failure_text, log_path
-from crlmboard.ui.workspace import CaseWorkspace
+from crlmboard.ui.views.patient_banner import banner_text
+from crlmboard.ui.workspace import CaseEdit, CaseWorkspace
 
 log = logging.getLogger("crlmboard.ui")
+
+
+TITLE = "crlmboard — tumor board cases"
+
+
+def first_focusable(container: QWidget) -> QWidget | None:
+    """The first widget inside `container` that Tab would reach (visible and enabled)."""
+    widget = container.nextInFocusChain()
+    seen = 0
+    while widget is not None and widget is not container and seen < 10_000:
+        seen += 1
+        if (
+            container.isAncestorOf(widget)
+            and widget.isVisible()
+            and widget.isEnabled()
+            and widget.focusPolicy() & Qt.FocusPolicy.TabFocus
+        ):
+            return widget
+        widget = widget.nextInFocusChain()
+    return None
 
 
 class MainWindow(QMainWindow):
@@ -50,7 +78,7 @@ class MainWindow(QMainWindow):
         self.door.window = self
         self._profile = QSettings().value("profile") or None  # the profile file in force
         self._keep: tuple[str, int] = ("", 0)  # the open case and its row, while reading
-        self.setWindowTitle("crlmboard — tumor board cases")
+        self.setWindowTitle(TITLE)
         self.undo_stack = QUndoStack(self)
         self.model = CaseListModel(self.door, self)
 
@@ -83,8 +111,12 @@ class MainWindow(QMainWindow):
         header.setStretchLastSection(True)
         for column, width in enumerate((96, 170, 40, 96, 100, 70, 120)):
             self.table.setColumnWidth(column, width)
-        self.table.selectionModel().currentRowChanged.connect(self._row_changed)
+        # a case opens on a click, Enter or F2 (never when the selection merely moves)
+        self.table.clicked.connect(self._row_chosen)
+        self.table.installEventFilter(self)
+        self.filter_edit.installEventFilter(self)
         self.model.modelReset.connect(self._update_count)
+        self.model.modelReset.connect(self._follow_open_case)
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -100,11 +132,19 @@ class MainWindow(QMainWindow):
 
         self.workspace = CaseWorkspace(self.door, self.undo_stack)
         self.workspace.rule_requested.connect(self.show_rule_catalogue)
+        self.workspace.case_shown.connect(self._case_shown)
         self._add_timeline_tab()
+        for field in self.workspace.findChildren(QLineEdit):  # Ctrl+Z after a save
+            field.installEventFilter(self)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(4, 4, 4, 4)
+        right_layout.addWidget(self.workspace.banner)  # whose record, above every tab
+        right_layout.addWidget(self.workspace, 1)
 
         self.splitter = QSplitter()
         self.splitter.addWidget(left)
-        self.splitter.addWidget(self.workspace)
+        self.splitter.addWidget(right)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([520, 900])
 
@@ -140,6 +180,9 @@ class MainWindow(QMainWindow):
         self._show_banner()
         self._update_count()
         self._build_menus()
+        for key, forward in (("F6", True), ("Shift+F6", False)):
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.activated.connect(lambda forward=forward: self.move_focus(forward))
         self._apply_role()
         self._restore_settings()
         self._day = self.door.today()
@@ -161,7 +204,7 @@ class MainWindow(QMainWindow):
         view.record_clicked.connect(self.workspace.show_record)
         view.record_requested.connect(self.workspace.open_record)
         self.workspace.timeline = view
-        self.workspace.insertTab(1, view, "&Timeline")
+        self.workspace.insertTab(1, view, "Timeli&ne")
 
     def _show_banner(self) -> None:
         """A read-only database says so, with who holds it, above the case list."""
@@ -211,25 +254,36 @@ class MainWindow(QMainWindow):
         self.count_label.setText(f"{total} {'case' if total == 1 else 'cases'}")
 
     def _refresh_list(self) -> None:
-        """Read the case list again after a change, the open case still selected if it is
-        still on the page of the list it was on."""
-        current = self.table.currentIndex()
-        mrn = self.workspace.case.mrn if self.workspace.case is not None else None
-        row = current.row() if current.isValid() else None
-        if mrn is not None and row is not None:
-            self.model.modelReset.connect(self._reselect, Qt.ConnectionType.SingleShotConnection)
-            self._keep = (mrn, row)
+        """Read the case list again after a change; the open case stays open, and stays
+        selected if it is still on the page of the list it was on."""
+        mrn = self._open_mrn()
+        row = self.model.cached_row_of(mrn) if mrn is not None else None
+        if row is None:  # its page not read (yet): the row selected, checked after reading
+            row = self.table.currentIndex().row()
+        self._keep = (mrn or "", row)
         self.model.refresh()
 
-    def _reselect(self) -> None:
-        """After the list was read again: select the open case if it is on that page."""
-        mrn, row = self._keep
-        if self.workspace.case is None or self.workspace.case.mrn != mrn:
+    def _open_mrn(self) -> str | None:
+        return self.workspace.case.mrn if self.workspace.case is not None else None
+
+    def _follow_open_case(self) -> None:
+        """After the list was read again (a change, a filter, a sort, another database):
+        select the open case's row if the list shows it, else no row — never another
+        case, and nothing opens."""
+        mrn = self._open_mrn()
+        if mrn is None:
             return
-        self.model.entry(row)  # that page, read again
+        kept, row = self._keep
+        if kept == mrn and row >= 0:
+            self.model.entry(row)  # that page, read again
         found = self.model.cached_row_of(mrn)
         if found is not None:
-            self.table.selectRow(found)
+            self._select_row(found)
+
+    def _select_row(self, row: int) -> None:
+        """Select a row of the list (this opens nothing)."""
+        self.table.selectRow(row)
+        self.table.scrollTo(self.model.index(row, 0))
 
     # -- the date and the profile -----------------------------------------------------
 
@@ -277,7 +331,7 @@ class MainWindow(QMainWindow):
             self._action(
                 file_menu, "Import a &folder of case files…", self.import_folder, "Ctrl+Shift+I"
             ),
-            self._action(file_menu, "Import &referrals (CSV)…", self.import_referrals),
+            self._action(file_menu, "Import referra&ls (CSV)…", self.import_referrals),
         ]
         self._action(file_menu, "&Export case…", self.export_case, "Ctrl+E")
         self._action(file_menu, "Export FHIR (m&CODE) bundle…", self.export_fhir)
@@ -295,12 +349,14 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
         edit_menu = bar.addMenu("&Edit")
-        undo = self.undo_stack.createUndoAction(self, "&Undo")
-        undo.setShortcut(QKeySequence.StandardKey.Undo)
-        redo = self.undo_stack.createRedoAction(self, "&Redo")
-        redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        edit_menu.addAction(undo)
-        edit_menu.addAction(redo)
+        self.undo_action = self._action(
+            edit_menu, "&Undo", self.undo, QKeySequence.StandardKey.Undo
+        )
+        self.redo_action = self._action(edit_menu, "&Redo", self.redo)
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        for signal in (self.undo_stack.indexChanged, self.undo_stack.cleanChanged):
+            signal.connect(self._name_undo_steps)
+        self._name_undo_steps()
         edit_menu.addSeparator()
         self._action(
             edit_menu, "&Find case", self.filter_edit.setFocus, QKeySequence.StandardKey.Find
@@ -348,22 +404,135 @@ class MainWindow(QMainWindow):
 
     # -- case list --------------------------------------------------------------------
 
-    def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        # a row made current without being selected (Qt does so when the list gets the
-        # focus) is no one's choice: only a selected row opens its case
-        if not current.isValid() or not self.table.selectionModel().isRowSelected(
-            current.row(), QModelIndex()
-        ):
-            return
-        mrn = self.model.data(current, Qt.ItemDataRole.UserRole)
-        if mrn and (self.workspace.case is None or self.workspace.case.mrn != mrn):
+    def _row_chosen(self, index: QModelIndex) -> None:
+        """A click, Enter or F2 on a row: open its case."""
+        mrn = self.model.data(index, Qt.ItemDataRole.UserRole) if index.isValid() else None
+        if mrn:
             self.open_case(str(mrn))
 
-    def open_case(self, mrn: str) -> None:
-        self.workspace.open_case(mrn)
+    def open_case(self, mrn: str, then: Any = None) -> None:
+        """Open a case in the workspace: the one place where the patient on screen
+        changes, called only on an explicit action of the user.  `then()` once it is
+        shown."""
+        self.workspace.open_case(mrn, then)
+
+    def _case_shown(self, mrn: str) -> None:
+        """The workspace shows a case (or none): the window title names the patient, and
+        the list selects that case's row if it shows it."""
+        case = self.workspace.case
+        if case is None or not mrn:
+            self.setWindowTitle(TITLE)
+            return
+        self.setWindowTitle(f"{banner_text(case.patient, self.door.today())} — crlmboard")
+        row = self.model.cached_row_of(mrn)
+        current = self.table.currentIndex()
+        if row is not None and (not current.isValid() or current.row() != row):
+            self._select_row(row)
+
+    def move_focus(self, forward: bool = True) -> None:
+        """F6 / Shift+F6: between the case list and the open case (the Cases page)."""
+        self.pages.setCurrentWidget(self.splitter)
+        focus = QApplication.focusWidget()
+        in_case = focus is not None and self.workspace.isAncestorOf(focus)
+        if in_case or not self.workspace.isEnabled():
+            self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            return
+        page = self.workspace.currentWidget()
+        target = first_focusable(page) if page is not None else None
+        if target is None:
+            self.workspace.tabBar().setFocus(Qt.FocusReason.ShortcutFocusReason)
+        else:
+            target.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Keys of the list and the filter: Enter or F2 on a row opens it; Down in the
+        filter moves into the results, Enter there opens the first match; the list, when
+        it gets the focus, points at the open case (Qt would point at row 0)."""
+        if watched is self.table and event.type() == QEvent.Type.FocusIn:
+            mrn = self._open_mrn()
+            row = self.model.cached_row_of(mrn) if mrn is not None else None
+            if row is not None and self.table.currentIndex().row() != row:
+                self._select_row(row)
+            elif not self.table.currentIndex().isValid() and self.model.rowCount():
+                # the first row becomes current without being selected or opened
+                self.table.selectionModel().setCurrentIndex(
+                    self.model.index(0, 0), self.table.selectionModel().SelectionFlag.NoUpdate
+                )
+            return False
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(watched, QLineEdit)
+            and isinstance(event, QKeyEvent)
+        ):
+            # a field with nothing typed to undo lets Ctrl+Z reach Edit ▸ Undo (the save
+            # just made); with typing of its own, the field undoes that first
+            if event.matches(QKeySequence.StandardKey.Undo):
+                return not watched.isUndoAvailable()
+            if event.matches(QKeySequence.StandardKey.Redo) or event.keyCombination() == (
+                Qt.KeyboardModifier.ControlModifier | Qt.Key.Key_Y
+            ):
+                return not watched.isRedoAvailable()
+            return False
+        if event.type() != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
+            return False
+        key, modifiers = event.key(), event.modifiers()
+        plain = modifiers in (
+            Qt.KeyboardModifier.NoModifier,
+            Qt.KeyboardModifier.KeypadModifier,
+        )
+        if (
+            watched is self.table
+            and plain
+            and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_F2)
+        ):
+            self._row_chosen(self.table.currentIndex())
+            return True
+        if watched is self.filter_edit and plain:
+            if key == Qt.Key.Key_Down:
+                self._filter_now()
+                self.table.setFocus(Qt.FocusReason.TabFocusReason)
+                if not self.table.selectionModel().selectedRows() and self.model.rowCount():
+                    self.table.selectRow(0)
+                return True
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self.open_first_match()
+                return True
+        return False
+
+    def _filter_now(self) -> bool:
+        """Apply a filter still being typed at once; True if the list is read again."""
+        if not self._filter_timer.isActive():
+            return False
+        self._filter_timer.stop()
+        self.model.set_query(self.filter_edit.text())
+        return True
+
+    def open_first_match(self) -> None:
+        """Enter in the filter: open the first case the filter finds (once the list has
+        been read with what is typed)."""
+
+        def first() -> None:
+            entry = self.model.entry(0) if self.model.rowCount() else None
+            if entry is not None:
+                self.open_case(entry.mrn)
+                self._select_row(0)
+            else:
+                self.statusBar().showMessage("No case matches the filter.", 5000)
+
+        self._filter_now()
+        if self.model.reloading:  # the list with what is typed is on its way
+            self.model.modelReset.connect(first, Qt.ConnectionType.SingleShotConnection)
+        else:
+            first()
 
     def select_case(self, mrn: str) -> None:
-        """Show a case in the list (clearing a filter that hides it) and open it."""
+        """Open a case (an explicit action: a new or imported case, one chosen on another
+        page) and show it in the list, clearing a filter that hides it."""
+        self.open_case(mrn)
+        self.show_in_list(mrn)
+
+    def show_in_list(self, mrn: str) -> None:
+        """Select a case's row (clearing a filter that hides it); this opens nothing."""
 
         def found(row: int | None) -> None:
             if row is None and self.filter_edit.text():
@@ -380,16 +549,8 @@ class MainWindow(QMainWindow):
             show(row)
 
         def show(row: int | None) -> None:
-            shown = self.workspace.case
-            if row is not None:
-                self.table.selectRow(row)  # opens the case when the selection moves to it
-                self.table.scrollTo(self.model.index(row, 0))
-            if (
-                self.workspace.case is shown
-                or self.workspace.case is None
-                or self.workspace.case.mrn != mrn
-            ):
-                self.open_case(mrn)  # not opened by the selection (or opened before: again)
+            if row is not None and self._open_mrn() == mrn:
+                self._select_row(row)
 
         self.model.locate(mrn, found)
 
@@ -701,6 +862,76 @@ class MainWindow(QMainWindow):
             return
         mrn = case.mrn
         self.door.case_history(mrn, lambda entries: HistoryDialog(mrn, entries, self).exec())
+
+    # -- undo -------------------------------------------------------------------------
+
+    def _name_undo_steps(self, *_args: Any) -> None:
+        """ "Undo: edit staging — DEMOSON, Lukas": the Edit menu names the step and whose
+        record it changes."""
+        stack = self.undo_stack
+        for action, able, text, verb in (
+            (self.undo_action, stack.canUndo(), stack.undoText(), "Undo"),
+            (self.redo_action, stack.canRedo(), stack.redoText(), "Redo"),
+        ):
+            action.setEnabled(able)
+            label = f"{verb}: {text}" if able and text else verb
+            action.setText(f"&{label.replace('&', '&&')}")
+            action.setStatusTip(label)
+
+    def undo(self) -> None:
+        self._step(undo=True)
+
+    def redo(self) -> None:
+        self._step(undo=False)
+
+    def _step(self, *, undo: bool) -> None:
+        """Undo or redo the next step; a step of another patient than the one on screen
+        is never done silently: the user is asked, and on Yes that patient's case is
+        opened (with a word in the status bar) before the step is done there."""
+        stack = self.undo_stack
+        index = stack.index() - 1 if undo else stack.index()
+        if not 0 <= index < stack.count() or self.workspace.saving:
+            return
+        command = stack.command(index)
+        run = stack.undo if undo else stack.redo
+        if not isinstance(command, CaseEdit):
+            run()
+            return
+        mrn, name = command.patient_for(undo)
+        if self._open_mrn() == mrn:
+            run()
+            return
+        verb = "Undo" if undo else "Redo"
+        shown = self.workspace.case
+        on_screen = (
+            f"The case on screen is {banner_text(shown.patient, self.door.today())}."
+            if shown is not None
+            else "No case is open."
+        )
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle(f"{verb} a change of another patient")
+        box.setText(f"The next step to {verb.lower()} changes the record of {name} ({mrn}).")
+        box.setInformativeText(
+            f"{on_screen}\n\nOpen {name} and {verb.lower()} “{command.text()}” there?"
+        )
+        go = box.addButton(f"Open {name} and {verb.lower()}", QMessageBox.ButtonRole.AcceptRole)
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)
+        box.setEscapeButton(cancel)
+        box.exec()
+        if box.clickedButton() is not go:
+            return
+
+        def opened() -> None:
+            self.show_in_list(mrn)
+            self.statusBar().showMessage(
+                f"Opened {name} ({mrn}) to {verb.lower()}: {command.text()}", 10000
+            )
+            if self._open_mrn() == mrn:
+                run()
+
+        self.open_case(mrn, opened)
 
     # -- case -------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from crlmboard.services.changes import BoardError, ChangeSet
 from crlmboard.ui.forms import locale_date, problems_text
 from crlmboard.ui.ops import CaseConflict, Door, failure_text
 from crlmboard.ui.views.overview import OverviewView
+from crlmboard.ui.views.patient_banner import PatientBanner, patient_name
 from crlmboard.ui.views.record_tabs import (
     ImagingTab,
     ListTab,
@@ -77,14 +78,20 @@ def differences(theirs: Case, mine: Case, limit: int = 12) -> list[str]:
 
 
 class CaseEdit(QUndoCommand):
-    """An edit already saved; undo and redo save the earlier or later case as new edits."""
+    """An edit already saved; undo and redo save the earlier or later case as new edits.
+    Its text names the patient: "edit staging — DEMOSON, Lukas"."""
 
     def __init__(self, workspace: CaseWorkspace, before: Case, after: Case, text: str):
-        super().__init__(text)
+        super().__init__(f"{text[:1].lower()}{text[1:]} — {patient_name(after.patient)}")
         self.workspace = workspace
         self.before = before
         self.after = after
         self.first = True
+
+    def patient_for(self, undo: bool) -> tuple[str, str]:
+        """(MRN, name) of the case that undoing (or redoing) this step changes."""
+        case = self.after if undo else self.before
+        return case.mrn, patient_name(case.patient)
 
     def redo(self) -> None:
         if self.first:  # the edit was saved before it was pushed
@@ -107,6 +114,7 @@ class CaseWorkspace(QTabWidget):
     """Tabs of the open case; every change goes through `apply`."""
 
     case_replaced = Signal(str)  # the open case is no longer in the database (its MRN)
+    case_shown = Signal(str)  # a case is shown (its MRN; "" when none is)
     rule_requested = Signal(str)
 
     def __init__(self, door: Door, undo_stack: QUndoStack, parent: QWidget | None = None):
@@ -117,6 +125,7 @@ class CaseWorkspace(QTabWidget):
         self.version = 0
         self.evaluation: EvaluationView | None = None
         self.saving = False  # an edit on its way to the database
+        self.banner = PatientBanner()  # above the tabs (the main window places it)
 
         self.overview = OverviewView()
         self.overview.rule_requested.connect(self.rule_requested)
@@ -215,7 +224,7 @@ class CaseWorkspace(QTabWidget):
             ],
             "Follow-&up…",
         )
-        self.reviews.edit_button.setText("Ame&nd…")
+        self.reviews.edit_button.setText("Amen&d…")
         self.reviews.remove_button.hide()
         self.reviews.add_button.clicked.disconnect()
         self.reviews.add_button.clicked.connect(
@@ -226,7 +235,7 @@ class CaseWorkspace(QTabWidget):
         self.addTab(self.overview, "&Overview")
         self.addTab(self.staging, "&Staging")
         self.addTab(self.plan, "&Plan")
-        self.addTab(self.chemotherapy, "&Chemotherapy")
+        self.addTab(self.chemotherapy, "Chemother&apy")
         self.addTab(self.imaging, "&Imaging")
         self.addTab(self.procedures, "P&rocedures")
         self.addTab(self.labs, "&Labs")
@@ -242,7 +251,7 @@ class CaseWorkspace(QTabWidget):
         self.imaging.timepoints.edit_requested.connect(self.edit_timepoint)
         self.imaging.timepoints.remove_requested.connect(self.remove_timepoint)
         self.procedures.add_requested.connect(self.add_procedure)
-        self.add_dose_button = QPushButton("Add &immunotherapy dose…")
+        self.add_dose_button = QPushButton("Add immunotherapy &dose…")
         self.add_dose_button.clicked.connect(self.add_immunotherapy)
         self.procedures.buttons.insertWidget(2, self.add_dose_button)
         for tab in (
@@ -304,6 +313,8 @@ class CaseWorkspace(QTabWidget):
         """Show no case (it is gone from the database, or another database opened)."""
         self.case, self.version, self.evaluation = None, 0, None
         self.setEnabled(False)
+        self.banner.show_patient(None, self.door.today())
+        self.case_shown.emit("")
 
     def changes_applied(self, changes: ChangeSet, origin: object) -> None:
         """Read the open case again when a change touched it (not when it was this
@@ -381,6 +392,8 @@ class CaseWorkspace(QTabWidget):
         self.extrahepatic.model.set_records(case.extrahepatic_disease)
         if self.timeline is not None and hasattr(self.timeline, "show_case"):
             self.timeline.show_case(case, self.evaluation)
+        self.banner.show_patient(case.patient, today)
+        self.case_shown.emit(case.mrn)
 
     # -- saving -----------------------------------------------------------------------
 
@@ -459,7 +472,15 @@ class CaseWorkspace(QTabWidget):
     ) -> Any:
         from crlmboard.ui.dialogs.record_dialog import RecordDialog
 
-        dialog = RecordDialog(model, record, title, self, today=self.door.today(), note=note)
+        dialog = RecordDialog(
+            model,
+            record,
+            title,
+            self,
+            today=self.door.today(),
+            note=note,
+            patient=self.case.patient if self.case is not None else None,
+        )
         if dialog.exec():
             return dialog.result_record
         return None
@@ -693,7 +714,11 @@ class CaseWorkspace(QTabWidget):
         from crlmboard.ui.dialogs.timepoint_dialog import TimepointDialog
 
         dialog = TimepointDialog(
-            self.next_timepoint(), "Add imaging timepoint", self, today=self.door.today()
+            self.next_timepoint(),
+            "Add imaging timepoint",
+            self,
+            today=self.door.today(),
+            patient=self.case.patient,
         )
         if dialog.exec() and dialog.result_timepoint is not None:
             self._append(dialog.result_timepoint, "imaging", "Add imaging timepoint")
@@ -702,7 +727,13 @@ class CaseWorkspace(QTabWidget):
         from crlmboard.ui.dialogs.timepoint_dialog import TimepointDialog
 
         old = self.imaging.timepoints.model.records[row]
-        dialog = TimepointDialog(old, "Edit imaging timepoint", self, today=self.door.today())
+        dialog = TimepointDialog(
+            old,
+            "Edit imaging timepoint",
+            self,
+            today=self.door.today(),
+            patient=self.case.patient if self.case is not None else None,
+        )
         if dialog.exec() and dialog.result_timepoint is not None and dialog.result_timepoint != old:
             self._replace(old, dialog.result_timepoint, "imaging", "Edit imaging timepoint")
 

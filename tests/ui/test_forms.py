@@ -309,7 +309,10 @@ def test_immunotherapy_doses_are_added_edited_and_removed_and_remove_asks(
     workspace.setCurrentWidget(workspace.procedures)
 
     def fill(dialog: Any) -> None:
-        assert isinstance(dialog, RecordDialog) and dialog.windowTitle() == "Add immunotherapy dose"
+        assert (
+            isinstance(dialog, RecordDialog)
+            and dialog.windowTitle() == "Add immunotherapy dose — EXAMPLE, Ada"
+        )
         editors = dialog.form.editors
         editors["date"].line.setText("2025-02-10")
         editors["agent"].combo.setCurrentIndex(editors["agent"].combo.findData("pembrolizumab"))
@@ -326,7 +329,7 @@ def test_immunotherapy_doses_are_added_edited_and_removed_and_remove_asks(
     row = next(i for i, r in enumerate(tab.model.records) if isinstance(r, m.ImmunotherapyDose))
 
     def change(dialog: Any) -> None:
-        assert dialog.windowTitle() == "Edit immunotherapy dose"
+        assert dialog.windowTitle() == "Edit immunotherapy dose — EXAMPLE, Ada"
         cycle = dialog.form.editors["cycle"].line
         cycle.clear()
         qtbot.keyClicks(cycle, "2")

@@ -1,13 +1,16 @@
-"""A dialog that edits one record with its generated form (Enter saves, Esc cancels)."""
+"""A dialog that edits one record with its generated form (Enter or Ctrl+S saves, Esc
+cancels); a record of a patient says whose in its title and its patient banner."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
-from crlmboard.domain.models import Record
+from crlmboard.domain.models import Patient, Record
 from crlmboard.ui.forms import RecordForm
+from crlmboard.ui.views.patient_banner import PatientBanner, patient_name
 
 MIN_WIDTH = 600
 
@@ -24,9 +27,12 @@ class RecordDialog(QDialog):
         *,
         today: dt.date | None = None,
         note: str = "",
+        patient: Patient | None = None,
     ):
         super().__init__(parent)
-        self.setWindowTitle(title)
+        # whose record this writes: "Add chemotherapy cycle — DEMOSON, Lukas"
+        self.setWindowTitle(title if patient is None else f"{title} — {patient_name(patient)}")
+        self.banner = PatientBanner()
         # wide enough that the longest reason (the MRN's rule) reads on one or two lines
         self.setMinimumWidth(MIN_WIDTH)
         self.form = RecordForm(model)
@@ -36,6 +42,9 @@ class RecordDialog(QDialog):
         self.base = record
         self.result_record: Record | None = None
         layout = QVBoxLayout(self)
+        if patient is not None:
+            self.banner.show_patient(patient, today or dt.date.today())
+        layout.addWidget(self.banner)
         if note:
             hint = QLabel(note)
             hint.setWordWrap(True)
@@ -48,6 +57,7 @@ class RecordDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
         self.form.edited.connect(self._update_ok)
+        QShortcut(QKeySequence.StandardKey.Save, self).activated.connect(self.accept)
         self.form.focus_first()
 
     def _update_ok(self) -> None:

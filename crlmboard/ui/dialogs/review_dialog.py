@@ -49,6 +49,7 @@ from crlmboard.domain.models import (
     Attendee,
     FollowUpReason,
     FollowUpStatus,
+    Patient,
     ReviewAction,
     ReviewFields,
     Strategy,
@@ -59,6 +60,7 @@ from crlmboard.ui.dialogs.meeting_dialog import error_text, problem_label, role_
 from crlmboard.ui.forms import DateEdit, date_hint, iso_text, locale_date, problems_text
 from crlmboard.ui.ops import Door, ReviewDraft
 from crlmboard.ui.views.overview import OverviewView
+from crlmboard.ui.views.patient_banner import PatientBanner, patient_name
 
 FINAL = "A signed review is never changed; corrections are amendments."
 
@@ -161,10 +163,13 @@ class ReviewDialog(QDialog):
         case, meeting = draft.case, draft.meeting
         self.setWindowTitle(
             ("Amend review" if amends is not None else "Review")
-            + f" — {case.mrn} at the meeting of {locale_date(meeting.date)}"
+            + f" — {patient_name(case.patient)} at the meeting of {locale_date(meeting.date)}"
         )
         self.resize(1240, 680)
         layout = QVBoxLayout(self)
+        self.banner = PatientBanner()  # whose review is signed here
+        self.banner.show_patient(case.patient, door.today())
+        layout.addWidget(self.banner)
 
         question = QLabel(f"Question for the board: {draft.entry.question}")
         question.setWordWrap(True)
@@ -557,15 +562,22 @@ class FollowUpDialog(QDialog):
         review_index: int,
         review: Review,
         parent: QWidget | None = None,
+        *,
+        patient: Patient | None = None,
     ):
         super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.door = door
         self.mrn = mrn
         self.review_index = review_index
-        self.setWindowTitle(f"Follow-up — {mrn}, review of {locale_date(review.meeting_date)}")
+        who = patient_name(patient) if patient is not None else mrn
+        self.setWindowTitle(f"Follow-up — {who}, review of {locale_date(review.meeting_date)}")
         self.resize(560, 0)
         layout = QVBoxLayout(self)
+        self.banner = PatientBanner()
+        if patient is not None:
+            self.banner.show_patient(patient, door.today())
+        layout.addWidget(self.banner)
         summary = QLabel(
             f"Recommendation: {value_label(review.recommendation)}\n"
             f"Decision: {review.decision or '—'}"
@@ -659,7 +671,11 @@ def record_follow_up(parent: QWidget, door: Door, case: Case, index: int) -> boo
             "Follow-up is recorded for a signed review; select a signed review in the list.",
         )
         return False
-    return bool(FollowUpDialog(door, case.mrn, index, case.reviews[index], parent).exec())
+    return bool(
+        FollowUpDialog(
+            door, case.mrn, index, case.reviews[index], parent, patient=case.patient
+        ).exec()
+    )
 
 
 __all__: Sequence[str] = (

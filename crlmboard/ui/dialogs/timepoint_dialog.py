@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from PySide6.QtCore import QItemSelectionModel, Qt
-from PySide6.QtGui import QBrush
+from PySide6.QtGui import QBrush, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -29,6 +29,7 @@ from crlmboard.domain.labels import value_label
 from crlmboard.domain.validation import Problem, problems_from_error
 from crlmboard.ui.colours import colour, problem_style
 from crlmboard.ui.forms import RecordForm, problems_text
+from crlmboard.ui.views.patient_banner import PatientBanner, patient_name
 
 COLUMNS = [spec for spec in m.field_specs(m.LesionMeasurement)]
 BAD_CELL = Qt.ItemDataRole.UserRole + 1
@@ -45,12 +46,18 @@ class TimepointDialog(QDialog):
         parent: QWidget | None = None,
         *,
         today: dt.date | None = None,
+        patient: m.Patient | None = None,
     ):
         super().__init__(parent)
-        self.setWindowTitle(title)
+        # whose record this writes: "Add imaging timepoint — DEMOSON, Lukas"
+        self.setWindowTitle(title if patient is None else f"{title} — {patient_name(patient)}")
         self.resize(900, 600)
         self.result_timepoint: ImagingTimepoint | None = None
         layout = QVBoxLayout(self)
+        self.banner = PatientBanner()
+        if patient is not None:
+            self.banner.show_patient(patient, today or dt.date.today())
+        layout.addWidget(self.banner)
         self.form = RecordForm(m.ImagingTimepointFields)
         if today is not None:
             self.form.today = today
@@ -94,6 +101,7 @@ class TimepointDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        QShortcut(QKeySequence.StandardKey.Save, self).activated.connect(self.accept)
         self._update_flr()
 
     def _update_flr(self) -> None:

@@ -100,6 +100,7 @@ class CaseListModel(QAbstractTableModel):
         self._pages: OrderedDict[int, _Page] = OrderedDict()
         self._asked: set[int] = set()  # pages asked for and not yet arrived
         self._generation = 0  # bumped by each reload: older answers are dropped
+        self.reloading = False  # a reload asked for and not yet arrived
         self._today = door.today()
         self.reload()
 
@@ -111,6 +112,7 @@ class CaseListModel(QAbstractTableModel):
         self._generation += 1
         generation = self._generation
         self._asked = {0}
+        self.reloading = True
         self.door.case_list_page(
             self.query,
             self.sort_key,
@@ -125,6 +127,7 @@ class CaseListModel(QAbstractTableModel):
         if generation != self._generation:
             return
         total, entries = result
+        self.reloading = False
         self.beginResetModel()
         self._today = self.door.today()
         self._pages.clear()

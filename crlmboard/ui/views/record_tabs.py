@@ -74,7 +74,7 @@ class FormsTab(QScrollArea):
         buttons = QHBoxLayout()
         self.status = QLabel()
         self.save_button = QPushButton("Save")
-        self.save_button.setToolTip("Save these fields (Enter)")
+        self.save_button.setToolTip("Save these fields (Enter or Ctrl+S)")
         self.revert_button = QPushButton("Revert")
         self.revert_button.setToolTip("Undo what you typed here (Esc)")
         self.save_button.clicked.connect(self.save)
@@ -83,7 +83,12 @@ class FormsTab(QScrollArea):
         buttons.addWidget(self.revert_button)
         buttons.addWidget(self.save_button)
         self.buttons = buttons
-        for key, handler in (("Return", self.save), ("Enter", self.save), ("Escape", self.revert)):
+        for key, handler in (
+            ("Return", self.save),
+            ("Enter", self.save),
+            ("Ctrl+S", self.save),
+            ("Escape", self.revert),
+        ):
             shortcut = QShortcut(QKeySequence(key), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(handler)

@@ -1,0 +1,209 @@
+"""The right patient (issue 19 item 1): the workspace changes patient only on an explicit
+action — a click, Enter or F2 on a row, New case, a case opened from a page — never as a side
+effect of the list being read again, filtered or sorted; real widgets and key events."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QDialog
+from pytestqt.qtbot import QtBot
+
+from crlmboard.services import Board
+from crlmboard.ui.dialogs.record_dialog import RecordDialog
+from crlmboard.ui.forms import locale_date
+from crlmboard.ui.main_window import MainWindow
+from tests.conftest import GOLDEN
+from tests.ui.test_workspace import when_dialog
+
+pytestmark = [pytest.mark.ui, pytest.mark.db]
+
+
+@pytest.fixture
+def window(qtbot: QtBot, threaded: None, board: Board) -> Iterator[MainWindow]:
+    board.cases.import_path(GOLDEN)
+    shown = MainWindow(board)
+    qtbot.addWidget(shown)
+    shown.show()
+    shown.activateWindow()
+    qtbot.waitUntil(shown.isActiveWindow)
+    settle(qtbot, shown)
+    yield shown
+
+
+def settle(qtbot: QtBot, window: MainWindow) -> None:
+    """Wait until every call asked of the door (on its real worker) has been answered."""
+    qtbot.waitUntil(lambda: window.door.pending == 0, timeout=60_000)
+
+
+def reactivate(qtbot: QtBot, window: MainWindow) -> None:
+    """The window active again with its focus back (offscreen, a closed dialog leaves no
+    active window; a window manager gives it back to the main window)."""
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    QApplication.processEvents()
+
+
+def open_mrn(window: MainWindow) -> str | None:
+    return window.workspace.case.mrn if window.workspace.case is not None else None
+
+
+def selected_mrn(window: MainWindow) -> str | None:
+    rows = window.table.selectionModel().selectedRows()
+    if not rows:
+        return None
+    return window.model.data(rows[0], Qt.ItemDataRole.UserRole)
+
+
+def fill_new_patient(qtbot: QtBot, mrn: str, family: str, given: str) -> Any:
+    def fill(dialog: QDialog) -> None:
+        assert isinstance(dialog, RecordDialog)
+        editors = dialog.form.editors
+        qtbot.keyClicks(editors["mrn"].line, mrn)
+        qtbot.keyClicks(editors["family_name"].line, family)
+        qtbot.keyClicks(editors["given_name"].line, given)
+        qtbot.keyClick(dialog, Qt.Key.Key_Return)
+
+    return fill
+
+
+def test_new_case_from_a_filtered_focused_list_opens_the_new_case(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    window.table.setFocus()
+    qtbot.keyClicks(window.filter_edit, "bruno")
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1)
+    window.table.setFocus()
+    qtbot.waitUntil(window.table.hasFocus)
+    when_dialog(fill_new_patient(qtbot, "XAV-0001", "Xavier", "Test"))
+    qtbot.keyClick(window.table, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.door.pending == 0 and QApplication.activeModalWidget() is None)
+    settle(qtbot, window)
+    reactivate(qtbot, window)  # as a window manager does when the dialog closes
+    settle(qtbot, window)
+    assert open_mrn(window) == "XAV-0001"
+    assert selected_mrn(window) == "XAV-0001"
+    assert "XAVIER, Test" in window.windowTitle()
+
+    # the next cycle is the new patient's: nothing copied from another patient's cycles
+    seen: dict[str, Any] = {}
+
+    def look(dialog: QDialog) -> None:
+        assert isinstance(dialog, RecordDialog)
+        seen["title"] = dialog.windowTitle()
+        seen["banner"] = dialog.banner.text()
+        seen["regimen"] = dialog.form.editors["regimen"].combo.currentData()  # type: ignore[union-attr]
+        dialog.reject()
+
+    when_dialog(look)
+    qtbot.keyClick(
+        window.table,
+        Qt.Key.Key_C,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier,
+    )
+    qtbot.waitUntil(lambda: "title" in seen)
+    assert seen["title"] == "Add chemotherapy cycle — XAVIER, Test"
+    assert "XAVIER, Test" in seen["banner"] and "XAV-0001" in seen["banner"]
+    assert seen["regimen"] is None
+    assert open_mrn(window) == "XAV-0001"
+
+
+def open_by_keyboard(qtbot: QtBot, window: MainWindow, mrn: str) -> None:
+    """Filter for the MRN and press Enter in the filter (opens the first match)."""
+    window.filter_edit.clear()
+    qtbot.keyClicks(window.filter_edit, mrn)
+    qtbot.keyClick(window.filter_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: open_mrn(window) == mrn)
+    settle(qtbot, window)
+
+
+def row_of(window: MainWindow, mrn: str) -> int:
+    rows = [window.model.data(window.model.index(r, 0)) for r in range(window.model.rowCount())]
+    return rows.index(mrn)
+
+
+def test_a_filter_and_the_focus_never_switch_the_patient(window: MainWindow, qtbot: QtBot) -> None:
+    window.select_case("EX-0003")
+    settle(qtbot, window)
+    assert open_mrn(window) == "EX-0003"
+    qtbot.keyClicks(window.filter_edit, "ex")  # the list is read again, all three shown
+    qtbot.waitUntil(lambda: not window._filter_timer.isActive())
+    settle(qtbot, window)
+    window.filter_edit.setFocus()
+    qtbot.keyClick(window.filter_edit, Qt.Key.Key_Tab)  # into the list
+    qtbot.waitUntil(window.table.hasFocus)
+    settle(qtbot, window)
+    assert open_mrn(window) == "EX-0003"
+    assert selected_mrn(window) == "EX-0003"  # the selection follows the open case
+    window.filter_edit.clear()  # a filter hiding nothing: the list is read again
+    qtbot.keyClicks(window.filter_edit, "bruno")  # hides the open case
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1)
+    window.table.setFocus()
+    qtbot.waitUntil(window.table.hasFocus)
+    settle(qtbot, window)
+    assert open_mrn(window) == "EX-0003"
+    assert selected_mrn(window) is None  # the open case is not shown: nothing selected
+    window.filter_edit.clear()
+    qtbot.waitUntil(lambda: window.model.rowCount() == 3)
+    settle(qtbot, window)
+    assert open_mrn(window) == "EX-0003"
+    assert selected_mrn(window) == "EX-0003"
+
+
+def test_another_cases_save_a_sort_and_the_arrow_keys_keep_the_open_case(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    window.select_case("EX-0002")
+    settle(qtbot, window)
+    # someone saves another case: the list is read again (its model reset)
+    other = window.door.board.cases.get("EX-0001")
+    other = other.model_copy(
+        update={"patient": other.patient.model_copy(update={"given_name": "Adaline"})}
+    )
+    _, version = window.door.board.cases.get_with_version("EX-0001")
+    window.door.save_case(other, version, "EX-0001", lambda _r: None, lambda e: None)
+    settle(qtbot, window)
+    shown = window.model.index(row_of(window, "EX-0001"), 1)
+    assert window.model.data(shown) == "EXAMPLE, Adaline"
+    window.table.setFocus()
+    qtbot.waitUntil(window.table.hasFocus)
+    settle(qtbot, window)
+    assert open_mrn(window) == "EX-0002"
+    assert selected_mrn(window) == "EX-0002"
+    # a sort: the open case's row moves, the selection with it, the case stays
+    window.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+    settle(qtbot, window)
+    assert open_mrn(window) == "EX-0002"
+    assert selected_mrn(window) == "EX-0002"
+    # the arrow keys move the selection only; Enter opens; F2 opens
+    qtbot.keyClick(window.table, Qt.Key.Key_Home, Qt.KeyboardModifier.ControlModifier)
+    settle(qtbot, window)
+    assert selected_mrn(window) == "EX-0003"
+    assert open_mrn(window) == "EX-0002"
+    qtbot.keyClick(window.table, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: open_mrn(window) == "EX-0003")
+    qtbot.keyClick(window.table, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
+    settle(qtbot, window)
+    assert open_mrn(window) == "EX-0003"
+    qtbot.keyClick(window.table, Qt.Key.Key_F2)
+    qtbot.waitUntil(lambda: open_mrn(window) == "EX-0001")
+    # a click opens the row clicked
+    rect = window.table.visualRect(window.model.index(row_of(window, "EX-0002"), 1))
+    qtbot.mouseClick(window.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: open_mrn(window) == "EX-0002")
+
+
+def test_the_banner_and_the_title_name_the_open_patient(window: MainWindow, qtbot: QtBot) -> None:
+    open_by_keyboard(qtbot, window, "EX-0003")
+    banner = window.workspace.banner
+    expected = "EXAMPLE, Clara  ·  MRN EX-0003  ·  born 30/08/1956 (70 y)  ·  female"
+    assert banner.text() == expected.replace("30/08/1956", locale_date(dt.date(1956, 8, 30)))
+    assert banner.isVisible()
+    for tab in range(window.workspace.count()):  # above every tab of the case
+        window.workspace.setCurrentIndex(tab)
+        assert banner.isVisible()
+    assert window.windowTitle() == f"{banner.text()} — crlmboard"
