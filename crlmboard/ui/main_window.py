@@ -36,6 +36,7 @@ from crlmboard.ui import ops
 from crlmboard.ui.controllers.meetings import FollowUpView, MeetingsView
 from crlmboard.ui.models.case_list import CaseListModel
 from crlmboard.ui.ops import Door, failure_text, log_path
+from crlmboard.ui.readonly import ReadOnlyMode, guard, show_tooltips
 from crlmboard.ui.workspace import CaseWorkspace
 
 log = logging.getLogger("crlmboard.ui")
@@ -93,7 +94,6 @@ class MainWindow(QMainWindow):
         self.banner.setStyleSheet(
             "background: #fff4c2; color: #3d3000; padding: 6px;border: 1px solid #d9c36a;"
         )
-        left_layout.addWidget(self.banner)
         left_layout.setContentsMargins(4, 4, 4, 4)
         left_layout.addWidget(self.filter_edit)
         left_layout.addWidget(self.table)
@@ -132,14 +132,21 @@ class MainWindow(QMainWindow):
             )
         ):
             self.pages.setTabToolTip(page, tip)
-        self.setCentralWidget(self.pages)
+        # the banner (read-only, and why) above every page
+        central = QWidget()
+        central_layout = QVBoxLayout(central)
+        central_layout.setContentsMargins(0, 0, 0, 0)
+        central_layout.setSpacing(0)
+        central_layout.addWidget(self.banner)
+        central_layout.addWidget(self.pages)
+        self.setCentralWidget(central)
 
         self.count_label = QLabel()
         self.statusBar().addPermanentWidget(self.count_label)
         self._show_location()
-        self._show_banner()
         self._update_count()
         self._build_menus()
+        self.read_only_mode = ReadOnlyMode(self, self.door, self.banner)
         self._restore_settings()
         self._day = self.door.today()
         self._midnight = QTimer(self)
@@ -160,20 +167,6 @@ class MainWindow(QMainWindow):
         view.record_requested.connect(self.workspace.open_record)
         self.workspace.timeline = view
         self.workspace.insertTab(1, view, "&Timeline")
-
-    def _show_banner(self) -> None:
-        """A read-only database says so, with who holds it, above the case list."""
-        reason = self.door.read_only_reason
-        if self.door.read_only:
-            self.banner.setText(
-                "⚠ Read-only: "
-                + (reason or "another program is writing to this database.")
-                + " You can look at "
-                "cases; changes are not possible until it is closed there."
-            )
-            self.banner.show()
-        else:
-            self.banner.hide()
 
     def _show_location(self) -> None:
         who = f"   ·   User: {self.user}" if self.user else ""
@@ -245,11 +238,13 @@ class MainWindow(QMainWindow):
         self.recent_menu = file_menu.addMenu("&Recent")
         self._fill_recent()
         file_menu.addSeparator()
-        self._action(file_menu, "&Import case files…", self.import_files, "Ctrl+I")
-        self._action(
-            file_menu, "Import a &folder of case files…", self.import_folder, "Ctrl+Shift+I"
-        )
-        self._action(file_menu, "Import &referrals (CSV)…", self.import_referrals)
+        self._edit_actions = [
+            self._action(file_menu, "&Import case files…", self.import_files, "Ctrl+I"),
+            self._action(
+                file_menu, "Import a &folder of case files…", self.import_folder, "Ctrl+Shift+I"
+            ),
+            self._action(file_menu, "Import &referrals (CSV)…", self.import_referrals),
+        ]
         self._action(file_menu, "&Export case…", self.export_case, "Ctrl+E")
         self._action(file_menu, "Export FHIR (m&CODE) bundle…", self.export_fhir)
         self._action(
@@ -260,8 +255,8 @@ class MainWindow(QMainWindow):
             "The tumor-board summary of the open case as PDF",
         )
         file_menu.addSeparator()
-        self._action(file_menu, "&Backup now", self.backup_now, "Ctrl+Shift+B")
-        self._action(file_menu, "Res&tore a backup…", self.restore_backup)
+        backup = self._action(file_menu, "&Backup now", self.backup_now, "Ctrl+Shift+B")
+        restore = self._action(file_menu, "Res&tore a backup…", self.restore_backup)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
@@ -278,13 +273,17 @@ class MainWindow(QMainWindow):
         )
 
         case_menu = bar.addMenu("&Case")
-        self._action(case_menu, "&New case…", self.new_case, QKeySequence.StandardKey.New)
-        self._action(case_menu, "Add &chemotherapy cycle…", self.workspace.add_cycle, "Ctrl+Alt+C")
-        self._action(
-            case_menu, "Add &imaging timepoint…", self.workspace.add_timepoint, "Ctrl+Alt+I"
-        )
-        self._action(case_menu, "Add &procedure…", self.workspace.add_procedure, "Ctrl+Alt+P")
-        self._action(case_menu, "Add surgery &outcome…", self.workspace.add_outcome)
+        self._edit_actions += [
+            self._action(case_menu, "&New case…", self.new_case, QKeySequence.StandardKey.New),
+            self._action(
+                case_menu, "Add &chemotherapy cycle…", self.workspace.add_cycle, "Ctrl+Alt+C"
+            ),
+            self._action(
+                case_menu, "Add &imaging timepoint…", self.workspace.add_timepoint, "Ctrl+Alt+I"
+            ),
+            self._action(case_menu, "Add &procedure…", self.workspace.add_procedure, "Ctrl+Alt+P"),
+            self._action(case_menu, "Add surgery &outcome…", self.workspace.add_outcome),
+        ]
         case_menu.addSeparator()
         self._action(case_menu, "&History (who changed what)…", self.show_history, "Ctrl+H")
 
@@ -309,6 +308,9 @@ class MainWindow(QMainWindow):
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&About crlmboard", self.show_about)
         self._action(help_menu, "Show &log", self.show_log)
+        # what changes the database: disabled, saying why, while it is read-only here
+        guard(self.door, *self._edit_actions, backup, restore, undo, redo)
+        show_tooltips(file_menu, edit_menu, case_menu)
 
     # -- case list --------------------------------------------------------------------
 
@@ -370,7 +372,6 @@ class MainWindow(QMainWindow):
         """Another database (or the same after a restore): nothing of the old one stays."""
         self.undo_stack.clear()
         self._show_location()
-        self._show_banner()
         self._remember_recent(self.door.location)
         self.door.recompute_summaries()
 
