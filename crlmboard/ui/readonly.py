@@ -136,7 +136,10 @@ def _own_tip(control: QWidget | QAction) -> str:
     """The control's own tooltip ("" for an action showing its text as its tooltip, so
     it keeps following the text, as an undo action's does)."""
     tip = control.toolTip()
-    if isinstance(control, QAction) and tip == control.text().replace("&", ""):
+    if not isinstance(control, QAction):
+        return tip
+    shown = control.text().replace("&", "").replace("...", "").replace("…", "").strip()
+    if tip == shown:
         return ""
     return tip
 
@@ -162,7 +165,11 @@ class ReadOnlyMode(QObject):
         self.door = door
         self.banner = banner
         self.edits = EditGuard.of(door)
+        self._followed = False  # read-only because another crlmboard wrote, until now
+        self._taken_over = False
         door.access_changed.connect(self.refresh)
+        # after the window's own answer to it (which shows where the database is)
+        door.board_replaced.connect(self._say_taken_over)
         window.windowTitleChanged.connect(lambda _t: self._mark_title())
         self.refresh()
 
@@ -173,6 +180,15 @@ class ReadOnlyMode(QObject):
     def refresh(self) -> None:
         self._mark_title()
         self._show_banner()
+        self._taken_over = self._followed and not self.active
+        self._followed = self.door.writer_elsewhere
+
+    def _say_taken_over(self) -> None:
+        if self._taken_over:
+            self._taken_over = False
+            self.window.statusBar().showMessage(
+                "The other crlmboard closed the database: you can edit here now.", 15000
+            )
 
     def _mark_title(self) -> None:
         """The title says read-only, whatever else sets it (the open patient…)."""

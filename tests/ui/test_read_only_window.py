@@ -249,6 +249,7 @@ def test_the_lock_is_taken_over_when_the_writer_exits_and_a_save_then_works(
     assert not reader.door.read_only, f"still read-only after {looks} polls"
     assert not reader.windowTitle().endswith(TITLE_MARK)
     assert not reader.banner.isVisible()
+    assert "you can edit here now" in reader.statusBar().currentMessage()
     assert all(a.isEnabled() for a in reader._edit_actions)
     staging = reader.workspace.staging
     assert staging.save_button.isEnabled() and staging.save_button.toolTip() != reason_of(writer)
@@ -354,3 +355,35 @@ def test_the_timer_follows_the_writer_on_the_worker_thread(
         assert threads and threading.get_ident() not in threads
     finally:
         window.close()  # stops the door and closes the database on the worker
+
+
+def test_controls_come_back_as_their_owners_last_set_them(
+    reader: MainWindow, writer: Writer
+) -> None:
+    """A control its owner enables or retitles while read-only stays disabled with the
+    reason, and is given back afterwards as the owner last set it; one the owner had
+    disabled stays disabled."""
+    from PySide6.QtGui import QAction
+
+    from crlmboard.ui.readonly import guard
+
+    reason = reason_of(writer)
+    offered, withheld = QPushButton("Offered"), QPushButton("Withheld")
+    withheld.setEnabled(False)
+    action = QAction("Sign…", reader)
+    guard(reader.door, offered, withheld, action)
+    assert not offered.isEnabled() and offered.toolTip() == reason
+    offered.setEnabled(True)  # e.g. a meeting selected
+    offered.setToolTip("Edit the selected meeting")
+    action.setEnabled(True)
+    assert not offered.isEnabled() and offered.toolTip() == reason
+    assert not action.isEnabled() and action.toolTip() == reason
+    writer.exit()
+    looks = 0
+    while reader.door.read_only and looks < LOOKS:
+        reader.door.follow_writer()
+        looks += 1
+    assert offered.isEnabled() and offered.toolTip() == "Edit the selected meeting"
+    assert not withheld.isEnabled() and withheld.toolTip() == ""
+    action.setText("Sign the review…")
+    assert action.isEnabled() and action.toolTip() == "Sign the review"  # follows its text
