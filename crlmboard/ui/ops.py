@@ -195,6 +195,7 @@ class Door(QObject):
         self._writer_timer.setInterval(WRITER_LOOK_MS)
         self._writer_timer.timeout.connect(self.follow_writer)
         self._following = False  # a look on its way
+        self._follow_failed = False  # the last look failed (said once in the log)
         self._remember(board)
         self._worker: _Worker | None = None
         if not self.synchronous:
@@ -508,7 +509,7 @@ class Door(QObject):
         board = self.board
 
         def seen(news: Any) -> None:
-            self._following = False
+            self._following = self._follow_failed = False
             if board is not self.board:
                 return  # another database opened meanwhile
             if news.taken_over:
@@ -519,7 +520,9 @@ class Door(QObject):
 
         def failed(error: BaseException) -> None:
             self._following = False
-            log.warning("could not look at the writer of the database: %s", type(error).__name__)
+            if not self._follow_failed:  # once, not every look while it lasts
+                self._follow_failed = True
+                log.warning("could not look at the database's writer: %s", type(error).__name__)
 
         self._submit(board.follow_writer, seen, failed, title="Read-only", background=True)
 
