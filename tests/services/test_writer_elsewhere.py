@@ -30,8 +30,8 @@ def filled(db_path: Path) -> Path:
     return db_path
 
 
-def open_board(path: Path, user: str = "") -> Board:
-    return Board.open(path, clock=lambda: TODAY, user=user or None, create=False)
+def open_board(path: Path) -> Board:
+    return Board.open(path, clock=lambda: TODAY, create=False)
 
 
 def leave_lock_file(path: Path, host: str, pid: int) -> None:
@@ -41,7 +41,7 @@ def leave_lock_file(path: Path, host: str, pid: int) -> None:
 
 
 def test_the_read_only_app_sees_each_commit_of_the_writer(filled: Path) -> None:
-    writer = open_board(filled, "alice")
+    writer = open_board(filled)
     reader = open_board(filled)
     try:
         assert reader.read_only and reader.writer_elsewhere and not writer.writer_elsewhere
@@ -63,7 +63,7 @@ def test_the_read_only_app_sees_each_commit_of_the_writer(filled: Path) -> None:
 def test_the_lock_is_taken_over_when_the_writer_closes_and_a_save_then_works(
     filled: Path,
 ) -> None:
-    writer = open_board(filled, "alice")
+    writer = open_board(filled)
     reader = open_board(filled)
     try:
         case, version = reader.cases.get_with_version("EX-0002")
@@ -91,7 +91,7 @@ def test_the_lock_is_taken_over_when_the_writer_closes_and_a_save_then_works(
 
 
 def test_a_live_writer_is_never_taken_over(filled: Path) -> None:
-    writer = open_board(filled, "alice")
+    writer = open_board(filled)
     reader = open_board(filled)
     try:
         for _ in range(LOOKS):
@@ -126,7 +126,7 @@ def test_a_lock_left_behind_is_taken_over_only_from_a_dead_process_of_this_host(
 ) -> None:
     """The lock file names a holder whose flock is gone (killed, or on a share that does
     not carry flock): taken over only when that process is checked dead on this host."""
-    writer = open_board(filled, "alice")
+    writer = open_board(filled)
     reader = open_board(filled)
     try:
         writer.close()
@@ -143,7 +143,7 @@ def test_a_lock_left_behind_is_taken_over_only_from_a_dead_process_of_this_host(
 
 def test_holder_left_reads_the_lock_without_taking_it(filled: Path) -> None:
     assert store_lock.holder_left(filled)  # no lock file at all
-    with open_board(filled, "alice"):
+    with open_board(filled):
         assert not store_lock.holder_left(filled)
         text = store_lock.lock_path(filled).read_text("utf-8")
         assert store_lock.LockHolder.from_json(text) is not None  # left as the holder wrote it
@@ -158,3 +158,30 @@ def test_a_database_read_only_for_another_reason_is_not_followed(
         assert board.read_only and not board.writer_elsewhere
         assert board.follow_writer().changes.empty
         assert not board.database.take_over() and board.read_only
+
+
+def test_an_encrypted_database_is_followed_and_taken_over(filled: Path) -> None:
+    """The same on a SQLCipher file: the look and the take-over use the passphrase given
+    at opening (kept in memory only)."""
+    from crlmboard.services.maintenance import encrypt_database
+    from crlmboard.store import encryption
+
+    passphrase = "a synthetic passphrase for the read-only test"
+    encrypt_database(filled, passphrase)
+    encryption._passphrases.clear()
+    writer = Board.open(filled, clock=lambda: TODAY, create=False, passphrase=passphrase)
+    reader = Board.open(filled, clock=lambda: TODAY, create=False, passphrase=passphrase)
+    try:
+        assert reader.read_only and reader.writer_elsewhere
+        case, version = writer.cases.get_with_version("EX-0001")
+        writer.cases.save(case.model_copy(update={"labs": []}), version)
+        assert reader.follow_writer().committed
+        writer.close()
+        assert reader.follow_writer().taken_over and not reader.read_only
+        case, version = reader.cases.get_with_version("EX-0001")
+        assert case.labs == []
+        reader.cases.save(case.model_copy(update={"extrahepatic_disease": []}), version)
+    finally:
+        writer.close()
+        reader.close()
+        encryption._passphrases.clear()
