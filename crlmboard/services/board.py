@@ -25,6 +25,7 @@ from crlmboard.services.database import (
     Clock,
     Database,
     Now,
+    WriterNews,
     location_url,
     missing_database,
     no_schema_problem,
@@ -142,6 +143,16 @@ class Board:
     def lock_holder(self) -> LockHolder | None:
         """Who holds the writer lock, when another app does."""
         return self.database.lock_holder
+
+    @property
+    def writer_elsewhere(self) -> bool:
+        """Read-only here because another app holds the writer lock (until it goes)."""
+        return self.database.writer_elsewhere
+
+    def follow_writer(self) -> WriterNews:
+        """One look at the app holding the writer lock: did it commit, has it gone (then
+        this database is open for writing here)?  See `Database.follow_writer`."""
+        return self.database.follow_writer()
 
     @property
     def notes(self) -> list[str]:

@@ -23,6 +23,7 @@ patient's name or MRN to the log.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import threading
@@ -37,6 +38,7 @@ from crlmboard.services.changes import (
     BadLocation,
     BoardError,
     Busy,
+    ChangeSet,
     DatabaseCorrupt,
     DatabaseMissing,
     DiskFull,
@@ -63,6 +65,7 @@ from crlmboard.store import (
 from crlmboard.store.audit import Actor
 from crlmboard.store.backup import BackupFailed, BackupInfo
 from crlmboard.store.database import (
+    DataVersion,
     Engine,
     Session,
     SharedTransaction,
@@ -86,7 +89,7 @@ from crlmboard.store.database import (
 from crlmboard.store.database import LoginFailed as StoreLoginFailed
 from crlmboard.store.database import LoginRequired as StoreLoginRequired
 from crlmboard.store.database import database_id as store_database_id
-from crlmboard.store.lock import DatabaseLock, LockBusy, LockHolder
+from crlmboard.store.lock import DatabaseLock, LockBusy, LockHolder, holder_left
 from crlmboard.store.repositories import SignedReviewChanged
 
 __all__ = [
@@ -95,6 +98,7 @@ __all__ = [
     "Database",
     "Now",
     "WriteBatch",
+    "WriterNews",
     "describe_backup",
     "location_url",
     "maybe_backup",
@@ -122,6 +126,20 @@ def describe_backup(info: BackupInfo) -> str:
     )
     patients = "?" if info.patients is None else str(info.patients)
     return f"{info.path} ({when}, {patients} patients)"
+
+
+@dataclasses.dataclass(frozen=True)
+class WriterNews:
+    """What one look at the app holding the writer lock found: it committed since the last
+    look (`committed`), or it has gone and this database is open for writing here now
+    (`taken_over`).  Either way every view reads again (`changes`)."""
+
+    committed: bool = False
+    taken_over: bool = False
+
+    @property
+    def changes(self) -> ChangeSet:
+        return ChangeSet.all() if self.committed or self.taken_over else ChangeSet()
 
 
 class Database:
@@ -157,6 +175,9 @@ class Database:
         self.read_only = read_only
         self.read_only_reason = read_only_reason  # banner text
         self.lock_holder = holder
+        # read-only because another app holds the writer lock: followed (`follow_writer`)
+        self.writer_elsewhere = False
+        self._writer_commits: DataVersion | None = None
         self.notes: list[str] = list(notes or ())  # messages from opening
         # quick_check and the open-time backup, deferred to before the first write
         self.checks_pending = checks_pending
@@ -302,7 +323,7 @@ class Database:
             lock.close()
             if exclusive:
                 who = holder.describe() if holder else "another program"
-                return cls._open_read_only(
+                database = cls._open_read_only(
                     url,
                     path,
                     f"open for writing by {who}",
@@ -312,6 +333,8 @@ class Database:
                     holder,
                     check=not defer,
                 )
+                database._follow_from_now()
+                return database
             if (
                 not path.exists()
                 or path.stat().st_size == 0
@@ -571,6 +594,62 @@ class Database:
         if first is not None:
             signing.sign_head(self.engine, self.path, self.now(), after=first - 1)
 
+    # -- following the app that holds the writer lock --------------------------------------
+
+    def _follow_from_now(self) -> None:
+        """Read-only because another app writes: note where its commits stand now."""
+        self.writer_elsewhere = True
+        self._writer_commits = DataVersion(self.engine)
+        self._writer_commits.changed()
+
+    def follow_writer(self) -> WriterNews:
+        """One look at the app holding the writer lock (cheap: one pragma and a try of the
+        lock): whether it committed since the last look, and whether it has gone — then
+        this database is opened for writing here (`take_over`).  Nothing to see on a
+        database that is writable here or read-only for another reason."""
+        if not self.writer_elsewhere or self._closed:
+            return WriterNews()
+        with self._writer:
+            committed = self._writer_commits is not None and self._writer_commits.changed()
+            return WriterNews(committed, self.take_over())
+
+    def take_over(self) -> bool:
+        """Open this database for writing here when the app that held the writer lock has
+        gone (its lock released, or left by a process of this host that no longer runs;
+        never one of another host's): the lock is taken and the open-time work done as at
+        any open (a stale lock's unsigned head signed again; `quick_check` and the backup
+        before the first write).  False, and nothing changed, while it is still there."""
+        path = self.path
+        if not self.writer_elsewhere or path is None or not holder_left(path):
+            return False
+        with self._writer:
+            opened = Database._open_file(
+                self.url, path, self.actor, self.today, self.now, True, 0.0, True
+            )
+            if opened.read_only:  # another app took it first: follow that one
+                self.lock_holder, self.read_only_reason = (
+                    opened.lock_holder,
+                    opened.read_only_reason,
+                )
+                opened.close()
+                return False
+            old = self.engine
+            self.engine, self.lock = opened.engine, opened.lock
+            self.read_only, self.read_only_reason, self.lock_holder = False, None, None
+            self.exclusive, self.checks_pending = True, opened.checks_pending
+            self.notes.extend(opened.notes)
+            opened._closed = True  # its engine and lock are this database's now
+            self._stop_following()
+            old.dispose()
+        log.info("took over the writer lock after the other app closed the database")
+        return True
+
+    def _stop_following(self) -> None:
+        self.writer_elsewhere = False
+        watch, self._writer_commits = self._writer_commits, None
+        if watch is not None:
+            watch.close()
+
     # -- the audit chain's checkpoints -----------------------------------------------------
 
     def checkpoint(self) -> checkpoints.Checkpoint | None:
@@ -638,6 +717,7 @@ class Database:
         if self._closed:
             return
         self._closed = True
+        self._stop_following()
         path = self.path
         lock = self.lock
         if path is not None and not self.read_only and lock is not None:

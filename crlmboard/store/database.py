@@ -387,6 +387,42 @@ class SharedTransaction:
             self._context.__exit__(type(error), error, error.__traceback__)
 
 
+class DataVersion:
+    """Whether another connection committed since the last look: SQLite's `PRAGMA
+    data_version`, read on one connection kept open for it (the number is that
+    connection's own; it changes when any other connection, in any process, commits).  A
+    read-only app follows the app that holds the writer lock with it, for the price of
+    one pragma per look."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._connection: Any = None
+        self._seen: int | None = None
+
+    def _read(self) -> int:
+        if self._connection is None:
+            self._connection = self.engine.raw_connection()
+        cursor = self._connection.cursor()
+        try:
+            cursor.execute("PRAGMA data_version")
+            return int(cursor.fetchone()[0])
+        finally:
+            cursor.close()
+
+    def changed(self) -> bool:
+        """True when another connection committed since the last call (the first call
+        only takes the starting point)."""
+        now = self._read()
+        seen, self._seen = self._seen, now
+        return seen is not None and now != seen
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with suppress(Exception):
+                connection.close()
+
+
 def checkpoint(engine: Engine) -> None:
     """Fold a SQLite file's write-ahead log back into it (nothing on other back ends)."""
     if engine.dialect.name != "sqlite":

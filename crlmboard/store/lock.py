@@ -108,6 +108,41 @@ def lock_path(database: Path) -> Path:
     return database.with_name(database.name + ".lock")
 
 
+def holder_left(database: Path) -> bool:
+    """Whether the writer lock of `database` may be taken over now: nobody holds it, and
+    the holder its file names (if any) let it go, or was a process of this host that no
+    longer runs.  A holder that left its name and is still alive here (its process id
+    reused?) or that ran on another host is never judged gone: a process of another host
+    cannot be checked from this one, and `flock` may not reach across a network share."""
+    path = lock_path(database)
+    if fcntl is None:  # pragma: no cover - Windows: the lock is the file itself
+        if not path.exists():
+            return True
+        holder = LockHolder.from_json(path.read_text("utf-8", "replace"))
+        return holder is not None and holder.is_stale
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False  # held: its process is alive (the system drops a dead one's)
+        try:
+            text = os.pread(fd, 4096, 0).decode("utf-8", "replace")
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+    if not text:
+        return True  # released when its app closed
+    holder = LockHolder.from_json(text)
+    return holder is None or holder.is_stale
+
+
 class DatabaseLock:
     """The writer lock of one SQLite file (not re-entrant; one object per holder)."""
 

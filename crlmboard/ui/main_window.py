@@ -43,6 +43,7 @@ from crlmboard.ui import ops
 from crlmboard.ui.controllers.meetings import FollowUpController, MeetingsController
 from crlmboard.ui.models.case_list import CaseListModel
 from crlmboard.ui.ops import Door, failure_text, log_path
+from crlmboard.ui.readonly import ReadOnlyMode, guard, show_tooltips
 from crlmboard.ui.views.patient_banner import banner_text
 from crlmboard.ui.workspace import CaseEdit, CaseWorkspace
 
@@ -125,7 +126,6 @@ class MainWindow(QMainWindow):
         self.banner.setStyleSheet(
             "background: #fff4c2; color: #3d3000; padding: 6px;border: 1px solid #d9c36a;"
         )
-        left_layout.addWidget(self.banner)
         left_layout.setContentsMargins(4, 4, 4, 4)
         left_layout.addWidget(self.filter_edit)
         left_layout.addWidget(self.table)
@@ -172,18 +172,25 @@ class MainWindow(QMainWindow):
             )
         ):
             self.pages.setTabToolTip(page, tip)
-        self.setCentralWidget(self.pages)
+        # the banner (read-only, and why) above every page
+        central = QWidget()
+        central_layout = QVBoxLayout(central)
+        central_layout.setContentsMargins(0, 0, 0, 0)
+        central_layout.setSpacing(0)
+        central_layout.addWidget(self.banner)
+        central_layout.addWidget(self.pages)
+        self.setCentralWidget(central)
 
         self.count_label = QLabel()
         self.statusBar().addPermanentWidget(self.count_label)
         self._show_location()
-        self._show_banner()
         self._update_count()
         self._build_menus()
         for key, forward in (("F6", True), ("Shift+F6", False)):
             shortcut = QShortcut(QKeySequence(key), self)
             shortcut.activated.connect(lambda forward=forward: self.move_focus(forward))
         self._apply_role()
+        self.read_only_mode = ReadOnlyMode(self, self.door, self.banner)
         self._restore_settings()
         self._day = self.door.today()
         self._midnight = QTimer(self)
@@ -205,20 +212,6 @@ class MainWindow(QMainWindow):
         view.record_requested.connect(self.workspace.open_record)
         self.workspace.timeline = view
         self.workspace.insertTab(1, view, "Timeli&ne")
-
-    def _show_banner(self) -> None:
-        """A read-only database says so, with who holds it, above the case list."""
-        reason = self.door.read_only_reason
-        if self.door.read_only:
-            self.banner.setText(
-                "⚠ Read-only: "
-                + (reason or "another program is writing to this database.")
-                + " You can look at "
-                "cases; changes are not possible until it is closed there."
-            )
-            self.banner.show()
-        else:
-            self.banner.hide()
 
     def _show_location(self) -> None:
         who = self.door.identity  # the OS account, or the server's session user
@@ -343,8 +336,8 @@ class MainWindow(QMainWindow):
             "The tumor-board summary of the open case as PDF",
         )
         file_menu.addSeparator()
-        self._action(file_menu, "&Backup now", self.backup_now, "Ctrl+Shift+B")
-        self._action(file_menu, "Res&tore a backup…", self.restore_backup)
+        backup = self._action(file_menu, "&Backup now", self.backup_now, "Ctrl+Shift+B")
+        restore = self._action(file_menu, "Res&tore a backup…", self.restore_backup)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
@@ -401,6 +394,9 @@ class MainWindow(QMainWindow):
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&About crlmboard", self.show_about)
         self._action(help_menu, "Show &log", self.show_log)
+        # what changes the database: disabled, saying why, while it is read-only here
+        guard(self.door, *self._edit_actions, backup, restore, self.undo_action, self.redo_action)
+        show_tooltips(file_menu, edit_menu, case_menu)
 
     # -- case list --------------------------------------------------------------------
 
@@ -571,7 +567,6 @@ class MainWindow(QMainWindow):
         """Another database (or the same after a restore): nothing of the old one stays."""
         self.undo_stack.clear()
         self._show_location()
-        self._show_banner()
         self._remember_recent(self.door.location)
         self.door.recompute_summaries()
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
 from crlmboard.domain.case import Case
@@ -32,7 +32,7 @@ from crlmboard.domain.engine.readmodel import EvaluationView
 from crlmboard.domain.validation import InvalidInput
 from crlmboard.services.board import Board, init_database, versions
 from crlmboard.services.cases import CaseConflict, CaseListEntry, ImportSummary, SavedCase
-from crlmboard.services.changes import NO_CHANGE, BoardError, ChangeSet
+from crlmboard.services.changes import NO_CHANGE, BoardError, ChangeSet, ReadOnly
 from crlmboard.services.files import write_file_atomically
 from crlmboard.services.log import log_path
 from crlmboard.services.meetings import AgendaEntry, MeetingListing, MeetingSummary, ReviewDraft
@@ -67,6 +67,10 @@ Progress = Callable[..., bool]  # progress(done, total) or (stage, done, total)
 Done = Callable[[Any], object]
 Failed = Callable[[BaseException], object]
 Changes = ChangeSet | Callable[[Any], ChangeSet] | None
+
+# how often a read-only app looks whether the app holding the writer lock committed or
+# has gone (a pragma and a try of the lock, on the worker, when nothing else waits)
+WRITER_LOOK_MS = 1500
 
 # cases whose list summary is recomputed per step on the worker (about 10 ms each: a
 # person's call waits a quarter of a second at most behind a step)
@@ -173,7 +177,9 @@ class Door(QObject):
 
     changes_applied = Signal(object, object)  # ChangeSet, the object that asked (or None)
     busy_changed = Signal(bool)  # long work started / ended
-    board_replaced = Signal()  # another database opened (or the same one after a restore)
+    board_replaced = Signal()  # another database opened (or the same one after a restore,
+    # or open for writing here now that the app that held its writer lock has gone)
+    access_changed = Signal()  # read-only here or not: changed (before board_replaced)
 
     def __init__(
         self, board: Board, parent: QObject | None = None, *, synchronous: bool | None = None
@@ -188,6 +194,12 @@ class Door(QObject):
         self._recompute = 0  # the latest summary recompute asked for
         self._stopped = False  # after stop(): nothing more is run
         self.progress_dialog: QProgressDialog | None = None  # the long work's, while it runs
+        # read-only because another app holds the writer lock: follow it (`follow_writer`)
+        self._writer_timer = QTimer(self)
+        self._writer_timer.setInterval(WRITER_LOOK_MS)
+        self._writer_timer.timeout.connect(self.follow_writer)
+        self._following = False  # a look on its way
+        self._follow_failed = False  # the last look failed (said once in the log)
         self._remember(board)
         self._worker: _Worker | None = None
         if not self.synchronous:
@@ -204,6 +216,12 @@ class Door(QObject):
         self.url = board.url
         self.read_only = bool(getattr(board, "read_only", False))
         self.read_only_reason = getattr(board, "read_only_reason", None)
+        self.writer_elsewhere = bool(getattr(board, "writer_elsewhere", False))
+        self.lock_holder = getattr(board, "lock_holder", None)
+        if self.writer_elsewhere and not self._stopped:
+            self._writer_timer.start()
+        else:
+            self._writer_timer.stop()
         self.identity = board.identity  # who is acting (the server says, on PostgreSQL)
         self.user = self.identity.login
         self.is_server = board.database.is_server
@@ -215,6 +233,22 @@ class Door(QObject):
     def today(self) -> dt.date:
         """The board's date (its clock: no database)."""
         return self._clock()
+
+    @property
+    def read_only_text(self) -> str | None:
+        """Why nothing can be changed here, in a sentence for a tooltip or a banner (None
+        when the database is writable here)."""
+        if not self.read_only:
+            return None
+        holder = self.lock_holder
+        if self.writer_elsewhere and holder is not None:
+            return (
+                f"Read-only: another crlmboard ({holder.user}@{holder.host}, pid "
+                f"{holder.pid}) is writing to this database"
+            )
+        if self.writer_elsewhere:
+            return "Read-only: another crlmboard is writing to this database"
+        return f"Read-only: {self.read_only_reason or 'this database cannot be changed here'}"
 
     @property
     def busy(self) -> bool:
@@ -248,9 +282,21 @@ class Door(QObject):
         cancellable: bool = False,
         progress: Callable[[_Job], Callable[[], Any]] | None = None,
         background: bool = False,
+        any_access: bool = False,
     ) -> None:
+        """Queue `work` for the worker (`write`: it changes the database, and is refused
+        at once while the database is read-only here, unless it works with either access,
+        `any_access`: opening another database, choosing a profile)."""
         if self._stopped:  # the window closed: nothing runs on a closed database
             log.debug("%s asked after the door closed", title or "a call")
+            return
+        if write and self.read_only and not any_access:
+            # refused here already: nothing reaches a database that is read-only here
+            refusal = ReadOnly(f"{self.read_only_text}; nothing was changed.")
+            if failed is not None:
+                failed(refusal)
+            else:
+                self._tell(title or "crlmboard", str(refusal))
             return
         job = _Job(next(self._ids), work, done, failed, changes, write, origin, title, on_failure)
         job.background = background
@@ -371,6 +417,7 @@ class Door(QObject):
         cancellable: bool = True,
         origin: object = None,
         on_failure: ChangeSet | None = None,
+        any_access: bool = False,
     ) -> None:
         self._submit(
             lambda: None,
@@ -378,6 +425,7 @@ class Door(QObject):
             failed,
             changes=changes,
             write=write,
+            any_access=any_access,
             origin=origin,
             title=title,
             on_failure=on_failure,
@@ -391,6 +439,7 @@ class Door(QObject):
     def stop(self, *, close_board: bool = False) -> None:
         """Finish the queued calls and end the worker (closing the database if asked);
         nothing asked afterwards runs.  Safe to repeat."""
+        self._writer_timer.stop()
         if close_board:
             board = self.board
             self._submit(board.close, None, lambda _e: None, title="Closing the database")
@@ -439,6 +488,7 @@ class Door(QObject):
         def opened(result: Any) -> None:
             self.board = state["board"]
             self._remember(self.board)
+            self.access_changed.emit()
             self.board_replaced.emit()
             if done is not None:
                 done(result)
@@ -452,7 +502,37 @@ class Door(QObject):
             write=True,
             changes=ChangeSet.all(),
             cancellable=False,
+            any_access=before is None,  # a restore writes; opening another database not
         )
+
+    def follow_writer(self) -> None:
+        """One look, on the worker, at the app holding the writer lock while the database
+        is read-only here because of it (the timer asks every `WRITER_LOOK_MS`): when it
+        committed, every view reads again; when it has gone, the database is open for
+        writing here (the banner goes, the controls come back) and every view reads again.
+        At most one look is on its way; a look waits for every call a person asked for."""
+        if not self.writer_elsewhere or self._following or self._stopped:
+            return
+        self._following = True
+        board = self.board
+
+        def seen(news: Any) -> None:
+            self._following = self._follow_failed = False
+            if board is not self.board:
+                return  # another database opened meanwhile
+            if news.taken_over:
+                self._remember(board)
+                self.access_changed.emit()
+                self.board_replaced.emit()
+            self._announce(news.changes, None)
+
+        def failed(error: BaseException) -> None:
+            self._following = False
+            if not self._follow_failed:  # once, not every look while it lasts
+                self._follow_failed = True
+                log.warning("could not look at the database's writer: %s", type(error).__name__)
+
+        self._submit(board.follow_writer, seen, failed, title="Read-only", background=True)
 
     def open_database(
         self,
@@ -766,6 +846,7 @@ class Door(QObject):
             failed,
             write=True,
             title="Institution profile",
+            any_access=True,  # a setting of this app: the case list's columns follow it
         )
 
     # -- users (a department's PostgreSQL store) ----------------------------------------

@@ -25,6 +25,7 @@ from crlmboard.domain.validation import InvalidInput
 from crlmboard.services.changes import BoardError, ChangeSet
 from crlmboard.ui.forms import locale_date, problems_text
 from crlmboard.ui.ops import CaseConflict, Door, failure_text
+from crlmboard.ui.readonly import guard
 from crlmboard.ui.views.overview import OverviewView
 from crlmboard.ui.views.patient_banner import PatientBanner, patient_name
 from crlmboard.ui.views.record_tabs import (
@@ -292,7 +293,27 @@ class CaseWorkspace(QTabWidget):
         self.outcomes.add_requested.connect(self.add_outcome)
         self.outcomes.edit_requested.connect(self.edit_outcome)
         self.outcomes.remove_requested.connect(self.remove_outcome)
+        guard(door, *self._edit_controls())  # disabled while the database is read-only
         self.setEnabled(False)
+
+    def _edit_controls(self) -> list[QWidget]:
+        """Every field and button of the tabs that changes the case."""
+        controls: list[QWidget] = [self.add_dose_button]
+        for forms in (self.staging, self.plan):
+            for form in forms.forms.values():
+                controls.extend(form.editors.values())
+            controls += [forms.save_button, forms.revert_button]
+        for tab in (
+            self.chemotherapy,
+            self.imaging.timepoints,
+            self.procedures,
+            self.outcomes,
+            self.labs,
+            self.extrahepatic,
+            self.reviews,
+        ):
+            controls += [tab.add_button, tab.edit_button, tab.remove_button]
+        return controls
 
     # -- opening and showing ----------------------------------------------------------
 
@@ -584,7 +605,7 @@ class CaseWorkspace(QTabWidget):
             return
         table.select_row(row)
         table.view.setFocus()
-        if edit is not None:
+        if edit is not None and table.edit_button.isEnabled():  # not while read-only
             edit(row)
 
     def next_cycle(self) -> m.ChemotherapyCycle:

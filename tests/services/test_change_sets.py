@@ -233,8 +233,9 @@ READS: dict[str, set[str]] = {
     "evaluation": {"evaluate", "document", "catalogue", "summary", "engine_changes"},
 }  # fmt: skip
 PARTS = tuple(READS)
-# The Board's own methods: assembling and running the parts, not use cases.
-BOARD_FRAME = {"open", "close"}
+# The Board's own methods: assembling and running the parts, not use cases (a read-only
+# board's look at the app holding the writer lock returns its news, with `changes`).
+BOARD_FRAME = {"open", "close", "follow_writer"}
 
 
 def public_methods(target: object) -> set[str]:

@@ -31,6 +31,7 @@ from crlmboard.ui.dialogs.meeting_dialog import (
 from crlmboard.ui.forms import locale_date
 from crlmboard.ui.models.meetings import relative
 from crlmboard.ui.ops import AgendaEntry, Door, MeetingSummary, failure_text
+from crlmboard.ui.readonly import guard, show_tooltips
 from crlmboard.ui.views.meetings import FollowUpLayout, MeetingsLayout
 
 
@@ -57,7 +58,7 @@ class MeetingsController(QObject):
         self.view.list_view.selectionModel().currentRowChanged.connect(
             lambda *_a: self._show_selected()
         )
-        self.view.agenda_view.activated.connect(lambda _i: self.review())
+        self.view.agenda_view.activated.connect(lambda _i: self._review_from_agenda())
         self.view.agenda_view.selectionModel().currentRowChanged.connect(
             lambda *_a: self._update_actions()
         )
@@ -76,6 +77,15 @@ class MeetingsController(QObject):
         self.view.hold_button.clicked.connect(self.hold_back)
         self.view.review_button.clicked.connect(self.review)
         self.menu_actions: dict[str, QAction] = {}
+        # what changes the database: disabled while it is read-only here
+        guard(
+            door,
+            *(getattr(self.view, f"{key}_button") for key in self.EDITS),
+            self.view.new_button,
+            self.view.add_button,
+        )
+        door.access_changed.connect(self._allow_drag)
+        self._allow_drag()
         # `_stale`: the list must be read; `_current`: the selected meeting in full, with
         # its quorum; `_keep`: the meeting to select after the next read
         self._stale = True
@@ -85,6 +95,21 @@ class MeetingsController(QObject):
         self._keep_readiness = False
         self._expecting = False  # a change of this page's own is on its way
         self._asked: int | None = None  # the meeting being read in full
+
+    # the page's actions that change the database (not: prepare, pack, figures)
+    EDITS = ("edit", "delete", "close", "question", "up", "down", "remove", "hold", "review")
+
+    def _allow_drag(self) -> None:
+        """Agenda rows are reordered by dragging only where the database can change."""
+        self.view.agenda_view.setDragEnabled(not self.door.read_only)
+
+    def _review_from_agenda(self) -> None:
+        """Enter or a double click on an agenda row reviews it (signing writes: not while
+        the database is read-only here)."""
+        if self.door.read_only:
+            self.message.emit(self.door.read_only_text or "")
+            return
+        self.review()
 
     # -- menu ---------------------------------------------------------------------------
 
@@ -156,6 +181,11 @@ class MeetingsController(QObject):
             )
             menu.addAction(action)
             self.menu_actions[key] = action
+        guard(
+            self.door,
+            *(self.menu_actions[key] for key in (*self.EDITS, "new", "add")),
+        )
+        show_tooltips(menu)
         self._update_actions()
 
     def _from_menu(self, run: Callable[[], Any], show: bool, key: str = "") -> None:
@@ -774,6 +804,7 @@ class FollowUpController(QObject):
         self.view.open_button.clicked.connect(self.open_case)
         self.view.follow_button.clicked.connect(self.follow_up)
         self.view.refresh_button.clicked.connect(self.reload)
+        guard(door, self.view.follow_button)  # records a follow-up: not while read-only
 
     def changes_applied(self, changes: ChangeSet, _origin: object) -> None:
         if changes.everything or changes.cases or changes.reviews or changes.settings:

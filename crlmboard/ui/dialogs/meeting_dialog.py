@@ -42,6 +42,7 @@ from crlmboard.domain.validation import InvalidInput, Problem, problems_from_err
 from crlmboard.ui.colours import problem_style
 from crlmboard.ui.forms import DateEdit, iso_text, locale_date, problems_text
 from crlmboard.ui.ops import AgendaEntry, Door, MeetingListing, MeetingSummary
+from crlmboard.ui.readonly import guard
 
 
 def error_text(error: BaseException) -> str:
@@ -502,6 +503,7 @@ class ReadinessDialog(QDialog):
         self.hold_button.setAutoDefault(False)
         self.hold_button.setToolTip("Move the selected case to the next meeting, with a note")
         self.hold_button.clicked.connect(self.hold_back)
+        guard(door, self.hold_button)  # not while the database is read-only here
         row.addWidget(self.hold_button)
         row.addStretch(1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)

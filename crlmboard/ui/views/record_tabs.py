@@ -258,7 +258,7 @@ class ListTab(QWidget):
         self.whose: Callable[[], str] = lambda: ""
         self.model = RecordTableModel(columns, self)
         self.view = _table(self.model)
-        self.view.doubleClicked.connect(lambda index: self.edit_requested.emit(index.row()))
+        self.view.doubleClicked.connect(self._double_clicked)
         layout = QVBoxLayout(self)
         self.heading = QLabel(title)
         layout.addWidget(self.heading)
@@ -275,6 +275,12 @@ class ListTab(QWidget):
             row.addWidget(button)
         layout.addLayout(row)
         self.buttons = row
+
+    def _double_clicked(self, index: QModelIndex) -> None:
+        """A double click edits as Edit… does, and only when Edit… is offered (not while
+        the database is read-only here)."""
+        if self.edit_button.isEnabled():
+            self.edit_requested.emit(index.row())
 
     def _with_row(self, emit: Callable[[int], None]) -> None:
         rows = self.view.selectionModel().selectedRows()
