@@ -222,6 +222,23 @@ class CaseWorkspace(QTabWidget):
             lambda: self.reviews._with_row(self.follow_up_review)
         )
         self.reviews.edit_requested.connect(self.amend_review)
+        self.export_review_button = QPushButton("Export review P&DF…")
+        self.export_review_button.setToolTip(
+            "The summary of the selected signed review, with the evaluation it was signed on"
+        )
+        self.export_letter_button = QPushButton("E&xport outcome letter…")
+        self.export_letter_button.setToolTip(
+            "The one-page letter of the selected signed review to the referring clinician "
+            "and the GP"
+        )
+        self.export_review_button.clicked.connect(
+            lambda: self.reviews._with_row(self.export_review)
+        )
+        self.export_letter_button.clicked.connect(
+            lambda: self.reviews._with_row(self.export_letter)
+        )
+        self.reviews.buttons.insertWidget(1, self.export_review_button)
+        self.reviews.buttons.insertWidget(2, self.export_letter_button)
 
         self.addTab(self.overview, "&Overview")
         self.addTab(self.staging, "&Staging")
@@ -523,6 +540,20 @@ class CaseWorkspace(QTabWidget):
 
         if self.case is not None:
             amend_review(self, self.door, self.case, row)
+
+    def export_review(self, row: int) -> None:
+        """Write the summary PDF of the selected signed review."""
+        from crlmboard.ui.exports import export_review_summary
+
+        if self.case is not None:
+            export_review_summary(self, self.door, self.case, row)
+
+    def export_letter(self, row: int) -> None:
+        """Write the outcome letter of the selected signed review."""
+        from crlmboard.ui.exports import export_letter
+
+        if self.case is not None:
+            export_letter(self, self.door, self.case, row)
 
     def follow_up_review(self, row: int) -> None:
         """Record whether the selected signed review's recommendation was carried out."""
