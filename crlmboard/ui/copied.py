@@ -7,15 +7,25 @@ A copied value that nobody looked at must never reach the store as a new measure
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor, QFont
-from PySide6.QtWidgets import QTableWidgetItem, QWidget
+from PySide6.QtGui import QBrush, QColor, QFont, QPalette
+from PySide6.QtWidgets import QApplication, QTableWidgetItem, QWidget
 
 CONFIRM_KEYS = ("Ctrl+Return", "Ctrl+Enter")
 CONFIRM_KEY_TEXT = "Ctrl+Enter"
 COPIED = Qt.ItemDataRole.UserRole + 2
 """Item data (and widget property `copied`): where the value was copied from."""
-GREY = "#6b6b6b"  # 5.3:1 on white; still legible on a dark base
-COPIED_STYLE = f"color: {GREY}; font-style: italic;"
+GREY = "#6b6b6b"  # 5.3:1 on white
+GREY_ON_DARK = "#a6a6a6"  # 7:1 on #1e1e1e
+
+
+def grey() -> str:
+    """The copied values' grey: dimmer than the text, readable on the palette's base."""
+    base = QApplication.palette().color(QPalette.ColorRole.Base)
+    return GREY_ON_DARK if base.lightness() < 128 else GREY
+
+
+def copied_style() -> str:
+    return f"color: {grey()}; font-style: italic;"
 
 
 def count_text(count: int) -> str:
@@ -38,7 +48,7 @@ def widget_source(widget: QWidget) -> str:
 def mark_widget(widget: QWidget, source: str | None, *, extra_style: str = "") -> None:
     """Show an input widget's value as copied from `source`, or (None) as the user's own."""
     widget.setProperty("copied", source or "")
-    widget.setStyleSheet((COPIED_STYLE if source else "") + extra_style)
+    widget.setStyleSheet((copied_style() if source else "") + extra_style)
     widget.setToolTip(tooltip(source) if source else "")
 
 
@@ -53,7 +63,7 @@ def mark_item(item: QTableWidgetItem, source: str | None) -> None:
     font = QFont(item.font())
     font.setItalic(bool(source))
     item.setFont(font)
-    item.setForeground(QColor(GREY) if source else QBrush())
+    item.setForeground(QColor(grey()) if source else QBrush())
     if source:
         item.setToolTip(tooltip(source))
     elif item.toolTip().startswith("copied from"):

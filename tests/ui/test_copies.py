@@ -99,7 +99,7 @@ def test_a_new_timepoint_saves_only_confirmed_or_retyped_values(
         cell = table.item(0, DIAMETER)
         assert cell.text() == "36"
         assert cell.font().italic()
-        assert cell.foreground().color().name() == copied.GREY
+        assert cell.foreground().color().name() == copied.grey()
         assert f"copied from {source}" in cell.toolTip()
         assert not table.item(0, 0).font().italic()  # the lesion's id is its name
         # modality + L1 (diameter, depth, morphology, status) + L2 (4) + L3 (3)
@@ -223,9 +223,18 @@ def test_a_target_lesion_without_a_diameter_is_refused_by_row_and_label(qtbot: Q
         "(0 if it has disappeared)"
     )
     assert dialog.table.item(1, DIAMETER).background().color().name() == "#f8d7da"
-    dialog.table.item(1, DIAMETER).setText("0")
-    dialog.accept()
+    # typed into the cell and saved at once (Ctrl+S): the typed value is taken, not lost
+    dialog.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog)
+    dialog.table.setCurrentCell(1, DIAMETER)
+    qtbot.keyClick(dialog.table, Qt.Key.Key_F2)
+    editor = QApplication.focusWidget()
+    assert editor is not dialog.table and dialog.table.isAncestorOf(editor)
+    editor.selectAll()  # type: ignore[attr-defined]
+    qtbot.keyClicks(editor, "0")
+    qtbot.keyClick(editor, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     assert dialog.result_timepoint is not None  # a non-target without one is allowed
+    assert [le.longest_diameter_mm for le in dialog.result_timepoint.lesions] == [30, 0, None]
 
 
 def test_add_cycle_says_copied_from_cycle_n_and_asks_to_confirm(
