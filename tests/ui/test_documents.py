@@ -197,3 +197,47 @@ def test_the_case_summary_shows_the_latest_signed_review(
     text = pdf_text(tmp_path / "unreviewed.pdf")
     assert "No board review is attached" in text
     assert "latest signed review" not in text
+
+
+def test_documents_of_a_review_signed_at_a_meeting_from_the_meetings_page(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import turn_to
+
+    board = window.door.board
+    people = [{"name": "Dr Hepato", "role": "hepatobiliary_surgeon"}]
+    meeting = board.meetings.create("2026-12-01", "16:00", "Room 3", people).meeting_id
+    board.meetings.add_to_agenda(meeting, "EX-0001", "Resect now?")
+    turn_to(board, "2026-12-01")
+    window.meetings.reload(meeting)
+    window.pages.setCurrentWidget(window.meetings)
+    page = window.meetings
+    page.agenda_view.setCurrentIndex(page.agenda_model.index(0, 0))
+    told: list[str] = []
+    monkeypatch.setattr(QMessageBox, "information", lambda _p, _t, text: told.append(text))
+    page.export_document(letter=True)  # not reviewed yet: nothing to write
+    assert told and "no signed review at this meeting" in told[0]
+    assert not page.menu_actions["export_letter"].isEnabled()
+
+    board.reviews.sign(
+        board.reviews.start(meeting, "EX-0001"),
+        signer="Dr Hepato",
+        recommendation="upfront_resection",
+        decision="Resect segment 6.",
+    )
+    page.reload(meeting)
+    page.agenda_view.setCurrentIndex(page.agenda_model.index(0, 0))
+    assert page.menu_actions["export_letter"].isEnabled()
+    desktop = Desktop(monkeypatch, tmp_path / "letter.pdf")
+    seen: list[str] = []
+    answer_written("Close", seen)
+    page.menu_actions["export_letter"].trigger()
+    assert desktop.suggested[-1].endswith("EX-0001-letter-1-2026-12-01.pdf")
+    text = pdf_text(tmp_path / "letter.pdf")
+    assert "Upfront resection" in text and "Dr Hepato" in text
+    desktop.target = tmp_path / "review.pdf"
+    answer_written("Close", seen)
+    page.menu_actions["export_review"].trigger()
+    text = pdf_text(tmp_path / "review.pdf")
+    assert "Upfront resection" in text and "Dr Hepato" in text
+    assert "Resect segment 6." in text
