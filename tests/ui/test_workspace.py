@@ -222,6 +222,7 @@ def test_export_pdf_from_the_menu(
         QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(target), "PDF (*.pdf)")
     )
     window.select_case("EX-0003")
+    when_dialog(lambda box: box.reject())  # "written", with Open and Show in folder
     window.export_pdf()
     qtbot.waitUntil(target.exists, timeout=20000)
     from pypdf import PdfReader

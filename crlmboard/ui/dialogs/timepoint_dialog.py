@@ -65,7 +65,7 @@ class TimepointDialog(QDialog):
         self.setWindowTitle(title)
         self.resize(900, 600)
         self.result_timepoint: ImagingTimepoint | None = None
-        self.source = f"{locale_date(copied_from)}" if copied_from is not None else ""
+        self.source = locale_date(copied_from) if copied_from is not None else ""
         self._styling = False  # the dialog itself is changing a cell's look
         layout = QVBoxLayout(self)
         self.copied_note = QLabel()
@@ -98,7 +98,7 @@ class TimepointDialog(QDialog):
         header.setStretchLastSection(True)
         layout.addWidget(self.table, 1)
         for lesion in timepoint.lesions:
-            self._add_row(lesion, copied=bool(self.source))
+            self._add_row(lesion, from_before=bool(self.source))
         self.table.itemChanged.connect(self._cell_changed)
         self.table.itemDelegate().commitData.connect(self._cell_committed)
         row = QHBoxLayout()
@@ -161,11 +161,12 @@ class TimepointDialog(QDialog):
         else:
             self.flr.setText("")
 
-    def _add_row(self, lesion: m.LesionMeasurement | None, *, copied: bool = False) -> None:
+    def _add_row(self, lesion: m.LesionMeasurement | None, *, from_before: bool = False) -> None:
+        """A lesion row; `from_before`: its measurements are copied from the last scan."""
         row = self.table.rowCount()
         self._styling = True  # a row being filled: nothing typed yet
         try:
-            self._fill_row(row, lesion, copied)
+            self._fill_row(row, lesion, from_before)
         finally:
             self._styling = False
         self._update_copied()
