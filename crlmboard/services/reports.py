@@ -25,9 +25,26 @@ from crlmboard.services.evaluation import EvaluationService
 from crlmboard.services.files import write_file_atomically
 from crlmboard.services.meetings import ReviewService
 
-__all__ = ["PAGE_SIZES", "ReportService", "ReviewNotFound", "ReviewNotSigned"]
+__all__ = [
+    "PAGE_SIZES",
+    "ReportService",
+    "ReviewNotFound",
+    "ReviewNotSigned",
+    "latest_signed_review",
+]
 
 PAGE_SIZES = ("A4", "letter")
+
+
+def latest_signed_review(case: Case) -> int | None:
+    """The index of the case's latest signed review (by meeting date, then time of signing;
+    an amendment is later than the review it amends), or None."""
+    signed = [
+        (review.meeting_date, review.signed_at, index)
+        for index, review in enumerate(case.reviews)
+        if review.signed_at is not None
+    ]
+    return max(signed)[2] if signed else None
 
 
 class ReportService:
@@ -63,17 +80,6 @@ class ReportService:
             raise ReviewNotFound(f"Case {case.mrn} has no review {review_index + 1}: {have}.")
         return case.reviews[review_index]
 
-    @staticmethod
-    def latest_signed_review(case: Case) -> int | None:
-        """The index of the case's latest signed review (by meeting date, then time of
-        signing; an amendment is later than the review it amends), or None."""
-        signed = [
-            (review.meeting_date, review.signed_at, index)
-            for index, review in enumerate(case.reviews)
-            if review.signed_at is not None
-        ]
-        return max(signed)[2] if signed else None
-
     def review_evaluation(self, case: Case, review: Review) -> dict[str, Any]:
         """The evaluation a review was made on: its frozen one, else recomputed for its date."""
         if review.evaluation:
@@ -93,7 +99,7 @@ class ReportService:
             raise BoardError(f"Unknown page size {page_size!r}: use A4 or letter.")
         case = self.cases.get(mrn)
         if review_index is None:
-            latest = self.latest_signed_review(case)
+            latest = latest_signed_review(case)
             return case_summary_pdf(
                 case,
                 self.current_evaluation(case),

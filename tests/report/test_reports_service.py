@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from crlmboard.cli import main
 from crlmboard.services import Board
 from crlmboard.services.cases import CaseNotFound
-from crlmboard.services.reports import ReviewNotFound, ReviewNotSigned
+from crlmboard.services.reports import ReviewNotFound, ReviewNotSigned, latest_signed_review
 from tests.report.conftest import REVIEWED, pages_text
 
 pytestmark = [pytest.mark.pdf, pytest.mark.db]
@@ -52,14 +52,14 @@ def test_the_latest_signed_review_is_the_latest_meeting_then_signature(
         update={"signed_at": first.signed_at + dt.timedelta(hours=1), "amends": 0}  # type: ignore[operator]
     )
     earlier = first.model_copy(update={"meeting_date": dt.date(2025, 1, 6)})
-    assert board.reports.latest_signed_review(case) == 0
+    assert latest_signed_review(case) == 0
     assert (
-        board.reports.latest_signed_review(
+        latest_signed_review(
             case.model_copy(update={"reviews": [first, later, earlier, case.reviews[1]]})
         )
         == 1
     )
-    assert board.reports.latest_signed_review(case.model_copy(update={"reviews": []})) is None
+    assert latest_signed_review(case.model_copy(update={"reviews": []})) is None
 
 
 def test_review_summary_uses_the_frozen_evaluation(board: Board, reviewed: str) -> None:
