@@ -35,7 +35,7 @@ TARGET = next(i for i, s in enumerate(COLUMNS) if s.name == "target")
 @pytest.fixture
 def window(qtbot: QtBot, board: Board) -> Iterator[MainWindow]:
     board.cases.import_path(GOLDEN)
-    shown = MainWindow(board, user="coordinator")
+    shown = MainWindow(board)
     qtbot.addWidget(shown)
     shown.resize(1280, 720)
     shown.show()
