@@ -745,7 +745,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         metavar="N",
         help="the summary of the case's N-th review (1 = the first; default: the "
-        "current evaluation)",
+        "current evaluation, with the latest signed review)",
     )
     p.add_argument("--letter-size", action="store_true", help="US Letter pages (default A4)")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="PDF file to write")

@@ -23,6 +23,7 @@ from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer
 
 from crlmboard.domain.case import Case, ImagingTimepoint
 from crlmboard.domain.engine import SOURCES, input_sha256
+from crlmboard.domain.engine.history import signed_engine_version
 from crlmboard.domain.engine.lesions import LesionCell
 from crlmboard.domain.engine.readmodel import (
     ChemotherapyView,
@@ -123,6 +124,8 @@ def case_summary_pdf(
     review_number: int | None = None,
     checkpoint: Mapping[str, Any] | None = None,
     engine_changes: Sequence[str] = (),
+    latest_review: Review | None = None,
+    latest_review_number: int | None = None,
 ) -> bytes:
     """The case summary as PDF bytes.
 
@@ -131,7 +134,9 @@ def case_summary_pdf(
     `audit_head` is the audit-chain head at signing, printed in the footer when given;
     `checkpoint` is the audit chain's signed checkpoint (footer and document keywords);
     `engine_changes` are notes on signed reviews that today's engine reads differently,
-    shown on the summary of the case (never on a review's own summary).
+    shown on the summary of the case (never on a review's own summary);
+    `latest_review` (with its index `latest_review_number`) is the case's latest signed
+    review, shown under Board review on a summary made for no review in particular.
     """
     width = content_width(page_size)
     view = EvaluationView.parse(evaluation, case)
@@ -145,6 +150,8 @@ def case_summary_pdf(
         review_number=review_number,
         checkpoint=checkpoint,
         engine_changes=() if review is not None else engine_changes,
+        latest_review=None if review is not None else latest_review,
+        latest_review_number=latest_review_number,
     )
     meeting = review.meeting_date.isoformat() if review else None
     subject = (
@@ -197,11 +204,14 @@ def case_summary_story(
     question: str | None = None,
     checkpoint: Mapping[str, Any] | None = None,
     engine_changes: Sequence[str] = (),
+    latest_review: Review | None = None,
+    latest_review_number: int | None = None,
 ) -> list[Flowable]:
     """The summary's flowables, with footer marks and outline bookmarks.
 
     `evaluation` is the read model of the evaluation, parsed with `case`; `question` is the
-    agenda's question, shown when there is no review (meeting pack).
+    agenda's question, shown when there is no review (meeting pack); `latest_review` the
+    case's latest signed review when there is no review.
     """
     as_of = evaluation.as_of
     shown = records_up_to(case, as_of)
@@ -214,6 +224,7 @@ def case_summary_story(
         as_of=as_of,
         width=width,
         timeline=timeline,
+        latest=(latest_review, latest_review_number) if latest_review is not None else None,
     )
     story: list[Flowable] = [
         FooterMark(
@@ -286,8 +297,10 @@ class _Summary:
         as_of: date | None,
         width: float,
         timeline: Timeline,
+        latest: tuple[Review, int | None] | None = None,
     ):
         self.case = case
+        self.latest = latest  # the latest signed review, on a summary for no review
         self.shown = shown
         # the evaluation's read model: the facts, the lesions' status and change, the
         # targets and the RECIST assessments as the engine gave them (computed nowhere here)
@@ -366,6 +379,19 @@ class _Summary:
                     f"<b>{label(review.recommendation)}</b> (decision, actions "
                     "and attendees under Board review)",
                 ),
+            ]
+        elif self.latest is not None:
+            latest, index = self.latest
+            number = f"review {index + 1}, " if index is not None else ""
+            meeting_rows = [
+                (
+                    "Latest board review",
+                    f"<b>{day(latest.meeting_date)}</b> ({number}the latest signed review) · "
+                    f"<b>{label(latest.recommendation)}</b> · signed by "
+                    f"{markup(latest.signed_by)} at {moment(latest.signed_at)}. This summary "
+                    "shows the current evaluation; the review is under Board review.",
+                ),
+                ("Question for the board", U(question or latest.question, "cell_bold")),
             ]
         else:
             meeting_rows = [
@@ -1240,6 +1266,20 @@ class _Summary:
 
     def board_review(self) -> list[Flowable]:
         review = self.review
+        if review is None and self.latest is not None:
+            latest, index = self.latest
+            number = f" (review {index + 1} of this case)" if index is not None else ""
+            return [
+                P(
+                    f"The latest signed board review{number}, shown by default on a summary "
+                    "made for no review in particular. The findings above are the evaluation "
+                    "as of " + day(self.evaluation.as_of) + "; the evaluation this "
+                    "review was signed with is in the review's own summary.",
+                    "muted",
+                ),
+                Spacer(1, 3),
+                *self._review_record(latest),
+            ]
         if review is None:
             return [
                 P(
@@ -1248,10 +1288,18 @@ class _Summary:
                     "muted",
                 )
             ]
+        return self._review_record(review)
+
+    def _review_record(self, review: Review) -> list[Flowable]:
+        """The board's record of one review: decision, signature, actions, attendees."""
         w = self.width
+        own = review is self.review  # else the latest review, on a summary for none
+        engine_version = (
+            self.evaluation.engine_version if own else signed_engine_version(review.evaluation)
+        )
         status = (
             f"Signed by <b>{markup(review.signed_by)}</b> at {moment(review.signed_at)} with "
-            f"guideline engine {markup(self.evaluation.engine_version or DASH)}, "
+            f"guideline engine {markup(engine_version or DASH)}, "
             f"meaning: {markup(review.meaning)}"
             if review.signed
             else "<font color='#b3261e'><b>DRAFT — not signed; not a board decision yet.</b></font>"

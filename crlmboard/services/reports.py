@@ -3,7 +3,9 @@
 Joins the store (the case), the engine (the evaluation) and `crlmboard.report` (the PDF).
 A summary for a review prints the evaluation frozen in that review; without one (a review
 imported from an older file, or no review at all) it evaluates the case with the profile in
-force — as of the meeting date for a review, as of today otherwise.  Files are written to a
+force — as of the meeting date for a review, as of today otherwise.  A summary for no review
+in particular shows the current evaluation with the case's latest signed review (by meeting
+date, then time of signing) under Board review, and says so.  Files are written to a
 temporary name and renamed into place.
 """
 
@@ -23,9 +25,26 @@ from crlmboard.services.evaluation import EvaluationService
 from crlmboard.services.files import write_file_atomically
 from crlmboard.services.meetings import ReviewService
 
-__all__ = ["PAGE_SIZES", "ReportService", "ReviewNotFound", "ReviewNotSigned"]
+__all__ = [
+    "PAGE_SIZES",
+    "ReportService",
+    "ReviewNotFound",
+    "ReviewNotSigned",
+    "latest_signed_review",
+]
 
 PAGE_SIZES = ("A4", "letter")
+
+
+def latest_signed_review(case: Case) -> int | None:
+    """The index of the case's latest signed review (by meeting date, then time of signing;
+    an amendment is later than the review it amends), or None."""
+    signed = [
+        (review.meeting_date, review.signed_at, index)
+        for index, review in enumerate(case.reviews)
+        if review.signed_at is not None
+    ]
+    return max(signed)[2] if signed else None
 
 
 class ReportService:
@@ -72,13 +91,15 @@ class ReportService:
     def case_summary(
         self, mrn: str, review_index: int | None = None, *, page_size: str = "A4"
     ) -> bytes:
-        """The case summary PDF: for a review (0-based index) or for the current evaluation."""
+        """The case summary PDF: for a review (0-based index), or for the current evaluation
+        with the latest signed review."""
         from crlmboard.report.case_summary import case_summary_pdf  # reportlab on demand
 
         if page_size not in PAGE_SIZES:
             raise BoardError(f"Unknown page size {page_size!r}: use A4 or letter.")
         case = self.cases.get(mrn)
         if review_index is None:
+            latest = latest_signed_review(case)
             return case_summary_pdf(
                 case,
                 self.current_evaluation(case),
@@ -87,6 +108,8 @@ class ReportService:
                 app_version=__version__,
                 checkpoint=self.database.printed_checkpoint(),
                 engine_changes=[c.text() for c in self.evaluation.engine_changes(case)],
+                latest_review=case.reviews[latest] if latest is not None else None,
+                latest_review_number=latest,
             )
         review = self.review(case, review_index)
         head = self.reviews.audit_head_at_signing(mrn, review_index) if review.signed else None

@@ -779,24 +779,14 @@ class MainWindow(QMainWindow):
         self.door.preview_referrals(path, previewed, refused)
 
     def export_pdf(self) -> None:
+        """The open case's summary: the current evaluation with its latest signed review."""
+        from crlmboard.ui.exports import export_case_summary
+
         case = self.workspace.case
         if case is None:
             QMessageBox.information(self, "Export PDF", "Open a case first.")
             return
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export PDF summary", f"{case.mrn}-summary.pdf", "PDF (*.pdf)"
-        )
-        if not path:
-            return
-        mrn = case.mrn
-
-        def done(target: Any) -> None:
-            self.statusBar().showMessage(f"Wrote the summary of {mrn} to {target}", 8000)
-
-        def failed(error: BaseException) -> None:
-            QMessageBox.warning(self, "Export PDF", failure_text(error, "The PDF summary"))
-
-        self.door.write_case_summary(mrn, path, done, failed)
+        export_case_summary(self, self.door, case)
 
     # -- data safety ------------------------------------------------------------------
 

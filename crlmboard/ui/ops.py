@@ -694,13 +694,29 @@ class Door(QObject):
         board = self.board
         self._submit(lambda: board.interop.write_fhir(mrn, path), done, failed, title="Export FHIR")
 
-    def write_case_summary(self, mrn: str, path: str, done: Done, failed: Failed) -> None:
+    def write_case_summary(
+        self, mrn: str, path: str, done: Done, failed: Failed, review_index: int | None = None
+    ) -> None:
+        """The case summary PDF (for review `review_index`, 0-based, when given)."""
         self._long_work(
             "Writing the PDF summary…",
-            lambda board, _p: board.reports.write_case_summary(mrn, path),
+            lambda board, _p: board.reports.write_case_summary(mrn, path, review_index),
             done,
             failed,
             title="Export PDF",
+            cancellable=False,
+        )
+
+    def write_letter(
+        self, mrn: str, review_index: int, path: str, done: Done, failed: Failed
+    ) -> None:
+        """The outcome letter PDF of signed review `review_index` (0-based)."""
+        self._long_work(
+            "Writing the outcome letter…",
+            lambda board, _p: board.reports.write_letter(mrn, review_index, path),
+            done,
+            failed,
+            title="Export outcome letter",
             cancellable=False,
         )
 

@@ -232,6 +232,23 @@ class CaseWorkspace(QTabWidget):
             lambda: self.reviews._with_row(self.follow_up_review)
         )
         self.reviews.edit_requested.connect(self.amend_review)
+        self.export_review_button = QPushButton("Export review P&DF…")
+        self.export_review_button.setToolTip(
+            "The summary of the selected signed review, with the evaluation it was signed on"
+        )
+        self.export_letter_button = QPushButton("E&xport outcome letter…")
+        self.export_letter_button.setToolTip(
+            "The one-page letter of the selected signed review to the referring clinician "
+            "and the GP"
+        )
+        self.export_review_button.clicked.connect(
+            lambda: self.reviews._with_row(self.export_review)
+        )
+        self.export_letter_button.clicked.connect(
+            lambda: self.reviews._with_row(self.export_letter)
+        )
+        self.reviews.buttons.insertWidget(1, self.export_review_button)
+        self.reviews.buttons.insertWidget(2, self.export_letter_button)
 
         self.addTab(self.overview, "&Overview")
         self.addTab(self.staging, "&Staging")
@@ -489,7 +506,14 @@ class CaseWorkspace(QTabWidget):
     # -- list edits -------------------------------------------------------------------
 
     def _dialog(
-        self, model: type[m.Record], record: m.Record | None, title: str, note: str = ""
+        self,
+        model: type[m.Record],
+        record: m.Record | None,
+        title: str,
+        note: str = "",
+        *,
+        copied: Sequence[str] = (),
+        copied_from: str = "",
     ) -> Any:
         from crlmboard.ui.dialogs.record_dialog import RecordDialog
 
@@ -501,6 +525,8 @@ class CaseWorkspace(QTabWidget):
             today=self.door.today(),
             note=note,
             patient=self.case.patient if self.case is not None else None,
+            copied=copied,
+            copied_from=copied_from,
         )
         if dialog.exec():
             return dialog.result_record
@@ -549,6 +575,20 @@ class CaseWorkspace(QTabWidget):
 
         if self.case is not None:
             amend_review(self, self.door, self.case, row)
+
+    def export_review(self, row: int) -> None:
+        """Write the summary PDF of the selected signed review."""
+        from crlmboard.ui.exports import export_review_summary
+
+        if self.case is not None:
+            export_review_summary(self, self.door, self.case, row)
+
+    def export_letter(self, row: int) -> None:
+        """Write the outcome letter of the selected signed review."""
+        from crlmboard.ui.exports import export_letter
+
+        if self.case is not None:
+            export_letter(self, self.door, self.case, row)
 
     def follow_up_review(self, row: int) -> None:
         """Record whether the selected signed review's recommendation was carried out."""
@@ -609,12 +649,13 @@ class CaseWorkspace(QTabWidget):
             edit(row)
 
     def next_cycle(self) -> m.ChemotherapyCycle:
-        """A new cycle copied from the latest, its date advanced by the cycle length."""
+        """A new cycle copied from the latest, its date advanced by the cycle length; the
+        first cycle has no date (typed, never today by default)."""
         assert self.case is not None
         cycles = sorted(self.case.chemotherapy, key=lambda c: c.date)
         if not cycles:
-            # a partial record for the form: regimen and setting are still to be chosen
-            return m.ChemotherapyCycle.model_construct(date=self.door.today(), cycle=1)
+            # a partial record for the form: date, regimen and setting are still to be given
+            return m.ChemotherapyCycle.model_construct(cycle=1)
         last = cycles[-1]
         return last.model_copy(
             update={
@@ -625,13 +666,29 @@ class CaseWorkspace(QTabWidget):
         )
 
     def add_cycle(self) -> None:
+        """Add a cycle: with a previous cycle, its values are copied and must each be
+        confirmed or changed (the dialog says from which cycle); without one, a blank form."""
         if self.case is None:
             return
+        cycles = sorted(self.case.chemotherapy, key=lambda c: c.date)
+        note, source = "", ""
+        copied: tuple[str, ...] = ()
+        if cycles:
+            last = cycles[-1]
+            source = f"cycle {last.cycle} ({locale_date(last.date)})"
+            note = (
+                f"Copied from cycle {last.cycle} of {_t(last.regimen)} given on "
+                f"{locale_date(last.date)}, dated one cycle length later. Values in grey "
+                "italics are that cycle's: change them, or press Ctrl+Enter to keep them."
+            )
+            copied = tuple(m.ChemotherapyCycle.model_fields)
         record = self._dialog(
             m.ChemotherapyCycle,
             self.next_cycle(),
             "Add chemotherapy cycle",
-            "Copied from the previous cycle, dated one cycle length later.",
+            note,
+            copied=copied,
+            copied_from=source,
         )
         if record is not None:
             self._append(record, "treatments", "Add chemotherapy cycle")
@@ -655,22 +712,35 @@ class CaseWorkspace(QTabWidget):
             self._append(record, "treatments", "Add procedure")
 
     def add_immunotherapy(self) -> None:
-        """Record a dose of a checkpoint inhibitor (agent and setting of the last one)."""
+        """Record a dose of a checkpoint inhibitor: agent, setting and next cycle copied
+        from the last dose (to confirm or change); the date is typed."""
         if self.case is None:
             return
         doses = sorted(self.case.immunotherapy, key=lambda d: d.date)
-        start = m.ImmunotherapyDose.model_construct(date=self.door.today())
-        note = ""
+        start = m.ImmunotherapyDose.model_construct()
+        note, source = "", ""
+        copied: tuple[str, ...] = ()
         if doses:
             last = doses[-1]
             start = m.ImmunotherapyDose.model_construct(
-                date=self.door.today(),
                 agent=last.agent,
                 setting=last.setting,
                 cycle=last.cycle + 1 if last.cycle is not None else None,
             )
-            note = f"Agent and setting copied from the dose of {locale_date(last.date)}."
-        record = self._dialog(m.ImmunotherapyDose, start, "Add immunotherapy dose", note)
+            source = f"the dose of {locale_date(last.date)}"
+            note = (
+                f"Agent and setting copied from the dose of {locale_date(last.date)}: "
+                "change them, or press Ctrl+Enter to keep them."
+            )
+            copied = ("agent", "setting", "cycle")
+        record = self._dialog(
+            m.ImmunotherapyDose,
+            start,
+            "Add immunotherapy dose",
+            note,
+            copied=copied,
+            copied_from=source,
+        )
         if record is not None:
             self._append(record, "treatments", "Add immunotherapy dose")
 
@@ -716,30 +786,35 @@ class CaseWorkspace(QTabWidget):
             self.outcomes.model.records[row], None, "surgery_outcomes", "Remove surgery outcome"
         )
 
-    def next_timepoint(self) -> ImagingTimepoint:
-        """A new timepoint dated today with the previous timepoint's lesions copied."""
+    def next_timepoint(self) -> tuple[ImagingTimepoint, dt.date | None]:
+        """A new timepoint with the previous timepoint's lesions copied, and that
+        timepoint's date (None without one).  Its date is left empty: the scan's date is
+        typed, never assumed to be today."""
         assert self.case is not None
         latest = max(self.case.imaging, key=lambda tp: tp.date, default=None)
         if latest is None:
-            return ImagingTimepoint(date=self.door.today())
+            return ImagingTimepoint.model_construct(), None  # no date: it is typed
         lesions = [
             lesion.model_copy()
             for lesion in latest.lesions
             if lesion.status in (None, m.LesionStatus.PRESENT, m.LesionStatus.DISAPPEARED)
         ]
-        return ImagingTimepoint(date=self.door.today(), modality=latest.modality, lesions=lesions)
+        start = ImagingTimepoint.model_construct(modality=latest.modality, lesions=lesions)
+        return start, latest.date
 
     def add_timepoint(self) -> None:
         if self.case is None:
             return
         from crlmboard.ui.dialogs.timepoint_dialog import TimepointDialog
 
+        start, copied_from = self.next_timepoint()
         dialog = TimepointDialog(
-            self.next_timepoint(),
+            start,
             "Add imaging timepoint",
             self,
             today=self.door.today(),
             patient=self.case.patient,
+            copied_from=copied_from,
         )
         if dialog.exec() and dialog.result_timepoint is not None:
             self._append(dialog.result_timepoint, "imaging", "Add imaging timepoint")

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from crlmboard.cli import main
 from crlmboard.services import Board
 from crlmboard.services.cases import CaseNotFound
-from crlmboard.services.reports import ReviewNotFound, ReviewNotSigned
+from crlmboard.services.reports import ReviewNotFound, ReviewNotSigned, latest_signed_review
 from tests.report.conftest import REVIEWED, pages_text
 
 pytestmark = [pytest.mark.pdf, pytest.mark.db]
@@ -33,7 +33,33 @@ def test_current_summary_uses_todays_evaluation(board: Board, reviewed: str) -> 
     pdf = board.reports.case_summary(reviewed)
     text = squash(" ".join(pages_text(pdf)))
     assert f"as of {board.today().isoformat()}" in text
-    assert "No board review attached" in text
+    # the case has a signed review (1) and a draft (2): the signed one is shown, by default
+    assert "No board review attached" not in text
+    assert "No board review is attached" not in text
+    assert "2025-03-24 (review 1, the latest signed review)" in text
+    assert "The latest signed board review (review 1 of this case), shown by default" in text
+    assert "Signed by A. Surgeon" in text
+
+
+def test_the_latest_signed_review_is_the_latest_meeting_then_signature(
+    board: Board, reviewed: str
+) -> None:
+    import datetime as dt
+
+    case = board.cases.get(reviewed)
+    first = case.reviews[0]
+    later = first.model_copy(
+        update={"signed_at": first.signed_at + dt.timedelta(hours=1), "amends": 0}  # type: ignore[operator]
+    )
+    earlier = first.model_copy(update={"meeting_date": dt.date(2025, 1, 6)})
+    assert latest_signed_review(case) == 0
+    assert (
+        latest_signed_review(
+            case.model_copy(update={"reviews": [first, later, earlier, case.reviews[1]]})
+        )
+        == 1
+    )
+    assert latest_signed_review(case.model_copy(update={"reviews": []})) is None
 
 
 def test_review_summary_uses_the_frozen_evaluation(board: Board, reviewed: str) -> None:

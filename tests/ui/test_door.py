@@ -322,6 +322,7 @@ def test_no_service_call_runs_on_the_gui_thread(
     assert window.model.rowCount() == 2
     pdf = tmp_path / "summary.pdf"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(pdf), ""))
+    when_modal(lambda dialog: dialog.reject())  # "written", with Open and Show in folder
     window.export_pdf()  # reportlab, on the worker
     settle(qtbot, window)
     assert pdf.read_bytes().startswith(b"%PDF")

@@ -137,7 +137,13 @@ def test_add_timepoint_copies_lesions_and_shows_the_matrix(window: MainWindow) -
         assert dialog.table.rowCount() == 1
         dialog.table.item(0, 2).setText("25")
         dialog.form.editors["date"].line.setText("2025-02-07")  # type: ignore[union-attr]
+        dialog.confirm_row(0)  # the copied depth and status, as Ctrl+Enter does
+        modality = dialog.form.editors["modality"].combo
+        assert modality is not None
+        modality.setCurrentIndex(modality.findData("ct"))
         dialog.accept()
+        if dialog.isVisible():  # refused: close it so the test fails instead of waiting
+            dialog.reject()
 
     when_dialog(accept)
     window.workspace.add_timepoint()
@@ -216,6 +222,7 @@ def test_export_pdf_from_the_menu(
         QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(target), "PDF (*.pdf)")
     )
     window.select_case("EX-0003")
+    when_dialog(lambda box: box.reject())  # "written", with Open and Show in folder
     window.export_pdf()
     qtbot.waitUntil(target.exists, timeout=20000)
     from pypdf import PdfReader

@@ -147,6 +147,20 @@ class MeetingsController(QObject):
                 "Review the selected agenda case (Enter on an agenda row)",
             ),
             (
+                "export_review",
+                "Export review &summary PDF…",
+                lambda: self.export_document(letter=False),
+                None,
+                "The summary PDF of the selected case's signed review at this meeting",
+            ),
+            (
+                "export_letter",
+                "Export outcome &letter…",
+                lambda: self.export_document(letter=True),
+                None,
+                "The outcome letter of the selected case's signed review at this meeting",
+            ),
+            (
                 "hold",
                 "&Hold back…",
                 self.hold_back,
@@ -415,6 +429,8 @@ class MeetingsController(QObject):
             "remove": planned,
             "hold": planned,
             "review": entry is not None and entry.status in ("planned", "discussed"),
+            "export_review": entry is not None and entry.status == "discussed",
+            "export_letter": entry is not None and entry.status == "discussed",
         }
         if self._stale:  # not read yet: offered, and checked again when triggered
             states = dict.fromkeys(states, True)
@@ -435,12 +451,14 @@ class MeetingsController(QObject):
         who = self.door.identity
         allowed = dict.fromkeys(states, who.can_edit)
         allowed["pack"] = True
+        allowed["export_review"] = allowed["export_letter"] = True  # reads, as the pack
         allowed["review"] = who.can_sign
         reasons = {k: who.refusal("a coordinator or a clinician") for k in states}
         reasons["review"] = who.refusal("a clinician (signing and amending reviews)")
         for key, enabled in states.items():
-            buttons[key].setEnabled(enabled and allowed[key])
-            buttons[key].setToolTip("" if allowed[key] else reasons[key])
+            if key in buttons:
+                buttons[key].setEnabled(enabled and allowed[key])
+                buttons[key].setToolTip("" if allowed[key] else reasons[key])
             if key in self.menu_actions:
                 self.menu_actions[key].setEnabled(enabled and allowed[key])
         for button in (self.view.new_button, self.view.add_button):
@@ -728,6 +746,32 @@ class MeetingsController(QObject):
                 self.select_entry(entry.id)
 
         self.door.start_review(meeting.id, entry.mrn, started, self._fail("Review case"))
+
+    def export_document(self, *, letter: bool) -> None:
+        """The review summary PDF or the outcome letter of the selected agenda case's
+        signed review at this meeting (its latest, when it was amended)."""
+        from crlmboard.ui.dialogs.review_dialog import latest_review_at
+        from crlmboard.ui.exports import export_letter, export_review_summary
+
+        title = "Export outcome letter" if letter else "Export review PDF"
+        meeting = self._need_meeting(title)
+        entry = self._need_entry(title) if meeting is not None else None
+        if meeting is None or entry is None:
+            return
+
+        def found(case: Any) -> None:
+            index = latest_review_at(case, meeting.date)
+            if index is None:
+                QMessageBox.information(
+                    self.view,
+                    title,
+                    f"Case {entry.mrn} has no signed review at this meeting yet: review and "
+                    "sign it first (Review case…).",
+                )
+                return
+            (export_letter if letter else export_review_summary)(self.view, self.door, case, index)
+
+        self.door.get_case(entry.mrn, found, self._fail(title))
 
     def close_meeting(self) -> None:
         meeting = self._need_meeting("Close meeting")

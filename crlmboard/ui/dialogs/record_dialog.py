@@ -1,22 +1,32 @@
 """A dialog that edits one record with its generated form (Enter or Ctrl+S saves, Esc
-cancels); a record of a patient says whose in its title and its patient banner."""
+cancels); a record of a patient says whose in its title and its patient banner.
+
+A new record prefilled from an earlier one (the next chemotherapy cycle) shows each copied
+value greyed and in italics, with where it came from; it is saved only when each is
+confirmed (Ctrl+Enter confirms them all: the record is one row) or changed."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
 from crlmboard.domain.models import Patient, Record
-from crlmboard.ui.forms import RecordForm
+from crlmboard.ui import copied as copies
+from crlmboard.ui.forms import FieldEditor, RecordForm
 from crlmboard.ui.views.patient_banner import PatientBanner, patient_name
 
 MIN_WIDTH = 600
 
 
 class RecordDialog(QDialog):
-    """Edit or create one record; `result_record` holds the validated record after OK."""
+    """Edit or create one record; `result_record` holds the validated record after OK.
+
+    `copied` names the fields prefilled from another record, `copied_from` says which
+    (`cycle 8 (2025-03-10)`); those fields must be confirmed or changed before OK."""
 
     def __init__(
         self,
@@ -28,6 +38,8 @@ class RecordDialog(QDialog):
         today: dt.date | None = None,
         note: str = "",
         patient: Patient | None = None,
+        copied: Iterable[str] = (),
+        copied_from: str = "",
     ):
         super().__init__(parent)
         # whose record this writes: "Add chemotherapy cycle — DEMOSON, Lukas"
@@ -50,6 +62,13 @@ class RecordDialog(QDialog):
             hint.setWordWrap(True)
             layout.addWidget(hint)
         layout.addWidget(self.form)
+        self.count_label = QLabel()
+        self.count_label.setObjectName("copiedCount")
+        layout.addWidget(self.count_label)
+        self.message = QLabel()
+        self.message.setStyleSheet("color: #b00020;")
+        self.message.setWordWrap(True)
+        layout.addWidget(self.message)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -57,14 +76,82 @@ class RecordDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
         self.form.edited.connect(self._update_ok)
+        self.copied_from = copied_from
+        for name in copied:
+            editor = self.form.editors.get(name)
+            if editor is not None and editor.raw_value()[0] is not None:
+                self._mark(editor)
+        for key in copies.CONFIRM_KEYS:
+            QShortcut(QKeySequence(key), self).activated.connect(self.confirm_copied)
         QShortcut(QKeySequence.StandardKey.Save, self).activated.connect(self.accept)
+        self._update_ok()
         self.form.focus_first()
 
+    # -- copied values ----------------------------------------------------------------
+
+    def _input(self, editor: FieldEditor) -> QWidget:
+        widget = editor.combo or editor.line
+        assert widget is not None
+        return widget
+
+    def _mark(self, editor: FieldEditor) -> None:
+        widget = self._input(editor)
+        copies.mark_widget(widget, self.copied_from)
+        editor.changed.connect(lambda: self._confirm(editor))
+        if editor.combo is not None:  # the same choice made again is a confirmation
+            editor.combo.activated.connect(lambda _i: self._confirm(editor))
+
+    def _confirm(self, editor: FieldEditor) -> None:
+        widget = self._input(editor)
+        if copies.widget_source(widget):
+            copies.mark_widget(widget, None)
+            self._update_ok()
+
+    def copied_fields(self) -> list[str]:
+        """Fields still holding a copied value nobody confirmed or changed."""
+        return [
+            name
+            for name, editor in self.form.editors.items()
+            if copies.widget_source(self._input(editor))
+        ]
+
+    def confirm_copied(self) -> None:
+        """Ctrl+Enter: keep every copied value as it is (the record is one row)."""
+        for editor in self.form.editors.values():
+            self._confirm(editor)
+        self.message.clear()
+
     def _update_ok(self) -> None:
+        count = len(self.copied_fields())
+        self.count_label.setText(copies.count_text(count))
+        self.count_label.setVisible(bool(count))
         ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        ok.setEnabled(not self.form.problems)
+        ok.setEnabled(not self.form.problems and not count)
+        ok.setToolTip(
+            f"{copies.count_text(count)} first ({copies.CONFIRM_KEY_TEXT})" if count else ""
+        )
+
+    # -- saving -----------------------------------------------------------------------
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Enter saves (as OK does), and says why when copied values are left."""
+        plain = event.modifiers() in (
+            Qt.KeyboardModifier.NoModifier,
+            Qt.KeyboardModifier.KeypadModifier,
+        )
+        if plain and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.accept()
+            return
+        super().keyPressEvent(event)
 
     def accept(self) -> None:
+        count = len(self.copied_fields())
+        if count:
+            self.message.setText(
+                f"Not saved: {copies.count_text(count)}. Change each, or press "
+                f"{copies.CONFIRM_KEY_TEXT} to keep the copied values."
+            )
+            return
         record = self.form.record()
         if record is None:
             return  # the reasons are shown next to the fields

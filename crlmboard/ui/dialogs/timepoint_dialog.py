@@ -1,4 +1,9 @@
-"""Edit one imaging timepoint: its fields (modality, volumetry) and its lesion measurements."""
+"""Edit one imaging timepoint: its fields (modality, volumetry) and its lesion measurements.
+
+A new timepoint starts from the previous one's lesions: its measurements are shown as
+copied (grey, italic, "copied from <date>") and the dialog is not saved until each is
+confirmed (Ctrl+Enter confirms the row in focus) or retyped.  Its date starts empty: the
+scan's date is typed, never assumed to be today."""
 
 from __future__ import annotations
 
@@ -8,8 +13,11 @@ from typing import Any
 
 from pydantic import ValidationError
 from PySide6.QtCore import QItemSelectionModel, Qt
-from PySide6.QtGui import QBrush, QKeySequence, QShortcut
+from PySide6.QtGui import QBrush, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractItemDelegate,
+    QAbstractItemView,
+    QApplication,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -27,17 +35,24 @@ from crlmboard.domain import models as m
 from crlmboard.domain.case import ImagingTimepoint
 from crlmboard.domain.labels import value_label
 from crlmboard.domain.validation import Problem, problems_from_error
+from crlmboard.ui import copied
 from crlmboard.ui.colours import colour, problem_style
-from crlmboard.ui.forms import RecordForm, problems_text
+from crlmboard.ui.forms import RecordForm, date_hint, locale_date, problems_text
 from crlmboard.ui.views.patient_banner import PatientBanner, patient_name
 
 COLUMNS = [spec for spec in m.field_specs(m.LesionMeasurement)]
 BAD_CELL = Qt.ItemDataRole.UserRole + 1
 """Item data: the cell holds a value the lesion was refused for."""
+MEASURED = ("longest_diameter_mm", "depth_mm", "morphology_group", "status")
+"""What is measured anew at each scan (copied values to confirm); the lesion's id, segment
+and target choice name the lesion and carry over as they are."""
 
 
 class TimepointDialog(QDialog):
-    """`result_timepoint` holds the validated timepoint after OK."""
+    """`result_timepoint` holds the validated timepoint after OK.
+
+    `copied_from` is the date of the timepoint whose values `timepoint` was prefilled
+    with (a new timepoint); those values must be confirmed or changed before OK."""
 
     def __init__(
         self,
@@ -47,21 +62,31 @@ class TimepointDialog(QDialog):
         *,
         today: dt.date | None = None,
         patient: m.Patient | None = None,
+        copied_from: dt.date | None = None,
     ):
         super().__init__(parent)
         # whose record this writes: "Add imaging timepoint — DEMOSON, Lukas"
         self.setWindowTitle(title if patient is None else f"{title} — {patient_name(patient)}")
         self.resize(900, 600)
         self.result_timepoint: ImagingTimepoint | None = None
+        self.source = locale_date(copied_from) if copied_from is not None else ""
+        self._styling = False  # the dialog itself is changing a cell's look
         layout = QVBoxLayout(self)
         self.banner = PatientBanner()
         if patient is not None:
             self.banner.show_patient(patient, today or dt.date.today())
         layout.addWidget(self.banner)
+        self.copied_note = QLabel()
+        self.copied_note.setWordWrap(True)
+        self.copied_note.setObjectName("copiedNote")
+        layout.addWidget(self.copied_note)
         self.form = RecordForm(m.ImagingTimepointFields)
         if today is not None:
             self.form.today = today
         self.form.set_record(timepoint)
+        date_line = self.form.editors["date"].line
+        if date_line is not None and not date_line.text():
+            date_line.setPlaceholderText(f"date of the scan: {date_hint()}")
         layout.addWidget(self.form)
         self.flr = QLabel()
         layout.addWidget(self.flr)
@@ -81,13 +106,25 @@ class TimepointDialog(QDialog):
         header.setStretchLastSection(True)
         layout.addWidget(self.table, 1)
         for lesion in timepoint.lesions:
-            self._add_row(lesion)
+            self._add_row(lesion, from_before=bool(self.source))
+        self.table.itemChanged.connect(self._cell_changed)
+        self.table.itemDelegate().commitData.connect(self._cell_committed)
         row = QHBoxLayout()
+        self.count_label = QLabel()
+        self.count_label.setObjectName("copiedCount")
+        row.addWidget(self.count_label)
+        row.addStretch(1)
+        self.confirm_button = QPushButton(f"Confirm row ({copied.CONFIRM_KEY_TEXT})")
+        self.confirm_button.setToolTip(
+            "Keep the copied values of the selected lesion row: they were measured "
+            "unchanged on this scan"
+        )
+        self.confirm_button.clicked.connect(self.confirm_current)
         add = QPushButton("Add lesion")
         add.clicked.connect(lambda: self._add_row(None))
         remove = QPushButton("Remove lesion")
         remove.clicked.connect(self._remove_row)
-        row.addStretch(1)
+        row.addWidget(self.confirm_button)
         row.addWidget(add)
         row.addWidget(remove)
         layout.addLayout(row)
@@ -95,14 +132,32 @@ class TimepointDialog(QDialog):
         self.problems_label.setStyleSheet(problem_style())
         self.problems_label.setWordWrap(True)
         layout.addWidget(self.problems_label)
-        buttons = QDialogButtonBox(
+        self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        for key in copied.CONFIRM_KEYS:
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.activated.connect(self.confirm_current)
         QShortcut(QKeySequence.StandardKey.Save, self).activated.connect(self.accept)
+        modality = self.form.editors["modality"].combo
+        if self.source and modality is not None and modality.currentData() is not None:
+            copied.mark_widget(modality, self.source)
+            modality.activated.connect(lambda _i: self._confirm_widget(modality))
+            modality.currentIndexChanged.connect(lambda _i: self._confirm_widget(modality))
+        if self.source:
+            self.copied_note.setText(
+                f"Values in grey italics are copied from {self.source} (the previous "
+                "timepoint), not measured on this scan. Type the new value, or press "
+                f"{copied.CONFIRM_KEY_TEXT} to confirm the copied values of the row in "
+                "focus (in the Modality field: the modality). The dialog is saved only "
+                "when none is left."
+            )
+        self.copied_note.setVisible(bool(self.source))
         self._update_flr()
+        self._update_copied()
 
     def _update_flr(self) -> None:
         values, _ = self.form.values()
@@ -114,8 +169,17 @@ class TimepointDialog(QDialog):
         else:
             self.flr.setText("")
 
-    def _add_row(self, lesion: m.LesionMeasurement | None) -> None:
+    def _add_row(self, lesion: m.LesionMeasurement | None, *, from_before: bool = False) -> None:
+        """A lesion row; `from_before`: its measurements are copied from the last scan."""
         row = self.table.rowCount()
+        self._styling = True  # a row being filled: nothing typed yet
+        try:
+            self._fill_row(row, lesion, from_before)
+        finally:
+            self._styling = False
+        self._update_copied()
+
+    def _fill_row(self, row: int, lesion: m.LesionMeasurement | None, from_before: bool) -> None:
         self.table.insertRow(row)
         if lesion is None:
             ids = {self._text(r, 0) for r in range(row)}
@@ -139,13 +203,114 @@ class TimepointDialog(QDialog):
                     if combo.itemData(index) == value:
                         combo.setCurrentIndex(index)
                 self.table.setCellWidget(row, column, combo)
+                if from_before and spec.name in MEASURED and value is not None:
+                    copied.mark_widget(combo, self.source)
+                    combo.activated.connect(lambda _i, c=combo: self._confirm_widget(c))
+                    combo.currentIndexChanged.connect(lambda _i, c=combo: self._confirm_widget(c))
             else:
                 shown = (
                     ""
                     if value is None
                     else (f"{value:g}" if isinstance(value, float) else str(value))
                 )
-                self.table.setItem(row, column, QTableWidgetItem(shown))
+                item = QTableWidgetItem(shown)
+                if from_before and spec.name in MEASURED and value is not None:
+                    copied.mark_item(item, self.source)
+                self.table.setItem(row, column, item)
+
+    # -- copied values ----------------------------------------------------------------
+
+    def copied_cells(self) -> list[tuple[int, int]]:
+        """(row, column) of each copied value in the grid not yet confirmed or changed."""
+        cells = []
+        for row in range(self.table.rowCount()):
+            for column in range(self.table.columnCount()):
+                widget = self.table.cellWidget(row, column)
+                if widget is not None:
+                    if copied.widget_source(widget):
+                        cells.append((row, column))
+                elif copied.item_source(self.table.item(row, column)):
+                    cells.append((row, column))
+        return cells
+
+    def copied_count(self) -> int:
+        """Copied values left to confirm (the grid's and the modality)."""
+        modality = self.form.editors["modality"].combo
+        own = 1 if modality is not None and copied.widget_source(modality) else 0
+        return len(self.copied_cells()) + own
+
+    def _update_copied(self) -> None:
+        if not hasattr(self, "buttons"):
+            return  # still being built
+        count = self.copied_count()
+        self.count_label.setText(copied.count_text(count))
+        self.count_label.setVisible(bool(count))
+        self.confirm_button.setEnabled(bool(count))
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setEnabled(count == 0)
+        ok.setToolTip(
+            f"{copied.count_text(count)} first ({copied.CONFIRM_KEY_TEXT} on each row)"
+            if count
+            else ""
+        )
+
+    def _cell_changed(self, item: QTableWidgetItem) -> None:
+        """A value typed (or pasted) into a copied cell is the user's own."""
+        if not self._styling and copied.item_source(item):
+            self._unmark(item.row(), item.column())
+
+    def _cell_committed(self, _editor: QWidget) -> None:
+        """The same value typed again is confirmed too (the grid reports no change)."""
+        index = self.table.currentIndex()
+        if index.isValid() and copied.item_source(self.table.item(index.row(), index.column())):
+            self._unmark(index.row(), index.column())
+
+    def _unmark(self, row: int, column: int) -> None:
+        widget = self.table.cellWidget(row, column)
+        if widget is not None:
+            self._confirm_widget(widget)
+            return
+        item = self.table.item(row, column)
+        if item is not None:
+            self._styling = True
+            try:
+                copied.mark_item(item, None)
+            finally:
+                self._styling = False
+        self._update_copied()
+
+    def _confirm_widget(self, widget: QWidget) -> None:
+        if copied.widget_source(widget):
+            bad = "background: #f8d7da;" if widget.property("bad") else ""
+            copied.mark_widget(widget, None, extra_style=bad)
+            if widget.property("bad_reason"):
+                widget.setToolTip(str(widget.property("bad_reason")))
+            self._update_copied()
+
+    def confirm_row(self, row: int) -> None:
+        """Keep the copied values of lesion row `row` (counted from 0) as measured."""
+        for column in range(self.table.columnCount()):
+            self._unmark(row, column)
+
+    def confirm_current(self) -> None:
+        """Ctrl+Enter: confirm the copied values of the row in focus (or the modality when
+        it has the focus); the next row with copied values becomes the current one."""
+        modality = self.form.editors["modality"].combo
+        if modality is not None and modality.hasFocus():
+            self._confirm_widget(modality)
+            return
+        row = self.table.currentRow()
+        if row < 0:
+            self.problems_label.setText(
+                f"Select a lesion row, then press {copied.CONFIRM_KEY_TEXT} to confirm its "
+                "copied values."
+            )
+            return
+        self.confirm_row(row)
+        rows = sorted({r for r, _c in self.copied_cells()})
+        following = [r for r in rows if r > row] or rows
+        if following:
+            self.table.setCurrentCell(following[0], max(self.table.currentColumn(), 0))
 
     def _remove_row(self) -> None:
         rows = sorted({i.row() for i in self.table.selectedIndexes()}, reverse=True)
@@ -153,6 +318,7 @@ class TimepointDialog(QDialog):
             rows = [self.table.currentRow()]
         for row in rows:
             self.table.removeRow(row)
+        self._update_copied()
 
     def _text(self, row: int, column: int) -> str:
         item = self.table.item(row, column)
@@ -202,6 +368,17 @@ class TimepointDialog(QDialog):
                     )
                 )
             seen.add(lesion.id)
+            measured = lesion.status in (None, m.LesionStatus.PRESENT, m.LesionStatus.DISAPPEARED)
+            if lesion.target and lesion.longest_diameter_mm is None and measured:
+                # RECIST could not read the scan: the sum needs every target's diameter
+                problems.append(
+                    Problem(
+                        f"lesions[{row}].longest_diameter_mm",
+                        f"target lesion {lesion.id} needs its longest diameter "
+                        "(0 if it has disappeared)",
+                    )
+                )
+                continue
             lesions.append(lesion)
         return lesions, problems
 
@@ -232,23 +409,72 @@ class TimepointDialog(QDialog):
             self.table.setFocus()
 
     def _mark(self, row: int, column: int, reason: str | None) -> None:
-        """A bad cell: tinted, with its reason as tooltip (and the list below says it)."""
+        """A bad cell: tinted, with its reason as tooltip (and the list below says it);
+        a copied value keeps its grey italics."""
         widget = self.table.cellWidget(row, column)
         if widget is not None:
-            widget.setStyleSheet(f"background: {colour('bad_cell').name()};" if reason else "")
-            widget.setToolTip(reason or "")
+            source = copied.widget_source(widget)
+            widget.setProperty("bad", bool(reason))
+            widget.setProperty("bad_reason", reason or "")
+            copied.mark_widget(
+                widget,
+                source or None,
+                extra_style=f"background: {colour('bad_cell').name()};" if reason else "",
+            )
+            if reason:
+                widget.setToolTip(reason)
             return
         item = self.table.item(row, column)
         if item is None and not reason:
             return
-        if item is None:
-            item = QTableWidgetItem("")
-            self.table.setItem(row, column, item)
-        item.setBackground(colour("bad_cell") if reason else QBrush())
-        item.setToolTip(reason or "")
-        item.setData(BAD_CELL, bool(reason))
+        self._styling = True
+        try:
+            if item is None:
+                item = QTableWidgetItem("")
+                self.table.setItem(row, column, item)
+            item.setBackground(colour("bad_cell") if reason else QBrush())
+            source = copied.item_source(item)
+            item.setToolTip(reason or (copied.tooltip(source) if source else ""))
+            item.setData(BAD_CELL, bool(reason))
+        finally:
+            self._styling = False
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Enter saves (as OK does), and says why when copied values are left."""
+        plain = event.modifiers() in (
+            Qt.KeyboardModifier.NoModifier,
+            Qt.KeyboardModifier.KeypadModifier,
+        )
+        if plain and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.accept()
+            return
+        super().keyPressEvent(event)
+
+    def _commit_typing(self) -> None:
+        """A cell still being typed in is taken as typed."""
+        editor = QApplication.focusWidget()
+        if (
+            self.table.state() == QAbstractItemView.State.EditingState
+            and editor is not None
+            and self.table.isAncestorOf(editor)
+        ):
+            self.table.commitData(editor)
+            self.table.closeEditor(editor, QAbstractItemDelegate.EndEditHint.NoHint)
 
     def accept(self) -> None:
+        self._commit_typing()
+        count = self.copied_count()
+        if count:
+            self.problems_label.setText(
+                f"Not saved: {copied.count_text(count)}. Type each new value, or press "
+                f"{copied.CONFIRM_KEY_TEXT} on a row to confirm its copied values."
+            )
+            self.problems_label.setVisible(True)
+            cells = self.copied_cells()
+            if cells:
+                self.table.setCurrentCell(*cells[0])
+                self.table.setFocus()
+            return
         fields = self.form.record()
         lesions, problems = self.lesions()
         self.show_problems(problems)
