@@ -437,6 +437,10 @@ def _meeting_screenshots(camera: _Camera) -> None:
 
     meetings.select_entry(upcoming.agenda[0].id)
     _settle(door)
+    camera.dialog("32-review", meetings.review, typed)
+    camera.dialog("33-board-figures", meetings.board_figures)
+    window.pages.setCurrentWidget(window.follow_up.view)
+    camera.view("34-follow-up")
     window.pages.setCurrentWidget(meetings.view)
     _settle(door)
     camera.dialog("36-new-meeting", meetings.new_meeting)

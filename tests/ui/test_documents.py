@@ -210,7 +210,7 @@ def test_documents_of_a_review_signed_at_a_meeting_from_the_meetings_page(
     board.meetings.add_to_agenda(meeting, "EX-0001", "Resect now?")
     turn_to(board, "2026-12-01")
     window.meetings.reload(meeting)
-    window.pages.setCurrentWidget(window.meetings)
+    window.pages.setCurrentWidget(window.meetings.view)
     page = window.meetings
     page.agenda_view.setCurrentIndex(page.agenda_model.index(0, 0))
     told: list[str] = []

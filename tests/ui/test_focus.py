@@ -73,7 +73,7 @@ def test_tab_leaves_a_list_instead_of_walking_its_cells(window: MainWindow, qtbo
     qtbot.keyClick(window.table, Qt.Key.Key_Tab)
     assert QApplication.focusWidget() is not window.table
 
-    window.pages.setCurrentWidget(window.meetings)
+    window.pages.setCurrentWidget(window.meetings.view)
     meetings = window.meetings.view.list_view
     meetings.setFocus()
     qtbot.waitUntil(lambda: QApplication.focusWidget() is meetings)

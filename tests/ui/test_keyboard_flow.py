@@ -33,16 +33,14 @@ FLOW: list[Any] = [
     TAB,
     "Kim",
     ENTER,
-    # scan 1 (baseline): Ctrl+Alt+I, the date over today's, CT, Enter
+    # scan 1 (baseline): Ctrl+Alt+I, the date (never assumed to be today), CT, Enter
     (Qt.Key.Key_I, CTRL | ALT),
-    (Qt.Key.Key_A, CTRL),
     "2026-09-01",
     TAB,
     "c",
     ENTER,
     # cycle 1: Ctrl+Alt+C, the date, FOLFOX, neoadjuvant, Enter
     (Qt.Key.Key_C, CTRL | ALT),
-    (Qt.Key.Key_A, CTRL),
     "2026-09-14",
     TAB,
     "f",
@@ -52,13 +50,17 @@ FLOW: list[Any] = [
     TAB,
     "n",
     ENTER,
-    # cycle 2: Ctrl+Alt+C copies cycle 1 a cycle length later; Enter
+    # cycle 2: Ctrl+Alt+C copies cycle 1 a cycle length later; Ctrl+Enter confirms the
+    # copied values, Enter saves
     (Qt.Key.Key_C, CTRL | ALT),
+    (Qt.Key.Key_Return, CTRL),
     ENTER,
-    # scan 2 (restaging): Ctrl+Alt+I, the date, Enter (CT copied from scan 1)
+    # scan 2 (restaging): Ctrl+Alt+I, the date, Tab to the modality copied from scan 1,
+    # Ctrl+Enter confirms it, Enter saves
     (Qt.Key.Key_I, CTRL | ALT),
-    (Qt.Key.Key_A, CTRL),
     "2026-10-20",
+    TAB,
+    (Qt.Key.Key_Return, CTRL),
     ENTER,
 ]
 

@@ -384,7 +384,7 @@ def test_review_actions_have_room_for_an_owner_and_name_no_other_date_format(
     """Seen in the screenshots: the Owner column was as narrow as its heading, and the due
     column said "YYYY-MM-DD" where the dialog takes and shows the locale's dates."""
     window.select_case("EX-0001")
-    window.pages.setCurrentWidget(window.meetings)
+    window.pages.setCurrentWidget(window.meetings.view)
     select_agenda_row(window, "EX-0001")
     seen: dict[str, Any] = {}
 
@@ -412,7 +412,7 @@ def test_attendance_boxes_are_visible_on_a_dark_palette(
     from tests.ui.test_forms import _contrast
 
     window.select_case("EX-0001")
-    window.pages.setCurrentWidget(window.meetings)
+    window.pages.setCurrentWidget(window.meetings.view)
     select_agenda_row(window, "EX-0001")
     seen: list[float] = []
 

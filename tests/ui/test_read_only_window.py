@@ -166,7 +166,7 @@ def editing_controls(window: MainWindow) -> list[Any]:
         for text in (
             "&Import case files…",
             "Import a &folder of case files…",
-            "Import &referrals (CSV)…",
+            "Import referra&ls (CSV)…",
             "&Backup now",
             "Res&tore a backup…",
             "&New case…",
