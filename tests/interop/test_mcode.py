@@ -185,6 +185,11 @@ def test_a_record_stored_before_the_rule_still_exports_a_valid_bundle(
     first, second = (a["detail"] for a in plan["activity"])
     assert "description" not in first and first["performer"] == [{"display": "HPB"}]
     assert second["description"] == "Book theatre " and second["performer"] == [{"display": "a b"}]
+    # read back: the spaces stay, the action without text is listed, not invented
+    again, notes = round_trip(case)
+    assert [a.text for a in again.reviews[0].actions] == ["Book theatre "]
+    assert again.reviews[0].decision == "Wedge of segment 6 "
+    assert len(notes) == 1 and "activity without a description not mapped" in notes[0]
 
 
 @pytest.fixture(scope="module")
