@@ -66,7 +66,6 @@ def _has_lone_surrogate(value: str) -> bool:
 # Control characters a text may hold: tab and line breaks.  Every other one (C0, DEL, C1)
 # is invisible, prints as garbage, and is not a valid FHIR string (a form feed fails the
 # HL7 validator's regex; FHIR strings SHOULD NOT hold characters below U+0020 but these).
-ALLOWED_CONTROLS = frozenset("\t\n\r")
 CONTROL_NAMES = {
     "\x07": "bell",
     "\x08": "backspace",
@@ -78,12 +77,14 @@ CONTROL_NAMES = {
 }
 
 
+# Unicode's control characters (category Cc) are exactly U+0000–U+001F and U+007F–U+009F
+REFUSED_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def control_character(value: str) -> str | None:
     """The first control character `value` must not hold (tab, CR and LF are allowed)."""
-    for ch in value:
-        if unicodedata.category(ch) == "Cc" and ch not in ALLOWED_CONTROLS:
-            return ch
-    return None
+    found = REFUSED_CONTROLS.search(value)
+    return found.group() if found else None
 
 
 def describe_character(ch: str) -> str:

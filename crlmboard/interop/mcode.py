@@ -30,6 +30,7 @@ from crlmboard.domain.engine import ENGINE_VERSION, Profile, evaluate
 from crlmboard.domain.engine.recist import RecistBaseline, RecistTimepoint
 from crlmboard.domain.meeting import Review
 from crlmboard.domain.models import (
+    REFUSED_CONTROLS,
     Biologic,
     BrafResult,
     ChemotherapyCycle,
@@ -101,7 +102,7 @@ def fhir_text(value: str) -> str:
     and a text that shows nothing is empty, so left out (FHIR strings need non-whitespace
     content)."""
     if control_character(value) is not None:
-        value = "".join(" " if control_character(ch) else ch for ch in value)
+        value = REFUSED_CONTROLS.sub(" ", value)
     return value if shows_something(value) else ""
 
 
