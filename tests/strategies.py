@@ -33,7 +33,13 @@ def record(
 
 
 numbers = st.floats(min_value=0, max_value=1000, allow_nan=False, allow_infinity=False)
-text = st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=30)
+# the case format's texts: no lone surrogate, no control character but tab and line breaks
+text = st.text(
+    st.one_of(st.characters(blacklist_categories=["Cs", "Cc"]), st.sampled_from("\t\n\r")),
+    max_size=30,
+)
+# a required free text (an action, a question) shows at least one character
+visible_text = text.filter(m.shows_something)
 names = st.text(st.characters(whitelist_categories=["Lu", "Ll", "Lo"]), min_size=1, max_size=20)
 
 patient = record(
@@ -222,7 +228,7 @@ review = record(
         "recommendation": enum(m.Strategy),
         "decision": text,
         "actions": st.lists(
-            record({"text": text.filter(bool)}, {"owner": text, "due": dates()}), max_size=2
+            record({"text": visible_text}, {"owner": text, "due": dates()}), max_size=2
         ),
         "attendees": st.lists(record({"name": names, "role": enum(m.Role)}, {}), max_size=3),
         "follow_up": record(

@@ -18,6 +18,7 @@ from crlmboard.domain.models import (
     IsoDate,
     Mrn,
     Record,
+    RequiredText,
     ReviewAction,
     ReviewFields,
     Text,
@@ -74,7 +75,9 @@ class AgendaItem(Record):
     """A case on a meeting's agenda, with the question the board must answer."""
 
     mrn: Mrn = info("MRN", default=...)
-    question: Text = info("Question for the board", default=..., min_length=1, max_length=2000)
+    question: RequiredText = info(
+        "Question for the board", default=..., min_length=1, max_length=2000
+    )
     position: Integer = info("Position", default=0, ge=0)
 
 

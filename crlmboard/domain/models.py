@@ -63,12 +63,50 @@ def _has_lone_surrogate(value: str) -> bool:
     return any("\ud800" <= ch <= "\udfff" for ch in value)
 
 
+# Control characters a text may hold: tab and line breaks.  Every other one (C0, DEL, C1)
+# is invisible, prints as garbage, and is not a valid FHIR string (a form feed fails the
+# HL7 validator's regex; FHIR strings SHOULD NOT hold characters below U+0020 but these).
+CONTROL_NAMES = {
+    "\x07": "bell",
+    "\x08": "backspace",
+    "\x0b": "vertical tab",
+    "\x0c": "form feed",
+    "\x1b": "escape",
+    "\x7f": "delete",
+    "\x85": "next line",
+}
+
+
+# Unicode's control characters (category Cc) are exactly U+0000–U+001F and U+007F–U+009F
+REFUSED_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def control_character(value: str) -> str | None:
+    """The first control character `value` must not hold (tab, CR and LF are allowed)."""
+    found = REFUSED_CONTROLS.search(value)
+    return found.group() if found else None
+
+
+def describe_character(ch: str) -> str:
+    """A character as a person can read it in a message, e.g. `U+000C (form feed)`."""
+    name = CONTROL_NAMES.get(ch) or unicodedata.name(ch, "").lower() or "control character"
+    return f"U+{ord(ch):04X} ({name})"
+
+
 def _clean_text(value: str) -> str:
     if "\x00" in value:
         raise PydanticCustomError("nul_character", "must not contain a NUL character")
     if _has_lone_surrogate(value):
         raise PydanticCustomError(
             "surrogate", "must not contain invalid Unicode (a lone surrogate)"
+        )
+    control = control_character(value)
+    if control is not None:
+        raise PydanticCustomError(
+            "control_character",
+            "must not contain the invisible control character {character}; only tab and "
+            "line breaks are allowed",
+            {"character": describe_character(control)},
         )
     return value
 
@@ -98,9 +136,24 @@ def _name(value: str) -> str:
             "must not contain bidirectional override or isolate characters (U+202A–U+202E, "
             "U+2066–U+2069): they can make a name show as another",
         )
-    if value and not any(_visible(ch) for ch in value):
+    if value and not shows_something(value):
         raise PydanticCustomError(
             "invisible_name", "has no visible character (only spaces or invisible characters)"
+        )
+    return value
+
+
+def shows_something(value: str) -> bool:
+    """Whether a text has at least one visible character."""
+    return any(_visible(ch) for ch in value)
+
+
+def _visible_text(value: str) -> str:
+    """A required free text (an action, a person at a meeting, a lesion, a question): one
+    that would show nothing is refused like an empty one."""
+    if not shows_something(value):
+        raise PydanticCustomError(
+            "invisible_text", "has no visible character (only spaces or invisible characters)"
         )
     return value
 
@@ -109,6 +162,7 @@ IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 UtcTime = Annotated[datetime, BeforeValidator(_utc_timestamp)]
 Text = Annotated[str, Strict(), AfterValidator(_clean_text)]
 Name = Annotated[str, Strict(), AfterValidator(_clean_text), AfterValidator(_name)]
+RequiredText = Annotated[str, Strict(), AfterValidator(_clean_text), AfterValidator(_visible_text)]
 Integer = Annotated[int, Strict()]
 Number = Annotated[float, Strict(), AfterValidator(_finite)]
 Flag = Annotated[bool, Strict()]
@@ -654,7 +708,7 @@ class ImagingTimepointFields(Record):
 class LesionMeasurement(Record):
     """One lesion's measurement at one imaging timepoint."""
 
-    id: Text = info("Lesion", default=..., min_length=1, max_length=16)
+    id: RequiredText = info("Lesion", default=..., min_length=1, max_length=16)
     segment: Integer | None = info("Segment", ge=1, le=8)
     longest_diameter_mm: Number | None = info("Longest diameter", "mm", ge=0, le=400)
     depth_mm: Number | None = info("Depth from capsule", "mm", ge=0, le=300)
@@ -702,14 +756,14 @@ class SurgeryOutcome(Record):
 class Attendee(Record):
     """A person at a meeting or review, with their role."""
 
-    name: Text = info("Name", default=..., min_length=1, max_length=200)
+    name: RequiredText = info("Name", default=..., min_length=1, max_length=200)
     role: Role = info("Role", default=...)
 
 
 class ReviewAction(Record):
     """An action agreed by the board."""
 
-    text: Text = info("Action", default=..., min_length=1, max_length=2000)
+    text: RequiredText = info("Action", default=..., min_length=1, max_length=2000)
     owner: Text | None = info("Owner", max_length=200)
     due: IsoDate | None = info("Due")
 

@@ -30,6 +30,7 @@ from crlmboard.domain.engine import ENGINE_VERSION, Profile, evaluate
 from crlmboard.domain.engine.recist import RecistBaseline, RecistTimepoint
 from crlmboard.domain.meeting import Review
 from crlmboard.domain.models import (
+    REFUSED_CONTROLS,
     Biologic,
     BrafResult,
     ChemotherapyCycle,
@@ -41,6 +42,8 @@ from crlmboard.domain.models import (
     ProcedureType,
     RasResult,
     StagingBasis,
+    control_character,
+    shows_something,
 )
 from crlmboard.interop import codes as c
 
@@ -93,9 +96,21 @@ def protein_change(gene: str, variant: str) -> dict[str, Any]:
     return {"text": variant}
 
 
+def fhir_text(value: str) -> str:
+    """A free text as a FHIR string: a control character other than tab and line breaks
+    (only records stored before the case format refused them can hold one) becomes a space,
+    and a text that shows nothing is empty, so left out (FHIR strings need non-whitespace
+    content)."""
+    if control_character(value) is not None:
+        value = REFUSED_CONTROLS.sub(" ", value)
+    return value if shows_something(value) else ""
+
+
 def _prune(value: Any) -> Any:
-    """Leave out empty strings, and the objects and lists they leave empty (FHIR has no
-    empty values)."""
+    """Leave out empty strings and texts that show nothing, and the objects and lists they
+    leave empty (FHIR has no empty values)."""
+    if isinstance(value, str):
+        return fhir_text(value)
     if isinstance(value, dict):
         pruned = {k: _prune(v) for k, v in value.items()}
         return {k: v for k, v in pruned.items() if v not in ("", {}, [])}
@@ -935,12 +950,17 @@ REVIEW_FIELDS = (
 
 
 def _texts(value: Any) -> Any:
-    """Empty strings are not FHIR values: they are left out like nulls."""
+    """Empty strings and texts that show nothing are not FHIR values: they are left out like
+    nulls (`fhir_text`)."""
     if isinstance(value, dict):
-        return {k: _texts(v) for k, v in value.items() if v != ""}
+        return {k: _texts(v) for k, v in value.items() if not _blank(v)}
     if isinstance(value, list):
-        return [_texts(v) for v in value if v != ""]
+        return [_texts(v) for v in value if not _blank(v)]
     return value
+
+
+def _blank(value: Any) -> bool:
+    return isinstance(value, str) and fhir_text(value) == ""
 
 
 def covered(document: dict[str, Any]) -> dict[str, Any]:

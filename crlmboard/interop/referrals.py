@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from pydantic import ValidationError
+
 from crlmboard.domain.caseformat import FORMAT, case_from_dict
-from crlmboard.domain.meeting import MeetingFields
-from crlmboard.domain.validation import InvalidInput, Problem
+from crlmboard.domain.meeting import AgendaItem, MeetingFields
+from crlmboard.domain.validation import InvalidInput, Problem, problems_from_error
 
 COLUMNS: tuple[str, ...] = (
     "mrn",
@@ -244,6 +246,13 @@ def _row(
         problems.append(
             Problem(f"row {number}, question", f"must be at most {MAX_QUESTION} characters")
         )
+    elif question is not None:  # refused here as the agenda would refuse it
+        try:
+            AgendaItem.model_validate({"mrn": "REF", "question": question})
+        except ValidationError as error:
+            problems.extend(
+                Problem(f"row {number}, question", p.message) for p in problems_from_error(error)
+            )
     meeting: date | None = None
     if values.get("meeting_date") is not None:
         try:

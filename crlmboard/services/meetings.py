@@ -375,13 +375,14 @@ class MeetingService:
         from crlmboard.report.meeting_pack import meeting_pack_pdf  # reportlab on demand
 
         summary = self.get(meeting_id)
-        meeting = Meeting(
+        # stored values, read as trusted: a text written before a rule was added still prints
+        meeting = Meeting.model_construct(
             date=summary.date,
             time=summary.fields.time,
             location=summary.fields.location,
             attendees=list(summary.attendees),
             agenda=[
-                AgendaItem(mrn=e.mrn, question=e.question, position=i)
+                AgendaItem.model_construct(mrn=e.mrn, question=e.question, position=i)
                 for i, e in enumerate(summary.agenda)
                 if e.status not in ("held", "moved")
             ],

@@ -14,6 +14,7 @@ from sqlmodel import col
 
 from crlmboard.domain.meeting import MeetingFields
 from crlmboard.domain.models import Attendee
+from crlmboard.domain.trusted import construct
 from crlmboard.store import tables as t
 from crlmboard.store.audit import AuditLog, jsonable
 
@@ -99,10 +100,10 @@ class MeetingRepository:
         )
         return MeetingSummary(
             meeting_id,
-            MeetingFields.model_validate(
-                {"date": row.date, "time": row.time, "location": row.location}
+            construct(
+                MeetingFields, {"date": row.date, "time": row.time, "location": row.location}
             ),
-            tuple(Attendee.model_validate({"name": a.name, "role": a.role}) for a in attendees),
+            tuple(construct(Attendee, {"name": a.name, "role": a.role}) for a in attendees),
             tuple(self.agenda(meeting_id)),
         )
 
@@ -175,7 +176,7 @@ class MeetingRepository:
         return [
             MeetingListing(
                 int(i or 0),
-                MeetingFields.model_validate({"date": d, "time": time, "location": location}),
+                construct(MeetingFields, {"date": d, "time": time, "location": location}),
                 tuple(roles.get(int(i or 0), ())),
                 int(cases or 0),
                 int(discussed or 0),
@@ -371,6 +372,6 @@ class MeetingRepository:
             sa.select(t.MeetingAttendeeRow).order_by(col(t.MeetingAttendeeRow.position))
         ).scalars():
             people.setdefault(a.meeting_id, []).append(
-                Attendee.model_validate({"name": a.name, "role": a.role})
+                construct(Attendee, {"name": a.name, "role": a.role})
             )
         return [(d, people[int(i or 0)]) for i, d in rows]

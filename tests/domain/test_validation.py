@@ -387,6 +387,38 @@ def test_nan_infinity_and_nul_are_refused(upfront: dict[str, Any]) -> None:
     ]
 
 
+def test_control_characters_and_required_texts_that_show_nothing_are_refused(
+    upfront: dict[str, Any],
+) -> None:
+    """Every text field refuses the C0/C1 control characters but tab and line breaks (they
+    show nothing, print as garbage and are not valid FHIR strings); a required free text that
+    would show nothing is refused like an empty one."""
+    upfront["patient"]["comorbidities"] = ["type 2\x1bdiabetes", "tab\tand\r\nlines are fine"]
+    upfront["patient"]["referring_clinician"] = "Dr\x85Sample"
+    upfront["imaging"][0]["lesions"][0]["id"] = "\u3000"
+    upfront["reviews"] = [
+        {
+            "meeting_date": "2025-03-04",
+            "decision": "Resect\x7f",
+            "actions": [{"text": "\x0c"}, {"text": "\xa0 "}, {"text": "Book PVE"}],
+            "attendees": [{"name": "\u200b", "role": "coordinator"}],
+        }
+    ]
+    control = (
+        "must not contain the invisible control character {}; only tab and line breaks are allowed"
+    )
+    blank = "has no visible character (only spaces or invisible characters)"
+    assert problems(upfront) == [
+        f"patient.comorbidities[0]: {control.format('U+001B (escape)')}",
+        f"patient.referring_clinician: {control.format('U+0085 (next line)')}",
+        f"imaging[0].lesions[0].id: {blank}",
+        f"reviews[0].decision: {control.format('U+007F (delete)')}",
+        f"reviews[0].actions[0].text: {control.format('U+000C (form feed)')}",
+        f"reviews[0].actions[1].text: {blank}",
+        f"reviews[0].attendees[0].name: {blank}",
+    ]
+
+
 def test_malformed_json_is_a_problem_not_a_crash() -> None:
     with pytest.raises(InvalidInput) as caught:
         loads_case('{"format": "crlmboard.case/1",', TODAY)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.fhirconformance.packages import fetch_all
-from tests.fhirconformance.validator import Validator
+from tests.fhirconformance.validator import Validator, _fhir_regex
 
 MCODE = "http://hl7.org/fhir/us/mcode/StructureDefinition/"
 
@@ -168,3 +168,38 @@ def test_a_pattern_is_caught(fhir_validator: Validator) -> None:
         str(e) for e in fhir_validator.validate(bundle, [MCODE + "mcode-patient-bundle"]).errors
     ]
     assert any("must match" in e and "collection" in e for e in errors), errors
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("Jen\x0cny", "must not contain the control character U+000C"),
+        ("\x0c", "must not be empty"),
+        ("Jen\x0bny", "must not contain the control character U+000B"),
+        ("Jen\x01ny", "must not contain the control character U+0001"),
+        ("\u3000", "must not be empty"),
+        ("\xa0", "must not be empty"),
+        ("Jenny\tM.\r\nSmith", None),  # tab and line breaks are allowed
+        ("Jen\xa0ny", None),
+    ],
+)
+def test_strings_are_checked_as_the_reference_validator_reads_them(
+    fhir_validator: Validator, value: str, words: str | None
+) -> None:
+    patient = ig_example("Patient-cancer-patient-jenny-m.json")
+    assert fhir_validator.validate(patient).errors == []
+    patient["name"][0]["family"] = value
+    errors = [str(e) for e in fhir_validator.validate(patient).errors]
+    if words is None:
+        assert errors == []
+    else:
+        assert any(words in e for e in errors), errors
+
+
+def test_the_string_regex_reads_backslash_s_as_java_does() -> None:
+    """FHIR string's `[ \\r\\n\\t\\S]+`, whole value, Java's \\s = [ \\t\\n\\x0B\\f\\r]."""
+    string = _fhir_regex("[ \\r\\n\\t\\S]+")
+    assert [bool(string.match(v)) for v in ("a", " ", "a b", "\xa0", "\u3000", "a\x85")] == [
+        True
+    ] * 6
+    assert [bool(string.match(v)) for v in ("", "\x0c", "a\x0cb", "a\x0b")] == [False] * 4

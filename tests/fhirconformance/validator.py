@@ -125,7 +125,7 @@ class Definitions:
                         for t in element.get("type", []):
                             for ext in t.get("extension", []):
                                 if ext.get("url") == REGEX_EXTENSION:
-                                    pattern = _xsd_regex(ext["valueString"])
+                                    pattern = _fhir_regex(ext["valueString"])
             self._regex[type_code] = pattern
         return self._regex[type_code]
 
@@ -177,20 +177,29 @@ class Definitions:
         return out or set()
 
 
-XSD_NOT_SPACE = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x21-\\U0010ffff"
-XSD_SPACE = " \\t\\n\\r"
+# The regexes of FHIR's primitive types (the `regex` extension, e.g. string's
+# `[ \r\n\t\S]+`) are applied by the HL7 reference validator as Java regexes matched against
+# the whole value, so `\s` is Java's: space, tab, LF, vertical tab, form feed, CR -- not XSD's
+# four characters, not Python's Unicode spaces.  A string holding a form feed, alone or between
+# letters, is refused there; a no-break space is not whitespace to Java.
+JAVA_NOT_SPACE = "\\x00-\\x08\\x0e-\\x1f\\x21-\\U0010ffff"
+JAVA_SPACE = " \\t\\n\\x0b\\x0c\\r"
+# R4 datatypes, string: "Strings SHOULD not contain Unicode character points below 32, except
+# for u0009 (horizontal tab), u0010 (carriage return) and u0013 (line feed)".  Checked here as
+# an error: a receiver may refuse them, and nothing we send needs one.
+STRING_CONTROLS = re.compile("[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]")
 
 
-def _xsd_regex(text: str) -> re.Pattern[str]:
-    """An XML Schema regular expression (whole value) in Python's dialect: XSD's \\s is only
-    space, tab, CR and LF, where Python's also takes Unicode spaces."""
+def _fhir_regex(text: str) -> re.Pattern[str]:
+    """A FHIR primitive's regular expression (whole value) in Python's dialect, with `\\s` and
+    `\\S` as the reference validator's Java reads them."""
     out, in_class, i = [], False, 0
     while i < len(text):
         char = text[i]
         if char == "\\" and i + 1 < len(text):
             pair = text[i : i + 2]
             if pair in ("\\s", "\\S"):
-                chars = XSD_SPACE if pair == "\\s" else XSD_NOT_SPACE
+                chars = JAVA_SPACE if pair == "\\s" else JAVA_NOT_SPACE
                 out.append(chars if in_class else f"[{chars}]")
             else:
                 out.append(pair)
@@ -556,6 +565,14 @@ class _Run:
             padded = raw != raw.strip() and type_code not in ("string", "markdown")
             if raw.strip() == "" or padded:
                 self.error(path, f"{type_code} must not be empty or padded")
+                return
+            control = STRING_CONTROLS.search(raw)
+            if control is not None:
+                self.error(
+                    path,
+                    f"{type_code} must not contain the control character "
+                    f"U+{ord(control.group()):04X} (only tab, CR and LF below U+0020)",
+                )
                 return
             pattern = self.d.regex(type_code) if type_code != FHIRPATH_STRING else None
             if pattern is not None and not pattern.match(raw):

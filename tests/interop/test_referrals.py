@@ -128,6 +128,16 @@ def test_columns_may_be_left_out_and_blank_lines_are_skipped() -> None:
         (",Testperson,,,,,,,,,,", "row 2, mrn: is required"),
         ("REF-1,Testperson", "row 2: has 2 fields, the header has 12"),
         (
+            "REF-1,,,,,Dr\x0cSample,,,,,,",
+            "row 2, referring_clinician: must not contain the invisible control character "
+            "U+000C (form feed); only tab and line breaks are allowed",
+        ),
+        (
+            "REF-1,,,,,,,,,,\x1bResectable?,2026-12-01",
+            "row 2, question: must not contain the invisible control character "
+            "U+001B (escape); only tab and line breaks are allowed",
+        ),
+        (
             "REF-1,,,1950-01-01,,,,,,1940-01-01,,",
             "row 2, liver_metastases_diagnosis_date: must not be before the birth date",
         ),

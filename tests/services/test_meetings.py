@@ -4,6 +4,7 @@ sign, amend, follow-up, close, figures, meeting pack."""
 from __future__ import annotations
 
 import getpass
+import io
 import json
 from datetime import date
 from pathlib import Path
@@ -167,3 +168,36 @@ def test_demo_has_an_upcoming_meeting_and_signed_reviews(tmp_path: Path) -> None
     finally:
         demo.close()
     assert TODAY  # the demo is dated relative to the real today
+
+
+def test_a_meeting_stored_before_the_text_rules_still_opens_exports_and_prints(
+    meeting: tuple[Board, int, int],
+) -> None:
+    """Rows written before control characters and invisible required texts were refused are
+    read as stored (reads are trusted); the mCODE export and the meeting pack still work."""
+    from fhir.resources.R4B.bundle import Bundle
+    from pypdf import PdfReader
+
+    board, first, _ = meeting
+    board.meetings.add_to_agenda(first, "EX-0001", "Resect now?")
+    board.reviews.sign(
+        board.reviews.start(first, "EX-0001"),
+        recommendation="upfront_resection",
+        decision="Resect.",
+        actions=[{"text": "Book theatre", "owner": "Coordinator"}],
+    )
+    with board.database.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE meeting SET location = 'Room\x0c3'")
+        connection.exec_driver_sql("UPDATE meeting_attendee SET name = '\u3000' WHERE position = 0")
+        connection.exec_driver_sql("UPDATE agenda_item SET question = 'Resect\x1b now?'")
+    summary = board.meetings.get(first)
+    assert summary.fields.location == "Room\x0c3"
+    assert summary.attendees[0].name == "\u3000"
+    assert summary.agenda[0].question == "Resect\x1b now?"
+    assert any(listing.id == first for listing in board.meetings.list())
+    text = "\n".join(
+        page.extract_text()
+        for page in PdfReader(io.BytesIO(board.meetings.meeting_pack(first))).pages
+    )
+    assert "Room" in text
+    Bundle.model_validate(board.interop.export_fhir("EX-0001"))

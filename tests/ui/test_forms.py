@@ -430,3 +430,29 @@ def test_every_bad_field_says_so_at_once(qtbot: QtBot) -> None:
     marked = {name for name, editor in editors.items() if editor.reason.isVisible()}
     assert marked == {"mrn", "birth_date", "height_cm"}
     assert not dialog.buttons.button(dialog.buttons.StandardButton.Ok).isEnabled()
+
+
+def test_a_pasted_control_character_is_named_at_its_field(qtbot: QtBot) -> None:
+    """Text pasted from another program can carry a form feed or an escape; the form says
+    which character and where, as the case file and the CSV import do."""
+    from crlmboard.domain.validation import Problem
+    from crlmboard.ui.forms import problem_text
+
+    form = RecordForm(m.SurgicalPlan)
+    qtbot.addWidget(form)
+    line = form.editors["surgeon"].line
+    assert line is not None
+    line.setText("A.\x0cSurgeon")  # (the form trims one at either end, as it trims spaces)
+    assert form.record() is None
+    assert form.editors["surgeon"].reason.text() == (
+        "must not contain the invisible control character U+000C (form feed); "
+        "only tab and line breaks are allowed"
+    )
+    assert form.editors["surgeon"].reason.isVisibleTo(form)
+    line.setText("A. Surgeon")
+    assert form.record() is not None
+    assert not form.editors["surgeon"].reason.isVisibleTo(form)
+    assert (
+        problem_text(Problem("reviews[0].actions[1].text", "has no visible character"))
+        == "Review 1, Action row 2, Action: has no visible character"
+    )

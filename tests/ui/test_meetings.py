@@ -801,3 +801,29 @@ def test_the_pages_controllers_own_their_views(window: MainWindow) -> None:
     assert window.meetings.view.list_model.rowCount() == 0  # not read while hidden
     window.pages.setCurrentWidget(window.meetings.view)
     assert window.meetings.view.list_model.rowCount() == 1  # read when first shown
+
+
+def test_an_action_pasted_with_a_control_character_is_named_in_the_review_dialog(
+    window: MainWindow, meeting: tuple[int, int], qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Text pasted from a letter or a spreadsheet can carry a form feed: the dialog says
+    which row, which field and which character, and signs nothing."""
+    first, _ = meeting
+    board = window.door.board
+    turn_to(board, "2026-12-01")
+    answer_yes(monkeypatch)
+    dialog = ReviewDialog(window.door, board.reviews.start(first, "EX-0001"), window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    qtbot.keyClicks(dialog.decision_edit, "Resect.")
+    dialog.add_action()
+    dialog.actions_table.item(0, 0).setText("Book\x0ctheatre")  # type: ignore[union-attr]
+    dialog.accept()
+    assert dialog.problems.text() == (
+        "Please correct:\nAction row 1, Action: must not contain the invisible control "
+        "character U+000C (form feed); only tab and line breaks are allowed"
+    )
+    assert dialog.isVisible()
+    assert board.cases.get("EX-0001").reviews == []
+    dialog.reject()

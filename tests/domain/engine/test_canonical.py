@@ -58,7 +58,7 @@ def test_any_valid_case_is_written_the_same(data: dict[str, Any]) -> None:
 def test_escapes_scripts_and_numbers_are_written_as_json_dumps_writes_them(cb: Any) -> None:
     case = cb.case(
         patient={
-            "family_name": "O'Brien \"\\ Δημήτρης\t\u0001 李 עברית 🙂",
+            "family_name": "O'Brien \"\\ Δημήτρης\t 李 עברית 🙂",
             "given_name": "Ünïcödé\u2028x",
             "height_cm": 170.0,
             "weight_kg": 65.25,
@@ -100,6 +100,12 @@ def test_escapes_scripts_and_numbers_are_written_as_json_dumps_writes_them(cb: A
         },
         surgery_outcomes=[{"date": "2025-05-01", "margin_mm": 0.5, "recurrence_sites": ["x"]}],
         extrahepatic_disease=[{"site": "lung", "resectable": True}],
+    )
+    # a control character: refused by the case format now, but a record stored before the
+    # rule still holds it (reads are trusted) and its hash must not change
+    name = "O'Brien \"\\ Δημήτρης\t\u0001 李 עברית 🙂"
+    case = case.model_copy(
+        update={"patient": case.patient.model_copy(update={"family_name": name})}
     )
     same(case)
 
