@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from crlmboard.domain.case import Case
-from crlmboard.domain.caseformat import case_from_dict, dumps_case, loads_case
+from crlmboard.domain.caseformat import case_from_dict, case_to_dict, dumps_case, loads_case
 from crlmboard.domain.validation import InvalidInput, Problem
 from crlmboard.services.board import BoardError, ChangeSet
 from crlmboard.services.maintenance import Busy, DiskFull, WriteStopped
@@ -57,7 +57,47 @@ class InputNotFound(BoardError, LookupError):
 
 
 class CaseConflict(BoardError):
-    """Someone saved the case after it was opened here."""
+    """Someone saved the case after it was opened here: the refused edit (`mine`), what is
+    stored now (`theirs`), both versions, and each field where they differ, both values."""
+
+    def __init__(self, mine: Case, theirs: Case, expected_version: int, stored_version: int):
+        self.mine = mine
+        self.theirs = theirs
+        self.expected_version = expected_version
+        self.stored_version = stored_version
+        self.differences = differences(theirs, mine)
+        super().__init__(
+            f"Case {theirs.mrn} was changed by someone else after you opened it (you opened "
+            f"version {expected_version}; it is now version {stored_version}). Your edit was "
+            "not saved. Reopen the case to see their changes, then make your edit again."
+            + "".join(f"\n{line}" for line in self.differences)
+        )
+
+
+def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, dict):
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            out.update(_flatten(value, f"{prefix}.{key}" if prefix else key))
+        return out
+    if isinstance(data, list):
+        out = {}
+        for index, value in enumerate(data):
+            out.update(_flatten(value, f"{prefix}[{index}]"))
+        return out or {prefix: "[]"}
+    return {prefix: data}
+
+
+def differences(theirs: Case, mine: Case, limit: int = 12) -> list[str]:
+    """`path: theirs → yours` for each field where two versions of a case differ."""
+    a, b = _flatten(case_to_dict(theirs)), _flatten(case_to_dict(mine))
+    lines = []
+    for key in sorted(set(a) | set(b)):
+        if a.get(key) != b.get(key):
+            lines.append(f"{key}: theirs {a.get(key, '—')!s} → yours {b.get(key, '—')!s}")
+    if len(lines) > limit:
+        lines = [*lines[:limit], f"… and {len(lines) - limit} more"]
+    return lines
 
 
 @dataclass(frozen=True)
@@ -237,10 +277,8 @@ class CaseService:
                     case, expected_version, self._summary(case), rename_from=old
                 )
         except ConflictError:
-            raise CaseConflict(
-                f"Case {old} was changed by someone else after you opened it. Reopen it to see "
-                "their changes, then make your edit again."
-            ) from None
+            theirs, stored_version = self.get_with_version(old)
+            raise CaseConflict(case, theirs, expected_version, stored_version) from None
         except OperationalError as error:
             raise _busy(error) from None
         return SavedCase(case.mrn, version, ChangeSet(cases=frozenset({old, case.mrn})))

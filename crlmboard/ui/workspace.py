@@ -13,7 +13,6 @@ from PySide6.QtWidgets import QMessageBox, QTabWidget, QWidget
 
 from crlmboard.domain import models as m
 from crlmboard.domain.case import Case, ImagingTimepoint
-from crlmboard.domain.caseformat import case_to_dict
 from crlmboard.domain.engine.history import signed_engine_version
 from crlmboard.domain.validation import InvalidInput
 from crlmboard.services.board import Board, BoardError, ChangeSet
@@ -41,32 +40,6 @@ def _follow_up_text(review: Any) -> str:
     from crlmboard.ui.dialogs.review_dialog import follow_up_text  # the dialog, on demand
 
     return follow_up_text(review)
-
-
-def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(data, dict):
-        out: dict[str, Any] = {}
-        for key, value in data.items():
-            out.update(_flatten(value, f"{prefix}.{key}" if prefix else key))
-        return out
-    if isinstance(data, list):
-        out = {}
-        for index, value in enumerate(data):
-            out.update(_flatten(value, f"{prefix}[{index}]"))
-        return out or {prefix: "[]"}
-    return {prefix: data}
-
-
-def differences(theirs: Case, mine: Case, limit: int = 12) -> list[str]:
-    """`path: theirs → mine` for each field where two versions of a case differ."""
-    a, b = _flatten(case_to_dict(theirs)), _flatten(case_to_dict(mine))
-    lines = []
-    for key in sorted(set(a) | set(b)):
-        if a.get(key) != b.get(key):
-            lines.append(f"{key}: theirs {a.get(key, '—')!s} → yours {b.get(key, '—')!s}")
-    if len(lines) > limit:
-        lines = [*lines[:limit], f"… and {len(lines) - limit} more"]
-    return lines
 
 
 class CaseEdit(QUndoCommand):
@@ -331,10 +304,8 @@ class CaseWorkspace(QTabWidget):
                 "Please correct:\n" + "\n".join(str(p) for p in error.problems),
             )
             return False
-        except CaseConflict as error:
-            theirs = self.board.cases.get(mrn)
-            lines = differences(theirs, case)
-            self._tell("Someone else changed this case", f"{error}\n\n" + "\n".join(lines))
+        except CaseConflict as error:  # its message names both values of each field
+            self._tell("Someone else changed this case", str(error))
             self.open_case(mrn)
             self.case_saved.emit(ChangeSet(cases=frozenset({mrn})))
             return False

@@ -93,9 +93,16 @@ def test_save_checks_the_version(board: Board) -> None:
     assert saved.changes.cases == {"EX-0001"}
     theirs = case.model_copy(deep=True)
     theirs.patient.given_name = "Ada Theirs"
-    with pytest.raises(CaseConflict, match="changed by someone else"):
+    with pytest.raises(CaseConflict, match="changed by someone else") as refused:
         board.cases.save(theirs, version)
     assert board.cases.get("EX-0001").patient.given_name == "Ada Mine"
+    # The refusal names both values (the stored one and the refused one) and both versions.
+    conflict = refused.value
+    assert (conflict.expected_version, conflict.stored_version) == (version, version + 1)
+    assert conflict.theirs.patient.given_name == "Ada Mine"
+    assert conflict.mine.patient.given_name == "Ada Theirs"
+    assert "patient.given_name: theirs Ada Mine → yours Ada Theirs" in str(conflict)
+    assert f"you opened version {version}; it is now version {version + 1}" in str(conflict)
 
 
 def test_save_refuses_an_invalid_case(board: Board) -> None:
