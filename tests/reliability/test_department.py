@@ -1,0 +1,118 @@
+"""A department on one shared PostgreSQL store (issue 23): 20 client processes making mixed
+edits (saves, imports, agenda changes, sign-offs) over 50 shared cases, with conflicts;
+then the same with the server restarted in the middle.  Correctness only: the figures
+(throughput, p95 latency, conflicts) are bench/department.py's, in bench/README.md.
+
+CI runs 20 clients × `CRLMBOARD_DEPARTMENT_EDITS` (default 12) edits each; the full
+department is `CRLMBOARD_DEPARTMENT_EDITS=200`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from bench import department as dept
+from crlmboard.services import Board
+from tests.conftest import TODAY, postgres_url
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+CLIENTS = int(os.environ.get("CRLMBOARD_DEPARTMENT_CLIENTS", 20))
+EDITS = int(os.environ.get("CRLMBOARD_DEPARTMENT_EDITS", 12))
+
+
+def restart_server() -> None:
+    command = os.environ.get("CRLMBOARD_TEST_PG_RESTART")
+    if not command:
+        pytest.fail(
+            "CRLMBOARD_TEST_PG_RESTART is not set: start the server with scripts/postgres.sh"
+        )
+    subprocess.run(command, shell=True, check=True, stdout=subprocess.DEVNULL)
+
+
+def verify(run: dept.Department, *, restarted: bool) -> None:
+    """Every acknowledged write stored once with its audit row, every refused one absent,
+    every unanswered one stored whole or not at all; the audit chain valid."""
+    assert not run.errors, run.errors[0]
+    assert len(run.rows) == CLIENTS * EDITS  # every client reported every edit
+    statuses = Counter(r["status"] for r in run.rows)
+    if not restarted:
+        assert statuses["error"] == 0, [r for r in run.rows if r["status"] == "error"][:3]
+    assert run.of("save", "ok") and run.of("save", "conflict")  # the department had conflicts
+    assert all(r["named_both"] for r in run.of("save", "conflict"))
+
+    def values(op: str, status: str) -> set[Any]:
+        return {
+            r["value"] for r in run.of(op, status) if "value" in r
+        }  # errors may come before a write
+
+    with Board.open(postgres_url(), clock=lambda: TODAY, user="dept.auditor") as board:
+        report = board.maintenance.check()
+        assert report.ok, report
+        # saves: the audit's weight updates are the acknowledged ones, each once, plus any
+        # unanswered ones that reached the store; no refused value was stored.
+        stored: Counter[float] = Counter()
+        for n in range(dept.SHARED_CASES):
+            mrn = dept.shared_mrn(n)
+            history = board.maintenance.case_history(mrn)
+            weights = [
+                round(e.after["weight_kg"], 3)
+                for e in history
+                if e.action == "update" and e.after and "weight_kg" in e.after
+            ]
+            stored.update(weights)
+            case = board.cases.get(mrn)
+            if weights:
+                assert round(case.patient.weight_kg or 0, 3) == weights[-1]
+            versions = [r["version"] for r in run.of("save", "ok") if r["mrn"] == mrn]
+            assert len(versions) == len(set(versions)), (
+                f"two saves acknowledged as one {mrn} version"
+            )
+        assert max(stored.values(), default=1) == 1, "a save stored twice"
+        assert values("save", "ok") <= set(stored)
+        assert not values("save", "conflict") & set(stored)
+        assert set(stored) <= values("save", "ok") | values("save", "error")
+        # imports: each acknowledged case stored with its 'create' audit row
+        for mrn in values("import", "ok"):
+            history = board.maintenance.case_history(mrn)
+            assert any(e.action == "insert" and e.table == "patient" for e in history), mrn
+        imported = {e.mrn for e in board.cases.page("DEPT-C", limit=100_000)}
+        assert values("import", "ok") <= imported
+        assert imported <= values("import", "ok") | values("import", "error")
+        # agenda changes and sign-offs: each acknowledged one stored exactly once
+        questions: Counter[str] = Counter()
+        for meeting_id in run.meetings:
+            questions.update(e.question for e in board.meetings.get(meeting_id).agenda)
+        assert max(questions.values(), default=1) == 1
+        assert values("agenda", "ok") <= set(questions)
+        assert set(questions) <= values("agenda", "ok") | values("agenda", "error")
+        decisions: Counter[str] = Counter()
+        for n in range(dept.SHARED_CASES):
+            decisions.update(
+                r.decision
+                for r in board.cases.get(dept.shared_mrn(n)).reviews
+                if r.decision.startswith("Decision c")
+            )
+        assert max(decisions.values(), default=1) == 1
+        assert values("sign", "ok") <= set(decisions)
+        assert set(decisions) <= values("sign", "ok") | values("sign", "error")
+        assert not (values("sign", "conflict") | values("sign", "refused")) & set(decisions)
+    if restarted:  # the clients reconnected: edits were acknowledged after the restart
+        assert run.restarted_at is not None
+        assert any(r["status"] == "ok" and r["at"] > run.restarted_at for r in run.rows)
+
+
+def test_a_department_edits_the_shared_store_together() -> None:
+    run = dept.run(postgres_url(), CLIENTS, EDITS)
+    print("department:", run.figures())
+    verify(run, restarted=False)
+
+
+def test_a_department_survives_a_server_restart() -> None:
+    run = dept.run(postgres_url(), CLIENTS, EDITS, restart=restart_server)
+    print("department, server restarted:", run.figures())
+    verify(run, restarted=True)
