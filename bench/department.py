@@ -48,8 +48,9 @@ def case_text(mrn: str) -> str:
 
 
 def weight(client: int, edit: int) -> float:
-    """A weight no other edit writes (40–60 kg for up to 20 × 1,000 edits)."""
-    return round(40 + (client * 1000 + edit) / 1000, 3)
+    """A weight no other edit writes (40–60 kg for up to 20 × 1,000 edits), never a whole
+    number (so it reads the same in the conflict message as in the client's report)."""
+    return round(40.0005 + (client * 1000 + edit) / 1000, 4)
 
 
 # -- the client process ----------------------------------------------------------------

@@ -308,12 +308,15 @@ class CaseService:
                                 )
                             ]
                         )
+                    # the version before the case (see ReviewService.sign): a save committed
+                    # in between is refused by the version check, never overwritten
+                    version = repository.version(case.mrn)
                     stored = repository.get(case.mrn)
                     # Reviews already stored are history: the file cannot rewrite them.
                     case = case.model_copy(
                         update={"reviews": stored.reviews + case.reviews[len(stored.reviews) :]}
                     )
-                    repository.update(case, repository.version(case.mrn), self._summary(case))
+                    repository.update(case, version, self._summary(case))
                 else:
                     repository.create(case, self._summary(case))
         except IntegrityError as error:

@@ -480,8 +480,10 @@ class ReviewService:
             cases = CaseRepository(session)
             meetings = MeetingRepository(session)
             try:
-                case = cases.get(draft.case.mrn)
+                # the version first: on PostgreSQL (read committed) a save committed between
+                # the two reads then fails the version check instead of being overwritten
                 version = cases.version(draft.case.mrn)
+                case = cases.get(draft.case.mrn)
             except NotFound:
                 raise MeetingMissing(f"There is no case with MRN {draft.case.mrn}.") from None
             if amends is not None and not (
