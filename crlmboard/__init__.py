@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from importlib import metadata
-from pathlib import Path
+import functools
+from typing import Any
 
 
+@functools.cache
 def _version() -> str:
     """The one version number, `project.version` in pyproject.toml: read from the installed
     package's metadata (the frozen app carries a copy of it, see packaging/crlmboard.spec),
     else, in a plain checkout, from pyproject.toml itself."""
+    from importlib import metadata
+    from pathlib import Path
+
     try:
         return metadata.version("crlmboard")
     except metadata.PackageNotFoundError:
@@ -23,4 +27,9 @@ def _version() -> str:
         return "0+unknown"
 
 
-__version__ = _version()
+def __getattr__(name: str) -> Any:
+    # `__version__` is read on first use: importlib.metadata costs more than the rest of a
+    # command such as `crlmboard evaluate` that never shows it.
+    if name == "__version__":
+        return _version()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,6 +2,10 @@
 
 Exit status 0 on success, 2 on bad input (reasons on stderr, one per line), 1 otherwise;
 a traceback goes to the log file, never to the terminal.
+
+Parsing needs only the standard library: each command imports what it uses when it runs
+(`crlmboard --version` never loads SQLAlchemy, pydantic or the domain; `crlmboard evaluate`
+never loads the store).  Keep it so: no data-layer import at the top of this module.
 """
 
 from __future__ import annotations
@@ -16,12 +20,11 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from crlmboard.domain.validation import InvalidInput
-from crlmboard.services import Board, BoardError
+from crlmboard.services.log import log_path, setup_logging
 
 if TYPE_CHECKING:
+    from crlmboard.services.board import Board
     from crlmboard.services.cases import ImportSummary
-from crlmboard.services.log import log_path, setup_logging
 
 log = logging.getLogger("crlmboard.cli")
 
@@ -39,6 +42,7 @@ def _db(args: argparse.Namespace) -> str | None:
 
 def _open(args: argparse.Namespace) -> Board:
     """The database of a command; never a new one (that is `init`'s or `demo`'s)."""
+    from crlmboard.services.board import Board
     from crlmboard.services.demo import default_demo_database
     from crlmboard.services.maintenance import DatabaseMissing
 
@@ -341,7 +345,7 @@ def cmd_figures(args: argparse.Namespace) -> int:
 
 
 def cmd_version(_args: argparse.Namespace) -> int:
-    from crlmboard.services.board import versions
+    from crlmboard.services.about import sqlite_warning, versions
 
     info = versions()
     try:
@@ -355,8 +359,6 @@ def cmd_version(_args: argparse.Namespace) -> int:
     _out(f"Python {info['python']}")
     _out(f"Qt (PySide6) {info['qt']}")
     _out(f"SQLite {info['sqlite']}")
-    from crlmboard.services.maintenance import sqlite_warning
-
     warning = sqlite_warning()
     if warning:
         _out(f"warning: {warning}")
@@ -589,32 +591,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Callable[[argparse.Namespace], int] = getattr(args, "func", cmd_app)
     try:
         return func(args)
-    except InvalidInput as error:
-        for problem in error.problems:
-            _err(str(problem))
-        return EXIT_BAD_INPUT
-    except (BadInput, argparse.ArgumentTypeError) as error:
-        _err(str(error))
-        return EXIT_BAD_INPUT
-    except BoardError as error:
-        _err(str(error))
-        bad_input = isinstance(error, LookupError | ValueError)
-        return EXIT_BAD_INPUT if bad_input else EXIT_ERROR
     except KeyboardInterrupt:
         _err("Stopped.")
         return EXIT_ERROR
-    except BrokenPipeError:  # e.g. `crlmboard list | head`
+    except Exception as error:
+        return _failed(error, args)
+
+
+def _failed(error: Exception, args: argparse.Namespace) -> int:
+    """The exit status of a command that raised, its message on stderr (the classes are
+    imported here, not at start, so that parsing stays light)."""
+    from crlmboard.domain.validation import InvalidInput
+    from crlmboard.services.changes import BoardError
+
+    if isinstance(error, InvalidInput):
+        for problem in error.problems:
+            _err(str(problem))
+        return EXIT_BAD_INPUT
+    if isinstance(error, BadInput | argparse.ArgumentTypeError):
+        _err(str(error))
+        return EXIT_BAD_INPUT
+    if isinstance(error, BoardError):
+        _err(str(error))
+        bad_input = isinstance(error, LookupError | ValueError)
+        return EXIT_BAD_INPUT if bad_input else EXIT_ERROR
+    if isinstance(error, BrokenPipeError):  # e.g. `crlmboard list | head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-    except Exception as error:
-        if isinstance(error, OSError) and error.filename is not None:
-            # a file or folder named on the command line (-o, an import path): bad input
-            why = error.strerror or type(error).__name__
-            _err(f"{error.filename}: {why}; nothing was done.")
-            return EXIT_BAD_INPUT
-        log.exception("command %s failed", getattr(args, "command", None))
-        _err(f"Something went wrong; the details are in {log_path()}.")
-        return EXIT_ERROR
+    if isinstance(error, OSError) and error.filename is not None:
+        # a file or folder named on the command line (-o, an import path): bad input
+        why = error.strerror or type(error).__name__
+        _err(f"{error.filename}: {why}; nothing was done.")
+        return EXIT_BAD_INPUT
+    log.error("command %s failed", getattr(args, "command", None), exc_info=error)
+    _err(f"Something went wrong; the details are in {log_path()}.")
+    return EXIT_ERROR
 
 
 def entry() -> None:

@@ -50,7 +50,7 @@ class MeetingFields(Record):
     """A tumor board meeting."""
 
     date: IsoDate = info("Date", default=...)
-    time: Text | None = info("Time", max_length=5, regex=r"^([01]\d|2[0-3]):[0-5]\d$")
+    time: Text | None = info("Time", max_length=5, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     location: Text | None = info("Location", max_length=200)
 
 

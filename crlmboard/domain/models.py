@@ -1,9 +1,12 @@
 """Field sets of every clinical record, each field defined once.
 
-Every record of the `crlmboard.case/1` contract is an SQLModel model without a table: it
-validates on construction (units, bounds, enumerations), and the store's table models
-inherit it, the UI builds its forms from it (label, unit, bounds) and the case format uses
-its field names.  Nested lists of records live on the aggregate (`case.py`), not here.
+Every record of the `crlmboard.case/1` contract is a plain pydantic model: it validates on
+construction (units, bounds, enumerations), the store's SQLModel table models inherit it
+(`class LabResultRow(SQLModel, LabResult, table=True)`: the columns come from these
+fields), the UI builds its forms from it (label, unit, bounds) and the case format uses its
+field names.  The domain does not import SQLModel, so the engine and the case format run
+without SQLAlchemy (`crlmboard evaluate`, performance.md B10).  Nested lists of records
+live on the aggregate (`case.py`), not here.
 """
 
 from __future__ import annotations
@@ -19,9 +22,8 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, ConfigDict, Strict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict
 from pydantic_core import PydanticCustomError
-from sqlmodel import Field, SQLModel
 
 # --------------------------------------------------------------------------------------
 # Value types shared by every record
@@ -141,18 +143,16 @@ SegmentList = Annotated[list[Integer], AfterValidator(_segment_list)]
 
 def info(label: str, unit: str | None = None, **field: Any) -> Any:
     """A field with the label and unit the UI and PDF show."""
-    extra = {"label": label}
+    extra: dict[str, Any] = {"label": label}
     if unit:
         extra["unit"] = unit
-    return Field(
-        default=field.pop("default", None), schema_extra={"json_schema_extra": extra}, **field
-    )
+    return Field(default=field.pop("default", None), json_schema_extra=extra, **field)
 
 
-class Record(SQLModel):
+class Record(BaseModel):
     """Base of every clinical record: unknown keys, NaN and wrong types are refused."""
 
-    model_config = ConfigDict(  # type: ignore[assignment]
+    model_config = ConfigDict(
         extra="forbid",
         allow_inf_nan=False,
         validate_assignment=True,
@@ -736,7 +736,7 @@ class ReviewFields(Record):
     amends: Integer | None = info("Amends review", ge=0)
 
 
-def field_label(model: type[SQLModel], name: str) -> str:
+def field_label(model: type[BaseModel], name: str) -> str:
     """The label a person sees for a field."""
     extra = model.model_fields[name].json_schema_extra
     if isinstance(extra, dict) and isinstance(extra.get("label"), str):
@@ -744,7 +744,7 @@ def field_label(model: type[SQLModel], name: str) -> str:
     return name.replace("_", " ")
 
 
-def field_unit(model: type[SQLModel], name: str) -> str | None:
+def field_unit(model: type[BaseModel], name: str) -> str | None:
     """The unit of a field, if it has one."""
     extra = model.model_fields[name].json_schema_extra
     if isinstance(extra, dict) and isinstance(extra.get("unit"), str):
@@ -776,7 +776,7 @@ def _base_type(annotation: Any) -> Any:
     return annotation
 
 
-def field_specs(model: type[SQLModel]) -> list[FieldSpec]:
+def field_specs(model: type[BaseModel]) -> list[FieldSpec]:
     """Every field of a record as a form shows it, in declaration order."""
     specs = []
     for name, info_ in model.model_fields.items():

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from crlmboard.services.about import schema_version as schema_version
+from crlmboard.services.about import versions as versions
 from crlmboard.services.changes import BoardError as BoardError
 from crlmboard.services.changes import ChangeSet as ChangeSet
-from crlmboard.store import migrate
 from crlmboard.store.audit import Actor
 from crlmboard.store.database import (
-    sqlite_library_version,
     sqlite_path,
 )
 
@@ -220,24 +220,6 @@ def describe(url: str) -> str:
     from sqlalchemy import make_url
 
     return make_url(url).render_as_string(hide_password=True)
-
-
-def schema_version() -> str:
-    return migrate.head_revision()
-
-
-def versions() -> dict[str, str]:
-    """Versions of the app and what it runs on (for --version and About)."""
-    import platform
-
-    from crlmboard import __version__
-
-    return {
-        "crlmboard": __version__,
-        "schema": schema_version(),
-        "python": platform.python_version(),
-        "sqlite": sqlite_library_version(),
-    }
 
 
 def default_database() -> Path:

@@ -229,7 +229,7 @@ class CaseService:
         with read_session(self.board.engine) as session:
             repository = CaseRepository(session)
             try:
-                return repository.get(mrn), repository.version(mrn)
+                return repository.get_with_version(mrn)
             except NotFound:
                 raise CaseNotFound(f"There is no case with MRN {mrn}.") from None
 

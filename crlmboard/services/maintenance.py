@@ -31,6 +31,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from crlmboard import __version__
+from crlmboard.services import about
 from crlmboard.services.board import BoardError, ChangeSet
 from crlmboard.store import audit, backup, integrity, migrate, search_index
 from crlmboard.store.audit import Actor, AuditEntry, AuditHead
@@ -140,7 +141,7 @@ class OtherDatabase(BoardError, ValueError):
 
 def sqlite_warning() -> str | None:
     """A warning line when the SQLite library has the WAL-reset bug (None otherwise)."""
-    return integrity.sqlite_version_warning(sqlite_library_version())
+    return about.sqlite_warning(sqlite_library_version())
 
 
 def describe_backup(info: BackupInfo) -> str:

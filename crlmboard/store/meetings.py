@@ -228,7 +228,9 @@ class MeetingRepository:
     # -- writing --------------------------------------------------------------------
 
     def create(self, fields: MeetingFields, attendees: Sequence[Attendee]) -> int:
-        row = t.MeetingRow(date=fields.date, time=fields.time, location=fields.location)
+        # the fields come from MeetingFields, a plain pydantic model mypy's view of SQLModel's
+        # constructor does not follow
+        row = t.MeetingRow(date=fields.date, time=fields.time, location=fields.location)  # type: ignore[call-arg]
         self.session.add(row)
         self.session.flush()
         assert row.id is not None
@@ -278,7 +280,7 @@ class MeetingRepository:
                     None,
                 )
             elif i < len(attendees):
-                row = t.MeetingAttendeeRow(
+                row = t.MeetingAttendeeRow(  # type: ignore[call-arg]
                     name=attendees[i].name,
                     role=attendees[i].role,
                     meeting_id=meeting_id,

@@ -10,9 +10,7 @@ upgrade in one transaction (its schema changes are transactional).
 
 from __future__ import annotations
 
-import functools
 import os
-import re
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -30,16 +28,18 @@ from crlmboard.store.database import (
     create_private_file,
     database_id,
 )
+from crlmboard.store.revisions import MIGRATIONS_DIR as MIGRATIONS_DIR
+from crlmboard.store.revisions import head_revision as head_revision
+from crlmboard.store.revisions import script_revisions as _script_revisions
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 # Alembic (and its import, a quarter of a second) is needed only when a migration runs: the
 # revisions a database is checked against at every opening are read from the scripts' own
-# `revision = ` and `down_revision = ` lines (Alembic's answer when they are not plain).
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# `revision = ` and `down_revision = ` lines (Alembic's answer when they are not plain), in
+# store/revisions.py.
 COPY_MARK = ".migrating-"
-_REVISION_LINE = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.M)
 
 
 def _config() -> Config:
@@ -50,38 +50,12 @@ def _config() -> Config:
     return config
 
 
-@functools.cache
-def _script_revisions() -> dict[str, str | None] | None:
-    """revision -> down_revision of every migration script, read as text; None when a
-    script is not the plain one-parent form (then Alembic answers)."""
-    found: dict[str, str | None] = {}
-    for script in sorted((MIGRATIONS_DIR / "versions").glob("*.py")):
-        values = dict(_REVISION_LINE.findall(script.read_text("utf-8")))
-        revision, down = values.get("revision", ""), values.get("down_revision", "")
-        plain = re.fullmatch(r"""(["'])([\w.-]+)\1""", revision)
-        parent = re.fullmatch(r"""(["'])([\w.-]+)\1""", down)
-        if plain is None or (down != "None" and parent is None):
-            return None
-        found[plain.group(2)] = parent.group(2) if parent else None
-    return found or None
-
-
-def _alembic_head() -> str:
+def alembic_head() -> str:
     from alembic.script import ScriptDirectory
 
     head = ScriptDirectory.from_config(_config()).get_current_head()
     assert head is not None
     return head
-
-
-def head_revision() -> str:
-    """The schema revision this app writes."""
-    scripts = _script_revisions()
-    if scripts is not None:
-        heads = set(scripts) - {down for down in scripts.values() if down is not None}
-        if len(heads) == 1:
-            return heads.pop()
-    return _alembic_head()
 
 
 def revisions() -> list[str]:

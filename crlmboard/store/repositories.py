@@ -13,9 +13,10 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from pydantic import BaseModel
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel, col
@@ -23,6 +24,7 @@ from sqlmodel import SQLModel, col
 from crlmboard.domain import models as m
 from crlmboard.domain.case import Case, ImagingTimepoint, Treatment
 from crlmboard.domain.meeting import Review
+from crlmboard.domain.trusted import construct
 from crlmboard.store import tables as t
 from crlmboard.store.audit import (
     AuditLog,
@@ -94,7 +96,7 @@ class _FewMatches:
 
 SORT_KEYS = ("mrn", "name", "age", "next_meeting", "resectability", "response", "warnings")
 
-_CHILDREN: tuple[type[SQLModel], ...] = (
+_CHILDREN: tuple[type[BaseModel], ...] = (
     t.PrimaryTumourRow,
     t.MolecularProfileRow,
     t.SurgicalPlanRow,
@@ -113,32 +115,49 @@ _TREATMENT_ROWS: dict[type[Any], type[Any]] = {
 }
 
 
-_CASE = t.metadata.tables["patient"].c  # typed columns of the case table, for SQL expressions
+_CASE_TABLE = t.metadata.tables["patient"]
+_CASE = _CASE_TABLE.c  # typed columns of the case table, for SQL expressions
+R = TypeVar("R", bound=BaseModel)
 
 
 @functools.cache
-def _column_keys(model: type[SQLModel]) -> dict[str, str]:
+def _column_keys(model: type[BaseModel]) -> dict[str, str]:
     """Attribute name -> column key of a table model (a lesion's `id` is column `label`)."""
     mapper = sa.inspect(model)
     return {prop.key: prop.columns[0].key for prop in mapper.column_attrs}
 
 
 @functools.cache
-def _attribute_names(model: type[SQLModel]) -> dict[str, str]:
+def _attribute_names(model: type[BaseModel]) -> dict[str, str]:
     """Column key -> attribute name of a table model."""
     return {column: name for name, column in _column_keys(model).items()}
 
 
-def _pick(values: dict[str, Any], model: type[SQLModel]) -> dict[str, Any]:
+@functools.cache
+def _rows_of_case(model: type[BaseModel]) -> Any:
+    """The statement reading a table's rows of one case (`case_id` bound), built once."""
+    table = model.__table__  # type: ignore[attr-defined]
+    query = sa.select(table).where(table.c.case_id == sa.bindparam("case_id"))
+    if "position" in table.c:
+        query = query.order_by(table.c.position)
+    return query
+
+
+@functools.cache
+def _field_names(model: type[BaseModel]) -> tuple[str, ...]:
+    return tuple(model.model_fields)
+
+
+def _pick(values: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
     """The values of a domain model's fields out of a row's values."""
-    return {name: values[name] for name in model.model_fields}
+    return {name: values[name] for name in _field_names(model)}
 
 
-def _fields(record: SQLModel, model: type[SQLModel]) -> dict[str, Any]:
+def _fields(record: BaseModel, model: type[BaseModel]) -> dict[str, Any]:
     return {name: getattr(record, name) for name in model.model_fields}
 
 
-def _row_values(row: SQLModel, model: type[SQLModel]) -> dict[str, Any]:
+def _row_values(row: BaseModel, model: type[BaseModel]) -> dict[str, Any]:
     return {name: getattr(row, name) for name in model.model_fields}
 
 
@@ -245,8 +264,17 @@ def _now() -> datetime:
 class CaseRepository:
     """Cases in one session."""
 
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, *, validate_reads: bool = False):
         self.session = session
+        # Rows were validated when written: reads build records without validating them
+        # again (domain/trusted.py).  True validates every record read (the property test
+        # compares the two).
+        self.validate_reads = validate_reads
+
+    def _record(self, model: type[R], values: dict[str, Any]) -> R:
+        if self.validate_reads:
+            return model.model_validate(values)
+        return construct(model, values)
 
     # -- reading --------------------------------------------------------------------
 
@@ -297,8 +325,17 @@ class CaseRepository:
 
     def get(self, mrn: str) -> Case:
         """The whole case for an MRN."""
-        row = self._row(mrn)
-        return self._case(row)
+        return self.get_with_version(mrn)[0]
+
+    def get_with_version(self, mrn: str) -> tuple[Case, int]:
+        """The whole case for an MRN and its version (read in the same statement)."""
+        query = sa.select(_CASE_TABLE).where(_CASE.mrn == mrn)
+        found = self.session.connection().execute(query).mappings().first()
+        if found is None:
+            raise NotFound(mrn)
+        names = _attribute_names(t.CaseRow)
+        row = {names[k]: v for k, v in found.items()}
+        return self._case(row), int(row["version"])
 
     def _children(self, model: type[Any], case_id: int) -> Sequence[Any]:
         query = sa.select(model).where(model.case_id == case_id)
@@ -306,31 +343,27 @@ class CaseRepository:
             query = query.order_by(model.position)
         return self.session.execute(query).scalars().all()
 
-    def _values(self, model: type[SQLModel], case_id: int) -> list[dict[str, Any]]:
+    def _values(self, model: type[BaseModel], case_id: int) -> list[dict[str, Any]]:
         """A table's rows of a case as plain values by attribute name, in order (read with
         Core: no ORM objects for what is only turned into domain records)."""
-        table = model.__table__  # type: ignore[attr-defined]
-        query = sa.select(table).where(table.c.case_id == case_id)
-        if "position" in table.c:
-            query = query.order_by(table.c.position)
+        found = self.session.connection().execute(_rows_of_case(model), {"case_id": case_id})
         names = _attribute_names(model)
-        return [
-            {names[k]: v for k, v in row.items()}
-            for row in self.session.connection().execute(query).mappings()
-        ]
+        keys = [names[k] for k in found.keys()]  # noqa: SIM118 (a result, not a dict)
+        return [dict(zip(keys, row, strict=True)) for row in found.all()]
 
-    def _one(self, row_model: type[Any], model: type[SQLModel], case_id: int) -> Any:
+    def _one(self, row_model: type[Any], model: type[BaseModel], case_id: int) -> Any:
         rows = self._values(row_model, case_id)
-        return model.model_validate(_pick(rows[0], model)) if rows else None
+        return self._record(model, _pick(rows[0], model)) if rows else None
 
-    def _case(self, row: t.CaseRow) -> Case:
-        case_id = row.id
+    def _case(self, row: dict[str, Any]) -> Case:
+        """The case of a patient row (its values by attribute name)."""
+        case_id = row["id"]
         assert case_id is not None
-        patient = m.Patient.model_validate(_row_values(row, m.Patient))
+        patient = self._record(m.Patient, _pick(row, m.Patient))
         treatments: list[tuple[int, Treatment]] = []
         for model, row_model in _TREATMENT_ROWS.items():
             for child in self._values(row_model, case_id):
-                treatments.append((child["position"], model.model_validate(_pick(child, model))))
+                treatments.append((child["position"], self._record(model, _pick(child, model))))
         treatments.sort(key=lambda pair: pair[0])
 
         imaging: list[ImagingTimepoint] = []
@@ -340,24 +373,26 @@ class CaseRepository:
         if lesions:
             table = t.LesionMeasurementRow.__table__  # type: ignore[attr-defined]
             names = _attribute_names(t.LesionMeasurementRow)
-            for x in (
-                self.session.connection()
-                .execute(
-                    sa.select(table)
-                    .where(table.c.timepoint_id.in_(list(lesions)))
-                    .order_by(table.c.timepoint_id, table.c.position)
-                )
-                .mappings()
-            ):
-                lesions[x["timepoint_id"]].append({names[k]: v for k, v in x.items()})
+            found = self.session.connection().execute(
+                sa.select(table)
+                .where(table.c.timepoint_id.in_(list(lesions)))
+                .order_by(table.c.timepoint_id, table.c.position)
+            )
+            keys = [names[k] for k in found.keys()]  # noqa: SIM118 (a result, not a dict)
+            for lesion in found.all():
+                x = dict(zip(keys, lesion, strict=True))
+                lesions[x["timepoint_id"]].append(x)
         for tp in timepoints:
             imaging.append(
-                ImagingTimepoint(
-                    **_pick(tp, m.ImagingTimepointFields),
-                    lesions=[
-                        m.LesionMeasurement.model_validate(_pick(x, m.LesionMeasurement))
-                        for x in lesions[tp["id"]]
-                    ],
+                self._record(
+                    ImagingTimepoint,
+                    {
+                        **_pick(tp, m.ImagingTimepointFields),
+                        "lesions": [
+                            self._record(m.LesionMeasurement, _pick(x, m.LesionMeasurement))
+                            for x in lesions[tp["id"]]
+                        ],
+                    },
                 )
             )
 
@@ -368,24 +403,25 @@ class CaseRepository:
             # the follow-up table wins; a follow-up inside the review row is from before 0003
             follow_up = _pick(stored, m.FollowUp) if stored is not None else r["follow_up"]
             reviews.append(
-                Review.model_validate(
+                self._record(
+                    Review,
                     {
                         **_pick(r, m.ReviewFields),
                         "actions": r["actions"] or [],
                         "attendees": r["attendees"] or [],
                         "follow_up": follow_up,
                         "evaluation": r["evaluation"],
-                    }
+                    },
                 )
             )
 
-        def many(row_model: type[Any], model: type[SQLModel]) -> list[Any]:
-            return [model.model_validate(_pick(x, model)) for x in self._values(row_model, case_id)]
+        def many(row_model: type[Any], model: type[BaseModel]) -> list[Any]:
+            return [self._record(model, _pick(x, model)) for x in self._values(row_model, case_id)]
 
-        return Case(
+        values: dict[str, Any] = dict(
             patient=patient,
             primary=self._one(t.PrimaryTumourRow, m.PrimaryTumour, case_id),
-            liver_metastases_diagnosis_date=row.liver_metastases_diagnosis_date,
+            liver_metastases_diagnosis_date=row["liver_metastases_diagnosis_date"],
             extrahepatic_disease=many(t.ExtrahepaticDiseaseRow, m.ExtrahepaticDisease),
             molecular=self._one(t.MolecularProfileRow, m.MolecularProfile, case_id),
             labs=many(t.LabResultRow, m.LabResult),
@@ -395,6 +431,7 @@ class CaseRepository:
             surgery_outcomes=many(t.SurgeryOutcomeRow, m.SurgeryOutcome),
             reviews=reviews,
         )
+        return self._record(Case, values)
 
     def count(self, query: str = "") -> int:
         few = self._few_matches(filter_words(query), count=True)
@@ -651,7 +688,7 @@ class CaseRepository:
         ):
             if record is not None:
                 self._insert(model, [{**_fields(record, fields), "case_id": case_id}], case_id)
-        listed: list[tuple[type[SQLModel], Sequence[SQLModel], type[SQLModel]]] = [
+        listed: list[tuple[type[SQLModel], Sequence[BaseModel], type[BaseModel]]] = [
             (t.ExtrahepaticDiseaseRow, case.extrahepatic_disease, m.ExtrahepaticDisease),
             (t.LabResultRow, case.labs, m.LabResult),
             (t.SurgeryOutcomeRow, case.surgery_outcomes, m.SurgeryOutcome),
@@ -839,11 +876,11 @@ class CaseRepository:
         return result
 
     def _write_records(self, case_id: int, case: Case) -> None:
-        def one(model: type[Any], record: SQLModel | None, fields: type[SQLModel]) -> None:
+        def one(model: type[Any], record: BaseModel | None, fields: type[BaseModel]) -> None:
             wanted = [] if record is None else [{**_fields(record, fields), "case_id": case_id}]
             self._sync(model, self._children(model, case_id), wanted, case_id)
 
-        def many(model: type[Any], records: Sequence[SQLModel], fields: type[SQLModel]) -> None:
+        def many(model: type[Any], records: Sequence[BaseModel], fields: type[BaseModel]) -> None:
             wanted = [
                 {**_fields(r, fields), "case_id": case_id, "position": i}
                 for i, r in enumerate(records)

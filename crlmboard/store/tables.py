@@ -104,7 +104,7 @@ def _case_fk(ondelete: Literal["CASCADE", "RESTRICT"] = "CASCADE") -> Any:
     return Field(foreign_key="patient.id", ondelete=ondelete, index=True)
 
 
-class CaseRow(m.Patient, table=True):
+class CaseRow(SQLModel, m.Patient, table=True):  # type: ignore[misc]
     """One patient's case: the patient fields, the case's version and its list summary."""
 
     __tablename__ = "patient"
@@ -138,54 +138,54 @@ class CaseRow(m.Patient, table=True):
     search_text: str = Field(default="", index=True)
 
 
-class PrimaryTumourRow(m.PrimaryTumour, table=True):
+class PrimaryTumourRow(SQLModel, m.PrimaryTumour, table=True):  # type: ignore[misc]
     __tablename__ = "primary_tumour"
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="patient.id", ondelete="CASCADE", unique=True)
 
 
-class MolecularProfileRow(m.MolecularProfile, table=True):
+class MolecularProfileRow(SQLModel, m.MolecularProfile, table=True):  # type: ignore[misc]
     __tablename__ = "molecular_profile"
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="patient.id", ondelete="CASCADE", unique=True)
 
 
-class SurgicalPlanRow(m.SurgicalPlan, table=True):
+class SurgicalPlanRow(SQLModel, m.SurgicalPlan, table=True):  # type: ignore[misc]
     __tablename__ = "surgical_plan"
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="patient.id", ondelete="CASCADE", unique=True)
     segments_to_resect: list[int] | None = _json()
 
 
-class ExtrahepaticDiseaseRow(m.ExtrahepaticDisease, table=True):
+class ExtrahepaticDiseaseRow(SQLModel, m.ExtrahepaticDisease, table=True):  # type: ignore[misc]
     __tablename__ = "extrahepatic_disease"
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = _case_fk()
     position: int
 
 
-class LabResultRow(m.LabResult, table=True):
+class LabResultRow(SQLModel, m.LabResult, table=True):  # type: ignore[misc]
     __tablename__ = "lab_result"
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = _case_fk()
     position: int
 
 
-class ChemotherapyCycleRow(m.ChemotherapyCycle, table=True):
+class ChemotherapyCycleRow(SQLModel, m.ChemotherapyCycle, table=True):  # type: ignore[misc]
     __tablename__ = "chemotherapy_cycle"
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = _case_fk()
     position: int
 
 
-class ImmunotherapyDoseRow(m.ImmunotherapyDose, table=True):
+class ImmunotherapyDoseRow(SQLModel, m.ImmunotherapyDose, table=True):  # type: ignore[misc]
     __tablename__ = "immunotherapy_dose"
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = _case_fk()
     position: int
 
 
-class ProcedureRow(m.Procedure, table=True):
+class ProcedureRow(SQLModel, m.Procedure, table=True):  # type: ignore[misc]
     __tablename__ = "procedure"
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = _case_fk()
@@ -194,14 +194,14 @@ class ProcedureRow(m.Procedure, table=True):
     lesion_ids: list[str] | None = _json()
 
 
-class ImagingTimepointRow(m.ImagingTimepointFields, table=True):
+class ImagingTimepointRow(SQLModel, m.ImagingTimepointFields, table=True):  # type: ignore[misc]
     __tablename__ = "imaging_timepoint"
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = _case_fk()
     position: int
 
 
-class LesionMeasurementRow(m.LesionMeasurement, table=True):
+class LesionMeasurementRow(SQLModel, m.LesionMeasurement, table=True):  # type: ignore[misc]
     """A lesion measurement; the lesion's label (`id` in the case file) is column `label`."""
 
     __tablename__ = "lesion_measurement"
@@ -211,7 +211,7 @@ class LesionMeasurementRow(m.LesionMeasurement, table=True):
     position: int
 
 
-class SurgeryOutcomeRow(m.SurgeryOutcome, table=True):
+class SurgeryOutcomeRow(SQLModel, m.SurgeryOutcome, table=True):  # type: ignore[misc]
     __tablename__ = "surgery_outcome"
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = _case_fk()
@@ -219,7 +219,7 @@ class SurgeryOutcomeRow(m.SurgeryOutcome, table=True):
     recurrence_sites: list[str] | None = _json()
 
 
-class ReviewRow(m.ReviewFields, table=True):
+class ReviewRow(SQLModel, m.ReviewFields, table=True):  # type: ignore[misc]
     """A board review; a signed one is never changed or deleted (the repository refuses it
     and so do triggers, migration 0002) and keeps the hash of its content."""
 
@@ -234,13 +234,13 @@ class ReviewRow(m.ReviewFields, table=True):
     content_sha256: str | None = Field(default=None, max_length=64)
 
 
-class MeetingRow(MeetingFields, table=True):
+class MeetingRow(SQLModel, MeetingFields, table=True):  # type: ignore[misc]
     __tablename__ = "meeting"
     __table_args__ = (sa.Index("ix_meeting_date", "date"),)
     id: int | None = Field(default=None, primary_key=True)
 
 
-class MeetingAttendeeRow(m.Attendee, table=True):
+class MeetingAttendeeRow(SQLModel, m.Attendee, table=True):  # type: ignore[misc]
     __tablename__ = "meeting_attendee"
     id: int | None = Field(default=None, primary_key=True)
     meeting_id: int = Field(foreign_key="meeting.id", ondelete="CASCADE", index=True)
@@ -264,7 +264,7 @@ class AgendaItemRow(SQLModel, table=True):
     review_id: int | None = Field(default=None, foreign_key="review.id", ondelete="RESTRICT")
 
 
-class ReviewFollowUpRow(m.FollowUp, table=True):
+class ReviewFollowUpRow(SQLModel, m.FollowUp, table=True):  # type: ignore[misc]
     """The follow-up of a signed review, kept apart because a signed review never changes
     while its follow-up does."""
 

@@ -651,7 +651,7 @@ class MainWindow(QMainWindow):
         )
         if not dialog.exec() or dialog.result_record is None:
             return
-        case = Case(patient=dialog.result_record)  # type: ignore[arg-type]
+        case = Case(patient=dialog.result_record)
         try:
             self.board.cases.create(case)
         except Exception as error:

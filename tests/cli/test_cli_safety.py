@@ -76,12 +76,12 @@ def test_restore_of_a_missing_file_is_an_error(
 def test_version_warns_about_an_affected_sqlite(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import crlmboard.services.maintenance as maintenance
+    import crlmboard.services.about as about
 
-    monkeypatch.setattr(maintenance, "sqlite_library_version", lambda: "3.45.1")
+    monkeypatch.setattr(about, "sqlite_library_version", lambda: "3.45.1")
     assert main(["--version"]) == 0
     assert "warning: SQLite 3.45.1 has the WAL-reset bug" in capsys.readouterr().out
-    monkeypatch.setattr(maintenance, "sqlite_library_version", lambda: "3.51.3")
+    monkeypatch.setattr(about, "sqlite_library_version", lambda: "3.51.3")
     assert main(["--version"]) == 0
     assert "warning" not in capsys.readouterr().out
 
