@@ -713,7 +713,7 @@ def add_meetings(board: Any, seed: int) -> int:
     from crlmboard.store.audit import AuditLog
     from crlmboard.store.database import read_session
 
-    with read_session(board.engine) as session:
+    with read_session(board.database.engine) as session:
         held = session.execute(
             sa.select(t.ReviewRow.meeting_date, t.ReviewRow.case_id).order_by(  # type: ignore[call-overload]
                 t.ReviewRow.meeting_date, t.ReviewRow.case_id
@@ -738,7 +738,7 @@ def add_meetings(board: Any, seed: int) -> int:
         while items and size < 5000:
             part.append(items.pop(0))
             size += len(part[-1][1])
-        with board.writing() as session:
+        with board.database.write() as session:
             log = AuditLog.of(session)
             meetings = [
                 t.MeetingRow(date=day, time="16:00", location="Seminar room 2") for day, _ in part

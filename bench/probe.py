@@ -76,9 +76,14 @@ def app_start(db: str) -> None:
     window.show()  # type: ignore[attr-defined]
     _wait_shown(app, window)
     shown = time.monotonic_ns()
+    door: Any = window.door  # type: ignore[attr-defined]
+    while door.waiting:  # the list's first page, read on the door's worker
+        app.processEvents()
+    app.processEvents()
     rows = window.model.rowCount()  # type: ignore[attr-defined]
     total = window.model.total  # type: ignore[attr-defined]
-    board.close()
+    window.close()  # type: ignore[attr-defined]  # the database closed on the worker
+    del board
     _done({"shown_ns": shown, "rows": rows, "total": total, "peak_rss_mb": _peak_rss_mb()})
 
 
@@ -145,9 +150,22 @@ def ui_ops(db: str, mrns: list[str], opens: int, today: str, limit: float) -> No
     board = Board.open(db, clock=lambda: day)
     opened = time.perf_counter()
     window = MainWindow(board)
+    door = window.door  # every call runs on its worker thread: wait for the answers
+
+    def settle() -> None:
+        """Process events until the door has answered every call asked of it (the
+        background recompute of the list's summaries aside)."""
+        from PySide6.QtCore import QThread
+
+        app.processEvents()
+        while door.waiting:
+            QThread.usleep(200)
+            app.processEvents()
+
     window.resize(1280, 720)
     window.show()
     _wait_shown(app, window)
+    settle()
     shown = time.perf_counter()
     memory: dict[str, Any] = {
         "open_seconds": round(opened - started, 2),
@@ -173,10 +191,10 @@ def ui_ops(db: str, mrns: list[str], opens: int, today: str, limit: float) -> No
             bar.setValue(min(bar.value() + step, bar.maximum()))
         else:
             break
-        app.processEvents()
+        settle()
         pages += 1
     table.scrollToBottom()
-    app.processEvents()
+    settle()
     last = table.rowAt(table.viewport().height() - 1)
     memory.update(
         peak_rss_mb=_peak_rss_mb(),
@@ -191,17 +209,17 @@ def ui_ops(db: str, mrns: list[str], opens: int, today: str, limit: float) -> No
     )
     table.scrollToTop()
     model.set_query("")  # back to the first page
-    app.processEvents()
+    settle()
 
     # B3: open a heavy case (load + evaluate + every tab filled), then paint.
     window.open_case(mrns[-1])  # warm-up: first use of each tab's code
-    app.processEvents()
+    settle()
     open_times = []
     for k in range(opens):
         mrn = mrns[k % len(mrns)]
         started = time.perf_counter()
         window.open_case(mrn)
-        app.processEvents()
+        settle()
         open_times.append(time.perf_counter() - started)
         assert window.workspace.case is not None and window.workspace.case.mrn == mrn
     raw_times = [raw_load(db, mrns[k % len(mrns)]) for k in range(opens)]
@@ -234,10 +252,10 @@ def ui_ops(db: str, mrns: list[str], opens: int, today: str, limit: float) -> No
         if timer.isActive():
             timer.stop()
             timer.timeout.emit()
-        app.processEvents()
+        settle()
         key_times.append(time.perf_counter() - started)
         counts.append(window.model.total)
-    board.close()
+    window.close()  # the database closed on the worker
     _done(
         {
             "case_open_seconds": open_times,

@@ -1,6 +1,7 @@
-"""`python -m bench [IDS…] [--smoke]`: benchmarks B1–B9 of performance.md, each with its
-baseline measured in the same run, and the growth of B2, B3 and B8 from 1,000 to 100,000
-patients.  Prints figure / baseline / ratio / target / pass and writes `bench/results.json`.
+"""`python -m bench [IDS…] [--smoke]`: benchmarks B1–B9, B11 and B12 of performance.md, each
+with its baseline measured in the same run, and the growth of B2, B3, B8, B11 and B12 from
+1,000 to 100,000 patients.  Prints figure / baseline / ratio / target / pass and writes
+`bench/results.json`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 
 from bench import cache, cohort
 
-IDS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B10")
+IDS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B10", "B11", "B12")
 RESULTS = cache.ROOT / "results.json"
 GROWTH_LIMIT = 1.5  # "flat": the 100,000-patient figure at most 1.5 × the 1,000-patient one
 
@@ -568,6 +569,87 @@ class Suite:
         }
         return result
 
+    # -- B11 and B12: the safety tools ---------------------------------------------------
+
+    def _safety_copy(self, patients: int) -> Path:
+        """A copy of the cohort (the tools may upgrade it, and write backups beside it),
+        opened once by the app's command line first (an older cohort is upgraded then, as
+        any user's database would be: not part of the figure)."""
+        source = self.cohort(patients)
+        folder = self.work / f"safety-{patients}"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        target = folder / "board.sqlite3"
+        with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+            src.backup(dst)
+        run_measured([sys.executable, "-m", "crlmboard", "list", "--db", str(target), "x"])
+        return target
+
+    def b11(self) -> Result:
+        result = Result(
+            "B11",
+            f"crlmboard check, {max(self.config.growth_sizes):,} patients",
+            unit="s",
+            target="≤ 3 × baseline; peak ≤ 250 MB above bare, flat 1k→100k",
+        )
+        bare = run_measured([sys.executable, "-c", "import sqlite3"])[1]
+        growth = {}
+        for size in self.config.growth_sizes:
+            db = self._safety_copy(size)
+            seconds, peak, code = run_measured(
+                [sys.executable, "-m", "crlmboard", "check", "--db", str(db)]
+            )
+            baseline = run_measured([sys.executable, "-c", INTEGRITY_ONLY, str(db)])[0]
+            growth[size] = {
+                "seconds": seconds,
+                "baseline_seconds": baseline,
+                "ratio": seconds / baseline,
+                "peak_rss_mb": peak,
+                "above_bare_mb": peak - bare,
+                "exit": code,
+            }
+            shutil.rmtree(db.parent, ignore_errors=True)
+        top = growth[max(growth)]
+        result.figure, result.baseline = top["seconds"], top["baseline_seconds"]
+        result.ratio = top["ratio"]
+        result.details = {"growth": growth, "bare_rss_mb": bare}
+        flat = self._flat(growth, "peak_rss_mb", result)
+        result.passed = result.ratio <= 3 and top["above_bare_mb"] <= 250 and flat
+        return result
+
+    def b12(self) -> Result:
+        result = Result(
+            "B12",
+            f"crlmboard backup (verified, manifest), {max(self.config.growth_sizes):,} patients",
+            unit="s",
+            target="≤ 2 × baseline",
+        )
+        growth = {}
+        for size in self.config.growth_sizes:
+            db = self._safety_copy(size)
+            out = db.parent / "copy.sqlite3"
+            seconds, peak, code = run_measured(
+                [sys.executable, "-m", "crlmboard", "backup", "--db", str(db), "-o", str(out)]
+            )
+            out.unlink(missing_ok=True)
+            bare = db.parent / "bare.sqlite3"
+            baseline = run_measured([sys.executable, "-c", BACKUP_ONLY, str(db), str(bare)])[0]
+            growth[size] = {
+                "seconds": seconds,
+                "baseline_seconds": baseline,
+                "ratio": seconds / baseline,
+                "peak_rss_mb": peak,
+                "exit": code,
+            }
+            shutil.rmtree(db.parent, ignore_errors=True)
+        top = growth[max(growth)]
+        result.figure, result.baseline = top["seconds"], top["baseline_seconds"]
+        result.ratio = top["ratio"]
+        result.details = {"growth": growth}
+        self._flat(growth, "seconds", result)  # shown, not judged (the target is the ratio)
+        result.passed = result.ratio <= 2
+        return result
+
     # -- B10: the command line ---------------------------------------------------------
 
     def _process(self, args: list[str], home: Path) -> tuple[float, float]:
@@ -650,6 +732,38 @@ class Suite:
         if self._pdf_db is not None:
             self._pdf_db.close()
         shutil.rmtree(self.work, ignore_errors=True)
+
+
+# B11's and B12's baselines, each a whole process as the command is
+INTEGRITY_ONLY = (
+    "import sqlite3, sys\n"
+    "c = sqlite3.connect(f'file:{sys.argv[1]}?mode=ro', uri=True)\n"
+    "print(c.execute('PRAGMA integrity_check').fetchone()[0])"
+)
+BACKUP_ONLY = (
+    "import sqlite3, sys\n"
+    "s = sqlite3.connect(f'file:{sys.argv[1]}?mode=ro', uri=True)\n"
+    "d = sqlite3.connect(sys.argv[2])\n"
+    "s.backup(d, pages=1024)\n"
+    "d.close()"
+)
+
+
+def run_measured(command: list[str]) -> tuple[float, float, int]:
+    """Run a process; its wall seconds, peak resident memory (MB) and exit status."""
+    env = cache.isolated_env(Path(tempfile.mkdtemp(prefix="safety-")))
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command,
+        cwd=cache.ROOT.parent,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _pid, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return seconds, usage.ru_maxrss / 1024, process.returncode
 
 
 def _settled_size(path: Path) -> int:
@@ -740,7 +854,8 @@ def table(results: list[Result]) -> str:
     for r in results:
         growth = r.details.get("growth")
         if growth and len(growth) > 1:
-            key = "median_ms" if "median_ms" in next(iter(growth.values())) else "above_baseline_mb"
+            first = next(iter(growth.values()))
+            key = next(k for k in ("median_ms", "above_baseline_mb", "seconds") if k in first)
             steps = ", ".join(
                 f"{int(k):,}: {fmt(v[key])}"
                 for k, v in sorted(growth.items(), key=lambda kv: int(kv[0]))

@@ -43,6 +43,8 @@ def application() -> object:
     QApplication.setApplicationName("crlmboard")
     QApplication.setDesktopFileName(DESKTOP_ID)  # the Linux desktop entry (packaging/linux)
     QApplication.setWindowIcon(app_icon())
+    from crlmboard.ui.fonts import load_bundled_fonts
+
     load_bundled_fonts()
     return app
 
@@ -64,22 +66,6 @@ def app_icon() -> QIcon:
         if item.is_file():
             icon.addFile(str(item))
     return icon
-
-
-def load_bundled_fonts() -> int:
-    """Make the fonts shipped for the PDFs available on screen too, so names in any script
-    (Greek, Cyrillic, Arabic, Hebrew, CJK) show even where the system has no such font."""
-    from importlib import resources
-
-    from PySide6.QtGui import QFontDatabase
-
-    folder = resources.files("crlmboard") / "resources" / "fonts"
-    loaded = 0
-    if folder.is_dir():
-        for item in folder.iterdir():
-            if item.name.lower().endswith(".ttf"):
-                loaded += QFontDatabase.addApplicationFont(str(item)) >= 0
-    return loaded
 
 
 def open_window(where: str | None) -> tuple[object, Board] | None:
@@ -152,7 +138,7 @@ def _first_start(
         )
     choice = first_start_choice(text, can_create)
     if choice == CREATE:
-        from crlmboard.services.maintenance import init_database
+        from crlmboard.services.board import init_database
 
         init_database(where, user=user).close()
         return Board.open(where, profile=profile, user=user, create=False)
@@ -178,5 +164,8 @@ def run_app(where: str | None = None) -> int:
     window, board = opened
     window.show()  # type: ignore[attr-defined]
     status = app.exec()  # type: ignore[attr-defined]
-    board.close()
+    # the database open now (File > Open or a restore may have replaced the first one) was
+    # closed on the worker when the window closed; this makes sure of it
+    window.door.board.close()  # type: ignore[attr-defined]
+    del board
     return int(status)

@@ -49,7 +49,9 @@ def _open(args: argparse.Namespace) -> Board:
     # A command holds the one-writer lock only while it writes, waiting a little for it.
     wait = float(os.environ.get("CRLMBOARD_LOCK_WAIT") or 10)
     try:
-        return Board.open(_db(args), exclusive=False, wait=wait, create=False)
+        # quick_check and the open-time backup wait for the command's first write: a
+        # read-only command never waits for them (performance.md)
+        return Board.open(_db(args), exclusive=False, wait=wait, create=False, defer_checks=True)
     except DatabaseMissing as error:
         demo = default_demo_database()
         if _db(args) is None and demo.exists():
@@ -60,7 +62,7 @@ def _open(args: argparse.Namespace) -> Board:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from crlmboard.services.maintenance import init_database
+    from crlmboard.services.board import init_database
 
     board = init_database(_db(args))
     try:
@@ -118,6 +120,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    if args.preview:
+        return _preview_import(args)
+
     from crlmboard.services.cases import ImportStopped
 
     with _open(args) as board:
@@ -149,6 +154,56 @@ def _print_import(summary: ImportSummary) -> None:
         _err(f"refused {file}:")
         for problem in problems:
             _err(f"  {problem}")
+
+
+def _preview_import(args: argparse.Namespace) -> int:
+    """What an import of one bundle or referral CSV would do, item by item; nothing written."""
+    from crlmboard.domain.validation import InvalidInput
+
+    path = Path(args.path)
+    if not path.is_file():
+        _err(f"{path}: not a file (a preview reads one bundle or one referral CSV)")
+        return EXIT_BAD_INPUT
+    with _open(args) as board:
+        try:
+            if path.suffix.lower() == ".csv":
+                preview = board.interop.preview_referrals(path)
+                for note in preview.notes:
+                    _out(note)
+                for row in preview.rows:
+                    _out(f"row {row.row} ({row.mrn}): {row.action} {sorted(row.fields)}")
+                _out(f"{preview.creates} to create, {preview.updates} to update; nothing written.")
+                return EXIT_OK
+            case, notes = board.interop.preview_bundle(path)
+        except InvalidInput as error:
+            _err(f"refused {path}:")
+            for problem in error.problems:
+                _err(f"  {problem}")
+            return EXIT_BAD_INPUT
+    _out(f"{path}: the case {case.mrn} would be imported")
+    if notes:
+        _out(f"not imported ({len(notes)}):")
+        for note in notes:
+            _out(f"  {note}")
+    else:
+        _out("everything in the bundle is mapped")
+    _out("nothing written (preview)")
+    return EXIT_OK
+
+
+def cmd_mrn_system(args: argparse.Namespace) -> int:
+    from crlmboard.domain.validation import InvalidInput
+
+    with _open(args) as board:
+        if args.system is not None:
+            try:
+                board.interop.set_mrn_system(args.system)
+            except InvalidInput as error:
+                for problem in error.problems:
+                    _err(str(problem))
+                return EXIT_BAD_INPUT
+        _out(board.interop.mrn_system())
+    return EXIT_OK
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -467,12 +522,24 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="update cases that already exist (their reviews are kept)",
     )
+    p.add_argument(
+        "--preview",
+        action="store_true",
+        help="show what one bundle or referral CSV would import, item by item, and what "
+        "it would leave out; write nothing",
+    )
     p = command("export", cmd_export, "export a case as a crlmboard.case/1 file")
     p.add_argument("mrn")
     p.add_argument("-o", "--output", required=True, help="file to write ('-' for stdout)")
     p = command("fhir", cmd_fhir, "export a case as an mCODE (FHIR R4) bundle")
     p.add_argument("mrn")
     p.add_argument("-o", "--output", required=True, help="file to write ('-' for stdout)")
+    p = command(
+        "mrn-system",
+        cmd_mrn_system,
+        "show or set this site's MRN identifier system for mCODE bundles",
+    )
+    p.add_argument("system", nargs="?", help="an http(s) URL or urn:oid:… of the hospital's MRNs")
     p = command("list", cmd_list, "list cases, filtered by MRN or name")
     p.add_argument("query", nargs="?", default="")
     p.add_argument(

@@ -45,7 +45,7 @@ if ! "$PY" -c "import PySide6, sqlmodel, alembic, reportlab, psycopg, platformdi
 then
   "$PY" -m pip install -q -e .
 fi
-"$PY" -c "import build" 2>/dev/null || "$PY" -m pip install -q "build>=1.2"
+"$PY" -c "import build.__main__" 2>/dev/null || "$PY" -m pip install -q "build>=1.2"
 "$PY" -c "import PyInstaller" 2>/dev/null || "$PY" -m pip install -q "pyinstaller>=6.10,<7"
 VERSION=$("$PY" -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["version"])')
 echo "crlmboard $VERSION, PyInstaller $("$PY" -m PyInstaller --version)"

@@ -9,6 +9,11 @@ QT_LIBS=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-
 bash scripts/setup.sh postgresql poppler-utils fonts-dejavu-core desktop-file-utils appstream \
   "${QT_LIBS[@]}"
 
+# the conformance tests check against published FHIR packages, fetched with npm into a cache
+command -v npm >/dev/null || bash scripts/setup.sh npm
+echo "== FHIR packages (mCODE 4.0.0, core extensions, R4 definitions)"
+.venv/bin/python -m tests.fhirconformance.packages
+
 export QT_QPA_PLATFORM=offscreen
 export CRLMBOARD_LOG_DIR="${CRLMBOARD_LOG_DIR:-$(mktemp -d)}"
 

@@ -49,9 +49,27 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "board.sqlite3"
 
 
+class Calendar:
+    """A test board's clock: TODAY unless a test turns it (`turn_to`), e.g. to a meeting's
+    day, since a review is signed on or after its meeting's date."""
+
+    def __init__(self, day: date = TODAY) -> None:
+        self.day = day
+
+    def __call__(self) -> date:
+        return self.day
+
+
+def turn_to(board: Board, day: date | str) -> None:
+    """Set the test board's today (its clock must be a `Calendar`)."""
+    calendar = board.today
+    assert isinstance(calendar, Calendar)
+    calendar.day = day if isinstance(day, date) else date.fromisoformat(day)
+
+
 @pytest.fixture
 def board(db_path: Path) -> Iterator[Board]:
-    with Board.open(db_path, clock=lambda: TODAY) as opened:
+    with Board.open(db_path, clock=Calendar()) as opened:
         yield opened
 
 
@@ -63,3 +81,14 @@ def postgres_url() -> str:
             "which starts a PostgreSQL server"
         )
     return url
+
+
+@pytest.fixture(scope="session")
+def fhir_validator() -> Any:
+    """The validator loaded with the pinned published packages (mCODE 4.0.0, the core
+    extensions and the R4 definitions), fetched into the cache on first use."""
+    from tests.fhirconformance.packages import fetch_all
+    from tests.fhirconformance.validator import Definitions, Validator
+
+    folders = fetch_all()
+    return Validator(Definitions(folders.values()))

@@ -70,3 +70,14 @@ class AgendaItem(Record):
 
 
 Meeting.model_rebuild()
+
+
+def signing_too_early(meeting_date: date, today: date) -> str:
+    """Why a review of a meeting on `meeting_date` cannot be signed `today` ('' if it can):
+    the board signs what it decided, so never before the meeting has taken place."""
+    if today >= meeting_date:
+        return ""
+    return (
+        f"the meeting is on {meeting_date.isoformat()}; a review is signed on or after "
+        f"the meeting's date, not before (today is {today.isoformat()})"
+    )

@@ -297,6 +297,10 @@ class Regimen(StrEnum):
 OXALIPLATIN_REGIMENS = frozenset({Regimen.FOLFOX, Regimen.CAPOX, Regimen.FOLFOXIRI})
 IRINOTECAN_REGIMENS = frozenset({Regimen.FOLFIRI, Regimen.CAPIRI, Regimen.FOLFOXIRI})
 THREE_WEEKLY_REGIMENS = frozenset({Regimen.CAPOX, Regimen.CAPIRI, Regimen.CAPECITABINE})
+FOUR_WEEKLY_REGIMENS = frozenset({Regimen.TRIFLURIDINE_TIPIRACIL})
+CYCLE_LENGTHS_DAYS = (14, 21, 28)
+"""Cycle lengths a regimen is given in: two-, three- and four-weekly (trifluridine/tipiracil:
+days 1–5 and 8–12 of a 28-day cycle)."""
 
 
 class Biologic(StrEnum):
@@ -545,9 +549,9 @@ class MolecularProfile(Record):
     def cross_checks(self, today: dt.date) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
         if self.kras_variant is not None and self.kras != RasResult.MUTANT:
-            problems.append(("kras_variant", "only allowed when kras is mutant"))
+            problems.append(("kras_variant", "only allowed when KRAS is mutant"))
         if self.nras_variant is not None and self.nras != RasResult.MUTANT:
-            problems.append(("nras_variant", "only allowed when nras is mutant"))
+            problems.append(("nras_variant", "only allowed when NRAS is mutant"))
         return problems
 
 
@@ -583,6 +587,8 @@ class ChemotherapyCycle(Record):
     def effective_cycle_length_days(self) -> int:
         if self.cycle_length_days is not None:
             return self.cycle_length_days
+        if self.regimen in FOUR_WEEKLY_REGIMENS:
+            return 28
         return 21 if self.regimen in THREE_WEEKLY_REGIMENS else 14
 
     @property
@@ -590,8 +596,8 @@ class ChemotherapyCycle(Record):
         return 100.0 if self.dose_percent is None else self.dose_percent
 
     def cross_checks(self, today: dt.date) -> list[tuple[str, str]]:
-        if self.cycle_length_days is not None and self.cycle_length_days not in (14, 21):
-            return [("cycle_length_days", "must be 14 or 21")]
+        if self.cycle_length_days is not None and self.cycle_length_days not in CYCLE_LENGTHS_DAYS:
+            return [("cycle_length_days", "must be 14, 21 or 28")]
         return []
 
 
@@ -641,7 +647,7 @@ class ImagingTimepointFields(Record):
             and self.total_liver_volume_ml is not None
             and self.flr_volume_ml > self.total_liver_volume_ml
         ):
-            return [("flr_volume_ml", "must not exceed total_liver_volume_ml")]
+            return [("flr_volume_ml", "must not exceed the total liver volume")]
         return []
 
 

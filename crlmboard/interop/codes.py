@@ -58,21 +58,65 @@ CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-st
 DATA_ABSENT_REASON = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
 RESOURCE_TYPES = "http://hl7.org/fhir/resource-types"
 
-PROJECT = "urn:crlmboard:fhir"
-"""Namespace of the project's own code systems, extensions and identifier systems."""
+PROJECT_OID = "2.25.147690648785465418460051825609644219953"
+"""The project's OID: the `2.25` arc (ITU-T X.667) of the UUID
+6f1c2f2e-4c1b-5b8e-9a57-8d7f2f0c9e31, globally unique without registration.  Below it:
+`.1.N` code systems, `.2.N` extensions, `.3.N` identifier systems (numbers fixed forever)."""
+PROJECT = f"urn:oid:{PROJECT_OID}"
+LEGACY_PROJECT = "urn:crlmboard:fhir"
+"""The namespace of bundles written before 0.x (read on import, never written)."""
+
+_CODE_SYSTEMS = (
+    "histology",
+    "test",
+    "mmr",
+    "drug",
+    "procedure",
+    "modality",
+    "lesion-status",
+    "strategy",
+    "role",
+    "care-plan-activity",
+)
+_EXTENSIONS = (
+    "chemotherapy-cycle",
+    "immunotherapy-dose",
+    "procedure-details",
+    "imaging-timepoint",
+    "lesion-measurement",
+    "attendee-role",
+    "review-record",
+    "extrahepatic-disease",
+    "markers-not-determined",
+)
+_IDENTIFIERS = ("mrn", "review-sha256", "evaluation-input-sha256")
 
 
 def project_system(name: str) -> str:
-    return f"{PROJECT}:CodeSystem:{name}"
+    return f"{PROJECT}.1.{_CODE_SYSTEMS.index(name) + 1}"
 
 
 def project_extension(name: str) -> str:
-    return f"{PROJECT}:StructureDefinition:{name}"
+    return f"{PROJECT}.2.{_EXTENSIONS.index(name) + 1}"
 
 
-MRN_SYSTEM = f"{PROJECT}:identifier:mrn"
-REVIEW_HASH_SYSTEM = f"{PROJECT}:identifier:review-sha256"
-EVALUATION_INPUT_SYSTEM = f"{PROJECT}:identifier:evaluation-input-sha256"
+def legacy_names() -> dict[str, str]:
+    """Each `urn:crlmboard:fhir:` URI of older bundles → today's OID URI."""
+    out = {f"{LEGACY_PROJECT}:CodeSystem:{n}": project_system(n) for n in _CODE_SYSTEMS}
+    out |= {f"{LEGACY_PROJECT}:StructureDefinition:{n}": project_extension(n) for n in _EXTENSIONS}
+    out |= {f"{LEGACY_PROJECT}:identifier:{n}": identifier_system(n) for n in _IDENTIFIERS}
+    return out
+
+
+def identifier_system(name: str) -> str:
+    return f"{PROJECT}.3.{_IDENTIFIERS.index(name) + 1}"
+
+
+MRN_SYSTEM = identifier_system("mrn")
+"""The MRN identifier system when the site has not set its own (`InteropService.set_mrn_system`):
+every hospital should set its own, or two hospitals' MRNs collide."""
+REVIEW_HASH_SYSTEM = identifier_system("review-sha256")
+EVALUATION_INPUT_SYSTEM = identifier_system("evaluation-input-sha256")
 
 STANDARD_SYSTEMS = frozenset(
     {
@@ -159,12 +203,16 @@ HISTOLOGY_EXTENSION = MCODE + "mcode-histology-morphology-behavior"
 PROCEDURE_INTENT_EXTENSION = MCODE + "mcode-procedure-intent"
 EVIDENCE_TYPE_EXTENSION = MCODE + "mcode-cancer-disease-status-evidence-type"
 CONDITION_RELATED_EXTENSION = "http://hl7.org/fhir/StructureDefinition/condition-related"
+RELATED_CONDITION_EXTENSION = MCODE + "mcode-related-condition"  # on BodyStructure
 CHEMOTHERAPY_CYCLE_EXTENSION = project_extension("chemotherapy-cycle")
 IMMUNOTHERAPY_DOSE_EXTENSION = project_extension("immunotherapy-dose")
 PROCEDURE_DETAILS_EXTENSION = project_extension("procedure-details")
 IMAGING_TIMEPOINT_EXTENSION = project_extension("imaging-timepoint")
 LESION_MEASUREMENT_EXTENSION = project_extension("lesion-measurement")
 ATTENDEE_ROLE_EXTENSION = project_extension("attendee-role")
+REVIEW_RECORD_EXTENSION = project_extension("review-record")
+EXTRAHEPATIC_DISEASE_EXTENSION = project_extension("extrahepatic-disease")
+MARKERS_NOT_DETERMINED_EXTENSION = project_extension("markers-not-determined")
 
 # -- patient ------------------------------------------------------------------------------
 
@@ -239,10 +287,9 @@ PRIMARY_SITE_CONDITION: dict[PrimarySite, Code] = {
     PrimarySite.RECTUM: RECTUM_CANCER,
 }
 HISTOLOGY: dict[Histology, tuple[Code, ...]] = {
-    # 35917007 is reported as inactive in recent SNOMED CT releases; the ICD-O-3 morphology
-    # next to it is certain.
+    # 1187332001 replaced 35917007 (inactivated 2022-01-31); ICD-O-3 next to it
     Histology.ADENOCARCINOMA: (
-        Code(SNOMED, "35917007", "Adenocarcinoma, no subtype"),
+        Code(SNOMED, "1187332001", "Adenocarcinoma"),
         Code(ICDO3, "8140/3", "Adenocarcinoma, NOS"),
     ),
     Histology.MUCINOUS: (
@@ -257,9 +304,10 @@ HISTOLOGY: dict[Histology, tuple[Code, ...]] = {
 }
 LIVER = Code(SNOMED, "10200004", "Liver structure")
 LIVER_METASTASES = Code(SNOMED, "94381002", "Secondary malignant neoplasm of liver")
-TUMOR_MORPHOLOGY = Code(
-    SNOMED, "367651003", "Malignant neoplasm of primary, secondary, or uncertain origin"
-)
+# the root of mCODE's TumorMorphologyVS; it replaced the inactive 367651003
+TUMOR_MORPHOLOGY = Code(SNOMED, "1240414004", "Malignant neoplasm")
+INACTIVE_SNOMED: dict[str, str] = {"35917007": "1187332001", "367651003": "1240414004"}
+"""Inactive SNOMED CT codes of older bundles → their active replacements (read on import)."""
 BODY_STRUCTURE_TYPE = Code(RESOURCE_TYPES, "BodyStructure", "BodyStructure")
 
 # -- TNM (AJCC 8th edition) ---------------------------------------------------------------
@@ -332,6 +380,14 @@ GENES: dict[str, Code] = {
     "braf": Code(HGNC, "HGNC:1097", "BRAF"),
 }
 BRAF_V600E = "V600E"
+PROTEIN_REFSEQ: dict[str, str] = {
+    # MANE Select RefSeq proteins (KRAS NM_004985.5, NRAS NM_002524.5, BRAF NM_004333.6)
+    "kras": "NP_004976.2",
+    "nras": "NP_002515.1",
+    "braf": "NP_004324.2",
+}
+GENE_SYSTEMS = (HGNC, "http://www.genenames.org")
+"""HGNC as Genomics Reporting names it, and as the mCODE examples do."""
 BRAF_RESULTS = tuple(BrafResult)
 
 MSI = Code(
@@ -355,6 +411,7 @@ HER2_VALUES: dict[Her2Result, Code] = {
 }
 CEA = Code(LOINC, "2039-6", "Carcinoembryonic Ag [Mass/volume] in Serum or Plasma")
 NG_PER_ML = {"unit": "ng/mL", "system": UCUM, "code": "ng/mL"}
+CEA_UNITS = ("ng/mL", "ug/L")  # µg/L is the same quantity
 MILLIMETRE = {"unit": "mm", "system": UCUM, "code": "mm"}
 
 # -- drugs --------------------------------------------------------------------------------
@@ -447,6 +504,13 @@ PRIMARY_PROCEDURES = frozenset({ProcedureType.COLECTOMY, ProcedureType.PROCTECTO
 
 TUMOR_SIZE = Code(LOINC, "21889-1", "Size Tumor")
 LONGEST_DIMENSION = Code(LOINC, "33728-7", "Size.maximum dimension in Tumor")
+TUMOR_SIZE_METHOD: dict[Modality, Code] = {  # mCODE TumorSizeMethodVS
+    Modality.CT: Code(SNOMED, "77477000", "Computerized axial tomography"),
+    Modality.MRI: Code(SNOMED, "113091000", "Magnetic resonance imaging"),
+    Modality.PET_CT: Code(SNOMED, "82918005", "Positron emission tomography"),
+    Modality.ULTRASOUND: Code(SNOMED, "16310003", "Diagnostic ultrasonography"),
+    Modality.INTRAOPERATIVE_ULTRASOUND: Code(SNOMED, "16310003", "Diagnostic ultrasonography"),
+}
 MODALITY_DICOM: dict[Modality, tuple[Code, ...]] = {
     Modality.CT: (Code(DICOM, "CT", "Computed Tomography"),),
     Modality.MRI: (Code(DICOM, "MR", "Magnetic Resonance"),),

@@ -6,9 +6,14 @@ point at them, entries come in a fixed order.  Every resource names its profile 
 `meta.profile`; codes come from `codes.py`.  The RECIST category per imaging timepoint is the
 guideline engine's (`domain.engine.evaluate`), evaluated as of `as_of` with `profile`.
 
-Cycle, dose, lesion and timepoint details that mCODE has no element for travel in the
-project's own extensions (`urn:crlmboard:fhir:StructureDefinition:*`) so that a bundle read
-back by `mcode_import` gives the same case for every field the mapping covers.
+Cycle, dose, lesion, timepoint, review and extrahepatic-disease details that mCODE has no
+element for travel in the project's own extensions (URIs under the project's OID, see
+`codes.PROJECT`) so that a bundle read back by `mcode_import` gives the same case for every
+field the mapping covers.  The MRN's identifier system is the site's (`mrn_system`).
+
+Each observation is dated at what it describes: T and N at the primary's diagnosis, the M
+category and the stage group (stage IV because of the liver metastases) at the liver
+metastases' diagnosis, results at their test or imaging date.
 """
 
 from __future__ import annotations
@@ -31,7 +36,9 @@ from crlmboard.domain.models import (
     ExtrahepaticSite,
     ImmunotherapyDose,
     LesionMeasurement,
+    PrimarySite,
     Procedure,
+    ProcedureType,
     RasResult,
     StagingBasis,
 )
@@ -41,7 +48,13 @@ NAMESPACE = uuid.UUID("6f1c2f2e-4c1b-5b8e-9a57-8d7f2f0c9e31")
 """Namespace of the UUIDv5 resource ids (fixed forever: ids must not change)."""
 
 DATA_ABSENT_EXTENSION = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
-PROTEIN_CHANGE = re.compile(r"^(p\.)?([A-Z]\d+[A-Z*])$")
+PROTEIN_CHANGE = re.compile(r"^(?:p\.)?\(?([A-Z])(\d+)([A-Z*])\)?$")
+AMINO_ACIDS = {
+    "A": "Ala", "R": "Arg", "N": "Asn", "D": "Asp", "C": "Cys", "E": "Glu", "Q": "Gln",
+    "G": "Gly", "H": "His", "I": "Ile", "L": "Leu", "K": "Lys", "M": "Met", "F": "Phe",
+    "P": "Pro", "S": "Ser", "T": "Thr", "W": "Trp", "Y": "Tyr", "V": "Val", "*": "Ter",
+}  # fmt: skip
+PATIENT_BUNDLE_PROFILE = c.MCODE + "mcode-patient-bundle"
 
 
 def resource_id(mrn: str, *parts: object) -> str:
@@ -68,12 +81,15 @@ def m_category(case: Case) -> str:
     return "m1b" if sites else "m1a"
 
 
-def protein_change(variant: str) -> dict[str, Any]:
-    """A variant like "G12D" as a pHGVS code where it has that shape, else as text."""
+def protein_change(gene: str, variant: str) -> dict[str, Any]:
+    """A variant like "G12D" as HGVS on the gene's RefSeq protein, `NP_004976.2:p.(Gly12Asp)`
+    (predicted change, three-letter amino acids), where it has that shape; else as text."""
     match = PROTEIN_CHANGE.match(variant.strip())
-    if match:
-        code = "p." + match.group(2)
-        return {"coding": [{"system": c.HGVS, "code": code}], "text": variant}
+    if match and gene in c.PROTEIN_REFSEQ and match.group(1) in AMINO_ACIDS:
+        before, position, after = match.groups()
+        change = f"p.({AMINO_ACIDS[before]}{position}{AMINO_ACIDS[after]})"
+        code = f"{c.PROTEIN_REFSEQ[gene]}:{change}"
+        return {"coding": [{"system": c.HGVS, "code": code, "display": code}], "text": variant}
     return {"text": variant}
 
 
@@ -114,13 +130,17 @@ class _Bundle:
         return url
 
 
-def case_to_bundle(case: Case, *, as_of: date, profile: Profile) -> dict[str, Any]:
-    """The mCODE bundle of a case (plain JSON-ready data)."""
-    return _Exporter(case, as_of, profile).bundle()
+def case_to_bundle(
+    case: Case, *, as_of: date, profile: Profile, mrn_system: str = c.MRN_SYSTEM
+) -> dict[str, Any]:
+    """The mCODE bundle of a case (plain JSON-ready data); `mrn_system` is the site's MRN
+    identifier system."""
+    return _Exporter(case, as_of, profile, mrn_system).bundle()
 
 
 class _Exporter:
-    def __init__(self, case: Case, as_of: date, profile: Profile):
+    def __init__(self, case: Case, as_of: date, profile: Profile, mrn_system: str):
+        self.mrn_system = mrn_system
         self.case = case
         self.as_of = as_of
         self.profile = profile
@@ -144,6 +164,7 @@ class _Exporter:
         self.add_staging()
         self.add_molecular()
         self.add_cea()
+        self.add_primary_resection()
         self.add_treatments()
         self.add_imaging()
         self.add_disease_status()
@@ -152,6 +173,7 @@ class _Exporter:
             {
                 "resourceType": "Bundle",
                 "id": resource_id(self.case.mrn, "Bundle"),
+                "meta": {"profile": [PATIENT_BUNDLE_PROFILE]},
                 "type": "collection",
                 "timestamp": f"{self.as_of.isoformat()}T00:00:00Z",
                 "entry": self.out.entries,
@@ -169,7 +191,7 @@ class _Exporter:
                 {
                     "use": "usual",
                     "type": c.MRN_TYPE.concept(),
-                    "system": c.MRN_SYSTEM,
+                    "system": self.mrn_system,
                     "value": p.mrn,
                 }
             ],
@@ -182,12 +204,8 @@ class _Exporter:
         if not name:  # US Core: a name is required, so say that it is not known
             name["extension"] = [{"url": DATA_ABSENT_EXTENSION, "valueCode": "unknown"}]
         resource["name"] = [name]
-        if p.sex is not None:
-            resource["gender"] = p.sex.value
-        else:
-            resource["_gender"] = {
-                "extension": [{"url": DATA_ABSENT_EXTENSION, "valueCode": "unknown"}]
-            }
+        # FHIR's administrative gender has the same four values; not recorded is "unknown"
+        resource["gender"] = p.sex.value if p.sex is not None else "unknown"
         if p.birth_date is not None:
             resource["birthDate"] = p.birth_date.isoformat()
         self.patient = self.out.add("patient", resource)
@@ -266,10 +284,20 @@ class _Exporter:
                 resource["stage"] = [{"assessment": [self.ref(stage_ref)]}]
             self.primary = self.out.add("primary", resource, "primary")
         resource = self._condition(c.LIVER_METASTASES.concept())
+        related: list[dict[str, Any]] = []
         if self.primary is not None:
-            resource["extension"] = [
+            related.append(
                 {"url": c.CONDITION_RELATED_EXTENSION, "valueReference": self.ref(self.primary)}
-            ]
+            )
+        for disease in self.case.extrahepatic_disease:
+            parts = [_sub("site", "valueCode", disease.site.value)]
+            if disease.detected_on is not None:
+                parts.append(_sub("detectedOn", "valueDate", disease.detected_on.isoformat()))
+            if disease.resectable is not None:
+                parts.append(_sub("resectable", "valueBoolean", disease.resectable))
+            related.append({"url": c.EXTRAHEPATIC_DISEASE_EXTENSION, "extension": parts})
+        if related:
+            resource["extension"] = related
         resource["bodySite"] = [c.LIVER.concept()]
         if self.case.liver_metastases_diagnosis_date is not None:
             resource["onsetDateTime"] = self.case.liver_metastases_diagnosis_date.isoformat()
@@ -287,14 +315,17 @@ class _Exporter:
         if primary is None or self.primary is None or (primary.t is None and primary.n is None):
             return
         basis = primary.staging_basis or StagingBasis.CLINICAL
+        category = c.LABORATORY if basis == StagingBasis.PATHOLOGICAL else c.IMAGING_CATEGORY
         common: dict[str, Any] = {
             "status": "final",
+            "category": [category.concept()],
             **self.subject(),
             "method": c.AJCC_8TH.concept(),
             "focus": [self.ref(self.primary)],
         }
-        if primary.diagnosis_date is not None:
-            common["effectiveDateTime"] = primary.diagnosis_date.isoformat()
+        # T and N describe the primary at its diagnosis; M1 and stage IV the liver metastases
+        dated: dict[str, Any] = {"t": primary.diagnosis_date, "n": primary.diagnosis_date}
+        dated["m"] = dated["stage"] = self.case.liver_metastases_diagnosis_date
         members = []
         categories: list[tuple[str, str, StagingBasis, str]] = []
         if primary.t is not None:
@@ -310,6 +341,7 @@ class _Exporter:
                     {
                         "resourceType": "Observation",
                         **common,
+                        **_effective(dated[key]),
                         "code": c.TNM_OBSERVATION[(key, category_basis)].concept(),
                         "valueCodeableConcept": c.ajcc(category_basis, value).concept(),
                     },
@@ -323,6 +355,7 @@ class _Exporter:
             {
                 "resourceType": "Observation",
                 **common,
+                **_effective(dated["stage"]),
                 "code": c.TNM_OBSERVATION[("stage", basis)].concept(),
                 "valueCodeableConcept": c.Code(c.AJCC, group, display).concept(),
                 "hasMember": [self.ref(url) for url in members],
@@ -374,7 +407,7 @@ class _Exporter:
                 components.append(
                     {
                         "code": c.AMINO_ACID_CHANGE.concept(),
-                        "valueCodeableConcept": protein_change(variant),
+                        "valueCodeableConcept": protein_change(gene, variant),
                     }
                 )
             resource["component"] = components
@@ -384,15 +417,16 @@ class _Exporter:
             ("mmr", c.MMR, molecular.mmr, c.MMR_VALUES),
             ("her2", c.HER2, molecular.her2, c.HER2_VALUES),
         ]
+        not_determined = []
         for key, test, value, table in markers:
             if value is None:
                 continue
+            if value not in table:  # a tumor marker test needs a value: say it on the report
+                not_determined.append(_sub("test", "valueCode", key))
+                continue
             resource = self._lab()
             resource["code"] = test.concept()
-            if value in table:
-                resource["valueCodeableConcept"] = table[value].concept()
-            else:
-                resource["dataAbsentReason"] = c.UNKNOWN.concept()
+            resource["valueCodeableConcept"] = table[value].concept()
             results.append(self.out.add("tumor_marker", resource, "marker", key))
         report: dict[str, Any] = {
             "resourceType": "DiagnosticReport",
@@ -401,6 +435,10 @@ class _Exporter:
             "code": c.GENOMICS_REPORT.concept(),
             **self.subject(),
         }
+        if not_determined:
+            report["extension"] = [
+                {"url": c.MARKERS_NOT_DETERMINED_EXTENSION, "extension": not_determined}
+            ]
         if molecular.tested_on is not None:
             report["effectiveDateTime"] = molecular.tested_on.isoformat()
             report["issued"] = f"{molecular.tested_on.isoformat()}T00:00:00Z"
@@ -428,6 +466,35 @@ class _Exporter:
             )
 
     # -- treatments ---------------------------------------------------------------------
+
+    def add_primary_resection(self) -> None:
+        """The primary's resection (its date in the case) as a surgical procedure."""
+        primary = self.case.primary
+        if primary is None or primary.resection_date is None or self._resection_recorded():
+            return
+        operation = (
+            ProcedureType.PROCTECTOMY
+            if primary.site == PrimarySite.RECTUM
+            else ProcedureType.COLECTOMY
+        )
+        resource: dict[str, Any] = {
+            "resourceType": "Procedure",
+            "extension": [
+                {
+                    "url": c.PROCEDURE_DETAILS_EXTENSION,
+                    "extension": [_sub("key", "valueString", "primary.resection_date")],
+                }
+            ],
+            "status": "completed",
+            "code": c.concept(c.PROCEDURE_CODES[operation], "Resection of the primary tumour"),
+            **self.subject(),
+            "performedDateTime": primary.resection_date.isoformat(),
+        }
+        if self.primary is not None:
+            resource["reasonReference"] = [self.ref(self.primary)]
+        if primary.site is not None:
+            resource["bodySite"] = [c.PRIMARY_SITE_BODY_SITE[primary.site].concept()]
+        self.out.add("procedure", resource, "primary-resection")
 
     def add_treatments(self) -> None:
         for i, treatment in enumerate(self.case.treatments):
@@ -475,8 +542,16 @@ class _Exporter:
             resource = self._administration(
                 drug, cycle.date, c.SETTING_INTENT[cycle.setting], {"url": url, "extension": parts}
             )
-            if cycle.dose_percent is not None:
-                resource["dosage"] = {"text": f"{cycle.dose_percent:g} % of the planned dose"}
+            if cycle.dose_percent is not None:  # mad-1: a dosage needs a dose or a rate
+                resource["dosage"] = {
+                    "text": f"{cycle.dose_percent:g} % of the planned dose",
+                    "dose": {
+                        "value": cycle.dose_percent,
+                        "unit": "% of the planned dose",
+                        "system": c.UCUM,
+                        "code": "%",
+                    },
+                }
             self.out.add("medication", resource, key, drug)
 
     def _immunotherapy(self, key: str, dose: ImmunotherapyDose) -> None:
@@ -496,10 +571,25 @@ class _Exporter:
                 drug,
             )
 
+    def _resection_recorded(self) -> bool:
+        """Whether a colectomy or proctectomy treatment is the primary's resection."""
+        return any(self._is_primary_resection(t) for t in self.case.treatments)
+
+    def _is_primary_resection(self, treatment: object) -> bool:
+        primary = self.case.primary
+        return (
+            isinstance(treatment, Procedure)
+            and treatment.procedure in c.PRIMARY_PROCEDURES
+            and primary is not None
+            and treatment.date == primary.resection_date
+        )
+
     def _procedure(self, key: str, procedure: Procedure) -> None:
         on_primary = procedure.procedure in c.PRIMARY_PROCEDURES
         reason = self.primary if on_primary and self.primary is not None else self.secondary
         parts = [_sub("key", "valueString", key)]
+        if self._is_primary_resection(procedure):
+            parts.append(_sub("primaryResection", "valueBoolean", True))
         parts += [_sub("segment", "valueInteger", s) for s in procedure.segments or []]
         parts += [_sub("lesion", "valueString", lesion) for lesion in procedure.lesion_ids or []]
         if procedure.segments is not None and not procedure.segments:
@@ -570,7 +660,7 @@ class _Exporter:
                 "resourceType": "BodyStructure",
                 "extension": [
                     {
-                        "url": c.CONDITION_RELATED_EXTENSION,
+                        "url": c.RELATED_CONDITION_EXTENSION,
                         "valueReference": self.ref(self.secondary),
                     }
                 ],
@@ -620,6 +710,8 @@ class _Exporter:
             "derivedFrom": [self.ref(study)],
             "component": [longest],
         }
+        if timepoint.modality is not None:
+            resource["method"] = c.TUMOR_SIZE_METHOD[timepoint.modality].concept()
         if parts:
             resource["extension"] = [{"url": c.LESION_MEASUREMENT_EXTENSION, "extension": parts}]
         self.out.add("tumor_size", resource, key, "lesion", lesion.id)
@@ -703,6 +795,7 @@ class _Exporter:
             if not review.signed:
                 continue
             identifiers = [{"system": c.REVIEW_HASH_SYSTEM, "value": review_sha256(review)}]
+            record = _review_record(review)
             evaluation = review.evaluation or {}
             if isinstance(evaluation.get("input_sha256"), str):
                 identifiers.append(
@@ -721,6 +814,12 @@ class _Exporter:
                 **self.subject(),
                 "period": {"start": review.meeting_date.isoformat()},
             }
+            if record:  # an extension without sub-extensions or a value is not allowed (ext-1)
+                resource = {
+                    "resourceType": "CarePlan",
+                    "extension": [{"url": c.REVIEW_RECORD_EXTENSION, "extension": record}],
+                    **{k: v for k, v in resource.items() if k != "resourceType"},
+                }
             if review.question is not None:
                 resource["title"] = review.question
             if review.decision is not None:
@@ -781,6 +880,30 @@ class _Exporter:
             urls[i] = self.out.add("care_plan", resource, "review", i)
 
 
+def _effective(when: date | None) -> dict[str, Any]:
+    return {} if when is None else {"effectiveDateTime": when.isoformat()}
+
+
+def _review_record(review: Review) -> list[dict[str, Any]]:
+    """What a signed review holds beyond the CarePlan's elements, so that it reads back whole
+    (and its content hash with it): rationale, amended review, follow-up, frozen evaluation."""
+    parts = []
+    if review.rationale is not None:
+        parts.append(_sub("rationale", "valueString", review.rationale))
+    if review.amends is not None:
+        parts.append(_sub("amends", "valueInteger", review.amends))
+    if review.follow_up is not None:
+        follow_up = review.follow_up.model_dump(mode="json", exclude_none=True)
+        parts.append(_sub("followUp", "valueString", _canonical(follow_up)))
+    if review.evaluation is not None:
+        parts.append(_sub("evaluation", "valueString", _canonical(review.evaluation)))
+    return parts
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 # -- what the mapping carries ---------------------------------------------------------------
 
 PATIENT_FIELDS = (
@@ -793,7 +916,7 @@ PATIENT_FIELDS = (
     "referring_clinician",
     "referral_date",
 )
-PRIMARY_FIELDS = ("site", "diagnosis_date", "histology", "t", "n")
+PRIMARY_FIELDS = ("site", "diagnosis_date", "histology", "t", "n", "resection_date")
 REVIEW_FIELDS = (
     "meeting_date",
     "question",
@@ -804,6 +927,10 @@ REVIEW_FIELDS = (
     "attendees",
     "signed_by",
     "signed_at",
+    "rationale",
+    "amends",
+    "follow_up",
+    "evaluation",
 )
 
 
@@ -819,20 +946,28 @@ def _texts(value: Any) -> Any:
 def covered(document: dict[str, Any]) -> dict[str, Any]:
     """The part of a `crlmboard.case/1` document an mCODE bundle carries (README lists it).
 
-    A T or N category without a staging basis travels as clinical staging.  Reviews travel
-    only once signed, without their follow-up, frozen evaluation and `amends` index.
+    A T or N category without a staging basis travels as clinical staging, a sex not recorded
+    as unknown.  Reviews travel only once signed, whole.
     """
     out: dict[str, Any] = {
         "format": document.get("format"),
         "patient": {k: v for k, v in document["patient"].items() if k in PATIENT_FIELDS},
     }
+    if out["patient"].get("sex") is None:  # FHIR's gender "unknown" is also "not recorded"
+        out["patient"]["sex"] = "unknown"
     primary = document.get("primary")
     if primary is not None:
         kept = {k: v for k, v in primary.items() if k in PRIMARY_FIELDS}
         if kept.get("t") is not None or kept.get("n") is not None:
             kept["staging_basis"] = primary.get("staging_basis") or "clinical"
         out["primary"] = kept
-    for key in ("liver_metastases_diagnosis_date", "molecular", "treatments", "imaging"):
+    for key in (
+        "liver_metastases_diagnosis_date",
+        "extrahepatic_disease",
+        "molecular",
+        "treatments",
+        "imaging",
+    ):
         if document.get(key) is not None:
             out[key] = document[key]
     out["labs"] = [

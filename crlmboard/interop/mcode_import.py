@@ -9,10 +9,19 @@ raise `InvalidInput` here.
 
 Resources the app derives again (cancer disease status, the M category and stage group,
 tumours as body structures) are read as structure, not as data, and are not listed.
+
+A bundle from another system is read safely: a resource whose status says it is not a fact
+(`entered-in-error`, `cancelled`, `not-done`, a `refuted` condition) is skipped and listed with
+the reason; a bundle whose primary cancer is not colorectal, or that has no liver metastasis,
+is refused whole; codes as the mCODE examples write them (SNOMED CT T/N/M, CEA in µg/L, the
+HGNC system without `/geneId`, `performedPeriod`) are read; URIs of the project's former
+`urn:crlmboard:fhir` namespace and inactive SNOMED CT codes of older bundles are read as
+today's.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,6 +30,7 @@ from typing import Any
 from crlmboard.domain.caseformat import FORMAT
 from crlmboard.domain.models import (
     BrafResult,
+    ExtrahepaticSite,
     Modality,
     NCategory,
     ProcedureType,
@@ -30,6 +40,7 @@ from crlmboard.domain.models import (
 )
 from crlmboard.domain.validation import InvalidInput, Problem
 from crlmboard.interop import codes as c
+from crlmboard.interop.mcode import resource_id
 
 DERIVED_PROFILES = frozenset(
     {
@@ -120,7 +131,9 @@ REV_HISTOLOGY = c.reverse(c.HISTOLOGY)
 REV_MSI = c.reverse(c.MSI_VALUES)
 REV_MMR = c.reverse(c.MMR_VALUES)
 REV_HER2 = c.reverse(c.HER2_VALUES)
-REV_GENE = c.reverse(c.GENES)
+REV_GENE = c.reverse(c.GENES) | {
+    (system, code.code): gene for gene, code in c.GENES.items() for system in c.GENE_SYSTEMS
+}
 REV_DRUG = c.reverse(c.DRUGS)
 REV_INTENT = c.reverse(c.SETTING_INTENT)
 REV_PROCEDURE = c.reverse(c.PROCEDURE_CODES)
@@ -131,6 +144,29 @@ REV_ROLE = c.reverse(c.ROLE)
 REV_TNM = c.reverse(c.TNM_OBSERVATION)
 REV_T = {v: k for k, v in c.T_CATEGORY.items()}
 REV_N = {v: k for k, v in c.N_CATEGORY.items()}
+THREE_LETTER = {
+    "Ala": "A", "Arg": "R", "Asn": "N", "Asp": "D", "Cys": "C", "Glu": "E", "Gln": "Q",
+    "Gly": "G", "His": "H", "Ile": "I", "Leu": "L", "Lys": "K", "Met": "M", "Phe": "F",
+    "Pro": "P", "Ser": "S", "Thr": "T", "Trp": "W", "Tyr": "Y", "Val": "V", "Ter": "*",
+}  # fmt: skip
+HGVS_PROTEIN = re.compile(
+    r"^(?:[A-Z]{2}_\d+(?:\.\d+)?:)?p\.\(?([A-Z][a-z]{2})(\d+)([A-Z][a-z]{2})\)?$"
+)
+AJCC_DISPLAY = re.compile(
+    r"American Joint Committee on Cancer\s+(?:[cpy]{1,2})?(T\w+|N\w+|M\w+)", re.IGNORECASE
+)
+COLORECTAL_ICD10 = ("C18", "C19", "C20")
+ICD10_SYSTEMS = ("http://hl7.org/fhir/sid/icd-10-cm", "http://hl7.org/fhir/sid/icd-10")
+NOT_A_FACT: dict[str, dict[str, str]] = {
+    # resourceType → status value → why it is not imported
+    "Observation": {"entered-in-error": "entered in error", "cancelled": "cancelled"},
+    "DiagnosticReport": {"entered-in-error": "entered in error", "cancelled": "cancelled"},
+    "Procedure": {"entered-in-error": "entered in error", "not-done": "not done"},
+    "MedicationAdministration": {"entered-in-error": "entered in error", "not-done": "not done"},
+    "ImagingStudy": {"entered-in-error": "entered in error", "cancelled": "cancelled"},
+    "CarePlan": {"entered-in-error": "entered in error", "revoked": "revoked"},
+    "ServiceRequest": {"entered-in-error": "entered in error", "revoked": "revoked"},
+}
 DICOM_MODALITY = {
     (c.DICOM, "CT"): Modality.CT,
     (c.DICOM, "MR"): Modality.MRI,
@@ -140,8 +176,79 @@ DICOM_MODALITY = {
 
 
 def bundle_to_document(bundle: Any) -> BundleImport:
-    """Map a bundle to a case document; raise `InvalidInput` if it is not one patient's."""
-    return _Reader(bundle).read()
+    """Map a bundle to a case document; raise `InvalidInput` if it is not one patient's, not
+    colorectal liver metastases, or not shaped as FHIR JSON where the mapping reads it."""
+    try:
+        return _Reader(_normalised(bundle)).read()
+    except InvalidInput:
+        raise
+    except (AttributeError, TypeError, KeyError, ValueError, IndexError) as error:
+        raise InvalidInput(
+            [
+                Problem(
+                    "",
+                    "the bundle is not FHIR R4 JSON where a case is read from it "
+                    f"(an element has the wrong JSON type: {type(error).__name__})",
+                )
+            ]
+        ) from None
+
+
+LEGACY = c.legacy_names()
+
+
+def _normalised(value: Any) -> Any:
+    """A copy with the former project URIs and inactive SNOMED CT codes replaced."""
+    if isinstance(value, dict):
+        out = {k: _normalised(v) for k, v in value.items()}
+        if out.get("system") == c.SNOMED and out.get("code") in c.INACTIVE_SNOMED:
+            out["code"] = c.INACTIVE_SNOMED[out["code"]]
+        return out
+    if isinstance(value, list):
+        return [_normalised(v) for v in value]
+    if isinstance(value, str) and value.startswith(c.LEGACY_PROJECT):
+        return LEGACY.get(value, value)
+    return value
+
+
+def not_a_fact(resource: dict[str, Any]) -> str | None:
+    """Why a resource's status says it is not a fact to import, or None."""
+    kind = resource.get("resourceType")
+    if kind == "Condition":
+        for _, verification in codings(resource.get("verificationStatus")):
+            if verification in ("refuted", "entered-in-error"):
+                return verification.replace("-", " ")
+        return None
+    return NOT_A_FACT.get(str(kind), {}).get(str(resource.get("status")))
+
+
+def is_colorectal(condition: dict[str, Any]) -> bool:
+    """Whether a cancer condition is of the colon or rectum (SNOMED CT, ICD-10 or site)."""
+    code = condition.get("code")
+    for pair in (c.COLON_CANCER, c.RECTUM_CANCER):
+        if has_code(code, pair):
+            return True
+    for system, value in codings(code):
+        if system in ICD10_SYSTEMS and value.upper().startswith(COLORECTAL_ICD10):
+            return True
+    if any(lookup(site, REV_SITE) for site in condition.get("bodySite") or []):
+        return True
+    # the general disorder (how crlmboard writes a primary of unknown site) named as colorectal
+    words = (_text_of(code) or "").lower()
+    generic = has_code(code, c.MALIGNANT_NEOPLASTIC_DISEASE) or has_code(code, LARGE_INTESTINE)
+    return generic and any(w in words for w in ("colorectal", "colon", "rect", "large intestine"))
+
+
+LARGE_INTESTINE = c.Code(c.SNOMED, "363510005", "Malignant tumor of large intestine")
+
+
+def is_liver_metastasis(condition: dict[str, Any]) -> bool:
+    code = condition.get("code")
+    if has_code(code, c.LIVER_METASTASES):
+        return True
+    if any(s in ICD10_SYSTEMS and v.upper().startswith("C78.7") for s, v in codings(code)):
+        return True
+    return any(has_code(site, c.LIVER) for site in condition.get("bodySite") or [])
 
 
 class _Reader:
@@ -166,6 +273,8 @@ class _Reader:
             raise InvalidInput(problems)
         self.notes: list[str] = []
         self.doc: dict[str, Any] = {"format": FORMAT}
+        self.bundle_id = bundle.get("id")
+        self.ours = False  # written by crlmboard for this MRN (known once the patient is read)
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -197,7 +306,9 @@ class _Reader:
             raise InvalidInput(
                 [Problem("entry", f"a bundle must hold exactly one Patient, found {len(patients)}")]
             )
+        self.refuse_if_not_crlm()
         self.read_patient(*patients[0])
+        self.ours = self.bundle_id == resource_id(self.doc["patient"]["mrn"], "Bundle")
         treatments: dict[int, dict[str, Any]] = {}
         imaging: dict[int, dict[str, Any]] = {}
         sizes: list[tuple[str, dict[str, Any]]] = []
@@ -207,7 +318,12 @@ class _Reader:
             profile = self.profile(resource)
             if kind == "Patient":
                 continue
+            reason = not_a_fact(resource)
+            if reason is not None:
+                self.note(label, f"skipped: its status says {reason}, so it is not imported")
+                continue
             if profile in DERIVED_PROFILES:
+                self.read_derived(label, resource, profile)
                 continue
             if kind == "Observation" and has_code(resource.get("code"), c.TUMOR_SIZE):
                 sizes.append((label, resource))
@@ -228,10 +344,15 @@ class _Reader:
                 when = date_part(resource.get("effectiveDateTime"))
                 if when is not None:
                     molecular.setdefault("tested_on", when)
+                undetermined = extension(resource, c.MARKERS_NOT_DETERMINED_EXTENSION)
+                for key, test in parts(undetermined):
+                    if key == "test" and test in ("msi", "mmr", "her2"):
+                        molecular[test] = "unknown"
                 self.leftover(
                     label,
                     resource,
                     {
+                        "extension",
                         "status",
                         "category",
                         "code",
@@ -256,6 +377,74 @@ class _Reader:
         if reviews:
             self.read_reviews(reviews)
         return BundleImport(self.doc, self.notes)
+
+    def refuse_if_not_crlm(self) -> None:
+        """Refuse a bundle about another cancer, or without liver metastases."""
+        conditions = [
+            (label, r)
+            for label, r in self.entries
+            if r["resourceType"] == "Condition" and not_a_fact(r) is None
+        ]
+        primaries = [
+            (label, r)
+            for label, r in conditions
+            if self.profile(r) == c.PROFILES["primary"]
+            or c.MCODE + "mcode-primary-cancer-condition" in _profiles(r)
+        ]
+        others = [(label, r) for label, r in primaries if not is_colorectal(r)]
+        if others and len(others) == len(primaries):
+            label, condition = others[0]
+            what = _text_of(condition.get("code")) or "a cancer that is not colorectal"
+            raise InvalidInput(
+                [
+                    Problem(
+                        label,
+                        f"the primary cancer is {what!r}, not colorectal: crlmboard keeps "
+                        "cases of colorectal liver metastases only, so nothing was imported",
+                    )
+                ]
+            )
+        if not any(is_liver_metastasis(r) for _, r in conditions):
+            raise InvalidInput(
+                [
+                    Problem(
+                        "entry",
+                        "the bundle has no liver metastasis (a Condition coded as secondary "
+                        "malignant neoplasm of liver, or with the liver as its site): "
+                        "crlmboard keeps cases of colorectal liver metastases only, so "
+                        "nothing was imported",
+                    )
+                ]
+            )
+
+    def read_derived(self, label: str, resource: dict[str, Any], profile: str | None) -> None:
+        """Derived resources are not data, except an M category the case cannot derive; from
+        another system they are listed, since their content is not taken over as sent."""
+        if not self.ours and profile != c.PROFILES["tumor"]:
+            what = (
+                "the response from the imaging"
+                if profile == c.PROFILES["disease_status"]
+                else "the M category and stage group from the extrahepatic disease"
+            )
+            self.note(label, f"not imported: crlmboard derives {what}")
+        if profile not in (c.PROFILES["m_category"], c.PROFILES["stage_group"]):
+            return
+        value = resource.get("valueCodeableConcept")
+        sent = _ajcc_value(value)
+        if sent is None:
+            return
+        expected = {"m1b": ("M1b", "4B"), "m1c": ("M1c", "4C")}
+        sites = {d.get("site") for d in self.doc.get("extrahepatic_disease") or []}
+        derived = "m1c" if "peritoneum" in sites else "m1b" if sites else "m1a"
+        bare = sent[1:] if sent[:1] in ("c", "p") else sent
+        for m, codes in expected.items():
+            if bare in codes and derived != m:
+                self.note(
+                    label,
+                    f"{sent} as sent: a case derives M and the stage group from its "
+                    "extrahepatic disease, which this bundle does not list; record the "
+                    "sites of extrahepatic disease after the import",
+                )
 
     def read_patient(self, label: str, resource: dict[str, Any]) -> None:
         patient: dict[str, Any] = {}
@@ -334,10 +523,22 @@ class _Reader:
             for stage in resource.get("stage") or []:
                 for assessment in stage.get("assessment") or []:
                     self.read_stage(label, self.resolve(assessment))
-        elif has_code(resource.get("code"), c.LIVER_METASTASES) or has_code(body, c.LIVER):
+        elif is_liver_metastasis(resource):
             when = date_part(resource.get("onsetDateTime"))
             if when is not None:
                 self.doc["liver_metastases_diagnosis_date"] = when
+            for item in resource.get("extension") or []:
+                if isinstance(item, dict) and item.get("url") == c.EXTRAHEPATIC_DISEASE_EXTENSION:
+                    site = part(item, "site")
+                    if site not in set(ExtrahepaticSite):
+                        self.note(label, f"extrahepatic disease at {site!r} not mapped")
+                        continue
+                    disease: dict[str, Any] = {"site": ExtrahepaticSite(site).value}
+                    if part(item, "detectedOn") is not None:
+                        disease["detected_on"] = part(item, "detectedOn")
+                    if part(item, "resectable") is not None:
+                        disease["resectable"] = part(item, "resectable")
+                    self.doc.setdefault("extrahepatic_disease", []).append(disease)
         else:
             self.note(
                 label,
@@ -353,27 +554,28 @@ class _Reader:
         primary = self.doc.setdefault("primary", {})
         for member in group.get("hasMember") or []:
             observation = self.resolve(member)
-            if observation is None:
+            if observation is None or not_a_fact(observation) is not None:
                 continue
-            kind = lookup(observation.get("code"), REV_TNM)
-            value = next(
-                (
-                    code
-                    for system, code in codings(observation.get("valueCodeableConcept"))
-                    if system == c.AJCC
-                ),
-                None,
-            )
-            if kind is None or value is None or kind[0] == "m":
-                continue
-            axis, basis = kind
-            category = value[1:] if value[:1] in ("c", "p") else value
-            table: dict[str, TCategory | NCategory] = dict(REV_T if axis == "t" else REV_N)
-            if category not in table:
-                self.note(label, f"{axis.upper()} category {value} not mapped")
-                continue
-            primary[axis] = table[category].value
-            primary["staging_basis"] = StagingBasis(basis).value
+            self.read_tnm(label, observation, primary)
+
+    def read_tnm(self, label: str, observation: dict[str, Any], primary: dict[str, Any]) -> None:
+        """A T or N category observation, AJCC- or SNOMED CT-coded, into the primary."""
+        kind = lookup(observation.get("code"), REV_TNM)
+        value = _ajcc_value(observation.get("valueCodeableConcept"))
+        if kind is None or kind[0] not in ("t", "n"):
+            return
+        axis, basis = kind
+        if value is None:
+            self.note(label, f"{axis.upper()} category not mapped (no AJCC or SNOMED CT value)")
+            return
+        category = value[1:] if value[:1] in ("c", "p") else value
+        table: dict[str, TCategory | NCategory] = dict(REV_T if axis == "t" else REV_N)
+        folded = {k.upper(): v for k, v in table.items()}
+        if category.upper() not in folded:
+            self.note(label, f"{axis.upper()} category {value} not mapped")
+            return
+        primary[axis] = folded[category.upper()].value
+        primary["staging_basis"] = StagingBasis(basis).value
 
     def read_observation(self, label: str, resource: dict[str, Any], profile: str | None) -> None:
         code = resource.get("code")
@@ -402,7 +604,7 @@ class _Reader:
             if when is None or quantity.get("value") is None:
                 self.note(label, "CEA without a date or a value not mapped")
                 return
-            if quantity.get("code") not in (None, "ng/mL"):
+            if quantity.get("code") not in (None, *c.CEA_UNITS):
                 self.note(label, f"CEA in {quantity.get('code')} not mapped (ng/mL expected)")
                 return
             self.doc.setdefault("labs", []).append(
@@ -427,7 +629,11 @@ class _Reader:
                     else:
                         self.note(label, f"{key} result not mapped (unknown code)")
         elif lookup(code, REV_TNM) is not None:
-            return  # read through the stage group of the primary
+            # read through the stage group of the primary; on its own when nothing links it
+            axis = lookup(code, REV_TNM)[0]
+            primary = self.doc.setdefault("primary", {})
+            if axis in ("t", "n") and primary.get(axis) is None:
+                self.read_tnm(label, resource, primary)
         else:
             self.note(label, "Observation not mapped (no case-file field for this code)")
             return
@@ -442,7 +648,7 @@ class _Reader:
             elif has_code(component.get("code"), c.AMINO_ACID_CHANGE):
                 value = component.get("valueCodeableConcept") or {}
                 coded = [code for system, code in codings(value) if system == c.HGVS]
-                variant = value.get("text") or (coded[0].removeprefix("p.") if coded else None)
+                variant = value.get("text") or (_one_letter(coded[0]) if coded else None)
         if gene is None:
             self.note(label, "genomic variant of a gene with no case-file field not mapped")
             return
@@ -550,8 +756,17 @@ class _Reader:
         self, label: str, resource: dict[str, Any], treatments: dict[int, dict[str, Any]]
     ) -> None:
         procedure = lookup(resource.get("code"), REV_PROCEDURE)
-        when = date_part(resource.get("performedDateTime"))
+        if procedure is None and has_code(resource.get("code"), c.HEPATECTOMY):
+            procedure = ProcedureType.HEPATECTOMY  # another system's plain hepatectomy
+        when = date_part(resource.get("performedDateTime")) or date_part(
+            (resource.get("performedPeriod") or {}).get("start")
+        )
         detail = extension(resource, c.PROCEDURE_DETAILS_EXTENSION)
+        if part(detail, "key") == "primary.resection_date" and when is not None:
+            self.doc.setdefault("primary", {})["resection_date"] = when
+            return
+        if part(detail, "primaryResection") is True and when is not None:
+            self.doc.setdefault("primary", {})["resection_date"] = when
         index = key_index(part(detail, "key"), "treatments")
         if procedure is None or when is None:
             self.note(label, "Procedure not mapped (unknown code or no date)")
@@ -582,6 +797,7 @@ class _Reader:
                 "code",
                 "subject",
                 "performedDateTime",
+                "performedPeriod",
                 "reasonReference",
                 "bodySite",
                 "note",
@@ -750,15 +966,24 @@ class _Reader:
                     self.note(label, "a CarePlan activity without a description not mapped")
             if actions:
                 review["actions"] = actions
+            record = extension(plan, c.REVIEW_RECORD_EXTENSION)
+            if part(record, "rationale") is not None:
+                review["rationale"] = part(record, "rationale")
+            for name, key in (("followUp", "follow_up"), ("evaluation", "evaluation")):
+                if isinstance(part(record, name), str):
+                    review[key] = json.loads(part(record, name))
             for replaced in plan.get("replaces") or []:
                 target = self.resolve(replaced)
                 if target is not None and id(target) in index:
                     review["amends"] = index[id(target)]
+            if isinstance(part(record, "amends"), int):
+                review["amends"] = part(record, "amends")
             reviews.append(review)
             self.leftover(
                 label,
                 plan,
                 {
+                    "extension",
                     "identifier",
                     "status",
                     "intent",
@@ -775,3 +1000,43 @@ class _Reader:
             )
         if reviews:
             self.doc["reviews"] = reviews
+
+
+def _profiles(resource: dict[str, Any]) -> list[str]:
+    found = (resource.get("meta") or {}).get("profile") or []
+    return [p for p in found if isinstance(p, str)]
+
+
+def _text_of(concept: Any) -> str | None:
+    if not isinstance(concept, dict):
+        return None
+    if isinstance(concept.get("text"), str):
+        return str(concept["text"])
+    for coding in concept.get("coding") or []:
+        if isinstance(coding, dict) and isinstance(coding.get("display"), str):
+            return str(coding["display"])
+    return None
+
+
+def _ajcc_value(concept: Any) -> str | None:
+    """`cT3`, `N1a`, `M1c`, `4B`… of an AJCC-coded value, or read from a SNOMED CT AJCC
+    concept's display ("American Joint Committee on Cancer cT3 (qualifier value)")."""
+    if not isinstance(concept, dict):
+        return None
+    for system, code in codings(concept):
+        if system == c.AJCC:
+            return code
+    for coding in concept.get("coding") or []:
+        if isinstance(coding, dict) and coding.get("system") == c.SNOMED:
+            match = AJCC_DISPLAY.search(str(coding.get("display") or ""))
+            if match:
+                return match.group(1)
+    return None
+
+
+def _one_letter(hgvs: str) -> str:
+    """`NP_004976.2:p.(Gly12Asp)` → `G12D`; other notations as they are (without `p.`)."""
+    match = HGVS_PROTEIN.match(hgvs)
+    if match and match.group(1) in THREE_LETTER and match.group(3) in THREE_LETTER:
+        return THREE_LETTER[match.group(1)] + match.group(2) + THREE_LETTER[match.group(3)]
+    return hgvs.split(":")[-1].removeprefix("p.")

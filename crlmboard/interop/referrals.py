@@ -80,17 +80,29 @@ def header_name(text: str) -> str:
     return re.sub(r"[\s\-]+", "_", text.strip().lower())
 
 
-def decode(data: bytes) -> str:
-    """UTF-8 text of the file (a byte-order mark is dropped); a wrong encoding is refused."""
+CP1252_NOTE = (
+    "the file is not UTF-8: it was read as Windows-1252 (what Excel saves as 'CSV' on "
+    "Windows); check accented names below, or save it as 'CSV UTF-8' to be sure"
+)
+
+
+def decode(data: bytes) -> tuple[str, list[str]]:
+    """The text of the file and notes on how it was read: UTF-8 (a byte-order mark is
+    dropped), else Windows-1252, the encoding of Excel's plain CSV on Windows."""
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8-sig"), []
     except UnicodeDecodeError as error:
-        row = data[: error.start].count(b"\n") + 1
+        utf8_error = error
+    try:
+        return data.decode("cp1252"), [CP1252_NOTE]
+    except UnicodeDecodeError:
+        row = data[: utf8_error.start].count(b"\n") + 1
         raise InvalidInput(
             [
                 Problem(
                     f"row {row}",
-                    "the file is not UTF-8 text; save it from the spreadsheet as 'CSV UTF-8'",
+                    "the file is neither UTF-8 nor Windows-1252 text; save it from the "
+                    "spreadsheet as 'CSV UTF-8'",
                 )
             ]
         ) from None
@@ -115,7 +127,13 @@ def delimiter(header: str) -> str:
 
 def parse_referrals(data: bytes, today: date) -> list[Referral]:
     """Every referral of a file; raise `InvalidInput` with every problem of every row."""
-    text = decode(data)
+    return read_referrals(data, today)[0]
+
+
+def read_referrals(data: bytes, today: date) -> tuple[list[Referral], list[str]]:
+    """Every referral of a file and notes on how it was read (its encoding); raise
+    `InvalidInput` with every problem of every row, or if it has no rows."""
+    text, notes = decode(data)
     lines = text.splitlines()
     if not lines or not lines[0].strip():
         raise InvalidInput(
@@ -178,7 +196,15 @@ def parse_referrals(data: bytes, today: date) -> list[Referral]:
             referrals.append(referral)
     if problems:
         raise InvalidInput(problems)
-    return referrals
+    if not referrals:
+        raise InvalidInput(
+            [
+                Problem(
+                    "row 2", "no rows: the file has the header only, so there is nothing to import"
+                )
+            ]
+        )
+    return referrals, notes
 
 
 def column_of(path: str) -> str:

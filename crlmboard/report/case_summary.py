@@ -21,13 +21,14 @@ from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer
 
 from crlmboard.domain.case import Case, ImagingTimepoint
 from crlmboard.domain.engine import SOURCES, input_sha256
+from crlmboard.domain.engine.lesions import LesionCell
+from crlmboard.domain.engine.readmodel import EvaluationView
 from crlmboard.domain.labels import RESPONSE_LABELS, value_label
 from crlmboard.domain.meeting import Review
 from crlmboard.domain.models import (
     IRINOTECAN_REGIMENS,
     OXALIPLATIN_REGIMENS,
     Biologic,
-    LesionMeasurement,
     LesionStatus,
 )
 from crlmboard.domain.timeline import Timeline, build_timeline
@@ -114,6 +115,7 @@ def case_summary_pdf(
     app_version: str = "",
     audit_head: str | None = None,
     review_number: int | None = None,
+    checkpoint: Mapping[str, Any] | None = None,
     engine_changes: Sequence[str] = (),
 ) -> bytes:
     """The case summary as PDF bytes.
@@ -121,6 +123,7 @@ def case_summary_pdf(
     `evaluation` is a `crlmboard.evaluation/1` document (the review's frozen one, or the
     current one); `review_number` is the review's index in the case, shown in the header;
     `audit_head` is the audit-chain head at signing, printed in the footer when given;
+    `checkpoint` is the audit chain's signed checkpoint (footer and document keywords);
     `engine_changes` are notes on signed reviews that today's engine reads differently,
     shown on the summary of the case (never on a review's own summary).
     """
@@ -133,6 +136,7 @@ def case_summary_pdf(
         app_version=app_version,
         audit_head=audit_head,
         review_number=review_number,
+        checkpoint=checkpoint,
         engine_changes=() if review is not None else engine_changes,
     )
     meeting = review.meeting_date.isoformat() if review else None
@@ -146,6 +150,7 @@ def case_summary_pdf(
         subject=subject,
         app_version=app_version,
         keywords=(case.mrn, "crlmboard", "tumor board"),
+        checkpoint=checkpoint,
     )
     return build_pdf(story, metadata, page_size=page_size)
 
@@ -157,6 +162,7 @@ def footer_info(
     app_version: str,
     audit_head: str | None,
     what: str = "case summary",
+    checkpoint: Mapping[str, Any] | None = None,
 ) -> FooterInfo:
     """The footer of a case's pages: who, and the versions the evaluation was made with."""
     profile = evaluation.get("profile")
@@ -168,6 +174,7 @@ def footer_info(
         profile=_text(profile_name),
         input_hash=_text(evaluation.get("input_sha256")),
         audit_head=audit_head,
+        checkpoint=checkpoint,
     )
 
 
@@ -187,6 +194,7 @@ def case_summary_story(
     outline_level: int = 0,
     key_prefix: str = "",
     question: str | None = None,
+    checkpoint: Mapping[str, Any] | None = None,
     engine_changes: Sequence[str] = (),
 ) -> list[Flowable]:
     """The summary's flowables, with footer marks and outline bookmarks.
@@ -209,7 +217,15 @@ def case_summary_story(
         timeline=timeline,
     )
     story: list[Flowable] = [
-        FooterMark(footer_info(case, evaluation, app_version=app_version, audit_head=audit_head)),
+        FooterMark(
+            footer_info(
+                case,
+                evaluation,
+                app_version=app_version,
+                audit_head=audit_head,
+                checkpoint=checkpoint,
+            )
+        ),
         Bookmark(f"{key_prefix}case", f"{case.mrn} {patient_name(case)}", outline_level),
     ]
     story += summary.header(review_number, question)
@@ -281,6 +297,9 @@ class _Summary:
         self.as_of = as_of
         self.width = width
         self.timeline = timeline
+        # the evaluation's read model: the lesions' status and change, the targets and the
+        # RECIST assessments, as the engine gave them (the tables compute none of them)
+        self.view = EvaluationView.parse(evaluation, shown)
         self.source_numbers = self._number_sources()
 
     def fact(self, *path: str) -> Any:
@@ -799,15 +818,8 @@ class _Summary:
         timepoints = sorted(self.shown.imaging, key=lambda t: t.date)
         if not timepoints:
             return [P("No imaging recorded.", "muted")]
-        baseline = self.fact("recist_baseline")
-        targets = (
-            set(baseline.get("target_lesions") or ()) if isinstance(baseline, Mapping) else set()
-        )
-        changes = {
-            str(entry.get("date")): entry
-            for entry in self.fact("recist") or ()
-            if isinstance(entry, Mapping)
-        }
+        baseline = self.view.facts.recist_baseline
+        targets = set(baseline.target_lesions) if baseline is not None else set()
         marks = {m.date: m for m in self.timeline.imaging}
         lesion_ids = list(dict.fromkeys(lesion.id for t in timepoints for lesion in t.lesions))
         segments: dict[str, int | None] = {}
@@ -837,9 +849,7 @@ class _Summary:
                         "h3",
                     )
                 )
-            flowables.append(
-                self._lesion_table(chunk, lesion_ids, segments, targets, changes, marks, fixed)
-            )
+            flowables.append(self._lesion_table(chunk, lesion_ids, segments, targets, marks, fixed))
             flowables.append(Spacer(1, 4))
         extrahepatic = [
             (t.date, t.extrahepatic_findings) for t in timepoints if t.extrahepatic_findings
@@ -856,7 +866,6 @@ class _Summary:
         lesion_ids: Sequence[str],
         segments: Mapping[str, int | None],
         targets: set[str],
-        changes: Mapping[str, Mapping[str, Any]],
         marks: Mapping[date, Any],
         fixed: Sequence[float],
     ) -> Grid:
@@ -880,8 +889,7 @@ class _Summary:
             tag = " <b>T</b>" if lesion_id in targets else ""
             row = [f"{markup(lesion_id)}{tag}", num(segments.get(lesion_id))]
             for timepoint in chunk:
-                found = next((x for x in timepoint.lesions if x.id == lesion_id), None)
-                row.append(_lesion_cell(found))
+                row.append(_lesion_cell(self.view.lesion(lesion_id, timepoint.date)))
             rows.append(row)
         first_summary = len(rows)
         totals = ["Σ all lesions", ""]
@@ -898,9 +906,9 @@ class _Summary:
                 if mark and mark.target_sum_mm is not None
                 else DASH
             )
-            entry = changes.get(timepoint.date.isoformat())
+            entry = self.view.response_at(timepoint.date)
             change.append(
-                signed_percent(entry.get("change_from_baseline_percent"))
+                signed_percent(entry.change_from_baseline_percent)
                 if entry
                 else ("baseline" if mark and mark.baseline else DASH)
             )
@@ -1083,11 +1091,6 @@ class _Summary:
 
     def timeline_chart(self) -> list[Flowable]:
         flowables: list[Flowable] = [timeline_drawing(self.timeline, self.width)]
-        if self.timeline.before_axis:
-            earlier = "; ".join(
-                f"{markup(m.label.lower())} {day(m.date)}" for m in self.timeline.before_axis
-            )
-            flowables.append(P(f"Earlier, not on the chart: {earlier}.", "small"))
         return [KeepTogether(flowables)]
 
     # -- scores --------------------------------------------------------------------
@@ -1363,17 +1366,12 @@ class _Summary:
         return [table]
 
 
-def _lesion_cell(lesion: LesionMeasurement | None) -> str:
-    """One lesion's entry at one timepoint."""
-    if lesion is None:
+def _lesion_cell(cell: LesionCell | None) -> str:
+    """One lesion's entry at one timepoint, with the status the engine reads."""
+    if cell is None:
         return ""
-    status = lesion.status
-    if status is None:
-        status = (
-            LesionStatus.DISAPPEARED if lesion.longest_diameter_mm == 0 else LesionStatus.PRESENT
-        )
-    if status == LesionStatus.DISAPPEARED:
+    if cell.status == LesionStatus.DISAPPEARED.value:
         return "<font color='#1b7f3b'>gone</font>"
-    if status in (LesionStatus.RESECTED, LesionStatus.ABLATED):
-        return f"<font color='#5f6368'>{status.value}</font>"
-    return num(lesion.longest_diameter_mm) if lesion.longest_diameter_mm is not None else "?"
+    if cell.status in (LesionStatus.RESECTED.value, LesionStatus.ABLATED.value):
+        return f"<font color='#5f6368'>{cell.status}</font>"
+    return num(cell.diameter_mm) if cell.diameter_mm is not None else "?"

@@ -9,8 +9,9 @@ Footers are drawn when the document is saved, when the page count is known.
 from __future__ import annotations
 
 import io
+import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +45,8 @@ class FooterInfo:
     profile: str | None = None
     input_hash: str | None = None
     audit_head: str | None = None
+    checkpoint: Mapping[str, Any] | None = None
+    """The audit chain's signed checkpoint when the PDF was made (AUDIT-DESIGN.md)."""
 
     def provenance(self) -> str:
         """`crlmboard 0.1.0 · engine 1.1.0 · profile default · input 0123456789ab · …`."""
@@ -56,6 +59,11 @@ class FooterInfo:
             parts.append(f"input {self.input_hash[:12]}")
         if self.audit_head:
             parts.append(f"audit head {self.audit_head[:12]}")
+        if self.checkpoint:
+            parts.append(
+                f"audit checkpoint seq {self.checkpoint.get('seq')} "
+                f"{str(self.checkpoint.get('mac', ''))[:12]}"
+            )
         return " · ".join(parts)
 
 
@@ -163,6 +171,20 @@ class Metadata:
     subject: str
     app_version: str
     keywords: Sequence[str] = ()
+    checkpoint: Mapping[str, Any] | None = None
+    """Kept whole in the document's keywords (`crlmboard-checkpoint:{json}`): `check` and
+    `MaintenanceService.checkpoint_authentic` can verify a printed PDF."""
+
+
+CHECKPOINT_KEYWORD = "crlmboard-checkpoint:"
+
+
+def checkpoint_keyword(checkpoint: Mapping[str, Any] | None) -> list[str]:
+    if not checkpoint:
+        return []
+    return [
+        CHECKPOINT_KEYWORD + json.dumps(dict(checkpoint), sort_keys=True, separators=(",", ":"))
+    ]
 
 
 def content_width(page_size: str) -> float:
@@ -204,7 +226,7 @@ def build_pdf(
         author=f"crlmboard {metadata.app_version}".strip(),
         subject=metadata.subject,
         creator=f"crlmboard {metadata.app_version}".strip(),
-        keywords=list(metadata.keywords),
+        keywords=[*metadata.keywords, *checkpoint_keyword(metadata.checkpoint)],
         initialFontName=SANS,
         initialFontSize=9,
         lang="en",

@@ -29,6 +29,7 @@ def outcome_letter_pdf(
     page_size: str = "A4",
     app_version: str = "",
     audit_head: str | None = None,
+    checkpoint: Mapping[str, Any] | None = None,
 ) -> bytes:
     """The one-page letter of a signed review as PDF bytes (ValueError if it is unsigned)."""
     if not review.signed:
@@ -42,12 +43,14 @@ def outcome_letter_pdf(
         app_version=app_version,
         audit_head=audit_head,
         what="outcome letter",
+        checkpoint=checkpoint,
     )
     metadata = Metadata(
         title=f"{case.mrn} {case.display_name()} — tumor board outcome letter",
         subject=f"Outcome of the tumor board meeting of {review.meeting_date.isoformat()}",
         app_version=app_version,
         keywords=(case.mrn, "crlmboard", "outcome letter"),
+        checkpoint=checkpoint,
     )
     return build_pdf([frame], metadata, page_size=page_size, footer=footer)
 

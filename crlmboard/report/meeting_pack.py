@@ -38,6 +38,7 @@ def meeting_pack_pdf(
     page_size: str = "A4",
     app_version: str = "",
     audit_head: str | None = None,
+    checkpoint: Mapping[str, Any] | None = None,
 ) -> bytes:
     """The meeting pack as PDF bytes; `cases` in agenda order."""
     width = content_width(page_size)
@@ -102,6 +103,7 @@ def meeting_pack_pdf(
             width=width,
             app_version=app_version,
             audit_head=audit_head,
+            checkpoint=checkpoint,
             key_prefix=f"case{number}-",
             outline_level=0,
             question=questions.get(case.mrn),
@@ -111,5 +113,6 @@ def meeting_pack_pdf(
         subject=f"Meeting pack: {len(cases)} case(s)",
         app_version=app_version,
         keywords=("crlmboard", "meeting pack", meeting.date.isoformat()),
+        checkpoint=checkpoint,
     )
     return build_pdf(story, metadata, page_size=page_size)

@@ -4,14 +4,13 @@ asking for them loads neither SQLAlchemy nor pydantic nor the domain."""
 from __future__ import annotations
 
 import platform
-import sqlite3
 
 from crlmboard.store.revisions import head_revision
-from crlmboard.store.sqlite_version import sqlite_version_warning
+from crlmboard.store.sqlite_version import library_version, sqlite_version_warning
 
 
 def sqlite_library_version() -> str:
-    return sqlite3.sqlite_version
+    return library_version()
 
 
 def schema_version() -> str:

@@ -1,86 +1,69 @@
-"""The Board: one open database and the use cases on it.  The only layer that opens a
-transaction; never imports Qt.
+"""The Board: the use cases on one open database, assembled.
+
+The open database itself (engine, writer lock, user, clock, the write batch in progress) is
+the `Database` (services/database.py); each part — `cases`, `meetings`, `reviews`,
+`reports`, `maintenance`, `interop`, `evaluation` — receives it, and the parts it uses,
+explicitly.  The Board builds them and gives the UI and the command line one name for them
+all, plus what a window shows of the database (where it is, read-only or not, who is
+working).  Never imports Qt.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
 from crlmboard.services.about import schema_version as schema_version
 from crlmboard.services.about import versions as versions
+from crlmboard.services.cases import CaseService
+from crlmboard.services.changes import BadLocation, DatabaseExists
 from crlmboard.services.changes import BoardError as BoardError
 from crlmboard.services.changes import ChangeSet as ChangeSet
+from crlmboard.services.database import (
+    Clock,
+    Database,
+    Now,
+    location_url,
+    missing_database,
+    no_schema_problem,
+    refuse_if_corrupt,
+)
+from crlmboard.services.evaluation import EvaluationService
+from crlmboard.services.importing import Importer
+from crlmboard.services.interop import InteropService
+from crlmboard.services.maintenance import MaintenanceService
+from crlmboard.services.meetings import MeetingService, ReviewService
+from crlmboard.services.reports import ReportService
+from crlmboard.store import migrate
 from crlmboard.store.audit import Actor
+from crlmboard.store.backup import newest_verified
 from crlmboard.store.database import (
+    default_database_path,
+    describe_url,
     sqlite_path,
 )
-
-if TYPE_CHECKING:
-    from crlmboard.services.interop import InteropService
-    from crlmboard.services.maintenance import OpenedDatabase, WriteBatch
-
-Clock = Callable[[], date]
-Now = Callable[[], datetime]
+from crlmboard.store.lock import LockHolder
 
 
 class Board:
-    """One open database."""
+    """The parts of the use cases around one open `Database`."""
 
-    def __init__(
-        self,
-        engine: Engine,
-        url: str,
-        clock: Clock = date.today,
-        profile: str | os.PathLike[str] | None = None,
-        *,
-        opened: OpenedDatabase | None = None,
-        user: str | None = None,
-        now: Now | None = None,
-    ):
-        from crlmboard.services.cases import CaseService
-        from crlmboard.services.evaluation import EvaluationService
-        from crlmboard.services.maintenance import MaintenanceService
-        from crlmboard.services.reports import ReportService
-
-        self.engine = engine
-        self.url = url
-        self.today = clock
-        self.evaluation = EvaluationService(clock, profile)
-        self.cases = CaseService(self)
-        self.reports = ReportService(self)
-        # Data safety (services/maintenance.py): writer lock, read-only mode, who and when.
-        self.lock = opened.lock if opened else None
-        self.exclusive = opened.exclusive if opened else True
-        self.read_only = opened.read_only if opened else False
-        self.read_only_reason = opened.read_only_reason if opened else None  # banner text
-        self.lock_holder = opened.holder if opened else None
-        self.notes: list[str] = list(opened.notes) if opened else []  # messages from opening
-        self.actor = Actor.current(user)
-        self.now: Now = now or _utc_now
-        self.changed = False
-        self.batch: WriteBatch | None = None  # writes sharing transactions (batched)
-        self._closed = False
-        self.maintenance = MaintenanceService(self)
-        from crlmboard.services.meetings import MeetingService, ReviewService
-
-        self.meetings = MeetingService(self)
-        self.reviews = ReviewService(self, self.now)
+    def __init__(self, database: Database, profile: str | os.PathLike[str] | None = None):
+        self.database = database
+        self.evaluation = EvaluationService(database.today, profile)
+        self._importer = Importer(database, self.evaluation)
+        self.cases = CaseService(database, self.evaluation, self._importer)
+        self.meetings = MeetingService(database, self.evaluation, self.cases)
+        self.reviews = ReviewService(database, self.evaluation, self.cases, self.meetings)
+        self.reports = ReportService(database, self.evaluation, self.cases, self.reviews)
+        self.maintenance = MaintenanceService(database)
 
     @functools.cached_property
     def interop(self) -> InteropService:
-        """mCODE FHIR bundles and referral CSVs (their modules are read on first use)."""
-        from crlmboard.services.interop import InteropService
-
-        return InteropService(self)
+        """mCODE FHIR bundles and referral CSVs."""
+        return InteropService(self.database, self.evaluation, self.cases, self._importer)
 
     @classmethod
     def open(
@@ -94,113 +77,82 @@ class Board:
         wait: float = 0.0,
         now: Now | None = None,
         create: bool = True,
+        defer_checks: bool = False,
     ) -> Board:
-        """Open (checking, backing up and migrating as needed) the database at a path or
-        URL, creating it when there is none only with `create` (the command line and the
-        app pass False except for `init`, `demo` and File ▸ New database: a mistyped path
-        must not become an empty database).  The app opens `exclusive` (holding the
-        one-writer lock; read-only when another app holds it); the command line does not,
-        and its writes wait up to `wait` seconds for the lock.  `user` is the app user named
-        in the audit trail."""
-        from crlmboard.services.maintenance import open_database
-
-        opened = open_database(
+        """Open the database at a path or URL (see `Database.open`) and assemble the parts.
+        It is created when there is none only with `create` (a mistyped path must not become
+        an empty database).  The app opens `exclusive` (holding the one-writer lock;
+        read-only when another app holds it); the command line does not, and its writes
+        wait up to `wait` seconds for the lock.  `user` is the app user named in the audit
+        trail.  `defer_checks` (the command line): `quick_check` and the open-time backup
+        run before the first write, not before the first read."""
+        database = Database.open(
             where,
-            actor=Actor.current(user),
-            now=now or _utc_now,
+            clock=clock,
+            user=user,
             exclusive=exclusive,
             wait=wait,
+            now=now,
             create=create,
+            defer_checks=defer_checks,
         )
-        return cls(opened.engine, opened.url, clock, profile, opened=opened, user=user, now=now)
+        try:
+            return cls(database, profile)
+        except BaseException:
+            database.close()
+            raise
 
-    # -- data safety --------------------------------------------------------------------
+    # -- what a window shows of the database --------------------------------------------
 
     @property
-    def user(self) -> str:
-        """The app user the audit trail names (a preference; the OS login by default)."""
-        return self.actor.app_user
+    def today(self) -> Clock:
+        """The clock every part reads today's date from."""
+        return self.database.today
 
-    def set_user(self, name: str) -> ChangeSet:
-        """Change the app user; the change itself is audited."""
-        from crlmboard.services.maintenance import record_user_change
-
-        name = name.strip() or self.actor.os_login
-        if name == self.actor.app_user:
-            return ChangeSet()
-        record_user_change(self, name)
-        return ChangeSet(settings=frozenset({"user"}))
-
-    def check_writable(self) -> None:
-        """Raise a clear BoardError when this Board may not change anything."""
-        if self.read_only:
-            from crlmboard.services.maintenance import ReadOnly
-
-            raise ReadOnly(
-                f"The database {self.location} is read-only here "
-                f"({self.read_only_reason}); nothing can be changed."
-            )
-
-    def holding_lock(self) -> Any:
-        """The writer lock for one operation (a no-op when the Board holds it throughout)."""
-        lock = self.lock
-        if lock is None or lock.held:
-            return nullcontext()
-        from crlmboard.services.maintenance import hold_lock
-
-        return hold_lock(self, lock)
-
-    @contextmanager
-    def writing(self) -> Iterator[Session]:
-        """One write transaction (with its audit rows); the only way services write."""
-        from crlmboard.services.maintenance import writing
-
-        self.check_writable()
-        if self.batch is not None:  # the batch holds the lock for its transaction
-            with writing(self) as session:
-                yield session
-            return
-        with self.holding_lock(), writing(self) as session:
-            yield session
-
-    @contextmanager
-    def batched(self, *, seconds: float = 1.0, writes: int = 200) -> Iterator[None]:
-        """Writes inside share transactions, each still all or nothing (a savepoint), with
-        a commit every `seconds` or `writes` and at the end: a folder import pays one commit
-        per batch, not one per file.  An error that escapes rolls back what was not yet
-        committed (nothing was reported as done for it)."""
-        from crlmboard.services.maintenance import WriteBatch
-
-        if self.batch is not None:
-            yield
-            return
-        self.batch = batch = WriteBatch(self, seconds, writes)
-        try:
-            yield
-        except BaseException as error:
-            batch.rollback(error)
-            raise
-        else:
-            batch.commit()
-        finally:
-            self.batch = None
-
-    def mark_changed(self) -> None:
-        self.changed = True
+    @property
+    def url(self) -> str:
+        return self.database.url
 
     @property
     def location(self) -> str:
         """The database as a person would name it (path, or URL without password)."""
-        return describe(self.url)
+        return self.database.location
+
+    @property
+    def read_only(self) -> bool:
+        return self.database.read_only
+
+    @property
+    def read_only_reason(self) -> str | None:
+        """Why nothing can be changed here (for a banner), when read-only."""
+        return self.database.read_only_reason
+
+    @property
+    def lock_holder(self) -> LockHolder | None:
+        """Who holds the writer lock, when another app does."""
+        return self.database.lock_holder
+
+    @property
+    def notes(self) -> list[str]:
+        """What opening the database had to say (an upgrade, an unclean shutdown)."""
+        return self.database.notes
+
+    @property
+    def actor(self) -> Actor:
+        return self.database.actor
+
+    @property
+    def user(self) -> str:
+        """The app user the audit trail names (a preference; the OS login by default)."""
+        return self.database.user
+
+    def set_user(self, name: str) -> ChangeSet:
+        """Change the app user; the change itself is audited."""
+        return self.database.set_user(name)
 
     def close(self) -> None:
         """Back up if something changed, checkpoint, release the lock (safe to repeat)."""
-        if self._closed:
-            return
-        self._closed = True
-        from crlmboard.services.maintenance import close_database
-
-        close_database(self)
+        self.database.close()
 
     def __enter__(self) -> Board:
         return self
@@ -209,20 +161,43 @@ class Board:
         self.close()
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
+def init_database(
+    where: str | os.PathLike[str] | None, *, user: str | None = None, now: Now | None = None
+) -> Board:
+    """Create a new, empty database (`crlmboard init`, File ▸ New database): only where
+    there is none — never over a database, another program's file, or a 0-byte file that
+    has backups (that one is restored, not replaced)."""
+    url = location_url(where)
+    path = sqlite_path(url)
+    if path is not None:
+        if path.is_dir():
+            raise BadLocation(f"{path} is a folder, not a database file.")
+        if path.exists() and path.stat().st_size > 0:
+            refuse_if_corrupt(path)
+            revision = migrate.file_revision(path)
+            if revision is not None:
+                raise DatabaseExists(
+                    f"{path} already holds a crlmboard database (schema {revision}); "
+                    "nothing was changed."
+                )
+            problem = no_schema_problem(path)
+            if problem:
+                raise BadLocation(problem)
+        if path.parent.is_dir() and newest_verified(path) is not None:
+            raise missing_database(path, empty=path.exists())
+    else:
+        revision = migrate.url_revision(url)
+        if revision is not None:
+            raise DatabaseExists(
+                f"The database {describe_url(url)} already holds crlmboard tables (schema "
+                f"{revision}); nothing was changed."
+            )
+    return Board.open(url, user=user, now=now, exclusive=False, create=True)
 
 
 def describe(url: str) -> str:
-    path = sqlite_path(url)
-    if path is not None:
-        return str(path)
-    from sqlalchemy import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
+    return describe_url(url)
 
 
 def default_database() -> Path:
-    from crlmboard.store.database import default_database_path
-
     return default_database_path()

@@ -11,14 +11,19 @@ UI's door can turn it into one "changes applied" signal that drives every refres
 - `changes_of(result)` gives the change set of either.
 
 Reads, exports, PDFs and backups change nothing in the database and return what they read or
-wrote.  Kept apart from the Board so that every service part (and the UI) can name these
-without importing the Board.
+wrote.  The errors a service raises are here too, all of them `BoardError`s whose message is
+a sentence for the person.  Kept apart from the Board so that every service part (and the
+UI) can name these without importing the Board.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from crlmboard.domain.case import Case
+    from crlmboard.store.backup import BackupInfo
 
 
 @dataclass(frozen=True)
@@ -28,7 +33,7 @@ class ChangeSet:
     `cases` are MRNs (a renamed case names the old and the new one); `meetings` are meeting
     ids; `reviews` are the record ids of reviews signed; `follow_ups` are the record ids of
     the reviews whose follow-up was recorded; `settings` names the settings changed
-    ("profile", "user", "backup_rotation"); `everything` says the whole database was
+    ("profile", "user", "backup_rotation", "mrn_system"); `everything` says the whole database was
     replaced (restore, demo) and every view must reload.
     """
 
@@ -88,3 +93,129 @@ def changes_of(result: ChangeSet | Changed) -> ChangeSet:
 
 class BoardError(Exception):
     """A failure a person can act on; the message is a sentence that says what to do."""
+
+
+class WriteStopped(BoardError):
+    """A write could not be made for a reason that stops every later one too (a full disk,
+    a read-only database, the writer lock held elsewhere): a folder import stops there."""
+
+
+class DiskFull(WriteStopped):
+    """The disk holding the database is full; the write was not stored."""
+
+
+class Busy(WriteStopped):
+    """Another program holds the database for writing."""
+
+
+class ReadOnly(WriteStopped):
+    """The database is open read-only here; nothing can be changed."""
+
+
+class SignedReviewLocked(BoardError):
+    """An edit tried to change or remove a signed review (refused and audited)."""
+
+
+class DatabaseCorrupt(BoardError):
+    """The database file is damaged; it was not opened."""
+
+    def __init__(self, message: str, backup: BackupInfo | None = None):
+        super().__init__(message)
+        self.backup = backup
+
+
+class CaseNotFound(BoardError, LookupError):
+    """No case has this MRN."""
+
+
+class CaseConflict(BoardError):
+    """Someone saved the case after it was opened here: the refused edit (`mine`), what is
+    stored now (`theirs`), both versions, and each field where they differ, both values."""
+
+    def __init__(self, mine: Case, theirs: Case, expected_version: int, stored_version: int):
+        self.mine = mine
+        self.theirs = theirs
+        self.expected_version = expected_version
+        self.stored_version = stored_version
+        self.differences = differences(theirs, mine)
+        super().__init__(
+            f"Case {theirs.mrn} was changed by someone else after you opened it (you opened "
+            f"version {expected_version}; it is now version {stored_version}). Your edit was "
+            "not saved. Reopen the case to see their changes, then make your edit again."
+            + "".join(f"\n{line}" for line in self.differences)
+        )
+
+
+def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, dict):
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            out.update(_flatten(value, f"{prefix}.{key}" if prefix else key))
+        return out
+    if isinstance(data, list):
+        out = {}
+        for index, value in enumerate(data):
+            out.update(_flatten(value, f"{prefix}[{index}]"))
+        return out or {prefix: "[]"}
+    return {prefix: data}
+
+
+def differences(theirs: Case, mine: Case, limit: int = 12) -> list[str]:
+    """`path: theirs → yours` for each field where two versions of a case differ."""
+    from crlmboard.domain.caseformat import case_to_dict  # only when there is a conflict
+
+    a, b = _flatten(case_to_dict(theirs)), _flatten(case_to_dict(mine))
+    lines = []
+    for key in sorted(set(a) | set(b)):
+        if a.get(key) != b.get(key):
+            lines.append(f"{key}: theirs {a.get(key, '—')!s} → yours {b.get(key, '—')!s}")
+    if len(lines) > limit:
+        lines = [*lines[:limit], f"… and {len(lines) - limit} more"]
+    return lines
+
+
+class MeetingMissing(BoardError, LookupError):
+    """No such meeting or agenda entry."""
+
+
+class ReviewNotFound(BoardError, LookupError):
+    """The case has no review with this number."""
+
+
+class ReviewNotSigned(BoardError, ValueError):
+    """A letter was asked for a review the board has not signed."""
+
+
+class InputNotFound(BoardError, LookupError):
+    """A file or folder to read does not exist."""
+
+
+class DatabaseMissing(BoardError, LookupError):
+    """There is no database where one was asked for; nothing was created.  `backup` is its
+    newest verified backup, when it has one (then it must not be created anew)."""
+
+    def __init__(self, message: str, backup: BackupInfo | None = None):
+        super().__init__(message)
+        self.backup = backup
+
+
+class DatabaseExists(BoardError, ValueError):
+    """`init` was asked for a location that already holds a database."""
+
+
+class BadLocation(BoardError, ValueError):
+    """A database location that is no file path or database URL, or a file that is not a
+    crlmboard database (nothing was changed)."""
+
+
+class BackupMissing(BoardError, LookupError):
+    """There is no backup file where one was named."""
+
+
+class OutputUnwritable(BoardError, ValueError):
+    """A file asked for (`backup -o`) could not be written there."""
+
+
+class OtherDatabase(BoardError, ValueError):
+    """A restore was asked to put another database's backup in place (refused unless the
+    caller says so explicitly)."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sqlite3
 import tempfile
 from datetime import UTC, datetime, timedelta
 from importlib import resources
@@ -16,15 +15,16 @@ import platformdirs
 from crlmboard import __version__
 from crlmboard.services.board import Board, BoardError, ChangeSet
 from crlmboard.services.cases import ImportSummary
-from crlmboard.services.maintenance import missing_database
+from crlmboard.services.database import missing_database
 from crlmboard.store import backup
 from crlmboard.store.audit import os_login
 from crlmboard.store.backup import fsync_path, private_dir
 from crlmboard.store.database import (
-    connect_sqlite,
+    StoreError,
+    checkpoint_file,
     database_url,
+    patients_and_setting,
     sqlite_path,
-    write_session,
 )
 from crlmboard.store.lock import DatabaseLock, LockBusy
 from crlmboard.store.repositories import SettingRepository
@@ -66,23 +66,14 @@ def _demo_problem(path: Path) -> str | None:
     proves nothing (anyone can write it, unaudited); the cases themselves must be the
     synthetic ones."""
     try:
-        connection = connect_sqlite(path, read_only=True)
-    except sqlite3.Error as error:
-        return f"it cannot be read ({error})"
-    try:
-        rows = connection.execute(
-            "SELECT mrn, family_name, given_name, birth_date FROM patient"
-        ).fetchall()
-        marked = connection.execute("SELECT value FROM setting WHERE key = 'demo'").fetchone()
-    except sqlite3.Error:
-        return "it is not a crlmboard database"
-    finally:
-        connection.close()
+        rows, marked = patients_and_setting(path, DEMO_MARK)
+    except StoreError as error:
+        return str(error)
     known = demo_patients()
     for mrn, family, given, born in rows:
         if known.get(mrn) != (family, given, born):
             return "it holds cases that are not demo data"
-    if not rows and (marked is None or marked[0] != "1"):
+    if not rows and marked != "1":
         return "it holds no demo cases (an empty database of its own)"
     return None
 
@@ -126,7 +117,7 @@ def create_demo_database(
             if summary.refused:
                 return board, summary
         finally:
-            board.changed = False  # no backup of the half-way file
+            board.database.changed = False  # no backup of the half-way file
             board.close()
         kept: Path | None = None
         if existing:
@@ -142,11 +133,7 @@ def create_demo_database(
                     f"replaced ({taken.problem}); it was left as it is."
                 )
             kept = taken.path
-            checkpoint = connect_sqlite(path)
-            try:
-                checkpoint.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            finally:
-                checkpoint.close()
+            checkpoint_file(path)
         for suffix in ("-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         os.replace(built, path)
@@ -161,7 +148,7 @@ def create_demo_database(
 
 
 def _fill(board: Board) -> ImportSummary:
-    with write_session(board.engine) as session:
+    with board.database.write() as session:
         SettingRepository(session).put(DEMO_MARK, "1")
     summary = ImportSummary()
     for file in demo_case_files():

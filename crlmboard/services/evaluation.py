@@ -8,7 +8,7 @@ import os
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crlmboard.domain.case import Case
 from crlmboard.domain.caseformat import loads_case
@@ -26,6 +26,9 @@ from crlmboard.domain.engine import (
 from crlmboard.domain.engine.history import EngineChange, engine_changes
 from crlmboard.domain.validation import InvalidInput, Problem
 from crlmboard.services.changes import ChangeSet
+
+if TYPE_CHECKING:
+    from crlmboard.store.repositories import CaseSummary
 
 __all__ = [
     "EngineChange",
@@ -129,6 +132,23 @@ class EvaluationService:
 
     def catalogue(self) -> list[dict[str, Any]]:
         return catalogue(self.profile)
+
+    def summary(self, case: Case) -> CaseSummary:
+        """What the case list shows of a case: resectability and the engine's view as of
+        today (stored with the case at every write)."""
+        # the store is read here, not at import: `crlmboard evaluate` runs without it (B10)
+        from crlmboard.store.repositories import CaseSummary
+
+        plan = case.plan
+        resectability = plan.resectability.value if plan and plan.resectability else None
+        evaluation = self.evaluate(case)
+        severities = [f.severity.value for f in evaluation.findings]
+        return CaseSummary(
+            resectability=resectability,
+            current_response=evaluation.facts.current_response,
+            open_warnings=severities.count("warning"),
+            open_criticals=severities.count("critical"),
+        )
 
     def engine_changes(self, case: Case) -> list[EngineChange]:
         """Signed reviews made with another engine version whose rules today's engine reads

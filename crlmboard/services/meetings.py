@@ -10,10 +10,11 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import ValidationError
 
+from crlmboard import __version__
 from crlmboard.domain.board_work import (
     BoardFigures,
     OverdueFollowUp,
@@ -25,13 +26,20 @@ from crlmboard.domain.board_work import (
     readiness,
 )
 from crlmboard.domain.case import Case
-from crlmboard.domain.meeting import AgendaItem, MeetingFields, Review
+from crlmboard.domain.meeting import (
+    AgendaItem,
+    Meeting,
+    MeetingFields,
+    Review,
+    signing_too_early,
+)
 from crlmboard.domain.models import Attendee, FollowUp, ReviewAction, Strategy
 from crlmboard.domain.validation import InvalidInput, Problem, problems_from_error
-from crlmboard.services.board import BoardError, ChangeSet
-from crlmboard.store import tables as t
+from crlmboard.services.cases import CaseService
+from crlmboard.services.changes import BoardError, ChangeSet, MeetingMissing
+from crlmboard.services.database import Database
+from crlmboard.services.evaluation import EvaluationService
 from crlmboard.store.audit import insert_hash
-from crlmboard.store.database import read_session
 from crlmboard.store.meetings import (
     AgendaEntry,
     MeetingListing,
@@ -41,9 +49,6 @@ from crlmboard.store.meetings import (
 )
 from crlmboard.store.repositories import CaseRepository, ConflictError, NotFound
 
-if TYPE_CHECKING:
-    from crlmboard.services.board import Board
-
 __all__ = [
     "AddedToAgenda",
     "AgendaEntry",
@@ -51,16 +56,13 @@ __all__ = [
     "CreatedMeeting",
     "HeldBack",
     "MeetingListing",
+    "MeetingMissing",
     "MeetingService",
     "MeetingSummary",
     "ReviewDraft",
     "ReviewService",
     "SignedReview",
 ]
-
-
-class MeetingMissing(BoardError, LookupError):
-    """No such meeting or agenda entry."""
 
 
 @dataclass(frozen=True)
@@ -116,13 +118,15 @@ def _validated(model: Any, values: dict[str, Any], path: str = "") -> Any:
 class MeetingService:
     """Meetings, agendas and the readiness check."""
 
-    def __init__(self, board: Board):
-        self.board = board
+    def __init__(self, database: Database, evaluation: EvaluationService, cases: CaseService):
+        self.database = database
+        self.evaluation = evaluation
+        self.cases = cases
 
     # -- reading --------------------------------------------------------------------
 
     def get(self, meeting_id: int) -> MeetingSummary:
-        with read_session(self.board.engine) as session:
+        with self.database.read() as session:
             try:
                 return MeetingRepository(session).get(meeting_id)
             except MeetingNotFound:
@@ -130,8 +134,8 @@ class MeetingService:
 
     def list(self) -> list[MeetingSummary]:
         """Upcoming meetings first (soonest first), then past ones (latest first)."""
-        today = self.board.today()
-        with read_session(self.board.engine) as session:
+        today = self.database.today()
+        with self.database.read() as session:
             repository = MeetingRepository(session)
             dated = repository.ids_by_date()
             upcoming = [i for i, d in dated if d >= today]
@@ -142,15 +146,15 @@ class MeetingService:
         """The meetings in the order of `list` — upcoming first (soonest first), then past
         ones (latest first) — each with its agenda counts but not its agenda: what a list
         of meetings shows, read in two queries however many meetings there are."""
-        today = self.board.today()
-        with read_session(self.board.engine) as session:
+        today = self.database.today()
+        with self.database.read() as session:
             dated = MeetingRepository(session).listing()
         return [m for m in dated if m.date >= today] + [
             m for m in reversed(dated) if m.date < today
         ]
 
     def on_date(self, when: date) -> MeetingSummary:
-        with read_session(self.board.engine) as session:
+        with self.database.read() as session:
             repository = MeetingRepository(session)
             found = repository.on_date(when)
             if not found:
@@ -159,7 +163,7 @@ class MeetingService:
 
     def quorum(self, meeting: MeetingSummary | MeetingListing) -> Quorum:
         """Core roles (from the institution profile) present and missing."""
-        core = self.board.evaluation.profile.core_roles
+        core = self.evaluation.profile.core_roles
         if isinstance(meeting, MeetingListing):
             return Quorum(
                 tuple(r for r in core if r in meeting.roles),
@@ -183,7 +187,7 @@ class MeetingService:
             a if isinstance(a, Attendee) else _validated(Attendee, a, f"attendees[{i}]")
             for i, a in enumerate(attendees)
         ]
-        with self.board.writing() as session:
+        with self.database.write() as session:
             meeting_id = MeetingRepository(session).create(fields, people)
         return CreatedMeeting(meeting_id, ChangeSet(meetings=frozenset({meeting_id})))
 
@@ -202,7 +206,7 @@ class MeetingService:
             a if isinstance(a, Attendee) else _validated(Attendee, a, f"attendees[{i}]")
             for i, a in enumerate(attendees)
         ]
-        with self.board.writing() as session:
+        with self.database.write() as session:
             repository = MeetingRepository(session)
             try:
                 repository.update(meeting_id, fields, people)
@@ -216,7 +220,7 @@ class MeetingService:
         meeting = self.get(meeting_id)
         if any(e.status == "discussed" for e in meeting.agenda):
             raise BoardError("This meeting has signed reviews; it cannot be deleted.")
-        with self.board.writing() as session:
+        with self.database.write() as session:
             MeetingRepository(session).delete(meeting_id)
         return ChangeSet(
             meetings=frozenset({meeting_id}), cases=frozenset(e.mrn for e in meeting.agenda)
@@ -227,7 +231,7 @@ class MeetingService:
     def add_to_agenda(self, meeting_id: int, mrn: str, question: str) -> AddedToAgenda:
         """Put a case on an agenda with its question for the board (mandatory)."""
         _validated(AgendaItem, {"mrn": mrn, "question": question.strip()})
-        with self.board.writing() as session:
+        with self.database.write() as session:
             cases = CaseRepository(session)
             meetings = MeetingRepository(session)
             try:
@@ -247,14 +251,14 @@ class MeetingService:
 
     def edit_question(self, item_id: int, question: str) -> ChangeSet:
         _validated(AgendaItem, {"mrn": "X", "question": question.strip()})
-        with self.board.writing() as session:
+        with self.database.write() as session:
             repository = MeetingRepository(session)
             repository.update_item(item_id, question=question.strip())
             meeting_id = repository.item(item_id).meeting_id
         return ChangeSet(meetings=frozenset({meeting_id}))
 
     def reorder(self, meeting_id: int, item_ids: Sequence[int]) -> ChangeSet:
-        with self.board.writing() as session:
+        with self.database.write() as session:
             try:
                 MeetingRepository(session).reorder(meeting_id, list(item_ids))
             except ValueError as error:
@@ -262,7 +266,7 @@ class MeetingService:
         return ChangeSet(meetings=frozenset({meeting_id}))
 
     def remove_from_agenda(self, item_id: int) -> ChangeSet:
-        with self.board.writing() as session:
+        with self.database.write() as session:
             repository = MeetingRepository(session)
             item = repository.item(item_id)
             if item.status == "discussed":
@@ -273,31 +277,28 @@ class MeetingService:
             repository.remove_item(item_id)
         return ChangeSet(cases=frozenset({mrn}), meetings=frozenset({meeting_id}))
 
+    @staticmethod
     def _move_to_next(
-        self, repository: MeetingRepository, item: t.AgendaItemRow, status: str, note: str | None
+        repository: MeetingRepository, item_id: int, status: str, note: str | None
     ) -> int:
-        following = repository.next_after(item.meeting_id)
+        following = repository.move_to_next(item_id, status, note)
         if following is None:
             raise BoardError(
                 "There is no later meeting to move the case to: create the next meeting first."
             )
-        repository.update_item(item.id or 0, status=status, note=note)
-        existing = repository.item_for_case(following, item.case_id)
-        if existing is None:
-            repository.add_item(following, item.case_id, item.question)
         return following
 
     def hold_back(self, item_id: int, note: str) -> HeldBack:
         """Hold a case back to the next meeting with a note."""
         if not note.strip():
             raise InvalidInput([Problem("note", "say why the case is held back")])
-        with self.board.writing() as session:
+        with self.database.write() as session:
             repository = MeetingRepository(session)
             item = repository.item(item_id)
             if item.status == "discussed":
                 raise BoardError("This case was already discussed.")
             source, mrn = item.meeting_id, CaseRepository(session).mrn_of(item.case_id)
-            following = self._move_to_next(repository, item, "held", note.strip())
+            following = self._move_to_next(repository, item_id, "held", note.strip())
         return HeldBack(
             following,
             ChangeSet(cases=frozenset({mrn}), meetings=frozenset({source, following})),
@@ -307,16 +308,13 @@ class MeetingService:
         """After the meeting: agenda cases not discussed move to the next meeting."""
         moved: builtins.list[str] = []
         meetings = {meeting_id}
-        with self.board.writing() as session:
+        with self.database.write() as session:
             repository = MeetingRepository(session)
             for entry in repository.agenda(meeting_id):
                 if entry.status == "planned":
                     meetings.add(
                         self._move_to_next(
-                            repository,
-                            repository.item(entry.id),
-                            "moved",
-                            "not reached at the meeting",
+                            repository, entry.id, "moved", "not reached at the meeting"
                         )
                     )
                     moved.append(entry.mrn)
@@ -334,8 +332,8 @@ class MeetingService:
         for entry in meeting.agenda:
             if entry.status in ("held", "moved"):
                 continue
-            case = self.board.cases.get(entry.mrn)
-            document = self.board.evaluation.document(case, meeting.date)
+            case = self.cases.get(entry.mrn)
+            document = self.evaluation.document(case, meeting.date)
             result.append((entry, readiness(document)))
         return result
 
@@ -344,13 +342,11 @@ class MeetingService:
     def figures(self, start: date, end: date) -> BoardFigures:
         if end < start:
             raise InvalidInput([Problem("to", "must not be before the start of the period")])
-        with read_session(self.board.engine) as session:
+        with self.database.read() as session:
             mrns = CaseRepository(session).mrns_with_signed_reviews()
             attendance = MeetingRepository(session).attendance()
-        cases = [self.board.cases.get(mrn) for mrn in mrns]
-        return board_figures(
-            cases, attendance, self.board.evaluation.profile.core_roles, start, end
-        )
+        cases = [self.cases.get(mrn) for mrn in mrns]
+        return board_figures(cases, attendance, self.evaluation.profile.core_roles, start, end)
 
     def figures_csv(self, start: date, end: date) -> str:
         out = io.StringIO()
@@ -361,15 +357,13 @@ class MeetingService:
 
     def worklist(self) -> builtins.list[OverdueFollowUp]:
         """Signed recommendations with no follow-up past their due dates."""
-        with read_session(self.board.engine) as session:
+        with self.database.read() as session:
             mrns = CaseRepository(session).mrns_with_signed_reviews()
-        return overdue_follow_ups((self.board.cases.get(m) for m in mrns), self.board.today())
+        return overdue_follow_ups((self.cases.get(m) for m in mrns), self.database.today())
 
     def meeting_pack(self, meeting_id: int, *, page_size: str = "A4") -> bytes:
         """The meeting pack PDF: cover, agenda, every case's summary."""
-        from crlmboard import __version__
-        from crlmboard.domain.meeting import Meeting
-        from crlmboard.report.meeting_pack import meeting_pack_pdf
+        from crlmboard.report.meeting_pack import meeting_pack_pdf  # reportlab on demand
 
         summary = self.get(meeting_id)
         meeting = Meeting(
@@ -387,7 +381,7 @@ class MeetingService:
         for entry in summary.agenda:
             if entry.status in ("held", "moved"):
                 continue
-            case = self.board.cases.get(entry.mrn)
+            case = self.cases.get(entry.mrn)
             review = None
             if entry.review_id is not None:
                 review = next(
@@ -401,10 +395,16 @@ class MeetingService:
             evaluation = (
                 review.evaluation
                 if review is not None and review.evaluation
-                else self.board.evaluation.document(case, summary.date)
+                else self.evaluation.document(case, summary.date)
             )
             cases.append((case, evaluation, review))
-        return meeting_pack_pdf(meeting, cases, page_size=page_size, app_version=__version__)
+        return meeting_pack_pdf(
+            meeting,
+            cases,
+            page_size=page_size,
+            app_version=__version__,
+            checkpoint=self.database.printed_checkpoint(),
+        )
 
 
 @dataclass(frozen=True)
@@ -420,22 +420,29 @@ class ReviewDraft:
 class ReviewService:
     """Reviews: start (freeze the evaluation), sign, amend, follow up."""
 
-    def __init__(self, board: Board, now: Any = None):
-        self.board = board
-        self._now = now
+    def __init__(
+        self,
+        database: Database,
+        evaluation: EvaluationService,
+        cases: CaseService,
+        meetings: MeetingService,
+    ):
+        self.database = database
+        self.evaluation = evaluation
+        self.cases = cases
+        self.meetings = meetings
 
     def now(self) -> datetime:
-        moment = self._now() if self._now is not None else datetime.now(UTC)
-        return moment.astimezone(UTC).replace(microsecond=0)
+        return self.database.now().astimezone(UTC).replace(microsecond=0)
 
     def start(self, meeting_id: int, mrn: str) -> ReviewDraft:
         """Open a case's review at a meeting: its evaluation as of the meeting date."""
-        meeting = self.board.meetings.get(meeting_id)
+        meeting = self.meetings.get(meeting_id)
         entry = next((e for e in meeting.agenda if e.mrn == mrn and e.status != "held"), None)
         if entry is None:
             raise MeetingMissing(f"Case {mrn} is not on the agenda of this meeting.")
-        case = self.board.cases.get(mrn)
-        return ReviewDraft(meeting, entry, case, self.board.evaluation.document(case, meeting.date))
+        case = self.cases.get(mrn)
+        return ReviewDraft(meeting, entry, case, self.evaluation.document(case, meeting.date))
 
     def sign(
         self,
@@ -455,6 +462,9 @@ class ReviewService:
             raise InvalidInput([Problem("signed_by", "the signer's name is required")])
         if not decision.strip():
             raise InvalidInput([Problem("decision", "record the board's decision")])
+        early = signing_too_early(draft.meeting.date, self.database.today())
+        if early:
+            raise InvalidInput([Problem("meeting_date", early)])
         values: dict[str, Any] = {
             "meeting_date": draft.meeting.date,
             "question": draft.entry.question,
@@ -473,10 +483,10 @@ class ReviewService:
         if recommendation is not None and recommendation not in {s.value for s in Strategy}:
             raise InvalidInput([Problem("recommendation", "must be a plan strategy")])
         review = _validated(Review, values)
-        problems = review.cross_checks(self.board.today())
+        problems = review.cross_checks(self.database.today())
         if problems:
             raise InvalidInput([Problem(f, msg) for f, msg in problems])
-        with self.board.writing() as session:
+        with self.database.write() as session:
             cases = CaseRepository(session)
             meetings = MeetingRepository(session)
             try:
@@ -492,7 +502,7 @@ class ReviewService:
                 raise InvalidInput([Problem("amends", "must name a signed review of the case")])
             updated = case.model_copy(update={"reviews": [*case.reviews, review]})
             try:
-                cases.update(updated, version, self.board.cases._summary(updated))
+                cases.update(updated, version, self.evaluation.summary(updated))
             except ConflictError:
                 raise BoardError(
                     "The case changed while the review was being signed; open the review again."
@@ -533,14 +543,14 @@ class ReviewService:
                 "status": status,
                 "reason": reason or None,
                 "note": note or None,
-                "recorded_on": self.board.today(),
+                "recorded_on": self.database.today(),
             },
             "follow_up",
         )
-        problems = follow_up.cross_checks(self.board.today())
+        problems = follow_up.cross_checks(self.database.today())
         if problems:
             raise InvalidInput([Problem(f"follow_up.{f}", msg) for f, msg in problems])
-        with self.board.writing() as session:
+        with self.database.write() as session:
             cases = CaseRepository(session)
             case = cases.get(mrn)
             if not 0 <= review_index < len(case.reviews) or not case.reviews[review_index].signed:
@@ -550,13 +560,13 @@ class ReviewService:
                 update={"follow_up": follow_up}
             )
             updated = case.model_copy(update={"reviews": reviews})
-            cases.update(updated, cases.version(mrn), self.board.cases._summary(updated))
+            cases.update(updated, cases.version(mrn), self.evaluation.summary(updated))
             review_id = cases.review_id(mrn, review_index)
         return ChangeSet(cases=frozenset({mrn}), follow_ups=frozenset({review_id}))
 
     def audit_head_at_signing(self, mrn: str, review_index: int) -> str | None:
         """The audit-chain head recorded when a review was signed (for its PDF footer)."""
-        with read_session(self.board.engine) as session:
+        with self.database.read() as session:
             try:
                 repository = CaseRepository(session)
                 review_id = repository.review_id(mrn, review_index)

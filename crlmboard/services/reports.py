@@ -11,41 +11,43 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from crlmboard import __version__
 from crlmboard.domain.case import Case
 from crlmboard.domain.meeting import Review
-from crlmboard.services.board import BoardError
-from crlmboard.services.cases import write_file_atomically
-
-if TYPE_CHECKING:
-    from crlmboard.services.board import Board
+from crlmboard.services.cases import CaseService
+from crlmboard.services.changes import BoardError, ReviewNotFound, ReviewNotSigned
+from crlmboard.services.database import Database
+from crlmboard.services.evaluation import EvaluationService
+from crlmboard.services.files import write_file_atomically
+from crlmboard.services.meetings import ReviewService
 
 __all__ = ["PAGE_SIZES", "ReportService", "ReviewNotFound", "ReviewNotSigned"]
 
 PAGE_SIZES = ("A4", "letter")
 
 
-class ReviewNotFound(BoardError, LookupError):
-    """The case has no review with this number."""
-
-
-class ReviewNotSigned(BoardError, ValueError):
-    """A letter was asked for a review the board has not signed."""
-
-
 class ReportService:
-    """PDFs of one Board's cases."""
+    """PDFs of the open database's cases."""
 
-    def __init__(self, board: Board):
-        self.board = board
+    def __init__(
+        self,
+        database: Database,
+        evaluation: EvaluationService,
+        cases: CaseService,
+        reviews: ReviewService,
+    ):
+        self.database = database
+        self.evaluation = evaluation
+        self.cases = cases
+        self.reviews = reviews
 
     # -- building blocks ------------------------------------------------------------
 
     def current_evaluation(self, case: Case) -> dict[str, Any]:
         """The case's `crlmboard.evaluation/1` document as of today, with the profile in force."""
-        return self.board.evaluation.document(case, self.board.today())
+        return self.evaluation.document(case, self.database.today())
 
     def review(self, case: Case, review_index: int) -> Review:
         """The review at `review_index` (0 = the first) or ReviewNotFound."""
@@ -63,7 +65,7 @@ class ReportService:
         """The evaluation a review was made on: its frozen one, else recomputed for its date."""
         if review.evaluation:
             return dict(review.evaluation)
-        return self.board.evaluation.document(case, review.meeting_date)
+        return self.evaluation.document(case, review.meeting_date)
 
     # -- documents ------------------------------------------------------------------
 
@@ -75,7 +77,7 @@ class ReportService:
 
         if page_size not in PAGE_SIZES:
             raise BoardError(f"Unknown page size {page_size!r}: use A4 or letter.")
-        case = self.board.cases.get(mrn)
+        case = self.cases.get(mrn)
         if review_index is None:
             return case_summary_pdf(
                 case,
@@ -83,12 +85,11 @@ class ReportService:
                 None,
                 page_size=page_size,
                 app_version=__version__,
-                engine_changes=[c.text() for c in self.board.evaluation.engine_changes(case)],
+                checkpoint=self.database.printed_checkpoint(),
+                engine_changes=[c.text() for c in self.evaluation.engine_changes(case)],
             )
         review = self.review(case, review_index)
-        head = (
-            self.board.reviews.audit_head_at_signing(mrn, review_index) if review.signed else None
-        )
+        head = self.reviews.audit_head_at_signing(mrn, review_index) if review.signed else None
         return case_summary_pdf(
             case,
             self.review_evaluation(case, review),
@@ -97,6 +98,7 @@ class ReportService:
             app_version=__version__,
             review_number=review_index,
             audit_head=head,
+            checkpoint=self.database.printed_checkpoint(),
         )
 
     def letter(self, mrn: str, review_index: int, *, page_size: str = "A4") -> bytes:
@@ -105,7 +107,7 @@ class ReportService:
 
         if page_size not in PAGE_SIZES:
             raise BoardError(f"Unknown page size {page_size!r}: use A4 or letter.")
-        case = self.board.cases.get(mrn)
+        case = self.cases.get(mrn)
         review = self.review(case, review_index)
         if not review.signed:
             raise ReviewNotSigned(
@@ -119,7 +121,8 @@ class ReportService:
             self.review_evaluation(case, review),
             page_size=page_size,
             app_version=__version__,
-            audit_head=self.board.reviews.audit_head_at_signing(mrn, review_index),
+            checkpoint=self.database.printed_checkpoint(),
+            audit_head=self.reviews.audit_head_at_signing(mrn, review_index),
         )
 
     # -- files ----------------------------------------------------------------------

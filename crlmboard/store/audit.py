@@ -23,6 +23,7 @@ import getpass
 import hashlib
 import json
 import socket
+import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -41,18 +42,12 @@ _PG_AUDIT_LOCK = 7_311_900_517  # pg_advisory_xact_lock key: one chain writer at
 _SESSION_KEY = "crlmboard_audit_log"
 
 # Columns that the app derives or manages itself; they are not clinical content.
-NOT_AUDITED = frozenset(
-    {
-        "version",
-        "created_at",
-        "updated_at",
-        "resectability",
-        "current_response",
-        "open_warnings",
-        "open_criticals",
-        "search_text",
-    }
-)
+NOT_AUDITED = frozenset({"version", "created_at", "updated_at", "search_text"})
+
+# The case list's summary (derived from the engine at every save).  Audited like clinical
+# values, so a count set to hide a critical finding is seen by `check`; cases last
+# saved before carry no recorded summary (see `integrity`).
+SUMMARY_FIELDS = ("resectability", "current_response", "open_warnings", "open_criticals")
 
 # Every table holding clinical data, by table name (meetings included).
 AUDITED_TABLES: dict[str, type[SQLModel]] = {
@@ -139,11 +134,12 @@ def record_values(row: Any, model: type[SQLModel]) -> dict[str, Any]:
     return {name: jsonable(getattr(row, name)) for name in audited_fields(model)}
 
 
-def review_content_hash(values: Mapping[str, Any]) -> str:
+def review_content_hash(values: Mapping[str, Any], *, json_ready: bool = False) -> str:
     """The content hash of a signed review: every stored value except its key and the hash
-    itself.  Null values are left out, so adding a nullable column later keeps old hashes."""
+    itself.  Null values are left out, so adding a nullable column later keeps old hashes.
+    `json_ready`: the values are JSON data already (no conversion walk)."""
     content = {
-        k: jsonable(v)
+        k: v if json_ready else jsonable(v)
         for k, v in values.items()
         if k not in ("id", "content_sha256") and v is not None
     }
@@ -269,6 +265,7 @@ class AuditLog:
         self._pending: list[_Pending] = []
         self._head: AuditHead | None = None
         self._locked = False
+        self.first_seq: int | None = None  # the first row this log wrote (for its checkpoint)
 
     @classmethod
     def of(cls, session: Session) -> AuditLog:
@@ -362,6 +359,8 @@ class AuditLog:
         if self._head is None:
             self._head = read_head(self.session) or AuditHead(0, GENESIS)
         seq, previous = self._head.seq, self._head.hash
+        if self.first_seq is None:
+            self.first_seq = seq + 1
         at = format_time(self.clock())
         actor = self.actor
         rows: list[dict[str, Any]] = []
@@ -437,6 +436,12 @@ def forget(session: Session) -> None:
     if isinstance(log, AuditLog):
         log._pending.clear()
         log._head = None
+
+
+def first_written(session: Session) -> int | None:
+    """The first audit row a session's transaction wrote (None: it wrote none)."""
+    log = session.info.get(_SESSION_KEY)
+    return log.first_seq if isinstance(log, AuditLog) else None
 
 
 def flush_session(session: Session) -> None:
@@ -538,6 +543,24 @@ def _entries(row: Any) -> list[AuditEntry]:
     ]
 
 
+def changes_of(row: Any) -> list[tuple[str, str, str, dict[str, Any] | None]]:
+    """(action, table, record id, after) of each record change of a stored row — what a
+    replay needs, without building entries; raises on a damaged value."""
+    if row.action == CHANGES:
+        return [
+            (c["action"], c["table"], str(c["record"]), c.get("after"))
+            for c in json.loads(t.unpack(row.after_json) or "[]")
+        ]
+    after = None if row.after_json is None else json.loads(t.unpack(row.after_json))
+    return [(row.action, row.table_name, str(row.record_id), after)]
+
+
+def entries_of(row: Any) -> list[AuditEntry]:
+    """The entries of one audit row, as stored or as read (one per record change); raises
+    on a damaged value."""
+    return _entries(row)
+
+
 def _change_fields(change: Mapping[str, Any]) -> list[str]:
     if "fields" in change:
         return list(change["fields"])
@@ -573,66 +596,125 @@ def entries(
 
 @dataclass
 class ChainReport:
-    """The result of verifying the chain."""
+    """The result of verifying the chain: every broken link found (the first one named in
+    `first_broken` and `problem`), and the newest row."""
 
     rows: int = 0
     head: AuditHead | None = None
     first_broken: int | None = None
     problem: str | None = None
+    problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    unreadable: set[int] = field(default_factory=set)  # rows whose stored values are damaged
 
     @property
     def ok(self) -> bool:
         return self.problem is None
 
+    def broken(self, seq: int, problem: str) -> None:
+        if self.problem is None:
+            self.first_broken, self.problem = seq, problem
+        if len(self.problems) < CHAIN_PROBLEMS_LISTED:
+            self.problems.append(problem)
+        elif len(self.problems) == CHAIN_PROBLEMS_LISTED:
+            self.problems.append("(more broken audit rows not listed)")
+
 
 CLOCK_SLACK = timedelta(minutes=5)
+CHAIN_PROBLEMS_LISTED = 50
+
+
+def raw_entries(
+    connection: sa.Connection | Session, *, where: Any = None, batch: int = 5000
+) -> Iterator[Any]:
+    """Audit rows in chain order as stored (long values still compressed: a damaged one is
+    read without error and found by whoever unpacks it), in batches (constant memory)."""
+    columns = [sa.type_coerce(c, sa.types.NullType()).label(c.name) for c in AUDIT.columns]
+    last = 0
+    while True:
+        query = sa.select(*columns).where(AUDIT.c.seq > last)
+        if where is not None:
+            query = query.where(where)
+        rows = connection.execute(query.order_by(AUDIT.c.seq).limit(batch)).all()
+        if not rows:
+            return
+        yield from rows
+        last = int(rows[-1].seq)
 
 
 def verify_chain(
     connection: sa.Connection | Session, progress: Callable[[int], object] | None = None
 ) -> ChainReport:
-    """Walk the chain from the first row; stop at the first broken link."""
+    """Walk the chain from the first row and report every broken link: a missing row, a row
+    that does not follow the one before, a row changed after it was written, a row whose
+    stored values cannot be read.  Each row is judged against the row stored before it, so
+    one damaged row is one problem, not a cascade."""
     report = ChainReport()
     previous_hash, expected, previous_at = GENESIS, 1, None
-    for row in entries(connection):
+    last: AuditHead | None = None
+    for row in raw_entries(connection):
         values = row._mapping
         seq = int(values["seq"])
-        if seq != expected:
-            report.first_broken = expected
-            report.problem = (
+        gap = seq != expected
+        if gap:
+            report.broken(
+                expected,
                 f"audit row {expected} is missing (the next row is {seq}): rows "
-                "were deleted or renumbered"
+                "were deleted or renumbered",
             )
-            return report
-        if values["prev_hash"] != previous_hash:
-            report.first_broken = seq
-            report.problem = (
+        elif values["prev_hash"] != previous_hash:
+            report.broken(
+                seq,
                 f"audit row {seq} does not follow row {seq - 1}: a row was "
-                "removed, reordered or rewritten"
+                "removed, reordered or rewritten",
             )
-            return report
-        if row_hash(previous_hash, values) != values["row_hash"]:
-            report.first_broken = seq
-            report.problem = f"audit row {seq} was changed after it was written"
-            return report
         try:
-            at = parse_time(values["at"])
+            recomputed: str | None = row_hash(
+                previous_hash if not gap else values["prev_hash"], values
+            )
+        except (zlib.error, UnicodeDecodeError, ValueError, TypeError):
+            recomputed = None
+            report.unreadable.add(seq)
+            report.broken(seq, f"audit row {seq}: a stored value is damaged and cannot be read")
+        if (
+            recomputed is not None
+            and recomputed != values["row_hash"]
+            and (gap or values["prev_hash"] == previous_hash)
+        ):
+            report.broken(seq, f"audit row {seq} was changed after it was written")
+        try:
+            at: datetime | None = parse_time(str(values["at"]))
         except ValueError:
-            report.first_broken = seq
-            report.problem = f"audit row {seq} has an unreadable time"
-            return report
-        if previous_at is not None and at < previous_at - CLOCK_SLACK and not report.warnings:
+            at = None
+            report.broken(seq, f"audit row {seq} has an unreadable time")
+        if (
+            at is not None
+            and previous_at is not None
+            and at < previous_at - CLOCK_SLACK
+            and not report.warnings
+        ):
             report.warnings.append(
                 f"the system clock went back: audit row {seq} is dated {values['at']}, "
                 f"earlier than row {seq - 1}"
             )
-        previous_hash, previous_at, expected = values["row_hash"], at, seq + 1
+        previous_hash, expected = str(values["row_hash"]), seq + 1
+        previous_at = at or previous_at
+        last = AuditHead(seq, previous_hash)
         report.rows += 1
         if progress is not None and report.rows % 10_000 == 0:
             progress(report.rows)
-    report.head = AuditHead(expected - 1, previous_hash) if expected > 1 else None
+    report.head = last
     return report
+
+
+def last_restore(session: Session) -> tuple[datetime, dict[str, Any]] | None:
+    """When the newest restore was recorded, and what it recorded (backup, safety backup)."""
+    row = session.execute(
+        AUDIT.select().where(AUDIT.c.action == "restore").order_by(AUDIT.c.seq.desc()).limit(1)
+    ).first()
+    if row is None:
+        return None
+    return parse_time(row.at), json.loads(row.after_json or "{}")
 
 
 def hash_at(connection: sa.Connection | Session, seq: int) -> str | None:

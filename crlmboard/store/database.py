@@ -3,6 +3,9 @@
 SQLite connections get `busy_timeout` first, then `foreign_keys=ON` (asserted), WAL and
 `synchronous=FULL`; writes start with `BEGIN IMMEDIATE` so two writers never deadlock
 half-way.  Any SQLAlchemy URL works, PostgreSQL included; a plain path means a SQLite file.
+The services write through `audited_write` and `SharedTransaction`, which flush the audit
+rows and turn the driver's errors into `WriteFailed`, so no layer above this one needs
+SQLAlchemy; `Engine` and `Session` are named here for their type hints.
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ from typing import Any
 import platformdirs
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Engine as Engine
+from sqlalchemy.orm import Session as Session
+
+from crlmboard.store import audit
 
 BUSY_TIMEOUT_MS = 5000
 _WRITE = "crlmboard_write"
@@ -26,6 +31,39 @@ _WRITE = "crlmboard_write"
 
 class StoreError(Exception):
     """A database problem a person can act on (message is a sentence)."""
+
+
+class WriteFailed(StoreError):
+    """A write the database did not complete.  `kind` says why: `busy` (another writer held
+    it too long), `full` (the disk), `read_only`, `refused` (a constraint) or `other`;
+    `reason` is the driver's own words."""
+
+    def __init__(self, kind: str, reason: str):
+        super().__init__(reason)
+        self.kind = kind
+        self.reason = reason
+
+
+def _kind(text: str) -> str:
+    low = text.lower()
+    if "full" in low:
+        return "full"
+    if "readonly" in low.replace(" ", "") or "read-only" in low:
+        return "read_only"
+    if "locked" in low or "busy" in low:
+        return "busy"
+    return "other"
+
+
+@contextmanager
+def translated_errors() -> Iterator[None]:
+    """The driver's write errors as `WriteFailed`."""
+    try:
+        yield
+    except sa.exc.IntegrityError as error:
+        raise WriteFailed("refused", str(error.orig)) from error
+    except sa.exc.OperationalError as error:
+        raise WriteFailed(_kind(str(error)), str(error.orig)) from error
 
 
 def default_database_path() -> Path:
@@ -186,6 +224,75 @@ def write_session(engine: Engine) -> Iterator[Session]:
 
 
 @contextmanager
+def audited_write(engine: Engine, actor: audit.Actor, clock: Any) -> Iterator[Session]:
+    """One write transaction by `actor` (its audit rows flushed before the commit); the
+    driver's errors come out as `WriteFailed`."""
+    with translated_errors(), write_session(engine) as session:
+        session.info["actor"] = actor
+        session.info["clock"] = clock
+        yield session
+        audit.flush_session(session)
+
+
+class SharedTransaction:
+    """One write transaction that several writes share, each in a savepoint of its own (all
+    or nothing, its audit rows with it), committed or rolled back as a whole."""
+
+    def __init__(self, engine: Engine, actor: audit.Actor, clock: Any):
+        self._context = write_session(engine)
+        with translated_errors():
+            self.session = self._context.__enter__()
+        self.session.info["actor"] = actor
+        self.session.info["clock"] = clock
+
+    @contextmanager
+    def savepoint(self) -> Iterator[Session]:
+        session = self.session
+        try:
+            with translated_errors(), session.begin_nested():
+                yield session
+                audit.flush_session(session)
+        except BaseException:
+            audit.forget(session)  # its audit rows were rolled back with it
+            raise
+
+    def commit(self) -> None:
+        with translated_errors():
+            self._context.__exit__(None, None, None)
+
+    def rollback(self, error: BaseException | None = None) -> None:
+        with suppress(Exception):
+            if error is None:
+                error = RuntimeError("rolled back")
+            self._context.__exit__(type(error), error, error.__traceback__)
+
+
+def checkpoint(engine: Engine) -> None:
+    """Fold a SQLite file's write-ahead log back into it (nothing on other back ends)."""
+    if engine.dialect.name != "sqlite":
+        return
+    with suppress(Exception), engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def checkpoint_file(path: Path) -> None:
+    """`checkpoint` for a SQLite file no engine has open."""
+    connection = connect_sqlite(path)
+    try:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        connection.close()
+
+
+def describe_url(url: str) -> str:
+    """A database as a person would name it: the file's path, or the URL without password."""
+    path = sqlite_path(url)
+    if path is not None:
+        return str(path)
+    return sa.make_url(url).render_as_string(hide_password=True)
+
+
+@contextmanager
 def read_session(engine: Engine) -> Iterator[Session]:
     """A read-only unit of work."""
     with Session(engine, expire_on_commit=False) as session, session.begin():
@@ -214,3 +321,48 @@ def database_id(source: Session | Engine | sa.Connection | sqlite3.Connection) -
     except (sqlite3.OperationalError, sa.exc.OperationalError, sa.exc.ProgrammingError):
         return None  # no setting table: a database without a schema
     return None if value is None else str(value)
+
+
+def valid_url(where: str | os.PathLike[str] | None) -> str:
+    """The URL of a database location; ValueError naming why when it is none."""
+    try:
+        url = database_url(where)
+        sa.make_url(url).get_dialect()
+    except (RuntimeError, ValueError, ImportError, sa.exc.ArgumentError) as error:
+        raise ValueError(str(error)) from None
+    return url
+
+
+def table_count(path: Path) -> int:
+    """How many tables a SQLite file holds (0: a blank database)."""
+    connection = connect_sqlite(path, read_only=True)
+    try:
+        return int(
+            connection.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+            ).fetchone()[0]
+        )
+    finally:
+        connection.close()
+
+
+def patients_and_setting(
+    path: Path, key: str
+) -> tuple[list[tuple[str, str | None, str | None, str | None]], str | None]:
+    """Of a SQLite file read-only: every patient's (MRN, family name, given name, birth date)
+    and the value of one setting.  StoreError when it cannot be read or is not a crlmboard
+    database."""
+    try:
+        connection = connect_sqlite(path, read_only=True)
+    except sqlite3.Error as error:
+        raise StoreError(f"it cannot be read ({error})") from None
+    try:
+        rows = connection.execute(
+            "SELECT mrn, family_name, given_name, birth_date FROM patient"
+        ).fetchall()
+        value = connection.execute("SELECT value FROM setting WHERE key = ?", (key,)).fetchone()
+    except sqlite3.Error:
+        raise StoreError("it is not a crlmboard database") from None
+    finally:
+        connection.close()
+    return [tuple(r) for r in rows], None if value is None else str(value[0])

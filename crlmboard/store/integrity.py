@@ -10,7 +10,8 @@ ids and fields, never patient names or MRNs.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from crlmboard.store import audit
 from crlmboard.store import tables as t
-from crlmboard.store.database import connect_sqlite
+from crlmboard.store.database import StoreError, connect_sqlite
 from crlmboard.store.sqlite_version import parse_version as parse_version
 from crlmboard.store.sqlite_version import sqlite_version_warning as sqlite_version_warning
 from crlmboard.store.sqlite_version import wal_reset_affected as wal_reset_affected
@@ -61,6 +62,20 @@ def quick_check(path: Path) -> list[str]:
     return [] if found == ["ok"] else found
 
 
+class FileUnreadable(StoreError):
+    """SQLite could not read the file for a reason other than damage (its message says)."""
+
+
+def check_file(path: Path) -> list[str]:
+    """`quick_check` for the layers above: [] when sound, the problems otherwise; raises
+    DatabaseCorrupt when SQLite cannot read it as a database, FileUnreadable when it cannot
+    read it at all (permissions, a lock, an I/O error)."""
+    try:
+        return quick_check(path)
+    except sqlite3.Error as error:
+        raise FileUnreadable(str(error)) from None
+
+
 def integrity_check(connection: sqlite3.Connection) -> list[str]:
     try:
         found = [str(r[0]) for r in connection.execute("PRAGMA integrity_check").fetchall()]
@@ -80,58 +95,355 @@ def foreign_key_check(connection: sqlite3.Connection) -> list[str]:
 # -- the app's own checks ------------------------------------------------------------------
 
 
-def signed_review_problems(session: Session) -> list[str]:
+# Reading stored rows without trusting them: each value is converted on its own, so a
+# malformed date or a damaged compressed value is one problem naming its table, row and
+# field, never an exception that ends the check.
+
+
+@dataclass(frozen=True)
+class _Column:
+    name: str  # the attribute (field) name
+    column: sa.Column[Any]
+    convert: Callable[[Any], Any] | None
+
+
+def _columns(model: type[Any], names: Sequence[str], dialect: sa.Dialect) -> list[_Column]:
+    mapper = sa.inspect(model)
+    found = []
+    for name in names:
+        column = mapper.get_property(name).columns[0]
+        convert = None
+        if dialect.name == "sqlite":  # elsewhere the server's types hold and are read as such
+            convert = column.type.dialect_impl(dialect).result_processor(dialect, None)
+        found.append(_Column(name, column, convert))
+    return found
+
+
+def _raw(column: _Column) -> Any:
+    """A column selected as stored, without the type's conversion (done by `read_values`)."""
+    if column.convert is None:
+        return column.column.label(f"c_{column.column.name}")
+    return sa.type_coerce(column.column, sa.types.NullType()).label(f"c_{column.column.name}")
+
+
+def _dialect(connection: sa.Connection | Session) -> sa.Dialect:
+    return connection.get_bind().dialect if isinstance(connection, Session) else connection.dialect
+
+
+def read_values(raw: Sequence[Any], columns: Sequence[_Column]) -> tuple[dict[str, Any], list[str]]:
+    """A stored row's values as JSON data (as the audit trail records them), and the names
+    of the fields whose stored value cannot be read."""
+    values: dict[str, Any] = {}
+    unreadable: list[str] = []
+    for value, column in zip(raw, columns, strict=True):
+        try:
+            converted = value if column.convert is None or value is None else column.convert(value)
+            # JSON data (text, numbers, parsed JSON) is kept as it is: walking a frozen
+            # evaluation to convert nothing would be most of the check's time
+            values[column.name] = (
+                converted if isinstance(converted, _PLAIN) else audit.jsonable(converted)
+            )
+        except Exception:  # whatever the damage: this field is reported, the check goes on
+            unreadable.append(column.name)
+    return values, unreadable
+
+
+_PLAIN = (str, int, float, dict, list, type(None))  # bool is an int
+
+
+class Findings:
+    """Problems found by the record checks, listed up to a limit and counted beyond it."""
+
+    def __init__(self, limit: int = 200):
+        self.limit = limit
+        self.listed: list[str] = []
+        self.count = 0
+        self.warnings: list[str] = []
+
+    def add(self, problem: str) -> None:
+        self.count += 1
+        if len(self.listed) < self.limit:
+            self.listed.append(problem)
+
+    def result(self) -> list[str]:
+        more = self.count - len(self.listed)
+        return self.listed + ([f"({more} more differences not listed)"] if more else [])
+
+
+def signed_review_problems(connection: sa.Connection | Session) -> list[str]:
     """Signed reviews whose stored content no longer matches the hash taken at signing."""
-    problems = []
-    rows = session.execute(
-        sa.select(t.ReviewRow)
-        .where(t.ReviewRow.signed_at.is_not(None))  # type: ignore[union-attr]
-        .order_by(t.ReviewRow.id)  # type: ignore[arg-type]
-    ).scalars()
-    for row in rows:
-        values = audit.record_values(row, t.ReviewRow)
-        if row.content_sha256 is None:
-            problems.append(f"signed review {row.id} (case {row.case_id}) has no content hash")
-        elif audit.review_content_hash(values) != row.content_sha256:
-            problems.append(
-                f"signed review {row.id} (case {row.case_id}) was changed after "
+    findings = Findings()
+    _signed_reviews(connection, findings, None)
+    return findings.result()
+
+
+def _signed_review(
+    review: str, values: dict[str, Any], unreadable: list[str], findings: Findings
+) -> None:
+    """A signed review's content against the hash taken at signing."""
+    case = values.get("case_id", "?")
+    if unreadable:
+        findings.add(
+            f"signed review {review} (case {case}): the stored value of "
+            f"{', '.join(unreadable)} cannot be read (damaged)"
+        )
+    elif values.get("content_sha256") is None:
+        findings.add(f"signed review {review} (case {case}) has no content hash")
+    elif (
+        audit.review_content_hash(
+            {n: values.get(n) for n in audit.audited_fields(t.ReviewRow)}, json_ready=True
+        )
+        != values["content_sha256"]
+    ):
+        findings.add(
+            f"signed review {review} (case {case}) was changed after "
+            "it was signed: its content no longer matches its hash"
+        )
+
+
+def _signed_reviews(
+    connection: sa.Connection | Session, findings: Findings, cases: tuple[int, int] | None
+) -> None:
+    model = t.ReviewRow
+    names = audit.audited_fields(model)
+    columns = _columns(model, ["id", *names], _dialect(connection))
+    table = model.__table__  # type: ignore[attr-defined]
+    query = sa.select(*(_raw(c) for c in columns)).where(table.c.signed_at.is_not(None))
+    if cases is not None:
+        query = query.where(table.c.case_id > cases[0], table.c.case_id <= cases[1])
+    for raw in connection.execute(query.order_by(table.c.id)):
+        values, unreadable = read_values(raw, columns)
+        review, case = raw[0], values.get("case_id", "?")
+        if unreadable:
+            findings.add(
+                f"signed review {review} (case {case}): the stored value of "
+                f"{', '.join(unreadable)} cannot be read (damaged)"
+            )
+        elif values.get("content_sha256") is None:
+            findings.add(f"signed review {review} (case {case}) has no content hash")
+        elif (
+            audit.review_content_hash({n: values[n] for n in names}, json_ready=True)
+            != values["content_sha256"]
+        ):
+            findings.add(
+                f"signed review {review} (case {case}) was changed after "
                 "it was signed: its content no longer matches its hash"
             )
-    return problems
 
 
-def replay_problems(session: Session, limit: int = 50) -> list[str]:
+# -- clinical rows against their audit trail, one group of cases at a time -----------------
+
+# Tables whose rows belong to no case: replayed from the audit rows without a case.
+CASELESS = ("meeting", "meeting_attendee")
+
+
+@dataclass
+class ReplayStats:
+    """How the records check went: groups of cases visited, and the most records held in
+    memory at once (bounded by `cases_at_once` cases, not by the database)."""
+
+    groups: int = 0
+    cases: int = 0
+    most_records_held: int = 0
+    summary_not_recorded: int = 0
+
+
+def replay_problems(connection: sa.Connection | Session, limit: int = 200) -> list[str]:
     """Clinical rows that differ from what their audit trail says (changed outside the app),
-    rows with no audit history, and audited rows that are gone."""
-    state = audit.replay(session)
-    problems: list[str] = []
+    rows with no audit history, audited rows that are gone, and case-list summaries that
+    do not match (see `check_records`)."""
+    findings = Findings(limit)
+    check_records(connection, findings)
+    return findings.result()
+
+
+def check_records(
+    connection: sa.Connection | Session,
+    findings: Findings,
+    *,
+    cases_at_once: int = 200,
+    unreadable_audit: set[int] | None = None,
+    progress: Callable[[int, int], object] | None = None,
+) -> ReplayStats:
+    """Compare every clinical row with the state its audit trail describes, `cases_at_once`
+    case ids at a time (memory does not grow with the database), plus the rows of no case
+    (meetings).  The case list's summary is compared with the trail like the rest; for a
+    case saved before the summary was audited, its resectability with its surgical plan's
+    (the counts depend on the day and profile of that save: not recomputed)."""
+    stats = ReplayStats()
+    dialect = _dialect(connection)
+    unreadable_audit = unreadable_audit or set()
+    plans = {
+        model: _columns(
+            model, [audit.primary_key_attribute(model), *audit.audited_fields(model)], dialect
+        )
+        for model in audit.AUDITED_TABLES.values()
+    }
+    top = (
+        connection.execute(
+            sa.select(
+                sa.func.max(t.CaseRow.id),
+            )
+        ).scalar()
+        or 0
+    )
+    top_audit = connection.execute(sa.select(sa.func.max(audit.AUDIT.c.case_id))).scalar() or 0
+    last = max(int(top), int(top_audit))
+    low = 0
+    while low < last:
+        high = min(low + cases_at_once, last)
+        _check_group(connection, findings, plans, stats, (low, high), unreadable_audit)
+        low = high
+        if progress is not None:
+            progress(low, last)
+    _check_group(connection, findings, plans, stats, None, unreadable_audit)
+    if stats.summary_not_recorded:
+        findings.warnings.append(
+            f"{stats.summary_not_recorded} case(s) were last saved before the case list's "
+            "summary was audited: their warning and critical counts are checked from their "
+            "next save on (their resectability is checked now)"
+        )
+    return stats
+
+
+def _check_group(
+    connection: sa.Connection | Session,
+    findings: Findings,
+    plans: dict[type[Any], list[_Column]],
+    stats: ReplayStats,
+    cases: tuple[int, int] | None,
+    unreadable_audit: set[int],
+) -> None:
+    """One group: the cases with ids in (low, high], or (None) the records of no case."""
+    stats.groups += 1
+    where: sa.ColumnElement[bool]
+    if cases is None:
+        where = audit.AUDIT.c.case_id.is_(None)
+    else:
+        where = sa.and_(audit.AUDIT.c.case_id > cases[0], audit.AUDIT.c.case_id <= cases[1])
+    state: dict[tuple[str, str], dict[str, Any]] = {}
+    damaged_cases: set[int | None] = set()
+    if cases is None:
+        rows: Iterable[Any] = audit.raw_entries(connection, where=where)
+    else:  # one group of cases, through the index on the case: bounded by the group
+        stored = [sa.type_coerce(c, sa.types.NullType()).label(c.name) for c in audit.AUDIT.columns]
+        rows = connection.execute(
+            sa.select(*stored).where(where).order_by(audit.AUDIT.c.case_id, audit.AUDIT.c.seq)
+        )
+    for row in rows:
+        case_id = row.case_id
+        if int(row.seq) in unreadable_audit or case_id in damaged_cases:
+            damaged_cases.add(case_id)
+            continue
+        try:
+            changes = audit.changes_of(row)
+        except Exception:  # damaged: the chain check names the row
+            damaged_cases.add(case_id)
+            continue
+        for action, table, record, after in changes:
+            if cases is None and table not in CASELESS:
+                continue
+            key = (table, record)
+            if action in ("insert", "baseline"):
+                state[key] = dict(after or {})
+            elif action == "update":
+                state.setdefault(key, {}).update(after or {})
+            elif action == "delete":
+                state.pop(key, None)
+    stats.most_records_held = max(stats.most_records_held, len(state))
+    for case_id in sorted(c for c in damaged_cases if c is not None):
+        findings.add(
+            f"case {case_id}: an audit row of it cannot be read, so its records were not "
+            "compared with the trail"
+        )
+    if None in damaged_cases and cases is None:
+        findings.add("an audit row of the meetings cannot be read; meetings were not compared")
+        return
+    plan_of: dict[int, Any] = {}
+    summaries: list[tuple[str, dict[str, Any]]] = []
     for table, model in audit.AUDITED_TABLES.items():
-        key = audit.primary_key_attribute(model)
-        seen: set[str] = set()
-        for row in session.execute(sa.select(model).order_by(getattr(model, key))).scalars():
-            record = str(getattr(row, key))
-            seen.add(record)
-            expected = state.get((table, record))
+        if (table in CASELESS) != (cases is None):
+            continue
+        columns = plans[model]
+        query = sa.select(*(_raw(c) for c in columns))
+        if cases is not None:
+            query = _in_cases(query, model, cases)
+        for raw in connection.execute(query):
+            values, unreadable = read_values(raw[: len(columns)], columns)
+            record = str(raw[0])
+            expected = state.pop((table, record), None)
+            if model is t.ReviewRow and values.get("signed_at") is not None:
+                _signed_review(record, values, unreadable, findings)
+            if cases is not None and raw[-1] in damaged_cases:
+                continue
+            for name in unreadable:
+                findings.add(f"{table} row {record}, field {name}: the stored value cannot be read")
             if expected is None:
-                problems.append(
+                findings.add(
                     f"{table} row {record} has no audit history (written outside crlmboard)"
                 )
                 continue
-            for name, value in audit.record_values(row, model).items():
+            recorded_summary = "open_criticals" in expected
+            if (
+                not unreadable
+                and (recorded_summary or model is not t.CaseRow)
+                and _same(values, expected, columns[0].name)
+            ):
+                if model is t.CaseRow:
+                    stats.cases += 1
+                elif model is t.SurgicalPlanRow:
+                    plan_of[int(values.get("case_id") or 0)] = values.get("resectability")
+                continue
+            for name, value in values.items():
+                if name in unreadable or name == columns[0].name:
+                    continue
+                if name in audit.SUMMARY_FIELDS and not recorded_summary:
+                    continue
                 if expected.get(name) != value:
-                    problems.append(
+                    findings.add(
                         f"{table} row {record}, field {name}: the stored value "
                         "differs from its audit trail (changed outside crlmboard)"
                     )
-        for other, record in state:
-            if other == table and record not in seen:
-                problems.append(
-                    f"{table} row {record} is in the audit trail but missing "
-                    "from the table (deleted outside crlmboard)"
-                )
-        if len(problems) >= limit:
-            return [*problems[:limit], "(more differences not listed)"]
-    return problems
+            if model is t.CaseRow:
+                stats.cases += 1
+                if not recorded_summary:  # saved before the summary was audited
+                    stats.summary_not_recorded += 1
+                    summaries.append((record, values))
+            elif model is t.SurgicalPlanRow:
+                plan_of[int(values.get("case_id") or 0)] = values.get("resectability")
+    for record, values in summaries:
+        if values.get("resectability") != plan_of.get(int(record)):
+            findings.add(
+                f"patient row {record}, field resectability: the case list shows another "
+                "resectability than the case's surgical plan (changed outside crlmboard)"
+            )
+    for table, record in state:
+        findings.add(
+            f"{table} row {record} is in the audit trail but missing "
+            "from the table (deleted outside crlmboard)"
+        )
+
+
+def _same(values: dict[str, Any], expected: dict[str, Any], key: str) -> bool:
+    """A row's values equal those its trail describes (a field the trail never set, or set
+    to null, is null) — the fast path; a difference is then named field by field."""
+    stored = {k: v for k, v in values.items() if v is not None and k != key}
+    return stored == {k: v for k, v in expected.items() if v is not None}
+
+
+def _in_cases(query: Any, model: type[Any], cases: tuple[int, int]) -> Any:
+    """`query` limited to the rows of the cases with ids in (low, high], through the index
+    on the case (lesions through their timepoint), with that case id as the last column."""
+    table = model.__table__
+    if model is t.CaseRow:
+        column = table.c.id
+    elif model is t.LesionMeasurementRow:
+        timepoints = t.ImagingTimepointRow.__table__  # type: ignore[attr-defined]
+        query = query.select_from(timepoints.join(table, table.c.timepoint_id == timepoints.c.id))
+        column = timepoints.c.case_id
+    else:
+        column = table.c.case_id
+    return query.add_columns(column.label("case_of")).where(column > cases[0], column <= cases[1])
 
 
 EXPECTED_TRIGGERS = {

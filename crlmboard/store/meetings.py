@@ -321,6 +321,19 @@ class MeetingRepository:
         self.audit.flush()
         return row
 
+    def move_to_next(self, item_id: int, status: str, note: str | None) -> int | None:
+        """Mark an agenda item `status` (held, moved) with a note and put its case, with its
+        question, on the next meeting's agenda (unless it is there already).  The next
+        meeting's id, or None when there is none (then nothing changed)."""
+        item = self.item(item_id)
+        following = self.next_after(item.meeting_id)
+        if following is None:
+            return None
+        self.update_item(item_id, status=status, note=note)
+        if self.item_for_case(following, item.case_id) is None:
+            self.add_item(following, item.case_id, item.question)
+        return following
+
     def reorder(self, meeting_id: int, item_ids: Sequence[int]) -> None:
         """Give the agenda the order of `item_ids` (every item of the meeting once)."""
         stored = {e.id: e for e in self.agenda(meeting_id)}

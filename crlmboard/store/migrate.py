@@ -146,6 +146,15 @@ def downgrade(engine: Engine, target: str) -> None:
         command.downgrade(config, target)
 
 
+def url_revision(url: str) -> str | None:
+    """The schema revision of the database at a URL (None: no crlmboard tables)."""
+    engine = create_database_engine(url)
+    try:
+        return current_revision(engine)
+    finally:
+        engine.dispose()
+
+
 def file_revision(path: Path) -> str | None:
     """The schema revision of a SQLite file, read without changing it."""
     connection = connect_sqlite(path, read_only=True)

@@ -25,6 +25,7 @@ from crlmboard.domain import models as m
 from crlmboard.domain.case import Case, ImagingTimepoint, Treatment
 from crlmboard.domain.meeting import Review
 from crlmboard.domain.trusted import construct
+from crlmboard.store import search_index
 from crlmboard.store import tables as t
 from crlmboard.store.audit import (
     AuditLog,
@@ -162,8 +163,7 @@ def _row_values(row: BaseModel, model: type[BaseModel]) -> dict[str, Any]:
 
 
 def _search_text(patient: m.Patient) -> str:
-    parts = [patient.mrn, patient.family_name or "", patient.given_name or ""]
-    return " ".join(p.casefold() for p in parts if p)
+    return search_index.search_text(patient.mrn, patient.family_name, patient.given_name)
 
 
 # The case-list filter: every word of the query (case-folded as `_search_text` is) must be a
@@ -185,8 +185,10 @@ _SEARCH = sa.table(SEARCH_INDEX, sa.column("rowid"), sa.column(SEARCH_INDEX))
 
 
 def filter_words(query: str) -> list[str]:
-    """The words of a case-list query, normalised as the stored search text is."""
-    return query.casefold().split()
+    """The words of a case-list query, folded as the stored search text is (case, accents);
+    commas are word breaks, so a name as the list shows it ("MOCKFORD, Julia") finds
+    its case."""
+    return search_index.fold(query.replace(",", " ")).split()
 
 
 class _Holds(sa.sql.functions.GenericFunction[int]):
@@ -322,6 +324,43 @@ class CaseRepository:
             .order_by(col(t.CaseRow.mrn))
         )
         return [str(m) for m in self.session.execute(query).scalars()]
+
+    def mrns_after(self, after: str | None, limit: int) -> list[str]:
+        """Up to `limit` MRNs in MRN order, after `after` (from the first when None)."""
+        query = sa.select(col(t.CaseRow.mrn)).order_by(col(t.CaseRow.mrn)).limit(limit)
+        if after is not None:
+            query = query.where(col(t.CaseRow.mrn) > after)
+        return [str(m) for m in self.session.execute(query).scalars()]
+
+    def set_summary(self, mrn: str, summary: CaseSummary, version: int | None = None) -> bool:
+        """Store a case's list summary when it differs from the one stored (no new version);
+        with `version`, only if the case is still at that version (the summary was computed
+        from it).  The change is audited, as a save's summary is: `check` compares these
+        columns with the trail, so a recompute must not look like tampering.  True when it
+        was written."""
+        values = vars(summary)
+        columns = [getattr(_CASE, k) for k in values]
+        query = sa.select(_CASE.id, *columns).where(_CASE.mrn == mrn)
+        if version is not None:
+            query = query.where(_CASE.version == version)
+        found = self.session.connection().execute(query).mappings().first()
+        if found is None:
+            return False
+        before = {k: found[k] for k in values}
+        if before == values:
+            return False
+        update = sa.update(t.CaseRow).where(col(t.CaseRow.id) == found["id"])
+        self.session.execute(update.values(**values).execution_options(synchronize_session=False))
+        changed = [k for k in values if before[k] != values[k]]
+        AuditLog.of(self.session).record(
+            "update",
+            "patient",
+            found["id"],
+            case_id=int(found["id"]),
+            before={k: before[k] for k in changed},
+            after={k: values[k] for k in changed},
+        )
+        return True
 
     def get(self, mrn: str) -> Case:
         """The whole case for an MRN."""
@@ -823,7 +862,8 @@ class CaseRepository:
         if bumped.rowcount != 1:  # type: ignore[attr-defined]
             raise ConflictError(case.mrn)
         self.session.expire(row)
-        after = {k: jsonable(v) for k, v in values.items() if jsonable(v) != before.get(k)}
+        audited = {**values, **vars(summary)}  # the list's summary is audited too
+        after = {k: jsonable(v) for k, v in audited.items() if jsonable(v) != before.get(k)}
         if after:
             self.audit.updated(t.CaseRow, row, case_id, {k: before.get(k) for k in after}, after)
         self._write_records(case_id, case)

@@ -6,6 +6,11 @@ from __future__ import annotations
 import sqlite3
 
 
+def library_version() -> str:
+    """The version of the SQLite library Python runs with."""
+    return sqlite3.sqlite_version
+
+
 def parse_version(text: str) -> tuple[int, int, int]:
     parts = [int(p) for p in text.split(".")[:3]]
     while len(parts) < 3:

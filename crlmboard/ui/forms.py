@@ -5,26 +5,94 @@ the model; each field is checked as you type and its reason is shown next to it.
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Iterable
 from enum import Enum
 from typing import Any
 
 from pydantic import ValidationError
-from PySide6.QtCore import QLocale, Qt, Signal
+from PySide6.QtCore import QDate, QEvent, QLocale, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCalendarWidget,
     QComboBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QTableView,
+    QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
+from crlmboard.domain import models as m
+from crlmboard.domain.labels import value_label
 from crlmboard.domain.models import FieldSpec, Record, field_specs
 from crlmboard.domain.validation import Problem, problems_from_error
 
 UNKNOWN = "—"
+PLACEHOLDERS = {"cycle_length_days": "14, 21 or 28 (empty: the regimen's usual length)"}
+"""Hints for fields whose allowed values the model checks across fields."""
+
+# Where a problem's path starts: (what the form calls it, its record model).
+BLOCKS: dict[str, tuple[str, type[Any] | None]] = {
+    "patient": ("Patient", m.Patient),
+    "primary": ("Primary tumour", m.PrimaryTumour),
+    "molecular": ("Molecular profile", m.MolecularProfile),
+    "plan": ("Surgical plan", m.SurgicalPlan),
+    "labs": ("Lab values", m.LabResult),
+    "imaging": ("Imaging timepoint", m.ImagingTimepointFields),
+    "lesions": ("Row", m.LesionMeasurement),
+    "treatments": ("Treatment", None),
+    "surgery_outcomes": ("Surgery outcome", m.SurgeryOutcome),
+    "extrahepatic_disease": ("Extrahepatic site", m.ExtrahepaticDisease),
+    "reviews": ("Review", m.ReviewFields),
+    "actions": ("Action row", m.ReviewAction),
+    "attendees": ("Attendee row", m.Attendee),
+}
+_ALL_MODELS = [model for _label, model in BLOCKS.values() if model is not None] + [
+    m.ChemotherapyCycle,
+    m.ImmunotherapyDose,
+    m.Procedure,
+]
+
+
+def _label_of(model: type[Any] | None, name: str) -> str:
+    """What the form calls field `name` (of `model`, else of any record that has it)."""
+    for candidate in ([model] if model is not None else []) + _ALL_MODELS:
+        if name in candidate.model_fields:
+            return m.field_label(candidate, name)
+    return name.replace("_", " ").capitalize()
+
+
+def problem_text(problem: Problem, model: type[Any] | None = None) -> str:
+    """A problem in the words of the form: `Row 2, Longest diameter: must be a number`,
+    `Imaging timepoint 3, Row 1, Segment: must be ≤ 8` — labels as shown, rows counted
+    from 1 as shown — never `lesions[1].longest_diameter_mm`.  `model` is the record the
+    path starts in (a form's own fields)."""
+    words: list[str] = []
+    current = model
+    for name, index in re.findall(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?", problem.path):
+        if name in BLOCKS and (index or current is None or name not in current.model_fields):
+            label, current = BLOCKS[name]
+            words.append(f"{label} {int(index) + 1}" if index else label)
+        else:
+            words.append(_label_of(current, name))
+    return f"{', '.join(words)}: {problem.message}" if words else problem.message
+
+
+def problems_text(problems: Iterable[Problem], model: type[Any] | None = None) -> str:
+    return "\n".join(problem_text(p, model) for p in problems)
+
+
+def code_text(value: str) -> str:
+    """A coded value as the clinic writes it (`t3` → T3, `folfox` → FOLFOX, `ct` → CT);
+    text that is not a code stays as it is."""
+    if re.fullmatch(r"[a-z0-9_]+", value):
+        return value_label(value)
+    return value
 
 
 def choice_text(value: str) -> str:
@@ -32,18 +100,147 @@ def choice_text(value: str) -> str:
     return value.replace("_", " ")
 
 
+def date_format(locale: QLocale | None = None) -> str:
+    """The one date format of every screen: the locale's short format with a four-digit
+    year (`M/d/yyyy`, `dd.MM.yyyy`, `yyyy-MM-dd`); ISO when no locale is set."""
+    locale = locale or QLocale()
+    if locale.language() == QLocale.Language.C:  # no locale set: ISO is the clearest
+        return "yyyy-MM-dd"
+    pattern = locale.dateFormat(QLocale.FormatType.ShortFormat)
+    if "yyyy" not in pattern:
+        pattern = re.sub(r"(?<!y)yy(?!y)", "yyyy", pattern)
+    return pattern
+
+
 def locale_date(value: dt.date | None) -> str:
-    """A date as the user's locale writes it (short format)."""
+    """A date as every screen shows it (`date_format`): never a two-digit year."""
     if value is None:
         return ""
-    from PySide6.QtCore import QDate
-
-    locale = QLocale()
-    if locale.language() == QLocale.Language.C:  # no locale set: ISO is the clearest
+    if QLocale().language() == QLocale.Language.C:
         return value.isoformat()
-    return locale.toString(
-        QDate(value.year, value.month, value.day), QLocale.FormatType.ShortFormat
-    )
+    return QLocale().toString(QDate(value.year, value.month, value.day), date_format())
+
+
+def date_hint() -> str:
+    """How to type a date here, for a placeholder: `M/d/yyyy or yyyy-mm-dd`."""
+    shown = date_format()
+    if shown == "yyyy-MM-dd":
+        return "yyyy-mm-dd"
+    return f"{shown.replace(chr(0x200F), '')} or yyyy-mm-dd"
+
+
+_ISO = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
+
+
+def parse_date(text: str, today: dt.date | None = None) -> dt.date | None:
+    """A typed date: ISO (`2026-06-22`) or the locale's own short format, with a four- or
+    two-digit year (`6/22/2026`, `6/22/26`; a two-digit year is the latest century that
+    puts it no more than a year after `today`).  None when it is not a date."""
+    text = text.strip()
+    if not text:
+        return None
+    iso = _ISO.match(text)
+    if iso:
+        try:
+            return dt.date(int(iso[1]), int(iso[2]), int(iso[3]))
+        except ValueError:
+            return None
+    locale = QLocale()
+    typed = text.replace("\u200f", "")
+    short = locale.dateFormat(QLocale.FormatType.ShortFormat).replace("\u200f", "")
+    patterns = [date_format().replace("\u200f", ""), short]
+    for pattern in dict.fromkeys(patterns):
+        loose = pattern.replace("dd", "d").replace("MM", "M")  # one or two digits
+        for candidate in (pattern, loose):
+            parsed = locale.toDate(typed, candidate)
+            if not parsed.isValid():
+                continue
+            year = parsed.year()
+            if "yyyy" not in candidate:  # a two-digit year: the right century
+                now = today or dt.date.today()
+                year = 2000 + year % 100
+                if year > now.year + 1:
+                    year -= 100
+            try:
+                return dt.date(year, parsed.month(), parsed.day())
+            except ValueError:
+                return None
+    return None
+
+
+def iso_text(text: str) -> str:
+    """A typed date as ISO for the model to read; other text as it is (the model then
+    names what is wrong with it)."""
+    parsed = parse_date(text)
+    return parsed.isoformat() if parsed is not None else text.strip()
+
+
+class DateEdit(QWidget):
+    """A date field: type it (ISO or the locale's format) or pick it from a calendar
+    (the button, F4 or Alt+Down)."""
+
+    picked = Signal()
+
+    def __init__(self, label: str = "Date", parent: QWidget | None = None):
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        self.line = QLineEdit()
+        self.line.setAccessibleName(label)
+        self.line.setPlaceholderText(date_hint())
+        self.button = QToolButton()
+        self.button.setText("▾")
+        self.button.setToolTip(f"Choose {label.lower()} from a calendar (F4)")
+        self.button.setAccessibleName(f"Choose {label.lower()} from a calendar")
+        self.button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # F4 or Alt+Down from the field
+        self.button.clicked.connect(self.show_calendar)
+        layout.addWidget(self.line, 1)
+        layout.addWidget(self.button)
+        self.line.installEventFilter(self)
+        self.calendar: QCalendarWidget | None = None
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """F4 or Alt+Down in the field opens the calendar."""
+        if watched is self.line and event.type() == QEvent.Type.KeyPress:
+            assert isinstance(event, QKeyEvent)
+            alt_down = event.key() == Qt.Key.Key_Down and bool(
+                event.modifiers() & Qt.KeyboardModifier.AltModifier
+            )
+            if event.key() == Qt.Key.Key_F4 or alt_down:
+                self.show_calendar()
+                return True
+        return super().eventFilter(watched, event)
+
+    def date(self) -> dt.date | None:
+        return parse_date(self.line.text())
+
+    def set_date(self, value: dt.date | None) -> None:
+        self.line.setText(locale_date(value))
+
+    def show_calendar(self) -> None:
+        """The calendar pop-up on the date typed (today when none): Enter or a click
+        takes the date, Esc closes it."""
+        calendar = QCalendarWidget(self)
+        calendar.setWindowFlags(Qt.WindowType.Popup)
+        calendar.setAccessibleName(self.line.accessibleName() + ": calendar")
+        calendar.setGridVisible(True)
+        shown = self.date() or dt.date.today()
+        calendar.setSelectedDate(QDate(shown.year, shown.month, shown.day))
+        calendar.activated.connect(self._take)
+        calendar.clicked.connect(self._take)
+        calendar.move(self.mapToGlobal(self.rect().bottomLeft()))
+        self.calendar = calendar
+        calendar.show()
+        calendar.setFocus()
+
+    def _take(self, chosen: QDate) -> None:
+        self.line.setText(locale_date(dt.date(chosen.year(), chosen.month(), chosen.day())))
+        if self.calendar is not None:
+            self.calendar.close()
+            self.calendar = None
+        self.line.setFocus()
+        self.picked.emit()
 
 
 class FieldEditor(QWidget):
@@ -54,10 +251,14 @@ class FieldEditor(QWidget):
     def __init__(self, spec: FieldSpec, parent: QWidget | None = None):
         super().__init__(parent)
         self.spec = spec
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(1)
+        layout = QHBoxLayout()
+        outer.addLayout(layout)
         self.combo: QComboBox | None = None
         self.line: QLineEdit | None = None
+        self.date_edit: DateEdit | None = None
         self._indexes: dict[Any, int] = {}  # a choice's row in the combo
         self._reason: str | None = None
         if spec.kind in ("choice", "flag"):
@@ -67,10 +268,16 @@ class FieldEditor(QWidget):
             for option in options:
                 value: Any = option if spec.kind == "choice" else option == "yes"
                 self._indexes.setdefault(value, self.combo.count())
-                self.combo.addItem(choice_text(option), value)
+                self.combo.addItem(value_label(option) if spec.kind == "choice" else option, value)
             self.combo.currentIndexChanged.connect(self.changed)
             self.combo.setAccessibleName(spec.label)
             layout.addWidget(self.combo, 1)
+        elif spec.kind == "date":
+            self.date_edit = DateEdit(spec.label)
+            self.line = self.date_edit.line
+            self.line.textEdited.connect(self.changed)
+            self.date_edit.picked.connect(self.changed)
+            layout.addWidget(self.date_edit, 1)
         else:
             self.line = QLineEdit()
             self.line.setAccessibleName(spec.label)
@@ -79,16 +286,21 @@ class FieldEditor(QWidget):
             layout.addWidget(self.line, 1)
         if spec.unit:
             layout.addWidget(QLabel(spec.unit))
+        # the reason goes under the field, where a long one has the form's whole width
         self.reason = QLabel()
         self.reason.setObjectName("fieldReason")
         self.reason.setStyleSheet("color: #b00020;")
         self.reason.setWordWrap(True)
-        layout.addWidget(self.reason, 1)
+        self.reason.setTextFormat(Qt.TextFormat.PlainText)
+        self.reason.hide()
+        outer.addWidget(self.reason)
 
     def _placeholder(self) -> str:
         spec = self.spec
         if spec.kind == "date":
-            return "YYYY-MM-DD"
+            return date_hint()
+        if spec.name in PLACEHOLDERS:
+            return PLACEHOLDERS[spec.name]
         if spec.kind == "segments":
             return "e.g. 5, 6, 7, 8"
         if spec.kind == "texts":
@@ -112,8 +324,7 @@ class FieldEditor(QWidget):
         if value is None:
             text = ""
         elif self.spec.kind == "date":
-            text = value.isoformat()
-            self.line.setToolTip(locale_date(value))
+            text = locale_date(value)
         elif self.spec.kind == "segments":
             text = ", ".join(str(v) for v in value)
         elif self.spec.kind == "texts":
@@ -151,7 +362,12 @@ class FieldEditor(QWidget):
             )
         if kind == "texts":
             return [p.strip() for p in text.split(";") if p.strip()], None
-        return text, None  # dates are checked by the model
+        if kind == "date":
+            parsed = parse_date(text)
+            if parsed is None:
+                return None, f"not a date: write it as {date_hint()}"
+            return parsed, None
+        return text, None
 
     def show_reason(self, reason: str | None) -> None:
         if (reason or None) == self._reason:
@@ -183,6 +399,14 @@ class RecordForm(QWidget):
             label = spec.label + (" *" if spec.required else "")
             self.layout_.addRow(label, editor)
             self.editors[spec.name] = editor
+        # problems of fields this form does not show, in the words of the record
+        self.others = QLabel()
+        self.others.setObjectName("formProblems")
+        self.others.setStyleSheet("color: #b00020;")
+        self.others.setWordWrap(True)
+        self.others.setTextFormat(Qt.TextFormat.PlainText)
+        self.others.hide()
+        self.layout_.addRow(self.others)
         self.problems: list[Problem] = []
         self.today = dt.date.today()
         self._loading = self._changed_while_loading = False
@@ -231,10 +455,17 @@ class RecordForm(QWidget):
                 record = None
         self.problems = problems
         by_field: dict[str, str] = {}
+        unplaced: list[Problem] = []
         for problem in problems:
-            by_field.setdefault(problem.path.split(".")[0].split("[")[0], problem.message)
+            name = problem.path.split(".")[0].split("[")[0]
+            if name in self.editors:
+                by_field.setdefault(name, problem.message)
+            else:
+                unplaced.append(problem)
         for name, editor in self.editors.items():
             editor.show_reason(by_field.get(name))
+        self.others.setText(problems_text(unplaced, self.model))
+        self.others.setVisible(bool(unplaced))
         return record
 
     def _on_change(self) -> None:

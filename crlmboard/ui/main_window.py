@@ -1,8 +1,11 @@
 """The main window: the case list on the left, the open case's workspace on the right, the
-menus, the status bar.  Behaviour lives in the workspace, dialogs and services."""
+menus, the status bar.  Behaviour lives in the workspace, dialogs and pages; every call to
+the data goes through the door (`self.door`, ui/ops.py), and its one "changes applied"
+signal refreshes the list, the open case and the pages."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 from pathlib import Path
@@ -27,11 +30,12 @@ from PySide6.QtWidgets import (
 
 from crlmboard.domain import models as m
 from crlmboard.domain.case import Case
-from crlmboard.services.board import Board, BoardError, ChangeSet, versions
-from crlmboard.services.log import log_path
+from crlmboard.domain.validation import InvalidInput
+from crlmboard.services.changes import BoardError, ChangeSet
+from crlmboard.ui import ops
+from crlmboard.ui.controllers.meetings import FollowUpView, MeetingsView
 from crlmboard.ui.models.case_list import CaseListModel
-from crlmboard.ui.ops import run_with_progress
-from crlmboard.ui.views.meetings import FollowUpView, MeetingsView
+from crlmboard.ui.ops import Door, failure_text, log_path
 from crlmboard.ui.workspace import CaseWorkspace
 
 log = logging.getLogger("crlmboard.ui")
@@ -40,14 +44,16 @@ log = logging.getLogger("crlmboard.ui")
 class MainWindow(QMainWindow):
     """The window a coordinator keeps open all day."""
 
-    def __init__(self, board: Board, user: str = ""):
+    def __init__(self, board: Any, user: str = ""):
         super().__init__()
-        self.board = board
+        self.door = Door(board, self)
+        self.door.window = self
+        self._profile = QSettings().value("profile") or None  # the profile file in force
+        self._keep: tuple[str, int] = ("", 0)  # the open case and its row, while reading
         self.user = user
         self.setWindowTitle("crlmboard — tumor board cases")
         self.undo_stack = QUndoStack(self)
-        self.model = CaseListModel(board, self)
-        self._threads: list[Any] = []
+        self.model = CaseListModel(self.door, self)
 
         self.filter_edit = QLineEdit()
         self.filter_edit.setPlaceholderText("Filter by MRN or name…  (Ctrl+F)")
@@ -92,8 +98,7 @@ class MainWindow(QMainWindow):
         left_layout.addWidget(self.filter_edit)
         left_layout.addWidget(self.table)
 
-        self.workspace = CaseWorkspace(board, self.undo_stack)
-        self.workspace.case_saved.connect(self._case_saved)
+        self.workspace = CaseWorkspace(self.door, self.undo_stack)
         self.workspace.rule_requested.connect(self.show_rule_catalogue)
         self._add_timeline_tab()
 
@@ -105,14 +110,15 @@ class MainWindow(QMainWindow):
 
         # the pages: Cases (list + workspace), Meetings, Follow-up (Ctrl+1/2/3)
         self.meetings = MeetingsView(
-            board, lambda: self.workspace.case.mrn if self.workspace.case is not None else None
+            self.door,
+            lambda: self.workspace.case.mrn if self.workspace.case is not None else None,
         )
-        self.meetings.changed.connect(self._meetings_changed)
         self.meetings.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
-        self.follow_up = FollowUpView(board)
+        self.follow_up = FollowUpView(self.door)
         self.follow_up.case_requested.connect(self.show_case_page)
-        self.follow_up.changed.connect(self._meetings_changed)
-        self.workspace.case_saved.connect(lambda _c: self.follow_up.invalidate())
+        # one signal drives every refresh: the list here, the open case, the pages
+        self.door.changes_applied.connect(self._changes_applied)
+        self.door.board_replaced.connect(self._board_replaced)
         self.pages = QTabWidget()
         self.pages.setDocumentMode(True)
         self.pages.addTab(self.splitter, "Cases")
@@ -135,6 +141,12 @@ class MainWindow(QMainWindow):
         self._update_count()
         self._build_menus()
         self._restore_settings()
+        self._day = self.door.today()
+        self._midnight = QTimer(self)
+        self._midnight.setSingleShot(True)
+        self._midnight.timeout.connect(self._new_day)
+        self._arm_midnight()
+        self.door.recompute_summaries()  # the list's columns as of today and this profile
 
     # -- layout helpers ---------------------------------------------------------------
 
@@ -145,13 +157,14 @@ class MainWindow(QMainWindow):
             return
         view = TimelineView()
         view.record_clicked.connect(self.workspace.show_record)
+        view.record_requested.connect(self.workspace.open_record)
         self.workspace.timeline = view
         self.workspace.insertTab(1, view, "&Timeline")
 
     def _show_banner(self) -> None:
         """A read-only database says so, with who holds it, above the case list."""
-        reason = getattr(self.board, "read_only_reason", None)
-        if getattr(self.board, "read_only", False):
+        reason = self.door.read_only_reason
+        if self.door.read_only:
             self.banner.setText(
                 "⚠ Read-only: "
                 + (reason or "another program is writing to this database.")
@@ -164,7 +177,7 @@ class MainWindow(QMainWindow):
 
     def _show_location(self) -> None:
         who = f"   ·   User: {self.user}" if self.user else ""
-        self.statusBar().showMessage(f"Database: {self.board.location}{who}")
+        self.statusBar().showMessage(f"Database: {self.door.location}{who}")
 
     def _update_count(self) -> None:
         total = self.model.total
@@ -175,13 +188,40 @@ class MainWindow(QMainWindow):
         still on the page of the list it was on."""
         current = self.table.currentIndex()
         mrn = self.workspace.case.mrn if self.workspace.case is not None else None
+        row = current.row() if current.isValid() else None
+        if mrn is not None and row is not None:
+            self.model.modelReset.connect(self._reselect, Qt.ConnectionType.SingleShotConnection)
+            self._keep = (mrn, row)
         self.model.refresh()
-        self._update_count()
-        if mrn is not None and current.isValid():
-            self.model.entry(current.row())  # that page, read again
-            row = self.model.cached_row_of(mrn)
-            if row is not None:
-                self.table.selectRow(row)
+
+    def _reselect(self) -> None:
+        """After the list was read again: select the open case if it is on that page."""
+        mrn, row = self._keep
+        if self.workspace.case is None or self.workspace.case.mrn != mrn:
+            return
+        self.model.entry(row)  # that page, read again
+        found = self.model.cached_row_of(mrn)
+        if found is not None:
+            self.table.selectRow(found)
+
+    # -- the date and the profile -----------------------------------------------------
+
+    def _arm_midnight(self) -> None:
+        """Wake just after the next midnight: the list's columns depend on the date."""
+        now = dt.datetime.now()
+        tomorrow = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(0, 0, 5))
+        self._midnight.start(max(1000, int((tomorrow - now).total_seconds() * 1000)))
+
+    def _new_day(self) -> None:
+        """A new day: the summaries are recomputed (in the background) and every view with
+        a relative date reads again."""
+        self._arm_midnight()
+        today = self.door.today()
+        if today == self._day:
+            return
+        self._day = today
+        self.door.recompute_summaries()
+        self._changes_applied(ChangeSet(settings=frozenset({"today"})), None)
 
     def _action(
         self, menu: Any, text: str, slot: Any, shortcut: Any = None, tip: str = ""
@@ -280,45 +320,59 @@ class MainWindow(QMainWindow):
             self.open_case(str(mrn))
 
     def open_case(self, mrn: str) -> None:
-        try:
-            self.workspace.open_case(mrn)
-        except BoardError as error:
-            QMessageBox.warning(self, "Cannot open the case", str(error))
+        self.workspace.open_case(mrn)
 
     def select_case(self, mrn: str) -> None:
         """Show a case in the list (clearing a filter that hides it) and open it."""
-        row = self.model.row_of(mrn)
-        if row is None and self.filter_edit.text():
-            self.filter_edit.clear()
-            self.model.set_query("")
-            row = self.model.row_of(mrn)
-        shown = self.workspace.case
-        if row is not None:
-            self.table.selectRow(row)  # opens the case when the selection moves to it
-            self.table.scrollTo(self.model.index(row, 0))
-        if (
-            self.workspace.case is shown
-            or self.workspace.case is None
-            or self.workspace.case.mrn != mrn
-        ):
-            self.open_case(mrn)  # not opened by the selection (or opened before: again)
 
-    def _case_saved(self, changes: ChangeSet) -> None:
-        if changes.cases:
+        def found(row: int | None) -> None:
+            if row is None and self.filter_edit.text():
+                self.filter_edit.blockSignals(True)
+                self.filter_edit.clear()
+                self.filter_edit.blockSignals(False)
+                self._filter_timer.stop()
+                self.model.query = ""
+                self.model.modelReset.connect(
+                    lambda: self.model.locate(mrn, show), Qt.ConnectionType.SingleShotConnection
+                )
+                self.model.reload()
+                return
+            show(row)
+
+        def show(row: int | None) -> None:
+            shown = self.workspace.case
+            if row is not None:
+                self.table.selectRow(row)  # opens the case when the selection moves to it
+                self.table.scrollTo(self.model.index(row, 0))
+            if (
+                self.workspace.case is shown
+                or self.workspace.case is None
+                or self.workspace.case.mrn != mrn
+            ):
+                self.open_case(mrn)  # not opened by the selection (or opened before: again)
+
+        self.model.locate(mrn, found)
+
+    def _changes_applied(self, changes: ChangeSet, origin: object) -> None:
+        """What every change drives: the case list, the open case, the pages."""
+        if changes.everything or changes.cases or changes.settings or changes.meetings:
             self._refresh_list()
-            self.meetings.invalidate()
-
-    def _meetings_changed(self, changes: ChangeSet) -> None:
-        """After a change on the Meetings or Follow-up page: the case list's next meeting,
-        the open case's reviews, the worklist."""
-        self._refresh_list()
-        case = self.workspace.case
-        if case is not None and case.mrn in changes.cases:
-            self.workspace.open_case(case.mrn)
-        if changes.reviews:  # a review signed or followed up: no undo of edits before it
+        if changes.reviews or changes.follow_ups:
+            # a review signed or followed up: no undo of edits made before it
             self.undo_stack.clear()
-        if self.sender() is not self.follow_up:  # which has read its worklist again
-            self.follow_up.invalidate()
+        if changes.settings & {"profile", "user"}:
+            self._show_location()
+        self.workspace.changes_applied(changes, origin)
+        self.meetings.changes_applied(changes, origin)
+        self.follow_up.changes_applied(changes, origin)
+
+    def _board_replaced(self) -> None:
+        """Another database (or the same after a restore): nothing of the old one stays."""
+        self.undo_stack.clear()
+        self._show_location()
+        self._show_banner()
+        self._remember_recent(self.door.location)
+        self.door.recompute_summaries()
 
     def show_case_page(self, mrn: str) -> None:
         """Open a case on the Cases page (from the worklist or an agenda)."""
@@ -327,39 +381,19 @@ class MainWindow(QMainWindow):
 
     # -- file -------------------------------------------------------------------------
 
-    def _switch_database(self, where: str, *, reopen: bool = False, create: bool = False) -> None:
-        """Open another database (or, with `reopen`, the same one again after a restore);
-        a new one only with `create` (File ▸ New database)."""
-        if reopen:
-            self.board.close()  # gives up the writer lock so the new Board can take it
-        try:
-            if create:
-                from crlmboard.services.maintenance import init_database
-
-                init_database(where, user=self.user or None).close()
-            board = Board.open(
-                where,
-                profile=QSettings().value("profile") or None,
-                user=self.user or None,
-                create=False,
-            )
-        except BoardError as error:
-            QMessageBox.warning(self, "Cannot open the database", str(error))
-            return
-        old = self.board
-        self.board = board
-        self.workspace.board = board
-        self.workspace.case = None
-        self.workspace.setEnabled(False)
-        self.model.board = board
-        self.model.reload()
-        self.meetings.set_board(board)
-        self.follow_up.set_board(board)
-        self.undo_stack.clear()
-        old.close()
-        self._show_location()
-        self._show_banner()
-        self._remember_recent(board.location)
+    def _switch_database(self, where: str, *, create: bool = False) -> None:
+        """Open another database (a new one only with `create`, File ▸ New database);
+        every view reloads from it."""
+        self.door.open_database(
+            where,
+            QSettings().value("profile") or None,
+            self.user or None,
+            None,
+            lambda error: QMessageBox.warning(
+                self, "Cannot open the database", failure_text(error, "Opening")
+            ),
+            create=create,
+        )
 
     def new_database(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
@@ -401,10 +435,41 @@ class MainWindow(QMainWindow):
 
     def import_files(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(
-            self, "Import case files", "", "Case files (*.json)"
+            self, "Import case files", "", "Case files and mCODE bundles (*.json)"
         )
-        if paths:
-            self._import(paths)
+        if not paths:
+            return
+
+        def previewed(previews: list[Any]) -> None:
+            if self._confirm_bundles(previews):
+                self._import(paths)
+
+        def failed(error: BaseException) -> None:
+            QMessageBox.warning(self, "Import", failure_text(error, "Reading the bundles"))
+
+        self.door.preview_bundles(paths, previewed, failed)
+
+    def _confirm_bundles(self, previews: list[Any]) -> bool:
+        """Before an mCODE bundle is imported: the case it carries and, item by item, what of
+        it will not be imported (or why it will be refused).  False: the user said no."""
+        lines: list[str] = []
+        for preview in previews:
+            name = os.path.basename(preview.path)
+            if preview.problems:
+                lines.append(f"{name} will be refused:")
+                lines.extend(f"  {p}" for p in preview.problems[:8])
+                continue
+            lines.append(f"{name}: the case {preview.mrn}")
+            notes = preview.notes
+            if notes:
+                lines.append(f"  not imported ({len(notes)}):")
+                lines.extend(f"  {n}" for n in notes[:25])
+                if len(notes) > 25:
+                    lines.append(f"  … and {len(notes) - 25} more (crlmboard import --preview)")
+        if not lines:
+            return True
+        answer = QMessageBox.question(self, "Import mCODE bundle", "\n".join(lines) + "\n\nImport?")
+        return answer == QMessageBox.StandardButton.Yes
 
     def import_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Import a folder of case files")
@@ -412,43 +477,27 @@ class MainWindow(QMainWindow):
             self._import([folder])
 
     def _import(self, paths: list[str]) -> None:
-        board = self.board
-
-        def work(progress: Any) -> Any:
-            from crlmboard.services.cases import ImportSummary
-
-            summary = ImportSummary()
-            for path in paths:
-                part = board.cases.import_path(path, progress=progress)
-                summary.imported += part.imported
-                summary.refused += part.refused
-                summary.changes = summary.changes | part.changes
-            return summary
-
         def done(summary: Any) -> None:
-            self._refresh_list()
             lines = [
                 f"{len(summary.imported)} case(s) imported, {len(summary.refused)} file(s) refused."
             ]
             for file, problems in summary.refused[:10]:
                 lines.append(f"\n{os.path.basename(file)}:")
                 lines.extend(f"  {p}" for p in problems[:8])
+            for file, notes in summary.notes[:10]:  # what a bundle held that was not imported
+                lines.append(f"\n{os.path.basename(file)}, not imported:")
+                lines.extend(f"  {n}" for n in notes[:15])
+                if len(notes) > 15:
+                    lines.append(f"  … and {len(notes) - 15} more (crlmboard import --preview)")
             box = QMessageBox.information if summary.ok else QMessageBox.warning
             box(self, "Import", "\n".join(lines))
             if len(summary.imported) == 1:
                 self.select_case(summary.imported[0][1])
 
         def failed(error: BaseException) -> None:
-            QMessageBox.warning(
-                self,
-                "Import",
-                str(error)
-                if isinstance(error, BoardError)
-                else "The import stopped because of an error; the details "
-                f"are in the log ({log_path()}).",
-            )
+            QMessageBox.warning(self, "Import", failure_text(error, "The import"))
 
-        self._threads.append(run_with_progress(self, "Importing case files…", work, done, failed))
+        self.door.import_paths(paths, done, failed)
 
     def export_case(self) -> None:
         case = self.workspace.case
@@ -459,12 +508,15 @@ class MainWindow(QMainWindow):
             self, "Export case", f"{case.mrn}.json", "Case files (*.json)"
         )
         if path:
-            try:
-                target = self.board.cases.export(case.mrn, path)
-            except (BoardError, OSError) as error:
-                QMessageBox.warning(self, "Export case", f"The case was not exported: {error}")
-                return
-            self.statusBar().showMessage(f"Exported {case.mrn} to {target}", 8000)
+            mrn = case.mrn
+            self.door.export_case(
+                mrn,
+                path,
+                lambda target: self.statusBar().showMessage(f"Exported {mrn} to {target}", 8000),
+                lambda error: QMessageBox.warning(
+                    self, "Export case", f"The case was not exported: {failure_text(error)}"
+                ),
+            )
 
     def export_fhir(self) -> None:
         case = self.workspace.case
@@ -475,53 +527,61 @@ class MainWindow(QMainWindow):
             self, "Export FHIR (mCODE) bundle", f"{case.mrn}-mcode.json", "FHIR JSON (*.json)"
         )
         if path:
-            try:
-                target = self.board.interop.write_fhir(case.mrn, path)
-            except (BoardError, OSError) as error:
-                QMessageBox.warning(self, "Export FHIR bundle", f"Not exported: {error}")
-                return
-            self.statusBar().showMessage(f"Wrote the mCODE bundle of {case.mrn} to {target}", 8000)
+            mrn = case.mrn
+            self.door.export_fhir(
+                mrn,
+                path,
+                lambda target: self.statusBar().showMessage(
+                    f"Wrote the mCODE bundle of {mrn} to {target}", 8000
+                ),
+                lambda error: QMessageBox.warning(
+                    self, "Export FHIR bundle", f"Not exported: {failure_text(error)}"
+                ),
+            )
 
     def import_referrals(self) -> None:
-        from crlmboard.domain.validation import InvalidInput
-
         path, _ = QFileDialog.getOpenFileName(self, "Import referrals", "", "Referral CSV (*.csv)")
         if not path:
             return
-        try:
-            preview = self.board.interop.preview_referrals(path)
-        except InvalidInput as error:
-            lines = [str(p) for p in error.problems[:30]]
-            QMessageBox.warning(
+
+        def refused(error: BaseException) -> None:
+            if isinstance(error, InvalidInput):
+                lines = [str(p) for p in error.problems[:30]]
+                QMessageBox.warning(
+                    self,
+                    "Import referrals",
+                    "Nothing was imported. Please correct the file:\n\n" + "\n".join(lines),
+                )
+            else:
+                QMessageBox.warning(
+                    self, "Import referrals", f"Nothing was imported: {failure_text(error)}"
+                )
+
+        def previewed(preview: Any) -> None:
+            lines = [
+                f"{plan.mrn}: {plan.action}"
+                + (f" (kept stored {', '.join(plan.kept)})" if plan.kept else "")
+                for plan in preview.rows[:40]
+            ]
+            answer = QMessageBox.question(
                 self,
                 "Import referrals",
-                "Nothing was imported. Please correct the file:\n\n" + "\n".join(lines),
+                "".join(f"{note}\n\n" for note in preview.notes)
+                + f"{preview.creates} new case(s), {preview.updates} case(s) to complete:\n\n"
+                + "\n".join(lines)
+                + "\n\nImport them?",
             )
-            return
-        except (BoardError, OSError, UnicodeDecodeError) as error:
-            QMessageBox.warning(self, "Import referrals", f"Nothing was imported: {error}")
-            return
-        lines = [
-            f"{plan.mrn}: {plan.action}"
-            + (f" (kept stored {', '.join(plan.kept)})" if plan.kept else "")
-            for plan in preview.rows[:40]
-        ]
-        answer = QMessageBox.question(
-            self,
-            "Import referrals",
-            f"{preview.creates} new case(s), {preview.updates} case(s) to complete:\n\n"
-            + "\n".join(lines)
-            + "\n\nImport them?",
-        )
-        if answer != QMessageBox.StandardButton.Yes:
-            return
-        try:
-            result = self.board.interop.import_referrals(path)
-        except (InvalidInput, BoardError) as error:
-            QMessageBox.warning(self, "Import referrals", f"Nothing was imported: {error}")
-            return
-        self._refresh_list()
-        self.statusBar().showMessage(f"Imported {len(result.mrns)} referral(s)", 8000)
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+            self.door.import_referrals(
+                path,
+                lambda result: self.statusBar().showMessage(
+                    f"Imported {len(result.mrns)} referral(s)", 8000
+                ),
+                refused,
+            )
+
+        self.door.preview_referrals(path, previewed, refused)
 
     def export_pdf(self) -> None:
         case = self.workspace.case
@@ -533,99 +593,65 @@ class MainWindow(QMainWindow):
         )
         if not path:
             return
-        board, mrn = self.board, case.mrn
-
-        def work(_progress: Any) -> Any:
-            return board.reports.write_case_summary(mrn, path)
+        mrn = case.mrn
 
         def done(target: Any) -> None:
             self.statusBar().showMessage(f"Wrote the summary of {mrn} to {target}", 8000)
 
         def failed(error: BaseException) -> None:
-            QMessageBox.warning(
-                self,
-                "Export PDF",
-                str(error)
-                if isinstance(error, BoardError)
-                else f"The PDF was not written; the details are in the log ({log_path()}).",
-            )
+            QMessageBox.warning(self, "Export PDF", failure_text(error, "The PDF summary"))
 
-        self._threads.append(
-            run_with_progress(self, "Writing the PDF summary…", work, done, failed)
-        )
+        self.door.write_case_summary(mrn, path, done, failed)
 
     # -- data safety ------------------------------------------------------------------
 
     def backup_now(self) -> None:
-        board = self.board
-
         def done(info: Any) -> None:
             state = "verified" if info.verified else "NOT verified"
             self.statusBar().showMessage(f"Backup made ({state}): {info.path}", 10000)
 
         def failed(error: BaseException) -> None:
-            QMessageBox.warning(
-                self,
-                "Backup",
-                str(error)
-                if isinstance(error, BoardError)
-                else f"The backup failed; the details are in the log ({log_path()}).",
-            )
+            QMessageBox.warning(self, "Backup", failure_text(error, "The backup"))
 
-        self._threads.append(
-            run_with_progress(
-                self,
-                "Backing up the database…",
-                lambda _p: board.maintenance.backup(),
-                done,
-                failed,
-            )
-        )
+        self.door.backup(done, failed)
 
     def restore_backup(self) -> None:
         from crlmboard.ui.dialogs.safety import RestoreDialog
 
-        try:
-            backups = self.board.maintenance.list_backups()
-        except BoardError as error:
-            QMessageBox.warning(self, "Restore", str(error))
-            return
-        if not backups:
-            QMessageBox.information(self, "Restore", "This database has no backups yet.")
-            return
-        dialog = RestoreDialog(backups, self)
-        if not dialog.exec() or dialog.chosen() is None:
-            return
-        try:
-            result = self.board.maintenance.restore(dialog.chosen().path)
-        except BoardError as error:
-            QMessageBox.warning(self, "Restore", str(error))
-            return
-        self._switch_database(self.board.url, reopen=True)
-        QMessageBox.information(
-            self,
-            "Restore",
-            f"Restored {result.restored}.\nThe state before the restore "
-            f"is kept as {result.safety_backup}.",
-        )
-        self.board.maintenance.resume_rotation()
+        def failed(error: BaseException) -> None:
+            QMessageBox.warning(self, "Restore", failure_text(error, "The restore"))
+
+        def listed(backups: list[Any]) -> None:
+            if not backups:
+                QMessageBox.information(self, "Restore", "This database has no backups yet.")
+                return
+            dialog = RestoreDialog(backups, self)
+            if not dialog.exec() or dialog.chosen() is None:
+                return
+            self.door.restore(
+                dialog.chosen().path, QSettings().value("profile") or None, restored, failed
+            )
+
+        def restored(result: Any) -> None:
+            QMessageBox.information(
+                self,
+                "Restore",
+                f"Restored {result.restored}.\nThe state before the restore "
+                f"is kept as {result.safety_backup}.",
+            )
+
+        self.door.list_backups(listed, failed)
 
     def check_database(self) -> None:
         from crlmboard.ui.dialogs.safety import CheckReportDialog
-
-        board = self.board
 
         def done(report: Any) -> None:
             CheckReportDialog(report, self).exec()
 
         def failed(error: BaseException) -> None:
-            QMessageBox.warning(self, "Check database", str(error))
+            QMessageBox.warning(self, "Check database", failure_text(error, "The check"))
 
-        self._threads.append(
-            run_with_progress(
-                self, "Checking the database…", lambda _p: board.maintenance.check(), done, failed
-            )
-        )
+        self.door.check(done, failed)
 
     def show_history(self) -> None:
         from crlmboard.ui.dialogs.safety import HistoryDialog
@@ -634,7 +660,8 @@ class MainWindow(QMainWindow):
         if case is None:
             QMessageBox.information(self, "History", "Open a case first.")
             return
-        HistoryDialog(case.mrn, self.board.maintenance.case_history(case.mrn), self).exec()
+        mrn = case.mrn
+        self.door.case_history(mrn, lambda entries: HistoryDialog(mrn, entries, self).exec())
 
     # -- case -------------------------------------------------------------------------
 
@@ -646,34 +673,32 @@ class MainWindow(QMainWindow):
             None,
             "New case",
             self,
-            today=self.board.today(),
+            today=self.door.today(),
             note="Only the MRN is required; everything else can follow.",
         )
         if not dialog.exec() or dialog.result_record is None:
             return
         case = Case(patient=dialog.result_record)
-        try:
-            self.board.cases.create(case)
-        except Exception as error:
-            from crlmboard.domain.validation import InvalidInput
 
-            if isinstance(error, InvalidInput | BoardError):
-                QMessageBox.warning(self, "New case", str(error))
-                return
-            raise
-        self._refresh_list()
-        self.select_case(case.mrn)
+        def failed(error: BaseException) -> None:
+            if not isinstance(error, InvalidInput | BoardError):
+                raise error
+            QMessageBox.warning(self, "New case", str(error))
+
+        self.door.create_case(case, lambda _saved: self.select_case(case.mrn), failed)
 
     # -- tools and help ---------------------------------------------------------------
 
     def show_rule_catalogue(self, rule: str = "") -> None:
         from crlmboard.ui.dialogs.rule_catalogue import RuleCatalogueDialog
 
-        dialog = RuleCatalogueDialog(
-            self.board.evaluation.catalogue(), self.board.evaluation.profile.name, self
-        )
-        dialog.select_rule(rule)
-        dialog.exec()
+        def show(found: tuple[list[dict[str, Any]], str]) -> None:
+            catalogue, profile = found
+            dialog = RuleCatalogueDialog(catalogue, profile, self)
+            dialog.select_rule(rule)
+            dialog.exec()
+
+        self.door.rule_catalogue(show)
 
     def show_preferences(self) -> None:
         from crlmboard.ui.dialogs.preferences import PreferencesDialog
@@ -681,22 +706,27 @@ class MainWindow(QMainWindow):
         dialog = PreferencesDialog(self)
         if dialog.exec():
             profile = QSettings().value("profile") or None
-            try:
-                self.board.evaluation.use_profile(profile)
-            except Exception as error:
-                QMessageBox.warning(self, "Institution profile", str(error))
+            if profile != self._profile:
+                self._profile = profile
+                # the list's columns follow the profile: recomputed in the background
+                self.door.use_profile(
+                    profile,
+                    lambda _p: self.door.recompute_summaries(),
+                    lambda error: QMessageBox.warning(
+                        self, "Institution profile", failure_text(error)
+                    ),
+                )
             self.user = str(QSettings().value("user_name") or self.user)
-            if not getattr(self.board, "read_only", False):
-                try:
-                    self.board.set_user(self.user)  # audited: who signs and changes from now
-                except BoardError as error:
-                    QMessageBox.warning(self, "User name", str(error))
+            if not self.door.read_only:
+                self.door.set_user(  # audited: who signs and changes from now
+                    self.user,
+                    None,
+                    lambda error: QMessageBox.warning(self, "User name", failure_text(error)),
+                )
             self._show_location()
-            if self.workspace.case is not None:
-                self.workspace.open_case(self.workspace.case.mrn)
 
     def show_about(self) -> None:
-        info = versions()
+        info = ops.about()
         try:
             import PySide6
 
@@ -710,7 +740,7 @@ class MainWindow(QMainWindow):
             "colorectal liver metastases. The guideline engine supports the board; it decides "
             f"nothing.\n\nSchema {info['schema']} · Python {info['python']} · Qt "
             f"{info['qt']} · SQLite {info['sqlite']}\nEngine "
-            f"{self.board.evaluation.profile.name} profile",
+            f"{self.door.profile.name} profile",
         )
 
     def show_log(self) -> None:
@@ -737,6 +767,9 @@ class MainWindow(QMainWindow):
             self.table.horizontalHeader().restoreState(columns)
 
     def closeEvent(self, event: Any) -> None:
+        self._midnight.stop()
+        # what is queued is done first; then the database is closed (backed up if changed)
+        self.door.stop(close_board=True)
         settings = QSettings()
         settings.setValue("main_window/geometry", self.saveGeometry())
         settings.setValue("main_window/splitter", self.splitter.saveState())

@@ -1,110 +1,1052 @@
-"""Long work off the GUI thread (folder import, demo, reports) with a cancellable progress
-dialog, in the manner of Anki's background operations.  Short reads and single-case saves
-run directly: they take milliseconds."""
+"""The door between the app and the data: the only UI module that calls the services.
+
+Every call, read or write, runs on one database worker thread, in the order it was asked
+for (in the manner of Anki's `CollectionOp`/`QueryOp`); its result comes back to the GUI
+thread through a queued signal, so the GUI thread never waits on SQL or reportlab.  Every
+write's `ChangeSet` goes out once, as `changes_applied`, which drives every refresh: the
+case list, the open case, the Meetings and Follow-up pages.  Long work (import, backup,
+restore, meeting pack, check, demo) runs on the same worker behind a progress dialog modal
+to the window; edits asked for meanwhile queue behind it instead of racing it.
+
+UI tests set `SYNCHRONOUS` (tests/ui/conftest.py): each call then runs at once on the
+calling thread, so a test reads the result on the next line.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 import logging
-from collections.abc import Callable
+import os
+import queue
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
-from PySide6.QtWidgets import QProgressDialog, QWidget
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
+
+from crlmboard.domain.case import Case
+from crlmboard.domain.engine.readmodel import EvaluationView
+from crlmboard.domain.validation import InvalidInput
+from crlmboard.services.board import Board, init_database, versions
+from crlmboard.services.cases import CaseConflict, CaseListEntry, ImportSummary, SavedCase
+from crlmboard.services.changes import NO_CHANGE, BoardError, ChangeSet
+from crlmboard.services.log import log_path
+from crlmboard.services.meetings import AgendaEntry, MeetingListing, MeetingSummary, ReviewDraft
+
+# what the services hand back, named for the views (which import nothing of the services
+# but the ChangeSet)
+__all__ = [
+    "AgendaEntry",
+    "BoardError",
+    "BundlePreview",
+    "CaseConflict",
+    "CaseListEntry",
+    "ChangeSet",
+    "Door",
+    "ImportSummary",
+    "MeetingListing",
+    "MeetingSummary",
+    "ReviewDraft",
+    "SavedCase",
+    "log_path",
+]
 
 log = logging.getLogger("crlmboard.ui")
 
-Progress = Callable[[int, int], bool]
+SYNCHRONOUS = False
+"""Run each call at once on the calling thread (UI tests); the app uses the worker."""
+
+Progress = Callable[..., bool]  # progress(done, total) or (stage, done, total)
+Done = Callable[[Any], object]
+Failed = Callable[[BaseException], object]
+Changes = ChangeSet | Callable[[Any], ChangeSet] | None
+
+# cases whose list summary is recomputed per step on the worker (about 10 ms each: a
+# person's call waits a quarter of a second at most behind a step)
+SUMMARY_STEP = 25
+
+#: failures a person can act on: their message is shown as it is
+EXPECTED = (BoardError, InvalidInput, OSError, UnicodeDecodeError)
 
 
-class _Worker(QObject):
-    progressed = Signal(int, int)
-    finished = Signal(object)
-    failed = Signal(object)
+def changes_of(result: Any) -> ChangeSet:
+    """The change set a service write returned: itself, its `.changes`, or one inside a
+    tuple (the door's own pairs); NO_CHANGE when it returned none (a read)."""
+    if isinstance(result, ChangeSet):
+        return result
+    found = getattr(result, "changes", None)
+    if isinstance(found, ChangeSet):
+        return found
+    if isinstance(result, tuple):
+        for part in result:
+            if isinstance(part, ChangeSet):
+                return part
+    return NO_CHANGE
 
-    def __init__(self, work: Callable[[Progress], Any]):
-        super().__init__()
-        self.work = work
-        self.cancelled = False
+
+def failure_text(error: BaseException, what: str = "The work") -> str:
+    """What to tell a person about a failure: its own sentence when it is one they can act
+    on, else where the details are."""
+    if isinstance(error, InvalidInput):
+        return "Please correct:\n" + "\n".join(str(p) for p in error.problems)
+    if isinstance(error, EXPECTED):
+        return str(error)
+    return f"{what} stopped because of an error; the details are in the log ({log_path()})."
+
+
+@dataclass(frozen=True)
+class BundlePreview:
+    """One mCODE bundle file before it is imported: the case it carries and what of it will
+    not be imported, or why it will be refused."""
+
+    path: str
+    mrn: str = ""
+    notes: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+
+
+def _looks_like_bundle(path: str) -> bool:
+    """Whether a JSON file is a FHIR Bundle (read up to its first 4 kB)."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(4096)
+    except OSError:
+        return False
+    return b'"Bundle"' in head and b'"resourceType"' in head
+
+
+@dataclass(eq=False)
+class _Job:
+    id: int
+    work: Callable[[], Any]
+    done: Done | None
+    failed: Failed | None
+    changes: Changes
+    write: bool
+    origin: object = None
+    title: str = ""
+    on_failure: ChangeSet | None = None
+    background: bool = False
+    cancelled: bool = False
+    dialog: QProgressDialog | None = None
+
+
+class _Worker(QThread):
+    """The one database worker: runs the queued jobs one after the other, in the order
+    they were asked for; background steps (the list's summaries) only when nothing else
+    waits, so a person's call waits for one step at most."""
+
+    job_finished = Signal(int, bool, object)  # job id, ok, result or the error
+    job_progressed = Signal(int, int, int)  # job id, done, total
+
+    def __init__(self, parent: QObject):
+        super().__init__(parent)
+        self.jobs: queue.PriorityQueue[tuple[int, int, _Job | None]] = queue.PriorityQueue()
+
+    def put(self, job: _Job | None, *, background: bool = False) -> None:
+        """Queue a job (None ends the worker once everything before it has run)."""
+        order = job.id if job is not None else 1 << 62
+        self.jobs.put((1 if background else 0, order, job))
 
     def run(self) -> None:
-        def progress(done: int, total: int) -> bool:
-            self.progressed.emit(done, total)
-            return not self.cancelled
+        while True:
+            _priority, _order, job = self.jobs.get()
+            if job is None:
+                return
+            try:
+                result = job.work()
+            except BaseException as error:  # reported on the GUI thread
+                self.job_finished.emit(job.id, False, error)
+            else:
+                self.job_finished.emit(job.id, True, result)
 
-        try:
-            result = self.work(progress)
-        except Exception as error:  # reported to the GUI thread, logged there
-            self.failed.emit(error)
-        else:
-            self.finished.emit(result)
 
+class Door(QObject):
+    """One open database, reached from the UI only through here."""
 
-class _Relay(QObject):
-    """Lives in the GUI thread: the worker's signals reach the callbacks through it, queued,
-    so every callback runs on the GUI thread (a plain function would run in the worker)."""
+    changes_applied = Signal(object, object)  # ChangeSet, the object that asked (or None)
+    busy_changed = Signal(bool)  # long work started / ended
+    board_replaced = Signal()  # another database opened (or the same one after a restore)
 
     def __init__(
-        self,
-        parent: QObject,
-        progressed: Callable[[int, int], None],
-        finished: Callable[[Any], None],
-        failed: Callable[[Any], None],
+        self, board: Board, parent: QObject | None = None, *, synchronous: bool | None = None
     ):
         super().__init__(parent)
-        self._progressed, self._finished, self._failed = progressed, finished, failed
+        self.board = board
+        self.window: QWidget | None = None  # parent of progress dialogs and messages
+        self.synchronous = SYNCHRONOUS if synchronous is None else synchronous
+        self._ids = itertools.count(1)
+        self._jobs: dict[int, _Job] = {}
+        self._long = 0
+        self._recompute = 0  # the latest summary recompute asked for
+        self._stopped = False  # after stop(): nothing more is run
+        self.progress_dialog: QProgressDialog | None = None  # the long work's, while it runs
+        self._remember(board)
+        self._worker: _Worker | None = None
+        if not self.synchronous:
+            self._worker = _Worker(self)
+            self._worker.job_finished.connect(self._finished)
+            self._worker.job_progressed.connect(self._progressed)
+            self._worker.start()
 
-    @Slot(int, int)
-    def progressed(self, done: int, total: int) -> None:
-        self._progressed(done, total)
+    # -- what the GUI may read without asking the worker -------------------------------
 
-    @Slot(object)
-    def finished(self, result: Any) -> None:
-        self._finished(result)
+    def _remember(self, board: Board) -> None:
+        """Facts about the open database kept on the GUI side (no SQL to read them)."""
+        self.location = board.location
+        self.url = board.url
+        self.read_only = bool(getattr(board, "read_only", False))
+        self.read_only_reason = getattr(board, "read_only_reason", None)
+        self.user = board.user
+        self.profile = board.evaluation.profile
+        self._clock = board.today
 
-    @Slot(object)
-    def failed(self, error: Any) -> None:
-        self._failed(error)
+    def today(self) -> dt.date:
+        """The board's date (its clock: no database)."""
+        return self._clock()
+
+    @property
+    def busy(self) -> bool:
+        """True while long work runs."""
+        return self._long > 0
+
+    @property
+    def pending(self) -> int:
+        """Calls asked for and not yet answered."""
+        return len(self._jobs)
+
+    @property
+    def waiting(self) -> int:
+        """Calls asked for and not yet answered, background steps left out."""
+        return sum(not job.background for job in self._jobs.values())
+
+    # -- the queue --------------------------------------------------------------------
+
+    def _submit(
+        self,
+        work: Callable[[], Any],
+        done: Done | None,
+        failed: Failed | None,
+        *,
+        changes: Changes = None,
+        write: bool = False,
+        origin: object = None,
+        title: str = "",
+        on_failure: ChangeSet | None = None,
+        long: str = "",
+        cancellable: bool = False,
+        progress: Callable[[_Job], Callable[[], Any]] | None = None,
+        background: bool = False,
+    ) -> None:
+        if self._stopped:  # the window closed: nothing runs on a closed database
+            log.debug("%s asked after the door closed", title or "a call")
+            return
+        job = _Job(next(self._ids), work, done, failed, changes, write, origin, title, on_failure)
+        job.background = background
+        if progress is not None:
+            job.work = progress(job)
+        self._jobs[job.id] = job
+        if long:
+            self._start_long(job, long, cancellable)
+        if self._worker is None:
+            try:
+                result = job.work()
+            except Exception as error:
+                self._finished(job.id, False, error)
+            else:
+                self._finished(job.id, True, result)
+        else:
+            self._worker.put(job, background=background)
+
+    @Slot(int, bool, object)
+    def _finished(self, job_id: int, ok: bool, result: Any) -> None:
+        job = self._jobs.pop(job_id, None)
+        if job is None:
+            return
+        if job.dialog is not None:
+            self._end_long(job)
+        if ok:
+            if job.done is not None:
+                job.done(result)
+            if job.write:
+                changes = job.changes(result) if callable(job.changes) else job.changes
+                self._announce((changes or NO_CHANGE) | changes_of(result), job.origin)
+        else:
+            error: BaseException = result
+            if not isinstance(error, EXPECTED):
+                log.error("%s failed", job.title or "a database call", exc_info=error)
+            if job.on_failure is not None:  # an import may have committed whole batches
+                self._announce(job.on_failure, job.origin)
+            if job.failed is not None:
+                job.failed(error)
+            elif self.synchronous and not isinstance(error, EXPECTED):
+                raise error
+            else:
+                self._tell(job.title or "crlmboard", failure_text(error))
+
+    def _announce(self, changes: ChangeSet, origin: object) -> None:
+        if not changes.empty:
+            self.changes_applied.emit(changes, origin)
+
+    def _tell(self, title: str, text: str) -> None:
+        QMessageBox.warning(self.window, title, text)
+
+    # -- long work --------------------------------------------------------------------
+
+    def _start_long(self, job: _Job, label: str, cancellable: bool) -> None:
+        self._long += 1
+        if self._long == 1:
+            self.busy_changed.emit(True)
+        if self.synchronous:
+            return
+        dialog = QProgressDialog(label, "Cancel" if cancellable else "", 0, 0, self.window)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setWindowTitle(job.title or "crlmboard")
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        dialog.setMinimumDuration(0)
+        if not cancellable:
+            dialog.setCancelButton(None)
+        dialog.canceled.connect(lambda: setattr(job, "cancelled", True))
+        job.dialog = self.progress_dialog = dialog
+        # shown at once: the window is closed to input while the work runs
+        dialog.show()
+
+    def _end_long(self, job: _Job) -> None:
+        if job.dialog is not None:
+            job.dialog.close()
+            job.dialog.deleteLater()
+            if self.progress_dialog is job.dialog:
+                self.progress_dialog = None
+            job.dialog = None
+        self._long -= 1
+        if self._long == 0:
+            self.busy_changed.emit(False)
+
+    @Slot(int, int, int)
+    def _progressed(self, job_id: int, done: int, total: int) -> None:
+        job = self._jobs.get(job_id)
+        if job is not None and job.dialog is not None:
+            job.dialog.setMaximum(max(total, 1))
+            job.dialog.setValue(min(done, max(total, 1)))
+
+    def _with_progress(self, work: Callable[[Board, Progress], Any]) -> Callable[[_Job], Any]:
+        """Wrap `work(board, progress)`: progress goes to the dialog; False once Cancel was
+        pressed (the work stops where it can)."""
+
+        def wrap(job: _Job) -> Callable[[], Any]:
+            board = self.board
+
+            def progress(*step: Any) -> bool:
+                # (done, total), or (stage, done, total) from the check
+                if self._worker is not None:
+                    self._worker.job_progressed.emit(job.id, int(step[-2]), int(step[-1]))
+                return not job.cancelled
+
+            return lambda: work(board, progress)
+
+        return wrap
+
+    def _long_work(
+        self,
+        label: str,
+        work: Callable[[Board, Progress], Any],
+        done: Done | None,
+        failed: Failed | None,
+        *,
+        title: str,
+        write: bool = False,
+        changes: Changes = None,
+        cancellable: bool = True,
+        origin: object = None,
+        on_failure: ChangeSet | None = None,
+    ) -> None:
+        self._submit(
+            lambda: None,
+            done,
+            failed,
+            changes=changes,
+            write=write,
+            origin=origin,
+            title=title,
+            on_failure=on_failure,
+            long=label,
+            cancellable=cancellable,
+            progress=self._with_progress(work),
+        )
+
+    # -- shutting down ----------------------------------------------------------------
+
+    def stop(self, *, close_board: bool = False) -> None:
+        """Finish the queued calls and end the worker (closing the database if asked);
+        nothing asked afterwards runs.  Safe to repeat."""
+        if close_board:
+            board = self.board
+            self._submit(board.close, None, lambda _e: None, title="Closing the database")
+        self._stopped = True
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.put(None, background=True)  # after every job, background ones too
+            worker.wait()
+            self._drain()
+
+    def _drain(self) -> None:
+        """Deliver what finished while the worker was stopping (their signals are queued)."""
+        from PySide6.QtCore import QCoreApplication
+
+        QCoreApplication.sendPostedEvents(self)
+
+    # ==================================================================================
+    # The operations, in the clinic's words.  `done(result)` runs on the GUI thread.
+    # ==================================================================================
+
+    # -- database ---------------------------------------------------------------------
+
+    def replace_board(
+        self,
+        open_board: Callable[[], Board],
+        done: Done | None = None,
+        failed: Failed | None = None,
+        *,
+        before: Callable[[Board], Any] | None = None,
+        label: str = "Opening the database…",
+    ) -> None:
+        """Open another database on the worker (after `before(old board)`, e.g. a restore,
+        and closing the old one when the new one opened); every view reloads."""
+        state: dict[str, Any] = {}
+
+        def work(board: Board, _progress: Progress) -> Any:
+            result = before(board) if before is not None else None
+            if before is not None:
+                board.close()  # gives up the writer lock so the new Board can take it
+            new = open_board()
+            if before is None:
+                board.close()
+            state["board"] = new
+            return result
+
+        def opened(result: Any) -> None:
+            self.board = state["board"]
+            self._remember(self.board)
+            self.board_replaced.emit()
+            if done is not None:
+                done(result)
+
+        self._long_work(
+            label,
+            work,
+            opened,
+            failed,
+            title="Open database",
+            write=True,
+            changes=ChangeSet.all(),
+            cancellable=False,
+        )
+
+    def open_database(
+        self,
+        where: str,
+        profile: str | None,
+        user: str | None,
+        done: Done | None,
+        failed: Failed,
+        *,
+        create: bool = False,
+    ) -> None:
+        """Open another database (File > Open, Recent) in place of this one; a new one is
+        made only with `create` (File > New database): a mistyped path never becomes an
+        empty database."""
+        clock = self.board.today
+
+        def open_board() -> Board:
+            if create:
+                init_database(where, user=user).close()
+            return Board.open(where, clock=clock, profile=profile, user=user, create=False)
+
+        self.replace_board(open_board, done, failed)
+
+    def resume_rotation(self) -> None:
+        self._submit(lambda: self.board.maintenance.resume_rotation(), None, None)
+
+    # -- case list --------------------------------------------------------------------
+
+    def case_list_page(
+        self,
+        query: str,
+        sort: str,
+        descending: bool,
+        offset: int,
+        limit: int,
+        done: Done,
+        *,
+        count: bool = False,
+    ) -> None:
+        """A page of the case list (with the count of matching cases first when asked)."""
+        board = self.board
+
+        def work() -> Any:
+            total = board.cases.count(query) if count else None
+            entries = board.cases.page(
+                query, sort=sort, descending=descending, offset=offset, limit=limit
+            )
+            return total, entries
+
+        self._submit(work, done, None, title="Case list")
+
+    def case_position(self, mrn: str, query: str, sort: str, descending: bool, done: Done) -> None:
+        board = self.board
+        self._submit(
+            lambda: board.cases.position(mrn, query, sort=sort, descending=descending),
+            done,
+            None,
+            title="Case list",
+        )
+
+    def recompute_summaries(self, done: Done | None = None) -> None:
+        """Recompute the case list's summary columns for today and the profile in force,
+        in the background: a step of cases per call, so what the user asks for meanwhile
+        waits one step at most; the list reads again once, at the end, if any changed.  A
+        newer recompute (another day, another profile) supersedes one under way."""
+        if self.read_only:
+            return
+        self._recompute += 1
+        generation, total = self._recompute, [NO_CHANGE]
+
+        def step(after: str | None) -> None:
+            board = self.board
+            self._submit(
+                lambda: board.cases.refresh_summaries(after, limit=SUMMARY_STEP),
+                stepped,
+                lambda error: log.error("case list summaries not recomputed", exc_info=error),
+                title="Case list",
+                background=True,
+            )
+
+        def stepped(result: Any) -> None:
+            if generation != self._recompute:
+                return
+            total[0] = total[0] | result.changes
+            if result.next_after is not None:
+                step(result.next_after)
+                return
+            self._announce(total[0], None)
+            if done is not None:
+                done(total[0])
+
+        step(None)
+
+    # -- one case ---------------------------------------------------------------------
+
+    def open_case(self, mrn: str, done: Done, failed: Failed | None = None) -> None:
+        """The case, its version, its evaluation (parsed once into its read model; None
+        when the engine failed: that never keeps a case from opening) and the notes on
+        reviews signed with another engine that today's engine reads differently."""
+        board = self.board
+
+        def work() -> Any:
+            case, version = board.cases.get_with_version(mrn)
+            return case, version, _evaluated(board, case), _engine_notes(board, case)
+
+        self._submit(work, done, failed, title="Open case")
+
+    def get_case(self, mrn: str, done: Done, failed: Failed | None = None) -> None:
+        board = self.board
+        self._submit(lambda: board.cases.get(mrn), done, failed, title="Open case")
+
+    def save_case(
+        self,
+        case: Case,
+        version: int,
+        mrn: str,
+        done: Done,
+        failed: Failed,
+        *,
+        origin: object = None,
+    ) -> None:
+        """Save an edited case with its version check; `done((SavedCase, its evaluation
+        or None, the engine notes))`."""
+        board = self.board
+
+        def work() -> Any:
+            saved = board.cases.save(case, version, mrn=mrn)
+            return saved, _evaluated(board, case), _engine_notes(board, case)
+
+        self._submit(
+            work,
+            done,
+            failed,
+            write=True,
+            changes=lambda result: result[0].changes,
+            origin=origin,
+            title="Save",
+        )
+
+    def create_case(self, case: Case, done: Done, failed: Failed) -> None:
+        board = self.board
+        self._submit(
+            lambda: board.cases.create(case),
+            done,
+            failed,
+            write=True,
+            title="New case",
+        )
+
+    def case_history(self, mrn: str, done: Done) -> None:
+        board = self.board
+        self._submit(lambda: board.maintenance.case_history(mrn), done, None, title="History")
+
+    def export_case(self, mrn: str, path: str, done: Done, failed: Failed) -> None:
+        board = self.board
+        self._submit(lambda: board.cases.export(mrn, path), done, failed, title="Export case")
+
+    def export_fhir(self, mrn: str, path: str, done: Done, failed: Failed) -> None:
+        board = self.board
+        self._submit(lambda: board.interop.write_fhir(mrn, path), done, failed, title="Export FHIR")
+
+    def write_case_summary(self, mrn: str, path: str, done: Done, failed: Failed) -> None:
+        self._long_work(
+            "Writing the PDF summary…",
+            lambda board, _p: board.reports.write_case_summary(mrn, path),
+            done,
+            failed,
+            title="Export PDF",
+            cancellable=False,
+        )
+
+    # -- import -----------------------------------------------------------------------
+
+    def import_paths(self, paths: Sequence[str], done: Done, failed: Failed) -> None:
+        """Import case files and folders (cancellable between batches)."""
+
+        def work(board: Board, progress: Progress) -> Any:
+            summary = ImportSummary()
+            for path in paths:
+                part = board.cases.import_path(path, progress=progress)
+                summary.imported += part.imported
+                summary.refused += part.refused
+                summary.notes += part.notes
+                summary.changes = summary.changes | part.changes
+            return summary
+
+        # a failed import may have committed whole batches before the failure: the views
+        # read again then too
+        self._long_work(
+            "Importing case files…",
+            work,
+            done,
+            failed,
+            title="Import",
+            write=True,
+            on_failure=ChangeSet.all(),
+        )
+
+    def preview_bundles(self, paths: Sequence[str], done: Done, failed: Failed) -> None:
+        """`done(list[BundlePreview])`: each mCODE bundle among the files, read and mapped
+        without writing anything (case files and folders are left out)."""
+        board = self.board
+
+        def work() -> Any:
+            previews: list[BundlePreview] = []
+            for path in paths:
+                if not os.path.isfile(path) or not _looks_like_bundle(path):
+                    continue
+                try:
+                    case, notes = board.interop.preview_bundle(path)
+                except InvalidInput as error:
+                    problems = tuple(str(p) for p in error.problems)
+                    previews.append(BundlePreview(path, problems=problems))
+                else:
+                    previews.append(BundlePreview(path, case.mrn, tuple(notes)))
+            return previews
+
+        self._submit(work, done, failed, title="Import")
+
+    def preview_referrals(self, path: str, done: Done, failed: Failed) -> None:
+        board = self.board
+        self._submit(
+            lambda: board.interop.preview_referrals(path), done, failed, title="Import referrals"
+        )
+
+    def import_referrals(self, path: str, done: Done, failed: Failed) -> None:
+        board = self.board
+        self._submit(
+            lambda: board.interop.import_referrals(path),
+            done,
+            failed,
+            write=True,
+            title="Import referrals",
+        )
+
+    # -- data safety ------------------------------------------------------------------
+
+    def backup(self, done: Done, failed: Failed) -> None:
+        self._long_work(
+            "Backing up the database…",
+            lambda board, _p: board.maintenance.backup(),
+            done,
+            failed,
+            title="Backup",
+            cancellable=False,
+        )
+
+    def list_backups(self, done: Done, failed: Failed) -> None:
+        board = self.board
+        self._submit(lambda: board.maintenance.list_backups(), done, failed, title="Restore")
+
+    def restore(
+        self,
+        path: str | os.PathLike[str],
+        profile: str | None,
+        done: Done,
+        failed: Failed,
+    ) -> None:
+        """Restore a backup and open the restored database (every view reloads)."""
+        old = self.board
+
+        def open_again() -> Board:
+            return Board.open(
+                old.url, clock=old.today, profile=profile, user=old.user, create=False
+            )
+
+        def restored(result: Any) -> None:
+            self.resume_rotation()
+            done(result)
+
+        self.replace_board(
+            open_again,
+            restored,
+            failed,
+            before=lambda board: board.maintenance.restore(path),
+            label="Restoring the backup…",
+        )
+
+    def check(self, done: Done, failed: Failed) -> None:
+        self._long_work(
+            "Checking the database…",
+            lambda board, progress: board.maintenance.check(progress),
+            done,
+            failed,
+            title="Check database",
+        )
+
+    # -- settings ---------------------------------------------------------------------
+
+    def use_profile(self, profile: str | None, done: Done | None, failed: Failed) -> None:
+        """Switch the institution profile; the case list's summaries follow."""
+        board = self.board
+
+        def changed(result: Any) -> None:
+            self.profile = result[1]
+            if done is not None:
+                done(result[1])
+
+        def work() -> Any:
+            changes = board.evaluation.use_profile(profile)
+            return changes, board.evaluation.profile
+
+        self._submit(
+            work,
+            changed,
+            failed,
+            write=True,
+            title="Institution profile",
+        )
+
+    def set_user(self, name: str, done: Done | None, failed: Failed) -> None:
+        board = self.board
+
+        def changed(_result: Any) -> None:
+            self.user = board.user
+            if done is not None:
+                done(board.user)
+
+        self._submit(
+            lambda: board.set_user(name),
+            changed,
+            failed,
+            write=True,
+            title="User name",
+        )
+
+    def rule_catalogue(self, done: Done) -> None:
+        board = self.board
+        self._submit(
+            lambda: (board.evaluation.catalogue(), board.evaluation.profile.name),
+            done,
+            None,
+            title="Rule catalogue",
+        )
+
+    # -- meetings ---------------------------------------------------------------------
+
+    def meeting_listing(self, done: Done) -> None:
+        """The meetings with their quorums."""
+        board = self.board
+
+        def work() -> Any:
+            meetings = board.meetings.listing()
+            return meetings, [board.meetings.quorum(m) for m in meetings]
+
+        self._submit(work, done, None, title="Meetings")
+
+    def meeting(self, meeting_id: int, done: Done, failed: Failed | None = None) -> None:
+        """A meeting with its quorum."""
+        board = self.board
+
+        def work() -> Any:
+            found = board.meetings.get(meeting_id)
+            return found, board.meetings.quorum(found)
+
+        self._submit(work, done, failed, title="Meeting")
+
+    def meetings(self, done: Done) -> None:
+        board = self.board
+        self._submit(lambda: board.meetings.list(), done, None, title="Meetings")
+
+    def prepare(
+        self,
+        meeting_id: int,
+        done: Done,
+        failed: Failed | None = None,
+        *,
+        with_meeting: bool = True,
+    ) -> None:
+        """The readiness of each case on a meeting's agenda: `done((the meeting or None,
+        [(agenda entry, readiness items)]))`."""
+        board = self.board
+
+        def work() -> Any:
+            meeting = board.meetings.get(meeting_id) if with_meeting else None
+            return meeting, board.meetings.prepare(meeting_id)
+
+        self._submit(work, done, failed, title="Readiness")
+
+    def create_meeting(self, fields: dict[str, Any], done: Done, failed: Failed) -> None:
+        board = self.board
+        self._submit(
+            lambda: board.meetings.create(**fields),
+            done,
+            failed,
+            write=True,
+            title="New meeting",
+        )
+
+    def update_meeting(
+        self, meeting_id: int, fields: dict[str, Any], done: Done, failed: Failed
+    ) -> None:
+        board = self.board
+        self._submit(
+            lambda: board.meetings.update(meeting_id, **fields),
+            done,
+            failed,
+            write=True,
+            title="Edit meeting",
+        )
+
+    def delete_meeting(self, meeting_id: int, done: Done, failed: Failed) -> None:
+        board = self.board
+        self._submit(
+            lambda: board.meetings.delete(meeting_id),
+            done,
+            failed,
+            write=True,
+            title="Delete meeting",
+        )
+
+    def add_to_agenda(
+        self, meeting_id: int, mrn: str, question: str, done: Done, failed: Failed
+    ) -> None:
+        board = self.board
+        self._submit(
+            lambda: board.meetings.add_to_agenda(meeting_id, mrn, question),
+            done,
+            failed,
+            write=True,
+            title="Agenda",
+        )
+
+    def edit_question(self, item_id: int, question: str, done: Done, failed: Failed) -> None:
+        board = self.board
+        self._submit(
+            lambda: board.meetings.edit_question(item_id, question),
+            done,
+            failed,
+            write=True,
+            title="Agenda",
+        )
+
+    def reorder_agenda(
+        self, meeting_id: int, item_ids: Sequence[int], done: Done, failed: Failed
+    ) -> None:
+        board = self.board
+        self._submit(
+            lambda: board.meetings.reorder(meeting_id, list(item_ids)),
+            done,
+            failed,
+            write=True,
+            title="Agenda",
+        )
+
+    def remove_from_agenda(self, item_id: int, done: Done, failed: Failed) -> None:
+        board = self.board
+        self._submit(
+            lambda: board.meetings.remove_from_agenda(item_id),
+            done,
+            failed,
+            write=True,
+            title="Agenda",
+        )
+
+    def hold_back(self, item_id: int, note: str, done: Done, failed: Failed) -> None:
+        """Hold a case back to the next meeting; `done(the new agenda item id)`."""
+        board = self.board
+        self._submit(
+            lambda: board.meetings.hold_back(item_id, note),
+            done,
+            failed,
+            write=True,
+            title="Hold back",
+        )
+
+    def close_meeting(self, meeting_id: int, done: Done, failed: Failed) -> None:
+        board = self.board
+        self._submit(
+            lambda: board.meetings.close(meeting_id),
+            done,
+            failed,
+            write=True,
+            title="Close meeting",
+        )
+
+    def meeting_pack(self, meeting_id: int, path: Path, done: Done, failed: Failed) -> None:
+        def work(board: Board, _progress: Progress) -> Path:
+            data = board.meetings.meeting_pack(meeting_id)
+            path.write_bytes(data)
+            return path
+
+        self._long_work(
+            "Writing the meeting pack…",
+            work,
+            done,
+            failed,
+            title="Meeting pack",
+            cancellable=False,
+        )
+
+    def figures(self, start: dt.date, end: dt.date, done: Done, failed: Failed) -> None:
+        board = self.board
+        self._submit(lambda: board.meetings.figures(start, end), done, failed, title="Figures")
+
+    def figures_csv(self, start: dt.date, end: dt.date, done: Done, failed: Failed) -> None:
+        board = self.board
+        self._submit(lambda: board.meetings.figures_csv(start, end), done, failed, title="Figures")
+
+    def worklist(self, done: Done) -> None:
+        """The follow-up worklist with the names of its cases."""
+        board = self.board
+
+        def work() -> Any:
+            items = board.meetings.worklist()
+            names: dict[str, str] = {}
+            for mrn in {item.mrn for item in items}:
+                try:
+                    names[mrn] = board.cases.get(mrn).display_name()
+                except BoardError:
+                    names[mrn] = mrn
+            return items, names
+
+        self._submit(work, done, None, title="Follow-up")
+
+    # -- reviews ----------------------------------------------------------------------
+
+    def start_review(
+        self, meeting_id: int, mrn: str, done: Done, failed: Failed | None = None
+    ) -> None:
+        board = self.board
+        self._submit(lambda: board.reviews.start(meeting_id, mrn), done, failed, title="Review")
+
+    def amendment(self, mrn: str, meeting_date: dt.date, done: Done, failed: Failed) -> None:
+        """The draft for amending a review signed at a meeting."""
+        board = self.board
+
+        def work() -> Any:
+            meeting = board.meetings.on_date(meeting_date)
+            return board.reviews.start(meeting.id, mrn)
+
+        self._submit(work, done, failed, title="Amend")
+
+    def sign_review(self, draft: Any, values: dict[str, Any], done: Done, failed: Failed) -> None:
+        board = self.board
+        self._submit(
+            lambda: board.reviews.sign(draft, **values),
+            done,
+            failed,
+            write=True,
+            title="Sign",
+        )
+
+    def amend_review(
+        self,
+        mrn: str,
+        index: int,
+        meeting_id: int,
+        values: dict[str, Any],
+        done: Done,
+        failed: Failed,
+    ) -> None:
+        board = self.board
+        self._submit(
+            lambda: board.reviews.amend(mrn, index, meeting_id, **values),
+            done,
+            failed,
+            write=True,
+            title="Amend",
+        )
+
+    def set_follow_up(
+        self, mrn: str, index: int, fields: dict[str, Any], done: Done, failed: Failed
+    ) -> None:
+        board = self.board
+        self._submit(
+            lambda: board.reviews.set_follow_up(mrn, index, **fields),
+            done,
+            failed,
+            write=True,
+            title="Follow-up",
+        )
 
 
-def run_with_progress(
-    parent: QWidget,
-    label: str,
-    work: Callable[[Progress], Any],
-    on_done: Callable[[Any], None],
-    on_error: Callable[[BaseException], None],
-) -> QThread:
-    """Run `work(progress)` on a worker thread; `progress(done, total)` returns False once
-    the user pressed Cancel."""
-    dialog = QProgressDialog(label, "Cancel", 0, 0, parent)
-    dialog.setMinimumDuration(300)
-    dialog.setAutoClose(False)
-    thread = QThread(parent)
-    worker = _Worker(work)
-    worker.moveToThread(thread)
-    thread.started.connect(worker.run)
+def _evaluated(board: Board, case: Case) -> EvaluationView | None:
+    """The case's evaluation as of today, as the views read it (None if the engine
+    failed: logged, and the case still opens)."""
+    try:
+        return EvaluationView.parse(board.evaluation.document(case), case)
+    except Exception:
+        log.exception("evaluation failed")
+        return None
 
-    def progressed(done: int, total: int) -> None:
-        dialog.setMaximum(max(total, 1))
-        dialog.setValue(done)
 
-    def finish(result: Any) -> None:
-        dialog.close()
-        thread.quit()
-        on_done(result)
+def _engine_notes(board: Board, case: Case) -> list[str]:
+    """Where today's engine reads a review signed with another engine differently (a note
+    about older reviews never keeps a case from opening)."""
+    try:
+        return [change.text() for change in board.evaluation.engine_changes(case)]
+    except Exception:
+        log.exception("engine comparison failed")
+        return []
 
-    def fail(error: Any) -> None:
-        dialog.close()
-        thread.quit()
-        log.error("background work failed", exc_info=error)
-        on_error(error)
 
-    relay = _Relay(parent, progressed, finish, fail)
-    worker.progressed.connect(relay.progressed)
-    worker.finished.connect(relay.finished)
-    worker.failed.connect(relay.failed)
-    thread.finished.connect(relay.deleteLater)
-    dialog.canceled.connect(lambda: setattr(worker, "cancelled", True))
-    thread.finished.connect(worker.deleteLater)
-    thread._worker = worker  # type: ignore[attr-defined]  # keep it alive with the thread
-    thread.start()
-    return thread
+def open_demo_database(path: str | os.PathLike[str]) -> Board:
+    """A fresh demo database (for the screenshots, before any window exists)."""
+    from crlmboard.services.demo import create_demo_database
+
+    board, _summary = create_demo_database(path)
+    return board
+
+
+def about() -> dict[str, str]:
+    """Versions of the app and what it runs on (no database)."""
+    return versions()

@@ -1,22 +1,29 @@
 """The case workspace: the open case's tabs, and the controller that turns every edit into
-one service call with the case version, pushed on the undo stack afterwards."""
+one call through the door with the case version, pushed on the undo stack afterwards.
+
+The open case follows the door's "changes applied" signal: a change to it made elsewhere
+(a meeting, a follow-up, an import, a restore) reads it again, and a case that is no longer
+in the database is closed with a word saying so."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
-from PySide6.QtWidgets import QMessageBox, QTabWidget, QWidget
+from PySide6.QtWidgets import QMessageBox, QPushButton, QTabWidget, QWidget
 
 from crlmboard.domain import models as m
 from crlmboard.domain.case import Case, ImagingTimepoint
 from crlmboard.domain.engine.history import signed_engine_version
+from crlmboard.domain.engine.readmodel import EvaluationView
 from crlmboard.domain.validation import InvalidInput
-from crlmboard.services.board import Board, BoardError, ChangeSet
-from crlmboard.services.cases import CaseConflict
+from crlmboard.services.changes import BoardError, ChangeSet
+from crlmboard.ui.forms import locale_date, problems_text
+from crlmboard.ui.ops import CaseConflict, Door, failure_text
 from crlmboard.ui.views.overview import OverviewView
 from crlmboard.ui.views.record_tabs import (
     ImagingTab,
@@ -56,27 +63,33 @@ class CaseEdit(QUndoCommand):
         if self.first:  # the edit was saved before it was pushed
             self.first = False
             return
-        if not self.workspace.store(self.after, self.before.mrn):
-            self.setObsolete(True)
+        self.workspace.store(self.after, self.before.mrn, self._stored)
 
     def undo(self) -> None:
-        if not self.workspace.store(self.before, self.after.mrn):
+        self.workspace.store(self.before, self.after.mrn, self._stored)
+
+    def _stored(self, ok: bool) -> None:
+        if not ok:
+            # refused: this step cannot be repeated, nor (answered later, from the
+            # worker) can the steps around it be trusted
             self.setObsolete(True)
+            self.workspace.undo_stack.clear()
 
 
 class CaseWorkspace(QTabWidget):
     """Tabs of the open case; every change goes through `apply`."""
 
-    case_saved = Signal(object)  # ChangeSet
+    case_replaced = Signal(str)  # the open case is no longer in the database (its MRN)
     rule_requested = Signal(str)
 
-    def __init__(self, board: Board, undo_stack: QUndoStack, parent: QWidget | None = None):
+    def __init__(self, door: Door, undo_stack: QUndoStack, parent: QWidget | None = None):
         super().__init__(parent)
-        self.board = board
+        self.door = door
         self.undo_stack = undo_stack
         self.case: Case | None = None
         self.version = 0
-        self.evaluation: dict[str, Any] | None = None
+        self.evaluation: EvaluationView | None = None
+        self.saving = False  # an edit on its way to the database
 
         self.overview = OverviewView()
         self.overview.rule_requested.connect(self.rule_requested)
@@ -88,7 +101,7 @@ class CaseWorkspace(QTabWidget):
             [
                 ("Line", lambda c: ""),
                 ("Date", lambda c: _t(c.date)),
-                ("Regimen", lambda c: _t(c.regimen).upper()),
+                ("Regimen", lambda c: _t(c.regimen)),
                 ("Biologic", lambda c: _t(c.effective_biologic)),
                 ("Cycle", lambda c: c.cycle),
                 ("Days", lambda c: c.effective_cycle_length_days),
@@ -97,6 +110,7 @@ class CaseWorkspace(QTabWidget):
                 ("Toxicity", lambda c: _t(c.toxicity_grade)),
             ],
             "Add cycle",
+            noun="chemotherapy cycle",
         )
         self.imaging = ImagingTab()
         self.procedures = ListTab(
@@ -111,6 +125,7 @@ class CaseWorkspace(QTabWidget):
                 ("Note", lambda p: getattr(p, "note", None) or _t(getattr(p, "setting", ""))),
             ],
             "Add procedure…",
+            noun="procedure or dose",
         )
         self.outcomes = ListTab(
             "Surgery outcomes",
@@ -118,12 +133,13 @@ class CaseWorkspace(QTabWidget):
                 ("Date", lambda o: _t(o.date)),
                 ("Procedure", lambda o: _t(o.procedure)),
                 ("Margin", lambda o: f"{_t(o.margin_mm)} mm" if o.margin_mm is not None else ""),
-                ("Margin status", lambda o: _t(o.margin_status).upper()),
+                ("Margin status", lambda o: _t(o.margin_status)),
                 ("Pathological response", lambda o: _t(o.pathological_response)),
-                ("Clavien–Dindo", lambda o: _t(o.clavien_dindo).upper()),
+                ("Clavien–Dindo", lambda o: _t(o.clavien_dindo)),
                 ("Recurrence", lambda o: _t(o.recurrence_date)),
             ],
             "Add outcome…",
+            noun="surgery outcome",
         )
         self.labs = ListTab(
             "Laboratory values",
@@ -137,6 +153,7 @@ class CaseWorkspace(QTabWidget):
                 ("Albumin g/L", lambda x: _t(x.albumin_g_l)),
             ],
             "Add lab values…",
+            noun="lab result",
         )
         self.extrahepatic = ListTab(
             "Extrahepatic disease",
@@ -146,6 +163,7 @@ class CaseWorkspace(QTabWidget):
                 ("Resectable", lambda x: _t(x.resectable)),
             ],
             "Add site…",
+            noun="extrahepatic site",
         )
         self.reviews = ListTab(
             "Board reviews — signed reviews are never changed: Amend… "
@@ -159,7 +177,7 @@ class CaseWorkspace(QTabWidget):
                 (
                     "Signed",
                     lambda r: (
-                        f"{r.signed_by}, {r.signed_at:%Y-%m-%d %H:%M} UTC"
+                        f"{r.signed_by}, {locale_date(r.signed_at.date())} {r.signed_at:%H:%M} UTC"
                         if r.signed_at
                         else "not signed"
                     ),
@@ -197,6 +215,18 @@ class CaseWorkspace(QTabWidget):
         self.imaging.timepoints.edit_requested.connect(self.edit_timepoint)
         self.imaging.timepoints.remove_requested.connect(self.remove_timepoint)
         self.procedures.add_requested.connect(self.add_procedure)
+        self.add_dose_button = QPushButton("Add &immunotherapy dose…")
+        self.add_dose_button.clicked.connect(self.add_immunotherapy)
+        self.procedures.buttons.insertWidget(2, self.add_dose_button)
+        for tab in (
+            self.chemotherapy,
+            self.imaging.timepoints,
+            self.procedures,
+            self.outcomes,
+            self.labs,
+            self.extrahepatic,
+        ):
+            tab.whose = self._whose
         self.procedures.edit_requested.connect(self.edit_procedure)
         self.procedures.remove_requested.connect(self.remove_procedure)
         self.labs.add_requested.connect(
@@ -230,27 +260,70 @@ class CaseWorkspace(QTabWidget):
 
     # -- opening and showing ----------------------------------------------------------
 
-    def open_case(self, mrn: str) -> None:
-        case, version = self.board.cases.get_with_version(mrn)
-        self.show_case(case, version)
+    def open_case(self, mrn: str, then: Any = None) -> None:
+        """Read a case (and its evaluation) and show it; `then()` after it is shown."""
 
-    def show_case(self, case: Case, version: int) -> None:
+        def opened(found: tuple[Case, int, EvaluationView | None, list[str]]) -> None:
+            self.show_case(*found)
+            if then is not None:
+                then()
+
+        def failed(error: BaseException) -> None:
+            QMessageBox.warning(self, "Cannot open the case", failure_text(error))
+
+        self.door.open_case(mrn, opened, failed)
+
+    def close_case(self) -> None:
+        """Show no case (it is gone from the database, or another database opened)."""
+        self.case, self.version, self.evaluation = None, 0, None
+        self.setEnabled(False)
+
+    def changes_applied(self, changes: ChangeSet, origin: object) -> None:
+        """Read the open case again when a change touched it (not when it was this
+        workspace's own save, already shown)."""
+        case = self.case
+        if case is None or origin is self:
+            return
+        if changes.everything or case.mrn in changes.cases or "profile" in changes.settings:
+            self._reread(case.mrn, replaced=changes.everything)
+        elif "today" in changes.settings:
+            self.open_case(case.mrn)
+
+    def _reread(self, mrn: str, *, replaced: bool) -> None:
+        def opened(found: tuple[Case, int, EvaluationView | None, list[str]]) -> None:
+            if self.case is None or self.case.mrn != mrn:
+                return  # another case opened meanwhile
+            self.show_case(*found)
+
+        def gone(error: BaseException) -> None:
+            if self.case is None or self.case.mrn != mrn:
+                return
+            self.close_case()
+            self.undo_stack.clear()
+            self.case_replaced.emit(mrn)
+            if replaced:
+                text = f"The case {mrn} is not in the restored database; it was closed."
+            else:
+                text = f"The case {mrn} is no longer in the database; it was closed."
+            QMessageBox.information(self, "Case closed", f"{text}\n\n{failure_text(error)}")
+
+        self.door.open_case(mrn, opened, gone)
+
+    def show_case(
+        self,
+        case: Case,
+        version: int,
+        evaluation: EvaluationView | None = None,
+        engine_notes: Sequence[str] = (),
+    ) -> None:
+        """Show a case with its evaluation and the notes on reviews signed with another
+        engine (all read on the door's worker)."""
         self.case, self.version = case, version
         self.setEnabled(True)
-        today = self.board.today()
-        try:
-            self.evaluation = self.board.evaluation.document(case)
-        except Exception:  # the engine must never keep a case from opening
-            log.exception("evaluation failed")
-            self.evaluation = None
-        facts = (self.evaluation or {}).get("facts", {})
+        today = self.door.today()
+        self.evaluation = evaluation
         self.overview.show_case(case, self.evaluation, _age(case.patient.birth_date, today))
-        try:
-            changes = self.board.evaluation.engine_changes(case)
-        except Exception:  # a note about older reviews must never keep a case from opening
-            log.exception("engine comparison failed")
-            changes = []
-        self.overview.show_engine_changes([change.text() for change in changes])
+        self.overview.show_engine_changes(list(engine_notes))
         for tab in (self.staging, self.plan):
             tab.set_today(today)
             tab.show_case(case)
@@ -260,16 +333,16 @@ class CaseWorkspace(QTabWidget):
         self.chemotherapy.model.columns[0] = ("Line", lambda c: line_of.get(id(c), ""))
         self.chemotherapy.model.set_records(cycles)
         summary = f"Chemotherapy cycles: {len(cycles)} in {max(lines, default=0)} line(s)"
-        chemo = facts.get("chemotherapy") or {}
-        if chemo.get("oxaliplatin_cycles") is not None:
+        chemo = evaluation.facts.chemotherapy if evaluation is not None else None
+        if chemo is not None and chemo.oxaliplatin_cycles is not None:
             summary += (
-                f"; this episode: {chemo.get('oxaliplatin_cycles')} oxaliplatin, "
-                f"{chemo.get('irinotecan_cycles')} irinotecan cycles"
+                f"; this episode: {chemo.oxaliplatin_cycles} oxaliplatin, "
+                f"{chemo.irinotecan_cycles} irinotecan cycles"
             )
-        if chemo.get("last_bevacizumab_date"):
-            summary += f"; last bevacizumab {chemo['last_bevacizumab_date']}"
+        if chemo is not None and chemo.last_bevacizumab_date:
+            summary += f"; last bevacizumab {chemo.last_bevacizumab_date.isoformat()}"
         self.chemotherapy.heading.setText(summary)
-        self.imaging.show_case(case, facts.get("recist") or [])
+        self.imaging.show_case(case, evaluation)
         others = sorted(
             [t for t in case.treatments if not isinstance(t, m.ChemotherapyCycle)],
             key=lambda t: t.date,
@@ -284,37 +357,61 @@ class CaseWorkspace(QTabWidget):
 
     # -- saving -----------------------------------------------------------------------
 
-    def apply(self, new: Case, text: str) -> bool:
-        """Save an edited case and push it on the undo stack; False if refused."""
+    def apply(self, new: Case, text: str, done: Any = None) -> None:
+        """Save an edited case and push it on the undo stack; `done(saved)` once the
+        database answered (False if refused)."""
         before = self.case
-        if before is None or not self.store(new, before.mrn):
-            return False
-        self.undo_stack.push(CaseEdit(self, before, new, text))
-        return True
+        if before is None:
+            return
 
-    def store(self, case: Case, mrn: str) -> bool:
-        """Save `case` (known as `mrn` before this edit) with the version check."""
-        try:
-            if self.case is None or self.case.mrn != mrn:
-                self.open_case(mrn)
-            saved = self.board.cases.save(case, self.version, mrn=mrn)
-        except InvalidInput as error:
-            self._tell(
-                "This change cannot be saved",
-                "Please correct:\n" + "\n".join(str(p) for p in error.problems),
-            )
-            return False
-        except CaseConflict as error:  # its message names both values of each field
-            self._tell("Someone else changed this case", str(error))
-            self.open_case(mrn)
-            self.case_saved.emit(ChangeSet(cases=frozenset({mrn})))
-            return False
-        except BoardError as error:
-            self._tell("The change was not saved", str(error))
-            return False
-        self.show_case(case, saved.version)
-        self.case_saved.emit(saved.changes)
-        return True
+        def stored(ok: bool) -> None:
+            if ok:
+                self.undo_stack.push(CaseEdit(self, before, new, text))
+            if done is not None:
+                done(ok)
+
+        self.store(new, before.mrn, stored)
+
+    def store(self, case: Case, mrn: str, done: Any = None) -> None:
+        """Save `case` (known as `mrn` before this edit) with the version check, then show
+        it with its evaluation; `done(ok)`.  One edit at a time: an edit made while the one
+        before is on its way would be based on the case before it (and be refused as a
+        conflict), so it is refused here with a word."""
+        if self.saving:
+            self._tell("Still saving", "The previous change is still being saved; try again.")
+            if done is not None:
+                done(False)
+            return
+        if self.case is None or self.case.mrn != mrn:
+            self.open_case(mrn, lambda: self.store(case, mrn, done))
+            return
+        self.saving = True
+
+        def saved(result: tuple[Any, EvaluationView | None, list[str]]) -> None:
+            self.saving = False
+            stored, evaluation, notes = result
+            self.show_case(case, stored.version, evaluation, notes)
+            if done is not None:
+                done(True)
+
+        def refused(error: BaseException) -> None:
+            self.saving = False
+            if isinstance(error, InvalidInput):
+                self._tell(
+                    "This change cannot be saved",
+                    "Please correct:\n" + problems_text(error.problems),
+                )
+            elif isinstance(error, CaseConflict):  # its message names both values of each field
+                self._tell("Someone else changed this case", str(error))
+                self.open_case(error.theirs.mrn)
+            elif isinstance(error, BoardError):
+                self._tell("The change was not saved", str(error))
+            else:
+                self._tell("The change was not saved", failure_text(error, "The save"))
+            if done is not None:
+                done(False)
+
+        self.door.save_case(case, self.version, mrn, saved, refused, origin=self)
 
     def _tell(self, title: str, text: str) -> None:
         log.info("edit refused: %s", title)
@@ -327,12 +424,12 @@ class CaseWorkspace(QTabWidget):
     ) -> Any:
         from crlmboard.ui.dialogs.record_dialog import RecordDialog
 
-        dialog = RecordDialog(model, record, title, self, today=self.board.today(), note=note)
+        dialog = RecordDialog(model, record, title, self, today=self.door.today(), note=note)
         if dialog.exec():
             return dialog.result_record
         return None
 
-    def _replace(self, old: Any, new: Any | None, block: str, text: str) -> bool:
+    def _replace(self, old: Any, new: Any | None, block: str, text: str) -> None:
         assert self.case is not None
         items = list(getattr(self.case, block))
         index = next(i for i, item in enumerate(items) if item is old)
@@ -340,19 +437,17 @@ class CaseWorkspace(QTabWidget):
             del items[index]
         else:
             items[index] = new
-        return self.apply(self.case.model_copy(update={block: items}), text)
+        self.apply(self.case.model_copy(update={block: items}), text)
 
-    def _append(self, new: Any, block: str, text: str) -> bool:
+    def _append(self, new: Any, block: str, text: str) -> None:
         assert self.case is not None
         items = [*getattr(self.case, block), new]
-        return self.apply(self.case.model_copy(update={block: items}), text)
+        self.apply(self.case.model_copy(update={block: items}), text)
 
     def _add_record(self, model: type[m.Record], block: str, text: str) -> None:
         if self.case is None:
             return
-        fields: dict[str, Any] = (
-            {"date": self.board.today()} if "date" in model.model_fields else {}
-        )
+        fields: dict[str, Any] = {"date": self.door.today()} if "date" in model.model_fields else {}
         start = model.model_construct(**fields) if fields else None
         record = self._dialog(model, start, text)
         if record is not None:
@@ -375,23 +470,15 @@ class CaseWorkspace(QTabWidget):
         """Sign an amendment of the selected signed review (it stays as it was)."""
         from crlmboard.ui.dialogs.review_dialog import amend_review
 
-        if self.case is not None and amend_review(self, self.board, self.case, row):
-            self._reviews_changed(len(self.case.reviews))
+        if self.case is not None:
+            amend_review(self, self.door, self.case, row)
 
     def follow_up_review(self, row: int) -> None:
         """Record whether the selected signed review's recommendation was carried out."""
         from crlmboard.ui.dialogs.review_dialog import record_follow_up
 
-        if self.case is not None and record_follow_up(self, self.board, self.case, row):
-            self._reviews_changed(row)
-
-    def _reviews_changed(self, index: int) -> None:
-        assert self.case is not None
-        mrn = self.case.mrn
-        self.undo_stack.clear()  # an undo must not reach past a signature or a follow-up
-        self.open_case(mrn)
-        self.reviews.select_row(index)
-        self.case_saved.emit(ChangeSet(cases=frozenset({mrn}), reviews=frozenset({index})))
+        if self.case is not None:
+            record_follow_up(self, self.door, self.case, row)
 
     def show_record(self, kind: str, when: dt.date) -> None:
         """Bring the record drawn at `when` into view (a click on the timeline)."""
@@ -412,13 +499,45 @@ class CaseWorkspace(QTabWidget):
                     table.select_row(row)
                     break
 
+    def open_record(self, kind: str, record: Any) -> None:
+        """Open the record drawn on the timeline (Enter or a double click on it): its tab,
+        its row, and its edit dialog where it has one (a signed review is only shown)."""
+        when = getattr(record, "date", None) or getattr(record, "meeting_date", None)
+        if kind == "milestone" or when is None:
+            self.setCurrentWidget(self.staging if kind == "milestone" else self.overview)
+            return
+        self.show_record(kind, when)
+        tables: dict[str, tuple[ListTab, Any]] = {
+            "chemotherapy": (self.chemotherapy, self.edit_cycle),
+            "imaging": (self.imaging.timepoints, self.edit_timepoint),
+            "procedure": (self.procedures, self.edit_procedure),
+            "immunotherapy": (self.procedures, self.edit_procedure),
+            "cea": (
+                self.labs,
+                lambda row: self._edit_record(self.labs, row, "labs", "Edit lab values"),
+            ),
+            "review": (self.reviews, None),
+        }
+        table, edit = tables.get(kind, (None, None))
+        if table is None:
+            return
+        row = next((i for i, r in enumerate(table.model.records) if r is record), None)
+        if row is None:
+            row = next((i for i, r in enumerate(table.model.records) if r == record), None)
+        if row is None:
+            return
+        table.select_row(row)
+        table.view.setFocus()
+        if edit is not None:
+            edit(row)
+
     def next_cycle(self) -> m.ChemotherapyCycle:
         """A new cycle copied from the latest, its date advanced by the cycle length."""
         assert self.case is not None
         cycles = sorted(self.case.chemotherapy, key=lambda c: c.date)
         if not cycles:
             # a partial record for the form: regimen and setting are still to be chosen
-            return m.ChemotherapyCycle.model_construct(date=self.board.today(), cycle=1)
+            return m.ChemotherapyCycle.model_construct(date=self.door.today(), cycle=1)
         last = cycles[-1]
         return last.model_copy(
             update={
@@ -453,24 +572,58 @@ class CaseWorkspace(QTabWidget):
     def add_procedure(self) -> None:
         if self.case is None:
             return
-        blank = m.Procedure.model_construct(date=self.board.today())
+        blank = m.Procedure.model_construct(date=self.door.today())
         record = self._dialog(m.Procedure, blank, "Add procedure")
         if record is not None:
             self._append(record, "treatments", "Add procedure")
 
+    def add_immunotherapy(self) -> None:
+        """Record a dose of a checkpoint inhibitor (agent and setting of the last one)."""
+        if self.case is None:
+            return
+        doses = sorted(self.case.immunotherapy, key=lambda d: d.date)
+        start = m.ImmunotherapyDose.model_construct(date=self.door.today())
+        note = ""
+        if doses:
+            last = doses[-1]
+            start = m.ImmunotherapyDose.model_construct(
+                date=self.door.today(),
+                agent=last.agent,
+                setting=last.setting,
+                cycle=last.cycle + 1 if last.cycle is not None else None,
+            )
+            note = f"Agent and setting copied from the dose of {locale_date(last.date)}."
+        record = self._dialog(m.ImmunotherapyDose, start, "Add immunotherapy dose", note)
+        if record is not None:
+            self._append(record, "treatments", "Add immunotherapy dose")
+
     def edit_procedure(self, row: int) -> None:
         old = self.procedures.model.records[row]
-        record = self._dialog(type(old), old, "Edit")
+        dose = isinstance(old, m.ImmunotherapyDose)
+        what = "immunotherapy dose" if dose else "procedure"
+        record = self._dialog(type(old), old, f"Edit {what}")
         if record is not None and record != old:
-            self._replace(old, record, "treatments", "Edit procedure")
+            self._replace(old, record, "treatments", f"Edit {what}")
 
     def remove_procedure(self, row: int) -> None:
-        self._replace(self.procedures.model.records[row], None, "treatments", "Remove procedure")
+        old = self.procedures.model.records[row]
+        what = "immunotherapy dose" if isinstance(old, m.ImmunotherapyDose) else "procedure"
+        self._replace(old, None, "treatments", f"Remove {what}")
+
+    def _whose(self) -> str:
+        """`DOE, Jane (MRN)`: whose record a removal changes."""
+        if self.case is None:
+            return ""
+        patient = self.case.patient
+        name = ", ".join(
+            part for part in ((patient.family_name or "").upper(), patient.given_name) if part
+        )
+        return f"{name} ({patient.mrn})" if name else patient.mrn
 
     def add_outcome(self) -> None:
         if self.case is None:
             return
-        blank = m.SurgeryOutcome.model_construct(date=self.board.today())
+        blank = m.SurgeryOutcome.model_construct(date=self.door.today())
         record = self._dialog(m.SurgeryOutcome, blank, "Add surgery outcome")
         if record is not None:
             self._append(record, "surgery_outcomes", "Add surgery outcome")
@@ -491,13 +644,13 @@ class CaseWorkspace(QTabWidget):
         assert self.case is not None
         latest = max(self.case.imaging, key=lambda tp: tp.date, default=None)
         if latest is None:
-            return ImagingTimepoint(date=self.board.today())
+            return ImagingTimepoint(date=self.door.today())
         lesions = [
             lesion.model_copy()
             for lesion in latest.lesions
             if lesion.status in (None, m.LesionStatus.PRESENT, m.LesionStatus.DISAPPEARED)
         ]
-        return ImagingTimepoint(date=self.board.today(), modality=latest.modality, lesions=lesions)
+        return ImagingTimepoint(date=self.door.today(), modality=latest.modality, lesions=lesions)
 
     def add_timepoint(self) -> None:
         if self.case is None:
@@ -505,7 +658,7 @@ class CaseWorkspace(QTabWidget):
         from crlmboard.ui.dialogs.timepoint_dialog import TimepointDialog
 
         dialog = TimepointDialog(
-            self.next_timepoint(), "Add imaging timepoint", self, today=self.board.today()
+            self.next_timepoint(), "Add imaging timepoint", self, today=self.door.today()
         )
         if dialog.exec() and dialog.result_timepoint is not None:
             self._append(dialog.result_timepoint, "imaging", "Add imaging timepoint")
@@ -514,7 +667,7 @@ class CaseWorkspace(QTabWidget):
         from crlmboard.ui.dialogs.timepoint_dialog import TimepointDialog
 
         old = self.imaging.timepoints.model.records[row]
-        dialog = TimepointDialog(old, "Edit imaging timepoint", self, today=self.board.today())
+        dialog = TimepointDialog(old, "Edit imaging timepoint", self, today=self.door.today())
         if dialog.exec() and dialog.result_timepoint is not None and dialog.result_timepoint != old:
             self._replace(old, dialog.result_timepoint, "imaging", "Edit imaging timepoint")
 

@@ -114,7 +114,7 @@ def full_scans(
 
 def test_opening_a_case_reads_only_that_case(board: Board) -> None:
     mrn = cohort.mrn_of(0)  # a heavy case: every table has rows
-    with Captured(board.engine) as seen:
+    with Captured(board.database.engine) as seen:
         case, _version = board.cases.get_with_version(mrn)
     assert case.imaging and case.reviews
     plans = seen.plans()
@@ -123,7 +123,7 @@ def test_opening_a_case_reads_only_that_case(board: Board) -> None:
 
 
 def test_the_next_meeting_subquery_uses_the_agenda_index(board: Board) -> None:
-    with Captured(board.engine) as seen:
+    with Captured(board.database.engine) as seen:
         rows = board.cases.page("", sort="mrn", limit=50)
     assert any(r.next_meeting is not None for r in rows)
     ((statement, lines),) = [p for p in seen.plans() if "agenda_item" in p[0]]
@@ -133,19 +133,19 @@ def test_the_next_meeting_subquery_uses_the_agenda_index(board: Board) -> None:
 
 
 def test_the_case_list_sorted_by_mrn_walks_an_index(board: Board) -> None:
-    with Captured(board.engine) as seen:
+    with Captured(board.database.engine) as seen:
         board.cases.page("", sort="mrn", limit=50)
     assert full_scans(seen.plans()) == []
 
 
 def test_the_default_case_list_walks_an_index(board: Board) -> None:
-    with Captured(board.engine) as seen:
+    with Captured(board.database.engine) as seen:
         board.cases.page("", limit=50)
     assert full_scans(seen.plans()) == []
 
 
 def test_counting_the_list_reads_one_small_index(board: Board) -> None:
-    with Captured(board.engine) as seen:
+    with Captured(board.database.engine) as seen:
         assert board.cases.count("") == PATIENTS
     ((_statement, lines),) = seen.plans()
     assert len(lines) == 1 and "COVERING INDEX" in lines[0], lines
@@ -159,7 +159,7 @@ def test_the_filter_reads_only_the_matches_of_its_trigram_index(board: Board) ->
     """Words of three characters or more: the FTS5 trigram index (migration 0005) gives the
     matching ids; the count reads nothing else, the page reads those patients by id and
     sorts them (fewer than FEW_MATCHES of them: see the next tests for more)."""
-    with Captured(board.engine) as seen:
+    with Captured(board.database.engine) as seen:
         assert board.cases.count("bench-00001") == 10
         assert len(board.cases.page("bench-00001", limit=50)) == 10
     plans = seen.plans()
@@ -175,7 +175,7 @@ def test_the_filter_reads_only_the_matches_of_its_trigram_index(board: Board) ->
 def test_a_short_filter_word_reads_the_search_text_index(board: Board) -> None:
     """A word of one or two characters has no trigram: `LIKE '%ka%'` reads the search-text
     index (not the patient rows) until FEW_MATCHES matches; the page reads those by id."""
-    with Captured(board.engine) as seen:
+    with Captured(board.database.engine) as seen:
         board.cases.count("ka")
         board.cases.page("ka", limit=50)
     plans = seen.plans()
@@ -193,7 +193,7 @@ def test_a_filter_matching_many_walks_the_list_order(
     list's order index with LIKE on each row until it has its rows (no sort of the matches);
     the count reads the search-text index."""
     monkeypatch.setattr(repositories, "FEW_MATCHES", 8)
-    with Captured(board.engine) as seen:
+    with Captured(board.database.engine) as seen:
         assert board.cases.count("bench") == PATIENTS
         assert len(board.cases.page("bench", limit=50)) == 50
     plans = seen.plans()
@@ -211,7 +211,7 @@ def test_a_filter_matching_many_walks_the_list_order(
 def test_a_short_page_of_dense_matches_walks_the_list_order(board: Board) -> None:
     """Fewer than FEW_MATCHES matches, but so dense that walking the order finds a short page
     sooner than sorting them all."""
-    with Captured(board.engine) as seen:
+    with Captured(board.database.engine) as seen:
         assert len(board.cases.page("bench", limit=5)) == 5
     page = [(s, lines) for s, lines in seen.plans() if "ORDER BY" in s]
     assert patient_lines(page) == ["SCAN patient USING INDEX ix_patient_list_name"], page
@@ -219,7 +219,7 @@ def test_a_short_page_of_dense_matches_walks_the_list_order(board: Board) -> Non
 
 
 def test_cohort_meetings_are_on_the_agenda(board: Board) -> None:
-    with board.engine.connect() as connection:
+    with board.database.engine.connect() as connection:
         upcoming = connection.exec_driver_sql(
             "SELECT count(*) FROM meeting WHERE date >= ?", (date.isoformat(TODAY),)
         ).scalar()

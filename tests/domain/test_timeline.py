@@ -18,10 +18,13 @@ from crlmboard.domain.engine import evaluate, evaluation_to_dict
 from crlmboard.domain.engine.profile import Profile
 from crlmboard.domain.labels import value_label
 from crlmboard.domain.timeline import (
-    EARLY_GAP_DAYS,
+    BREAK_MIN_DAYS,
     TimelineAxis,
     build_timeline,
     chemotherapy_lines,
+    free_box,
+    stack_labels,
+    value_scale,
 )
 from tests.conftest import GOLDEN, golden_cases
 
@@ -219,15 +222,125 @@ def test_immunotherapy_doses() -> None:
     assert not timeline.chemotherapy
 
 
-def test_milestones_long_before_the_course_are_listed_not_plotted() -> None:
+def test_early_milestones_stay_on_the_axis_with_the_empty_years_as_a_break() -> None:
+    """Issue 19: a primary diagnosed ten years before the liver disease is drawn, not
+    dropped; the empty years between take a short break in the axis."""
     data = copy.deepcopy(load(GOLDEN / "upfront-resection.json"))
     data["primary"]["diagnosis_date"] = "2015-03-02"
     data["primary"]["resection_date"] = "2015-04-10"
     case = case_from_dict(data, TODAY)
     timeline = build_timeline(case)
-    early = {m.kind for m in timeline.before_axis}
-    assert early == {"primary_diagnosis", "primary_resection"}
-    assert timeline.axis.start > date(2015, 4, 10) + timedelta(days=EARLY_GAP_DAYS)
+    kinds = {m.kind for m in timeline.milestones}
+    assert {"primary_diagnosis", "primary_resection"} <= kinds
+    axis = timeline.axis
+    assert axis.start <= date(2015, 3, 2)
+    assert len(axis.breaks) == 1
+    (gap_start, gap_end) = axis.breaks[0]
+    assert date(2015, 4, 10) < gap_start < gap_end
+    assert (gap_end - gap_start).days > BREAK_MIN_DAYS // 2
+    # every record on the axis, none inside the break, in order
+    dates = sorted(
+        [m.date for m in timeline.milestones]
+        + [m.date for m in timeline.imaging]
+        + [m.date for m in timeline.procedures]
+    )
+    assert all(0 <= axis.fraction(d) <= 1 and not axis.in_break(d) for d in dates)
+    fractions = [axis.fraction(d) for d in dates]
+    assert fractions == sorted(fractions)
+    # the ten empty years take a twentieth of the rest, not most of the chart
+    assert axis.fraction(gap_end) - axis.fraction(gap_start) == pytest.approx(
+        axis.break_days / axis.days
+    )
+    assert axis.fraction(gap_end) - axis.fraction(gap_start) < 0.06
+    ticks = axis.ticks(8)
+    assert ticks and not any(axis.in_break(t) for t in ticks)
+    assert any(t.year == 2015 for t in ticks) or any(
+        m.date.year == 2015 for m in timeline.milestones
+    )
+    assert timeline.legend()[-1].shape == "break"
+
+
+def demo_timeline(number: str, as_of: date = TODAY) -> Any:
+    case = case_from_dict(demo(number), TODAY)
+    facts = evaluation_to_dict(evaluate(case, as_of, Profile()))["facts"]
+    return build_timeline(case, facts, as_of=as_of)
+
+
+def test_a_hepatectomy_starts_a_new_episode_never_a_fall_to_zero() -> None:
+    """Issue 19: DEMO-0012 (hepatectomy in 2025, recurrence in 2026): the operation starts
+    episode 2; no line joins the last measurement before it to one after it; each episode
+    has its own baseline; the first episode's RECIST is the engine's as of the day before."""
+    timeline = demo_timeline("0012")
+    assert [(e.number, e.operation, e.start) for e in timeline.episodes] == [
+        (1, None, None),
+        (2, "hepatectomy", date(2025, 3, 18)),
+    ]
+    before = [m for m in timeline.imaging if m.date < date(2025, 3, 17)]
+    after = [m for m in timeline.imaging if m.date > date(2025, 3, 17)]
+    assert {m.episode for m in before} == {1} and {m.episode for m in after} == {2}
+    assert [m.tag for m in before] == ["BL", "SD", "PR"]
+    assert [m.target_sum_mm for m in before] == [60, 46, 39]
+    assert [m for m in timeline.imaging if m.baseline] == [before[0], after[0]]
+    for key in ("target_sum", "all_lesions"):
+        for run in timeline.series(key):
+            assert len({m.episode for m in run}) == 1, key  # a line never crosses it
+    # the episode-1 assessment is what the engine said on the day before the operation
+    earlier = evaluation_to_dict(
+        evaluate(case_from_dict(demo("0012"), TODAY), date(2025, 3, 16), Profile())
+    )
+    assert [e["response"] for e in earlier["facts"]["recist"]] == ["SD", "PR"]
+    shapes = [e.shape for e in timeline.legend()]
+    assert "clearing" in shapes and "line" in shapes and "dotted" in shapes
+
+
+def test_each_episode_with_treatment_has_its_own_recist_line() -> None:
+    """A recurrence treated and restaged: episode 2 has its own baseline (the scan before
+    its first cycle) and its own categories, on a line of its own."""
+    data = demo("0012")
+    data["treatments"] += [
+        chemo("2026-10-12", "folfiri", 1, setting="palliative"),
+        chemo("2026-10-26", "folfiri", 2, setting="palliative"),
+    ]
+    data["imaging"].append(
+        {
+            "date": "2026-11-20",
+            "modality": "mri",
+            "lesions": [
+                {"id": "L4", "segment": 8, "longest_diameter_mm": 15, "target": True},
+                {"id": "L5", "segment": 3, "longest_diameter_mm": 9, "target": True},
+            ],
+        }
+    )
+    case = case_from_dict(data, TODAY)
+    facts = evaluation_to_dict(evaluate(case, TODAY, Profile()))["facts"]
+    timeline = build_timeline(case, facts, as_of=TODAY)
+    runs = timeline.series("target_sum")
+    assert [[m.tag for m in run] for run in runs] == [["BL", "SD", "PR"], ["BL", "PR"]]
+    assert [run[0].target_sum_mm for run in runs] == [60, 39]
+    assert {m.episode for m in runs[1]} == {2}
+
+
+def test_value_scale_has_nice_steps_and_holds_the_maximum() -> None:
+    assert value_scale(71) == (80, 20)
+    assert value_scale(15.5) == (20, 5)
+    assert value_scale(39) == (40, 10)
+    assert value_scale(None) == (4, 1)
+    for maximum in (0.3, 1, 7, 9.99, 12, 47, 101, 999, 12345):
+        top, step = value_scale(maximum)
+        assert top >= maximum and top == step * 4
+        assert top < maximum * 2.6
+
+
+def test_labels_are_stacked_so_that_none_overlap() -> None:
+    spans = [(0, 30), (10, 40), (35, 60), (41, 50), (0, 100), (61, 70)]
+    rows = stack_labels(spans)
+    assert rows == [0, 1, 0, 1, 2, 0]
+    for i, (a, b) in enumerate(spans):
+        for j, (c, d) in enumerate(spans[:i]):
+            if rows[i] == rows[j]:
+                assert b <= c or a >= d
+    assert free_box([(0, 0, 10, 10), (0, 20, 10, 30)], [(5, 5, 15, 15)]) == 1
+    assert free_box([(0, 0, 10, 10)], [(5, 5, 15, 15)]) is None
 
 
 @pytest.mark.parametrize("path", golden_cases(), ids=lambda p: p.stem)
@@ -249,3 +362,28 @@ def test_ticks_are_first_of_month_inside_the_axis_and_few(
     assert len(ticks) <= max_ticks
     assert all(t.day == 1 and axis.start <= t <= axis.end for t in ticks)
     assert ticks == sorted(set(ticks))
+
+
+@given(
+    st.dates(date(1990, 1, 1), date(2030, 1, 1)),
+    st.lists(st.integers(1, 4000), min_size=1, max_size=6),
+    st.integers(1, 12),
+)
+def test_an_axis_with_breaks_keeps_order_and_ticks_outside_the_breaks(
+    start: date, gaps: list[int], max_ticks: int
+) -> None:
+    dates = [start]
+    for gap in gaps:
+        dates.append(dates[-1] + timedelta(days=gap))
+    case = case_from_dict(
+        minimal(labs=[{"date": d.isoformat(), "cea_ng_ml": 1} for d in dates]), date(2200, 1, 1)
+    )
+    axis = build_timeline(case).axis
+    assert len(axis.breaks) == sum(1 for g in gaps if g >= BREAK_MIN_DAYS)
+    fractions = [axis.fraction(d) for d in dates]
+    assert all(0 <= f <= 1 for f in fractions)
+    assert fractions == sorted(fractions)
+    ticks = axis.ticks(max_ticks)
+    assert len(ticks) <= max_ticks
+    assert ticks == sorted(set(ticks))
+    assert not any(axis.in_break(t) for t in ticks)

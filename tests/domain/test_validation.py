@@ -168,7 +168,7 @@ def test_lab_values_are_not_negative(
             "ramucirumab, cetuximab, panitumumab, encorafenib_cetuximab, trastuzumab_based",
         ),
         ({"cycle": 0}, "cycle", "must be ≥ 1"),
-        ({"cycle_length_days": 28}, "cycle_length_days", "must be 14 or 21"),
+        ({"cycle_length_days": 30}, "cycle_length_days", "must be 14, 21 or 28"),
         (
             {"setting": "first_line"},
             "setting",
@@ -267,7 +267,7 @@ def test_the_spec_example_message(upfront: dict[str, Any]) -> None:
         (
             {"total_liver_volume_ml": 1000, "flr_volume_ml": 1001},
             "flr_volume_ml",
-            "must not exceed total_liver_volume_ml",
+            "must not exceed the total liver volume",
         ),
         ({"new_lesions": 1}, "new_lesions", "must be true or false"),
     ],
@@ -321,7 +321,7 @@ def test_no_date_more_than_a_year_ahead_except_planned_surgery(upfront: dict[str
 
 def test_variant_only_with_mutant(upfront: dict[str, Any]) -> None:
     upfront["molecular"]["kras_variant"] = "G12D"
-    assert problems(upfront) == ["molecular.kras_variant: only allowed when kras is mutant"]
+    assert problems(upfront) == ["molecular.kras_variant: only allowed when KRAS is mutant"]
     upfront["molecular"]["kras"] = "mutant"
     assert case_from_dict(upfront, TODAY).molecular is not None
 
@@ -431,3 +431,10 @@ def test_defaults_are_derived_not_stored() -> None:
     assert cycle.effective_dose_percent == 100
     folfox = cycle.model_copy(update={"regimen": "folfox"})
     assert folfox.effective_cycle_length_days == 14
+    # trifluridine/tipiracil: days 1–5 and 8–12 of a four-week cycle (issue 19)
+    tas = cycle.model_copy(update={"regimen": "trifluridine_tipiracil"})
+    assert tas.effective_cycle_length_days == 28
+    four_weekly = ChemotherapyCycle.model_validate(
+        {**cycle.model_dump(), "regimen": "trifluridine_tipiracil", "cycle_length_days": 28}
+    )
+    assert four_weekly.cross_checks(date(2025, 1, 1)) == []

@@ -70,7 +70,7 @@ def code_problem(table: str, code: c.Code) -> str | None:
         if not code.display.strip():
             return False
         if not code.confirmed:
-            return code.system.startswith(c.PROJECT + ":CodeSystem:")
+            return code.system.startswith(c.PROJECT + ".1.")
         if code.system.startswith(c.PROJECT):
             return False  # a project code marked confirmed
         if code.system == c.SNOMED:
@@ -199,3 +199,21 @@ def test_project_codes_are_the_documented_gaps() -> None:
         m.ProcedureType.COLECTOMY,
         m.ProcedureType.LIVER_TRANSPLANT,
     }
+
+
+def test_the_project_namespace_is_an_oid_and_every_project_uri_lies_under_it() -> None:
+    assert re.fullmatch(r"urn:oid:2\.25\.\d+", c.PROJECT)
+    assert int(c.PROJECT_OID.split(".")[2]) < 2**128  # a UUID as an integer (X.667)
+    uris = [code.system for _, code in ALL if not code.confirmed]
+    uris += [value for name, value in vars(c).items() if name.endswith("_EXTENSION")]
+    uris += [c.MRN_SYSTEM, c.REVIEW_HASH_SYSTEM, c.EVALUATION_INPUT_SYSTEM]
+    project = [u for u in uris if not u.startswith("http://hl7.org/")]
+    assert project and all(re.fullmatch(re.escape(c.PROJECT) + r"\.[123]\.\d+", u) for u in project)
+    assert not any("crlmboard" in u for u in uris)
+    # every former urn:crlmboard:fhir URI is read as its OID
+    assert set(c.legacy_names().values()) >= set(project)
+
+
+def test_no_inactive_snomed_code_is_written() -> None:
+    written = {code.code for _, code in ALL if code.system == c.SNOMED}
+    assert not written & set(c.INACTIVE_SNOMED)

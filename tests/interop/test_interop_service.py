@@ -11,12 +11,12 @@ import pytest
 
 from crlmboard.cli import main
 from crlmboard.domain.caseformat import case_to_dict, normalised
-from crlmboard.interop.conformance import check_bundle
 from crlmboard.interop.mcode import covered
 from crlmboard.services import Board
 from crlmboard.services.cases import CaseNotFound
 from crlmboard.services.demo import demo_case_files
 from tests.conftest import GOLDEN, TODAY
+from tests.fhirconformance.validator import Validator
 
 pytestmark = pytest.mark.db
 
@@ -39,9 +39,11 @@ def demo_board(board: Board) -> Board:
     return board
 
 
-def test_export_fhir_of_a_stored_case(demo_board: Board, tmp_path: Path) -> None:
+def test_export_fhir_of_a_stored_case(
+    fhir_validator: Validator, demo_board: Board, tmp_path: Path
+) -> None:
     bundle = demo_board.interop.export_fhir("DEMO-0007")
-    assert check_bundle(bundle, demo_board.cases.get("DEMO-0007")) == []
+    assert fhir_validator.validate(bundle).errors == []
     target = demo_board.interop.write_fhir("DEMO-0007", tmp_path / "out" / "b.json")
     assert json.loads(target.read_text("utf-8")) == bundle
     assert [p.name for p in target.parent.iterdir()] == ["b.json"]  # no temporary left

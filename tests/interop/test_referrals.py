@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from crlmboard.domain.validation import InvalidInput
-from crlmboard.interop.referrals import COLUMNS, parse_referrals, template_header
+from crlmboard.interop.referrals import (
+    COLUMNS,
+    CP1252_NOTE,
+    parse_referrals,
+    read_referrals,
+    template_header,
+)
 from tests.conftest import TODAY
 
 TEMPLATE = Path(__file__).parents[2] / "crlmboard" / "resources" / "templates" / "referrals.csv"
@@ -28,7 +34,30 @@ def problems(data: bytes) -> list[str]:
 def test_the_template_is_the_header_row() -> None:
     text = TEMPLATE.read_text("utf-8")
     assert text.splitlines() == [template_header()]
-    assert parse_referrals(TEMPLATE.read_bytes(), TODAY) == []
+    # the empty template has no rows: that is said, not imported as nothing
+    assert problems(TEMPLATE.read_bytes()) == [
+        "row 2: no rows: the file has the header only, so there is nothing to import"
+    ]
+
+
+def test_excel_csv_on_windows_is_read_as_cp1252_and_said_so() -> None:
+    # Excel's "CSV (semicolon)" on Windows: Windows-1252, semicolons
+    data = "mrn;family_name;given_name;sex\nREF-1;Müller-Lüdenscheidt;Renée;female\n"
+    referrals, notes = read_referrals(data.encode("cp1252"), TODAY)
+    assert referrals[0].document["patient"]["family_name"] == "Müller-Lüdenscheidt"
+    assert referrals[0].document["patient"]["given_name"] == "Renée"
+    assert notes == [CP1252_NOTE]
+    # the same file in UTF-8 (with or without a byte-order mark) needs no note
+    assert read_referrals(data.encode("utf-8-sig"), TODAY)[1] == []
+    assert read_referrals(data.encode("utf-8"), TODAY)[0] == referrals
+
+
+def test_a_file_in_no_known_encoding_is_refused() -> None:
+    # 0x81 is undefined in Windows-1252 and not UTF-8 either
+    assert problems(b"mrn,family_name\nREF-1,Te\x81st\n") == [
+        "row 2: the file is neither UTF-8 nor Windows-1252 text; save it from the spreadsheet "
+        "as 'CSV UTF-8'"
+    ]
 
 
 def test_a_good_file() -> None:
@@ -124,8 +153,8 @@ def test_every_problem_of_every_row_is_listed() -> None:
             "row 1, header: the fields must be separated by ',' or ';' (found a tab)",
         ),
         (
-            b"mrn,sex\nREF-1,m\xe4le\n",
-            "row 2: the file is not UTF-8 text; save it from the spreadsheet as 'CSV UTF-8'",
+            b"mrn,sex\nREF-1,m\xe4le\n",  # read as Windows-1252: "mäle" is no sex
+            "row 2, sex: must be one of: female, male, other, unknown",
         ),
         (
             b"",

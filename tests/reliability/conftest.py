@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import queue
 import subprocess
 import sys
+import threading
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,3 +32,42 @@ def child(code: str, *args: str, stdin: int | None = None) -> subprocess.Popen[s
 def trials(name: str, default: int) -> int:
     """How many repetitions: a few in CI, more nightly (`CRLMBOARD_<NAME>_TRIALS`)."""
     return int(os.environ.get(f"CRLMBOARD_{name}_TRIALS", default))
+
+
+STALL = 300.0  # seconds without a single step done: a hang, however loaded the machine
+
+
+def run_to_end(
+    processes: list[subprocess.Popen[str]], stall: float = STALL
+) -> list[tuple[str, str]]:
+    """Wait for child processes that print a line for every step of a bounded amount of
+    work; their (stdout, stderr).  Fails only when none of them prints for `stall` seconds —
+    a hang — never for the total time a loaded machine takes."""
+    lines: queue.Queue[tuple[int, str | None]] = queue.Queue()
+
+    def pump(index: int, stream: object) -> None:
+        for line in stream:  # type: ignore[attr-defined]
+            lines.put((index, line))
+        lines.put((index, None))
+
+    for index, process in enumerate(processes):
+        threading.Thread(target=pump, args=(index, process.stdout), daemon=True).start()
+    outputs: list[list[str]] = [[] for _ in processes]
+    running = len(processes)
+    while running:
+        try:
+            index, line = lines.get(timeout=stall)
+        except queue.Empty:
+            for process in processes:
+                process.kill()
+            pytest.fail(f"no child process made progress for {stall:.0f} s")
+        if line is None:
+            running -= 1
+        else:
+            outputs[index].append(line)
+    results = []
+    for process, out in zip(processes, outputs, strict=True):
+        process.wait()
+        assert process.stderr is not None
+        results.append(("".join(out), process.stderr.read()))
+    return results

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from crlmboard.services import Board
 from crlmboard.store.database import create_database_engine, database_url
 from tests.conftest import GOLDEN, TODAY
-from tests.reliability.conftest import child
+from tests.reliability.conftest import child, run_to_end
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
 
@@ -35,6 +35,7 @@ for i in range(count):
     except BoardError as error:
         refused += 1
         print("refused:", error, flush=True)
+    print("saved", i, flush=True)  # a step done: the test waits on progress, not the clock
 board.close()
 print("done", refused, flush=True)
 """
@@ -60,7 +61,7 @@ def test_two_processes_save_through_the_services(db_path: Path) -> None:
         assert writer.stdin is not None
         writer.stdin.write("go\n")
         writer.stdin.flush()
-    outputs = [writer.communicate(timeout=120) for writer in writers]
+    outputs = run_to_end(writers)  # bounded by the count; fails only on a stall
     elapsed = time.perf_counter() - started
     print(f"T7: 2 × {count} saves in {elapsed:.1f} s")
     for (out, err), writer in zip(outputs, writers, strict=True):
@@ -102,6 +103,7 @@ for _ in range(count):
                 session.execute(sa.text("UPDATE counter SET n = :n"), {"n": value + 1})
     except sa.exc.OperationalError:
         failed += 1
+    print("step", flush=True)
 print("failed", failed, flush=True)
 """
 
@@ -123,7 +125,7 @@ def test_read_then_write_needs_begin_immediate(tmp_path: Path, mode: str) -> Non
         assert worker.stdin is not None
         worker.stdin.write("go\n")
         worker.stdin.flush()
-    failed = sum(int(worker.communicate(timeout=120)[0].split()[-1]) for worker in workers)
+    failed = sum(int(out.split()[-1]) for out, _err in run_to_end(workers))
     with engine.connect() as connection:
         total = connection.execute(sa.text("SELECT n FROM counter")).scalar_one()
     engine.dispose()

@@ -270,7 +270,7 @@ def test_sigkill_right_after_the_restore_swap_keeps_the_restore_audited(
     with Board.open(path, clock=lambda: TODAY) as board:
         report = board.maintenance.check()
         assert report.ok, report.problems
-        with board.engine.connect() as connection:
+        with board.database.engine.connect() as connection:
             last = connection.execute(
                 audit.AUDIT.select().order_by(audit.AUDIT.c.seq.desc()).limit(1)
             ).one()

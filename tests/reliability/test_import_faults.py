@@ -171,7 +171,10 @@ def test_a_full_disk_during_a_folder_import_says_exactly_what_is_stored(
         if line.startswith("  ") and line.strip().startswith(str(folder))
     }
     stored = stored_mrns(db) - {"EX-0001", "EX-0002", "EX-0003"}
-    assert 0 < len(stored) < 200  # the disk filled part-way
+    # The disk fills before the end; whether a batch committed before that depends on the
+    # machine's speed (a batch commits every second or 200 files), so only what was said
+    # is checked against what is stored, whichever way it went.
+    assert len(stored) < 200
     assert said_stored == stored
     assert said_not_stored == {f"FULL-{i:04d}" for i in range(200)} - stored
     assert f"{len(stored)} of 200 files stored" in captured.err

@@ -14,11 +14,11 @@ from pypdf import PdfReader
 from crlmboard.domain.labels import value_label
 from crlmboard.domain.meeting import AgendaItem, Meeting
 from crlmboard.domain.models import Attendee, Role
-from crlmboard.domain.timeline import build_timeline
+from crlmboard.domain.timeline import INKS, build_timeline
 from crlmboard.report.case_summary import SECTIONS
 from crlmboard.report.letter import LETTER_TITLE, outcome_letter_pdf
 from crlmboard.report.meeting_pack import meeting_pack_pdf
-from crlmboard.report.timeline import nice_ceiling, timeline_drawing
+from crlmboard.report.timeline import timeline_drawing
 from tests.report.conftest import (
     demo_case,
     evaluation_of,
@@ -177,8 +177,38 @@ def test_timeline_drawing_of_an_empty_and_a_full_case() -> None:
     assert any(s.startswith("FOLFOX") for s in strings)
 
 
-@pytest.mark.parametrize(
-    ("value", "top"), [(0, 1), (7, 8), (96, 100), (281, 300), (1.2, 1.5), (388, 400), (5100, 6000)]
-)
-def test_axis_tops(value: float, top: float) -> None:
-    assert nice_ceiling(value) == top
+def test_timeline_drawing_of_a_hepatectomy_and_a_recurrence() -> None:
+    """Issue 19, item 4, in the PDF: DEMO-0012's operation starts episode 2, no line of
+    diameter sums crosses it, both value axes have their ticks, and the legend lists what
+    is drawn (no immunotherapy here; with it, in DEMO-0006, its entry)."""
+    from reportlab.graphics.shapes import PolyLine, String
+
+    case = demo_case("0012")
+    as_of = date(2026, 11, 24)
+    timeline = build_timeline(case, evaluation_of(case, as_of)["facts"], as_of=as_of)
+    drawing = timeline_drawing(timeline, 480)
+    strings = [node.text for node in drawing.contents if isinstance(node, String)]
+    assert "Episode 2" in strings and "Hepatectomy" in strings
+    assert {"Primary dx", "Primary resected", "CRLM dx", "Recurrence"} <= set(strings)
+    assert strings.count("BL") == 2  # a baseline per episode
+    for label in ("0", "20", "40", "60", "80", "5", "10", "15"):
+        assert label in strings
+    legend = [e.label for e in timeline.legend()]
+    assert all(label in strings for label in legend)
+    assert not any("Immunotherapy" in s for s in strings)
+    operation = 34 + timeline.axis.fraction(date(2025, 3, 17)) * (480 - 68)
+    cea = INKS["cea"].light.lstrip("#")
+    lines = [  # CEA is one series over the whole record; the diameter sums are per episode
+        node
+        for node in drawing.contents
+        if isinstance(node, PolyLine) and node.strokeColor.hexval()[2:].lower() != cea
+    ]
+    assert len(lines) == 3  # target sums of episode 1, all lesions of episodes 1 and 2
+    for line in lines:
+        xs = line.points[0::2]
+        assert max(xs) < operation or min(xs) > operation
+    immuno = demo_case("0006")
+    drawn = timeline_drawing(build_timeline(immuno, as_of=as_of), 480)
+    assert "Immunotherapy: Pembrolizumab" in [
+        node.text for node in drawn.contents if isinstance(node, String)
+    ]

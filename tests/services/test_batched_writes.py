@@ -1,6 +1,6 @@
-"""Writes that share transactions (`Board.batched`, used by folder imports): each write is
-still all or nothing, the audit chain stays whole across refused writes, and an error that
-escapes loses only what was never reported as done."""
+"""Writes that share transactions (`Database.batched`, used by folder imports): each write
+handed the batch is still all or nothing, the audit chain stays whole across refused writes,
+and an error that escapes loses only what was never reported as done."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def write(folder: Path, name: str, data: Any) -> None:
 
 
 def chain_ok(board: Board) -> bool:
-    with board.engine.connect() as connection:
+    with board.database.engine.connect() as connection:
         return audit.verify_chain(connection).ok
 
 
@@ -66,13 +66,13 @@ def test_a_failed_write_inside_a_batch_leaves_the_chain_whole(
     first = case_from_dict(document(upfront, "KEEP-1"), TODAY)
     lost = case_from_dict(document(upfront, "LOST-1"), TODAY)
     second = case_from_dict(document(upfront, "KEEP-2"), TODAY)
-    with board.batched():
-        with board.writing() as session:
+    with board.database.batched() as batch:
+        with board.database.write(batch) as session:
             CaseRepository(session).create(first, CaseSummary())
-        with pytest.raises(RuntimeError), board.writing() as session:
+        with pytest.raises(RuntimeError), board.database.write(batch) as session:
             CaseRepository(session).create(lost, CaseSummary())  # audit rows flushed…
             raise RuntimeError("…then the write fails")
-        with board.writing() as session:
+        with board.database.write(batch) as session:
             CaseRepository(session).create(second, CaseSummary())
     assert [e.mrn for e in board.cases.page(sort="mrn")] == ["KEEP-1", "KEEP-2"]
     assert chain_ok(board)
@@ -82,15 +82,21 @@ def test_a_failed_write_inside_a_batch_leaves_the_chain_whole(
 def test_an_escaping_error_rolls_back_only_what_was_not_committed(
     board: Board, upfront: dict[str, Any]
 ) -> None:
-    with pytest.raises(RuntimeError), board.batched(writes=2):
+    with pytest.raises(RuntimeError), board.database.batched(writes=2) as batch:
         for n in range(3):
-            board.cases.import_text(json.dumps(document(upfront, f"ESC-{n}")))
+            with board.database.write(batch) as session:
+                CaseRepository(session).create(
+                    case_from_dict(document(upfront, f"ESC-{n}"), TODAY), CaseSummary()
+                )
         raise RuntimeError("the program stops")
     # the first two were committed together; the third was never reported as done
     assert [e.mrn for e in board.cases.page(sort="mrn")] == ["ESC-0", "ESC-1"]
     assert chain_ok(board)
-    with board.batched():  # the board writes normally afterwards
-        board.cases.import_text(json.dumps(document(upfront, "ESC-9")))
+    # the board writes normally afterwards
+    with board.database.batched() as batch, board.database.write(batch) as session:
+        CaseRepository(session).create(
+            case_from_dict(document(upfront, "ESC-9"), TODAY), CaseSummary()
+        )
     assert board.cases.count() == 3 and chain_ok(board)
 
 
@@ -99,8 +105,11 @@ def test_another_writer_waits_at_most_one_batch(
 ) -> None:
     """A batch commits on its own schedule: what it committed is visible to a second
     connection while the batch goes on."""
-    with board.batched(writes=1):
-        board.cases.import_text(json.dumps(document(upfront, "SEEN-1")))
+    with board.database.batched(writes=1) as batch:
+        with board.database.write(batch) as session:
+            CaseRepository(session).create(
+                case_from_dict(document(upfront, "SEEN-1"), TODAY), CaseSummary()
+            )
         engine = sa.create_engine(f"sqlite:///{db_path}")
         try:
             with engine.connect() as connection:

@@ -21,7 +21,7 @@ def text(document: dict[str, Any], mrn: str) -> str:
 
 
 def rows(board: Board, table: Any) -> int:
-    with board.engine.connect() as connection:
+    with board.database.engine.connect() as connection:
         return int(connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
 
 

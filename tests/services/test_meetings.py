@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from crlmboard.domain.validation import InvalidInput
 from crlmboard.services import Board, BoardError
 from crlmboard.services.demo import create_demo_database
-from tests.conftest import GOLDEN, TODAY
+from tests.conftest import GOLDEN, TODAY, turn_to
 
 pytestmark = pytest.mark.db
 
@@ -29,6 +29,7 @@ def meeting(board: Board) -> tuple[Board, int, int]:
     board.cases.import_path(GOLDEN)
     first = board.meetings.create("2026-12-01", "16:00", "Room 3", PEOPLE).meeting_id
     second = board.meetings.create("2026-12-08").meeting_id
+    turn_to(board, "2026-12-01")  # the first meeting's day: its reviews can be signed
     return board, first, second
 
 
@@ -113,7 +114,7 @@ def test_signed_review_is_immutable_in_the_store(meeting: tuple[Board, int, int]
         recommendation="upfront_resection",
         decision="Resect.",
     )
-    with pytest.raises(sa.exc.DatabaseError), board.engine.begin() as connection:
+    with pytest.raises(sa.exc.DatabaseError), board.database.engine.begin() as connection:
         connection.exec_driver_sql(
             "UPDATE review SET decision = 'Changed' WHERE signed_at IS NOT NULL"
         )

@@ -35,7 +35,7 @@ def test_each_database_lists_only_its_own_backups(tmp_path: Path) -> None:
     big, small = _twins(tmp_path)
     for path, patients in ((big, 3), (small, 1)):
         with Board.open(path, clock=lambda: TODAY) as board:
-            own = database_id(board.engine)
+            own = database_id(board.database.engine)
             found = board.maintenance.list_backups()
             assert found and all(b.verified for b in found)
             assert {b.patients for b in found} == {patients}

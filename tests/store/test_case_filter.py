@@ -1,8 +1,9 @@
-"""The case-list filter: every word of the query, case-folded, must be a substring of the
-case's MRN or names.  On SQLite, words of three characters or more are looked up in the
-trigram index of migration 0005 (FTS5); what it finds — counts, pages, their order — must
-be exactly what `LIKE '%word%'` on every row finds, for any text (diacritics, Cyrillic,
-Greek, CJK, 1–2-character words, `%`, `_`, quotes).  PostgreSQL keeps LIKE."""
+"""The case-list filter: every word of the query, folded (case and accents), must be a
+substring of the case's MRN or names.  On SQLite, words of three characters or more are
+looked up in the trigram index of migration 0005 (FTS5); what it finds — counts, pages,
+their order — must be exactly what `LIKE '%word%'` on every row finds, for any text
+(diacritics, Cyrillic, Greek, CJK, 1–2-character words, `%`, `_`, quotes).  PostgreSQL
+keeps LIKE."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import sqlalchemy as sa
 
 from crlmboard.domain.caseformat import case_from_dict
 from crlmboard.services import Board
-from crlmboard.store import migrate
+from crlmboard.store import migrate, search_index
 from crlmboard.store import repositories as r
 from crlmboard.store.database import (
     create_database_engine,
@@ -207,12 +208,12 @@ def _mrn(i: int) -> str:
 
 
 def _search_text(family: str | None, given: str | None, i: int) -> str:
-    return " ".join(p.casefold() for p in (_mrn(i), family or "", given or "") if p)
+    return search_index.search_text(_mrn(i), family, given)
 
 
 def expected(query: str) -> list[str]:
-    """The MRNs a query must find (in MRN order): every case-folded word a substring."""
-    words = query.casefold().split()
+    """The MRNs a query must find (in MRN order): every folded word a substring."""
+    words = r.filter_words(query)
     return [
         _mrn(i)
         for i, (family, given) in enumerate(NAMES)
@@ -365,6 +366,78 @@ def test_an_index_without_its_triggers_is_not_used(sqlite_filled: sa.Engine) -> 
         assert repository.count("иванов") == 1  # F-015 (Иванова); F-014's index entry is stale
 
 
+def test_accents_and_the_name_as_the_list_shows_it(filled: sa.Engine) -> None:
+    """Issue 19: "muller" finds Müller, "ελενη" finds Ελένη, "Müller, Jürgen" (the name as
+    the list writes it) finds its case; й stays its own letter."""
+    with read_session(filled) as session:
+        repository = CaseRepository(session)
+
+        def found(query: str) -> list[str]:
+            return _mrns(repository.page(query, sort="mrn", limit=len(NAMES)))
+
+        assert found("muller") == ["F-003", "F-004"]
+        assert found("MÜLLER, Jürgen") == ["F-003"]
+        assert found("muller, jurgen") == ["F-003"]
+        assert found("ελενη") == ["F-018"]
+        assert found("ΣΩΚΡΑΤΗΣ, Ελένη") == ["F-018"]
+        assert found("zoe") == ["F-012", "F-013"]
+        assert found("horvath ivan") == ["F-000", "F-001"]
+        assert found("nguyen") == ["F-002"]
+        assert found("oster") == ["F-007"]
+        assert found("елкин") == ["F-017"]
+        assert found("ИВАН,") == ["F-014", "F-015"]
+        assert repository.count("йван") == 0
+
+
+def test_an_older_database_gets_its_search_text_refolded_at_open(db_path: Path) -> None:
+    """A database written before accents were folded (search-text form 1) is refreshed the
+    next time it is opened for writing; the trigram index follows."""
+    with Board.open(db_path, clock=lambda: TODAY) as board:
+        board.cases.create(
+            case_from_dict(
+                {
+                    "format": "crlmboard.case/1",
+                    "patient": {"mrn": "ACC-1", "family_name": "Müller", "given_name": "Ελένη"},
+                },
+                TODAY,
+            )
+        )
+    engine = create_database_engine(database_url(db_path))
+    with engine.begin() as connection:  # as form 1 wrote it
+        connection.exec_driver_sql("UPDATE patient SET search_text = 'acc-1 müller ελένη'")
+        connection.exec_driver_sql("DELETE FROM setting WHERE key = 'search_text_form'")
+    with read_session(engine) as session:
+        assert CaseRepository(session).count("muller") == 0
+    engine.dispose()
+    with Board.open(db_path, clock=lambda: TODAY) as board:
+        assert [e.mrn for e in board.cases.page("muller ελενη")] == ["ACC-1"]
+        assert [e.mrn for e in board.cases.page("Müller, Ελένη")] == ["ACC-1"]
+    engine = create_database_engine(database_url(db_path))
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT search_text FROM patient").scalar() == (
+            "acc-1 muller ελενη"
+        )
+        assert search_index.refresh_search_text(engine) is None  # once per database
+    engine.dispose()
+
+
+def test_the_refresh_refolds_old_search_text_on_both_back_ends(filled: sa.Engine) -> None:
+    """The open-time refresh, on SQLite and PostgreSQL: rows in the old form (case-folded
+    only) are rewritten once, and the filter then ignores their accents."""
+    with filled.begin() as connection:
+        connection.execute(
+            sa.text("UPDATE patient SET search_text = :text WHERE mrn = 'F-003'"),
+            {"text": "f-003 müller jürgen"},
+        )
+        connection.execute(sa.text("DELETE FROM setting WHERE key = 'search_text_form'"))
+    with read_session(filled) as session:
+        assert CaseRepository(session).count("jurgen") == 0
+    assert search_index.refresh_search_text(filled) == 1
+    assert search_index.refresh_search_text(filled) is None
+    with read_session(filled) as session:
+        assert _mrns(CaseRepository(session).page("muller jurgen")) == ["F-003"]
+
+
 def test_match_expression_quotes_each_word() -> None:
     assert r.match_expression(["ivan", 'dou"ble', "a*b", "or"]) == '"ivan" "dou""ble" "a*b" "or"'
 
@@ -402,7 +475,7 @@ def test_a_schema_0004_database_gets_a_filled_index(tmp_path: Path) -> None:
     path = tmp_path / "board.sqlite3"
     shutil.copyfile(FIXTURES / "schema-0004.sqlite3", path)
     with Board.open(path, clock=lambda: TODAY) as board:
-        with board.engine.connect() as connection:
+        with board.database.engine.connect() as connection:
             connection.exec_driver_sql(
                 f"INSERT INTO {r.SEARCH_INDEX}({r.SEARCH_INDEX}, rank) "
                 "VALUES ('integrity-check', 1)"

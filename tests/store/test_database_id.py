@@ -69,9 +69,9 @@ def test_an_older_database_gets_its_id_once_and_audited(revision: str, tmp_path:
     path = tmp_path / "board.sqlite3"
     shutil.copyfile(FIXTURES / f"schema-{revision}.sqlite3", path)
     with Board.open(path, clock=lambda: TODAY) as board:
-        given = database_id(board.engine)
+        given = database_id(board.database.engine)
         assert _is_uuid4(given)
-        with board.engine.connect() as connection:
+        with board.database.engine.connect() as connection:
             assert verify_chain(connection).ok
             rows = connection.execute(
                 sa.select(audit.AUDIT).where(audit.AUDIT.c.action == "setting")
@@ -83,8 +83,8 @@ def test_an_older_database_gets_its_id_once_and_audited(revision: str, tmp_path:
         assert entry.after == {"database_id": given}
         assert board.maintenance.check().ok
     with Board.open(path, clock=lambda: TODAY) as board:  # opened again: the same id
-        assert database_id(board.engine) == given
-        with board.engine.connect() as connection:
+        assert database_id(board.database.engine) == given
+        with board.database.engine.connect() as connection:
             count = connection.execute(
                 sa.select(sa.func.count()).where(audit.AUDIT.c.action == "setting")
             ).scalar()
@@ -94,7 +94,7 @@ def test_an_older_database_gets_its_id_once_and_audited(revision: str, tmp_path:
 def test_a_backup_keeps_the_id(tmp_path: Path) -> None:
     path = tmp_path / "board.sqlite3"
     with Board.open(path, clock=lambda: TODAY) as board:
-        given = database_id(board.engine)
+        given = database_id(board.database.engine)
         info = board.maintenance.backup()
     plain = sqlite3.connect(info.path)
     try:

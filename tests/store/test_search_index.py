@@ -26,7 +26,7 @@ def case_text(upfront: dict[str, Any], mrn: str, family: str) -> str:
 
 
 def uses_index(board: Board) -> bool:
-    with read_session(board.engine) as session:
+    with read_session(board.database.engine) as session:
         return CaseRepository(session).has_search_index()
 
 
@@ -37,10 +37,10 @@ def test_the_index_is_dropped_where_unusable_and_built_again_where_usable(
         if not uses_index(board):
             pytest.skip("this SQLite has no trigram tokenizer")
         board.cases.import_text(case_text(upfront, "IDX-1", "Quenneville"))
-        assert search_index.keep_usable(board.engine) is None  # healthy: nothing to do
+        assert search_index.keep_usable(board.database.engine) is None  # healthy: nothing to do
         # as an older SQLite would find it at open
-        assert search_index.keep_usable(board.engine, available=False) is not None
-        with board.engine.connect() as connection:
+        assert search_index.keep_usable(board.database.engine, available=False) is not None
+        with board.database.engine.connect() as connection:
             assert search_index.present(connection) == {search_index.TABLE}
         assert not uses_index(board)
         # saves go on, and the filter still finds them (a test on every row)
@@ -48,7 +48,7 @@ def test_the_index_is_dropped_where_unusable_and_built_again_where_usable(
         assert [e.mrn for e in board.cases.page("rautav")] == ["IDX-2"]
     with Board.open(db_path, clock=lambda: TODAY) as board:  # a library with the tokenizer
         assert uses_index(board)
-        with board.engine.connect() as connection:
+        with board.database.engine.connect() as connection:
             assert search_index.present(connection) == {search_index.TABLE, *search_index.TRIGGERS}
             connection.exec_driver_sql(
                 "INSERT INTO patient_search(patient_search, rank) VALUES ('integrity-check', 1)"

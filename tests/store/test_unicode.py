@@ -39,7 +39,7 @@ def test_any_unicode_name_is_stored_exactly_and_found_as_typed(
     engine: sa.Engine, upfront: dict[str, Any]
 ) -> None:
     """T42: byte-exact storage (no normalisation: NFD and NFC stay distinct) on SQLite
-    and PostgreSQL."""
+    and PostgreSQL; the filter compares folded text (case and accents)."""
     for i, name in enumerate(NAMES):
         document = copy.deepcopy(upfront)
         document["patient"].update(mrn=f"U-{i}", family_name=name, given_name=name[::-1])
@@ -54,8 +54,11 @@ def test_any_unicode_name_is_stored_exactly_and_found_as_typed(
             found = {entry.mrn for entry in repository.page(name)}
             assert f"U-{i}" in found, name
         nfd, nfc = NAMES[0], NAMES[1]
-        assert {e.mrn for e in repository.page(nfd)} == {"U-0"}
-        assert {e.mrn for e in repository.page(nfc)} == {"U-1"}
+        # stored as typed, but the filter folds accents (issue 19): NFD and NFC Ödön and
+        # a plain "Odon" find both
+        assert {e.mrn for e in repository.page(nfd)} == {"U-0", "U-1"}
+        assert {e.mrn for e in repository.page(nfc)} == {"U-0", "U-1"}
+        assert {e.mrn for e in repository.page("odon")} == {"U-0", "U-1"}
         after = [
             entry.after
             for entry in audit.expanded(

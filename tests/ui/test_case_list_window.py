@@ -5,6 +5,7 @@ Real database, real widgets; pages made small so a few dozen cases span many of 
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
@@ -14,10 +15,11 @@ from pytestqt.qtbot import QtBot
 from crlmboard.domain import models as m
 from crlmboard.domain.case import Case
 from crlmboard.services import Board
-from crlmboard.services.board import ChangeSet
+from crlmboard.services.changes import ChangeSet
 from crlmboard.ui.main_window import MainWindow
 from crlmboard.ui.models import case_list
 from crlmboard.ui.models.case_list import COLUMNS, CaseListModel
+from crlmboard.ui.ops import Door
 from tests.conftest import GOLDEN
 
 pytestmark = [pytest.mark.ui, pytest.mark.db]
@@ -47,6 +49,13 @@ def many(board: Board) -> Board:
     return board
 
 
+def row_of(model: CaseListModel, mrn: str) -> int | None:
+    """The row of a case (the door answers at once in these tests)."""
+    found: list[int | None] = []
+    model.locate(mrn, found.append)
+    return found[0]
+
+
 def column(model: CaseListModel, index: int) -> list[str]:
     return [model.data(model.index(row, index)) for row in range(model.rowCount())]
 
@@ -54,7 +63,7 @@ def column(model: CaseListModel, index: int) -> list[str]:
 def test_every_row_is_counted_but_only_the_pages_read_are_held(
     many: Board, small_pages: None, qtmodeltester: object
 ) -> None:
-    model = CaseListModel(many)
+    model = CaseListModel(Door(many))
     entries = many.cases.page(limit=1000)
     expected = [e.mrn for e in entries]
     assert model.rowCount() == model.total == len(expected) == 33
@@ -73,22 +82,22 @@ def test_every_row_is_counted_but_only_the_pages_read_are_held(
 def test_a_case_is_found_in_a_page_not_read(
     many: Board, small_pages: None, descending: bool
 ) -> None:
-    model = CaseListModel(many)
+    model = CaseListModel(Door(many))
     order = Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
     for number, (key, _title) in enumerate(COLUMNS):
         model.sort(number, order)
         expected = [e.mrn for e in many.cases.page(sort=key, descending=descending, limit=1000)]
         for mrn in (expected[-1], expected[17], expected[1]):
             assert model.cached_row_of(mrn) is None or mrn == expected[1]
-            row = model.row_of(mrn)
+            row = row_of(model, mrn)
             assert row == expected.index(mrn), (key, descending, mrn)
             assert model.data(model.index(row, 0)) == mrn
     model.sort(1, Qt.SortOrder.AscendingOrder)
     model.set_query("tanaka")
     assert model.rowCount() == 7
     tanakas = [e.mrn for e in many.cases.page("tanaka", limit=1000)]
-    assert model.row_of(tanakas[-1]) == 6
-    assert model.row_of("EX-0001") is None  # filtered out
+    assert row_of(model, tanakas[-1]) == 6
+    assert row_of(model, "EX-0001") is None  # filtered out
 
 
 def test_the_view_reads_the_pages_it_shows(qtbot: QtBot, many: Board, small_pages: None) -> None:
@@ -128,7 +137,51 @@ def test_the_open_case_stays_selected_after_a_change(
     other, version = many.cases.get_with_version(expected[2])
     changed = other.model_copy(update={"patient": other.patient.model_copy(update={"ecog": 1})})
     many.cases.save(changed, version)
-    window._case_saved(ChangeSet(cases=frozenset({other.mrn})))
+    window.door.changes_applied.emit(ChangeSet(cases=frozenset({other.mrn})), None)
     assert window.table.currentIndex().row() == 21
     assert window.model.data(window.table.currentIndex(), Qt.ItemDataRole.UserRole) == mrn
     assert window.workspace.case.mrn == mrn
+
+
+DEMO = Path(__file__).resolve().parents[2] / "crlmboard" / "resources" / "demo"
+
+
+@pytest.mark.parametrize(
+    ("typed", "mrn"),
+    [
+        ("Mockford, Julia", "DEMO-0009"),  # the name as the list shows it, pasted back
+        ("MOCKFORD, Julia", "DEMO-0009"),
+        ("ελενη", "DEMO-0002"),  # stored as Δοκιμή Ελένη
+        ("δοκιμη, ελενη", "DEMO-0002"),
+        ("testov ivan", None),  # Latin letters do not find Cyrillic names
+    ],
+)
+def test_the_filter_finds_names_as_shown_and_without_accents(
+    qtbot: QtBot, board: Board, typed: str, mrn: str | None
+) -> None:
+    """Issue 19, item 6: typed into the filter box of a real window over the demo cases."""
+    board.cases.import_path(DEMO)
+    board.cases.create(
+        Case(patient=m.Patient(mrn="ACC-0001", family_name="Müller", given_name="Jürgen"))
+    )
+    window = MainWindow(board)
+    qtbot.addWidget(window)
+    window.show()
+    rows: list[int | None] = []
+    window.model.locate("DEMO-0009", rows.append)
+    qtbot.waitUntil(lambda: bool(rows))
+    shown = window.model.data(window.model.index(rows[0] or 0, 1))
+    assert shown == "MOCKFORD, Julia"
+    if typed.isascii():
+        qtbot.keyClicks(window.filter_edit, typed)
+    else:  # QTest types ASCII only: as an input method would, the text at the cursor
+        window.filter_edit.insert(typed)
+    if mrn is None:
+        qtbot.waitUntil(lambda: window.model.rowCount() == 0)
+        return
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1)
+    assert window.model.data(window.model.index(0, 0)) == mrn
+    window.filter_edit.clear()
+    qtbot.keyClicks(window.filter_edit, "muller")
+    qtbot.waitUntil(lambda: window.model.data(window.model.index(0, 0)) == "ACC-0001")
+    assert window.model.rowCount() == 1

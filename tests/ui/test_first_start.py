@@ -108,8 +108,8 @@ def test_open_database_never_creates_and_new_database_does(
     typo = tmp_path / "sub" / "frist.sqlite3"
     window._switch_database(str(typo))
     assert shown and "There is no database at" in shown[0]
-    assert not typo.parent.exists() and window.board is board
+    assert not typo.parent.exists() and window.door.board is board
     made = tmp_path / "second.sqlite3"
     window._switch_database(str(made), create=True)
-    assert made.exists() and Path(window.board.location) == made
-    window.board.close()
+    assert made.exists() and Path(window.door.board.location) == made
+    window.door.board.close()

@@ -10,6 +10,7 @@ from crlmboard.services import Board
 from crlmboard.services.demo import create_demo_database
 from crlmboard.ui.main_window import MainWindow
 from crlmboard.ui.models.case_list import CaseListModel
+from crlmboard.ui.ops import Door
 from tests.conftest import GOLDEN
 
 pytestmark = [pytest.mark.ui, pytest.mark.db]
@@ -17,7 +18,7 @@ pytestmark = [pytest.mark.ui, pytest.mark.db]
 
 def test_case_list_model_is_a_proper_model(board: Board, qtmodeltester: object) -> None:
     board.cases.import_path(GOLDEN)
-    model = CaseListModel(board)
+    model = CaseListModel(Door(board))
     qtmodeltester.check(model)  # type: ignore[attr-defined]
     assert model.rowCount() == 3
     assert model.data(model.index(0, 1)) == "EXAMPLE, Ada"

@@ -17,7 +17,9 @@ from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from crlmboard.domain.models import Role
+from crlmboard.domain.validation import InvalidInput
 from crlmboard.services import Board
+from crlmboard.services.changes import ChangeSet
 from crlmboard.ui.dialogs.figures_dialog import FiguresDialog
 from crlmboard.ui.dialogs.meeting_dialog import (
     AgendaDialog,
@@ -27,8 +29,8 @@ from crlmboard.ui.dialogs.meeting_dialog import (
 )
 from crlmboard.ui.dialogs.review_dialog import FollowUpDialog, ReviewDialog
 from crlmboard.ui.main_window import MainWindow
-from crlmboard.ui.views.meetings import AgendaModel, MeetingListModel, WorklistModel
-from tests.conftest import GOLDEN
+from crlmboard.ui.models.meetings import AgendaModel, MeetingListModel, WorklistModel
+from tests.conftest import GOLDEN, TODAY, turn_to
 
 pytestmark = [pytest.mark.ui, pytest.mark.db]
 
@@ -52,7 +54,7 @@ def window(qtbot: QtBot, board: Board) -> Iterator[MainWindow]:
 @pytest.fixture
 def meeting(window: MainWindow) -> tuple[int, int]:
     """A meeting on 2026-12-01 with three cases, and the one after it (empty)."""
-    board = window.board
+    board = window.door.board
     first = board.meetings.create("2026-12-01", "16:00", "Room 3", PEOPLE).meeting_id
     second = board.meetings.create("2026-12-08", "16:00", "Room 3", PEOPLE).meeting_id
     for mrn, question in (
@@ -61,6 +63,7 @@ def meeting(window: MainWindow) -> tuple[int, int]:
         ("EX-0003", "Ready for hepatectomy?"),
     ):
         board.meetings.add_to_agenda(first, mrn, question)
+    turn_to(board, "2026-12-01")  # the first meeting's day: its reviews can be signed
     window.meetings.reload(first)
     window.pages.setCurrentWidget(window.meetings)
     return first, second
@@ -119,11 +122,11 @@ def test_create_a_meeting_through_the_dialog(window: MainWindow, qtbot: QtBot) -
 
     when_dialog(fill, MeetingDialog)
     window.meetings.menu_actions["new"].trigger()
-    assert refused[0].startswith("date: ")
+    assert refused[0].startswith("Date: ")  # the field as the form names it
     assert refused[1] == (
         "Quorum incomplete: 2/5 core roles — missing radiologist, pathologist, coordinator"
     )
-    [meeting] = window.board.meetings.list()
+    [meeting] = window.door.board.meetings.list()
     assert (meeting.date.isoformat(), meeting.fields.time, meeting.fields.location) == (
         "2026-12-15",
         "16:30",
@@ -150,7 +153,7 @@ def test_create_a_meeting_through_the_dialog(window: MainWindow, qtbot: QtBot) -
 def test_add_the_open_case_to_the_agenda_with_its_question(
     window: MainWindow, qtbot: QtBot
 ) -> None:
-    board = window.board
+    board = window.door.board
     first = board.meetings.create("2026-12-01", "16:00", "Room 3", PEOPLE).meeting_id
     window.meetings.reload(first)
     window.select_case("EX-0002")
@@ -171,7 +174,9 @@ def test_add_the_open_case_to_the_agenda_with_its_question(
     assert (entry.mrn, entry.question) == ("EX-0002", "Start conversion chemotherapy?")
     assert agenda_column(window, 3) == ["Start conversion chemotherapy?"]
     # the case list's next-meeting column follows
-    row = window.model.row_of("EX-0002")
+    found: list[int | None] = []
+    window.model.locate("EX-0002", found.append)
+    row = found[0]
     assert row is not None
     assert window.model.data(window.model.index(row, 3)) == "2026-12-01"
 
@@ -180,7 +185,7 @@ def test_reorder_the_agenda(window: MainWindow, meeting: tuple[int, int]) -> Non
     first, _ = meeting
     select_agenda_row(window, "EX-0001")
     window.meetings.down_button.click()
-    assert [e.mrn for e in window.board.meetings.get(first).agenda] == [
+    assert [e.mrn for e in window.door.board.meetings.get(first).agenda] == [
         "EX-0002",
         "EX-0001",
         "EX-0003",
@@ -189,7 +194,7 @@ def test_reorder_the_agenda(window: MainWindow, meeting: tuple[int, int]) -> Non
     assert window.meetings.selected_entry().mrn == "EX-0001"  # type: ignore[union-attr]
     window.meetings.menu_actions["up"].trigger()
     window.meetings.menu_actions["up"].trigger()  # already first: nothing happens
-    assert [e.mrn for e in window.board.meetings.get(first).agenda] == [
+    assert [e.mrn for e in window.door.board.meetings.get(first).agenda] == [
         "EX-0001",
         "EX-0002",
         "EX-0003",
@@ -199,7 +204,7 @@ def test_reorder_the_agenda(window: MainWindow, meeting: tuple[int, int]) -> Non
     data = model.mimeData([model.index(2, 0)])
     model.dropMimeData(data, Qt.DropAction.MoveAction, -1, -1, model.index(0, 0))
     QApplication.processEvents()
-    assert [e.mrn for e in window.board.meetings.get(first).agenda] == [
+    assert [e.mrn for e in window.door.board.meetings.get(first).agenda] == [
         "EX-0003",
         "EX-0001",
         "EX-0002",
@@ -207,7 +212,7 @@ def test_reorder_the_agenda(window: MainWindow, meeting: tuple[int, int]) -> Non
 
 
 def test_prepare_lists_what_a_case_lacks(window: MainWindow, meeting: tuple[int, int]) -> None:
-    board = window.board
+    board = window.door.board
     document = json.loads((GOLDEN / "upfront-resection.json").read_text("utf-8"))
     document["patient"]["mrn"] = "EX-0009"
     del document["molecular"]
@@ -258,9 +263,9 @@ def test_hold_back_from_the_readiness_check(
     window.meetings.prepare()
     assert notes[0].startswith("Say why the case is held back")
     assert "2 case(s) on the agenda" in notes[1]  # the held case left the check
-    statuses = {e.mrn: (e.status, e.note) for e in window.board.meetings.get(first).agenda}
+    statuses = {e.mrn: (e.status, e.note) for e in window.door.board.meetings.get(first).agenda}
     assert statuses["EX-0002"] == ("held", "awaiting MRI")
-    assert [e.mrn for e in window.board.meetings.get(second).agenda] == ["EX-0002"]
+    assert [e.mrn for e in window.door.board.meetings.get(second).agenda] == ["EX-0002"]
     assert "held back: awaiting MRI" in agenda_column(window, 5)
 
 
@@ -274,7 +279,7 @@ def test_hold_back_from_the_agenda(window: MainWindow, meeting: tuple[int, int])
 
     when_dialog(note, NoteDialog)
     window.meetings.menu_actions["hold"].trigger()
-    assert [e.mrn for e in window.board.meetings.get(second).agenda] == ["EX-0003"]
+    assert [e.mrn for e in window.door.board.meetings.get(second).agenda] == ["EX-0003"]
     assert agenda_column(window, 4)[2] == "held back"
     window.meetings.select_meeting(second)
     assert agenda_column(window, 1) == ["EX-0003"]
@@ -312,11 +317,11 @@ def test_review_dialog_signs_the_review(
     when_dialog(review, ReviewDialog)
     qtbot.keyClick(window.meetings.agenda_view, Qt.Key.Key_Return)  # Enter reviews the case
     assert shown["findings"] >= 1
-    assert shown["signer"] == window.board.actor.app_user
-    assert shown["attendees"] == 4
-    assert "decision: record the board's decision" in shown["refused"]
+    assert shown["signer"] == window.door.board.actor.app_user
+    assert shown["attendees"] == 0  # nobody pre-ticked present
+    assert "Decision: record the board's decision" in shown["refused"]
     assert "never changed" in asked[0]
-    review = window.board.cases.get("EX-0001").reviews[-1]
+    review = window.door.board.cases.get("EX-0001").reviews[-1]
     assert review.signed and review.signed_by == "Dr Hepato"
     assert review.recommendation == "upfront_resection"
     assert [(a.text, a.owner) for a in review.actions] == [("Book theatre", "Coordinator")]
@@ -341,7 +346,7 @@ def test_review_dialog_signs_the_review(
 
     when_dialog(amend, ReviewDialog)
     window.meetings.review_button.click()
-    reviews = window.board.cases.get("EX-0001").reviews
+    reviews = window.door.board.cases.get("EX-0001").reviews
     assert [r.decision for r in reviews] == ["Resect segment 6.", "Resect segments 6 and 7."]
     assert reviews[1].amends == 0
     assert first == window.meetings.selected_meeting_id()
@@ -351,7 +356,7 @@ def test_amend_from_the_reviews_tab(
     window: MainWindow, meeting: tuple[int, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first, _ = meeting
-    board = window.board
+    board = window.door.board
     board.reviews.sign(
         board.reviews.start(first, "EX-0002"),
         signer="Dr Onco",
@@ -380,7 +385,7 @@ def test_follow_up_records_not_done_with_a_reason(
     window: MainWindow, meeting: tuple[int, int]
 ) -> None:
     first, _ = meeting
-    board = window.board
+    board = window.door.board
     board.reviews.sign(
         board.reviews.start(first, "EX-0001"),
         signer="Dr Hepato",
@@ -416,7 +421,8 @@ def test_follow_up_records_not_done_with_a_reason(
 def test_follow_up_worklist_opens_the_case(
     window: MainWindow, meeting: tuple[int, int], qtbot: QtBot
 ) -> None:
-    board = window.board
+    board = window.door.board
+    turn_to(board, TODAY)  # a week before the fixture's meeting; the overdue days count from it
     past = board.meetings.create("2026-11-10", "16:00", "Room 3", PEOPLE).meeting_id
     board.meetings.add_to_agenda(past, "EX-0003", "Hepatectomy?")
     board.reviews.sign(
@@ -451,7 +457,7 @@ def test_figures_dialog_exports_csv(
     window: MainWindow, meeting: tuple[int, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first, _ = meeting
-    board = window.board
+    board = window.door.board
     board.reviews.sign(
         board.reviews.start(first, "EX-0001"),
         signer="Dr Hepato",
@@ -486,7 +492,7 @@ def test_figures_dialog_exports_csv(
 
     when_dialog(export, FiguresDialog)
     window.meetings.menu_actions["figures"].trigger()
-    assert "to: must not be before the start of the period" in figures["refused"]
+    assert "To: must not be before the start of the period" in figures["refused"]
     assert figures["cases_discussed"] == "1"
     assert figures["core_roles_present_2026-12-01"] == "4/5"
     rows = list(csv.reader(target.read_text("utf-8").splitlines()))
@@ -501,7 +507,7 @@ def test_close_meeting_moves_undiscussed_cases(
     window: MainWindow, meeting: tuple[int, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first, second = meeting
-    board = window.board
+    board = window.door.board
     board.reviews.sign(
         board.reviews.start(first, "EX-0001"),
         signer="Dr Hepato",
@@ -536,7 +542,7 @@ def test_item_models_pass_the_model_tester(
     window: MainWindow, meeting: tuple[int, int], qtmodeltester: Any
 ) -> None:
     first, _ = meeting
-    board = window.board
+    board = window.door.board
     board.reviews.sign(
         board.reviews.start(first, "EX-0001"),
         signer="Dr Hepato",
@@ -551,7 +557,7 @@ def test_item_models_pass_the_model_tester(
     window.follow_up.reload()
     qtmodeltester.check(window.follow_up.model)
     qtmodeltester.check(window.follow_up.proxy)
-    dialog = FiguresDialog(board, window)
+    dialog = FiguresDialog(window.door, window)
     qtmodeltester.check(dialog.model)
     dialog.deleteLater()
     for empty in (MeetingListModel(), AgendaModel(), WorklistModel()):
@@ -571,12 +577,14 @@ def test_the_meetings_page_reads_nothing_until_it_is_shown(
         for mrn in ("EX-0001", "EX-0002", "EX-0003")
     }
     board.meetings.hold_back(items["EX-0002"], "awaiting MRI")
+    turn_to(board, "2026-12-01")  # signed on the meeting's day
     board.reviews.sign(
         board.reviews.start(first, "EX-0001"),
         signer="Dr Hepato",
         recommendation="upfront_resection",
         decision="Resect.",
     )
+    turn_to(board, TODAY)  # and the page looked at as the rest of this file does
     read: list[str] = []
     for name in ("listing", "list", "get", "prepare"):
         method = getattr(board.meetings, name)
@@ -629,10 +637,10 @@ def test_the_meetings_page_reads_nothing_until_it_is_shown(
 
 
 def test_a_meeting_action_from_the_menu_reads_the_page_first(window: MainWindow) -> None:
-    board = window.board
+    board = window.door.board
     first = board.meetings.create("2026-12-01", "16:00", "Room 3", PEOPLE).meeting_id
     board.meetings.add_to_agenda(first, "EX-0001", "Resect?")
-    window.meetings.set_board(board)  # as after File > Open: nothing read yet
+    window.meetings.changes_applied(ChangeSet.all(), None)  # as after File > Open
     assert window.meetings.list_model.rowCount() == 0
     opened: list[int | None] = []
 
@@ -650,7 +658,7 @@ def test_a_meeting_action_from_the_menu_reads_the_page_first(window: MainWindow)
 def test_the_light_listing_agrees_with_the_full_list(
     window: MainWindow, meeting: tuple[int, int]
 ) -> None:
-    board = window.board
+    board = window.door.board
     first, _second = meeting
     board.meetings.create("2026-11-03", None, "Room 9", PEOPLE[1:3])
     entry = board.meetings.get(first).agenda[1]
@@ -664,3 +672,44 @@ def test_the_light_listing_agrees_with_the_full_list(
         assert listed.cases == len(active)
         assert listed.discussed == sum(e.status == "discussed" for e in active)
         assert board.meetings.quorum(listed) == board.meetings.quorum(summary)
+
+
+def test_signing_sanity_in_the_review_dialog(
+    window: MainWindow, meeting: tuple[int, int], qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19 item 7: no signing before the meeting's date (dialog and service), nobody
+    pre-ticked present, Recommendation first, Insert adds an action and Tab reaches its owner
+    and due date."""
+    first, _ = meeting
+    board = window.door.board
+    turn_to(board, "2026-11-30")  # the day before the meeting
+    answer_yes(monkeypatch)
+    draft = board.reviews.start(first, "EX-0001")
+    dialog = ReviewDialog(window.door, draft, window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.focusWidget() is dialog.recommendation_combo
+    assert dialog.attendees() == []
+    qtbot.keyClick(dialog.recommendation_combo, Qt.Key.Key_Tab)
+    assert dialog.focusWidget() is dialog.decision_edit
+    qtbot.keyClicks(dialog.decision_edit, "Resect.")
+    dialog.actions_table.setFocus()
+    qtbot.keyClick(dialog.actions_table, Qt.Key.Key_Insert)
+    assert dialog.actions_table.rowCount() == 1
+    table = dialog.actions_table
+    table.closePersistentEditor(table.item(0, 0))
+    table.setCurrentCell(0, 0)
+    qtbot.keyClick(table, Qt.Key.Key_Tab)
+    assert table.currentColumn() == 1  # owner
+    qtbot.keyClick(table, Qt.Key.Key_Tab)
+    assert table.currentColumn() == 2  # due date
+    qtbot.keyClick(table, Qt.Key.Key_Backtab)
+    assert table.currentColumn() == 1
+    dialog.accept()
+    assert "before" in dialog.problems.text() and "2026-12-01" in dialog.problems.text()
+    assert dialog.isVisible()
+    with pytest.raises(InvalidInput, match="2026-12-01"):
+        board.reviews.sign(draft, signer="Dr Hepato", recommendation=None, decision="Resect.")
+    assert board.cases.get("EX-0001").reviews == []
+    dialog.reject()

@@ -46,7 +46,8 @@ def when_dialog(action: Any) -> None:
 
 
 def findings(window: MainWindow) -> set[str]:
-    return {f["rule"] for f in (window.workspace.evaluation or {}).get("findings", [])}
+    evaluation = window.workspace.evaluation
+    return set(evaluation.rules()) if evaluation is not None else set()
 
 
 def test_create_a_case_through_the_ui_and_find_it(window: MainWindow, qtbot: QtBot) -> None:
@@ -79,12 +80,12 @@ def test_invalid_value_shows_its_reason_and_is_not_saved(window: MainWindow, qtb
     assert not ecog.reason.isHidden()
     staging.save()
     assert "Correct the fields" in staging.status.text()
-    assert window.board.cases.get("EX-0001").patient.ecog == 0
+    assert window.door.board.cases.get("EX-0001").patient.ecog == 0
     ecog.line.clear()  # type: ignore[union-attr]
     qtbot.keyClicks(ecog.line, "1")
     assert ecog.reason.text() == ""
     staging.save()
-    assert window.board.cases.get("EX-0001").patient.ecog == 1
+    assert window.door.board.cases.get("EX-0001").patient.ecog == 1
 
 
 def test_add_a_cycle_changes_the_findings_and_undo_redo(window: MainWindow, qtbot: QtBot) -> None:
@@ -105,15 +106,15 @@ def test_add_a_cycle_changes_the_findings_and_undo_redo(window: MainWindow, qtbo
 
     when_dialog(fill)
     window.workspace.add_cycle()
-    assert len(window.board.cases.get("EX-0001").chemotherapy) == 1
+    assert len(window.door.board.cases.get("EX-0001").chemotherapy) == 1
     # systemic therapy in the episode: the upfront-resection advice no longer applies
     assert "PATHWAY.UPFRONT_RESECTION" not in findings(window)
     assert window.undo_stack.canUndo()
     window.undo_stack.undo()
-    assert window.board.cases.get("EX-0001").chemotherapy == []
+    assert window.door.board.cases.get("EX-0001").chemotherapy == []
     assert "PATHWAY.UPFRONT_RESECTION" in findings(window)
     window.undo_stack.redo()
-    assert len(window.board.cases.get("EX-0001").chemotherapy) == 1
+    assert len(window.door.board.cases.get("EX-0001").chemotherapy) == 1
 
 
 def test_add_cycle_copies_the_previous_one_a_cycle_length_later(window: MainWindow) -> None:
@@ -140,7 +141,7 @@ def test_add_timepoint_copies_lesions_and_shows_the_matrix(window: MainWindow) -
 
     when_dialog(accept)
     window.workspace.add_timepoint()
-    case = window.board.cases.get("EX-0001")
+    case = window.door.board.cases.get("EX-0001")
     assert [lesion.longest_diameter_mm for lesion in case.imaging[-1].lesions] == [25]
     matrix = window.workspace.imaging.matrix
     assert matrix.rowCount() == 2  # L1 + the RECIST row
@@ -152,10 +153,10 @@ def test_conflicting_save_is_refused_with_both_values(
     window: MainWindow, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     window.select_case("EX-0001")
-    other, version = window.board.cases.get_with_version("EX-0001")
+    other, version = window.door.board.cases.get_with_version("EX-0001")
     theirs = other.model_copy(deep=True)
     theirs.patient.given_name = "Theirs"
-    window.board.cases.save(theirs, version)
+    window.door.board.cases.save(theirs, version)
     shown: list[str] = []
     monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: shown.append(text))
     staging = window.workspace.staging
@@ -164,7 +165,7 @@ def test_conflicting_save_is_refused_with_both_values(
     staging.save()
     assert "changed by someone else" in shown[0]
     assert "patient.given_name: theirs Theirs → yours Mine" in shown[0]
-    assert window.board.cases.get("EX-0001").patient.given_name == "Theirs"
+    assert window.door.board.cases.get("EX-0001").patient.given_name == "Theirs"
 
 
 def test_item_models_pass_the_model_tester(window: MainWindow, qtmodeltester: Any) -> None:
@@ -273,13 +274,44 @@ def test_referral_import_with_preview_and_fhir_export(
     monkeypatch.setattr(QMessageBox, "question", answer)
     window.import_referrals()
     assert "1 new case(s)" in asked[0] and "REF-0001: create" in asked[0]
-    assert window.board.cases.get("REF-0001").patient.family_name == "Referralton"
+    assert window.door.board.cases.get("REF-0001").patient.family_name == "Referralton"
 
     target = tmp_path / "bundle.json"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(target), ""))
     window.select_case("REF-0001")
     window.export_fhir()
     assert json.loads(target.read_text("utf-8"))["resourceType"] == "Bundle"
+
+
+def test_a_bundle_is_previewed_before_it_is_imported(
+    window: MainWindow, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from PySide6.QtWidgets import QFileDialog
+
+    bundle = window.door.board.interop.export_fhir("EX-0001")
+    patient = next(
+        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient"
+    )
+    patient["identifier"][0]["value"] = "EX-BUNDLE"
+    patient["telecom"] = [{"system": "phone", "value": "+1 555 0100"}]
+    bundle["id"] = "from-another-system"
+    path = tmp_path / "other.json"
+    path.write_text(json.dumps(bundle), "utf-8")
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", lambda *_a, **_k: ([str(path)], ""))
+    asked: list[str] = []
+
+    def answer(_parent: Any, _title: str, text: str) -> Any:
+        asked.append(text)
+        return QMessageBox.StandardButton.No
+
+    monkeypatch.setattr(QMessageBox, "question", answer)
+    window.import_files()
+    assert "other.json: the case EX-BUNDLE" in asked[0]
+    assert "telecom not mapped" in asked[0]
+    assert "not imported: crlmboard derives the response from the imaging" in asked[0]
+    assert window.door.board.cases.count("EX-BUNDLE") == 0  # the user said no: nothing written
 
 
 def test_history_check_backup_and_restore(
@@ -306,12 +338,11 @@ def test_history_check_backup_and_restore(
     assert isinstance(seen["CheckReportDialog"], CheckReportDialog)
 
     window.backup_now()
-    qtbot.waitUntil(lambda: len(window.board.maintenance.list_backups()) > 0, timeout=30000)
-    qtbot.waitUntil(lambda: all(not t.isRunning() for t in window._threads), timeout=30000)
+    qtbot.waitUntil(lambda: len(window.door.board.maintenance.list_backups()) > 0, timeout=30000)
     staging = window.workspace.staging
     staging.forms["patient"].editors["given_name"].line.setText("After backup")  # type: ignore[union-attr]
     staging.save()
-    assert window.board.cases.get("EX-0001").patient.given_name == "After backup"
+    assert window.door.board.cases.get("EX-0001").patient.given_name == "After backup"
 
     def restore(dialog: QDialog) -> None:
         assert isinstance(dialog, RestoreDialog)
@@ -325,14 +356,44 @@ def test_history_check_backup_and_restore(
     monkeypatch.setattr(QMessageBox, "information", lambda *_a, **_k: None)
     when_dialog(restore)
     window.restore_backup()
-    assert window.board.cases.get("EX-0001").patient.given_name == "Ada"
+    assert window.door.board.cases.get("EX-0001").patient.given_name == "Ada"
+
+
+def test_the_lesion_matrix_shows_the_engines_reading_of_each_lesion(window: MainWindow) -> None:
+    """Status, change and targets in the matrix are the evaluation's (its read model):
+    0 mm without a status reads as disappeared, as the engine reads it."""
+    window.select_case("EX-0001")
+    case = window.workspace.case
+    assert case is not None
+    first = case.imaging[0]
+    later = first.model_copy(
+        update={
+            "date": first.date + dt.timedelta(days=60),
+            "lesions": [
+                x.model_copy(update={"longest_diameter_mm": 0, "status": None})
+                for x in first.lesions
+            ],
+        }
+    )
+    window.workspace.apply(case.model_copy(update={"imaging": [first, later]}), "Add imaging")
+    matrix = window.workspace.imaging.matrix
+    evaluation = window.workspace.evaluation
+    assert evaluation is not None
+    cell = evaluation.lesion(first.lesions[0].id, later.date)
+    assert cell is not None and cell.status == "disappeared" and cell.change_percent == -100
+    text = matrix.data(matrix.index(0, 1))
+    assert "(disappeared)" in text and "↓100%" in text
+    targets = evaluation.facts.recist_baseline.target_lesions  # type: ignore[union-attr]
+    assert text.endswith("↓100%") and ((" T" in text) == (first.lesions[0].id in targets))
+    response = evaluation.response_at(later.date)
+    assert response is not None and matrix.data(matrix.index(1, 1)).startswith(response.response)
 
 
 def test_signed_review_engine_version_and_todays_reading_on_the_case(
     window: MainWindow, qtbot: QtBot
 ) -> None:
     fixtures = GOLDEN.parent / "services" / "fixtures"
-    window.board.cases.import_path(fixtures / "signed-review-engine-1.0.0.case.json")
+    window.door.board.cases.import_path(fixtures / "signed-review-engine-1.0.0.case.json")
     window.select_case("SIGNED-100")
     note = window.workspace.overview.engine_changes
     assert note.isVisibleTo(window)
@@ -354,7 +415,7 @@ def test_nn_is_shown_in_the_lesion_matrix_and_overview(window: MainWindow) -> No
     from crlmboard.services.demo import demo_case_files
 
     demo = next(p for p in demo_case_files() if p.name.startswith("DEMO-0022"))
-    window.board.cases.import_path(demo)
+    window.door.board.cases.import_path(demo)
     window.select_case("DEMO-0022")
     matrix = window.workspace.imaging.matrix
     row = matrix.rowCount() - 1

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -30,8 +29,9 @@ from PySide6.QtWidgets import (
 )
 
 from crlmboard.domain.validation import InvalidInput, Problem
-from crlmboard.services.board import Board, BoardError
 from crlmboard.ui.dialogs.meeting_dialog import error_text, problem_label, show_problems
+from crlmboard.ui.forms import DateEdit, date_hint, parse_date
+from crlmboard.ui.ops import Door
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -120,10 +120,10 @@ class FiguresModel(QAbstractTableModel):
 
 
 def _parse(text: str, field: str) -> tuple[dt.date | None, Problem | None]:
-    try:
-        return dt.date.fromisoformat(text.strip()), None
-    except ValueError:
-        return None, Problem(field, "must be a date YYYY-MM-DD")
+    parsed = parse_date(text)
+    if parsed is None:
+        return None, Problem(field, f"must be a date ({date_hint()})")
+    return parsed, None
 
 
 class FiguresDialog(QDialog):
@@ -131,7 +131,7 @@ class FiguresDialog(QDialog):
 
     def __init__(
         self,
-        board: Board,
+        door: Door,
         parent: QWidget | None = None,
         *,
         start: dt.date | None = None,
@@ -139,18 +139,18 @@ class FiguresDialog(QDialog):
     ):
         super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.board = board
+        self.door = door
         self.setWindowTitle("Board figures")
         self.resize(760, 560)
-        today = board.today()
+        today = door.today()
         layout = QVBoxLayout(self)
         period = QHBoxLayout()
-        self.start_edit = QLineEdit((start or today.replace(month=1, day=1)).isoformat())
-        self.start_edit.setAccessibleName("Period from")
-        self.start_edit.setPlaceholderText("YYYY-MM-DD")
-        self.end_edit = QLineEdit((end or today).isoformat())
-        self.end_edit.setAccessibleName("Period to")
-        self.end_edit.setPlaceholderText("YYYY-MM-DD")
+        self.start_picker = DateEdit("Period from")
+        self.start_edit = self.start_picker.line
+        self.start_picker.set_date(start or today.replace(month=1, day=1))
+        self.end_picker = DateEdit("Period to")
+        self.end_edit = self.end_picker.line
+        self.end_picker.set_date(end or today)
         start_label = QLabel("Period &from")
         start_label.setBuddy(self.start_edit)
         end_label = QLabel("&to")
@@ -158,9 +158,9 @@ class FiguresDialog(QDialog):
         self.show_button = QPushButton("&Show")
         self.show_button.clicked.connect(self.load)
         period.addWidget(start_label)
-        period.addWidget(self.start_edit)
+        period.addWidget(self.start_picker)
         period.addWidget(end_label)
-        period.addWidget(self.end_edit)
+        period.addWidget(self.end_picker)
         period.addWidget(self.show_button)
         period.addStretch(1)
         layout.addLayout(period)
@@ -214,19 +214,22 @@ class FiguresDialog(QDialog):
         if period is None:
             self.model.set_rows([])
             return
-        try:
-            figures = self.board.meetings.figures(*period)
-        except (InvalidInput, BoardError) as error:
+
+        def found(figures: Any) -> None:
+            show_problems(self.problems, "")
+            self.model.set_rows(figures.rows())
+
+        def refused(error: BaseException) -> None:
             show_problems(self.problems, error_text(error))
             self.model.set_rows([])
-            return
-        show_problems(self.problems, "")
-        self.model.set_rows(figures.rows())
 
-    def export_csv(self) -> Path | None:
+        self.door.figures(*period, found, refused)
+
+    def export_csv(self) -> None:
+        """Write the figures of the period as CSV (the title names the file written)."""
         period = self.period()
         if period is None:
-            return None
+            return
         path, _ = QFileDialog.getSaveFileName(
             self,
             "Export board figures",
@@ -234,20 +237,21 @@ class FiguresDialog(QDialog):
             "CSV (*.csv)",
         )
         if not path:
-            return None
-        try:
-            text = self.board.meetings.figures_csv(*period)
-            target = Path(path)
-            target.write_text(text, encoding="utf-8")
-        except (InvalidInput, BoardError) as error:
-            show_problems(self.problems, error_text(error))
-            return None
-        except OSError as error:
-            show_problems(
-                self.problems,
-                f"The file was not written ({error.strerror}); choose another folder.",
-            )
-            return None
-        show_problems(self.problems, "")
-        self.setWindowTitle(f"Board figures — exported to {target.name}")
-        return target
+            return
+        target = Path(path)
+
+        def found(text: str) -> None:
+            try:
+                target.write_text(text, encoding="utf-8")
+            except OSError as error:
+                show_problems(
+                    self.problems,
+                    f"The file was not written ({error.strerror}); choose another folder.",
+                )
+                return
+            show_problems(self.problems, "")
+            self.setWindowTitle(f"Board figures — exported to {target.name}")
+
+        self.door.figures_csv(
+            *period, found, lambda error: show_problems(self.problems, error_text(error))
+        )

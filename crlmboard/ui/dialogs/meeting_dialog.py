@@ -39,15 +39,14 @@ from crlmboard.domain.labels import value_label
 from crlmboard.domain.meeting import MeetingFields
 from crlmboard.domain.models import Attendee, Role
 from crlmboard.domain.validation import InvalidInput, Problem, problems_from_error
-from crlmboard.services.board import Board, BoardError
-from crlmboard.services.meetings import AgendaEntry, MeetingListing, MeetingSummary
-from crlmboard.ui.forms import locale_date
+from crlmboard.ui.forms import DateEdit, iso_text, locale_date, problems_text
+from crlmboard.ui.ops import AgendaEntry, Door, MeetingListing, MeetingSummary
 
 
 def error_text(error: BaseException) -> str:
     """The sentences a coordinator reads for a refused input or a failed service call."""
     if isinstance(error, InvalidInput):
-        return "Please correct:\n" + "\n".join(str(p) for p in error.problems)
+        return "Please correct:\n" + problems_text(error.problems)
     return str(error)
 
 
@@ -113,7 +112,8 @@ class QuorumLine(QWidget):
 
 
 def _iso(value: dt.date | None) -> str:
-    return value.isoformat() if value is not None else ""
+    """A date in the field as every screen shows it (the name is historical)."""
+    return locale_date(value)
 
 
 class MeetingDialog(QDialog):
@@ -121,7 +121,7 @@ class MeetingDialog(QDialog):
 
     def __init__(
         self,
-        board: Board,
+        door: Door,
         meeting: MeetingSummary | None = None,
         parent: QWidget | None = None,
         *,
@@ -130,23 +130,23 @@ class MeetingDialog(QDialog):
     ):
         super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.board = board
+        self.door = door
         self.meeting = meeting
         self.meeting_id: int | None = meeting.id if meeting is not None else None
-        self.core_roles = tuple(board.evaluation.profile.core_roles)
+        self.core_roles = tuple(door.profile.core_roles)
         self.setWindowTitle("Edit meeting" if meeting is not None else "New meeting")
         self.resize(640, 520)
         layout = QVBoxLayout(self)
         form = QFormLayout()
-        self.date_edit = QLineEdit()
-        self.date_edit.setPlaceholderText("YYYY-MM-DD")
-        self.date_edit.setAccessibleName("Meeting date")
+        self.date_picker = DateEdit("Meeting date")
+        self.date_edit = self.date_picker.line
+        self.date_picker.picked.connect(lambda: self._check())
         self.time_edit = QLineEdit()
         self.time_edit.setPlaceholderText("HH:MM")
         self.time_edit.setAccessibleName("Meeting time")
         self.location_edit = QLineEdit()
         self.location_edit.setAccessibleName("Location")
-        form.addRow("Date *", self.date_edit)
+        form.addRow("Date *", self.date_picker)
         form.addRow("Time", self.time_edit)
         form.addRow("Location", self.location_edit)
         layout.addLayout(form)
@@ -246,7 +246,7 @@ class MeetingDialog(QDialog):
 
     def values(self) -> dict[str, Any]:
         return {
-            "date": self.date_edit.text().strip(),
+            "date": iso_text(self.date_edit.text()),
             "time": self.time_edit.text().strip() or None,
             "location": self.location_edit.text().strip() or None,
         }
@@ -261,7 +261,7 @@ class MeetingDialog(QDialog):
         problems += attendee_problems
         self.quorum_line.show_quorum(quorum(people, self.core_roles))
         if show:
-            show_problems(self.problems, "\n".join(str(p) for p in problems))
+            show_problems(self.problems, problems_text(problems, MeetingFields))
         return problems
 
     def accept(self) -> None:
@@ -270,24 +270,34 @@ class MeetingDialog(QDialog):
             return
         values = self.values()
         people, _ = self.attendees()
-        try:
+        fields = {
+            "when": values["date"],
+            "time": values["time"],
+            "location": values["location"],
+            "attendees": people,
+        }
+        self.setEnabled(False)  # until the database answered
+
+        def saved(result: Any) -> None:
             if self.meeting is None:
-                self.meeting_id = self.board.meetings.create(
-                    values["date"], values["time"], values["location"], people
-                ).meeting_id
-            else:
-                self.board.meetings.update(
-                    self.meeting.id, values["date"], values["time"], values["location"], people
-                )
-        except (InvalidInput, BoardError) as error:
+                self.meeting_id = result.meeting_id
+            self.setEnabled(True)
+            QDialog.accept(self)
+
+        def refused(error: BaseException) -> None:
+            self.setEnabled(True)
             show_problems(self.problems, error_text(error))
-            return
-        super().accept()
+
+        if self.meeting is None:
+            self.door.create_meeting(fields, saved, refused)
+        else:
+            self.door.update_meeting(self.meeting.id, fields, saved, refused)
 
 
 class NoteDialog(QDialog):
     """One line of required text (a hold-back note, a question); Enter saves, Esc cancels.
-    `save(text)` is called on OK; what it raises is shown and the dialog stays open."""
+    `save(text, done, failed)` is called on OK (through the door); a refusal is shown and
+    the dialog stays open."""
 
     def __init__(
         self,
@@ -332,13 +342,21 @@ class NoteDialog(QDialog):
         if not self.text:
             show_problems(self.problems, self.required)
             return
-        if self.save is not None:
-            try:
-                self.result_value = self.save(self.text)
-            except (InvalidInput, BoardError) as error:
-                show_problems(self.problems, error_text(error))
-                return
-        super().accept()
+        if self.save is None:
+            super().accept()
+            return
+        self.setEnabled(False)
+
+        def saved(value: Any) -> None:
+            self.result_value = value
+            self.setEnabled(True)
+            QDialog.accept(self)
+
+        def refused(error: BaseException) -> None:
+            self.setEnabled(True)
+            show_problems(self.problems, error_text(error))
+
+        self.save(self.text, saved, refused)
 
 
 class AgendaDialog(QDialog):
@@ -346,7 +364,7 @@ class AgendaDialog(QDialog):
 
     def __init__(
         self,
-        board: Board,
+        door: Door,
         meetings: Sequence[MeetingSummary | MeetingListing],
         meeting_id: int | None,
         mrn: str = "",
@@ -354,7 +372,7 @@ class AgendaDialog(QDialog):
     ):
         super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.board = board
+        self.door = door
         self.setWindowTitle("Add case to agenda")
         self.resize(620, 0)
         self.item_id: int | None = None
@@ -401,10 +419,16 @@ class AgendaDialog(QDialog):
         if not mrn:
             self.name_label.setText("")
             return
-        try:
-            self.name_label.setText(self.board.cases.get(mrn).display_name())
-        except BoardError:
-            self.name_label.setText(f"There is no case with MRN {mrn}.")
+
+        def found(case: Any) -> None:
+            if self.mrn_edit.text().strip() == mrn:
+                self.name_label.setText(case.display_name())
+
+        def missing(_error: BaseException) -> None:
+            if self.mrn_edit.text().strip() == mrn:
+                self.name_label.setText(f"There is no case with MRN {mrn}.")
+
+        self.door.get_case(mrn, found, missing)
 
     def accept(self) -> None:
         meeting_id = self.meeting_combo.currentData()
@@ -418,16 +442,21 @@ class AgendaDialog(QDialog):
         if problems:
             show_problems(self.problems, "Please correct:\n" + "\n".join(problems))
             return
-        try:
-            self.item_id = self.board.meetings.add_to_agenda(
-                int(meeting_id), self.mrn_edit.text().strip(), self.question_edit.text()
-            ).item_id
-        except (InvalidInput, BoardError) as error:
+        mrn = self.mrn_edit.text().strip()
+        self.setEnabled(False)
+
+        def added(result: Any) -> None:
+            self.setEnabled(True)
+            self.item_id = result.item_id
+            self.meeting_id = int(meeting_id)
+            self.mrn = mrn
+            QDialog.accept(self)
+
+        def refused(error: BaseException) -> None:
+            self.setEnabled(True)
             show_problems(self.problems, error_text(error))
-            return
-        self.meeting_id = int(meeting_id)
-        self.mrn = self.mrn_edit.text().strip()
-        super().accept()
+
+        self.door.add_to_agenda(int(meeting_id), mrn, self.question_edit.text(), added, refused)
 
 
 def short_readiness(message: str) -> str:
@@ -442,10 +471,10 @@ class ReadinessDialog(QDialog):
 
     changed = Signal()
 
-    def __init__(self, board: Board, meeting_id: int, parent: QWidget | None = None):
+    def __init__(self, door: Door, meeting_id: int, parent: QWidget | None = None):
         super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.board = board
+        self.door = door
         self.meeting_id = meeting_id
         self.setWindowTitle("Prepare meeting — readiness check")
         self.resize(1180, 620)
@@ -479,15 +508,19 @@ class ReadinessDialog(QDialog):
         self.load()
 
     def load(self) -> None:
-        self.tree.clear()
-        try:
-            meeting = self.board.meetings.get(self.meeting_id)
-            self.results = self.board.meetings.prepare(self.meeting_id)
-        except BoardError as error:
+        """Read the readiness of the agenda's cases (through the door) and show it."""
+
+        def refused(error: BaseException) -> None:
+            self.tree.clear()
             show_problems(self.problems, error_text(error))
             self.results = []
             self._update_buttons()
-            return
+
+        self.door.prepare(self.meeting_id, self._show, refused)
+
+    def _show(self, found: tuple[MeetingSummary, list[tuple[AgendaEntry, list[Any]]]]) -> None:
+        meeting, self.results = found
+        self.tree.clear()
         style = self.style()
         warn = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
         ready = style.standardIcon(QStyle.StandardPixmap.SP_DialogApplyButton)
@@ -561,13 +594,13 @@ class ReadinessDialog(QDialog):
         if item_id is None:
             return
         entry = next(e for e, _i in self.results if e.id == item_id)
-        target = hold_back_dialog(self.board, entry, self)
+        target = hold_back_dialog(self.door, entry, self)
         if target is not None:
             self.changed.emit()
             self.load()
 
 
-def hold_back_dialog(board: Board, entry: AgendaEntry, parent: QWidget) -> int | None:
+def hold_back_dialog(door: Door, entry: AgendaEntry, parent: QWidget) -> int | None:
     """Ask for the note and hold the case back; the next meeting's id, or None."""
     if entry.status == "discussed":
         QMessageBox.information(
@@ -581,7 +614,7 @@ def hold_back_dialog(board: Board, entry: AgendaEntry, parent: QWidget) -> int |
         f"Why is case {entry.mrn} held back? It moves to the next meeting with its question.",
         parent,
         required="Say why the case is held back (for example: awaiting MRI).",
-        save=lambda note: board.meetings.hold_back(entry.id, note),
+        save=lambda note, done, failed: door.hold_back(entry.id, note, done, failed),
     )
     if dialog.exec():
         return int(dialog.result_value.meeting_id)

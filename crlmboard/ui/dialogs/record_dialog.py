@@ -9,6 +9,8 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QW
 from crlmboard.domain.models import Record
 from crlmboard.ui.forms import RecordForm
 
+MIN_WIDTH = 600
+
 
 class RecordDialog(QDialog):
     """Edit or create one record; `result_record` holds the validated record after OK."""
@@ -25,6 +27,8 @@ class RecordDialog(QDialog):
     ):
         super().__init__(parent)
         self.setWindowTitle(title)
+        # wide enough that the longest reason (the MRN's rule) reads on one or two lines
+        self.setMinimumWidth(MIN_WIDTH)
         self.form = RecordForm(model)
         if today is not None:
             self.form.today = today

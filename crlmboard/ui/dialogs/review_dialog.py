@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from pydantic import ValidationError
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractItemDelegate,
     QAbstractItemView,
     QComboBox,
     QDialog,
@@ -40,8 +41,9 @@ from PySide6.QtWidgets import (
 )
 
 from crlmboard.domain.case import Case
+from crlmboard.domain.engine.readmodel import EvaluationView
 from crlmboard.domain.labels import value_label
-from crlmboard.domain.meeting import Review
+from crlmboard.domain.meeting import Review, signing_too_early
 from crlmboard.domain.models import (
     Attendee,
     FollowUpReason,
@@ -50,11 +52,10 @@ from crlmboard.domain.models import (
     ReviewFields,
     Strategy,
 )
-from crlmboard.domain.validation import InvalidInput, Problem, problems_from_error
-from crlmboard.services.board import Board, BoardError
-from crlmboard.services.meetings import ReviewDraft
+from crlmboard.domain.validation import Problem, problems_from_error
 from crlmboard.ui.dialogs.meeting_dialog import error_text, problem_label, role_text, show_problems
-from crlmboard.ui.forms import locale_date
+from crlmboard.ui.forms import DateEdit, iso_text, locale_date, problems_text
+from crlmboard.ui.ops import Door, ReviewDraft
 from crlmboard.ui.views.overview import OverviewView
 
 FINAL = "A signed review is never changed; corrections are amendments."
@@ -96,13 +97,53 @@ def _text_edit(name: str, lines: int) -> QPlainTextEdit:
     return edit
 
 
+class ActionsTable(QTableWidget):
+    """The review's actions, one row each (action, owner, due), kept keyboard-only: Insert
+    (or Space in an empty table) adds a row; Tab walks action → owner → due within the row
+    and then leaves the table, Shift+Tab walks back."""
+
+    add_requested = Signal()
+    LAST = 2
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key == Qt.Key.Key_Insert or (key == Qt.Key.Key_Space and self.rowCount() == 0):
+            self.add_requested.emit()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def focusNextPrevChild(self, next: bool) -> bool:
+        row, column = self.currentRow(), self.currentColumn()
+        if row >= 0:
+            step = 1 if next else -1
+            if 0 <= column + step <= self.LAST:
+                self.setCurrentCell(row, column + step)
+                return True
+        return super().focusNextPrevChild(next)
+
+    def closeEditor(self, editor: QWidget, hint: QAbstractItemDelegate.EndEditHint) -> None:
+        # Tab from the due date (Shift+Tab from the action) leaves the table instead of
+        # wrapping to the next row's cell
+        column = self.currentColumn()
+        leave = (
+            hint == QAbstractItemDelegate.EndEditHint.EditNextItem and column == self.LAST
+        ) or (hint == QAbstractItemDelegate.EndEditHint.EditPreviousItem and column == 0)
+        if not leave:
+            super().closeEditor(editor, hint)
+            return
+        super().closeEditor(editor, QAbstractItemDelegate.EndEditHint.NoHint)
+        forward = hint == QAbstractItemDelegate.EndEditHint.EditNextItem
+        super().focusNextPrevChild(forward)
+
+
 class ReviewDialog(QDialog):
     """Record and sign the board's review of one agenda case (or an amendment of a signed
     review when `amends` is given); `review_index` holds the signed review's index."""
 
     def __init__(
         self,
-        board: Board,
+        door: Door,
         draft: ReviewDraft,
         parent: QWidget | None = None,
         *,
@@ -111,7 +152,7 @@ class ReviewDialog(QDialog):
     ):
         super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.board = board
+        self.door = door
         self.draft = draft
         self.amends = amends
         self.review_index: int | None = None
@@ -145,7 +186,8 @@ class ReviewDialog(QDialog):
         self.overview = OverviewView()
         self.overview.findings.setColumnWidth(0, 440)
         self.overview.rule_requested.connect(self._show_rule)
-        self.overview.show_case(case, draft.evaluation, _age(case.patient.birth_date, meeting.date))
+        self.evaluation = EvaluationView.parse(draft.evaluation, case)  # the frozen one
+        self.overview.show_case(case, self.evaluation, _age(case.patient.birth_date, meeting.date))
         self.overview.engine_note.setText(
             "Frozen with the review: " + self.overview.engine_note.text()
         )
@@ -192,7 +234,7 @@ class ReviewDialog(QDialog):
         layout.addLayout(row)
         for key in ("Ctrl+Return", "Ctrl+Enter"):
             QShortcut(QKeySequence(key), self).activated.connect(self.accept)
-        self.decision_edit.setFocus()
+        self.recommendation_combo.setFocus()
 
     # -- the form -----------------------------------------------------------------------
 
@@ -218,7 +260,9 @@ class ReviewDialog(QDialog):
         actions = QWidget()
         actions_layout = QVBoxLayout(actions)
         actions_layout.setContentsMargins(0, 0, 0, 0)
-        self.actions_table = QTableWidget(0, 3)
+        self.actions_table = ActionsTable(0, 3)
+        self.actions_table.setAccessibleName("Actions")
+        self.actions_table.add_requested.connect(lambda: self.add_action(edit=True))
         self.actions_table.setHorizontalHeaderLabels(["Action", "Owner", "Due (YYYY-MM-DD)"])
         header = self.actions_table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -230,6 +274,7 @@ class ReviewDialog(QDialog):
         actions_layout.addWidget(self.actions_table)
         buttons = QHBoxLayout()
         add = QPushButton("&Add action")
+        add.setToolTip("Add an action row (Insert in the table)")
         add.setAutoDefault(False)
         add.clicked.connect(lambda: self.add_action(edit=True))
         remove = QPushButton("Remove action")
@@ -241,17 +286,16 @@ class ReviewDialog(QDialog):
         actions_layout.addLayout(buttons)
         form.addRow("Actions", actions)
 
-        self.next_review_edit = QLineEdit()
-        self.next_review_edit.setPlaceholderText("YYYY-MM-DD")
-        self.next_review_edit.setAccessibleName("Next review date")
-        form.addRow("Next review", self.next_review_edit)
+        self.next_review_picker = DateEdit("Next review date")
+        self.next_review_edit = self.next_review_picker.line
+        form.addRow("Next review", self.next_review_picker)
 
         self.attendees_list = QListWidget()
         self.attendees_list.setAccessibleName("Attendees")
         self.attendees_list.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.attendees_list.setMinimumHeight(self.fontMetrics().lineSpacing() * 5)
         form.addRow("Attendees", self.attendees_list)
-        self.signer_edit = QLineEdit(self.board.actor.app_user)
+        self.signer_edit = QLineEdit(self.door.user)
         self.signer_edit.setAccessibleName("Signed by")
         form.addRow("Signed by *", self.signer_edit)
 
@@ -273,14 +317,15 @@ class ReviewDialog(QDialog):
             for action in previous.actions:
                 self.add_action(action)
             if previous.next_review_date is not None:
-                self.next_review_edit.setText(previous.next_review_date.isoformat())
+                self.next_review_edit.setText(locale_date(previous.next_review_date))
         # the attendees stay in Python: a row's data is its index in `self.people`
         self.people: list[Attendee] = present
         for number, attendee in enumerate(present):
             item = QListWidgetItem(f"{attendee.name} — {role_text(attendee.role)}")
             item.setData(Qt.ItemDataRole.UserRole, number)
             item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
-            on = checked is None or (attendee.name, attendee.role) in checked
+            # nobody is ticked present by default: the board records who attended
+            on = checked is not None and (attendee.name, attendee.role) in checked
             item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
             self.attendees_list.addItem(item)
         if not present:
@@ -299,7 +344,7 @@ class ReviewDialog(QDialog):
         values = (
             ("", "", "")
             if action is None
-            else (action.text, action.owner or "", action.due.isoformat() if action.due else "")
+            else (action.text, action.owner or "", locale_date(action.due))
         )
         for column, value in enumerate(values):
             self.actions_table.setItem(row, column, QTableWidgetItem(value))
@@ -317,11 +362,12 @@ class ReviewDialog(QDialog):
     def _show_rule(self, rule: str) -> None:
         from crlmboard.ui.dialogs.rule_catalogue import RuleCatalogueDialog
 
-        dialog = RuleCatalogueDialog(
-            self.board.evaluation.catalogue(), self.board.evaluation.profile.name, self
-        )
-        dialog.select_rule(rule)
-        dialog.exec()
+        def show(found: tuple[list[dict[str, Any]], str]) -> None:
+            dialog = RuleCatalogueDialog(found[0], found[1], self)
+            dialog.select_rule(rule)
+            dialog.exec()
+
+        self.door.rule_catalogue(show)
 
     # -- values -------------------------------------------------------------------------
 
@@ -336,7 +382,7 @@ class ReviewDialog(QDialog):
             try:
                 found.append(
                     ReviewAction.model_validate(
-                        {"text": text, "owner": owner or None, "due": due or None}
+                        {"text": text, "owner": owner or None, "due": iso_text(due) or None}
                     )
                 )
             except ValidationError as error:
@@ -360,13 +406,16 @@ class ReviewDialog(QDialog):
             "recommendation": self.recommendation_combo.currentData(),
             "decision": self.decision_edit.toPlainText().strip(),
             "rationale": self.rationale_edit.toPlainText().strip(),
-            "next_review_date": self.next_review_edit.text().strip() or None,
+            "next_review_date": iso_text(self.next_review_edit.text()) or None,
             "attendees": self.attendees(),
         }
         if not values["decision"]:
             problems.append(Problem("decision", "record the board's decision"))
         if not values["signer"]:
             problems.append(Problem("signed_by", "the signer's name is required"))
+        early = signing_too_early(self.draft.meeting.date, self.door.today())
+        if early:
+            problems.append(Problem("meeting_date", early))
         try:
             fields = ReviewFields.model_validate(
                 {
@@ -401,22 +450,29 @@ class ReviewDialog(QDialog):
     def accept(self) -> None:
         values, problems = self.values()
         if problems:
-            show_problems(self.problems, "Please correct:\n" + "\n".join(str(p) for p in problems))
+            text = problems_text(problems, ReviewFields)
+            show_problems(self.problems, "Please correct:\n" + text)
             return
         show_problems(self.problems, "")
         if not self.confirm(values["signer"]):
             return
-        try:
-            if self.amends is None:
-                self.review_index = self.board.reviews.sign(self.draft, **values).index
-            else:
-                self.review_index = self.board.reviews.amend(
-                    self.draft.case.mrn, self.amends, self.draft.meeting.id, **values
-                ).index
-        except (InvalidInput, BoardError) as error:
+        self.setEnabled(False)  # until the database answered
+
+        def signed(result: Any) -> None:
+            self.setEnabled(True)
+            self.review_index = result.index
+            QDialog.accept(self)
+
+        def refused(error: BaseException) -> None:
+            self.setEnabled(True)
             show_problems(self.problems, error_text(error))
-            return
-        super().accept()
+
+        if self.amends is None:
+            self.door.sign_review(self.draft, values, signed, refused)
+        else:
+            self.door.amend_review(
+                self.draft.case.mrn, self.amends, self.draft.meeting.id, values, signed, refused
+            )
 
 
 def latest_review_at(case: Case, meeting_date: dt.date) -> int | None:
@@ -425,30 +481,33 @@ def latest_review_at(case: Case, meeting_date: dt.date) -> int | None:
     return found[-1] if found else None
 
 
-def amend_review(parent: QWidget, board: Board, case: Case, index: int) -> bool:
+def amend_review(parent: QWidget, door: Door, case: Case, index: int, done: Any = None) -> None:
     """Open the review dialog prefilled from signed review `index` and sign an amendment at
-    the meeting the review was made at.  True when an amendment was signed."""
+    the meeting the review was made at; `done(index of the amendment)` when one was
+    signed."""
     if not 0 <= index < len(case.reviews) or not case.reviews[index].signed:
         QMessageBox.information(
             parent,
             "Amend review",
             "Only a signed review can be amended; select a signed review in the list.",
         )
-        return False
+        return
     review = case.reviews[index]
-    try:
-        meeting = board.meetings.on_date(review.meeting_date)
-        draft = board.reviews.start(meeting.id, case.mrn)
-    except BoardError as error:
+
+    def refused(error: BaseException) -> None:
         QMessageBox.warning(
             parent,
             "Amend review",
             f"{error} An amendment is signed at the meeting the review was "
             "made at; that meeting and its agenda entry are needed.",
         )
-        return False
-    dialog = ReviewDialog(board, draft, parent, amends=index, previous=review)
-    return bool(dialog.exec())
+
+    def started(draft: ReviewDraft) -> None:
+        dialog = ReviewDialog(door, draft, parent, amends=index, previous=review)
+        if dialog.exec() and dialog.review_index is not None and done is not None:
+            done(dialog.review_index)
+
+    door.amendment(case.mrn, review.meeting_date, started, refused)
 
 
 class FollowUpDialog(QDialog):
@@ -456,7 +515,7 @@ class FollowUpDialog(QDialog):
 
     def __init__(
         self,
-        board: Board,
+        door: Door,
         mrn: str,
         review_index: int,
         review: Review,
@@ -464,7 +523,7 @@ class FollowUpDialog(QDialog):
     ):
         super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.board = board
+        self.door = door
         self.mrn = mrn
         self.review_index = review_index
         self.setWindowTitle(f"Follow-up — {mrn}, review of {locale_date(review.meeting_date)}")
@@ -536,21 +595,25 @@ class FollowUpDialog(QDialog):
                 f"status is {self.status_combo.currentText()} — choose why",
             )
             return
-        try:
-            self.board.reviews.set_follow_up(
-                self.mrn,
-                self.review_index,
-                self.status_combo.currentData(),
-                self.reason_combo.currentData(),
-                self.note_edit.text().strip() or None,
-            )
-        except (InvalidInput, BoardError) as error:
+        fields = {
+            "status": self.status_combo.currentData(),
+            "reason": self.reason_combo.currentData(),
+            "note": self.note_edit.text().strip() or None,
+        }
+        self.setEnabled(False)
+
+        def recorded(_changes: Any) -> None:
+            self.setEnabled(True)
+            QDialog.accept(self)
+
+        def refused(error: BaseException) -> None:
+            self.setEnabled(True)
             show_problems(self.problems, error_text(error))
-            return
-        super().accept()
+
+        self.door.set_follow_up(self.mrn, self.review_index, fields, recorded, refused)
 
 
-def record_follow_up(parent: QWidget, board: Board, case: Case, index: int) -> bool:
+def record_follow_up(parent: QWidget, door: Door, case: Case, index: int) -> bool:
     """Ask for the follow-up of signed review `index`; True when it was recorded."""
     if not 0 <= index < len(case.reviews) or not case.reviews[index].signed:
         QMessageBox.information(
@@ -559,7 +622,7 @@ def record_follow_up(parent: QWidget, board: Board, case: Case, index: int) -> b
             "Follow-up is recorded for a signed review; select a signed review in the list.",
         )
         return False
-    return bool(FollowUpDialog(board, case.mrn, index, case.reviews[index], parent).exec())
+    return bool(FollowUpDialog(door, case.mrn, index, case.reviews[index], parent).exec())
 
 
 __all__: Sequence[str] = (

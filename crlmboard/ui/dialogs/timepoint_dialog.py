@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from pydantic import ValidationError
+from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -22,10 +25,13 @@ from PySide6.QtWidgets import (
 
 from crlmboard.domain import models as m
 from crlmboard.domain.case import ImagingTimepoint
+from crlmboard.domain.labels import value_label
 from crlmboard.domain.validation import Problem, problems_from_error
-from crlmboard.ui.forms import RecordForm
+from crlmboard.ui.forms import RecordForm, problems_text
 
 COLUMNS = [spec for spec in m.field_specs(m.LesionMeasurement)]
+BAD_CELL = Qt.ItemDataRole.UserRole + 1
+"""Item data: the cell holds a value the lesion was refused for."""
 
 
 class TimepointDialog(QDialog):
@@ -62,7 +68,9 @@ class TimepointDialog(QDialog):
         self.table = QTableWidget(0, len(COLUMNS))
         headers = [spec.label + (f" ({spec.unit})" if spec.unit else "") for spec in COLUMNS]
         self.table.setHorizontalHeaderLabels(headers)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()  # every heading readable in full
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
         layout.addWidget(self.table, 1)
         for lesion in timepoint.lesions:
             self._add_row(lesion)
@@ -112,7 +120,7 @@ class TimepointDialog(QDialog):
                 combo = QComboBox()
                 combo.addItem("—", None)
                 options: list[tuple[str, Any]] = (
-                    [(c.replace("_", " "), c) for c in spec.choices]
+                    [(value_label(c), c) for c in spec.choices]
                     if spec.kind == "choice"
                     else [("yes", True), ("no", False)]
                 )
@@ -163,7 +171,12 @@ class TimepointDialog(QDialog):
                             )
                         except ValueError:
                             problems.append(
-                                Problem(f"lesions[{row}].{spec.name}", "must be a number")
+                                Problem(
+                                    f"lesions[{row}].{spec.name}",
+                                    "must be a whole number"
+                                    if spec.kind == "integer"
+                                    else "must be a number",
+                                )
                             )
                             continue
                 if value is not None:
@@ -183,10 +196,53 @@ class TimepointDialog(QDialog):
             lesions.append(lesion)
         return lesions, problems
 
+    def show_problems(self, problems: list[Problem]) -> None:
+        """List the lesion problems as the grid shows them (`Row 2, Longest diameter: …`,
+        rows counted from 1) and mark each bad cell; the first one gets the focus."""
+        for row in range(self.table.rowCount()):
+            for column in range(self.table.columnCount()):
+                self._mark(row, column, None)
+        first: tuple[int, int] | None = None
+        for problem in problems:
+            found = re.match(r"lesions\[(\d+)\]\.(\w+)", problem.path)
+            if not found:
+                continue
+            bad_row, name = int(found[1]), found[2]
+            bad_column = next((i for i, s in enumerate(COLUMNS) if s.name == name), None)
+            if bad_column is None:
+                continue
+            self._mark(bad_row, bad_column, problem.message)
+            first = first or (bad_row, bad_column)
+        self.problems_label.setText(problems_text(problems, m.ImagingTimepointFields))
+        self.problems_label.setVisible(bool(problems))
+        if first is not None:  # focus on the first bad cell, its tint left visible
+            self.table.clearSelection()
+            self.table.selectionModel().setCurrentIndex(
+                self.table.model().index(*first), QItemSelectionModel.SelectionFlag.NoUpdate
+            )
+            self.table.setFocus()
+
+    def _mark(self, row: int, column: int, reason: str | None) -> None:
+        """A bad cell: tinted, with its reason as tooltip (and the list below says it)."""
+        widget = self.table.cellWidget(row, column)
+        if widget is not None:
+            widget.setStyleSheet("background: #f8d7da;" if reason else "")
+            widget.setToolTip(reason or "")
+            return
+        item = self.table.item(row, column)
+        if item is None and not reason:
+            return
+        if item is None:
+            item = QTableWidgetItem("")
+            self.table.setItem(row, column, item)
+        item.setBackground(QColor("#f8d7da") if reason else QBrush())
+        item.setToolTip(reason or "")
+        item.setData(BAD_CELL, bool(reason))
+
     def accept(self) -> None:
         fields = self.form.record()
         lesions, problems = self.lesions()
-        self.problems_label.setText("\n".join(str(p) for p in problems))
+        self.show_problems(problems)
         if fields is None or problems:
             return
         self.result_timepoint = ImagingTimepoint(

@@ -3,18 +3,24 @@
 The model has as many rows as the query matches (one count) but holds only a few pages of
 them: a row's page (`row // PAGE_SIZE`) is read when the view first asks for one of its rows,
 and the least recently used pages are dropped beyond CACHED_PAGES — so memory stays flat
-however far the list is scrolled, and a jump to the end reads only the pages it shows."""
+however far the list is scrolled, and a jump to the end reads only the pages it shows.
+
+Every read goes through the door (ui/ops.py) on the database worker: a page not read yet
+shows empty rows until it arrives, then those rows are painted again; the count and the
+first page arrive together and reset the model.  Answers to an older query, order or
+database are dropped."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
-from crlmboard.services.board import Board
-from crlmboard.services.cases import CaseListEntry
+from crlmboard.ui.forms import locale_date
+from crlmboard.ui.ops import CaseListEntry, Door
 
 PAGE_SIZE = 200
 CACHED_PAGES = 16
@@ -53,7 +59,7 @@ def row_texts(row: CaseListEntry, today: date) -> tuple[str, ...]:
         row.mrn,
         ", ".join(x for x in (family, row.given_name or "") if x),
         "" if age is None else str(age),
-        row.next_meeting.isoformat() if row.next_meeting else "",
+        locale_date(row.next_meeting),
         (row.resectability or "").replace("_", " "),
         row.current_response or "",
         ", ".join(findings),
@@ -81,63 +87,113 @@ class _Page:
 
 
 class CaseListModel(QAbstractTableModel):
-    """`board.cases.count` rows, read page by page (`board.cases.page`) as they are shown."""
+    """`cases.count` rows, read page by page (`cases.page`) as they are shown."""
 
-    def __init__(self, board: Board, parent: Any = None):
+    def __init__(self, door: Door, parent: Any = None):
         super().__init__(parent)
-        self.board = board
+        self.door = door
         self.query = ""
         self.sort_key = "name"
         self.descending = False
         self.total = 0
         self.pages_read = 0  # pages read from the database since the model was made
         self._pages: OrderedDict[int, _Page] = OrderedDict()
-        self._today = board.today()
+        self._asked: set[int] = set()  # pages asked for and not yet arrived
+        self._generation = 0  # bumped by each reload: older answers are dropped
+        self._today = door.today()
         self.reload()
 
     # -- reading ----------------------------------------------------------------------
 
     def reload(self) -> None:
-        """Read the list again (after a new query, order or database): the count and the
-        first page."""
+        """Read the list again (after a new query, order, change or database): the count
+        and the first page, which reset the model when they arrive."""
+        self._generation += 1
+        generation = self._generation
+        self._asked = {0}
+        self.door.case_list_page(
+            self.query,
+            self.sort_key,
+            self.descending,
+            0,
+            PAGE_SIZE,
+            lambda result: self._reloaded(generation, result),
+            count=True,
+        )
+
+    def _reloaded(self, generation: int, result: tuple[int, list[CaseListEntry]]) -> None:
+        if generation != self._generation:
+            return
+        total, entries = result
         self.beginResetModel()
-        self._today = self.board.today()
+        self._today = self.door.today()
         self._pages.clear()
-        self.total = self.board.cases.count(self.query)
-        if self.total:
-            self._page(0)
+        self._asked.clear()
+        self.total = total
+        if total:
+            self.pages_read += 1
+            self._pages[0] = _Page(entries, self._today)
         self.endResetModel()
 
     def refresh(self) -> None:
         """Read again after a change: the rows shown are read again when next painted."""
         self.reload()
 
-    def _page(self, number: int) -> _Page:
-        page = self._pages.get(number)
-        if page is not None:
-            self._pages.move_to_end(number)
-            return page
-        entries = self.board.cases.page(
+    def _ask(self, number: int) -> None:
+        """Ask for a page; its rows are painted again when it arrives."""
+        if number in self._asked:
+            return
+        self._asked.add(number)
+        generation = self._generation
+        self.door.case_list_page(
             self.query,
-            sort=self.sort_key,
-            descending=self.descending,
-            offset=number * PAGE_SIZE,
-            limit=PAGE_SIZE,
+            self.sort_key,
+            self.descending,
+            number * PAGE_SIZE,
+            PAGE_SIZE,
+            lambda result: self._arrived(generation, number, result[1]),
         )
+
+    def _arrived(self, generation: int, number: int, entries: list[CaseListEntry]) -> None:
+        if generation != self._generation:
+            return
+        self._asked.discard(number)
         self.pages_read += 1
-        page = self._pages[number] = _Page(entries, self._today)
+        self._pages[number] = _Page(entries, self._today)
+        self._pages.move_to_end(number)
         while len(self._pages) > CACHED_PAGES:
             self._pages.popitem(last=False)
+        first = number * PAGE_SIZE
+        last = min(first + PAGE_SIZE, self.total) - 1
+        if last >= first and not self._answering:
+            self.dataChanged.emit(self.index(first, 0), self.index(last, len(COLUMNS) - 1))
+
+    _answering = False  # inside data(): a page that arrives at once needs no repaint
+
+    def _page(self, number: int) -> _Page | None:
+        """A page held, or None after asking for it (None until it arrives)."""
+        page = self._pages.get(number)
+        if page is None:
+            self._answering = True
+            try:
+                self._ask(number)  # with the synchronous door: here now
+            finally:
+                self._answering = False
+            page = self._pages.get(number)
+            if page is None:
+                return None
+        self._pages.move_to_end(number)
         return page
 
     def entry(self, row: int) -> CaseListEntry | None:
-        """The case at a row (its page read if needed); None past the rows read (the
-        database changed since the count)."""
+        """The case at a row; None past the rows read (or while its page is on its way)."""
         if not 0 <= row < self.total:
             return None
-        entries = self._page(row // PAGE_SIZE).entries
+        page = self._page(row // PAGE_SIZE)
+        if page is None:
+            return None
         offset = row % PAGE_SIZE
-        return entries[offset] if offset < len(entries) else None
+        return page.entries[offset] if offset < len(page.entries) else None
 
     @property
     def rows(self) -> list[CaseListEntry]:
@@ -152,18 +208,22 @@ class CaseListModel(QAbstractTableModel):
                     return number * PAGE_SIZE + offset
         return None
 
-    def row_of(self, mrn: str) -> int | None:
-        """The row showing a case (None if filtered out): among the pages held, else its
-        position asked of the database."""
+    def locate(self, mrn: str, done: Callable[[int | None], None]) -> None:
+        """`done(the row showing a case)` (None if filtered out): among the pages held, else
+        its position asked of the database."""
         row = self.cached_row_of(mrn)
         if row is not None:
-            return row
-        row = self.board.cases.position(
-            mrn, self.query, sort=self.sort_key, descending=self.descending
-        )
-        if row is None or not 0 <= row < self.total:
-            return None
-        return row
+            done(row)
+            return
+        generation = self._generation
+
+        def found(row: int | None) -> None:
+            if generation != self._generation or row is None or not 0 <= row < self.total:
+                done(None)
+            else:
+                done(row)
+
+        self.door.case_position(mrn, self.query, self.sort_key, self.descending, found)
 
     def set_query(self, text: str) -> None:
         self.query = text.strip()
@@ -196,7 +256,8 @@ class CaseListModel(QAbstractTableModel):
             row = index.row()
             if not index.isValid() or not 0 <= row < self.total:
                 return None
-            return self._page(row // PAGE_SIZE).text(row % PAGE_SIZE, index.column())
+            page = self._page(row // PAGE_SIZE)
+            return None if page is None else page.text(row % PAGE_SIZE, index.column())
         if role == Qt.ItemDataRole.UserRole:
             entry = self.entry(index.row()) if index.isValid() else None
             return entry.mrn if entry is not None else None

@@ -19,8 +19,9 @@ from PySide6.QtWidgets import (
 )
 
 from crlmboard.domain.case import Case
+from crlmboard.domain.engine.readmodel import EvaluationView, FactsView, ScoreView
 from crlmboard.domain.labels import response_text
-from crlmboard.ui.forms import choice_text, locale_date
+from crlmboard.ui.forms import code_text, locale_date
 
 SEVERITIES = [
     ("critical", "Critical", QStyle.StandardPixmap.SP_MessageBoxCritical),
@@ -41,21 +42,21 @@ def _text(value: Any) -> str:
         return ", ".join(f"{k} {_text(v)}" for k, v in value.items()) or "—"
     if isinstance(value, list | tuple):
         return ", ".join(_text(v) for v in value) or "—"
-    return choice_text(str(value))
+    return code_text(str(value))
 
 
-def _score(score: Any) -> str:
-    if not isinstance(score, dict):
+def _score(score: ScoreView | None) -> str:
+    if score is None:
         return "—"
-    total = "incomplete" if score.get("score") is None else str(score["score"])
-    parts = [f"{k.replace('_', ' ')} {v}" for k, v in (score.get("points") or {}).items() if v]
+    total = "incomplete" if score.score is None else str(score.score)
+    parts = [f"{k.replace('_', ' ')} {v}" for k, v in score.points if v]
     text = total
-    if score.get("risk"):
-        text += f" ({score['risk']} risk)"
+    if score.risk:
+        text += f" ({score.risk} risk)"
     if parts:
         text += " — " + ", ".join(parts)
-    if score.get("missing"):
-        text += " — missing: " + ", ".join(str(m).replace("_", " ") for m in score["missing"])
+    if score.missing:
+        text += " — missing: " + ", ".join(m.replace("_", " ") for m in score.missing)
     return text
 
 
@@ -127,7 +128,7 @@ class OverviewView(QWidget):
         box_layout.addWidget(self.findings)
         layout.addWidget(findings_box, 1)
 
-    def show_case(self, case: Case, evaluation: dict[str, Any] | None, age: int | None) -> None:
+    def show_case(self, case: Case, evaluation: EvaluationView | None, age: int | None) -> None:
         p = case.patient
         name = case.display_name()
         born = f"born {locale_date(p.birth_date)}" if p.birth_date else "birth date unknown"
@@ -135,38 +136,38 @@ class OverviewView(QWidget):
         # the name is isolated so a right-to-left name does not reorder the whole line
         self.identity.setText(f"\u2068{name}\u2069   ·   MRN {p.mrn}   ·   {born}{age_text}")
         self.show_engine_changes([])
-        facts: dict[str, Any] = (evaluation or {}).get("facts", {})
+        facts = evaluation.facts if evaluation is not None else FactsView()
         m = case.molecular
         molecular = "not tested"
         if m is not None:
             molecular = (
-                f"RAS {_text(facts.get('ras_status'))}, BRAF {_text(m.braf)}, "
-                f"MMR {_text(facts.get('mmr_status'))}, HER2 {_text(m.her2)}"
+                f"RAS {_text(facts.ras_status)}, BRAF {_text(m.braf)}, "
+                f"MMR {_text(facts.mmr_status)}, HER2 {_text(m.her2)}"
             )
             if m.kras_variant:
                 molecular += f" (KRAS {m.kras_variant})"
             if m.nras_variant:
                 molecular += f" (NRAS {m.nras_variant})"
-        interval = facts.get("disease_free_interval_months")
-        presentation = _text(facts.get("presentation"))
+        interval = facts.disease_free_interval_months
+        presentation = _text(facts.presentation)
         if interval is not None:
             presentation += f"; disease-free interval {interval:g} months"
         disease = "—"
-        if facts.get("lesion_count") is not None:
+        if facts.lesion_count is not None:
             disease = (
-                f"{facts['lesion_count']} lesion(s), largest "
-                f"{_text(facts.get('largest_diameter_mm'))} mm, "
-                f"{'bilobar' if facts.get('bilobar') else 'unilobar'}; tumour burden "
-                f"score {_text(facts.get('tumor_burden_score'))}"
+                f"{facts.lesion_count} lesion(s), largest "
+                f"{_text(facts.largest_diameter_mm)} mm, "
+                f"{'bilobar' if facts.bilobar else 'unilobar'}; tumour burden "
+                f"score {_text(facts.tumor_burden_score)}"
             )
-        flr = facts.get("flr") or {}
+        flr = facts.flr
         flr_text = "—"
-        if flr:
-            measured = flr.get("measured_percent")
+        if flr is not None:
+            measured = flr.measured_percent
             flr_text = (
                 f"{'not measured' if measured is None else f'{measured:g} %'}; "
-                f"required {_text(flr.get('required_percent'))} % "
-                f"({_text(flr.get('basis'))})"
+                f"required {_text(flr.required_percent)} % "
+                f"({_text(flr.basis)})"
             )
         plan = case.plan
         plan_text = "—"
@@ -178,22 +179,23 @@ class OverviewView(QWidget):
                 parts.append(f"surgery {locale_date(plan.planned_surgery_date)}")
             plan_text = "; ".join(x for x in parts if x != "—")
         timing = []
-        if facts.get("earliest_safe_surgery_date"):
-            timing.append(f"earliest safe surgery {facts['earliest_safe_surgery_date']}")
-        if facts.get("next_restaging_due"):
-            timing.append(f"restaging due {facts['next_restaging_due']}")
-        response = response_text(facts.get("current_response"))
-        if facts.get("best_response"):
-            response += f" (best {facts['best_response']})"
+        if facts.earliest_safe_surgery_date:
+            timing.append(f"earliest safe surgery {facts.earliest_safe_surgery_date.isoformat()}")
+        if facts.next_restaging_due:
+            timing.append(f"restaging due {facts.next_restaging_due.isoformat()}")
+        # response categories are the engine's, with their meaning where known (NN…)
+        response = response_text(facts.current_response)
+        if facts.best_response:
+            response += f" (best {facts.best_response})"
         self.values["presentation"].setText(presentation)
-        self.values["sidedness"].setText(_text(facts.get("sidedness")))
+        self.values["sidedness"].setText(_text(facts.sidedness))
         self.values["molecular"].setText(molecular)
         self.values["disease"].setText(disease)
         self.values["response"].setText(response)
         self.values["flr"].setText(flr_text)
-        self.values["fong"].setText(_score(facts.get("fong_crs")))
-        self.values["game"].setText(_score(facts.get("game_score")))
-        self.values["mcs"].setText(_score(facts.get("modified_clinical_score")))
+        self.values["fong"].setText(_score(facts.fong_crs))
+        self.values["game"].setText(_score(facts.game_score))
+        self.values["mcs"].setText(_score(facts.modified_clinical_score))
         self.values["plan"].setText(plan_text)
         self.values["timing"].setText("; ".join(timing) or "—")
         self._show_findings(evaluation)
@@ -210,19 +212,20 @@ class OverviewView(QWidget):
             icon = self._icons[pixmap] = self.style().standardIcon(pixmap)
         return icon
 
-    def _show_findings(self, evaluation: dict[str, Any] | None) -> None:
+    def _show_findings(self, evaluation: EvaluationView | None) -> None:
         self.findings.clear()
         if evaluation is None:
             self.engine_note.setText("The guideline engine could not evaluate this case.")
             return
-        profile = evaluation.get("profile", {})
+        as_of = evaluation.as_of.isoformat() if evaluation.as_of else "—"
         self.engine_note.setText(
-            f"As of {evaluation.get('as_of')}, engine {evaluation.get('engine_version')}, "
-            f"profile {profile.get('name')}. The engine supports the board; it decides nothing."
+            f"As of {as_of}, engine {evaluation.engine_version}, "
+            f"profile {evaluation.profile_name}. The engine supports the board; it decides "
+            "nothing."
         )
         groups: list[QTreeWidgetItem] = []
         for severity, label, pixmap in SEVERITIES:
-            items = [f for f in evaluation.get("findings", []) if f["severity"] == severity]
+            items = [f for f in evaluation.findings if f.severity == severity]
             if not items:
                 continue
             icon = self._icon(pixmap)
@@ -230,21 +233,16 @@ class OverviewView(QWidget):
             group.setIcon(0, icon)
             group.setFont(0, self._bold)
             for finding in items:
-                rule = finding["rule"]
-                item = QTreeWidgetItem([f"{label}: {finding['title']}", rule])
+                rule = finding.rule
+                item = QTreeWidgetItem([f"{label}: {finding.title}", rule])
                 item.setIcon(0, icon)
-                item.setToolTip(0, finding["message"])
-                message = QTreeWidgetItem([finding["message"], ""])
-                values = ", ".join(
-                    f"{k.replace('_', ' ')} = {_text(v)}"
-                    for k, v in finding.get("values", {}).items()
-                )
+                item.setToolTip(0, finding.message)
+                message = QTreeWidgetItem([finding.message, ""])
+                values = ", ".join(f"{k.replace('_', ' ')} = {_text(v)}" for k, v in finding.values)
                 children = [message]
                 if values:
                     children.append(QTreeWidgetItem([f"Values: {values}", ""]))
-                children.append(
-                    QTreeWidgetItem(["Sources: " + ", ".join(finding.get("sources", [])), ""])
-                )
+                children.append(QTreeWidgetItem(["Sources: " + ", ".join(finding.sources), ""]))
                 for sub in (item, *children):
                     sub.setData(0, Qt.ItemDataRole.UserRole, rule)
                 item.addChildren(children)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -26,11 +27,12 @@ from PySide6.QtWidgets import (
 
 from crlmboard.domain import models as m
 from crlmboard.domain.case import Case, ImagingTimepoint
+from crlmboard.domain.engine.readmodel import EvaluationView, LesionCell
 from crlmboard.domain.labels import response_text
-from crlmboard.ui.forms import RecordForm, choice_text, locale_date, read_only_table
+from crlmboard.ui.forms import RecordForm, code_text, locale_date, read_only_table
 from crlmboard.ui.models.records import RecordTableModel
 
-Apply = Callable[[Case, str], bool]
+Apply = Callable[..., None]  # apply(edited case, undo text, done(saved: bool))
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -45,7 +47,7 @@ def _t(value: Any) -> str:
         return f"{value:g}"
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
-    return choice_text(str(value))
+    return code_text(str(value))
 
 
 def _table(model: QAbstractTableModel) -> QTableView:
@@ -145,8 +147,12 @@ class FormsTab(QScrollArea):
         if new == self.case:
             self.status.setText("Nothing to save.")
             return
-        if self.apply(new, f"Edit {self.windowTitle().lower()}"):
-            self.status.setText("Saved.")
+        self.status.setText("Saving…")
+
+        def saved(ok: bool) -> None:
+            self.status.setText("Saved." if ok else "Not saved.")
+
+        self.apply(new, f"Edit {self.windowTitle().lower()}", saved)
 
     def revert(self) -> None:
         if self.case is not None:
@@ -237,9 +243,13 @@ class ListTab(QWidget):
         columns: list[tuple[str, Callable[[Any], Any]]],
         add_text: str,
         parent: QWidget | None = None,
+        *,
+        noun: str = "record",
     ):
         super().__init__(parent)
         self.setWindowTitle(title)
+        self.noun = noun
+        self.whose: Callable[[], str] = lambda: ""
         self.model = RecordTableModel(columns, self)
         self.view = _table(self.model)
         self.view.doubleClicked.connect(lambda index: self.edit_requested.emit(index.row()))
@@ -253,16 +263,41 @@ class ListTab(QWidget):
         self.remove_button = QPushButton("Remove")
         self.add_button.clicked.connect(self.add_requested)
         self.edit_button.clicked.connect(lambda: self._with_row(self.edit_requested.emit))
-        self.remove_button.clicked.connect(lambda: self._with_row(self.remove_requested.emit))
+        self.remove_button.clicked.connect(lambda: self._with_row(self._confirm_remove))
         row.addStretch(1)
         for button in (self.add_button, self.edit_button, self.remove_button):
             row.addWidget(button)
         layout.addLayout(row)
+        self.buttons = row
 
     def _with_row(self, emit: Callable[[int], None]) -> None:
         rows = self.view.selectionModel().selectedRows()
         if rows:
             emit(rows[0].row())
+
+    def _confirm_remove(self, row: int) -> None:
+        """Ask before a record is removed (No is the default), naming it as the row shows it
+        and whose record it is; only Yes removes it."""
+        model = self.model
+        shown = [
+            f"{model.headerData(c, Qt.Orientation.Horizontal)}: {text}"
+            for c in range(model.columnCount())
+            if (text := str(model.data(model.index(row, c)) or "").strip())
+        ]
+        whose = self.whose()
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle(f"Remove {self.noun}")
+        owner = f" from the record of {whose}" if whose else ""
+        box.setText(f"Remove this {self.noun}{owner}?")
+        box.setInformativeText("\n".join(shown[:6]) + "\n\nEdit ▸ Undo can bring it back.")
+        remove = box.addButton(f"Remove {self.noun}", QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("Keep", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+        box.exec()
+        if box.clickedButton() is remove:
+            self.remove_requested.emit(row)
 
     def select_row(self, row: int) -> None:
         if 0 <= row < self.model.rowCount():
@@ -284,39 +319,45 @@ def chemotherapy_lines(cycles: list[m.ChemotherapyCycle]) -> list[int]:
 
 
 class LesionMatrixModel(QAbstractTableModel):
-    """Rows = lesion ids, columns = imaging dates, cells = diameter (with the change shown
-    as an arrow and a colour); the last row is RECIST per timepoint."""
+    """Rows = lesion ids, columns = imaging dates, cells = diameter with the engine's
+    status and change (an arrow and a colour); the last row is RECIST per timepoint.  The
+    status, the change and the targets are the evaluation's (its read model), computed
+    nowhere here."""
 
     def __init__(self, parent: Any = None):
         super().__init__(parent)
         self.lesions: list[str] = []
         self.timepoints: list[ImagingTimepoint] = []
-        self.responses: dict[str, str] = {}
-        self.response_codes: dict[str, str] = {}
+        self.responses: dict[dt.date, str] = {}
+        self.evaluation: EvaluationView | None = None
+        self.response_codes: dict[dt.date, str] = {}  # the engine's, per timepoint
 
-    def set_data(self, imaging: list[ImagingTimepoint], recist: list[dict[str, Any]]) -> None:
+    def set_data(self, imaging: list[ImagingTimepoint], evaluation: EvaluationView | None) -> None:
         self.beginResetModel()
         self.timepoints = sorted(imaging, key=lambda tp: tp.date)
+        self.evaluation = evaluation
         seen: dict[str, None] = {}
         for tp in self.timepoints:
             for lesion in tp.lesions:
                 seen.setdefault(lesion.id, None)
         self.lesions = sorted(seen, key=lambda x: (len(x), x))
         self.responses = {}
-        self.response_codes = {
-            str(entry.get("date")): str(entry["response"])
-            for entry in recist
-            if entry.get("response")
-        }
-        for entry in recist:
-            label = entry.get("response") or ("baseline" if entry.get("sum_mm") is not None else "")
-            if entry.get("sum_mm") is not None:
+        self.response_codes = {}
+        facts = evaluation.facts if evaluation is not None else None
+        baseline = facts.recist_baseline if facts is not None else None
+        if baseline is not None and baseline.date is not None and baseline.sum_mm is not None:
+            self.responses[baseline.date] = f"baseline · sum {baseline.sum_mm:g} mm"
+        for point in facts.recist if facts is not None else ():
+            if point.date is None:
+                continue
+            label = point.response  # the engine's category, shown as it comes
+            if point.response:
+                self.response_codes[point.date] = point.response
+            if point.sum_mm is not None:
                 label = (
-                    f"{label} · sum {entry['sum_mm']:g} mm"
-                    if label
-                    else f"sum {entry['sum_mm']:g} mm"
+                    f"{label} · sum {point.sum_mm:g} mm" if label else f"sum {point.sum_mm:g} mm"
                 )
-            self.responses[str(entry.get("date"))] = label
+            self.responses[point.date] = label
         self.endResetModel()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
@@ -333,7 +374,7 @@ class LesionMatrixModel(QAbstractTableModel):
         if orientation == Qt.Orientation.Horizontal:
             if 0 <= section < len(self.timepoints):
                 tp = self.timepoints[section]
-                return f"{locale_date(tp.date)}\n{(tp.modality or '').upper().replace('_', ' ')}"
+                return f"{locale_date(tp.date)}\n{_t(tp.modality)}"
             return None
         if section < len(self.lesions):
             return self.lesions[section]
@@ -346,40 +387,32 @@ class LesionMatrixModel(QAbstractTableModel):
                 return lesion
         return None
 
-    def _change(self, row: int, column: int) -> float | None:
-        now = self._measure(row, column)
-        if now is None or now.longest_diameter_mm is None:
+    def _cell(self, row: int, column: int) -> LesionCell | None:
+        if self.evaluation is None:
             return None
-        for earlier in range(column - 1, -1, -1):
-            before = self._measure(row, earlier)
-            if before is not None and before.longest_diameter_mm:
-                return (
-                    (now.longest_diameter_mm - before.longest_diameter_mm)
-                    / before.longest_diameter_mm
-                    * 100
-                )
-        return None
+        return self.evaluation.lesion(self.lesions[row], self.timepoints[column].date)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
         row, column = index.row(), index.column()
         if row == len(self.lesions):
-            when = self.timepoints[column].date.isoformat()
+            when = self.timepoints[column].date
             if role == Qt.ItemDataRole.DisplayRole:
                 return self.responses.get(when, "")
             if role == Qt.ItemDataRole.ToolTipRole and when in self.response_codes:
                 return f"RECIST 1.1: {response_text(self.response_codes[when])}"
             return None
         lesion = self._measure(row, column)
-        change = self._change(row, column)
+        cell = self._cell(row, column)
+        change = cell.change_percent if cell is not None else None
         if role == Qt.ItemDataRole.DisplayRole:
             if lesion is None:
                 return ""
             text = _t(lesion.longest_diameter_mm) or "?"
-            if lesion.status and lesion.status != m.LesionStatus.PRESENT:
-                text += f" ({lesion.status.value})"
-            if lesion.target:
+            if cell is not None and cell.status != m.LesionStatus.PRESENT.value:
+                text += f" ({cell.status})"
+            if cell is not None and cell.target:
                 text += " T"
             if change is not None and abs(change) >= 0.5:
                 text += f"  {'↑' if change > 0 else '↓'}{abs(change):.0f}%"
@@ -436,6 +469,7 @@ class ImagingTab(QWidget):
                 ("Extrahepatic findings", lambda tp: tp.extrahepatic_findings or ""),
             ],
             "Add timepoint…",
+            noun="imaging timepoint",
         )
         splitter.addWidget(self.timepoints)
         matrix_box = QWidget()
@@ -459,6 +493,6 @@ class ImagingTab(QWidget):
         splitter.addWidget(matrix_box)
         layout.addWidget(splitter)
 
-    def show_case(self, case: Case, recist: list[dict[str, Any]]) -> None:
+    def show_case(self, case: Case, evaluation: EvaluationView | None) -> None:
         self.timepoints.model.set_records(sorted(case.imaging, key=lambda tp: tp.date))
-        self.matrix.set_data(case.imaging, recist)
+        self.matrix.set_data(case.imaging, evaluation)

@@ -1,0 +1,34 @@
+"""Files the services write for a person (case files, bundles, PDFs): whole or not at all."""
+
+from __future__ import annotations
+
+import errno
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_file_atomically(target: Path, data: bytes) -> Path:
+    """Write `data` so that `target` is either the old file or the whole new one (temporary
+    file, fsync, rename)."""
+    target = target.expanduser().resolve()
+    try:
+        if target.is_dir():
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(target))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    except OSError as error:  # named as the file asked for, not a temporary one
+        raise OSError(error.errno, error.strerror, str(target)) from None
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, target)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise OSError(error.errno, error.strerror, str(target)) from None
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target

@@ -1,0 +1,1 @@
+"""Controllers: the behaviour of the pages whose layout is in ui/views/."""

@@ -1,0 +1,141 @@
+"""Issue 21 B11/B12: the safety tools at scale, bounded by count (timings are bench/'s).
+
+`check` compares records with their audit trail a group of cases at a time; backups hash
+their tables from raw pages; read-only commands wait for neither `quick_check` nor the
+open-time backup, writes still do.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crlmboard.cli import main
+from crlmboard.services import Board
+from crlmboard.store import backup as store_backup
+from crlmboard.store import integrity
+from crlmboard.store.database import create_database_engine, read_session
+from tests.conftest import GOLDEN, TODAY
+
+pytestmark = pytest.mark.db
+
+
+@pytest.fixture
+def many(db_path: Path, upfront: dict[str, Any]) -> Path:
+    """Twelve cases (copies of a golden case under other MRNs)."""
+    texts = []
+    for n in range(12):
+        document = copy.deepcopy(upfront)
+        document["patient"]["mrn"] = f"EX-{n:04d}"
+        texts.append(json.dumps(document))
+    with Board.open(db_path, clock=lambda: TODAY, create=True) as board:
+        board.cases.import_many(texts)
+    return db_path
+
+
+def test_the_records_check_holds_one_group_of_cases_at_a_time(many: Path) -> None:
+    """Memory is bounded by the group, not the database: with one case per group the
+    check never holds more records than the largest case has; all at once, it holds all."""
+    engine = create_database_engine(f"sqlite:///{many}")
+    try:
+        with read_session(engine) as session:
+            one = integrity.check_records(session, integrity.Findings(), cases_at_once=1)
+            every = integrity.check_records(session, integrity.Findings(), cases_at_once=10_000)
+    finally:
+        engine.dispose()
+    with sqlite3.connect(many) as connection:
+        per_case = [
+            n
+            for (n,) in connection.execute(
+                "SELECT 1 + (SELECT count(*) FROM lab_result l WHERE l.case_id = p.id) "
+                "+ (SELECT count(*) FROM lesion_measurement m JOIN imaging_timepoint t "
+                "ON m.timepoint_id = t.id WHERE t.case_id = p.id) FROM patient p"
+            )
+        ]
+    assert one.cases == every.cases == 12
+    assert one.groups >= 12
+    assert 0 < one.most_records_held < every.most_records_held
+    assert one.most_records_held * 6 < every.most_records_held  # 1 of 12 cases, not all
+    assert max(per_case) <= one.most_records_held
+
+
+def count_calls(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[int]:
+    """Count the calls of a real function (it still runs)."""
+    calls: list[int] = []
+    real = getattr(module, name)
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls
+
+
+def test_read_only_commands_wait_for_neither_quick_check_nor_a_backup(
+    many: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with sqlite3.connect(many) as connection:  # something changed since the newest backup
+        connection.execute("PRAGMA user_version = 7")
+    checks = count_calls(monkeypatch, integrity, "quick_check")
+    backups = count_calls(monkeypatch, store_backup, "create_backup")
+    for command in (["list"], ["check"], ["backups"]):
+        main([*command, "--db", str(many)])
+    assert checks == [] and backups == []
+    capsys.readouterr()
+    document = json.loads((GOLDEN / "flr-after-chemotherapy.json").read_text("utf-8"))
+    document["patient"]["mrn"] = "EX-0100"
+    file = many.parent / "new.json"
+    file.write_text(json.dumps(document), "utf-8")
+    assert main(["import", str(file), "--db", str(many)]) == 0
+    assert len(checks) == 1  # before the first write
+
+
+def test_a_damaged_file_is_refused_before_a_commands_first_write(
+    many: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`quick_check` moved from the open to the first write still stops every write."""
+    with sqlite3.connect(many) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page_size = connection.execute("PRAGMA page_size").fetchone()[0]
+        root = connection.execute(
+            "SELECT rootpage FROM sqlite_master WHERE name = 'lab_result'"
+        ).fetchone()[0]
+    with many.open("r+b") as stream:  # a page of the lab results zeroed
+        stream.seek((root - 1) * page_size)
+        stream.write(b"\0" * page_size)
+    before = many.read_bytes()
+    document = json.loads((GOLDEN / "flr-after-chemotherapy.json").read_text("utf-8"))
+    document["patient"]["mrn"] = "EX-0100"
+    file = many.parent / "new.json"
+    file.write_text(json.dumps(document), "utf-8")
+    assert main(["import", str(file), "--db", str(many)]) != 0
+    err = capsys.readouterr().err
+    assert "is damaged" in err and "Traceback" not in err
+    assert many.read_bytes() == before
+
+
+def test_a_backup_names_its_tables_by_their_pages_and_old_manifests_still_verify(
+    many: Path,
+) -> None:
+    with Board.open(many, clock=lambda: TODAY) as board:
+        info = board.maintenance.backup()
+    assert info.manifest["tables_format"] == store_backup.PAGES_FORMAT
+    assert {"patient", "audit_event", "lesion_measurement"} <= set(info.manifest["tables"])
+    assert store_backup.verify_backup(info.path, deep=True).verified
+    # a manifest from before (per-row hashes) is still checked as it was made
+    manifest = json.loads(store_backup.manifest_path(info.path).read_text("utf-8"))
+    with sqlite3.connect(info.path) as connection:
+        manifest["tables"] = store_backup.table_hashes_v1(connection)
+    del manifest["tables_format"]
+    store_backup.manifest_path(info.path).write_text(json.dumps(manifest), "utf-8")
+    assert store_backup.verify_backup(info.path, deep=True).verified
+    manifest["tables"]["patient"] = "0" * 64
+    store_backup.manifest_path(info.path).write_text(json.dumps(manifest), "utf-8")
+    checked = store_backup.verify_backup(info.path, deep=True)
+    assert not checked.verified and "does not match its manifest" in (checked.problem or "")
