@@ -18,6 +18,7 @@ may not be stored, but never half).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import subprocess
@@ -56,7 +57,23 @@ def weight(client: int, edit: int) -> float:
 # -- the client process ----------------------------------------------------------------
 
 
-def client(url: str, number: int, edits: int, meeting_id: int, seed: int) -> None:
+def names_both(error: Any, value: float) -> bool:
+    """Whether a refused save's message names the stored weight and the refused one (as
+    the case file writes them: 61 for 61.0)."""
+    stored = error.theirs.patient.weight_kg
+    prefix = "patient.weight_kg: theirs "
+    for line in str(error).splitlines():
+        if line.startswith(prefix):
+            theirs, _, yours = line.removeprefix(prefix).partition(" → yours ")
+            return float(theirs) == stored and float(yours) == value
+    return False
+
+
+def client(
+    url: str, number: int, edits: int, meeting_id: int, seed: int, probe: bool = False
+) -> None:
+    """One coordinator's process: `edits` edits, then (with `probe`) wait for a line on
+    stdin — the server has restarted — and make one more save."""
     from crlmboard.domain.validation import InvalidInput
     from crlmboard.services import Board, BoardError
     from crlmboard.services.cases import CaseConflict
@@ -90,9 +107,8 @@ def client(url: str, number: int, edits: int, meeting_id: int, seed: int) -> Non
                 try:
                     saved = board.cases.save(case.model_copy(update={"patient": patient}), version)
                 except CaseConflict as error:
-                    theirs = error.theirs.patient.weight_kg
                     row["status"] = "conflict"
-                    row["named_both"] = f"theirs {theirs} → yours {value}" in str(error)
+                    row["named_both"] = names_both(error, value)
                     opened.pop(mrn, None)
                 else:
                     row["status"] = "ok"
@@ -132,6 +148,24 @@ def client(url: str, number: int, edits: int, meeting_id: int, seed: int) -> Non
         print(json.dumps(row), flush=True)
         if row["status"] == "error":
             time.sleep(0.2)
+    if probe:  # after the server's restart: one more save, which must be answered
+        sys.stdin.readline()
+        mrn = shared_mrn(number * 3 % SHARED_CASES)
+        row = {"client": number, "edit": edits, "op": "save", "mrn": mrn, "probe": True}
+        row["value"] = value = weight(number, edits)
+        started = time.perf_counter()
+        try:
+            case, version = board.cases.get_with_version(mrn)
+            patient = case.patient.model_copy(update={"weight_kg": value})
+            saved = board.cases.save(case.model_copy(update={"patient": patient}), version)
+            row.update(status="ok", version=saved.version)
+        except CaseConflict as error:
+            row.update(status="conflict", named_both=names_both(error, value))
+        except Exception as error:
+            row.update(status="error", reason=f"{type(error).__name__}: {str(error)[:200]}")
+        row["ms"] = round((time.perf_counter() - started) * 1000, 2)
+        row["at"] = time.time()
+        print(json.dumps(row), flush=True)
     board.close()
     print(json.dumps({"done": number}), flush=True)
 
@@ -208,8 +242,10 @@ def run(
     stderrs = [tempfile.TemporaryFile("w+") for _ in range(clients)]  # noqa: SIM115 (closed below)
     processes = [
         subprocess.Popen(
-            [*env_python, str(n), str(edits), str(department.meetings[n]), str(seed)],
+            [*env_python, str(n), str(edits), str(department.meetings[n]), str(seed)]
+            + (["--probe"] if restart is not None else []),
             cwd=ROOT,
+            stdin=subprocess.PIPE if restart is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=stderrs[n],
             text=True,
@@ -242,11 +278,20 @@ def run(
         half = clients * edits // 2
         deadline = time.monotonic() + limit
         while time.monotonic() < deadline and len(department.rows) < half:
-            if all(p.poll() is not None for p in processes):
-                break
+            with lock:
+                reported = Counter(r["client"] for r in department.rows)
+            if all(p.poll() is not None or reported[n] >= edits for n, p in enumerate(processes)):
+                break  # nothing more is coming before the restart (a client failed)
             time.sleep(0.05)
-        restart()
-        department.restarted_at = time.time()
+        try:
+            restart()
+            department.restarted_at = time.time()
+        finally:
+            for process in processes:  # each client's last save comes after the restart
+                assert process.stdin is not None
+                with contextlib.suppress(OSError):
+                    process.stdin.write("restarted\n")
+                    process.stdin.close()
     for process, stderr in zip(processes, stderrs, strict=True):
         note = ""
         try:
@@ -271,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] == "client":
         url, number, edits, meeting_id, seed = args[1:6]
-        client(url, int(number), int(edits), int(meeting_id), int(seed))
+        client(url, int(number), int(edits), int(meeting_id), int(seed), "--probe" in args)
         return 0
     parser = argparse.ArgumentParser(prog="python -m bench.department")
     parser.add_argument("--url", required=True)

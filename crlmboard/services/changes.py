@@ -160,15 +160,44 @@ def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: data}
 
 
+def _record_of(key: str, other: dict[str, Any]) -> str:
+    """The outermost record on `key`'s path that the other version lacks altogether (a
+    review added by someone else is one difference, not one per field)."""
+    for end, char in enumerate(key):
+        if char in ".[" and end:
+            prefix = key[:end]
+            if not any(k == prefix or k.startswith((prefix + ".", prefix + "[")) for k in other):
+                return prefix
+    return key
+
+
 def differences(theirs: Case, mine: Case, limit: int = 12) -> list[str]:
-    """`path: theirs → yours` for each field where two versions of a case differ."""
+    """`path: theirs → yours` for each field where two versions of a case differ; a record
+    only one of them has is one line (`reviews[2]: theirs present → yours absent`)."""
     from crlmboard.domain.caseformat import case_to_dict  # only when there is a conflict
 
     a, b = _flatten(case_to_dict(theirs)), _flatten(case_to_dict(mine))
-    lines = []
+    lines: list[str] = []
+    seen: set[str] = set()
     for key in sorted(set(a) | set(b)):
-        if a.get(key) != b.get(key):
-            lines.append(f"{key}: theirs {a.get(key, '—')!s} → yours {b.get(key, '—')!s}")
+        if a.get(key) == b.get(key):
+            continue
+        if key in a and key in b:
+            lines.append(f"{key}: theirs {a[key]!s} → yours {b[key]!s}")
+            continue
+        here, other = (a, b) if key in a else (b, a)
+        if here[key] == "[]" and any(k.startswith(key + "[") for k in other):
+            continue  # an empty list where the other version has items: said by the items
+        record = _record_of(key, other)
+        if record in seen:
+            continue
+        seen.add(record)
+        if record == key and not isinstance(here[key], (dict, list)) and here[key] != "[]":
+            value = f"{here[key]!s}"
+        else:
+            value = "present"
+        theirs_text, yours_text = (value, "absent") if key in a else ("absent", value)
+        lines.append(f"{record}: theirs {theirs_text} → yours {yours_text}")
     if len(lines) > limit:
         lines = [*lines[:limit], f"… and {len(lines) - limit} more"]
     return lines

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import os
 import subprocess
+import uuid
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from bench import department as dept
 from crlmboard.services import Board
@@ -34,11 +37,12 @@ def restart_server() -> None:
     subprocess.run(command, shell=True, check=True, stdout=subprocess.DEVNULL)
 
 
-def verify(run: dept.Department, *, restarted: bool) -> None:
+def verify(url: str, run: dept.Department, *, restarted: bool) -> None:
     """Every acknowledged write stored once with its audit row, every refused one absent,
     every unanswered one stored whole or not at all; the audit chain valid."""
     assert not run.errors, run.errors[0]
-    assert len(run.rows) == CLIENTS * EDITS  # every client reported every edit
+    # every client reported every edit (and, after a restart, its one more save)
+    assert len(run.rows) == CLIENTS * EDITS + (CLIENTS if restarted else 0)
     statuses = Counter(r["status"] for r in run.rows)
     if not restarted:
         assert statuses["error"] == 0, [
@@ -52,7 +56,7 @@ def verify(run: dept.Department, *, restarted: bool) -> None:
             r["value"] for r in run.of(op, status) if "value" in r
         }  # errors may come before a write
 
-    with Board.open(postgres_url(), clock=lambda: TODAY, user="dept.auditor") as board:
+    with Board.open(url, clock=lambda: TODAY, user="dept.auditor") as board:
         report = board.maintenance.check()
         assert report.ok, report
         # saves: the audit's weight updates are the acknowledged ones, each once, plus any
@@ -103,18 +107,41 @@ def verify(run: dept.Department, *, restarted: bool) -> None:
         assert values("sign", "ok") <= set(decisions)
         assert set(decisions) <= values("sign", "ok") | values("sign", "error")
         assert not (values("sign", "conflict") | values("sign", "refused")) & set(decisions)
-    if restarted:  # the clients reconnected: edits were acknowledged after the restart
+    if restarted:  # every client reconnected: its save after the restart was answered
         assert run.restarted_at is not None
-        assert any(r["status"] == "ok" and r["at"] > run.restarted_at for r in run.rows)
+        probes = [r for r in run.rows if r.get("probe")]
+        assert len(probes) == CLIENTS
+        assert all(r["at"] > run.restarted_at for r in probes)
+        assert all(r["status"] in ("ok", "conflict") for r in probes), [
+            r.get("reason") for r in probes if r["status"] not in ("ok", "conflict")
+        ]
 
 
-def test_a_department_edits_the_shared_store_together() -> None:
-    run = dept.run(postgres_url(), CLIENTS, EDITS)
+@pytest.fixture
+def department_url() -> Iterator[str]:
+    """A database of the department's own on the test server, dropped afterwards: nothing
+    another test leaves in the server's shared database reaches it."""
+    admin = sa.create_engine(
+        postgres_url(), isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool
+    )  # no pooled connection: the server may be restarted in between
+    name = f"crlmboard_department_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield sa.make_url(postgres_url()).set(database=name).render_as_string(False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def test_a_department_edits_the_shared_store_together(department_url: str) -> None:
+    run = dept.run(department_url, CLIENTS, EDITS)
     print("department:", run.figures())
-    verify(run, restarted=False)
+    verify(department_url, run, restarted=False)
 
 
-def test_a_department_survives_a_server_restart() -> None:
-    run = dept.run(postgres_url(), CLIENTS, EDITS, restart=restart_server)
+def test_a_department_survives_a_server_restart(department_url: str) -> None:
+    run = dept.run(department_url, CLIENTS, EDITS, restart=restart_server)
     print("department, server restarted:", run.figures())
-    verify(run, restarted=True)
+    verify(department_url, run, restarted=True)
