@@ -215,7 +215,9 @@ class CaseService:
                 return RefreshedSummaries(None, ChangeSet())
             repository = CaseRepository(session)
             mrns = repository.mrns_after(after, limit)
-            cases = [(repository.get(mrn), repository.version(mrn)) for mrn in mrns]
+            # each version with its case row, before the records: a save committed while
+            # this reads makes set_summary below skip the case, never store a stale summary
+            cases = [repository.get_with_version(mrn) for mrn in mrns]
         summaries = [self.evaluation.summary(case) for case, _ in cases]  # outside the lock
         changed: set[str] = set()
         with self.database.write() as session:

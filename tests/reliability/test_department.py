@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from bench import department as dept
 from crlmboard.services import Board
-from tests.conftest import TODAY, postgres_url
+from tests.conftest import TODAY
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -117,31 +114,13 @@ def verify(url: str, run: dept.Department, *, restarted: bool) -> None:
         ]
 
 
-@pytest.fixture
-def department_url() -> Iterator[str]:
-    """A database of the department's own on the test server, dropped afterwards: nothing
-    another test leaves in the server's shared database reaches it."""
-    admin = sa.create_engine(
-        postgres_url(), isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool
-    )  # no pooled connection: the server may be restarted in between
-    name = f"crlmboard_department_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield sa.make_url(postgres_url()).set(database=name).render_as_string(False)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
-def test_a_department_edits_the_shared_store_together(department_url: str) -> None:
-    run = dept.run(department_url, CLIENTS, EDITS)
+def test_a_department_edits_the_shared_store_together(own_postgres: str) -> None:
+    run = dept.run(own_postgres, CLIENTS, EDITS)
     print("department:", run.figures())
-    verify(department_url, run, restarted=False)
+    verify(own_postgres, run, restarted=False)
 
 
-def test_a_department_survives_a_server_restart(department_url: str) -> None:
-    run = dept.run(department_url, CLIENTS, EDITS, restart=restart_server)
+def test_a_department_survives_a_server_restart(own_postgres: str) -> None:
+    run = dept.run(own_postgres, CLIENTS, EDITS, restart=restart_server)
     print("department, server restarted:", run.figures())
-    verify(department_url, run, restarted=True)
+    verify(own_postgres, run, restarted=True)
