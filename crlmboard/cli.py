@@ -51,7 +51,7 @@ def _open(args: argparse.Namespace) -> Board:
     try:
         # quick_check and the open-time backup wait for the command's first write: a
         # read-only command never waits for them (performance.md)
-        return Board.open(_db(args), exclusive=False, wait=wait, create=False, defer_checks=True)
+        board = Board.open(_db(args), exclusive=False, wait=wait, create=False, defer_checks=True)
     except DatabaseMissing as error:
         demo = default_demo_database()
         if _db(args) is None and demo.exists():
@@ -59,6 +59,12 @@ def _open(args: argparse.Namespace) -> Board:
                 f"{error} The demo database is another file: add --db {demo}"
             ) from None
         raise
+    from crlmboard.services.database import location_warning
+
+    warning = location_warning(_db(args))
+    if warning:  # a network share or a sync folder (T16): said on every command
+        print(f"warning: {warning}", file=sys.stderr)
+    return board
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -67,6 +73,11 @@ def cmd_init(args: argparse.Namespace) -> int:
     board = init_database(_db(args))
     try:
         _out(f"Created the database {board.location} (id {board.maintenance.database_id()}).")
+        from crlmboard.services.database import location_warning
+
+        warning = location_warning(_db(args))
+        if warning:
+            print(f"warning: {warning}", file=sys.stderr)
     finally:
         board.close()
     return EXIT_OK
