@@ -566,7 +566,11 @@ def create_backup(
         fsync_path(folder)
     except sqlite3.Error as error:
         temporary.unlink(missing_ok=True)
-        raise BackupFailed(f"The backup could not be made in {folder}: {error}") from None
+        full = "full" in str(error).lower()  # SQLITE_FULL: say how much room there is
+        raise BackupFailed(
+            f"The backup could not be made in {folder}: "
+            + (f"the disk is full{_free_space(folder)}" if full else str(error))
+        ) from None
     except OSError as error:
         temporary.unlink(missing_ok=True)
         raise BackupFailed(
