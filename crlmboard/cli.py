@@ -223,7 +223,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             sys.stdout.write(board.cases.export_text(args.mrn))
             return EXIT_OK
         target = board.cases.export(args.mrn, args.output)
-    _out(f"exported {args.mrn} to {target}")
+    _out(f"exported the case to {target}")  # no MRN in what a command prints (T35)
     return EXIT_OK
 
 
@@ -233,7 +233,7 @@ def cmd_fhir(args: argparse.Namespace) -> int:
             sys.stdout.write(board.interop.fhir_text(args.mrn))
             return EXIT_OK
         target = board.interop.write_fhir(args.mrn, args.output)
-    _out(f"wrote the mCODE bundle of {args.mrn} to {target}")
+    _out(f"wrote the mCODE bundle to {target}")  # no MRN in what a command prints (T35)
     return EXIT_OK
 
 
@@ -346,7 +346,7 @@ def cmd_pdf(args: argparse.Namespace) -> int:
             )
         except ReviewNotSigned as error:
             raise BadInput(str(error)) from None
-    _out(f"wrote the case summary of {args.mrn} to {target}")
+    _out(f"wrote the case summary to {target}")  # no MRN in what a command prints (T35)
     return EXIT_OK
 
 
@@ -361,7 +361,7 @@ def cmd_letter(args: argparse.Namespace) -> int:
             target = board.reports.write_letter(args.mrn, index, args.output, page_size=page_size)
         except ReviewNotSigned as error:
             raise BadInput(str(error)) from None
-    _out(f"wrote the outcome letter of {args.mrn} to {target}")
+    _out(f"wrote the outcome letter to {target}")  # no MRN in what a command prints (T35)
     return EXIT_OK
 
 
