@@ -26,7 +26,9 @@ def test_backups_while_another_process_saves(db_path: Path) -> None:
     manifest, audit chain) and is one consistent state: its audit head is a row of the
     source's chain with the same hash, and its case is the one that row describes. The
     writer loses nothing and is never refused."""
-    with Board.open(db_path, clock=lambda: TODAY, exclusive=False) as board:
+    # the writer lock is taken per write, as by the command line (which waits up to 10 s
+    # for it); a machine this busy may need longer between the writer's saves
+    with Board.open(db_path, clock=lambda: TODAY, exclusive=False, wait=60) as board:
         board.cases.import_path(GOLDEN / "upfront-resection.json")
         writer = child(SAVER, str(db_path), "EX-0001", str(SAVES), stdin=subprocess.PIPE)
         assert writer.stdout is not None and writer.stdin is not None
