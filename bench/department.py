@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import random
 import subprocess
 import sys
@@ -79,7 +80,11 @@ def client(
     from crlmboard.services.cases import CaseConflict
 
     rng = random.Random(seed * 1000 + number)
-    board = Board.open(url, clock=lambda: TODAY, user=f"dept.client{number:02d}")
+    # the client's own login role when the department has them (its password comes in the
+    # environment, never on the command line); re-entered to sign, as a clinician does
+    password = os.environ.get("CRLMBOARD_DEPT_PASSWORD") or None
+    signs = os.environ.get("CRLMBOARD_DEPT_SIGNS", "1") == "1"
+    board = Board.open(url, clock=lambda: TODAY, password=password)
     opened: dict[str, tuple[Any, int]] = {}  # the cases this client has "open", maybe stale
     windows: dict[str, tuple[Any, int]] = {}  # a second window: the first version it opened
     print(json.dumps({"ready": number}), flush=True)
@@ -118,7 +123,7 @@ def client(
                 row["mrn"] = row["value"] = f"DEPT-C{number:02d}-{edit:04d}"
                 board.cases.import_text(case_text(row["mrn"]))
                 row["status"] = "ok"
-            elif kind == "agenda" or not _pending(board, meeting_id):
+            elif kind == "agenda" or not signs or not _pending(board, meeting_id):
                 row["op"] = "agenda"
                 row["value"] = f"Question c{number:02d} e{edit:04d}"
                 board.meetings.add_to_agenda(meeting_id, mrn, row["value"])
@@ -129,8 +134,8 @@ def client(
                 row["value"] = f"Decision c{number:02d} e{edit:04d}"
                 draft = board.reviews.start(meeting_id, entry.mrn)
                 board.reviews.sign(
-                    draft, signer=f"dept.client{number:02d}", recommendation=None,
-                    decision=row["value"],
+                    draft, recommendation=None, decision=row["value"],
+                    password=password or "trust",  # (a server trusting the owner)
                 )  # fmt: skip
                 row["status"] = "ok"
         except InvalidInput as error:  # e.g. the case is already on this agenda
@@ -207,8 +212,24 @@ class Department:
         }
 
 
-def set_up(url: str, clients: int) -> list[int]:
-    """An empty, migrated store with 50 shared cases and one meeting per client."""
+@dataclass(frozen=True)
+class Login:
+    """A client's own PostgreSQL login role (a coordinator, or a clinician who also signs)."""
+
+    name: str
+    password: str
+    printed: str
+    role: str
+
+    def url(self, url: str) -> str:
+        import sqlalchemy as sa
+
+        return sa.make_url(url).set(username=self.name).render_as_string(False)
+
+
+def set_up(url: str, clients: int, logins: list[Login] | None = None) -> list[int]:
+    """An empty, migrated store with 50 shared cases and one meeting per client (and each
+    client's login role, added by the owner)."""
     from crlmboard.services import Board
     from crlmboard.store import migrate
     from crlmboard.store.database import create_database_engine
@@ -218,9 +239,11 @@ def set_up(url: str, clients: int) -> list[int]:
         connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     migrate.upgrade(engine)
     engine.dispose()
-    with Board.open(url, clock=lambda: TODAY, user="dept.coordinator") as board:
+    with Board.open(url, clock=lambda: TODAY) as board:
         for n in range(SHARED_CASES):
             board.cases.import_text(case_text(shared_mrn(n)))
+        for login in logins or []:
+            board.users.add(login.name, login.printed, [login.role], login.password)
         return [
             board.meetings.create(TODAY - timedelta(days=1 + n)).meeting_id for n in range(clients)
         ]
@@ -234,17 +257,35 @@ def run(
     seed: int = 1,
     restart: Any = None,
     limit: float = 1800.0,
+    logins: list[Login] | None = None,
 ) -> Department:
     """Run the department; `restart()` (if given) is called once half the edits are done.
-    `limit` is only a safety net against a hung client."""
-    department = Department(meetings=set_up(url, clients))
-    env_python = [sys.executable, "-m", "bench.department", "client", url]
+    With `logins`, client n connects as `logins[n]` (only clinicians sign).  `limit` is
+    only a safety net against a hung client."""
+    department = Department(meetings=set_up(url, clients, logins))
     stderrs = [tempfile.TemporaryFile("w+") for _ in range(clients)]  # noqa: SIM115 (closed below)
+
+    def command(n: int) -> list[str]:
+        where = url if logins is None else logins[n].url(url)
+        return [sys.executable, "-m", "bench.department", "client", where]
+
+    def environment(n: int) -> dict[str, str]:
+        if logins is None:
+            return dict(os.environ)
+        login = logins[n]
+        signs = "1" if login.role == "clinician" else "0"
+        return {
+            **os.environ,
+            "CRLMBOARD_DEPT_PASSWORD": login.password,
+            "CRLMBOARD_DEPT_SIGNS": signs,
+        }
+
     processes = [
         subprocess.Popen(
-            [*env_python, str(n), str(edits), str(department.meetings[n]), str(seed)]
+            [*command(n), str(n), str(edits), str(department.meetings[n]), str(seed)]
             + (["--probe"] if restart is not None else []),
             cwd=ROOT,
+            env=environment(n),
             stdin=subprocess.PIPE if restart is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=stderrs[n],

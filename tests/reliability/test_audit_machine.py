@@ -33,7 +33,7 @@ class BoardOperations(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.folder = Path(tempfile.mkdtemp(prefix="crlmboard-t31-"))
-        self.board = Board.open(self.folder / "board.sqlite3", clock=Calendar(), user="t31")
+        self.board = Board.open(self.folder / "board.sqlite3", clock=Calendar())
         self.mrns: list[str] = []
         self.meetings: list[int] = []
         self.made = 0
@@ -113,9 +113,7 @@ class BoardOperations(RuleBasedStateMachine):
             return
         entry = data.draw(st.sampled_from(entries))
         draft = self.board.reviews.start(entry.meeting_id, entry.mrn)
-        self.board.reviews.sign(
-            draft, signer="dr.synthetic", recommendation=None, decision=f"Decision {self.made}"
-        )
+        self.board.reviews.sign(draft, recommendation=None, decision=f"Decision {self.made}")
 
     @precondition(lambda self: self.mrns)
     @rule(data=st.data(), status=st.sampled_from(["done", "not_done", "pending"]))
@@ -163,7 +161,7 @@ def test_a_row_id_given_again_to_another_case_is_no_tampering(tmp_path: Path) ->
     """Found by the machine above: SQLite gives a new row the highest id freed by a delete;
     when the new record belongs to another case (a lab, an agenda entry), check replayed
     the trail case by case and took the record for one written outside crlmboard."""
-    with Board.open(tmp_path / "board.sqlite3", clock=Calendar(), user="t31") as board:
+    with Board.open(tmp_path / "board.sqlite3", clock=Calendar()) as board:
         board.cases.import_path(Path(__file__).parents[1] / "golden")
         last = sorted(board.cases.page(""), key=lambda e: e.id)[-1].mrn  # its lab: top id
         case, version = board.cases.get_with_version(last)

@@ -9,15 +9,18 @@ department is `CRLMBOARD_DEPARTMENT_EDITS=200`."""
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from bench import department as dept
 from crlmboard.services import Board
-from tests.conftest import TODAY
+from tests.conftest import TODAY, postgres_url
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -53,7 +56,7 @@ def verify(url: str, run: dept.Department, *, restarted: bool) -> None:
             r["value"] for r in run.of(op, status) if "value" in r
         }  # errors may come before a write
 
-    with Board.open(url, clock=lambda: TODAY, user="dept.auditor") as board:
+    with Board.open(url, clock=lambda: TODAY) as board:
         report = board.maintenance.check()
         assert report.ok, report
         # saves: the audit's weight updates are the acknowledged ones, each once, plus any
@@ -114,13 +117,64 @@ def verify(url: str, run: dept.Department, *, restarted: bool) -> None:
         ]
 
 
-def test_a_department_edits_the_shared_store_together(own_postgres: str) -> None:
-    run = dept.run(own_postgres, CLIENTS, EDITS)
+@pytest.fixture
+def logins(own_postgres: str) -> Iterator[list[dept.Login]]:
+    """Each client its own login role with a SCRAM password: odd ones clinicians (they
+    sign), even ones coordinators. Roles belong to the server: new names for each test,
+    dropped afterwards."""
+    tag = secrets.token_hex(3)
+    made = [
+        dept.Login(
+            f"t{tag}_client{n:02d}",
+            secrets.token_urlsafe(16),
+            f"Test Client {n:02d} {tag}",
+            "clinician" if n % 2 else "coordinator",
+        )
+        for n in range(CLIENTS)
+    ]
+    yield made
+    # the database first (its grants name the roles), then the roles themselves
+    admin = sa.create_engine(postgres_url(), isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+    database = sa.make_url(own_postgres).database
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        for login in made:
+            connection.exec_driver_sql(f'DROP ROLE IF EXISTS "{login.name}"')
+    admin.dispose()
+
+
+def verify_actors(url: str, run: dept.Department, logins: list[dept.Login]) -> None:
+    """Who did what: every acknowledged save's audit row names the client's own login, and
+    every signed decision its clinician's printed name; coordinators signed nothing."""
+    by_value = {r["value"]: logins[r["client"]] for r in run.of("save", "ok") if "value" in r}
+    signers = {r["value"]: logins[r["client"]].printed for r in run.of("sign", "ok")}
+    assert not [r for r in run.of("sign", "ok") if logins[r["client"]].role != "clinician"]
+    with Board.open(url, clock=lambda: TODAY) as board:
+        for n in range(dept.SHARED_CASES):
+            mrn = dept.shared_mrn(n)
+            for entry in board.maintenance.case_history(mrn):
+                if entry.action == "update" and entry.after and "weight_kg" in entry.after:
+                    value = round(entry.after["weight_kg"], 4)
+                    if value in by_value:
+                        assert entry.app_user == by_value[value].name, (mrn, value)
+            for review in board.cases.get(mrn).reviews:
+                if review.decision in signers:
+                    assert review.signed_by == signers[review.decision], review.decision
+
+
+def test_a_department_edits_the_shared_store_together(
+    own_postgres: str, logins: list[dept.Login]
+) -> None:
+    run = dept.run(own_postgres, CLIENTS, EDITS, logins=logins)
     print("department:", run.figures())
     verify(own_postgres, run, restarted=False)
+    verify_actors(own_postgres, run, logins)
 
 
-def test_a_department_survives_a_server_restart(own_postgres: str) -> None:
-    run = dept.run(own_postgres, CLIENTS, EDITS, restart=restart_server)
+def test_a_department_survives_a_server_restart(
+    own_postgres: str, logins: list[dept.Login]
+) -> None:
+    run = dept.run(own_postgres, CLIENTS, EDITS, restart=restart_server, logins=logins)
     print("department, server restarted:", run.figures())
     verify(own_postgres, run, restarted=True)
+    verify_actors(own_postgres, run, logins)

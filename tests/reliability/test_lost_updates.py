@@ -32,14 +32,14 @@ def boards(own_postgres: str) -> Iterator[tuple[Board, Board]]:
     """Two coordinators on one PostgreSQL database with the upfront-resection case, signed
     at yesterday's meeting."""
     with (
-        Board.open(own_postgres, clock=Calendar(), user="dr.first") as first,
-        Board.open(own_postgres, clock=Calendar(), user="dr.second") as second,
+        Board.open(own_postgres, clock=Calendar()) as first,
+        Board.open(own_postgres, clock=Calendar()) as second,
     ):
         first.cases.import_path(GOLDEN / "upfront-resection.json")
         meeting = first.meetings.create(TODAY - timedelta(days=1)).meeting_id
         first.meetings.add_to_agenda(meeting, MRN, "Resect first?")
         draft = first.reviews.start(meeting, MRN)
-        first.reviews.sign(draft, signer="dr.first", recommendation=None, decision="Resect")
+        first.reviews.sign(draft, recommendation=None, decision="Resect", password="unused")
         yield first, second
 
 

@@ -114,9 +114,7 @@ def test_every_change_is_refused_on_a_read_only_mount_with_a_leftover_shm(
             ),
             "meeting": lambda: board.meetings.create(TODAY),
             "agenda": lambda: board.meetings.add_to_agenda(meeting, "EX-0002", "Chemo?"),
-            "sign": lambda: board.reviews.sign(
-                draft, signer="dr.synthetic", recommendation=None, decision="Resect"
-            ),
+            "sign": lambda: board.reviews.sign(draft, recommendation=None, decision="Resect"),
             "backup": lambda: board.maintenance.backup(),
         }
         for name, attempt in attempts.items():

@@ -38,7 +38,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Board]:
         if request.param == "sqlite"
         else request.getfixturevalue("own_postgres")
     )
-    with Board.open(where, clock=lambda: TODAY, user="t40") as board:
+    with Board.open(where, clock=lambda: TODAY) as board:
         yield board
 
 

@@ -117,7 +117,7 @@ def test_a_conflict_with_a_sign_off_names_the_stored_value_and_the_new_review(
     board.meetings.add_to_agenda(meeting, "EX-0001", "Resect first?")
     case, version = board.cases.get_with_version("EX-0001")
     draft = board.reviews.start(meeting, "EX-0001")
-    board.reviews.sign(draft, signer="dr.synthetic", recommendation=None, decision="Resect")
+    board.reviews.sign(draft, recommendation=None, decision="Resect")
     mine = case.model_copy(deep=True)
     mine.patient.weight_kg = 58.25
     with pytest.raises(CaseConflict) as refused:
