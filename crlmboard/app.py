@@ -72,7 +72,7 @@ def open_window(where: str | None) -> tuple[object, Board] | None:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QMessageBox
 
-    from crlmboard.ui.main_window import MainWindow
+    from crlmboard.ui.main_window import MainWindow, confirm_location
 
     settings = QSettings()
     # --db / CRLMBOARD_DB, else the default chosen in Preferences, else the database last
@@ -83,6 +83,8 @@ def open_window(where: str | None) -> tuple[object, Board] | None:
         or (str(settings.value("last_database") or "") or None)
     )
     profile = str(settings.value("profile") or "") or None
+    if not confirm_location(None, where):  # a network share or a sync folder (T16)
+        return None
     try:
         try:
             board = open_with_login(where, profile)

@@ -64,7 +64,7 @@ def _open(args: argparse.Namespace) -> Board:
     passphrase = os.environ.get("CRLMBOARD_PASSPHRASE") or None
     for _attempt in range(4):
         try:
-            return Board.open(
+            board = Board.open(
                 _db(args),
                 exclusive=False,
                 wait=wait,
@@ -94,6 +94,13 @@ def _open(args: argparse.Namespace) -> Board:
                 raise PassphraseRequired(
                     f"{error} Set CRLMBOARD_PASSPHRASE or run the command at a terminal."
                 ) from None
+        else:
+            from crlmboard.services.database import location_warning
+
+            warning = location_warning(_db(args))
+            if warning:  # a network share or a sync folder (T16): said on every command
+                print(f"warning: {warning}", file=sys.stderr)
+            return board
     raise BadInput("Too many attempts to log in.")
 
 
@@ -112,6 +119,11 @@ def cmd_init(args: argparse.Namespace) -> int:
         board = init_database(_db(args), password=password)
     try:
         _out(f"Created the database {board.location} (id {board.maintenance.database_id()}).")
+        from crlmboard.services.database import location_warning
+
+        warning = location_warning(_db(args))
+        if warning:
+            print(f"warning: {warning}", file=sys.stderr)
     finally:
         board.close()
     return EXIT_OK
@@ -257,7 +269,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             sys.stdout.write(board.cases.export_text(args.mrn))
             return EXIT_OK
         target = board.cases.export(args.mrn, args.output)
-    _out(f"exported {args.mrn} to {target}")
+    _out(f"exported the case to {target}")  # no MRN in what a command prints (T35)
     return EXIT_OK
 
 
@@ -267,7 +279,7 @@ def cmd_fhir(args: argparse.Namespace) -> int:
             sys.stdout.write(board.interop.fhir_text(args.mrn))
             return EXIT_OK
         target = board.interop.write_fhir(args.mrn, args.output)
-    _out(f"wrote the mCODE bundle of {args.mrn} to {target}")
+    _out(f"wrote the mCODE bundle to {target}")  # no MRN in what a command prints (T35)
     return EXIT_OK
 
 
@@ -380,7 +392,7 @@ def cmd_pdf(args: argparse.Namespace) -> int:
             )
         except ReviewNotSigned as error:
             raise BadInput(str(error)) from None
-    _out(f"wrote the case summary of {args.mrn} to {target}")
+    _out(f"wrote the case summary to {target}")  # no MRN in what a command prints (T35)
     return EXIT_OK
 
 
@@ -395,7 +407,7 @@ def cmd_letter(args: argparse.Namespace) -> int:
             target = board.reports.write_letter(args.mrn, index, args.output, page_size=page_size)
         except ReviewNotSigned as error:
             raise BadInput(str(error)) from None
-    _out(f"wrote the outcome letter of {args.mrn} to {target}")
+    _out(f"wrote the outcome letter to {target}")  # no MRN in what a command prints (T35)
     return EXIT_OK
 
 

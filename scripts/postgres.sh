@@ -29,6 +29,8 @@ HBA
   PG_RUN=("${run[@]}")
   PG_BIN=$bindir
   export CRLMBOARD_TEST_PG_URL="postgresql+psycopg://crlmboard@127.0.0.1:$PG_PORT/postgres"
+  # how a test restarts this server (tests/reliability/test_department.py)
+  export CRLMBOARD_TEST_PG_RESTART="${run[*]} $bindir/pg_ctl -D $PG_DIR/data -l $PG_DIR/log -m fast -w restart"
   echo "PostgreSQL $("$bindir/postgres" --version | awk '{print $3}') on port $PG_PORT"
 }
 

@@ -6,7 +6,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 QT_LIBS=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libglib2.0-0)
 # desktop-file-utils and appstream: tests/packaging validates the Linux desktop files with them
-bash scripts/setup.sh postgresql poppler-utils fonts-dejavu-core desktop-file-utils appstream \
+# locales: tests/reliability/test_locales.py compiles tr_TR.UTF-8 from its source (localedef)
+bash scripts/setup.sh postgresql poppler-utils fonts-dejavu-core desktop-file-utils appstream locales \
   "${QT_LIBS[@]}"
 
 # the conformance tests check against published FHIR packages, fetched with npm into a cache

@@ -163,7 +163,22 @@ def runs(text: str) -> list[tuple[str, str]]:
 
 @lru_cache(maxsize=4096)  # the same labels, names and footers come back on every page
 def _runs(text: str) -> tuple[tuple[str, str], ...]:
-    return tuple(_plain_runs(visual(text)))
+    return tuple(_plain_runs(visual(drawable(text))))
+
+
+def drawable(text: str) -> str:
+    """`text` with each character that no shipped font draws (an emoji, say) written as
+    its code point, `[U+1F469]`: a name must never lose a character silently on paper.
+    Invisible format characters (joiners, variation selectors) stay as they are."""
+    if all(_drawn(c) for c in text):
+        return text
+    return "".join(c if _drawn(c) else f"[U+{ord(c):04X}]" for c in text)
+
+
+@cache
+def _drawn(char: str) -> bool:
+    invisible = unicodedata.category(char) in ("Cc", "Cf", "Mn")
+    return invisible or ord(char) in _glyphs(family_for(char))
 
 
 def _plain_runs(text: str) -> list[tuple[str, str]]:

@@ -176,10 +176,14 @@ class CaseService:
                     case, expected_version, self.evaluation.summary(case), rename_from=old
                 )
         except ConflictError:
-            raise CaseConflict(
-                f"Case {old} was changed by someone else after you opened it. Reopen it to see "
-                "their changes, then make your edit again."
-            ) from None
+            try:
+                theirs, stored_version = self.get_with_version(old)
+            except CaseNotFound:
+                raise CaseNotFound(
+                    f"Case {old} was renamed or removed by someone else after you opened it. "
+                    "Your edit was not saved."
+                ) from None
+            raise CaseConflict(case, theirs, expected_version, stored_version) from None
         except WriteFailed as error:
             raise _refused(error) from None
         return SavedCase(case.mrn, version, ChangeSet(cases=frozenset({old, case.mrn})))
@@ -211,7 +215,9 @@ class CaseService:
                 return RefreshedSummaries(None, ChangeSet())
             repository = CaseRepository(session)
             mrns = repository.mrns_after(after, limit)
-            cases = [(repository.get(mrn), repository.version(mrn)) for mrn in mrns]
+            # each version with its case row, before the records: a save committed while
+            # this reads makes set_summary below skip the case, never store a stale summary
+            cases = [repository.get_with_version(mrn) for mrn in mrns]
         summaries = [self.evaluation.summary(case) for case, _ in cases]  # outside the lock
         changed: set[str] = set()
         with self.database.write() as session:

@@ -19,9 +19,10 @@ UI) can name these without importing the Board.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    from crlmboard.domain.case import Case
     from crlmboard.store.backup import BackupInfo
 
 
@@ -128,7 +129,78 @@ class CaseNotFound(BoardError, LookupError):
 
 
 class CaseConflict(BoardError):
-    """Someone saved the case after it was opened here."""
+    """Someone saved the case after it was opened here: the refused edit (`mine`), what is
+    stored now (`theirs`), both versions, and each field where they differ, both values."""
+
+    def __init__(self, mine: Case, theirs: Case, expected_version: int, stored_version: int):
+        self.mine = mine
+        self.theirs = theirs
+        self.expected_version = expected_version
+        self.stored_version = stored_version
+        self.differences = differences(theirs, mine)
+        super().__init__(
+            f"Case {theirs.mrn} was changed by someone else after you opened it (you opened "
+            f"version {expected_version}; it is now version {stored_version}). Your edit was "
+            "not saved. Reopen the case to see their changes, then make your edit again."
+            + "".join(f"\n{line}" for line in self.differences)
+        )
+
+
+def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, dict):
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            out.update(_flatten(value, f"{prefix}.{key}" if prefix else key))
+        return out
+    if isinstance(data, list):
+        out = {}
+        for index, value in enumerate(data):
+            out.update(_flatten(value, f"{prefix}[{index}]"))
+        return out or {prefix: "[]"}
+    return {prefix: data}
+
+
+def _record_of(key: str, other: dict[str, Any]) -> str:
+    """The outermost record on `key`'s path that the other version lacks altogether (a
+    review added by someone else is one difference, not one per field)."""
+    for end, char in enumerate(key):
+        if char in ".[" and end:
+            prefix = key[:end]
+            if not any(k == prefix or k.startswith((prefix + ".", prefix + "[")) for k in other):
+                return prefix
+    return key
+
+
+def differences(theirs: Case, mine: Case, limit: int = 12) -> list[str]:
+    """`path: theirs → yours` for each field where two versions of a case differ; a record
+    only one of them has is one line (`reviews[2]: theirs present → yours absent`)."""
+    from crlmboard.domain.caseformat import case_to_dict  # only when there is a conflict
+
+    a, b = _flatten(case_to_dict(theirs)), _flatten(case_to_dict(mine))
+    lines: list[str] = []
+    seen: set[str] = set()
+    for key in sorted(set(a) | set(b)):
+        if a.get(key) == b.get(key):
+            continue
+        if key in a and key in b:
+            lines.append(f"{key}: theirs {a[key]!s} → yours {b[key]!s}")
+            continue
+        here, other = (a, b) if key in a else (b, a)
+        if here[key] == "[]" and any(k.startswith(key + "[") for k in other):
+            continue  # an empty list where the other version has items: said by the items
+        record = _record_of(key, other)
+        if record in seen:
+            continue
+        seen.add(record)
+        if record == key and not isinstance(here[key], (dict, list)) and here[key] != "[]":
+            value = f"{here[key]!s}"
+        else:
+            value = "present"
+        theirs_text, yours_text = (value, "absent") if key in a else ("absent", value)
+        lines.append(f"{record}: theirs {theirs_text} → yours {yours_text}")
+    if len(lines) > limit:
+        lines = [*lines[:limit], f"… and {len(lines) - limit} more"]
+    return lines
 
 
 class MeetingMissing(BoardError, LookupError):

@@ -866,6 +866,19 @@ def location_url(where: str | os.PathLike[str] | None) -> str:
     return url
 
 
+def location_warning(where: str | os.PathLike[str] | None) -> str | None:
+    """The warning to show before opening a SQLite database on a network share or in a
+    folder a sync program copies (T16), naming the PostgreSQL option; None otherwise (a
+    local disk, a PostgreSQL server, a location that is not valid at all)."""
+    from crlmboard.store import location
+
+    try:
+        path = sqlite_path(location_url(where))
+    except BadLocation:
+        return None
+    return None if path is None else location.location_warning(path)
+
+
 def missing_database(path: Path, *, empty: bool = False, blank: bool = False) -> DatabaseMissing:
     """The refusal for a missing (or 0-byte, or blank) database file, naming its newest
     backup."""

@@ -18,7 +18,7 @@ def write_file_atomically(target: Path, data: bytes) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     except OSError as error:  # named as the file asked for, not a temporary one
-        raise OSError(error.errno, error.strerror, str(target)) from None
+        raise OSError(error.errno, _reason(error, target), str(target)) from None
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
@@ -27,8 +27,23 @@ def write_file_atomically(target: Path, data: bytes) -> Path:
         os.replace(temporary, target)
     except OSError as error:
         Path(temporary).unlink(missing_ok=True)
-        raise OSError(error.errno, error.strerror, str(target)) from None
+        raise OSError(error.errno, _reason(error, target), str(target)) from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
     return target
+
+
+def _reason(error: OSError, target: Path) -> str:
+    """The error's reason; for a full disk, the folder and how much room there is."""
+    if error.errno == errno.ENOSPC:
+        return f"the disk holding {target.parent} is full{_free_space(target.parent)}"
+    return str(error.strerror)
+
+
+def _free_space(folder: Path) -> str:
+    try:
+        stat = os.statvfs(folder)
+    except (OSError, AttributeError):
+        return ""
+    return f" ({stat.f_bavail * stat.f_frsize / 1e6:.1f} MB free)"

@@ -28,7 +28,7 @@ from crlmboard.services.database import Database, WriteBatch
 from crlmboard.services.evaluation import EvaluationService
 from crlmboard.store.database import Session, WriteFailed
 from crlmboard.store.meetings import MeetingRepository
-from crlmboard.store.repositories import CaseRepository
+from crlmboard.store.repositories import CaseRepository, ConflictError
 
 if TYPE_CHECKING:
     from crlmboard.interop.referrals import Referral
@@ -482,11 +482,13 @@ class Importer:
                     )
                 )
             if repository.exists(referral.mrn):
-                stored = case_to_dict(repository.get(referral.mrn))
+                # the version with the case row, before its records: a save committed
+                # meanwhile fails the version check instead of being undone
+                found, version = repository.get_with_version(referral.mrn)
+                stored = case_to_dict(found)
                 document, filled, kept = _merge(stored, referral)
                 action = "update" if filled else "unchanged"
                 fields = filled
-                version = repository.version(referral.mrn)
             else:
                 document, fields, kept = referral.document, referral.fields(), {}
                 action, version = "create", 0
@@ -539,8 +541,14 @@ class Importer:
                     summary = self.evaluation.summary(case)
                     if plan.action == "create":
                         repository.create(case, summary)
-                    else:
+                        continue
+                    try:
                         repository.update(case, version, summary)
+                    except ConflictError:
+                        raise BoardError(
+                            f"Case {plan.mrn} (row {plan.row}) changed while the file was "
+                            "being imported; nothing of the file was stored. Import it again."
+                        ) from None
                 agenda_notes, meetings = _put_on_agendas(session, repository, plans)
         except WriteFailed as error:
             raise _refused(error, "a case") from None

@@ -9,6 +9,7 @@ audit trail.  None of this writes a patient's name or MRN to the log.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -239,8 +240,18 @@ class MaintenanceService:
                     raise OutputUnwritable(f"{destination}: {error}") from None
                 raise BoardError(str(error)) from None
             except OSError as error:
-                if destination is None:
-                    raise
+                if destination is None:  # the backups folder beside the database
+                    folder = backup.backup_dir(path)
+                    why = (
+                        "the folder is read-only"
+                        if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM)
+                        else error.strerror
+                    )
+                    raise BoardError(
+                        f"No backup was made: it cannot be written into {folder} ({why}). "
+                        "Make one to a writable place with Backup to a file (crlmboard "
+                        "backup -o FILE)."
+                    ) from None
                 raise OutputUnwritable(
                     f"{destination}: the backup cannot be written there ({error.strerror})."
                 ) from None

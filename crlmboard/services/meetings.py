@@ -611,7 +611,9 @@ class ReviewService:
             raise InvalidInput([Problem(f"follow_up.{f}", msg) for f, msg in problems])
         with self.database.write() as session:
             cases = CaseRepository(session)
-            case = cases.get(mrn)
+            # the version with the case row, before its records: a save committed while
+            # this reads fails the version check below instead of being undone
+            case, version = cases.get_with_version(mrn)
             if not 0 <= review_index < len(case.reviews) or not case.reviews[review_index].signed:
                 raise InvalidInput([Problem("review", "must be a signed review of the case")])
             reviews = list(case.reviews)
@@ -619,7 +621,13 @@ class ReviewService:
                 update={"follow_up": follow_up}
             )
             updated = case.model_copy(update={"reviews": reviews})
-            cases.update(updated, cases.version(mrn), self.evaluation.summary(updated))
+            try:
+                cases.update(updated, version, self.evaluation.summary(updated))
+            except ConflictError:
+                raise BoardError(
+                    f"Case {mrn} changed while the follow-up was being recorded; nothing was "
+                    "saved. Open the case again and record the follow-up."
+                ) from None
             review_id = cases.review_id(mrn, review_index)
         return ChangeSet(cases=frozenset({mrn}), follow_ups=frozenset({review_id}))
 

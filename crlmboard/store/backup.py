@@ -574,7 +574,11 @@ def create_backup(
         fsync_path(folder)
     except SQLITE_ERRORS as error:
         temporary.unlink(missing_ok=True)
-        raise BackupFailed(f"The backup could not be made in {folder}: {error}") from None
+        full = "full" in str(error).lower()  # SQLITE_FULL: say how much room there is
+        raise BackupFailed(
+            f"The backup could not be made in {folder}: "
+            + (f"the disk is full{_free_space(folder)}" if full else str(error))
+        ) from None
     except OSError as error:
         temporary.unlink(missing_ok=True)
         raise BackupFailed(
@@ -642,7 +646,10 @@ def to_keep(
     backups: Iterable[BackupInfo], now: datetime, *, last: int = KEEP_LAST, days: int = KEEP_DAYS
 ) -> set[Path]:
     """The verified backups retention keeps: the newest `last`, the newest of each UTC day
-    of the last `days` days, and any dated after `now` (the clock may have gone back)."""
+    of the last `days` days, the newest of each of the `days` + 1 most recent days that have
+    a backup (the same count: the newest day and the `days` before it; so a clock jumping
+    forward, or a long absence, does not retire them all at once: T23), and any dated after
+    `now` (the clock may have gone back)."""
     verified = sorted(
         (b for b in backups if b.verified and b.created is not None),
         key=lambda b: b.created or now,
@@ -657,8 +664,10 @@ def to_keep(
             keep.add(b.path)
             continue
         day = b.created.astimezone(UTC).date()
-        if b.created >= cutoff and day not in seen_days:
-            seen_days.add(day)
+        if day in seen_days:
+            continue
+        seen_days.add(day)  # the newest backup of its day (newest first)
+        if b.created >= cutoff or len(seen_days) <= days + 1:
             keep.add(b.path)
     return keep
 

@@ -198,6 +198,9 @@ def read_only_url(path: Path) -> str:
     return f"sqlite:///{_read_only_uri(path)}&uri=true"
 
 
+WAL_SIZE_LIMIT = 1024 * 1024  # bytes; checkpoints happen at 1,000 pages (4 MB) as SQLite sets
+
+
 def apply_pragmas(connection: sqlite3.Connection, *, wal: bool = True) -> None:
     """The connection set-up of reliability.md, for every SQLite connection the app makes
     (pool, Alembic, backup, check): `busy_timeout` first, `foreign_keys=ON` (asserted),
@@ -213,6 +216,9 @@ def apply_pragmas(connection: sqlite3.Connection, *, wal: bool = True) -> None:
             mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
             if str(mode).lower() != "wal":
                 cursor.execute("PRAGMA journal_mode = WAL")
+        # once a checkpoint can restart the -wal (no reader holds it any more), cut it back
+        # to this size: a long reader must not leave it large all day (T11)
+        cursor.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
         cursor.execute("PRAGMA synchronous = FULL")
     finally:
         cursor.close()

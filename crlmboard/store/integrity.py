@@ -332,9 +332,10 @@ def _check_group(
         rows: Iterable[Any] = audit.raw_entries(connection, where=where)
     else:  # one group of cases, through the index on the case: bounded by the group
         stored = [sa.type_coerce(c, sa.types.NullType()).label(c.name) for c in audit.AUDIT.columns]
-        rows = connection.execute(
-            sa.select(*stored).where(where).order_by(audit.AUDIT.c.case_id, audit.AUDIT.c.seq)
-        )
+        # in the order of the trail, not case by case: a row id freed by a delete in one
+        # case and given to a new record of another (SQLite reuses the highest id) must be
+        # replayed delete-then-insert, or the record looks written outside crlmboard
+        rows = connection.execute(sa.select(*stored).where(where).order_by(audit.AUDIT.c.seq))
     for row in rows:
         case_id = row.case_id
         if int(row.seq) in unreadable_audit or case_id in damaged_cases:

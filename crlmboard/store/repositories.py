@@ -350,7 +350,13 @@ class CaseRepository:
         if before == values:
             return False
         update = sa.update(t.CaseRow).where(col(t.CaseRow.id) == found["id"])
-        self.session.execute(update.values(**values).execution_options(synchronize_session=False))
+        if version is not None:  # a save committed since the select above wins
+            update = update.where(col(t.CaseRow.version) == version)
+        done = self.session.execute(
+            update.values(**values).execution_options(synchronize_session=False)
+        )
+        if done.rowcount != 1:  # type: ignore[attr-defined]
+            return False
         changed = [k for k in values if before[k] != values[k]]
         AuditLog.of(self.session).record(
             "update",

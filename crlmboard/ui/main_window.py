@@ -49,6 +49,38 @@ from crlmboard.ui.workspace import CaseEdit, CaseWorkspace
 
 log = logging.getLogger("crlmboard.ui")
 
+ACCEPTED_LOCATIONS = "network_locations_accepted"  # setting: unsafe places opened anyway
+
+
+def confirm_location(parent: QWidget | None, where: str | None) -> bool:
+    """Before opening a SQLite database on a network share or in a sync folder: say why
+    that is unsafe, name the PostgreSQL option, and let the user cancel or open it anyway
+    (T16).  The choice is recorded (the app's settings, and the log without the path), so
+    a database opened anyway is not asked about again."""
+    warning = Door.location_warning(where)
+    if warning is None:
+        return True
+    settings = QSettings()
+    accepted = settings.value(ACCEPTED_LOCATIONS) or []
+    if isinstance(accepted, str):
+        accepted = [accepted]
+    key = str(where or "")
+    if key in accepted:
+        return True
+    answer = QMessageBox.warning(
+        parent,
+        "Database on a network location",
+        f"{warning}\n\nOpen it anyway?",
+        QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel,
+        QMessageBox.StandardButton.Cancel,
+    )
+    if answer != QMessageBox.StandardButton.Open:
+        log.info("a database on a network location was not opened (the user declined)")
+        return False
+    settings.setValue(ACCEPTED_LOCATIONS, [*accepted, key])
+    log.warning("a database on a network location was opened after the warning")
+    return True
+
 
 TITLE = "crlmboard — tumor board cases"
 
@@ -580,6 +612,8 @@ class MainWindow(QMainWindow):
     def _switch_database(self, where: str, *, create: bool = False) -> None:
         """Open another database (a new one only with `create`, File ▸ New database);
         every view reloads from it."""
+        if not confirm_location(self, where):
+            return
         self.door.open_database(
             where,
             QSettings().value("profile") or None,

@@ -555,6 +555,15 @@ class Door(QObject):
 
         self.replace_board(open_board, done, failed)
 
+    @staticmethod
+    def location_warning(where: str | None) -> str | None:
+        """The warning to show before opening a SQLite database on a network share or in
+        a sync folder (T16); None for a local disk or a PostgreSQL server.  Cheap: it
+        reads the mount table, never the database."""
+        from crlmboard.services.database import location_warning
+
+        return location_warning(where)
+
     def resume_rotation(self) -> None:
         self._submit(lambda: self.board.maintenance.resume_rotation(), None, None)
 

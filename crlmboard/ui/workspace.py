@@ -18,7 +18,6 @@ from PySide6.QtWidgets import QMessageBox, QPushButton, QTabWidget, QWidget
 
 from crlmboard.domain import models as m
 from crlmboard.domain.case import Case, ImagingTimepoint
-from crlmboard.domain.caseformat import case_to_dict
 from crlmboard.domain.engine.history import signed_engine_version
 from crlmboard.domain.engine.readmodel import EvaluationView
 from crlmboard.domain.validation import InvalidInput
@@ -50,32 +49,6 @@ def _follow_up_text(review: Any) -> str:
     from crlmboard.ui.dialogs.review_dialog import follow_up_text  # the dialog, on demand
 
     return follow_up_text(review)
-
-
-def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(data, dict):
-        out: dict[str, Any] = {}
-        for key, value in data.items():
-            out.update(_flatten(value, f"{prefix}.{key}" if prefix else key))
-        return out
-    if isinstance(data, list):
-        out = {}
-        for index, value in enumerate(data):
-            out.update(_flatten(value, f"{prefix}[{index}]"))
-        return out or {prefix: "[]"}
-    return {prefix: data}
-
-
-def differences(theirs: Case, mine: Case, limit: int = 12) -> list[str]:
-    """`path: theirs → mine` for each field where two versions of a case differ."""
-    a, b = _flatten(case_to_dict(theirs)), _flatten(case_to_dict(mine))
-    lines = []
-    for key in sorted(set(a) | set(b)):
-        if a.get(key) != b.get(key):
-            lines.append(f"{key}: theirs {a.get(key, '—')!s} → yours {b.get(key, '—')!s}")
-    if len(lines) > limit:
-        lines = [*lines[:limit], f"… and {len(lines) - limit} more"]
-    return lines
 
 
 class CaseEdit(QUndoCommand):
@@ -479,12 +452,9 @@ class CaseWorkspace(QTabWidget):
                     "This change cannot be saved",
                     "Please correct:\n" + problems_text(error.problems),
                 )
-            elif isinstance(error, CaseConflict):
-                self.door.get_case(
-                    mrn,
-                    lambda theirs: self._conflict(error, theirs, case),
-                    lambda _e: self._tell("Someone else changed this case", str(error)),
-                )
+            elif isinstance(error, CaseConflict):  # its message names both values of each field
+                self._tell("Someone else changed this case", str(error))
+                self.open_case(error.theirs.mrn)
             elif isinstance(error, BoardError):
                 self._tell("The change was not saved", str(error))
             else:
@@ -493,11 +463,6 @@ class CaseWorkspace(QTabWidget):
                 done(False)
 
         self.door.save_case(case, self.version, mrn, saved, refused, origin=self)
-
-    def _conflict(self, error: BaseException, theirs: Case, mine: Case) -> None:
-        lines = differences(theirs, mine)
-        self._tell("Someone else changed this case", f"{error}\n\n" + "\n".join(lines))
-        self.open_case(theirs.mrn)
 
     def _tell(self, title: str, text: str) -> None:
         log.info("edit refused: %s", title)

@@ -193,7 +193,7 @@ def test_cli_fhir_and_import(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert main(["import", str(DEMO / "DEMO-0002-perioperative-capox.json"), "--db", db]) == 0
     out = tmp_path / "bundle.json"
     assert main(["fhir", "DEMO-0002", "-o", str(out), "--db", db]) == 0
-    assert "wrote the mCODE bundle of DEMO-0002" in capsys.readouterr().out
+    assert "wrote the mCODE bundle to" in capsys.readouterr().out
     assert json.loads(out.read_text("utf-8"))["resourceType"] == "Bundle"
     assert main(["fhir", "DEMO-0002", "-o", "-", "--db", db]) == 0
     assert json.loads(capsys.readouterr().out)["type"] == "collection"

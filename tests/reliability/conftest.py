@@ -7,9 +7,13 @@ import queue
 import subprocess
 import sys
 import threading
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import postgres_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,3 +75,23 @@ def run_to_end(
         assert process.stderr is not None
         results.append(("".join(out), process.stderr.read()))
     return results
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[str]:
+    """The URL of a database of the test's own on the test server (CREATE DATABASE with a
+    unique name, dropped WITH (FORCE) afterwards): nothing another test leaves in the
+    server's shared database reaches it."""
+    import sqlalchemy as sa
+
+    # no pooled connection: the server may be restarted in between
+    admin = sa.create_engine(postgres_url(), isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+    name = f"crlmboard_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield sa.make_url(postgres_url()).set(database=name).render_as_string(False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()

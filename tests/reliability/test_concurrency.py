@@ -191,3 +191,54 @@ def test_a_second_app_while_another_process_holds_the_database(db_path: Path) ->
         case, version = third.cases.get_with_version("EX-0002")
         third.cases.save(case.model_copy(update={"labs": []}), version)
         assert third.cases.get("EX-0001").labs == []
+
+
+SECOND_WINDOW = """
+import sys
+from crlmboard.services import Board
+from crlmboard.services.changes import CaseConflict
+from tests.conftest import TODAY
+path = sys.argv[1]
+board = Board.open(path, clock=lambda: TODAY, exclusive=False, wait=20)
+case, version = board.cases.get_with_version("EX-0001")
+print("opened", version, flush=True)
+sys.stdin.readline()  # the other process saves meanwhile
+patient = case.patient.model_copy(update={"weight_kg": 58.25})
+try:
+    board.cases.save(case.model_copy(update={"patient": patient}), version)
+    print("saved", flush=True)
+except CaseConflict as error:
+    print("conflict", error.expected_version, error.stored_version, flush=True)
+    print(str(error).replace("\\n", " | "), flush=True)
+board.close()
+"""
+
+
+def test_the_same_case_saved_from_two_processes(db_path: Path) -> None:
+    """T8 across processes (SQLite): the second save of a case opened before the first was
+    saved is refused naming both values; the first is kept; the audit has only it."""
+    with Board.open(db_path, clock=lambda: TODAY) as board:
+        board.cases.import_path(GOLDEN / "upfront-resection.json")
+    second = child(SECOND_WINDOW, str(db_path), stdin=subprocess.PIPE)
+    assert second.stdout is not None and second.stdin is not None
+    opened = second.stdout.readline().split()
+    assert opened[0] == "opened", opened
+    with Board.open(db_path, clock=lambda: TODAY, exclusive=False, wait=20) as first:
+        case, version = first.cases.get_with_version("EX-0001")
+        assert version == int(opened[1])
+        patient = case.patient.model_copy(update={"weight_kg": 63.5})
+        first.cases.save(case.model_copy(update={"patient": patient}), version)
+    second.stdin.write("go\n")
+    second.stdin.flush()
+    ((out, err),) = run_to_end([second])
+    assert second.returncode == 0, err
+    assert f"conflict {version} {version + 1}" in out, out
+    assert "patient.weight_kg: theirs 63.5 → yours 58.25" in out
+    with Board.open(db_path, clock=lambda: TODAY) as board:
+        assert board.cases.get("EX-0001").patient.weight_kg == 63.5
+        weights = [
+            e.after["weight_kg"]
+            for e in board.maintenance.case_history("EX-0001")
+            if e.action == "update" and e.after and "weight_kg" in e.after
+        ]
+        assert weights == [63.5]

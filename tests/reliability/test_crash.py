@@ -302,3 +302,57 @@ def test_sigkill_right_after_the_restore_swap_keeps_the_restore_audited(
             t: h for t, h in expected.items() if t != "audit_event"
         }
     assert any(b.reason == "before restore" for b in store_backup.list_backups(path))
+
+
+EXPORT_KILLED = """
+import os, signal, sys
+database, target, where = sys.argv[1], sys.argv[2], sys.argv[3]
+real_fsync, real_replace = os.fsync, os.replace
+
+def die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+def fsync(fd):
+    if where == "writing":  # the temporary file is written but not yet on disk
+        die()
+    return real_fsync(fd)
+
+def replace(source, destination):
+    if str(destination) == target and where == "before-rename":
+        die()
+    real_replace(source, destination)
+    if str(destination) == target and where == "after-rename":
+        die()
+
+os.fsync, os.replace = fsync, replace
+from crlmboard.services import Board
+from tests.conftest import TODAY
+with Board.open(database, clock=lambda: TODAY, exclusive=False) as board:
+    board.reports.write_case_summary("EX-0001", target)
+print("not killed", flush=True)
+"""
+
+
+@pytest.mark.parametrize("where", ["writing", "before-rename", "after-rename"])
+def test_sigkill_during_a_pdf_export(tmp_path: Path, where: str) -> None:
+    """T4, PDF half: killed while writing the case summary over an older PDF, the target is
+    the old file or the whole new one (it opens, and its last page says "n of n")."""
+    import subprocess
+
+    from pypdf import PdfReader
+
+    path = tmp_path / "board.sqlite3"
+    target = tmp_path / "exports" / "summary.pdf"
+    with Board.open(path, clock=lambda: TODAY) as board:
+        board.cases.import_path(GOLDEN)
+        board.reports.write_case_summary("EX-0002", target)  # the older file
+    process = child(EXPORT_KILLED, str(path), str(target), where)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == -signal.SIGKILL, (out, err)
+    pages = len(PdfReader(target).pages)
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(target), "-"], capture_output=True, check=True
+    ).stdout.decode("utf-8")
+    assert f"page {pages} of {pages}" in text
+    expected = "EX-0001" if where == "after-rename" else "EX-0002"
+    assert expected in text and ({"EX-0001", "EX-0002"} - {expected}).pop() not in text

@@ -137,3 +137,61 @@ def test_nothing_touches_the_network(tmp_path: Path, monkeypatch: pytest.MonkeyP
     finally:
         board.close()
     assert attempts == []
+
+
+def test_no_names_in_temporary_files_or_output_of_the_pdfs(
+    tmp_path: Path,
+    upfront: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """T35, the rest: the meeting pack, the case PDF, the letter and the case file written
+    by the command line (one to a folder that cannot be written) leave nothing in the
+    temporary folder, nothing beside the files written, and no name or MRN in what the
+    commands print or log."""
+    import os
+    import tempfile
+    from datetime import timedelta
+
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temporary))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR again
+    db = str(tmp_path / "board.sqlite3")
+    out = tmp_path / "out"
+    out.mkdir()
+    assert main(["init", "--db", db]) == 0
+    assert main(["import", str(sentinel_case(upfront, tmp_path)), "--db", db]) == 0
+    capsys.readouterr()  # the import lists what it imported, as asked
+    day = TODAY - timedelta(days=1)
+    with Board.open(db, clock=lambda: TODAY) as board:
+        meeting = board.meetings.create(day).meeting_id
+        board.meetings.add_to_agenda(meeting, MRN, "Resect first?")
+    blocked = tmp_path / "a-file"  # a "folder" that is a file: the pack cannot go there
+    blocked.write_text("not a folder", "utf-8")
+    commands = [
+        ["meeting-pack", day.isoformat(), "-o", str(out / "pack.pdf")],
+        ["pdf", MRN, "-o", str(out / "summary.pdf")],
+        ["letter", MRN, "--review", "1", "-o", str(out / "letter.pdf")],
+        ["export", MRN, "-o", str(out / "case.json")],
+        ["meeting-pack", day.isoformat(), "-o", str(blocked / "pack.pdf")],  # refused
+        ["check", "-q"],
+    ]
+    outputs = []
+    for command in commands:
+        code = main([*command, "--db", db])
+        outputs.append(capsys.readouterr())
+        assert code == (2 if blocked.name in command[-1] else 0), outputs[-1]
+    assert (out / "pack.pdf").read_bytes().startswith(b"%PDF")
+    assert sorted(p.name for p in out.iterdir()) == [
+        "case.json",
+        "letter.pdf",
+        "pack.pdf",
+        "summary.pdf",
+    ]  # nothing half-written or temporary beside them
+    assert list(temporary.iterdir()) == []  # nothing left in the temporary folder
+    for captured in outputs:
+        assert_clean(captured.out + captured.err, "command output")
+    log_dir = Path(os.environ["CRLMBOARD_LOG_DIR"])
+    for path in log_dir.glob("*") if log_dir.exists() else []:
+        assert_clean(path.read_text("utf-8", errors="replace"), str(path))

@@ -83,3 +83,43 @@ def test_a_database_left_with_a_wal_on_a_read_only_mount_names_the_folder(
     assert main(["list", "--db", str(db)]) == 2
     err = capsys.readouterr().err
     assert str(medium) in err and "read-only" in err and "Traceback" not in err
+
+
+def test_every_change_is_refused_on_a_read_only_mount_with_a_leftover_shm(
+    medium: Path,
+) -> None:
+    """T13 with an -shm left beside the file (run with and without one: the test above has
+    none): the database opens read-only and every kind of change — a save, an import, a new
+    meeting, an agenda entry, a sign-off, a backup — is refused naming the reason; the
+    file's bytes never change."""
+    from datetime import timedelta
+
+    db = medium / "board.sqlite3"
+    with Board.open(db, clock=lambda: TODAY) as board:
+        assert board.cases.import_path(GOLDEN).ok
+        meeting = board.meetings.create(TODAY - timedelta(days=1)).meeting_id
+        board.meetings.add_to_agenda(meeting, "EX-0001", "Resect first?")
+    shutil.rmtree(medium / "backups")
+    Path(f"{db}-shm").write_bytes(b"\0" * 32768)  # left by a reader that did not clean up
+    read_only(medium)
+    before = sha256(db)
+    with Board.open(db, clock=lambda: TODAY, create=False) as board:
+        assert board.read_only
+        case, version = board.cases.get_with_version("EX-0001")
+        draft = board.reviews.start(meeting, "EX-0001")
+        attempts = {
+            "save": lambda: board.cases.save(case, version),
+            "import": lambda: board.cases.import_text(
+                (GOLDEN / "upfront-resection.json").read_text("utf-8"), replace=True
+            ),
+            "meeting": lambda: board.meetings.create(TODAY),
+            "agenda": lambda: board.meetings.add_to_agenda(meeting, "EX-0002", "Chemo?"),
+            "sign": lambda: board.reviews.sign(draft, recommendation=None, decision="Resect"),
+            "backup": lambda: board.maintenance.backup(),
+        }
+        for name, attempt in attempts.items():
+            with pytest.raises(BoardError, match=r"(?i)read-only") as refused:
+                attempt()
+            assert "Traceback" not in str(refused.value), name
+        assert board.cases.get_with_version("EX-0001") == (case, version)
+    assert sha256(db) == before

@@ -197,6 +197,18 @@ def test_hebrew_japanese_and_korean_names(tmp_path: Path) -> None:
         assert name in text, name
 
 
+def test_a_character_no_font_draws_is_printed_as_its_code_point(tmp_path: Path) -> None:
+    """A name never loses a character on paper: one that no shipped font draws (an emoji,
+    Devanagari) is printed as its code point instead of vanishing (it vanished before)."""
+    data = load(GOLDEN / "upfront-resection.json")
+    data["patient"]["family_name"] = "Test\U0001f469"
+    data["patient"]["given_name"] = "मीना"
+    case = case_from_dict(data, TODAY)
+    text = pdftotext(case_summary_pdf(case, evaluation_of(case)), tmp_path)
+    assert "TEST[U+1F469]" in text
+    assert "[U+092E][U+0940][U+0928][U+093E]" in text
+
+
 def test_every_font_is_embedded_truetype() -> None:
     case = demo_case("0007")
     pdf = case_summary_pdf(case, evaluation_of(case))

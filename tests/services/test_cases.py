@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from crlmboard.domain.caseformat import normalised
+from crlmboard.domain.caseformat import case_to_dict, normalised
 from crlmboard.domain.validation import InvalidInput
 from crlmboard.services import Board
 from crlmboard.services.cases import CaseConflict, CaseNotFound
@@ -93,9 +94,40 @@ def test_save_checks_the_version(board: Board) -> None:
     assert saved.changes.cases == {"EX-0001"}
     theirs = case.model_copy(deep=True)
     theirs.patient.given_name = "Ada Theirs"
-    with pytest.raises(CaseConflict, match="changed by someone else"):
+    with pytest.raises(CaseConflict, match="changed by someone else") as refused:
         board.cases.save(theirs, version)
     assert board.cases.get("EX-0001").patient.given_name == "Ada Mine"
+    # The refusal names both values (the stored one and the refused one) and both versions.
+    conflict = refused.value
+    assert (conflict.expected_version, conflict.stored_version) == (version, version + 1)
+    assert conflict.theirs.patient.given_name == "Ada Mine"
+    assert conflict.mine.patient.given_name == "Ada Theirs"
+    assert "patient.given_name: theirs Ada Mine → yours Ada Theirs" in str(conflict)
+    assert f"you opened version {version}; it is now version {version + 1}" in str(conflict)
+
+
+def test_a_conflict_with_a_sign_off_names_the_stored_value_and_the_new_review(
+    board: Board,
+) -> None:
+    """A save refused because someone signed a review of the case meanwhile: the message
+    names the stored weight (still the file's whole number) and the added review as one
+    line, not as a hundred of its fields (found by the department test)."""
+    board.cases.import_path(GOLDEN / "upfront-resection.json")
+    meeting = board.meetings.create(board.today() - timedelta(days=1)).meeting_id
+    board.meetings.add_to_agenda(meeting, "EX-0001", "Resect first?")
+    case, version = board.cases.get_with_version("EX-0001")
+    draft = board.reviews.start(meeting, "EX-0001")
+    board.reviews.sign(draft, recommendation=None, decision="Resect")
+    mine = case.model_copy(deep=True)
+    mine.patient.weight_kg = 58.25
+    with pytest.raises(CaseConflict) as refused:
+        board.cases.save(mine, version)
+    conflict = refused.value
+    assert conflict.differences == [
+        f"patient.weight_kg: theirs {case_to_dict(case)['patient']['weight_kg']} → yours 58.25",
+        "reviews[0]: theirs present → yours absent",
+    ]
+    assert board.cases.get("EX-0001").patient.weight_kg == case.patient.weight_kg
 
 
 def test_save_refuses_an_invalid_case(board: Board) -> None:
