@@ -51,7 +51,8 @@ class MainWindow(QMainWindow):
         self._profile = QSettings().value("profile") or None  # the profile file in force
         self._keep: tuple[str, int] = ("", 0)  # the open case and its row, while reading
         self.user = user
-        self.setWindowTitle("crlmboard — tumor board cases")
+        # "[*]": the modified flag's place (set while the open case has changes not saved)
+        self.setWindowTitle("crlmboard — tumor board cases[*]")
         self.undo_stack = QUndoStack(self)
         self.model = CaseListModel(self.door, self)
 
@@ -100,6 +101,7 @@ class MainWindow(QMainWindow):
 
         self.workspace = CaseWorkspace(self.door, self.undo_stack)
         self.workspace.rule_requested.connect(self.show_rule_catalogue)
+        self.workspace.modified_changed.connect(self.setWindowModified)
         self._add_timeline_tab()
 
         self.splitter = QSplitter()
@@ -263,7 +265,11 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Backup now", self.backup_now, "Ctrl+Shift+B")
         self._action(file_menu, "Res&tore a backup…", self.restore_backup)
         file_menu.addSeparator()
-        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        quit_action = self._action(file_menu, "&Quit", self.close)
+        # Ctrl+Q where the platform names no quit key (Windows, a bare X server)
+        quit_action.setShortcuts(
+            QKeySequence.keyBindings(QKeySequence.StandardKey.Quit) or [QKeySequence("Ctrl+Q")]
+        )
 
         edit_menu = bar.addMenu("&Edit")
         undo = self.undo_stack.createUndoAction(self, "&Undo")
@@ -319,8 +325,25 @@ class MainWindow(QMainWindow):
         if mrn and (self.workspace.case is None or self.workspace.case.mrn != mrn):
             self.open_case(str(mrn))
 
-    def open_case(self, mrn: str) -> None:
+    def open_case(self, mrn: str) -> bool:
+        """Open another case, after asking about changes not saved in the open one
+        (`CaseWorkspace.confirm_leave`); False (and the list back on the open case) when
+        the user stays."""
+        shown = self.workspace.case
+        if shown is not None and shown.mrn != mrn and not self.workspace.confirm_leave():
+            self._show_open_case_in_list()
+            return False
         self.workspace.open_case(mrn)
+        return True
+
+    def _show_open_case_in_list(self) -> None:
+        """The list's selection back on the open case (after the user chose to stay)."""
+        shown = self.workspace.case
+        row = self.model.cached_row_of(shown.mrn) if shown is not None else None
+        if row is None:
+            self.table.clearSelection()
+        else:
+            self.table.selectRow(row)
 
     def select_case(self, mrn: str) -> None:
         """Show a case in the list (clearing a filter that hides it) and open it."""
@@ -341,6 +364,9 @@ class MainWindow(QMainWindow):
 
         def show(row: int | None) -> None:
             shown = self.workspace.case
+            if shown is not None and shown.mrn != mrn and not self.workspace.confirm_leave():
+                self._show_open_case_in_list()
+                return
             if row is not None:
                 self.table.selectRow(row)  # opens the case when the selection moves to it
                 self.table.scrollTo(self.model.index(row, 0))
@@ -384,6 +410,8 @@ class MainWindow(QMainWindow):
     def _switch_database(self, where: str, *, create: bool = False) -> None:
         """Open another database (a new one only with `create`, File ▸ New database);
         every view reloads from it."""
+        if not self.workspace.confirm_leave():
+            return
         self.door.open_database(
             where,
             QSettings().value("profile") or None,
@@ -628,6 +656,8 @@ class MainWindow(QMainWindow):
             dialog = RestoreDialog(backups, self)
             if not dialog.exec() or dialog.chosen() is None:
                 return
+            if not self.workspace.confirm_leave():  # the restore replaces the open case
+                return
             self.door.restore(
                 dialog.chosen().path, QSettings().value("profile") or None, restored, failed
             )
@@ -667,6 +697,9 @@ class MainWindow(QMainWindow):
 
     def new_case(self) -> None:
         from crlmboard.ui.dialogs.record_dialog import RecordDialog
+
+        if not self.workspace.confirm_leave():  # the new case opens in its place
+            return
 
         dialog = RecordDialog(
             m.Patient,
@@ -767,6 +800,10 @@ class MainWindow(QMainWindow):
             self.table.horizontalHeader().restoreState(columns)
 
     def closeEvent(self, event: Any) -> None:
+        # File ▸ Quit (Ctrl+Q) closes the window too: one place asks about unsaved changes
+        if not self.workspace.confirm_leave():
+            event.ignore()
+            return
         self._midnight.stop()
         # what is queued is done first; then the database is closed (backed up if changed)
         self.door.stop(close_board=True)
