@@ -13,6 +13,11 @@ import pytest
 from crlmboard.domain.validation import InvalidInput
 from crlmboard.services import Board
 from tests.conftest import GOLDEN, Calendar, postgres_url, turn_to
+from tests.services.test_identity_postgres import (  # the department's users, by role
+    Department,
+    _refused,
+    department,  # noqa: F401
+)
 
 pytestmark = pytest.mark.db
 
@@ -47,7 +52,17 @@ def meeting(board: Board) -> int:
     return found
 
 
-def test_a_draft_is_kept_until_signed_and_audited(board: Board) -> None:
+@pytest.fixture
+def file_board(tmp_path: Path) -> Iterator[Board]:
+    """SQLite (on PostgreSQL a signature needs a clinician's password: the department test
+    below signs there)."""
+    with Board.open(tmp_path / "board.sqlite3", clock=Calendar()) as opened:
+        opened.cases.import_path(GOLDEN)
+        yield opened
+
+
+def test_a_draft_is_kept_until_signed_and_audited(file_board: Board) -> None:
+    board = file_board
     first = meeting(board)
     assert board.reviews.draft(first, "EX-0001") is None
     board.reviews.save_draft(first, "EX-0001", TYPED)
@@ -63,7 +78,7 @@ def test_a_draft_is_kept_until_signed_and_audited(board: Board) -> None:
     assert started.saved == draft
     report = board.maintenance.check()
     assert report.ok, report.problems
-    board.reviews.sign(started, signer="Dr A", recommendation=None, decision="Resect.")
+    board.reviews.sign(started, recommendation=None, decision="Resect.")
     assert board.reviews.draft(first, "EX-0001") is None
     history = board.maintenance.case_history("EX-0001")
     assert [e.action for e in history if e.table == "review_draft"] == [
@@ -75,21 +90,18 @@ def test_a_draft_is_kept_until_signed_and_audited(board: Board) -> None:
     assert report.ok, report.problems
 
 
-def test_an_amendment_has_its_own_draft(board: Board) -> None:
+def test_an_amendment_has_its_own_draft(file_board: Board) -> None:
+    board = file_board
     first = meeting(board)
     turn_to(board, "2026-12-01")
-    board.reviews.sign(
-        board.reviews.start(first, "EX-0001"), signer="Dr A", recommendation=None, decision="A"
-    )
+    board.reviews.sign(board.reviews.start(first, "EX-0001"), recommendation=None, decision="A")
     index = len(board.cases.get("EX-0001").reviews) - 1
     board.reviews.save_draft(first, "EX-0001", {"decision": "Amended"}, amends=index)
     assert board.reviews.draft(first, "EX-0001") is None
     amended = board.reviews.draft(first, "EX-0001", amends=index)
     assert amended is not None and amended.decision == "Amended"
     assert board.reviews.start(first, "EX-0001", index).saved == amended
-    board.reviews.amend(
-        "EX-0001", index, first, signer="Dr A", recommendation=None, decision="Amended"
-    )
+    board.reviews.amend("EX-0001", index, first, recommendation=None, decision="Amended")
     assert board.reviews.draft(first, "EX-0001", amends=index) is None
 
 
@@ -128,3 +140,40 @@ def test_drafts_are_in_backups(tmp_path: Path) -> None:
     finally:
         connection.close()
     assert rows == [(TYPED["decision"],)]
+
+
+@pytest.mark.postgres
+def test_on_postgresql_drafts_are_the_signers_and_hidden_from_viewers(
+    department: Department,  # noqa: F811
+) -> None:
+    with department.clinician.open() as board:
+        board.reviews.save_draft(department.meeting, "EX-0001", TYPED)
+        draft = board.reviews.draft(department.meeting, "EX-0001")
+        assert draft is not None and draft.decision == TYPED["decision"]
+        started = board.reviews.start(department.meeting, "EX-0001")
+        assert started.saved == draft
+        report = board.maintenance.check()
+        assert report.ok, report.problems
+        board.reviews.save_draft(department.meeting, "EX-0002", TYPED)
+        board.reviews.sign(
+            board.reviews.start(department.meeting, "EX-0002"),
+            recommendation=None,
+            decision="Resect.",
+            password=department.clinician.password,
+        )
+        assert board.reviews.draft(department.meeting, "EX-0002") is None
+    for login in (department.viewer, department.admin):
+        engine = login.engine()
+        try:
+            text = _refused(engine, "SELECT decision FROM review_draft")
+            assert "permission denied" in text, login.name
+        finally:
+            engine.dispose()
+    with department.coordinator.open() as board:  # an agenda item goes with its draft
+        agenda = board.meetings.get(department.meeting).agenda
+        (entry,) = [e for e in agenda if e.mrn == "EX-0001"]
+        board.meetings.remove_from_agenda(entry.id)
+    with department.clinician.open() as board:
+        assert board.reviews.draft(department.meeting, "EX-0001") is None
+        history = board.maintenance.case_history("EX-0001")
+        assert [e.action for e in history if e.table == "review_draft"] == ["insert", "delete"]

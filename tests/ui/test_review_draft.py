@@ -47,7 +47,7 @@ def meeting_id(db_path: Path) -> int:
 @pytest.fixture
 def window(qtbot: QtBot, db_path: Path, meeting_id: int) -> Iterator[MainWindow]:
     board = open_board(db_path)
-    shown = MainWindow(board, user="coordinator")
+    shown = MainWindow(board)
     qtbot.addWidget(shown)
     shown.show()
     yield shown
@@ -130,7 +130,7 @@ def test_the_draft_is_stored_as_one_types_and_survives_a_crash(
     qtbot: QtBot, db_path: Path, meeting_id: int
 ) -> None:
     board = open_board(db_path)
-    window = MainWindow(board, user="coordinator")
+    window = MainWindow(board)
     window.show()
     started: list[Any] = []
     window.door.start_review(meeting_id, "EX-0001", started.append)
@@ -147,7 +147,7 @@ def test_the_draft_is_stored_as_one_types_and_survives_a_crash(
     board.close()
 
     board = open_board(db_path)
-    window = MainWindow(board, user="coordinator")
+    window = MainWindow(board)
     qtbot.addWidget(window)
     shown: dict[str, str] = {}
 
@@ -209,7 +209,6 @@ def test_signing_deletes_the_draft(
 
     def sign(dialog: ReviewDialog) -> None:
         type_review(qtbot, dialog)
-        dialog.signer_edit.setText("Dr Hepato")
         dialog.accept()
 
     on_review(sign)

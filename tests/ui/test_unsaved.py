@@ -31,7 +31,7 @@ def window(qtbot: QtBot, db_path: Path) -> Iterator[MainWindow]:
     """A window on a file of its own (the tests reopen the file after the window closed)."""
     board = Board.open(db_path, clock=Calendar())
     board.cases.import_path(GOLDEN)
-    shown = MainWindow(board, user="coordinator")
+    shown = MainWindow(board)
     qtbot.addWidget(shown)
     shown.show()
     shown.activateWindow()

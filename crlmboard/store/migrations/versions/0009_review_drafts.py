@@ -9,8 +9,10 @@ recommendation, decision, rationale, next review date and action rows as typed a
 attendees ticked present, so that Esc, a closed window or a crash never loses a typed
 decision.  A draft is deleted when its review is signed or the user discards it, and goes
 with its agenda item.  Drafts are patient data: written with audit rows like every clinical
-record, and on PostgreSQL readable and writable by the roles that sign reviews
-(`crlmboard_clinician`, migration 0007) when those roles exist.
+record.  On PostgreSQL (when migration 0007's group roles exist) the roles that sign
+reviews (`crlmboard_clinician`) read and write them; coordinators may read and delete them,
+because removing an agenda item or a meeting removes its drafts with audit rows (a cascade
+would leave the trail describing a draft that is gone).  Viewers and admins do not see them.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ branch_labels = None
 depends_on = None
 
 SIGNERS = "crlmboard_clinician"
+AGENDA_KEEPERS = "crlmboard_coordinator"
 
 
 def upgrade() -> None:
@@ -33,7 +36,7 @@ def upgrade() -> None:
         sa.Column("decision", sa.String(length=10000), nullable=True),
         sa.Column("rationale", sa.String(length=10000), nullable=True),
         sa.Column("next_review", sa.String(length=40), nullable=True),
-        sa.Column("saved_at", sa.DateTime(), nullable=True),
+        sa.Column("saved_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("agenda_item_id", sa.Integer(), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=False),
@@ -57,7 +60,7 @@ def upgrade() -> None:
     op.create_index(op.f("ix_review_draft_case_id"), "review_draft", ["case_id"])
     op.create_index("ix_review_draft_item_amends", "review_draft", ["agenda_item_id", "amends"])
     if op.get_bind().dialect.name == "postgresql":
-        # the signers' rights, when the roles of migration 0007 are there
+        # the rights, when the roles of migration 0007 are there
         op.execute(
             f"""
             DO $$
@@ -66,11 +69,15 @@ def upgrade() -> None:
                 GRANT SELECT, INSERT, UPDATE, DELETE ON review_draft TO {SIGNERS};
                 GRANT USAGE, SELECT ON SEQUENCE review_draft_id_seq TO {SIGNERS};
               END IF;
+              IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{AGENDA_KEEPERS}') THEN
+                GRANT SELECT, DELETE ON review_draft TO {AGENDA_KEEPERS};
+              END IF;
             END $$"""
         )
 
 
 def downgrade() -> None:
+    # (dropping the table drops its grants)
     op.drop_index("ix_review_draft_item_amends", table_name="review_draft")
     op.drop_index(op.f("ix_review_draft_case_id"), table_name="review_draft")
     op.drop_table("review_draft")
