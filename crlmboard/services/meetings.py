@@ -494,7 +494,7 @@ class ReviewService:
         amends: int | None = None,
     ) -> ChangeSet:
         """Keep what was typed in a review not signed yet (an empty draft removes the
-        stored one).  Audited; no view needs to read anything again."""
+        stored one).  Audited; no view reads anything again for it."""
         draft = _validated(ReviewDraftText, {**fields, "saved_at": self.now()}, "draft")
         with self.database.write() as session:
             meetings = MeetingRepository(session)
@@ -503,14 +503,15 @@ class ReviewService:
                 meetings.delete_draft(item, amends)
             else:
                 meetings.save_draft(item, amends, draft)
-        return ChangeSet()
+        return ChangeSet(drafts=frozenset({item}))
 
     def discard_draft(self, meeting_id: int, mrn: str, amends: int | None = None) -> ChangeSet:
         """Remove the draft of a review (the user discarded it)."""
         with self.database.write() as session:
             meetings = MeetingRepository(session)
-            meetings.delete_draft(self._item(meetings, meeting_id, mrn), amends)
-        return ChangeSet()
+            item = self._item(meetings, meeting_id, mrn)
+            removed = meetings.delete_draft(item, amends)
+        return ChangeSet(drafts=frozenset({item} if removed else ()))
 
     @property
     def needs_password(self) -> bool:
