@@ -22,6 +22,7 @@ from crlmboard.domain.models import (
     ReviewAction,
     ReviewFields,
     Text,
+    UtcTime,
     info,
 )
 
@@ -82,6 +83,44 @@ class AgendaItem(Record):
 
 
 Meeting.model_rebuild()
+
+
+class ReviewDraftFields(Record):
+    """A review being written and not signed yet, as typed: kept (stored) until it is
+    signed or discarded, so that Esc, a closed window or a crash never loses a typed
+    decision.  Dates and action rows stay as typed; they are checked when it is signed."""
+
+    recommendation: Text | None = info("Recommendation", max_length=40)
+    decision: Text | None = info("Decision", max_length=10000)
+    rationale: Text | None = info("Rationale", max_length=10000)
+    next_review: Text | None = info("Next review", max_length=40)
+    saved_at: UtcTime | None = info("Draft saved at")
+
+
+class DraftAction(Record):
+    """An action row of a draft, as typed (its due date too)."""
+
+    text: Text | None = info("Action", max_length=2000)
+    owner: Text | None = info("Owner", max_length=200)
+    due: Text | None = info("Due", max_length=40)
+
+
+class ReviewDraftText(ReviewDraftFields):
+    """A draft with its action rows and the attendees ticked present."""
+
+    actions: list[DraftAction] = PydanticField(default_factory=list)
+    attendees: list[Attendee] = PydanticField(default_factory=list)
+
+    def empty(self) -> bool:
+        """Nothing typed (a draft of nothing is not kept)."""
+        return not (
+            self.recommendation
+            or (self.decision or "").strip()
+            or (self.rationale or "").strip()
+            or (self.next_review or "").strip()
+            or any(a.text or a.owner or a.due for a in self.actions)
+            or self.attendees
+        )
 
 
 def signing_too_early(meeting_date: date, today: date) -> str:

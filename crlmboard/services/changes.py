@@ -34,7 +34,8 @@ class ChangeSet:
     ids; `reviews` are the record ids of reviews signed; `follow_ups` are the record ids of
     the reviews whose follow-up was recorded; `settings` names the settings changed
     ("profile", "user", "backup_rotation", "mrn_system"); `everything` says the whole database was
-    replaced (restore, demo) and every view must reload.
+    replaced (restore, demo) and every view must reload; `drafts` are the agenda items whose
+    review draft was stored or removed (no view reads anything again for it).
     """
 
     cases: frozenset[str] = field(default_factory=frozenset)
@@ -43,6 +44,7 @@ class ChangeSet:
     follow_ups: frozenset[int] = field(default_factory=frozenset)
     settings: frozenset[str] = field(default_factory=frozenset)
     everything: bool = False
+    drafts: frozenset[int] = field(default_factory=frozenset)
 
     def __or__(self, other: ChangeSet) -> ChangeSet:
         return ChangeSet(
@@ -52,6 +54,7 @@ class ChangeSet:
             self.follow_ups | other.follow_ups,
             self.settings | other.settings,
             self.everything or other.everything,
+            self.drafts | other.drafts,
         )
 
     @property
@@ -63,6 +66,7 @@ class ChangeSet:
             or self.follow_ups
             or self.settings
             or self.everything
+            or self.drafts
         )
 
     @classmethod

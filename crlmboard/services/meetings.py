@@ -32,6 +32,7 @@ from crlmboard.domain.meeting import (
     Meeting,
     MeetingFields,
     Review,
+    ReviewDraftText,
     signing_too_early,
 )
 from crlmboard.domain.models import Attendee, FollowUp, ReviewAction, Strategy
@@ -425,6 +426,8 @@ class ReviewDraft:
     entry: AgendaEntry
     case: Case
     evaluation: dict[str, Any]
+    saved: ReviewDraftText | None = None  # what was typed before and not signed
+    amends: int | None = None  # the signed review an amendment corrects
 
 
 class ReviewService:
@@ -450,14 +453,66 @@ class ReviewService:
         """Who signs: the session user on PostgreSQL, the OS account on SQLite."""
         return current_identity(self.database)
 
-    def start(self, meeting_id: int, mrn: str) -> ReviewDraft:
-        """Open a case's review at a meeting: its evaluation as of the meeting date."""
+    def start(self, meeting_id: int, mrn: str, amends: int | None = None) -> ReviewDraft:
+        """Open a case's review at a meeting (an amendment of review `amends`): its
+        evaluation as of the meeting date, and the draft typed before if one is stored."""
         meeting = self.meetings.get(meeting_id)
         entry = next((e for e in meeting.agenda if e.mrn == mrn and e.status != "held"), None)
         if entry is None:
             raise MeetingMissing(f"Case {mrn} is not on the agenda of this meeting.")
         case = self.cases.get(mrn)
-        return ReviewDraft(meeting, entry, case, self.evaluation.document(case, meeting.date))
+        with self.database.read() as session:
+            saved = MeetingRepository(session).draft(entry.id, amends)
+        return ReviewDraft(
+            meeting, entry, case, self.evaluation.document(case, meeting.date), saved, amends
+        )
+
+    # -- drafts: what was typed and not signed yet --------------------------------------
+
+    def _item(self, meetings: MeetingRepository, meeting_id: int, mrn: str) -> int:
+        """The agenda item a review of `mrn` at a meeting is written at."""
+        for entry in meetings.agenda(meeting_id):
+            if entry.mrn == mrn and entry.status != "held":
+                return entry.id
+        raise MeetingMissing(f"Case {mrn} is not on the agenda of this meeting.")
+
+    def draft(self, meeting_id: int, mrn: str, amends: int | None = None) -> ReviewDraftText | None:
+        """The stored draft of a case's review at a meeting (of an amendment of review
+        `amends`), or None."""
+        with self.database.read() as session:
+            meetings = MeetingRepository(session)
+            try:
+                item = self._item(meetings, meeting_id, mrn)
+            except MeetingMissing:
+                return None
+            return meetings.draft(item, amends)
+
+    def save_draft(
+        self,
+        meeting_id: int,
+        mrn: str,
+        fields: dict[str, Any],
+        amends: int | None = None,
+    ) -> ChangeSet:
+        """Keep what was typed in a review not signed yet (an empty draft removes the
+        stored one).  Audited; no view reads anything again for it."""
+        draft = _validated(ReviewDraftText, {**fields, "saved_at": self.now()}, "draft")
+        with self.database.write() as session:
+            meetings = MeetingRepository(session)
+            item = self._item(meetings, meeting_id, mrn)
+            if draft.empty():
+                meetings.delete_draft(item, amends)
+            else:
+                meetings.save_draft(item, amends, draft)
+        return ChangeSet(drafts=frozenset({item}))
+
+    def discard_draft(self, meeting_id: int, mrn: str, amends: int | None = None) -> ChangeSet:
+        """Remove the draft of a review (the user discarded it)."""
+        with self.database.write() as session:
+            meetings = MeetingRepository(session)
+            item = self._item(meetings, meeting_id, mrn)
+            removed = meetings.delete_draft(item, amends)
+        return ChangeSet(drafts=frozenset({item} if removed else ()))
 
     @property
     def needs_password(self) -> bool:
@@ -570,6 +625,7 @@ class ReviewService:
             item = meetings.item(draft.entry.id)
             if amends is None or item.review_id is None:
                 meetings.update_item(draft.entry.id, status="discussed", review_id=review_id)
+            meetings.delete_draft(draft.entry.id, amends)  # signed: the draft has served
         return SignedReview(
             draft.case.mrn,
             index,
@@ -584,7 +640,7 @@ class ReviewService:
     def amend(self, mrn: str, review_index: int, meeting_id: int, **fields: Any) -> SignedReview:
         """A new signed review that corrects review `review_index` (which stays as it was),
         signed the same way."""
-        draft = self.start(meeting_id, mrn)
+        draft = self.start(meeting_id, mrn, review_index)
         return self.sign(draft, amends=review_index, **fields)
 
     def set_follow_up(

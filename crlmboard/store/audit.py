@@ -71,6 +71,7 @@ AUDITED_TABLES: dict[str, type[SQLModel]] = {
         t.MeetingAttendeeRow,
         t.AgendaItemRow,
         t.ReviewFollowUpRow,
+        t.ReviewDraftRow,
     )
 }
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from crlmboard.domain.meeting import MeetingFields
+from crlmboard.domain.meeting import MeetingFields, ReviewDraftFields, ReviewDraftText
 from crlmboard.domain.models import Attendee
 from crlmboard.domain.trusted import construct
 from crlmboard.store import tables as t
@@ -348,6 +348,11 @@ class MeetingRepository:
 
     def remove_item(self, item_id: int) -> None:
         row = self.item(item_id)
+        # a review being written there goes with its agenda item (first: the foreign key)
+        for draft in self._drafts(item_id, None, every=True):
+            self.audit.deleted(t.ReviewDraftRow, draft, draft.case_id)
+            self.session.delete(draft)
+        self.session.flush()
         self.audit.deleted(t.AgendaItemRow, row, row.case_id)
         self.session.delete(row)
         self.session.flush()
@@ -363,6 +368,72 @@ class MeetingRepository:
         self.session.delete(row)
         self.session.flush()
         self.audit.flush()
+
+    # -- drafts of reviews -------------------------------------------------------------
+
+    def _drafts(
+        self, item_id: int, amends: int | None, *, every: bool = False
+    ) -> list[t.ReviewDraftRow]:
+        """The drafts at an agenda item (of a review when `amends` is None, of an amendment
+        of review `amends`; all of them with `every`), oldest first."""
+        query = sa.select(t.ReviewDraftRow).where(col(t.ReviewDraftRow.agenda_item_id) == item_id)
+        if not every:
+            found = col(t.ReviewDraftRow.amends)
+            query = query.where(found.is_(None) if amends is None else found == amends)
+        return list(self.session.execute(query.order_by(col(t.ReviewDraftRow.id))).scalars())
+
+    def draft(self, item_id: int, amends: int | None) -> ReviewDraftText | None:
+        """The stored draft of a review (or of an amendment) at an agenda item."""
+        rows = self._drafts(item_id, amends)
+        if not rows:
+            return None
+        row = rows[-1]
+        saved_at = row.saved_at
+        if saved_at is not None and saved_at.tzinfo is None:  # stored as UTC
+            saved_at = saved_at.replace(tzinfo=UTC)
+        return ReviewDraftText.model_validate(
+            {
+                **{name: getattr(row, name) for name in ReviewDraftFields.model_fields},
+                "saved_at": saved_at,
+                "actions": row.actions or [],
+                "attendees": row.attendees or [],
+            }
+        )
+
+    def save_draft(self, item_id: int, amends: int | None, draft: ReviewDraftText) -> None:
+        """Store a draft over the one before (audited like every clinical write)."""
+        item = self.item(item_id)
+        values: dict[str, Any] = {
+            **{name: getattr(draft, name) for name in ReviewDraftFields.model_fields},
+            "actions": [a.model_dump(mode="json") for a in draft.actions],
+            "attendees": [a.model_dump(mode="json") for a in draft.attendees],
+        }
+        rows = self._drafts(item_id, amends)
+        for extra in rows[:-1]:  # two saved at once on a server: one is kept
+            self.audit.deleted(t.ReviewDraftRow, extra, extra.case_id)
+            self.session.delete(extra)
+        if rows:
+            self._set(t.ReviewDraftRow, rows[-1], values, item.case_id)
+        else:
+            row = t.ReviewDraftRow(
+                agenda_item_id=item_id, case_id=item.case_id, amends=amends, **values
+            )
+            self.session.add(row)
+            self.session.flush()
+            self.audit.inserted(t.ReviewDraftRow, row, item.case_id)
+        self.session.flush()
+        self.audit.flush()
+
+    def delete_draft(self, item_id: int, amends: int | None) -> bool:
+        """Remove the draft of a review at an agenda item (signed or discarded); False when
+        there was none."""
+        rows = self._drafts(item_id, amends)
+        for row in rows:
+            self.audit.deleted(t.ReviewDraftRow, row, row.case_id)
+            self.session.delete(row)
+        self.session.flush()
+        self.audit.flush()
+        return bool(rows)
 
     def attendance(self) -> list[tuple[date, list[Attendee]]]:
         """Every meeting's date and attendees (for the board figures)."""

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from crlmboard.domain import models as m
-from crlmboard.domain.meeting import MeetingFields
+from crlmboard.domain.meeting import MeetingFields, ReviewDraftFields
 
 metadata = SQLModel.metadata
 # Stable constraint names, so migrations can name what they change on every back end.
@@ -271,6 +271,21 @@ class ReviewFollowUpRow(SQLModel, m.FollowUp, table=True):  # type: ignore[misc]
     __tablename__ = "review_follow_up"
     review_id: int = Field(primary_key=True, foreign_key="review.id", ondelete="RESTRICT")
     case_id: int = Field(foreign_key="patient.id", ondelete="RESTRICT", index=True)
+
+
+class ReviewDraftRow(SQLModel, ReviewDraftFields, table=True):  # type: ignore[misc]
+    """A review being written at a meeting and not signed yet (one per agenda item, and one
+    per amendment of a review made there): deleted when it is signed or discarded, and with
+    its agenda item."""
+
+    __tablename__ = "review_draft"
+    __table_args__ = (sa.Index("ix_review_draft_item_amends", "agenda_item_id", "amends"),)
+    id: int | None = Field(default=None, primary_key=True)
+    agenda_item_id: int = Field(foreign_key="agenda_item.id", ondelete="CASCADE")
+    case_id: int = _case_fk("RESTRICT")
+    amends: int | None = None  # the index of the signed review this amends (None: a review)
+    actions: list[dict[str, Any]] | None = _json()
+    attendees: list[dict[str, Any]] | None = _json()
 
 
 class AuditEventRow(SQLModel, table=True):

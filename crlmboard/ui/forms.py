@@ -262,6 +262,7 @@ class FieldEditor(QWidget):
         self.date_edit: DateEdit | None = None
         self._indexes: dict[Any, int] = {}  # a choice's row in the combo
         self._reason: str | None = None
+        self.saved: Any = None  # the stored value the form was loaded with
         if spec.kind in ("choice", "flag"):
             self.combo = QComboBox()
             self.combo.addItem(UNKNOWN if not spec.required else "", None)
@@ -313,31 +314,55 @@ class FieldEditor(QWidget):
             return f"{low}–{spec.maximum:g}"
         return ""
 
+    def _index_of(self, value: Any) -> int:
+        if isinstance(value, Enum) and isinstance(value, str):
+            value = value.value  # equal to its text, hashed by its name
+        try:
+            return self._indexes.get(value, 0) if value is not None else 0
+        except TypeError:  # not a choice
+            return 0
+
+    def _text_of(self, value: Any) -> str:
+        if value is None:
+            return ""
+        if self.spec.kind == "date":
+            return locale_date(value)
+        if self.spec.kind == "segments":
+            return ", ".join(str(v) for v in value)
+        if self.spec.kind == "texts":
+            return "; ".join(value)
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+
     def set_value(self, value: Any) -> None:
         if self.combo is not None:
-            if isinstance(value, Enum) and isinstance(value, str):
-                value = value.value  # equal to its text, hashed by its name
-            try:
-                index = self._indexes.get(value, 0) if value is not None else 0
-            except TypeError:  # not a choice
-                index = 0
-            self.combo.setCurrentIndex(index)
+            self.combo.setCurrentIndex(self._index_of(value))
             return
         assert self.line is not None
-        if value is None:
-            text = ""
-        elif self.spec.kind == "date":
-            text = locale_date(value)
-        elif self.spec.kind == "segments":
-            text = ", ".join(str(v) for v in value)
-        elif self.spec.kind == "texts":
-            text = "; ".join(value)
-        elif isinstance(value, float) and value.is_integer():
-            text = str(int(value))
-        else:
-            text = str(value)
-        self.line.setText(text)
+        self.line.setText(self._text_of(value))
         self.show_reason(None)
+
+    # -- the stored value: what Esc goes back to, and whether the field was edited ------
+
+    def modified(self) -> bool:
+        """True when what the field shows is not its stored value (typed, not saved)."""
+        if self.combo is not None:
+            return self.combo.currentIndex() != self._index_of(self.saved)
+        assert self.line is not None
+        return self.line.text() != self._text_of(self.saved)
+
+    def load(self, value: Any) -> None:
+        """Take `value` as the stored value; what the user typed here and did not save
+        stays (the field then still shows as edited)."""
+        edited = self.modified()
+        self.saved = value
+        if not edited:
+            self.set_value(value)
+
+    def revert(self) -> None:
+        """Back to the stored value (Esc in the field)."""
+        self.set_value(self.saved)
 
     def raw_value(self) -> tuple[Any, str | None]:
         """The typed value entered, or a reason it cannot be read."""
@@ -425,12 +450,61 @@ class RecordForm(QWidget):
         self._loading, self._changed_while_loading = True, False
         try:
             for name, editor in self.editors.items():
-                editor.set_value(None if record is None else getattr(record, name, None))
+                editor.saved = None if record is None else getattr(record, name, None)
+                editor.set_value(editor.saved)
         finally:
             self._loading = False
         if self._changed_while_loading:
             self._on_change()
         self.problems = []
+
+    def load_record(self, record: Record | None, values: dict[str, Any] | None = None) -> None:
+        """Load the stored record (or `values` by field name), keeping what the user typed
+        and did not save (see `FieldEditor.load`)."""
+        self._loading, self._changed_while_loading = True, False
+        try:
+            for name, editor in self.editors.items():
+                if values is not None:
+                    editor.load(values.get(name))
+                else:
+                    editor.load(None if record is None else getattr(record, name, None))
+        finally:
+            self._loading = False
+        if self._changed_while_loading:
+            self._on_change()
+        if not self.modified():
+            self.problems = []
+
+    def modified(self) -> bool:
+        return any(editor.modified() for editor in self.editors.values())
+
+    def revert(self) -> None:
+        """Every field back to its stored value."""
+        self._loading = True
+        try:
+            for editor in self.editors.values():
+                editor.revert()
+        finally:
+            self._loading = False
+        self.record()  # the reasons shown are the stored values' own
+        self.problems = []
+        self.edited.emit()
+
+    def revert_field(self, editor: FieldEditor) -> None:
+        """One field back to its stored value; the form is checked again."""
+        self._loading = True
+        try:
+            editor.revert()
+        finally:
+            self._loading = False
+        self._on_change()
+
+    def editor_of(self, widget: QWidget | None) -> FieldEditor | None:
+        """The field editor holding `widget` (the widget in focus), if it is one of ours."""
+        for editor in self.editors.values():
+            if widget is not None and (widget is editor or editor.isAncestorOf(widget)):
+                return editor
+        return None
 
     def values(self) -> tuple[dict[str, Any], list[Problem]]:
         values: dict[str, Any] = {}

@@ -82,7 +82,7 @@ def confirm_location(parent: QWidget | None, where: str | None) -> bool:
     return True
 
 
-TITLE = "crlmboard — tumor board cases"
+TITLE = "crlmboard — tumor board cases[*]"  # [*]: the place of the modified mark
 
 
 def first_focusable(container: QWidget) -> QWidget | None:
@@ -111,6 +111,7 @@ class MainWindow(QMainWindow):
         self.door.window = self
         self._profile = QSettings().value("profile") or None  # the profile file in force
         self._keep: tuple[str, int] = ("", 0)  # the open case and its row, while reading
+        # "[*]": the modified flag's place (set while the open case has changes not saved)
         self.setWindowTitle(TITLE)
         self.undo_stack = QUndoStack(self)
         self.model = CaseListModel(self.door, self)
@@ -165,6 +166,7 @@ class MainWindow(QMainWindow):
         self.workspace = CaseWorkspace(self.door, self.undo_stack)
         self.workspace.rule_requested.connect(self.show_rule_catalogue)
         self.workspace.case_shown.connect(self._case_shown)
+        self.workspace.modified_changed.connect(self.setWindowModified)
         self._add_timeline_tab()
         for field in self.workspace.findChildren(QLineEdit):  # Ctrl+Z after a save
             field.installEventFilter(self)
@@ -371,7 +373,11 @@ class MainWindow(QMainWindow):
         backup = self._action(file_menu, "&Backup now", self.backup_now, "Ctrl+Shift+B")
         restore = self._action(file_menu, "Res&tore a backup…", self.restore_backup)
         file_menu.addSeparator()
-        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        quit_action = self._action(file_menu, "&Quit", self.close)
+        # Ctrl+Q where the platform names no quit key (Windows, a bare X server)
+        quit_action.setShortcuts(
+            QKeySequence.keyBindings(QKeySequence.StandardKey.Quit) or [QKeySequence("Ctrl+Q")]
+        )
 
         edit_menu = bar.addMenu("&Edit")
         self.undo_action = self._action(
@@ -438,11 +444,27 @@ class MainWindow(QMainWindow):
         if mrn:
             self.open_case(str(mrn))
 
-    def open_case(self, mrn: str, then: Any = None) -> None:
+    def open_case(self, mrn: str, then: Any = None) -> bool:
         """Open a case in the workspace: the one place where the patient on screen
         changes, called only on an explicit action of the user.  `then()` once it is
-        shown."""
+        shown.  Changes not saved in the open case are asked about first
+        (`CaseWorkspace.confirm_leave`); False (and the list back on the open case) when
+        the user stays."""
+        shown = self.workspace.case
+        if shown is not None and shown.mrn != mrn and not self.workspace.confirm_leave():
+            self._show_open_case_in_list()
+            return False
         self.workspace.open_case(mrn, then)
+        return True
+
+    def _show_open_case_in_list(self) -> None:
+        """The list's selection back on the open case (after the user chose to stay)."""
+        shown = self.workspace.case
+        row = self.model.cached_row_of(shown.mrn) if shown is not None else None
+        if row is None:
+            self.table.clearSelection()
+        else:
+            self._select_row(row)
 
     def _case_shown(self, mrn: str) -> None:
         """The workspace shows a case (or none): the window title names the patient, and
@@ -451,7 +473,7 @@ class MainWindow(QMainWindow):
         if case is None or not mrn:
             self.setWindowTitle(TITLE)
             return
-        self.setWindowTitle(f"{banner_text(case.patient, self.door.today())} — crlmboard")
+        self.setWindowTitle(f"{banner_text(case.patient, self.door.today())} — crlmboard[*]")
         row = self.model.cached_row_of(mrn)
         current = self.table.currentIndex()
         if row is not None and (not current.isValid() or current.row() != row):
@@ -556,8 +578,8 @@ class MainWindow(QMainWindow):
     def select_case(self, mrn: str) -> None:
         """Open a case (an explicit action: a new or imported case, one chosen on another
         page) and show it in the list, clearing a filter that hides it."""
-        self.open_case(mrn)
-        self.show_in_list(mrn)
+        if self.open_case(mrn):
+            self.show_in_list(mrn)
 
     def show_in_list(self, mrn: str) -> None:
         """Select a case's row (clearing a filter that hides it); this opens nothing."""
@@ -612,7 +634,7 @@ class MainWindow(QMainWindow):
     def _switch_database(self, where: str, *, create: bool = False) -> None:
         """Open another database (a new one only with `create`, File ▸ New database);
         every view reloads from it."""
-        if not confirm_location(self, where):
+        if not self.workspace.confirm_leave() or not confirm_location(self, where):
             return
         self.door.open_database(
             where,
@@ -847,6 +869,8 @@ class MainWindow(QMainWindow):
             dialog = RestoreDialog(backups, self)
             if not dialog.exec() or dialog.chosen() is None:
                 return
+            if not self.workspace.confirm_leave():  # the restore replaces the open case
+                return
             self.door.restore(
                 dialog.chosen().path, QSettings().value("profile") or None, restored, failed
             )
@@ -957,6 +981,9 @@ class MainWindow(QMainWindow):
     def new_case(self) -> None:
         from crlmboard.ui.dialogs.record_dialog import RecordDialog
 
+        if not self.workspace.confirm_leave():  # the new case opens in its place
+            return
+
         dialog = RecordDialog(
             m.Patient,
             None,
@@ -1052,6 +1079,10 @@ class MainWindow(QMainWindow):
             self.table.horizontalHeader().restoreState(columns)
 
     def closeEvent(self, event: Any) -> None:
+        # File ▸ Quit (Ctrl+Q) closes the window too: one place asks about unsaved changes
+        if not self.workspace.confirm_leave():
+            event.ignore()
+            return
         self._midnight.stop()
         # what is queued is done first; then the database is closed (backed up if changed)
         self.door.stop(close_board=True)

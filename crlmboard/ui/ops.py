@@ -1118,15 +1118,54 @@ class Door(QObject):
         board = self.board
         self._submit(lambda: board.reviews.start(meeting_id, mrn), done, failed, title="Review")
 
-    def amendment(self, mrn: str, meeting_date: dt.date, done: Done, failed: Failed) -> None:
-        """The draft for amending a review signed at a meeting."""
+    def amendment(
+        self,
+        mrn: str,
+        meeting_date: dt.date,
+        done: Done,
+        failed: Failed,
+        *,
+        amends: int | None = None,
+    ) -> None:
+        """The draft for amending review `amends`, signed at a meeting."""
         board = self.board
 
         def work() -> Any:
             meeting = board.meetings.on_date(meeting_date)
-            return board.reviews.start(meeting.id, mrn)
+            return board.reviews.start(meeting.id, mrn, amends)
 
         self._submit(work, done, failed, title="Amend")
+
+    def save_review_draft(
+        self,
+        meeting_id: int,
+        mrn: str,
+        amends: int | None,
+        fields: dict[str, Any],
+        done: Done | None,
+        failed: Failed,
+    ) -> None:
+        """Keep what was typed in a review not signed yet (audited; nothing to refresh)."""
+        board = self.board
+        self._submit(
+            lambda: board.reviews.save_draft(meeting_id, mrn, fields, amends),
+            done,
+            failed,
+            write=True,
+            title="Review draft",
+        )
+
+    def discard_review_draft(
+        self, meeting_id: int, mrn: str, amends: int | None, done: Done | None, failed: Failed
+    ) -> None:
+        board = self.board
+        self._submit(
+            lambda: board.reviews.discard_draft(meeting_id, mrn, amends),
+            done,
+            failed,
+            write=True,
+            title="Discard draft",
+        )
 
     def sign_review(self, draft: Any, values: dict[str, Any], done: Done, failed: Failed) -> None:
         board = self.board

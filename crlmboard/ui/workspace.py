@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEventLoop, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 from PySide6.QtWidgets import QMessageBox, QPushButton, QTabWidget, QWidget
 
@@ -28,6 +28,7 @@ from crlmboard.ui.readonly import guard
 from crlmboard.ui.views.overview import OverviewView
 from crlmboard.ui.views.patient_banner import PatientBanner, patient_name
 from crlmboard.ui.views.record_tabs import (
+    FormsTab,
     ImagingTab,
     ListTab,
     PlanTab,
@@ -90,6 +91,7 @@ class CaseWorkspace(QTabWidget):
     case_replaced = Signal(str)  # the open case is no longer in the database (its MRN)
     case_shown = Signal(str)  # a case is shown (its MRN; "" when none is)
     rule_requested = Signal(str)
+    modified_changed = Signal(bool)  # a tab has (or no longer has) changes not saved
 
     def __init__(self, door: Door, undo_stack: QUndoStack, parent: QWidget | None = None):
         super().__init__(parent)
@@ -226,6 +228,10 @@ class CaseWorkspace(QTabWidget):
         self.addTab(self.overview, "&Overview")
         self.addTab(self.staging, "&Staging")
         self.addTab(self.plan, "&Plan")
+        self._titles = {self.staging: "&Staging", self.plan: "&Plan"}
+        self._modified = False
+        for form_tab in (self.staging, self.plan):
+            form_tab.modified_changed.connect(lambda _m, t=form_tab: self._show_modified(t))
         self.addTab(self.chemotherapy, "Chemother&apy")
         self.addTab(self.imaging, "&Imaging")
         self.addTab(self.procedures, "P&rocedures")
@@ -323,9 +329,86 @@ class CaseWorkspace(QTabWidget):
     def close_case(self) -> None:
         """Show no case (it is gone from the database, or another database opened)."""
         self.case, self.version, self.evaluation = None, 0, None
+        for tab in (self.staging, self.plan):
+            tab.revert()
+            tab.case = None
+            tab._update_modified()
         self.setEnabled(False)
         self.banner.show_patient(None, self.door.today())
         self.case_shown.emit("")
+
+    # -- changes not saved ------------------------------------------------------------
+
+    def _show_modified(self, tab: FormsTab) -> None:
+        """The tab's title carries a mark while it holds changes not saved; the window
+        hears of the case as a whole (its modified flag)."""
+        index = self.indexOf(tab)
+        if index >= 0:
+            self.setTabText(index, self._titles[tab] + (" •" if tab.modified() else ""))
+        modified = self.modified()
+        if modified != self._modified:
+            self._modified = modified
+            self.modified_changed.emit(modified)
+
+    def modified(self) -> bool:
+        """True when a tab of the open case holds changes not saved."""
+        return bool(self.unsaved_tabs())
+
+    def unsaved_tabs(self) -> list[FormsTab]:
+        return [tab for tab in (self.staging, self.plan) if tab.modified()]
+
+    def confirm_leave(self) -> bool:
+        """Before the open case is left (quit, close, another case, another database):
+        when a tab holds changes not saved, ask Save / Discard / Cancel.  True: go on (saved,
+        or discarded); False: stay (Cancel, or the save was refused — a field to correct,
+        or someone else changed the case — and the case stays open with the changes)."""
+        tabs = self.unsaved_tabs()
+        if self.case is None or not tabs:
+            return True
+        names = " and ".join(self._titles[tab].replace("&", "") for tab in tabs)
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Unsaved changes")
+        box.setText(f"The record of {self._whose()} has changes not saved on {names}.")
+        box.setInformativeText("Save them before leaving this case?")
+        box.setStandardButtons(
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Save)
+        box.setEscapeButton(QMessageBox.StandardButton.Cancel)
+        answer = box.exec()
+        if answer == QMessageBox.StandardButton.Discard:
+            for tab in tabs:
+                tab.revert()
+            return True
+        if answer != QMessageBox.StandardButton.Save:
+            return False
+        for tab in tabs:
+            if not self._save_and_wait(tab):
+                self.setCurrentWidget(tab)
+                return False
+        return True
+
+    def _save_and_wait(self, tab: FormsTab) -> bool:
+        """Save a tab and wait for the database's answer (the door's worker saves it; the
+        window keeps painting meanwhile)."""
+        answers: list[bool] = []
+        loop = QEventLoop()
+
+        def done(ok: bool) -> None:
+            answers.append(ok)
+            loop.quit()
+
+        tab.save(done)
+        if not answers:
+            self.window().setEnabled(False)  # nothing else happens until it is answered
+            try:
+                loop.exec()
+            finally:
+                self.window().setEnabled(True)
+        return bool(answers and answers[0])
 
     def changes_applied(self, changes: ChangeSet, origin: object) -> None:
         """Read the open case again when a change touched it (not when it was this
@@ -364,9 +447,15 @@ class CaseWorkspace(QTabWidget):
         version: int,
         evaluation: EvaluationView | None = None,
         engine_notes: Sequence[str] = (),
+        *,
+        keep_edits: bool | None = None,
     ) -> None:
         """Show a case with its evaluation and the notes on reviews signed with another
-        engine (all read on the door's worker)."""
+        engine (all read on the door's worker).  Fields typed and not saved stay when the
+        same case is read again (`keep_edits`; by default only then): never carried to
+        another patient."""
+        switched = self.case is None or self.case.mrn != case.mrn
+        keep = not switched if keep_edits is None else keep_edits
         self.case, self.version = case, version
         self.setEnabled(True)
         today = self.door.today()
@@ -375,7 +464,7 @@ class CaseWorkspace(QTabWidget):
         self.overview.show_engine_changes(list(engine_notes))
         for tab in (self.staging, self.plan):
             tab.set_today(today)
-            tab.show_case(case)
+            tab.show_case(case, keep_edits=keep)
         cycles = sorted(case.chemotherapy, key=lambda c: c.date)
         lines = chemotherapy_lines(cycles)
         line_of = {id(c): line for c, line in zip(cycles, lines, strict=True)}
@@ -441,7 +530,7 @@ class CaseWorkspace(QTabWidget):
         def saved(result: tuple[Any, EvaluationView | None, list[str]]) -> None:
             self.saving = False
             stored, evaluation, notes = result
-            self.show_case(case, stored.version, evaluation, notes)
+            self.show_case(case, stored.version, evaluation, notes, keep_edits=True)
             if done is not None:
                 done(True)
 

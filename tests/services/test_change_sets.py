@@ -169,6 +169,17 @@ WRITES: dict[tuple[str, str], tuple[Callable[[Scene], Any], Callable[[Scene], Ch
         ),
         lambda s: ChangeSet(meetings=frozenset({s.first}), cases=frozenset({"EX-0001"})),
     ),
+    ("reviews", "save_draft"): (
+        lambda s: s.board.reviews.save_draft(s.first, "EX-0002", {"decision": "Typed."}),
+        lambda s: ChangeSet(drafts=frozenset({s.items["EX-0002"]})),
+    ),
+    ("reviews", "discard_draft"): (
+        lambda s: (
+            s.board.reviews.save_draft(s.first, "EX-0002", {"decision": "Typed."}),
+            s.board.reviews.discard_draft(s.first, "EX-0002"),
+        )[1],
+        lambda s: ChangeSet(drafts=frozenset({s.items["EX-0002"]})),
+    ),
     ("reviews", "set_follow_up"): (
         lambda s: s.board.reviews.set_follow_up("EX-0001", 0, "done"),
         lambda s: ChangeSet(cases=frozenset({"EX-0001"})),
@@ -216,7 +227,7 @@ READS: dict[str, set[str]] = {
         "get", "list", "listing", "on_date", "quorum", "prepare", "figures",
         "figures_csv", "worklist", "meeting_pack",
     },
-    "reviews": {"now", "start", "audit_head_at_signing", "check_signer"},
+    "reviews": {"now", "start", "draft", "audit_head_at_signing", "check_signer"},
     "reports": {
         "current_evaluation", "review", "review_evaluation", "case_summary", "letter",
         "write_case_summary", "write_letter",
@@ -263,7 +274,7 @@ def test_every_write_returns_what_it_changed(scene: Scene, part: str, method: st
     assert isinstance(changes, ChangeSet)
     assert not changes.empty
     want = expected(scene)
-    for name in ("cases", "meetings", "reviews", "follow_ups", "settings"):
+    for name in ("cases", "meetings", "reviews", "follow_ups", "settings", "drafts"):
         assert getattr(want, name) <= getattr(changes, name), name
     assert changes.everything == want.everything
     if method in ("sign", "amend"):
@@ -271,6 +282,6 @@ def test_every_write_returns_what_it_changed(scene: Scene, part: str, method: st
     if method == "set_follow_up":
         assert len(changes.follow_ups) == 1
     derived = method == "refresh_summaries"  # the list's summary columns: not a record
-    if (changes.cases or changes.meetings or changes.everything) and not derived:
+    if (changes.cases or changes.meetings or changes.drafts or changes.everything) and not derived:
         # it did write: the audit trail grew
         assert scene.board.maintenance.audit_head() != before

@@ -42,3 +42,20 @@ def dark_palette() -> Iterator[None]:
     QApplication.setPalette(palette())
     yield
     QApplication.setPalette(before)
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    """A test that stopped with changes not saved in a window (a failed assertion) ends
+    without the Save / Discard / Cancel question: pytest-qt closes the windows next, and
+    the question would wait for an answer that never comes."""
+    from PySide6.QtWidgets import QApplication
+
+    from crlmboard.ui.main_window import MainWindow
+
+    app = QApplication.instance()
+    for widget in QApplication.topLevelWidgets() if app is not None else []:
+        if isinstance(widget, MainWindow):
+            for tab in widget.workspace.unsaved_tabs():
+                tab.revert()
+    yield

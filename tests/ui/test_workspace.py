@@ -172,6 +172,11 @@ def test_conflicting_save_is_refused_with_both_values(
     assert "changed by someone else" in shown[0]
     assert "patient.given_name: theirs Theirs → yours Mine" in shown[0]
     assert window.door.board.cases.get("EX-0001").patient.given_name == "Theirs"
+    # what was typed stays in the field (to save again or revert), not silently replaced
+    assert name.line.text() == "Mine"  # type: ignore[union-attr]
+    assert window.isWindowModified()
+    staging.revert()
+    assert name.line.text() == "Theirs"  # type: ignore[union-attr]
 
 
 def test_item_models_pass_the_model_tester(window: MainWindow, qtmodeltester: Any) -> None:

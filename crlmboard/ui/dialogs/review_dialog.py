@@ -8,14 +8,15 @@ recorded with `FollowUpDialog`."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Sequence
 from html import escape
 from typing import Any
 
 from pydantic import ValidationError
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemDelegate,
     QAbstractItemView,
@@ -44,7 +45,12 @@ from PySide6.QtWidgets import (
 from crlmboard.domain.case import Case
 from crlmboard.domain.engine.readmodel import EvaluationView
 from crlmboard.domain.labels import value_label
-from crlmboard.domain.meeting import SIGNATURE_MEANING, Review, signing_too_early
+from crlmboard.domain.meeting import (
+    SIGNATURE_MEANING,
+    Review,
+    ReviewDraftText,
+    signing_too_early,
+)
 from crlmboard.domain.models import (
     Attendee,
     FollowUpReason,
@@ -63,6 +69,7 @@ from crlmboard.ui.views.overview import OverviewView
 from crlmboard.ui.views.patient_banner import PatientBanner, patient_name
 
 FINAL = "A signed review is never changed; corrections are amendments."
+DRAFT_DELAY_MS = 800  # typing pauses this long before the draft is stored
 
 FOLLOW_UP_LABELS = {
     FollowUpStatus.PENDING: "pending",
@@ -225,6 +232,14 @@ class ReviewDialog(QDialog):
         self.problems = problem_label()
         layout.addWidget(self.problems)
         final = QLabel(FINAL)
+        self.draft_status = QLabel()
+        self.draft_status.setObjectName("draftStatus")
+        self.discard_button = QPushButton("&Discard draft…")
+        self.discard_button.setAutoDefault(False)
+        self.discard_button.setToolTip(
+            "Forget what was typed in this review and not signed (asks first)"
+        )
+        self.discard_button.clicked.connect(self.discard_draft)
         self.buttons = QDialogButtonBox()
         self.sign_button = self.buttons.addButton(
             "&Sign…" if amends is None else "&Sign amendment…",
@@ -237,11 +252,47 @@ class ReviewDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         row = QHBoxLayout()
         row.addWidget(final, 1)
+        row.addWidget(self.draft_status)
+        row.addWidget(self.discard_button)
         row.addWidget(self.buttons)
         layout.addLayout(row)
         for key in ("Ctrl+Return", "Ctrl+Enter"):
             QShortcut(QKeySequence(key), self).activated.connect(self.accept)
         self.recommendation_combo.setFocus()
+
+        # the draft: what is typed is stored (through the door) after a pause in typing,
+        # and on Esc or close; it is read back when the review is opened again
+        self._blank = self.draft_fields()  # the form as opened, before any draft
+        if draft.saved is not None:
+            self.show_draft(draft.saved)
+            when = draft.saved.saved_at
+            self.draft_status.setText(
+                "Draft restored"
+                + (
+                    f" (typed {locale_date(when.astimezone().date())} {when.astimezone():%H:%M})"
+                    if when is not None
+                    else ""
+                )
+            )
+        # what the database holds (or the form as opened); None: not known, store again
+        self._stored: dict[str, Any] | None = self.draft_fields()
+        self.discard_button.setEnabled(draft.saved is not None)
+        self._draft_timer = QTimer(self)
+        self._draft_timer.setSingleShot(True)
+        self._draft_timer.setInterval(DRAFT_DELAY_MS)
+        self._draft_timer.timeout.connect(self.save_draft)
+        self._signing = False
+        for signal in (
+            self.recommendation_combo.currentIndexChanged,
+            self.decision_edit.textChanged,
+            self.rationale_edit.textChanged,
+            self.next_review_edit.textChanged,
+            self.actions_table.itemChanged,
+            self.actions_table.model().rowsInserted,
+            self.actions_table.model().rowsRemoved,
+            self.attendees_list.itemChanged,
+        ):
+            signal.connect(self._typed)
 
     # -- the form -----------------------------------------------------------------------
 
@@ -476,6 +527,130 @@ class ReviewDialog(QDialog):
         values["actions"] = actions
         return values, problems + action_problems
 
+    # -- the draft ----------------------------------------------------------------------
+
+    def draft_fields(self) -> dict[str, Any]:
+        """What is typed, as a draft stores it (dates and action rows as typed)."""
+        actions = []
+        for row in range(self.actions_table.rowCount()):
+            cells = [self.actions_table.item(row, c) for c in range(3)]
+            text, owner, due = ((c.text().strip() if c is not None else "") for c in cells)
+            if text or owner or due:
+                actions.append({"text": text or None, "owner": owner or None, "due": due or None})
+        return {
+            "recommendation": self.recommendation_combo.currentData(),
+            "decision": self.decision_edit.toPlainText() or None,
+            "rationale": self.rationale_edit.toPlainText() or None,
+            "next_review": self.next_review_edit.text().strip() or None,
+            "actions": actions,
+            "attendees": [a.model_dump(mode="json") for a in self.attendees()],
+        }
+
+    def show_draft(self, saved: ReviewDraftText) -> None:
+        """Fill the form with a stored draft."""
+        combo = self.recommendation_combo
+        combo.setCurrentIndex(max(combo.findData(saved.recommendation), 0))
+        self.decision_edit.setPlainText(saved.decision or "")
+        self.rationale_edit.setPlainText(saved.rationale or "")
+        self.next_review_edit.setText(saved.next_review or "")
+        self.actions_table.setRowCount(0)
+        for action in saved.actions:
+            row = self.actions_table.rowCount()
+            self.actions_table.insertRow(row)
+            for column, value in enumerate((action.text, action.owner, action.due)):
+                self.actions_table.setItem(row, column, QTableWidgetItem(value or ""))
+        present = {(a.name, a.role) for a in saved.attendees}
+        for attendee in saved.attendees:  # someone no longer on the meeting's list
+            if attendee not in self.people:
+                if not any(isinstance(i, int) for i in self._numbers()):
+                    self.attendees_list.clear()  # the "no attendees" line
+                self.people.append(attendee)
+                item = QListWidgetItem(f"{attendee.name} — {role_text(attendee.role)}")
+                item.setData(Qt.ItemDataRole.UserRole, len(self.people) - 1)
+                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
+                self.attendees_list.addItem(item)
+        for row in range(self.attendees_list.count()):
+            item = self.attendees_list.item(row)
+            number = item.data(Qt.ItemDataRole.UserRole)
+            if isinstance(number, int):
+                person = self.people[number]
+                on = (person.name, person.role) in present
+                item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+
+    def _numbers(self) -> list[Any]:
+        return [
+            self.attendees_list.item(r).data(Qt.ItemDataRole.UserRole)
+            for r in range(self.attendees_list.count())
+        ]
+
+    def _typed(self, *_args: Any) -> None:
+        if not self._signing:
+            self._draft_timer.start()  # (again): stored after a pause in typing
+
+    def save_draft(self) -> None:
+        """Store what is typed, if it changed since it was last stored (through the door,
+        audited); a draft of nothing removes the stored one."""
+        self._draft_timer.stop()
+        fields = self.draft_fields()
+        if self._signing or fields == self._stored:
+            return
+        self._stored = fields
+        meeting, mrn = self.draft.meeting.id, self.draft.case.mrn
+
+        def kept(_changes: Any) -> None:
+            with contextlib.suppress(RuntimeError):  # the dialog was closed meanwhile
+                self.draft_status.setText("Draft kept")
+                self.discard_button.setEnabled(True)
+
+        def refused(error: BaseException) -> None:
+            self._stored = None  # stored again at the next change
+            with contextlib.suppress(RuntimeError):
+                self.draft_status.setText(f"The draft was not kept: {error_text(error)}")
+
+        self.door.save_review_draft(meeting, mrn, self.amends, fields, kept, refused)
+
+    def discard_draft(self) -> None:
+        """Forget the stored draft (after asking) and show the review as it was opened."""
+        answer = QMessageBox.question(
+            self,
+            "Discard draft",
+            f"Discard what was typed in this review of {self.draft.case.mrn} and not "
+            "signed? It cannot be brought back.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        self._draft_timer.stop()
+        self._signing = True  # no draft of the blank form
+        try:
+            self.show_draft(ReviewDraftText.model_validate(self._blank))
+        finally:
+            self._signing = False
+        self._stored = self.draft_fields()
+        self.discard_button.setEnabled(False)
+
+        def discarded(_changes: Any) -> None:
+            with contextlib.suppress(RuntimeError):
+                self.draft_status.setText("Draft discarded")
+
+        def refused(error: BaseException) -> None:
+            with contextlib.suppress(RuntimeError):
+                self.draft_status.setText(f"The draft was not discarded: {error_text(error)}")
+
+        self.door.discard_review_draft(
+            self.draft.meeting.id, self.draft.case.mrn, self.amends, discarded, refused
+        )
+
+    def reject(self) -> None:
+        """Esc or Cancel: the dialog closes and what was typed stays as a draft."""
+        self.save_draft()
+        super().reject()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_draft()
+        super().closeEvent(event)
+
     # -- signing ------------------------------------------------------------------------
 
     def confirm(self, signer: str) -> bool:
@@ -499,6 +674,8 @@ class ReviewDialog(QDialog):
         if not self.confirm(self.door.identity.name):
             return
         self.setEnabled(False)  # until the database answered
+        self.save_draft()  # kept should the signature be refused
+        self._signing = True  # signed, the draft goes (in the same transaction)
 
         def signed(result: Any) -> None:
             self.setEnabled(True)
@@ -507,6 +684,7 @@ class ReviewDialog(QDialog):
 
         def refused(error: BaseException) -> None:
             self.setEnabled(True)
+            self._signing = False
             show_problems(self.problems, error_text(error))
 
         if self.amends is None:
@@ -549,7 +727,7 @@ def amend_review(parent: QWidget, door: Door, case: Case, index: int, done: Any 
         if dialog.exec() and dialog.review_index is not None and done is not None:
             done(dialog.review_index)
 
-    door.amendment(case.mrn, review.meeting_date, started, refused)
+    door.amendment(case.mrn, review.meeting_date, started, refused, amends=index)
 
 
 class FollowUpDialog(QDialog):

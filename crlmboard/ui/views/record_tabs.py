@@ -12,6 +12,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -59,7 +60,12 @@ def _table(model: QAbstractTableModel) -> QTableView:
 
 
 class FormsTab(QScrollArea):
-    """Several record forms with Save (Enter) and Revert (Esc)."""
+    """Several record forms with Save (Enter), Revert (the whole tab) and Esc (the field in
+    focus back to its stored value).  What was typed and not saved is tracked per field:
+    `modified()` and `modified_changed`; reading the case again (after a change made
+    elsewhere) keeps it."""
+
+    modified_changed = Signal(bool)
 
     def __init__(self, apply: Apply, parent: QWidget | None = None):
         super().__init__(parent)
@@ -71,13 +77,16 @@ class FormsTab(QScrollArea):
         self.setWidget(inner)
         self.forms: dict[str, RecordForm] = {}
         self._loading = False
+        self._modified = False
         buttons = QHBoxLayout()
         self.status = QLabel()
         self.save_button = QPushButton("Save")
         self.save_button.setToolTip("Save these fields (Enter or Ctrl+S)")
         self.revert_button = QPushButton("Revert")
-        self.revert_button.setToolTip("Undo what you typed here (Esc)")
-        self.save_button.clicked.connect(self.save)
+        self.revert_button.setToolTip(
+            "Undo what you typed on this tab (Esc undoes the field you are in)"
+        )
+        self.save_button.clicked.connect(lambda: self.save())
         self.revert_button.clicked.connect(self.revert)
         buttons.addWidget(self.status, 1)
         buttons.addWidget(self.revert_button)
@@ -87,11 +96,11 @@ class FormsTab(QScrollArea):
             ("Return", self.save),
             ("Enter", self.save),
             ("Ctrl+S", self.save),
-            ("Escape", self.revert),
+            ("Escape", self.revert_field),
         ):
             shortcut = QShortcut(QKeySequence(key), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(handler)
+            shortcut.activated.connect(lambda h=handler: h())
 
     def add_form(
         self, key: str, title: str, model: type[m.Record], fields: list[str] | None = None
@@ -113,29 +122,49 @@ class FormsTab(QScrollArea):
         if self._loading:  # the case as stored: nothing typed, nothing to check yet
             return
         problems = sum(len(f.problems) for f in self.forms.values())
+        modified = self._update_modified()
         self.status.setText(
             f"{problems} field(s) to correct before saving"
             if problems
             else "Unsaved changes"
-            if self.dirty()
+            if modified
             else ""
         )
 
+    def _update_modified(self) -> bool:
+        modified = self.modified()
+        if modified != self._modified:
+            self._modified = modified
+            self.modified_changed.emit(modified)
+        return modified
+
+    def modified(self) -> bool:
+        """True when a field shows something typed and not saved (valid or not)."""
+        return self.case is not None and any(f.modified() for f in self.forms.values())
+
     def dirty(self) -> bool:
-        return self.case is not None and self.build(self.case) not in (None, self.case)
+        return self.modified()
 
     def set_today(self, today: dt.date) -> None:
         for form in self.forms.values():
             form.today = today
 
-    def show_case(self, case: Case) -> None:
+    def show_case(self, case: Case, *, keep_edits: bool = False) -> None:
+        """Show the case as stored; with `keep_edits` (the same case read again) fields
+        typed and not saved keep what was typed."""
         self.case = case
         self._loading = True
         try:
             self.load(case)
+            if not keep_edits:
+                for form in self.forms.values():
+                    form.revert()
         finally:
             self._loading = False
-        self.status.setText("")
+        if self._update_modified():
+            self._edited()
+        else:
+            self.status.setText("")
 
     def load(self, case: Case) -> None:
         raise NotImplementedError
@@ -143,26 +172,53 @@ class FormsTab(QScrollArea):
     def build(self, case: Case) -> Case | None:
         raise NotImplementedError
 
-    def save(self) -> None:
+    def save(self, done: Callable[[bool], None] | None = None) -> None:
+        """Save the tab's fields; `done(saved)` once the database answered (False at once
+        when a field is wrong)."""
+
+        def finish(ok: bool) -> None:
+            if done is not None:
+                done(ok)
+
         if self.case is None:
-            return
+            return finish(False)
         new = self.build(self.case)
         if new is None:
             self.status.setText("Correct the fields marked in red, then save.")
-            return
+            return finish(False)
         if new == self.case:
             self.status.setText("Nothing to save.")
-            return
+            self.revert()  # what is shown is what is stored (e.g. "3.0" and 3)
+            return finish(True)
         self.status.setText("Saving…")
 
         def saved(ok: bool) -> None:
+            if ok:
+                self.revert()  # the fields as stored now
             self.status.setText("Saved." if ok else "Not saved.")
+            finish(ok)
 
         self.apply(new, f"Edit {self.windowTitle().lower()}", saved)
 
     def revert(self) -> None:
-        if self.case is not None:
-            self.show_case(self.case)
+        """Every field of the tab back to its stored value."""
+        self._loading = True
+        try:
+            for form in self.forms.values():
+                form.revert()
+        finally:
+            self._loading = False
+        self._update_modified()
+        self.status.setText("")
+
+    def revert_field(self) -> None:
+        """Esc: the field in focus back to its stored value; the rest stays as typed."""
+        focus = QApplication.focusWidget()
+        for form in self.forms.values():
+            editor = form.editor_of(focus)
+            if editor is not None:
+                form.revert_field(editor)
+                return
 
 
 class StagingTab(FormsTab):
@@ -181,10 +237,10 @@ class StagingTab(FormsTab):
         self.finish()
 
     def load(self, case: Case) -> None:
-        self.forms["patient"].set_record(case.patient)
-        self.forms["primary"].set_record(case.primary)
-        self.forms["liver"].editors["date"].set_value(case.liver_metastases_diagnosis_date)
-        self.forms["molecular"].set_record(case.molecular)
+        self.forms["patient"].load_record(case.patient)
+        self.forms["primary"].load_record(case.primary)
+        self.forms["liver"].load_record(None, {"date": case.liver_metastases_diagnosis_date})
+        self.forms["molecular"].load_record(case.molecular)
 
     def build(self, case: Case) -> Case | None:
         patient = self.forms["patient"].record()
@@ -226,7 +282,7 @@ class PlanTab(FormsTab):
         self.finish()
 
     def load(self, case: Case) -> None:
-        self.forms["plan"].set_record(case.plan)
+        self.forms["plan"].load_record(case.plan)
 
     def build(self, case: Case) -> Case | None:
         values, _ = self.forms["plan"].values()
