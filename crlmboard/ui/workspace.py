@@ -207,7 +207,7 @@ class CaseWorkspace(QTabWidget):
             lambda: self.reviews._with_row(self.follow_up_review)
         )
         self.reviews.edit_requested.connect(self.amend_review)
-        self.export_review_button = QPushButton("Export review P&DF…")
+        self.export_review_button = QPushButton("Export si&gned review PDF…")
         self.export_review_button.setToolTip(
             "The summary of the selected signed review, with the evaluation it was signed on"
         )

@@ -212,7 +212,7 @@ def test_documents_of_a_review_signed_at_a_meeting_from_the_meetings_page(
     window.meetings.reload(meeting)
     window.pages.setCurrentWidget(window.meetings.view)
     page = window.meetings
-    page.agenda_view.setCurrentIndex(page.agenda_model.index(0, 0))
+    page.view.agenda_view.setCurrentIndex(page.view.agenda_model.index(0, 0))
     told: list[str] = []
     monkeypatch.setattr(QMessageBox, "information", lambda _p, _t, text: told.append(text))
     page.export_document(letter=True)  # not reviewed yet: nothing to write
@@ -227,7 +227,7 @@ def test_documents_of_a_review_signed_at_a_meeting_from_the_meetings_page(
     signer = board.cases.get("EX-0001").reviews[-1].signed_by
     assert signer  # who is acting, as the store signed it
     page.reload(meeting)
-    page.agenda_view.setCurrentIndex(page.agenda_model.index(0, 0))
+    page.view.agenda_view.setCurrentIndex(page.view.agenda_model.index(0, 0))
     assert page.menu_actions["export_letter"].isEnabled()
     desktop = Desktop(monkeypatch, tmp_path / "letter.pdf")
     seen: list[str] = []

@@ -180,7 +180,12 @@ def editing_controls(window: MainWindow) -> list[Any]:
     return [
         *actions,
         *workspace.findChildren(FieldEditor),
-        *workspace.findChildren(QPushButton),
+        # every button of the open case but its exports (reads, offered read-only too)
+        *[
+            b
+            for b in workspace.findChildren(QPushButton)
+            if b not in (workspace.export_review_button, workspace.export_letter_button)
+        ],
         *[getattr(meetings.view, f"{key}_button") for key in meetings.EDITS],
         meetings.view.new_button,
         meetings.view.add_button,

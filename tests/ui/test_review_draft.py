@@ -69,10 +69,10 @@ def on_review(action: Callable[[ReviewDialog], None]) -> None:
 
 def review(window: MainWindow, meeting_id: int) -> None:
     """Meetings ▸ Review on the agenda's case (Enter on its row)."""
-    window.pages.setCurrentWidget(window.meetings)
+    window.pages.setCurrentWidget(window.meetings.view)
     window.meetings.reload(meeting_id)
-    view = window.meetings.agenda_view
-    view.setCurrentIndex(window.meetings.agenda_model.index(0, 0))
+    view = window.meetings.view.agenda_view
+    view.setCurrentIndex(window.meetings.view.agenda_model.index(0, 0))
     view.setFocus()
     window.meetings.review()
 

@@ -206,4 +206,4 @@ def test_the_banner_and_the_title_name_the_open_patient(window: MainWindow, qtbo
     for tab in range(window.workspace.count()):  # above every tab of the case
         window.workspace.setCurrentIndex(tab)
         assert banner.isVisible()
-    assert window.windowTitle() == f"{banner.text()} — crlmboard"
+    assert window.windowTitle() == f"{banner.text()} — crlmboard[*]"  # [*]: the modified mark
