@@ -28,8 +28,11 @@ def patient_name(patient: m.Patient) -> str:
 
 
 def banner_text(patient: m.Patient, today: dt.date) -> str:
-    """`DEMOSON, Lukas · MRN DS-0001 · born 14/05/1962 (64 y) · male`."""
-    parts = [patient_name(patient), f"MRN {patient.mrn}"]
+    """`DEMOSON, Lukas · MRN DS-0001 · born 14/05/1962 (64 y) · male`.  The name is a
+    Unicode isolate (FSI … PDI): a right-to-left name reads right to left inside it, and
+    the line keeps its order (name first), as the screenshots of an Arabic name showed it
+    reversed."""
+    parts = [f"\u2068{patient_name(patient)}\u2069", f"MRN {patient.mrn}"]
     birth = patient.birth_date
     if birth is not None:
         parts.append(f"born {locale_date(birth)} ({_age(birth, today)} y)")
