@@ -75,7 +75,7 @@ def test_each_record_dialog_names_the_patient(
     seen = seen_dialog(lambda: open_it(window.workspace))
     assert seen["title"] == f"{title} — EXAMPLE, Clara"
     assert seen["banner"] == banner_text(case.patient, window.door.today())
-    assert seen["banner"].startswith("\u2068EXAMPLE, Clara\u2069  ·  MRN EX-0003  ·  born ")
+    assert seen["banner"].startswith("\u200e\u2068EXAMPLE, Clara\u2069  ·  MRN EX-0003  ·  born ")
     assert seen["banner"].endswith("(70 y)  ·  female")
 
 
@@ -125,11 +125,11 @@ def test_a_right_to_left_name_keeps_the_banner_in_its_order() -> None:
         {"mrn": "RTL-1", "family_name": "تجريبي", "given_name": "سارة", "sex": "female"}
     )
     text = banner_text(patient, dt.date(2026, 12, 7))
-    assert text.startswith("\u2068تجريبي, سارة\u2069  ·  MRN RTL-1")
+    assert text.startswith("\u200e\u2068تجريبي, سارة\u2069  ·  MRN RTL-1")
     outside, depth = [], 0
     for ch in text:
         depth += ch in "\u2066\u2067\u2068"
         depth -= ch == "\u2069"
         if depth == 0 and unicodedata.bidirectional(ch) in ("L", "R", "AL"):
             outside.append(unicodedata.bidirectional(ch))
-    assert outside[0] == "L"  # the paragraph's direction: left to right
+    assert outside[0] == "L"  # the paragraph's direction: left to right (the mark)

@@ -200,7 +200,9 @@ def test_another_cases_save_a_sort_and_the_arrow_keys_keep_the_open_case(
 def test_the_banner_and_the_title_name_the_open_patient(window: MainWindow, qtbot: QtBot) -> None:
     open_by_keyboard(qtbot, window, "EX-0003")
     banner = window.workspace.banner
-    expected = "\u2068EXAMPLE, Clara\u2069  ·  MRN EX-0003  ·  born 30/08/1956 (70 y)  ·  female"
+    expected = (
+        "\u200e\u2068EXAMPLE, Clara\u2069  ·  MRN EX-0003  ·  born 30/08/1956 (70 y)  ·  female"
+    )
     assert banner.text() == expected.replace("30/08/1956", locale_date(dt.date(1956, 8, 30)))
     assert banner.isVisible()
     for tab in range(window.workspace.count()):  # above every tab of the case

@@ -29,10 +29,11 @@ def patient_name(patient: m.Patient) -> str:
 
 def banner_text(patient: m.Patient, today: dt.date) -> str:
     """`DEMOSON, Lukas · MRN DS-0001 · born 14/05/1962 (64 y) · male`.  The name is a
-    Unicode isolate (FSI … PDI): a right-to-left name reads right to left inside it, and
-    the line keeps its order (name first), as the screenshots of an Arabic name showed it
-    reversed."""
-    parts = [f"\u2068{patient_name(patient)}\u2069", f"MRN {patient.mrn}"]
+    Unicode isolate (FSI … PDI) after a left-to-right mark: a right-to-left name reads right
+    to left inside it, and the line keeps its order (name first; Qt takes a line's
+    direction from its first strong letter, which was the Arabic name's in the
+    screenshots)."""
+    parts = [f"\u200e\u2068{patient_name(patient)}\u2069", f"MRN {patient.mrn}"]
     birth = patient.birth_date
     if birth is not None:
         parts.append(f"born {locale_date(birth)} ({_age(birth, today)} y)")
