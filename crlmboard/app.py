@@ -6,15 +6,15 @@ import getpass
 import logging
 import sys
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import crlmboard.ui  # noqa: F401  (loads the domain before Qt; see crlmboard/ui/__init__.py)
-from crlmboard.services import Board, BoardError
+from crlmboard.services.changes import BoardError, DatabaseMissing
 from crlmboard.services.log import log_path, setup_logging
-from crlmboard.services.maintenance import DatabaseMissing
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QIcon
+
+    from crlmboard.services.board import Board
 
 log = logging.getLogger("crlmboard.app")
 
@@ -68,16 +68,13 @@ def app_icon() -> QIcon:
     return icon
 
 
-def open_window(where: str | None) -> tuple[object, Board] | None:
-    """Open the database and build the main window (not shown)."""
+def database_choice(where: str | None) -> tuple[str | None, str, str | None]:
+    """The database to open, the app user and the institution profile: --db /
+    CRLMBOARD_DB, else the default chosen in Preferences, else the database last opened
+    with File > Open (a demo is always opened with an explicit --db)."""
     from PySide6.QtCore import QSettings
-    from PySide6.QtWidgets import QMessageBox
-
-    from crlmboard.ui.main_window import MainWindow
 
     settings = QSettings()
-    # --db / CRLMBOARD_DB, else the default chosen in Preferences, else the database last
-    # opened with File > Open (a demo is always opened with an explicit --db)
     where = (
         where
         or (str(settings.value("default_database") or "") or None)
@@ -85,6 +82,18 @@ def open_window(where: str | None) -> tuple[object, Board] | None:
     )
     user = str(settings.value("user_name") or getpass.getuser())
     profile = str(settings.value("profile") or "") or None
+    return where, user, profile
+
+
+def open_window(where: str | None) -> tuple[object, Board] | None:
+    """Open the database and build the main window (not shown): the normal path, for
+    what the window-first start (`start_window`) cannot read before opening."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from crlmboard.services.board import Board
+    from crlmboard.ui.main_window import MainWindow
+
+    where, user, profile = database_choice(where)
     try:
         try:
             board = Board.open(where, profile=profile, user=user, create=False)
@@ -126,7 +135,7 @@ def _first_start(
     """No database where the app was to open one.  A first start (nothing there and no
     backups) offers to create it there or to open the demo; a database that is gone but
     has backups is never recreated empty: the message names the newest backup."""
-    from crlmboard.services.board import default_database
+    from crlmboard.services.board import Board, default_database
 
     text = str(missing)
     can_create = getattr(missing, "backup", None) is None
@@ -153,19 +162,36 @@ def _first_start(
     return None
 
 
+def start_window(where: str | None) -> Any:
+    """Show the main window: first with the case list's first page and the database
+    opened behind it (ui/first_paint.py) where that can be done — a plain SQLite file —,
+    else the normal way, opened first.  None when nothing was opened."""
+    from crlmboard.ui.first_paint import show_window
+
+    chosen, user, profile = database_choice(where)
+    window = show_window(chosen, profile, user)
+    if window is not None:
+        return window
+    opened = open_window(where)
+    if opened is None:
+        return None
+    shown: Any = opened[0]
+    shown.show()
+    return shown
+
+
 def run_app(where: str | None = None) -> int:
     """Open the database and show the main window until it is closed."""
     setup_logging()
     app = application()
     sys.excepthook = _excepthook
-    opened = open_window(where)
-    if opened is None:
+    window = start_window(where)
+    if window is None:
         return 1
-    window, board = opened
-    window.show()  # type: ignore[attr-defined]
     status = app.exec()  # type: ignore[attr-defined]
     # the database open now (File > Open or a restore may have replaced the first one) was
     # closed on the worker when the window closed; this makes sure of it
-    window.door.board.close()  # type: ignore[attr-defined]
-    del board
-    return int(status)
+    board = window.door.board
+    if board is not None:
+        board.close()
+    return 1 if window.open_failed else int(status)

@@ -9,7 +9,7 @@ import datetime as dt
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence, QUndoStack
@@ -28,15 +28,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crlmboard.domain import models as m
-from crlmboard.domain.case import Case
-from crlmboard.domain.validation import InvalidInput
 from crlmboard.services.changes import BoardError, ChangeSet
 from crlmboard.ui import ops
-from crlmboard.ui.controllers.meetings import FollowUpView, MeetingsView
 from crlmboard.ui.models.case_list import CaseListModel
-from crlmboard.ui.ops import Door, failure_text, log_path
-from crlmboard.ui.workspace import CaseWorkspace
+from crlmboard.ui.ops import Door, FirstPage, failure_text, log_path
+
+# The workspace, the pages and the domain are imported when the window completes itself
+# (`complete`): at start that is after the case list's first paint (ui/first_paint.py).
+if TYPE_CHECKING:
+    from crlmboard.ui.controllers.meetings import FollowUpView, MeetingsView
+    from crlmboard.ui.workspace import CaseWorkspace
 
 log = logging.getLogger("crlmboard.ui")
 
@@ -44,16 +45,29 @@ log = logging.getLogger("crlmboard.ui")
 class MainWindow(QMainWindow):
     """The window a coordinator keeps open all day."""
 
-    def __init__(self, board: Any, user: str = ""):
+    def __init__(
+        self,
+        board: Any,
+        user: str = "",
+        *,
+        first_page: FirstPage | None = None,
+        location: str = "",
+    ):
+        """`board` None (the app's start, ui/first_paint.py): the window shows the case
+        list's `first_page`, read before the data layer loaded, and completes itself —
+        the open case, the pages, the menus — once the door has opened the database at
+        `location` (`complete`)."""
         super().__init__()
-        self.door = Door(board, self)
+        self.door = Door(board, self, location=location)
         self.door.window = self
+        self.completed = False
+        self._open_when_complete: str | None = None  # a case chosen while loading
         self._profile = QSettings().value("profile") or None  # the profile file in force
         self._keep: tuple[str, int] = ("", 0)  # the open case and its row, while reading
         self.user = user
         self.setWindowTitle("crlmboard — tumor board cases")
         self.undo_stack = QUndoStack(self)
-        self.model = CaseListModel(self.door, self)
+        self.model = CaseListModel(self.door, self, first=first_page)
 
         self.filter_edit = QLineEdit()
         self.filter_edit.setPlaceholderText("Filter by MRN or name…  (Ctrl+F)")
@@ -97,33 +111,20 @@ class MainWindow(QMainWindow):
         left_layout.setContentsMargins(4, 4, 4, 4)
         left_layout.addWidget(self.filter_edit)
         left_layout.addWidget(self.table)
-
-        self.workspace = CaseWorkspace(self.door, self.undo_stack)
-        self.workspace.rule_requested.connect(self.show_rule_catalogue)
-        self._add_timeline_tab()
+        self.banner.hide()
 
         self.splitter = QSplitter()
         self.splitter.addWidget(left)
-        self.splitter.addWidget(self.workspace)
+        self.splitter.addWidget(QWidget())  # the open case's place (`complete`)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([520, 900])
 
         # the pages: Cases (list + workspace), Meetings, Follow-up (Ctrl+1/2/3)
-        self.meetings = MeetingsView(
-            self.door,
-            lambda: self.workspace.case.mrn if self.workspace.case is not None else None,
-        )
-        self.meetings.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
-        self.follow_up = FollowUpView(self.door)
-        self.follow_up.case_requested.connect(self.show_case_page)
-        # one signal drives every refresh: the list here, the open case, the pages
-        self.door.changes_applied.connect(self._changes_applied)
-        self.door.board_replaced.connect(self._board_replaced)
         self.pages = QTabWidget()
         self.pages.setDocumentMode(True)
         self.pages.addTab(self.splitter, "Cases")
-        self.pages.addTab(self.meetings, "Meetings")
-        self.pages.addTab(self.follow_up, "Follow-up")
+        self.pages.addTab(QWidget(), "Meetings")
+        self.pages.addTab(QWidget(), "Follow-up")
         for page, tip in enumerate(
             (
                 "Case list and the open case (Ctrl+1)",
@@ -136,17 +137,90 @@ class MainWindow(QMainWindow):
 
         self.count_label = QLabel()
         self.statusBar().addPermanentWidget(self.count_label)
-        self._show_location()
-        self._show_banner()
-        self._update_count()
-        self._build_menus()
-        self._restore_settings()
-        self._day = self.door.today()
         self._midnight = QTimer(self)
         self._midnight.setSingleShot(True)
         self._midnight.timeout.connect(self._new_day)
+        self.door.checks_finished.connect(self._checks_finished)
+        self._update_count()
+        self._restore_settings()
+        if board is None:  # the menus' places, offered once the database is open
+            self._show_location("opening the database…")
+            for title in ("&File", "&Edit", "&Case", "&Meeting", "&Window", "&Tools", "&Help"):
+                self.menuBar().addMenu(title).setEnabled(False)
+            for page in (1, 2):
+                self.pages.setTabEnabled(page, False)
+        else:
+            self.complete()
+
+    def complete(self) -> None:
+        """Build what needs the data layer — the open case, the pages, the menus — once
+        the database is open (at once when the window was made with it)."""
+        from crlmboard.ui import workspace
+        from crlmboard.ui.controllers import meetings
+
+        self.workspace: CaseWorkspace = workspace.CaseWorkspace(self.door, self.undo_stack)
+        self.workspace.rule_requested.connect(self.show_rule_catalogue)
+        self._add_timeline_tab()
+        sizes = self.splitter.sizes()
+        placeholder = self.splitter.replaceWidget(1, self.workspace)
+        if placeholder is not None:
+            placeholder.deleteLater()
+        self.splitter.setSizes(sizes)
+
+        self.meetings: MeetingsView = meetings.MeetingsView(
+            self.door,
+            lambda: self.workspace.case.mrn if self.workspace.case is not None else None,
+        )
+        self.meetings.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.follow_up: FollowUpView = meetings.FollowUpView(self.door)
+        self.follow_up.case_requested.connect(self.show_case_page)
+        # one signal drives every refresh: the list here, the open case, the pages
+        self.door.changes_applied.connect(self._changes_applied)
+        self.door.board_replaced.connect(self._board_replaced)
+        current = self.pages.currentIndex()
+        for page, (widget, title) in enumerate(
+            ((self.meetings, "Meetings"), (self.follow_up, "Follow-up")), start=1
+        ):
+            tip = self.pages.tabToolTip(page)
+            old = self.pages.widget(page)
+            self.pages.removeTab(page)
+            if old is not None:
+                old.deleteLater()
+            self.pages.insertTab(page, widget, title)
+            self.pages.setTabToolTip(page, tip)
+        self.pages.setCurrentIndex(current)
+
+        self.menuBar().clear()
+        self._build_menus()
+        self._show_location()
+        self._show_banner()
+        self.completed = True
+        self._day = self.door.today()
         self._arm_midnight()
         self.door.recompute_summaries()  # the list's columns as of today and this profile
+        if self.door.checking:
+            self._checks_started()
+        mrn, self._open_when_complete = self._open_when_complete, None
+        if mrn is not None:
+            self.open_case(mrn)
+
+    # -- the checks a deferred open left ---------------------------------------------
+
+    def _checks_started(self) -> None:
+        self.statusBar().showMessage(
+            "Checking the database…  Changes wait until the check is done; reading goes on."
+        )
+
+    def _checks_finished(self, error: BaseException | None) -> None:
+        """The deferred quick_check ended: a damaged database is refused as at open."""
+        if error is None:
+            self._show_location()
+            return
+        QMessageBox.critical(self, "crlmboard", failure_text(error, "The database check"))
+        self.open_failed = True
+        self.close()
+
+    open_failed = False  # the database could not be opened or failed its check: exit 1
 
     # -- layout helpers ---------------------------------------------------------------
 
@@ -175,9 +249,10 @@ class MainWindow(QMainWindow):
         else:
             self.banner.hide()
 
-    def _show_location(self) -> None:
+    def _show_location(self, state: str = "") -> None:
         who = f"   ·   User: {self.user}" if self.user else ""
-        self.statusBar().showMessage(f"Database: {self.door.location}{who}")
+        what = f"   ·   {state}" if state else ""
+        self.statusBar().showMessage(f"Database: {self.door.location}{who}{what}")
 
     def _update_count(self) -> None:
         total = self.model.total
@@ -316,6 +391,9 @@ class MainWindow(QMainWindow):
         if not current.isValid():
             return
         mrn = self.model.data(current, Qt.ItemDataRole.UserRole)
+        if mrn and not self.completed:
+            self._open_when_complete = str(mrn)  # opened once the database is
+            return
         if mrn and (self.workspace.case is None or self.workspace.case.mrn != mrn):
             self.open_case(str(mrn))
 
@@ -540,6 +618,8 @@ class MainWindow(QMainWindow):
             )
 
     def import_referrals(self) -> None:
+        from crlmboard.domain.validation import InvalidInput
+
         path, _ = QFileDialog.getOpenFileName(self, "Import referrals", "", "Referral CSV (*.csv)")
         if not path:
             return
@@ -666,6 +746,9 @@ class MainWindow(QMainWindow):
     # -- case -------------------------------------------------------------------------
 
     def new_case(self) -> None:
+        from crlmboard.domain import models as m
+        from crlmboard.domain.case import Case
+        from crlmboard.domain.validation import InvalidInput
         from crlmboard.ui.dialogs.record_dialog import RecordDialog
 
         dialog = RecordDialog(
@@ -768,6 +851,10 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: Any) -> None:
         self._midnight.stop()
+        if not self.completed:  # closed while opening: nothing but the list to keep
+            self.door.stop(close_board=True)
+            super().closeEvent(event)
+            return
         # what is queued is done first; then the database is closed (backed up if changed)
         self.door.stop(close_board=True)
         settings = QSettings()
