@@ -667,7 +667,7 @@ def build(
     if db.exists():
         raise SystemExit(f"{db} exists; the cohort is written to a new database only")
     started = time.perf_counter()
-    board = Board.open(db, clock=lambda: TODAY, user="bench")
+    board = Board.open(db, clock=lambda: TODAY)
     bulk = hasattr(board.cases, "import_many")
     imported = agenda = 0
     try:

@@ -329,7 +329,7 @@ class Suite:
         result.baseline = self._files_baseline()
         target = self.work / "import" / "board.sqlite3"
         target.parent.mkdir(parents=True)
-        board = Board.open(target, clock=lambda: cohort.TODAY, user="bench")
+        board = Board.open(target, clock=lambda: cohort.TODAY)
         limit = self.config.import_limit
 
         def progress(done: int, total: int) -> bool:  # False stops before the next file
@@ -370,7 +370,7 @@ class Suite:
 
         path = self.work / "pdf" / "board.sqlite3"
         path.parent.mkdir(parents=True)
-        board = Board.open(path, clock=lambda: cohort.TODAY, user="bench")
+        board = Board.open(path, clock=lambda: cohort.TODAY)
         board.cases.import_many(
             [
                 cohort.case_text(i, self.config.seed, heavy=True)
@@ -552,11 +552,11 @@ class Suite:
         )
         path = self.work / "size" / "board.sqlite3"
         path.parent.mkdir(parents=True)
-        board = Board.open(path, clock=lambda: cohort.TODAY, user="bench")
+        board = Board.open(path, clock=lambda: cohort.TODAY)
         board.close()
         empty = _settled_size(path)
         tables_before = _table_bytes(path)
-        board = Board.open(path, clock=lambda: cohort.TODAY, user="bench")
+        board = Board.open(path, clock=lambda: cohort.TODAY)
         board.cases.import_many(
             [cohort.case_text(100_000 + i, self.config.seed, heavy=True) for i in range(n)]
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import logging
 import sys
 from types import TracebackType
@@ -68,8 +67,8 @@ def app_icon() -> QIcon:
     return icon
 
 
-def database_choice(where: str | None) -> tuple[str | None, str, str | None]:
-    """The database to open, the app user and the institution profile: --db /
+def database_choice(where: str | None) -> tuple[str | None, str | None]:
+    """The database to open and the institution profile: --db /
     CRLMBOARD_DB, else the default chosen in Preferences, else the database last opened
     with File > Open (a demo is always opened with an explicit --db)."""
     from PySide6.QtCore import QSettings
@@ -80,9 +79,8 @@ def database_choice(where: str | None) -> tuple[str | None, str, str | None]:
         or (str(settings.value("default_database") or "") or None)
         or (str(settings.value("last_database") or "") or None)
     )
-    user = str(settings.value("user_name") or getpass.getuser())
     profile = str(settings.value("profile") or "") or None
-    return where, user, profile
+    return where, profile
 
 
 def open_window(where: str | None) -> tuple[object, Board] | None:
@@ -90,15 +88,14 @@ def open_window(where: str | None) -> tuple[object, Board] | None:
     what the window-first start (`start_window`) cannot read before opening."""
     from PySide6.QtWidgets import QMessageBox
 
-    from crlmboard.services.board import Board
     from crlmboard.ui.main_window import MainWindow
 
-    where, user, profile = database_choice(where)
+    where, profile = database_choice(where)
     try:
         try:
-            board = Board.open(where, profile=profile, user=user, create=False)
+            board = open_with_login(where, profile)
         except DatabaseMissing as missing:
-            chosen = _first_start(where, missing, profile, user)
+            chosen = _first_start(where, missing, profile)
             if chosen is None:
                 return None
             board = chosen
@@ -109,7 +106,68 @@ def open_window(where: str | None) -> tuple[object, Board] | None:
         log.exception("cannot open")
         QMessageBox.critical(None, "crlmboard", f"crlmboard cannot start: {error}")
         return None
-    return MainWindow(board, user=user), board
+    if board is None:
+        return None  # the user cancelled the login
+    return MainWindow(board), board
+
+
+def open_with_login(where: str | None, profile: str | None) -> Board | None:
+    """Open a database, asking for a server login (a `postgresql+psycopg://` URL without
+    a password that libpq cannot find either) or an encrypted file's passphrase; None when
+    the user cancels.  A secret goes to the keyring only when "remember" is ticked."""
+    import getpass
+
+    from crlmboard.services import credentials
+    from crlmboard.services.board import Board, describe
+    from crlmboard.services.maintenance import (
+        LoginFailed,
+        LoginRequired,
+        PassphraseRequired,
+        WrongPassphrase,
+        remember_passphrase,
+    )
+    from crlmboard.ui.dialogs.login import SecretDialog
+
+    url = where
+    password = credentials.remembered_password(url) if url else None
+    passphrase: str | None = None
+    remember_login = remember_key = False
+    for _attempt in range(10):
+        try:
+            board = Board.open(
+                url, profile=profile, password=password, passphrase=passphrase, create=False
+            )
+        except (LoginRequired, LoginFailed) as error:
+            assert url is not None
+            dialog = SecretDialog(
+                "Log in",
+                f"{error}\n\nLog in to {describe(url)} with your own user name.",
+                user=credentials.login_of(url) or getpass.getuser(),
+                ask_user=True,
+                keyring=credentials.keyring_available(),
+            )
+            if not dialog.exec() or not dialog.user:
+                return None
+            url = credentials.with_login(url, dialog.user)
+            password, remember_login = dialog.secret, dialog.remember.isChecked()
+            continue
+        except (PassphraseRequired, WrongPassphrase) as error:
+            dialog = SecretDialog(
+                "Encrypted database",
+                str(error),
+                secret_label="Passphrase",
+                keyring=credentials.keyring_available(),
+            )
+            if not dialog.exec():
+                return None
+            passphrase, remember_key = dialog.secret, dialog.remember.isChecked()
+            continue
+        if remember_login and url and password:
+            credentials.remember_password(url, password)
+        if remember_key and passphrase:
+            remember_passphrase(url, passphrase)
+        return board
+    raise BoardError("Too many attempts to log in; crlmboard stops here.")
 
 
 CREATE, DEMO, QUIT = "create", "demo", "quit"
@@ -129,9 +187,7 @@ def first_start_choice(text: str, can_create: bool) -> str:
     return CREATE if clicked is create else DEMO if clicked is demo else QUIT
 
 
-def _first_start(
-    where: str | None, missing: DatabaseMissing, profile: str | None, user: str
-) -> Board | None:
+def _first_start(where: str | None, missing: DatabaseMissing, profile: str | None) -> Board | None:
     """No database where the app was to open one.  A first start (nothing there and no
     backups) offers to create it there or to open the demo; a database that is gone but
     has backups is never recreated empty: the message names the newest backup."""
@@ -149,16 +205,16 @@ def _first_start(
     if choice == CREATE:
         from crlmboard.services.board import init_database
 
-        init_database(where, user=user).close()
-        return Board.open(where, profile=profile, user=user, create=False)
+        init_database(where).close()
+        return Board.open(where, profile=profile, create=False)
     if choice == DEMO:
         from crlmboard.services.demo import create_demo_database, default_demo_database
 
         if default_demo_database().exists():
-            return Board.open(default_demo_database(), profile=profile, user=user, create=False)
+            return Board.open(default_demo_database(), profile=profile, create=False)
         demo, _summary = create_demo_database()
         demo.close()
-        return Board.open(demo.url, profile=profile, user=user, create=False)
+        return Board.open(demo.url, profile=profile, create=False)
     return None
 
 
@@ -168,8 +224,8 @@ def start_window(where: str | None) -> Any:
     else the normal way, opened first.  None when nothing was opened."""
     from crlmboard.ui.first_paint import show_window
 
-    chosen, user, profile = database_choice(where)
-    window = show_window(chosen, profile, user)
+    chosen, profile = database_choice(where)
+    window = show_window(chosen, profile)
     if window is not None:
         return window
     opened = open_window(where)

@@ -40,31 +40,76 @@ def _db(args: argparse.Namespace) -> str | None:
     return value
 
 
+def _ask(prompt: str) -> str | None:
+    """A secret typed at the terminal (never echoed); None without a terminal."""
+    if not sys.stdin.isatty():
+        return None
+    import getpass
+
+    return getpass.getpass(prompt)
+
+
 def _open(args: argparse.Namespace) -> Board:
-    """The database of a command; never a new one (that is `init`'s or `demo`'s)."""
+    """The database of `--db` (never a new one: that is `init`'s or `demo`'s), logging in
+    as needed: a server password comes from libpq (PGPASSWORD, ~/.pgpass) or a prompt; an
+    encrypted file's passphrase from $CRLMBOARD_PASSPHRASE, the OS keyring (when chosen) or
+    a prompt.  Neither is printed, logged or kept."""
     from crlmboard.services.board import Board
     from crlmboard.services.demo import default_demo_database
-    from crlmboard.services.maintenance import DatabaseMissing
+    from crlmboard.services.maintenance import DatabaseMissing, LoginRequired, PassphraseRequired
 
     # A command holds the one-writer lock only while it writes, waiting a little for it.
     wait = float(os.environ.get("CRLMBOARD_LOCK_WAIT") or 10)
-    try:
-        # quick_check and the open-time backup wait for the command's first write: a
-        # read-only command never waits for them (performance.md)
-        return Board.open(_db(args), exclusive=False, wait=wait, create=False, defer_checks=True)
-    except DatabaseMissing as error:
-        demo = default_demo_database()
-        if _db(args) is None and demo.exists():
-            raise DatabaseMissing(
-                f"{error} The demo database is another file: add --db {demo}"
-            ) from None
-        raise
+    password: str | None = None
+    passphrase = os.environ.get("CRLMBOARD_PASSPHRASE") or None
+    for _attempt in range(4):
+        try:
+            return Board.open(
+                _db(args),
+                exclusive=False,
+                wait=wait,
+                create=False,
+                password=password,
+                passphrase=passphrase,
+                # quick_check and the open-time backup wait for the command's first
+                # write: a read-only command never waits for them (performance.md)
+                defer_checks=True,
+            )
+        except DatabaseMissing as error:
+            demo = default_demo_database()
+            if _db(args) is None and demo.exists():
+                raise DatabaseMissing(
+                    f"{error} The demo database is another file: add --db {demo}"
+                ) from None
+            raise
+        except LoginRequired as error:
+            password = _ask(f"{error} Password: ")
+            if password is None:
+                raise LoginRequired(
+                    f"{error} Set PGPASSWORD, use ~/.pgpass, or run the command at a terminal."
+                ) from None
+        except PassphraseRequired as error:
+            passphrase = _ask(f"{error} Passphrase: ")
+            if passphrase is None:
+                raise PassphraseRequired(
+                    f"{error} Set CRLMBOARD_PASSPHRASE or run the command at a terminal."
+                ) from None
+    raise BadInput("Too many attempts to log in.")
 
 
 def cmd_init(args: argparse.Namespace) -> int:
     from crlmboard.services.board import init_database
+    from crlmboard.services.maintenance import LoginRequired
 
-    board = init_database(_db(args))
+    try:
+        board = init_database(_db(args))
+    except LoginRequired as error:
+        password = _ask(f"{error} Password: ")
+        if password is None:
+            raise LoginRequired(
+                f"{error} Set PGPASSWORD, use ~/.pgpass, or run the command at a terminal."
+            ) from None
+        board = init_database(_db(args), password=password)
     try:
         _out(f"Created the database {board.location} (id {board.maintenance.database_id()}).")
     finally:
@@ -458,9 +503,20 @@ def cmd_backups(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from crlmboard.services.maintenance import restore_database
+    from crlmboard.services.maintenance import PassphraseRequired, restore_database
 
-    result = restore_database(_db(args), args.file, other_database=args.other_database)
+    passphrase = os.environ.get("CRLMBOARD_PASSPHRASE") or None
+    try:
+        result = restore_database(
+            _db(args), args.file, other_database=args.other_database, passphrase=passphrase
+        )
+    except PassphraseRequired as error:
+        passphrase = _ask(f"{error} Passphrase: ")
+        if passphrase is None:
+            raise
+        result = restore_database(
+            _db(args), args.file, other_database=args.other_database, passphrase=passphrase
+        )
     _out(f"restored {result.restored}")
     if result.safety_backup:
         _out(f"the state before the restore is backed up as {result.safety_backup}")
@@ -469,6 +525,122 @@ def cmd_restore(args: argparse.Namespace) -> int:
     for note in result.notes:
         _out(note)
     _out("Automatic thinning of backups is paused until the restore is confirmed in the app.")
+    return EXIT_OK
+
+
+# -- encryption at rest ---------------------------------------------------------------------
+
+
+def _new_passphrase(args: argparse.Namespace) -> str:
+    """A new passphrase: one line of standard input with --passphrase-stdin, else typed twice
+    at the terminal.  Never an argument."""
+    if args.passphrase_stdin:
+        passphrase = sys.stdin.readline().rstrip("\r\n")
+        if not passphrase:
+            raise BadInput("No passphrase on standard input.")
+        return passphrase
+    first = _ask("New passphrase: ")
+    if first is None:
+        raise BadInput("Type the new passphrase at a terminal, or give it with --passphrase-stdin.")
+    if _ask("The same passphrase again: ") != first:
+        raise BadInput("The two passphrases differ; nothing was changed.")
+    return first
+
+
+def _current_passphrase() -> str:
+    passphrase = os.environ.get("CRLMBOARD_PASSPHRASE") or _ask(
+        "The database's current passphrase: "
+    )
+    if not passphrase:
+        raise BadInput("Give the current passphrase at a terminal or in CRLMBOARD_PASSPHRASE.")
+    return passphrase
+
+
+def cmd_encrypt(args: argparse.Namespace) -> int:
+    from crlmboard.services.maintenance import PASSPHRASE_WARNING, encrypt_database
+
+    if args.remember:
+        from crlmboard.services.credentials import keyring_available
+
+        if not keyring_available():
+            raise BadInput(
+                "There is no OS keyring here to keep the passphrase in; nothing was changed."
+            )
+    _err(PASSPHRASE_WARNING)
+    passphrase = _new_passphrase(args)
+    done = encrypt_database(_db(args), passphrase)
+    _out(f"encrypted the database and {done} backups with SQLCipher")
+    if args.remember:
+        from crlmboard.services.maintenance import remember_passphrase
+
+        remember_passphrase(_db(args), passphrase)
+        _out("the passphrase is kept in the OS keyring for this account")
+    _out(
+        "Backups written elsewhere before (crlmboard backup -o FILE) are not encrypted: "
+        "delete them or keep them encrypted yourself."
+    )
+    return EXIT_OK
+
+
+def cmd_rekey(args: argparse.Namespace) -> int:
+    from crlmboard.services.maintenance import PASSPHRASE_WARNING, rekey_database
+
+    current = _current_passphrase()
+    _err(PASSPHRASE_WARNING)
+    done = rekey_database(_db(args), current, _new_passphrase(args))
+    _out(f"changed the passphrase of the database and of {done} backups")
+    return EXIT_OK
+
+
+# -- who is who (services/users.py) ------------------------------------------------------
+
+
+def _new_password(args: argparse.Namespace) -> str | None:
+    """The new user's password: None with --no-password, one line of standard input with
+    --password-stdin, else typed twice at the terminal.  Never an argument."""
+    if args.no_password:
+        return None
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise BadInput("No password on standard input.")
+        return password
+    first = _ask(f"Password for the new user {args.login}: ")
+    if first is None:
+        raise BadInput(
+            "Give the new user's password at a terminal, or on standard input with "
+            "--password-stdin (or --no-password for a Kerberos/LDAP login)."
+        )
+    if _ask("The same password again: ") != first:
+        raise BadInput("The two passwords differ; nothing was changed.")
+    return first
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    with _open(args) as board:
+        if args.action == "list":
+            for user in board.users.list():
+                state = "active" if user.can_login else "DISABLED"
+                _out(f"{user.login}\t{user.name}\t{','.join(user.roles)}\t{state}")
+            return EXIT_OK
+        if args.action == "add":
+            if not args.role:
+                raise BadInput("Give the new user a role with --role.")
+            board.users.add(args.login, args.name or args.login, args.role, _new_password(args))
+            _out(f"added {args.login} ({', '.join(args.role)})")
+        elif args.action == "disable":
+            board.users.disable(args.login)
+            _out(f"disabled {args.login}: the login can no longer connect")
+        elif args.action == "enable":
+            board.users.enable(args.login)
+            _out(f"enabled {args.login}")
+    return EXIT_OK
+
+
+def cmd_whoami(args: argparse.Namespace) -> int:
+    with _open(args) as board:
+        who = board.identity
+    _out(f"{who.login}\t{who.name}\t{who.role_text}")
     return EXIT_OK
 
 
@@ -641,6 +813,45 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="allow a backup of another database (by default refused)",
     )
+    p = command(
+        "encrypt",
+        cmd_encrypt,
+        "encrypt a SQLite database and its backups with a passphrase (SQLCipher)",
+    )
+    p.add_argument(
+        "--passphrase-stdin", action="store_true", help="read the passphrase from standard input"
+    )
+    p.add_argument("--remember", action="store_true", help="keep the passphrase in the OS keyring")
+    p = command(
+        "rekey",
+        cmd_rekey,
+        "change the passphrase of an encrypted database and its backups "
+        "(the current one from $CRLMBOARD_PASSPHRASE or a prompt)",
+    )
+    p.add_argument(
+        "--passphrase-stdin",
+        action="store_true",
+        help="read the new passphrase from standard input",
+    )
+    p = command("users", cmd_users, "users of a department's PostgreSQL store (admins)")
+    p.add_argument("action", choices=["list", "add", "disable", "enable"])
+    p.add_argument("login", nargs="?", help="the user's login name (add, disable, enable)")
+    p.add_argument(
+        "--role",
+        action="append",
+        choices=["viewer", "coordinator", "clinician", "admin"],
+        help="the user's role (add; may be given twice, e.g. clinician and admin)",
+    )
+    p.add_argument("--name", help="the printed name signatures show (add; default: login)")
+    p.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    p.add_argument(
+        "--no-password",
+        action="store_true",
+        help="no password: the server authenticates the login otherwise (Kerberos, LDAP)",
+    )
+    command("whoami", cmd_whoami, "who the database says you are, and your role")
     command("app", cmd_app, "open the app (the default)")
     return parser
 
@@ -655,6 +866,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.version:
         return cmd_version(args)
+    if getattr(args, "command", None) == "users" and args.action != "list" and not args.login:
+        _err(f"crlmboard users {args.action}: give the user's login name.")
+        return EXIT_BAD_INPUT
     func: Callable[[argparse.Namespace], int] = getattr(args, "func", cmd_app)
     try:
         return func(args)
@@ -679,8 +893,16 @@ def _failed(error: Exception, args: argparse.Namespace) -> int:
         _err(str(error))
         return EXIT_BAD_INPUT
     if isinstance(error, BoardError):
+        from crlmboard.services.maintenance import (
+            LoginFailed,
+            LoginRequired,
+            PassphraseRequired,
+            WrongPassphrase,
+        )
+
         _err(str(error))
-        bad_input = isinstance(error, LookupError | ValueError)
+        refused = (LookupError, ValueError, LoginFailed, LoginRequired)
+        bad_input = isinstance(error, (*refused, PassphraseRequired, WrongPassphrase))
         return EXIT_BAD_INPUT if bad_input else EXIT_ERROR
     if isinstance(error, BrokenPipeError):  # e.g. `crlmboard list | head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -16,6 +16,14 @@ start_postgres() {
   PG_PORT=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   "${run[@]}" "$bindir/initdb" -D "$PG_DIR/data" -U crlmboard --auth=trust -E UTF8 \
     --no-locale >/dev/null
+  # The superuser `crlmboard` keeps trust auth (the tests' schema owner); every other role
+  # logs in with a SCRAM password, as a department's users do (tests of issue 20).
+  "${run[@]}" sh -c "cat > '$PG_DIR/data/pg_hba.conf'" <<'HBA'
+local all crlmboard trust
+host  all crlmboard 127.0.0.1/32 trust
+local all all scram-sha-256
+host  all all 127.0.0.1/32 scram-sha-256
+HBA
   "${run[@]}" "$bindir/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w \
     -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
   PG_RUN=("${run[@]}")

@@ -24,6 +24,8 @@ from crlmboard.domain.models import (
     info,
 )
 
+SIGNATURE_MEANING = "approved as the board's decision"
+
 
 class Review(ReviewFields):
     """A board review with its actions, attendees, follow-up and frozen evaluation."""
@@ -36,6 +38,13 @@ class Review(ReviewFields):
     @property
     def signed(self) -> bool:
         return self.signed_at is not None
+
+    @property
+    def meaning(self) -> str:
+        """What the signature means (21 CFR 11.50), shown and printed with it."""
+        if self.amends is not None:
+            return f"amendment of review {self.amends + 1} approved as the board's decision"
+        return SIGNATURE_MEANING
 
     def cross_checks(self, today: date) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []

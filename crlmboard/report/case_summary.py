@@ -1268,7 +1268,8 @@ class _Summary:
         w = self.width
         status = (
             f"Signed by <b>{markup(review.signed_by)}</b> at {moment(review.signed_at)} with "
-            f"guideline engine {markup(str(self.evaluation.get('engine_version') or DASH))}"
+            f"guideline engine {markup(str(self.evaluation.get('engine_version') or DASH))}, "
+            f"meaning: {markup(review.meaning)}"
             if review.signed
             else "<font color='#b3261e'><b>DRAFT — not signed; not a board decision yet.</b></font>"
         )

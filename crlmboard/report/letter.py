@@ -146,7 +146,7 @@ def _letter_story(case: Case, review: Review, width: float) -> list[Flowable]:
         Spacer(1, 8),
         P(
             f"Signed for the board by <b>{markup(review.signed_by)}</b> on "
-            f"{moment(review.signed_at)}.",
+            f"{moment(review.signed_at)}, meaning: {markup(review.meaning)}.",
             "letter",
         ),
         P(

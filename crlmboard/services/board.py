@@ -29,6 +29,7 @@ from crlmboard.services.database import (
     missing_database,
     no_schema_problem,
     refuse_if_corrupt,
+    server_revision,
 )
 from crlmboard.services.evaluation import EvaluationService
 from crlmboard.services.importing import Importer
@@ -36,6 +37,7 @@ from crlmboard.services.interop import InteropService
 from crlmboard.services.maintenance import MaintenanceService
 from crlmboard.services.meetings import MeetingService, ReviewService
 from crlmboard.services.reports import ReportService
+from crlmboard.services.users import UserService
 from crlmboard.store import migrate
 from crlmboard.store.audit import Actor
 from crlmboard.store.backup import newest_verified
@@ -44,6 +46,7 @@ from crlmboard.store.database import (
     describe_url,
     sqlite_path,
 )
+from crlmboard.store.identity import Identity
 from crlmboard.store.lock import LockHolder
 
 
@@ -65,6 +68,11 @@ class Board:
         """mCODE FHIR bundles and referral CSVs."""
         return InteropService(self.database, self.evaluation, self.cases, self._importer)
 
+    @functools.cached_property
+    def users(self) -> UserService:
+        """Users and roles of a department's PostgreSQL store."""
+        return UserService(self.database)
+
     @classmethod
     def open(
         cls,
@@ -72,29 +80,32 @@ class Board:
         *,
         clock: Clock = date.today,
         profile: str | os.PathLike[str] | None = None,
-        user: str | None = None,
         exclusive: bool = True,
         wait: float = 0.0,
         now: Now | None = None,
         create: bool = True,
         defer_checks: bool = False,
+        password: str | None = None,
+        passphrase: str | None = None,
     ) -> Board:
         """Open the database at a path or URL (see `Database.open`) and assemble the parts.
         It is created when there is none only with `create` (a mistyped path must not become
         an empty database).  The app opens `exclusive` (holding the one-writer lock;
         read-only when another app holds it); the command line does not, and its writes
-        wait up to `wait` seconds for the lock.  `user` is the app user named in the audit
-        trail.  `defer_checks` (the command line): `quick_check` and the open-time backup
-        run before the first write, not before the first read."""
+        wait up to `wait` seconds for the lock.  `defer_checks` (the command line):
+        `quick_check` and the open-time backup run before the first write, not before the
+        first read.  `password` logs in to a PostgreSQL server (else libpq's PGPASSWORD or
+        .pgpass); `passphrase` opens an encrypted SQLite file.  Neither is written anywhere."""
         database = Database.open(
             where,
             clock=clock,
-            user=user,
             exclusive=exclusive,
             wait=wait,
             now=now,
             create=create,
             defer_checks=defer_checks,
+            password=password,
+            passphrase=passphrase,
         )
         try:
             return cls(database, profile)
@@ -141,14 +152,26 @@ class Board:
     def actor(self) -> Actor:
         return self.database.actor
 
+    @functools.cached_property
+    def identity(self) -> Identity:
+        """Who is acting: on PostgreSQL the session user with their printed name and roles
+        (as the server says); on SQLite the OS account, who may do everything."""
+        return self.reviews.identity
+
     @property
     def user(self) -> str:
-        """The app user the audit trail names (a preference; the OS login by default)."""
-        return self.database.user
+        """The user the audit trail names (the OS account; the login on PostgreSQL)."""
+        return self.identity.login
 
-    def set_user(self, name: str) -> ChangeSet:
-        """Change the app user; the change itself is audited."""
-        return self.database.set_user(name)
+    @property
+    def password(self) -> str | None:
+        """The PostgreSQL login's password given at opening (memory only)."""
+        return self.database.password
+
+    @property
+    def passphrase(self) -> str | None:
+        """The encrypted file's passphrase given at opening (memory only)."""
+        return self.database.passphrase
 
     def close(self) -> None:
         """Back up if something changed, checkpoint, release the lock (safe to repeat)."""
@@ -162,7 +185,7 @@ class Board:
 
 
 def init_database(
-    where: str | os.PathLike[str] | None, *, user: str | None = None, now: Now | None = None
+    where: str | os.PathLike[str] | None, *, now: Now | None = None, password: str | None = None
 ) -> Board:
     """Create a new, empty database (`crlmboard init`, File ▸ New database): only where
     there is none — never over a database, another program's file, or a 0-byte file that
@@ -186,13 +209,13 @@ def init_database(
         if path.parent.is_dir() and newest_verified(path) is not None:
             raise missing_database(path, empty=path.exists())
     else:
-        revision = migrate.url_revision(url)
+        revision = server_revision(url, password)
         if revision is not None:
             raise DatabaseExists(
                 f"The database {describe_url(url)} already holds crlmboard tables (schema "
                 f"{revision}); nothing was changed."
             )
-    return Board.open(url, user=user, now=now, exclusive=False, create=True)
+    return Board.open(url, now=now, exclusive=False, create=True, password=password)
 
 
 def describe(url: str) -> str:

@@ -176,3 +176,23 @@ class OutputUnwritable(BoardError, ValueError):
 class OtherDatabase(BoardError, ValueError):
     """A restore was asked to put another database's backup in place (refused unless the
     caller says so explicitly)."""
+
+
+class NotAllowed(BoardError, PermissionError):
+    """The user's role does not allow this; the database refused it (or would)."""
+
+
+class LoginRequired(BoardError):
+    """The server wants a password (none was given, or PGPASSWORD/.pgpass had none)."""
+
+
+class LoginFailed(BoardError):
+    """The server refused the user name or password (or the login is disabled)."""
+
+
+class PassphraseRequired(BoardError):
+    """The database file is encrypted and no passphrase was given."""
+
+
+class WrongPassphrase(BoardError):
+    """The passphrase does not open the encrypted database (nothing was changed)."""

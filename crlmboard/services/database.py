@@ -23,7 +23,6 @@ patient's name or MRN to the log.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import os
 import threading
@@ -38,18 +37,23 @@ from crlmboard.services.changes import (
     BadLocation,
     BoardError,
     Busy,
-    ChangeSet,
     DatabaseCorrupt,
     DatabaseMissing,
     DiskFull,
+    LoginFailed,
+    LoginRequired,
+    NotAllowed,
+    PassphraseRequired,
     ReadOnly,
     SignedReviewLocked,
     WriteStopped,
+    WrongPassphrase,
 )
 from crlmboard.store import (
     audit,
     backup,
     checkpoints,
+    encryption,
     integrity,
     keys,
     migrate,
@@ -73,11 +77,14 @@ from crlmboard.store.database import (
     is_sqlite,
     read_only_medium,
     read_session,
+    server_engine,
     sqlite_library_version,
     sqlite_path,
     table_count,
     valid_url,
 )
+from crlmboard.store.database import LoginFailed as StoreLoginFailed
+from crlmboard.store.database import LoginRequired as StoreLoginRequired
 from crlmboard.store.database import database_id as store_database_id
 from crlmboard.store.lock import DatabaseLock, LockBusy, LockHolder
 from crlmboard.store.repositories import SignedReviewChanged
@@ -135,8 +142,12 @@ class Database:
         holder: LockHolder | None = None,
         notes: list[str] | None = None,
         checks_pending: bool = False,
+        password: str | None = None,
+        passphrase: str | None = None,
     ):
         self.engine = engine
+        self.password = password  # PostgreSQL login, memory only
+        self.passphrase = passphrase  # SQLCipher key, memory only
         self.url = url
         self.actor = actor
         self.today: Clock = clock
@@ -160,12 +171,13 @@ class Database:
         where: str | os.PathLike[str] | None = None,
         *,
         clock: Clock = date.today,
-        user: str | None = None,
         exclusive: bool = True,
         wait: float = 0.0,
         now: Now | None = None,
         create: bool = True,
         defer_checks: bool = False,
+        password: str | None = None,
+        passphrase: str | None = None,
     ) -> Database:
         """Open (checking, backing up and migrating as needed) the database at a path or
         URL, creating it when there is none only with `create` (the command line and the app
@@ -173,28 +185,36 @@ class Database:
         not become an empty database).  `exclusive` (the app): hold the writer lock while
         open, read-only when another app holds it; otherwise (the command line) take it for
         the open-time work and then per write transaction, waiting up to `wait` seconds.
-        `user` is the app user named in the audit trail.
-
         `defer_checks` (the command line): `quick_check` and the open-time backup wait for
         the first write (`before_first_write`) instead of delaying the first read
         (performance.md: no read-only command waits for them).  A file SQLite cannot read
-        at all is still refused at once."""
-        actor = Actor.current(user)
+        at all is still refused at once.
+
+        `password` logs in to a PostgreSQL server (else libpq's PGPASSWORD or .pgpass);
+        `passphrase` opens an encrypted SQLite file.  Neither is written anywhere; the audit
+        trail names the OS account (the session user on PostgreSQL)."""
+        actor = Actor.current()
         now = now or utc_now
         url = location_url(where)
         path = sqlite_path(url)
         try:
             if not is_sqlite(url) or path is None:
-                engine = create_database_engine(url)
+                engine = _server_engine(url, password)
                 if not create and migrate.current_revision(engine) is None:
                     engine.dispose()
                     raise DatabaseMissing(
                         f"The database {describe_url(url)} has no crlmboard tables yet; "
                         "nothing was created. Set it up with `crlmboard init --db URL`."
                     )
-                migrate.upgrade(engine, actor)
+                try:
+                    migrate.upgrade_server(engine, actor, describe_url(url))
+                except BaseException:
+                    engine.dispose()
+                    raise
                 _refresh_search_text(engine)
-                return cls(engine, url, actor=actor, clock=clock, now=now)
+                return cls(engine, url, actor=actor, clock=clock, now=now, password=password)
+            if path.is_file():
+                passphrase = unlock(path, passphrase)  # before any check reads the file
             _check_can_open(path, create, check=not defer_checks)
             if is_read_only_url(url) or (path.exists() and not _writable(path)):
                 why = (
@@ -202,10 +222,15 @@ class Database:
                     if read_only_medium(path)
                     else "the database file is read-only"
                 )
-                return cls._open_read_only(
+                database = cls._open_read_only(
                     url, path, why, actor, clock, now, check=not defer_checks
                 )
-            return cls._open_file(url, path, actor, clock, now, exclusive, wait, defer_checks)
+            else:
+                database = cls._open_file(
+                    url, path, actor, clock, now, exclusive, wait, defer_checks
+                )
+            database.passphrase = passphrase
+            return database
         except BoardError:
             raise
         except StoreError as error:
@@ -367,8 +392,14 @@ class Database:
 
     @property
     def user(self) -> str:
-        """The app user the audit trail names (a preference; the OS login by default)."""
+        """The OS account the audit trail names (on PostgreSQL the server's session user
+        is what the audit rows record)."""
         return self.actor.app_user
+
+    @property
+    def is_server(self) -> bool:
+        """A department's PostgreSQL store (not a SQLite file)."""
+        return self.engine.dialect.name == "postgresql"
 
     # -- reading and writing -------------------------------------------------------------
 
@@ -466,6 +497,12 @@ class Database:
         if failed.kind == "busy":
             return Busy(
                 "The database is busy with another program's change; try again in a moment."
+            )
+        if failed.kind == "denied":
+            log.warning("the server refused a write for lack of privilege")
+            return NotAllowed(
+                f"Your login ({self.user}) may not do this; the database refused it: "
+                f"{failed.reason}"
             )
         if failed.kind == "refused":
             return failed  # the part says which record was refused (InvalidInput)
@@ -581,25 +618,6 @@ class Database:
         return None if found is None else found.as_dict()
 
     # -- around the data -------------------------------------------------------------------
-
-    def set_user(self, name: str) -> ChangeSet:
-        """Change the app user; the change itself is audited (where it can be recorded)."""
-        name = name.strip() or self.actor.os_login
-        before = self.actor.app_user
-        if name == before:
-            return ChangeSet()
-        self.actor = dataclasses.replace(self.actor, app_user=name)
-        if not self.read_only:
-            with self.write() as session:
-                audit.AuditLog.of(session).record(
-                    "preference",
-                    "app_user",
-                    None,
-                    case_id=None,
-                    before={"app_user": before},
-                    after={"app_user": name},
-                )
-        return ChangeSet(settings=frozenset({"user"}))
 
     def backup_before(self, operation: str) -> BackupInfo | None:
         """The backup taken before a risky operation (a folder import): made unless the
@@ -988,3 +1006,40 @@ def _refresh_search_text(engine: Engine) -> None:
     changed = search_index.refresh_search_text(engine)
     if changed is not None:
         log.info("case-list search text refreshed for %d case(s)", changed)
+
+
+def _server_engine(url: str, password: str | None) -> Engine:
+    """An engine for a PostgreSQL server that has let the person log in."""
+    try:
+        return server_engine(url, password)
+    except StoreLoginRequired as error:
+        raise LoginRequired(str(error)) from None
+    except StoreLoginFailed as error:
+        raise LoginFailed(str(error)) from None
+
+
+def server_revision(url: str, password: str | None) -> str | None:
+    """The schema revision of a server database (None: no crlmboard tables), as the person
+    whose login the URL names."""
+    engine = _server_engine(url, password)
+    try:
+        return migrate.current_revision(engine)
+    finally:
+        engine.dispose()
+
+
+def unlock(path: Path, passphrase: str | None) -> str | None:
+    """The passphrase of an encrypted database file (remembered in memory for this
+    process), None for a plain one; a clear refusal when it is missing or wrong."""
+    if not encryption.is_encrypted(path):
+        return None
+    newest = next(iter(backup.list_backups(path, hash_files=False)), None)
+    if newest is not None and newest.manifest.get("encrypted") is False:
+        refuse_if_corrupt(path)  # backed up unencrypted: a damaged file, not an encrypted one
+    try:
+        return encryption.require(path, passphrase)
+    except encryption.PassphraseNeeded as error:
+        raise PassphraseRequired(str(error)) from None
+    except encryption.PassphraseWrong as error:
+        log.warning("a wrong passphrase was given for an encrypted database")
+        raise WrongPassphrase(str(error)) from None

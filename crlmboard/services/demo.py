@@ -13,6 +13,7 @@ from pathlib import Path
 import platformdirs
 
 from crlmboard import __version__
+from crlmboard.domain.meeting import Review
 from crlmboard.services.board import Board, BoardError, ChangeSet
 from crlmboard.services.cases import ImportSummary
 from crlmboard.services.database import missing_database
@@ -192,13 +193,23 @@ def load_demo_meetings(board: Board) -> ChangeSet:
                 }
                 for a in review.get("actions", [])
             ]
-            changes |= board.reviews.sign(
+            changes |= board.reviews._store_signed(
                 draft,
-                signer=spec["attendees"][0]["name"],
-                recommendation=review.get("recommendation"),
-                decision=review["decision"],
-                rationale=review.get("rationale", ""),
-                actions=actions,
-                next_review_date=when + timedelta(weeks=6),
+                Review.model_validate(
+                    {
+                        "meeting_date": when,
+                        "question": draft.entry.question,
+                        "recommendation": review.get("recommendation"),
+                        "decision": review["decision"],
+                        "rationale": review.get("rationale") or None,
+                        "actions": actions,
+                        "next_review_date": when + timedelta(weeks=6),
+                        "signed_by": board.identity.name,
+                        "signed_at": board.reviews.now(),
+                        "attendees": draft.meeting.attendees,
+                        "follow_up": {"status": "pending"},
+                        "evaluation": draft.evaluation,
+                    }
+                ),
             ).changes
     return changes

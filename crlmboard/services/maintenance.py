@@ -13,11 +13,12 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from crlmboard import __version__
+from crlmboard.domain.validation import InvalidInput, Problem
 from crlmboard.services import about
 from crlmboard.services.changes import (
     BackupMissing,
@@ -30,11 +31,16 @@ from crlmboard.services.changes import (
     DatabaseExists,
     DatabaseMissing,
     DiskFull,
+    LoginFailed,
+    LoginRequired,
+    NotAllowed,
     OtherDatabase,
     OutputUnwritable,
+    PassphraseRequired,
     ReadOnly,
     SignedReviewLocked,
     WriteStopped,
+    WrongPassphrase,
 )
 from crlmboard.services.database import (
     Database,
@@ -44,9 +50,21 @@ from crlmboard.services.database import (
     maybe_backup,
     missing_database,
     prepare_file,
+    refuse_if_corrupt,
+    unlock,
     utc_now,
 )
-from crlmboard.store import audit, backup, checkpoints, integrity, keys, migrate, signing
+from crlmboard.store import (
+    audit,
+    backup,
+    checkpoints,
+    cipher,
+    encryption,
+    integrity,
+    keys,
+    migrate,
+    signing,
+)
 from crlmboard.store.audit import Actor, AuditEntry, AuditHead
 from crlmboard.store.backup import BackupFailed, BackupInfo
 from crlmboard.store.database import (
@@ -78,19 +96,25 @@ __all__ = [
     "DatabaseExists",
     "DatabaseMissing",
     "DiskFull",
+    "LoginFailed",
+    "LoginRequired",
     "MaintenanceService",
+    "NotAllowed",
     "OtherDatabase",
     "OutputUnwritable",
+    "PassphraseRequired",
     "ReadOnly",
     "RestoreResult",
     "SignedReviewLocked",
     "WriteStopped",
+    "WrongPassphrase",
     "describe_backup",
     "location_url",
     "maybe_backup",
     "missing_database",
     "restore_database",
     "sqlite_warning",
+    "unlock",
 ]
 
 log = logging.getLogger("crlmboard.maintenance")
@@ -575,12 +599,13 @@ def restore_database(
     where: str | os.PathLike[str] | None,
     source: str | os.PathLike[str],
     *,
-    user: str | None = None,
     now: Now = utc_now,
     wait: float = COMMAND_LOCK_WAIT,
     other_database: bool = False,
+    passphrase: str | None = None,
 ) -> RestoreResult:
-    """Restore a backup without opening the database first (it may be damaged)."""
+    """Restore a backup without opening the database first (it may be damaged).  An
+    encrypted backup needs the passphrase it was made with."""
     url = database_url(where)
     path = sqlite_path(url)
     if path is None or not is_sqlite(url):
@@ -588,7 +613,12 @@ def restore_database(
             "Restore works on a SQLite database file; restore a PostgreSQL "
             "database with the server's own tools."
         )
-    actor = Actor.current(user)
+    backup_file = Path(source).expanduser().resolve()
+    if backup_file.is_file() and encryption.is_encrypted(backup_file):
+        unlock(backup_file, passphrase)
+        if passphrase is not None:
+            encryption.remember(path, passphrase)
+    actor = Actor.current()
     lock = DatabaseLock(path, actor.app_user, "command")
     if not lock.acquire(wait):
         holder = lock.holder()
@@ -600,3 +630,125 @@ def restore_database(
         raise BoardError(str(error)) from None
     finally:
         lock.close()
+
+
+# -- encryption at rest (SQLCipher) -----------------------------------------------------------
+
+MIN_PASSPHRASE = 12
+PASSPHRASE_WARNING = (
+    "Keep the passphrase safe (a password manager, or sealed on paper with the department's "
+    "IT): without it neither the database nor its backups can be opened, by anyone — there "
+    "is no recovery."
+)
+
+
+def _file_of(where: str | os.PathLike[str] | None, what: str) -> Path:
+    url = database_url(where)
+    path = sqlite_path(url)
+    if path is None or not is_sqlite(url):
+        raise BoardError(
+            f"{what} works on a SQLite database file; a PostgreSQL server encrypts its "
+            "storage and connections itself."
+        )
+    if not path.is_file() or path.stat().st_size == 0:
+        raise BoardError(f"There is no database at {path}.")
+    return path
+
+
+def _check_new_passphrase(passphrase: str) -> None:
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise InvalidInput(
+            [Problem("passphrase", f"use at least {MIN_PASSPHRASE} characters (a few words)")]
+        )
+
+
+@contextlib.contextmanager
+def _locked_for_command(path: Path, actor: Actor, wait: float) -> Iterator[None]:
+    lock = DatabaseLock(path, actor.app_user, "command")
+    if not lock.acquire(wait):
+        holder = lock.holder()
+        lock.close()
+        raise BoardError(str(LockBusy(path, holder)))
+    try:
+        yield
+    finally:
+        lock.close()
+
+
+def _audit_file_event(path: Path, now: Now, action: str, after: dict[str, object]) -> None:
+    engine = create_database_engine(f"sqlite:///{path}")
+    try:
+        with audited_write(engine, Actor.current(), now) as session:
+            head = audit.read_head(session)
+            log_ = audit.AuditLog.of(session)
+            log_.record(action, "database", None, case_id=None, after=after)
+            log_.flush()
+        checkpoint(engine)
+        # the event's audit row is signed like every saved change's (AUDIT-DESIGN.md)
+        signing.sign_head(engine, path, now(), after=0 if head is None else head.seq, to_file=True)
+    finally:
+        engine.dispose()
+
+
+def encrypt_database(
+    where: str | os.PathLike[str] | None,
+    passphrase: str,
+    *,
+    now: Now = utc_now,
+    wait: float = COMMAND_LOCK_WAIT,
+) -> int:
+    """Encrypt a plain SQLite database and the backups in its backups folder with
+    SQLCipher (each a verified copy swapped in); returns the number of backups encrypted.
+    The event is audited (without the passphrase)."""
+    path = _file_of(where, "Encryption")
+    if encryption.is_encrypted(path):
+        raise BoardError(
+            f"The database {path} is already encrypted; `crlmboard rekey` changes its passphrase."
+        )
+    _check_new_passphrase(passphrase)
+    refuse_if_corrupt(path)
+    with _locked_for_command(path, Actor.current(), wait):
+        try:
+            done = cipher.encrypt_file(path, passphrase)
+        except StoreError as error:
+            raise BoardError(f"{error} The database was left as it was.") from None
+        _audit_file_event(
+            path, now, "encrypt", {"cipher": "SQLCipher 4", "backups_encrypted": done}
+        )
+    log.info("database encrypted (%d backups)", done)
+    return done
+
+
+def rekey_database(
+    where: str | os.PathLike[str] | None,
+    passphrase: str,
+    new_passphrase: str,
+    *,
+    now: Now = utc_now,
+    wait: float = COMMAND_LOCK_WAIT,
+) -> int:
+    """Change the passphrase of an encrypted database and of its backups made with the
+    same one; returns the number of backups changed."""
+    path = _file_of(where, "Changing the passphrase")
+    if not encryption.is_encrypted(path):
+        raise BoardError(f"The database {path} is not encrypted; `crlmboard encrypt` encrypts it.")
+    unlock(path, passphrase)
+    _check_new_passphrase(new_passphrase)
+    with _locked_for_command(path, Actor.current(), wait):
+        try:
+            done = cipher.rekey_file(path, passphrase, new_passphrase)
+        except StoreError as error:
+            raise BoardError(f"{error} The passphrase was left as it was.") from None
+        _audit_file_event(path, now, "rekey", {"backups_rekeyed": done})
+    log.info("database passphrase changed (%d backups)", done)
+    return done
+
+
+def remember_passphrase(where: str | os.PathLike[str] | None, passphrase: str) -> None:
+    """Keep an encrypted database's passphrase in the OS keyring (only when asked)."""
+    path = _file_of(where, "The keyring")
+    unlock(path, passphrase)
+    try:
+        encryption.keyring_store(path, passphrase)
+    except encryption.EncryptionError as error:
+        raise BoardError(str(error)) from None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import builtins
 import csv
+import functools
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,10 +37,18 @@ from crlmboard.domain.meeting import (
 from crlmboard.domain.models import Attendee, FollowUp, ReviewAction, Strategy
 from crlmboard.domain.validation import InvalidInput, Problem, problems_from_error
 from crlmboard.services.cases import CaseService
-from crlmboard.services.changes import BoardError, ChangeSet, MeetingMissing
+from crlmboard.services.changes import BoardError, ChangeSet, MeetingMissing, NotAllowed
 from crlmboard.services.database import Database
 from crlmboard.services.evaluation import EvaluationService
+from crlmboard.services.users import current_identity
 from crlmboard.store.audit import insert_hash
+from crlmboard.store.identity import (
+    CAN_SIGN,
+    Identity,
+    IdentityError,
+    server_signature,
+    verify_password,
+)
 from crlmboard.store.meetings import (
     AgendaEntry,
     MeetingListing,
@@ -435,6 +444,11 @@ class ReviewService:
     def now(self) -> datetime:
         return self.database.now().astimezone(UTC).replace(microsecond=0)
 
+    @functools.cached_property
+    def identity(self) -> Identity:
+        """Who signs: the session user on PostgreSQL, the OS account on SQLite."""
+        return current_identity(self.database)
+
     def start(self, meeting_id: int, mrn: str) -> ReviewDraft:
         """Open a case's review at a meeting: its evaluation as of the meeting date."""
         meeting = self.meetings.get(meeting_id)
@@ -444,11 +458,37 @@ class ReviewService:
         case = self.cases.get(mrn)
         return ReviewDraft(meeting, entry, case, self.evaluation.document(case, meeting.date))
 
+    @property
+    def needs_password(self) -> bool:
+        """Whether signing asks the signer to re-enter their password (PostgreSQL) or the
+        database's passphrase (an encrypted file): 21 CFR 11.200."""
+        return self.database.is_server or self.database.passphrase is not None
+
+    def check_signer(self, password: str | None) -> None:
+        """Refuse unless the user may sign and `password` authenticates them again."""
+        who = self.identity
+        if not who.can(CAN_SIGN):
+            raise NotAllowed(
+                f"Only a clinician can sign or amend a review; {who.name} is {who.role_text}."
+            )
+        if not self.needs_password:
+            return
+        if not password:
+            raise InvalidInput([Problem("password", "re-enter your password to sign")])
+        if self.database.is_server:
+            if not verify_password(self.database.url, who.login, password):
+                raise InvalidInput(
+                    [Problem("password", "the password is not right; nothing was signed")]
+                )
+        elif password != self.database.passphrase:
+            raise InvalidInput(
+                [Problem("password", "the passphrase is not right; nothing was signed")]
+            )
+
     def sign(
         self,
         draft: ReviewDraft,
         *,
-        signer: str,
         recommendation: str | None,
         decision: str,
         rationale: str = "",
@@ -456,10 +496,14 @@ class ReviewService:
         next_review_date: date | str | None = None,
         attendees: Sequence[Attendee] | None = None,
         amends: int | None = None,
+        password: str | None = None,
     ) -> SignedReview:
-        """Sign a review: stored with the frozen evaluation, never changed afterwards."""
-        if not signer.strip():
-            raise InvalidInput([Problem("signed_by", "the signer's name is required")])
+        """Sign a review: stored with the frozen evaluation, never changed afterwards.
+
+        The signer is who is acting, never a name typed in: on PostgreSQL the server gives
+        the printed name of the session user and its own time (and refuses anyone but a
+        clinician); on SQLite the OS account and this computer's clock.  `password`
+        re-authenticates the signer where the database has one (see `needs_password`)."""
         if not decision.strip():
             raise InvalidInput([Problem("decision", "record the board's decision")])
         early = signing_too_early(draft.meeting.date, self.database.today())
@@ -472,7 +516,7 @@ class ReviewService:
             "decision": decision.strip(),
             "rationale": rationale.strip() or None,
             "next_review_date": next_review_date,
-            "signed_by": signer.strip(),
+            "signed_by": self.identity.name,
             "signed_at": self.now(),
             "amends": amends,
             "actions": list(actions),
@@ -486,7 +530,20 @@ class ReviewService:
         problems = review.cross_checks(self.database.today())
         if problems:
             raise InvalidInput([Problem(f, msg) for f, msg in problems])
+        self.check_signer(password)
+        return self._store_signed(draft, review)
+
+    def _store_signed(self, draft: ReviewDraft, review: Review) -> SignedReview:
+        """Store a signed review whose signer `check_signer` authenticated (the demo's
+        reviews skip that step; the database still enforces who may sign)."""
+        amends = review.amends
         with self.database.write() as session:
+            if self.database.is_server:
+                try:
+                    signer, moment = server_signature(session)
+                except IdentityError as error:
+                    raise NotAllowed(str(error)) from None
+                review = review.model_copy(update={"signed_by": signer, "signed_at": moment})
             cases = CaseRepository(session)
             meetings = MeetingRepository(session)
             try:
@@ -524,7 +581,8 @@ class ReviewService:
         )
 
     def amend(self, mrn: str, review_index: int, meeting_id: int, **fields: Any) -> SignedReview:
-        """A new signed review that corrects review `review_index` (which stays as it was)."""
+        """A new signed review that corrects review `review_index` (which stays as it was),
+        signed the same way."""
         draft = self.start(meeting_id, mrn)
         return self.sign(draft, amends=review_index, **fields)
 

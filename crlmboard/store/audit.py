@@ -18,6 +18,7 @@ trail keeps every value while the file stays small.  Readers (`history`, `replay
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import getpass
 import hashlib
@@ -173,7 +174,8 @@ def os_login() -> str:
 
 @dataclass(frozen=True)
 class Actor:
-    """Who makes a change: the app user (a preference), OS login, host and app version."""
+    """Who makes a change: the user (the OS account on SQLite; on PostgreSQL the session
+    user, filled in when the row is written), OS login, host and app version."""
 
     app_user: str
     os_login: str
@@ -181,12 +183,12 @@ class Actor:
     app_version: str
 
     @classmethod
-    def current(cls, app_user: str | None = None) -> Actor:
+    def current(cls) -> Actor:
         from crlmboard import __version__
 
         login = os_login()
         return cls(
-            app_user=app_user or login,
+            app_user=login,
             os_login=login,
             host=socket.gethostname(),
             app_version=__version__,
@@ -363,6 +365,11 @@ class AuditLog:
             self.first_seq = seq + 1
         at = format_time(self.clock())
         actor = self.actor
+        if self.session.get_bind().dialect.name == "postgresql":
+            # the database names the actor: its session user (a trigger refuses another)
+            from crlmboard.store.identity import session_user
+
+            actor = dataclasses.replace(actor, app_user=session_user(self.session))
         rows: list[dict[str, Any]] = []
         for event in _grouped(self._pending):
             seq += 1

@@ -29,11 +29,15 @@ from typing import Any
 
 from crlmboard.store.audit import GENESIS, AuditHead, row_hash
 from crlmboard.store.database import (
+    SQLITE_DATABASE_ERRORS,
+    SQLITE_ERRORS,
     StoreError,
     connect_sqlite,
     create_private_file,
     database_id,
+    new_sqlite_file,
 )
+from crlmboard.store.encryption import is_encrypted
 from crlmboard.store.integrity import integrity_check
 
 MANIFEST_SUFFIX = ".manifest.json"
@@ -42,6 +46,9 @@ STAMP = "%Y%m%d-%H%M%S-%fZ"
 KEEP_LAST = 10
 KEEP_DAYS = 30
 PAUSE_MARK = ".rotation-paused"
+
+
+_UNREADABLE: tuple[type[Exception], ...] = (StoreError, *SQLITE_ERRORS)
 
 
 class BackupFailed(StoreError):
@@ -186,7 +193,7 @@ def page_owners(connection: sqlite3.Connection) -> tuple[int, dict[int, str]] | 
     try:
         rows = connection.execute("SELECT name, pageno FROM dbstat WHERE aggregate = FALSE")
         owners = {int(page): str(name) for name, page in rows if name in names}
-    except sqlite3.Error:
+    except SQLITE_DATABASE_ERRORS:  # e.g. SQLCipher's build, which has no dbstat
         return None
     return int(connection.execute("PRAGMA page_size").fetchone()[0]), owners
 
@@ -283,11 +290,12 @@ def chain_verifies(connection: sqlite3.Connection) -> bool:
     """The audit chain of a backup verifies from the first row."""
     if not _has_table(connection, "audit_event"):
         return True
-    connection.row_factory = sqlite3.Row
+    previous, expected = GENESIS, 1
+    cursor = connection.execute("SELECT * FROM audit_event ORDER BY seq")
+    names = [d[0] for d in cursor.description]
     try:
-        previous, expected = GENESIS, 1
-        for row in connection.execute("SELECT * FROM audit_event ORDER BY seq"):
-            values = dict(row)
+        for row in cursor:
+            values = dict(zip(names, row, strict=True))
             if (
                 values["seq"] != expected
                 or values["prev_hash"] != previous
@@ -297,7 +305,7 @@ def chain_verifies(connection: sqlite3.Connection) -> bool:
             previous, expected = values["row_hash"], expected + 1
         return True
     finally:
-        connection.row_factory = None
+        cursor.close()
 
 
 def database_facts(connection: sqlite3.Connection, *, tables: bool = True) -> dict[str, Any]:
@@ -398,7 +406,7 @@ def verify_backup(backup: Path, *, deep: bool = False, hash_file: bool = True) -
 def _deep_problem(backup: Path, manifest: dict[str, Any]) -> str | None:
     try:
         connection = connect_sqlite(backup, read_only=True)
-    except sqlite3.DatabaseError as error:
+    except SQLITE_DATABASE_ERRORS as error:
         return f"it cannot be opened: {error}"
     try:
         problems = integrity_check(connection)
@@ -413,7 +421,7 @@ def _deep_problem(backup: Path, manifest: dict[str, Any]) -> str | None:
             found = (table_hashes if kind == TABLES_FORMAT else table_hashes_v1)(connection)
         if found != manifest.get("tables"):
             return "its content does not match its manifest"
-    except sqlite3.DatabaseError as error:
+    except SQLITE_DATABASE_ERRORS as error:
         return f"it cannot be read: {error}"
     finally:
         connection.close()
@@ -432,11 +440,11 @@ def file_database_id(database: Path) -> str | None:
         return None
     try:
         connection = connect_sqlite(database, read_only=True)
-    except sqlite3.Error:
+    except _UNREADABLE:  # damaged, or encrypted with a passphrase not known yet
         return None
     try:
         return database_id(connection)
-    except sqlite3.Error:
+    except _UNREADABLE:
         return None
     finally:
         connection.close()
@@ -537,7 +545,7 @@ def create_backup(
     try:
         source = connect_sqlite(database, read_only=True)  # a backup only reads
         try:
-            target = sqlite3.connect(temporary, isolation_level=None)
+            target = new_sqlite_file(temporary, like=database)
             try:
 
                 def step(_status: int, remaining: int, total: int) -> None:
@@ -564,7 +572,7 @@ def create_backup(
             Path(f"{temporary}{suffix}").unlink(missing_ok=True)
         os.replace(temporary, final)
         fsync_path(folder)
-    except sqlite3.Error as error:
+    except SQLITE_ERRORS as error:
         temporary.unlink(missing_ok=True)
         raise BackupFailed(f"The backup could not be made in {folder}: {error}") from None
     except OSError as error:
@@ -582,6 +590,7 @@ def create_backup(
         "database": database.name,
         "app_version": app_version,
         "sqlite_version": sqlite3.sqlite_version,
+        "encrypted": is_encrypted(final),
         **facts,
         "file": final.name,
         "size": final.stat().st_size,
@@ -717,13 +726,18 @@ def restore_file(
     has checkpointed the current database (or moved its -wal aside): a -wal with content
     would be applied to the restored file, so it is refused.  Either the old or the new
     database is in place at every moment."""
+    if is_encrypted(database) and not is_encrypted(backup):
+        raise BackupFailed(
+            f"The backup {backup.name} is not encrypted and the database is: restoring it "
+            "would leave the patients' data unencrypted. Nothing was changed."
+        )
     temporary = database.with_name(f".{database.name}.restoring-{os.getpid()}")
     temporary.unlink(missing_ok=True)
     create_private_file(temporary)
     try:
         source = connect_sqlite(backup, read_only=True)
         try:
-            target = sqlite3.connect(temporary, isolation_level=None)
+            target = new_sqlite_file(temporary, like=backup)
             try:
                 source.backup(target)
                 target.execute("PRAGMA journal_mode = DELETE")
@@ -750,7 +764,7 @@ def restore_file(
             Path(f"{database}{suffix}").unlink(missing_ok=True)
         os.replace(temporary, database)
         fsync_path(database.parent)
-    except sqlite3.Error as error:
+    except SQLITE_ERRORS as error:
         raise BackupFailed(f"The backup {backup.name} could not be restored: {error}") from None
     finally:
         temporary.unlink(missing_ok=True)

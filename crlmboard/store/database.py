@@ -23,9 +23,18 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine as Engine
 from sqlalchemy.orm import Session as Session
 
-from crlmboard.store import audit
+from crlmboard.store import audit, encryption
 
 BUSY_TIMEOUT_MS = 5000
+# What either SQLite library (plain, or SQLCipher for an encrypted file) raises
+SQLITE_ERRORS: tuple[type[Exception], ...] = encryption.errors()
+SQLITE_DATABASE_ERRORS: tuple[type[Exception], ...] = encryption.database_errors()
+_NO_SETTING_TABLE: tuple[type[Exception], ...] = (
+    sqlite3.OperationalError,
+    encryption.cipher_module().OperationalError,
+    sa.exc.OperationalError,
+    sa.exc.ProgrammingError,
+)
 _WRITE = "crlmboard_write"
 
 
@@ -64,6 +73,60 @@ def translated_errors() -> Iterator[None]:
         raise WriteFailed("refused", str(error.orig)) from error
     except sa.exc.OperationalError as error:
         raise WriteFailed(_kind(str(error)), str(error.orig)) from error
+    except sa.exc.ProgrammingError as error:
+        if getattr(error.orig, "sqlstate", None) == "42501":  # insufficient_privilege
+            raise WriteFailed("denied", first_line(error)) from error
+        raise
+
+
+def first_line(error: Exception) -> str:
+    """The server's own one-line message for a driver error."""
+    original = getattr(error, "orig", None) or error
+    diag = getattr(original, "diag", None)
+    text = str(getattr(diag, "message_primary", None) or original).splitlines()[0].strip()
+    return text + ("" if text.endswith(".") else ".")
+
+
+class LoginRequired(StoreError):
+    """The server wants a password (none was given, or PGPASSWORD/.pgpass had none)."""
+
+
+class LoginFailed(StoreError):
+    """The server refused the user name or password (or the login is disabled)."""
+
+
+class SchemaNotOwned(StoreError):
+    """The schema needs an upgrade this login may not make."""
+
+
+def server_engine(url: str, password: str | None) -> Engine:
+    """An engine for a PostgreSQL server that has let the person log in (else a clear
+    LoginRequired or LoginFailed)."""
+    engine = create_database_engine(url, password=password)
+    try:
+        with engine.connect():
+            pass
+    except sa.exc.OperationalError as error:
+        engine.dispose()
+        text = str(error.orig)
+        where = describe_url(url)
+        if "no password supplied" in text:
+            raise LoginRequired(f"The server {where} asks for a password.") from None
+        if "authentication failed" in text or "not permitted to log in" in text:
+            raise LoginFailed(
+                f"The server {where} refused the login: wrong user name or password, "
+                "or the user is disabled."
+            ) from None
+        raise
+    return engine
+
+
+def is_permission_error(error: BaseException) -> bool:
+    """A server refusal for lack of privilege (or of ownership)."""
+    text = str(getattr(error, "orig", error))
+    return isinstance(error, sa.exc.DBAPIError) and (
+        "permission denied" in text or "must be owner" in text
+    )
 
 
 def default_database_path() -> Path:
@@ -161,16 +224,38 @@ def create_private_file(path: Path) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
-def connect_sqlite(path: Path, *, read_only: bool = False, wal: bool = True) -> sqlite3.Connection:
-    """A plain sqlite3 connection with the app's pragmas (backups, checks).  `wal=False`
-    leaves the file's journal mode as it is (a file that must not change, before an
-    upgrade)."""
-    if read_only:
+class PassphraseNeeded(StoreError):
+    """An encrypted database file whose passphrase this process does not know."""
+
+
+def connect_sqlite(
+    path: Path,
+    *,
+    read_only: bool = False,
+    wal: bool = True,
+    passphrase: str | None = None,
+) -> sqlite3.Connection:
+    """A DB-API connection with the app's pragmas (backups, checks).  `wal=False` leaves the
+    file's journal mode as it is (a file that must not change, before an upgrade).
+
+    An encrypted file (or one given a `passphrase`: a new encrypted file) is opened with
+    SQLCipher, keyed with its passphrase (see `encryption`); the connection behaves as a
+    sqlite3 one."""
+    timeout = BUSY_TIMEOUT_MS / 1000
+    if passphrase is None and encryption.is_encrypted(path):
+        passphrase = encryption.known_passphrase(path)
+        if passphrase is None:
+            raise PassphraseNeeded(f"The database {path} is encrypted; its passphrase is needed.")
+    connection: sqlite3.Connection
+    if passphrase is not None:
+        target = _read_only_uri(path) if read_only else str(path)
+        connection = encryption.connect(target, passphrase, uri=read_only, timeout=timeout)
+    elif read_only:
         connection = sqlite3.connect(
-            _read_only_uri(path), uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
+            _read_only_uri(path), uri=True, timeout=timeout, isolation_level=None
         )
     else:
-        connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        connection = sqlite3.connect(path, timeout=timeout, isolation_level=None)
     try:
         apply_pragmas(connection, wal=wal and not read_only)
     except BaseException:
@@ -179,22 +264,57 @@ def connect_sqlite(path: Path, *, read_only: bool = False, wal: bool = True) -> 
     return connection
 
 
-def create_database_engine(url: str, *, read_only: bool = False) -> Engine:
+def new_sqlite_file(path: Path, *, like: Path) -> sqlite3.Connection:
+    """A connection to a new file (a backup or copy) encrypted as the database `like` is:
+    with its passphrase, or plain."""
+    passphrase = encryption.known_passphrase(like) if encryption.is_encrypted(like) else None
+    if passphrase is None:
+        return sqlite3.connect(path, isolation_level=None)
+    connection: sqlite3.Connection = encryption.connect(path, passphrase)
+    return connection
+
+
+def create_database_engine(
+    url: str, *, read_only: bool = False, password: str | None = None
+) -> Engine:
     """An engine with the connection set-up of reliability.md.
 
     SQL parameters are left out of error messages, so a logged error never carries a name.
+    A server `password` goes to the driver only, never into the URL (which may be shown).
     """
     if not is_sqlite(url):
-        return sa.create_engine(url, pool_pre_ping=True, hide_parameters=True)
+        return sa.create_engine(
+            url,
+            pool_pre_ping=True,
+            hide_parameters=True,
+            connect_args={} if password is None else {"password": password},
+        )
     path = sqlite_path(url)
     read_only = read_only or is_read_only_url(url)
+    passphrase = None
+    if path is not None and encryption.is_encrypted(path):
+        passphrase = encryption.known_passphrase(path)
+        if passphrase is None:
+            raise PassphraseNeeded(f"The database {path} is encrypted; its passphrase is needed.")
     if path is not None and read_only:
         url = read_only_url(path)
     elif path is not None:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         create_private_file(path)
+    target: str | sa.URL = url
+    options: dict[str, Any] = {}
+    if passphrase is not None:
+        # SQLAlchemy's SQLCipher dialect keys each connection with the URL's password; the
+        # URL object stays inside the engine (the Board's URL never holds it)
+        made = sa.make_url(url)
+        target = made.set(drivername="sqlite+pysqlcipher", password=passphrase)
+        options["poolclass"] = sa.pool.QueuePool  # as for plain files (not one per thread)
+        options["module"] = encryption.cipher_module()
     engine = sa.create_engine(
-        url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, hide_parameters=True
+        target,
+        connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        hide_parameters=True,
+        **options,
     )
 
     @event.listens_for(engine, "connect")
@@ -311,14 +431,14 @@ def database_id(source: Session | Engine | sa.Connection | sqlite3.Connection) -
     """The id (UUID text) that names this database for good (migration 0006); None for a
     database without one (no schema yet, or older than 0006)."""
     try:
-        if isinstance(source, sqlite3.Connection):
-            row = source.execute(_DATABASE_ID_SQL).fetchone()
-            return None if row is None else str(row[0])
         if isinstance(source, Engine):
             with source.connect() as connection:
                 return database_id(connection)
+        if not isinstance(source, Session | sa.Connection):  # sqlite3, or SQLCipher's
+            row = source.execute(_DATABASE_ID_SQL).fetchone()
+            return None if row is None else str(row[0])
         value = source.execute(sa.text(_DATABASE_ID_SQL)).scalar()
-    except (sqlite3.OperationalError, sa.exc.OperationalError, sa.exc.ProgrammingError):
+    except _NO_SETTING_TABLE:
         return None  # no setting table: a database without a schema
     return None if value is None else str(value)
 
@@ -366,3 +486,20 @@ def patients_and_setting(
     finally:
         connection.close()
     return [tuple(r) for r in rows], None if value is None else str(value[0])
+
+
+def url_login(url: str) -> str | None:
+    """The user name a database URL names."""
+    return sa.make_url(url).username
+
+
+def url_with_login(url: str, user: str) -> str:
+    """The URL with this user name and without any password in it."""
+    made = sa.make_url(url).set(username=user, password=None)
+    return made.render_as_string(hide_password=False)
+
+
+def url_account(url: str) -> str:
+    """user@host:port/database, the key a remembered password is kept under."""
+    made = sa.make_url(url)
+    return f"{made.username}@{made.host}:{made.port or 5432}/{made.database}"

@@ -20,7 +20,12 @@ from sqlalchemy.orm import Session
 
 from crlmboard.store import audit
 from crlmboard.store import tables as t
-from crlmboard.store.database import StoreError, connect_sqlite
+from crlmboard.store.database import (
+    SQLITE_DATABASE_ERRORS,
+    SQLITE_ERRORS,
+    StoreError,
+    connect_sqlite,
+)
 from crlmboard.store.sqlite_version import parse_version as parse_version
 from crlmboard.store.sqlite_version import sqlite_version_warning as sqlite_version_warning
 from crlmboard.store.sqlite_version import wal_reset_affected as wal_reset_affected
@@ -35,7 +40,7 @@ class DatabaseCorrupt(Exception):
 # -- SQLite's checks -----------------------------------------------------------------------
 
 
-def _is_corruption(error: sqlite3.DatabaseError) -> bool:
+def _is_corruption(error: Exception) -> bool:
     text = str(error).lower()
     return any(word in text for word in CORRUPT_ERRORS)
 
@@ -46,13 +51,13 @@ def quick_check(path: Path) -> list[str]:
     Raises DatabaseCorrupt when SQLite cannot even read it as a database."""
     try:
         connection = connect_sqlite(path, read_only=True)
-    except sqlite3.DatabaseError as error:
+    except SQLITE_DATABASE_ERRORS as error:
         if _is_corruption(error):
             raise DatabaseCorrupt(str(error)) from None
         raise
     try:
         rows = connection.execute("PRAGMA quick_check").fetchall()
-    except sqlite3.DatabaseError as error:
+    except SQLITE_DATABASE_ERRORS as error:
         if _is_corruption(error):
             raise DatabaseCorrupt(str(error)) from None
         raise
@@ -72,14 +77,14 @@ def check_file(path: Path) -> list[str]:
     read it at all (permissions, a lock, an I/O error)."""
     try:
         return quick_check(path)
-    except sqlite3.Error as error:
+    except SQLITE_ERRORS as error:
         raise FileUnreadable(str(error)) from None
 
 
 def integrity_check(connection: sqlite3.Connection) -> list[str]:
     try:
         found = [str(r[0]) for r in connection.execute("PRAGMA integrity_check").fetchall()]
-    except sqlite3.DatabaseError as error:
+    except SQLITE_DATABASE_ERRORS as error:
         return [str(error)]
     return [] if found == ["ok"] else found
 
@@ -489,7 +494,7 @@ def sqlite_checks(path: Path, progress: Progress | None = None) -> dict[str, lis
     results: dict[str, Any] = {}
     try:
         connection = connect_sqlite(path, read_only=True)
-    except sqlite3.DatabaseError as error:
+    except SQLITE_DATABASE_ERRORS as error:
         return {"integrity": [str(error)], "foreign keys": []}
     try:
         if progress:
@@ -499,7 +504,7 @@ def sqlite_checks(path: Path, progress: Progress | None = None) -> dict[str, lis
             progress("foreign_key_check", 0, 1)
         try:
             results["foreign keys"] = foreign_key_check(connection)
-        except sqlite3.DatabaseError as error:
+        except SQLITE_DATABASE_ERRORS as error:
             results["foreign keys"] = [str(error)]
     finally:
         connection.close()

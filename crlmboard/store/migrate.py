@@ -11,11 +11,11 @@ upgrade in one transaction (its schema changes are transactional).
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,7 @@ from crlmboard.store.database import (
     create_database_engine,
     create_private_file,
     database_id,
+    new_sqlite_file,
 )
 from crlmboard.store.revisions import MIGRATIONS_DIR as MIGRATIONS_DIR
 from crlmboard.store.revisions import head_revision as head_revision
@@ -202,7 +203,7 @@ def upgrade_file(
         copy = copy_path(database)
         _remove_with_sidecars(copy)
         create_private_file(copy)
-        target = sqlite3.connect(copy, isolation_level=None)
+        target = new_sqlite_file(copy, like=database)
         try:
             original.backup(target)
         finally:
@@ -250,3 +251,18 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def upgrade_server(engine: Engine, actor: audit.Actor | None, where: str) -> None:
+    """`upgrade` for a server database opened by someone who may not own its schema."""
+    from crlmboard.store.database import SchemaNotOwned, is_permission_error
+
+    try:
+        upgrade(engine, actor)
+    except sa.exc.ProgrammingError as error:
+        if is_permission_error(error):
+            raise SchemaNotOwned(
+                f"The database {where} has an older schema than this app; its owner must "
+                "open it once to upgrade it (your login may not change the schema)."
+            ) from None
+        raise

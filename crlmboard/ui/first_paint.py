@@ -68,7 +68,6 @@ class _FirstPaint(QObject):
 def show_window(
     where: str | None,
     profile: str | None,
-    user: str,
     *,
     today: date | None = None,
     preload: bool = True,
@@ -79,7 +78,7 @@ def show_window(
     page = ops.first_page(where, today or date.today(), PAGE_SIZE)
     if page is None:
         return None
-    window = MainWindow(None, user=user, first_page=page, location=str(page.path))
+    window = MainWindow(None, first_page=page, location=str(page.path))
 
     def opened(_board: Any) -> None:
         window.complete()
@@ -100,7 +99,6 @@ def show_window(
         window.door.open_board(
             str(page.path) if where is None else where,
             profile,
-            user,
             opened,
             failed,
             preload=_preload_views if preload else None,

@@ -48,7 +48,6 @@ class MainWindow(QMainWindow):
     def __init__(
         self,
         board: Any,
-        user: str = "",
         *,
         first_page: FirstPage | None = None,
         location: str = "",
@@ -64,7 +63,6 @@ class MainWindow(QMainWindow):
         self._open_when_complete: str | None = None  # a case chosen while loading
         self._profile = QSettings().value("profile") or None  # the profile file in force
         self._keep: tuple[str, int] = ("", 0)  # the open case and its row, while reading
-        self.user = user
         self.setWindowTitle("crlmboard — tumor board cases")
         self.undo_stack = QUndoStack(self)
         self.model = CaseListModel(self.door, self, first=first_page)
@@ -192,6 +190,7 @@ class MainWindow(QMainWindow):
 
         self.menuBar().clear()
         self._build_menus()
+        self._apply_role()
         self._show_location()
         self._show_banner()
         self.completed = True
@@ -250,9 +249,38 @@ class MainWindow(QMainWindow):
             self.banner.hide()
 
     def _show_location(self, state: str = "") -> None:
-        who = f"   ·   User: {self.user}" if self.user else ""
-        what = f"   ·   {state}" if state else ""
-        self.statusBar().showMessage(f"Database: {self.door.location}{who}{what}")
+        who = self.door.identity  # the OS account, or the server's session user
+        if who is None:  # the database is still opening
+            self.statusBar().showMessage(f"Database: {self.door.location}   ·   {state}")
+            return
+        self.statusBar().showMessage(
+            f"Database: {self.door.location}   ·   User: {who.name} ({who.role_text})"
+        )
+        self._apply_role()
+
+    def _apply_role(self) -> None:
+        """Offer only what the user's role allows, saying why in the tooltip (the database
+        refuses the rest anyway)."""
+        who = self.door.identity
+        if who is None:
+            return
+        for action in getattr(self, "_edit_actions", []):
+            action.setEnabled(who.can_edit)
+            action.setToolTip("" if who.can_edit else who.refusal("a coordinator or a clinician"))
+        users = getattr(self, "users_action", None)
+        if users is not None:
+            users.setEnabled(self.door.is_server and who.can_administer)
+            users.setToolTip(
+                "Users are managed on a department's PostgreSQL store; on this computer's "
+                "file your account is the only user."
+                if not self.door.is_server
+                else ("" if who.can_administer else who.refusal("an administrator"))
+            )
+
+    def show_users(self) -> None:
+        from crlmboard.ui.dialogs.users_dialog import UsersDialog
+
+        UsersDialog(self.door, self).exec()
 
     def _update_count(self) -> None:
         total = self.model.total
@@ -320,11 +348,13 @@ class MainWindow(QMainWindow):
         self.recent_menu = file_menu.addMenu("&Recent")
         self._fill_recent()
         file_menu.addSeparator()
-        self._action(file_menu, "&Import case files…", self.import_files, "Ctrl+I")
-        self._action(
-            file_menu, "Import a &folder of case files…", self.import_folder, "Ctrl+Shift+I"
-        )
-        self._action(file_menu, "Import &referrals (CSV)…", self.import_referrals)
+        self._edit_actions = [
+            self._action(file_menu, "&Import case files…", self.import_files, "Ctrl+I"),
+            self._action(
+                file_menu, "Import a &folder of case files…", self.import_folder, "Ctrl+Shift+I"
+            ),
+            self._action(file_menu, "Import &referrals (CSV)…", self.import_referrals),
+        ]
         self._action(file_menu, "&Export case…", self.export_case, "Ctrl+E")
         self._action(file_menu, "Export FHIR (m&CODE) bundle…", self.export_fhir)
         self._action(
@@ -353,13 +383,17 @@ class MainWindow(QMainWindow):
         )
 
         case_menu = bar.addMenu("&Case")
-        self._action(case_menu, "&New case…", self.new_case, QKeySequence.StandardKey.New)
-        self._action(case_menu, "Add &chemotherapy cycle…", self.workspace.add_cycle, "Ctrl+Alt+C")
-        self._action(
-            case_menu, "Add &imaging timepoint…", self.workspace.add_timepoint, "Ctrl+Alt+I"
-        )
-        self._action(case_menu, "Add &procedure…", self.workspace.add_procedure, "Ctrl+Alt+P")
-        self._action(case_menu, "Add surgery &outcome…", self.workspace.add_outcome)
+        self._edit_actions += [
+            self._action(case_menu, "&New case…", self.new_case, QKeySequence.StandardKey.New),
+            self._action(
+                case_menu, "Add &chemotherapy cycle…", self.workspace.add_cycle, "Ctrl+Alt+C"
+            ),
+            self._action(
+                case_menu, "Add &imaging timepoint…", self.workspace.add_timepoint, "Ctrl+Alt+I"
+            ),
+            self._action(case_menu, "Add &procedure…", self.workspace.add_procedure, "Ctrl+Alt+P"),
+            self._action(case_menu, "Add surgery &outcome…", self.workspace.add_outcome),
+        ]
         case_menu.addSeparator()
         self._action(case_menu, "&History (who changed what)…", self.show_history, "Ctrl+H")
 
@@ -377,6 +411,9 @@ class MainWindow(QMainWindow):
         tools_menu = bar.addMenu("&Tools")
         self._action(tools_menu, "&Rule catalogue", lambda: self.show_rule_catalogue(""), "Ctrl+R")
         self._action(tools_menu, "&Check database…", self.check_database)
+        self.users_action = self._action(tools_menu, "&Users…", self.show_users)
+        for menu in (file_menu, case_menu, tools_menu):
+            menu.setToolTipsVisible(True)  # the reason an action is not offered
         self._action(
             tools_menu, "&Preferences…", self.show_preferences, QKeySequence.StandardKey.Preferences
         )
@@ -465,7 +502,6 @@ class MainWindow(QMainWindow):
         self.door.open_database(
             where,
             QSettings().value("profile") or None,
-            self.user or None,
             None,
             lambda error: QMessageBox.warning(
                 self, "Cannot open the database", failure_text(error, "Opening")
@@ -798,13 +834,6 @@ class MainWindow(QMainWindow):
                     lambda error: QMessageBox.warning(
                         self, "Institution profile", failure_text(error)
                     ),
-                )
-            self.user = str(QSettings().value("user_name") or self.user)
-            if not self.door.read_only:
-                self.door.set_user(  # audited: who signs and changes from now
-                    self.user,
-                    None,
-                    lambda error: QMessageBox.warning(self, "User name", failure_text(error)),
                 )
             self._show_location()
 

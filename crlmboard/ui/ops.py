@@ -29,6 +29,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
 from crlmboard.services.changes import NO_CHANGE, BoardError, ChangeSet
+from crlmboard.services.files import write_file_atomically
 from crlmboard.services.first_page import CaseListEntry, FirstPage, first_page
 from crlmboard.services.log import log_path
 
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
         MeetingSummary,
         ReviewDraft,
     )
+    from crlmboard.services.users import ROLES, BoardUser
 
 _LAZY = {
     "CaseConflict": "crlmboard.services.cases",
@@ -54,6 +56,8 @@ _LAZY = {
     "MeetingListing": "crlmboard.services.meetings",
     "MeetingSummary": "crlmboard.services.meetings",
     "ReviewDraft": "crlmboard.services.meetings",
+    "ROLES": "crlmboard.services.users",
+    "BoardUser": "crlmboard.services.users",
 }
 
 
@@ -70,8 +74,10 @@ def __getattr__(name: str) -> Any:
 # what the services hand back, named for the views (which import nothing of the services
 # but the ChangeSet)
 __all__ = [
+    "ROLES",
     "AgendaEntry",
     "BoardError",
+    "BoardUser",
     "BundlePreview",
     "CaseConflict",
     "CaseListEntry",
@@ -240,6 +246,8 @@ class Door(QObject):
         else:  # nothing can be changed before the database is open
             self.location, self.url, self.user = location, "", ""
             self.read_only, self.read_only_reason = True, None
+            self.identity: Any = None  # who is acting: known once the database is open
+            self.is_server = self.needs_password = self.encrypted = False
             self.profile: Any = None
             self._clock = dt.date.today
         self._worker: _Worker | None = None
@@ -257,7 +265,11 @@ class Door(QObject):
         self.url = board.url
         self.read_only = bool(getattr(board, "read_only", False))
         self.read_only_reason = getattr(board, "read_only_reason", None)
-        self.user = board.user
+        self.identity = board.identity  # who is acting (the server says, on PostgreSQL)
+        self.user = self.identity.login
+        self.is_server = board.database.is_server
+        self.needs_password = board.reviews.needs_password  # signing re-authenticates
+        self.encrypted = board.passphrase is not None
         self.profile = board.evaluation.profile
         self._clock = board.today
 
@@ -470,7 +482,6 @@ class Door(QObject):
         self,
         where: str,
         profile: str | None,
-        user: str | None,
         done: Done,
         failed: Failed,
         *,
@@ -489,7 +500,7 @@ class Door(QObject):
                 preload()
             from crlmboard.services.board import Board
 
-            board = Board.open(where, profile=profile, user=user, create=False, defer_checks=True)
+            board = Board.open(where, profile=profile, create=False, defer_checks=True)
             self.board = board  # the calls queued behind this one read it
             return board
 
@@ -572,7 +583,6 @@ class Door(QObject):
         self,
         where: str,
         profile: str | None,
-        user: str | None,
         done: Done | None,
         failed: Failed,
         *,
@@ -587,8 +597,8 @@ class Door(QObject):
             from crlmboard.services.board import Board, init_database
 
             if create:
-                init_database(where, user=user).close()
-            return Board.open(where, clock=clock, profile=profile, user=user, create=False)
+                init_database(where).close()
+            return Board.open(where, clock=clock, profile=profile, create=False)
 
         self.replace_board(open_board, done, failed)
 
@@ -632,8 +642,9 @@ class Door(QObject):
         """Recompute the case list's summary columns for today and the profile in force,
         in the background: a step of cases per call, so what the user asks for meanwhile
         waits one step at most; the list reads again once, at the end, if any changed.  A
-        newer recompute (another day, another profile) supersedes one under way."""
-        if self.read_only:
+        newer recompute (another day, another profile) supersedes one under way.  A
+        department user who may not edit cases (a viewer) leaves it to those who may."""
+        if self.read_only or not self.identity.can_edit:
             return
         self._recompute += 1
         generation, total = self._recompute, [NO_CHANGE]
@@ -745,6 +756,8 @@ class Door(QObject):
         """Import case files and folders (cancellable between batches)."""
 
         def work(board: Board, progress: Progress) -> Any:
+            from crlmboard.services.cases import ImportSummary
+
             summary = ImportSummary()
             for path in paths:
                 part = board.cases.import_path(path, progress=progress)
@@ -834,8 +847,13 @@ class Door(QObject):
         def open_again() -> Board:
             from crlmboard.services.board import Board
 
-            return Board.open(
-                old.url, clock=old.today, profile=profile, user=old.user, create=False
+            return Board.open(  # the same login or passphrase as before the restore
+                old.url,
+                clock=old.today,
+                profile=profile,
+                create=False,
+                password=old.password,
+                passphrase=old.passphrase,
             )
 
         def restored(result: Any) -> None:
@@ -882,20 +900,40 @@ class Door(QObject):
             title="Institution profile",
         )
 
-    def set_user(self, name: str, done: Done | None, failed: Failed) -> None:
+    # -- users (a department's PostgreSQL store) ----------------------------------------
+
+    def list_users(self, done: Done, failed: Failed) -> None:
         board = self.board
+        self._submit(lambda: board.users.list(), done, failed, title="Users")
 
-        def changed(_result: Any) -> None:
-            self.user = board.user
-            if done is not None:
-                done(board.user)
-
+    def add_user(
+        self,
+        login: str,
+        name: str,
+        roles: list[str],
+        password: str | None,
+        done: Done,
+        failed: Failed,
+    ) -> None:
+        board = self.board
         self._submit(
-            lambda: board.set_user(name),
-            changed,
+            lambda: board.users.add(login, name, roles, password),
+            done,
             failed,
             write=True,
-            title="User name",
+            title="Add user",
+        )
+
+    def disable_user(self, login: str, done: Done, failed: Failed) -> None:
+        board = self.board
+        self._submit(
+            lambda: board.users.disable(login), done, failed, write=True, title="Disable user"
+        )
+
+    def enable_user(self, login: str, done: Done, failed: Failed) -> None:
+        board = self.board
+        self._submit(
+            lambda: board.users.enable(login), done, failed, write=True, title="Enable user"
         )
 
     def rule_catalogue(self, done: Done) -> None:
@@ -1050,9 +1088,8 @@ class Door(QObject):
 
     def meeting_pack(self, meeting_id: int, path: Path, done: Done, failed: Failed) -> None:
         def work(board: Board, _progress: Progress) -> Path:
-            data = board.meetings.meeting_pack(meeting_id)
-            path.write_bytes(data)
-            return path
+            # patients' data: written owner-only (0600) and whole, as every export
+            return write_file_atomically(path, board.meetings.meeting_pack(meeting_id))
 
         self._long_work(
             "Writing the meeting pack…",
@@ -1070,6 +1107,18 @@ class Door(QObject):
     def figures_csv(self, start: dt.date, end: dt.date, done: Done, failed: Failed) -> None:
         board = self.board
         self._submit(lambda: board.meetings.figures_csv(start, end), done, failed, title="Figures")
+
+    def write_figures_csv(
+        self, start: dt.date, end: dt.date, path: Path, done: Done, failed: Failed
+    ) -> None:
+        """The board figures as a CSV file, written owner-only (0600) and whole."""
+        board = self.board
+
+        def work() -> Path:
+            text = board.meetings.figures_csv(start, end)
+            return write_file_atomically(path, text.encode("utf-8"))
+
+        self._submit(work, done, failed, title="Figures")
 
     def worklist(self, done: Done) -> None:
         """The follow-up worklist with the names of its cases."""

@@ -60,7 +60,7 @@ def take_screenshots(outdir: Path, *, width: int = 1280, height: int = 720) -> l
     load_bundled_fonts()
     outdir.mkdir(parents=True, exist_ok=True)
     board = open_demo_database(outdir / "demo.sqlite3")
-    window = MainWindow(board, user="demo coordinator")
+    window = MainWindow(board)
     door = window.door
     window.resize(width, height)
     window.show()

@@ -31,7 +31,7 @@ SMALL_TABLES = {"meeting", "meeting_attendee", "setting", "alembic_version", "sq
 @pytest.fixture(scope="module")
 def board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Board]:
     path = tmp_path_factory.mktemp("plans") / "board.sqlite3"
-    with Board.open(path, clock=lambda: TODAY, user="bench") as opened:
+    with Board.open(path, clock=lambda: TODAY) as opened:
         opened.cases.import_many(list(cohort.texts(PATIENTS, seed=3)))
         cohort.add_meetings(opened, seed=3)
         yield opened

@@ -4,6 +4,7 @@ after a backup."""
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import sqlite3
 from pathlib import Path
@@ -100,10 +101,10 @@ def test_demo_waits_for_no_one_and_changes_nothing_while_the_app_holds_it(
     assert main(["demo", "--no-open", "--db", str(db)]) == 0
     capsys.readouterr()
     monkeypatch.setenv("CRLMBOARD_LOCK_WAIT", "0.2")
-    with Board.open(db, clock=lambda: TODAY, user="alice") as board:
+    with Board.open(db, clock=lambda: TODAY) as board:
         before = board.cases.count()
         assert main(["demo", "--no-open", "--db", str(db)]) == 1
-        assert "open for writing by alice" in capsys.readouterr().err
+        assert f"open for writing by {getpass.getuser()}" in capsys.readouterr().err
         assert board.cases.count() == before
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import getpass
 import sqlite3
 from pathlib import Path
 
@@ -90,11 +91,11 @@ def test_a_command_write_waits_then_names_the_app_holding_the_database(
     db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("CRLMBOARD_LOCK_WAIT", "0.2")
-    with Board.open(db, clock=lambda: TODAY, user="alice"):
+    with Board.open(db, clock=lambda: TODAY):
         assert main(["list", "--db", db]) == 0  # reading is fine
         assert main(["import", str(GOLDEN), "--replace", "--db", db]) == 1
         err = capsys.readouterr().err
-        assert "open for writing by alice" in err and "Traceback" not in err
+        assert f"open for writing by {getpass.getuser()}" in err and "Traceback" not in err
     assert main(["import", str(GOLDEN), "--replace", "--db", db]) == 0
 
 

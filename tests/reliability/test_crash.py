@@ -18,7 +18,9 @@ import pytest
 from crlmboard.domain.case import Case
 from crlmboard.domain.caseformat import case_from_dict
 from crlmboard.services import Board
+from crlmboard.services.maintenance import encrypt_database
 from crlmboard.store import migrate
+from crlmboard.store.database import connect_sqlite
 from tests.conftest import GOLDEN, TODAY
 from tests.reliability.conftest import child, trials
 
@@ -26,10 +28,12 @@ pytestmark = [pytest.mark.db, pytest.mark.slow]
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 WRITER = """
-import sys
+import os, sys
 from crlmboard.services import Board
 from tests.reliability.test_crash import TODAY, expected_case
-board = Board.open(sys.argv[1], clock=lambda: TODAY)
+board = Board.open(
+    sys.argv[1], clock=lambda: TODAY, passphrase=os.environ.get("CRLMBOARD_PASSPHRASE")
+)
 print("ready", flush=True)
 i = 0
 while True:
@@ -50,8 +54,11 @@ def expected_case(i: int) -> Case:
     return case_from_dict(document, TODAY)
 
 
+PASSPHRASE = "synthetic crash passphrase"
+
+
 def sqlite_sound(path: Path) -> None:
-    connection = sqlite3.connect(path)
+    connection = connect_sqlite(path, wal=False)  # plain, or keyed when encrypted
     try:
         assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
@@ -59,10 +66,21 @@ def sqlite_sound(path: Path) -> None:
         connection.close()
 
 
-def test_sigkill_during_a_stream_of_saves(tmp_path: Path) -> None:
-    """T1: acknowledged ⊆ stored, at most one more, every stored case whole and audited."""
-    for trial in range(trials("T1", 20)):
+@pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "encrypted"])
+def test_sigkill_during_a_stream_of_saves(
+    tmp_path: Path, encrypted: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """T1: acknowledged ⊆ stored, at most one more, every stored case whole and audited;
+    on a SQLCipher database too (a quarter of the trials)."""
+    count = trials("T1", 20)
+    if encrypted:
+        monkeypatch.setenv("CRLMBOARD_PASSPHRASE", PASSPHRASE)
+        count = max(1, count // 4)
+    for trial in range(count):
         path = tmp_path / f"t1-{trial}.sqlite3"
+        if encrypted:
+            Board.open(path, clock=lambda: TODAY).close()
+            encrypt_database(path, PASSPHRASE)
         process = child(WRITER, str(path))
         assert process.stdout is not None
         assert process.stdout.readline().strip() == "ready", process.stderr
@@ -75,8 +93,8 @@ def test_sigkill_during_a_stream_of_saves(tmp_path: Path) -> None:
         assert process.returncode == -signal.SIGKILL, err
         acknowledged = {line for line in out.split("\n")[:-1] if line}  # complete lines
         sqlite_sound(path)
-        with sqlite3.connect(path) as connection:
-            stored = {r[0] for r in connection.execute("SELECT mrn FROM patient")}
+        connection = connect_sqlite(path, wal=False)
+        stored = {r[0] for r in connection.execute("SELECT mrn FROM patient")}
         connection.close()
         assert acknowledged <= stored
         assert len(stored - acknowledged) <= 1
@@ -91,7 +109,9 @@ def test_sigkill_during_a_stream_of_saves(tmp_path: Path) -> None:
 MIGRATOR = """
 import sys, time
 import alembic.op
+from crlmboard.services.maintenance import encrypt_database
 from crlmboard.store import migrate
+from crlmboard.store.database import connect_sqlite
 where = sys.argv[2]
 
 def pause():

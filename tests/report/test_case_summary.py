@@ -81,6 +81,7 @@ def test_review_summary_has_every_section_finding_and_identifier() -> None:
         "2025-04-28",
         "A. Surgeon",
         "2025-03-24 17:42 UTC",
+        "meaning: approved as the board's decision",  # 21 CFR 11.50
         "guo-2021",
         "Guo M, Jin N",
     ):

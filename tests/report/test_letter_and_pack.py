@@ -56,7 +56,8 @@ def test_letter_is_one_page_with_question_recommendation_actions_next_review(
         "2025-03-31",
         "Next review",
         "2025-04-28",
-        "Signed for the board by A. Surgeon on 2025-03-24 17:42 UTC",
+        "Signed for the board by A. Surgeon on 2025-03-24 17:42 UTC, meaning: approved as the "
+        "board's decision",
         "page 1 of 1",
         "outcome letter",
     ):

@@ -67,7 +67,6 @@ def scene(board: Board, tmp_path: Path) -> Scene:
     turn_to(board, "2026-12-01")  # the meeting's day: its reviews can be signed
     board.reviews.sign(
         board.reviews.start(first, "EX-0001"),
-        signer="Dr Synthetic A",
         recommendation="upfront_resection",
         decision="Resect.",
     )
@@ -159,7 +158,6 @@ WRITES: dict[tuple[str, str], tuple[Callable[[Scene], Any], Callable[[Scene], Ch
     ("reviews", "sign"): (
         lambda s: s.board.reviews.sign(
             s.board.reviews.start(s.first, "EX-0002"),
-            signer="Dr Synthetic A",
             recommendation=None,
             decision="Conversion chemotherapy.",
         ),
@@ -167,7 +165,7 @@ WRITES: dict[tuple[str, str], tuple[Callable[[Scene], Any], Callable[[Scene], Ch
     ),
     ("reviews", "amend"): (
         lambda s: s.board.reviews.amend(
-            "EX-0001", 0, s.first, signer="Dr Synthetic A", recommendation=None, decision="Wait."
+            "EX-0001", 0, s.first, recommendation=None, decision="Wait."
         ),
         lambda s: ChangeSet(meetings=frozenset({s.first}), cases=frozenset({"EX-0001"})),
     ),
@@ -205,10 +203,6 @@ WRITES: dict[tuple[str, str], tuple[Callable[[Scene], Any], Callable[[Scene], Ch
         lambda s: s.board.evaluation.use_profile(None),
         lambda s: ChangeSet(settings=frozenset({"profile"})),
     ),
-    ("board", "set_user"): (
-        lambda s: s.board.set_user("coordinator.synthetic"),
-        lambda s: ChangeSet(settings=frozenset({"user"})),
-    ),
 }
 
 # Public methods that change nothing in the database: reads, checks, and files written
@@ -222,7 +216,7 @@ READS: dict[str, set[str]] = {
         "get", "list", "listing", "on_date", "quorum", "prepare", "figures",
         "figures_csv", "worklist", "meeting_pack",
     },
-    "reviews": {"now", "start", "audit_head_at_signing"},
+    "reviews": {"now", "start", "audit_head_at_signing", "check_signer"},
     "reports": {
         "current_evaluation", "review", "review_evaluation", "case_summary", "letter",
         "write_case_summary", "write_letter",
@@ -276,8 +270,6 @@ def test_every_write_returns_what_it_changed(scene: Scene, part: str, method: st
     if method == "set_follow_up":
         assert len(changes.follow_ups) == 1
     derived = method == "refresh_summaries"  # the list's summary columns: not a record
-    if (
-        changes.cases or changes.meetings or changes.everything or "user" in changes.settings
-    ) and not derived:
+    if (changes.cases or changes.meetings or changes.everything) and not derived:
         # it did write: the audit trail grew
         assert scene.board.maintenance.audit_head() != before

@@ -3,6 +3,7 @@ sign, amend, follow-up, close, figures, meeting pack."""
 
 from __future__ import annotations
 
+import getpass
 import json
 from datetime import date
 from pathlib import Path
@@ -49,7 +50,6 @@ def test_a_full_meeting(meeting: tuple[Board, int, int]) -> None:
     assert draft.evaluation["as_of"] == "2026-12-01"
     signed = board.reviews.sign(
         draft,
-        signer="Dr A",
         recommendation="upfront_resection",
         decision="Resect segment 6.",
         rationale="Solitary lesion, low risk.",
@@ -60,7 +60,8 @@ def test_a_full_meeting(meeting: tuple[Board, int, int]) -> None:
     assert signed.changes.cases == {"EX-0001"} and signed.changes.meetings == {first}
     assert signed.changes.reviews == {signed.review_id}
     review = board.cases.get("EX-0001").reviews[index]
-    assert review.signed and review.signed_by == "Dr A"
+    assert review.signed and review.signed_by == getpass.getuser()  # the OS account
+    assert review.meaning == "approved as the board's decision"
     assert review.evaluation is not None and review.evaluation["as_of"] == "2026-12-01"
     assert review.question == "Resect now?" and review.rationale == "Solitary lesion, low risk."
     assert [a.name for a in review.attendees] == ["Dr A", "Dr B", "Dr C"]
@@ -72,7 +73,6 @@ def test_a_full_meeting(meeting: tuple[Board, int, int]) -> None:
         "EX-0001",
         index,
         first,
-        signer="Dr A",
         recommendation="upfront_resection",
         decision="Resect segments 6 and 7.",
     ).index
@@ -110,7 +110,6 @@ def test_signed_review_is_immutable_in_the_store(meeting: tuple[Board, int, int]
     board.meetings.add_to_agenda(first, "EX-0001", "Resect now?")
     board.reviews.sign(
         board.reviews.start(first, "EX-0001"),
-        signer="Dr A",
         recommendation="upfront_resection",
         decision="Resect.",
     )

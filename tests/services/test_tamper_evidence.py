@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import random
+import secrets
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -429,12 +430,15 @@ def test_on_postgresql_the_server_signs_and_the_key_is_the_owners_alone() -> Non
     from tests.conftest import postgres_url
 
     url = postgres_url()
+    clerk_password = secrets.token_hex(16)  # the test server asks every other role for one
     engine = create_database_engine(url)
     try:
         with engine.begin() as connection:
             connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
             connection.exec_driver_sql("DROP ROLE IF EXISTS crlmboard_test_clerk")
-            connection.exec_driver_sql("CREATE ROLE crlmboard_test_clerk LOGIN")
+            connection.exec_driver_sql(
+                f"CREATE ROLE crlmboard_test_clerk LOGIN PASSWORD '{clerk_password}'"
+            )
             connection.exec_driver_sql("GRANT USAGE ON SCHEMA public TO crlmboard_test_clerk")
         migrate.upgrade(engine)
         with engine.begin() as connection:
@@ -453,7 +457,9 @@ def test_on_postgresql_the_server_signs_and_the_key_is_the_owners_alone() -> Non
                 checkpoint.database_id, checkpoint.seq, "f" * 64, checkpoint.at, checkpoint.mac
             )
             assert board.maintenance.checkpoint_authentic(forged) is False
-        clerk = create_database_engine(url.replace("//crlmboard@", "//crlmboard_test_clerk@"))
+        clerk = create_database_engine(
+            url.replace("//crlmboard@", f"//crlmboard_test_clerk:{clerk_password}@")
+        )
         try:
             with clerk.connect() as connection:
                 assert connection.execute(sa.text("SELECT count(*) FROM patient")).scalar() == 1

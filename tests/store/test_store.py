@@ -46,9 +46,10 @@ def sqlite_engine(path: Path) -> sa.Engine:
 
 def _not_the_search_index(name: str | None, kind: str, _parent: Any) -> bool:
     """The case-list filter's full-text index (migration 0005: an FTS5 table and its shadow
-    tables, SQLite only) is not a table model; nor is PostgreSQL's audit key (0008: only
-    the server's functions read it)."""
-    if kind == "table" and name == "audit_key":
+    tables, SQLite only) is not a table model; nor are the users table of a PostgreSQL store
+    (migration 0007: written only by server functions) and its audit key (0008: only the
+    server's functions read it)."""
+    if kind == "table" and name in ("board_user", "audit_key"):
         return False
     return not (kind == "table" and name is not None and name.startswith(SEARCH_INDEX))
 

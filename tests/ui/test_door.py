@@ -30,7 +30,7 @@ WAIT = 60_000  # ms: generous; the waits end on a signal or a condition, never o
 @pytest.fixture
 def window(qtbot: QtBot, threaded: None, board: Board) -> Iterator[MainWindow]:
     board.cases.import_path(GOLDEN)
-    shown = MainWindow(board, user="coordinator")
+    shown = MainWindow(board)
     qtbot.addWidget(shown)
     shown.show()
     settle(qtbot, shown)
@@ -292,7 +292,7 @@ def test_no_service_call_runs_on_the_gui_thread(
     for box in ("information", "warning"):
         monkeypatch.setattr(QMessageBox, box, lambda _p, _t, text, *_a: told.append(text))
 
-    window = MainWindow(board, user="coordinator")
+    window = MainWindow(board)
     qtbot.addWidget(window)
     window.show()
     settle(qtbot, window)
@@ -371,7 +371,7 @@ def test_the_case_list_follows_a_new_day_and_a_new_profile(
     day = [TODAY]
     board = Board.open(db_path, clock=lambda: day[0])
     board.cases.import_path(Path(str(resources.files("crlmboard") / "resources" / "demo")))
-    window = MainWindow(board, user="coordinator")
+    window = MainWindow(board)
     qtbot.addWidget(window)
     window.show()
     settle(qtbot, window)
@@ -420,7 +420,7 @@ def test_a_persons_call_does_not_wait_for_the_whole_recompute(
     day = [TODAY]
     board = Board.open(db_path, clock=lambda: day[0])
     board.cases.import_path(Path(str(resources.files("crlmboard") / "resources" / "demo")))
-    window = MainWindow(board, user="coordinator")
+    window = MainWindow(board)
     qtbot.addWidget(window)
     settle(qtbot, window)
     monkeypatch.setattr(ops, "SUMMARY_STEP", 2)  # the demo cases: a step per two

@@ -161,7 +161,7 @@ def test_the_window_shows_the_first_page_before_the_database_opens(
 ) -> None:
     from crlmboard.ui.first_paint import show_window
 
-    window = show_window(str(cases_file), None, "coordinator")
+    window = show_window(str(cases_file), None)
     assert window is not None
     qtbot.addWidget(window)
     with qtbot.waitExposed(window):
@@ -188,7 +188,7 @@ def test_an_edit_made_while_the_check_runs_waits_for_it_and_then_succeeds(
 ) -> None:
     from crlmboard.ui.first_paint import show_window
 
-    window = show_window(str(cases_file), None, "coordinator")
+    window = show_window(str(cases_file), None)
     assert window is not None
     qtbot.addWidget(window)
     gates["load"].set()
@@ -244,3 +244,18 @@ def test_what_the_first_paint_cannot_read_opens_the_normal_way(tmp_path: Path) -
     assert first_page(f"sqlite:///{tmp_path / 'x.sqlite3'}?mode=ro", today, 200) is None
     assert first_page(str(tmp_path / "missing.sqlite3"), today, 200) is None
     assert first_page(str(scrambled), today, 200) is None
+
+
+def test_an_encrypted_database_opens_the_normal_way(qtbot: QtBot, cases_file: Path) -> None:
+    """SQLCipher: the standard library cannot read it, so no window is shown before the
+    passphrase is asked for (app.open_with_login, the normal path)."""
+    from crlmboard.services.maintenance import encrypt_database
+    from crlmboard.store import encryption
+    from crlmboard.ui.first_paint import show_window
+
+    encrypt_database(cases_file, "synthetic passphrase words")
+    encryption._passphrases.clear()
+    try:
+        assert show_window(str(cases_file), None) is None
+    finally:
+        encryption._passphrases.clear()

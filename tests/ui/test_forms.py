@@ -36,7 +36,7 @@ def us_locale() -> Iterator[None]:
 @pytest.fixture
 def window(qtbot: QtBot, board: Board) -> Iterator[MainWindow]:
     board.cases.import_path(GOLDEN)
-    shown = MainWindow(board, user="coordinator")
+    shown = MainWindow(board)
     qtbot.addWidget(shown)
     shown.resize(1280, 720)
     shown.show()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
@@ -27,10 +29,10 @@ def test_case_list_model_is_a_proper_model(board: Board, qtmodeltester: object) 
 
 def test_filter_as_you_type_and_sort(qtbot: QtBot, board: Board) -> None:
     board.cases.import_path(GOLDEN)
-    window = MainWindow(board, user="coordinator")
+    window = MainWindow(board)
     qtbot.addWidget(window)
     window.show()
-    assert "coordinator" in window.statusBar().currentMessage()
+    assert f"User: {getpass.getuser()}" in window.statusBar().currentMessage()
     assert window.model.rowCount() == 3
     qtbot.keyClicks(window.filter_edit, "bruno")
     qtbot.waitUntil(lambda: window.model.rowCount() == 1)

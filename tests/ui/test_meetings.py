@@ -5,6 +5,7 @@ back, reviewed and signed, amended, followed up; the board figures exported as C
 from __future__ import annotations
 
 import csv
+import getpass
 import json
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -45,7 +46,7 @@ PEOPLE = [
 @pytest.fixture
 def window(qtbot: QtBot, board: Board) -> Iterator[MainWindow]:
     board.cases.import_path(GOLDEN)
-    shown = MainWindow(board, user="coordinator")
+    shown = MainWindow(board)
     qtbot.addWidget(shown)
     shown.show()
     yield shown
@@ -298,7 +299,8 @@ def test_review_dialog_signs_the_review(
 
     def review(dialog: ReviewDialog) -> None:
         shown["findings"] = dialog.overview.findings.topLevelItemCount()
-        shown["signer"] = dialog.signer_edit.text()
+        shown["signer"] = dialog.signer_label.text()
+        shown["password shown"] = dialog.password_edit.isVisibleTo(dialog)
         shown["attendees"] = len(dialog.attendees())
         dialog.accept()  # no decision: refused before asking to sign
         shown["refused"] = dialog.problems.text()
@@ -311,18 +313,21 @@ def test_review_dialog_signs_the_review(
         dialog.actions_table.item(0, 1).setText("Coordinator")  # type: ignore[union-attr]
         dialog.actions_table.item(0, 2).setText("2026-12-05")  # type: ignore[union-attr]
         dialog.next_review_edit.setText("2027-01-12")
-        dialog.signer_edit.setText("Dr Hepato")
         dialog.accept()
 
     when_dialog(review, ReviewDialog)
     qtbot.keyClick(window.meetings.agenda_view, Qt.Key.Key_Return)  # Enter reviews the case
     assert shown["findings"] >= 1
-    assert shown["signer"] == window.door.board.actor.app_user
+    # the signer is the OS account (no name typed in), with the meaning of the signature;
+    # a plain SQLite file has no password to re-enter
+    me = getpass.getuser()
+    assert me in shown["signer"] and "approved as the board's decision" in shown["signer"]
+    assert not shown["password shown"]
     assert shown["attendees"] == 0  # nobody pre-ticked present
     assert "Decision: record the board's decision" in shown["refused"]
     assert "never changed" in asked[0]
     review = window.door.board.cases.get("EX-0001").reviews[-1]
-    assert review.signed and review.signed_by == "Dr Hepato"
+    assert review.signed and review.signed_by == me
     assert review.recommendation == "upfront_resection"
     assert [(a.text, a.owner) for a in review.actions] == [("Book theatre", "Coordinator")]
     assert review.evaluation is not None and review.evaluation["as_of"] == "2026-12-01"
@@ -334,7 +339,7 @@ def test_review_dialog_signs_the_review(
         tab.headerData(c, Qt.Orientation.Horizontal): tab.data(tab.index(0, c))
         for c in range(tab.columnCount())
     }
-    assert columns["Signed"].startswith("Dr Hepato, ")
+    assert columns["Signed"].startswith(f"{getpass.getuser()}, ")
     assert columns["Follow-up"] == "pending"
     assert not window.undo_stack.canUndo()
 
@@ -359,7 +364,6 @@ def test_amend_from_the_reviews_tab(
     board = window.door.board
     board.reviews.sign(
         board.reviews.start(first, "EX-0002"),
-        signer="Dr Onco",
         recommendation="conversion_chemotherapy",
         decision="FOLFOX.",
     )
@@ -388,7 +392,6 @@ def test_follow_up_records_not_done_with_a_reason(
     board = window.door.board
     board.reviews.sign(
         board.reviews.start(first, "EX-0001"),
-        signer="Dr Hepato",
         recommendation="upfront_resection",
         decision="Resect.",
     )
@@ -427,7 +430,6 @@ def test_follow_up_worklist_opens_the_case(
     board.meetings.add_to_agenda(past, "EX-0003", "Hepatectomy?")
     board.reviews.sign(
         board.reviews.start(past, "EX-0003"),
-        signer="Dr Hepato",
         recommendation="upfront_resection",
         decision="Resect.",
         actions=[{"text": "Book theatre", "due": "2026-11-20"}],
@@ -460,7 +462,6 @@ def test_figures_dialog_exports_csv(
     board = window.door.board
     board.reviews.sign(
         board.reviews.start(first, "EX-0001"),
-        signer="Dr Hepato",
         recommendation="upfront_resection",
         decision="Resect.",
     )
@@ -510,7 +511,6 @@ def test_close_meeting_moves_undiscussed_cases(
     board = window.door.board
     board.reviews.sign(
         board.reviews.start(first, "EX-0001"),
-        signer="Dr Hepato",
         recommendation="upfront_resection",
         decision="Resect.",
     )
@@ -545,7 +545,6 @@ def test_item_models_pass_the_model_tester(
     board = window.door.board
     board.reviews.sign(
         board.reviews.start(first, "EX-0001"),
-        signer="Dr Hepato",
         recommendation="upfront_resection",
         decision="Resect.",
         actions=[{"text": "Book theatre", "due": "2026-11-20"}],
@@ -580,7 +579,6 @@ def test_the_meetings_page_reads_nothing_until_it_is_shown(
     turn_to(board, "2026-12-01")  # signed on the meeting's day
     board.reviews.sign(
         board.reviews.start(first, "EX-0001"),
-        signer="Dr Hepato",
         recommendation="upfront_resection",
         decision="Resect.",
     )
@@ -591,7 +589,7 @@ def test_the_meetings_page_reads_nothing_until_it_is_shown(
         monkeypatch.setattr(
             board.meetings, name, lambda *a, _m=method, _n=name, **k: read.append(_n) or _m(*a, **k)
         )
-    window = MainWindow(board, user="coordinator")
+    window = MainWindow(board)
     qtbot.addWidget(window)
     window.show()
     view = window.meetings
@@ -710,6 +708,6 @@ def test_signing_sanity_in_the_review_dialog(
     assert "before" in dialog.problems.text() and "2026-12-01" in dialog.problems.text()
     assert dialog.isVisible()
     with pytest.raises(InvalidInput, match="2026-12-01"):
-        board.reviews.sign(draft, signer="Dr Hepato", recommendation=None, decision="Resect.")
+        board.reviews.sign(draft, recommendation=None, decision="Resect.")
     assert board.cases.get("EX-0001").reviews == []
     dialog.reject()

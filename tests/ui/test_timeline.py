@@ -41,7 +41,7 @@ def demo_data(number: str) -> dict[str, Any]:
 @pytest.fixture
 def window(qtbot: QtBot, board: Board) -> Iterator[MainWindow]:
     board.cases.import_path(next(DEMO.glob("DEMO-0012-*.json")))
-    shown = MainWindow(board, user="coordinator")
+    shown = MainWindow(board)
     qtbot.addWidget(shown)
     shown.resize(1280, 720)
     shown.show()

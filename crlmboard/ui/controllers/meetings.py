@@ -388,10 +388,21 @@ class MeetingsView(MeetingsLayout):
             "hold": self.hold_button,
             "review": self.review_button,
         }
+        # What the user's role does not allow is not offered (the database refuses it too)
+        who = self.door.identity
+        allowed = dict.fromkeys(states, who.can_edit)
+        allowed["pack"] = True
+        allowed["review"] = who.can_sign
+        reasons = {k: who.refusal("a coordinator or a clinician") for k in states}
+        reasons["review"] = who.refusal("a clinician (signing and amending reviews)")
         for key, enabled in states.items():
-            buttons[key].setEnabled(enabled)
+            buttons[key].setEnabled(enabled and allowed[key])
+            buttons[key].setToolTip("" if allowed[key] else reasons[key])
             if key in self.menu_actions:
-                self.menu_actions[key].setEnabled(enabled)
+                self.menu_actions[key].setEnabled(enabled and allowed[key])
+        for button in (self.new_button, self.add_button):
+            button.setEnabled(who.can_edit)
+            button.setToolTip("" if who.can_edit else reasons["edit"])
 
     # -- helpers ------------------------------------------------------------------------
 

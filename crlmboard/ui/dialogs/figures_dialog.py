@@ -238,20 +238,18 @@ class FiguresDialog(QDialog):
         )
         if not path:
             return
-        target = Path(path)
 
-        def found(text: str) -> None:
-            try:
-                target.write_text(text, encoding="utf-8")
-            except OSError as error:
+        def written(target: Path) -> None:
+            show_problems(self.problems, "")
+            self.setWindowTitle(f"Board figures — exported to {target.name}")
+
+        def failed(error: BaseException) -> None:
+            if isinstance(error, OSError):
                 show_problems(
                     self.problems,
                     f"The file was not written ({error.strerror}); choose another folder.",
                 )
-                return
-            show_problems(self.problems, "")
-            self.setWindowTitle(f"Board figures — exported to {target.name}")
+            else:
+                show_problems(self.problems, error_text(error))
 
-        self.door.figures_csv(
-            *period, found, lambda error: show_problems(self.problems, error_text(error))
-        )
+        self.door.write_figures_csv(*period, Path(path), written, failed)

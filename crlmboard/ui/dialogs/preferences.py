@@ -1,9 +1,7 @@
-"""Preferences: the user name for the audit trail, the default database and the institution
+"""Preferences: the default database and the institution
 profile (stored with QSettings)."""
 
 from __future__ import annotations
-
-import getpass
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
@@ -45,13 +43,11 @@ class PreferencesDialog(QDialog):
         self.setWindowTitle("Preferences")
         self.resize(640, 220)
         settings = QSettings()
-        self.user_name = QLineEdit(str(settings.value("user_name") or getpass.getuser()))
         self.database = QLineEdit(str(settings.value("default_database") or ""))
         self.database.setPlaceholderText("the per-user database")
         self.profile = QLineEdit(str(settings.value("profile") or ""))
         self.profile.setPlaceholderText("the packaged default profile")
         form = QFormLayout()
-        form.addRow("User name (audit trail)", self.user_name)
         form.addRow(
             "Default database",
             _with_browse(
@@ -79,7 +75,6 @@ class PreferencesDialog(QDialog):
 
     def accept(self) -> None:
         settings = QSettings()
-        settings.setValue("user_name", self.user_name.text().strip() or getpass.getuser())
         settings.setValue("default_database", self.database.text().strip())
         settings.setValue("profile", self.profile.text().strip())
         super().accept()

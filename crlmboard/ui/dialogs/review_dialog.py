@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from html import escape
 from typing import Any
 
 from pydantic import ValidationError
@@ -43,7 +44,7 @@ from PySide6.QtWidgets import (
 from crlmboard.domain.case import Case
 from crlmboard.domain.engine.readmodel import EvaluationView
 from crlmboard.domain.labels import value_label
-from crlmboard.domain.meeting import Review, signing_too_early
+from crlmboard.domain.meeting import SIGNATURE_MEANING, Review, signing_too_early
 from crlmboard.domain.models import (
     Attendee,
     FollowUpReason,
@@ -295,9 +296,31 @@ class ReviewDialog(QDialog):
         self.attendees_list.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.attendees_list.setMinimumHeight(self.fontMetrics().lineSpacing() * 5)
         form.addRow("Attendees", self.attendees_list)
-        self.signer_edit = QLineEdit(self.door.user)
-        self.signer_edit.setAccessibleName("Signed by")
-        form.addRow("Signed by *", self.signer_edit)
+        # Who signs is who is logged in (the server's session user, or the OS account):
+        # never a name typed here (21 CFR 11.50: printed name, time with zone, meaning).
+        signer = self.door.identity.name
+        meaning = (
+            SIGNATURE_MEANING
+            if self.amends is None
+            else f"amendment of review {self.amends + 1} approved as the board's decision"
+        )
+        clock = "the server's" if self.door.is_server else "this computer's"
+        self.signer_label = QLabel(
+            f"<b>{escape(signer, quote=False)}</b> — dated by {clock} clock when you sign "
+            f"(UTC) — meaning: <i>{escape(meaning, quote=False)}</i>"
+        )
+        self.signer_label.setWordWrap(True)
+        self.signer_label.setAccessibleName("Signed by")
+        form.addRow("Signed by", self.signer_label)
+        self.password_edit = QLineEdit()
+        self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password_edit.setAccessibleName("Password")
+        if self.door.needs_password:
+            what = "passphrase" if self.door.encrypted else "password"
+            self.password_edit.setPlaceholderText(f"re-enter your {what} to sign")
+            form.addRow(f"Your {what} *", self.password_edit)
+        else:
+            self.password_edit.hide()
 
         present = [a for a in self.draft.meeting.attendees]
         checked = None
@@ -402,7 +425,6 @@ class ReviewDialog(QDialog):
         """The fields for `board.reviews.sign`, and what is wrong with them."""
         problems: list[Problem] = []
         values: dict[str, Any] = {
-            "signer": self.signer_edit.text().strip(),
             "recommendation": self.recommendation_combo.currentData(),
             "decision": self.decision_edit.toPlainText().strip(),
             "rationale": self.rationale_edit.toPlainText().strip(),
@@ -411,11 +433,13 @@ class ReviewDialog(QDialog):
         }
         if not values["decision"]:
             problems.append(Problem("decision", "record the board's decision"))
-        if not values["signer"]:
-            problems.append(Problem("signed_by", "the signer's name is required"))
         early = signing_too_early(self.draft.meeting.date, self.door.today())
         if early:
             problems.append(Problem("meeting_date", early))
+        if self.door.needs_password:
+            values["password"] = self.password_edit.text()
+            if not values["password"]:
+                problems.append(Problem("password", "re-enter your password to sign"))
         try:
             fields = ReviewFields.model_validate(
                 {
@@ -441,7 +465,8 @@ class ReviewDialog(QDialog):
         answer = QMessageBox.question(
             self,
             "Sign the review",
-            f"Sign this review of {self.draft.case.mrn} as {signer}?\n\n{FINAL}",
+            f"Sign this review of {self.draft.case.mrn} as {signer}, meaning "
+            f"“{SIGNATURE_MEANING}”?\n\n{FINAL}",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             QMessageBox.StandardButton.Yes,
         )
@@ -454,7 +479,7 @@ class ReviewDialog(QDialog):
             show_problems(self.problems, "Please correct:\n" + text)
             return
         show_problems(self.problems, "")
-        if not self.confirm(values["signer"]):
+        if not self.confirm(self.door.identity.name):
             return
         self.setEnabled(False)  # until the database answered
 

@@ -2,7 +2,7 @@
 sign and verify the chain head with it (AUDIT-DESIGN.md, issue 23 item 9).
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-07
 
 `audit_key` holds one random 32-byte key (pgcrypto's `gen_random_bytes`), owned by the role
@@ -13,7 +13,6 @@ read it.  `crlmboard_checkpoint()` (SECURITY DEFINER) returns the current head's
 `crlmboard_verify_checkpoint(...)` says whether a checkpoint is authentic — the same format
 as `store/checkpoints.py` signs on SQLite with the key kept outside the file.  SQLite keeps
 its key in the OS keyring or the user's key folder (`store/keys.py`): nothing to do here.
-(The lead rechains 0006–0008 at merge.)
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

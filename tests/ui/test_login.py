@@ -1,0 +1,103 @@
+"""Opening a database that needs a secret, in the app: a login dialog for a server login
+(real PostgreSQL, SCRAM), a passphrase dialog for an encrypted file (real SQLCipher)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QLabel
+from pytestqt.qtbot import QtBot
+
+from crlmboard.app import open_with_login
+from crlmboard.services import Board
+from crlmboard.services.maintenance import encrypt_database
+from crlmboard.store import encryption
+from crlmboard.ui.dialogs.login import SecretDialog
+from crlmboard.ui.main_window import MainWindow
+from tests.conftest import GOLDEN, TODAY, postgres_url
+
+pytestmark = [pytest.mark.ui]
+
+
+def answer_dialogs(*answers: Callable[[SecretDialog], None]) -> list[str]:
+    """Answer the next secret dialogs in turn; returns the messages they showed."""
+    shown: list[str] = []
+    pending = list(answers)
+
+    def act() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, SecretDialog):
+            QTimer.singleShot(20, act)
+            return
+        shown.append(" ".join(label.text() for label in dialog.findChildren(QLabel)))
+        pending.pop(0)(dialog)
+        if pending:
+            QTimer.singleShot(20, act)
+
+    QTimer.singleShot(0, act)
+    return shown
+
+
+def type_in(secret: str, user: str | None = None) -> Callable[[SecretDialog], None]:
+    def answer(dialog: SecretDialog) -> None:
+        if user is not None:
+            dialog.user_edit.setText(user)
+        dialog.secret_edit.setText(secret)
+        dialog.accept()
+
+    return answer
+
+
+@pytest.fixture
+def encrypted(tmp_path: Path) -> Iterator[Path]:
+    path = tmp_path / "laptop.sqlite3"
+    with Board.open(path, clock=lambda: TODAY) as board:
+        assert board.cases.import_path(GOLDEN).ok
+    encrypt_database(path, "synthetic passphrase words")
+    encryption._passphrases.clear()
+    yield path
+    encryption._passphrases.clear()
+
+
+@pytest.mark.db
+def test_an_encrypted_database_asks_for_its_passphrase(qtbot: QtBot, encrypted: Path) -> None:
+    shown = answer_dialogs(type_in("a wrong passphrase"), type_in("synthetic passphrase words"))
+    board = open_with_login(str(encrypted), None)
+    assert board is not None
+    try:
+        assert len(shown) == 2 and "is encrypted" in shown[0] and "does not open" in shown[1]
+        assert board.cases.count() == 3
+        assert board.reviews.needs_password  # signing asks for the passphrase again
+    finally:
+        board.close()
+    encryption._passphrases.clear()  # as in a new session of the app
+    answer_dialogs(lambda dialog: dialog.reject())
+    assert open_with_login(str(encrypted), None) is None  # cancelled: nothing opened
+
+
+@pytest.mark.postgres
+def test_a_server_login_is_asked_and_the_window_shows_who_and_their_role(qtbot: QtBot) -> None:
+    from tests.store.conftest import fresh_postgres
+
+    fresh_postgres().dispose()
+    login, password = f"t{secrets.token_hex(3)}_nurse", secrets.token_urlsafe(16)
+    with Board.open(postgres_url(), clock=lambda: TODAY) as owner:
+        owner.users.add(login, "Synthetic Nurse", ["coordinator"], password)
+    url = sa.make_url(postgres_url()).set(username=login).render_as_string(False)
+    shown = answer_dialogs(type_in("not it"), type_in(password, user=login))
+    board = open_with_login(url, None)
+    assert board is not None
+    try:
+        assert "asks for a password" in shown[0] and "refused the login" in shown[1]
+        window = MainWindow(board)
+        qtbot.addWidget(window)
+        status = window.statusBar().currentMessage()
+        assert "Synthetic Nurse (coordinator)" in status
+        assert password not in status and password not in board.location
+    finally:
+        board.close()
