@@ -745,6 +745,8 @@ class Door(QObject):
         """Import case files and folders (cancellable between batches)."""
 
         def work(board: Board, progress: Progress) -> Any:
+            from crlmboard.services.cases import ImportSummary
+
             summary = ImportSummary()
             for path in paths:
                 part = board.cases.import_path(path, progress=progress)
