@@ -196,9 +196,10 @@ class MainWindow(QMainWindow):
         self.completed = True
         self._day = self.door.today()
         self._arm_midnight()
-        self.door.recompute_summaries()  # the list's columns as of today and this profile
-        if self.door.checking:
+        if self.door.checking:  # the summaries (a write) after the check: reads go on
             self._checks_started()
+        else:
+            self.door.recompute_summaries()  # the list's columns as of today and profile
         mrn, self._open_when_complete = self._open_when_complete, None
         if mrn is not None:
             self.open_case(mrn)
@@ -214,6 +215,7 @@ class MainWindow(QMainWindow):
         """The deferred quick_check ended: a damaged database is refused as at open."""
         if error is None:
             self._show_location()
+            self.door.recompute_summaries()  # held back while the check ran (`complete`)
             return
         QMessageBox.critical(self, "crlmboard", failure_text(error, "The database check"))
         self.open_failed = True

@@ -25,6 +25,7 @@ from tests.conftest import GOLDEN
 pytestmark = [pytest.mark.ui, pytest.mark.db]
 
 WAIT = 60_000  # ms: the waits end on a condition, never on time
+GATE = 300  # s: a held step waits for the test at most this long (a safety net)
 NOT_BEFORE_THE_FIRST_PAINT = (
     "sqlalchemy",
     "sqlmodel",
@@ -139,16 +140,23 @@ def gates(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     preload, refuse = first_paint._preload_views, database.refuse_if_corrupt
 
     def gated_preload() -> None:
-        assert state["load"].wait(20)
+        assert state["load"].wait(GATE)
         preload()
 
     def gated_check(path: Path) -> None:
         state["order"].append("check started")
         state["checking"].set()
-        assert state["check"].wait(20)
+        assert state["check"].wait(GATE)
         refuse(path)
         state["order"].append("check passed")
 
+    from PySide6.QtWidgets import QMessageBox
+
+    state["told"] = []  # a message box would wait for a click: recorded instead
+    for kind in ("critical", "warning", "information"):
+        monkeypatch.setattr(
+            QMessageBox, kind, lambda _p, _t, text, *_a, told=state["told"]: told.append(text)
+        )
     monkeypatch.setattr(first_paint, "_preload_views", gated_preload)
     monkeypatch.setattr(database, "refuse_if_corrupt", gated_check)
     yield state
@@ -180,6 +188,7 @@ def test_the_window_shows_the_first_page_before_the_database_opens(
     assert window.menuBar().actions()[0].isEnabled()
     assert window.door.board is not None and window.workspace is not None
     assert gates["order"] == ["check started", "check passed"]
+    assert gates["told"] == []
     window.close()
 
 
@@ -193,7 +202,7 @@ def test_an_edit_made_while_the_check_runs_waits_for_it_and_then_succeeds(
     qtbot.addWidget(window)
     gates["load"].set()
     qtbot.waitUntil(lambda: window.completed, timeout=WAIT)
-    assert gates["checking"].wait(20)  # quick_check under way (held)
+    assert gates["checking"].wait(GATE)  # quick_check under way (held)
     assert window.door.checking
     assert "Checking the database" in window.statusBar().currentMessage()
 
@@ -220,7 +229,7 @@ def test_an_edit_made_while_the_check_runs_waits_for_it_and_then_succeeds(
     assert saved == [] and gates["order"] == ["check started"]
     gates["check"].set()
     qtbot.waitUntil(lambda: bool(saved), timeout=WAIT)
-    assert not isinstance(saved[0], BaseException), saved[0]
+    assert not isinstance(saved[0], BaseException), (saved[0], gates["told"])
     assert gates["order"] == ["check started", "check passed", "saved"]
     qtbot.waitUntil(lambda: not window.door.checking, timeout=WAIT)
     assert "Checking" not in window.statusBar().currentMessage()
