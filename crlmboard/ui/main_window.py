@@ -140,8 +140,9 @@ class MainWindow(QMainWindow):
         self._midnight.timeout.connect(self._new_day)
         self.door.checks_finished.connect(self._checks_finished)
         self._update_count()
-        self._restore_settings()
-        if board is None:  # the menus' places, offered once the database is open
+        self._settings_restored = board is None  # else in `complete`, in the old order
+        if board is None:
+            self._restore_settings()  # the menus' places, offered once the database is open
             self._show_location("opening the database…")
             for title in ("&File", "&Edit", "&Case", "&Meeting", "&Window", "&Tools", "&Help"):
                 self.menuBar().addMenu(title).setEnabled(False)
@@ -193,6 +194,9 @@ class MainWindow(QMainWindow):
         self._apply_role()
         self._show_location()
         self._show_banner()
+        if not self._settings_restored:
+            self._settings_restored = True
+            self._restore_settings()
         self.completed = True
         self._day = self.door.today()
         self._arm_midnight()
