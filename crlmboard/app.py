@@ -5,15 +5,15 @@ from __future__ import annotations
 import logging
 import sys
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import crlmboard.ui  # noqa: F401  (loads the domain before Qt; see crlmboard/ui/__init__.py)
-from crlmboard.services import Board, BoardError
+from crlmboard.services.changes import BoardError, DatabaseMissing
 from crlmboard.services.log import log_path, setup_logging
-from crlmboard.services.maintenance import DatabaseMissing
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QIcon
+
+    from crlmboard.services.board import Board
 
 log = logging.getLogger("crlmboard.app")
 
@@ -67,22 +67,30 @@ def app_icon() -> QIcon:
     return icon
 
 
-def open_window(where: str | None) -> tuple[object, Board] | None:
-    """Open the database and build the main window (not shown)."""
+def database_choice(where: str | None) -> tuple[str | None, str | None]:
+    """The database to open and the institution profile: --db /
+    CRLMBOARD_DB, else the default chosen in Preferences, else the database last opened
+    with File > Open (a demo is always opened with an explicit --db)."""
     from PySide6.QtCore import QSettings
-    from PySide6.QtWidgets import QMessageBox
-
-    from crlmboard.ui.main_window import MainWindow, confirm_location
 
     settings = QSettings()
-    # --db / CRLMBOARD_DB, else the default chosen in Preferences, else the database last
-    # opened with File > Open (a demo is always opened with an explicit --db)
     where = (
         where
         or (str(settings.value("default_database") or "") or None)
         or (str(settings.value("last_database") or "") or None)
     )
     profile = str(settings.value("profile") or "") or None
+    return where, profile
+
+
+def open_window(where: str | None) -> tuple[object, Board] | None:
+    """Open the database and build the main window (not shown): the normal path, for
+    what the window-first start (`start_window`) cannot read before opening."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from crlmboard.ui.main_window import MainWindow, confirm_location
+
+    where, profile = database_choice(where)
     if not confirm_location(None, where):  # a network share or a sync folder (T16)
         return None
     try:
@@ -112,7 +120,7 @@ def open_with_login(where: str | None, profile: str | None) -> Board | None:
     import getpass
 
     from crlmboard.services import credentials
-    from crlmboard.services.board import describe
+    from crlmboard.services.board import Board, describe
     from crlmboard.services.maintenance import (
         LoginFailed,
         LoginRequired,
@@ -185,7 +193,7 @@ def _first_start(where: str | None, missing: DatabaseMissing, profile: str | Non
     """No database where the app was to open one.  A first start (nothing there and no
     backups) offers to create it there or to open the demo; a database that is gone but
     has backups is never recreated empty: the message names the newest backup."""
-    from crlmboard.services.board import default_database
+    from crlmboard.services.board import Board, default_database
 
     text = str(missing)
     can_create = getattr(missing, "backup", None) is None
@@ -212,19 +220,39 @@ def _first_start(where: str | None, missing: DatabaseMissing, profile: str | Non
     return None
 
 
+def start_window(where: str | None) -> Any:
+    """Show the main window: first with the case list's first page and the database
+    opened behind it (ui/first_paint.py) where that can be done — a plain SQLite file —,
+    else the normal way, opened first.  None when nothing was opened."""
+    from crlmboard.ui.first_paint import show_window
+    from crlmboard.ui.ops import Door
+
+    chosen, profile = database_choice(where)
+    # a database on a network share or in a sync folder is asked about before anything
+    # reads it (T16): the normal path asks
+    window = show_window(chosen, profile) if Door.location_warning(chosen) is None else None
+    if window is not None:
+        return window
+    opened = open_window(where)
+    if opened is None:
+        return None
+    shown: Any = opened[0]
+    shown.show()
+    return shown
+
+
 def run_app(where: str | None = None) -> int:
     """Open the database and show the main window until it is closed."""
     setup_logging()
     app = application()
     sys.excepthook = _excepthook
-    opened = open_window(where)
-    if opened is None:
+    window = start_window(where)
+    if window is None:
         return 1
-    window, board = opened
-    window.show()  # type: ignore[attr-defined]
     status = app.exec()  # type: ignore[attr-defined]
     # the database open now (File > Open or a restore may have replaced the first one) was
     # closed on the worker when the window closed; this makes sure of it
-    window.door.board.close()  # type: ignore[attr-defined]
-    del board
-    return int(status)
+    board = window.door.board
+    if board is not None:
+        board.close()
+    return 1 if window.open_failed else int(status)

@@ -301,6 +301,7 @@ class Database:
             read_only=True,
             read_only_reason=reason,
             holder=holder,
+            checks_pending=not check,  # quick_check only (`run_deferred_checks`)
         )
 
     @classmethod
@@ -468,6 +469,7 @@ class Database:
         batch in progress, the write is a savepoint of the batch's transaction."""
         self.check_writable()
         with self._writer:
+            self.check_writable()  # the deferred check may have failed while this waited
             try:
                 if batch is not None:
                     if batch is not self._batch:
@@ -553,6 +555,7 @@ class Database:
         reported as done for it).  One batch at a time: a second one is refused."""
         self.check_writable()
         with self._writer:
+            self.check_writable()
             if self._batch is not None:
                 raise BoardError("Another import is still running; try again when it is done.")
             self._batch = batch = WriteBatch(self, seconds, writes)
@@ -568,6 +571,25 @@ class Database:
         finally:
             with self._writer:
                 self._batch = None
+
+    def run_deferred_checks(self) -> None:
+        """Run now what a deferred open left (the app, in the background once its window
+        shows the case list): `quick_check`, then the open-time backup, with the writer held
+        so that a write waits for them while reads go on (reliability.md: the check comes
+        before the first write).  A read-only database is only checked.  A damaged file
+        raises DatabaseCorrupt (and the database turns read-only here)."""
+        with self._writer:
+            if not self.checks_pending:
+                return
+            path = self.path
+            if self.read_only:
+                self.checks_pending = False
+                if path is not None:
+                    refuse_if_corrupt(path)
+                return
+            with self.holding_lock():
+                if self.checks_pending:
+                    self.before_first_write()
 
     def before_first_write(self) -> None:
         """What a deferred open left for the first write (with the writer lock held):
@@ -714,6 +736,10 @@ class Database:
     def close(self) -> None:
         """Back up if something changed (at most hourly), checkpoint, release the lock
         (safe to repeat)."""
+        with self._writer:  # after a write or the deferred checks under way
+            self._close()
+
+    def _close(self) -> None:
         if self._closed:
             return
         self._closed = True

@@ -35,6 +35,7 @@ from crlmboard.store.audit import (
     record_values,
     review_content_hash,
 )
+from crlmboard.store.first_page import CaseListEntry as CaseListEntry
 
 
 class ConflictError(Exception):
@@ -56,23 +57,6 @@ class SignedReviewChanged(Exception):
         self.review_id = review_id
         self.position = position
         self.signed_at = signed_at
-
-
-@dataclass(frozen=True)
-class CaseListEntry:
-    """One light row of the case list."""
-
-    id: int
-    mrn: str
-    family_name: str | None
-    given_name: str | None
-    birth_date: date | None
-    next_meeting: date | None
-    resectability: str | None
-    current_response: str | None
-    open_warnings: int
-    open_criticals: int
-    version: int
 
 
 @dataclass(frozen=True)

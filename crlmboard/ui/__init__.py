@@ -1,6 +1,4 @@
-"""Everything PySide6: windows, item models, dialogs.  Data only through services."""
+"""Everything PySide6: windows, item models, dialogs.  Data only through services.
 
-# The domain (and so pydantic) is loaded before any Qt module: PySide6's import hook
-# inspects modules as they load and breaks pydantic's lazily imported names otherwise.
-import crlmboard.domain.case
-import crlmboard.domain.engine  # noqa: F401
+Nothing is imported here: the app's first paint loads only Qt and the light parts of the UI
+(ui/first_paint.py); the domain and the data layer load on the database worker after it."""

@@ -32,6 +32,8 @@ from crlmboard.domain.labels import value_label
 from crlmboard.domain.models import FieldSpec, Record, field_specs
 from crlmboard.domain.validation import Problem, problems_from_error
 from crlmboard.ui.colours import problem_style
+from crlmboard.ui.dates import date_format as date_format
+from crlmboard.ui.dates import locale_date as locale_date
 
 UNKNOWN = "—"
 PLACEHOLDERS = {"cycle_length_days": "14, 21 or 28 (empty: the regimen's usual length)"}
@@ -99,27 +101,6 @@ def code_text(value: str) -> str:
 def choice_text(value: str) -> str:
     """`non_anatomical` → `non anatomical` (what a person reads)."""
     return value.replace("_", " ")
-
-
-def date_format(locale: QLocale | None = None) -> str:
-    """The one date format of every screen: the locale's short format with a four-digit
-    year (`M/d/yyyy`, `dd.MM.yyyy`, `yyyy-MM-dd`); ISO when no locale is set."""
-    locale = locale or QLocale()
-    if locale.language() == QLocale.Language.C:  # no locale set: ISO is the clearest
-        return "yyyy-MM-dd"
-    pattern = locale.dateFormat(QLocale.FormatType.ShortFormat)
-    if "yyyy" not in pattern:
-        pattern = re.sub(r"(?<!y)yy(?!y)", "yyyy", pattern)
-    return pattern
-
-
-def locale_date(value: dt.date | None) -> str:
-    """A date as every screen shows it (`date_format`): never a two-digit year."""
-    if value is None:
-        return ""
-    if QLocale().language() == QLocale.Language.C:
-        return value.isoformat()
-    return QLocale().toString(QDate(value.year, value.month, value.day), date_format())
 
 
 def date_hint() -> str:

@@ -15,7 +15,7 @@ import datetime as dt
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeyEvent, QKeySequence, QShortcut, QUndoStack
@@ -35,17 +35,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crlmboard.domain import models as m
-from crlmboard.domain.case import Case
-from crlmboard.domain.validation import InvalidInput
 from crlmboard.services.changes import BoardError, ChangeSet
 from crlmboard.ui import ops
-from crlmboard.ui.controllers.meetings import FollowUpController, MeetingsController
 from crlmboard.ui.models.case_list import CaseListModel
-from crlmboard.ui.ops import Door, failure_text, log_path
+from crlmboard.ui.ops import Door, FirstPage, failure_text, log_path
 from crlmboard.ui.readonly import ReadOnlyMode, guard, show_tooltips
-from crlmboard.ui.views.patient_banner import banner_text
-from crlmboard.ui.workspace import CaseEdit, CaseWorkspace
+
+# The workspace, the pages and the domain are imported when the window completes itself
+# (`complete`): at start that is after the case list's first paint (ui/first_paint.py).
+if TYPE_CHECKING:
+    from crlmboard.ui.controllers.meetings import FollowUpController, MeetingsController
+    from crlmboard.ui.workspace import CaseWorkspace
 
 log = logging.getLogger("crlmboard.ui")
 
@@ -105,16 +105,28 @@ def first_focusable(container: QWidget) -> QWidget | None:
 class MainWindow(QMainWindow):
     """The window a coordinator keeps open all day."""
 
-    def __init__(self, board: Any):
+    def __init__(
+        self,
+        board: Any,
+        *,
+        first_page: FirstPage | None = None,
+        location: str = "",
+    ):
+        """`board` None (the app's start, ui/first_paint.py): the window shows the case
+        list's `first_page`, read before the data layer loaded, and completes itself —
+        the open case, the pages, the menus — once the door has opened the database at
+        `location` (`complete`)."""
         super().__init__()
-        self.door = Door(board, self)
+        self.door = Door(board, self, location=location)
         self.door.window = self
+        self.completed = False
+        self._open_when_complete: str | None = None  # a case chosen while loading
         self._profile = QSettings().value("profile") or None  # the profile file in force
         self._keep: tuple[str, int] = ("", 0)  # the open case and its row, while reading
         # "[*]": the modified flag's place (set while the open case has changes not saved)
         self.setWindowTitle(TITLE)
         self.undo_stack = QUndoStack(self)
-        self.model = CaseListModel(self.door, self)
+        self.model = CaseListModel(self.door, self, first=first_page)
 
         self.filter_edit = QLineEdit()
         self.filter_edit.setPlaceholderText("Filter by MRN or name…  (Ctrl+F)")
@@ -163,41 +175,18 @@ class MainWindow(QMainWindow):
         left_layout.addWidget(self.filter_edit)
         left_layout.addWidget(self.table)
 
-        self.workspace = CaseWorkspace(self.door, self.undo_stack)
-        self.workspace.rule_requested.connect(self.show_rule_catalogue)
-        self.workspace.case_shown.connect(self._case_shown)
-        self.workspace.modified_changed.connect(self.setWindowModified)
-        self._add_timeline_tab()
-        for field in self.workspace.findChildren(QLineEdit):  # Ctrl+Z after a save
-            field.installEventFilter(self)
-        right = QWidget()
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(4, 4, 4, 4)
-        right_layout.addWidget(self.workspace.banner)  # whose record, above every tab
-        right_layout.addWidget(self.workspace, 1)
-
         self.splitter = QSplitter()
         self.splitter.addWidget(left)
-        self.splitter.addWidget(right)
+        self.splitter.addWidget(QWidget())  # the open case's place (`complete`)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([520, 900])
 
         # the pages: Cases (list + workspace), Meetings, Follow-up (Ctrl+1/2/3)
-        self.meetings = MeetingsController(
-            self.door,
-            lambda: self.workspace.case.mrn if self.workspace.case is not None else None,
-        )
-        self.meetings.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
-        self.follow_up = FollowUpController(self.door)
-        self.follow_up.case_requested.connect(self.show_case_page)
-        # one signal drives every refresh: the list here, the open case, the pages
-        self.door.changes_applied.connect(self._changes_applied)
-        self.door.board_replaced.connect(self._board_replaced)
         self.pages = QTabWidget()
         self.pages.setDocumentMode(True)
         self.pages.addTab(self.splitter, "Cases")
-        self.pages.addTab(self.meetings.view, "Meetings")
-        self.pages.addTab(self.follow_up.view, "Follow-up")
+        self.pages.addTab(QWidget(), "Meetings")
+        self.pages.addTab(QWidget(), "Follow-up")
         for page, tip in enumerate(
             (
                 "Case list and the open case (Ctrl+1)",
@@ -217,22 +206,111 @@ class MainWindow(QMainWindow):
 
         self.count_label = QLabel()
         self.statusBar().addPermanentWidget(self.count_label)
-        self._show_location()
+        self._midnight = QTimer(self)
+        self._midnight.setSingleShot(True)
+        self._midnight.timeout.connect(self._new_day)
+        self.door.checks_finished.connect(self._checks_finished)
         self._update_count()
+        self.table.setFocus()  # the keyboard starts in the case list (not the page tabs)
+        self._settings_restored = board is None  # else in `complete`, in the old order
+        if board is None:
+            self._restore_settings()  # the menus' places, offered once the database is open
+            self._show_location("opening the database…")
+            for title in ("&File", "&Edit", "&Case", "&Meeting", "&Window", "&Tools", "&Help"):
+                self.menuBar().addMenu(title).setEnabled(False)
+            for page in (1, 2):
+                self.pages.setTabEnabled(page, False)
+        else:
+            self.complete()
+
+    def complete(self) -> None:
+        """Build what needs the data layer — the open case, the pages, the menus — once
+        the database is open (at once when the window was made with it)."""
+        from crlmboard.ui.controllers.meetings import FollowUpController, MeetingsController
+        from crlmboard.ui.workspace import CaseWorkspace
+
+        self.workspace: CaseWorkspace = CaseWorkspace(self.door, self.undo_stack)
+        self.workspace.rule_requested.connect(self.show_rule_catalogue)
+        self.workspace.case_shown.connect(self._case_shown)
+        self.workspace.modified_changed.connect(self.setWindowModified)
+        self._add_timeline_tab()
+        for field in self.workspace.findChildren(QLineEdit):  # Ctrl+Z after a save
+            field.installEventFilter(self)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(4, 4, 4, 4)
+        right_layout.addWidget(self.workspace.banner)  # whose record, above every tab
+        right_layout.addWidget(self.workspace, 1)
+
+        sizes = self.splitter.sizes()
+        placeholder = self.splitter.replaceWidget(1, right)
+        if placeholder is not None:
+            placeholder.deleteLater()
+        self.splitter.setSizes(sizes)
+
+        self.meetings: MeetingsController = MeetingsController(
+            self.door,
+            lambda: self.workspace.case.mrn if self.workspace.case is not None else None,
+        )
+        self.meetings.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.follow_up: FollowUpController = FollowUpController(self.door)
+        self.follow_up.case_requested.connect(self.show_case_page)
+        # one signal drives every refresh: the list here, the open case, the pages
+        self.door.changes_applied.connect(self._changes_applied)
+        self.door.board_replaced.connect(self._board_replaced)
+        current = self.pages.currentIndex()
+        for page, (widget, title) in enumerate(
+            ((self.meetings.view, "Meetings"), (self.follow_up.view, "Follow-up")), start=1
+        ):
+            tip = self.pages.tabToolTip(page)
+            old = self.pages.widget(page)
+            self.pages.removeTab(page)
+            if old is not None:
+                old.deleteLater()
+            self.pages.insertTab(page, widget, title)
+            self.pages.setTabToolTip(page, tip)
+        self.pages.setCurrentIndex(current)
+
+        self.menuBar().clear()
         self._build_menus()
         for key, forward in (("F6", True), ("Shift+F6", False)):
             shortcut = QShortcut(QKeySequence(key), self)
             shortcut.activated.connect(lambda forward=forward: self.move_focus(forward))
         self._apply_role()
+        self._show_location()
         self.read_only_mode = ReadOnlyMode(self, self.door, self.banner)
-        self._restore_settings()
+        if not self._settings_restored:
+            self._settings_restored = True
+            self._restore_settings()
+        self.completed = True
         self._day = self.door.today()
-        self._midnight = QTimer(self)
-        self._midnight.setSingleShot(True)
-        self._midnight.timeout.connect(self._new_day)
         self._arm_midnight()
-        self.door.recompute_summaries()  # the list's columns as of today and this profile
-        self.table.setFocus()  # the keyboard starts in the case list (not the page tabs)
+        if self.door.checking:  # the summaries (a write) after the check: reads go on
+            self._checks_started()
+        else:
+            self.door.recompute_summaries()  # the list's columns as of today and profile
+        mrn, self._open_when_complete = self._open_when_complete, None
+        if mrn is not None:
+            self.open_case(mrn)
+
+    # -- the checks a deferred open left ---------------------------------------------
+
+    def _checks_started(self) -> None:
+        self.statusBar().showMessage(
+            "Checking the database…  Changes wait until the check is done; reading goes on."
+        )
+
+    def _checks_finished(self, error: BaseException | None) -> None:
+        """The deferred quick_check ended: a damaged database is refused as at open."""
+        if error is None:
+            self._show_location()
+            self.door.recompute_summaries()  # held back while the check ran (`complete`)
+            return
+        QMessageBox.critical(self, "crlmboard", failure_text(error, "The database check"))
+        self.open_failed = True
+        self.close()
+
+    open_failed = False  # the database could not be opened or failed its check: exit 1
 
     # -- layout helpers ---------------------------------------------------------------
 
@@ -247,8 +325,11 @@ class MainWindow(QMainWindow):
         self.workspace.timeline = view
         self.workspace.insertTab(1, view, "Timeli&ne")
 
-    def _show_location(self) -> None:
+    def _show_location(self, state: str = "") -> None:
         who = self.door.identity  # the OS account, or the server's session user
+        if who is None:  # the database is still opening
+            self.statusBar().showMessage(f"Database: {self.door.location}   ·   {state}")
+            return
         self.statusBar().showMessage(
             f"Database: {self.door.location}   ·   User: {who.name} ({who.role_text})"
         )
@@ -258,6 +339,8 @@ class MainWindow(QMainWindow):
         """Offer only what the user's role allows, saying why in the tooltip (the database
         refuses the rest anyway)."""
         who = self.door.identity
+        if who is None:
+            return
         for action in getattr(self, "_edit_actions", []):
             action.setEnabled(who.can_edit)
             action.setToolTip("" if who.can_edit else who.refusal("a coordinator or a clinician"))
@@ -291,6 +374,8 @@ class MainWindow(QMainWindow):
         self.model.refresh()
 
     def _open_mrn(self) -> str | None:
+        if not self.completed:  # the database is still opening: no case is open
+            return None
         return self.workspace.case.mrn if self.workspace.case is not None else None
 
     def _follow_open_case(self) -> None:
@@ -439,8 +524,12 @@ class MainWindow(QMainWindow):
     # -- case list --------------------------------------------------------------------
 
     def _row_chosen(self, index: QModelIndex) -> None:
-        """A click, Enter or F2 on a row: open its case."""
+        """A click, Enter or F2 on a row: open its case (once the database is open, when
+        chosen while it opens)."""
         mrn = self.model.data(index, Qt.ItemDataRole.UserRole) if index.isValid() else None
+        if mrn and not self.completed:
+            self._open_when_complete = str(mrn)
+            return
         if mrn:
             self.open_case(str(mrn))
 
@@ -449,7 +538,10 @@ class MainWindow(QMainWindow):
         changes, called only on an explicit action of the user.  `then()` once it is
         shown.  Changes not saved in the open case are asked about first
         (`CaseWorkspace.confirm_leave`); False (and the list back on the open case) when
-        the user stays."""
+        the user stays.  Chosen while the database opens: opened once it is."""
+        if not self.completed:
+            self._open_when_complete = mrn
+            return True
         shown = self.workspace.case
         if shown is not None and shown.mrn != mrn and not self.workspace.confirm_leave():
             self._show_open_case_in_list()
@@ -473,6 +565,8 @@ class MainWindow(QMainWindow):
         if case is None or not mrn:
             self.setWindowTitle(TITLE)
             return
+        from crlmboard.ui.views.patient_banner import banner_text
+
         self.setWindowTitle(f"{banner_text(case.patient, self.door.today())} — crlmboard[*]")
         row = self.model.cached_row_of(mrn)
         current = self.table.currentIndex()
@@ -791,6 +885,8 @@ class MainWindow(QMainWindow):
             )
 
     def import_referrals(self) -> None:
+        from crlmboard.domain.validation import InvalidInput
+
         path, _ = QFileDialog.getOpenFileName(self, "Import referrals", "", "Referral CSV (*.csv)")
         if not path:
             return
@@ -931,6 +1027,9 @@ class MainWindow(QMainWindow):
         """Undo or redo the next step; a step of another patient than the one on screen
         is never done silently: the user is asked, and on Yes that patient's case is
         opened (with a word in the status bar) before the step is done there."""
+        from crlmboard.ui.views.patient_banner import banner_text
+        from crlmboard.ui.workspace import CaseEdit
+
         stack = self.undo_stack
         index = stack.index() - 1 if undo else stack.index()
         if not 0 <= index < stack.count() or self.workspace.saving:
@@ -979,6 +1078,9 @@ class MainWindow(QMainWindow):
     # -- case -------------------------------------------------------------------------
 
     def new_case(self) -> None:
+        from crlmboard.domain import models as m
+        from crlmboard.domain.case import Case
+        from crlmboard.domain.validation import InvalidInput
         from crlmboard.ui.dialogs.record_dialog import RecordDialog
 
         if not self.workspace.confirm_leave():  # the new case opens in its place
@@ -1079,6 +1181,11 @@ class MainWindow(QMainWindow):
             self.table.horizontalHeader().restoreState(columns)
 
     def closeEvent(self, event: Any) -> None:
+        if not self.completed:  # closed while opening: nothing but the list to keep
+            self._midnight.stop()
+            self.door.stop(close_board=True)
+            super().closeEvent(event)
+            return
         # File ▸ Quit (Ctrl+Q) closes the window too: one place asks about unsaved changes
         if not self.workspace.confirm_leave():
             event.ignore()

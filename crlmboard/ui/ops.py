@@ -14,6 +14,7 @@ calling thread, so a test reads the result on the next line.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import logging
@@ -22,21 +23,53 @@ import queue
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
-from crlmboard.domain.case import Case
-from crlmboard.domain.engine.readmodel import EvaluationView
-from crlmboard.domain.validation import InvalidInput
-from crlmboard.services.board import Board, init_database, versions
-from crlmboard.services.cases import CaseConflict, CaseListEntry, ImportSummary, SavedCase
 from crlmboard.services.changes import NO_CHANGE, BoardError, ChangeSet, ReadOnly
 from crlmboard.services.files import write_file_atomically
+from crlmboard.services.first_page import CaseListEntry, FirstPage, first_page
 from crlmboard.services.log import log_path
-from crlmboard.services.meetings import AgendaEntry, MeetingListing, MeetingSummary, ReviewDraft
-from crlmboard.services.users import ROLES, BoardUser
+
+# The data layer (SQLAlchemy, the domain's pydantic models, the engine) is imported on
+# first use, on the database worker: the window is painted before it has loaded (B1).
+if TYPE_CHECKING:
+    from crlmboard.domain.case import Case
+    from crlmboard.domain.engine.readmodel import EvaluationView
+    from crlmboard.services.board import Board
+    from crlmboard.services.cases import CaseConflict, ImportSummary, SavedCase
+    from crlmboard.services.meetings import (
+        AgendaEntry,
+        MeetingListing,
+        MeetingSummary,
+        ReviewDraft,
+    )
+    from crlmboard.services.users import ROLES, BoardUser
+
+_LAZY = {
+    "CaseConflict": "crlmboard.services.cases",
+    "ImportSummary": "crlmboard.services.cases",
+    "SavedCase": "crlmboard.services.cases",
+    "AgendaEntry": "crlmboard.services.meetings",
+    "MeetingListing": "crlmboard.services.meetings",
+    "MeetingSummary": "crlmboard.services.meetings",
+    "ReviewDraft": "crlmboard.services.meetings",
+    "ROLES": "crlmboard.services.users",
+    "BoardUser": "crlmboard.services.users",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The services' result types, loaded when a view first names one."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
 
 # what the services hand back, named for the views (which import nothing of the services
 # but the ChangeSet)
@@ -50,11 +83,13 @@ __all__ = [
     "CaseListEntry",
     "ChangeSet",
     "Door",
+    "FirstPage",
     "ImportSummary",
     "MeetingListing",
     "MeetingSummary",
     "ReviewDraft",
     "SavedCase",
+    "first_page",
     "log_path",
 ]
 
@@ -76,8 +111,14 @@ WRITER_LOOK_MS = 1500
 # person's call waits a quarter of a second at most behind a step)
 SUMMARY_STEP = 25
 
-#: failures a person can act on: their message is shown as it is
-EXPECTED = (BoardError, InvalidInput, OSError, UnicodeDecodeError)
+
+def expected(error: BaseException) -> bool:
+    """A failure a person can act on: its message is shown as it is."""
+    if isinstance(error, BoardError | OSError | UnicodeDecodeError):
+        return True
+    from crlmboard.domain.validation import InvalidInput
+
+    return isinstance(error, InvalidInput)
 
 
 def changes_of(result: Any) -> ChangeSet:
@@ -98,9 +139,11 @@ def changes_of(result: Any) -> ChangeSet:
 def failure_text(error: BaseException, what: str = "The work") -> str:
     """What to tell a person about a failure: its own sentence when it is one they can act
     on, else where the details are."""
+    from crlmboard.domain.validation import InvalidInput
+
     if isinstance(error, InvalidInput):
         return "Please correct:\n" + "\n".join(str(p) for p in error.problems)
-    if isinstance(error, EXPECTED):
+    if expected(error):
         return str(error)
     return f"{what} stopped because of an error; the details are in the log ({log_path()})."
 
@@ -180,12 +223,20 @@ class Door(QObject):
     board_replaced = Signal()  # another database opened (or the same one after a restore,
     # or open for writing here now that the app that held its writer lock has gone)
     access_changed = Signal()  # read-only here or not: changed (before board_replaced)
+    checks_finished = Signal(object)  # the deferred quick_check ended: None or its error
 
     def __init__(
-        self, board: Board, parent: QObject | None = None, *, synchronous: bool | None = None
+        self,
+        board: Board | None,
+        parent: QObject | None = None,
+        *,
+        synchronous: bool | None = None,
+        location: str = "",
     ):
+        """`board` None: the database is opened on the worker afterwards (`open_board`);
+        until then the door answers only the case list's pages, queued behind the open."""
         super().__init__(parent)
-        self.board = board
+        self.board: Board = board  # type: ignore[assignment]  # set by open_board
         self.window: QWidget | None = None  # parent of progress dialogs and messages
         self.synchronous = SYNCHRONOUS if synchronous is None else synchronous
         self._ids = itertools.count(1)
@@ -200,7 +251,18 @@ class Door(QObject):
         self._writer_timer.timeout.connect(self.follow_writer)
         self._following = False  # a look on its way
         self._follow_failed = False  # the last look failed (said once in the log)
-        self._remember(board)
+        self.checking = False  # the deferred quick_check runs; writes wait for it
+        self.checks_finished.connect(self._checked)  # before any view's slot
+        if board is not None:
+            self._remember(board)
+        else:  # nothing can be changed before the database is open
+            self.location, self.url, self.user = location, "", ""
+            self.read_only, self.read_only_reason = True, None
+            self.writer_elsewhere, self.lock_holder = False, None
+            self.identity: Any = None  # who is acting: known once the database is open
+            self.is_server = self.needs_password = self.encrypted = False
+            self.profile: Any = None
+            self._clock = dt.date.today
         self._worker: _Worker | None = None
         if not self.synchronous:
             self._worker = _Worker(self)
@@ -330,13 +392,13 @@ class Door(QObject):
                 self._announce((changes or NO_CHANGE) | changes_of(result), job.origin)
         else:
             error: BaseException = result
-            if not isinstance(error, EXPECTED):
+            if not expected(error):
                 log.error("%s failed", job.title or "a database call", exc_info=error)
             if job.on_failure is not None:  # an import may have committed whole batches
                 self._announce(job.on_failure, job.origin)
             if job.failed is not None:
                 job.failed(error)
-            elif self.synchronous and not isinstance(error, EXPECTED):
+            elif self.synchronous and not expected(error):
                 raise error
             else:
                 self._tell(job.title or "crlmboard", failure_text(error))
@@ -440,9 +502,13 @@ class Door(QObject):
         """Finish the queued calls and end the worker (closing the database if asked);
         nothing asked afterwards runs.  Safe to repeat."""
         self._writer_timer.stop()
-        if close_board:
-            board = self.board
-            self._submit(board.close, None, lambda _e: None, title="Closing the database")
+        if close_board:  # the board read on the worker: it may still be opening
+            self._submit(
+                lambda: self.board.close() if self.board is not None else None,
+                None,
+                lambda _e: None,
+                title="Closing the database",
+            )
         self._stopped = True
         worker, self._worker = self._worker, None
         if worker is not None:
@@ -461,6 +527,66 @@ class Door(QObject):
     # ==================================================================================
 
     # -- database ---------------------------------------------------------------------
+
+    def open_board(
+        self,
+        where: str,
+        profile: str | None,
+        done: Done,
+        failed: Failed,
+        *,
+        preload: Callable[[], object] | None = None,
+    ) -> None:
+        """Open the database on the worker, for a door made without one (the window
+        already shows the case list's first page): the data layer loads there (and
+        `preload`, the views' modules), then the checks a deferred open left
+        (`quick_check`, the open-time backup) run on a thread of their own.  Reads go on
+        meanwhile; a write waits for them (reliability.md); `checks_finished` says when
+        they are over."""
+
+        def work() -> Any:
+            load_data_layer()
+            if preload is not None:
+                preload()
+            from crlmboard.services.board import Board
+
+            board = Board.open(where, profile=profile, create=False, defer_checks=True)
+            self.board = board  # the calls queued behind this one read it
+            return board
+
+        def opened(board: Board) -> None:
+            self._remember(board)
+            if board.database.checks_pending:
+                self._run_checks(board)
+            done(board)
+
+        self._submit(work, opened, failed, title="Open database")
+
+    def _run_checks(self, board: Board) -> None:
+        self.checking = True
+
+        def run() -> None:
+            error: BaseException | None = None
+            try:
+                board.database.run_deferred_checks()
+            except BaseException as failure:
+                error = failure
+            with contextlib.suppress(RuntimeError):  # the window was closed meanwhile
+                self.checks_finished.emit(error)  # queued to the GUI thread
+
+        if self.synchronous:
+            run()
+        else:
+            import threading
+
+            threading.Thread(target=run, name="crlmboard-open-checks", daemon=True).start()
+
+    @Slot(object)
+    def _checked(self, error: BaseException | None) -> None:
+        self.checking = False
+        if error is not None:
+            self.read_only = True
+            self.read_only_reason = getattr(self.board, "read_only_reason", None)
 
     def replace_board(
         self,
@@ -549,6 +675,8 @@ class Door(QObject):
         clock = self.board.today
 
         def open_board() -> Board:
+            from crlmboard.services.board import Board, init_database
+
             if create:
                 init_database(where).close()
             return Board.open(where, clock=clock, profile=profile, create=False)
@@ -581,9 +709,9 @@ class Door(QObject):
         count: bool = False,
     ) -> None:
         """A page of the case list (with the count of matching cases first when asked)."""
-        board = self.board
 
         def work() -> Any:
+            board = self.board  # read on the worker: the database may be opening still
             total = board.cases.count(query) if count else None
             entries = board.cases.page(
                 query, sort=sort, descending=descending, offset=offset, limit=limit
@@ -593,9 +721,8 @@ class Door(QObject):
         self._submit(work, done, None, title="Case list")
 
     def case_position(self, mrn: str, query: str, sort: str, descending: bool, done: Done) -> None:
-        board = self.board
         self._submit(
-            lambda: board.cases.position(mrn, query, sort=sort, descending=descending),
+            lambda: self.board.cases.position(mrn, query, sort=sort, descending=descending),
             done,
             None,
             title="Case list",
@@ -735,6 +862,8 @@ class Door(QObject):
         """Import case files and folders (cancellable between batches)."""
 
         def work(board: Board, progress: Progress) -> Any:
+            from crlmboard.services.cases import ImportSummary
+
             summary = ImportSummary()
             for path in paths:
                 part = board.cases.import_path(path, progress=progress)
@@ -762,6 +891,8 @@ class Door(QObject):
         board = self.board
 
         def work() -> Any:
+            from crlmboard.domain.validation import InvalidInput
+
             previews: list[BundlePreview] = []
             for path in paths:
                 if not os.path.isfile(path) or not _looks_like_bundle(path):
@@ -820,6 +951,8 @@ class Door(QObject):
         old = self.board
 
         def open_again() -> Board:
+            from crlmboard.services.board import Board
+
             return Board.open(  # the same login or passphrase as before the restore
                 old.url,
                 clock=old.today,
@@ -1211,6 +1344,8 @@ class Door(QObject):
 def _evaluated(board: Board, case: Case) -> EvaluationView | None:
     """The case's evaluation as of today, as the views read it (None if the engine
     failed: logged, and the case still opens)."""
+    from crlmboard.domain.engine.readmodel import EvaluationView
+
     try:
         return EvaluationView.parse(board.evaluation.document(case), case)
     except Exception:
@@ -1228,6 +1363,13 @@ def _engine_notes(board: Board, case: Case) -> list[str]:
         return []
 
 
+def load_data_layer() -> None:
+    """Import the services, the store and the domain (SQLAlchemy, pydantic, the engine):
+    on the worker, at the app's start, while the window shows the case list."""
+    import crlmboard.domain.engine.readmodel
+    import crlmboard.services.board  # noqa: F401
+
+
 def open_demo_database(path: str | os.PathLike[str]) -> Board:
     """A fresh demo database (for the screenshots, before any window exists)."""
     from crlmboard.services.demo import create_demo_database
@@ -1238,4 +1380,6 @@ def open_demo_database(path: str | os.PathLike[str]) -> Board:
 
 def about() -> dict[str, str]:
     """Versions of the app and what it runs on (no database)."""
+    from crlmboard.services.board import versions
+
     return versions()

@@ -8,7 +8,8 @@ however far the list is scrolled, and a jump to the end reads only the pages it 
 Every read goes through the door (ui/ops.py) on the database worker: a page not read yet
 shows empty rows until it arrives, then those rows are painted again; the count and the
 first page arrive together and reset the model.  Answers to an older query, order or
-database are dropped."""
+database are dropped.  At start the first page can be handed in, read before the database
+opened (`FirstPage`, performance.md B1)."""
 
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
-from crlmboard.ui.forms import locale_date
-from crlmboard.ui.ops import CaseListEntry, Door
+from crlmboard.ui.dates import locale_date
+from crlmboard.ui.ops import CaseListEntry, Door, FirstPage
 
 PAGE_SIZE = 200
 CACHED_PAGES = 16
@@ -89,7 +90,9 @@ class _Page:
 class CaseListModel(QAbstractTableModel):
     """`cases.count` rows, read page by page (`cases.page`) as they are shown."""
 
-    def __init__(self, door: Door, parent: Any = None):
+    def __init__(self, door: Door, parent: Any = None, *, first: FirstPage | None = None):
+        """`first`: the count and first page read before the database opened (the app's
+        start): shown at once, nothing asked of the door."""
         super().__init__(parent)
         self.door = door
         self.query = ""
@@ -102,7 +105,12 @@ class CaseListModel(QAbstractTableModel):
         self._generation = 0  # bumped by each reload: older answers are dropped
         self.reloading = False  # a reload asked for and not yet arrived
         self._today = door.today()
-        self.reload()
+        if first is None:
+            self.reload()
+        else:
+            self.total = first.total
+            if first.total:
+                self._pages[0] = _Page(first.entries, self._today)
 
     # -- reading ----------------------------------------------------------------------
 

@@ -1,0 +1,57 @@
+"""The case list's first page read with the standard library before the data layer loads
+(store/first_page.py, performance.md B1) is the page the store's paged query gives: same
+rows, same order, same next meeting, read-only and through the list's index."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from crlmboard.services import Board
+from crlmboard.store.first_page import FIRST_PAGE, read_first_page
+from tests.conftest import GOLDEN, TODAY, Calendar
+
+pytestmark = [pytest.mark.db]
+
+
+def test_the_first_page_is_the_stores_first_page(db_path: Path, upfront: dict) -> None:
+    with Board.open(db_path, clock=Calendar()) as board:
+        board.cases.import_path(GOLDEN)
+        for number, (family, given) in enumerate(
+            [("zeta", "A"), (None, "Nameless"), ("Ärzte", "Ü"), ("alpha", None)]
+        ):
+            upfront["patient"].update(mrn=f"FP-{number}", family_name=family, given_name=given)
+            board.cases.import_text(json.dumps(upfront))
+        later = board.meetings.create(TODAY + timedelta(days=7)).meeting_id
+        sooner = board.meetings.create(TODAY + timedelta(days=3)).meeting_id
+        past = board.meetings.create(TODAY - timedelta(days=3)).meeting_id
+        for meeting in (later, sooner, past):
+            board.meetings.add_to_agenda(meeting, "FP-0", "Resectable?")
+        expected = board.cases.page("", limit=5)
+        total = board.cases.count("")
+    before = db_path.read_bytes()
+    found = read_first_page(db_path, TODAY, 5)
+    assert found is not None
+    assert found.total == total
+    assert found.entries == expected
+    assert {e.mrn: e.next_meeting for e in found.entries}.get("FP-0", TODAY + timedelta(3)) == (
+        TODAY + timedelta(days=3)
+    )
+    assert db_path.read_bytes() == before  # read-only: nothing written
+
+
+def test_the_first_page_walks_the_list_index(db_path: Path) -> None:
+    with Board.open(db_path) as board:
+        board.cases.import_path(GOLDEN)
+    connection = sqlite3.connect(db_path)
+    plan = " ".join(
+        str(row[-1])
+        for row in connection.execute("EXPLAIN QUERY PLAN " + FIRST_PAGE, (TODAY.isoformat(), 5))
+    )
+    connection.close()
+    assert "ix_patient_list_name" in plan
+    assert "TEMP B-TREE" not in plan  # no sort of every patient

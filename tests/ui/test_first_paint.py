@@ -1,0 +1,270 @@
+"""The app's start (performance.md B1, reliability.md): the main window and the case list's
+first page are shown before the data layer loads; SQLAlchemy, pydantic, Alembic, reportlab
+and the engine load on the door's worker after the first paint; `quick_check` and the
+open-time backup run in the background, and an edit made meanwhile waits for them and then
+succeeds.  Real SQLite files, real widgets, a fresh process for the imports; counts and
+order, never the clock."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from crlmboard.services import Board
+from tests.conftest import GOLDEN
+
+pytestmark = [pytest.mark.ui, pytest.mark.db]
+
+WAIT = 60_000  # ms: the waits end on a condition, never on time
+GATE = 300  # s: a held step waits for the test at most this long (a safety net)
+NOT_BEFORE_THE_FIRST_PAINT = (
+    "sqlalchemy",
+    "sqlmodel",
+    "pydantic",
+    "pydantic_core",
+    "alembic",
+    "reportlab",
+    "crlmboard.domain.engine",
+    "crlmboard.domain",
+    "crlmboard.store.repositories",
+    "crlmboard.services.board",
+)
+
+
+@pytest.fixture
+def cases_file(db_path: Path) -> Path:
+    """A real database file with the golden cases, closed (as the app finds it)."""
+    with Board.open(db_path) as board:
+        board.cases.import_path(GOLDEN)
+    return db_path
+
+
+def _names(db_path: Path) -> list[str]:
+    """The list's MRNs sorted as the list sorts them, read the normal way."""
+    with Board.open(db_path, create=False) as board:
+        return [entry.mrn for entry in board.cases.page("")]
+
+
+@pytest.fixture
+def list_order(cases_file: Path) -> list[str]:
+    """The list's MRNs in order, read the normal way before the test starts the app."""
+    return _names(cases_file)
+
+
+def test_the_first_paint_loads_no_data_layer(cases_file: Path, tmp_path: Path) -> None:
+    """A fresh `crlmboard` process: the modules loaded when the case list is first painted
+    with its rows exclude the data layer; they load afterwards (same process)."""
+    script = f"""
+import json, os, sys
+from crlmboard.app import application, start_window
+from crlmboard.services.log import setup_logging
+setup_logging()
+app = application()
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtTest import QTest
+seen = []
+class Spy(QObject):
+    def eventFilter(self, watched, event):
+        if event.type() == QEvent.Type.Paint and not seen:
+            window = watched.window()
+            model = getattr(window, "model", None)
+            if model is not None and model.rowCount():
+                seen.append(sorted(sys.modules))
+                seen.append([model.data(model.index(r, 0)) for r in range(model.rowCount())])
+        return False
+spy = Spy()
+app.installEventFilter(spy)
+window = start_window({str(cases_file)!r})
+while not seen:
+    QTest.qWait(1)
+app.removeEventFilter(spy)
+while not window.completed:
+    QTest.qWait(5)
+after = sorted(sys.modules)
+print(json.dumps({{"at_paint": seen[0], "rows": seen[1], "after": after}}), flush=True)
+os._exit(0)
+"""
+    env = {
+        **{k: v for k, v in os.environ.items() if k.startswith(("XDG_", "CRLMBOARD_"))},
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "QT_QPA_PLATFORM": "offscreen",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+
+    def loaded(modules: list[str]) -> set[str]:
+        return {
+            heavy
+            for heavy in NOT_BEFORE_THE_FIRST_PAINT
+            for m in modules
+            if m == heavy or m.startswith(heavy + ".")
+        }
+
+    assert loaded(found["at_paint"]) == set()
+    assert found["rows"] == _names(cases_file)  # the first page, in the list's order
+    # …and the data layer did load afterwards, behind the painted window
+    assert {"sqlalchemy", "pydantic", "crlmboard.domain.engine"} <= loaded(found["after"])
+
+
+@pytest.fixture
+def gates(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """Hold the worker's loading and the background quick_check until a test lets them go
+    (what they run is the real thing), recording the order things happened in."""
+    import crlmboard.services.database as database
+    from crlmboard.ui import first_paint
+
+    state: dict[str, Any] = {
+        "load": threading.Event(),
+        "check": threading.Event(),
+        "checking": threading.Event(),
+        "order": [],
+    }
+    preload, refuse = first_paint._preload_views, database.refuse_if_corrupt
+
+    def gated_preload() -> None:
+        assert state["load"].wait(GATE)
+        preload()
+
+    def gated_check(path: Path) -> None:
+        state["order"].append("check started")
+        state["checking"].set()
+        assert state["check"].wait(GATE)
+        refuse(path)
+        state["order"].append("check passed")
+
+    from PySide6.QtWidgets import QMessageBox
+
+    state["told"] = []  # a message box would wait for a click: recorded instead
+    for kind in ("critical", "warning", "information"):
+        monkeypatch.setattr(
+            QMessageBox, kind, lambda _p, _t, text, *_a, told=state["told"]: told.append(text)
+        )
+    monkeypatch.setattr(first_paint, "_preload_views", gated_preload)
+    monkeypatch.setattr(database, "refuse_if_corrupt", gated_check)
+    yield state
+    state["load"].set()
+    state["check"].set()
+
+
+def test_the_window_shows_the_first_page_before_the_database_opens(
+    qtbot: QtBot, threaded: None, cases_file: Path, list_order: list[str], gates: dict[str, Any]
+) -> None:
+    from crlmboard.ui.first_paint import show_window
+
+    window = show_window(str(cases_file), None)
+    assert window is not None
+    qtbot.addWidget(window)
+    with qtbot.waitExposed(window):
+        pass
+    # the worker is held before the data layer: the window is shown, the list filled
+    assert window.isVisible() and not window.completed
+    assert window.door.board is None
+    model = window.model
+    assert [model.data(model.index(r, 0)) for r in range(model.rowCount())] == list_order
+    assert window.count_label.text() == f"{model.rowCount()} cases"
+    assert "opening the database" in window.statusBar().currentMessage()
+    assert not window.menuBar().actions()[0].isEnabled()  # nothing to change yet
+    gates["check"].set()
+    gates["load"].set()
+    qtbot.waitUntil(lambda: window.completed and not window.door.checking, timeout=WAIT)
+    assert window.menuBar().actions()[0].isEnabled()
+    assert window.door.board is not None and window.workspace is not None
+    assert gates["order"] == ["check started", "check passed"]
+    assert gates["told"] == []
+    window.close()
+
+
+def test_an_edit_made_while_the_check_runs_waits_for_it_and_then_succeeds(
+    qtbot: QtBot, threaded: None, cases_file: Path, list_order: list[str], gates: dict[str, Any]
+) -> None:
+    from crlmboard.ui.first_paint import show_window
+
+    window = show_window(str(cases_file), None)
+    assert window is not None
+    qtbot.addWidget(window)
+    gates["load"].set()
+    qtbot.waitUntil(lambda: window.completed, timeout=WAIT)
+    assert gates["checking"].wait(GATE)  # quick_check under way (held)
+    assert window.door.checking
+    assert "Checking the database" in window.statusBar().currentMessage()
+
+    # reading goes on meanwhile: a case opens
+    mrn = list_order[0]
+    window.select_case(mrn)
+    qtbot.waitUntil(
+        lambda: window.workspace.case is not None and window.workspace.case.mrn == mrn,
+        timeout=WAIT,
+    )
+    case, version = window.workspace.case, window.workspace.version
+    edited = case.model_copy(
+        update={"patient": case.patient.model_copy(update={"referring_clinician": "Dr Test"})}
+    )
+    saved: list[Any] = []
+    window.door.save_case(
+        edited,
+        version,
+        mrn,
+        lambda result: (saved.append(result), gates["order"].append("saved")),
+        lambda error: saved.append(error),
+    )
+    qtbot.wait(300)  # the worker has had time to write, were it not waiting
+    assert saved == [] and gates["order"] == ["check started"]
+    gates["check"].set()
+    qtbot.waitUntil(lambda: bool(saved), timeout=WAIT)
+    assert not isinstance(saved[0], BaseException), (saved[0], gates["told"])
+    assert gates["order"] == ["check started", "check passed", "saved"]
+    qtbot.waitUntil(lambda: not window.door.checking, timeout=WAIT)
+    assert "Checking" not in window.statusBar().currentMessage()
+    window.close()
+    qtbot.waitUntil(lambda: window.door.pending == 0, timeout=WAIT)
+    with Board.open(cases_file, create=False) as board:
+        assert board.cases.get(mrn).patient.referring_clinician == "Dr Test"
+
+
+def test_what_the_first_paint_cannot_read_opens_the_normal_way(tmp_path: Path) -> None:
+    """PostgreSQL, a URL with options, a missing file, a file that is not plain SQLite (an
+    encrypted one is random from its first byte): no first page, the normal path."""
+    from datetime import date
+
+    from crlmboard.services.first_page import first_page
+
+    today = date(2026, 1, 1)
+    scrambled = tmp_path / "encrypted.sqlite3"
+    scrambled.write_bytes(os.urandom(8192))
+    assert first_page("postgresql+psycopg://board@localhost/crlm", today, 200) is None
+    assert first_page(f"sqlite:///{tmp_path / 'x.sqlite3'}?mode=ro", today, 200) is None
+    assert first_page(str(tmp_path / "missing.sqlite3"), today, 200) is None
+    assert first_page(str(scrambled), today, 200) is None
+
+
+def test_an_encrypted_database_opens_the_normal_way(qtbot: QtBot, cases_file: Path) -> None:
+    """SQLCipher: the standard library cannot read it, so no window is shown before the
+    passphrase is asked for (app.open_with_login, the normal path)."""
+    from crlmboard.services.maintenance import encrypt_database
+    from crlmboard.store import encryption
+    from crlmboard.ui.first_paint import show_window
+
+    encrypt_database(cases_file, "synthetic passphrase words")
+    encryption._passphrases.clear()
+    try:
+        assert show_window(str(cases_file), None) is None
+    finally:
+        encryption._passphrases.clear()
