@@ -225,12 +225,9 @@ def start_window(where: str | None) -> Any:
     opened behind it (ui/first_paint.py) where that can be done — a plain SQLite file —,
     else the normal way, opened first.  None when nothing was opened."""
     from crlmboard.ui.first_paint import show_window
-    from crlmboard.ui.ops import Door
 
     chosen, profile = database_choice(where)
-    # a database on a network share or in a sync folder is asked about before anything
-    # reads it (T16): the normal path asks
-    window = show_window(chosen, profile) if Door.location_warning(chosen) is None else None
+    window = show_window(chosen, profile)  # None on a network share (T16): the normal path
     if window is not None:
         return window
     opened = open_window(where)

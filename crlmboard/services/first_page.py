@@ -15,6 +15,7 @@ from pathlib import Path
 
 import platformdirs
 
+from crlmboard.store import location
 from crlmboard.store.first_page import CaseListEntry, FirstPage, read_first_page, sqlite_file
 
 __all__ = ["CaseListEntry", "FirstPage", "default_database_path", "first_page"]
@@ -27,8 +28,10 @@ def default_database_path() -> Path:
 
 def first_page(where: str | None, today: date, limit: int) -> FirstPage | None:
     """The case list's count and first `limit` rows (sorted by name), read-only, or None
-    when the database is not one this can read (it opens the normal way then)."""
+    when the database is not one this can read (it opens the normal way then) — nor one
+    on a network share or in a sync folder, which is asked about before anything reads it
+    (T16: the normal way asks)."""
     path = sqlite_file(where, default_database_path())
-    if path is None:
+    if path is None or location.location_warning(path) is not None:
         return None
     return read_first_page(path, today, limit)

@@ -236,7 +236,8 @@ class MainWindow(QMainWindow):
         self._add_timeline_tab()
         for field in self.workspace.findChildren(QLineEdit):  # Ctrl+Z after a save
             field.installEventFilter(self)
-        right = QWidget()
+        # kept: the splitter's replaceWidget does not take it over from Python
+        self.case_area = right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(4, 4, 4, 4)
         right_layout.addWidget(self.workspace.banner)  # whose record, above every tab

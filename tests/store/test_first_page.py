@@ -55,3 +55,19 @@ def test_the_first_page_walks_the_list_index(db_path: Path) -> None:
     connection.close()
     assert "ix_patient_list_name" in plan
     assert "TEMP B-TREE" not in plan  # no sort of every patient
+
+
+def test_a_database_in_a_sync_folder_is_not_read_before_the_user_is_asked(
+    tmp_path: Path,
+) -> None:
+    """T16 before B1: the window-first start reads nothing of a database on a network share
+    or in a sync folder; the normal path opens it, which asks first."""
+    from crlmboard.services.first_page import first_page
+
+    for folder in ("local", "OneDrive"):
+        path = tmp_path / folder / "board.sqlite3"
+        path.parent.mkdir()
+        with Board.open(path, clock=Calendar()) as board:
+            board.cases.import_path(GOLDEN)
+    assert first_page(str(tmp_path / "local" / "board.sqlite3"), TODAY, 5) is not None
+    assert first_page(str(tmp_path / "OneDrive" / "board.sqlite3"), TODAY, 5) is None
