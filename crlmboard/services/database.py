@@ -519,7 +519,9 @@ class Database:
             return ReadOnly(f"The database {self.location} is read-only here; nothing was saved.")
         if failed.kind == "busy":
             return Busy(
-                "The database is busy with another program's change; try again in a moment."
+                "The database is locked by another program (it did not let go while "
+                "crlmboard waited); nothing was saved. Try again once that program has "
+                "finished, or is closed."
             )
         if failed.kind == "denied":
             log.warning("the server refused a write for lack of privilege")

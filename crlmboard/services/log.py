@@ -9,8 +9,10 @@ import logging
 import logging.handlers
 import os
 import re
+import traceback
 from io import TextIOWrapper
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -39,10 +41,47 @@ _INPUT_VALUE = re.compile(r"input_value=.*?(?=, input_type=|\]$|$)", re.M | re.S
 
 class PrivateFormatter(logging.Formatter):
     """The log's format, with every `input_value=…` of a validation error (pydantic puts
-    the refused value there: a name, an MRN) replaced, in messages and tracebacks alike."""
+    the refused value there: a name, an MRN) replaced, and tracebacks written without the
+    exceptions' messages: a database error's message carries the statement's parameters
+    (a patient's name, an MRN), an OSError's the file name."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return _INPUT_VALUE.sub("input_value=<not logged>", super().format(record))
+        kept = record.exc_text  # another handler's traceback text, with the messages
+        record.exc_text = None
+        try:
+            return _INPUT_VALUE.sub("input_value=<not logged>", super().format(record))
+        finally:
+            record.exc_text = kept
+
+    def formatException(self, ei: Any) -> str:
+        """Each exception of the chain as its frames and its type, never its message."""
+        _kind, value, trace = ei
+        if value is None:
+            return ""
+        chain: list[tuple[BaseException, Any]] = []
+        seen: set[int] = set()
+        current: BaseException | None = value
+        frames = trace
+        while current is not None and id(current) not in seen:
+            seen.add(id(current))
+            chain.append((current, frames))
+            following = current.__cause__ or (
+                None if current.__suppress_context__ else current.__context__
+            )
+            current, frames = following, getattr(following, "__traceback__", None)
+        parts = []
+        for error, frames in reversed(chain):
+            kind = type(error)
+            name = f"{kind.__module__}.{kind.__qualname__}".removeprefix("builtins.")
+            code = getattr(error, "errno", None)
+            if isinstance(code, int):
+                name += f" (errno {code})"
+            parts.append(
+                "Traceback (most recent call last):\n"
+                + "".join(traceback.format_tb(frames))
+                + f"{name} (its message is not logged: it may carry patient data)"
+            )
+        return "\n\nThe above led to:\n\n".join(parts)
 
 
 def setup_logging() -> Path:
