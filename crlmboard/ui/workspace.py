@@ -604,9 +604,8 @@ class CaseWorkspace(QTabWidget):
     def _add_record(self, model: type[m.Record], block: str, text: str) -> None:
         if self.case is None:
             return
-        fields: dict[str, Any] = {"date": self.door.today()} if "date" in model.model_fields else {}
-        start = model.model_construct(**fields) if fields else None
-        record = self._dialog(model, start, text)
+        # no date is assumed (never today's): the record's date is typed
+        record = self._dialog(model, None, text)
         if record is not None:
             self._append(record, block, text)
 
@@ -760,8 +759,7 @@ class CaseWorkspace(QTabWidget):
     def add_procedure(self) -> None:
         if self.case is None:
             return
-        blank = m.Procedure.model_construct(date=self.door.today())
-        record = self._dialog(m.Procedure, blank, "Add procedure")
+        record = self._dialog(m.Procedure, None, "Add procedure")  # its date is typed
         if record is not None:
             self._append(record, "treatments", "Add procedure")
 
@@ -824,8 +822,7 @@ class CaseWorkspace(QTabWidget):
     def add_outcome(self) -> None:
         if self.case is None:
             return
-        blank = m.SurgeryOutcome.model_construct(date=self.door.today())
-        record = self._dialog(m.SurgeryOutcome, blank, "Add surgery outcome")
+        record = self._dialog(m.SurgeryOutcome, None, "Add surgery outcome")  # date typed
         if record is not None:
             self._append(record, "surgery_outcomes", "Add surgery outcome")
 

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QW
 
 from crlmboard.domain.models import Patient, Record
 from crlmboard.ui import copied as copies
-from crlmboard.ui.forms import FieldEditor, RecordForm
+from crlmboard.ui.forms import FieldEditor, RecordForm, date_hint
 from crlmboard.ui.views.patient_banner import PatientBanner, patient_name
 
 MIN_WIDTH = 600
@@ -52,6 +52,9 @@ class RecordDialog(QDialog):
             self.form.today = today
         self.form.set_record(record)
         self.base = record
+        for empty in self._empty_required_dates():  # no date is assumed: it is typed
+            assert empty.line is not None
+            empty.line.setPlaceholderText(f"required: {date_hint()}")
         self.result_record: Record | None = None
         layout = QVBoxLayout(self)
         if patient is not None:
@@ -131,6 +134,16 @@ class RecordDialog(QDialog):
             f"{copies.count_text(count)} first ({copies.CONFIRM_KEY_TEXT})" if count else ""
         )
 
+    def _empty_required_dates(self) -> list[FieldEditor]:
+        return [
+            editor
+            for editor in self.form.editors.values()
+            if editor.spec.kind == "date"
+            and editor.spec.required
+            and editor.line is not None
+            and not editor.line.text().strip()
+        ]
+
     # -- saving -----------------------------------------------------------------------
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
@@ -152,8 +165,15 @@ class RecordDialog(QDialog):
                 f"{copies.CONFIRM_KEY_TEXT} to keep the copied values."
             )
             return
+        missing = self._empty_required_dates()
         record = self.form.record()
         if record is None:
-            return  # the reasons are shown next to the fields
+            # the reasons are shown next to the fields; a date left empty said here too
+            if missing:
+                labels = " and ".join(e.spec.label for e in missing)
+                self.message.setText(
+                    f"Not saved: {labels} is required (no date is assumed); type it."
+                )
+            return
         self.result_record = record
         super().accept()

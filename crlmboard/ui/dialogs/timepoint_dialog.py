@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -67,7 +68,7 @@ class TimepointDialog(QDialog):
         super().__init__(parent)
         # whose record this writes: "Add imaging timepoint — DEMOSON, Lukas"
         self.setWindowTitle(title if patient is None else f"{title} — {patient_name(patient)}")
-        self.resize(900, 600)
+        self.resize(1100, 640)
         self.result_timepoint: ImagingTimepoint | None = None
         self.source = locale_date(copied_from) if copied_from is not None else ""
         self._styling = False  # the dialog itself is changing a cell's look
@@ -87,8 +88,9 @@ class TimepointDialog(QDialog):
         date_line = self.form.editors["date"].line
         if date_line is not None and not date_line.text():
             date_line.setPlaceholderText(f"date of the scan: {date_hint()}")
-        layout.addWidget(self.form)
+        layout.addWidget(self._in_two_columns(self.form))
         self.flr = QLabel()
+        self.flr.hide()  # shown with a figure only: the lesion table gets the room
         layout.addWidget(self.flr)
         self.form.edited.connect(self._update_flr)
 
@@ -159,6 +161,33 @@ class TimepointDialog(QDialog):
         self._update_flr()
         self._update_copied()
 
+    @staticmethod
+    def _in_two_columns(form: RecordForm) -> QWidget:
+        """The timepoint's fields side by side in two columns (the study, then the liver's
+        volumes), so that the lesion table below gets the height: in one column at
+        1280×720 it showed two lesions at a time.  The editors stay the form's."""
+        box = QWidget()
+        columns = QHBoxLayout(box)
+        columns.setContentsMargins(0, 0, 0, 0)
+        right = QFormLayout()
+        right.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        fields = len(form.editors)
+        # the last row is the form's own line for other problems: it stays in the left
+        for _ in range(fields - (fields + 1) // 2):
+            row = form.layout_.takeRow((fields + 1) // 2)
+            label = row.labelItem.widget() if row.labelItem is not None else None
+            field = row.fieldItem.widget() if row.fieldItem is not None else None
+            if label is not None and field is not None:
+                right.addRow(label, field)
+        columns.addWidget(form, 1)
+        holder = QWidget()
+        holder.setLayout(right)
+        right.setContentsMargins(0, 0, 0, 0)
+        columns.addWidget(holder, 1)
+        columns.setAlignment(holder, Qt.AlignmentFlag.AlignTop)
+        columns.setAlignment(form, Qt.AlignmentFlag.AlignTop)
+        return box
+
     def _update_flr(self) -> None:
         values, _ = self.form.values()
         total, flr = values.get("total_liver_volume_ml"), values.get("flr_volume_ml")
@@ -168,6 +197,7 @@ class TimepointDialog(QDialog):
             )
         else:
             self.flr.setText("")
+        self.flr.setVisible(bool(self.flr.text()))
 
     def _add_row(self, lesion: m.LesionMeasurement | None, *, from_before: bool = False) -> None:
         """A lesion row; `from_before`: its measurements are copied from the last scan."""
