@@ -25,26 +25,22 @@ READERS = "crlmboard_viewer"
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(
-            f"""
-            DO $$
-            BEGIN
-              IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{READERS}') THEN
-                GRANT SELECT ON review_draft TO {READERS};
-              END IF;
-            END $$"""
-        )
+    _where_the_role_is(f"GRANT SELECT ON review_draft TO {READERS}")
 
 
 def downgrade() -> None:
+    _where_the_role_is(f"REVOKE SELECT ON review_draft FROM {READERS}")
+
+
+def _where_the_role_is(statement: str) -> None:
+    """Run `statement` on PostgreSQL when migration 0007's group role exists."""
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             f"""
             DO $$
             BEGIN
               IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{READERS}') THEN
-                REVOKE SELECT ON review_draft FROM {READERS};
+                {statement};
               END IF;
             END $$"""
         )
