@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from crlmboard.domain.case import Case
 from crlmboard.domain.engine.readmodel import EvaluationView, FactsView, ScoreView
-from crlmboard.domain.labels import response_text
+from crlmboard.domain.labels import response_text, score_input_text
 from crlmboard.ui.forms import code_text, locale_date
 
 SEVERITIES = [
@@ -56,7 +56,7 @@ def _score(score: ScoreView | None) -> str:
     if parts:
         text += " — " + ", ".join(parts)
     if score.missing:
-        text += " — missing: " + ", ".join(m.replace("_", " ") for m in score.missing)
+        text += " — missing: " + ", ".join(score_input_text(m) for m in score.missing)
     return text
 
 
