@@ -132,7 +132,7 @@ def test_an_edit_saved_during_an_import_survives_it(
             f"IMPORT-{n:03d}" for n in range(3)
         }
     if import_fails:
-        assert "busy" in told[0]  # the import's failure, in words
+        assert "locked by another program" in told[0]  # the import's failure, in words
         assert imported == set()  # its batch rolled back ...
     else:
         assert told[0].startswith("3 case(s) imported")

@@ -278,7 +278,8 @@ READS = {
 
 def menu_actions(window: MainWindow) -> list[QAction]:
     """Every action of every menu of the window (submenus' own entries included), found by
-    walking the menu bar, not from the guard's list."""
+    walking the menu bar, not from the guard's list; but File ▸ Recent's entries, which
+    open another database (a read here, whatever that database allows)."""
     found: list[QAction] = []
 
     def walk(actions: list[QAction]) -> None:
@@ -286,7 +287,8 @@ def menu_actions(window: MainWindow) -> list[QAction]:
             if action.isSeparator():
                 continue
             if action.menu() is not None:
-                walk(action.menu().actions())  # type: ignore[union-attr]
+                if action.menu() is not window.recent_menu:
+                    walk(action.menu().actions())  # type: ignore[union-attr]
                 continue
             found.append(action)
 
