@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
@@ -311,6 +312,8 @@ def _refuse_constant(name: str) -> float:
 
 MAX_JSON_DEPTH = 100  # a case file nests 6 levels, an mCODE bundle about 10
 MAX_NUMBER_CHARACTERS = 50
+# a run of number characters longer than a number may be (maybe inside a string)
+_LONG_NUMBER = re.compile(f"[-+.0-9eE]{{{MAX_NUMBER_CHARACTERS + 1}}}")
 
 
 class _Refused(ValueError):
@@ -318,13 +321,16 @@ class _Refused(ValueError):
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in found:
+    found = dict(pairs)
+    if len(found) == len(pairs):
+        return found
+    seen: set[str] = set()
+    for key, _value in pairs:  # the first key given twice, for the message
+        if key in seen:
             shown = key if len(key) <= 40 else key[:40] + "…"
             raise _Refused(f"the key {shown!r} appears twice in one object (refused, not guessed)")
-        found[key] = value
-    return found
+        seen.add(key)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _number(text: str, kind: type[int] | type[float]) -> int | float:
@@ -337,15 +343,17 @@ def _number(text: str, kind: type[int] | type[float]) -> int | float:
 
 
 def _depth(data: Any) -> int:
-    deepest, stack = 0, [(data, 1)]
-    while stack:
-        value, level = stack.pop()
-        if isinstance(value, dict | list):
-            deepest = max(deepest, level)
-            if level > MAX_JSON_DEPTH:
-                break
-            children = value.values() if isinstance(value, dict) else value
-            stack.extend((child, level + 1) for child in children)
+    """How deep objects and arrays nest in parsed JSON (0: a plain value), counted up to
+    one level past MAX_JSON_DEPTH; level by level, looking only at objects and arrays."""
+    deepest, level = 0, [data] if isinstance(data, dict | list) else []
+    while level and deepest <= MAX_JSON_DEPTH:
+        deepest += 1
+        level = [
+            child
+            for value in level
+            for child in (value.values() if type(value) is dict else value)
+            if type(child) is dict or type(child) is list
+        ]
     return deepest
 
 
@@ -354,13 +362,16 @@ def parse_json(text: str) -> Any:
     JSONDecodeError for text that is not JSON, and InvalidInput for JSON this reader
     refuses whole: a key given twice in one object (never resolved last-wins), nesting
     deeper than MAX_JSON_DEPTH, a number too long to be a measurement."""
+    # Numbers are read as int and float unless the text has a run of characters long
+    # enough to be a number too long; only then is each number looked at (`_number`).
+    long_run = _LONG_NUMBER.search(text) is not None
     try:
         data = json.loads(
             text,
             parse_constant=_refuse_constant,
             object_pairs_hook=_no_duplicate_keys,
-            parse_int=lambda t: _number(t, int),
-            parse_float=lambda t: _number(t, float),
+            parse_int=(lambda t: _number(t, int)) if long_run else None,
+            parse_float=(lambda t: _number(t, float)) if long_run else None,
         )
     except _Refused as refused:
         raise InvalidInput([Problem("", str(refused))]) from None

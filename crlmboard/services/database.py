@@ -461,12 +461,13 @@ class Database:
             lock.release()
 
     @contextlib.contextmanager
-    def write(self, batch: WriteBatch | None = None) -> Iterator[Session]:
+    def write(self, batch: WriteBatch | None = None, *, counts: int = 1) -> Iterator[Session]:
         """One write, all or nothing, with its audit rows: the only way services write.
 
         Without `batch` the write is a transaction of its own, committed when the block
         ends; a batch in progress is committed first (the write never joins it).  With the
-        batch in progress, the write is a savepoint of the batch's transaction."""
+        batch in progress, the write is a savepoint of the batch's transaction, counting as
+        `counts` writes towards the batch's next commit (a folder import's many files)."""
         self.check_writable()
         with self._writer:
             self.check_writable()  # the deferred check may have failed while this waited
@@ -474,7 +475,7 @@ class Database:
                 if batch is not None:
                     if batch is not self._batch:
                         raise RuntimeError("a write was handed a batch that is not open")
-                    with batch.savepoint() as session:
+                    with batch.savepoint(counts) as session:
                         yield session
                 else:
                     if self._batch is not None:
@@ -795,7 +796,7 @@ class WriteBatch:
         return self._transaction is not None
 
     @contextlib.contextmanager
-    def savepoint(self) -> Iterator[Session]:
+    def savepoint(self, counts: int = 1) -> Iterator[Session]:
         if self._failed is not None:
             raise WriteFailedForImport(
                 "The import's changes could not be saved when another change was made "
@@ -806,7 +807,7 @@ class WriteBatch:
         assert self._transaction is not None
         with self._transaction.savepoint() as session:
             yield session
-        self._count += 1
+        self._count += counts
         if self._count >= self.writes or time.monotonic() - self._started >= self.seconds:
             self.commit()
 

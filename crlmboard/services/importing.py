@@ -9,11 +9,13 @@ notes.  A referral CSV is previewed (nothing written) or imported in one transac
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import logging
 import os
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -28,7 +30,7 @@ from crlmboard.services.database import Database, WriteBatch
 from crlmboard.services.evaluation import EvaluationService
 from crlmboard.store.database import Session, WriteFailed
 from crlmboard.store.meetings import MeetingRepository
-from crlmboard.store.repositories import CaseRepository, ConflictError
+from crlmboard.store.repositories import CaseRepository, CaseSummary, ConflictError
 
 if TYPE_CHECKING:
     from crlmboard.interop.referrals import Referral
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
 # read, not at start-up: the app and the command line start without them (bench B1).
 
 __all__ = [
+    "FILES_PER_WRITE",
     "MAX_FILE_BYTES",
     "QUESTION_NOTE",
     "FileImport",
@@ -52,6 +55,9 @@ __all__ = [
 log = logging.getLogger("crlmboard.cases")
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
+# Case files written together by a folder import: one INSERT per table for all of them
+FILES_PER_WRITE = 100
+COLLECT_AFTER = 10_000  # new objects between garbage collections while importing
 QUESTION_NOTE = (
     "row {row} ({mrn}): the question for the board is not stored without a meeting date; "
     "put the case on a meeting's agenda with it"
@@ -121,6 +127,25 @@ class _Done:
     notes: tuple[str, ...]
     changes: ChangeSet
     commits: int
+
+
+@dataclass(frozen=True)
+class _Read:
+    """A case file read and validated, with the engine's summary: waiting for its batch's
+    write."""
+
+    file: str
+    case: Case
+    notes: tuple[str, ...]
+    summary: CaseSummary
+
+
+@dataclass(frozen=True)
+class _Refused:
+    """A file of a batch refused before the write (or by it), with every reason."""
+
+    file: str
+    problems: list[Problem]
 
 
 @dataclass(frozen=True)
@@ -207,9 +232,16 @@ class Importer:
 
     # -- case files -----------------------------------------------------------------------
 
-    def case(self, case: Case, replace: bool, batch: WriteBatch | None = None) -> ImportedCase:
+    def case(
+        self,
+        case: Case,
+        replace: bool,
+        batch: WriteBatch | None = None,
+        summary: CaseSummary | None = None,
+    ) -> ImportedCase:
         """Store one case read from a file (a new one, or with `replace` over the stored one,
-        whose signed reviews the file cannot rewrite)."""
+        whose signed reviews the file cannot rewrite).  `summary`: the engine's summary of
+        `case`, when it was made before (outside the writer lock)."""
         try:
             with self.database.write(batch) as session:
                 repository = CaseRepository(session)
@@ -234,7 +266,7 @@ class Importer:
                     )
                     repository.update(case, version, self.evaluation.summary(case))
                 else:
-                    repository.create(case, self.evaluation.summary(case))
+                    repository.create(case, summary or self.evaluation.summary(case))
         except WriteFailed as error:
             raise _refused(error, "the case") from None
         return ImportedCase(case.mrn, ChangeSet(cases=frozenset({case.mrn})))
@@ -272,8 +304,9 @@ class Importer:
         try:
             with self.database.write() as session:
                 repository = CaseRepository(session)
-                for n, (case, summary) in enumerate(zip(cases, summaries, strict=True)):
-                    if repository.exists(case.mrn):
+                existing = repository.existing([case.mrn for case in cases])
+                for n, case in enumerate(cases):
+                    if case.mrn in existing:
                         raise InvalidInput(
                             [
                                 Problem(
@@ -282,7 +315,7 @@ class Importer:
                                 )
                             ]
                         )
-                    repository.create(case, summary)
+                repository.create_many(list(zip(cases, summaries, strict=True)))
         except WriteFailed as error:
             raise _refused(error, "the cases") from None
         mrns = tuple(case.mrn for case in cases)
@@ -335,10 +368,17 @@ class Importer:
         """A case file, an mCODE bundle (JSON with resourceType Bundle) or a referral CSV
         (by its suffix).  Raises InvalidInput with every problem."""
         file = Path(path)
-        if file.stat().st_size > MAX_FILE_BYTES:
-            raise InvalidInput([Problem("", "the file is larger than 20 MB")])
         if file.suffix.lower() == ".csv":
+            _check_size(file)
             return self.referrals(file)
+        case, notes = self.read_case(file)
+        imported = self.case(case, replace, batch)
+        return FileImport((imported.mrn,), imported.changes, notes)
+
+    def read_case(self, file: Path) -> tuple[Case, tuple[str, ...]]:
+        """The case of a case file or an mCODE bundle, validated (nothing written), and
+        the bundle's notes.  Raises InvalidInput with every problem."""
+        _check_size(file)
         text = file.read_text(encoding="utf-8")
         try:
             data = parse_json(text)
@@ -347,12 +387,11 @@ class Importer:
         from crlmboard.interop.mcode_import import is_bundle
 
         if is_bundle(data):
-            return self.bundle(data, replace, batch)
-        if isinstance(data, dict):  # read once, not again by `text`
-            imported = self.document(data, replace, batch)
-        else:
-            imported = self.text(text, replace, batch)
-        return FileImport((imported.mrn,), imported.changes)
+            case, notes = self.bundle_case(data)
+            return case, tuple(notes)
+        if isinstance(data, dict):  # read once, not again by `loads_case`
+            return case_from_dict(data, self.database.today()), ()
+        return loads_case(text, self.database.today()), ()
 
     def path(
         self, path: str | os.PathLike[str], replace: bool, progress: Progress | None
@@ -380,11 +419,12 @@ class Importer:
         summary = ImportSummary()
         pending: list[_Done] = []
         tried: list[Path] = []
+        writing: list[str] = []  # the files of the write in progress
         try:
-            with self.database.batched() as batch:
-                self._files(files, summary, replace, progress, batch, pending, tried)
+            with _fewer_collections(), self.database.batched() as batch:
+                self._files(files, summary, replace, progress, batch, pending, tried, writing)
         except WriteStopped as error:
-            message = _stopped(summary, str(error), pending, files, tried)
+            message = _stopped(summary, str(error), pending, files, tried, writing)
             raise ImportStopped(message, summary) from None
         _stored(summary, pending)
         return summary
@@ -398,62 +438,123 @@ class Importer:
         batch: WriteBatch,
         pending: list[_Done],
         tried: list[Path],
+        writing: list[str],
     ) -> None:
+        """Read and validate the files (outside the writer lock) and write them
+        FILES_PER_WRITE at a time (`_write`); a referral CSV is written alone."""
+        chunk: list[_Read | _Refused] = []
+        ready = 0
         for done, file in enumerate(files):
             if progress is not None and progress(done, len(files)) is False:
                 break
             _stored(summary, pending, batch.commits)  # committed meanwhile (another write)
             tried.append(file)
-            transaction = batch.commits
+            if file.suffix.lower() == ".csv":  # committed in a transaction of its own
+                self._write(chunk, summary, replace, batch, pending, writing)
+                chunk, ready = [], 0
+                writing[:] = [str(file)]
+                try:
+                    imported = self.file(file, replace, batch)
+                except WriteStopped:
+                    raise  # the import stops here (`path` says what is stored)
+                except Exception as error:
+                    summary.refused.append((str(file), _problems(error, summary)))
+                else:
+                    pending.append(
+                        _Done(str(file), imported.mrns, imported.notes, imported.changes, -1)
+                    )
+                writing.clear()
+                continue
             try:
-                imported = self.file(file, replace, batch)
-            except InvalidInput as error:
-                summary.refused.append((str(file), error.problems))
-            except UnicodeDecodeError:
-                summary.refused.append((str(file), [Problem("", "the file is not UTF-8 text")]))
-            except OSError as error:
-                summary.refused.append(
-                    (str(file), [Problem("", f"cannot read it: {error.strerror}")])
-                )
-            except WriteStopped:
-                raise  # the import stops here (`path` says what is stored)
-            except BoardError as error:
-                summary.refused.append((str(file), [Problem("", str(error))]))
-            except Exception as error:  # a fault in crlmboard: this file only, the rest go on
-                log.error(
-                    "importing a file failed (%s); traceback without values:\n%s",
-                    type(error).__name__,
-                    "".join(traceback.format_tb(error.__traceback__)),
-                )
-                summary.internal_errors += 1
-                summary.refused.append(
-                    (
-                        str(file),
-                        [
-                            Problem(
-                                "",
-                                f"crlmboard could not import it (an internal error, "
-                                f"{type(error).__name__}; the details are in the log); "
-                                "nothing of it was stored",
-                            )
-                        ],
-                    )
-                )
-            else:
-                # a referral CSV is committed in a transaction of its own
-                own = file.suffix.lower() == ".csv"
-                pending.append(
-                    _Done(
-                        str(file),
-                        tuple(imported.mrns),
-                        tuple(imported.notes),
-                        imported.changes,
-                        -1 if own else transaction,
-                    )
-                )
-            _stored(summary, pending, batch.commits)
+                case, notes = self.read_case(file)
+                chunk.append(_Read(str(file), case, notes, self.evaluation.summary(case)))
+                ready += 1
+            except Exception as error:
+                chunk.append(_Refused(str(file), _problems(error, summary)))
+            if ready >= FILES_PER_WRITE:
+                self._write(chunk, summary, replace, batch, pending, writing)
+                chunk, ready = [], 0
+        self._write(chunk, summary, replace, batch, pending, writing)
+        _stored(summary, pending, batch.commits)
         if progress is not None:
             progress(len(files), len(files))
+
+    def _write(
+        self,
+        chunk: list[_Read | _Refused],
+        summary: ImportSummary,
+        replace: bool,
+        batch: WriteBatch,
+        pending: list[_Done],
+        writing: list[str],
+    ) -> None:
+        """Write the files of a chunk that were read: the new cases all together (one
+        INSERT per table, their audit rows in one), each still all or nothing — when the
+        database refuses the batch, it is rolled back and its files are written one by
+        one, so that only a file it refuses is refused.  A case whose MRN is stored
+        already (or comes twice) is written alone (refused, or replaced with `replace`).
+        Every refusal of the chunk goes to the summary in file order."""
+        refused: dict[str, list[Problem]] = {
+            entry.file: entry.problems for entry in chunk if isinstance(entry, _Refused)
+        }
+        read = [entry for entry in chunk if isinstance(entry, _Read)]
+        writing[:] = [entry.file for entry in read]
+        try:
+            alone = self._write_together(read, batch, pending) if read else []
+            for entry in alone:
+                transaction = batch.commits
+                try:
+                    imported = self.case(entry.case, replace, batch, entry.summary)
+                except WriteStopped:
+                    raise
+                except Exception as error:
+                    refused[entry.file] = _problems(error, summary)
+                else:
+                    pending.append(
+                        _Done(
+                            entry.file, (imported.mrn,), entry.notes, imported.changes, transaction
+                        )
+                    )
+        finally:
+            summary.refused += [(e.file, refused[e.file]) for e in chunk if e.file in refused]
+        writing.clear()
+
+    def _write_together(
+        self, read: list[_Read], batch: WriteBatch, pending: list[_Done]
+    ) -> list[_Read]:
+        """Create the new cases of `read` in one savepoint of the batch; returns the files
+        to write one by one (all of them when the database refused the batch)."""
+        transaction = batch.commits
+        fresh: list[_Read] = []
+        alone: list[_Read] = []
+        try:
+            with self.database.write(batch, counts=len(read)) as session:
+                repository = CaseRepository(session)
+                seen = repository.existing([entry.case.mrn for entry in read])
+                for entry in read:
+                    (alone if entry.case.mrn in seen else fresh).append(entry)
+                    seen.add(entry.case.mrn)
+                repository.create_many([(entry.case, entry.summary) for entry in fresh])
+        except WriteStopped:
+            raise
+        except Exception as error:  # each file on its own says which one it was
+            log.warning(
+                "%d files could not be written together (%s); writing them one by one",
+                len(read),
+                type(error).__name__,
+            )
+            return read
+        pending += [
+            _Done(
+                entry.file,
+                (entry.case.mrn,),
+                entry.notes,
+                ChangeSet(cases=frozenset({entry.case.mrn})),
+                transaction,
+            )
+            for entry in fresh
+        ]
+        return alone
 
     # -- referral CSV ---------------------------------------------------------------------
 
@@ -578,6 +679,52 @@ class Importer:
         )
 
 
+@contextlib.contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Python's garbage collector less often while files are imported.  It runs after
+    every 700 objects made and not yet freed, and an import keeps a batch of cases and
+    their rows alive while it writes them: at 700, a full collection (walking every
+    object of the program) came every 70 files and took a tenth of the import's time
+    (bench/README.md, B5).  Every COLLECT_AFTER objects instead; restored afterwards."""
+    first, second, third = gc.get_threshold()
+    gc.set_threshold(max(first, COLLECT_AFTER), second, third)
+    try:
+        yield
+    finally:
+        gc.set_threshold(first, second, third)
+
+
+def _check_size(file: Path) -> None:
+    if file.stat().st_size > MAX_FILE_BYTES:
+        raise InvalidInput([Problem("", "the file is larger than 20 MB")])
+
+
+def _problems(error: Exception, summary: ImportSummary) -> list[Problem]:
+    """Why a file was refused, said plainly; a fault in crlmboard itself is logged (its
+    traceback, without values) and counted: that file only, the rest go on."""
+    if isinstance(error, InvalidInput):
+        return list(error.problems)
+    if isinstance(error, UnicodeDecodeError):
+        return [Problem("", "the file is not UTF-8 text")]
+    if isinstance(error, OSError):
+        return [Problem("", f"cannot read it: {error.strerror}")]
+    if isinstance(error, BoardError):
+        return [Problem("", str(error))]
+    log.error(
+        "importing a file failed (%s); traceback without values:\n%s",
+        type(error).__name__,
+        "".join(traceback.format_tb(error.__traceback__)),
+    )
+    summary.internal_errors += 1
+    return [
+        Problem(
+            "",
+            f"crlmboard could not import it (an internal error, {type(error).__name__}; "
+            "the details are in the log); nothing of it was stored",
+        )
+    ]
+
+
 def _stored(summary: ImportSummary, pending: list[_Done], commits: int | None = None) -> None:
     """The files whose transaction is committed (all of them without `commits`, the
     batch's count of commits) are stored: count them as imported."""
@@ -596,25 +743,24 @@ def _stopped(
     pending: list[_Done],
     files: list[Path],
     tried: list[Path],
+    writing: list[str],
 ) -> str:
-    """Fill in what an import that stopped did not store; the message to show."""
+    """Fill in what an import that stopped did not store; the message to show.  `writing`:
+    the files of the write it stopped at."""
     summary.stopped = reason
     summary.not_stored += [(done.file, "rolled back when the import stopped") for done in pending]
     refused = {file for file, _problems in summary.refused}
+    done = {d.file for d in pending} | {file for file, _mrn in summary.imported}
+    summary.not_stored += [
+        (file, "not stored: the import stopped at it")
+        for file in writing
+        if file not in refused and file not in done
+    ]
     summary.not_stored += [
         (str(file), "not imported: the import stopped before it")
         for file in files[len(tried) :]
         if str(file) not in refused
     ]
-    if (
-        tried
-        and str(tried[-1]) not in refused
-        and all(str(tried[-1]) != done.file for done in pending)
-        and all(str(tried[-1]) != file for file, _mrn in summary.imported)
-    ):
-        summary.not_stored.insert(
-            len(pending), (str(tried[-1]), "not stored: the import stopped at it")
-        )
     stored = len({file for file, _mrn in summary.imported})
     log.warning("an import stopped: %d files stored, %d not", stored, len(summary.not_stored))
     return (

@@ -83,9 +83,22 @@ class AuditError(Exception):
 # -- values ------------------------------------------------------------------------------
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def jsonable(value: Any) -> Any:
     """A value as plain JSON data, the same whether it came from a form or from either
     back end (dates as ISO text, times in UTC without offset, enums as their value)."""
+    kind = type(value)
+    if kind in _PLAIN:  # the common case first (the checks below give the same)
+        return value
+    if kind is dict:
+        return {
+            k if type(k) is str else str(k): v if type(v) in _PLAIN else jsonable(v)
+            for k, v in value.items()
+        }
+    if kind is list:
+        return [v if type(v) in _PLAIN else jsonable(v) for v in value]
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
@@ -253,9 +266,15 @@ class _Pending:
     table: str
     record_id: str | None
     case_id: int | None
-    fields: list[str]
+    given: list[str] | None  # the fields named by the caller; None: those of the values
     before: dict[str, Any] | None
     after: Any  # the values; for a `changes` row, the list of changes
+
+    @property
+    def fields(self) -> list[str]:
+        if self.given is not None:
+            return self.given
+        return sorted(set(self.before or {}) | set(self.after or {}))
 
 
 class AuditLog:
@@ -293,16 +312,13 @@ class AuditLog:
         after: dict[str, Any] | None = None,
         fields: Sequence[str] | None = None,
     ) -> None:
-        if fields is None:
-            names = set(before or {}) | set(after or {})
-            fields = sorted(names)
         self._pending.append(
             _Pending(
                 action,
                 table,
                 None if record_id is None else str(record_id),
                 case_id,
-                list(fields),
+                None if fields is None else list(fields),
                 before,
                 after,
             )
@@ -417,8 +433,10 @@ def _grouped(pending: Sequence[_Pending]) -> list[_Pending]:
                     "table": change.table,
                     "record": change.record_id,
                 }
-                if change.fields != sorted(set(change.before or {}) | set(change.after or {})):
-                    item["fields"] = change.fields
+                if change.given is not None and change.given != sorted(
+                    set(change.before or {}) | set(change.after or {})
+                ):
+                    item["fields"] = change.given
                 if change.before is not None:
                     item["before"] = change.before
                 if change.after is not None:

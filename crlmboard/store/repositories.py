@@ -100,6 +100,7 @@ _TREATMENT_ROWS: dict[type[Any], type[Any]] = {
 }
 
 
+_PLAIN = frozenset({str, int, float, bool})  # values that are JSON data as they are
 _CASE_TABLE = t.metadata.tables["patient"]
 _CASE = _CASE_TABLE.c  # typed columns of the case table, for SQL expressions
 R = TypeVar("R", bound=BaseModel)
@@ -110,6 +111,12 @@ def _column_keys(model: type[BaseModel]) -> dict[str, str]:
     """Attribute name -> column key of a table model (a lesion's `id` is column `label`)."""
     mapper = sa.inspect(model)
     return {prop.key: prop.columns[0].key for prop in mapper.column_attrs}
+
+
+@functools.cache
+def _renamed(model: type[BaseModel]) -> bool:
+    """Whether some attribute of a table model has a column key of another name."""
+    return any(name != key for name, key in _column_keys(model).items())
 
 
 @functools.cache
@@ -139,7 +146,8 @@ def _pick(values: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
 
 
 def _fields(record: BaseModel, model: type[BaseModel]) -> dict[str, Any]:
-    return {name: getattr(record, name) for name in model.model_fields}
+    values = record.__dict__  # a pydantic model's field values
+    return {name: values[name] for name in _field_names(model)}
 
 
 def _row_values(row: BaseModel, model: type[BaseModel]) -> dict[str, Any]:
@@ -692,11 +700,18 @@ class CaseRepository:
         return AuditLog.of(self.session)
 
     def create(self, case: Case, summary: CaseSummary) -> int:
-        """Insert a new case with its records and reviews; returns its id.  Rows go in
-        table by table as multi-row inserts (no ORM objects: a case can have hundreds of
-        rows), each audited as an insert."""
+        """Insert a new case with its records and reviews; returns its id."""
+        return self.create_many([(case, summary)])[0]
+
+    def create_many(self, cases: Sequence[tuple[Case, CaseSummary]]) -> list[int]:
+        """Insert new cases with their records and reviews; returns their ids in order.
+        Rows go in table by table, one multi-row insert per table for all the cases (no ORM
+        objects: a case can have hundreds of rows), each audited as an insert of its case;
+        the trail gets one row per case, as if each had been created alone."""
+        if not cases:
+            return []
         now = _now()
-        (case_id,) = self._insert(
+        case_ids = self._insert(
             t.CaseRow,
             [
                 {
@@ -707,89 +722,121 @@ class CaseRepository:
                     "search_text": _search_text(case.patient),
                     **vars(summary),
                 }
+                for case, summary in cases
             ],
             None,
         )
-        for model, record, fields in (
-            (t.PrimaryTumourRow, case.primary, m.PrimaryTumour),
-            (t.MolecularProfileRow, case.molecular, m.MolecularProfile),
-            (t.SurgicalPlanRow, case.plan, m.SurgicalPlan),
-        ):
-            if record is not None:
-                self._insert(model, [{**_fields(record, fields), "case_id": case_id}], case_id)
-        listed: list[tuple[type[SQLModel], Sequence[BaseModel], type[BaseModel]]] = [
-            (t.ExtrahepaticDiseaseRow, case.extrahepatic_disease, m.ExtrahepaticDisease),
-            (t.LabResultRow, case.labs, m.LabResult),
-            (t.SurgeryOutcomeRow, case.surgery_outcomes, m.SurgeryOutcome),
+        owned = list(zip(case_ids, (case for case, _ in cases), strict=True))
+        singles: list[tuple[type[SQLModel], str, type[BaseModel]]] = [
+            (t.PrimaryTumourRow, "primary", m.PrimaryTumour),
+            (t.MolecularProfileRow, "molecular", m.MolecularProfile),
+            (t.SurgicalPlanRow, "plan", m.SurgicalPlan),
         ]
-        for row_model, records, record_fields in listed:
-            self._insert(
-                row_model,
-                [
-                    {**_fields(r, record_fields), "case_id": case_id, "position": i}
-                    for i, r in enumerate(records)
-                ],
-                case_id,
-            )
-        by_table: dict[type[Any], list[dict[str, Any]]] = {r: [] for r in _TREATMENT_ROWS.values()}
-        for i, treatment in enumerate(case.treatments):
-            kind = type(treatment)
-            by_table[_TREATMENT_ROWS[kind]].append(
-                {**_fields(treatment, kind), "case_id": case_id, "position": i}
-            )
-        for row_model, rows in by_table.items():
-            self._insert(row_model, rows, case_id)
+        for model, name, fields in singles:
+            rows, owners = [], []
+            for case_id, case in owned:
+                record = getattr(case, name)
+                if record is not None:
+                    rows.append({**_fields(record, fields), "case_id": case_id})
+                    owners.append(case_id)
+            self._insert(model, rows, owners)
+        listed: list[tuple[type[SQLModel], str, type[BaseModel]]] = [
+            (t.ExtrahepaticDiseaseRow, "extrahepatic_disease", m.ExtrahepaticDisease),
+            (t.LabResultRow, "labs", m.LabResult),
+            (t.SurgeryOutcomeRow, "surgery_outcomes", m.SurgeryOutcome),
+        ]
+        for model, name, fields in listed:
+            rows, owners = [], []
+            for case_id, case in owned:
+                for i, record in enumerate(getattr(case, name)):
+                    rows.append({**_fields(record, fields), "case_id": case_id, "position": i})
+                    owners.append(case_id)
+            self._insert(model, rows, owners)
+        by_table: dict[type[Any], tuple[list[dict[str, Any]], list[int]]] = {
+            r: ([], []) for r in _TREATMENT_ROWS.values()
+        }
+        for case_id, case in owned:
+            for i, treatment in enumerate(case.treatments):
+                kind = type(treatment)
+                rows, owners = by_table[_TREATMENT_ROWS[kind]]
+                rows.append({**_fields(treatment, kind), "case_id": case_id, "position": i})
+                owners.append(case_id)
+        for model, (rows, owners) in by_table.items():
+            self._insert(model, rows, owners)
+        timepoints = [
+            (case_id, i, tp) for case_id, case in owned for i, tp in enumerate(case.imaging)
+        ]
         timepoint_ids = self._insert(
             t.ImagingTimepointRow,
             [
                 {**_fields(tp, m.ImagingTimepointFields), "case_id": case_id, "position": i}
-                for i, tp in enumerate(case.imaging)
+                for case_id, i, tp in timepoints
             ],
-            case_id,
+            [case_id for case_id, _, _ in timepoints],
         )
+        lesions = [
+            (case_id, tp_id, j, lesion)
+            for tp_id, (case_id, _, tp) in zip(timepoint_ids, timepoints, strict=True)
+            for j, lesion in enumerate(tp.lesions)
+        ]
         self._insert(
             t.LesionMeasurementRow,
             [
                 {**_fields(lesion, m.LesionMeasurement), "timepoint_id": tp_id, "position": j}
-                for tp_id, tp in zip(timepoint_ids, case.imaging, strict=True)
-                for j, lesion in enumerate(tp.lesions)
+                for _, tp_id, j, lesion in lesions
             ],
-            case_id,
+            [case_id for case_id, _, _, _ in lesions],
         )
-        reviews = [_review_values(review, case_id, i) for i, review in enumerate(case.reviews)]
-        for values in reviews:
+        reviews = [
+            (case_id, review, _review_values(review, case_id, i))
+            for case_id, case in owned
+            for i, review in enumerate(case.reviews)
+        ]
+        for _, _, values in reviews:
             values["content_sha256"] = (
                 review_content_hash(values) if values["signed_at"] is not None else None
             )
-        review_ids = self._insert(t.ReviewRow, reviews, case_id)
+        review_ids = self._insert(
+            t.ReviewRow, [values for _, _, values in reviews], [c for c, _, _ in reviews]
+        )
+        follow_ups = [
+            (case_id, review_id, review.follow_up)
+            for review_id, (case_id, review, _) in zip(review_ids, reviews, strict=True)
+            if review.follow_up is not None
+        ]
         self._insert(
             t.ReviewFollowUpRow,
             [
-                {
-                    **_fields(review.follow_up, m.FollowUp),
-                    "review_id": review_id,
-                    "case_id": case_id,
-                }
-                for review_id, review in zip(review_ids, case.reviews, strict=True)
-                if review.follow_up is not None
+                {**_fields(follow_up, m.FollowUp), "review_id": review_id, "case_id": case_id}
+                for case_id, review_id, follow_up in follow_ups
             ],
-            case_id,
+            [case_id for case_id, _, _ in follow_ups],
         )
         self.audit.flush()
-        return case_id
+        return case_ids
+
+    def existing(self, mrns: Sequence[str]) -> set[str]:
+        """Which of these MRNs have a case (one query)."""
+        if not mrns:
+            return set()
+        query = sa.select(_CASE.mrn).where(_CASE.mrn.in_(list(set(mrns))))
+        return {str(mrn) for mrn in self.session.connection().execute(query).scalars()}
 
     def _insert(
-        self, model: type[SQLModel], rows: list[dict[str, Any]], case_id: int | None
+        self, model: type[SQLModel], rows: list[dict[str, Any]], case_ids: list[int] | None
     ) -> list[int]:
         """Insert rows (values by attribute name) in one statement; each is audited as an
-        insert of its case (`case_id` None: the case row itself, its own case).  Returns
-        the new keys in order."""
+        insert of its case (`case_ids`, one per row; None: the case rows themselves, each
+        its own case).  Returns the new keys in order."""
         if not rows:
             return []
         table = model.__table__  # type: ignore[attr-defined]
         key = primary_key_attribute(model)
         columns = _column_keys(model)
-        values = [{columns[name]: value for name, value in row.items()} for row in rows]
+        if _renamed(model):
+            values = [{columns[name]: value for name, value in row.items()} for row in rows]
+        else:  # attribute names are the column keys
+            values = [dict(row) for row in rows]
         connection = self.session.connection()  # Core: no ORM work per statement
         if key == "review_id":  # keyed by its review: nothing to generate
             ids = [row["review_id"] for row in rows]
@@ -816,11 +863,15 @@ class CaseRepository:
         audit = self.audit
         audited = audited_fields(model)
         name = str(model.__tablename__)
-        for row, new_id in zip(rows, ids, strict=True):
-            after = {f: jsonable(row[f]) for f in audited if row.get(f) is not None}
-            audit.record(
-                "insert", name, new_id, case_id=new_id if case_id is None else case_id, after=after
-            )
+        owners = ids if case_ids is None else case_ids
+        plain = _PLAIN
+        for row, new_id, case_id in zip(rows, ids, owners, strict=True):
+            after = {
+                f: v if type(v) in plain else jsonable(v)
+                for f in audited
+                if (v := row.get(f)) is not None
+            }
+            audit.record("insert", name, new_id, case_id=case_id, after=after)
         return ids
 
     def update(

@@ -104,3 +104,125 @@ def test_generated_broken_cases_are_refused_at_the_path(
     with pytest.raises(InvalidInput) as caught:
         case_from_dict(document, TODAY)
     assert path in [p.path for p in caught.value.problems]
+
+
+# -- the JSON reader's limits, read the quick way (issue 21, B5) ---------------------------
+
+
+def _reference_parse(text: str) -> Any:
+    """parse_json as it was before the quick checks: every number and every key looked
+    at one by one, the depth found by walking every value."""
+    import math as _math
+
+    from crlmboard.domain import caseformat as cf
+
+    def pairs(found_pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for key, value in found_pairs:
+            if key in found:
+                shown = key if len(key) <= 40 else key[:40] + "…"
+                raise ValueError(f"the key {shown!r} appears twice in one object")
+            found[key] = value
+        return found
+
+    def number(t: str, kind: Any) -> Any:
+        if len(t) > cf.MAX_NUMBER_CHARACTERS:
+            raise ValueError("too long")
+        return kind(t)
+
+    def depth(data: Any) -> int:
+        deepest, stack = 0, [(data, 1)]
+        while stack:
+            value, level = stack.pop()
+            if isinstance(value, dict | list):
+                deepest = max(deepest, level)
+                if level > cf.MAX_JSON_DEPTH:
+                    break
+                children = value.values() if isinstance(value, dict) else value
+                stack.extend((child, level + 1) for child in children)
+        return deepest
+
+    try:
+        data = json.loads(
+            text,
+            parse_constant=lambda _c: _math.nan,
+            object_pairs_hook=pairs,
+            parse_int=lambda t: number(t, int),
+            parse_float=lambda t: number(t, float),
+        )
+    except json.JSONDecodeError:
+        return ("not JSON",)
+    except ValueError as error:
+        return ("refused", "twice" if "twice" in str(error) else "long")
+    except RecursionError:
+        return ("refused", "deep")
+    if depth(data) > cf.MAX_JSON_DEPTH:
+        return ("refused", "deep")
+    return ("read", data)
+
+
+def _quick_parse(text: str) -> Any:
+    from crlmboard.domain.caseformat import parse_json
+
+    try:
+        data = parse_json(text)
+    except json.JSONDecodeError:
+        return ("not JSON",)
+    except InvalidInput as error:
+        message = error.problems[0].message
+        return (
+            "refused",
+            "twice" if "twice" in message else "deep" if "deep" in message else "long",
+        )
+    return ("read", data)
+
+
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(alphabet="ab9e.-", max_size=60),
+    st.from_regex(r"-?[1-9][0-9]{44,55}(\.[0-9])?", fullmatch=True).map(
+        lambda digits: ("NUMBER", digits)
+    ),
+)
+
+
+def _text(value: Any, dup: bool) -> str:
+    """JSON text of a generated value; ("NUMBER", digits) is a bare number token; with
+    `dup`, every object of two keys or more gives its first key twice."""
+    if isinstance(value, tuple):
+        return value[1]
+    if isinstance(value, list):
+        return "[" + ",".join(_text(v, dup) for v in value) + "]"
+    if isinstance(value, dict):
+        items = [json.dumps(k) + ":" + _text(v, dup) for k, v in value.items()]
+        if dup and len(items) > 1:
+            items.append(items[0])
+        return "{" + ",".join(items) + "}"
+    return json.dumps(value)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.recursive(
+        _SCALARS,
+        lambda inner: (
+            st.lists(inner, max_size=4)
+            | st.dictionaries(st.text(alphabet="kx", max_size=3), inner, max_size=4)
+        ),
+        max_leaves=30,
+    ),
+    st.booleans(),
+    st.integers(min_value=0, max_value=3),
+)
+def test_the_quick_json_checks_read_as_the_careful_ones(value: Any, dup: bool, wrap: int) -> None:
+    """Long numbers, keys given twice and deep nesting are refused exactly as before."""
+    from crlmboard.domain.caseformat import MAX_JSON_DEPTH
+
+    text = _text(value, dup)
+    for depth in (MAX_JSON_DEPTH - 2 + wrap,):  # nesting around the limit
+        nested = "[" * depth + text + "]" * depth
+        assert _quick_parse(nested) == _reference_parse(nested)
+    assert _quick_parse(text) == _reference_parse(text)

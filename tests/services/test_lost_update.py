@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from crlmboard.services import Board, BoardError
+from crlmboard.services import Board, BoardError, importing
 from crlmboard.services.cases import SavedCase
 from tests.conftest import GOLDEN, TODAY
 
@@ -103,11 +103,15 @@ def test_an_edit_saved_during_an_import_survives_the_import_succeeding(
     assert mrns == [f"IMP-{n}" for n in range(FILES)]  # every file reported is stored
 
 
+@pytest.mark.parametrize("per_write", [1, importing.FILES_PER_WRITE])
 def test_an_edit_from_another_thread_during_an_import_lands_on_its_own(
-    opened: Board, db_path: Path, tmp_path: Path
+    opened: Board, db_path: Path, tmp_path: Path, per_write: int, monkeypatch: Any
 ) -> None:
     """The import runs on a worker thread; the edit is saved on this one while the import
-    waits in its progress callback, then the import fails."""
+    waits in its progress callback, then the import fails.  With one file per write, the
+    files before the edit are written (not yet committed) when it comes; with the usual
+    batch they are only read then, and written with the batch — which the failure stops."""
+    monkeypatch.setattr(importing, "FILES_PER_WRITE", per_write)
     waiting, go_on = threading.Event(), threading.Event()
     failure: list[BaseException] = []
 
@@ -138,8 +142,8 @@ def test_an_edit_from_another_thread_during_an_import_lands_on_its_own(
     opened.close()
     name, version, mrns = stored(db_path)
     assert (name, version) == ("Corrected", saved.version)
-    # the files imported before the edit were committed with it; none after it
-    assert mrns == [f"IMP-{n}" for n in range(EDIT_AT)]
+    # the files written before the edit were committed with it; none after it
+    assert mrns == [f"IMP-{n}" for n in range(EDIT_AT if per_write == 1 else 0)]
 
 
 def test_two_imports_at_once_are_refused_plainly(opened: Board, tmp_path: Path) -> None:
