@@ -174,7 +174,13 @@ class ErasureService:
             notes.append(SERVER_LIMITS)
         else:
             with self.database.alone():
-                erasure.scrub_file(self.database.engine)
+                emptied = erasure.scrub_file(self.database.engine)
+            if not emptied:
+                notes.append(
+                    "Another program still reads this database: its write-ahead log "
+                    f"({path.name}-wal) could not be emptied now and still holds the "
+                    "patient until that program closes the database."
+                )
             new_backup = self.maintenance.backup()
             older = self._older_backups(path, new_backup, done.first_seq)
             if not new_backup.verified:

@@ -296,10 +296,11 @@ def _restore_guards(session: Session, dialect: str, lifted: Sequence[tuple[str, 
             session.execute(sa.text(f"ALTER TABLE {first} ENABLE TRIGGER {second}"))
 
 
-def scrub_file(engine: Engine) -> None:
+def scrub_file(engine: Engine) -> bool:
     """After the erasure's commit on SQLite: VACUUM rewrites the file without the freed
     pages, and `wal_checkpoint(TRUNCATE)` folds the WAL (which VACUUM writes through)
-    back and cuts it to nothing."""
+    back and cuts it to nothing.  False when the WAL could not be emptied (another program
+    still reads old pages of it): it is emptied at the next checkpoint after that."""
     raw = engine.raw_connection()  # the driver's own: autocommit, no BEGIN around VACUUM
     try:
         cursor = raw.cursor()
@@ -307,9 +308,11 @@ def scrub_file(engine: Engine) -> None:
         cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         cursor.execute("VACUUM")
         cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        busy, frames, _done = cursor.fetchone()
         cursor.close()
     finally:
         raw.close()
+    return not busy and frames in (0, -1)
 
 
 def scrub_server(engine: Engine) -> None:
