@@ -308,7 +308,7 @@ def scrub_file(engine: Engine) -> bool:
         cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         cursor.execute("VACUUM")
         cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        busy, frames, _done = cursor.fetchone()
+        busy, frames, _done = cursor.fetchone() or (1, -1, -1)
         cursor.close()
     finally:
         raw.close()
