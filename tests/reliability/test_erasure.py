@@ -441,3 +441,40 @@ def test_erasure_on_postgresql_by_the_schema_owner_only(department: Any) -> None
             == "O"
         )
     engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_signed_case_on_postgresql_is_refused_unless_forced(department: Any) -> None:
+    """A review signed by a clinician on the server: the owner's erasure is refused with
+    nothing changed, then forced — the server's signed-review trigger lifted for that
+    transaction only, enabled again afterwards — and `check` holds."""
+    import sqlalchemy as sa
+
+    from tests.conftest import postgres_url
+
+    clinician = department.clinician
+    with clinician.open() as board:
+        draft = board.reviews.start(department.meeting, "EX-0001")
+        board.reviews.sign(
+            draft, recommendation=None, decision="Resect.", password=clinician.password
+        )
+    with Board.open(postgres_url(), clock=Calendar()) as owner:
+        with pytest.raises(ErasureRefused, match="signed review"):
+            owner.erasure.erase("EX-0001", reason=REASON, confirm_mrn="EX-0001")
+        assert owner.cases.get("EX-0001").reviews[0].signed
+        result = owner.erasure.erase(
+            "EX-0001", reason=REASON, confirm_mrn="EX-0001", including_signed=True
+        )
+        assert result.signed_reviews == 1 and result.records["review"] == 1
+        report = owner.maintenance.check()
+        assert report.ok, report.problems
+    engine = sa.create_engine(postgres_url(), poolclass=sa.NullPool)
+    with engine.connect() as connection:
+        enabled = dict(
+            connection.exec_driver_sql(
+                "SELECT tgname, tgenabled FROM pg_trigger WHERE tgname IN "
+                "('review_signed_immutable', 'audit_event_append_only')"
+            ).all()
+        )
+    engine.dispose()
+    assert enabled == {"review_signed_immutable": "O", "audit_event_append_only": "O"}
