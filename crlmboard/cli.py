@@ -535,7 +535,7 @@ def cmd_erase(args: argparse.Namespace) -> int:
     records = sum(result.records.values())
     _out(
         f"Erased one case (erasure {result.erasure_id}): {records} records deleted, the "
-        f"values of {result.audit_rows} audit rows wiped; the audit trail records the "
+        f"values of {result.audit_rows} audit row(s) wiped; the audit trail records the "
         "erasure without the patient's name or MRN."
     )
     if result.new_backup is not None:

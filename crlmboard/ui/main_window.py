@@ -1023,7 +1023,7 @@ class MainWindow(QMainWindow):
             lines = [
                 f"The case was erased (erasure {result.erasure_id}): "
                 f"{sum(result.records.values())} records deleted, the values of "
-                f"{result.audit_rows} audit rows wiped."
+                f"{result.audit_rows} audit row(s) wiped."
             ]
             if result.new_backup is not None:
                 lines.append(f"A new backup without the patient: {result.new_backup.path.name}")
