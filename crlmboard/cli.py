@@ -514,6 +514,42 @@ def cmd_backups(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_erase(args: argparse.Namespace) -> int:
+    from crlmboard.services.maintenance import describe_backup
+
+    confirm = args.confirm
+    if confirm is None:
+        if not sys.stdin.isatty():
+            raise BadInput(
+                "crlmboard erase: confirm with --confirm MRN (the MRN typed again); "
+                "nothing was erased."
+            )
+        confirm = input("Erasing cannot be undone. Type the MRN again to confirm: ")
+    with _open(args) as board:
+        result = board.erasure.erase(
+            args.mrn,
+            reason=args.reason,
+            confirm_mrn=confirm,
+            including_signed=args.including_signed_reviews,
+        )
+    records = sum(result.records.values())
+    _out(
+        f"Erased one case (erasure {result.erasure_id}): {records} records deleted, the "
+        f"values of {result.audit_rows} audit row(s) wiped; the audit trail records the "
+        "erasure without the patient's name or MRN."
+    )
+    if result.new_backup is not None:
+        state = "verified" if result.new_backup.verified else "FAILED VERIFICATION"
+        _out(f"New backup without the patient: {describe_backup(result.new_backup)} ({state})")
+    if result.older_backups:
+        _out("Older backups that still hold this patient:")
+        for older in result.older_backups:
+            _out(f"  {older.sentence()}")
+    for note in result.notes:
+        _out(note)
+    return EXIT_OK
+
+
 def cmd_restore(args: argparse.Namespace) -> int:
     from crlmboard.services.maintenance import PassphraseRequired, restore_database
 
@@ -826,6 +862,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--other-database",
         action="store_true",
         help="allow a backup of another database (by default refused)",
+    )
+    p = command(
+        "erase",
+        cmd_erase,
+        "erase one patient for good: the case, its reviews and agenda entries, and the "
+        "values of its audit rows (refused for signed reviews; SQLite: the file's owner, "
+        "PostgreSQL: the schema owner)",
+    )
+    p.add_argument("mrn", help="the MRN of the case to erase")
+    p.add_argument(
+        "--reason",
+        help="why (kept in the audit trail; must not name the patient)",
+    )
+    p.add_argument("--confirm", metavar="MRN", help="the MRN typed again (else asked)")
+    p.add_argument(
+        "--including-signed-reviews",
+        action="store_true",
+        help="erase a case with signed reviews too (only where no retention duty applies)",
     )
     p = command(
         "encrypt",

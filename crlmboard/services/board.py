@@ -32,6 +32,7 @@ from crlmboard.services.database import (
     refuse_if_corrupt,
     server_revision,
 )
+from crlmboard.services.erasure import ErasureService
 from crlmboard.services.evaluation import EvaluationService
 from crlmboard.services.importing import Importer
 from crlmboard.services.interop import InteropService
@@ -68,6 +69,11 @@ class Board:
     def interop(self) -> InteropService:
         """mCODE FHIR bundles and referral CSVs."""
         return InteropService(self.database, self.evaluation, self.cases, self._importer)
+
+    @functools.cached_property
+    def erasure(self) -> ErasureService:
+        """Erasing one patient for good, when that is allowed (T39)."""
+        return ErasureService(self.database, self.maintenance)
 
     @functools.cached_property
     def users(self) -> UserService:

@@ -718,6 +718,18 @@ class Database:
                 raise BoardError(f"{error} The {operation} was not started.") from None
 
     @contextlib.contextmanager
+    def alone(self) -> Iterator[None]:
+        """No other write of this process and the writer lock held, outside any transaction:
+        for work SQLite runs on the whole file (VACUUM after an erasure)."""
+        self.check_writable()
+        with self._writer:
+            if self._batch is not None:
+                self._batch.commit_for_another_write()
+            with self.holding_lock():
+                yield
+            self.changed = True
+
+    @contextlib.contextmanager
     def replacing_file(self) -> Iterator[Path]:
         """With the writer lock held and no connection open, the SQLite file may be replaced
         (a restore); the engine is opened again afterwards."""

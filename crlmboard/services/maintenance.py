@@ -141,6 +141,7 @@ class CheckReport:
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     passed: list[str] = field(default_factory=list)
+    information: list[str] = field(default_factory=list)  # e.g. erasures: never problems
     audit_rows: int = 0
     audit_head: AuditHead | None = None
 
@@ -152,6 +153,7 @@ class CheckReport:
         out = [f"Database {self.database}", f"SQLite {self.sqlite_version}"]
         out += [f"warning: {w}" for w in self.warnings]
         out += [f"ok: {p}" for p in self.passed]
+        out += [f"info: {i}" for i in self.information]
         out += [f"PROBLEM: {p}" for p in self.problems]
         out.append("No problems found." if self.ok else f"{len(self.problems)} problem(s) found.")
         return out
@@ -335,6 +337,7 @@ class MaintenanceService:
                 )
                 report.audit_rows, report.audit_head = chain.rows, chain.head
                 report.warnings += chain.warnings
+                report.information += [note.sentence() for note in chain.erasures]
                 if chain.ok:
                     report.passed.append(f"audit chain ({chain.rows} rows)")
                 else:

@@ -230,6 +230,7 @@ class AuditHead:
 
 
 CHANGES = "changes"  # the action of a row holding several records' changes
+ERASURE = "erasure"  # the action of the row that records an erasure (store/erasure.py)
 
 _HASHED = (
     "seq",
@@ -251,6 +252,29 @@ _HASHED = (
 def row_hash(prev_hash: str, row: Mapping[str, Any]) -> str:
     """The hash of one audit row: its content (as stored) chained to the previous hash."""
     return sha256_text(prev_hash + "|" + canonical([t.unpack(row[name]) for name in _HASHED]))
+
+
+def tombstone_text(erasure_id: str) -> str:
+    """The `after_json` of an erased audit row (its `before_json` is emptied)."""
+    return canonical({"erased": erasure_id})
+
+
+def tombstone_of(row: Mapping[str, Any] | Any) -> str | None:
+    """The erasure id when a stored row is a tombstone (its values wiped by an erasure),
+    else None.  Whether an erasure really lists it is for `verify_chain` to say."""
+    values = row if isinstance(row, Mapping) else row._mapping
+    if values["before_json"] is not None:
+        return None
+    after = values["after_json"]
+    if not isinstance(after, str) or not after.startswith('{"erased":'):
+        return None
+    try:
+        data = json.loads(after)
+    except ValueError:
+        return None
+    if isinstance(data, dict) and set(data) == {"erased"} and isinstance(data["erased"], str):
+        return data["erased"]
+    return None
 
 
 def read_head(connection: sa.Connection | Session) -> AuditHead | None:
@@ -533,7 +557,10 @@ class AuditEntry:
 
 
 def _entries(row: Any) -> list[AuditEntry]:
-    """The entries of one stored row: one, or one per record of a `changes` row."""
+    """The entries of one stored row: one, or one per record of a `changes` row (none for
+    a tombstone: its values were erased)."""
+    if tombstone_of(row) is not None:
+        return []
     common = {
         "seq": int(row.seq),
         "at": parse_time(row.at),
@@ -571,7 +598,10 @@ def _entries(row: Any) -> list[AuditEntry]:
 
 def changes_of(row: Any) -> list[tuple[str, str, str, dict[str, Any] | None]]:
     """(action, table, record id, after) of each record change of a stored row — what a
-    replay needs, without building entries; raises on a damaged value."""
+    replay needs, without building entries; raises on a damaged value.  A tombstone has
+    none: the records it described were erased with it."""
+    if tombstone_of(row) is not None:
+        return []
     if row.action == CHANGES:
         return [
             (c["action"], c["table"], str(c["record"]), c.get("after"))
@@ -620,10 +650,79 @@ def entries(
         last = int(rows[-1].seq)
 
 
+@dataclass(frozen=True)
+class ErasureNote:
+    """An erasure the chain records (information for `check`, never a problem)."""
+
+    seq: int
+    at: str
+    actor: str
+    erasure_id: str
+    reason: str
+    rows: int
+
+    def sentence(self) -> str:
+        return (
+            f"erasure {self.erasure_id} (audit row {self.seq}) on {self.at[:10]} by "
+            f"{self.actor}: the values of {self.rows} audit row(s) of one case were erased "
+            f"(reason: {self.reason})"
+        )
+
+
+class ErasureLedger:
+    """Tombstones met while walking the chain, matched with the erasure rows that list them.
+
+    A row whose stored values no longer give its stored hash is tampering — unless it is a
+    tombstone (`tombstone_of`) that a later erasure row, itself intact, lists with that
+    hash and the same erasure id.  `pending` holds the tombstones not yet listed."""
+
+    def __init__(self) -> None:
+        self.pending: dict[int, tuple[str, str]] = {}  # seq -> (stored hash, erasure id)
+        self.notes: list[ErasureNote] = []
+
+    def tombstone(self, seq: int, values: Mapping[str, Any]) -> bool:
+        """Hold a row that does not match its hash as a tombstone; False if it is none."""
+        erasure_id = tombstone_of(values)
+        if erasure_id is None:
+            return False
+        self.pending[seq] = (str(values["row_hash"]), erasure_id)
+        return True
+
+    def intact(self, seq: int, values: Mapping[str, Any]) -> None:
+        """A row whose hash verified: if it records an erasure, settle its tombstones."""
+        if values["action"] != ERASURE:
+            return
+        try:
+            data = json.loads(t.unpack(values["after_json"]) or "{}")
+            erasure_id = str(data["erasure"])
+            listed = [(int(s), str(h)) for s, h in data["erased"]]
+        except (ValueError, TypeError, KeyError, zlib.error):
+            return
+        settled = 0
+        for listed_seq, digest in listed:
+            if self.pending.get(listed_seq) == (digest, erasure_id):
+                del self.pending[listed_seq]
+                settled += 1
+        self.notes.append(
+            ErasureNote(
+                seq,
+                str(values["at"]),
+                str(values["app_user"]),
+                erasure_id,
+                str(data.get("reason", "")),
+                settled,
+            )
+        )
+
+    def unlisted(self) -> list[int]:
+        """Tombstones no erasure lists: values wiped outside crlmboard."""
+        return sorted(self.pending)
+
+
 @dataclass
 class ChainReport:
     """The result of verifying the chain: every broken link found (the first one named in
-    `first_broken` and `problem`), and the newest row."""
+    `first_broken` and `problem`), the newest row, and the erasures recorded."""
 
     rows: int = 0
     head: AuditHead | None = None
@@ -632,13 +731,14 @@ class ChainReport:
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     unreadable: set[int] = field(default_factory=set)  # rows whose stored values are damaged
+    erasures: list[ErasureNote] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return self.problem is None
 
     def broken(self, seq: int, problem: str) -> None:
-        if self.problem is None:
+        if self.problem is None or (self.first_broken is not None and seq < self.first_broken):
             self.first_broken, self.problem = seq, problem
         if len(self.problems) < CHAIN_PROBLEMS_LISTED:
             self.problems.append(problem)
@@ -674,8 +774,10 @@ def verify_chain(
     """Walk the chain from the first row and report every broken link: a missing row, a row
     that does not follow the one before, a row changed after it was written, a row whose
     stored values cannot be read.  Each row is judged against the row stored before it, so
-    one damaged row is one problem, not a cascade."""
+    one damaged row is one problem, not a cascade.  A row whose values an erasure wiped is
+    no problem when a later, intact erasure row lists it (`ErasureLedger`)."""
     report = ChainReport()
+    ledger = ErasureLedger()
     previous_hash, expected, previous_at = GENESIS, 1, None
     last: AuditHead | None = None
     for row in raw_entries(connection):
@@ -702,10 +804,12 @@ def verify_chain(
             recomputed = None
             report.unreadable.add(seq)
             report.broken(seq, f"audit row {seq}: a stored value is damaged and cannot be read")
-        if (
+        if recomputed is not None and recomputed == values["row_hash"]:
+            ledger.intact(seq, values)
+        elif (
             recomputed is not None
-            and recomputed != values["row_hash"]
             and (gap or values["prev_hash"] == previous_hash)
+            and not ledger.tombstone(seq, values)
         ):
             report.broken(seq, f"audit row {seq} was changed after it was written")
         try:
@@ -729,6 +833,13 @@ def verify_chain(
         report.rows += 1
         if progress is not None and report.rows % 10_000 == 0:
             progress(report.rows)
+    for seq in ledger.unlisted():
+        report.broken(
+            seq,
+            f"audit row {seq} was changed after it was written: its values were wiped and "
+            "no erasure recorded in the chain lists it",
+        )
+    report.erasures = ledger.notes
     report.head = last
     return report
 

@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from crlmboard.store.audit import GENESIS, AuditHead, row_hash
+from crlmboard.store.audit import GENESIS, AuditHead, ErasureLedger, row_hash
 from crlmboard.store.database import (
     SQLITE_DATABASE_ERRORS,
     SQLITE_ERRORS,
@@ -287,23 +287,25 @@ def free_space(folder: Path) -> str:
 
 
 def chain_verifies(connection: sqlite3.Connection) -> bool:
-    """The audit chain of a backup verifies from the first row."""
+    """The audit chain of a backup verifies from the first row (a row erased by a recorded
+    erasure counts as intact: see `audit.ErasureLedger`)."""
     if not _has_table(connection, "audit_event"):
         return True
     previous, expected = GENESIS, 1
+    ledger = ErasureLedger()
     cursor = connection.execute("SELECT * FROM audit_event ORDER BY seq")
     names = [d[0] for d in cursor.description]
     try:
         for row in cursor:
             values = dict(zip(names, row, strict=True))
-            if (
-                values["seq"] != expected
-                or values["prev_hash"] != previous
-                or row_hash(previous, values) != values["row_hash"]
-            ):
+            if values["seq"] != expected or values["prev_hash"] != previous:
+                return False
+            if row_hash(previous, values) == values["row_hash"]:
+                ledger.intact(values["seq"], values)
+            elif not ledger.tombstone(values["seq"], values):
                 return False
             previous, expected = values["row_hash"], expected + 1
-        return True
+        return not ledger.unlisted()
     finally:
         cursor.close()
 

@@ -512,6 +512,16 @@ class MainWindow(QMainWindow):
         ]
         case_menu.addSeparator()
         self._action(case_menu, "&History (who changed what)…", self.show_history, "Ctrl+H")
+        case_menu.addSeparator()
+        self._edit_actions.append(
+            self._action(
+                case_menu,
+                "&Erase patient for good…",
+                self.erase_case,
+                tip="Delete the open case and wipe its audit values (a test patient, a "
+                "mistake): only where that is allowed",
+            )
+        )
 
         meeting_menu = bar.addMenu("&Meeting")
         self.meetings.fill_menu(meeting_menu)
@@ -1011,6 +1021,48 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Check database", failure_text(error, "The check"))
 
         self.door.check(done, failed)
+
+    def erase_case(self) -> None:
+        """Erase the open case for good, after the MRN is typed again and a reason given."""
+        from crlmboard.ui.dialogs.erase import EraseDialog
+
+        case = self.workspace.case
+        if case is None:
+            QMessageBox.information(self, "Erase patient", "Open a case first.")
+            return
+        mrn = case.mrn
+        dialog = EraseDialog(mrn, self)
+        if not dialog.exec():
+            return
+
+        def erased(result: Any) -> None:
+            if self.workspace.case is not None and self.workspace.case.mrn == mrn:
+                self.workspace.close_case()
+            self.undo_stack.clear()  # its steps would name a patient who is gone
+            lines = [
+                f"The case was erased (erasure {result.erasure_id}): "
+                f"{sum(result.records.values())} records deleted, the values of "
+                f"{result.audit_rows} audit row(s) wiped."
+            ]
+            if result.new_backup is not None:
+                lines.append(f"A new backup without the patient: {result.new_backup.path.name}")
+            if result.older_backups:
+                lines.append("Older backups that still hold this patient:")
+                lines += [f"• {older.sentence()}" for older in result.older_backups]
+            lines += list(result.notes)
+            QMessageBox.information(self, "Erase patient", "\n".join(lines))
+
+        def failed(error: BaseException) -> None:
+            QMessageBox.warning(self, "Erase patient", failure_text(error, "The erasure"))
+
+        self.door.erase_case(
+            mrn,
+            reason=dialog.reason.text(),
+            confirm_mrn=dialog.confirm.text(),
+            including_signed=dialog.signed.isChecked(),
+            done=erased,
+            failed=failed,
+        )
 
     def show_history(self) -> None:
         from crlmboard.ui.dialogs.safety import HistoryDialog

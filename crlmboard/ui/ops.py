@@ -974,6 +974,29 @@ class Door(QObject):
             label="Restoring the backup…",
         )
 
+    def erase_case(
+        self,
+        mrn: str,
+        *,
+        reason: str,
+        confirm_mrn: str,
+        including_signed: bool,
+        done: Done,
+        failed: Failed,
+    ) -> None:
+        """Erase one patient for good (T39), then vacuum and back up: every view reloads."""
+        self._long_work(
+            "Erasing the patient…",
+            lambda board, _p: board.erasure.erase(
+                mrn, reason=reason, confirm_mrn=confirm_mrn, including_signed=including_signed
+            ),
+            done,
+            failed,
+            title="Erase patient",
+            write=True,
+            cancellable=False,
+        )
+
     def check(self, done: Done, failed: Failed) -> None:
         self._long_work(
             "Checking the database…",

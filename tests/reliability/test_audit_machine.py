@@ -1,7 +1,7 @@
 """T31 as a Hypothesis state machine: any sequence of the board's operations — imports,
-saves, meetings, agenda changes, sign-offs, follow-ups, deletions — leaves every clinical
-row equal to what its audit rows say (replaying the trail from empty reproduces the stored
-state), after every step; the chain and every check hold at the end."""
+saves, meetings, agenda changes, sign-offs, follow-ups, deletions, erasures (T39) — leaves
+every clinical row equal to what its audit rows say (replaying the trail from empty
+reproduces the stored state), after every step; the chain and every check hold at the end."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from crlmboard.domain.caseformat import case_from_dict
 from crlmboard.domain.validation import InvalidInput
 from crlmboard.services import Board, BoardError
+from crlmboard.services.erasure import ErasureRefused
 from crlmboard.store.integrity import replay_problems
 from tests.conftest import TODAY, Calendar
 from tests.strategies import valid_case
@@ -139,6 +140,22 @@ class BoardOperations(RuleBasedStateMachine):
         except (InvalidInput, BoardError):
             return  # one with a signed review stays
         self.meetings.remove(meeting)
+
+    @precondition(lambda self: self.mrns)
+    @rule(data=st.data(), including_signed=st.booleans())
+    def erase_a_case(self, data: st.DataObject, including_signed: bool) -> None:
+        mrn = data.draw(st.sampled_from(self.mrns))
+        try:
+            self.board.erasure.erase(
+                mrn,
+                reason="synthetic test patient",
+                confirm_mrn=mrn,
+                including_signed=including_signed,
+            )
+        except ErasureRefused:
+            assert not including_signed  # refused only for its signed reviews
+            return
+        self.mrns.remove(mrn)
 
     # -- the invariant ----------------------------------------------------------------
 
