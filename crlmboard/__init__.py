@@ -3,7 +3,24 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
+
+def packaged(*parts: str) -> Traversable:
+    """A file or folder shipped in `crlmboard/resources/`: from the package's folder (an
+    installed wheel, a checkout, the frozen app), else through `importlib.resources` (a
+    zipped package).  The folder first because `importlib.resources` costs more to import
+    than the app's first paint or `crlmboard evaluate` can spare (performance.md B1, B10)."""
+    folder = Path(__file__).resolve().parent / "resources"
+    if folder.is_dir():
+        return folder.joinpath(*parts)
+    from importlib import resources
+
+    return resources.files("crlmboard").joinpath("resources", *parts)
 
 
 @functools.cache
@@ -12,7 +29,6 @@ def _version() -> str:
     package's metadata (the frozen app carries a copy of it, see packaging/crlmboard.spec),
     else, in a plain checkout, from pyproject.toml itself."""
     from importlib import metadata
-    from pathlib import Path
 
     try:
         return metadata.version("crlmboard")

@@ -42,9 +42,8 @@ def application() -> object:
     QApplication.setApplicationName("crlmboard")
     QApplication.setDesktopFileName(DESKTOP_ID)  # the Linux desktop entry (packaging/linux)
     QApplication.setWindowIcon(app_icon())
-    from crlmboard.ui.fonts import load_bundled_fonts
-
-    load_bundled_fonts()
+    # the bundled fonts are loaded by `start_window`: after the first paint when the list's
+    # first page needs none of them
     return app
 
 
@@ -54,12 +53,12 @@ ICON_SIZES = (16, 32, 48, 64, 128, 256)
 
 def app_icon() -> QIcon:
     """The application icon, from the PNGs packaged in crlmboard/resources/icons/."""
-    from importlib import resources
-
     from PySide6.QtGui import QIcon
 
+    from crlmboard import packaged
+
     icon = QIcon()
-    folder = resources.files("crlmboard") / "resources" / "icons"
+    folder = packaged("icons")
     for size in ICON_SIZES:
         item = folder / f"crlmboard-{size}.png"
         if item.is_file():
@@ -225,11 +224,13 @@ def start_window(where: str | None) -> Any:
     opened behind it (ui/first_paint.py) where that can be done — a plain SQLite file —,
     else the normal way, opened first.  None when nothing was opened."""
     from crlmboard.ui.first_paint import show_window
+    from crlmboard.ui.fonts import load_bundled_fonts
 
     chosen, profile = database_choice(where)
     window = show_window(chosen, profile)  # None on a network share (T16): the normal path
     if window is not None:
         return window
+    load_bundled_fonts()
     opened = open_window(where)
     if opened is None:
         return None

@@ -11,14 +11,13 @@ never loads the store).  Keep it so: no data-layer import at the top of this mod
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from crlmboard.services.log import log_path, setup_logging
 
@@ -291,6 +290,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         )
         total = board.cases.count(args.query or "")
     if args.json:
+        import json
+
         _out(
             json.dumps(
                 [
@@ -695,7 +696,34 @@ def cmd_whoami(args: argparse.Namespace) -> int:
 # -- parser -----------------------------------------------------------------------------
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _NotOnThisLine:
+    """The options of a command not on this command line: not built (`crlmboard
+    evaluate` and the app's start are kept light, performance.md B1, B10)."""
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+def command_on_line(argv: Sequence[str]) -> str | None:
+    """The command a command line names (its first word that is not an option or the
+    value of `--db`); "" for none (the app); None when help is asked for before it (every
+    command's options are built then, for the full help)."""
+    words = iter(argv)
+    for word in words:
+        if word in ("-h", "--help"):
+            return None
+        if word == "--db":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return ""
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The command line's parser, with only the command `argv` names (every command
+    without `argv`, or for the full help; every name, for a misspelt command's message):
+    each command costs argparse a parser and each option a help formatter."""
+    only = None if argv is None else command_on_line(argv)
     db = argparse.ArgumentParser(add_help=False)
     db.add_argument(
         "--db",
@@ -716,9 +744,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def command(
-        name: str, func: Callable[[argparse.Namespace], int], help_text: str
-    ) -> argparse.ArgumentParser:
+    others: list[tuple[str, str]] = []  # the commands not on the line, by name and help
+
+    def command(name: str, func: Callable[[argparse.Namespace], int], help_text: str) -> Any:
+        if only is not None and name != only:
+            others.append((name, help_text))
+            return _NotOnThisLine()
         p = sub.add_parser(name, parents=[db], help=help_text, description=help_text)
         p.set_defaults(func=func)
         return p
@@ -921,6 +952,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     command("whoami", cmd_whoami, "who the database says you are, and your role")
     command("app", cmd_app, "open the app (the default)")
+    if only and only not in sub.choices:  # a misspelt command: the message lists them all
+        for name, help_text in others:
+            sub.add_parser(name, help=help_text, add_help=False)
     return parser
 
 
@@ -930,7 +964,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):  # names and "≥" print on any console
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(encoding="utf-8", errors="replace")
-    parser = build_parser()
+    parser = build_parser(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     if args.version:
         return cmd_version(args)

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import os
 from datetime import date
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from crlmboard import packaged
 from crlmboard.domain.case import Case
 from crlmboard.domain.caseformat import loads_case
 from crlmboard.domain.engine import (
@@ -46,9 +46,7 @@ __all__ = [
 
 def default_profile() -> Profile:
     """The packaged institution profile."""
-    text = (resources.files("crlmboard") / "resources" / DEFAULT_PROFILE_RESOURCE).read_text(
-        encoding="utf-8"
-    )
+    text = packaged(DEFAULT_PROFILE_RESOURCE).read_text(encoding="utf-8")
     return load_profile_text(text, "default")
 
 

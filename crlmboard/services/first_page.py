@@ -13,8 +13,6 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-import platformdirs
-
 from crlmboard.store import location
 from crlmboard.store.first_page import CaseListEntry, FirstPage, read_first_page, sqlite_file
 
@@ -23,6 +21,8 @@ __all__ = ["CaseListEntry", "FirstPage", "default_database_path", "first_page"]
 
 def default_database_path() -> Path:
     """The per-user database file (as `store.database.default_database_path`)."""
+    import platformdirs
+
     return Path(platformdirs.user_data_dir("crlmboard", appauthor=False)) / "crlmboard.sqlite3"
 
 
@@ -31,7 +31,7 @@ def first_page(where: str | None, today: date, limit: int) -> FirstPage | None:
     when the database is not one this can read (it opens the normal way then) — nor one
     on a network share or in a sync folder, which is asked about before anything reads it
     (T16: the normal way asks)."""
-    path = sqlite_file(where, default_database_path())
+    path = sqlite_file(where or str(default_database_path()))
     if path is None or location.location_warning(path) is not None:
         return None
     return read_first_page(path, today, limit)

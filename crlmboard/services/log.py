@@ -1,39 +1,44 @@
 """The per-user log file: tracebacks go here, never to a person's screen.
 
 Log lines name operations and counts, never patient names or MRNs.
+
+The file is opened at the first record, not at start: a command that logs nothing
+(`crlmboard evaluate`, `--version`) and the app before its first paint never load
+`logging.handlers` or `platformdirs` (performance.md B1, B10).
 """
 
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 import re
 import traceback
-from io import TextIOWrapper
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import platformdirs
+if TYPE_CHECKING:
+    from crlmboard.services.log_file import PrivateLogFile
+
+__all__ = ["PrivateFormatter", "PrivateLogFile", "log_path", "setup_logging"]
 
 _configured = False
 
 
 def log_path() -> Path:
-    folder = Path(
-        os.environ.get("CRLMBOARD_LOG_DIR")
-        or platformdirs.user_log_dir("crlmboard", appauthor=False)
-    )
-    return folder / "crlmboard.log"
+    folder = os.environ.get("CRLMBOARD_LOG_DIR")
+    if not folder:
+        import platformdirs
+
+        folder = platformdirs.user_log_dir("crlmboard", appauthor=False)
+    return Path(folder) / "crlmboard.log"
 
 
-class PrivateLogFile(logging.handlers.RotatingFileHandler):
-    """A rotating log whose every file, the ones rotation starts included, is mode 0600."""
+def __getattr__(name: str) -> Any:
+    if name == "PrivateLogFile":  # the rotating file itself, with logging.handlers
+        from crlmboard.services.log_file import PrivateLogFile
 
-    def _open(self) -> TextIOWrapper:
-        stream = super()._open()
-        os.chmod(self.baseFilename, 0o600)
-        return stream
+        return PrivateLogFile
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 _INPUT_VALUE = re.compile(r"input_value=.*?(?=, input_type=|\]$|$)", re.M | re.S)
@@ -84,22 +89,55 @@ class PrivateFormatter(logging.Formatter):
         return "\n\nThe above led to:\n\n".join(parts)
 
 
-def setup_logging() -> Path:
-    """Send log records to the rotating per-user log file (once per process)."""
+class LogFileOnFirstRecord(logging.Handler):
+    """The per-user log file, opened (its folder made, `logging.handlers` and
+    `platformdirs` imported) when the first record arrives; a folder that cannot be made
+    or written leaves the records unwritten, as before."""
+
+    def __init__(self, formatter: logging.Formatter):
+        super().__init__()
+        self.setFormatter(formatter)
+        self._file: logging.Handler | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._file is None:
+            self._file = self._open()
+        self._file.emit(record)
+
+    def _open(self) -> logging.Handler:
+        path = log_path()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            from crlmboard.services.log_file import PrivateLogFile
+
+            handler: logging.Handler = PrivateLogFile(
+                path, maxBytes=2_000_000, backupCount=5, encoding="utf-8"
+            )
+        except OSError:
+            handler = logging.NullHandler()
+        handler.setFormatter(self.formatter)
+        return handler
+
+    def flush(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        super().close()
+
+
+def setup_logging() -> None:
+    """Send log records to the rotating per-user log file (once per process; the file is
+    opened at the first record)."""
     global _configured
-    path = log_path()
     if _configured:
-        return path
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        handler: logging.Handler = PrivateLogFile(
-            path, maxBytes=2_000_000, backupCount=5, encoding="utf-8"
-        )
-    except OSError:
-        handler = logging.NullHandler()
-    handler.setFormatter(PrivateFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        return
+    handler = LogFileOnFirstRecord(
+        PrivateFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
     root = logging.getLogger("crlmboard")
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     _configured = True
-    return path

@@ -66,11 +66,11 @@ class FirstPage:
     path: Path  # the file read (absolute)
 
 
-def sqlite_file(where: str | None, default: Path) -> Path | None:
+def sqlite_file(where: str) -> Path | None:
     """The SQLite file a `--db` value names when it is a plain one (a path, or a
     `sqlite:///` URL without options); None for anything else (PostgreSQL, a URL with
     options), which opens the normal way."""
-    text = str(default) if where is None or str(where) == "" else str(where)
+    text = str(where)
     if "://" in text:
         if not text.startswith("sqlite:///") or "?" in text:
             return None

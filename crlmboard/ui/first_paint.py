@@ -24,6 +24,7 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject, QTimer
 
 from crlmboard.ui import ops
+from crlmboard.ui.fonts import beyond_pan_european, load_bundled_fonts
 from crlmboard.ui.main_window import MainWindow
 from crlmboard.ui.models.case_list import PAGE_SIZE
 
@@ -78,6 +79,12 @@ def show_window(
     page = ops.first_page(where, today or date.today(), PAGE_SIZE)
     if page is None:
         return None
+    # the bundled fonts (about a tenth of a bare window's start) before the first paint
+    # only when a name on it is in a script past Latin, Greek and Cyrillic (which the
+    # system's fonts show); else right after it
+    names = (text for entry in page.entries for text in (entry.family_name, entry.given_name))
+    if beyond_pan_european(names):
+        load_bundled_fonts()
     window = MainWindow(None, first_page=page, location=str(page.path))
 
     def opened(_board: Any) -> None:
@@ -96,6 +103,7 @@ def show_window(
         window.close()
 
     def open_database() -> None:
+        load_bundled_fonts()
         window.door.open_board(
             str(page.path) if where is None else where,
             profile,

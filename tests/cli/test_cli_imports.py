@@ -4,10 +4,13 @@ modules they loaded, never by the clock."""
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 HEAVY_LAYERS = ("sqlalchemy", "sqlmodel", "alembic", "reportlab", "pydantic")
 
@@ -59,3 +62,87 @@ def test_evaluate_loads_the_domain_but_no_store(tmp_path: Path) -> None:
     assert "pydantic" in loaded and "crlmboard.domain.engine" in loaded
     assert not loaded & {"sqlalchemy", "sqlmodel", "alembic", "reportlab", "PySide6"}, loaded
     assert not {m for m in loaded if m.startswith(("crlmboard.store", "crlmboard.ui"))}
+
+
+def _modules_after(code: str, tmp_path: Path) -> list[str]:
+    """Every module a fresh interpreter running `code` loaded (the script itself imports
+    only `sys`; the list is printed with repr, not json, which the app may not load)."""
+    script = f"import sys\n{code}\nprint(repr(sorted(sys.modules)))\n"
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
+    modules: list[str] = ast.literal_eval(done.stdout.strip().splitlines()[-1])
+    return modules
+
+
+def test_evaluate_opens_no_log_file_and_searches_no_plugins(tmp_path: Path) -> None:
+    """`crlmboard evaluate` logs nothing, so the log file is not opened (`logging.handlers`
+    and `platformdirs` stay unloaded), and pydantic does not search the installed
+    distributions for plugins: `importlib.metadata` is never loaded (performance.md B10)."""
+    golden = Path(__file__).parents[1] / "golden"
+    case = sorted(f for f in golden.glob("*.json") if not f.name.endswith(".expected.json"))[0]
+    modules = _modules_after(
+        "from crlmboard.cli import main\n"
+        "import contextlib, io\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        f"    assert main(['evaluate', {str(case)!r}, '--as-of', '2026-11-24']) == 0\n"
+        "assert '\"engine_version\"' in out.getvalue()\n"
+        "from pydantic.plugin._loader import get_plugins\n"
+        "assert not get_plugins()\n",
+        tmp_path,
+    )
+    assert "crlmboard.domain.engine" in modules
+    unwanted = ("logging.handlers", "platformdirs", "importlib.metadata")
+    assert {m for m in modules for u in unwanted if m == u or m.startswith(u + ".")} == set()
+    assert not (tmp_path / ".local" / "state" / "crlmboard").exists()  # no log folder made
+
+
+LINES = [
+    [],
+    ["--version"],
+    ["--db", "x.sqlite3"],
+    ["evaluate", "case.json", "--as-of", "2026-11-24"],
+    ["--db", "evaluate", "evaluate", "case.json"],
+    ["import", "folder", "--replace", "--db", "x.sqlite3"],
+    ["export", "MRN-1", "-o", "-"],
+    ["users", "add", "someone", "--role", "clinician", "--role", "admin"],
+    ["list", "--json"],
+    ["app", "--db", "x.sqlite3"],
+]
+
+
+def test_a_command_line_parses_as_with_every_command_built() -> None:
+    """Only the named command's options are built (parsing stays light); what a command
+    line parses to is the same as with every command's options built."""
+    from crlmboard.cli import build_parser, command_on_line
+
+    for line in LINES:
+        light = build_parser(line).parse_args(line)
+        full = build_parser().parse_args(line)
+        assert vars(light) == vars(full), line
+    assert command_on_line(["-h"]) is None  # the full help lists every command's options
+    assert command_on_line(["evaluate", "-h"]) == "evaluate"
+    assert command_on_line(["--db", "x", "list"]) == "list"
+    assert command_on_line([]) == ""
+
+
+def test_help_and_a_misspelt_command_still_name_every_command(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from crlmboard.cli import build_parser
+
+    names = ("evaluate", "import", "export", "backup", "users", "whoami", "app")
+    with pytest.raises(SystemExit) as help_exit:
+        build_parser(["--help"]).parse_args(["--help"])
+    assert help_exit.value.code == 0
+    shown = capsys.readouterr().out
+    assert all(name in shown for name in names), shown
+    with pytest.raises(SystemExit) as error_exit:
+        build_parser(["evaluat", "x"]).parse_args(["evaluat", "x"])
+    assert error_exit.value.code == 2
+    told = capsys.readouterr().err
+    assert "invalid choice: 'evaluat'" in told and all(name in told for name in names), told

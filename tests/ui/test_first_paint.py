@@ -7,6 +7,7 @@ order, never the clock."""
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -122,6 +123,81 @@ os._exit(0)
     assert found["rows"] == _names(cases_file)  # the first page, in the list's order
     # …and the data layer did load afterwards, behind the painted window
     assert {"sqlalchemy", "pydantic", "crlmboard.domain.engine"} <= loaded(found["after"])
+
+
+# what the first paint needs is Qt, the list's first page (`sqlite3`) and the window: the
+# log file, the per-user folders, the packaged resources, JSON and the views that are not
+# on screen load after it (performance.md B1: "nothing else imported at start-up")
+NOT_BEFORE_THE_FIRST_PAINT_EITHER = (
+    *NOT_BEFORE_THE_FIRST_PAINT,
+    "logging.handlers",
+    "platformdirs",
+    "importlib.resources",
+    "json",
+    "crlmboard.ui.workspace",
+    "crlmboard.ui.views",
+    "crlmboard.ui.controllers",
+    "crlmboard.ui.dialogs",
+    "crlmboard.report",
+    "crlmboard.interop",
+    "crlmboard.store.database",
+    "crlmboard.store.backup",
+)
+
+
+def test_the_command_line_start_imports_only_what_the_first_paint_needs(
+    cases_file: Path, tmp_path: Path
+) -> None:
+    """`crlmboard --db FILE` in a fresh process, through the command line's own `main`: at
+    the case list's first paint with its rows, `sys.modules` holds none of the modules the
+    first paint does not need (the script itself imports nothing beyond Qt's core)."""
+    script = f"""
+import os, sys
+import crlmboard.app as app_module
+from PySide6.QtCore import QEvent, QObject
+real_start = app_module.start_window
+class Spy(QObject):
+    window = None
+    def eventFilter(self, watched, event):
+        if event.type() == QEvent.Type.Paint and self.window.model.rowCount():
+            print(repr(sorted(sys.modules)), flush=True)
+            os._exit(0)
+        return False
+spy = Spy()
+def start_window(where):
+    window = real_start(where)
+    spy.window = window
+    window.table.viewport().installEventFilter(spy)  # shown, not yet painted
+    return window
+app_module.start_window = start_window
+from crlmboard.cli import main
+sys.exit(main(["--db", {str(cases_file)!r}]))
+"""
+    env = {
+        **{k: v for k, v in os.environ.items() if k.startswith(("XDG_", "CRLMBOARD_"))},
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "QT_QPA_PLATFORM": "offscreen",
+    }
+    env.pop("CRLMBOARD_LOG_DIR", None)  # the per-user log folder, as a person has it
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    modules = ast.literal_eval(done.stdout.strip().splitlines()[-1])
+    loaded = {
+        name
+        for name in NOT_BEFORE_THE_FIRST_PAINT_EITHER
+        for m in modules
+        if m == name or m.startswith(name + ".")
+    }
+    assert loaded == set()
+    assert {"sqlite3", "crlmboard.ui.main_window", "crlmboard.cli"} <= set(modules)
 
 
 @pytest.fixture
@@ -268,3 +344,17 @@ def test_an_encrypted_database_opens_the_normal_way(qtbot: QtBot, cases_file: Pa
         assert show_window(str(cases_file), None) is None
     finally:
         encryption._passphrases.clear()
+
+
+def test_the_bundled_fonts_wait_for_a_page_of_pan_european_names_only(qtbot: QtBot) -> None:
+    """The first paint loads the bundled fonts first only when a name on the page is in a
+    script past Latin, Greek and Cyrillic (else right after it); loading twice adds nothing."""
+    from crlmboard.ui.fonts import beyond_pan_european, load_bundled_fonts
+
+    european = ["Tanaka", "Müller", "Dvořák", "Łukasiewicz", "Γιώργος", "Иванов", None, ""]
+    assert not beyond_pan_european(european)
+    assert beyond_pan_european([*european, "田中"])
+    assert beyond_pan_european(["أحمد"]) and beyond_pan_european(["כהן"])
+    loaded = load_bundled_fonts()
+    assert loaded >= 10  # every .ttf in resources/fonts
+    assert load_bundled_fonts() == loaded
