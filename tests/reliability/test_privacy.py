@@ -77,13 +77,13 @@ def test_no_names_or_mrns_in_logs(
     assert main(["restore", str(backup_file), "--db", db]) == 0
     outputs.append(capsys.readouterr())
 
-    def unexpected(self: CaseRepository, case: Any, summary: Any) -> int:
+    def unexpected(self: CaseRepository, cases: Any) -> list[int]:
         self.session.execute(
             sa.text("SELECT :mrn, :name"), {"mrn": MRN, "name": {"family": NAME, "given": GIVEN}}
         )
         raise AssertionError("not reached")
 
-    monkeypatch.setattr(CaseRepository, "create", unexpected)
+    monkeypatch.setattr(CaseRepository, "create_many", unexpected)
     upfront["patient"]["mrn"] = MRN + "-2"
     (tmp_path / "second.json").write_text(json.dumps(upfront), "utf-8")
     assert main(["import", str(tmp_path / "second.json"), "--db", db]) == 1

@@ -473,7 +473,8 @@ def log_file() -> Iterator[Path]:
     handlers, level = list(root.handlers), root.level
     monkey = pytest.MonkeyPatch()
     monkey.setattr(app_log, "_configured", False)
-    path = app_log.setup_logging()
+    app_log.setup_logging()
+    path = app_log.log_path()
     root.setLevel(logging.DEBUG)
     try:
         yield path
