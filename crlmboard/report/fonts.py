@@ -157,6 +157,8 @@ class SubsetOnceFont(TTFont):  # type: ignore[misc]
         charmap = self.face.charToGlyph
         first = [c for c in dict.fromkeys(base) if ord(c) in charmap and not 32 <= ord(c) < 127]
         self._base = "".join(first[: 159 if ascii else 255])
+        self._fixed: frozenset[int] = frozenset()  # characters with the same code everywhere
+        self._encoded: dict[str, list[tuple[int, bytes]]] = {}
 
     def _state(self, doc: Any) -> Any:
         state = self.state.get(doc)
@@ -164,11 +166,25 @@ class SubsetOnceFont(TTFont):  # type: ignore[misc]
             state = self.state[doc] = TTFont.State(self._asciiReadable, self)
             if self._base:
                 TTFont.splitString(self, self._base, doc)
+            if not self._fixed:
+                self._fixed = frozenset(state.assignments)
         return state
 
     def splitString(self, text: str, doc: Any, encoding: str = "utf-8") -> Any:
+        """reportlab's encoding of `text` in this document's subsets; a text of characters
+        that have the same code in every document is encoded once per process."""
         self._state(doc)
-        return super().splitString(text, doc, encoding)
+        done = self._encoded.get(text)
+        if done is not None:
+            return done
+        result = super().splitString(text, doc, encoding)
+        if (
+            isinstance(text, str)
+            and len(self._encoded) < _ENCODED_KEPT
+            and self._fixed.issuperset(map(ord, text))
+        ):
+            self._encoded[text] = result
+        return result
 
     def getSubsetInternalName(self, subset: int, doc: Any) -> str:
         self._state(doc)
@@ -274,6 +290,8 @@ class _Subset:
 _SUBSETS: OrderedDict[tuple[Any, ...], _Subset] = OrderedDict()
 _SUBSETS_LOCK = Lock()
 _SUBSETS_KEPT = 64
+_ENCODED_KEPT = 20_000
+"""Texts kept encoded per face (labels, dates and numbers: a few thousand in practice)."""
 """Subsets kept (the first subset of each face, and a few more of recent documents)."""
 
 
