@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import io
 from collections import Counter
+from datetime import date
 from typing import Any
 
 import pytest
 from pypdf import PdfReader
 from reportlab.pdfbase.ttfonts import TTFontFace
 
+from crlmboard.domain.case import Case
+from crlmboard.report import case_summary as case_summary_module
 from crlmboard.report.case_summary import case_summary_pdf
 from crlmboard.report.letter import outcome_letter_pdf
 from crlmboard.report.meeting_pack import meeting_pack_pdf
-from tests.report.conftest import demo_case, evaluation_of, reviewed_case
+from crlmboard.services import Board
+from tests.report.conftest import REVIEWED, demo_case, evaluation_of, pages_text, reviewed_case
 from tests.report.test_letter_and_pack import pack_inputs
 
 pytestmark = pytest.mark.pdf
@@ -72,3 +76,28 @@ def test_a_name_in_another_script_gets_subsets_of_its_own() -> None:
     review = case.reviews[0]
     letter = outcome_letter_pdf(case, review, review.evaluation, app_version="0.0.0")
     assert "/AAAAAA+NotoSans-Regular" in font_files(letter)
+
+
+def test_a_case_is_hashed_once_for_its_current_summary_and_pack(
+    board: Board, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The evaluation just made of the case carries its input hash: the summary's "record
+    changed since" check does not hash the case a second time."""
+    mrn = board.cases.import_text(REVIEWED.read_text("utf-8")).mrn
+    hashed: list[str] = []
+    original = case_summary_module.input_sha256
+
+    def counted(case: Case) -> str:
+        hashed.append(case.mrn)
+        return original(case)
+
+    monkeypatch.setattr(case_summary_module, "input_sha256", counted)
+    assert "The case record has changed" not in " ".join(
+        pages_text(board.reports.case_summary(mrn))
+    )
+    meeting_id = board.meetings.create(date(2026, 11, 24), "16:00", "Room 2").meeting_id
+    board.meetings.add_to_agenda(meeting_id, mrn, "Next step?")
+    assert PdfReader(io.BytesIO(board.meetings.meeting_pack(meeting_id))).pages
+    assert hashed == []
+    board.reports.case_summary(mrn, 0)  # a review's frozen evaluation: compared with the case
+    assert hashed == [mrn]
