@@ -118,6 +118,7 @@ def case_summary_pdf(
     engine_changes: Sequence[str] = (),
     latest_review: Review | None = None,
     latest_review_number: int | None = None,
+    case_input_sha256: str | None = None,
 ) -> bytes:
     """The case summary as PDF bytes.
 
@@ -128,7 +129,9 @@ def case_summary_pdf(
     `engine_changes` are notes on signed reviews that today's engine reads differently,
     shown on the summary of the case (never on a review's own summary);
     `latest_review` (with its index `latest_review_number`) is the case's latest signed
-    review, shown under Board review on a summary made for no review in particular.
+    review, shown under Board review on a summary made for no review in particular;
+    `case_input_sha256` is the case's input hash when the caller has it (an evaluation just
+    made of this very case), so that it is not computed a second time.
     """
     width = content_width(page_size)
     view = EvaluationView.parse(evaluation, case)
@@ -144,6 +147,7 @@ def case_summary_pdf(
         engine_changes=() if review is not None else engine_changes,
         latest_review=None if review is not None else latest_review,
         latest_review_number=latest_review_number,
+        case_input_sha256=case_input_sha256,
     )
     meeting = review.meeting_date.isoformat() if review else None
     subject = (
@@ -198,6 +202,7 @@ def case_summary_story(
     engine_changes: Sequence[str] = (),
     latest_review: Review | None = None,
     latest_review_number: int | None = None,
+    case_input_sha256: str | None = None,
 ) -> list[Flowable]:
     """The summary's flowables, with footer marks and outline bookmarks.
 
@@ -217,6 +222,7 @@ def case_summary_story(
         width=width,
         timeline=timeline,
         latest=(latest_review, latest_review_number) if latest_review is not None else None,
+        case_input_sha256=case_input_sha256,
     )
     story: list[Flowable] = [
         FooterMark(
@@ -290,8 +296,10 @@ class _Summary:
         width: float,
         timeline: Timeline,
         latest: tuple[Review, int | None] | None = None,
+        case_input_sha256: str | None = None,
     ):
         self.case = case
+        self.case_input_sha256 = case_input_sha256  # when the caller already has it
         self.latest = latest  # the latest signed review, on a summary for no review
         self.shown = shown
         # the evaluation's read model: the facts, the lesions' status and change, the
@@ -434,7 +442,7 @@ class _Summary:
         recorded = self.evaluation.input_sha256
         if not recorded:
             return ""
-        current = input_sha256(self.case)
+        current = self.case_input_sha256 or input_sha256(self.case)
         if current == recorded:
             return ""
         return (

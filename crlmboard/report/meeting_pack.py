@@ -41,8 +41,11 @@ def meeting_pack_pdf(
     app_version: str = "",
     audit_head: str | None = None,
     checkpoint: Mapping[str, Any] | None = None,
+    input_hashes: Mapping[str, str] | None = None,
 ) -> bytes:
-    """The meeting pack as PDF bytes; `cases` in agenda order."""
+    """The meeting pack as PDF bytes; `cases` in agenda order.  `input_hashes` gives, by
+    MRN, the input hash of a case whose evaluation was just made of it (not computed
+    again)."""
     width = content_width(page_size)
     title = f"Tumor board meeting {meeting.date.isoformat()}"
     story: list[Flowable] = [
@@ -109,6 +112,7 @@ def meeting_pack_pdf(
             key_prefix=f"case{number}-",
             outline_level=0,
             question=questions.get(case.mrn),
+            case_input_sha256=(input_hashes or {}).get(case.mrn),
         )
     metadata = Metadata(
         title=f"{title} — meeting pack",

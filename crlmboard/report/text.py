@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 
 from reportlab.lib.colors import Color, toColor
@@ -250,6 +251,21 @@ def _styled_segments(markup: str, style: ParagraphStyle) -> tuple[tuple[Word, ..
     return segments(markup, style.fontName, style.textColor, style.fontSize)
 
 
+@lru_cache(maxsize=16384)  # the same date, number or label at the same column width
+def _broken(markup: str, style: ParagraphStyle, width: float) -> tuple[Line, ...] | None:
+    """The lines of `markup` in `style` broken to `width`; None when a Paragraph must."""
+    segments = _styled_segments(markup, style)
+    if segments is None:
+        return None
+    lines: list[Line] = []
+    for words in segments:
+        broken = break_lines(words, width, style.spaceShrinkage or 0)
+        if broken is None:
+            return None
+        lines += broken
+    return tuple(lines)
+
+
 @lru_cache(maxsize=64)  # the shared styles, by identity
 def _plain(style: ParagraphStyle) -> bool:
     """Whether a Paragraph in `style` draws nothing but its lines of text."""
@@ -269,7 +285,7 @@ class Text(Flowable):  # type: ignore[misc]
         self.style = style
         self._segments = _styled_segments(markup, style)
         self._paragraph: Paragraph | None = None
-        self._lines: list[Line] = []
+        self._lines: Sequence[Line] = ()
         self._wrapped_at: float | None = None
         self._wrapped = (0.0, 0.0)
 
@@ -292,13 +308,7 @@ class Text(Flowable):  # type: ignore[misc]
 
     def _layout(self, width: float, height: float) -> tuple[float, float]:
         if self._paragraph is None and self._segments is not None and width >= 1e-6:
-            lines: list[Line] | None = []
-            for words in self._segments:
-                broken = break_lines(words, width, self.style.spaceShrinkage or 0)
-                if broken is None:
-                    lines = None
-                    break
-                lines += broken  # type: ignore[operator]
+            lines = _broken(self.text, self.style, width)
             if lines is not None:
                 self._lines = lines
                 return width, len(lines) * self.style.leading
@@ -351,7 +361,7 @@ class Text(Flowable):  # type: ignore[misc]
 
 def _operators(
     canvas: Canvas,
-    lines: list[Line],
+    lines: Sequence[Line],
     x: float,
     baseline: float,
     width: float,

@@ -389,6 +389,7 @@ class MeetingService:
             ],
         )
         cases = []
+        hashes: dict[str, str] = {}
         for entry in summary.agenda:
             if entry.status in ("held", "moved"):
                 continue
@@ -403,11 +404,11 @@ class MeetingService:
                     ),
                     None,
                 )
-            evaluation = (
-                review.evaluation
-                if review is not None and review.evaluation
-                else self.evaluation.document(case, summary.date)
-            )
+            if review is not None and review.evaluation:
+                evaluation = review.evaluation
+            else:
+                evaluation = self.evaluation.document(case, summary.date)
+                hashes[case.mrn] = evaluation["input_sha256"]  # made of this case just now
             cases.append((case, evaluation, review))
         return meeting_pack_pdf(
             meeting,
@@ -415,6 +416,7 @@ class MeetingService:
             page_size=page_size,
             app_version=__version__,
             checkpoint=self.database.printed_checkpoint(),
+            input_hashes=hashes,
         )
 
 

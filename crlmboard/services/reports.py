@@ -100,9 +100,10 @@ class ReportService:
         case = self.cases.get(mrn)
         if review_index is None:
             latest = latest_signed_review(case)
+            evaluation = self.current_evaluation(case)
             return case_summary_pdf(
                 case,
-                self.current_evaluation(case),
+                evaluation,
                 None,
                 page_size=page_size,
                 app_version=__version__,
@@ -110,6 +111,7 @@ class ReportService:
                 engine_changes=[c.text() for c in self.evaluation.engine_changes(case)],
                 latest_review=case.reviews[latest] if latest is not None else None,
                 latest_review_number=latest,
+                case_input_sha256=evaluation["input_sha256"],  # made of this case just now
             )
         review = self.review(case, review_index)
         head = self.reviews.audit_head_at_signing(mrn, review_index) if review.signed else None
