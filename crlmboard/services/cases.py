@@ -32,6 +32,8 @@ from crlmboard.store.repositories import (
     ConflictError,
     NotFound,
     SettingRepository,
+    Stopped,
+    filter_words,
 )
 
 __all__ = [
@@ -82,9 +84,28 @@ class CaseService:
 
     # -- reading --------------------------------------------------------------------
 
-    def count(self, query: str = "") -> int:
+    def count(self, query: str = "", *, cap: int | None = None) -> int:
+        """How many cases the list shows for `query`; with `cap`, a filter's matches are
+        counted no further than `cap + 1` ("more than `cap`", `CaseRepository.count`)."""
         with self.database.read() as session:
-            return CaseRepository(session).count(query)
+            return CaseRepository(session).count(query, cap=cap)
+
+    def list_count(self, query: str, cap: int | None) -> tuple[int, bool]:
+        """The case list's count for `query` and whether it is exact: a filter matching
+        more than `cap` cases gives `(cap + 1, False)` after reading about `cap` matches."""
+        total = self.count(query, cap=cap)
+        return total, cap is None or total <= cap or not filter_words(query)
+
+    def count_until(self, query: str, stop: Callable[[], bool]) -> int | None:
+        """The exact count for `query`, or None when `stop()` became true first (a newer
+        filter was typed: the case list's count in the background gives way to it)."""
+        with self.database.read() as session:
+            repository = CaseRepository(session)
+            try:
+                with repository.stopping(stop):
+                    return repository.count(query)
+            except Stopped:
+                return None
 
     def page(
         self,

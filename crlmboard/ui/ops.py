@@ -707,18 +707,46 @@ class Door(QObject):
         done: Done,
         *,
         count: bool = False,
+        cap: int | None = None,
     ) -> None:
-        """A page of the case list (with the count of matching cases first when asked)."""
+        """A page of the case list; `done((count, entries, exact))`.  With `count`, the
+        matching cases are counted first — with `cap`, a filter's no further than
+        `cap + 1`: `exact` is False when more than `cap` match (`case_list_count` then
+        gives the number).  Without `count`: `(None, entries, True)`."""
 
         def work() -> Any:
             board = self.board  # read on the worker: the database may be opening still
-            total = board.cases.count(query) if count else None
+            total, exact = board.cases.list_count(query, cap) if count else (None, True)
             entries = board.cases.page(
                 query, sort=sort, descending=descending, offset=offset, limit=limit
             )
-            return total, entries
+            return total, entries, exact
 
         self._submit(work, done, None, title="Case list")
+
+    def case_list_count(
+        self,
+        query: str,
+        stale: Callable[[], bool],
+        done: Done,
+        *,
+        background: bool = True,
+    ) -> None:
+        """The exact number of cases matching `query`, in the background (after what a
+        person asked for): `done(number)`, or `done(None)` when `stale()` became true first
+        — a newer filter was typed; on SQLite a count under way then stops at once."""
+
+        def failed(error: BaseException) -> None:
+            log.warning("the case list's count failed: %s", type(error).__name__)
+            done(None)
+
+        self._submit(
+            lambda: self.board.cases.count_until(query, stale),
+            done,
+            failed,
+            title="Case list",
+            background=background,
+        )
 
     def case_position(self, mrn: str, query: str, sort: str, descending: bool, done: Done) -> None:
         self._submit(
