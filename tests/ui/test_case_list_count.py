@@ -182,3 +182,29 @@ def test_with_the_worker_thread_the_exact_count_arrives_and_a_stale_one_does_not
         assert "1,500 cases" not in shown
     finally:
         window.close()
+
+
+def test_a_failed_count_keeps_1000_plus_and_answers_a_search_with_none(
+    qtbot: QtBot, wide: Board, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The exact count failing (a server gone, say) never shows a number it does not know:
+    "1,000+ cases" stays, a case looked for past the rows known is answered (not found
+    there) instead of waiting forever, and a later count is asked again."""
+    window = window_on(qtbot, wide)
+    model = window.model
+    expected = [e.mrn for e in wide.cases.page("wide", limit=CASES)]
+
+    def unreachable(*_a: object) -> int:
+        raise OSError("the database cannot be read")
+
+    monkeypatch.setattr(wide.cases, "count_until", unreachable)
+    assert type_filter(window, "wide") == ["1,000+ cases"]
+    rows: list[int | None] = []
+    model.locate(expected[1400], rows.append)
+    qtbot.waitUntil(lambda: bool(rows))
+    assert rows == [None]
+    QApplication.processEvents()
+    assert window.count_label.text() == "1,000+ cases" and model.rowCount() == COUNT_CAP + 1
+    monkeypatch.undo()
+    model.fetchMore(QModelIndex())  # asked again: now it comes
+    qtbot.waitUntil(lambda: window.count_label.text() == "1,500 cases")

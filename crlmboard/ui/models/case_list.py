@@ -118,7 +118,8 @@ class CaseListModel(QAbstractTableModel):
         self.total = 0
         self.exact = True  # False: more than COUNT_CAP match; `total` is COUNT_CAP + 1
         self._counting = False  # the exact count asked for and not yet come
-        self._after_count: list[Callable[[], None]] = []  # waiting for the exact count
+        # waiting for the exact count: each told whether it came (False: dropped, failed)
+        self._after_count: list[Callable[[bool], None]] = []
         # the exact count asked for once the first page is shown (the next turn of the
         # event loop: after the list is painted; a newer query stops the timer)
         self._count_timer = QTimer(self)
@@ -149,9 +150,7 @@ class CaseListModel(QAbstractTableModel):
         self.reloading = True
         self._count_timer.stop()
         self._counting = False
-        waiting, self._after_count = self._after_count, []
-        for then in waiting:  # each sees the older generation and gives up
-            then()
+        self._tell_counted(False)
         self.door.case_list_page(
             self.query,
             self.sort_key,
@@ -200,6 +199,7 @@ class CaseListModel(QAbstractTableModel):
             return
         self._counting = False
         if number is None:  # failed (logged): "1,000+" stays, scrolling asks again
+            self._tell_counted(False)
             return
         if number >= self.total:
             if number > self.total:
@@ -214,9 +214,12 @@ class CaseListModel(QAbstractTableModel):
             self.endResetModel()
         self.exact = True
         self.counted.emit()
+        self._tell_counted(True)
+
+    def _tell_counted(self, came: bool) -> None:
         waiting, self._after_count = self._after_count, []
         for then in waiting:
-            then()
+            then(came)
 
     def refresh(self) -> None:
         """Read again after a change: the rows shown are read again when next painted."""
@@ -306,7 +309,7 @@ class CaseListModel(QAbstractTableModel):
             elif row < self.total:
                 done(row)
             elif not self.exact:  # past the rows counted so far: count them all first
-                self._after_count.append(lambda: found(row))
+                self._after_count.append(lambda came: found(row) if came else done(None))
                 self._count_exactly(background=False)
             else:
                 done(None)
