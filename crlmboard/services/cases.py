@@ -29,9 +29,12 @@ from crlmboard.store.repositories import (
     SORT_KEYS,
     CaseListEntry,
     CaseRepository,
+    CaseSummary,
     ConflictError,
     NotFound,
     SettingRepository,
+    Stopped,
+    filter_words,
 )
 
 __all__ = [
@@ -82,9 +85,28 @@ class CaseService:
 
     # -- reading --------------------------------------------------------------------
 
-    def count(self, query: str = "") -> int:
+    def count(self, query: str = "", *, cap: int | None = None) -> int:
+        """How many cases the list shows for `query`; with `cap`, a filter's matches are
+        counted no further than `cap + 1` ("more than `cap`", `CaseRepository.count`)."""
         with self.database.read() as session:
-            return CaseRepository(session).count(query)
+            return CaseRepository(session).count(query, cap=cap)
+
+    def list_count(self, query: str, cap: int | None) -> tuple[int, bool]:
+        """The case list's count for `query` and whether it is exact: a filter matching
+        more than `cap` cases gives `(cap + 1, False)` after reading about `cap` matches."""
+        total = self.count(query, cap=cap)
+        return total, cap is None or total <= cap or not filter_words(query)
+
+    def count_until(self, query: str, stop: Callable[[], bool]) -> int | None:
+        """The exact count for `query`, or None when `stop()` became true first (a newer
+        filter was typed: the case list's count in the background gives way to it)."""
+        with self.database.read() as session:
+            repository = CaseRepository(session)
+            try:
+                with repository.stopping(stop):
+                    return repository.count(query)
+            except Stopped:
+                return None
 
     def page(
         self,
@@ -198,7 +220,11 @@ class CaseService:
         return f"{today} {ENGINE_VERSION} {profile.name} {profile.sha256}"
 
     def refresh_summaries(
-        self, after: str | None = None, *, limit: int = 200
+        self,
+        after: str | None = None,
+        *,
+        limit: int = 200,
+        give_way: Callable[[], bool] | None = None,
     ) -> RefreshedSummaries:
         """Recompute the case list's summary (open findings, response, resectability) of up
         to `limit` cases after MRN `after`, as of today with the profile in force, and
@@ -206,7 +232,8 @@ class CaseService:
         from the case).  Call again with `next_after` until it is None.  A pass from the
         start does nothing when the summaries were last refreshed on the same date, engine
         and profile, or when the database is read-only here.  A case saved meanwhile keeps
-        the summary its save stored."""
+        the summary its save stored.  While `give_way()` is true (a person's call waits for
+        the worker), the step ends after the case in hand: at least one case per step."""
         if self.database.read_only:
             return RefreshedSummaries(None, ChangeSet())
         stamp = self._summaries_stamp()
@@ -214,20 +241,30 @@ class CaseService:
             if after is None and SettingRepository(session).get(SUMMARIES_STAMP) == stamp:
                 return RefreshedSummaries(None, ChangeSet())
             repository = CaseRepository(session)
-            mrns = repository.mrns_after(after, limit)
+            listed = repository.mrns_after(after, limit)
             # each version with its case row, before the records: a save committed while
             # this reads makes set_summary below skip the case, never store a stale summary
-            cases = [repository.get_with_version(mrn) for mrn in mrns]
-        summaries = [self.evaluation.summary(case) for case, _ in cases]  # outside the lock
+            cases: list[tuple[Case, int]] = []
+            for mrn in listed:
+                if cases and give_way is not None and give_way():
+                    break
+                cases.append(repository.get_with_version(mrn))
+        summaries: list[CaseSummary] = []
+        for case, _ in cases:  # outside the lock
+            if summaries and give_way is not None and give_way():
+                break
+            summaries.append(self.evaluation.summary(case))
+        mrns = listed[: len(summaries)]
+        finished = len(listed) < limit and len(mrns) == len(listed)
         changed: set[str] = set()
         with self.database.write() as session:
             repository = CaseRepository(session)
-            for mrn, (_, version), summary in zip(mrns, cases, summaries, strict=True):
+            for mrn, (_, version), summary in zip(mrns, cases, summaries, strict=False):
                 if repository.set_summary(mrn, summary, version):
                     changed.add(mrn)
-            if len(mrns) < limit:
+            if finished:
                 SettingRepository(session).put(SUMMARIES_STAMP, stamp)
-        more = mrns[-1] if len(mrns) == limit else None
+        more = None if finished else mrns[-1]
         return RefreshedSummaries(more, ChangeSet(cases=frozenset(changed)))
 
     # -- files ----------------------------------------------------------------------

@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 from crlmboard.services.changes import BoardError, ChangeSet
 from crlmboard.ui import ops
 from crlmboard.ui.empty import paint_empty_text
-from crlmboard.ui.models.case_list import CaseListModel
+from crlmboard.ui.models.case_list import COUNT_CAP, CaseListModel
 from crlmboard.ui.ops import Door, FirstPage, failure_text, log_path
 from crlmboard.ui.readonly import ReadOnlyMode, guard, show_tooltips
 
@@ -181,6 +181,7 @@ class MainWindow(QMainWindow):
         self.table.installEventFilter(self)
         self.filter_edit.installEventFilter(self)
         self.model.modelReset.connect(self._update_count)
+        self.model.counted.connect(self._update_count)  # also when the exact count comes
         self.model.modelReset.connect(self._follow_open_case)
 
         left = QWidget()
@@ -381,7 +382,14 @@ class MainWindow(QMainWindow):
 
     def _update_count(self) -> None:
         total = self.model.total
-        self.count_label.setText(f"{total} {'case' if total == 1 else 'cases'}")
+        if self.model.exact:
+            self.count_label.setText(f"{total:,} {'case' if total == 1 else 'cases'}")
+            self.count_label.setToolTip("")
+        else:  # a broad filter: counted up to the cap, the exact number on its way
+            self.count_label.setText(f"{COUNT_CAP:,}+ cases")
+            self.count_label.setToolTip(
+                f"More than {COUNT_CAP:,} cases match; the exact number follows when counted"
+            )
 
     def _refresh_list(self) -> None:
         """Read the case list again after a change; the open case stays open, and stays

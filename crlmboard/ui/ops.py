@@ -20,6 +20,8 @@ import itertools
 import logging
 import os
 import queue
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,8 +109,8 @@ Changes = ChangeSet | Callable[[Any], ChangeSet] | None
 # has gone (a pragma and a try of the lock, on the worker, when nothing else waits)
 WRITER_LOOK_MS = 1500
 
-# cases whose list summary is recomputed per step on the worker (about 10 ms each: a
-# person's call waits a quarter of a second at most behind a step)
+# cases whose list summary is recomputed per step on the worker (about 10 ms each); a
+# person's call asked meanwhile ends the step after the case in hand (issue 21, B2)
 SUMMARY_STEP = 25
 
 
@@ -187,32 +189,61 @@ class _Job:
 
 class _Worker(QThread):
     """The one database worker: runs the queued jobs one after the other, in the order
-    they were asked for; background steps (the list's summaries) only when nothing else
-    waits, so a person's call waits for one step at most."""
+    they were asked for; background work only when nothing else waits, so a person's call
+    waits for one step at most — and the steps of long background work (the list's
+    summaries, `idle`) only once no person's call has come for IDLE_S: while someone
+    types into the filter they wait, instead of each keystroke waiting for one."""
 
     job_finished = Signal(int, bool, object)  # job id, ok, result or the error
     job_progressed = Signal(int, int, int)  # job id, done, total
 
+    PERSON, BACKGROUND, IDLE, END = range(4)  # the queue's priorities
+    IDLE_S = 0.5
+
     def __init__(self, parent: QObject):
         super().__init__(parent)
         self.jobs: queue.PriorityQueue[tuple[int, int, _Job | None]] = queue.PriorityQueue()
+        self._arrived = threading.Event()  # a job was queued (wakes an idle wait)
+        self._last_person = 0.0  # when the last person's call ended (time.monotonic)
+        self._ending = False
 
-    def put(self, job: _Job | None, *, background: bool = False) -> None:
+    def put(self, job: _Job | None, *, background: bool = False, idle: bool = False) -> None:
         """Queue a job (None ends the worker once everything before it has run)."""
-        order = job.id if job is not None else 1 << 62
-        self.jobs.put((1 if background else 0, order, job))
+        if job is None:
+            self._ending = True
+            priority, order = self.END, 1 << 62
+        else:
+            priority = self.IDLE if idle else self.BACKGROUND if background else self.PERSON
+            order = job.id
+        self.jobs.put((priority, order, job))
+        self._arrived.set()
+
+    def person_waiting(self) -> bool:
+        """A call a person asked for is queued (looked at by background work, on this
+        thread, to give way to it)."""
+        with self.jobs.mutex:
+            return bool(self.jobs.queue) and self.jobs.queue[0][0] == self.PERSON
 
     def run(self) -> None:
         while True:
-            _priority, _order, job = self.jobs.get()
+            self._arrived.clear()
+            priority, order, job = self.jobs.get()
             if job is None:
                 return
+            if priority == self.IDLE and not self._ending:
+                rest = self._last_person + self.IDLE_S - time.monotonic()
+                if rest > 0:  # someone is at work: back in the queue, wait for quiet
+                    self.jobs.put((priority, order, job))
+                    self._arrived.wait(rest)
+                    continue
             try:
                 result = job.work()
             except BaseException as error:  # reported on the GUI thread
                 self.job_finished.emit(job.id, False, error)
             else:
                 self.job_finished.emit(job.id, True, result)
+            if priority == self.PERSON:
+                self._last_person = time.monotonic()
 
 
 class Door(QObject):
@@ -344,11 +375,14 @@ class Door(QObject):
         cancellable: bool = False,
         progress: Callable[[_Job], Callable[[], Any]] | None = None,
         background: bool = False,
+        idle: bool = False,
         any_access: bool = False,
     ) -> None:
         """Queue `work` for the worker (`write`: it changes the database, and is refused
         at once while the database is read-only here, unless it works with either access,
-        `any_access`: opening another database, choosing a profile)."""
+        `any_access`: opening another database, choosing a profile).  `background`: after
+        every person's call queued; `idle`: also only once no person's call has come for
+        a moment (the steps of long background work)."""
         if self._stopped:  # the window closed: nothing runs on a closed database
             log.debug("%s asked after the door closed", title or "a call")
             return
@@ -361,7 +395,7 @@ class Door(QObject):
                 self._tell(title or "crlmboard", str(refusal))
             return
         job = _Job(next(self._ids), work, done, failed, changes, write, origin, title, on_failure)
-        job.background = background
+        job.background = background or idle
         if progress is not None:
             job.work = progress(job)
         self._jobs[job.id] = job
@@ -375,7 +409,7 @@ class Door(QObject):
             else:
                 self._finished(job.id, True, result)
         else:
-            self._worker.put(job, background=background)
+            self._worker.put(job, background=background or idle, idle=idle)
 
     @Slot(int, bool, object)
     def _finished(self, job_id: int, ok: bool, result: Any) -> None:
@@ -707,18 +741,46 @@ class Door(QObject):
         done: Done,
         *,
         count: bool = False,
+        cap: int | None = None,
     ) -> None:
-        """A page of the case list (with the count of matching cases first when asked)."""
+        """A page of the case list; `done((count, entries, exact))`.  With `count`, the
+        matching cases are counted first — with `cap`, a filter's no further than
+        `cap + 1`: `exact` is False when more than `cap` match (`case_list_count` then
+        gives the number).  Without `count`: `(None, entries, True)`."""
 
         def work() -> Any:
             board = self.board  # read on the worker: the database may be opening still
-            total = board.cases.count(query) if count else None
+            total, exact = board.cases.list_count(query, cap) if count else (None, True)
             entries = board.cases.page(
                 query, sort=sort, descending=descending, offset=offset, limit=limit
             )
-            return total, entries
+            return total, entries, exact
 
         self._submit(work, done, None, title="Case list")
+
+    def case_list_count(
+        self,
+        query: str,
+        stale: Callable[[], bool],
+        done: Done,
+        *,
+        background: bool = True,
+    ) -> None:
+        """The exact number of cases matching `query`, in the background (after what a
+        person asked for): `done(number)`, or `done(None)` when `stale()` became true first
+        — a newer filter was typed; on SQLite a count under way then stops at once."""
+
+        def failed(error: BaseException) -> None:
+            log.warning("the case list's count failed: %s", type(error).__name__)
+            done(None)
+
+        self._submit(
+            lambda: self.board.cases.count_until(query, stale),
+            done,
+            failed,
+            title="Case list",
+            background=background,
+        )
 
     def case_position(self, mrn: str, query: str, sort: str, descending: bool, done: Done) -> None:
         self._submit(
@@ -727,6 +789,11 @@ class Door(QObject):
             None,
             title="Case list",
         )
+
+    def _person_waiting(self) -> bool:
+        """A person's call is queued behind the work running (never with no worker)."""
+        worker = self._worker
+        return worker is not None and worker.person_waiting()
 
     def recompute_summaries(self, done: Done | None = None) -> None:
         """Recompute the case list's summary columns for today and the profile in force,
@@ -742,11 +809,13 @@ class Door(QObject):
         def step(after: str | None) -> None:
             board = self.board
             self._submit(
-                lambda: board.cases.refresh_summaries(after, limit=SUMMARY_STEP),
+                lambda: board.cases.refresh_summaries(
+                    after, limit=SUMMARY_STEP, give_way=self._person_waiting
+                ),
                 stepped,
                 lambda error: log.error("case list summaries not recomputed", exc_info=error),
                 title="Case list",
-                background=True,
+                idle=True,  # a step waits while someone is at work (the filter typed)
             )
 
         def stepped(result: Any) -> None:

@@ -224,3 +224,35 @@ def test_cohort_meetings_are_on_the_agenda(board: Board) -> None:
             "SELECT count(*) FROM meeting WHERE date >= ?", (date.isoformat(TODAY),)
         ).scalar()
     assert upcoming == cohort.UPCOMING_MEETINGS
+
+
+@pytest.mark.parametrize(
+    ("query", "reads"),
+    [
+        ("bench", "the trigram index"),
+        ("bench b", "the trigram index"),
+        ("b", "SCAN patient USING COVERING INDEX ix_patient_search_text"),
+    ],
+)
+def test_a_broad_filter_is_counted_no_further_than_the_cap(
+    board: Board, query: str, reads: str
+) -> None:
+    """Issue 21, B2: a filter matching more cases than the cap is counted up to cap + 1
+    (a LIMIT inside the count), from the trigram index's matches (each looked up by id for
+    a short word) or the search-text index — never a sort, never every row."""
+    with Captured(board.database.engine) as seen:
+        assert board.cases.count(query, cap=10) == 11
+    ((statement, lines),) = [
+        p for p in seen.plans() if "count(" in p[0].lower() and "sqlite_master" not in p[0]
+    ]
+    assert "LIMIT" in statement.upper(), statement
+    assert full_scans([(statement, lines)], allowed=frozenset({"patient"})) == []
+    if reads == "the trigram index":
+        assert any(is_match_lookup(line) for line in lines), lines
+        assert all(
+            line.startswith("SEARCH patient USING INTEGER PRIMARY KEY")
+            for line in patient_lines([(statement, lines)])
+        ), lines
+    else:
+        assert reads in lines, lines
+    assert not any("TEMP B-TREE" in line for line in lines), lines

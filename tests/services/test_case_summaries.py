@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from crlmboard.domain.case import Case
 from crlmboard.services import Board
+from crlmboard.services.cases import SUMMARIES_STAMP
+from crlmboard.store.repositories import CaseSummary, SettingRepository
 from tests.conftest import GOLDEN, TODAY
 
 pytestmark = [pytest.mark.db]
@@ -99,3 +102,53 @@ def test_a_recomputed_summary_is_audited_and_check_still_passes(db_path: Path) -
         assert any(e.action == "update" and "open_warnings" in (e.after or {}) for e in history)
         report = board.maintenance.check()
         assert report.ok, report.lines()
+
+
+def test_a_step_gives_way_after_one_case_when_a_person_waits(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 21, B2: the background recompute must not hold a keystroke's query for a whole
+    step of cases.  While `give_way()` is true a step ends after one case (work bounded by
+    count, never by the clock); the pass still reaches every case, and is marked done
+    only at its true end."""
+    day = [TODAY]
+    with Board.open(db_path, clock=lambda: day[0]) as board:
+        board.cases.import_path(DEMO)
+        before = listed(board)
+        day[0] = TODAY + timedelta(days=30)
+        expected = {
+            mrn: board.evaluation.summary(board.cases.get(mrn)).open_warnings for mrn in before
+        }
+        computed: list[str] = []
+        summary = board.evaluation.summary
+
+        def counted(case: Case) -> CaseSummary:
+            computed.append(case.mrn)
+            return summary(case)
+
+        monkeypatch.setattr(board.evaluation, "summary", counted)
+
+        def stamped() -> bool:
+            with board.database.read() as session:
+                stored = SettingRepository(session).get(SUMMARIES_STAMP)
+            return stored == board.cases._summaries_stamp()
+
+        steps, after = 0, None
+        while True:
+            done_before = len(computed)
+            step = board.cases.refresh_summaries(after, limit=7, give_way=lambda: True)
+            steps += 1
+            assert len(computed) - done_before == 1  # one case, then it gave way
+            after = step.next_after
+            if after is None:
+                break
+            assert not stamped()  # cases are left: the pass is not done
+        assert stamped()
+        assert steps == len(before)
+        assert sorted(computed) == sorted(before)
+        assert {mrn: entry[1] for mrn, entry in listed(board).items()} == expected
+        # nobody waiting: whole steps again
+        computed.clear()
+        day[0] = TODAY + timedelta(days=31)
+        step = board.cases.refresh_summaries(None, limit=7, give_way=lambda: False)
+        assert len(computed) == 7 and step.next_after is not None

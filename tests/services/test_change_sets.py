@@ -220,8 +220,8 @@ WRITES: dict[tuple[str, str], tuple[Callable[[Scene], Any], Callable[[Scene], Ch
 # elsewhere (exports, PDFs, backups).
 READS: dict[str, set[str]] = {
     "cases": {
-        "count", "page", "position", "get", "get_with_version", "validate",
-        "export_text", "export",
+        "count", "list_count", "count_until", "page", "position", "get", "get_with_version",
+        "validate", "export_text", "export",
     },
     "meetings": {
         "get", "list", "listing", "on_date", "quorum", "prepare", "figures",

@@ -9,7 +9,13 @@ Every read goes through the door (ui/ops.py) on the database worker: a page not 
 shows empty rows until it arrives, then those rows are painted again; the count and the
 first page arrive together and reset the model.  Answers to an older query, order or
 database are dropped.  At start the first page can be handed in, read before the database
-opened (`FirstPage`, performance.md B1)."""
+opened (`FirstPage`, performance.md B1).
+
+A filter matching many cases is counted no further than COUNT_CAP (issue 21, B2): the model
+then has the COUNT_CAP + 1 rows known to exist (`exact` False; "1,000+ cases"), and the exact
+count is asked for in the background at once — or as a person's call when the view reaches
+the end of those rows (`fetchMore`) or looks for a case past them (`locate`).  When it comes
+the missing rows are inserted.  A newer query drops it (and stops it on SQLite)."""
 
 from __future__ import annotations
 
@@ -18,13 +24,22 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
 
 from crlmboard.ui.dates import locale_date
 from crlmboard.ui.ops import CaseListEntry, Door, FirstPage
 
 PAGE_SIZE = 200
 CACHED_PAGES = 16
+COUNT_CAP = 1000  # a filter matching more shows "1,000+" until its exact count comes
+COUNT_AFTER_MS = 0  # the exact count asked for this long after the first page is shown
 
 COLUMNS: list[tuple[str, str]] = [
     ("mrn", "MRN"),
@@ -90,6 +105,8 @@ class _Page:
 class CaseListModel(QAbstractTableModel):
     """`cases.count` rows, read page by page (`cases.page`) as they are shown."""
 
+    counted = Signal()  # the count shown changed: a new list, or its exact count came
+
     def __init__(self, door: Door, parent: Any = None, *, first: FirstPage | None = None):
         """`first`: the count and first page read before the database opened (the app's
         start): shown at once, nothing asked of the door."""
@@ -99,6 +116,16 @@ class CaseListModel(QAbstractTableModel):
         self.sort_key = "name"
         self.descending = False
         self.total = 0
+        self.exact = True  # False: more than COUNT_CAP match; `total` is COUNT_CAP + 1
+        self._counting = False  # the exact count asked for and not yet come
+        # waiting for the exact count: each told whether it came (False: dropped, failed)
+        self._after_count: list[Callable[[bool], None]] = []
+        # the exact count asked for once the first page is shown (the next turn of the
+        # event loop: after the list is painted; a newer query stops the timer)
+        self._count_timer = QTimer(self)
+        self._count_timer.setSingleShot(True)
+        self._count_timer.setInterval(COUNT_AFTER_MS)
+        self._count_timer.timeout.connect(lambda: self._count_exactly(background=True))
         self.pages_read = 0  # pages read from the database since the model was made
         self._pages: OrderedDict[int, _Page] = OrderedDict()
         self._asked: set[int] = set()  # pages asked for and not yet arrived
@@ -121,6 +148,9 @@ class CaseListModel(QAbstractTableModel):
         generation = self._generation
         self._asked = {0}
         self.reloading = True
+        self._count_timer.stop()
+        self._counting = False
+        self._tell_counted(False)
         self.door.case_list_page(
             self.query,
             self.sort_key,
@@ -129,22 +159,67 @@ class CaseListModel(QAbstractTableModel):
             PAGE_SIZE,
             lambda result: self._reloaded(generation, result),
             count=True,
+            cap=COUNT_CAP,
         )
 
-    def _reloaded(self, generation: int, result: tuple[int, list[CaseListEntry]]) -> None:
+    def _reloaded(self, generation: int, result: tuple[int, list[CaseListEntry], bool]) -> None:
         if generation != self._generation:
             return
-        total, entries = result
+        total, entries, exact = result
         self.reloading = False
         self.beginResetModel()
         self._today = self.door.today()
         self._pages.clear()
         self._asked.clear()
         self.total = total
+        self.exact = exact
         if total:
             self.pages_read += 1
             self._pages[0] = _Page(entries, self._today)
         self.endResetModel()
+        self.counted.emit()
+        if not exact:
+            self._count_timer.start()
+
+    def _count_exactly(self, *, background: bool) -> None:
+        """Ask for the exact count of a filter matching more than COUNT_CAP cases."""
+        if self.exact or self._counting:
+            return
+        self._counting = True
+        generation = self._generation
+        self.door.case_list_count(
+            self.query,
+            lambda: generation != self._generation,  # looked at on the worker
+            lambda number: self._counted(generation, number),
+            background=background,
+        )
+
+    def _counted(self, generation: int, number: int | None) -> None:
+        if generation != self._generation:
+            return
+        self._counting = False
+        if number is None:  # failed (logged): "1,000+" stays, scrolling asks again
+            self._tell_counted(False)
+            return
+        if number >= self.total:
+            if number > self.total:
+                self.beginInsertRows(QModelIndex(), self.total, number - 1)
+                self.total = number
+                self.endInsertRows()
+        else:  # fewer than counted first: changed meanwhile (its refresh is on its way)
+            self.beginResetModel()
+            self._pages.clear()
+            self._asked.clear()
+            self.total = number
+            self.endResetModel()
+        self.exact = True
+        self.counted.emit()
+        self._tell_counted(True)
+
+    def _tell_counted(self, came: bool) -> None:
+        waiting, self._after_count = self._after_count, []
+        for then in waiting:
+            then(came)
 
     def refresh(self) -> None:
         """Read again after a change: the rows shown are read again when next painted."""
@@ -229,10 +304,15 @@ class CaseListModel(QAbstractTableModel):
         generation = self._generation
 
         def found(row: int | None) -> None:
-            if generation != self._generation or row is None or not 0 <= row < self.total:
+            if generation != self._generation or row is None or row < 0:
                 done(None)
-            else:
+            elif row < self.total:
                 done(row)
+            elif not self.exact:  # past the rows counted so far: count them all first
+                self._after_count.append(lambda came: found(row) if came else done(None))
+                self._count_exactly(background=False)
+            else:
+                done(None)
 
         self.door.case_position(mrn, self.query, self.sort_key, self.descending, found)
 
@@ -244,6 +324,14 @@ class CaseListModel(QAbstractTableModel):
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else self.total
+
+    def canFetchMore(self, parent: Index) -> bool:
+        """More rows than shown match (a capped count): the view at the end asks."""
+        return not parent.isValid() and not self.exact
+
+    def fetchMore(self, parent: Index) -> None:
+        if not parent.isValid():
+            self._count_exactly(background=False)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
