@@ -80,6 +80,7 @@ class WriterLock:
 
 def edit_given_name(window: MainWindow, name: str) -> None:
     staging = window.workspace.staging
+    window.workspace.setCurrentWidget(staging)  # a tab is filled when shown
     staging.forms["patient"].editors["given_name"].line.setText(name)  # type: ignore[union-attr]
     staging.save()
 
