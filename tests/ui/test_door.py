@@ -341,7 +341,7 @@ def test_no_service_call_runs_on_the_gui_thread(
     for expected in (
         "cases.count",
         "cases.page",
-        "cases.get_with_version",
+        "cases.get_stamped",  # opening a case
         "cases.save",
         "evaluation.document",
         "meetings.listing",
