@@ -141,70 +141,61 @@ class _Reading:
     statement: Any
     sql: str
     positional: bool
-    names: tuple[str, ...]  # attribute name of each column, in order
+    names: tuple[str, ...]  # attribute name of each column read, in order
     processors: tuple[tuple[int, Any], ...]  # (column index, processor) where one applies
     direct: bool  # run on the DBAPI connection
 
-    def rows(
-        self, session: Session, raw: Any, key: Any, fields: tuple[str, ...] | None = None
-    ) -> list[dict[str, Any]]:
-        """The rows for `key`, each as values by attribute name (only `fields` when given:
-        a domain record's own); `raw`: the session's DBAPI connection (SQLite)."""
-        processors: tuple[tuple[int, Any], ...] = ()
-        if self.direct:
-            cursor = raw.cursor()
-            try:
-                cursor.execute(self.sql, (key,) if self.positional else {"key": key})
-                found: list[Any] = cursor.fetchall()
-            finally:
-                cursor.close()
-            processors = self.processors
-        else:
-            found = list(session.connection().execute(self.statement, {"key": key}).tuples())
+    def rows(self, session: Session, raw: Any, key: Any) -> list[dict[str, Any]]:
+        """The rows for `key`, each as values by attribute name; `raw`: the session's
+        DBAPI connection (SQLite)."""
+        if not self.direct:
+            found = session.connection().execute(self.statement, {"key": key}).tuples()
+            return [dict(zip(self.names, row, strict=True)) for row in found]
+        cursor = raw.cursor()
+        try:
+            cursor.execute(self.sql, (key,) if self.positional else {"key": key})
+            rows: list[Any] = cursor.fetchall()
+        finally:
+            cursor.close()
+        processors = self.processors
+        if processors:
+            rows = [list(row) for row in rows]
+            for row in rows:
+                for i, process in processors:
+                    row[i] = process(row[i])
         names = self.names
-        if fields is not None:
-            picked = self._indexes(fields)
-            names, processors = fields, self._picked(fields) if processors else ()
-            found = [[row[i] for i in picked] for row in found]
-        elif processors:
-            found = [list(row) for row in found]
-        for row in found:
-            for i, process in processors:
-                row[i] = process(row[i])
-        return [dict(zip(names, row, strict=True)) for row in found]
-
-    @functools.cache  # noqa: B019 (a few readings, kept for the process's life)
-    def _indexes(self, fields: tuple[str, ...]) -> tuple[int, ...]:
-        return tuple(self.names.index(name) for name in fields)
-
-    @functools.cache  # noqa: B019
-    def _picked(self, fields: tuple[str, ...]) -> tuple[tuple[int, Any], ...]:
-        """The processors of `fields`' columns, by their place among `fields`."""
-        place = {i: j for j, i in enumerate(self._indexes(fields))}
-        return tuple((place[i], p) for i, p in self.processors if i in place)
+        return [dict(zip(names, row, strict=True)) for row in rows]
 
 
 @functools.cache
-def _reading(model: type[BaseModel], dialect: sa.Dialect, by: str = "case_id") -> _Reading:
-    """The statement reading a table's rows whose `by` column is a key: a case's rows
-    (in their order), a case by MRN, or a case's lesions (through their timepoints)."""
+def _reading(
+    model: type[BaseModel],
+    dialect: sa.Dialect,
+    by: str = "case_id",
+    fields: tuple[str, ...] | None = None,
+) -> _Reading:
+    """The statement reading a table's rows whose `by` column is a key — a case's rows (in
+    their order), a case by MRN, or a case's lesions (through their timepoints) — with the
+    columns of `fields` (attribute names; every column when None)."""
     table = model.__table__  # type: ignore[attr-defined]
+    keys = _column_keys(model)
+    columns = list(table.c) if fields is None else [table.c[keys[name]] for name in fields]
     if by == "timepoint.case_id":
         timepoints = t.ImagingTimepointRow.__table__  # type: ignore[attr-defined]
         query = (
-            sa.select(table)
-            .join(timepoints, table.c.timepoint_id == timepoints.c.id)
+            sa.select(*columns)
+            .join_from(table, timepoints, table.c.timepoint_id == timepoints.c.id)
             .where(timepoints.c.case_id == sa.bindparam("key"))
             .order_by(table.c.timepoint_id, table.c.position)
         )
     else:
-        query = sa.select(table).where(table.c[by] == sa.bindparam("key"))
+        query = sa.select(*columns).where(table.c[by] == sa.bindparam("key"))
         if "position" in table.c:
             query = query.order_by(table.c.position)
     direct = dialect.name == "sqlite"
     processors = []
     if direct:  # SQLite's processors do not depend on the result's column types
-        for i, column in enumerate(table.c):
+        for i, column in enumerate(columns):
             process = column.type._cached_result_processor(dialect, None)
             if process is not None:
                 processors.append((i, process))
@@ -213,7 +204,7 @@ def _reading(model: type[BaseModel], dialect: sa.Dialect, by: str = "case_id") -
         query,
         str(query.compile(dialect=dialect)),
         bool(dialect.positional),
-        tuple(names[c.key] for c in table.c),
+        tuple(names[c.key] for c in columns),
         tuple(processors),
         direct,
     )
@@ -495,16 +486,17 @@ class CaseRepository:
     ) -> list[Any]:
         """A case's records of one table, in order, as domain records; with `keep`, each
         paired with that column's value (`(value, record)`)."""
-        reading = _reading(row_model, self.session.get_bind().dialect, by)
-        raw, fields = self._dbapi(reading), _field_names(model)
+        fields = _field_names(model)
         if keep is None:
+            reading = _reading(row_model, self.session.get_bind().dialect, by, fields)
             return [
                 self._record(model, x, owned=True)
-                for x in reading.rows(self.session, raw, key, fields)
+                for x in reading.rows(self.session, self._dbapi(reading), key)
             ]
+        reading = _reading(row_model, self.session.get_bind().dialect, by, (*fields, keep))
         return [
             (x.pop(keep), self._record(model, x, owned=True))
-            for x in reading.rows(self.session, raw, key, (*fields, keep))
+            for x in reading.rows(self.session, self._dbapi(reading), key)
         ]
 
     def _dbapi(self, reading: _Reading) -> Any:
