@@ -504,8 +504,8 @@ class CaseWorkspace(QTabWidget):
             return
         today = self.door.today()
         if page is self.overview:
-            self.overview.show_case(case, evaluation, _age(case.patient.birth_date, today))
-            self.overview.show_engine_changes(self._engine_notes)
+            age = _age(case.patient.birth_date, today)
+            self.overview.show_case(case, evaluation, age, self._engine_notes)
         elif page is self.staging or page is self.plan:
             assert isinstance(page, FormsTab)
             page.set_today(today)
