@@ -167,7 +167,9 @@ class _Reading:
         return [dict(zip(names, row, strict=True)) for row in rows]
 
 
-@functools.cache
+_READINGS: dict[tuple[Any, ...], _Reading] = {}
+
+
 def _reading(
     model: type[BaseModel],
     dialect: sa.Dialect,
@@ -176,7 +178,18 @@ def _reading(
 ) -> _Reading:
     """The statement reading a table's rows whose `by` column is a key — a case's rows (in
     their order), a case by MRN, or a case's lesions (through their timepoints) — with the
-    columns of `fields` (attribute names; every column when None)."""
+    columns of `fields` (attribute names; every column when None); made once per kind of
+    database connection (not per database opened)."""
+    key = (model, type(dialect), dialect.paramstyle, by, fields)
+    found = _READINGS.get(key)
+    if found is None:
+        found = _READINGS[key] = _new_reading(model, dialect, by, fields)
+    return found
+
+
+def _new_reading(
+    model: type[BaseModel], dialect: sa.Dialect, by: str, fields: tuple[str, ...] | None
+) -> _Reading:
     table = model.__table__  # type: ignore[attr-defined]
     keys = _column_keys(model)
     columns = list(table.c) if fields is None else [table.c[keys[name]] for name in fields]
