@@ -476,7 +476,9 @@ class CaseWorkspace(QTabWidget):
             if tab.modified():
                 self._fill(tab)
             elif switched:
-                tab.case = None  # nothing of the case before can be saved from it
+                # nothing of the case before can be saved from it; with nothing typed, each
+                # field takes the next case's value when the tab is filled
+                tab.case = None
         self.ensure_filled(self.currentWidget())
         self.banner.show_patient(case.patient, self.door.today())
         self.case_shown.emit(case.mrn)
