@@ -222,7 +222,8 @@ class Suite:
     def b3(self) -> Result:
         result = Result(
             "B3",
-            "open a heavy case: load + evaluate (ratio); + visible tab painted (ms)",
+            "open a heavy case: load + evaluate as the open does (ratio); + the tab in "
+            "view filled and painted (ms)",
             unit="ms",
             target="load + evaluate ≤ 5 × baseline; whole open ≤ 30 ms; flat 1k→100k",
         )
@@ -238,6 +239,15 @@ class Suite:
                 "raw_ms": raw,
                 "ratio": loaded / raw,
             }
+            if "load_evaluate_fresh_seconds" in out:  # every evaluation made afresh
+                fresh = median(out["load_evaluate_fresh_seconds"]) * 1000
+                growth[size].update(load_evaluate_fresh_ms=fresh, ratio_fresh=fresh / raw)
+            if "cpu_seconds" in out:  # the same in CPU time (a shared machine's wall clock
+                # counts the waits for a core)
+                cpu = {k: median(v) * 1000 for k, v in out["cpu_seconds"].items()}
+                growth[size]["cpu_ms"] = cpu
+                growth[size]["cpu_ratio"] = cpu["load_evaluate"] / cpu["raw"]
+                growth[size]["cpu_ratio_fresh"] = cpu["load_evaluate_fresh"] / cpu["raw"]
         largest = max(self.config.growth_sizes)
         result.figure = growth[largest]["median_ms"]
         result.baseline = growth[largest]["raw_ms"]

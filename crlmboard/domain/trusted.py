@@ -47,7 +47,10 @@ def _converter(annotation: Any) -> Convert | None:
     if origin in (typing.Union, types.UnionType):
         members = [a for a in typing.get_args(annotation) if a is not type(None)]
         if len(members) == 1:
-            inner = _converter(members[0])
+            only = members[0]
+            if isinstance(only, type) and issubclass(only, Enum):
+                return _member_of(only, optional=True)  # one call per value, not two
+            inner = _converter(only)
             if inner is None:
                 return None
             return lambda value: None if value is None else inner(value)
@@ -60,13 +63,7 @@ def _converter(annotation: Any) -> Convert | None:
         return lambda values: None if values is None else [each(v) for v in values]
     if isinstance(annotation, type):
         if issubclass(annotation, Enum):
-            kind, by_value = annotation, annotation._value2member_map_
-
-            def member(value: Any) -> Any:
-                found = by_value.get(value)
-                return found if found is not None else kind(value)
-
-            return member
+            return _member_of(annotation, optional=False)
         if issubclass(annotation, BaseModel):
             model = annotation
             return lambda value: construct(model, value) if isinstance(value, dict) else value
@@ -75,6 +72,19 @@ def _converter(annotation: Any) -> Convert | None:
         if issubclass(annotation, date):
             return _to_date
     return None
+
+
+def _member_of(kind: type[Enum], *, optional: bool) -> Convert:
+    """A stored value as the enumeration's member (None stays None when `optional`)."""
+    by_value = kind._value2member_map_
+
+    def member(value: Any) -> Any:
+        found = by_value.get(value)
+        if found is not None or (optional and value is None):
+            return found
+        return kind(value)
+
+    return member
 
 
 @functools.cache
@@ -100,9 +110,10 @@ def _plain_fields(model: type[BaseModel]) -> int:
     return len(model.model_fields)
 
 
-def construct(model: type[M], values: dict[str, Any]) -> M:
-    """`model` from trusted `values` (by field name), without validating them again."""
-    data = dict(values)
+def construct(model: type[M], values: dict[str, Any], *, owned: bool = False) -> M:
+    """`model` from trusted `values` (by field name), without validating them again;
+    `owned`: the dict is the caller's to give away (the record keeps it, converted)."""
+    data = values if owned else dict(values)
     for name, convert in _converters(model):
         if name in data:
             data[name] = convert(data[name])

@@ -29,6 +29,7 @@ from crlmboard.store.repositories import (
     SORT_KEYS,
     CaseListEntry,
     CaseRepository,
+    CaseStamp,
     CaseSummary,
     ConflictError,
     NotFound,
@@ -154,6 +155,16 @@ class CaseService:
             except NotFound:
                 raise CaseNotFound(f"There is no case with MRN {mrn}.") from None
 
+    def get_stamped(self, mrn: str) -> tuple[Case, CaseStamp]:
+        """A case and which stored case and save it is (`stamp.version` goes back to
+        `save`; the whole stamp keys the evaluation's cache)."""
+        with self.database.read() as session:
+            repository = CaseRepository(session)
+            try:
+                return repository.get_stamped(mrn)
+            except NotFound:
+                raise CaseNotFound(f"There is no case with MRN {mrn}.") from None
+
     # -- writing --------------------------------------------------------------------
 
     def validate(self, case: Case) -> Case:
@@ -176,6 +187,8 @@ class CaseService:
                 repository.create(case, self.evaluation.summary(case))
         except WriteFailed as error:
             raise _refused(error) from None
+        finally:
+            self.evaluation.forget()  # whatever was written, no evaluation of before is kept
         return SavedCase(case.mrn, 1, ChangeSet(cases=frozenset({case.mrn})))
 
     def save(self, case: Case, expected_version: int, *, mrn: str | None = None) -> SavedCase:
@@ -197,6 +210,7 @@ class CaseService:
                 version = repository.update(
                     case, expected_version, self.evaluation.summary(case), rename_from=old
                 )
+            self.evaluation.forget()
         except ConflictError:
             try:
                 theirs, stored_version = self.get_with_version(old)

@@ -5,15 +5,18 @@ current evaluation of a case, the rule catalogue, and `crlmboard evaluate FILE`.
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from crlmboard import packaged
 from crlmboard.domain.case import Case
 from crlmboard.domain.caseformat import loads_case
 from crlmboard.domain.engine import (
     DEFAULT_PROFILE_RESOURCE,
+    ENGINE_VERSION,
     Evaluation,
     Profile,
     catalogue,
@@ -28,7 +31,10 @@ from crlmboard.domain.validation import InvalidInput, Problem
 from crlmboard.services.changes import ChangeSet
 
 if TYPE_CHECKING:
-    from crlmboard.store.repositories import CaseSummary
+    from crlmboard.store.repositories import CaseStamp, CaseSummary
+
+T = TypeVar("T")
+REMEMBERED = 32  # evaluations of opened cases kept (a board's cases of a morning)
 
 __all__ = [
     "EngineChange",
@@ -114,12 +120,36 @@ class EvaluationService:
     def __init__(self, today: Any, profile_path: str | os.PathLike[str] | None = None):
         self._today = today
         self.profile = load_profile(profile_path)
+        self._remembered: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 
     def use_profile(self, path: str | os.PathLike[str] | None) -> ChangeSet:
         """Switch to another institution profile (refused whole if it is invalid); the
         profile in force is then `profile`."""
         self.profile = load_profile(path)
+        self.forget()
         return ChangeSet(settings=frozenset({"profile"}))
+
+    def remembered(self, stamp: CaseStamp, compute: Callable[[], T]) -> T:
+        """What `compute()` makes of a stored case's evaluation (its read model, the notes
+        on older engines), made once per stored case and save (`stamp`: the row's id and
+        creation time, the version and the time of its save — never the MRN alone), as-of
+        date, engine version and profile (name, hash and every value); the last
+        REMEMBERED are kept, and any save through this board forgets them all."""
+        key = (stamp, self._today(), ENGINE_VERSION, self.profile)
+        cache = self._remembered
+        if key in cache:
+            cache.move_to_end(key)
+            found: T = cache[key]
+            return found
+        made = compute()
+        cache[key] = made
+        if len(cache) > REMEMBERED:
+            cache.popitem(last=False)
+        return made
+
+    def forget(self) -> None:
+        """Drop every remembered evaluation (a case was written)."""
+        self._remembered.clear()
 
     def evaluate(self, case: Case, as_of: date | None = None) -> Evaluation:
         return evaluate(case, as_of or self._today(), self.profile)

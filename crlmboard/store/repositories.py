@@ -76,6 +76,19 @@ class CaseSummary:
 
 
 @dataclass(frozen=True)
+class CaseStamp:
+    """Which stored case, as of which save: the row's id and the time the case was made
+    (a case removed and made again under the same MRN is another case, even when it gets
+    the same id back), its version and the time of that save (a version number alone may
+    come again after a restore)."""
+
+    case_id: int
+    created_at: datetime
+    version: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
 class _FewMatches:
     """The cases a filter matches, when they are few: how many (`exact`, or else an upper
     bound), and the conditions on the case table that select them by id."""
@@ -131,14 +144,96 @@ def _attribute_names(model: type[BaseModel]) -> dict[str, str]:
     return {column: name for name, column in _column_keys(model).items()}
 
 
-@functools.cache
-def _rows_of_case(model: type[BaseModel]) -> Any:
-    """The statement reading a table's rows of one case (`case_id` bound), built once."""
+@dataclass(frozen=True)
+class _Reading:
+    """One of a case's reading statements.  On SQLite it is compiled once and run on the
+    session's own DBAPI connection with SQLite's result processors: what SQLAlchemy would do
+    for it, without its per-statement work (B3).  Elsewhere (PostgreSQL, whose processors
+    depend on the result's column types) SQLAlchemy runs it."""
+
+    statement: Any
+    sql: str
+    positional: bool
+    names: tuple[str, ...]  # attribute name of each column read, in order
+    processors: tuple[tuple[int, Any], ...]  # (column index, processor) where one applies
+    direct: bool  # run on the DBAPI connection
+
+    def rows(self, session: Session, raw: Any, key: Any) -> list[dict[str, Any]]:
+        """The rows for `key`, each as values by attribute name; `raw`: the session's
+        DBAPI connection (SQLite)."""
+        if not self.direct:
+            found = session.connection().execute(self.statement, {"key": key}).tuples()
+            return [dict(zip(self.names, row, strict=True)) for row in found]
+        cursor = raw.cursor()
+        try:
+            cursor.execute(self.sql, (key,) if self.positional else {"key": key})
+            rows: list[Any] = cursor.fetchall()
+        finally:
+            cursor.close()
+        processors = self.processors
+        if processors:
+            rows = [list(row) for row in rows]
+            for row in rows:
+                for i, process in processors:
+                    row[i] = process(row[i])
+        names = self.names
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+_READINGS: dict[tuple[Any, ...], _Reading] = {}
+
+
+def _reading(
+    model: type[BaseModel],
+    dialect: sa.Dialect,
+    by: str = "case_id",
+    fields: tuple[str, ...] | None = None,
+) -> _Reading:
+    """The statement reading a table's rows whose `by` column is a key — a case's rows (in
+    their order), a case by MRN, or a case's lesions (through their timepoints) — with the
+    columns of `fields` (attribute names; every column when None); made once per kind of
+    database connection (not per database opened)."""
+    key = (model, type(dialect), dialect.paramstyle, by, fields)
+    found = _READINGS.get(key)
+    if found is None:
+        found = _READINGS[key] = _new_reading(model, dialect, by, fields)
+    return found
+
+
+def _new_reading(
+    model: type[BaseModel], dialect: sa.Dialect, by: str, fields: tuple[str, ...] | None
+) -> _Reading:
     table = model.__table__  # type: ignore[attr-defined]
-    query = sa.select(table).where(table.c.case_id == sa.bindparam("case_id"))
-    if "position" in table.c:
-        query = query.order_by(table.c.position)
-    return query
+    keys = _column_keys(model)
+    columns = list(table.c) if fields is None else [table.c[keys[name]] for name in fields]
+    if by == "timepoint.case_id":
+        timepoints = t.ImagingTimepointRow.__table__  # type: ignore[attr-defined]
+        query = (
+            sa.select(*columns)
+            .join_from(table, timepoints, table.c.timepoint_id == timepoints.c.id)
+            .where(timepoints.c.case_id == sa.bindparam("key"))
+            .order_by(table.c.timepoint_id, table.c.position)
+        )
+    else:
+        query = sa.select(*columns).where(table.c[by] == sa.bindparam("key"))
+        if "position" in table.c:
+            query = query.order_by(table.c.position)
+    direct = dialect.name == "sqlite"
+    processors = []
+    if direct:  # SQLite's processors do not depend on the result's column types
+        for i, column in enumerate(columns):
+            process = column.type._cached_result_processor(dialect, None)
+            if process is not None:
+                processors.append((i, process))
+    names = _attribute_names(model)
+    return _Reading(
+        query,
+        str(query.compile(dialect=dialect)),
+        bool(dialect.positional),
+        tuple(names[c.key] for c in columns),
+        tuple(processors),
+        direct,
+    )
 
 
 @functools.cache
@@ -269,15 +364,17 @@ class CaseRepository:
 
     def __init__(self, session: Session, *, validate_reads: bool = False):
         self.session = session
+        self._raw: Any = None  # the DBAPI connection while a case is read
         # Rows were validated when written: reads build records without validating them
         # again (domain/trusted.py).  True validates every record read (the property test
         # compares the two).
         self.validate_reads = validate_reads
 
-    def _record(self, model: type[R], values: dict[str, Any]) -> R:
+    def _record(self, model: type[R], values: dict[str, Any], *, owned: bool = False) -> R:
+        """A domain record of stored values (`owned`: a dict made for it, kept by it)."""
         if self.validate_reads:
             return model.model_validate(values)
-        return construct(model, values)
+        return construct(model, values, owned=owned)
 
     # -- reading --------------------------------------------------------------------
 
@@ -375,13 +472,23 @@ class CaseRepository:
 
     def get_with_version(self, mrn: str) -> tuple[Case, int]:
         """The whole case for an MRN and its version (read in the same statement)."""
-        query = sa.select(_CASE_TABLE).where(_CASE.mrn == mrn)
-        found = self.session.connection().execute(query).mappings().first()
-        if found is None:
-            raise NotFound(mrn)
-        names = _attribute_names(t.CaseRow)
-        row = {names[k]: v for k, v in found.items()}
-        return self._case(row), int(row["version"])
+        case, stamp = self.get_stamped(mrn)
+        return case, stamp.version
+
+    def get_stamped(self, mrn: str) -> tuple[Case, CaseStamp]:
+        """The whole case for an MRN and which stored case and save it is (read in the
+        same statement)."""
+        # one DBAPI connection for the case's 14 statements: the session's, in its transaction
+        self._raw = self.session.connection().connection
+        try:
+            found = self._values(t.CaseRow, mrn, "mrn")
+            if not found:
+                raise NotFound(mrn)
+            row = found[0]
+            stamp = CaseStamp(row["id"], row["created_at"], int(row["version"]), row["updated_at"])
+            return self._case(row), stamp
+        finally:
+            self._raw = None
 
     def _children(self, model: type[Any], case_id: int) -> Sequence[Any]:
         query = sa.select(model).where(model.case_id == case_id)
@@ -389,17 +496,48 @@ class CaseRepository:
             query = query.order_by(model.position)
         return self.session.execute(query).scalars().all()
 
-    def _values(self, model: type[BaseModel], case_id: int) -> list[dict[str, Any]]:
-        """A table's rows of a case as plain values by attribute name, in order (read with
-        Core: no ORM objects for what is only turned into domain records)."""
-        found = self.session.connection().execute(_rows_of_case(model), {"case_id": case_id})
-        names = _attribute_names(model)
-        keys = [names[k] for k in found.keys()]  # noqa: SIM118 (a result, not a dict)
-        return [dict(zip(keys, row, strict=True)) for row in found.all()]
+    def _values(
+        self, model: type[BaseModel], key: Any, by: str = "case_id"
+    ) -> list[dict[str, Any]]:
+        """A table's rows of a case as plain values by attribute name, in order (no ORM
+        objects, no SQLAlchemy statement work for what is only turned into domain
+        records)."""
+        reading = _reading(model, self.session.get_bind().dialect, by)
+        return reading.rows(self.session, self._dbapi(reading), key)
+
+    def _records(
+        self,
+        row_model: type[BaseModel],
+        model: type[BaseModel],
+        key: Any,
+        by: str = "case_id",
+        *,
+        keep: str | None = None,
+    ) -> list[Any]:
+        """A case's records of one table, in order, as domain records; with `keep`, each
+        paired with that column's value (`(value, record)`)."""
+        fields = _field_names(model)
+        if keep is None:
+            reading = _reading(row_model, self.session.get_bind().dialect, by, fields)
+            return [
+                self._record(model, x, owned=True)
+                for x in reading.rows(self.session, self._dbapi(reading), key)
+            ]
+        reading = _reading(row_model, self.session.get_bind().dialect, by, (*fields, keep))
+        return [
+            (x.pop(keep), self._record(model, x, owned=True))
+            for x in reading.rows(self.session, self._dbapi(reading), key)
+        ]
+
+    def _dbapi(self, reading: _Reading) -> Any:
+        """The session's DBAPI connection for a reading run on it (None otherwise)."""
+        if not reading.direct:
+            return None
+        return self._raw or self.session.connection().connection
 
     def _one(self, row_model: type[Any], model: type[BaseModel], case_id: int) -> Any:
-        rows = self._values(row_model, case_id)
-        return self._record(model, _pick(rows[0], model)) if rows else None
+        records = self._records(row_model, model, case_id)
+        return records[0] if records else None
 
     def _case(self, row: dict[str, Any]) -> Case:
         """The case of a patient row (its values by attribute name)."""
@@ -408,8 +546,7 @@ class CaseRepository:
         patient = self._record(m.Patient, _pick(row, m.Patient))
         treatments: list[tuple[int, Treatment]] = []
         for model, row_model in _TREATMENT_ROWS.items():
-            for child in self._values(row_model, case_id):
-                treatments.append((child["position"], self._record(model, _pick(child, model))))
+            treatments += self._records(row_model, model, case_id, keep="position")
         treatments.sort(key=lambda pair: pair[0])
 
         imaging: list[ImagingTimepoint] = []
@@ -417,27 +554,21 @@ class CaseRepository:
         # the lesions of every timepoint in one query (not one per timepoint)
         lesions: dict[Any, list[Any]] = {tp["id"]: [] for tp in timepoints}
         if lesions:
-            table = t.LesionMeasurementRow.__table__  # type: ignore[attr-defined]
-            names = _attribute_names(t.LesionMeasurementRow)
-            found = self.session.connection().execute(
-                sa.select(table)
-                .where(table.c.timepoint_id.in_(list(lesions)))
-                .order_by(table.c.timepoint_id, table.c.position)
-            )
-            keys = [names[k] for k in found.keys()]  # noqa: SIM118 (a result, not a dict)
-            for lesion in found.all():
-                x = dict(zip(keys, lesion, strict=True))
-                lesions[x["timepoint_id"]].append(x)
+            for timepoint_id, lesion in self._records(
+                t.LesionMeasurementRow,
+                m.LesionMeasurement,
+                case_id,
+                "timepoint.case_id",
+                keep="timepoint_id",
+            ):
+                lesions[timepoint_id].append(lesion)
         for tp in timepoints:
             imaging.append(
                 self._record(
                     ImagingTimepoint,
                     {
                         **_pick(tp, m.ImagingTimepointFields),
-                        "lesions": [
-                            self._record(m.LesionMeasurement, _pick(x, m.LesionMeasurement))
-                            for x in lesions[tp["id"]]
-                        ],
+                        "lesions": lesions[tp["id"]],
                     },
                 )
             )
@@ -462,7 +593,7 @@ class CaseRepository:
             )
 
         def many(row_model: type[Any], model: type[BaseModel]) -> list[Any]:
-            return [self._record(model, _pick(x, model)) for x in self._values(row_model, case_id)]
+            return self._records(row_model, model, case_id)
 
         values: dict[str, Any] = dict(
             patient=patient,

@@ -836,12 +836,17 @@ class Door(QObject):
     def open_case(self, mrn: str, done: Done, failed: Failed | None = None) -> None:
         """The case, its version, its evaluation (parsed once into its read model; None
         when the engine failed: that never keeps a case from opening) and the notes on
-        reviews signed with another engine that today's engine reads differently."""
+        reviews signed with another engine that today's engine reads differently.  The
+        evaluation and the notes are made once per stored case and save, date and profile
+        (`EvaluationService.remembered`)."""
         board = self.board
 
         def work() -> Any:
-            case, version = board.cases.get_with_version(mrn)
-            return case, version, _evaluated(board, case), _engine_notes(board, case)
+            case, stamp = board.cases.get_stamped(mrn)
+            evaluation, notes = board.evaluation.remembered(
+                stamp, lambda: (_evaluated(board, case), _engine_notes(board, case))
+            )
+            return case, stamp.version, evaluation, notes
 
         self._submit(work, done, failed, title="Open case")
 

@@ -100,6 +100,10 @@ class CaseWorkspace(QTabWidget):
         self.case: Case | None = None
         self.version = 0
         self.evaluation: EvaluationView | None = None
+        self._engine_notes: list[str] = []
+        self._keep = False  # the tabs filled from now keep what was typed (the same case)
+        self._stale: set[QWidget] = set()  # tabs not showing the open case yet
+        self.fills = 0  # tabs filled so far (each fill draws one tab)
         self.saving = False  # an edit on its way to the database
         self.banner = PatientBanner()  # above the tabs (the main window places it)
 
@@ -290,6 +294,7 @@ class CaseWorkspace(QTabWidget):
         self.outcomes.edit_requested.connect(self.edit_outcome)
         self.outcomes.remove_requested.connect(self.remove_outcome)
         guard(door, *self._edit_controls())  # disabled while the database is read-only
+        self.currentChanged.connect(self._tab_shown)
         self.setEnabled(False)
 
     def _edit_controls(self) -> list[QWidget]:
@@ -453,18 +458,80 @@ class CaseWorkspace(QTabWidget):
         """Show a case with its evaluation and the notes on reviews signed with another
         engine (all read on the door's worker).  Fields typed and not saved stay when the
         same case is read again (`keep_edits`; by default only then): never carried to
-        another patient."""
+        another patient.
+
+        Only the tab in view is filled now; each other tab is filled when it is next shown
+        (`currentChanged`), so a tab never shows a case other than the open one.  A form
+        tab holding typed changes is filled at once (its changes are checked against the
+        case as stored now)."""
         switched = self.case is None or self.case.mrn != case.mrn
         keep = not switched if keep_edits is None else keep_edits
         self.case, self.version = case, version
-        self.setEnabled(True)
-        today = self.door.today()
         self.evaluation = evaluation
-        self.overview.show_case(case, self.evaluation, _age(case.patient.birth_date, today))
-        self.overview.show_engine_changes(list(engine_notes))
+        self._engine_notes = list(engine_notes)
+        self._keep = keep
+        self.setEnabled(True)
+        self._stale = set(self._pages())
         for tab in (self.staging, self.plan):
-            tab.set_today(today)
-            tab.show_case(case, keep_edits=keep)
+            if tab.modified():
+                self._fill(tab)
+            elif switched:
+                # nothing of the case before can be saved from it; with nothing typed, each
+                # field takes the next case's value when the tab is filled
+                tab.case = None
+        self.ensure_filled(self.currentWidget())
+        self.banner.show_patient(case.patient, self.door.today())
+        self.case_shown.emit(case.mrn)
+
+    def _pages(self) -> list[QWidget]:
+        """The workspace's tabs (each filled as a whole)."""
+        return [page for i in range(self.count()) if (page := self.widget(i)) is not None]
+
+    def ensure_filled(self, page: QWidget | None = None) -> None:
+        """Fill `page` (every tab when None) with the open case if it does not show it yet;
+        the tab in view is always filled, others when they are shown."""
+        for tab in self._pages() if page is None else [page]:
+            if tab in self._stale:
+                self._fill(tab)
+
+    def _tab_shown(self, _index: int) -> None:
+        self.ensure_filled(self.currentWidget())
+
+    def _fill(self, page: QWidget) -> None:
+        """Show the open case on one tab."""
+        self._stale.discard(page)
+        self.fills += 1
+        case, evaluation = self.case, self.evaluation
+        if case is None:
+            return
+        today = self.door.today()
+        if page is self.overview:
+            age = _age(case.patient.birth_date, today)
+            self.overview.show_case(case, evaluation, age, self._engine_notes)
+        elif page is self.staging or page is self.plan:
+            assert isinstance(page, FormsTab)
+            page.set_today(today)
+            page.show_case(case, keep_edits=self._keep)
+        elif page is self.chemotherapy:
+            self._fill_chemotherapy(case, evaluation)
+        elif page is self.imaging:
+            self.imaging.show_case(case, evaluation)
+        elif page is self.procedures:
+            others = sorted(
+                [t for t in case.treatments if not isinstance(t, m.ChemotherapyCycle)],
+                key=lambda t: t.date,
+            )
+            self.procedures.model.set_records(others)
+            self.outcomes.model.set_records(sorted(case.surgery_outcomes, key=lambda o: o.date))
+        elif page is self.labs:
+            self.labs.model.set_records(sorted(case.labs, key=lambda x: x.date))
+            self.extrahepatic.model.set_records(case.extrahepatic_disease)
+        elif page is self.reviews:
+            self.reviews.model.set_records(case.reviews)
+        elif page is self.timeline and hasattr(page, "show_case"):
+            page.show_case(case, evaluation)
+
+    def _fill_chemotherapy(self, case: Case, evaluation: EvaluationView | None) -> None:
         cycles = sorted(case.chemotherapy, key=lambda c: c.date)
         lines = chemotherapy_lines(cycles)
         line_of = {id(c): line for c, line in zip(cycles, lines, strict=True)}
@@ -480,20 +547,6 @@ class CaseWorkspace(QTabWidget):
         if chemo is not None and chemo.last_bevacizumab_date:
             summary += f"; last bevacizumab {chemo.last_bevacizumab_date.isoformat()}"
         self.chemotherapy.heading.setText(summary)
-        self.imaging.show_case(case, evaluation)
-        others = sorted(
-            [t for t in case.treatments if not isinstance(t, m.ChemotherapyCycle)],
-            key=lambda t: t.date,
-        )
-        self.procedures.model.set_records(others)
-        self.outcomes.model.set_records(sorted(case.surgery_outcomes, key=lambda o: o.date))
-        self.reviews.model.set_records(case.reviews)
-        self.labs.model.set_records(sorted(case.labs, key=lambda x: x.date))
-        self.extrahepatic.model.set_records(case.extrahepatic_disease)
-        if self.timeline is not None and hasattr(self.timeline, "show_case"):
-            self.timeline.show_case(case, self.evaluation)
-        self.banner.show_patient(case.patient, today)
-        self.case_shown.emit(case.mrn)
 
     # -- saving -----------------------------------------------------------------------
 

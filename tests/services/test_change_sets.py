@@ -221,7 +221,7 @@ WRITES: dict[tuple[str, str], tuple[Callable[[Scene], Any], Callable[[Scene], Ch
 READS: dict[str, set[str]] = {
     "cases": {
         "count", "list_count", "count_until", "page", "position", "get", "get_with_version",
-        "validate", "export_text", "export",
+        "get_stamped", "validate", "export_text", "export",
     },
     "meetings": {
         "get", "list", "listing", "on_date", "quorum", "prepare", "figures",
@@ -241,7 +241,11 @@ READS: dict[str, set[str]] = {
         "export_fhir", "fhir_text", "write_fhir", "bundle_case", "preview_referrals",
         "mrn_system", "preview_bundle",
     },
-    "evaluation": {"evaluate", "document", "catalogue", "summary", "engine_changes"},
+    # `remembered` / `forget`: the evaluations of opened cases kept in memory
+    "evaluation": {
+        "evaluate", "document", "catalogue", "summary", "engine_changes", "remembered",
+        "forget",
+    },
 }  # fmt: skip
 PARTS = tuple(READS)
 # The Board's own methods: assembling and running the parts, not use cases (a read-only

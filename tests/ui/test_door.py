@@ -80,6 +80,7 @@ class WriterLock:
 
 def edit_given_name(window: MainWindow, name: str) -> None:
     staging = window.workspace.staging
+    window.workspace.setCurrentWidget(staging)  # a tab is filled when shown
     staging.forms["patient"].editors["given_name"].line.setText(name)  # type: ignore[union-attr]
     staging.save()
 
@@ -340,7 +341,7 @@ def test_no_service_call_runs_on_the_gui_thread(
     for expected in (
         "cases.list_count",  # the list's count, capped for a broad filter (issue 21, B2)
         "cases.page",
-        "cases.get_with_version",
+        "cases.get_stamped",  # opening a case
         "cases.save",
         "evaluation.document",
         "meetings.listing",

@@ -130,6 +130,7 @@ def test_one_date_format_on_the_case_screen(
     """Never "6/22/26" next to "2026-06-22": the case list, the tabs, the forms."""
     window.select_case("EX-0003")
     workspace = window.workspace
+    workspace.ensure_filled()  # every tab at once (a tab is otherwise filled when shown)
     texts = cell_texts(workspace.chemotherapy.view) + cell_texts(workspace.labs.view)
     texts += cell_texts(workspace.imaging.timepoints.view)
     texts += cell_texts(window.table)
@@ -244,7 +245,9 @@ def test_codes_read_as_the_clinic_writes_them(window: MainWindow, qtbot: QtBot) 
     assert {"CT", "MRI", "PET-CT"} <= set(items(m.ImagingTimepointFields, "modality"))
     window.select_case("EX-0003")
     workspace = window.workspace
+    workspace.setCurrentWidget(workspace.chemotherapy)  # a tab is filled when shown
     assert "FOLFOX" in cell_texts(workspace.chemotherapy.view)
+    workspace.setCurrentWidget(workspace.imaging)
     assert not any(
         t in ("folfox", "ct", "mri") for t in cell_texts(workspace.imaging.timepoints.view)
     )
@@ -355,6 +358,7 @@ def test_removing_a_cycle_asks_first(window: MainWindow, qtbot: QtBot) -> None:
     window.select_case("EX-0003")
     before = len(window.door.board.cases.get("EX-0003").chemotherapy)
     tab = window.workspace.chemotherapy
+    window.workspace.setCurrentWidget(tab)
     tab.select_row(0)
     answer_remove("Keep")
     qtbot.mouseClick(tab.remove_button, Qt.MouseButton.LeftButton)

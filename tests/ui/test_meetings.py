@@ -354,6 +354,7 @@ def test_review_dialog_signs_the_review(
     assert review.evaluation is not None and review.evaluation["as_of"] == "2026-12-01"
     assert agenda_column(window, 4)[0] == "discussed, signed"
     # the open case's Reviews tab shows it, signed and pending its follow-up
+    window.workspace.setCurrentWidget(window.workspace.reviews)
     tab = window.workspace.reviews.model
     assert tab.rowCount() == 1
     columns = {
@@ -440,6 +441,7 @@ def test_amend_from_the_reviews_tab(
     )
     answer_yes(monkeypatch)
     window.select_case("EX-0002")
+    window.workspace.setCurrentWidget(window.workspace.reviews)
     window.workspace.reviews.select_row(0)
 
     def amend(dialog: ReviewDialog) -> None:
@@ -467,6 +469,7 @@ def test_follow_up_records_not_done_with_a_reason(
         decision="Resect.",
     )
     window.select_case("EX-0001")
+    window.workspace.setCurrentWidget(window.workspace.reviews)
     window.workspace.reviews.select_row(0)
     shown: list[str] = []
 

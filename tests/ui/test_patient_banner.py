@@ -72,6 +72,7 @@ def test_each_record_dialog_names_the_patient(
 ) -> None:
     case = window.workspace.case
     assert case is not None and case.mrn == "EX-0003"
+    window.workspace.ensure_filled()  # each dialog opens from its tab, shown (so filled)
     seen = seen_dialog(lambda: open_it(window.workspace))
     assert seen["title"] == f"{title} — EXAMPLE, Clara"
     assert seen["banner"] == banner_text(case.patient, window.door.today())
@@ -101,6 +102,7 @@ def test_review_amend_and_follow_up_dialogs_name_the_patient(
         decision="Resect.",
     )
     window.show_case_page("EX-0003")
+    window.workspace.setCurrentWidget(window.workspace.reviews)
     window.workspace.reviews.select_row(0)
 
     seen = seen_dialog(window.workspace.reviews.edit_button.click)  # Amend…

@@ -236,6 +236,7 @@ def test_the_writers_commits_show_in_the_list_and_the_open_case(
         looks += 1
     assert shown(), f"not shown after {looks} polls"
     assert reader.workspace.case is not None and reader.workspace.case.mrn == "EX-0001"
+    reader.workspace.setCurrentWidget(reader.workspace.staging)  # filled when shown
     staging = reader.workspace.staging.forms["patient"].editors["family_name"]
     assert staging.line.text() == "Renamedbywriter"  # type: ignore[union-attr]
     assert reader.model.cached_row_of("RO-0042") is not None
@@ -258,6 +259,7 @@ def test_the_lock_is_taken_over_when_the_writer_exits_and_a_save_then_works(
     assert "you can edit here now" in reader.statusBar().currentMessage()
     assert all(a.isEnabled() for a in reader._edit_actions)
     staging = reader.workspace.staging
+    reader.workspace.setCurrentWidget(staging)  # filled when shown
     assert staging.save_button.isEnabled() and staging.save_button.toolTip() != reason_of(writer)
     assert reader.workspace.case is not None and reader.workspace.case.mrn == "EX-0001"
     name = staging.forms["patient"].editors["family_name"]

@@ -73,6 +73,7 @@ def test_create_a_case_through_the_ui_and_find_it(window: MainWindow, qtbot: QtB
 def test_invalid_value_shows_its_reason_and_is_not_saved(window: MainWindow, qtbot: QtBot) -> None:
     window.select_case("EX-0001")
     staging = window.workspace.staging
+    window.workspace.setCurrentWidget(staging)  # a tab is filled when shown
     ecog = staging.forms["patient"].editors["ecog"]
     ecog.combo or ecog.line.clear()  # type: ignore[union-attr]
     qtbot.keyClicks(ecog.line, "7")
@@ -146,6 +147,7 @@ def test_add_timepoint_copies_lesions_and_shows_the_matrix(window: MainWindow) -
             dialog.reject()
 
     when_dialog(accept)
+    window.workspace.setCurrentWidget(window.workspace.imaging)  # where Add timepoint is
     window.workspace.add_timepoint()
     case = window.door.board.cases.get("EX-0001")
     assert [lesion.longest_diameter_mm for lesion in case.imaging[-1].lesions] == [25]
@@ -166,6 +168,7 @@ def test_conflicting_save_is_refused_with_both_values(
     shown: list[str] = []
     monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: shown.append(text))
     staging = window.workspace.staging
+    window.workspace.setCurrentWidget(staging)  # a tab is filled when shown
     name = staging.forms["patient"].editors["given_name"]
     name.line.setText("Mine")  # type: ignore[union-attr]
     staging.save()
@@ -356,6 +359,7 @@ def test_history_check_backup_and_restore(
     window.backup_now()
     qtbot.waitUntil(lambda: len(window.door.board.maintenance.list_backups()) > 0, timeout=30000)
     staging = window.workspace.staging
+    window.workspace.setCurrentWidget(staging)  # a tab is filled when shown
     staging.forms["patient"].editors["given_name"].line.setText("After backup")  # type: ignore[union-attr]
     staging.save()
     assert window.door.board.cases.get("EX-0001").patient.given_name == "After backup"
@@ -392,6 +396,7 @@ def test_the_lesion_matrix_shows_the_engines_reading_of_each_lesion(window: Main
         }
     )
     window.workspace.apply(case.model_copy(update={"imaging": [first, later]}), "Add imaging")
+    window.workspace.setCurrentWidget(window.workspace.imaging)  # filled when shown
     matrix = window.workspace.imaging.matrix
     evaluation = window.workspace.evaluation
     assert evaluation is not None
@@ -415,6 +420,7 @@ def test_signed_review_engine_version_and_todays_reading_on_the_case(
     assert note.isVisibleTo(window)
     assert "Review 1 (meeting 2025-03-04) was signed with guideline engine 1.0.0" in note.text()
     assert "RESPONSE.PROGRESSION_ON_CHEMOTHERAPY" in note.text()
+    window.workspace.setCurrentWidget(window.workspace.reviews)  # filled when shown
     model = window.workspace.reviews.model
     headers = [
         model.headerData(c, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole)
@@ -423,6 +429,7 @@ def test_signed_review_engine_version_and_todays_reading_on_the_case(
     column = headers.index("Engine")
     assert model.data(model.index(0, column)) == "1.0.0"
     # a case without such a review shows no note
+    window.workspace.setCurrentWidget(window.workspace.overview)
     window.select_case("EX-0001")
     assert not note.isVisibleTo(window)
 
@@ -433,6 +440,7 @@ def test_nn_is_shown_in_the_lesion_matrix_and_overview(window: MainWindow) -> No
     demo = next(p for p in demo_case_files() if p.name.startswith("DEMO-0022"))
     window.door.board.cases.import_path(demo)
     window.select_case("DEMO-0022")
+    window.workspace.setCurrentWidget(window.workspace.imaging)  # filled when shown
     matrix = window.workspace.imaging.matrix
     row = matrix.rowCount() - 1
     last = matrix.columnCount() - 1

@@ -132,14 +132,22 @@ class OverviewView(QWidget):
         box_layout.addWidget(self.findings)
         layout.addWidget(findings_box, 1)
 
-    def show_case(self, case: Case, evaluation: EvaluationView | None, age: int | None) -> None:
+    def show_case(
+        self,
+        case: Case,
+        evaluation: EvaluationView | None,
+        age: int | None,
+        engine_notes: list[str] | None = None,
+    ) -> None:
+        """Show a case with its evaluation and the notes on reviews signed with another
+        engine (none when not given)."""
         p = case.patient
         name = case.display_name()
         born = f"born {locale_date(p.birth_date)}" if p.birth_date else "birth date unknown"
         age_text = f", {age} years" if age is not None else ""
         # the name is isolated so a right-to-left name does not reorder the whole line
         self.identity.setText(f"\u2068{name}\u2069   ·   MRN {p.mrn}   ·   {born}{age_text}")
-        self.show_engine_changes([])
+        self.show_engine_changes(engine_notes or [])
         facts = evaluation.facts if evaluation is not None else FactsView()
         m = case.molecular
         molecular = "not tested"
@@ -208,7 +216,8 @@ class OverviewView(QWidget):
         """Say where a review signed with an earlier engine reads differently today (the
         signed review itself is never changed)."""
         self.engine_changes.setText("\n".join(notes))
-        self.engine_changes.setVisible(bool(notes))
+        if self.engine_changes.isHidden() == bool(notes):  # shown or hidden only on a change
+            self.engine_changes.setVisible(bool(notes))  # (each lays the whole tab out again)
 
     def _icon(self, pixmap: QStyle.StandardPixmap) -> QIcon:
         icon = self._icons.get(pixmap)
