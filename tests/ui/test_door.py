@@ -452,7 +452,7 @@ def test_a_step_under_way_gives_way_to_a_persons_call_after_one_case(
     day[0] = TODAY + timedelta(days=1)
     order: list[str] = []
     asked = threading.Event()
-    summary, get = board.evaluation.summary, board.cases.get_with_version
+    summary, get = board.evaluation.summary, board.cases.get_stamped
 
     summarised: set[str] = set()
 
@@ -468,7 +468,7 @@ def test_a_step_under_way_gives_way_to_a_persons_call_after_one_case(
         return get(mrn)
 
     monkeypatch.setattr(board.evaluation, "summary", slow_summary)
-    monkeypatch.setattr(board.cases, "get_with_version", opened)
+    monkeypatch.setattr(board.cases, "get_stamped", opened)
     window.door.recompute_summaries(lambda _changes: order.append("recomputed"))
     qtbot.waitUntil(lambda: "summary" in order, timeout=WAIT)
     window.door.open_case("DEMO-0007", lambda _found: None)
