@@ -61,17 +61,19 @@ def cohort_db(patients: int, seed: int, *, log: Any = print) -> tuple[Path, dict
     return folder / "board.sqlite3", record
 
 
-def audit_db(rows: int, seed: int, *, log: Any = print) -> tuple[Path, Path, dict[str, Any]]:
+def audit_db(
+    rows: int, seed: int, *, patients: int = 1_000, log: Any = print
+) -> tuple[Path, Path, dict[str, Any]]:
     """The database of `rows` audit rows (T45; `python -m bench.audit_rows`, built once from
-    the 1,000-patient cohort); returns its path, the home its processes run in (the audit
+    the cohort of `patients`); returns its path, the home its processes run in (the audit
     key is kept there) and the build record."""
     from bench import audit_rows
 
-    folder = CACHE / f"audit-g{audit_rows.GENERATOR_VERSION}-s{seed}-n{rows}"
+    folder = CACHE / f"audit-g{audit_rows.GENERATOR_VERSION}-s{seed}-p{patients}-n{rows}"
     meta = folder / "audit.json"
     if meta.is_file():
         return folder / "board.sqlite3", folder, json.loads(meta.read_text("utf-8"))
-    source, _ = cohort_db(1_000, seed, log=log)
+    source, _ = cohort_db(patients, seed, log=log)
     partial = folder.with_name(folder.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)

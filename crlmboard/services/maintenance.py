@@ -229,38 +229,41 @@ class MaintenanceService:
     ) -> BackupInfo:
         """A backup now: into the backups folder (counted by retention) or to a file."""
         path = self._need_file("Backup")
-        with self.database.holding_lock():
-            try:
-                info = backup.create_backup(
-                    path,
-                    reason="on request",
-                    now=self.database.now(),
-                    app_version=__version__,
-                    destination=None if destination is None else Path(destination),
-                    progress=progress,
-                    sign=signing.backup_signer(path),
+        # the writer lock only while the snapshot is taken (`create_backup`): other
+        # processes' saves go on while the pages are copied (T24)
+        try:
+            info = backup.create_backup(
+                path,
+                reason="on request",
+                now=self.database.now(),
+                app_version=__version__,
+                destination=None if destination is None else Path(destination),
+                progress=progress,
+                sign=signing.backup_signer(path),
+                hold=self.database.holding_lock,
+            )
+        except BackupFailed as error:
+            if destination is not None:
+                raise OutputUnwritable(f"{destination}: {error}") from None
+            raise BoardError(str(error)) from None
+        except OSError as error:
+            if destination is None:  # the backups folder beside the database
+                folder = backup.backup_dir(path)
+                why = (
+                    "the folder is read-only"
+                    if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM)
+                    else error.strerror
                 )
-            except BackupFailed as error:
-                if destination is not None:
-                    raise OutputUnwritable(f"{destination}: {error}") from None
-                raise BoardError(str(error)) from None
-            except OSError as error:
-                if destination is None:  # the backups folder beside the database
-                    folder = backup.backup_dir(path)
-                    why = (
-                        "the folder is read-only"
-                        if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM)
-                        else error.strerror
-                    )
-                    raise BoardError(
-                        f"No backup was made: it cannot be written into {folder} ({why}). "
-                        "Make one to a writable place with Backup to a file (crlmboard "
-                        "backup -o FILE)."
-                    ) from None
-                raise OutputUnwritable(
-                    f"{destination}: the backup cannot be written there ({error.strerror})."
+                raise BoardError(
+                    f"No backup was made: it cannot be written into {folder} ({why}). "
+                    "Make one to a writable place with Backup to a file (crlmboard "
+                    "backup -o FILE)."
                 ) from None
-            if destination is None and info.verified:
+            raise OutputUnwritable(
+                f"{destination}: the backup cannot be written there ({error.strerror})."
+            ) from None
+        if destination is None and info.verified:
+            with self.database.holding_lock():
                 backup.prune(path, self.database.now())
         log.info("backup made (%s)", "to a chosen file" if destination else "backups folder")
         return info
