@@ -231,7 +231,7 @@ class Database:
                         "nothing was created. Set it up with `crlmboard init --db URL`."
                     )
                 try:
-                    migrate.upgrade_server(engine, actor, describe_url(url))
+                    migrate.upgrade_server(engine, actor, describe_url(url), progress)
                 except BaseException:
                     engine.dispose()
                     raise

@@ -299,12 +299,14 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def upgrade_server(engine: Engine, actor: audit.Actor | None, where: str) -> None:
+def upgrade_server(
+    engine: Engine, actor: audit.Actor | None, where: str, progress: Progress | None = None
+) -> None:
     """`upgrade` for a server database opened by someone who may not own its schema."""
     from crlmboard.store.database import SchemaNotOwned, is_permission_error
 
     try:
-        upgrade(engine, actor)
+        upgrade(engine, actor, progress=progress)
     except sa.exc.ProgrammingError as error:
         if is_permission_error(error):
             raise SchemaNotOwned(
