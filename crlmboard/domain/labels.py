@@ -122,6 +122,42 @@ RESPONSE_LABELS: dict[str, str] = {
 }
 
 
+SCORE_CRITERIA: dict[str, str] = {
+    "node_positive": "node-positive primary",
+    "disease_free_interval_under_12_months": "disease-free interval < 12 months",
+    "more_than_one_lesion": "more than one lesion",
+    "largest_over_50_mm": "largest > 50 mm",
+    "cea_over_200": "CEA > 200 ng/mL",
+    "kras_mutant": "KRAS mutant",
+    "cea_20_or_more": "CEA ≥ 20 ng/mL",
+    "tumor_burden_score": "tumour burden score",
+    "extrahepatic_disease": "extrahepatic disease",
+    "ras_mutant": "RAS mutant",
+}
+
+SCORE_INPUTS: dict[str, str] = {
+    "node_positive": "nodal status of the primary",
+    "disease_free_interval_months": "disease-free interval (date of the primary's resection)",
+    "lesion_count": "number of liver lesions",
+    "largest_diameter_mm": "largest lesion's diameter",
+    "cea_latest": "latest CEA",
+    "kras": "KRAS status",
+    "ras_status": "RAS status",
+    "tumor_burden_score": "tumour burden score (lesion count and largest diameter)",
+    "extrahepatic_disease": "extrahepatic disease",
+}
+
+
+def score_criterion_text(name: str) -> str:
+    """A risk score's criterion in the clinic's words (`largest_over_50_mm`: largest > 50 mm)."""
+    return SCORE_CRITERIA.get(name, name.replace("_", " "))
+
+
+def score_input_text(name: str) -> str:
+    """An input a risk score lacks, in the clinic's words (`cea_latest`: latest CEA)."""
+    return SCORE_INPUTS.get(name, name.replace("_", " "))
+
+
 def response_text(code: str | None, empty: str = "—") -> str:
     """A RECIST category with its meaning, e.g. `NN (non-CR/non-PD (non-target disease only))`
     reads `NN — non-CR/non-PD (non-target disease only)`."""

@@ -31,7 +31,12 @@ from crlmboard.domain.engine.readmodel import (
     FindingView,
     FutureLiverRemnantView,
 )
-from crlmboard.domain.labels import RESPONSE_LABELS, value_label
+from crlmboard.domain.labels import (
+    RESPONSE_LABELS,
+    score_criterion_text,
+    score_input_text,
+    value_label,
+)
 from crlmboard.domain.meeting import Review
 from crlmboard.domain.models import (
     IRINOTECAN_REGIMENS,
@@ -98,19 +103,6 @@ SECTIONS = (
 
 MIN_DATE_COLUMN = 47.0
 """Narrowest column of a date (`2026-11-24` at 7.5 pt plus padding)."""
-
-SCORE_CRITERIA = {
-    "node_positive": "node-positive primary",
-    "disease_free_interval_under_12_months": "disease-free interval < 12 months",
-    "more_than_one_lesion": "more than one lesion",
-    "largest_over_50_mm": "largest > 50 mm",
-    "cea_over_200": "CEA > 200 ng/mL",
-    "kras_mutant": "KRAS mutant",
-    "cea_20_or_more": "CEA ≥ 20 ng/mL",
-    "tumor_burden_score": "tumour burden score",
-    "extrahepatic_disease": "extrahepatic disease",
-    "ras_mutant": "RAS mutant",
-}
 
 
 def case_summary_pdf(
@@ -1118,14 +1110,13 @@ class _Summary:
                 rows.append([f"<b>{name}</b>", DASH, "", "", self._cite_fact(key)])
                 continue
             criteria = "<br/>".join(
-                f"{markup(SCORE_CRITERIA.get(k, k.replace('_', ' ')))}: <b>{num(v)}</b>"
-                for k, v in score.points
+                f"{markup(score_criterion_text(k))}: <b>{num(v)}</b>" for k, v in score.points
             )
             missing = score.missing
             if missing:
                 criteria += (
                     "<br/><font color='#b3261e'>missing: "
-                    + markup(", ".join(SCORE_CRITERIA.get(m, m.replace("_", " ")) for m in missing))
+                    + markup(", ".join(score_input_text(m) for m in missing))
                     + "</font>"
                 )
             value = "incomplete"

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import errno
+import glob
 import os
 import tempfile
 from pathlib import Path
+
+from crlmboard.store.lock import pid_alive
+
+PART = ".crlmboard-part"
 
 
 def write_file_atomically(target: Path, data: bytes) -> Path:
@@ -16,7 +21,10 @@ def write_file_atomically(target: Path, data: bytes) -> Path:
         if target.is_dir():
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(target))
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        _remove_leftovers(target)
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{target.name}.{os.getpid()}.", suffix=PART, dir=target.parent
+        )
     except OSError as error:  # named as the file asked for, not a temporary one
         raise OSError(error.errno, _reason(error, target), str(target)) from None
     try:
@@ -32,6 +40,15 @@ def write_file_atomically(target: Path, data: bytes) -> Path:
         Path(temporary).unlink(missing_ok=True)
         raise
     return target
+
+
+def _remove_leftovers(target: Path) -> None:
+    """Remove the temporary files of writes of `target` by processes that no longer run (a
+    killed export): they hold a half-written copy of what was being written."""
+    for leftover in target.parent.glob(f".{glob.escape(target.name)}.*{PART}"):
+        pid = leftover.name[len(target.name) + 2 :].split(".", 1)[0]
+        if pid.isdigit() and not pid_alive(int(pid)):
+            leftover.unlink(missing_ok=True)
 
 
 def _reason(error: OSError, target: Path) -> str:

@@ -328,6 +328,13 @@ class MaintenanceService:
                 work()
             except Exception as error:  # a damaged database may fail in ways not foreseen
                 log.error("check step %s failed: %s", name, type(error).__name__)
+                if _not_permitted(error):
+                    report.problems.append(
+                        f"the {name} check could not be completed: this login may not read "
+                        "every table it needs; run the check as the database owner or an "
+                        "administrator"
+                    )
+                    return
                 report.problems.append(
                     f"the {name} check could not be completed ({type(error).__name__}): "
                     "the database is damaged there"
@@ -830,3 +837,10 @@ def remember_passphrase(where: str | os.PathLike[str] | None, passphrase: str) -
         encryption.keyring_store(path, passphrase)
     except encryption.EncryptionError as error:
         raise BoardError(str(error)) from None
+
+
+def _not_permitted(error: BaseException) -> bool:
+    """Whether the server refused a read for want of a right (SQLSTATE 42501), which is not
+    damage."""
+    original = getattr(error, "orig", None)
+    return getattr(original, "sqlstate", None) == "42501"

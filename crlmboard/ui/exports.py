@@ -78,7 +78,6 @@ def show_written(parent: QWidget, title: str, text: str, path: Path) -> None:
 
 def _write(
     parent: QWidget,
-    door: Door,
     title: str,
     what: str,
     path: str,
@@ -105,7 +104,6 @@ def export_case_summary(parent: QWidget, door: Door, case: Case) -> None:
     mrn = case.mrn
     _write(
         parent,
-        door,
         "Export PDF summary",
         f"The case summary of {whose(case)}",
         path,
@@ -125,23 +123,35 @@ def _signed(parent: QWidget, case: Case, index: int, title: str) -> bool:
     return False
 
 
-def export_review_summary(parent: QWidget, door: Door, case: Case, index: int) -> None:
-    """The summary of signed review `index` (0-based), with the evaluation it was signed on."""
-    title = "Export review PDF"
+def _export_signed(
+    parent: QWidget, case: Case, index: int, title: str, kind: str, what: str, write: Any
+) -> None:
+    """A document of signed review `index` (0-based): `kind` goes into the file's name,
+    `what` ("The summary") into the messages; `write` writes it."""
     if not _signed(parent, case, index, title):
         return
-    review = case.reviews[index]
-    name = f"{_file_name(case.mrn)}-review-{index + 1}-{review.meeting_date.isoformat()}.pdf"
-    path = ask_target(parent, title, name)
-    if not path:
-        return
+    when = case.reviews[index].meeting_date.isoformat()
+    path = ask_target(parent, title, f"{_file_name(case.mrn)}-{kind}-{index + 1}-{when}.pdf")
+    if path:
+        _write(
+            parent,
+            title,
+            f"{what} of review {index + 1} ({when}) of {whose(case)}",
+            path,
+            write,
+        )
+
+
+def export_review_summary(parent: QWidget, door: Door, case: Case, index: int) -> None:
+    """The summary of signed review `index` (0-based), with the evaluation it was signed on."""
     mrn = case.mrn
-    _write(
+    _export_signed(
         parent,
-        door,
-        title,
-        f"The summary of review {index + 1} ({review.meeting_date.isoformat()}) of {whose(case)}",
-        path,
+        case,
+        index,
+        "Export review PDF",
+        "review",
+        "The summary",
         lambda target, done, failed: door.write_case_summary(
             mrn, target, done, failed, review_index=index
         ),
@@ -150,21 +160,13 @@ def export_review_summary(parent: QWidget, door: Door, case: Case, index: int) -
 
 def export_letter(parent: QWidget, door: Door, case: Case, index: int) -> None:
     """The outcome letter of signed review `index` (0-based)."""
-    title = "Export outcome letter"
-    if not _signed(parent, case, index, title):
-        return
-    review = case.reviews[index]
-    name = f"{_file_name(case.mrn)}-letter-{index + 1}-{review.meeting_date.isoformat()}.pdf"
-    path = ask_target(parent, title, name)
-    if not path:
-        return
     mrn = case.mrn
-    _write(
+    _export_signed(
         parent,
-        door,
-        title,
-        f"The outcome letter of review {index + 1} ({review.meeting_date.isoformat()}) of "
-        f"{whose(case)}",
-        path,
+        case,
+        index,
+        "Export outcome letter",
+        "letter",
+        "The outcome letter",
         lambda target, done, failed: door.write_letter(mrn, index, target, done, failed),
     )

@@ -356,3 +356,7 @@ def test_sigkill_during_a_pdf_export(tmp_path: Path, where: str) -> None:
     assert f"page {pages} of {pages}" in text
     expected = "EX-0001" if where == "after-rename" else "EX-0002"
     assert expected in text and ({"EX-0001", "EX-0002"} - {expected}).pop() not in text
+    # the killed export's temporary file goes with the next export of that file
+    with Board.open(path, clock=lambda: TODAY) as board:
+        board.reports.write_case_summary("EX-0003", target)
+    assert sorted(p.name for p in target.parent.iterdir()) == ["summary.pdf"]

@@ -337,3 +337,28 @@ def test_the_users_command_keeps_passwords_out_of_argv_logs_settings_and_server_
     with Login(login, new_password, "Synthetic Nurse").open() as board:
         assert board.identity.name == "Synthetic Nurse"
         assert board.identity.roles == {"viewer", "coordinator"}
+
+
+@pytest.mark.parametrize("role", ["viewer", "coordinator", "clinician", "admin"])
+def test_every_role_can_check_the_database(department: Department, role: str) -> None:
+    with department.clinician.open() as clinician:
+        clinician.reviews.start(department.meeting, "EX-0003")  # a draft exists
+    with getattr(department, role).open() as board:
+        report = board.maintenance.check()
+    assert report.ok, report.problems
+
+
+def test_a_table_a_login_may_not_read_is_not_called_damage(department: Department) -> None:
+    owner = create_database_engine(postgres_url())
+    try:
+        with owner.begin() as connection:
+            connection.exec_driver_sql("REVOKE SELECT ON review_draft FROM crlmboard_viewer")
+        with department.viewer.open() as board:
+            report = board.maintenance.check()
+    finally:
+        with owner.begin() as connection:
+            connection.exec_driver_sql("GRANT SELECT ON review_draft TO crlmboard_viewer")
+        owner.dispose()
+    assert not report.ok
+    (problem,) = report.problems
+    assert "may not read" in problem and "damaged" not in problem

@@ -143,7 +143,7 @@ def test_drafts_are_in_backups(tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
-def test_on_postgresql_drafts_are_the_signers_and_hidden_from_viewers(
+def test_on_postgresql_drafts_are_written_by_signers_and_read_by_every_role(
     department: Department,  # noqa: F811
 ) -> None:
     with department.clinician.open() as board:
@@ -163,12 +163,20 @@ def test_on_postgresql_drafts_are_the_signers_and_hidden_from_viewers(
         )
         assert board.reviews.draft(department.meeting, "EX-0002") is None
     for login in (department.viewer, department.admin):
+        # the trail every role reads carries the drafts' text, so they may read the table
+        # (and `check` compares it with the trail), but never write it
         engine = login.engine()
         try:
-            text = _refused(engine, "SELECT decision FROM review_draft")
+            with engine.connect() as connection:
+                typed = connection.exec_driver_sql("SELECT decision FROM review_draft").scalars()
+                assert list(typed) == [TYPED["decision"]], login.name
+            text = _refused(engine, "UPDATE review_draft SET decision = 'Forged.'")
             assert "permission denied" in text, login.name
         finally:
             engine.dispose()
+        with login.open() as board:
+            report = board.maintenance.check()
+            assert report.ok, (login.name, report.problems)
     with department.coordinator.open() as board:  # an agenda item goes with its draft
         agenda = board.meetings.get(department.meeting).agenda
         (entry,) = [e for e in agenda if e.mrn == "EX-0001"]

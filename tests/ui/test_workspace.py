@@ -443,6 +443,24 @@ def test_nn_is_shown_in_the_lesion_matrix_and_overview(window: MainWindow) -> No
     assert response.startswith("NN — non-CR/non-PD")
 
 
+def test_the_overview_names_score_criteria_and_missing_inputs_in_words(
+    window: MainWindow,
+) -> None:
+    """Seen driving the app: "node positive 1, disease free interval under 12 months 1" and
+    "missing: kras, cea latest" were the engine's names for them."""
+    from crlmboard.services.demo import demo_case_files
+
+    for demo in demo_case_files():
+        if demo.name.startswith(("DEMO-0007", "DEMO-0014")):
+            window.door.board.cases.import_path(demo)
+    window.select_case("DEMO-0007")
+    fong = window.workspace.overview.values["fong"].text()
+    assert "node-positive primary: 1" in fong and "_" not in fong
+    window.select_case("DEMO-0014")
+    game = window.workspace.overview.values["game"].text()
+    assert "missing: " in game and "latest CEA" in game and "cea latest" not in game
+
+
 def test_the_overview_never_cuts_its_lines_on_a_short_window(
     window: MainWindow, qtbot: QtBot
 ) -> None:

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from crlmboard.domain.case import Case
 from crlmboard.domain.engine.readmodel import EvaluationView, FactsView, ScoreView
-from crlmboard.domain.labels import response_text
+from crlmboard.domain.labels import response_text, score_criterion_text, score_input_text
 from crlmboard.ui.forms import code_text, locale_date
 
 SEVERITIES = [
@@ -49,14 +49,14 @@ def _score(score: ScoreView | None) -> str:
     if score is None:
         return "—"
     total = "incomplete" if score.score is None else str(score.score)
-    parts = [f"{k.replace('_', ' ')} {v}" for k, v in score.points if v]
+    parts = [f"{score_criterion_text(k)}: {v}" for k, v in score.points if v]
     text = total
     if score.risk:
         text += f" ({score.risk} risk)"
     if parts:
         text += " — " + ", ".join(parts)
     if score.missing:
-        text += " — missing: " + ", ".join(m.replace("_", " ") for m in score.missing)
+        text += " — missing: " + ", ".join(score_input_text(m) for m in score.missing)
     return text
 
 

@@ -101,7 +101,7 @@ def test_score_incomplete(cb: Any) -> None:
     finding = cb.finding(case, "DATA.SCORE_INCOMPLETE")
     assert finding.severity == Severity.INFO
     assert finding.values == {"fong_crs": ["cea_latest"], "game_score": ["cea_latest"]}
-    assert "cea latest" in finding.message
+    assert "lacks latest CEA" in finding.message
     assert fires(cb, "DATA.SCORE_INCOMPLETE", primary={"n": "nx"})
     assert not fires(cb, "DATA.SCORE_INCOMPLETE")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from crlmboard.domain.engine.recist import MAX_TARGETS_PER_ORGAN, MEASURABLE_MIN_MM
 from crlmboard.domain.engine.rules import Context, Hit, Rule, Severity, day, num, rule, words
+from crlmboard.domain.labels import score_input_text
 
 DEMOTION_TEXT = {
     "below_10_mm": "below the 10 mm a measurable lesion needs",
@@ -201,7 +202,7 @@ def score_incomplete(ctx: Context) -> Hit | None:
         "modified_clinical_score": ("modified clinical score", f.modified_clinical_score.missing),
     }
     parts = [
-        f"{label} lacks {words([m.replace('_', ' ') for m in missing])}"
+        f"{label} lacks {words([score_input_text(m) for m in missing])}"
         for label, missing in scores.values()
         if missing
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crlmboard.domain.engine.rules import Context, Hit, Rule, Severity, rule, words
+from crlmboard.domain.labels import score_criterion_text
 
 
 @rule(
@@ -18,7 +19,7 @@ def fong_high_risk(ctx: Context) -> Hit | None:
     high = ctx.profile.fong_high_risk
     if fong.score is None or fong.score < high:
         return None
-    met = [name.replace("_", " ") for name, points in fong.points.items() if points]
+    met = [score_criterion_text(name) for name, points in fong.points.items() if points]
     return Hit(
         f"Fong clinical risk score {fong.score} (≥ {high}: {words(met)}): high recurrence "
         "risk; in high-risk patients preoperative chemotherapy was associated with better "
