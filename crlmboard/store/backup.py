@@ -658,17 +658,19 @@ def cleanup_unfinished(database: Path) -> list[Path]:
     removed: list[Path] = []
     if not folder.is_dir():
         return removed
-    for path in folder.glob(f".{backup_stem(database)}*.tmp-*"):
+    candidates = list(folder.glob(f".{backup_stem(database)}*.tmp-*")) + [
+        path
+        for path in _backups_of(database, read_id=False)
+        if not manifest_path(path).exists() and path.name.startswith(backup_stem(database))
+    ]
+    for path in candidates:
         if _in_progress(path):
             continue
-        path.unlink(missing_ok=True)
-        removed.append(path)
-    for path in _backups_of(database, read_id=False):
-        if not manifest_path(path).exists() and path.name.startswith(backup_stem(database)):
-            if _in_progress(path):
-                continue
+        try:
             path.unlink(missing_ok=True)
-            removed.append(path)
+        except OSError:  # open elsewhere (Windows), or a folder that cannot be written
+            continue
+        removed.append(path)
     return removed
 
 
