@@ -8,8 +8,6 @@ import os
 import tempfile
 from pathlib import Path
 
-from crlmboard.store.lock import pid_alive
-
 PART = ".crlmboard-part"
 
 
@@ -45,6 +43,8 @@ def write_file_atomically(target: Path, data: bytes) -> Path:
 def _remove_leftovers(target: Path) -> None:
     """Remove the temporary files of writes of `target` by processes that no longer run (a
     killed export): they hold a half-written copy of what was being written."""
+    from crlmboard.store.lock import pid_alive  # not at import: the first paint loads this
+
     for leftover in target.parent.glob(f".{glob.escape(target.name)}.*{PART}"):
         pid = leftover.name[len(target.name) + 2 :].split(".", 1)[0]
         if pid.isdigit() and not pid_alive(int(pid)):

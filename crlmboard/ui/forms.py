@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from PySide6.QtCore import QDate, QEvent, QLocale, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QPainter, QPalette
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCalendarWidget,
@@ -34,6 +34,7 @@ from crlmboard.domain.validation import Problem, problems_from_error
 from crlmboard.ui.colours import problem_style
 from crlmboard.ui.dates import date_format as date_format
 from crlmboard.ui.dates import locale_date as locale_date
+from crlmboard.ui.empty import paint_empty_text
 
 UNKNOWN = "—"
 PLACEHOLDERS = {"cycle_length_days": "14, 21 or 28 (empty: the regimen's usual length)"}
@@ -563,14 +564,7 @@ class ListView(QTableView):
         model = self.model()
         if model is None or model.rowCount() > 0 or not self.placeholder:
             return
-        painter = QPainter(self.viewport())
-        painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
-        painter.drawText(
-            self.viewport().rect().adjusted(8, 8, -8, -8),
-            int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop),
-            self.placeholder,
-        )
-        painter.end()
+        paint_empty_text(self, self.placeholder)
 
 
 def read_only_table(model: Any, placeholder: str = ListView.placeholder) -> ListView:

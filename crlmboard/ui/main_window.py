@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from crlmboard.services.changes import BoardError, ChangeSet
 from crlmboard.ui import ops
+from crlmboard.ui.empty import paint_empty_text
 from crlmboard.ui.models.case_list import CaseListModel
 from crlmboard.ui.ops import Door, FirstPage, failure_text, log_path
 from crlmboard.ui.readonly import ReadOnlyMode, guard, show_tooltips
@@ -102,6 +103,24 @@ def first_focusable(container: QWidget) -> QWidget | None:
     return None
 
 
+class CaseTable(QTableView):
+    """The case list; empty, it says why: no case yet (and how to add one), or none
+    matching the filter."""
+
+    def paintEvent(self, event: Any) -> None:
+        super().paintEvent(event)
+        model = self.model()
+        if not isinstance(model, CaseListModel) or model.rowCount() or model.reloading:
+            return
+        paint_empty_text(
+            self,
+            "No case matches the filter."
+            if model.query
+            else "No cases yet. Case ▸ New case… (Ctrl+N) adds one; "
+            "File ▸ Import case files… (Ctrl+I) reads case files.",
+        )
+
+
 class MainWindow(QMainWindow):
     """The window a coordinator keeps open all day."""
 
@@ -138,7 +157,7 @@ class MainWindow(QMainWindow):
         self._filter_timer.timeout.connect(lambda: self.model.set_query(self.filter_edit.text()))
         self.filter_edit.textChanged.connect(lambda _t: self._filter_timer.start())
 
-        self.table = QTableView()
+        self.table = CaseTable()
         self.table.setModel(self.model)
         # the model reads the list by name already: the indicator first, so enabling the
         # sorting asks for the order the model has (and reads nothing again)

@@ -185,3 +185,28 @@ def test_the_filter_finds_names_as_shown_and_without_accents(
     qtbot.keyClicks(window.filter_edit, "muller")
     qtbot.waitUntil(lambda: window.model.data(window.model.index(0, 0)) == "ACC-0001")
     assert window.model.rowCount() == 1
+
+
+def test_an_empty_list_says_why(qtbot: QtBot, board: Board) -> None:
+    """Seen driving the app on a new database: an empty grid, with nothing to say that there
+    is no case yet or how to add one; a filter matching nothing looked the same."""
+    from PySide6.QtGui import QImage
+
+    def ink() -> int:
+        viewport = window.table.viewport()
+        image = viewport.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+        return len({image.pixel(x, y) for y in range(0, 40) for x in range(image.width())})
+
+    window = MainWindow(board)
+    qtbot.addWidget(window)
+    window.resize(1000, 600)
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.model.rowCount() == 0
+    assert ink() > 3  # the text is drawn; an empty grid is one or two colours
+    board.cases.import_path(GOLDEN)
+    window.model.set_query("")
+    qtbot.waitUntil(lambda: window.model.rowCount() == 3)
+    window.model.set_query("no such patient")
+    qtbot.waitUntil(lambda: window.model.rowCount() == 0)
+    assert window.model.query and ink() > 3
