@@ -34,15 +34,12 @@ def migrations_after(revision: str) -> list[str]:
     return [f"migration {r} ({n} of {len(pending)})" for n, r in enumerate(pending, start=1)]
 
 
-@pytest.mark.parametrize("threads", ["synchronous", "worker"])
 def test_the_window_first_start_shows_each_step_of_an_upgrade(
-    qtbot: QtBot, tmp_path: Path, threads: str, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, tmp_path: Path, threaded: None
 ) -> None:
-    from crlmboard.ui import ops
+    """On the door's worker, as in the app (the list's calls queue behind the open)."""
     from crlmboard.ui.first_paint import show_window
 
-    if threads == "worker":
-        monkeypatch.setattr(ops, "SYNCHRONOUS", False)
     path = fixture("0003", tmp_path)  # the oldest schema the first page can read
     window = show_window(str(path), None)
     assert window is not None
