@@ -61,6 +61,49 @@ def cohort_db(patients: int, seed: int, *, log: Any = print) -> tuple[Path, dict
     return folder / "board.sqlite3", record
 
 
+def audit_db(
+    rows: int, seed: int, *, patients: int = 1_000, log: Any = print
+) -> tuple[Path, Path, dict[str, Any]]:
+    """The database of `rows` audit rows (T45; `python -m bench.audit_rows`, built once from
+    the cohort of `patients`); returns its path, the home its processes run in (the audit
+    key is kept there) and the build record."""
+    from bench import audit_rows
+
+    folder = CACHE / f"audit-g{audit_rows.GENERATOR_VERSION}-s{seed}-p{patients}-n{rows}"
+    meta = folder / "audit.json"
+    if meta.is_file():
+        return folder / "board.sqlite3", folder, json.loads(meta.read_text("utf-8"))
+    source, _ = cohort_db(patients, seed, log=log)
+    partial = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    log(f"writing {rows:,} audit rows in {folder} …")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.audit_rows",
+            "--rows",
+            str(rows),
+            "--db",
+            str(partial / "board.sqlite3"),
+            "--source",
+            str(source),
+        ],
+        cwd=ROOT.parent,
+        env=isolated_env(partial),  # the audit key goes with the folder when it is renamed
+        stdout=subprocess.PIPE,
+        text=True,
+        check=True,
+    )
+    record = json.loads(done.stdout.strip().splitlines()[-1])
+    (partial / "audit.json").write_text(json.dumps(record, indent=2), "utf-8")
+    shutil.rmtree(folder, ignore_errors=True)
+    partial.rename(folder)
+    log(f"  written in {record['build_seconds']:.0f} s ({record['bytes'] / 1e6:,.0f} MB)")
+    return folder / "board.sqlite3", folder, record
+
+
 def case_files(patients: int, seed: int) -> Path:
     """A folder with the cohort's case files, one `MRN.json` each."""
     folder = CACHE / _key("files", patients, seed)

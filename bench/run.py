@@ -23,9 +23,25 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import cache, cohort
+from bench import cache, cohort, scale
 
-IDS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B10", "B11", "B12")
+IDS = (
+    "B1",
+    "B2",
+    "B3",
+    "B4",
+    "B5",
+    "B6",
+    "B7",
+    "B8",
+    "B9",
+    "B10",
+    "B11",
+    "B12",
+    "T24",
+    "T30",
+    "T45",
+)
 RESULTS = cache.ROOT / "results.json"
 GROWTH_LIMIT = 1.5  # "flat": the 100,000-patient figure at most 1.5 × the 1,000-patient one
 
@@ -106,6 +122,7 @@ class Suite:
         self._baseline_seconds: float | None = None  # B5's baseline (files read + checked)
         self._evaluate_seconds = 0.0  # the engine on those cases (B4)
         self._pdf_db: Any = None
+        self.upgrades: dict[int, dict[str, Any]] = {}  # T30: each cohort's first open
 
     # -- helpers ----------------------------------------------------------------------
 
@@ -598,9 +615,7 @@ class Suite:
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         target = folder / "board.sqlite3"
-        with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
-            src.backup(dst)
-        run_measured([sys.executable, "-m", "crlmboard", "list", "--db", str(target), "x"])
+        self.upgrades[patients] = scale.upgrade_copy(source, target, folder / "home")  # T30
         return target
 
     def b11(self) -> Result:
@@ -667,6 +682,17 @@ class Suite:
         self._flat(growth, "seconds", result)  # shown, not judged (the target is the ratio)
         result.passed = result.ratio <= 2
         return result
+
+    # -- T24, T30, T45: reliability at scale (bench/scale.py) ------------------------------
+
+    def t24(self) -> Result:
+        return scale.t24(self)
+
+    def t30(self) -> Result:
+        return scale.t30(self)
+
+    def t45(self) -> Result:
+        return scale.t45(self)
 
     # -- B10: the command line ---------------------------------------------------------
 

@@ -128,15 +128,22 @@ def open_with_login(where: str | None, profile: str | None) -> Board | None:
         remember_passphrase,
     )
     from crlmboard.ui.dialogs.login import SecretDialog
+    from crlmboard.ui.dialogs.upgrade import UpgradeProgress
 
     url = where
     password = credentials.remembered_password(url) if url else None
     passphrase: str | None = None
     remember_login = remember_key = False
     for _attempt in range(10):
+        upgrade = UpgradeProgress()
         try:
             board = Board.open(
-                url, profile=profile, password=password, passphrase=passphrase, create=False
+                url,
+                profile=profile,
+                password=password,
+                passphrase=passphrase,
+                create=False,
+                progress=upgrade,
             )
         except (LoginRequired, LoginFailed) as error:
             assert url is not None
@@ -163,6 +170,8 @@ def open_with_login(where: str | None, profile: str | None) -> Board | None:
                 return None
             passphrase, remember_key = dialog.secret, dialog.remember.isChecked()
             continue
+        finally:
+            upgrade.finish()
         if remember_login and url and password:
             credentials.remember_password(url, password)
         if remember_key and passphrase:

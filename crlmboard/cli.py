@@ -48,6 +48,26 @@ def _ask(prompt: str) -> str | None:
     return getpass.getpass(prompt)
 
 
+class _UpgradeProgress:
+    """An upgrade's progress on stderr (T30): a line per step, and for a step that counts
+    (pages copied, records recorded) a line at every tenth of the way."""
+
+    def __init__(self) -> None:
+        self.step = ""
+        self.tenth = -1
+
+    def __call__(self, step: str, done: int, total: int) -> None:
+        if step != self.step:
+            self.step, self.tenth = step, -1
+            if total <= 0 or done < total:
+                _err(f"upgrade: {step}")
+        if total > 0:
+            tenth = min(10, done * 10 // total)
+            if tenth > self.tenth and (tenth > 0 or done == total):
+                self.tenth = tenth
+                _err(f"upgrade: {step}: {tenth * 10} %")
+
+
 def _open(args: argparse.Namespace) -> Board:
     """The database of `--db` (never a new one: that is `init`'s or `demo`'s), logging in
     as needed: a server password comes from libpq (PGPASSWORD, ~/.pgpass) or a prompt; an
@@ -73,6 +93,7 @@ def _open(args: argparse.Namespace) -> Board:
                 # quick_check and the open-time backup wait for the command's first
                 # write: a read-only command never waits for them (performance.md)
                 defer_checks=True,
+                progress=_UpgradeProgress(),
             )
         except DatabaseMissing as error:
             demo = default_demo_database()
@@ -487,7 +508,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             _err(f"checking: {step}" + (f" {done}" if done and not total else ""))
 
     with _open(args) as board:
-        report = board.maintenance.check(progress=progress)
+        report = board.maintenance.check(progress=progress, since_checkpoint=args.since_checkpoint)
     for line in report.lines():
         _out(line)
     return EXIT_OK if report.ok else EXIT_ERROR
@@ -875,6 +896,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         "trail, signed reviews (exit 1 on any problem)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    p.add_argument(
+        "--since-checkpoint",
+        action="store_true",
+        help="quick check: verify the checkpoints and only the audit rows after the newest "
+        "signed one (no SQLite checks, no records against the trail)",
+    )
     p = command("backup", cmd_backup, "back up the database now")
     p.add_argument(
         "-o",

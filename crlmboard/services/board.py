@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -94,6 +95,7 @@ class Board:
         defer_checks: bool = False,
         password: str | None = None,
         passphrase: str | None = None,
+        progress: Callable[[str, int, int], object] | None = None,
     ) -> Board:
         """Open the database at a path or URL (see `Database.open`) and assemble the parts.
         It is created when there is none only with `create` (a mistyped path must not become
@@ -102,7 +104,8 @@ class Board:
         wait up to `wait` seconds for the lock.  `defer_checks` (the command line):
         `quick_check` and the open-time backup run before the first write, not before the
         first read.  `password` logs in to a PostgreSQL server (else libpq's PGPASSWORD or
-        .pgpass); `passphrase` opens an encrypted SQLite file.  Neither is written anywhere."""
+        .pgpass); `passphrase` opens an encrypted SQLite file.  Neither is written anywhere.
+        `progress(step, done, total)` hears how a schema upgrade goes (`Database.open`)."""
         database = Database.open(
             where,
             clock=clock,
@@ -113,6 +116,7 @@ class Board:
             defer_checks=defer_checks,
             password=password,
             passphrase=passphrase,
+            progress=progress,
         )
         try:
             return cls(database, profile)

@@ -199,6 +199,7 @@ class Database:
         defer_checks: bool = False,
         password: str | None = None,
         passphrase: str | None = None,
+        progress: migrate.Progress | None = None,
     ) -> Database:
         """Open (checking, backing up and migrating as needed) the database at a path or
         URL, creating it when there is none only with `create` (the command line and the app
@@ -213,7 +214,9 @@ class Database:
 
         `password` logs in to a PostgreSQL server (else libpq's PGPASSWORD or .pgpass);
         `passphrase` opens an encrypted SQLite file.  Neither is written anywhere; the audit
-        trail names the OS account (the session user on PostgreSQL)."""
+        trail names the OS account (the session user on PostgreSQL).  `progress(step, done,
+        total)` hears how a schema upgrade goes (T30): the backup before it, the copy, each
+        migration, the check of the copy."""
         actor = Actor.current()
         now = now or utc_now
         url = location_url(where)
@@ -228,7 +231,7 @@ class Database:
                         "nothing was created. Set it up with `crlmboard init --db URL`."
                     )
                 try:
-                    migrate.upgrade_server(engine, actor, describe_url(url))
+                    migrate.upgrade_server(engine, actor, describe_url(url), progress)
                 except BaseException:
                     engine.dispose()
                     raise
@@ -248,7 +251,7 @@ class Database:
                 )
             else:
                 database = cls._open_file(
-                    url, path, actor, clock, now, exclusive, wait, defer_checks
+                    url, path, actor, clock, now, exclusive, wait, defer_checks, progress
                 )
             database.passphrase = passphrase
             return database
@@ -315,6 +318,7 @@ class Database:
         exclusive: bool,
         wait: float,
         defer: bool = False,
+        progress: migrate.Progress | None = None,
     ) -> Database:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         lock = DatabaseLock(path, actor.app_user, "app" if exclusive else "command")
@@ -364,7 +368,7 @@ class Database:
                     "crlmboard was not closed properly last time; the database was checked "
                     "and opened."
                 )
-            upgraded = prepare_file(path, actor, now, notes, check=not defer)
+            upgraded = prepare_file(path, actor, now, notes, check=not defer, progress=progress)
             engine = create_database_engine(url)
             if lock.took_over is not None:
                 signing.promote_restore_mark(engine, path)  # a restore killed after its swap
@@ -982,7 +986,13 @@ def _check_can_open(path: Path, create: bool, check: bool = True) -> None:
 
 
 def prepare_file(
-    path: Path, actor: Actor, now: Now, notes: list[str], *, check: bool = True
+    path: Path,
+    actor: Actor,
+    now: Now,
+    notes: list[str],
+    *,
+    check: bool = True,
+    progress: migrate.Progress | None = None,
 ) -> bool:
     """With the writer lock held: clean up, check, refuse newer, upgrade older (on a copy,
     after a verified backup).  Returns whether it upgraded the database.  Without `check`
@@ -1004,12 +1014,21 @@ def prepare_file(
         return False
     if not check:
         refuse_if_corrupt(path)
+
+    def backed_up(done: int, total: int) -> None:
+        if progress is not None:
+            progress("backing up the database before the upgrade", done, total)
+
+    if progress is not None:
+        progress(f"upgrading from schema {revision} to {migrate.head_revision()}", 0, 0)
+        backed_up(0, 0)
     try:
         taken = backup.create_backup(
             path,
             reason=f"before upgrade from schema {revision}",
             now=now(),
             app_version=__version__,
+            progress=backed_up if progress is not None else None,
         )
     except BackupFailed as error:
         raise BoardError(
@@ -1017,7 +1036,7 @@ def prepare_file(
             f"not be made: {error} Nothing was changed."
         ) from None
     try:
-        migrate.upgrade_file(path, actor, check=_copy_problems)
+        migrate.upgrade_file(path, actor, check=_copy_problems, progress=progress)
     except Exception as error:
         log.error("schema upgrade failed: %s", type(error).__name__)
         raise BoardError(

@@ -142,8 +142,12 @@ class CheckReport:
     warnings: list[str] = field(default_factory=list)
     passed: list[str] = field(default_factory=list)
     information: list[str] = field(default_factory=list)  # e.g. erasures: never problems
-    audit_rows: int = 0
+    audit_rows: int = 0  # audit rows walked
     audit_head: AuditHead | None = None
+    # the quick check (`since_checkpoint`): the signed row the walk began after, and what
+    # only the full check does
+    since: AuditHead | None = None
+    skipped: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -154,6 +158,7 @@ class CheckReport:
         out += [f"warning: {w}" for w in self.warnings]
         out += [f"ok: {p}" for p in self.passed]
         out += [f"info: {i}" for i in self.information]
+        out += [f"not checked (quick check): {s}" for s in self.skipped]
         out += [f"PROBLEM: {p}" for p in self.problems]
         out.append("No problems found." if self.ok else f"{len(self.problems)} problem(s) found.")
         return out
@@ -226,38 +231,41 @@ class MaintenanceService:
     ) -> BackupInfo:
         """A backup now: into the backups folder (counted by retention) or to a file."""
         path = self._need_file("Backup")
-        with self.database.holding_lock():
-            try:
-                info = backup.create_backup(
-                    path,
-                    reason="on request",
-                    now=self.database.now(),
-                    app_version=__version__,
-                    destination=None if destination is None else Path(destination),
-                    progress=progress,
-                    sign=signing.backup_signer(path),
+        # the writer lock only while the snapshot is taken (`create_backup`): other
+        # processes' saves go on while the pages are copied (T24)
+        try:
+            info = backup.create_backup(
+                path,
+                reason="on request",
+                now=self.database.now(),
+                app_version=__version__,
+                destination=None if destination is None else Path(destination),
+                progress=progress,
+                sign=signing.backup_signer(path),
+                hold=self.database.holding_lock,
+            )
+        except BackupFailed as error:
+            if destination is not None:
+                raise OutputUnwritable(f"{destination}: {error}") from None
+            raise BoardError(str(error)) from None
+        except OSError as error:
+            if destination is None:  # the backups folder beside the database
+                folder = backup.backup_dir(path)
+                why = (
+                    "the folder is read-only"
+                    if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM)
+                    else error.strerror
                 )
-            except BackupFailed as error:
-                if destination is not None:
-                    raise OutputUnwritable(f"{destination}: {error}") from None
-                raise BoardError(str(error)) from None
-            except OSError as error:
-                if destination is None:  # the backups folder beside the database
-                    folder = backup.backup_dir(path)
-                    why = (
-                        "the folder is read-only"
-                        if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM)
-                        else error.strerror
-                    )
-                    raise BoardError(
-                        f"No backup was made: it cannot be written into {folder} ({why}). "
-                        "Make one to a writable place with Backup to a file (crlmboard "
-                        "backup -o FILE)."
-                    ) from None
-                raise OutputUnwritable(
-                    f"{destination}: the backup cannot be written there ({error.strerror})."
+                raise BoardError(
+                    f"No backup was made: it cannot be written into {folder} ({why}). "
+                    "Make one to a writable place with Backup to a file (crlmboard "
+                    "backup -o FILE)."
                 ) from None
-            if destination is None and info.verified:
+            raise OutputUnwritable(
+                f"{destination}: the backup cannot be written there ({error.strerror})."
+            ) from None
+        if destination is None and info.verified:
+            with self.database.holding_lock():
                 backup.prune(path, self.database.now())
         log.info("backup made (%s)", "to a chosen file" if destination else "backups folder")
         return info
@@ -296,9 +304,19 @@ class MaintenanceService:
 
     # -- check -------------------------------------------------------------------------
 
-    def check(self, progress: Progress | None = None) -> CheckReport:
+    def check(
+        self, progress: Progress | None = None, *, since_checkpoint: bool = False
+    ) -> CheckReport:
         """Every check there is; never changes anything.  Each step reports what it finds
-        and the next one runs whatever the damage (a step that fails outright says so)."""
+        and the next one runs whatever the damage (a step that fails outright says so).
+
+        `since_checkpoint`: the quick check (T45) — the triggers, every checkpoint found
+        (authentic, its row there with its hash) and the audit rows after the newest one the
+        chain holds; the rows before it are vouched for by that signed checkpoint, so a
+        rewrite of them that recomputed the hashes is still seen.  Left to the full check:
+        SQLite's checks, a walk of the rows before the checkpoint (an edit that did not
+        recompute hashes), and the records against their trail.  Without such a checkpoint
+        (no key here, a PostgreSQL store) the whole chain is walked."""
         report = CheckReport(self.database.location, sqlite_library_version())
         warning = sqlite_warning()
         if warning:
@@ -324,30 +342,77 @@ class MaintenanceService:
                     "the database is damaged there"
                 )
 
-        if path is not None:
+        if path is not None and not since_checkpoint:
             step("SQLite", lambda: self._sqlite_checks(path, report, progress))
         with self.database.read() as session:
             chain = audit.ChainReport()
+            anchor: checkpoints.Found | None = None
             step("trigger", lambda: self._trigger_check(session, report))
+
+            def signed() -> None:
+                nonlocal anchor
+                anchor = self._checkpoint_check(session, report)
+
+            if since_checkpoint:
+                step("checkpoint", signed)
 
             def walk() -> None:
                 nonlocal chain
+                since = None
+                if anchor is not None:
+                    since = AuditHead(anchor.checkpoint.seq, anchor.checkpoint.hash)
                 chain = audit.verify_chain(
-                    session, lambda n: progress and progress("audit chain", n, 0)
+                    session, lambda n: progress and progress("audit chain", n, 0), since=since
                 )
                 report.audit_rows, report.audit_head = chain.rows, chain.head
+                report.since = since
                 report.warnings += chain.warnings
                 report.information += [note.sentence() for note in chain.erasures]
-                if chain.ok:
-                    report.passed.append(f"audit chain ({chain.rows} rows)")
-                else:
+                if not chain.ok:
                     report.problems.append(
                         f"audit chain broken at row {chain.first_broken}: {chain.problem}"
                     )
                     report.problems += chain.problems[1:]
+                elif since is None:
+                    report.passed.append(f"audit chain ({chain.rows} rows)")
+                else:
+                    assert anchor is not None
+                    head = since.seq if chain.head is None else chain.head.seq
+                    report.passed.append(
+                        f"audit chain after row {since.seq} ({chain.rows} rows to row {head}); "
+                        f"rows 1–{since.seq} are vouched for by the "
+                        f"{anchor.checkpoint.describe()} in {anchor.source}"
+                    )
 
             step("audit chain", walk)
-            step("checkpoint", lambda: self._checkpoint_check(session, report))
+            if since_checkpoint:
+                if anchor is None:
+                    report.warnings.append(
+                        "no signed checkpoint of this database could be verified here"
+                        + (" (a PostgreSQL store)" if path is None else "")
+                        + ": the whole audit chain was walked"
+                    )
+                else:
+                    report.skipped.append(
+                        f"a walk of audit rows 1–{anchor.checkpoint.seq} (an edit that did "
+                        "not recompute the hashes after it)"
+                    )
+                if path is not None:
+                    report.skipped.append("integrity_check and foreign_key_check")
+                report.skipped.append(
+                    "clinical records, signed reviews and case-list summaries against "
+                    "their audit trail"
+                )
+                report.skipped.append("run `crlmboard check` without --since-checkpoint for all")
+                if progress:
+                    progress("done", 1, 1)
+                log.info(
+                    "quick check: %d problems, %d warnings",
+                    len(report.problems),
+                    len(report.warnings),
+                )
+                return report
+            step("checkpoint", signed)
 
             def records() -> None:
                 findings = integrity.Findings()
@@ -451,11 +516,12 @@ class MaintenanceService:
                 problems.append("the checkpoint kept with the audit key is not readable")
         return found, problems
 
-    def _checkpoint_check(self, session: Session, report: CheckReport) -> None:
-        """The chain against every checkpoint of it (see `store/checkpoints.py`)."""
+    def _checkpoint_check(self, session: Session, report: CheckReport) -> checkpoints.Found | None:
+        """The chain against every checkpoint of it (see `store/checkpoints.py`); returns
+        the newest checkpoint the chain holds (None: none, or no key here)."""
         path = self.path
         if path is None:
-            return
+            return None
         database_id = store_database_id(session)
         if database_id is None:
             if audit.read_head(session) is not None:
@@ -463,7 +529,7 @@ class MaintenanceService:
                     "this database has no checkpoints yet (it was last changed by an older "
                     "crlmboard); they are written from its next change on"
                 )
-            return
+            return None
         found, problems = self.checkpoints_found(database_id)
         report.problems += problems
         key = keys.load_key(database_id)
@@ -478,7 +544,7 @@ class MaintenanceService:
                     "no checkpoint of this database was found although its audit key exists: "
                     "the checkpoint file, the backups and the key store's checkpoint were removed"
                 )
-            return
+            return None
         unsigned = checkpoints.unsigned_rows(
             None if verdict.newest is None else verdict.newest.checkpoint, head
         )
@@ -486,6 +552,7 @@ class MaintenanceService:
             report.problems.append(unsigned)
         if verdict.verified and not verdict.problems and not unsigned:
             report.passed.append(f"audit chain agrees with {verdict.verified} signed checkpoint(s)")
+        return verdict.anchor
 
 
 # -- restore ---------------------------------------------------------------------------------

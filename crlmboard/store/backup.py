@@ -18,6 +18,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 import json
 import os
 import sqlite3
@@ -39,6 +44,7 @@ from crlmboard.store.database import (
 )
 from crlmboard.store.encryption import is_encrypted
 from crlmboard.store.integrity import integrity_check
+from crlmboard.store.lock import pid_alive
 
 MANIFEST_SUFFIX = ".manifest.json"
 MANIFEST_FORMAT = "crlmboard.backup/1"
@@ -530,10 +536,18 @@ def create_backup(
     destination: Path | None = None,
     progress: Callable[[int, int], object] | None = None,
     sign: Callable[[sqlite3.Connection], dict[str, Any] | None] | None = None,
+    hold: Callable[[], contextlib.AbstractContextManager[Any]] | None = None,
 ) -> BackupInfo:
     """Back up a SQLite database (online, while others may read and write it; the backup's
     own connection only reads).  `sign` makes the checkpoint of the copy's audit head for
-    the manifest (services: it needs the key)."""
+    the manifest (services: it needs the key).
+
+    The copy is one snapshot: a read transaction opened before the first page is copied
+    and kept to the last (T24).  Without it, SQLite's backup restarts from the first page
+    whenever another connection writes, and a database written to every few seconds would
+    never finish copying.  `hold` (the writer lock) is held only while the snapshot is
+    taken and signed — at that moment the newest checkpoint is of its head — not while
+    the pages are copied: other processes' saves go on meanwhile."""
     if destination is None:
         folder = private_dir(backup_dir(database))
         final = folder / f"{backup_stem(database)}{now.astimezone(UTC).strftime(STAMP)}.sqlite3"
@@ -544,76 +558,86 @@ def create_backup(
     temporary = folder / f".{final.name}.tmp-{os.getpid()}"
     temporary.unlink(missing_ok=True)
     create_private_file(temporary)
+    busy = _mark_in_progress(temporary)  # until the manifest is written
     try:
-        source = connect_sqlite(database, read_only=True)  # a backup only reads
         try:
-            target = new_sqlite_file(temporary, like=database)
+            source = connect_sqlite(database, read_only=True)  # a backup only reads
             try:
+                checkpoint = None
+                with hold() if hold is not None else contextlib.nullcontext():
+                    source.execute("BEGIN")
+                    source.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the snapshot
+                    if sign is not None:
+                        checkpoint = sign(source)
+                target = new_sqlite_file(temporary, like=database)
+                try:
 
-                def step(_status: int, remaining: int, total: int) -> None:
-                    if progress is not None:
-                        progress(total - remaining, total)
+                    def step(_status: int, remaining: int, total: int) -> None:
+                        if progress is not None:
+                            progress(total - remaining, total)
 
-                source.backup(target, pages=1024, progress=step)
-                target.execute("PRAGMA journal_mode = DELETE")
-                problems = integrity_check(target)
-                if problems:
-                    raise BackupFailed(f"The backup failed its integrity check: {problems[0]}")
-                layout = page_owners(target)
-                facts = database_facts(target, tables=layout is None)
-                facts["database_id"] = database_id(target)
-                checkpoint = sign(target) if sign is not None else None
-                if checkpoint is not None:
-                    facts["checkpoint"] = checkpoint
+                    source.backup(target, pages=1024, progress=step)
+                    target.execute("PRAGMA journal_mode = DELETE")
+                    problems = integrity_check(target)
+                    if problems:
+                        raise BackupFailed(f"The backup failed its integrity check: {problems[0]}")
+                    layout = page_owners(target)
+                    facts = database_facts(target, tables=layout is None)
+                    facts["database_id"] = database_id(target)
+                    if checkpoint is not None:
+                        facts["checkpoint"] = checkpoint
+                finally:
+                    target.close()
             finally:
-                target.close()
-        finally:
-            source.close()
-        fsync_path(temporary)
-        for suffix in ("-journal", "-wal", "-shm"):
-            Path(f"{temporary}{suffix}").unlink(missing_ok=True)
-        os.replace(temporary, final)
-        fsync_path(folder)
-    except SQLITE_ERRORS as error:
-        temporary.unlink(missing_ok=True)
-        full = "full" in str(error).lower()  # SQLITE_FULL: say how much room there is
-        raise BackupFailed(
-            f"The backup could not be made in {folder}: "
-            + (f"the disk is full{_free_space(folder)}" if full else str(error))
-        ) from None
-    except OSError as error:
-        temporary.unlink(missing_ok=True)
-        raise BackupFailed(
-            f"The backup could not be written to {folder}: {error.strerror}{_free_space(folder)}"
-        ) from None
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    manifest = {
-        "format": MANIFEST_FORMAT,
-        "created": now.astimezone(UTC).isoformat(),
-        "reason": reason,
-        "database": database.name,
-        "app_version": app_version,
-        "sqlite_version": sqlite3.sqlite_version,
-        "encrypted": is_encrypted(final),
-        **facts,
-        "file": final.name,
-        "size": final.stat().st_size,
-    }
-    manifest["sha256"], pages = file_digests(final, layout)
-    if pages is not None:
-        manifest["tables"], manifest["tables_format"] = pages, PAGES_FORMAT
-    try:
-        write_private_atomically(
-            manifest_path(final), json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8")
-        )
-    except OSError as error:
-        raise BackupFailed(
-            f"The backup's manifest could not be written to {folder}: "
-            f"{error.strerror}{_free_space(folder)}"
-        ) from None
-    return _info(final, manifest, True, None)  # its file was hashed just now
+                source.close()  # ends the snapshot
+            fsync_path(temporary)
+            for suffix in ("-journal", "-wal", "-shm"):
+                Path(f"{temporary}{suffix}").unlink(missing_ok=True)
+            os.replace(temporary, final)
+            fsync_path(folder)
+        except SQLITE_ERRORS as error:
+            temporary.unlink(missing_ok=True)
+            full = "full" in str(error).lower()  # SQLITE_FULL: say how much room there is
+            raise BackupFailed(
+                f"The backup could not be made in {folder}: "
+                + (f"the disk is full{_free_space(folder)}" if full else str(error))
+            ) from None
+        except OSError as error:
+            temporary.unlink(missing_ok=True)
+            raise BackupFailed(
+                f"The backup could not be written to {folder}: "
+                f"{error.strerror}{_free_space(folder)}"
+            ) from None
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        manifest = {
+            "format": MANIFEST_FORMAT,
+            "created": now.astimezone(UTC).isoformat(),
+            "reason": reason,
+            "database": database.name,
+            "app_version": app_version,
+            "sqlite_version": sqlite3.sqlite_version,
+            "encrypted": is_encrypted(final),
+            **facts,
+            "file": final.name,
+            "size": final.stat().st_size,
+        }
+        manifest["sha256"], pages = file_digests(final, layout)
+        if pages is not None:
+            manifest["tables"], manifest["tables_format"] = pages, PAGES_FORMAT
+        try:
+            write_private_atomically(
+                manifest_path(final), json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8")
+            )
+        except OSError as error:
+            raise BackupFailed(
+                f"The backup's manifest could not be written to {folder}: "
+                f"{error.strerror}{_free_space(folder)}"
+            ) from None
+        return _info(final, manifest, True, None)  # its file was hashed just now
+    finally:
+        _unmark(busy)
 
 
 def _free_space(folder: Path) -> str:
@@ -626,19 +650,66 @@ def _free_space(folder: Path) -> str:
 
 def cleanup_unfinished(database: Path) -> list[Path]:
     """Remove what an interrupted backup left: temporary files, and backup files whose
-    manifest was never written.  Returns what was removed."""
+    manifest was never written.  Returns what was removed.
+
+    A backup in progress is left alone: a command's backup copies its pages without the
+    writer lock (`create_backup`), so another process may open the database meanwhile.  Its
+    file carries an advisory lock (`flock`) until the manifest is written; where there is
+    no `flock`, a temporary file naming a live process is left."""
     folder = backup_dir(database)
     removed: list[Path] = []
     if not folder.is_dir():
         return removed
-    for path in folder.glob(f".{backup_stem(database)}*.tmp-*"):
-        path.unlink(missing_ok=True)
-        removed.append(path)
-    for path in _backups_of(database, read_id=False):
-        if not manifest_path(path).exists() and path.name.startswith(backup_stem(database)):
+    candidates = list(folder.glob(f".{backup_stem(database)}*.tmp-*")) + [
+        path
+        for path in _backups_of(database, read_id=False)
+        if not manifest_path(path).exists() and path.name.startswith(backup_stem(database))
+    ]
+    for path in candidates:
+        if _in_progress(path):
+            continue
+        try:
             path.unlink(missing_ok=True)
-            removed.append(path)
+        except OSError:  # open elsewhere (Windows), or a folder that cannot be written
+            continue
+        removed.append(path)
     return removed
+
+
+def _mark_in_progress(path: Path) -> int | None:
+    """An advisory lock on a backup being made (kept through its rename)."""
+    if fcntl is None:  # pragma: no cover - Windows: the temporary file names the process
+        return None
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _unmark(fd: int | None) -> None:
+    if fd is not None:
+        os.close(fd)  # releases the lock
+
+
+def _in_progress(path: Path) -> bool:
+    """Whether another process is making this backup file now."""
+    if fcntl is None:  # pragma: no cover - Windows
+        pid = path.name.rsplit(".tmp-", 1)[-1] if ".tmp-" in path.name else ""
+        return pid.isdigit() and pid_alive(int(pid))
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    return False
 
 
 # -- thinning ------------------------------------------------------------------------------

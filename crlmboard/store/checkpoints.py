@@ -187,6 +187,9 @@ class Verdict:
     warnings: list[str] = field(default_factory=list)
     verified: int = 0
     newest: Found | None = None
+    # the newest checkpoint the chain holds (authentic, its row there with its hash): the
+    # rows up to it need no walk for a quick check (`check --since-checkpoint`)
+    anchor: Found | None = None
 
 
 def verify(
@@ -250,6 +253,8 @@ def verify(
             )
         else:
             verdict.verified += 1
+            if verdict.anchor is None or checkpoint.seq > verdict.anchor.checkpoint.seq:
+                verdict.anchor = item
         if checkpoint.kind == RECOVERED:
             before = [
                 f.checkpoint.seq

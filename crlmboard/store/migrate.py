@@ -42,6 +42,12 @@ if TYPE_CHECKING:
 # store/revisions.py.
 COPY_MARK = ".migrating-"
 
+# An upgrade's progress (T30): `progress(step, done, total)` — the step in words ("schema
+# 0007 (2 of 4)", "copying the database"), and how far it is (pages, records; 0 of 0 when
+# it cannot say).  The command line prints it; the app shows it in the window.
+Progress = Callable[[str, int, int], object]
+COPY_PAGES = 4096  # pages copied per step of the backup API (each step reports progress)
+
 
 def _config() -> Config:
     from alembic.config import Config
@@ -93,13 +99,24 @@ def refuse_newer(revision: str | None) -> None:
         ) from None
 
 
+def pending_revisions(before: str | None, after: str) -> list[str]:
+    """The revisions an upgrade from `before` to `after` applies, in order."""
+    order = revisions()
+    start = 0 if before is None else order.index(before) + 1
+    return order[start : order.index(after) + 1]
+
+
 def upgrade(
-    engine: Engine, actor: audit.Actor | None = None, target: str = "head"
+    engine: Engine,
+    actor: audit.Actor | None = None,
+    target: str = "head",
+    progress: Progress | None = None,
 ) -> tuple[str | None, str]:
     """Bring a database to `target` in one transaction; refuse one written by a newer app.
 
     An upgrade of a database that had a schema records its audit events in the same
-    transaction (when `target` is the head)."""
+    transaction (when `target` is the head).  `progress` hears of each migration before it
+    runs, and of the audit baseline's records (a schema without an audit trail)."""
     before = current_revision(engine)
     refuse_newer(before)
     after = head_revision() if target == "head" else target
@@ -107,14 +124,27 @@ def upgrade(
         from alembic import command
 
         config = _config()
+        steps = pending_revisions(before, after) if progress is not None else [target]
         with engine.execution_options(crlmboard_write=True).begin() as connection:
             had_id = before is not None and database_id(connection) is not None
             config.attributes["connection"] = connection
-            command.upgrade(config, target)
+            for number, revision in enumerate(steps, start=1):
+                if progress is not None:
+                    progress(f"migration {revision} ({number} of {len(steps)})", 0, 0)
+                command.upgrade(config, revision)
             if before is not None and after == head_revision():
                 with Session(bind=connection) as session:
                     session.info["actor"] = actor or audit.Actor.current()
-                    audit.baseline(session)
+                    if progress is None:
+                        audit.baseline(session)
+                    else:
+                        audit.baseline(
+                            session,
+                            lambda done, total: progress(
+                                "recording the existing records in the audit trail", done, total
+                            ),
+                        )
+                        progress("recording the upgrade in the audit trail", 0, 0)
                     given = database_id(session)
                     if not had_id and given is not None:
                         audit.AuditLog.of(session).record(
@@ -185,12 +215,24 @@ def _sqlite_url(path: Path) -> str:
 
 
 def upgrade_file(
-    database: Path, actor: audit.Actor, check: Callable[[Path], list[str]] | None = None
+    database: Path,
+    actor: audit.Actor,
+    check: Callable[[Path], list[str]] | None = None,
+    progress: Progress | None = None,
 ) -> tuple[str | None, str]:
     """Upgrade a SQLite file on a copy that replaces the original only on success.
 
     The caller holds the writer lock and has taken a verified backup.  `check(copy)` may
-    return problems that refuse the upgraded copy."""
+    return problems that refuse the upgraded copy.  `progress` hears of every step: the
+    copy (page by page), each migration, the check, the swap."""
+
+    def step(what: str, done: int = 0, total: int = 0) -> None:
+        if progress is not None:
+            progress(what, done, total)
+
+    def copied(_status: int, remaining: int, total: int) -> None:
+        step("copying the database", total - remaining, total)
+
     original = connect_sqlite(database, wal=False)  # the original must not change
     try:
         mode = original.execute("PRAGMA journal_mode").fetchone()[0]
@@ -205,7 +247,8 @@ def upgrade_file(
         create_private_file(copy)
         target = new_sqlite_file(copy, like=database)
         try:
-            original.backup(target)
+            step("copying the database")
+            original.backup(target, pages=COPY_PAGES, progress=copied)
         finally:
             target.close()
     finally:
@@ -213,11 +256,13 @@ def upgrade_file(
     try:
         engine = create_database_engine(_sqlite_url(copy))
         try:
-            before, after = upgrade(engine, actor)
+            before, after = upgrade(engine, actor, progress=progress)
             with engine.connect() as connection:
                 connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             engine.dispose()
+        if check is not None:
+            step("checking the upgraded copy")
         problems = check(copy) if check is not None else []
         if problems:
             raise StoreError("the upgraded copy failed its check: " + "; ".join(problems[:3]))
@@ -225,6 +270,7 @@ def upgrade_file(
         wal = Path(f"{database}-wal")
         if wal.exists() and wal.stat().st_size > 0:  # someone wrote after the checkpoint
             raise StoreError("The database changed during its upgrade; open it again.")
+        step("putting the upgraded copy in place")
         for suffix in ("-wal", "-shm"):
             Path(f"{database}{suffix}").unlink(missing_ok=True)
         os.replace(copy, database)
@@ -253,12 +299,14 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def upgrade_server(engine: Engine, actor: audit.Actor | None, where: str) -> None:
+def upgrade_server(
+    engine: Engine, actor: audit.Actor | None, where: str, progress: Progress | None = None
+) -> None:
     """`upgrade` for a server database opened by someone who may not own its schema."""
     from crlmboard.store.database import SchemaNotOwned, is_permission_error
 
     try:
-        upgrade(engine, actor)
+        upgrade(engine, actor, progress=progress)
     except sa.exc.ProgrammingError as error:
         if is_permission_error(error):
             raise SchemaNotOwned(

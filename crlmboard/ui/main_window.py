@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QSettings, Qt, QTimer, QUrl
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QSettings, Qt, QTimer, QUrl, Slot
 from PySide6.QtGui import QAction, QDesktopServices, QKeyEvent, QKeySequence, QShortcut, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -236,6 +236,7 @@ class MainWindow(QMainWindow):
         if board is None:
             self._restore_settings()  # the menus' places, offered once the database is open
             self._show_location("opening the database…")
+            self.door.upgrade_progress.connect(self._upgrade_progress)
             for title in ("&File", "&Edit", "&Case", "&Meeting", "&Window", "&Tools", "&Help"):
                 self.menuBar().addMenu(title).setEnabled(False)
             for page in (1, 2):
@@ -345,6 +346,14 @@ class MainWindow(QMainWindow):
         view.record_requested.connect(self.workspace.open_record)
         self.workspace.timeline = view
         self.workspace.insertTab(1, view, "Timeli&ne")
+
+    @Slot(str, int, int)
+    def _upgrade_progress(self, step: str, done: int, total: int) -> None:
+        """The database opening behind the window is being upgraded (T30): each step in the
+        status bar (the list shown meanwhile is the one read before the upgrade)."""
+        if self.completed:
+            return  # File ▸ Open: the open's progress dialog shows it
+        self._show_location(f"upgrading the database: {ops.upgrade_text(step, done, total)}…")
 
     def _show_location(self, state: str = "") -> None:
         who = self.door.identity  # the OS account, or the server's session user

@@ -171,6 +171,14 @@ def _looks_like_bundle(path: str) -> bool:
     return b'"Bundle"' in head and b'"resourceType"' in head
 
 
+def upgrade_text(step: str, done: int, total: int) -> str:
+    """An upgrade's step for a person: '… migration 0007 (6 of 8)', 'copying the
+    database (40 %)'."""
+    if total > 0:
+        return f"{step} ({min(100, done * 100 // total)} %)"
+    return step
+
+
 @dataclass(eq=False)
 class _Job:
     id: int
@@ -255,6 +263,9 @@ class Door(QObject):
     # or open for writing here now that the app that held its writer lock has gone)
     access_changed = Signal()  # read-only here or not: changed (before board_replaced)
     checks_finished = Signal(object)  # the deferred quick_check ended: None or its error
+    # a schema upgrade while a database opens (T30): the step in words, done, total (0 of 0
+    # when the step cannot count); emitted on the worker, delivered on the GUI thread
+    upgrade_progress = Signal(str, int, int)
 
     def __init__(
         self,
@@ -284,6 +295,7 @@ class Door(QObject):
         self._follow_failed = False  # the last look failed (said once in the log)
         self.checking = False  # the deferred quick_check runs; writes wait for it
         self.checks_finished.connect(self._checked)  # before any view's slot
+        self.upgrade_progress.connect(self._upgrading)
         if board is not None:
             self._remember(board)
         else:  # nothing can be changed before the database is open
@@ -584,7 +596,13 @@ class Door(QObject):
                 preload()
             from crlmboard.services.board import Board
 
-            board = Board.open(where, profile=profile, create=False, defer_checks=True)
+            board = Board.open(
+                where,
+                profile=profile,
+                create=False,
+                defer_checks=True,
+                progress=self._upgrade_step,
+            )
             self.board = board  # the calls queued behind this one read it
             return board
 
@@ -595,6 +613,21 @@ class Door(QObject):
             done(board)
 
         self._submit(work, opened, failed, title="Open database")
+
+    def _upgrade_step(self, step: str, done: int, total: int) -> None:
+        """An upgrade's progress, from the worker (queued to the GUI thread)."""
+        with contextlib.suppress(RuntimeError):  # the window was closed meanwhile
+            self.upgrade_progress.emit(step, done, total)
+
+    @Slot(str, int, int)
+    def _upgrading(self, step: str, done: int, total: int) -> None:
+        """An upgrade's step in the progress dialog of the open under way (File ▸ Open);
+        the window-first start shows it in the status bar (MainWindow)."""
+        dialog = self.progress_dialog
+        if dialog is not None:
+            dialog.setLabelText(f"Upgrading the database: {upgrade_text(step, done, total)}")
+            dialog.setMaximum(max(total, 0))
+            dialog.setValue(min(done, total) if total > 0 else 0)
 
     def _run_checks(self, board: Board) -> None:
         self.checking = True
@@ -713,7 +746,9 @@ class Door(QObject):
 
             if create:
                 init_database(where).close()
-            return Board.open(where, clock=clock, profile=profile, create=False)
+            return Board.open(
+                where, clock=clock, profile=profile, create=False, progress=self._upgrade_step
+            )
 
         self.replace_board(open_board, done, failed)
 

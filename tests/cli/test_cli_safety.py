@@ -107,3 +107,33 @@ def test_a_corrupt_database_is_refused_naming_the_backup(
     assert main(["list", "--db", db]) == 1
     err = capsys.readouterr().err
     assert "is damaged" in err and "crlmboard restore" in err and "3 patients" in err
+
+
+def test_an_upgrade_prints_its_progress(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """T30: every step of an upgrade from the oldest released schema, on stderr."""
+    import shutil
+
+    from crlmboard.store import migrate
+
+    path = tmp_path / "old.sqlite3"
+    fixtures = Path(__file__).resolve().parent.parent / "fixtures"
+    shutil.copyfile(fixtures / "schema-0001.sqlite3", path)
+    assert main(["list", "--db", str(path)]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    head = migrate.head_revision()
+    pending = migrate.pending_revisions("0001", head)
+    assert lines[0] == f"upgrade: upgrading from schema 0001 to {head}"
+    assert [line for line in lines if line.startswith("upgrade: migration ")] == [
+        f"upgrade: migration {r} ({n} of {len(pending)})" for n, r in enumerate(pending, 1)
+    ]
+    for step in (
+        "backing up the database before the upgrade: 100 %",
+        "copying the database: 100 %",
+        "recording the existing records in the audit trail: 100 %",
+        "recording the upgrade in the audit trail",
+        "checking the upgraded copy",
+        "putting the upgraded copy in place",
+    ):
+        assert f"upgrade: {step}" in lines, step
+    assert main(["list", "--db", str(path)]) == 0
+    assert "upgrade:" not in capsys.readouterr().err  # upgraded once

@@ -77,3 +77,50 @@ def test_backups_while_another_process_saves(db_path: Path) -> None:
             assert version == 1 + len(weights)
             versions.add(version)
     assert len(versions) == len(made)  # each backup caught a different moment
+
+
+ONE_SAVE = """
+import sys
+from crlmboard.services import Board, BoardError
+from tests.conftest import TODAY
+board = Board.open(sys.argv[1], clock=lambda: TODAY, exclusive=False, wait=0)
+case, version = board.cases.get_with_version("EX-0001")
+patient = case.patient.model_copy(update={"weight_kg": 77.7})
+try:
+    board.cases.save(case.model_copy(update={"patient": patient}), version)
+    print("saved", flush=True)
+except BoardError as error:
+    print("refused", type(error).__name__, flush=True)
+board.close()
+"""
+
+
+def test_another_process_saves_while_the_pages_are_copied(db_path: Path) -> None:
+    """T24 at scale: the command line's backup holds the writer lock only while it takes its
+    snapshot and signs it, not while the pages are copied (a 10,000-patient copy takes tens
+    of seconds; a save waits 10 s for the lock at most).  A save made mid-copy is stored; the
+    copy is the snapshot, with its head's checkpoint in the manifest."""
+    with Board.open(db_path, clock=lambda: TODAY, exclusive=False, wait=10) as board:
+        board.cases.import_path(GOLDEN / "upfront-resection.json")
+        with sqlite3.connect(db_path) as connection:
+            before = connection.execute("SELECT max(seq), row_hash FROM audit_event").fetchone()
+        answers: list[str] = []
+
+        def copying(done: int, total: int) -> None:
+            if not answers:  # the first batch of pages is copied: another process saves
+                saver = child(ONE_SAVE, str(db_path))
+                out, err = saver.communicate(timeout=300)
+                assert saver.returncode == 0, err
+                answers.append(out.strip())
+
+        info = board.maintenance.backup(progress=copying)
+    assert answers == ["saved"]
+    with sqlite3.connect(db_path) as connection:
+        after = connection.execute("SELECT max(seq) FROM audit_event").fetchone()[0]
+    assert after > before[0]  # the save is stored
+    checked = backup.verify_backup(info.path, deep=True)
+    assert checked.verified, checked.problem
+    assert checked.audit_head is not None
+    assert (checked.audit_head.seq, checked.audit_head.hash) == tuple(before)  # the snapshot
+    signed = checked.manifest["checkpoint"]
+    assert (signed["seq"], signed["hash"]) == tuple(before)

@@ -228,3 +228,34 @@ def test_migration_0002_on_postgresql_upgrades_with_a_baseline_and_downgrades() 
             connection.exec_driver_sql("UPDATE review SET decision = 'No.'")
     finally:
         engine.dispose()
+
+
+def test_an_upgrade_reports_each_migration_and_its_long_steps_by_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """T30: the copy reports every batch of pages, the audit baseline (a schema without an
+    audit trail) every batch of records, and each migration before it runs."""
+    path = fixture("0001", tmp_path)
+    monkeypatch.setattr(migrate, "COPY_PAGES", 4)
+    monkeypatch.setattr(audit, "BASELINE_STEP", 10)
+    with sqlite3.connect(path) as connection:
+        pages = connection.execute("PRAGMA page_count").fetchone()[0]
+    heard: list[tuple[str, int, int]] = []
+    migrate.upgrade_file(path, audit.Actor.current(), progress=lambda *step: heard.append(step))
+    copy = [(done, total) for step, done, total in heard if step == "copying the database"]
+    assert copy[0] == (0, 0) and copy[-1] == (pages, pages)
+    assert len(copy) == 1 + -(-pages // 4)  # one report per batch of 4 pages
+    baseline = [
+        (done, total)
+        for step, done, total in heard
+        if step == "recording the existing records in the audit trail"
+    ]
+    records = baseline[-1][1]
+    assert records > 10 and baseline[-1] == (records, records)
+    # at the start, every 10 records, and at the end
+    assert [done for done, _ in baseline] == [0, *range(10, records + 1, 10), records]
+    pending = migrate.pending_revisions("0001", migrate.head_revision())
+    assert [s for s, _, _ in heard if s.startswith("migration ")] == [
+        f"migration {r} ({n} of {len(pending)})" for n, r in enumerate(pending, 1)
+    ]
+    assert migrate.file_revision(path) == migrate.head_revision()
