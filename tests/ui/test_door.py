@@ -110,8 +110,12 @@ def test_an_edit_saved_during_an_import_survives_it(
     monkeypatch.setattr(QMessageBox, "information", tell)
     worker = window.door._worker
     assert worker is not None
-    with qtbot.waitSignal(worker.job_progressed, timeout=WAIT):
-        window._import([str(folder)])  # the import's batch is open, its first write waits
+    # (not qtbot.waitSignal: the import reports every file read at once, and the signals
+    # still queued reached the finished wait's event loop and crashed the process)
+    progressed: list[int] = []
+    worker.job_progressed.connect(lambda _job, done, _total: progressed.append(done))
+    window._import([str(folder)])  # the files are read; the batch's write waits
+    qtbot.waitUntil(lambda: bool(progressed), timeout=WAIT)
     assert window.door.busy
     dialog = window.door.progress_dialog
     assert isinstance(dialog, QProgressDialog)
