@@ -191,14 +191,14 @@ class SubsetOnceFont(TTFont):  # type: ignore[misc]
         name: str = super().getSubsetInternalName(subset, doc)
         return name
 
-    def addObjects(self, doc: Any) -> None:
+    def addObjects(self, pdf: Any) -> None:
         """reportlab's `TTFont.addObjects`, with each subset's objects made once."""
-        state = self._state(doc)
+        state = self._state(pdf)
         state.frozen = 1
-        fonts = doc.idToObject["BasicFonts"].dict
+        fonts = pdf.idToObject["BasicFonts"].dict
         for number, subset in enumerate(state.subsets):
-            internal = self.getSubsetInternalName(number, doc)[1:]
-            made = self._subset(number, tuple(subset), bool(doc.compression))
+            internal = self.getSubsetInternalName(number, pdf)[1:]
+            made = self._subset(number, tuple(subset), bool(pdf.compression))
             font = pdfdoc.PDFTrueTypeFont()
             font.__Comment__ = f"Font {self.fontName} subset {number}"
             font.Name = internal
@@ -206,22 +206,22 @@ class SubsetOnceFont(TTFont):  # type: ignore[misc]
             font.FirstChar = 0
             font.LastChar = len(subset) - 1
             font.Widths = made.widths
-            font.ToUnicode = doc.Reference(
+            font.ToUnicode = pdf.Reference(
                 made.stream(made.to_unicode), "toUnicodeCMap:" + made.base_name
             )
             font_file = made.stream(made.font_file, Length1=made.font_file_length)
             descriptor = pdfdoc.PDFDictionary(
                 {
                     **made.descriptor,
-                    "FontFile2": doc.Reference(
+                    "FontFile2": pdf.Reference(
                         font_file, f"fontFile:{self.face.filename}({made.base_name})"
                     ),
                 }
             )
-            font.FontDescriptor = doc.Reference(descriptor, "fontDescriptor:" + made.base_name)
-            doc.Reference(font, internal)
+            font.FontDescriptor = pdf.Reference(descriptor, "fontDescriptor:" + made.base_name)
+            pdf.Reference(font, internal)
             fonts[internal] = font
-        del self.state[doc]
+        del self.state[pdf]
 
     def _subset(self, number: int, subset: tuple[int, ...], compress: bool) -> _Subset:
         key = (self.face.filename, self.face.name, number, subset, compress)
