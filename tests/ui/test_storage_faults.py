@@ -367,6 +367,7 @@ def test_a_database_on_a_read_only_medium_opens_read_only_in_the_window(
             if action.text() not in READS:
                 action.trigger()
         staging = workspace.staging
+        workspace.setCurrentWidget(staging)  # (a tab is filled when shown)
         line = ecog_line(window)
         line.setText("3")  # (disabled for a person: set as a program would)
         staging.save()
