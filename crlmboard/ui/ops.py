@@ -205,7 +205,7 @@ class _Worker(QThread):
     job_finished = Signal(int, bool, object)  # job id, ok, result or the error
     job_progressed = Signal(int, int, int)  # job id, done, total
 
-    PERSON, BACKGROUND, IDLE, END = range(4)  # the queue's priorities
+    OPENING, PERSON, BACKGROUND, IDLE, END = range(5)  # the queue's priorities
     IDLE_S = 0.5
 
     def __init__(self, parent: QObject):
@@ -215,13 +215,23 @@ class _Worker(QThread):
         self._last_person = 0.0  # when the last person's call ended (time.monotonic)
         self._ending = False
 
-    def put(self, job: _Job | None, *, background: bool = False, idle: bool = False) -> None:
-        """Queue a job (None ends the worker once everything before it has run)."""
+    def put(
+        self,
+        job: _Job | None,
+        *,
+        background: bool = False,
+        idle: bool = False,
+        opening: bool = False,
+    ) -> None:
+        """Queue a job (None ends the worker once everything before it has run); `opening`:
+        the database's open, before every call queued while the window showed its first
+        page (they read the board it opens)."""
         if job is None:
             self._ending = True
             priority, order = self.END, 1 << 62
         else:
             priority = self.IDLE if idle else self.BACKGROUND if background else self.PERSON
+            priority = self.OPENING if opening else priority
             order = job.id
         self.jobs.put((priority, order, job))
         self._arrived.set()
@@ -230,7 +240,7 @@ class _Worker(QThread):
         """A call a person asked for is queued (looked at by background work, on this
         thread, to give way to it)."""
         with self.jobs.mutex:
-            return bool(self.jobs.queue) and self.jobs.queue[0][0] == self.PERSON
+            return bool(self.jobs.queue) and self.jobs.queue[0][0] <= self.PERSON
 
     def run(self) -> None:
         while True:
@@ -389,6 +399,7 @@ class Door(QObject):
         background: bool = False,
         idle: bool = False,
         any_access: bool = False,
+        opening: bool = False,
     ) -> None:
         """Queue `work` for the worker (`write`: it changes the database, and is refused
         at once while the database is read-only here, unless it works with either access,
@@ -421,7 +432,7 @@ class Door(QObject):
             else:
                 self._finished(job.id, True, result)
         else:
-            self._worker.put(job, background=background or idle, idle=idle)
+            self._worker.put(job, background=background or idle, idle=idle, opening=opening)
 
     @Slot(int, bool, object)
     def _finished(self, job_id: int, ok: bool, result: Any) -> None:
@@ -612,7 +623,7 @@ class Door(QObject):
                 self._run_checks(board)
             done(board)
 
-        self._submit(work, opened, failed, title="Open database")
+        self._submit(work, opened, failed, title="Open database", opening=True)
 
     def _upgrade_step(self, step: str, done: int, total: int) -> None:
         """An upgrade's progress, from the worker (queued to the GUI thread)."""

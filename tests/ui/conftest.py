@@ -56,6 +56,7 @@ def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
     app = QApplication.instance()
     for widget in QApplication.topLevelWidgets() if app is not None else []:
         if isinstance(widget, MainWindow):
-            for tab in widget.workspace.unsaved_tabs():
+            workspace = getattr(widget, "workspace", None)  # a window still opening has none
+            for tab in workspace.unsaved_tabs() if workspace is not None else []:
                 tab.revert()
     yield
