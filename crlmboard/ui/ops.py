@@ -296,6 +296,7 @@ class Door(QObject):
         self._long = 0
         self._recompute = 0  # the latest summary recompute asked for
         self._stopped = False  # after stop(): nothing more is run
+        self._waiting_open: list[_Job] = []  # asked before the database's open was queued
         self.progress_dialog: QProgressDialog | None = None  # the long work's, while it runs
         # read-only because another app holds the writer lock: follow it (`follow_writer`)
         self._writer_timer = QTimer(self)
@@ -431,8 +432,16 @@ class Door(QObject):
                 self._finished(job.id, False, error)
             else:
                 self._finished(job.id, True, result)
+        elif (
+            self.board is None and not opening and not any_access and self._waiting_open is not None
+        ):
+            self._waiting_open.append(job)  # queued once the open is (it reads the board)
         else:
             self._worker.put(job, background=background or idle, idle=idle, opening=opening)
+            if opening and self._waiting_open:
+                for waiting in self._waiting_open:
+                    self._worker.put(waiting, background=waiting.background)
+                self._waiting_open = []
 
     @Slot(int, bool, object)
     def _finished(self, job_id: int, ok: bool, result: Any) -> None:
