@@ -296,7 +296,9 @@ class Door(QObject):
         self._long = 0
         self._recompute = 0  # the latest summary recompute asked for
         self._stopped = False  # after stop(): nothing more is run
-        self._waiting_open: list[_Job] = []  # asked before the database's open was queued
+        # calls asked before the database's open was queued: queued right behind it
+        self._waiting_open: list[_Job] = []
+        self._open_queued = board is not None
         self.progress_dialog: QProgressDialog | None = None  # the long work's, while it runs
         # read-only because another app holds the writer lock: follow it (`follow_writer`)
         self._writer_timer = QTimer(self)
@@ -432,13 +434,12 @@ class Door(QObject):
                 self._finished(job.id, False, error)
             else:
                 self._finished(job.id, True, result)
-        elif (
-            self.board is None and not opening and not any_access and self._waiting_open is not None
-        ):
-            self._waiting_open.append(job)  # queued once the open is (it reads the board)
+        elif not (self._open_queued or opening or any_access):
+            self._waiting_open.append(job)  # it reads the board: queued once the open is
         else:
             self._worker.put(job, background=background or idle, idle=idle, opening=opening)
-            if opening and self._waiting_open:
+            if opening:  # everything asked after this is queued behind it
+                self._open_queued = True
                 for waiting in self._waiting_open:
                     self._worker.put(waiting, background=waiting.background)
                 self._waiting_open = []

@@ -268,6 +268,34 @@ def test_the_window_shows_the_first_page_before_the_database_opens(
     window.close()
 
 
+def test_a_filter_typed_while_the_database_opens_is_applied_once_it_is_open(
+    qtbot: QtBot, threaded: None, cases_file: Path, list_order: list[str], gates: dict[str, Any]
+) -> None:
+    """The window is usable while the open runs: the list's calls asked then wait behind
+    the open and are answered after it (they were held for ever)."""
+    from crlmboard.ui.first_paint import show_window
+
+    window = show_window(str(cases_file), None)
+    assert window is not None
+    qtbot.addWidget(window)
+    with qtbot.waitExposed(window):
+        pass
+    qtbot.waitUntil(lambda: window.door.pending > 0, timeout=WAIT)  # the open, queued
+    assert window.door.board is None
+    wanted = list_order[-1]
+    window.filter_edit.setText(wanted)  # typed while the worker is held in the open
+    window.model.set_query(wanted)  # the filter's timer, at once
+    gates["check"].set()
+    gates["load"].set()
+    qtbot.waitUntil(lambda: window.completed and window.door.pending == 0, timeout=WAIT)
+    model = window.model
+    qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=WAIT)
+    assert model.data(model.index(0, 0)) == wanted
+    assert window.count_label.text() == "1 case"
+    assert gates["told"] == []
+    window.close()
+
+
 def test_an_edit_made_while_the_check_runs_waits_for_it_and_then_succeeds(
     qtbot: QtBot, threaded: None, cases_file: Path, list_order: list[str], gates: dict[str, Any]
 ) -> None:
