@@ -162,7 +162,7 @@ class _Reading:
         """The rows for `key`, each as values by attribute name; `raw`: the session's
         DBAPI connection (SQLite)."""
         if not self.direct:
-            found = session.connection().execute(self.statement, {"key": key}).tuples()
+            found = session.connection().execute(self.statement, {"key": key})
             return [dict(zip(self.names, row, strict=True)) for row in found]
         cursor = raw.cursor()
         try:
