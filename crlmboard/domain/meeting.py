@@ -65,13 +65,6 @@ class MeetingFields(Record):
     location: Text | None = info("Location", max_length=200)
 
 
-class Meeting(MeetingFields):
-    """A meeting with its attendees and agenda."""
-
-    attendees: list[Attendee] = PydanticField(default_factory=list)
-    agenda: list[AgendaItem] = PydanticField(default_factory=list)
-
-
 class AgendaItem(Record):
     """A case on a meeting's agenda, with the question the board must answer."""
 
@@ -82,7 +75,11 @@ class AgendaItem(Record):
     position: Integer = info("Position", default=0, ge=0)
 
 
-Meeting.model_rebuild()
+class Meeting(MeetingFields):
+    """A meeting with its attendees and agenda."""
+
+    attendees: list[Attendee] = PydanticField(default_factory=list)
+    agenda: list[AgendaItem] = PydanticField(default_factory=list)
 
 
 class ReviewDraftFields(Record):

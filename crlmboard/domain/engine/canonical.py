@@ -74,12 +74,21 @@ Writer = Callable[..., str]
 _WRITERS: dict[tuple[type, bool], Writer] = {}
 
 
+def _bare(annotation: Any) -> Any:
+    """`X` of `Annotated[X, …]` (anything else as it is)."""
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return annotation
+
+
 def _plain_type(annotation: Any) -> Any:
-    """`X` of `X | None` (anything else as it is)."""
+    """`X` of `X | None`, `Annotated[X, …]` or `Annotated[X, …] | None` (anything else as
+    it is)."""
+    annotation = _bare(annotation)
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
         if len(args) == 1:
-            return args[0]
+            return _bare(args[0])
     return annotation
 
 
@@ -120,7 +129,7 @@ def _field_code(name: str, annotation: Any, names: dict[str, Any]) -> list[str]:
         names[f"_text_{name}"] = {member: prefix + _encode_str(member.value) for member in usual}
         return [f"if v.__class__ is _type_{name}: out.append(_text_{name}[v])", f"else: {general}"]
     if typing.get_origin(usual) is list:
-        (item,) = typing.get_args(usual)
+        item = _bare(typing.get_args(usual)[0])
         if isinstance(item, type) and issubclass(item, Record):
             names[f"_type_{name}"] = item
             names[f"_write_{name}"] = _writer(item)
@@ -142,10 +151,10 @@ def _writer(model: type[Record], with_kind: bool = False) -> Writer:
     fields: dict[str, Any] = dict(model.model_fields)
     if "evaluation" in fields or "kind" in fields:
         raise _Unusual  # kept verbatim by `case_to_dict`, or shadowing a treatment's kind
-    try:
-        hints = typing.get_type_hints(model)
-    except (NameError, TypeError):
-        hints = {}  # every field by the general path
+    # the types pydantic resolved when it built the model: `typing.get_type_hints` would
+    # evaluate every string annotation of the module again (B10: `crlmboard evaluate`
+    # builds these writers in every run)
+    hints = {name: field.annotation for name, field in fields.items()}
     names: dict[str, Any] = {
         "_value_text": _value_text,
         "_encode_str": _encode_str,

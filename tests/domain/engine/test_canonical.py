@@ -129,3 +129,41 @@ def test_the_evaluation_hashes_the_canonical_json(cb: Any) -> None:
     expected = hashlib.sha256(canonical_json(case).encode("utf-8")).hexdigest()
     assert evaluation.input_sha256 == expected == input_sha256(case)
     assert evaluation_to_dict(evaluation)["input_sha256"] == expected
+
+
+def _records() -> list[type]:
+    """Every record type of the domain (a direct writer may be made for any of them)."""
+    import crlmboard.domain.case
+    import crlmboard.domain.meeting  # noqa: F401
+    from crlmboard.domain.models import Record
+
+    found, todo = [], [Record]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            if sub.__module__.startswith("crlmboard.domain") and sub not in found:
+                found.append(sub)
+                todo.append(sub)
+    return found
+
+
+def test_the_writers_see_each_field_as_its_type_hint_gives_it() -> None:
+    """The writers take a field's type from the model pydantic built (no string annotation
+    evaluated again, B10): for every field of every record that is the type
+    `typing.get_type_hints` gives, `Annotated` and `| None` taken off."""
+    import typing
+
+    def plain(hint: typing.Any) -> typing.Any:
+        usual = canonical._plain_type(hint)
+        if typing.get_origin(usual) is list:
+            return list, canonical._bare(typing.get_args(usual)[0])
+        return usual
+
+    records = _records()
+    assert len(records) >= 20
+    fields = 0
+    for model in records:
+        hints = typing.get_type_hints(model)
+        for name, field in model.model_fields.items():
+            assert plain(field.annotation) == plain(hints[name]), (model.__name__, name)
+            fields += 1
+    assert fields >= 150
