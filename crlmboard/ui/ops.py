@@ -296,7 +296,7 @@ class Door(QObject):
         self._long = 0
         self._recompute = 0  # the latest summary recompute asked for
         self._stopped = False  # after stop(): nothing more is run
-        self._waiting_open: list[_Job] = []  # asked before the database's open was queued
+        self._waiting_open: list[_Job] | None = []  # asked before the database's open was queued
         self.progress_dialog: QProgressDialog | None = None  # the long work's, while it runs
         # read-only because another app holds the writer lock: follow it (`follow_writer`)
         self._writer_timer = QTimer(self)
@@ -438,10 +438,13 @@ class Door(QObject):
             self._waiting_open.append(job)  # queued once the open is (it reads the board)
         else:
             self._worker.put(job, background=background or idle, idle=idle, opening=opening)
-            if opening and self._waiting_open:
+            if opening and self._waiting_open is not None:
                 for waiting in self._waiting_open:
                     self._worker.put(waiting, background=waiting.background)
-                self._waiting_open = []
+                # calls asked from now on queue behind the open as usual (kept in this
+                # list, they waited for a second open that never came: a filter typed
+                # while the database opened was never applied)
+                self._waiting_open = None
 
     @Slot(int, bool, object)
     def _finished(self, job_id: int, ok: bool, result: Any) -> None:
@@ -1528,6 +1531,13 @@ def open_demo_database(path: str | os.PathLike[str]) -> Board:
 
     board, _summary = create_demo_database(path)
     return board
+
+
+def open_empty_database(path: str | os.PathLike[str]) -> Board:
+    """A new database without cases (for the screenshots' empty list)."""
+    from crlmboard.services.board import Board
+
+    return Board.open(path)
 
 
 def about() -> dict[str, str]:
