@@ -1083,7 +1083,8 @@ class MainWindow(QMainWindow):
             # the refusal names the command line's option; here it is the dialog's box
             text = failure_text(error, "The erasure").replace(
                 "with --including-signed-reviews",
-                "by ticking “Also erase signed reviews” in Case ▸ Erase patient for good…",
+                "by ticking “Also erase signed reviews” in the erase dialog "
+                "(Case ▸ Erase patient for good)",
             )
             QMessageBox.warning(self, "Erase patient", text)
 

@@ -134,7 +134,8 @@ def test_a_refusal_for_signed_reviews_names_the_dialogs_box_not_a_command_option
     qtbot.waitUntil(lambda: bool(warned))
     assert "signed review" in warned[0]
     assert "--including" not in warned[0]
-    assert "Also erase signed reviews" in warned[0]
+    assert "“Also erase signed reviews” in the erase dialog (Case ▸ Erase" in warned[0]
+    assert ".." not in warned[0].replace("…", "")
     assert board.cases.get("DEMO-SIGNED-1").patient.mrn == "DEMO-SIGNED-1"
 
 
