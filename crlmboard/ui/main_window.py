@@ -191,6 +191,7 @@ class MainWindow(QMainWindow):
         self.banner.setStyleSheet(
             "background: #fff4c2; color: #3d3000; padding: 6px;border: 1px solid #d9c36a;"
         )
+        self.banner.hide()  # shown by the read-only mode only (no empty strip while opening)
         left_layout.setContentsMargins(4, 4, 4, 4)
         left_layout.addWidget(self.filter_edit)
         left_layout.addWidget(self.table)
@@ -239,6 +240,12 @@ class MainWindow(QMainWindow):
             self.door.upgrade_progress.connect(self._upgrade_progress)
             for title in ("&File", "&Edit", "&Case", "&Meeting", "&Window", "&Tools", "&Help"):
                 self.menuBar().addMenu(title).setEnabled(False)
+            # the list's first page can be filtered while the database opens: Ctrl+F too
+            # (Edit ▸ Find case takes it over in `complete`)
+            self._early_find: QAction | None = QAction(self)
+            self._early_find.setShortcut(QKeySequence.StandardKey.Find)
+            self._early_find.triggered.connect(self.find_case)
+            self.addAction(self._early_find)
             for page in (1, 2):
                 self.pages.setTabEnabled(page, False)
         else:
@@ -294,6 +301,11 @@ class MainWindow(QMainWindow):
         self.pages.setCurrentIndex(current)
 
         self.menuBar().clear()
+        early = getattr(self, "_early_find", None)
+        if early is not None:  # one Ctrl+F: two would be ambiguous and neither would fire
+            self.removeAction(early)
+            early.deleteLater()
+            self._early_find = None
         self._build_menus()
         for key, forward in (("F6", True), ("Shift+F6", False)):
             shortcut = QShortcut(QKeySequence(key), self)
@@ -511,9 +523,7 @@ class MainWindow(QMainWindow):
             signal.connect(self._name_undo_steps)
         self._name_undo_steps()
         edit_menu.addSeparator()
-        self._action(
-            edit_menu, "&Find case", self.filter_edit.setFocus, QKeySequence.StandardKey.Find
-        )
+        self._action(edit_menu, "&Find case", self.find_case, QKeySequence.StandardKey.Find)
 
         case_menu = bar.addMenu("&Case")
         self._edit_actions += [
@@ -1070,7 +1080,13 @@ class MainWindow(QMainWindow):
             QMessageBox.information(self, "Erase patient", "\n".join(lines))
 
         def failed(error: BaseException) -> None:
-            QMessageBox.warning(self, "Erase patient", failure_text(error, "The erasure"))
+            # the refusal names the command line's option; here it is the dialog's box
+            text = failure_text(error, "The erasure").replace(
+                "with --including-signed-reviews",
+                "by ticking “Also erase signed reviews” in the erase dialog "
+                "(Case ▸ Erase patient for good)",
+            )
+            QMessageBox.warning(self, "Erase patient", text)
 
         self.door.erase_case(
             mrn,
@@ -1255,9 +1271,10 @@ class MainWindow(QMainWindow):
     def _restore_settings(self) -> None:
         settings = QSettings()
         geometry = settings.value("main_window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
+        # Qt refuses a geometry larger than this screen (saved on a desk monitor, opened on
+        # a laptop): the window then kept its least size and the window manager put it
+        # partly past the screen's edge; it gets the size of a first start instead
+        if geometry is None or not self.restoreGeometry(geometry):
             # 1280×720, or less so that it fits on the screen with its frame (on a 1280×720
             # screen the status bar was below the screen's edge)
             available = self.screen().availableGeometry()
@@ -1268,6 +1285,12 @@ class MainWindow(QMainWindow):
         columns = settings.value("case_list/header")
         if columns is not None:
             self.table.horizontalHeader().restoreState(columns)
+
+    def find_case(self) -> None:
+        """Edit ▸ Find case (Ctrl+F): into the filter, its text selected (typing replaces
+        it)."""
+        self.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.filter_edit.selectAll()
 
     def closeEvent(self, event: Any) -> None:
         if not self.completed:  # closed while opening: nothing but the list to keep

@@ -1531,6 +1531,13 @@ def open_demo_database(path: str | os.PathLike[str]) -> Board:
     return board
 
 
+def open_empty_database(path: str | os.PathLike[str]) -> Board:
+    """A new database without cases (for the screenshots' empty list)."""
+    from crlmboard.services.board import Board
+
+    return Board.open(path)
+
+
 def about() -> dict[str, str]:
     """Versions of the app and what it runs on (no database)."""
     from crlmboard.services.board import versions

@@ -24,10 +24,19 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QPoint, QRect, Qt, QThread, QTimer
 from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPalette, QPixmap
-from PySide6.QtWidgets import QApplication, QDialog, QProgressDialog, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QMessageBox,
+    QProgressDialog,
+    QPushButton,
+    QWidget,
+)
 
+from crlmboard.ui import ops
 from crlmboard.ui.fonts import load_bundled_fonts
 from crlmboard.ui.main_window import MainWindow
+from crlmboard.ui.models.case_list import PAGE_SIZE
 from crlmboard.ui.ops import Door, open_demo_database
 
 WIDTH, HEIGHT = 1280, 720
@@ -80,6 +89,13 @@ NAMES = (
     "40-hold-back",
     "41-amend-review",
     "42-record-follow-up",
+    "43-erase-patient",
+    "44-erase-refused-signed",
+    "45-no-case-matches",
+    "46-add-timepoint-many-lesions",
+    "47-upgrade-progress",
+    "48-opening-upgrade-status",
+    "49-no-cases-yet",
 )
 
 
@@ -215,10 +231,11 @@ def _ask(door: Door, operation: Any, *args: Any) -> Any:
     return answer[0]
 
 
-def _modal_dialog() -> QDialog | None:
-    """The dialog the app has just opened (a progress dialog is not one to picture)."""
+def _modal_dialog(kind: type[QDialog] = QDialog) -> QDialog | None:
+    """The dialog of `kind` the app has just opened (a progress dialog is not one to
+    picture)."""
     widget = QApplication.activeModalWidget()
-    if isinstance(widget, QDialog) and not isinstance(widget, QProgressDialog):
+    if isinstance(widget, kind) and not isinstance(widget, QProgressDialog):
         return widget
     return None
 
@@ -282,13 +299,15 @@ class _Camera:
         name: str,
         open_it: Callable[[], Any],
         prepare: Callable[[Any], Any] | None = None,
+        kind: type[QDialog] = QDialog,
     ) -> None:
-        """Open a dialog as the app does, picture it over the window, cancel it."""
+        """Open a dialog as the app does, picture it over the window, cancel it (the first
+        modal dialog of `kind`: a message box that a dialog's OK led to)."""
         taken: list[bool] = []
         tries = [0]
 
         def shoot() -> None:
-            dialog = _modal_dialog()
+            dialog = _modal_dialog(kind)
             if dialog is None:
                 tries[0] += 1
                 if tries[0] > 2000:  # ten seconds and more
@@ -330,6 +349,7 @@ def take_screenshots(outdir: Path, suffix: str = "") -> list[Path]:
             _case_screenshots(camera)
             _tool_screenshots(camera)
             _meeting_screenshots(camera)
+            _recent_screenshots(camera, Path(temporary))
         finally:
             window.close()
             window.door.stop(close_board=True)
@@ -462,6 +482,90 @@ def _meeting_screenshots(camera: _Camera) -> None:
     camera.view("35-case-reviews")
     camera.dialog("41-amend-review", lambda: tabs.amend_review(0))
     camera.dialog("42-record-follow-up", lambda: tabs.follow_up_review(0))
+
+
+def _recent_screenshots(camera: _Camera, scratch: Path) -> None:
+    """Erasing a patient, the empty list's texts, a timepoint with many lesions, and an
+    upgrade's progress (the dialog of the normal open and the status bar of the
+    window-first start)."""
+    window, door = camera.window, camera.door
+    window.pages.setCurrentWidget(window.splitter)
+    window.select_case(REVIEWED)
+    _settle(door)
+
+    def filled(dialog: Any) -> None:
+        _type(dialog.confirm, REVIEWED)
+        _type(dialog.reason, "synthetic test patient entered by mistake")
+
+    camera.dialog("43-erase-patient", window.erase_case, filled)
+
+    def erase_refused() -> None:
+        # the case has a signed review: the erasure is refused, nothing is changed
+        def confirm() -> None:
+            dialog = _modal_dialog()
+            if dialog is None or not hasattr(dialog, "erase_button"):
+                QTimer.singleShot(5, confirm)
+                return
+            filled(dialog)
+            dialog.erase_button.click()
+
+        QTimer.singleShot(0, confirm)
+        window.erase_case()
+
+    camera.dialog("44-erase-refused-signed", erase_refused, kind=QMessageBox)
+
+    _type(window.filter_edit, "ZZZ-NO-SUCH")
+    window.model.set_query(window.filter_edit.text())  # at once, not after the typing pause
+    camera.view("45-no-case-matches")
+    window.filter_edit.clear()
+    window.model.set_query("")
+    _settle(door)
+
+    window.select_case(RICHEST)
+    _settle(door)
+    tabs = window.workspace
+    tabs.setCurrentWidget(tabs.imaging)
+
+    def many_lesions(dialog: Any) -> None:
+        add = next(b for b in dialog.findChildren(QPushButton) if b.text() == "Add lesion")
+        while dialog.table.rowCount() < 12:
+            add.click()
+
+    camera.dialog("46-add-timepoint-many-lesions", tabs.add_timepoint, many_lesions)
+
+    from crlmboard.ui.dialogs.upgrade import UpgradeProgress
+
+    progress = UpgradeProgress(window)
+    progress("copying the database", 4, 10)
+    _settle(door)
+    assert progress.dialog is not None
+    camera._save(over_window(window, progress.dialog), "47-upgrade-progress")
+    progress.finish()
+
+    # the window-first start: the list's first page shown, the database upgraded behind it
+    page = ops.first_page(str(door.location), door.today(), PAGE_SIZE)
+    if page is None:
+        raise RuntimeError("the demo database's first page could not be read")
+    opening = MainWindow(None, first_page=page, location=str(page.path))
+    try:
+        opening.setGeometry(window.geometry())
+        opening.show()
+        opening._upgrade_progress("migration 0010 (1 of 1)", 0, 0)
+        _settle(opening.door)
+        camera._save(opening.grab(), "48-opening-upgrade-status")
+    finally:
+        opening.close()
+        opening.deleteLater()
+
+    empty = MainWindow(ops.open_empty_database(scratch / "empty.sqlite3"))
+    try:
+        empty.setGeometry(window.geometry())
+        empty.show()
+        _settle(empty.door)
+        camera._save(empty.grab(), "49-no-cases-yet")
+    finally:
+        empty.close()  # closes its database too
+        empty.deleteLater()
 
 
 def take_look(outdir: Path, look: str) -> int:

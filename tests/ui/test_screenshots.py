@@ -10,46 +10,19 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QImage
 
-# every data-entry dialog, the timeline with two episodes, the tools and the meeting dialogs
-EXPECTED = (
-    "01-case-list",
-    "02-tab-overview",
-    "03-tab-timeline",
-    "04-tab-staging",
-    "05-tab-plan",
-    "06-tab-chemotherapy",
-    "07-tab-imaging",
-    "08-tab-procedures",
-    "09-tab-labs",
-    "10-tab-reviews",
-    "11-timeline-recurrence",
-    "12-new-case",
-    "13-new-case-problems",
-    "14-add-cycle",
-    "15-add-timepoint",
-    "16-add-procedure",
-    "17-add-immunotherapy-dose",
-    "18-add-surgery-outcome",
-    "19-remove-record",
-    "20-rule-catalogue",
-    "21-preferences",
-    "22-history",
-    "23-check-database",
-    "24-restore-backup",
-    "25-about",
-    "30-meetings",
-    "31-readiness",
-    "32-review",
-    "33-board-figures",
-    "34-follow-up",
-    "35-case-reviews",
-    "36-new-meeting",
-    "37-edit-meeting",
-    "38-add-to-agenda",
-    "39-edit-question",
-    "40-hold-back",
-    "41-amend-review",
-    "42-record-follow-up",
+from crlmboard.ui.screenshots import NAMES, file_names
+
+# every data-entry dialog, the timeline with two episodes, the tools, the meeting dialogs,
+# and what came since: erasing a patient, the empty list's texts, many lesions, an upgrade
+EXPECTED = NAMES
+RECENT = (
+    "43-erase-patient",
+    "44-erase-refused-signed",
+    "45-no-case-matches",
+    "46-add-timepoint-many-lesions",
+    "47-upgrade-progress",
+    "48-opening-upgrade-status",
+    "49-no-cases-yet",
 )
 LOOKS = {"": (1280, 720), "@2x": (2560, 1440), "-dark": (1280, 720)}
 
@@ -83,6 +56,8 @@ def test_screenshots_writes_every_view_and_dialog_in_three_looks(tmp_path: Path)
     )
     assert done.returncode == 0, done.stderr[-3000:]
     expected = {f"{name}{suffix}.png" for suffix in LOOKS for name in EXPECTED}
+    assert expected == set(file_names())
+    assert set(RECENT) <= set(NAMES) and len(NAMES) >= 45  # none dropped from the set
     assert {p.name for p in outdir.iterdir()} == expected  # PNGs only: no database left there
     assert {Path(line).name for line in done.stdout.splitlines()} == expected
     for name in sorted(expected):
@@ -97,3 +72,11 @@ def test_screenshots_writes_every_view_and_dialog_in_three_looks(tmp_path: Path)
     window = QImage(str(outdir / "35-case-reviews.png"))
     amend = QImage(str(outdir / "41-amend-review.png"))
     assert window != amend
+    # the erase dialog and its refusal are drawn over the window; the empty list is not
+    # the filtered one
+    for first, second in (
+        ("35-case-reviews", "43-erase-patient"),
+        ("43-erase-patient", "44-erase-refused-signed"),
+        ("45-no-case-matches", "49-no-cases-yet"),
+    ):
+        assert QImage(str(outdir / f"{first}.png")) != QImage(str(outdir / f"{second}.png"))

@@ -38,12 +38,17 @@ class EraseDialog(QDialog):
         layout.addWidget(warning)
         form = QFormLayout()
         self.confirm = QLineEdit()
-        self.confirm.setPlaceholderText(mrn)
+        # not the MRN itself: greyed in the field, it looked filled in already
+        self.confirm.setPlaceholderText("as shown above")
         self.confirm.setAccessibleName("Type the MRN again")
         form.addRow("Type the &MRN again:", self.confirm)
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("e.g. test patient entered in the live database")
         self.reason.setAccessibleName("Reason")
+        # the example whole, at any font size (it was cut off at 1280×720)
+        self.reason.setMinimumWidth(
+            self.reason.fontMetrics().horizontalAdvance(self.reason.placeholderText()) + 24
+        )
         form.addRow("&Reason (not the patient's name):", self.reason)
         layout.addLayout(form)
         self.signed = QCheckBox("Also erase &signed reviews (only where no retention duty applies)")
