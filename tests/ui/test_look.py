@@ -199,3 +199,21 @@ def test_a_filter_typed_while_the_database_opens_is_applied_once_it_is_open(
     model = window.model
     assert [model.data(model.index(r, 0)) for r in range(model.rowCount())] == ["EX-0002"]
     window.close()
+
+
+def test_enter_in_the_erase_dialog_never_erases(qtbot: QtBot) -> None:
+    """Erasing for good is a click on Erase (or Alt+E), never the Return key that ends the
+    reason's typing: Erase was the dialog's default button once both fields were valid."""
+    dialog = EraseDialog("DEMO-0001")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    qtbot.keyClicks(dialog.confirm, "DEMO-0001")
+    qtbot.keyClicks(dialog.reason, "test patient entered in the live database")
+    assert dialog.erase_button.isEnabled()
+    for field in (dialog.reason, dialog.confirm):
+        qtbot.keyClick(field, Qt.Key.Key_Return)
+        qtbot.keyClick(field, Qt.Key.Key_Enter)
+    assert dialog.isVisible() and dialog.result() == 0  # neither erased nor cancelled
+    qtbot.mouseClick(dialog.erase_button, Qt.MouseButton.LeftButton)
+    assert dialog.result() == dialog.DialogCode.Accepted

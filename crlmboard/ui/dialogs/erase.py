@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -54,9 +55,13 @@ class EraseDialog(QDialog):
         self.signed = QCheckBox("Also erase &signed reviews (only where no retention duty applies)")
         layout.addWidget(self.signed)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.erase_button = buttons.addButton("&Erase", QDialogButtonBox.ButtonRole.AcceptRole)
+        # a destructive button is never the default (an accepting one became it when shown):
+        # Return after typing the reason neither erases nor cancels
+        self.erase_button = buttons.addButton("&Erase", QDialogButtonBox.ButtonRole.DestructiveRole)
         self.erase_button.setEnabled(False)
-        buttons.accepted.connect(self.accept)
+        for button in buttons.findChildren(QPushButton):
+            button.setAutoDefault(False)
+        self.erase_button.clicked.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.confirm.textChanged.connect(self._update)
