@@ -475,7 +475,8 @@ def read_transaction(engine: Engine) -> Iterator[Any]:
         try:
             yield raw
         except BaseException:
-            raw.execute("ROLLBACK")
+            with suppress(Exception):  # (the connection may be what failed)
+                raw.execute("ROLLBACK")
             raise
         raw.execute("COMMIT")
     finally:
