@@ -239,8 +239,8 @@ class Suite:
     def b3(self) -> Result:
         result = Result(
             "B3",
-            "open a heavy case: load + evaluate as the open does (ratio); + the tab in "
-            "view filled and painted (ms)",
+            "open a heavy case: load + evaluate made afresh, as a case's first open at a "
+            "version does (ratio); + the tab in view filled and painted (ms)",
             unit="ms",
             target="load + evaluate ≤ 5 × baseline; whole open ≤ 30 ms; flat 1k→100k",
         )
@@ -252,23 +252,29 @@ class Suite:
             raw = median(out["raw_seconds"]) * 1000
             growth[size] = {
                 "median_ms": opened,
-                "load_evaluate_ms": loaded,
                 "raw_ms": raw,
-                "ratio": loaded / raw,
+                # as the open does, the evaluation remembered per case stamp (most of the
+                # 20 opens of 5 cases find it): shown beside, not judged
+                "load_evaluate_cached_ms": loaded,
+                "ratio_cached": loaded / raw,
             }
             if "load_evaluate_fresh_seconds" in out:  # every evaluation made afresh
                 fresh = median(out["load_evaluate_fresh_seconds"]) * 1000
-                growth[size].update(load_evaluate_fresh_ms=fresh, ratio_fresh=fresh / raw)
+                growth[size].update(load_evaluate_ms=fresh, ratio=fresh / raw)
+            else:  # an older probe
+                growth[size].update(load_evaluate_ms=loaded, ratio=loaded / raw)
             if "cpu_seconds" in out:  # the same in CPU time (a shared machine's wall clock
                 # counts the waits for a core)
                 cpu = {k: median(v) * 1000 for k, v in out["cpu_seconds"].items()}
                 growth[size]["cpu_ms"] = cpu
-                growth[size]["cpu_ratio"] = cpu["load_evaluate"] / cpu["raw"]
-                growth[size]["cpu_ratio_fresh"] = cpu["load_evaluate_fresh"] / cpu["raw"]
+                growth[size]["cpu_ratio_cached"] = cpu["load_evaluate"] / cpu["raw"]
+                growth[size]["cpu_ratio"] = cpu["load_evaluate_fresh"] / cpu["raw"]
         largest = max(self.config.growth_sizes)
         result.figure = growth[largest]["median_ms"]
         result.baseline = growth[largest]["raw_ms"]
-        result.ratio = growth[largest]["load_evaluate_ms"] / result.baseline
+        # judged on the honest figure: every evaluation made afresh (a case's first open at
+        # a version); the remembered one is in the details as `ratio_cached`
+        result.ratio = growth[largest]["ratio"]
         result.details = {"growth": growth, "cohort": largest}
         flat = self._flat(growth, "median_ms", result)
         result.passed = result.ratio <= 5 and result.figure <= 30 and flat

@@ -36,6 +36,7 @@ from crlmboard.store.repositories import (
     SettingRepository,
     Stopped,
     filter_words,
+    read_stamped,
 )
 
 __all__ = [
@@ -140,30 +141,21 @@ class CaseService:
             )
 
     def get(self, mrn: str) -> Case:
-        with self.database.read() as session:
-            try:
-                return CaseRepository(session).get(mrn)
-            except NotFound:
-                raise CaseNotFound(f"There is no case with MRN {mrn}.") from None
+        return self.get_stamped(mrn)[0]
 
     def get_with_version(self, mrn: str) -> tuple[Case, int]:
         """A case and the version to pass back to `save`."""
-        with self.database.read() as session:
-            repository = CaseRepository(session)
-            try:
-                return repository.get_with_version(mrn)
-            except NotFound:
-                raise CaseNotFound(f"There is no case with MRN {mrn}.") from None
+        case, stamp = self.get_stamped(mrn)
+        return case, stamp.version
 
     def get_stamped(self, mrn: str) -> tuple[Case, CaseStamp]:
         """A case and which stored case and save it is (`stamp.version` goes back to
-        `save`; the whole stamp keys the evaluation's cache)."""
-        with self.database.read() as session:
-            repository = CaseRepository(session)
-            try:
-                return repository.get_stamped(mrn)
-            except NotFound:
-                raise CaseNotFound(f"There is no case with MRN {mrn}.") from None
+        `save`; the whole stamp keys the evaluation's cache).  Read in one transaction, on
+        SQLite without an ORM session around it (`read_stamped`)."""
+        try:
+            return read_stamped(self.database.engine, mrn)
+        except NotFound:
+            raise CaseNotFound(f"There is no case with MRN {mrn}.") from None
 
     # -- writing --------------------------------------------------------------------
 

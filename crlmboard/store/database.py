@@ -461,6 +461,28 @@ def read_session(engine: Engine) -> Iterator[Session]:
         yield session
 
 
+@contextmanager
+def read_transaction(engine: Engine) -> Iterator[Any]:
+    """A read-only unit of work on a SQLite pool connection's own DBAPI connection: BEGIN
+    … COMMIT around the caller's statements (one snapshot), with no SQLAlchemy session or
+    connection around them (an open's read: issue 21, B3).  The connection goes back to
+    the pool with no transaction open."""
+    assert engine.dialect.name == "sqlite"
+    pooled = engine.raw_connection()
+    try:
+        raw: Any = pooled.driver_connection
+        raw.execute("BEGIN")
+        try:
+            yield raw
+        except BaseException:
+            with suppress(Exception):  # (the connection may be what failed)
+                raw.execute("ROLLBACK")
+            raise
+        raw.execute("COMMIT")
+    finally:
+        pooled.close()
+
+
 def sqlite_library_version() -> str:
     return sqlite3.sqlite_version
 

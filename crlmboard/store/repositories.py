@@ -36,6 +36,7 @@ from crlmboard.store.audit import (
     record_values,
     review_content_hash,
 )
+from crlmboard.store.database import read_session, read_transaction
 from crlmboard.store.first_page import CaseListEntry as CaseListEntry
 
 
@@ -359,16 +360,40 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def read_stamped(engine: sa.Engine, mrn: str) -> tuple[Case, CaseStamp]:
+    """A whole case and its stamp, as an open reads them: on SQLite in one read transaction
+    on the pool's DBAPI connection, without an ORM session around it (issue 21, B3);
+    elsewhere in a read session (PostgreSQL's result processors depend on the result)."""
+    if engine.dialect.name != "sqlite":
+        with read_session(engine) as session:
+            return CaseRepository(session).get_stamped(mrn)
+    with read_transaction(engine) as raw:
+        return CaseRepository.on_dbapi(raw, engine.dialect).get_stamped(mrn)
+
+
 class CaseRepository:
     """Cases in one session."""
 
     def __init__(self, session: Session, *, validate_reads: bool = False):
         self.session = session
         self._raw: Any = None  # the DBAPI connection while a case is read
+        self._dialect: sa.Dialect | None = None  # a repository on a DBAPI connection only
         # Rows were validated when written: reads build records without validating them
         # again (domain/trusted.py).  True validates every record read (the property test
         # compares the two).
         self.validate_reads = validate_reads
+
+    @classmethod
+    def on_dbapi(cls, raw: Any, dialect: sa.Dialect) -> CaseRepository:
+        """A repository that only reads cases (`get_stamped`), on SQLite's own DBAPI
+        connection `raw` in its caller's transaction (`read_stamped`)."""
+        repository = cls(None)  # type: ignore[arg-type]  # (no session: reads on `raw`)
+        repository._raw, repository._dialect = raw, dialect
+        return repository
+
+    @property
+    def dialect(self) -> sa.Dialect:
+        return self._dialect or self.session.get_bind().dialect
 
     def _record(self, model: type[R], values: dict[str, Any], *, owned: bool = False) -> R:
         """A domain record of stored values (`owned`: a dict made for it, kept by it)."""
@@ -478,8 +503,11 @@ class CaseRepository:
     def get_stamped(self, mrn: str) -> tuple[Case, CaseStamp]:
         """The whole case for an MRN and which stored case and save it is (read in the
         same statement)."""
-        # one DBAPI connection for the case's 14 statements: the session's, in its transaction
-        self._raw = self.session.connection().connection
+        # one DBAPI connection for the case's 14 statements: the session's, in its
+        # transaction (or the one this repository was made on: `on_dbapi`)
+        given = self._raw
+        if given is None:
+            self._raw = self.session.connection().connection
         try:
             found = self._values(t.CaseRow, mrn, "mrn")
             if not found:
@@ -488,7 +516,7 @@ class CaseRepository:
             stamp = CaseStamp(row["id"], row["created_at"], int(row["version"]), row["updated_at"])
             return self._case(row), stamp
         finally:
-            self._raw = None
+            self._raw = given
 
     def _children(self, model: type[Any], case_id: int) -> Sequence[Any]:
         query = sa.select(model).where(model.case_id == case_id)
@@ -502,7 +530,7 @@ class CaseRepository:
         """A table's rows of a case as plain values by attribute name, in order (no ORM
         objects, no SQLAlchemy statement work for what is only turned into domain
         records)."""
-        reading = _reading(model, self.session.get_bind().dialect, by)
+        reading = _reading(model, self.dialect, by)
         return reading.rows(self.session, self._dbapi(reading), key)
 
     def _records(
@@ -518,12 +546,12 @@ class CaseRepository:
         paired with that column's value (`(value, record)`)."""
         fields = _field_names(model)
         if keep is None:
-            reading = _reading(row_model, self.session.get_bind().dialect, by, fields)
+            reading = _reading(row_model, self.dialect, by, fields)
             return [
                 self._record(model, x, owned=True)
                 for x in reading.rows(self.session, self._dbapi(reading), key)
             ]
-        reading = _reading(row_model, self.session.get_bind().dialect, by, (*fields, keep))
+        reading = _reading(row_model, self.dialect, by, (*fields, keep))
         return [
             (x.pop(keep), self._record(model, x, owned=True))
             for x in reading.rows(self.session, self._dbapi(reading), key)

@@ -1496,11 +1496,13 @@ class Door(QObject):
 
 def _evaluated(board: Board, case: Case) -> EvaluationView | None:
     """The case's evaluation as of today, as the views read it (None if the engine
-    failed: logged, and the case still opens)."""
+    failed: logged, and the case still opens).  What only other tabs or a PDF read of it
+    (the lesions' courses, the earlier episodes, the input hash) is computed when first
+    read, from this case (`EvaluationView.of`)."""
     from crlmboard.domain.engine.readmodel import EvaluationView
 
     try:
-        return EvaluationView.parse(board.evaluation.document(case), case)
+        return EvaluationView.of(board.evaluation.evaluate(case))
     except Exception:
         log.exception("evaluation failed")
         return None

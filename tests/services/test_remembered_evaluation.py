@@ -26,7 +26,7 @@ def opened(board: Board, mrn: str) -> tuple[Any, EvaluationView, list[str], list
 
     def make() -> tuple[EvaluationView, list[str]]:
         made.append(1)
-        view = EvaluationView.parse(board.evaluation.document(case), case)
+        view = EvaluationView.of(board.evaluation.evaluate(case))
         return view, [change.text() for change in board.evaluation.engine_changes(case)]
 
     view, notes = board.evaluation.remembered(stamp, make)
@@ -98,3 +98,24 @@ def test_a_case_made_again_with_the_same_mrn_gets_its_own_evaluation(db_path: Pa
         assert made == [1]
         assert second == afresh(board, second_case) != first
         assert second_case.patient.given_name == "Ada" != first_case.patient.given_name
+
+
+def test_the_parts_computed_when_first_read_are_the_opened_case_s(board: Board) -> None:
+    """The open builds the evaluation's view without the lesions' courses, the earlier
+    episodes or the input hash (computed when a tab or a PDF first reads them): read after
+    another case was opened, and from the remembered view at a later open, they are still
+    the view's own case's, equal to an evaluation of that case made afresh."""
+    board.cases.import_path(GOLDEN)
+    first_case, first, _notes, _made = opened(board, "EX-0003")
+    second_case, second, _notes, _made = opened(board, "EX-0002")
+    assert first_case.imaging and second_case.imaging
+    for case, view in ((second_case, second), (first_case, first)):
+        fresh = afresh(board, case)
+        assert view.mrn == case.mrn
+        assert view.lesions == fresh.lesions and view.episodes == fresh.episodes
+        assert view.input_sha256 == fresh.input_sha256
+        recorded = {(le.id, tp.date) for tp in case.imaging for le in tp.lesions}
+        assert {(c.lesion_id, c.date) for c in view.lesions} <= recorded
+    again_case, again, _notes, made = opened(board, "EX-0003")
+    assert made == [] and again is first and again.lesions == afresh(board, again_case).lesions
+    assert first.lesions != second.lesions and first.input_sha256 != second.input_sha256

@@ -26,7 +26,7 @@ from crlmboard.store.database import (
     read_session,
     write_session,
 )
-from crlmboard.store.repositories import CaseRepository, CaseSummary
+from crlmboard.store.repositories import CaseRepository, CaseSummary, read_stamped
 from tests.conftest import golden_cases
 from tests.strategies import valid_case
 
@@ -58,11 +58,17 @@ def same(a: Any, b: Any, path: str = "case", *, fields_set: bool = True) -> None
 
 
 def both_reads(engine: sa.Engine, case: Case) -> tuple[Case, Case]:
+    """The case written, then read trusted (as an open reads it: `read_stamped`, on
+    SQLite's own DBAPI connection) and validated; the trusted read in a session is the
+    same as the open's."""
     with write_session(engine) as session:
         CaseRepository(session).create(case, CaseSummary())
     with read_session(engine) as session:
-        trusted = CaseRepository(session).get(case.mrn)
+        in_session, stamp = CaseRepository(session).get_stamped(case.mrn)
         validated = CaseRepository(session, validate_reads=True).get(case.mrn)
+    trusted, same_stamp = read_stamped(engine, case.mrn)
+    assert same_stamp == stamp
+    same(trusted, in_session)
     return trusted, validated
 
 
@@ -97,3 +103,40 @@ def test_golden_cases_read_trusted_as_validated(path: Path, engine: sa.Engine) -
     trusted, validated = both_reads(engine, case)
     same(trusted, validated)
     same(trusted, case, fields_set=False)  # the file need not give every field
+
+
+def test_an_open_reads_a_case_in_one_transaction_without_a_session(tmp_path: Path) -> None:
+    """On SQLite the open's read (`read_stamped`) runs its statements on the pool's DBAPI
+    connection inside one BEGIN … COMMIT (one snapshot of the case), with no SQLAlchemy
+    connection or session begun around it (issue 21, B3); the connection goes back to the
+    pool with no transaction open, also when the case is not there."""
+    from crlmboard.store.repositories import NotFound
+
+    engine = create_database_engine(database_url(tmp_path / "db.sqlite3"))
+    migrate.upgrade(engine)
+    case = case_from_dict(signed(json.loads(golden_cases()[0].read_text("utf-8"))), TODAY)
+    with write_session(engine) as session:
+        CaseRepository(session).create(case, CaseSummary())
+    begun: list[int] = []
+    sa.event.listen(engine, "begin", lambda _connection: begun.append(1))
+    statements: list[str] = []
+    with engine.connect() as connection:  # the pool's one connection, traced
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        raw.set_trace_callback(statements.append)
+    begun.clear()
+    read, _stamp = read_stamped(engine, case.mrn)
+    same(read, case, fields_set=False)
+    assert begun == []
+    words = [s.split()[0].upper() for s in statements]
+    assert words[0] == "BEGIN" and words[-1] == "COMMIT"
+    assert set(words[1:-1]) == {"SELECT"} and len(words) > 10
+    statements.clear()
+    with pytest.raises(NotFound):
+        read_stamped(engine, "EX-NONE-9999")
+    assert [s.split()[0].upper() for s in statements][-1] in ("COMMIT", "ROLLBACK")
+    with engine.connect() as connection:
+        raw = connection.connection.driver_connection
+        assert raw is not None and not raw.in_transaction
+        raw.set_trace_callback(None)
+    engine.dispose()

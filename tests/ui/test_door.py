@@ -347,7 +347,7 @@ def test_no_service_call_runs_on_the_gui_thread(
         "cases.page",
         "cases.get_stamped",  # opening a case
         "cases.save",
-        "evaluation.document",
+        "evaluation.evaluate",  # the open's evaluation (its view: EvaluationView.of)
         "meetings.listing",
         "meetings.get",
         "meetings.worklist",

@@ -110,3 +110,37 @@ def test_every_tab_filled_on_demand_shows_the_open_case(window: MainWindow) -> N
     assert given_name(workspace) == "Ada"
     assert workspace.labs.model.records == sorted(workspace.case.labs, key=lambda x: x.date)  # type: ignore[union-attr]
     assert workspace.reviews.model.records == list(workspace.case.reviews)  # type: ignore[union-attr]
+
+
+def test_the_lesion_grid_read_after_another_open_is_the_open_case_s(
+    window: MainWindow, board: Board
+) -> None:
+    """The lesions' courses are computed when the Imaging tab first reads the evaluation
+    (not at the open): Clara's grid read, then Bruno opened with the overview in view and
+    the Imaging tab shown — every cell is Bruno's, as an evaluation of his case made afresh
+    gives it; Clara opened again shows hers."""
+    from crlmboard.domain.engine.readmodel import EvaluationView
+
+    workspace = window.workspace
+    for mrn in (CLARA, BRUNO, CLARA):
+        workspace.setCurrentWidget(workspace.overview)
+        window.open_case(mrn)
+        case = workspace.case
+        assert case is not None and case.mrn == mrn
+        workspace.setCurrentWidget(workspace.imaging)
+        matrix = workspace.imaging.matrix
+        assert matrix.evaluation is not None and matrix.evaluation.mrn == mrn
+        fresh = EvaluationView.parse(board.evaluation.document(case), case)
+        cells = [
+            matrix._cell(row, column)
+            for row in range(len(matrix.lesions))
+            for column in range(len(matrix.timepoints))
+        ]
+        expected = [
+            fresh.lesion(lesion_id, timepoint.date)
+            for lesion_id in matrix.lesions
+            for timepoint in matrix.timepoints
+        ]
+        assert any(cells) and cells == expected
+        recorded = {(le.id, tp.date) for tp in case.imaging for le in tp.lesions}
+        assert {(c.lesion_id, c.date) for c in cells if c is not None} <= recorded

@@ -96,15 +96,16 @@ def evaluate(case: Case, as_of: date, profile: Profile) -> Evaluation:
     )
 
 
-def evaluation_to_dict(evaluation: Evaluation) -> dict[str, Any]:
-    """The `crlmboard.evaluation/1` document as plain JSON-ready data."""
-    return {
+def evaluation_to_dict(evaluation: Evaluation, *, input_hash: bool = True) -> dict[str, Any]:
+    """The `crlmboard.evaluation/1` document as plain JSON-ready data (without its
+    `input_sha256` when not `input_hash`: a read model computes it when first read)."""
+    document = {
         "format": FORMAT,
         "engine_version": evaluation.engine_version,
         "profile": {"name": evaluation.profile_name, "sha256": evaluation.profile_sha256},
         "as_of": evaluation.as_of.isoformat(),
         "mrn": evaluation.mrn,
-        "input_sha256": evaluation.input_sha256,
+        "input_sha256": evaluation.input_sha256 if input_hash else None,
         "facts": facts_to_dict(evaluation.facts),
         "findings": [
             {
@@ -118,6 +119,9 @@ def evaluation_to_dict(evaluation: Evaluation) -> dict[str, Any]:
             for f in evaluation.findings
         ],
     }
+    if not input_hash:
+        del document["input_sha256"]
+    return document
 
 
 def evaluation_to_json(evaluation: Evaluation) -> str:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
+import functools
 import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from typing import Any, TypeVar
 
 from crlmboard.domain.case import Case
 from crlmboard.domain.engine import recist
+from crlmboard.domain.engine.evaluation import Evaluation, evaluation_to_dict
 from crlmboard.domain.engine.facts import build_episode
 from crlmboard.domain.engine.lesions import LesionCell, lesion_courses
 from crlmboard.domain.models import LIVER_CLEARING_PROCEDURES
@@ -446,44 +448,86 @@ def _earlier_episode(case: Case, span: EpisodeSpan, ended: date) -> EpisodeView:
 # -- the evaluation ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class EvaluationView:
-    """One evaluation, parsed once."""
+    """One evaluation, parsed once.
+
+    What the views read from the case's records (each lesion's course, the earlier
+    episodes) and the input hash are computed when first read, once, from the view's own
+    case and evaluation (`_case`, `_hash`): opening a case fills the overview, which needs
+    neither (issue 21, B3).  A view never reads another case than the one it was made with."""
 
     engine_version: str
     profile_name: str
     profile_sha256: str
     as_of: date | None
     mrn: str
-    input_sha256: str
     facts: FactsView
     findings: tuple[FindingView, ...]
-    lesions: tuple[LesionCell, ...] = ()
-    """Each lesion at each timepoint the evaluation saw (with the case only)."""
-    episodes: tuple[EpisodeView, ...] = ()
-    """The record's episodes, oldest first, the evaluation's own last (with the case; without
-    it, only the evaluation's own)."""
-    _cells: Mapping[tuple[str, date], LesionCell] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_cells", {(c.lesion_id, c.date): c for c in self.lesions})
+    _case: Case | None = field(default=None, repr=False)
+    """The case the document was made of (lesions and episodes read from it)."""
+    _hash: str | Callable[[], str] = field(default="", repr=False)
+    """The document's input hash, or how to compute it (an evaluation made just now)."""
+    _earlier: bool = field(default=False, repr=False)
+    """Whether the earlier episodes are assessed (the document has facts)."""
 
     @classmethod
     def parse(cls, document: Mapping[str, Any], case: Case | None = None) -> EvaluationView:
         """The view of a document; with the case, its lesions' course and its episodes as of
         the document's date, with the assessment's targets marked."""
+        return cls._of_document(document, case, str(document.get("input_sha256") or ""))
+
+    @classmethod
+    def of(cls, evaluation: Evaluation) -> EvaluationView:
+        """The view of an evaluation made just now, of the case it evaluated: equal to the
+        view of its document, without computing the document's input hash until read."""
+        document = evaluation_to_dict(evaluation, input_hash=False)
+        return cls._of_document(document, evaluation.case, lambda: evaluation.input_sha256)
+
+    @classmethod
+    def _of_document(
+        cls, document: Mapping[str, Any], case: Case | None, input_hash: str | Callable[[], str]
+    ) -> EvaluationView:
         profile = _mapping(document.get("profile"))
-        facts = FactsView.parse(document.get("facts"))
-        as_of = _day(document.get("as_of"))
-        lesions: tuple[LesionCell, ...] = ()
+        facts = document.get("facts")
+        return cls(
+            engine_version=str(document.get("engine_version") or ""),
+            profile_name=str(profile.get("name") or ""),
+            profile_sha256=str(profile.get("sha256") or ""),
+            as_of=_day(document.get("as_of")),
+            mrn=str(document.get("mrn") or ""),
+            facts=FactsView.parse(facts),
+            findings=tuple(FindingView.parse(f) for f in _items(document.get("findings"))),
+            _case=case,
+            _hash=input_hash,
+            _earlier=bool(isinstance(facts, Mapping) and facts),
+        )
+
+    @functools.cached_property
+    def input_sha256(self) -> str:
+        found = self._hash
+        return found if isinstance(found, str) else found()
+
+    @functools.cached_property
+    def lesions(self) -> tuple[LesionCell, ...]:
+        """Each lesion at each timepoint the evaluation saw (with the case only)."""
+        case, as_of, facts = self._case, self.as_of, self.facts
+        if case is None:
+            return ()
+        imaging = [tp for tp in case.imaging if as_of is None or tp.date <= as_of]
+        targets = facts.recist_baseline.target_lesions if facts.recist_baseline else ()
+        return lesion_courses(imaging, targets)
+
+    @functools.cached_property
+    def episodes(self) -> tuple[EpisodeView, ...]:
+        """The record's episodes, oldest first, the evaluation's own last (with the case;
+        without it, only the evaluation's own)."""
+        case, facts = self._case, self.facts
         own = EpisodeSpan((facts.previous_hepatectomies or 0) + 1, facts.episode_start, None, None)
         episodes: list[EpisodeView] = []
         if case is not None:
-            imaging = [tp for tp in case.imaging if as_of is None or tp.date <= as_of]
-            targets = facts.recist_baseline.target_lesions if facts.recist_baseline else ()
-            lesions = lesion_courses(imaging, targets)
-            spans = episode_spans(case, as_of)
-            if isinstance(document.get("facts"), Mapping) and document.get("facts"):
+            spans = episode_spans(case, self.as_of)
+            if self._earlier:
                 episodes = [
                     _earlier_episode(case, span, following.operation_date - timedelta(days=1))
                     for span, following in itertools.pairwise(spans)
@@ -491,18 +535,32 @@ class EvaluationView:
                 ]
             own = spans[-1]
         episodes.append(EpisodeView(own, facts.recist_baseline, facts.recist, current=True))
-        return cls(
-            engine_version=str(document.get("engine_version") or ""),
-            profile_name=str(profile.get("name") or ""),
-            profile_sha256=str(profile.get("sha256") or ""),
-            as_of=as_of,
-            mrn=str(document.get("mrn") or ""),
-            input_sha256=str(document.get("input_sha256") or ""),
-            facts=facts,
-            findings=tuple(FindingView.parse(f) for f in _items(document.get("findings"))),
-            lesions=lesions,
-            episodes=tuple(episodes),
+        return tuple(episodes)
+
+    @functools.cached_property
+    def _cells(self) -> Mapping[tuple[str, date], LesionCell]:
+        return {(c.lesion_id, c.date): c for c in self.lesions}
+
+    def _values(self) -> tuple[Any, ...]:
+        return (
+            self.engine_version,
+            self.profile_name,
+            self.profile_sha256,
+            self.as_of,
+            self.mrn,
+            self.input_sha256,
+            self.facts,
+            self.findings,
+            self.lesions,
+            self.episodes,
         )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, EvaluationView):
+            return NotImplemented
+        return self is other or self._values() == other._values()
+
+    __hash__ = None  # type: ignore[assignment]  # (equal by value, and not immutable inside)
 
     def rules(self) -> list[str]:
         """The ids of the findings, in order."""

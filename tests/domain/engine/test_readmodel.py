@@ -274,3 +274,75 @@ def test_the_view_shares_nothing_mutable_with_the_document() -> None:
             elif isinstance(value, list):
                 value.append("changed")
     assert json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n" == frozen
+
+
+# -- the read model of an evaluation made just now (a case opened: issue 21, B3) ----------
+
+
+@pytest.mark.parametrize("path", sorted(DEMO.glob("*.json")), ids=lambda p: p.stem)
+def test_the_view_of_an_evaluation_equals_the_view_of_its_document(path: Path) -> None:
+    """`EvaluationView.of(evaluation)` (what an open builds) holds exactly what the view of
+    the evaluation's stored document holds: findings, facts, input hash, lesion courses and
+    episodes."""
+    case = loads_case(path.read_text("utf-8"), AS_OF)
+    evaluation = evaluate(case, AS_OF, Profile())
+    document = json.loads(json.dumps(evaluation_to_dict(evaluation)))  # as stored
+    parsed = EvaluationView.parse(document, case)
+    made = EvaluationView.of(evaluate(case, AS_OF, Profile()))
+    assert made == parsed
+    assert made.input_sha256 == parsed.input_sha256 == document["input_sha256"]
+    assert made.lesions == parsed.lesions and made.episodes == parsed.episodes
+    assert [made.lesion(c.lesion_id, c.date) for c in parsed.lesions] == list(parsed.lesions)
+
+
+def test_an_opened_case_s_view_computes_lesions_episodes_and_hash_only_when_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The overview needs the findings and the facts; the lesions' courses (Imaging tab),
+    the earlier episodes (Timeline) and the input hash (a PDF) are computed when first read,
+    once, from the view's own case."""
+    from crlmboard.domain.engine import evaluation as evaluation_module
+    from crlmboard.domain.engine import readmodel
+
+    calls: dict[str, int] = {"courses": 0, "episodes": 0, "hash": 0}
+
+    def counted(name: str, function: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            calls[name] += 1
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(readmodel, "lesion_courses", counted("courses", lesion_courses))
+    monkeypatch.setattr(readmodel, "episode_spans", counted("episodes", readmodel.episode_spans))
+    monkeypatch.setattr(
+        evaluation_module, "input_sha256", counted("hash", evaluation_module.input_sha256)
+    )
+    case = loads_case((DEMO / "DEMO-0003-conversion-resected.json").read_text("utf-8"), AS_OF)
+    view = EvaluationView.of(evaluate(case, AS_OF, Profile()))
+    assert view.findings and view.facts.lesion_count is not None
+    assert calls == {"courses": 0, "episodes": 0, "hash": 0}
+    assert len(view.episodes) > 1 and view.lesions and len(view.input_sha256) == 64
+    assert view.lesions and view.episodes and view.input_sha256
+    assert calls == {"courses": 1, "episodes": 1, "hash": 1}
+
+
+def test_a_view_s_lazily_computed_parts_are_its_own_case_s() -> None:
+    """Two cases' views built one after the other, read in the other order: each view's
+    lesions, episodes and hash are its own case's (never the case built last)."""
+    first = loads_case((DEMO / "DEMO-0003-conversion-resected.json").read_text("utf-8"), AS_OF)
+    second = loads_case(
+        (DEMO / "DEMO-0012-recurrence-after-hepatectomy.json").read_text("utf-8"), AS_OF
+    )
+    first_view = EvaluationView.of(evaluate(first, AS_OF, Profile()))
+    second_view = EvaluationView.of(evaluate(second, AS_OF, Profile()))
+    for view, case in ((second_view, second), (first_view, first)):
+        eager = EvaluationView.parse(evaluation_to_dict(evaluate(case, AS_OF, Profile())), case)
+        assert view.mrn == case.mrn
+        assert view.lesions == eager.lesions and view.episodes == eager.episodes
+        assert view.input_sha256 == eager.input_sha256
+        recorded = {(le.id, tp.date) for tp in case.imaging for le in tp.lesions}
+        assert {(c.lesion_id, c.date) for c in view.lesions} <= recorded
+    assert first_view.input_sha256 != second_view.input_sha256
+    assert first_view.lesions != second_view.lesions
+    assert first_view.episodes != second_view.episodes
