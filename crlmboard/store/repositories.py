@@ -276,6 +276,13 @@ TRIGRAM = 3  # a shorter word has no trigram: it cannot use the index
 # about the list's count cap (1,000): deciding that a broad filter's matches are many reads
 # no more of them than its count does (it was 4096: four times the 1,000-patient work)
 FEW_MATCHES = 1024
+# A page sorts the trigram index's matches when they are fewer than this (counting them is
+# cheap: the index's own lists), else it walks the list's order (issue 21, B2).  Sorting
+# costs a patient's row per match (about 3 µs in the 100,000-patient file); walking, an
+# entry of the order index per patient passed (about 0.09 µs, the search text being in the
+# index since 0011): matches bunched together late in the order (a family name) make the
+# walk read most of the index, 9 ms at 100,000 — as much as sorting 3,000 matches.
+SORT_MATCHES = 2048
 WALK_FACTOR = 4  # see `page`
 STOP_CHECK = 5000  # SQLite virtual-machine steps between two looks at a read's `stop`
 _SEARCH = sa.table(SEARCH_INDEX, sa.column("rowid"), sa.column(SEARCH_INDEX))
@@ -714,18 +721,24 @@ class CaseRepository:
         found = self.session.connection().exec_driver_sql(_SEARCH_OBJECTS_FOUND).scalar()
         return found == len(_SEARCH_OBJECTS)
 
-    def _few_matches(self, words: list[str], *, count: bool) -> _FewMatches | None:
-        """The cases matching every word when they are fewer than FEW_MATCHES (with their
-        number when `count`, else at most FEW_MATCHES); None when they are more, when there
+    def _few_matches(
+        self, words: list[str], *, count: bool, few: int | None = None, scan: bool = True
+    ) -> _FewMatches | None:
+        """The cases matching every word when they are fewer than `few` (FEW_MATCHES by
+        default; with their number when `count`, else at most `few`); None when they are
+        more, when there
         are no words, or not on SQLite (the filter is then `_filtered`, LIKE on each row).
 
         Through the trigram index when a word is long enough (it reads only the matches of
         those words; shorter words are then checked on those rows), else — or when the
-        long words match many cases — by reading the search-text index until FEW_MATCHES
-        matches are found (soon when they are dense).
+        long words match many cases — by reading the search-text index until `few`
+        matches are found (soon when they are dense); not that when `scan` is False (a
+        page: walking the list's order index, which holds the search text, costs no more
+        than that reading and needs no sort after it).
         """
         if not words or self.session.get_bind().dialect.name != "sqlite":
             return None
+        few = FEW_MATCHES if few is None else few
         indexed = [word for word in words if _indexable(word)]
         short = [word for word in words if not _indexable(word)]
         if indexed and self.has_search_index():
@@ -733,9 +746,9 @@ class CaseRepository:
                 _SEARCH.c[SEARCH_INDEX].match(match_expression(indexed))
             )
             found = self.session.execute(
-                sa.select(sa.func.count()).select_from(ids.limit(FEW_MATCHES).subquery())
+                sa.select(sa.func.count()).select_from(ids.limit(few).subquery())
             ).scalar_one()
-            if found < FEW_MATCHES:
+            if found < few:
                 where = (_CASE.id.in_(ids), *map(_like, short))
                 exact = not short or not found
                 if not exact and count:  # the short words, on the rows found
@@ -746,11 +759,13 @@ class CaseRepository:
                 return _FewMatches(int(found), where, exact)
             if not short:  # the long words alone match many cases
                 return None
+        if not scan:
+            return None
         ids = sa.select(_CASE.id).where(*map(_like, words)).correlate(None)
         found = self.session.execute(
-            sa.select(sa.func.count()).select_from(ids.limit(FEW_MATCHES).subquery())
+            sa.select(sa.func.count()).select_from(ids.limit(few).subquery())
         ).scalar_one()
-        if found >= FEW_MATCHES:
+        if found >= few:
             return None
         return _FewMatches(int(found), (_CASE.id.in_(ids),))
 
@@ -813,15 +828,23 @@ class CaseRepository:
             case.open_criticals,
             case.version,
         )
-        few = self._few_matches(filter_words(query), count=False)
+        words = filter_words(query)
         walkable = sort == "mrn" or (sort == "name" and not descending)  # an index's order
+        few = self._few_matches(words, count=False, few=SORT_MATCHES, scan=not walkable)
         if few is not None and few.exact and few.count and walkable:
             # sorting the matches costs about a row read each; walking the order, about
             # (offset + limit) × size / matches row reads if they are spread evenly
             size = self.session.execute(sa.select(sa.func.max(case.id))).scalar() or 0
             if few.count**2 > WALK_FACTOR * (offset + limit) * size:
                 few = None  # dense: walk (WALK_FACTOR allows for matches bunched together)
-        if few is None:  # none or many matches: walk the order, LIMIT stops at the page
+        if few is None and words and walkable:
+            # walk the order for the page's ids alone, testing each entry's search text in
+            # the index itself (0011: no patient row read for those passed), then read the
+            # page's columns (the next meeting above all) for the page's rows only
+            chosen = self._filtered(sa.select(case.id), query)
+            chosen = chosen.order_by(*order).offset(offset).limit(limit).correlate(None)
+            statement = statement.where(case.id.in_(chosen)).order_by(*order)
+        elif few is None:  # none or many matches: walk the order, LIMIT stops at the page
             statement = self._filtered(statement, query)
             statement = statement.order_by(*order).offset(offset).limit(limit)
         elif few.count == 0:

@@ -110,7 +110,8 @@ class CaseRow(SQLModel, m.Patient, table=True):  # type: ignore[misc]
     __tablename__ = "patient"
     __table_args__ = (
         sa.Index("ix_patient_names", "family_name", "given_name"),
-        # the case list's default order (by name, unknown names last): see repositories.page
+        # the case list's default order (by name, unknown names last), with the search
+        # text a filter tests as it walks that order (0011): see repositories.page
         sa.Index(
             "ix_patient_list_name",
             sa.text("(lower(family_name) IS NULL)"),
@@ -118,6 +119,7 @@ class CaseRow(SQLModel, m.Patient, table=True):  # type: ignore[misc]
             sa.text("(lower(given_name) IS NULL)"),
             sa.text("lower(given_name)"),
             "mrn",
+            "search_text",
         ),
     )
 

@@ -263,12 +263,15 @@ def test_every_word_must_be_a_substring_case_folded(filled: sa.Engine) -> None:
             assert _mrns(found) == expected(query), query
 
 
-@pytest.fixture(params=[r.FEW_MATCHES, 2], ids=["as-shipped", "two"])
+@pytest.fixture(params=[None, 2], ids=["as-shipped", "two"])
 def few_matches(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
-    """FEW_MATCHES as shipped, and small enough that the filters take the paths for many
-    matches (the index's matches checked further, or LIKE while walking the order)."""
-    monkeypatch.setattr(r, "FEW_MATCHES", request.param)
-    return int(request.param)
+    """FEW_MATCHES and SORT_MATCHES as shipped, and small enough that the filters take the
+    paths for many matches (the index's matches checked further, or LIKE while walking the
+    order)."""
+    if request.param is not None:
+        monkeypatch.setattr(r, "FEW_MATCHES", request.param)
+        monkeypatch.setattr(r, "SORT_MATCHES", request.param)
+    return int(request.param or r.FEW_MATCHES)
 
 
 def _plain_like(monkeypatch: pytest.MonkeyPatch) -> None:
