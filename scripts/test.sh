@@ -9,14 +9,15 @@ PHASES=()
 phase_started=$SECONDS
 phase_name="set-up"
 phase() {
-  PHASES+=("$phase_name $((SECONDS - phase_started)) s")
+  PHASES+=("$phase_name: $((SECONDS - phase_started)) s")
   phase_name=$1
   phase_started=$SECONDS
   echo "== $1"
 }
 report_phases() {
-  PHASES+=("$phase_name $((SECONDS - phase_started)) s")
-  echo "time per step: $(IFS=,; echo "${PHASES[*]}" | sed 's/,/; /g')"
+  PHASES+=("$phase_name: $((SECONDS - phase_started)) s")
+  echo "time per step:"
+  printf '  %s\n' "${PHASES[@]}"
 }
 trap report_phases EXIT
 
