@@ -1,42 +1,66 @@
-# A throw-away PostgreSQL server on 127.0.0.1 for the store tests (sourced by test.sh).
-# Exports CRLMBOARD_TEST_PG_URL.
+# Throw-away PostgreSQL servers on 127.0.0.1 for the store tests (sourced by test.sh).
+#
+#   start_postgres [N]   starts N servers (default 1), each in its own folder on its own
+#                        random port, and exports
+#                          CRLMBOARD_TEST_PG_URL       the first server's URL
+#                          CRLMBOARD_TEST_PG_RESTART   how a test restarts the first server
+#                          CRLMBOARD_TEST_PG_URL_<i>, CRLMBOARD_TEST_PG_RESTART_<i>
+#                                                      the same for server i = 0 … N-1
+#   stop_postgres        stops them and removes their folders
+#
+# The parallel test run (pytest-xdist) gives worker gw<i> server i (tests/conftest.py):
+# roles are per server and a test may restart its server, so two workers never share one.
 start_postgres() {
-  local bindir
+  local count=${1:-1} bindir index
   bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
   if [ -z "$bindir" ] || [ ! -x "$bindir/initdb" ]; then
     echo "PostgreSQL server binaries not found (package postgresql)" >&2
     return 1
   fi
-  PG_DIR=$(mktemp -d /tmp/crlmboard-pg.XXXXXX)
-  local run=()
+  PG_RUN=()
   if [ "$(id -u)" = 0 ]; then
-    chown postgres:postgres "$PG_DIR"
-    run=(runuser -u postgres --)
+    PG_RUN=(runuser -u postgres --)
   fi
-  PG_PORT=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  "${run[@]}" "$bindir/initdb" -D "$PG_DIR/data" -U crlmboard --auth=trust -E UTF8 \
+  PG_BIN=$bindir
+  PG_DIRS=()
+  for ((index = 0; index < count; index++)); do
+    _start_one_postgres "$index" || return 1
+  done
+  export CRLMBOARD_TEST_PG_URL=$CRLMBOARD_TEST_PG_URL_0
+  export CRLMBOARD_TEST_PG_RESTART=$CRLMBOARD_TEST_PG_RESTART_0
+}
+
+_start_one_postgres() {
+  local index=$1 dir port
+  dir=$(mktemp -d /tmp/crlmboard-pg.XXXXXX)
+  PG_DIRS+=("$dir")
+  if [ "$(id -u)" = 0 ]; then
+    chown postgres:postgres "$dir"
+  fi
+  port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  "${PG_RUN[@]}" "$PG_BIN/initdb" -D "$dir/data" -U crlmboard --auth=trust -E UTF8 \
     --no-locale >/dev/null
   # The superuser `crlmboard` keeps trust auth (the tests' schema owner); every other role
   # logs in with a SCRAM password, as a department's users do (tests of issue 20).
-  "${run[@]}" sh -c "cat > '$PG_DIR/data/pg_hba.conf'" <<'HBA'
+  "${PG_RUN[@]}" sh -c "cat > '$dir/data/pg_hba.conf'" <<'HBA'
 local all crlmboard trust
 host  all crlmboard 127.0.0.1/32 trust
 local all all scram-sha-256
 host  all all 127.0.0.1/32 scram-sha-256
 HBA
-  "${run[@]}" "$bindir/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w \
-    -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
-  PG_RUN=("${run[@]}")
-  PG_BIN=$bindir
-  export CRLMBOARD_TEST_PG_URL="postgresql+psycopg://crlmboard@127.0.0.1:$PG_PORT/postgres"
+  "${PG_RUN[@]}" "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+  export "CRLMBOARD_TEST_PG_URL_$index=postgresql+psycopg://crlmboard@127.0.0.1:$port/postgres"
   # how a test restarts this server (tests/reliability/test_department.py)
-  export CRLMBOARD_TEST_PG_RESTART="${run[*]} $bindir/pg_ctl -D $PG_DIR/data -l $PG_DIR/log -m fast -w restart"
-  echo "PostgreSQL $("$bindir/postgres" --version | awk '{print $3}') on port $PG_PORT"
+  export "CRLMBOARD_TEST_PG_RESTART_$index=${PG_RUN[*]} $PG_BIN/pg_ctl -D $dir/data -l $dir/log -m fast -w restart"
+  echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on port $port"
 }
 
 stop_postgres() {
-  if [ -n "${PG_DIR:-}" ]; then
-    "${PG_RUN[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast stop >/dev/null || true
-    rm -rf "$PG_DIR"
-  fi
+  local dir
+  for dir in ${PG_DIRS[@]+"${PG_DIRS[@]}"}; do
+    "${PG_RUN[@]}" "$PG_BIN/pg_ctl" -D "$dir/data" -m fast stop >/dev/null || true
+    rm -rf "$dir"
+  done
+  PG_DIRS=()
 }

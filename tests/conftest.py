@@ -35,6 +35,12 @@ def _private_dirs(
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     monkeypatch.setenv("CRLMBOARD_LOG_DIR", str(home / "log"))
     monkeypatch.delenv("CRLMBOARD_DB", raising=False)
+    # Qt reads XDG_CONFIG_HOME once per process: without this, the window state one test
+    # leaves (the case list's sort column, geometry, the last database) reached the next
+    from PySide6.QtCore import QSettings
+
+    for form in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(form, QSettings.Scope.UserScope, str(home / "config"))
 
 
 @pytest.fixture
@@ -73,9 +79,35 @@ def board(db_path: Path) -> Iterator[Board]:
         yield opened
 
 
+def _worker_postgres_server() -> None:
+    """In a parallel run (pytest-xdist), worker gw<i> takes test server i
+    (`start_postgres N` in scripts/postgres.sh exports CRLMBOARD_TEST_PG_URL_<i>): roles are
+    per server and some tests restart theirs, so two workers never share one.  Set in the
+    environment, so the child processes a test starts reach the same server."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw") or "CRLMBOARD_TEST_PG_URL_0" not in os.environ:
+        return  # one process: the server CRLMBOARD_TEST_PG_URL names
+    index = worker.removeprefix("gw")
+    for name in ("CRLMBOARD_TEST_PG_URL", "CRLMBOARD_TEST_PG_RESTART"):
+        own = os.environ.get(f"{name}_{index}")
+        if own is None:
+            os.environ.pop(name, None)  # postgres_url() says why
+        else:
+            os.environ[name] = own
+
+
+_worker_postgres_server()
+
+
 def postgres_url() -> str:
     url = os.environ.get("CRLMBOARD_TEST_PG_URL")
     if not url:
+        worker = os.environ.get("PYTEST_XDIST_WORKER")
+        if worker and "CRLMBOARD_TEST_PG_URL_0" in os.environ:
+            pytest.fail(
+                f"no PostgreSQL server of its own for pytest worker {worker}: start as many "
+                "servers as workers (`start_postgres N`; scripts/test.sh does)"
+            )
         pytest.fail(
             "CRLMBOARD_TEST_PG_URL is not set: run the suite with `bash .ci/run`, "
             "which starts a PostgreSQL server"

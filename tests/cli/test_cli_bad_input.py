@@ -6,9 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import os
 import random
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +16,7 @@ import pytest
 
 from crlmboard.cli import main
 from tests.conftest import GOLDEN
+from tests.mounts import tmpfs
 
 pytestmark = pytest.mark.db
 SENTINEL_NAME, SENTINEL_MRN = "ZZSENTINEL", "MRN-SENTINEL-7788"
@@ -70,15 +69,8 @@ def test_a_missing_input_file_is_exit_2_everywhere(
 @pytest.fixture
 def read_only_folder(tmp_path: Path) -> Iterator[Path]:
     """A folder nobody can write, even root: a read-only tmpfs."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting needs root")
-    mount = tmp_path / "ro"
-    mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", str(mount)], check=True)
-    try:
+    with tmpfs(tmp_path / "ro", "1m", "ro") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def test_an_output_that_cannot_be_written_is_exit_2_naming_it(

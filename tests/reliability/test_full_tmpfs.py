@@ -5,11 +5,8 @@ board keeps working; once space is freed the same three succeed."""
 
 from __future__ import annotations
 
-import errno
 import json
-import os
 import sqlite3
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,35 +15,16 @@ import pytest
 from crlmboard.services import Board, BoardError
 from crlmboard.store import backup as store_backup
 from tests.conftest import GOLDEN, TODAY
+from tests.mounts import fill_disk as fill
+from tests.mounts import tmpfs
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
 
 
 @pytest.fixture
 def disk(tmp_path: Path) -> Iterator[Path]:
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root")
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(mount)], check=True)
-    try:
+    with tmpfs(tmp_path / "disk", "6m") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
-
-
-def fill(folder: Path) -> Path:
-    """Fill the disk to the last byte; the filler file."""
-    filler = folder / "filler"
-    with filler.open("wb", buffering=0) as stream:
-        for size in (65536, 4096, 512, 1):
-            while True:
-                try:
-                    stream.write(b"\0" * size)
-                except OSError as error:
-                    assert error.errno == errno.ENOSPC
-                    break
-    return filler
 
 
 def integrity(path: Path) -> str:

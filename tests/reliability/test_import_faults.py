@@ -16,6 +16,7 @@ import pytest
 
 from crlmboard.cli import main
 from tests.conftest import GOLDEN
+from tests.mounts import tmpfs
 from tests.reliability.conftest import ROOT
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
@@ -125,15 +126,8 @@ def test_malformed_files_are_refused_one_by_one(
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Any:
     """A 6 MB tmpfs (needs root; CI runs as root)."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a size-limited tmpfs needs root")
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(mount)], check=True)
-    try:
+    with tmpfs(tmp_path / "disk", "6m") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def fill(disk: Path, leave: int) -> Path:

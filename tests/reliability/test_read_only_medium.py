@@ -6,9 +6,7 @@ Mounting needs root (CI runs as root); the file's bytes never change."""
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +15,8 @@ import pytest
 from crlmboard.cli import main
 from crlmboard.services import Board, BoardError
 from tests.conftest import GOLDEN, TODAY
+from tests.mounts import remount_read_only as read_only
+from tests.mounts import tmpfs
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
 
@@ -24,19 +24,8 @@ pytestmark = [pytest.mark.db, pytest.mark.slow]
 @pytest.fixture
 def medium(tmp_path: Path) -> Iterator[Path]:
     """A small tmpfs that the test can remount read-only."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting needs root")
-    mount = tmp_path / "medium"
-    mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)], check=True)
-    try:
+    with tmpfs(tmp_path / "medium", "8m") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
-
-
-def read_only(mount: Path) -> None:
-    subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
 
 
 def sha256(path: Path) -> str:

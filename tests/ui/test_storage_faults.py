@@ -9,11 +9,9 @@ the `sqlite3` module; the door's real worker thread waits for it."""
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import logging
-import os
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
@@ -31,6 +29,7 @@ from crlmboard.ui.forms import FieldEditor
 from crlmboard.ui.main_window import MainWindow
 from crlmboard.ui.readonly import TITLE_MARK
 from tests.conftest import GOLDEN, TODAY, Calendar
+from tests.mounts import fill_disk, remount_read_only, tmpfs
 from tests.reliability.conftest import child
 
 pytestmark = [pytest.mark.ui, pytest.mark.db]
@@ -96,28 +95,6 @@ def warnings_to(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def mounted_tmpfs(folder: Path, size: str) -> Path:
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root")
-    folder.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], check=True)
-    return folder
-
-
-def fill_disk(folder: Path) -> Path:
-    """Fill the disk holding `folder` to the last byte; the filler file."""
-    filler = folder / "filler"
-    with filler.open("wb", buffering=0) as stream:
-        for size in (65536, 4096, 512, 1):
-            while True:
-                try:
-                    stream.write(b"\0" * size)
-                except OSError as error:
-                    assert error.errno == errno.ENOSPC
-                    break
-    return filler
 
 
 # -- T12: a full disk --------------------------------------------------------------------
@@ -222,8 +199,7 @@ def test_a_full_tmpfs_keeps_the_edit_in_the_window(
     qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """T12 in the window on a real full disk (a 6 MB tmpfs filled to the last byte)."""
-    disk = mounted_tmpfs(tmp_path / "disk", "6m")
-    try:
+    with tmpfs(tmp_path / "disk", "6m") as disk:
         db = disk / "board.sqlite3"
         fill_database(db)
         told = warnings_to(monkeypatch)
@@ -242,8 +218,6 @@ def test_a_full_tmpfs_keeps_the_edit_in_the_window(
             close(window)
             window.door.board.close()
         assert stored_ecog(db) == 3
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], check=False)
 
 
 # -- T13: a read-only medium ---------------------------------------------------------------
@@ -300,18 +274,15 @@ def menu_actions(window: MainWindow) -> list[QAction]:
 def read_only_medium(tmp_path: Path) -> Iterator[Path]:
     """A database (with a meeting and an agenda entry) closed cleanly on a tmpfs that is
     then remounted read-only; the database's path."""
-    medium = mounted_tmpfs(tmp_path / "medium", "8m")
-    try:
+    with tmpfs(tmp_path / "medium", "8m") as medium:
         db = medium / "board.sqlite3"
         with Board.open(db, clock=lambda: TODAY) as board:
             assert board.cases.import_path(GOLDEN).ok
             meeting = board.meetings.create(TODAY).meeting_id
             board.meetings.add_to_agenda(meeting, "EX-0001", "Resect first?")
         shutil.rmtree(medium / "backups")
-        subprocess.run(["mount", "-o", "remount,ro", str(medium)], check=True)
+        remount_read_only(medium)
         yield db
-    finally:
-        subprocess.run(["umount", "-l", str(medium)], check=False)
 
 
 def test_a_database_on_a_read_only_medium_opens_read_only_in_the_window(
