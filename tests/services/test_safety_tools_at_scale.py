@@ -227,3 +227,67 @@ def test_rows_compared_as_stored_still_show_each_value_changed_outside(reviewed:
         ("surgical_plan", plans[1])
     }
     assert stats.rows_compared_as_stored == compared - len(rows_left)
+
+
+def test_a_summary_recorded_in_part_is_compared_in_part(reviewed: Path) -> None:
+    """A case last saved before the case list's summary was audited, then saved once with
+    only some summary fields changed (as an upgraded database's cases are): the fields the
+    trail records are compared, the others are not taken for null (the 1,000- and
+    10,000-patient bench cohorts were reported tampered because of this)."""
+    with sqlite3.connect(reviewed) as connection:
+        connection.execute("DROP TRIGGER audit_event_no_update")
+        seq, stored = connection.execute(
+            "SELECT seq, after_json FROM audit_event WHERE case_id = 1 AND action = 'changes' "
+            "ORDER BY seq LIMIT 1"
+        ).fetchone()
+        packed = isinstance(stored, bytes)
+        changes = json.loads(zlib.decompress(stored) if packed else stored)
+        for change in changes:
+            if change["table"] == "patient":
+                for name in (
+                    "resectability",
+                    "current_response",
+                    "open_warnings",
+                    "open_criticals",
+                ):
+                    change["after"].pop(name, None)  # as saved before the summary was audited
+        text = json.dumps(changes, separators=(",", ":"), sort_keys=True)
+        connection.execute(
+            "UPDATE audit_event SET after_json = ? WHERE seq = ?",
+            [zlib.compress(text.encode()) if packed else text, seq],
+        )
+        connection.execute("UPDATE patient SET open_warnings = 3, open_criticals = 1 WHERE id = 1")
+        columns = [r[1] for r in connection.execute("PRAGMA table_info(audit_event)")]
+        last = dict(
+            zip(
+                columns,
+                connection.execute(
+                    "SELECT * FROM audit_event ORDER BY seq DESC LIMIT 1"
+                ).fetchone(),
+                strict=True,
+            )
+        )
+        last.update(
+            seq=last["seq"] + 1,
+            action="update",
+            table_name="patient",
+            record_id="1",
+            case_id=1,
+            fields='["open_criticals"]',
+            before_json='{"open_criticals":0}',
+            after_json='{"open_criticals":1}',
+        )
+        connection.execute(
+            f"INSERT INTO audit_event ({', '.join(last)}) VALUES ({', '.join('?' * len(last))})",
+            list(last.values()),
+        )
+    stats, problems = _records_check(reviewed)
+    assert problems == []  # open_warnings (3) was never recorded: not compared with null
+    assert stats.summary_not_recorded == 1
+    with sqlite3.connect(reviewed) as connection:
+        connection.execute("UPDATE patient SET open_criticals = 0 WHERE id = 1")
+    _stats, problems = _records_check(reviewed)
+    assert problems == [
+        "patient row 1, field open_criticals: the stored value differs from its audit trail "
+        "(changed outside crlmboard)"
+    ]
