@@ -200,6 +200,12 @@ def test_rows_compared_as_stored_still_show_each_value_changed_outside(reviewed:
             ("lab_result", one["lab_result"], "date", "date(date, '+1 day')"),
             ("lesion_measurement", one["lesion_measurement"], "target", "1 - target"),
             ("surgical_plan", one["surgical_plan"], "segments_to_resect", "'[7, 8]'"),
+            (
+                "surgical_plan",
+                one["surgical_plan"],
+                "resectability",  # a summary field's name on another table: compared too
+                "CASE resectability WHEN 'resectable' THEN 'borderline' ELSE 'resectable' END",
+            ),
             ("review", review[0], "signed_at", "datetime(signed_at, '+1 second')"),
             ("review", review[0], "evaluation", "?"),
         ]
