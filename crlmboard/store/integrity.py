@@ -243,8 +243,8 @@ def _signed_reviews(
 # -- clinical rows against their audit trail, one group of cases at a time -----------------
 
 # Tables whose rows belong to no case: replayed from the audit rows without a case.
-_SUMMARY = frozenset(audit.SUMMARY_FIELDS)  # the case list's summary, on the patient row
 CASELESS = ("meeting", "meeting_attendee")
+_SUMMARY = frozenset(audit.SUMMARY_FIELDS)  # the case list's summary, on the patient row
 
 
 @dataclass
