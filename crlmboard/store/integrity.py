@@ -9,7 +9,11 @@ ids and fields, never patient names or MRNs.
 
 from __future__ import annotations
 
+import contextlib
+import json
+import operator
 import sqlite3
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -240,6 +244,7 @@ def _signed_reviews(
 
 # Tables whose rows belong to no case: replayed from the audit rows without a case.
 CASELESS = ("meeting", "meeting_attendee")
+_SUMMARY = frozenset(audit.SUMMARY_FIELDS)  # the case list's summary, on the patient row
 
 
 @dataclass
@@ -251,6 +256,7 @@ class ReplayStats:
     cases: int = 0
     most_records_held: int = 0
     summary_not_recorded: int = 0
+    rows_compared_as_stored: int = 0  # found equal by `_StoredForm`, without conversion
 
 
 def replay_problems(connection: sa.Connection | Session, limit: int = 200) -> list[str]:
@@ -284,6 +290,7 @@ def check_records(
         )
         for model in audit.AUDITED_TABLES.values()
     }
+    reader = _RawReader.of(connection, plans)
     top = (
         connection.execute(
             sa.select(
@@ -297,11 +304,11 @@ def check_records(
     low = 0
     while low < last:
         high = min(low + cases_at_once, last)
-        _check_group(connection, findings, plans, stats, (low, high), unreadable_audit)
+        _check_group(connection, findings, plans, stats, (low, high), unreadable_audit, reader)
         low = high
         if progress is not None:
             progress(low, last)
-    _check_group(connection, findings, plans, stats, None, unreadable_audit)
+    _check_group(connection, findings, plans, stats, None, unreadable_audit, reader)
     if stats.summary_not_recorded:
         findings.warnings.append(
             f"{stats.summary_not_recorded} case(s) were last saved before the case list's "
@@ -318,6 +325,7 @@ def _check_group(
     stats: ReplayStats,
     cases: tuple[int, int] | None,
     unreadable_audit: set[int],
+    reader: _RawReader | None = None,
 ) -> None:
     """One group: the cases with ids in (low, high], or (None) the records of no case."""
     stats.groups += 1
@@ -328,6 +336,9 @@ def _check_group(
         where = sa.and_(audit.AUDIT.c.case_id > cases[0], audit.AUDIT.c.case_id <= cases[1])
     state: dict[tuple[str, str], dict[str, Any]] = {}
     damaged_cases: set[int | None] = set()
+    # cases inserted before the summary was audited: a later save records only the summary
+    # fields it changed, so the others are unknown to the trail (not null)
+    before_summary: set[str] = set()
     if cases is None:
         rows: Iterable[Any] = audit.raw_entries(connection, where=where)
     else:  # one group of cases, through the index on the case: bounded by the group
@@ -351,7 +362,12 @@ def _check_group(
                 continue
             key = (table, record)
             if action in ("insert", "baseline"):
-                state[key] = dict(after or {})
+                state[key] = after if after is not None else {}  # parsed for this row alone
+                if table == "patient":
+                    if "open_criticals" in state[key]:  # never null: the summary was audited
+                        before_summary.discard(record)
+                    else:
+                        before_summary.add(record)
             elif action == "update":
                 state.setdefault(key, {}).update(after or {})
             elif action == "delete":
@@ -371,13 +387,37 @@ def _check_group(
         if (table in CASELESS) != (cases is None):
             continue
         columns = plans[model]
-        query = sa.select(*(_raw(c) for c in columns))
-        if cases is not None:
-            query = _in_cases(query, model, cases)
-        for raw in connection.execute(query):
-            values, unreadable = read_values(raw[: len(columns)], columns)
+        same = reader.same[model] if reader is not None else None
+        rows_of_table: Iterable[Any]
+        if reader is not None:
+            rows_of_table = reader.rows(model, cases)
+        else:
+            query = sa.select(*(_raw(c) for c in columns))
+            if cases is not None:
+                query = _in_cases(query, model, cases)
+            rows_of_table = connection.execute(query)
+        for raw in rows_of_table:
             record = str(raw[0])
             expected = state.pop((table, record), None)
+            if (
+                same is not None
+                and expected is not None
+                and (cases is None or raw[-1] not in damaged_cases)
+                and (model is not t.CaseRow or record not in before_summary)
+                and same.equal(raw, expected)
+            ):
+                # equal as stored: what the slow path below would conclude, without
+                # converting each value (a signed review's hash is still recomputed)
+                stats.rows_compared_as_stored += 1
+                if same.signed_at is not None and raw[same.signed_at] is not None:
+                    values, unreadable = read_values(raw[: len(columns)], columns)
+                    _signed_review(record, values, unreadable, findings)
+                if model is t.CaseRow:
+                    stats.cases += 1
+                elif model is t.SurgicalPlanRow:
+                    plan_of[int(raw[same.case_id] or 0)] = raw[same.resectability]
+                continue
+            values, unreadable = read_values(raw[: len(columns)], columns)
             if model is t.ReviewRow and values.get("signed_at") is not None:
                 _signed_review(record, values, unreadable, findings)
             if cases is not None and raw[-1] in damaged_cases:
@@ -389,7 +429,9 @@ def _check_group(
                     f"{table} row {record} has no audit history (written outside crlmboard)"
                 )
                 continue
-            recorded_summary = "open_criticals" in expected
+            # a case inserted before the summary was audited has none of its fields in the
+            # trail, or (after a save that changed some) a few: each is compared once recorded
+            recorded_summary = record not in before_summary if model is t.CaseRow else False
             if (
                 not unreadable
                 and (recorded_summary or model is not t.CaseRow)
@@ -403,8 +445,8 @@ def _check_group(
             for name, value in values.items():
                 if name in unreadable or name == columns[0].name:
                     continue
-                if name in audit.SUMMARY_FIELDS and not recorded_summary:
-                    continue
+                if name in _SUMMARY and not recorded_summary and name not in expected:
+                    continue  # never recorded for this record: unknown to the trail
                 if expected.get(name) != value:
                     findings.add(
                         f"{table} row {record}, field {name}: the stored value "
@@ -414,7 +456,8 @@ def _check_group(
                 stats.cases += 1
                 if not recorded_summary:  # saved before the summary was audited
                     stats.summary_not_recorded += 1
-                    summaries.append((record, values))
+                    if "resectability" not in expected:
+                        summaries.append((record, values))
             elif model is t.SurgicalPlanRow:
                 plan_of[int(values.get("case_id") or 0)] = values.get("resectability")
     for record, values in summaries:
@@ -437,7 +480,147 @@ def _same(values: dict[str, Any], expected: dict[str, Any], key: str) -> bool:
     return stored == {k: v for k, v in expected.items() if v is not None}
 
 
-def _in_cases(query: Any, model: type[Any], cases: tuple[int, int]) -> Any:
+# -- comparing rows as stored (SQLite) ------------------------------------------------------
+#
+# Most stored values are already the JSON data the trail records: text, numbers, dates as
+# ISO text, booleans as 0/1 (equal to false/true).  A row is compared in that stored form
+# first; only a row that differs so is read the slow way (`read_values`), which converts
+# each value and names each field that differs or cannot be read — so the reports are the
+# same, and the fast path can only say "equal" where the slow path says so too.
+
+_STORED = "stored"  # the stored value is the trail's value
+_TIME = "time"  # 'YYYY-MM-DD HH:MM:SS.ffffff' stored; ISO with a T in the trail
+_JSON = "json"  # JSON text as SQLAlchemy writes it (json.dumps)
+_PACKED = "packed"  # `PackedJSON`: compact JSON, compressed when long
+
+
+def _stored_kind(column: _Column) -> str | None:
+    """How a column's stored value relates to its value in the trail; None when no cheap
+    comparison is known (the table is then compared the slow way)."""
+    if column.convert is None:
+        return _STORED  # read as stored by the slow path too
+    kind = column.column.type
+    if isinstance(kind, t.PackedJSON):
+        return _PACKED
+    if isinstance(kind, sa.JSON):
+        return _JSON
+    impl = kind.impl if isinstance(kind, sa.types.TypeDecorator) else kind
+    if isinstance(impl, sa.DateTime):
+        return _TIME
+    if type(impl) in (sa.Date, sa.Boolean) or type(kind) in (sa.Date, sa.Boolean):
+        return _STORED  # 'YYYY-MM-DD' as the trail writes it; 0/1 equal to false/true
+    return None
+
+
+class _StoredForm:
+    """One table's fast comparison of a stored row with its trail (see above)."""
+
+    def __init__(self, model: type[Any], columns: Sequence[_Column]):
+        names = [c.name for c in columns]
+        kinds = [_stored_kind(c) for c in columns[1:]]
+        if None in kinds:
+            raise ValueError(model)
+        self.fields = frozenset(names[1:])
+        plain = [i for i, k in enumerate(kinds, 1) if k == _STORED]
+        self.plain_names = tuple(names[i] for i in plain)
+        self._plain = operator.itemgetter(*plain) if len(plain) > 1 else None
+        self._one = plain[0] if len(plain) == 1 else None
+        self.special = [(i, names[i], k) for i, k in enumerate(kinds, 1) if k != _STORED]
+        self.signed_at = names.index("signed_at") if model is t.ReviewRow else None
+        self.case_id = names.index("case_id") if model is t.SurgicalPlanRow else 0
+        self.resectability = names.index("resectability") if model is t.SurgicalPlanRow else 0
+
+    def equal(self, raw: Sequence[Any], expected: dict[str, Any]) -> bool:
+        """Whether `read_values` + `_same` would find the row equal to `expected` (False
+        may also mean "not known this way": the row is then compared the slow way)."""
+        if not expected.keys() <= self.fields:
+            return False
+        get = expected.get
+        if self._plain is not None:
+            if self._plain(raw) != tuple(map(get, self.plain_names)):
+                return False
+        elif self._one is not None and raw[self._one] != get(self.plain_names[0]):
+            return False
+        for index, name, kind in self.special:
+            stored, value = raw[index], get(name)
+            if value is None:  # SQLAlchemy's JSON stores none as 'null', read back as none
+                if stored is None or (stored == "null" and kind != _TIME):
+                    continue
+                return False
+            if stored is None:
+                return False
+            if kind == _TIME:
+                if not (
+                    type(stored) is str
+                    and len(stored) == 26
+                    and stored[10] == " "
+                    and value == stored[:10] + "T" + stored[11:]
+                ):
+                    return False
+            elif kind == _JSON:
+                if type(stored) is not str or stored != json.dumps(value):
+                    return False
+            else:  # _PACKED: compact JSON in the writer's key order; parsed to compare
+                try:
+                    if json.loads(t.unpack(stored)) != value:
+                        return False
+                except (zlib.error, UnicodeDecodeError, ValueError, TypeError):
+                    return False
+        return True
+
+
+class _RawReader:
+    """Reads each table's rows of a group of cases through SQLite's own cursor (one
+    compiled statement per table, no per-row objects or conversions)."""
+
+    def __init__(
+        self,
+        driver: sqlite3.Connection,
+        dialect: sa.Dialect,
+        plans: dict[type[Any], list[_Column]],
+    ):
+        self.driver = driver
+        self.same: dict[type[Any], _StoredForm] = {}
+        self.statements: dict[tuple[type[Any], bool], tuple[str, tuple[str, ...]]] = {}
+        for model, columns in plans.items():
+            with contextlib.suppress(ValueError):
+                self.same[model] = _StoredForm(model, columns)
+            selected = [sa.type_coerce(c.column, sa.types.NullType()) for c in columns]
+            caseless = model.__tablename__ in CASELESS
+            for grouped in (False,) if caseless else (False, True):
+                query = sa.select(*selected)
+                if grouped:
+                    query = _in_cases(query, model, (sa.bindparam("low"), sa.bindparam("high")))
+                compiled = query.compile(dialect=dialect)
+                self.statements[(model, grouped)] = (
+                    str(compiled),
+                    tuple(compiled.positiontup or ()),
+                )
+
+    @classmethod
+    def of(
+        cls, connection: sa.Connection | Session, plans: dict[type[Any], list[_Column]]
+    ) -> _RawReader | None:
+        """A reader on the connection's SQLite driver connection (same transaction), or
+        None on another back end (whose driver converts as the slow path expects)."""
+        dialect = _dialect(connection)
+        if dialect.name != "sqlite":
+            return None
+        bound = connection.connection() if isinstance(connection, Session) else connection
+        driver = bound.connection.driver_connection
+        if not isinstance(driver, sqlite3.Connection):
+            return None
+        return cls(driver, dialect, plans)
+
+    def rows(self, model: type[Any], cases: tuple[int, int] | None) -> Iterable[Any]:
+        sql, order = self.statements[(model, cases is not None)]
+        if cases is None:
+            return self.driver.execute(sql)
+        bounds = {"low": cases[0], "high": cases[1]}
+        return self.driver.execute(sql, [bounds[name] for name in order])
+
+
+def _in_cases(query: Any, model: type[Any], cases: tuple[Any, Any]) -> Any:
     """`query` limited to the rows of the cases with ids in (low, high], through the index
     on the case (lesions through their timepoint), with that case id as the last column."""
     table = model.__table__

@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 import json
 import sqlite3
+import zlib
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -139,3 +141,159 @@ def test_a_backup_names_its_tables_by_their_pages_and_old_manifests_still_verify
     store_backup.manifest_path(info.path).write_text(json.dumps(manifest), "utf-8")
     checked = store_backup.verify_backup(info.path, deep=True)
     assert not checked.verified and "does not match its manifest" in (checked.problem or "")
+
+
+def _records_check(path: Path) -> tuple[integrity.ReplayStats, list[str]]:
+    engine = create_database_engine(f"sqlite:///{path}")
+    try:
+        with read_session(engine) as session:
+            findings = integrity.Findings()
+            stats = integrity.check_records(session, findings)
+    finally:
+        engine.dispose()
+    return stats, findings.result()
+
+
+@pytest.fixture
+def reviewed(db_path: Path) -> Path:
+    """The golden cases, one review signed (a frozen evaluation, a time)."""
+    with Board.open(db_path, clock=lambda: TODAY, create=True) as board:
+        assert board.cases.import_path(GOLDEN).ok
+        meeting = board.meetings.create(board.today() - timedelta(days=1)).meeting_id
+        board.meetings.add_to_agenda(meeting, "EX-0001", "Resect?")
+        draft = board.reviews.start(meeting, "EX-0001")
+        board.reviews.sign(draft, recommendation=None, decision="Resect.")
+    return db_path
+
+
+KEY = {"lesion_measurement": "row_id"}  # the key column where it is not `id`
+
+
+def _changed_evaluation(stored: bytes | str) -> bytes:
+    data = json.loads(zlib.decompress(stored) if isinstance(stored, bytes) else stored)
+    data["tampered"] = True
+    return zlib.compress(json.dumps(data, separators=(",", ":")).encode())
+
+
+def test_rows_compared_as_stored_still_show_each_value_changed_outside(reviewed: Path) -> None:
+    """The records check compares most rows in their stored form (no conversion); a value
+    changed in each kind of column (number, boolean, date, text, JSON, a time, the
+    compressed frozen evaluation) still leaves that path and is named by table, row and
+    field; a value stored as other text of the same JSON is not a difference."""
+    stats, problems = _records_check(reviewed)
+    assert problems == []
+    compared = stats.rows_compared_as_stored
+    with sqlite3.connect(reviewed) as connection:
+        one = {
+            table: connection.execute(
+                f"SELECT min({KEY.get(table, 'id')}) FROM {table}"
+            ).fetchone()[0]
+            for table in ("patient", "lab_result", "lesion_measurement", "surgical_plan")
+        }
+        review = connection.execute("SELECT id, evaluation FROM review").fetchone()
+        plans = [r[0] for r in connection.execute("SELECT id FROM surgical_plan ORDER BY id")]
+        connection.execute("DROP TRIGGER review_signed_no_update")
+        tampered = [
+            ("patient", one["patient"], "family_name", "family_name || 'x'"),
+            ("patient", one["patient"], "comorbidities", "'[\"tampered\"]'"),
+            ("lab_result", one["lab_result"], "cea_ng_ml", "coalesce(cea_ng_ml, 0) + 1"),
+            ("lab_result", one["lab_result"], "date", "date(date, '+1 day')"),
+            ("lesion_measurement", one["lesion_measurement"], "target", "1 - target"),
+            ("surgical_plan", one["surgical_plan"], "segments_to_resect", "'[7, 8]'"),
+            (
+                "surgical_plan",
+                one["surgical_plan"],
+                "resectability",  # a summary field's name on another table: compared too
+                "CASE resectability WHEN 'resectable' THEN 'borderline' ELSE 'resectable' END",
+            ),
+            ("review", review[0], "signed_at", "datetime(signed_at, '+1 second')"),
+            ("review", review[0], "evaluation", "?"),
+        ]
+        for table, row, field, value in tampered:
+            parameters = [_changed_evaluation(review[1])] if value == "?" else []
+            connection.execute(
+                f"UPDATE {table} SET {field} = {value} WHERE {KEY.get(table, 'id')} = {row}",
+                parameters,
+            )
+        segments = connection.execute(
+            f"SELECT segments_to_resect FROM surgical_plan WHERE id = {plans[1]}"
+        ).fetchone()[0]
+        connection.execute(
+            f"UPDATE surgical_plan SET segments_to_resect = ? WHERE id = {plans[1]}",
+            [json.dumps(json.loads(segments), indent=2)],  # the same list, other text
+        )
+    stats, problems = _records_check(reviewed)
+    for table, row, field, _value in tampered:
+        assert (
+            f"{table} row {row}, field {field}: the stored value differs from its audit trail "
+            "(changed outside crlmboard)"
+        ) in problems
+    assert not [p for p in problems if f"surgical_plan row {plans[1]}," in p]
+    rows_left = {(table, row) for table, row, _field, _value in tampered} | {
+        ("surgical_plan", plans[1])
+    }
+    assert stats.rows_compared_as_stored == compared - len(rows_left)
+
+
+def test_a_summary_recorded_in_part_is_compared_in_part(reviewed: Path) -> None:
+    """A case last saved before the case list's summary was audited, then saved once with
+    only some summary fields changed (as an upgraded database's cases are): the fields the
+    trail records are compared, the others are not taken for null (the 1,000- and
+    10,000-patient bench cohorts were reported tampered because of this)."""
+    with sqlite3.connect(reviewed) as connection:
+        connection.execute("DROP TRIGGER audit_event_no_update")
+        seq, stored = connection.execute(
+            "SELECT seq, after_json FROM audit_event WHERE case_id = 1 AND action = 'changes' "
+            "ORDER BY seq LIMIT 1"
+        ).fetchone()
+        packed = isinstance(stored, bytes)
+        changes = json.loads(zlib.decompress(stored) if packed else stored)
+        for change in changes:
+            if change["table"] == "patient":
+                for name in (
+                    "resectability",
+                    "current_response",
+                    "open_warnings",
+                    "open_criticals",
+                ):
+                    change["after"].pop(name, None)  # as saved before the summary was audited
+        text = json.dumps(changes, separators=(",", ":"), sort_keys=True)
+        connection.execute(
+            "UPDATE audit_event SET after_json = ? WHERE seq = ?",
+            [zlib.compress(text.encode()) if packed else text, seq],
+        )
+        connection.execute("UPDATE patient SET open_warnings = 3, open_criticals = 1 WHERE id = 1")
+        columns = [r[1] for r in connection.execute("PRAGMA table_info(audit_event)")]
+        last = dict(
+            zip(
+                columns,
+                connection.execute(
+                    "SELECT * FROM audit_event ORDER BY seq DESC LIMIT 1"
+                ).fetchone(),
+                strict=True,
+            )
+        )
+        last.update(
+            seq=last["seq"] + 1,
+            action="update",
+            table_name="patient",
+            record_id="1",
+            case_id=1,
+            fields='["open_criticals"]',
+            before_json='{"open_criticals":0}',
+            after_json='{"open_criticals":1}',
+        )
+        connection.execute(
+            f"INSERT INTO audit_event ({', '.join(last)}) VALUES ({', '.join('?' * len(last))})",
+            list(last.values()),
+        )
+    stats, problems = _records_check(reviewed)
+    assert problems == []  # open_warnings (3) was never recorded: not compared with null
+    assert stats.summary_not_recorded == 1
+    with sqlite3.connect(reviewed) as connection:
+        connection.execute("UPDATE patient SET open_criticals = 0 WHERE id = 1")
+    _stats, problems = _records_check(reviewed)
+    assert problems == [
+        "patient row 1, field open_criticals: the stored value differs from its audit trail "
+        "(changed outside crlmboard)"
+    ]
