@@ -815,10 +815,11 @@ def run_measured(command: list[str]) -> tuple[float, float, int]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    watch = scale.PeakWatch(process.pid)
     _pid, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
-    return seconds, usage.ru_maxrss / 1024, process.returncode
+    return seconds, watch.finish(usage.ru_maxrss), process.returncode
 
 
 def _settled_size(path: Path) -> int:
