@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -28,7 +29,9 @@ def cohort_db(patients: int, seed: int, *, log: Any = print) -> tuple[Path, dict
     folder = CACHE / _key("cohort", patients, seed)
     meta = folder / "cohort.json"
     if meta.is_file():
-        return folder / "board.sqlite3", json.loads(meta.read_text("utf-8"))
+        db = folder / "board.sqlite3"
+        _summaries_done(db, log)
+        return db, json.loads(meta.read_text("utf-8"))
     partial = folder.with_name(folder.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
@@ -59,6 +62,29 @@ def cohort_db(patients: int, seed: int, *, log: Any = print) -> tuple[Path, dict
     partial.rename(folder)
     log(f"  built in {record['wall_seconds']:.0f} s ({record['bytes'] / 1e6:,.0f} MB)")
     return folder / "board.sqlite3", record
+
+
+def _summaries_done(db: Path, log: Any) -> None:
+    """A cohort built before the build ran the day's recompute of the list's summaries (or
+    under an older engine) has it run now, once (`cohort.finish_summaries`)."""
+    from crlmboard.domain.engine import ENGINE_VERSION
+
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
+        row = connection.execute(
+            "SELECT value FROM setting WHERE key = 'case_list_summaries_as_of'"
+        ).fetchone()
+    if row is not None and row[0].startswith(f"{cohort.TODAY.isoformat()} {ENGINE_VERSION} "):
+        return
+    log(f"recomputing the list's summaries of {db.parent.name} once (not timed) …")
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.cohort", "--finish-summaries", "--db", str(db)],
+        cwd=ROOT.parent,
+        env=isolated_env(db.parent),
+        stdout=subprocess.PIPE,
+        text=True,
+        check=True,
+    )
+    log(f"  done: {done.stdout.strip().splitlines()[-1]}")
 
 
 def audit_db(

@@ -57,6 +57,9 @@ __all__ = [
 
 MAX_CASE_FILE_BYTES = MAX_FILE_BYTES
 SUMMARIES_STAMP = "case_list_summaries_as_of"  # setting: date, engine and profile last used
+# setting: the stamp of a pass under way and the last MRN it stored (a pass of 100,000 cases
+# takes longer than many a session: the next start goes on from there)
+SUMMARIES_PROGRESS = "case_list_summaries_progress"
 
 
 @dataclass(frozen=True)
@@ -239,13 +242,20 @@ class CaseService:
         start does nothing when the summaries were last refreshed on the same date, engine
         and profile, or when the database is read-only here.  A case saved meanwhile keeps
         the summary its save stored.  While `give_way()` is true (a person's call waits for
-        the worker), the step ends after the case in hand: at least one case per step."""
+        the worker), the step ends after the case in hand: at least one case per step.  A
+        pass left unfinished (the app closed) goes on from its last step when started
+        again on the same date, engine and profile."""
         if self.database.read_only:
             return RefreshedSummaries(None, ChangeSet())
         stamp = self._summaries_stamp()
         with self.database.read() as session:
-            if after is None and SettingRepository(session).get(SUMMARIES_STAMP) == stamp:
-                return RefreshedSummaries(None, ChangeSet())
+            if after is None:
+                settings = SettingRepository(session)
+                if settings.get(SUMMARIES_STAMP) == stamp:
+                    return RefreshedSummaries(None, ChangeSet())
+                progress_stamp, _, done = (settings.get(SUMMARIES_PROGRESS) or "").partition("\n")
+                if progress_stamp == stamp and done:
+                    after = done
             repository = CaseRepository(session)
             listed = repository.mrns_after(after, limit)
             # each version with its case row, before the records: a save committed while
@@ -268,8 +278,12 @@ class CaseService:
             for mrn, (_, version), summary in zip(mrns, cases, summaries, strict=False):
                 if repository.set_summary(mrn, summary, version):
                     changed.add(mrn)
+            settings = SettingRepository(session)
             if finished:
-                SettingRepository(session).put(SUMMARIES_STAMP, stamp)
+                settings.put(SUMMARIES_STAMP, stamp)
+                settings.put(SUMMARIES_PROGRESS, "")
+            elif mrns:
+                settings.put(SUMMARIES_PROGRESS, f"{stamp}\n{mrns[-1]}")
         more = None if finished else mrns[-1]
         return RefreshedSummaries(more, ChangeSet(cases=frozenset(changed)))
 

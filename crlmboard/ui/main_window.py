@@ -1058,11 +1058,9 @@ class MainWindow(QMainWindow):
             QMessageBox.information(self, "Erase patient", "Open a case first.")
             return
         mrn = case.mrn
-        dialog = EraseDialog(mrn, self)
-        if not dialog.exec():
-            return
 
         def erased(result: Any) -> None:
+            dialog.erased()
             if self.workspace.case is not None and self.workspace.case.mrn == mrn:
                 self.workspace.close_case()
             self.undo_stack.clear()  # its steps would name a patient who is gone
@@ -1083,19 +1081,23 @@ class MainWindow(QMainWindow):
             # the refusal names the command line's option; here it is the dialog's box
             text = failure_text(error, "The erasure").replace(
                 "with --including-signed-reviews",
-                "by ticking “Also erase signed reviews” in the erase dialog "
-                "(Case ▸ Erase patient for good)",
+                "by ticking “Also erase signed reviews” in the erase dialog",
             )
-            QMessageBox.warning(self, "Erase patient", text)
+            QMessageBox.warning(dialog, "Erase patient", text)  # over the dialog, kept open
+            dialog.refused()
 
-        self.door.erase_case(
-            mrn,
-            reason=dialog.reason.text(),
-            confirm_mrn=dialog.confirm.text(),
-            including_signed=dialog.signed.isChecked(),
-            done=erased,
-            failed=failed,
-        )
+        def attempt(dialog: EraseDialog) -> None:
+            self.door.erase_case(
+                mrn,
+                reason=dialog.reason.text(),
+                confirm_mrn=dialog.confirm.text(),
+                including_signed=dialog.signed.isChecked(),
+                done=erased,
+                failed=failed,
+            )
+
+        dialog = EraseDialog(mrn, self, attempt)
+        dialog.exec()
 
     def show_history(self) -> None:
         from crlmboard.ui.dialogs.safety import HistoryDialog

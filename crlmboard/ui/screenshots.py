@@ -252,23 +252,30 @@ def _type(widget: QWidget, text: str) -> None:
 
 def over_window(window: QWidget, dialog: QWidget) -> QPixmap:
     """The window's picture with the dialog drawn where it is on the screen, under a plain
-    title bar (a window manager's) with its title."""
+    title bar (a window manager's) with its title; a dialog over another dialog (a message
+    about what was asked in it) is drawn over that one."""
+    layers = [dialog]
+    while (parent := layers[0].parentWidget()) is not None and parent.window() is not window:
+        if not parent.window().isVisible():
+            break
+        layers.insert(0, parent.window())
     shot = window.grab()
-    picture = dialog.grab()
-    offset = dialog.mapToGlobal(QPoint(0, 0)) - window.mapToGlobal(QPoint(0, 0))
     painter = QPainter(shot)
-    bar = dialog.fontMetrics().height() + 10
-    frame = QRect(
-        offset.x() - 1, offset.y() - bar - 1, dialog.width() + 2, dialog.height() + bar + 2
-    )
-    painter.fillRect(frame, QColor("#505050"))
-    painter.setPen(QColor("#ffffff"))
-    painter.drawText(
-        QRect(offset.x() + 8, offset.y() - bar, dialog.width() - 16, bar),
-        int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
-        dialog.windowTitle(),
-    )
-    painter.drawPixmap(offset, picture)
+    for layer in layers:
+        picture = layer.grab()
+        offset = layer.mapToGlobal(QPoint(0, 0)) - window.mapToGlobal(QPoint(0, 0))
+        bar = layer.fontMetrics().height() + 10
+        frame = QRect(
+            offset.x() - 1, offset.y() - bar - 1, layer.width() + 2, layer.height() + bar + 2
+        )
+        painter.fillRect(frame, QColor("#505050"))
+        painter.setPen(QColor("#ffffff"))
+        painter.drawText(
+            QRect(offset.x() + 8, offset.y() - bar, layer.width() - 16, bar),
+            int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
+            layer.windowTitle(),
+        )
+        painter.drawPixmap(offset, picture)
     painter.end()
     return shot
 
@@ -508,6 +515,15 @@ def _recent_screenshots(camera: _Camera, scratch: Path) -> None:
                 return
             filled(dialog)
             dialog.erase_button.click()
+            QTimer.singleShot(5, lambda: cancel_when_answered(dialog))
+
+        def cancel_when_answered(dialog: Any) -> None:
+            # the refusal leaves the dialog open behind its message: cancelled once the
+            # message (pictured below) is closed
+            if dialog.busy or _modal_dialog(QMessageBox) is not None:
+                QTimer.singleShot(5, lambda: cancel_when_answered(dialog))
+                return
+            dialog.reject()
 
         QTimer.singleShot(0, confirm)
         window.erase_case()

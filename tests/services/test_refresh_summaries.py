@@ -61,3 +61,55 @@ def test_a_case_saved_meanwhile_keeps_the_summary_of_its_save(
         assert listed(board)[DRIFTS] == summary(board.cases.get(DRIFTS))
         assert listed(board)[DRIFTS].resectability == "unresectable"  # not the refresh's
         assert board.cases.get_with_version(DRIFTS)[1] == saved[0]
+
+
+def counted_summaries(board: Board, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The MRNs whose summary the refresh computes, in order."""
+    summary, seen = board.evaluation.summary, []
+
+    def counting(case: Case) -> CaseSummary:
+        seen.append(case.mrn)
+        return summary(case)
+
+    monkeypatch.setattr(board.evaluation, "summary", counting)
+    return seen
+
+
+def test_a_pass_left_unfinished_goes_on_from_its_last_step(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 100,000 patients a day's pass outlasts many a session: the next start (a new
+    pass from the start, `after=None`) goes on after the last case stored, not from the
+    first case again."""
+    today = [TODAY]
+    with Board.open(db_path, clock=lambda: today[0]) as board:
+        load_demo(board)
+        everyone = sorted(listed(board))
+        today[0] = TODAY + timedelta(days=400)
+        seen = counted_summaries(board, monkeypatch)
+        first = board.cases.refresh_summaries(limit=5)  # the app closed after one step
+        assert first.next_after == everyone[4] and seen == everyone[:5]
+    with Board.open(db_path, clock=lambda: today[0]) as board:
+        seen = counted_summaries(board, monkeypatch)
+        step = board.cases.refresh_summaries(limit=1000)
+        assert step.next_after is None
+        assert seen == everyone[5:]
+        assert listed(board)[DRIFTS] == board.evaluation.summary(board.cases.get(DRIFTS))
+        seen.clear()
+        board.cases.refresh_summaries()  # done for the day: nothing computed
+        assert seen == []
+
+
+def test_a_new_day_starts_its_pass_from_the_first_case(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    today = [TODAY]
+    with Board.open(db_path, clock=lambda: today[0]) as board:
+        load_demo(board)
+        everyone = sorted(listed(board))
+        today[0] = TODAY + timedelta(days=400)
+        board.cases.refresh_summaries(limit=5)
+        today[0] = TODAY + timedelta(days=401)  # unfinished, and the next day came
+        seen = counted_summaries(board, monkeypatch)
+        board.cases.refresh_summaries(limit=1000)
+        assert seen == everyone

@@ -19,16 +19,34 @@ from tests.conftest import GOLDEN
 pytestmark = [pytest.mark.ui, pytest.mark.db]
 
 
-def _answer(qtbot: QtBot, reason: str) -> Any:
+def _answer(qtbot: QtBot, reason: str, after: list[tuple[Any, ...]] | None = None) -> Any:
+    """The dialog as a person fills it in and clicks Erase, then waits for the answer;
+    `after` gets what the dialog shows then (a refused erasure leaves it open: it is
+    cancelled after that)."""
+
     def exec_(dialog: EraseDialog) -> int:
         qtbot.addWidget(dialog)
+        dialog.show()
         qtbot.keyClicks(dialog.confirm, dialog.mrn[:-1])
         assert not dialog.erase_button.isEnabled()
         qtbot.keyClicks(dialog.confirm, dialog.mrn[-1])
         assert not dialog.erase_button.isEnabled()  # no reason yet
         qtbot.keyClicks(dialog.reason, reason)
         assert dialog.erase_button.isEnabled()
-        return 1
+        dialog.erase_button.click()
+        qtbot.waitUntil(lambda: not dialog.busy)
+        if after is not None:
+            after.append(
+                (
+                    dialog.isVisible(),
+                    dialog.confirm.text(),
+                    dialog.reason.text(),
+                    dialog.erase_button.isEnabled(),
+                )
+            )
+        if dialog.isVisible():
+            dialog.reject()
+        return int(dialog.result())
 
     return exec_
 
@@ -68,11 +86,49 @@ def test_a_refused_erasure_leaves_the_case_open_and_stored(
 ) -> None:
     window = _window(qtbot, board)
     warned: list[str] = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: warned.append(text))
-    monkeypatch.setattr(EraseDialog, "exec", _answer(qtbot, "asked by Ada Example herself"))
+
+    def warning(parent: Any, _title: str, text: str) -> None:
+        assert isinstance(parent, EraseDialog) and parent.isVisible()  # over the dialog
+        warned.append(text)
+
+    after: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(QMessageBox, "warning", warning)
+    reason = "asked by Ada Example herself"
+    monkeypatch.setattr(EraseDialog, "exec", _answer(qtbot, reason, after))
     window.erase_case()
-    qtbot.waitUntil(lambda: bool(warned))
-    assert "must not name the patient" in warned[0]
+    # the dialog stays open with what was typed, to reword the reason (it was closed, and
+    # the MRN and reason had to be typed again)
+    assert after == [(True, "EX-0001", reason, True)]
+    assert warned and "must not name the patient" in warned[0]
     assert window.workspace.case is not None and window.workspace.case.mrn == "EX-0001"
     assert board.cases.get("EX-0001").patient.mrn == "EX-0001"
     assert window.model.rowCount() == 3
+
+
+def test_after_a_refusal_the_reason_is_reworded_and_the_erasure_goes_through(
+    qtbot: QtBot, board: Board, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window = _window(qtbot, board)
+    warned: list[str] = []
+    told: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: warned.append(text))
+    monkeypatch.setattr(QMessageBox, "information", lambda _p, _t, text: told.append(text))
+
+    def exec_(dialog: EraseDialog) -> int:
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.keyClicks(dialog.confirm, dialog.mrn)
+        qtbot.keyClicks(dialog.reason, "asked by Ada Example herself")
+        dialog.erase_button.click()
+        qtbot.waitUntil(lambda: bool(warned) and not dialog.busy)
+        dialog.reason.clear()  # the MRN stays as typed
+        qtbot.keyClicks(dialog.reason, "test patient in the live db")
+        dialog.erase_button.click()
+        qtbot.waitUntil(lambda: not dialog.busy)
+        return int(dialog.result())
+
+    monkeypatch.setattr(EraseDialog, "exec", exec_)
+    window.erase_case()
+    assert len(warned) == 1 and told and "was erased" in told[0]
+    with pytest.raises(CaseNotFound):
+        board.cases.get("EX-0001")

@@ -3,6 +3,8 @@ name the patient, signed reviews only when asked) before `board.erasure.erase`."
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -21,9 +23,19 @@ REASON_MIN = 10  # the service's minimum (services/erasure.py), checked again th
 class EraseDialog(QDialog):
     """Asks for the MRN again and a reason; Erase is offered only when both are given."""
 
-    def __init__(self, mrn: str, parent: QWidget | None = None):
+    def __init__(
+        self,
+        mrn: str,
+        parent: QWidget | None = None,
+        attempt: Callable[[EraseDialog], None] | None = None,
+    ):
+        """`attempt(dialog)` erases; it calls `erased()` or `refused()` when answered (the
+        dialog stays open meanwhile, and after a refusal, with what was typed).  Without it,
+        Erase accepts the dialog."""
         super().__init__(parent)
         self.mrn = mrn
+        self.attempt = attempt
+        self.busy = False
         self.setWindowTitle("Erase patient for good")
         layout = QVBoxLayout(self)
         warning = QLabel(
@@ -61,15 +73,48 @@ class EraseDialog(QDialog):
         self.erase_button.setEnabled(False)
         for button in buttons.findChildren(QPushButton):
             button.setAutoDefault(False)
-        self.erase_button.clicked.connect(self.accept)
+        self.erase_button.clicked.connect(self._erase)
         buttons.rejected.connect(self.reject)
+        self.cancel_button = buttons.button(QDialogButtonBox.StandardButton.Cancel)
         layout.addWidget(buttons)
         self.confirm.textChanged.connect(self._update)
         self.reason.textChanged.connect(self._update)
         self.confirm.setFocus()
 
+    def _erase(self) -> None:
+        if self.attempt is None:
+            self.accept()
+            return
+        self._set_busy(True)
+        self.attempt(self)
+
+    def erased(self) -> None:
+        """The erasure is done: the dialog closes."""
+        self._set_busy(False)
+        self.accept()
+
+    def refused(self) -> None:
+        """The erasure was refused (the reason is shown over the dialog): the dialog stays
+        open with the MRN and reason as typed, to tick a box or reword the reason."""
+        self._set_busy(False)
+        self.reason.setFocus()
+
+    def reject(self) -> None:
+        if not self.busy:  # Esc or Cancel while the erasure runs: it is answered first
+            super().reject()
+
+    def _set_busy(self, busy: bool) -> None:
+        self.busy = busy
+        for widget in (self.confirm, self.reason, self.signed, self.cancel_button):
+            widget.setEnabled(not busy)
+        if busy:
+            self.erase_button.setEnabled(False)
+        else:
+            self._update()
+
     def _update(self) -> None:
         self.erase_button.setEnabled(
-            self.confirm.text().strip() == self.mrn
+            not self.busy
+            and self.confirm.text().strip() == self.mrn
             and len(" ".join(self.reason.text().split())) >= REASON_MIN
         )
