@@ -359,8 +359,15 @@ def ui_ops(db: str, mrns: list[str], opens: int, today: str, limit: float) -> No
     def on_change(*_args: Any) -> None:
         changed[0] = PaintWatch.paints + 1  # a paint after this one
 
-    for signal in (model.modelReset, model.dataChanged, model.rowsInserted):
-        signal.connect(on_change)
+    def on_rows(first: int, last: int) -> None:
+        """Rows changed or came: a change of the list shown when they are on screen."""
+        top, bottom = table.rowAt(0), table.rowAt(table.viewport().height() - 1)
+        if top >= 0 and first <= (model.rowCount() - 1 if bottom < 0 else bottom) and last >= top:
+            on_change()
+
+    model.modelReset.connect(on_change)
+    model.dataChanged.connect(lambda first, last, *_: on_rows(first.row(), last.row()))
+    model.rowsInserted.connect(lambda _parent, first, last: on_rows(first, last))
 
     def painted() -> None:
         """Until the door has answered every call a person waits for and the list has

@@ -206,3 +206,30 @@ def test_typing_fast_ends_with_the_last_filters_rows_only(qtbot: QtBot, wide: Bo
         assert wrong == []
     finally:
         window.close()
+
+
+@pytest.mark.usefixtures("threaded")
+def test_rows_of_the_rest_shown_empty_are_painted_again_when_they_come(
+    qtbot: QtBot, wide: Board, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the worker thread: the view scrolled past the screen's rows before the rest of
+    the page came shows them empty, asks for them, and is told when they come."""
+    monkeypatch.setattr(case_list, "REST_AFTER_MS", 3_600_000)
+    window = window_on(qtbot, wide)
+    model, table, door = window.model, window.table, window.door
+    try:
+        qtbot.waitUntil(lambda: window.count_label.text() == "1,500 cases", timeout=20_000)
+        expected = [e.mrn for e in wide.cases.page("wide", limit=CASES)]
+        type_filter(window, "wide")
+        qtbot.waitUntil(lambda: model.query == "wide" and not model.reloading, timeout=20_000)
+        assert model.completing
+        changed: list[tuple[int, int]] = []
+        model.dataChanged.connect(lambda first, last, *_: changed.append((first.row(), last.row())))
+        table.scrollTo(model.index(120, 0), table.ScrollHint.PositionAtTop)
+        table.viewport().repaint()  # the rows shown empty: their page's rest asked for
+        qtbot.waitUntil(lambda: not model.completing and door.waiting == 0, timeout=20_000)
+        screen = rows_on_screen(window)
+        assert any(first <= screen.start and last >= screen.stop - 1 for first, last in changed)
+        assert shown(window, screen) == expected[screen.start : screen.stop]
+    finally:
+        window.close()

@@ -156,6 +156,7 @@ class CaseListModel(QAbstractTableModel):
         self._rest_timer.setInterval(REST_AFTER_MS)
         self._rest_timer.timeout.connect(lambda: self._ask_rest(background=True))
         self._rest_asked = False  # the rest of the first page asked for, not yet come
+        self._rest_shown: tuple[int, int] | None = None  # rows of it asked for (shown empty)
         # a view that tells the model when it has painted (`painted`): the rest of the
         # page and the exact count are asked for then, so that they do not share the
         # interpreter with the layout and the paint of the rows on screen
@@ -187,6 +188,7 @@ class CaseListModel(QAbstractTableModel):
         self._rest_timer.stop()
         self._after_paint.clear()
         self._rest_asked = False
+        self._rest_shown = None
         self._counting = False
         self._tell_counted(False)
         limit = self.first_rows  # the screen's rows first
@@ -216,6 +218,7 @@ class CaseListModel(QAbstractTableModel):
         self._pages.clear()
         self._asked.clear()
         self._rest_asked = False
+        self._rest_shown = None
         self.new_query, self._listed = self.query != self._listed, self.query
         self.total = total
         self.exact = exact
@@ -268,9 +271,13 @@ class CaseListModel(QAbstractTableModel):
         if page is None or page.complete or len(page.entries) != held:
             return  # the page was dropped or read again meanwhile
         page.extend(entries)
-        last = min(len(page.entries), self.total) - 1
-        if last >= held and not self._answering:
-            self.dataChanged.emit(self.index(held, 0), self.index(last, len(COLUMNS) - 1))
+        # painted again only where the view asked for them (showed them empty): rows it
+        # never showed need no repaint (the usual case, the rest read in the background)
+        shown, self._rest_shown = self._rest_shown, None
+        if shown is not None and not self._answering:
+            first, last = max(held, shown[0]), min(len(page.entries), self.total, shown[1] + 1)
+            if last > first:
+                self.dataChanged.emit(self.index(first, 0), self.index(last - 1, len(COLUMNS) - 1))
         if not self._answering:  # not from inside data() (a paint)
             self.arrived.emit()
 
@@ -362,6 +369,8 @@ class CaseListModel(QAbstractTableModel):
                 if page is None:
                     self._ask(number)
                 else:
+                    low, high = self._rest_shown or (offset, offset)
+                    self._rest_shown = (min(low, offset), max(high, offset))
                     self._ask_rest(background=False)
             finally:
                 self._answering = False
