@@ -228,6 +228,8 @@ class Suite:
                 "median_cpu_ms": median(cpu) if cpu else None,
                 "max_ms": max(keys),
                 "p90_ms": sorted(keys)[int(0.9 * (len(keys) - 1))],
+                # keystrokes that ended with a row on screen not read yet (0 expected)
+                "screens_short": out.get("key_screens_short"),
             }
             if size == self.config.filter_size:
                 result.figure = median(keys)

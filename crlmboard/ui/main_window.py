@@ -107,9 +107,24 @@ class CaseTable(QTableView):
     """The case list; empty, it says why: no case yet (and how to add one), or none
     matching the filter."""
 
+    def resizeEvent(self, event: Any) -> None:
+        """The model reads a new query's rows on screen first: tell it how many fit."""
+        super().resizeEvent(event)
+        model = self.model()
+        if isinstance(model, CaseListModel):
+            height = max(1, self.verticalHeader().defaultSectionSize())
+            model.first_rows = -(-self.viewport().height() // height) + 1
+
+    def setModel(self, model: Any) -> None:
+        super().setModel(model)
+        if isinstance(model, CaseListModel):
+            model.after_paint = True  # told at each paint (below)
+
     def paintEvent(self, event: Any) -> None:
         super().paintEvent(event)
         model = self.model()
+        if isinstance(model, CaseListModel):
+            model.painted()
         if not isinstance(model, CaseListModel) or model.rowCount() or model.reloading:
             return
         paint_empty_text(
@@ -180,6 +195,8 @@ class MainWindow(QMainWindow):
         self.table.clicked.connect(self._row_chosen)
         self.table.installEventFilter(self)
         self.filter_edit.installEventFilter(self)
+        self.model.shown_until = self._last_row_on_screen
+        self.model.modelReset.connect(self._new_list_from_its_top)
         self.model.modelReset.connect(self._update_count)
         self.model.counted.connect(self._update_count)  # also when the exact count comes
         self.model.modelReset.connect(self._follow_open_case)
@@ -401,6 +418,16 @@ class MainWindow(QMainWindow):
 
         UsersDialog(self.door, self).exec()
 
+    def _last_row_on_screen(self) -> int:
+        bottom = self.table.rowAt(self.table.viewport().height() - 1)
+        return self.model.rowCount() - 1 if bottom < 0 else bottom
+
+    def _new_list_from_its_top(self) -> None:
+        """Another filter's list shows from its top (the rows its first read holds); the
+        open case's row is then selected, when the list holds it (`_follow_open_case`)."""
+        if self.model.new_query:
+            self.table.scrollToTop()
+
     def _update_count(self) -> None:
         total = self.model.total
         if self.model.exact:
@@ -440,6 +467,14 @@ class MainWindow(QMainWindow):
         found = self.model.cached_row_of(mrn)
         if found is not None:
             self._select_row(found)
+        elif self.model.completing:  # the screen's rows only: look again when more come
+            generation = self.model.generation
+
+            def again() -> None:
+                if self.model.generation == generation:
+                    self._follow_open_case()
+
+            self.model.arrived.connect(again, Qt.ConnectionType.SingleShotConnection)
 
     def _select_row(self, row: int) -> None:
         """Select a row of the list (this opens nothing)."""

@@ -798,11 +798,13 @@ class Door(QObject):
         *,
         count: bool = False,
         cap: int | None = None,
+        background: bool = False,
     ) -> None:
         """A page of the case list; `done((count, entries, exact))`.  With `count`, the
         matching cases are counted first — with `cap`, a filter's no further than
         `cap + 1`: `exact` is False when more than `cap` match (`case_list_count` then
-        gives the number).  Without `count`: `(None, entries, True)`."""
+        gives the number).  Without `count`: `(None, entries, True)`.  `background`: rows
+        no one waits for yet (the rest of a page after the rows on screen)."""
 
         def work() -> Any:
             board = self.board  # read on the worker: the database may be opening still
@@ -812,7 +814,7 @@ class Door(QObject):
             )
             return total, entries, exact
 
-        self._submit(work, done, None, title="Case list")
+        self._submit(work, done, None, title="Case list", background=background)
 
     def case_list_count(
         self,

@@ -15,7 +15,16 @@ A filter matching many cases is counted no further than COUNT_CAP (issue 21, B2)
 then has the COUNT_CAP + 1 rows known to exist (`exact` False; "1,000+ cases"), and the exact
 count is asked for in the background at once — or as a person's call when the view reaches
 the end of those rows (`fetchMore`) or looks for a case past them (`locate`).  When it comes
-the missing rows are inserted.  A newer query drops it (and stops it on SQLite)."""
+the missing rows are inserted.  A newer query drops it (and stops it on SQLite).
+
+A new query's first read (issue 21, B2) asks for the rows the view shows (`first_rows`, set
+by the view from its height; the view shows a new query's list from its top), not the whole
+first page: at 100,000 patients a broad word fills a page of 200 where at 1,000 it finds a
+few, and the keystroke would wait for all of them.  The list read again for the same query
+(a change, another order) reads down to the last row on screen (`shown_until`, from the
+view), which stays where it was.  The rest of the first page is asked for in the background
+once the list is painted, or at once when the view needs one of its rows (scrolling, PgDown,
+End)."""
 
 from __future__ import annotations
 
@@ -40,6 +49,8 @@ PAGE_SIZE = 200
 CACHED_PAGES = 16
 COUNT_CAP = 1000  # a filter matching more shows "1,000+" until its exact count comes
 COUNT_AFTER_MS = 0  # the exact count asked for this long after the first page is shown
+FIRST_ROWS = 50  # a new query's first read when no view has said how many rows it shows
+REST_AFTER_MS = 0  # the rest of the first page asked for this long after the list is shown
 
 COLUMNS: list[tuple[str, str]] = [
     ("mrn", "MRN"),
@@ -84,14 +95,22 @@ def row_texts(row: CaseListEntry, today: date) -> tuple[str, ...]:
 
 class _Page:
     """One page of the list: its entries and the texts they show (each row's made the
-    first time the row is shown, then kept with the page)."""
+    first time the row is shown, then kept with the page).  A new query's first page
+    holds the screen's rows until the rest arrives (`complete` False)."""
 
-    __slots__ = ("entries", "texts", "today")
+    __slots__ = ("complete", "entries", "texts", "today")
 
-    def __init__(self, entries: list[CaseListEntry], today: date):
+    def __init__(self, entries: list[CaseListEntry], today: date, *, complete: bool = True):
         self.entries = entries
         self.texts: list[tuple[str, ...] | None] = [None] * len(entries)
         self.today = today
+        self.complete = complete
+
+    def extend(self, entries: list[CaseListEntry]) -> None:
+        """The rest of the page came."""
+        self.entries.extend(entries)
+        self.texts.extend([None] * len(entries))
+        self.complete = True
 
     def text(self, offset: int, column: int) -> str | None:
         if not 0 <= offset < len(self.entries):
@@ -106,6 +125,7 @@ class CaseListModel(QAbstractTableModel):
     """`cases.count` rows, read page by page (`cases.page`) as they are shown."""
 
     counted = Signal()  # the count shown changed: a new list, or its exact count came
+    arrived = Signal()  # rows read after the list was reset came (a page, or the rest)
 
     def __init__(self, door: Door, parent: Any = None, *, first: FirstPage | None = None):
         """`first`: the count and first page read before the database opened (the app's
@@ -126,6 +146,22 @@ class CaseListModel(QAbstractTableModel):
         self._count_timer.setSingleShot(True)
         self._count_timer.setInterval(COUNT_AFTER_MS)
         self._count_timer.timeout.connect(lambda: self._count_exactly(background=True))
+        # the rest of the first page, asked for once the screen's rows are shown
+        self.first_rows = FIRST_ROWS  # the rows the view shows (set by the view)
+        self.shown_until: Callable[[], int] | None = None  # the last row on screen (the view)
+        self.new_query = True  # the list last reset is another query's than before it
+        self._listed = ""  # the query of the list shown
+        self._rest_timer = QTimer(self)
+        self._rest_timer.setSingleShot(True)
+        self._rest_timer.setInterval(REST_AFTER_MS)
+        self._rest_timer.timeout.connect(lambda: self._ask_rest(background=True))
+        self._rest_asked = False  # the rest of the first page asked for, not yet come
+        self._rest_shown: tuple[int, int] | None = None  # rows of it asked for (shown empty)
+        # a view that tells the model when it has painted (`painted`): the rest of the
+        # page and the exact count are asked for then, so that they do not share the
+        # interpreter with the layout and the paint of the rows on screen
+        self.after_paint = False
+        self._after_paint: list[QTimer] = []  # started at the next paint
         self.pages_read = 0  # pages read from the database since the model was made
         self._pages: OrderedDict[int, _Page] = OrderedDict()
         self._asked: set[int] = set()  # pages asked for and not yet arrived
@@ -149,20 +185,30 @@ class CaseListModel(QAbstractTableModel):
         self._asked = {0}
         self.reloading = True
         self._count_timer.stop()
+        self._rest_timer.stop()
+        self._after_paint.clear()
+        self._rest_asked = False
+        self._rest_shown = None
         self._counting = False
         self._tell_counted(False)
+        limit = self.first_rows  # the screen's rows first
+        if self.query == self._listed and self.shown_until is not None:
+            limit = max(limit, self.shown_until() + 1)  # read again: the rows where they are
+        limit = max(1, min(limit, PAGE_SIZE))
         self.door.case_list_page(
             self.query,
             self.sort_key,
             self.descending,
             0,
-            PAGE_SIZE,
-            lambda result: self._reloaded(generation, result),
+            limit,
+            lambda result: self._reloaded(generation, limit, result),
             count=True,
             cap=COUNT_CAP,
         )
 
-    def _reloaded(self, generation: int, result: tuple[int, list[CaseListEntry], bool]) -> None:
+    def _reloaded(
+        self, generation: int, limit: int, result: tuple[int, list[CaseListEntry], bool]
+    ) -> None:
         if generation != self._generation:
             return
         total, entries, exact = result
@@ -171,15 +217,69 @@ class CaseListModel(QAbstractTableModel):
         self._today = self.door.today()
         self._pages.clear()
         self._asked.clear()
+        self._rest_asked = False
+        self._rest_shown = None
+        self.new_query, self._listed = self.query != self._listed, self.query
         self.total = total
         self.exact = exact
+        partial = limit < PAGE_SIZE and len(entries) == limit and total > limit
         if total:
             self.pages_read += 1
-            self._pages[0] = _Page(entries, self._today)
+            self._pages[0] = _Page(entries, self._today, complete=not partial)
         self.endResetModel()
         self.counted.emit()
-        if not exact:
-            self._count_timer.start()
+        self._rest_timer.setInterval(REST_AFTER_MS)
+        self._count_timer.setInterval(COUNT_AFTER_MS)
+        then = [t for t, on in ((self._rest_timer, partial), (self._count_timer, not exact)) if on]
+        if self.after_paint:
+            self._after_paint = then
+        else:
+            for timer in then:
+                timer.start()
+
+    def painted(self) -> None:
+        """The view painted the list: what waits for that starts (the rest of the first
+        page, then the exact count; each on a later turn of the event loop)."""
+        then, self._after_paint = self._after_paint, []
+        for timer in then:
+            timer.start()
+
+    def _ask_rest(self, *, background: bool) -> None:
+        """Ask for the rest of the first page (its rows after the screen's); painted when
+        it comes.  `background`: no one waits for them yet."""
+        page = self._pages.get(0)
+        if page is None or page.complete or self._rest_asked:
+            return
+        self._rest_asked = True
+        self._rest_timer.stop()
+        generation, held = self._generation, len(page.entries)
+        self.door.case_list_page(
+            self.query,
+            self.sort_key,
+            self.descending,
+            held,
+            PAGE_SIZE - held,
+            lambda result: self._rest_arrived(generation, held, result[1]),
+            **({"background": True} if background else {}),
+        )
+
+    def _rest_arrived(self, generation: int, held: int, entries: list[CaseListEntry]) -> None:
+        if generation != self._generation:
+            return  # an older query's rows: never shown under the newer one
+        self._rest_asked = False
+        page = self._pages.get(0)
+        if page is None or page.complete or len(page.entries) != held:
+            return  # the page was dropped or read again meanwhile
+        page.extend(entries)
+        # painted again only where the view asked for them (showed them empty): rows it
+        # never showed need no repaint (the usual case, the rest read in the background)
+        shown, self._rest_shown = self._rest_shown, None
+        if shown is not None and not self._answering:
+            first, last = max(held, shown[0]), min(len(page.entries), self.total, shown[1] + 1)
+            if last > first:
+                self.dataChanged.emit(self.index(first, 0), self.index(last - 1, len(COLUMNS) - 1))
+        if not self._answering:  # not from inside data() (a paint)
+            self.arrived.emit()
 
     def _count_exactly(self, *, background: bool) -> None:
         """Ask for the exact count of a filter matching more than COUNT_CAP cases."""
@@ -210,6 +310,7 @@ class CaseListModel(QAbstractTableModel):
             self.beginResetModel()
             self._pages.clear()
             self._asked.clear()
+            self._rest_asked = False
             self.total = number
             self.endResetModel()
         self.exact = True
@@ -253,16 +354,24 @@ class CaseListModel(QAbstractTableModel):
         last = min(first + PAGE_SIZE, self.total) - 1
         if last >= first and not self._answering:
             self.dataChanged.emit(self.index(first, 0), self.index(last, len(COLUMNS) - 1))
+        if not self._answering:  # not from inside data() (a paint)
+            self.arrived.emit()
 
     _answering = False  # inside data(): a page that arrives at once needs no repaint
 
-    def _page(self, number: int) -> _Page | None:
-        """A page held, or None after asking for it (None until it arrives)."""
+    def _page(self, number: int, offset: int = 0) -> _Page | None:
+        """A page held, or None after asking for it (None until it arrives); a row of
+        the first page past the screen's rows read asks for the rest of that page."""
         page = self._pages.get(number)
-        if page is None:
+        if page is None or (not page.complete and offset >= len(page.entries)):
             self._answering = True
-            try:
-                self._ask(number)  # with the synchronous door: here now
+            try:  # with the synchronous door: here now
+                if page is None:
+                    self._ask(number)
+                else:
+                    low, high = self._rest_shown or (offset, offset)
+                    self._rest_shown = (min(low, offset), max(high, offset))
+                    self._ask_rest(background=False)
             finally:
                 self._answering = False
             page = self._pages.get(number)
@@ -271,14 +380,25 @@ class CaseListModel(QAbstractTableModel):
         self._pages.move_to_end(number)
         return page
 
+    @property
+    def generation(self) -> int:
+        """Bumped by each reload (a new query, order, change or database)."""
+        return self._generation
+
+    @property
+    def completing(self) -> bool:
+        """The first page holds the screen's rows only, the rest on its way or to ask."""
+        page = self._pages.get(0)
+        return page is not None and not page.complete
+
     def entry(self, row: int) -> CaseListEntry | None:
         """The case at a row; None past the rows read (or while its page is on its way)."""
         if not 0 <= row < self.total:
             return None
-        page = self._page(row // PAGE_SIZE)
+        offset = row % PAGE_SIZE
+        page = self._page(row // PAGE_SIZE, offset)
         if page is None:
             return None
-        offset = row % PAGE_SIZE
         return page.entries[offset] if offset < len(page.entries) else None
 
     @property
@@ -355,8 +475,9 @@ class CaseListModel(QAbstractTableModel):
             row = index.row()
             if not index.isValid() or not 0 <= row < self.total:
                 return None
-            page = self._page(row // PAGE_SIZE)
-            return None if page is None else page.text(row % PAGE_SIZE, index.column())
+            offset = row % PAGE_SIZE
+            page = self._page(row // PAGE_SIZE, offset)
+            return None if page is None else page.text(offset, index.column())
         if role == Qt.ItemDataRole.UserRole:
             entry = self.entry(index.row()) if index.isValid() else None
             return entry.mrn if entry is not None else None
