@@ -42,6 +42,8 @@ def test_one_case_makes_no_direct_writers(tmp_path: Path) -> None:
         "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
         f"    assert main(['evaluate', {str(_cases()[0])!r}, '--as-of', '2026-11-24']) == 0\n"
         "assert '\"input_sha256\"' in out.getvalue()\n"
+        "import gc\n"
+        "assert gc.isenabled()  # off only while the models and the engine load\n"
         "from crlmboard.domain.engine import canonical\n"
         "print(len(canonical._WRITERS))\n"
     )
