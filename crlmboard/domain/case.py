@@ -4,8 +4,6 @@
 in because the domain never reads the clock.
 """
 
-from __future__ import annotations
-
 from datetime import date, datetime, timedelta
 from typing import Any
 

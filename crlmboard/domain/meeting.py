@@ -4,8 +4,6 @@ A `Review` is the board's record on one case at one meeting; once signed it is n
 changed, only amended by a new review that names it.
 """
 
-from __future__ import annotations
-
 from datetime import date
 from typing import Any
 

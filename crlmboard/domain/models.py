@@ -9,21 +9,21 @@ without SQLAlchemy (`crlmboard evaluate`, performance.md B10).  Nested lists of 
 live on the aggregate (`case.py`), not here.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 import math
 import re
 import types
 import typing
 import unicodedata
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict
 from pydantic_core import PydanticCustomError
+
+from crlmboard.domain.validation import has_lone_surrogate
+from crlmboard.frozen import frozen
 
 # --------------------------------------------------------------------------------------
 # Value types shared by every record
@@ -59,10 +59,6 @@ def _utc_timestamp(value: Any) -> Any:
     raise PydanticCustomError("utc_time", "must be a UTC time YYYY-MM-DDTHH:MM:SSZ")
 
 
-def _has_lone_surrogate(value: str) -> bool:
-    return any("\ud800" <= ch <= "\udfff" for ch in value)
-
-
 # Control characters a text may hold: tab and line breaks.  Every other one (C0, DEL, C1)
 # is invisible, prints as garbage, and is not a valid FHIR string (a form feed fails the
 # HL7 validator's regex; FHIR strings SHOULD NOT hold characters below U+0020 but these).
@@ -96,7 +92,7 @@ def describe_character(ch: str) -> str:
 def _clean_text(value: str) -> str:
     if "\x00" in value:
         raise PydanticCustomError("nul_character", "must not contain a NUL character")
-    if _has_lone_surrogate(value):
+    if has_lone_surrogate(value):
         raise PydanticCustomError(
             "surrogate", "must not contain invalid Unicode (a lone surrogate)"
         )
@@ -812,7 +808,7 @@ def field_unit(model: type[BaseModel], name: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
+@frozen
 class FieldSpec:
     """What a form needs to show and check one field (read from the model, never retyped)."""
 

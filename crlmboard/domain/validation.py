@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
+from crlmboard.frozen import frozen
 
-@dataclass(frozen=True)
+
+@frozen
 class Problem:
     """One reason an input was refused, with where it is."""
 
@@ -104,22 +105,55 @@ def problems_from_error(error: ValidationError, prefix: str = "") -> list[Proble
     return [Problem(join_path(prefix, e["loc"]), _message(e)) for e in error.errors()]
 
 
-def scan_raw(value: Any, path: str = "") -> list[Problem]:
-    """Problems JSON parsing lets through: NaN/∞ numbers and NUL characters anywhere."""
-    problems: list[Problem] = []
+def has_lone_surrogate(value: str) -> bool:
+    """Whether a text holds a lone surrogate (U+D800–U+DFFF): exactly the characters UTF-8
+    cannot encode, so the encoder finds them at C speed (ASCII text has none)."""
+    if value.isascii():
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _leaf_problem(value: Any) -> str | None:
     if isinstance(value, float) and not math.isfinite(value):
-        problems.append(Problem(path, "must be a finite number"))
-    elif isinstance(value, str) and "\x00" in value:
-        problems.append(Problem(path, "must not contain a NUL character"))
-    elif isinstance(value, str) and any("\ud800" <= ch <= "\udfff" for ch in value):
-        problems.append(Problem(path, "must not contain invalid Unicode (a lone surrogate)"))
+        return "must be a finite number"
+    if isinstance(value, str):
+        if "\x00" in value:
+            return "must not contain a NUL character"
+        if has_lone_surrogate(value):
+            return "must not contain invalid Unicode (a lone surrogate)"
+    return None
+
+
+def scan_raw(value: Any, path: str = "") -> list[Problem]:
+    """Problems JSON parsing lets through: NaN/∞ numbers and NUL characters anywhere.
+
+    A value's path is written only for a value with a problem (a case file holds a few
+    thousand values, nearly always none with a problem; B10)."""
+    problems: list[Problem] = []
+    message = _leaf_problem(value)
+    if message is not None:
+        problems.append(Problem(path, message))
     elif isinstance(value, dict):
         for key, item in value.items():
             if isinstance(key, str) and "\x00" in key:
                 problems.append(Problem(path, "a key contains a NUL character"))
                 continue
-            problems.extend(scan_raw(item, join_path(path, [str(key)])))
+            if isinstance(item, dict | list):
+                problems.extend(scan_raw(item, join_path(path, [str(key)])))
+            else:
+                message = _leaf_problem(item)
+                if message is not None:
+                    problems.append(Problem(join_path(path, [str(key)]), message))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            problems.extend(scan_raw(item, join_path(path, [index])))
+            if isinstance(item, dict | list):
+                problems.extend(scan_raw(item, join_path(path, [index])))
+            else:
+                message = _leaf_problem(item)
+                if message is not None:
+                    problems.append(Problem(join_path(path, [index]), message))
     return problems

@@ -18,15 +18,17 @@ UI) can name these without importing the Board.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from crlmboard.frozen import frozen
 
 if TYPE_CHECKING:
     from crlmboard.domain.case import Case
     from crlmboard.store.backup import BackupInfo
 
 
-@dataclass(frozen=True)
+@frozen
 class ChangeSet:
     """What a mutating call changed, so a view refreshes only that.
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date, timedelta
 from operator import attrgetter
 from typing import Any, TypeVar
@@ -60,6 +60,7 @@ from crlmboard.domain.models import (
     SurgicalPlan,
     TreatmentSetting,
 )
+from crlmboard.frozen import frozen
 
 DAYS_PER_MONTH = 30.4375
 """Months = days / 30.4375 (the spec's convention)."""
@@ -126,7 +127,7 @@ def _by_date(records: Iterable[Dated], as_of: date) -> list[Dated]:
 # Fact records
 
 
-@dataclass(frozen=True)
+@frozen
 class ImagingRef:
     """Which imaging study a fact refers to."""
 
@@ -134,7 +135,7 @@ class ImagingRef:
     modality: str | None
 
 
-@dataclass(frozen=True)
+@frozen
 class ChemotherapyExposure:
     """Systemic therapy of the current episode."""
 
@@ -154,7 +155,7 @@ class ChemotherapyExposure:
     last_systemic_date: date | None
 
 
-@dataclass(frozen=True)
+@frozen
 class FutureLiverRemnant:
     """Measured (or planned) FLR and the FLR the liver's condition requires."""
 
@@ -165,7 +166,7 @@ class FutureLiverRemnant:
     basis: str  # "cirrhosis" | "injured_liver" | "extensive_chemotherapy" | "normal"
 
 
-@dataclass(frozen=True)
+@frozen
 class PortalVeinEmbolisation:
     """Hypertrophy after the latest portal vein embolisation (Shindoh 2013)."""
 
@@ -179,7 +180,7 @@ class PortalVeinEmbolisation:
     kinetic_growth_rate: float | None
 
 
-@dataclass(frozen=True)
+@frozen
 class Episode:
     """The records a fact may use: dated ≤ as_of, and for the episode, after its start."""
 
@@ -224,7 +225,7 @@ class Episode:
         return self.start is None or when >= self.start
 
 
-@dataclass(frozen=True)
+@frozen
 class Facts:
     """Every fact of guideline-rules.md (None = not computable)."""
 

@@ -9,7 +9,6 @@ round, so the case (never the signed review) can say so.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -17,9 +16,10 @@ from crlmboard.domain.case import Case
 from crlmboard.domain.engine.catalogue import ENGINE_VERSION
 from crlmboard.domain.engine.evaluation import evaluate
 from crlmboard.domain.engine.profile import Profile
+from crlmboard.frozen import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class EngineChange:
     """One signed review whose findings today's engine reads differently."""
 

@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from typing import Any
 
 from crlmboard.domain.models import Role
 from crlmboard.domain.validation import InvalidInput, Problem
+from crlmboard.frozen import frozen
 
 DEFAULT_PROFILE_RESOURCE = "profiles/default.toml"
 """Package-data path (under `crlmboard/resources/`) of the default profile's TOML text."""
 
 
-@dataclass(frozen=True)
+@frozen
 class ProfileKey:
     """One key of the profile table: its type, default, bounds, unit and meaning."""
 
@@ -275,7 +276,7 @@ DEFAULT_CORE_ROLES: tuple[str, ...] = (
 """Roles a meeting needs for quorum (product.md); the only non-numeric profile key."""
 
 
-@dataclass(frozen=True)
+@frozen
 class Profile:
     """The thresholds in force (defaults = the spec's table), with the profile's name and hash."""
 

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 from functools import lru_cache
 
 from crlmboard.domain.case import ImagingTimepoint
 from crlmboard.domain.models import LesionMeasurement, LesionStatus
+from crlmboard.frozen import frozen
 
 MEASURABLE_MIN_MM = Fraction(10)
 """RECIST 1.1: a lesion is measurable with a longest diameter of at least 10 mm."""
@@ -78,7 +78,7 @@ def _decimal(value: float) -> tuple[int, int]:
     return fraction.numerator * (10**k // fraction.denominator), k
 
 
-@dataclass(frozen=True)
+@frozen
 class DemotedTarget:
     """A lesion the board marked `target` that is not a RECIST target lesion."""
 
@@ -87,7 +87,7 @@ class DemotedTarget:
     reason: str  # "below_10_mm" | "not_present" | "no_diameter" | "beyond_second"
 
 
-@dataclass(frozen=True)
+@frozen
 class RecistBaseline:
     """The baseline of the assessment: its targets and their sum."""
 
@@ -103,7 +103,7 @@ class RecistBaseline:
         return self.sum_mm is not None
 
 
-@dataclass(frozen=True)
+@frozen
 class RecistTimepoint:
     """One later timepoint's assessment."""
 

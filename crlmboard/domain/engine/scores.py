@@ -10,7 +10,9 @@ only profile value used here is the Fong high-risk cut-off, passed in by the cal
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from crlmboard.frozen import frozen
 
 # Fong 1999: the five preoperative criteria
 FONG_DFI_MONTHS = 12.0
@@ -27,7 +29,7 @@ TBS_MEDIUM_FROM = 3.0
 TBS_HIGH_FROM = 9.0
 
 
-@dataclass(frozen=True)
+@frozen
 class Score:
     """A score: total (None if an input is missing), points of known criteria, missing inputs."""
 

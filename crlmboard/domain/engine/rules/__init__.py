@@ -9,7 +9,6 @@ receives a `Context` (facts, episode records, plan, profile, date) and returns a
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from crlmboard.domain.engine.facts import Episode, Facts
 from crlmboard.domain.engine.profile import Profile
 from crlmboard.domain.models import Intent, SurgicalPlan
+from crlmboard.frozen import frozen
 
 
 class Severity(StrEnum):
@@ -31,7 +31,7 @@ class Severity(StrEnum):
 SEVERITY_ORDER = {Severity.CRITICAL: 0, Severity.WARNING: 1, Severity.ADVICE: 2, Severity.INFO: 3}
 
 
-@dataclass(frozen=True)
+@frozen
 class Context:
     """Everything a rule may read."""
 
@@ -60,7 +60,7 @@ class Context:
         return self.plan.intent in (None, Intent.CURATIVE)
 
 
-@dataclass(frozen=True)
+@frozen
 class Hit:
     """A rule fired: its message (one or two sentences) and every value it compared."""
 
@@ -71,7 +71,7 @@ class Hit:
 Check = Callable[[Context], Hit | None]
 
 
-@dataclass(frozen=True)
+@frozen
 class Rule:
     """One guideline rule with its fixed metadata."""
 
