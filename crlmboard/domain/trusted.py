@@ -5,7 +5,9 @@ columns, nested records).  Every write and every import still validates; a prope
 (tests/store/test_trusted_read.py) holds a trusted read equal to a validated one.
 
 Validating a heavy case's ~250 records costs several milliseconds; building them this way a
-fraction of that (performance.md B3)."""
+fraction of that (performance.md B3).  `construct` takes values by name; `builder` compiles,
+once per table and record class, a function making a record from a row by position (what
+a case's open reads: issue 21, B3)."""
 
 from __future__ import annotations
 
