@@ -363,11 +363,6 @@ def _field_names(model: type[BaseModel]) -> tuple[str, ...]:
     return tuple(model.model_fields)
 
 
-def _pick(values: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
-    """The values of a domain model's fields out of a row's values."""
-    return {name: values[name] for name in _field_names(model)}
-
-
 def _fields(record: BaseModel, model: type[BaseModel]) -> dict[str, Any]:
     values = record.__dict__  # a pydantic model's field values
     return {name: values[name] for name in _field_names(model)}
