@@ -295,3 +295,34 @@ def test_json_columns_parse_as_json_loads(value: Any) -> None:
 
     for stored in (json.dumps(value), json.dumps(value, ensure_ascii=False)):
         same(from_json(stored), json.loads(stored), "value")
+
+
+def test_an_open_builds_every_record_from_its_row(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An open builds each record from its row by the table's compiled function: none
+    goes through the slower path by name (`construct`), which is kept for the rows those
+    functions cannot take (a stored value outside its enumeration)."""
+    from crlmboard.store import repositories
+
+    by_name: list[str] = []
+    slower = repositories.construct
+
+    def counted(model: Any, values: Any, **options: Any) -> Any:
+        by_name.append(model.__name__)
+        return slower(model, values, **options)
+
+    monkeypatch.setattr(repositories, "construct", counted)
+    case = golden_case()
+    with write_session(engine) as session:
+        CaseRepository(session).create(case, CaseSummary())
+    read, _stamp = read_stamped(engine, case.mrn)
+    same(read, case, fields_set=False)
+    assert by_name == []
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text("UPDATE patient SET sex = 'X-NOT-A-SEX' WHERE mrn = :mrn"), {"mrn": case.mrn}
+        )
+    with pytest.raises(ValueError, match="X-NOT-A-SEX"):
+        read_stamped(engine, case.mrn)
+    assert by_name == ["Patient"]
