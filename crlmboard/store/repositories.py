@@ -10,22 +10,26 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import operator
 import sqlite3
+import typing
+import zlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from pydantic import BaseModel
+from pydantic_core import from_json
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlmodel import SQLModel, col
+from sqlmodel import SQLModel, UTCDateTime, col
 
 from crlmboard.domain import models as m
 from crlmboard.domain.case import Case, ImagingTimepoint, Treatment
 from crlmboard.domain.meeting import Review
-from crlmboard.domain.trusted import construct
+from crlmboard.domain.trusted import Stored, builder, construct
 from crlmboard.store import search_index
 from crlmboard.store import tables as t
 from crlmboard.store.audit import (
@@ -148,37 +152,138 @@ def _attribute_names(model: type[BaseModel]) -> dict[str, str]:
 @dataclass(frozen=True)
 class _Reading:
     """One of a case's reading statements.  On SQLite it is compiled once and run on the
-    session's own DBAPI connection with SQLite's result processors: what SQLAlchemy would do
-    for it, without its per-statement work (B3).  Elsewhere (PostgreSQL, whose processors
-    depend on the result's column types) SQLAlchemy runs it."""
+    DBAPI connection, its rows fetched as stored (B3): records are built from them by
+    position (`build`), each column decoded as SQLAlchemy's type would (`stored`), and
+    SQLite's result processors serve the validated read and the rare row a build refuses.
+    Elsewhere (PostgreSQL, whose processors depend on the result's column types)
+    SQLAlchemy runs it and its rows come processed."""
 
     statement: Any
     sql: str
     positional: bool
     names: tuple[str, ...]  # attribute name of each column read, in order
     processors: tuple[tuple[int, Any], ...]  # (column index, processor) where one applies
+    stored: tuple[Stored | None, ...]  # how each column's stored value is decoded (SQLite)
     direct: bool  # run on the DBAPI connection
+    builders: dict[tuple[Any, ...], Callable[..., Any]] = field(default_factory=dict)
 
-    def rows(self, session: Session, raw: Any, key: Any) -> list[dict[str, Any]]:
-        """The rows for `key`, each as values by attribute name; `raw`: the session's
-        DBAPI connection (SQLite)."""
+    def fetch(self, session: Session, raw: Any, key: Any) -> list[Sequence[Any]]:
+        """The rows for `key`, as stored (SQLite) or processed (elsewhere); `raw`: the
+        session's DBAPI connection (SQLite)."""
         if not self.direct:
-            found = session.connection().execute(self.statement, {"key": key})
-            return [dict(zip(self.names, row, strict=True)) for row in found]
-        cursor = raw.cursor()
-        try:
-            cursor.execute(self.sql, (key,) if self.positional else {"key": key})
-            rows: list[Any] = cursor.fetchall()
-        finally:
-            cursor.close()
-        processors = self.processors
-        if processors:
-            rows = [list(row) for row in rows]
-            for row in rows:
-                for i, process in processors:
-                    row[i] = process(row[i])
-        names = self.names
-        return [dict(zip(names, row, strict=True)) for row in rows]
+            return list(session.connection().execute(self.statement, {"key": key}))
+        found: list[Any] = raw.execute(
+            self.sql, (key,) if self.positional else {"key": key}
+        ).fetchall()
+        return found
+
+    def processed(self, row: Sequence[Any]) -> Sequence[Any]:
+        """A fetched row with SQLAlchemy's result processing (what a Result gives)."""
+        if not self.direct or not self.processors:
+            return row
+        values = list(row)
+        for i, process in self.processors:
+            values[i] = process(values[i])
+        return values
+
+    def value(self, row: Sequence[Any], name: str) -> Any:
+        """One column's value of a fetched row, processed."""
+        i = self.names.index(name)
+        if self.direct:
+            for j, process in self.processors:
+                if j == i:
+                    return process(row[i])
+        return row[i]
+
+    def values(self, row: Sequence[Any], model: type[BaseModel], count: int) -> dict[str, Any]:
+        """A fetched row's first `count` values by attribute name, processed, for a
+        `model` record (a stored null of a list it never holds as None: empty)."""
+        found = dict(zip(self.names[:count], self.processed(row), strict=False))
+        for name in _empty_when_null(model):
+            if name in found and found[name] is None:
+                found[name] = []
+        return found
+
+    def build(self, model: type[R], given: tuple[str, ...] = ()) -> Callable[..., R]:
+        """The function making a `model` record of a fetched row (`trusted.builder`),
+        with the fields `given` after the row; its leading columns are `model`'s other
+        fields.  A row it cannot take (a stored value outside its enumeration, say) is
+        processed by SQLAlchemy and given to `construct`: refused or read as before."""
+        key = (model, given)
+        found = self.builders.get(key)
+        if found is None:
+            count = len(model.model_fields) - len(given)
+            names = self.names[:count]
+            stored = list(self.stored[:count] if self.direct else (None,) * count)
+            for i, name in enumerate(names):
+                if name in _empty_when_null(model):
+                    stored[i] = _or_empty(stored[i])
+
+            def refused(row: Sequence[Any], *values: Any) -> R:
+                found = self.values(row, model, count)
+                found.update(zip(given, values, strict=True))
+                return construct(model, found, owned=True)
+
+            found = builder(model, names, stored, given, refused)
+            self.builders[key] = found
+        return found
+
+
+@functools.cache
+def _empty_when_null(model: type[BaseModel]) -> frozenset[str]:
+    """The list fields of `model` that are never None (empty by default: a review's
+    actions and attendees), whose JSON columns may hold null: read as empty."""
+    return frozenset(
+        name
+        for name, info in model.model_fields.items()
+        if typing.get_origin(info.annotation) is list and info.default_factory is list
+    )
+
+
+def _or_empty(stored: Stored | None) -> Stored:
+    decode = stored.decode if stored is not None else None
+
+    def empty_when_null(value: Any) -> Any:
+        if value is not None and decode is not None:
+            value = decode(value)
+        return [] if value is None else value
+
+    return Stored(empty_when_null, nulls=True)
+
+
+def _utc_text(value: str) -> datetime:
+    """SQLite's stored text of a UTC time (UTC without an offset) as an aware time."""
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def _packed_json(value: Any) -> Any:
+    """A PackedJSON column's stored value as data (compressed on SQLite when long)."""
+    if isinstance(value, bytes | memoryview):
+        value = zlib.decompress(value)
+    return from_json(value)
+
+
+def _stored(column: sa.Column[Any], dialect: sa.Dialect) -> Stored | None:
+    """How a SQLite column's stored value is decoded: as its SQLAlchemy type's result
+    processor does, in one call (None: taken as it is).  JSON is parsed by pydantic's
+    parser (the same values as `json.loads`, in one call; a text it refuses goes to
+    SQLAlchemy's `json.loads`: `_Reading.build`)."""
+    kind = column.type
+    custom = dialect._json_deserializer  # (none is set: SQLAlchemy's json.loads)
+    if isinstance(kind, t.PackedJSON):
+        return Stored(_packed_json if custom is None else lambda v: custom(t.unpack(v)))
+    if isinstance(kind, sa.JSON):
+        return Stored(from_json if custom is None else custom)
+    if isinstance(kind, UTCDateTime):
+        return Stored(_utc_text, final=True)
+    if isinstance(kind, sa.DateTime | sa.Time):
+        pass  # (none in a case's tables: SQLAlchemy's processor below)
+    elif isinstance(kind, sa.Date):
+        return Stored(date.fromisoformat, final=True)
+    elif isinstance(kind, sa.Boolean):
+        return Stored(bool, final=True)
+    process = kind._cached_result_processor(dialect, None)
+    return None if process is None else Stored(process, nulls=True)
 
 
 _READINGS: dict[tuple[Any, ...], _Reading] = {}
@@ -221,11 +326,13 @@ def _new_reading(
             query = query.order_by(table.c.position)
     direct = dialect.name == "sqlite"
     processors = []
+    stored: list[Stored | None] = []
     if direct:  # SQLite's processors do not depend on the result's column types
         for i, column in enumerate(columns):
             process = column.type._cached_result_processor(dialect, None)
             if process is not None:
                 processors.append((i, process))
+            stored.append(_stored(column, dialect))
     names = _attribute_names(model)
     return _Reading(
         query,
@@ -233,18 +340,27 @@ def _new_reading(
         bool(dialect.positional),
         tuple(names[c.key] for c in columns),
         tuple(processors),
+        tuple(stored),
         direct,
     )
+
+
+# the case row's columns besides the patient's: its id, the stamp, and the case's one date
+_CASE_KEEP = ("id", "created_at", "version", "updated_at", "liver_metastases_diagnosis_date")
+# a case of its parts (records already built): every field given (no row), nothing to
+# convert
+_make_case = builder(Case, (), (), tuple(Case.model_fields))
+_first = operator.itemgetter(0)
+
+
+@functools.cache
+def _fields_but(model: type[BaseModel], given: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(name for name in model.model_fields if name not in given)
 
 
 @functools.cache
 def _field_names(model: type[BaseModel]) -> tuple[str, ...]:
     return tuple(model.model_fields)
-
-
-def _pick(values: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
-    """The values of a domain model's fields out of a row's values."""
-    return {name: values[name] for name in _field_names(model)}
 
 
 def _fields(record: BaseModel, model: type[BaseModel]) -> dict[str, Any]:
@@ -516,12 +632,7 @@ class CaseRepository:
         if given is None:
             self._raw = self.session.connection().connection
         try:
-            found = self._values(t.CaseRow, mrn, "mrn")
-            if not found:
-                raise NotFound(mrn)
-            row = found[0]
-            stamp = CaseStamp(row["id"], row["created_at"], int(row["version"]), row["updated_at"])
-            return self._case(row), stamp
+            return self._case(mrn)
         finally:
             self._raw = given
 
@@ -531,38 +642,37 @@ class CaseRepository:
             query = query.order_by(model.position)
         return self.session.execute(query).scalars().all()
 
-    def _values(
-        self, model: type[BaseModel], key: Any, by: str = "case_id"
-    ) -> list[dict[str, Any]]:
-        """A table's rows of a case as plain values by attribute name, in order (no ORM
-        objects, no SQLAlchemy statement work for what is only turned into domain
-        records)."""
-        reading = _reading(model, self.dialect, by)
-        return reading.rows(self.session, self._dbapi(reading), key)
-
-    def _records(
+    def _rows(
         self,
         row_model: type[BaseModel],
-        model: type[BaseModel],
+        model: type[R],
         key: Any,
         by: str = "case_id",
         *,
-        keep: str | None = None,
-    ) -> list[Any]:
-        """A case's records of one table, in order, as domain records; with `keep`, each
-        paired with that column's value (`(value, record)`)."""
-        fields = _field_names(model)
-        if keep is None:
-            reading = _reading(row_model, self.dialect, by, fields)
-            return [
-                self._record(model, x, owned=True)
-                for x in reading.rows(self.session, self._dbapi(reading), key)
-            ]
-        reading = _reading(row_model, self.dialect, by, (*fields, keep))
-        return [
-            (x.pop(keep), self._record(model, x, owned=True))
-            for x in reading.rows(self.session, self._dbapi(reading), key)
-        ]
+        keep: tuple[str, ...] = (),
+        given: tuple[str, ...] = (),
+    ) -> tuple[_Reading, list[Sequence[Any]], Callable[..., R]]:
+        """A table's rows for `key`, in order, with the columns of `model`'s fields
+        (but those `given`) followed by those of `keep`; and how this repository makes a
+        `model` record of one (the values of `given` after the row): built from it as
+        trusted, or validated (`validate_reads`)."""
+        fields = _fields_but(model, given)
+        reading = _reading(row_model, self.dialect, by, fields + keep)
+        rows = reading.fetch(self.session, self._dbapi(reading), key)
+        if not self.validate_reads:
+            return reading, rows, reading.build(model, given)
+
+        def validated(row: Sequence[Any], *values: Any) -> R:
+            found = reading.values(row, model, len(fields))
+            found.update(zip(given, values, strict=True))
+            return model.model_validate(found)
+
+        return reading, rows, validated
+
+    def _records(self, row_model: type[BaseModel], model: type[R], case_id: int) -> list[R]:
+        """A case's records of one table, in order."""
+        _reading, rows, make = self._rows(row_model, model, case_id)
+        return list(map(make, rows))
 
     def _dbapi(self, reading: _Reading) -> Any:
         """The session's DBAPI connection for a reading run on it (None otherwise)."""
@@ -570,80 +680,86 @@ class CaseRepository:
             return None
         return self._raw or self.session.connection().connection
 
-    def _one(self, row_model: type[Any], model: type[BaseModel], case_id: int) -> Any:
+    def _one(self, row_model: type[Any], model: type[R], case_id: int) -> R | None:
         records = self._records(row_model, model, case_id)
         return records[0] if records else None
 
-    def _case(self, row: dict[str, Any]) -> Case:
-        """The case of a patient row (its values by attribute name)."""
-        case_id = row["id"]
-        assert case_id is not None
-        patient = self._record(m.Patient, _pick(row, m.Patient))
+    def _case(self, mrn: str) -> tuple[Case, CaseStamp]:
+        """The case of an MRN and its stamp."""
+        reading, rows, make = self._rows(t.CaseRow, m.Patient, mrn, "mrn", keep=_CASE_KEEP)
+        if not rows:
+            raise NotFound(mrn)
+        row = rows[0]
+        case_id, created_at, version, updated_at, diagnosed = (
+            reading.value(row, name) for name in _CASE_KEEP
+        )
+        stamp = CaseStamp(case_id, created_at, int(version), updated_at)
+        patient = make(row)
+
         treatments: list[tuple[int, Treatment]] = []
         for model, row_model in _TREATMENT_ROWS.items():
-            treatments += self._records(row_model, model, case_id, keep="position")
-        treatments.sort(key=lambda pair: pair[0])
+            _reading, rows, make_treatment = self._rows(
+                row_model, model, case_id, keep=("position",)
+            )
+            at = len(model.model_fields)  # the position's column
+            treatments += [(row[at], make_treatment(row)) for row in rows]
+        treatments.sort(key=_first)
 
-        imaging: list[ImagingTimepoint] = []
-        timepoints = self._values(t.ImagingTimepointRow, case_id)
+        _reading, timepoints, make_timepoint = self._rows(
+            t.ImagingTimepointRow, ImagingTimepoint, case_id, keep=("id",), given=("lesions",)
+        )
+        at = len(ImagingTimepoint.model_fields) - 1  # the timepoint's id
         # the lesions of every timepoint in one query (not one per timepoint)
-        lesions: dict[Any, list[Any]] = {tp["id"]: [] for tp in timepoints}
+        lesions: dict[Any, list[m.LesionMeasurement]] = {tp[at]: [] for tp in timepoints}
         if lesions:
-            for timepoint_id, lesion in self._records(
+            _reading, rows, make_lesion = self._rows(
                 t.LesionMeasurementRow,
                 m.LesionMeasurement,
                 case_id,
                 "timepoint.case_id",
-                keep="timepoint_id",
-            ):
-                lesions[timepoint_id].append(lesion)
-        for tp in timepoints:
-            imaging.append(
-                self._record(
-                    ImagingTimepoint,
-                    {
-                        **_pick(tp, m.ImagingTimepointFields),
-                        "lesions": lesions[tp["id"]],
-                    },
-                )
+                keep=("timepoint_id",),
             )
+            of = len(m.LesionMeasurement.model_fields)  # the lesion's timepoint id
+            for row in rows:
+                lesions[row[of]].append(make_lesion(row))
+        imaging = [make_timepoint(tp, lesions[tp[at]]) for tp in timepoints]
 
+        _reading, rows, make_follow_up = self._rows(
+            t.ReviewFollowUpRow, m.FollowUp, case_id, keep=("review_id",)
+        )
+        at = len(m.FollowUp.model_fields)  # the review's id
+        follow_ups = {row[at]: make_follow_up(row) for row in rows}
+        reading, rows, make_review = self._rows(
+            t.ReviewRow, Review, case_id, keep=("id", "follow_up"), given=("follow_up",)
+        )
+        at = len(Review.model_fields) - 1  # the review's id
         reviews = []
-        follow_ups = {f["review_id"]: f for f in self._values(t.ReviewFollowUpRow, case_id)}
-        for r in self._values(t.ReviewRow, case_id):
-            stored = follow_ups.get(r["id"])
-            # the follow-up table wins; a follow-up inside the review row is from before 0003
-            follow_up = _pick(stored, m.FollowUp) if stored is not None else r["follow_up"]
-            reviews.append(
-                self._record(
-                    Review,
-                    {
-                        **_pick(r, m.ReviewFields),
-                        "actions": r["actions"] or [],
-                        "attendees": r["attendees"] or [],
-                        "follow_up": follow_up,
-                        "evaluation": r["evaluation"],
-                    },
-                )
-            )
-
-        def many(row_model: type[Any], model: type[BaseModel]) -> list[Any]:
-            return self._records(row_model, model, case_id)
+        for row in rows:
+            follow_up = follow_ups.get(row[at])
+            if follow_up is None:  # a follow-up inside the review row is from before 0003
+                inside = reading.value(row, "follow_up")
+                if inside is not None:
+                    follow_up = self._record(m.FollowUp, inside, owned=True)
+            reviews.append(make_review(row, follow_up))
 
         values: dict[str, Any] = dict(
             patient=patient,
             primary=self._one(t.PrimaryTumourRow, m.PrimaryTumour, case_id),
-            liver_metastases_diagnosis_date=row["liver_metastases_diagnosis_date"],
-            extrahepatic_disease=many(t.ExtrahepaticDiseaseRow, m.ExtrahepaticDisease),
+            liver_metastases_diagnosis_date=diagnosed,
+            extrahepatic_disease=self._records(
+                t.ExtrahepaticDiseaseRow, m.ExtrahepaticDisease, case_id
+            ),
             molecular=self._one(t.MolecularProfileRow, m.MolecularProfile, case_id),
-            labs=many(t.LabResultRow, m.LabResult),
+            labs=self._records(t.LabResultRow, m.LabResult, case_id),
             treatments=[x for _, x in treatments],
             imaging=imaging,
             plan=self._one(t.SurgicalPlanRow, m.SurgicalPlan, case_id),
-            surgery_outcomes=many(t.SurgeryOutcomeRow, m.SurgeryOutcome),
+            surgery_outcomes=self._records(t.SurgeryOutcomeRow, m.SurgeryOutcome, case_id),
             reviews=reviews,
         )
-        return self._record(Case, values)
+        if self.validate_reads:
+            return Case.model_validate(values), stamp
+        return _make_case((), **values), stamp
 
     def count(self, query: str = "", *, cap: int | None = None) -> int:
         """How many cases the list shows for `query`.  With `cap`, a filter's matches are
