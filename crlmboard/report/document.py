@@ -29,6 +29,7 @@ from crlmboard.report.styles import (
     PAGE_SIZES,
     RULE,
 )
+from crlmboard.report.text import fp
 
 _SAVING = threading.Lock()
 """Held while a document is written with reportlab's stream setting changed."""
@@ -111,6 +112,11 @@ class _PagedCanvas(Canvas):  # type: ignore[misc]
     def showPage(self) -> None:
         self._pages.append(dict(self.__dict__))
         self._startPage()
+
+    def line(self, x1: float, y1: float, x2: float, y2: float) -> None:
+        """`Canvas.line`, its coordinates written by the quick `fp` (the same text as
+        reportlab's pure-Python `fp_str`: a summary's tables draw about 400 rules)."""
+        self._code.append(f"n {fp(x1)} {fp(y1)} m {fp(x2)} {fp(y2)} l S")
 
     def save(self) -> None:
         total = len(self._pages)

@@ -10,9 +10,12 @@ notes.  A referral CSV is previewed (nothing written) or imported in one transac
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import functools
 import gc
 import json
 import logging
+import operator
 import os
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -685,12 +688,20 @@ def _fewer_collections() -> Iterator[None]:
     every 700 objects made and not yet freed, and an import keeps a batch of cases and
     their rows alive while it writes them: at 700, a full collection (walking every
     object of the program) came every 70 files and took a tenth of the import's time
-    (bench/README.md, B5).  Every COLLECT_AFTER objects instead; restored afterwards."""
+    (bench/README.md, B5).  Every COLLECT_AFTER objects instead; restored afterwards.
+    The objects alive before the import (the program's modules, schemas, the window) are
+    frozen for its length (`gc.freeze`): the collections that do run walk only what the
+    import made, not the whole program each time."""
     first, second, third = gc.get_threshold()
     gc.set_threshold(max(first, COLLECT_AFTER), second, third)
+    frozen = gc.get_freeze_count() == 0
+    if frozen:
+        gc.freeze()
     try:
         yield
     finally:
+        if frozen:
+            gc.unfreeze()
         gc.set_threshold(first, second, third)
 
 
@@ -729,12 +740,34 @@ def _stored(summary: ImportSummary, pending: list[_Done], commits: int | None = 
     """The files whose transaction is committed (all of them without `commits`, the
     batch's count of commits) are stored: count them as imported."""
     stored = [d for d in pending if commits is None or d.commits < commits]
+    if not stored:
+        return
     for done in stored:
         summary.imported.extend((done.file, mrn) for mrn in done.mrns)
         if done.notes:
             summary.notes.append((done.file, list(done.notes)))
-        summary.changes = summary.changes | done.changes
-    pending[:] = [d for d in pending if d not in stored]
+    # one union for them all (file by file, each union copied the whole import's MRNs:
+    # quadratic in the files of a folder)
+    summary.changes = functools.reduce(
+        operator.or_, _by_kind(done.changes for done in stored), summary.changes
+    )
+    kept = {id(done) for done in stored}
+    pending[:] = [d for d in pending if id(d) not in kept]
+
+
+def _by_kind(changes: Iterable[ChangeSet]) -> list[ChangeSet]:
+    """The changes of many files as one change set (each kind's sets joined at once, as
+    `ChangeSet.__or__` joins two)."""
+    found = list(changes)
+    if len(found) <= 1:
+        return found
+    joined: dict[str, Any] = {}
+    for kind in dataclasses.fields(ChangeSet):
+        values = [getattr(c, kind.name) for c in found]
+        joined[kind.name] = (
+            any(values) if isinstance(values[0], bool) else frozenset().union(*values)
+        )
+    return [ChangeSet(**joined)]
 
 
 def _stopped(

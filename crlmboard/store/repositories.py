@@ -17,6 +17,7 @@ import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -124,7 +125,25 @@ _TREATMENT_ROWS: dict[type[Any], type[Any]] = {
 }
 
 
-_PLAIN = frozenset({str, int, float, bool})  # values that are JSON data as they are
+# Types whose values are JSON data as they are (`jsonable` gives them back): the plain
+# ones, and each text enumeration once seen (`_json_value`).
+_AS_IS: set[type] = {str, int, float, bool}
+
+
+def _json_value(value: Any) -> Any:
+    """`jsonable(value)`, the types of a case's fields first: a date as ISO text, a text
+    enumeration as itself (remembered, so its next values skip this call)."""
+    kind = type(value)
+    if kind in _AS_IS:
+        return value
+    if kind is date:
+        return value.isoformat()
+    if issubclass(kind, StrEnum):
+        _AS_IS.add(kind)
+        return value
+    return jsonable(value)
+
+
 _CASE_TABLE = t.metadata.tables["patient"]
 _CASE = _CASE_TABLE.c  # typed columns of the case table, for SQL expressions
 R = TypeVar("R", bound=BaseModel)
@@ -1152,12 +1171,26 @@ class CaseRepository:
             for case_id, case in owned
             for i, review in enumerate(case.reviews)
         ]
+        # a review's values as JSON data once, for its content hash and its audit row (a
+        # frozen evaluation is a large document: walked once, not twice)
+        audited = audited_fields(t.ReviewRow)
+        review_afters: list[dict[str, Any]] = []
         for _, _, values in reviews:
+            ready = {k: _json_value(v) for k, v in values.items() if v is not None}
             values["content_sha256"] = (
-                review_content_hash(values) if values["signed_at"] is not None else None
+                review_content_hash(ready, json_ready=True)
+                if values["signed_at"] is not None
+                else None
+            )
+            ready["content_sha256"] = values["content_sha256"]
+            review_afters.append(
+                {f: ready[f] for f in audited if f in ready and ready[f] is not None}
             )
         review_ids = self._insert(
-            t.ReviewRow, [values for _, _, values in reviews], [c for c, _, _ in reviews]
+            t.ReviewRow,
+            [values for _, _, values in reviews],
+            [c for c, _, _ in reviews],
+            review_afters,
         )
         follow_ups = [
             (case_id, review_id, review.follow_up)
@@ -1183,11 +1216,16 @@ class CaseRepository:
         return {str(mrn) for mrn in self.session.connection().execute(query).scalars()}
 
     def _insert(
-        self, model: type[SQLModel], rows: list[dict[str, Any]], case_ids: list[int] | None
+        self,
+        model: type[SQLModel],
+        rows: list[dict[str, Any]],
+        case_ids: list[int] | None,
+        afters: list[dict[str, Any]] | None = None,
     ) -> list[int]:
         """Insert rows (values by attribute name) in one statement; each is audited as an
         insert of its case (`case_ids`, one per row; None: the case rows themselves, each
-        its own case).  Returns the new keys in order."""
+        its own case), with its audited values as JSON data (`afters`, made by the caller,
+        or here).  Returns the new keys in order."""
         if not rows:
             return []
         table = model.__table__  # type: ignore[attr-defined]
@@ -1224,13 +1262,17 @@ class CaseRepository:
         audited = audited_fields(model)
         name = str(model.__tablename__)
         owners = ids if case_ids is None else case_ids
-        plain = _PLAIN
-        for row, new_id, case_id in zip(rows, ids, owners, strict=True):
-            after = {
-                f: v if type(v) in plain else jsonable(v)
-                for f in audited
-                if (v := row.get(f)) is not None
-            }
+        if afters is None:
+            plain = _AS_IS
+            afters = [
+                {
+                    f: v if type(v) in plain else _json_value(v)
+                    for f in audited
+                    if (v := row.get(f)) is not None
+                }
+                for row in rows
+            ]
+        for after, new_id, case_id in zip(afters, ids, owners, strict=True):
             audit.record("insert", name, new_id, case_id=case_id, after=after)
         return ids
 

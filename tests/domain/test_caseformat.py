@@ -186,6 +186,11 @@ _SCALARS = st.one_of(
     st.from_regex(r"-?[1-9][0-9]{44,55}(\.[0-9])?", fullmatch=True).map(
         lambda digits: ("NUMBER", digits)
     ),
+    # long numbers whose digits come in three runs of 15–17 (the quick look for a run of
+    # 16 digits must still find every number of more than 50 characters)
+    st.from_regex(r"-?[1-9][0-9]{14,16}\.[0-9]{15,17}[eE][-+]?[0-9]{15,17}", fullmatch=True).map(
+        lambda digits: ("NUMBER", digits)
+    ),
 )
 
 
