@@ -281,3 +281,16 @@ def test_what_an_open_made_is_not_stored_for_a_save_made_since(board: Board) -> 
     assert stored_rows(board) == []
     assert board.cases.keep_engine_changes(MRN) is True  # read and compared now
     assert opened_notes(board) == (afresh(board), False)
+
+
+def test_check_knows_the_stored_comparison_as_derived_data(board: Board) -> None:
+    """No audit rows are written for it and `check` finds nothing to report (it is not
+    compared with the trail; its link to the case is)."""
+    with board.database.engine.begin() as connection:
+        connection.execute(sa.text("DELETE FROM engine_comparison"))
+    head = board.maintenance.audit_head()
+    assert board.cases.keep_engine_changes(MRN) is True
+    assert len(stored_rows(board)) == 1
+    assert board.maintenance.audit_head() == head  # no audit row for derived data
+    report = board.maintenance.check()
+    assert report.ok, report.problems
