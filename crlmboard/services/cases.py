@@ -178,7 +178,7 @@ class CaseService:
         review has none, at once; nothing is written here (an open only reads)."""
         evaluation = self.evaluation
         if not needs_comparison(case):
-            return EngineNotes(evaluation.engine_changes(case))
+            return EngineNotes([])  # (what `engine_changes` gives such a case)
         stored = comparisons.read(
             self.database.engine, stamp, ENGINE_VERSION, evaluation.profile_key
         )
