@@ -347,7 +347,7 @@ class CaseService:
                     changed.add(mrn)
             for mrn, (case_stamp, changes) in kept.items():
                 # only for the save it was made from (a save meanwhile stored its own)
-                comparisons.put(
+                comparisons.keep(
                     session,
                     mrn,
                     ENGINE_VERSION,

@@ -221,6 +221,6 @@ class EvaluationService:
         from crlmboard.store import comparisons
 
         if changes is not None:
-            comparisons.put(
+            comparisons.keep(
                 session, mrn, ENGINE_VERSION, self.profile_key, [c.to_json() for c in changes]
             )

@@ -10,6 +10,7 @@ made afresh.  Rows are written without audit rows (they hold no value a person e
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from crlmboard.store import tables as t
 from crlmboard.store.repositories import CaseStamp
 
+log = logging.getLogger(__name__)
 TABLE = t.metadata.tables["engine_comparison"]
 _PATIENT = t.metadata.tables["patient"]
 _C = TABLE.c
@@ -42,11 +44,13 @@ def read(
             cursor = pooled.driver_connection.execute(  # type: ignore[union-attr]
                 _SQLITE_READ, (stamp.case_id, stamp.version, engine_version, profile_key)
             )
-            found = cursor.fetchone()
+            rows = cursor.fetchall()  # (the statement run to its end: no read left open)
+            cursor.close()
         finally:
             pooled.close()
-        if found is None:
+        if not rows:
             return None
+        found = rows[0]
         process = _C.case_created_at.type._cached_result_processor(dialect, None)
         created, updated = (process(found[1]), process(found[2])) if process else found[1:]
         if (created, updated) != (stamp.created_at, stamp.updated_at):
@@ -104,6 +108,25 @@ def put(
         )
     )
     return True
+
+
+def keep(
+    session: Session,
+    mrn: str,
+    engine_version: str,
+    profile_key: str,
+    changes: list[dict[str, Any]],
+    stamp: CaseStamp | None = None,
+) -> bool:
+    """`put` inside a savepoint of the caller's write: a comparison that cannot be stored
+    (derived data) never costs the clinical write it goes with; it is then made again at
+    the next open.  True when it was stored."""
+    try:
+        with session.begin_nested():
+            return put(session, mrn, engine_version, profile_key, changes, stamp)
+    except sa.exc.DBAPIError as error:
+        log.warning("an engine comparison was not stored: %s", type(error.orig).__name__)
+        return False
 
 
 def stored_for(

@@ -294,3 +294,26 @@ def test_check_knows_the_stored_comparison_as_derived_data(board: Board) -> None
     assert board.maintenance.audit_head() == head  # no audit row for derived data
     report = board.maintenance.check()
     assert report.ok, report.problems
+
+
+def test_a_comparison_that_cannot_be_stored_never_costs_the_save(tmp_path: Path) -> None:
+    """The database refuses the derived row (a trigger stands in for a full table or a
+    missing grant): the save is stored with its audit rows all the same, and the next open
+    makes the notes afresh."""
+    with Board.open(tmp_path / "board.sqlite3", clock=lambda: TODAY) as board:
+        board.cases.import_path(CASE_FILE)
+        with board.database.engine.begin() as connection:
+            connection.execute(sa.text("DELETE FROM engine_comparison"))
+            connection.execute(
+                sa.text(
+                    "CREATE TRIGGER refuse_comparison BEFORE INSERT ON engine_comparison "
+                    "BEGIN SELECT RAISE(ABORT, 'refused here'); END"
+                )
+            )
+        case, version = board.cases.get_with_version(MRN)
+        saved = board.cases.save(case.model_copy(update={"labs": []}), version)
+        stored, stored_version = board.cases.get_with_version(MRN)
+        assert stored_version == saved.version == version + 1 and stored.labs == []
+        assert stored_rows(board) == []
+        assert opened_notes(board) == (afresh(board), True)
+        assert board.maintenance.check().ok
