@@ -80,6 +80,7 @@ class EngineNotes:
 
     changes: list[EngineChange]
     missing: bool = False
+    profile_key: str = ""  # the profile they were made with (`EvaluationService.profile_key`)
 
 
 @dataclass(frozen=True)
@@ -179,31 +180,33 @@ class CaseService:
         evaluation = self.evaluation
         if not needs_comparison(case):
             return EngineNotes([])  # (what `engine_changes` gives such a case)
-        stored = comparisons.read(
-            self.database.engine, stamp, ENGINE_VERSION, evaluation.profile_key
-        )
+        profile_key = evaluation.profile_key
+        stored = comparisons.read(self.database.engine, stamp, ENGINE_VERSION, profile_key)
         if stored is not None:
-            return EngineNotes([EngineChange.from_json(c) for c in stored])
-        return EngineNotes(evaluation.engine_changes(case), missing=True)
+            return EngineNotes([EngineChange.from_json(c) for c in stored], False, profile_key)
+        return EngineNotes(evaluation.engine_changes(case), True, profile_key)
 
     def keep_engine_changes(
         self,
         mrn: str,
-        made: tuple[CaseStamp, list[EngineChange]] | None = None,
+        made: tuple[CaseStamp, EngineNotes] | None = None,
     ) -> bool:
         """Store the older engines' comparison of case `mrn` when it has reviews signed
         with another engine and none is stored for its save, this engine and profile (the
-        app's background step after an open found none).  `made`: the comparison that open
-        made and the stamp of the case it made it from — stored only if the case is still
-        that save, without running the engine again; without it the case is read and
-        compared now.  Nothing when the database is read-only here; a save meanwhile wins
-        (nothing stored).  True when stored."""
+        app's background step after an open found none).  `made`: the stamp of the case
+        that open read and what it made of it — stored only if the case is still that save
+        and the profile is still the one it was made with, without running the engine
+        again; without it the case is read and compared now.  Nothing when the database
+        is read-only here; a save meanwhile wins (nothing stored).  True when stored."""
         if self.database.read_only:
             return False
         evaluation = self.evaluation
         profile_key = evaluation.profile_key
         if made is not None:
-            stamp, changes = made
+            stamp, notes = made
+            if notes.profile_key != profile_key:  # another profile since: not for this one
+                return False
+            changes = notes.changes
         else:
             case, stamp = self.get_stamped(mrn)
             if not needs_comparison(case):

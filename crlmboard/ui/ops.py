@@ -1549,7 +1549,7 @@ def _engine_notes(
             return [change.text() for change in board.evaluation.engine_changes(case)]
         notes = board.cases.engine_changes(case, stamp)
         if notes.missing and missing is not None:
-            missing.append((stamp, notes.changes))
+            missing.append((stamp, notes))
         return [change.text() for change in notes.changes]
     except Exception:
         log.exception("engine comparison failed")

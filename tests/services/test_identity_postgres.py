@@ -380,7 +380,7 @@ def test_a_coordinator_stores_the_older_engines_comparison_a_viewer_only_reads_i
         case, stamp = board.cases.get_stamped("SIGNED-100")
         made = board.cases.engine_changes(case, stamp)
         assert made.missing and len(made.changes) == 1
-        assert board.cases.keep_engine_changes("SIGNED-100", (stamp, made.changes)) is True
+        assert board.cases.keep_engine_changes("SIGNED-100", (stamp, made)) is True
     with department.viewer.open() as board:
         assert not board.identity.can_edit
         case, stamp = board.cases.get_stamped("SIGNED-100")

@@ -277,7 +277,7 @@ def test_what_an_open_made_is_not_stored_for_a_save_made_since(board: Board) -> 
     board.cases.save(case.model_copy(update={"labs": []}), stamp.version)  # stores its own
     with board.database.engine.begin() as connection:
         connection.execute(sa.text("DELETE FROM engine_comparison"))
-    assert board.cases.keep_engine_changes(MRN, (stamp, made.changes)) is False
+    assert board.cases.keep_engine_changes(MRN, (stamp, made)) is False
     assert stored_rows(board) == []
     assert board.cases.keep_engine_changes(MRN) is True  # read and compared now
     assert opened_notes(board) == (afresh(board), False)
@@ -317,3 +317,19 @@ def test_a_comparison_that_cannot_be_stored_never_costs_the_save(tmp_path: Path)
         assert stored_rows(board) == []
         assert opened_notes(board) == (afresh(board), True)
         assert board.maintenance.check().ok
+
+
+def test_what_an_open_made_with_another_profile_is_not_stored_for_this_one(
+    board: Board, tmp_path: Path
+) -> None:
+    """The profile changed between an open and the door's background step: what the open
+    made is not stored under the new profile's key."""
+    with board.database.engine.begin() as connection:
+        connection.execute(sa.text("DELETE FROM engine_comparison"))
+    case, stamp = board.cases.get_stamped(MRN)
+    made = board.cases.engine_changes(case, stamp)
+    profile = tmp_path / "strict.toml"
+    profile.write_text("restaging_interval_days = 42\n", "utf-8")
+    board.evaluation.use_profile(profile)
+    assert board.cases.keep_engine_changes(MRN, (stamp, made)) is False
+    assert stored_rows(board) == []
