@@ -5,7 +5,9 @@
 opens the cached SIZE-patient cohort, opens each of the five heavy cases B3 opens once
 (warm-up), then runs MODE N times over them: `raw` (the baseline's `sqlite3` read), `read`
 (`get_with_version`), `evaluated` (the evaluation and its read model), `notes` (the older
-engines' comparison) or `fresh` (all three, as a case's first open at a version).  With
+engines' comparison: since branch perf-b3cmp read as stored with the case when it is, and
+stored as the window's door stores it when the warm-up open found none) or `fresh` (all
+three, as a case's first open at a version).  With
 CRLMBOARD_CALLGRIND_CTL naming a shared library with `cg_start` / `cg_stop` (callgrind's
 CALLGRIND_ZERO_STATS + START_INSTRUMENTATION, STOP_INSTRUMENTATION + DUMP_STATS), only the N
 runs are counted:
@@ -36,15 +38,17 @@ def main(argv: list[str]) -> int:
     mrns = [cohort.mrn_of(i) for i in heavy[:: max(1, len(heavy) // 5)][:5]]
     cases = {mrn: board.cases.get_with_version(mrn)[0] for mrn in mrns}
 
+    stamps = {mrn: probe.stamp_of(board, mrn) for mrn in mrns}
+
     def fresh(mrn: str) -> None:
-        case, _version = board.cases.get_with_version(mrn)
-        ops._evaluated(board, case), ops._engine_notes(board, case)
+        case, stamp = probe.read_for_open(board, mrn)
+        ops._evaluated(board, case), probe.engine_notes(board, case, stamp)
 
     parts: dict[str, Any] = {
         "raw": lambda mrn: probe.raw_load(str(db), mrn),
         "read": board.cases.get_with_version,
         "evaluated": lambda mrn: ops._evaluated(board, cases[mrn]),
-        "notes": lambda mrn: ops._engine_notes(board, cases[mrn]),
+        "notes": lambda mrn: probe.engine_notes(board, cases[mrn], stamps[mrn]),
         "fresh": fresh,
     }
     part = parts[mode]

@@ -9,6 +9,7 @@ level, so a start-up measurement pays only for what the program under test impor
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import resource
@@ -292,7 +293,7 @@ def ui_ops(db: str, mrns: list[str], opens: int, today: str, limit: float) -> No
             return
         case, stamp = stamped(mrn)
         board.evaluation.remembered(
-            stamp, lambda: (ops._evaluated(board, case), ops._engine_notes(board, case))
+            stamp, lambda: (ops._evaluated(board, case), engine_notes(board, case, stamp))
         )
 
     load_times, fresh_times, load_cpu, fresh_cpu = [], [], [], []
@@ -303,9 +304,8 @@ def ui_ops(db: str, mrns: list[str], opens: int, today: str, limit: float) -> No
         load_cpu.append(time.process_time() - cpu)
     for k in range(opens):
         started, cpu = time.perf_counter(), time.process_time()
-        stamped = getattr(board.cases, "get_stamped", board.cases.get_with_version)
-        case, _stamp = stamped(mrns[k % len(mrns)])
-        ops._evaluated(board, case), ops._engine_notes(board, case)
+        case, stamp = read_for_open(board, mrns[k % len(mrns)])
+        ops._evaluated(board, case), engine_notes(board, case, stamp)
         fresh_times.append(time.perf_counter() - started)
         fresh_cpu.append(time.process_time() - cpu)
 
@@ -422,6 +422,44 @@ def ui_ops(db: str, mrns: list[str], opens: int, today: str, limit: float) -> No
             "memory": memory,
         }
     )
+
+
+@functools.cache
+def _notes_stored() -> bool:
+    """Whether the app reads the older engines' comparison as stored (perf-b3cmp on)."""
+    import inspect
+
+    from crlmboard.ui import ops
+
+    return "stamp" in inspect.signature(ops._engine_notes).parameters
+
+
+def read_for_open(board: Any, mrn: str) -> tuple[Any, Any]:
+    """The case as an open reads it, with its stamp where the app has one."""
+    stamped = getattr(board.cases, "get_stamped", board.cases.get_with_version)
+    return stamped(mrn)  # type: ignore[no-any-return]
+
+
+def stamp_of(board: Any, mrn: str) -> Any:
+    return read_for_open(board, mrn)[1]
+
+
+def engine_notes(board: Any, case: Any, stamp: Any) -> list[str]:
+    """The notes on reviews signed with older engines as the window's door makes them for
+    an open (crlmboard/ui/ops.py `open_case`): since branch perf-b3cmp the comparison
+    stored with the case for this save, engine and profile, made afresh when none is —
+    and then stored as the door stores it after such an open (`keep_engine_notes`, a
+    background step), so a later first open at the same save reads it, as in the app.
+    Before that branch: made afresh at every open."""
+    from crlmboard.ui import ops
+
+    if not _notes_stored():
+        return ops._engine_notes(board, case)  # type: ignore[no-any-return]
+    missing: list[Any] = []
+    notes: list[str] = ops._engine_notes(board, case, stamp, missing)
+    if missing and not board.read_only:
+        board.cases.keep_engine_changes(case.mrn, missing[0])
+    return notes
 
 
 def raw_load(db: str, mrn: str) -> float:

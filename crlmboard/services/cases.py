@@ -11,6 +11,7 @@ from typing import Any
 from crlmboard.domain.case import Case
 from crlmboard.domain.caseformat import dumps_case
 from crlmboard.domain.engine import ENGINE_VERSION
+from crlmboard.domain.engine.history import EngineChange, needs_comparison
 from crlmboard.domain.validation import InvalidInput, Problem
 from crlmboard.services.changes import CaseConflict, CaseNotFound, ChangeSet, InputNotFound
 from crlmboard.services.database import Database
@@ -24,6 +25,7 @@ from crlmboard.services.importing import (
     ImportStopped,
     ImportSummary,
 )
+from crlmboard.store import comparisons
 from crlmboard.store.database import WriteFailed
 from crlmboard.store.repositories import (
     SORT_KEYS,
@@ -45,6 +47,8 @@ __all__ = [
     "CaseListEntry",
     "CaseNotFound",
     "CaseService",
+    "CaseStamp",
+    "EngineNotes",
     "ImportStopped",
     "ImportSummary",
     "ImportedCase",
@@ -69,6 +73,17 @@ class RefreshedSummaries:
 
     next_after: str | None
     changes: ChangeSet
+
+
+@dataclass(frozen=True)
+class EngineNotes:
+    """The older engines' comparison of a case as an open gets it: the changes, and whether
+    they had to be made afresh because none was stored for this save, engine and profile
+    (`missing`: the app then stores them in the background)."""
+
+    changes: list[EngineChange]
+    missing: bool = False
+    profile_key: str = ""  # the profile they were made with (`EvaluationService.profile_key`)
 
 
 @dataclass(frozen=True)
@@ -160,6 +175,55 @@ class CaseService:
         except NotFound:
             raise CaseNotFound(f"There is no case with MRN {mrn}.") from None
 
+    def engine_changes(self, case: Case, stamp: CaseStamp) -> EngineNotes:
+        """What today's engine reads differently in the reviews of `case` (read as `stamp`)
+        signed with older engines: the comparison stored for exactly this save, engine and
+        profile when there is one, else made afresh (`missing`).  A case without such a
+        review has none, at once; nothing is written here (an open only reads)."""
+        evaluation = self.evaluation
+        if not needs_comparison(case):
+            return EngineNotes([])  # (what `engine_changes` gives such a case)
+        profile_key = evaluation.profile_key
+        stored = comparisons.read(self.database.engine, stamp, ENGINE_VERSION, profile_key)
+        if stored is not None:
+            return EngineNotes([EngineChange.from_json(c) for c in stored], False, profile_key)
+        return EngineNotes(evaluation.engine_changes(case), True, profile_key)
+
+    def keep_engine_changes(
+        self,
+        mrn: str,
+        made: tuple[CaseStamp, EngineNotes] | None = None,
+    ) -> bool:
+        """Store the older engines' comparison of case `mrn` when it has reviews signed
+        with another engine and none is stored for its save, this engine and profile (the
+        app's background step after an open found none).  `made`: the stamp of the case
+        that open read and what it made of it — stored only if the case is still that save
+        and the profile is still the one it was made with, without running the engine
+        again; without it the case is read and compared now.  Nothing when the database
+        is read-only here; a save meanwhile wins (nothing stored).  True when stored."""
+        if self.database.read_only:
+            return False
+        evaluation = self.evaluation
+        profile_key = evaluation.profile_key
+        if made is not None:
+            stamp, notes = made
+            if notes.profile_key != profile_key:  # another profile since: not for this one
+                return False
+            changes = notes.changes
+        else:
+            case, stamp = self.get_stamped(mrn)
+            if not needs_comparison(case):
+                return False
+            stored = comparisons.read(self.database.engine, stamp, ENGINE_VERSION, profile_key)
+            found = None if stored is not None else evaluation.comparison(case)
+            if found is None:
+                return False
+            changes = found
+        with self.database.write() as session:
+            return comparisons.put(
+                session, mrn, ENGINE_VERSION, profile_key, [c.to_json() for c in changes], stamp
+            )
+
     # -- writing --------------------------------------------------------------------
 
     def validate(self, case: Case) -> Case:
@@ -180,6 +244,7 @@ class CaseService:
                         [Problem("patient.mrn", f"a case with MRN {case.mrn} already exists")]
                     )
                 repository.create(case, self.evaluation.summary(case))
+                self.evaluation.keep_comparison(session, case)
         except WriteFailed as error:
             raise _refused(error) from None
         finally:
@@ -205,6 +270,7 @@ class CaseService:
                 version = repository.update(
                     case, expected_version, self.evaluation.summary(case), rename_from=old
                 )
+                self.evaluation.keep_comparison(session, case)
             self.evaluation.forget()
         except ConflictError:
             try:
@@ -240,7 +306,10 @@ class CaseService:
         store those that differ (no new case version, no audit row: the summary is derived
         from the case).  Call again with `next_after` until it is None.  A pass from the
         start does nothing when the summaries were last refreshed on the same date, engine
-        and profile, or when the database is read-only here.  A case saved meanwhile keeps
+        and profile, or when the database is read-only here.  The same pass stores the
+        older engines' comparison of each case that has reviews signed with another engine
+        and none stored for its save, this engine and profile (after an engine upgrade or
+        a change of profile, every such case).  A case saved meanwhile keeps
         the summary its save stored.  While `give_way()` is true (a person's call waits for
         the worker), the step ends after the case in hand: at least one case per step.  A
         pass left unfinished (the app closed) goes on from its last step when started
@@ -248,6 +317,8 @@ class CaseService:
         if self.database.read_only:
             return RefreshedSummaries(None, ChangeSet())
         stamp = self._summaries_stamp()
+        evaluation = self.evaluation
+        profile_key = evaluation.profile_key
         with self.database.read() as session:
             if after is None:
                 settings = SettingRepository(session)
@@ -258,26 +329,45 @@ class CaseService:
                     after = done
             repository = CaseRepository(session)
             listed = repository.mrns_after(after, limit)
-            # each version with its case row, before the records: a save committed while
+            # each stamp with its case row, before the records: a save committed while
             # this reads makes set_summary below skip the case, never store a stale summary
-            cases: list[tuple[Case, int]] = []
+            cases: list[tuple[Case, CaseStamp]] = []
             for mrn in listed:
                 if cases and give_way is not None and give_way():
                     break
-                cases.append(repository.get_with_version(mrn))
+                cases.append(repository.get_stamped(mrn))
+            # the older engines' comparisons already stored for these saves (after an
+            # engine or profile change, none are)
+            compared = [s for c, s in cases if needs_comparison(c)]
+            stored = comparisons.stored_for(session, compared, ENGINE_VERSION, profile_key)
         summaries: list[CaseSummary] = []
-        for case, _ in cases:  # outside the lock
+        kept: dict[str, tuple[CaseStamp, list[EngineChange]]] = {}
+        for case, case_stamp in cases:  # outside the lock
             if summaries and give_way is not None and give_way():
                 break
-            summaries.append(self.evaluation.summary(case))
+            summaries.append(evaluation.summary(case))
+            if case_stamp.case_id not in stored:
+                changes = evaluation.comparison(case)
+                if changes is not None:
+                    kept[case.mrn] = (case_stamp, changes)
         mrns = listed[: len(summaries)]
         finished = len(listed) < limit and len(mrns) == len(listed)
         changed: set[str] = set()
         with self.database.write() as session:
             repository = CaseRepository(session)
-            for mrn, (_, version), summary in zip(mrns, cases, summaries, strict=False):
-                if repository.set_summary(mrn, summary, version):
+            for mrn, (_, case_stamp), summary in zip(mrns, cases, summaries, strict=False):
+                if repository.set_summary(mrn, summary, case_stamp.version):
                     changed.add(mrn)
+            for mrn, (case_stamp, changes) in kept.items():
+                # only for the save it was made from (a save meanwhile stored its own)
+                comparisons.keep(
+                    session,
+                    mrn,
+                    ENGINE_VERSION,
+                    profile_key,
+                    [c.to_json() for c in changes],
+                    case_stamp,
+                )
             settings = SettingRepository(session)
             if finished:
                 settings.put(SUMMARIES_STAMP, stamp)

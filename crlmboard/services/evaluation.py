@@ -4,6 +4,8 @@ current evaluation of a case, the rule catalogue, and `crlmboard evaluate FILE`.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
 from collections import OrderedDict
 from collections.abc import Callable
@@ -27,12 +29,14 @@ from crlmboard.domain.engine import (
     input_sha256,
     load_profile_text,
 )
-from crlmboard.domain.engine.history import EngineChange, engine_changes
+from crlmboard.domain.engine.history import EngineChange, engine_changes, needs_comparison
 from crlmboard.domain.validation import InvalidInput, Problem
 from crlmboard.services.changes import ChangeSet
 
 if TYPE_CHECKING:
     from crlmboard.store.repositories import CaseStamp, CaseSummary
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 REMEMBERED = 32  # evaluations of opened cases kept (a board's cases of a morning)
@@ -126,6 +130,7 @@ class EvaluationService:
         self._today = today
         self.profile = load_profile(profile_path)
         self._remembered: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._profile_key: tuple[Profile | None, str] = (None, "")
 
     def use_profile(self, path: str | os.PathLike[str] | None) -> ChangeSet:
         """Switch to another institution profile (refused whole if it is invalid); the
@@ -187,3 +192,40 @@ class EvaluationService:
         """Signed reviews made with another engine version whose rules today's engine reads
         differently (shown on the case, never on the signed review)."""
         return engine_changes(case, self.profile)
+
+    @property
+    def profile_key(self) -> str:
+        """What a stored comparison was made with besides the engine: a hash of the whole
+        profile in force (its name, its file's hash and every value)."""
+        profile = self.profile
+        if self._profile_key[0] is not profile:
+            self._profile_key = (profile, hashlib.sha256(repr(profile).encode()).hexdigest())
+        return self._profile_key[1]
+
+    def comparison(self, case: Case) -> list[EngineChange] | None:
+        """`engine_changes` of a case to store with it; None when no review of it was
+        signed with another engine (nothing to store: an open makes the empty list at
+        once) or when the engine failed on it (logged; the open makes it again)."""
+        if not needs_comparison(case):
+            return None
+        try:
+            return self.engine_changes(case)
+        except Exception:
+            log.exception("engine comparison failed")
+            return None
+
+    def keep_comparison(self, session: Any, case: Case) -> None:
+        """Store `case`'s comparison with the case just written in `session` (the write's
+        own transaction, keyed by the case's new stamp): the first open of this save then
+        reads it instead of running the engine once per older review."""
+        self.store_comparison(session, case.mrn, self.comparison(case))
+
+    def store_comparison(self, session: Any, mrn: str, changes: list[EngineChange] | None) -> None:
+        """Store `changes` (made by `comparison` before the write, outside the writer
+        lock) with case `mrn` just written in `session`; nothing for None."""
+        from crlmboard.store import comparisons
+
+        if changes is not None:
+            comparisons.keep(
+                session, mrn, ENGINE_VERSION, self.profile_key, [c.to_json() for c in changes]
+            )

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from crlmboard.domain.case import Case
 from crlmboard.domain.caseformat import case_from_dict, case_to_dict, loads_case, parse_json
+from crlmboard.domain.engine.history import EngineChange
 from crlmboard.domain.meeting import MeetingFields
 from crlmboard.domain.validation import InvalidInput, Problem
 from crlmboard.services.changes import BoardError, ChangeSet, InputNotFound, WriteStopped
@@ -141,6 +142,7 @@ class _Read:
     case: Case
     notes: tuple[str, ...]
     summary: CaseSummary
+    comparison: list[EngineChange] | None = None  # the older engines' (EvaluationService)
 
 
 @dataclass(frozen=True)
@@ -270,6 +272,7 @@ class Importer:
                     repository.update(case, version, self.evaluation.summary(case))
                 else:
                     repository.create(case, summary or self.evaluation.summary(case))
+                self.evaluation.keep_comparison(session, case)
         except WriteFailed as error:
             raise _refused(error, "the case") from None
         return ImportedCase(case.mrn, ChangeSet(cases=frozenset({case.mrn})))
@@ -304,6 +307,7 @@ class Importer:
         if problems:
             raise InvalidInput(problems)
         summaries = [self.evaluation.summary(case) for case in cases]  # outside the lock
+        compared = [self.evaluation.comparison(case) for case in cases]
         try:
             with self.database.write() as session:
                 repository = CaseRepository(session)
@@ -319,6 +323,8 @@ class Importer:
                             ]
                         )
                 repository.create_many(list(zip(cases, summaries, strict=True)))
+                for case, changes in zip(cases, compared, strict=True):
+                    self.evaluation.store_comparison(session, case.mrn, changes)
         except WriteFailed as error:
             raise _refused(error, "the cases") from None
         mrns = tuple(case.mrn for case in cases)
@@ -470,7 +476,16 @@ class Importer:
                 continue
             try:
                 case, notes = self.read_case(file)
-                chunk.append(_Read(str(file), case, notes, self.evaluation.summary(case)))
+                evaluation = self.evaluation
+                chunk.append(
+                    _Read(
+                        str(file),
+                        case,
+                        notes,
+                        evaluation.summary(case),
+                        evaluation.comparison(case),
+                    )
+                )
                 ready += 1
             except Exception as error:
                 chunk.append(_Refused(str(file), _problems(error, summary)))
@@ -538,6 +553,8 @@ class Importer:
                     (alone if entry.case.mrn in seen else fresh).append(entry)
                     seen.add(entry.case.mrn)
                 repository.create_many([(entry.case, entry.summary) for entry in fresh])
+                for entry in fresh:
+                    self.evaluation.store_comparison(session, entry.case.mrn, entry.comparison)
         except WriteStopped:
             raise
         except Exception as error:  # each file on its own says which one it was

@@ -622,6 +622,7 @@ class ReviewService:
                 raise BoardError(
                     "The case changed while the review was being signed; open the review again."
                 ) from None
+            self.evaluation.keep_comparison(session, updated)
             index = len(updated.reviews) - 1
             review_id = cases.review_id(draft.case.mrn, index)
             item = meetings.item(draft.entry.id)
@@ -686,6 +687,7 @@ class ReviewService:
                     f"Case {mrn} changed while the follow-up was being recorded; nothing was "
                     "saved. Open the case again and record the follow-up."
                 ) from None
+            self.evaluation.keep_comparison(session, updated)
             review_id = cases.review_id(mrn, review_index)
         return ChangeSet(cases=frozenset({mrn}), follow_ups=frozenset({review_id}))
 

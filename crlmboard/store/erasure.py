@@ -7,8 +7,9 @@ names and MRNs included.  Erasure therefore works in one transaction:
    keep the values it erases): the case, its primary tumour, molecular profile, surgical
    plan, extrahepatic disease, labs, chemotherapy and immunotherapy, procedures, imaging
    time points and their lesions, surgery outcome, reviews, review drafts, follow-ups and
-   agenda entries; the case list's summary row goes with the case and, on SQLite, its
-   full-text entry (`patient_search`, merged so no old segment keeps it);
+   agenda entries; the case list's summary row and the stored older engines' comparison
+   go with the case and, on SQLite, its full-text entry (`patient_search`, merged so no
+   old segment keeps it);
 2. each audit row of the case becomes a *tombstone*: its `before_json` emptied and its
    `after_json` replaced by `{"erased": <erasure id>}`.  Everything else stays as written —
    time, actor, action, table, record id, case id, field names, `prev_hash` and the stored
@@ -63,6 +64,7 @@ _CASE_TABLES = (
     "molecular_profile",
     "primary_tumour",
     "imaging_timepoint",
+    "engine_comparison",  # derived from the case (migration 0012): it goes with it
 )
 _TOUCHED = ("patient", "lesion_measurement", *_CASE_TABLES, "audit_event")
 _TABLES = t.metadata.tables

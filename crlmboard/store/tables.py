@@ -236,6 +236,25 @@ class ReviewRow(SQLModel, m.ReviewFields, table=True):  # type: ignore[misc]
     content_sha256: str | None = Field(default=None, max_length=64)
 
 
+class EngineComparisonRow(SQLModel, table=True):
+    """What today's engine reads differently in a case's reviews signed with older engines
+    (`domain.engine.history.engine_changes`), stored so an open need not run the engine
+    again for each such review.  Derived, not clinical: never audited, never the source of
+    a note unless every part of its key matches — the stored case and save it was computed
+    from (id, creation time, version, time of the save, copied from the case row in SQL),
+    the engine version and the profile (a hash of every value) — and it goes with its case
+    (`ON DELETE CASCADE`; erasure deletes it explicitly).  One row per case."""
+
+    __tablename__ = "engine_comparison"
+    case_id: int = Field(primary_key=True, foreign_key="patient.id", ondelete="CASCADE")
+    case_created_at: datetime
+    case_version: int
+    case_updated_at: datetime
+    engine_version: str = Field(max_length=40)
+    profile_key: str = Field(max_length=64)
+    changes: list[dict[str, Any]] = Field(sa_type=sa.JSON)
+
+
 class MeetingRow(SQLModel, MeetingFields, table=True):  # type: ignore[misc]
     __tablename__ = "meeting"
     __table_args__ = (sa.Index("ix_meeting_date", "date"),)

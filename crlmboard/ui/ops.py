@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from crlmboard.domain.case import Case
     from crlmboard.domain.engine.readmodel import EvaluationView
     from crlmboard.services.board import Board
-    from crlmboard.services.cases import CaseConflict, ImportSummary, SavedCase
+    from crlmboard.services.cases import CaseConflict, CaseStamp, ImportSummary, SavedCase
     from crlmboard.services.meetings import (
         AgendaEntry,
         MeetingListing,
@@ -896,17 +896,42 @@ class Door(QObject):
         when the engine failed: that never keeps a case from opening) and the notes on
         reviews signed with another engine that today's engine reads differently.  The
         evaluation and the notes are made once per stored case and save, date and profile
-        (`EvaluationService.remembered`)."""
+        (`EvaluationService.remembered`); the notes are read as stored with the case for
+        its save, engine and profile, and made afresh only when none is stored — then
+        stored in the background, where this login may write (`keep_engine_notes`)."""
         board = self.board
+        missing: list[tuple[CaseStamp, Any]] = []
 
         def work() -> Any:
             case, stamp = board.cases.get_stamped(mrn)
             evaluation, notes = board.evaluation.remembered(
-                stamp, lambda: (_evaluated(board, case), _engine_notes(board, case))
+                stamp,
+                lambda: (_evaluated(board, case), _engine_notes(board, case, stamp, missing)),
             )
             return case, stamp.version, evaluation, notes
 
-        self._submit(work, done, failed, title="Open case")
+        def opened(result: Any) -> None:
+            done(result)
+            if missing:
+                self.keep_engine_notes(mrn, missing[0])
+
+        self._submit(work, opened, failed, title="Open case")
+
+    def keep_engine_notes(self, mrn: str, made: tuple[CaseStamp, Any]) -> None:
+        """Store in the background the older engines' comparison an open had to make
+        (`made`: the stamp of the case it was made from, and the changes), so the next
+        open at the same save reads it; nothing where this database or login may not
+        write, and never in a person's way (idle)."""
+        if self.read_only or self.identity is None or not self.identity.can_edit:
+            return
+        board = self.board
+        self._submit(
+            lambda: board.cases.keep_engine_changes(mrn, made),
+            None,
+            lambda error: log.warning("engine comparison not stored: %s", type(error).__name__),
+            title="Engine notes",
+            idle=True,
+        )
 
     def get_case(self, mrn: str, done: Done, failed: Failed | None = None) -> None:
         board = self.board
@@ -1510,11 +1535,24 @@ def _evaluated(board: Board, case: Case) -> EvaluationView | None:
         return None
 
 
-def _engine_notes(board: Board, case: Case) -> list[str]:
+def _engine_notes(
+    board: Board,
+    case: Case,
+    stamp: CaseStamp | None = None,
+    missing: list[tuple[CaseStamp, Any]] | None = None,
+) -> list[str]:
     """Where today's engine reads a review signed with another engine differently (a note
-    about older reviews never keeps a case from opening)."""
+    about older reviews never keeps a case from opening).  With `stamp` (the case as an
+    open read it), the comparison stored for that save, engine and profile is read, and
+    only made afresh when there is none (then `missing` gets the stamp and what was made,
+    for the door to store)."""
     try:
-        return [change.text() for change in board.evaluation.engine_changes(case)]
+        if stamp is None:
+            return [change.text() for change in board.evaluation.engine_changes(case)]
+        notes = board.cases.engine_changes(case, stamp)
+        if notes.missing and missing is not None:
+            missing.append((stamp, notes))
+        return [change.text() for change in notes.changes]
     except Exception:
         log.exception("engine comparison failed")
         return []

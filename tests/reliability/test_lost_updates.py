@@ -45,17 +45,17 @@ def boards(own_postgres: str) -> Iterator[tuple[Board, Board]]:
 
 def after_reading_the_case(monkeypatch: pytest.MonkeyPatch, action: Callable[[], Any]) -> Any:
     """Run `action` (once) right after the next read of the case's row."""
-    original = CaseRepository.get_with_version
+    original = CaseRepository.get_stamped  # (`get_with_version` reads through it)
     fired: list[bool] = []
 
-    def get_with_version(self: CaseRepository, mrn: str) -> tuple[Case, int]:
+    def get_stamped(self: CaseRepository, mrn: str) -> tuple[Case, Any]:
         found = original(self, mrn)
         if mrn == MRN and not fired:
             fired.append(True)
             action()
         return found
 
-    monkeypatch.setattr(CaseRepository, "get_with_version", get_with_version)
+    monkeypatch.setattr(CaseRepository, "get_stamped", get_stamped)
     return fired
 
 

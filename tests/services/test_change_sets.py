@@ -219,9 +219,12 @@ WRITES: dict[tuple[str, str], tuple[Callable[[Scene], Any], Callable[[Scene], Ch
 # Public methods that change nothing in the database: reads, checks, and files written
 # elsewhere (exports, PDFs, backups).
 READS: dict[str, set[str]] = {
+    # `keep_engine_changes` writes derived data only (the older engines' comparison an
+    # open showed, stored for the next open: migration 0012), which changes no view
     "cases": {
         "count", "list_count", "count_until", "page", "position", "get", "get_with_version",
-        "get_stamped", "validate", "export_text", "export",
+        "get_stamped", "validate", "export_text", "export", "engine_changes",
+        "keep_engine_changes",
     },
     "meetings": {
         "get", "list", "listing", "on_date", "quorum", "prepare", "figures",
@@ -241,10 +244,11 @@ READS: dict[str, set[str]] = {
         "export_fhir", "fhir_text", "write_fhir", "bundle_case", "preview_referrals",
         "mrn_system", "preview_bundle",
     },
-    # `remembered` / `forget`: the evaluations of opened cases kept in memory
+    # `remembered` / `forget`: the evaluations of opened cases kept in memory;
+    # `keep_comparison` / `store_comparison`: inside another part's write, in its session
     "evaluation": {
         "evaluate", "document", "catalogue", "summary", "engine_changes", "remembered",
-        "forget",
+        "forget", "comparison", "keep_comparison", "store_comparison",
     },
 }  # fmt: skip
 PARTS = tuple(READS)

@@ -47,6 +47,7 @@ ALL_TABLES = (
     "setting",
     "board_user",
     "alembic_version",
+    "engine_comparison",
 )
 PEOPLE = [{"name": "Dr Synthetic Surgeon", "role": "hepatobiliary_surgeon"}]
 
@@ -138,6 +139,7 @@ def _a_column(table: str) -> str:
         "audit_event": "seq",
         "review_follow_up": "review_id",
         "lesion_measurement": "row_id",
+        "engine_comparison": "case_id",
     }.get(table, "id")
 
 
@@ -362,3 +364,25 @@ def test_a_table_a_login_may_not_read_is_not_called_damage(department: Departmen
     assert not report.ok
     (problem,) = report.problems
     assert "may not read" in problem and "damaged" not in problem
+
+
+def test_a_coordinator_stores_the_older_engines_comparison_a_viewer_only_reads_it(
+    department: Department,
+) -> None:
+    """Migration 0012's grants: the comparison an open made is stored by a login that may
+    edit cases, and read (never written) by a viewer."""
+    signed = Path(__file__).parent / "fixtures" / "signed-review-engine-1.0.0.case.json"
+    with Board.open(postgres_url(), clock=lambda: TODAY) as owner:
+        assert owner.cases.import_path(signed).ok  # signed elsewhere: the owner stores it
+        with owner.database.engine.begin() as connection:
+            connection.exec_driver_sql("DELETE FROM engine_comparison")
+    with department.coordinator.open() as board:
+        case, stamp = board.cases.get_stamped("SIGNED-100")
+        made = board.cases.engine_changes(case, stamp)
+        assert made.missing and len(made.changes) == 1
+        assert board.cases.keep_engine_changes("SIGNED-100", (stamp, made)) is True
+    with department.viewer.open() as board:
+        assert not board.identity.can_edit
+        case, stamp = board.cases.get_stamped("SIGNED-100")
+        read = board.cases.engine_changes(case, stamp)
+        assert not read.missing and read.changes == made.changes

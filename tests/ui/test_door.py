@@ -507,3 +507,49 @@ def test_background_steps_wait_while_someone_is_at_work(
     door._submit(lambda: order.append("person 4"), None, None)  # wakes the worker
     qtbot.waitUntil(lambda: "idle" in order, timeout=WAIT)
     assert order == ["person 1", "person 2", "background", "person 3", "person 4", "idle"]
+
+
+def test_an_open_that_found_no_stored_comparison_stores_it_for_the_next_open(
+    qtbot: QtBot, threaded: None, board: Board, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A case with a review signed by engine 1.0.0, in a database whose comparison was not
+    stored yet (as just after the upgrade to migration 0012): the first open makes the
+    notes and the door stores them in the background; after a save of another case (which
+    forgets every evaluation kept in memory) the next cold open of the case runs no engine
+    and shows the same notes (issue 21, B3)."""
+    from crlmboard.domain.engine import history
+
+    signed = Path(__file__).parents[1] / "services/fixtures/signed-review-engine-1.0.0.case.json"
+    board.cases.import_path(GOLDEN)
+    assert board.cases.import_path(signed).ok
+    assert board.cases.refresh_summaries(limit=100).next_after is None  # today's pass done
+    with board.database.engine.begin() as connection:
+        connection.exec_driver_sql("DELETE FROM engine_comparison")
+    window = MainWindow(board)
+    qtbot.addWidget(window)
+    window.show()
+    settle(qtbot, window)
+    runs: list[int] = []
+    evaluate = history.evaluate
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        runs.append(1)
+        return evaluate(*args, **kwargs)
+
+    monkeypatch.setattr(history, "evaluate", counted)
+    open_case(qtbot, window, "SIGNED-100")
+    first = list(window.workspace._engine_notes)
+    assert runs == [1] and len(first) == 1 and "engine 1.0.0" in first[0]
+    qtbot.waitUntil(lambda: _stored(board) == 1, timeout=WAIT)  # the background step
+    case, version = board.cases.get_with_version("EX-0002")
+    board.cases.save(case.model_copy(update={"labs": []}), version)  # forgets what is kept
+    runs.clear()
+    open_case(qtbot, window, "EX-0002")
+    open_case(qtbot, window, "SIGNED-100")
+    assert list(window.workspace._engine_notes) == first
+    assert runs == []
+
+
+def _stored(board: Board) -> int:
+    with board.database.engine.connect() as connection:
+        return int(connection.exec_driver_sql("SELECT count(*) FROM engine_comparison").scalar())

@@ -46,6 +46,28 @@ class EngineChange:
             f"{' and '.join(parts)}. The signed review stays as it was."
         )
 
+    def to_json(self) -> dict[str, Any]:
+        """As stored with the case (`from_json` gives it back equal)."""
+        return {
+            "review_index": self.review_index,
+            "meeting_date": self.meeting_date.isoformat(),
+            "signed_engine_version": self.signed_engine_version,
+            "as_of": self.as_of.isoformat(),
+            "rules_added": list(self.rules_added),
+            "rules_removed": list(self.rules_removed),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> EngineChange:
+        return cls(
+            review_index=int(data["review_index"]),
+            meeting_date=date.fromisoformat(data["meeting_date"]),
+            signed_engine_version=str(data["signed_engine_version"]),
+            as_of=date.fromisoformat(data["as_of"]),
+            rules_added=tuple(data["rules_added"]),
+            rules_removed=tuple(data["rules_removed"]),
+        )
+
 
 def signed_engine_version(evaluation: Mapping[str, Any] | None) -> str | None:
     """The engine version a frozen evaluation names (None without one)."""
@@ -55,15 +77,32 @@ def signed_engine_version(evaluation: Mapping[str, Any] | None) -> str | None:
     return str(version) if version else None
 
 
+def _compared(review: Any) -> str | None:
+    """The engine version of a signed review's frozen evaluation when it is not today's
+    (the review is then compared with today's engine), else None."""
+    frozen = review.evaluation
+    version = signed_engine_version(frozen)
+    if not review.signed or frozen is None or version is None or version == ENGINE_VERSION:
+        return None
+    return version
+
+
+def needs_comparison(case: Case) -> bool:
+    """Whether a review of the case was signed with another engine (only then does
+    `engine_changes` run the engine; without one it is an empty list at once)."""
+    return any(_compared(review) is not None for review in case.reviews)
+
+
 def engine_changes(case: Case, profile: Profile) -> list[EngineChange]:
     """The signed reviews made with another engine whose rules today's engine reads
     differently, oldest first (the reviews themselves are never touched)."""
     changes: list[EngineChange] = []
     for index, review in enumerate(case.reviews):
-        frozen = review.evaluation
-        version = signed_engine_version(frozen)
-        if not review.signed or frozen is None or version is None or version == ENGINE_VERSION:
+        version = _compared(review)
+        if version is None:
             continue
+        frozen = review.evaluation
+        assert frozen is not None
         try:
             as_of = date.fromisoformat(str(frozen.get("as_of")))
         except ValueError:

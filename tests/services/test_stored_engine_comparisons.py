@@ -1,0 +1,335 @@
+"""The older engines' comparison stored with the case (issue 21, B3; migration 0012).
+
+A case whose reviews were signed with engine 1.0.0 gets a note on how today's engine reads
+each of them; that comparison runs the engine once per such review.  It is stored with the
+case at each write (and by an open that found none, and by the background pass) and read
+back by an open only for exactly the same stored case and save, engine and profile.  Here:
+the notes an open shows always equal the notes made afresh (after a save, a new signed
+review, a profile change, an engine change, an erasure, a restore), and an open that finds
+the comparison stored runs no engine (calls counted, never time).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from crlmboard.domain.caseformat import loads_case
+from crlmboard.domain.engine import history
+from crlmboard.services import Board
+from crlmboard.services.maintenance import restore_database
+from tests.conftest import TODAY, postgres_url
+
+pytestmark = pytest.mark.db
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CASE_FILE = FIXTURES / "signed-review-engine-1.0.0.case.json"
+MRN = "SIGNED-100"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def where(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
+    if request.param == "sqlite":
+        return tmp_path / "board.sqlite3"
+    from tests.store.conftest import fresh_postgres
+
+    fresh_postgres().dispose()
+    return postgres_url()
+
+
+@pytest.fixture
+def engine_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every run of the engine by the comparison (`history.evaluate`), counted."""
+    runs: list[int] = []
+    evaluate = history.evaluate
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        runs.append(1)
+        return evaluate(*args, **kwargs)
+
+    monkeypatch.setattr(history, "evaluate", counted)
+    return runs
+
+
+@pytest.fixture
+def board(where: str | Path) -> Iterator[Board]:
+    with Board.open(where, clock=lambda: TODAY) as opened:
+        summary = opened.cases.import_path(CASE_FILE)
+        assert summary.ok, summary.refused
+        yield opened
+
+
+def opened_notes(board: Board, mrn: str = MRN) -> tuple[list[str], bool]:
+    """What the window's door reads for an open (crlmboard/ui/ops.py `open_case`, without
+    the evaluations it remembers in memory): the notes and whether none was stored."""
+    case, stamp = board.cases.get_stamped(mrn)
+    notes = board.cases.engine_changes(case, stamp)
+    return [c.text() for c in notes.changes], notes.missing
+
+
+def afresh(board: Board, mrn: str = MRN) -> list[str]:
+    """The notes made now by the engine, from the case as stored."""
+    return [
+        c.text() for c in history.engine_changes(board.cases.get(mrn), board.evaluation.profile)
+    ]
+
+
+def stored_rows(board: Board) -> list[dict[str, Any]]:
+    with board.database.engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT * FROM engine_comparison")).mappings()
+        return [dict(r) for r in rows]
+
+
+def spoil_stored(board: Board, **values: Any) -> None:
+    """Change the stored row as a stale one would be (another engine, another profile),
+    with notes that no comparison ever makes, so that showing it would be seen."""
+    bogus = [
+        {
+            "review_index": 0,
+            "meeting_date": "2001-01-01",
+            "signed_engine_version": "0.0.1",
+            "as_of": "2001-01-01",
+            "rules_added": ["STALE.NOTE"],
+            "rules_removed": [],
+        }
+    ]
+    assignments = "".join(f", {k} = :{k}" for k in values)
+    with board.database.engine.begin() as connection:
+        connection.execute(
+            sa.text(f"UPDATE engine_comparison SET changes = :changes{assignments}"),
+            {"changes": json.dumps(bogus), **values},
+        )
+
+
+def test_an_imported_case_opens_with_its_stored_comparison_and_runs_no_engine(
+    board: Board, engine_runs: list[int]
+) -> None:
+    expected = afresh(board)
+    assert len(expected) == 1 and "signed with guideline engine 1.0.0" in expected[0]
+    engine_runs.clear()
+    notes, missing = opened_notes(board)
+    assert notes == expected and not missing
+    assert engine_runs == []  # read as stored at the import's write
+    [row] = stored_rows(board)
+    assert row["engine_version"] == history.ENGINE_VERSION
+
+
+def test_a_comparison_made_at_an_open_is_stored_once_and_not_made_again(
+    board: Board, engine_runs: list[int]
+) -> None:
+    with board.database.engine.begin() as connection:  # as after the upgrade to 0012
+        connection.execute(sa.text("DELETE FROM engine_comparison"))
+    engine_runs.clear()
+    notes, missing = opened_notes(board)
+    assert missing and engine_runs == [1]
+    assert notes == afresh(board)
+    assert board.cases.keep_engine_changes(MRN) is True  # the door's background step
+    assert board.cases.keep_engine_changes(MRN) is False  # stored already: nothing again
+    # the open, afresh() and the first step (which, not handed what the open made,
+    # compares again); the second step finds it stored
+    assert engine_runs == [1, 1, 1]
+    engine_runs.clear()
+    for _ in range(2):  # a second and a third cold open
+        again, missing = opened_notes(board)
+        assert again == notes and not missing
+    assert engine_runs == []
+
+
+def test_a_save_stores_the_comparison_of_the_new_version(
+    board: Board, engine_runs: list[int]
+) -> None:
+    case, version = board.cases.get_with_version(MRN)
+    saved = board.cases.save(case.model_copy(update={"labs": []}), version)
+    assert saved.version == version + 1
+    engine_runs.clear()
+    notes, missing = opened_notes(board)
+    assert not missing and engine_runs == []
+    assert notes == afresh(board)
+    [row] = stored_rows(board)  # one row per case: the save replaced it
+    assert row["case_version"] == saved.version
+
+
+def test_a_new_review_signed_with_an_older_engine_is_in_the_notes(
+    board: Board, engine_runs: list[int]
+) -> None:
+    before, _ = opened_notes(board)
+    case, version = board.cases.get_with_version(MRN)
+    later = case.reviews[0].model_copy(
+        update={"meeting_date": case.reviews[0].meeting_date.replace(day=11)}
+    )
+    board.cases.save(case.model_copy(update={"reviews": [*case.reviews, later]}), version)
+    engine_runs.clear()
+    notes, missing = opened_notes(board)
+    assert not missing and engine_runs == []
+    assert notes == afresh(board) and len(notes) == 2 and notes[0] == before[0]
+
+
+def test_another_profile_never_reads_the_comparison_of_the_one_before(
+    board: Board, tmp_path: Path, engine_runs: list[int]
+) -> None:
+    spoil_stored(board)  # the row keeps today's key: it would be shown for this profile
+    assert opened_notes(board)[0] != afresh(board)  # (the test can see a stored row)
+    profile = tmp_path / "strict.toml"
+    profile.write_text("restaging_interval_days = 42\n", "utf-8")
+    board.evaluation.use_profile(profile)
+    engine_runs.clear()
+    notes, missing = opened_notes(board)
+    assert missing and engine_runs == [1]
+    assert notes == afresh(board) and "STALE.NOTE" not in " ".join(notes)
+    assert board.cases.keep_engine_changes(MRN)
+    assert opened_notes(board) == (notes, False)
+
+
+def test_a_comparison_of_another_engine_or_save_is_never_shown(board: Board) -> None:
+    expected = afresh(board)
+    spoil_stored(board, engine_version="1.0.0")
+    assert opened_notes(board) == (expected, True)
+    board.cases.keep_engine_changes(MRN)
+    spoil_stored(board, case_version=99)
+    assert opened_notes(board) == (expected, True)
+
+
+def test_the_background_pass_stores_what_is_missing(board: Board, engine_runs: list[int]) -> None:
+    with board.database.engine.begin() as connection:
+        connection.execute(sa.text("DELETE FROM engine_comparison"))
+        connection.execute(sa.text("DELETE FROM setting WHERE key = 'case_list_summaries_as_of'"))
+    step = board.cases.refresh_summaries(limit=50)
+    assert step.next_after is None
+    assert len(stored_rows(board)) == 1
+    engine_runs.clear()
+    assert opened_notes(board) == (afresh(board), False)
+    assert engine_runs == [1]  # afresh() only: the open ran none
+
+
+def test_an_erased_case_leaves_no_comparison_and_a_new_case_never_gets_its_notes(
+    board: Board,
+) -> None:
+    assert len(stored_rows(board)) == 1
+    board.erasure.erase(
+        MRN, reason="test patient entered here", confirm_mrn=MRN, including_signed=True
+    )
+    assert stored_rows(board) == []
+    # a new case under the same MRN (SQLite may give it the same id): no note of the old
+    data = json.loads(CASE_FILE.read_text("utf-8"))
+    data["reviews"] = []
+    board.cases.import_text(json.dumps(data))
+    assert opened_notes(board) == ([], False)
+
+
+def test_a_restored_database_shows_the_notes_of_its_own_cases(
+    tmp_path: Path, engine_runs: list[int]
+) -> None:
+    path = tmp_path / "board.sqlite3"
+    with Board.open(path, clock=lambda: TODAY) as board:
+        board.cases.import_path(CASE_FILE)
+        backup = board.maintenance.backup(tmp_path / "before.sqlite3")
+        case, version = board.cases.get_with_version(MRN)
+        later = case.reviews[0].model_copy(
+            update={"meeting_date": case.reviews[0].meeting_date.replace(day=11)}
+        )
+        board.cases.save(case.model_copy(update={"reviews": [*case.reviews, later]}), version)
+        assert len(opened_notes(board)[0]) == 2
+    restore_database(path, backup.path)
+    with Board.open(path, clock=lambda: TODAY) as board:
+        engine_runs.clear()
+        notes, missing = opened_notes(board)
+        assert not missing and engine_runs == []
+        assert notes == afresh(board) and len(notes) == 1
+
+
+def test_a_read_only_database_computes_and_writes_nothing(
+    tmp_path: Path, engine_runs: list[int]
+) -> None:
+    path = tmp_path / "board.sqlite3"
+    with Board.open(path, clock=lambda: TODAY) as board:
+        board.cases.import_path(CASE_FILE)
+        with board.database.engine.begin() as connection:
+            connection.execute(sa.text("DELETE FROM engine_comparison"))
+    before = path.read_bytes()
+    with Board.open(f"sqlite:///file:{path}?mode=ro&uri=true", clock=lambda: TODAY) as board:
+        assert board.read_only
+        notes, missing = opened_notes(board)
+        assert missing and notes == afresh(board)
+        assert board.cases.keep_engine_changes(MRN) is False
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT count(*) FROM engine_comparison").fetchone() == (0,)
+    assert path.read_bytes() == before
+
+
+def test_the_stored_comparison_round_trips(board: Board) -> None:
+    case = loads_case(CASE_FILE.read_text("utf-8"), TODAY)
+    changes = history.engine_changes(case, board.evaluation.profile)
+    assert [history.EngineChange.from_json(c.to_json()) for c in changes] == changes
+
+
+def test_what_an_open_made_is_not_stored_for_a_save_made_since(board: Board) -> None:
+    with board.database.engine.begin() as connection:
+        connection.execute(sa.text("DELETE FROM engine_comparison"))
+    case, stamp = board.cases.get_stamped(MRN)
+    made = board.cases.engine_changes(case, stamp)
+    assert made.missing
+    board.cases.save(case.model_copy(update={"labs": []}), stamp.version)  # stores its own
+    with board.database.engine.begin() as connection:
+        connection.execute(sa.text("DELETE FROM engine_comparison"))
+    assert board.cases.keep_engine_changes(MRN, (stamp, made)) is False
+    assert stored_rows(board) == []
+    assert board.cases.keep_engine_changes(MRN) is True  # read and compared now
+    assert opened_notes(board) == (afresh(board), False)
+
+
+def test_check_knows_the_stored_comparison_as_derived_data(board: Board) -> None:
+    """No audit rows are written for it and `check` finds nothing to report (it is not
+    compared with the trail; its link to the case is)."""
+    with board.database.engine.begin() as connection:
+        connection.execute(sa.text("DELETE FROM engine_comparison"))
+    head = board.maintenance.audit_head()
+    assert board.cases.keep_engine_changes(MRN) is True
+    assert len(stored_rows(board)) == 1
+    assert board.maintenance.audit_head() == head  # no audit row for derived data
+    report = board.maintenance.check()
+    assert report.ok, report.problems
+
+
+def test_a_comparison_that_cannot_be_stored_never_costs_the_save(tmp_path: Path) -> None:
+    """The database refuses the derived row (a trigger stands in for a full table or a
+    missing grant): the save is stored with its audit rows all the same, and the next open
+    makes the notes afresh."""
+    with Board.open(tmp_path / "board.sqlite3", clock=lambda: TODAY) as board:
+        board.cases.import_path(CASE_FILE)
+        with board.database.engine.begin() as connection:
+            connection.execute(sa.text("DELETE FROM engine_comparison"))
+            connection.execute(
+                sa.text(
+                    "CREATE TRIGGER refuse_comparison BEFORE INSERT ON engine_comparison "
+                    "BEGIN SELECT RAISE(ABORT, 'refused here'); END"
+                )
+            )
+        case, version = board.cases.get_with_version(MRN)
+        saved = board.cases.save(case.model_copy(update={"labs": []}), version)
+        stored, stored_version = board.cases.get_with_version(MRN)
+        assert stored_version == saved.version == version + 1 and stored.labs == []
+        assert stored_rows(board) == []
+        assert opened_notes(board) == (afresh(board), True)
+        assert board.maintenance.check().ok
+
+
+def test_what_an_open_made_with_another_profile_is_not_stored_for_this_one(
+    board: Board, tmp_path: Path
+) -> None:
+    """The profile changed between an open and the door's background step: what the open
+    made is not stored under the new profile's key."""
+    with board.database.engine.begin() as connection:
+        connection.execute(sa.text("DELETE FROM engine_comparison"))
+    case, stamp = board.cases.get_stamped(MRN)
+    made = board.cases.engine_changes(case, stamp)
+    profile = tmp_path / "strict.toml"
+    profile.write_text("restaging_interval_days = 42\n", "utf-8")
+    board.evaluation.use_profile(profile)
+    assert board.cases.keep_engine_changes(MRN, (stamp, made)) is False
+    assert stored_rows(board) == []
