@@ -120,6 +120,19 @@ class CaseTable(QTableView):
         if isinstance(model, CaseListModel):
             model.after_paint = True  # told at each paint (below)
 
+    def moveCursor(self, action: QAbstractItemView.CursorAction, modifiers: Any) -> Any:
+        """Home and End (with Ctrl or not) go to the first and last case in the column in
+        hand: a table's Ctrl+End went to the last column too, scrolling the MRN and the
+        name out of sight beside the row it selected."""
+        cursor = QAbstractItemView.CursorAction
+        model, current = self.model(), self.currentIndex()
+        if action in (cursor.MoveHome, cursor.MoveEnd) and model is not None:
+            rows = model.rowCount()
+            if rows:
+                row = 0 if action == cursor.MoveHome else rows - 1
+                return model.index(row, max(current.column(), 0))
+        return super().moveCursor(action, modifiers)
+
     def paintEvent(self, event: Any) -> None:
         super().paintEvent(event)
         model = self.model()

@@ -233,3 +233,27 @@ def test_rows_of_the_rest_shown_empty_are_painted_again_when_they_come(
         assert shown(window, screen) == expected[screen.start : screen.stop]
     finally:
         window.close()
+
+
+def test_ctrl_end_goes_to_the_last_case_and_keeps_the_mrn_and_name_in_sight(
+    qtbot: QtBot, wide: Board
+) -> None:
+    """A table's Ctrl+End went to the last row and the last column, scrolling the MRN and
+    the name out of sight beside the selected row; Home and End go by rows in the column
+    in hand."""
+    window = window_on(qtbot, wide)
+    model, table = window.model, window.table
+    window.resize(800, 600)  # narrower than the list's columns: it scrolls sideways
+    QApplication.processEvents()
+    table.setFocus()
+    table.setCurrentIndex(model.index(0, 1))
+    bar = table.horizontalScrollBar()
+    assert bar.maximum() > 0 and bar.value() == 0
+    QTest.keyClick(table, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: table.currentIndex().row() == model.rowCount() - 1)
+    assert table.currentIndex().column() == 1 and bar.value() == 0
+    QTest.keyClick(table, Qt.Key.Key_Home)
+    assert (table.currentIndex().row(), table.currentIndex().column()) == (0, 1)
+    QTest.keyClick(table, Qt.Key.Key_End)
+    assert table.currentIndex().row() == model.rowCount() - 1
+    assert bar.value() == 0
