@@ -68,10 +68,11 @@ def _summaries_done(db: Path, log: Any) -> None:
     """A cohort built before the build ran the day's recompute of the list's summaries (or
     under an older engine) has it run now, once (`cohort.finish_summaries`)."""
     from crlmboard.domain.engine import ENGINE_VERSION
+    from crlmboard.services.cases import SUMMARIES_STAMP
 
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
         row = connection.execute(
-            "SELECT value FROM setting WHERE key = 'case_list_summaries_as_of'"
+            "SELECT value FROM setting WHERE key = ?", (SUMMARIES_STAMP,)
         ).fetchone()
     if row is not None and row[0].startswith(f"{cohort.TODAY.isoformat()} {ENGINE_VERSION} "):
         return

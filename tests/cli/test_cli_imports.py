@@ -15,6 +15,19 @@ import pytest
 HEAVY_LAYERS = ("sqlalchemy", "sqlmodel", "alembic", "reportlab", "pydantic")
 
 
+def fresh_python(script: str, env: dict[str, str]) -> str:
+    """The last line a fresh interpreter running `script` printed (with `env` and a bare
+    PATH: no CRLMBOARD_* or PYTHON* variable of the test run)."""
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**env, "PATH": "/usr/bin:/bin"},
+    )
+    return done.stdout.strip().splitlines()[-1]
+
+
 def _loaded_after(code: str, tmp_path: Path) -> set[str]:
     """Top-level packages loaded by a fresh interpreter running `code` (which must not
     exit); crlmboard's own modules by full name."""
@@ -24,14 +37,8 @@ def _loaded_after(code: str, tmp_path: Path) -> set[str]:
         "print(json.dumps(sorted({m if m.startswith('crlmboard') else m.split('.')[0] "
         "for m in sys.modules})))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"CRLMBOARD_LOG_DIR": str(tmp_path / "log"), "PATH": "/usr/bin:/bin"},
-    )
-    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+    last = fresh_python(script, {"CRLMBOARD_LOG_DIR": str(tmp_path / "log")})
+    return set(json.loads(last))
 
 
 def test_version_loads_no_data_layer(tmp_path: Path) -> None:
@@ -68,14 +75,8 @@ def _modules_after(code: str, tmp_path: Path) -> list[str]:
     """Every module a fresh interpreter running `code` loaded (the script itself imports
     only `sys`; the list is printed with repr, not json, which the app may not load)."""
     script = f"import sys\n{code}\nprint(repr(sorted(sys.modules)))\n"
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
-    )
-    modules: list[str] = ast.literal_eval(done.stdout.strip().splitlines()[-1])
+    last = fresh_python(script, {"HOME": str(tmp_path)})
+    modules: list[str] = ast.literal_eval(last)
     return modules
 
 
@@ -179,11 +180,5 @@ def test_evaluate_compiles_no_record_methods_of_its_own(tmp_path: Path) -> None:
         "assert '\"engine_version\"' in out.getvalue()\n"
         "print(repr(sorted(set(compiled))), len(compiled))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
-    )
-    assert done.stdout.strip().splitlines()[-1] == "[] 0"
+    last = fresh_python(script, {"HOME": str(tmp_path)})
+    assert last == "[] 0"

@@ -5,14 +5,13 @@ less through `canonical_json`, performance.md B10) and equal to the hash they ma
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
 from crlmboard.domain.caseformat import loads_case
 from crlmboard.domain.engine import evaluate, evaluation_to_json, input_sha256
 from crlmboard.services.evaluation import default_profile, evaluate_file
+from tests.cli.test_cli_imports import fresh_python
 
 GOLDEN = Path(__file__).parents[1] / "golden"
 AS_OF = date(2026, 11, 24)
@@ -47,11 +46,5 @@ def test_one_case_makes_no_direct_writers(tmp_path: Path) -> None:
         "from crlmboard.domain.engine import canonical\n"
         "print(len(canonical._WRITERS))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
-    )
-    assert done.stdout.strip().splitlines()[-1] == "0"
+    last = fresh_python(script, {"HOME": str(tmp_path)})
+    assert last == "0"
