@@ -339,6 +339,11 @@ class CaseWorkspace(QTabWidget):
             tab.case = None
             tab._update_modified()
         self.setEnabled(False)
+        # the tabs still hold the closed case (an erased patient's, too): none is shown
+        # again until a case is open, and each is filled afresh before it is
+        self._stale = set(self._pages())
+        for page in self._pages():
+            page.hide()
         self.banner.show_patient(None, self.door.today())
         self.case_shown.emit("")
 
@@ -472,6 +477,8 @@ class CaseWorkspace(QTabWidget):
         self._keep = keep
         self.setEnabled(True)
         self._stale = set(self._pages())
+        if (current := self.currentWidget()) is not None:
+            current.show()  # hidden while no case was open (`close_case`)
         for tab in (self.staging, self.plan):
             if tab.modified():
                 self._fill(tab)

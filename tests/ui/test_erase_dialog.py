@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QAbstractItemView, QLabel, QLineEdit, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from crlmboard.services import Board
@@ -62,10 +62,29 @@ def _window(qtbot: QtBot, board: Board) -> MainWindow:
     return window
 
 
+def visible_text(widget: QWidget) -> str:
+    """Every text a person sees in `widget`: labels, fields and the cells of tables."""
+    texts = []
+    for child in widget.findChildren(QWidget):
+        if not child.isVisible():
+            continue
+        if isinstance(child, QLabel | QLineEdit):
+            texts.append(child.text())
+        elif isinstance(child, QAbstractItemView) and (model := child.model()) is not None:
+            texts += [
+                str(model.data(model.index(row, column)))
+                for row in range(model.rowCount())
+                for column in range(model.columnCount())
+            ]
+    return "\n".join(texts)
+
+
 def test_erase_from_the_case_menu(
     qtbot: QtBot, board: Board, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     window = _window(qtbot, board)
+    patient = board.cases.get("EX-0001").patient
+    assert patient.family_name.upper() in visible_text(window.workspace).upper()
     told: list[str] = []
     monkeypatch.setattr(QMessageBox, "information", lambda _p, _t, text: told.append(text))
     monkeypatch.setattr(EraseDialog, "exec", _answer(qtbot, "test patient in the live db"))
@@ -79,6 +98,15 @@ def test_erase_from_the_case_menu(
         board.cases.get("EX-0001")
     qtbot.waitUntil(lambda: window.model.rowCount() == 2)
     assert window.undo_stack.count() == 0
+    # nothing of the erased patient stays on screen (the closed tabs showed it greyed)
+    shown = visible_text(window.case_area).upper()
+    assert "EX-0001" not in shown and patient.family_name.upper() not in shown
+    window.select_case("EX-0002")  # the next case opens whole
+    qtbot.waitUntil(lambda: window.workspace.case is not None)
+    assert "EX-0002" in visible_text(window.workspace)
+    for page in (window.workspace.plan, window.workspace.reviews):  # every tab shows again
+        window.workspace.setCurrentWidget(page)
+        assert page.isVisible()
 
 
 def test_a_refused_erasure_leaves_the_case_open_and_stored(
