@@ -205,8 +205,8 @@ class Episode:
     baseline: ImagingTimepoint | None
     current: ImagingTimepoint | None
     recist_window: list[ImagingTimepoint]
-    """Timepoints after the baseline, up to the day before the first liver-directed procedure
-    on or after the baseline's date."""
+    """Timepoints dated after the baseline's day, up to the day before the first liver-directed
+    procedure (or liver resection outcome) on or after the baseline's date."""
     # derived once here, read by several facts and rules
     systemic_dates: list[date]
     """Dates of every systemic dose of the episode, oldest first."""
@@ -335,15 +335,23 @@ def build_episode(case: Case, as_of: date) -> Episode:
 
     window: list[ImagingTimepoint] = []
     if baseline is not None:
-        index = next(i for i, t in enumerate(imaging) if t is baseline)
-        # imaging on the day of a liver-directed procedure is peri-procedural: not assessed
+        # imaging on the day of a liver-directed procedure is peri-procedural: not assessed;
+        # a resection recorded only as a surgery outcome is a liver-directed procedure too
         cutoffs = [
             p.date
             for p in procedures
             if p.procedure in LIVER_DIRECTED_PROCEDURES and p.date >= baseline.date
         ]
+        cutoffs += [
+            o.date
+            for o in outcomes
+            if o.procedure in LIVER_DIRECTED_PROCEDURES and o.date >= baseline.date
+        ]
         cutoff = min(cutoffs) if cutoffs else None
-        window = [t for t in imaging[index + 1 :] if cutoff is None or t.date < cutoff]
+        # "after the baseline": a second study on the baseline's own day is not a timepoint
+        window = [
+            t for t in imaging if t.date > baseline.date and (cutoff is None or t.date < cutoff)
+        ]
 
     return Episode(
         as_of=as_of,

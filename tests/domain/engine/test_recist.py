@@ -477,3 +477,69 @@ def test_a_vanishing_nadir_gives_no_percentage_rather_than_infinity(cb: Any) -> 
     )
     assert result[1].change_from_nadir_percent is None
     assert result[1].response == "PD"
+
+
+# --------------------------------------------------------------------------------------
+# Audit against RECIST 1.1 itself (engine-audit)
+
+
+def test_a_scan_on_the_baseline_day_is_not_a_later_timepoint(cb: Any) -> None:
+    # guideline-rules.md, `recist`: "list per imaging timepoint of the episode **after** the
+    # baseline". A second study on the baseline's own day (CT and MRI the same morning) is
+    # part of the baseline work-up, not a response assessment.
+    case = cb.case(
+        imaging=[
+            cb.scan("2025-01-01", [cb.lesion("L1", 40)], "ct"),
+            cb.scan("2025-01-01", [cb.lesion("L1", 40)], "mri"),
+            cb.scan("2025-03-01", [cb.lesion("L1", 20)]),
+        ],
+    )
+    facts = cb.evaluate(case).facts
+    assert facts.recist_baseline is not None
+    assert facts.recist_baseline.date.isoformat() == "2025-01-01"
+    assert [(r.date.isoformat(), r.response) for r in facts.recist] == [("2025-03-01", "PR")]
+    # just after: a study the next day is a later timepoint
+    case = cb.case(
+        imaging=[
+            cb.scan("2025-01-01", [cb.lesion("L1", 40)], "ct"),
+            cb.scan("2025-01-02", [cb.lesion("L1", 40)], "mri"),
+        ],
+    )
+    assert [r.date.isoformat() for r in cb.evaluate(case).facts.recist] == ["2025-01-02"]
+
+
+def test_a_resection_recorded_only_as_an_outcome_ends_the_window(cb: Any) -> None:
+    # guideline-rules.md, `recist`: "up to the day before the first liver-directed procedure
+    # of the episode (… resection …)". A first-stage resection recorded in surgery_outcomes
+    # without a matching procedure entry is still a resection.
+    def recist_dates(outcome_day: str) -> list[str]:
+        case = cb.case(
+            imaging=[
+                cb.scan("2025-01-01", [cb.lesion("L1", 40), cb.lesion("L2", 30)]),
+                cb.scan("2025-02-01", [cb.lesion("L1", 30), cb.lesion("L2", 25)]),
+                cb.scan(
+                    "2025-03-01",
+                    [cb.lesion("L1", 30, status="resected"), cb.lesion("L2", 25)],
+                ),
+            ],
+            treatments=cb.cycles("2025-01-02", 2),
+            surgery_outcomes=[
+                {"date": outcome_day, "procedure": "two_stage_first", "margin_status": "r0"}
+            ],
+        )
+        return [r.date.isoformat() for r in cb.evaluate(case).facts.recist]
+
+    assert recist_dates("2025-02-15") == ["2025-02-01"]
+    assert recist_dates("2025-03-02") == ["2025-02-01", "2025-03-01"]
+
+
+def test_a_marked_target_just_under_10_mm_is_demoted(cb: Any) -> None:
+    # guideline-rules.md: "Measurable: … ≥ 10 mm at baseline … whatever the board marked"
+    images = timepoints(
+        cb,
+        cb.scan("2025-01-01", [cb.lesion("L1", 9.9, target=True), cb.lesion("L2", 15)]),
+    )
+    baseline, _ = assess(images[0], [])
+    assert baseline.target_lesions == ("L2",)
+    assert baseline.targets_chosen_by == "engine"
+    assert [(d.id, d.reason) for d in baseline.demoted_targets] == [("L1", "below_10_mm")]
