@@ -32,6 +32,9 @@ PD_ABSOLUTE_MM = Fraction(5)
 """… and at least 5 mm above it."""
 PR_RATIO = Fraction(7, 10)
 """PR: sum at most 70 % of the baseline sum (a fall of at least 30 %)."""
+TOO_SMALL_TO_MEASURE_MM = 5.0
+"""RECIST 1.1: a target believed present but too small to measure counts 5 mm (recorded as
+`status: present` with 0 mm; 0 mm alone, or `disappeared`, is a lesion that has gone)."""
 
 CR, PR, SD, NN, PD, NE = "CR", "PR", "SD", "NN", "PD", "NE"
 RESPONSE_RANK = {CR: 0, PR: 1, SD: 2, NN: 3, PD: 4}
@@ -343,7 +346,8 @@ def _target_sum(
 ) -> tuple[int, list[str]]:
     """(sum of the measured targets' diameters × scale, targets that could not be measured).
 
-    A disappeared target counts 0; a target absent from the timepoint, listed without a
+    A disappeared target counts 0; a present one recorded at 0 mm (too small to measure)
+    counts the RECIST default of 5 mm; a target absent from the timepoint, listed without a
     diameter, or resected/ablated is missing.
     """
     total = 0
@@ -358,6 +362,9 @@ def _target_sum(
             continue
         if status != LesionStatus.PRESENT or lesion.longest_diameter_mm is None:
             missing.append(lesion_id)
+            continue
+        if lesion.longest_diameter_mm == 0:  # present, too small to measure
+            total += sums.of(TOO_SMALL_TO_MEASURE_MM)
             continue
         total += sums.of(lesion.longest_diameter_mm)
     return total, missing

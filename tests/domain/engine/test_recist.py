@@ -533,6 +533,39 @@ def test_a_resection_recorded_only_as_an_outcome_ends_the_window(cb: Any) -> Non
     assert recist_dates("2025-03-02") == ["2025-02-01", "2025-03-01"]
 
 
+def test_a_target_too_small_to_measure_counts_5_mm(cb: Any) -> None:
+    # RECIST 1.1 (eisenhauer-2009, "target lesions that become too small to measure"): a
+    # target believed present but too small to measure is given the default 5 mm; 0 mm is
+    # for a lesion that has likely disappeared. In the case format that is `status: present`
+    # with 0 mm. The default prevents false progressions and responses: after a CR (nadir 0),
+    # a target seen again but too small to measure is PD (5 mm ≥ 5 mm above the nadir).
+    result = run(
+        cb,
+        [cb.lesion("L1", 12, target=True)],
+        [cb.lesion("L1", 0, target=True)],
+        [cb.lesion("L1", 0, target=True, status="present")],
+    )
+    assert [(r.sum_mm, r.response) for r in result] == [(0, "CR"), (5, "PD")]
+    # against a 16 mm baseline, 5 mm is a fall of 68.8 %: PR, with the default in the sum
+    result = run(
+        cb,
+        [cb.lesion("L1", 16, target=True), cb.lesion("L2", 4)],
+        [cb.lesion("L1", 0, target=True, status="present"), cb.lesion("L2", 4)],
+    )
+    assert [(r.sum_mm, r.change_from_baseline_percent, r.response) for r in result] == [
+        (5, -68.8, "PR")
+    ]
+    # an actual measurement is used as it is, even below 5 mm (RECIST: "if the radiologist is
+    # able to provide an actual measure, that should be recorded, even if it is below 5 mm")
+    result = run(
+        cb,
+        [cb.lesion("L1", 12, target=True)],
+        [cb.lesion("L1", 0, target=True)],
+        [cb.lesion("L1", 4.9, target=True)],
+    )
+    assert [(r.sum_mm, r.response) for r in result] == [(0, "CR"), (4.9, "PR")]
+
+
 def test_a_marked_target_just_under_10_mm_is_demoted(cb: Any) -> None:
     # guideline-rules.md: "Measurable: … ≥ 10 mm at baseline … whatever the board marked"
     images = timepoints(
