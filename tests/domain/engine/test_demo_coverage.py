@@ -25,7 +25,11 @@ def test_demo_cases_fire_every_rule() -> None:
     fired: set[str] = set()
     for path in files:
         case = loads_case(path.read_text("utf-8"), AS_OF)
-        fired |= set(evaluate(case, AS_OF, profile).rule_ids())
+        evaluation = evaluate(case, AS_OF, profile)
+        fired |= set(evaluation.rule_ids())
+        # every message is filled in: no template placeholder left over
+        unfilled = [f.rule for f in evaluation.findings if "{" in f.message or "}" in f.message]
+        assert not unfilled, f"{path.name}: unfilled message in {unfilled}"
     catalogue = {rule.id for rule in RULES}
     missing = sorted(catalogue - fired)
     assert not missing, f"no demo case fires: {', '.join(missing)}"

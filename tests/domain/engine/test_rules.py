@@ -1001,6 +1001,13 @@ def test_cea_not_falling_and_falling(cb: Any) -> None:
     assert fires(cb, "RESPONSE.CEA_NOT_FALLING", **_cea(cb, 50, 46.3))
 
 
+def test_cea_not_falling_message_shows_the_decline_it_needs(cb: Any) -> None:
+    # guideline-rules.md, Output: "`message` is one or two sentences with the actual values"
+    found = cb.finding(cb.case(**_cea(cb, 40, 37.4)), "RESPONSE.CEA_NOT_FALLING")
+    assert "at least 7.5 %" in found.message
+    assert "{" not in found.message and "}" not in found.message
+
+
 def test_cea_rules_need_a_raised_baseline(cb: Any) -> None:
     # baseline at the upper limit of normal (5.0): neither fires; 5.1: one does
     assert not {"RESPONSE.CEA_NOT_FALLING", "RESPONSE.CEA_FALLING"} & cb.rules(

@@ -218,7 +218,7 @@ def cea_not_falling(ctx: Context) -> Hit | None:
     f = ctx.facts
     return Hit(
         f"CEA went from {num(base)} to {num(latest)} ng/mL ({num(change)} %) on treatment, "
-        "so the fall of at least {num(decline)} % that supports "
+        f"so the fall of at least {num(decline)} % that supports "
         "non-progression is not shown: correlate with imaging.",
         {
             "cea_baseline": base,
