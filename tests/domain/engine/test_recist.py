@@ -576,3 +576,14 @@ def test_a_marked_target_just_under_10_mm_is_demoted(cb: Any) -> None:
     assert baseline.target_lesions == ("L2",)
     assert baseline.targets_chosen_by == "engine"
     assert [(d.id, d.reason) for d in baseline.demoted_targets] == [("L1", "below_10_mm")]
+
+
+def test_the_5_mm_leg_of_pd_at_its_boundary(cb: Any) -> None:
+    # guideline-rules.md, RECIST 4.: "PD if sum ≥ 1.2 × nadir **and** sum − nadir ≥ 5 mm".
+    # Nadir 20 mm: 25 mm (+25 %, +5 mm) is PD; 24.9 mm (+24.5 %, +4.9 mm) is not.
+    assert run(cb, [cb.lesion("L1", 20)], [cb.lesion("L1", 25)])[0].response == "PD"
+    assert run(cb, [cb.lesion("L1", 20)], [cb.lesion("L1", 24.9)])[0].response == "SD"
+    # the same leg when a target is missing (RECIST 3.): L1 alone against a nadir of 20
+    baseline = [cb.lesion("L1", 10), cb.lesion("L2", 10)]
+    assert run(cb, baseline, [cb.lesion("L1", 25)])[0].response == "PD"
+    assert run(cb, baseline, [cb.lesion("L1", 24.9)])[0].response == "NE"
