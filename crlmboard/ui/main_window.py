@@ -18,7 +18,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QSettings, Qt, QTimer, QUrl, Slot
-from PySide6.QtGui import QAction, QDesktopServices, QKeyEvent, QKeySequence, QShortcut, QUndoStack
+from PySide6.QtGui import (
+    QAction,
+    QDesktopServices,
+    QFocusEvent,
+    QKeyEvent,
+    QKeySequence,
+    QShortcut,
+    QUndoStack,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -696,8 +704,13 @@ class MainWindow(QMainWindow):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Keys of the list and the filter: Enter or F2 on a row opens it; Down in the
         filter moves into the results, Enter there opens the first match; the list, when
-        it gets the focus, points at the open case (Qt would point at row 0)."""
+        it gets the focus from the keyboard, points at the open case (Qt would point at row
+        0)."""
         if watched is self.table and event.type() == QEvent.Type.FocusIn:
+            if isinstance(event, QFocusEvent) and event.reason() == Qt.FocusReason.MouseFocusReason:
+                # the click that gives the focus chooses its own row: the list scrolled to
+                # the open case first would put another patient under the pointer
+                return False
             mrn = self._open_mrn()
             row = self.model.cached_row_of(mrn) if mrn is not None else None
             if row is not None and self.table.currentIndex().row() != row:

@@ -209,3 +209,55 @@ def test_the_banner_and_the_title_name_the_open_patient(window: MainWindow, qtbo
         window.workspace.setCurrentIndex(tab)
         assert banner.isVisible()
     assert window.windowTitle() == f"{banner.text()} — crlmboard[*]"  # [*]: the modified mark
+
+
+def test_a_click_on_a_row_opens_that_rows_case_with_the_open_case_scrolled_away(
+    qtbot: QtBot, board: Board
+) -> None:
+    """A click in the list from elsewhere (the focus in a field, the list looked down with
+    the arrow keys, then scrolled with the wheel so the open case's row is out of sight)
+    opens the row clicked.
+    The list, taking the focus, scrolled back to the open case's row before the click
+    landed, and the click opened whichever patient had moved under the pointer."""
+    from PySide6.QtTest import QTest
+
+    from crlmboard.domain import models as m
+    from crlmboard.domain.case import Case
+
+    board.cases.import_path(GOLDEN)
+    for i in range(30):
+        patient = m.Patient(mrn=f"ROW-{i:03d}", family_name=f"Rowtest{i:03d}", given_name="Test")
+        board.cases.create(Case(patient=patient))
+    window = MainWindow(board)
+    qtbot.addWidget(window)
+    window.resize(1000, 400)
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    table, model = window.table, window.model
+    first = model.data(model.index(0, 0))
+    window.select_case(first)
+    assert open_mrn(window) == first
+    table.setFocus()
+    qtbot.waitUntil(table.hasFocus)
+    for _ in range(3):  # a look down the list: the current row moves, nothing opens
+        qtbot.keyClick(table, Qt.Key.Key_Down)
+    assert open_mrn(window) == first and table.currentIndex().row() == 3
+    window.filter_edit.setFocus()  # the focus elsewhere: the next click gives it to the list
+    qtbot.waitUntil(window.filter_edit.hasFocus)
+    table.scrollToBottom()  # the wheel: the open case's row is out of sight
+    QApplication.processEvents()
+    assert table.rowAt(0) > 0
+    row = table.rowAt(table.viewport().height() // 2)
+    clicked = model.data(model.index(row, 0))
+    assert clicked != first
+    QTest.mouseClick(
+        table.viewport(),
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+        table.visualRect(model.index(row, 1)).center(),
+    )
+    QApplication.processEvents()
+    assert table.hasFocus()
+    assert open_mrn(window) == clicked
+    assert selected_mrn(window) == clicked
