@@ -1246,30 +1246,41 @@ class MainWindow(QMainWindow):
     # -- case -------------------------------------------------------------------------
 
     def new_case(self) -> None:
+        if not self.workspace.confirm_leave():  # the new case opens in its place
+            return
+        self._ask_new_case()
+
+    def _ask_new_case(self, typed: Any = None, refused: Any = None) -> None:
+        """The New case dialog; after a refusal (an MRN in use) again with what was typed
+        (`typed`, a Patient) and the reasons (`refused`, an InvalidInput)."""
         from crlmboard.domain import models as m
         from crlmboard.domain.case import Case
         from crlmboard.domain.validation import InvalidInput
         from crlmboard.ui.dialogs.record_dialog import RecordDialog
 
-        if not self.workspace.confirm_leave():  # the new case opens in its place
-            return
-
         dialog = RecordDialog(
             m.Patient,
-            None,
+            typed,
             "New case",
             self,
             today=self.door.today(),
             note="Only the MRN is required; everything else can follow.",
         )
+        if refused is not None:
+            dialog.show_refusal(refused.problems, prefix="patient.")
         if not dialog.exec() or dialog.result_record is None:
             return
         case = Case(patient=dialog.result_record)
 
         def failed(error: BaseException) -> None:
+            if isinstance(error, InvalidInput) and all(
+                p.path.startswith("patient.") for p in error.problems
+            ):
+                self._ask_new_case(case.patient, error)
+                return
             if not isinstance(error, InvalidInput | BoardError):
                 raise error
-            QMessageBox.warning(self, "New case", str(error))
+            QMessageBox.warning(self, "New case", failure_text(error))
 
         self.door.create_case(case, lambda _saved: self.select_case(case.mrn), failed)
 

@@ -261,3 +261,49 @@ def test_a_click_on_a_row_opens_that_rows_case_with_the_open_case_scrolled_away(
     assert table.hasFocus()
     assert open_mrn(window) == clicked
     assert selected_mrn(window) == clicked
+
+
+def test_new_case_with_an_mrn_in_use_asks_again_with_what_was_typed(
+    window: MainWindow, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """New case with an MRN another case has: the dialog comes back with everything typed
+    and the reason next to the MRN, the focus in it; the open case stays open.  It used to
+    close, drop what was typed and say `patient.mrn: …` in a box over the window."""
+    from PySide6.QtWidgets import QMessageBox
+
+    boxes: list[str] = []
+    monkeypatch.setattr(
+        QMessageBox, "warning", lambda *args, **_k: boxes.append(str(args[2])) or None
+    )
+    window.select_case("EX-0002")
+    settle(qtbot, window)
+    seen: dict[str, Any] = {}
+
+    def look(dialog: QDialog) -> None:
+        assert isinstance(dialog, RecordDialog)
+        editors = dialog.form.editors
+        seen["title"] = dialog.windowTitle()
+        seen["typed"] = [editors[n].line.text() for n in ("mrn", "family_name", "given_name")]  # type: ignore[union-attr]
+        seen["reason"] = editors["mrn"].reason.text()
+        seen["message"] = dialog.message.text()
+        # the dialog's focus (given when its window is active: offscreen, maybe not yet)
+        seen["focus"] = dialog.focusWidget() is editors["mrn"].line
+        seen["selected"] = editors["mrn"].line.selectedText()  # type: ignore[union-attr]
+        dialog.reject()
+
+    def fill(dialog: QDialog) -> None:
+        fill_new_patient(qtbot, "EX-0001", "Typedname", "Test")(dialog)
+        when_dialog(look)  # the next one: the same dialog again
+
+    when_dialog(fill)
+    window.new_case()
+    qtbot.waitUntil(lambda: "title" in seen or bool(boxes), timeout=10_000)
+    settle(qtbot, window)
+    assert boxes == []
+    assert seen["title"] == "New case"
+    assert seen["typed"] == ["EX-0001", "Typedname", "Test"]
+    assert "already exists" in seen["reason"]
+    assert "MRN" in seen["message"] and "patient.mrn" not in seen["message"]
+    assert seen["focus"] and seen["selected"] == "EX-0001"  # typing replaces it
+    assert open_mrn(window) == "EX-0002"
+    assert window.model.rowCount() == 3

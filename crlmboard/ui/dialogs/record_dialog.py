@@ -15,8 +15,9 @@ from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
 from crlmboard.domain.models import Patient, Record
+from crlmboard.domain.validation import Problem
 from crlmboard.ui import copied as copies
-from crlmboard.ui.forms import FieldEditor, RecordForm, date_hint
+from crlmboard.ui.forms import FieldEditor, RecordForm, date_hint, problems_text
 from crlmboard.ui.views.patient_banner import PatientBanner, patient_name
 
 MIN_WIDTH = 600
@@ -145,6 +146,25 @@ class RecordDialog(QDialog):
         ]
 
     # -- saving -----------------------------------------------------------------------
+
+    def show_refusal(self, problems: Iterable[Problem], prefix: str = "") -> None:
+        """What the database refused of this record when it was saved (an MRN another case
+        has): each reason next to its field, all of them above the buttons, the focus in
+        the first field named.  `prefix` is the record's place in the case (`patient.`)."""
+        problems = [Problem(p.path.removeprefix(prefix), p.message) for p in problems]
+        first: FieldEditor | None = None
+        for problem in problems:
+            editor = self.form.editors.get(problem.path.split(".")[0].split("[")[0])
+            if editor is not None:
+                editor.show_reason(problem.message)
+                first = first or editor
+        self.message.setText("Not saved: " + problems_text(problems, self.form.model))
+        self.form.edited.connect(self.message.clear)  # the next change answers it
+        target = first.line or first.combo if first is not None else None
+        if target is not None:
+            target.setFocus(Qt.FocusReason.OtherFocusReason)
+            if first is not None and first.line is not None:
+                first.line.selectAll()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         """Enter saves (as OK does), and says why when copied values are left."""
