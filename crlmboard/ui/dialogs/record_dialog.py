@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QW
 from crlmboard.domain.models import Patient, Record
 from crlmboard.domain.validation import Problem
 from crlmboard.ui import copied as copies
+from crlmboard.ui.colours import problem_style
 from crlmboard.ui.forms import FieldEditor, RecordForm, date_hint, problems_text
 from crlmboard.ui.views.patient_banner import PatientBanner, patient_name
 
@@ -70,7 +71,7 @@ class RecordDialog(QDialog):
         self.count_label.setObjectName("copiedCount")
         layout.addWidget(self.count_label)
         self.message = QLabel()
-        self.message.setStyleSheet("color: #b00020;")
+        self.message.setStyleSheet(problem_style())
         self.message.setWordWrap(True)
         layout.addWidget(self.message)
         self.buttons = QDialogButtonBox(
