@@ -265,6 +265,8 @@ class MainWindow(QMainWindow):
 
         self.count_label = QLabel()
         self.statusBar().addPermanentWidget(self.count_label)
+        self._location_state: str | None = None  # None: the location not shown yet
+        self.statusBar().messageChanged.connect(self._status_cleared)
         self._midnight = QTimer(self)
         self._midnight.setSingleShot(True)
         self._midnight.timeout.connect(self._new_day)
@@ -406,14 +408,22 @@ class MainWindow(QMainWindow):
         self._show_location(f"upgrading the database: {ops.upgrade_text(step, done, total)}…")
 
     def _show_location(self, state: str = "") -> None:
+        self._location_state = state
+        self.statusBar().showMessage(self._location_text())
+        if self.door.identity is not None:
+            self._apply_role()
+
+    def _location_text(self) -> str:
         who = self.door.identity  # the OS account, or the server's session user
         if who is None:  # the database is still opening
-            self.statusBar().showMessage(f"Database: {self.door.location}   ·   {state}")
-            return
-        self.statusBar().showMessage(
-            f"Database: {self.door.location}   ·   User: {who.name} ({who.role_text})"
-        )
-        self._apply_role()
+            return f"Database: {self.door.location}   ·   {self._location_state}"
+        return f"Database: {self.door.location}   ·   User: {who.name} ({who.role_text})"
+
+    def _status_cleared(self, text: str) -> None:
+        """A passing message ended (or a menu item without a tip was hovered): the bar
+        names the database and the user again, as it does all day."""
+        if not text and self._location_state is not None:
+            self.statusBar().showMessage(self._location_text())
 
     def _apply_role(self) -> None:
         """Offer only what the user's role allows, saying why in the tooltip (the database
