@@ -237,6 +237,46 @@ def test_a_target_lesion_without_a_diameter_is_refused_by_row_and_label(qtbot: Q
     assert [le.longest_diameter_mm for le in dialog.result_timepoint.lesions] == [30, 0, None]
 
 
+def test_a_diameter_typed_over_a_copied_one_is_the_users_own(qtbot: QtBot) -> None:
+    """Typed in the grid as a coordinator does — F2 (or a double-click), the new value,
+    Enter — the diameter is the user's own at once: upright, in the text's colour, no
+    longer counted.  The grid's cell editor was taken for the cell's own widget, so every
+    value typed stayed grey, italic and counted until its row was confirmed; Ctrl+S said
+    "Not saved: 5 copied values to confirm" after each of them had been retyped."""
+    previous = ImagingTimepoint(
+        date=dt.date(2026, 10, 5),
+        modality="ct",  # type: ignore[arg-type]
+        lesions=[
+            m.LesionMeasurement(id="L4", segment=8, longest_diameter_mm=25, target=True),
+            m.LesionMeasurement(id="L5", segment=3, longest_diameter_mm=14, target=True),
+        ],
+    )
+    dialog = TimepointDialog(
+        previous, "Add imaging timepoint", today=dt.date(2026, 12, 7), copied_from=previous.date
+    )
+    qtbot.addWidget(dialog)
+    dialog.show()
+    activate(dialog, qtbot)
+    table = dialog.table
+    before = dialog.copied_count()
+    assert table.item(1, DIAMETER).font().italic()
+    table.setFocus()
+    table.setCurrentCell(1, DIAMETER)
+    qtbot.keyClick(table, Qt.Key.Key_F2)
+    editor = QApplication.focusWidget()
+    assert editor is not table and table.isAncestorOf(editor)
+    editor.selectAll()  # type: ignore[attr-defined]
+    qtbot.keyClicks(editor, "20")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: table.state() != table.State.EditingState)  # the grid's commit
+    cell = table.item(1, DIAMETER)
+    assert cell.text() == "20"
+    assert not cell.font().italic()
+    assert not copied.item_source(cell)
+    assert dialog.copied_count() == before - 1
+    assert copied.item_source(table.item(0, DIAMETER))  # L4 not retyped: still copied
+
+
 def test_add_cycle_says_copied_from_cycle_n_and_asks_to_confirm(
     window: MainWindow, qtbot: QtBot
 ) -> None:

@@ -248,6 +248,12 @@ class TimepointDialog(QDialog):
                     copied.mark_item(item, self.source)
                 self.table.setItem(row, column, item)
 
+    def _cell_widget(self, row: int, column: int) -> QComboBox | None:
+        """The choice a cell holds (its combo box), None for a typed cell — also while it
+        is being typed in: the grid answers `cellWidget` with its editor then."""
+        widget = self.table.cellWidget(row, column)
+        return widget if isinstance(widget, QComboBox) else None
+
     # -- copied values ----------------------------------------------------------------
 
     def copied_cells(self) -> list[tuple[int, int]]:
@@ -255,7 +261,7 @@ class TimepointDialog(QDialog):
         cells = []
         for row in range(self.table.rowCount()):
             for column in range(self.table.columnCount()):
-                widget = self.table.cellWidget(row, column)
+                widget = self._cell_widget(row, column)
                 if widget is not None:
                     if copied.widget_source(widget):
                         cells.append((row, column))
@@ -296,7 +302,7 @@ class TimepointDialog(QDialog):
             self._unmark(index.row(), index.column())
 
     def _unmark(self, row: int, column: int) -> None:
-        widget = self.table.cellWidget(row, column)
+        widget = self._cell_widget(row, column)
         if widget is not None:
             self._confirm_widget(widget)
             return
@@ -361,7 +367,7 @@ class TimepointDialog(QDialog):
         for row in range(self.table.rowCount()):
             values: dict[str, Any] = {}
             for column, spec in enumerate(COLUMNS):
-                widget = self.table.cellWidget(row, column)
+                widget = self._cell_widget(row, column)
                 if isinstance(widget, QComboBox):
                     value = widget.currentData()
                 else:
@@ -441,7 +447,7 @@ class TimepointDialog(QDialog):
     def _mark(self, row: int, column: int, reason: str | None) -> None:
         """A bad cell: tinted, with its reason as tooltip (and the list below says it);
         a copied value keeps its grey italics."""
-        widget = self.table.cellWidget(row, column)
+        widget = self._cell_widget(row, column)
         if widget is not None:
             source = copied.widget_source(widget)
             widget.setProperty("bad", bool(reason))
