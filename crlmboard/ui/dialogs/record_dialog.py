@@ -11,13 +11,14 @@ import datetime as dt
 from collections.abc import Iterable
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
 from crlmboard.domain.models import Patient, Record
 from crlmboard.domain.validation import Problem
 from crlmboard.ui import copied as copies
 from crlmboard.ui.colours import problem_style
+from crlmboard.ui.discard import discard_typed
 from crlmboard.ui.forms import FieldEditor, RecordForm, date_hint, problems_text
 from crlmboard.ui.views.patient_banner import PatientBanner, patient_name
 
@@ -78,7 +79,7 @@ class RecordDialog(QDialog):
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons.rejected.connect(self.cancel)
         layout.addWidget(self.buttons)
         self.form.edited.connect(self._update_ok)
         self.copied_from = copied_from
@@ -176,7 +177,23 @@ class RecordDialog(QDialog):
         if plain and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.accept()
             return
+        if plain and event.key() == Qt.Key.Key_Escape:
+            self.cancel()
+            return
         super().keyPressEvent(event)
+
+    def cancel(self) -> None:
+        """Esc or Cancel: closed, after asking when values typed here would be lost."""
+        if self.form.modified() and not discard_typed(self):
+            return
+        self.reject()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """The window's close button asks as Cancel does."""
+        if event.spontaneous() and self.form.modified() and not discard_typed(self):
+            event.ignore()
+            return
+        super().closeEvent(event)
 
     def accept(self) -> None:
         count = len(self.copied_fields())
