@@ -125,7 +125,7 @@ class TimepointDialog(QDialog):
         )
         self.confirm_button.clicked.connect(self.confirm_current)
         add = QPushButton("Add lesion")
-        add.clicked.connect(lambda: (self._grid_changed(), self._add_row(None)))
+        add.clicked.connect(self._add_lesion)
         remove = QPushButton("Remove lesion")
         remove.clicked.connect(self._remove_row)
         row.addWidget(self.confirm_button)
@@ -302,6 +302,11 @@ class TimepointDialog(QDialog):
 
     def _grid_changed(self) -> None:
         self._grid_typed = True
+
+    def _add_lesion(self) -> None:
+        """Add lesion: a new row, typed in by the user."""
+        self._grid_changed()
+        self._add_row(None)
 
     def _cell_committed(self, _editor: QWidget) -> None:
         """The same value typed again is confirmed too (the grid reports no change)."""
