@@ -203,6 +203,47 @@ def test_add_the_open_case_to_the_agenda_with_its_question(
     assert window.model.data(window.model.index(row, 3)) == "2026-12-01"
 
 
+def test_the_case_just_added_to_the_agenda_is_the_selected_row(
+    qtbot: QtBot, threaded: None, board: Board
+) -> None:
+    """After Add open case to agenda, the row selected (what Question…, Review… and Hold
+    back… act on) is the case just added, with the door's real worker as in the app.  The
+    new row was selected before the meeting had been read again, so the first row stayed
+    selected: Question… then edited another patient's question."""
+    board.cases.import_path(GOLDEN)
+    first = board.meetings.create("2026-12-01", "16:00", "Room 3", PEOPLE).meeting_id
+    board.meetings.add_to_agenda(first, "EX-0001", "Resect now?")
+    board.meetings.add_to_agenda(first, "EX-0002", "Which regimen?")
+    window = MainWindow(board)
+    qtbot.addWidget(window)
+    window.show()
+
+    def settle() -> None:
+        qtbot.waitUntil(lambda: window.door.pending == 0, timeout=60_000)
+
+    settle()
+    window.select_case("EX-0003")
+    settle()
+    window.pages.setCurrentWidget(window.meetings.view)
+    window.meetings.reload(first)
+    settle()
+    qtbot.waitUntil(lambda: len(agenda_column(window, 1)) == 2)
+    assert window.meetings.selected_entry().mrn == "EX-0001"  # type: ignore[union-attr]
+
+    def fill(dialog: AgendaDialog) -> None:
+        qtbot.keyClicks(dialog.question_edit, "Ready for hepatectomy?")
+        qtbot.keyClick(dialog.question_edit, Qt.Key.Key_Return)
+
+    when_dialog(fill, AgendaDialog)
+    window.meetings.menu_actions["add"].trigger()
+    qtbot.waitUntil(lambda: len(agenda_column(window, 1)) == 3, timeout=60_000)
+    settle()
+    QApplication.processEvents()
+    settle()
+    entry = window.meetings.selected_entry()
+    assert entry is not None and entry.mrn == "EX-0003"
+
+
 def test_reorder_the_agenda(window: MainWindow, meeting: tuple[int, int]) -> None:
     first, _ = meeting
     select_agenda_row(window, "EX-0001")
