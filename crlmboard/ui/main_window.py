@@ -1167,7 +1167,7 @@ class MainWindow(QMainWindow):
                 failed=failed,
             )
 
-        dialog = EraseDialog(mrn, self, attempt)
+        dialog = EraseDialog(mrn, self, attempt, patient=case.patient, today=self.door.today())
         dialog.exec()
 
     def show_history(self) -> None:
