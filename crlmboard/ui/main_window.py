@@ -1326,6 +1326,8 @@ class MainWindow(QMainWindow):
             self._show_location()
 
     def show_about(self) -> None:
+        from crlmboard.domain.engine.catalogue import ENGINE_VERSION
+
         info = ops.about()
         try:
             import PySide6
@@ -1339,8 +1341,8 @@ class MainWindow(QMainWindow):
             f"crlmboard {info['crlmboard']}\n\nCase manager for tumor boards treating "
             "colorectal liver metastases. The guideline engine supports the board; it decides "
             f"nothing.\n\nSchema {info['schema']} · Python {info['python']} · Qt "
-            f"{info['qt']} · SQLite {info['sqlite']}\nEngine "
-            f"{self.door.profile.name} profile",
+            f"{info['qt']} · SQLite {info['sqlite']}\nGuideline engine {ENGINE_VERSION}, "
+            f"profile {self.door.profile.name}",
         )
 
     def show_log(self) -> None:

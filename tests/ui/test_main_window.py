@@ -76,3 +76,21 @@ def test_the_database_and_the_user_come_back_after_a_passing_message(
     assert bar.currentMessage() == location
     bar.showMessage("")  # what a menu item without a status tip sends when hovered
     assert bar.currentMessage() == location
+
+
+def test_about_names_the_engine_version_and_the_profile(
+    qtbot: QtBot, board: Board, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Help ▸ About gives the guideline engine's version beside its profile (what every
+    evaluation names); it said "Engine default profile", without the version."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from crlmboard.domain.engine.catalogue import ENGINE_VERSION
+
+    told: list[str] = []
+    monkeypatch.setattr(QMessageBox, "about", lambda _p, _t, text: told.append(text))
+    window = MainWindow(board)
+    qtbot.addWidget(window)
+    window.show_about()
+    assert f"engine {ENGINE_VERSION}" in told[0]
+    assert f"profile {window.door.profile.name}" in told[0]
