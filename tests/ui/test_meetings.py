@@ -420,6 +420,41 @@ def test_review_dialog_signs_the_review(
     assert first == window.meetings.selected_meeting_id()
 
 
+def test_the_question_before_signing_names_the_patient_and_the_recommendation(
+    window: MainWindow, meeting: tuple[int, int], qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last question before a signature that is never changed says whose review it is
+    (name and MRN) and which recommendation it freezes: the focus opens in the
+    Recommendation list, where a letter typed for the decision picks a strategy unseen.
+    It named only the MRN."""
+    asked: list[str] = []
+
+    def question(_parent: Any, _title: str, text: str, *_a: Any) -> Any:
+        asked.append(text)
+        return QMessageBox.StandardButton.No  # not signed
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    window.select_case("EX-0001")
+    window.pages.setCurrentWidget(window.meetings.view)
+    select_agenda_row(window, "EX-0001")
+    patient = window.door.board.cases.get("EX-0001").patient
+
+    def review(dialog: ReviewDialog) -> None:
+        combo = dialog.recommendation_combo
+        combo.setCurrentIndex(combo.findData("upfront_resection"))
+        qtbot.keyClicks(dialog.decision_edit, "Resect segment 6.")
+        dialog.accept()
+        dialog.reject()
+
+    when_dialog(review, ReviewDialog)
+    qtbot.keyClick(window.meetings.view.agenda_view, Qt.Key.Key_Return)
+    assert len(asked) == 1
+    assert f"{patient.family_name.upper()}, {patient.given_name}" in asked[0]
+    assert "EX-0001" in asked[0]
+    assert "Recommendation: Upfront resection" in asked[0]
+    assert not window.door.board.cases.get("EX-0001").reviews
+
+
 def test_review_actions_have_room_for_an_owner_and_name_no_other_date_format(
     window: MainWindow, meeting: tuple[int, int], qtbot: QtBot
 ) -> None:

@@ -657,8 +657,10 @@ class ReviewDialog(QDialog):
         answer = QMessageBox.question(
             self,
             "Sign the review",
-            f"Sign this review of {self.draft.case.mrn} as {signer}, meaning "
-            f"“{SIGNATURE_MEANING}”?\n\n{FINAL}",
+            f"Sign this review of {patient_name(self.draft.case.patient)} "
+            f"({self.draft.case.mrn}) as {signer}, meaning “{SIGNATURE_MEANING}”?\n\n"
+            # what the signature freezes: a letter typed in the list picks a strategy
+            f"Recommendation: {self.recommendation_combo.currentText()}\n\n{FINAL}",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             QMessageBox.StandardButton.Yes,
         )
