@@ -14,7 +14,14 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QFileDialog,
+    QLabel,
+    QMessageBox,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from crlmboard.domain.models import Role
@@ -347,6 +354,28 @@ def test_hold_back_from_the_agenda(window: MainWindow, meeting: tuple[int, int])
     window.meetings.select_meeting(second)
     assert agenda_column(window, 1) == ["EX-0003"]
     assert agenda_column(window, 3) == ["Ready for hepatectomy?"]
+
+
+def test_hold_back_and_question_name_the_patient(
+    window: MainWindow, meeting: tuple[int, int]
+) -> None:
+    """Hold back… and Question… say whose case they change by name as well as MRN (they
+    said "case EX-0003" only, while the agenda row reads by name)."""
+    select_agenda_row(window, "EX-0003")
+    patient = window.door.board.cases.get("EX-0003").patient
+    name = f"{(patient.family_name or '').upper()}, {patient.given_name}"
+    prompts: list[str] = []
+
+    def look(dialog: NoteDialog) -> None:
+        prompts.append("\n".join(label.text() for label in dialog.findChildren(QLabel)))
+        dialog.reject()
+
+    for action in ("hold", "question"):
+        when_dialog(look, NoteDialog)
+        window.meetings.menu_actions[action].trigger()
+    assert len(prompts) == 2
+    for prompt in prompts:
+        assert name in prompt and "EX-0003" in prompt, prompt
 
 
 def test_review_dialog_signs_the_review(

@@ -27,6 +27,7 @@ from crlmboard.ui.dialogs.meeting_dialog import (
     error_text,
     hold_back_dialog,
     role_text,
+    whose,
 )
 from crlmboard.ui.forms import locale_date
 from crlmboard.ui.models.meetings import relative
@@ -618,7 +619,7 @@ class MeetingsController(QObject):
             return
         dialog = NoteDialog(
             "Question for the board",
-            f"The question for case {entry.mrn}:",
+            f"The question for the case of {whose(entry)}:",
             self.view,
             text=entry.question,
             required="The question is required: say what the board must decide.",
