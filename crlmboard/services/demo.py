@@ -101,7 +101,12 @@ def create_demo_database(
                 f"{path} is left alone: {problem}. The demo only replaces an earlier demo "
                 "database; choose another file for it."
             )
-    private_dir(path.parent)
+    if path.parent == default_demo_database().parent:
+        private_dir(path.parent)  # the app's own folder: kept the owner's only
+    elif not path.parent.exists():
+        # a folder made for it is the owner's only; one that exists (the user's choice:
+        # /tmp, a shared folder) keeps its mode — /tmp made 0700 shut every other user out
+        path.parent.mkdir(parents=True, mode=0o700)
     lock = DatabaseLock(path, os_login(), "demo")
     if not lock.acquire(wait):
         holder = lock.holder()

@@ -18,7 +18,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QSettings, Qt, QTimer, QUrl, Slot
-from PySide6.QtGui import QAction, QDesktopServices, QKeyEvent, QKeySequence, QShortcut, QUndoStack
+from PySide6.QtGui import (
+    QAction,
+    QDesktopServices,
+    QFocusEvent,
+    QKeyEvent,
+    QKeySequence,
+    QShortcut,
+    QUndoStack,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -257,6 +265,8 @@ class MainWindow(QMainWindow):
 
         self.count_label = QLabel()
         self.statusBar().addPermanentWidget(self.count_label)
+        self._location_state: str | None = None  # None: the location not shown yet
+        self.statusBar().messageChanged.connect(self._status_cleared)
         self._midnight = QTimer(self)
         self._midnight.setSingleShot(True)
         self._midnight.timeout.connect(self._new_day)
@@ -398,14 +408,22 @@ class MainWindow(QMainWindow):
         self._show_location(f"upgrading the database: {ops.upgrade_text(step, done, total)}…")
 
     def _show_location(self, state: str = "") -> None:
+        self._location_state = state
+        self.statusBar().showMessage(self._location_text())
+        if self.door.identity is not None:
+            self._apply_role()
+
+    def _location_text(self) -> str:
         who = self.door.identity  # the OS account, or the server's session user
         if who is None:  # the database is still opening
-            self.statusBar().showMessage(f"Database: {self.door.location}   ·   {state}")
-            return
-        self.statusBar().showMessage(
-            f"Database: {self.door.location}   ·   User: {who.name} ({who.role_text})"
-        )
-        self._apply_role()
+            return f"Database: {self.door.location}   ·   {self._location_state}"
+        return f"Database: {self.door.location}   ·   User: {who.name} ({who.role_text})"
+
+    def _status_cleared(self, text: str) -> None:
+        """A passing message ended (or a menu item without a tip was hovered): the bar
+        names the database and the user again, as it does all day."""
+        if not text and self._location_state is not None:
+            self.statusBar().showMessage(self._location_text())
 
     def _apply_role(self) -> None:
         """Offer only what the user's role allows, saying why in the tooltip (the database
@@ -696,8 +714,13 @@ class MainWindow(QMainWindow):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Keys of the list and the filter: Enter or F2 on a row opens it; Down in the
         filter moves into the results, Enter there opens the first match; the list, when
-        it gets the focus, points at the open case (Qt would point at row 0)."""
+        it gets the focus from the keyboard, points at the open case (Qt would point at row
+        0)."""
         if watched is self.table and event.type() == QEvent.Type.FocusIn:
+            if isinstance(event, QFocusEvent) and event.reason() == Qt.FocusReason.MouseFocusReason:
+                # the click that gives the focus chooses its own row: the list scrolled to
+                # the open case first would put another patient under the pointer
+                return False
             mrn = self._open_mrn()
             row = self.model.cached_row_of(mrn) if mrn is not None else None
             if row is not None and self.table.currentIndex().row() != row:
@@ -1144,7 +1167,7 @@ class MainWindow(QMainWindow):
                 failed=failed,
             )
 
-        dialog = EraseDialog(mrn, self, attempt)
+        dialog = EraseDialog(mrn, self, attempt, patient=case.patient, today=self.door.today())
         dialog.exec()
 
     def show_history(self) -> None:
@@ -1233,30 +1256,41 @@ class MainWindow(QMainWindow):
     # -- case -------------------------------------------------------------------------
 
     def new_case(self) -> None:
+        if not self.workspace.confirm_leave():  # the new case opens in its place
+            return
+        self._ask_new_case()
+
+    def _ask_new_case(self, typed: Any = None, refused: Any = None) -> None:
+        """The New case dialog; after a refusal (an MRN in use) again with what was typed
+        (`typed`, a Patient) and the reasons (`refused`, an InvalidInput)."""
         from crlmboard.domain import models as m
         from crlmboard.domain.case import Case
         from crlmboard.domain.validation import InvalidInput
         from crlmboard.ui.dialogs.record_dialog import RecordDialog
 
-        if not self.workspace.confirm_leave():  # the new case opens in its place
-            return
-
         dialog = RecordDialog(
             m.Patient,
-            None,
+            typed,
             "New case",
             self,
             today=self.door.today(),
             note="Only the MRN is required; everything else can follow.",
         )
+        if refused is not None:
+            dialog.show_refusal(refused.problems, prefix="patient.")
         if not dialog.exec() or dialog.result_record is None:
             return
         case = Case(patient=dialog.result_record)
 
         def failed(error: BaseException) -> None:
+            if isinstance(error, InvalidInput) and all(
+                p.path.startswith("patient.") for p in error.problems
+            ):
+                self._ask_new_case(case.patient, error)
+                return
             if not isinstance(error, InvalidInput | BoardError):
                 raise error
-            QMessageBox.warning(self, "New case", str(error))
+            QMessageBox.warning(self, "New case", failure_text(error))
 
         self.door.create_case(case, lambda _saved: self.select_case(case.mrn), failed)
 
@@ -1292,6 +1326,8 @@ class MainWindow(QMainWindow):
             self._show_location()
 
     def show_about(self) -> None:
+        from crlmboard.domain.engine.catalogue import ENGINE_VERSION
+
         info = ops.about()
         try:
             import PySide6
@@ -1305,8 +1341,8 @@ class MainWindow(QMainWindow):
             f"crlmboard {info['crlmboard']}\n\nCase manager for tumor boards treating "
             "colorectal liver metastases. The guideline engine supports the board; it decides "
             f"nothing.\n\nSchema {info['schema']} · Python {info['python']} · Qt "
-            f"{info['qt']} · SQLite {info['sqlite']}\nEngine "
-            f"{self.door.profile.name} profile",
+            f"{info['qt']} · SQLite {info['sqlite']}\nGuideline engine {ENGINE_VERSION}, "
+            f"profile {self.door.profile.name}",
         )
 
     def show_log(self) -> None:

@@ -195,3 +195,25 @@ def test_no_names_in_temporary_files_or_output_of_the_pdfs(
     log_dir = Path(os.environ["CRLMBOARD_LOG_DIR"])
     for path in log_dir.glob("*") if log_dir.exists() else []:
         assert_clean(path.read_text("utf-8", errors="replace"), str(path))
+
+
+def test_the_demo_leaves_the_permissions_of_a_folder_it_did_not_make_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`crlmboard demo --db /tmp/demo.sqlite3` made /tmp itself 0700 (no sticky bit, no one
+    else let in: another user's programs, the PostgreSQL server of the tests, broke): the
+    demo tightened the folder of the file it was given.  A folder it creates is 0700; one
+    that exists keeps its mode; the database file is the owner's only."""
+    import os
+    import stat
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o1777)
+    assert main(["demo", "--no-open", "--db", str(shared / "demo.sqlite3")]) == 0
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o1777
+    assert stat.S_IMODE((shared / "demo.sqlite3").stat().st_mode) & 0o077 == 0
+    fresh = tmp_path / "new-folder" / "demo.sqlite3"
+    assert main(["demo", "--no-open", "--db", str(fresh)]) == 0
+    assert stat.S_IMODE(fresh.parent.stat().st_mode) == 0o700
+    capsys.readouterr()

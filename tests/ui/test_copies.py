@@ -237,6 +237,46 @@ def test_a_target_lesion_without_a_diameter_is_refused_by_row_and_label(qtbot: Q
     assert [le.longest_diameter_mm for le in dialog.result_timepoint.lesions] == [30, 0, None]
 
 
+def test_a_diameter_typed_over_a_copied_one_is_the_users_own(qtbot: QtBot) -> None:
+    """Typed in the grid as a coordinator does — F2 (or a double-click), the new value,
+    Enter — the diameter is the user's own at once: upright, in the text's colour, no
+    longer counted.  The grid's cell editor was taken for the cell's own widget, so every
+    value typed stayed grey, italic and counted until its row was confirmed; Ctrl+S said
+    "Not saved: 5 copied values to confirm" after each of them had been retyped."""
+    previous = ImagingTimepoint(
+        date=dt.date(2026, 10, 5),
+        modality="ct",  # type: ignore[arg-type]
+        lesions=[
+            m.LesionMeasurement(id="L4", segment=8, longest_diameter_mm=25, target=True),
+            m.LesionMeasurement(id="L5", segment=3, longest_diameter_mm=14, target=True),
+        ],
+    )
+    dialog = TimepointDialog(
+        previous, "Add imaging timepoint", today=dt.date(2026, 12, 7), copied_from=previous.date
+    )
+    qtbot.addWidget(dialog)
+    dialog.show()
+    activate(dialog, qtbot)
+    table = dialog.table
+    before = dialog.copied_count()
+    assert table.item(1, DIAMETER).font().italic()
+    table.setFocus()
+    table.setCurrentCell(1, DIAMETER)
+    qtbot.keyClick(table, Qt.Key.Key_F2)
+    editor = QApplication.focusWidget()
+    assert editor is not table and table.isAncestorOf(editor)
+    editor.selectAll()  # type: ignore[attr-defined]
+    qtbot.keyClicks(editor, "20")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: table.state() != table.State.EditingState)  # the grid's commit
+    cell = table.item(1, DIAMETER)
+    assert cell.text() == "20"
+    assert not cell.font().italic()
+    assert not copied.item_source(cell)
+    assert dialog.copied_count() == before - 1
+    assert copied.item_source(table.item(0, DIAMETER))  # L4 not retyped: still copied
+
+
 def test_add_cycle_says_copied_from_cycle_n_and_asks_to_confirm(
     window: MainWindow, qtbot: QtBot
 ) -> None:
@@ -298,3 +338,77 @@ def test_add_cycle_without_a_previous_one_says_nothing_of_a_copy(
     window.workspace.add_cycle()
     assert not errors, errors
     assert "copied" not in seen[0].lower()
+
+
+@pytest.mark.parametrize("how", ["escape", "cancel"])
+def test_esc_or_cancel_asks_before_what_was_typed_is_lost(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """Esc, Cancel (or the window's close button) in a dialog with values typed asks before
+    they are thrown away, and goes back to the dialog unless told to discard; with nothing
+    typed it closes at once.  A timepoint's date and six retyped diameters went with one
+    Esc pressed for a cell's editor a moment too late."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from crlmboard.domain.case import ImagingTimepoint as Timepoint
+
+    asked: list[str] = []
+    answer = [QMessageBox.StandardButton.Cancel]
+
+    def question(_parent: Any, _title: str, text: str, *_args: Any) -> Any:
+        asked.append(text)
+        return answer[0]
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+
+    def close(dialog: Any) -> None:
+        if how == "escape":
+            qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+        else:
+            boxes = dialog.findChildren(QDialogButtonBox)
+            qtbot.mouseClick(
+                boxes[0].button(QDialogButtonBox.StandardButton.Cancel), Qt.MouseButton.LeftButton
+            )
+
+    # nothing typed: closed at once
+    untouched = RecordDialog(m.ChemotherapyCycle, None, "Add chemotherapy cycle")
+    qtbot.addWidget(untouched)
+    untouched.show()
+    close(untouched)
+    assert not untouched.isVisible() and asked == []
+
+    # a record dialog with a value typed: asked; Cancel keeps it open with the value
+    dialog = RecordDialog(m.Patient, None, "New case")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.form.editors["family_name"].line, "Typedname")
+    close(dialog)
+    assert len(asked) == 1 and "Discard what you typed" in asked[0]
+    assert dialog.isVisible()
+    assert dialog.form.editors["family_name"].line.text() == "Typedname"  # type: ignore[union-attr]
+    answer[0] = QMessageBox.StandardButton.Discard
+    close(dialog)
+    assert not dialog.isVisible() and dialog.result() == 0 and len(asked) == 2
+
+    # a timepoint with a diameter retyped in the grid (its date not typed yet)
+    previous = Timepoint(
+        date=dt.date(2026, 10, 5),
+        modality="ct",  # type: ignore[arg-type]
+        lesions=[m.LesionMeasurement(id="L4", segment=8, longest_diameter_mm=25, target=True)],
+    )
+    timepoint = TimepointDialog(
+        previous, "Add imaging timepoint", today=dt.date(2026, 12, 7), copied_from=previous.date
+    )
+    qtbot.addWidget(timepoint)
+    timepoint.show()
+    answer[0] = QMessageBox.StandardButton.Cancel
+    close(timepoint)  # nothing typed yet
+    assert not timepoint.isVisible() and len(asked) == 2
+    timepoint.show()
+    timepoint.table.item(0, DIAMETER).setText("22")
+    close(timepoint)
+    assert len(asked) == 3 and timepoint.isVisible()
+    assert timepoint.table.item(0, DIAMETER).text() == "22"
+    answer[0] = QMessageBox.StandardButton.Discard
+    close(timepoint)
+    assert not timepoint.isVisible() and timepoint.result_timepoint is None

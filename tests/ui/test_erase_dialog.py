@@ -160,3 +160,28 @@ def test_after_a_refusal_the_reason_is_reworded_and_the_erasure_goes_through(
     assert len(warned) == 1 and told and "was erased" in told[0]
     with pytest.raises(CaseNotFound):
         board.cases.get("EX-0001")
+
+
+def test_the_erase_dialog_names_the_patient_it_erases(
+    qtbot: QtBot, board: Board, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What cannot be undone says whom it is about in the patient's words, not only by an
+    MRN to be typed again: the name and birth date in the title and the patient banner."""
+    window = _window(qtbot, board)
+    patient = board.cases.get("EX-0001").patient
+    seen: dict[str, str] = {}
+
+    def look(dialog: EraseDialog) -> int:
+        qtbot.addWidget(dialog)
+        seen["title"] = dialog.windowTitle()
+        seen["text"] = visible_text(dialog) if dialog.show() is None else ""
+        dialog.reject()
+        return 0
+
+    monkeypatch.setattr(EraseDialog, "exec", look)
+    window.erase_case()
+    name = f"{patient.family_name.upper()}, {patient.given_name}"
+    assert name in seen["title"]
+    assert name in seen["text"] and "EX-0001" in seen["text"]
+    assert str(patient.birth_date) in seen["text"]
+    assert window.workspace.case is not None  # cancelled: nothing erased

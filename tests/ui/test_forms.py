@@ -404,6 +404,28 @@ def test_a_refusal_reads_on_a_light_and_on_a_dark_palette(
     assert _contrast(QColor(match.group(1)), background) >= 4.5
 
 
+@pytest.mark.parametrize("look", ["light", "dark"])
+def test_the_dialogs_not_saved_line_reads_on_a_light_and_on_a_dark_palette(
+    qtbot: QtBot, look: str, request: pytest.FixtureRequest
+) -> None:
+    """The line above the buttons that says why OK saved nothing (a date left empty, copied
+    values not confirmed, an MRN in use) reads like the reasons under the fields; it kept
+    #b00020 on the dark palette's grey (contrast 1.9)."""
+    if look == "dark":
+        request.getfixturevalue("dark_palette")
+    dialog = RecordDialog(m.ChemotherapyCycle, None, "Add chemotherapy cycle")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClick(dialog, Qt.Key.Key_Return)
+    assert dialog.isVisible() and dialog.message.text().startswith("Not saved")
+    match = re.search(r"color:\s*(#[0-9a-fA-F]{6})", dialog.message.styleSheet())
+    assert match is not None
+    from PySide6.QtGui import QColor, QPalette
+
+    background = dialog.palette().color(QPalette.ColorRole.Window)
+    assert _contrast(QColor(match.group(1)), background) >= 4.5
+
+
 def test_fields_with_a_unit_end_in_one_line(qtbot: QtBot) -> None:
     """Seen in the screenshots: Height (cm) ended further right than Weight (kg), Volume (mL)
     than FLR (%): the units were as wide as their text."""

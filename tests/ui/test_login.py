@@ -101,3 +101,61 @@ def test_a_server_login_is_asked_and_the_window_shows_who_and_their_role(qtbot: 
         assert password not in status and password not in board.location
     finally:
         board.close()
+
+
+@pytest.mark.db
+def test_a_passphrase_left_out_or_refused_at_signing_gets_the_focus_in_sight(
+    qtbot: QtBot, encrypted: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Signing on an encrypted file re-asks its passphrase, in a field at the foot of the
+    review form (out of sight at 1280×720).  Left empty, or refused, the reason was shown
+    and the focus stayed on Sign…: what was typed next went nowhere, and the field had to
+    be found by scrolling.  Now it gets the focus, in sight, with what it holds selected."""
+    from PySide6.QtWidgets import QMessageBox, QScrollArea
+
+    from crlmboard.ui.dialogs.review_dialog import ReviewDialog
+    from tests.ui.test_meetings import PEOPLE, select_agenda_row, when_dialog
+
+    answer_dialogs(type_in("synthetic passphrase words"))
+    board = open_with_login(str(encrypted), None)
+    assert board is not None
+    monkeypatch.setattr(QMessageBox, "question", lambda *_a: QMessageBox.StandardButton.Yes)
+    try:
+        meeting = board.meetings.create(str(TODAY), "16:00", "Room 3", PEOPLE).meeting_id
+        board.meetings.add_to_agenda(meeting, "EX-0001", "Resect now?")
+        window = MainWindow(board)
+        qtbot.addWidget(window)
+        window.resize(1280, 720)
+        window.show()
+        window.pages.setCurrentWidget(window.meetings.view)
+        window.meetings.reload(meeting)
+        select_agenda_row(window, "EX-0001")
+        seen: list[tuple[bool, bool, str]] = []
+
+        def in_sight(dialog: ReviewDialog) -> bool:
+            field = dialog.password_edit
+            scroll = next(
+                s for s in dialog.findChildren(QScrollArea) if s.widget().isAncestorOf(field)
+            )
+            QApplication.processEvents()
+            top = field.mapTo(scroll.viewport(), field.rect().topLeft()).y()
+            return top >= 0 and top + field.height() <= scroll.viewport().height()
+
+        def review(dialog: ReviewDialog) -> None:
+            dialog.resize(1260, 700)
+            qtbot.keyClicks(dialog.decision_edit, "Resect segment 6.")
+            dialog.accept()  # no passphrase typed
+            seen.append((dialog.focusWidget() is dialog.password_edit, in_sight(dialog), ""))
+            qtbot.keyClicks(dialog.password_edit, "not the passphrase")
+            dialog.accept()  # refused by the database
+            qtbot.waitUntil(lambda: dialog.isEnabled() and "not right" in dialog.problems.text())
+            selected = dialog.password_edit.selectedText()
+            seen.append((dialog.focusWidget() is dialog.password_edit, in_sight(dialog), selected))
+            dialog.reject()
+
+        when_dialog(review, ReviewDialog)
+        window.meetings.menu_actions["review"].trigger()
+        assert seen == [(True, True, ""), (True, True, "not the passphrase")]
+        assert not board.cases.get("EX-0001").reviews  # nothing signed
+    finally:
+        board.close()

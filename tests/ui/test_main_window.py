@@ -55,3 +55,42 @@ def test_demo_database_lists_its_cases(qtbot: QtBot, tmp_path: object) -> None:
     qtbot.addWidget(window)
     assert window.model.rowCount() >= 12
     demo.close()
+
+
+def test_the_database_and_the_user_come_back_after_a_passing_message(
+    qtbot: QtBot, board: Board
+) -> None:
+    """The status bar names the database and who is logged in all day: after a passing
+    message ("Case … added to the agenda.", a menu's status tip) it says them again.  It was
+    itself a message, and the first one that passed left the bar blank until a restart."""
+    board.cases.import_path(GOLDEN)
+    window = MainWindow(board)
+    qtbot.addWidget(window)
+    window.show()
+    bar = window.statusBar()
+    location = bar.currentMessage()
+    assert f"User: {getpass.getuser()}" in location and "Database:" in location
+    bar.showMessage("Case EX-0001 added to the agenda.", 50)
+    assert bar.currentMessage() == "Case EX-0001 added to the agenda."
+    qtbot.waitUntil(lambda: "agenda" not in bar.currentMessage())
+    assert bar.currentMessage() == location
+    bar.showMessage("")  # what a menu item without a status tip sends when hovered
+    assert bar.currentMessage() == location
+
+
+def test_about_names_the_engine_version_and_the_profile(
+    qtbot: QtBot, board: Board, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Help ▸ About gives the guideline engine's version beside its profile (what every
+    evaluation names); it said "Engine default profile", without the version."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from crlmboard.domain.engine.catalogue import ENGINE_VERSION
+
+    told: list[str] = []
+    monkeypatch.setattr(QMessageBox, "about", lambda _p, _t, text: told.append(text))
+    window = MainWindow(board)
+    qtbot.addWidget(window)
+    window.show_about()
+    assert f"engine {ENGINE_VERSION}" in told[0]
+    assert f"profile {window.door.profile.name}" in told[0]

@@ -14,7 +14,14 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QFileDialog,
+    QLabel,
+    QMessageBox,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from crlmboard.domain.models import Role
@@ -203,6 +210,47 @@ def test_add_the_open_case_to_the_agenda_with_its_question(
     assert window.model.data(window.model.index(row, 3)) == "2026-12-01"
 
 
+def test_the_case_just_added_to_the_agenda_is_the_selected_row(
+    qtbot: QtBot, threaded: None, board: Board
+) -> None:
+    """After Add open case to agenda, the row selected (what Question…, Review… and Hold
+    back… act on) is the case just added, with the door's real worker as in the app.  The
+    new row was selected before the meeting had been read again, so the first row stayed
+    selected: Question… then edited another patient's question."""
+    board.cases.import_path(GOLDEN)
+    first = board.meetings.create("2026-12-01", "16:00", "Room 3", PEOPLE).meeting_id
+    board.meetings.add_to_agenda(first, "EX-0001", "Resect now?")
+    board.meetings.add_to_agenda(first, "EX-0002", "Which regimen?")
+    window = MainWindow(board)
+    qtbot.addWidget(window)
+    window.show()
+
+    def settle() -> None:
+        qtbot.waitUntil(lambda: window.door.pending == 0, timeout=60_000)
+
+    settle()
+    window.select_case("EX-0003")
+    settle()
+    window.pages.setCurrentWidget(window.meetings.view)
+    window.meetings.reload(first)
+    settle()
+    qtbot.waitUntil(lambda: len(agenda_column(window, 1)) == 2)
+    assert window.meetings.selected_entry().mrn == "EX-0001"  # type: ignore[union-attr]
+
+    def fill(dialog: AgendaDialog) -> None:
+        qtbot.keyClicks(dialog.question_edit, "Ready for hepatectomy?")
+        qtbot.keyClick(dialog.question_edit, Qt.Key.Key_Return)
+
+    when_dialog(fill, AgendaDialog)
+    window.meetings.menu_actions["add"].trigger()
+    qtbot.waitUntil(lambda: len(agenda_column(window, 1)) == 3, timeout=60_000)
+    settle()
+    QApplication.processEvents()
+    settle()
+    entry = window.meetings.selected_entry()
+    assert entry is not None and entry.mrn == "EX-0003"
+
+
 def test_reorder_the_agenda(window: MainWindow, meeting: tuple[int, int]) -> None:
     first, _ = meeting
     select_agenda_row(window, "EX-0001")
@@ -308,6 +356,28 @@ def test_hold_back_from_the_agenda(window: MainWindow, meeting: tuple[int, int])
     assert agenda_column(window, 3) == ["Ready for hepatectomy?"]
 
 
+def test_hold_back_and_question_name_the_patient(
+    window: MainWindow, meeting: tuple[int, int]
+) -> None:
+    """Hold back… and Question… say whose case they change by name as well as MRN (they
+    said "case EX-0003" only, while the agenda row reads by name)."""
+    select_agenda_row(window, "EX-0003")
+    patient = window.door.board.cases.get("EX-0003").patient
+    name = f"{(patient.family_name or '').upper()}, {patient.given_name}"
+    prompts: list[str] = []
+
+    def look(dialog: NoteDialog) -> None:
+        prompts.append("\n".join(label.text() for label in dialog.findChildren(QLabel)))
+        dialog.reject()
+
+    for action in ("hold", "question"):
+        when_dialog(look, NoteDialog)
+        window.meetings.menu_actions[action].trigger()
+    assert len(prompts) == 2
+    for prompt in prompts:
+        assert name in prompt and "EX-0003" in prompt, prompt
+
+
 def test_review_dialog_signs_the_review(
     window: MainWindow, meeting: tuple[int, int], qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -377,6 +447,41 @@ def test_review_dialog_signs_the_review(
     assert [r.decision for r in reviews] == ["Resect segment 6.", "Resect segments 6 and 7."]
     assert reviews[1].amends == 0
     assert first == window.meetings.selected_meeting_id()
+
+
+def test_the_question_before_signing_names_the_patient_and_the_recommendation(
+    window: MainWindow, meeting: tuple[int, int], qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last question before a signature that is never changed says whose review it is
+    (name and MRN) and which recommendation it freezes: the focus opens in the
+    Recommendation list, where a letter typed for the decision picks a strategy unseen.
+    It named only the MRN."""
+    asked: list[str] = []
+
+    def question(_parent: Any, _title: str, text: str, *_a: Any) -> Any:
+        asked.append(text)
+        return QMessageBox.StandardButton.No  # not signed
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    window.select_case("EX-0001")
+    window.pages.setCurrentWidget(window.meetings.view)
+    select_agenda_row(window, "EX-0001")
+    patient = window.door.board.cases.get("EX-0001").patient
+
+    def review(dialog: ReviewDialog) -> None:
+        combo = dialog.recommendation_combo
+        combo.setCurrentIndex(combo.findData("upfront_resection"))
+        qtbot.keyClicks(dialog.decision_edit, "Resect segment 6.")
+        dialog.accept()
+        dialog.reject()
+
+    when_dialog(review, ReviewDialog)
+    qtbot.keyClick(window.meetings.view.agenda_view, Qt.Key.Key_Return)
+    assert len(asked) == 1
+    assert f"{patient.family_name.upper()}, {patient.given_name}" in asked[0]
+    assert "EX-0001" in asked[0]
+    assert "Recommendation: Upfront resection" in asked[0]
+    assert not window.door.board.cases.get("EX-0001").reviews
 
 
 def test_review_actions_have_room_for_an_owner_and_name_no_other_date_format(

@@ -209,3 +209,101 @@ def test_the_banner_and_the_title_name_the_open_patient(window: MainWindow, qtbo
         window.workspace.setCurrentIndex(tab)
         assert banner.isVisible()
     assert window.windowTitle() == f"{banner.text()} — crlmboard[*]"  # [*]: the modified mark
+
+
+def test_a_click_on_a_row_opens_that_rows_case_with_the_open_case_scrolled_away(
+    qtbot: QtBot, board: Board
+) -> None:
+    """A click in the list from elsewhere (the focus in a field, the list looked down with
+    the arrow keys, then scrolled with the wheel so the open case's row is out of sight)
+    opens the row clicked.
+    The list, taking the focus, scrolled back to the open case's row before the click
+    landed, and the click opened whichever patient had moved under the pointer."""
+    from PySide6.QtTest import QTest
+
+    from crlmboard.domain import models as m
+    from crlmboard.domain.case import Case
+
+    board.cases.import_path(GOLDEN)
+    for i in range(30):
+        patient = m.Patient(mrn=f"ROW-{i:03d}", family_name=f"Rowtest{i:03d}", given_name="Test")
+        board.cases.create(Case(patient=patient))
+    window = MainWindow(board)
+    qtbot.addWidget(window)
+    window.resize(1000, 400)
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    table, model = window.table, window.model
+    first = model.data(model.index(0, 0))
+    window.select_case(first)
+    assert open_mrn(window) == first
+    table.setFocus()
+    qtbot.waitUntil(table.hasFocus)
+    for _ in range(3):  # a look down the list: the current row moves, nothing opens
+        qtbot.keyClick(table, Qt.Key.Key_Down)
+    assert open_mrn(window) == first and table.currentIndex().row() == 3
+    window.filter_edit.setFocus()  # the focus elsewhere: the next click gives it to the list
+    qtbot.waitUntil(window.filter_edit.hasFocus)
+    table.scrollToBottom()  # the wheel: the open case's row is out of sight
+    QApplication.processEvents()
+    assert table.rowAt(0) > 0
+    row = table.rowAt(table.viewport().height() // 2)
+    clicked = model.data(model.index(row, 0))
+    assert clicked != first
+    QTest.mouseClick(
+        table.viewport(),
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+        table.visualRect(model.index(row, 1)).center(),
+    )
+    QApplication.processEvents()
+    assert table.hasFocus()
+    assert open_mrn(window) == clicked
+    assert selected_mrn(window) == clicked
+
+
+def test_new_case_with_an_mrn_in_use_asks_again_with_what_was_typed(
+    window: MainWindow, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """New case with an MRN another case has: the dialog comes back with everything typed
+    and the reason next to the MRN, the focus in it; the open case stays open.  It used to
+    close, drop what was typed and say `patient.mrn: …` in a box over the window."""
+    from PySide6.QtWidgets import QMessageBox
+
+    boxes: list[str] = []
+    monkeypatch.setattr(
+        QMessageBox, "warning", lambda *args, **_k: boxes.append(str(args[2])) or None
+    )
+    window.select_case("EX-0002")
+    settle(qtbot, window)
+    seen: dict[str, Any] = {}
+
+    def look(dialog: QDialog) -> None:
+        assert isinstance(dialog, RecordDialog)
+        editors = dialog.form.editors
+        seen["title"] = dialog.windowTitle()
+        seen["typed"] = [editors[n].line.text() for n in ("mrn", "family_name", "given_name")]  # type: ignore[union-attr]
+        seen["reason"] = editors["mrn"].reason.text()
+        seen["message"] = dialog.message.text()
+        # the dialog's focus (given when its window is active: offscreen, maybe not yet)
+        seen["focus"] = dialog.focusWidget() is editors["mrn"].line
+        seen["selected"] = editors["mrn"].line.selectedText()  # type: ignore[union-attr]
+        dialog.reject()
+
+    def fill(dialog: QDialog) -> None:
+        fill_new_patient(qtbot, "EX-0001", "Typedname", "Test")(dialog)
+        when_dialog(look)  # the next one: the same dialog again
+
+    when_dialog(fill)
+    window.new_case()
+    qtbot.waitUntil(lambda: "title" in seen or bool(boxes), timeout=10_000)
+    settle(qtbot, window)
+    assert boxes == []
+    assert seen["title"] == "New case"
+    assert seen["typed"] == ["EX-0001", "Typedname", "Test"]
+    assert "already exists" in seen["reason"]
+    assert "MRN" in seen["message"] and "patient.mrn" not in seen["message"]
+    assert seen["focus"] and seen["selected"] == "EX-0001"  # typing replaces it
+    assert open_mrn(window) == "EX-0002"
+    assert window.model.rowCount() == 3

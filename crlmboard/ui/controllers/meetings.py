@@ -27,6 +27,7 @@ from crlmboard.ui.dialogs.meeting_dialog import (
     error_text,
     hold_back_dialog,
     role_text,
+    whose,
 )
 from crlmboard.ui.forms import locale_date
 from crlmboard.ui.models.meetings import relative
@@ -54,6 +55,8 @@ class MeetingsController(QObject):
         self.door = door
         self.current_case = current_case or (lambda: None)
         self._readiness: dict[int, dict[int, list[ReadinessItem]]] = {}
+        # an agenda entry to select once its meeting is shown again (the case just added)
+        self._select_when_shown: int | None = None
         self.view.agenda_model.reorder = self._reorder_to
         self.view.list_view.selectionModel().currentRowChanged.connect(
             lambda *_a: self._show_selected()
@@ -392,7 +395,11 @@ class MeetingsController(QObject):
         if readiness is None and self.view.isVisible() and meeting.date >= self.door.today():
             self._ask_readiness(meeting.id)
         self.view.agenda_model.set_agenda(meeting.agenda, readiness)
-        if current is not None and current.meeting_id == meeting.id:
+        pending = self._select_when_shown
+        if pending is not None and self.view.agenda_model.row_of(pending) is not None:
+            self._select_when_shown = None
+            self.select_entry(pending)
+        elif current is not None and current.meeting_id == meeting.id:
             self.select_entry(current.id)
         elif meeting.agenda:
             self.select_entry(meeting.agenda[0].id)
@@ -588,13 +595,10 @@ class MeetingsController(QObject):
         )
         if dialog.exec() and dialog.meeting_id is not None:
             self.message.emit(f"Case {dialog.mrn} added to the agenda.")
-            item_id = dialog.item_id
-
-            def then() -> None:
-                if item_id is not None:
-                    self.select_entry(item_id)
-
-            self.reload(dialog.meeting_id, then=then)
+            # selected once the meeting has been read again with it (on the door's worker,
+            # after the listing), not before: the first row would stay selected
+            self._select_when_shown = dialog.item_id
+            self.reload(dialog.meeting_id)
 
     def add_open_case(self) -> None:
         mrn = self.current_case()
@@ -615,7 +619,7 @@ class MeetingsController(QObject):
             return
         dialog = NoteDialog(
             "Question for the board",
-            f"The question for case {entry.mrn}:",
+            f"The question for the case of {whose(entry)}:",
             self.view,
             text=entry.question,
             required="The question is required: say what the board must decide.",

@@ -3,6 +3,7 @@ name the patient, signed reviews only when asked) before `board.erasure.erase`."
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 from PySide6.QtWidgets import (
@@ -17,6 +18,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from crlmboard.domain.models import Patient
+from crlmboard.ui.views.patient_banner import PatientBanner, patient_name
+
 REASON_MIN = 10  # the service's minimum (services/erasure.py), checked again there
 
 
@@ -28,16 +32,25 @@ class EraseDialog(QDialog):
         mrn: str,
         parent: QWidget | None = None,
         attempt: Callable[[EraseDialog], None] | None = None,
+        *,
+        patient: Patient | None = None,
+        today: dt.date | None = None,
     ):
         """`attempt(dialog)` erases; it calls `erased()` or `refused()` when answered (the
         dialog stays open meanwhile, and after a refusal, with what was typed).  Without it,
-        Erase accepts the dialog."""
+        Erase accepts the dialog.  `patient`: whom it erases, named in the title and a
+        patient banner (not only by the MRN typed again)."""
         super().__init__(parent)
         self.mrn = mrn
         self.attempt = attempt
         self.busy = False
-        self.setWindowTitle("Erase patient for good")
+        title = "Erase patient for good"
+        self.setWindowTitle(title if patient is None else f"{title} — {patient_name(patient)}")
         layout = QVBoxLayout(self)
+        if patient is not None:
+            banner = PatientBanner()
+            banner.show_patient(patient, today or dt.date.today())
+            layout.addWidget(banner)
         warning = QLabel(
             f"<b>Erase the case {mrn} for good?</b><br>"
             "The case, its records, reviews, review drafts, follow-ups and agenda entries are "

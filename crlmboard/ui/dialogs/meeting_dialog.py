@@ -299,6 +299,14 @@ class MeetingDialog(QDialog):
             self.door.update_meeting(self.meeting.id, fields, saved, refused)
 
 
+def whose(entry: AgendaEntry) -> str:
+    """`EXAMPLE, Clara (EX-0003)`: an agenda case by name and MRN (the MRN alone when no
+    name is recorded)."""
+    family = (entry.family_name or "").upper()  # as the agenda's Name column reads
+    name = ", ".join(x for x in (family, entry.given_name or "") if x)
+    return f"{name} ({entry.mrn})" if name else entry.mrn
+
+
 class NoteDialog(QDialog):
     """One line of required text (a hold-back note, a question); Enter saves, Esc cancels.
     `save(text, done, failed)` is called on OK (through the door); a refusal is shown and
@@ -617,7 +625,8 @@ def hold_back_dialog(door: Door, entry: AgendaEntry, parent: QWidget) -> int | N
         return None
     dialog = NoteDialog(
         "Hold back to next meeting",
-        f"Why is case {entry.mrn} held back? It moves to the next meeting with its question.",
+        f"Why is the case of {whose(entry)} held back? It moves to the next meeting with "
+        "its question.",
         parent,
         required="Say why the case is held back (for example: awaiting MRI).",
         save=lambda note, done, failed: door.hold_back(entry.id, note, done, failed),

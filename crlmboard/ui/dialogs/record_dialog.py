@@ -11,12 +11,15 @@ import datetime as dt
 from collections.abc import Iterable
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
 from crlmboard.domain.models import Patient, Record
+from crlmboard.domain.validation import Problem
 from crlmboard.ui import copied as copies
-from crlmboard.ui.forms import FieldEditor, RecordForm, date_hint
+from crlmboard.ui.colours import problem_style
+from crlmboard.ui.discard import discard_typed
+from crlmboard.ui.forms import FieldEditor, RecordForm, date_hint, problems_text
 from crlmboard.ui.views.patient_banner import PatientBanner, patient_name
 
 MIN_WIDTH = 600
@@ -69,14 +72,14 @@ class RecordDialog(QDialog):
         self.count_label.setObjectName("copiedCount")
         layout.addWidget(self.count_label)
         self.message = QLabel()
-        self.message.setStyleSheet("color: #b00020;")
+        self.message.setStyleSheet(problem_style())
         self.message.setWordWrap(True)
         layout.addWidget(self.message)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons.rejected.connect(self.cancel)
         layout.addWidget(self.buttons)
         self.form.edited.connect(self._update_ok)
         self.copied_from = copied_from
@@ -146,6 +149,25 @@ class RecordDialog(QDialog):
 
     # -- saving -----------------------------------------------------------------------
 
+    def show_refusal(self, problems: Iterable[Problem], prefix: str = "") -> None:
+        """What the database refused of this record when it was saved (an MRN another case
+        has): each reason next to its field, all of them above the buttons, the focus in
+        the first field named.  `prefix` is the record's place in the case (`patient.`)."""
+        problems = [Problem(p.path.removeprefix(prefix), p.message) for p in problems]
+        first: FieldEditor | None = None
+        for problem in problems:
+            editor = self.form.editors.get(problem.path.split(".")[0].split("[")[0])
+            if editor is not None:
+                editor.show_reason(problem.message)
+                first = first or editor
+        self.message.setText("Not saved: " + problems_text(problems, self.form.model))
+        self.form.edited.connect(self.message.clear)  # the next change answers it
+        target = first.line or first.combo if first is not None else None
+        if target is not None:
+            target.setFocus(Qt.FocusReason.OtherFocusReason)
+            if first is not None and first.line is not None:
+                first.line.selectAll()
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
         """Enter saves (as OK does), and says why when copied values are left."""
         plain = event.modifiers() in (
@@ -155,7 +177,23 @@ class RecordDialog(QDialog):
         if plain and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.accept()
             return
+        if plain and event.key() == Qt.Key.Key_Escape:
+            self.cancel()
+            return
         super().keyPressEvent(event)
+
+    def cancel(self) -> None:
+        """Esc or Cancel: closed, after asking when values typed here would be lost."""
+        if self.form.modified() and not discard_typed(self):
+            return
+        self.reject()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """The window's close button asks as Cancel does."""
+        if event.spontaneous() and self.form.modified() and not discard_typed(self):
+            event.ignore()
+            return
+        super().closeEvent(event)
 
     def accept(self) -> None:
         count = len(self.copied_fields())

@@ -60,7 +60,7 @@ from crlmboard.domain.models import (
     ReviewFields,
     Strategy,
 )
-from crlmboard.domain.validation import Problem, problems_from_error
+from crlmboard.domain.validation import InvalidInput, Problem, problems_from_error
 from crlmboard.ui.colours import visible_outlines
 from crlmboard.ui.dialogs.meeting_dialog import error_text, problem_label, role_text, show_problems
 from crlmboard.ui.forms import DateEdit, date_hint, iso_text, locale_date, problems_text
@@ -653,12 +653,42 @@ class ReviewDialog(QDialog):
 
     # -- signing ------------------------------------------------------------------------
 
+    def _focus_problem(self, paths: Sequence[str]) -> None:
+        """The field of the first problem gets the focus, in sight, what it holds selected
+        (the password sits at the foot of the form: out of sight at 1280×720, the focus
+        left on Sign… and the next keys typed went nowhere)."""
+        fields: dict[str, QWidget] = {
+            "recommendation": self.recommendation_combo,
+            "decision": self.decision_edit,
+            "next_review_date": self.next_review_edit,
+            "actions": self.actions_table,
+            "password": self.password_edit,
+        }
+        for path in paths:
+            field = fields.get(path.split(".")[0].split("[")[0])
+            if field is None or not field.isVisibleTo(self):
+                continue
+            field.setFocus(Qt.FocusReason.OtherFocusReason)
+            if isinstance(field, QLineEdit):
+                field.selectAll()
+            scroll = field.parentWidget()
+            while scroll is not None and not isinstance(scroll, QScrollArea):
+                scroll = scroll.parentWidget()
+            if scroll is not None:
+                area = scroll
+                area.ensureWidgetVisible(field)
+                # again once the reasons shown above the buttons have taken their height
+                QTimer.singleShot(0, area, lambda a=area, f=field: a.ensureWidgetVisible(f))
+            return
+
     def confirm(self, signer: str) -> bool:
         answer = QMessageBox.question(
             self,
             "Sign the review",
-            f"Sign this review of {self.draft.case.mrn} as {signer}, meaning "
-            f"“{SIGNATURE_MEANING}”?\n\n{FINAL}",
+            f"Sign this review of {patient_name(self.draft.case.patient)} "
+            f"({self.draft.case.mrn}) as {signer}, meaning “{SIGNATURE_MEANING}”?\n\n"
+            # what the signature freezes: a letter typed in the list picks a strategy
+            f"Recommendation: {self.recommendation_combo.currentText()}\n\n{FINAL}",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             QMessageBox.StandardButton.Yes,
         )
@@ -669,6 +699,7 @@ class ReviewDialog(QDialog):
         if problems:
             text = problems_text(problems, ReviewFields)
             show_problems(self.problems, "Please correct:\n" + text)
+            self._focus_problem([p.path for p in problems])
             return
         show_problems(self.problems, "")
         if not self.confirm(self.door.identity.name):
@@ -686,6 +717,8 @@ class ReviewDialog(QDialog):
             self.setEnabled(True)
             self._signing = False
             show_problems(self.problems, error_text(error))
+            if isinstance(error, InvalidInput):  # a passphrase or password not right
+                self._focus_problem([p.path for p in error.problems])
 
         if self.amends is None:
             self.door.sign_review(self.draft, values, signed, refused)

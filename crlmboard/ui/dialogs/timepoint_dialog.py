@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from PySide6.QtCore import QItemSelectionModel, Qt
-from PySide6.QtGui import QBrush, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QBrush, QCloseEvent, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemDelegate,
     QAbstractItemView,
@@ -38,6 +38,7 @@ from crlmboard.domain.labels import value_label
 from crlmboard.domain.validation import Problem, problems_from_error
 from crlmboard.ui import copied
 from crlmboard.ui.colours import colour, problem_style
+from crlmboard.ui.discard import discard_typed
 from crlmboard.ui.forms import RecordForm, date_hint, locale_date, problems_text
 from crlmboard.ui.views.patient_banner import PatientBanner, patient_name
 
@@ -72,6 +73,7 @@ class TimepointDialog(QDialog):
         self.result_timepoint: ImagingTimepoint | None = None
         self.source = locale_date(copied_from) if copied_from is not None else ""
         self._styling = False  # the dialog itself is changing a cell's look
+        self._grid_typed = False  # a lesion row typed in, chosen, confirmed, added or removed
         layout = QVBoxLayout(self)
         self.banner = PatientBanner()
         if patient is not None:
@@ -123,7 +125,7 @@ class TimepointDialog(QDialog):
         )
         self.confirm_button.clicked.connect(self.confirm_current)
         add = QPushButton("Add lesion")
-        add.clicked.connect(lambda: self._add_row(None))
+        add.clicked.connect(self._add_lesion)
         remove = QPushButton("Remove lesion")
         remove.clicked.connect(self._remove_row)
         row.addWidget(self.confirm_button)
@@ -138,7 +140,7 @@ class TimepointDialog(QDialog):
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons.rejected.connect(self.cancel)
         layout.addWidget(self.buttons)
         for key in copied.CONFIRM_KEYS:
             shortcut = QShortcut(QKeySequence(key), self)
@@ -233,6 +235,7 @@ class TimepointDialog(QDialog):
                     if combo.itemData(index) == value:
                         combo.setCurrentIndex(index)
                 self.table.setCellWidget(row, column, combo)
+                combo.currentIndexChanged.connect(self._grid_changed)
                 if from_before and spec.name in MEASURED and value is not None:
                     copied.mark_widget(combo, self.source)
                     combo.activated.connect(lambda _i, c=combo: self._confirm_widget(c))
@@ -248,6 +251,12 @@ class TimepointDialog(QDialog):
                     copied.mark_item(item, self.source)
                 self.table.setItem(row, column, item)
 
+    def _cell_widget(self, row: int, column: int) -> QComboBox | None:
+        """The choice a cell holds (its combo box), None for a typed cell — also while it
+        is being typed in: the grid answers `cellWidget` with its editor then."""
+        widget = self.table.cellWidget(row, column)
+        return widget if isinstance(widget, QComboBox) else None
+
     # -- copied values ----------------------------------------------------------------
 
     def copied_cells(self) -> list[tuple[int, int]]:
@@ -255,7 +264,7 @@ class TimepointDialog(QDialog):
         cells = []
         for row in range(self.table.rowCount()):
             for column in range(self.table.columnCount()):
-                widget = self.table.cellWidget(row, column)
+                widget = self._cell_widget(row, column)
                 if widget is not None:
                     if copied.widget_source(widget):
                         cells.append((row, column))
@@ -286,8 +295,18 @@ class TimepointDialog(QDialog):
 
     def _cell_changed(self, item: QTableWidgetItem) -> None:
         """A value typed (or pasted) into a copied cell is the user's own."""
+        if not self._styling:
+            self._grid_typed = True
         if not self._styling and copied.item_source(item):
             self._unmark(item.row(), item.column())
+
+    def _grid_changed(self) -> None:
+        self._grid_typed = True
+
+    def _add_lesion(self) -> None:
+        """Add lesion: a new row, typed in by the user."""
+        self._grid_changed()
+        self._add_row(None)
 
     def _cell_committed(self, _editor: QWidget) -> None:
         """The same value typed again is confirmed too (the grid reports no change)."""
@@ -296,7 +315,7 @@ class TimepointDialog(QDialog):
             self._unmark(index.row(), index.column())
 
     def _unmark(self, row: int, column: int) -> None:
-        widget = self.table.cellWidget(row, column)
+        widget = self._cell_widget(row, column)
         if widget is not None:
             self._confirm_widget(widget)
             return
@@ -319,6 +338,7 @@ class TimepointDialog(QDialog):
 
     def confirm_row(self, row: int) -> None:
         """Keep the copied values of lesion row `row` (counted from 0) as measured."""
+        self._grid_typed = True
         for column in range(self.table.columnCount()):
             self._unmark(row, column)
 
@@ -343,6 +363,7 @@ class TimepointDialog(QDialog):
             self.table.setCurrentCell(following[0], max(self.table.currentColumn(), 0))
 
     def _remove_row(self) -> None:
+        self._grid_changed()
         rows = sorted({i.row() for i in self.table.selectedIndexes()}, reverse=True)
         if not rows and self.table.currentRow() >= 0:
             rows = [self.table.currentRow()]
@@ -361,7 +382,7 @@ class TimepointDialog(QDialog):
         for row in range(self.table.rowCount()):
             values: dict[str, Any] = {}
             for column, spec in enumerate(COLUMNS):
-                widget = self.table.cellWidget(row, column)
+                widget = self._cell_widget(row, column)
                 if isinstance(widget, QComboBox):
                     value = widget.currentData()
                 else:
@@ -441,7 +462,7 @@ class TimepointDialog(QDialog):
     def _mark(self, row: int, column: int, reason: str | None) -> None:
         """A bad cell: tinted, with its reason as tooltip (and the list below says it);
         a copied value keeps its grey italics."""
-        widget = self.table.cellWidget(row, column)
+        widget = self._cell_widget(row, column)
         if widget is not None:
             source = copied.widget_source(widget)
             widget.setProperty("bad", bool(reason))
@@ -478,7 +499,27 @@ class TimepointDialog(QDialog):
         if plain and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.accept()
             return
+        if plain and event.key() == Qt.Key.Key_Escape:
+            self.cancel()
+            return
         super().keyPressEvent(event)
+
+    def typed(self) -> bool:
+        """Whether anything was typed, chosen, confirmed, added or removed here."""
+        return self._grid_typed or self.form.modified()
+
+    def cancel(self) -> None:
+        """Esc or Cancel: closed, after asking when what was typed here would be lost."""
+        if self.typed() and not discard_typed(self):
+            return
+        self.reject()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """The window's close button asks as Cancel does."""
+        if event.spontaneous() and self.typed() and not discard_typed(self):
+            event.ignore()
+            return
+        super().closeEvent(event)
 
     def _commit_typing(self) -> None:
         """A cell still being typed in is taken as typed."""
