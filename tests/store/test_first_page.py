@@ -71,3 +71,33 @@ def test_a_database_in_a_sync_folder_is_not_read_before_the_user_is_asked(
             board.cases.import_path(GOLDEN)
     assert first_page(str(tmp_path / "local" / "board.sqlite3"), TODAY, 5) is not None
     assert first_page(str(tmp_path / "OneDrive" / "board.sqlite3"), TODAY, 5) is None
+
+
+def test_the_first_page_read_in_two_steps_is_one_snapshot(db_path: Path, upfront: dict) -> None:
+    """The screen's rows first, the rest of the page after the first paint (issue 21, B1):
+    the same rows as one read, and a case added in between shows in neither the count nor
+    the rows (one read transaction); the read ends with the page."""
+    with Board.open(db_path, clock=Calendar()) as board:
+        for number in range(12):
+            upfront["patient"].update(mrn=f"TWO-{number:02d}", family_name=f"Synth{number:02d}")
+            board.cases.import_text(json.dumps(upfront))
+    whole = read_first_page(db_path, TODAY, 10)
+    assert whole is not None and whole.complete and len(whole.entries) == 10
+    first = read_first_page(db_path, TODAY, 10, rows=4)
+    assert first is not None and not first.complete
+    assert first.total == 12 and first.entries == whole.entries[:4]
+    with Board.open(db_path, clock=Calendar()) as board:  # a case sorted first, meanwhile
+        upfront["patient"].update(mrn="TWO-NEW", family_name="Aaa-synthetic")
+        board.cases.import_text(json.dumps(upfront))
+    assert first.more(3) == whole.entries[4:7]
+    assert not first.complete
+    assert first.more(100) == whole.entries[7:10]
+    assert first.complete and first.more(5) == []
+    assert first.entries == whole.entries
+    again = read_first_page(db_path, TODAY, 10, rows=4)
+    assert again is not None and again.total == 13 and again.entries[0].mrn == "TWO-NEW"
+    again.close()
+    assert again.complete and again.more(5) == []
+    # a page that fits in the rows asked for is read whole at once
+    small = read_first_page(db_path, TODAY, 200, rows=20)
+    assert small is not None and small.complete and len(small.entries) == 13

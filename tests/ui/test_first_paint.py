@@ -386,3 +386,64 @@ def test_the_bundled_fonts_wait_for_a_page_of_pan_european_names_only(qtbot: QtB
     loaded = load_bundled_fonts()
     assert loaded >= 10  # every .ttf in resources/fonts
     assert load_bundled_fonts() == loaded
+
+
+def test_the_first_paint_compiles_no_record_methods(cases_file: Path, tmp_path: Path) -> None:
+    """A fresh `crlmboard` start compiles no method text for the app's own record types
+    before the list's first paint (`dataclasses` writes and compiles six for each frozen
+    dataclass; `crlmboard.frozen` and plain classes compile none); the interpreter's
+    `compile` audit event, counted where a crlmboard module's class statement called
+    `dataclasses` or `namedtuple` (the standard library's own, loaded by Qt's bindings for
+    the bare window too, are not the app's)."""
+    script = f"""
+import os, sys
+counted = []
+def hook(event, args):
+    if event != "compile":
+        return
+    frame, makers = sys._getframe(1), ("dataclasses.py", "collections/__init__.py", "typing.py")
+    if not frame.f_code.co_filename.endswith(makers):
+        return
+    while frame is not None and frame.f_code.co_filename.endswith(makers):
+        frame = frame.f_back  # the class statement that asked for the methods
+    if frame is not None and "crlmboard" in frame.f_code.co_filename:
+        counted.append(frame.f_code.co_filename)
+sys.addaudithook(hook)
+from crlmboard.app import application, start_window
+from crlmboard.services.log import setup_logging
+import crlmboard.ui.first_paint as first_paint
+first_paint.OPEN_AFTER_MS = 10**7
+setup_logging()
+app = application()
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtTest import QTest
+painted = []
+class Spy(QObject):
+    def eventFilter(self, watched, event):
+        if event.type() == QEvent.Type.Paint and window.model.rowCount():
+            painted.append(len(counted))
+        return False
+window = start_window({str(cases_file)!r})
+spy = Spy()
+window.table.viewport().installEventFilter(spy)
+while not painted:
+    QTest.qWait(1)
+print(painted[0], flush=True)
+os._exit(0)
+"""
+    env = {
+        **{k: v for k, v in os.environ.items() if k.startswith(("XDG_", "CRLMBOARD_"))},
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "QT_QPA_PLATFORM": "offscreen",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert int(done.stdout.strip().splitlines()[-1]) == 0
