@@ -129,7 +129,7 @@ class FirstPage:
     same statement in the same read transaction — so the count and every row are one
     snapshot of the file, as if read at once."""
 
-    __slots__ = ("_connection", "_cursor", "entries", "path", "revision", "total")
+    __slots__ = ("_connection", "_cursor", "_left", "entries", "path", "revision", "total")
 
     def __init__(
         self,
@@ -138,7 +138,7 @@ class FirstPage:
         revision: str,
         path: Path,  # the file read (absolute)
         *,
-        rest: tuple[sqlite3.Connection, sqlite3.Cursor] | None = None,
+        rest: tuple[sqlite3.Connection, sqlite3.Cursor, int] | None = None,
     ) -> None:
         self.total = total
         self.entries = entries
@@ -146,8 +146,9 @@ class FirstPage:
         self.path = path
         self._connection: sqlite3.Connection | None = None
         self._cursor: sqlite3.Cursor | None = None
+        self._left = 0  # rows of the page not read yet
         if rest is not None:
-            self._connection, self._cursor = rest
+            self._connection, self._cursor, self._left = rest
 
     @property
     def complete(self) -> bool:
@@ -160,13 +161,17 @@ class FirstPage:
         once the page is read to its end."""
         if self._cursor is None:
             return []
+        number = min(number, self._left)
+        if number <= 0:
+            return []
         try:
             rows = self._cursor.fetchmany(number)
             entries = [_entry(row) for row in rows]
         except (sqlite3.Error, ValueError, TypeError):
             self.close()
             return None
-        if len(rows) < number:
+        self._left -= len(rows)
+        if len(rows) < number or self._left <= 0:
             self.close()
         self.entries.extend(entries)
         return entries
@@ -246,10 +251,12 @@ def read_first_page(
         (total,) = connection.execute("SELECT count(*) FROM patient").fetchone()
         cursor = connection.execute(FIRST_PAGE, (today.isoformat(), limit))
         wanted = limit if rows is None else max(0, min(rows, limit))
-        entries = [_entry(r) for r in cursor.fetchmany(wanted)]
+        # (fetchmany(0) reads every row: the cursor's size is taken for 0)
+        entries = [_entry(r) for r in cursor.fetchmany(wanted)] if wanted else []
         if rows is not None and len(entries) == wanted < min(limit, int(total)):
             kept = True
-            return FirstPage(int(total), entries, revision, path, rest=(connection, cursor))
+            rest = (connection, cursor, limit - len(entries))
+            return FirstPage(int(total), entries, revision, path, rest=rest)
         return FirstPage(int(total), entries, revision, path)
     except (sqlite3.Error, ValueError, TypeError):
         return None

@@ -266,6 +266,10 @@ class MainWindow(QMainWindow):
         self._settings_restored = board is None  # else in `complete`, in the old order
         if board is None:
             self._restore_settings()  # the menus' places, offered once the database is open
+            # the first page's rows the window can show at its height (the list is less
+            # high): read before the first paint, the rest of the page after it
+            row = max(1, self.table.verticalHeader().defaultSectionSize())
+            self.model.read_first_rows(-(-self.height() // row) + 1)
             self._show_location("opening the database…")
             self.door.upgrade_progress.connect(self._upgrade_progress)
             for title in ("&File", "&Edit", "&Case", "&Meeting", "&Window", "&Tools", "&Help"):

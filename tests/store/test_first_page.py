@@ -98,6 +98,11 @@ def test_the_first_page_read_in_two_steps_is_one_snapshot(db_path: Path, upfront
     assert again is not None and again.total == 13 and again.entries[0].mrn == "TWO-NEW"
     again.close()
     assert again.complete and again.more(5) == []
+    # the count alone first (the app's start, before its window knows its height)
+    count_only = read_first_page(db_path, TODAY, 10, rows=0)
+    assert count_only is not None and count_only.total == 13 and count_only.entries == []
+    assert not count_only.complete and len(count_only.more(50) or []) == 10
+    assert count_only.complete
     # a page that fits in the rows asked for is read whole at once
     small = read_first_page(db_path, TODAY, 200, rows=20)
     assert small is not None and small.complete and len(small.entries) == 13
