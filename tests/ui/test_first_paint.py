@@ -579,3 +579,46 @@ os._exit(0)
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert int(done.stdout.strip().splitlines()[-1]) == 0
+
+
+def test_the_window_asks_no_row_headers_before_its_first_paint(
+    qtbot: QtBot, wide_copy: tuple[Path, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The list shows no row header: made visible when the model was set, it measured the
+    headers of its first and last hundred rows (800 Python calls of `headerData`) before
+    being hidden.  Counted up to the first paint of the list."""
+    from PySide6.QtCore import QEvent, QObject, Qt
+
+    from crlmboard.ui import first_paint
+    from crlmboard.ui.models.case_list import CaseListModel
+
+    asked: list[Qt.Orientation] = []
+    real = CaseListModel.headerData
+
+    def header_data(self: CaseListModel, section: int, orientation: Any, role: int = 0) -> Any:
+        asked.append(orientation)
+        return real(self, section, orientation, role)
+
+    monkeypatch.setattr(CaseListModel, "headerData", header_data)
+    monkeypatch.setattr(first_paint, "OPEN_AFTER_MS", 3_600_000)
+    monkeypatch.setattr(first_paint, "_FirstPaint", lambda _window, _then: None)
+    path, _order = wide_copy
+    at_paint: list[int] = []
+
+    class Spy(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint and not at_paint:
+                at_paint.append(len(asked))
+            return False
+
+    window = first_paint.show_window(str(path), None)
+    assert window is not None
+    qtbot.addWidget(window)
+    spy = Spy()
+    window.table.viewport().installEventFilter(spy)
+    qtbot.waitUntil(lambda: bool(at_paint), timeout=WAIT)
+    before = asked[: at_paint[0]]
+    assert Qt.Orientation.Vertical not in before
+    assert 0 < len(before) <= 200  # the column headers: a few times seven
+    assert window.table.verticalHeader().isHidden()
+    window.close()
