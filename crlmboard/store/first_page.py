@@ -116,6 +116,9 @@ class CaseListEntry:
     def __hash__(self) -> int:
         return hash(self._values())
 
+    def __reduce__(self) -> tuple[type[CaseListEntry], tuple[object, ...]]:
+        return (CaseListEntry, self._values())  # copied and pickled by its values
+
     def __repr__(self) -> str:
         fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._FIELDS)
         return f"CaseListEntry({fields})"

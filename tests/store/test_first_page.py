@@ -106,3 +106,41 @@ def test_the_first_page_read_in_two_steps_is_one_snapshot(db_path: Path, upfront
     # a page that fits in the rows asked for is read whole at once
     small = read_first_page(db_path, TODAY, 200, rows=20)
     assert small is not None and small.complete and len(small.entries) == 13
+
+
+def test_a_list_row_is_a_value() -> None:
+    """The list's row (a plain class since issue 21, B1, no longer a frozen dataclass)
+    behaves as one did: equal and hashed by its values, read-only, copied and pickled."""
+    import copy
+    import pickle
+
+    from crlmboard.store.first_page import CaseListEntry
+
+    def row(**changes: object) -> CaseListEntry:
+        values: dict[str, object] = {
+            "id": 7,
+            "mrn": "SYN-0007",
+            "family_name": "Synthetic",
+            "given_name": None,
+            "birth_date": TODAY - timedelta(days=20000),
+            "next_meeting": None,
+            "resectability": "borderline",
+            "current_response": None,
+            "open_warnings": 1,
+            "open_criticals": 0,
+            "version": 3,
+        }
+        values.update(changes)
+        return CaseListEntry(*values.values())  # type: ignore[arg-type]
+
+    entry = row()
+    assert entry == row() and hash(entry) == hash(row()) and entry != row(version=4)
+    assert entry != (7, "SYN-0007")
+    assert entry.mrn == "SYN-0007" and entry.version == 3
+    with pytest.raises(AttributeError):
+        entry.mrn = "SYN-0008"  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        del entry.mrn
+    assert copy.copy(entry) == entry and copy.deepcopy(entry) == entry
+    assert pickle.loads(pickle.dumps(entry)) == entry
+    assert repr(entry).startswith("CaseListEntry(id=7, mrn='SYN-0007', family_name='Synthetic'")
