@@ -26,12 +26,15 @@ def default_database_path() -> Path:
     return Path(platformdirs.user_data_dir("crlmboard", appauthor=False)) / "crlmboard.sqlite3"
 
 
-def first_page(where: str | None, today: date, limit: int) -> FirstPage | None:
+def first_page(
+    where: str | None, today: date, limit: int, *, rows: int | None = None
+) -> FirstPage | None:
     """The case list's count and first `limit` rows (sorted by name), read-only, or None
     when the database is not one this can read (it opens the normal way then) — nor one
     on a network share or in a sync folder, which is asked about before anything reads it
-    (T16: the normal way asks)."""
+    (T16: the normal way asks).  `rows`: only that many read now, the rest of the page
+    when asked for (`FirstPage.more`), from the same read."""
     path = sqlite_file(where or str(default_database_path()))
     if path is None or location.location_warning(path) is not None:
         return None
-    return read_first_page(path, today, limit)
+    return read_first_page(path, today, limit, rows=rows)

@@ -24,7 +24,7 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject, QTimer
 
 from crlmboard.ui import ops
-from crlmboard.ui.fonts import beyond_pan_european, load_bundled_fonts
+from crlmboard.ui.fonts import load_bundled_fonts
 from crlmboard.ui.main_window import MainWindow
 from crlmboard.ui.models.case_list import PAGE_SIZE
 
@@ -76,15 +76,12 @@ def show_window(
     """Show the main window with the case list's first page read without the data layer,
     then open the database behind it; None when the database is not a plain SQLite file
     this can read (the caller opens it the normal way)."""
-    page = ops.first_page(where, today or date.today(), PAGE_SIZE)
+    # the count now, the rows the window shows once it knows its height (MainWindow), the
+    # rest of the page after the first paint: one read-only read (store/first_page.py).
+    # The bundled fonts are loaded before rows whose names need them (models/case_list.py)
+    page = ops.first_page(where, today or date.today(), PAGE_SIZE, rows=0)
     if page is None:
         return None
-    # the bundled fonts (about a tenth of a bare window's start) before the first paint
-    # only when a name on it is in a script past Latin, Greek and Cyrillic (which the
-    # system's fonts show); else right after it
-    names = (text for entry in page.entries for text in (entry.family_name, entry.given_name))
-    if beyond_pan_european(names):
-        load_bundled_fonts()
     window = MainWindow(None, first_page=page, location=str(page.path))
 
     def opened(_board: Any) -> None:
@@ -104,6 +101,7 @@ def show_window(
 
     def open_database() -> None:
         load_bundled_fonts()
+        window.model.finish_first_page()  # the read-only read ends before the open
         window.door.open_board(
             str(page.path) if where is None else where,
             profile,

@@ -194,6 +194,12 @@ class MainWindow(QMainWindow):
         self.filter_edit.textChanged.connect(lambda _t: self._filter_timer.start())
 
         self.table = CaseTable()
+        # hidden before the model is set: a shown row header measures the headers of its
+        # first and last hundred rows at once (800 calls of the model's headerData before
+        # the first paint, for a header nobody sees)
+        self.table.verticalHeader().hide()
+        # one row height for all: the view never measures rows it does not show
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.table.setModel(self.model)
         # the model reads the list by name already: the indicator first, so enabling the
         # sorting asks for the order the model has (and reads nothing again)
@@ -204,9 +210,6 @@ class MainWindow(QMainWindow):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setTabKeyNavigation(False)  # Tab leaves the list (rows, not cells)
         self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
-        # one row height for all: the view never measures rows it does not show
-        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
@@ -276,6 +279,10 @@ class MainWindow(QMainWindow):
         self._settings_restored = board is None  # else in `complete`, in the old order
         if board is None:
             self._restore_settings()  # the menus' places, offered once the database is open
+            # the first page's rows the window can show at its height (the list is less
+            # high): read before the first paint, the rest of the page after it
+            row = max(1, self.table.verticalHeader().defaultSectionSize())
+            self.model.read_first_rows(-(-self.height() // row) + 1)
             self._show_location("opening the database…")
             self.door.upgrade_progress.connect(self._upgrade_progress)
             for title in ("&File", "&Edit", "&Case", "&Meeting", "&Window", "&Tools", "&Help"):

@@ -23,13 +23,13 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
+from crlmboard.frozen import frozen
 from crlmboard.services.changes import NO_CHANGE, BoardError, ChangeSet, ReadOnly
 from crlmboard.services.files import write_file_atomically
 from crlmboard.services.first_page import CaseListEntry, FirstPage, first_page
@@ -150,7 +150,7 @@ def failure_text(error: BaseException, what: str = "The work") -> str:
     return f"{what} stopped because of an error; the details are in the log ({log_path()})."
 
 
-@dataclass(frozen=True)
+@frozen
 class BundlePreview:
     """One mCODE bundle file before it is imported: the case it carries and what of it will
     not be imported, or why it will be refused."""
@@ -179,20 +179,49 @@ def upgrade_text(step: str, done: int, total: int) -> str:
     return step
 
 
-@dataclass(eq=False)
 class _Job:
-    id: int
-    work: Callable[[], Any]
-    done: Done | None
-    failed: Failed | None
-    changes: Changes
-    write: bool
-    origin: object = None
-    title: str = ""
-    on_failure: ChangeSet | None = None
-    background: bool = False
-    cancelled: bool = False
-    dialog: QProgressDialog | None = None
+    """One call queued for the worker.  A plain class (no `dataclasses`: its methods'
+    text would be compiled before the first paint, performance.md B1)."""
+
+    __slots__ = (
+        "background",
+        "cancelled",
+        "changes",
+        "dialog",
+        "done",
+        "failed",
+        "id",
+        "on_failure",
+        "origin",
+        "title",
+        "work",
+        "write",
+    )
+
+    def __init__(
+        self,
+        id: int,
+        work: Callable[[], Any],
+        done: Done | None,
+        failed: Failed | None,
+        changes: Changes,
+        write: bool,
+        origin: object = None,
+        title: str = "",
+        on_failure: ChangeSet | None = None,
+    ) -> None:
+        self.id = id
+        self.work = work
+        self.done = done
+        self.failed = failed
+        self.changes = changes
+        self.write = write
+        self.origin = origin
+        self.title = title
+        self.on_failure = on_failure
+        self.background = False
+        self.cancelled = False
+        self.dialog: QProgressDialog | None = None
 
 
 class _Worker(QThread):

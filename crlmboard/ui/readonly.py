@@ -12,7 +12,6 @@ afterwards.  The door refuses every write while read-only anyway (the last line)
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt
@@ -24,12 +23,14 @@ from crlmboard.ui.ops import Door
 TITLE_MARK = " — read-only"
 
 
-@dataclass
 class _Asked:
     """What a control's owner last asked for, kept while the guard overrides it."""
 
-    enabled: bool
-    tip: str
+    __slots__ = ("enabled", "tip")
+
+    def __init__(self, enabled: bool, tip: str) -> None:
+        self.enabled = enabled
+        self.tip = tip
 
 
 class EditGuard(QObject):

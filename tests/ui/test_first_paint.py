@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -22,8 +23,11 @@ from pytestqt.qtbot import QtBot
 
 from crlmboard.services import Board
 from tests.conftest import GOLDEN
+from tests.ui import test_case_list_count as count_tests
 
 pytestmark = [pytest.mark.ui, pytest.mark.db]
+
+wide_file = count_tests.wide_file  # the 1,500 cases of the count's tests (shared)
 
 WAIT = 60_000  # ms: the waits end on a condition, never on time
 GATE = 300  # s: a held step waits for the test at most this long (a safety net)
@@ -386,3 +390,235 @@ def test_the_bundled_fonts_wait_for_a_page_of_pan_european_names_only(qtbot: QtB
     loaded = load_bundled_fonts()
     assert loaded >= 10  # every .ttf in resources/fonts
     assert load_bundled_fonts() == loaded
+
+
+# -- a screen's rows first at start (issue 21, B1; as a filter's first read since perf-b2c) --
+
+
+@pytest.fixture
+def wide_copy(wide_file: Path, tmp_path: Path) -> tuple[Path, list[str]]:
+    """A private copy of the 1,500 cases of the count's tests, and their MRNs in the list's
+    order (read the normal way, before a test holds the worker back)."""
+    from tests.ui.test_case_list_count import CASES
+
+    path = tmp_path / "wide.sqlite3"
+    shutil.copyfile(wide_file, path)
+    with Board.open(path, create=False) as board:
+        order = [entry.mrn for entry in board.cases.page("", limit=CASES)]
+    return path, order
+
+
+def test_the_start_reads_the_screens_rows_first_and_the_rest_of_the_page_after_the_paint(
+    qtbot: QtBot,
+    threaded: None,
+    wide_copy: tuple[Path, list[str]],
+    gates: dict[str, Any],
+) -> None:
+    """At start the first page's read holds the rows the list shows (not a page of 200):
+    every row on screen is there at the first paint, with the exact count; the rest of the
+    page follows after the paint, read-only, before the data layer has loaded."""
+    from PySide6.QtCore import QEvent, QObject
+
+    from crlmboard.ui.first_paint import show_window
+    from crlmboard.ui.models.case_list import PAGE_SIZE
+    from tests.ui.test_case_list_screen_first import rows_on_screen, shown
+
+    path, order = wide_copy
+    window = show_window(str(path), None)
+    assert window is not None
+    qtbot.addWidget(window)
+    at_paint: list[tuple[list[str | None], int, int]] = []
+
+    class Spy(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint and not at_paint:
+                model = window.model
+                screen = shown(window, rows_on_screen(window))
+                at_paint.append((screen, len(model.rows), model.rowCount()))
+            return False
+
+    spy = Spy()
+    window.table.viewport().installEventFilter(spy)
+    qtbot.waitUntil(lambda: bool(at_paint), timeout=WAIT)
+    screen, held, count = at_paint[0]
+    assert len(screen) >= 10
+    assert screen == order[: len(screen)]  # every row on screen is there, in order
+    assert held <= len(screen) + 10 < PAGE_SIZE  # … and about no others
+    assert count == len(order)  # the exact count: the scroll bar is right from the start
+    # the rest of the first page comes after the paint, the data layer still held back
+    qtbot.waitUntil(lambda: len(window.model.rows) == PAGE_SIZE, timeout=WAIT)
+    assert window.door.board is None
+    model = window.model
+    assert [model.data(model.index(r, 0)) for r in range(PAGE_SIZE)] == order[:PAGE_SIZE]
+    assert window.count_label.text() == "1,500 cases"
+    gates["check"].set()
+    gates["load"].set()
+    qtbot.waitUntil(lambda: window.completed and not window.door.checking, timeout=WAIT)
+    window.close()
+
+
+def test_page_down_at_start_before_the_rest_came_and_ctrl_end_reach_every_row(
+    qtbot: QtBot,
+    threaded: None,
+    wide_copy: tuple[Path, list[str]],
+    gates: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The rest of the first page held back (and the database not yet opened): PgDown past
+    the screen's rows reads them at once, each row the right case; once the database is
+    open Ctrl+End reaches the last case."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    from crlmboard.ui import first_paint
+    from crlmboard.ui.models import case_list
+    from crlmboard.ui.models.case_list import PAGE_SIZE
+    from tests.ui.test_case_list_screen_first import rows_on_screen, shown
+
+    monkeypatch.setattr(case_list, "REST_AFTER_MS", 3_600_000)
+    opens: list[Any] = []
+
+    class Held:  # the database opens when the test says so, not after the first paint
+        def __init__(self, _window: Any, then: Any) -> None:
+            opens.append(then)
+
+    monkeypatch.setattr(first_paint, "_FirstPaint", Held)
+    path, order = wide_copy
+    window = show_window_exposed(qtbot, path)
+    model, table = window.model, window.table
+    assert len(model.rows) < PAGE_SIZE  # the screen's rows only
+    table.setFocus()
+    table.setCurrentIndex(model.index(0, 0))
+    while table.currentIndex().row() < PAGE_SIZE - 40:
+        QTest.keyClick(table, Qt.Key.Key_PageDown)
+        QApplication.processEvents()
+        row = table.currentIndex().row()
+        assert model.data(model.index(row, 0)) == order[row]
+        assert None not in shown(window, rows_on_screen(window))
+    assert len(model.rows) == PAGE_SIZE and window.door.board is None
+    assert [model.data(model.index(r, 0)) for r in range(PAGE_SIZE)] == order[:PAGE_SIZE]
+    gates["check"].set()
+    gates["load"].set()
+    opens[0]()
+    qtbot.waitUntil(lambda: window.completed and not window.door.checking, timeout=WAIT)
+    QTest.keyClick(table, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
+    last = len(order) - 1
+    qtbot.waitUntil(lambda: model.data(model.index(last, 0)) == order[-1], timeout=WAIT)
+    assert table.currentIndex().row() == last
+    window.close()
+
+
+def show_window_exposed(qtbot: QtBot, path: Path) -> Any:
+    from crlmboard.ui.first_paint import show_window
+
+    window = show_window(str(path), None)
+    assert window is not None
+    qtbot.addWidget(window)
+    with qtbot.waitExposed(window):
+        pass
+    return window
+
+
+def test_the_first_paint_compiles_no_record_methods(cases_file: Path, tmp_path: Path) -> None:
+    """A fresh `crlmboard` start compiles no method text for the app's own record types
+    before the list's first paint (`dataclasses` writes and compiles six for each frozen
+    dataclass; `crlmboard.frozen` and plain classes compile none); the interpreter's
+    `compile` audit event, counted where a crlmboard module's class statement called
+    `dataclasses` or `namedtuple` (the standard library's own, loaded by Qt's bindings for
+    the bare window too, are not the app's)."""
+    script = f"""
+import os, sys
+counted = []
+def hook(event, args):
+    if event != "compile":
+        return
+    frame, makers = sys._getframe(1), ("dataclasses.py", "collections/__init__.py", "typing.py")
+    if not frame.f_code.co_filename.endswith(makers):
+        return
+    while frame is not None and frame.f_code.co_filename.endswith(makers):
+        frame = frame.f_back  # the class statement that asked for the methods
+    if frame is not None and "crlmboard" in frame.f_code.co_filename:
+        counted.append(frame.f_code.co_filename)
+sys.addaudithook(hook)
+from crlmboard.app import application, start_window
+from crlmboard.services.log import setup_logging
+import crlmboard.ui.first_paint as first_paint
+first_paint.OPEN_AFTER_MS = 10**7
+setup_logging()
+app = application()
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtTest import QTest
+painted = []
+class Spy(QObject):
+    def eventFilter(self, watched, event):
+        if event.type() == QEvent.Type.Paint and window.model.rowCount():
+            painted.append(len(counted))
+        return False
+window = start_window({str(cases_file)!r})
+spy = Spy()
+window.table.viewport().installEventFilter(spy)
+while not painted:
+    QTest.qWait(1)
+print(painted[0], flush=True)
+os._exit(0)
+"""
+    env = {
+        **{k: v for k, v in os.environ.items() if k.startswith(("XDG_", "CRLMBOARD_"))},
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "QT_QPA_PLATFORM": "offscreen",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert int(done.stdout.strip().splitlines()[-1]) == 0
+
+
+def test_the_window_asks_no_row_headers_before_its_first_paint(
+    qtbot: QtBot, wide_copy: tuple[Path, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The list shows no row header: made visible when the model was set, it measured the
+    headers of its first and last hundred rows (800 Python calls of `headerData`) before
+    being hidden.  Counted up to the first paint of the list."""
+    from PySide6.QtCore import QEvent, QObject, Qt
+
+    from crlmboard.ui import first_paint
+    from crlmboard.ui.models.case_list import CaseListModel
+
+    asked: list[Qt.Orientation] = []
+    real = CaseListModel.headerData
+
+    def header_data(self: CaseListModel, section: int, orientation: Any, role: int = 0) -> Any:
+        asked.append(orientation)
+        return real(self, section, orientation, role)
+
+    monkeypatch.setattr(CaseListModel, "headerData", header_data)
+    monkeypatch.setattr(first_paint, "OPEN_AFTER_MS", 3_600_000)
+    monkeypatch.setattr(first_paint, "_FirstPaint", lambda _window, _then: None)
+    path, _order = wide_copy
+    at_paint: list[int] = []
+
+    class Spy(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint and not at_paint:
+                at_paint.append(len(asked))
+            return False
+
+    window = first_paint.show_window(str(path), None)
+    assert window is not None
+    qtbot.addWidget(window)
+    spy = Spy()
+    window.table.viewport().installEventFilter(spy)
+    qtbot.waitUntil(lambda: bool(at_paint), timeout=WAIT)
+    before = asked[: at_paint[0]]
+    assert Qt.Orientation.Vertical not in before
+    assert 0 < len(before) <= 200  # the column headers: a few times seven
+    assert window.table.verticalHeader().isHidden()
+    window.close()

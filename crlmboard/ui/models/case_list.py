@@ -43,6 +43,7 @@ from PySide6.QtCore import (
 )
 
 from crlmboard.ui.dates import locale_date
+from crlmboard.ui.fonts import beyond_pan_european, load_bundled_fonts
 from crlmboard.ui.ops import CaseListEntry, Door, FirstPage
 
 PAGE_SIZE = 200
@@ -91,6 +92,13 @@ def row_texts(row: CaseListEntry, today: date) -> tuple[str, ...]:
         row.current_response or "",
         ", ".join(findings),
     )
+
+
+def _fonts_for(entries: list[CaseListEntry]) -> None:
+    """The bundled fonts loaded before rows with a name in a script past Latin, Greek and
+    Cyrillic are shown (the system's fonts show those; ui/fonts.py)."""
+    if beyond_pan_european(text for e in entries for text in (e.family_name, e.given_name)):
+        load_bundled_fonts()
 
 
 class _Page:
@@ -168,12 +176,62 @@ class CaseListModel(QAbstractTableModel):
         self._generation = 0  # bumped by each reload: older answers are dropped
         self.reloading = False  # a reload asked for and not yet arrived
         self._today = door.today()
+        # the start's read-only read of the first page (`first`), while it has rows of
+        # the page left to give: the rest comes from it, not from the door
+        self._first: FirstPage | None = None
         if first is None:
             self.reload()
         else:
             self.total = first.total
             if first.total:
-                self._pages[0] = _Page(first.entries, self._today)
+                self._pages[0] = _Page(list(first.entries), self._today, complete=first.complete)
+                _fonts_for(first.entries)
+            if not first.complete:
+                self._first = first
+                self._after_paint = [self._rest_timer]
+
+    def read_first_rows(self, rows: int) -> None:
+        """Before the first paint (the app's start): the first page handed in read down to
+        `rows` rows, as many as the window can show; the rest of the page comes after the
+        paint (or at once when the view needs one of its rows)."""
+        page = self._pages.get(0)
+        if self._first is None or page is None or page.complete:
+            return
+        missing = min(rows, PAGE_SIZE) - len(page.entries)
+        if missing <= 0:
+            return
+        entries = self._from_first(missing)
+        if entries is None:
+            return
+        page.entries.extend(entries)
+        page.texts.extend([None] * len(entries))
+        page.complete = self._first is None
+
+    def _from_first(self, number: int) -> list[CaseListEntry] | None:
+        """Up to `number` more rows from the start's read (None: it failed; the page is
+        then asked of the door, answered once the database is open)."""
+        first = self._first
+        if first is None:
+            return []
+        entries = first.more(number)
+        if first.complete:
+            self._first = None
+        if entries is None:
+            self._pages.pop(0, None)
+            self._rest_asked = False
+            self._ask(0)
+            return None
+        _fonts_for(entries)
+        return entries
+
+    def finish_first_page(self) -> None:
+        """The rest of the start's first page read now, and that read ended (before the
+        database is opened for writing)."""
+        if self._first is not None:
+            self._ask_rest(background=True)
+        if self._first is not None:  # the page was dropped meanwhile (a new query)
+            self._first.close()
+            self._first = None
 
     # -- reading ----------------------------------------------------------------------
 
@@ -182,6 +240,9 @@ class CaseListModel(QAbstractTableModel):
         and the first page, which reset the model when they arrive."""
         self._generation += 1
         generation = self._generation
+        if self._first is not None:  # the start's read: its page is read again
+            self._first.close()
+            self._first = None
         self._asked = {0}
         self.reloading = True
         self._count_timer.stop()
@@ -250,9 +311,15 @@ class CaseListModel(QAbstractTableModel):
         page = self._pages.get(0)
         if page is None or page.complete or self._rest_asked:
             return
-        self._rest_asked = True
         self._rest_timer.stop()
         generation, held = self._generation, len(page.entries)
+        if self._first is not None:  # the start's read-only read has it: here, now
+            entries = self._from_first(PAGE_SIZE - held)
+            if entries is not None:
+                self._rest_asked = True
+                self._rest_arrived(generation, held, entries)
+            return
+        self._rest_asked = True
         self.door.case_list_page(
             self.query,
             self.sort_key,
