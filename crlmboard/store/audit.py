@@ -36,6 +36,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
+from crlmboard.store import bulk
 from crlmboard.store import tables as t
 
 GENESIS = "0" * 64
@@ -459,7 +460,7 @@ class AuditLog:
             }
             row["row_hash"] = previous = row_hash(previous, row)
             rows.append(row)
-        self.session.execute(sa.insert(AUDIT), rows)
+        bulk.insert_rows(self.session.connection(), AUDIT, rows)
         self._head = AuditHead(seq, previous)
         self._pending.clear()
 

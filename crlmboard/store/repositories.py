@@ -31,7 +31,7 @@ from crlmboard.domain import models as m
 from crlmboard.domain.case import Case, ImagingTimepoint, Treatment
 from crlmboard.domain.meeting import Review
 from crlmboard.domain.trusted import Stored, builder, construct
-from crlmboard.store import search_index
+from crlmboard.store import bulk, search_index
 from crlmboard.store import tables as t
 from crlmboard.store.audit import (
     AuditLog,
@@ -1238,26 +1238,12 @@ class CaseRepository:
         connection = self.session.connection()  # Core: no ORM work per statement
         if key == "review_id":  # keyed by its review: nothing to generate
             ids = [row["review_id"] for row in rows]
-            connection.execute(sa.insert(table), values)
-        elif connection.dialect.name == "sqlite":
-            # the write transaction holds SQLite's only write lock: the next keys are ours
-            column = table.c[columns[key]]
-            last = (
-                connection.exec_driver_sql(
-                    f'SELECT max("{column.name}") FROM "{table.name}"'
-                ).scalar()
-                or 0
-            )
-            ids = list(range(last + 1, last + 1 + len(rows)))
-            for row, new_id in zip(values, ids, strict=True):
-                row[column.key] = new_id
-            connection.execute(sa.insert(table), values)
         else:
-            column = table.c[columns[key]]
-            found = connection.execute(
-                sa.insert(table).returning(column, sort_by_parameter_order=True), values
-            )
-            ids = [int(r[0]) for r in found]
+            ids = _new_keys(connection, table.c[columns[key]], len(rows))
+            name = table.c[columns[key]].key
+            for row, new_id in zip(values, ids, strict=True):
+                row[name] = new_id
+        bulk.insert_rows(connection, table, values)
         audit = self.audit
         audited = audited_fields(model)
         name = str(model.__tablename__)
@@ -1488,6 +1474,25 @@ class CaseRepository:
         self.session.delete(row)
         self.session.flush()
         self.audit.flush()
+
+
+def _new_keys(connection: sa.Connection, column: sa.Column[Any], count: int) -> list[int]:
+    """The next `count` keys of a table, in order, as its inserts would take them."""
+    if connection.dialect.name == "sqlite":
+        # the write transaction holds SQLite's only write lock: the next keys are ours
+        table = column.table.name
+        last = connection.exec_driver_sql(f'SELECT max("{column.name}") FROM "{table}"').scalar()
+        first = (last or 0) + 1
+        return list(range(first, first + count))
+    # PostgreSQL: the values the column's default would take, from its sequence
+    found = connection.execute(
+        sa.text(
+            "SELECT nextval(pg_get_serial_sequence(:table, :column)) "
+            "FROM generate_series(1, :count) ORDER BY 1"
+        ),
+        {"table": f'"{column.table.name}"', "column": column.name, "count": count},
+    )
+    return [int(value) for value in found.scalars()]
 
 
 def _patient_values(case: Case) -> dict[str, Any]:

@@ -255,3 +255,54 @@ def test_a_write_failure_in_one_file_of_a_batch_refuses_that_file_only(
     assert store.cases.import_path(folder / "case-005.json").ok
     assert "BATCH-005" in stored_mrns(store)
     assert_checked(store)
+
+
+def raw_rows(connection: sa.Connection, table: sa.Table, order: list[str]) -> list[tuple[Any, ...]]:
+    """A table's rows as the driver gives them, no type processing (on SQLite with each
+    value's storage class: text, integer, real or blob)."""
+    columns = [c.name for c in table.columns]
+    if connection.dialect.name == "sqlite":
+        shown = ", ".join(f'typeof("{c}"), "{c}"' for c in columns)
+    else:
+        shown = ", ".join(f'"{c}"' for c in columns)
+    by = ", ".join(f'"{c}"' for c in order)
+    query = f'SELECT {shown} FROM "{table.name}" ORDER BY {by}'
+    return [tuple(row) for row in connection.exec_driver_sql(query)]
+
+
+def test_the_rows_stored_are_the_rows_sqlalchemys_insert_stores(
+    store: Board, tmp_path: Path
+) -> None:
+    """The batch's rows go to the driver without SQLAlchemy's per-row statement work: each
+    table's stored rows, read back through their column types and inserted again by
+    SQLAlchemy's own `insert` (into a copy of the table with the same column types), are
+    stored the same, value for value and (on SQLite) storage class for storage class."""
+    folder = folder_of_cases(tmp_path / "in", 12)
+    assert store.cases.import_path(folder).ok
+    tables = audit.t.metadata.tables
+    copies = sa.MetaData()
+    written = set()
+    with store.database.engine.begin() as connection:
+        for name in WRITTEN:
+            table = tables[name]
+            order = [c.name for c in table.primary_key.columns]
+            copy_of = sa.Table(
+                f"copy_of_{name}", copies, *(sa.Column(c.name, c.type) for c in table.columns)
+            )
+            copy_of.create(connection)
+            typed = [dict(row._mapping) for row in connection.execute(sa.select(table))]
+            if typed:
+                written.add(name)
+                connection.execute(sa.insert(copy_of), typed)
+            assert raw_rows(connection, copy_of, order) == raw_rows(connection, table, order)
+            copy_of.drop(connection)
+    assert {
+        "patient",
+        "primary_tumour",
+        "lab_result",
+        "chemotherapy_cycle",
+        "imaging_timepoint",
+        "lesion_measurement",
+        "review",
+        "audit_event",
+    } <= written
