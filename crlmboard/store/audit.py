@@ -376,6 +376,21 @@ class AuditLog:
             )
         )
 
+    def case_inserted(self, case_id: int, changes: list[dict[str, Any]]) -> None:
+        """The inserts of a new case's records, each given as its change (`insert_change`),
+        in the order written: one `changes` row, as `flush` groups a case's several changes
+        (a lone insert stays its own row).  For many records, no pending entry each."""
+        if len(changes) == 1:
+            (change,) = changes
+            self.record(
+                "insert", change["table"], change["record"], case_id=case_id, after=change["after"]
+            )
+            return
+        tables = sorted({change["table"] for change in changes})
+        self._pending.append(
+            _Pending(CHANGES, "patient", str(case_id), case_id, tables, None, changes)
+        )
+
     def inserted(self, model: type[SQLModel], row: Any, case_id: int | None) -> None:
         values = {k: v for k, v in record_values(row, model).items() if v is not None}
         self.record(
@@ -463,6 +478,11 @@ class AuditLog:
         bulk.insert_rows(self.session.connection(), AUDIT, rows)
         self._head = AuditHead(seq, previous)
         self._pending.clear()
+
+
+def insert_change(table: str, record_id: object, after: dict[str, Any]) -> dict[str, Any]:
+    """One insert as an entry of a `changes` row (as `_grouped` writes it)."""
+    return {"action": "insert", "table": table, "record": str(record_id), "after": after}
 
 
 def _grouped(pending: Sequence[_Pending]) -> list[_Pending]:

@@ -62,20 +62,34 @@ def _statement(dialect: sa.Dialect, table: sa.Table, keys: tuple[str, ...]) -> _
 
 
 def insert_rows(
-    connection: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]
+    connection: sa.Connection,
+    table: sa.Table,
+    rows: Sequence[Mapping[str, Any]],
+    names: Mapping[str, str] | None = None,
 ) -> None:
-    """Insert rows (values by column key) with one `executemany`.  Every row has the keys
-    of the first, as Core's `executemany` requires; a column none of them names gets its
-    scalar default, or is left to the database."""
+    """Insert rows with one `executemany`: values by column key, or by the names `names`
+    maps to column keys (a table model's attribute names).  Every row has the keys of the
+    first, as Core's `executemany` requires; a column none of them names gets its scalar
+    default, or is left to the database."""
     if not rows:
         return
-    statement = _statement(connection.dialect, table, tuple(rows[0]))
+    given = tuple(rows[0])
+    statement = _statement(
+        connection.dialect, table, given if names is None else tuple(names[k] for k in given)
+    )
+    row_key = (
+        dict(zip(statement.keys, statement.keys, strict=True))
+        if names is None
+        else {column: name for name, column in names.items()}
+    )
     defaults = statement.defaults
-    if defaults:  # the rows as Core sees them: a left-out column with its default
-        rows = [{**defaults, **row} for row in rows]
     columns = []  # column by column: each processor mapped over its values
     for key, process in zip(statement.keys, statement.processors, strict=True):
-        values = [row[key] for row in rows]
+        if key in defaults:  # left out by the rows: the value Core would send
+            values = [defaults[key]] * len(rows)
+        else:
+            name = row_key[key]
+            values = [row[name] for row in rows]
         columns.append(values if process is None else list(map(process, values)))
     params: list[Any] = list(zip(*columns, strict=True))
     if statement.names is not None:

@@ -36,6 +36,7 @@ from crlmboard.store import tables as t
 from crlmboard.store.audit import (
     AuditLog,
     audited_fields,
+    insert_change,
     jsonable,
     primary_key_attribute,
     record_values,
@@ -1090,7 +1091,11 @@ class CaseRepository:
         if not cases:
             return []
         now = _now()
+        # each case's changes, in the order written: its audit row, made here as the audit
+        # log would group them (one `changes` row per case, or the insert of a lone row)
+        changes: dict[int, list[dict[str, Any]]] = {}
         case_ids = self._insert(
+            changes,
             t.CaseRow,
             [
                 {
@@ -1118,7 +1123,7 @@ class CaseRepository:
                 if record is not None:
                     rows.append({**_fields(record, fields), "case_id": case_id})
                     owners.append(case_id)
-            self._insert(model, rows, owners)
+            self._insert(changes, model, rows, owners)
         listed: list[tuple[type[SQLModel], str, type[BaseModel]]] = [
             (t.ExtrahepaticDiseaseRow, "extrahepatic_disease", m.ExtrahepaticDisease),
             (t.LabResultRow, "labs", m.LabResult),
@@ -1130,7 +1135,7 @@ class CaseRepository:
                 for i, record in enumerate(getattr(case, name)):
                     rows.append({**_fields(record, fields), "case_id": case_id, "position": i})
                     owners.append(case_id)
-            self._insert(model, rows, owners)
+            self._insert(changes, model, rows, owners)
         by_table: dict[type[Any], tuple[list[dict[str, Any]], list[int]]] = {
             r: ([], []) for r in _TREATMENT_ROWS.values()
         }
@@ -1141,11 +1146,12 @@ class CaseRepository:
                 rows.append({**_fields(treatment, kind), "case_id": case_id, "position": i})
                 owners.append(case_id)
         for model, (rows, owners) in by_table.items():
-            self._insert(model, rows, owners)
+            self._insert(changes, model, rows, owners)
         timepoints = [
             (case_id, i, tp) for case_id, case in owned for i, tp in enumerate(case.imaging)
         ]
         timepoint_ids = self._insert(
+            changes,
             t.ImagingTimepointRow,
             [
                 {**_fields(tp, m.ImagingTimepointFields), "case_id": case_id, "position": i}
@@ -1159,6 +1165,7 @@ class CaseRepository:
             for j, lesion in enumerate(tp.lesions)
         ]
         self._insert(
+            changes,
             t.LesionMeasurementRow,
             [
                 {**_fields(lesion, m.LesionMeasurement), "timepoint_id": tp_id, "position": j}
@@ -1187,6 +1194,7 @@ class CaseRepository:
                 {f: ready[f] for f in audited if f in ready and ready[f] is not None}
             )
         review_ids = self._insert(
+            changes,
             t.ReviewRow,
             [values for _, _, values in reviews],
             [c for c, _, _ in reviews],
@@ -1198,6 +1206,7 @@ class CaseRepository:
             if review.follow_up is not None
         ]
         self._insert(
+            changes,
             t.ReviewFollowUpRow,
             [
                 {**_fields(follow_up, m.FollowUp), "review_id": review_id, "case_id": case_id}
@@ -1205,7 +1214,10 @@ class CaseRepository:
             ],
             [case_id for case_id, _, _ in follow_ups],
         )
-        self.audit.flush()
+        audit = self.audit
+        for case_id, made in changes.items():
+            audit.case_inserted(case_id, made)
+        audit.flush()
         return case_ids
 
     def existing(self, mrns: Sequence[str]) -> set[str]:
@@ -1217,6 +1229,7 @@ class CaseRepository:
 
     def _insert(
         self,
+        changes: dict[int, list[dict[str, Any]]],
         model: type[SQLModel],
         rows: list[dict[str, Any]],
         case_ids: list[int] | None,
@@ -1224,27 +1237,21 @@ class CaseRepository:
     ) -> list[int]:
         """Insert rows (values by attribute name) in one statement; each is audited as an
         insert of its case (`case_ids`, one per row; None: the case rows themselves, each
-        its own case), with its audited values as JSON data (`afters`, made by the caller,
-        or here).  Returns the new keys in order."""
+        its own case): its change, with its audited values as JSON data (`afters`, made by
+        the caller, or here), goes to its case's list in `changes`.  Returns the new keys
+        in order."""
         if not rows:
             return []
         table = model.__table__  # type: ignore[attr-defined]
         key = primary_key_attribute(model)
-        columns = _column_keys(model)
-        if _renamed(model):
-            values = [{columns[name]: value for name, value in row.items()} for row in rows]
-        else:  # attribute names are the column keys
-            values = [dict(row) for row in rows]
         connection = self.session.connection()  # Core: no ORM work per statement
         if key == "review_id":  # keyed by its review: nothing to generate
             ids = [row["review_id"] for row in rows]
         else:
-            ids = _new_keys(connection, table.c[columns[key]], len(rows))
-            name = table.c[columns[key]].key
-            for row, new_id in zip(values, ids, strict=True):
-                row[name] = new_id
-        bulk.insert_rows(connection, table, values)
-        audit = self.audit
+            ids = _new_keys(connection, table.c[_column_keys(model)[key]], len(rows))
+            for row, new_id in zip(rows, ids, strict=True):
+                row[key] = new_id
+        bulk.insert_rows(connection, table, rows, _column_keys(model))
         audited = audited_fields(model)
         name = str(model.__tablename__)
         owners = ids if case_ids is None else case_ids
@@ -1259,7 +1266,7 @@ class CaseRepository:
                 for row in rows
             ]
         for after, new_id, case_id in zip(afters, ids, owners, strict=True):
-            audit.record("insert", name, new_id, case_id=case_id, after=after)
+            changes.setdefault(case_id, []).append(insert_change(name, new_id, after))
         return ids
 
     def update(

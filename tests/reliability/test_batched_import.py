@@ -24,6 +24,7 @@ from sqlalchemy import event
 from crlmboard.services import Board
 from crlmboard.services.importing import FILES_PER_WRITE
 from crlmboard.store import audit
+from crlmboard.store.repositories import CaseRepository
 from tests.conftest import GOLDEN, TODAY
 
 pytestmark = pytest.mark.db
@@ -306,3 +307,31 @@ def test_the_rows_stored_are_the_rows_sqlalchemys_insert_stores(
         "review",
         "audit_event",
     } <= written
+
+
+def test_a_cases_audit_row_lists_each_stored_record_as_the_audit_log_records_an_insert(
+    board: Board, tmp_path: Path
+) -> None:
+    """The import makes each case's `changes` row itself (no pending entry per record):
+    its entries are the inserts `AuditLog.inserted` records for the rows as stored, read
+    back through SQLAlchemy, one for each row of the case, and its `fields` the tables."""
+    folder = folder_of_cases(tmp_path / "in", 4)
+    assert board.cases.import_path(folder).ok
+    with board.database.read() as session:
+        for n in range(4):
+            case_id = CaseRepository(session).id_of(f"BATCH-{n:03d}")
+            log = audit.AuditLog(session, audit.Actor.current())
+            for model in audit.AUDITED_TABLES.values():
+                for row in session.scalars(sa.select(model)):
+                    if audit._case_of(session, model, row) == case_id:
+                        log.inserted(model, row, case_id)
+            expected = {(e.table, e.record_id): e.after for e in log._pending}
+            (stored,) = [
+                row for row in audit.raw_entries(session.connection()) if row.case_id == case_id
+            ]
+            changes = json.loads(audit.t.unpack(stored.after_json))
+            assert stored.action == audit.CHANGES
+            assert {(c["table"], c["record"]): c["after"] for c in changes} == expected
+            assert len(changes) == len(expected) > 5
+            assert json.loads(stored.fields) == sorted({table for table, _ in expected})
+            assert all(set(c) == {"action", "table", "record", "after"} for c in changes)
