@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import gc
 import json
 import re
+import weakref
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -335,3 +337,45 @@ def test_a_cases_audit_row_lists_each_stored_record_as_the_audit_log_records_an_
             assert len(changes) == len(expected) > 5
             assert json.loads(stored.fields) == sorted({table for table, _ in expected})
             assert all(set(c) == {"action", "table", "record", "after"} for c in changes)
+
+
+def test_the_garbage_collector_runs_between_batches_only_and_is_given_back(
+    board: Board, tmp_path: Path
+) -> None:
+    """While a folder is imported the collector does not run on its own (each run walked
+    the batch in hand again); it collects once after each batch written, and afterwards
+    it is as it was: on, same thresholds, nothing left frozen.  Cyclic garbage made
+    during a batch is gone after it."""
+    folder = folder_of_cases(tmp_path / "in", 2 * FILES_PER_WRITE + 3)
+    runs: list[int] = []
+    made: list[weakref.ref[Any]] = []
+
+    def collected(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            runs.append(info["generation"])
+
+    def progress(done: int, total: int) -> bool:
+        if done == 5:  # a cycle made in the first batch: collected after that batch
+            cycle: dict[str, Any] = {}
+            cycle["self"] = cycle
+            made.append(weakref.ref(_Cyclic(cycle)))
+        if done == FILES_PER_WRITE + 5:
+            assert made[0]() is None
+        return True
+
+    threshold = gc.get_threshold()
+    gc.collect()
+    gc.callbacks.append(collected)
+    try:
+        summary = board.cases.import_path(folder, progress=progress)
+    finally:
+        gc.callbacks.remove(collected)
+    assert summary.ok and len(summary.imported) == 2 * FILES_PER_WRITE + 3
+    assert runs == [1, 1]  # after the first two batches (the last one is followed by none)
+    assert gc.isenabled() and gc.get_threshold() == threshold and gc.get_freeze_count() == 0
+
+
+class _Cyclic:
+    def __init__(self, holds: dict[str, Any]) -> None:
+        self.holds = holds
+        holds["owner"] = self
