@@ -377,7 +377,7 @@ class AuditLog:
         )
 
     def case_inserted(self, case_id: int, changes: list[dict[str, Any]]) -> None:
-        """The inserts of a new case's records, each given as its change (`insert_change`),
+        """The inserts of a new case's records, each given as its change (`insert_changes`),
         in the order written: one `changes` row, as `flush` groups a case's several changes
         (a lone insert stays its own row).  For many records, no pending entry each."""
         if len(changes) == 1:
@@ -480,9 +480,14 @@ class AuditLog:
         self._pending.clear()
 
 
-def insert_change(table: str, record_id: object, after: dict[str, Any]) -> dict[str, Any]:
-    """One insert as an entry of a `changes` row (as `_grouped` writes it)."""
-    return {"action": "insert", "table": table, "record": str(record_id), "after": after}
+def insert_changes(
+    table: str, record_ids: Sequence[object], afters: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Inserts as entries of a `changes` row (as `_grouped` writes each)."""
+    return [
+        {"action": "insert", "table": table, "record": str(record_id), "after": after}
+        for record_id, after in zip(record_ids, afters, strict=True)
+    ]
 
 
 def _grouped(pending: Sequence[_Pending]) -> list[_Pending]:

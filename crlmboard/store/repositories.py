@@ -36,7 +36,7 @@ from crlmboard.store import tables as t
 from crlmboard.store.audit import (
     AuditLog,
     audited_fields,
-    insert_change,
+    insert_changes,
     jsonable,
     primary_key_attribute,
     record_values,
@@ -155,6 +155,11 @@ def _column_keys(model: type[BaseModel]) -> dict[str, str]:
     """Attribute name -> column key of a table model (a lesion's `id` is column `label`)."""
     mapper = sa.inspect(model)
     return {prop.key: prop.columns[0].key for prop in mapper.column_attrs}
+
+
+@functools.cache
+def _audited(model: type[SQLModel]) -> frozenset[str]:
+    return frozenset(audited_fields(model))
 
 
 @functools.cache
@@ -1252,21 +1257,20 @@ class CaseRepository:
             for row, new_id in zip(rows, ids, strict=True):
                 row[key] = new_id
         bulk.insert_rows(connection, table, rows, _column_keys(model))
-        audited = audited_fields(model)
-        name = str(model.__tablename__)
         owners = ids if case_ids is None else case_ids
         if afters is None:
-            plain = _AS_IS
+            plain, audited = _AS_IS, _audited(model)
             afters = [
                 {
                     f: v if type(v) in plain else _json_value(v)
-                    for f in audited
-                    if (v := row.get(f)) is not None
+                    for f, v in row.items()
+                    if v is not None and f in audited
                 }
                 for row in rows
             ]
-        for after, new_id, case_id in zip(afters, ids, owners, strict=True):
-            changes.setdefault(case_id, []).append(insert_change(name, new_id, after))
+        made = insert_changes(str(model.__tablename__), ids, afters)
+        for change, case_id in zip(made, owners, strict=True):
+            changes.setdefault(case_id, []).append(change)
         return ids
 
     def update(
