@@ -35,7 +35,9 @@ from crlmboard.store import bulk, search_index
 from crlmboard.store import tables as t
 from crlmboard.store.audit import (
     AuditLog,
+    Encoded,
     audited_fields,
+    canonical,
     insert_changes,
     jsonable,
     primary_key_attribute,
@@ -1189,6 +1191,8 @@ class CaseRepository:
         review_afters: list[dict[str, Any]] = []
         for _, _, values in reviews:
             ready = {k: _json_value(v) for k, v in values.items() if v is not None}
+            if "evaluation" in ready:  # encoded once, for the hash and the audit row
+                ready["evaluation"] = Encoded(canonical(ready["evaluation"]))
             values["content_sha256"] = (
                 review_content_hash(ready, json_ready=True)
                 if values["signed_at"] is not None
