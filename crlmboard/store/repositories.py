@@ -165,12 +165,6 @@ def _audited(model: type[SQLModel]) -> frozenset[str]:
 
 
 @functools.cache
-def _renamed(model: type[BaseModel]) -> bool:
-    """Whether some attribute of a table model has a column key of another name."""
-    return any(name != key for name, key in _column_keys(model).items())
-
-
-@functools.cache
 def _attribute_names(model: type[BaseModel]) -> dict[str, str]:
     """Column key -> attribute name of a table model."""
     return {column: name for name, column in _column_keys(model).items()}
