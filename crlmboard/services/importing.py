@@ -61,7 +61,6 @@ log = logging.getLogger("crlmboard.cases")
 MAX_FILE_BYTES = 20 * 1024 * 1024
 # Case files written together by a folder import: one INSERT per table for all of them
 FILES_PER_WRITE = 100
-COLLECT_AFTER = 10_000  # new objects between garbage collections while importing
 QUESTION_NOTE = (
     "row {row} ({mrn}): the question for the board is not stored without a meeting date; "
     "put the case on a meeting's agenda with it"
@@ -430,8 +429,10 @@ class Importer:
         tried: list[Path] = []
         writing: list[str] = []  # the files of the write in progress
         try:
-            with _fewer_collections(), self.database.batched() as batch:
-                self._files(files, summary, replace, progress, batch, pending, tried, writing)
+            with _fewer_collections() as collect, self.database.batched() as batch:
+                self._files(
+                    files, summary, replace, progress, batch, pending, tried, writing, collect
+                )
         except WriteStopped as error:
             message = _stopped(summary, str(error), pending, files, tried, writing)
             raise ImportStopped(message, summary) from None
@@ -448,9 +449,11 @@ class Importer:
         pending: list[_Done],
         tried: list[Path],
         writing: list[str],
+        collect: Callable[[], None],
     ) -> None:
         """Read and validate the files (outside the writer lock) and write them
-        FILES_PER_WRITE at a time (`_write`); a referral CSV is written alone."""
+        FILES_PER_WRITE at a time (`_write`); a referral CSV is written alone.  `collect`
+        runs the garbage collector after each batch (`_fewer_collections`)."""
         chunk: list[_Read | _Refused] = []
         ready = 0
         for done, file in enumerate(files):
@@ -461,6 +464,7 @@ class Importer:
             if file.suffix.lower() == ".csv":  # committed in a transaction of its own
                 self._write(chunk, summary, replace, batch, pending, writing)
                 chunk, ready = [], 0
+                collect()
                 writing[:] = [str(file)]
                 try:
                     imported = self.file(file, replace, batch)
@@ -492,6 +496,7 @@ class Importer:
             if ready >= FILES_PER_WRITE:
                 self._write(chunk, summary, replace, batch, pending, writing)
                 chunk, ready = [], 0
+                collect()
         self._write(chunk, summary, replace, batch, pending, writing)
         _stored(summary, pending, batch.commits)
         if progress is not None:
@@ -700,26 +705,34 @@ class Importer:
 
 
 @contextlib.contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """Python's garbage collector less often while files are imported.  It runs after
-    every 700 objects made and not yet freed, and an import keeps a batch of cases and
-    their rows alive while it writes them: at 700, a full collection (walking every
-    object of the program) came every 70 files and took a tenth of the import's time
-    (bench/README.md, B5).  Every COLLECT_AFTER objects instead; restored afterwards.
-    The objects alive before the import (the program's modules, schemas, the window) are
-    frozen for its length (`gc.freeze`): the collections that do run walk only what the
-    import made, not the whole program each time."""
-    first, second, third = gc.get_threshold()
-    gc.set_threshold(max(first, COLLECT_AFTER), second, third)
+def _fewer_collections() -> Iterator[Callable[[], None]]:
+    """Python's garbage collector between two batches only while files are imported.  It
+    runs after every 700 objects made and not yet freed, and an import keeps a batch of
+    cases and their rows alive while it writes them: each run walked the batch again, and
+    its survivors again in the older generations (a tenth of the import's time at 700,
+    bench/README.md, B5; 7 % still at every 10,000 objects).  Its automatic runs are off
+    for the import, which calls the function given here after each batch is written and
+    freed: the young generations are collected when little is alive (a batch's cyclic
+    garbage does not outlive it).  The objects alive before the import (the program's
+    modules, schemas, the window) are frozen for its length (`gc.freeze`).  All restored
+    afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
     frozen = gc.get_freeze_count() == 0
     if frozen:
         gc.freeze()
+
+    def between_batches() -> None:
+        if enabled:
+            gc.collect(1)
+
     try:
-        yield
+        yield between_batches
     finally:
         if frozen:
             gc.unfreeze()
-        gc.set_threshold(first, second, third)
+        if enabled:
+            gc.enable()
 
 
 def _check_size(file: Path) -> None:

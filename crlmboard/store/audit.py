@@ -24,6 +24,7 @@ import enum
 import getpass
 import hashlib
 import json
+import secrets
 import socket
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -36,6 +37,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
+from crlmboard.store import bulk
 from crlmboard.store import tables as t
 
 GENESIS = "0" * 64
@@ -134,6 +136,57 @@ def canonical(value: Any) -> str:
     return _CANONICAL.encode(value)
 
 
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """JSON data given as its canonical text (made once): `canonical_spliced` writes the
+    text where the value stands.  A review's frozen evaluation is a large document that
+    goes into its content hash and into its audit row: encoded once, not twice."""
+
+    text: str
+
+
+# a token no data holds: random for each run, and never stored (replaced by the text)
+_SPLICE = f"crlmboard-encoded-{secrets.token_hex(16)}-"
+
+
+def canonical_spliced(value: Any) -> str:
+    """`canonical(value)` where `value` may hold `Encoded` values: the same text as the
+    canonical JSON of the same data with each decoded in its place."""
+    texts: list[str] = []
+
+    def default(found: Any) -> str:
+        if type(found) is not Encoded:
+            raise TypeError(f"Object of type {type(found).__name__} is not JSON serializable")
+        texts.append(found.text)
+        return f"{_SPLICE}{len(texts) - 1}"
+
+    text = json.JSONEncoder(
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+        default=default,
+    ).encode(value)
+    if not texts:
+        return text
+    if text.count(f'"{_SPLICE}') != len(texts):  # a text of the data looks like a token
+        return canonical(_decoded(value))
+    for n, encoded in enumerate(texts):  # each token's quoted text, once
+        text = text.replace(f'"{_SPLICE}{n}"', encoded, 1)
+    return text
+
+
+def _decoded(value: Any) -> Any:
+    """`value` with each `Encoded` value as its data."""
+    if type(value) is Encoded:
+        return json.loads(value.text)
+    if isinstance(value, dict):
+        return {k: _decoded(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_decoded(v) for v in value]
+    return value
+
+
 def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -157,13 +210,14 @@ def record_values(row: Any, model: type[SQLModel]) -> dict[str, Any]:
 def review_content_hash(values: Mapping[str, Any], *, json_ready: bool = False) -> str:
     """The content hash of a signed review: every stored value except its key and the hash
     itself.  Null values are left out, so adding a nullable column later keeps old hashes.
-    `json_ready`: the values are JSON data already (no conversion walk)."""
+    `json_ready`: the values are JSON data already (no conversion walk; `Encoded`
+    values allowed)."""
     content = {
         k: v if json_ready else jsonable(v)
         for k, v in values.items()
         if k not in ("id", "content_sha256") and v is not None
     }
-    return sha256_text(canonical(content))
+    return sha256_text(canonical_spliced(content) if json_ready else canonical(content))
 
 
 def utc_now() -> datetime:
@@ -375,6 +429,21 @@ class AuditLog:
             )
         )
 
+    def case_inserted(self, case_id: int, changes: list[dict[str, Any]]) -> None:
+        """The inserts of a new case's records, each given as its change (`insert_changes`),
+        in the order written: one `changes` row, as `flush` groups a case's several changes
+        (a lone insert stays its own row).  For many records, no pending entry each."""
+        if len(changes) == 1:
+            (change,) = changes
+            self.record(
+                "insert", change["table"], change["record"], case_id=case_id, after=change["after"]
+            )
+            return
+        tables = sorted({change["table"] for change in changes})
+        self._pending.append(
+            _Pending(CHANGES, "patient", str(case_id), case_id, tables, None, changes)
+        )
+
     def inserted(self, model: type[SQLModel], row: Any, case_id: int | None) -> None:
         values = {k: v for k, v in record_values(row, model).items() if v is not None}
         self.record(
@@ -454,14 +523,24 @@ class AuditLog:
                 "case_id": event.case_id,
                 "fields": canonical(event.fields),
                 "before_json": None if event.before is None else canonical(event.before),
-                "after_json": None if event.after is None else canonical(event.after),
+                "after_json": None if event.after is None else canonical_spliced(event.after),
                 "prev_hash": previous,
             }
             row["row_hash"] = previous = row_hash(previous, row)
             rows.append(row)
-        self.session.execute(sa.insert(AUDIT), rows)
+        bulk.insert_rows(self.session.connection(), AUDIT, rows)
         self._head = AuditHead(seq, previous)
         self._pending.clear()
+
+
+def insert_changes(
+    table: str, record_ids: Sequence[object], afters: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Inserts as entries of a `changes` row (as `_grouped` writes each)."""
+    return [
+        {"action": "insert", "table": table, "record": str(record_id), "after": after}
+        for record_id, after in zip(record_ids, afters, strict=True)
+    ]
 
 
 def _grouped(pending: Sequence[_Pending]) -> list[_Pending]:

@@ -31,11 +31,14 @@ from crlmboard.domain import models as m
 from crlmboard.domain.case import Case, ImagingTimepoint, Treatment
 from crlmboard.domain.meeting import Review
 from crlmboard.domain.trusted import Stored, builder, construct
-from crlmboard.store import search_index
+from crlmboard.store import bulk, search_index
 from crlmboard.store import tables as t
 from crlmboard.store.audit import (
     AuditLog,
+    Encoded,
     audited_fields,
+    canonical,
+    insert_changes,
     jsonable,
     primary_key_attribute,
     record_values,
@@ -157,9 +160,8 @@ def _column_keys(model: type[BaseModel]) -> dict[str, str]:
 
 
 @functools.cache
-def _renamed(model: type[BaseModel]) -> bool:
-    """Whether some attribute of a table model has a column key of another name."""
-    return any(name != key for name, key in _column_keys(model).items())
+def _audited(model: type[SQLModel]) -> frozenset[str]:
+    return frozenset(audited_fields(model))
 
 
 @functools.cache
@@ -1090,7 +1092,11 @@ class CaseRepository:
         if not cases:
             return []
         now = _now()
+        # each case's changes, in the order written: its audit row, made here as the audit
+        # log would group them (one `changes` row per case, or the insert of a lone row)
+        changes: dict[int, list[dict[str, Any]]] = {}
         case_ids = self._insert(
+            changes,
             t.CaseRow,
             [
                 {
@@ -1118,7 +1124,7 @@ class CaseRepository:
                 if record is not None:
                     rows.append({**_fields(record, fields), "case_id": case_id})
                     owners.append(case_id)
-            self._insert(model, rows, owners)
+            self._insert(changes, model, rows, owners)
         listed: list[tuple[type[SQLModel], str, type[BaseModel]]] = [
             (t.ExtrahepaticDiseaseRow, "extrahepatic_disease", m.ExtrahepaticDisease),
             (t.LabResultRow, "labs", m.LabResult),
@@ -1130,7 +1136,7 @@ class CaseRepository:
                 for i, record in enumerate(getattr(case, name)):
                     rows.append({**_fields(record, fields), "case_id": case_id, "position": i})
                     owners.append(case_id)
-            self._insert(model, rows, owners)
+            self._insert(changes, model, rows, owners)
         by_table: dict[type[Any], tuple[list[dict[str, Any]], list[int]]] = {
             r: ([], []) for r in _TREATMENT_ROWS.values()
         }
@@ -1141,11 +1147,12 @@ class CaseRepository:
                 rows.append({**_fields(treatment, kind), "case_id": case_id, "position": i})
                 owners.append(case_id)
         for model, (rows, owners) in by_table.items():
-            self._insert(model, rows, owners)
+            self._insert(changes, model, rows, owners)
         timepoints = [
             (case_id, i, tp) for case_id, case in owned for i, tp in enumerate(case.imaging)
         ]
         timepoint_ids = self._insert(
+            changes,
             t.ImagingTimepointRow,
             [
                 {**_fields(tp, m.ImagingTimepointFields), "case_id": case_id, "position": i}
@@ -1159,6 +1166,7 @@ class CaseRepository:
             for j, lesion in enumerate(tp.lesions)
         ]
         self._insert(
+            changes,
             t.LesionMeasurementRow,
             [
                 {**_fields(lesion, m.LesionMeasurement), "timepoint_id": tp_id, "position": j}
@@ -1177,6 +1185,8 @@ class CaseRepository:
         review_afters: list[dict[str, Any]] = []
         for _, _, values in reviews:
             ready = {k: _json_value(v) for k, v in values.items() if v is not None}
+            if "evaluation" in ready:  # encoded once, for the hash and the audit row
+                ready["evaluation"] = Encoded(canonical(ready["evaluation"]))
             values["content_sha256"] = (
                 review_content_hash(ready, json_ready=True)
                 if values["signed_at"] is not None
@@ -1187,6 +1197,7 @@ class CaseRepository:
                 {f: ready[f] for f in audited if f in ready and ready[f] is not None}
             )
         review_ids = self._insert(
+            changes,
             t.ReviewRow,
             [values for _, _, values in reviews],
             [c for c, _, _ in reviews],
@@ -1198,6 +1209,7 @@ class CaseRepository:
             if review.follow_up is not None
         ]
         self._insert(
+            changes,
             t.ReviewFollowUpRow,
             [
                 {**_fields(follow_up, m.FollowUp), "review_id": review_id, "case_id": case_id}
@@ -1205,7 +1217,10 @@ class CaseRepository:
             ],
             [case_id for case_id, _, _ in follow_ups],
         )
-        self.audit.flush()
+        audit = self.audit
+        for case_id, made in changes.items():
+            audit.case_inserted(case_id, made)
+        audit.flush()
         return case_ids
 
     def existing(self, mrns: Sequence[str]) -> set[str]:
@@ -1217,6 +1232,7 @@ class CaseRepository:
 
     def _insert(
         self,
+        changes: dict[int, list[dict[str, Any]]],
         model: type[SQLModel],
         rows: list[dict[str, Any]],
         case_ids: list[int] | None,
@@ -1224,56 +1240,35 @@ class CaseRepository:
     ) -> list[int]:
         """Insert rows (values by attribute name) in one statement; each is audited as an
         insert of its case (`case_ids`, one per row; None: the case rows themselves, each
-        its own case), with its audited values as JSON data (`afters`, made by the caller,
-        or here).  Returns the new keys in order."""
+        its own case): its change, with its audited values as JSON data (`afters`, made by
+        the caller, or here), goes to its case's list in `changes`.  Returns the new keys
+        in order."""
         if not rows:
             return []
         table = model.__table__  # type: ignore[attr-defined]
         key = primary_key_attribute(model)
-        columns = _column_keys(model)
-        if _renamed(model):
-            values = [{columns[name]: value for name, value in row.items()} for row in rows]
-        else:  # attribute names are the column keys
-            values = [dict(row) for row in rows]
         connection = self.session.connection()  # Core: no ORM work per statement
         if key == "review_id":  # keyed by its review: nothing to generate
             ids = [row["review_id"] for row in rows]
-            connection.execute(sa.insert(table), values)
-        elif connection.dialect.name == "sqlite":
-            # the write transaction holds SQLite's only write lock: the next keys are ours
-            column = table.c[columns[key]]
-            last = (
-                connection.exec_driver_sql(
-                    f'SELECT max("{column.name}") FROM "{table.name}"'
-                ).scalar()
-                or 0
-            )
-            ids = list(range(last + 1, last + 1 + len(rows)))
-            for row, new_id in zip(values, ids, strict=True):
-                row[column.key] = new_id
-            connection.execute(sa.insert(table), values)
         else:
-            column = table.c[columns[key]]
-            found = connection.execute(
-                sa.insert(table).returning(column, sort_by_parameter_order=True), values
-            )
-            ids = [int(r[0]) for r in found]
-        audit = self.audit
-        audited = audited_fields(model)
-        name = str(model.__tablename__)
+            ids = _new_keys(connection, table.c[_column_keys(model)[key]], len(rows))
+            for row, new_id in zip(rows, ids, strict=True):
+                row[key] = new_id
+        bulk.insert_rows(connection, table, rows, _column_keys(model))
         owners = ids if case_ids is None else case_ids
         if afters is None:
-            plain = _AS_IS
+            plain, audited = _AS_IS, _audited(model)
             afters = [
                 {
                     f: v if type(v) in plain else _json_value(v)
-                    for f in audited
-                    if (v := row.get(f)) is not None
+                    for f, v in row.items()
+                    if v is not None and f in audited
                 }
                 for row in rows
             ]
-        for after, new_id, case_id in zip(afters, ids, owners, strict=True):
-            audit.record("insert", name, new_id, case_id=case_id, after=after)
+        made = insert_changes(str(model.__tablename__), ids, afters)
+        for change, case_id in zip(made, owners, strict=True):
+            changes.setdefault(case_id, []).append(change)
         return ids
 
     def update(
@@ -1488,6 +1483,25 @@ class CaseRepository:
         self.session.delete(row)
         self.session.flush()
         self.audit.flush()
+
+
+def _new_keys(connection: sa.Connection, column: sa.Column[Any], count: int) -> list[int]:
+    """The next `count` keys of a table, in order, as its inserts would take them."""
+    if connection.dialect.name == "sqlite":
+        # the write transaction holds SQLite's only write lock: the next keys are ours
+        table = column.table.name
+        last = connection.exec_driver_sql(f'SELECT max("{column.name}") FROM "{table}"').scalar()
+        first = (last or 0) + 1
+        return list(range(first, first + count))
+    # PostgreSQL: the values the column's default would take, from its sequence
+    found = connection.execute(
+        sa.text(
+            "SELECT nextval(pg_get_serial_sequence(:table, :column)) "
+            "FROM generate_series(1, :count) ORDER BY 1"
+        ),
+        {"table": f'"{column.table.name}"', "column": column.name, "count": count},
+    )
+    return [int(value) for value in found.scalars()]
 
 
 def _patient_values(case: Case) -> dict[str, Any]:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import gc
 import json
 import re
+import weakref
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -24,6 +26,7 @@ from sqlalchemy import event
 from crlmboard.services import Board
 from crlmboard.services.importing import FILES_PER_WRITE
 from crlmboard.store import audit
+from crlmboard.store.repositories import CaseRepository
 from tests.conftest import GOLDEN, TODAY
 
 pytestmark = pytest.mark.db
@@ -255,3 +258,124 @@ def test_a_write_failure_in_one_file_of_a_batch_refuses_that_file_only(
     assert store.cases.import_path(folder / "case-005.json").ok
     assert "BATCH-005" in stored_mrns(store)
     assert_checked(store)
+
+
+def raw_rows(connection: sa.Connection, table: sa.Table, order: list[str]) -> list[tuple[Any, ...]]:
+    """A table's rows as the driver gives them, no type processing (on SQLite with each
+    value's storage class: text, integer, real or blob)."""
+    columns = [c.name for c in table.columns]
+    if connection.dialect.name == "sqlite":
+        shown = ", ".join(f'typeof("{c}"), "{c}"' for c in columns)
+    else:
+        shown = ", ".join(f'"{c}"' for c in columns)
+    by = ", ".join(f'"{c}"' for c in order)
+    query = f'SELECT {shown} FROM "{table.name}" ORDER BY {by}'
+    return [tuple(row) for row in connection.exec_driver_sql(query)]
+
+
+def test_the_rows_stored_are_the_rows_sqlalchemys_insert_stores(
+    store: Board, tmp_path: Path
+) -> None:
+    """The batch's rows go to the driver without SQLAlchemy's per-row statement work: each
+    table's stored rows, read back through their column types and inserted again by
+    SQLAlchemy's own `insert` (into a copy of the table with the same column types), are
+    stored the same, value for value and (on SQLite) storage class for storage class."""
+    folder = folder_of_cases(tmp_path / "in", 12)
+    assert store.cases.import_path(folder).ok
+    tables = audit.t.metadata.tables
+    copies = sa.MetaData()
+    written = set()
+    with store.database.engine.begin() as connection:
+        for name in WRITTEN:
+            table = tables[name]
+            order = [c.name for c in table.primary_key.columns]
+            copy_of = sa.Table(
+                f"copy_of_{name}", copies, *(sa.Column(c.name, c.type) for c in table.columns)
+            )
+            copy_of.create(connection)
+            typed = [dict(row._mapping) for row in connection.execute(sa.select(table))]
+            if typed:
+                written.add(name)
+                connection.execute(sa.insert(copy_of), typed)
+            assert raw_rows(connection, copy_of, order) == raw_rows(connection, table, order)
+            copy_of.drop(connection)
+    assert {
+        "patient",
+        "primary_tumour",
+        "lab_result",
+        "chemotherapy_cycle",
+        "imaging_timepoint",
+        "lesion_measurement",
+        "review",
+        "audit_event",
+    } <= written
+
+
+def test_a_cases_audit_row_lists_each_stored_record_as_the_audit_log_records_an_insert(
+    board: Board, tmp_path: Path
+) -> None:
+    """The import makes each case's `changes` row itself (no pending entry per record):
+    its entries are the inserts `AuditLog.inserted` records for the rows as stored, read
+    back through SQLAlchemy, one for each row of the case, and its `fields` the tables."""
+    folder = folder_of_cases(tmp_path / "in", 4)
+    assert board.cases.import_path(folder).ok
+    with board.database.read() as session:
+        for n in range(4):
+            case_id = CaseRepository(session).id_of(f"BATCH-{n:03d}")
+            log = audit.AuditLog(session, audit.Actor.current())
+            for model in audit.AUDITED_TABLES.values():
+                for row in session.scalars(sa.select(model)):
+                    if audit._case_of(session, model, row) == case_id:
+                        log.inserted(model, row, case_id)
+            expected = {(e.table, e.record_id): e.after for e in log._pending}
+            (stored,) = [
+                row for row in audit.raw_entries(session.connection()) if row.case_id == case_id
+            ]
+            changes = json.loads(audit.t.unpack(stored.after_json))
+            assert stored.action == audit.CHANGES
+            assert {(c["table"], c["record"]): c["after"] for c in changes} == expected
+            assert len(changes) == len(expected) > 5
+            assert json.loads(stored.fields) == sorted({table for table, _ in expected})
+            assert all(set(c) == {"action", "table", "record", "after"} for c in changes)
+
+
+def test_the_garbage_collector_runs_between_batches_only_and_is_given_back(
+    board: Board, tmp_path: Path
+) -> None:
+    """While a folder is imported the collector does not run on its own (each run walked
+    the batch in hand again); it collects once after each batch written, and afterwards
+    it is as it was: on, same thresholds, nothing left frozen.  Cyclic garbage made
+    during a batch is gone after it."""
+    folder = folder_of_cases(tmp_path / "in", 2 * FILES_PER_WRITE + 3)
+    runs: list[int] = []
+    made: list[weakref.ref[Any]] = []
+
+    def collected(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            runs.append(info["generation"])
+
+    def progress(done: int, total: int) -> bool:
+        if done == 5:  # a cycle made in the first batch: collected after that batch
+            cycle: dict[str, Any] = {}
+            cycle["self"] = cycle
+            made.append(weakref.ref(_Cyclic(cycle)))
+        if done == FILES_PER_WRITE + 5:
+            assert made[0]() is None
+        return True
+
+    threshold = gc.get_threshold()
+    gc.collect()
+    gc.callbacks.append(collected)
+    try:
+        summary = board.cases.import_path(folder, progress=progress)
+    finally:
+        gc.callbacks.remove(collected)
+    assert summary.ok and len(summary.imported) == 2 * FILES_PER_WRITE + 3
+    assert runs == [1, 1]  # after the first two batches (the last one is followed by none)
+    assert gc.isenabled() and gc.get_threshold() == threshold and gc.get_freeze_count() == 0
+
+
+class _Cyclic:
+    def __init__(self, holds: dict[str, Any]) -> None:
+        self.holds = holds
+        holds["owner"] = self

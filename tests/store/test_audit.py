@@ -412,3 +412,35 @@ def test_a_clock_that_went_back_is_reported(tmp_path: Path, upfront: dict[str, A
     engine.dispose()
     assert report.ok
     assert len(report.warnings) == 1 and "clock went back" in report.warnings[0]
+
+
+_json_data = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    outer=st.dictionaries(st.text(), _json_data, max_size=5),
+    inner=st.lists(_json_data, min_size=1, max_size=3),
+)
+def test_canonical_text_with_values_encoded_before_is_the_canonical_text(
+    outer: dict[str, Any], inner: list[Any]
+) -> None:
+    """A frozen evaluation is encoded once and its text written where it stands (in the
+    review's content hash and its audit row): the text is the canonical JSON of the same
+    data, whatever the data and wherever the encoded values are — texts that look like
+    the placeholder included."""
+    placed = {**outer, "items": [{"value": audit.Encoded(audit.canonical(v))} for v in inner]}
+    plain = {**outer, "items": [{"value": v} for v in inner]}
+    assert audit.canonical_spliced(placed) == audit.canonical(plain)
+    assert audit.canonical_spliced(plain) == audit.canonical(plain)
+    token = audit._SPLICE + "0"  # a text that looks like a placeholder is data like any other
+    for text in (token, f'say "{token}"', token + "1"):
+        assert audit.canonical_spliced([text, audit.Encoded("[1]")]) == audit.canonical([text, [1]])
