@@ -333,3 +333,66 @@ def test_what_an_open_made_with_another_profile_is_not_stored_for_this_one(
     board.evaluation.use_profile(profile)
     assert board.cases.keep_engine_changes(MRN, (stamp, made)) is False
     assert stored_rows(board) == []
+
+
+# -- the stored comparison against its audit trail ------------------------------------------
+
+HIDDEN = [  # what a tamperer would leave: the note that today's engine reads it otherwise gone
+    {
+        "review_index": 0,
+        "meeting_date": "2026-01-01",
+        "signed_engine_version": "1.0.0",
+        "as_of": "2026-01-01",
+        "rules_added": [],
+        "rules_removed": ["TAMPERED.NOTE"],
+    }
+]
+
+
+@pytest.mark.xfail(strict=True, reason="comparisons are not audited yet")
+def test_a_comparison_changed_in_the_sqlite_file_is_found_by_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Someone who can write the database file changes the text a surgeon sees at an open
+    (the sqlite3 shell, in effect): `crlmboard check` names the row and field."""
+    from crlmboard.cli import main
+
+    path = tmp_path / "board.sqlite3"
+    with Board.open(path, clock=lambda: TODAY) as board:
+        assert board.cases.import_path(CASE_FILE).ok
+    assert main(["check", "-q", "--db", str(path)]) == 0
+    capsys.readouterr()
+    with sqlite3.connect(path) as connection:
+        assert (
+            connection.execute(
+                "UPDATE engine_comparison SET changes = ?", [json.dumps(HIDDEN)]
+            ).rowcount
+            == 1
+        )
+    connection.close()
+    with Board.open(path, clock=lambda: TODAY) as board:
+        notes, missing = opened_notes(board)  # the open shows what the file says ...
+        assert not missing and "TAMPERED.NOTE" in notes[0]
+    assert main(["check", "-q", "--db", str(path)]) == 1  # ... and check sees it
+    out = capsys.readouterr().out
+    [case_id] = [line for line in out.splitlines() if "engine_comparison row" in line]
+    assert "field changes" in case_id and "changed outside crlmboard" in case_id
+
+
+@pytest.mark.xfail(strict=True, reason="comparisons are not audited yet")
+def test_a_comparison_changed_in_the_database_is_found_by_check(where: str | Path) -> None:
+    """The same on either back end, through the services: the stored key (engine, save)
+    is compared with the trail as well as the text."""
+    with Board.open(where, clock=lambda: TODAY) as board:
+        assert board.cases.import_path(CASE_FILE).ok
+        assert board.maintenance.check().ok
+        spoil_stored(board)
+        problems = board.maintenance.check().problems
+        assert any("engine_comparison row" in p and "field changes" in p for p in problems)
+        with board.database.engine.begin() as connection:
+            connection.execute(
+                sa.text("UPDATE engine_comparison SET changes = :c, case_version = 7"),
+                {"c": json.dumps(stored_rows(board)[0]["changes"])},
+            )
+        problems = board.maintenance.check().problems
+        assert any("engine_comparison row" in p and "field case_version" in p for p in problems)
