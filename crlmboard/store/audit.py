@@ -51,7 +51,8 @@ NOT_AUDITED = frozenset({"version", "created_at", "updated_at", "search_text"})
 # saved before carry no recorded summary (see `integrity`).
 SUMMARY_FIELDS = ("resectability", "current_response", "open_warnings", "open_criticals")
 
-# Every table holding clinical data, by table name (meetings included).
+# Every table holding clinical data, by table name (meetings included), and the older
+# engines' comparison shown with the case.
 AUDITED_TABLES: dict[str, type[SQLModel]] = {
     str(model.__tablename__): model
     for model in (
@@ -73,6 +74,9 @@ AUDITED_TABLES: dict[str, type[SQLModel]] = {
         t.AgendaItemRow,
         t.ReviewFollowUpRow,
         t.ReviewDraftRow,
+        # derived, like the summary, but shown to surgeons at an open: audited so that a
+        # note hidden or changed in the database file is seen by `check` (migration 0013)
+        t.EngineComparisonRow,
     )
 }
 
