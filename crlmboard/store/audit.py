@@ -43,8 +43,12 @@ AUDIT = t.metadata.tables["audit_event"]
 _PG_AUDIT_LOCK = 7_311_900_517  # pg_advisory_xact_lock key: one chain writer at a time
 _SESSION_KEY = "crlmboard_audit_log"
 
-# Columns that the app derives or manages itself; they are not clinical content.
-NOT_AUDITED = frozenset({"version", "created_at", "updated_at", "search_text"})
+# Columns that the app derives or manages itself; they are not clinical content.  The
+# stored engine comparison's copies of its case's creation and save times are left out as
+# the case's own are (wall-clock times; its key is audited by the case version).
+NOT_AUDITED = frozenset(
+    {"version", "created_at", "updated_at", "search_text", "case_created_at", "case_updated_at"}
+)
 
 # The case list's summary (derived from the engine at every save).  Audited like clinical
 # values, so a count set to hide a critical finding is seen by `check`; cases last

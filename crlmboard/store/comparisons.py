@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from crlmboard.store import tables as t
-from crlmboard.store.audit import AuditLog, canonical, jsonable
+from crlmboard.store.audit import AuditLog, audited_fields, canonical, jsonable
 from crlmboard.store.repositories import CaseStamp
 
 log = logging.getLogger(__name__)
@@ -138,7 +138,7 @@ def put(
     return True
 
 
-_AUDITED = [c for c in TABLE.columns if c.name != "case_id"]
+_AUDITED = [TABLE.c[name] for name in audited_fields(t.EngineComparisonRow)]
 
 
 def _audited(connection: sa.Connection, case_id: int) -> dict[str, Any] | None:
