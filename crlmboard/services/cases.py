@@ -243,8 +243,11 @@ class CaseService:
                     raise InvalidInput(
                         [Problem("patient.mrn", f"a case with MRN {case.mrn} already exists")]
                     )
-                repository.create(case, self.evaluation.summary(case))
-                self.evaluation.keep_comparison(session, case)
+                repository.create(  # the comparison joins the new case's audit row
+                    case,
+                    self.evaluation.summary(case),
+                    then=lambda: self.evaluation.keep_comparison(session, case),
+                )
         except WriteFailed as error:
             raise _refused(error) from None
         finally:

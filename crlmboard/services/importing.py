@@ -18,7 +18,7 @@ import logging
 import operator
 import os
 import traceback
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -269,9 +269,13 @@ class Importer:
                         update={"reviews": stored.reviews + case.reviews[len(stored.reviews) :]}
                     )
                     repository.update(case, version, self.evaluation.summary(case))
+                    self.evaluation.keep_comparison(session, case)
                 else:
-                    repository.create(case, summary or self.evaluation.summary(case))
-                self.evaluation.keep_comparison(session, case)
+                    repository.create(
+                        case,
+                        summary or self.evaluation.summary(case),
+                        then=lambda: self.evaluation.keep_comparison(session, case),
+                    )
         except WriteFailed as error:
             raise _refused(error, "the case") from None
         return ImportedCase(case.mrn, ChangeSet(cases=frozenset({case.mrn})))
@@ -283,6 +287,15 @@ class Importer:
         self, data: dict[str, Any], replace: bool, batch: WriteBatch | None = None
     ) -> ImportedCase:
         return self.case(case_from_dict(data, self.database.today()), replace, batch)
+
+    def _store_comparisons(
+        self, session: Any, cases: Sequence[Case], compared: Sequence[Any]
+    ) -> None:
+        """Store each new case's older engines' comparison (made before the write) while
+        `create_many` has the cases' audit rows still to write: each joins its case's row,
+        as when the file is imported alone."""
+        for case, changes in zip(cases, compared, strict=True):
+            self.evaluation.store_comparison(session, case.mrn, changes)
 
     def many(self, texts: Iterable[str]) -> ImportedCases:
         """Many new cases' file texts in one transaction, all or nothing (see
@@ -321,9 +334,10 @@ class Importer:
                                 )
                             ]
                         )
-                repository.create_many(list(zip(cases, summaries, strict=True)))
-                for case, changes in zip(cases, compared, strict=True):
-                    self.evaluation.store_comparison(session, case.mrn, changes)
+                repository.create_many(
+                    list(zip(cases, summaries, strict=True)),
+                    then=lambda: self._store_comparisons(session, cases, compared),
+                )
         except WriteFailed as error:
             raise _refused(error, "the cases") from None
         mrns = tuple(case.mrn for case in cases)
@@ -557,9 +571,12 @@ class Importer:
                 for entry in read:
                     (alone if entry.case.mrn in seen else fresh).append(entry)
                     seen.add(entry.case.mrn)
-                repository.create_many([(entry.case, entry.summary) for entry in fresh])
-                for entry in fresh:
-                    self.evaluation.store_comparison(session, entry.case.mrn, entry.comparison)
+                repository.create_many(
+                    [(entry.case, entry.summary) for entry in fresh],
+                    then=lambda: self._store_comparisons(
+                        session, [e.case for e in fresh], [e.comparison for e in fresh]
+                    ),
+                )
         except WriteStopped:
             raise
         except Exception as error:  # each file on its own says which one it was

@@ -429,8 +429,8 @@ class MaintenanceService:
                 report.problems += found
                 if not found:
                     report.passed.append(
-                        "every clinical record, signed review and case-list summary matches "
-                        "its audit trail"
+                        "every clinical record, signed review, case-list summary and stored "
+                        "engine comparison matches its audit trail"
                     )
 
             step("records against audit trail", records)

@@ -45,15 +45,20 @@ AUDIT = t.metadata.tables["audit_event"]
 _PG_AUDIT_LOCK = 7_311_900_517  # pg_advisory_xact_lock key: one chain writer at a time
 _SESSION_KEY = "crlmboard_audit_log"
 
-# Columns that the app derives or manages itself; they are not clinical content.
-NOT_AUDITED = frozenset({"version", "created_at", "updated_at", "search_text"})
+# Columns that the app derives or manages itself; they are not clinical content.  The
+# stored engine comparison's copies of its case's creation and save times are left out as
+# the case's own are (wall-clock times; its key is audited by the case version).
+NOT_AUDITED = frozenset(
+    {"version", "created_at", "updated_at", "search_text", "case_created_at", "case_updated_at"}
+)
 
 # The case list's summary (derived from the engine at every save).  Audited like clinical
 # values, so a count set to hide a critical finding is seen by `check`; cases last
 # saved before carry no recorded summary (see `integrity`).
 SUMMARY_FIELDS = ("resectability", "current_response", "open_warnings", "open_criticals")
 
-# Every table holding clinical data, by table name (meetings included).
+# Every table holding clinical data, by table name (meetings included), and the older
+# engines' comparison shown with the case.
 AUDITED_TABLES: dict[str, type[SQLModel]] = {
     str(model.__tablename__): model
     for model in (
@@ -75,6 +80,9 @@ AUDITED_TABLES: dict[str, type[SQLModel]] = {
         t.AgendaItemRow,
         t.ReviewFollowUpRow,
         t.ReviewDraftRow,
+        # derived, like the summary, but shown to surgeons at an open: audited so that a
+        # note hidden or changed in the database file is seen by `check` (migration 0013)
+        t.EngineComparisonRow,
     )
 }
 
@@ -558,6 +566,9 @@ def _grouped(pending: Sequence[_Pending]) -> list[_Pending]:
         elif group[0] is event:
             changes: list[Any] = []
             for change in group:
+                if change.action == CHANGES:  # a new case's inserts, made as one (case_inserted)
+                    changes.extend(change.after)
+                    continue
                 item: dict[str, Any] = {
                     "action": change.action,
                     "table": change.table,
@@ -578,7 +589,7 @@ def _grouped(pending: Sequence[_Pending]) -> list[_Pending]:
                     "patient",
                     str(event.case_id),
                     event.case_id,
-                    sorted({change.table for change in group}),
+                    sorted({item["table"] for item in changes}),
                     None,
                     changes,
                 )

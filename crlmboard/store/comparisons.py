@@ -1,10 +1,17 @@
 """Stored engine comparisons: what today's engine reads differently in a case's reviews
-signed with older engines, kept per case (`tables.EngineComparisonRow`, migration 0012).
+signed with older engines, kept per case (`tables.EngineComparisonRow`, migrations 0012 and
+0013).
 
 Derived data, not clinical: a row is only ever used when every part of its key matches the
 case as it was read (its stamp: id, creation time, version, time of the save) and the
 engine and profile in force; anything else is read as "not stored" and the comparison is
-made afresh.  Rows are written without audit rows (they hold no value a person entered).
+made afresh.  But surgeons read it at an open, so it is audited like the case list's
+summary: every write of a row (at a case's write, at an open's background step, in the
+background pass) appends its values to the audit trail in the same transaction, by the
+same actor, and `crlmboard check` compares each stored row with its trail — a note hidden
+or changed in the database file, or its key moved to another save, is a problem there.
+An open does not verify the row against the trail (that is `check`'s work, as for every
+audited record).  A row that cannot be stored never costs the write it goes with (`keep`).
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from crlmboard.store import tables as t
+from crlmboard.store.audit import AuditLog, audited_fields, canonical, jsonable
 from crlmboard.store.repositories import CaseStamp
 
 log = logging.getLogger(__name__)
@@ -89,25 +97,56 @@ def put(
     stamp: CaseStamp | None = None,
 ) -> bool:
     """Store the comparison of case `mrn` in the caller's write transaction, keyed by the
-    case as it is now in it (replacing the case's row).  With `stamp` (the case it was
-    computed from), only if the case is still that save.  True when it was stored."""
+    case as it is now in it (replacing the case's row), with its audit row.  With `stamp`
+    (the case it was computed from), only if the case is still that save.  True when it
+    was stored."""
     now = current_stamp(session, mrn)
     if now is None or (stamp is not None and now != stamp):
         return False
     connection = session.connection()
-    connection.execute(sa.delete(TABLE).where(_C.case_id == now.case_id))
-    connection.execute(
-        sa.insert(TABLE).values(
-            case_id=now.case_id,
-            case_created_at=now.created_at,
-            case_version=now.version,
-            case_updated_at=now.updated_at,
-            engine_version=engine_version,
-            profile_key=profile_key,
-            changes=changes,
-        )
-    )
+    values = {
+        "case_created_at": now.created_at,
+        "case_version": now.version,
+        "case_updated_at": now.updated_at,
+        "engine_version": engine_version,
+        "profile_key": profile_key,
+        # in the trail's key order: `check` then finds the stored text equal as it is
+        "changes": json.loads(canonical(changes)),
+    }
+    before = _audited(connection, now.case_id)
+    if before is None:
+        connection.execute(sa.insert(TABLE).values(case_id=now.case_id, **values))
+    else:
+        connection.execute(sa.update(TABLE).where(_C.case_id == now.case_id).values(**values))
+    # the values as the database keeps them (its times), as `check` reads them back
+    after = _audited(connection, now.case_id)
+    assert after is not None
+    log = AuditLog.of(session)
+    if before is None:
+        log.record("insert", TABLE.name, now.case_id, case_id=now.case_id, after=after)
+    else:
+        changed = [k for k in after if before.get(k) != after[k]]
+        if changed:
+            log.record(
+                "update",
+                TABLE.name,
+                now.case_id,
+                case_id=now.case_id,
+                before={k: before.get(k) for k in changed},
+                after={k: after[k] for k in changed},
+            )
     return True
+
+
+_AUDITED = [TABLE.c[name] for name in audited_fields(t.EngineComparisonRow)]
+
+
+def _audited(connection: sa.Connection, case_id: int) -> dict[str, Any] | None:
+    """The stored row of a case as the audit trail records it (None: there is none)."""
+    row = connection.execute(sa.select(*_AUDITED).where(_C.case_id == case_id)).first()
+    if row is None:
+        return None
+    return {c.name: jsonable(v) for c, v in zip(_AUDITED, row, strict=True)}
 
 
 def keep(
@@ -120,7 +159,8 @@ def keep(
 ) -> bool:
     """`put` inside a savepoint of the caller's write: a comparison that cannot be stored
     (derived data) never costs the clinical write it goes with; it is then made again at
-    the next open.  True when it was stored."""
+    the next open.  Its audit row is only recorded once its statements went through, so a
+    refused row leaves none.  True when it was stored."""
     try:
         with session.begin_nested():
             return put(session, mrn, engine_version, profile_key, changes, stamp)

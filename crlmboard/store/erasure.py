@@ -64,7 +64,7 @@ _CASE_TABLES = (
     "molecular_profile",
     "primary_tumour",
     "imaging_timepoint",
-    "engine_comparison",  # derived from the case (migration 0012): it goes with it
+    "engine_comparison",  # derived (0012), audited (0013): goes with the case like the rest
 )
 _TOUCHED = ("patient", "lesion_measurement", *_CASE_TABLES, "audit_event")
 _TABLES = t.metadata.tables

@@ -2,9 +2,10 @@
 
 `quick_check` runs at open; `crlmboard check` adds `integrity_check`, `foreign_key_check`,
 the audit-chain verification, the content hashes of signed reviews, a comparison of every
-clinical row with the state its audit trail describes (which catches a value changed
-outside the app) and the presence of the append-only triggers.  Problems name tables, row
-ids and fields, never patient names or MRNs.
+clinical row — and of the derived rows people read: the case list's summary, the stored
+older engines' comparison — with the state its audit trail describes (which catches a
+value changed outside the app) and the presence of the append-only triggers.  Problems
+name tables, row ids and fields, never patient names or MRNs.
 """
 
 from __future__ import annotations

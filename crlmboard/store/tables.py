@@ -239,11 +239,13 @@ class ReviewRow(SQLModel, m.ReviewFields, table=True):  # type: ignore[misc]
 class EngineComparisonRow(SQLModel, table=True):
     """What today's engine reads differently in a case's reviews signed with older engines
     (`domain.engine.history.engine_changes`), stored so an open need not run the engine
-    again for each such review.  Derived, not clinical: never audited, never the source of
-    a note unless every part of its key matches — the stored case and save it was computed
-    from (id, creation time, version, time of the save, copied from the case row in SQL),
-    the engine version and the profile (a hash of every value) — and it goes with its case
-    (`ON DELETE CASCADE`; erasure deletes it explicitly).  One row per case."""
+    again for each such review.  Derived, not clinical: never the source of a note unless
+    every part of its key matches — the stored case and save it was computed from (id,
+    creation time, version, time of the save, copied from the case row in SQL), the engine
+    version and the profile (a hash of every value) — and it goes with its case (`ON DELETE
+    CASCADE`; erasure deletes it explicitly, its audit rows become tombstones).  Audited
+    like the case list's summary, since surgeons read it (migration 0013; `check` compares
+    it with the trail).  One row per case."""
 
     __tablename__ = "engine_comparison"
     case_id: int = Field(primary_key=True, foreign_key="patient.id", ondelete="CASCADE")

@@ -40,8 +40,12 @@ SOURCES = [
     GOLDEN / "conversion-ras-mutant.json",
     SIGNED,  # a signed review: its content hash and frozen evaluation
 ]
-# every table a case file writes, and the trail
-WRITTEN = (*audit.AUDITED_TABLES, "audit_event")
+# every table a case file writes, and the trail (the stored engine comparison, audited too,
+# is written case by case, each in a savepoint of its own: `comparisons.keep`)
+WRITTEN = (*(n for n in audit.AUDITED_TABLES if n != "engine_comparison"), "audit_event")
+# the times a write is made at (not audited: the wall clock), and their copies in the
+# stored engine comparison
+WALL_CLOCK = ("created_at", "updated_at", "case_created_at", "case_updated_at")
 
 
 def open_board(where: str) -> Board:
@@ -155,11 +159,7 @@ def table_rows(board: Board) -> dict[str, list[tuple[Any, ...]]]:
                 tuple(row)
                 for row in connection.execute(
                     sa.select(
-                        *(
-                            c
-                            for c in tables[name].columns
-                            if c.name not in ("created_at", "updated_at")
-                        )
+                        *(c for c in tables[name].columns if c.name not in WALL_CLOCK)
                     ).order_by(*tables[name].primary_key.columns)
                 )
             ]

@@ -370,7 +370,7 @@ def test_a_coordinator_stores_the_older_engines_comparison_a_viewer_only_reads_i
     department: Department,
 ) -> None:
     """Migration 0012's grants: the comparison an open made is stored by a login that may
-    edit cases, and read (never written) by a viewer."""
+    edit cases, with its audit row, and read (never written) by a viewer."""
     signed = Path(__file__).parent / "fixtures" / "signed-review-engine-1.0.0.case.json"
     with Board.open(postgres_url(), clock=lambda: TODAY) as owner:
         assert owner.cases.import_path(signed).ok  # signed elsewhere: the owner stores it
@@ -381,6 +381,15 @@ def test_a_coordinator_stores_the_older_engines_comparison_a_viewer_only_reads_i
         made = board.cases.engine_changes(case, stamp)
         assert made.missing and len(made.changes) == 1
         assert board.cases.keep_engine_changes("SIGNED-100", (stamp, made)) is True
+        # audited (migration 0013) with the coordinator as its actor, named by the server
+        stored = [
+            e
+            for e in board.maintenance.case_history("SIGNED-100")
+            if e.table == "engine_comparison"
+        ]
+        assert stored[-1].action == "insert" and stored[-1].app_user == department.coordinator.name
+    with Board.open(postgres_url(), clock=lambda: TODAY) as owner:
+        assert owner.maintenance.check().ok  # the trail describes the stored row
     with department.viewer.open() as board:
         assert not board.identity.can_edit
         case, stamp = board.cases.get_stamped("SIGNED-100")

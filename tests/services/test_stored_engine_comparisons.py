@@ -24,6 +24,7 @@ from crlmboard.domain.caseformat import loads_case
 from crlmboard.domain.engine import history
 from crlmboard.services import Board
 from crlmboard.services.maintenance import restore_database
+from crlmboard.store.tables import unpack
 from tests.conftest import TODAY, postgres_url
 
 pytestmark = pytest.mark.db
@@ -84,6 +85,16 @@ def stored_rows(board: Board) -> list[dict[str, Any]]:
     with board.database.engine.connect() as connection:
         rows = connection.execute(sa.text("SELECT * FROM engine_comparison")).mappings()
         return [dict(r) for r in rows]
+
+
+def comparison_audit_values(board: Board) -> list[str]:
+    """The audit rows whose values hold a comparison (its notes' own key)."""
+    with board.database.engine.connect() as connection:
+        rows = connection.execute(
+            sa.text("SELECT seq, before_json, after_json FROM audit_event ORDER BY seq")
+        )
+        values = [unpack(b or "") + unpack(a or "") for _, b, a in rows]
+    return [v for v in values if "signed_engine_version" in v]
 
 
 def spoil_stored(board: Board, **values: Any) -> None:
@@ -211,10 +222,20 @@ def test_an_erased_case_leaves_no_comparison_and_a_new_case_never_gets_its_notes
     board: Board,
 ) -> None:
     assert len(stored_rows(board)) == 1
+    assert comparison_audit_values(board) != []
     board.erasure.erase(
         MRN, reason="test patient entered here", confirm_mrn=MRN, including_signed=True
     )
     assert stored_rows(board) == []
+    # the comparison's audit values went with the case's other audit rows (tombstones),
+    # and the erasure row counts the row among the records it deleted
+    assert comparison_audit_values(board) == []
+    with board.database.engine.connect() as connection:
+        erasure = connection.execute(
+            sa.text("SELECT after_json FROM audit_event WHERE action = 'erasure'")
+        ).scalar_one()
+    assert json.loads(erasure)["records"]["engine_comparison"] == 1
+    assert board.maintenance.check().ok
     # a new case under the same MRN (SQLite may give it the same id): no note of the old
     data = json.loads(CASE_FILE.read_text("utf-8"))
     data["reviews"] = []
@@ -283,17 +304,37 @@ def test_what_an_open_made_is_not_stored_for_a_save_made_since(board: Board) -> 
     assert opened_notes(board) == (afresh(board), False)
 
 
-def test_check_knows_the_stored_comparison_as_derived_data(board: Board) -> None:
-    """No audit rows are written for it and `check` finds nothing to report (it is not
-    compared with the trail; its link to the case is)."""
-    with board.database.engine.begin() as connection:
-        connection.execute(sa.text("DELETE FROM engine_comparison"))
-    head = board.maintenance.audit_head()
+def test_each_write_of_the_comparison_is_in_the_case_history(board: Board, tmp_path: Path) -> None:
+    """The import's row, a save's new key and a background step's row after a profile
+    change are each in the audit trail with their values, by the actor of the write;
+    `check` finds the stored row equal to its trail after each."""
+
+    def comparison_entries() -> list[Any]:
+        return [e for e in board.maintenance.case_history(MRN) if e.table == "engine_comparison"]
+
+    [inserted] = comparison_entries()
+    [row] = stored_rows(board)
+    assert inserted.action == "insert" and inserted.after is not None
+    stored_changes = (
+        row["changes"] if isinstance(row["changes"], list) else json.loads(row["changes"])
+    )
+    assert inserted.after["changes"] == stored_changes
+    assert inserted.after["engine_version"] == history.ENGINE_VERSION
+    assert board.maintenance.check().ok
+    case, version = board.cases.get_with_version(MRN)
+    saved = board.cases.save(case.model_copy(update={"labs": []}), version)
+    updated = comparison_entries()[-1]
+    assert updated.action == "update" and updated.after is not None and updated.before
+    assert updated.after["case_version"] == saved.version
+    assert board.maintenance.check().ok
+    profile = tmp_path / "strict.toml"
+    profile.write_text("restaging_interval_days = 42\n", "utf-8")
+    board.evaluation.use_profile(profile)
     assert board.cases.keep_engine_changes(MRN) is True
-    assert len(stored_rows(board)) == 1
-    assert board.maintenance.audit_head() == head  # no audit row for derived data
-    report = board.maintenance.check()
-    assert report.ok, report.problems
+    keyed = comparison_entries()[-1]
+    assert keyed.after == {"profile_key": board.evaluation.profile_key}
+    assert keyed.app_user == inserted.app_user
+    assert board.maintenance.check().ok
 
 
 def test_a_comparison_that_cannot_be_stored_never_costs_the_save(tmp_path: Path) -> None:
@@ -301,22 +342,21 @@ def test_a_comparison_that_cannot_be_stored_never_costs_the_save(tmp_path: Path)
     missing grant): the save is stored with its audit rows all the same, and the next open
     makes the notes afresh."""
     with Board.open(tmp_path / "board.sqlite3", clock=lambda: TODAY) as board:
-        board.cases.import_path(CASE_FILE)
         with board.database.engine.begin() as connection:
-            connection.execute(sa.text("DELETE FROM engine_comparison"))
             connection.execute(
                 sa.text(
                     "CREATE TRIGGER refuse_comparison BEFORE INSERT ON engine_comparison "
                     "BEGIN SELECT RAISE(ABORT, 'refused here'); END"
                 )
             )
+        assert board.cases.import_path(CASE_FILE).ok
         case, version = board.cases.get_with_version(MRN)
         saved = board.cases.save(case.model_copy(update={"labs": []}), version)
         stored, stored_version = board.cases.get_with_version(MRN)
         assert stored_version == saved.version == version + 1 and stored.labs == []
         assert stored_rows(board) == []
         assert opened_notes(board) == (afresh(board), True)
-        assert board.maintenance.check().ok
+        assert board.maintenance.check().ok  # no audit row of a row that was never stored
 
 
 def test_what_an_open_made_with_another_profile_is_not_stored_for_this_one(
@@ -333,3 +373,134 @@ def test_what_an_open_made_with_another_profile_is_not_stored_for_this_one(
     board.evaluation.use_profile(profile)
     assert board.cases.keep_engine_changes(MRN, (stamp, made)) is False
     assert stored_rows(board) == []
+
+
+# -- the stored comparison against its audit trail ------------------------------------------
+
+HIDDEN = [  # what a tamperer would leave: the note that today's engine reads it otherwise gone
+    {
+        "review_index": 0,
+        "meeting_date": "2026-01-01",
+        "signed_engine_version": "1.0.0",
+        "as_of": "2026-01-01",
+        "rules_added": [],
+        "rules_removed": ["TAMPERED.NOTE"],
+    }
+]
+
+
+def test_a_comparison_changed_in_the_sqlite_file_is_found_by_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Someone who can write the database file changes the text a surgeon sees at an open
+    (the sqlite3 shell, in effect): `crlmboard check` names the row and field."""
+    from crlmboard.cli import main
+
+    path = tmp_path / "board.sqlite3"
+    with Board.open(path, clock=lambda: TODAY) as board:
+        assert board.cases.import_path(CASE_FILE).ok
+    assert main(["check", "-q", "--db", str(path)]) == 0
+    capsys.readouterr()
+    with sqlite3.connect(path) as connection:
+        assert (
+            connection.execute(
+                "UPDATE engine_comparison SET changes = ?", [json.dumps(HIDDEN)]
+            ).rowcount
+            == 1
+        )
+    connection.close()
+    with Board.open(path, clock=lambda: TODAY) as board:
+        notes, missing = opened_notes(board)  # the open shows what the file says ...
+        assert not missing and "TAMPERED.NOTE" in notes[0]
+    assert main(["check", "-q", "--db", str(path)]) == 1  # ... and check sees it
+    out = capsys.readouterr().out
+    [case_id] = [line for line in out.splitlines() if "engine_comparison row" in line]
+    assert "field changes" in case_id and "changed outside crlmboard" in case_id
+
+
+def test_a_comparison_changed_in_the_database_is_found_by_check(where: str | Path) -> None:
+    """The same on either back end, through the services: the stored key (engine, save)
+    is compared with the trail as well as the text."""
+    with Board.open(where, clock=lambda: TODAY) as board:
+        assert board.cases.import_path(CASE_FILE).ok
+        assert board.maintenance.check().ok
+        spoil_stored(board)
+        problems = board.maintenance.check().problems
+        assert any("engine_comparison row" in p and "field changes" in p for p in problems)
+        with board.database.engine.begin() as connection:
+            connection.execute(
+                sa.text("UPDATE engine_comparison SET changes = :c, case_version = 7"),
+                {"c": json.dumps(stored_rows(board)[0]["changes"])},
+            )
+        problems = board.maintenance.check().problems
+        assert any("engine_comparison row" in p and "field case_version" in p for p in problems)
+
+
+def test_comparisons_stored_before_they_were_audited_are_never_trusted(tmp_path: Path) -> None:
+    """A database of migration 0012 holds a comparison written without audit rows (here,
+    one changed in the file as well): the upgrade to 0013 discards it, the open makes the
+    notes afresh, `check` finds nothing, and the next background pass stores an audited
+    comparison again."""
+    from crlmboard.store import migrate
+    from crlmboard.store.database import create_database_engine
+
+    path = tmp_path / "board.sqlite3"
+    with Board.open(path, clock=lambda: TODAY) as board:
+        with board.database.engine.begin() as connection:  # the case without a comparison
+            connection.execute(
+                sa.text(
+                    "CREATE TRIGGER refuse_comparison BEFORE INSERT ON engine_comparison "
+                    "BEGIN SELECT RAISE(ABORT, 'refused here'); END"
+                )
+            )
+        assert board.cases.import_path(CASE_FILE).ok
+        assert board.cases.refresh_summaries(limit=50).next_after is None  # today's pass done
+        profile_key = board.evaluation.profile_key
+    engine = create_database_engine(f"sqlite:///{path}")
+    try:
+        migrate.downgrade(engine, "0012")
+    finally:
+        engine.dispose()
+    with sqlite3.connect(path) as connection:  # as the app of 0012 wrote it, then changed
+        connection.execute("DROP TRIGGER refuse_comparison")
+        connection.execute(
+            "INSERT INTO engine_comparison SELECT id, created_at, version, updated_at, ?, ?, ? "
+            "FROM patient WHERE mrn = ?",
+            [history.ENGINE_VERSION, profile_key, json.dumps(HIDDEN), MRN],
+        )
+    connection.close()
+    with Board.open(path, clock=lambda: TODAY) as board:
+        assert stored_rows(board) == []
+        assert opened_notes(board) == (afresh(board), True)
+        assert board.maintenance.check().ok
+        assert board.cases.refresh_summaries(limit=50).next_after is None
+        assert len(stored_rows(board)) == 1
+        assert opened_notes(board) == (afresh(board), False)
+        assert board.maintenance.check().ok
+
+
+def test_a_folder_of_cases_with_older_reviews_gets_each_comparison_in_its_cases_one_row(
+    where: str | Path, tmp_path: Path, engine_runs: list[int]
+) -> None:
+    """A folder import writes its files in batches (`create_many`): each new case's inserts
+    are made as one `changes` row, and its stored comparison joins that row, not a nested
+    one; `check` finds every stored row equal to the trail."""
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    data = json.loads(CASE_FILE.read_text("utf-8"))
+    for n in range(3):
+        data["patient"]["mrn"] = f"SIGNED-{200 + n}"
+        (folder / f"case-{n}.json").write_text(json.dumps(data), "utf-8")
+    with Board.open(where, clock=lambda: TODAY) as board:
+        summary = board.cases.import_path(folder)
+        assert summary.ok and len(summary.imported) == 3, summary.refused
+        for n in range(3):
+            mrn = f"SIGNED-{200 + n}"
+            entries = board.maintenance.case_history(mrn)
+            assert len({entry.seq for entry in entries}) == 1  # the case's one audit row
+            assert {entry.action for entry in entries} == {"insert"}
+            tables = {entry.table for entry in entries}
+            assert {"engine_comparison", "patient"} <= tables
+            engine_runs.clear()
+            assert opened_notes(board, mrn) == (afresh(board, mrn), False)
+        assert board.maintenance.check().ok, board.maintenance.check().problems
