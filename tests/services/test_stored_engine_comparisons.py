@@ -504,3 +504,19 @@ def test_a_folder_of_cases_with_older_reviews_gets_each_comparison_in_its_cases_
             engine_runs.clear()
             assert opened_notes(board, mrn) == (afresh(board, mrn), False)
         assert board.maintenance.check().ok, board.maintenance.check().problems
+
+
+def test_the_history_names_the_comparison_as_made_by_crlmboard(board: Board, qtbot: Any) -> None:
+    """A stored comparison is audited, but no one typed it: the case's history says so
+    rather than listing it as a record of the case ("engine comparison 1")."""
+    from crlmboard.ui.dialogs.safety import HistoryDialog
+
+    entries = board.maintenance.case_history(MRN)
+    dialog = HistoryDialog(MRN, entries)
+    qtbot.addWidget(dialog)
+    records = [
+        dialog.model.data(dialog.model.index(row, 3)) for row in range(dialog.model.rowCount())
+    ]
+    assert "older engines' comparison (made by crlmboard)" in records
+    assert not any(r.startswith("engine comparison") for r in records)
+    assert any(r.startswith("patient") for r in records)

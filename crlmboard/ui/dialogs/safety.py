@@ -26,6 +26,14 @@ from crlmboard.ui.models.records import RecordTableModel
 ACTIONS = {"insert": "added", "update": "changed", "delete": "removed"}
 # the database's keys: no one's record, only how rows point at each other
 HIDDEN_COLUMNS = frozenset({"id", "case_id"})
+# records no one typed: derived by crlmboard from the case (audited so `check` sees a change)
+DERIVED_RECORDS = {"engine_comparison": "older engines' comparison (made by crlmboard)"}
+
+
+def _record(entry: Any) -> str:
+    if entry.table in DERIVED_RECORDS:
+        return DERIVED_RECORDS[entry.table]
+    return f"{entry.table.replace('_', ' ')} {entry.record_id or ''}"
 
 
 @cache
@@ -97,7 +105,7 @@ class HistoryDialog(QDialog):
                 ("When (UTC)", lambda e: e.at.strftime("%Y-%m-%d %H:%M:%S")),
                 ("Who", lambda e: f"{e.app_user} ({e.os_login}@{e.host})"),
                 ("Action", lambda e: ACTIONS.get(e.action, e.action)),
-                ("Record", lambda e: f"{e.table.replace('_', ' ')} {e.record_id or ''}"),
+                ("Record", _record),
                 ("Before", lambda e: _values(e.before, e.fields)),
                 ("After", lambda e: _values(e.after, e.fields)),
             ],
