@@ -1374,18 +1374,21 @@ class Door(QObject):
         )
 
     def meeting_pack(self, meeting_id: int, path: Path, done: Done, failed: Failed) -> None:
-        def work(board: Board, _progress: Progress) -> Path:
-            # patients' data: written owner-only (0600) and whole, as every export
-            return write_file_atomically(path, board.meetings.meeting_pack(meeting_id))
+        """Write the meeting pack to `path`; `done(path)`, or `done(None)` when Cancel was
+        pressed (it stops between cases, and nothing is written)."""
 
-        self._long_work(
-            "Writing the meeting pack…",
-            work,
-            done,
-            failed,
-            title="Meeting pack",
-            cancellable=False,
-        )
+        def work(board: Board, progress: Progress) -> Path | None:
+            from crlmboard.services.meetings import PackCancelled
+
+            try:
+                pdf = board.meetings.meeting_pack(meeting_id, progress=progress)
+            except PackCancelled:
+                return None
+            # patients' data: written owner-only (0600) and whole, as every export (a
+            # temporary file in the same folder, renamed when complete)
+            return write_file_atomically(path, pdf)
+
+        self._long_work("Writing the meeting pack…", work, done, failed, title="Meeting pack")
 
     def figures(self, start: dt.date, end: dt.date, done: Done, failed: Failed) -> None:
         board = self.board
