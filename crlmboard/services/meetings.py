@@ -551,17 +551,16 @@ class ReviewService:
             )
         if not self.needs_password:
             return
+        # named as the field asks for it: the login's password on a server, the encrypted
+        # file's passphrase otherwise
+        what = "password" if self.database.is_server else "passphrase"
         if not password:
-            raise InvalidInput([Problem("password", "re-enter your password to sign")])
+            raise InvalidInput([Problem(what, f"re-enter your {what} to sign")])
         if self.database.is_server:
             if not verify_password(self.database.url, who.login, password):
-                raise InvalidInput(
-                    [Problem("password", "the password is not right; nothing was signed")]
-                )
+                raise InvalidInput([Problem(what, "not right; nothing was signed")])
         elif password != self.database.passphrase:
-            raise InvalidInput(
-                [Problem("password", "the passphrase is not right; nothing was signed")]
-            )
+            raise InvalidInput([Problem(what, "not right; nothing was signed")])
 
     def sign(
         self,
