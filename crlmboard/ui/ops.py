@@ -1121,7 +1121,12 @@ class Door(QObject):
 
         def restored(result: Any) -> None:
             self.resume_rotation()
-            done(result)
+            # `done` (the "Restored …" message) once the views show the restored database:
+            # the restore's change is announced right after this, and the views' reads it
+            # asks for queue on the worker; the message is queued behind them
+            QTimer.singleShot(
+                0, self, lambda: self._submit(lambda: result, done, failed, title="Restore")
+            )
 
         self.replace_board(
             open_again,
