@@ -160,9 +160,16 @@ def open_with_login(where: str | None, profile: str | None) -> Board | None:
             password, remember_login = dialog.secret, dialog.remember.isChecked()
             continue
         except (PassphraseRequired, WrongPassphrase) as error:
+            # the path on a line of its own: wrapped inside the sentence, it broke at a "/"
+            text, path = str(error), error.path
+            if path and f" {path}" in text:
+                text = text.replace(f" {path}", "", 1)
+            else:
+                path = ""
             dialog = SecretDialog(
                 "Encrypted database",
-                str(error),
+                text,
+                path=path,
                 secret_label="Passphrase",
                 keyring=credentials.keyring_available(),
             )

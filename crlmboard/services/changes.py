@@ -271,6 +271,10 @@ class LoginFailed(BoardError):
 class PassphraseRequired(BoardError):
     """The database file is encrypted and no passphrase was given."""
 
+    path = ""  # the encrypted file, as the message names it (when known)
+
 
 class WrongPassphrase(BoardError):
     """The passphrase does not open the encrypted database (nothing was changed)."""
+
+    path = ""  # the encrypted file, as the message names it

@@ -1163,10 +1163,13 @@ def unlock(path: Path, passphrase: str | None) -> str | None:
     newest = next(iter(backup.list_backups(path, hash_files=False)), None)
     if newest is not None and newest.manifest.get("encrypted") is False:
         refuse_if_corrupt(path)  # backed up unencrypted: a damaged file, not an encrypted one
+    refusal: PassphraseRequired | WrongPassphrase
     try:
         return encryption.require(path, passphrase)
     except encryption.PassphraseNeeded as error:
-        raise PassphraseRequired(str(error)) from None
+        refusal = PassphraseRequired(str(error))
     except encryption.PassphraseWrong as error:
         log.warning("a wrong passphrase was given for an encrypted database")
-        raise WrongPassphrase(str(error)) from None
+        refusal = WrongPassphrase(str(error))
+    refusal.path = str(path)  # the passphrase dialog shows it on a line of its own
+    raise refusal from None

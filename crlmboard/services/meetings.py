@@ -8,7 +8,7 @@ import builtins
 import csv
 import functools
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -69,10 +69,18 @@ __all__ = [
     "MeetingMissing",
     "MeetingService",
     "MeetingSummary",
+    "PackCancelled",
     "ReviewDraft",
     "ReviewService",
     "SignedReview",
 ]
+
+
+PACK_CANCELLED = "Meeting pack cancelled: nothing written."
+
+
+class PackCancelled(BoardError):
+    """The meeting pack was cancelled before it was written."""
 
 
 @dataclass(frozen=True)
@@ -371,8 +379,16 @@ class MeetingService:
             mrns = CaseRepository(session).mrns_with_signed_reviews()
         return overdue_follow_ups((self.cases.get(m) for m in mrns), self.database.today())
 
-    def meeting_pack(self, meeting_id: int, *, page_size: str = "A4") -> bytes:
-        """The meeting pack PDF: cover, agenda, every case's summary."""
+    def meeting_pack(
+        self,
+        meeting_id: int,
+        *,
+        page_size: str = "A4",
+        progress: Callable[[int, int], bool] | None = None,
+    ) -> bytes:
+        """The meeting pack PDF: cover, agenda, every case's summary.  `progress(done,
+        total)` is asked before each case and once the PDF is built; False stops the pack
+        there (`PackCancelled`)."""
         from crlmboard.report.meeting_pack import meeting_pack_pdf  # reportlab on demand
 
         summary = self.get(meeting_id)
@@ -390,9 +406,10 @@ class MeetingService:
         )
         cases = []
         hashes: dict[str, str] = {}
-        for entry in summary.agenda:
-            if entry.status in ("held", "moved"):
-                continue
+        entries = [e for e in summary.agenda if e.status not in ("held", "moved")]
+        for done, entry in enumerate(entries):
+            if progress is not None and progress(done, len(entries)) is False:
+                raise PackCancelled(PACK_CANCELLED)
             case = self.cases.get(entry.mrn)
             review = None
             if entry.review_id is not None:
@@ -410,7 +427,7 @@ class MeetingService:
                 evaluation = self.evaluation.document(case, summary.date)
                 hashes[case.mrn] = evaluation["input_sha256"]  # made of this case just now
             cases.append((case, evaluation, review))
-        return meeting_pack_pdf(
+        pdf = meeting_pack_pdf(
             meeting,
             cases,
             page_size=page_size,
@@ -418,6 +435,9 @@ class MeetingService:
             checkpoint=self.database.printed_checkpoint(),
             input_hashes=hashes,
         )
+        if progress is not None and progress(len(entries), len(entries)) is False:
+            raise PackCancelled(PACK_CANCELLED)  # cancelled while the PDF was laid out
+        return pdf
 
 
 @dataclass(frozen=True)
@@ -531,17 +551,16 @@ class ReviewService:
             )
         if not self.needs_password:
             return
+        # named as the field asks for it: the login's password on a server, the encrypted
+        # file's passphrase otherwise
+        what = "password" if self.database.is_server else "passphrase"
         if not password:
-            raise InvalidInput([Problem("password", "re-enter your password to sign")])
+            raise InvalidInput([Problem(what, f"re-enter your {what} to sign")])
         if self.database.is_server:
             if not verify_password(self.database.url, who.login, password):
-                raise InvalidInput(
-                    [Problem("password", "the password is not right; nothing was signed")]
-                )
+                raise InvalidInput([Problem(what, "not right; nothing was signed")])
         elif password != self.database.passphrase:
-            raise InvalidInput(
-                [Problem("password", "the passphrase is not right; nothing was signed")]
-            )
+            raise InvalidInput([Problem(what, "not right; nothing was signed")])
 
     def sign(
         self,

@@ -1150,7 +1150,12 @@ class Door(QObject):
 
         def restored(result: Any) -> None:
             self.resume_rotation()
-            done(result)
+            # `done` (the "Restored …" message) once the views show the restored database:
+            # the restore's change is announced right after this, and the views' reads it
+            # asks for queue on the worker; the message is queued behind them
+            QTimer.singleShot(
+                0, self, lambda: self._submit(lambda: result, done, failed, title="Restore")
+            )
 
         self.replace_board(
             open_again,
@@ -1403,18 +1408,21 @@ class Door(QObject):
         )
 
     def meeting_pack(self, meeting_id: int, path: Path, done: Done, failed: Failed) -> None:
-        def work(board: Board, _progress: Progress) -> Path:
-            # patients' data: written owner-only (0600) and whole, as every export
-            return write_file_atomically(path, board.meetings.meeting_pack(meeting_id))
+        """Write the meeting pack to `path`; `done(path)`, or `done(None)` when Cancel was
+        pressed (it stops between cases, and nothing is written)."""
 
-        self._long_work(
-            "Writing the meeting pack…",
-            work,
-            done,
-            failed,
-            title="Meeting pack",
-            cancellable=False,
-        )
+        def work(board: Board, progress: Progress) -> Path | None:
+            from crlmboard.services.meetings import PackCancelled
+
+            try:
+                pdf = board.meetings.meeting_pack(meeting_id, progress=progress)
+            except PackCancelled:
+                return None
+            # patients' data: written owner-only (0600) and whole, as every export (a
+            # temporary file in the same folder, renamed when complete)
+            return write_file_atomically(path, pdf)
+
+        self._long_work("Writing the meeting pack…", work, done, failed, title="Meeting pack")
 
     def figures(self, start: dt.date, end: dt.date, done: Done, failed: Failed) -> None:
         board = self.board

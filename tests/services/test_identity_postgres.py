@@ -196,10 +196,15 @@ def test_a_clinicians_signature_carries_their_own_name_and_the_servers_time(
     with clinician.open(now=lambda: datetime(2001, 1, 1, tzinfo=UTC)) as board:
         assert board.identity.name == clinician.printed and board.identity.role_text == "clinician"
         draft = board.reviews.start(department.meeting, "EX-0001")
-        with pytest.raises(InvalidInput, match="re-enter your password"):
+        with pytest.raises(InvalidInput, match="re-enter your password") as left_out:
             board.reviews.sign(draft, recommendation=None, decision="Resect.")
-        with pytest.raises(InvalidInput, match="not right"):
+        with pytest.raises(InvalidInput, match="not right") as wrong:
             board.reviews.sign(draft, recommendation=None, decision="Resect.", password="wrong")
+        # the server login's password, named so (a form shows it as "Password: …")
+        assert [p.path for p in left_out.value.problems + wrong.value.problems] == [
+            "password",
+            "password",
+        ]
         index = board.reviews.sign(
             draft, recommendation=None, decision="Resect.", password=clinician.password
         ).index

@@ -201,3 +201,29 @@ def test_a_meeting_stored_before_the_text_rules_still_opens_exports_and_prints(
     )
     assert "Room" in text
     Bundle.model_validate(board.interop.export_fhir("EX-0001"))
+
+
+def test_a_meeting_pack_stops_between_cases_when_cancelled(
+    meeting: tuple[Board, int, int],
+) -> None:
+    """`progress(done, total)` is asked before every case and once the PDF is built; False
+    stops the pack there: no PDF, the cancellation said in words."""
+    from crlmboard.services.meetings import PackCancelled
+
+    board, first, _ = meeting
+    for mrn in ("EX-0001", "EX-0002", "EX-0003"):
+        board.meetings.add_to_agenda(first, mrn, "Resect?")
+    asked: list[tuple[int, int]] = []
+
+    def after_the_first_case(done: int, total: int) -> bool:
+        asked.append((done, total))
+        return done < 1
+
+    with pytest.raises(PackCancelled, match=r"^Meeting pack cancelled: nothing written\.$"):
+        board.meetings.meeting_pack(first, progress=after_the_first_case)
+    assert asked == [(0, 3), (1, 3)]  # the second case was not read
+
+    asked.clear()
+    pdf = board.meetings.meeting_pack(first, progress=lambda d, t: asked.append((d, t)) or True)
+    assert pdf.startswith(b"%PDF")
+    assert asked == [(0, 3), (1, 3), (2, 3), (3, 3)]

@@ -234,6 +234,50 @@ def test_a_restore_while_a_case_is_open_shows_the_restored_case_or_closes_it(
     assert any("LATE-0001 is not in the restored database" in text for text in told)
 
 
+def test_the_restored_message_comes_once_the_window_shows_the_restored_database(
+    window: MainWindow, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "Restored …" was shown before the views had read the restored database: behind the
+    message the list and the open case still showed what the restore had replaced, until
+    OK.  Now the list and the open case have read it again when the message comes."""
+    from crlmboard.ui.dialogs.safety import RestoreDialog
+
+    open_case(qtbot, window, "EX-0001")
+    backed_up: list[Any] = []
+    window.door.backup(backed_up.append, pytest.fail)
+    qtbot.waitUntil(lambda: bool(backed_up), timeout=WAIT)
+    edit_given_name(window, "After the backup")
+    window.door.create_case(new_case("LATE-0002"), lambda _s: None, pytest.fail)
+    settle(qtbot, window)
+    assert window.model.rowCount() == 4
+
+    behind: list[tuple[str, int]] = []
+
+    def told(_parent: Any, _title: str, text: str, *_a: Any) -> None:
+        case = window.workspace.case
+        assert text.startswith("Restored ")
+        behind.append((case.patient.given_name if case else "", window.model.rowCount()))
+
+    def choose(dialog: Any) -> None:  # File ▸ Restore: the backup made above, OK
+        paths = [b.path for b in dialog.backups]
+        dialog.view.selectRow(paths.index(backed_up[0].path))
+        dialog.accept()
+
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, RestoreDialog):
+            QTimer.singleShot(20, answer)
+            return
+        choose(dialog)
+
+    monkeypatch.setattr(QMessageBox, "information", told)
+    QTimer.singleShot(0, answer)
+    window.restore_backup()
+    qtbot.waitUntil(lambda: bool(behind), timeout=WAIT)
+    settle(qtbot, window)
+    assert behind == [("Ada", 3)]  # what the restored database holds, not what it replaced
+
+
 def new_case(mrn: str) -> Any:
     from crlmboard.domain import models as m
     from crlmboard.domain.case import Case

@@ -80,6 +80,28 @@ def test_an_encrypted_database_asks_for_its_passphrase(qtbot: QtBot, encrypted: 
     assert open_with_login(str(encrypted), None) is None  # cancelled: nothing opened
 
 
+@pytest.mark.db
+def test_the_passphrase_dialog_keeps_the_database_path_whole_on_a_line_of_its_own(
+    qtbot: QtBot, encrypted: Path
+) -> None:
+    """The reason wrapped at the dialog's width and broke the path after a "/"; the path
+    now stands on a line of its own that never wraps (and can be selected and copied)."""
+    labels: list[list[tuple[str, bool]]] = []
+
+    def look(dialog: SecretDialog) -> None:
+        labels.append([(label.text(), label.wordWrap()) for label in dialog.findChildren(QLabel)])
+        dialog.secret_edit.setText("a wrong passphrase" if len(labels) == 1 else "")
+        dialog.accept() if len(labels) == 1 else dialog.reject()
+
+    answer_dialogs(look, look)
+    assert open_with_login(str(encrypted), None) is None
+    asked, refused = labels
+    for shown, reason in ((asked, "is encrypted"), (refused, "does not open")):
+        [(sentence, wraps)] = [(t, w) for t, w in shown if reason in t]
+        assert wraps and str(encrypted) not in sentence and "/" not in sentence
+        assert (str(encrypted), False) in shown  # the path alone, unwrapped
+
+
 @pytest.mark.postgres
 def test_a_server_login_is_asked_and_the_window_shows_who_and_their_role(qtbot: QtBot) -> None:
     from tests.store.conftest import fresh_postgres
@@ -111,7 +133,7 @@ def test_a_passphrase_left_out_or_refused_at_signing_gets_the_focus_in_sight(
     review form (out of sight at 1280×720).  Left empty, or refused, the reason was shown
     and the focus stayed on Sign…: what was typed next went nowhere, and the field had to
     be found by scrolling.  Now it gets the focus, in sight, with what it holds selected."""
-    from PySide6.QtWidgets import QMessageBox, QScrollArea
+    from PySide6.QtWidgets import QFormLayout, QMessageBox, QScrollArea
 
     from crlmboard.ui.dialogs.review_dialog import ReviewDialog
     from tests.ui.test_meetings import PEOPLE, select_agenda_row, when_dialog
@@ -131,6 +153,7 @@ def test_a_passphrase_left_out_or_refused_at_signing_gets_the_focus_in_sight(
         window.meetings.reload(meeting)
         select_agenda_row(window, "EX-0001")
         seen: list[tuple[bool, bool, str]] = []
+        told: list[str] = []
 
         def in_sight(dialog: ReviewDialog) -> bool:
             field = dialog.password_edit
@@ -146,9 +169,17 @@ def test_a_passphrase_left_out_or_refused_at_signing_gets_the_focus_in_sight(
             qtbot.keyClicks(dialog.decision_edit, "Resect segment 6.")
             dialog.accept()  # no passphrase typed
             seen.append((dialog.focusWidget() is dialog.password_edit, in_sight(dialog), ""))
+            told.append(dialog.problems.text())
             qtbot.keyClicks(dialog.password_edit, "not the passphrase")
             dialog.accept()  # refused by the database
             qtbot.waitUntil(lambda: dialog.isEnabled() and "not right" in dialog.problems.text())
+            told.append(dialog.problems.text())
+            form = dialog.password_edit.parentWidget().layout()
+            assert isinstance(form, QFormLayout)
+            label = form.labelForField(dialog.password_edit)
+            assert isinstance(label, QLabel)
+            told.append(label.text())
+            told.append(dialog.password_edit.accessibleName())
             selected = dialog.password_edit.selectedText()
             seen.append((dialog.focusWidget() is dialog.password_edit, in_sight(dialog), selected))
             dialog.reject()
@@ -156,6 +187,13 @@ def test_a_passphrase_left_out_or_refused_at_signing_gets_the_focus_in_sight(
         when_dialog(review, ReviewDialog)
         window.meetings.menu_actions["review"].trigger()
         assert seen == [(True, True, ""), (True, True, "not the passphrase")]
+        # one word for the field, the word of an encrypted file: its passphrase
+        assert told == [
+            "Please correct:\nPassphrase: re-enter your passphrase to sign",
+            "Please correct:\nPassphrase: not right; nothing was signed",
+            "Your passphrase *",
+            "Passphrase",
+        ]
         assert not board.cases.get("EX-0001").reviews  # nothing signed
     finally:
         board.close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import getpass
 import json
+import threading
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -20,6 +21,8 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMessageBox,
+    QProgressDialog,
+    QPushButton,
     QWidget,
 )
 from pytestqt.qtbot import QtBot
@@ -715,6 +718,61 @@ def test_meeting_pack_is_written_off_the_gui_thread(
     window.meetings.menu_actions["pack"].trigger()
     qtbot.waitUntil(lambda: target.exists() and target.stat().st_size > 0, timeout=30000)
     assert target.read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.usefixtures("threaded")
+def test_a_meeting_pack_can_be_cancelled_and_writes_nothing(
+    qtbot: QtBot, board: Board, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cancel in the progress dialog stops the pack between cases: no PDF (nor a part of
+    one) in the folder, and the status bar says so."""
+    board.cases.import_path(GOLDEN)
+    first = board.meetings.create("2026-12-01", "16:00", "Room 3", PEOPLE).meeting_id
+    for mrn in ("EX-0001", "EX-0002", "EX-0003"):
+        board.meetings.add_to_agenda(first, mrn, "Resect now?")
+    window = MainWindow(board)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.door.pending == 0, timeout=60_000)
+    window.pages.setCurrentWidget(window.meetings.view)
+    window.meetings.reload(first)
+    qtbot.waitUntil(lambda: window.door.pending == 0, timeout=60_000)
+
+    folder = tmp_path / "packs"
+    folder.mkdir()
+    target = folder / "pack.pdf"
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(target), "PDF (*.pdf)")
+    )
+    warned: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text, *_a: warned.append(text))
+    # the worker holds at the first case it reads until Cancel has been pressed
+    reading, go = threading.Event(), threading.Event()
+    get = board.meetings.cases.get
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        if threading.current_thread() is not threading.main_thread() and not reading.is_set():
+            reading.set()
+            go.wait(60)
+        return get(*args, **kwargs)
+
+    monkeypatch.setattr(board.meetings.cases, "get", held)
+    window.meetings.menu_actions["pack"].trigger()
+    try:
+        qtbot.waitUntil(reading.is_set, timeout=60_000)
+        dialog = window.door.progress_dialog
+        assert isinstance(dialog, QProgressDialog) and dialog.isVisible()
+        cancel = dialog.findChild(QPushButton)
+        assert cancel is not None and cancel.isVisible(), "the meeting pack offers no Cancel"
+        qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
+    finally:
+        go.set()
+    qtbot.waitUntil(
+        lambda: window.door.pending == 0 and window.door.progress_dialog is None, timeout=60_000
+    )
+    assert window.statusBar().currentMessage() == "Meeting pack cancelled: nothing written."
+    assert warned == []
+    assert list(folder.iterdir()) == []
 
 
 def test_item_models_pass_the_model_tester(

@@ -822,12 +822,13 @@ class MeetingsController(QObject):
         def failed(error: BaseException) -> None:
             QMessageBox.warning(self.view, "Meeting pack", failure_text(error, "The meeting pack"))
 
-        self.door.meeting_pack(
-            meeting.id,
-            Path(path),
-            lambda target: self.message.emit(f"Wrote the meeting pack to {target}"),
-            failed,
-        )
+        def written(target: Path | None) -> None:
+            if target is None:
+                self.message.emit("Meeting pack cancelled: nothing written.")
+            else:
+                self.message.emit(f"Wrote the meeting pack to {target}")
+
+        self.door.meeting_pack(meeting.id, Path(path), written, failed)
 
     def board_figures(self) -> None:
         from crlmboard.ui.dialogs.figures_dialog import FiguresDialog

@@ -4,6 +4,7 @@ when the user ticks "remember"."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -28,8 +29,10 @@ class SecretDialog(QDialog):
         ask_user: bool = False,
         secret_label: str = "Password",
         keyring: bool = False,
+        path: str = "",
         parent: QWidget | None = None,
     ):
+        """`path`: the file the message is about, shown whole on a line of its own."""
         super().__init__(parent)
         self.setWindowTitle(title)
         self.setModal(True)
@@ -37,6 +40,13 @@ class SecretDialog(QDialog):
         text = QLabel(message)
         text.setWordWrap(True)
         layout.addWidget(text)
+        if path:  # never wrapped: a wrapped path breaks after a "/" and misleads
+            where = QLabel(path)
+            where.setTextFormat(Qt.TextFormat.PlainText)
+            where.setWordWrap(False)
+            where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            where.setAccessibleName("Database file")
+            layout.addWidget(where)
         form = QFormLayout()
         self.user_edit = QLineEdit(user or "")
         self.user_edit.setAccessibleName("User name")

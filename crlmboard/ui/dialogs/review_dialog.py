@@ -382,9 +382,11 @@ class ReviewDialog(QDialog):
         form.addRow("Signed by", self.signer_label)
         self.password_edit = QLineEdit()
         self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password_edit.setAccessibleName("Password")
+        # an encrypted file's passphrase, or the server login's password
+        self._secret = "passphrase" if self.door.encrypted else "password"
+        what = self._secret
+        self.password_edit.setAccessibleName(what.capitalize())
         if self.door.needs_password:
-            what = "passphrase" if self.door.encrypted else "password"
             self.password_edit.setPlaceholderText(f"re-enter your {what} to sign")
             form.addRow(f"Your {what} *", self.password_edit)
         else:
@@ -507,7 +509,8 @@ class ReviewDialog(QDialog):
         if self.door.needs_password:
             values["password"] = self.password_edit.text()
             if not values["password"]:
-                problems.append(Problem("password", "re-enter your password to sign"))
+                what = self._secret
+                problems.append(Problem(what, f"re-enter your {what} to sign"))
         try:
             fields = ReviewFields.model_validate(
                 {
@@ -663,6 +666,7 @@ class ReviewDialog(QDialog):
             "next_review_date": self.next_review_edit,
             "actions": self.actions_table,
             "password": self.password_edit,
+            "passphrase": self.password_edit,
         }
         for path in paths:
             field = fields.get(path.split(".")[0].split("[")[0])
