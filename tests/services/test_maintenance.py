@@ -20,6 +20,7 @@ import pytest
 from crlmboard.domain.caseformat import case_from_dict
 from crlmboard.services import Board, BoardError
 from crlmboard.services.maintenance import (
+    BackupCancelled,
     DatabaseCorrupt,
     ReadOnly,
     SignedReviewLocked,
@@ -372,6 +373,23 @@ def test_a_backup_has_a_manifest_and_private_modes(filled: Path, tmp_path: Path)
     for path in (info.path, store_backup.manifest_path(info.path), filled):
         assert path.stat().st_mode & 0o777 == 0o600, path
     assert info.path.parent.stat().st_mode & 0o777 == 0o700
+
+
+def test_a_backup_stopped_by_its_progress_writes_nothing(filled: Path, tmp_path: Path) -> None:
+    """File ▸ Back up's Cancel: `progress` answers False, and neither the backups folder
+    nor a chosen file gets anything (the copy stops at its first step)."""
+    with open_board(filled) as board:
+        earlier = board.maintenance.backup()
+        listed = [b.path for b in board.maintenance.list_backups()]
+        before = sorted(p.name for p in earlier.path.parent.iterdir())
+        chosen = tmp_path / "elsewhere" / "copy.sqlite3"
+        for destination in (None, chosen):
+            with pytest.raises(BackupCancelled, match=r"^Backup cancelled: nothing written\.$"):
+                board.maintenance.backup(destination, progress=lambda _d, _t: False)
+        assert [b.path for b in board.maintenance.list_backups()] == listed
+    assert sorted(p.name for p in earlier.path.parent.iterdir()) == before
+    assert list(chosen.parent.iterdir()) == []
+    assert store_backup.verify_backup(earlier.path, deep=True).verified
 
 
 def test_automatic_backups_when_changed_at_most_hourly(db_path: Path) -> None:
