@@ -392,6 +392,28 @@ def test_a_backup_stopped_by_its_progress_writes_nothing(filled: Path, tmp_path:
     assert store_backup.verify_backup(earlier.path, deep=True).verified
 
 
+def test_the_backup_before_an_upgrade_cannot_be_stopped(tmp_path: Path) -> None:
+    """The upgrade's progress answering False (as the app's would after a Cancel) does not
+    skip the safety copy: the upgrade goes on after a verified backup, as always."""
+    path = tmp_path / "board.sqlite3"
+    path.write_bytes(
+        (Path(__file__).parent.parent / "fixtures" / "schema-0003.sqlite3").read_bytes()
+    )
+    heard: list[str] = []
+
+    def refusing(step: str, *_counts: int) -> bool:
+        heard.append(step)
+        return False
+
+    with Board.open(path, create=False, clock=lambda: TODAY, progress=refusing) as board:
+        assert board.cases.count() == 3
+    assert "backing up the database before the upgrade" in heard
+    taken = [
+        b for b in store_backup.list_backups(path) if b.reason == "before upgrade from schema 0003"
+    ]
+    assert len(taken) == 1 and taken[0].verified
+
+
 def test_automatic_backups_when_changed_at_most_hourly(db_path: Path) -> None:
     clock = Clock()
     with open_board(db_path, clock):
