@@ -88,6 +88,7 @@ from crlmboard.store.repositories import CaseRepository, NotFound
 __all__ = [
     "AuditEntry",
     "AuditHead",
+    "BackupCancelled",
     "BackupInfo",
     "BackupMissing",
     "BadLocation",
@@ -117,6 +118,11 @@ __all__ = [
     "sqlite_warning",
     "unlock",
 ]
+
+
+class BackupCancelled(BoardError):
+    """A backup on request was stopped (Cancel) before it was complete: nothing written."""
+
 
 log = logging.getLogger("crlmboard.maintenance")
 
@@ -229,7 +235,11 @@ class MaintenanceService:
         destination: str | os.PathLike[str] | None = None,
         progress: Callable[[int, int], object] | None = None,
     ) -> BackupInfo:
-        """A backup now: into the backups folder (counted by retention) or to a file."""
+        """A backup now: into the backups folder (counted by retention) or to a file.
+        `progress(done, total)` hears of the pages copied; False stops the backup and
+        leaves nothing of it (`BackupCancelled`).  The backups the board takes by itself
+        (before an upgrade, a restore, an erasure, a folder import) take no progress and
+        cannot be stopped."""
         path = self._need_file("Backup")
         # the writer lock only while the snapshot is taken (`create_backup`): other
         # processes' saves go on while the pages are copied (T24)
@@ -244,6 +254,8 @@ class MaintenanceService:
                 sign=signing.backup_signer(path),
                 hold=self.database.holding_lock,
             )
+        except backup.BackupCancelled as cancelled:
+            raise BackupCancelled(str(cancelled)) from None
         except BackupFailed as error:
             if destination is not None:
                 raise OutputUnwritable(f"{destination}: {error}") from None

@@ -61,6 +61,14 @@ class BackupFailed(StoreError):
     """A backup could not be made; older backups are left as they were."""
 
 
+BACKUP_CANCELLED = "Backup cancelled: nothing written."
+
+
+class BackupCancelled(StoreError):
+    """A backup was stopped by its `progress` before it was complete: nothing of it was
+    left, and older backups are as they were."""
+
+
 def backup_dir(database: Path) -> Path:
     return database.parent / "backups"
 
@@ -547,7 +555,12 @@ def create_backup(
     whenever another connection writes, and a database written to every few seconds would
     never finish copying.  `hold` (the writer lock) is held only while the snapshot is
     taken and signed — at that moment the newest checkpoint is of its head — not while
-    the pages are copied: other processes' saves go on meanwhile."""
+    the pages are copied: other processes' saves go on meanwhile.
+
+    `progress(done, total)` hears of the pages copied after each step of the copy, and
+    once more when the copy has passed its integrity check, before it is put in place.
+    An answer of False (only False: None goes on) stops the backup there
+    (`BackupCancelled`): the unfinished file is removed and nothing is put in place."""
     if destination is None:
         folder = private_dir(backup_dir(database))
         final = folder / f"{backup_stem(database)}{now.astimezone(UTC).strftime(STAMP)}.sqlite3"
@@ -571,10 +584,12 @@ def create_backup(
                         checkpoint = sign(source)
                 target = new_sqlite_file(temporary, like=database)
                 try:
+                    copied = [0, 0]  # pages done, pages in all
 
                     def step(_status: int, remaining: int, total: int) -> None:
-                        if progress is not None:
-                            progress(total - remaining, total)
+                        copied[:] = [total - remaining, total]
+                        if progress is not None and progress(*copied) is False:
+                            raise BackupCancelled(BACKUP_CANCELLED)  # ends the copy
 
                     source.backup(target, pages=1024, progress=step)
                     target.execute("PRAGMA journal_mode = DELETE")
@@ -586,6 +601,8 @@ def create_backup(
                     facts["database_id"] = database_id(target)
                     if checkpoint is not None:
                         facts["checkpoint"] = checkpoint
+                    if progress is not None and progress(copied[1], copied[1]) is False:
+                        raise BackupCancelled(BACKUP_CANCELLED)  # before it is put in place
                 finally:
                     target.close()
             finally:
@@ -596,20 +613,20 @@ def create_backup(
             os.replace(temporary, final)
             fsync_path(folder)
         except SQLITE_ERRORS as error:
-            temporary.unlink(missing_ok=True)
+            _discard(temporary)
             full = "full" in str(error).lower()  # SQLITE_FULL: say how much room there is
             raise BackupFailed(
                 f"The backup could not be made in {folder}: "
                 + (f"the disk is full{_free_space(folder)}" if full else str(error))
             ) from None
         except OSError as error:
-            temporary.unlink(missing_ok=True)
+            _discard(temporary)
             raise BackupFailed(
                 f"The backup could not be written to {folder}: "
                 f"{error.strerror}{_free_space(folder)}"
             ) from None
         except BaseException:
-            temporary.unlink(missing_ok=True)
+            _discard(temporary)
             raise
         manifest = {
             "format": MANIFEST_FORMAT,
@@ -638,6 +655,13 @@ def create_backup(
         return _info(final, manifest, True, None)  # its file was hashed just now
     finally:
         _unmark(busy)
+
+
+def _discard(temporary: Path) -> None:
+    """Remove an unfinished backup: its file and any journal SQLite left beside it."""
+    for name in (str(temporary), *(f"{temporary}{s}" for s in ("-journal", "-wal", "-shm"))):
+        with contextlib.suppress(OSError):
+            Path(name).unlink(missing_ok=True)
 
 
 def _free_space(folder: Path) -> str:

@@ -1079,6 +1079,9 @@ class MainWindow(QMainWindow):
 
     def backup_now(self) -> None:
         def done(info: Any) -> None:
+            if info is None:  # Cancel
+                self.statusBar().showMessage("Backup cancelled: nothing written.", 10000)
+                return
             state = "verified" if info.verified else "NOT verified"
             self.statusBar().showMessage(f"Backup made ({state}): {info.path}", 10000)
 

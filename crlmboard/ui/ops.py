@@ -1113,14 +1113,20 @@ class Door(QObject):
     # -- data safety ------------------------------------------------------------------
 
     def backup(self, done: Done, failed: Failed) -> None:
-        self._long_work(
-            "Backing up the database…",
-            lambda board, _p: board.maintenance.backup(),
-            done,
-            failed,
-            title="Backup",
-            cancellable=False,
-        )
+        """The user's own backup (File ▸ Backup now): the dialog counts the pages copied and
+        has a Cancel; `done(info)`, or `done(None)` when Cancel was pressed (the copy stops
+        at its next step and nothing is written).  The backups the board takes by itself
+        (before an upgrade, a restore, an erasure, a folder import) are never cancellable."""
+
+        def work(board: Board, progress: Progress) -> Any:
+            from crlmboard.services.maintenance import BackupCancelled
+
+            try:
+                return board.maintenance.backup(progress=progress)
+            except BackupCancelled:
+                return None
+
+        self._long_work("Backing up the database…", work, done, failed, title="Backup")
 
     def list_backups(self, done: Done, failed: Failed) -> None:
         board = self.board

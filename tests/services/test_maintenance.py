@@ -20,6 +20,7 @@ import pytest
 from crlmboard.domain.caseformat import case_from_dict
 from crlmboard.services import Board, BoardError
 from crlmboard.services.maintenance import (
+    BackupCancelled,
     DatabaseCorrupt,
     ReadOnly,
     SignedReviewLocked,
@@ -372,6 +373,45 @@ def test_a_backup_has_a_manifest_and_private_modes(filled: Path, tmp_path: Path)
     for path in (info.path, store_backup.manifest_path(info.path), filled):
         assert path.stat().st_mode & 0o777 == 0o600, path
     assert info.path.parent.stat().st_mode & 0o777 == 0o700
+
+
+def test_a_backup_stopped_by_its_progress_writes_nothing(filled: Path, tmp_path: Path) -> None:
+    """File ▸ Back up's Cancel: `progress` answers False, and neither the backups folder
+    nor a chosen file gets anything (the copy stops at its first step)."""
+    with open_board(filled) as board:
+        earlier = board.maintenance.backup()
+        listed = [b.path for b in board.maintenance.list_backups()]
+        before = sorted(p.name for p in earlier.path.parent.iterdir())
+        chosen = tmp_path / "elsewhere" / "copy.sqlite3"
+        for destination in (None, chosen):
+            with pytest.raises(BackupCancelled, match=r"^Backup cancelled: nothing written\.$"):
+                board.maintenance.backup(destination, progress=lambda _d, _t: False)
+        assert [b.path for b in board.maintenance.list_backups()] == listed
+    assert sorted(p.name for p in earlier.path.parent.iterdir()) == before
+    assert list(chosen.parent.iterdir()) == []
+    assert store_backup.verify_backup(earlier.path, deep=True).verified
+
+
+def test_the_backup_before_an_upgrade_cannot_be_stopped(tmp_path: Path) -> None:
+    """The upgrade's progress answering False (as the app's would after a Cancel) does not
+    skip the safety copy: the upgrade goes on after a verified backup, as always."""
+    path = tmp_path / "board.sqlite3"
+    path.write_bytes(
+        (Path(__file__).parent.parent / "fixtures" / "schema-0003.sqlite3").read_bytes()
+    )
+    heard: list[str] = []
+
+    def refusing(step: str, *_counts: int) -> bool:
+        heard.append(step)
+        return False
+
+    with Board.open(path, create=False, clock=lambda: TODAY, progress=refusing) as board:
+        assert board.cases.count() == 3
+    assert "backing up the database before the upgrade" in heard
+    taken = [
+        b for b in store_backup.list_backups(path) if b.reason == "before upgrade from schema 0003"
+    ]
+    assert len(taken) == 1 and taken[0].verified
 
 
 def test_automatic_backups_when_changed_at_most_hourly(db_path: Path) -> None:
