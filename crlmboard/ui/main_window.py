@@ -1285,6 +1285,7 @@ class MainWindow(QMainWindow):
             self,
             today=self.door.today(),
             note="Only the MRN is required; everything else can follow.",
+            typed=typed is not None,
         )
         if refused is not None:
             dialog.show_refusal(refused.problems, prefix="patient.")

@@ -307,3 +307,37 @@ def test_new_case_with_an_mrn_in_use_asks_again_with_what_was_typed(
     assert seen["focus"] and seen["selected"] == "EX-0001"  # typing replaces it
     assert open_mrn(window) == "EX-0002"
     assert window.model.rowCount() == 3
+
+
+def test_esc_on_the_new_case_asked_again_asks_before_the_entry_is_lost(
+    window: MainWindow, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The New case dialog brought back after a refusal holds what was typed, not saved:
+    Esc asks before throwing it away, as it does in the first dialog.  Seen under openbox:
+    an MRN in use, then Esc, and the patient's entry was gone without a word."""
+    from PySide6.QtWidgets import QMessageBox
+
+    asked: list[str] = []
+    monkeypatch.setattr(
+        QMessageBox,
+        "question",
+        lambda *args, **_k: asked.append(str(args[2])) or QMessageBox.StandardButton.Cancel,
+    )
+    monkeypatch.setattr(QMessageBox, "warning", lambda *_a, **_k: None)
+    seen: dict[str, Any] = {}
+
+    def escape(dialog: QDialog) -> None:
+        assert isinstance(dialog, RecordDialog)
+        qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+        seen["open after esc"] = dialog.isVisible()
+        dialog.reject()  # the test's own way out
+
+    def fill(dialog: QDialog) -> None:
+        fill_new_patient(qtbot, "EX-0001", "Typedname", "Test")(dialog)
+        when_dialog(escape)
+
+    when_dialog(fill)
+    window.new_case()
+    qtbot.waitUntil(lambda: "open after esc" in seen, timeout=10_000)
+    assert len(asked) == 1 and "Discard what you typed" in asked[0]
+    assert seen["open after esc"]

@@ -43,7 +43,10 @@ class RecordDialog(QDialog):
         patient: Patient | None = None,
         copied: Iterable[str] = (),
         copied_from: str = "",
+        typed: bool = False,
     ):
+        """`typed`: `record` is what the user typed and was refused, not a stored record
+        (the New case dialog asked again): Esc and Cancel ask before it is thrown away."""
         super().__init__(parent)
         # whose record this writes: "Add chemotherapy cycle — DEMOSON, Lukas"
         self.setWindowTitle(title if patient is None else f"{title} — {patient_name(patient)}")
@@ -55,6 +58,7 @@ class RecordDialog(QDialog):
             self.form.today = today
         self.form.set_record(record)
         self.base = record
+        self.typed = typed
         for empty in self._empty_required_dates():  # no date is assumed: it is typed
             assert empty.line is not None
             empty.line.setPlaceholderText(f"required: {date_hint()}")
@@ -184,13 +188,17 @@ class RecordDialog(QDialog):
 
     def cancel(self) -> None:
         """Esc or Cancel: closed, after asking when values typed here would be lost."""
-        if self.form.modified() and not discard_typed(self):
+        if self.unsaved() and not discard_typed(self):
             return
         self.reject()
 
+    def unsaved(self) -> bool:
+        """Values here that are not stored: typed in this dialog, or brought back to it."""
+        return self.typed or self.form.modified()
+
     def closeEvent(self, event: QCloseEvent) -> None:
         """The window's close button asks as Cancel does."""
-        if event.spontaneous() and self.form.modified() and not discard_typed(self):
+        if event.spontaneous() and self.unsaved() and not discard_typed(self):
             event.ignore()
             return
         super().closeEvent(event)
