@@ -25,6 +25,31 @@ from crlmboard.services import Board
 from tests.conftest import GOLDEN
 from tests.ui import test_case_list_count as count_tests
 
+
+def fresh_app(script: str, tmp_path: Path, *, own_log_folder: bool = False) -> str:
+    """The last line a fresh interpreter running `script` printed, offscreen, with this
+    run's XDG_*/CRLMBOARD_* variables, HOME in `tmp_path` and a bare PATH (with
+    `own_log_folder`, no CRLMBOARD_LOG_DIR: the log goes where a person's does)."""
+    env = {
+        **{k: v for k, v in os.environ.items() if k.startswith(("XDG_", "CRLMBOARD_"))},
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "QT_QPA_PLATFORM": "offscreen",
+    }
+    if own_log_folder:
+        env.pop("CRLMBOARD_LOG_DIR", None)
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout.strip().splitlines()[-1]
+
+
 pytestmark = [pytest.mark.ui, pytest.mark.db]
 
 wide_file = count_tests.wide_file  # the 1,500 cases of the count's tests (shared)
@@ -98,22 +123,7 @@ after = sorted(sys.modules)
 print(json.dumps({{"at_paint": seen[0], "rows": seen[1], "after": after}}), flush=True)
 os._exit(0)
 """
-    env = {
-        **{k: v for k, v in os.environ.items() if k.startswith(("XDG_", "CRLMBOARD_"))},
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(tmp_path),
-        "QT_QPA_PLATFORM": "offscreen",
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    found = json.loads(done.stdout.strip().splitlines()[-1])
+    found = json.loads(fresh_app(script, tmp_path))
 
     def loaded(modules: list[str]) -> set[str]:
         return {
@@ -177,23 +187,8 @@ app_module.start_window = start_window
 from crlmboard.cli import main
 sys.exit(main(["--db", {str(cases_file)!r}]))
 """
-    env = {
-        **{k: v for k, v in os.environ.items() if k.startswith(("XDG_", "CRLMBOARD_"))},
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(tmp_path),
-        "QT_QPA_PLATFORM": "offscreen",
-    }
-    env.pop("CRLMBOARD_LOG_DIR", None)  # the per-user log folder, as a person has it
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    modules = ast.literal_eval(done.stdout.strip().splitlines()[-1])
+    # the per-user log folder, as a person has it
+    modules = ast.literal_eval(fresh_app(script, tmp_path, own_log_folder=True))
     loaded = {
         name
         for name in NOT_BEFORE_THE_FIRST_PAINT_EITHER
@@ -563,22 +558,7 @@ while not painted:
 print(painted[0], flush=True)
 os._exit(0)
 """
-    env = {
-        **{k: v for k, v in os.environ.items() if k.startswith(("XDG_", "CRLMBOARD_"))},
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(tmp_path),
-        "QT_QPA_PLATFORM": "offscreen",
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert int(done.stdout.strip().splitlines()[-1]) == 0
+    assert int(fresh_app(script, tmp_path)) == 0
 
 
 def test_the_window_asks_no_row_headers_before_its_first_paint(
