@@ -322,6 +322,12 @@ class CaseWorkspace(QTabWidget):
         """Read a case (and its evaluation) and show it; `then()` after it is shown."""
 
         def opened(found: tuple[Case, int, EvaluationView | None, list[str]]) -> None:
+            shown = self.case
+            # the case on screen stayed editable until the worker answered: what was typed
+            # meanwhile is asked about now (the question before it came too early)
+            if shown is not None and shown.mrn != found[0].mrn and not self.confirm_leave():
+                self.case_shown.emit(shown.mrn)  # the list and the title back on it
+                return
             self.show_case(*found)
             if then is not None:
                 then()
