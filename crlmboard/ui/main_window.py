@@ -1181,14 +1181,26 @@ class MainWindow(QMainWindow):
         dialog.exec()
 
     def show_history(self) -> None:
-        from crlmboard.ui.dialogs.safety import HistoryDialog
+        from crlmboard.ui.dialogs.safety import HistoryDialog, meeting_name
 
         case = self.workspace.case
         if case is None:
             QMessageBox.information(self, "History", "Open a case first.")
             return
-        mrn = case.mrn
-        self.door.case_history(mrn, lambda entries: HistoryDialog(mrn, entries, self).exec())
+        mrn, patient = case.mrn, case.patient
+
+        def show(found: tuple[list[Any], dict[int, Any]]) -> None:
+            entries, meetings = found
+            HistoryDialog(
+                mrn,
+                entries,
+                self,
+                meetings={i: meeting_name(f) for i, f in meetings.items()},
+                patient=patient,
+                today=self.door.today(),
+            ).exec()
+
+        self.door.case_history(mrn, show)
 
     # -- undo -------------------------------------------------------------------------
 

@@ -1005,8 +1005,15 @@ class Door(QObject):
         )
 
     def case_history(self, mrn: str, done: Done) -> None:
+        """The case's audit entries, and each meeting's id with its date, time and place
+        (the history names an agenda item's meeting by these, not by its id)."""
         board = self.board
-        self._submit(lambda: board.maintenance.case_history(mrn), done, None, title="History")
+
+        def work() -> Any:
+            entries = board.maintenance.case_history(mrn)
+            return entries, {m.id: m.fields for m in board.meetings.listing()}
+
+        self._submit(work, done, None, title="History")
 
     def export_case(self, mrn: str, path: str, done: Done, failed: Failed) -> None:
         board = self.board

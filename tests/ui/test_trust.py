@@ -4,6 +4,7 @@ meetings as people know them, never by a database key."""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -109,3 +110,63 @@ def test_cancel_keeps_the_case_with_its_edit(threaded_window: MainWindow, qtbot:
     qtbot.keyClick(ecog_line(window), Qt.Key.Key_Return)  # and it can still be saved
     settle(qtbot, window)
     assert board.cases.get("EX-0001").patient.ecog == 3
+
+
+PEOPLE = [
+    {"name": "Dr Hepato", "role": "hepatobiliary_surgeon"},
+    {"name": "Dr Onco", "role": "medical_oncologist"},
+    {"name": "Dr Radio", "role": "radiologist"},
+]
+
+
+def history_rows(qtbot: QtBot, board: Board, mrn: str) -> list[list[str]]:
+    """The rows of Case ▸ History for `mrn`, as the table shows them."""
+    from crlmboard.ui.dialogs.safety import HistoryDialog
+    from tests.ui.test_workspace import when_dialog
+
+    window = MainWindow(board)
+    qtbot.addWidget(window)
+    window.show()
+    window.open_case(mrn)
+    seen: list[HistoryDialog] = []
+
+    def look(dialog: Any) -> None:
+        seen.append(dialog)
+        dialog.reject()
+
+    when_dialog(look)
+    window.show_history()
+    qtbot.waitUntil(lambda: bool(seen), timeout=10_000)
+    model = seen[0].model
+    assert "EXAMPLE" in seen[0].windowTitle() and mrn in seen[0].windowTitle()
+    return [
+        [str(model.data(model.index(row, column)) or "") for column in range(model.columnCount())]
+        for row in range(model.rowCount())
+    ]
+
+
+def test_the_history_names_meetings_and_scans_never_database_keys(
+    qtbot: QtBot, board: Board
+) -> None:
+    """Seen in Case ▸ History: an agenda item "added" with "meeting id: 2; position: 3", a
+    lesion with "timepoint id: 34" (and without its name, L1), records called "lab result
+    48" — database keys no one can look up — and codes as stored ("t3", "ct")."""
+    board.cases.import_path(GOLDEN)
+    meeting = board.meetings.create("2026-12-01", "16:00", "Room 3", PEOPLE).meeting_id
+    board.meetings.add_to_agenda(meeting, "EX-0001", "Resect now?")
+    rows = history_rows(qtbot, board, "EX-0001")
+    texts = [" | ".join(row[3:]) for row in rows]
+    for key in ("meeting id", "timepoint id", "case id", "review id", "position", "row id"):
+        assert not [t for t in texts if key in t.lower()], key
+    for row in rows:
+        assert not re.fullmatch(r"[a-z ]+ \d+", row[3]), row[3]  # "lab result 48"
+    agenda = next(t for t in texts if t.startswith("agenda item"))
+    assert "Meeting: 2026-12-01 16:00, Room 3" in agenda
+    assert "meeting of 2026-12-01" in agenda.split(" | ")[0]
+    lesion = next(t for t in texts if t.startswith("lesion measurement"))
+    assert 'Lesion: "L1"' in lesion and "Imaging: 2025-01-20" in lesion
+    assert "imaging of 2025-01-20" in lesion.split(" | ")[0]
+    primary = next(t for t in texts if t.startswith("primary tumour"))
+    assert "T category: T3" in primary and '"t3"' not in primary
+    timepoint = next(t for t in texts if t.startswith("imaging timepoint"))
+    assert "Modality: CT" in timepoint and "New lesions: no" in timepoint

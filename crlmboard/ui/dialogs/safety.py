@@ -3,7 +3,9 @@ report, and the list of backups to restore from."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 from functools import cache
 from typing import Any
 
@@ -24,16 +26,23 @@ from crlmboard.ui.models.records import RecordTableModel
 
 # the audit trail's words for what happened -> the history's
 ACTIONS = {"insert": "added", "update": "changed", "delete": "removed"}
-# the database's keys: no one's record, only how rows point at each other
-HIDDEN_COLUMNS = frozenset({"id", "case_id"})
+# the database's keys and a list's order: no one's record, only how rows point at each
+# other (the ones that point at a meeting, a scan or a review are named by `_Names`)
+HIDDEN_COLUMNS = frozenset(
+    {"id", "case_id", "row_id", "position", "meeting_id", "timepoint_id", "review_id"}
+    | {"agenda_item_id"}
+)
 # records no one typed: derived by crlmboard from the case (audited so `check` sees a change)
 DERIVED_RECORDS = {"engine_comparison": "older engines' comparison (made by crlmboard)"}
-
-
-def _record(entry: Any) -> str:
-    if entry.table in DERIVED_RECORDS:
-        return DERIVED_RECORDS[entry.table]
-    return f"{entry.table.replace('_', ' ')} {entry.record_id or ''}"
+# the case list's summary of a case, worked out by crlmboard (stored with the patient)
+DERIVED_FIELDS = {
+    "current_response": "Response (worked out)",
+    "open_criticals": "Critical findings (worked out)",
+    "open_warnings": "Warnings (worked out)",
+    "liver_metastases_diagnosis_date": "Liver metastases diagnosed (worked out)",
+}
+# a record's own date, by the name its table gives it
+DATE_FIELDS = ("date", "detected_on", "tested_on", "diagnosis_date", "meeting_date")
 
 
 @cache
@@ -44,7 +53,7 @@ def _labels() -> dict[str, str]:
 
     from crlmboard.domain import models as m
 
-    found: dict[str, str] = {}
+    found: dict[str, str] = dict(DERIVED_FIELDS)
     for value in vars(m).values():
         if isinstance(value, type) and issubclass(value, BaseModel) and value is not BaseModel:
             for name in value.model_fields:
@@ -54,16 +63,124 @@ def _labels() -> dict[str, str]:
     return found
 
 
-def _values(values: dict[str, Any] | None, fields: list[str]) -> str:
-    if not values:
-        return ""
-    shown = {k: values.get(k) for k in fields if k in values} or values
-    labels = _labels()
-    return "; ".join(
-        f"{labels.get(k, k.replace('_', ' '))}: {json.dumps(v, ensure_ascii=False)}"
-        for k, v in shown.items()
-        if k not in HIDDEN_COLUMNS
-    )[:300]
+@cache
+def _choices() -> dict[str, frozenset[str]]:
+    """The coded values of every choice field, by field name (`t` -> t1, t2, ...)."""
+    from pydantic import BaseModel
+
+    from crlmboard.domain import models as m
+
+    found: dict[str, set[str]] = {}
+    for value in vars(m).values():
+        if isinstance(value, type) and issubclass(value, BaseModel) and value is not BaseModel:
+            for spec in m.field_specs(value):
+                if spec.choices:
+                    found.setdefault(spec.name, set()).update(spec.choices)
+    return {name: frozenset(codes) for name, codes in found.items()}
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _shown(name: str, value: Any) -> str:
+    """One stored value as the forms show it: codes as the clinic writes them (T3, CT),
+    yes/no, lists without brackets; free text in quotes, so its ends can be seen."""
+    from crlmboard.ui.forms import code_text
+
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str):
+        if value in _choices().get(name, ()):
+            return code_text(value)
+        if _ISO_DAY.fullmatch(value):
+            return value
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list) and not any(isinstance(v, dict | list) for v in value):
+        return ", ".join(_shown(name, v) for v in value) or "none"
+    return json.dumps(value, ensure_ascii=False)
+
+
+class _Names:
+    """What the history calls the records it lists: by their date, the scan a lesion was
+    measured on, the meeting an agenda item or review belongs to — never a database key.
+    Read from the case's own history (every record was added in it) and the meetings."""
+
+    def __init__(self, entries: list[Any], meetings: dict[int, str]):
+        self.meetings = meetings
+        self.values: dict[tuple[str, str], dict[str, Any]] = {}
+        for entry in entries:
+            key = (entry.table, str(entry.record_id))
+            known = self.values.setdefault(key, {})
+            known.update(entry.before or {})
+            known.update(entry.after or {})
+
+    def _of(self, table: str, record_id: Any) -> dict[str, Any]:
+        return self.values.get((table, str(record_id)), {})
+
+    def meeting(self, meeting_id: Any) -> str:
+        if meeting_id is None:
+            return "—"
+        return self.meetings.get(int(meeting_id), "a meeting since deleted")
+
+    def scan(self, timepoint_id: Any) -> str:
+        return str(self._of("imaging_timepoint", timepoint_id).get("date") or "—")
+
+    def review(self, review_id: Any) -> str:
+        review = self._of("review", review_id)
+        return f"the review of the meeting of {review.get('meeting_date') or '—'}"
+
+    def record(self, entry: Any) -> str:
+        """`lab result of 2026-10-27`, `agenda item, meeting of 2026-12-14 16:00`."""
+        if entry.table in DERIVED_RECORDS:
+            return DERIVED_RECORDS[entry.table]
+        words = entry.table.replace("_", " ")
+        values = self._of(entry.table, entry.record_id)
+        if entry.table == "lesion_measurement":
+            scan = self.scan(values.get("timepoint_id"))
+            return f"{words} {values.get('id', '')}, imaging of {scan}"
+        if entry.table == "agenda_item":
+            return f"{words}, meeting of {self.meeting(values.get('meeting_id'))}"
+        if entry.table == "review":
+            return f"{words}, meeting of {values.get('meeting_date') or '—'}"
+        if entry.table in ("review_follow_up", "review_draft"):
+            review = values.get(
+                "review_id", entry.record_id if entry.table == "review_follow_up" else None
+            )
+            if review is not None:
+                return f"{words} of {self.review(review)}"
+            item = self._of("agenda_item", values.get("agenda_item_id"))
+            return f"{words}, meeting of {self.meeting(item.get('meeting_id'))}"
+        day = next((values[f] for f in DATE_FIELDS if values.get(f)), None)
+        return f"{words} of {day}" if day else words
+
+    def values_text(
+        self, values: dict[str, Any] | None, fields: list[str], sep: str = "; ", cut: int = 300
+    ) -> str:
+        """The values a change wrote (or removed), labelled as the forms label them."""
+        if not values:
+            return ""
+        shown = {k: values.get(k) for k in fields if k in values} or values
+        labels = _labels()
+        parts = []
+        for key, value in shown.items():
+            if key == "meeting_id":
+                parts.append(f"Meeting: {self.meeting(value)}")
+            elif key == "timepoint_id":
+                parts.append(f"Imaging: {self.scan(value)}")
+            elif key == "review_id" and value is not None:
+                parts.append(f"Review: {self.review(value)}")
+            elif key not in HIDDEN_COLUMNS or (key == "id" and isinstance(value, str)):
+                # a lesion's id is its name (L1); other ids are the database's
+                parts.append(f"{labels.get(key, key.replace('_', ' '))}: {_shown(key, value)}")
+        return sep.join(parts)[:cut]
+
+
+def meeting_name(fields: Any) -> str:
+    """`2026-12-14 16:00, Room 3`: a meeting as the meetings list names it."""
+    when = " ".join(str(p) for p in (fields.date.isoformat(), fields.time) if p)
+    return ", ".join(p for p in (when, fields.location) if p)
 
 
 # why a backup was made, as its manifest records it -> as the list says it
@@ -87,35 +204,75 @@ def _table(model: RecordTableModel) -> QTableView:
 
 
 class HistoryDialog(QDialog):
-    """Every audited change of one case, oldest first."""
+    """Every audited change of one case, oldest first.  `meetings`: each meeting's name by
+    its id (an agenda item names its meeting); `patient`: whose history it is, in the
+    title and a patient banner."""
 
-    def __init__(self, mrn: str, entries: list[Any], parent: QWidget | None = None):
+    def __init__(
+        self,
+        mrn: str,
+        entries: list[Any],
+        parent: QWidget | None = None,
+        *,
+        meetings: dict[int, str] | None = None,
+        patient: Any = None,
+        today: dt.date | None = None,
+    ):
+        from crlmboard.ui.views.patient_banner import PatientBanner, patient_name
+
         super().__init__(parent)
-        self.setWindowTitle(f"History of case {mrn}")
+        whose = f"{patient_name(patient)} ({mrn})" if patient is not None else f"case {mrn}"
+        self.setWindowTitle(f"History of {whose}")
         self.resize(1100, 560)
         layout = QVBoxLayout(self)
+        if patient is not None:
+            banner = PatientBanner()
+            banner.show_patient(patient, today or dt.date.today())
+            layout.addWidget(banner)
         layout.addWidget(
             QLabel(
                 f"{len(entries)} recorded change(s). Times are UTC; the audit "
                 "trail is hash-chained and cannot be edited."
             )
         )
+        names = _Names(entries, meetings or {})
         self.model = RecordTableModel(
             [
                 ("When (UTC)", lambda e: e.at.strftime("%Y-%m-%d %H:%M:%S")),
                 ("Who", lambda e: f"{e.app_user} ({e.os_login}@{e.host})"),
                 ("Action", lambda e: ACTIONS.get(e.action, e.action)),
-                ("Record", _record),
-                ("Before", lambda e: _values(e.before, e.fields)),
-                ("After", lambda e: _values(e.after, e.fields)),
+                ("Record", names.record),
+                ("Before", lambda e: names.values_text(e.before, e.fields)),
+                ("After", lambda e: names.values_text(e.after, e.fields)),
             ],
             self,
         )
         self.model.set_records(entries)
         self.view = _table(self.model)
-        for column, width in enumerate((150, 200, 70, 150, 240)):
+        for column, width in enumerate((140, 150, 60, 230, 240)):
             self.view.setColumnWidth(column, width)
-        layout.addWidget(self.view, 1)
+        layout.addWidget(self.view, 3)
+        # the chosen change in full, one value a line (the table's cells cut long values)
+        self.details = QPlainTextEdit()
+        self.details.setReadOnly(True)
+        self.details.setAccessibleName("The chosen change in full")
+        layout.addWidget(self.details, 2)
+
+        def chosen(current: Any, _previous: Any = None) -> None:
+            if not current.isValid() or not 0 <= current.row() < len(entries):
+                self.details.setPlainText("")
+                return
+            entry = entries[current.row()]
+            text = [f"{names.record(entry)}: {ACTIONS.get(entry.action, entry.action)}"]
+            for heading, values in (("Before", entry.before), ("After", entry.after)):
+                shown = names.values_text(values, entry.fields, "\n  ", 100_000)
+                if shown:
+                    text.append(f"{heading}:\n  {shown}")
+            self.details.setPlainText("\n".join(text))
+
+        self.view.selectionModel().currentRowChanged.connect(chosen)
+        if entries:
+            self.view.setCurrentIndex(self.model.index(0, 0))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
