@@ -170,3 +170,28 @@ def test_the_history_names_meetings_and_scans_never_database_keys(
     assert "T category: T3" in primary and '"t3"' not in primary
     timepoint = next(t for t in texts if t.startswith("imaging timepoint"))
     assert "Modality: CT" in timepoint and "New lesions: no" in timepoint
+
+
+def test_removing_a_case_from_the_agenda_names_the_patient_and_the_meeting(
+    qtbot: QtBot, board: Board, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "Remove case EX-0002 from this agenda?" asked by the MRN alone: the coordinator
+    confirms a removal by the name, as every other question that writes does."""
+    from tests.ui.test_meetings import answer_yes, select_agenda_row
+
+    board.cases.import_path(GOLDEN)
+    meeting = board.meetings.create("2026-12-01", "16:00", "Room 3", PEOPLE).meeting_id
+    for mrn in ("EX-0001", "EX-0002"):
+        board.meetings.add_to_agenda(meeting, mrn, "Resect now?")
+    window = MainWindow(board)
+    qtbot.addWidget(window)
+    window.show()
+    window.meetings.reload(meeting)
+    window.pages.setCurrentWidget(window.meetings.view)
+    asked = answer_yes(monkeypatch)
+    select_agenda_row(window, "EX-0002")
+    window.meetings.menu_actions["remove"].trigger()
+    name = board.cases.get("EX-0002").patient.family_name.upper()
+    assert name in asked[0] and "EX-0002" in asked[0] and "2026-12-01" in asked[0], asked
+    assert [e.mrn for e in board.meetings.get(meeting).agenda] == ["EX-0001"]
+    assert name in window.statusBar().currentMessage()

@@ -653,14 +653,16 @@ class MeetingsController(QObject):
         )
 
     def remove_entry(self) -> None:
+        meeting = self.selected_meeting()
         entry = self._need_entry("Remove case from agenda")
         if entry is None:
             return
+        agenda = f"the agenda of {locale_date(meeting.date)}" if meeting else "this agenda"
         answer = QMessageBox.question(
             self.view,
             "Remove case from agenda",
-            f"Remove case {entry.mrn} from this agenda? Use Hold back… instead to move it to "
-            "the next meeting.",
+            f"Remove {whose(entry)} from {agenda}? Use Hold back… instead to move the "
+            "case to the next meeting.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             QMessageBox.StandardButton.No,
         )
@@ -668,7 +670,7 @@ class MeetingsController(QObject):
             return
         self.door.remove_from_agenda(
             entry.id,
-            lambda _r: self._done(f"Case {entry.mrn} removed from the agenda."),
+            lambda _r: self._done(f"{whose(entry)} removed from {agenda}."),
             self._fail("Remove case from agenda"),
         )
 
@@ -678,7 +680,7 @@ class MeetingsController(QObject):
             return
         self._done()
         if hold_back_dialog(self.door, entry, self.view) is not None:
-            self.message.emit(f"Case {entry.mrn} held back to the next meeting.")
+            self.message.emit(f"{whose(entry)} held back to the next meeting.")
 
     # -- the meeting --------------------------------------------------------------------
 
