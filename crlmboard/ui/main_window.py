@@ -984,6 +984,9 @@ class MainWindow(QMainWindow):
         if case is None:
             QMessageBox.information(self, "Export case", "Open a case first.")
             return
+        if not self.workspace.confirm_stored("The case file"):
+            return
+        case = self.workspace.case or case  # as saved just now (its MRN may have changed)
         path, _ = QFileDialog.getSaveFileName(
             self, "Export case", f"{case.mrn}.json", "Case files (*.json)"
         )
@@ -1003,6 +1006,9 @@ class MainWindow(QMainWindow):
         if case is None:
             QMessageBox.information(self, "Export FHIR bundle", "Open a case first.")
             return
+        if not self.workspace.confirm_stored("The FHIR bundle"):
+            return
+        case = self.workspace.case or case  # as saved just now (its MRN may have changed)
         path, _ = QFileDialog.getSaveFileName(
             self, "Export FHIR (mCODE) bundle", f"{case.mrn}-mcode.json", "FHIR JSON (*.json)"
         )
@@ -1073,7 +1079,9 @@ class MainWindow(QMainWindow):
         if case is None:
             QMessageBox.information(self, "Export PDF", "Open a case first.")
             return
-        export_case_summary(self, self.door, case)
+        if not self.workspace.confirm_stored("The PDF summary"):
+            return
+        export_case_summary(self, self.door, self.workspace.case or case)
 
     # -- data safety ------------------------------------------------------------------
 

@@ -407,6 +407,34 @@ class CaseWorkspace(QTabWidget):
                 return False
         return True
 
+    def confirm_stored(self, what: str) -> bool:
+        """Before `what` (a PDF, a file) is made from the case as stored: when a tab holds
+        changes not saved, ask Save first / As stored / Cancel, so a document never
+        differs silently from what the screen shows.  True: go on."""
+        tabs = self.unsaved_tabs()
+        if self.case is None or not tabs:
+            return True
+        names = " and ".join(self._titles[tab].replace("&", "") for tab in tabs)
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Unsaved changes")
+        box.setText(f"The record of {self._whose()} has changes not saved on {names}.")
+        box.setInformativeText(f"{what} is made from the record as stored. Save the changes first?")
+        box.setStandardButtons(QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Cancel)
+        stored = box.addButton("As &stored", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Save)
+        box.setEscapeButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        if box.clickedButton() is stored:
+            return True
+        if box.clickedButton() is not box.button(QMessageBox.StandardButton.Save):
+            return False
+        for tab in tabs:
+            if not self._save_and_wait(tab):
+                self.setCurrentWidget(tab)
+                return False
+        return True
+
     def _save_and_wait(self, tab: FormsTab) -> bool:
         """Save a tab and wait for the database's answer (the door's worker saves it; the
         window keeps painting meanwhile)."""

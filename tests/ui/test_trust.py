@@ -195,3 +195,58 @@ def test_removing_a_case_from_the_agenda_names_the_patient_and_the_meeting(
     assert name in asked[0] and "EX-0002" in asked[0] and "2026-12-01" in asked[0], asked
     assert [e.mrn for e in board.meetings.get(meeting).agenda] == ["EX-0001"]
     assert name in window.statusBar().currentMessage()
+
+
+@pytest.fixture
+def window_on_ex0001_with_ecog_typed(
+    qtbot: QtBot, board: Board, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> Iterator[MainWindow]:
+    """EX-0001 open with ECOG 3 typed on Staging and not saved; the save dialog answers
+    `tmp_path/out.pdf`, and the "written" message is noted, not shown."""
+    from PySide6.QtWidgets import QFileDialog
+
+    from crlmboard.ui import exports
+
+    board.cases.import_path(GOLDEN)
+    window = MainWindow(board)
+    qtbot.addWidget(window)
+    window.show()
+    window.open_case("EX-0001")
+    window.workspace.setCurrentWidget(window.workspace.staging)
+    assert board.cases.get("EX-0001").patient.ecog != 3
+    type_into(qtbot, ecog_line(window), "3")
+    target = tmp_path / "out.pdf"
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(target), "PDF (*.pdf)")
+    )
+    monkeypatch.setattr(exports, "show_written", lambda *_a, **_k: None)
+    yield window
+
+
+def test_a_pdf_of_a_case_with_unsaved_edits_asks_to_save_them_first(
+    window_on_ex0001_with_ecog_typed: MainWindow, tmp_path: Any
+) -> None:
+    """ECOG 3 typed, not saved, then File ▸ Export PDF summary: the PDF said the ECOG as
+    stored, with no word that the screen showed another — a document for the board that
+    differs from what its author saw.  Now asked: Save first / as stored / Cancel."""
+    from tests.ui.test_documents import pdf_text
+
+    window = window_on_ex0001_with_ecog_typed
+    seen: list[str] = []
+    answer(Save, seen)
+    window.export_pdf()
+    assert seen and "EX-0001" in seen[0] and "Staging" in seen[0], seen
+    assert window.door.board.cases.get("EX-0001").patient.ecog == 3
+    assert "ECOG 3" in pdf_text(tmp_path / "out.pdf")
+    assert not window.workspace.modified()
+
+
+def test_cancel_writes_no_pdf_and_keeps_the_edit(
+    window_on_ex0001_with_ecog_typed: MainWindow, tmp_path: Any
+) -> None:
+    window = window_on_ex0001_with_ecog_typed
+    answer(Cancel)
+    window.export_pdf()
+    assert not (tmp_path / "out.pdf").exists()
+    assert ecog_line(window).text() == "3" and window.workspace.modified()
+    assert window.door.board.cases.get("EX-0001").patient.ecog != 3
