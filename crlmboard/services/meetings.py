@@ -79,6 +79,18 @@ __all__ = [
 PACK_CANCELLED = "Meeting pack cancelled: nothing written."
 
 
+# a meeting or agenda entry another window (or another computer) removed meanwhile: named
+# as gone, never by its database key
+MEETING_GONE = (
+    "This meeting is no longer in the database: it was deleted meanwhile (in another "
+    "window or on another computer). Nothing was changed."
+)
+ITEM_GONE = (
+    "This case is no longer on the agenda: it was removed, or its meeting deleted, meanwhile "
+    "(in another window or on another computer). Nothing was changed."
+)
+
+
 class PackCancelled(BoardError):
     """The meeting pack was cancelled before it was written."""
 
@@ -148,7 +160,7 @@ class MeetingService:
             try:
                 return MeetingRepository(session).get(meeting_id)
             except MeetingNotFound:
-                raise MeetingMissing(f"There is no meeting {meeting_id}.") from None
+                raise MeetingMissing(MEETING_GONE) from None
 
     def list(self) -> list[MeetingSummary]:
         """Upcoming meetings first (soonest first), then past ones (latest first)."""
@@ -230,7 +242,7 @@ class MeetingService:
                 repository.update(meeting_id, fields, people)
                 agenda = repository.agenda(meeting_id)
             except MeetingNotFound:
-                raise MeetingMissing(f"There is no meeting {meeting_id}.") from None
+                raise MeetingMissing(MEETING_GONE) from None
         # the agenda's cases: their next meeting may have moved with the date
         return ChangeSet(meetings=frozenset({meeting_id}), cases=frozenset(e.mrn for e in agenda))
 
@@ -258,7 +270,7 @@ class MeetingService:
             except NotFound:
                 raise InvalidInput([Problem("mrn", f"there is no case with MRN {mrn}")]) from None
             except MeetingNotFound:
-                raise MeetingMissing(f"There is no meeting {meeting_id}.") from None
+                raise MeetingMissing(MEETING_GONE) from None
             existing = meetings.item_for_case(meeting_id, case_id)
             if existing is not None and existing.status not in ("held", "moved"):
                 raise InvalidInput([Problem("mrn", f"case {mrn} is already on this agenda")])
@@ -271,8 +283,8 @@ class MeetingService:
         _validated(AgendaItem, {"mrn": "X", "question": question.strip()})
         with self.database.write() as session:
             repository = MeetingRepository(session)
+            meeting_id = _item(repository, item_id).meeting_id
             repository.update_item(item_id, question=question.strip())
-            meeting_id = repository.item(item_id).meeting_id
         return ChangeSet(meetings=frozenset({meeting_id}))
 
     def reorder(self, meeting_id: int, item_ids: Sequence[int]) -> ChangeSet:
@@ -286,7 +298,7 @@ class MeetingService:
     def remove_from_agenda(self, item_id: int) -> ChangeSet:
         with self.database.write() as session:
             repository = MeetingRepository(session)
-            item = repository.item(item_id)
+            item = _item(repository, item_id)
             if item.status == "discussed":
                 raise BoardError(
                     "This case was discussed and its review signed; it stays on the agenda."
@@ -312,7 +324,7 @@ class MeetingService:
             raise InvalidInput([Problem("note", "say why the case is held back")])
         with self.database.write() as session:
             repository = MeetingRepository(session)
-            item = repository.item(item_id)
+            item = _item(repository, item_id)
             if item.status == "discussed":
                 raise BoardError("This case was already discussed.")
             source, mrn = item.meeting_id, CaseRepository(session).mrn_of(item.case_id)
@@ -720,3 +732,11 @@ class ReviewService:
             except NotFound:
                 return None
             return insert_hash(session, "review", review_id, case_id)
+
+
+def _item(repository: MeetingRepository, item_id: int) -> Any:
+    """An agenda entry, or `MeetingMissing` in words when it is gone."""
+    try:
+        return repository.item(item_id)
+    except MeetingNotFound:
+        raise MeetingMissing(ITEM_GONE) from None
