@@ -221,7 +221,10 @@ class HistoryDialog(QDialog):
         from crlmboard.ui.views.patient_banner import PatientBanner, patient_name
 
         super().__init__(parent)
-        whose = f"{patient_name(patient)} ({mrn})" if patient is not None else f"case {mrn}"
+        # the name isolated (as in the banner): a right-to-left name keeps "(MRN)" after it
+        whose = (
+            f"\u2068{patient_name(patient)}\u2069 ({mrn})" if patient is not None else f"case {mrn}"
+        )
         self.setWindowTitle(f"History of {whose}")
         self.resize(1100, 560)
         layout = QVBoxLayout(self)
