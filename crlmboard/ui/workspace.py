@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QEventLoop, Signal
+from PySide6.QtCore import QEventLoop, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
-from PySide6.QtWidgets import QMessageBox, QPushButton, QTabWidget, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QTabWidget, QWidget
 
 from crlmboard.domain import models as m
 from crlmboard.domain.case import Case, ImagingTimepoint
@@ -105,6 +105,7 @@ class CaseWorkspace(QTabWidget):
         self._stale: set[QWidget] = set()  # tabs not showing the open case yet
         self.fills = 0  # tabs filled so far (each fill draws one tab)
         self.saving = False  # an edit on its way to the database
+        self._arrived: list[Callable[[], None]] = []  # cases read, shown after the dialogs
         self.banner = PatientBanner()  # above the tabs (the main window places it)
 
         self.overview = OverviewView()
@@ -322,6 +323,9 @@ class CaseWorkspace(QTabWidget):
         """Read a case (and its evaluation) and show it; `then()` after it is shown."""
 
         def opened(found: tuple[Case, int, EvaluationView | None, list[str]]) -> None:
+            self._after_dialogs(lambda: show(found))
+
+        def show(found: tuple[Case, int, EvaluationView | None, list[str]]) -> None:
             shown = self.case
             # the case on screen stayed editable until the worker answered: what was typed
             # meanwhile is asked about now (the question before it came too early)
@@ -336,6 +340,21 @@ class CaseWorkspace(QTabWidget):
             QMessageBox.warning(self, "Cannot open the case", failure_text(error))
 
         self.door.open_case(mrn, opened, failed)
+
+    def _after_dialogs(self, show: Callable[[], None]) -> None:
+        """Show a case the worker read once no dialog is open: a dialog opened for the case
+        on screen (its banner names it) writes to that case, so the workspace never
+        changes patient under it.  Cases read meanwhile are shown in the order read."""
+        self._arrived.append(show)
+        if len(self._arrived) == 1:
+            self._show_arrived()
+
+    def _show_arrived(self) -> None:
+        while self._arrived:
+            if QApplication.activeModalWidget() is not None:
+                QTimer.singleShot(50, self._show_arrived)
+                return
+            self._arrived.pop(0)()
 
     def close_case(self) -> None:
         """Show no case (it is gone from the database, or another database opened)."""
@@ -467,6 +486,9 @@ class CaseWorkspace(QTabWidget):
 
     def _reread(self, mrn: str, *, replaced: bool) -> None:
         def opened(found: tuple[Case, int, EvaluationView | None, list[str]]) -> None:
+            self._after_dialogs(lambda: show(found))
+
+        def show(found: tuple[Case, int, EvaluationView | None, list[str]]) -> None:
             if self.case is None or self.case.mrn != mrn:
                 return  # another case opened meanwhile
             self.show_case(*found)
@@ -624,7 +646,9 @@ class CaseWorkspace(QTabWidget):
         def saved(result: tuple[Any, EvaluationView | None, list[str]]) -> None:
             self.saving = False
             stored, evaluation, notes = result
-            self.show_case(case, stored.version, evaluation, notes, keep_edits=True)
+            if self.case is None or self.case.mrn in (mrn, case.mrn):
+                self.show_case(case, stored.version, evaluation, notes, keep_edits=True)
+            # else another case was opened meanwhile: it stays on screen
             if done is not None:
                 done(True)
 
@@ -637,7 +661,8 @@ class CaseWorkspace(QTabWidget):
                 )
             elif isinstance(error, CaseConflict):  # its message names both values of each field
                 self._tell("Someone else changed this case", str(error))
-                self.open_case(error.theirs.mrn)
+                if self.case is not None and self.case.mrn in (mrn, case.mrn):
+                    self.open_case(error.theirs.mrn)  # never another patient's in its place
             elif isinstance(error, BoardError):
                 self._tell("The change was not saved", str(error))
             else:

@@ -250,3 +250,78 @@ def test_cancel_writes_no_pdf_and_keeps_the_edit(
     assert not (tmp_path / "out.pdf").exists()
     assert ecog_line(window).text() == "3" and window.workspace.modified()
     assert window.door.board.cases.get("EX-0001").patient.ecog != 3
+
+
+def test_a_record_typed_in_a_dialog_goes_to_the_patient_the_dialog_names(
+    threaded_window: MainWindow, qtbot: QtBot
+) -> None:
+    """EX-0001 open, EX-0002 chosen (the worker busy), then *Add lab values* — the dialog
+    opens for EX-0001, whose banner it shows.  EX-0002 arrived while it was open and the
+    workspace switched under it; OK then stored the lab of EX-0001's dialog in EX-0002's
+    record.  Now the case that arrives waits until the dialog is closed, and the lab goes
+    to the patient the dialog named."""
+    from crlmboard.ui.dialogs.record_dialog import RecordDialog
+    from tests.ui.test_workspace import when_dialog
+
+    window = threaded_window
+    board = window.door.board
+    labs_before = {mrn: len(board.cases.get(mrn).labs) for mrn in ("EX-0001", "EX-0002")}
+    start_on_ex0001_staging(window, qtbot)
+    reading, go = hold_reads_of(board, "EX-0002")
+    seen: dict[str, Any] = {}
+
+    def fill(dialog: Any) -> None:
+        assert isinstance(dialog, RecordDialog)
+        seen["banner"] = dialog.banner.text()
+        go.set()  # the worker answers while the dialog is open
+        qtbot.wait(300)  # time for EX-0002 to come back (it must not be shown under us)
+        seen["open meanwhile"] = window.workspace.case.mrn  # type: ignore[union-attr]
+        editors = dialog.form.editors
+        qtbot.keyClicks(editors["date"].line, "2025-03-01")  # type: ignore[union-attr]
+        qtbot.keyClicks(editors["cea_ng_ml"].line, "77")  # type: ignore[union-attr]
+        qtbot.keyClick(dialog, Qt.Key.Key_Return)
+
+    try:
+        window.open_case("EX-0002")
+        qtbot.waitUntil(reading.is_set, timeout=60_000)
+        when_dialog(fill)
+        window.workspace.labs.add_requested.emit()
+    finally:
+        go.set()
+    settle(qtbot, window)
+    qtbot.waitUntil(lambda: window.door.pending == 0 and "banner" in seen, timeout=10_000)
+    settle(qtbot, window)
+    assert "EX-0001" in seen["banner"]
+    assert seen["open meanwhile"] == "EX-0001"
+    ex1, ex2 = board.cases.get("EX-0001"), board.cases.get("EX-0002")
+    assert len(ex2.labs) == labs_before["EX-0002"], "the lab went to the other patient"
+    assert len(ex1.labs) == labs_before["EX-0001"] + 1
+    assert any(lab.cea_ng_ml == 77 for lab in ex1.labs)
+    # the case chosen is shown once the dialog is done
+    qtbot.waitUntil(lambda: window.workspace.case.mrn == "EX-0002", timeout=10_000)  # type: ignore[union-attr]
+    assert "EX-0002" in window.windowTitle()
+
+
+def test_the_hold_back_question_is_shown_whole_and_a_right_to_left_name_keeps_its_mrn_after(
+    qtbot: QtBot,
+) -> None:
+    """Seen in the screenshots: the hold-back prompt cut after its first line ("… with its
+    question" hidden), and an Arabic name put its MRN before it ("(DEMO-0007) تجريبي, سارة")."""
+    from PySide6.QtWidgets import QLabel
+
+    from crlmboard.ui.dialogs.meeting_dialog import NoteDialog, whose
+    from crlmboard.ui.ops import AgendaEntry
+
+    entry = AgendaEntry(1, 1, 0, "DEMO-0007", "تجريبي", "سارة", "FLR 30 %?", "planned", None, None)
+    text = whose(entry)
+    assert text.index("\u2068") < text.index("تجريبي") < text.index("\u2069") < text.index("(")
+    dialog = NoteDialog(
+        "Hold back to next meeting",
+        f"Why is the case of {text} held back? It moves to the next meeting with its question.",
+    )
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    label = dialog.findChild(QLabel)
+    assert label is not None
+    assert label.height() >= label.heightForWidth(label.width()), "the prompt is cut"

@@ -304,7 +304,8 @@ def whose(entry: AgendaEntry) -> str:
     name is recorded)."""
     family = (entry.family_name or "").upper()  # as the agenda's Name column reads
     name = ", ".join(x for x in (family, entry.given_name or "") if x)
-    return f"{name} ({entry.mrn})" if name else entry.mrn
+    # the name isolated: a right-to-left name keeps "(MRN)" after it in a left-to-right text
+    return f"\u2068{name}\u2069 ({entry.mrn})" if name else entry.mrn
 
 
 class NoteDialog(QDialog):
@@ -332,6 +333,10 @@ class NoteDialog(QDialog):
         layout = QVBoxLayout(self)
         label = QLabel(prompt)
         label.setWordWrap(True)
+        # a dialog does not size itself by height-for-width: the prompt's lines are asked for
+        # at the dialog's width, or all but the first were cut
+        margins = layout.contentsMargins()
+        label.setMinimumHeight(label.heightForWidth(560 - margins.left() - margins.right()))
         layout.addWidget(label)
         self.edit = QLineEdit(text)
         self.edit.setAccessibleName(title)
