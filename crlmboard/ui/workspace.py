@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QEventLoop, QTimer, Signal
+from PySide6.QtCore import QEventLoop, Qt, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QTabWidget, QWidget
 
@@ -466,11 +466,15 @@ class CaseWorkspace(QTabWidget):
 
         tab.save(done)
         if not answers:
+            # disabling the window takes the focus from the field typed in: given back after
+            focus = self.window().focusWidget()  # the window's own (a question just closed)
             self.window().setEnabled(False)  # nothing else happens until it is answered
             try:
                 loop.exec()
             finally:
                 self.window().setEnabled(True)
+                if focus is not None and focus.isVisible() and focus.isEnabled():
+                    focus.setFocus(Qt.FocusReason.OtherFocusReason)
         return bool(answers and answers[0])
 
     def changes_applied(self, changes: ChangeSet, origin: object) -> None:

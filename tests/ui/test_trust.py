@@ -325,3 +325,23 @@ def test_the_hold_back_question_is_shown_whole_and_a_right_to_left_name_keeps_it
     label = dialog.findChild(QLabel)
     assert label is not None
     assert label.height() >= label.heightForWidth(label.width()), "the prompt is cut"
+
+
+def test_the_field_in_focus_keeps_the_focus_after_a_save_asked_for(
+    threaded_window: MainWindow, qtbot: QtBot
+) -> None:
+    """Seen under openbox: ECOG typed, Ctrl+P, *Save* — the window is disabled while the
+    worker saves, which took the focus from the ECOG field; afterwards the keys went nowhere
+    (the next Tab landed in the filter)."""
+    from PySide6.QtWidgets import QApplication
+
+    window = threaded_window
+    start_on_ex0001_staging(window, qtbot)
+    line = ecog_line(window)
+    type_into(qtbot, line, "3")
+    assert QApplication.focusWidget() is line
+    answer(Save)
+    assert window.workspace.confirm_stored("The PDF summary")
+    assert window.door.board.cases.get("EX-0001").patient.ecog == 3
+    reactivate(qtbot, window)  # offscreen, the closed question leaves no active window
+    assert QApplication.focusWidget() is line
