@@ -345,3 +345,44 @@ def test_the_field_in_focus_keeps_the_focus_after_a_save_asked_for(
     assert window.door.board.cases.get("EX-0001").patient.ecog == 3
     reactivate(qtbot, window)  # offscreen, the closed question leaves no active window
     assert QApplication.focusWidget() is line
+
+
+def test_the_history_says_a_recomputed_summary_was_worked_out_by_crlmboard(
+    qtbot: QtBot, tmp_path: Any
+) -> None:
+    """The case list's summary stored with the patient is recomputed when the day changes,
+    under the account running the program: the history read "root changed patient:
+    open warnings: 1 → 2", as if that person had changed it."""
+    from datetime import timedelta
+
+    from crlmboard.ui.dialogs.safety import HistoryDialog
+    from tests.conftest import TODAY
+    from tests.services.test_case_summaries import DEMO
+
+    day = [TODAY]
+    with Board.open(tmp_path / "board.sqlite3", clock=lambda: day[0]) as board:
+        board.cases.import_path(DEMO)
+        day[0] = TODAY + timedelta(days=30)
+        after = None
+        while True:
+            after = board.cases.refresh_summaries(after, limit=50).next_after
+            if after is None:
+                break
+        entries = board.maintenance.case_history("DEMO-0013")
+    dialog = HistoryDialog("DEMO-0013", entries)
+    qtbot.addWidget(dialog)
+    model = dialog.model
+    rows = [
+        [str(model.data(model.index(r, c)) or "") for c in range(model.columnCount())]
+        for r in range(model.rowCount())
+    ]
+    recomputed = [row for row in rows if row[3] == "patient" and row[2] != "added"]
+    assert recomputed, rows
+    for row in recomputed:
+        assert row[2] == "recomputed by crlmboard", row
+        assert "(worked out)" in row[5] and "Warnings" in row[5], row
+    added = next(i for i, row in enumerate(rows) if row[3] == "patient" and row[2] == "added")
+    dialog.view.setCurrentIndex(model.index(added, 0))  # in full below the table
+    assert "Resectability (worked out): Borderline" in dialog.details.toPlainText()
+    plan = next(row for row in rows if row[3] == "surgical plan")
+    assert "Resectability: " in plan[5] and "(worked out)" not in plan[5]

@@ -34,13 +34,16 @@ HIDDEN_COLUMNS = frozenset(
 )
 # records no one typed: derived by crlmboard from the case (audited so `check` sees a change)
 DERIVED_RECORDS = {"engine_comparison": "older engines' comparison (made by crlmboard)"}
-# the case list's summary of a case, worked out by crlmboard (stored with the patient)
+# the case list's summary of a case, worked out by crlmboard and stored with the patient
+# (recomputed when the day or the profile changes, under the account running the program)
 DERIVED_FIELDS = {
     "current_response": "Response (worked out)",
     "open_criticals": "Critical findings (worked out)",
     "open_warnings": "Warnings (worked out)",
+    "resectability": "Resectability (worked out)",
     "liver_metastases_diagnosis_date": "Liver metastases diagnosed (worked out)",
 }
+RECOMPUTED = "recomputed by crlmboard"
 # a record's own date, by the name its table gives it
 DATE_FIELDS = ("date", "detected_on", "tested_on", "diagnosis_date", "meeting_date")
 
@@ -53,7 +56,7 @@ def _labels() -> dict[str, str]:
 
     from crlmboard.domain import models as m
 
-    found: dict[str, str] = dict(DERIVED_FIELDS)
+    found: dict[str, str] = {}
     for value in vars(m).values():
         if isinstance(value, type) and issubclass(value, BaseModel) and value is not BaseModel:
             for name in value.model_fields:
@@ -155,14 +158,32 @@ class _Names:
         day = next((values[f] for f in DATE_FIELDS if values.get(f)), None)
         return f"{words} of {day}" if day else words
 
+    @staticmethod
+    def action(entry: Any) -> str:
+        """ "added", "changed", "removed" — or, for the summary crlmboard keeps with the
+        patient, that crlmboard worked it out again (no one typed it)."""
+        if (
+            entry.table == "patient"
+            and entry.action == "update"
+            and entry.fields
+            and set(entry.fields) <= DERIVED_FIELDS.keys()
+        ):
+            return RECOMPUTED
+        return ACTIONS.get(str(entry.action), str(entry.action))
+
     def values_text(
-        self, values: dict[str, Any] | None, fields: list[str], sep: str = "; ", cut: int = 300
+        self,
+        values: dict[str, Any] | None,
+        fields: list[str],
+        sep: str = "; ",
+        cut: int = 300,
+        table: str = "",
     ) -> str:
         """The values a change wrote (or removed), labelled as the forms label them."""
         if not values:
             return ""
         shown = {k: values.get(k) for k in fields if k in values} or values
-        labels = _labels()
+        labels = {**_labels(), **(DERIVED_FIELDS if table == "patient" else {})}
         parts = []
         for key, value in shown.items():
             if key == "meeting_id":
@@ -243,10 +264,10 @@ class HistoryDialog(QDialog):
             [
                 ("When (UTC)", lambda e: e.at.strftime("%Y-%m-%d %H:%M:%S")),
                 ("Who", lambda e: f"{e.app_user} ({e.os_login}@{e.host})"),
-                ("Action", lambda e: ACTIONS.get(e.action, e.action)),
+                ("Action", names.action),
                 ("Record", names.record),
-                ("Before", lambda e: names.values_text(e.before, e.fields)),
-                ("After", lambda e: names.values_text(e.after, e.fields)),
+                ("Before", lambda e: names.values_text(e.before, e.fields, table=e.table)),
+                ("After", lambda e: names.values_text(e.after, e.fields, table=e.table)),
             ],
             self,
         )
@@ -266,9 +287,9 @@ class HistoryDialog(QDialog):
                 self.details.setPlainText("")
                 return
             entry = entries[current.row()]
-            text = [f"{names.record(entry)}: {ACTIONS.get(entry.action, entry.action)}"]
+            text = [f"{names.record(entry)}: {names.action(entry)}"]
             for heading, values in (("Before", entry.before), ("After", entry.after)):
-                shown = names.values_text(values, entry.fields, "\n  ", 100_000)
+                shown = names.values_text(values, entry.fields, "\n  ", 100_000, entry.table)
                 if shown:
                     text.append(f"{heading}:\n  {shown}")
             self.details.setPlainText("\n".join(text))
