@@ -386,3 +386,32 @@ def test_the_history_says_a_recomputed_summary_was_worked_out_by_crlmboard(
     assert "Resectability (worked out): Borderline" in dialog.details.toPlainText()
     plan = next(row for row in rows if row[3] == "surgical plan")
     assert "Resectability: " in plan[5] and "(worked out)" not in plan[5]
+
+
+def test_the_add_to_agenda_dialog_never_shows_a_name_beside_another_mrn(
+    qtbot: QtBot, board: Board
+) -> None:
+    """*Add case…* with the open case's MRN shows its patient's name under the MRN. Typing
+    another MRN left that name beside the new MRN until the field was left: EXAMPLE, Ada
+    under EX-0002."""
+    from crlmboard.ui.dialogs.meeting_dialog import AgendaDialog
+
+    board.cases.import_path(GOLDEN)
+    meeting = board.meetings.create("2026-12-01", "16:00", "Room 3", PEOPLE).meeting_id
+    window = MainWindow(board)
+    qtbot.addWidget(window)
+    dialog = AgendaDialog(window.door, board.meetings.listing(), meeting, "EX-0001", window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    ada = board.cases.get("EX-0001").patient.given_name
+    assert ada in dialog.name_label.text()
+    dialog.mrn_edit.setFocus()
+    qtbot.keyClick(dialog.mrn_edit, Qt.Key.Key_Backspace)
+    qtbot.keyClicks(dialog.mrn_edit, "2")
+    assert dialog.mrn_edit.text() == "EX-0002"
+    assert ada not in dialog.name_label.text()
+    dialog.question_edit.setFocus()  # leaving the field looks the new MRN up
+    bruno = board.cases.get("EX-0002").patient.given_name
+    qtbot.waitUntil(lambda: bruno in dialog.name_label.text(), timeout=10_000)

@@ -429,6 +429,9 @@ class AgendaDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.mrn_edit.editingFinished.connect(self._show_name)
+        # a name shown stays only beside the MRN it was read for; the new one is looked up
+        # when the field is left
+        self.mrn_edit.textEdited.connect(lambda _text: self.name_label.setText(""))
         self._show_name()
         (self.question_edit if mrn else self.mrn_edit).setFocus()
 
