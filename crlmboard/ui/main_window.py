@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -115,13 +116,22 @@ class CaseTable(QTableView):
     """The case list; empty, it says why: no case yet (and how to add one), or none
     matching the filter."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        # called after each paint of the list (ui/first_paint.py: the database opens after
+        # the first).  Not an event filter on `viewport()`: the viewport is a widget Qt made,
+        # and its first wrapper in Python makes PySide6 try every widget class of QtWidgets
+        # for its type (about 50 classes and their enums built before the first paint)
+        self.after_paint: list[Callable[[], None]] = []
+
     def resizeEvent(self, event: Any) -> None:
         """The model reads a new query's rows on screen first: tell it how many fit."""
         super().resizeEvent(event)
         model = self.model()
         if isinstance(model, CaseListModel):
             height = max(1, self.verticalHeader().defaultSectionSize())
-            model.first_rows = -(-self.viewport().height() // height) + 1
+            # the viewport's height, or a scroll bar's more (not `viewport()`: see above)
+            model.first_rows = -(-self.maximumViewportSize().height() // height) + 1
 
     def setModel(self, model: Any) -> None:
         super().setModel(model)
@@ -146,6 +156,8 @@ class CaseTable(QTableView):
         model = self.model()
         if isinstance(model, CaseListModel):
             model.painted()
+        for then in tuple(self.after_paint):
+            then()
         if not isinstance(model, CaseListModel) or model.rowCount() or model.reloading:
             return
         paint_empty_text(

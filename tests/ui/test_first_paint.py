@@ -602,3 +602,41 @@ def test_the_window_asks_no_row_headers_before_its_first_paint(
     assert 0 < len(before) <= 200  # the column headers: a few times seven
     assert window.table.verticalHeader().isHidden()
     window.close()
+
+
+def test_the_first_paint_builds_no_widget_class_the_window_does_not_use(
+    cases_file: Path, tmp_path: Path
+) -> None:
+    """A fresh process up to the list's first paint: PySide6 builds a binding's class (and
+    its enums) on its first use.  A widget Qt made (the list's viewport) given to Python
+    without a wrapper made PySide6 try every widget class of QtWidgets for its type — the
+    calendar, the wizard, the dialogs — about 50 classes the window never shows, built
+    before the first paint.  Counted where the list tells its model it painted."""
+    script = f"""
+import json, os, sys
+from crlmboard.app import application, start_window
+from crlmboard.services.log import setup_logging
+import crlmboard.ui.first_paint as first_paint
+from crlmboard.ui.models.case_list import CaseListModel
+first_paint.OPEN_AFTER_MS = 10**7
+setup_logging()
+app = application()
+from PySide6 import QtWidgets
+from PySide6.QtTest import QTest
+built = []
+told = CaseListModel.painted
+def painted(model):
+    if not built and model.rowCount():
+        built.append(sorted(name for name in vars(QtWidgets) if name.startswith("Q")))
+    told(model)
+CaseListModel.painted = painted
+window = start_window({str(cases_file)!r})
+while not built:
+    QTest.qWait(1)
+print(json.dumps(built[0]), flush=True)
+os._exit(0)
+"""
+    built = set(json.loads(fresh_app(script, tmp_path)))
+    assert "QTableView" in built  # the list itself
+    never_shown = {"QCalendarWidget", "QWizard", "QLCDNumber", "QMdiArea", "QFontDialog"}
+    assert not built & never_shown
