@@ -3,9 +3,15 @@ list still loading, or one that failed)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from typing import TYPE_CHECKING
+
 from PySide6.QtGui import QPainter, QPalette
 from PySide6.QtWidgets import QAbstractItemView
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import Qt
+else:
+    from crlmboard.ui.lazyqt import Qt  # built on first use (performance.md B1)
 
 
 def paint_empty_text(view: QAbstractItemView, text: str) -> None:
