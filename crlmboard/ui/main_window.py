@@ -18,10 +18,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QSettings, QTimer, QUrl, Slot
+# (QFileDialog, QDesktopServices and QUrl are imported where used: PySide6 builds a class's
+# enums when it is first imported, and the first paint needs none of them: performance.md B1)
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QSettings, QTimer, Slot
 from PySide6.QtGui import (
     QAction,
-    QDesktopServices,
     QFocusEvent,
     QKeyEvent,
     QKeySequence,
@@ -32,7 +33,6 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
-    QFileDialog,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -949,6 +949,8 @@ class MainWindow(QMainWindow):
         )
 
     def new_database(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         path, _ = QFileDialog.getSaveFileName(
             self, "New database", "crlmboard.sqlite3", "crlmboard database (*.sqlite3)"
         )
@@ -963,6 +965,8 @@ class MainWindow(QMainWindow):
             self._switch_database(path, create=True)
 
     def open_database(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         path, _ = QFileDialog.getOpenFileName(
             self, "Open database", "", "crlmboard database (*.sqlite3);;All files (*)"
         )
@@ -987,6 +991,8 @@ class MainWindow(QMainWindow):
         self.recent_menu.setEnabled(bool(recent))
 
     def import_files(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         paths, _ = QFileDialog.getOpenFileNames(
             self, "Import case files", "", "Case files and mCODE bundles (*.json)"
         )
@@ -1025,6 +1031,8 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Yes
 
     def import_folder(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         folder = QFileDialog.getExistingDirectory(self, "Import a folder of case files")
         if folder:
             self._import([folder])
@@ -1057,6 +1065,8 @@ class MainWindow(QMainWindow):
         if case is None:
             QMessageBox.information(self, "Export case", "Open a case first.")
             return
+        from PySide6.QtWidgets import QFileDialog
+
         path, _ = QFileDialog.getSaveFileName(
             self, "Export case", f"{case.mrn}.json", "Case files (*.json)"
         )
@@ -1076,6 +1086,8 @@ class MainWindow(QMainWindow):
         if case is None:
             QMessageBox.information(self, "Export FHIR bundle", "Open a case first.")
             return
+        from PySide6.QtWidgets import QFileDialog
+
         path, _ = QFileDialog.getSaveFileName(
             self, "Export FHIR (mCODE) bundle", f"{case.mrn}-mcode.json", "FHIR JSON (*.json)"
         )
@@ -1093,6 +1105,8 @@ class MainWindow(QMainWindow):
             )
 
     def import_referrals(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         from crlmboard.domain.validation import InvalidInput
 
         path, _ = QFileDialog.getOpenFileName(self, "Import referrals", "", "Referral CSV (*.csv)")
@@ -1434,6 +1448,9 @@ class MainWindow(QMainWindow):
         if not path.exists():
             QMessageBox.information(self, "Log", f"The log is empty ({path}).")
             return
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
     # -- settings ---------------------------------------------------------------------
