@@ -3,14 +3,23 @@ list still loading, or one that failed)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QPainter, QPalette
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import QAbstractItemView
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import Qt
+else:
+    from crlmboard.ui.lazyqt import Qt  # built on first use (performance.md B1)
 
 
 def paint_empty_text(view: QAbstractItemView, text: str) -> None:
     """Write `text` at the top of `view`'s rows area, in the placeholder colour (call from
     its `paintEvent`, after the view painted itself)."""
+    # imported here: a list with rows never needs them (their enums are built on the first
+    # import, performance.md B1)
+    from PySide6.QtGui import QPainter, QPalette
+
     painter = QPainter(view.viewport())
     painter.setPen(view.palette().color(QPalette.ColorRole.PlaceholderText))
     painter.drawText(

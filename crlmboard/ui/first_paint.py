@@ -21,7 +21,7 @@ import logging
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QObject, QTimer
 
 from crlmboard.ui import ops
 from crlmboard.ui.fonts import load_bundled_fonts
@@ -49,20 +49,20 @@ class _FirstPaint(QObject):
         super().__init__(window)
         self._then = then
         self._done = False
-        self._viewport = window.table.viewport()
-        self._viewport.installEventFilter(self)
+        self._table = window.table
+        self._table.after_paint.append(self._painted)
         QTimer.singleShot(OPEN_AFTER_MS, self._go)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint and not self._done:
+    def _painted(self) -> None:
+        if not self._done:
             QTimer.singleShot(0, self._go)  # after this paint has finished
-        return False
 
     def _go(self) -> None:
         if self._done:
             return
         self._done = True
-        self._viewport.removeEventFilter(self)
+        if self._painted in self._table.after_paint:
+            self._table.after_paint.remove(self._painted)
         self._then()
 
 

@@ -14,23 +14,25 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QSettings, Qt, QTimer, QUrl, Slot
+# (QFileDialog, QDesktopServices and QUrl are imported where used: PySide6 builds a class's
+# enums when it is first imported, and the first paint needs none of them: performance.md B1)
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QSettings, QTimer, Slot
 from PySide6.QtGui import (
     QAction,
-    QDesktopServices,
     QFocusEvent,
     QKeyEvent,
     QKeySequence,
     QShortcut,
+    QStandardItemModel,
     QUndoStack,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
-    QFileDialog,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -46,9 +48,14 @@ from PySide6.QtWidgets import (
 from crlmboard.services.changes import BoardError, ChangeSet
 from crlmboard.ui import ops
 from crlmboard.ui.empty import paint_empty_text
-from crlmboard.ui.models.case_list import COUNT_CAP, CaseListModel
+from crlmboard.ui.models.case_list import COLUMNS, COUNT_CAP, CaseListModel
 from crlmboard.ui.ops import Door, FirstPage, failure_text, log_path
 from crlmboard.ui.readonly import ReadOnlyMode, guard, show_tooltips
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import Qt
+else:
+    from crlmboard.ui.lazyqt import Qt  # built on first use (performance.md B1)
 
 # The workspace, the pages and the domain are imported when the window completes itself
 # (`complete`): at start that is after the case list's first paint (ui/first_paint.py).
@@ -115,18 +122,49 @@ class CaseTable(QTableView):
     """The case list; empty, it says why: no case yet (and how to add one), or none
     matching the filter."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        # called after each paint of the list (ui/first_paint.py: the database opens after
+        # the first).  Not an event filter on `viewport()`: the viewport is a widget Qt made,
+        # and its first wrapper in Python makes PySide6 try every widget class of QtWidgets
+        # for its type (about 50 classes and their enums built before the first paint)
+        self.after_paint: list[Callable[[], None]] = []
+
     def resizeEvent(self, event: Any) -> None:
         """The model reads a new query's rows on screen first: tell it how many fit."""
         super().resizeEvent(event)
         model = self.model()
         if isinstance(model, CaseListModel):
             height = max(1, self.verticalHeader().defaultSectionSize())
-            model.first_rows = -(-self.viewport().height() // height) + 1
+            # the viewport's height, or a scroll bar's more (not `viewport()`: see above)
+            model.first_rows = -(-self.maximumViewportSize().height() // height) + 1
 
     def setModel(self, model: Any) -> None:
+        """The list's model; the column header shows the names from a model of its own.
+
+        The list's `headerData` (Python) is given a `Qt.Orientation`, and the first one
+        makes PySide6 build its whole `Qt` namespace (ui/lazyqt.py: about a tenth of the
+        start): the header asked 28 times as the model was set, before the first paint.
+        The header's own model is Qt's (C++), and the header is hidden while the list's
+        model is set (a shown header measures its sections from the model at once).  The
+        list's `headerData` stays the names' source for everything else that asks the
+        list's model (a screen reader's column names)."""
+        header = self.horizontalHeader()
+        ours = isinstance(model, CaseListModel)
+        shown = not header.isHidden()
+        if ours and shown:
+            header.hide()
         super().setModel(model)
-        if isinstance(model, CaseListModel):
+        if ours:
             model.after_paint = True  # told at each paint (below)
+            labels = QStandardItemModel(0, len(COLUMNS), self)
+            labels.setHorizontalHeaderLabels([name for _key, name in COLUMNS])
+            header.setModel(labels)
+            # its selection is the header model's (none), not the list's: with whole rows
+            # selected every column "intersects" the selection, and every name went bold
+            header.setHighlightSections(False)
+            if shown:
+                header.show()
 
     def moveCursor(self, action: QAbstractItemView.CursorAction, modifiers: Any) -> Any:
         """Home and End (with Ctrl or not) go to the first and last case in the column in
@@ -146,6 +184,8 @@ class CaseTable(QTableView):
         model = self.model()
         if isinstance(model, CaseListModel):
             model.painted()
+        for then in tuple(self.after_paint):
+            then()
         if not isinstance(model, CaseListModel) or model.rowCount() or model.reloading:
             return
         paint_empty_text(
@@ -201,10 +241,10 @@ class MainWindow(QMainWindow):
         # one row height for all: the view never measures rows it does not show
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.table.setModel(self.model)
-        # the model reads the list by name already: the indicator first, so enabling the
-        # sorting asks for the order the model has (and reads nothing again)
-        self.table.horizontalHeader().setSortIndicator(1, Qt.SortOrder.AscendingOrder)
-        self.table.setSortingEnabled(True)
+        # at start the list is sorted by its header after its first paint (`_first_painted`)
+        self._painted = board is not None
+        if board is not None:
+            self._sort_by_header()
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -290,13 +330,39 @@ class MainWindow(QMainWindow):
             # the list's first page can be filtered while the database opens: Ctrl+F too
             # (Edit ▸ Find case takes it over in `complete`)
             self._early_find: QAction | None = QAction(self)
-            self._early_find.setShortcut(QKeySequence.StandardKey.Find)
+            # the platform's keys for Find (Ctrl+F).  `setShortcut(StandardKey)` would try
+            # the overloads that take `Qt.Key`, building the `Qt` namespace (ui/lazyqt.py)
+            self._early_find.setShortcuts(QKeySequence.StandardKey.Find)
             self._early_find.triggered.connect(self.find_case)
             self.addAction(self._early_find)
+            self.table.after_paint.append(self._list_painted)
             for page in (1, 2):
                 self.pages.setTabEnabled(page, False)
         else:
             self.complete()
+
+    def _sort_by_header(self) -> None:
+        """A click on a column's name sorts the list by it.  The model reads the list by
+        name already: the indicator first (unless the header's saved state gave one), so
+        enabling the sorting asks for the order the model has (and reads nothing again)."""
+        header = self.table.horizontalHeader()
+        if not header.isSortIndicatorShown():
+            header.setSortIndicator(1, Qt.SortOrder.AscendingOrder)
+        self.table.setSortingEnabled(True)
+
+    def _list_painted(self) -> None:
+        if self._list_painted in self.table.after_paint:
+            self.table.after_paint.remove(self._list_painted)
+        QTimer.singleShot(0, self._first_painted)  # after this paint has finished
+
+    def _first_painted(self) -> None:
+        """At start, right after the list's first paint: the sorting by the header, whose
+        order is a `Qt.SortOrder` (the first paint does without the `Qt` namespace:
+        ui/lazyqt.py)."""
+        if self._painted:
+            return
+        self._painted = True
+        self._sort_by_header()
 
     def complete(self) -> None:
         """Build what needs the data layer — the open case, the pages, the menus — once
@@ -347,6 +413,7 @@ class MainWindow(QMainWindow):
             self.pages.setTabToolTip(page, tip)
         self.pages.setCurrentIndex(current)
 
+        self._first_painted()  # if the list was never painted (a minimised window)
         self.menuBar().clear()
         early = getattr(self, "_early_find", None)
         if early is not None:  # one Ctrl+F: two would be ambiguous and neither would fire
@@ -724,7 +791,13 @@ class MainWindow(QMainWindow):
         it gets the focus from the keyboard, points at the open case (Qt would point at row
         0)."""
         if watched is self.table and event.type() == QEvent.Type.FocusIn:
-            if isinstance(event, QFocusEvent) and event.reason() == Qt.FocusReason.MouseFocusReason:
+            # (before the list's first paint no click can have given it: the focus of the
+            # shown window, and its reason is not asked, ui/lazyqt.py)
+            if (
+                self._painted
+                and isinstance(event, QFocusEvent)
+                and event.reason() == Qt.FocusReason.MouseFocusReason
+            ):
                 # the click that gives the focus chooses its own row: the list scrolled to
                 # the open case first would put another patient under the pointer
                 return False
@@ -876,6 +949,8 @@ class MainWindow(QMainWindow):
         )
 
     def new_database(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         path, _ = QFileDialog.getSaveFileName(
             self, "New database", "crlmboard.sqlite3", "crlmboard database (*.sqlite3)"
         )
@@ -890,6 +965,8 @@ class MainWindow(QMainWindow):
             self._switch_database(path, create=True)
 
     def open_database(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         path, _ = QFileDialog.getOpenFileName(
             self, "Open database", "", "crlmboard database (*.sqlite3);;All files (*)"
         )
@@ -914,6 +991,8 @@ class MainWindow(QMainWindow):
         self.recent_menu.setEnabled(bool(recent))
 
     def import_files(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         paths, _ = QFileDialog.getOpenFileNames(
             self, "Import case files", "", "Case files and mCODE bundles (*.json)"
         )
@@ -952,6 +1031,8 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Yes
 
     def import_folder(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         folder = QFileDialog.getExistingDirectory(self, "Import a folder of case files")
         if folder:
             self._import([folder])
@@ -987,6 +1068,9 @@ class MainWindow(QMainWindow):
         if not self.workspace.confirm_stored("The case file"):
             return
         case = self.workspace.case or case  # as saved just now (its MRN may have changed)
+
+        from PySide6.QtWidgets import QFileDialog
+
         path, _ = QFileDialog.getSaveFileName(
             self, "Export case", f"{case.mrn}.json", "Case files (*.json)"
         )
@@ -1009,6 +1093,9 @@ class MainWindow(QMainWindow):
         if not self.workspace.confirm_stored("The FHIR bundle"):
             return
         case = self.workspace.case or case  # as saved just now (its MRN may have changed)
+
+        from PySide6.QtWidgets import QFileDialog
+
         path, _ = QFileDialog.getSaveFileName(
             self, "Export FHIR (mCODE) bundle", f"{case.mrn}-mcode.json", "FHIR JSON (*.json)"
         )
@@ -1026,6 +1113,8 @@ class MainWindow(QMainWindow):
             )
 
     def import_referrals(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         from crlmboard.domain.validation import InvalidInput
 
         path, _ = QFileDialog.getOpenFileName(self, "Import referrals", "", "Referral CSV (*.csv)")
@@ -1381,6 +1470,9 @@ class MainWindow(QMainWindow):
         if not path.exists():
             QMessageBox.information(self, "Log", f"The log is empty ({path}).")
             return
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
     # -- settings ---------------------------------------------------------------------

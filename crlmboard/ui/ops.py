@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
 from crlmboard.frozen import frozen
@@ -34,6 +34,11 @@ from crlmboard.services.changes import NO_CHANGE, BoardError, ChangeSet, ReadOnl
 from crlmboard.services.files import write_file_atomically
 from crlmboard.services.first_page import CaseListEntry, FirstPage, first_page
 from crlmboard.services.log import log_path
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import Qt
+else:
+    from crlmboard.ui.lazyqt import Qt  # built on first use (performance.md B1)
 
 # The data layer (SQLAlchemy, the domain's pydantic models, the engine) is imported on
 # first use, on the database worker: the window is painted before it has loaded (B1).

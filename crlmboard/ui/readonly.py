@@ -12,13 +12,18 @@ afterwards.  The door refuses every write while read-only anyway (the last line)
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QWidget
 
 from crlmboard.ui.ops import Door
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import Qt
+else:
+    from crlmboard.ui.lazyqt import Qt  # built on first use (performance.md B1)
 
 TITLE_MARK = " — read-only"
 

@@ -598,7 +598,161 @@ def test_the_window_asks_no_row_headers_before_its_first_paint(
     window.table.viewport().installEventFilter(spy)
     qtbot.waitUntil(lambda: bool(at_paint), timeout=WAIT)
     before = asked[: at_paint[0]]
-    assert Qt.Orientation.Vertical not in before
-    assert 0 < len(before) <= 200  # the column headers: a few times seven
+    # the column names come from the header's own model (and Qt.Orientation, given to a
+    # Python headerData, would build the whole Qt namespace: ui/lazyqt.py)
+    assert before == []
     assert window.table.verticalHeader().isHidden()
     window.close()
+
+
+def _at_the_first_paint(cases_file: Path, tmp_path: Path) -> dict[str, Any]:
+    """A fresh process up to the list's first paint with its rows (where the list tells its
+    model it painted): the classes of QtWidgets PySide6 has built then, whether it has
+    built the `Qt` namespace, and the rows."""
+    script = f"""
+import json, os, sys
+from crlmboard.app import application, start_window
+from crlmboard.services.log import setup_logging
+import crlmboard.ui.first_paint as first_paint
+from crlmboard.ui.models.case_list import CaseListModel
+first_paint.OPEN_AFTER_MS = 10**7
+setup_logging()
+app = application()
+from PySide6 import QtCore, QtWidgets
+from PySide6.QtTest import QTest
+seen = []
+told = CaseListModel.painted
+def painted(model):
+    if not seen and model.rowCount():
+        seen.append({{
+            "widgets": sorted(name for name in vars(QtWidgets) if name.startswith("Q")),
+            "qt_namespace": "Qt" in vars(QtCore),
+            "rows": [model.data(model.index(r, 0)) for r in range(model.rowCount())],
+        }})
+    told(model)
+CaseListModel.painted = painted
+window = start_window({str(cases_file)!r})
+while not seen:
+    QTest.qWait(1)
+print(json.dumps(seen[0]), flush=True)
+os._exit(0)
+"""
+    found: dict[str, Any] = json.loads(fresh_app(script, tmp_path))
+    return found
+
+
+def test_the_first_paint_builds_no_widget_class_the_window_does_not_use(
+    cases_file: Path, list_order: list[str], tmp_path: Path
+) -> None:
+    """PySide6 builds a binding's class (and its enums) on its first use.  A widget Qt made
+    (the list's viewport) given to Python without a wrapper made PySide6 try every widget
+    class of QtWidgets for its type — the calendar, the wizard, the dialogs — about 50
+    classes the window never shows, built before the first paint."""
+    found = _at_the_first_paint(cases_file, tmp_path)
+    built = set(found["widgets"])
+    assert "QTableView" in built  # the list itself
+    never_shown = {
+        "QCalendarWidget",
+        "QWizard",
+        "QLCDNumber",
+        "QMdiArea",
+        "QFontDialog",
+        "QFileDialog",
+    }
+    assert not built & never_shown
+    assert found["rows"] == list_order
+
+
+def test_the_first_paint_builds_no_qt_namespace(
+    cases_file: Path, list_order: list[str], tmp_path: Path
+) -> None:
+    """PySide6 builds the `Qt` namespace's 93 enums (~1,200 members) as Python enums the
+    first time it is named or one of its values crosses to Python (a `Qt.Orientation`
+    given to a Python `headerData`, a focus event's reason): about a tenth of the start.
+    The list's first paint with its rows needs none of them (ui/lazyqt.py)."""
+    found = _at_the_first_paint(cases_file, tmp_path)
+    assert found["qt_namespace"] is False
+    assert found["rows"] == list_order
+
+
+def test_the_list_model_s_numbers_are_qt_s() -> None:
+    """The case list's model answers with Qt's roles and alignment as numbers (naming them
+    before the first paint would build the `Qt` namespace): they are Qt's own."""
+    from PySide6.QtCore import Qt
+
+    from crlmboard.ui.models import case_list
+
+    assert Qt.ItemDataRole.DisplayRole == case_list.DISPLAY_ROLE
+    assert Qt.ItemDataRole.TextAlignmentRole == case_list.ALIGNMENT_ROLE
+    assert Qt.ItemDataRole.UserRole == case_list.MRN_ROLE
+    assert Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter == case_list.ALIGN_RIGHT
+
+
+def test_the_header_names_the_columns_and_sorts_the_list_after_the_first_paint(
+    qtbot: QtBot, wide_copy: tuple[Path, list[str]]
+) -> None:
+    """At start the column header shows the names from a model of its own (C++), and the
+    sort indicator and the sorting come right after the first paint: the list's Python
+    `headerData` is asked nothing before it.  Then a click on a column's name sorts the
+    list as before, the arrow on it; a screen reader reads the names from the list's
+    model; Ctrl+F goes to the filter."""
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtGui import QAccessible
+
+    from crlmboard.ui import first_paint
+    from crlmboard.ui.models.case_list import COLUMNS, CaseListModel
+
+    asked: list[int] = []
+    real = CaseListModel.headerData
+
+    def header_data(self: CaseListModel, section: int, orientation: Any, role: int = 0) -> Any:
+        asked.append(section)
+        return real(self, section, orientation, role)
+
+    path, order = wide_copy
+    names = [name for _key, name in COLUMNS]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(CaseListModel, "headerData", header_data)
+        window = first_paint.show_window(str(path), None)
+        assert window is not None
+        qtbot.addWidget(window)
+        table, header = window.table, window.table.horizontalHeader()
+        at_paint: list[tuple[int, bool]] = []
+        table.after_paint.append(
+            lambda: at_paint or at_paint.append((len(asked), header.isSortIndicatorShown()))
+        )
+        qtbot.waitUntil(lambda: bool(at_paint), timeout=WAIT)
+        assert at_paint[0] == (0, False)  # nothing asked; the arrow comes after the paint
+        labels = header.model()
+        assert labels is not None
+        assert [labels.headerData(c, Qt.Orientation.Horizontal) for c in range(7)] == names
+        qtbot.waitUntil(table.isSortingEnabled, timeout=WAIT)
+        assert header.sortIndicatorSection() == 1
+        assert header.sortIndicatorOrder() == Qt.SortOrder.AscendingOrder
+        model = window.model
+        assert [model.data(model.index(r, 0)) for r in range(25)] == order[:25]
+        assert (model.sort_key, model.descending) == ("name", False)  # nothing read again
+        # a screen reader: the column headers' names come from the list's model
+        table_face = QAccessible.queryAccessibleInterface(table)
+        assert table_face is not None
+        spoken = [
+            table_face.child(i).text(QAccessible.Text.Name)
+            for i in range(table_face.childCount())
+            if table_face.child(i).role() == QAccessible.Role.ColumnHeader
+        ]
+        assert spoken == names
+        # once the database is open, a click on "Age" sorts the list by age
+        qtbot.waitUntil(lambda: window.completed and not window.door.waiting, timeout=WAIT)
+        age = header.sectionViewportPosition(2) + header.sectionSize(2) // 2
+        qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(age, 5))
+        assert (model.sort_key, header.sortIndicatorSection()) == ("age", 2)
+        assert header.sortIndicatorOrder() == Qt.SortOrder.AscendingOrder
+        qtbot.waitUntil(lambda: not window.door.waiting, timeout=WAIT)
+        with Board.open(path, create=False) as board:
+            by_age = [e.mrn for e in board.cases.page("", sort="age", limit=25)]
+        assert [model.data(model.index(r, 0)) for r in range(25)] == by_age
+        # Ctrl+F: into the filter
+        table.setFocus()
+        qtbot.keyClick(table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(window.filter_edit.hasFocus, timeout=WAIT)
+        window.close()

@@ -31,13 +31,12 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
     QPersistentModelIndex,
-    Qt,
     QTimer,
     Signal,
 )
@@ -45,6 +44,11 @@ from PySide6.QtCore import (
 from crlmboard.ui.dates import locale_date
 from crlmboard.ui.fonts import beyond_pan_european, load_bundled_fonts
 from crlmboard.ui.ops import CaseListEntry, Door, FirstPage
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import Qt
+else:
+    from crlmboard.ui.lazyqt import Qt  # built on first use (performance.md B1)
 
 PAGE_SIZE = 200
 CACHED_PAGES = 16
@@ -63,7 +67,13 @@ COLUMNS: list[tuple[str, str]] = [
     ("warnings", "Open findings"),
 ]
 RIGHT_ALIGNED = frozenset(i for i, (key, _) in enumerate(COLUMNS) if key in ("age", "warnings"))
-ALIGN_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+# Qt's item roles and alignment as the numbers Qt passes and takes: `data` runs before the
+# first paint, when naming `Qt` would build its namespace (ui/lazyqt.py); the tests compare
+# them with Qt's own (tests/ui/test_first_paint.py)
+DISPLAY_ROLE = 0  # Qt.ItemDataRole.DisplayRole
+ALIGNMENT_ROLE = 7  # Qt.ItemDataRole.TextAlignmentRole
+MRN_ROLE = 256  # Qt.ItemDataRole.UserRole: the row's MRN
+ALIGN_RIGHT = 0x82  # Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -523,35 +533,35 @@ class CaseListModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        key, descending = COLUMNS[column][0], order == Qt.SortOrder.DescendingOrder
+    def sort(self, column: int, order: Qt.SortOrder | None = None) -> None:
+        """The list in `column`'s order, ascending unless `order` says descending."""
+        key = COLUMNS[column][0]
+        descending = order is not None and order == Qt.SortOrder.DescendingOrder
         if (key, descending) == (self.sort_key, self.descending):
             return  # already in that order (the header asks again as it is set up)
         self.sort_key, self.descending = key, descending
         self.reload()
 
     def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+        self, section: int, orientation: Qt.Orientation, role: int = DISPLAY_ROLE
     ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+        """The column names, for what asks the list's model (a screen reader); the list's
+        own header shows them from a model of its own (`CaseTable.setModel`)."""
+        if orientation == Qt.Orientation.Horizontal and role == DISPLAY_ROLE:
             return COLUMNS[section][1]
         return None
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole:
+    def data(self, index: Index, role: int = DISPLAY_ROLE) -> Any:
+        if role == DISPLAY_ROLE:
             row = index.row()
             if not index.isValid() or not 0 <= row < self.total:
                 return None
             offset = row % PAGE_SIZE
             page = self._page(row // PAGE_SIZE, offset)
             return None if page is None else page.text(offset, index.column())
-        if role == Qt.ItemDataRole.UserRole:
+        if role == MRN_ROLE:
             entry = self.entry(index.row()) if index.isValid() else None
             return entry.mrn if entry is not None else None
-        if (
-            role == Qt.ItemDataRole.TextAlignmentRole
-            and index.isValid()
-            and index.column() in RIGHT_ALIGNED
-        ):
+        if role == ALIGNMENT_ROLE and index.isValid() and index.column() in RIGHT_ALIGNED:
             return ALIGN_RIGHT
         return None
