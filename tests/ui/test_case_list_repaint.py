@@ -99,3 +99,46 @@ def test_rows_that_come_into_view_are_painted(qtbot: QtBot, wide: Board) -> None
     model.endInsertRows()
     quiet(window)
     assert paints.count > 0
+
+
+def test_each_cell_answers_the_roles_the_list_paints_and_nothing_else(
+    qtbot: QtBot, wide: Board
+) -> None:
+    """The list's cells: the text, the case's MRN (UserRole), age and open findings right
+    aligned; no font, colour or decoration of their own (the view's are used); the roles
+    asked as ints (as Qt asks) or as the enum (as Python code asks) alike."""
+    from PySide6.QtCore import Qt
+
+    from crlmboard.ui.models.case_list import COLUMNS, RIGHT_ALIGNED
+
+    window = window_on(qtbot, wide)
+    type_filter(window, "wide-0000")
+    quiet(window)
+    model = window.model
+    role = Qt.ItemDataRole
+    expected = [e.mrn for e in wide.cases.page("wide-0000", limit=10)]
+    for row, mrn in enumerate(expected):
+        for column in range(len(COLUMNS)):
+            index = model.index(row, column)
+            for asked in (role.UserRole, int(role.UserRole)):
+                assert model.data(index, asked) == mrn
+            assert model.data(index, role.DisplayRole) == model.data(index) == model.data(index, 0)
+            aligned = model.data(index, int(role.TextAlignmentRole))
+            assert aligned == model.data(index, role.TextAlignmentRole)
+            if column in RIGHT_ALIGNED:
+                assert aligned == int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            else:
+                assert aligned is None
+            for other in (
+                role.FontRole,
+                role.ForegroundRole,
+                role.BackgroundRole,
+                role.DecorationRole,
+                role.CheckStateRole,
+                role.ToolTipRole,
+            ):
+                assert model.data(index, other) is None
+                assert model.data(index, int(other)) is None
+        assert model.data(model.index(row, 0)) == mrn
+    outside = model.index(20, 0)  # past the rows: nothing
+    assert model.data(outside) is None and model.data(outside, role.UserRole) is None
