@@ -139,6 +139,10 @@ class CaseTable(QTableView):
             # the viewport's height, or a scroll bar's more (not `viewport()`: see above)
             model.first_rows = -(-self.maximumViewportSize().height() // height) + 1
 
+    # Since the view last laid out its rows: None nothing noted, True only rows added
+    # below the screen (a broad filter's exact count), False anything else.
+    _appended_below: bool | None = None
+
     def setModel(self, model: Any) -> None:
         """The list's model; the column header shows the names from a model of its own.
 
@@ -165,6 +169,36 @@ class CaseTable(QTableView):
             header.setHighlightSections(False)
             if shown:
                 header.show()
+
+            model.rowsInserted.connect(self._rows_inserted)
+            for changed in (
+                model.modelReset,
+                model.rowsRemoved,
+                model.rowsMoved,
+                model.layoutChanged,
+                model.columnsInserted,
+                model.columnsRemoved,
+            ):
+                changed.connect(self._rows_changed)
+
+    def _rows_inserted(self, _parent: Any, first: int, _last: int) -> None:
+        bottom = self.rowAt(self.viewport().height() - 1)  # -1: the list ends on screen
+        below = 0 <= bottom < first and self._appended_below is not False
+        self._appended_below = below
+
+    def _rows_changed(self, *_args: Any) -> None:
+        self._appended_below = False
+
+    def doItemsLayout(self) -> None:
+        """Rows added below the screen only (the exact count of a broad filter, its rows
+        past the first 1,001): the scroll bar takes them, the rows on screen are not
+        painted again — Qt's layout repaints the whole list (issue 21, B2: at 100,000
+        patients a screen's paint after most broad keystrokes, for nothing)."""
+        appended, self._appended_below = self._appended_below, None
+        if appended:
+            self.updateGeometries()
+        else:
+            super().doItemsLayout()
 
     def moveCursor(self, action: QAbstractItemView.CursorAction, modifiers: Any) -> Any:
         """Home and End (with Ctrl or not) go to the first and last case in the column in
