@@ -18,6 +18,7 @@ from sqlmodel import Field, SQLModel
 
 from crlmboard.domain import models as m
 from crlmboard.domain.meeting import MeetingFields, ReviewDraftFields
+from crlmboard.store import jsontext
 
 metadata = SQLModel.metadata
 # Stable constraint names, so migrations can name what they change on every back end.
@@ -78,7 +79,7 @@ class PackedJSON(sa.types.TypeDecorator[Any]):
         def process(value: Any) -> Any:
             if value is None:
                 return None
-            return pack(json.dumps(value, ensure_ascii=False, separators=(",", ":")), dialect.name)
+            return pack(jsontext.compact(value), dialect.name)
 
         return process
 
