@@ -10,11 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 import sqlalchemy as sa
 
 from bench import cohort
-from crlmboard.store import audit, jsontext, repositories
+from crlmboard.store import audit, repositories
 from tests.conftest import golden_cases, postgres_url
 from tests.reliability.test_batched_import import NOW, SIGNED, assert_checked, open_board, raw_rows
 
@@ -64,6 +65,18 @@ def stored(where: str) -> dict[str, list[tuple[Any, ...]]]:
         }
 
 
+def refused(*_args: Any, **_kwargs: Any) -> bytes:
+    raise TypeError("orjson is not asked: the standard library's encoder, as before")
+
+
+def unpacked(rows: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[tuple[Any, ...]]]:
+    """The rows with each compressed value as its text (what the hashes are over)."""
+    return {
+        name: [tuple(audit.t.unpack(value) for value in row) for row in table]
+        for name, table in rows.items()
+    }
+
+
 @pytest.mark.parametrize(
     "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
@@ -71,8 +84,9 @@ def test_an_import_stores_the_bytes_and_hashes_the_standard_librarys_json_stores
     backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two folders imported one after the other (each in batches), three times: by the
-    standard library's encoder alone (as before orjson), by orjson, and the first by the
-    one and the second by the other (a store written before and after the change)."""
+    standard library's encoder alone, by orjson, and the first as before this change (the
+    standard library's encoder, zlib level 6) and the second by this code: the same bytes
+    stored and the same hashes chained, the compressed ones the same text."""
     files = folder_of_files(tmp_path / "files")
     halves = [tmp_path / "first", tmp_path / "second"]
     for half, paths in zip(halves, (files[::2], files[1::2]), strict=True):
@@ -81,19 +95,21 @@ def test_an_import_stores_the_bytes_and_hashes_the_standard_librarys_json_stores
             (half / path.name).symlink_to(path)
     monkeypatch.setattr(repositories, "_now", lambda: NOW)
     rows = {}
-    for name, encoders in {
+    for name, writers in {
         "standard": ("standard", "standard"),
-        "orjson": ("orjson", "orjson"),
-        "both": ("standard", "orjson"),
+        "orjson": ("now", "now"),
+        "both": ("before", "now"),
     }.items():
         with database(backend, tmp_path / name) as where:
-            for half, encoder in zip(halves, encoders, strict=True):
+            for half, writer in zip(halves, writers, strict=True):
                 with monkeypatch.context() as patched:
-                    if encoder == "standard":  # the encoder used before: orjson never asked
-                        patched.setattr(jsontext, "fast", lambda *_args, **_kwargs: None)
+                    if writer != "now":  # every JSON text by the standard library's encoder
+                        patched.setattr(orjson, "dumps", refused)
+                    if writer == "before":
+                        patched.setattr(audit.t, "PACK_LEVEL", 6)
                     with open_board(where) as board:
                         assert board.cases.import_path(half).ok
-            with open_board(where) as board:  # verified by this code (orjson)
+            with open_board(where) as board:  # verified by this code
                 assert_checked(board)
             rows[name] = stored(where)
     assert len(rows["standard"]["patient"]) == len(files)
@@ -102,4 +118,6 @@ def test_an_import_stores_the_bytes_and_hashes_the_standard_librarys_json_stores
         backend == "sqlite"  # the compressed trail compared as stored
     )
     assert rows["orjson"] == rows["standard"]
-    assert rows["both"] == rows["standard"]
+    assert unpacked(rows["both"]) == unpacked(rows["standard"])
+    if backend == "sqlite":  # the first folder's compressed values as zlib level 6 made them
+        assert rows["both"] != rows["standard"]
