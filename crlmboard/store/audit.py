@@ -33,11 +33,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
-from crlmboard.store import bulk
+from crlmboard.store import bulk, jsontext
 from crlmboard.store import tables as t
 
 GENESIS = "0" * 64
@@ -133,15 +134,14 @@ def jsonable(value: Any) -> Any:
     raise TypeError(f"cannot audit a value of type {type(value).__name__}")
 
 
-_CANONICAL = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-)
+_CANONICAL = jsontext._CANONICAL
 
 
 def canonical(value: Any) -> str:
-    """Canonical JSON text: sorted keys, no spaces, Unicode kept (one encoder made once:
-    the audit chain hashes this for every row it writes or verifies)."""
-    return _CANONICAL.encode(value)
+    """Canonical JSON text: sorted keys, no spaces, Unicode kept (the audit chain hashes
+    this for every row it writes or verifies; `jsontext`: orjson where it writes the same
+    bytes as the standard library's encoder)."""
+    return jsontext.canonical(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,13 +153,51 @@ class Encoded:
     text: str
 
 
+def _placeholder(found: Any) -> int:
+    if type(found) is not Encoded:
+        raise TypeError(f"Object of type {type(found).__name__} is not JSON serializable")
+    return 0
+
+
+def _fragment(found: Any) -> orjson.Fragment:
+    if type(found) is not Encoded:
+        raise TypeError(f"Object of type {type(found).__name__} is not JSON serializable")
+    return orjson.Fragment(found.text)
+
+
 # a token no data holds: random for each run, and never stored (replaced by the text)
 _SPLICE = f"crlmboard-encoded-{secrets.token_hex(16)}-"
+
+
+def _spliced_fast(value: Any) -> bytes | None:
+    """`canonical_spliced` by orjson (`jsontext`), each `Encoded` text written in its place as
+    it stands; None when the standard library must make it.  The value's own part is checked
+    without the encoded texts (canonical already): with a `null` in it, it goes to the
+    standard library whole (a new case's changes hold none; a NaN would be one)."""
+    try:
+        bare = orjson.dumps(value, option=jsontext.SORTED, default=_placeholder)
+        if b"null" in bare or jsontext._small_float(bare):
+            return None
+        return orjson.dumps(value, option=jsontext.SORTED, default=_fragment)
+    except TypeError:  # orjson.JSONEncodeError: what orjson refuses, json writes or refuses
+        return None
+
+
+def canonical_spliced_bytes(value: Any) -> bytes:
+    """`canonical_spliced(value)` as UTF-8 bytes."""
+    text = _spliced_fast(value)
+    return _spliced(value).encode("utf-8") if text is None else text
 
 
 def canonical_spliced(value: Any) -> str:
     """`canonical(value)` where `value` may hold `Encoded` values: the same text as the
     canonical JSON of the same data with each decoded in its place."""
+    text = _spliced_fast(value)
+    return _spliced(value) if text is None else text.decode("utf-8")
+
+
+def _spliced(value: Any) -> str:
+    """`canonical_spliced` by the standard library's encoder."""
     texts: list[str] = []
 
     def default(found: Any) -> str:
@@ -178,7 +216,7 @@ def canonical_spliced(value: Any) -> str:
     if not texts:
         return text
     if text.count(f'"{_SPLICE}') != len(texts):  # a text of the data looks like a token
-        return canonical(_decoded(value))
+        return _CANONICAL.encode(_decoded(value))
     for n, encoded in enumerate(texts):  # each token's quoted text, once
         text = text.replace(f'"{_SPLICE}{n}"', encoded, 1)
     return text
@@ -225,7 +263,9 @@ def review_content_hash(values: Mapping[str, Any], *, json_ready: bool = False) 
         for k, v in values.items()
         if k not in ("id", "content_sha256") and v is not None
     }
-    return sha256_text(canonical_spliced(content) if json_ready else canonical(content))
+    if json_ready:
+        return hashlib.sha256(canonical_spliced_bytes(content)).hexdigest()
+    return hashlib.sha256(jsontext.canonical_bytes(content)).hexdigest()
 
 
 def utc_now() -> datetime:
@@ -340,7 +380,10 @@ def row_hash(prev_hash: str, row: Mapping[str, Any]) -> str:
     values = [row[name] for name in _HASHED]
     for at in _PACKED_AT:
         values[at] = t.unpack(values[at])
-    return sha256_text(prev_hash + "|" + canonical(values))
+    # the UTF-8 of `prev_hash + "|" + canonical(values)`, made without the text
+    return hashlib.sha256(
+        prev_hash.encode("utf-8") + b"|" + jsontext.canonical_flat_bytes(values)
+    ).hexdigest()
 
 
 def tombstone_text(erasure_id: str) -> str:

@@ -685,7 +685,7 @@ def test_a_full_disk_fails_the_save_clearly_and_loses_nothing(
     with open_board(filled) as board:
         big = copy.deepcopy(upfront)
         big["patient"]["mrn"] = "EX-0042"
-        big["labs"] = big["labs"] * 40
+        big["labs"] = big["labs"] * 400  # pages more than the last ones have room for
         case = case_from_dict(big, TODAY)
         with pytest.raises(BoardError, match=rf"disk holding {filled.parent} is full"):
             board.cases.create(case)
