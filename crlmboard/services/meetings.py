@@ -87,8 +87,9 @@ def _program_set_aside() -> Iterator[None]:
     the window and the case list) set aside from Python's garbage collector while the
     pack is made (`gc.freeze`), given back afterwards.  The pack keeps 20 cases and their
     stories alive until it is laid out, and that made the collector's full pass fall inside
-    nearly every pack; it walked the whole program (~290,000 objects, 100–150 ms, a fifth
-    of the pack; bench/README.md, B7).  The collector still runs on what the pack makes.
+    nearly every pack; it walked the whole program (~290,000 objects in the bench, more in
+    the app: 100–190 ms of CPU, a sixth to a fifth of the pack; bench/README.md, B7).  The
+    collector still runs on what the pack makes.
     Someone else's freeze (an import beside) is left alone."""
     if gc.get_freeze_count():
         yield
