@@ -47,6 +47,8 @@ def test_the_smoke_suite_runs_every_benchmark(tmp_path: Path) -> None:
     # the cohort's build ran the day's recompute of the list's summaries to its end, so the
     # window's case opens (B3) were measured after it, not beside it
     assert document["cohorts"]["200"]["summaries"]["steps"] >= 1
+    # B7 measured as B6 is: CPU time beside, the collector's full passes in the packs counted
+    assert {"ratio_cpu", "full_collections_in_timed_packs"} <= set(results["B7"]["details"])
     for size in results["B8"]["details"]["growth"].values():
         assert size["summaries_pending"] == 0, size
 

@@ -8,6 +8,7 @@ import io
 import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -227,3 +228,58 @@ def test_a_meeting_pack_stops_between_cases_when_cancelled(
     pdf = board.meetings.meeting_pack(first, progress=lambda d, t: asked.append((d, t)) or True)
     assert pdf.startswith(b"%PDF")
     assert asked == [(0, 3), (1, 3), (2, 3), (3, 3)]
+
+
+def test_a_meeting_pack_leaves_the_program_out_of_the_collectors_passes(
+    meeting: tuple[Board, int, int],
+) -> None:
+    """While a pack is made, the objects alive before it (the program's modules, the fonts'
+    tables, the window and the list in the app) are set aside from Python's garbage
+    collector (`gc.freeze`): its full passes during the pack walk the pack's own objects
+    only (bench/README.md, B7).  The collector keeps running on what the pack makes, and
+    everything is given back afterwards, also when the pack is cancelled; a freeze made by
+    someone else (an import beside) is left as it was."""
+    import gc
+    import weakref
+
+    from crlmboard.services.meetings import PackCancelled
+
+    board, first, _ = meeting
+    for mrn in ("EX-0001", "EX-0002", "EX-0003"):
+        board.meetings.add_to_agenda(first, mrn, "Resect?")
+    made: list[weakref.ref[Any]] = []
+    seen: list[tuple[int, bool]] = []
+
+    def progress(done: int, total: int) -> bool:
+        seen.append((done, gc.get_freeze_count() > 0))
+        if done == 0:  # cyclic garbage made during the pack: collected during it
+            cycle: dict[str, Any] = {}
+            cycle["self"] = cycle
+            made.append(weakref.ref(_Cyclic(cycle)))
+        if done == total:
+            assert made[0]() is None
+        return True
+
+    gc.collect()
+    assert gc.get_freeze_count() == 0
+    pdf = board.meetings.meeting_pack(first, progress=progress)
+    assert pdf.startswith(b"%PDF")
+    assert seen == [(done, True) for done in range(4)]  # before each case and at the end
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
+
+    with pytest.raises(PackCancelled):
+        board.meetings.meeting_pack(first, progress=lambda done, total: done < 1)
+    assert gc.get_freeze_count() == 0
+
+    gc.freeze()  # someone else's freeze (an import running beside the pack)
+    try:
+        frozen = gc.get_freeze_count()
+        board.meetings.meeting_pack(first)
+        assert gc.get_freeze_count() == frozen  # not undone by the pack
+    finally:
+        gc.unfreeze()
+
+
+class _Cyclic:
+    def __init__(self, holds: dict[str, Any]) -> None:
+        self.holds = holds
