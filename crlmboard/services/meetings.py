@@ -92,6 +92,7 @@ ITEM_GONE = (
     "(in another window or on another computer). Nothing was changed."
 )
 
+
 @contextlib.contextmanager
 def _program_set_aside() -> Iterator[None]:
     """The objects alive before a meeting pack (the program's modules, the fonts' tables,
