@@ -1321,6 +1321,8 @@ class MainWindow(QMainWindow):
         mrn, patient = case.mrn, case.patient
 
         def show(found: tuple[list[Any], dict[int, Any]]) -> None:
+            if self._open_mrn() != mrn:
+                return  # another case opened meanwhile: never its history over that one
             entries, meetings = found
             HistoryDialog(
                 mrn,

@@ -21,7 +21,7 @@ from crlmboard.domain.case import Case, ImagingTimepoint
 from crlmboard.domain.engine.history import signed_engine_version
 from crlmboard.domain.engine.readmodel import EvaluationView
 from crlmboard.domain.validation import InvalidInput
-from crlmboard.services.changes import BoardError, ChangeSet
+from crlmboard.services.changes import BoardError, CaseNotFound, ChangeSet
 from crlmboard.ui.forms import locale_date, problems_text
 from crlmboard.ui.ops import CaseConflict, Door, failure_text
 from crlmboard.ui.readonly import guard
@@ -498,6 +498,11 @@ class CaseWorkspace(QTabWidget):
             self.show_case(*found)
 
         def gone(error: BaseException) -> None:
+            # closed once no dialog is open: a dialog of the case stays usable, and its OK
+            # is told the case is gone (closing now would disable the dialog under it)
+            self._after_dialogs(lambda: close(error))
+
+        def close(error: BaseException) -> None:
             if self.case is None or self.case.mrn != mrn:
                 return
             self.close_case()
@@ -662,6 +667,12 @@ class CaseWorkspace(QTabWidget):
                 self._tell(
                     "This change cannot be saved",
                     "Please correct:\n" + problems_text(error.problems),
+                )
+            elif isinstance(error, CaseNotFound):  # erased, or not in a restored backup
+                self._tell(
+                    "The change was not saved",
+                    f"The case {mrn} is no longer in the database (erased, or not in the "
+                    "restored backup). Nothing was saved.",
                 )
             elif isinstance(error, CaseConflict):  # its message names both values of each field
                 self._tell("Someone else changed this case", str(error))

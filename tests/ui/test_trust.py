@@ -415,3 +415,98 @@ def test_the_add_to_agenda_dialog_never_shows_a_name_beside_another_mrn(
     dialog.question_edit.setFocus()  # leaving the field looks the new MRN up
     bruno = board.cases.get("EX-0002").patient.given_name
     qtbot.waitUntil(lambda: bruno in dialog.name_label.text(), timeout=10_000)
+
+
+def test_ok_in_a_dialog_of_a_case_erased_meanwhile_says_nothing_was_saved(
+    qtbot: QtBot, board: Board, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """*Add lab values* open for EX-0001 when another app erased EX-0001: the workspace
+    closed the case under the dialog (which it disabled), and OK could then stop on an
+    assertion (a traceback).  Now the dialog stays usable, and OK says the case is no
+    longer there and nothing was saved — nor written to anyone else."""
+    from crlmboard.services.changes import CaseNotFound, ChangeSet
+    from crlmboard.ui.dialogs.record_dialog import RecordDialog
+    from tests.ui.test_workspace import when_dialog
+
+    board.cases.import_path(GOLDEN)
+    labs_before = len(board.cases.get("EX-0002").labs)
+    window = MainWindow(board)
+    qtbot.addWidget(window)
+    window.show()
+    window.open_case("EX-0001")
+    told: list[str] = []
+
+    def note(_parent: Any, title: str, text: str, *_a: Any, **_k: Any) -> Any:
+        told.append(f"{title}|{text}")
+        return QMessageBox.StandardButton.Ok
+
+    monkeypatch.setattr(QMessageBox, "information", note)
+    monkeypatch.setattr(QMessageBox, "warning", note)
+    seen: dict[str, Any] = {}
+
+    def fill(dialog: Any) -> None:
+        assert isinstance(dialog, RecordDialog)
+        editors = dialog.form.editors
+        qtbot.keyClicks(editors["date"].line, "2025-03-01")  # type: ignore[union-attr]
+        qtbot.keyClicks(editors["cea_ng_ml"].line, "77")  # type: ignore[union-attr]
+        try:
+            # erased elsewhere (another window, another app): the door announces it
+            board.erasure.erase("EX-0001", reason="Test of an erasure", confirm_mrn="EX-0001")
+            window.door.changes_applied.emit(ChangeSet(cases=frozenset({"EX-0001"})), None)
+            seen["enabled"] = dialog.isEnabled()
+        finally:
+            qtbot.keyClick(dialog, Qt.Key.Key_Return)
+
+    when_dialog(fill)
+    window.workspace.labs.add_requested.emit()
+    assert seen["enabled"], "the dialog was disabled under the person typing"
+    qtbot.waitUntil(lambda: window.workspace.case is None, timeout=10_000)
+    assert len(told) == 2, told
+    text = told[0]
+    assert "EX-0001" in text and "no longer in the database" in text, text
+    assert "Nothing was saved" in text, text
+    assert "Case closed" in told[1]
+    assert len(board.cases.get("EX-0002").labs) == labs_before
+    with pytest.raises(CaseNotFound):  # and not brought back by the save
+        board.cases.get("EX-0001")
+
+
+def test_a_history_that_arrives_after_another_case_opened_is_not_shown_over_it(
+    qtbot: QtBot, board: Board, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl+H on EX-0001, then EX-0002 chosen before the worker answered: EX-0001's
+    history opened over EX-0002 on screen.  The user has moved on: it is dropped."""
+    from crlmboard.ui.dialogs.safety import HistoryDialog
+
+    board.cases.import_path(GOLDEN)
+    window = MainWindow(board)
+    qtbot.addWidget(window)
+    window.show()
+    window.open_case("EX-0001")
+    shown: list[str] = []
+    monkeypatch.setattr(HistoryDialog, "exec", lambda self: shown.append(self.windowTitle()) or 0)
+    asked: list[tuple[str, Any]] = []
+    answer_later = window.door.case_history
+    monkeypatch.setattr(window.door, "case_history", lambda mrn, done: asked.append((mrn, done)))
+    window.show_history()
+    window.open_case("EX-0002")
+    assert window.workspace.case is not None and window.workspace.case.mrn == "EX-0002"
+    answer_later(*asked[0])  # the worker answers now
+    assert shown == [], shown
+    window.show_history()  # asked again on the case on screen, it is shown
+    answer_later(*asked[1])
+    assert len(shown) == 1 and "EX-0002" in shown[0], shown
+
+
+def test_the_banner_and_the_overview_say_a_missing_birth_date_in_the_same_words(
+    qtbot: QtBot, board: Board
+) -> None:
+    from crlmboard.domain import models as m
+    from crlmboard.domain.case import Case
+
+    board.cases.create(Case(patient=m.Patient(mrn="TEST-0001")))
+    window = MainWindow(board)
+    qtbot.addWidget(window)
+    window.open_case("TEST-0001")
+    assert "birth date not recorded" in window.workspace.banner.text()
+    assert "birth date not recorded" in window.workspace.overview.identity.text()

@@ -143,7 +143,7 @@ class OverviewView(QWidget):
         engine (none when not given)."""
         p = case.patient
         name = case.display_name()
-        born = f"born {locale_date(p.birth_date)}" if p.birth_date else "birth date unknown"
+        born = f"born {locale_date(p.birth_date)}" if p.birth_date else "birth date not recorded"
         age_text = f", {age} years" if age is not None else ""
         # the name is isolated so a right-to-left name does not reorder the whole line
         self.identity.setText(f"\u2068{name}\u2069   ·   MRN {p.mrn}   ·   {born}{age_text}")
