@@ -380,8 +380,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         gc.freeze()  # what is loaded stays: later passes look at the case's objects only
         gc.enable()
 
-    as_of = args.as_of or date.today()
-    sys.stdout.write(evaluate_file(args.file, as_of, args.profile))
+    try:
+        as_of = args.as_of or date.today()
+        sys.stdout.write(evaluate_file(args.file, as_of, args.profile))
+    finally:
+        gc.unfreeze()  # given back: `main` may be called in a process that goes on
     return EXIT_OK
 
 

@@ -128,3 +128,19 @@ def test_rules_lists_the_53_rules_of_engine_1_1_0_with_sources(
     assert main(["rules"]) == 0
     text = capsys.readouterr().out
     assert "SURGERY.SECOND_STAGE_PENDING" in text and "[breakwater-2025] Elez E" in text
+
+
+def test_evaluate_gives_the_garbage_collector_back_as_it_found_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`evaluate` sets the loaded program aside from the collector while it works; called
+    in a process that goes on (a script, the tests), it leaves nothing frozen behind: a
+    later import's own freeze would otherwise be skipped and the collector left walking
+    nothing it expects."""
+    import gc
+
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
+    case = GOLDEN / "upfront-resection.json"
+    assert main(["evaluate", str(case), "--as-of", "2026-01-01"]) == 0
+    assert capsys.readouterr().out
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
