@@ -400,31 +400,14 @@ class CaseWorkspace(QTabWidget):
         tabs = self.unsaved_tabs()
         if self.case is None or not tabs:
             return True
-        names = " and ".join(self._titles[tab].replace("&", "") for tab in tabs)
-        box = QMessageBox(self)
-        box.setIcon(QMessageBox.Icon.Warning)
-        box.setWindowTitle("Unsaved changes")
-        box.setText(f"The record of {self._whose()} has changes not saved on {names}.")
-        box.setInformativeText("Save them before leaving this case?")
-        box.setStandardButtons(
-            QMessageBox.StandardButton.Save
-            | QMessageBox.StandardButton.Discard
-            | QMessageBox.StandardButton.Cancel
-        )
-        box.setDefaultButton(QMessageBox.StandardButton.Save)
-        box.setEscapeButton(QMessageBox.StandardButton.Cancel)
+        box = self._unsaved_question(tabs, "Save them before leaving this case?")
+        box.addButton(QMessageBox.StandardButton.Discard)
         answer = box.exec()
         if answer == QMessageBox.StandardButton.Discard:
             for tab in tabs:
                 tab.revert()
             return True
-        if answer != QMessageBox.StandardButton.Save:
-            return False
-        for tab in tabs:
-            if not self._save_and_wait(tab):
-                self.setCurrentWidget(tab)
-                return False
-        return True
+        return answer == QMessageBox.StandardButton.Save and self._save_all(tabs)
 
     def confirm_stored(self, what: str) -> bool:
         """Before `what` (a PDF, a file) is made from the case as stored: when a tab holds
@@ -433,21 +416,32 @@ class CaseWorkspace(QTabWidget):
         tabs = self.unsaved_tabs()
         if self.case is None or not tabs:
             return True
+        box = self._unsaved_question(
+            tabs, f"{what} is made from the record as stored. Save the changes first?"
+        )
+        stored = box.addButton("As &stored", QMessageBox.ButtonRole.AcceptRole)
+        box.exec()
+        if box.clickedButton() is stored:
+            return True
+        saved = box.clickedButton() is box.button(QMessageBox.StandardButton.Save)
+        return saved and self._save_all(tabs)
+
+    def _unsaved_question(self, tabs: list[FormsTab], question: str) -> QMessageBox:
+        """ "The record of … has changes not saved on …" with Save (the default) and Cancel
+        (Esc); the caller adds its other answer."""
         names = " and ".join(self._titles[tab].replace("&", "") for tab in tabs)
         box = QMessageBox(self)
         box.setIcon(QMessageBox.Icon.Warning)
         box.setWindowTitle("Unsaved changes")
         box.setText(f"The record of {self._whose()} has changes not saved on {names}.")
-        box.setInformativeText(f"{what} is made from the record as stored. Save the changes first?")
+        box.setInformativeText(question)
         box.setStandardButtons(QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Cancel)
-        stored = box.addButton("As &stored", QMessageBox.ButtonRole.AcceptRole)
         box.setDefaultButton(QMessageBox.StandardButton.Save)
         box.setEscapeButton(QMessageBox.StandardButton.Cancel)
-        box.exec()
-        if box.clickedButton() is stored:
-            return True
-        if box.clickedButton() is not box.button(QMessageBox.StandardButton.Save):
-            return False
+        return box
+
+    def _save_all(self, tabs: list[FormsTab]) -> bool:
+        """Save each tab in turn; a refused save shows its tab and stops (False)."""
         for tab in tabs:
             if not self._save_and_wait(tab):
                 self.setCurrentWidget(tab)
