@@ -33,13 +33,12 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-    from PySide6.QtCore import QEvent, QObject, Qt, QThread
-    from PySide6.QtGui import QKeyEvent
+    from PySide6.QtCore import QThread
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
     import crlmboard.ui  # noqa: F401  (the domain before Qt)
-    from bench.probe import KEYS
+    from bench.probe import KEYS, list_painted, type_key
     from crlmboard.services import Board
     from crlmboard.ui import main_window
     from crlmboard.ui.models import case_list
@@ -101,58 +100,14 @@ def main(argv: list[str]) -> int:
     edit, timer = window.filter_edit, window._filter_timer
     edit.setFocus()
 
-    class PaintWatch(QObject):
-        paints = 0
-
-        def eventFilter(self, watched: Any, event: Any) -> bool:
-            if event.type() == QEvent.Type.Paint:
-                PaintWatch.paints += 1
-            return False
-
-    watch = PaintWatch()
-    table.viewport().installEventFilter(watch)
-    changed = [0]
-
-    def on_change(*_args: Any) -> None:
-        changed[0] = PaintWatch.paints + 1
-
-    def on_rows(first: int, last: int) -> None:
-        top, bottom = table.rowAt(0), table.rowAt(table.viewport().height() - 1)
-        if top >= 0 and first <= (model.rowCount() - 1 if bottom < 0 else bottom) and last >= top:
-            on_change()
-
-    model.modelReset.connect(on_change)
-    model.dataChanged.connect(lambda first, last, *_: on_rows(first.row(), last.row()))
-    model.rowsInserted.connect(lambda _parent, first, last: on_rows(first, last))
-
-    def painted() -> None:  # as bench.probe's
-        until = time.perf_counter() + 2
-        app.processEvents()
-        while door.waiting:
-            QThread.usleep(200)
-            app.processEvents()
-        while (door.waiting or PaintWatch.paints < changed[0]) and time.perf_counter() < until:
-            if door.waiting:
-                QThread.usleep(200)
-            app.processEvents()
+    painted = list_painted(app, door, table, model)  # as bench.probe waits
 
     out: list[dict[str, Any]] = []
     for _round in range(args.rounds):
         for number, key in enumerate(KEYS):
             parts.clear()
             started, cpu, main_cpu = time.perf_counter(), time.process_time(), time.thread_time()
-            if key == "\b":
-                QTest.keyClick(edit, Qt.Key.Key_Backspace)
-            elif key.isascii():
-                QTest.keyClicks(edit, key)
-            else:
-                for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
-                    QApplication.sendEvent(
-                        edit, QKeyEvent(kind, 0, Qt.KeyboardModifier.NoModifier, key)
-                    )
-            if timer.isActive():
-                timer.stop()
-                timer.timeout.emit()
+            type_key(edit, timer, key)
             painted()
             wall = time.perf_counter() - started
             record: dict[str, Any] = {

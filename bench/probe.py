@@ -15,6 +15,7 @@ import os
 import resource
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 
@@ -153,6 +154,71 @@ KEYS: list[str] = [
 assert len(KEYS) == 50
 
 
+def type_key(edit: Any, timer: Any, key: str) -> None:
+    """One of `KEYS` typed into the filter, its debounce fired at once."""
+    from PySide6.QtCore import QEvent, Qt
+    from PySide6.QtGui import QKeyEvent
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    if key == "\b":
+        QTest.keyClick(edit, Qt.Key.Key_Backspace)
+    elif key.isascii():
+        QTest.keyClicks(edit, key)
+    else:  # QTest maps ASCII only: a key event carrying the character's text
+        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            QApplication.sendEvent(edit, QKeyEvent(kind, 0, Qt.KeyboardModifier.NoModifier, key))
+    if timer.isActive():
+        timer.stop()
+        timer.timeout.emit()
+
+
+def list_painted(app: Any, door: Any, table: Any, model: Any) -> Callable[[], None]:
+    """A wait: until the door has answered every call a person waits for and the list has
+    been painted after its model's last change on screen (at most 2 s)."""
+    from PySide6.QtCore import QEvent, QObject, QThread
+
+    class PaintWatch(QObject):
+        """Counts the list's paints."""
+
+        paints = 0
+
+        def eventFilter(self, watched: Any, event: Any) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                self.paints += 1
+            return False
+
+    watch = PaintWatch(table)  # the closures below hold it
+    table.viewport().installEventFilter(watch)
+    changed: list[int] = [0]  # paints seen when the model last changed
+
+    def on_change(*_args: Any) -> None:
+        changed[0] = watch.paints + 1  # a paint after this one
+
+    def on_rows(first: int, last: int) -> None:
+        """Rows changed or came: a change of the list shown when they are on screen."""
+        top, bottom = table.rowAt(0), table.rowAt(table.viewport().height() - 1)
+        if top >= 0 and first <= (model.rowCount() - 1 if bottom < 0 else bottom) and last >= top:
+            on_change()
+
+    model.modelReset.connect(on_change)
+    model.dataChanged.connect(lambda first, last, *_: on_rows(first.row(), last.row()))
+    model.rowsInserted.connect(lambda _parent, first, last: on_rows(first, last))
+
+    def painted() -> None:
+        until = time.perf_counter() + 2
+        app.processEvents()
+        while door.waiting:
+            QThread.usleep(200)
+            app.processEvents()
+        while (door.waiting or watch.paints < changed[0]) and time.perf_counter() < until:
+            if door.waiting:
+                QThread.usleep(200)
+            app.processEvents()
+
+    return painted
+
+
 def ui_ops(db: str, mrns: list[str], opens: int, today: str, limit: float) -> None:
     """One window, opened once (opening a large database is slow): B8 (scroll the case
     list from the first row to the last — or for `limit` seconds — and take the peak memory
@@ -160,9 +226,7 @@ def ui_ops(db: str, mrns: list[str], opens: int, today: str, limit: float) -> No
     keystrokes)."""
     from datetime import date
 
-    from PySide6.QtCore import QEvent, QModelIndex, Qt
-    from PySide6.QtGui import QKeyEvent
-    from PySide6.QtTest import QTest
+    from PySide6.QtCore import QModelIndex
     from PySide6.QtWidgets import QApplication
 
     import crlmboard.ui  # noqa: F401  (the domain before Qt)
@@ -335,59 +399,11 @@ def ui_ops(db: str, mrns: list[str], opens: int, today: str, limit: float) -> No
             for row in range(top, bottom + 1)
         )
 
-    from PySide6.QtCore import QObject
-
-    class PaintWatch(QObject):
-        """Counts the list's paints and its model's changes."""
-
-        paints = changes = 0
-
-        def eventFilter(self, watched: Any, event: Any) -> bool:
-            if event.type() == QEvent.Type.Paint:
-                PaintWatch.paints += 1
-            return False
-
-    watch = PaintWatch()
-    table.viewport().installEventFilter(watch)
-    changed: list[int] = [0]  # paints seen when the model last changed
-
-    def on_change(*_args: Any) -> None:
-        changed[0] = PaintWatch.paints + 1  # a paint after this one
-
-    def on_rows(first: int, last: int) -> None:
-        """Rows changed or came: a change of the list shown when they are on screen."""
-        top, bottom = table.rowAt(0), table.rowAt(table.viewport().height() - 1)
-        if top >= 0 and first <= (model.rowCount() - 1 if bottom < 0 else bottom) and last >= top:
-            on_change()
-
-    model.modelReset.connect(on_change)
-    model.dataChanged.connect(lambda first, last, *_: on_rows(first.row(), last.row()))
-    model.rowsInserted.connect(lambda _parent, first, last: on_rows(first, last))
-
-    def painted() -> None:
-        """Until the door has answered every call a person waits for and the list has
-        been painted after its model's last change (at most 2 s)."""
-        until = time.perf_counter() + 2
-        settle()
-        while (door.waiting or PaintWatch.paints < changed[0]) and time.perf_counter() < until:
-            if door.waiting:
-                QThread.usleep(200)
-            app.processEvents()
+    painted = list_painted(app, door, table, model)
 
     for key in KEYS:
         started, cpu = time.perf_counter(), time.process_time()
-        if key == "\b":
-            QTest.keyClick(edit, Qt.Key.Key_Backspace)
-        elif key.isascii():
-            QTest.keyClicks(edit, key)
-        else:  # QTest maps ASCII only: a key event carrying the character's text
-            for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
-                QApplication.sendEvent(
-                    edit, QKeyEvent(kind, 0, Qt.KeyboardModifier.NoModifier, key)
-                )
-        if timer.isActive():
-            timer.stop()
-            timer.timeout.emit()
+        type_key(edit, timer, key)
         painted()
         key_times.append(time.perf_counter() - started)
         key_cpu.append(time.process_time() - cpu)
