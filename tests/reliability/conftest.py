@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import subprocess
@@ -79,9 +80,16 @@ def run_to_end(
 
 @pytest.fixture
 def own_postgres() -> Iterator[str]:
-    """The URL of a database of the test's own on the test server (CREATE DATABASE with a
-    unique name, dropped WITH (FORCE) afterwards): nothing another test leaves in the
-    server's shared database reaches it."""
+    """The URL of a database of the test's own on the test server (`own_postgres_database`)."""
+    with own_postgres_database() as url:
+        yield url
+
+
+@contextlib.contextmanager
+def own_postgres_database() -> Iterator[str]:
+    """The URL of a database of its own on the test server (CREATE DATABASE with a unique
+    name, dropped WITH (FORCE) afterwards): nothing another test leaves in the server's
+    shared database reaches it."""
     import sqlalchemy as sa
 
     # no pooled connection: the server may be restarted in between

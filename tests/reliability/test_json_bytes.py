@@ -5,18 +5,17 @@ and PostgreSQL; a store written by either is verified by `check`."""
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-import sqlalchemy as sa
 
 from bench import cohort
 from crlmboard.store import audit, repositories
-from tests.conftest import golden_cases, postgres_url
+from tests.conftest import golden_cases
+from tests.reliability.conftest import own_postgres_database
 from tests.reliability.test_batched_import import NOW, SIGNED, assert_checked, open_board, raw_rows
 
 pytestmark = pytest.mark.db
@@ -40,16 +39,8 @@ def database(backend: str, path: Path) -> Iterator[str]:
     if backend == "sqlite":
         yield str(path.with_suffix(".sqlite3"))
         return
-    admin = sa.create_engine(postgres_url(), isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
-    name = f"crlmboard_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield sa.make_url(postgres_url()).set(database=name).render_as_string(False)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with own_postgres_database() as url:
+        yield url
 
 
 def stored(where: str) -> dict[str, list[tuple[Any, ...]]]:
